@@ -1,0 +1,81 @@
+# vlapbench — one plain Makefile driven by pkg-config.
+#   make            build ./vlapbench (release, -O2)
+#   make test       install missing Debian packages, build, run every test (tests/run.sh)
+#   make test-asan  the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
+#   make debug      -O0 -g build in build-debug/
+#   make demo       install, build, run the bundled default benchmark and write demo-out/report.*
+#   make WERROR=1   treat warnings as errors
+# BUILD=dir puts objects elsewhere (parallel builds of one tree do not collide).
+
+BUILD   ?= build
+PKGS    := openblas libavformat libavcodec libswscale libavutil sqlite3 libcjson libutf8proc
+TESTPKG := cmocka
+CC      ?= cc
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+GIT_DIRTY  := $(shell test -n "$$(git status --porcelain --untracked-files=no 2>/dev/null)" && echo 1 || echo 0)
+
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -I. -pthread $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+ifeq ($(WERROR),1)
+CFLAGS  += -Werror
+endif
+BUILD_FLAGS_STR := $(CC) $(CFLAGS)
+CPPDEFS := -DVB_GIT_COMMIT=\"$(GIT_COMMIT)\" -DVB_GIT_DIRTY=$(GIT_DIRTY) -DVB_BUILD_FLAGS="\"$(OPT) $(SAN)\""
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
+CFLAGS  += $(SAN)
+LDFLAGS += $(SAN)
+
+SRC_DIRS := engine datasets vlap baselines harness metrics reports
+SRCS     := $(wildcard $(addsuffix /*.c,$(SRC_DIRS)))
+MAIN_SRC := harness/main.c
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(MAIN_SRC),$(SRCS)))
+MAIN_OBJ := $(BUILD)/harness/main.o
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+BIN      := $(BUILD)/vlapbench
+
+.PHONY: all deps test test-asan debug demo clean bench
+all: $(BIN) vlapbench
+
+vlapbench: $(BIN)
+	@if [ "$(BUILD)" = "build" ]; then ln -sf $(BIN) vlapbench; fi
+
+$(BIN): $(LIB_OBJS) $(MAIN_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CPPDEFS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CPPDEFS) $(shell pkg-config --cflags $(TESTPKG)) -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs $(TESTPKG))
+
+deps:
+	@bash scripts/install-deps.sh
+
+tests-build: $(BIN) $(TEST_BINS)
+
+test: deps
+	@$(MAKE) --no-print-directory tests-build
+	@VB_BIN=$(abspath $(BIN)) VB_BUILD=$(abspath $(BUILD)) bash tests/run.sh
+
+test-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1" SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" tests-build
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 VB_BIN=$(abspath build-asan/vlapbench) VB_BUILD=$(abspath build-asan) VB_SANITIZED=1 bash tests/run.sh
+
+debug:
+	@$(MAKE) --no-print-directory BUILD=build-debug OPT="-O0"
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@bash scripts/demo.sh
+
+bench: $(BIN)
+	$(BIN) bench-engine --config configs/demo-small.json
+
+clean:
+	rm -rf build build-asan build-debug vlapbench
+
+-include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)

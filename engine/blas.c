@@ -1,0 +1,96 @@
+/* blas.c — OpenBLAS kernel detection and thread control (see blas.h for why). */
+#include "engine/blas.h"
+
+#include "engine/common.h"
+
+#include <cblas.h>
+#include <cpuid.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+char * openblas_get_corename(void);
+char * openblas_get_config(void);
+void openblas_set_num_threads(int);
+int openblas_get_num_threads(void);
+
+const char * vb_blas_core(void) { return openblas_get_corename(); }
+const char * vb_blas_config(void) { return openblas_get_config(); }
+
+int vb_blas_core_is_fallback(const char * core) {
+    static const char * fallback[] = {"Prescott", "Core2", "Penryn", "Dunnington", "Katmai", "Coppermine",
+                                      "Northwood", "Banias", "Atom", "Nano", "Opteron", "Opteron_SSE3",
+                                      "Barcelona", "generic", "Unknown", NULL};
+    if (!core) return 1;
+    for (int i = 0; fallback[i]; i++)
+        if (strcasecmp(core, fallback[i]) == 0) return 1;
+    return 0;
+}
+
+static uint64_t xgetbv0(void) {
+    uint32_t eax, edx;
+    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+    return ((uint64_t) edx << 32) | eax;
+}
+
+const char * vb_blas_cpu_best_core(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return NULL;
+    int osxsave = (c >> 27) & 1, fma = (c >> 12) & 1, avx = (c >> 28) & 1;
+    if (!osxsave || !avx) return NULL;
+    uint64_t xcr0 = xgetbv0();
+    int ymm_ok = (xcr0 & 6) == 6, zmm_ok = (xcr0 & 0xe6) == 0xe6;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return NULL;
+    int avx2 = (b >> 5) & 1, avx512f = (b >> 16) & 1, avx512dq = (b >> 17) & 1, avx512bw = (b >> 30) & 1,
+        avx512vl = (b >> 31) & 1;
+    if (zmm_ok && avx512f && avx512dq && avx512bw && avx512vl) return "SkylakeX";
+    if (ymm_ok && avx2 && fma) return "Haswell";
+    return NULL;
+}
+
+void vb_blas_fix_core_and_reexec(char ** argv) {
+    const char * core = vb_blas_core();
+    if (!vb_blas_core_is_fallback(core)) return;
+    const char * best = vb_blas_cpu_best_core();
+    if (!best) return;
+    if (getenv("OPENBLAS_CORETYPE")) {
+        vb_log(VB_LOG_WARN, "OpenBLAS runs the fallback kernel %s although the CPU supports %s; "
+                            "OPENBLAS_CORETYPE is set, so it is left as it is", core, best);
+        return;
+    }
+    if (getenv("VB_BLAS_REEXEC")) return; /* guard against a loop if the variable had no effect */
+    setenv("OPENBLAS_CORETYPE", best, 1);
+    setenv("VB_BLAS_REEXEC", core, 1);
+    execv("/proc/self/exe", argv);
+    vb_log(VB_LOG_WARN, "re-exec with OPENBLAS_CORETYPE=%s failed; running the slow %s kernel", best, core);
+}
+
+int vb_blas_set_threads(int n) {
+    if (n <= 0) n = (int) sysconf(_SC_NPROCESSORS_ONLN);
+    if (n <= 0) n = 1;
+    openblas_set_num_threads(n);
+    return openblas_get_num_threads();
+}
+
+int vb_blas_threads(void) { return openblas_get_num_threads(); }
+
+void vb_cpu_model(char * buf, int len) {
+    snprintf(buf, (size_t) len, "unknown");
+    FILE * f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) == 0) {
+            char * p = strchr(line, ':');
+            if (p) {
+                p++;
+                while (*p == ' ' || *p == '\t') p++;
+                p[strcspn(p, "\n")] = 0;
+                snprintf(buf, (size_t) len, "%s", p);
+            }
+            break;
+        }
+    }
+    fclose(f);
+}

@@ -1,0 +1,70 @@
+/* cli.c — option helpers and the `version` command. */
+#include "harness/cli.h"
+
+#include "engine/blas.h"
+#include "engine/common.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef VB_GIT_COMMIT
+#define VB_GIT_COMMIT "unknown"
+#endif
+#ifndef VB_GIT_DIRTY
+#define VB_GIT_DIRTY 0
+#endif
+
+int vb_cli_wants_help(int argc, char ** argv) {
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return 1;
+    return 0;
+}
+
+int vb_cli_opt(int argc, char ** argv, int * i, const char * name, const char ** val) {
+    const char * a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0) return 0;
+    if (a[n] == '=') {
+        *val = a + n + 1;
+        return 1;
+    }
+    if (a[n] != 0 || *i + 1 >= argc) return 0;
+    *val = argv[++*i];
+    return 1;
+}
+
+int cmd_version(int argc, char ** argv) {
+    if (vb_cli_wants_help(argc, argv)) {
+        printf("usage: vlapbench version [--threads N]\n"
+               "Prints the program version, git commit, build flags, the OpenBLAS kernel in use and its thread\n"
+               "count (set explicitly; --threads N, default: all online CPUs), SQLite version and CPU model.\n");
+        return 0;
+    }
+    int threads = 0;
+    for (int i = 1; i < argc; i++) {
+        const char * v;
+        if (vb_cli_opt(argc, argv, &i, "--threads", &v)) threads = atoi(v);
+        else {
+            fprintf(stderr, "version: unknown option %s\n", argv[i]);
+            return 2;
+        }
+    }
+    int nt = vb_blas_set_threads(threads);
+    char cpu[256];
+    vb_cpu_model(cpu, sizeof cpu);
+    const char * best = vb_blas_cpu_best_core();
+    printf("vlapbench 0.1.0\n");
+    printf("commit: %s%s\n", VB_GIT_COMMIT, VB_GIT_DIRTY ? " (dirty)" : "");
+    printf("build: %s\n", VB_BUILD_FLAGS);
+    printf("blas_core: %s\n", vb_blas_core());
+    printf("blas_threads: %d\n", nt);
+    printf("blas_config: %s\n", vb_blas_config());
+    printf("blas_fallback: %s\n", vb_blas_core_is_fallback(vb_blas_core()) ? "yes" : "no");
+    printf("cpu_best_core: %s\n", best ? best : "none");
+    const char * re = getenv("VB_BLAS_REEXEC");
+    printf("blas_reexec_from: %s\n", re ? re : "none");
+    printf("cpu: %s\n", cpu);
+    printf("sqlite: %s\n", sqlite3_libversion());
+    return 0;
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages vlapbench needs, only those that are missing, and says what it installs.
+# Checks pkg-config modules and commands first; runs apt-get (with sudo when not root) only if something is missing.
+set -euo pipefail
+declare -A PC=(
+  [openblas]=libopenblas-dev [libavformat]=libavformat-dev [libavcodec]=libavcodec-dev
+  [libswscale]=libswscale-dev [libavutil]=libavutil-dev [sqlite3]=libsqlite3-dev
+  [libcjson]=libcjson-dev [cmocka]=libcmocka-dev [libutf8proc]=libutf8proc-dev
+)
+declare -A CMD=( [pkg-config]=pkg-config [cc]=gcc [make]=make [gnuplot]=gnuplot-nox [ffmpeg]=ffmpeg
+  [spm_train]=sentencepiece [sqlite3]=sqlite3 [git]=git )
+missing=()
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+for m in "${!PC[@]}"; do
+  pkg-config --exists "$m" 2>/dev/null || missing+=("${PC[$m]}")
+done
+for c in "${!CMD[@]}"; do
+  command -v "$c" >/dev/null 2>&1 || missing+=("${CMD[$c]}")
+done
+if [ -n "${VB_EXTRA_PKGS:-}" ]; then
+  for p in $VB_EXTRA_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+fi
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+echo "install-deps: installing missing Debian packages: ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+echo "install-deps: done" >&2
