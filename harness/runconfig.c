@@ -1,0 +1,309 @@
+/* runconfig.c — `vlapbench run` configuration: JSON file + flags -> one canonical config (see runconfig.h). */
+#include "harness/runconfig.h"
+
+#include "engine/common.h"
+#include "harness/cli.h"
+
+#include <cjson/cJSON.h>
+#include <limits.h>
+#include <string.h>
+
+void vb_runconfig_defaults(struct vb_run_config * c) {
+    memset(c, 0, sizeof *c);
+    c->n_frames = 3;
+    c->frames[0] = 1, c->frames[1] = 2, c->frames[2] = 4;
+    snprintf(c->sampling, sizeof c->sampling, "uniform_midbin");
+    snprintf(c->interp, sizeof c->interp, "bilinear");
+    snprintf(c->selection, sizeof c->selection, "argmax");
+    snprintf(c->decode_mode, sizeof c->decode_mode, "minimal");
+    c->warmup = 1;
+    c->db = vb_strdup("results.db");
+}
+
+void vb_runconfig_free(struct vb_run_config * c) {
+    free(c->dataset), free(c->annotations), free(c->map), free(c->videos), free(c->db), free(c->samples_file);
+    for (int32_t i = 0; i < c->n_methods; i++) free(c->methods[i].model);
+    memset(c, 0, sizeof *c);
+}
+
+static void set_str(char ** dst, const char * v) {
+    free(*dst);
+    *dst = v ? vb_strdup(v) : NULL;
+}
+
+/* Resolve a path relative to base_dir (NULL: unchanged). */
+static char * rel_path(const char * base_dir, const char * p) {
+    if (!base_dir || p[0] == '/') return vb_strdup(p);
+    size_t n = strlen(base_dir) + strlen(p) + 2;
+    char * r = vb_malloc(n);
+    snprintf(r, n, "%s/%s", base_dir, p);
+    return r;
+}
+
+static int parse_frames(struct vb_run_config * c, const char * s, const char * origin) {
+    int32_t n = 0;
+    const char * p = s;
+    while (*p) {
+        char * end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v <= 0 || v > 256 || n >= VB_RUN_MAX_FRAMES)
+            return vb_fail(VB_ERR_ARG, "%s: frames: expected a comma-separated list of 1..256, got '%s'", origin, s);
+        c->frames[n++] = (int32_t) v;
+        p = end;
+        if (*p == ',') p++;
+        else if (*p) return vb_fail(VB_ERR_ARG, "%s: frames: bad list '%s'", origin, s);
+    }
+    if (n == 0) return vb_fail(VB_ERR_ARG, "%s: frames: empty list", origin);
+    c->n_frames = n;
+    return VB_OK;
+}
+
+static int add_method(struct vb_run_config * c, const char * name, const char * model, const char * origin) {
+    if (strcmp(name, "uniform") && strcmp(name, "sevila") && strcmp(name, "vlap"))
+        return vb_fail(VB_ERR_ARG, "%s: unknown method '%s' (uniform, sevila, vlap)", origin, name);
+    for (int32_t i = 0; i < c->n_methods; i++)
+        if (!strcmp(c->methods[i].name, name)) {
+            set_str(&c->methods[i].model, model);
+            return VB_OK;
+        }
+    if (c->n_methods >= VB_RUN_MAX_METHODS) return vb_fail(VB_ERR_ARG, "%s: too many methods", origin);
+    struct vb_run_method * m = &c->methods[c->n_methods++];
+    snprintf(m->name, sizeof m->name, "%s", name);
+    m->model = model ? vb_strdup(model) : NULL;
+    return VB_OK;
+}
+
+static int parse_shard(struct vb_run_config * c, const char * s, const char * origin) {
+    int i, n;
+    char extra;
+    if (sscanf(s, "%d/%d%c", &i, &n, &extra) != 2 || n <= 0 || i < 0 || i >= n)
+        return vb_fail(VB_ERR_ARG, "%s: shard must be i/N with 0 <= i < N, got '%s'", origin, s);
+    c->shard_i = i, c->shard_n = n;
+    return VB_OK;
+}
+
+static int copy_name(char * dst, size_t cap, const char * v, const char * key, const char * origin,
+                     const char * const * allowed) {
+    for (int i = 0; allowed[i]; i++)
+        if (!strcmp(v, allowed[i])) {
+            snprintf(dst, cap, "%s", v);
+            return VB_OK;
+        }
+    return vb_fail(VB_ERR_ARG, "%s: %s: invalid value '%s'", origin, key, v);
+}
+
+static const char * const SAMPLINGS[] = {"uniform_midbin", "uniform_endpoints", "uniform_interior", NULL};
+static const char * const INTERPS[] = {"bilinear", "bicubic", NULL};
+static const char * const SELECTIONS[] = {"argmax", "gumbel", NULL};
+static const char * const DECODES[] = {"minimal", "as_released", NULL};
+
+int vb_runconfig_load_json(struct vb_run_config * c, const char * path) {
+    char * text;
+    int rc = vb_read_file(path, &text, NULL);
+    if (rc != VB_OK) return rc;
+    cJSON * root = cJSON_Parse(text);
+    free(text);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return vb_fail(VB_ERR_FORMAT, "%s: not a JSON object", path);
+    }
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char * sl = strrchr(dir, '/');
+    const char * base = NULL;
+    if (sl) {
+        *sl = 0;
+        base = dir;
+    }
+    rc = VB_OK;
+    cJSON * it;
+    cJSON_ArrayForEach(it, root) {
+        const char * k = it->string;
+        const char * sv = cJSON_IsString(it) ? it->valuestring : NULL;
+        int isnum = cJSON_IsNumber(it);
+        if (!strcmp(k, "dataset") && sv) set_str(&c->dataset, sv);
+        else if ((!strcmp(k, "annotations") || !strcmp(k, "map") || !strcmp(k, "videos") || !strcmp(k, "db") ||
+                  !strcmp(k, "samples")) && sv) {
+            char ** dst = !strcmp(k, "annotations") ? &c->annotations
+                          : !strcmp(k, "map")       ? &c->map
+                          : !strcmp(k, "videos")    ? &c->videos
+                          : !strcmp(k, "db")        ? &c->db
+                                                    : &c->samples_file;
+            free(*dst);
+            *dst = rel_path(base, sv);
+        } else if (!strcmp(k, "methods") && cJSON_IsArray(it)) {
+            cJSON * m;
+            cJSON_ArrayForEach(m, it) {
+                cJSON * n = cJSON_GetObjectItemCaseSensitive(m, "name");
+                cJSON * d = cJSON_GetObjectItemCaseSensitive(m, "model");
+                if (!cJSON_IsString(n) || !cJSON_IsString(d)) {
+                    rc = vb_fail(VB_ERR_FORMAT, "%s: methods[]: each entry needs \"name\" and \"model\" strings", path);
+                    break;
+                }
+                char * mp = rel_path(base, d->valuestring);
+                rc = add_method(c, n->valuestring, mp, path);
+                free(mp);
+                if (rc != VB_OK) break;
+            }
+        } else if (!strcmp(k, "frames") && cJSON_IsArray(it)) {
+            int32_t n = 0;
+            cJSON * f;
+            cJSON_ArrayForEach(f, it) {
+                if (!cJSON_IsNumber(f) || f->valuedouble < 1 || f->valuedouble > 256 || n >= VB_RUN_MAX_FRAMES) {
+                    rc = vb_fail(VB_ERR_FORMAT, "%s: frames: expected a list of integers 1..256", path);
+                    break;
+                }
+                c->frames[n++] = (int32_t) f->valuedouble;
+            }
+            if (rc == VB_OK) c->n_frames = n;
+        } else if (!strcmp(k, "frames") && sv) rc = parse_frames(c, sv, path);
+        else if (!strcmp(k, "sampling") && sv) rc = copy_name(c->sampling, sizeof c->sampling, sv, k, path, SAMPLINGS);
+        else if (!strcmp(k, "interp") && sv) rc = copy_name(c->interp, sizeof c->interp, sv, k, path, INTERPS);
+        else if (!strcmp(k, "selection") && sv) rc = copy_name(c->selection, sizeof c->selection, sv, k, path, SELECTIONS);
+        else if (!strcmp(k, "decode_mode") && sv) rc = copy_name(c->decode_mode, sizeof c->decode_mode, sv, k, path, DECODES);
+        else if (!strcmp(k, "shard") && sv) rc = parse_shard(c, sv, path);
+        else if (isnum && (!strcmp(k, "candidates") || !strcmp(k, "threads") || !strcmp(k, "warmup") ||
+                           !strcmp(k, "limit"))) {
+            if (it->valuedouble < 0 || it->valuedouble > INT_MAX) rc = vb_fail(VB_ERR_FORMAT, "%s: %s out of range", path, k);
+            int32_t v = (int32_t) it->valuedouble;
+            if (!strcmp(k, "candidates")) c->candidates = v;
+            else if (!strcmp(k, "threads")) c->threads = v;
+            else if (!strcmp(k, "warmup")) c->warmup = v;
+            else c->limit = v;
+        } else if (isnum && !strcmp(k, "seed")) {
+            if (it->valuedouble < 0) rc = vb_fail(VB_ERR_FORMAT, "%s: seed must be >= 0", path);
+            c->seed = (uint64_t) it->valuedouble;
+        } else if (cJSON_IsBool(it) && !strcmp(k, "skip_bad")) c->skip_bad = cJSON_IsTrue(it);
+        else if (cJSON_IsBool(it) && !strcmp(k, "quiet")) c->quiet = cJSON_IsTrue(it);
+        else rc = vb_fail(VB_ERR_FORMAT, "%s: unknown key or wrong type: \"%s\"", path, k);
+        if (rc != VB_OK) break;
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
+int vb_runconfig_from_args(struct vb_run_config * c, int argc, char ** argv) {
+    for (int i = 1; i < argc; i++) {
+        const char * v;
+        if (vb_cli_opt(argc, argv, &i, "--config", &v)) {
+            int rc = vb_runconfig_load_json(c, v);
+            if (rc != VB_OK) return rc;
+        }
+    }
+    const char * shared_model = NULL;
+    char * pending[VB_RUN_MAX_METHODS];
+    int32_t n_pending = 0;
+    for (int i = 1; i < argc; i++) {
+        const char * v;
+        int rc = VB_OK;
+        if (vb_cli_opt(argc, argv, &i, "--config", &v)) continue;
+        else if (vb_cli_opt(argc, argv, &i, "--dataset", &v)) set_str(&c->dataset, v);
+        else if (vb_cli_opt(argc, argv, &i, "--annotations", &v)) set_str(&c->annotations, v);
+        else if (vb_cli_opt(argc, argv, &i, "--map", &v)) set_str(&c->map, v);
+        else if (vb_cli_opt(argc, argv, &i, "--videos", &v)) set_str(&c->videos, v);
+        else if (vb_cli_opt(argc, argv, &i, "--db", &v)) set_str(&c->db, v);
+        else if (vb_cli_opt(argc, argv, &i, "--samples", &v)) set_str(&c->samples_file, v);
+        else if (vb_cli_opt(argc, argv, &i, "--frames", &v)) rc = parse_frames(c, v, "--frames");
+        else if (vb_cli_opt(argc, argv, &i, "--candidates", &v)) c->candidates = atoi(v);
+        else if (vb_cli_opt(argc, argv, &i, "--sampling", &v)) rc = copy_name(c->sampling, sizeof c->sampling, v, "--sampling", "flags", SAMPLINGS);
+        else if (vb_cli_opt(argc, argv, &i, "--interp", &v)) rc = copy_name(c->interp, sizeof c->interp, v, "--interp", "flags", INTERPS);
+        else if (vb_cli_opt(argc, argv, &i, "--selection", &v)) rc = copy_name(c->selection, sizeof c->selection, v, "--selection", "flags", SELECTIONS);
+        else if (vb_cli_opt(argc, argv, &i, "--decode-mode", &v)) rc = copy_name(c->decode_mode, sizeof c->decode_mode, v, "--decode-mode", "flags", DECODES);
+        else if (vb_cli_opt(argc, argv, &i, "--seed", &v)) c->seed = strtoull(v, NULL, 10);
+        else if (vb_cli_opt(argc, argv, &i, "--threads", &v)) c->threads = atoi(v);
+        else if (vb_cli_opt(argc, argv, &i, "--warmup", &v)) c->warmup = atoi(v);
+        else if (vb_cli_opt(argc, argv, &i, "--limit", &v)) c->limit = atoi(v);
+        else if (vb_cli_opt(argc, argv, &i, "--shard", &v)) rc = parse_shard(c, v, "--shard");
+        else if (vb_cli_opt(argc, argv, &i, "--model", &v)) shared_model = v;
+        else if (vb_cli_opt(argc, argv, &i, "--method", &v) || vb_cli_opt(argc, argv, &i, "--methods", &v)) {
+            char buf[1024];
+            snprintf(buf, sizeof buf, "%s", v);
+            for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                char * eq = strchr(tok, '=');
+                if (eq) {
+                    *eq = 0;
+                    rc = add_method(c, tok, eq + 1, "--method");
+                } else if (n_pending < VB_RUN_MAX_METHODS) pending[n_pending++] = vb_strdup(tok);
+                if (rc != VB_OK) break;
+            }
+        } else if (!strcmp(argv[i], "--skip-bad")) c->skip_bad = 1;
+        else if (!strcmp(argv[i], "--quiet")) c->quiet = 1;
+        else rc = vb_fail(VB_ERR_ARG, "unknown or incomplete option '%s'", argv[i]);
+        if (rc != VB_OK) {
+            for (int32_t k = 0; k < n_pending; k++) free(pending[k]);
+            return rc;
+        }
+    }
+    int rc = VB_OK;
+    for (int32_t k = 0; k < n_pending; k++) {
+        if (rc == VB_OK) {
+            if (!shared_model) rc = vb_fail(VB_ERR_ARG, "--methods %s needs --model DIR (or NAME=DIR)", pending[k]);
+            else rc = add_method(c, pending[k], shared_model, "--methods");
+        }
+        free(pending[k]);
+    }
+    return rc;
+}
+
+int vb_runconfig_validate(const struct vb_run_config * c) {
+    if (!c->dataset) return vb_fail(VB_ERR_ARG, "run: no dataset (--dataset)");
+    if (!c->annotations) return vb_fail(VB_ERR_ARG, "run: no annotation file (--annotations)");
+    if (c->n_methods == 0) return vb_fail(VB_ERR_ARG, "run: no method (--method NAME=DIR)");
+    for (int32_t i = 0; i < c->n_methods; i++)
+        if (!c->methods[i].model) return vb_fail(VB_ERR_ARG, "run: method %s has no model bundle", c->methods[i].name);
+    if (c->n_frames == 0) return vb_fail(VB_ERR_ARG, "run: no frame counts (--frames)");
+    if (c->candidates < 0 || c->candidates > 256) return vb_fail(VB_ERR_ARG, "run: candidates out of range");
+    if (c->warmup < 0 || c->limit < 0) return vb_fail(VB_ERR_ARG, "run: negative warmup or limit");
+    return VB_OK;
+}
+
+static char * abs_path(const char * p) {
+    if (!p) return NULL;
+    char * r = realpath(p, NULL);
+    return r ? r : vb_strdup(p);
+}
+
+char * vb_runconfig_canonical(const struct vb_run_config * c) {
+    /* keys added in sorted order -> compact output is canonical */
+    cJSON * o = cJSON_CreateObject();
+    char * a = abs_path(c->annotations);
+    cJSON_AddStringToObject(o, "annotations", a ? a : "");
+    free(a);
+    cJSON_AddNumberToObject(o, "candidates", c->candidates);
+    cJSON_AddStringToObject(o, "dataset", c->dataset ? c->dataset : "");
+    cJSON_AddStringToObject(o, "decode_mode", c->decode_mode);
+    cJSON * fr = cJSON_AddArrayToObject(o, "frames");
+    for (int32_t i = 0; i < c->n_frames; i++) cJSON_AddItemToArray(fr, cJSON_CreateNumber(c->frames[i]));
+    cJSON_AddStringToObject(o, "interp", c->interp);
+    cJSON_AddNumberToObject(o, "limit", c->limit);
+    char * m = abs_path(c->map);
+    if (m) cJSON_AddStringToObject(o, "map", m);
+    else cJSON_AddNullToObject(o, "map");
+    free(m);
+    cJSON * ms = cJSON_AddArrayToObject(o, "methods");
+    for (int32_t i = 0; i < c->n_methods; i++) {
+        cJSON * e = cJSON_CreateObject();
+        char * mp = abs_path(c->methods[i].model);
+        cJSON_AddStringToObject(e, "model", mp ? mp : "");
+        free(mp);
+        cJSON_AddStringToObject(e, "name", c->methods[i].name);
+        cJSON_AddItemToArray(ms, e);
+    }
+    char * s = abs_path(c->samples_file);
+    if (s) cJSON_AddStringToObject(o, "samples", s);
+    else cJSON_AddNullToObject(o, "samples");
+    free(s);
+    cJSON_AddStringToObject(o, "sampling", c->sampling);
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long) c->seed);
+    cJSON_AddRawToObject(o, "seed", seed);
+    cJSON_AddStringToObject(o, "selection", c->selection);
+    char * v = abs_path(c->videos);
+    if (v) cJSON_AddStringToObject(o, "videos", v);
+    else cJSON_AddNullToObject(o, "videos");
+    free(v);
+    cJSON_AddNumberToObject(o, "warmup", c->warmup);
+    char * out = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return out;
+}

@@ -1,0 +1,67 @@
+/* runconfig.h — the configuration of `vlapbench run`: a JSON file (cJSON) and/or flags, resolved to one canonical
+** configuration that is stored with every run.
+**
+** JSON keys (all optional in the file; flags of the same name override them, e.g. --frames 1,2,4):
+**   dataset       "nextqa" | "star" | "vlep" | "how2qa" | "how2qa-value" | "sevila"
+**   annotations   path of the annotation file            map       NExT-QA / How2QA id map (optional)
+**   videos        videos root directory
+**   methods       [{"name": "uniform"|"sevila"|"vlap", "model": DIR}, ...]  (flag: --method NAME=DIR, repeatable,
+**                 or --methods uniform,sevila --model DIR for one bundle shared by all)
+**   frames        [1, 2, 4]          candidates   32 (SeViLA / VLAP candidates; VLAP on How2QA: 8 unless set)
+**   sampling      "uniform_midbin"   interp       "bilinear" | "bicubic"
+**   selection     "argmax" | "gumbel" (VLAP)        decode_mode  "minimal" | "as_released"
+**   seed          integer            threads      BLAS threads (0 = all cores)
+**   warmup        untimed samples at the start (still scored), default 1
+**   limit         first N samples    samples      file with one sample key per line
+**   db            results database   shard        "i/N"       skip_bad   bool     quiet bool
+** Paths in a JSON file are relative to the file's directory.
+*/
+#ifndef VB_RUNCONFIG_H
+#define VB_RUNCONFIG_H
+
+#include <stdint.h>
+
+#define VB_RUN_MAX_METHODS 8
+#define VB_RUN_MAX_FRAMES 16
+
+struct vb_run_method {
+    char name[16];   /* "uniform", "sevila", "vlap" */
+    char * model;    /* bundle directory (owned) */
+};
+
+struct vb_run_config {
+    char * dataset, * annotations, * map, * videos, * db, * samples_file; /* owned, may be NULL */
+    int32_t n_methods;
+    struct vb_run_method methods[VB_RUN_MAX_METHODS];
+    int32_t n_frames;
+    int32_t frames[VB_RUN_MAX_FRAMES];
+    int32_t candidates;      /* 0 = method default (32; VLAP How2QA 8) */
+    char sampling[32];
+    char interp[16];
+    char selection[16];
+    char decode_mode[16];
+    uint64_t seed;
+    int32_t threads;
+    int32_t warmup;
+    int32_t limit;           /* 0 = all */
+    int32_t shard_i, shard_n; /* shard_n = 0: not sharded */
+    int32_t skip_bad, quiet;
+};
+
+/* Defaults (frames 1,2,4; candidates 0; uniform_midbin; bilinear; argmax; minimal; seed 0; threads 0;
+** warmup 1; db "results.db"). */
+void vb_runconfig_defaults(struct vb_run_config * c);
+/* Read a JSON config file into c (on top of what is there). Returns VB_OK or VB_ERR_IO / VB_ERR_FORMAT naming the
+** file and key. */
+int vb_runconfig_load_json(struct vb_run_config * c, const char * path);
+/* Apply flags argv[1..argc-1] (see the header comment). --config FILE is handled here too (loaded first, wherever it
+** appears).  Returns VB_OK or VB_ERR_ARG naming the flag. */
+int vb_runconfig_from_args(struct vb_run_config * c, int argc, char ** argv);
+/* Check completeness (dataset, annotations, at least one method and frame count, valid names). */
+int vb_runconfig_validate(const struct vb_run_config * c);
+/* Canonical JSON of everything that defines the results (sorted keys, compact; not db, shard, quiet, threads),
+** malloc'd.  Paths are made absolute. */
+char * vb_runconfig_canonical(const struct vb_run_config * c);
+void vb_runconfig_free(struct vb_run_config * c);
+
+#endif
