@@ -1,0 +1,76 @@
+/* synth.h — synthetic benchmark: small real H.264 videos whose pixels carry their own frame index, plus annotation
+** files for them in every official format (datasets.md §2–§6), so loaders, sampling and decoding can be tested
+** end to end without the real datasets.
+**
+** Frame code.  The top ~60 % of every frame is a 5 x 4 grid of black/white blocks: 16 bits of the frame index
+** (bit k in cell k, row-major, white = 1) and a 4-bit check.  Blocks are large (1/5 of the width, 1/7 of the height)
+** so the code survives H.264 compression and any squash to 224 x 224; vb_synth_read_index() reads it back from an
+** RGB picture of any size.  Below the code: a moving texture (so P/B frames carry real motion and the decode cost
+** is realistic) and a coloured square whose colour the questions ask about.
+**
+** Determinism.  Everything derives from the seed through splitmix64; the encoder runs with one thread and
+** AV_CODEC_FLAG_BITEXACT, the muxer with AVFMT_FLAG_BITEXACT, so the same seed gives byte-identical annotation files
+** and (with the same libavcodec/libx264 build) byte-identical videos.
+*/
+#ifndef VB_SYNTH_H
+#define VB_SYNTH_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct vb_synth_video_spec {
+    int32_t width, height;    /* even, >= 32 */
+    int32_t fps_num, fps_den; /* frame rate fps_num / fps_den */
+    int32_t n_frames;         /* >= 1 */
+    int32_t gop;              /* keyframe interval in frames (scene-cut keyframes disabled) */
+    int32_t bframes;          /* max consecutive B-frames, 0..4 */
+    int32_t first_index;      /* code shown by frame 0 (frame i shows first_index + i), default 0 */
+    uint8_t square_rgb[3];    /* colour of the square */
+    int32_t crf;              /* libx264 CRF (0: 23) */
+    int32_t threads;          /* encoder threads (0: 1, deterministic) */
+};
+
+/* Encoder used for synthetic videos: "libx264" when this libavcodec has it, else "mpeg4". */
+const char * vb_synth_encoder_name(void);
+
+/* Draw frame `index` of a synthetic video as RGB24 into rgb (h, w, 3): code blocks for `index`, texture at time t,
+** square of colour sq.  Pure; caller owns rgb. */
+void vb_synth_draw_frame(uint8_t * rgb, int32_t w, int32_t h, int32_t index, int32_t t, const uint8_t sq[3]);
+
+/* Read the frame code from an RGB24 picture (h, w, 3) of any size.  Returns the index 0..65535, or -1 when the
+** check bits do not match (not a synthetic frame, or damaged beyond reading). */
+int32_t vb_synth_read_index(const uint8_t * rgb, int32_t w, int32_t h);
+
+/* Encode one synthetic video to path (MP4, moov at the front).  Returns VB_OK, VB_ERR_ARG for a bad spec,
+** VB_ERR_IO / VB_ERR_VIDEO (message names the path) when writing or encoding fails. */
+int vb_synth_write_video(const char * path, const struct vb_synth_video_spec * s);
+
+struct vb_synth_opts {
+    const char * out_dir;  /* created if missing */
+    int32_t n_videos;      /* default 8 */
+    uint64_t seed;         /* default 1 */
+    int32_t frames;        /* frames per video; 0: varied, 3-10 s at the video's fps */
+    double fps;            /* 0: varied among 10, 15, 24, 25, 29.97, 30 */
+    int32_t width, height; /* default 320 x 240 */
+    int32_t gop;           /* 0: varied among 6, 12, 30, 60 */
+    int32_t bframes;       /* -1: default 2 */
+    int32_t questions;     /* questions per video and dataset, default 2 */
+    int32_t skip_videos;   /* 1: write annotation files only (videos still described by the seed) */
+};
+
+/* Fill *o with the defaults above (out_dir NULL). */
+void vb_synth_opts_default(struct vb_synth_opts * o);
+
+/* Write the whole synthetic benchmark under o->out_dir:
+**   videos/synth_NNN.mp4                      the encoded videos, manifest.json describing them;
+**   nextqa/val.csv, nextqa/map_vid_vidorID.json, nextqa/videos/<folder>/<id>.mp4
+**   star/STAR_val.json, star/videos/<video_id>.mp4
+**   vlep/vlep_dev_release.jsonl, vlep/videos/{tvqa/videos_3fps_with_audio,vlep_ytb_clips}/<clip>.mp4
+**   how2qa/how2QA_val_release.csv (raw), how2qa/raw_videos/<youtube_id>.mp4,
+**   how2qa/how2qa_val_release.jsonl (VALUE), how2qa/how2_vid_mapping.json, how2qa/videos/<vid_name>.mp4
+**   sevila/{nextqa,star,vlep,how2qa}/val.json  (unified format; videos roots as above)
+** Per-dataset video names are relative symlinks to videos/.  Progress lines go to log (may be NULL).
+** Returns VB_OK or a vb_status with the failing path in the message. */
+int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log);
+
+#endif
