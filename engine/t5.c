@@ -1,0 +1,397 @@
+/* t5.c — T5 encoder-decoder (see t5.h). */
+#include "engine/t5.h"
+
+#include "engine/common.h"
+#include "engine/ops.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- loading */
+
+struct loader {
+    const struct vb_weights * w;
+    const char * prefix;
+    int rc;
+    float ** owned; /* every buffer allocated, for cleanup */
+    int32_t n_owned, cap_owned;
+};
+
+static void own(struct loader * L, float * p) {
+    if (L->n_owned == L->cap_owned) {
+        L->cap_owned = L->cap_owned ? 2 * L->cap_owned : 64;
+        L->owned = vb_realloc(L->owned, sizeof(float *) * (size_t) L->cap_owned);
+    }
+    L->owned[L->n_owned++] = p;
+}
+
+/* Load "<prefix><name>" of shape (a) or (a, b) (b < 0: 1-D). NULL after the first error. */
+static float * ld(struct loader * L, const char * name, int64_t a, int64_t b) {
+    if (L->rc != VB_OK) return NULL;
+    char full[512];
+    snprintf(full, sizeof full, "%s%s", L->prefix, name);
+    int64_t shape[2] = {a, b};
+    float * p = NULL;
+    L->rc = vb_weights_load_f32(L->w, full, b < 0 ? 1 : 2, shape, &p);
+    if (L->rc != VB_OK) return NULL;
+    own(L, p);
+    return p;
+}
+
+/* Load a 2-D (rows, cols) tensor into dst (already owned). */
+static void ld_into(struct loader * L, const char * name, int64_t rows, int64_t cols, float * dst) {
+    if (L->rc != VB_OK) return;
+    char full[512];
+    snprintf(full, sizeof full, "%s%s", L->prefix, name);
+    int64_t shape[2] = {rows, cols};
+    float * p = NULL;
+    L->rc = vb_weights_load_f32(L->w, full, 2, shape, &p);
+    if (L->rc != VB_OK) return;
+    memcpy(dst, p, sizeof(float) * (size_t) (rows * cols));
+    free(p);
+}
+
+static float * alloc_owned(struct loader * L, int64_t n) {
+    float * p = vb_malloc(sizeof(float) * (size_t) n);
+    own(L, p);
+    return p;
+}
+
+static int has(const struct loader * L, const char * name) {
+    char full[512];
+    snprintf(full, sizeof full, "%s%s", L->prefix, name);
+    return vb_weights_find(L->w, full) != NULL;
+}
+
+/* vb_t5_model keeps the list of owned buffers right after it (hidden from the header). */
+struct t5_model_full {
+    struct vb_t5_model m;
+    float ** owned;
+    int32_t n_owned;
+};
+
+static void load_ff(struct loader * L, const struct vb_t5_config * C, const char * base, struct vb_t5_block * b) {
+    char n[256];
+    int64_t d = C->d_model, f = C->d_ff;
+    if (C->gated) {
+        b->wi = alloc_owned(L, 2 * f * d);
+        snprintf(n, sizeof n, "%s.DenseReluDense.wi_0.weight", base);
+        ld_into(L, n, f, d, b->wi);
+        snprintf(n, sizeof n, "%s.DenseReluDense.wi_1.weight", base);
+        ld_into(L, n, f, d, b->wi + f * d);
+    } else {
+        snprintf(n, sizeof n, "%s.DenseReluDense.wi.weight", base);
+        b->wi = ld(L, n, f, d);
+    }
+    snprintf(n, sizeof n, "%s.DenseReluDense.wo.weight", base);
+    b->wff_o = ld(L, n, d, f);
+    snprintf(n, sizeof n, "%s.layer_norm.weight", base);
+    b->ln_ff = ld(L, n, d, -1);
+}
+
+static void load_self_attn(struct loader * L, const struct vb_t5_config * C, int32_t inner, const char * base,
+                           struct vb_t5_block * b) {
+    char n[256];
+    int64_t d = C->d_model;
+    b->wqkv = alloc_owned(L, 3 * (int64_t) inner * d);
+    const char * qkv[3] = {"q", "k", "v"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(n, sizeof n, "%s.SelfAttention.%s.weight", base, qkv[i]);
+        ld_into(L, n, inner, d, b->wqkv + (int64_t) i * inner * d);
+    }
+    snprintf(n, sizeof n, "%s.SelfAttention.o.weight", base);
+    b->wo = ld(L, n, d, inner);
+    snprintf(n, sizeof n, "%s.layer_norm.weight", base);
+    b->ln_sa = ld(L, n, d, -1);
+}
+
+int vb_t5_load(struct vb_t5_model ** out, const struct vb_weights * w, const char * prefix,
+               const struct vb_t5_config * cfg) {
+    *out = NULL;
+    const struct vb_t5_config * C = cfg;
+    if (C->d_model <= 0 || C->d_kv <= 0 || C->heads <= 0 || C->d_ff <= 0 || C->vocab <= 0 || C->n_enc <= 0 ||
+        C->n_dec <= 0 || C->n_buckets <= 1 || C->max_distance <= 0)
+        return vb_fail(VB_ERR_ARG, "t5: unusable config (d_model %d, d_kv %d, heads %d, d_ff %d, vocab %d, layers %d/%d)",
+                       C->d_model, C->d_kv, C->heads, C->d_ff, C->vocab, C->n_enc, C->n_dec);
+    struct loader L = {w, prefix ? prefix : "", VB_OK, NULL, 0, 0};
+    struct t5_model_full * F = vb_calloc(1, sizeof *F);
+    struct vb_t5_model * m = &F->m;
+    m->cfg = *C;
+    m->inner = C->heads * C->d_kv;
+    int64_t d = C->d_model, inner = m->inner;
+    char n[256];
+
+    m->shared = has(&L, "shared.weight") ? ld(&L, "shared.weight", C->vocab, d)
+                                         : ld(&L, "encoder.embed_tokens.weight", C->vocab, d);
+    if (C->tie) m->lm_head = m->shared;
+    else m->lm_head = ld(&L, "lm_head.weight", C->vocab, d);
+    m->enc_rel = ld(&L, "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", C->n_buckets, C->heads);
+    m->dec_rel = ld(&L, "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", C->n_buckets, C->heads);
+    m->enc_final_ln = ld(&L, "encoder.final_layer_norm.weight", d, -1);
+    m->dec_final_ln = ld(&L, "decoder.final_layer_norm.weight", d, -1);
+
+    m->enc = vb_calloc((size_t) C->n_enc, sizeof *m->enc);
+    m->dec = vb_calloc((size_t) C->n_dec, sizeof *m->dec);
+    for (int32_t l = 0; l < C->n_enc; l++) {
+        char base[128];
+        snprintf(base, sizeof base, "encoder.block.%d.layer.0", l);
+        load_self_attn(&L, C, m->inner, base, &m->enc[l]);
+        snprintf(base, sizeof base, "encoder.block.%d.layer.1", l);
+        load_ff(&L, C, base, &m->enc[l]);
+    }
+    m->dec_cross_kv = alloc_owned(&L, (int64_t) C->n_dec * 2 * inner * d);
+    for (int32_t l = 0; l < C->n_dec; l++) {
+        struct vb_t5_block * b = &m->dec[l];
+        char base[128];
+        snprintf(base, sizeof base, "decoder.block.%d.layer.0", l);
+        load_self_attn(&L, C, m->inner, base, b);
+        snprintf(n, sizeof n, "decoder.block.%d.layer.1.EncDecAttention.q.weight", l);
+        b->wcq = ld(&L, n, inner, d);
+        float * kv = m->dec_cross_kv + (int64_t) l * 2 * inner * d;
+        snprintf(n, sizeof n, "decoder.block.%d.layer.1.EncDecAttention.k.weight", l);
+        ld_into(&L, n, inner, d, kv);
+        snprintf(n, sizeof n, "decoder.block.%d.layer.1.EncDecAttention.v.weight", l);
+        ld_into(&L, n, inner, d, kv + inner * d);
+        b->wckv = kv;
+        snprintf(n, sizeof n, "decoder.block.%d.layer.1.EncDecAttention.o.weight", l);
+        b->wco = ld(&L, n, d, inner);
+        snprintf(n, sizeof n, "decoder.block.%d.layer.1.layer_norm.weight", l);
+        b->ln_ca = ld(&L, n, d, -1);
+        snprintf(base, sizeof base, "decoder.block.%d.layer.2", l);
+        load_ff(&L, C, base, b);
+    }
+    F->owned = L.owned;
+    F->n_owned = L.n_owned;
+    if (L.rc != VB_OK) {
+        vb_t5_free(m);
+        return vb_fail_prefix(L.rc, "t5 weights");
+    }
+    *out = m;
+    return VB_OK;
+}
+
+void vb_t5_free(struct vb_t5_model * m) {
+    if (!m) return;
+    struct t5_model_full * F = (struct t5_model_full *) m;
+    for (int32_t i = 0; i < F->n_owned; i++) free(F->owned[i]);
+    free(F->owned);
+    free(m->enc);
+    free(m->dec);
+    free(F);
+}
+
+/* ---------------------------------------------------------------- pieces */
+
+int32_t vb_t5_bucket(int64_t rel, int bidirectional, int32_t n_buckets, int32_t max_distance) {
+    int32_t nb = n_buckets;
+    int32_t ret = 0;
+    int64_t r = rel;
+    if (bidirectional) {
+        nb /= 2;
+        if (r > 0) ret += nb;
+        r = r < 0 ? -r : r;
+    } else {
+        r = r < 0 ? -r : 0;
+    }
+    int32_t max_exact = nb / 2;
+    if (r < max_exact) return ret + (int32_t) r;
+    /* float32 as torch: log(rp.float() / max_exact) / math.log(max_distance / max_exact) * (nb - max_exact) */
+    float v = logf((float) r / (float) max_exact);
+    v = v / (float) log((double) max_distance / (double) max_exact);
+    v = v * (float) (nb - max_exact);
+    int64_t large = max_exact + (int64_t) v;
+    if (large > nb - 1) large = nb - 1;
+    return ret + (int32_t) large;
+}
+
+int vb_t5_embed(const struct vb_t5_model * m, const int32_t * ids, int64_t n, float * out) {
+    int64_t d = m->cfg.d_model;
+    for (int64_t i = 0; i < n; i++) {
+        if (ids[i] < 0 || ids[i] >= m->cfg.vocab)
+            return vb_fail(VB_ERR_ARG, "t5 embed: token id %d at position %lld outside the vocabulary (%d)", ids[i],
+                           (long long) i, m->cfg.vocab);
+        memcpy(out + i * d, m->shared + (int64_t) ids[i] * d, sizeof(float) * (size_t) d);
+    }
+    return VB_OK;
+}
+
+int vb_t5_ctx_new(struct vb_t5_ctx ** out, const struct vb_t5_model * m, int64_t max_enc, int64_t max_dec) {
+    *out = NULL;
+    if (max_enc < 1 || max_dec < 1 || max_enc > (1 << 20) || max_dec > (1 << 20))
+        return vb_fail(VB_ERR_ARG, "t5 context: bad sizes max_enc %lld max_dec %lld", (long long) max_enc,
+                       (long long) max_dec);
+    const struct vb_t5_config * C = &m->cfg;
+    struct vb_t5_ctx * c = vb_calloc(1, sizeof *c);
+    c->m = m;
+    c->max_enc = max_enc;
+    c->max_dec = max_dec;
+    int64_t T = c->max_tok = VB_MAX(max_enc, max_dec);
+    int64_t d = C->d_model, inner = m->inner;
+    size_t f = sizeof(float);
+    c->h = vb_malloc(f * (size_t) (T * d));
+    c->x = vb_malloc(f * (size_t) (T * d));
+    c->qkv = vb_malloc(f * (size_t) (T * 3 * inner));
+    c->att = vb_malloc(f * (size_t) (T * inner));
+    c->ff = vb_malloc(f * (size_t) (T * 2 * C->d_ff));
+    c->bias = vb_malloc(f * (size_t) (C->heads * T * T));
+    c->scratch = vb_malloc(f * (size_t) (T * T));
+    c->mask_add = vb_malloc(f * (size_t) max_enc);
+    c->enc_out = vb_malloc(f * (size_t) (max_enc * d));
+    c->cross_kv = vb_malloc(f * (size_t) (max_enc * C->n_dec * 2 * inner));
+    c->self_k = vb_malloc(f * (size_t) (C->n_dec * max_dec * inner));
+    c->self_v = vb_malloc(f * (size_t) (C->n_dec * max_dec * inner));
+    *out = c;
+    return VB_OK;
+}
+
+void vb_t5_ctx_free(struct vb_t5_ctx * c) {
+    if (!c) return;
+    free(c->h);
+    free(c->x);
+    free(c->qkv);
+    free(c->att);
+    free(c->ff);
+    free(c->bias);
+    free(c->scratch);
+    free(c->mask_add);
+    free(c->enc_out);
+    free(c->cross_kv);
+    free(c->self_k);
+    free(c->self_v);
+    free(c);
+}
+
+/* bias (heads, nq, nk) for queries at positions q0.. and keys 0..nk-1 from table (n_buckets, heads). */
+static void fill_bias(const struct vb_t5_model * m, const float * table, int bidirectional, int64_t nq, int64_t q0,
+                      int64_t nk, float * bias) {
+    const struct vb_t5_config * C = &m->cfg;
+    int32_t H = C->heads;
+    for (int64_t i = 0; i < nq; i++)
+        for (int64_t j = 0; j < nk; j++) {
+            int32_t bk = vb_t5_bucket(j - (q0 + i), bidirectional, C->n_buckets, C->max_distance);
+            const float * row = table + (int64_t) bk * H;
+            for (int32_t h = 0; h < H; h++) bias[((int64_t) h * nq + i) * nk + j] = row[h];
+        }
+}
+
+/* x (n, d) -> h += FF(rmsnorm(h)) */
+static void ff_layer(struct vb_t5_ctx * c, const struct vb_t5_block * b, int64_t n) {
+    const struct vb_t5_config * C = &c->m->cfg;
+    int64_t d = C->d_model, f = C->d_ff;
+    vb_rmsnorm(c->h, n, d, b->ln_ff, C->eps, c->x);
+    int64_t wdt = C->gated ? 2 * f : f;
+    vb_linear(c->x, n, d, b->wi, NULL, wdt, c->ff);
+    for (int64_t i = 0; i < n; i++) {
+        float * r = c->ff + i * wdt;
+        switch (C->act) {
+        case VB_ACT_GELU_ERF: vb_gelu_erf(r, f); break;
+        case VB_ACT_GELU_TANH: vb_gelu_tanh(r, f); break;
+        default: vb_relu(r, f); break;
+        }
+        if (C->gated) vb_mul(r, r, r + f, f);
+    }
+    vb_linear_ex(c->ff, wdt, n, f, b->wff_o, NULL, d, c->h, d, 1.0f);
+}
+
+/* ---------------------------------------------------------------- encoder */
+
+static int set_mask(struct vb_t5_ctx * c, const uint8_t * mask, int64_t n) {
+    for (int64_t i = 0; i < n; i++) c->mask_add[i] = (!mask || mask[i]) ? 0.0f : -FLT_MAX;
+    return VB_OK;
+}
+
+static void cross_kv(struct vb_t5_ctx * c) {
+    const struct vb_t5_model * m = c->m;
+    int64_t cols = (int64_t) m->cfg.n_dec * 2 * m->inner;
+    vb_linear(c->enc_out, c->n_enc, m->cfg.d_model, m->dec_cross_kv, NULL, cols, c->cross_kv);
+    c->n_past = 0;
+}
+
+int vb_t5_encode(struct vb_t5_ctx * c, const float * embeds, const uint8_t * mask, int64_t n, float * block_out) {
+    const struct vb_t5_model * m = c->m;
+    const struct vb_t5_config * C = &m->cfg;
+    if (n < 1 || n > c->max_enc)
+        return vb_fail(VB_ERR_ARG, "t5 encoder: %lld tokens, context holds 1..%lld", (long long) n,
+                       (long long) c->max_enc);
+    int64_t d = C->d_model, inner = m->inner;
+    set_mask(c, mask, n);
+    memcpy(c->h, embeds, sizeof(float) * (size_t) (n * d));
+    fill_bias(m, m->enc_rel, 1, n, 0, n, c->bias);
+    for (int32_t l = 0; l < C->n_enc; l++) {
+        const struct vb_t5_block * b = &m->enc[l];
+        vb_rmsnorm(c->h, n, d, b->ln_sa, C->eps, c->x);
+        vb_linear(c->x, n, d, b->wqkv, NULL, 3 * inner, c->qkv);
+        vb_attention(c->qkv, 3 * inner, c->qkv + inner, 3 * inner, c->qkv + 2 * inner, 3 * inner, n, n, C->heads,
+                     C->d_kv, 1.0f, c->bias, c->mask_add, 0, 0, c->att, inner, c->scratch);
+        vb_linear_ex(c->att, inner, n, inner, b->wo, NULL, d, c->h, d, 1.0f);
+        ff_layer(c, b, n);
+        if (block_out) memcpy(block_out + (int64_t) l * n * d, c->h, sizeof(float) * (size_t) (n * d));
+    }
+    vb_rmsnorm(c->h, n, d, m->enc_final_ln, C->eps, c->enc_out);
+    c->n_enc = n;
+    cross_kv(c);
+    return VB_OK;
+}
+
+int vb_t5_set_encoder_output(struct vb_t5_ctx * c, const float * enc, const uint8_t * mask, int64_t n) {
+    if (n < 1 || n > c->max_enc)
+        return vb_fail(VB_ERR_ARG, "t5 encoder output: %lld tokens, context holds 1..%lld", (long long) n,
+                       (long long) c->max_enc);
+    set_mask(c, mask, n);
+    memcpy(c->enc_out, enc, sizeof(float) * (size_t) (n * c->m->cfg.d_model));
+    c->n_enc = n;
+    cross_kv(c);
+    return VB_OK;
+}
+
+void vb_t5_reset_decoder(struct vb_t5_ctx * c) { c->n_past = 0; }
+
+/* ---------------------------------------------------------------- decoder */
+
+int vb_t5_decode(struct vb_t5_ctx * c, const int32_t * ids, int64_t n, float * logits, float * last_hidden,
+                 float * block_out) {
+    const struct vb_t5_model * m = c->m;
+    const struct vb_t5_config * C = &m->cfg;
+    if (c->n_enc < 1) return vb_fail(VB_ERR_ARG, "t5 decoder: no encoder output");
+    if (n < 1 || c->n_past + n > c->max_dec)
+        return vb_fail(VB_ERR_ARG, "t5 decoder: %lld positions after %lld exceed the context's %lld",
+                       (long long) n, (long long) c->n_past, (long long) c->max_dec);
+    int rc = vb_t5_embed(m, ids, n, c->h);
+    if (rc != VB_OK) return rc;
+    int64_t d = C->d_model, inner = m->inner, t0 = c->n_past, nk = t0 + n;
+    int64_t ldkv = (int64_t) C->n_dec * 2 * inner;
+    fill_bias(m, m->dec_rel, 0, n, t0, nk, c->bias);
+    for (int32_t l = 0; l < C->n_dec; l++) {
+        const struct vb_t5_block * b = &m->dec[l];
+        float * K = c->self_k + (int64_t) l * c->max_dec * inner;
+        float * V = c->self_v + (int64_t) l * c->max_dec * inner;
+        /* self-attention: q into qkv, k / v straight into cache rows t0.. */
+        vb_rmsnorm(c->h, n, d, b->ln_sa, C->eps, c->x);
+        vb_linear(c->x, n, d, b->wqkv, NULL, inner, c->qkv);
+        vb_linear(c->x, n, d, b->wqkv + inner * d, NULL, inner, K + t0 * inner);
+        vb_linear(c->x, n, d, b->wqkv + 2 * inner * d, NULL, inner, V + t0 * inner);
+        vb_attention(c->qkv, inner, K, inner, V, inner, n, nk, C->heads, C->d_kv, 1.0f, c->bias, NULL, 1, t0, c->att,
+                     inner, c->scratch);
+        vb_linear_ex(c->att, inner, n, inner, b->wo, NULL, d, c->h, d, 1.0f);
+        /* cross-attention over the encoder output */
+        vb_rmsnorm(c->h, n, d, b->ln_ca, C->eps, c->x);
+        vb_linear(c->x, n, d, b->wcq, NULL, inner, c->qkv);
+        const float * CK = c->cross_kv + (int64_t) l * 2 * inner;
+        vb_attention(c->qkv, inner, CK, ldkv, CK + inner, ldkv, n, c->n_enc, C->heads, C->d_kv, 1.0f, NULL,
+                     c->mask_add, 0, 0, c->att, inner, c->scratch);
+        vb_linear_ex(c->att, inner, n, inner, b->wco, NULL, d, c->h, d, 1.0f);
+        ff_layer(c, b, n);
+        if (block_out) memcpy(block_out + (int64_t) l * n * d, c->h, sizeof(float) * (size_t) (n * d));
+    }
+    vb_rmsnorm(c->h, n, d, m->dec_final_ln, C->eps, c->x);
+    if (last_hidden) memcpy(last_hidden, c->x, sizeof(float) * (size_t) (n * d));
+    if (C->tie) {
+        float s = (float) (1.0 / sqrt((double) d)); /* HF: sequence_output * model_dim ** -0.5 */
+        for (int64_t i = 0; i < n * d; i++) c->x[i] *= s;
+    }
+    if (logits) vb_linear(c->x, n, d, m->lm_head, NULL, C->vocab, logits);
+    c->n_past += n;
+    return VB_OK;
+}

@@ -1,0 +1,119 @@
+/* t5.h — the (Flan-)T5 encoder-decoder of BLIP-2 / InstructBLIP, matching Hugging Face transformers 4.35.2.
+**
+** Arithmetic (see ../shared/golden/README.md "Things the C code must match"):
+**   - no embedding scaling; pre-RMS-norm sub-layers (w * x / sqrt(mean(x^2) + eps)) with residuals;
+**   - attention scores q.k^T with NO 1/sqrt(d_kv) scaling, plus the relative position bias of block 0 (bidirectional
+**     buckets in the encoder, causal buckets in the decoder self-attention) shared by every block; cross-attention
+**     has no position bias; padded encoder keys get finfo(float32).min added;
+**   - feed-forward wo(act(wi_0 x) * wi_1 x) (gated) or wo(act(wi x)), act = dense_act_fn (erf "gelu" or tanh
+**     "gelu_new" or relu);
+**   - final RMS norms; lm_head (untied), or the shared embedding with hidden * d_model^-0.5 when tied.
+**
+** Layout for speed: per block q|k|v weights are fused into one (3*inner, d_model) matrix (the encoder runs one GEMM
+** over all tokens), wi_0|wi_1 into one (2*d_ff, d_model) matrix, and the cross-attention k|v weights of ALL decoder
+** blocks into one (n_dec*2*inner, d_model) matrix, so the cross K/V of an encoder output are one GEMM.  The decoder
+** self-attention cache keeps K and V per block as (max_dec, inner) row-major arrays; a decoder step writes its
+** k / v rows straight into the cache (GEMVs, no copies) and attends over rows 0..t.
+**
+** Threading: a model is read-only after loading and may be shared; a context is used by one thread at a time.
+*/
+#ifndef VB_T5_H
+#define VB_T5_H
+
+#include "engine/config.h"
+#include "engine/weights.h"
+
+#include <stdint.h>
+
+struct vb_t5_block {
+    float * ln_sa;  /* (d) self-attention pre-norm */
+    float * wqkv;   /* (3*inner, d) q | k | v of the self-attention */
+    float * wo;     /* (d, inner) */
+    float * ln_ca;  /* (d) cross-attention pre-norm (decoder only) */
+    float * wcq;    /* (inner, d) cross-attention q (decoder only) */
+    const float * wckv; /* (2*inner, d) cross k | v, points into vb_t5_model.dec_cross_kv (decoder only) */
+    float * wco;    /* (d, inner) (decoder only) */
+    float * ln_ff;  /* (d) */
+    float * wi;     /* gated: (2*d_ff, d) wi_0 | wi_1; else (d_ff, d) */
+    float * wff_o;  /* (d, d_ff) */
+};
+
+struct vb_t5_model {
+    struct vb_t5_config cfg;
+    int32_t inner;          /* heads * d_kv */
+    float * shared;         /* (vocab, d) */
+    float * lm_head;        /* (vocab, d); == shared when tied */
+    float * enc_rel;        /* (n_buckets, heads) encoder block 0 relative_attention_bias */
+    float * dec_rel;        /* (n_buckets, heads) decoder block 0 relative_attention_bias */
+    struct vb_t5_block * enc; /* n_enc */
+    struct vb_t5_block * dec; /* n_dec */
+    float * dec_cross_kv;   /* (n_dec * 2 * inner, d) */
+    float * enc_final_ln;   /* (d) */
+    float * dec_final_ln;   /* (d) */
+};
+
+/* Load the T5 weights named "<prefix>shared.weight", "<prefix>encoder.block.N...", ... (prefix e.g.
+** "language_model.", may be "") from `w`, checking every shape against `cfg`.  The shared embedding falls back to
+** "<prefix>encoder.embed_tokens.weight" when "shared.weight" is absent.  Untied: "<prefix>lm_head.weight" required.
+** On success *out is a new model (free with vb_t5_free); on failure an error naming the tensor, nothing allocated. */
+int vb_t5_load(struct vb_t5_model ** out, const struct vb_weights * w, const char * prefix,
+               const struct vb_t5_config * cfg);
+void vb_t5_free(struct vb_t5_model * m);
+
+/* HF T5Attention._relative_position_bucket for one relative position rel = key_pos - query_pos (log part computed
+** in float32 and truncated toward zero, as HF does). */
+int32_t vb_t5_bucket(int64_t rel, int bidirectional, int32_t n_buckets, int32_t max_distance);
+
+/* Embedding rows: out (n, d) = shared[ids[i]].  Returns VB_ERR_ARG naming the position if an id is out of range. */
+int vb_t5_embed(const struct vb_t5_model * m, const int32_t * ids, int64_t n, float * out);
+
+/* Per-sequence working state: activations sized for max_enc encoder tokens and max_dec decoder positions, the
+** encoder output with its cross K/V, and the self-attention K/V cache.  All allocated once here. */
+struct vb_t5_ctx {
+    const struct vb_t5_model * m;
+    int64_t max_enc, max_dec, max_tok; /* max_tok = max(max_enc, max_dec) */
+    /* scratch */
+    float * h;        /* (max_tok, d) residual stream */
+    float * x;        /* (max_tok, d) normed input of a sub-layer */
+    float * qkv;      /* (max_tok, 3*inner) */
+    float * att;      /* (max_tok, inner) attention output */
+    float * ff;       /* (max_tok, 2*d_ff) */
+    float * bias;     /* (heads, max_tok, max_tok) relative position bias of the current pass */
+    float * scratch;  /* (max_tok, max_tok) attention scores of one head */
+    float * mask_add; /* (max_enc) 0 or -FLT_MAX per encoder key */
+    /* encoder output */
+    int64_t n_enc;    /* tokens of the current encoder output (0: none) */
+    float * enc_out;  /* (max_enc, d) */
+    float * cross_kv; /* (max_enc, n_dec*2*inner): row i = [blk0 k | blk0 v | blk1 k | ...] */
+    /* decoder cache */
+    int64_t n_past;   /* decoder positions in the cache */
+    float * self_k;   /* (n_dec, max_dec, inner) */
+    float * self_v;   /* (n_dec, max_dec, inner) */
+};
+
+/* Allocate a context (max_enc >= 1, max_dec >= 1).  Returns VB_OK / VB_ERR_ARG. Free with vb_t5_ctx_free. */
+int vb_t5_ctx_new(struct vb_t5_ctx ** out, const struct vb_t5_model * m, int64_t max_enc, int64_t max_dec);
+void vb_t5_ctx_free(struct vb_t5_ctx * c);
+
+/* Encoder over one sequence: embeds (n, d) (projected visual tokens and/or token embeddings, as HF inputs_embeds),
+** mask (n) 1 = real token / 0 = padding (NULL = all real).  Every block is one set of GEMMs over all n tokens.
+** Padded query rows are still computed (as HF).  The final-normed output is kept in c->enc_out (n, d); the cross
+** K/V of every decoder block are computed and the decoder cache is reset.  block_out (n_enc_blocks, n, d), nullable,
+** receives each block's output before the final norm.  n > max_enc: VB_ERR_ARG. */
+int vb_t5_encode(struct vb_t5_ctx * c, const float * embeds, const uint8_t * mask, int64_t n, float * block_out);
+
+/* Use an externally computed encoder output enc (n, d) with mask (nullable) instead of running the encoder:
+** copies it, computes the cross K/V and resets the decoder cache. */
+int vb_t5_set_encoder_output(struct vb_t5_ctx * c, const float * enc, const uint8_t * mask, int64_t n);
+
+/* Forget the decoder positions (keeps the encoder output and cross K/V). */
+void vb_t5_reset_decoder(struct vb_t5_ctx * c);
+
+/* Decoder over n new positions appended to the cache (positions n_past .. n_past+n-1, causal): n = 1 is one
+** incremental step, n = L with an empty cache is teacher forcing; both give the same numbers.  Outputs, each
+** nullable: logits (n, vocab), last_hidden (n, d) after the final norm, block_out (n_dec_blocks, n, d) before it.
+** Needs an encoder output (VB_ERR_ARG otherwise); n_past + n > max_dec or an id out of range: VB_ERR_ARG. */
+int vb_t5_decode(struct vb_t5_ctx * c, const int32_t * ids, int64_t n, float * logits, float * last_hidden,
+                 float * block_out);
+
+#endif
