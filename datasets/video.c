@@ -30,6 +30,7 @@ struct vpriv {
     int eof_sent;            /* NULL packet sent: the decoder is draining */
     int have_pending;        /* pkt holds a packet read after a seek but not yet sent */
     int64_t count_out;       /* frames returned since the last reopen (timestamp-less streams) */
+    int64_t skip_hi;         /* highest display index sent with AVDISCARD_NONREF since the last seek */
     const int64_t * tgt;     /* sorted unique targets still to deliver (for the skip decision) */
     int32_t n_tgt;
 };
@@ -144,6 +145,7 @@ static int open_input(struct vb_video * v) {
     snprintf(v->codec, sizeof v->codec, "%s", codec->name);
     p->positioned = 1; /* at the start of the file */
     p->cur = -1;
+    p->skip_hi = -1;
     p->count_out = 0;
     return VB_OK;
 }
@@ -360,7 +362,11 @@ static int feed(struct vb_video * v) {
     enum AVDiscard skip = AVDISCARD_DEFAULT;
     if (v->opts.skip_nonref && v->has_timestamps && p->tgt) {
         int64_t ts = p->pkt->pts != AV_NOPTS_VALUE ? p->pkt->pts : p->pkt->dts;
-        if (!is_target(p, idx_of_ts(v, ts))) skip = AVDISCARD_NONREF;
+        int64_t d = idx_of_ts(v, ts);
+        if (!is_target(p, d)) {
+            skip = AVDISCARD_NONREF;
+            if (d > p->skip_hi) p->skip_hi = d;
+        }
     }
     p->dec->skip_frame = skip;
     int r = avcodec_send_packet(p->dec, p->pkt);
@@ -439,6 +445,7 @@ static int seek_kf(struct vb_video * v, int64_t ki) {
                 p->have_pending = 1;
                 p->positioned = 1;
                 p->cur = d - 1;
+                p->skip_hi = -1;
                 return VB_OK;
             }
             av_packet_unref(p->pkt);
@@ -477,6 +484,7 @@ static void stats_diff(struct vb_video_stats * d, const struct vb_video_stats * 
     d->n_corrupt = a->n_corrupt - b->n_corrupt;
     d->n_seeks = a->n_seeks - b->n_seeks;
     d->n_reopens = a->n_reopens - b->n_reopens;
+    d->n_retries = a->n_retries - b->n_retries;
 }
 
 /* Shared body of the sparse and the sequential reader. */
@@ -507,7 +515,12 @@ static int read_frames(struct vb_video * v, const int64_t * idx, int32_t n, uint
     }
     for (int32_t j = 0; j < nu && rc == VB_OK; j++) {
         int64_t t = u[j];
+        int retried = 0;
+    again:
         if (!sequential) {
+            /* a previous call may have skipped non-reference frames this call wants: continue only past them */
+            if (j == 0 && p->positioned && t <= p->skip_hi) p->positioned = 0;
+            if (retried) p->positioned = 0;
             p->tgt = u + j;
             p->n_tgt = nu - j;
             if (p->seekable) {
@@ -546,6 +559,13 @@ static int read_frames(struct vb_video * v, const int64_t * idx, int32_t n, uint
             if (fi < 0) continue; /* a frame with a timestamp outside the index: ignore */
             if (fi > p->cur) p->cur = fi;
             if (fi < t) continue;
+            if (fi > t && !sequential && !retried && v->has_timestamps) { /* overshoot: seek and try once more */
+                retried = 1;
+                v->stats.n_retries++;
+                vb_log(VB_LOG_INFO, "%s: frame %lld passed without delivery (got %lld), seeking again", v->path,
+                       (long long) t, (long long) fi);
+                goto again;
+            }
             if (fi > t) {
                 p->positioned = 0;
                 rc = vb_fail(VB_ERR_VIDEO, "%s: frame %lld could not be decoded (decoder went from frame %lld to %lld)",

@@ -52,6 +52,8 @@ struct vb_video_stats {
     int64_t n_corrupt;  /* packets the decoder rejected plus frames flagged corrupt */
     int64_t n_seeks;    /* seeks (including the first positioning) */
     int64_t n_reopens;  /* fallbacks that reopened the file to restart from frame 0 */
+    int64_t n_retries;  /* targets the decoder passed without delivering, recovered by seeking again (0 on clean
+                           files) */
 };
 
 struct vb_video {
