@@ -28,7 +28,12 @@ static void usage(FILE * f) {
             "                   (as T5Tokenizer.decode(ids, skip_special_tokens=True), cleanup of spaces on)\n"
             "  --keep-special   with --decode: keep <pad> </s> <unk> <extra_id_N>\n"
             "  --no-cleanup     with --decode: clean_up_tokenization_spaces=False\n"
-            "A malformed input line prints \"stdin:LINE: reason\" on stderr and exits 1.\n");
+            "A malformed input line prints \"stdin:LINE: reason\" on stderr and exits 1.\n"
+            "\n"
+            "usage: vlapbench tokenize --spm-to-json SPIECE_MODEL --out TOKENIZER_JSON [--extra-ids N]\n"
+            "Converts a sentencepiece unigram model (e.g. from spm_train) into a tokenizer.json in the layout of the\n"
+            "Flan-T5 one (Precompiled + Replace normalizer, Metaspace, $A </s>), with N <extra_id_*> tokens appended\n"
+            "(default 100, as T5).\n");
 }
 
 /* Decode a JSON string literal (the whole line, surrounding JSON whitespace allowed) into bytes with length, so
@@ -146,7 +151,8 @@ int cmd_tokenize(int argc, char ** argv) {
         usage(stdout);
         return 0;
     }
-    const char * t5_path = NULL, * bert_path = NULL, * v;
+    const char * t5_path = NULL, * bert_path = NULL, * spm_path = NULL, * out_path = NULL, * v;
+    int extra_ids = 100;
     int max_length = 0, left = 0, special = 1, decode = 0, keep_special = 0, cleanup = 1;
     for (int i = 1; i < argc; i++) {
         if (vb_cli_opt(argc, argv, &i, "--t5", &v)) t5_path = v;
@@ -167,6 +173,16 @@ int cmd_tokenize(int argc, char ** argv) {
                 fprintf(stderr, "tokenize: --truncate must be left or right, got '%s'\n", v);
                 return 2;
             }
+        } else if (vb_cli_opt(argc, argv, &i, "--spm-to-json", &v)) spm_path = v;
+        else if (vb_cli_opt(argc, argv, &i, "--out", &v)) out_path = v;
+        else if (vb_cli_opt(argc, argv, &i, "--extra-ids", &v)) {
+            char * end;
+            long x = strtol(v, &end, 10);
+            if (*v == 0 || *end || x < 0 || x > 100000) {
+                fprintf(stderr, "tokenize: --extra-ids must be an integer 0..100000, got '%s'\n", v);
+                return 2;
+            }
+            extra_ids = (int)x;
         } else if (!strcmp(argv[i], "--no-special")) special = 0;
         else if (!strcmp(argv[i], "--decode")) decode = 1;
         else if (!strcmp(argv[i], "--keep-special")) keep_special = 1;
@@ -176,6 +192,18 @@ int cmd_tokenize(int argc, char ** argv) {
             usage(stderr);
             return 2;
         }
+    }
+    if (spm_path) {
+        if (!out_path || t5_path || bert_path) {
+            fprintf(stderr, "tokenize: --spm-to-json needs --out and no --t5 / --bert\n");
+            return 2;
+        }
+        int st = vb_t5tok_write_json_from_spm(spm_path, out_path, extra_ids);
+        if (st) {
+            fprintf(stderr, "tokenize: %s\n", vb_errmsg());
+            return 1;
+        }
+        return 0;
     }
     if ((t5_path != NULL) == (bert_path != NULL)) {
         fprintf(stderr, "tokenize: give exactly one of --t5 PATH or --bert PATH\n");

@@ -80,6 +80,34 @@ known = [("Frame: ", [16015, 10, 3]), ("Frame 1: ", [16015, 209, 10, 3]), ("Fram
          ("C", [205]), ("D", [309]), ("E", [262]), ("yes", [4273]), ("no", [150]), ("Option", [10231])]
 compare("t5.known", [k[0] for k in known], [k[1] for k in known], ["--t5", T5, "--no-special"])
 
+# ---- tokenizer.json written from spiece.model (sentencepiece ModelProto) must tokenize identically
+import os, tempfile
+with tempfile.TemporaryDirectory() as td:
+    conv = os.path.join(td, "from_spm.json")
+    p = subprocess.run([vb, "tokenize", "--spm-to-json", G + "/t5-tokenizer/spiece.model", "--out", conv],
+                       capture_output=True)
+    if p.returncode != 0:
+        failures.append("spm-to-json: exit %d: %s" % (p.returncode, p.stderr.decode(errors="replace")[:300]))
+    else:
+        with open(conv, encoding="utf-8") as f:
+            cj = json.load(f)
+        ref = load(T5)
+        checked["spm_to_json.layout"] = 1
+        for k in ("normalizer", "pre_tokenizer", "post_processor", "added_tokens", "decoder"):
+            if cj.get(k) != ref.get(k):
+                failures.append("spm-to-json: %s differs from the Flan-T5 tokenizer.json" % k)
+        pa, pb = [v[0] for v in cj["model"]["vocab"]], [v[0] for v in ref["model"]["vocab"]]
+        if pa != pb:
+            failures.append("spm-to-json: vocabulary pieces differ")
+        if max(abs(a[1] - b[1]) for a, b in zip(cj["model"]["vocab"], ref["model"]["vocab"])) > 1e-6:
+            failures.append("spm-to-json: scores differ by more than 1e-6")
+        compare("t5_from_spm.encode", texts, fast, ["--t5", conv])
+    p = subprocess.run([vb, "tokenize", "--spm-to-json", VOCAB, "--out", os.path.join(td, "bad.json")],
+                       capture_output=True)
+    checked["spm_to_json.malformed"] = 1
+    if p.returncode != 1:
+        failures.append("spm-to-json on a non-protobuf file gave exit %d, expected 1" % p.returncode)
+
 # ---- T5 decode
 dec = []
 for fn in ("tokenize_cases.json", "tokenize_cases_more.json"):
@@ -100,9 +128,6 @@ for flag, field in (([], "hf_decode_skip_special"), (["--keep-special"], "hf_dec
         got = json.loads(o)
         if got != c[field]:
             failures.append("t5.%s: ids %s\n    got      %r\n    expected %r" % (field, c["ids"][:20], got, c[field]))
-# encode cases carry decodings of their fast ids too
-for fld, flag in (("hf_decode_skip_special", []),):
-    pass
 
 # ---- BERT encode
 bert_cases, batches = [], []
