@@ -44,9 +44,19 @@ static int fail(struct vb_csv * c, const char * why) {
     return VB_ERR_FORMAT;
 }
 
+/* An unterminated quote swallows the rest of the file: resume after the record's first physical line instead. */
+static int fail_unterminated(struct vb_csv * c, size_t rec_start) {
+    snprintf(c->err, sizeof c->err, "unterminated quoted field");
+    c->pos = rec_start;
+    c->line = c->rec_line;
+    skip_line(c);
+    return VB_ERR_FORMAT;
+}
+
 int vb_csv_next(struct vb_csv * c) {
     if (c->pos >= c->len) return 0;
     c->rec_line = c->line;
+    size_t rec_start = c->pos;
     c->n_fields = 0;
     size_t o = 0;
     size_t starts[VB_CSV_MAX_FIELDS];
@@ -57,7 +67,7 @@ int vb_csv_next(struct vb_csv * c) {
         if (c->pos < c->len && b[c->pos] == '"') {
             c->pos++;
             for (;;) {
-                if (c->pos >= c->len) return fail(c, "unterminated quoted field");
+                if (c->pos >= c->len) return fail_unterminated(c, rec_start);
                 char ch = b[c->pos++];
                 if (ch == '"') {
                     if (c->pos < c->len && b[c->pos] == '"') {

@@ -2,6 +2,7 @@
 ** (nextqa.c, star.c, vlep.c, how2qa.c, sevila_json.c). */
 #include "datasets/loaders_internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -199,14 +200,25 @@ int vb_dataset_how2qa_perm(const char * youtube_id, const char * segment_field, 
     return ans;
 }
 
+/* 1 if word occurs in base as a whole token (delimited by non-alphanumerics or the ends). */
+static int has_token(const char * base, const char * word) {
+    size_t n = strlen(word);
+    for (const char * p = base; (p = strstr(p, word)) != NULL; p++) {
+        int left = p == base || !isalnum((unsigned char) p[-1]);
+        int right = !isalnum((unsigned char) p[n]);
+        if (left && right) return 1;
+    }
+    return 0;
+}
+
 const char * vb_dataset_split_from_path(const char * path) {
     const char * base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    if (strstr(base, "test_public")) return "test_public";
-    if (strstr(base, "test")) return "test";
-    if (strstr(base, "val")) return "val";
-    if (strstr(base, "dev")) return "dev";
-    if (strstr(base, "train")) return "train";
+    if (has_token(base, "test_public")) return "test_public";
+    if (has_token(base, "test")) return "test";
+    if (has_token(base, "val")) return "val";
+    if (has_token(base, "dev")) return "dev";
+    if (has_token(base, "train")) return "train";
     return "unknown";
 }
 

@@ -23,6 +23,7 @@ static void usage(FILE * f) {
 }
 
 static void list_ex(const char * what, int32_t n, char ex[3][64]) {
+    if (n == 0) return;
     fprintf(stderr, "vlapbench score: %d %s", n, what);
     for (int i = 0; i < 3 && i < n; i++) fprintf(stderr, "%s'%s'", i ? ", " : " (e.g. ", ex[i]);
     fprintf(stderr, "%s\n", n > 0 ? (n > 3 ? ", ...)" : ")") : "");
