@@ -1,0 +1,346 @@
+/* qformer.c — BLIP-2 / InstructBLIP Q-Former and the language projection (see qformer.h). */
+#include "engine/qformer.h"
+
+#include "engine/common.h"
+#include "engine/ops.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Tensor names, defined once (HF state_dict; "%s" = bundle prefix, "" or "localizer."). */
+#define TN_QUERY_TOKENS  "%squery_tokens"
+#define TN_LN_BLIP2      "%sqformer.layernorm.%s"            /* weight / bias */
+#define TN_LN_INSTRUCT   "%sqformer.embeddings.layernorm.%s" /* weight / bias */
+#define TN_WORD_EMB      "%sqformer.embeddings.word_embeddings.weight"
+#define TN_POS_EMB       "%sqformer.embeddings.position_embeddings.weight"
+#define TN_LAYER         "%sqformer.encoder.layer.%d.%s"
+
+/* BERT extended attention mask value for padded keys (InstructBLIP Q-Former: (1 - mask) * -10000.0). */
+#define QF_MASK_NEG (-10000.0f)
+
+struct loader {
+    const struct vb_weights * w;
+    const char * prefix;
+    int rc;
+};
+
+static float * load_name(struct loader * L, const char * name, int32_t ndim, int64_t d0, int64_t d1, int64_t d2) {
+    if (L->rc != VB_OK) return NULL;
+    int64_t shape[3] = {d0, d1, d2};
+    float * p = NULL;
+    L->rc = vb_weights_load_f32(L->w, name, ndim, shape, &p);
+    return L->rc == VB_OK ? p : NULL;
+}
+
+static float * load_layer(struct loader * L, int l, const char * what, int32_t ndim, int64_t d0, int64_t d1) {
+    char n[512];
+    snprintf(n, sizeof n, TN_LAYER, L->prefix, l, what);
+    return load_name(L, n, ndim, d0, d1, 0);
+}
+
+/* Load the Linear "<base>.weight" (rows, cols) and "<base>.bias" into rows [row0, row0 + rows) of a fused
+** weight W (.., cols) and bias b. */
+static void load_into(struct loader * L, int l, const char * base, int64_t rows, int64_t cols, float * W, float * b,
+                      int64_t row0) {
+    char n[256];
+    snprintf(n, sizeof n, "%s.weight", base);
+    float * w = load_layer(L, l, n, 2, rows, cols);
+    snprintf(n, sizeof n, "%s.bias", base);
+    float * bb = load_layer(L, l, n, 1, rows, 0);
+    if (w && bb) {
+        memcpy(W + row0 * cols, w, sizeof(float) * (size_t) (rows * cols));
+        memcpy(b + row0, bb, sizeof(float) * (size_t) rows);
+    }
+    free(w);
+    free(bb);
+}
+
+static void layer_free(struct vb_qformer_layer * y) {
+    float * ps[] = {y->qkv_w, y->qkv_b, y->ao_w,  y->ao_b, y->ao_ln_w, y->ao_ln_b, y->cq_w, y->cq_b,
+                    y->ckv_w, y->ckv_b, y->co_w,  y->co_b, y->co_ln_w, y->co_ln_b, y->iq_w, y->iq_b,
+                    y->oq_w,  y->oq_b,  y->oq_ln_w, y->oq_ln_b, y->it_w, y->it_b, y->ot_w, y->ot_b,
+                    y->ot_ln_w, y->ot_ln_b};
+    for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) free(ps[i]);
+}
+
+int vb_qformer_load(struct vb_qformer ** out, const struct vb_weights * w, const struct vb_qformer_config * cfg,
+                    int32_t n_query, const char * prefix) {
+    *out = NULL;
+    if (cfg->hidden <= 0 || cfg->heads <= 0 || cfg->hidden % cfg->heads != 0 || cfg->layers <= 0 ||
+        cfg->intermediate <= 0 || cfg->encoder_hidden <= 0 || cfg->cross_freq <= 0 || n_query <= 0)
+        return vb_fail(VB_ERR_ARG,
+                       "qformer config: hidden %d, heads %d, layers %d, intermediate %d, encoder_hidden %d, "
+                       "cross_attention_frequency %d, query tokens %d not usable",
+                       cfg->hidden, cfg->heads, cfg->layers, cfg->intermediate, cfg->encoder_hidden, cfg->cross_freq,
+                       n_query);
+    struct vb_qformer * m = vb_calloc(1, sizeof *m);
+    m->cfg = *cfg;
+    m->n_query = n_query;
+    const int64_t D = cfg->hidden, I = cfg->intermediate, Dv = cfg->encoder_hidden;
+    struct loader L = {w, prefix, VB_OK};
+    char n[512];
+    snprintf(n, sizeof n, TN_QUERY_TOKENS, prefix);
+    m->query_tokens = load_name(&L, n, 3, 1, n_query, D);
+    const char * ln_pat = cfg->has_text ? TN_LN_INSTRUCT : TN_LN_BLIP2;
+    snprintf(n, sizeof n, ln_pat, prefix, "weight");
+    m->emb_ln_w = load_name(&L, n, 1, D, 0, 0);
+    snprintf(n, sizeof n, ln_pat, prefix, "bias");
+    m->emb_ln_b = load_name(&L, n, 1, D, 0, 0);
+    if (cfg->has_text) {
+        snprintf(n, sizeof n, TN_WORD_EMB, prefix);
+        m->word_emb = load_name(&L, n, 2, cfg->vocab, D, 0);
+        snprintf(n, sizeof n, TN_POS_EMB, prefix);
+        m->pos_emb = load_name(&L, n, 2, cfg->max_pos, D, 0);
+    }
+    m->layers = vb_calloc((size_t) cfg->layers, sizeof *m->layers);
+    for (int l = 0; l < cfg->layers && L.rc == VB_OK; l++) {
+        struct vb_qformer_layer * y = &m->layers[l];
+        y->qkv_w = vb_malloc(sizeof(float) * (size_t) (3 * D * D));
+        y->qkv_b = vb_malloc(sizeof(float) * (size_t) (3 * D));
+        load_into(&L, l, "attention.attention.query", D, D, y->qkv_w, y->qkv_b, 0);
+        load_into(&L, l, "attention.attention.key", D, D, y->qkv_w, y->qkv_b, D);
+        load_into(&L, l, "attention.attention.value", D, D, y->qkv_w, y->qkv_b, 2 * D);
+        y->ao_w = load_layer(&L, l, "attention.output.dense.weight", 2, D, D);
+        y->ao_b = load_layer(&L, l, "attention.output.dense.bias", 1, D, 0);
+        y->ao_ln_w = load_layer(&L, l, "attention.output.LayerNorm.weight", 1, D, 0);
+        y->ao_ln_b = load_layer(&L, l, "attention.output.LayerNorm.bias", 1, D, 0);
+        y->has_cross = l % cfg->cross_freq == 0;
+        if (y->has_cross) {
+            y->cq_w = load_layer(&L, l, "crossattention.attention.query.weight", 2, D, D);
+            y->cq_b = load_layer(&L, l, "crossattention.attention.query.bias", 1, D, 0);
+            y->ckv_w = vb_malloc(sizeof(float) * (size_t) (2 * D * Dv));
+            y->ckv_b = vb_malloc(sizeof(float) * (size_t) (2 * D));
+            load_into(&L, l, "crossattention.attention.key", D, Dv, y->ckv_w, y->ckv_b, 0);
+            load_into(&L, l, "crossattention.attention.value", D, Dv, y->ckv_w, y->ckv_b, D);
+            y->co_w = load_layer(&L, l, "crossattention.output.dense.weight", 2, D, D);
+            y->co_b = load_layer(&L, l, "crossattention.output.dense.bias", 1, D, 0);
+            y->co_ln_w = load_layer(&L, l, "crossattention.output.LayerNorm.weight", 1, D, 0);
+            y->co_ln_b = load_layer(&L, l, "crossattention.output.LayerNorm.bias", 1, D, 0);
+        }
+        y->iq_w = load_layer(&L, l, "intermediate_query.dense.weight", 2, I, D);
+        y->iq_b = load_layer(&L, l, "intermediate_query.dense.bias", 1, I, 0);
+        y->oq_w = load_layer(&L, l, "output_query.dense.weight", 2, D, I);
+        y->oq_b = load_layer(&L, l, "output_query.dense.bias", 1, D, 0);
+        y->oq_ln_w = load_layer(&L, l, "output_query.LayerNorm.weight", 1, D, 0);
+        y->oq_ln_b = load_layer(&L, l, "output_query.LayerNorm.bias", 1, D, 0);
+        if (cfg->has_text) {
+            y->it_w = load_layer(&L, l, "intermediate.dense.weight", 2, I, D);
+            y->it_b = load_layer(&L, l, "intermediate.dense.bias", 1, I, 0);
+            y->ot_w = load_layer(&L, l, "output.dense.weight", 2, D, I);
+            y->ot_b = load_layer(&L, l, "output.dense.bias", 1, D, 0);
+            y->ot_ln_w = load_layer(&L, l, "output.LayerNorm.weight", 1, D, 0);
+            y->ot_ln_b = load_layer(&L, l, "output.LayerNorm.bias", 1, D, 0);
+        }
+    }
+    if (L.rc != VB_OK) {
+        vb_qformer_free(m);
+        return L.rc;
+    }
+    *out = m;
+    return VB_OK;
+}
+
+void vb_qformer_free(struct vb_qformer * m) {
+    if (!m) return;
+    if (m->layers)
+        for (int l = 0; l < m->cfg.layers; l++) layer_free(&m->layers[l]);
+    free(m->layers);
+    free(m->query_tokens);
+    free(m->emb_ln_w);
+    free(m->emb_ln_b);
+    free(m->word_emb);
+    free(m->pos_emb);
+    free(m);
+}
+
+int vb_qformer_ctx_new(struct vb_qformer_ctx ** out, const struct vb_qformer * m, int32_t max_batch, int32_t max_text,
+                       int32_t max_img) {
+    *out = NULL;
+    if (max_batch < 1 || max_img < 1 || max_text < 0)
+        return vb_fail(VB_ERR_ARG, "qformer context: max_batch %d, max_text %d, max_img %d not usable", max_batch,
+                       max_text, max_img);
+    if (max_text > 0 && !m->cfg.has_text)
+        return vb_fail(VB_ERR_ARG, "qformer context: text input needs an InstructBLIP Q-Former");
+    const size_t B = (size_t) max_batch, Q = (size_t) m->n_query, Lm = (size_t) max_text, N = (size_t) max_img;
+    const size_t D = (size_t) m->cfg.hidden, I = (size_t) m->cfg.intermediate, S = Q + Lm;
+    struct vb_qformer_ctx * c = vb_calloc(1, sizeof *c);
+    c->m = m;
+    c->max_batch = max_batch;
+    c->max_text = max_text;
+    c->max_img = max_img;
+    c->h = vb_malloc(sizeof(float) * B * S * D);
+    c->qkv = vb_malloc(sizeof(float) * B * S * 3 * D);
+    c->att = vb_malloc(sizeof(float) * B * S * D);
+    c->kv_seq = vb_malloc(sizeof(float) * S * 2 * D);
+    c->ckv = vb_malloc(sizeof(float) * B * N * 2 * D);
+    c->ffn = vb_malloc(sizeof(float) * B * VB_MAX(Q, Lm) * I);
+    c->mask_add = vb_malloc(sizeof(float) * S);
+    c->scratch = vb_malloc(sizeof(float) * S * VB_MAX(S, N));
+    *out = c;
+    return VB_OK;
+}
+
+void vb_qformer_ctx_free(struct vb_qformer_ctx * c) {
+    if (!c) return;
+    free(c->h);
+    free(c->qkv);
+    free(c->att);
+    free(c->kv_seq);
+    free(c->ckv);
+    free(c->ffn);
+    free(c->mask_add);
+    free(c->scratch);
+    free(c);
+}
+
+/* Row of position i (0..Q+L-1) of batch row b in the two-block layout. */
+static inline int64_t blk_row(int64_t b, int64_t i, int64_t B, int64_t Q, int64_t L) {
+    return i < Q ? b * Q + i : B * Q + b * L + (i - Q);
+}
+
+/* Copy the two-block activations src into HF order dst (B, Q + L, D). */
+static void to_hf(const float * src, int64_t B, int64_t Q, int64_t L, int64_t D, float * dst) {
+    for (int64_t b = 0; b < B; b++) {
+        memcpy(dst + b * (Q + L) * D, src + b * Q * D, sizeof(float) * (size_t) (Q * D));
+        if (L > 0) memcpy(dst + (b * (Q + L) + Q) * D, src + (B * Q + b * L) * D, sizeof(float) * (size_t) (L * D));
+    }
+}
+
+static void activation(enum vb_act a, float * x, int64_t n) {
+    switch (a) {
+    case VB_ACT_GELU_TANH: vb_gelu_tanh(x, n); break;
+    case VB_ACT_RELU: vb_relu(x, n); break;
+    default: vb_gelu_erf(x, n); break;
+    }
+}
+
+/* h (n, D) = LayerNorm(h + act(h W_i^T + b_i) W_o^T + b_o): one BERT FFN block over n contiguous rows. */
+static void ffn_block(struct vb_qformer_ctx * c, float * h, int64_t n, const float * wi, const float * bi,
+                      const float * wo, const float * bo, const float * ln_w, const float * ln_b) {
+    const int64_t D = c->m->cfg.hidden, I = c->m->cfg.intermediate;
+    if (n == 0) return;
+    vb_linear(h, n, D, wi, bi, I, c->ffn);
+    activation(c->m->cfg.act, c->ffn, n * I);
+    vb_linear_ex(c->ffn, I, n, I, wo, bo, D, h, D, 1.0f);
+    vb_layernorm(h, n, D, ln_w, ln_b, c->m->cfg.ln_eps, h);
+}
+
+int vb_qformer_run(struct vb_qformer_ctx * c, const float * image, int32_t B, int32_t n_img, const int32_t * ids,
+                   const int32_t * text_mask, int32_t L, float * query_out, float * full_out, float * embeddings,
+                   float * layer_out) {
+    const struct vb_qformer * m = c->m;
+    if (B < 1 || B > c->max_batch || n_img < 1 || n_img > c->max_img || L < 0 || L > c->max_text)
+        return vb_fail(VB_ERR_ARG, "qformer: batch %d, image tokens %d, text %d past the context (%d, %d, %d)", B,
+                       n_img, L, c->max_batch, c->max_img, c->max_text);
+    if (L > 0 && !ids) return vb_fail(VB_ERR_ARG, "qformer: %d text tokens but no ids", L);
+    if (L > m->cfg.max_pos)
+        return vb_fail(VB_ERR_ARG, "qformer: %d text tokens, max_position_embeddings is %d", L, m->cfg.max_pos);
+    for (int64_t i = 0; i < (int64_t) B * L; i++)
+        if (ids[i] < 0 || ids[i] >= m->cfg.vocab)
+            return vb_fail(VB_ERR_ARG, "qformer: text id %d at row %lld position %lld outside the vocabulary (%d)",
+                           ids[i], (long long) (i / L), (long long) (i % L), m->cfg.vocab);
+    const int64_t Q = m->n_query, D = m->cfg.hidden, Dv = m->cfg.encoder_hidden, N = n_img;
+    const int64_t Rq = (int64_t) B * Q, Rt = (int64_t) B * L, R = Rq + Rt, S = Q + L;
+    const int32_t H = m->cfg.heads, dh = (int32_t) (D / H);
+    const float scale = 1.0f / sqrtf((float) dh), eps = m->cfg.ln_eps;
+    float * hq = c->h;           /* (B*Q, D) query block */
+    float * ht = c->h + Rq * D;  /* (B*L, D) text block */
+
+    /* embeddings: [query_tokens; word + position], one LayerNorm over all rows */
+    for (int64_t b = 0; b < B; b++) memcpy(hq + b * Q * D, m->query_tokens, sizeof(float) * (size_t) (Q * D));
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t j = 0; j < L; j++) {
+            const float * we = m->word_emb + (int64_t) ids[b * L + j] * D;
+            const float * pe = m->pos_emb + j * D;
+            float * dst = ht + (b * L + j) * D;
+            for (int64_t k = 0; k < D; k++) dst[k] = we[k] + pe[k];
+        }
+    vb_layernorm(c->h, R, D, m->emb_ln_w, m->emb_ln_b, eps, c->h);
+    if (embeddings) to_hf(c->h, B, Q, L, D, embeddings);
+
+    for (int32_t l = 0; l < m->cfg.layers; l++) {
+        const struct vb_qformer_layer * y = &m->layers[l];
+        /* self-attention over [queries; text] of each row */
+        vb_linear(c->h, R, D, y->qkv_w, y->qkv_b, 3 * D, c->qkv);
+        for (int64_t b = 0; b < B; b++) {
+            const float * qq = c->qkv + b * Q * 3 * D;
+            if (L == 0) { /* queries only: keys are contiguous in qkv */
+                vb_attention(qq, 3 * D, qq + D, 3 * D, qq + 2 * D, 3 * D, Q, Q, H, dh, scale, NULL, NULL, 0, 0,
+                             c->att + b * Q * D, D, c->scratch);
+                continue;
+            }
+            int any_pad = 0;
+            for (int64_t i = 0; i < S; i++) {
+                const float * src = c->qkv + blk_row(b, i, B, Q, L) * 3 * D + D;
+                memcpy(c->kv_seq + i * 2 * D, src, sizeof(float) * (size_t) (2 * D));
+                int keep = i < Q || !text_mask || text_mask[b * L + (i - Q)] != 0;
+                c->mask_add[i] = keep ? 0.0f : QF_MASK_NEG;
+                any_pad |= !keep;
+            }
+            const float * madd = any_pad ? c->mask_add : NULL;
+            vb_attention(qq, 3 * D, c->kv_seq, 2 * D, c->kv_seq + D, 2 * D, Q, S, H, dh, scale, NULL, madd, 0, 0,
+                         c->att + b * Q * D, D, c->scratch);
+            const float * qt = c->qkv + (Rq + b * L) * 3 * D;
+            vb_attention(qt, 3 * D, c->kv_seq, 2 * D, c->kv_seq + D, 2 * D, L, S, H, dh, scale, NULL, madd, 0, 0,
+                         c->att + (Rq + b * L) * D, D, c->scratch);
+        }
+        vb_linear_ex(c->att, D, R, D, y->ao_w, y->ao_b, D, c->h, D, 1.0f);
+        vb_layernorm(c->h, R, D, y->ao_ln_w, y->ao_ln_b, eps, c->h);
+
+        /* cross-attention: query rows only, keys / values from this row's image tokens */
+        if (y->has_cross) {
+            float * cq = c->qkv; /* (B*Q, D) */
+            vb_linear(hq, Rq, D, y->cq_w, y->cq_b, D, cq);
+            vb_linear(image, (int64_t) B * N, Dv, y->ckv_w, y->ckv_b, 2 * D, c->ckv);
+            for (int64_t b = 0; b < B; b++) {
+                const float * kv = c->ckv + b * N * 2 * D;
+                vb_attention(cq + b * Q * D, D, kv, 2 * D, kv + D, 2 * D, Q, N, H, dh, scale, NULL, NULL, 0, 0,
+                             c->att + b * Q * D, D, c->scratch);
+            }
+            vb_linear_ex(c->att, D, Rq, D, y->co_w, y->co_b, D, hq, D, 1.0f);
+            vb_layernorm(hq, Rq, D, y->co_ln_w, y->co_ln_b, eps, hq);
+        }
+
+        /* FFN: query rows through *_query, text rows through the text FFN */
+        ffn_block(c, hq, Rq, y->iq_w, y->iq_b, y->oq_w, y->oq_b, y->oq_ln_w, y->oq_ln_b);
+        if (Rt > 0) ffn_block(c, ht, Rt, y->it_w, y->it_b, y->ot_w, y->ot_b, y->ot_ln_w, y->ot_ln_b);
+        if (layer_out) to_hf(c->h, B, Q, L, D, layer_out + (int64_t) l * B * S * D);
+    }
+    if (query_out) memcpy(query_out, hq, sizeof(float) * (size_t) (Rq * D));
+    if (full_out) to_hf(c->h, B, Q, L, D, full_out);
+    return VB_OK;
+}
+
+int vb_projection_load(struct vb_projection ** out, const struct vb_weights * w, const char * name, int32_t d_in,
+                       int32_t d_out) {
+    *out = NULL;
+    if (d_in <= 0 || d_out <= 0) return vb_fail(VB_ERR_ARG, "projection %s: sizes %d -> %d", name, d_in, d_out);
+    char n[512];
+    struct vb_projection * p = vb_calloc(1, sizeof *p);
+    p->d_in = d_in;
+    p->d_out = d_out;
+    int64_t sw[2] = {d_out, d_in}, sb[1] = {d_out};
+    snprintf(n, sizeof n, "%s.weight", name);
+    int rc = vb_weights_load_f32(w, n, 2, sw, &p->w);
+    if (rc == VB_OK) {
+        snprintf(n, sizeof n, "%s.bias", name);
+        rc = vb_weights_load_f32(w, n, 1, sb, &p->b);
+    }
+    if (rc != VB_OK) {
+        vb_projection_free(p);
+        return rc;
+    }
+    *out = p;
+    return VB_OK;
+}
+
+void vb_projection_free(struct vb_projection * p) {
+    if (!p) return;
+    free(p->w);
+    free(p->b);
+    free(p);
+}
+
+void vb_projection_run(const struct vb_projection * p, const float * x, int64_t n, float * y) {
+    vb_linear(x, n, p->d_in, p->w, p->b, p->d_out, y);
+}

@@ -1,0 +1,128 @@
+/* qformer.h — the Q-Former of BLIP-2 (query tokens only) and of InstructBLIP (query tokens + instruction text), and
+** the language projection, matching Hugging Face transformers 4.35.2 (Blip2QFormerModel,
+** InstructBlipQFormerModel, language_projection).
+**
+** Arithmetic (../shared/golden/README.md, BLIP-2 item 7 and "Things the C code must match (InstructBLIP)"):
+**   - embeddings: BLIP-2: LayerNorm "qformer.layernorm"(query_tokens).  InstructBLIP: text rows = word_embeddings[id]
+**     + position_embeddings[0 .. L-1] (positions count from the first text token; queries get none), x = [queries;
+**     text], one LayerNorm "qformer.embeddings.layernorm" over all Q + L rows.  eps cfg.ln_eps (1e-12).
+**   - per layer (post-LN BERT): self-attention over all Q + L rows (no causal mask; padded text keys get
+**     (1 - mask) * -10000 added after the 1/sqrt(head_dim) scaling), dense + residual + LayerNorm; then the query
+**     rows only: cross-attention to the image tokens (layers with idx % cross_freq == 0, K/V from encoder_hidden
+**     width) + dense + residual + LayerNorm, then intermediate_query -> GELU -> output_query + residual + LayerNorm;
+**     the text rows: intermediate -> GELU -> output + residual + LayerNorm (no cross-attention).
+**   - no final norm; the query output is the first Q rows.
+**
+** Layout for speed: inside the context the rows of a batch are kept as two blocks, all query rows (B*Q, D) then all
+** text rows (B*L, D), so every Linear that applies to queries (or text) is one GEMM over the whole batch.  The
+** self-attention q|k|v weights are fused into one (3D, D) matrix and the cross-attention k|v into one (2D, Dv).
+** Activations are allocated once per context (max batch, max text length); vb_qformer_run does not allocate.
+**
+** Threading: a model is read-only after loading and may be shared; a context is used by one thread at a time.
+*/
+#ifndef VB_QFORMER_H
+#define VB_QFORMER_H
+
+#include "engine/config.h"
+#include "engine/weights.h"
+
+#include <stdint.h>
+
+struct vb_qformer_layer {
+    float * qkv_w;  /* (3D, D) self-attention query | key | value */
+    float * qkv_b;  /* (3D) */
+    float * ao_w;   /* (D, D) attention.output.dense */
+    float * ao_b;   /* (D) */
+    float * ao_ln_w, * ao_ln_b; /* (D) attention.output.LayerNorm */
+    int32_t has_cross;          /* idx % cross_freq == 0 */
+    float * cq_w;   /* (D, D) crossattention.attention.query (has_cross) */
+    float * cq_b;   /* (D) */
+    float * ckv_w;  /* (2D, Dv) crossattention key | value */
+    float * ckv_b;  /* (2D) */
+    float * co_w;   /* (D, D) crossattention.output.dense */
+    float * co_b;   /* (D) */
+    float * co_ln_w, * co_ln_b; /* (D) */
+    float * iq_w;   /* (I, D) intermediate_query.dense */
+    float * iq_b;   /* (I) */
+    float * oq_w;   /* (D, I) output_query.dense */
+    float * oq_b;   /* (D) */
+    float * oq_ln_w, * oq_ln_b; /* (D) output_query.LayerNorm */
+    float * it_w;   /* (I, D) intermediate.dense (text rows; InstructBLIP only) */
+    float * it_b;   /* (I) */
+    float * ot_w;   /* (D, I) output.dense */
+    float * ot_b;   /* (D) */
+    float * ot_ln_w, * ot_ln_b; /* (D) output.LayerNorm */
+};
+
+struct vb_qformer {
+    struct vb_qformer_config cfg;
+    int32_t n_query;       /* Q */
+    float * query_tokens;  /* (Q, D) */
+    float * emb_ln_w;      /* (D) qformer.layernorm (BLIP-2) / qformer.embeddings.layernorm (InstructBLIP) */
+    float * emb_ln_b;      /* (D) */
+    float * word_emb;      /* (vocab, D) InstructBLIP only, else NULL */
+    float * pos_emb;       /* (max_pos, D) InstructBLIP only, else NULL */
+    struct vb_qformer_layer * layers; /* cfg.layers */
+};
+
+/* Load "<prefix>query_tokens" [1, Q, D] and the Q-Former "<prefix>qformer.*" (prefix "" for the model's own
+** Q-Former, "localizer." for SeViLA's second one) with Q = n_query.  cfg->has_text selects the InstructBLIP layout
+** (word / position embeddings, embeddings.layernorm, text FFN in every layer).  Shapes checked against cfg
+** (VB_ERR_SHAPE / VB_ERR_NOTFOUND naming file and tensor); unusable sizes VB_ERR_ARG.  *out: free with
+** vb_qformer_free; nothing allocated on failure. */
+int vb_qformer_load(struct vb_qformer ** out, const struct vb_weights * w, const struct vb_qformer_config * cfg,
+                    int32_t n_query, const char * prefix);
+void vb_qformer_free(struct vb_qformer * m);
+
+/* Working memory for up to max_batch rows (frames), max_text text tokens per row (0 for BLIP-2) and max_img image
+** tokens per row. */
+struct vb_qformer_ctx {
+    const struct vb_qformer * m;
+    int32_t max_batch, max_text, max_img;
+    float * h;        /* (max_batch * (Q + max_text), D) residual stream: query block, then text block */
+    float * qkv;      /* (max_batch * (Q + max_text), 3D) */
+    float * att;      /* (max_batch * (Q + max_text), D) */
+    float * kv_seq;   /* (Q + max_text, 2D) keys | values of one row gathered from both blocks */
+    float * ckv;      /* (max_batch * max_img, 2D) cross-attention keys | values */
+    float * ffn;      /* (max_batch * max(Q, max_text), I) */
+    float * mask_add; /* (Q + max_text) additive key mask of one row */
+    float * scratch;  /* (Q + max_text, max(Q + max_text, max_img)) scores of one head */
+};
+
+/* Allocate a context (max_batch >= 1, max_img >= 1, max_text >= 0; max_text > 0 needs an InstructBLIP model).
+** Returns VB_OK or VB_ERR_ARG.  Free with vb_qformer_ctx_free. */
+int vb_qformer_ctx_new(struct vb_qformer_ctx ** out, const struct vb_qformer * m, int32_t max_batch, int32_t max_text,
+                       int32_t max_img);
+void vb_qformer_ctx_free(struct vb_qformer_ctx * c);
+
+/* Run the Q-Former on B rows.
+**   image (B, n_img, Dv): encoder hidden states (the ViT's post-LayerNorm output of one frame per row), all
+**     attended (encoder mask of ones).
+**   ids (B, L), text_mask (B, L) 1 = token / 0 = padding (NULL = all ones): InstructBLIP text (L = 0, ids NULL for
+**     BLIP-2).  Ids out of the vocabulary, L > max_pos or a size past the context: VB_ERR_ARG.
+** Outputs, each nullable, caller-owned, in HF order (row b = [Q query rows; L text rows]):
+**   query_out  (B, Q, D)              last_hidden_state[:, :Q] (what the projection reads)
+**   full_out   (B, Q + L, D)          last_hidden_state
+**   embeddings (B, Q + L, D)          after the embedding LayerNorm
+**   layer_out  (layers, B, Q + L, D)  output of every layer
+** No allocation. */
+int vb_qformer_run(struct vb_qformer_ctx * c, const float * image, int32_t B, int32_t n_img, const int32_t * ids,
+                   const int32_t * text_mask, int32_t L, float * query_out, float * full_out, float * embeddings,
+                   float * layer_out);
+
+/* Language projection Linear(d_in -> d_out) with bias ("<name>.weight" [d_out, d_in], "<name>.bias"). */
+struct vb_projection {
+    int32_t d_in, d_out;
+    float * w; /* (d_out, d_in) */
+    float * b; /* (d_out) */
+};
+
+/* Load "<name>.weight" / "<name>.bias" (name e.g. "language_projection", "localizer.language_projection") with
+** shapes checked.  *out: free with vb_projection_free; nothing allocated on failure. */
+int vb_projection_load(struct vb_projection ** out, const struct vb_weights * w, const char * name, int32_t d_in,
+                       int32_t d_out);
+void vb_projection_free(struct vb_projection * p);
+/* y (n, d_out) = x (n, d_in) W^T + b.  y must not alias x. */
+void vb_projection_run(const struct vb_projection * p, const float * x, int64_t n, float * y);
+
+#endif

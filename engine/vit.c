@@ -1,0 +1,214 @@
+/* vit.c — EVA ViT (see vit.h). */
+#include "engine/vit.h"
+
+#include "engine/common.h"
+#include "engine/ops.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Tensor names, defined once (HF Blip2VisionModel state_dict, relative to the prefix). */
+#define TN_CLS        "%sembeddings.class_embedding"
+#define TN_POS        "%sembeddings.position_embedding"
+#define TN_PATCH_W    "%sembeddings.patch_embedding.weight"
+#define TN_PATCH_B    "%sembeddings.patch_embedding.bias"
+#define TN_LAYER      "%sencoder.layers.%d.%s"
+#define TN_POST_LN_W  "%spost_layernorm.weight"
+#define TN_POST_LN_B  "%spost_layernorm.bias"
+
+/* Accumulates the first error so a loader reads as a flat list of tensors. */
+struct loader {
+    const struct vb_weights * w;
+    int rc;
+};
+
+static float * load(struct loader * L, const char * name, int32_t ndim, int64_t d0, int64_t d1, int64_t d2,
+                    int64_t d3) {
+    if (L->rc != VB_OK) return NULL;
+    int64_t shape[4] = {d0, d1, d2, d3};
+    float * p = NULL;
+    L->rc = vb_weights_load_f32(L->w, name, ndim, shape, &p);
+    return L->rc == VB_OK ? p : NULL;
+}
+
+static float * load_layer(struct loader * L, const char * prefix, int l, const char * what, int32_t ndim, int64_t d0,
+                          int64_t d1) {
+    char n[512];
+    snprintf(n, sizeof n, TN_LAYER, prefix, l, what);
+    return load(L, n, ndim, d0, d1, 0, 0);
+}
+
+int vb_vit_load(struct vb_vit ** out, const struct vb_weights * w, const struct vb_vision_config * cfg,
+                const char * prefix) {
+    *out = NULL;
+    if (cfg->patch <= 0 || cfg->image_size <= 0 || cfg->image_size % cfg->patch != 0)
+        return vb_fail(VB_ERR_ARG, "vision config: image_size %d is not a positive multiple of patch_size %d",
+                       cfg->image_size, cfg->patch);
+    if (cfg->hidden <= 0 || cfg->heads <= 0 || cfg->hidden % cfg->heads != 0 || cfg->layers <= 0 ||
+        cfg->intermediate <= 0)
+        return vb_fail(VB_ERR_ARG, "vision config: hidden %d, heads %d, layers %d, intermediate %d not usable",
+                       cfg->hidden, cfg->heads, cfg->layers, cfg->intermediate);
+    struct vb_vit * m = vb_calloc(1, sizeof *m);
+    m->cfg = *cfg;
+    m->grid = cfg->image_size / cfg->patch;
+    m->cfg.n_patches = m->grid * m->grid;
+    m->cfg.n_tokens = m->cfg.n_patches + 1;
+    m->patch_dim = 3 * cfg->patch * cfg->patch;
+    const int64_t D = cfg->hidden, I = cfg->intermediate, T = m->cfg.n_tokens, p = cfg->patch;
+    struct loader L = {w, VB_OK};
+    char n[512];
+    snprintf(n, sizeof n, TN_CLS, prefix);
+    m->cls = load(&L, n, 3, 1, 1, D, 0);
+    snprintf(n, sizeof n, TN_POS, prefix);
+    m->pos = load(&L, n, 3, 1, T, D, 0);
+    snprintf(n, sizeof n, TN_PATCH_W, prefix);
+    m->patch_w = load(&L, n, 4, D, 3, p, p); /* (D, 3, p, p) is (D, 3*p*p) row-major: c, ky, kx */
+    snprintf(n, sizeof n, TN_PATCH_B, prefix);
+    m->patch_b = load(&L, n, 1, D, 0, 0, 0);
+    m->layers = vb_calloc((size_t) cfg->layers, sizeof *m->layers);
+    for (int l = 0; l < cfg->layers && L.rc == VB_OK; l++) {
+        struct vb_vit_layer * y = &m->layers[l];
+        y->ln1_w = load_layer(&L, prefix, l, "layer_norm1.weight", 1, D, 0);
+        y->ln1_b = load_layer(&L, prefix, l, "layer_norm1.bias", 1, D, 0);
+        y->qkv_w = load_layer(&L, prefix, l, "self_attn.qkv.weight", 2, 3 * D, D);
+        if (cfg->qkv_bias) y->qkv_b = load_layer(&L, prefix, l, "self_attn.qkv.bias", 1, 3 * D, 0);
+        else y->qkv_b = vb_calloc((size_t) (3 * D), sizeof(float));
+        y->proj_w = load_layer(&L, prefix, l, "self_attn.projection.weight", 2, D, D);
+        y->proj_b = load_layer(&L, prefix, l, "self_attn.projection.bias", 1, D, 0);
+        y->ln2_w = load_layer(&L, prefix, l, "layer_norm2.weight", 1, D, 0);
+        y->ln2_b = load_layer(&L, prefix, l, "layer_norm2.bias", 1, D, 0);
+        y->fc1_w = load_layer(&L, prefix, l, "mlp.fc1.weight", 2, I, D);
+        y->fc1_b = load_layer(&L, prefix, l, "mlp.fc1.bias", 1, I, 0);
+        y->fc2_w = load_layer(&L, prefix, l, "mlp.fc2.weight", 2, D, I);
+        y->fc2_b = load_layer(&L, prefix, l, "mlp.fc2.bias", 1, D, 0);
+    }
+    snprintf(n, sizeof n, TN_POST_LN_W, prefix);
+    m->post_ln_w = load(&L, n, 1, D, 0, 0, 0);
+    snprintf(n, sizeof n, TN_POST_LN_B, prefix);
+    m->post_ln_b = load(&L, n, 1, D, 0, 0, 0);
+    if (L.rc != VB_OK) {
+        vb_vit_free(m);
+        return L.rc;
+    }
+    *out = m;
+    return VB_OK;
+}
+
+void vb_vit_free(struct vb_vit * m) {
+    if (!m) return;
+    if (m->layers)
+        for (int l = 0; l < m->cfg.layers; l++) {
+            struct vb_vit_layer * y = &m->layers[l];
+            float * ps[] = {y->ln1_w, y->ln1_b, y->qkv_w, y->qkv_b, y->proj_w, y->proj_b,
+                            y->ln2_w, y->ln2_b, y->fc1_w, y->fc1_b, y->fc2_w, y->fc2_b};
+            for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) free(ps[i]);
+        }
+    free(m->layers);
+    free(m->patch_w);
+    free(m->patch_b);
+    free(m->cls);
+    free(m->pos);
+    free(m->post_ln_w);
+    free(m->post_ln_b);
+    free(m);
+}
+
+int vb_vit_ctx_new(struct vb_vit_ctx ** out, const struct vb_vit * m, int32_t max_frames) {
+    *out = NULL;
+    if (max_frames < 1) return vb_fail(VB_ERR_ARG, "vit context: max_frames %d < 1", max_frames);
+    const size_t F = (size_t) max_frames, T = (size_t) m->cfg.n_tokens, P = (size_t) m->cfg.n_patches;
+    const size_t D = (size_t) m->cfg.hidden, I = (size_t) m->cfg.intermediate;
+    struct vb_vit_ctx * c = vb_calloc(1, sizeof *c);
+    c->m = m;
+    c->max_frames = max_frames;
+    c->cols = vb_malloc(sizeof(float) * F * P * (size_t) m->patch_dim);
+    c->h = vb_malloc(sizeof(float) * F * T * D);
+    c->x = vb_malloc(sizeof(float) * F * T * D);
+    c->qkv = vb_malloc(sizeof(float) * F * T * 3 * D);
+    c->att = vb_malloc(sizeof(float) * F * T * D);
+    c->mlp = vb_malloc(sizeof(float) * F * T * I);
+    c->scratch = vb_malloc(sizeof(float) * T * T);
+    *out = c;
+    return VB_OK;
+}
+
+void vb_vit_ctx_free(struct vb_vit_ctx * c) {
+    if (!c) return;
+    free(c->cols);
+    free(c->h);
+    free(c->x);
+    free(c->qkv);
+    free(c->att);
+    free(c->mlp);
+    free(c->scratch);
+    free(c);
+}
+
+/* cols row (f*P + gy*grid + gx), column (ch*p*p + ky*p + kx) = pixel (f, ch, gy*p + ky, gx*p + kx): the order of
+** the conv weight [D, 3, p, p], so the patch embedding is cols (F*P, 3pp) x W^T. */
+static void im2col(const struct vb_vit * m, const float * pixels, int32_t n_frames, float * cols) {
+    const int64_t p = m->cfg.patch, S = m->cfg.image_size, G = m->grid, P = m->cfg.n_patches, K = m->patch_dim;
+    for (int64_t f = 0; f < n_frames; f++)
+        for (int64_t gy = 0; gy < G; gy++)
+            for (int64_t gx = 0; gx < G; gx++) {
+                float * row = cols + (f * P + gy * G + gx) * K;
+                for (int64_t ch = 0; ch < 3; ch++)
+                    for (int64_t ky = 0; ky < p; ky++) {
+                        const float * src = pixels + ((f * 3 + ch) * S + gy * p + ky) * S + gx * p;
+                        memcpy(row + (ch * p + ky) * p, src, sizeof(float) * (size_t) p);
+                    }
+            }
+}
+
+int vb_vit_run(struct vb_vit_ctx * c, const float * pixels, int32_t n_frames, float * embeddings, float * layer_out,
+               float * body, float * ln) {
+    const struct vb_vit * m = c->m;
+    if (n_frames < 1 || n_frames > c->max_frames)
+        return vb_fail(VB_ERR_ARG, "vit: %d frames, context holds 1..%d", n_frames, c->max_frames);
+    const int64_t D = m->cfg.hidden, I = m->cfg.intermediate, T = m->cfg.n_tokens, P = m->cfg.n_patches;
+    const int64_t F = n_frames, R = F * T; /* R: all rows of the batch */
+    const int32_t H = m->cfg.heads, dh = (int32_t) (D / H);
+    const float scale = 1.0f / sqrtf((float) dh);
+    const float eps = m->cfg.ln_eps;
+
+    /* embeddings: one GEMM for all patches of all frames, then CLS + position embedding into h */
+    im2col(m, pixels, n_frames, c->cols);
+    vb_linear(c->cols, F * P, m->patch_dim, m->patch_w, m->patch_b, D, c->att);
+    for (int64_t f = 0; f < F; f++) {
+        float * hf = c->h + f * T * D;
+        for (int64_t j = 0; j < D; j++) hf[j] = m->cls[j] + m->pos[j];
+        for (int64_t t = 1; t < T; t++) {
+            const float * src = c->att + (f * P + t - 1) * D;
+            const float * pe = m->pos + t * D;
+            float * dst = hf + t * D;
+            for (int64_t j = 0; j < D; j++) dst[j] = src[j] + pe[j];
+        }
+    }
+    if (embeddings) memcpy(embeddings, c->h, sizeof(float) * (size_t) (R * D));
+
+    for (int32_t l = 0; l < m->cfg.layers; l++) {
+        const struct vb_vit_layer * y = &m->layers[l];
+        /* attention sub-layer */
+        vb_layernorm(c->h, R, D, y->ln1_w, y->ln1_b, eps, c->x);
+        vb_linear(c->x, R, D, y->qkv_w, y->qkv_b, 3 * D, c->qkv);
+        for (int64_t f = 0; f < F; f++) {
+            const float * q = c->qkv + f * T * 3 * D;
+            vb_attention(q, 3 * D, q + D, 3 * D, q + 2 * D, 3 * D, T, T, H, dh, scale, NULL, NULL, 0, 0,
+                         c->att + f * T * D, D, c->scratch);
+        }
+        vb_linear_ex(c->att, D, R, D, y->proj_w, y->proj_b, D, c->h, D, 1.0f); /* h += proj(att) */
+        /* MLP sub-layer */
+        vb_layernorm(c->h, R, D, y->ln2_w, y->ln2_b, eps, c->x);
+        vb_linear(c->x, R, D, y->fc1_w, y->fc1_b, I, c->mlp);
+        switch (m->cfg.act) {
+        case VB_ACT_GELU_TANH: vb_gelu_tanh(c->mlp, R * I); break;
+        case VB_ACT_RELU: vb_relu(c->mlp, R * I); break;
+        default: vb_gelu_erf(c->mlp, R * I); break;
+        }
+        vb_linear_ex(c->mlp, I, R, I, y->fc2_w, y->fc2_b, D, c->h, D, 1.0f); /* h += fc2(act(fc1(x))) */
+        if (layer_out) memcpy(layer_out + (int64_t) l * R * D, c->h, sizeof(float) * (size_t) (R * D));
+    }
+    if (body) memcpy(body, c->h, sizeof(float) * (size_t) (R * D));
+    if (ln) vb_layernorm(c->h, R, D, m->post_ln_w, m->post_ln_b, m->cfg.post_ln_eps, ln);
+    return VB_OK;
+}
