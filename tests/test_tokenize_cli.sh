@@ -11,6 +11,10 @@ set -u
 : "${VB_BIN:?VB_BIN must point to the vlapbench binary}"
 : "${VB_SHARED:=$(cd "$(dirname "$0")/../.." && pwd)/shared}"
 G=$VB_SHARED/golden
+if [ ! -x "$VB_BIN" ]; then
+    echo "FAIL: $VB_BIN is not an executable (build first)"
+    exit 1
+fi
 if [ ! -f "$G/t5-tokenizer/tokenizer.json" ] || [ ! -f "$G/bert-tokenizer/vocab.txt" ]; then
     echo "SKIP: golden tokenizer data not found under $G"
     exit 77
