@@ -446,8 +446,9 @@ static void test_fixtures(void ** state) {
     struct vb_store_run * runs;
     int32_t n;
     assert_int_equal(vb_store_list_runs(st, &runs, &n), VB_OK);
-    assert_int_equal(n, 4);
+    assert_int_equal(n, 5);
     assert_int_equal(runs[0].n_correct, runs[1].n_correct);
+    assert_int_equal(runs[0].n_correct - runs[4].n_correct, 3);
     assert_int_equal(runs[0].n_correct - runs[2].n_correct, 38);
     assert_string_equal(runs[0].verify_hash, runs[1].verify_hash);
     assert_string_equal(runs[0].verify_hash, runs[3].verify_hash);

@@ -1,0 +1,99 @@
+/* cmd_compare.c — `vlapbench compare`: paired regression gate between two runs (reports/report.h). */
+#include "engine/common.h"
+#include "harness/cli.h"
+#include "harness/store.h"
+#include "reports/report.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int parse_num(const char * s, double * out) {
+    char * end;
+    *out = strtod(s, &end);
+    return end != s && *end == 0 && isfinite(*out);
+}
+
+int cmd_compare(int argc, char ** argv) {
+    if (vb_cli_wants_help(argc, argv)) {
+        printf("usage: vlapbench compare --db FILE --run NEW --baseline OLD [--baseline-db FILE2]\n"
+               "                         [--max-acc-drop PTS] [--max-latency-rise PCT] [--alpha A] [--boot N]\n"
+               "                         [--seed S] [--json]\n"
+               "Pairs the two runs on their sample keys and prints, overall and per category, both accuracies,\n"
+               "the difference with its paired cluster-bootstrap 95%% CI (by video), the discordant counts and\n"
+               "the exact McNemar p-value; then per-stage median latencies.  Exit 1 when the accuracy drop is\n"
+               "significant (McNemar p < alpha, default 0.05) AND larger than --max-acc-drop points (default 0),\n"
+               "or when the median end-to-end latency rose by more than --max-latency-rise percent (not checked\n"
+               "unless given); 0 otherwise; 2 on usage errors or when the runs cannot be paired.\n");
+        return 0;
+    }
+    const char * db = NULL, * db2 = NULL, * run = NULL, * base = NULL;
+    struct vb_compare_opts o = {0};
+    o.max_latency_rise_pct = -1;
+    o.seed = 1;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        const char * v;
+        double d;
+        if (vb_cli_opt(argc, argv, &i, "--db", &v)) db = v;
+        else if (vb_cli_opt(argc, argv, &i, "--baseline-db", &v)) db2 = v;
+        else if (vb_cli_opt(argc, argv, &i, "--run", &v)) run = v;
+        else if (vb_cli_opt(argc, argv, &i, "--baseline", &v)) base = v;
+        else if (vb_cli_opt(argc, argv, &i, "--max-acc-drop", &v)) {
+            if (!parse_num(v, &d) || d < 0) {
+                fprintf(stderr, "compare: --max-acc-drop takes points >= 0\n");
+                return 2;
+            }
+            o.max_acc_drop_pts = d;
+        } else if (vb_cli_opt(argc, argv, &i, "--max-latency-rise", &v)) {
+            if (!parse_num(v, &d) || d < 0) {
+                fprintf(stderr, "compare: --max-latency-rise takes a percentage >= 0\n");
+                return 2;
+            }
+            o.max_latency_rise_pct = d;
+        } else if (vb_cli_opt(argc, argv, &i, "--alpha", &v)) {
+            if (!parse_num(v, &d) || d <= 0 || d >= 1) {
+                fprintf(stderr, "compare: --alpha takes a value in (0, 1)\n");
+                return 2;
+            }
+            o.alpha = d;
+        } else if (vb_cli_opt(argc, argv, &i, "--boot", &v)) o.n_boot = atoi(v);
+        else if (vb_cli_opt(argc, argv, &i, "--seed", &v)) o.seed = strtoull(v, NULL, 10);
+        else if (!strcmp(argv[i], "--json")) json = 1;
+        else {
+            fprintf(stderr, "compare: unknown option %s (see --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!db || !run || !base) {
+        fprintf(stderr, "compare: --db, --run and --baseline are required\n");
+        return 2;
+    }
+    char * e1, * e2;
+    long long idn = strtoll(run, &e1, 10), idb = strtoll(base, &e2, 10);
+    if (*e1 || *e2 || idn <= 0 || idb <= 0) {
+        fprintf(stderr, "compare: --run and --baseline take run ids\n");
+        return 2;
+    }
+    struct vb_store * sn = NULL, * sb = NULL;
+    int rc = vb_store_open(&sn, db, 1);
+    if (rc == VB_OK && db2) rc = vb_store_open(&sb, db2, 1);
+    if (rc != VB_OK) {
+        fprintf(stderr, "compare: %s\n", vb_errmsg());
+        vb_store_close(sn);
+        return 2;
+    }
+    struct vb_compare_result r;
+    rc = vb_report_compare(sn, idn, sb ? sb : sn, idb, &o, &r);
+    vb_store_close(sn);
+    vb_store_close(sb);
+    if (rc != VB_OK) {
+        fprintf(stderr, "compare: %s\n", vb_errmsg());
+        return 2;
+    }
+    vb_report_compare_print(stdout, &r, &o, json);
+    int fail = r.acc_fail || r.lat_fail;
+    vb_report_compare_free(&r);
+    return fail ? 1 : 0;
+}

@@ -1,0 +1,126 @@
+/* cmd_report.c — `vlapbench report`: tables (md, tex, html) and plots from stored runs (reports/report.h). */
+#include "engine/common.h"
+#include "harness/cli.h"
+#include "harness/store.h"
+#include "reports/plot.h"
+#include "reports/report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "a,b,c" -> bits from names[] (returns -1 on an unknown name) */
+static int parse_set(const char * s, const char * const * names, const unsigned * bits, int n, unsigned * out) {
+    *out = 0;
+    if (!strcmp(s, "none")) return 0;
+    const char * p = s;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        int ok = 0;
+        for (int i = 0; i < n; i++)
+            if (strlen(names[i]) == len && !strncmp(p, names[i], len)) {
+                *out |= bits[i];
+                ok = 1;
+            }
+        if (!ok) return -1;
+        p += len;
+        if (*p == ',') p++;
+    }
+    return 0;
+}
+
+int cmd_report(int argc, char ** argv) {
+    if (vb_cli_wants_help(argc, argv)) {
+        printf("usage: vlapbench report --db FILE --out DIR [--runs ID,...] [--format md,tex,html]\n"
+               "                        [--plots png,svg,pdf|none] [--published] [--published-setting zero-shot|\n"
+               "                        fine-tuned] [--ref METHOD] [--boot N] [--seed S]\n"
+               "Writes DIR/report.md, report.tex (booktabs, complete document) and report.html (self-contained,\n"
+               "plots inlined as base64 PNG): per dataset a paper-style table (NExT-QA Tem/Cau/Des/Avg, STAR\n"
+               "Int/Seq/Pre/Fea/Avg, How2QA, VLEP) with frames, accuracy and 95%% cluster-bootstrap CI (by video),\n"
+               "median seconds per question and speed-up against --ref (default sevila) measured in the same\n"
+               "database; a per-stage latency table; run provenance.  --published adds the published numbers\n"
+               "(methods.md section 8) beside each row with the difference.  Plots through gnuplot (program from\n"
+               "$VB_GNUPLOT, default gnuplot): accuracy vs frames, accuracy vs latency with the Pareto front,\n"
+               "stacked per-stage latency, picked-frame position histograms.  Without gnuplot the tables are\n"
+               "still written and the report says the plots were skipped.  Defaults: all runs, all formats,\n"
+               "plots png,svg,pdf, 1000 bootstrap replicates, seed 1.\n");
+        return 0;
+    }
+    const char * db = NULL, * runs = NULL, * fmt = "md,tex,html", * plots = "png,svg,pdf";
+    struct vb_report_opts o = {0};
+    o.seed = 1;
+    for (int i = 1; i < argc; i++) {
+        const char * v;
+        if (vb_cli_opt(argc, argv, &i, "--db", &v)) db = v;
+        else if (vb_cli_opt(argc, argv, &i, "--out", &v)) o.out_dir = v;
+        else if (vb_cli_opt(argc, argv, &i, "--runs", &v)) runs = v;
+        else if (vb_cli_opt(argc, argv, &i, "--format", &v)) fmt = v;
+        else if (vb_cli_opt(argc, argv, &i, "--plots", &v)) plots = v;
+        else if (vb_cli_opt(argc, argv, &i, "--published-setting", &v)) o.published_setting = v;
+        else if (!strcmp(argv[i], "--published")) o.published = 1;
+        else if (vb_cli_opt(argc, argv, &i, "--ref", &v)) o.ref_method = v;
+        else if (vb_cli_opt(argc, argv, &i, "--boot", &v)) o.n_boot = atoi(v);
+        else if (vb_cli_opt(argc, argv, &i, "--seed", &v)) o.seed = strtoull(v, NULL, 10);
+        else {
+            fprintf(stderr, "report: unknown option %s (see --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!db || !o.out_dir) {
+        fprintf(stderr, "report: --db FILE and --out DIR are required\n");
+        return 2;
+    }
+    static const char * const fnames[] = {"md", "tex", "html"};
+    static const unsigned fbits[] = {VB_REPORT_MD, VB_REPORT_TEX, VB_REPORT_HTML};
+    static const char * const pnames[] = {"png", "svg", "pdf"};
+    static const unsigned pbits[] = {VB_PLOT_PNG, VB_PLOT_SVG, VB_PLOT_PDF};
+    if (parse_set(fmt, fnames, fbits, 3, &o.formats) != 0 || o.formats == 0) {
+        fprintf(stderr, "report: --format takes md,tex,html\n");
+        return 2;
+    }
+    if (parse_set(plots, pnames, pbits, 3, &o.plot_formats) != 0) {
+        fprintf(stderr, "report: --plots takes png,svg,pdf or none\n");
+        return 2;
+    }
+    if (o.published_setting && strcmp(o.published_setting, "zero-shot") && strcmp(o.published_setting, "fine-tuned")) {
+        fprintf(stderr, "report: --published-setting is zero-shot or fine-tuned\n");
+        return 2;
+    }
+    if (o.n_boot < 0) {
+        fprintf(stderr, "report: --boot must be >= 0\n");
+        return 2;
+    }
+    int64_t ids[256];
+    if (runs) {
+        const char * p = runs;
+        while (*p) {
+            char * end;
+            long long v = strtoll(p, &end, 10);
+            if (end == p || v <= 0 || o.n_run_ids >= 256 || (*end && *end != ',')) {
+                fprintf(stderr, "report: --runs takes a comma-separated list of run ids\n");
+                return 2;
+            }
+            ids[o.n_run_ids++] = v;
+            p = *end ? end + 1 : end;
+        }
+        o.run_ids = ids;
+    }
+    o.gnuplot = getenv("VB_GNUPLOT");
+    struct vb_store * st;
+    int rc = vb_store_open(&st, db, 1);
+    if (rc != VB_OK) {
+        fprintf(stderr, "report: %s\n", vb_errmsg());
+        return 1;
+    }
+    struct vb_report_result res;
+    rc = vb_report_write(st, &o, &res);
+    vb_store_close(st);
+    if (rc != VB_OK) {
+        fprintf(stderr, "report: %s\n", vb_errmsg());
+        return 1;
+    }
+    if (res.plots_skipped) fprintf(stderr, "report: %s\n", res.note);
+    fprintf(stderr, "report: %d run(s), %d table(s), %d plot(s) written to %s\n", (int) res.n_runs,
+            (int) res.n_tables, (int) res.n_plots, o.out_dir);
+    return 0;
+}
