@@ -12,9 +12,8 @@
 **
 ** Frames.  in->pixels holds the CANDIDATE frames, already decoded, squashed to image_size and CLIP-normalised
 ** (n, 3, H, W) in time order: k frames for uniform, T candidates (32; 8 for VLAP on How2QA) for SeViLA / VLAP.  The
-** caller decodes them (datasets/video.h + uniform_midbin) and may report its decode time in in->t_decode_us /
-** in->t_preprocess_us; vb_method_answer_video() does the decoding itself from an open video and fills those two
-** timers.  in->frame_ids (n, nullable) are the video frame indices of those pixels; they key the ViT cache and are
+** caller decodes them (datasets/video.h + uniform_midbin; harness/cmd_answer.c shows how) and reports its decode
+** time in in->t_decode_us / in->t_preprocess_us, which are copied to the result.  in->frame_ids (n, nullable) are the video frame indices of those pixels; they key the ViT cache and are
 ** copied to the result.
 **
 ** ViT cache.  The ViT body output (before any LayerNorm: LAVIS visual_encoder, (n_tok, d_vis) per frame) is all
@@ -82,7 +81,8 @@ void vb_method_opts_default(struct vb_method_opts * o, enum vb_method_kind kind)
 ** loc_inputs_embeds, loc_scores, fp_gates, fp_segment_input, fp_fc1_out, fp_norm_out, fp_relu_out, fp_logits,
 ** gumbel_noise, qformer_output, projected, inputs_embeds, encoder_last_hidden_state, step0_raw_logits, step0_logits,
 ** step1_raw_logits, step1_logits, answer_logits); `data` is borrowed for the call.  Integer decisions are in the
-** result. */
+** result.  Per-frame tensors (loc_inputs_embeds) may come in several consecutive calls of the same name that
+** concatenate. */
 typedef void (*vb_method_trace_fn)(void * ud, const char * name, const float * data, int64_t n);
 
 /* ViT cache callbacks (see the header comment).  out / feats: (n_tok, d_vis) body output of one frame. */
@@ -132,6 +132,8 @@ struct vb_method_result {
     int32_t n_vit_run, n_vit_cached;        /* ViT frames computed / taken from the cache */
     /* stage times, microseconds (monotonic clock) */
     int64_t t_decode_us, t_preprocess_us, t_vit_us, t_select_us, t_qformer_us, t_t5_enc_us, t_t5_dec_us, t_total_us;
+    /* parts of t_select_us (SeViLA localizer): its Q-Former + projection, its T5 encoder + decoder */
+    int64_t t_loc_qformer_us, t_loc_t5_us;
 };
 
 struct vb_method;
