@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# `vlapbench datasets stats|check` and `vlapbench score` end to end.
+# 1. crafted fixtures (tests/data): counts, exact "file:line: reason" per format, --skip-bad, check on real/broken
+#    videos, score errors for missing/unknown ids;
+# 2. the real annotation files in $VB_SHARED/datasets (skipped when absent): every count datasets.md / SOURCES.md
+#    gives, the NExT-QA HGA row, and the VLEP / How2QA sample submissions as the official scripts score them.
+set -u
+B=${VB_BIN:?VB_BIN not set}
+cd "${VB_ROOT:-.}"
+D=tests/data
+fails=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fails=$((fails+1)); }
+
+# compact JSON of `datasets stats`
+stats() { "$B" datasets stats "$@" | tr -d ' \t\n'; }
+# value of "key": in compact JSON inside the object named $2 (or top level when $2 is empty)
+jval() { # json key [object]
+  local j=$1 k=$2 o=${3:-}
+  if [ -n "$o" ]; then j=$(echo "$j" | sed -n "s/.*\"$o\":{\([^}]*\)}.*/\1/p"); fi
+  echo "$j" | grep -o "\"$k\":[^,}]*" | head -1 | cut -d: -f2-
+}
+expect() { # json key object want label
+  local got; got=$(jval "$1" "$2" "$3")
+  if [ "$got" = "$4" ]; then ok "$5 $3.$2 = $4"; else bad "$5 $3.$2: got '$got', want '$4'"; fi
+}
+
+# ---- fixtures ----
+j=$(stats --dataset nextqa --annotations $D/nextqa_small.csv --map $D/nextqa_map.json)
+expect "$j" total "" 3 fixture-nextqa
+expect "$j" TP categories 1 fixture-nextqa
+expect "$j" T groups 1 fixture-nextqa
+expect "$j" videos "" 2 fixture-nextqa
+expect "$j" unmapped_samples map 0 fixture-nextqa
+
+while read -r ds file msg; do
+  err=$("$B" datasets stats --dataset "$ds" --annotations "$D/$file" 2>&1 >/dev/null); rc=$?
+  want="vlapbench datasets stats: $D/$file:$msg"
+  if [ $rc -eq 1 ] && [ "$err" = "$want" ]; then ok "$ds bad record: $err"; else bad "$ds: rc=$rc got '$err' want '$want'"; fi
+  j=$(stats --dataset "$ds" --annotations "$D/$file" --skip-bad)
+  b=$(jval "$j" bad)
+  item="\"bad_records\":[\"$D/$file:$(echo "$msg" | tr -d ' \t')\"]"
+  if [ "$b" = 1 ] && echo "$j" | grep -qF "$item"; then ok "$ds --skip-bad counts 1 and lists it"
+  else bad "$ds --skip-bad: bad=$b, '$item' not in $j"; fi
+done <<'LIST'
+nextqa nextqa_bad.csv 3: answer '7' is not an integer 0-4
+star star_bad.json 18: Sequence_T4_1391: answer 'Opened the door.' matches no choice
+vlep vlep_bad.jsonl 2: example 20143: 'ts' is not [start, end]
+how2qa how2qa_bad.csv 2: unterminated quoted field
+how2qa how2qa_bad_fields.csv 2: expected 7 fields, found 6
+how2qa-value how2qa_value_bad.jsonl 2: qid 23294: ts '37.21:60.02' is not start-end
+sevila sevila_bad.json 3: qid 'HOW2QA_0': 'start'/'end' not both numbers
+LIST
+
+# usage errors
+"$B" datasets stats --dataset nope --annotations $D/nextqa_small.csv >/dev/null 2>&1; [ $? -eq 2 ] && ok "unknown dataset -> 2" || bad "unknown dataset exit code"
+"$B" score --dataset nextqa --annotations $D/nextqa_small.csv >/dev/null 2>&1; [ $? -eq 2 ] && ok "score without --predictions -> 2" || bad "score usage exit code"
+
+# check: one good video, one damaged file, one missing
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/0001" "$tmp/0002"
+if command -v ffmpeg >/dev/null 2>&1 && ffmpeg -loglevel error -f lavfi -i testsrc=size=64x48:rate=5 -t 1 -pix_fmt yuv420p "$tmp/0001/1000000001.mp4" </dev/null; then
+  out=$("$B" datasets check --dataset nextqa --annotations $D/nextqa_small.csv --map $D/nextqa_map.json --videos "$tmp" 2>/dev/null); rc=$?
+  [ $rc -eq 1 ] && [ "$out" = "2000000002_0	$tmp/0002/2000000002.mp4	missing" ] && ok "check: missing video listed" || bad "check missing: rc=$rc out=$out"
+  head -c 3000 /dev/urandom > "$tmp/0002/2000000002.mp4"
+  out=$("$B" datasets check --dataset nextqa --annotations $D/nextqa_small.csv --map $D/nextqa_map.json --videos "$tmp" 2>/dev/null); rc=$?
+  [ $rc -eq 1 ] && echo "$out" | grep -q "^2000000002_0	.*	unreadable" && [ "$(echo "$out" | wc -l)" = 1 ] && ok "check: damaged video listed" || bad "check damaged: rc=$rc out=$out"
+  cp "$tmp/0001/1000000001.mp4" "$tmp/0002/2000000002.mp4"
+  out=$("$B" datasets check --dataset nextqa --annotations $D/nextqa_small.csv --map $D/nextqa_map.json --videos "$tmp" 2>/dev/null); rc=$?
+  [ $rc -eq 0 ] && [ -z "$out" ] && ok "check: all videos readable -> 0" || bad "check ok: rc=$rc out=$out"
+else
+  echo "note: ffmpeg unavailable, check test on videos not run"
+fi
+
+# score: missing / unknown ids are errors unless --skip-missing; How2QA needs the exact id set
+"$B" score --dataset nextqa --annotations $D/nextqa_small.csv --predictions $D/nextqa_pred_missing.json >/dev/null 2>&1
+[ $? -eq 1 ] && ok "score: missing id -> 1" || bad "score missing id not refused"
+out=$("$B" score --dataset nextqa --annotations $D/nextqa_small.csv --predictions $D/nextqa_pred_missing.json --skip-missing 2>/dev/null | tail -1)
+[ "$out" = "Acc: 100.00" ] && ok "score --skip-missing: $out" || bad "score --skip-missing: $out"
+"$B" score --dataset how2qa-value --annotations $D/how2qa_value_val_small.jsonl --predictions $D/how2qa_value_pred_extra.json --skip-missing >/dev/null 2>&1
+[ $? -eq 1 ] && ok "score how2qa: extra id refused even with --skip-missing" || bad "how2qa extra id accepted"
+out=$("$B" score --dataset star --annotations $D/star_small.json --predictions $D/star_pred_flat.json --json | tr -d ' \t\n')
+echo "$out" | grep -qF '},"correct":2,"total":3,"overall":66.67,' && ok "score star --json correct 2/3" || bad "star json: $out"
+
+# ---- real files ----
+S=${VB_SHARED:-../shared}/datasets
+if [ ! -f "$S/nextqa/val.csv" ]; then
+  echo "fixtures: $fails failures"
+  [ $fails -eq 0 ] || exit 1
+  echo "SKIP: $S absent, real-file checks not run"; exit 77
+fi
+
+check_all() { # label json then key=object=value ...
+  local label=$1 j=$2; shift 2
+  for kv in "$@"; do
+    IFS='=' read -r k o v <<<"$kv"
+    expect "$j" "$k" "$o" "$v" "$label"
+  done
+}
+j=$(stats --dataset nextqa --annotations $S/nextqa/val.csv --map $S/nextqa/map_vid_vidorID.json)
+check_all nextqa-val "$j" total==4996 answered==4996 videos==570 bad==0 CW=categories=1924 CH=categories=683 \
+  TN=categories=895 TP=categories=54 TC=categories=663 DC=categories=177 DL=categories=295 DO=categories=305 \
+  C=groups=2607 T=groups=1612 D=groups=777 5=options_per_sample=4996 0=answers=1013 1=answers=1013 2=answers=991 \
+  3=answers=967 4=answers=1012 rows_with_repeated_option==3 fields_with_edge_space==4 questions_ending_qmark==1 \
+  entries=map=10000 unmapped_samples=map=0
+j=$(stats --dataset nextqa --annotations $S/nextqa/test.csv --map $S/nextqa/map_vid_vidorID.json)
+check_all nextqa-test "$j" total==8564 answered==8564 videos==1000 CW=categories=3329 CH=categories=1173 \
+  TN=categories=1399 TP=categories=93 TC=categories=1165 DC=categories=322 DL=categories=483 DO=categories=600 \
+  C=groups=4502 T=groups=2657 D=groups=1405 rows_with_repeated_option==8 fields_with_edge_space==24 \
+  questions_ending_qmark==3 unmapped_samples=map=0
+j=$(stats --dataset star --annotations $S/star/sel_examples.json)
+check_all star-demo "$j" total==99 answered==99 Interaction=categories=50 Sequence=categories=23 \
+  Feasibility=categories=16 Prediction=categories=10 4=options_per_sample=99
+j=$(stats --dataset star --annotations $S/star/selected_examples_keyframes_dict.json)
+check_all star-homepage "$j" total==24 answered==24 4=options_per_sample=24
+j=$(stats --dataset vlep --annotations $S/vlep/vlep_dev_release.jsonl)
+check_all vlep-dev "$j" total==4392 answered==4392 videos==1561 0=answers=2145 1=answers=2247 \
+  2=options_per_sample=4392 max_end=segments=140.78 min_len=segments=0.29 min_start=segments=0
+j=$(stats --dataset vlep --annotations $S/vlep/vlep_test_release.jsonl)
+check_all vlep-test "$j" total==4192 answered==0 videos==1493 max_end=segments=223.91
+j=$(stats --dataset vlep --annotations $S/vlep/vlep_dev_archive.jsonl)
+check_all vlep-archive "$j" total==4392 answered==4392 0=answers=2145 1=answers=2247
+j=$(stats --dataset how2qa --annotations $S/how2qa/how2QA_val_release.csv)
+check_all how2qa-raw-val "$j" total==2852 answered==2852 videos==1166 answer_text_repeated==3 \
+  min_len=segments=0.31 max_len=segments=60.77 4=options_per_sample=2852
+j=$(stats --dataset how2qa --annotations $S/how2qa/how2QA_test_public_release.csv)
+check_all how2qa-raw-test_public "$j" total==2937 answered==2937 videos==1100 answer_text_repeated==2 test_public=splits=2937
+j=$(stats --dataset how2qa-value --annotations $S/how2qa/how2qa_val_release.jsonl --map $S/how2qa/how2_vid_mapping.json)
+check_all how2qa-value-val "$j" total==3115 answered==3115 videos==3058 0=answers=778 1=answers=727 2=answers=781 \
+  3=answers=829 zero_len=segments=2 end_after_60s=segments=254 max_end=segments=65.95 entries=map=30253 \
+  unmapped_samples=map=176 unmapped_videos=map=147
+
+# score: NExT-QA HGA (README "Results on Val. Set" and datasets.md §2.5)
+out=$("$B" score --dataset nextqa --annotations $S/nextqa/val.csv --predictions $S/nextqa/HGA-bert-ft-h256-val.json)
+want=$(printf 'Evaluating %s\nWhy\tHow\tBef&Aft\tWhen\tCnt\tLoc\tOther\tAcc_C\tAcc_T\tAcc_D\t\n46.99\t44.22\t49.53\t52.49\t44.07\t72.54\t55.41\t46.26\t50.74\t59.33\t\nAcc: 49.74' "$S/nextqa/HGA-bert-ft-h256-val.json")
+[ "$out" = "$want" ] && ok "score nextqa HGA: Acc 49.74, C 46.26 T 50.74 D 59.33" || bad "score HGA: $out"
+# VLEP standalone sample submission: 67.55 (upstream sample_dev_submission_metrics.json)
+out=$("$B" score --dataset vlep --annotations $S/vlep/vlep_dev_release.jsonl --predictions $S/vlep/sample_dev_submission.jsonl | tr -d ' \n')
+[ "$out" = 'Loaded4392GTlines,4392submissionlinesEvaluating4392examples,missing0{"qa_acc":{"overall":67.55}}' ] && ok "score vlep standalone 67.55" || bad "vlep standalone: $out"
+# VALUE VLEP dev sample: 68.42; VALUE How2QA val sample: 73.13 (Python re-run of evaluate_vlep.py / evaluate_how2qa.py arithmetic)
+out=$("$B" score --dataset vlep --annotations $S/vlep/vlep_dev_archive.jsonl --predictions $S/vlep/vlep_dev_predictions.json | tail -3 | tr -d ' \n')
+[ "$out" = '{"dev":68.42}' ] && ok "score vlep VALUE 68.42" || bad "vlep VALUE: $out"
+out=$("$B" score --dataset how2qa-value --annotations $S/how2qa/how2qa_val_release.jsonl --predictions $S/how2qa/how2qa_val_predictions.json | tr -d ' \n')
+[ "$out" = '{"val":73.13}' ] && ok "score how2qa VALUE 73.13" || bad "how2qa VALUE: $out"
+# test_public sample predictions (3,094 ids) against val ground truth: refused, id sets differ
+"$B" score --dataset how2qa-value --annotations $S/how2qa/how2qa_val_release.jsonl --predictions $S/how2qa/how2qa_test_public_predictions.json >/dev/null 2>&1
+[ $? -eq 1 ] && ok "how2qa test_public predictions vs val: refused" || bad "how2qa mismatched id set scored"
+# VLEP test has no answers: refused
+"$B" score --dataset vlep --annotations $S/vlep/vlep_test_release.jsonl --predictions $S/vlep/vlep_test_predictions.json >/dev/null 2>&1
+[ $? -eq 1 ] && ok "vlep test (no answers): refused" || bad "vlep test scored"
+
+echo "$fails failures"
+[ $fails -eq 0 ]
