@@ -1074,7 +1074,9 @@ static cJSON * metaspace_json(int add_prefix) {
     return m;
 }
 
-int vb_t5tok_write_json_from_spm(const char * path, const char * out_json, int extra_ids) {
+/* Build the tokenizer.json text for a sentencepiece model; *text is malloc'd (cJSON allocator = malloc). */
+static int spm_to_json_text(const char * path, int extra_ids, char ** text_out) {
+    *text_out = NULL;
     if (extra_ids < 0 || extra_ids > 100000) return vb_fail(VB_ERR_ARG, "extra_ids %d out of range", extra_ids);
     char * buf;
     size_t len;
@@ -1253,7 +1255,15 @@ int vb_t5tok_write_json_from_spm(const char * path, const char * out_json, int e
     free(buf);
     char * text = cJSON_Print(root);
     cJSON_Delete(root);
-    if (!text) return vb_fail(VB_ERR_NOMEM, "%s: cannot format JSON", out_json);
+    if (!text) return vb_fail(VB_ERR_NOMEM, "%s: cannot format JSON", path);
+    *text_out = text;
+    return VB_OK;
+}
+
+int vb_t5tok_write_json_from_spm(const char * path, const char * out_json, int extra_ids) {
+    char * text;
+    int st = spm_to_json_text(path, extra_ids, &text);
+    if (st) return st;
     FILE * fo = fopen(out_json, "wb");
     if (!fo) {
         free(text);
@@ -1265,4 +1275,14 @@ int vb_t5tok_write_json_from_spm(const char * path, const char * out_json, int e
     free(text);
     if (bad) return vb_fail(VB_ERR_IO, "%s: write failed", out_json);
     return VB_OK;
+}
+
+int vb_t5tok_load_spm(struct vb_t5tok ** out, const char * spiece_model_path, int extra_ids) {
+    *out = NULL;
+    char * text;
+    int st = spm_to_json_text(spiece_model_path, extra_ids, &text);
+    if (st) return st;
+    st = vb_t5tok_load_mem(out, text, strlen(text), spiece_model_path);
+    free(text);
+    return st;
 }

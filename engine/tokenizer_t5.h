@@ -79,4 +79,8 @@ int32_t vb_t5tok_eos_id(const struct vb_t5tok * tok);
 ** (not a unigram model). */
 int vb_t5tok_write_json_from_spm(const char * spiece_model_path, const char * out_json, int extra_ids);
 
+/* Load a sentencepiece `spiece.model` directly: the tokenizer.json that vb_t5tok_write_json_from_spm would write,
+** parsed in memory (same ownership and errors as vb_t5tok_load). */
+int vb_t5tok_load_spm(struct vb_t5tok ** out, const char * spiece_model_path, int extra_ids);
+
 #endif

@@ -275,6 +275,14 @@ static void test_t5_from_spm(void ** st) {
     expect_ids(ids, n, (const int32_t[]){16015, 10, 3, 1}, 4);
     free(ids);
     vb_t5tok_free(t);
+    /* direct load from spiece.model gives the same ids */
+    assert_int_equal(vb_t5tok_load_spm(&t, g_spm_path, 100), VB_OK);
+    assert_int_equal(vb_t5tok_encode(t, "Question: why did the boy pick up the ball? Answer:", 1, 0, &ids, &n), VB_OK);
+    expect_ids(ids, n, (const int32_t[]){11860, 10, 572, 410, 8, 4940, 1432, 95, 8, 1996, 58, 11801, 10, 1}, 14);
+    free(ids);
+    vb_t5tok_free(t);
+    assert_int_equal(vb_t5tok_load_spm(&t, g_bert_path, 100), VB_ERR_FORMAT);
+    assert_null(t);
     /* not a protobuf ModelProto */
     assert_int_equal(vb_t5tok_write_json_from_spm(g_bert_path, out, 100), VB_ERR_FORMAT);
     assert_int_equal(vb_t5tok_write_json_from_spm("/nonexistent/spiece.model", out, 100), VB_ERR_IO);
