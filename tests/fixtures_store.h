@@ -71,6 +71,14 @@ static const struct fx_ds FX_STAR = {"star", 40, 4, 4, 4, FX_STAR_CATS, FX_STAR_
 static const struct fx_ds FX_VLEP = {"vlep", 100, 1, 2, 1, FX_VLEP_CATS, FX_VLEP_CATS};
 static const struct fx_ds FX_HOW2QA = {"how2qa", 40, 2, 4, 1, FX_H2_CATS, FX_H2_CATS};
 
+/* Sample key as the official scorer uses it: NExT-QA / STAR style "video_q", VLEP example_id (from 20142),
+** VALUE How2QA qid (from 30000). */
+static void fx_key(const struct fx_ds * d, int32_t i, char * key) {
+    if (!strcmp(d->name, "vlep")) snprintf(key, 48, "%d", 20142 + i);
+    else if (!strcmp(d->name, "how2qa")) snprintf(key, 48, "%d", 30000 + i);
+    else snprintf(key, 48, "%d_%d", 1000 + i / d->q_per_video, i % d->q_per_video);
+}
+
 /* Build sample i of a dataset; correct decided by `correct` (0/1). Buffers are caller's. */
 static void fx_sample(const struct fx_ds * d, int32_t i, int correct, double lat_scale, const char * method,
                       int32_t k, int32_t T, char * key, char * vid, double * scores, int32_t * cand, int32_t * pick,
@@ -78,7 +86,7 @@ static void fx_sample(const struct fx_ds * d, int32_t i, int correct, double lat
     vb_store_sample_init(s);
     int32_t v = i / d->q_per_video;
     snprintf(vid, 32, "%d", 1000 + v);
-    snprintf(key, 48, "%d_%d", 1000 + v, i % d->q_per_video);
+    fx_key(d, i, key);
     s->key = key;
     s->video_id = vid;
     int32_t c = (int32_t) (fx_hash(key, 7) % (uint64_t) d->n_cat);
@@ -137,7 +145,7 @@ static int fx_run(struct vb_store * st, const struct fx_ds * d, const char * met
         int32_t cand[64], pick[64];
         struct vb_store_sample s;
         char kk[48];
-        snprintf(kk, sizeof kk, "%d_%d", 1000 + i / d->q_per_video, i % d->q_per_video);
+        fx_key(d, i, kk);
         fx_sample(d, i, fx_correct(method, k, kk, target), 1.0, method, k, T, key, vid, sc, cand, pick, &s);
         rc = vb_store_put_sample(st, *run_id, &s);
     }

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# report / compare / runs / export / merge on synthetic databases written through the store API by
+# `test_store --write-fixtures DIR` (tests/fixtures_store.h describes their contents and the expected numbers).
+set -eu
+: "${VB_BIN:?VB_BIN not set}"
+: "${VB_BUILD:?VB_BUILD not set}"
+FX="$VB_BUILD/tests/test_store"
+[ -x "$FX" ] || { echo "missing $FX (make tests-build)"; exit 1; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$FX" --write-fixtures "$T" || fail "fixtures"
+
+# ---- runs ----
+out=$("$VB_BIN" runs --db "$T/grid.db")
+echo "$out"
+[ "$(echo "$out" | grep -c complete)" = 13 ] || fail "runs: expected 13 complete runs"
+echo "$out" | grep -Eq '^ +6 +nextqa +val +vlap +4 +32 .* 300/300 .* 64\.00 ' || fail "runs: row 6"
+"$VB_BIN" runs --db "$T/nope.db" >/dev/null 2>&1 && fail "runs on a missing file must fail"
+
+# ---- report with plots ----
+if command -v gnuplot >/dev/null; then have_gp=1; else have_gp=0; echo "note: gnuplot missing, plot checks skipped"; fi
+"$VB_BIN" report --db "$T/grid.db" --out "$T/rep" --published --format md,tex,html --boot 500 --seed 3
+for f in report.md report.tex report.html; do [ -s "$T/rep/$f" ] || fail "$f not written"; done
+md="$T/rep/report.md"
+# known numbers of the fixture: uniform k=4 on NExT-QA = 179/300 = 59.67 %, published BLIP-2 concat 62.4 -> -2.73
+grep -q '^| uniform (#3) | 4 | 4 | .* | 59\.67 \[' "$md" || fail "NExT-QA uniform row"
+grep -q '| 62\.4 | -2\.73 | SeViLA Table 2 (zero-shot): BLIP-2 concat (4)' "$md" || fail "published delta"
+grep -q '^| Method | k | T | Tem | Cau | Des | Avg \[95% CI\] |' "$md" || fail "NExT-QA header"
+grep -q '^| Method | k | T | Int | Seq | Pre | Fea | Avg \[95% CI\] | All (pooled) |' "$md" || fail "STAR header"
+grep -q '^### How2QA val' "$md" || fail "How2QA table"
+grep -q '^### VLEP val' "$md" || fail "VLEP table"
+# STAR vlap: categories 45.00 47.50 57.50 37.50 -> Avg (macro) 46.875
+grep -q '^| vlap (#9) | 4 | 32 | 45\.00 | 47\.50 | 57\.50 | 37\.50 | 46\.8[78] \[' "$md" || fail "STAR macro average"
+# speed-up against sevila in the same database: sevila row 1.00x
+grep -q '^| sevila (#4) | 4 | 32 | .* | 1\.00x |' "$md" || fail "speed-up reference"
+tex="$T/rep/report.tex"
+grep -q '\\usepackage{booktabs}' "$tex" && grep -q '\\toprule' "$tex" && grep -q '\\bottomrule' "$tex" \
+    && grep -q '\\end{document}' "$tex" || fail "LaTeX structure"
+grep -q '^uniform (\\#3) & 4 & 4 & ' "$tex" || fail "LaTeX escaping of #"
+html="$T/rep/report.html"
+if command -v xmllint >/dev/null; then
+    xmllint --noout "$html" || fail "HTML not well-formed (xmllint)"
+fi
+python3 - "$html" <<'EOF' || fail "HTML not well-formed (html.parser)"
+import sys
+from html.parser import HTMLParser
+VOID = {"meta", "img", "br", "hr", "link", "input"}
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__(); self.stack = []; self.tables = 0
+    def handle_starttag(self, t, a):
+        if t == "table": self.tables += 1
+        if t not in VOID: self.stack.append(t)
+    def handle_startendtag(self, t, a): pass
+    def handle_endtag(self, t):
+        if t in VOID: return
+        if not self.stack or self.stack[-1] != t:
+            sys.exit("unbalanced </%s> (open: %s)" % (t, self.stack[-3:]))
+        self.stack.pop()
+p = P(); p.feed(open(sys.argv[1], encoding="utf-8").read()); p.close()
+if p.stack: sys.exit("unclosed: %s" % p.stack)
+if p.tables < 6: sys.exit("only %d tables" % p.tables)
+EOF
+if [ $have_gp = 1 ]; then
+    n=0
+    for ds in nextqa star how2qa vlep; do
+        for kind in acc_vs_frames acc_vs_latency stage_latency picked_positions; do
+            f="$T/rep/${kind}_${ds}.png"
+            [ -s "$f" ] || fail "$f missing or empty"
+            sig=$(head -c 8 "$f" | od -An -tx1 | tr -d ' \n')
+            [ "$sig" = 89504e470d0a1a0a ] || fail "$f: not a PNG ($sig)"
+            head -c 5 "${f%.png}.pdf" | grep -q '%PDF-' || fail "${f%.png}.pdf: not a PDF"
+            grep -q '<svg' "${f%.png}.svg" || fail "${f%.png}.svg: not an SVG"
+            n=$((n + 1))
+        done
+    done
+    [ $n = 16 ] || fail "expected 16 plots"
+    grep -q 'src="data:image/png;base64,iVBORw0KGgo' "$html" || fail "HTML does not inline PNG plots"
+    grep -q '!\[NExT-QA: accuracy vs frames' "$md" || fail "md does not reference plots"
+    grep -q '\\includegraphics\[width=\\textwidth\]{acc_vs_frames_nextqa.pdf}' "$tex" || fail "tex figure"
+fi
+
+# ---- report without gnuplot: tables still written, plots reported as skipped ----
+VB_GNUPLOT=/nonexistent/gnuplot "$VB_BIN" report --db "$T/grid.db" --out "$T/rep2" --runs 1,2,3 2>"$T/err2" \
+    || fail "report without gnuplot must succeed"
+grep -q 'Plots skipped' "$T/rep2/report.md" || fail "skipped note missing in md"
+grep -q 'Plots skipped' "$T/rep2/report.html" || fail "skipped note missing in html"
+grep -q 'Plots skipped' "$T/err2" || fail "skipped note missing on stderr"
+ls "$T/rep2"/*.png >/dev/null 2>&1 && fail "no PNG expected without gnuplot"
+[ "$(grep -c '^| uniform (#' "$T/rep2/report.md")" = 3 ] || fail "--runs 1,2,3 selects three rows"
+"$VB_BIN" report --db "$T/grid.db" --out "$T/rep3" --runs 99 >/dev/null 2>&1 && fail "unknown run id must fail"
+set +e; "$VB_BIN" report --db "$T/grid.db" --out "$T/rep3" --format docx >/dev/null 2>&1; rc=$?; set -e
+[ $rc = 2 ] || fail "bad format = usage"
+
+# ---- compare gate (cmp.db: 1 base, 2 same, 3 drop -12.67 pts significant, 4 slow x1.5, 5 drop -1 pt p=0.25) ----
+cmp() { set +e; "$VB_BIN" compare --db "$T/cmp.db" "$@" >"$T/cmp.out" 2>&1; local rc=$?; set -e; echo $rc; }
+[ "$(cmp --run 2 --baseline 1)" = 0 ] || fail "identical runs must pass"
+grep -q 'predictions identical: yes' "$T/cmp.out" || fail "verification hashes"
+[ "$(cmp --run 3 --baseline 1 --max-acc-drop 1)" = 1 ] || fail "significant drop must fail"
+grep -Eq '^overall +300 +47\.00 +59\.67 +-12\.67 .* +2 +40 +4\.111e-10' "$T/cmp.out" || fail "paired table values"
+[ "$(cmp --run 3 --baseline 1 --max-acc-drop 13)" = 0 ] || fail "drop within allowance must pass"
+[ "$(cmp --run 5 --baseline 1)" = 0 ] || fail "non-significant drop must pass"
+grep -Eq '^overall +300 .* -1\.00 .* +0 +3 +0\.25' "$T/cmp.out" || fail "noisy run: b=0 c=3 p=0.25"
+[ "$(cmp --run 4 --baseline 1 --max-latency-rise 10)" = 1 ] || fail "latency rise must fail"
+[ "$(cmp --run 4 --baseline 1 --max-latency-rise 60)" = 0 ] || fail "latency rise within allowance must pass"
+[ "$(cmp --run 2 --baseline 1 --max-latency-rise 10)" = 0 ] || fail "+2 % latency must pass"
+[ "$(cmp --run 3 --baseline 1 --max-acc-drop 1 --json)" = 1 ] || fail "json drop"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["pass"] is False and d["accuracy_fail"] is True; assert abs(d["accuracy"][0]["diff_pts"]+12.6667)<1e-3' "$T/cmp.out" || fail "json output"
+[ "$(cmp --run 2 --baseline 8 --baseline-db "$T/grid.db")" = 2 ] || fail "different datasets cannot be paired"
+[ "$(cmp --run 3 --baseline 6 --baseline-db "$T/grid.db" --max-acc-drop 100)" = 0 ] || fail "cross-db compare"
+[ "$(cmp --run 77 --baseline 1)" = 2 ] || fail "unknown run"
+
+# ---- export in the official formats ----
+"$VB_BIN" export --db "$T/grid.db" --run 3 --format nextqa --out "$T/nextqa.json"
+python3 - "$T/nextqa.json" <<'EOF' || fail "nextqa export"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert len(d) == 300, len(d)
+acc = sum(v["prediction"] == v["answer"] for v in d.values()) / len(d)
+assert abs(acc * 100 - 59.67) < 0.005, acc
+assert set(d["1000_0"]) == {"prediction", "answer"}
+EOF
+"$VB_BIN" export --db "$T/grid.db" --run 10 --format nextqa >/dev/null 2>&1 && fail "nextqa format on a VLEP run"
+"$VB_BIN" export --db "$T/grid.db" --run 11 --format vlep --out "$T/vlep.jsonl"
+"$VB_BIN" export --db "$T/grid.db" --run 11 --format value-vlep --out "$T/vlep_dev_predictions.json"
+"$VB_BIN" export --db "$T/grid.db" --run 13 --format value-how2qa --out "$T/how2qa_val_predictions.json"
+python3 - "$T" <<'EOF' || fail "vlep / value exports"
+import json, sys
+t = sys.argv[1]
+lines = [json.loads(l) for l in open(t + "/vlep.jsonl")]
+assert len(lines) == 100 and set(lines[0]) == {"example_id", "pred_ans"} and lines[0]["example_id"] == 20142
+v = json.load(open(t + "/vlep_dev_predictions.json"))
+assert len(v) == 100 and all(isinstance(x, int) for x in v.values())
+assert {str(l["example_id"]): l["pred_ans"] for l in lines} == v
+h = json.load(open(t + "/how2qa_val_predictions.json"))
+assert len(h) == 80 and "30000" in h and "30079" in h
+EOF
+"$VB_BIN" export --db "$T/grid.db" --run 1 --format value-how2qa >/dev/null 2>&1 && fail "NExT-QA run as How2QA"
+
+# ---- merge through the CLI ----
+set +e; "$VB_BIN" merge --out "$T/m.db" "$T/cmp.db" "$T/grid.db" 2>"$T/merr"; rc=$?; set -e
+[ $rc = 1 ] || fail "merge of different configurations must fail"
+grep -q 'different run configurations' "$T/merr" || fail "merge message"
+"$VB_BIN" merge --out "$T/m.db" --union "$T/cmp.db" "$T/grid.db"
+[ "$("$VB_BIN" runs --db "$T/m.db" | grep -c complete)" = 18 ] || fail "union merge holds 18 runs"
+echo ok
