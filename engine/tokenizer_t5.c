@@ -876,7 +876,8 @@ static int load_json(struct vb_t5tok * t, const cJSON * root, const char * name)
         const cJSON * c = cJSON_GetObjectItemCaseSensitive(e, "content");
         if (!cJSON_IsNumber(id) || !cJSON_IsString(c) || id->valuedouble < 0 || id->valuedouble > 1e7 ||
             id->valuedouble != (double)(int32_t)id->valuedouble)
-            return vb_fail(VB_ERR_FORMAT, "%s: added_tokens[%d]: needs integer \"id\" and string \"content\"", name, na);
+            return vb_fail(VB_ERR_FORMAT, "%s: added_tokens[%d]: needs integer \"id\" and string \"content\"", name,
+                           na);
         if (!vb_unicode_utf8_valid(c->valuestring, strlen(c->valuestring)))
             return vb_fail(VB_ERR_FORMAT, "%s: added_tokens[%d].content is not UTF-8", name, na);
         if (jbool(e, "single_word", 0))

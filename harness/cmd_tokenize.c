@@ -15,7 +15,8 @@
 static void usage(FILE * f) {
     fprintf(f,
             "usage: vlapbench tokenize (--t5 TOKENIZER_JSON | --bert VOCAB_TXT) [--max-length N]\n"
-            "                          [--truncate left|right] [--no-special] [--decode [--keep-special] [--no-cleanup]]\n"
+            "                          [--truncate left|right] [--no-special]\n"
+            "                          [--decode [--keep-special] [--no-cleanup]]\n"
             "Reads JSON Lines from stdin, each line one JSON string, and prints per line the token ids separated by\n"
             "single spaces.\n"
             "  --t5 PATH        Hugging Face fast T5 tokenizer (tokenizer.json): appends </s> (id 1)\n"
@@ -260,7 +261,8 @@ int cmd_tokenize(int argc, char ** argv) {
                 break;
             }
             char * text = NULL;
-            unsigned fl = (keep_special ? VB_T5TOK_DECODE_KEEP_SPECIAL : 0) | (cleanup ? 0 : VB_T5TOK_DECODE_NO_CLEANUP);
+            unsigned fl = keep_special ? VB_T5TOK_DECODE_KEEP_SPECIAL : 0;
+            if (!cleanup) fl |= VB_T5TOK_DECODE_NO_CLEANUP;
             st = vb_t5tok_decode(t5, ids, nid, fl, &text);
             free(ids);
             if (st) {
