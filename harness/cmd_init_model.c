@@ -172,26 +172,37 @@ static int copy_file(const char * src, const char * dst) {
 static int usage(void) {
     printf("usage: vlapbench init-model --config CONFIG.json --method uniform|sevila|vlap --seed S --out DIR\n"
            "                            [--dtype f32|bf16|f16] [--candidates T] [--frames K] [--tokenizer-dir D]\n"
+           "                            [--dry-run]   (only print the tensor and parameter counts)\n"
            "Writes a random-weight model bundle of the shape CONFIG.json describes (a Hugging Face Blip2Config for\n"
            "uniform / sevila, InstructBlipConfig for vlap, e.g. ../shared/golden/configs/*.config.json):\n"
            "  DIR/config.json        CONFIG.json plus \"methods_bundle\" (ln_vision_eps 1e-5, frame counts, ...)\n"
            "  DIR/model.safetensors  every HF tensor, plus localizer.* (sevila) or frame_prompter.* (vlap,\n"
            "                         K segments of T/K frames; defaults T 32, K 4)\n"
-           "Deterministic from --seed.  --tokenizer-dir copies tokenizer.json (and vocab.txt) from D into DIR.\n");
+           "Deterministic from --seed.  --tokenizer-dir D (repeatable) copies tokenizer.json (and, for vlap, vocab.txt)\n"
+           "from the first D that has it into DIR.  --dtype bf16/f16 halves the file (the loader converts to f32).\n");
     return 0;
 }
 
 int cmd_init_model(int argc, char ** argv) {
     if (vb_cli_wants_help(argc, argv)) return usage();
-    const char *config = NULL, *method = NULL, *seed_s = NULL, *out = NULL, *dtype_s = "f32", *tokdir = NULL, *v;
-    int32_t T = 32, K = 4;
+    const char *config = NULL, *method = NULL, *seed_s = NULL, *out = NULL, *dtype_s = "f32", *v;
+    const char * tokdir[4];
+    int32_t n_tokdir = 0;
+    int32_t T = 32, K = 4, dry = 0;
     for (int i = 1; i < argc; i++) {
         if (vb_cli_opt(argc, argv, &i, "--config", &v)) config = v;
         else if (vb_cli_opt(argc, argv, &i, "--method", &v)) method = v;
         else if (vb_cli_opt(argc, argv, &i, "--seed", &v)) seed_s = v;
         else if (vb_cli_opt(argc, argv, &i, "--out", &v)) out = v;
         else if (vb_cli_opt(argc, argv, &i, "--dtype", &v)) dtype_s = v;
-        else if (vb_cli_opt(argc, argv, &i, "--tokenizer-dir", &v)) tokdir = v;
+        else if (vb_cli_opt(argc, argv, &i, "--tokenizer-dir", &v)) {
+            if (n_tokdir == 4) {
+                fprintf(stderr, "init-model: at most 4 --tokenizer-dir\n");
+                return 2;
+            }
+            tokdir[n_tokdir++] = v;
+        }
+        else if (!strcmp(argv[i], "--dry-run")) dry = 1;
         else if (vb_cli_opt(argc, argv, &i, "--candidates", &v)) T = atoi(v);
         else if (vb_cli_opt(argc, argv, &i, "--frames", &v)) K = atoi(v);
         else {
@@ -199,6 +210,8 @@ int cmd_init_model(int argc, char ** argv) {
             return 2;
         }
     }
+    if (dry && !out) out = "-";
+    if (dry && !seed_s) seed_s = "0";
     if (!config || !method || !seed_s || !out) {
         fprintf(stderr, "init-model: --config, --method, --seed and --out are required (see --help)\n");
         return 2;
@@ -274,6 +287,14 @@ int cmd_init_model(int argc, char ** argv) {
         cJSON_Delete(root);
         return 1;
     }
+    if (dry) {
+        int64_t tot = 0;
+        for (int32_t i = 0; i < n; i++) tot += spec_numel(&sp[i]);
+        printf("init-model: dry run: %d tensors, %lld parameters (%s)\n", n, (long long) tot, method);
+        free(sp);
+        cJSON_Delete(root);
+        return 0;
+    }
     if (mkdir(out, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "init-model: cannot create %s: %s\n", out, strerror(errno));
         free(sp);
@@ -295,17 +316,23 @@ int cmd_init_model(int argc, char ** argv) {
     int64_t total = 0;
     for (int32_t i = 0; i < n; i++) total += spec_numel(&sp[i]);
     free(sp);
-    if (rc == VB_OK && tokdir) {
+    if (rc == VB_OK && n_tokdir > 0) {
+        /* each file from the first --tokenizer-dir that has it; vocab.txt only matters for InstructBLIP */
         const char * files[2] = {"tokenizer.json", "vocab.txt"};
         for (int i = 0; i < 2 && rc == VB_OK; i++) {
             char src[4200], dst[4200];
-            snprintf(src, sizeof src, "%s/%s", tokdir, files[i]);
-            snprintf(dst, sizeof dst, "%s/%s", out, files[i]);
-            struct stat stt;
-            if (stat(src, &stt) != 0) {
-                if (i == 0 || is_vlap) rc = vb_fail(VB_ERR_IO, "%s: missing", src);
+            int found = 0;
+            for (int32_t d = 0; d < n_tokdir && !found; d++) {
+                snprintf(src, sizeof src, "%s/%s", tokdir[d], files[i]);
+                struct stat stt;
+                found = stat(src, &stt) == 0;
+            }
+            if (!found) {
+                if (i == 0 || is_vlap)
+                    rc = vb_fail(VB_ERR_IO, "%s not found in any --tokenizer-dir (last tried %s)", files[i], src);
                 continue;
             }
+            snprintf(dst, sizeof dst, "%s/%s", out, files[i]);
             rc = copy_file(src, dst);
         }
     }
