@@ -33,7 +33,10 @@ static int tri(int v) {
 }
 
 void vb_synth_draw_frame(uint8_t * rgb, int32_t w, int32_t h, int32_t index, int32_t t, const uint8_t sq[3]) {
-    uint32_t bits = ((uint32_t) index & 0xFFFFu) | (code_check((uint32_t) index & 0xFFFFu) << 16);
+    /* Gray code: one block changes between consecutive frames (plus one check block), so the code does not turn
+    ** every frame into a scene change for the encoder's B-frame decisions */
+    uint32_t g = ((uint32_t) index & 0xFFFFu) ^ (((uint32_t) index & 0xFFFFu) >> 1);
+    uint32_t bits = g | (code_check(g) << 16);
     int gx0 = (int) (w * GX0), gx1 = (int) (w * GX1), gy0 = (int) (h * GY0), gy1 = (int) (h * GY1);
     int ty0 = (int) (h * 0.65), sx0 = (int) (w * 0.05), sx1 = (int) (w * 0.30), sy0 = (int) (h * 0.68),
         sy1 = (int) (h * 0.95);
@@ -76,8 +79,11 @@ int32_t vb_synth_read_index(const uint8_t * rgb, int32_t w, int32_t h) {
             }
         if (cnt && sum > cnt * 128) bits |= 1u << k;
     }
-    uint32_t idx = bits & 0xFFFFu;
-    return (bits >> 16) == code_check(idx) ? (int32_t) idx : -1;
+    uint32_t g = bits & 0xFFFFu;
+    if ((bits >> 16) != code_check(g)) return -1;
+    uint32_t idx = g;
+    for (uint32_t s = 1; s < 16; s <<= 1) idx ^= idx >> s; /* Gray -> binary */
+    return (int32_t) (idx & 0xFFFFu);
 }
 
 /* ---------------------------------------------------------------------------------------------------------------- */
@@ -154,7 +160,7 @@ int vb_synth_write_video(const char * path, const struct vb_synth_video_spec * s
     if (!strcmp(ename, "libx264")) {
         char params[128];
         snprintf(params, sizeof params, "scenecut=0:keyint=%d:min-keyint=%d:bframes=%d", s->gop, s->gop, s->bframes);
-        av_opt_set(e.c->priv_data, "preset", "veryfast", 0);
+        av_opt_set(e.c->priv_data, "preset", s->preset ? s->preset : "veryfast", 0);
         av_opt_set(e.c->priv_data, "x264-params", params, 0);
         av_opt_set_double(e.c->priv_data, "crf", s->crf > 0 ? s->crf : 23, 0);
     } else {

@@ -2,8 +2,9 @@
 ** files for them in every official format (datasets.md §2–§6), so loaders, sampling and decoding can be tested
 ** end to end without the real datasets.
 **
-** Frame code.  The top ~60 % of every frame is a 5 x 4 grid of black/white blocks: 16 bits of the frame index
-** (bit k in cell k, row-major, white = 1) and a 4-bit check.  Blocks are large (1/5 of the width, 1/7 of the height)
+** Frame code.  The top ~60 % of every frame is a 5 x 4 grid of black/white blocks: the frame index as a 16-bit Gray
+** code (bit k in cell k, row-major, white = 1; one block changes from frame to frame, which keeps the encoder's
+** B-frame decisions natural) and a 4-bit check.  Blocks are large (1/5 of the width, 1/7 of the height)
 ** so the code survives H.264 compression and any squash to 224 x 224; vb_synth_read_index() reads it back from an
 ** RGB picture of any size.  Below the code: a moving texture (so P/B frames carry real motion and the decode cost
 ** is realistic) and a coloured square whose colour the questions ask about.
@@ -28,6 +29,7 @@ struct vb_synth_video_spec {
     uint8_t square_rgb[3];    /* colour of the square */
     int32_t crf;              /* libx264 CRF (0: 23) */
     int32_t threads;          /* encoder threads (0: 1, deterministic) */
+    const char * preset;      /* libx264 preset (NULL: "veryfast"; x264's own default is "medium") */
 };
 
 /* Encoder used for synthetic videos: "libx264" when this libavcodec has it, else "mpeg4". */

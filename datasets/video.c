@@ -30,6 +30,7 @@ struct vpriv {
     int eof_sent;            /* NULL packet sent: the decoder is draining */
     int have_pending;        /* pkt holds a packet read after a seek but not yet sent */
     int64_t count_out;       /* frames returned since the last reopen (timestamp-less streams) */
+    int64_t drain_at;        /* display index after whose packet the decoder is drained (-1: never) */
     int64_t skip_hi;         /* highest display index sent with AVDISCARD_NONREF since the last seek */
     const int64_t * tgt;     /* sorted unique targets still to deliver (for the skip decision) */
     int32_t n_tgt;
@@ -360,9 +361,9 @@ static int feed(struct vb_video * v) {
     }
     p->have_pending = 0;
     enum AVDiscard skip = AVDISCARD_DEFAULT;
+    int64_t d = -1;
+    if (v->has_timestamps) d = idx_of_ts(v, p->pkt->pts != AV_NOPTS_VALUE ? p->pkt->pts : p->pkt->dts);
     if (v->opts.skip_nonref && v->has_timestamps && p->tgt) {
-        int64_t ts = p->pkt->pts != AV_NOPTS_VALUE ? p->pkt->pts : p->pkt->dts;
-        int64_t d = idx_of_ts(v, ts);
         if (!is_target(p, d)) {
             skip = AVDISCARD_NONREF;
             if (d > p->skip_hi) p->skip_hi = d;
@@ -373,6 +374,13 @@ static int feed(struct vb_video * v) {
     av_packet_unref(p->pkt);
     v->stats.n_packets++;
     if (r < 0 && r != AVERROR(EAGAIN)) v->stats.n_corrupt++; /* damaged packet: keep going */
+    if (d >= 0 && d == p->drain_at) {
+        /* the target is in the decoder and the next target needs a seek anyway: drain instead of feeding the
+        ** packets the decoder's reorder delay would otherwise want (saves ~has_b_frames frames per seek) */
+        p->eof_sent = 1;
+        r = avcodec_send_packet(p->dec, NULL);
+        if (r < 0 && r != AVERROR_EOF) return av_fail(VB_ERR_VIDEO, v->path, "decoder drain", r);
+    }
     return VB_OK;
 }
 
@@ -509,6 +517,7 @@ static int read_frames(struct vb_video * v, const int64_t * idx, int32_t n, uint
     for (int32_t i = 0; i < n; i++)
         if (nu == 0 || u[nu - 1] != u[i]) u[nu++] = u[i];
     int rc = VB_OK;
+    p->drain_at = -1;
     if (sequential && nu > 0) {
         rc = reopen(v);
         p->tgt = NULL; /* no skipping */
@@ -541,6 +550,11 @@ static int read_frames(struct vb_video * v, const int64_t * idx, int32_t n, uint
                 rc = reopen(v);
             }
             if (rc != VB_OK) break;
+            p->drain_at = -1;
+            if (p->seekable) {
+                int64_t nk = j + 1 < nu ? vb_video_keyframe_before(v, u[j + 1]) : INT64_MAX;
+                if (nk > t) p->drain_at = t;
+            }
         }
         int found = 0;
         while (!found) {
@@ -596,6 +610,7 @@ static int read_frames(struct vb_video * v, const int64_t * idx, int32_t n, uint
     }
     p->tgt = NULL;
     p->n_tgt = 0;
+    p->drain_at = -1;
     free(u);
     if (st) stats_diff(st, &v->stats, &s0);
     return rc;
