@@ -10,6 +10,7 @@ void vb_gen_opts_default(struct vb_gen_opts * o) {
     o->repetition_penalty = 1.0f;
     o->run_all_steps = 0;
     o->skip_finished = 0;
+    o->batch = NULL;
 }
 
 void vb_gen_repetition_penalty(float * logits, int32_t vocab, const int32_t * prev_ids, int64_t n, float penalty) {
@@ -52,26 +53,52 @@ int vb_generate_greedy(struct vb_t5_ctx ** ctx, int32_t n_rows, const struct vb_
         for (int32_t s = 1; s < W; s++) ids[(int64_t) r * W + s] = C->pad_id;
     }
     if (!scores && !work) return vb_fail(VB_ERR_ARG, "generate: these outputs need the work buffer");
+    struct vb_t5_batch * bt = opts->batch;
+    if (bt && (bt->m != ctx[0]->m || bt->max_rows < n_rows || bt->max_logit_rows < n_rows))
+        return vb_fail(VB_ERR_ARG, "generate: batch workspace too small or for another model (%d rows)", n_rows);
     uint8_t fin_stack[256];
     uint8_t * fin = n_rows <= 256 ? fin_stack : vb_malloc((size_t) n_rows);
     memset(fin, 0, (size_t) n_rows);
+    struct vb_t5_ctx * act_stack[256];
+    int32_t act_idx_stack[256], fed_stack[256];
+    struct vb_t5_ctx ** act = n_rows <= 256 ? act_stack : vb_malloc(sizeof(*act) * (size_t) n_rows);
+    int32_t * act_idx = n_rows <= 256 ? act_idx_stack : vb_malloc(sizeof(int32_t) * (size_t) n_rows);
+    int32_t * fed = n_rows <= 256 ? fed_stack : vb_malloc(sizeof(int32_t) * (size_t) n_rows);
     int rc = VB_OK;
     int32_t s;
     for (s = 0; s < S; s++) {
+        int32_t na = 0;
         for (int32_t r = 0; r < n_rows; r++) {
             int64_t off = ((int64_t) s * n_rows + r) * V;
-            float * wk = work ? work + (int64_t) r * V : NULL;
-            int32_t * row = ids + (int64_t) r * W;
             if (fin[r] && opts->skip_finished) {
                 if (raw) memset(raw + off, 0, sizeof(float) * (size_t) V);
                 if (scores) memset(scores + off, 0, sizeof(float) * (size_t) V);
                 continue;
             }
-            /* raw logits land in lg, processed scores in sc */
-            float * lg = raw ? raw + off : scores ? scores + off : wk;
-            float * sc = !raw ? lg : scores ? scores + off : wk;
-            rc = vb_t5_decode(ctx[r], &row[s], 1, lg, NULL, NULL);
+            act[na] = ctx[r];
+            fed[na] = ids[(int64_t) r * W + s];
+            act_idx[na++] = r;
+        }
+        if (bt && na > 0) {
+            rc = vb_t5_decode_batch(bt, act, na, fed, bt->logits);
             if (rc != VB_OK) goto done;
+        }
+        for (int32_t k = 0; k < na; k++) {
+            int32_t r = act_idx[k];
+            int64_t off = ((int64_t) s * n_rows + r) * V;
+            float * wk = work ? work + (int64_t) r * V : NULL;
+            int32_t * row = ids + (int64_t) r * W;
+            float *lg, *sc; /* raw logits, processed scores (never aliasing raw) */
+            if (bt) {
+                lg = bt->logits + (int64_t) k * V;
+                if (raw) memcpy(raw + off, lg, sizeof(float) * (size_t) V);
+                sc = scores ? scores + off : wk;
+            } else {
+                lg = raw ? raw + off : scores ? scores + off : wk;
+                sc = !raw ? lg : scores ? scores + off : wk;
+                rc = vb_t5_decode(ctx[r], &row[s], 1, lg, NULL, NULL);
+                if (rc != VB_OK) goto done;
+            }
             if (sc != lg) memcpy(sc, lg, sizeof(float) * (size_t) V);
             vb_gen_repetition_penalty(sc, V, row, s + 1, opts->repetition_penalty);
             int32_t next = vb_gen_argmax(sc, V);
@@ -89,5 +116,8 @@ int vb_generate_greedy(struct vb_t5_ctx ** ctx, int32_t n_rows, const struct vb_
 done:
     *n_steps = s;
     if (fin != fin_stack) free(fin);
+    if (act != act_stack) free(act);
+    if (act_idx != act_idx_stack) free(act_idx);
+    if (fed != fed_stack) free(fed);
     return rc;
 }

@@ -23,9 +23,11 @@ struct vb_gen_opts {
     float repetition_penalty; /* 1.0 = off */
     int32_t run_all_steps;    /* 1: do not stop early when every row is finished (e.g. always compute step 1) */
     int32_t skip_finished;    /* 1: do not compute finished rows (their scores are left as 0); 0: HF behaviour */
+    struct vb_t5_batch * batch; /* nullable: step all rows through one set of GEMMs (vb_t5_decode_batch); needs
+                                   max_rows and max_logit_rows >= n_rows.  NULL: one row after the other. */
 };
 
-/* Default options: max_new_tokens 30, penalty 1.0, HF stopping. */
+/* Default options: max_new_tokens 30, penalty 1.0, HF stopping, no batch workspace. */
 void vb_gen_opts_default(struct vb_gen_opts * o);
 
 /* Greedy decoding of n_rows sequences.  ctx[r] must hold an encoder output; its decoder cache is reset here and

@@ -285,24 +285,11 @@ static void fill_bias(const struct vb_t5_model * m, const float * table, int bid
         }
 }
 
-/* x (n, d) -> h += FF(rmsnorm(h)) */
-static void ff_layer(struct vb_t5_ctx * c, const struct vb_t5_block * b, int64_t n) {
-    const struct vb_t5_config * C = &c->m->cfg;
-    int64_t d = C->d_model, f = C->d_ff;
-    vb_rmsnorm(c->h, n, d, b->ln_ff, C->eps, c->x);
-    int64_t wdt = C->gated ? 2 * f : f;
-    lin(c->x, d, n, d, b->wi, wdt, c->ff, wdt, 0.0f);
-    for (int64_t i = 0; i < n; i++) {
-        float * r = c->ff + i * wdt;
-        switch (C->act) {
-        case VB_ACT_GELU_ERF: vb_gelu_erf(r, f); break;
-        case VB_ACT_GELU_TANH: vb_gelu_tanh(r, f); break;
-        default: vb_relu(r, f); break;
-        }
-        if (C->gated) vb_mul(r, r, r + f, f);
-    }
-    lin(c->ff, wdt, n, f, b->wff_o, d, c->h, d, 1.0f);
-}
+static void ff_rows(const struct vb_t5_model * m, const struct vb_t5_block * blk, float * h, float * x, float * ff,
+                    int64_t n);
+
+/* h += FF(rmsnorm(h)) over the context's n rows */
+static void ff_layer(struct vb_t5_ctx * c, const struct vb_t5_block * b, int64_t n) { ff_rows(c->m, b, c->h, c->x, c->ff, n); }
 
 /* ---------------------------------------------------------------- encoder */
 
@@ -402,5 +389,154 @@ int vb_t5_decode(struct vb_t5_ctx * c, const int32_t * ids, int64_t n, float * l
     }
     if (logits) lin(c->x, d, n, d, m->lm_head, C->vocab, logits, C->vocab, 0.0f);
     c->n_past += n;
+    return VB_OK;
+}
+
+/* ---------------------------------------------------------------- batched form */
+
+int vb_t5_batch_new(struct vb_t5_batch ** out, const struct vb_t5_model * m, int64_t max_rows,
+                    int64_t max_logit_rows) {
+    *out = NULL;
+    if (max_rows < 1 || max_rows > (1 << 24) || max_logit_rows < 0 || max_logit_rows > (1 << 20))
+        return vb_fail(VB_ERR_ARG, "t5 batch: bad sizes max_rows %lld max_logit_rows %lld", (long long) max_rows,
+                       (long long) max_logit_rows);
+    struct vb_t5_batch * b = vb_calloc(1, sizeof *b);
+    int64_t R = max_rows, d = m->cfg.d_model, inner = m->inner;
+    size_t f = sizeof(float);
+    b->m = m;
+    b->max_rows = R;
+    b->h = vb_malloc(f * (size_t) (R * d));
+    b->x = vb_malloc(f * (size_t) (R * d));
+    b->qkv = vb_malloc(f * (size_t) (R * 3 * inner));
+    b->att = vb_malloc(f * (size_t) (R * inner));
+    b->ff = vb_malloc(f * (size_t) (R * 2 * m->cfg.d_ff));
+    b->max_logit_rows = max_logit_rows;
+    if (max_logit_rows) b->logits = vb_malloc(f * (size_t) (max_logit_rows * m->cfg.vocab));
+    *out = b;
+    return VB_OK;
+}
+
+void vb_t5_batch_free(struct vb_t5_batch * b) {
+    if (!b) return;
+    free(b->h);
+    free(b->x);
+    free(b->qkv);
+    free(b->att);
+    free(b->ff);
+    free(b->logits);
+    free(b);
+}
+
+/* h += FF(rmsnorm(h)) over n rows of the batch workspace */
+static void ff_rows(const struct vb_t5_model * m, const struct vb_t5_block * blk, float * h, float * x, float * ff,
+                    int64_t n) {
+    const struct vb_t5_config * C = &m->cfg;
+    int64_t d = C->d_model, f = C->d_ff, wdt = C->gated ? 2 * f : f;
+    vb_rmsnorm(h, n, d, blk->ln_ff, C->eps, x);
+    lin(x, d, n, d, blk->wi, wdt, ff, wdt, 0.0f);
+    for (int64_t i = 0; i < n; i++) {
+        float * r = ff + i * wdt;
+        switch (C->act) {
+        case VB_ACT_GELU_ERF: vb_gelu_erf(r, f); break;
+        case VB_ACT_GELU_TANH: vb_gelu_tanh(r, f); break;
+        default: vb_relu(r, f); break;
+        }
+        if (C->gated) vb_mul(r, r, r + f, f);
+    }
+    lin(ff, wdt, n, f, blk->wff_o, d, h, d, 1.0f);
+}
+
+int vb_t5_encode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t n_seq, const float * const * embeds,
+                       const uint8_t * const * masks, const int64_t * n) {
+    const struct vb_t5_model * m = b->m;
+    const struct vb_t5_config * C = &m->cfg;
+    int64_t d = C->d_model, inner = m->inner, total = 0;
+    for (int32_t s = 0; s < n_seq; s++) {
+        if (ctx[s]->m != m) return vb_fail(VB_ERR_ARG, "t5 encoder batch: sequence %d uses another model", s);
+        if (n[s] < 1 || n[s] > ctx[s]->max_enc)
+            return vb_fail(VB_ERR_ARG, "t5 encoder batch: sequence %d has %lld tokens, its context holds 1..%lld", s,
+                           (long long) n[s], (long long) ctx[s]->max_enc);
+        total += n[s];
+    }
+    if (n_seq < 1 || total > b->max_rows)
+        return vb_fail(VB_ERR_ARG, "t5 encoder batch: %lld tokens in %d sequences, workspace holds %lld",
+                       (long long) total, n_seq, (long long) b->max_rows);
+    for (int64_t s = 0, o = 0; s < n_seq; o += n[s], s++) {
+        set_mask(ctx[s], masks ? masks[s] : NULL, n[s]);
+        memcpy(b->h + o * d, embeds[s], sizeof(float) * (size_t) (n[s] * d));
+        fill_bias(m, m->enc_rel, 1, n[s], 0, n[s], ctx[s]->bias);
+    }
+    for (int32_t l = 0; l < C->n_enc; l++) {
+        const struct vb_t5_block * blk = &m->enc[l];
+        vb_rmsnorm(b->h, total, d, blk->ln_sa, C->eps, b->x);
+        lin(b->x, d, total, d, blk->wqkv, 3 * inner, b->qkv, 3 * inner, 0.0f);
+        for (int64_t s = 0, o = 0; s < n_seq; o += n[s], s++) {
+            const float * q = b->qkv + o * 3 * inner;
+            vb_attention(q, 3 * inner, q + inner, 3 * inner, q + 2 * inner, 3 * inner, n[s], n[s], C->heads, C->d_kv,
+                         1.0f, ctx[s]->bias, ctx[s]->mask_add, 0, 0, b->att + o * inner, inner, ctx[s]->scratch);
+        }
+        lin(b->att, inner, total, inner, blk->wo, d, b->h, d, 1.0f);
+        ff_rows(m, blk, b->h, b->x, b->ff, total);
+    }
+    for (int64_t s = 0, o = 0; s < n_seq; o += n[s], s++) {
+        vb_rmsnorm(b->h + o * d, n[s], d, m->enc_final_ln, C->eps, ctx[s]->enc_out);
+        ctx[s]->n_enc = n[s];
+        cross_kv(ctx[s]);
+    }
+    return VB_OK;
+}
+
+int vb_t5_decode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t n_seq, const int32_t * ids,
+                       float * logits) {
+    const struct vb_t5_model * m = b->m;
+    const struct vb_t5_config * C = &m->cfg;
+    if (n_seq < 1 || n_seq > b->max_rows)
+        return vb_fail(VB_ERR_ARG, "t5 decoder batch: %d sequences, workspace holds %lld", n_seq,
+                       (long long) b->max_rows);
+    for (int32_t s = 0; s < n_seq; s++) {
+        if (ctx[s]->m != m) return vb_fail(VB_ERR_ARG, "t5 decoder batch: sequence %d uses another model", s);
+        if (ctx[s]->n_enc < 1) return vb_fail(VB_ERR_ARG, "t5 decoder batch: sequence %d has no encoder output", s);
+        if (ctx[s]->n_past + 1 > ctx[s]->max_dec)
+            return vb_fail(VB_ERR_ARG, "t5 decoder batch: sequence %d: cache full (%lld positions)", s,
+                           (long long) ctx[s]->max_dec);
+    }
+    int rc = vb_t5_embed(m, ids, n_seq, b->h);
+    if (rc != VB_OK) return rc;
+    int64_t d = C->d_model, inner = m->inner, R = n_seq, ldkv = (int64_t) C->n_dec * 2 * inner;
+    for (int32_t s = 0; s < n_seq; s++) fill_bias(m, m->dec_rel, 0, 1, ctx[s]->n_past, ctx[s]->n_past + 1, ctx[s]->bias);
+    for (int32_t l = 0; l < C->n_dec; l++) {
+        const struct vb_t5_block * blk = &m->dec[l];
+        vb_rmsnorm(b->h, R, d, blk->ln_sa, C->eps, b->x);
+        lin(b->x, d, R, d, blk->wqkv, 3 * inner, b->qkv, 3 * inner, 0.0f);
+        for (int32_t s = 0; s < n_seq; s++) {
+            struct vb_t5_ctx * c = ctx[s];
+            int64_t t = c->n_past;
+            float * K = c->self_k + (int64_t) l * c->max_dec * inner;
+            float * V = c->self_v + (int64_t) l * c->max_dec * inner;
+            const float * q = b->qkv + s * 3 * inner;
+            memcpy(K + t * inner, q + inner, sizeof(float) * (size_t) inner);
+            memcpy(V + t * inner, q + 2 * inner, sizeof(float) * (size_t) inner);
+            vb_attention(q, 3 * inner, K, inner, V, inner, 1, t + 1, C->heads, C->d_kv, 1.0f, c->bias, NULL, 1, t,
+                         b->att + s * inner, inner, c->scratch);
+        }
+        lin(b->att, inner, R, inner, blk->wo, d, b->h, d, 1.0f);
+        vb_rmsnorm(b->h, R, d, blk->ln_ca, C->eps, b->x);
+        lin(b->x, d, R, d, blk->wcq, inner, b->qkv, inner, 0.0f);
+        for (int32_t s = 0; s < n_seq; s++) {
+            struct vb_t5_ctx * c = ctx[s];
+            const float * CK = c->cross_kv + (int64_t) l * 2 * inner;
+            vb_attention(b->qkv + s * inner, inner, CK, ldkv, CK + inner, ldkv, 1, c->n_enc, C->heads, C->d_kv, 1.0f,
+                         NULL, c->mask_add, 0, 0, b->att + s * inner, inner, c->scratch);
+        }
+        lin(b->att, inner, R, inner, blk->wco, d, b->h, d, 1.0f);
+        ff_rows(m, blk, b->h, b->x, b->ff, R);
+    }
+    vb_rmsnorm(b->h, R, d, m->dec_final_ln, C->eps, b->x);
+    if (C->tie) {
+        float sc = (float) (1.0 / sqrt((double) d));
+        for (int64_t i = 0; i < R * d; i++) b->x[i] *= sc;
+    }
+    if (logits) lin(b->x, d, R, d, m->lm_head, C->vocab, logits, C->vocab, 0.0f);
+    for (int32_t s = 0; s < n_seq; s++) ctx[s]->n_past++;
     return VB_OK;
 }

@@ -116,4 +116,39 @@ void vb_t5_reset_decoder(struct vb_t5_ctx * c);
 int vb_t5_decode(struct vb_t5_ctx * c, const int32_t * ids, int64_t n, float * logits, float * last_hidden,
                  float * block_out);
 
+/* ---- batched form: several sequences (each with its own context) through the same GEMMs ----
+** Every Linear runs once over the rows of all sequences (weights are read once per call instead of once per
+** sequence: what makes the 32 localizer sequences of SeViLA or a batch of greedy rows cheap); attention runs per
+** sequence on its own context (mask, position bias, caches).  Results are identical to the per-sequence calls up to
+** float rounding. */
+struct vb_t5_batch {
+    const struct vb_t5_model * m;
+    int64_t max_rows;  /* rows per call: encoder tokens summed over sequences, or decoder sequences */
+    float * h;         /* (max_rows, d) */
+    float * x;         /* (max_rows, d) */
+    float * qkv;       /* (max_rows, 3*inner) */
+    float * att;       /* (max_rows, inner) */
+    float * ff;        /* (max_rows, 2*d_ff) */
+    int64_t max_logit_rows;
+    float * logits;    /* (max_logit_rows, vocab) for callers (vb_generate_greedy), NULL if max_logit_rows is 0 */
+};
+
+/* Workspace for up to max_rows rows (>= 1) plus a logits buffer of max_logit_rows rows (>= 0; greedy generation of
+** n rows needs n).  VB_OK / VB_ERR_ARG.  Free with vb_t5_batch_free. */
+int vb_t5_batch_new(struct vb_t5_batch ** out, const struct vb_t5_model * m, int64_t max_rows,
+                    int64_t max_logit_rows);
+void vb_t5_batch_free(struct vb_t5_batch * b);
+
+/* Encoder over n_seq sequences at once: sequence i has embeds[i] (n[i], d) and masks[i] (n[i]) (masks or masks[i]
+** NULL = all real) and its result goes to ctx[i] exactly as vb_t5_encode (enc_out, cross K/V, cache reset).
+** sum(n) > b->max_rows or n[i] > ctx[i]->max_enc: VB_ERR_ARG. */
+int vb_t5_encode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t n_seq, const float * const * embeds,
+                       const uint8_t * const * masks, const int64_t * n);
+
+/* One decoder step for n_seq sequences: ids[i] is appended to ctx[i]'s cache (each at its own position); logits
+** (n_seq, vocab) nullable.  n_seq > b->max_rows, a full cache, no encoder output or a bad id: VB_ERR_ARG (nothing
+** appended). */
+int vb_t5_decode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t n_seq, const int32_t * ids,
+                       float * logits);
+
 #endif

@@ -143,6 +143,26 @@ static int case_encoder(struct vb_golden * g, const char * cn, struct vb_t5_mode
         snprintf(lab, sizeof lab, "t5_encoder.last_hidden_state[%lld]", (long long) r);
         vb_golden_cmp(g, cn, "t5_encoder.last_hidden_state", lab, c->enc_out, N * d, r * N * d);
     }
+    /* both rows at once through the batched encoder, each row only as long as its real tokens + padding given */
+    {
+        struct vb_t5_batch * bt = NULL;
+        struct vb_t5_ctx * cs[2] = {NULL, NULL};
+        const float * e[2] = {mine, mine + N * d};
+        const uint8_t * mk[2] = {mask, mask + N};
+        int64_t ns[2] = {N, N};
+        rc = vb_t5_batch_new(&bt, m, 2 * N, 0);
+        if (rc == VB_OK) rc = vb_t5_ctx_new(&cs[0], m, N, 1);
+        if (rc == VB_OK) rc = vb_t5_ctx_new(&cs[1], m, N, 1);
+        if (rc == VB_OK) rc = vb_t5_encode_batch(bt, cs, 2, e, mk, ns);
+        for (int64_t r = 0; r < B && rc == VB_OK; r++) {
+            char lab[96];
+            snprintf(lab, sizeof lab, "t5_encoder.last_hidden_state[%lld](batched rows)", (long long) r);
+            vb_golden_cmp(g, cn, "t5_encoder.last_hidden_state", lab, cs[r]->enc_out, N * d, r * N * d);
+        }
+        vb_t5_ctx_free(cs[0]);
+        vb_t5_ctx_free(cs[1]);
+        vb_t5_batch_free(bt);
+    }
 out:
     vb_t5_ctx_free(c);
     free(emb);
@@ -337,28 +357,35 @@ int vb_golden_t5_generate_check(struct vb_golden * g, const char * cn, const str
         rc = vb_t5_ctx_new(&ctx[r], m, N, S);
         if (rc == VB_OK) rc = vb_t5_encode(ctx[r], embeds + r * N * d, mask + r * N, N, NULL);
     }
-    int32_t steps = 0;
-    if (rc == VB_OK) {
+    struct vb_t5_batch * bt = NULL;
+    if (rc == VB_OK) rc = vb_t5_batch_new(&bt, m, B, B);
+    /* pass 0: one row after the other; pass 1: all rows through the batched decoder step */
+    for (int pass = 0; pass < 2 && rc == VB_OK; pass++) {
+        int32_t steps = 0;
         struct vb_gen_opts o;
         vb_gen_opts_default(&o);
         o.max_new_tokens = S;
+        o.batch = pass ? bt : NULL;
+        memset(scores, 0, sizeof(float) * (size_t) (S * B * V));
         rc = vb_generate_greedy(ctx, (int32_t) B, &o, ids, scores, NULL, NULL, &steps);
-    }
-    if (rc == VB_OK) {
+        if (rc != VB_OK) break;
+        const char * tag = pass ? "(batched rows)" : "";
+        char lab[160];
         int64_t * ids64 = vb_malloc(sizeof(int64_t) * (size_t) (B * (S + 1)));
         for (int64_t i = 0; i < B * (S + 1); i++) ids64[i] = ids[i];
         snprintf(nm, sizeof nm, "%s.output_ids", cn);
-        vb_golden_cmp_i64(g, cn, nm, NULL, ids64, B * (S + 1), 0);
+        snprintf(lab, sizeof lab, "%s%s", nm, tag);
+        vb_golden_cmp_i64(g, cn, nm, lab, ids64, B * (S + 1), 0);
         free(ids64);
         snprintf(nm, sizeof nm, "%s.scores", cn);
-        char lab[128];
-        snprintf(lab, sizeof lab, "%s.scores(%d steps)", cn, steps);
-        vb_golden_cmp(g, cn, nm, ssh[0] == steps ? NULL : lab, scores, (int64_t) steps * B * V, 0);
+        snprintf(lab, sizeof lab, "%s%s", nm, tag);
         if (ssh[0] != steps) {
-            snprintf(lab, sizeof lab, "(ran %d steps, reference has %lld)", steps, (long long) ssh[0]);
-            vb_golden_error(g, cn, lab);
-        }
+            char why[128];
+            snprintf(why, sizeof why, "(ran %d steps, reference has %lld)", steps, (long long) ssh[0]);
+            vb_golden_error(g, cn, why);
+        } else vb_golden_cmp(g, cn, nm, lab, scores, (int64_t) steps * B * V, 0);
     }
+    vb_t5_batch_free(bt);
     for (int64_t r = 0; r < B; r++) vb_t5_ctx_free(ctx[r]);
     free(ctx);
     free(ids);

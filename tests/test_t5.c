@@ -414,6 +414,42 @@ static void test_encoder_decoder(void ** state) {
         assert_int_equal(vb_t5_encode(c2, emb, NULL, ne - 3, NULL), VB_OK);
         assert_int_equal(vb_t5_decode(c2, dids, 2, lg, NULL, NULL), VB_OK);
         EXPECT_CLOSE("unpadded row, steps 0-1", lg, lg_ref, 2 * Vv);
+        /* batched form: sequence A = the padded input, sequence B = its unpadded prefix; A's cache starts 3 positions
+        ** ahead of B's, so one batched step serves different positions */
+        {
+            struct vb_t5_batch * bt;
+            struct vb_t5_ctx * cs[2];
+            assert_int_equal(vb_t5_batch_new(&bt, m, 2 * ne, 2), VB_OK);
+            assert_int_equal(vb_t5_ctx_new(&cs[0], m, ne, T), VB_OK);
+            assert_int_equal(vb_t5_ctx_new(&cs[1], m, ne, T), VB_OK);
+            const float * e[2] = {emb, emb};
+            const uint8_t * mk[2] = {mask, NULL};
+            int64_t ns[2] = {ne, ne - 3};
+            assert_int_equal(vb_t5_encode_batch(bt, cs, 2, e, mk, ns), VB_OK);
+            EXPECT_CLOSE("batched encoder, sequence A", cs[0]->enc_out, enc_ref, ne * d);
+            EXPECT_CLOSE("batched encoder, sequence B (prefix)", cs[1]->enc_out, enc_ref, (ne - 3) * d);
+            assert_int_equal(vb_t5_decode(cs[0], dids, 3, NULL, NULL, NULL), VB_OK);
+            float * lb = malloc(sizeof(float) * 2 * Vv);
+            float * ga = malloc(sizeof(float) * 4 * Vv);
+            float * gb = malloc(sizeof(float) * 4 * Vv);
+            for (int t = 0; t < 4; t++) {
+                int32_t step_ids[2] = {dids[3 + t], dids[t]};
+                assert_int_equal(vb_t5_decode_batch(bt, cs, 2, step_ids, lb), VB_OK);
+                memcpy(ga + t * Vv, lb, sizeof(float) * Vv);
+                memcpy(gb + t * Vv, lb + Vv, sizeof(float) * Vv);
+            }
+            EXPECT_CLOSE("batched decoder steps, A at 3..6", ga, lg_ref + 3 * Vv, 4 * Vv);
+            EXPECT_CLOSE("batched decoder steps, B at 0..3", gb, lg_ref, 4 * Vv);
+            int32_t two_bad[2] = {0, C->vocab};
+            int64_t before = cs[0]->n_past;
+            assert_int_equal(vb_t5_decode_batch(bt, cs, 2, two_bad, lb), VB_ERR_ARG);
+            assert_int_equal(cs[0]->n_past, before);
+            assert_int_equal(vb_t5_decode_batch(bt, cs, 3, two_bad, lb), VB_ERR_ARG); /* more rows than workspace */
+            free(lb), free(ga), free(gb);
+            vb_t5_ctx_free(cs[0]);
+            vb_t5_ctx_free(cs[1]);
+            vb_t5_batch_free(bt);
+        }
         /* bad input */
         int32_t bad = C->vocab;
         vb_t5_reset_decoder(c2);
@@ -495,7 +531,25 @@ static void test_generate(void ** state) {
         o.max_new_tokens = S;
         o.repetition_penalty = 1.5f;
         int32_t steps;
+        /* batched rows first (result must equal the naive loop), then row by row below */
+        struct vb_t5_batch * bt;
+        assert_int_equal(vb_t5_batch_new(&bt, m, 2, 2), VB_OK);
+        o.batch = bt;
         assert_int_equal(vb_generate_greedy(ctx, 2, &o, ids, scores, raw, NULL, &steps), VB_OK);
+        int32_t ids_b[2 * 7];
+        memcpy(ids_b, ids, sizeof ids);
+        float * scores_b = malloc(sizeof(float) * S * 2 * Vv);
+        memcpy(scores_b, scores, sizeof(float) * S * 2 * Vv);
+        int32_t steps_b = steps;
+        o.batch = NULL;
+        memset(scores, 0, sizeof(float) * S * 2 * Vv);
+        assert_int_equal(vb_generate_greedy(ctx, 2, &o, ids, scores, raw, NULL, &steps), VB_OK);
+        assert_int_equal(steps_b, steps);
+        assert_memory_equal(ids_b, ids, sizeof ids);
+        for (int64_t i = 0; i < (int64_t) steps * 2 * Vv; i++)
+            assert_true(fabsf(scores_b[i] - scores[i]) <= 1e-5f * (1 + fabsf(scores[i])));
+        free(scores_b);
+        vb_t5_batch_free(bt);
         printf("pass %d: eos %d, ids row0", pass, C.eos_id);
         for (int i = 0; i <= S; i++) printf(" %d", ids[i]);
         printf(" row1");
