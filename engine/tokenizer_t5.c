@@ -31,7 +31,9 @@ struct t5_norm {
 struct vb_t5tok {
     int32_t n_ids;        /* ids 0..n_ids-1 have a string (model vocabulary + added tokens beyond it) */
     int32_t n_model;      /* model vocabulary size */
-    char ** id_str;       /* (n_ids) owned strings */
+    char ** id_str;       /* (n_ids) strings: model pieces point into `arena`, others are owned */
+    char * arena;         /* the model pieces, NUL-separated */
+    size_t arena_len;
     uint32_t * id_len;    /* (n_ids) */
     double * scores;      /* (n_model) unigram log-probabilities */
     uint8_t * is_special; /* (n_ids) 1 for added tokens marked special */
@@ -645,7 +647,9 @@ int32_t vb_t5tok_eos_id(const struct vb_t5tok * t) { return t && t->n_post > 0 ?
 void vb_t5tok_free(struct vb_t5tok * t) {
     if (!t) return;
     if (t->id_str)
-        for (int32_t i = 0; i < t->n_ids; i++) free(t->id_str[i]);
+        for (int32_t i = 0; i < t->n_ids; i++)
+            if (!t->arena || t->id_str[i] < t->arena || t->id_str[i] >= t->arena + t->arena_len) free(t->id_str[i]);
+    free(t->arena);
     free(t->id_str);
     free(t->id_len);
     free(t->scores);
@@ -890,9 +894,17 @@ static int load_json(struct vb_t5tok * t, const cJSON * root, const char * name)
     t->id_len = vb_calloc((size_t)n_ids, sizeof *t->id_len);
     t->is_special = vb_calloc((size_t)n_ids, 1);
     t->scores = vb_calloc((size_t)nv, sizeof *t->scores);
-    vb_unicode_map_init(&t->model_map, (size_t)nv);
+    vb_unicode_map_init_borrowed(&t->model_map, (size_t)nv); /* keys live in t->arena */
     t->min_score = INFINITY;
     int32_t i = 0;
+    size_t total = 0;
+    cJSON_ArrayForEach(e, vocab) {
+        const cJSON * p = cJSON_GetArrayItem(e, 0);
+        if (cJSON_IsString(p)) total += strlen(p->valuestring) + 1;
+    }
+    t->arena = vb_malloc(total + 1);
+    t->arena_len = total + 1;
+    size_t used = 0;
     cJSON_ArrayForEach(e, vocab) {
         const cJSON * p = cJSON_GetArrayItem(e, 0);
         const cJSON * s = cJSON_GetArrayItem(e, 1);
@@ -901,11 +913,14 @@ static int load_json(struct vb_t5tok * t, const cJSON * root, const char * name)
         size_t l = strlen(p->valuestring);
         if (!vb_unicode_utf8_valid(p->valuestring, l))
             return vb_fail(VB_ERR_FORMAT, "%s: model.vocab[%d]: piece is not UTF-8", name, i);
-        t->id_str[i] = vb_strdup(p->valuestring);
+        VB_ASSERT(used + l + 1 <= total);
+        memcpy(t->arena + used, p->valuestring, l + 1);
+        t->id_str[i] = t->arena + used;
+        used += l + 1;
         t->id_len[i] = (uint32_t)l;
         t->scores[i] = s->valuedouble;
         if (s->valuedouble < t->min_score) t->min_score = s->valuedouble;
-        if (l) vb_unicode_map_put(&t->model_map, p->valuestring, l, i);
+        if (l) vb_unicode_map_put(&t->model_map, t->id_str[i], l, i);
         if (l > t->max_piece_len) t->max_piece_len = l;
         i++;
     }

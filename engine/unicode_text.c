@@ -111,11 +111,18 @@ void vb_unicode_map_init(struct vb_unicode_map * m, size_t n_hint) {
     m->vals = vb_calloc(cap, sizeof *m->vals);
     m->cap = cap;
     m->n = 0;
+    m->borrowed = 0;
+}
+
+void vb_unicode_map_init_borrowed(struct vb_unicode_map * m, size_t n_hint) {
+    vb_unicode_map_init(m, n_hint);
+    m->borrowed = 1;
 }
 
 static void map_grow(struct vb_unicode_map * m) {
     struct vb_unicode_map big;
     vb_unicode_map_init(&big, m->cap);
+    big.borrowed = m->borrowed;
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->keys[i]) continue;
         size_t j = map_hash(m->keys[i], m->lens[i]) & (big.cap - 1);
@@ -141,9 +148,14 @@ void vb_unicode_map_put(struct vb_unicode_map * m, const char * key, size_t len,
         }
         j = (j + 1) & (m->cap - 1);
     }
-    char * k = vb_malloc(len + 1);
-    memcpy(k, key, len);
-    k[len] = 0;
+    char * k;
+    if (m->borrowed) {
+        k = (char *)(uintptr_t)key;
+    } else {
+        k = vb_malloc(len + 1);
+        memcpy(k, key, len);
+        k[len] = 0;
+    }
     m->keys[j] = k;
     m->lens[j] = (uint32_t)len;
     m->vals[j] = val;
@@ -161,7 +173,7 @@ int32_t vb_unicode_map_get(const struct vb_unicode_map * m, const char * key, si
 }
 
 void vb_unicode_map_free(struct vb_unicode_map * m) {
-    if (m->keys)
+    if (m->keys && !m->borrowed)
         for (size_t i = 0; i < m->cap; i++) free(m->keys[i]);
     free(m->keys);
     free(m->lens);

@@ -42,9 +42,13 @@ struct vb_unicode_map {
     int32_t * vals;  /* (cap) */
     size_t cap;      /* power of two */
     size_t n;        /* entries used */
+    int borrowed;    /* 1: keys are the caller's pointers (not copied, not freed) */
 };
 /* Prepare an empty map sized for about n_hint entries. */
 void vb_unicode_map_init(struct vb_unicode_map * m, size_t n_hint);
+/* Same, but the map stores the key pointers given to vb_unicode_map_put without copying them: the caller keeps the
+** key bytes alive (e.g. in one arena) until vb_unicode_map_free. */
+void vb_unicode_map_init_borrowed(struct vb_unicode_map * m, size_t n_hint);
 /* Insert or overwrite key[0..len) -> val. */
 void vb_unicode_map_put(struct vb_unicode_map * m, const char * key, size_t len, int32_t val);
 /* Value of key[0..len), or -1 if absent. */
