@@ -175,6 +175,7 @@ struct tbl {
 static char * fmt(const char * f, ...) __attribute__((format(printf, 1, 2)));
 static char * fmt(const char * f, ...) {
     va_list ap;
+    VB_ASSERT(f != NULL); /* also tells GCC's -Wformat-truncation under UBSan that f is set */
     va_start(ap, f);
     int n = vsnprintf(NULL, 0, f, ap);
     va_end(ap);
