@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# vlapbench synth: same seed -> byte-identical annotation files (and videos); another seed -> different files; the
+# files follow the official formats (NExT-QA header and 13 fields, How2QA raw RFC 4180 quoting, answers that match
+# the pixels' frame numbers); the real loaders read every file and every sample's video opens.
+set -eu
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+"$VB_BIN" synth --out "$T/a" --seed 7 --videos 4 --questions 2 --size 160x120 2>"$T/log" || { cat "$T/log"; fail "synth"; }
+"$VB_BIN" synth --out "$T/b" --seed 7 --videos 4 --questions 2 --size 160x120 2>/dev/null || fail "synth (2nd)"
+"$VB_BIN" synth --out "$T/c" --seed 8 --videos 4 --questions 2 --size 160x120 --no-videos 2>/dev/null || fail "synth seed 8"
+FILES="manifest.json nextqa/val.csv nextqa/map_vid_vidorID.json star/STAR_val.json vlep/vlep_dev_release.jsonl
+how2qa/how2QA_val_release.csv how2qa/how2qa_val_release.jsonl how2qa/how2_vid_mapping.json sevila/nextqa/val.json
+sevila/star/val.json sevila/vlep/val.json sevila/how2qa/val.json"
+for f in $FILES; do
+  [ -s "$T/a/$f" ] || fail "$f missing or empty"
+  cmp "$T/a/$f" "$T/b/$f" || fail "$f differs between two runs with the same seed"
+done
+n_vid=0
+for v in "$T"/a/videos/*.mp4; do
+  cmp "$v" "$T/b/videos/$(basename "$v")" || fail "$(basename "$v") differs between two runs with the same seed"
+  n_vid=$((n_vid + 1))
+done
+[ $n_vid = 4 ] || fail "expected 4 videos, found $n_vid"
+cmp -s "$T/a/nextqa/val.csv" "$T/c/nextqa/val.csv" && fail "seed 8 gives the same NExT-QA file as seed 7"
+cmp -s "$T/a/manifest.json" "$T/c/manifest.json" && fail "seed 8 gives the same manifest as seed 7"
+"$VB_BIN" synth --out "$T/x" 2>/dev/null --videos 0 && fail "--videos 0 accepted"
+"$VB_BIN" synth 2>/dev/null && fail "missing --out accepted"
+
+# NExT-QA: exact header, 13 fields, 8 rows; "what number is shown in frame K" -> option[answer] == K
+csv=$T/a/nextqa/val.csv
+[ "$(head -1 "$csv")" = "video,frame_count,width,height,question,answer,qid,type,a0,a1,a2,a3,a4" ] || fail "NExT-QA header"
+[ "$(awk -F, 'NR>1' "$csv" | wc -l)" = 8 ] || fail "NExT-QA row count"
+awk -F, 'NR>1 && NF!=13 {exit 1}' "$csv" || fail "NExT-QA row without 13 fields"
+awk -F, 'NR>1 && $5 ~ /^what number is shown in frame / { n=split($5,w," "); k=w[n]; if ($(9+$6) != k) exit 1; c++ }
+         END { if (c == 0) exit 2 }' "$csv" || fail "NExT-QA number questions: answer does not name the frame"
+# frame_count in the CSV equals the packets in the file
+if command -v ffprobe >/dev/null; then
+  line=$(sed -n 2p "$csv"); vid=${line%%,*}; fc=$(echo "$line" | cut -d, -f2)
+  rel=$(grep -o "\"$vid\": \"[^\"]*\"" "$T/a/nextqa/map_vid_vidorID.json" | sed 's/.*: "\(.*\)"/\1/')
+  np=$(ffprobe -v error -count_packets -select_streams v -show_entries stream=nb_read_packets -of csv=p=0 \
+       "$T/a/nextqa/videos/$rel.mp4")
+  [ "$np" = "$fc" ] || fail "frame_count $fc in CSV, $np packets in $rel.mp4"
+fi
+# How2QA raw: no header, LF only, some rows use RFC 4180 quoting with doubled quotes
+raw=$T/a/how2qa/how2QA_val_release.csv
+grep -q $'\r' "$raw" && fail "How2QA raw val must use LF line ends"
+head -1 "$raw" | grep -q '^SynthYT0000,\[[0-9.]*:[0-9.]*\],' || fail "How2QA raw first row: $(head -1 "$raw")"
+# VLEP / VALUE: one JSON object per line
+[ "$(wc -l < "$T/a/vlep/vlep_dev_release.jsonl")" = 8 ] || fail "VLEP line count"
+grep -vq '^{"example_id": [0-9]*, "vid_name": ' "$T/a/vlep/vlep_dev_release.jsonl" && fail "VLEP line format"
+grep -vq '^{"vid_name": "[0-9]*", "ts": "[0-9]*\.[0-9][0-9]-[0-9]*\.[0-9][0-9]", "qid": ' \
+  "$T/a/how2qa/how2qa_val_release.jsonl" && fail "VALUE line format"
+
+# the real loaders (datasets command) read every file, and every sample's video opens
+if "$VB_BIN" datasets --help >/dev/null 2>&1; then
+  A=$T/a
+  check() { # dataset annotations videos [map]
+    local m=(); [ -n "${4:-}" ] && m=(--map "$4")
+    "$VB_BIN" datasets stats --dataset "$1" --annotations "$2" "${m[@]}" > "$T/stats.json" 2>"$T/err" ||
+      { cat "$T/err"; fail "loader $1 rejects $2"; }
+    grep -Eq '"total":[[:space:]]*8,' "$T/stats.json" || { cat "$T/stats.json"; fail "loader $1: total is not 8 for $2"; }
+    "$VB_BIN" datasets check --dataset "$1" --annotations "$2" --videos "$3" "${m[@]}" >"$T/out" 2>&1 ||
+      { cat "$T/out"; fail "videos of $2 missing or unreadable"; }
+    echo "ok: $1 $(basename "$2")"
+  }
+  check nextqa "$A/nextqa/val.csv" "$A/nextqa/videos" "$A/nextqa/map_vid_vidorID.json"
+  check star "$A/star/STAR_val.json" "$A/star/videos"
+  check vlep "$A/vlep/vlep_dev_release.jsonl" "$A/vlep/videos"
+  check how2qa "$A/how2qa/how2QA_val_release.csv" "$A/how2qa/raw_videos"
+  check how2qa-value "$A/how2qa/how2qa_val_release.jsonl" "$A/how2qa/videos" "$A/how2qa/how2_vid_mapping.json"
+  check sevila "$A/sevila/nextqa/val.json" "$A/nextqa/videos"
+  check sevila "$A/sevila/star/val.json" "$A/star/videos"
+  check sevila "$A/sevila/vlep/val.json" "$A/vlep/videos"
+  check sevila "$A/sevila/how2qa/val.json" "$A/how2qa/videos"
+else
+  echo "note: datasets command not built into $VB_BIN; loader round trip not checked"
+fi
+echo ok
