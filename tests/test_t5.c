@@ -444,7 +444,13 @@ static void test_encoder_decoder(void ** state) {
             int64_t before = cs[0]->n_past;
             assert_int_equal(vb_t5_decode_batch(bt, cs, 2, two_bad, lb), VB_ERR_ARG);
             assert_int_equal(cs[0]->n_past, before);
-            assert_int_equal(vb_t5_decode_batch(bt, cs, 3, two_bad, lb), VB_ERR_ARG); /* more rows than workspace */
+            struct vb_t5_batch * b1;
+            assert_int_equal(vb_t5_batch_new(&b1, m, 1, 0), VB_OK);
+            int32_t two_ok[2] = {0, 0};
+            assert_int_equal(vb_t5_decode_batch(b1, cs, 2, two_ok, lb), VB_ERR_ARG); /* more rows than workspace */
+            assert_int_equal(vb_t5_encode_batch(b1, cs, 2, e, mk, ns), VB_ERR_ARG);
+            assert_int_equal(cs[0]->n_past, before);
+            vb_t5_batch_free(b1);
             free(lb), free(ga), free(gb);
             vb_t5_ctx_free(cs[0]);
             vb_t5_ctx_free(cs[1]);
