@@ -26,6 +26,34 @@ void vb_sevila_topk(const float * s, int32_t n, int32_t k, int32_t * order, int3
     free(used);
 }
 
+/* Contexts, batch workspace and buffers for C localizer sequences of n_enc rows and max_dec decoder positions. */
+static int ensure_loc(struct vb_method * m, int64_t n_enc, int64_t max_dec, int32_t C) {
+    if (m->loc_batch && n_enc <= m->loc_max_enc && max_dec <= m->loc_max_dec) return VB_OK;
+    int64_t me = VB_MAX(n_enc, m->loc_max_enc), md = VB_MAX(max_dec, m->loc_max_dec);
+    for (int i = 0; i < VB_LOC_CHUNK; i++) {
+        vb_t5_ctx_free(m->loc_ctx[i]);
+        m->loc_ctx[i] = NULL;
+    }
+    vb_t5_batch_free(m->loc_batch);
+    m->loc_batch = NULL;
+    free(m->loc_emb);
+    free(m->loc_scores);
+    free(m->loc_ids);
+    m->loc_emb = NULL;
+    m->loc_scores = NULL;
+    m->loc_ids = NULL;
+    m->loc_max_enc = m->loc_max_dec = 0;
+    int rc = vb_t5_batch_new(&m->loc_batch, m->b->t5, (int64_t) C * me, C);
+    for (int32_t i = 0; rc == VB_OK && i < C; i++) rc = vb_t5_ctx_new(&m->loc_ctx[i], m->b->t5, me, md);
+    if (rc != VB_OK) return rc;
+    m->loc_max_enc = me;
+    m->loc_max_dec = md;
+    m->loc_emb = vb_malloc(sizeof(float) * (size_t) C * (size_t) me * (size_t) m->d_model);
+    if (md > 2) m->loc_scores = vb_malloc(sizeof(float) * (size_t) (md - 1) * (size_t) C * (size_t) m->vocab);
+    m->loc_ids = vb_malloc(sizeof(int32_t) * (size_t) C * (size_t) (md + 1));
+    return VB_OK;
+}
+
 /* Localizer scores of all T candidates into res->cand_scores. */
 static int localize(struct vb_method * m, const struct vb_method_input * in, struct vb_method_result * res) {
     const struct vb_bundle * b = m->b;
@@ -50,7 +78,7 @@ static int localize(struct vb_method * m, const struct vb_method_input * in, str
     free(loc);
     int64_t n_enc = (int64_t) P + Ql + L;
     int32_t max_new = m->o.decode == VB_DECODE_AS_RELEASED ? m->o.max_new_tokens : 1;
-    if (rc == VB_OK) rc = vb_method_reserve(m, n_enc, max_new + 2);
+    if (rc == VB_OK) rc = vb_method_reserve(m, n_enc, 2);
     /* the prefix and prompt rows are the same for every frame */
     if (rc == VB_OK) rc = vb_t5_embed(b->t5, pre, P, m->emb);
     if (rc == VB_OK) rc = vb_t5_embed(b->t5, loc_ids, L, m->emb + (int64_t) (P + Ql) * d);
@@ -59,25 +87,50 @@ static int localize(struct vb_method * m, const struct vb_method_input * in, str
         vb_method_trace_ids(in, "frame_prefix_ids", pre, P);
         vb_method_trace_ids(in, "loc_input_ids", loc_ids, L);
     }
-    int32_t * prev = vb_malloc(sizeof(int32_t) * (size_t) (max_new + 3));
-    for (int32_t f = 0; rc == VB_OK && f < T; f++) {
-        memcpy(m->emb + (int64_t) P * d, m->proj + (int64_t) f * Ql * d, sizeof(float) * (size_t) Ql * (size_t) d);
-        vb_method_trace(in, "loc_inputs_embeds", m->emb, n_enc * d);
-        rc = vb_t5_encode(m->t5, m->emb, m->mask, n_enc, NULL);
-        if (rc != VB_OK) break;
-        prev[0] = b->cfg.t5.dec_start_id;
-        rc = vb_t5_decode(m->t5, prev, 1, m->lgx, NULL, NULL);
-        if (rc != VB_OK) break;
-        /* repetition_penalty 1.0 and min_length 1: processed step-0 scores = raw logits */
-        res->cand_scores[f] = m->lgx[b->yes_id];
-        if (f == 0) vb_method_trace(in, "loc_step0_logits_frame0", m->lgx, m->vocab);
-        if (max_new > 1) {
-            prev[1] = vb_gen_argmax(m->lgx, m->vocab);
-            int32_t n_gen;
-            rc = vb_method_continue(m, prev, 2, max_new, 1.0f, &n_gen);
-        }
+    int32_t C = VB_MIN(T, VB_LOC_CHUNK);
+    if (rc == VB_OK) rc = ensure_loc(m, n_enc, max_new + 1, C);
+    /* the prefix and prompt rows are the same for every frame: fill them once into each sequence buffer */
+    for (int32_t j = 0; rc == VB_OK && j < C; j++) {
+        float * e = m->loc_emb + (int64_t) j * m->loc_max_enc * d;
+        memcpy(e, m->emb, sizeof(float) * (size_t) n_enc * (size_t) d);
     }
-    free(prev);
+    const float * emb[VB_LOC_CHUNK];
+    int64_t ns[VB_LOC_CHUNK];
+    for (int32_t f0 = 0; rc == VB_OK && f0 < T; f0 += C) {
+        int32_t c = VB_MIN(C, T - f0);
+        for (int32_t j = 0; j < c; j++) {
+            float * e = m->loc_emb + (int64_t) j * m->loc_max_enc * d;
+            memcpy(e + (int64_t) P * d, m->proj + (int64_t) (f0 + j) * Ql * d, sizeof(float) * (size_t) Ql * (size_t) d);
+            vb_method_trace(in, "loc_inputs_embeds", e, n_enc * d);
+            emb[j] = e;
+            ns[j] = n_enc;
+        }
+        rc = vb_t5_encode_batch(m->loc_batch, m->loc_ctx, c, emb, NULL, ns);
+        if (rc != VB_OK) break;
+        const float * step0; /* (c, vocab) step-0 logits; repetition_penalty 1.0, min_length 1: processed = raw */
+        if (max_new <= 1) {
+            int32_t start[VB_LOC_CHUNK];
+            for (int32_t j = 0; j < c; j++) {
+                start[j] = b->cfg.t5.dec_start_id;
+                vb_t5_reset_decoder(m->loc_ctx[j]);
+            }
+            rc = vb_t5_decode_batch(m->loc_batch, m->loc_ctx, c, start, m->loc_batch->logits);
+            step0 = m->loc_batch->logits;
+        } else {
+            /* as released: generate(max_new_tokens=30) on the chunk's rows together (HF batch semantics) */
+            struct vb_gen_opts go;
+            vb_gen_opts_default(&go);
+            go.max_new_tokens = max_new;
+            go.repetition_penalty = 1.0f;
+            go.batch = m->loc_batch;
+            int32_t n_steps;
+            rc = vb_generate_greedy(m->loc_ctx, c, &go, m->loc_ids, m->loc_scores, NULL, NULL, &n_steps);
+            step0 = m->loc_scores; /* step 0 is the first (c, vocab) block */
+        }
+        if (rc != VB_OK) break;
+        for (int32_t j = 0; j < c; j++) res->cand_scores[f0 + j] = step0[(int64_t) j * m->vocab + b->yes_id];
+        if (f0 == 0) vb_method_trace(in, "loc_step0_logits_frame0", step0, m->vocab);
+    }
     free(pre);
     free(loc_ids);
     res->t_loc_t5_us = vb_time_us() - t1;

@@ -2,6 +2,7 @@
 #include "vlap/bundle.h"
 
 #include "engine/common.h"
+#include "engine/frame_prompter.h"
 #include "engine/qformer.h"
 #include "engine/t5.h"
 #include "engine/tokenizer_bert.h"
@@ -48,7 +49,6 @@ int vb_bundle_lookup_ids(struct vb_bundle * b) {
 static int read_methods_bundle(struct vb_bundle * b) {
     b->ln_vision_eps = 1e-5f;
     b->fp_segments = 4;
-    b->fp_norm_eps = 1e-5f;
     cJSON * root = cJSON_Parse(b->config_json);
     if (!root) return vb_fail(VB_ERR_FORMAT, "%s/config.json: not valid JSON", b->dir);
     const cJSON * mb = cJSON_GetObjectItemCaseSensitive(root, "methods_bundle");
@@ -57,8 +57,6 @@ static int read_methods_bundle(struct vb_bundle * b) {
     const cJSON * fp = cJSON_GetObjectItemCaseSensitive(mb, "frame_prompter");
     x = cJSON_GetObjectItemCaseSensitive(fp, "segments");
     if (cJSON_IsNumber(x)) b->fp_segments = (int32_t) x->valuedouble;
-    x = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(fp, "norm"), "eps");
-    if (cJSON_IsNumber(x)) b->fp_norm_eps = (float) x->valuedouble;
     cJSON_Delete(root);
     if (!(b->ln_vision_eps > 0) || b->fp_segments <= 0)
         return vb_fail(VB_ERR_FORMAT, "%s/config.json: methods_bundle: bad ln_vision_eps / frame_prompter.segments",
@@ -71,16 +69,9 @@ static int load_fp(struct vb_bundle * b) {
     const struct vb_st_tensor * t = vb_weights_find(b->w, "frame_prompter.fc2.weight");
     if (!t || t->ndim != 2 || t->shape[0] != t->shape[1] || t->shape[0] <= 0)
         return vb_fail(VB_ERR_SHAPE, "%s: frame_prompter.fc2.weight missing or not square (k, k)", b->dir);
-    int64_t k = t->shape[0], N = b->cfg.vision.n_tokens;
-    b->fp_frames_per_segment = (int32_t) k;
-    int64_t s_fc1[2] = {k, k * N}, s_k[1] = {k}, s_kk[2] = {k, k};
-    int rc = vb_weights_load_f32(b->w, "frame_prompter.fc1.weight", 2, s_fc1, &b->fp_fc1_w);
-    if (rc == VB_OK) rc = vb_weights_load_f32(b->w, "frame_prompter.fc1.bias", 1, s_k, &b->fp_fc1_b);
-    if (rc == VB_OK) rc = vb_weights_load_f32(b->w, "frame_prompter.norm.weight", 1, s_k, &b->fp_norm_w);
-    if (rc == VB_OK) rc = vb_weights_load_f32(b->w, "frame_prompter.norm.bias", 1, s_k, &b->fp_norm_b);
-    if (rc == VB_OK) rc = vb_weights_load_f32(b->w, "frame_prompter.fc2.weight", 2, s_kk, &b->fp_fc2_w);
-    if (rc == VB_OK) rc = vb_weights_load_f32(b->w, "frame_prompter.fc2.bias", 1, s_k, &b->fp_fc2_b);
-    return rc;
+    b->fp_frames_per_segment = (int32_t) t->shape[0];
+    return vb_frame_prompter_load(&b->fp, b->w, b->fp_segments * b->fp_frames_per_segment, b->fp_segments,
+                                  b->cfg.vision.n_tokens, "frame_prompter.");
 }
 
 static int load_parts(struct vb_bundle * b, unsigned parts) {
@@ -172,12 +163,7 @@ void vb_bundle_close(struct vb_bundle * b) {
     vb_projection_free(b->loc_proj);
     free(b->loc_ln_w);
     free(b->loc_ln_b);
-    free(b->fp_fc1_w);
-    free(b->fp_fc1_b);
-    free(b->fp_norm_w);
-    free(b->fp_norm_b);
-    free(b->fp_fc2_w);
-    free(b->fp_fc2_b);
+    vb_frame_prompter_free(b->fp);
     vb_t5_free(b->t5);
     vb_t5tok_free(b->t5tok);
     vb_berttok_free(b->berttok);

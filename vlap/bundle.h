@@ -29,6 +29,7 @@ struct vb_berttok;
 struct vb_vit;
 struct vb_qformer;
 struct vb_projection;
+struct vb_frame_prompter;
 struct vb_t5_model;
 
 /* Which parts to load (bit set); VB_BUNDLE_ALL loads everything present. */
@@ -60,7 +61,7 @@ struct vb_bundle {
     int32_t has_localizer;          /* localizer.* tensors present */
     int32_t has_frame_prompter;     /* frame_prompter.* tensors present */
     int32_t fp_segments;            /* Frame-Prompter S (from methods_bundle, else 4) */
-    int32_t fp_frames_per_segment;  /* T/S, from fc2.weight's shape */
+    int32_t fp_frames_per_segment;  /* T/S, from frame_prompter.fc2.weight's shape (k, k) */
     /* loaded components (NULL when not requested / absent) */
     struct vb_vit * vit;                   /* vision_model.* */
     struct vb_qformer * qformer;           /* answerer / student: query_tokens + qformer.* */
@@ -68,11 +69,7 @@ struct vb_bundle {
     struct vb_qformer * loc_qformer;       /* SeViLA localizer: localizer.query_tokens + localizer.qformer.* */
     struct vb_projection * loc_proj;       /* localizer.language_projection */
     float * loc_ln_w, * loc_ln_b;          /* (d_vis) localizer.vision_layernorm */
-    /* Frame-Prompter (VLAP / ViLA FrameSelector): fc1 (k, k*n_tok), LayerNorm(k), ReLU, fc2 (k, k); k = T/S */
-    float * fp_fc1_w, * fp_fc1_b;          /* (k, k*n_tok), (k) */
-    float * fp_norm_w, * fp_norm_b;        /* (k), (k) */
-    float * fp_fc2_w, * fp_fc2_b;          /* (k, k), (k) */
-    float fp_norm_eps;                     /* methods_bundle.frame_prompter.norm.eps, default 1e-5 */
+    struct vb_frame_prompter * fp;         /* frame_prompter.* (VLAP), T = fp_segments * fp_frames_per_segment */
     struct vb_t5_model * t5;
     unsigned parts_loaded;
 };

@@ -227,6 +227,11 @@ void vb_method_close(struct vb_method * m) {
     vb_qformer_ctx_free(m->qf);
     vb_qformer_ctx_free(m->loc_qf);
     vb_t5_ctx_free(m->t5);
+    for (int i = 0; i < VB_LOC_CHUNK; i++) vb_t5_ctx_free(m->loc_ctx[i]);
+    vb_t5_batch_free(m->loc_batch);
+    free(m->loc_emb);
+    free(m->loc_scores);
+    free(m->loc_ids);
     free(m->body);
     free(m->ln);
     free(m->qout);

@@ -10,6 +10,9 @@
 struct vb_vit_ctx;
 struct vb_qformer_ctx;
 struct vb_t5_ctx;
+struct vb_t5_batch;
+
+#define VB_LOC_CHUNK 8 /* SeViLA localizer sequences encoded / decoded together */
 
 struct vb_method {
     enum vb_method_kind kind;
@@ -34,6 +37,13 @@ struct vb_method {
     uint8_t * mask; /* (emb_cap) */
     float * lg[4];  /* (vocab) raw0, proc0, raw1, proc1 */
     float * lgx;    /* (vocab) later steps */
+    /* SeViLA localizer: VB_LOC_CHUNK sequences through one set of GEMMs */
+    struct vb_t5_ctx * loc_ctx[VB_LOC_CHUNK];
+    struct vb_t5_batch * loc_batch;
+    int64_t loc_max_enc, loc_max_dec;
+    float * loc_emb;      /* (VB_LOC_CHUNK, loc_max_enc, d_model) */
+    float * loc_scores;   /* (loc_max_dec - 1, VB_LOC_CHUNK, vocab) generate scores, as-released only */
+    int32_t * loc_ids;    /* (VB_LOC_CHUNK, loc_max_dec) */
 };
 
 /* Trace helper: forwards to in->trace when set. offset = element offset into the whole named tensor. */

@@ -2,6 +2,7 @@
 #include "vlap/vlap.h"
 
 #include "engine/common.h"
+#include "engine/frame_prompter.h"
 #include "engine/ops.h"
 #include "engine/qformer.h"
 #include "engine/t5.h"
@@ -12,129 +13,64 @@
 #include <math.h>
 #include <string.h>
 
-void vb_vlap_frame_prompter(const struct vb_bundle * b, const float * ln, int32_t S, int32_t N, int32_t d,
-                            float * logits, float * gates_out, float * seg_out, float * fc1_o, float * norm_o,
-                            float * relu_o) {
-    int32_t k = b->fp_frames_per_segment, T = S * k;
-    float * gates = vb_malloc(sizeof(float) * (size_t) T * (size_t) N); /* = segment input (S, k*N), frame-major */
-    for (int64_t r = 0; r < (int64_t) T * N; r++) {
-        const float * x = ln + r * d;
-        double s = 0;
-        for (int32_t c = 0; c < d; c++) s += x[c];
-        gates[r] = (float) (s / d);
-    }
-    float * h = vb_malloc(sizeof(float) * (size_t) S * (size_t) k);
-    vb_linear(gates, S, (int64_t) k * N, b->fp_fc1_w, b->fp_fc1_b, k, h);
-    if (gates_out) memcpy(gates_out, gates, sizeof(float) * (size_t) T * (size_t) N);
-    if (seg_out) memcpy(seg_out, gates, sizeof(float) * (size_t) T * (size_t) N);
-    if (fc1_o) memcpy(fc1_o, h, sizeof(float) * (size_t) S * (size_t) k);
-    vb_layernorm(h, S, k, b->fp_norm_w, b->fp_norm_b, b->fp_norm_eps, h);
-    if (norm_o) memcpy(norm_o, h, sizeof(float) * (size_t) S * (size_t) k);
-    vb_relu(h, (int64_t) S * k);
-    if (relu_o) memcpy(relu_o, h, sizeof(float) * (size_t) S * (size_t) k);
-    vb_linear(h, S, k, b->fp_fc2_w, b->fp_fc2_b, k, logits);
-    free(h);
-    free(gates);
-}
-
-void vb_vlap_gumbel_noise(const float * U, int32_t n, float * g) {
-    const float eps = 1e-10f;
-    for (int32_t i = 0; i < n; i++) g[i] = -logf(eps - logf(U[i] + eps));
-}
-
-static uint64_t splitmix(uint64_t * x) {
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-void vb_vlap_uniform(uint64_t seed, int32_t n, float * U) {
-    uint64_t s[4], x = seed;
-    for (int i = 0; i < 4; i++) s[i] = splitmix(&x);
-    for (int32_t i = 0; i < n; i++) {
-        uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-        s[2] ^= s[0];
-        s[3] ^= s[1];
-        s[1] ^= s[2];
-        s[0] ^= s[3];
-        s[2] ^= t;
-        s[3] = rotl(s[3], 45);
-        U[i] = (float) (r >> 40) * (1.0f / 16777216.0f);
-    }
-}
-
-/* argmax per segment row (first maximum = lowest index). */
-static void seg_argmax(const float * x, int32_t S, int32_t k, int32_t * out) {
-    for (int32_t s = 0; s < S; s++) {
-        int32_t best = 0;
-        for (int32_t j = 1; j < k; j++)
-            if (x[s * k + j] > x[s * k + best]) best = j;
-        out[s] = best;
-    }
-}
-
 static int select_frames(struct vb_method * m, const struct vb_method_input * in, struct vb_method_result * res) {
     const struct vb_bundle * b = m->b;
-    int32_t S = b->fp_segments, k = b->fp_frames_per_segment, N = m->n_tok, T = S * k;
+    const struct vb_frame_prompter * fp = b->fp;
+    int32_t S = fp->n_segments, k = fp->k, N = m->n_tok, T = fp->n_frames;
     int64_t t0 = vb_time_us();
     float * logits = vb_malloc(sizeof(float) * (size_t) T);
-    float *gates = NULL, *seg = NULL, *f1 = NULL, *nm = NULL, *rl = NULL;
+    float * work = vb_malloc(sizeof(float) * (size_t) vb_frame_prompter_work_size(fp, 1));
+    float *gates = NULL, *f1 = NULL, *nm = NULL, *rl = NULL;
     if (in->trace) {
         gates = vb_malloc(sizeof(float) * (size_t) T * (size_t) N);
-        seg = vb_malloc(sizeof(float) * (size_t) T * (size_t) N);
         f1 = vb_malloc(sizeof(float) * (size_t) T);
         nm = vb_malloc(sizeof(float) * (size_t) T);
         rl = vb_malloc(sizeof(float) * (size_t) T);
     }
-    vb_vlap_frame_prompter(b, m->ln, S, N, m->d_vis, logits, gates, seg, f1, nm, rl);
-    int32_t local[VB_METHOD_MAX_PICK], glocal[VB_METHOD_MAX_PICK];
-    seg_argmax(logits, S, k, local);
+    vb_frame_prompter_logits(fp, m->ln, 1, m->d_vis, logits, gates, f1, nm, rl, work);
+    int64_t local[VB_METHOD_MAX_PICK], sel[VB_METHOD_MAX_PICK];
+    vb_frame_prompter_select(logits, NULL, 1, S, k, VB_VLAP_TEMPERATURE, NULL, NULL, local, sel, NULL);
     memcpy(res->cand_scores, logits, sizeof(float) * (size_t) T);
-    int32_t * pick = local;
     if (m->o.select == VB_SELECT_GUMBEL) {
         float * U = vb_malloc(sizeof(float) * (size_t) T);
         float * g = vb_malloc(sizeof(float) * (size_t) T);
+        float * soft = vb_malloc(sizeof(float) * (size_t) T);
         if (in->gumbel_uniform) memcpy(U, in->gumbel_uniform, sizeof(float) * (size_t) T);
-        else vb_vlap_uniform(in->seed, T, U);
-        vb_vlap_gumbel_noise(U, T, g);
-        for (int32_t i = 0; i < T; i++) res->cand_scores[i] = logits[i] + g[i];
-        seg_argmax(res->cand_scores, S, k, glocal);
-        pick = glocal;
+        else vb_frame_prompter_uniform(in->seed, T, U);
+        vb_frame_prompter_gumbel_noise(U, T, g);
+        int64_t glocal[VB_METHOD_MAX_PICK];
+        vb_frame_prompter_select(logits, g, 1, S, k, VB_VLAP_TEMPERATURE, res->cand_scores, soft, glocal, sel, NULL);
         vb_method_trace(in, "gumbel_uniform", U, T);
         vb_method_trace(in, "gumbel_noise", g, T);
         vb_method_trace(in, "gumbel_noisy_logits", res->cand_scores, T);
-        vb_method_trace_ids(in, "gumbel_selected_local", glocal, S);
-        if (in->trace) { /* soft samples at the inference temperature (not used for the pick) */
-            float * soft = vb_malloc(sizeof(float) * (size_t) T);
-            for (int32_t i = 0; i < T; i++) soft[i] = res->cand_scores[i] / VB_VLAP_TEMPERATURE;
-            vb_softmax_rows(soft, S, k);
-            vb_method_trace(in, "gumbel_soft_samples", soft, T);
-            free(soft);
-        }
+        vb_method_trace(in, "gumbel_soft_samples", soft, T);
+        int32_t gl[VB_METHOD_MAX_PICK];
+        for (int32_t s = 0; s < S; s++) gl[s] = (int32_t) glocal[s];
+        vb_method_trace_ids(in, "gumbel_selected_local", gl, S);
         free(U);
         free(g);
+        free(soft);
     }
-    for (int32_t s = 0; s < S; s++) res->picked[s] = s * k + pick[s];
+    for (int32_t s = 0; s < S; s++) res->picked[s] = (int32_t) sel[s];
     res->n_picked = S;
     res->t_select_us = vb_time_us() - t0;
     if (in->trace) {
+        int32_t loc32[VB_METHOD_MAX_PICK];
+        for (int32_t s = 0; s < S; s++) loc32[s] = (int32_t) local[s];
         vb_method_trace(in, "fp_gates", gates, (int64_t) T * N);
-        vb_method_trace(in, "fp_segment_input", seg, (int64_t) T * N);
+        vb_method_trace(in, "fp_segment_input", gates, (int64_t) T * N);
         vb_method_trace(in, "fp_fc1_out", f1, T);
         vb_method_trace(in, "fp_norm_out", nm, T);
         vb_method_trace(in, "fp_relu_out", rl, T);
         vb_method_trace(in, "fp_logits", logits, T);
-        vb_method_trace_ids(in, "fp_selected_local", local, S);
+        vb_method_trace_ids(in, "fp_selected_local", loc32, S);
         vb_method_trace_ids(in, "selected_frames", res->picked, S);
     }
     free(gates);
-    free(seg);
     free(f1);
     free(nm);
     free(rl);
+    free(work);
     free(logits);
     return VB_OK;
 }

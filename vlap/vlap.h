@@ -5,7 +5,9 @@
 ** segment (argmax, or argmax of logits + Gumbel noise) -> InstructBLIP Q-Former per picked frame with the BERT ids of
 ** the QA prompt (left-truncated to 128) -> language_projection -> [S x 32 visual rows, no prefixes; T5 ids of the QA
 ** prompt, NOT truncated] -> greedy with repetition penalty 1.5 -> argmax of the processed step-1 logits over all five
-** letter ids (also for 4- or 2-option datasets).
+** letter ids (also for 4- or 2-option datasets).  The Frame-Prompter arithmetic is engine/frame_prompter.h; Gumbel
+** U values come from vb_frame_prompter_uniform(seed) (vlapbench's generator, not torch's: a seeded run replays the
+** distribution of the reference's picks, not its draws) or are replayed from the caller.
 */
 #ifndef VB_VLAP_H
 #define VB_VLAP_H
@@ -13,20 +15,5 @@
 #include <stdint.h>
 
 #define VB_VLAP_TEMPERATURE 0.01f /* Gumbel-softmax temperature at inference (hard-coded in ViLA's generate) */
-
-/* Frame-Prompter logits (S, k) of T = S*k frames of ln_vision features ln (T, n_tok, d) with fc1 (k, k*n_tok), norm
-** (k), fc2 (k, k) as in the bundle.  Intermediates, each nullable: gates (T, n_tok), seg_in (S, k*n_tok), fc1_out,
-** norm_out, relu_out (S, k).  Pure computation, no allocation besides temporaries. */
-struct vb_bundle;
-void vb_vlap_frame_prompter(const struct vb_bundle * b, const float * ln, int32_t S, int32_t n_tok, int32_t d,
-                            float * logits, float * gates, float * seg_in, float * fc1_out, float * norm_out,
-                            float * relu_out);
-
-/* Gumbel noise as ViLA draws it: g = -log(eps - log(U + eps)), eps 1e-10, in float32, for n values of U. */
-void vb_vlap_gumbel_noise(const float * U, int32_t n, float * g);
-
-/* n uniform values in [0, 1) (24-bit, like torch's float uniform_) from vlapbench's generator seeded with seed
-** (xoshiro256** seeded by splitmix64). */
-void vb_vlap_uniform(uint64_t seed, int32_t n, float * U);
 
 #endif
