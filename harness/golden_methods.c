@@ -61,6 +61,27 @@ static int32_t acc_find(const struct acc * a, const char * name) {
     return -1;
 }
 
+/* ViT cache backed by the traced vit_body of the first run (frame id = candidate position). */
+struct cache {
+    const float * body; /* (n, fsz) */
+    int64_t n, fsz;
+    int32_t gets, puts;
+};
+
+static int cache_get(void * ud, int64_t id, float * out) {
+    struct cache * c = ud;
+    if (id < 0 || id >= c->n) return 0;
+    memcpy(out, c->body + id * c->fsz, sizeof(float) * (size_t) c->fsz);
+    c->gets++;
+    return 1;
+}
+
+static void cache_put(void * ud, int64_t id, const float * feats) {
+    (void) id;
+    (void) feats;
+    ((struct cache *) ud)->puts++;
+}
+
 static int file_ok(const char * p) { return access(p, R_OK) == 0; }
 
 /* Compare one stored tensor of the case with the traced one. */
@@ -204,6 +225,23 @@ int vb_golden_run_method(struct vb_golden * g, const char * case_name) {
                 same_ints(g, case_name, "selected_frames", "selected_frames(loc-reused)", r2.picked, r2.n_picked);
                 if (!r2.loc_scores_reused || r2.t_loc_t5_us != 0)
                     vb_golden_error(g, case_name, "localizer scores were not reused");
+            }
+        }
+        /* every frame from the ViT cache: no ViT run, same decisions */
+        int32_t ib = acc_find(&a, "vit_body");
+        if (rc == VB_OK && ib >= 0) {
+            struct cache vc = {.body = a.data[ib], .n = shape[0], .fsz = a.len[ib] / (shape[0] > 0 ? shape[0] : 1)};
+            struct vb_method_input in3 = in;
+            in3.trace = NULL;
+            in3.pixels = NULL;
+            in3.vit_get = cache_get;
+            in3.vit_put = cache_put;
+            in3.vit_ud = &vc;
+            rc = vb_method_answer(m, &in3, &r2);
+            if (rc == VB_OK) {
+                same_ints(g, case_name, "prediction", "prediction(vit-cache)", &r2.prediction, 1);
+                if (r2.n_vit_run != 0 || r2.n_vit_cached != shape[0] || vc.puts != 0)
+                    vb_golden_error(g, case_name, "ViT cache not used for every frame");
             }
         }
         vb_method_close(m2);
