@@ -172,6 +172,30 @@ int vb_store_open(struct vb_store ** out, const char * path, int read_only) {
     if (!read_only) {
         rc = exec_sql(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
         if (rc == VB_OK) rc = exec_sql(st, "BEGIN IMMEDIATE;");
+        if (rc == VB_OK) {
+            /* an empty file gets the schema; anything else must already be ours (checked below) */
+            sqlite3_stmt * s = NULL;
+            int has_tables = 0, has_meta = 0;
+            if (sqlite3_prepare_v2(st->db,
+                                   "SELECT COUNT(*), SUM(name='meta') FROM sqlite_master WHERE type='table'", -1, &s,
+                                   NULL) == SQLITE_OK &&
+                sqlite3_step(s) == SQLITE_ROW) {
+                has_tables = sqlite3_column_int(s, 0) > 0;
+                has_meta = sqlite3_column_int(s, 1) > 0;
+            } else rc = vb_fail(VB_ERR_FORMAT, "%s: not a vlapbench results database (%s)", path,
+                                sqlite3_errmsg(st->db));
+            sqlite3_finalize(s);
+            if (rc == VB_OK && has_tables && !has_meta)
+                rc = vb_fail(VB_ERR_FORMAT, "%s: an SQLite database of another program (no meta table)", path);
+            if (rc == VB_OK && has_meta && sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key="
+                                                                      "'schema_version'", -1, &s, NULL) == SQLITE_OK) {
+                if (sqlite3_step(s) != SQLITE_ROW || sqlite3_column_int(s, 0) != VB_STORE_SCHEMA_VERSION)
+                    rc = vb_fail(VB_ERR_FORMAT, "%s: results database schema version %s, this build writes %d", path,
+                                 sqlite3_column_text(s, 0) ? (const char *) sqlite3_column_text(s, 0) : "(none)",
+                                 VB_STORE_SCHEMA_VERSION);
+                sqlite3_finalize(s);
+            }
+        }
         if (rc == VB_OK) rc = exec_sql(st, SCHEMA_SQL);
         if (rc == VB_OK) {
             char sql[160];
@@ -188,10 +212,18 @@ int vb_store_open(struct vb_store ** out, const char * path, int read_only) {
                                       &st->sel_one);
     } else {
         rc = exec_sql(st, "PRAGMA foreign_keys=ON;");
+        if (rc != VB_OK) rc = vb_fail(VB_ERR_FORMAT, "%s: not a vlapbench results database", path);
+    }
+    if (rc == VB_OK) {
+        /* refuse foreign files and other schema versions before anything reads or writes them */
         sqlite3_stmt * s = NULL;
-        if (rc == VB_OK && sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key='schema_version'", -1, &s,
-                                              NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key='schema_version'", -1, &s, NULL) !=
+            SQLITE_OK)
             rc = vb_fail(VB_ERR_FORMAT, "%s: not a vlapbench results database (%s)", path, sqlite3_errmsg(st->db));
+        else if (sqlite3_step(s) != SQLITE_ROW || sqlite3_column_int(s, 0) != VB_STORE_SCHEMA_VERSION)
+            rc = vb_fail(VB_ERR_FORMAT, "%s: results database schema version %s, this build reads %d", path,
+                         sqlite3_column_text(s, 0) ? (const char *) sqlite3_column_text(s, 0) : "(none)",
+                         VB_STORE_SCHEMA_VERSION);
         sqlite3_finalize(s);
     }
     if (rc != VB_OK) {

@@ -166,6 +166,36 @@ static void test_roundtrip(void ** state) {
     path_in(q, sizeof q, "does-not-exist.db");
     assert_int_equal(vb_store_open(&st, q, 1), VB_ERR_IO);
     assert_null(st);
+    /* a file that is not a database, and a database of another program, are refused without crashing */
+    path_in(q, sizeof q, "garbage.db");
+    FILE * f = fopen(q, "wb");
+    assert_non_null(f);
+    for (int i = 0; i < 300; i++) fputs("this is not an SQLite file ", f);
+    fclose(f);
+    assert_int_not_equal(vb_store_open(&st, q, 1), VB_OK);
+    assert_null(st);
+    assert_int_not_equal(vb_store_open(&st, q, 0), VB_OK);
+    assert_null(st);
+    rm_db(q);
+    sqlite3 * other;
+    assert_int_equal(sqlite3_open(q, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT); INSERT INTO meta "
+                                         "VALUES('schema_version','99');", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    assert_int_equal(vb_store_open(&st, q, 1), VB_ERR_FORMAT);
+    assert_non_null(strstr(vb_errmsg(), "schema version 99"));
+    assert_int_equal(vb_store_open(&st, q, 0), VB_ERR_FORMAT);
+    assert_int_equal(sqlite3_open(q, &other), SQLITE_OK); /* untouched: no tables of ours were created */
+    sqlite3_stmt * qs;
+    assert_int_equal(sqlite3_prepare_v2(other, "SELECT COUNT(*) FROM sqlite_master", -1, &qs, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(qs), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(qs, 0), 2); /* meta + its primary-key index */
+    sqlite3_finalize(qs);
+    assert_int_equal(sqlite3_exec(other, "DROP TABLE meta; CREATE TABLE t(x);", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    assert_int_equal(vb_store_open(&st, q, 0), VB_ERR_FORMAT); /* another program's database */
+    assert_non_null(strstr(vb_errmsg(), "another program"));
+    rm_db(q);
 }
 
 static void test_canonical(void ** state) {
