@@ -103,6 +103,11 @@ static int parse_opts(int argc, char ** argv, struct opts * o, const char * sub)
         fprintf(stderr, "vlapbench datasets %s: %s\n", sub, vb_errmsg());
         return 2;
     }
+    if (o->map && o->kind != VB_DS_NEXTQA && o->kind != VB_DS_HOW2QA_VALUE) {
+        fprintf(stderr, "vlapbench datasets %s: --map applies to nextqa (map_vid_vidorID.json) and how2qa-value "
+                        "(how2_vid_mapping.json) only\n", sub);
+        return 2;
+    }
     return 0;
 }
 

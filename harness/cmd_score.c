@@ -58,6 +58,10 @@ int cmd_score(int argc, char ** argv) {
         fprintf(stderr, "vlapbench score: --dataset must be nextqa, star, vlep, how2qa or how2qa-value\n");
         return 2;
     }
+    if (map && kind != VB_DS_NEXTQA && kind != VB_DS_HOW2QA_VALUE) {
+        fprintf(stderr, "vlapbench score: --map applies to nextqa and how2qa-value only\n");
+        return 2;
+    }
     struct vb_dataset d;
     int st = vb_dataset_load(&d, kind, ann, map, NULL, 0);
     if (st) {

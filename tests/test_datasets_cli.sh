@@ -82,6 +82,12 @@ out=$("$B" score --dataset nextqa --annotations $D/nextqa_small.csv --prediction
 out=$("$B" score --dataset star --annotations $D/star_small.json --predictions $D/star_pred_flat.json --json | tr -d ' \t\n')
 echo "$out" | grep -qF '},"correct":2,"total":3,"overall":66.67,' && ok "score star --json correct 2/3" || bad "star json: $out"
 
+# raw How2QA: key = line number, options in the permuted order (answers 2, 3, 2, 1 by datasets.md §5.1)
+out=$("$B" score --dataset how2qa --annotations $D/how2qa_val_small.csv --predictions $D/how2qa_raw_pred.json | tr -d ' \n')
+[ "$out" = '{"val":75.0}' ] && ok "score raw how2qa 3/4 -> 75.0" || bad "raw how2qa: $out"
+"$B" score --dataset vlep --annotations $D/vlep_dev_small.jsonl --predictions $D/vlep_pred.jsonl --map $D/nextqa_map.json >/dev/null 2>&1
+[ $? -eq 2 ] && ok "--map with vlep -> usage error" || bad "--map with vlep accepted"
+
 # ---- real files ----
 S=${VB_SHARED:-../shared}/datasets
 if [ ! -f "$S/nextqa/val.csv" ]; then
