@@ -132,7 +132,7 @@ int vb_synth_write_video(const char * path, const struct vb_synth_video_spec * s
     uint8_t * rgb = NULL;
     struct SwsContext * sws = NULL;
     int rc = VB_OK, r;
-    const char * ename = vb_synth_encoder_name();
+    const char * ename = s->encoder ? s->encoder : vb_synth_encoder_name();
     const AVCodec * codec = avcodec_find_encoder_by_name(ename);
     if (!codec) return vb_fail(VB_ERR_UNSUPPORTED, "%s: no %s encoder in this libavcodec", path, ename);
     r = avformat_alloc_output_context2(&e.oc, NULL, "mp4", path);
@@ -166,6 +166,7 @@ int vb_synth_write_video(const char * path, const struct vb_synth_video_spec * s
     } else {
         e.c->flags |= AV_CODEC_FLAG_QSCALE;
         e.c->global_quality = FF_QP2LAMBDA * 4;
+        av_opt_set_int(e.c->priv_data, "sc_threshold", 1000000000, 0); /* keyframes only every gop frames */
     }
     r = avcodec_open2(e.c, codec, NULL);
     if (r < 0) {

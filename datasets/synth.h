@@ -30,6 +30,7 @@ struct vb_synth_video_spec {
     int32_t crf;              /* libx264 CRF (0: 23) */
     int32_t threads;          /* encoder threads (0: 1, deterministic) */
     const char * preset;      /* libx264 preset (NULL: "veryfast"; x264's own default is "medium") */
+    const char * encoder;     /* "libx264", "mpeg4" or NULL (vb_synth_encoder_name()) */
 };
 
 /* Encoder used for synthetic videos: "libx264" when this libavcodec has it, else "mpeg4". */

@@ -158,7 +158,7 @@ static int build_index(struct vb_video * v) {
     int64_t * pts = vb_malloc((size_t) cap * sizeof *pts);
     int64_t * dts = vb_malloc((size_t) cap * sizeof *dts);
     uint8_t * key = vb_malloc((size_t) cap);
-    int missing = 0;
+    int missing = 0, reordered = 0;
     for (;;) {
         int r = av_read_frame(p->fmt, p->pkt);
         if (r < 0) break; /* EOF, or a read error of a truncated file: index what was readable */
@@ -171,6 +171,8 @@ static int build_index(struct vb_video * v) {
             }
             int64_t t = p->pkt->pts != AV_NOPTS_VALUE ? p->pkt->pts : p->pkt->dts;
             if (t == AV_NOPTS_VALUE) missing = 1;
+            if (p->pkt->pts != AV_NOPTS_VALUE && p->pkt->dts != AV_NOPTS_VALUE && p->pkt->pts != p->pkt->dts)
+                reordered = 1;
             pts[n] = t;
             dts[n] = p->pkt->dts;
             key[n] = (p->pkt->flags & AV_PKT_FLAG_KEY) != 0;
@@ -190,6 +192,9 @@ static int build_index(struct vb_video * v) {
     p->pts = vb_malloc((size_t) n * sizeof *p->pts);
     memcpy(p->pts, pts, (size_t) n * sizeof *pts);
     v->has_timestamps = !missing;
+    /* B-frames but every pts equal to its dts (AVI, packed MPEG-4): the "pts" are decode-order counters, not display
+    ** times, so display order must come from counting decoder outputs */
+    if (!reordered && p->fmt->streams[p->si]->codecpar->video_delay > 0) v->has_timestamps = 0;
     if (v->has_timestamps) {
         qsort(p->pts, (size_t) n, sizeof *p->pts, cmp_i64);
         for (int64_t i = 1; i < n; i++)
@@ -415,7 +420,22 @@ static int next_frame(struct vb_video * v, int64_t * fi) {
     }
 }
 
+/* Before a flush: collect the frames the decoder has already decoded but not returned (reorder delay, or the rest
+** after a drain), so n_decoded counts decode work, not just deliveries.  With one thread every sent packet is decoded
+** at once, so this adds no decoding; with frame threads it completes frames already in flight. */
+static void collect_buffered(struct vb_video * v) {
+    struct vpriv * p = v->priv;
+    if (!p->dec || !p->positioned) return;
+    if (!p->eof_sent && avcodec_send_packet(p->dec, NULL) < 0) return;
+    p->eof_sent = 1;
+    while (avcodec_receive_frame(p->dec, p->frame) == 0) {
+        v->stats.n_decoded++;
+        av_frame_unref(p->frame);
+    }
+}
+
 static int reopen(struct vb_video * v) {
+    collect_buffered(v);
     int rc = open_input(v);
     v->stats.n_seeks++;
     v->stats.n_reopens++;
@@ -433,6 +453,7 @@ static int seek_kf(struct vb_video * v, int64_t ki) {
     if (p->kf_dts[ki] != AV_NOPTS_VALUE && p->kf_dts[ki] < p->kf_pts[ki]) cand[nc++] = p->kf_dts[ki];
     for (int64_t j = ki - 1; j >= 0 && j >= ki - 2; j--) cand[nc++] = p->kf_dts[j] != AV_NOPTS_VALUE
                                                                         ? VB_MIN(p->kf_dts[j], p->kf_pts[j]) : p->kf_pts[j];
+    collect_buffered(v);
     if (p->fmt) {
         for (int c = 0; c < nc; c++) {
             p->positioned = 0;
@@ -606,6 +627,10 @@ static int read_frames(struct vb_video * v, const int64_t * idx, int32_t n, uint
         while ((r = next_frame(v, &fi)) > 0) {
         }
         if (r < 0) rc = r;
+        p->positioned = 0;
+    }
+    if (!sequential && p->positioned && p->eof_sent) { /* drained after the last target: count what it decoded */
+        collect_buffered(v);
         p->positioned = 0;
     }
     p->tgt = NULL;
