@@ -425,6 +425,36 @@ static void table_dataset(struct tbl * t, struct ana ** a, int32_t n, const stru
                   (int) (o->n_boot > 0 ? o->n_boot : 1000), (unsigned long long) o->seed, ref);
 }
 
+/* NExT-QA per question type with eval_mc.py's display names (TP merged into TN for Bef&Aft). */
+static void table_nextqa_types(struct tbl * t, struct ana ** a, int32_t n) {
+    static const struct {
+        const char * label, * c1, * c2;
+    } T[] = {{"Why", "CW", NULL},  {"How", "CH", NULL}, {"Bef&Aft", "TN", "TP"}, {"When", "TC", NULL},
+             {"Cnt", "DC", NULL},  {"Loc", "DL", NULL}, {"Other", "DO", NULL}};
+    enum { NT = sizeof T / sizeof T[0] };
+    const char * h[NT + 1];
+    h[0] = "Method";
+    for (int k = 0; k < NT; k++) h[k + 1] = T[k].label;
+    tbl_init(t, fmt("NExT-QA %s: accuracy (%%) per question type (eval_mc.py columns)", a[0]->run.split), NT + 1);
+    header(t, h);
+    for (int32_t i = 0; i < n; i++) {
+        int32_t r = tbl_add_row(t);
+        tbl_set(t, r, 0, vb_strdup(a[i]->label));
+        for (int k = 0; k < NT; k++) {
+            int32_t tot = 0, cor = 0;
+            for (int32_t q = 0; q < a[i]->rows.n; q++) {
+                const struct vb_store_row * w = &a[i]->rows.r[q];
+                if (w->correct < 0) continue;
+                if (strcmp(w->category, T[k].c1) != 0 && !(T[k].c2 && !strcmp(w->category, T[k].c2))) continue;
+                tot++;
+                cor += w->correct == 1;
+            }
+            tbl_set(t, r, k + 1, pct(tot ? (double) cor / tot : NAN));
+        }
+    }
+    t->note = vb_strdup("Bef&Aft pools TN and TP, as eval_mc.py merges TP into TN before scoring.");
+}
+
 /* Published reference rows for one dataset. */
 static int table_published(struct tbl * t, const char * dataset) {
     const struct layout * L = layout_for(dataset);
@@ -867,6 +897,12 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
             emit_table(&of, &t);
             tbl_free(&t);
             res->n_tables++;
+            if (!strcmp(a[i]->run.dataset, "nextqa")) {
+                table_nextqa_types(&t, a + i, j - i);
+                emit_table(&of, &t);
+                tbl_free(&t);
+                res->n_tables++;
+            }
             if (o->published) {
                 if (table_published(&t, a[i]->run.dataset) > 0) {
                     emit_table(&of, &t);

@@ -33,6 +33,8 @@ grep -q '^### How2QA val' "$md" || fail "How2QA table"
 grep -q '^### VLEP val' "$md" || fail "VLEP table"
 # STAR vlap: categories 45.00 47.50 57.50 37.50 -> Avg (macro) 46.875
 grep -q '^| vlap (#9) | 4 | 32 | 45\.00 | 47\.50 | 57\.50 | 37\.50 | 46\.8[78] \[' "$md" || fail "STAR macro average"
+# eval_mc.py type columns, Bef&Aft = TN + TP pooled (55.41 = the same query in SQL on the fixture)
+grep -q '^| uniform 1 #1 | 56\.76 | 47\.37 | 55\.41 | 55\.26 |' "$md" || fail "NExT-QA type table"
 # speed-up against sevila in the same database: sevila row 1.00x
 grep -q '^| sevila (#4) | 4 | 32 | .* | 1\.00x |' "$md" || fail "speed-up reference"
 tex="$T/rep/report.tex"
