@@ -106,6 +106,7 @@ void vb_frame_prompter_uniform(uint64_t seed, int64_t n, float * U) {
 void vb_frame_prompter_select(const float * logits, const float * noise, int32_t b, int32_t S, int32_t k, float tau,
                               float * noisy, float * soft, int64_t * sel_local, int64_t * sel_frames, float * mask) {
     const int64_t T = (int64_t) S * k;
+    VB_ASSERT(!soft || tau > 0);
     if (mask) memset(mask, 0, sizeof(float) * (size_t) ((int64_t) b * T));
     for (int64_t v = 0; v < b; v++)
         for (int64_t s = 0; s < S; s++) {
