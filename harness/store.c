@@ -116,6 +116,7 @@ struct vb_store {
     int hold;               /* merge: never auto-commit */
     int32_t pending;        /* rows inserted since BEGIN */
     int64_t txn_t0_us;
+    int64_t last_put_us;    /* time of the previous put_sample (0 = none) */
     int32_t flush_rows, flush_ms;
     struct sess * sess;
     int32_t n_sess;
@@ -265,9 +266,15 @@ int vb_store_flush(struct vb_store * st) {
     return txn_commit(st);
 }
 
-static int maybe_flush(struct vb_store * st) {
+/* Commit when the batch is full, when it is older than flush_ms, or when rows arrive slower than
+** flush_rows per flush_ms (a slow producer, e.g. seconds per question, must not hold the write lock between rows:
+** other processes writing the same file would wait on it). */
+static int maybe_flush(struct vb_store * st, int64_t gap_us) {
     if (st->hold || !st->in_txn) return VB_OK;
-    if (st->pending >= st->flush_rows || (vb_time_us() - st->txn_t0_us) / 1000 >= st->flush_ms) return txn_commit(st);
+    int64_t now = vb_time_us();
+    if (st->pending >= st->flush_rows || (now - st->txn_t0_us) / 1000 >= st->flush_ms ||
+        gap_us * st->flush_rows > (int64_t) st->flush_ms * 1000)
+        return txn_commit(st);
     return VB_OK;
 }
 
@@ -650,6 +657,8 @@ int vb_store_put_sample(struct vb_store * st, int64_t run_id, const struct vb_st
         return vb_fail(VB_ERR_ARG, "%s: sample without key, video_id or category", st->path);
     if (x->n_options < 0 || x->n_candidates < 0 || x->n_picked < 0)
         return vb_fail(VB_ERR_ARG, "%s: sample '%s': negative array length", st->path, x->key);
+    int64_t now = vb_time_us(), gap_us = st->last_put_us ? now - st->last_put_us : 0;
+    st->last_put_us = now;
     int rc = txn_begin(st);
     if (rc != VB_OK) return rc;
     char * scores = doubles_json(x->option_scores, x->n_options);
@@ -687,7 +696,7 @@ int vb_store_put_sample(struct vb_store * st, int64_t run_id, const struct vb_st
         st->pending++;
         struct sess * se = find_sess(st, run_id);
         if (se) se->n_added++;
-        rc = maybe_flush(st);
+        rc = maybe_flush(st, gap_us);
     } else if (ext == SQLITE_CONSTRAINT_PRIMARYKEY) {
         rc = check_duplicate(st, run_id, x, scores, cands, picked);
     } else if (ext == SQLITE_CONSTRAINT_FOREIGNKEY) {

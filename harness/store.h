@@ -8,7 +8,8 @@
 ** provenance of resumed and sharded runs is kept per session.  Cells started by one invocation share a grid_id.
 **
 ** Durability: WAL journal, foreign keys on, busy timeout; samples are INSERTed (never updated or deleted) inside
-** transactions committed every `flush_rows` rows, every `flush_ms` milliseconds and on finish/close.  A crash loses
+** transactions committed every `flush_rows` rows, every `flush_ms` milliseconds, at once when rows arrive slowly,
+** and on finish/close.  A crash loses
 ** at most the uncommitted tail, never a committed row, and never corrupts the file.  Inserting a key that is already
 ** stored is accepted only if the stored result is identical (same prediction, scores, frames, status; timings and
 ** shard may differ), otherwise it is an error (VB_ERR_MISMATCH).
@@ -35,8 +36,9 @@ struct vb_store; /* opaque */
 int vb_store_open(struct vb_store ** out, const char * path, int read_only);
 /* Commit pending rows and close.  Returns VB_OK or VB_ERR_DB (the handle is freed in any case).  NULL is a no-op. */
 int vb_store_close(struct vb_store * st);
-/* Tune buffering: commit after `rows` inserted rows or `ms` milliseconds since the first uncommitted row
-** (defaults 64 rows, 2000 ms; rows = 1 commits every row). */
+/* Tune buffering: commit after `rows` inserted rows, `ms` milliseconds after the first uncommitted row, or at once
+** when rows arrive slower than `rows` per `ms` (a slow runner never holds the write lock between questions).
+** Defaults 64 rows, 2000 ms; rows = 1 commits every row. */
 void vb_store_set_flush(struct vb_store * st, int32_t rows, int32_t ms);
 /* Commit the open transaction now (no-op when none).  Returns VB_OK or VB_ERR_DB. */
 int vb_store_flush(struct vb_store * st);

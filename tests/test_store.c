@@ -460,6 +460,30 @@ static void test_crash(void ** state) {
     assert_int_equal(ks.n, 90); /* 9 committed batches of 10 */
     vb_keyset_free(&ks);
     vb_store_close(st);
+
+    /* a slow producer (rows further apart than flush_ms / flush_rows) commits every row at once */
+    rm_db(p);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct vb_store * w;
+        if (vb_store_open(&w, p, 0) != VB_OK) _exit(3);
+        vb_store_set_flush(w, 64, 100); /* slow = more than 100/64 ms between rows */
+        fx_info(&in, "nextqa", "vlap", 4, 32, 42);
+        if (vb_store_begin_run(w, &in, &id, NULL) != VB_OK) _exit(4);
+        for (int i = 0; i < 5; i++) {
+            if (put_range(w, id, i, i + 1, 1, 0) != VB_OK) _exit(5);
+            usleep(20000);
+        }
+        _exit(0);
+    }
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(vb_store_open(&st, p, 1), VB_OK);
+    assert_int_equal(vb_store_done_keys(st, 1, &ks), VB_OK);
+    assert_int_equal(ks.n, 5); /* row 1 waits (no predecessor), row 2 commits both, rows 3-5 commit at once */
+    vb_keyset_free(&ks);
+    vb_store_close(st);
 }
 
 static void test_fixtures(void ** state) {
