@@ -11,7 +11,7 @@ void vb_csv_init(struct vb_csv * c, const char * buf, size_t len) {
     c->buf = buf;
     c->len = len;
     c->line = 1;
-    if (len >= 3 && (unsigned char) buf[0] == 0xEF && (unsigned char) buf[1] == 0xBB && (unsigned char) buf[2] == 0xBF)
+    if (len >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB && (unsigned char)buf[2] == 0xBF)
         c->pos = 3;
 }
 
@@ -31,7 +31,8 @@ static void put(struct vb_csv * c, size_t * o, char ch) {
 
 /* Skip to just after the end of the current physical line (error recovery). */
 static void skip_line(struct vb_csv * c) {
-    while (c->pos < c->len && c->buf[c->pos] != '\n') c->pos++;
+    while (c->pos < c->len && c->buf[c->pos] != '\n')
+        c->pos++;
     if (c->pos < c->len) {
         c->pos++;
         c->line++;
@@ -58,8 +59,8 @@ int vb_csv_next(struct vb_csv * c) {
     c->rec_line = c->line;
     size_t rec_start = c->pos;
     c->n_fields = 0;
-    size_t o = 0;
-    size_t starts[VB_CSV_MAX_FIELDS];
+    size_t       o = 0;
+    size_t       starts[VB_CSV_MAX_FIELDS];
     const char * b = c->buf;
     for (;;) { /* one field per iteration */
         if (c->n_fields >= VB_CSV_MAX_FIELDS) return fail(c, "too many fields");
@@ -107,6 +108,7 @@ int vb_csv_next(struct vb_csv * c) {
         }
         break;
     }
-    for (int32_t i = 0; i < c->n_fields; i++) c->fields[i] = c->field_buf + starts[i];
+    for (int32_t i = 0; i < c->n_fields; i++)
+        c->fields[i] = c->field_buf + starts[i];
     return 1;
 }

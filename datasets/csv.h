@@ -15,16 +15,16 @@
 #define VB_CSV_MAX_FIELDS 64
 
 struct vb_csv {
-    const char * buf;    /* the whole file, not owned */
-    size_t len;
-    size_t pos;
-    int32_t line;        /* 1-based line of the next record */
-    char * field_buf;    /* unescaped field text, NUL-separated; owned */
-    size_t field_cap;
-    int32_t n_fields;
-    char * fields[VB_CSV_MAX_FIELDS]; /* (n_fields) pointers into field_buf, valid until the next call */
-    int32_t rec_line;    /* line the current record starts on */
-    char err[96];        /* reason of the last VB_ERR_FORMAT (no file/line prefix) */
+    const char * buf; /* the whole file, not owned */
+    size_t       len;
+    size_t       pos;
+    int32_t      line;      /* 1-based line of the next record */
+    char *       field_buf; /* unescaped field text, NUL-separated; owned */
+    size_t       field_cap;
+    int32_t      n_fields;
+    char *       fields[VB_CSV_MAX_FIELDS]; /* (n_fields) pointers into field_buf, valid until the next call */
+    int32_t      rec_line;                  /* line the current record starts on */
+    char         err[96];                   /* reason of the last VB_ERR_FORMAT (no file/line prefix) */
 };
 
 /* Start reading buf[0..len).  buf must outlive the reader. */

@@ -24,8 +24,8 @@ static int parse_seg(const char * f, double * s, double * e) {
     if (n < 5 || f[0] != '[' || f[n - 1] != ']') return 0;
     const char * colon = strchr(f, ':');
     if (!colon) return 0;
-    char a[64], b[64];
-    size_t la = (size_t) (colon - f - 1), lb = (size_t) (f + n - 1 - colon - 1);
+    char   a[64], b[64];
+    size_t la = (size_t)(colon - f - 1), lb = (size_t)(f + n - 1 - colon - 1);
     if (la == 0 || lb == 0 || la >= sizeof a || lb >= sizeof b) return 0;
     memcpy(a, f + 1, la);
     a[la] = 0;
@@ -55,11 +55,12 @@ static int raw_row(struct vb_ld * ld, struct vb_csv * c) {
     s->end_s = t1;
     s->question = vb_strdup(f[5]);
     s->n_options = 4;
-    int perm[4];
+    int  perm[4];
     char ps[5];
     s->answer = vb_dataset_how2qa_perm(f[0], f[1], f[5], perm, ps);
     const char * orig[4] = {f[2], f[3], f[4], f[6]};
-    for (int k = 0; k < 4; k++) s->options[k] = vb_strdup(orig[perm[k]]);
+    for (int k = 0; k < 4; k++)
+        s->options[k] = vb_strdup(orig[perm[k]]);
     s->category = vb_strdup("how2qa");
     s->group = vb_strdup("how2qa");
     return VB_OK;
@@ -68,7 +69,7 @@ static int raw_row(struct vb_ld * ld, struct vb_csv * c) {
 int vb_ld_how2qa_raw(struct vb_ld * ld) {
     char * buf;
     size_t len;
-    int st = vb_read_file(ld->file, &buf, &len);
+    int    st = vb_read_file(ld->file, &buf, &len);
     if (st) return st;
     struct vb_csv c;
     vb_csv_init(&c, buf, len);
@@ -89,12 +90,12 @@ static int value_line(void * ud, char * text, int32_t line) {
     if (!*text) return vb_ld_bad(ld, line, "empty line");
     cJSON * o = vb_ld_json_parse(text, strlen(text));
     if (!o) return vb_ld_bad(ld, line, "not valid JSON");
-    int st = VB_OK;
-    int64_t qid, ans = -1;
-    const char *vid, *ts, *q;
-    const char * opt[5] = {0};
-    int n_opt = 0, ra;
-    double t0 = 0, t1 = 0;
+    int                 st = VB_OK;
+    int64_t             qid, ans = -1;
+    const char *        vid, *ts, *q;
+    const char *        opt[5] = {0};
+    int                 n_opt = 0, ra;
+    double              t0 = 0, t1 = 0;
     static const char * AN[5] = {"a0", "a1", "a2", "a3", "a4"};
     if (!cJSON_IsObject(o)) {
         st = vb_ld_bad(ld, line, "not a JSON object");
@@ -105,30 +106,30 @@ static int value_line(void * ud, char * text, int32_t line) {
         goto out;
     }
     if (!(vid = vb_ld_jstr(o, "vid_name")) || !*vid) {
-        st = vb_ld_bad(ld, line, "qid %lld: missing 'vid_name'", (long long) qid);
+        st = vb_ld_bad(ld, line, "qid %lld: missing 'vid_name'", (long long)qid);
         goto out;
     }
     if (!(q = vb_ld_jstr(o, "q")) || !*q) {
-        st = vb_ld_bad(ld, line, "qid %lld: missing 'q'", (long long) qid);
+        st = vb_ld_bad(ld, line, "qid %lld: missing 'q'", (long long)qid);
         goto out;
     }
     ts = vb_ld_jstr(o, "ts");
     if (ts) {
         const char * dash = strchr(ts + (*ts ? 1 : 0), '-');
-        char a[64];
-        size_t la = dash ? (size_t) (dash - ts) : 0;
+        char         a[64];
+        size_t       la = dash ? (size_t)(dash - ts) : 0;
         if (!dash || la >= sizeof a) {
-            st = vb_ld_bad(ld, line, "qid %lld: ts '%s' is not start-end", (long long) qid, ts);
+            st = vb_ld_bad(ld, line, "qid %lld: ts '%s' is not start-end", (long long)qid, ts);
             goto out;
         }
         memcpy(a, ts, la);
         a[la] = 0;
         if (!vb_ld_parse_double(a, &t0) || !vb_ld_parse_double(dash + 1, &t1) || t0 < 0 || t1 < t0) {
-            st = vb_ld_bad(ld, line, "qid %lld: ts '%s' is not start-end", (long long) qid, ts);
+            st = vb_ld_bad(ld, line, "qid %lld: ts '%s' is not start-end", (long long)qid, ts);
             goto out;
         }
     } else if (cJSON_GetObjectItemCaseSensitive(o, "ts")) {
-        st = vb_ld_bad(ld, line, "qid %lld: 'ts' is not a string", (long long) qid);
+        st = vb_ld_bad(ld, line, "qid %lld: 'ts' is not a string", (long long)qid);
         goto out;
     }
     for (int i = 0; i < 5; i++) {
@@ -137,16 +138,16 @@ static int value_line(void * ud, char * text, int32_t line) {
         n_opt++;
     }
     if (n_opt < 4) {
-        st = vb_ld_bad(ld, line, "qid %lld: option a%d missing or not a string", (long long) qid, n_opt);
+        st = vb_ld_bad(ld, line, "qid %lld: option a%d missing or not a string", (long long)qid, n_opt);
         goto out;
     }
     ra = vb_ld_jint(o, "answer_idx", &ans);
     if (ra < 0 || (ra == 1 && (ans < 0 || ans >= n_opt))) {
-        st = vb_ld_bad(ld, line, "qid %lld: 'answer_idx' is not an integer 0-%d", (long long) qid, n_opt - 1);
+        st = vb_ld_bad(ld, line, "qid %lld: 'answer_idx' is not an integer 0-%d", (long long)qid, n_opt - 1);
         goto out;
     }
     char key[32];
-    snprintf(key, sizeof key, "%lld", (long long) qid);
+    snprintf(key, sizeof key, "%lld", (long long)qid);
     if (vb_strmap_get(&ld->keys, key) >= 0) {
         st = vb_ld_bad(ld, line, "duplicate qid %s", key);
         goto out;
@@ -162,8 +163,9 @@ static int value_line(void * ud, char * text, int32_t line) {
     }
     s->question = vb_strdup(q);
     s->n_options = n_opt;
-    for (int i = 0; i < n_opt; i++) s->options[i] = vb_strdup(opt[i]);
-    s->answer = (int32_t) ans;
+    for (int i = 0; i < n_opt; i++)
+        s->options[i] = vb_strdup(opt[i]);
+    s->answer = (int32_t)ans;
     s->category = vb_strdup("how2qa");
     s->group = vb_strdup("how2qa");
 out:
@@ -174,10 +176,10 @@ out:
 int vb_ld_how2qa_value(struct vb_ld * ld) {
     if (ld->map_path) { /* validate the mapping file; segments stay relative to the clip {vid_name}.mp4 */
         struct vb_jsonmap map;
-        int st = vb_jsonmap_load(&map, ld->map_path);
+        int               st = vb_jsonmap_load(&map, ld->map_path);
         if (st) return st;
         for (int32_t i = 0; i < map.n && !st; i++) {
-            char yt[64];
+            char   yt[64];
             double a, b;
             if (vb_dataset_how2_clip_parse(map.vals[i], yt, sizeof yt, &a, &b))
                 st = vb_fail(VB_ERR_FORMAT, "%s: key '%s': value '%s' is not youtubeid_start_end", ld->map_path,
@@ -188,7 +190,7 @@ int vb_ld_how2qa_value(struct vb_ld * ld) {
     }
     char * buf;
     size_t len;
-    int st = vb_read_file(ld->file, &buf, &len);
+    int    st = vb_read_file(ld->file, &buf, &len);
     if (st) return st;
     st = vb_ld_lines_walk(buf, len, value_line, ld);
     free(buf);

@@ -13,7 +13,7 @@ static const char * KIND_NAMES[VB_DS_COUNT] = {"nextqa", "star", "vlep", "how2qa
 int vb_dataset_kind_parse(const char * name, enum vb_dataset_kind * kind) {
     for (int i = 0; i < VB_DS_COUNT; i++)
         if (name && strcmp(name, KIND_NAMES[i]) == 0) {
-            *kind = (enum vb_dataset_kind) i;
+            *kind = (enum vb_dataset_kind)i;
             return VB_OK;
         }
     return vb_fail(VB_ERR_ARG, "unknown dataset '%s' (nextqa, star, vlep, how2qa, how2qa-value, sevila)",
@@ -29,7 +29,7 @@ const char * vb_dataset_kind_name(enum vb_dataset_kind kind) {
 static uint64_t fnv1a(const char * s, size_t n) {
     uint64_t h = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char) s[i];
+        h ^= (unsigned char)s[i];
         h *= 0x100000001b3ULL;
     }
     return h;
@@ -37,17 +37,19 @@ static uint64_t fnv1a(const char * s, size_t n) {
 
 void vb_strmap_init(struct vb_strmap * m, int32_t hint) {
     int32_t cap = 16;
-    while (cap < 2 * hint + 2) cap *= 2;
+    while (cap < 2 * hint + 2)
+        cap *= 2;
     m->cap = cap;
     m->n = 0;
-    m->keys = vb_calloc((size_t) cap, sizeof(char *));
-    m->vals = vb_calloc((size_t) cap, sizeof(int32_t));
+    m->keys = vb_calloc((size_t)cap, sizeof(char *));
+    m->vals = vb_calloc((size_t)cap, sizeof(int32_t));
 }
 
 static int32_t slot_of(const struct vb_strmap * m, const char * key) {
-    uint32_t i = (uint32_t) fnv1a(key, strlen(key)) & (uint32_t) (m->cap - 1);
-    while (m->keys[i] && strcmp(m->keys[i], key) != 0) i = (i + 1) & (uint32_t) (m->cap - 1);
-    return (int32_t) i;
+    uint32_t i = (uint32_t)fnv1a(key, strlen(key)) & (uint32_t)(m->cap - 1);
+    while (m->keys[i] && strcmp(m->keys[i], key) != 0)
+        i = (i + 1) & (uint32_t)(m->cap - 1);
+    return (int32_t)i;
 }
 
 int vb_strmap_put(struct vb_strmap * m, const char * key, int32_t val) {
@@ -81,7 +83,8 @@ int32_t vb_strmap_get(const struct vb_strmap * m, const char * key) {
 
 void vb_strmap_free(struct vb_strmap * m) {
     if (m->keys)
-        for (int32_t i = 0; i < m->cap; i++) free(m->keys[i]);
+        for (int32_t i = 0; i < m->cap; i++)
+            free(m->keys[i]);
     free(m->keys);
     free(m->vals);
     memset(m, 0, sizeof *m);
@@ -104,7 +107,7 @@ int vb_jsonmap_load(struct vb_jsonmap * m, const char * path) {
     memset(m, 0, sizeof *m);
     char * buf;
     size_t len;
-    int st = vb_read_file(path, &buf, &len);
+    int    st = vb_read_file(path, &buf, &len);
     if (st) return st;
     cJSON * root = vb_ld_json_parse(buf, len);
     if (!root) {
@@ -117,8 +120,8 @@ int vb_jsonmap_load(struct vb_jsonmap * m, const char * path) {
         return vb_fail(VB_ERR_FORMAT, "%s: expected a JSON object of strings", path);
     }
     int32_t n = cJSON_GetArraySize(root);
-    m->keys = vb_calloc((size_t) n + 1, sizeof(char *));
-    m->vals = vb_calloc((size_t) n + 1, sizeof(char *));
+    m->keys = vb_calloc((size_t)n + 1, sizeof(char *));
+    m->vals = vb_calloc((size_t)n + 1, sizeof(char *));
     vb_strmap_init(&m->idx, n);
     for (cJSON * it = root->child; it; it = it->next) {
         if (!cJSON_IsString(it)) {
@@ -147,10 +150,11 @@ int vb_dataset_how2_clip_parse(const char * v, char * yt, size_t yt_cap, double 
     const char * u2 = strrchr(v, '_');
     if (!u2 || u2 == v) return vb_fail(VB_ERR_FORMAT, "'%s': expected youtubeid_start_end", v);
     const char * u1 = u2 - 1;
-    while (u1 > v && *u1 != '_') u1--;
+    while (u1 > v && *u1 != '_')
+        u1--;
     if (u1 == v) return vb_fail(VB_ERR_FORMAT, "'%s': expected youtubeid_start_end", v);
-    char a[32], b[32];
-    size_t la = (size_t) (u2 - u1 - 1), lb = strlen(u2 + 1), ly = (size_t) (u1 - v);
+    char   a[32], b[32];
+    size_t la = (size_t)(u2 - u1 - 1), lb = strlen(u2 + 1), ly = (size_t)(u1 - v);
     if (la == 0 || lb == 0 || la >= sizeof a || lb >= sizeof b || ly + 1 > yt_cap)
         return vb_fail(VB_ERR_FORMAT, "'%s': expected youtubeid_start_end", v);
     memcpy(a, u1 + 1, la);
@@ -184,16 +188,17 @@ int vb_dataset_how2qa_perm(const char * youtube_id, const char * segment_field, 
     memcpy(key + a + b + 2, question, c);
     uint64_t state = fnv1a(key, a + b + c + 2);
     free(key);
-    for (int i = 0; i < 4; i++) perm[i] = i;
+    for (int i = 0; i < 4; i++)
+        perm[i] = i;
     for (int i = 3; i >= 1; i--) {
-        int j = (int) (splitmix64(&state) % (uint64_t) (i + 1));
+        int j = (int)(splitmix64(&state) % (uint64_t)(i + 1));
         int t = perm[i];
         perm[i] = perm[j];
         perm[j] = t;
     }
     int ans = -1;
     for (int k = 0; k < 4; k++) {
-        perm_str[k] = (char) ('0' + perm[k]);
+        perm_str[k] = (char)('0' + perm[k]);
         if (perm[k] == 3) ans = k;
     }
     perm_str[4] = 0;
@@ -204,8 +209,8 @@ int vb_dataset_how2qa_perm(const char * youtube_id, const char * segment_field, 
 static int has_token(const char * base, const char * word) {
     size_t n = strlen(word);
     for (const char * p = base; (p = strstr(p, word)) != NULL; p++) {
-        int left = p == base || !isalnum((unsigned char) p[-1]);
-        int right = !isalnum((unsigned char) p[n]);
+        int left = p == base || !isalnum((unsigned char)p[-1]);
+        int right = !isalnum((unsigned char)p[n]);
         if (left && right) return 1;
     }
     return 0;
@@ -239,14 +244,14 @@ int vb_dataset_sample_answer_ambiguous(const struct vb_sample * s) {
 /* ---- loader machinery ---- */
 
 int vb_ld_bad(struct vb_ld * ld, int32_t line, const char * fmt, ...) {
-    char reason[512];
+    char    reason[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
     if (!ld->skip_bad) return vb_fail(VB_ERR_FORMAT, "%s:%d: %s", ld->file, line, reason);
     struct vb_dataset * d = ld->d;
-    d->bad = vb_realloc(d->bad, (size_t) (d->n_bad + 1) * sizeof(char *));
+    d->bad = vb_realloc(d->bad, (size_t)(d->n_bad + 1) * sizeof(char *));
     d->bad[d->n_bad++] = vb_ld_fmt("%s:%d: %s", ld->file, line, reason);
     return VB_OK;
 }
@@ -255,7 +260,7 @@ struct vb_sample * vb_ld_new(struct vb_ld * ld, const char * dataset, int32_t li
     struct vb_dataset * d = ld->d;
     if (d->n == ld->cap) {
         ld->cap = ld->cap ? 2 * ld->cap : 1024;
-        d->s = vb_realloc(d->s, (size_t) ld->cap * sizeof *d->s);
+        d->s = vb_realloc(d->s, (size_t)ld->cap * sizeof *d->s);
     }
     struct vb_sample * s = &d->s[d->n++];
     memset(s, 0, sizeof *s);
@@ -275,7 +280,8 @@ static void sample_free(struct vb_sample * s) {
     free(s->video_id);
     free(s->video_path);
     free(s->question);
-    for (int i = 0; i < VB_MAX_OPTIONS; i++) free(s->options[i]);
+    for (int i = 0; i < VB_MAX_OPTIONS; i++)
+        free(s->options[i]);
     free(s->category);
     free(s->group);
     memset(s, 0, sizeof *s);
@@ -296,24 +302,24 @@ char * vb_ld_fmt(const char * fmt, ...) {
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     VB_ASSERT(n >= 0);
-    char * s = vb_malloc((size_t) n + 1);
+    char * s = vb_malloc((size_t)n + 1);
     va_start(ap, fmt);
-    vsnprintf(s, (size_t) n + 1, fmt, ap);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
     va_end(ap);
     return s;
 }
 
 char * vb_ld_video_path(const struct vb_ld * ld, const char * rel) {
     if (!ld->videos_root) return NULL;
-    size_t n = strlen(ld->videos_root);
+    size_t       n = strlen(ld->videos_root);
     const char * sep = (n > 0 && ld->videos_root[n - 1] == '/') ? "" : "/";
     return vb_ld_fmt("%s%s%s.mp4", ld->videos_root, sep, rel);
 }
 
 int vb_ld_utf8_ok(const char * s) {
-    const unsigned char * p = (const unsigned char *) s;
+    const unsigned char * p = (const unsigned char *)s;
     while (*p) {
-        int n;
+        int      n;
         uint32_t cp;
         if (*p < 0x80) {
             p++;
@@ -357,10 +363,10 @@ int vb_ld_jnum(const cJSON * o, const char * name, double * out) {
 
 int vb_ld_jint(const cJSON * o, const char * name, int64_t * out) {
     double v;
-    int r = vb_ld_jnum(o, name, &v);
+    int    r = vb_ld_jnum(o, name, &v);
     if (r <= 0) return r;
     if (v != floor(v) || fabs(v) > 9e15) return -1;
-    *out = (int64_t) v;
+    *out = (int64_t)v;
     return 1;
 }
 
@@ -387,20 +393,22 @@ int vb_ld_parse_double(const char * s, double * out) {
 
 static int32_t count_lines(const char * b, size_t from, size_t to) {
     int32_t n = 0;
-    for (size_t i = from; i < to; i++) n += b[i] == '\n';
+    for (size_t i = from; i < to; i++)
+        n += b[i] == '\n';
     return n;
 }
 
 int vb_ld_json_walk(const char * file, const char * buf, size_t len, int * is_object,
                     int (*cb)(void * ud, const char * text, size_t n, int32_t line), void * ud) {
-    size_t p = 0;
+    size_t  p = 0;
     int32_t line = 1;
-    size_t line_pos = 0; /* lines counted up to here */
-#define WS(c) ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r')
+    size_t  line_pos = 0; /* lines counted up to here */
+#define WS(c)  ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r')
 #define SYNC() (p = p > len ? len : p, line += count_lines(buf, line_pos, p), line_pos = p)
-    if (len >= 3 && (unsigned char) buf[0] == 0xEF && (unsigned char) buf[1] == 0xBB && (unsigned char) buf[2] == 0xBF)
+    if (len >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB && (unsigned char)buf[2] == 0xBF)
         p = line_pos = 3;
-    while (p < len && WS(buf[p])) p++;
+    while (p < len && WS(buf[p]))
+        p++;
     SYNC();
     if (p >= len || (buf[p] != '[' && buf[p] != '{'))
         return vb_fail(VB_ERR_FORMAT, "%s:%d: expected a JSON array or object", file, line);
@@ -409,10 +417,11 @@ int vb_ld_json_walk(const char * file, const char * buf, size_t len, int * is_ob
     p++;
     int first = 1;
     for (;;) {
-        while (p < len && WS(buf[p])) p++;
+        while (p < len && WS(buf[p]))
+            p++;
         SYNC();
-        if (p >= len) return vb_fail(VB_ERR_FORMAT, "%s:%d: unexpected end of file inside the top-level value", file,
-                                     line);
+        if (p >= len)
+            return vb_fail(VB_ERR_FORMAT, "%s:%d: unexpected end of file inside the top-level value", file, line);
         if (buf[p] == close && first) {
             p++;
             break;
@@ -420,30 +429,35 @@ int vb_ld_json_walk(const char * file, const char * buf, size_t len, int * is_ob
         if (*is_object) { /* skip "key" : */
             if (buf[p] != '"') return vb_fail(VB_ERR_FORMAT, "%s:%d: expected a string key", file, line);
             p++;
-            while (p < len && buf[p] != '"') p += (buf[p] == '\\') ? 2 : 1;
+            while (p < len && buf[p] != '"')
+                p += (buf[p] == '\\') ? 2 : 1;
             p++;
-            while (p < len && WS(buf[p])) p++;
+            while (p < len && WS(buf[p]))
+                p++;
             if (p >= len || buf[p] != ':') {
                 SYNC();
                 return vb_fail(VB_ERR_FORMAT, "%s:%d: expected ':' after key", file, line);
             }
             p++;
-            while (p < len && WS(buf[p])) p++;
+            while (p < len && WS(buf[p]))
+                p++;
             SYNC();
         }
-        size_t start = p;
+        size_t  start = p;
         int32_t start_line = line;
-        int depth = 0;
+        int     depth = 0;
         while (p < len) {
             char c = buf[p];
             if (c == '"') {
                 p++;
-                while (p < len && buf[p] != '"') p += (buf[p] == '\\') ? 2 : 1;
+                while (p < len && buf[p] != '"')
+                    p += (buf[p] == '\\') ? 2 : 1;
                 if (p >= len) break;
                 p++;
                 continue;
             }
-            if (c == '[' || c == '{') depth++;
+            if (c == '[' || c == '{')
+                depth++;
             else if (c == ']' || c == '}') {
                 if (depth == 0) break;
                 depth--;
@@ -457,7 +471,8 @@ int vb_ld_json_walk(const char * file, const char * buf, size_t len, int * is_ob
                            line, start_line);
         }
         size_t end = p;
-        while (end > start && WS(buf[end - 1])) end--;
+        while (end > start && WS(buf[end - 1]))
+            end--;
         if (end == start) {
             SYNC();
             return vb_fail(VB_ERR_FORMAT, "%s:%d: empty element", file, line);
@@ -474,7 +489,8 @@ int vb_ld_json_walk(const char * file, const char * buf, size_t len, int * is_ob
         p++;
         break;
     }
-    while (p < len && WS(buf[p])) p++;
+    while (p < len && WS(buf[p]))
+        p++;
     SYNC();
     if (p < len) return vb_fail(VB_ERR_FORMAT, "%s:%d: text after the top-level value", file, line);
 #undef WS
@@ -483,11 +499,12 @@ int vb_ld_json_walk(const char * file, const char * buf, size_t len, int * is_ob
 }
 
 int vb_ld_lines_walk(char * buf, size_t len, int (*cb)(void * ud, char * text, int32_t line), void * ud) {
-    size_t p = 0;
+    size_t  p = 0;
     int32_t line = 1;
     while (p < len) {
         size_t e = p;
-        while (e < len && buf[e] != '\n') e++;
+        while (e < len && buf[e] != '\n')
+            e++;
         size_t next = e < len ? e + 1 : e;
         if (e > p && buf[e - 1] == '\r') e--;
         buf[e] = 0;
@@ -503,32 +520,51 @@ int vb_ld_lines_walk(char * buf, size_t len, int (*cb)(void * ud, char * text, i
 
 void vb_dataset_free(struct vb_dataset * d) {
     if (!d) return;
-    for (int32_t i = 0; i < d->n; i++) sample_free(&d->s[i]);
+    for (int32_t i = 0; i < d->n; i++)
+        sample_free(&d->s[i]);
     free(d->s);
-    for (int32_t i = 0; i < d->n_bad; i++) free(d->bad[i]);
+    for (int32_t i = 0; i < d->n_bad; i++)
+        free(d->bad[i]);
     free(d->bad);
     free(d->path);
     memset(d, 0, sizeof *d);
 }
 
-int vb_dataset_load(struct vb_dataset * out, enum vb_dataset_kind kind, const char * annotations,
-                    const char * map_path, const char * videos_root, int skip_bad) {
+int vb_dataset_load(struct vb_dataset * out, enum vb_dataset_kind kind, const char * annotations, const char * map_path,
+                    const char * videos_root, int skip_bad) {
     memset(out, 0, sizeof *out);
     if (!annotations) return vb_fail(VB_ERR_ARG, "no annotation file given");
     out->kind = kind;
     out->path = vb_strdup(annotations);
-    struct vb_ld ld = {.d = out, .file = annotations, .map_path = map_path, .videos_root = videos_root,
-                       .skip_bad = skip_bad, .split = vb_dataset_split_from_path(annotations)};
+    struct vb_ld ld = {.d = out,
+                       .file = annotations,
+                       .map_path = map_path,
+                       .videos_root = videos_root,
+                       .skip_bad = skip_bad,
+                       .split = vb_dataset_split_from_path(annotations)};
     vb_strmap_init(&ld.keys, 1024);
     int st;
     switch (kind) {
-    case VB_DS_NEXTQA: st = vb_ld_nextqa(&ld); break;
-    case VB_DS_STAR: st = vb_ld_star(&ld); break;
-    case VB_DS_VLEP: st = vb_ld_vlep(&ld); break;
-    case VB_DS_HOW2QA: st = vb_ld_how2qa_raw(&ld); break;
-    case VB_DS_HOW2QA_VALUE: st = vb_ld_how2qa_value(&ld); break;
-    case VB_DS_SEVILA: st = vb_ld_sevila(&ld); break;
-    default: st = vb_fail(VB_ERR_ARG, "bad dataset kind %d", (int) kind);
+    case VB_DS_NEXTQA:
+        st = vb_ld_nextqa(&ld);
+        break;
+    case VB_DS_STAR:
+        st = vb_ld_star(&ld);
+        break;
+    case VB_DS_VLEP:
+        st = vb_ld_vlep(&ld);
+        break;
+    case VB_DS_HOW2QA:
+        st = vb_ld_how2qa_raw(&ld);
+        break;
+    case VB_DS_HOW2QA_VALUE:
+        st = vb_ld_how2qa_value(&ld);
+        break;
+    case VB_DS_SEVILA:
+        st = vb_ld_sevila(&ld);
+        break;
+    default:
+        st = vb_fail(VB_ERR_ARG, "bad dataset kind %d", (int)kind);
     }
     vb_strmap_free(&ld.keys);
     if (st == VB_OK && out->n == 0 && out->n_bad == 0) st = vb_fail(VB_ERR_FORMAT, "%s: no records", annotations);
@@ -542,9 +578,10 @@ int vb_dataset_load(struct vb_dataset * out, enum vb_dataset_kind kind, const ch
 
 cJSON * vb_ld_json_parse(const char * text, size_t n) {
     const char * end = NULL;
-    cJSON * o = cJSON_ParseWithLengthOpts(text, n, &end, 0);
+    cJSON *      o = cJSON_ParseWithLengthOpts(text, n, &end, 0);
     if (!o) return NULL;
-    while (end && end < text + n && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')) end++;
+    while (end && end < text + n && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+        end++;
     if (!end || end != text + n) {
         cJSON_Delete(o);
         return NULL;

@@ -12,10 +12,10 @@
 
 /* Open-addressing hash map from NUL-terminated strings (copied) to int32 values. */
 struct vb_strmap {
-    int32_t cap;        /* power of two */
-    int32_t n;
-    char ** keys;       /* (cap) NULL = empty slot; owned */
-    int32_t * vals;     /* (cap) */
+    int32_t   cap; /* power of two */
+    int32_t   n;
+    char **   keys; /* (cap) NULL = empty slot; owned */
+    int32_t * vals; /* (cap) */
 };
 /* Initialise an empty map sized for about `hint` keys. Free with vb_strmap_free. */
 void vb_strmap_init(struct vb_strmap * m, int32_t hint);
@@ -23,21 +23,21 @@ void vb_strmap_init(struct vb_strmap * m, int32_t hint);
 int vb_strmap_put(struct vb_strmap * m, const char * key, int32_t val);
 /* Value of key, or -1 when absent. */
 int32_t vb_strmap_get(const struct vb_strmap * m, const char * key);
-void vb_strmap_free(struct vb_strmap * m);
+void    vb_strmap_free(struct vb_strmap * m);
 
 /* A JSON object file whose values are all strings ({"<key>": "<value>", ...}). */
 struct vb_jsonmap {
-    int32_t n;
-    char ** keys;       /* (n) owned */
-    char ** vals;       /* (n) owned */
-    struct vb_strmap idx; /* key -> index */
+    int32_t          n;
+    char **          keys; /* (n) owned */
+    char **          vals; /* (n) owned */
+    struct vb_strmap idx;  /* key -> index */
 };
 /* Load path into *m. Returns VB_OK, VB_ERR_IO, or VB_ERR_FORMAT ("path: ..." naming the bad key); on failure *m
 ** is empty. Free with vb_jsonmap_free. */
 int vb_jsonmap_load(struct vb_jsonmap * m, const char * path);
 /* Value for key, or NULL. */
 const char * vb_jsonmap_get(const struct vb_jsonmap * m, const char * key);
-void vb_jsonmap_free(struct vb_jsonmap * m);
+void         vb_jsonmap_free(struct vb_jsonmap * m);
 
 /* Parse a How2QA VALUE mapping value "{youtube_id}_{clipStart}_{clipEnd}" from the right (YouTube ids may contain
 ** '_').  yt receives the id (NUL-terminated, at most yt_cap-1 bytes).  Returns VB_OK or VB_ERR_FORMAT. */

@@ -11,13 +11,13 @@
 
 struct vb_ld {
     struct vb_dataset * d;
-    const char * file;        /* annotation path as given (used in messages) */
-    const char * map_path;
-    const char * videos_root;
-    int skip_bad;
-    int32_t cap;
-    const char * split;       /* from the file name */
-    struct vb_strmap keys;    /* sample key -> index, to reject duplicates */
+    const char *        file; /* annotation path as given (used in messages) */
+    const char *        map_path;
+    const char *        videos_root;
+    int                 skip_bad;
+    int32_t             cap;
+    const char *        split; /* from the file name */
+    struct vb_strmap    keys;  /* sample key -> index, to reject duplicates */
 };
 
 /* Record a malformed record: with skip_bad, appends "file:line: reason" to d->bad and returns VB_OK; otherwise
@@ -39,8 +39,8 @@ int vb_ld_utf8_ok(const char * s);
 /* JSON helpers: string member (NULL if absent or not a string); number member (0 absent / 1 ok / -1 wrong type);
 ** integral number member (0 absent / 1 ok / -1 not an integer). */
 const char * vb_ld_jstr(const cJSON * o, const char * name);
-int vb_ld_jnum(const cJSON * o, const char * name, double * out);
-int vb_ld_jint(const cJSON * o, const char * name, int64_t * out);
+int          vb_ld_jnum(const cJSON * o, const char * name, double * out);
+int          vb_ld_jint(const cJSON * o, const char * name, int64_t * out);
 /* Parse exactly text[0..n) as one JSON value (trailing whitespace allowed, anything else fails); NULL on error.
 ** Caller frees with cJSON_Delete. */
 cJSON * vb_ld_json_parse(const char * text, size_t n);

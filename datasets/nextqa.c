@@ -7,7 +7,7 @@
 #include <string.h>
 
 static const char * HEADER[13] = {"video", "frame_count", "width", "height", "question", "answer", "qid",
-                                  "type", "a0", "a1", "a2", "a3", "a4"};
+                                  "type",  "a0",          "a1",    "a2",     "a3",       "a4"};
 static const char * TYPES[8] = {"CW", "CH", "TN", "TP", "TC", "DC", "DL", "DO"};
 
 /* Non-negative decimal integer without sign or spaces; 1 ok. */
@@ -61,8 +61,9 @@ static int row(struct vb_ld * ld, struct vb_csv * c, const struct vb_jsonmap * m
     s->video_path = vb_ld_video_path(ld, rel);
     s->question = vb_strdup(f[4]);
     s->n_options = 5;
-    for (int i = 0; i < 5; i++) s->options[i] = vb_strdup(f[8 + i]);
-    s->answer = (int32_t) ans;
+    for (int i = 0; i < 5; i++)
+        s->options[i] = vb_strdup(f[8 + i]);
+    s->answer = (int32_t)ans;
     s->category = vb_strdup(TYPES[t]);
     s->group = vb_ld_fmt("%c", TYPES[t][0]);
     return VB_OK;
@@ -70,7 +71,7 @@ static int row(struct vb_ld * ld, struct vb_csv * c, const struct vb_jsonmap * m
 
 int vb_ld_nextqa(struct vb_ld * ld) {
     struct vb_jsonmap map;
-    int have_map = 0;
+    int               have_map = 0;
     if (ld->map_path) {
         int st = vb_jsonmap_load(&map, ld->map_path);
         if (st) return st;
@@ -78,7 +79,7 @@ int vb_ld_nextqa(struct vb_ld * ld) {
     }
     char * buf;
     size_t len;
-    int st = vb_read_file(ld->file, &buf, &len);
+    int    st = vb_read_file(ld->file, &buf, &len);
     if (st) {
         if (have_map) vb_jsonmap_free(&map);
         return st;

@@ -10,7 +10,7 @@ static const char * CATS[4] = {"Interaction", "Sequence", "Prediction", "Feasibi
 
 struct star_ud {
     struct vb_ld * ld;
-    int is_object;
+    int            is_object;
 };
 
 static int record(struct vb_ld * ld, const cJSON * o, int32_t line, int homepage) {
@@ -18,9 +18,9 @@ static int record(struct vb_ld * ld, const cJSON * o, int32_t line, int homepage
     const char * qid = vb_ld_jstr(o, "question_id");
     if (!qid || !*qid) return vb_ld_bad(ld, line, "missing or non-string 'question_id'");
     const char * us = strchr(qid, '_');
-    int cat = -1;
+    int          cat = -1;
     for (int i = 0; i < 4; i++)
-        if (us && (size_t) (us - qid) == strlen(CATS[i]) && strncmp(qid, CATS[i], strlen(CATS[i])) == 0) cat = i;
+        if (us && (size_t)(us - qid) == strlen(CATS[i]) && strncmp(qid, CATS[i], strlen(CATS[i])) == 0) cat = i;
     if (cat < 0) return vb_ld_bad(ld, line, "question_id '%s' does not start with a STAR category", qid);
     const char * q = vb_ld_jstr(o, "question");
     if (!q || !*q) return vb_ld_bad(ld, line, "%s: missing or non-string 'question'", qid);
@@ -35,28 +35,28 @@ static int record(struct vb_ld * ld, const cJSON * o, int32_t line, int homepage
     if (cJSON_GetArraySize(ch) != 4)
         return vb_ld_bad(ld, line, "%s: %d choices, expected 4", qid, cJSON_GetArraySize(ch));
     const char * opt[4] = {0};
-    int n_marked = 0, marked = -1, has_marks = 0;
+    int          n_marked = 0, marked = -1, has_marks = 0;
     for (const cJSON * c = ch->child; c; c = c->next) {
         int64_t id;
         if (!cJSON_IsObject(c) || vb_ld_jint(c, "choice_id", &id) != 1 || id < 0 || id > 3)
             return vb_ld_bad(ld, line, "%s: choice without an integer 'choice_id' 0-3", qid);
-        if (opt[id]) return vb_ld_bad(ld, line, "%s: choice_id %d appears twice", qid, (int) id);
+        if (opt[id]) return vb_ld_bad(ld, line, "%s: choice_id %d appears twice", qid, (int)id);
         opt[id] = vb_ld_jstr(c, "choice");
-        if (!opt[id] || !*opt[id]) return vb_ld_bad(ld, line, "%s: choice %d has no 'choice' text", qid, (int) id);
+        if (!opt[id] || !*opt[id]) return vb_ld_bad(ld, line, "%s: choice %d has no 'choice' text", qid, (int)id);
         const char * mark = vb_ld_jstr(c, "answer");
         if (mark) {
             has_marks++;
             if (strcmp(mark, "Correct") == 0) {
                 n_marked++;
-                marked = (int) id;
+                marked = (int)id;
             } else if (strcmp(mark, "Wrong") != 0)
-                return vb_ld_bad(ld, line, "%s: choice %d: 'answer' is '%s', expected Correct or Wrong", qid, (int) id,
+                return vb_ld_bad(ld, line, "%s: choice %d: 'answer' is '%s', expected Correct or Wrong", qid, (int)id,
                                  mark);
         }
     }
     if (has_marks && has_marks != 4) return vb_ld_bad(ld, line, "%s: only some choices carry Correct/Wrong", qid);
     if (has_marks && n_marked != 1) return vb_ld_bad(ld, line, "%s: %d choices marked Correct", qid, n_marked);
-    int32_t answer = -1;
+    int32_t       answer = -1;
     const cJSON * a = cJSON_GetObjectItemCaseSensitive(o, "answer");
     if (homepage) {
         if (!has_marks) return vb_ld_bad(ld, line, "%s: homepage record without Correct/Wrong marks", qid);
@@ -94,7 +94,8 @@ static int record(struct vb_ld * ld, const cJSON * o, int32_t line, int homepage
     s->end_s = t1;
     s->question = vb_strdup(q);
     s->n_options = 4;
-    for (int i = 0; i < 4; i++) s->options[i] = vb_strdup(opt[i]);
+    for (int i = 0; i < 4; i++)
+        s->options[i] = vb_strdup(opt[i]);
     s->answer = answer;
     s->category = vb_strdup(CATS[cat]);
     s->group = vb_strdup(CATS[cat]);
@@ -103,7 +104,7 @@ static int record(struct vb_ld * ld, const cJSON * o, int32_t line, int homepage
 
 static int element(void * ud, const char * text, size_t n, int32_t line) {
     struct star_ud * u = ud;
-    cJSON * o = vb_ld_json_parse(text, n);
+    cJSON *          o = vb_ld_json_parse(text, n);
     if (!o) return vb_ld_bad(u->ld, line, "record is not valid JSON");
     int st = record(u->ld, o, line, u->is_object);
     cJSON_Delete(o);
@@ -113,7 +114,7 @@ static int element(void * ud, const char * text, size_t n, int32_t line) {
 int vb_ld_star(struct vb_ld * ld) {
     char * buf;
     size_t len;
-    int st = vb_read_file(ld->file, &buf, &len);
+    int    st = vb_read_file(ld->file, &buf, &len);
     if (st) return st;
     struct star_ud u = {.ld = ld};
     /* is_object is known before the first callback: the walker sets it first */

@@ -12,8 +12,8 @@ char * vb_ld_vlep_rel(const char * vid_name);
 char * vb_ld_vlep_rel(const char * vid_name) {
     if (strchr(vid_name, ':')) return vb_ld_fmt("vlep_ytb_clips/%s", vid_name);
     size_t n = strlen(vid_name);
-    int ep = n > 3 && strcmp(vid_name + n - 3, "_ep") == 0;
-    return vb_ld_fmt("tvqa/videos_3fps_with_audio/%.*s", (int) (ep ? n - 3 : n), vid_name);
+    int    ep = n > 3 && strcmp(vid_name + n - 3, "_ep") == 0;
+    return vb_ld_fmt("tvqa/videos_3fps_with_audio/%.*s", (int)(ep ? n - 3 : n), vid_name);
 }
 
 static int line_cb(void * ud, char * text, int32_t line) {
@@ -21,32 +21,32 @@ static int line_cb(void * ud, char * text, int32_t line) {
     if (!*text) return vb_ld_bad(ld, line, "empty line");
     cJSON * o = vb_ld_json_parse(text, strlen(text));
     if (!o) return vb_ld_bad(ld, line, "not valid JSON");
-    int st = VB_OK;
-    int64_t id, ans = -1;
+    int          st = VB_OK;
+    int64_t      id, ans = -1;
     const char * vid;
     const cJSON *ts, *ev;
-    double t0 = 0, t1 = 0;
-    int ra;
+    double       t0 = 0, t1 = 0;
+    int          ra;
     if (!cJSON_IsObject(o)) {
         st = vb_ld_bad(ld, line, "not a JSON object");
     } else if (vb_ld_jint(o, "example_id", &id) != 1) {
         st = vb_ld_bad(ld, line, "missing or non-integer 'example_id'");
     } else if (!(vid = vb_ld_jstr(o, "vid_name")) || !*vid) {
-        st = vb_ld_bad(ld, line, "example %lld: missing 'vid_name'", (long long) id);
+        st = vb_ld_bad(ld, line, "example %lld: missing 'vid_name'", (long long)id);
     } else if (!cJSON_IsArray(ts = cJSON_GetObjectItemCaseSensitive(o, "ts")) || cJSON_GetArraySize(ts) != 2 ||
                !cJSON_IsNumber(ts->child) || !cJSON_IsNumber(ts->child->next)) {
-        st = vb_ld_bad(ld, line, "example %lld: 'ts' is not [start, end]", (long long) id);
+        st = vb_ld_bad(ld, line, "example %lld: 'ts' is not [start, end]", (long long)id);
     } else if ((t0 = ts->child->valuedouble) < 0 || (t1 = ts->child->next->valuedouble) < t0) {
-        st = vb_ld_bad(ld, line, "example %lld: bad segment [%g, %g]", (long long) id, t0, t1);
+        st = vb_ld_bad(ld, line, "example %lld: bad segment [%g, %g]", (long long)id, t0, t1);
     } else if (!cJSON_IsArray(ev = cJSON_GetObjectItemCaseSensitive(o, "events")) || cJSON_GetArraySize(ev) != 2 ||
                !cJSON_IsString(ev->child) || !cJSON_IsString(ev->child->next) || !*ev->child->valuestring ||
                !*ev->child->next->valuestring) {
-        st = vb_ld_bad(ld, line, "example %lld: 'events' is not 2 non-empty strings", (long long) id);
+        st = vb_ld_bad(ld, line, "example %lld: 'events' is not 2 non-empty strings", (long long)id);
     } else if ((ra = vb_ld_jint(o, "answer", &ans)) < 0 || (ra == 1 && (ans < 0 || ans > 1))) {
-        st = vb_ld_bad(ld, line, "example %lld: 'answer' is not 0 or 1", (long long) id);
+        st = vb_ld_bad(ld, line, "example %lld: 'answer' is not 0 or 1", (long long)id);
     } else {
         char key[32];
-        snprintf(key, sizeof key, "%lld", (long long) id);
+        snprintf(key, sizeof key, "%lld", (long long)id);
         if (vb_strmap_get(&ld->keys, key) >= 0) {
             st = vb_ld_bad(ld, line, "duplicate example_id %s", key);
         } else {
@@ -62,7 +62,7 @@ static int line_cb(void * ud, char * text, int32_t line) {
             s->n_options = 2;
             s->options[0] = vb_strdup(ev->child->valuestring);
             s->options[1] = vb_strdup(ev->child->next->valuestring);
-            s->answer = (int32_t) ans;
+            s->answer = (int32_t)ans;
             s->category = vb_strdup("vlep");
             s->group = vb_strdup("vlep");
         }
@@ -74,7 +74,7 @@ static int line_cb(void * ud, char * text, int32_t line) {
 int vb_ld_vlep(struct vb_ld * ld) {
     char * buf;
     size_t len;
-    int st = vb_read_file(ld->file, &buf, &len);
+    int    st = vb_read_file(ld->file, &buf, &len);
     if (st) return st;
     st = vb_ld_lines_walk(buf, len, line_cb, ld);
     free(buf);

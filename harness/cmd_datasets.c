@@ -27,17 +27,17 @@ static void usage(FILE * f) {
 /* ordered counter keyed by string */
 struct counter {
     struct vb_strmap idx;
-    int32_t n;
-    char ** names;
-    int32_t * counts;
+    int32_t          n;
+    char **          names;
+    int32_t *        counts;
 };
 static void counter_add(struct counter * c, const char * name) {
     int32_t i = vb_strmap_get(&c->idx, name);
     if (i < 0) {
         i = c->n++;
         vb_strmap_put(&c->idx, name, i);
-        c->names = vb_realloc(c->names, (size_t) c->n * sizeof(char *));
-        c->counts = vb_realloc(c->counts, (size_t) c->n * sizeof(int32_t));
+        c->names = vb_realloc(c->names, (size_t)c->n * sizeof(char *));
+        c->counts = vb_realloc(c->counts, (size_t)c->n * sizeof(int32_t));
         c->names[i] = vb_strdup(name);
         c->counts[i] = 0;
     }
@@ -45,7 +45,8 @@ static void counter_add(struct counter * c, const char * name) {
 }
 static cJSON * counter_json(const struct counter * c) {
     cJSON * o = cJSON_CreateObject();
-    for (int32_t i = 0; i < c->n; i++) cJSON_AddNumberToObject(o, c->names[i], c->counts[i]);
+    for (int32_t i = 0; i < c->n; i++)
+        cJSON_AddNumberToObject(o, c->names[i], c->counts[i]);
     return o;
 }
 /* Sort by numeric name (for histograms); the index map is not used afterwards. */
@@ -61,7 +62,8 @@ static void counter_sort_numeric(struct counter * c) {
         }
 }
 static void counter_free(struct counter * c) {
-    for (int32_t i = 0; i < c->n; i++) free(c->names[i]);
+    for (int32_t i = 0; i < c->n; i++)
+        free(c->names[i]);
     free(c->names);
     free(c->counts);
     vb_strmap_free(&c->idx);
@@ -77,8 +79,8 @@ static int edge_space(const char * s) {
 }
 
 struct opts {
-    const char *ds, *ann, *map, *videos;
-    int skip_bad;
+    const char *         ds, *ann, *map, *videos;
+    int                  skip_bad;
     enum vb_dataset_kind kind;
 };
 
@@ -104,8 +106,10 @@ static int parse_opts(int argc, char ** argv, struct opts * o, const char * sub)
         return 2;
     }
     if (o->map && o->kind != VB_DS_NEXTQA && o->kind != VB_DS_HOW2QA_VALUE) {
-        fprintf(stderr, "vlapbench datasets %s: --map applies to nextqa (map_vid_vidorID.json) and how2qa-value "
-                        "(how2_vid_mapping.json) only\n", sub);
+        fprintf(stderr,
+                "vlapbench datasets %s: --map applies to nextqa (map_vid_vidorID.json) and how2qa-value "
+                "(how2_vid_mapping.json) only\n",
+                sub);
         return 2;
     }
     return 0;
@@ -127,7 +131,7 @@ static int stats(const struct opts * o) {
     struct vb_strmap videos;
     vb_strmap_init(&videos, d.n);
     int32_t answered = 0, rep = 0, amb = 0, edge = 0, qmark = 0, nseg = 0, zero = 0, after60 = 0;
-    double min_start = INFINITY, max_end = -INFINITY, min_len = INFINITY, max_len = -INFINITY;
+    double  min_start = INFINITY, max_end = -INFINITY, min_len = INFINITY, max_len = -INFINITY;
     for (int32_t i = 0; i < d.n; i++) {
         const struct vb_sample * s = &d.s[i];
         counter_add(&cats, s->category);
@@ -145,11 +149,13 @@ static int stats(const struct opts * o) {
         vb_strmap_put(&videos, s->video_id, i);
         rep += vb_dataset_sample_repeats_option(s);
         amb += vb_dataset_sample_answer_ambiguous(s);
-        for (int k = 0; k < s->n_options; k++) edge += edge_space(s->options[k]);
+        for (int k = 0; k < s->n_options; k++)
+            edge += edge_space(s->options[k]);
         if (s->question) edge += edge_space(s->question);
         if (s->question) {
             size_t n = strlen(s->question);
-            qmark += (n >= 1 && s->question[n - 1] == '?') || (n >= 3 && strcmp(s->question + n - 3, "\xef\xbc\x9f") == 0);
+            qmark +=
+                (n >= 1 && s->question[n - 1] == '?') || (n >= 3 && strcmp(s->question + n - 3, "\xef\xbc\x9f") == 0);
         }
         if (s->start_s >= 0) {
             nseg++;
@@ -173,7 +179,8 @@ static int stats(const struct opts * o) {
     cJSON_AddNumberToObject(j, "answered", answered);
     cJSON_AddNumberToObject(j, "bad", d.n_bad);
     cJSON * bad = cJSON_AddArrayToObject(j, "bad_records");
-    for (int32_t i = 0; i < d.n_bad; i++) cJSON_AddItemToArray(bad, cJSON_CreateString(d.bad[i]));
+    for (int32_t i = 0; i < d.n_bad; i++)
+        cJSON_AddItemToArray(bad, cJSON_CreateString(d.bad[i]));
     cJSON_AddNumberToObject(j, "videos", videos.n);
     cJSON_AddItemToObject(j, "categories", counter_json(&cats));
     cJSON_AddItemToObject(j, "groups", counter_json(&groups));
@@ -200,7 +207,7 @@ static int stats(const struct opts * o) {
             fprintf(stderr, "vlapbench datasets stats: %s\n", vb_errmsg());
             rc = 1;
         } else {
-            int32_t miss_q = 0;
+            int32_t          miss_q = 0;
             struct vb_strmap miss_v;
             vb_strmap_init(&miss_v, 64);
             for (int32_t i = 0; i < d.n; i++)
@@ -263,12 +270,16 @@ static int check(const struct opts * o) {
     av_log_set_level(AV_LOG_QUIET);
     struct vb_strmap seen; /* path -> 0 ok / 1+reason index */
     vb_strmap_init(&seen, d.n);
-    static const char * REASONS[] = {NULL, "missing", "not a regular file", "unreadable: cannot open container",
-                                     "unreadable: no stream info", "unreadable: no video stream"};
-    int32_t n_bad = 0, n_videos = 0, n_bad_videos = 0;
+    static const char * REASONS[] = {NULL,
+                                     "missing",
+                                     "not a regular file",
+                                     "unreadable: cannot open container",
+                                     "unreadable: no stream info",
+                                     "unreadable: no video stream"};
+    int32_t             n_bad = 0, n_videos = 0, n_bad_videos = 0;
     for (int32_t i = 0; i < d.n; i++) {
         const struct vb_sample * s = &d.s[i];
-        int32_t r = vb_strmap_get(&seen, s->video_path);
+        int32_t                  r = vb_strmap_get(&seen, s->video_path);
         if (r < 0) {
             const char * why = probe(s->video_path);
             r = 0;
@@ -296,7 +307,7 @@ int cmd_datasets(int argc, char ** argv) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    struct opts o;
+    struct opts  o;
     const char * sub = argv[1];
     if (strcmp(sub, "stats") != 0 && strcmp(sub, "check") != 0) {
         fprintf(stderr, "vlapbench datasets: unknown subcommand '%s'\n", sub);

@@ -17,15 +17,18 @@ static void usage(FILE * f) {
             "Prediction formats: NExT-QA eval_mc.py result JSON {\"video_qid\": {\"prediction\": i, \"answer\": i}};\n"
             "VLEP standalone JSONL {\"example_id\": n, \"pred_ans\": i} or VALUE {\"<example_id>\": i};\n"
             "How2QA VALUE {\"<qid>\": i} (ids must equal the ground truth); raw How2QA CSV {\"<line>\": i} in the\n"
-            "permuted option order; STAR {\"<question_id>\": i} or {\"Interaction\": [{\"question_id\", \"answer\"}], ...}.\n"
+            "permuted option order; STAR {\"<question_id>\": i} or {\"Interaction\": [{\"question_id\", \"answer\"}], "
+            "...}.\n"
             "Prints what the official scorer prints (eval_mc.py; VLEP eval.py / evaluate_vlep.py; evaluate_how2qa.py;\n"
-            "for STAR the 4 type accuracies, their Mean (headline) and the pooled overall); --json prints one JSON object.\n");
+            "for STAR the 4 type accuracies, their Mean (headline) and the pooled overall); --json prints one JSON "
+            "object.\n");
 }
 
 static void list_ex(const char * what, int32_t n, char ex[3][64]) {
     if (n == 0) return;
     fprintf(stderr, "vlapbench score: %d %s", n, what);
-    for (int i = 0; i < 3 && i < n; i++) fprintf(stderr, "%s'%s'", i ? ", " : " (e.g. ", ex[i]);
+    for (int i = 0; i < 3 && i < n; i++)
+        fprintf(stderr, "%s'%s'", i ? ", " : " (e.g. ", ex[i]);
     fprintf(stderr, "%s\n", n > 0 ? (n > 3 ? ", ...)" : ")") : "");
 }
 
@@ -35,13 +38,15 @@ int cmd_score(int argc, char ** argv) {
         return 0;
     }
     const char *ds = NULL, *ann = NULL, *preds = NULL, *map = NULL;
-    int json = 0, skip_missing = 0;
+    int         json = 0, skip_missing = 0;
     for (int i = 1; i < argc; i++) {
         if (vb_cli_opt(argc, argv, &i, "--dataset", &ds) || vb_cli_opt(argc, argv, &i, "--annotations", &ann) ||
             vb_cli_opt(argc, argv, &i, "--predictions", &preds) || vb_cli_opt(argc, argv, &i, "--map", &map))
             continue;
-        if (strcmp(argv[i], "--json") == 0) json = 1;
-        else if (strcmp(argv[i], "--skip-missing") == 0) skip_missing = 1;
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (strcmp(argv[i], "--skip-missing") == 0)
+            skip_missing = 1;
         else {
             fprintf(stderr, "vlapbench score: unknown option '%s'\n", argv[i]);
             usage(stderr);
@@ -63,15 +68,15 @@ int cmd_score(int argc, char ** argv) {
         return 2;
     }
     struct vb_dataset d;
-    int st = vb_dataset_load(&d, kind, ann, map, NULL, 0);
+    int               st = vb_dataset_load(&d, kind, ann, map, NULL, 0);
     if (st) {
         fprintf(stderr, "vlapbench score: %s\n", vb_errmsg());
         return 1;
     }
-    int rc = 1;
-    int32_t * pred = vb_calloc((size_t) d.n, sizeof(int32_t));
+    int                 rc = 1;
+    int32_t *           pred = vb_calloc((size_t)d.n, sizeof(int32_t));
     struct vb_pred_info info;
-    struct vb_score sc;
+    struct vb_score     sc;
     st = vb_score_read_predictions(&d, preds, pred, &info);
     if (st) {
         fprintf(stderr, "vlapbench score: %s\n", vb_errmsg());
@@ -81,8 +86,8 @@ int cmd_score(int argc, char ** argv) {
         fprintf(stderr, "vlapbench score: warning: %d lines use 'pre_ans' instead of 'pred_ans' (accepted)\n",
                 info.n_alias);
     if (info.n_answer_mismatch) {
-        list_ex("predictions whose 'answer' disagrees with the CSV; the CSV ground truth is used", info.n_answer_mismatch,
-                info.mismatch_ex);
+        list_ex("predictions whose 'answer' disagrees with the CSV; the CSV ground truth is used",
+                info.n_answer_mismatch, info.mismatch_ex);
     }
     int strict_set = kind == VB_DS_HOW2QA_VALUE;
     if (info.n_missing || info.n_extra) {
@@ -94,8 +99,9 @@ int cmd_score(int argc, char ** argv) {
             goto out;
         }
         if (!skip_missing) {
-            fprintf(stderr, "vlapbench score: refusing to score an incomplete or mismatched file "
-                            "(use --skip-missing to score the %d matching predictions)\n",
+            fprintf(stderr,
+                    "vlapbench score: refusing to score an incomplete or mismatched file "
+                    "(use --skip-missing to score the %d matching predictions)\n",
                     d.n - info.n_missing);
             goto out;
         }

@@ -18,8 +18,10 @@ struct catdef {
 static const struct catdef NEXT_CATS[7] = {{"CW", "Why"}, {"CH", "How"}, {"TN", "Bef&Aft"}, {"TC", "When"},
                                            {"DC", "Cnt"}, {"DL", "Loc"}, {"DO", "Other"}};
 static const struct catdef NEXT_GROUPS[3] = {{"C", "Acc_C"}, {"T", "Acc_T"}, {"D", "Acc_D"}};
-static const struct catdef STAR_CATS[4] = {
-    {"Interaction", "Interaction"}, {"Sequence", "Sequence"}, {"Prediction", "Prediction"}, {"Feasibility", "Feasibility"}};
+static const struct catdef STAR_CATS[4] = {{"Interaction", "Interaction"},
+                                           {"Sequence", "Sequence"},
+                                           {"Prediction", "Prediction"},
+                                           {"Feasibility", "Feasibility"}};
 
 static void setcat(struct vb_score_cat * c, const char * code, const char * label) {
     memset(c, 0, sizeof *c);
@@ -42,12 +44,15 @@ int vb_score_tally(const struct vb_dataset * d, const int32_t * pred, struct vb_
     int nextqa = strcmp(ds, "nextqa") == 0, star = strcmp(ds, "star") == 0;
     if (nextqa) {
         out->n_cat = 7;
-        for (int i = 0; i < 7; i++) setcat(&out->cat[i], NEXT_CATS[i].code, NEXT_CATS[i].label);
+        for (int i = 0; i < 7; i++)
+            setcat(&out->cat[i], NEXT_CATS[i].code, NEXT_CATS[i].label);
         out->n_group = 3;
-        for (int i = 0; i < 3; i++) setcat(&out->group[i], NEXT_GROUPS[i].code, NEXT_GROUPS[i].label);
+        for (int i = 0; i < 3; i++)
+            setcat(&out->group[i], NEXT_GROUPS[i].code, NEXT_GROUPS[i].label);
     } else if (star) {
         out->n_cat = 4;
-        for (int i = 0; i < 4; i++) setcat(&out->cat[i], STAR_CATS[i].code, STAR_CATS[i].label);
+        for (int i = 0; i < 4; i++)
+            setcat(&out->cat[i], STAR_CATS[i].code, STAR_CATS[i].label);
     } else {
         out->n_cat = 1;
         setcat(&out->cat[0], ds, ds);
@@ -55,8 +60,7 @@ int vb_score_tally(const struct vb_dataset * d, const int32_t * pred, struct vb_
     for (int32_t i = 0; i < d->n; i++) {
         const struct vb_sample * s = &d->s[i];
         if (strcmp(s->dataset, ds) != 0)
-            return vb_fail(VB_ERR_ARG, "sample '%s' is %s, expected %s: one dataset per score", s->key, s->dataset,
-                           ds);
+            return vb_fail(VB_ERR_ARG, "sample '%s' is %s, expected %s: one dataset per score", s->key, s->dataset, ds);
         if (s->answer < 0) {
             out->n_unanswered++;
             continue;
@@ -95,7 +99,7 @@ double vb_score_pct(const struct vb_score_cat * c) {
 }
 
 double vb_score_overall_pct(const struct vb_score * s) {
-    return s->total ? (double) s->correct / s->total * 100 : 0.0;
+    return s->total ? (double)s->correct / s->total * 100 : 0.0;
 }
 
 double vb_score_star_mean(const struct vb_score * s) {
@@ -118,7 +122,8 @@ char * vb_score_pyfmt2(double x, char * buf) {
     size_t n = strlen(buf);
     char * dot = strchr(buf, '.');
     if (dot) {
-        while (n > (size_t) (dot - buf) + 2 && buf[n - 1] == '0') buf[--n] = 0;
+        while (n > (size_t)(dot - buf) + 2 && buf[n - 1] == '0')
+            buf[--n] = 0;
     }
     return buf;
 }
@@ -127,12 +132,12 @@ char * vb_score_pyfmt2(double x, char * buf) {
 
 struct rd {
     const struct vb_dataset * d;
-    const char * path;
-    int32_t * pred;
-    struct vb_pred_info * info;
-    struct vb_strmap keys;     /* sample key -> index */
-    int32_t * seen_line;       /* (d->n) line / entry number of the prediction, 0 = none */
-    int int_keys;              /* normalise keys as integers (VLEP, VALUE How2QA) */
+    const char *              path;
+    int32_t *                 pred;
+    struct vb_pred_info *     info;
+    struct vb_strmap          keys;      /* sample key -> index */
+    int32_t *                 seen_line; /* (d->n) line / entry number of the prediction, 0 = none */
+    int                       int_keys;  /* normalise keys as integers (VLEP, VALUE How2QA) */
 };
 
 static void add_ex(char ex[3][64], int32_t count_before, const char * key) {
@@ -146,7 +151,8 @@ static int norm_key(const struct rd * r, const char * in, char * out, size_t cap
         return 1;
     }
     const char * p = in;
-    while (*p == ' ') p++;
+    while (*p == ' ')
+        p++;
     int neg = *p == '-';
     if (*p == '-' || *p == '+') p++;
     if (!*p) return 0;
@@ -155,7 +161,8 @@ static int norm_key(const struct rd * r, const char * in, char * out, size_t cap
         if (v > 100000000000000LL) return 0;
         v = v * 10 + (*p - '0');
     }
-    while (*p == ' ') p++;
+    while (*p == ' ')
+        p++;
     if (*p) return 0;
     snprintf(out, cap, "%lld", neg ? -v : v);
     return 1;
@@ -168,7 +175,7 @@ static int put_pred(struct rd * r, const char * key_in, const cJSON * val, int32
         return vb_fail(VB_ERR_FORMAT, "%s: id '%s' is not an integer", where, key_in);
     if (!cJSON_IsNumber(val) || val->valuedouble != floor(val->valuedouble) || fabs(val->valuedouble) > 1e9)
         return vb_fail(VB_ERR_FORMAT, "%s: prediction for '%s' is not an integer", where, key);
-    int32_t v = (int32_t) val->valuedouble;
+    int32_t v = (int32_t)val->valuedouble;
     int32_t i = vb_strmap_get(&r->keys, key);
     if (i < 0) {
         add_ex(r->info->extra_ex, r->info->n_extra, key);
@@ -177,8 +184,7 @@ static int put_pred(struct rd * r, const char * key_in, const cJSON * val, int32
     }
     const struct vb_sample * s = &r->d->s[i];
     if (v < 0 || v >= s->n_options)
-        return vb_fail(VB_ERR_FORMAT, "%s: prediction %d for '%s' out of range 0-%d", where, v, key,
-                       s->n_options - 1);
+        return vb_fail(VB_ERR_FORMAT, "%s: prediction %d for '%s' out of range 0-%d", where, v, key, s->n_options - 1);
     if (r->seen_line[i])
         return vb_fail(VB_ERR_FORMAT, "%s: second prediction for '%s' (first at entry %d)", where, key,
                        r->seen_line[i]);
@@ -199,10 +205,10 @@ static int read_nextqa(struct rd * r, const cJSON * root) {
         int st = put_pred(r, it->string, p, k, where);
         if (st) return st;
         const cJSON * a = cJSON_GetObjectItemCaseSensitive(it, "answer");
-        int32_t i = vb_strmap_get(&r->keys, it->string);
+        int32_t       i = vb_strmap_get(&r->keys, it->string);
         if (a && i >= 0) {
             if (!cJSON_IsNumber(a)) return vb_fail(VB_ERR_FORMAT, "%s: 'answer' is not a number", where);
-            if (a->valuedouble != (double) r->d->s[i].answer) {
+            if (a->valuedouble != (double)r->d->s[i].answer) {
                 add_ex(r->info->mismatch_ex, r->info->n_answer_mismatch, it->string);
                 r->info->n_answer_mismatch++;
             }
@@ -248,19 +254,20 @@ static int read_star_evalai(struct rd * r, const cJSON * root) {
 }
 
 static int read_vlep_jsonl(struct rd * r, char * buf, size_t len) {
-    size_t p = 0;
+    size_t  p = 0;
     int32_t line = 0;
     while (p < len) {
         line++;
         size_t e = p;
-        while (e < len && buf[e] != '\n') e++;
+        while (e < len && buf[e] != '\n')
+            e++;
         size_t next = e < len ? e + 1 : e;
         if (e > p && buf[e - 1] == '\r') e--;
         buf[e] = 0;
         char where[1100];
         snprintf(where, sizeof where, "%s:%d", r->path, line);
         const char * end = NULL;
-        cJSON * o = cJSON_ParseWithOpts(buf + p, &end, 1);
+        cJSON *      o = cJSON_ParseWithOpts(buf + p, &end, 1);
         if (!o || !cJSON_IsObject(o)) {
             cJSON_Delete(o);
             return vb_fail(VB_ERR_FORMAT, "%s:%d: not a JSON object", r->path, line);
@@ -268,14 +275,14 @@ static int read_vlep_jsonl(struct rd * r, char * buf, size_t len) {
         const cJSON * id = cJSON_GetObjectItemCaseSensitive(o, "example_id");
         const cJSON * a = cJSON_GetObjectItemCaseSensitive(o, "pred_ans");
         if (!a && (a = cJSON_GetObjectItemCaseSensitive(o, "pre_ans"))) r->info->n_alias++;
-        int st;
+        int  st;
         char idbuf[32];
         if (!cJSON_IsNumber(id) || id->valuedouble != floor(id->valuedouble) || fabs(id->valuedouble) > 1e15) {
             st = vb_fail(VB_ERR_FORMAT, "%s:%d: missing or non-integer 'example_id'", r->path, line);
         } else if (!a) {
             st = vb_fail(VB_ERR_FORMAT, "%s:%d: missing 'pred_ans'", r->path, line);
         } else {
-            snprintf(idbuf, sizeof idbuf, "%lld", (long long) id->valuedouble);
+            snprintf(idbuf, sizeof idbuf, "%lld", (long long)id->valuedouble);
             st = put_pred(r, idbuf, a, line, where);
         }
         cJSON_Delete(o);
@@ -289,22 +296,25 @@ static int read_vlep_jsonl(struct rd * r, char * buf, size_t len) {
 int vb_score_read_predictions(const struct vb_dataset * d, const char * path, int32_t * pred,
                               struct vb_pred_info * info) {
     memset(info, 0, sizeof *info);
-    for (int32_t i = 0; i < d->n; i++) pred[i] = -1;
+    for (int32_t i = 0; i < d->n; i++)
+        pred[i] = -1;
     if (d->n == 0) return vb_fail(VB_ERR_ARG, "no samples");
     char * buf;
     size_t len;
-    int st = vb_read_file(path, &buf, &len);
+    int    st = vb_read_file(path, &buf, &len);
     if (st) return st;
-    struct rd r = {.d = d, .path = path, .pred = pred, .info = info};
+    struct rd    r = {.d = d, .path = path, .pred = pred, .info = info};
     const char * ds = d->s[0].dataset;
     r.int_keys = d->kind == VB_DS_VLEP || d->kind == VB_DS_HOW2QA || d->kind == VB_DS_HOW2QA_VALUE;
     vb_strmap_init(&r.keys, d->n);
-    for (int32_t i = 0; i < d->n; i++) vb_strmap_put(&r.keys, d->s[i].key, i);
-    r.seen_line = vb_calloc((size_t) d->n, sizeof(int32_t));
+    for (int32_t i = 0; i < d->n; i++)
+        vb_strmap_put(&r.keys, d->s[i].key, i);
+    r.seen_line = vb_calloc((size_t)d->n, sizeof(int32_t));
     const char * end = NULL;
-    cJSON * root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+    cJSON *      root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
     if (root && end) {
-        while (end < buf + len && (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t')) end++;
+        while (end < buf + len && (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t'))
+            end++;
         if (end != buf + len) { /* more text after the first value: JSON Lines */
             cJSON_Delete(root);
             root = NULL;
@@ -336,7 +346,8 @@ int vb_score_read_predictions(const struct vb_dataset * d, const char * path, in
                 info->n_missing++;
             }
     if (st)
-        for (int32_t i = 0; i < d->n; i++) pred[i] = -1;
+        for (int32_t i = 0; i < d->n; i++)
+            pred[i] = -1;
     free(r.seen_line);
     vb_strmap_free(&r.keys);
     free(buf);
@@ -350,17 +361,23 @@ void vb_score_print_official(FILE * f, const struct vb_score * s, const struct v
     char b[32];
     if (strcmp(s->dataset, "nextqa") == 0) { /* eval_mc.py */
         fprintf(f, "Evaluating %s\n", pred_path);
-        for (int i = 0; i < s->n_cat; i++) fprintf(f, "%s\t", s->cat[i].label);
-        for (int i = 0; i < s->n_group; i++) fprintf(f, "%s\t", s->group[i].label);
+        for (int i = 0; i < s->n_cat; i++)
+            fprintf(f, "%s\t", s->cat[i].label);
+        for (int i = 0; i < s->n_group; i++)
+            fprintf(f, "%s\t", s->group[i].label);
         fprintf(f, "\n");
-        for (int i = 0; i < s->n_cat; i++) fprintf(f, "%.2f\t", vb_score_pct(&s->cat[i]));
-        for (int i = 0; i < s->n_group; i++) fprintf(f, "%.2f\t", vb_score_pct(&s->group[i]));
+        for (int i = 0; i < s->n_cat; i++)
+            fprintf(f, "%.2f\t", vb_score_pct(&s->cat[i]));
+        for (int i = 0; i < s->n_group; i++)
+            fprintf(f, "%.2f\t", vb_score_pct(&s->group[i]));
         fprintf(f, "\n");
         fprintf(f, "Acc: %.2f\n", s->correct * 100.0 / s->total);
     } else if (strcmp(s->dataset, "star") == 0) { /* no official offline scorer (eval.ai only) */
-        for (int i = 0; i < s->n_cat; i++) fprintf(f, "%s\t", s->cat[i].label);
+        for (int i = 0; i < s->n_cat; i++)
+            fprintf(f, "%s\t", s->cat[i].label);
         fprintf(f, "Mean\n");
-        for (int i = 0; i < s->n_cat; i++) fprintf(f, "%.2f\t", vb_score_pct(&s->cat[i]));
+        for (int i = 0; i < s->n_cat; i++)
+            fprintf(f, "%.2f\t", vb_score_pct(&s->cat[i]));
         double m = vb_score_star_mean(s);
         if (m >= 0)
             fprintf(f, "%.2f\n", m);
@@ -377,15 +394,18 @@ void vb_score_print_official(FILE * f, const struct vb_score * s, const struct v
         } else { /* standalone_eval/eval.py */
             fprintf(f, "{\n    \"qa_acc\": {\n        \"overall\": %s\n    }", b);
             if (info && info->n_missing > 0) {
-                fprintf(f, ",\n    \"skipped_samples\": \"Your predistions missing %d examples: e.g. (only shown 3 "
-                           "here), [", info->n_missing);
-                for (int i = 0; i < 3 && i < info->n_missing; i++) fprintf(f, "%s%s", i ? ", " : "", info->missing_ex[i]);
+                fprintf(f,
+                        ",\n    \"skipped_samples\": \"Your predistions missing %d examples: e.g. (only shown 3 "
+                        "here), [",
+                        info->n_missing);
+                for (int i = 0; i < 3 && i < info->n_missing; i++)
+                    fprintf(f, "%s%s", i ? ", " : "", info->missing_ex[i]);
                 fprintf(f, "]\"");
             }
             fprintf(f, "\n}\n");
         }
     } else { /* how2qa: evaluate_how2qa.py -> how2qa_metrics.json (sort_keys, indent 4) */
-        double x = 100 * ((double) s->correct / s->total);
+        double x = 100 * ((double)s->correct / s->total);
         fprintf(f, "{\n    \"%s\": %s\n}\n", s->split, vb_score_pyfmt2(x, b));
     }
 }
@@ -410,10 +430,12 @@ void vb_score_print_json(FILE * f, const struct vb_score * s, const struct vb_pr
     cJSON_AddStringToObject(o, "dataset", s->dataset);
     cJSON_AddStringToObject(o, "split", s->split);
     cJSON * cats = cJSON_AddObjectToObject(o, "categories");
-    for (int i = 0; i < s->n_cat; i++) cJSON_AddItemToObject(cats, s->cat[i].name, cat_json(&s->cat[i]));
+    for (int i = 0; i < s->n_cat; i++)
+        cJSON_AddItemToObject(cats, s->cat[i].name, cat_json(&s->cat[i]));
     if (s->n_group) {
         cJSON * g = cJSON_AddObjectToObject(o, "groups");
-        for (int i = 0; i < s->n_group; i++) cJSON_AddItemToObject(g, s->group[i].name, cat_json(&s->group[i]));
+        for (int i = 0; i < s->n_group; i++)
+            cJSON_AddItemToObject(g, s->group[i].name, cat_json(&s->group[i]));
     }
     cJSON_AddNumberToObject(o, "correct", s->correct);
     cJSON_AddNumberToObject(o, "total", s->total);

@@ -22,23 +22,23 @@
 #define VB_SCORE_MAX_CAT 8
 
 struct vb_score_cat {
-    char name[24];      /* category code ("CW", "TN", "Interaction", "vlep") or group ("C") */
-    char label[24];     /* display name of the official scorer ("Why", "Bef&Aft", "Acc_C", ...) */
+    char    name[24];  /* category code ("CW", "TN", "Interaction", "vlep") or group ("C") */
+    char    label[24]; /* display name of the official scorer ("Why", "Bef&Aft", "Acc_C", ...) */
     int32_t correct;
-    int32_t total;      /* scored samples (ground truth known and a prediction present) */
+    int32_t total; /* scored samples (ground truth known and a prediction present) */
 };
 
 struct vb_score {
-    char dataset[16];   /* "nextqa", "star", "vlep", "how2qa" */
-    char split[16];     /* split of the first sample */
-    int32_t n_cat;
-    struct vb_score_cat cat[VB_SCORE_MAX_CAT];   /* (n_cat) official order; NExT-QA TP counted under TN */
-    int32_t n_group;
+    char                dataset[16]; /* "nextqa", "star", "vlep", "how2qa" */
+    char                split[16];   /* split of the first sample */
+    int32_t             n_cat;
+    struct vb_score_cat cat[VB_SCORE_MAX_CAT]; /* (n_cat) official order; NExT-QA TP counted under TN */
+    int32_t             n_group;
     struct vb_score_cat group[VB_SCORE_MAX_CAT]; /* (n_group) NExT-QA C, T, D; 0 elsewhere */
-    int32_t correct;    /* pooled over all scored samples */
-    int32_t total;
-    int32_t n_missing;  /* samples with a ground truth but no prediction (pred == -1): not in any total */
-    int32_t n_unanswered; /* samples without ground truth (test splits): not scored */
+    int32_t             correct;                 /* pooled over all scored samples */
+    int32_t             total;
+    int32_t             n_missing;    /* samples with a ground truth but no prediction (pred == -1): not in any total */
+    int32_t             n_unanswered; /* samples without ground truth (test splits): not scored */
 };
 
 /* Count correct/total per category, group and overall.  pred: (d->n) predicted option index per sample, -1 =
@@ -61,22 +61,22 @@ double vb_score_headline(const struct vb_score * s);
 char * vb_score_pyfmt2(double x, char * buf);
 
 enum vb_pred_format {
-    VB_PRED_NEXTQA = 0,  /* {"video_qid": {"prediction": int, "answer": int}} */
-    VB_PRED_VLEP_JSONL,  /* lines {"example_id": int, "pred_ans": int} */
-    VB_PRED_VALUE,       /* {"<id>": int} (VALUE VLEP / How2QA; flat STAR {"question_id": int}) */
-    VB_PRED_STAR_EVALAI  /* {"Interaction": [{"question_id": str, "answer": int}], ...} */
+    VB_PRED_NEXTQA = 0, /* {"video_qid": {"prediction": int, "answer": int}} */
+    VB_PRED_VLEP_JSONL, /* lines {"example_id": int, "pred_ans": int} */
+    VB_PRED_VALUE,      /* {"<id>": int} (VALUE VLEP / How2QA; flat STAR {"question_id": int}) */
+    VB_PRED_STAR_EVALAI /* {"Interaction": [{"question_id": str, "answer": int}], ...} */
 };
 
 struct vb_pred_info {
     enum vb_pred_format format;
-    int32_t n_entries;       /* predictions in the file (lines for JSONL) */
-    int32_t n_missing;       /* samples with ground truth and no prediction */
-    int32_t n_extra;         /* file entries whose id is not a sample key */
-    char missing_ex[3][64];  /* up to 3 missing keys, in sample order */
-    char extra_ex[3][64];    /* up to 3 unknown ids, in file order */
-    int32_t n_answer_mismatch;  /* NExT-QA: the file's "answer" differs from the CSV */
-    char mismatch_ex[3][64];
-    int32_t n_alias;         /* VLEP JSONL lines using "pre_ans" instead of "pred_ans" */
+    int32_t             n_entries;         /* predictions in the file (lines for JSONL) */
+    int32_t             n_missing;         /* samples with ground truth and no prediction */
+    int32_t             n_extra;           /* file entries whose id is not a sample key */
+    char                missing_ex[3][64]; /* up to 3 missing keys, in sample order */
+    char                extra_ex[3][64];   /* up to 3 unknown ids, in file order */
+    int32_t             n_answer_mismatch; /* NExT-QA: the file's "answer" differs from the CSV */
+    char                mismatch_ex[3][64];
+    int32_t             n_alias; /* VLEP JSONL lines using "pre_ans" instead of "pred_ans" */
 };
 
 /* Read an official prediction file for dataset d into pred (d->n entries; -1 where the file has no prediction).

@@ -36,7 +36,8 @@ expect "$j" unmapped_samples map 0 fixture-nextqa
 while read -r ds file msg; do
   err=$("$B" datasets stats --dataset "$ds" --annotations "$D/$file" 2>&1 >/dev/null); rc=$?
   want="vlapbench datasets stats: $D/$file:$msg"
-  if [ $rc -eq 1 ] && [ "$err" = "$want" ]; then ok "$ds bad record: $err"; else bad "$ds: rc=$rc got '$err' want '$want'"; fi
+  if [ $rc -eq 1 ] && [ "$err" = "$want" ]; then ok "$ds bad record: $err"
+  else bad "$ds: rc=$rc got '$err' want '$want'"; fi
   j=$(stats --dataset "$ds" --annotations "$D/$file" --skip-bad)
   b=$(jval "$j" bad)
   item="\"bad_records\":[\"$D/$file:$(echo "$msg" | tr -d ' \t')\"]"
@@ -53,40 +54,51 @@ sevila sevila_bad.json 3: qid 'HOW2QA_0': 'start'/'end' not both numbers
 LIST
 
 # usage errors
-"$B" datasets stats --dataset nope --annotations $D/nextqa_small.csv >/dev/null 2>&1; [ $? -eq 2 ] && ok "unknown dataset -> 2" || bad "unknown dataset exit code"
-"$B" score --dataset nextqa --annotations $D/nextqa_small.csv >/dev/null 2>&1; [ $? -eq 2 ] && ok "score without --predictions -> 2" || bad "score usage exit code"
+want_rc() { # expected-rc label command...
+  local w=$1 l=$2; shift 2
+  "$@" >/dev/null 2>&1; local r=$?
+  if [ $r -eq "$w" ]; then ok "$l -> $w"; else bad "$l: exit $r, want $w"; fi
+}
+want_rc 2 "unknown dataset" "$B" datasets stats --dataset nope --annotations $D/nextqa_small.csv
+want_rc 2 "score without --predictions" "$B" score --dataset nextqa --annotations $D/nextqa_small.csv
+want_rc 2 "--map with vlep" "$B" score --dataset vlep --annotations $D/vlep_dev_small.jsonl \
+  --predictions $D/vlep_pred.jsonl --map $D/nextqa_map.json
 
 # check: one good video, one damaged file, one missing
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/0001" "$tmp/0002"
-if command -v ffmpeg >/dev/null 2>&1 && ffmpeg -loglevel error -f lavfi -i testsrc=size=64x48:rate=5 -t 1 -pix_fmt yuv420p "$tmp/0001/1000000001.mp4" </dev/null; then
-  out=$("$B" datasets check --dataset nextqa --annotations $D/nextqa_small.csv --map $D/nextqa_map.json --videos "$tmp" 2>/dev/null); rc=$?
-  [ $rc -eq 1 ] && [ "$out" = "2000000002_0	$tmp/0002/2000000002.mp4	missing" ] && ok "check: missing video listed" || bad "check missing: rc=$rc out=$out"
+NQ=(--dataset nextqa --annotations $D/nextqa_small.csv --map $D/nextqa_map.json --videos "$tmp")
+T=$'\t'
+if command -v ffmpeg >/dev/null 2>&1 &&
+   ffmpeg -loglevel error -f lavfi -i testsrc=size=64x48:rate=5 -t 1 -pix_fmt yuv420p "$tmp/0001/1000000001.mp4" \
+     </dev/null; then
+  out=$("$B" datasets check "${NQ[@]}" 2>/dev/null); rc=$?
+  if [ $rc -eq 1 ] && [ "$out" = "2000000002_0${T}$tmp/0002/2000000002.mp4${T}missing" ]; then
+    ok "check: missing video listed"; else bad "check missing: rc=$rc out=$out"; fi
   head -c 3000 /dev/urandom > "$tmp/0002/2000000002.mp4"
-  out=$("$B" datasets check --dataset nextqa --annotations $D/nextqa_small.csv --map $D/nextqa_map.json --videos "$tmp" 2>/dev/null); rc=$?
-  [ $rc -eq 1 ] && echo "$out" | grep -q "^2000000002_0	.*	unreadable" && [ "$(echo "$out" | wc -l)" = 1 ] && ok "check: damaged video listed" || bad "check damaged: rc=$rc out=$out"
+  out=$("$B" datasets check "${NQ[@]}" 2>/dev/null); rc=$?
+  if [ $rc -eq 1 ] && [ "$(echo "$out" | wc -l)" = 1 ] &&
+     echo "$out" | grep -q "^2000000002_0${T}.*${T}unreadable"; then
+    ok "check: damaged video listed"; else bad "check damaged: rc=$rc out=$out"; fi
   cp "$tmp/0001/1000000001.mp4" "$tmp/0002/2000000002.mp4"
-  out=$("$B" datasets check --dataset nextqa --annotations $D/nextqa_small.csv --map $D/nextqa_map.json --videos "$tmp" 2>/dev/null); rc=$?
-  [ $rc -eq 0 ] && [ -z "$out" ] && ok "check: all videos readable -> 0" || bad "check ok: rc=$rc out=$out"
+  out=$("$B" datasets check "${NQ[@]}" 2>/dev/null); rc=$?
+  if [ $rc -eq 0 ] && [ -z "$out" ]; then ok "check: all videos readable -> 0"; else bad "check ok: rc=$rc out=$out"; fi
 else
   echo "note: ffmpeg unavailable, check test on videos not run"
 fi
 
 # score: missing / unknown ids are errors unless --skip-missing; How2QA needs the exact id set
-"$B" score --dataset nextqa --annotations $D/nextqa_small.csv --predictions $D/nextqa_pred_missing.json >/dev/null 2>&1
-[ $? -eq 1 ] && ok "score: missing id -> 1" || bad "score missing id not refused"
-out=$("$B" score --dataset nextqa --annotations $D/nextqa_small.csv --predictions $D/nextqa_pred_missing.json --skip-missing 2>/dev/null | tail -1)
+sc() { "$B" score --dataset "$1" --annotations "$D/$2" --predictions "$D/$3" "${@:4}"; }
+want_rc 1 "score: missing id" sc nextqa nextqa_small.csv nextqa_pred_missing.json
+out=$(sc nextqa nextqa_small.csv nextqa_pred_missing.json --skip-missing 2>/dev/null | tail -1)
 [ "$out" = "Acc: 100.00" ] && ok "score --skip-missing: $out" || bad "score --skip-missing: $out"
-"$B" score --dataset how2qa-value --annotations $D/how2qa_value_val_small.jsonl --predictions $D/how2qa_value_pred_extra.json --skip-missing >/dev/null 2>&1
-[ $? -eq 1 ] && ok "score how2qa: extra id refused even with --skip-missing" || bad "how2qa extra id accepted"
-out=$("$B" score --dataset star --annotations $D/star_small.json --predictions $D/star_pred_flat.json --json | tr -d ' \t\n')
-echo "$out" | grep -qF '},"correct":2,"total":3,"overall":66.67,' && ok "score star --json correct 2/3" || bad "star json: $out"
-
+want_rc 1 "score how2qa: extra id even with --skip-missing" \
+  sc how2qa-value how2qa_value_val_small.jsonl how2qa_value_pred_extra.json --skip-missing
+out=$(sc star star_small.json star_pred_flat.json --json | tr -d ' \t\n')
+echo "$out" | grep -qF '},"correct":2,"total":3,"overall":66.67,' && ok "score star --json 2/3" || bad "star json: $out"
 # raw How2QA: key = line number, options in the permuted order (answers 2, 3, 2, 1 by datasets.md §5.1)
-out=$("$B" score --dataset how2qa --annotations $D/how2qa_val_small.csv --predictions $D/how2qa_raw_pred.json | tr -d ' \n')
+out=$(sc how2qa how2qa_val_small.csv how2qa_raw_pred.json | tr -d ' \n')
 [ "$out" = '{"val":75.0}' ] && ok "score raw how2qa 3/4 -> 75.0" || bad "raw how2qa: $out"
-"$B" score --dataset vlep --annotations $D/vlep_dev_small.jsonl --predictions $D/vlep_pred.jsonl --map $D/nextqa_map.json >/dev/null 2>&1
-[ $? -eq 2 ] && ok "--map with vlep -> usage error" || bad "--map with vlep accepted"
 
 # ---- real files ----
 S=${VB_SHARED:-../shared}/datasets
@@ -130,30 +142,35 @@ j=$(stats --dataset how2qa --annotations $S/how2qa/how2QA_val_release.csv)
 check_all how2qa-raw-val "$j" total==2852 answered==2852 videos==1166 answer_text_repeated==3 \
   min_len=segments=0.31 max_len=segments=60.77 4=options_per_sample=2852
 j=$(stats --dataset how2qa --annotations $S/how2qa/how2QA_test_public_release.csv)
-check_all how2qa-raw-test_public "$j" total==2937 answered==2937 videos==1100 answer_text_repeated==2 test_public=splits=2937
+check_all how2qa-raw-test_public "$j" total==2937 answered==2937 videos==1100 answer_text_repeated==2 \
+  test_public=splits=2937
 j=$(stats --dataset how2qa-value --annotations $S/how2qa/how2qa_val_release.jsonl --map $S/how2qa/how2_vid_mapping.json)
 check_all how2qa-value-val "$j" total==3115 answered==3115 videos==3058 0=answers=778 1=answers=727 2=answers=781 \
   3=answers=829 zero_len=segments=2 end_after_60s=segments=254 max_end=segments=65.95 entries=map=30253 \
   unmapped_samples=map=176 unmapped_videos=map=147
 
 # score: NExT-QA HGA (README "Results on Val. Set" and datasets.md §2.5)
-out=$("$B" score --dataset nextqa --annotations $S/nextqa/val.csv --predictions $S/nextqa/HGA-bert-ft-h256-val.json)
-want=$(printf 'Evaluating %s\nWhy\tHow\tBef&Aft\tWhen\tCnt\tLoc\tOther\tAcc_C\tAcc_T\tAcc_D\t\n46.99\t44.22\t49.53\t52.49\t44.07\t72.54\t55.41\t46.26\t50.74\t59.33\t\nAcc: 49.74' "$S/nextqa/HGA-bert-ft-h256-val.json")
+ssc() { "$B" score --dataset "$1" --annotations "$S/$2" --predictions "$S/$3" "${@:4}"; }
+out=$(ssc nextqa nextqa/val.csv nextqa/HGA-bert-ft-h256-val.json)
+want=$(printf 'Evaluating %s\n%s\n%s\nAcc: 49.74' "$S/nextqa/HGA-bert-ft-h256-val.json" \
+  $'Why\tHow\tBef&Aft\tWhen\tCnt\tLoc\tOther\tAcc_C\tAcc_T\tAcc_D\t' \
+  $'46.99\t44.22\t49.53\t52.49\t44.07\t72.54\t55.41\t46.26\t50.74\t59.33\t')
 [ "$out" = "$want" ] && ok "score nextqa HGA: Acc 49.74, C 46.26 T 50.74 D 59.33" || bad "score HGA: $out"
 # VLEP standalone sample submission: 67.55 (upstream sample_dev_submission_metrics.json)
-out=$("$B" score --dataset vlep --annotations $S/vlep/vlep_dev_release.jsonl --predictions $S/vlep/sample_dev_submission.jsonl | tr -d ' \n')
-[ "$out" = 'Loaded4392GTlines,4392submissionlinesEvaluating4392examples,missing0{"qa_acc":{"overall":67.55}}' ] && ok "score vlep standalone 67.55" || bad "vlep standalone: $out"
-# VALUE VLEP dev sample: 68.42; VALUE How2QA val sample: 73.13 (Python re-run of evaluate_vlep.py / evaluate_how2qa.py arithmetic)
-out=$("$B" score --dataset vlep --annotations $S/vlep/vlep_dev_archive.jsonl --predictions $S/vlep/vlep_dev_predictions.json | tail -3 | tr -d ' \n')
+out=$(ssc vlep vlep/vlep_dev_release.jsonl vlep/sample_dev_submission.jsonl | tr -d ' \n')
+want='Loaded4392GTlines,4392submissionlinesEvaluating4392examples,missing0{"qa_acc":{"overall":67.55}}'
+[ "$out" = "$want" ] && ok "score vlep standalone 67.55" || bad "vlep standalone: $out"
+# VALUE VLEP dev sample 68.42, VALUE How2QA val sample 73.13 (a Python re-run of the arithmetic of
+# evaluate_vlep.py / evaluate_how2qa.py on the same files gives these)
+out=$(ssc vlep vlep/vlep_dev_archive.jsonl vlep/vlep_dev_predictions.json | tail -3 | tr -d ' \n')
 [ "$out" = '{"dev":68.42}' ] && ok "score vlep VALUE 68.42" || bad "vlep VALUE: $out"
-out=$("$B" score --dataset how2qa-value --annotations $S/how2qa/how2qa_val_release.jsonl --predictions $S/how2qa/how2qa_val_predictions.json | tr -d ' \n')
+out=$(ssc how2qa-value how2qa/how2qa_val_release.jsonl how2qa/how2qa_val_predictions.json | tr -d ' \n')
 [ "$out" = '{"val":73.13}' ] && ok "score how2qa VALUE 73.13" || bad "how2qa VALUE: $out"
-# test_public sample predictions (3,094 ids) against val ground truth: refused, id sets differ
-"$B" score --dataset how2qa-value --annotations $S/how2qa/how2qa_val_release.jsonl --predictions $S/how2qa/how2qa_test_public_predictions.json >/dev/null 2>&1
-[ $? -eq 1 ] && ok "how2qa test_public predictions vs val: refused" || bad "how2qa mismatched id set scored"
+# test_public sample predictions (3,094 ids) against the val ground truth: refused, the id sets differ
+want_rc 1 "how2qa test_public predictions vs val" \
+  ssc how2qa-value how2qa/how2qa_val_release.jsonl how2qa/how2qa_test_public_predictions.json
 # VLEP test has no answers: refused
-"$B" score --dataset vlep --annotations $S/vlep/vlep_test_release.jsonl --predictions $S/vlep/vlep_test_predictions.json >/dev/null 2>&1
-[ $? -eq 1 ] && ok "vlep test (no answers): refused" || bad "vlep test scored"
+want_rc 1 "vlep test (no answers)" ssc vlep vlep/vlep_test_release.jsonl vlep/vlep_test_predictions.json
 
 echo "$fails failures"
 [ $fails -eq 0 ]

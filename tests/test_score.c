@@ -212,8 +212,8 @@ static void test_read_vlep(void ** state) {
     out = official(&s, &d, "x", &info);
     assert_string_equal(out, "Loaded 3 GT lines, 2 submission lines\nEvaluating 2 examples, missing 1\n"
                              "{\n    \"qa_acc\": {\n        \"overall\": 100.0\n    },\n"
-                             "    \"skipped_samples\": \"Your predistions missing 1 examples: e.g. (only shown 3 here), "
-                             "[20143]\"\n}\n");
+                             "    \"skipped_samples\": \"Your predistions missing 1 examples: "
+                             "e.g. (only shown 3 here), [20143]\"\n}\n");
     free(out);
     char want[1200];
     snprintf(want, sizeof want, "%s:3: second prediction for '20142' (first at entry 1)", fx("vlep_pred_dup.jsonl"));
@@ -294,7 +294,8 @@ static void test_golden_real(void ** state) {
          "Loaded 4392 GT lines, 4392 submission lines\nEvaluating 4392 examples, missing 0\n"
          "{\n    \"qa_acc\": {\n        \"overall\": 67.55\n    }\n}\n"},
         {VB_DS_VLEP, "vlep/vlep_dev_archive.jsonl", "vlep/vlep_dev_predictions.json",
-         "Loaded 4392 GT lines, 4392 submission lines\nEvaluating 4392 examples, missing 0\n{\n    \"dev\": 68.42\n}\n"},
+         "Loaded 4392 GT lines, 4392 submission lines\nEvaluating 4392 examples, missing 0\n"
+         "{\n    \"dev\": 68.42\n}\n"},
         {VB_DS_HOW2QA_VALUE, "how2qa/how2qa_val_release.jsonl", "how2qa/how2qa_val_predictions.json",
          "{\n    \"val\": 73.13\n}\n"},
     };
@@ -316,8 +317,9 @@ static void test_golden_real(void ** state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pyfmt),       cmocka_unit_test(test_tally_nextqa),     cmocka_unit_test(test_tally_star),
-        cmocka_unit_test(test_read_nextqa), cmocka_unit_test(test_read_vlep),        cmocka_unit_test(test_read_how2qa_star),
+        cmocka_unit_test(test_pyfmt),       cmocka_unit_test(test_tally_nextqa),
+        cmocka_unit_test(test_tally_star),  cmocka_unit_test(test_read_nextqa),
+        cmocka_unit_test(test_read_vlep),   cmocka_unit_test(test_read_how2qa_star),
         cmocka_unit_test(test_golden_real),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
