@@ -167,6 +167,12 @@ static void datablock(struct sbuf * b, int idx, const struct vb_plot_series * s,
     sb_printf(b, "EOD\n");
 }
 
+static int32_t n_finite(const struct vb_plot_series * s) {
+    int32_t k = 0;
+    for (int32_t i = 0; i < s->n; i++) k += isfinite(s->x[i]) && isfinite(s->y[i]);
+    return k;
+}
+
 /* Render the plot body once per format: the first terminal plots, later ones replot. */
 static int render(const struct vb_plot_ctx * ctx, struct sbuf * b, const char * out_base, const char * plot_cmd) {
     static const struct {
@@ -199,11 +205,17 @@ int vb_plot_lines(const struct vb_plot_ctx * ctx, const char * out_base, const c
     sb_printf(&b, "set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\n");
     for (int32_t i = 0; i < n_series; i++) datablock(&b, (int) i, &s[i], 0);
     sb_printf(&p, "plot ");
+    int32_t used = 0;
     for (int32_t i = 0; i < n_series; i++) {
-        sb_printf(&p, "%s$d%d using 1:2 with linespoints lw 2 pt 7 title ", i ? ", " : "", (int) i);
+        if (n_finite(&s[i]) == 0) continue; /* gnuplot refuses a series without a defined point */
+        sb_printf(&p, "%s$d%d using 1:2 with linespoints lw 2 pt 7 title ", used++ ? ", " : "", (int) i);
         sb_quoted(&p, s[i].name);
     }
-    if (n_series == 0) sb_printf(&p, "NaN notitle");
+    if (used == 0) {
+        free(b.p);
+        free(p.p);
+        return vb_fail(VB_ERR_ARG, "plot %s: no data", out_base);
+    }
     int rc = render(ctx, &b, out_base, p.p);
     free(p.p);
     return rc;
@@ -236,13 +248,23 @@ int vb_plot_scatter_front(const struct vb_plot_ctx * ctx, const char * out_base,
             }
     struct vb_plot_series front = {"Pareto front", nf, fx, fy, NULL};
     datablock(&b, (int) n_series, &front, 0);
-    sb_printf(&p, "plot $d%d using 1:2 with linespoints dt 2 lw 2 lc rgb 'black' pt 6 ps 2.2 title 'Pareto front'",
-              (int) n_series);
+    int32_t used = 0;
+    sb_printf(&p, "plot ");
+    if (n_finite(&front) > 0) {
+        sb_printf(&p, "$d%d using 1:2 with linespoints dt 2 lw 2 lc rgb 'black' pt 6 ps 2.2 title 'Pareto front'",
+                  (int) n_series);
+        used++;
+    }
     for (int32_t i = 0; i < n_series; i++) {
-        sb_printf(&p, ", $d%d using 1:2 with points pt 7 ps 1.4 title ", (int) i);
+        if (n_finite(&s[i]) == 0) continue;
+        sb_printf(&p, "%s$d%d using 1:2 with points pt 7 ps 1.4 title ", used++ ? ", " : "", (int) i);
         sb_quoted(&p, s[i].name);
     }
-    int rc = render(ctx, &b, out_base, p.p);
+    int rc;
+    if (used == 0) {
+        free(b.p);
+        rc = vb_fail(VB_ERR_ARG, "plot %s: no data", out_base);
+    } else rc = render(ctx, &b, out_base, p.p);
     free(p.p);
     free(fx);
     free(fy);
@@ -294,12 +316,18 @@ int vb_plot_histograms(const struct vb_plot_ctx * ctx, const char * out_base, co
     sb_printf(&b, "set xrange [0:1]\nset yrange [0:*]\nset xtics %.10g\n", w > 0.05 ? w : 0.1);
     for (int32_t i = 0; i < n_series; i++) datablock(&b, (int) i, &s[i], 0);
     sb_printf(&p, "plot ");
+    int32_t used = 0;
     for (int32_t i = 0; i < n_series; i++) {
+        if (n_finite(&s[i]) == 0) continue;
         /* histeps: x are bin centres, the step edges fall half-way between them */
-        sb_printf(&p, "%s$d%d using 1:2 with histeps lw 2 title ", i ? ", " : "", (int) i);
+        sb_printf(&p, "%s$d%d using 1:2 with histeps lw 2 title ", used++ ? ", " : "", (int) i);
         sb_quoted(&p, s[i].name);
     }
-    if (n_series == 0) sb_printf(&p, "NaN notitle");
+    if (used == 0) {
+        free(b.p);
+        free(p.p);
+        return vb_fail(VB_ERR_ARG, "plot %s: no data", out_base);
+    }
     int rc = render(ctx, &b, out_base, p.p);
     free(p.p);
     return rc;

@@ -36,7 +36,9 @@ struct vb_plot_series {
 char * vb_plot_quote(const char * s);
 
 /* Run gnuplot on a script.  Returns VB_OK; VB_ERR_NOTFOUND when the program cannot be executed (gnuplot missing:
-** callers skip plotting); VB_ERR_IO when it exits non-zero (first line of its stderr in vb_errmsg()). */
+** callers skip plotting); VB_ERR_IO when it exits non-zero (its stderr, flattened, in vb_errmsg()).
+** The plot functions below skip series without a finite point and return VB_ERR_ARG (nothing written) when no
+** series is left. */
 int vb_plot_run(const struct vb_plot_ctx * ctx, const char * script);
 
 /* 1 if gnuplot can be executed (runs an empty script), 0 otherwise. */

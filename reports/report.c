@@ -584,7 +584,11 @@ static int32_t methods_of(struct ana ** a, int32_t n, const char ** m) {
 /* plots of one dataset; returns the first error (plots are best effort) */
 static int plots_dataset(const struct vb_plot_ctx * ctx, const char * dir, struct ana ** a, int32_t n,
                          struct plots * out) {
-    const char * ds = a[0]->run.dataset;
+    char ds[64]; /* the dataset name as a safe file-name component */
+    snprintf(ds, sizeof ds, "%s", a[0]->run.dataset);
+    for (char * c = ds; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-'))
+            *c = '_';
     const char * dsname = a[0]->lay->title ? a[0]->lay->title : ds;
     const char ** m = vb_malloc(sizeof(char *) * (size_t) n);
     int32_t nm = methods_of(a, n, m);
@@ -613,7 +617,7 @@ static int plots_dataset(const struct vb_plot_ctx * ctx, const char * dir, struc
     snprintf(title, sizeof title, "%s: accuracy vs frames given to the answerer", dsname);
     r = vb_plot_lines(ctx, base, title, "frames k", "accuracy (%)", s, nm, 1);
     if (r == VB_OK) plots_add(out, stem, title);
-    else if (rc == VB_OK) rc = r;
+    else if (rc == VB_OK && r != VB_ERR_ARG) rc = r; /* VB_ERR_ARG: no data, nothing to draw */
 
     /* 2. accuracy vs latency, Pareto front over all rows of the dataset (lower latency, higher accuracy) */
     off = 0;
@@ -643,7 +647,7 @@ static int plots_dataset(const struct vb_plot_ctx * ctx, const char * dir, struc
     snprintf(title, sizeof title, "%s: accuracy vs median latency (Pareto front marked)", dsname);
     r = vb_plot_scatter_front(ctx, base, title, "median seconds per question", "accuracy (%)", s, nm);
     if (r == VB_OK) plots_add(out, stem, title);
-    else if (rc == VB_OK) rc = r;
+    else if (rc == VB_OK && r != VB_ERR_ARG) rc = r; /* VB_ERR_ARG: no data, nothing to draw */
     for (int32_t j = 0; j < nm; j++) s[j].mark = NULL;
 
     /* 3. per-stage mean latency, stacked, one bar per run */
@@ -661,7 +665,7 @@ static int plots_dataset(const struct vb_plot_ctx * ctx, const char * dir, struc
         snprintf(title, sizeof title, "%s: mean latency per stage (ms per question)", dsname);
         r = vb_plot_stacked(ctx, base, title, "ms per question", bl, n, sl, VB_STAGE_TOTAL, v);
         if (r == VB_OK) plots_add(out, stem, title);
-        else if (rc == VB_OK) rc = r;
+        else if (rc == VB_OK && r != VB_ERR_ARG) rc = r;
         free(bl);
         free(v);
     }
@@ -713,7 +717,7 @@ static int plots_dataset(const struct vb_plot_ctx * ctx, const char * dir, struc
             r = vb_plot_histograms(ctx, base, title, "position in the sampled clip (0 = start, 1 = end)",
                                    "fraction of picked frames", s, ns, 1.0 / NB);
             if (r == VB_OK) plots_add(out, stem, title);
-            else if (rc == VB_OK) rc = r;
+            else if (rc == VB_OK && r != VB_ERR_ARG) rc = r;
         }
         free(hx);
         free(hy);
