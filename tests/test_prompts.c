@@ -11,6 +11,8 @@
 #include "engine/common.h"
 #include "engine/tokenizer_t5.h"
 #include "engine/tokenizer_bert.h"
+#include "baselines/sevila.h"
+#include "vlap/method.h"
 #include "vlap/prompts.h"
 
 #include <cjson/cJSON.h>
@@ -234,12 +236,38 @@ static void test_golden_prompts(void ** st) {
     vb_berttok_free(bert);
 }
 
+/* SeViLA top-k: descending score, ties by the lower index, then sorted ascending (methods.md §4 step 5). */
+static void test_sevila_topk(void ** st) {
+    (void) st;
+    const float s[8] = {0.5f, 2.0f, 1.0f, 2.0f, -1.0f, 1.0f, 3.0f, 1.0f};
+    int32_t order[4], picked[4];
+    vb_sevila_topk(s, 8, 4, order, picked);
+    const int32_t want_order[4] = {6, 1, 3, 2}, want_picked[4] = {1, 2, 3, 6};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(order[i], want_order[i]);
+        assert_int_equal(picked[i], want_picked[i]);
+    }
+    /* method option names round-trip */
+    enum vb_method_kind k;
+    assert_int_equal(vb_method_kind_parse("sevila", &k), VB_OK);
+    assert_int_equal(k, VB_METHOD_SEVILA);
+    assert_int_equal(vb_method_kind_parse("blip2", &k), VB_ERR_ARG);
+    enum vb_decode_mode d;
+    assert_int_equal(vb_decode_mode_parse("as-released", &d), VB_OK);
+    assert_string_equal(vb_decode_mode_name(d), "as-released");
+    struct vb_method_opts o;
+    vb_method_opts_default(&o, VB_METHOD_VLAP);
+    assert_int_equal(o.n_frames, 4);
+    assert_int_equal(o.n_candidates, 32);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_worked_example),
         cmocka_unit_test(test_nextqa_unify),
         cmocka_unit_test(test_vlep_and_prefixes),
         cmocka_unit_test(test_golden_prompts),
+        cmocka_unit_test(test_sevila_topk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

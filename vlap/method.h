@@ -27,9 +27,13 @@
 ** k (o.n_frames) and the localizer is skipped (its timers then stay 0).
 **
 ** Decoding.  VB_DECODE_MINIMAL runs only the decoder steps that are read (localizer: step 0; answerer: steps 0-1).
-** VB_DECODE_AS_RELEASED generates like the reference (SeViLA: 30 new tokens on the localizer's T sequences and on the
-** answerer; VLAP: up to 256 with repetition penalty 1.5), stopping at EOS.  Predictions are identical; only time
-** differs.
+** VB_DECODE_AS_RELEASED generates like the reference (SeViLA: 30 new tokens on the localizer's T sequences, stepped
+** together in chunks of 8 with HF batch semantics, and on the answerer; VLAP: up to 256 with repetition penalty 1.5),
+** stopping at EOS.  Predictions are identical; only time differs.  Step 1 always runs on [start, t0], also when t0
+** is </s> (flagged in the result), as the reference does in a batch.
+**
+** Threads.  A bundle is read-only once open and may be shared by several method objects; a method object (its
+** contexts and buffers) is used by one thread at a time.
 **
 ** Selection (VLAP).  VB_SELECT_ARGMAX: argmax of the Frame-Prompter logits per segment (ties: lower index).
 ** VB_SELECT_GUMBEL: argmax of logits + Gumbel noise g = -log(1e-10 - log(U + 1e-10)), U from vlapbench's own generator
