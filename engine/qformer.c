@@ -18,41 +18,100 @@
 /* BERT extended attention mask value for padded keys (InstructBLIP Q-Former: (1 - mask) * -10000.0). */
 #define QF_MASK_NEG (-10000.0f)
 
+/* The tensor list, defined once: qformer_tensors() calls fn for every tensor the Q-Former reads, with its full name,
+** the shape the config implies and where the data goes: *dst (a tensor of its own) or, for the fused q|k|v and
+** cross k|v matrices, rows starting at element `off` of `fused` (NULL when only counting).  The loader and the
+** parameter count both use it. */
+typedef void (*tensor_fn)(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst,
+                          float * fused, int64_t off);
+
 struct loader {
     const struct vb_weights * w;
-    const char * prefix;
     int rc;
 };
 
-static float * load_name(struct loader * L, const char * name, int32_t ndim, int64_t d0, int64_t d1, int64_t d2) {
-    if (L->rc != VB_OK) return NULL;
-    int64_t shape[3] = {d0, d1, d2};
+static void load_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst, float * fused,
+                     int64_t off) {
+    struct loader * L = ud;
+    if (L->rc != VB_OK) return;
+    if (!fused) {
+        L->rc = vb_weights_load_f32(L->w, name, ndim, shape, dst);
+        return;
+    }
     float * p = NULL;
     L->rc = vb_weights_load_f32(L->w, name, ndim, shape, &p);
-    return L->rc == VB_OK ? p : NULL;
+    if (L->rc == VB_OK) memcpy(fused + off, p, sizeof(float) * (size_t) (shape[0] * (ndim > 1 ? shape[1] : 1)));
+    free(p);
 }
 
-static float * load_layer(struct loader * L, int l, const char * what, int32_t ndim, int64_t d0, int64_t d1) {
+static void count_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst, float * fused,
+                      int64_t off) {
+    (void) name, (void) dst, (void) fused, (void) off;
+    int64_t n = 1;
+    for (int32_t i = 0; i < ndim; i++) n *= shape[i];
+    *(int64_t *) ud += n;
+}
+
+static void qformer_tensors(struct vb_qformer * m, const char * prefix, tensor_fn fn, void * ud) {
+    const struct vb_qformer_config * c = &m->cfg;
+    const int64_t D = c->hidden, I = c->intermediate, Dv = c->encoder_hidden, Q = m->n_query;
     char n[512];
-    snprintf(n, sizeof n, TN_LAYER, L->prefix, l, what);
-    return load_name(L, n, ndim, d0, d1, 0);
-}
-
-/* Load the Linear "<base>.weight" (rows, cols) and "<base>.bias" into rows [row0, row0 + rows) of a fused
-** weight W (.., cols) and bias b. */
-static void load_into(struct loader * L, int l, const char * base, int64_t rows, int64_t cols, float * W, float * b,
-                      int64_t row0) {
-    char n[256];
-    snprintf(n, sizeof n, "%s.weight", base);
-    float * w = load_layer(L, l, n, 2, rows, cols);
-    snprintf(n, sizeof n, "%s.bias", base);
-    float * bb = load_layer(L, l, n, 1, rows, 0);
-    if (w && bb) {
-        memcpy(W + row0 * cols, w, sizeof(float) * (size_t) (rows * cols));
-        memcpy(b + row0, bb, sizeof(float) * (size_t) rows);
+    int64_t sh[3];
+#define ONE(dst, nd, a, b_, c_, ...)                                                                                   \
+    do {                                                                                                             \
+        sh[0] = a, sh[1] = b_, sh[2] = c_;                                                                           \
+        snprintf(n, sizeof n, __VA_ARGS__);                                                                          \
+        fn(ud, n, nd, sh, dst, NULL, 0);                                                                             \
+    } while (0)
+/* Linear "<layer>.<base>.weight" (out, in) / ".bias" (out) as tensors of their own (in = 0: a LayerNorm, (out)) */
+#define LIN(W_, B_, base, out, in)                                                                                     \
+    do {                                                                                                             \
+        ONE(W_, (in) > 0 ? 2 : 1, out, in, 0, TN_LAYER "%s", prefix, l, base, ".weight"); /* in 0: LayerNorm */      \
+        ONE(B_, 1, out, 0, 0, TN_LAYER "%s", prefix, l, base, ".bias");                                              \
+    } while (0)
+/* the same into rows [row0, row0 + out) of a fused weight Wf (.., in) and bias Bf */
+#define FUSED(Wf, Bf, base, out, in, row0)                                                                             \
+    do {                                                                                                             \
+        sh[0] = out, sh[1] = in;                                                                                     \
+        snprintf(n, sizeof n, TN_LAYER "%s", prefix, l, base, ".weight");                                            \
+        fn(ud, n, 2, sh, NULL, Wf, (row0) * (in));                                                                   \
+        snprintf(n, sizeof n, TN_LAYER "%s", prefix, l, base, ".bias");                                              \
+        fn(ud, n, 1, sh, NULL, Bf, row0);                                                                            \
+    } while (0)
+    ONE(&m->query_tokens, 3, 1, Q, D, TN_QUERY_TOKENS, prefix);
+    const char * ln_pat = c->has_text ? TN_LN_INSTRUCT : TN_LN_BLIP2;
+    ONE(&m->emb_ln_w, 1, D, 0, 0, ln_pat, prefix, "weight");
+    ONE(&m->emb_ln_b, 1, D, 0, 0, ln_pat, prefix, "bias");
+    if (c->has_text) {
+        ONE(&m->word_emb, 2, c->vocab, D, 0, TN_WORD_EMB, prefix);
+        ONE(&m->pos_emb, 2, c->max_pos, D, 0, TN_POS_EMB, prefix);
     }
-    free(w);
-    free(bb);
+    for (int l = 0; l < c->layers; l++) {
+        struct vb_qformer_layer * y = &m->layers[l];
+        FUSED(y->qkv_w, y->qkv_b, "attention.attention.query", D, D, 0);
+        FUSED(y->qkv_w, y->qkv_b, "attention.attention.key", D, D, D);
+        FUSED(y->qkv_w, y->qkv_b, "attention.attention.value", D, D, 2 * D);
+        LIN(&y->ao_w, &y->ao_b, "attention.output.dense", D, D);
+        LIN(&y->ao_ln_w, &y->ao_ln_b, "attention.output.LayerNorm", D, 0);
+        if (y->has_cross) {
+            LIN(&y->cq_w, &y->cq_b, "crossattention.attention.query", D, D);
+            FUSED(y->ckv_w, y->ckv_b, "crossattention.attention.key", D, Dv, 0);
+            FUSED(y->ckv_w, y->ckv_b, "crossattention.attention.value", D, Dv, D);
+            LIN(&y->co_w, &y->co_b, "crossattention.output.dense", D, D);
+            LIN(&y->co_ln_w, &y->co_ln_b, "crossattention.output.LayerNorm", D, 0);
+        }
+        LIN(&y->iq_w, &y->iq_b, "intermediate_query.dense", I, D);
+        LIN(&y->oq_w, &y->oq_b, "output_query.dense", D, I);
+        LIN(&y->oq_ln_w, &y->oq_ln_b, "output_query.LayerNorm", D, 0);
+        if (c->has_text) {
+            LIN(&y->it_w, &y->it_b, "intermediate.dense", I, D);
+            LIN(&y->ot_w, &y->ot_b, "output.dense", D, I);
+            LIN(&y->ot_ln_w, &y->ot_ln_b, "output.LayerNorm", D, 0);
+        }
+    }
+#undef ONE
+#undef LIN
+#undef FUSED
 }
 
 static void layer_free(struct vb_qformer_layer * y) {
@@ -63,75 +122,56 @@ static void layer_free(struct vb_qformer_layer * y) {
     for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) free(ps[i]);
 }
 
-int vb_qformer_load(struct vb_qformer ** out, const struct vb_weights * w, const struct vb_qformer_config * cfg,
-                    int32_t n_query, const char * prefix) {
-    *out = NULL;
+static int check_cfg(const struct vb_qformer_config * cfg, int32_t n_query) {
     if (cfg->hidden <= 0 || cfg->heads <= 0 || cfg->hidden % cfg->heads != 0 || cfg->layers <= 0 ||
-        cfg->intermediate <= 0 || cfg->encoder_hidden <= 0 || cfg->cross_freq <= 0 || n_query <= 0)
+        cfg->intermediate <= 0 || cfg->encoder_hidden <= 0 || cfg->cross_freq <= 0 || n_query <= 0 ||
+        (cfg->has_text && (cfg->vocab <= 0 || cfg->max_pos <= 0)))
         return vb_fail(VB_ERR_ARG,
                        "qformer config: hidden %d, heads %d, layers %d, intermediate %d, encoder_hidden %d, "
                        "cross_attention_frequency %d, query tokens %d not usable",
                        cfg->hidden, cfg->heads, cfg->layers, cfg->intermediate, cfg->encoder_hidden, cfg->cross_freq,
                        n_query);
+    return VB_OK;
+}
+
+/* A model shell: config, layers with has_cross set, fused buffers allocated only when `alloc_fused`. */
+static struct vb_qformer * qformer_shell(const struct vb_qformer_config * cfg, int32_t n_query, int alloc_fused) {
     struct vb_qformer * m = vb_calloc(1, sizeof *m);
     m->cfg = *cfg;
     m->n_query = n_query;
-    const int64_t D = cfg->hidden, I = cfg->intermediate, Dv = cfg->encoder_hidden;
-    struct loader L = {w, prefix, VB_OK};
-    char n[512];
-    snprintf(n, sizeof n, TN_QUERY_TOKENS, prefix);
-    m->query_tokens = load_name(&L, n, 3, 1, n_query, D);
-    const char * ln_pat = cfg->has_text ? TN_LN_INSTRUCT : TN_LN_BLIP2;
-    snprintf(n, sizeof n, ln_pat, prefix, "weight");
-    m->emb_ln_w = load_name(&L, n, 1, D, 0, 0);
-    snprintf(n, sizeof n, ln_pat, prefix, "bias");
-    m->emb_ln_b = load_name(&L, n, 1, D, 0, 0);
-    if (cfg->has_text) {
-        snprintf(n, sizeof n, TN_WORD_EMB, prefix);
-        m->word_emb = load_name(&L, n, 2, cfg->vocab, D, 0);
-        snprintf(n, sizeof n, TN_POS_EMB, prefix);
-        m->pos_emb = load_name(&L, n, 2, cfg->max_pos, D, 0);
-    }
     m->layers = vb_calloc((size_t) cfg->layers, sizeof *m->layers);
-    for (int l = 0; l < cfg->layers && L.rc == VB_OK; l++) {
+    const size_t D = (size_t) cfg->hidden, Dv = (size_t) cfg->encoder_hidden;
+    for (int l = 0; l < cfg->layers; l++) {
         struct vb_qformer_layer * y = &m->layers[l];
-        y->qkv_w = vb_malloc(sizeof(float) * (size_t) (3 * D * D));
-        y->qkv_b = vb_malloc(sizeof(float) * (size_t) (3 * D));
-        load_into(&L, l, "attention.attention.query", D, D, y->qkv_w, y->qkv_b, 0);
-        load_into(&L, l, "attention.attention.key", D, D, y->qkv_w, y->qkv_b, D);
-        load_into(&L, l, "attention.attention.value", D, D, y->qkv_w, y->qkv_b, 2 * D);
-        y->ao_w = load_layer(&L, l, "attention.output.dense.weight", 2, D, D);
-        y->ao_b = load_layer(&L, l, "attention.output.dense.bias", 1, D, 0);
-        y->ao_ln_w = load_layer(&L, l, "attention.output.LayerNorm.weight", 1, D, 0);
-        y->ao_ln_b = load_layer(&L, l, "attention.output.LayerNorm.bias", 1, D, 0);
         y->has_cross = l % cfg->cross_freq == 0;
+        if (!alloc_fused) continue;
+        y->qkv_w = vb_malloc(sizeof(float) * 3 * D * D);
+        y->qkv_b = vb_malloc(sizeof(float) * 3 * D);
         if (y->has_cross) {
-            y->cq_w = load_layer(&L, l, "crossattention.attention.query.weight", 2, D, D);
-            y->cq_b = load_layer(&L, l, "crossattention.attention.query.bias", 1, D, 0);
-            y->ckv_w = vb_malloc(sizeof(float) * (size_t) (2 * D * Dv));
-            y->ckv_b = vb_malloc(sizeof(float) * (size_t) (2 * D));
-            load_into(&L, l, "crossattention.attention.key", D, Dv, y->ckv_w, y->ckv_b, 0);
-            load_into(&L, l, "crossattention.attention.value", D, Dv, y->ckv_w, y->ckv_b, D);
-            y->co_w = load_layer(&L, l, "crossattention.output.dense.weight", 2, D, D);
-            y->co_b = load_layer(&L, l, "crossattention.output.dense.bias", 1, D, 0);
-            y->co_ln_w = load_layer(&L, l, "crossattention.output.LayerNorm.weight", 1, D, 0);
-            y->co_ln_b = load_layer(&L, l, "crossattention.output.LayerNorm.bias", 1, D, 0);
-        }
-        y->iq_w = load_layer(&L, l, "intermediate_query.dense.weight", 2, I, D);
-        y->iq_b = load_layer(&L, l, "intermediate_query.dense.bias", 1, I, 0);
-        y->oq_w = load_layer(&L, l, "output_query.dense.weight", 2, D, I);
-        y->oq_b = load_layer(&L, l, "output_query.dense.bias", 1, D, 0);
-        y->oq_ln_w = load_layer(&L, l, "output_query.LayerNorm.weight", 1, D, 0);
-        y->oq_ln_b = load_layer(&L, l, "output_query.LayerNorm.bias", 1, D, 0);
-        if (cfg->has_text) {
-            y->it_w = load_layer(&L, l, "intermediate.dense.weight", 2, I, D);
-            y->it_b = load_layer(&L, l, "intermediate.dense.bias", 1, I, 0);
-            y->ot_w = load_layer(&L, l, "output.dense.weight", 2, D, I);
-            y->ot_b = load_layer(&L, l, "output.dense.bias", 1, D, 0);
-            y->ot_ln_w = load_layer(&L, l, "output.LayerNorm.weight", 1, D, 0);
-            y->ot_ln_b = load_layer(&L, l, "output.LayerNorm.bias", 1, D, 0);
+            y->ckv_w = vb_malloc(sizeof(float) * 2 * D * Dv);
+            y->ckv_b = vb_malloc(sizeof(float) * 2 * D);
         }
     }
+    return m;
+}
+
+int64_t vb_qformer_n_params(const struct vb_qformer_config * cfg, int32_t n_query) {
+    if (check_cfg(cfg, n_query) != VB_OK) return -1;
+    struct vb_qformer * m = qformer_shell(cfg, n_query, 0);
+    int64_t n = 0;
+    qformer_tensors(m, "", count_one, &n);
+    vb_qformer_free(m);
+    return n;
+}
+
+int vb_qformer_load(struct vb_qformer ** out, const struct vb_weights * w, const struct vb_qformer_config * cfg,
+                    int32_t n_query, const char * prefix) {
+    *out = NULL;
+    int rc = check_cfg(cfg, n_query);
+    if (rc != VB_OK) return rc;
+    struct vb_qformer * m = qformer_shell(cfg, n_query, 1);
+    struct loader L = {w, VB_OK};
+    qformer_tensors(m, prefix, load_one, &L);
     if (L.rc != VB_OK) {
         vb_qformer_free(m);
         return L.rc;

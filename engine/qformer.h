@@ -74,6 +74,11 @@ int vb_qformer_load(struct vb_qformer ** out, const struct vb_weights * w, const
                     int32_t n_query, const char * prefix);
 void vb_qformer_free(struct vb_qformer * m);
 
+/* Number of parameters vb_qformer_load reads for cfg and n_query (query_tokens included; the same tensor list as the
+** loader), or -1 for an unusable cfg.  blip2-flan-t5-xl: 105,137,664 + 24,576 query tokens; instructblip-flan-t5-xl:
+** 185,660,160 + 24,576. */
+int64_t vb_qformer_n_params(const struct vb_qformer_config * cfg, int32_t n_query);
+
 /* Working memory for up to max_batch rows (frames), max_text text tokens per row (0 for BLIP-2) and max_img image
 ** tokens per row. */
 struct vb_qformer_ctx {

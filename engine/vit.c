@@ -16,31 +16,65 @@
 #define TN_POST_LN_W  "%spost_layernorm.weight"
 #define TN_POST_LN_B  "%spost_layernorm.bias"
 
-/* Accumulates the first error so a loader reads as a flat list of tensors. */
+/* The tensor list, defined once: vit_tensors() calls fn for every tensor the model reads, with its full name, the
+** shape the config implies and where the loaded data goes.  The loader and the parameter count both use it. */
+typedef void (*tensor_fn)(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst);
+
+static void vit_tensors(struct vb_vit * m, const char * prefix, tensor_fn fn, void * ud) {
+    const struct vb_vision_config * c = &m->cfg;
+    const int64_t D = c->hidden, I = c->intermediate, T = c->n_tokens, p = c->patch;
+    char n[512];
+#define T_(dst, nd, a, b, c_, d_, ...)                                                                                 \
+    do {                                                                                                             \
+        int64_t sh_[4] = {a, b, c_, d_};                                                                             \
+        snprintf(n, sizeof n, __VA_ARGS__);                                                                          \
+        fn(ud, n, nd, sh_, dst);                                                                                     \
+    } while (0)
+    T_(&m->cls, 3, 1, 1, D, 0, TN_CLS, prefix);
+    T_(&m->pos, 3, 1, T, D, 0, TN_POS, prefix);
+    T_(&m->patch_w, 4, D, 3, p, p, TN_PATCH_W, prefix); /* (D, 3, p, p) is (D, 3*p*p) row-major: c, ky, kx */
+    T_(&m->patch_b, 1, D, 0, 0, 0, TN_PATCH_B, prefix);
+    for (int l = 0; l < c->layers; l++) {
+        struct vb_vit_layer * y = &m->layers[l];
+        T_(&y->ln1_w, 1, D, 0, 0, 0, TN_LAYER, prefix, l, "layer_norm1.weight");
+        T_(&y->ln1_b, 1, D, 0, 0, 0, TN_LAYER, prefix, l, "layer_norm1.bias");
+        T_(&y->qkv_w, 2, 3 * D, D, 0, 0, TN_LAYER, prefix, l, "self_attn.qkv.weight");
+        if (c->qkv_bias) T_(&y->qkv_b, 1, 3 * D, 0, 0, 0, TN_LAYER, prefix, l, "self_attn.qkv.bias");
+        T_(&y->proj_w, 2, D, D, 0, 0, TN_LAYER, prefix, l, "self_attn.projection.weight");
+        T_(&y->proj_b, 1, D, 0, 0, 0, TN_LAYER, prefix, l, "self_attn.projection.bias");
+        T_(&y->ln2_w, 1, D, 0, 0, 0, TN_LAYER, prefix, l, "layer_norm2.weight");
+        T_(&y->ln2_b, 1, D, 0, 0, 0, TN_LAYER, prefix, l, "layer_norm2.bias");
+        T_(&y->fc1_w, 2, I, D, 0, 0, TN_LAYER, prefix, l, "mlp.fc1.weight");
+        T_(&y->fc1_b, 1, I, 0, 0, 0, TN_LAYER, prefix, l, "mlp.fc1.bias");
+        T_(&y->fc2_w, 2, D, I, 0, 0, TN_LAYER, prefix, l, "mlp.fc2.weight");
+        T_(&y->fc2_b, 1, D, 0, 0, 0, TN_LAYER, prefix, l, "mlp.fc2.bias");
+    }
+    T_(&m->post_ln_w, 1, D, 0, 0, 0, TN_POST_LN_W, prefix);
+    T_(&m->post_ln_b, 1, D, 0, 0, 0, TN_POST_LN_B, prefix);
+#undef T_
+}
+
+/* Loader callback: keeps the first error, loads with the shape check. */
 struct loader {
     const struct vb_weights * w;
     int rc;
 };
 
-static float * load(struct loader * L, const char * name, int32_t ndim, int64_t d0, int64_t d1, int64_t d2,
-                    int64_t d3) {
-    if (L->rc != VB_OK) return NULL;
-    int64_t shape[4] = {d0, d1, d2, d3};
-    float * p = NULL;
-    L->rc = vb_weights_load_f32(L->w, name, ndim, shape, &p);
-    return L->rc == VB_OK ? p : NULL;
+static void load_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst) {
+    struct loader * L = ud;
+    if (L->rc != VB_OK) return;
+    L->rc = vb_weights_load_f32(L->w, name, ndim, shape, dst);
 }
 
-static float * load_layer(struct loader * L, const char * prefix, int l, const char * what, int32_t ndim, int64_t d0,
-                          int64_t d1) {
-    char n[512];
-    snprintf(n, sizeof n, TN_LAYER, prefix, l, what);
-    return load(L, n, ndim, d0, d1, 0, 0);
+static void count_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst) {
+    (void) name;
+    (void) dst;
+    int64_t n = 1;
+    for (int32_t i = 0; i < ndim; i++) n *= shape[i];
+    *(int64_t *) ud += n;
 }
 
-int vb_vit_load(struct vb_vit ** out, const struct vb_weights * w, const struct vb_vision_config * cfg,
-                const char * prefix) {
-    *out = NULL;
+static int check_cfg(const struct vb_vision_config * cfg) {
     if (cfg->patch <= 0 || cfg->image_size <= 0 || cfg->image_size % cfg->patch != 0)
         return vb_fail(VB_ERR_ARG, "vision config: image_size %d is not a positive multiple of patch_size %d",
                        cfg->image_size, cfg->patch);
@@ -48,44 +82,40 @@ int vb_vit_load(struct vb_vit ** out, const struct vb_weights * w, const struct 
         cfg->intermediate <= 0)
         return vb_fail(VB_ERR_ARG, "vision config: hidden %d, heads %d, layers %d, intermediate %d not usable",
                        cfg->hidden, cfg->heads, cfg->layers, cfg->intermediate);
+    return VB_OK;
+}
+
+/* A model shell: config copied, derived sizes set, layers allocated, no weights. */
+static struct vb_vit * vit_shell(const struct vb_vision_config * cfg) {
     struct vb_vit * m = vb_calloc(1, sizeof *m);
     m->cfg = *cfg;
     m->grid = cfg->image_size / cfg->patch;
     m->cfg.n_patches = m->grid * m->grid;
     m->cfg.n_tokens = m->cfg.n_patches + 1;
     m->patch_dim = 3 * cfg->patch * cfg->patch;
-    const int64_t D = cfg->hidden, I = cfg->intermediate, T = m->cfg.n_tokens, p = cfg->patch;
-    struct loader L = {w, VB_OK};
-    char n[512];
-    snprintf(n, sizeof n, TN_CLS, prefix);
-    m->cls = load(&L, n, 3, 1, 1, D, 0);
-    snprintf(n, sizeof n, TN_POS, prefix);
-    m->pos = load(&L, n, 3, 1, T, D, 0);
-    snprintf(n, sizeof n, TN_PATCH_W, prefix);
-    m->patch_w = load(&L, n, 4, D, 3, p, p); /* (D, 3, p, p) is (D, 3*p*p) row-major: c, ky, kx */
-    snprintf(n, sizeof n, TN_PATCH_B, prefix);
-    m->patch_b = load(&L, n, 1, D, 0, 0, 0);
     m->layers = vb_calloc((size_t) cfg->layers, sizeof *m->layers);
-    for (int l = 0; l < cfg->layers && L.rc == VB_OK; l++) {
-        struct vb_vit_layer * y = &m->layers[l];
-        y->ln1_w = load_layer(&L, prefix, l, "layer_norm1.weight", 1, D, 0);
-        y->ln1_b = load_layer(&L, prefix, l, "layer_norm1.bias", 1, D, 0);
-        y->qkv_w = load_layer(&L, prefix, l, "self_attn.qkv.weight", 2, 3 * D, D);
-        if (cfg->qkv_bias) y->qkv_b = load_layer(&L, prefix, l, "self_attn.qkv.bias", 1, 3 * D, 0);
-        else y->qkv_b = vb_calloc((size_t) (3 * D), sizeof(float));
-        y->proj_w = load_layer(&L, prefix, l, "self_attn.projection.weight", 2, D, D);
-        y->proj_b = load_layer(&L, prefix, l, "self_attn.projection.bias", 1, D, 0);
-        y->ln2_w = load_layer(&L, prefix, l, "layer_norm2.weight", 1, D, 0);
-        y->ln2_b = load_layer(&L, prefix, l, "layer_norm2.bias", 1, D, 0);
-        y->fc1_w = load_layer(&L, prefix, l, "mlp.fc1.weight", 2, I, D);
-        y->fc1_b = load_layer(&L, prefix, l, "mlp.fc1.bias", 1, I, 0);
-        y->fc2_w = load_layer(&L, prefix, l, "mlp.fc2.weight", 2, D, I);
-        y->fc2_b = load_layer(&L, prefix, l, "mlp.fc2.bias", 1, D, 0);
-    }
-    snprintf(n, sizeof n, TN_POST_LN_W, prefix);
-    m->post_ln_w = load(&L, n, 1, D, 0, 0, 0);
-    snprintf(n, sizeof n, TN_POST_LN_B, prefix);
-    m->post_ln_b = load(&L, n, 1, D, 0, 0, 0);
+    return m;
+}
+
+int64_t vb_vit_n_params(const struct vb_vision_config * cfg) {
+    if (check_cfg(cfg) != VB_OK) return -1;
+    struct vb_vit * m = vit_shell(cfg);
+    int64_t n = 0;
+    vit_tensors(m, "", count_one, &n);
+    vb_vit_free(m);
+    return n;
+}
+
+int vb_vit_load(struct vb_vit ** out, const struct vb_weights * w, const struct vb_vision_config * cfg,
+                const char * prefix) {
+    *out = NULL;
+    int rc = check_cfg(cfg);
+    if (rc != VB_OK) return rc;
+    struct vb_vit * m = vit_shell(cfg);
+    struct loader L = {w, VB_OK};
+    vit_tensors(m, prefix, load_one, &L);
+    if (L.rc == VB_OK && !cfg->qkv_bias)
+        for (int l = 0; l < cfg->layers; l++) m->layers[l].qkv_b = vb_calloc((size_t) (3 * cfg->hidden), sizeof(float));
     if (L.rc != VB_OK) {
         vb_vit_free(m);
         return L.rc;

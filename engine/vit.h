@@ -65,6 +65,10 @@ int vb_vit_load(struct vb_vit ** out, const struct vb_weights * w, const struct 
                 const char * prefix);
 void vb_vit_free(struct vb_vit * m);
 
+/* Number of parameters vb_vit_load reads for cfg (embeddings, every block, post_layernorm; the same tensor list as
+** the loader), or -1 for an unusable cfg.  Blip2VisionModel of blip2-flan-t5-xl: 985,952,256. */
+int64_t vb_vit_n_params(const struct vb_vision_config * cfg);
+
 /* Working memory for up to max_frames frames per call (all sized n_frames * n_tokens rows). */
 struct vb_vit_ctx {
     const struct vb_vit * m;

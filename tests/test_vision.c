@@ -776,6 +776,60 @@ static void test_load_errors(void ** state) {
     unlink(path);
 }
 
+/* ------------------------------------------------------------------ parameter counts of the real models */
+
+/* Counts from ../shared/golden/configs/params.json (transformers 4.35.2, blip2- / instructblip-flan-t5-xl): the
+** tensor lists of the loaders must give exactly these with the HF defaults (= the real shapes). */
+static void test_param_counts(void ** state) {
+    (void) state;
+    struct vb_model_config b2, ib;
+    vb_config_defaults(&b2, VB_ARCH_BLIP2);
+    vb_config_defaults(&ib, VB_ARCH_INSTRUCTBLIP);
+    ib.qformer.vocab = 30523; /* the conversion script adds [DEC] */
+    assert_int_equal(b2.vision.hidden, 1408);
+    assert_int_equal(vb_vit_n_params(&b2.vision), 985952256);
+    assert_int_equal(vb_qformer_n_params(&b2.qformer, b2.num_query_tokens), 105137664 + 24576);
+    assert_int_equal(vb_qformer_n_params(&ib.qformer, ib.num_query_tokens), 185660160 + 24576);
+    /* per layer: differences of 1- and 2-layer models (layer 0 has cross-attention, layer 1 not) */
+    struct vb_vision_config v = b2.vision;
+    v.layers = 1;
+    int64_t v1 = vb_vit_n_params(&v);
+    v.layers = 2;
+    assert_int_equal(vb_vit_n_params(&v) - v1, 25250176);
+    const int64_t want[2][2] = {{10434816, 7087872}, {15158784, 11811840}};
+    for (int arch = 0; arch < 2; arch++) {
+        struct vb_qformer_config q = arch ? ib.qformer : b2.qformer;
+        q.layers = 1;
+        int64_t q1 = vb_qformer_n_params(&q, 32);
+        q.layers = 2;
+        int64_t q2 = vb_qformer_n_params(&q, 32);
+        q.layers = 0;
+        assert_int_equal(vb_qformer_n_params(&q, 32), -1); /* unusable config */
+        q.layers = 3;
+        int64_t q3 = vb_qformer_n_params(&q, 32);
+        assert_int_equal(q3 - q2, want[arch][0]); /* layer 2: cross-attention again */
+        assert_int_equal(q2 - q1, want[arch][1]);
+    }
+    v.image_size = 225;
+    assert_int_equal(vb_vit_n_params(&v), -1);
+    /* with the shared data: the real config files as the engine reads them give the same counts */
+    const char * sh = getenv("VB_SHARED");
+    char p[1024];
+    snprintf(p, sizeof p, "%s/golden/configs/blip2-flan-t5-xl.config.json", sh ? sh : "../shared");
+    if (access(p, R_OK) != 0) {
+        print_message("shared configs absent: real config files not checked (defaults were)\n");
+        return;
+    }
+    struct vb_model_config c;
+    assert_int_equal(vb_config_load(&c, p), VB_OK);
+    assert_int_equal(vb_vit_n_params(&c.vision), 985952256);
+    assert_int_equal(vb_qformer_n_params(&c.qformer, c.num_query_tokens), 105137664 + 24576);
+    snprintf(p, sizeof p, "%s/golden/configs/instructblip-flan-t5-xl.config.json", sh ? sh : "../shared");
+    assert_int_equal(vb_config_load(&c, p), VB_OK);
+    assert_int_equal(vb_vit_n_params(&c.vision), 985952256);
+    assert_int_equal(vb_qformer_n_params(&c.qformer, c.num_query_tokens), 185660160 + 24576);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vit_vs_reference),
@@ -784,6 +838,7 @@ int main(void) {
         cmocka_unit_test(test_frame_prompter),
         cmocka_unit_test(test_select_ties_and_gumbel),
         cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_param_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
