@@ -28,8 +28,10 @@ struct vpriv {
     int positioned;          /* decoder mid-stream: cur is meaningful */
     int64_t cur;             /* display index of the last frame the decoder returned (or first-1 after a seek) */
     int eof_sent;            /* NULL packet sent: the decoder is draining */
+    int drained_early;       /* ... because of drain_at, not the end of the file: it cannot continue */
     int have_pending;        /* pkt holds a packet read after a seek but not yet sent */
     int64_t count_out;       /* frames returned since the last reopen (timestamp-less streams) */
+    int64_t sent_dts;        /* dts of the last packet sent to the decoder since the last seek (AV_NOPTS_VALUE: none) */
     int64_t drain_at;        /* display index after whose packet the decoder is drained (-1: never) */
     int64_t skip_hi;         /* highest display index sent with AVDISCARD_NONREF since the last seek */
     const int64_t * tgt;     /* sorted unique targets still to deliver (for the skip decision) */
@@ -117,6 +119,7 @@ static void close_input(struct vpriv * p) {
     p->positioned = 0;
     p->have_pending = 0;
     p->eof_sent = 0;
+    p->drained_early = 0;
     if (p->pkt) av_packet_unref(p->pkt);
 }
 
@@ -145,6 +148,7 @@ static int open_input(struct vb_video * v) {
     if (r < 0) return av_fail(VB_ERR_VIDEO, v->path, "cannot open decoder", r);
     snprintf(v->codec, sizeof v->codec, "%s", codec->name);
     p->positioned = 1; /* at the start of the file */
+    p->sent_dts = AV_NOPTS_VALUE;
     p->cur = -1;
     p->skip_hi = -1;
     p->count_out = 0;
@@ -375,6 +379,7 @@ static int feed(struct vb_video * v) {
         }
     }
     p->dec->skip_frame = skip;
+    if (p->pkt->dts != AV_NOPTS_VALUE) p->sent_dts = p->pkt->dts;
     int r = avcodec_send_packet(p->dec, p->pkt);
     av_packet_unref(p->pkt);
     v->stats.n_packets++;
@@ -383,6 +388,7 @@ static int feed(struct vb_video * v) {
         /* the target is in the decoder and the next target needs a seek anyway: drain instead of feeding the
         ** packets the decoder's reorder delay would otherwise want (saves ~has_b_frames frames per seek) */
         p->eof_sent = 1;
+        p->drained_early = 1;
         r = avcodec_send_packet(p->dec, NULL);
         if (r < 0 && r != AVERROR_EOF) return av_fail(VB_ERR_VIDEO, v->path, "decoder drain", r);
     }
@@ -459,6 +465,7 @@ static int seek_kf(struct vb_video * v, int64_t ki) {
             p->positioned = 0;
             p->have_pending = 0;
             p->eof_sent = 0;
+            p->drained_early = 0;
             avcodec_flush_buffers(p->dec);
             v->stats.n_seeks++;
             if (av_seek_frame(p->fmt, p->si, cand[c], AVSEEK_FLAG_BACKWARD) < 0) continue;
@@ -475,6 +482,7 @@ static int seek_kf(struct vb_video * v, int64_t ki) {
                 p->positioned = 1;
                 p->cur = d - 1;
                 p->skip_hi = -1;
+                p->sent_dts = AV_NOPTS_VALUE;
                 return VB_OK;
             }
             av_packet_unref(p->pkt);
@@ -516,12 +524,22 @@ static void stats_diff(struct vb_video_stats * d, const struct vb_video_stats * 
     d->n_retries = a->n_retries - b->n_retries;
 }
 
+/* 1 if keyframe ki has already been fed to the decoder since the last seek (continuing is then cheaper than seeking
+** back to it: the decoder holds it).  Closed GOPs: everything after it in decode order is at or after it. */
+static int kf_sent(const struct vpriv * p, int64_t ki) {
+    return p->sent_dts != AV_NOPTS_VALUE && p->kf_dts[ki] != AV_NOPTS_VALUE && p->sent_dts >= p->kf_dts[ki];
+}
+
 /* Shared body of the sparse and the sequential reader. */
 static int read_frames(struct vb_video * v, const int64_t * idx, int32_t n, uint8_t * out, int64_t * got,
                        struct vb_video_stats * st, int sequential) {
     struct vpriv * p = v->priv;
-    struct vb_video_stats s0 = v->stats;
     if (!p) return vb_fail(VB_ERR_ARG, "video: not open");
+    if (sequential) { /* count what an earlier call left in the decoder before this call's counters start */
+        collect_buffered(v);
+        p->positioned = 0;
+    }
+    struct vb_video_stats s0 = v->stats;
     if (n < 0) return vb_fail(VB_ERR_ARG, "%s: n = %d", v->path, n);
     for (int32_t i = 0; i < n; i++)
         if (idx[i] < 0 || idx[i] >= v->n_frames)
@@ -564,7 +582,9 @@ static int read_frames(struct vb_video * v, const int64_t * idx, int32_t n, uint
                 }
                 if (ki < 0) { /* target before the first keyframe (damaged start): decode from the file start */
                     if (!p->positioned || t <= p->cur || p->eof_sent) rc = reopen(v);
-                } else if (!p->positioned || p->eof_sent || p->kf[ki] > p->cur || t <= p->cur) {
+                } else if (!p->positioned || p->drained_early || t <= p->cur ||
+                           (p->kf[ki] > p->cur && !kf_sent(p, ki))) {
+                    /* (a decoder drained at the end of the file still holds the frames after cur: keep receiving) */
                     rc = seek_kf(v, ki);
                 }
             } else if (!p->positioned || p->eof_sent || t <= p->cur) {
@@ -573,8 +593,8 @@ static int read_frames(struct vb_video * v, const int64_t * idx, int32_t n, uint
             if (rc != VB_OK) break;
             p->drain_at = -1;
             if (p->seekable) {
-                int64_t nk = j + 1 < nu ? vb_video_keyframe_before(v, u[j + 1]) : INT64_MAX;
-                if (nk > t) p->drain_at = t;
+                /* not after the call's last target: a later call may continue in this GOP */
+                if (j + 1 < nu && vb_video_keyframe_before(v, u[j + 1]) > t) p->drain_at = t;
             }
         }
         int found = 0;
@@ -584,6 +604,11 @@ static int read_frames(struct vb_video * v, const int64_t * idx, int32_t n, uint
             if (r < 0) {
                 rc = r;
                 break;
+            }
+            if (r == 0 && !sequential && !retried && p->seekable) { /* drained before t: seek and try once more */
+                retried = 1;
+                v->stats.n_retries++;
+                goto again;
             }
             if (r == 0) {
                 p->positioned = 0;
@@ -627,10 +652,6 @@ static int read_frames(struct vb_video * v, const int64_t * idx, int32_t n, uint
         while ((r = next_frame(v, &fi)) > 0) {
         }
         if (r < 0) rc = r;
-        p->positioned = 0;
-    }
-    if (!sequential && p->positioned && p->eof_sent) { /* drained after the last target: count what it decoded */
-        collect_buffered(v);
         p->positioned = 0;
     }
     p->tgt = NULL;

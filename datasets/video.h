@@ -12,8 +12,9 @@
 ** stream, AVSEEK_FLAG_BACKWARD) to the keyframe at or before a target only when that keyframe lies ahead of the
 ** decoder's position, otherwise it decodes forward within the GOP; packets that are not targets are sent with
 ** skip_frame = AVDISCARD_NONREF, so the decoder drops non-reference frames nobody needs (H.264, MPEG-4 B-frames).
-** When the next target needs a seek anyway (or there is none), the decoder is drained right after the target's
-** packet instead of being fed the packets its reorder delay would ask for.
+** When the next target of the call needs a seek anyway, the decoder is drained right after the target's packet
+** instead of being fed the packets its reorder delay would ask for.  A later call continues where the last one
+** stopped when its first target lies ahead in the same GOP (and was not skipped as non-reference).
 ** Decoding is bit-exact with a full sequential decode (tested).
 **
 ** Output.  RGB24, squashed to out_w x out_h (default 224 x 224, no aspect-ratio preservation, no crop), bilinear by
@@ -51,7 +52,8 @@ void vb_video_opts_default(struct vb_video_opts * o);
 struct vb_video_stats {
     int64_t n_packets;  /* packets sent to the decoder */
     int64_t n_decoded;  /* frames decoded: returned, or collected from the decoder's reorder buffer before a flush
-                           (non-reference frames it skipped are not counted) */
+                           (non-reference frames it skipped are not counted; frames left in the reorder buffer at the
+                           end of a call, at most the codec delay, are counted when a later call flushes them) */
     int64_t n_corrupt;  /* packets the decoder rejected plus frames flagged corrupt */
     int64_t n_seeks;    /* seeks (including the first positioning) */
     int64_t n_reopens;  /* fallbacks that reopened the file to restart from frame 0 */
