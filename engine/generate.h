@@ -19,10 +19,10 @@
 #include <stdint.h>
 
 struct vb_gen_opts {
-    int32_t max_new_tokens;   /* steps at most (HF max_new_tokens); "minimal" readouts use 1 or 2 */
-    float repetition_penalty; /* 1.0 = off */
-    int32_t run_all_steps;    /* 1: do not stop early when every row is finished (e.g. always compute step 1) */
-    int32_t skip_finished;    /* 1: do not compute finished rows (their scores are left as 0); 0: HF behaviour */
+    int32_t max_new_tokens;     /* steps at most (HF max_new_tokens); "minimal" readouts use 1 or 2 */
+    float   repetition_penalty; /* 1.0 = off */
+    int32_t run_all_steps;      /* 1: do not stop early when every row is finished (e.g. always compute step 1) */
+    int32_t skip_finished;      /* 1: do not compute finished rows (their scores are left as 0); 0: HF behaviour */
     struct vb_t5_batch * batch; /* nullable: step all rows through one set of GEMMs (vb_t5_decode_batch); needs
                                    max_rows and max_logit_rows >= n_rows.  NULL: one row after the other. */
 };

@@ -14,16 +14,16 @@
 
 struct loader {
     const struct vb_weights * w;
-    const char * prefix;
-    int rc;
-    float ** owned; /* every buffer allocated, for cleanup */
-    int32_t n_owned, cap_owned;
+    const char *              prefix;
+    int                       rc;
+    float **                  owned; /* every buffer allocated, for cleanup */
+    int32_t                   n_owned, cap_owned;
 };
 
 static void own(struct loader * L, float * p) {
     if (L->n_owned == L->cap_owned) {
         L->cap_owned = L->cap_owned ? 2 * L->cap_owned : 64;
-        L->owned = vb_realloc(L->owned, sizeof(float *) * (size_t) L->cap_owned);
+        L->owned = vb_realloc(L->owned, sizeof(float *) * (size_t)L->cap_owned);
     }
     L->owned[L->n_owned++] = p;
 }
@@ -50,12 +50,12 @@ static void ld_into(struct loader * L, const char * name, int64_t rows, int64_t 
     float * p = NULL;
     L->rc = vb_weights_load_f32(L->w, full, 2, shape, &p);
     if (L->rc != VB_OK) return;
-    memcpy(dst, p, sizeof(float) * (size_t) (rows * cols));
+    memcpy(dst, p, sizeof(float) * (size_t)(rows * cols));
     free(p);
 }
 
 static float * alloc_owned(struct loader * L, int64_t n) {
-    float * p = vb_malloc(sizeof(float) * (size_t) n);
+    float * p = vb_malloc(sizeof(float) * (size_t)n);
     own(L, p);
     return p;
 }
@@ -69,12 +69,12 @@ static int has(const struct loader * L, const char * name) {
 /* vb_t5_model keeps the list of owned buffers right after it (hidden from the header). */
 struct t5_model_full {
     struct vb_t5_model m;
-    float ** owned;
-    int32_t n_owned;
+    float **           owned;
+    int32_t            n_owned;
 };
 
 static void load_ff(struct loader * L, const struct vb_t5_config * C, const char * base, struct vb_t5_block * b) {
-    char n[256];
+    char    n[256];
     int64_t d = C->d_model, f = C->d_ff;
     if (C->gated) {
         b->wi = alloc_owned(L, 2 * f * d);
@@ -94,13 +94,13 @@ static void load_ff(struct loader * L, const struct vb_t5_config * C, const char
 
 static void load_self_attn(struct loader * L, const struct vb_t5_config * C, int32_t inner, const char * base,
                            struct vb_t5_block * b) {
-    char n[256];
+    char    n[256];
     int64_t d = C->d_model;
-    b->wqkv = alloc_owned(L, 3 * (int64_t) inner * d);
+    b->wqkv = alloc_owned(L, 3 * (int64_t)inner * d);
     const char * qkv[3] = {"q", "k", "v"};
     for (int i = 0; i < 3; i++) {
         snprintf(n, sizeof n, "%s.SelfAttention.%s.weight", base, qkv[i]);
-        ld_into(L, n, inner, d, b->wqkv + (int64_t) i * inner * d);
+        ld_into(L, n, inner, d, b->wqkv + (int64_t)i * inner * d);
     }
     snprintf(n, sizeof n, "%s.SelfAttention.o.weight", base);
     b->wo = ld(L, n, d, inner);
@@ -114,27 +114,30 @@ int vb_t5_load(struct vb_t5_model ** out, const struct vb_weights * w, const cha
     const struct vb_t5_config * C = cfg;
     if (C->d_model <= 0 || C->d_kv <= 0 || C->heads <= 0 || C->d_ff <= 0 || C->vocab <= 0 || C->n_enc <= 0 ||
         C->n_dec <= 0 || C->n_buckets <= 1 || C->max_distance <= 0)
-        return vb_fail(VB_ERR_ARG, "t5: unusable config (d_model %d, d_kv %d, heads %d, d_ff %d, vocab %d, layers %d/%d)",
+        return vb_fail(VB_ERR_ARG,
+                       "t5: unusable config (d_model %d, d_kv %d, heads %d, d_ff %d, vocab %d, layers %d/%d)",
                        C->d_model, C->d_kv, C->heads, C->d_ff, C->vocab, C->n_enc, C->n_dec);
-    struct loader L = {w, prefix ? prefix : "", VB_OK, NULL, 0, 0};
+    struct loader          L = {w, prefix ? prefix : "", VB_OK, NULL, 0, 0};
     struct t5_model_full * F = vb_calloc(1, sizeof *F);
-    struct vb_t5_model * m = &F->m;
+    struct vb_t5_model *   m = &F->m;
     m->cfg = *C;
     m->inner = C->heads * C->d_kv;
     int64_t d = C->d_model, inner = m->inner;
-    char n[256];
+    char    n[256];
 
     m->shared = has(&L, "shared.weight") ? ld(&L, "shared.weight", C->vocab, d)
                                          : ld(&L, "encoder.embed_tokens.weight", C->vocab, d);
-    if (C->tie) m->lm_head = m->shared;
-    else m->lm_head = ld(&L, "lm_head.weight", C->vocab, d);
+    if (C->tie)
+        m->lm_head = m->shared;
+    else
+        m->lm_head = ld(&L, "lm_head.weight", C->vocab, d);
     m->enc_rel = ld(&L, "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", C->n_buckets, C->heads);
     m->dec_rel = ld(&L, "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", C->n_buckets, C->heads);
     m->enc_final_ln = ld(&L, "encoder.final_layer_norm.weight", d, -1);
     m->dec_final_ln = ld(&L, "decoder.final_layer_norm.weight", d, -1);
 
-    m->enc = vb_calloc((size_t) C->n_enc, sizeof *m->enc);
-    m->dec = vb_calloc((size_t) C->n_dec, sizeof *m->dec);
+    m->enc = vb_calloc((size_t)C->n_enc, sizeof *m->enc);
+    m->dec = vb_calloc((size_t)C->n_dec, sizeof *m->dec);
     for (int32_t l = 0; l < C->n_enc; l++) {
         char base[128];
         snprintf(base, sizeof base, "encoder.block.%d.layer.0", l);
@@ -142,15 +145,15 @@ int vb_t5_load(struct vb_t5_model ** out, const struct vb_weights * w, const cha
         snprintf(base, sizeof base, "encoder.block.%d.layer.1", l);
         load_ff(&L, C, base, &m->enc[l]);
     }
-    m->dec_cross_kv = alloc_owned(&L, (int64_t) C->n_dec * 2 * inner * d);
+    m->dec_cross_kv = alloc_owned(&L, (int64_t)C->n_dec * 2 * inner * d);
     for (int32_t l = 0; l < C->n_dec; l++) {
         struct vb_t5_block * b = &m->dec[l];
-        char base[128];
+        char                 base[128];
         snprintf(base, sizeof base, "decoder.block.%d.layer.0", l);
         load_self_attn(&L, C, m->inner, base, b);
         snprintf(n, sizeof n, "decoder.block.%d.layer.1.EncDecAttention.q.weight", l);
         b->wcq = ld(&L, n, inner, d);
-        float * kv = m->dec_cross_kv + (int64_t) l * 2 * inner * d;
+        float * kv = m->dec_cross_kv + (int64_t)l * 2 * inner * d;
         snprintf(n, sizeof n, "decoder.block.%d.layer.1.EncDecAttention.k.weight", l);
         ld_into(&L, n, inner, d, kv);
         snprintf(n, sizeof n, "decoder.block.%d.layer.1.EncDecAttention.v.weight", l);
@@ -175,8 +178,9 @@ int vb_t5_load(struct vb_t5_model ** out, const struct vb_weights * w, const cha
 
 void vb_t5_free(struct vb_t5_model * m) {
     if (!m) return;
-    struct t5_model_full * F = (struct t5_model_full *) m;
-    for (int32_t i = 0; i < F->n_owned; i++) free(F->owned[i]);
+    struct t5_model_full * F = (struct t5_model_full *)m;
+    for (int32_t i = 0; i < F->n_owned; i++)
+        free(F->owned[i]);
     free(F->owned);
     free(m->enc);
     free(m->dec);
@@ -189,8 +193,10 @@ void vb_t5_free(struct vb_t5_model * m) {
 ** sgemv, which OpenBLAS runs ~4x faster than an m=1 sgemm (weight-bandwidth bound). */
 static void lin(const float * x, int64_t ldx, int64_t n, int64_t in, const float * W, int64_t out, float * y,
                 int64_t ldy, float beta) {
-    if (n == 1) cblas_sgemv(CblasRowMajor, CblasNoTrans, (int) out, (int) in, 1.0f, W, (int) in, x, 1, beta, y, 1);
-    else vb_linear_ex(x, ldx, n, in, W, NULL, out, y, ldy, beta);
+    if (n == 1)
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)out, (int)in, 1.0f, W, (int)in, x, 1, beta, y, 1);
+    else
+        vb_linear_ex(x, ldx, n, in, W, NULL, out, y, ldy, beta);
 }
 
 int32_t vb_t5_bucket(int64_t rel, int bidirectional, int32_t n_buckets, int32_t max_distance) {
@@ -205,14 +211,14 @@ int32_t vb_t5_bucket(int64_t rel, int bidirectional, int32_t n_buckets, int32_t 
         r = r < 0 ? -r : 0;
     }
     int32_t max_exact = nb / 2;
-    if (r < max_exact) return ret + (int32_t) r;
+    if (r < max_exact) return ret + (int32_t)r;
     /* float32 as torch: log(rp.float() / max_exact) / math.log(max_distance / max_exact) * (nb - max_exact) */
-    float v = logf((float) r / (float) max_exact);
-    v = v / (float) log((double) max_distance / (double) max_exact);
-    v = v * (float) (nb - max_exact);
-    int64_t large = max_exact + (int64_t) v;
+    float v = logf((float)r / (float)max_exact);
+    v = v / (float)log((double)max_distance / (double)max_exact);
+    v = v * (float)(nb - max_exact);
+    int64_t large = max_exact + (int64_t)v;
     if (large > nb - 1) large = nb - 1;
-    return ret + (int32_t) large;
+    return ret + (int32_t)large;
 }
 
 int vb_t5_embed(const struct vb_t5_model * m, const int32_t * ids, int64_t n, float * out) {
@@ -220,8 +226,8 @@ int vb_t5_embed(const struct vb_t5_model * m, const int32_t * ids, int64_t n, fl
     for (int64_t i = 0; i < n; i++) {
         if (ids[i] < 0 || ids[i] >= m->cfg.vocab)
             return vb_fail(VB_ERR_ARG, "t5 embed: token id %d at position %lld outside the vocabulary (%d)", ids[i],
-                           (long long) i, m->cfg.vocab);
-        memcpy(out + i * d, m->shared + (int64_t) ids[i] * d, sizeof(float) * (size_t) d);
+                           (long long)i, m->cfg.vocab);
+        memcpy(out + i * d, m->shared + (int64_t)ids[i] * d, sizeof(float) * (size_t)d);
     }
     return VB_OK;
 }
@@ -229,28 +235,28 @@ int vb_t5_embed(const struct vb_t5_model * m, const int32_t * ids, int64_t n, fl
 int vb_t5_ctx_new(struct vb_t5_ctx ** out, const struct vb_t5_model * m, int64_t max_enc, int64_t max_dec) {
     *out = NULL;
     if (max_enc < 1 || max_dec < 1 || max_enc > (1 << 20) || max_dec > (1 << 20))
-        return vb_fail(VB_ERR_ARG, "t5 context: bad sizes max_enc %lld max_dec %lld", (long long) max_enc,
-                       (long long) max_dec);
+        return vb_fail(VB_ERR_ARG, "t5 context: bad sizes max_enc %lld max_dec %lld", (long long)max_enc,
+                       (long long)max_dec);
     const struct vb_t5_config * C = &m->cfg;
-    struct vb_t5_ctx * c = vb_calloc(1, sizeof *c);
+    struct vb_t5_ctx *          c = vb_calloc(1, sizeof *c);
     c->m = m;
     c->max_enc = max_enc;
     c->max_dec = max_dec;
     int64_t T = c->max_tok = VB_MAX(max_enc, max_dec);
     int64_t d = C->d_model, inner = m->inner;
-    size_t f = sizeof(float);
-    c->h = vb_malloc(f * (size_t) (T * d));
-    c->x = vb_malloc(f * (size_t) (T * d));
-    c->qkv = vb_malloc(f * (size_t) (T * 3 * inner));
-    c->att = vb_malloc(f * (size_t) (T * inner));
-    c->ff = vb_malloc(f * (size_t) (T * 2 * C->d_ff));
-    c->bias = vb_malloc(f * (size_t) (C->heads * T * T));
-    c->scratch = vb_malloc(f * (size_t) (T * T));
-    c->mask_add = vb_malloc(f * (size_t) max_enc);
-    c->enc_out = vb_malloc(f * (size_t) (max_enc * d));
-    c->cross_kv = vb_malloc(f * (size_t) (max_enc * C->n_dec * 2 * inner));
-    c->self_k = vb_malloc(f * (size_t) (C->n_dec * max_dec * inner));
-    c->self_v = vb_malloc(f * (size_t) (C->n_dec * max_dec * inner));
+    size_t  f = sizeof(float);
+    c->h = vb_malloc(f * (size_t)(T * d));
+    c->x = vb_malloc(f * (size_t)(T * d));
+    c->qkv = vb_malloc(f * (size_t)(T * 3 * inner));
+    c->att = vb_malloc(f * (size_t)(T * inner));
+    c->ff = vb_malloc(f * (size_t)(T * 2 * C->d_ff));
+    c->bias = vb_malloc(f * (size_t)(C->heads * T * T));
+    c->scratch = vb_malloc(f * (size_t)(T * T));
+    c->mask_add = vb_malloc(f * (size_t)max_enc);
+    c->enc_out = vb_malloc(f * (size_t)(max_enc * d));
+    c->cross_kv = vb_malloc(f * (size_t)(max_enc * C->n_dec * 2 * inner));
+    c->self_k = vb_malloc(f * (size_t)(C->n_dec * max_dec * inner));
+    c->self_v = vb_malloc(f * (size_t)(C->n_dec * max_dec * inner));
     *out = c;
     return VB_OK;
 }
@@ -276,12 +282,13 @@ void vb_t5_ctx_free(struct vb_t5_ctx * c) {
 static void fill_bias(const struct vb_t5_model * m, const float * table, int bidirectional, int64_t nq, int64_t q0,
                       int64_t nk, float * bias) {
     const struct vb_t5_config * C = &m->cfg;
-    int32_t H = C->heads;
+    int32_t                     H = C->heads;
     for (int64_t i = 0; i < nq; i++)
         for (int64_t j = 0; j < nk; j++) {
-            int32_t bk = vb_t5_bucket(j - (q0 + i), bidirectional, C->n_buckets, C->max_distance);
-            const float * row = table + (int64_t) bk * H;
-            for (int32_t h = 0; h < H; h++) bias[((int64_t) h * nq + i) * nk + j] = row[h];
+            int32_t       bk = vb_t5_bucket(j - (q0 + i), bidirectional, C->n_buckets, C->max_distance);
+            const float * row = table + (int64_t)bk * H;
+            for (int32_t h = 0; h < H; h++)
+                bias[((int64_t)h * nq + i) * nk + j] = row[h];
         }
 }
 
@@ -289,31 +296,34 @@ static void ff_rows(const struct vb_t5_model * m, const struct vb_t5_block * blk
                     int64_t n);
 
 /* h += FF(rmsnorm(h)) over the context's n rows */
-static void ff_layer(struct vb_t5_ctx * c, const struct vb_t5_block * b, int64_t n) { ff_rows(c->m, b, c->h, c->x, c->ff, n); }
+static void ff_layer(struct vb_t5_ctx * c, const struct vb_t5_block * b, int64_t n) {
+    ff_rows(c->m, b, c->h, c->x, c->ff, n);
+}
 
 /* ---------------------------------------------------------------- encoder */
 
 static int set_mask(struct vb_t5_ctx * c, const uint8_t * mask, int64_t n) {
-    for (int64_t i = 0; i < n; i++) c->mask_add[i] = (!mask || mask[i]) ? 0.0f : -FLT_MAX;
+    for (int64_t i = 0; i < n; i++)
+        c->mask_add[i] = (!mask || mask[i]) ? 0.0f : -FLT_MAX;
     return VB_OK;
 }
 
 static void cross_kv(struct vb_t5_ctx * c) {
     const struct vb_t5_model * m = c->m;
-    int64_t cols = (int64_t) m->cfg.n_dec * 2 * m->inner;
+    int64_t                    cols = (int64_t)m->cfg.n_dec * 2 * m->inner;
     lin(c->enc_out, m->cfg.d_model, c->n_enc, m->cfg.d_model, m->dec_cross_kv, cols, c->cross_kv, cols, 0.0f);
     c->n_past = 0;
 }
 
 int vb_t5_encode(struct vb_t5_ctx * c, const float * embeds, const uint8_t * mask, int64_t n, float * block_out) {
-    const struct vb_t5_model * m = c->m;
+    const struct vb_t5_model *  m = c->m;
     const struct vb_t5_config * C = &m->cfg;
     if (n < 1 || n > c->max_enc)
-        return vb_fail(VB_ERR_ARG, "t5 encoder: %lld tokens, context holds 1..%lld", (long long) n,
-                       (long long) c->max_enc);
+        return vb_fail(VB_ERR_ARG, "t5 encoder: %lld tokens, context holds 1..%lld", (long long)n,
+                       (long long)c->max_enc);
     int64_t d = C->d_model, inner = m->inner;
     set_mask(c, mask, n);
-    memcpy(c->h, embeds, sizeof(float) * (size_t) (n * d));
+    memcpy(c->h, embeds, sizeof(float) * (size_t)(n * d));
     fill_bias(m, m->enc_rel, 1, n, 0, n, c->bias);
     for (int32_t l = 0; l < C->n_enc; l++) {
         const struct vb_t5_block * b = &m->enc[l];
@@ -323,7 +333,7 @@ int vb_t5_encode(struct vb_t5_ctx * c, const float * embeds, const uint8_t * mas
                      C->d_kv, 1.0f, c->bias, c->mask_add, 0, 0, c->att, inner, c->scratch);
         lin(c->att, inner, n, inner, b->wo, d, c->h, d, 1.0f);
         ff_layer(c, b, n);
-        if (block_out) memcpy(block_out + (int64_t) l * n * d, c->h, sizeof(float) * (size_t) (n * d));
+        if (block_out) memcpy(block_out + (int64_t)l * n * d, c->h, sizeof(float) * (size_t)(n * d));
     }
     vb_rmsnorm(c->h, n, d, m->enc_final_ln, C->eps, c->enc_out);
     c->n_enc = n;
@@ -333,36 +343,38 @@ int vb_t5_encode(struct vb_t5_ctx * c, const float * embeds, const uint8_t * mas
 
 int vb_t5_set_encoder_output(struct vb_t5_ctx * c, const float * enc, const uint8_t * mask, int64_t n) {
     if (n < 1 || n > c->max_enc)
-        return vb_fail(VB_ERR_ARG, "t5 encoder output: %lld tokens, context holds 1..%lld", (long long) n,
-                       (long long) c->max_enc);
+        return vb_fail(VB_ERR_ARG, "t5 encoder output: %lld tokens, context holds 1..%lld", (long long)n,
+                       (long long)c->max_enc);
     set_mask(c, mask, n);
-    memcpy(c->enc_out, enc, sizeof(float) * (size_t) (n * c->m->cfg.d_model));
+    memcpy(c->enc_out, enc, sizeof(float) * (size_t)(n * c->m->cfg.d_model));
     c->n_enc = n;
     cross_kv(c);
     return VB_OK;
 }
 
-void vb_t5_reset_decoder(struct vb_t5_ctx * c) { c->n_past = 0; }
+void vb_t5_reset_decoder(struct vb_t5_ctx * c) {
+    c->n_past = 0;
+}
 
 /* ---------------------------------------------------------------- decoder */
 
 int vb_t5_decode(struct vb_t5_ctx * c, const int32_t * ids, int64_t n, float * logits, float * last_hidden,
                  float * block_out) {
-    const struct vb_t5_model * m = c->m;
+    const struct vb_t5_model *  m = c->m;
     const struct vb_t5_config * C = &m->cfg;
     if (c->n_enc < 1) return vb_fail(VB_ERR_ARG, "t5 decoder: no encoder output");
     if (n < 1 || c->n_past + n > c->max_dec)
-        return vb_fail(VB_ERR_ARG, "t5 decoder: %lld positions after %lld exceed the context's %lld",
-                       (long long) n, (long long) c->n_past, (long long) c->max_dec);
+        return vb_fail(VB_ERR_ARG, "t5 decoder: %lld positions after %lld exceed the context's %lld", (long long)n,
+                       (long long)c->n_past, (long long)c->max_dec);
     int rc = vb_t5_embed(m, ids, n, c->h);
     if (rc != VB_OK) return rc;
     int64_t d = C->d_model, inner = m->inner, t0 = c->n_past, nk = t0 + n;
-    int64_t ldkv = (int64_t) C->n_dec * 2 * inner;
+    int64_t ldkv = (int64_t)C->n_dec * 2 * inner;
     fill_bias(m, m->dec_rel, 0, n, t0, nk, c->bias);
     for (int32_t l = 0; l < C->n_dec; l++) {
         const struct vb_t5_block * b = &m->dec[l];
-        float * K = c->self_k + (int64_t) l * c->max_dec * inner;
-        float * V = c->self_v + (int64_t) l * c->max_dec * inner;
+        float *                    K = c->self_k + (int64_t)l * c->max_dec * inner;
+        float *                    V = c->self_v + (int64_t)l * c->max_dec * inner;
         /* self-attention: q into qkv, k / v straight into cache rows t0.. */
         vb_rmsnorm(c->h, n, d, b->ln_sa, C->eps, c->x);
         lin(c->x, d, n, d, b->wqkv, inner, c->qkv, inner, 0.0f);
@@ -374,18 +386,19 @@ int vb_t5_decode(struct vb_t5_ctx * c, const int32_t * ids, int64_t n, float * l
         /* cross-attention over the encoder output */
         vb_rmsnorm(c->h, n, d, b->ln_ca, C->eps, c->x);
         lin(c->x, d, n, d, b->wcq, inner, c->qkv, inner, 0.0f);
-        const float * CK = c->cross_kv + (int64_t) l * 2 * inner;
-        vb_attention(c->qkv, inner, CK, ldkv, CK + inner, ldkv, n, c->n_enc, C->heads, C->d_kv, 1.0f, NULL,
-                     c->mask_add, 0, 0, c->att, inner, c->scratch);
+        const float * CK = c->cross_kv + (int64_t)l * 2 * inner;
+        vb_attention(c->qkv, inner, CK, ldkv, CK + inner, ldkv, n, c->n_enc, C->heads, C->d_kv, 1.0f, NULL, c->mask_add,
+                     0, 0, c->att, inner, c->scratch);
         lin(c->att, inner, n, inner, b->wco, d, c->h, d, 1.0f);
         ff_layer(c, b, n);
-        if (block_out) memcpy(block_out + (int64_t) l * n * d, c->h, sizeof(float) * (size_t) (n * d));
+        if (block_out) memcpy(block_out + (int64_t)l * n * d, c->h, sizeof(float) * (size_t)(n * d));
     }
     vb_rmsnorm(c->h, n, d, m->dec_final_ln, C->eps, c->x);
-    if (last_hidden) memcpy(last_hidden, c->x, sizeof(float) * (size_t) (n * d));
+    if (last_hidden) memcpy(last_hidden, c->x, sizeof(float) * (size_t)(n * d));
     if (C->tie) {
-        float s = (float) (1.0 / sqrt((double) d)); /* HF: sequence_output * model_dim ** -0.5 */
-        for (int64_t i = 0; i < n * d; i++) c->x[i] *= s;
+        float s = (float)(1.0 / sqrt((double)d)); /* HF: sequence_output * model_dim ** -0.5 */
+        for (int64_t i = 0; i < n * d; i++)
+            c->x[i] *= s;
     }
     if (logits) lin(c->x, d, n, d, m->lm_head, C->vocab, logits, C->vocab, 0.0f);
     c->n_past += n;
@@ -394,24 +407,23 @@ int vb_t5_decode(struct vb_t5_ctx * c, const int32_t * ids, int64_t n, float * l
 
 /* ---------------------------------------------------------------- batched form */
 
-int vb_t5_batch_new(struct vb_t5_batch ** out, const struct vb_t5_model * m, int64_t max_rows,
-                    int64_t max_logit_rows) {
+int vb_t5_batch_new(struct vb_t5_batch ** out, const struct vb_t5_model * m, int64_t max_rows, int64_t max_logit_rows) {
     *out = NULL;
     if (max_rows < 1 || max_rows > (1 << 24) || max_logit_rows < 0 || max_logit_rows > (1 << 20))
-        return vb_fail(VB_ERR_ARG, "t5 batch: bad sizes max_rows %lld max_logit_rows %lld", (long long) max_rows,
-                       (long long) max_logit_rows);
+        return vb_fail(VB_ERR_ARG, "t5 batch: bad sizes max_rows %lld max_logit_rows %lld", (long long)max_rows,
+                       (long long)max_logit_rows);
     struct vb_t5_batch * b = vb_calloc(1, sizeof *b);
-    int64_t R = max_rows, d = m->cfg.d_model, inner = m->inner;
-    size_t f = sizeof(float);
+    int64_t              R = max_rows, d = m->cfg.d_model, inner = m->inner;
+    size_t               f = sizeof(float);
     b->m = m;
     b->max_rows = R;
-    b->h = vb_malloc(f * (size_t) (R * d));
-    b->x = vb_malloc(f * (size_t) (R * d));
-    b->qkv = vb_malloc(f * (size_t) (R * 3 * inner));
-    b->att = vb_malloc(f * (size_t) (R * inner));
-    b->ff = vb_malloc(f * (size_t) (R * 2 * m->cfg.d_ff));
+    b->h = vb_malloc(f * (size_t)(R * d));
+    b->x = vb_malloc(f * (size_t)(R * d));
+    b->qkv = vb_malloc(f * (size_t)(R * 3 * inner));
+    b->att = vb_malloc(f * (size_t)(R * inner));
+    b->ff = vb_malloc(f * (size_t)(R * 2 * m->cfg.d_ff));
     b->max_logit_rows = max_logit_rows;
-    if (max_logit_rows) b->logits = vb_malloc(f * (size_t) (max_logit_rows * m->cfg.vocab));
+    if (max_logit_rows) b->logits = vb_malloc(f * (size_t)(max_logit_rows * m->cfg.vocab));
     *out = b;
     return VB_OK;
 }
@@ -431,15 +443,21 @@ void vb_t5_batch_free(struct vb_t5_batch * b) {
 static void ff_rows(const struct vb_t5_model * m, const struct vb_t5_block * blk, float * h, float * x, float * ff,
                     int64_t n) {
     const struct vb_t5_config * C = &m->cfg;
-    int64_t d = C->d_model, f = C->d_ff, wdt = C->gated ? 2 * f : f;
+    int64_t                     d = C->d_model, f = C->d_ff, wdt = C->gated ? 2 * f : f;
     vb_rmsnorm(h, n, d, blk->ln_ff, C->eps, x);
     lin(x, d, n, d, blk->wi, wdt, ff, wdt, 0.0f);
     for (int64_t i = 0; i < n; i++) {
         float * r = ff + i * wdt;
         switch (C->act) {
-        case VB_ACT_GELU_ERF: vb_gelu_erf(r, f); break;
-        case VB_ACT_GELU_TANH: vb_gelu_tanh(r, f); break;
-        default: vb_relu(r, f); break;
+        case VB_ACT_GELU_ERF:
+            vb_gelu_erf(r, f);
+            break;
+        case VB_ACT_GELU_TANH:
+            vb_gelu_tanh(r, f);
+            break;
+        default:
+            vb_relu(r, f);
+            break;
         }
         if (C->gated) vb_mul(r, r, r + f, f);
     }
@@ -448,22 +466,22 @@ static void ff_rows(const struct vb_t5_model * m, const struct vb_t5_block * blk
 
 int vb_t5_encode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t n_seq, const float * const * embeds,
                        const uint8_t * const * masks, const int64_t * n) {
-    const struct vb_t5_model * m = b->m;
+    const struct vb_t5_model *  m = b->m;
     const struct vb_t5_config * C = &m->cfg;
-    int64_t d = C->d_model, inner = m->inner, total = 0;
+    int64_t                     d = C->d_model, inner = m->inner, total = 0;
     for (int32_t s = 0; s < n_seq; s++) {
         if (ctx[s]->m != m) return vb_fail(VB_ERR_ARG, "t5 encoder batch: sequence %d uses another model", s);
         if (n[s] < 1 || n[s] > ctx[s]->max_enc)
             return vb_fail(VB_ERR_ARG, "t5 encoder batch: sequence %d has %lld tokens, its context holds 1..%lld", s,
-                           (long long) n[s], (long long) ctx[s]->max_enc);
+                           (long long)n[s], (long long)ctx[s]->max_enc);
         total += n[s];
     }
     if (n_seq < 1 || total > b->max_rows)
         return vb_fail(VB_ERR_ARG, "t5 encoder batch: %lld tokens in %d sequences, workspace holds %lld",
-                       (long long) total, n_seq, (long long) b->max_rows);
+                       (long long)total, n_seq, (long long)b->max_rows);
     for (int64_t s = 0, o = 0; s < n_seq; o += n[s], s++) {
         set_mask(ctx[s], masks ? masks[s] : NULL, n[s]);
-        memcpy(b->h + o * d, embeds[s], sizeof(float) * (size_t) (n[s] * d));
+        memcpy(b->h + o * d, embeds[s], sizeof(float) * (size_t)(n[s] * d));
         fill_bias(m, m->enc_rel, 1, n[s], 0, n[s], ctx[s]->bias);
     }
     for (int32_t l = 0; l < C->n_enc; l++) {
@@ -488,34 +506,35 @@ int vb_t5_encode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t 
 
 int vb_t5_decode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t n_seq, const int32_t * ids,
                        float * logits) {
-    const struct vb_t5_model * m = b->m;
+    const struct vb_t5_model *  m = b->m;
     const struct vb_t5_config * C = &m->cfg;
     if (n_seq < 1 || n_seq > b->max_rows)
         return vb_fail(VB_ERR_ARG, "t5 decoder batch: %d sequences, workspace holds %lld", n_seq,
-                       (long long) b->max_rows);
+                       (long long)b->max_rows);
     for (int32_t s = 0; s < n_seq; s++) {
         if (ctx[s]->m != m) return vb_fail(VB_ERR_ARG, "t5 decoder batch: sequence %d uses another model", s);
         if (ctx[s]->n_enc < 1) return vb_fail(VB_ERR_ARG, "t5 decoder batch: sequence %d has no encoder output", s);
         if (ctx[s]->n_past + 1 > ctx[s]->max_dec)
             return vb_fail(VB_ERR_ARG, "t5 decoder batch: sequence %d: cache full (%lld positions)", s,
-                           (long long) ctx[s]->max_dec);
+                           (long long)ctx[s]->max_dec);
     }
     int rc = vb_t5_embed(m, ids, n_seq, b->h);
     if (rc != VB_OK) return rc;
-    int64_t d = C->d_model, inner = m->inner, R = n_seq, ldkv = (int64_t) C->n_dec * 2 * inner;
-    for (int32_t s = 0; s < n_seq; s++) fill_bias(m, m->dec_rel, 0, 1, ctx[s]->n_past, ctx[s]->n_past + 1, ctx[s]->bias);
+    int64_t d = C->d_model, inner = m->inner, R = n_seq, ldkv = (int64_t)C->n_dec * 2 * inner;
+    for (int32_t s = 0; s < n_seq; s++)
+        fill_bias(m, m->dec_rel, 0, 1, ctx[s]->n_past, ctx[s]->n_past + 1, ctx[s]->bias);
     for (int32_t l = 0; l < C->n_dec; l++) {
         const struct vb_t5_block * blk = &m->dec[l];
         vb_rmsnorm(b->h, R, d, blk->ln_sa, C->eps, b->x);
         lin(b->x, d, R, d, blk->wqkv, 3 * inner, b->qkv, 3 * inner, 0.0f);
         for (int32_t s = 0; s < n_seq; s++) {
             struct vb_t5_ctx * c = ctx[s];
-            int64_t t = c->n_past;
-            float * K = c->self_k + (int64_t) l * c->max_dec * inner;
-            float * V = c->self_v + (int64_t) l * c->max_dec * inner;
-            const float * q = b->qkv + s * 3 * inner;
-            memcpy(K + t * inner, q + inner, sizeof(float) * (size_t) inner);
-            memcpy(V + t * inner, q + 2 * inner, sizeof(float) * (size_t) inner);
+            int64_t            t = c->n_past;
+            float *            K = c->self_k + (int64_t)l * c->max_dec * inner;
+            float *            V = c->self_v + (int64_t)l * c->max_dec * inner;
+            const float *      q = b->qkv + s * 3 * inner;
+            memcpy(K + t * inner, q + inner, sizeof(float) * (size_t)inner);
+            memcpy(V + t * inner, q + 2 * inner, sizeof(float) * (size_t)inner);
             vb_attention(q, 3 * inner, K, inner, V, inner, 1, t + 1, C->heads, C->d_kv, 1.0f, c->bias, NULL, 1, t,
                          b->att + s * inner, inner, c->scratch);
         }
@@ -524,7 +543,7 @@ int vb_t5_decode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t 
         lin(b->x, d, R, d, blk->wcq, inner, b->qkv, inner, 0.0f);
         for (int32_t s = 0; s < n_seq; s++) {
             struct vb_t5_ctx * c = ctx[s];
-            const float * CK = c->cross_kv + (int64_t) l * 2 * inner;
+            const float *      CK = c->cross_kv + (int64_t)l * 2 * inner;
             vb_attention(b->qkv + s * inner, inner, CK, ldkv, CK + inner, ldkv, 1, c->n_enc, C->heads, C->d_kv, 1.0f,
                          NULL, c->mask_add, 0, 0, b->att + s * inner, inner, c->scratch);
         }
@@ -533,10 +552,12 @@ int vb_t5_decode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t 
     }
     vb_rmsnorm(b->h, R, d, m->dec_final_ln, C->eps, b->x);
     if (C->tie) {
-        float sc = (float) (1.0 / sqrt((double) d));
-        for (int64_t i = 0; i < R * d; i++) b->x[i] *= sc;
+        float sc = (float)(1.0 / sqrt((double)d));
+        for (int64_t i = 0; i < R * d; i++)
+            b->x[i] *= sc;
     }
     if (logits) lin(b->x, d, R, d, m->lm_head, C->vocab, logits, C->vocab, 0.0f);
-    for (int32_t s = 0; s < n_seq; s++) ctx[s]->n_past++;
+    for (int32_t s = 0; s < n_seq; s++)
+        ctx[s]->n_past++;
     return VB_OK;
 }

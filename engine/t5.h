@@ -26,38 +26,38 @@
 #include <stdint.h>
 
 struct vb_t5_block {
-    float * ln_sa;  /* (d) self-attention pre-norm */
-    float * wqkv;   /* (3*inner, d) q | k | v of the self-attention */
-    float * wo;     /* (d, inner) */
-    float * ln_ca;  /* (d) cross-attention pre-norm (decoder only) */
-    float * wcq;    /* (inner, d) cross-attention q (decoder only) */
-    const float * wckv; /* (2*inner, d) cross k | v, points into vb_t5_model.dec_cross_kv (decoder only) */
-    float * wco;    /* (d, inner) (decoder only) */
-    float * ln_ff;  /* (d) */
-    float * wi;     /* gated: (2*d_ff, d) wi_0 | wi_1; else (d_ff, d) */
-    float * wff_o;  /* (d, d_ff) */
+    float *       ln_sa; /* (d) self-attention pre-norm */
+    float *       wqkv;  /* (3*inner, d) q | k | v of the self-attention */
+    float *       wo;    /* (d, inner) */
+    float *       ln_ca; /* (d) cross-attention pre-norm (decoder only) */
+    float *       wcq;   /* (inner, d) cross-attention q (decoder only) */
+    const float * wckv;  /* (2*inner, d) cross k | v, points into vb_t5_model.dec_cross_kv (decoder only) */
+    float *       wco;   /* (d, inner) (decoder only) */
+    float *       ln_ff; /* (d) */
+    float *       wi;    /* gated: (2*d_ff, d) wi_0 | wi_1; else (d_ff, d) */
+    float *       wff_o; /* (d, d_ff) */
 };
 
 struct vb_t5_model {
-    struct vb_t5_config cfg;
-    int32_t inner;          /* heads * d_kv */
-    float * shared;         /* (vocab, d) */
-    float * lm_head;        /* (vocab, d); == shared when tied */
-    float * enc_rel;        /* (n_buckets, heads) encoder block 0 relative_attention_bias */
-    float * dec_rel;        /* (n_buckets, heads) decoder block 0 relative_attention_bias */
-    struct vb_t5_block * enc; /* n_enc */
-    struct vb_t5_block * dec; /* n_dec */
-    float * dec_cross_kv;   /* (n_dec * 2 * inner, d) */
-    float * enc_final_ln;   /* (d) */
-    float * dec_final_ln;   /* (d) */
+    struct vb_t5_config  cfg;
+    int32_t              inner;        /* heads * d_kv */
+    float *              shared;       /* (vocab, d) */
+    float *              lm_head;      /* (vocab, d); == shared when tied */
+    float *              enc_rel;      /* (n_buckets, heads) encoder block 0 relative_attention_bias */
+    float *              dec_rel;      /* (n_buckets, heads) decoder block 0 relative_attention_bias */
+    struct vb_t5_block * enc;          /* n_enc */
+    struct vb_t5_block * dec;          /* n_dec */
+    float *              dec_cross_kv; /* (n_dec * 2 * inner, d) */
+    float *              enc_final_ln; /* (d) */
+    float *              dec_final_ln; /* (d) */
 };
 
 /* Load the T5 weights named "<prefix>shared.weight", "<prefix>encoder.block.N...", ... (prefix e.g.
 ** "language_model.", may be "") from `w`, checking every shape against `cfg`.  The shared embedding falls back to
 ** "<prefix>encoder.embed_tokens.weight" when "shared.weight" is absent.  Untied: "<prefix>lm_head.weight" required.
 ** On success *out is a new model (free with vb_t5_free); on failure an error naming the tensor, nothing allocated. */
-int vb_t5_load(struct vb_t5_model ** out, const struct vb_weights * w, const char * prefix,
-               const struct vb_t5_config * cfg);
+int  vb_t5_load(struct vb_t5_model ** out, const struct vb_weights * w, const char * prefix,
+                const struct vb_t5_config * cfg);
 void vb_t5_free(struct vb_t5_model * m);
 
 /* HF T5Attention._relative_position_bucket for one relative position rel = key_pos - query_pos (log part computed
@@ -71,7 +71,7 @@ int vb_t5_embed(const struct vb_t5_model * m, const int32_t * ids, int64_t n, fl
 ** encoder output with its cross K/V, and the self-attention K/V cache.  All allocated once here. */
 struct vb_t5_ctx {
     const struct vb_t5_model * m;
-    int64_t max_enc, max_dec, max_tok; /* max_tok = max(max_enc, max_dec) */
+    int64_t                    max_enc, max_dec, max_tok; /* max_tok = max(max_enc, max_dec) */
     /* scratch */
     float * h;        /* (max_tok, d) residual stream */
     float * x;        /* (max_tok, d) normed input of a sub-layer */
@@ -86,13 +86,13 @@ struct vb_t5_ctx {
     float * enc_out;  /* (max_enc, d) */
     float * cross_kv; /* (max_enc, n_dec*2*inner): row i = [blk0 k | blk0 v | blk1 k | ...] */
     /* decoder cache */
-    int64_t n_past;   /* decoder positions in the cache */
-    float * self_k;   /* (n_dec, max_dec, inner) */
-    float * self_v;   /* (n_dec, max_dec, inner) */
+    int64_t n_past; /* decoder positions in the cache */
+    float * self_k; /* (n_dec, max_dec, inner) */
+    float * self_v; /* (n_dec, max_dec, inner) */
 };
 
 /* Allocate a context (max_enc >= 1, max_dec >= 1).  Returns VB_OK / VB_ERR_ARG. Free with vb_t5_ctx_free. */
-int vb_t5_ctx_new(struct vb_t5_ctx ** out, const struct vb_t5_model * m, int64_t max_enc, int64_t max_dec);
+int  vb_t5_ctx_new(struct vb_t5_ctx ** out, const struct vb_t5_model * m, int64_t max_enc, int64_t max_dec);
 void vb_t5_ctx_free(struct vb_t5_ctx * c);
 
 /* Encoder over one sequence: embeds (n, d) (projected visual tokens and/or token embeddings, as HF inputs_embeds),
@@ -123,20 +123,19 @@ int vb_t5_decode(struct vb_t5_ctx * c, const int32_t * ids, int64_t n, float * l
 ** float rounding. */
 struct vb_t5_batch {
     const struct vb_t5_model * m;
-    int64_t max_rows;  /* rows per call: encoder tokens summed over sequences, or decoder sequences */
-    float * h;         /* (max_rows, d) */
-    float * x;         /* (max_rows, d) */
-    float * qkv;       /* (max_rows, 3*inner) */
-    float * att;       /* (max_rows, inner) */
-    float * ff;        /* (max_rows, 2*d_ff) */
-    int64_t max_logit_rows;
-    float * logits;    /* (max_logit_rows, vocab) for callers (vb_generate_greedy), NULL if max_logit_rows is 0 */
+    int64_t                    max_rows; /* rows per call: encoder tokens summed over sequences, or decoder sequences */
+    float *                    h;        /* (max_rows, d) */
+    float *                    x;        /* (max_rows, d) */
+    float *                    qkv;      /* (max_rows, 3*inner) */
+    float *                    att;      /* (max_rows, inner) */
+    float *                    ff;       /* (max_rows, 2*d_ff) */
+    int64_t                    max_logit_rows;
+    float * logits; /* (max_logit_rows, vocab) for callers (vb_generate_greedy), NULL if max_logit_rows is 0 */
 };
 
 /* Workspace for up to max_rows rows (>= 1) plus a logits buffer of max_logit_rows rows (>= 0; greedy generation of
 ** n rows needs n).  VB_OK / VB_ERR_ARG.  Free with vb_t5_batch_free. */
-int vb_t5_batch_new(struct vb_t5_batch ** out, const struct vb_t5_model * m, int64_t max_rows,
-                    int64_t max_logit_rows);
+int  vb_t5_batch_new(struct vb_t5_batch ** out, const struct vb_t5_model * m, int64_t max_rows, int64_t max_logit_rows);
 void vb_t5_batch_free(struct vb_t5_batch * b);
 
 /* Encoder over n_seq sequences at once: sequence i has embeds[i] (n[i], d) and masks[i] (n[i]) (masks or masks[i]

@@ -19,13 +19,13 @@
 static int visual_tokens(struct vb_golden * g, const float * pixels, int32_t n_frames, const int32_t * qids,
                          const int32_t * qmask, int32_t Lq, float * query_out, float * proj_out) {
     const struct vb_model_config * cfg = &g->cfg;
-    struct vb_vit * vit = NULL;
-    struct vb_vit_ctx * vctx = NULL;
-    struct vb_qformer * qf = NULL;
-    struct vb_qformer_ctx * qctx = NULL;
-    struct vb_projection * pj = NULL;
-    float *img = NULL, *qo = NULL;
-    int rc = vb_vit_load(&vit, g->model, &cfg->vision, "vision_model.");
+    struct vb_vit *                vit = NULL;
+    struct vb_vit_ctx *            vctx = NULL;
+    struct vb_qformer *            qf = NULL;
+    struct vb_qformer_ctx *        qctx = NULL;
+    struct vb_projection *         pj = NULL;
+    float *                        img = NULL, *qo = NULL;
+    int                            rc = vb_vit_load(&vit, g->model, &cfg->vision, "vision_model.");
     if (rc == VB_OK) rc = vb_vit_ctx_new(&vctx, vit, n_frames);
     if (rc == VB_OK) rc = vb_qformer_load(&qf, g->model, &cfg->qformer, cfg->num_query_tokens, "");
     if (rc == VB_OK) rc = vb_qformer_ctx_new(&qctx, qf, n_frames, Lq, vit->cfg.n_tokens);
@@ -33,15 +33,15 @@ static int visual_tokens(struct vb_golden * g, const float * pixels, int32_t n_f
         rc = vb_projection_load(&pj, g->model, "language_projection", cfg->qformer.hidden, cfg->t5.d_model);
     if (rc == VB_OK) {
         int64_t T = vit->cfg.n_tokens, Dv = cfg->vision.hidden, Q = cfg->num_query_tokens, Dq = cfg->qformer.hidden;
-        img = vb_malloc(sizeof(float) * (size_t) (n_frames * T * Dv));
-        qo = vb_malloc(sizeof(float) * (size_t) (n_frames * Q * Dq));
+        img = vb_malloc(sizeof(float) * (size_t)(n_frames * T * Dv));
+        qo = vb_malloc(sizeof(float) * (size_t)(n_frames * Q * Dq));
         rc = vb_vit_run(vctx, pixels, n_frames, NULL, NULL, NULL, img);
         if (rc == VB_OK)
-            rc = vb_qformer_run(qctx, img, n_frames, (int32_t) T, Lq ? qids : NULL, Lq ? qmask : NULL, Lq, qo, NULL,
+            rc = vb_qformer_run(qctx, img, n_frames, (int32_t)T, Lq ? qids : NULL, Lq ? qmask : NULL, Lq, qo, NULL,
                                 NULL, NULL);
         if (rc == VB_OK) {
             vb_projection_run(pj, qo, n_frames * Q, proj_out);
-            if (query_out) memcpy(query_out, qo, sizeof(float) * (size_t) (n_frames * Q * Dq));
+            if (query_out) memcpy(query_out, qo, sizeof(float) * (size_t)(n_frames * Q * Dq));
         }
     }
     free(img);
@@ -59,24 +59,24 @@ static int assemble(const struct vb_t5_model * m, const float * vis, int64_t n_v
                     const uint8_t * am, int64_t B, int64_t L, float * emb, uint8_t * mk) {
     const int64_t d = m->cfg.d_model, N = n_vis + L;
     for (int64_t r = 0; r < B; r++) {
-        memcpy(emb + r * N * d, vis + r * n_vis * d, sizeof(float) * (size_t) (n_vis * d));
+        memcpy(emb + r * N * d, vis + r * n_vis * d, sizeof(float) * (size_t)(n_vis * d));
         int rc = vb_t5_embed(m, ids + r * L, L, emb + (r * N + n_vis) * d);
         if (rc != VB_OK) return rc;
-        memset(mk + r * N, 1, (size_t) n_vis);
-        memcpy(mk + r * N + n_vis, am + r * L, (size_t) L);
+        memset(mk + r * N, 1, (size_t)n_vis);
+        memcpy(mk + r * N + n_vis, am + r * L, (size_t)L);
     }
     return VB_OK;
 }
 
 int vb_golden_t5_build_lm_inputs(struct vb_golden * g, const char * cn, const struct vb_t5_model * m, float ** embeds,
                                  uint8_t ** mask, int64_t * shape_out) {
-    int rc;
-    char nm[128];
-    int64_t psh[VB_MAX_DIMS], ish[VB_MAX_DIMS];
-    int32_t pnd, ind;
-    float *pix = NULL, *proj = NULL, *emb = NULL;
-    int32_t * ids = NULL;
-    uint8_t *am = NULL, *mk = NULL;
+    int           rc;
+    char          nm[128];
+    int64_t       psh[VB_MAX_DIMS], ish[VB_MAX_DIMS];
+    int32_t       pnd, ind;
+    float *       pix = NULL, *proj = NULL, *emb = NULL;
+    int32_t *     ids = NULL;
+    uint8_t *     am = NULL, *mk = NULL;
     const int64_t d = m->cfg.d_model, Q = g->cfg.num_query_tokens;
     snprintf(nm, sizeof nm, "%s.pixel_values", cn);
     if ((rc = vb_golden_f32(g, nm, &pix, psh, &pnd)) != VB_OK) goto out;
@@ -89,10 +89,10 @@ int vb_golden_t5_build_lm_inputs(struct vb_golden * g, const char * cn, const st
         goto out;
     }
     int64_t B = ish[0], L = ish[1], N = Q + L;
-    proj = vb_malloc(sizeof(float) * (size_t) (B * Q * d));
-    if ((rc = visual_tokens(g, pix, (int32_t) B, NULL, NULL, 0, NULL, proj)) != VB_OK) goto out;
-    emb = vb_malloc(sizeof(float) * (size_t) (B * N * d));
-    mk = vb_malloc((size_t) (B * N));
+    proj = vb_malloc(sizeof(float) * (size_t)(B * Q * d));
+    if ((rc = visual_tokens(g, pix, (int32_t)B, NULL, NULL, 0, NULL, proj)) != VB_OK) goto out;
+    emb = vb_malloc(sizeof(float) * (size_t)(B * N * d));
+    mk = vb_malloc((size_t)(B * N));
     if ((rc = assemble(m, proj, Q, ids, am, B, L, emb, mk)) != VB_OK) goto out;
     shape_out[0] = B;
     shape_out[1] = N;
@@ -113,15 +113,15 @@ out:
 /* InstructBLIP "image" (pixels [B, 3, H, W]) and "video" (pixels [B, F, 3, H, W]). */
 int vb_golden_run_pipeline(struct vb_golden * g, const char * cn) {
     if (!g->has_cfg) return vb_fail(VB_ERR_UNSUPPORTED, "(no config.json)");
-    int rc;
-    char nm[160], lab[200];
-    int64_t psh[VB_MAX_DIMS], qsh[VB_MAX_DIMS], ish[VB_MAX_DIMS], csh[VB_MAX_DIMS];
-    int32_t pnd, qnd, ind, cnd;
-    float *pix = NULL, *qout = NULL, *proj = NULL, *emb = NULL, *blocks = NULL, *lg = NULL;
-    int32_t *qids = NULL, *qmask = NULL, *ids = NULL, *cand = NULL, *qids_f = NULL, *qmask_f = NULL;
-    uint8_t *am = NULL, *mk = NULL;
+    int                  rc;
+    char                 nm[160], lab[200];
+    int64_t              psh[VB_MAX_DIMS], qsh[VB_MAX_DIMS], ish[VB_MAX_DIMS], csh[VB_MAX_DIMS];
+    int32_t              pnd, qnd, ind, cnd;
+    float *              pix = NULL, *qout = NULL, *proj = NULL, *emb = NULL, *blocks = NULL, *lg = NULL;
+    int32_t *            qids = NULL, *qmask = NULL, *ids = NULL, *cand = NULL, *qids_f = NULL, *qmask_f = NULL;
+    uint8_t *            am = NULL, *mk = NULL;
     struct vb_t5_model * m = NULL;
-    struct vb_t5_ctx * c = NULL;
+    struct vb_t5_ctx *   c = NULL;
     if ((rc = vb_t5_load(&m, g->model, "language_model.", &g->cfg.t5)) != VB_OK) return rc;
     const int64_t d = m->cfg.d_model, V = m->cfg.vocab, Q = g->cfg.num_query_tokens, Dq = g->cfg.qformer.hidden;
     snprintf(nm, sizeof nm, "%s.pixel_values", cn);
@@ -143,34 +143,35 @@ int vb_golden_run_pipeline(struct vb_golden * g, const char * cn) {
         goto out;
     }
     /* Q-Former: every frame of a row with that row's text; frames are rows of one batched call */
-    qids_f = vb_malloc(sizeof(int32_t) * (size_t) (B * F * Lq));
-    qmask_f = vb_malloc(sizeof(int32_t) * (size_t) (B * F * Lq));
+    qids_f = vb_malloc(sizeof(int32_t) * (size_t)(B * F * Lq));
+    qmask_f = vb_malloc(sizeof(int32_t) * (size_t)(B * F * Lq));
     for (int64_t r = 0; r < B; r++)
         for (int64_t f = 0; f < F; f++) {
-            memcpy(qids_f + (r * F + f) * Lq, qids + r * Lq, sizeof(int32_t) * (size_t) Lq);
-            memcpy(qmask_f + (r * F + f) * Lq, qmask + r * Lq, sizeof(int32_t) * (size_t) Lq);
+            memcpy(qids_f + (r * F + f) * Lq, qids + r * Lq, sizeof(int32_t) * (size_t)Lq);
+            memcpy(qmask_f + (r * F + f) * Lq, qmask + r * Lq, sizeof(int32_t) * (size_t)Lq);
         }
-    qout = vb_malloc(sizeof(float) * (size_t) (B * F * Q * Dq));
-    proj = vb_malloc(sizeof(float) * (size_t) (B * F * Q * d));
-    if ((rc = visual_tokens(g, pix, (int32_t) (B * F), qids_f, qmask_f, (int32_t) Lq, qout, proj)) != VB_OK) goto out;
+    qout = vb_malloc(sizeof(float) * (size_t)(B * F * Q * Dq));
+    proj = vb_malloc(sizeof(float) * (size_t)(B * F * Q * d));
+    if ((rc = visual_tokens(g, pix, (int32_t)(B * F), qids_f, qmask_f, (int32_t)Lq, qout, proj)) != VB_OK) goto out;
     snprintf(nm, sizeof nm, "%s.query_output", cn);
     vb_golden_cmp(g, cn, nm, NULL, qout, B * F * Q * Dq, 0);
     /* T5 inputs: the F*Q visual vectors of a row (frames in order, no prefixes), then the prompt */
     int64_t NV = F * Q, N = NV + L;
-    emb = vb_malloc(sizeof(float) * (size_t) (B * N * d));
-    mk = vb_malloc((size_t) (B * N));
+    emb = vb_malloc(sizeof(float) * (size_t)(B * N * d));
+    mk = vb_malloc((size_t)(B * N));
     if ((rc = assemble(m, proj, NV, ids, am, B, L, emb, mk)) != VB_OK) goto out;
     snprintf(nm, sizeof nm, "%s.lm_inputs_embeds", cn);
     vb_golden_cmp(g, cn, nm, NULL, emb, B * N * d, 0);
-    int64_t * m64 = vb_malloc(sizeof(int64_t) * (size_t) (B * N));
-    for (int64_t i = 0; i < B * N; i++) m64[i] = mk[i];
+    int64_t * m64 = vb_malloc(sizeof(int64_t) * (size_t)(B * N));
+    for (int64_t i = 0; i < B * N; i++)
+        m64[i] = mk[i];
     snprintf(nm, sizeof nm, "%s.lm_attention_mask", cn);
     vb_golden_cmp_i64(g, cn, nm, NULL, m64, B * N, 0);
     free(m64);
     /* encoder, decoder step 0, step 1 on [start, step0 id], answer over the candidates */
     int32_t nb = m->cfg.n_enc;
-    blocks = vb_malloc(sizeof(float) * (size_t) (nb * N * d));
-    lg = vb_malloc(sizeof(float) * (size_t) V);
+    blocks = vb_malloc(sizeof(float) * (size_t)(nb * N * d));
+    lg = vb_malloc(sizeof(float) * (size_t)V);
     if ((rc = vb_t5_ctx_new(&c, m, N, 2)) != VB_OK) goto out;
     int64_t s0[64], s1ids[128], ans[64];
     if (B > 64) {
@@ -181,24 +182,24 @@ int vb_golden_run_pipeline(struct vb_golden * g, const char * cn) {
         if ((rc = vb_t5_encode(c, emb + r * N * d, mk + r * N, N, blocks)) != VB_OK) goto out;
         snprintf(nm, sizeof nm, "%s.encoder_block_outputs", cn);
         for (int32_t b = 0; b < nb; b++) {
-            snprintf(lab, sizeof lab, "%s[%d][%lld]", nm, b, (long long) r);
+            snprintf(lab, sizeof lab, "%s[%d][%lld]", nm, b, (long long)r);
             vb_golden_cmp(g, cn, nm, lab, blocks + b * N * d, N * d, (b * B + r) * N * d);
         }
         snprintf(nm, sizeof nm, "%s.encoder_last_hidden_state", cn);
-        snprintf(lab, sizeof lab, "%s[%lld]", nm, (long long) r);
+        snprintf(lab, sizeof lab, "%s[%lld]", nm, (long long)r);
         vb_golden_cmp(g, cn, nm, lab, c->enc_out, N * d, r * N * d);
         int32_t tok[2] = {m->cfg.dec_start_id, 0};
         if ((rc = vb_t5_decode(c, &tok[0], 1, lg, NULL, NULL)) != VB_OK) goto out;
         snprintf(nm, sizeof nm, "%s.step0_logits", cn);
-        snprintf(lab, sizeof lab, "%s[%lld]", nm, (long long) r);
+        snprintf(lab, sizeof lab, "%s[%lld]", nm, (long long)r);
         vb_golden_cmp(g, cn, nm, lab, lg, V, r * V);
-        tok[1] = vb_gen_argmax(lg, (int32_t) V);
+        tok[1] = vb_gen_argmax(lg, (int32_t)V);
         s0[r] = tok[1];
         s1ids[2 * r] = tok[0];
         s1ids[2 * r + 1] = tok[1];
         if ((rc = vb_t5_decode(c, &tok[1], 1, lg, NULL, NULL)) != VB_OK) goto out;
         snprintf(nm, sizeof nm, "%s.step1_logits", cn);
-        snprintf(lab, sizeof lab, "%s[%lld]", nm, (long long) r);
+        snprintf(lab, sizeof lab, "%s[%lld]", nm, (long long)r);
         vb_golden_cmp(g, cn, nm, lab, lg, V, r * V);
         int64_t best = 0;
         for (int64_t k = 0; k < NC; k++) {

@@ -4,11 +4,11 @@
 ** Variants: gated tanh-GELU untied; gated erf-GELU tied (d_model^-0.5 rescale); ReLU non-gated tied with the shared
 ** embedding stored only as encoder.embed_tokens.  Also: greedy generation with repetition penalty vs a naive greedy
 ** loop, EOS padding, bad input. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "engine/common.h"
 #include "engine/config.h"
@@ -25,19 +25,21 @@
 /* ------------------------------------------------------------------ random weights */
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static double urand(void) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return ((rng_state >> 11) + 0.5) / 9007199254740992.0;
+static double   urand(void) {
+      rng_state ^= rng_state << 13;
+      rng_state ^= rng_state >> 7;
+      rng_state ^= rng_state << 17;
+      return ((rng_state >> 11) + 0.5) / 9007199254740992.0;
 }
-static double nrand(void) { return sqrt(-2.0 * log(urand())) * cos(6.283185307179586 * urand()); }
+static double nrand(void) {
+    return sqrt(-2.0 * log(urand())) * cos(6.283185307179586 * urand());
+}
 
 struct variant {
-    const char * name;
+    const char *        name;
     struct vb_t5_config cfg;
-    const char * prefix;
-    int shared_as_embed_tokens; /* store the embedding only as encoder.embed_tokens.weight */
+    const char *        prefix;
+    int                 shared_as_embed_tokens; /* store the embedding only as encoder.embed_tokens.weight */
 };
 
 static void add_rand(struct vb_st_writer * sw, const char * prefix, const char * name, int64_t a, int64_t b,
@@ -45,8 +47,9 @@ static void add_rand(struct vb_st_writer * sw, const char * prefix, const char *
     char full[256];
     snprintf(full, sizeof full, "%s%s", prefix, name);
     int64_t n = a * (b > 0 ? b : 1);
-    float * v = malloc(sizeof(float) * (size_t) n);
-    for (int64_t i = 0; i < n; i++) v[i] = (float) (mean + sd * nrand());
+    float * v = malloc(sizeof(float) * (size_t)n);
+    for (int64_t i = 0; i < n; i++)
+        v[i] = (float)(mean + sd * nrand());
     int64_t shape[2] = {a, b};
     vb_st_writer_add(sw, full, VB_DT_F32, b > 0 ? 2 : 1, shape, v);
     free(v);
@@ -54,20 +57,20 @@ static void add_rand(struct vb_st_writer * sw, const char * prefix, const char *
 
 static void write_model(const struct variant * V, const char * path) {
     const struct vb_t5_config * C = &V->cfg;
-    const char * P = V->prefix;
-    int64_t d = C->d_model, inner = (int64_t) C->heads * C->d_kv, f = C->d_ff;
-    struct vb_st_writer * sw = vb_st_writer_new();
-    char n[256];
+    const char *                P = V->prefix;
+    int64_t                     d = C->d_model, inner = (int64_t)C->heads * C->d_kv, f = C->d_ff;
+    struct vb_st_writer *       sw = vb_st_writer_new();
+    char                        n[256];
     add_rand(sw, P, V->shared_as_embed_tokens ? "encoder.embed_tokens.weight" : "shared.weight", C->vocab, d, 0, 1);
-    if (!C->tie) add_rand(sw, P, "lm_head.weight", C->vocab, d, 0, 1.0 / sqrt((double) d));
+    if (!C->tie) add_rand(sw, P, "lm_head.weight", C->vocab, d, 0, 1.0 / sqrt((double)d));
     for (int dec = 0; dec < 2; dec++) {
         const char * part = dec ? "decoder" : "encoder";
-        int32_t nb = dec ? C->n_dec : C->n_enc;
+        int32_t      nb = dec ? C->n_dec : C->n_enc;
         for (int32_t l = 0; l < nb; l++) {
             const char * qkvo[4] = {"q", "k", "v", "o"};
             for (int i = 0; i < 4; i++) {
                 snprintf(n, sizeof n, "%s.block.%d.layer.0.SelfAttention.%s.weight", part, l, qkvo[i]);
-                add_rand(sw, P, n, i < 3 ? inner : d, i < 3 ? d : inner, 0, 1.0 / sqrt((double) (i < 3 ? d : inner)));
+                add_rand(sw, P, n, i < 3 ? inner : d, i < 3 ? d : inner, 0, 1.0 / sqrt((double)(i < 3 ? d : inner)));
             }
             if (l == 0) {
                 snprintf(n, sizeof n, "%s.block.0.layer.0.SelfAttention.relative_attention_bias.weight", part);
@@ -80,7 +83,7 @@ static void write_model(const struct variant * V, const char * path) {
                 for (int i = 0; i < 4; i++) {
                     snprintf(n, sizeof n, "decoder.block.%d.layer.1.EncDecAttention.%s.weight", l, qkvo[i]);
                     add_rand(sw, P, n, i < 3 ? inner : d, i < 3 ? d : inner, 0,
-                             1.0 / sqrt((double) (i < 3 ? d : inner)));
+                             1.0 / sqrt((double)(i < 3 ? d : inner)));
                 }
                 snprintf(n, sizeof n, "decoder.block.%d.layer.1.layer_norm.weight", l);
                 add_rand(sw, P, n, d, 0, 1, 0.1);
@@ -88,15 +91,15 @@ static void write_model(const struct variant * V, const char * path) {
             }
             if (C->gated) {
                 snprintf(n, sizeof n, "%s.block.%d.layer.%d.DenseReluDense.wi_0.weight", part, l, ffl);
-                add_rand(sw, P, n, f, d, 0, 1.0 / sqrt((double) d));
+                add_rand(sw, P, n, f, d, 0, 1.0 / sqrt((double)d));
                 snprintf(n, sizeof n, "%s.block.%d.layer.%d.DenseReluDense.wi_1.weight", part, l, ffl);
-                add_rand(sw, P, n, f, d, 0, 1.0 / sqrt((double) d));
+                add_rand(sw, P, n, f, d, 0, 1.0 / sqrt((double)d));
             } else {
                 snprintf(n, sizeof n, "%s.block.%d.layer.%d.DenseReluDense.wi.weight", part, l, ffl);
-                add_rand(sw, P, n, f, d, 0, 1.0 / sqrt((double) d));
+                add_rand(sw, P, n, f, d, 0, 1.0 / sqrt((double)d));
             }
             snprintf(n, sizeof n, "%s.block.%d.layer.%d.DenseReluDense.wo.weight", part, l, ffl);
-            add_rand(sw, P, n, d, f, 0, 1.0 / sqrt((double) f));
+            add_rand(sw, P, n, d, f, 0, 1.0 / sqrt((double)f));
             snprintf(n, sizeof n, "%s.block.%d.layer.%d.layer_norm.weight", part, l, ffl);
             add_rand(sw, P, n, d, 0, 1, 0.1);
         }
@@ -111,50 +114,54 @@ static void write_model(const struct variant * V, const char * path) {
 
 struct naive {
     const struct vb_t5_config * C;
-    const struct vb_weights * w;
-    const char * prefix;
-    int shared_as_embed_tokens;
+    const struct vb_weights *   w;
+    const char *                prefix;
+    int                         shared_as_embed_tokens;
 };
 
 /* tensor as double (malloc'd) */
 static double * W(const struct naive * N, const char * fmt, ...) {
-    char name[256], full[300];
+    char    name[256], full[300];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(name, sizeof name, fmt, ap);
     va_end(ap);
     snprintf(full, sizeof full, "%s%s", N->prefix, name);
     float * f;
-    int rc = vb_weights_load_f32(N->w, full, 0, NULL, &f);
+    int     rc = vb_weights_load_f32(N->w, full, 0, NULL, &f);
     if (rc != VB_OK) fprintf(stderr, "%s\n", vb_errmsg());
     assert_int_equal(rc, VB_OK);
     const struct vb_st_tensor * t = vb_weights_find(N->w, full);
-    double * d = malloc(sizeof(double) * (size_t) t->numel);
-    for (int64_t i = 0; i < t->numel; i++) d[i] = f[i];
+    double *                    d = malloc(sizeof(double) * (size_t)t->numel);
+    for (int64_t i = 0; i < t->numel; i++)
+        d[i] = f[i];
     free(f);
     return d;
 }
 
 static int naive_bucket(int64_t rel, int bidir, int nb, int maxd) {
-    int ret = 0;
+    int     ret = 0;
     int64_t r = rel;
     if (bidir) {
         nb /= 2;
         if (r > 0) ret += nb;
         r = llabs(r);
-    } else r = r < 0 ? -r : 0;
+    } else
+        r = r < 0 ? -r : 0;
     int me = nb / 2;
-    if (r < me) return ret + (int) r;
-    int large = me + (int) (log((double) r / me) / log((double) maxd / me) * (nb - me));
+    if (r < me) return ret + (int)r;
+    int large = me + (int)(log((double)r / me) / log((double)maxd / me) * (nb - me));
     return ret + (large < nb - 1 ? large : nb - 1);
 }
 
 static void rms(const double * x, int64_t n, int64_t d, const double * w, double eps, double * y) {
     for (int64_t i = 0; i < n; i++) {
         double s = 0;
-        for (int64_t j = 0; j < d; j++) s += x[i * d + j] * x[i * d + j];
+        for (int64_t j = 0; j < d; j++)
+            s += x[i * d + j] * x[i * d + j];
         double inv = 1.0 / sqrt(s / d + eps);
-        for (int64_t j = 0; j < d; j++) y[i * d + j] = w[j] * x[i * d + j] * inv;
+        for (int64_t j = 0; j < d; j++)
+            y[i * d + j] = w[j] * x[i * d + j] * inv;
     }
 }
 
@@ -163,7 +170,8 @@ static void lin(const double * x, int64_t n, int64_t in, const double * Wt, int6
     for (int64_t i = 0; i < n; i++)
         for (int64_t o = 0; o < out; o++) {
             double s = 0;
-            for (int64_t k = 0; k < in; k++) s += x[i * in + k] * Wt[o * in + k];
+            for (int64_t k = 0; k < in; k++)
+                s += x[i * in + k] * Wt[o * in + k];
             y[i * out + o] = s;
         }
 }
@@ -178,9 +186,9 @@ static double act(const struct vb_t5_config * C, double v) {
 static void attn(const struct naive * N, const char * base, const double * xq, int64_t nq, const double * xkv,
                  int64_t nk, const double * rel, int bidir, int causal, const uint8_t * mask, double * out_add) {
     const struct vb_t5_config * C = N->C;
-    int64_t d = C->d_model, H = C->heads, dk = C->d_kv, inner = H * dk;
-    double *q = malloc(sizeof(double) * nq * inner), *k = malloc(sizeof(double) * nk * inner),
-           *v = malloc(sizeof(double) * nk * inner), *o = calloc((size_t) (nq * inner), sizeof(double)),
+    int64_t                     d = C->d_model, H = C->heads, dk = C->d_kv, inner = H * dk;
+    double *                    q = malloc(sizeof(double) * nq * inner), *k = malloc(sizeof(double) * nk * inner),
+           *v = malloc(sizeof(double) * nk * inner), *o = calloc((size_t)(nq * inner), sizeof(double)),
            *y = malloc(sizeof(double) * nq * d), *p = malloc(sizeof(double) * nk);
     double * wq = W(N, "%s.q.weight", base);
     double * wk = W(N, "%s.k.weight", base);
@@ -194,28 +202,34 @@ static void attn(const struct naive * N, const char * base, const double * xq, i
             double mx = -INFINITY;
             for (int64_t j = 0; j < nk; j++) {
                 double s = 0;
-                for (int64_t e = 0; e < dk; e++) s += q[i * inner + h * dk + e] * k[j * inner + h * dk + e];
-                if (rel) s += rel[naive_bucket(j - (causal ? i + (nk - nq) : i), bidir, C->n_buckets, C->max_distance) * H + h];
+                for (int64_t e = 0; e < dk; e++)
+                    s += q[i * inner + h * dk + e] * k[j * inner + h * dk + e];
+                if (rel)
+                    s += rel[naive_bucket(j - (causal ? i + (nk - nq) : i), bidir, C->n_buckets, C->max_distance) * H +
+                             h];
                 if ((mask && !mask[j]) || (causal && j > i + (nk - nq))) s = -INFINITY;
                 p[j] = s;
                 if (s > mx) mx = s;
             }
             double z = 0;
-            for (int64_t j = 0; j < nk; j++) z += (p[j] = exp(p[j] - mx));
             for (int64_t j = 0; j < nk; j++)
-                for (int64_t e = 0; e < dk; e++) o[i * inner + h * dk + e] += p[j] / z * v[j * inner + h * dk + e];
+                z += (p[j] = exp(p[j] - mx));
+            for (int64_t j = 0; j < nk; j++)
+                for (int64_t e = 0; e < dk; e++)
+                    o[i * inner + h * dk + e] += p[j] / z * v[j * inner + h * dk + e];
         }
     lin(o, nq, inner, wo, d, y);
-    for (int64_t i = 0; i < nq * d; i++) out_add[i] += y[i];
+    for (int64_t i = 0; i < nq * d; i++)
+        out_add[i] += y[i];
     free(q), free(k), free(v), free(o), free(y), free(p), free(wq), free(wk), free(wv), free(wo);
 }
 
 static void ffn(const struct naive * N, const char * base, double * h, int64_t n) {
     const struct vb_t5_config * C = N->C;
-    int64_t d = C->d_model, f = C->d_ff;
-    double * ln = W(N, "%s.layer_norm.weight", base);
-    double *x = malloc(sizeof(double) * n * d), *a = malloc(sizeof(double) * n * f), *b = malloc(sizeof(double) * n * f),
-           *y = malloc(sizeof(double) * n * d);
+    int64_t                     d = C->d_model, f = C->d_ff;
+    double *                    ln = W(N, "%s.layer_norm.weight", base);
+    double *                    x = malloc(sizeof(double) * n * d), *a = malloc(sizeof(double) * n * f),
+           *b = malloc(sizeof(double) * n * f), *y = malloc(sizeof(double) * n * d);
     rms(h, n, d, ln, C->eps, x);
     double * wo = W(N, "%s.DenseReluDense.wo.weight", base);
     if (C->gated) {
@@ -223,24 +237,28 @@ static void ffn(const struct naive * N, const char * base, double * h, int64_t n
         double * w1 = W(N, "%s.DenseReluDense.wi_1.weight", base);
         lin(x, n, d, w0, f, a);
         lin(x, n, d, w1, f, b);
-        for (int64_t i = 0; i < n * f; i++) a[i] = act(C, a[i]) * b[i];
+        for (int64_t i = 0; i < n * f; i++)
+            a[i] = act(C, a[i]) * b[i];
         free(w0), free(w1);
     } else {
         double * wi = W(N, "%s.DenseReluDense.wi.weight", base);
         lin(x, n, d, wi, f, a);
-        for (int64_t i = 0; i < n * f; i++) a[i] = act(C, a[i]);
+        for (int64_t i = 0; i < n * f; i++)
+            a[i] = act(C, a[i]);
         free(wi);
     }
     lin(a, n, f, wo, d, y);
-    for (int64_t i = 0; i < n * d; i++) h[i] += y[i];
+    for (int64_t i = 0; i < n * d; i++)
+        h[i] += y[i];
     free(ln), free(x), free(a), free(b), free(y), free(wo);
 }
 
 static double * naive_embed(const struct naive * N, const int32_t * ids, int64_t n) {
     double * E = W(N, N->shared_as_embed_tokens ? "encoder.embed_tokens.weight" : "shared.weight");
-    int64_t d = N->C->d_model;
+    int64_t  d = N->C->d_model;
     double * h = malloc(sizeof(double) * n * d);
-    for (int64_t i = 0; i < n; i++) memcpy(h + i * d, E + (int64_t) ids[i] * d, sizeof(double) * d);
+    for (int64_t i = 0; i < n; i++)
+        memcpy(h + i * d, E + (int64_t)ids[i] * d, sizeof(double) * d);
     free(E);
     return h;
 }
@@ -248,11 +266,11 @@ static double * naive_embed(const struct naive * N, const int32_t * ids, int64_t
 /* encoder output (n, d), malloc'd */
 static double * naive_encode(const struct naive * N, const double * emb, const uint8_t * mask, int64_t n) {
     const struct vb_t5_config * C = N->C;
-    int64_t d = C->d_model;
-    double *h = malloc(sizeof(double) * n * d), *x = malloc(sizeof(double) * n * d);
+    int64_t                     d = C->d_model;
+    double *                    h = malloc(sizeof(double) * n * d), *x = malloc(sizeof(double) * n * d);
     memcpy(h, emb, sizeof(double) * n * d);
     double * rel = W(N, "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight");
-    char base[128];
+    char     base[128];
     for (int32_t l = 0; l < C->n_enc; l++) {
         double * ln = W(N, "encoder.block.%d.layer.0.layer_norm.weight", l);
         rms(h, n, d, ln, C->eps, x);
@@ -272,11 +290,11 @@ static double * naive_encode(const struct naive * N, const double * emb, const u
 static double * naive_decode(const struct naive * N, const double * enc, const uint8_t * mask, int64_t ne,
                              const int32_t * ids, int64_t T) {
     const struct vb_t5_config * C = N->C;
-    int64_t d = C->d_model;
-    double * h = naive_embed(N, ids, T);
-    double * x = malloc(sizeof(double) * T * d);
-    double * rel = W(N, "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight");
-    char base[128];
+    int64_t                     d = C->d_model;
+    double *                    h = naive_embed(N, ids, T);
+    double *                    x = malloc(sizeof(double) * T * d);
+    double *                    rel = W(N, "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight");
+    char                        base[128];
     for (int32_t l = 0; l < C->n_dec; l++) {
         double * ln0 = W(N, "decoder.block.%d.layer.0.layer_norm.weight", l);
         double * ln1 = W(N, "decoder.block.%d.layer.1.layer_norm.weight", l);
@@ -293,7 +311,8 @@ static double * naive_decode(const struct naive * N, const double * enc, const u
     double * fl = W(N, "decoder.final_layer_norm.weight");
     rms(h, T, d, fl, C->eps, x);
     if (C->tie)
-        for (int64_t i = 0; i < T * d; i++) x[i] *= 1.0 / sqrt((double) d);
+        for (int64_t i = 0; i < T * d; i++)
+            x[i] *= 1.0 / sqrt((double)d);
     double * lm = C->tie ? W(N, N->shared_as_embed_tokens ? "encoder.embed_tokens.weight" : "shared.weight")
                          : W(N, "lm_head.weight");
     double * logits = malloc(sizeof(double) * T * C->vocab);
@@ -315,31 +334,33 @@ static double max_err(const float * got, const double * ref, int64_t n, double *
     return e;
 }
 
-#define EXPECT_CLOSE(what, got, ref, n)                                                                        \
-    do {                                                                                                       \
-        double mr_, e_ = max_err((got), (ref), (n), &mr_);                                                     \
-        double tol_ = 1e-4 * (mr_ > 1 ? mr_ : 1);                                                              \
-        printf("  %-40s max_err %.3g tol %.3g (max|ref| %.3g)\n", (what), e_, tol_, mr_);                      \
-        assert_true(e_ <= tol_);                                                                               \
-        assert_true(mr_ > 0.05); /* the reference is not trivially zero */                                     \
+#define EXPECT_CLOSE(what, got, ref, n)                                                                                \
+    do {                                                                                                               \
+        double mr_, e_ = max_err((got), (ref), (n), &mr_);                                                             \
+        double tol_ = 1e-4 * (mr_ > 1 ? mr_ : 1);                                                                      \
+        printf("  %-40s max_err %.3g tol %.3g (max|ref| %.3g)\n", (what), e_, tol_, mr_);                              \
+        assert_true(e_ <= tol_);                                                                                       \
+        assert_true(mr_ > 0.05); /* the reference is not trivially zero */                                             \
     } while (0)
 
 static const struct variant VARIANTS[3] = {
-    {"gated gelu_new, untied", {41, 24, 5, 20, 2, 3, 3, 10, 25, 1e-6f, VB_ACT_GELU_TANH, 1, 0, 0, 1, 0},
-     "language_model.", 0},
+    {"gated gelu_new, untied",
+     {41, 24, 5, 20, 2, 3, 3, 10, 25, 1e-6f, VB_ACT_GELU_TANH, 1, 0, 0, 1, 0},
+     "language_model.",
+     0},
     {"gated erf gelu, tied", {37, 16, 4, 12, 3, 2, 2, 8, 20, 1e-6f, VB_ACT_GELU_ERF, 1, 1, 0, 1, 0}, "", 0},
     {"relu, tied, embed_tokens only", {29, 20, 6, 18, 1, 2, 2, 12, 16, 1e-6f, VB_ACT_RELU, 0, 1, 0, 1, 0}, "t5.", 1},
 };
 
 static void tmp_path(char * buf, size_t len, int i) {
     const char * t = getenv("TMPDIR");
-    snprintf(buf, len, "%s/vb_test_t5_%d_%d.safetensors", t ? t : "/tmp", (int) getpid(), i);
+    snprintf(buf, len, "%s/vb_test_t5_%d_%d.safetensors", t ? t : "/tmp", (int)getpid(), i);
 }
 
 /* ------------------------------------------------------------------ tests */
 
 static void test_buckets(void ** state) {
-    (void) state;
+    (void)state;
     /* values of HF's table for 32 buckets, max_distance 128 (README: bidirectional -32 -> 12, +32 -> 28) */
     assert_int_equal(vb_t5_bucket(-32, 1, 32, 128), 12);
     assert_int_equal(vb_t5_bucket(32, 1, 32, 128), 28);
@@ -360,9 +381,9 @@ static void test_buckets(void ** state) {
 }
 
 static void test_encoder_decoder(void ** state) {
-    (void) state;
+    (void)state;
     for (int vi = 0; vi < 3; vi++) {
-        const struct variant * V = &VARIANTS[vi];
+        const struct variant *      V = &VARIANTS[vi];
         const struct vb_t5_config * C = &V->cfg;
         printf("variant %s\n", V->name);
         char path[512];
@@ -371,21 +392,25 @@ static void test_encoder_decoder(void ** state) {
         struct vb_weights * w;
         assert_int_equal(vb_weights_open(&w, path), VB_OK);
         struct vb_t5_model * m;
-        int rc = vb_t5_load(&m, w, V->prefix, C);
+        int                  rc = vb_t5_load(&m, w, V->prefix, C);
         if (rc != VB_OK) fprintf(stderr, "%s\n", vb_errmsg());
         assert_int_equal(rc, VB_OK);
         struct naive N = {C, w, V->prefix, V->shared_as_embed_tokens};
-        int64_t d = C->d_model, ne = C->max_distance + 7, T = C->max_distance + 5, Vv = C->vocab;
+        int64_t      d = C->d_model, ne = C->max_distance + 7, T = C->max_distance + 5, Vv = C->vocab;
         /* encoder input: random embeddings for the first 5 rows ("visual"), token embeddings after; 3 padded */
         int32_t * eids = malloc(sizeof(int32_t) * ne);
-        for (int64_t i = 0; i < ne; i++) eids[i] = (int32_t) (urand() * Vv);
+        for (int64_t i = 0; i < ne; i++)
+            eids[i] = (int32_t)(urand() * Vv);
         double * embd = naive_embed(&N, eids, ne);
-        for (int64_t i = 0; i < 5 * d; i++) embd[i] = nrand();
+        for (int64_t i = 0; i < 5 * d; i++)
+            embd[i] = nrand();
         float * emb = malloc(sizeof(float) * ne * d);
-        for (int64_t i = 0; i < ne * d; i++) emb[i] = (float) embd[i], embd[i] = emb[i];
+        for (int64_t i = 0; i < ne * d; i++)
+            emb[i] = (float)embd[i], embd[i] = emb[i];
         uint8_t * mask = malloc(ne);
-        for (int64_t i = 0; i < ne; i++) mask[i] = i < ne - 3;
-        double * enc_ref = naive_encode(&N, embd, mask, ne);
+        for (int64_t i = 0; i < ne; i++)
+            mask[i] = i < ne - 3;
+        double *           enc_ref = naive_encode(&N, embd, mask, ne);
         struct vb_t5_ctx * c;
         assert_int_equal(vb_t5_ctx_new(&c, m, ne, T), VB_OK);
         assert_int_equal(vb_t5_encode(c, emb, mask, ne, NULL), VB_OK);
@@ -393,9 +418,10 @@ static void test_encoder_decoder(void ** state) {
         /* teacher forced decoder, T > max_distance */
         int32_t * dids = malloc(sizeof(int32_t) * T);
         dids[0] = C->dec_start_id;
-        for (int64_t i = 1; i < T; i++) dids[i] = (int32_t) (urand() * Vv);
+        for (int64_t i = 1; i < T; i++)
+            dids[i] = (int32_t)(urand() * Vv);
         double * lg_ref = naive_decode(&N, enc_ref, mask, ne, dids, T);
-        float * lg = malloc(sizeof(float) * T * Vv);
+        float *  lg = malloc(sizeof(float) * T * Vv);
         assert_int_equal(vb_t5_decode(c, dids, T, lg, NULL, NULL), VB_OK);
         EXPECT_CLOSE("decoder logits, teacher forced", lg, lg_ref, T * Vv);
         /* the same through the cache: one step, then 3, then single steps */
@@ -404,7 +430,8 @@ static void test_encoder_decoder(void ** state) {
         assert_int_equal(vb_t5_decode(c, dids, 1, lg, NULL, NULL), VB_OK);
         EXPECT_CLOSE("decoder step 0", lg, lg_ref, Vv);
         assert_int_equal(vb_t5_decode(c, dids + 1, 3, lg + Vv, NULL, NULL), VB_OK);
-        for (int64_t t = 4; t < T; t++) assert_int_equal(vb_t5_decode(c, dids + t, 1, lg + t * Vv, NULL, NULL), VB_OK);
+        for (int64_t t = 4; t < T; t++)
+            assert_int_equal(vb_t5_decode(c, dids + t, 1, lg + t * Vv, NULL, NULL), VB_OK);
         EXPECT_CLOSE("decoder logits, KV-cached steps", lg, lg_ref, T * Vv);
         /* cache full -> error, state unchanged */
         assert_int_equal(vb_t5_decode(c, dids, 1, lg, NULL, NULL), VB_ERR_ARG);
@@ -418,13 +445,13 @@ static void test_encoder_decoder(void ** state) {
         ** ahead of B's, so one batched step serves different positions */
         {
             struct vb_t5_batch * bt;
-            struct vb_t5_ctx * cs[2];
+            struct vb_t5_ctx *   cs[2];
             assert_int_equal(vb_t5_batch_new(&bt, m, 2 * ne, 2), VB_OK);
             assert_int_equal(vb_t5_ctx_new(&cs[0], m, ne, T), VB_OK);
             assert_int_equal(vb_t5_ctx_new(&cs[1], m, ne, T), VB_OK);
-            const float * e[2] = {emb, emb};
+            const float *   e[2] = {emb, emb};
             const uint8_t * mk[2] = {mask, NULL};
-            int64_t ns[2] = {ne, ne - 3};
+            int64_t         ns[2] = {ne, ne - 3};
             assert_int_equal(vb_t5_encode_batch(bt, cs, 2, e, mk, ns), VB_OK);
             EXPECT_CLOSE("batched encoder, sequence A", cs[0]->enc_out, enc_ref, ne * d);
             EXPECT_CLOSE("batched encoder, sequence B (prefix)", cs[1]->enc_out, enc_ref, (ne - 3) * d);
@@ -472,31 +499,33 @@ static void test_encoder_decoder(void ** state) {
 
 /* Greedy generation with repetition penalty 1.5 against a naive loop (teacher-forced recomputation per step). */
 static void test_generate(void ** state) {
-    (void) state;
+    (void)state;
     const struct variant * V = &VARIANTS[0];
-    struct vb_t5_config C = V->cfg;
-    char path[512];
+    struct vb_t5_config    C = V->cfg;
+    char                   path[512];
     tmp_path(path, sizeof path, 10);
     write_model(V, path);
     struct vb_weights * w;
     assert_int_equal(vb_weights_open(&w, path), VB_OK);
-    struct naive N = {&C, w, V->prefix, 0};
-    int64_t d = C.d_model, Vv = C.vocab, ne = 9;
+    struct naive  N = {&C, w, V->prefix, 0};
+    int64_t       d = C.d_model, Vv = C.vocab, ne = 9;
     const int32_t S = 6;
     for (int pass = 0; pass < 2; pass++) {
         /* pass 1: make the EOS id be the step-1 token of row 0 so that row finishes early */
         struct vb_t5_model * m;
         assert_int_equal(vb_t5_load(&m, w, V->prefix, &C), VB_OK);
         struct vb_t5_ctx * ctx[2];
-        double * enc_ref[2];
-        uint8_t mask[2][16];
+        double *           enc_ref[2];
+        uint8_t            mask[2][16];
         rng_state = 12345;
         for (int r = 0; r < 2; r++) {
             int32_t ids[16];
-            for (int64_t i = 0; i < ne; i++) ids[i] = (int32_t) (urand() * Vv), mask[r][i] = i < ne - 2 * r;
+            for (int64_t i = 0; i < ne; i++)
+                ids[i] = (int32_t)(urand() * Vv), mask[r][i] = i < ne - 2 * r;
             double * e = naive_embed(&N, ids, ne);
-            float * ef = malloc(sizeof(float) * ne * d);
-            for (int64_t i = 0; i < ne * d; i++) ef[i] = (float) e[i];
+            float *  ef = malloc(sizeof(float) * ne * d);
+            for (int64_t i = 0; i < ne * d; i++)
+                ef[i] = (float)e[i];
             enc_ref[r] = naive_encode(&N, e, mask[r], ne);
             assert_int_equal(vb_t5_ctx_new(&ctx[r], m, ne, S), VB_OK);
             assert_int_equal(vb_t5_encode(ctx[r], ef, mask[r], ne, NULL), VB_OK);
@@ -504,9 +533,10 @@ static void test_generate(void ** state) {
         }
         /* naive greedy with penalty */
         int32_t ref_ids[2][8];
-        double ref_sc[8][2][64], ref_raw[8][2][64];
-        int fin[2] = {0, 0}, ref_steps = S;
-        for (int r = 0; r < 2; r++) ref_ids[r][0] = C.dec_start_id;
+        double  ref_sc[8][2][64], ref_raw[8][2][64];
+        int     fin[2] = {0, 0}, ref_steps = S;
+        for (int r = 0; r < 2; r++)
+            ref_ids[r][0] = C.dec_start_id;
         for (int s = 0; s < S; s++) {
             for (int r = 0; r < 2; r++) {
                 double * lg = naive_decode(&N, enc_ref[r], mask[r], ne, ref_ids[r], s + 1);
@@ -514,14 +544,17 @@ static void test_generate(void ** state) {
                     double x = lg[s * Vv + v];
                     ref_raw[s][r][v] = x;
                     int seen = 0;
-                    for (int k = 0; k <= s; k++) seen |= ref_ids[r][k] == v;
+                    for (int k = 0; k <= s; k++)
+                        seen |= ref_ids[r][k] == v;
                     ref_sc[s][r][v] = seen ? (x < 0 ? x * 1.5 : x / 1.5) : x;
                 }
                 int best = 0;
                 for (int64_t v = 1; v < Vv; v++)
-                    if (ref_sc[s][r][v] > ref_sc[s][r][best]) best = (int) v;
-                if (fin[r]) best = C.pad_id;
-                else if (best == C.eos_id) fin[r] = 1;
+                    if (ref_sc[s][r][v] > ref_sc[s][r][best]) best = (int)v;
+                if (fin[r])
+                    best = C.pad_id;
+                else if (best == C.eos_id)
+                    fin[r] = 1;
                 ref_ids[r][s + 1] = best;
                 free(lg);
             }
@@ -531,7 +564,7 @@ static void test_generate(void ** state) {
             }
         }
         int32_t ids[2 * 7];
-        float *scores = calloc((size_t) (S * 2 * Vv), sizeof(float)), *raw = calloc((size_t) (S * 2 * Vv), sizeof(float));
+        float *scores = calloc((size_t)(S * 2 * Vv), sizeof(float)), *raw = calloc((size_t)(S * 2 * Vv), sizeof(float));
         struct vb_gen_opts o;
         vb_gen_opts_default(&o);
         o.max_new_tokens = S;
@@ -552,42 +585,49 @@ static void test_generate(void ** state) {
         assert_int_equal(vb_generate_greedy(ctx, 2, &o, ids, scores, raw, NULL, &steps), VB_OK);
         assert_int_equal(steps_b, steps);
         assert_memory_equal(ids_b, ids, sizeof ids);
-        for (int64_t i = 0; i < (int64_t) steps * 2 * Vv; i++)
+        for (int64_t i = 0; i < (int64_t)steps * 2 * Vv; i++)
             assert_true(fabsf(scores_b[i] - scores[i]) <= 1e-5f * (1 + fabsf(scores[i])));
         free(scores_b);
         vb_t5_batch_free(bt);
         printf("pass %d: eos %d, ids row0", pass, C.eos_id);
-        for (int i = 0; i <= S; i++) printf(" %d", ids[i]);
+        for (int i = 0; i <= S; i++)
+            printf(" %d", ids[i]);
         printf(" row1");
-        for (int i = 0; i <= S; i++) printf(" %d", ids[7 + i]);
+        for (int i = 0; i <= S; i++)
+            printf(" %d", ids[7 + i]);
         printf(" (%d steps)\n", steps);
         assert_int_equal(steps, ref_steps);
         for (int r = 0; r < 2; r++)
-            for (int s = 0; s <= steps; s++) assert_int_equal(ids[r * 7 + s], ref_ids[r][s]);
+            for (int s = 0; s <= steps; s++)
+                assert_int_equal(ids[r * 7 + s], ref_ids[r][s]);
         double * flat = malloc(sizeof(double) * S * 2 * Vv);
         for (int s = 0; s < steps; s++)
             for (int r = 0; r < 2; r++)
-                for (int64_t v = 0; v < Vv; v++) flat[(s * 2 + r) * Vv + v] = ref_sc[s][r][v];
+                for (int64_t v = 0; v < Vv; v++)
+                    flat[(s * 2 + r) * Vv + v] = ref_sc[s][r][v];
         EXPECT_CLOSE("generate processed scores", scores, flat, steps * 2 * Vv);
         for (int s = 0; s < steps; s++)
             for (int r = 0; r < 2; r++)
-                for (int64_t v = 0; v < Vv; v++) flat[(s * 2 + r) * Vv + v] = ref_raw[s][r][v];
+                for (int64_t v = 0; v < Vv; v++)
+                    flat[(s * 2 + r) * Vv + v] = ref_raw[s][r][v];
         EXPECT_CLOSE("generate raw logits", raw, flat, steps * 2 * Vv);
         /* the penalty changed something: the start id's processed score differs from its raw one */
         assert_true(fabsf(scores[C.dec_start_id] - raw[C.dec_start_id]) > 1e-6f);
         /* minimal mode: 2 steps, scores only, same numbers */
-        float * sc2 = calloc((size_t) (2 * 2 * Vv), sizeof(float));
+        float * sc2 = calloc((size_t)(2 * 2 * Vv), sizeof(float));
         o.max_new_tokens = 2;
         o.run_all_steps = 1;
         int32_t ids2[2 * 3], steps2;
         assert_int_equal(vb_generate_greedy(ctx, 2, &o, ids2, sc2, NULL, NULL, &steps2), VB_OK);
         assert_int_equal(steps2, 2);
-        for (int64_t i = 0; i < 2 * 2 * Vv; i++) assert_true(fabsf(sc2[i] - scores[i]) <= 1e-5f * (1 + fabsf(scores[i])));
+        for (int64_t i = 0; i < 2 * 2 * Vv; i++)
+            assert_true(fabsf(sc2[i] - scores[i]) <= 1e-5f * (1 + fabsf(scores[i])));
         assert_int_equal(ids2[1], ids[1]);
         assert_int_equal(ids2[3 + 1], ids[7 + 1]);
         int32_t next_eos = ids[2]; /* row 0's step-1 token: becomes EOS in pass 1 */
         free(sc2), free(flat), free(scores), free(raw);
-        for (int r = 0; r < 2; r++) vb_t5_ctx_free(ctx[r]), free(enc_ref[r]);
+        for (int r = 0; r < 2; r++)
+            vb_t5_ctx_free(ctx[r]), free(enc_ref[r]);
         vb_t5_free(m);
         if (pass == 0) {
             C.eos_id = next_eos;
@@ -601,15 +641,15 @@ static void test_generate(void ** state) {
 }
 
 static void test_load_errors(void ** state) {
-    (void) state;
+    (void)state;
     const struct variant * V = &VARIANTS[1];
-    char path[512];
+    char                   path[512];
     tmp_path(path, sizeof path, 20);
     write_model(V, path);
     struct vb_weights * w;
     assert_int_equal(vb_weights_open(&w, path), VB_OK);
     struct vb_t5_model * m = NULL;
-    struct vb_t5_config C = V->cfg;
+    struct vb_t5_config  C = V->cfg;
     C.d_ff += 1; /* shapes disagree with the file */
     assert_int_equal(vb_t5_load(&m, w, V->prefix, &C), VB_ERR_SHAPE);
     assert_null(m);
