@@ -17,12 +17,16 @@ void vb_runconfig_defaults(struct vb_run_config * c) {
     snprintf(c->selection, sizeof c->selection, "argmax");
     snprintf(c->decode_mode, sizeof c->decode_mode, "minimal");
     c->warmup = 1;
+    c->vit_cache_mb = 256;
     c->db = vb_strdup("results.db");
 }
 
 void vb_runconfig_free(struct vb_run_config * c) {
     free(c->dataset), free(c->annotations), free(c->map), free(c->videos), free(c->db), free(c->samples_file);
-    for (int32_t i = 0; i < c->n_methods; i++) free(c->methods[i].model);
+    for (int32_t i = 0; i < c->n_methods; i++) {
+        free(c->methods[i].model);
+        for (int32_t j = 0; j < c->methods[i].n_per_k; j++) free(c->methods[i].per_k_model[j]);
+    }
     memset(c, 0, sizeof *c);
 }
 
@@ -58,18 +62,80 @@ static int parse_frames(struct vb_run_config * c, const char * s, const char * o
     return VB_OK;
 }
 
-static int add_method(struct vb_run_config * c, const char * name, const char * model, const char * origin) {
+/* Add method `name` (or update it): k = 0 sets its bundle, k > 0 the bundle of frame count k; model NULL keeps. */
+static int add_method_k(struct vb_run_config * c, const char * name, int32_t k, const char * model,
+                        const char * origin) {
     if (strcmp(name, "uniform") && strcmp(name, "sevila") && strcmp(name, "vlap"))
         return vb_fail(VB_ERR_ARG, "%s: unknown method '%s' (uniform, sevila, vlap)", origin, name);
+    struct vb_run_method * m = NULL;
     for (int32_t i = 0; i < c->n_methods; i++)
-        if (!strcmp(c->methods[i].name, name)) {
-            set_str(&c->methods[i].model, model);
+        if (!strcmp(c->methods[i].name, name)) m = &c->methods[i];
+    if (!m) {
+        if (c->n_methods >= VB_RUN_MAX_METHODS) return vb_fail(VB_ERR_ARG, "%s: too many methods", origin);
+        m = &c->methods[c->n_methods++];
+        memset(m, 0, sizeof *m);
+        snprintf(m->name, sizeof m->name, "%s", name);
+    }
+    if (!model) return VB_OK;
+    if (k <= 0) {
+        set_str(&m->model, model);
+        return VB_OK;
+    }
+    for (int32_t j = 0; j < m->n_per_k; j++)
+        if (m->per_k_frames[j] == k) {
+            set_str(&m->per_k_model[j], model);
             return VB_OK;
         }
-    if (c->n_methods >= VB_RUN_MAX_METHODS) return vb_fail(VB_ERR_ARG, "%s: too many methods", origin);
-    struct vb_run_method * m = &c->methods[c->n_methods++];
-    snprintf(m->name, sizeof m->name, "%s", name);
-    m->model = model ? vb_strdup(model) : NULL;
+    if (m->n_per_k >= VB_RUN_MAX_FRAMES) return vb_fail(VB_ERR_ARG, "%s: too many per-k bundles for %s", origin, name);
+    m->per_k_frames[m->n_per_k] = k;
+    m->per_k_model[m->n_per_k++] = vb_strdup(model);
+    return VB_OK;
+}
+
+static int add_method(struct vb_run_config * c, const char * name, const char * model, const char * origin) {
+    return add_method_k(c, name, 0, model, origin);
+}
+
+/* "NAME", "NAME=DIR" or "NAME@K=DIR" (one list element of --method). */
+static int parse_method_spec(struct vb_run_config * c, char * tok, const char * shared_model) {
+    char * eq = strchr(tok, '=');
+    if (eq) *eq = 0;
+    int32_t k = 0;
+    char * at = strchr(tok, '@');
+    if (at) {
+        char * end;
+        long v = strtol(at + 1, &end, 10);
+        if (end == at + 1 || *end || v < 1 || v > 256)
+            return vb_fail(VB_ERR_ARG, "--method: bad frame count in '%s' (NAME@K=DIR)", tok);
+        *at = 0;
+        k = (int32_t) v;
+    }
+    const char * model = eq ? eq + 1 : shared_model;
+    if (!model) return vb_fail(VB_ERR_ARG, "--method %s needs a bundle: NAME=DIR, or --model DIR", tok);
+    if (k == 0) /* a flag's NAME=DIR replaces the method's bundles, per-k ones from a config file included */
+        for (int32_t i = 0; i < c->n_methods; i++)
+            if (!strcmp(c->methods[i].name, tok)) {
+                for (int32_t j = 0; j < c->methods[i].n_per_k; j++) free(c->methods[i].per_k_model[j]);
+                c->methods[i].n_per_k = 0;
+            }
+    return add_method_k(c, tok, k, model, "--method");
+}
+
+const char * vb_runconfig_model(const struct vb_run_config * c, int32_t i, int32_t k) {
+    if (i < 0 || i >= c->n_methods) return NULL;
+    const struct vb_run_method * m = &c->methods[i];
+    for (int32_t j = 0; j < m->n_per_k; j++)
+        if (m->per_k_frames[j] == k) return m->per_k_model[j];
+    return m->model;
+}
+
+/* Strict non-negative integer of a flag value. */
+static int parse_nonneg(const char * v, const char * flag, int32_t * out) {
+    char * end;
+    long long x = strtoll(v, &end, 10);
+    if (end == v || *end || x < 0 || x > INT32_MAX)
+        return vb_fail(VB_ERR_ARG, "%s: expected a non-negative integer, got '%s'", flag, v);
+    *out = (int32_t) x;
     return VB_OK;
 }
 
@@ -136,13 +202,32 @@ int vb_runconfig_load_json(struct vb_run_config * c, const char * path) {
             cJSON_ArrayForEach(m, it) {
                 cJSON * n = cJSON_GetObjectItemCaseSensitive(m, "name");
                 cJSON * d = cJSON_GetObjectItemCaseSensitive(m, "model");
-                if (!cJSON_IsString(n) || !cJSON_IsString(d)) {
-                    rc = vb_fail(VB_ERR_FORMAT, "%s: methods[]: each entry needs \"name\" and \"model\" strings", path);
+                cJSON * pk = cJSON_GetObjectItemCaseSensitive(m, "models");
+                if (!cJSON_IsString(n) || (d && !cJSON_IsString(d)) || (pk && !cJSON_IsObject(pk)) || (!d && !pk)) {
+                    rc = vb_fail(VB_ERR_FORMAT, "%s: methods[]: each entry needs a \"name\" string and a \"model\" "
+                                 "string and/or a \"models\" object {\"K\": DIR}", path);
                     break;
                 }
-                char * mp = rel_path(base, d->valuestring);
-                rc = add_method(c, n->valuestring, mp, path);
-                free(mp);
+                rc = add_method(c, n->valuestring, NULL, path);
+                if (rc == VB_OK && d) {
+                    char * mp = rel_path(base, d->valuestring);
+                    rc = add_method(c, n->valuestring, mp, path);
+                    free(mp);
+                }
+                cJSON * e;
+                if (pk) cJSON_ArrayForEach(e, pk) {
+                    if (rc != VB_OK) break;
+                    char * end;
+                    long kv = strtol(e->string, &end, 10);
+                    if (!cJSON_IsString(e) || end == e->string || *end || kv < 1 || kv > 256) {
+                        rc = vb_fail(VB_ERR_FORMAT, "%s: methods[%s].models: keys are frame counts, values bundle "
+                                     "directories (\"%s\")", path, n->valuestring, e->string);
+                        break;
+                    }
+                    char * mp = rel_path(base, e->valuestring);
+                    rc = add_method_k(c, n->valuestring, (int32_t) kv, mp, path);
+                    free(mp);
+                }
                 if (rc != VB_OK) break;
             }
         } else if (!strcmp(k, "frames") && cJSON_IsArray(it)) {
@@ -163,12 +248,17 @@ int vb_runconfig_load_json(struct vb_run_config * c, const char * path) {
         else if (!strcmp(k, "decode_mode") && sv) rc = copy_name(c->decode_mode, sizeof c->decode_mode, sv, k, path, DECODES);
         else if (!strcmp(k, "shard") && sv) rc = parse_shard(c, sv, path);
         else if (isnum && (!strcmp(k, "candidates") || !strcmp(k, "threads") || !strcmp(k, "warmup") ||
-                           !strcmp(k, "limit"))) {
-            if (it->valuedouble < 0 || it->valuedouble > INT_MAX) rc = vb_fail(VB_ERR_FORMAT, "%s: %s out of range", path, k);
+                           !strcmp(k, "limit") || !strcmp(k, "vit_cache_mb") || !strcmp(k, "flush_rows"))) {
+            if (it->valuedouble < 0 || it->valuedouble > INT_MAX) {
+                rc = vb_fail(VB_ERR_FORMAT, "%s: %s out of range", path, k);
+                break;
+            }
             int32_t v = (int32_t) it->valuedouble;
             if (!strcmp(k, "candidates")) c->candidates = v;
             else if (!strcmp(k, "threads")) c->threads = v;
             else if (!strcmp(k, "warmup")) c->warmup = v;
+            else if (!strcmp(k, "vit_cache_mb")) c->vit_cache_mb = v;
+            else if (!strcmp(k, "flush_rows")) c->flush_rows = v;
             else c->limit = v;
         } else if (isnum && !strcmp(k, "seed")) {
             if (it->valuedouble < 0) rc = vb_fail(VB_ERR_FORMAT, "%s: seed must be >= 0", path);
@@ -204,26 +294,30 @@ int vb_runconfig_from_args(struct vb_run_config * c, int argc, char ** argv) {
         else if (vb_cli_opt(argc, argv, &i, "--db", &v)) set_str(&c->db, v);
         else if (vb_cli_opt(argc, argv, &i, "--samples", &v)) set_str(&c->samples_file, v);
         else if (vb_cli_opt(argc, argv, &i, "--frames", &v)) rc = parse_frames(c, v, "--frames");
-        else if (vb_cli_opt(argc, argv, &i, "--candidates", &v)) c->candidates = atoi(v);
+        else if (vb_cli_opt(argc, argv, &i, "--candidates", &v)) rc = parse_nonneg(v, "--candidates", &c->candidates);
         else if (vb_cli_opt(argc, argv, &i, "--sampling", &v)) rc = copy_name(c->sampling, sizeof c->sampling, v, "--sampling", "flags", SAMPLINGS);
         else if (vb_cli_opt(argc, argv, &i, "--interp", &v)) rc = copy_name(c->interp, sizeof c->interp, v, "--interp", "flags", INTERPS);
         else if (vb_cli_opt(argc, argv, &i, "--selection", &v)) rc = copy_name(c->selection, sizeof c->selection, v, "--selection", "flags", SELECTIONS);
         else if (vb_cli_opt(argc, argv, &i, "--decode-mode", &v)) rc = copy_name(c->decode_mode, sizeof c->decode_mode, v, "--decode-mode", "flags", DECODES);
-        else if (vb_cli_opt(argc, argv, &i, "--seed", &v)) c->seed = strtoull(v, NULL, 10);
-        else if (vb_cli_opt(argc, argv, &i, "--threads", &v)) c->threads = atoi(v);
-        else if (vb_cli_opt(argc, argv, &i, "--warmup", &v)) c->warmup = atoi(v);
-        else if (vb_cli_opt(argc, argv, &i, "--limit", &v)) c->limit = atoi(v);
+        else if (vb_cli_opt(argc, argv, &i, "--seed", &v)) {
+            char * end;
+            c->seed = strtoull(v, &end, 10);
+            if (end == v || *end || v[0] == '-') rc = vb_fail(VB_ERR_ARG, "--seed: expected an unsigned integer, got '%s'", v);
+        } else if (vb_cli_opt(argc, argv, &i, "--threads", &v)) rc = parse_nonneg(v, "--threads", &c->threads);
+        else if (vb_cli_opt(argc, argv, &i, "--warmup", &v)) rc = parse_nonneg(v, "--warmup", &c->warmup);
+        else if (vb_cli_opt(argc, argv, &i, "--limit", &v)) rc = parse_nonneg(v, "--limit", &c->limit);
+        else if (vb_cli_opt(argc, argv, &i, "--vit-cache-mb", &v)) rc = parse_nonneg(v, "--vit-cache-mb", &c->vit_cache_mb);
+        else if (vb_cli_opt(argc, argv, &i, "--flush-rows", &v)) rc = parse_nonneg(v, "--flush-rows", &c->flush_rows);
+        else if (vb_cli_opt(argc, argv, &i, "--kill-after", &v)) rc = parse_nonneg(v, "--kill-after", &c->kill_after);
         else if (vb_cli_opt(argc, argv, &i, "--shard", &v)) rc = parse_shard(c, v, "--shard");
         else if (vb_cli_opt(argc, argv, &i, "--model", &v)) shared_model = v;
         else if (vb_cli_opt(argc, argv, &i, "--method", &v) || vb_cli_opt(argc, argv, &i, "--methods", &v)) {
             char buf[1024];
             snprintf(buf, sizeof buf, "%s", v);
             for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-                char * eq = strchr(tok, '=');
-                if (eq) {
-                    *eq = 0;
-                    rc = add_method(c, tok, eq + 1, "--method");
-                } else if (n_pending < VB_RUN_MAX_METHODS) pending[n_pending++] = vb_strdup(tok);
+                if (strchr(tok, '=')) rc = parse_method_spec(c, tok, NULL);
+                else if (n_pending < VB_RUN_MAX_METHODS) pending[n_pending++] = vb_strdup(tok);
+                else rc = vb_fail(VB_ERR_ARG, "--methods: too many methods");
                 if (rc != VB_OK) break;
             }
         } else if (!strcmp(argv[i], "--skip-bad")) c->skip_bad = 1;
@@ -235,13 +329,35 @@ int vb_runconfig_from_args(struct vb_run_config * c, int argc, char ** argv) {
         }
     }
     int rc = VB_OK;
-    for (int32_t k = 0; k < n_pending; k++) {
-        if (rc == VB_OK) {
-            if (!shared_model) rc = vb_fail(VB_ERR_ARG, "--methods %s needs --model DIR (or NAME=DIR)", pending[k]);
-            else rc = add_method(c, pending[k], shared_model, "--methods");
+    if (n_pending > 0 && !shared_model) {
+        /* names only: keep these methods of the configuration file (in this order), drop the others */
+        struct vb_run_method keep[VB_RUN_MAX_METHODS];
+        int32_t n_keep = 0;
+        for (int32_t k = 0; k < n_pending && rc == VB_OK; k++) {
+            int32_t found = -1;
+            for (int32_t i = 0; i < c->n_methods; i++)
+                if (!strcmp(c->methods[i].name, pending[k])) found = i;
+            for (int32_t j = 0; j < n_keep; j++)
+                if (!strcmp(keep[j].name, pending[k])) found = -2;
+            if (found == -1)
+                rc = vb_fail(VB_ERR_ARG, "--methods %s: no bundle for it (NAME=DIR, --model DIR, or the config file)",
+                             pending[k]);
+            else if (found >= 0) {
+                keep[n_keep++] = c->methods[found];
+                memset(&c->methods[found], 0, sizeof c->methods[found]);
+                c->methods[found].name[0] = 1; /* moved */
+            }
         }
-        free(pending[k]);
-    }
+        for (int32_t i = 0; i < c->n_methods; i++) { /* free the dropped ones (and, on error, restore nothing) */
+            free(c->methods[i].model);
+            for (int32_t j = 0; j < c->methods[i].n_per_k; j++) free(c->methods[i].per_k_model[j]);
+        }
+        memset(c->methods, 0, sizeof c->methods);
+        memcpy(c->methods, keep, sizeof(keep[0]) * (size_t) n_keep);
+        c->n_methods = n_keep;
+    } else
+        for (int32_t k = 0; k < n_pending && rc == VB_OK; k++) rc = parse_method_spec(c, pending[k], shared_model);
+    for (int32_t k = 0; k < n_pending; k++) free(pending[k]);
     return rc;
 }
 
@@ -249,9 +365,15 @@ int vb_runconfig_validate(const struct vb_run_config * c) {
     if (!c->dataset) return vb_fail(VB_ERR_ARG, "run: no dataset (--dataset)");
     if (!c->annotations) return vb_fail(VB_ERR_ARG, "run: no annotation file (--annotations)");
     if (c->n_methods == 0) return vb_fail(VB_ERR_ARG, "run: no method (--method NAME=DIR)");
-    for (int32_t i = 0; i < c->n_methods; i++)
-        if (!c->methods[i].model) return vb_fail(VB_ERR_ARG, "run: method %s has no model bundle", c->methods[i].name);
     if (c->n_frames == 0) return vb_fail(VB_ERR_ARG, "run: no frame counts (--frames)");
+    for (int32_t i = 0; i < c->n_methods; i++)
+        for (int32_t j = 0; j < c->n_frames; j++)
+            if (!vb_runconfig_model(c, i, c->frames[j]))
+                return vb_fail(VB_ERR_ARG, "run: method %s has no model bundle for %d frames (--method %s=DIR or %s@%d=DIR)",
+                               c->methods[i].name, c->frames[j], c->methods[i].name, c->methods[i].name, c->frames[j]);
+    for (int32_t j = 0; j < c->n_frames; j++)
+        for (int32_t l = 0; l < j; l++)
+            if (c->frames[j] == c->frames[l]) return vb_fail(VB_ERR_ARG, "run: frame count %d listed twice", c->frames[j]);
     if (c->candidates < 0 || c->candidates > 256) return vb_fail(VB_ERR_ARG, "run: candidates out of range");
     if (c->warmup < 0 || c->limit < 0) return vb_fail(VB_ERR_ARG, "run: negative warmup or limit");
     return VB_OK;
@@ -284,8 +406,27 @@ char * vb_runconfig_canonical(const struct vb_run_config * c) {
     for (int32_t i = 0; i < c->n_methods; i++) {
         cJSON * e = cJSON_CreateObject();
         char * mp = abs_path(c->methods[i].model);
-        cJSON_AddStringToObject(e, "model", mp ? mp : "");
+        if (mp) cJSON_AddStringToObject(e, "model", mp);
+        else cJSON_AddNullToObject(e, "model");
         free(mp);
+        if (c->methods[i].n_per_k > 0) {
+            /* keys in ascending k: canonical */
+            cJSON * pk = cJSON_AddObjectToObject(e, "models");
+            int32_t last = 0;
+            for (int32_t n = 0; n < c->methods[i].n_per_k; n++) {
+                int32_t best = -1;
+                for (int32_t j = 0; j < c->methods[i].n_per_k; j++)
+                    if (c->methods[i].per_k_frames[j] > last &&
+                        (best < 0 || c->methods[i].per_k_frames[j] < c->methods[i].per_k_frames[best]))
+                        best = j;
+                last = c->methods[i].per_k_frames[best];
+                char key[16];
+                snprintf(key, sizeof key, "%d", last);
+                char * kp = abs_path(c->methods[i].per_k_model[best]);
+                cJSON_AddStringToObject(pk, key, kp);
+                free(kp);
+            }
+        }
         cJSON_AddStringToObject(e, "name", c->methods[i].name);
         cJSON_AddItemToArray(ms, e);
     }

@@ -5,8 +5,10 @@
 **   dataset       "nextqa" | "star" | "vlep" | "how2qa" | "how2qa-value" | "sevila"
 **   annotations   path of the annotation file            map       NExT-QA / How2QA id map (optional)
 **   videos        videos root directory
-**   methods       [{"name": "uniform"|"sevila"|"vlap", "model": DIR}, ...]  (flag: --method NAME=DIR, repeatable,
-**                 or --methods uniform,sevila --model DIR for one bundle shared by all)
+**   methods       [{"name": "uniform"|"sevila"|"vlap", "model": DIR, "models": {"2": DIR2}}, ...]  (flag: --method
+**                 NAME=DIR, repeatable, or --methods uniform,sevila --model DIR for one bundle shared by all).
+**                 "models" overrides the bundle for one frame count k (flag: --method NAME@K=DIR): a VLAP
+**                 Frame-Prompter picks exactly as many frames as it has segments, so VLAP needs one bundle per k.
 **   frames        [1, 2, 4]          candidates   32 (SeViLA / VLAP candidates; VLAP on How2QA: 8 unless set)
 **   sampling      "uniform_midbin"   interp       "bilinear" | "bicubic"
 **   selection     "argmax" | "gumbel" (VLAP)        decode_mode  "minimal" | "as_released"
@@ -14,7 +16,13 @@
 **   warmup        untimed samples at the start (still scored), default 1
 **   limit         first N samples    samples      file with one sample key per line
 **   db            results database   shard        "i/N"       skip_bad   bool     quiet bool
-** Paths in a JSON file are relative to the file's directory.
+**   vit_cache_mb  memory bound of the shared ViT feature cache (LRU), default 256; 0 disables sharing
+**   flush_rows    commit the results every N rows (default: the store's 64)
+** Test hook (flag only, not stored): --kill-after N raises SIGKILL after N samples were handed to the store.
+**
+** Subset and shard semantics (docs/runner.md): --samples keeps the listed keys (annotation order), then --limit N
+** keeps the first N of those; --shard i/N then keeps the samples whose key hashes (FNV-1a 64 of the key) to i mod N.
+** The shard of a sample depends on its key only, so the union of the N shards is the unsharded selection.** Paths in a JSON file are relative to the file's directory.
 */
 #ifndef VB_RUNCONFIG_H
 #define VB_RUNCONFIG_H
@@ -26,7 +34,10 @@
 
 struct vb_run_method {
     char name[16];   /* "uniform", "sevila", "vlap" */
-    char * model;    /* bundle directory (owned) */
+    char * model;    /* bundle directory (owned), may be NULL when per_k covers every frame count */
+    int32_t n_per_k;
+    int32_t per_k_frames[VB_RUN_MAX_FRAMES];  /* (n_per_k) frame count k ... */
+    char * per_k_model[VB_RUN_MAX_FRAMES];    /* (n_per_k) ... and its bundle directory (owned) */
 };
 
 struct vb_run_config {
@@ -46,10 +57,13 @@ struct vb_run_config {
     int32_t limit;           /* 0 = all */
     int32_t shard_i, shard_n; /* shard_n = 0: not sharded */
     int32_t skip_bad, quiet;
+    int32_t vit_cache_mb;    /* ViT feature cache bound, MB (default 256; 0 = no sharing) */
+    int32_t flush_rows;      /* store commit interval in rows (0 = store default) */
+    int32_t kill_after;      /* test hook: SIGKILL self after this many stored samples (0 = off) */
 };
 
 /* Defaults (frames 1,2,4; candidates 0; uniform_midbin; bilinear; argmax; minimal; seed 0; threads 0;
-** warmup 1; db "results.db"). */
+** warmup 1; db "results.db"; vit_cache_mb 256). */
 void vb_runconfig_defaults(struct vb_run_config * c);
 /* Read a JSON config file into c (on top of what is there). Returns VB_OK or VB_ERR_IO / VB_ERR_FORMAT naming the
 ** file and key. */
@@ -57,11 +71,14 @@ int vb_runconfig_load_json(struct vb_run_config * c, const char * path);
 /* Apply flags argv[1..argc-1] (see the header comment). --config FILE is handled here too (loaded first, wherever it
 ** appears).  Returns VB_OK or VB_ERR_ARG naming the flag. */
 int vb_runconfig_from_args(struct vb_run_config * c, int argc, char ** argv);
-/* Check completeness (dataset, annotations, at least one method and frame count, valid names). */
+/* Check completeness (dataset, annotations, at least one method and frame count, a bundle for every method x frame
+** count, valid names and ranges).  Returns VB_OK or VB_ERR_ARG naming what is missing. */
 int vb_runconfig_validate(const struct vb_run_config * c);
 /* Canonical JSON of everything that defines the results (sorted keys, compact; not db, shard, quiet, threads),
 ** malloc'd.  Paths are made absolute. */
 char * vb_runconfig_canonical(const struct vb_run_config * c);
 void vb_runconfig_free(struct vb_run_config * c);
+/* Bundle directory of method i for frame count k (its per-k override, else its model); borrowed, NULL if none. */
+const char * vb_runconfig_model(const struct vb_run_config * c, int32_t i, int32_t k);
 
 #endif
