@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# demo.sh — the bundled default benchmark (`make demo`): runs vlapbench's whole main job offline, on data and models
+# that vlapbench generates itself, deterministically, and writes the report.
+#
+#   1. `vlapbench synth`: the synthetic benchmark (small H.264 videos whose frames show their own index) with
+#      annotation files in the official formats of NExT-QA, STAR, VLEP and How2QA (VALUE release);
+#   2. tokenizers built from the benchmark's own text: a SentencePiece unigram model (Debian's spm_train) converted
+#      to a fast-tokenizer tokenizer.json (`vlapbench tokenize --spm-to-json`), and a WordPiece vocab.txt
+#      (`vlapbench demo wordpiece`);
+#   3. random-weight model bundles (`vlapbench init-model`, configs/demo-blip2.json and demo-instructblip.json):
+#      uniform BLIP-2, SeViLA, and one VLAP bundle per frame count (and per candidate count: How2QA uses 8);
+#   4. `vlapbench run`: uniform, SeViLA and VLAP at 1, 2 and 4 frames on each dataset, into OUT/results.db;
+#   5. `vlapbench report`: OUT/report.md, report.html, report.tex and the plots.
+#
+# Everything is stored under OUT and reused when present: a second run resumes (nothing left to compute) and only
+# rewrites the report.
+#
+# Environment: VB_BIN (default: the build/vlapbench next to this script), VB_DEMO_OUT (default demo-out),
+# VB_DEMO_SMALL=1 (3 videos instead of 12: the quick variant tests/test_demo.sh runs), VB_DEMO_THREADS (BLAS threads,
+# default 0 = all cores).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+VB=${VB_BIN:-$ROOT/build/vlapbench}
+OUT=${VB_DEMO_OUT:-$ROOT/demo-out}
+THREADS=${VB_DEMO_THREADS:-0}
+if [ "${VB_DEMO_SMALL:-0}" = 1 ]; then VIDEOS=3; else VIDEOS=12; fi
+QUESTIONS=2
+SEED=1
+
+say() { printf 'demo: %s\n' "$*" >&2; }
+die() { printf 'demo: error: %s\n' "$*" >&2; exit 1; }
+
+[ -x "$VB" ] || die "$VB not found or not executable (run 'make' first, or set VB_BIN)"
+command -v spm_train >/dev/null 2>&1 || die "spm_train not found (Debian package sentencepiece; 'make deps')"
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+T0=$(date +%s.%N)
+elapsed() { awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
+
+# A step's outputs are reused when its stamp file records the same parameters.
+stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+
+# ---- 1. synthetic benchmark
+DATA=$OUT/data
+SYNTH_ID="synth videos=$VIDEOS questions=$QUESTIONS seed=$SEED"
+if stamp_ok "$DATA/.stamp" "$SYNTH_ID"; then
+    say "synthetic benchmark: reusing $DATA"
+else
+    say "synthetic benchmark: $VIDEOS videos, $QUESTIONS questions each per dataset -> $DATA"
+    rm -rf "$DATA"
+    "$VB" synth --out "$DATA" --videos "$VIDEOS" --questions "$QUESTIONS" --seed "$SEED" 2>"$OUT/synth.log" ||
+        { cat "$OUT/synth.log" >&2; die "vlapbench synth failed"; }
+    echo "$SYNTH_ID" > "$DATA/.stamp"
+fi
+
+# ---- 2. tokenizers from the benchmark's text
+TOK=$OUT/tokenizer
+TOK_ID="$SYNTH_ID spm=unigram,400 wordpiece=400"
+if stamp_ok "$TOK/.stamp" "$TOK_ID"; then
+    say "tokenizers: reusing $TOK"
+else
+    say "tokenizers: SentencePiece unigram (spm_train) and WordPiece from the benchmark's prompts -> $TOK"
+    rm -rf "$TOK"
+    mkdir -p "$TOK"
+    "$VB" demo corpus --synth "$DATA" --out "$TOK/corpus.txt" 2>>"$TOK/build.log" ||
+        { cat "$TOK/build.log" >&2; die "demo corpus failed"; }
+    # T5's special ids (pad 0, </s> 1, <unk> 2, no BOS); one thread and a fixed seed: the same model every time
+    spm_train --input="$TOK/corpus.txt" --model_prefix="$TOK/spiece" --model_type=unigram --vocab_size=400 \
+        --hard_vocab_limit=false --character_coverage=1.0 --pad_id=0 --eos_id=1 --unk_id=2 --bos_id=-1 \
+        --num_threads=1 --random_seed=1 --minloglevel=1 >>"$TOK/build.log" 2>&1 ||
+        { tail -20 "$TOK/build.log" >&2; die "spm_train failed"; }
+    "$VB" tokenize --spm-to-json "$TOK/spiece.model" --out "$TOK/tokenizer.json" --extra-ids 100 \
+        >>"$TOK/build.log" 2>&1 || { tail "$TOK/build.log" >&2; die "tokenize --spm-to-json failed"; }
+    "$VB" demo wordpiece --corpus "$TOK/corpus.txt" --out "$TOK/vocab.txt" --size 400 2>>"$TOK/build.log" ||
+        { tail "$TOK/build.log" >&2; die "demo wordpiece failed"; }
+    "$VB" demo check-tokenizer --t5 "$TOK/tokenizer.json" --bert "$TOK/vocab.txt" --corpus "$TOK/corpus.txt" \
+        >>"$TOK/build.log" 2>&1 || { tail "$TOK/build.log" >&2; die "the demo tokenizers fail their check"; }
+    echo "$TOK_ID" > "$TOK/.stamp"
+fi
+
+# ---- 3. random-weight model bundles (one seed for all: the frozen ViT and T5 are the same weights in every bundle,
+#         as EVA ViT-g and Flan-T5-XL are in the real methods, so the runner shares ViT features between them)
+MOD=$OUT/models
+bundle() { # name config method [init-model options...]
+    local name=$1 cfg=$2 method=$3
+    shift 3
+    local id
+    id="$(cat "$ROOT/configs/$cfg") $method $* seed=$SEED $(cat "$TOK/.stamp")"
+    if stamp_ok "$MOD/$name/.stamp" "$id"; then return 0; fi
+    rm -rf "${MOD:?}/$name"
+    "$VB" init-model --config "$ROOT/configs/$cfg" --method "$method" --seed "$SEED" --out "$MOD/$name" \
+        --tokenizer-dir "$TOK" "$@" >>"$OUT/models.log" 2>&1 || { tail "$OUT/models.log" >&2; die "init-model $name"; }
+    echo "$id" > "$MOD/$name/.stamp"
+}
+say "model bundles (random weights) -> $MOD"
+mkdir -p "$MOD"
+bundle uniform demo-blip2.json uniform
+bundle sevila demo-blip2.json sevila
+for T in 32 8; do
+    for k in 1 2 4; do bundle "vlap-k$k-T$T" demo-instructblip.json vlap --frames "$k" --candidates "$T"; done
+done
+
+# ---- 4. the benchmark: one run configuration per dataset, all into one database
+CFG=$OUT/configs
+mkdir -p "$CFG"
+write_config() { # dataset annotations map videos vlap_T
+    local map=""
+    [ -n "$3" ] && map="\"map\": \"../data/$3\","
+    cat > "$CFG/run-$1.json" <<EOF
+{
+  "dataset": "$1",
+  "annotations": "../data/$2",
+  $map
+  "videos": "../data/$4",
+  "methods": [
+    {"name": "uniform", "model": "../models/uniform"},
+    {"name": "sevila", "model": "../models/sevila"},
+    {"name": "vlap", "models": {"1": "../models/vlap-k1-T$5", "2": "../models/vlap-k2-T$5",
+                                "4": "../models/vlap-k4-T$5"}}
+  ],
+  "frames": [1, 2, 4],
+  "sampling": "uniform_midbin",
+  "interp": "bilinear",
+  "selection": "argmax",
+  "decode_mode": "minimal",
+  "seed": $SEED,
+  "warmup": 1,
+  "db": "../results.db"
+}
+EOF
+}
+write_config nextqa nextqa/val.csv nextqa/map_vid_vidorID.json nextqa/videos 32
+write_config star star/STAR_val.json "" star/videos 32
+write_config vlep vlep/vlep_dev_release.jsonl "" vlep/videos 32
+write_config how2qa-value how2qa/how2qa_val_release.jsonl how2qa/how2_vid_mapping.json how2qa/videos 8
+
+for ds in nextqa star vlep how2qa-value; do
+    say "run $ds: uniform, SeViLA, VLAP x frames 1, 2, 4 ($(elapsed) s so far)"
+    "$VB" run --config "$CFG/run-$ds.json" --threads "$THREADS" --quiet >"$OUT/run-$ds.log" 2>&1 ||
+        { tail -20 "$OUT/run-$ds.log" >&2; die "vlapbench run failed on $ds (log: $OUT/run-$ds.log)"; }
+    grep -m1 '^rows:' "$OUT/run-$ds.log" | sed 's/; db .*//; s/^/demo:   /' >&2 || true
+done
+
+# ---- 5. the report
+say "report ($(elapsed) s so far)"
+"$VB" report --db "$OUT/results.db" --out "$OUT" --format md,tex,html >"$OUT/report.log" 2>&1 ||
+    { tail -20 "$OUT/report.log" >&2; die "vlapbench report failed (log: $OUT/report.log)"; }
+"$VB" demo note --dir "$OUT" --tokenizer-dir "$TOK" --models "$MOD" --videos "$VIDEOS" --questions "$QUESTIONS" \
+    >>"$OUT/report.log" 2>&1 || { tail "$OUT/report.log" >&2; die "demo note failed"; }
+for f in report.md report.html report.tex results.db; do
+    [ -s "$OUT/$f" ] || die "$OUT/$f was not written"
+done
+say "done in $(elapsed) s"
+echo "The report is in $OUT/report.html (also report.md, report.tex; plots and results.db beside them)."
