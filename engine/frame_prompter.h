@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#define VB_FRAME_PROMPTER_LN_EPS 1e-5f    /* ViLA nn.LayerNorm(k): torch default eps */
+#define VB_FRAME_PROMPTER_LN_EPS     1e-5f  /* ViLA nn.LayerNorm(k): torch default eps */
 #define VB_FRAME_PROMPTER_GUMBEL_EPS 1e-10f /* ViLA GumbleSoftmax eps */
 
 struct vb_frame_prompter {
@@ -38,8 +38,8 @@ struct vb_frame_prompter {
 /* Load the Frame-Prompter for T frames, S segments and N tokens per frame from `w` (tensor names above), shapes
 ** checked (VB_ERR_SHAPE / VB_ERR_NOTFOUND naming file and tensor).  T not a positive multiple of S or N < 1:
 ** VB_ERR_ARG.  *out: free with vb_frame_prompter_free; nothing allocated on failure. */
-int vb_frame_prompter_load(struct vb_frame_prompter ** out, const struct vb_weights * w, int32_t n_frames,
-                           int32_t n_segments, int32_t n_tokens, const char * prefix);
+int  vb_frame_prompter_load(struct vb_frame_prompter ** out, const struct vb_weights * w, int32_t n_frames,
+                            int32_t n_segments, int32_t n_tokens, const char * prefix);
 void vb_frame_prompter_free(struct vb_frame_prompter * fp);
 
 /* Logits of b videos.  features (b, T, N, D) with channel width D (any D >= 1).  Outputs caller-owned:

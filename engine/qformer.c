@@ -8,12 +8,12 @@
 #include <string.h>
 
 /* Tensor names, defined once (HF state_dict; "%s" = bundle prefix, "" or "localizer."). */
-#define TN_QUERY_TOKENS  "%squery_tokens"
-#define TN_LN_BLIP2      "%sqformer.layernorm.%s"            /* weight / bias */
-#define TN_LN_INSTRUCT   "%sqformer.embeddings.layernorm.%s" /* weight / bias */
-#define TN_WORD_EMB      "%sqformer.embeddings.word_embeddings.weight"
-#define TN_POS_EMB       "%sqformer.embeddings.position_embeddings.weight"
-#define TN_LAYER         "%sqformer.encoder.layer.%d.%s"
+#define TN_QUERY_TOKENS "%squery_tokens"
+#define TN_LN_BLIP2     "%sqformer.layernorm.%s"            /* weight / bias */
+#define TN_LN_INSTRUCT  "%sqformer.embeddings.layernorm.%s" /* weight / bias */
+#define TN_WORD_EMB     "%sqformer.embeddings.word_embeddings.weight"
+#define TN_POS_EMB      "%sqformer.embeddings.position_embeddings.weight"
+#define TN_LAYER        "%sqformer.encoder.layer.%d.%s"
 
 /* BERT extended attention mask value for padded keys (InstructBLIP Q-Former: (1 - mask) * -10000.0). */
 #define QF_MASK_NEG (-10000.0f)
@@ -27,7 +27,7 @@ typedef void (*tensor_fn)(void * ud, const char * name, int32_t ndim, const int6
 
 struct loader {
     const struct vb_weights * w;
-    int rc;
+    int                       rc;
 };
 
 static void load_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst, float * fused,
@@ -40,43 +40,44 @@ static void load_one(void * ud, const char * name, int32_t ndim, const int64_t *
     }
     float * p = NULL;
     L->rc = vb_weights_load_f32(L->w, name, ndim, shape, &p);
-    if (L->rc == VB_OK) memcpy(fused + off, p, sizeof(float) * (size_t) (shape[0] * (ndim > 1 ? shape[1] : 1)));
+    if (L->rc == VB_OK) memcpy(fused + off, p, sizeof(float) * (size_t)(shape[0] * (ndim > 1 ? shape[1] : 1)));
     free(p);
 }
 
 static void count_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst, float * fused,
                       int64_t off) {
-    (void) name, (void) dst, (void) fused, (void) off;
+    (void)name, (void)dst, (void)fused, (void)off;
     int64_t n = 1;
-    for (int32_t i = 0; i < ndim; i++) n *= shape[i];
-    *(int64_t *) ud += n;
+    for (int32_t i = 0; i < ndim; i++)
+        n *= shape[i];
+    *(int64_t *)ud += n;
 }
 
 static void qformer_tensors(struct vb_qformer * m, const char * prefix, tensor_fn fn, void * ud) {
     const struct vb_qformer_config * c = &m->cfg;
-    const int64_t D = c->hidden, I = c->intermediate, Dv = c->encoder_hidden, Q = m->n_query;
-    char n[512];
-    int64_t sh[3];
+    const int64_t                    D = c->hidden, I = c->intermediate, Dv = c->encoder_hidden, Q = m->n_query;
+    char                             n[512];
+    int64_t                          sh[3];
 #define ONE(dst, nd, a, b_, c_, ...)                                                                                   \
-    do {                                                                                                             \
-        sh[0] = a, sh[1] = b_, sh[2] = c_;                                                                           \
-        snprintf(n, sizeof n, __VA_ARGS__);                                                                          \
-        fn(ud, n, nd, sh, dst, NULL, 0);                                                                             \
+    do {                                                                                                               \
+        sh[0] = a, sh[1] = b_, sh[2] = c_;                                                                             \
+        snprintf(n, sizeof n, __VA_ARGS__);                                                                            \
+        fn(ud, n, nd, sh, dst, NULL, 0);                                                                               \
     } while (0)
 /* Linear "<layer>.<base>.weight" (out, in) / ".bias" (out) as tensors of their own (in = 0: a LayerNorm, (out)) */
 #define LIN(W_, B_, base, out, in)                                                                                     \
-    do {                                                                                                             \
-        ONE(W_, (in) > 0 ? 2 : 1, out, in, 0, TN_LAYER "%s", prefix, l, base, ".weight"); /* in 0: LayerNorm */      \
-        ONE(B_, 1, out, 0, 0, TN_LAYER "%s", prefix, l, base, ".bias");                                              \
+    do {                                                                                                               \
+        ONE(W_, (in) > 0 ? 2 : 1, out, in, 0, TN_LAYER "%s", prefix, l, base, ".weight"); /* in 0: LayerNorm */        \
+        ONE(B_, 1, out, 0, 0, TN_LAYER "%s", prefix, l, base, ".bias");                                                \
     } while (0)
 /* the same into rows [row0, row0 + out) of a fused weight Wf (.., in) and bias Bf */
 #define FUSED(Wf, Bf, base, out, in, row0)                                                                             \
-    do {                                                                                                             \
-        sh[0] = out, sh[1] = in;                                                                                     \
-        snprintf(n, sizeof n, TN_LAYER "%s", prefix, l, base, ".weight");                                            \
-        fn(ud, n, 2, sh, NULL, Wf, (row0) * (in));                                                                   \
-        snprintf(n, sizeof n, TN_LAYER "%s", prefix, l, base, ".bias");                                              \
-        fn(ud, n, 1, sh, NULL, Bf, row0);                                                                            \
+    do {                                                                                                               \
+        sh[0] = out, sh[1] = in;                                                                                       \
+        snprintf(n, sizeof n, TN_LAYER "%s", prefix, l, base, ".weight");                                              \
+        fn(ud, n, 2, sh, NULL, Wf, (row0) * (in));                                                                     \
+        snprintf(n, sizeof n, TN_LAYER "%s", prefix, l, base, ".bias");                                                \
+        fn(ud, n, 1, sh, NULL, Bf, row0);                                                                              \
     } while (0)
     ONE(&m->query_tokens, 3, 1, Q, D, TN_QUERY_TOKENS, prefix);
     const char * ln_pat = c->has_text ? TN_LN_INSTRUCT : TN_LN_BLIP2;
@@ -115,11 +116,12 @@ static void qformer_tensors(struct vb_qformer * m, const char * prefix, tensor_f
 }
 
 static void layer_free(struct vb_qformer_layer * y) {
-    float * ps[] = {y->qkv_w, y->qkv_b, y->ao_w,  y->ao_b, y->ao_ln_w, y->ao_ln_b, y->cq_w, y->cq_b,
-                    y->ckv_w, y->ckv_b, y->co_w,  y->co_b, y->co_ln_w, y->co_ln_b, y->iq_w, y->iq_b,
-                    y->oq_w,  y->oq_b,  y->oq_ln_w, y->oq_ln_b, y->it_w, y->it_b, y->ot_w, y->ot_b,
-                    y->ot_ln_w, y->ot_ln_b};
-    for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) free(ps[i]);
+    float * ps[] = {y->qkv_w, y->qkv_b, y->ao_w,  y->ao_b,    y->ao_ln_w, y->ao_ln_b, y->cq_w,
+                    y->cq_b,  y->ckv_w, y->ckv_b, y->co_w,    y->co_b,    y->co_ln_w, y->co_ln_b,
+                    y->iq_w,  y->iq_b,  y->oq_w,  y->oq_b,    y->oq_ln_w, y->oq_ln_b, y->it_w,
+                    y->it_b,  y->ot_w,  y->ot_b,  y->ot_ln_w, y->ot_ln_b};
+    for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
+        free(ps[i]);
 }
 
 static int check_cfg(const struct vb_qformer_config * cfg, int32_t n_query) {
@@ -139,8 +141,8 @@ static struct vb_qformer * qformer_shell(const struct vb_qformer_config * cfg, i
     struct vb_qformer * m = vb_calloc(1, sizeof *m);
     m->cfg = *cfg;
     m->n_query = n_query;
-    m->layers = vb_calloc((size_t) cfg->layers, sizeof *m->layers);
-    const size_t D = (size_t) cfg->hidden, Dv = (size_t) cfg->encoder_hidden;
+    m->layers = vb_calloc((size_t)cfg->layers, sizeof *m->layers);
+    const size_t D = (size_t)cfg->hidden, Dv = (size_t)cfg->encoder_hidden;
     for (int l = 0; l < cfg->layers; l++) {
         struct vb_qformer_layer * y = &m->layers[l];
         y->has_cross = l % cfg->cross_freq == 0;
@@ -158,7 +160,7 @@ static struct vb_qformer * qformer_shell(const struct vb_qformer_config * cfg, i
 int64_t vb_qformer_n_params(const struct vb_qformer_config * cfg, int32_t n_query) {
     if (check_cfg(cfg, n_query) != VB_OK) return -1;
     struct vb_qformer * m = qformer_shell(cfg, n_query, 0);
-    int64_t n = 0;
+    int64_t             n = 0;
     qformer_tensors(m, "", count_one, &n);
     vb_qformer_free(m);
     return n;
@@ -170,7 +172,7 @@ int vb_qformer_load(struct vb_qformer ** out, const struct vb_weights * w, const
     int rc = check_cfg(cfg, n_query);
     if (rc != VB_OK) return rc;
     struct vb_qformer * m = qformer_shell(cfg, n_query, 1);
-    struct loader L = {w, VB_OK};
+    struct loader       L = {w, VB_OK};
     qformer_tensors(m, prefix, load_one, &L);
     if (L.rc != VB_OK) {
         vb_qformer_free(m);
@@ -183,7 +185,8 @@ int vb_qformer_load(struct vb_qformer ** out, const struct vb_weights * w, const
 void vb_qformer_free(struct vb_qformer * m) {
     if (!m) return;
     if (m->layers)
-        for (int l = 0; l < m->cfg.layers; l++) layer_free(&m->layers[l]);
+        for (int l = 0; l < m->cfg.layers; l++)
+            layer_free(&m->layers[l]);
     free(m->layers);
     free(m->query_tokens);
     free(m->emb_ln_w);
@@ -201,8 +204,8 @@ int vb_qformer_ctx_new(struct vb_qformer_ctx ** out, const struct vb_qformer * m
                        max_text, max_img);
     if (max_text > 0 && !m->cfg.has_text)
         return vb_fail(VB_ERR_ARG, "qformer context: text input needs an InstructBLIP Q-Former");
-    const size_t B = (size_t) max_batch, Q = (size_t) m->n_query, Lm = (size_t) max_text, N = (size_t) max_img;
-    const size_t D = (size_t) m->cfg.hidden, I = (size_t) m->cfg.intermediate, S = Q + Lm;
+    const size_t            B = (size_t)max_batch, Q = (size_t)m->n_query, Lm = (size_t)max_text, N = (size_t)max_img;
+    const size_t            D = (size_t)m->cfg.hidden, I = (size_t)m->cfg.intermediate, S = Q + Lm;
     struct vb_qformer_ctx * c = vb_calloc(1, sizeof *c);
     c->m = m;
     c->max_batch = max_batch;
@@ -241,16 +244,22 @@ static inline int64_t blk_row(int64_t b, int64_t i, int64_t B, int64_t Q, int64_
 /* Copy the two-block activations src into HF order dst (B, Q + L, D). */
 static void to_hf(const float * src, int64_t B, int64_t Q, int64_t L, int64_t D, float * dst) {
     for (int64_t b = 0; b < B; b++) {
-        memcpy(dst + b * (Q + L) * D, src + b * Q * D, sizeof(float) * (size_t) (Q * D));
-        if (L > 0) memcpy(dst + (b * (Q + L) + Q) * D, src + (B * Q + b * L) * D, sizeof(float) * (size_t) (L * D));
+        memcpy(dst + b * (Q + L) * D, src + b * Q * D, sizeof(float) * (size_t)(Q * D));
+        if (L > 0) memcpy(dst + (b * (Q + L) + Q) * D, src + (B * Q + b * L) * D, sizeof(float) * (size_t)(L * D));
     }
 }
 
 static void activation(enum vb_act a, float * x, int64_t n) {
     switch (a) {
-    case VB_ACT_GELU_TANH: vb_gelu_tanh(x, n); break;
-    case VB_ACT_RELU: vb_relu(x, n); break;
-    default: vb_gelu_erf(x, n); break;
+    case VB_ACT_GELU_TANH:
+        vb_gelu_tanh(x, n);
+        break;
+    case VB_ACT_RELU:
+        vb_relu(x, n);
+        break;
+    default:
+        vb_gelu_erf(x, n);
+        break;
     }
 }
 
@@ -275,25 +284,27 @@ int vb_qformer_run(struct vb_qformer_ctx * c, const float * image, int32_t B, in
     if (L > 0 && !ids) return vb_fail(VB_ERR_ARG, "qformer: %d text tokens but no ids", L);
     if (L > m->cfg.max_pos)
         return vb_fail(VB_ERR_ARG, "qformer: %d text tokens, max_position_embeddings is %d", L, m->cfg.max_pos);
-    for (int64_t i = 0; i < (int64_t) B * L; i++)
+    for (int64_t i = 0; i < (int64_t)B * L; i++)
         if (ids[i] < 0 || ids[i] >= m->cfg.vocab)
             return vb_fail(VB_ERR_ARG, "qformer: text id %d at row %lld position %lld outside the vocabulary (%d)",
-                           ids[i], (long long) (i / L), (long long) (i % L), m->cfg.vocab);
+                           ids[i], (long long)(i / L), (long long)(i % L), m->cfg.vocab);
     const int64_t Q = m->n_query, D = m->cfg.hidden, Dv = m->cfg.encoder_hidden, N = n_img;
-    const int64_t Rq = (int64_t) B * Q, Rt = (int64_t) B * L, R = Rq + Rt, S = Q + L;
-    const int32_t H = m->cfg.heads, dh = (int32_t) (D / H);
-    const float scale = 1.0f / sqrtf((float) dh), eps = m->cfg.ln_eps;
-    float * hq = c->h;           /* (B*Q, D) query block */
-    float * ht = c->h + Rq * D;  /* (B*L, D) text block */
+    const int64_t Rq = (int64_t)B * Q, Rt = (int64_t)B * L, R = Rq + Rt, S = Q + L;
+    const int32_t H = m->cfg.heads, dh = (int32_t)(D / H);
+    const float   scale = 1.0f / sqrtf((float)dh), eps = m->cfg.ln_eps;
+    float *       hq = c->h;          /* (B*Q, D) query block */
+    float *       ht = c->h + Rq * D; /* (B*L, D) text block */
 
     /* embeddings: [query_tokens; word + position], one LayerNorm over all rows */
-    for (int64_t b = 0; b < B; b++) memcpy(hq + b * Q * D, m->query_tokens, sizeof(float) * (size_t) (Q * D));
+    for (int64_t b = 0; b < B; b++)
+        memcpy(hq + b * Q * D, m->query_tokens, sizeof(float) * (size_t)(Q * D));
     for (int64_t b = 0; b < B; b++)
         for (int64_t j = 0; j < L; j++) {
-            const float * we = m->word_emb + (int64_t) ids[b * L + j] * D;
+            const float * we = m->word_emb + (int64_t)ids[b * L + j] * D;
             const float * pe = m->pos_emb + j * D;
-            float * dst = ht + (b * L + j) * D;
-            for (int64_t k = 0; k < D; k++) dst[k] = we[k] + pe[k];
+            float *       dst = ht + (b * L + j) * D;
+            for (int64_t k = 0; k < D; k++)
+                dst[k] = we[k] + pe[k];
         }
     vb_layernorm(c->h, R, D, m->emb_ln_w, m->emb_ln_b, eps, c->h);
     if (embeddings) to_hf(c->h, B, Q, L, D, embeddings);
@@ -312,7 +323,7 @@ int vb_qformer_run(struct vb_qformer_ctx * c, const float * image, int32_t B, in
             int any_pad = 0;
             for (int64_t i = 0; i < S; i++) {
                 const float * src = c->qkv + blk_row(b, i, B, Q, L) * 3 * D + D;
-                memcpy(c->kv_seq + i * 2 * D, src, sizeof(float) * (size_t) (2 * D));
+                memcpy(c->kv_seq + i * 2 * D, src, sizeof(float) * (size_t)(2 * D));
                 int keep = i < Q || !text_mask || text_mask[b * L + (i - Q)] != 0;
                 c->mask_add[i] = keep ? 0.0f : QF_MASK_NEG;
                 any_pad |= !keep;
@@ -331,7 +342,7 @@ int vb_qformer_run(struct vb_qformer_ctx * c, const float * image, int32_t B, in
         if (y->has_cross) {
             float * cq = c->qkv; /* (B*Q, D) */
             vb_linear(hq, Rq, D, y->cq_w, y->cq_b, D, cq);
-            vb_linear(image, (int64_t) B * N, Dv, y->ckv_w, y->ckv_b, 2 * D, c->ckv);
+            vb_linear(image, (int64_t)B * N, Dv, y->ckv_w, y->ckv_b, 2 * D, c->ckv);
             for (int64_t b = 0; b < B; b++) {
                 const float * kv = c->ckv + b * N * 2 * D;
                 vb_attention(cq + b * Q * D, D, kv, 2 * D, kv + D, 2 * D, Q, N, H, dh, scale, NULL, NULL, 0, 0,
@@ -344,9 +355,9 @@ int vb_qformer_run(struct vb_qformer_ctx * c, const float * image, int32_t B, in
         /* FFN: query rows through *_query, text rows through the text FFN */
         ffn_block(c, hq, Rq, y->iq_w, y->iq_b, y->oq_w, y->oq_b, y->oq_ln_w, y->oq_ln_b);
         if (Rt > 0) ffn_block(c, ht, Rt, y->it_w, y->it_b, y->ot_w, y->ot_b, y->ot_ln_w, y->ot_ln_b);
-        if (layer_out) to_hf(c->h, B, Q, L, D, layer_out + (int64_t) l * B * S * D);
+        if (layer_out) to_hf(c->h, B, Q, L, D, layer_out + (int64_t)l * B * S * D);
     }
-    if (query_out) memcpy(query_out, hq, sizeof(float) * (size_t) (Rq * D));
+    if (query_out) memcpy(query_out, hq, sizeof(float) * (size_t)(Rq * D));
     if (full_out) to_hf(c->h, B, Q, L, D, full_out);
     return VB_OK;
 }
@@ -355,7 +366,7 @@ int vb_projection_load(struct vb_projection ** out, const struct vb_weights * w,
                        int32_t d_out) {
     *out = NULL;
     if (d_in <= 0 || d_out <= 0) return vb_fail(VB_ERR_ARG, "projection %s: sizes %d -> %d", name, d_in, d_out);
-    char n[512];
+    char                   n[512];
     struct vb_projection * p = vb_calloc(1, sizeof *p);
     p->d_in = d_in;
     p->d_out = d_out;

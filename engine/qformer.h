@@ -29,39 +29,43 @@
 #include <stdint.h>
 
 struct vb_qformer_layer {
-    float * qkv_w;  /* (3D, D) self-attention query | key | value */
-    float * qkv_b;  /* (3D) */
-    float * ao_w;   /* (D, D) attention.output.dense */
-    float * ao_b;   /* (D) */
-    float * ao_ln_w, * ao_ln_b; /* (D) attention.output.LayerNorm */
-    int32_t has_cross;          /* idx % cross_freq == 0 */
-    float * cq_w;   /* (D, D) crossattention.attention.query (has_cross) */
-    float * cq_b;   /* (D) */
-    float * ckv_w;  /* (2D, Dv) crossattention key | value */
-    float * ckv_b;  /* (2D) */
-    float * co_w;   /* (D, D) crossattention.output.dense */
-    float * co_b;   /* (D) */
-    float * co_ln_w, * co_ln_b; /* (D) */
-    float * iq_w;   /* (I, D) intermediate_query.dense */
-    float * iq_b;   /* (I) */
-    float * oq_w;   /* (D, I) output_query.dense */
-    float * oq_b;   /* (D) */
-    float * oq_ln_w, * oq_ln_b; /* (D) output_query.LayerNorm */
-    float * it_w;   /* (I, D) intermediate.dense (text rows; InstructBLIP only) */
-    float * it_b;   /* (I) */
-    float * ot_w;   /* (D, I) output.dense */
-    float * ot_b;   /* (D) */
-    float * ot_ln_w, * ot_ln_b; /* (D) output.LayerNorm */
+    float * qkv_w;     /* (3D, D) self-attention query | key | value */
+    float * qkv_b;     /* (3D) */
+    float * ao_w;      /* (D, D) attention.output.dense */
+    float * ao_b;      /* (D) */
+    float * ao_ln_w;   /* (D) attention.output.LayerNorm */
+    float * ao_ln_b;   /* (D) */
+    int32_t has_cross; /* idx % cross_freq == 0 */
+    float * cq_w;      /* (D, D) crossattention.attention.query (has_cross) */
+    float * cq_b;      /* (D) */
+    float * ckv_w;     /* (2D, Dv) crossattention key | value */
+    float * ckv_b;     /* (2D) */
+    float * co_w;      /* (D, D) crossattention.output.dense */
+    float * co_b;      /* (D) */
+    float * co_ln_w;   /* (D) */
+    float * co_ln_b;   /* (D) */
+    float * iq_w;      /* (I, D) intermediate_query.dense */
+    float * iq_b;      /* (I) */
+    float * oq_w;      /* (D, I) output_query.dense */
+    float * oq_b;      /* (D) */
+    float * oq_ln_w;   /* (D) output_query.LayerNorm */
+    float * oq_ln_b;   /* (D) */
+    float * it_w;      /* (I, D) intermediate.dense (text rows; InstructBLIP only) */
+    float * it_b;      /* (I) */
+    float * ot_w;      /* (D, I) output.dense */
+    float * ot_b;      /* (D) */
+    float * ot_ln_w;   /* (D) output.LayerNorm */
+    float * ot_ln_b;   /* (D) */
 };
 
 struct vb_qformer {
     struct vb_qformer_config cfg;
-    int32_t n_query;       /* Q */
-    float * query_tokens;  /* (Q, D) */
-    float * emb_ln_w;      /* (D) qformer.layernorm (BLIP-2) / qformer.embeddings.layernorm (InstructBLIP) */
-    float * emb_ln_b;      /* (D) */
-    float * word_emb;      /* (vocab, D) InstructBLIP only, else NULL */
-    float * pos_emb;       /* (max_pos, D) InstructBLIP only, else NULL */
+    int32_t                  n_query;      /* Q */
+    float *                  query_tokens; /* (Q, D) */
+    float * emb_ln_w;                 /* (D) qformer.layernorm (BLIP-2) / qformer.embeddings.layernorm (InstructBLIP) */
+    float * emb_ln_b;                 /* (D) */
+    float * word_emb;                 /* (vocab, D) InstructBLIP only, else NULL */
+    float * pos_emb;                  /* (max_pos, D) InstructBLIP only, else NULL */
     struct vb_qformer_layer * layers; /* cfg.layers */
 };
 
@@ -70,8 +74,8 @@ struct vb_qformer {
 ** (word / position embeddings, embeddings.layernorm, text FFN in every layer).  Shapes checked against cfg
 ** (VB_ERR_SHAPE / VB_ERR_NOTFOUND naming file and tensor); unusable sizes VB_ERR_ARG.  *out: free with
 ** vb_qformer_free; nothing allocated on failure. */
-int vb_qformer_load(struct vb_qformer ** out, const struct vb_weights * w, const struct vb_qformer_config * cfg,
-                    int32_t n_query, const char * prefix);
+int  vb_qformer_load(struct vb_qformer ** out, const struct vb_weights * w, const struct vb_qformer_config * cfg,
+                     int32_t n_query, const char * prefix);
 void vb_qformer_free(struct vb_qformer * m);
 
 /* Number of parameters vb_qformer_load reads for cfg and n_query (query_tokens included; the same tensor list as the
@@ -83,21 +87,21 @@ int64_t vb_qformer_n_params(const struct vb_qformer_config * cfg, int32_t n_quer
 ** tokens per row. */
 struct vb_qformer_ctx {
     const struct vb_qformer * m;
-    int32_t max_batch, max_text, max_img;
-    float * h;        /* (max_batch * (Q + max_text), D) residual stream: query block, then text block */
-    float * qkv;      /* (max_batch * (Q + max_text), 3D) */
-    float * att;      /* (max_batch * (Q + max_text), D) */
-    float * kv_seq;   /* (Q + max_text, 2D) keys | values of one row gathered from both blocks */
-    float * ckv;      /* (max_batch * max_img, 2D) cross-attention keys | values */
-    float * ffn;      /* (max_batch * max(Q, max_text), I) */
-    float * mask_add; /* (Q + max_text) additive key mask of one row */
-    float * scratch;  /* (Q + max_text, max(Q + max_text, max_img)) scores of one head */
+    int32_t                   max_batch, max_text, max_img;
+    float *                   h;   /* (max_batch * (Q + max_text), D) residual stream: query block, then text block */
+    float *                   qkv; /* (max_batch * (Q + max_text), 3D) */
+    float *                   att; /* (max_batch * (Q + max_text), D) */
+    float *                   kv_seq;   /* (Q + max_text, 2D) keys | values of one row gathered from both blocks */
+    float *                   ckv;      /* (max_batch * max_img, 2D) cross-attention keys | values */
+    float *                   ffn;      /* (max_batch * max(Q, max_text), I) */
+    float *                   mask_add; /* (Q + max_text) additive key mask of one row */
+    float *                   scratch;  /* (Q + max_text, max(Q + max_text, max_img)) scores of one head */
 };
 
 /* Allocate a context (max_batch >= 1, max_img >= 1, max_text >= 0; max_text > 0 needs an InstructBLIP model).
 ** Returns VB_OK or VB_ERR_ARG.  Free with vb_qformer_ctx_free. */
-int vb_qformer_ctx_new(struct vb_qformer_ctx ** out, const struct vb_qformer * m, int32_t max_batch, int32_t max_text,
-                       int32_t max_img);
+int  vb_qformer_ctx_new(struct vb_qformer_ctx ** out, const struct vb_qformer * m, int32_t max_batch, int32_t max_text,
+                        int32_t max_img);
 void vb_qformer_ctx_free(struct vb_qformer_ctx * c);
 
 /* Run the Q-Former on B rows.
@@ -124,8 +128,8 @@ struct vb_projection {
 
 /* Load "<name>.weight" / "<name>.bias" (name e.g. "language_projection", "localizer.language_projection") with
 ** shapes checked.  *out: free with vb_projection_free; nothing allocated on failure. */
-int vb_projection_load(struct vb_projection ** out, const struct vb_weights * w, const char * name, int32_t d_in,
-                       int32_t d_out);
+int  vb_projection_load(struct vb_projection ** out, const struct vb_weights * w, const char * name, int32_t d_in,
+                        int32_t d_out);
 void vb_projection_free(struct vb_projection * p);
 /* y (n, d_out) = x (n, d_in) W^T + b.  y must not alias x. */
 void vb_projection_run(const struct vb_projection * p, const float * x, int64_t n, float * y);

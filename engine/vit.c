@@ -8,13 +8,13 @@
 #include <string.h>
 
 /* Tensor names, defined once (HF Blip2VisionModel state_dict, relative to the prefix). */
-#define TN_CLS        "%sembeddings.class_embedding"
-#define TN_POS        "%sembeddings.position_embedding"
-#define TN_PATCH_W    "%sembeddings.patch_embedding.weight"
-#define TN_PATCH_B    "%sembeddings.patch_embedding.bias"
-#define TN_LAYER      "%sencoder.layers.%d.%s"
-#define TN_POST_LN_W  "%spost_layernorm.weight"
-#define TN_POST_LN_B  "%spost_layernorm.bias"
+#define TN_CLS       "%sembeddings.class_embedding"
+#define TN_POS       "%sembeddings.position_embedding"
+#define TN_PATCH_W   "%sembeddings.patch_embedding.weight"
+#define TN_PATCH_B   "%sembeddings.patch_embedding.bias"
+#define TN_LAYER     "%sencoder.layers.%d.%s"
+#define TN_POST_LN_W "%spost_layernorm.weight"
+#define TN_POST_LN_B "%spost_layernorm.bias"
 
 /* The tensor list, defined once: vit_tensors() calls fn for every tensor the model reads, with its full name, the
 ** shape the config implies and where the loaded data goes.  The loader and the parameter count both use it. */
@@ -22,13 +22,13 @@ typedef void (*tensor_fn)(void * ud, const char * name, int32_t ndim, const int6
 
 static void vit_tensors(struct vb_vit * m, const char * prefix, tensor_fn fn, void * ud) {
     const struct vb_vision_config * c = &m->cfg;
-    const int64_t D = c->hidden, I = c->intermediate, T = c->n_tokens, p = c->patch;
-    char n[512];
+    const int64_t                   D = c->hidden, I = c->intermediate, T = c->n_tokens, p = c->patch;
+    char                            n[512];
 #define T_(dst, nd, a, b, c_, d_, ...)                                                                                 \
-    do {                                                                                                             \
-        int64_t sh_[4] = {a, b, c_, d_};                                                                             \
-        snprintf(n, sizeof n, __VA_ARGS__);                                                                          \
-        fn(ud, n, nd, sh_, dst);                                                                                     \
+    do {                                                                                                               \
+        int64_t sh_[4] = {a, b, c_, d_};                                                                               \
+        snprintf(n, sizeof n, __VA_ARGS__);                                                                            \
+        fn(ud, n, nd, sh_, dst);                                                                                       \
     } while (0)
     T_(&m->cls, 3, 1, 1, D, 0, TN_CLS, prefix);
     T_(&m->pos, 3, 1, T, D, 0, TN_POS, prefix);
@@ -57,7 +57,7 @@ static void vit_tensors(struct vb_vit * m, const char * prefix, tensor_fn fn, vo
 /* Loader callback: keeps the first error, loads with the shape check. */
 struct loader {
     const struct vb_weights * w;
-    int rc;
+    int                       rc;
 };
 
 static void load_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst) {
@@ -67,11 +67,12 @@ static void load_one(void * ud, const char * name, int32_t ndim, const int64_t *
 }
 
 static void count_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst) {
-    (void) name;
-    (void) dst;
+    (void)name;
+    (void)dst;
     int64_t n = 1;
-    for (int32_t i = 0; i < ndim; i++) n *= shape[i];
-    *(int64_t *) ud += n;
+    for (int32_t i = 0; i < ndim; i++)
+        n *= shape[i];
+    *(int64_t *)ud += n;
 }
 
 static int check_cfg(const struct vb_vision_config * cfg) {
@@ -93,14 +94,14 @@ static struct vb_vit * vit_shell(const struct vb_vision_config * cfg) {
     m->cfg.n_patches = m->grid * m->grid;
     m->cfg.n_tokens = m->cfg.n_patches + 1;
     m->patch_dim = 3 * cfg->patch * cfg->patch;
-    m->layers = vb_calloc((size_t) cfg->layers, sizeof *m->layers);
+    m->layers = vb_calloc((size_t)cfg->layers, sizeof *m->layers);
     return m;
 }
 
 int64_t vb_vit_n_params(const struct vb_vision_config * cfg) {
     if (check_cfg(cfg) != VB_OK) return -1;
     struct vb_vit * m = vit_shell(cfg);
-    int64_t n = 0;
+    int64_t         n = 0;
     vit_tensors(m, "", count_one, &n);
     vb_vit_free(m);
     return n;
@@ -112,10 +113,11 @@ int vb_vit_load(struct vb_vit ** out, const struct vb_weights * w, const struct 
     int rc = check_cfg(cfg);
     if (rc != VB_OK) return rc;
     struct vb_vit * m = vit_shell(cfg);
-    struct loader L = {w, VB_OK};
+    struct loader   L = {w, VB_OK};
     vit_tensors(m, prefix, load_one, &L);
     if (L.rc == VB_OK && !cfg->qkv_bias)
-        for (int l = 0; l < cfg->layers; l++) m->layers[l].qkv_b = vb_calloc((size_t) (3 * cfg->hidden), sizeof(float));
+        for (int l = 0; l < cfg->layers; l++)
+            m->layers[l].qkv_b = vb_calloc((size_t)(3 * cfg->hidden), sizeof(float));
     if (L.rc != VB_OK) {
         vb_vit_free(m);
         return L.rc;
@@ -129,9 +131,10 @@ void vb_vit_free(struct vb_vit * m) {
     if (m->layers)
         for (int l = 0; l < m->cfg.layers; l++) {
             struct vb_vit_layer * y = &m->layers[l];
-            float * ps[] = {y->ln1_w, y->ln1_b, y->qkv_w, y->qkv_b, y->proj_w, y->proj_b,
-                            y->ln2_w, y->ln2_b, y->fc1_w, y->fc1_b, y->fc2_w, y->fc2_b};
-            for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) free(ps[i]);
+            float *               ps[] = {y->ln1_w, y->ln1_b, y->qkv_w, y->qkv_b, y->proj_w, y->proj_b,
+                                          y->ln2_w, y->ln2_b, y->fc1_w, y->fc1_b, y->fc2_w,  y->fc2_b};
+            for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
+                free(ps[i]);
         }
     free(m->layers);
     free(m->patch_w);
@@ -146,12 +149,12 @@ void vb_vit_free(struct vb_vit * m) {
 int vb_vit_ctx_new(struct vb_vit_ctx ** out, const struct vb_vit * m, int32_t max_frames) {
     *out = NULL;
     if (max_frames < 1) return vb_fail(VB_ERR_ARG, "vit context: max_frames %d < 1", max_frames);
-    const size_t F = (size_t) max_frames, T = (size_t) m->cfg.n_tokens, P = (size_t) m->cfg.n_patches;
-    const size_t D = (size_t) m->cfg.hidden, I = (size_t) m->cfg.intermediate;
+    const size_t        F = (size_t)max_frames, T = (size_t)m->cfg.n_tokens, P = (size_t)m->cfg.n_patches;
+    const size_t        D = (size_t)m->cfg.hidden, I = (size_t)m->cfg.intermediate;
     struct vb_vit_ctx * c = vb_calloc(1, sizeof *c);
     c->m = m;
     c->max_frames = max_frames;
-    c->cols = vb_malloc(sizeof(float) * F * P * (size_t) m->patch_dim);
+    c->cols = vb_malloc(sizeof(float) * F * P * (size_t)m->patch_dim);
     c->h = vb_malloc(sizeof(float) * F * T * D);
     c->x = vb_malloc(sizeof(float) * F * T * D);
     c->qkv = vb_malloc(sizeof(float) * F * T * 3 * D);
@@ -185,7 +188,7 @@ static void im2col(const struct vb_vit * m, const float * pixels, int32_t n_fram
                 for (int64_t ch = 0; ch < 3; ch++)
                     for (int64_t ky = 0; ky < p; ky++) {
                         const float * src = pixels + ((f * 3 + ch) * S + gy * p + ky) * S + gx * p;
-                        memcpy(row + (ch * p + ky) * p, src, sizeof(float) * (size_t) p);
+                        memcpy(row + (ch * p + ky) * p, src, sizeof(float) * (size_t)p);
                     }
             }
 }
@@ -197,24 +200,26 @@ int vb_vit_run(struct vb_vit_ctx * c, const float * pixels, int32_t n_frames, fl
         return vb_fail(VB_ERR_ARG, "vit: %d frames, context holds 1..%d", n_frames, c->max_frames);
     const int64_t D = m->cfg.hidden, I = m->cfg.intermediate, T = m->cfg.n_tokens, P = m->cfg.n_patches;
     const int64_t F = n_frames, R = F * T; /* R: all rows of the batch */
-    const int32_t H = m->cfg.heads, dh = (int32_t) (D / H);
-    const float scale = 1.0f / sqrtf((float) dh);
-    const float eps = m->cfg.ln_eps;
+    const int32_t H = m->cfg.heads, dh = (int32_t)(D / H);
+    const float   scale = 1.0f / sqrtf((float)dh);
+    const float   eps = m->cfg.ln_eps;
 
     /* embeddings: one GEMM for all patches of all frames, then CLS + position embedding into h */
     im2col(m, pixels, n_frames, c->cols);
     vb_linear(c->cols, F * P, m->patch_dim, m->patch_w, m->patch_b, D, c->att);
     for (int64_t f = 0; f < F; f++) {
         float * hf = c->h + f * T * D;
-        for (int64_t j = 0; j < D; j++) hf[j] = m->cls[j] + m->pos[j];
+        for (int64_t j = 0; j < D; j++)
+            hf[j] = m->cls[j] + m->pos[j];
         for (int64_t t = 1; t < T; t++) {
             const float * src = c->att + (f * P + t - 1) * D;
             const float * pe = m->pos + t * D;
-            float * dst = hf + t * D;
-            for (int64_t j = 0; j < D; j++) dst[j] = src[j] + pe[j];
+            float *       dst = hf + t * D;
+            for (int64_t j = 0; j < D; j++)
+                dst[j] = src[j] + pe[j];
         }
     }
-    if (embeddings) memcpy(embeddings, c->h, sizeof(float) * (size_t) (R * D));
+    if (embeddings) memcpy(embeddings, c->h, sizeof(float) * (size_t)(R * D));
 
     for (int32_t l = 0; l < m->cfg.layers; l++) {
         const struct vb_vit_layer * y = &m->layers[l];
@@ -231,14 +236,20 @@ int vb_vit_run(struct vb_vit_ctx * c, const float * pixels, int32_t n_frames, fl
         vb_layernorm(c->h, R, D, y->ln2_w, y->ln2_b, eps, c->x);
         vb_linear(c->x, R, D, y->fc1_w, y->fc1_b, I, c->mlp);
         switch (m->cfg.act) {
-        case VB_ACT_GELU_TANH: vb_gelu_tanh(c->mlp, R * I); break;
-        case VB_ACT_RELU: vb_relu(c->mlp, R * I); break;
-        default: vb_gelu_erf(c->mlp, R * I); break;
+        case VB_ACT_GELU_TANH:
+            vb_gelu_tanh(c->mlp, R * I);
+            break;
+        case VB_ACT_RELU:
+            vb_relu(c->mlp, R * I);
+            break;
+        default:
+            vb_gelu_erf(c->mlp, R * I);
+            break;
         }
         vb_linear_ex(c->mlp, I, R, I, y->fc2_w, y->fc2_b, D, c->h, D, 1.0f); /* h += fc2(act(fc1(x))) */
-        if (layer_out) memcpy(layer_out + (int64_t) l * R * D, c->h, sizeof(float) * (size_t) (R * D));
+        if (layer_out) memcpy(layer_out + (int64_t)l * R * D, c->h, sizeof(float) * (size_t)(R * D));
     }
-    if (body) memcpy(body, c->h, sizeof(float) * (size_t) (R * D));
+    if (body) memcpy(body, c->h, sizeof(float) * (size_t)(R * D));
     if (ln) vb_layernorm(c->h, R, D, m->post_ln_w, m->post_ln_b, m->cfg.post_ln_eps, ln);
     return VB_OK;
 }

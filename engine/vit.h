@@ -43,16 +43,16 @@ struct vb_vit_layer {
 };
 
 struct vb_vit {
-    struct vb_vision_config cfg; /* copy; n_patches / n_tokens derived here from image_size and patch */
-    int32_t grid;                /* image_size / patch: patches per side */
-    int32_t patch_dim;           /* 3 * patch * patch */
-    float * patch_w;             /* (D, 3*p*p) conv weight [D, 3, p, p] viewed as a Linear weight */
-    float * patch_b;             /* (D) */
-    float * cls;                 /* (D) class_embedding */
-    float * pos;                 /* (n_tokens, D) position_embedding */
-    struct vb_vit_layer * layers; /* cfg.layers */
-    float * post_ln_w;           /* (D) post_layernorm (= LAVIS ln_vision) */
-    float * post_ln_b;           /* (D) */
+    struct vb_vision_config cfg;       /* copy; n_patches / n_tokens derived here from image_size and patch */
+    int32_t                 grid;      /* image_size / patch: patches per side */
+    int32_t                 patch_dim; /* 3 * patch * patch */
+    float *                 patch_w;   /* (D, 3*p*p) conv weight [D, 3, p, p] viewed as a Linear weight */
+    float *                 patch_b;   /* (D) */
+    float *                 cls;       /* (D) class_embedding */
+    float *                 pos;       /* (n_tokens, D) position_embedding */
+    struct vb_vit_layer *   layers;    /* cfg.layers */
+    float *                 post_ln_w; /* (D) post_layernorm (= LAVIS ln_vision) */
+    float *                 post_ln_b; /* (D) */
 };
 
 /* Load the ViT weights "<prefix>embeddings.class_embedding", "<prefix>embeddings.patch_embedding.weight",
@@ -61,8 +61,8 @@ struct vb_vit {
 ** tensor; a missing tensor VB_ERR_NOTFOUND).  cfg must have image_size a positive multiple of patch, hidden
 ** divisible by heads (else VB_ERR_ARG).  qkv_bias false: the qkv bias is taken as zeros.
 ** On success *out is a new model (free with vb_vit_free); on failure nothing is allocated. */
-int vb_vit_load(struct vb_vit ** out, const struct vb_weights * w, const struct vb_vision_config * cfg,
-                const char * prefix);
+int  vb_vit_load(struct vb_vit ** out, const struct vb_weights * w, const struct vb_vision_config * cfg,
+                 const char * prefix);
 void vb_vit_free(struct vb_vit * m);
 
 /* Number of parameters vb_vit_load reads for cfg (embeddings, every block, post_layernorm; the same tensor list as
@@ -72,18 +72,18 @@ int64_t vb_vit_n_params(const struct vb_vision_config * cfg);
 /* Working memory for up to max_frames frames per call (all sized n_frames * n_tokens rows). */
 struct vb_vit_ctx {
     const struct vb_vit * m;
-    int32_t max_frames;
-    float * cols;    /* (max_frames * n_patches, 3*p*p) unfolded patches */
-    float * h;       /* (max_frames * n_tokens, D) residual stream */
-    float * x;       /* (max_frames * n_tokens, D) normed input of a sub-layer */
-    float * qkv;     /* (max_frames * n_tokens, 3D) */
-    float * att;     /* (max_frames * n_tokens, D) attention output (also the patch GEMM output) */
-    float * mlp;     /* (max_frames * n_tokens, I) */
-    float * scratch; /* (n_tokens, n_tokens) scores of one head */
+    int32_t               max_frames;
+    float *               cols;    /* (max_frames * n_patches, 3*p*p) unfolded patches */
+    float *               h;       /* (max_frames * n_tokens, D) residual stream */
+    float *               x;       /* (max_frames * n_tokens, D) normed input of a sub-layer */
+    float *               qkv;     /* (max_frames * n_tokens, 3D) */
+    float *               att;     /* (max_frames * n_tokens, D) attention output (also the patch GEMM output) */
+    float *               mlp;     /* (max_frames * n_tokens, I) */
+    float *               scratch; /* (n_tokens, n_tokens) scores of one head */
 };
 
 /* Allocate a context for at most max_frames frames (>= 1, else VB_ERR_ARG).  Free with vb_vit_ctx_free. */
-int vb_vit_ctx_new(struct vb_vit_ctx ** out, const struct vb_vit * m, int32_t max_frames);
+int  vb_vit_ctx_new(struct vb_vit_ctx ** out, const struct vb_vit * m, int32_t max_frames);
 void vb_vit_ctx_free(struct vb_vit_ctx * c);
 
 /* Run the ViT on pixels (n_frames, 3, image_size, image_size) (already normalised, row-major float).

@@ -2,11 +2,11 @@
 ** magnitude): vb_linear / vb_linear_ex (strides, accumulate), vb_gemm_nn, LayerNorm, RMS norm, both GELUs, ReLU,
 ** softmax (incl. a fully masked row), multi-head attention with strides, position bias, key mask and causal offset.
 ** Sizes are odd on purpose (not multiples of any SIMD width). */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "engine/ops.h"
 
@@ -15,15 +15,16 @@
 #include <string.h>
 
 static uint64_t rs = 0x853C49E6748FEA9Bull;
-static double urand(void) {
-    rs ^= rs << 13;
-    rs ^= rs >> 7;
-    rs ^= rs << 17;
-    return ((rs >> 11) + 0.5) / 9007199254740992.0;
+static double   urand(void) {
+      rs ^= rs << 13;
+      rs ^= rs >> 7;
+      rs ^= rs << 17;
+      return ((rs >> 11) + 0.5) / 9007199254740992.0;
 }
 static float * randv(int64_t n, double sd) {
-    float * v = malloc(sizeof(float) * (size_t) (n ? n : 1));
-    for (int64_t i = 0; i < n; i++) v[i] = (float) (sd * (2 * urand() - 1) * 1.7320508);
+    float * v = malloc(sizeof(float) * (size_t)(n ? n : 1));
+    for (int64_t i = 0; i < n; i++)
+        v[i] = (float)(sd * (2 * urand() - 1) * 1.7320508);
     return v;
 }
 
@@ -39,41 +40,45 @@ static void expect_close(const char * what, const float * got, const double * re
 }
 
 static void test_linear(void ** state) {
-    (void) state;
+    (void)state;
     const int64_t n = 37, in = 53, out = 29, ldx = 61, ldy = 33;
-    float *x = randv(n * ldx, 1), *Wt = randv(out * in, 0.2), *b = randv(out, 0.5);
-    float * y = malloc(sizeof(float) * (size_t) (n * ldy));
-    double * r = malloc(sizeof(double) * (size_t) (n * out));
-    float * yc = malloc(sizeof(float) * (size_t) (n * out));
+    float *       x = randv(n * ldx, 1), *Wt = randv(out * in, 0.2), *b = randv(out, 0.5);
+    float *       y = malloc(sizeof(float) * (size_t)(n * ldy));
+    double *      r = malloc(sizeof(double) * (size_t)(n * out));
+    float *       yc = malloc(sizeof(float) * (size_t)(n * out));
     /* plain */
     vb_linear(x, n, in, Wt, b, out, yc); /* x read with ld = in: rows overlap the strided layout, still a matrix */
     for (int64_t i = 0; i < n; i++)
         for (int64_t o = 0; o < out; o++) {
             double s = b[o];
-            for (int64_t j = 0; j < in; j++) s += (double) x[i * in + j] * Wt[o * in + j];
+            for (int64_t j = 0; j < in; j++)
+                s += (double)x[i * in + j] * Wt[o * in + j];
             r[i * out + o] = s;
         }
     expect_close("linear", yc, r, n * out, 1e-5);
     /* strided with accumulate: y = y0 + x W^T + b */
     float * y0 = randv(n * ldy, 1);
-    memcpy(y, y0, sizeof(float) * (size_t) (n * ldy));
+    memcpy(y, y0, sizeof(float) * (size_t)(n * ldy));
     vb_linear_ex(x, ldx, n, in, Wt, b, out, y, ldy, 1.0f);
     for (int64_t i = 0; i < n; i++)
         for (int64_t o = 0; o < out; o++) {
-            double s = (double) b[o] + y0[i * ldy + o];
-            for (int64_t j = 0; j < in; j++) s += (double) x[i * ldx + j] * Wt[o * in + j];
+            double s = (double)b[o] + y0[i * ldy + o];
+            for (int64_t j = 0; j < in; j++)
+                s += (double)x[i * ldx + j] * Wt[o * in + j];
             r[i * out + o] = s;
             yc[i * out + o] = y[i * ldy + o];
         }
     expect_close("linear_ex accumulate", yc, r, n * out, 1e-5);
     for (int64_t i = 0; i < n; i++) /* padding columns untouched */
-        for (int64_t o = out; o < ldy; o++) assert_true(y[i * ldy + o] == y0[i * ldy + o]);
+        for (int64_t o = out; o < ldy; o++)
+            assert_true(y[i * ldy + o] == y0[i * ldy + o]);
     /* no bias */
     vb_linear(x, n, in, Wt, NULL, out, yc);
     for (int64_t i = 0; i < n; i++)
         for (int64_t o = 0; o < out; o++) {
             double s = 0;
-            for (int64_t j = 0; j < in; j++) s += (double) x[i * in + j] * Wt[o * in + j];
+            for (int64_t j = 0; j < in; j++)
+                s += (double)x[i * in + j] * Wt[o * in + j];
             r[i * out + o] = s;
         }
     expect_close("linear no bias", yc, r, n * out, 1e-5);
@@ -83,7 +88,8 @@ static void test_linear(void ** state) {
     for (int64_t i = 0; i < n; i++)
         for (int64_t o = 0; o < out; o++) {
             double s = 0;
-            for (int64_t j = 0; j < in; j++) s += (double) x[i * in + j] * Bm[j * out + o];
+            for (int64_t j = 0; j < in; j++)
+                s += (double)x[i * in + j] * Bm[j * out + o];
             r[i * out + o] = 0.5 * s;
         }
     expect_close("gemm_nn", yc, r, n * out, 1e-5);
@@ -91,49 +97,58 @@ static void test_linear(void ** state) {
 }
 
 static void test_norms_and_activations(void ** state) {
-    (void) state;
+    (void)state;
     const int64_t n = 7, d = 45;
-    float *x = randv(n * d, 3), *w = randv(d, 1), *b = randv(d, 1);
-    for (int64_t i = 0; i < d; i++) x[i] += 100.0f; /* row 0 with a large mean: needs a stable variance */
-    float * y = malloc(sizeof(float) * (size_t) (n * d));
-    double * r = malloc(sizeof(double) * (size_t) (n * d));
+    float *       x = randv(n * d, 3), *w = randv(d, 1), *b = randv(d, 1);
+    for (int64_t i = 0; i < d; i++)
+        x[i] += 100.0f; /* row 0 with a large mean: needs a stable variance */
+    float *      y = malloc(sizeof(float) * (size_t)(n * d));
+    double *     r = malloc(sizeof(double) * (size_t)(n * d));
     const double eps[2] = {1e-12, 1e-5};
     for (int e = 0; e < 2; e++) {
-        vb_layernorm(x, n, d, w, b, (float) eps[e], y);
+        vb_layernorm(x, n, d, w, b, (float)eps[e], y);
         for (int64_t i = 0; i < n; i++) {
             double m = 0, v = 0;
-            for (int64_t j = 0; j < d; j++) m += x[i * d + j];
+            for (int64_t j = 0; j < d; j++)
+                m += x[i * d + j];
             m /= d;
-            for (int64_t j = 0; j < d; j++) v += (x[i * d + j] - m) * (x[i * d + j] - m);
+            for (int64_t j = 0; j < d; j++)
+                v += (x[i * d + j] - m) * (x[i * d + j] - m);
             v /= d;
-            for (int64_t j = 0; j < d; j++) r[i * d + j] = (x[i * d + j] - m) / sqrt(v + eps[e]) * w[j] + b[j];
+            for (int64_t j = 0; j < d; j++)
+                r[i * d + j] = (x[i * d + j] - m) / sqrt(v + eps[e]) * w[j] + b[j];
         }
         expect_close("layernorm", y, r, n * d, 1e-5);
     }
-    memcpy(y, x, sizeof(float) * (size_t) (n * d));
+    memcpy(y, x, sizeof(float) * (size_t)(n * d));
     vb_layernorm(y, n, d, w, b, 1e-6f, y); /* in place */
     for (int64_t i = 0; i < n; i++) {
         double m = 0, v = 0;
-        for (int64_t j = 0; j < d; j++) m += x[i * d + j];
+        for (int64_t j = 0; j < d; j++)
+            m += x[i * d + j];
         m /= d;
-        for (int64_t j = 0; j < d; j++) v += (x[i * d + j] - m) * (x[i * d + j] - m);
+        for (int64_t j = 0; j < d; j++)
+            v += (x[i * d + j] - m) * (x[i * d + j] - m);
         v /= d;
-        for (int64_t j = 0; j < d; j++) r[i * d + j] = (x[i * d + j] - m) / sqrt(v + 1e-6) * w[j] + b[j];
+        for (int64_t j = 0; j < d; j++)
+            r[i * d + j] = (x[i * d + j] - m) / sqrt(v + 1e-6) * w[j] + b[j];
     }
     expect_close("layernorm in place", y, r, n * d, 1e-5);
     vb_rmsnorm(x, n, d, w, 1e-6f, y);
     for (int64_t i = 0; i < n; i++) {
         double s = 0;
-        for (int64_t j = 0; j < d; j++) s += (double) x[i * d + j] * x[i * d + j];
-        for (int64_t j = 0; j < d; j++) r[i * d + j] = w[j] * x[i * d + j] / sqrt(s / d + 1e-6);
+        for (int64_t j = 0; j < d; j++)
+            s += (double)x[i * d + j] * x[i * d + j];
+        for (int64_t j = 0; j < d; j++)
+            r[i * d + j] = w[j] * x[i * d + j] / sqrt(s / d + 1e-6);
     }
     expect_close("rmsnorm", y, r, n * d, 1e-5);
     /* activations over [-8, 8] */
     const int64_t m = 1601;
-    float * a = malloc(sizeof(float) * m), *t = malloc(sizeof(float) * m), *u = malloc(sizeof(float) * m);
-    double *ra = malloc(sizeof(double) * m), *rt = malloc(sizeof(double) * m), *ru = malloc(sizeof(double) * m);
+    float *       a = malloc(sizeof(float) * m), *t = malloc(sizeof(float) * m), *u = malloc(sizeof(float) * m);
+    double *      ra = malloc(sizeof(double) * m), *rt = malloc(sizeof(double) * m), *ru = malloc(sizeof(double) * m);
     for (int64_t i = 0; i < m; i++) {
-        a[i] = t[i] = u[i] = (float) (-8 + 16.0 * i / (m - 1));
+        a[i] = t[i] = u[i] = (float)(-8 + 16.0 * i / (m - 1));
         double v = a[i]; /* the reference sees the same float input */
         ra[i] = 0.5 * v * (1 + erf(v / sqrt(2.0)));
         rt[i] = 0.5 * v * (1 + tanh(sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
@@ -147,64 +162,74 @@ static void test_norms_and_activations(void ** state) {
     expect_close("relu", u, ru, m, 0);
     /* the two GELUs really differ (a swapped activation would be caught by the model tests) */
     double diff = 0;
-    for (int64_t i = 0; i < m; i++) diff = fmax(diff, fabs(ra[i] - rt[i]));
+    for (int64_t i = 0; i < m; i++)
+        diff = fmax(diff, fabs(ra[i] - rt[i]));
     assert_true(diff > 1e-4);
     free(x), free(w), free(b), free(y), free(r), free(a), free(t), free(u), free(ra), free(rt), free(ru);
 }
 
 static void test_softmax(void ** state) {
-    (void) state;
+    (void)state;
     const int64_t n = 4, d = 13;
-    float * x = randv(n * d, 10);
+    float *       x = randv(n * d, 10);
     x[2 * d + 5] = 80.0f; /* would overflow exp without the max subtraction */
-    for (int64_t j = 0; j < d; j++) x[3 * d + j] = -INFINITY; /* fully masked row -> zeros */
-    double * r = malloc(sizeof(double) * (size_t) (n * d));
+    for (int64_t j = 0; j < d; j++)
+        x[3 * d + j] = -INFINITY; /* fully masked row -> zeros */
+    double * r = malloc(sizeof(double) * (size_t)(n * d));
     for (int64_t i = 0; i < 3; i++) {
         double mx = -INFINITY, s = 0;
-        for (int64_t j = 0; j < d; j++) mx = fmax(mx, x[i * d + j]);
-        for (int64_t j = 0; j < d; j++) s += exp(x[i * d + j] - mx);
-        for (int64_t j = 0; j < d; j++) r[i * d + j] = exp(x[i * d + j] - mx) / s;
+        for (int64_t j = 0; j < d; j++)
+            mx = fmax(mx, x[i * d + j]);
+        for (int64_t j = 0; j < d; j++)
+            s += exp(x[i * d + j] - mx);
+        for (int64_t j = 0; j < d; j++)
+            r[i * d + j] = exp(x[i * d + j] - mx) / s;
     }
-    for (int64_t j = 0; j < d; j++) r[3 * d + j] = 0;
+    for (int64_t j = 0; j < d; j++)
+        r[3 * d + j] = 0;
     vb_softmax_rows(x, n, d);
     expect_close("softmax", x, r, n * d, 1e-6);
     free(x), free(r);
 }
 
 static void test_attention(void ** state) {
-    (void) state;
-    const int H = 3, dh = 7, D = H * dh;
+    (void)state;
+    const int     H = 3, dh = 7, D = H * dh;
     const int64_t nq = 5, nk = 11, ldq = 3 * D + 2, ldk = 2 * D + 1, ldo = D + 3, q_off = 4;
-    float *q = randv(nq * ldq, 1), *kv = randv(nk * ldk, 1), *pb = randv(H * nq * nk, 1);
-    float * mask = calloc((size_t) nk, sizeof(float));
+    float *       q = randv(nq * ldq, 1), *kv = randv(nk * ldk, 1), *pb = randv(H * nq * nk, 1);
+    float *       mask = calloc((size_t)nk, sizeof(float));
     mask[2] = -10000.0f;
     mask[9] = -10000.0f;
-    float * out = malloc(sizeof(float) * (size_t) (nq * ldo));
-    float * scratch = malloc(sizeof(float) * (size_t) (nq * nk));
-    double * r = malloc(sizeof(double) * (size_t) (nq * D));
-    float * got = malloc(sizeof(float) * (size_t) (nq * D));
+    float *     out = malloc(sizeof(float) * (size_t)(nq * ldo));
+    float *     scratch = malloc(sizeof(float) * (size_t)(nq * nk));
+    double *    r = malloc(sizeof(double) * (size_t)(nq * D));
+    float *     got = malloc(sizeof(float) * (size_t)(nq * D));
     const float scale = 0.37f;
     for (int variant = 0; variant < 2; variant++) {
         int causal = variant;
         vb_attention(q, ldq, kv, ldk, kv + D, ldk, nq, nk, H, dh, scale, pb, mask, causal, q_off, out, ldo, scratch);
         for (int h = 0; h < H; h++)
             for (int64_t i = 0; i < nq; i++) {
-                double s[64], mx = -INFINITY, sum = 0;
+                double  s[64], mx = -INFINITY, sum = 0;
                 int64_t lim = causal ? q_off + i + 1 : nk;
                 for (int64_t j = 0; j < lim; j++) {
                     double dot = 0;
-                    for (int e = 0; e < dh; e++) dot += (double) q[i * ldq + h * dh + e] * kv[j * ldk + h * dh + e];
+                    for (int e = 0; e < dh; e++)
+                        dot += (double)q[i * ldq + h * dh + e] * kv[j * ldk + h * dh + e];
                     s[j] = scale * dot + pb[(h * nq + i) * nk + j] + mask[j];
                     mx = fmax(mx, s[j]);
                 }
-                for (int64_t j = 0; j < lim; j++) sum += (s[j] = exp(s[j] - mx));
+                for (int64_t j = 0; j < lim; j++)
+                    sum += (s[j] = exp(s[j] - mx));
                 for (int e = 0; e < dh; e++) {
                     double o = 0;
-                    for (int64_t j = 0; j < lim; j++) o += s[j] / sum * kv[j * ldk + D + h * dh + e];
+                    for (int64_t j = 0; j < lim; j++)
+                        o += s[j] / sum * kv[j * ldk + D + h * dh + e];
                     r[i * D + h * dh + e] = o;
                 }
             }
-        for (int64_t i = 0; i < nq; i++) memcpy(got + i * D, out + i * ldo, sizeof(float) * D);
+        for (int64_t i = 0; i < nq; i++)
+            memcpy(got + i * D, out + i * ldo, sizeof(float) * D);
         expect_close(causal ? "attention causal" : "attention", got, r, nq * D, 1e-5);
     }
     free(q), free(kv), free(pb), free(mask), free(out), free(scratch), free(r), free(got);

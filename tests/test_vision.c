@@ -4,11 +4,11 @@
 ** Q-Former layers with cross-attention in 0 and 2, Q-Former width != ViT width != T5 width, padded text, 12 frames in
 ** 3 segments), written with vb_st_writer and loaded through the normal loaders.  Also: seeded uniform generator,
 ** Gumbel noise formula, argmax ties, bad arguments. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "engine/common.h"
 #include "engine/config.h"
@@ -26,18 +26,20 @@
 /* ------------------------------------------------------------------ random weights kept for the reference */
 
 static uint64_t rng_state = 0x243F6A8885A308D3ull;
-static double urand(void) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return ((rng_state >> 11) + 0.5) / 9007199254740992.0;
+static double   urand(void) {
+      rng_state ^= rng_state << 13;
+      rng_state ^= rng_state >> 7;
+      rng_state ^= rng_state << 17;
+      return ((rng_state >> 11) + 0.5) / 9007199254740992.0;
 }
-static double nrand(void) { return sqrt(-2.0 * log(urand())) * cos(6.283185307179586 * urand()); }
+static double nrand(void) {
+    return sqrt(-2.0 * log(urand())) * cos(6.283185307179586 * urand());
+}
 
 #define MAX_T 256
 struct bank {
-    int n;
-    char * name[MAX_T];
+    int     n;
+    char *  name[MAX_T];
     float * v[MAX_T];
     int64_t numel[MAX_T];
 };
@@ -46,9 +48,11 @@ struct bank {
 static void add(struct bank * B, struct vb_st_writer * sw, const char * name, int32_t nd, const int64_t * shape,
                 double mean, double sd) {
     int64_t n = 1;
-    for (int32_t i = 0; i < nd; i++) n *= shape[i];
-    float * v = malloc(sizeof(float) * (size_t) n);
-    for (int64_t i = 0; i < n; i++) v[i] = (float) (mean + sd * nrand());
+    for (int32_t i = 0; i < nd; i++)
+        n *= shape[i];
+    float * v = malloc(sizeof(float) * (size_t)n);
+    for (int64_t i = 0; i < n; i++)
+        v[i] = (float)(mean + sd * nrand());
     vb_st_writer_add(sw, name, VB_DT_F32, nd, shape, v);
     assert_true(B->n < MAX_T);
     B->name[B->n] = strdup(name);
@@ -66,7 +70,7 @@ static void add2(struct bank * B, struct vb_st_writer * sw, const char * name, i
 }
 
 static const float * W(const struct bank * B, const char * fmt, ...) {
-    char n[256];
+    char    n[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(n, sizeof n, fmt, ap);
@@ -87,16 +91,16 @@ static void bank_free(struct bank * B) {
 
 static void tmp_path(char * buf, size_t len, const char * tag) {
     const char * t = getenv("TMPDIR");
-    snprintf(buf, len, "%s/vb_test_vision_%d_%s.safetensors", t ? t : "/tmp", (int) getpid(), tag);
+    snprintf(buf, len, "%s/vb_test_vision_%d_%s.safetensors", t ? t : "/tmp", (int)getpid(), tag);
 }
 
 /* max |got - ref| <= 1e-4 * max(1, max|ref|), the golden tolerance */
 static void expect_close(const char * what, const float * got, const double * ref, int64_t n) {
-    double maxref = 0, err = 0;
+    double  maxref = 0, err = 0;
     int64_t worst = 0;
     for (int64_t i = 0; i < n; i++) {
         if (fabs(ref[i]) > maxref) maxref = fabs(ref[i]);
-        double e = fabs((double) got[i] - ref[i]);
+        double e = fabs((double)got[i] - ref[i]);
         if (!(e <= err)) {
             err = e;
             worst = i;
@@ -104,9 +108,9 @@ static void expect_close(const char * what, const float * got, const double * re
     }
     double tol = 1e-4 * (maxref > 1 ? maxref : 1);
     if (!(err <= tol))
-        fail_msg("%s: max error %.3g > %.3g at %lld (got %.6g, ref %.6g)", what, err, tol, (long long) worst,
-                 got[worst], ref[worst]);
-    print_message("%s: max error %.3g (tol %.3g) over %lld values\n", what, err, tol, (long long) n);
+        fail_msg("%s: max error %.3g > %.3g at %lld (got %.6g, ref %.6g)", what, err, tol, (long long)worst, got[worst],
+                 ref[worst]);
+    print_message("%s: max error %.3g (tol %.3g) over %lld values\n", what, err, tol, (long long)n);
 }
 
 /* ------------------------------------------------------------------ naive double kernels */
@@ -116,7 +120,8 @@ static void d_linear(const double * x, int64_t n, int64_t in, const float * w, c
     for (int64_t i = 0; i < n; i++)
         for (int64_t o = 0; o < out; o++) {
             double s = b ? b[o] : 0;
-            for (int64_t j = 0; j < in; j++) s += x[i * in + j] * (double) w[o * in + j];
+            for (int64_t j = 0; j < in; j++)
+                s += x[i * in + j] * (double)w[o * in + j];
             y[i * out + o] = s;
         }
 }
@@ -124,33 +129,40 @@ static void d_layernorm(const double * x, int64_t n, int64_t d, const float * w,
                         double * y) {
     for (int64_t i = 0; i < n; i++) {
         double m = 0, v = 0;
-        for (int64_t j = 0; j < d; j++) m += x[i * d + j];
-        m /= (double) d;
-        for (int64_t j = 0; j < d; j++) v += (x[i * d + j] - m) * (x[i * d + j] - m);
-        v /= (double) d;
-        for (int64_t j = 0; j < d; j++) y[i * d + j] = (x[i * d + j] - m) / sqrt(v + eps) * w[j] + b[j];
+        for (int64_t j = 0; j < d; j++)
+            m += x[i * d + j];
+        m /= (double)d;
+        for (int64_t j = 0; j < d; j++)
+            v += (x[i * d + j] - m) * (x[i * d + j] - m);
+        v /= (double)d;
+        for (int64_t j = 0; j < d; j++)
+            y[i * d + j] = (x[i * d + j] - m) / sqrt(v + eps) * w[j] + b[j];
     }
 }
 static void d_gelu(double * x, int64_t n) {
-    for (int64_t i = 0; i < n; i++) x[i] = 0.5 * x[i] * (1 + erf(x[i] / sqrt(2.0)));
+    for (int64_t i = 0; i < n; i++)
+        x[i] = 0.5 * x[i] * (1 + erf(x[i] / sqrt(2.0)));
 }
 /* multi-head attention: q (nq, ldq), k/v (nk, ldk) rows; head h at h*dh; key_add (nk) nullable; out (nq, H*dh) */
 static void d_attention(const double * q, int64_t ldq, const double * k, const double * v, int64_t ldkv, int64_t nq,
                         int64_t nk, int H, int dh, const double * key_add, double * out) {
-    double * s = malloc(sizeof(double) * (size_t) nk);
+    double * s = malloc(sizeof(double) * (size_t)nk);
     for (int h = 0; h < H; h++)
         for (int64_t i = 0; i < nq; i++) {
             double mx = -INFINITY, sum = 0;
             for (int64_t j = 0; j < nk; j++) {
                 double d = 0;
-                for (int e = 0; e < dh; e++) d += q[i * ldq + h * dh + e] * k[j * ldkv + h * dh + e];
-                s[j] = d / sqrt((double) dh) + (key_add ? key_add[j] : 0);
+                for (int e = 0; e < dh; e++)
+                    d += q[i * ldq + h * dh + e] * k[j * ldkv + h * dh + e];
+                s[j] = d / sqrt((double)dh) + (key_add ? key_add[j] : 0);
                 if (s[j] > mx) mx = s[j];
             }
-            for (int64_t j = 0; j < nk; j++) sum += (s[j] = exp(s[j] - mx));
+            for (int64_t j = 0; j < nk; j++)
+                sum += (s[j] = exp(s[j] - mx));
             for (int e = 0; e < dh; e++) {
                 double o = 0;
-                for (int64_t j = 0; j < nk; j++) o += s[j] / sum * v[j * ldkv + h * dh + e];
+                for (int64_t j = 0; j < nk; j++)
+                    o += s[j] / sum * v[j * ldkv + h * dh + e];
                 out[i * H * dh + h * dh + e] = o;
             }
         }
@@ -178,8 +190,8 @@ static struct vb_vision_config vit_cfg(void) {
 
 static void write_vit(struct bank * B, struct vb_st_writer * sw, const struct vb_vision_config * c, const char * P) {
     const int64_t D = c->hidden, I = c->intermediate, T = c->n_tokens, p = c->patch;
-    char n[256];
-    int64_t s3[3] = {1, 1, D}, s3p[3] = {1, T, D}, s4[4] = {D, 3, p, p};
+    char          n[256];
+    int64_t       s3[3] = {1, 1, D}, s3p[3] = {1, T, D}, s4[4] = {D, 3, p, p};
     snprintf(n, sizeof n, "%sembeddings.class_embedding", P);
     add(B, sw, n, 3, s3, 0, 0.5);
     snprintf(n, sizeof n, "%sembeddings.position_embedding", P);
@@ -190,22 +202,24 @@ static void write_vit(struct bank * B, struct vb_st_writer * sw, const struct vb
     add1(B, sw, n, D, 0, 0.1);
     for (int l = 0; l < c->layers; l++) {
 #define LN(what, a, b_, mean, sd)                                                                                      \
-    do {                                                                                                             \
-        snprintf(n, sizeof n, "%sencoder.layers.%d.%s", P, l, what);                                                 \
-        if ((b_) > 0) add2(B, sw, n, a, b_, mean, sd);                                                               \
-        else add1(B, sw, n, a, mean, sd);                                                                            \
+    do {                                                                                                               \
+        snprintf(n, sizeof n, "%sencoder.layers.%d.%s", P, l, what);                                                   \
+        if ((b_) > 0)                                                                                                  \
+            add2(B, sw, n, a, b_, mean, sd);                                                                           \
+        else                                                                                                           \
+            add1(B, sw, n, a, mean, sd);                                                                               \
     } while (0)
         LN("layer_norm1.weight", D, 0, 1, 0.1);
         LN("layer_norm1.bias", D, 0, 0, 0.1);
-        LN("self_attn.qkv.weight", 3 * D, D, 0, 1 / sqrt((double) D));
+        LN("self_attn.qkv.weight", 3 * D, D, 0, 1 / sqrt((double)D));
         LN("self_attn.qkv.bias", 3 * D, 0, 0, 0.1);
-        LN("self_attn.projection.weight", D, D, 0, 1 / sqrt((double) D));
+        LN("self_attn.projection.weight", D, D, 0, 1 / sqrt((double)D));
         LN("self_attn.projection.bias", D, 0, 0, 0.1);
         LN("layer_norm2.weight", D, 0, 1, 0.1);
         LN("layer_norm2.bias", D, 0, 0, 0.1);
-        LN("mlp.fc1.weight", I, D, 0, 1 / sqrt((double) D));
+        LN("mlp.fc1.weight", I, D, 0, 1 / sqrt((double)D));
         LN("mlp.fc1.bias", I, 0, 0, 0.1);
-        LN("mlp.fc2.weight", D, I, 0, 1 / sqrt((double) I));
+        LN("mlp.fc2.weight", D, I, 0, 1 / sqrt((double)I));
         LN("mlp.fc2.bias", D, 0, 0, 0.1);
 #undef LN
     }
@@ -216,22 +230,23 @@ static void write_vit(struct bank * B, struct vb_st_writer * sw, const struct vb
 }
 
 /* HF Blip2VisionModel in double: returns body (F, T, D) and ln (F, T, D). */
-static void ref_vit(const struct bank * B, const struct vb_vision_config * c, const char * P, const float * px,
-                    int F, double * body, double * ln) {
+static void ref_vit(const struct bank * B, const struct vb_vision_config * c, const char * P, const float * px, int F,
+                    double * body, double * ln) {
     const int64_t D = c->hidden, I = c->intermediate, T = c->n_tokens, p = c->patch, S = c->image_size, G = S / p;
-    const int H = c->heads, dh = (int) (D / H);
-    double * x = malloc(sizeof(double) * (size_t) (T * D));
-    double * qkv = malloc(sizeof(double) * (size_t) (T * 3 * D));
-    double * a = malloc(sizeof(double) * (size_t) (T * D));
-    double * o = malloc(sizeof(double) * (size_t) (T * D));
-    double * m = malloc(sizeof(double) * (size_t) (T * I));
+    const int     H = c->heads, dh = (int)(D / H);
+    double *      x = malloc(sizeof(double) * (size_t)(T * D));
+    double *      qkv = malloc(sizeof(double) * (size_t)(T * 3 * D));
+    double *      a = malloc(sizeof(double) * (size_t)(T * D));
+    double *      o = malloc(sizeof(double) * (size_t)(T * D));
+    double *      m = malloc(sizeof(double) * (size_t)(T * I));
     const float * cls = W(B, "%sembeddings.class_embedding", P);
     const float * pos = W(B, "%sembeddings.position_embedding", P);
     const float * pw = W(B, "%sembeddings.patch_embedding.weight", P);
     const float * pb = W(B, "%sembeddings.patch_embedding.bias", P);
     for (int f = 0; f < F; f++) {
-        double * h = body + (int64_t) f * T * D;
-        for (int64_t d = 0; d < D; d++) h[d] = (double) cls[d] + pos[d];
+        double * h = body + (int64_t)f * T * D;
+        for (int64_t d = 0; d < D; d++)
+            h[d] = (double)cls[d] + pos[d];
         for (int64_t gy = 0; gy < G; gy++)
             for (int64_t gx = 0; gx < G; gx++)
                 for (int64_t d = 0; d < D; d++) {
@@ -239,7 +254,7 @@ static void ref_vit(const struct bank * B, const struct vb_vision_config * c, co
                     for (int ch = 0; ch < 3; ch++)
                         for (int64_t ky = 0; ky < p; ky++)
                             for (int64_t kx = 0; kx < p; kx++)
-                                s += (double) pw[((d * 3 + ch) * p + ky) * p + kx] *
+                                s += (double)pw[((d * 3 + ch) * p + ky) * p + kx] *
                                      px[((f * 3 + ch) * S + gy * p + ky) * S + gx * p + kx];
                     int64_t t = 1 + gy * G + gx;
                     h[t * D + d] = s + pos[t * D + d];
@@ -250,16 +265,18 @@ static void ref_vit(const struct bank * B, const struct vb_vision_config * c, co
             d_linear(x, T, D, LW("self_attn.qkv.weight"), LW("self_attn.qkv.bias"), 3 * D, qkv);
             d_attention(qkv, 3 * D, qkv + D, qkv + 2 * D, 3 * D, T, T, H, dh, NULL, a);
             d_linear(a, T, D, LW("self_attn.projection.weight"), LW("self_attn.projection.bias"), D, o);
-            for (int64_t i = 0; i < T * D; i++) h[i] += o[i];
+            for (int64_t i = 0; i < T * D; i++)
+                h[i] += o[i];
             d_layernorm(h, T, D, LW("layer_norm2.weight"), LW("layer_norm2.bias"), c->ln_eps, x);
             d_linear(x, T, D, LW("mlp.fc1.weight"), LW("mlp.fc1.bias"), I, m);
             d_gelu(m, T * I);
             d_linear(m, T, I, LW("mlp.fc2.weight"), LW("mlp.fc2.bias"), D, o);
-            for (int64_t i = 0; i < T * D; i++) h[i] += o[i];
+            for (int64_t i = 0; i < T * D; i++)
+                h[i] += o[i];
 #undef LW
         }
         d_layernorm(h, T, D, W(B, "%spost_layernorm.weight", P), W(B, "%spost_layernorm.bias", P), c->post_ln_eps,
-                    ln + (int64_t) f * T * D);
+                    ln + (int64_t)f * T * D);
     }
     free(x);
     free(qkv);
@@ -269,16 +286,17 @@ static void ref_vit(const struct bank * B, const struct vb_vision_config * c, co
 }
 
 static float * rand_floats(int64_t n, double sd) {
-    float * v = malloc(sizeof(float) * (size_t) n);
-    for (int64_t i = 0; i < n; i++) v[i] = (float) (sd * nrand());
+    float * v = malloc(sizeof(float) * (size_t)n);
+    for (int64_t i = 0; i < n; i++)
+        v[i] = (float)(sd * nrand());
     return v;
 }
 
 static void test_vit_vs_reference(void ** state) {
-    (void) state;
+    (void)state;
     struct vb_vision_config c = vit_cfg();
-    struct bank B = {0};
-    struct vb_st_writer * sw = vb_st_writer_new();
+    struct bank             B = {0};
+    struct vb_st_writer *   sw = vb_st_writer_new();
     write_vit(&B, sw, &c, "vm.");
     char path[512];
     tmp_path(path, sizeof path, "vit");
@@ -287,26 +305,26 @@ static void test_vit_vs_reference(void ** state) {
     struct vb_weights * w = NULL;
     assert_int_equal(vb_weights_open(&w, path), VB_OK);
     struct vb_vit * vit = NULL;
-    int rc = vb_vit_load(&vit, w, &c, "vm.");
+    int             rc = vb_vit_load(&vit, w, &c, "vm.");
     if (rc != VB_OK) fail_msg("%s", vb_errmsg());
     assert_int_equal(vit->cfg.n_tokens, 10);
-    const int F = 3;
-    const int64_t T = 10, D = c.hidden, per = F * T * D;
-    float * px = rand_floats((int64_t) F * 3 * c.image_size * c.image_size, 1.0);
+    const int           F = 3;
+    const int64_t       T = 10, D = c.hidden, per = F * T * D;
+    float *             px = rand_floats((int64_t)F * 3 * c.image_size * c.image_size, 1.0);
     struct vb_vit_ctx * ctx = NULL;
     assert_int_equal(vb_vit_ctx_new(&ctx, vit, 4), VB_OK); /* larger than the batch used */
-    float * body = malloc(sizeof(float) * (size_t) per);
-    float * ln = malloc(sizeof(float) * (size_t) per);
-    float * layers = malloc(sizeof(float) * (size_t) (per * c.layers));
+    float * body = malloc(sizeof(float) * (size_t)per);
+    float * ln = malloc(sizeof(float) * (size_t)per);
+    float * layers = malloc(sizeof(float) * (size_t)(per * c.layers));
     assert_int_equal(vb_vit_run(ctx, px, F, NULL, layers, body, ln), VB_OK);
-    double * rbody = malloc(sizeof(double) * (size_t) per);
-    double * rln = malloc(sizeof(double) * (size_t) per);
+    double * rbody = malloc(sizeof(double) * (size_t)per);
+    double * rln = malloc(sizeof(double) * (size_t)per);
     ref_vit(&B, &c, "vm.", px, F, rbody, rln);
     expect_close("vit body", body, rbody, per);
     expect_close("vit ln", ln, rln, per);
-    assert_memory_equal(layers + (c.layers - 1) * per, body, sizeof(float) * (size_t) per);
+    assert_memory_equal(layers + (c.layers - 1) * per, body, sizeof(float) * (size_t)per);
     /* a single frame alone gives the same numbers as in the batch (frames are independent) */
-    float * one = malloc(sizeof(float) * (size_t) (T * D));
+    float * one = malloc(sizeof(float) * (size_t)(T * D));
     assert_int_equal(vb_vit_run(ctx, px + 2 * 3 * c.image_size * c.image_size, 1, NULL, NULL, NULL, one), VB_OK);
     expect_close("vit frame 2 alone", one, rln + 2 * T * D, T * D);
     /* too many frames for the context */
@@ -347,8 +365,8 @@ static struct vb_qformer_config qf_cfg(int has_text) {
 static void write_qformer(struct bank * B, struct vb_st_writer * sw, const struct vb_qformer_config * q, int Q,
                           const char * P, int d_model) {
     const int64_t D = q->hidden, I = q->intermediate, Dv = q->encoder_hidden;
-    char n[256];
-    int64_t sq[3] = {1, Q, D};
+    char          n[256];
+    int64_t       sq[3] = {1, Q, D};
     snprintf(n, sizeof n, "%squery_tokens", P);
     add(B, sw, n, 3, sq, 0, 1);
     const char * ln = q->has_text ? "qformer.embeddings.layernorm" : "qformer.layernorm";
@@ -364,18 +382,18 @@ static void write_qformer(struct bank * B, struct vb_st_writer * sw, const struc
     }
     for (int l = 0; l < q->layers; l++) {
 #define LIN(base, out, in)                                                                                             \
-    do {                                                                                                             \
-        snprintf(n, sizeof n, "%sqformer.encoder.layer.%d.%s.weight", P, l, base);                                   \
-        add2(B, sw, n, out, in, 0, 1 / sqrt((double) (in)));                                                         \
-        snprintf(n, sizeof n, "%sqformer.encoder.layer.%d.%s.bias", P, l, base);                                     \
-        add1(B, sw, n, out, 0, 0.1);                                                                                 \
+    do {                                                                                                               \
+        snprintf(n, sizeof n, "%sqformer.encoder.layer.%d.%s.weight", P, l, base);                                     \
+        add2(B, sw, n, out, in, 0, 1 / sqrt((double)(in)));                                                            \
+        snprintf(n, sizeof n, "%sqformer.encoder.layer.%d.%s.bias", P, l, base);                                       \
+        add1(B, sw, n, out, 0, 0.1);                                                                                   \
     } while (0)
 #define NORM(base)                                                                                                     \
-    do {                                                                                                             \
-        snprintf(n, sizeof n, "%sqformer.encoder.layer.%d.%s.weight", P, l, base);                                   \
-        add1(B, sw, n, D, 1, 0.1);                                                                                   \
-        snprintf(n, sizeof n, "%sqformer.encoder.layer.%d.%s.bias", P, l, base);                                     \
-        add1(B, sw, n, D, 0, 0.1);                                                                                   \
+    do {                                                                                                               \
+        snprintf(n, sizeof n, "%sqformer.encoder.layer.%d.%s.weight", P, l, base);                                     \
+        add1(B, sw, n, D, 1, 0.1);                                                                                     \
+        snprintf(n, sizeof n, "%sqformer.encoder.layer.%d.%s.bias", P, l, base);                                       \
+        add1(B, sw, n, D, 0, 0.1);                                                                                     \
     } while (0)
         LIN("attention.attention.query", D, D);
         LIN("attention.attention.key", D, D);
@@ -401,7 +419,7 @@ static void write_qformer(struct bank * B, struct vb_st_writer * sw, const struc
 #undef NORM
     }
     snprintf(n, sizeof n, "%slanguage_projection.weight", P);
-    add2(B, sw, n, d_model, D, 0, 1 / sqrt((double) D));
+    add2(B, sw, n, d_model, D, 0, 1 / sqrt((double)D));
     snprintf(n, sizeof n, "%slanguage_projection.bias", P);
     add1(B, sw, n, d_model, 0, 0.1);
 }
@@ -411,48 +429,53 @@ static void ref_qformer_row(const struct bank * B, const struct vb_qformer_confi
                             const float * image, int64_t N, const int32_t * ids, const int32_t * mask, int64_t L,
                             double * h) {
     const int64_t D = q->hidden, I = q->intermediate, Dv = q->encoder_hidden, S = Q + L;
-    const int H = q->heads, dh = (int) (D / H);
-    double * x = malloc(sizeof(double) * (size_t) (S * 3 * D));
-    double * a = malloc(sizeof(double) * (size_t) (S * D));
-    double * o = malloc(sizeof(double) * (size_t) (S * D));
-    double * m = malloc(sizeof(double) * (size_t) (S * I));
-    double * img = malloc(sizeof(double) * (size_t) (N * Dv));
-    double * kv = malloc(sizeof(double) * (size_t) (N * 2 * D));
-    double * add_mask = malloc(sizeof(double) * (size_t) S);
-    for (int64_t i = 0; i < N * Dv; i++) img[i] = image[i];
+    const int     H = q->heads, dh = (int)(D / H);
+    double *      x = malloc(sizeof(double) * (size_t)(S * 3 * D));
+    double *      a = malloc(sizeof(double) * (size_t)(S * D));
+    double *      o = malloc(sizeof(double) * (size_t)(S * D));
+    double *      m = malloc(sizeof(double) * (size_t)(S * I));
+    double *      img = malloc(sizeof(double) * (size_t)(N * Dv));
+    double *      kv = malloc(sizeof(double) * (size_t)(N * 2 * D));
+    double *      add_mask = malloc(sizeof(double) * (size_t)S);
+    for (int64_t i = 0; i < N * Dv; i++)
+        img[i] = image[i];
     const float * qt = W(B, "%squery_tokens", P);
-    for (int64_t i = 0; i < Q * D; i++) h[i] = qt[i];
+    for (int64_t i = 0; i < Q * D; i++)
+        h[i] = qt[i];
     for (int64_t j = 0; j < L; j++)
         for (int64_t d = 0; d < D; d++)
-            h[(Q + j) * D + d] = (double) W(B, "%sqformer.embeddings.word_embeddings.weight", P)[ids[j] * D + d] +
+            h[(Q + j) * D + d] = (double)W(B, "%sqformer.embeddings.word_embeddings.weight", P)[ids[j] * D + d] +
                                  W(B, "%sqformer.embeddings.position_embeddings.weight", P)[j * D + d];
-    for (int64_t i = 0; i < S; i++) add_mask[i] = (i < Q || !mask || mask[i - Q]) ? 0.0 : -10000.0;
+    for (int64_t i = 0; i < S; i++)
+        add_mask[i] = (i < Q || !mask || mask[i - Q]) ? 0.0 : -10000.0;
     const char * ln = q->has_text ? "qformer.embeddings.layernorm" : "qformer.layernorm";
     d_layernorm(h, S, D, W(B, "%s%s.weight", P, ln), W(B, "%s%s.bias", P, ln), q->ln_eps, h);
     for (int l = 0; l < q->layers; l++) {
 #define LW(what) W(B, "%sqformer.encoder.layer.%d.%s", P, l, what)
         /* self-attention: separate q, k, v as HF stores them */
-        double * qq = x, * kk = x + S * D, * vv = x + 2 * S * D;
+        double *qq = x, *kk = x + S * D, *vv = x + 2 * S * D;
         d_linear(h, S, D, LW("attention.attention.query.weight"), LW("attention.attention.query.bias"), D, qq);
         d_linear(h, S, D, LW("attention.attention.key.weight"), LW("attention.attention.key.bias"), D, kk);
         d_linear(h, S, D, LW("attention.attention.value.weight"), LW("attention.attention.value.bias"), D, vv);
         /* k and v are (S, D) each: pass them with ld D */
         d_attention(qq, D, kk, vv, D, S, S, H, dh, add_mask, a);
         d_linear(a, S, D, LW("attention.output.dense.weight"), LW("attention.output.dense.bias"), D, o);
-        for (int64_t i = 0; i < S * D; i++) o[i] += h[i];
+        for (int64_t i = 0; i < S * D; i++)
+            o[i] += h[i];
         d_layernorm(o, S, D, LW("attention.output.LayerNorm.weight"), LW("attention.output.LayerNorm.bias"), q->ln_eps,
                     h);
         if (l % q->cross_freq == 0) {
-            d_linear(h, Q, D, LW("crossattention.attention.query.weight"), LW("crossattention.attention.query.bias"),
-                     D, qq);
-            double * ck = kv, * cv = kv + N * D;
-            d_linear(img, N, Dv, LW("crossattention.attention.key.weight"), LW("crossattention.attention.key.bias"),
-                     D, ck);
-            d_linear(img, N, Dv, LW("crossattention.attention.value.weight"),
-                     LW("crossattention.attention.value.bias"), D, cv);
+            d_linear(h, Q, D, LW("crossattention.attention.query.weight"), LW("crossattention.attention.query.bias"), D,
+                     qq);
+            double *ck = kv, *cv = kv + N * D;
+            d_linear(img, N, Dv, LW("crossattention.attention.key.weight"), LW("crossattention.attention.key.bias"), D,
+                     ck);
+            d_linear(img, N, Dv, LW("crossattention.attention.value.weight"), LW("crossattention.attention.value.bias"),
+                     D, cv);
             d_attention(qq, D, ck, cv, D, Q, N, H, dh, NULL, a);
             d_linear(a, Q, D, LW("crossattention.output.dense.weight"), LW("crossattention.output.dense.bias"), D, o);
-            for (int64_t i = 0; i < Q * D; i++) o[i] += h[i];
+            for (int64_t i = 0; i < Q * D; i++)
+                o[i] += h[i];
             d_layernorm(o, Q, D, LW("crossattention.output.LayerNorm.weight"),
                         LW("crossattention.output.LayerNorm.bias"), q->ln_eps, h);
         }
@@ -462,7 +485,7 @@ static void ref_qformer_row(const struct bank * B, const struct vb_qformer_confi
             const char * it = part ? "intermediate.dense" : "intermediate_query.dense";
             const char * ot = part ? "output.dense" : "output_query.dense";
             const char * on = part ? "output.LayerNorm" : "output_query.LayerNorm";
-            char b1[96], b2[96];
+            char         b1[96], b2[96];
             snprintf(b1, sizeof b1, "%s.weight", it);
             snprintf(b2, sizeof b2, "%s.bias", it);
             d_linear(h + r0 * D, nr, D, LW(b1), LW(b2), I, m);
@@ -470,7 +493,8 @@ static void ref_qformer_row(const struct bank * B, const struct vb_qformer_confi
             snprintf(b1, sizeof b1, "%s.weight", ot);
             snprintf(b2, sizeof b2, "%s.bias", ot);
             d_linear(m, nr, I, LW(b1), LW(b2), D, o);
-            for (int64_t i = 0; i < nr * D; i++) o[i] += h[r0 * D + i];
+            for (int64_t i = 0; i < nr * D; i++)
+                o[i] += h[r0 * D + i];
             snprintf(b1, sizeof b1, "%s.weight", on);
             snprintf(b2, sizeof b2, "%s.bias", on);
             d_layernorm(o, nr, D, LW(b1), LW(b2), q->ln_eps, h + r0 * D);
@@ -487,11 +511,11 @@ static void ref_qformer_row(const struct bank * B, const struct vb_qformer_confi
 }
 
 static void run_qformer_test(int has_text, const char * P) {
-    struct vb_vision_config vc = vit_cfg();
+    struct vb_vision_config  vc = vit_cfg();
     struct vb_qformer_config qc = qf_cfg(has_text);
-    const int Q = 3, d_model = 12;
-    struct bank B = {0};
-    struct vb_st_writer * sw = vb_st_writer_new();
+    const int                Q = 3, d_model = 12;
+    struct bank              B = {0};
+    struct vb_st_writer *    sw = vb_st_writer_new();
     write_vit(&B, sw, &vc, "vision_model.");
     write_qformer(&B, sw, &qc, Q, P, d_model);
     char path[512];
@@ -502,51 +526,52 @@ static void run_qformer_test(int has_text, const char * P) {
     assert_int_equal(vb_weights_open(&w, path), VB_OK);
 
     /* image tokens: the ViT's post-LN output of 2 frames, as in the pipeline */
-    const int Bn = 2;
-    const int64_t N = vc.n_tokens, Dv = vc.hidden, D = qc.hidden;
-    struct vb_vit * vit = NULL;
+    const int           Bn = 2;
+    const int64_t       N = vc.n_tokens, Dv = vc.hidden, D = qc.hidden;
+    struct vb_vit *     vit = NULL;
     struct vb_vit_ctx * vctx = NULL;
     assert_int_equal(vb_vit_load(&vit, w, &vc, "vision_model."), VB_OK);
     assert_int_equal(vb_vit_ctx_new(&vctx, vit, Bn), VB_OK);
-    float * px = rand_floats((int64_t) Bn * 3 * vc.image_size * vc.image_size, 1.0);
-    float * image = malloc(sizeof(float) * (size_t) (Bn * N * Dv));
+    float * px = rand_floats((int64_t)Bn * 3 * vc.image_size * vc.image_size, 1.0);
+    float * image = malloc(sizeof(float) * (size_t)(Bn * N * Dv));
     assert_int_equal(vb_vit_run(vctx, px, Bn, NULL, NULL, NULL, image), VB_OK);
 
-    const int32_t L = has_text ? 5 : 0;
-    int32_t ids[10] = {1, 7, 29, 3, 2, 1, 12, 2, 0, 0};
-    int32_t mask[10] = {1, 1, 1, 1, 1, 1, 1, 1, 0, 0}; /* row 1 right-padded */
+    const int32_t       L = has_text ? 5 : 0;
+    int32_t             ids[10] = {1, 7, 29, 3, 2, 1, 12, 2, 0, 0};
+    int32_t             mask[10] = {1, 1, 1, 1, 1, 1, 1, 1, 0, 0}; /* row 1 right-padded */
     struct vb_qformer * qf = NULL;
-    int rc = vb_qformer_load(&qf, w, &qc, Q, P);
+    int                 rc = vb_qformer_load(&qf, w, &qc, Q, P);
     if (rc != VB_OK) fail_msg("%s", vb_errmsg());
     struct vb_qformer_ctx * ctx = NULL;
-    assert_int_equal(vb_qformer_ctx_new(&ctx, qf, Bn + 1, has_text ? L + 2 : 0, (int32_t) N + 3), VB_OK);
+    assert_int_equal(vb_qformer_ctx_new(&ctx, qf, Bn + 1, has_text ? L + 2 : 0, (int32_t)N + 3), VB_OK);
     const int64_t S = Q + L;
-    float * full = malloc(sizeof(float) * (size_t) (Bn * S * D));
-    float * qout = malloc(sizeof(float) * (size_t) (Bn * Q * D));
-    float * layers = malloc(sizeof(float) * (size_t) (qc.layers * Bn * S * D));
-    rc = vb_qformer_run(ctx, image, Bn, (int32_t) N, L ? ids : NULL, L ? mask : NULL, L, qout, full, NULL, layers);
+    float *       full = malloc(sizeof(float) * (size_t)(Bn * S * D));
+    float *       qout = malloc(sizeof(float) * (size_t)(Bn * Q * D));
+    float *       layers = malloc(sizeof(float) * (size_t)(qc.layers * Bn * S * D));
+    rc = vb_qformer_run(ctx, image, Bn, (int32_t)N, L ? ids : NULL, L ? mask : NULL, L, qout, full, NULL, layers);
     assert_int_equal(rc, VB_OK);
-    double * ref = malloc(sizeof(double) * (size_t) (Bn * S * D));
+    double * ref = malloc(sizeof(double) * (size_t)(Bn * S * D));
     for (int b = 0; b < Bn; b++)
         ref_qformer_row(&B, &qc, Q, P, image + b * N * Dv, N, ids + b * L, mask + b * L, L, ref + b * S * D);
     expect_close(has_text ? "qformer+text last_hidden_state" : "qformer last_hidden_state", full, ref, Bn * S * D);
-    assert_memory_equal(layers + (qc.layers - 1) * Bn * S * D, full, sizeof(float) * (size_t) (Bn * S * D));
+    assert_memory_equal(layers + (qc.layers - 1) * Bn * S * D, full, sizeof(float) * (size_t)(Bn * S * D));
     for (int b = 0; b < Bn; b++)
-        assert_memory_equal(qout + b * Q * D, full + b * S * D, sizeof(float) * (size_t) (Q * D));
+        assert_memory_equal(qout + b * Q * D, full + b * S * D, sizeof(float) * (size_t)(Q * D));
 
     if (has_text) {
         /* the padded row alone without padding gives the same query output (the -10000 mask zeroes the keys) */
-        float * q1 = malloc(sizeof(float) * (size_t) (Q * D));
-        assert_int_equal(vb_qformer_run(ctx, image + N * Dv, 1, (int32_t) N, ids + L, NULL, 3, q1, NULL, NULL, NULL),
+        float * q1 = malloc(sizeof(float) * (size_t)(Q * D));
+        assert_int_equal(vb_qformer_run(ctx, image + N * Dv, 1, (int32_t)N, ids + L, NULL, 3, q1, NULL, NULL, NULL),
                          VB_OK);
-        double * r1 = malloc(sizeof(double) * (size_t) (Q * D));
-        for (int64_t i = 0; i < Q * D; i++) r1[i] = ref[S * D + i];
+        double * r1 = malloc(sizeof(double) * (size_t)(Q * D));
+        for (int64_t i = 0; i < Q * D; i++)
+            r1[i] = ref[S * D + i];
         expect_close("qformer padded row vs unpadded", q1, r1, Q * D);
         free(q1);
         free(r1);
         /* an id outside the vocabulary is an error, not a crash */
         int32_t bad[5] = {1, 2, 30, 4, 5};
-        assert_int_equal(vb_qformer_run(ctx, image, 1, (int32_t) N, bad, NULL, 5, qout, NULL, NULL, NULL), VB_ERR_ARG);
+        assert_int_equal(vb_qformer_run(ctx, image, 1, (int32_t)N, bad, NULL, 5, qout, NULL, NULL, NULL), VB_ERR_ARG);
         assert_non_null(strstr(vb_errmsg(), "outside the vocabulary"));
     }
 
@@ -554,18 +579,19 @@ static void run_qformer_test(int has_text, const char * P) {
     char pn[128];
     snprintf(pn, sizeof pn, "%slanguage_projection", P);
     struct vb_projection * proj = NULL;
-    assert_int_equal(vb_projection_load(&proj, w, pn, (int32_t) D, d_model), VB_OK);
-    float * y = malloc(sizeof(float) * (size_t) (Bn * Q * d_model));
+    assert_int_equal(vb_projection_load(&proj, w, pn, (int32_t)D, d_model), VB_OK);
+    float * y = malloc(sizeof(float) * (size_t)(Bn * Q * d_model));
     vb_projection_run(proj, qout, Bn * Q, y);
-    double * ry = malloc(sizeof(double) * (size_t) (Bn * Q * d_model));
-    double * rq = malloc(sizeof(double) * (size_t) (Bn * Q * D));
+    double * ry = malloc(sizeof(double) * (size_t)(Bn * Q * d_model));
+    double * rq = malloc(sizeof(double) * (size_t)(Bn * Q * D));
     for (int b = 0; b < Bn; b++)
-        for (int64_t i = 0; i < Q * D; i++) rq[b * Q * D + i] = ref[b * S * D + i];
+        for (int64_t i = 0; i < Q * D; i++)
+            rq[b * Q * D + i] = ref[b * S * D + i];
     d_linear(rq, Bn * Q, D, W(&B, "%s.weight", pn), W(&B, "%s.bias", pn), d_model, ry);
     expect_close("projection", y, ry, Bn * Q * d_model);
     /* a projection with the wrong width is a shape error naming the tensor */
     struct vb_projection * bad = NULL;
-    assert_int_equal(vb_projection_load(&bad, w, pn, (int32_t) D + 1, d_model), VB_ERR_SHAPE);
+    assert_int_equal(vb_projection_load(&bad, w, pn, (int32_t)D + 1, d_model), VB_ERR_SHAPE);
     assert_non_null(strstr(vb_errmsg(), "language_projection.weight"));
     assert_null(bad);
 
@@ -589,21 +615,21 @@ static void run_qformer_test(int has_text, const char * P) {
 }
 
 static void test_qformer_blip2(void ** state) {
-    (void) state;
+    (void)state;
     run_qformer_test(0, "");
 }
 static void test_qformer_instruct_localizer_prefix(void ** state) {
-    (void) state;
+    (void)state;
     run_qformer_test(1, "localizer.");
 }
 
 /* ------------------------------------------------------------------ Frame-Prompter */
 
 static void test_frame_prompter(void ** state) {
-    (void) state;
-    const int b = 2, T = 12, S = 3, k = 4, N = 10;
-    const int64_t D = 24;
-    struct bank B = {0};
+    (void)state;
+    const int             b = 2, T = 12, S = 3, k = 4, N = 10;
+    const int64_t         D = 24;
+    struct bank           B = {0};
     struct vb_st_writer * sw = vb_st_writer_new();
     add2(&B, sw, "fp.fc1.weight", k, k * N, 0, 3.0);
     add1(&B, sw, "fp.fc1.bias", k, 0, 0.1);
@@ -627,13 +653,14 @@ static void test_frame_prompter(void ** state) {
     assert_int_equal(vb_frame_prompter_load(&bad, w, 13, 3, N, "fp."), VB_ERR_ARG);
     assert_null(bad);
 
-    float * feat = malloc(sizeof(float) * (size_t) (b * T * N * D));
-    for (int64_t i = 0; i < b * T * N * D; i++) feat[i] = (float) (nrand() + 0.3 * ((i / D) % 7));
-    float logits[2 * 3 * 4];
-    float * work = malloc(sizeof(float) * (size_t) vb_frame_prompter_work_size(fp, b));
+    float * feat = malloc(sizeof(float) * (size_t)(b * T * N * D));
+    for (int64_t i = 0; i < b * T * N * D; i++)
+        feat[i] = (float)(nrand() + 0.3 * ((i / D) % 7));
+    float   logits[2 * 3 * 4];
+    float * work = malloc(sizeof(float) * (size_t)vb_frame_prompter_work_size(fp, b));
     vb_frame_prompter_logits(fp, feat, b, D, logits, NULL, NULL, NULL, NULL, work);
     /* reference */
-    double ref[2 * 3 * 4];
+    double       ref[2 * 3 * 4];
     const float *w1 = W(&B, "fp.fc1.weight"), *b1 = W(&B, "fp.fc1.bias"), *nw = W(&B, "fp.norm.weight"),
                 *nb = W(&B, "fp.norm.bias"), *w2 = W(&B, "fp.fc2.weight"), *b2 = W(&B, "fp.fc2.bias");
     for (int v = 0; v < b; v++)
@@ -642,30 +669,33 @@ static void test_frame_prompter(void ** state) {
             for (int f = 0; f < k; f++)
                 for (int t = 0; t < N; t++) {
                     double m = 0;
-                    for (int64_t d = 0; d < D; d++) m += feat[(((int64_t) v * T + s * k + f) * N + t) * D + d];
-                    seg[f * N + t] = m / (double) D;
+                    for (int64_t d = 0; d < D; d++)
+                        m += feat[(((int64_t)v * T + s * k + f) * N + t) * D + d];
+                    seg[f * N + t] = m / (double)D;
                 }
             d_linear(seg, 1, k * N, w1, b1, k, a);
             d_layernorm(a, 1, k, nw, nb, 1e-5, r);
-            for (int j = 0; j < k; j++) r[j] = r[j] > 0 ? r[j] : 0;
+            for (int j = 0; j < k; j++)
+                r[j] = r[j] > 0 ? r[j] : 0;
             d_linear(r, 1, k, w2, b2, k, ref + (v * S + s) * k);
         }
     expect_close("frame prompter logits", logits, ref, b * S * k);
     int64_t loc[6], frames[6];
-    float mask[2 * 12];
+    float   mask[2 * 12];
     vb_frame_prompter_select(logits, NULL, b, S, k, 1.0f, NULL, NULL, loc, frames, mask);
     for (int v = 0; v < b; v++)
         for (int s = 0; s < S; s++) {
             const double * r = ref + (v * S + s) * k;
-            int best = 0;
+            int            best = 0;
             for (int j = 1; j < k; j++)
                 if (r[j] > r[best]) best = j;
             assert_int_equal(loc[v * S + s], best);
             assert_int_equal(frames[v * S + s], s * k + best);
-            for (int j = 0; j < k; j++) assert_true(mask[v * T + s * k + j] == (j == best ? 1.0f : 0.0f));
+            for (int j = 0; j < k; j++)
+                assert_true(mask[v * T + s * k + j] == (j == best ? 1.0f : 0.0f));
         }
     /* gather */
-    float * sel = malloc(sizeof(float) * (size_t) (b * S * N * D));
+    float * sel = malloc(sizeof(float) * (size_t)(b * S * N * D));
     vb_frame_prompter_gather(feat, b, T, S, N, D, frames, sel);
     assert_memory_equal(sel + (1 * S + 2) * N * D, feat + (1 * T + frames[5]) * N * D, sizeof(float) * N * D);
     free(sel);
@@ -678,9 +708,9 @@ static void test_frame_prompter(void ** state) {
 }
 
 static void test_select_ties_and_gumbel(void ** state) {
-    (void) state;
+    (void)state;
     /* ties keep the lowest index */
-    float lg[8] = {1, 3, 3, 0, 2, 2, 2, 2};
+    float   lg[8] = {1, 3, 3, 0, 2, 2, 2, 2};
     int64_t loc[2], fr[2];
     vb_frame_prompter_select(lg, NULL, 1, 2, 4, 1.0f, NULL, NULL, loc, fr, NULL);
     assert_int_equal(loc[0], 1);
@@ -691,7 +721,7 @@ static void test_select_ties_and_gumbel(void ** state) {
     vb_frame_prompter_gumbel_noise(U, 5, g);
     for (int i = 0; i < 5; i++) {
         /* U + eps is rounded to float first, as torch computes it in float32 (near U = 1 that rounding dominates) */
-        double r = -log(1e-10 - log((double) (U[i] + 1e-10f)));
+        double r = -log(1e-10 - log((double)(U[i] + 1e-10f)));
         assert_true(fabs(g[i] - r) <= 1e-5 * fmax(1, fabs(r)));
     }
     assert_true(isfinite(g[0]));
@@ -705,12 +735,12 @@ static void test_select_ties_and_gumbel(void ** state) {
     assert_true(fabs(soft[3] - exp(10.0) / (exp(10.0) + exp(2.0) + 2)) < 1e-6);
     /* seeded uniforms: in [0, 1), replayable, seed-dependent, 24-bit grid, mean about 0.5 */
     enum { n = 100000 };
-    float * a = malloc(sizeof(float) * n), *c = malloc(sizeof(float) * n);
+    float *a = malloc(sizeof(float) * n), *c = malloc(sizeof(float) * n);
     vb_frame_prompter_uniform(42, n, a);
     vb_frame_prompter_uniform(42, n, c);
     assert_memory_equal(a, c, sizeof(float) * n);
     vb_frame_prompter_uniform(43, n, c);
-    int same = 0;
+    int    same = 0;
     double mean = 0;
     for (int i = 0; i < n; i++) {
         assert_true(a[i] >= 0.0f && a[i] < 1.0f);
@@ -729,10 +759,10 @@ static void test_select_ties_and_gumbel(void ** state) {
 /* ------------------------------------------------------------------ load errors */
 
 static void test_load_errors(void ** state) {
-    (void) state;
+    (void)state;
     struct vb_vision_config c = vit_cfg();
-    struct bank B = {0};
-    struct vb_st_writer * sw = vb_st_writer_new();
+    struct bank             B = {0};
+    struct vb_st_writer *   sw = vb_st_writer_new();
     write_vit(&B, sw, &c, "vision_model.");
     char path[512];
     tmp_path(path, sizeof path, "vit_err");
@@ -761,7 +791,7 @@ static void test_load_errors(void ** state) {
     assert_int_equal(vb_vit_load(&vit, w, &c2, "vision_model."), VB_ERR_ARG);
     /* the Q-Former is not in this file */
     struct vb_qformer_config qc = qf_cfg(0);
-    struct vb_qformer * qf = NULL;
+    struct vb_qformer *      qf = NULL;
     assert_int_equal(vb_qformer_load(&qf, w, &qc, 3, ""), VB_ERR_NOTFOUND);
     assert_non_null(strstr(vb_errmsg(), "query_tokens"));
     assert_null(qf);
@@ -781,7 +811,7 @@ static void test_load_errors(void ** state) {
 /* Counts from ../shared/golden/configs/params.json (transformers 4.35.2, blip2- / instructblip-flan-t5-xl): the
 ** tensor lists of the loaders must give exactly these with the HF defaults (= the real shapes). */
 static void test_param_counts(void ** state) {
-    (void) state;
+    (void)state;
     struct vb_model_config b2, ib;
     vb_config_defaults(&b2, VB_ARCH_BLIP2);
     vb_config_defaults(&ib, VB_ARCH_INSTRUCTBLIP);
@@ -814,7 +844,7 @@ static void test_param_counts(void ** state) {
     assert_int_equal(vb_vit_n_params(&v), -1);
     /* with the shared data: the real config files as the engine reads them give the same counts */
     const char * sh = getenv("VB_SHARED");
-    char p[1024];
+    char         p[1024];
     snprintf(p, sizeof p, "%s/golden/configs/blip2-flan-t5-xl.config.json", sh ? sh : "../shared");
     if (access(p, R_OK) != 0) {
         print_message("shared configs absent: real config files not checked (defaults were)\n");

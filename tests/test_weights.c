@@ -3,11 +3,11 @@
 ** missing tensor, a ViT whose fc1 has the wrong shape for the config, a sharded index with a missing shard or a
 ** tensor missing from its shard) and the F16 / BF16 conversions.  Every case asserts the status AND the message
 ** (file and tensor named). */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "engine/common.h"
 #include "engine/config.h"
@@ -22,19 +22,21 @@
 
 static char tmpdir[512];
 
-static void path_of(char * buf, size_t len, const char * name) { snprintf(buf, len, "%s/%s", tmpdir, name); }
+static void path_of(char * buf, size_t len, const char * name) {
+    snprintf(buf, len, "%s/%s", tmpdir, name);
+}
 
 static int setup(void ** state) {
-    (void) state;
+    (void)state;
     const char * t = getenv("TMPDIR");
     snprintf(tmpdir, sizeof tmpdir, "%s/vb_test_weights_XXXXXX", t ? t : "/tmp");
     return mkdtemp(tmpdir) ? 0 : -1;
 }
 
 static int teardown(void ** state) {
-    (void) state;
+    (void)state;
     const char * names[] = {"raw.safetensors", "vit.safetensors", "conv.safetensors", "shard-1.safetensors",
-                            "index.json", "index2.json", "index3.json"};
+                            "index.json",      "index2.json",     "index3.json"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char p[600];
         path_of(p, sizeof p, names[i]);
@@ -50,10 +52,12 @@ static void write_raw(const char * path, uint64_t hlen, const char * header, siz
     FILE * f = fopen(path, "wb");
     assert_non_null(f);
     uint8_t le[8];
-    for (int i = 0; i < 8; i++) le[i] = (uint8_t) (hlen >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        le[i] = (uint8_t)(hlen >> (8 * i));
     fwrite(le, 1, 8, f);
     fwrite(header, 1, strlen(header), f);
-    for (size_t i = 0; i < n_data; i++) fputc((int) (i & 0xff), f);
+    for (size_t i = 0; i < n_data; i++)
+        fputc((int)(i & 0xff), f);
     fclose(f);
 }
 
@@ -64,7 +68,7 @@ static void expect_open(const char * header, size_t n_data, int st, ...) {
     path_of(p, sizeof p, "raw.safetensors");
     write_raw(p, strlen(header), header, n_data);
     struct vb_weights * w = NULL;
-    int rc = vb_weights_open(&w, p);
+    int                 rc = vb_weights_open(&w, p);
     if (rc != st) fail_msg("header %s: status %d (%s), expected %d", header, rc, vb_errmsg(), st);
     assert_null(w);
     assert_non_null(strstr(vb_errmsg(), p)); /* the file is named */
@@ -77,7 +81,7 @@ static void expect_open(const char * header, size_t n_data, int st, ...) {
 }
 
 static void test_header_faults(void ** state) {
-    (void) state;
+    (void)state;
     char p[600];
     path_of(p, sizeof p, "raw.safetensors");
     /* header length past the end of the file */
@@ -105,7 +109,7 @@ static void test_header_faults(void ** state) {
 }
 
 static void test_tensor_entry_faults(void ** state) {
-    (void) state;
+    (void)state;
     /* offsets past the end of the data */
     expect_open("{\"a.weight\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 4, VB_ERR_FORMAT,
                 "'a.weight'", "past end of data", NULL);
@@ -134,8 +138,9 @@ static void test_tensor_entry_faults(void ** state) {
     /* a well-formed file opens, and a missing tensor / wrong dtype / wrong shape are named */
     char p[600];
     path_of(p, sizeof p, "raw.safetensors");
-    const char * ok = "{\"__metadata__\":{\"format\":\"pt\"},\"f\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,"
-                      "24]},\"i\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[24,32]}}";
+    const char * ok =
+        "{\"__metadata__\":{\"format\":\"pt\"},\"f\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,"
+        "24]},\"i\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[24,32]}}";
     write_raw(p, strlen(ok), ok, 32);
     struct vb_weights * w = NULL;
     assert_int_equal(vb_weights_open(&w, p), VB_OK);
@@ -161,10 +166,10 @@ static void test_tensor_entry_faults(void ** state) {
 /* A small ViT written with every tensor, layer `bad_layer`'s fc1 with one extra output row. */
 static void write_vit(const char * path, const struct vb_vision_config * c, int bad_layer) {
     struct vb_st_writer * sw = vb_st_writer_new();
-    const int64_t D = c->hidden, I = c->intermediate, T = c->n_tokens, p = c->patch;
-    float * zeros = calloc((size_t) (4 * D * (I + 1) + 3 * D * p * p + T * D), sizeof(float));
-    char n[256];
-    int64_t s[4];
+    const int64_t         D = c->hidden, I = c->intermediate, T = c->n_tokens, p = c->patch;
+    float *               zeros = calloc((size_t)(4 * D * (I + 1) + 3 * D * p * p + T * D), sizeof(float));
+    char                  n[256];
+    int64_t               s[4];
     s[0] = 1, s[1] = 1, s[2] = D;
     vb_st_writer_add(sw, "vision_model.embeddings.class_embedding", VB_DT_F32, 3, s, zeros);
     s[1] = T;
@@ -175,14 +180,20 @@ static void write_vit(const char * path, const struct vb_vision_config * c, int 
     for (int l = 0; l < c->layers; l++) {
         struct {
             const char * what;
-            int32_t nd;
-            int64_t a, b;
-        } t[] = {{"layer_norm1.weight", 1, D, 0},          {"layer_norm1.bias", 1, D, 0},
-                 {"self_attn.qkv.weight", 2, 3 * D, D},    {"self_attn.qkv.bias", 1, 3 * D, 0},
-                 {"self_attn.projection.weight", 2, D, D}, {"self_attn.projection.bias", 1, D, 0},
-                 {"layer_norm2.weight", 1, D, 0},          {"layer_norm2.bias", 1, D, 0},
-                 {"mlp.fc1.weight", 2, I + (l == bad_layer), D}, {"mlp.fc1.bias", 1, I, 0},
-                 {"mlp.fc2.weight", 2, D, I},              {"mlp.fc2.bias", 1, D, 0}};
+            int32_t      nd;
+            int64_t      a, b;
+        } t[] = {{"layer_norm1.weight", 1, D, 0},
+                 {"layer_norm1.bias", 1, D, 0},
+                 {"self_attn.qkv.weight", 2, 3 * D, D},
+                 {"self_attn.qkv.bias", 1, 3 * D, 0},
+                 {"self_attn.projection.weight", 2, D, D},
+                 {"self_attn.projection.bias", 1, D, 0},
+                 {"layer_norm2.weight", 1, D, 0},
+                 {"layer_norm2.bias", 1, D, 0},
+                 {"mlp.fc1.weight", 2, I + (l == bad_layer), D},
+                 {"mlp.fc1.bias", 1, I, 0},
+                 {"mlp.fc2.weight", 2, D, I},
+                 {"mlp.fc2.bias", 1, D, 0}};
         for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
             snprintf(n, sizeof n, "vision_model.encoder.layers.%d.%s", l, t[i].what);
             int64_t sh[2] = {t[i].a, t[i].b};
@@ -198,7 +209,7 @@ static void write_vit(const char * path, const struct vb_vision_config * c, int 
 }
 
 static void test_vit_wrong_shape(void ** state) {
-    (void) state;
+    (void)state;
     struct vb_model_config mc;
     vb_config_defaults(&mc, VB_ARCH_BLIP2);
     struct vb_vision_config c = mc.vision;
@@ -225,12 +236,12 @@ static void test_vit_wrong_shape(void ** state) {
 }
 
 static void test_sharded(void ** state) {
-    (void) state;
+    (void)state;
     char p1[600], idx[600];
     path_of(p1, sizeof p1, "shard-1.safetensors");
     struct vb_st_writer * sw = vb_st_writer_new();
-    float v[3] = {1, 2, 3};
-    int64_t s = 3;
+    float                 v[3] = {1, 2, 3};
+    int64_t               s = 3;
     vb_st_writer_add(sw, "a", VB_DT_F32, 1, &s, v);
     assert_int_equal(vb_st_writer_write(sw, p1), VB_OK);
     vb_st_writer_free(sw);
@@ -272,14 +283,14 @@ static void test_sharded(void ** state) {
 }
 
 static void test_half_conversions(void ** state) {
-    (void) state;
+    (void)state;
     /* bit patterns with known values */
     const uint16_t bf[] = {0x3F80, 0xC000, 0x7F80, 0xFF80, 0x0001, 0x8000, 0x4049, 0x3E20};
-    const float bf_v[] = {1.0f, -2.0f, INFINITY, -INFINITY, 9.18354961579912e-41f, -0.0f, 3.140625f, 0.15625f};
+    const float    bf_v[] = {1.0f, -2.0f, INFINITY, -INFINITY, 9.18354961579912e-41f, -0.0f, 3.140625f, 0.15625f};
     const uint16_t hf[] = {0x3C00, 0xC000, 0x7BFF, 0x0001, 0x0400, 0x7C00, 0x8000, 0x3555};
-    const float hf_v[] = {1.0f, -2.0f, 65504.0f, 5.960464477539063e-8f, 6.103515625e-5f, INFINITY, -0.0f,
-                          0.333251953125f};
-    const size_t n = sizeof bf / sizeof bf[0];
+    const float    hf_v[] = {1.0f,     -2.0f, 65504.0f,       5.960464477539063e-8f, 6.103515625e-5f,
+                             INFINITY, -0.0f, 0.333251953125f};
+    const size_t   n = sizeof bf / sizeof bf[0];
     for (size_t i = 0; i < n; i++) {
         assert_true(vb_bf16_to_f32(bf[i]) == bf_v[i]);
         assert_true(vb_f16_to_f32(hf[i]) == hf_v[i]);
@@ -288,12 +299,12 @@ static void test_half_conversions(void ** state) {
     assert_true(isnan(vb_f16_to_f32(0x7E00)));
     assert_true(isnan(vb_bf16_to_f32(0x7FC0)));
     /* round to nearest even on the way back */
-    assert_int_equal(vb_f32_to_bf16(1.00390625f), 0x3F80);   /* tie -> even */
-    assert_int_equal(vb_f32_to_bf16(1.01171875f), 0x3F82);   /* tie -> even (up) */
-    assert_int_equal(vb_f32_to_bf16(1.005f), 0x3F81);        /* above the tie */
-    assert_int_equal(vb_f32_to_f16(1.0f + 1.0f / 2048), 0x3C00);        /* tie -> even */
-    assert_int_equal(vb_f32_to_f16(1.0f + 3.0f / 2048), 0x3C02);        /* tie -> even (up) */
-    assert_int_equal(vb_f32_to_f16(65520.0f), 0x7C00);                  /* overflows to inf */
+    assert_int_equal(vb_f32_to_bf16(1.00390625f), 0x3F80);       /* tie -> even */
+    assert_int_equal(vb_f32_to_bf16(1.01171875f), 0x3F82);       /* tie -> even (up) */
+    assert_int_equal(vb_f32_to_bf16(1.005f), 0x3F81);            /* above the tie */
+    assert_int_equal(vb_f32_to_f16(1.0f + 1.0f / 2048), 0x3C00); /* tie -> even */
+    assert_int_equal(vb_f32_to_f16(1.0f + 3.0f / 2048), 0x3C02); /* tie -> even (up) */
+    assert_int_equal(vb_f32_to_f16(65520.0f), 0x7C00);           /* overflows to inf */
     for (size_t i = 0; i < n; i++) {
         if (isinf(hf_v[i])) continue;
         assert_int_equal(vb_f32_to_f16(hf_v[i]), hf[i]);
@@ -303,7 +314,7 @@ static void test_half_conversions(void ** state) {
     char p[600];
     path_of(p, sizeof p, "conv.safetensors");
     struct vb_st_writer * sw = vb_st_writer_new();
-    int64_t s = (int64_t) n;
+    int64_t               s = (int64_t)n;
     vb_st_writer_add(sw, "bf", VB_DT_BF16, 1, &s, bf);
     vb_st_writer_add(sw, "hf", VB_DT_F16, 1, &s, hf);
     assert_int_equal(vb_st_writer_write(sw, p), VB_OK);
