@@ -2,11 +2,12 @@
 ** magnitude): vb_linear / vb_linear_ex (strides, accumulate), vb_gemm_nn, LayerNorm, RMS norm, both GELUs, ReLU,
 ** softmax (incl. a fully masked row), multi-head attention with strides, position bias, key mask and causal offset.
 ** Sizes are odd on purpose (not multiples of any SIMD width). */
-#include <cmocka.h>
-#include <setjmp.h>
+#include <setjmp.h> /* cmocka.h needs these four first */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include "engine/ops.h"
 

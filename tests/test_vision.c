@@ -4,11 +4,12 @@
 ** Q-Former layers with cross-attention in 0 and 2, Q-Former width != ViT width != T5 width, padded text, 12 frames in
 ** 3 segments), written with vb_st_writer and loaded through the normal loaders.  Also: seeded uniform generator,
 ** Gumbel noise formula, argmax ties, bad arguments. */
-#include <cmocka.h>
-#include <setjmp.h>
+#include <setjmp.h> /* cmocka.h needs these four first */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include "engine/common.h"
 #include "engine/config.h"

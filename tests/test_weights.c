@@ -3,11 +3,12 @@
 ** missing tensor, a ViT whose fc1 has the wrong shape for the config, a sharded index with a missing shard or a
 ** tensor missing from its shard) and the F16 / BF16 conversions.  Every case asserts the status AND the message
 ** (file and tensor named). */
-#include <cmocka.h>
-#include <setjmp.h>
+#include <setjmp.h> /* cmocka.h needs these four first */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include "engine/common.h"
 #include "engine/config.h"
