@@ -22,7 +22,8 @@ static int usage(void) {
         "  --samples FILE           only these sample keys (one per line)   --limit N   the first N (after --samples)\n"
         "  --shard i/N              this process's slice: samples whose key hashes (FNV-1a 64) to i mod N\n"
         "  --db FILE                results database (default results.db)   --flush-rows N   commit every N rows\n"
-        "  --vit-cache-mb MB        shared ViT feature cache bound (default 256; 0 = no sharing)\n"
+        "  --vit-cache-mb MB        shared ViT feature cache bound (default 256, at least one cell's frames; 0 = no\n"
+        "                           sharing between cells)\n"
         "  --skip-bad               skip malformed annotation records   --quiet   no progress output\n"
         "Re-running the same configuration on the same database resumes it: stored samples are not run again.\n"
         "Damaged or missing videos become error rows and the run goes on.  Stored stage times are each cell's cold\n"
@@ -58,10 +59,10 @@ int cmd_run(int argc, char ** argv) {
         printf("%-8s %6d %6d %6lld %8d %8d %8d %8s\n", r->method, r->frames, r->candidates, (long long) r->run_id,
                r->n_already, r->n_ok, r->n_error, r->resumed ? "yes" : "no");
     }
-    printf("rows: %lld ok, %lld error; frames decoded %lld; ViT cache %lld hits / %lld misses / %lld evictions; "
-           "wall %.3f s; db %s\n",
+    printf("rows: %lld ok, %lld error; frames decoded %lld; ViT frames computed %lld; ViT cache %lld hits / %lld "
+           "misses / %lld evictions; wall %.3f s; db %s\n",
            (long long) rep.n_rows_ok, (long long) rep.n_rows_error, (long long) rep.n_frames_decoded,
-           (long long) rep.vit_hits, (long long) rep.vit_misses, (long long) rep.vit_evictions, rep.wall_s, c.db);
+           (long long) rep.n_vit_computed, (long long) rep.vit_hits, (long long) rep.vit_misses, (long long) rep.vit_evictions, rep.wall_s, c.db);
     vb_runconfig_free(&c);
     return 0;
 }

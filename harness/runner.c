@@ -6,9 +6,13 @@
 **               cells need is decoded once, frame by frame in ascending order; each frame's time is the time to
 **               advance the decoder to it from the previous target (seeks included).
 **   preprocess  sum of the per-frame resize+normalise times of the cell's frames (one per slot).
-**   vit         the method's own ViT time (frames it computed, plus cache look-ups) + the recorded compute time of
-**               every frame it took from the ViT cache (per-frame cost = batch time / frames in the batch, kept with
-**               the cache entry from when it was computed).
+**   vit         the method's own ViT time (cache look-ups, and any frame it had to compute) + the recorded compute
+**               time of every frame slot it took from the ViT cache.  The runner computes each missing frame ALONE
+**               (batch of 1, timed per frame) right before the cell that needs it and keeps that time with the
+**               cache entry; a frame shared by several cells is computed once and charged to each of them.
+**               (Frame-by-frame also makes the features independent of which cells share them: BLAS rounding
+**               depends on the batch size, so batching by the cells pending would make resumed / sharded runs
+**               differ from one-piece runs in the last bits of the scores.)
 **   select      SeViLA: the localizer runs once per question, bundle and T; every k is charged its measured time
 **               (the first k's t_select_us) in addition to its own top-k time.  VLAP: its own Frame-Prompter time.
 **   qformer, t5_enc, t5_dec   measured (never shared).
@@ -23,6 +27,7 @@
 #include "datasets/sampling.h"
 #include "datasets/video.h"
 #include "engine/blas.h"
+#include "engine/vit.h"
 #include "engine/common.h"
 #include "harness/progress.h"
 #include "harness/store.h"
@@ -55,6 +60,7 @@ struct bslot {
     struct vb_bundle * b;
     char * weights_json;      /* {"weights": sha, "config": sha, "t5_tokenizer": sha[, "bert_vocab": sha]} */
     int32_t vgroup;           /* vision group: bundles with identical ViT weights share one */
+    struct vb_vit_ctx * vit;  /* one-frame ViT context (the group's first bundle owns it) */
 };
 
 struct cell {
@@ -84,6 +90,8 @@ struct runner {
     struct vb_vitcache * cache;
     struct vb_runner_report * rep;
     int64_t n_put;            /* samples handed to the store (kill_after hook) */
+    int32_t clear_per_cell;   /* vit_cache_mb == 0: no sharing, the cache only serves one cell */
+    float * feat;             /* (n_tok, d_vis) of the largest ViT: one frame's body output */
 };
 
 int32_t vb_runner_shard_of(const char * key, int32_t n) {
@@ -233,6 +241,14 @@ static struct bslot * get_bundle(struct runner * R, const char * dir) {
             s->vgroup = R->bs[i].vgroup;
             break;
         }
+    if (s->vgroup == R->n_bs && (rc = vb_vit_ctx_new(&s->vit, s->b->vit, 1)) != VB_OK) {
+        vb_bundle_close(s->b);
+        free(s->dir);
+        free(s->weights_json);
+        free(s->real);
+        memset(s, 0, sizeof *s);
+        return NULL;
+    }
     R->n_bs++;
     return s;
 }
@@ -439,13 +455,33 @@ static int process_sample(struct runner * R, const struct vb_sample * s, const i
         }
         struct vit_ctx vc = {.R = R, .group = cl->bs->vgroup, .video = vkey,
                              .n = (int64_t) cl->bs->b->cfg.vision.n_tokens * cl->bs->b->cfg.vision.hidden};
+        /* ViT features of the cell's frames: each missing frame computed alone, timed, cached with its cost */
+        if (R->clear_per_cell) vb_vitcache_clear(R->cache);
+        struct vb_vit_ctx * vctx = R->bs[cl->bs->vgroup].vit;
+        int vrc2 = VB_OK;
+        for (int32_t j = 0; j < p->n && vrc2 == VB_OK; j++) {
+            struct vb_vitcache_key key = {vc.group, vkey, p->idx[j]};
+            if (vb_vitcache_has(R->cache, &key)) continue;
+            int64_t t0 = vb_time_us();
+            vrc2 = vb_vit_run(vctx, cellpx + (size_t) j * fpx, 1, NULL, NULL, R->feat, NULL);
+            if (vrc2 == VB_OK) {
+                vb_vitcache_put(R->cache, &key, R->feat, vc.n, vb_time_us() - t0);
+                R->rep->n_vit_computed++;
+            }
+        }
+        if (vrc2 != VB_OK) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "ViT: %s", vb_errmsg());
+            rc = error_row(R, cl, s, msg, f0, f1, fps, vlen);
+            continue;
+        }
         struct loc_memo * lm = NULL;
         if (cl->kind == VB_METHOD_SEVILA)
             for (int32_t j = 0; j < n_memo; j++)
                 if (memo[j].bs == cl->bs && memo[j].T == cl->T) lm = &memo[j];
         uint64_t qseed = vb_runner_question_seed(c->seed, s->key);
         struct vb_method_input in = {.text = &text, .pixels = cellpx, .n_pixel_frames = p->n, .frame_ids = p->idx,
-                                     .vit_get = R->cache ? vit_get : NULL, .vit_put = R->cache ? vit_put : NULL,
+                                     .vit_get = vit_get, .vit_put = vit_put,
                                      .vit_ud = &vc, .loc_scores = lm ? lm->scores : NULL, .seed = qseed,
                                      .t_decode_us = dec_us, .t_preprocess_us = pre_us};
         struct vb_method_result r;
@@ -646,7 +682,17 @@ int vb_runner_run(const struct vb_run_config * c, struct vb_runner_report * rep_
     }
     if (rc != VB_OK) goto done;
     rep->n_cells = R->n_cells;
-    if (c->vit_cache_mb > 0) R->cache = vb_vitcache_new((size_t) c->vit_cache_mb << 20);
+    /* the cache always holds at least one cell's frames (frame-by-frame ViT, see the charging rule) */
+    size_t fmax = 0;
+    int32_t tmax = 1;
+    for (int32_t i = 0; i < R->n_cells; i++) {
+        const struct vb_vision_config * vc = &R->cells[i].bs->b->cfg.vision;
+        fmax = VB_MAX(fmax, (size_t) vc->n_tokens * (size_t) vc->hidden * sizeof(float));
+        tmax = VB_MAX(tmax, R->cells[i].T);
+    }
+    R->feat = vb_malloc(fmax);
+    R->clear_per_cell = c->vit_cache_mb == 0;
+    R->cache = vb_vitcache_new(VB_MAX((size_t) c->vit_cache_mb << 20, fmax * (size_t) tmax));
 
     /* provenance */
     char host[256] = "unknown", cpu[256], sws[512], grid[384], ann_sha[65], shard[32];
@@ -757,7 +803,9 @@ done:;
         rep->vit_hits = cs.n_hits, rep->vit_misses = cs.n_misses, rep->vit_evictions = cs.n_evictions;
         vb_vitcache_free(R->cache);
     }
+    free(R->feat);
     for (int32_t i = 0; i < R->n_bs; i++) {
+        vb_vit_ctx_free(R->bs[i].vit);
         vb_bundle_close(R->bs[i].b);
         free(R->bs[i].dir);
         free(R->bs[i].real);

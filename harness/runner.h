@@ -6,7 +6,8 @@
 **     the same configuration against the same database resumes every cell (samples already stored are skipped);
 **   - samples are processed one at a time, all pending cells of a sample together: the union of the frame indices
 **     the cells need is decoded once, and ViT body features are shared through an LRU cache (harness/vitcache.h)
-**     keyed by (vision weights, video, frame); SeViLA's localizer scores are computed once per question and bundle;
+**     keyed by (vision weights, video, frame), each frame computed alone (deterministic whatever is shared);
+**     SeViLA's localizer scores are computed once per question and bundle;
 **   - stored stage times are COLD costs (what the cell would cost alone): features or localizer scores taken from a
 **     shared computation are charged at their measured cost; each cell's session also records the actual wall time
 **     of the loop;
@@ -39,7 +40,8 @@ struct vb_runner_report {
     int32_t n_cells;
     struct vb_runner_cell_report cells[VB_RUN_MAX_METHODS * VB_RUN_MAX_FRAMES];
     int64_t n_rows_ok, n_rows_error;
-    int64_t vit_hits, vit_misses, vit_evictions; /* ViT cache counters */
+    int64_t vit_hits, vit_misses, vit_evictions; /* ViT cache counters (method look-ups) */
+    int64_t n_vit_computed;                      /* frames the runner ran through the ViT */
     int64_t n_frames_decoded;                    /* distinct frames decoded (union per sample) */
     double wall_s;                               /* the sample loop's wall time */
 };

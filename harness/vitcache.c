@@ -153,6 +153,16 @@ int vb_vitcache_put(struct vb_vitcache * c, const struct vb_vitcache_key * key, 
     return 1;
 }
 
+int vb_vitcache_has(const struct vb_vitcache * c, const struct vb_vitcache_key * key) {
+    const struct entry * e = c->buckets[key_hash(key) & (c->n_buckets - 1)];
+    while (e && !key_eq(&e->key, key)) e = e->chain;
+    return e != NULL;
+}
+
+void vb_vitcache_clear(struct vb_vitcache * c) {
+    while (c->tail) remove_entry(c, c->tail);
+}
+
 int vb_vitcache_set_cost(struct vb_vitcache * c, const struct vb_vitcache_key * key, int64_t cost_us) {
     struct entry * e = *find_slot(c, key);
     if (!e) return 0;

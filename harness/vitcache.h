@@ -42,6 +42,10 @@ int vb_vitcache_get(struct vb_vitcache * c, const struct vb_vitcache_key * key, 
 ** within the bound.  Returns 1 if stored, 0 if not (cache disabled, or entry larger than the bound). */
 int vb_vitcache_put(struct vb_vitcache * c, const struct vb_vitcache_key * key, const float * feats, int64_t n,
                     int64_t cost_us);
+/* 1 if key is cached (no copy, LRU order and counters unchanged). */
+int vb_vitcache_has(const struct vb_vitcache * c, const struct vb_vitcache_key * key);
+/* Drop every entry (counters kept). */
+void vb_vitcache_clear(struct vb_vitcache * c);
 /* Set the recorded cost of an entry (the runner knows a frame's ViT time only after the batch).  Returns 1 if the
 ** entry exists. */
 int vb_vitcache_set_cost(struct vb_vitcache * c, const struct vb_vitcache_key * key, int64_t cost_us);

@@ -37,7 +37,7 @@ J
 
 # --- 1. the grid
 out=$("$VB_BIN" run --config "$tmp/run.json" --db "$tmp/a.db" --threads 1 2>"$tmp/err.txt"); rc=$?
-echo "$out"; cat "$tmp/err.txt"
+echo "$out"; cat "$tmp/err.txt"; out_a=$out
 [ $rc -eq 0 ] || die "run exited $rc"
 [ "$(q "$tmp/a.db" "SELECT COUNT(*) FROM runs")" = 9 ] || die "expected 9 runs"
 [ "$(q "$tmp/a.db" "SELECT COUNT(*) FROM samples WHERE status='ok'")" = 72 ] || die "expected 72 ok rows (8 x 9)"
@@ -88,8 +88,12 @@ row=$(q "$tmp/a.db" "SELECT git_commit!='' AND length(weights)>60 AND length(ann
 [ "$row" = 1 ] || die "provenance fields missing: $(q "$tmp/a.db" 'SELECT * FROM runs WHERE id=1')"
 "$VB_BIN" runs --db "$tmp/a.db" | grep -qE "vlap +4 +8" || die "runs does not list the vlap k=4 cell"
 
+# progress: plain lines on a non-terminal stderr, ending at 8/8; nothing with --quiet
+grep -qE "^run: 8/8 \(100.0%\) [0-9.]+/s elapsed .* ETA" "$tmp/err.txt" || die "no final progress line on stderr"
+grep -q "8/8" <<<"$out" && die "progress went to stdout"
+
 # --- 2. the ViT cache changes no answer: same predictions with sharing disabled (and a tiny cache that evicts)
-"$VB_BIN" run --config "$tmp/run.json" --db "$tmp/nocache.db" --threads 1 --vit-cache-mb 0 --quiet >/dev/null \
+out_nc=$("$VB_BIN" run --config "$tmp/run.json" --db "$tmp/nocache.db" --threads 1 --vit-cache-mb 0 --quiet) \
   || die "run --vit-cache-mb 0"
 "$VB_BIN" run --config "$tmp/run.json" --db "$tmp/small.db" --threads 1 --vit-cache-mb 1 --quiet >/dev/null \
   || die "run --vit-cache-mb 1"
@@ -100,13 +104,18 @@ h3=$(q "$tmp/small.db" "SELECT GROUP_CONCAT(verify_hash) FROM (SELECT verify_has
 s1=$(q "$tmp/a.db" "SELECT GROUP_CONCAT(option_scores, ';') FROM (SELECT option_scores FROM samples ORDER BY run_id, sample_key)")
 s2=$(q "$tmp/nocache.db" "SELECT GROUP_CONCAT(option_scores, ';') FROM (SELECT option_scores FROM samples ORDER BY run_id, sample_key)")
 [ "$s1" = "$s2" ] || die "option scores differ with and without the ViT cache"
-[ "$(q "$tmp/nocache.db" "SELECT MAX(json_extract(extra,'$.n_vit_cached')) FROM samples")" = 0 ] || die "cache 0 still shared"
+# ViT work: shared, each distinct (video, frame) once: 4 videos x (7 uniform frames + 8 candidates) = 60 (the VLAP
+# bundles have the BLIP-2 bundle's ViT weights: init-model draws them from the same seed); unshared, every cell its
+# own: 8 samples x (1+2+4 + 3x8 + 3x8) = 440
+echo "$out_a" | grep -q "ViT frames computed 60;" || die "shared run: expected 60 ViT frames computed"
+echo "$out_nc" | grep -q "ViT frames computed 440;" || die "--vit-cache-mb 0: expected 440 ViT frames computed"
 
 # --- 3. damaged and missing videos: error rows, the rest answered, the report counts them
 cp -rL "$tmp/syn/nextqa" "$tmp/dmg"
 head -c 3000 /dev/urandom > "$tmp/dmg/videos/1000/9000000001.mp4"
 rm "$tmp/dmg/videos/1000/9000000002.mp4"
-out=$("$VB_BIN" run --config "$tmp/run.json" --videos "$tmp/dmg/videos" --db "$tmp/d.db" --threads 1 --quiet); rc=$?
+out=$("$VB_BIN" run --config "$tmp/run.json" --videos "$tmp/dmg/videos" --db "$tmp/d.db" --threads 1 --quiet 2>"$tmp/q.txt"); rc=$?
+[ -s "$tmp/q.txt" ] && die "--quiet wrote to stderr: $(head -3 "$tmp/q.txt")"
 echo "$out"
 [ $rc -eq 0 ] || die "run with damaged videos exited $rc"
 [ "$(q "$tmp/d.db" "SELECT COUNT(*) FROM samples WHERE status='error' AND prediction IS NULL AND error LIKE '%9000000001.mp4%'")" = 18 ] \
