@@ -4,11 +4,12 @@
 ** Variants: gated tanh-GELU untied; gated erf-GELU tied (d_model^-0.5 rescale); ReLU non-gated tied with the shared
 ** embedding stored only as encoder.embed_tokens.  Also: greedy generation with repetition penalty vs a naive greedy
 ** loop, EOS padding, bad input. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka.h needs the four headers above first */
+#include <cmocka.h>
 
 #include "engine/common.h"
 #include "engine/config.h"
