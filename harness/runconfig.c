@@ -403,7 +403,16 @@ char * vb_runconfig_canonical(const struct vb_run_config * c) {
     else cJSON_AddNullToObject(o, "map");
     free(m);
     cJSON * ms = cJSON_AddArrayToObject(o, "methods");
-    for (int32_t i = 0; i < c->n_methods; i++) {
+    int32_t order[VB_RUN_MAX_METHODS]; /* by name: the order of the flags / file does not change the results */
+    for (int32_t i = 0; i < c->n_methods; i++) order[i] = i;
+    for (int32_t i = 1; i < c->n_methods; i++)
+        for (int32_t j = i; j > 0 && strcmp(c->methods[order[j - 1]].name, c->methods[order[j]].name) > 0; j--) {
+            int32_t t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    for (int32_t oi = 0; oi < c->n_methods; oi++) {
+        int32_t i = order[oi];
         cJSON * e = cJSON_CreateObject();
         char * mp = abs_path(c->methods[i].model);
         if (mp) cJSON_AddStringToObject(e, "model", mp);

@@ -25,7 +25,7 @@ struct vb_vitcache {
 };
 
 uint64_t vb_fnv1a64(const char * s) {
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a 64 offset basis */
     for (; *s; s++) {
         h ^= (unsigned char) *s;
         h *= 1099511628211ULL;
