@@ -35,8 +35,9 @@ void vb_gen_opts_default(struct vb_gen_opts * o);
 **   ids    (n_rows, 1 + max_new_tokens): ids[r][0] = decoder start, then the chosen tokens; unused tail = pad;
 **   scores (max_new_tokens, n_rows, vocab): processed scores of each step (what HF returns as `scores`);
 **   raw    (max_new_tokens, n_rows, vocab): logits before the penalty.
-** The number of steps run is returned in *n_steps.  No allocation: logits go straight into scores/raw, or into
-** `work` (n_rows * vocab floats; required when scores is NULL).
+** The number of steps run is returned in *n_steps.  No allocation per step (more than 256 rows: small per-row
+** bookkeeping arrays once per call): logits go straight into scores/raw, into opts->batch->logits, or into `work`
+** (n_rows * vocab floats; required when scores is NULL).
 ** Returns VB_OK, or the error of a decoder step (VB_ERR_ARG: bad options). */
 int vb_generate_greedy(struct vb_t5_ctx ** ctx, int32_t n_rows, const struct vb_gen_opts * opts, int32_t * ids,
                        float * scores, float * raw, float * work, int32_t * n_steps);
