@@ -48,7 +48,7 @@ int vb_sampling_segment(double fps, int64_t vlen, double start_s, double end_s, 
 int32_t vb_sampling_indices(enum vb_sampling_policy p, int64_t start, int64_t end, int64_t vlen, int32_t n,
                             int64_t * out);
 
-/* Number of distinct values in a sorted index list (stored with each sample, §7). */
+/* Number of distinct values in an index list, any order (stored with each sample, §7). */
 int32_t vb_sampling_n_distinct(const int64_t * idx, int32_t n);
 
 #endif
