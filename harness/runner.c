@@ -2,7 +2,8 @@
 **
 ** CHARGING RULE (what the stored per-sample stage times mean).  Work is shared inside a run, but every stored time is
 ** the COLD cost of the cell, i.e. what answering that question with that method and k would cost alone:
-**   decode      sum of the per-frame decode times of the cell's distinct frames.  The union of the frames all pending
+**   decode      the video open (packet index) time + the sum of the per-frame decode times of the cell's distinct
+**               frames.  The union of the frames all pending
 **               cells need is decoded once, frame by frame in ascending order; each frame's time is the time to
 **               advance the decoder to it from the previous target (seeks included).
 **   preprocess  sum of the per-frame resize+normalise times of the cell's frames (one per slot).
@@ -364,7 +365,7 @@ static int process_sample(struct runner * R, const struct vb_sample * s, const i
     memset(&vid, 0, sizeof vid);
     int rc = VB_OK, vrc = VB_OK;
     char verr[512] = "";
-    int64_t f0 = -1, f1 = -1;
+    int64_t f0 = -1, f1 = -1, t_open_us = 0;
     const int32_t H = R->image_size;
     const size_t fpx = (size_t) 3 * (size_t) H * (size_t) H;
 
@@ -378,7 +379,9 @@ static int process_sample(struct runner * R, const struct vb_sample * s, const i
         vb_video_opts_default(&vo);
         vo.out_w = vo.out_h = H;
         vo.interp = R->interp;
+        int64_t t0 = vb_time_us();
         vrc = vb_video_open(&vid, s->video_path, &vo);
+        t_open_us = vb_time_us() - t0;
         if (vrc == VB_OK) vrc = vb_video_segment_frames(&vid, s->start_s, s->end_s, &f0, &f1);
         if (vrc != VB_OK) snprintf(verr, sizeof verr, "%s", vb_errmsg());
     }
@@ -437,7 +440,7 @@ static int process_sample(struct runner * R, const struct vb_sample * s, const i
         struct cell_plan * p = &plan[ci];
         struct cell * cl = &R->cells[ci];
         if (!p->pending) continue;
-        int64_t dec_us = 0, pre_us = 0;
+        int64_t dec_us = t_open_us, pre_us = 0; /* every cell would open (index) the video */
         for (int32_t j = 0; j < p->n && !p->err[0]; j++) {
             int32_t u = find_frame(fr, nu, p->idx[j]);
             VB_ASSERT(u >= 0);
