@@ -17,6 +17,7 @@
 #include "engine/common.h"
 #include "engine/tokenizer_bert.h"
 #include "engine/tokenizer_t5.h"
+#include "engine/unicode_text.h"
 #include "engine/weights.h"
 #include "harness/cli.h"
 #include "vlap/prompts.h"
@@ -25,6 +26,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
+#include <utf8proc.h>
 
 /* ---------------------------------------------------------------- word counting */
 
@@ -246,17 +248,20 @@ static void ws_free(struct wordset * ws) {
     memset(ws, 0, sizeof *ws);
 }
 
-/* BERT's punctuation (ASCII 33-47, 58-64, 91-96, 123-126). */
-static int is_punct(unsigned char c) {
-    return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
+/* BERT's punctuation: ASCII 33-47, 58-64, 91-96, 123-126 and Unicode P*. */
+static int is_punct_cp(int32_t c) {
+    if (c < 128) return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
+    utf8proc_category_t k = utf8proc_category(c);
+    return k >= UTF8PROC_CATEGORY_PC && k <= UTF8PROC_CATEGORY_PO;
 }
 
-/* Byte length of the UTF-8 sequence starting with c (1 for invalid lead bytes). */
-static size_t utf8_len(unsigned char c) {
-    if (c < 0xc0) return 1;
-    if (c < 0xe0) return 2;
-    if (c < 0xf0) return 3;
-    return 4;
+/* BERT's whitespace and dropped characters (controls, unassigned): both separate words. */
+static int is_space_cp(int32_t c) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') return 1;
+    if (c < 32 || c == 127) return 1;
+    utf8proc_category_t k = utf8proc_category(c);
+    return k == UTF8PROC_CATEGORY_ZS || k == UTF8PROC_CATEGORY_CC || k == UTF8PROC_CATEGORY_CF ||
+           k == UTF8PROC_CATEGORY_CN;
 }
 
 static int cmp_count_then_text(const void * a, const void * b) {
@@ -269,40 +274,56 @@ static int cmp_text(const void * a, const void * b) {
     return strcmp(((const struct word *) a)->s, ((const struct word *) b)->s);
 }
 
-/* Split the (lower-cased) text into BERT basic-tokenizer words and count them in words; every character (a UTF-8
-** sequence) goes to chars (word-initial) or conts (continuation). */
-static void count_words(char * text, struct wordset * words, struct wordset * chars, struct wordset * conts) {
-    for (char * p = text; *p; p++)
-        if ((unsigned char) *p < 128) *p = (char) (*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-    const char * p = text;
-    while (*p) {
-        unsigned char c = (unsigned char) *p;
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c < 32 || c == 127) {
-            p++;
-            continue;
-        }
-        if (is_punct(c)) {
-            ws_add(words, p, 1, 1);
-            ws_add(chars, p, 1, 1);
-            p++;
-            continue;
-        }
-        const char * s = p;
-        while (*p) {
-            unsigned char d = (unsigned char) *p;
-            if (d <= 32 || d == 127 || is_punct(d)) break;
-            size_t l = utf8_len(d);
-            for (size_t k = 1; k < l; k++)
-                if (!p[k]) l = k;
-            char cc[8] = "##";
-            memcpy(cc + 2, p, l);
-            cc[2 + l] = 0;
-            if (p == s) ws_add(chars, p, l, 1);
-            else ws_add(conts, cc, 2 + l, 1);
-            p += l;
-        }
-        ws_add(words, s, (size_t) (p - s), 1);
+/* Normalise the text as BertTokenizer(do_lower_case=True) does (lower-case, NFD, drop combining marks), split it
+** into basic-tokenizer words (whitespace, then every punctuation character on its own) and count them in words;
+** every character goes to chars (word-initial) or conts ("##" + character, continuation).  Returns VB_OK or
+** VB_ERR_FORMAT for text that is not UTF-8. */
+static int count_words(const char * text, const char * path, struct wordset * words, struct wordset * chars,
+                       struct wordset * conts) {
+    size_t len = strlen(text);
+    if (!vb_unicode_utf8_valid(text, len)) return vb_fail(VB_ERR_FORMAT, "%s: not valid UTF-8", path);
+    struct vb_unicode_buf low = {0};
+    for (size_t i = 0; i < len;) {
+        int32_t cp;
+        int n = vb_unicode_utf8_decode(text + i, len - i, &cp);
+        vb_unicode_buf_add_cp(&low, utf8proc_tolower(cp));
+        i += (size_t) n;
     }
+    utf8proc_uint8_t * norm = NULL;
+    utf8proc_ssize_t nl = utf8proc_map((const utf8proc_uint8_t *) (low.p ? low.p : ""), 0, &norm,
+                                       UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK);
+    vb_unicode_buf_free(&low);
+    if (nl < 0) return vb_fail(VB_ERR_FORMAT, "%s: Unicode normalisation failed", path);
+    const char * t = (const char *) norm;
+    size_t tl = (size_t) nl, i = 0;
+    while (i < tl) {
+        int32_t cp;
+        int n = vb_unicode_utf8_decode(t + i, tl - i, &cp);
+        if (n <= 0) break;
+        if (is_space_cp(cp)) {
+            i += (size_t) n;
+            continue;
+        }
+        if (is_punct_cp(cp)) {
+            ws_add(words, t + i, (size_t) n, 1);
+            ws_add(chars, t + i, (size_t) n, 1);
+            i += (size_t) n;
+            continue;
+        }
+        size_t b = i;
+        while (i < tl) {
+            n = vb_unicode_utf8_decode(t + i, tl - i, &cp);
+            if (n <= 0 || is_space_cp(cp) || is_punct_cp(cp)) break;
+            char cc[8] = "##";
+            memcpy(cc + 2, t + i, (size_t) n);
+            if (i == b) ws_add(chars, t + i, (size_t) n, 1);
+            else ws_add(conts, cc, 2 + (size_t) n, 1);
+            i += (size_t) n;
+        }
+        ws_add(words, t + b, i - b, 1);
+    }
+    free(norm);
+    return VB_OK;
 }
 
 static int demo_wordpiece(int argc, char ** argv) {
@@ -343,8 +364,13 @@ static int demo_wordpiece(int argc, char ** argv) {
         ws_add(&chars, s, 1, 0);
         ws_add(&conts, t, 3, 0);
     }
-    count_words(text, &words, &chars, &conts);
+    int rc = count_words(text, corpus, &words, &chars, &conts);
     free(text);
+    if (rc != VB_OK) {
+        fprintf(stderr, "demo wordpiece: %s\n", vb_errmsg());
+        ws_free(&words), ws_free(&chars), ws_free(&conts);
+        return 1;
+    }
     qsort(chars.w, (size_t) chars.n, sizeof(struct word), cmp_text);
     qsort(conts.w, (size_t) conts.n, sizeof(struct word), cmp_text);
     qsort(words.w, (size_t) words.n, sizeof(struct word), cmp_count_then_text);

@@ -66,9 +66,10 @@ else
     "$VB" demo corpus --synth "$DATA" --out "$TOK/corpus.txt" 2>>"$TOK/build.log" ||
         { cat "$TOK/build.log" >&2; die "demo corpus failed"; }
     # T5's special ids (pad 0, </s> 1, <unk> 2, no BOS); one thread and a fixed seed: the same model every time
-    spm_train --input="$TOK/corpus.txt" --model_prefix="$TOK/spiece" --model_type=unigram --vocab_size=400 \
+    # (relative paths: the model file records its trainer options, input and prefix included)
+    (cd "$TOK" && spm_train --input=corpus.txt --model_prefix=spiece --model_type=unigram --vocab_size=400 \
         --hard_vocab_limit=false --character_coverage=1.0 --pad_id=0 --eos_id=1 --unk_id=2 --bos_id=-1 \
-        --num_threads=1 --random_seed=1 --minloglevel=1 >>"$TOK/build.log" 2>&1 ||
+        --num_threads=1 --random_seed=1 --minloglevel=1 >>build.log 2>&1) ||
         { tail -20 "$TOK/build.log" >&2; die "spm_train failed"; }
     "$VB" tokenize --spm-to-json "$TOK/spiece.model" --out "$TOK/tokenizer.json" --extra-ids 100 \
         >>"$TOK/build.log" 2>&1 || { tail "$TOK/build.log" >&2; die "tokenize --spm-to-json failed"; }
