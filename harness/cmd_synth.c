@@ -80,7 +80,7 @@ int cmd_synth(int argc, char ** argv) {
     }
     int rc = vb_synth_benchmark(&o, stderr);
     if (rc != VB_OK) {
-        fprintf(stderr, "synth: %s\n", vb_errmsg());
+        fprintf(stderr, "%s\n", vb_errmsg());
         return 1;
     }
     return 0;

@@ -76,4 +76,13 @@ if "$VB_BIN" datasets --help >/dev/null 2>&1; then
 else
   echo "note: datasets command not built into $VB_BIN; loader round trip not checked"
 fi
+
+# bench-decode on tiny clips: every sampled frame verified from its pixels, decoded frames (no skipping) within 5 %
+# of the minimum and never above it plus the decoder delay; with skipping no more than without
+out=$("$VB_BIN" bench-decode --out "$T/clips" --seconds 4 --size 96x64 --reps 1 --gops 10,50 2>"$T/bd.err") ||
+  { cat "$T/bd.err"; fail "bench-decode"; }
+echo "$out"
+echo "$out" | awk -F'|' '/^\| [0-9]/ { n++; gsub(/ /,""); min=$6; skip=$7; noskip=$8;
+  if ($19 != "32/32") exit 1; if (noskip > min * 1.05 || skip > noskip) exit 2 } END { if (n != 2) exit 3 }' ||
+  fail "bench-decode table: frames not verified or decoded counts off"
 echo ok
