@@ -18,9 +18,10 @@
 **               (the first k's t_select_us) in addition to its own top-k time.  VLAP: its own Frame-Prompter time.
 **   qformer, t5_enc, t5_dec   measured (never shared).
 **   total       the method's end-to-end time + the charges added above (so total >= the sum of the stages).
-** Each cell's session wall time is the actual elapsed time of the sample loop (shared by the cells of the grid: do not
-** add the wall times of cells of one grid_id).  Since every charged piece was really computed once in the loop, the
-** sum of a cell's totals stays below the loop's wall time.
+** Each cell's session wall time is the actual elapsed time of the loop iterations (samples) the cell took part in,
+** whole iterations, i.e. including the work of the other cells of the sample (shared by the cells of the grid: do not
+** add the wall times of cells of one grid_id).  Since every charged piece was really computed once in those
+** iterations, the sum of a cell's totals stays below its wall time.
 */
 #include "harness/runner.h"
 
@@ -74,6 +75,7 @@ struct cell {
     int32_t resumed, began;
     struct vb_keyset done;
     struct vb_runner_cell_report * rep;
+    int64_t wall_us;          /* elapsed time of the loop iterations (samples) this cell took part in */
 };
 
 struct runner {
@@ -763,7 +765,11 @@ int vb_runner_run(const struct vb_run_config * c, struct vb_runner_report * rep_
         for (int32_t i = 0; i < R->n_cells; i++) any |= pj[i];
         if (!any) continue;
         int timed = rep->n_processed >= c->warmup;
+        int64_t ts = vb_time_us();
         rc = process_sample(R, &R->ds.s[sel[j]], pj, timed);
+        ts = vb_time_us() - ts;
+        for (int32_t i = 0; i < R->n_cells; i++)
+            if (pj[i]) R->cells[i].wall_us += ts;
         rep->n_processed++;
         rep->n_warmup += !timed;
         char note[64];
@@ -784,7 +790,7 @@ done:;
     for (int32_t i = 0; i < R->n_cells; i++) {
         struct cell * cl = &R->cells[i];
         if (cl->began) {
-            int frc = vb_store_finish_run(R->st, cl->run_id, rep->wall_s, failed);
+            int frc = vb_store_finish_run(R->st, cl->run_id, (double) cl->wall_us / 1e6, failed);
             if (frc != VB_OK && rc == VB_OK) {
                 rc = frc;
                 snprintf(saved, sizeof saved, "%s", vb_errmsg());
