@@ -155,13 +155,32 @@ static int open_input(struct vb_video * v) {
     return VB_OK;
 }
 
-/* Read every packet of the video stream (no decoding) and build the pts index and keyframe list. */
+/* first index i with a[i] >= ts in sorted a[0..n-1] (n if none) */
+static int64_t lower_bound_i64(const int64_t * a, int64_t n, int64_t ts) {
+    int64_t lo = 0, hi = n;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < ts) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static int cmp_pair(const void * a, const void * b) { /* (display index, pts) pairs */
+    const int64_t *x = a, *y = b;
+    if (x[0] != y[0]) return (x[0] > y[0]) - (x[0] < y[0]);
+    return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* Read every packet of the video stream (no decoding) and build the pts index and keyframe list.  Packets flagged
+** AV_PKT_FLAG_DISCARD (before the start of an MP4 edit list) are decoded but never shown, so they get no frame
+** number; a discarded keyframe still serves as a seek point for the first shown frames after it. */
 static int build_index(struct vb_video * v) {
     struct vpriv * p = v->priv;
-    int64_t cap = 1024, n = 0, nk = 0;
+    int64_t cap = 1024, n = 0, ns = 0, nk = 0;
     int64_t * pts = vb_malloc((size_t) cap * sizeof *pts);
     int64_t * dts = vb_malloc((size_t) cap * sizeof *dts);
-    uint8_t * key = vb_malloc((size_t) cap);
+    uint8_t * flg = vb_malloc((size_t) cap); /* bit 0 key, bit 1 discard */
     int missing = 0, reordered = 0;
     for (;;) {
         int r = av_read_frame(p->fmt, p->pkt);
@@ -171,7 +190,7 @@ static int build_index(struct vb_video * v) {
                 cap *= 2;
                 pts = vb_realloc(pts, (size_t) cap * sizeof *pts);
                 dts = vb_realloc(dts, (size_t) cap * sizeof *dts);
-                key = vb_realloc(key, (size_t) cap);
+                flg = vb_realloc(flg, (size_t) cap);
             }
             int64_t t = p->pkt->pts != AV_NOPTS_VALUE ? p->pkt->pts : p->pkt->dts;
             if (t == AV_NOPTS_VALUE) missing = 1;
@@ -179,68 +198,62 @@ static int build_index(struct vb_video * v) {
                 reordered = 1;
             pts[n] = t;
             dts[n] = p->pkt->dts;
-            key[n] = (p->pkt->flags & AV_PKT_FLAG_KEY) != 0;
-            nk += key[n];
+            flg[n] = (uint8_t) (((p->pkt->flags & AV_PKT_FLAG_KEY) ? 1 : 0) |
+                                ((p->pkt->flags & AV_PKT_FLAG_DISCARD) ? 2 : 0));
+            nk += flg[n] & 1;
+            ns += !(flg[n] & 2);
             n++;
         }
         av_packet_unref(p->pkt);
     }
     p->positioned = 0; /* the demuxer is at the end */
-    v->n_frames = n;
-    if (n == 0) {
+    v->n_frames = ns;
+    if (ns == 0) {
         free(pts);
         free(dts);
-        free(key);
+        free(flg);
         return vb_fail(VB_ERR_VIDEO, "%s: no video frames could be read", v->path);
     }
-    p->pts = vb_malloc((size_t) n * sizeof *p->pts);
-    memcpy(p->pts, pts, (size_t) n * sizeof *pts);
+    p->pts = vb_malloc((size_t) ns * sizeof *p->pts);
+    for (int64_t i = 0, k = 0; i < n; i++)
+        if (!(flg[i] & 2)) p->pts[k++] = pts[i];
     v->has_timestamps = !missing;
     /* B-frames but every pts equal to its dts (AVI, packed MPEG-4): the "pts" are decode-order counters, not display
     ** times, so display order must come from counting decoder outputs */
     if (!reordered && p->fmt->streams[p->si]->codecpar->video_delay > 0) v->has_timestamps = 0;
+    if (ns != n && !v->has_timestamps) { /* cannot number shown frames without timestamps */
+        free(pts);
+        free(dts);
+        free(flg);
+        return vb_fail(VB_ERR_UNSUPPORTED, "%s: edit list without usable timestamps", v->path);
+    }
     if (v->has_timestamps) {
-        qsort(p->pts, (size_t) n, sizeof *p->pts, cmp_i64);
-        for (int64_t i = 1; i < n; i++)
+        qsort(p->pts, (size_t) ns, sizeof *p->pts, cmp_i64);
+        for (int64_t i = 1; i < ns; i++)
             if (p->pts[i] == p->pts[i - 1]) v->has_timestamps = 0; /* duplicate pts: display order is ambiguous */
     }
+    int64_t k = 0;
     if (v->has_timestamps && nk > 0) {
-        p->kf = vb_malloc((size_t) nk * sizeof *p->kf);
-        p->kf_pts = vb_malloc((size_t) nk * sizeof *p->kf_pts);
-        p->kf_dts = vb_malloc((size_t) nk * sizeof *p->kf_dts);
-        int64_t * order = vb_malloc((size_t) nk * 2 * sizeof *order); /* (display index, packet index) pairs */
-        int64_t k = 0;
-        for (int64_t i = 0; i < n; i++)
-            if (key[i]) {
-                order[2 * k] = find_i64(p->pts, n, pts[i]);
-                order[2 * k + 1] = i;
-                k++;
-            }
-        /* keyframes are in decode order; display order of keyframes is the same in every real stream, but sort to be
-        ** safe (pairs sorted by display index) */
-        for (int64_t i = 1; i < k; i++)
-            for (int64_t j = i; j > 0 && order[2 * j] < order[2 * (j - 1)]; j--) {
-                int64_t a = order[2 * j], b = order[2 * j + 1];
-                order[2 * j] = order[2 * (j - 1)];
-                order[2 * j + 1] = order[2 * (j - 1) + 1];
-                order[2 * (j - 1)] = a;
-                order[2 * (j - 1) + 1] = b;
-            }
-        for (int64_t i = 0; i < k; i++) {
-            p->kf[i] = order[2 * i];
-            p->kf_pts[i] = pts[order[2 * i + 1]];
-            p->kf_dts[i] = dts[order[2 * i + 1]];
+        int64_t * pr = vb_malloc((size_t) nk * 3 * sizeof *pr); /* (display index, pts, dts) */
+        for (int64_t i = 0; i < n; i++) {
+            if (!(flg[i] & 1)) continue;
+            int64_t d = lower_bound_i64(p->pts, ns, pts[i]); /* a discarded keyframe: first shown frame after it */
+            if (d >= ns) continue;
+            pr[3 * k] = d, pr[3 * k + 1] = pts[i], pr[3 * k + 2] = dts[i];
+            k++;
         }
-        free(order);
-        v->n_keyframes = (int32_t) k;
-        p->seekable = 1;
-    } else {
-        v->n_keyframes = (int32_t) nk;
-        p->seekable = 0;
+        qsort(pr, (size_t) k, 3 * sizeof *pr, cmp_pair);
+        p->kf = vb_malloc((size_t) (k ? k : 1) * sizeof *p->kf);
+        p->kf_pts = vb_malloc((size_t) (k ? k : 1) * sizeof *p->kf_pts);
+        p->kf_dts = vb_malloc((size_t) (k ? k : 1) * sizeof *p->kf_dts);
+        for (int64_t i = 0; i < k; i++) p->kf[i] = pr[3 * i], p->kf_pts[i] = pr[3 * i + 1], p->kf_dts[i] = pr[3 * i + 2];
+        free(pr);
     }
+    v->n_keyframes = (int32_t) (v->has_timestamps ? k : nk);
+    p->seekable = v->has_timestamps && k > 0;
     free(pts);
     free(dts);
-    free(key);
+    free(flg);
     return VB_OK;
 }
 
@@ -476,7 +489,7 @@ static int seek_kf(struct vb_video * v, int64_t ki) {
             }
             if (r < 0) continue;
             int64_t ts = p->pkt->pts != AV_NOPTS_VALUE ? p->pkt->pts : p->pkt->dts;
-            int64_t d = idx_of_ts(v, ts);
+            int64_t d = ts == AV_NOPTS_VALUE ? -1 : lower_bound_i64(p->pts, v->n_frames, ts);
             if ((p->pkt->flags & AV_PKT_FLAG_KEY) && d >= 0 && d <= want) {
                 p->have_pending = 1;
                 p->positioned = 1;

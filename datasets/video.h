@@ -2,7 +2,9 @@
 **
 ** Frame numbering.  At open, every packet of the video stream is read (not decoded) and its presentation timestamp
 ** recorded; sorting these timestamps defines display order, so frame N is the packet with the N-th smallest pts
-** (decord's numbering: it also indexes all packets at open).  The frame count is that packet count; the container's
+** (decord's numbering: it also indexes all packets at open).  Packets an MP4 edit list hides (AV_PKT_FLAG_DISCARD,
+** e.g. after `ffmpeg -ss T -c copy`) are decoded as references but get no number, as players and ffprobe
+** -count_frames do.  The frame count is the number of shown packets; the container's
 ** nb_frames and duration * fps are kept for provenance only, since they are often missing or wrong.  Decoded frames
 ** are mapped back to N through their pts (stream time base, start time included), never by counting outputs, and
 ** each delivered frame is checked to be the one requested.  Streams without timestamps fall back to counting frames
@@ -64,7 +66,7 @@ struct vb_video_stats {
 struct vb_video {
     char * path;                 /* as given to vb_video_open */
     double fps;                  /* average frame rate (avg_frame_rate, else r_frame_rate, else frames / duration) */
-    int64_t n_frames;            /* decodable frames = video packets indexed at open (decord's len()) */
+    int64_t n_frames;            /* decodable, shown frames = video packets indexed at open, minus edit-list hidden ones */
     int64_t n_frames_container;  /* the container's nb_frames, 0 when absent */
     int64_t n_frames_estimate;   /* duration * fps rounded, 0 when the duration is unknown */
     double duration_s;           /* container/stream duration, 0 when unknown */

@@ -346,7 +346,7 @@ static void test_bad_files(void ** state) {
 }
 
 /* Copy the packets of in into another container (no re-encoding): different time bases and start times. */
-static int remux(const char * in, const char * out, const char * fmt) {
+static int remux_shift(const char * in, const char * out, const char * fmt, int shift_frames) {
     AVFormatContext *ic = NULL, *oc = NULL;
     AVPacket * pkt = av_packet_alloc();
     int r = avformat_open_input(&ic, in, NULL, NULL);
@@ -364,6 +364,11 @@ static int remux(const char * in, const char * out, const char * fmt) {
     if (r >= 0 && !(oc->oformat->flags & AVFMT_NOFILE)) r = avio_open(&oc->pb, out, AVIO_FLAG_WRITE);
     if (r >= 0) r = avformat_write_header(oc, NULL);
     while (r >= 0 && av_read_frame(ic, pkt) >= 0) {
+        if (shift_frames) { /* timestamps before 0: the MP4 muxer writes an edit list that hides those frames */
+            int64_t d = av_rescale_q(shift_frames, av_inv_q(ic->streams[0]->avg_frame_rate), ic->streams[0]->time_base);
+            pkt->pts -= d;
+            pkt->dts -= d;
+        }
         av_packet_rescale_ts(pkt, ic->streams[0]->time_base, os->time_base);
         pkt->stream_index = 0;
         pkt->pos = -1;
@@ -381,6 +386,38 @@ static int remux(const char * in, const char * out, const char * fmt) {
     avformat_close_input(&ic);
     av_packet_free(&pkt);
     return r;
+}
+
+static int remux(const char * in, const char * out, const char * fmt) { return remux_shift(in, out, fmt, 0); }
+
+/* An MP4 whose edit list starts at frame 5 of the stream (as `ffmpeg -ss T -c copy` writes): the 5 frames before
+** are decoded (references) but not shown, so shown frame k is stream frame k + 5 (also what ffprobe -count_frames
+** counts). */
+static void test_edit_list(void ** state) {
+    (void) state;
+    for (int vi = 0; vi < 2; vi++) {
+        const struct tv * src = &g_v[vi]; /* gop 12 bframes 2; gop 30 bframes 3 (first keyframe is then discarded) */
+        char out[600];
+        snprintf(out, sizeof out, "%s/edit.mp4", g_dir);
+        assert_true(remux_shift(src->path, out, "mp4", 5) >= 0);
+        struct vb_video v;
+        assert_int_equal(vb_video_open(&v, out, NULL), VB_OK);
+        assert_int_equal(v.n_frames, src->spec.n_frames - 5);
+        size_t fsz = 224 * 224 * 3;
+        int64_t idx[] = {0, 1, 6, 7, src->spec.gop - 6, src->spec.gop - 5, src->spec.gop - 4, v.n_frames - 1, 3, 0};
+        int32_t n = (int32_t) (sizeof idx / sizeof idx[0]);
+        uint8_t * px = malloc(fsz * (size_t) n);
+        assert_int_equal(vb_video_read_frames(&v, idx, n, px, NULL, NULL), VB_OK);
+        for (int32_t i = 0; i < n; i++) assert_int_equal(vb_synth_read_index(px + (size_t) i * fsz, 224, 224), idx[i] + 5);
+        for (int64_t f = v.n_frames - 1; f >= 0; f -= 5) {
+            assert_int_equal(vb_video_read_frames(&v, &f, 1, px, NULL, NULL), VB_OK);
+            assert_int_equal(vb_synth_read_index(px, 224, 224), f + 5);
+        }
+        assert_int_equal(v.stats.n_retries, 0);
+        free(px);
+        vb_video_close(&v);
+        unlink(out);
+    }
 }
 
 /* the same streams in Matroska (1 ms time base), MPEG-TS (90 kHz, non-zero start time), AVI (no pts, B-frames)
@@ -424,7 +461,7 @@ int main(void) {
         cmocka_unit_test(test_seek_gop_boundaries), cmocka_unit_test(test_bitexact_and_work),
         cmocka_unit_test(test_bicubic_and_provenance), cmocka_unit_test(test_segment_frames),
         cmocka_unit_test(test_normalize),          cmocka_unit_test(test_bad_files),
-        cmocka_unit_test(test_containers),
+        cmocka_unit_test(test_containers),         cmocka_unit_test(test_edit_list),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }
