@@ -95,6 +95,7 @@ struct runner {
     int64_t n_put;            /* samples handed to the store (kill_after hook) */
     int32_t clear_per_cell;   /* vit_cache_mb == 0: no sharing, the cache only serves one cell */
     float * feat;             /* (n_tok, d_vis) of the largest ViT: one frame's body output */
+    int32_t tmax;             /* largest T of the cells */
 };
 
 int32_t vb_runner_shard_of(const char * key, int32_t n) {
@@ -436,7 +437,7 @@ static int process_sample(struct runner * R, const struct vb_sample * s, const i
         R->rep->n_frames_decoded++;
     }
     free(all);
-    cellpx = vb_malloc(sizeof(float) * fpx * VB_METHOD_MAX_CAND);
+    cellpx = vb_malloc(sizeof(float) * fpx * (size_t) R->tmax); /* (T, 3, H, W) of one cell */
     uint64_t vkey = vb_fnv1a64(s->video_path);
     for (int32_t ci = 0; ci < R->n_cells && rc == VB_OK; ci++) {
         struct cell_plan * p = &plan[ci];
@@ -696,6 +697,7 @@ int vb_runner_run(const struct vb_run_config * c, struct vb_runner_report * rep_
         tmax = VB_MAX(tmax, R->cells[i].T);
     }
     R->feat = vb_malloc(fmax);
+    R->tmax = tmax;
     R->clear_per_cell = c->vit_cache_mb == 0;
     R->cache = vb_vitcache_new(VB_MAX((size_t) c->vit_cache_mb << 20, fmax * (size_t) tmax));
 
