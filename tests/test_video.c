@@ -198,6 +198,14 @@ static void test_bitexact_and_work(void ** state) {
         assert_memory_equal(a, b, fsz * (size_t) n);
         assert_true(sb.n_decoded >= sa.n_decoded);
         vb_video_close(&v);
+        o.skip_nonref = 1; /* frame-threaded decoder: skip_frame is handed to the worker threads per packet */
+        o.threads = 3;
+        assert_int_equal(vb_video_open(&v, g_v[i].path, &o), VB_OK);
+        memset(b, 0, fsz * (size_t) n);
+        assert_int_equal(vb_video_read_frames(&v, idx, n, b, NULL, &sb), VB_OK);
+        assert_memory_equal(a, b, fsz * (size_t) n);
+        vb_video_close(&v);
+        o.threads = 1;
         free(a);
         free(b);
     }
