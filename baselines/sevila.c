@@ -12,7 +12,7 @@
 
 void vb_sevila_topk(const float * s, int32_t n, int32_t k, int32_t * order, int32_t * picked) {
     VB_ASSERT(k >= 0 && k <= n);
-    uint8_t * used = vb_calloc((size_t) n, 1);
+    uint8_t * used = vb_calloc((size_t)n, 1);
     for (int32_t j = 0; j < k; j++) {
         int32_t best = -1;
         for (int32_t i = 0; i < n; i++)
@@ -43,64 +43,65 @@ static int ensure_loc(struct vb_method * m, int64_t n_enc, int64_t max_dec, int3
     m->loc_scores = NULL;
     m->loc_ids = NULL;
     m->loc_max_enc = m->loc_max_dec = 0;
-    int rc = vb_t5_batch_new(&m->loc_batch, m->b->t5, (int64_t) C * me, C);
-    for (int32_t i = 0; rc == VB_OK && i < C; i++) rc = vb_t5_ctx_new(&m->loc_ctx[i], m->b->t5, me, md);
+    int rc = vb_t5_batch_new(&m->loc_batch, m->b->t5, (int64_t)C * me, C);
+    for (int32_t i = 0; rc == VB_OK && i < C; i++)
+        rc = vb_t5_ctx_new(&m->loc_ctx[i], m->b->t5, me, md);
     if (rc != VB_OK) return rc;
     m->loc_max_enc = me;
     m->loc_max_dec = md;
-    m->loc_emb = vb_malloc(sizeof(float) * (size_t) C * (size_t) me * (size_t) m->d_model);
-    if (md > 2) m->loc_scores = vb_malloc(sizeof(float) * (size_t) (md - 1) * (size_t) C * (size_t) m->vocab);
-    m->loc_ids = vb_malloc(sizeof(int32_t) * (size_t) C * (size_t) (md + 1));
+    m->loc_emb = vb_malloc(sizeof(float) * (size_t)C * (size_t)me * (size_t)m->d_model);
+    if (md > 2) m->loc_scores = vb_malloc(sizeof(float) * (size_t)(md - 1) * (size_t)C * (size_t)m->vocab);
+    m->loc_ids = vb_malloc(sizeof(int32_t) * (size_t)C * (size_t)(md + 1));
     return VB_OK;
 }
 
 /* Localizer scores of all T candidates into res->cand_scores. */
 static int localize(struct vb_method * m, const struct vb_method_input * in, struct vb_method_result * res) {
     const struct vb_bundle * b = m->b;
-    int32_t T = m->n_cand, d = m->d_model, Ql = b->loc_qformer->n_query;
-    int64_t fsz = (int64_t) m->n_tok * m->d_vis;
-    int64_t t0 = vb_time_us();
+    int32_t                  T = m->n_cand, d = m->d_model, Ql = b->loc_qformer->n_query;
+    int64_t                  fsz = (int64_t)m->n_tok * m->d_vis;
+    int64_t                  t0 = vb_time_us();
     vb_method_ln(m, m->body, T, b->loc_ln_w, b->loc_ln_b, m->ln);
     vb_method_trace(in, "loc_vision_layernorm", m->ln, T * fsz);
     int rc = vb_qformer_run(m->loc_qf, m->ln, T, m->n_tok, NULL, NULL, 0, m->qout, NULL, NULL, NULL);
     if (rc != VB_OK) return rc;
-    vb_projection_run(b->loc_proj, m->qout, (int64_t) T * Ql, m->proj);
+    vb_projection_run(b->loc_proj, m->qout, (int64_t)T * Ql, m->proj);
     res->t_loc_qformer_us = vb_time_us() - t0;
-    vb_method_trace(in, "loc_qformer_output", m->qout, (int64_t) T * Ql * m->d_q);
-    vb_method_trace(in, "loc_projected", m->proj, (int64_t) T * Ql * d);
+    vb_method_trace(in, "loc_qformer_output", m->qout, (int64_t)T * Ql * m->d_q);
+    vb_method_trace(in, "loc_projected", m->proj, (int64_t)T * Ql * d);
 
-    int64_t t1 = vb_time_us();
-    char buf[32];
+    int64_t  t1 = vb_time_us();
+    char     buf[32];
     int32_t *pre = NULL, *loc_ids = NULL, P = 0, L = 0, n_full = 0;
-    char * loc = vb_prompt_loc(in->text);
+    char *   loc = vb_prompt_loc(in->text);
     rc = vb_t5tok_encode(b->t5tok, vb_prompt_frame_prefix(0, buf, sizeof buf), 0, 0, &pre, &P);
     if (rc == VB_OK) rc = vb_method_t5_ids(m, loc, m->o.max_txt_len, 0, &loc_ids, &L, &n_full);
     free(loc);
-    int64_t n_enc = (int64_t) P + Ql + L;
+    int64_t n_enc = (int64_t)P + Ql + L;
     int32_t max_new = m->o.decode == VB_DECODE_AS_RELEASED ? m->o.max_new_tokens : 1;
     if (rc == VB_OK) rc = vb_method_reserve(m, n_enc, 2);
     /* the prefix and prompt rows are the same for every frame */
     if (rc == VB_OK) rc = vb_t5_embed(b->t5, pre, P, m->emb);
-    if (rc == VB_OK) rc = vb_t5_embed(b->t5, loc_ids, L, m->emb + (int64_t) (P + Ql) * d);
-    if (rc == VB_OK) memset(m->mask, 1, (size_t) n_enc);
+    if (rc == VB_OK) rc = vb_t5_embed(b->t5, loc_ids, L, m->emb + (int64_t)(P + Ql) * d);
+    if (rc == VB_OK) memset(m->mask, 1, (size_t)n_enc);
     if (rc == VB_OK) {
         vb_method_trace_ids(in, "frame_prefix_ids", pre, P);
         vb_method_trace_ids(in, "loc_input_ids", loc_ids, L);
     }
-    int32_t C = VB_MIN(T, VB_LOC_CHUNK);
+    int32_t C = VB_MIN(T, m->o.loc_chunk);
     if (rc == VB_OK) rc = ensure_loc(m, n_enc, max_new + 1, C);
     /* the prefix and prompt rows are the same for every frame: fill them once into each sequence buffer */
     for (int32_t j = 0; rc == VB_OK && j < C; j++) {
-        float * e = m->loc_emb + (int64_t) j * m->loc_max_enc * d;
-        memcpy(e, m->emb, sizeof(float) * (size_t) n_enc * (size_t) d);
+        float * e = m->loc_emb + (int64_t)j * m->loc_max_enc * d;
+        memcpy(e, m->emb, sizeof(float) * (size_t)n_enc * (size_t)d);
     }
     const float * emb[VB_LOC_CHUNK];
-    int64_t ns[VB_LOC_CHUNK];
+    int64_t       ns[VB_LOC_CHUNK];
     for (int32_t f0 = 0; rc == VB_OK && f0 < T; f0 += C) {
         int32_t c = VB_MIN(C, T - f0);
         for (int32_t j = 0; j < c; j++) {
-            float * e = m->loc_emb + (int64_t) j * m->loc_max_enc * d;
-            memcpy(e + (int64_t) P * d, m->proj + (int64_t) (f0 + j) * Ql * d, sizeof(float) * (size_t) Ql * (size_t) d);
+            float * e = m->loc_emb + (int64_t)j * m->loc_max_enc * d;
+            memcpy(e + (int64_t)P * d, m->proj + (int64_t)(f0 + j) * Ql * d, sizeof(float) * (size_t)Ql * (size_t)d);
             vb_method_trace(in, "loc_inputs_embeds", e, n_enc * d);
             emb[j] = e;
             ns[j] = n_enc;
@@ -128,16 +129,19 @@ static int localize(struct vb_method * m, const struct vb_method_input * in, str
             step0 = m->loc_scores; /* step 0 is the first (c, vocab) block */
         }
         if (rc != VB_OK) break;
-        for (int32_t j = 0; j < c; j++) res->cand_scores[f0 + j] = step0[(int64_t) j * m->vocab + b->yes_id];
+        for (int32_t j = 0; j < c; j++)
+            res->cand_scores[f0 + j] = step0[(int64_t)j * m->vocab + b->yes_id];
         if (f0 == 0) vb_method_trace(in, "loc_step0_logits_frame0", step0, m->vocab);
     }
     free(pre);
     free(loc_ids);
     res->t_loc_t5_us = vb_time_us() - t1;
     if (rc == VB_OK) {
-        float * mf = vb_malloc(sizeof(float) * (size_t) n_enc);
-        for (int64_t i = 0; i < n_enc; i++) mf[i] = 1.0f;
-        for (int32_t f = 0; f < T && in->trace; f++) vb_method_trace(in, "loc_attention_mask", mf, n_enc);
+        float * mf = vb_malloc(sizeof(float) * (size_t)n_enc);
+        for (int64_t i = 0; i < n_enc; i++)
+            mf[i] = 1.0f;
+        for (int32_t f = 0; f < T && in->trace; f++)
+            vb_method_trace(in, "loc_attention_mask", mf, n_enc);
         free(mf);
     }
     return rc;
@@ -146,9 +150,9 @@ static int localize(struct vb_method * m, const struct vb_method_input * in, str
 int vb_sevila_localize(struct vb_method * m, const struct vb_method_input * in, struct vb_method_result * res) {
     int64_t t0 = vb_time_us();
     int32_t T = m->n_cand, k = m->o.n_frames;
-    int rc = VB_OK;
+    int     rc = VB_OK;
     if (in->loc_scores) {
-        memcpy(res->cand_scores, in->loc_scores, sizeof(float) * (size_t) T);
+        memcpy(res->cand_scores, in->loc_scores, sizeof(float) * (size_t)T);
         res->loc_scores_reused = 1;
     } else {
         rc = localize(m, in, res);

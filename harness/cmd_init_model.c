@@ -31,11 +31,13 @@ static uint64_t splitmix(uint64_t * x) {
     return z ^ (z >> 31);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
 
 static uint64_t rng_next(struct rng * r) {
     uint64_t * s = r->s;
-    uint64_t res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    uint64_t   res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
     s[2] ^= s[0];
     s[3] ^= s[1];
     s[1] ^= s[2];
@@ -47,12 +49,16 @@ static uint64_t rng_next(struct rng * r) {
 
 static void rng_seed(struct rng * r, uint64_t seed, const char * name) {
     uint64_t h = 1469598103934665603ull; /* FNV-1a of the name, mixed with the seed */
-    for (const char * p = name; *p; p++) h = (h ^ (uint8_t) *p) * 1099511628211ull;
+    for (const char * p = name; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
     uint64_t x = seed ^ h;
-    for (int i = 0; i < 4; i++) r->s[i] = splitmix(&x);
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix(&x);
 }
 
-static double rng_unit(struct rng * r) { return (double) (rng_next(r) >> 11) * (1.0 / 9007199254740992.0); }
+static double rng_unit(struct rng * r) {
+    return (double)(rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+}
 
 /* Standard normal pairs (Box-Muller). */
 static void rng_normals(struct rng * r, float * out, int64_t n) {
@@ -60,28 +66,34 @@ static void rng_normals(struct rng * r, float * out, int64_t n) {
         double u1 = rng_unit(r), u2 = rng_unit(r);
         if (u1 < 1e-300) u1 = 1e-300;
         double m = sqrt(-2.0 * log(u1));
-        out[i] = (float) (m * cos(2 * M_PI * u2));
-        if (i + 1 < n) out[i + 1] = (float) (m * sin(2 * M_PI * u2));
+        out[i] = (float)(m * cos(2 * M_PI * u2));
+        if (i + 1 < n) out[i + 1] = (float)(m * sin(2 * M_PI * u2));
     }
 }
 
 static int64_t spec_numel(const struct vb_tensor_spec * t) {
     int64_t n = 1;
-    for (int32_t i = 0; i < t->ndim; i++) n *= t->shape[i];
+    for (int32_t i = 0; i < t->ndim; i++)
+        n *= t->shape[i];
     return n;
 }
 
-static void fill(const struct vb_tensor_spec * t, uint64_t seed, float * buf, int64_t off, int64_t n,
-                 struct rng * r) {
-    (void) seed;
-    (void) off;
+static void fill(const struct vb_tensor_spec * t, uint64_t seed, float * buf, int64_t off, int64_t n, struct rng * r) {
+    (void)seed;
+    (void)off;
     rng_normals(r, buf, n);
     for (int64_t i = 0; i < n; i++) {
         switch (t->init) {
-        case VB_INIT_ONES: buf[i] = 1.0f + 0.02f * buf[i]; break;
-        case VB_INIT_BIAS: buf[i] = 0.02f * buf[i]; break;
+        case VB_INIT_ONES:
+            buf[i] = 1.0f + 0.02f * buf[i];
+            break;
+        case VB_INIT_BIAS:
+            buf[i] = 0.02f * buf[i];
+            break;
         case VB_INIT_LINEAR:
-        case VB_INIT_NORMAL: buf[i] = t->scale * buf[i]; break;
+        case VB_INIT_NORMAL:
+            buf[i] = t->scale * buf[i];
+            break;
         }
     }
 }
@@ -93,25 +105,26 @@ static int write_all(FILE * f, const void * p, size_t n, const char * path) {
 
 static int write_safetensors(const char * path, const struct vb_tensor_spec * sp, int32_t n, enum vb_dtype dt,
                              uint64_t seed) {
-    size_t esz = vb_dtype_size(dt);
-    cJSON * hdr = cJSON_CreateObject();
+    size_t   esz = vb_dtype_size(dt);
+    cJSON *  hdr = cJSON_CreateObject();
     uint64_t off = 0;
     for (int32_t i = 0; i < n; i++) {
         cJSON * o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "dtype", vb_dtype_name(dt));
         cJSON * sh = cJSON_AddArrayToObject(o, "shape");
-        for (int32_t d = 0; d < sp[i].ndim; d++) cJSON_AddItemToArray(sh, cJSON_CreateNumber((double) sp[i].shape[d]));
-        uint64_t nb = (uint64_t) spec_numel(&sp[i]) * esz;
-        cJSON * offs = cJSON_AddArrayToObject(o, "data_offsets");
-        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double) off));
-        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double) (off + nb)));
+        for (int32_t d = 0; d < sp[i].ndim; d++)
+            cJSON_AddItemToArray(sh, cJSON_CreateNumber((double)sp[i].shape[d]));
+        uint64_t nb = (uint64_t)spec_numel(&sp[i]) * esz;
+        cJSON *  offs = cJSON_AddArrayToObject(o, "data_offsets");
+        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)off));
+        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)(off + nb)));
         off += nb;
         cJSON_AddItemToObject(hdr, sp[i].name, o);
     }
     cJSON * meta = cJSON_AddObjectToObject(hdr, "__metadata__");
     cJSON_AddStringToObject(meta, "format", "pt");
     char sbuf[32];
-    snprintf(sbuf, sizeof sbuf, "%llu", (unsigned long long) seed);
+    snprintf(sbuf, sizeof sbuf, "%llu", (unsigned long long)seed);
     cJSON_AddStringToObject(meta, "vlapbench_init_seed", sbuf);
     char * js = cJSON_PrintUnformatted(hdr);
     cJSON_Delete(hdr);
@@ -122,15 +135,16 @@ static int write_safetensors(const char * path, const struct vb_tensor_spec * sp
         return vb_fail(VB_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
     }
     uint64_t hl = jl + pad;
-    uint8_t le[8];
-    for (int i = 0; i < 8; i++) le[i] = (uint8_t) (hl >> (8 * i));
+    uint8_t  le[8];
+    for (int i = 0; i < 8; i++)
+        le[i] = (uint8_t)(hl >> (8 * i));
     int rc = write_all(f, le, 8, path);
     if (rc == VB_OK) rc = write_all(f, js, jl, path);
     if (rc == VB_OK && pad) rc = write_all(f, "        ", pad, path);
     free(js);
     const int64_t CH = 1 << 20;
-    float * buf = vb_malloc(sizeof(float) * (size_t) CH);
-    uint8_t * cbuf = vb_malloc(esz * (size_t) CH);
+    float *       buf = vb_malloc(sizeof(float) * (size_t)CH);
+    uint8_t *     cbuf = vb_malloc(esz * (size_t)CH);
     for (int32_t i = 0; rc == VB_OK && i < n; i++) {
         struct rng r;
         rng_seed(&r, seed, sp[i].name);
@@ -140,11 +154,12 @@ static int write_safetensors(const char * path, const struct vb_tensor_spec * sp
             fill(&sp[i], seed, buf, o, m, &r);
             const void * src = buf;
             if (dt == VB_DT_BF16 || dt == VB_DT_F16) {
-                uint16_t * h = (uint16_t *) cbuf;
-                for (int64_t j = 0; j < m; j++) h[j] = dt == VB_DT_BF16 ? vb_f32_to_bf16(buf[j]) : vb_f32_to_f16(buf[j]);
+                uint16_t * h = (uint16_t *)cbuf;
+                for (int64_t j = 0; j < m; j++)
+                    h[j] = dt == VB_DT_BF16 ? vb_f32_to_bf16(buf[j]) : vb_f32_to_f16(buf[j]);
                 src = cbuf;
             }
-            rc = write_all(f, src, (size_t) m * esz, path);
+            rc = write_all(f, src, (size_t)m * esz, path);
         }
     }
     free(buf);
@@ -156,7 +171,7 @@ static int write_safetensors(const char * path, const struct vb_tensor_spec * sp
 static int copy_file(const char * src, const char * dst) {
     char * data;
     size_t len;
-    int rc = vb_read_file(src, &data, &len);
+    int    rc = vb_read_file(src, &data, &len);
     if (rc != VB_OK) return rc;
     FILE * f = fopen(dst, "wb");
     if (!f) {
@@ -170,41 +185,49 @@ static int copy_file(const char * src, const char * dst) {
 }
 
 static int usage(void) {
-    printf("usage: vlapbench init-model --config CONFIG.json --method uniform|sevila|vlap --seed S --out DIR\n"
-           "                            [--dtype f32|bf16|f16] [--candidates T] [--frames K] [--tokenizer-dir D]\n"
-           "                            [--dry-run]   (only print the tensor and parameter counts)\n"
-           "Writes a random-weight model bundle of the shape CONFIG.json describes (a Hugging Face Blip2Config for\n"
-           "uniform / sevila, InstructBlipConfig for vlap, e.g. ../shared/golden/configs/*.config.json):\n"
-           "  DIR/config.json        CONFIG.json plus \"methods_bundle\" (ln_vision_eps 1e-5, frame counts, ...)\n"
-           "  DIR/model.safetensors  every HF tensor, plus localizer.* (sevila) or frame_prompter.* (vlap,\n"
-           "                         K segments of T/K frames; defaults T 32, K 4)\n"
-           "Deterministic from --seed.  --tokenizer-dir D (repeatable) copies tokenizer.json (and, for vlap, vocab.txt)\n"
-           "from the first D that has it into DIR.  --dtype bf16/f16 halves the file (the loader converts to f32).\n");
+    printf(
+        "usage: vlapbench init-model --config CONFIG.json --method uniform|sevila|vlap --seed S --out DIR\n"
+        "                            [--dtype f32|bf16|f16] [--candidates T] [--frames K] [--tokenizer-dir D]\n"
+        "                            [--dry-run]   (only print the tensor and parameter counts)\n"
+        "Writes a random-weight model bundle of the shape CONFIG.json describes (a Hugging Face Blip2Config for\n"
+        "uniform / sevila, InstructBlipConfig for vlap, e.g. ../shared/golden/configs/*.config.json):\n"
+        "  DIR/config.json        CONFIG.json plus \"methods_bundle\" (ln_vision_eps 1e-5, frame counts, ...)\n"
+        "  DIR/model.safetensors  every HF tensor, plus localizer.* (sevila) or frame_prompter.* (vlap,\n"
+        "                         K segments of T/K frames; defaults T 32, K 4)\n"
+        "Deterministic from --seed.  --tokenizer-dir D (repeatable) copies tokenizer.json (and, for vlap, vocab.txt)\n"
+        "from the first D that has it into DIR.  --dtype bf16/f16 halves the file (the loader converts to f32).\n");
     return 0;
 }
 
 int cmd_init_model(int argc, char ** argv) {
     if (vb_cli_wants_help(argc, argv)) return usage();
-    const char *config = NULL, *method = NULL, *seed_s = NULL, *out = NULL, *dtype_s = "f32", *v;
+    const char * config = NULL, *method = NULL, *seed_s = NULL, *out = NULL, *dtype_s = "f32", *v;
     const char * tokdir[4];
-    int32_t n_tokdir = 0;
-    int32_t T = 32, K = 4, dry = 0;
+    int32_t      n_tokdir = 0;
+    int32_t      T = 32, K = 4, dry = 0;
     for (int i = 1; i < argc; i++) {
-        if (vb_cli_opt(argc, argv, &i, "--config", &v)) config = v;
-        else if (vb_cli_opt(argc, argv, &i, "--method", &v)) method = v;
-        else if (vb_cli_opt(argc, argv, &i, "--seed", &v)) seed_s = v;
-        else if (vb_cli_opt(argc, argv, &i, "--out", &v)) out = v;
-        else if (vb_cli_opt(argc, argv, &i, "--dtype", &v)) dtype_s = v;
+        if (vb_cli_opt(argc, argv, &i, "--config", &v))
+            config = v;
+        else if (vb_cli_opt(argc, argv, &i, "--method", &v))
+            method = v;
+        else if (vb_cli_opt(argc, argv, &i, "--seed", &v))
+            seed_s = v;
+        else if (vb_cli_opt(argc, argv, &i, "--out", &v))
+            out = v;
+        else if (vb_cli_opt(argc, argv, &i, "--dtype", &v))
+            dtype_s = v;
         else if (vb_cli_opt(argc, argv, &i, "--tokenizer-dir", &v)) {
             if (n_tokdir == 4) {
                 fprintf(stderr, "init-model: at most 4 --tokenizer-dir\n");
                 return 2;
             }
             tokdir[n_tokdir++] = v;
-        }
-        else if (!strcmp(argv[i], "--dry-run")) dry = 1;
-        else if (vb_cli_opt(argc, argv, &i, "--candidates", &v)) T = atoi(v);
-        else if (vb_cli_opt(argc, argv, &i, "--frames", &v)) K = atoi(v);
+        } else if (!strcmp(argv[i], "--dry-run"))
+            dry = 1;
+        else if (vb_cli_opt(argc, argv, &i, "--candidates", &v))
+            T = atoi(v);
+        else if (vb_cli_opt(argc, argv, &i, "--frames", &v))
+            K = atoi(v);
         else {
             fprintf(stderr, "init-model: unknown argument %s\n", argv[i]);
             return 2;
@@ -222,9 +245,12 @@ int cmd_init_model(int argc, char ** argv) {
         return 2;
     }
     enum vb_dtype dt;
-    if (!strcmp(dtype_s, "f32")) dt = VB_DT_F32;
-    else if (!strcmp(dtype_s, "bf16")) dt = VB_DT_BF16;
-    else if (!strcmp(dtype_s, "f16")) dt = VB_DT_F16;
+    if (!strcmp(dtype_s, "f32"))
+        dt = VB_DT_F32;
+    else if (!strcmp(dtype_s, "bf16"))
+        dt = VB_DT_BF16;
+    else if (!strcmp(dtype_s, "f16"))
+        dt = VB_DT_F16;
     else {
         fprintf(stderr, "init-model: --dtype must be f32, bf16 or f16\n");
         return 2;
@@ -246,8 +272,8 @@ int cmd_init_model(int argc, char ** argv) {
         return 1;
     }
     struct vb_model_config cfg;
-    int rc = vb_config_parse(&cfg, js, config);
-    cJSON * root = rc == VB_OK ? cJSON_Parse(js) : NULL;
+    int                    rc = vb_config_parse(&cfg, js, config);
+    cJSON *                root = rc == VB_OK ? cJSON_Parse(js) : NULL;
     free(js);
     if (rc != VB_OK || !root) {
         fprintf(stderr, "init-model: %s\n", rc != VB_OK ? vb_errmsg() : "config is not valid JSON");
@@ -265,7 +291,7 @@ int cmd_init_model(int argc, char ** argv) {
     cJSON * mb = cJSON_AddObjectToObject(root, "methods_bundle");
     cJSON_AddStringToObject(mb, "method", method);
     cJSON_AddStringToObject(mb, "created_by", "vlapbench init-model (random weights)");
-    cJSON_AddNumberToObject(mb, "seed", (double) seed);
+    cJSON_AddNumberToObject(mb, "seed", (double)seed);
     cJSON_AddNumberToObject(mb, "ln_vision_eps", 1e-5);
     cJSON_AddNumberToObject(mb, "vision_tokens_per_frame", cfg.vision.n_tokens);
     cJSON_AddNumberToObject(mb, "selected_frames", K);
@@ -280,7 +306,7 @@ int cmd_init_model(int argc, char ** argv) {
         cJSON_AddNumberToObject(fp, "gumbel_eps", 1e-10);
     }
     struct vb_tensor_spec * sp = NULL;
-    int32_t n = 0;
+    int32_t                 n = 0;
     rc = vb_bundle_tensor_specs(&cfg, is_sevila, is_vlap ? K : 0, T / K, &sp, &n);
     if (rc != VB_OK) {
         fprintf(stderr, "init-model: %s\n", vb_errmsg());
@@ -289,8 +315,9 @@ int cmd_init_model(int argc, char ** argv) {
     }
     if (dry) {
         int64_t tot = 0;
-        for (int32_t i = 0; i < n; i++) tot += spec_numel(&sp[i]);
-        printf("init-model: dry run: %d tensors, %lld parameters (%s)\n", n, (long long) tot, method);
+        for (int32_t i = 0; i < n; i++)
+            tot += spec_numel(&sp[i]);
+        printf("init-model: dry run: %d tensors, %lld parameters (%s)\n", n, (long long)tot, method);
         free(sp);
         cJSON_Delete(root);
         return 0;
@@ -314,14 +341,15 @@ int cmd_init_model(int argc, char ** argv) {
         rc = write_safetensors(p, sp, n, dt, seed);
     }
     int64_t total = 0;
-    for (int32_t i = 0; i < n; i++) total += spec_numel(&sp[i]);
+    for (int32_t i = 0; i < n; i++)
+        total += spec_numel(&sp[i]);
     free(sp);
     if (rc == VB_OK && n_tokdir > 0) {
         /* each file from the first --tokenizer-dir that has it; vocab.txt only matters for InstructBLIP */
         const char * files[2] = {"tokenizer.json", "vocab.txt"};
         for (int i = 0; i < 2 && rc == VB_OK; i++) {
             char src[4200], dst[4200];
-            int found = 0;
+            int  found = 0;
             for (int32_t d = 0; d < n_tokdir && !found; d++) {
                 snprintf(src, sizeof src, "%s/%s", tokdir[d], files[i]);
                 struct stat stt;
@@ -340,7 +368,7 @@ int cmd_init_model(int argc, char ** argv) {
         fprintf(stderr, "init-model: %s\n", vb_errmsg());
         return 1;
     }
-    printf("init-model: %s: %d tensors, %lld parameters, %s, seed %llu\n", out, n, (long long) total, dtype_s,
-           (unsigned long long) seed);
+    printf("init-model: %s: %d tensors, %lld parameters, %s, seed %llu\n", out, n, (long long)total, dtype_s,
+           (unsigned long long)seed);
     return 0;
 }

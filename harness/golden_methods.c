@@ -23,15 +23,16 @@
 
 struct acc {
     int32_t n;
-    char * name[MAX_TRACE];
+    char *  name[MAX_TRACE];
     float * data[MAX_TRACE];
     int64_t len[MAX_TRACE], cap[MAX_TRACE];
 };
 
 static void on_trace(void * ud, const char * name, const float * data, int64_t n) {
     struct acc * a = ud;
-    int32_t i = 0;
-    while (i < a->n && strcmp(a->name[i], name)) i++;
+    int32_t      i = 0;
+    while (i < a->n && strcmp(a->name[i], name))
+        i++;
     if (i == a->n) {
         if (a->n == MAX_TRACE) return;
         a->name[i] = vb_strdup(name);
@@ -41,9 +42,9 @@ static void on_trace(void * ud, const char * name, const float * data, int64_t n
     }
     if (a->len[i] + n > a->cap[i]) {
         a->cap[i] = (a->len[i] + n) * 2;
-        a->data[i] = vb_realloc(a->data[i], sizeof(float) * (size_t) a->cap[i]);
+        a->data[i] = vb_realloc(a->data[i], sizeof(float) * (size_t)a->cap[i]);
     }
-    memcpy(a->data[i] + a->len[i], data, sizeof(float) * (size_t) n);
+    memcpy(a->data[i] + a->len[i], data, sizeof(float) * (size_t)n);
     a->len[i] += n;
 }
 
@@ -64,25 +65,27 @@ static int32_t acc_find(const struct acc * a, const char * name) {
 /* ViT cache backed by the traced vit_body of the first run (frame id = candidate position). */
 struct cache {
     const float * body; /* (n, fsz) */
-    int64_t n, fsz;
-    int32_t gets, puts;
+    int64_t       n, fsz;
+    int32_t       gets, puts;
 };
 
 static int cache_get(void * ud, int64_t id, float * out) {
     struct cache * c = ud;
     if (id < 0 || id >= c->n) return 0;
-    memcpy(out, c->body + id * c->fsz, sizeof(float) * (size_t) c->fsz);
+    memcpy(out, c->body + id * c->fsz, sizeof(float) * (size_t)c->fsz);
     c->gets++;
     return 1;
 }
 
 static void cache_put(void * ud, int64_t id, const float * feats) {
-    (void) id;
-    (void) feats;
-    ((struct cache *) ud)->puts++;
+    (void)id;
+    (void)feats;
+    ((struct cache *)ud)->puts++;
 }
 
-static int file_ok(const char * p) { return access(p, R_OK) == 0; }
+static int file_ok(const char * p) {
+    return access(p, R_OK) == 0;
+}
 
 /* Compare one stored tensor of the case with the traced one. */
 static void compare(struct vb_golden * g, const char * case_name, const char * tname, const struct acc * a) {
@@ -101,8 +104,9 @@ static void compare(struct vb_golden * g, const char * case_name, const char * t
         return;
     }
     if (t->dtype == VB_DT_I64) {
-        int64_t * v = vb_malloc(sizeof(int64_t) * (size_t) (a->len[i] > 0 ? a->len[i] : 1));
-        for (int64_t j = 0; j < a->len[i]; j++) v[j] = (int64_t) a->data[i][j];
+        int64_t * v = vb_malloc(sizeof(int64_t) * (size_t)(a->len[i] > 0 ? a->len[i] : 1));
+        for (int64_t j = 0; j < a->len[i]; j++)
+            v[j] = (int64_t)a->data[i][j];
         vb_golden_cmp_i64(g, case_name, full, NULL, v, a->len[i], 0);
         free(v);
     } else {
@@ -116,7 +120,8 @@ static void same_ints(struct vb_golden * g, const char * case_name, const char *
     char full[256];
     snprintf(full, sizeof full, "%s.%s", case_name, ref);
     int64_t w[VB_METHOD_MAX_PICK];
-    for (int32_t i = 0; i < n; i++) w[i] = v[i];
+    for (int32_t i = 0; i < n; i++)
+        w[i] = v[i];
     vb_golden_cmp_i64(g, case_name, full, label, w, n, 0);
 }
 
@@ -124,17 +129,21 @@ int vb_golden_run_method(struct vb_golden * g, const char * case_name) {
     const cJSON * c = vb_golden_case_json(g, case_name);
     const cJSON * rec = cJSON_GetObjectItemCaseSensitive(c, "record");
     if (!rec) return vb_fail(VB_ERR_FORMAT, "%s/cases.json: case %s has no record", g->dir, case_name);
-    enum vb_method_kind kind = !strcmp(case_name, "uniform")     ? VB_METHOD_UNIFORM
+    enum vb_method_kind kind = !strcmp(case_name, "uniform")      ? VB_METHOD_UNIFORM
                                : !strncmp(case_name, "sevila", 6) ? VB_METHOD_SEVILA
                                                                   : VB_METHOD_VLAP;
     /* tokenizers */
-    char t5p[4200], bertp[4200];
+    char         t5p[4200], bertp[4200];
     const char * e = getenv("VB_T5_TOKENIZER");
-    if (e && *e) snprintf(t5p, sizeof t5p, "%s", e);
-    else snprintf(t5p, sizeof t5p, "%s/../../t5-tokenizer/tokenizer.json", g->dir);
+    if (e && *e)
+        snprintf(t5p, sizeof t5p, "%s", e);
+    else
+        snprintf(t5p, sizeof t5p, "%s/../../t5-tokenizer/tokenizer.json", g->dir);
     e = getenv("VB_BERT_VOCAB");
-    if (e && *e) snprintf(bertp, sizeof bertp, "%s", e);
-    else snprintf(bertp, sizeof bertp, "%s/../../bert-tokenizer/vocab.txt", g->dir);
+    if (e && *e)
+        snprintf(bertp, sizeof bertp, "%s", e);
+    else
+        snprintf(bertp, sizeof bertp, "%s/../../bert-tokenizer/vocab.txt", g->dir);
     if (!file_ok(t5p)) return vb_fail(VB_ERR_UNSUPPORTED, "(T5 tokenizer %s not found; set VB_T5_TOKENIZER)", t5p);
     if (kind == VB_METHOD_VLAP && !file_ok(bertp))
         return vb_fail(VB_ERR_UNSUPPORTED, "(BERT vocabulary %s not found; set VB_BERT_VOCAB)", bertp);
@@ -142,9 +151,10 @@ int vb_golden_run_method(struct vb_golden * g, const char * case_name) {
     const cJSON * ds = cJSON_GetObjectItemCaseSensitive(rec, "dataset");
     const cJSON * q = cJSON_GetObjectItemCaseSensitive(rec, "question");
     const cJSON * opts = cJSON_GetObjectItemCaseSensitive(rec, "options");
-    int32_t n_opt = cJSON_GetArraySize(opts);
+    int32_t       n_opt = cJSON_GetArraySize(opts);
     if (!cJSON_IsString(ds) || n_opt < 2 || n_opt > VB_MAX_OPTIONS)
-        return vb_fail(VB_ERR_FORMAT, "%s/cases.json: case %s: record without dataset / 2..5 options", g->dir, case_name);
+        return vb_fail(VB_ERR_FORMAT, "%s/cases.json: case %s: record without dataset / 2..5 options", g->dir,
+                       case_name);
     const char * o[VB_MAX_OPTIONS];
     for (int32_t j = 0; j < n_opt; j++) {
         const cJSON * x = cJSON_GetArrayItem(opts, j);
@@ -158,7 +168,7 @@ int vb_golden_run_method(struct vb_golden * g, const char * case_name) {
     /* pixels */
     char full[256];
     snprintf(full, sizeof full, "%s.pixel_values", case_name);
-    float * pixels = NULL, * gu = NULL;
+    float * pixels = NULL, *gu = NULL;
     int64_t shape[VB_MAX_DIMS];
     int32_t nd;
     rc = vb_golden_f32(g, full, &pixels, shape, &nd);
@@ -166,23 +176,28 @@ int vb_golden_run_method(struct vb_golden * g, const char * case_name) {
     snprintf(full, sizeof full, "%s.gumbel_uniform", case_name);
     int gumbel = vb_weights_find(g->cases, full) != NULL;
     if (rc == VB_OK && gumbel) rc = vb_golden_f32(g, full, &gu, NULL, NULL);
-    struct vb_bundle * b = NULL;
+    struct vb_bundle *    b = NULL;
     struct vb_bundle_opts bo = {.t5_tokenizer = t5p, .bert_vocab = bertp, .parts = 0};
     if (rc == VB_OK) rc = vb_bundle_open(&b, g->dir, &bo);
-    struct vb_method * m = NULL;
+    struct vb_method *    m = NULL;
     struct vb_method_opts mo;
     vb_method_opts_default(&mo, kind);
     if (rc == VB_OK) {
-        mo.n_candidates = (int32_t) shape[0];
-        mo.n_frames = kind == VB_METHOD_UNIFORM ? (int32_t) shape[0] : 4;
+        mo.n_candidates = (int32_t)shape[0];
+        mo.n_frames = kind == VB_METHOD_UNIFORM ? (int32_t)shape[0] : 4;
         if (kind == VB_METHOD_VLAP) mo.n_frames = b->fp_segments;
         mo.select = gumbel ? VB_SELECT_GUMBEL : VB_SELECT_ARGMAX;
         rc = vb_method_open(&m, kind, b, &mo);
     }
-    struct acc a = {0};
+    struct acc              a = {0};
     struct vb_method_result r;
-    struct vb_method_input in = {.text = &text, .pixels = pixels, .n_pixel_frames = (int32_t) shape[0],
-                                 .gumbel_uniform = gu, .seed = 0, .trace = on_trace, .trace_ud = &a};
+    struct vb_method_input  in = {.text = &text,
+                                  .pixels = pixels,
+                                  .n_pixel_frames = (int32_t)shape[0],
+                                  .gumbel_uniform = gu,
+                                  .seed = 0,
+                                  .trace = on_trace,
+                                  .trace_ud = &a};
     if (rc == VB_OK) rc = vb_method_answer(m, &in, &r);
     if (rc == VB_OK) {
         const char * lists[2] = {"inputs", "outputs"};
@@ -201,11 +216,12 @@ int vb_golden_run_method(struct vb_golden * g, const char * case_name) {
         if (kind != VB_METHOD_UNIFORM)
             same_ints(g, case_name, "selected_frames", "selected_frames(result)", r.picked, r.n_picked);
         /* as released: full generation, same decisions */
-        struct vb_method * m2 = NULL;
+        struct vb_method *    m2 = NULL;
         struct vb_method_opts mo2 = mo;
         mo2.decode = VB_DECODE_AS_RELEASED;
+        mo2.loc_chunk = 5; /* uneven localizer chunks (5, 5, ..., 2) */
         struct vb_method_result r2;
-        struct vb_method_input in2 = in;
+        struct vb_method_input  in2 = in;
         in2.trace = NULL;
         rc = vb_method_open(&m2, kind, b, &mo2);
         if (rc == VB_OK) rc = vb_method_answer(m2, &in2, &r2);

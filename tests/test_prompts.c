@@ -5,13 +5,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* clang-format off: cmocka.h needs the headers above first */
 #include <cmocka.h>
+/* clang-format on */
 
+#include "baselines/sevila.h"
 #include "datasets/dataset.h"
 #include "engine/common.h"
-#include "engine/tokenizer_t5.h"
 #include "engine/tokenizer_bert.h"
-#include "baselines/sevila.h"
+#include "engine/tokenizer_t5.h"
 #include "vlap/method.h"
 #include "vlap/prompts.h"
 
@@ -23,7 +25,8 @@
 static const char * TN_Q = "what did the people on the sofa do after the lady in pink finished singing?";
 static const char * TN_OPT[5] = {"sitting.", "give it to the girl.", "take music sheet.", "clap.", "walk in circles."};
 static const char * TN_QA =
-    "Question: what did the people on the sofa do after the lady in pink finished singing? Option A: sitting. Option B: "
+    "Question: what did the people on the sofa do after the lady in pink finished singing? Option A: sitting. Option "
+    "B: "
     "give it to the girl. Option C: take music sheet. Option D: clap. Option E: walk in circles. Considering the "
     "information presented in the frame, select the correct answer from the options.";
 static const char * TN_LOC =
@@ -46,7 +49,7 @@ static struct vb_t5tok * load_t5(void) {
 }
 
 static void test_worked_example(void ** st) {
-    (void) st;
+    (void)st;
     struct vb_prompt_text t;
     assert_int_equal(vb_prompt_text_make(&t, VB_PROMPT_MC, TN_Q, 5, TN_OPT), VB_OK);
     char * qa = vb_prompt_qa(&t);
@@ -74,7 +77,7 @@ static void test_worked_example(void ** st) {
 
 /* NExT-QA raw CSV fields -> unified JSON normalisation (datasets.md §6, §2.8): '?' and '.' appended unconditionally. */
 static void test_nextqa_unify(void ** st) {
-    (void) st;
+    (void)st;
     struct vb_sample s;
     memset(&s, 0, sizeof s);
     s.dataset = "nextqa";
@@ -82,7 +85,8 @@ static void test_nextqa_unify(void ** st) {
     s.question = "what did the people on the sofa do after the lady in pink finished singing";
     s.n_options = 5;
     const char * raw[5] = {"sitting", "give it to the girl", "take music sheet", "clap", "catching toy "};
-    for (int j = 0; j < 5; j++) s.options[j] = (char *) raw[j];
+    for (int j = 0; j < 5; j++)
+        s.options[j] = (char *)raw[j];
     struct vb_prompt_text t;
     assert_int_equal(vb_prompt_text_from_sample(&t, &s, 1), VB_OK);
     assert_string_equal(t.question, TN_Q);
@@ -102,17 +106,18 @@ static void test_nextqa_unify(void ** st) {
 }
 
 static void test_vlep_and_prefixes(void ** st) {
-    (void) st;
-    const char * ev[2] = {"He leaves. ", "She sits."};
+    (void)st;
+    const char *          ev[2] = {"He leaves. ", "She sits."};
     struct vb_prompt_text t;
     assert_int_equal(vb_prompt_text_make(&t, VB_PROMPT_VLEP, NULL, 2, ev), VB_OK);
     char * qa = vb_prompt_qa(&t);
     char * loc = vb_prompt_loc(&t);
     assert_string_equal(qa, "Upon observing the provided frames, what is the most probable subsequent event? Option A: "
                             "He leaves.  Option B: She sits.");
-    assert_string_equal(loc, "Upon observing the provided frames, what is the most probable subsequent event? Option A: "
-                             "He leaves.  Option B: She sits. Does the information within the frame provide the "
-                             "necessary details to predict next event?");
+    assert_string_equal(loc,
+                        "Upon observing the provided frames, what is the most probable subsequent event? Option A: "
+                        "He leaves.  Option B: She sits. Does the information within the frame provide the "
+                        "necessary details to predict next event?");
     free(qa);
     free(loc);
     vb_prompt_text_free(&t);
@@ -128,7 +133,8 @@ static void test_vlep_and_prefixes(void ** st) {
         int32_t *ids, n;
         assert_int_equal(vb_t5tok_encode(tok, vb_prompt_frame_prefix(i, b, sizeof b), 0, 0, &ids, &n), VB_OK);
         assert_int_equal(n, i == 0 ? 3 : 4);
-        for (int j = 0; j < n; j++) assert_int_equal(ids[j], want[i][j]);
+        for (int j = 0; j < n; j++)
+            assert_int_equal(ids[j], want[i][j]);
         free(ids);
     }
     for (int j = 0; j < VB_PROMPT_N_LETTERS; j++)
@@ -145,7 +151,7 @@ static void expect_ids(const int32_t * ids, int32_t n, const cJSON * arr, const 
     int32_t m = cJSON_GetArraySize(arr);
     if (n != m) fail_msg("%s: %d ids, reference %d", what, n, m);
     for (int32_t i = 0; i < n; i++) {
-        int32_t r = (int32_t) cJSON_GetArrayItem(arr, i)->valuedouble;
+        int32_t r = (int32_t)cJSON_GetArrayItem(arr, i)->valuedouble;
         if (ids[i] != r) fail_msg("%s: id %d is %d, reference %d", what, i, ids[i], r);
     }
 }
@@ -160,17 +166,18 @@ static void run_cases(const char * set, struct vb_t5tok * tok, struct vb_berttok
     free(js);
     assert_non_null(root);
     const cJSON * c;
-    int n_cases = 0;
+    int           n_cases = 0;
     cJSON_ArrayForEach(c, cJSON_GetObjectItem(root, "cases")) {
-        const char * name = c->string;
+        const char *  name = c->string;
         const cJSON * rec = cJSON_GetObjectItem(c, "record");
-        const char * ds = cJSON_GetObjectItem(rec, "dataset")->valuestring;
+        const char *  ds = cJSON_GetObjectItem(rec, "dataset")->valuestring;
         const cJSON * q = cJSON_GetObjectItem(rec, "question");
         const cJSON * opts = cJSON_GetObjectItem(rec, "options");
-        int32_t no = cJSON_GetArraySize(opts);
-        const char * o[5];
-        for (int32_t j = 0; j < no; j++) o[j] = cJSON_GetArrayItem(opts, j)->valuestring;
-        int vlep = !strcmp(ds, "VLEP");
+        int32_t       no = cJSON_GetArraySize(opts);
+        const char *  o[5];
+        for (int32_t j = 0; j < no; j++)
+            o[j] = cJSON_GetArrayItem(opts, j)->valuestring;
+        int                   vlep = !strcmp(ds, "VLEP");
         struct vb_prompt_text t;
         assert_int_equal(vb_prompt_text_make(&t, vlep ? VB_PROMPT_VLEP : VB_PROMPT_MC,
                                              cJSON_IsString(q) ? q->valuestring : NULL, no, o),
@@ -179,9 +186,10 @@ static void run_cases(const char * set, struct vb_t5tok * tok, struct vb_berttok
         if (strcmp(qa, cJSON_GetObjectItem(c, "qa_prompt")->valuestring))
             fail_msg("%s: QA prompt\n got %s\nwant %s", name, qa, cJSON_GetObjectItem(c, "qa_prompt")->valuestring);
         const cJSON * lp = cJSON_GetObjectItem(c, "loc_prompt");
-        char * loc = vb_prompt_loc(&t);
-        if (lp && strcmp(loc, lp->valuestring)) fail_msg("%s: loc prompt\n got %s\nwant %s", name, loc, lp->valuestring);
-        int is_vlap = !strncmp(name, "vlap", 4);
+        char *        loc = vb_prompt_loc(&t);
+        if (lp && strcmp(loc, lp->valuestring))
+            fail_msg("%s: loc prompt\n got %s\nwant %s", name, loc, lp->valuestring);
+        int           is_vlap = !strncmp(name, "vlap", 4);
         const cJSON * tids = cJSON_GetObjectItem(c, "token_ids");
         if (tok) {
             int32_t *ids, n;
@@ -202,7 +210,7 @@ static void run_cases(const char * set, struct vb_t5tok * tok, struct vb_berttok
         }
         if (bert && is_vlap) {
             const cJSON * qf = cJSON_GetObjectItem(tids, "qa_input_bert");
-            int32_t *ids, n;
+            int32_t *     ids, n;
             assert_int_equal(vb_berttok_encode(bert, qa, strlen(qa), 1, VB_PROMPT_VLAP_MAX_BERT, 1, &ids, &n), VB_OK);
             char what[96];
             snprintf(what, sizeof what, "%s qformer_input", name);
@@ -219,14 +227,14 @@ static void run_cases(const char * set, struct vb_t5tok * tok, struct vb_berttok
 }
 
 static void test_golden_prompts(void ** st) {
-    (void) st;
+    (void)st;
     char p[1024];
     snprintf(p, sizeof p, "%s/golden/methods/methods-blip2/cases.json", shared_dir());
     if (access(p, R_OK) != 0) {
         print_message("SKIP part: %s absent\n", p);
         return;
     }
-    struct vb_t5tok * tok = load_t5();
+    struct vb_t5tok *   tok = load_t5();
     struct vb_berttok * bert = NULL;
     snprintf(p, sizeof p, "%s/golden/bert-tokenizer/vocab.txt", shared_dir());
     if (access(p, R_OK) == 0 && vb_berttok_load(&bert, p) != VB_OK) fail_msg("bert: %s", vb_errmsg());
@@ -238,9 +246,9 @@ static void test_golden_prompts(void ** st) {
 
 /* SeViLA top-k: descending score, ties by the lower index, then sorted ascending (methods.md §4 step 5). */
 static void test_sevila_topk(void ** st) {
-    (void) st;
+    (void)st;
     const float s[8] = {0.5f, 2.0f, 1.0f, 2.0f, -1.0f, 1.0f, 3.0f, 1.0f};
-    int32_t order[4], picked[4];
+    int32_t     order[4], picked[4];
     vb_sevila_topk(s, 8, 4, order, picked);
     const int32_t want_order[4] = {6, 1, 3, 2}, want_picked[4] = {1, 2, 3, 6};
     for (int i = 0; i < 4; i++) {
@@ -263,10 +271,8 @@ static void test_sevila_topk(void ** st) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_worked_example),
-        cmocka_unit_test(test_nextqa_unify),
-        cmocka_unit_test(test_vlep_and_prefixes),
-        cmocka_unit_test(test_golden_prompts),
+        cmocka_unit_test(test_worked_example),    cmocka_unit_test(test_nextqa_unify),
+        cmocka_unit_test(test_vlep_and_prefixes), cmocka_unit_test(test_golden_prompts),
         cmocka_unit_test(test_sevila_topk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

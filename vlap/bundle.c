@@ -25,8 +25,10 @@ int vb_bundle_lookup_ids(struct vb_bundle * b) {
     for (int j = 0; j < VB_PROMPT_N_LETTERS; j++) {
         b->letter_ids[j] = vb_t5tok_piece_id(b->t5tok, vb_prompt_letter_pieces[j]);
         if (b->letter_ids[j] < 0)
-            return vb_fail(VB_ERR_FORMAT, "%s: the vocabulary has no piece \"%s\" (answer letter %c); not a Flan-T5 "
-                           "tokenizer", b->t5_tokenizer_path, vb_prompt_letter_pieces[j], vb_prompt_letter(j));
+            return vb_fail(VB_ERR_FORMAT,
+                           "%s: the vocabulary has no piece \"%s\" (answer letter %c); not a Flan-T5 "
+                           "tokenizer",
+                           b->t5_tokenizer_path, vb_prompt_letter_pieces[j], vb_prompt_letter(j));
     }
     b->yes_id = vb_t5tok_piece_id(b->t5tok, VB_PROMPT_YES_PIECE);
     if (b->yes_id < 0)
@@ -53,10 +55,10 @@ static int read_methods_bundle(struct vb_bundle * b) {
     if (!root) return vb_fail(VB_ERR_FORMAT, "%s/config.json: not valid JSON", b->dir);
     const cJSON * mb = cJSON_GetObjectItemCaseSensitive(root, "methods_bundle");
     const cJSON * x = cJSON_GetObjectItemCaseSensitive(mb, "ln_vision_eps");
-    if (cJSON_IsNumber(x)) b->ln_vision_eps = (float) x->valuedouble;
+    if (cJSON_IsNumber(x)) b->ln_vision_eps = (float)x->valuedouble;
     const cJSON * fp = cJSON_GetObjectItemCaseSensitive(mb, "frame_prompter");
     x = cJSON_GetObjectItemCaseSensitive(fp, "segments");
-    if (cJSON_IsNumber(x)) b->fp_segments = (int32_t) x->valuedouble;
+    if (cJSON_IsNumber(x)) b->fp_segments = (int32_t)x->valuedouble;
     cJSON_Delete(root);
     if (!(b->ln_vision_eps > 0) || b->fp_segments <= 0)
         return vb_fail(VB_ERR_FORMAT, "%s/config.json: methods_bundle: bad ln_vision_eps / frame_prompter.segments",
@@ -69,13 +71,13 @@ static int load_fp(struct vb_bundle * b) {
     const struct vb_st_tensor * t = vb_weights_find(b->w, "frame_prompter.fc2.weight");
     if (!t || t->ndim != 2 || t->shape[0] != t->shape[1] || t->shape[0] <= 0)
         return vb_fail(VB_ERR_SHAPE, "%s: frame_prompter.fc2.weight missing or not square (k, k)", b->dir);
-    b->fp_frames_per_segment = (int32_t) t->shape[0];
+    b->fp_frames_per_segment = (int32_t)t->shape[0];
     return vb_frame_prompter_load(&b->fp, b->w, b->fp_segments * b->fp_frames_per_segment, b->fp_segments,
                                   b->cfg.vision.n_tokens, "frame_prompter.");
 }
 
 static int load_parts(struct vb_bundle * b, unsigned parts) {
-    int rc;
+    int                            rc;
     const struct vb_model_config * c = &b->cfg;
     if (parts & VB_BUNDLE_VISION) {
         rc = vb_vit_load(&b->vit, b->w, &c->vision, "vision_model.");
@@ -94,7 +96,7 @@ static int load_parts(struct vb_bundle * b, unsigned parts) {
         struct vb_qformer_config lc = c->qformer;
         lc.has_text = 0;
         const struct vb_st_tensor * qt = vb_weights_find(b->w, "localizer.query_tokens");
-        int32_t nq = (qt && qt->ndim == 3) ? (int32_t) qt->shape[1] : c->num_query_tokens;
+        int32_t                     nq = (qt && qt->ndim == 3) ? (int32_t)qt->shape[1] : c->num_query_tokens;
         rc = vb_qformer_load(&b->loc_qformer, b->w, &lc, nq, "localizer.");
         if (rc == VB_OK)
             rc = vb_projection_load(&b->loc_proj, b->w, "localizer.language_projection", c->qformer.hidden,
@@ -123,8 +125,8 @@ int vb_bundle_open(struct vb_bundle ** out, const char * dir, const struct vb_bu
     struct vb_bundle * b = vb_calloc(1, sizeof *b);
     b->dir = vb_strdup(dir);
     unsigned parts = opts && opts->parts ? opts->parts : VB_BUNDLE_ALL;
-    char * p = path_join(dir, "config.json");
-    int rc = vb_read_file(p, &b->config_json, NULL);
+    char *   p = path_join(dir, "config.json");
+    int      rc = vb_read_file(p, &b->config_json, NULL);
     if (rc == VB_OK) rc = vb_config_parse(&b->cfg, b->config_json, p);
     free(p);
     if (rc == VB_OK) rc = read_methods_bundle(b);
@@ -132,15 +134,18 @@ int vb_bundle_open(struct vb_bundle ** out, const char * dir, const struct vb_bu
     if (rc == VB_OK) {
         b->has_localizer = vb_weights_find(b->w, "localizer.query_tokens") != NULL;
         b->has_frame_prompter = vb_weights_find(b->w, "frame_prompter.fc1.weight") != NULL;
-        b->t5_tokenizer_path = opts && opts->t5_tokenizer ? vb_strdup(opts->t5_tokenizer) : path_join(dir, "tokenizer.json");
+        b->t5_tokenizer_path =
+            opts && opts->t5_tokenizer ? vb_strdup(opts->t5_tokenizer) : path_join(dir, "tokenizer.json");
         rc = vb_t5tok_load(&b->t5tok, b->t5_tokenizer_path);
-        if (rc != VB_OK) vb_fail_prefix(rc, "bundle %s: T5 tokenizer (give it with --t5-tokenizer / VB_T5_TOKENIZER)", dir);
+        if (rc != VB_OK)
+            vb_fail_prefix(rc, "bundle %s: T5 tokenizer (give it with --t5-tokenizer / VB_T5_TOKENIZER)", dir);
     }
     if (rc == VB_OK) rc = vb_bundle_lookup_ids(b);
     if (rc == VB_OK && b->cfg.arch == VB_ARCH_INSTRUCTBLIP) {
         b->bert_vocab_path = opts && opts->bert_vocab ? vb_strdup(opts->bert_vocab) : path_join(dir, "vocab.txt");
         rc = vb_berttok_load(&b->berttok, b->bert_vocab_path);
-        if (rc != VB_OK) vb_fail_prefix(rc, "bundle %s: BERT vocabulary (give it with --bert-vocab / VB_BERT_VOCAB)", dir);
+        if (rc != VB_OK)
+            vb_fail_prefix(rc, "bundle %s: BERT vocabulary (give it with --bert-vocab / VB_BERT_VOCAB)", dir);
         else if (vb_berttok_vocab_size(b->berttok) > b->cfg.qformer.vocab)
             rc = vb_fail(VB_ERR_FORMAT, "%s: %d BERT ids (with [DEC]) but the Q-Former has %d word embeddings",
                          b->bert_vocab_path, vb_berttok_vocab_size(b->berttok), b->cfg.qformer.vocab);

@@ -34,50 +34,50 @@ struct vb_t5_model;
 
 /* Which parts to load (bit set); VB_BUNDLE_ALL loads everything present. */
 #define VB_BUNDLE_VISION    1u
-#define VB_BUNDLE_QFORMER   2u   /* answerer / student Q-Former, query tokens, language projection */
-#define VB_BUNDLE_LOCALIZER 4u   /* localizer.* (required if requested) */
-#define VB_BUNDLE_PROMPTER  8u   /* frame_prompter.* (required if requested) */
+#define VB_BUNDLE_QFORMER   2u /* answerer / student Q-Former, query tokens, language projection */
+#define VB_BUNDLE_LOCALIZER 4u /* localizer.* (required if requested) */
+#define VB_BUNDLE_PROMPTER  8u /* frame_prompter.* (required if requested) */
 #define VB_BUNDLE_T5        16u
 #define VB_BUNDLE_ALL       0xffu
 
 struct vb_bundle_opts {
-    const char * t5_tokenizer;  /* tokenizer.json path; NULL = DIR/tokenizer.json */
-    const char * bert_vocab;    /* vocab.txt path; NULL = DIR/vocab.txt (only read for InstructBLIP) */
-    unsigned parts;             /* VB_BUNDLE_* bits; 0 = VB_BUNDLE_ALL */
+    const char * t5_tokenizer; /* tokenizer.json path; NULL = DIR/tokenizer.json */
+    const char * bert_vocab;   /* vocab.txt path; NULL = DIR/vocab.txt (only read for InstructBLIP) */
+    unsigned     parts;        /* VB_BUNDLE_* bits; 0 = VB_BUNDLE_ALL */
 };
 
 struct vb_bundle {
-    char * dir;
-    struct vb_model_config cfg;     /* vision.post_ln_eps = ln_vision_eps (see above) */
-    struct vb_weights * w;
-    char * config_json;             /* raw config.json text */
-    char * t5_tokenizer_path, * bert_vocab_path;
-    struct vb_t5tok * t5tok;
-    struct vb_berttok * berttok;    /* NULL for BLIP-2 */
-    int32_t letter_ids[5];          /* ids of "▁A".."▁E" (Flan-T5: 71 272 205 309 262) */
-    int32_t yes_id, no_id;          /* "▁yes" (4273), "▁no" (150; -1 if absent) */
-    int32_t eos_id;                 /* </s> */
-    float ln_vision_eps;
-    int32_t has_localizer;          /* localizer.* tensors present */
-    int32_t has_frame_prompter;     /* frame_prompter.* tensors present */
-    int32_t fp_segments;            /* Frame-Prompter S (from methods_bundle, else 4) */
-    int32_t fp_frames_per_segment;  /* T/S, from frame_prompter.fc2.weight's shape (k, k) */
+    char *                 dir;
+    struct vb_model_config cfg; /* vision.post_ln_eps = ln_vision_eps (see above) */
+    struct vb_weights *    w;
+    char *                 config_json; /* raw config.json text */
+    char *                 t5_tokenizer_path, *bert_vocab_path;
+    struct vb_t5tok *      t5tok;
+    struct vb_berttok *    berttok;       /* NULL for BLIP-2 */
+    int32_t                letter_ids[5]; /* ids of "▁A".."▁E" (Flan-T5: 71 272 205 309 262) */
+    int32_t                yes_id, no_id; /* "▁yes" (4273), "▁no" (150; -1 if absent) */
+    int32_t                eos_id;        /* </s> */
+    float                  ln_vision_eps;
+    int32_t                has_localizer;         /* localizer.* tensors present */
+    int32_t                has_frame_prompter;    /* frame_prompter.* tensors present */
+    int32_t                fp_segments;           /* Frame-Prompter S (from methods_bundle, else 4) */
+    int32_t                fp_frames_per_segment; /* T/S, from frame_prompter.fc2.weight's shape (k, k) */
     /* loaded components (NULL when not requested / absent) */
-    struct vb_vit * vit;                   /* vision_model.* */
-    struct vb_qformer * qformer;           /* answerer / student: query_tokens + qformer.* */
-    struct vb_projection * proj;           /* language_projection */
-    struct vb_qformer * loc_qformer;       /* SeViLA localizer: localizer.query_tokens + localizer.qformer.* */
-    struct vb_projection * loc_proj;       /* localizer.language_projection */
-    float * loc_ln_w, * loc_ln_b;          /* (d_vis) localizer.vision_layernorm */
-    struct vb_frame_prompter * fp;         /* frame_prompter.* (VLAP), T = fp_segments * fp_frames_per_segment */
-    struct vb_t5_model * t5;
-    unsigned parts_loaded;
+    struct vb_vit *            vit;                 /* vision_model.* */
+    struct vb_qformer *        qformer;             /* answerer / student: query_tokens + qformer.* */
+    struct vb_projection *     proj;                /* language_projection */
+    struct vb_qformer *        loc_qformer;         /* SeViLA localizer: localizer.query_tokens + localizer.qformer.* */
+    struct vb_projection *     loc_proj;            /* localizer.language_projection */
+    float *                    loc_ln_w, *loc_ln_b; /* (d_vis) localizer.vision_layernorm */
+    struct vb_frame_prompter * fp; /* frame_prompter.* (VLAP), T = fp_segments * fp_frames_per_segment */
+    struct vb_t5_model *       t5;
+    unsigned                   parts_loaded;
 };
 
 /* Open a bundle directory.  Reads config.json, opens the weights, loads the tokenizers, resolves the letter / yes
 ** ids and loads the requested components.  On success *out is owned by the caller (vb_bundle_close).  On failure
 ** a negative vb_status naming the file / tensor / piece; nothing leaks. */
-int vb_bundle_open(struct vb_bundle ** out, const char * dir, const struct vb_bundle_opts * opts);
+int  vb_bundle_open(struct vb_bundle ** out, const char * dir, const struct vb_bundle_opts * opts);
 void vb_bundle_close(struct vb_bundle * b);
 
 /* Resolve the ids of "▁A".."▁E", "▁yes", "▁no" and </s> from a tokenizer into b (also used by tests). Returns VB_OK or
@@ -86,18 +86,18 @@ int vb_bundle_lookup_ids(struct vb_bundle * b);
 
 /* ---- tensor layout of a bundle (used by init-model and docs) ---- */
 enum vb_init_kind {
-    VB_INIT_ONES = 0,  /* LayerNorm / RMS weights: 1 + 0.02 N */
-    VB_INIT_BIAS,      /* 0.02 N */
-    VB_INIT_LINEAR,    /* N(0, scale^2), scale in the spec */
-    VB_INIT_NORMAL     /* N(0, scale^2) embeddings, query tokens */
+    VB_INIT_ONES = 0, /* LayerNorm / RMS weights: 1 + 0.02 N */
+    VB_INIT_BIAS,     /* 0.02 N */
+    VB_INIT_LINEAR,   /* N(0, scale^2), scale in the spec */
+    VB_INIT_NORMAL    /* N(0, scale^2) embeddings, query tokens */
 };
 
 struct vb_tensor_spec {
-    char name[160];
-    int32_t ndim;
-    int64_t shape[4];
+    char              name[160];
+    int32_t           ndim;
+    int64_t           shape[4];
     enum vb_init_kind init;
-    float scale;
+    float             scale;
 };
 
 /* Every tensor a bundle of this config has (HF names; tied aliases omitted), plus localizer.* when with_localizer

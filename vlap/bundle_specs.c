@@ -9,7 +9,7 @@
 
 struct specs {
     struct vb_tensor_spec * v;
-    int32_t n, cap;
+    int32_t                 n, cap;
 };
 
 static void add(struct specs * s, enum vb_init_kind init, float scale, int32_t ndim, const int64_t * shape,
@@ -19,7 +19,7 @@ static void add(struct specs * s, enum vb_init_kind init, float scale, int32_t n
                 const char * fmt, ...) {
     if (s->n == s->cap) {
         s->cap = s->cap ? 2 * s->cap : 256;
-        s->v = vb_realloc(s->v, sizeof *s->v * (size_t) s->cap);
+        s->v = vb_realloc(s->v, sizeof *s->v * (size_t)s->cap);
     }
     struct vb_tensor_spec * t = &s->v[s->n++];
     memset(t, 0, sizeof *t);
@@ -28,17 +28,20 @@ static void add(struct specs * s, enum vb_init_kind init, float scale, int32_t n
     vsnprintf(t->name, sizeof t->name, fmt, ap);
     va_end(ap);
     t->ndim = ndim;
-    for (int32_t i = 0; i < ndim; i++) t->shape[i] = shape[i];
+    for (int32_t i = 0; i < ndim; i++)
+        t->shape[i] = shape[i];
     t->init = init;
     t->scale = scale;
 }
 
-#define S1(a) ((const int64_t[]){(a)})
-#define S2(a, b) ((const int64_t[]){(a), (b)})
-#define S3(a, b, c) ((const int64_t[]){(a), (b), (c)})
+#define S1(a)          ((const int64_t[]){(a)})
+#define S2(a, b)       ((const int64_t[]){(a), (b)})
+#define S3(a, b, c)    ((const int64_t[]){(a), (b), (c)})
 #define S4(a, b, c, d) ((const int64_t[]){(a), (b), (c), (d)})
 
-static float inv_sqrt(int64_t n) { return (float) (1.0 / sqrt((double) n)); }
+static float inv_sqrt(int64_t n) {
+    return (float)(1.0 / sqrt((double)n));
+}
 
 /* Linear weight (out, in) + optional bias. */
 static void lin(struct specs * s, const char * base, int64_t out, int64_t in, int bias) {
@@ -53,8 +56,8 @@ static void ln(struct specs * s, const char * base, int64_t d) {
 
 static void qformer_specs(struct specs * s, const struct vb_model_config * c, const char * pre, int text) {
     const struct vb_qformer_config * q = &c->qformer;
-    char b[200];
-    int64_t D = q->hidden;
+    char                             b[200];
+    int64_t                          D = q->hidden;
     if (text) {
         add(s, VB_INIT_NORMAL, 1.0f, 2, S2(q->vocab, D), "%sembeddings.word_embeddings.weight", pre);
         add(s, VB_INIT_NORMAL, 0.1f, 2, S2(q->max_pos, D), "%sembeddings.position_embeddings.weight", pre);
@@ -102,19 +105,23 @@ static void qformer_specs(struct specs * s, const struct vb_model_config * c, co
 
 static void t5_specs(struct specs * s, const struct vb_model_config * c) {
     const struct vb_t5_config * t = &c->t5;
-    int64_t d = t->d_model, inner = (int64_t) t->heads * t->d_kv;
-    char b[200];
+    int64_t                     d = t->d_model, inner = (int64_t)t->heads * t->d_kv;
+    char                        b[200];
     add(s, VB_INIT_NORMAL, 1.0f, 2, S2(t->vocab, d), "language_model.shared.weight");
     for (int dec = 0; dec < 2; dec++) {
         const char * st = dec ? "decoder" : "encoder";
-        int32_t nb = dec ? t->n_dec : t->n_enc;
+        int32_t      nb = dec ? t->n_dec : t->n_enc;
         for (int32_t i = 0; i < nb; i++) {
             const char * sa = "SelfAttention";
             /* HF T5 init: q ~ (d * d_kv)^-1/2 keeps the unscaled scores O(1) */
-            add(s, VB_INIT_LINEAR, inv_sqrt(d * t->d_kv), 2, S2(inner, d), "language_model.%s.block.%d.layer.0.%s.q.weight", st, i, sa);
-            add(s, VB_INIT_LINEAR, inv_sqrt(d), 2, S2(inner, d), "language_model.%s.block.%d.layer.0.%s.k.weight", st, i, sa);
-            add(s, VB_INIT_LINEAR, inv_sqrt(d), 2, S2(inner, d), "language_model.%s.block.%d.layer.0.%s.v.weight", st, i, sa);
-            add(s, VB_INIT_LINEAR, inv_sqrt(inner), 2, S2(d, inner), "language_model.%s.block.%d.layer.0.%s.o.weight", st, i, sa);
+            add(s, VB_INIT_LINEAR, inv_sqrt(d * t->d_kv), 2, S2(inner, d),
+                "language_model.%s.block.%d.layer.0.%s.q.weight", st, i, sa);
+            add(s, VB_INIT_LINEAR, inv_sqrt(d), 2, S2(inner, d), "language_model.%s.block.%d.layer.0.%s.k.weight", st,
+                i, sa);
+            add(s, VB_INIT_LINEAR, inv_sqrt(d), 2, S2(inner, d), "language_model.%s.block.%d.layer.0.%s.v.weight", st,
+                i, sa);
+            add(s, VB_INIT_LINEAR, inv_sqrt(inner), 2, S2(d, inner), "language_model.%s.block.%d.layer.0.%s.o.weight",
+                st, i, sa);
             if (i == 0)
                 add(s, VB_INIT_NORMAL, 0.5f, 2, S2(t->n_buckets, t->heads),
                     "language_model.%s.block.0.layer.0.%s.relative_attention_bias.weight", st, sa);
@@ -122,10 +129,14 @@ static void t5_specs(struct specs * s, const struct vb_model_config * c) {
             int ff = 1;
             if (dec) {
                 const char * ca = "EncDecAttention";
-                add(s, VB_INIT_LINEAR, inv_sqrt(d * t->d_kv), 2, S2(inner, d), "language_model.decoder.block.%d.layer.1.%s.q.weight", i, ca);
-                add(s, VB_INIT_LINEAR, inv_sqrt(d), 2, S2(inner, d), "language_model.decoder.block.%d.layer.1.%s.k.weight", i, ca);
-                add(s, VB_INIT_LINEAR, inv_sqrt(d), 2, S2(inner, d), "language_model.decoder.block.%d.layer.1.%s.v.weight", i, ca);
-                add(s, VB_INIT_LINEAR, inv_sqrt(inner), 2, S2(d, inner), "language_model.decoder.block.%d.layer.1.%s.o.weight", i, ca);
+                add(s, VB_INIT_LINEAR, inv_sqrt(d * t->d_kv), 2, S2(inner, d),
+                    "language_model.decoder.block.%d.layer.1.%s.q.weight", i, ca);
+                add(s, VB_INIT_LINEAR, inv_sqrt(d), 2, S2(inner, d),
+                    "language_model.decoder.block.%d.layer.1.%s.k.weight", i, ca);
+                add(s, VB_INIT_LINEAR, inv_sqrt(d), 2, S2(inner, d),
+                    "language_model.decoder.block.%d.layer.1.%s.v.weight", i, ca);
+                add(s, VB_INIT_LINEAR, inv_sqrt(inner), 2, S2(d, inner),
+                    "language_model.decoder.block.%d.layer.1.%s.o.weight", i, ca);
                 add(s, VB_INIT_ONES, 0, 1, S1(d), "language_model.decoder.block.%d.layer.1.layer_norm.weight", i);
                 ff = 2;
             }
@@ -146,9 +157,9 @@ static void t5_specs(struct specs * s, const struct vb_model_config * c) {
 
 int vb_bundle_tensor_specs(const struct vb_model_config * c, int with_localizer, int32_t fp_segments,
                            int32_t fp_frames_per_segment, struct vb_tensor_spec ** out, int32_t * n) {
-    struct specs s = {0};
+    struct specs                    s = {0};
     const struct vb_vision_config * v = &c->vision;
-    int64_t D = v->hidden, p = v->patch;
+    int64_t                         D = v->hidden, p = v->patch;
     if (D <= 0 || p <= 0 || v->n_tokens <= 0 || c->qformer.hidden <= 0 || c->t5.d_model <= 0)
         return vb_fail(VB_ERR_ARG, "init-model: config has a non-positive size");
     /* vision */

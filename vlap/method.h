@@ -13,7 +13,8 @@
 ** Frames.  in->pixels holds the CANDIDATE frames, already decoded, squashed to image_size and CLIP-normalised
 ** (n, 3, H, W) in time order: k frames for uniform, T candidates (32; 8 for VLAP on How2QA) for SeViLA / VLAP.  The
 ** caller decodes them (datasets/video.h + uniform_midbin; harness/cmd_answer.c shows how) and reports its decode
-** time in in->t_decode_us / in->t_preprocess_us, which are copied to the result.  in->frame_ids (n, nullable) are the video frame indices of those pixels; they key the ViT cache and are
+** time in in->t_decode_us / in->t_preprocess_us, which are copied to the result.  in->frame_ids (n, nullable) are the
+*video frame indices of those pixels; they key the ViT cache and are
 ** copied to the result.
 **
 ** ViT cache.  The ViT body output (before any LayerNorm: LAVIS visual_encoder, (n_tok, d_vis) per frame) is all
@@ -28,8 +29,9 @@
 **
 ** Decoding.  VB_DECODE_MINIMAL runs only the decoder steps that are read (localizer: step 0; answerer: steps 0-1).
 ** VB_DECODE_AS_RELEASED generates like the reference (SeViLA: 30 new tokens on the localizer's T sequences, stepped
-** together in chunks of 8 with HF batch semantics, and on the answerer; VLAP: up to 256 with repetition penalty 1.5),
-** stopping at EOS.  Predictions are identical; only time differs.  Step 1 always runs on [start, t0], also when t0
+** together in chunks of opts.loc_chunk (8) with HF batch semantics, and on the answerer; VLAP: up to 256 with
+** repetition penalty 1.5), stopping at EOS.  Predictions are identical; only time differs.  Step 1 always runs on
+*[start, t0], also when t0
 ** is </s> (flagged in the result), as the reference does in a batch.
 **
 ** Threads.  A bundle is read-only once open and may be shared by several method objects; a method object (its
@@ -59,22 +61,25 @@ enum vb_select_mode { VB_SELECT_ARGMAX = 0, VB_SELECT_GUMBEL = 1 };
 
 /* Names and parsers ("uniform" "sevila" "vlap"; "minimal" "as-released"; "argmax" "gumbel"); VB_OK / VB_ERR_ARG. */
 const char * vb_method_kind_name(enum vb_method_kind k);
-int vb_method_kind_parse(const char * s, enum vb_method_kind * k);
+int          vb_method_kind_parse(const char * s, enum vb_method_kind * k);
 const char * vb_decode_mode_name(enum vb_decode_mode d);
-int vb_decode_mode_parse(const char * s, enum vb_decode_mode * d);
+int          vb_decode_mode_parse(const char * s, enum vb_decode_mode * d);
 const char * vb_select_mode_name(enum vb_select_mode s);
-int vb_select_mode_parse(const char * s, enum vb_select_mode * m);
+int          vb_select_mode_parse(const char * s, enum vb_select_mode * m);
 
 struct vb_method_opts {
-    int32_t n_frames;            /* k: frames given to the answerer (4); must equal segments for VLAP */
-    int32_t n_candidates;        /* T: candidates (SeViLA 32, VLAP 32 / How2QA 8; the Frame-Prompter's frame_num);
-                                    ignored by uniform (= n_frames) */
-    enum vb_decode_mode decode;  /* minimal (default) / as-released */
-    enum vb_select_mode select;  /* VLAP only: argmax (default) / gumbel */
-    int32_t max_new_tokens;      /* as-released generation length; 0 = the method's (SeViLA 30, VLAP 256) */
-    float repetition_penalty;    /* 0 = the method's (uniform/SeViLA 1.0, VLAP 1.5) */
-    int32_t max_txt_len;         /* T5 prompt truncation (right); 0 = the method's (uniform/SeViLA 77, VLAP none) */
-    int32_t qformer_max_txt_len; /* VLAP BERT truncation (left); 0 = 128 */
+    int32_t n_frames;           /* k: frames given to the answerer (4); must equal segments for VLAP */
+    int32_t n_candidates;       /* T: candidates (SeViLA 32, VLAP 32 / How2QA 8; the Frame-Prompter's frame_num);
+                                   ignored by uniform (= n_frames) */
+    enum vb_decode_mode decode; /* minimal (default) / as-released */
+    enum vb_select_mode select; /* VLAP only: argmax (default) / gumbel */
+    int32_t             max_new_tokens;     /* as-released generation length; 0 = the method's (SeViLA 30, VLAP 256) */
+    float               repetition_penalty; /* 0 = the method's (uniform/SeViLA 1.0, VLAP 1.5) */
+    int32_t             max_txt_len; /* T5 prompt truncation (right); 0 = the method's (uniform/SeViLA 77, VLAP none) */
+    int32_t             qformer_max_txt_len; /* VLAP BERT truncation (left); 0 = 128 */
+    int32_t             loc_chunk; /* SeViLA: localizer sequences encoded / decoded / generated together (0 = 8; T =
+                                      the reference's batch of one video, HF stopping over all T rows; memory grows
+                                      with it: the cross K/V of every sequence is kept) */
 };
 
 /* Defaults of a method as released (k 4, T 32 / uniform T = k). */
@@ -94,46 +99,46 @@ typedef int (*vb_vit_get_fn)(void * ud, int64_t frame_id, float * out);
 typedef void (*vb_vit_put_fn)(void * ud, int64_t frame_id, const float * feats);
 
 struct vb_method_input {
-    const struct vb_prompt_text * text; /* question / options (prompts built inside) */
-    const float * pixels;           /* (n_pixel_frames, 3, H, W) CLIP-normalised candidates in time order; may be
-                                       NULL when the cache has every frame */
-    int32_t n_pixel_frames;         /* uniform: k; SeViLA / VLAP: T */
-    const int64_t * frame_ids;      /* (n_pixel_frames) video frame indices, nullable */
-    vb_vit_get_fn vit_get;          /* nullable */
-    vb_vit_put_fn vit_put;          /* nullable */
-    void * vit_ud;
-    const float * loc_scores;       /* (T) SeViLA: reuse localizer scores from an earlier result, nullable */
-    uint64_t seed;                  /* Gumbel seed (VLAP gumbel mode), recorded in the result */
-    const float * gumbel_uniform;   /* (S * T/S) replay these U values instead of drawing, nullable */
-    int64_t t_decode_us;            /* caller's decode time, copied to the result */
-    int64_t t_preprocess_us;        /* caller's resize/normalise time, copied to the result */
-    vb_method_trace_fn trace;       /* nullable */
-    void * trace_ud;
+    const struct vb_prompt_text * text;   /* question / options (prompts built inside) */
+    const float *                 pixels; /* (n_pixel_frames, 3, H, W) CLIP-normalised candidates in time order; may be
+                                             NULL when the cache has every frame */
+    int32_t            n_pixel_frames;    /* uniform: k; SeViLA / VLAP: T */
+    const int64_t *    frame_ids;         /* (n_pixel_frames) video frame indices, nullable */
+    vb_vit_get_fn      vit_get;           /* nullable */
+    vb_vit_put_fn      vit_put;           /* nullable */
+    void *             vit_ud;
+    const float *      loc_scores;      /* (T) SeViLA: reuse localizer scores from an earlier result, nullable */
+    uint64_t           seed;            /* Gumbel seed (VLAP gumbel mode), recorded in the result */
+    const float *      gumbel_uniform;  /* (S * T/S) replay these U values instead of drawing, nullable */
+    int64_t            t_decode_us;     /* caller's decode time, copied to the result */
+    int64_t            t_preprocess_us; /* caller's resize/normalise time, copied to the result */
+    vb_method_trace_fn trace;           /* nullable */
+    void *             trace_ud;
 };
 
 struct vb_method_result {
     enum vb_method_kind kind;
-    int32_t prediction;                     /* option index 0..4 (VLAP may predict an absent option), -1 failed */
-    int32_t n_scores;                       /* letters scored: num_option (uniform / SeViLA), 5 (VLAP) */
-    float scores[VB_PROMPT_N_LETTERS];      /* step-1 logits at the letter ids, as read (processed) */
-    float raw_scores[VB_PROMPT_N_LETTERS];  /* the same before the repetition penalty */
-    int32_t step0_id;                       /* greedy step-0 token t0 */
-    int32_t step0_is_eos;                   /* t0 == </s> (flag; step 1 still runs on [0, t0]) */
-    int32_t n_generated;                    /* answerer decoder steps run */
-    int32_t n_candidates;                   /* T (uniform: k) */
-    int64_t cand_frames[VB_METHOD_MAX_CAND];/* video frame ids of the candidates (index i when unknown) */
-    float cand_scores[VB_METHOD_MAX_CAND];  /* SeViLA: "yes" logits; VLAP: Frame-Prompter logits (+noise in gumbel
-                                               mode) laid out (S, T/S); uniform: 0 */
-    int32_t loc_scores_reused;              /* 1 if in->loc_scores was used */
-    int32_t n_picked;                       /* k */
-    int32_t picked[VB_METHOD_MAX_PICK];     /* candidate positions given to the answerer, ascending */
-    int64_t picked_frames[VB_METHOD_MAX_PICK]; /* their video frame ids */
+    int32_t             prediction; /* option index 0..4 (VLAP may predict an absent option), -1 failed */
+    int32_t             n_scores;   /* letters scored: num_option (uniform / SeViLA), 5 (VLAP) */
+    float               scores[VB_PROMPT_N_LETTERS];     /* step-1 logits at the letter ids, as read (processed) */
+    float               raw_scores[VB_PROMPT_N_LETTERS]; /* the same before the repetition penalty */
+    int32_t             step0_id;                        /* greedy step-0 token t0 */
+    int32_t             step0_is_eos;                    /* t0 == </s> (flag; step 1 still runs on [0, t0]) */
+    int32_t             n_generated;                     /* answerer decoder steps run */
+    int32_t             n_candidates;                    /* T (uniform: k) */
+    int64_t             cand_frames[VB_METHOD_MAX_CAND]; /* video frame ids of the candidates (index i when unknown) */
+    float cand_scores[VB_METHOD_MAX_CAND]; /* SeViLA: "yes" logits; VLAP: Frame-Prompter logits (+noise in gumbel
+                                              mode) laid out (S, T/S); uniform: 0 */
+    int32_t             loc_scores_reused; /* 1 if in->loc_scores was used */
+    int32_t             n_picked;          /* k */
+    int32_t             picked[VB_METHOD_MAX_PICK];        /* candidate positions given to the answerer, ascending */
+    int64_t             picked_frames[VB_METHOD_MAX_PICK]; /* their video frame ids */
     enum vb_decode_mode decode;
     enum vb_select_mode select;
-    uint64_t seed;
-    int32_t n_qa_tokens;                    /* T5 prompt ids (after truncation) */
-    int32_t n_qa_tokens_full;               /* before truncation */
-    int32_t n_vit_run, n_vit_cached;        /* ViT frames computed / taken from the cache */
+    uint64_t            seed;
+    int32_t             n_qa_tokens;             /* T5 prompt ids (after truncation) */
+    int32_t             n_qa_tokens_full;        /* before truncation */
+    int32_t             n_vit_run, n_vit_cached; /* ViT frames computed / taken from the cache */
     /* stage times, microseconds (monotonic clock) */
     int64_t t_decode_us, t_preprocess_us, t_vit_us, t_select_us, t_qformer_us, t_t5_enc_us, t_t5_dec_us, t_total_us;
     /* parts of t_select_us (SeViLA localizer): its Q-Former + projection, its T5 encoder + decoder */
@@ -146,8 +151,8 @@ struct vb_method;
 ** method needs (SeViLA: localizer.*; VLAP: InstructBLIP Q-Former + frame_prompter.*) and that the options fit
 ** (VLAP: n_candidates = segments * frames_per_segment of the Frame-Prompter).  opts NULL = defaults.  On success *out
 ** is owned by the caller (vb_method_close). */
-int vb_method_open(struct vb_method ** out, enum vb_method_kind kind, const struct vb_bundle * b,
-                   const struct vb_method_opts * opts);
+int  vb_method_open(struct vb_method ** out, enum vb_method_kind kind, const struct vb_bundle * b,
+                    const struct vb_method_opts * opts);
 void vb_method_close(struct vb_method * m);
 const struct vb_method_opts * vb_method_get_opts(const struct vb_method * m);
 

@@ -12,38 +12,38 @@ struct vb_qformer_ctx;
 struct vb_t5_ctx;
 struct vb_t5_batch;
 
-#define VB_LOC_CHUNK 8 /* SeViLA localizer sequences encoded / decoded together */
+#define VB_LOC_CHUNK VB_METHOD_MAX_CAND /* most SeViLA localizer sequences run together (opts.loc_chunk) */
 
 struct vb_method {
-    enum vb_method_kind kind;
-    struct vb_method_opts o;
+    enum vb_method_kind      kind;
+    struct vb_method_opts    o;
     const struct vb_bundle * b;
-    int32_t n_tok, d_vis;          /* ViT tokens per frame, width */
-    int32_t n_query, d_q, d_model; /* answerer query tokens, Q-Former width, T5 width */
-    int32_t vocab;
-    int32_t n_cand;                /* frames the ViT sees: T (uniform: k) */
-    struct vb_vit_ctx * vit;
-    int32_t vit_chunk;             /* frames per ViT call */
-    struct vb_qformer_ctx * qf;    /* answerer / student */
-    struct vb_qformer_ctx * loc_qf;
-    struct vb_t5_ctx * t5;
-    int64_t t5_max_enc, t5_max_dec;
-    float * body;   /* (n_cand, n_tok, d_vis) ViT body output */
-    float * ln;     /* (n_cand, n_tok, d_vis) ln_vision(body) (or ln_vision_loc for the localizer, transiently) */
-    float * qout;   /* (n_cand, Q, d_q) */
-    float * proj;   /* (n_cand, Q, d_model) */
-    float * emb;    /* (emb_cap, d_model) encoder input */
-    int64_t emb_cap;
-    uint8_t * mask; /* (emb_cap) */
-    float * lg[4];  /* (vocab) raw0, proc0, raw1, proc1 */
-    float * lgx;    /* (vocab) later steps */
-    /* SeViLA localizer: VB_LOC_CHUNK sequences through one set of GEMMs */
-    struct vb_t5_ctx * loc_ctx[VB_LOC_CHUNK];
+    int32_t                  n_tok, d_vis;          /* ViT tokens per frame, width */
+    int32_t                  n_query, d_q, d_model; /* answerer query tokens, Q-Former width, T5 width */
+    int32_t                  vocab;
+    int32_t                  n_cand; /* frames the ViT sees: T (uniform: k) */
+    struct vb_vit_ctx *      vit;
+    int32_t                  vit_chunk; /* frames per ViT call */
+    struct vb_qformer_ctx *  qf;        /* answerer / student */
+    struct vb_qformer_ctx *  loc_qf;
+    struct vb_t5_ctx *       t5;
+    int64_t                  t5_max_enc, t5_max_dec;
+    float *                  body; /* (n_cand, n_tok, d_vis) ViT body output */
+    float *   ln;   /* (n_cand, n_tok, d_vis) ln_vision(body) (or ln_vision_loc for the localizer, transiently) */
+    float *   qout; /* (n_cand, Q, d_q) */
+    float *   proj; /* (n_cand, Q, d_model) */
+    float *   emb;  /* (emb_cap, d_model) encoder input */
+    int64_t   emb_cap;
+    uint8_t * mask;  /* (emb_cap) */
+    float *   lg[4]; /* (vocab) raw0, proc0, raw1, proc1 */
+    float *   lgx;   /* (vocab) later steps */
+    /* SeViLA localizer: opts.loc_chunk sequences through one set of GEMMs */
+    struct vb_t5_ctx *   loc_ctx[VB_LOC_CHUNK];
     struct vb_t5_batch * loc_batch;
-    int64_t loc_max_enc, loc_max_dec;
-    float * loc_emb;      /* (VB_LOC_CHUNK, loc_max_enc, d_model) */
-    float * loc_scores;   /* (loc_max_dec - 1, VB_LOC_CHUNK, vocab) generate scores, as-released only */
-    int32_t * loc_ids;    /* (VB_LOC_CHUNK, loc_max_dec) */
+    int64_t              loc_max_enc, loc_max_dec;
+    float *              loc_emb;    /* (loc_chunk, loc_max_enc, d_model) */
+    float *              loc_scores; /* (loc_max_dec - 1, loc_chunk, vocab) generate scores, as-released only */
+    int32_t *            loc_ids;    /* (loc_chunk, loc_max_dec + 1) */
 };
 
 /* Trace helper: forwards to in->trace when set. offset = element offset into the whole named tensor. */

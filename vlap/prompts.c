@@ -5,15 +5,25 @@
 
 #include <string.h>
 
-const char * const vb_prompt_letter_pieces[VB_PROMPT_N_LETTERS] = {
-    "\xe2\x96\x81" "A", "\xe2\x96\x81" "B", "\xe2\x96\x81" "C", "\xe2\x96\x81" "D", "\xe2\x96\x81" "E"};
-const int32_t vb_prompt_flan_letter_ids[VB_PROMPT_N_LETTERS] = {71, 272, 205, 309, 262};
+const char * const vb_prompt_letter_pieces[VB_PROMPT_N_LETTERS] = {"\xe2\x96\x81"
+                                                                   "A",
+                                                                   "\xe2\x96\x81"
+                                                                   "B",
+                                                                   "\xe2\x96\x81"
+                                                                   "C",
+                                                                   "\xe2\x96\x81"
+                                                                   "D",
+                                                                   "\xe2\x96\x81"
+                                                                   "E"};
+const int32_t      vb_prompt_flan_letter_ids[VB_PROMPT_N_LETTERS] = {71, 272, 205, 309, 262};
 
-static const char QA_TAIL[] = " Considering the information presented in the frame, select the correct answer from the options.";
+static const char QA_TAIL[] =
+    " Considering the information presented in the frame, select the correct answer from the options.";
 static const char LOC_TAIL[] =
     " Does the information within the frame provide the necessary details to accurately answer the given question?";
 static const char VLEP_HEAD[] = "Upon observing the provided frames, what is the most probable subsequent event?";
-static const char VLEP_LOC_TAIL[] = "Does the information within the frame provide the necessary details to predict next event?";
+static const char VLEP_LOC_TAIL[] =
+    "Does the information within the frame provide the necessary details to predict next event?";
 
 /* A growing string. */
 struct sbuf {
@@ -40,7 +50,7 @@ static char * cat2(const char * a, const char * b) {
 
 char vb_prompt_letter(int32_t j) {
     VB_ASSERT(j >= 0 && j < VB_PROMPT_N_LETTERS);
-    return (char) ('A' + j);
+    return (char)('A' + j);
 }
 
 int vb_prompt_text_make(struct vb_prompt_text * out, enum vb_prompt_style style, const char * question,
@@ -48,19 +58,21 @@ int vb_prompt_text_make(struct vb_prompt_text * out, enum vb_prompt_style style,
     memset(out, 0, sizeof *out);
     if (n_options < 2 || n_options > VB_MAX_OPTIONS)
         return vb_fail(VB_ERR_FORMAT, "prompt: %d options (expected 2..%d)", n_options, VB_MAX_OPTIONS);
-    if (style == VB_PROMPT_MC && !question) return vb_fail(VB_ERR_FORMAT, "prompt: multiple-choice sample without question");
+    if (style == VB_PROMPT_MC && !question)
+        return vb_fail(VB_ERR_FORMAT, "prompt: multiple-choice sample without question");
     for (int32_t j = 0; j < n_options; j++)
         if (!options[j]) return vb_fail(VB_ERR_FORMAT, "prompt: option %d missing", j);
     out->style = style;
     out->question = question ? vb_strdup(question) : NULL;
     out->n_options = n_options;
-    for (int32_t j = 0; j < n_options; j++) out->options[j] = vb_strdup(options[j]);
+    for (int32_t j = 0; j < n_options; j++)
+        out->options[j] = vb_strdup(options[j]);
     return VB_OK;
 }
 
 int vb_prompt_text_from_sample(struct vb_prompt_text * out, const struct vb_sample * s, int nextqa_unify) {
     enum vb_prompt_style st = (s->dataset && !strcmp(s->dataset, "vlep")) ? VB_PROMPT_VLEP : VB_PROMPT_MC;
-    int rc = vb_prompt_text_make(out, st, s->question, s->n_options, (const char * const *) s->options);
+    int                  rc = vb_prompt_text_make(out, st, s->question, s->n_options, (const char * const *)s->options);
     if (rc != VB_OK) return vb_fail_prefix(rc, "sample '%s' (line %d)", s->key ? s->key : "?", s->line);
     if (nextqa_unify && s->dataset && !strcmp(s->dataset, "nextqa")) {
         /* SeViLA's Data Preprocess notebook: question + '?', every option + '.', unconditionally. */
@@ -79,7 +91,8 @@ int vb_prompt_text_from_sample(struct vb_prompt_text * out, const struct vb_samp
 void vb_prompt_text_free(struct vb_prompt_text * t) {
     if (!t) return;
     free(t->question);
-    for (int32_t j = 0; j < VB_MAX_OPTIONS; j++) free(t->options[j]);
+    for (int32_t j = 0; j < VB_MAX_OPTIONS; j++)
+        free(t->options[j]);
     memset(t, 0, sizeof *t);
 }
 
@@ -136,7 +149,9 @@ char * vb_prompt_loc(const struct vb_prompt_text * t) {
 
 char * vb_prompt_frame_prefix(int32_t i, char * buf, int32_t n) {
     VB_ASSERT(n > 0);
-    if (i <= 0) snprintf(buf, (size_t) n, "Frame: ");
-    else snprintf(buf, (size_t) n, "Frame %d: ", i);
+    if (i <= 0)
+        snprintf(buf, (size_t)n, "Frame: ");
+    else
+        snprintf(buf, (size_t)n, "Frame %d: ", i);
     return buf;
 }

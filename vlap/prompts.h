@@ -4,7 +4,8 @@
 ** tokenization happens in the caller (vb_t5tok_* / vb_berttok_*).
 **
 **   QA prompt          "Question: " + q + {" Option " + L + ": " + a_j} +
-**                      " Considering the information presented in the frame, select the correct answer from the options."
+**                      " Considering the information presented in the frame, select the correct answer from the
+*options."
 **   localizer prompt   "Question: " + q + " " + "Options: (" + {a_j + " "} + ")" +
 **                      " Does the information within the frame provide the necessary details to accurately answer the
 **                      given question?"
@@ -28,24 +29,24 @@
 /* Letter pieces of the answer readout, in option order, and the hard-coded ids the official code uses with the
 ** Flan-T5 vocabulary (looked up by piece text at bundle load; these are what the lookup must give for Flan-T5). */
 #define VB_PROMPT_N_LETTERS 5
-extern const char * const vb_prompt_letter_pieces[VB_PROMPT_N_LETTERS]; /* "▁A" .. "▁E" */
-extern const int32_t vb_prompt_flan_letter_ids[VB_PROMPT_N_LETTERS];    /* 71 272 205 309 262 */
-#define VB_PROMPT_YES_PIECE "\xe2\x96\x81yes"                          /* "▁yes", Flan-T5 id 4273 */
-#define VB_PROMPT_FLAN_YES_ID 4273
+extern const char * const vb_prompt_letter_pieces[VB_PROMPT_N_LETTERS];   /* "▁A" .. "▁E" */
+extern const int32_t      vb_prompt_flan_letter_ids[VB_PROMPT_N_LETTERS]; /* 71 272 205 309 262 */
+#define VB_PROMPT_YES_PIECE      "\xe2\x96\x81yes"                        /* "▁yes", Flan-T5 id 4273 */
+#define VB_PROMPT_FLAN_YES_ID    4273
 #define VB_PROMPT_SEVILA_MAX_TXT 77  /* SeViLA: T5 prompts truncated on the right to 77 ids incl. </s> */
-#define VB_PROMPT_VLAP_MAX_BERT 128  /* ViLA: Q-Former (BERT) text truncated on the left to 128 ids */
+#define VB_PROMPT_VLAP_MAX_BERT  128 /* ViLA: Q-Former (BERT) text truncated on the left to 128 ids */
 
 enum vb_prompt_style {
-    VB_PROMPT_MC = 0,   /* question + options: NExT-QA, STAR, How2QA, TVQA */
-    VB_PROMPT_VLEP = 1  /* no question, two events, own fixed text */
+    VB_PROMPT_MC = 0,  /* question + options: NExT-QA, STAR, How2QA, TVQA */
+    VB_PROMPT_VLEP = 1 /* no question, two events, own fixed text */
 };
 
 /* The text pieces a prompt is built from (owned strings). */
 struct vb_prompt_text {
     enum vb_prompt_style style;
-    char * question;                  /* NULL for VLEP */
-    int32_t n_options;                /* 2..5 */
-    char * options[VB_MAX_OPTIONS];
+    char *               question;  /* NULL for VLEP */
+    int32_t              n_options; /* 2..5 */
+    char *               options[VB_MAX_OPTIONS];
 };
 
 /* Fill *out from a loaded sample: style VLEP when s->dataset is "vlep", else MC (an MC sample without a question is
@@ -55,8 +56,8 @@ struct vb_prompt_text {
 ** (n_options outside 2..5, missing option/question; message names the sample key). */
 int vb_prompt_text_from_sample(struct vb_prompt_text * out, const struct vb_sample * s, int nextqa_unify);
 /* Same from plain strings (question may be NULL only for VLEP).  Strings are copied. */
-int vb_prompt_text_make(struct vb_prompt_text * out, enum vb_prompt_style style, const char * question,
-                        int32_t n_options, const char * const * options);
+int  vb_prompt_text_make(struct vb_prompt_text * out, enum vb_prompt_style style, const char * question,
+                         int32_t n_options, const char * const * options);
 void vb_prompt_text_free(struct vb_prompt_text * t);
 
 /* The QA prompt (answerer of all three methods, VLAP's Q-Former text).  Returns a malloc'd string (caller frees). */
