@@ -412,7 +412,7 @@ static int feed(struct vb_video * v) {
 ** or a negative vb_status. */
 static int next_frame(struct vb_video * v, int64_t * fi) {
     struct vpriv * p = v->priv;
-    for (int guard = 0;; guard++) {
+    for (int n_err = 0;;) {
         int r = avcodec_receive_frame(p->dec, p->frame);
         if (r == 0) {
             v->stats.n_decoded++;
@@ -430,8 +430,8 @@ static int next_frame(struct vb_video * v, int64_t * fi) {
         if (r == AVERROR_EOF) return 0;
         if (r != AVERROR(EAGAIN)) {
             v->stats.n_corrupt++;
-            if (guard > 1000000) return av_fail(VB_ERR_VIDEO, v->path, "decoder", r);
-            continue;
+            if (++n_err > 100) return av_fail(VB_ERR_VIDEO, v->path, "decoder keeps failing", r);
+            continue; /* a decoder error is reported once; the next call normally asks for input again */
         }
         if (p->eof_sent) return 0;
         int rc = feed(v);
