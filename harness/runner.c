@@ -40,6 +40,7 @@
 
 #include <cjson/cJSON.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -141,6 +142,60 @@ static int read_key_file(const char * path, char *** keys, int32_t * n) {
     return VB_OK;
 }
 
+/* sha256 of a weight file through a small persistent cache, so that a resume does not re-read gigabytes: the file
+** VB_SHA256_CACHE (default $HOME/.cache/vlapbench/sha256.tsv; "off" disables) holds lines
+** "realpath \t size \t mtime_ns \t inode \t sha256"; an entry is used only when all four match the file. */
+static int cached_sha256(const char * path, char out[65]) {
+    const char * env = getenv("VB_SHA256_CACHE");
+    char cpath[4096];
+    if (env && !strcmp(env, "off")) return vb_sha256_file(path, out);
+    if (env && *env) snprintf(cpath, sizeof cpath, "%s", env);
+    else if (getenv("HOME")) snprintf(cpath, sizeof cpath, "%s/.cache/vlapbench/sha256.tsv", getenv("HOME"));
+    else return vb_sha256_file(path, out);
+    struct stat sb;
+    char * real = realpath(path, NULL);
+    if (!real || stat(real, &sb) != 0) {
+        free(real);
+        return vb_sha256_file(path, out);
+    }
+    char id[4400];
+    snprintf(id, sizeof id, "%s\t%lld\t%lld\t%llu\t", real, (long long) sb.st_size,
+             (long long) sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec, (unsigned long long) sb.st_ino);
+    free(real);
+    size_t idn = strlen(id);
+    FILE * f = fopen(cpath, "r");
+    if (f) {
+        char line[4600];
+        int hit = 0;
+        while (!hit && fgets(line, sizeof line, f)) {
+            size_t L = strlen(line);
+            if (L == idn + 65 && !strncmp(line, id, idn) && line[L - 1] == '\n') {
+                memcpy(out, line + idn, 64);
+                out[64] = 0;
+                hit = 1;
+            }
+        }
+        fclose(f);
+        if (hit) return VB_OK;
+    }
+    int rc = vb_sha256_file(path, out);
+    if (rc != VB_OK) return rc;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", cpath);
+    for (char * p = dir + 1; *p; p++) /* mkdir -p of the cache's directory (failures: no caching) */
+        if (*p == '/') {
+            *p = 0;
+            mkdir(dir, 0755);
+            *p = '/';
+        }
+    f = fopen(cpath, "a");
+    if (f) {
+        fprintf(f, "%s%s\n", id, out);
+        fclose(f);
+    }
+    return VB_OK;
+}
+
 static int sha_or_null(const char * path, char out[65]) {
     out[0] = 0;
     if (!path) return VB_OK;
@@ -158,7 +213,7 @@ static int bundle_hashes(struct bslot * s) {
     int rc = VB_OK;
     for (int32_t i = 0; i < nf && rc == VB_OK; i++) {
         const char * p = vb_weights_file_path(b->w, i);
-        rc = vb_sha256_file(p, wsha);
+        rc = cached_sha256(p, wsha);
         if (rc == VB_OK) {
             const char * base = strrchr(p, '/');
             len += (size_t) snprintf(cat + len, cap - len, "%s  %.120s\n", wsha, base ? base + 1 : p);

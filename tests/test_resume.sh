@@ -12,6 +12,7 @@ if [ ! -f "$G/t5-tokenizer/tokenizer.json" ] || [ ! -f "$G/bert-tokenizer/vocab.
 fi
 command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 command absent"; exit 77; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+export VB_SHA256_CACHE=$tmp/sha256-cache.tsv
 fail=0
 die() { echo "FAIL: $*"; fail=1; }
 q() { sqlite3 "$@"; }

@@ -12,6 +12,7 @@ if [ ! -f "$G/t5-tokenizer/tokenizer.json" ] || [ ! -f "$G/bert-tokenizer/vocab.
 fi
 command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 command absent"; exit 77; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+export VB_SHA256_CACHE=$tmp/sha256-cache.tsv
 fail=0
 die() { echo "FAIL: $*"; fail=1; }
 q() { sqlite3 "$@"; }
@@ -87,6 +88,19 @@ row=$(q "$tmp/a.db" "SELECT git_commit!='' AND length(weights)>60 AND length(ann
      config LIKE '%invocation%' FROM runs WHERE id=1")
 [ "$row" = 1 ] || die "provenance fields missing: $(q "$tmp/a.db" 'SELECT * FROM runs WHERE id=1')"
 "$VB_BIN" runs --db "$tmp/a.db" | grep -qE "vlap +4 +8" || die "runs does not list the vlap k=4 cell"
+# weights provenance: the file's sha256 (known answer from sha256sum), served from the sha cache on later runs
+if command -v sha256sum >/dev/null; then
+  want=$(sha256sum "$tmp/b/blip2/model.safetensors" | cut -c1-64)
+  got=$(q "$tmp/a.db" "SELECT json_extract(weights, '$.weights') FROM runs WHERE method='uniform' AND frames=1")
+  [ "$want" = "$got" ] || die "weights sha256 $got != $want"
+  grep -q "$want" "$VB_SHA256_CACHE" || die "sha256 cache not written"
+  sed -i "s/$want/$(printf 'f%.0s' $(seq 64))/" "$VB_SHA256_CACHE"   # a poisoned entry proves the cache is read
+  "$VB_BIN" run --config "$tmp/run.json" --methods uniform --frames 1 --limit 1 --db "$tmp/sc.db" --quiet >/dev/null
+  q "$tmp/sc.db" "SELECT json_extract(weights, '$.weights') FROM runs" | grep -q '^f\{64\}$' || die "sha256 cache not used"
+  touch "$tmp/b/blip2/model.safetensors"   # a new mtime invalidates the entry
+  "$VB_BIN" run --config "$tmp/run.json" --methods uniform --frames 1 --limit 1 --db "$tmp/sc2.db" --quiet >/dev/null
+  [ "$(q "$tmp/sc2.db" "SELECT json_extract(weights, '$.weights') FROM runs")" = "$want" ] || die "stale sha256 cache entry used"
+fi
 
 # progress: plain lines on a non-terminal stderr, ending at 8/8; nothing with --quiet
 grep -qE "^run: 8/8 \(100.0%\) [0-9.]+/s elapsed .* ETA" "$tmp/err.txt" || die "no final progress line on stderr"

@@ -10,6 +10,7 @@ if [ ! -f "$G/t5-tokenizer/tokenizer.json" ] || [ ! -d "$G/methods/methods-blip2
 fi
 command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 command absent"; exit 77; }
 tmp=${KEEP_TMP:-$(mktemp -d)}; [ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$tmp"' EXIT; mkdir -p "$tmp"
+export VB_SHA256_CACHE=$tmp/sha256-cache.tsv
 fail=0
 die() { echo "FAIL: $*"; fail=1; }
 q() { sqlite3 "$@"; }
