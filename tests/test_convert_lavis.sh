@@ -95,8 +95,14 @@ missing = [r for r in cl.REQUIRED if r not in conv]
 assert not missing, missing
 assert sorted(conv) == sorted(hf), sorted(set(conv) ^ set(hf))
 assert len(dropped) >= 5, dropped
-cl.write_bundle(conv, cfgp, out, meth, 4, 32, [G + "/t5-tokenizer", G + "/bert-tokenizer"], ["(in memory)"])
-print("converted without torch:", len(conv), "tensors,", len(dropped), "dropped")
+# the CLI on the same LAVIS-named tensors stored as safetensors (no torch needed to read them)
+lav = os.path.join(tmp, meth + ".lavis.safetensors")
+cl.write_safetensors(lav, sd)
+rc = subprocess.call([sys.executable, sys.argv[1], "--method", meth, "--pth", lav, "--config", cfgp,
+                      "--tokenizer-dir", G + "/t5-tokenizer", "--tokenizer-dir", G + "/bert-tokenizer", "--out", out])
+if rc:
+    sys.exit(rc)
+print("converted without torch (CLI on a LAVIS-named .safetensors):", len(conv), "tensors,", len(dropped), "dropped")
 PY
   ln -s "$G/methods/$d/cases.safetensors" "$tmp/$meth/cases.safetensors"
   ln -s "$G/methods/$d/cases.json" "$tmp/$meth/cases.json"
