@@ -13,9 +13,8 @@
 ** Frames.  in->pixels holds the CANDIDATE frames, already decoded, squashed to image_size and CLIP-normalised
 ** (n, 3, H, W) in time order: k frames for uniform, T candidates (32; 8 for VLAP on How2QA) for SeViLA / VLAP.  The
 ** caller decodes them (datasets/video.h + uniform_midbin; harness/cmd_answer.c shows how) and reports its decode
-** time in in->t_decode_us / in->t_preprocess_us, which are copied to the result.  in->frame_ids (n, nullable) are the
-*video frame indices of those pixels; they key the ViT cache and are
-** copied to the result.
+** time in in->t_decode_us / in->t_preprocess_us, which are copied to the result.  in->frame_ids (n, nullable) are
+** the video frame indices of those pixels; they key the ViT cache and are copied to the result.
 **
 ** ViT cache.  The ViT body output (before any LayerNorm: LAVIS visual_encoder, (n_tok, d_vis) per frame) is all
 ** that every method needs from a frame: uniform and VLAP apply ln_vision, SeViLA's localizer ln_vision_loc.  If
@@ -31,8 +30,7 @@
 ** VB_DECODE_AS_RELEASED generates like the reference (SeViLA: 30 new tokens on the localizer's T sequences, stepped
 ** together in chunks of opts.loc_chunk (8) with HF batch semantics, and on the answerer; VLAP: up to 256 with
 ** repetition penalty 1.5), stopping at EOS.  Predictions are identical; only time differs.  Step 1 always runs on
-*[start, t0], also when t0
-** is </s> (flagged in the result), as the reference does in a batch.
+** [start, t0], also when t0 is </s> (flagged in the result), as the reference does in a batch.
 **
 ** Threads.  A bundle is read-only once open and may be shared by several method objects; a method object (its
 ** contexts and buffers) is used by one thread at a time.

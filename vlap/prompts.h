@@ -3,9 +3,8 @@
 ** lavis/datasets/datasets/mc_video_vqa_datasets.py L63-100, sevila.py L100-111).  Engine-independent: strings only;
 ** tokenization happens in the caller (vb_t5tok_* / vb_berttok_*).
 **
-**   QA prompt          "Question: " + q + {" Option " + L + ": " + a_j} +
-**                      " Considering the information presented in the frame, select the correct answer from the
-*options."
+**   QA prompt          "Question: " + q + {" Option " + L + ": " + a_j} + " Considering the information
+**                      presented in the frame, select the correct answer from the options."
 **   localizer prompt   "Question: " + q + " " + "Options: (" + {a_j + " "} + ")" +
 **                      " Does the information within the frame provide the necessary details to accurately answer the
 **                      given question?"
