@@ -177,7 +177,7 @@ int cmd_bench_decode(int argc, char ** argv) {
                "(with and without non-reference skipping), the minimum (each target back to its keyframe, shared\n"
                "prefixes once) and the speed-up, in wall time and in the calling thread's CPU time (robust to a\n"
                "loaded machine; meaningful with --threads 1 only); every sampled frame is verified from its pixels.\n"
-               "  --out DIR      clip cache (default bench-decode-clips)\n"
+               "  --out DIR      clip cache (default /tmp/vlapbench-bench-decode)\n"
                "  --reps N       timed repetitions (default 5, plus 1 untimed warm-up)\n"
                "  --frames N     frames to sample (default 32)\n"
                "  --policy P     uniform_midbin (default), uniform_endpoints, uniform_interior\n"
@@ -189,7 +189,7 @@ int cmd_bench_decode(int argc, char ** argv) {
                "  --check        exit 1 unless decoded <= 1.05 x minimum, >= 3x on GOP <= 30 and >= 1.5x otherwise\n");
         return 0;
     }
-    const char * out_dir = "bench-decode-clips";
+    const char * out_dir = "/tmp/vlapbench-bench-decode";
     const char * preset = "medium"; /* x264's default: what `ffmpeg -c:v libx264` writes */
     int reps = 5, seconds = 60, w = 640, h = 480, check = 0;
     int32_t nsamp = 32;
