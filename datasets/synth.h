@@ -76,4 +76,16 @@ void vb_synth_opts_default(struct vb_synth_opts * o);
 ** Returns VB_OK or a vb_status with the failing path in the message. */
 int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log);
 
+/* Colour name of the square in an RGB24 picture (h, w, 3) of any size (nearest palette colour), or NULL when the
+** square region matches no palette colour. */
+const char * vb_synth_read_square(const uint8_t * rgb, int32_t w, int32_t h);
+
+/* End-to-end check of a benchmark written by vb_synth_benchmark: every annotation file is read with the real
+** loaders (dataset.h), every sample's video is opened through its resolved path, 8 uniform_midbin frames inside its
+** segment are decoded (video.h) and must show their own frame numbers, and the labelled answer must be what the
+** pixels say (the square's colour, or the number shown in the asked frame).  *n_samples (may be NULL) receives
+** the number of samples checked.  Returns VB_OK or the first failure (VB_ERR_MISMATCH, or the loader's / decoder's
+** status) with file and sample key in the message. */
+int vb_synth_verify(const char * dir, FILE * log, int32_t * n_samples);
+
 #endif

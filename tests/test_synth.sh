@@ -73,6 +73,14 @@ if "$VB_BIN" datasets --help >/dev/null 2>&1; then
   check sevila "$A/sevila/star/val.json" "$A/star/videos"
   check sevila "$A/sevila/vlep/val.json" "$A/vlep/videos"
   check sevila "$A/sevila/how2qa/val.json" "$A/how2qa/videos"
+  # end to end: loaders -> resolved paths -> segments -> uniform_midbin -> decode -> frame codes and answers
+  "$VB_BIN" synth --verify "$A" >"$T/ver" 2>&1 || { cat "$T/ver"; fail "synth --verify"; }
+  grep -q '^synth verify: 72 samples ok' "$T/ver" || { cat "$T/ver"; fail "synth --verify count"; }
+  # ... and it notices a wrong label: shift the answer of the first NExT-QA row
+  awk -F, -v OFS=, 'NR==2 { $6 = ($6 + 1) % 5 } { print }' "$A/nextqa/val.csv" > "$T/val.csv"
+  cp "$T/val.csv" "$A/nextqa/val.csv"
+  "$VB_BIN" synth --verify "$A" >"$T/ver" 2>&1 && fail "synth --verify accepted a wrong NExT-QA answer"
+  grep -q 'nextqa/val.csv: sample 9000000000_0' "$T/ver" || { cat "$T/ver"; fail "verify message"; }
 else
   echo "note: datasets command not built into $VB_BIN; loader round trip not checked"
 fi
