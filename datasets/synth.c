@@ -403,9 +403,13 @@ static void make_question(struct rng * r, const struct svideo * v, int n_opt, in
         q->frame = rng_below(r, v->spec.n_frames);
     } else {
         int64_t D = v->dur_h;
-        q->s_h = rng_below(r, D - 50);
-        int64_t len = 30 + rng_below(r, D - q->s_h - 30 + 1);
-        q->e_h = q->s_h + len;
+        if (D >= 100) { /* start in [0, D - 0.5 s), length >= 0.3 s, end <= D */
+            q->s_h = rng_below(r, D - 50);
+            q->e_h = q->s_h + 30 + rng_below(r, D - q->s_h - 30 + 1);
+        } else { /* clips under 1 s: start in the first half, end <= D */
+            q->s_h = rng_below(r, D / 2 > 0 ? D / 2 : 1);
+            q->e_h = q->s_h + 1 + rng_below(r, D - q->s_h);
+        }
         int64_t f0 = (int64_t) (q->s_h / 100.0 * v->fps), f1 = (int64_t) (q->e_h / 100.0 * v->fps);
         if (f1 > v->spec.n_frames) f1 = v->spec.n_frames;
         q->frame = f1 > f0 ? f0 + rng_below(r, f1 - f0) : VB_MIN(f0, (int64_t) v->spec.n_frames - 1);
@@ -496,7 +500,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
         v->color = (int) rng_below(&r, 8);
         memcpy(s->square_rgb, COLOR_RGB[v->color], 3);
         v->dur_h = (int64_t) ((double) s->n_frames * s->fps_den * 100 / s->fps_num);
-        if (v->dur_h < 100) v->dur_h = 100; /* segments need >= 1 s to choose from; f1 is clamped to the frames */
+        if (v->dur_h < 1) v->dur_h = 1;
         snprintf(v->file, sizeof v->file, "synth_%03d.mp4", i);
         sb_add(&man,
                "%s\n  {\"file\": \"videos/%s\", \"width\": %d, \"height\": %d, \"fps_num\": %d, \"fps_den\": %d, "
