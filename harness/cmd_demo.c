@@ -144,7 +144,8 @@ static int demo_corpus(int argc, char ** argv) {
     int64_t n_lines = 0;
     int rc = VB_OK;
     struct wordset runs = {0};
-    for (int32_t d = 0; d < N_DEMO_DS && rc == VB_OK; d++) rc = corpus_dataset(f, out, synth, &DEMO_DS[d], &n_lines, &runs);
+    for (int32_t d = 0; d < N_DEMO_DS && rc == VB_OK; d++)
+        rc = corpus_dataset(f, out, synth, &DEMO_DS[d], &n_lines, &runs);
     /* The answer targets and the localizer's yes / no, `repeat` times each so that the unigram model keeps them as
     ** whole pieces ("▁A", "▁yes"), and the frame prefixes of up to 8 frames. */
     for (int32_t r = 0; r < repeat && rc == VB_OK; r++) {
@@ -666,7 +667,8 @@ static int demo_note(int argc, char ** argv) {
     note_add(&nt, R_PLAIN, ": it shows that loading, prompting and scoring work end to end, not what any method can "
                            "do. ");
     note_add(&nt, R_BOLD, "The latency breakdown and the speed-ups are real measurements");
-    note_add(&nt, R_PLAIN, " of the real code path on this machine, but of toy-sized models: the real structure (224-px "
+    note_add(&nt, R_PLAIN, " of the real code path on this machine, but of toy-sized models: the real structure "
+                           "(224-px "
                            "frames in 14-px patches, 257 tokens per frame, 32 query tokens, 32 candidate frames, 8 "
                            "for VLAP on How2QA; Q-Former cross-attention every second layer; gated-GELU T5 with "
                            "relative positions) at 2 layers and width 64 (%.2f M parameters for uniform BLIP-2, %.2f M "
@@ -716,13 +718,15 @@ static int usage(void) {
            "The helpers of `make demo` (scripts/demo.sh), which runs the whole benchmark offline on the synthetic\n"
            "benchmark with random-weight models whose tokenizers are built here, deterministically:\n"
            "  corpus           every QA and localizer prompt of the synthetic NExT-QA, STAR, VLEP and How2QA (VALUE)\n"
-           "                   files under DIR (vlapbench synth), plus N times the targets \"Option A\"..\"Option E\",\n"
-           "                   \"yes\", \"no\" (default 8) and the frame prefixes; one line each (spm_train input)\n"
+           "                   files under DIR (vlapbench synth); N times (default 8) the targets \"Option A\" ..\n"
+           "                   \"Option E\", \"yes\" and \"no\"; the frame prefixes; and \"w w.\" for every word w (so\n"
+           "                   that spm_train's unigram seeds hold whole words).  One line each.\n"
            "  wordpiece        a bert-base-uncased-style vocab.txt: [PAD] [unused0-98] [UNK] [CLS] [SEP] [MASK] at\n"
-           "                   the BERT ids, every character and its ## continuation, then the corpus's lower-cased\n"
-           "                   words by frequency (ties in byte order) up to N entries (default 2000)\n"
-           "  check-tokenizer  encode(\"Option A\") .. (\"Option E\") end in the pieces \"▁A\"..\"▁E\", \"yes\" / \"no\"\n"
-           "                   are the single pieces \"▁yes\" / \"▁no\", and no corpus line has <unk> / [UNK];\n"
+           "                   the BERT ids, every character and its ## continuation, then the corpus's words\n"
+           "                   (normalised as BertTokenizer: lower case, accents dropped, punctuation split) by\n"
+           "                   frequency, ties in byte order, up to N entries (default 2000)\n"
+           "  check-tokenizer  encode(\"Option A\") .. (\"Option E\") end in the pieces \"▁A\" .. \"▁E\", \"yes\" and\n"
+           "                   \"no\" are the single pieces \"▁yes\" and \"▁no\", and no corpus line has <unk> or [UNK];\n"
            "                   exits 1 otherwise\n"
            "  note             inserts the \"About this demo\" paragraph (random weights: accuracy at chance by\n"
            "                   construction; latencies are real measurements of toy-sized models) under the title of\n"

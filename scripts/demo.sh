@@ -136,17 +136,19 @@ write_config star star/STAR_val.json "" star/videos 32
 write_config vlep vlep/vlep_dev_release.jsonl "" vlep/videos 32
 write_config how2qa-value how2qa/how2qa_val_release.jsonl how2qa/how2_vid_mapping.json how2qa/videos 8
 
-# A run's identity includes the program's commit, so a rebuilt vlapbench cannot resume the stored runs: start a new
-# database then (the old one is kept as results.prev.db) rather than report old and new runs side by side.
-BIN_ID=$("$VB" version 2>/dev/null | grep -E '^(commit|build):' | tr '\n' ' ')
-if [ -f "$OUT/results.db" ] && ! stamp_ok "$OUT/.results-stamp" "$BIN_ID"; then
-    say "vlapbench changed since results.db was written: starting a new one (the old one is now results.prev.db)"
+# A run's identity includes the program's commit and the data, so after a rebuild from another commit or with other
+# demo data the stored runs cannot be resumed: start a new database then (the old one is kept as results.prev.db)
+# rather than report old and new runs side by side.
+RES_ID="$("$VB" version 2>/dev/null | grep -E '^(commit|build):' | tr '\n' ' ')$TOK_ID"
+if [ -f "$OUT/results.db" ] && ! stamp_ok "$OUT/.results-stamp" "$RES_ID"; then
+    say "vlapbench or the demo data changed since results.db was written: starting a new one (the old one is now" \
+        "results.prev.db)"
     for x in "" -wal -shm; do
         rm -f "$OUT/results.prev.db$x"
         if [ -f "$OUT/results.db$x" ]; then mv "$OUT/results.db$x" "$OUT/results.prev.db$x"; fi
     done
 fi
-echo "$BIN_ID" > "$OUT/.results-stamp"
+echo "$RES_ID" > "$OUT/.results-stamp"
 
 for ds in nextqa star vlep how2qa-value; do
     say "run $ds: uniform, SeViLA, VLAP x frames 1, 2, 4 ($(elapsed) s so far)"
