@@ -136,12 +136,13 @@ write_config star star/STAR_val.json "" star/videos 32
 write_config vlep vlep/vlep_dev_release.jsonl "" vlep/videos 32
 write_config how2qa-value how2qa/how2qa_val_release.jsonl how2qa/how2_vid_mapping.json how2qa/videos 8
 
-# A run's identity includes the program's commit and the data, so after a rebuild from another commit or with other
-# demo data the stored runs cannot be resumed: start a new database then (the old one is kept as results.prev.db)
-# rather than report old and new runs side by side.
-RES_ID="$("$VB" version 2>/dev/null | grep -E '^(commit|build):' | tr '\n' ' ')$TOK_ID"
+# A run's identity includes the program's commit, the data and the weights, so after a rebuild from another commit or
+# with other demo data or models the stored runs cannot be resumed: start a new database then (the old one is kept
+# as results.prev.db) rather than report old and new runs side by side.
+RES_ID="$("$VB" version 2>/dev/null | grep -E '^(commit|build):' | tr '\n' ' ')$TOK_ID models=$(cat "$MOD"/*/.stamp |
+    cksum)"
 if [ -f "$OUT/results.db" ] && ! stamp_ok "$OUT/.results-stamp" "$RES_ID"; then
-    say "vlapbench or the demo data changed since results.db was written: starting a new one (the old one is now" \
+    say "vlapbench, the demo data or the models changed since results.db was written: starting a new one (the old one is now" \
         "results.prev.db)"
     for x in "" -wal -shm; do
         rm -f "$OUT/results.prev.db$x"
