@@ -142,8 +142,8 @@ write_config how2qa-value how2qa/how2qa_val_release.jsonl how2qa/how2_vid_mappin
 RES_ID="$("$VB" version 2>/dev/null | grep -E '^(commit|build):' | tr '\n' ' ')$TOK_ID models=$(cat "$MOD"/*/.stamp |
     cksum)"
 if [ -f "$OUT/results.db" ] && ! stamp_ok "$OUT/.results-stamp" "$RES_ID"; then
-    say "vlapbench, the demo data or the models changed since results.db was written: starting a new one (the old one is now" \
-        "results.prev.db)"
+    say "vlapbench, the demo data or the models changed since results.db was written: starting a new one" \
+        "(the old one is now results.prev.db)"
     for x in "" -wal -shm; do
         rm -f "$OUT/results.prev.db$x"
         if [ -f "$OUT/results.db$x" ]; then mv "$OUT/results.db$x" "$OUT/results.prev.db$x"; fi
