@@ -35,7 +35,15 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 BIN      := $(BUILD)/vlapbench
 
-.PHONY: all deps test test-asan debug demo clean bench
+.PHONY: all deps test test-asan debug demo clean bench FORCE
+
+# The files that compile the commit / dirty flag / build flags in are rebuilt whenever those change (the stamp is
+# rewritten only when its content differs, so nothing else rebuilds).
+VERSION_STAMP := $(BUILD)/version.stamp
+$(VERSION_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(GIT_COMMIT) $(GIT_DIRTY) $(OPT) $(SAN)' > $@.tmp; cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+$(BUILD)/harness/cli.o $(BUILD)/harness/runner.o: $(VERSION_STAMP)
 all: $(BIN) vlapbench
 
 vlapbench: $(BIN)

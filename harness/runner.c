@@ -618,16 +618,16 @@ out:
 
 /* ---------------------------------------------------------------- the run */
 
+/* The identity of a cell beyond the store's own fields (dataset, method, k, T, sampling, selection, decode mode,
+** seed, threads, weights and annotation sha256, commit): what else changes a per-sample result.  Paths, the rest of
+** the grid, --limit / --samples and warm-up are deliberately not part of it: they choose WHICH samples run and where
+** the files are, not what a sample's result is, so a grown grid, a larger --limit, or shards run under other paths
+** resume / merge into the same cells.  The whole invocation is kept per session (provenance). */
 static char * identity_config(const struct vb_run_config * c, int32_t image_size) {
-    char * canon = vb_runconfig_canonical(c);
-    cJSON * inv = cJSON_Parse(canon);
-    free(canon);
     cJSON * o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "invocation", inv ? inv : cJSON_CreateNull());
+    cJSON_AddStringToObject(o, "interp", c->interp);
     char sha[65];
     if (c->map && vb_sha256_file(c->map, sha) == VB_OK) cJSON_AddStringToObject(o, "map_sha256", sha);
-    if (c->samples_file && vb_sha256_file(c->samples_file, sha) == VB_OK)
-        cJSON_AddStringToObject(o, "samples_sha256", sha);
     cJSON_AddNumberToObject(o, "video_size", image_size);
     char * out = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
@@ -655,6 +655,7 @@ int vb_runner_run(const struct vb_run_config * c, struct vb_runner_report * rep_
     char ** keys = NULL;
     int32_t n_keys = 0;
     char * cfg_json = NULL;
+    char * invocation = NULL; /* canonical invocation, stored per session */
     enum vb_dataset_kind dk;
     enum vb_select_mode selmode;
     enum vb_decode_mode decmode;
@@ -771,6 +772,7 @@ int vb_runner_run(const struct vb_run_config * c, struct vb_runner_report * rep_
     rc = vb_sha256_file(c->annotations, ann_sha);
     if (rc != VB_OK) goto done;
     cfg_json = identity_config(c, R->image_size);
+    invocation = vb_runconfig_canonical(c);
     const char * split = R->ds.n > 0 && R->ds.s[0].split ? R->ds.s[0].split : "";
     const char * dsname = R->ds.n > 0 && R->ds.s[0].dataset ? R->ds.s[0].dataset : c->dataset;
 
@@ -788,7 +790,7 @@ int vb_runner_run(const struct vb_run_config * c, struct vb_runner_report * rep_
             .weights_json = cl->bs->weights_json, .annotations_sha256 = ann_sha, .git_commit = VB_GIT_COMMIT,
             .git_dirty = VB_GIT_DIRTY, .config_json = cfg_json, .grid_id = grid, .build_flags = VB_BUILD_FLAGS,
             .blas_core = vb_blas_core(), .cpu_model = cpu, .host = host, .sws_flags = sws,
-            .shard = c->shard_n > 0 ? shard : NULL, .n_expected = n_sel};
+            .shard = c->shard_n > 0 ? shard : NULL, .n_expected = n_sel, .invocation_json = invocation};
         rc = vb_store_begin_run(R->st, &info, &cl->run_id, &cl->resumed);
         if (rc != VB_OK) break;
         cl->began = 1;
@@ -882,6 +884,7 @@ done:;
     free(sel);
     free(pending);
     free(cfg_json);
+    free(invocation);
     vb_dataset_free(&R->ds);
     free(R);
     if (rep_out) *rep_out = *rep;

@@ -36,7 +36,8 @@ static const char * SCHEMA_SQL =
     "  id INTEGER PRIMARY KEY,\n"
     "  run_id INTEGER NOT NULL REFERENCES runs(id),\n"
     "  grid_id TEXT, shard TEXT, host TEXT, cpu_model TEXT, blas_core TEXT, build_flags TEXT,\n"
-    "  started TEXT NOT NULL, ended TEXT, wall_s REAL, n_added INTEGER NOT NULL DEFAULT 0);\n"
+    "  started TEXT NOT NULL, ended TEXT, wall_s REAL, n_added INTEGER NOT NULL DEFAULT 0,\n"
+    "  invocation TEXT);\n"
     "CREATE TABLE IF NOT EXISTS samples(\n"
     "  run_id INTEGER NOT NULL REFERENCES runs(id),\n"
     "  sample_key TEXT NOT NULL,\n"
@@ -446,8 +447,8 @@ static int insert_run(struct vb_store * st, const char * hash, const char * cano
 static int add_session(struct vb_store * st, int64_t run_id, const struct vb_run_info * in, const char * started) {
     sqlite3_stmt * s;
     int rc = prepare(st,
-                     "INSERT INTO sessions(run_id, grid_id, shard, host, cpu_model, blas_core, build_flags, started) "
-                     "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+                     "INSERT INTO sessions(run_id, grid_id, shard, host, cpu_model, blas_core, build_flags, started, "
+                     "invocation) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
                      &s);
     if (rc != VB_OK) return rc;
     sqlite3_bind_int64(s, 1, run_id);
@@ -458,6 +459,7 @@ static int add_session(struct vb_store * st, int64_t run_id, const struct vb_run
     bind_text(s, 6, in->blas_core);
     bind_text(s, 7, in->build_flags);
     bind_text(s, 8, started);
+    bind_text(s, 9, in->invocation_json);
     rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : db_fail(st, "insert session");
     sqlite3_finalize(s);
     if (rc != VB_OK) return rc;
@@ -1006,13 +1008,13 @@ int vb_store_verify_hash(struct vb_store * st, int64_t run_id, char out[65]) {
 static int copy_sessions(struct vb_store * in, int64_t in_run, struct vb_store * out, int64_t out_run) {
     sqlite3_stmt * s, * w;
     int rc = prepare(in,
-                     "SELECT grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, wall_s, n_added "
-                     "FROM sessions WHERE run_id=?1 ORDER BY id",
+                     "SELECT grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, wall_s, n_added, "
+                     "invocation FROM sessions WHERE run_id=?1 ORDER BY id",
                      &s);
     if (rc != VB_OK) return rc;
     rc = prepare(out,
                  "INSERT INTO sessions(run_id, grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, "
-                 "wall_s, n_added) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+                 "wall_s, n_added, invocation) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
                  &w);
     if (rc != VB_OK) {
         sqlite3_finalize(s);
@@ -1023,7 +1025,7 @@ static int copy_sessions(struct vb_store * in, int64_t in_run, struct vb_store *
     while (rc == VB_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
         sqlite3_reset(w);
         sqlite3_bind_int64(w, 1, out_run);
-        for (int i = 0; i < 10; i++) sqlite3_bind_value(w, 2 + i, sqlite3_column_value(s, i));
+        for (int i = 0; i < 11; i++) sqlite3_bind_value(w, 2 + i, sqlite3_column_value(s, i));
         if (sqlite3_step(w) != SQLITE_DONE) rc = db_fail(out, "copy session");
     }
     if (rc == VB_OK && r != SQLITE_DONE) rc = db_fail(in, "read sessions");

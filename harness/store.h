@@ -73,6 +73,9 @@ struct vb_run_info {
     const char * host;
     const char * sws_flags;          /* libswscale flags, e.g. "bicubic" */
     const char * shard;              /* "i/n" when sharded, NULL otherwise */
+    const char * invocation_json;    /* the whole canonical invocation (paths, grid, limits) of this process: stored
+                                        with its session, not part of the identity, so a grown grid, another
+                                        --limit or other paths on another machine resume / merge the same cells */
     int32_t n_expected;              /* samples the complete run has (all shards), 0 = unknown */
 };
 

@@ -5,6 +5,8 @@
 #   sbatch --dependency=afterok:<jobid> scripts/slurm-array.sh --merge RUN.json OUTDIR
 #
 # or, to submit both steps at once:   scripts/slurm-array.sh --submit 8 RUN.json OUTDIR
+# (submit from the repository root, or set VB=/path/to/vlapbench).  --threads is part of a run's identity: compare
+# runs made with the same thread count.
 #
 # Each task runs `vlapbench run --config RUN.json --shard i/N --db OUTDIR/shard-i.db` (a deterministic slice of the
 # samples; re-submitting a failed task resumes it), and the merge step runs
@@ -15,7 +17,8 @@
 #SBATCH --time=24:00:00
 #SBATCH --output=vlapbench-%A_%a.log
 set -euo pipefail
-VB=${VB:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/vlapbench}
+# Under sbatch the script runs from a copy in SLURM's spool directory: find the binary from the submit directory.
+VB=${VB:-${SLURM_SUBMIT_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}/vlapbench}
 if [ "${1:-}" = "--submit" ]; then
   n=$2 cfg=$3 out=$4
   mkdir -p "$out"

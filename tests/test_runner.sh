@@ -85,8 +85,11 @@ echo "$out" | grep -qE "ViT cache [1-9][0-9]* hits" || die "no ViT cache hits re
 # provenance
 row=$(q "$tmp/a.db" "SELECT git_commit!='' AND length(weights)>60 AND length(annotations_sha256)=64 AND blas_core!='' AND
      cpu_model!='' AND host!='' AND sws_flags LIKE '%swscale%' AND build_flags IS NOT NULL AND blas_threads=1 AND
-     config LIKE '%invocation%' FROM runs WHERE id=1")
+     json_extract(config,'\$.config.interp')='bilinear' AND config NOT LIKE '%invocation%' FROM runs WHERE id=1")
 [ "$row" = 1 ] || die "provenance fields missing: $(q "$tmp/a.db" 'SELECT * FROM runs WHERE id=1')"
+# the whole invocation is kept per session, outside the identity
+row=$(q "$tmp/a.db" "SELECT COUNT(*) FROM sessions WHERE run_id=1 AND json_extract(invocation,'$.dataset')='nextqa'")
+[ "$row" -ge 1 ] || die "invocation not stored with the session"
 "$VB_BIN" runs --db "$tmp/a.db" | grep -qE "vlap +4 +8" || die "runs does not list the vlap k=4 cell"
 # weights provenance: the file's sha256 (known answer from sha256sum), served from the sha cache on later runs
 if command -v sha256sum >/dev/null; then
@@ -152,6 +155,11 @@ printf '9000000003_1\n9000000000_0\n' > "$tmp/keys.txt"
 "$VB_BIN" run --config "$tmp/run.json" --limit 3 --frames 4 --methods uniform --db "$tmp/l.db" --quiet >/dev/null || die "--limit"
 [ "$(q "$tmp/l.db" "SELECT GROUP_CONCAT(sample_key) FROM (SELECT sample_key FROM samples WHERE run_id=1 ORDER BY 1)")" = \
   "9000000000_0,9000000000_1,9000000001_0" ] || die "--limit 3 is not the first 3 samples"
+# a cell's identity is the cell, not the invocation: growing the grid / limit resumes the stored cells
+"$VB_BIN" run --config "$tmp/run.json" --limit 5 --frames 4,2 --methods uniform --db "$tmp/l.db" --quiet >/dev/null || die "grown grid"
+[ "$(q "$tmp/l.db" "SELECT COUNT(*) FROM runs")" = 2 ] || die "grown grid: expected the k=4 cell resumed plus a k=2 cell"
+[ "$(q "$tmp/l.db" "SELECT COUNT(*) FROM samples WHERE run_id=1")" = 5 ] || die "grown limit: k=4 cell not completed to 5"
+[ "$(q "$tmp/l.db" "SELECT COUNT(*) FROM sessions WHERE run_id=1")" = 2 ] || die "grown grid: k=4 cell not resumed"
 "$VB_BIN" run --config "$tmp/run.json" --method vlap=$tmp/b/vlap4 --frames 2 --db "$tmp/x.db" --quiet 2>"$tmp/e.txt"
 [ $? -ne 0 ] && grep -q "segments" "$tmp/e.txt" || die "VLAP bundle of 4 segments accepted for k=2: $(cat "$tmp/e.txt")"
 [ ! -s "$tmp/x.db" ] || [ "$(q "$tmp/x.db" "SELECT COUNT(*) FROM runs")" = 0 ] || die "a failed set-up wrote runs"
