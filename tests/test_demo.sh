@@ -141,17 +141,17 @@ fi
 shot=$T/shot.png
 timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update \
     --disable-sync --no-first-run --hide-scrollbars --user-data-dir="$T/chrome-profile" --screenshot="$shot" \
-    --window-size=1280,6000 "file://$OUT/report.html" >"$T/chrome.log" 2>&1 || true
+    --window-size=1280,9000 "file://$OUT/report.html" >"$T/chrome.log" 2>&1 || true
 [ -s "$shot" ] || { tail "$T/chrome.log"; fail "chromium wrote no screenshot"; }
-# decode with ffmpeg (a dependency anyway), nearest-neighbour to 160 x 750, count colours and coloured pixels
-ffmpeg -loglevel error -i "$shot" -vf scale=160:750:flags=neighbor -f rawvideo -pix_fmt rgb24 "$T/shot.rgb" ||
+# decode with ffmpeg (a dependency anyway), nearest-neighbour to 160 x 1125, count colours and coloured pixels
+ffmpeg -loglevel error -i "$shot" -vf scale=160:1125:flags=neighbor -f rawvideo -pix_fmt rgb24 "$T/shot.rgb" ||
     fail "ffmpeg cannot read the screenshot"
 read -r n_col n_dark n_colour < <(od -An -v -tu1 -w3 "$T/shot.rgb" | awk '
     { k = $1 "," $2 "," $3; if (!(k in seen)) { seen[k] = 1; n++ }
       mx = $1; mn = $1; for (i = 2; i <= 3; i++) { if ($i > mx) mx = $i; if ($i < mn) mn = $i }
       if (mx < 128) dark++; if (mx - mn > 80) colour++ }
     END { print n, dark + 0, colour + 0 }')
-echo "screenshot: $n_col distinct colours, $n_dark dark (text) pixels, $n_colour saturated (plot) pixels of 120000"
+echo "screenshot: $n_col distinct colours, $n_dark dark (text) pixels, $n_colour saturated (plot) pixels of 180000"
 [ "$n_col" -ge 20 ] || fail "screenshot nearly uniform ($n_col colours): the page did not render"
 [ "$n_dark" -ge 1000 ] || fail "screenshot has almost no text ($n_dark dark pixels)"
 [ "$n_colour" -ge 200 ] || fail "screenshot has almost no coloured pixels ($n_colour): plots not shown"
