@@ -3,10 +3,14 @@
 # (q_bias / v_bias split, Qformer.bert.*, Qformer_loc.*, fs.*, t5_model.*, plus tensors the converter must drop or
 # fold), converted, and the converted bundles must pass check-golden --strict on the method cases.  (The converted
 # qkv bias has a zero k part; a key bias shifts every score of one query equally, so softmax is unchanged.)
-# With torch (Debian python3-torch; never installed here) the LAVIS dict goes through a real .pth and the CLI;
+# With torch (Debian python3-torch; never installed by the test) the LAVIS dict goes through a real .pth and the CLI;
 # without it the same dict goes straight into the converter's functions and the test then reports SKIP.
 set -u
 command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
+# Debian's python3-torch lives in the system interpreter; a pyenv/venv python3 first on PATH does not see it.
+for p in python3 /usr/bin/python3; do
+  if command -v "$p" >/dev/null && "$p" -c 'import torch' 2>/dev/null; then python3() { command "$p" "$@"; }; break; fi
+done
 python3 "$VB_ROOT/tools/convert-lavis" --selftest || { echo "FAIL: convert-lavis --selftest"; exit 1; }
 G=$VB_SHARED/golden
 [ -d "$G/methods/methods-blip2" ] && [ -f "$G/t5-tokenizer/tokenizer.json" ] || { echo "SKIP: $G/methods absent"; exit 77; }
