@@ -106,9 +106,10 @@ int vb_config_parse(struct vb_model_config * c, const char * json, const char * 
              !strcmp(a0, "InstructBlipForConditionalGeneration"))
         arch = VB_ARCH_INSTRUCTBLIP;
     else {
+        int rc = vb_fail(VB_ERR_UNSUPPORTED, "%s: model_type '%s' is neither blip-2 nor instructblip", origin,
+                         cJSON_IsString(mt) ? mt->valuestring : "(missing)");
         cJSON_Delete(root);
-        return vb_fail(VB_ERR_UNSUPPORTED, "%s: model_type '%s' is neither blip-2 nor instructblip", origin,
-                       cJSON_IsString(mt) ? mt->valuestring : "(missing)");
+        return rc;
     }
     vb_config_defaults(c, arch);
     get_int(&x, root, "", "num_query_tokens", &c->num_query_tokens);
