@@ -78,7 +78,7 @@ debug:
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@bash scripts/demo.sh
+	@VB_BIN=$(abspath $(BIN)) bash scripts/demo.sh
 
 bench: $(BIN)
 	$(BIN) bench-engine --config configs/demo-small.json
