@@ -35,6 +35,7 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 BIN      := $(BUILD)/vlapbench
 
+.DEFAULT_GOAL := all
 .PHONY: all deps test test-asan debug demo clean bench FORCE
 
 # The files that compile the commit / dirty flag / build flags in are rebuilt whenever those change (the stamp is

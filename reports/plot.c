@@ -197,6 +197,18 @@ static int render(const struct vb_plot_ctx * ctx, struct sbuf * b, const char * 
     return rc;
 }
 
+/* One colour per method in every plot (series named "<method>..."); other series keep gnuplot's cycle. */
+static void sb_method_color(struct sbuf * b, const char * name) {
+    static const struct {
+        const char * prefix, * rgb;
+    } C[] = {{"uniform", "#1f77b4"}, {"sevila", "#d62728"}, {"vlap", "#2ca02c"}};
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++)
+        if (name && strncmp(name, C[i].prefix, strlen(C[i].prefix)) == 0) {
+            sb_printf(b, " lc rgb '%s'", C[i].rgb);
+            return;
+        }
+}
+
 int vb_plot_lines(const struct vb_plot_ctx * ctx, const char * out_base, const char * title, const char * xlabel,
                   const char * ylabel, const struct vb_plot_series * s, int32_t n_series, int logx) {
     struct sbuf b = {0}, p = {0};
@@ -208,7 +220,9 @@ int vb_plot_lines(const struct vb_plot_ctx * ctx, const char * out_base, const c
     int32_t used = 0;
     for (int32_t i = 0; i < n_series; i++) {
         if (n_finite(&s[i]) == 0) continue; /* gnuplot refuses a series without a defined point */
-        sb_printf(&p, "%s$d%d using 1:2 with linespoints lw 2 pt 7 title ", used++ ? ", " : "", (int) i);
+        sb_printf(&p, "%s$d%d using 1:2 with linespoints lw 2 pt 7", used++ ? ", " : "", (int) i);
+        sb_method_color(&p, s[i].name);
+        sb_printf(&p, " title ");
         sb_quoted(&p, s[i].name);
     }
     if (used == 0) {
@@ -257,7 +271,9 @@ int vb_plot_scatter_front(const struct vb_plot_ctx * ctx, const char * out_base,
     }
     for (int32_t i = 0; i < n_series; i++) {
         if (n_finite(&s[i]) == 0) continue;
-        sb_printf(&p, "%s$d%d using 1:2 with points pt 7 ps 1.4 title ", used++ ? ", " : "", (int) i);
+        sb_printf(&p, "%s$d%d using 1:2 with points pt 7 ps 1.4", used++ ? ", " : "", (int) i);
+        sb_method_color(&p, s[i].name);
+        sb_printf(&p, " title ");
         sb_quoted(&p, s[i].name);
     }
     int rc;
@@ -320,7 +336,9 @@ int vb_plot_histograms(const struct vb_plot_ctx * ctx, const char * out_base, co
     for (int32_t i = 0; i < n_series; i++) {
         if (n_finite(&s[i]) == 0) continue;
         /* histeps: x are bin centres, the step edges fall half-way between them */
-        sb_printf(&p, "%s$d%d using 1:2 with histeps lw 2 title ", used++ ? ", " : "", (int) i);
+        sb_printf(&p, "%s$d%d using 1:2 with histeps lw 2", used++ ? ", " : "", (int) i);
+        sb_method_color(&p, s[i].name);
+        sb_printf(&p, " title ");
         sb_quoted(&p, s[i].name);
     }
     if (used == 0) {
