@@ -1,6 +1,7 @@
 /* loaders.c — dataset kinds, the load dispatcher, vb_dataset_free, and the helpers shared by the per-format loaders
 ** (nextqa.c, star.c, vlep.c, how2qa.c, sevila_json.c). */
 #include "datasets/loaders_internal.h"
+#include "engine/rng.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -170,13 +171,6 @@ int vb_dataset_how2_clip_parse(const char * v, char * yt, size_t yt_cap, double 
 
 /* ---- How2QA raw option permutation (datasets.md §5.1) ---- */
 
-static uint64_t splitmix64(uint64_t * s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 int vb_dataset_how2qa_perm(const char * youtube_id, const char * segment_field, const char * question, int perm[4],
                            char perm_str[5]) {
     size_t a = strlen(youtube_id), b = strlen(segment_field), c = strlen(question);
@@ -191,7 +185,7 @@ int vb_dataset_how2qa_perm(const char * youtube_id, const char * segment_field, 
     for (int i = 0; i < 4; i++)
         perm[i] = i;
     for (int i = 3; i >= 1; i--) {
-        int j = (int)(splitmix64(&state) % (uint64_t)(i + 1));
+        int j = (int)(vb_rng_splitmix64(&state) % (uint64_t)(i + 1));
         int t = perm[i];
         perm[i] = perm[j];
         perm[j] = t;

@@ -3,6 +3,7 @@
 
 #include "datasets/dataset.h"
 #include "datasets/sampling.h"
+#include "engine/rng.h"
 #include "datasets/video.h"
 #include "engine/common.h"
 
@@ -250,12 +251,7 @@ out:
 struct rng {
     uint64_t s;
 };
-static uint64_t rng_next(struct rng * r) { /* splitmix64 */
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+static uint64_t rng_next(struct rng * r) { return vb_rng_splitmix64(&r->s); } /* splitmix64 stream */
 static int64_t rng_below(struct rng * r, int64_t n) { return n <= 1 ? 0 : (int64_t) (rng_next(r) % (uint64_t) n); }
 
 void vb_synth_opts_default(struct vb_synth_opts * o) {

@@ -9,6 +9,7 @@
 */
 #include "engine/common.h"
 #include "engine/config.h"
+#include "engine/rng.h"
 #include "engine/weights.h"
 #include "harness/cli.h"
 #include "vlap/bundle.h"
@@ -19,49 +20,22 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* splitmix64 -> xoshiro256** */
-struct rng {
-    uint64_t s[4];
-};
-
-static uint64_t splitmix(uint64_t * x) {
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, int k) {
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(struct rng * r) {
-    uint64_t * s = r->s;
-    uint64_t   res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return res;
-}
-
-static void rng_seed(struct rng * r, uint64_t seed, const char * name) {
+/* splitmix64 -> xoshiro256** (engine/rng.h), one stream per tensor */
+static void rng_seed(struct vb_rng * r, uint64_t seed, const char * name) {
     uint64_t h = 1469598103934665603ull; /* FNV-1a of the name, mixed with the seed */
     for (const char * p = name; *p; p++)
         h = (h ^ (uint8_t)*p) * 1099511628211ull;
     uint64_t x = seed ^ h;
     for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix(&x);
+        r->s[i] = vb_rng_splitmix64(&x);
 }
 
-static double rng_unit(struct rng * r) {
-    return (double)(rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+static double rng_unit(struct vb_rng * r) {
+    return (double)(vb_rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 /* Standard normal pairs (Box-Muller). */
-static void rng_normals(struct rng * r, float * out, int64_t n) {
+static void rng_normals(struct vb_rng * r, float * out, int64_t n) {
     for (int64_t i = 0; i < n; i += 2) {
         double u1 = rng_unit(r), u2 = rng_unit(r);
         if (u1 < 1e-300) u1 = 1e-300;
@@ -78,7 +52,8 @@ static int64_t spec_numel(const struct vb_tensor_spec * t) {
     return n;
 }
 
-static void fill(const struct vb_tensor_spec * t, uint64_t seed, float * buf, int64_t off, int64_t n, struct rng * r) {
+static void fill(const struct vb_tensor_spec * t, uint64_t seed, float * buf, int64_t off, int64_t n,
+                 struct vb_rng * r) {
     (void)seed;
     (void)off;
     rng_normals(r, buf, n);
@@ -146,7 +121,7 @@ static int write_safetensors(const char * path, const struct vb_tensor_spec * sp
     float *       buf = vb_malloc(sizeof(float) * (size_t)CH);
     uint8_t *     cbuf = vb_malloc(esz * (size_t)CH);
     for (int32_t i = 0; rc == VB_OK && i < n; i++) {
-        struct rng r;
+        struct vb_rng r;
         rng_seed(&r, seed, sp[i].name);
         int64_t ne = spec_numel(&sp[i]);
         for (int64_t o = 0; rc == VB_OK && o < ne; o += CH) {

@@ -17,12 +17,11 @@
 #ifndef VB_STATS_H
 #define VB_STATS_H
 
+#include "engine/rng.h"
+
 #include <stdint.h>
 
-/* ---- random numbers: xoshiro256** seeded through splitmix64 ---- */
-struct vb_rng {
-    uint64_t s[4];
-};
+/* ---- random numbers: xoshiro256** seeded through splitmix64 (thin wrappers over engine/rng.h) ---- */
 /* Seed the generator: the four state words are successive splitmix64 outputs started at seed. */
 void vb_stats_rng_seed(struct vb_rng * r, uint64_t seed);
 /* Next 64-bit output of xoshiro256**. */
