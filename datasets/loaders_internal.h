@@ -57,6 +57,10 @@ int vb_ld_json_walk(const char * file, const char * buf, size_t len, int * is_ob
 ** does not make an extra empty line. */
 int vb_ld_lines_walk(char * buf, size_t len, int (*cb)(void * ud, char * text, int32_t line), void * ud);
 
+/* Per-dataset parsers (nextqa.c, star.c, vlep.c, how2qa.c, sevila_json.c): read ld->file (and ld->map_path when
+** the format has one) and append the samples to ld->d through vb_ld_new.  Return VB_OK, VB_ERR_IO, or
+** VB_ERR_FORMAT "file:line: reason" for a malformed record (unless ld->skip_bad, which records it in d->bad);
+** the samples appended so far stay owned by ld->d and are freed with it. */
 int vb_ld_nextqa(struct vb_ld * ld);
 int vb_ld_star(struct vb_ld * ld);
 int vb_ld_vlep(struct vb_ld * ld);

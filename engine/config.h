@@ -78,6 +78,7 @@ int vb_config_load(struct vb_model_config * cfg, const char * path);
 int vb_config_parse(struct vb_model_config * cfg, const char * json, const char * origin);
 /* Defaults of everything (BLIP-2 Flan-T5-XL shapes). */
 void vb_config_defaults(struct vb_model_config * cfg, enum vb_arch arch);
+/* HF name of an activation ("gelu", "gelu_new", "relu"); "?" for an unknown value.  Static string, never NULL. */
 const char * vb_act_name(enum vb_act a);
 
 #endif

@@ -77,6 +77,7 @@ int vb_runconfig_validate(const struct vb_run_config * c);
 /* Canonical JSON of everything that defines the results (sorted keys, compact; not db, shard, quiet, threads),
 ** malloc'd.  Paths are made absolute. */
 char * vb_runconfig_canonical(const struct vb_run_config * c);
+/* Free every string and method entry of *c and zero it (c not NULL; a zeroed or already freed config is fine). */
 void vb_runconfig_free(struct vb_run_config * c);
 /* Bundle directory of method i for frame count k (its per-k override, else its model); borrowed, NULL if none. */
 const char * vb_runconfig_model(const struct vb_run_config * c, int32_t i, int32_t k);

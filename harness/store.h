@@ -140,6 +140,7 @@ struct vb_keyset {
 int vb_store_done_keys(struct vb_store * st, int64_t run_id, struct vb_keyset * out);
 /* 1 if key is in the set (binary search). */
 int vb_keyset_has(const struct vb_keyset * ks, const char * key);
+/* Free the keys and empty *ks (NULL and empty sets are fine). */
 void vb_keyset_free(struct vb_keyset * ks);
 
 /* ---- readers (reports, compare, export) ---- */
@@ -160,7 +161,9 @@ struct vb_store_run {
 int vb_store_list_runs(struct vb_store * st, struct vb_store_run ** runs, int32_t * n);
 /* One run by id.  Returns VB_OK, VB_ERR_NOTFOUND or VB_ERR_DB; free with vb_store_run_clear. */
 int vb_store_get_run(struct vb_store * st, int64_t id, struct vb_store_run * out);
+/* Free the strings of one run and set them to NULL (r may be NULL; safe to call twice). */
 void vb_store_run_clear(struct vb_store_run * r);
+/* Clear runs[0..n) and free the array (runs may be NULL when n == 0). */
 void vb_store_runs_free(struct vb_store_run * runs, int32_t n);
 
 /* A stored sample as read back (all strings and arrays owned by the set). */
@@ -183,6 +186,7 @@ struct vb_store_rows {
 /* All samples of run_id, sorted by key.  Free with vb_store_rows_free.  Returns VB_OK, VB_ERR_DB, or
 ** VB_ERR_FORMAT when a stored JSON array is malformed (message names run and key). */
 int vb_store_load_samples(struct vb_store * st, int64_t run_id, struct vb_store_rows * out);
+/* Free every row and its strings / arrays (rows may be NULL). */
 void vb_store_rows_free(struct vb_store_rows * rows);
 
 /* Verification hash of a run: sha256 over "key\tstatus\tprediction\tpicked\n" for every sample in key order.

@@ -31,6 +31,7 @@ struct vb_vitcache_stats {
 
 /* New empty cache holding at most max_bytes of features.  Caller frees with vb_vitcache_free. */
 struct vb_vitcache * vb_vitcache_new(size_t max_bytes);
+/* Free the cache and every cached feature (c may be NULL). */
 void vb_vitcache_free(struct vb_vitcache * c);
 
 /* Look up key: on a hit copies n floats into out, sets *cost_us (may be NULL) to the entry's recorded cost, marks

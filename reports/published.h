@@ -41,6 +41,7 @@ const struct vb_published * vb_published_find(const char * method, int32_t frame
 ** "Seq", "Pre", "Fea", "Avg"), "how2qa" / "vlep" / "tvqa" (column "Acc").  NAN when unknown or unpublished. */
 double vb_published_value(const struct vb_published * p, const char * dataset, const char * column);
 
+/* Name of a quality grade: "primary", "secondary", "derived" (any other value).  Static string, never NULL. */
 const char * vb_published_quality_name(enum vb_pub_quality q);
 
 #endif

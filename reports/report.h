@@ -92,6 +92,7 @@ struct vb_compare_result {
 ** scored question).  Free with vb_report_compare_free. */
 int vb_report_compare(struct vb_store * st_new, int64_t id_new, struct vb_store * st_base, int64_t id_base,
                       const struct vb_compare_opts * o, struct vb_compare_result * out);
+/* Free the paired rows of *r and empty them (r not NULL; an already freed result is fine). */
 void vb_report_compare_free(struct vb_compare_result * r);
 /* Print the comparison as a table (json = 0) or one JSON object (json = 1) to f. */
 void vb_report_compare_print(FILE * f, const struct vb_compare_result * r, const struct vb_compare_opts * o,

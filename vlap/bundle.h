@@ -78,6 +78,8 @@ struct vb_bundle {
 ** ids and loads the requested components.  On success *out is owned by the caller (vb_bundle_close).  On failure
 ** a negative vb_status naming the file / tensor / piece; nothing leaks. */
 int  vb_bundle_open(struct vb_bundle ** out, const char * dir, const struct vb_bundle_opts * opts);
+/* Free the bundle, its components, tokenizers and weights (b may be NULL).  Methods opened on it must be closed
+** first. */
 void vb_bundle_close(struct vb_bundle * b);
 
 /* Resolve the ids of "▁A".."▁E", "▁yes", "▁no" and </s> from a tokenizer into b (also used by tests). Returns VB_OK or

@@ -151,7 +151,9 @@ struct vb_method;
 ** is owned by the caller (vb_method_close). */
 int  vb_method_open(struct vb_method ** out, enum vb_method_kind kind, const struct vb_bundle * b,
                     const struct vb_method_opts * opts);
+/* Free the method and its work buffers (m may be NULL); the bundle is not touched. */
 void vb_method_close(struct vb_method * m);
+/* The effective options (defaults filled in); borrowed, valid until vb_method_close.  m not NULL. */
 const struct vb_method_opts * vb_method_get_opts(const struct vb_method * m);
 
 /* Answer one question (see the header comment).  *res is fully written (prediction -1 on failure). */

@@ -57,6 +57,7 @@ int vb_prompt_text_from_sample(struct vb_prompt_text * out, const struct vb_samp
 /* Same from plain strings (question may be NULL only for VLEP).  Strings are copied. */
 int  vb_prompt_text_make(struct vb_prompt_text * out, enum vb_prompt_style style, const char * question,
                          int32_t n_options, const char * const * options);
+/* Free the copied strings and zero *t (t may be NULL; safe to call twice). */
 void vb_prompt_text_free(struct vb_prompt_text * t);
 
 /* The QA prompt (answerer of all three methods, VLAP's Q-Former text).  Returns a malloc'd string (caller frees). */
