@@ -64,9 +64,6 @@ void vb_rmsnorm(const float * x, int64_t n, int64_t d, const float * w, float ep
     }
 }
 
-void vb_gelu_erf(float * x, int64_t n) {
-    for (int64_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752440f));
-}
 
 void vb_gelu_tanh(float * x, int64_t n) {
     const float c = 0.79788456080286535588f; /* sqrt(2/pi) */
@@ -80,6 +77,146 @@ void vb_relu(float * x, int64_t n) {
     for (int64_t i = 0; i < n; i++) x[i] = x[i] > 0 ? x[i] : 0;
 }
 
+/* ---- vectorised exp / GELU-erf ----
+** Eight floats at a time with GCC vector extensions.  The same body is compiled twice: once for AVX2+FMA (chosen
+** at run time with __builtin_cpu_supports) and once for the baseline ISA (SSE2 on x86-64; plain code elsewhere).
+**   exp: Cephes expf (n = round(x log2 e), r = x - n ln 2 in two parts, degree-6 polynomial, 2^n from the exponent
+**        bits), about 2 ulp; x < -87.3 (incl. -inf) gives 0, x > 88.7 is clamped (callers subtract the max).
+**   erf: Abramowitz & Stegun 7.1.26, |error| <= 1.5e-7, erf(x) = 1 - poly(t) e^{-x^2}, t = 1 / (1 + 0.3275911 |x|). */
+#if defined(__GNUC__)
+typedef float   vb_v8f __attribute__((vector_size(32)));
+typedef int32_t vb_v8i __attribute__((vector_size(32)));
+
+#define VB_V8(c) ((vb_v8f){(c), (c), (c), (c), (c), (c), (c), (c)})
+
+#define VB_EXP8_BODY                                                                                                   \
+    vb_v8f x = *px;                                                                                                    \
+    vb_v8i under = x < VB_V8(-87.33654f);                                                                              \
+    x = (vb_v8f) (((vb_v8i) x & ~under) | ((vb_v8i) VB_V8(-87.0f) & under));                                           \
+    vb_v8i over = x > VB_V8(88.37626f);                                                                                \
+    x = (vb_v8f) (((vb_v8i) x & ~over) | ((vb_v8i) VB_V8(88.37626f) & over));                                          \
+    vb_v8f fx = x * VB_V8(1.44269504088896341f) + VB_V8(0.5f);                                                          \
+    vb_v8i ti = __builtin_convertvector(fx, vb_v8i);                                                                   \
+    vb_v8f tf = __builtin_convertvector(ti, vb_v8f);                                                                   \
+    vb_v8i gt = tf > fx;                                                                                               \
+    ti = ti + gt; /* gt is -1 where the truncation rounded up: floor */                                                \
+    tf = __builtin_convertvector(ti, vb_v8f);                                                                          \
+    vb_v8f r = x - tf * VB_V8(0.693359375f) + tf * VB_V8(2.12194440e-4f);                                              \
+    vb_v8f r2 = r * r;                                                                                                 \
+    vb_v8f p = VB_V8(1.9875691500e-4f);                                                                                \
+    p = p * r + VB_V8(1.3981999507e-3f);                                                                               \
+    p = p * r + VB_V8(8.3333519073e-3f);                                                                               \
+    p = p * r + VB_V8(4.1665795894e-2f);                                                                               \
+    p = p * r + VB_V8(1.6666665459e-1f);                                                                               \
+    p = p * r + VB_V8(5.0000001201e-1f);                                                                               \
+    p = p * r2 + r + VB_V8(1.0f);                                                                                      \
+    vb_v8i e = (ti + 127) << 23;                                                                                       \
+    vb_v8f y = p * (vb_v8f) e;                                                                                         \
+    *px = (vb_v8f) ((vb_v8i) y & ~under);
+
+#define VB_GELU_BODY(EXP8)                                                                                             \
+    int64_t i = 0;                                                                                                     \
+    for (; i + 8 <= n; i += 8) {                                                                                       \
+        vb_v8f v;                                                                                                      \
+        memcpy(&v, x + i, sizeof v);                                                                                   \
+        vb_v8f z = v * VB_V8(0.70710678118654752440f);                                                                 \
+        vb_v8i neg = z < VB_V8(0.0f);                                                                                  \
+        vb_v8f a = (vb_v8f) ((vb_v8i) z & ~(vb_v8i) VB_V8(-0.0f));                                                     \
+        vb_v8f t = VB_V8(1.0f) / (VB_V8(1.0f) + VB_V8(0.3275911f) * a);                                                \
+        vb_v8f q = VB_V8(1.061405429f);                                                                                \
+        q = q * t + VB_V8(-1.453152027f);                                                                              \
+        q = q * t + VB_V8(1.421413741f);                                                                               \
+        q = q * t + VB_V8(-0.284496736f);                                                                              \
+        q = q * t + VB_V8(0.254829592f);                                                                               \
+        q = q * t;                                                                                                     \
+        vb_v8f ea = -(a * a);                                                                                          \
+        EXP8(&ea);                                                                                                     \
+        vb_v8f er = VB_V8(1.0f) - q * ea;                                                                              \
+        er = (vb_v8f) ((vb_v8i) er ^ (neg & (vb_v8i) VB_V8(-0.0f)));                                                   \
+        v = VB_V8(0.5f) * v * (VB_V8(1.0f) + er);                                                                      \
+        memcpy(x + i, &v, sizeof v);                                                                                   \
+    }                                                                                                                  \
+    for (; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752440f));
+
+/* softmax row: max, exp(x - max) (vector), sum in double, scale */
+#define VB_SOFTMAX_ROW_BODY(EXP8)                                                                                      \
+    float m = -INFINITY;                                                                                               \
+    for (int64_t j = 0; j < d; j++) m = r[j] > m ? r[j] : m;                                                           \
+    if (m == -INFINITY) {                                                                                              \
+        memset(r, 0, sizeof(float) * (size_t) d);                                                                      \
+        return;                                                                                                        \
+    }                                                                                                                  \
+    double  s = 0;                                                                                                     \
+    int64_t j = 0;                                                                                                     \
+    vb_v8f  acc = VB_V8(0.0f);                                                                                         \
+    for (; j + 8 <= d; j += 8) {                                                                                       \
+        vb_v8f v;                                                                                                      \
+        memcpy(&v, r + j, sizeof v);                                                                                   \
+        v = v - VB_V8(m);                                                                                              \
+        EXP8(&v);                                                                                                      \
+        acc += v;                                                                                                      \
+        memcpy(r + j, &v, sizeof v);                                                                                   \
+    }                                                                                                                  \
+    for (int k = 0; k < 8; k++) s += acc[k];                                                                           \
+    for (; j < d; j++) {                                                                                               \
+        r[j] = expf(r[j] - m);                                                                                         \
+        s += r[j];                                                                                                     \
+    }                                                                                                                  \
+    float inv = (float) (1.0 / s);                                                                                     \
+    for (j = 0; j < d; j++) r[j] *= inv;
+
+static inline void exp8_base(vb_v8f * px) { VB_EXP8_BODY }
+static void          gelu_erf_base(float * x, int64_t n) { VB_GELU_BODY(exp8_base) }
+static void          softmax_row_base(float * r, int64_t d) { VB_SOFTMAX_ROW_BODY(exp8_base) }
+#if defined(__x86_64__)
+#define VB_AVX2 __attribute__((target("avx2,fma")))
+static inline VB_AVX2 void exp8_avx2(vb_v8f * px) { VB_EXP8_BODY }
+static VB_AVX2 void          gelu_erf_avx2(float * x, int64_t n) { VB_GELU_BODY(exp8_avx2) }
+static VB_AVX2 void          softmax_row_avx2(float * r, int64_t d) { VB_SOFTMAX_ROW_BODY(exp8_avx2) }
+static int                   have_avx2(void) {
+    static int v = -1;
+    if (v < 0) {
+        __builtin_cpu_init();
+        v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return v;
+}
+#else
+static int have_avx2(void) { return 0; }
+#define gelu_erf_avx2 gelu_erf_base
+#define softmax_row_avx2 softmax_row_base
+#endif
+
+void vb_gelu_erf(float * x, int64_t n) {
+    if (have_avx2()) gelu_erf_avx2(x, n);
+    else gelu_erf_base(x, n);
+}
+
+void vb_exp_inplace(float * x, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        vb_v8f v;
+        memcpy(&v, x + i, sizeof v);
+        exp8_base(&v);
+        memcpy(x + i, &v, sizeof v);
+    }
+    for (; i < n; i++) x[i] = expf(x[i]);
+}
+
+void vb_softmax_rows(float * x, int64_t n, int64_t d) {
+    int avx = have_avx2();
+    for (int64_t i = 0; i < n; i++) {
+        if (avx) softmax_row_avx2(x + i * d, d);
+        else softmax_row_base(x + i * d, d);
+    }
+}
+#else /* not GCC/clang: plain loops */
+void vb_gelu_erf(float * x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752440f));
+}
+void vb_exp_inplace(float * x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) x[i] = expf(x[i]);
+}
 void vb_softmax_rows(float * x, int64_t n, int64_t d) {
     for (int64_t i = 0; i < n; i++) {
         float * r = x + i * d;
@@ -98,6 +235,7 @@ void vb_softmax_rows(float * x, int64_t n, int64_t d) {
         for (int64_t j = 0; j < d; j++) r[j] *= inv;
     }
 }
+#endif
 
 void vb_add(float * y, const float * x, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] += x[i];

@@ -1,6 +1,6 @@
 /* test_ops.c — engine/ops kernels against naive double-precision versions (max error relative to the reference's
 ** magnitude): vb_linear / vb_linear_ex (strides, accumulate), vb_gemm_nn, LayerNorm, RMS norm, both GELUs, ReLU,
-** softmax (incl. a fully masked row), multi-head attention with strides, position bias, key mask and causal offset.
+** softmax (incl. a fully masked row; a wide row with -inf entries), vectorised exp, multi-head attention with strides, position bias, key mask and causal offset.
 ** Sizes are odd on purpose (not multiples of any SIMD width). */
 #include <setjmp.h> /* cmocka.h needs these four first */
 #include <stdarg.h>
@@ -193,6 +193,54 @@ static void test_softmax(void ** state) {
     free(x), free(r);
 }
 
+/* vectorised exp over [-90, 89] + specials (relative error), and a wide softmax row through the vector path with
+** -inf entries (exact zeros) */
+static void test_exp_and_wide_softmax(void ** state) {
+    (void)state;
+    const int64_t m = 20011;
+    float *       x = malloc(sizeof(float) * m);
+    for (int64_t i = 0; i < m; i++)
+        x[i] = (float)(-87.0 + 175.0 * i / (m - 1));
+    x[0] = -INFINITY, x[1] = -100.0f, x[2] = 0.0f, x[3] = 1.0f, x[4] = -1e-30f;
+    float * y = malloc(sizeof(float) * m);
+    memcpy(y, x, sizeof(float) * m);
+    vb_exp_inplace(y, m);
+    assert_true(y[0] == 0.0f && y[1] == 0.0f);
+    assert_true(y[2] == 1.0f && y[4] == 1.0f);
+    for (int64_t i = 2; i < m; i++) {
+        double r = exp((double)x[i]);
+        if (r > 3e38) continue;
+        double e = fabs(y[i] - r) / r;
+        if (!(e < 1e-6)) fail_msg("exp(%.9g) = %.9g, want %.9g (rel %.3g)", x[i], y[i], r, e);
+    }
+    const int64_t d = 257;
+    float *       s = randv(2 * d, 8);
+    for (int64_t j = 3; j < d; j += 17)
+        s[d + j] = -INFINITY;
+    double * ref = malloc(sizeof(double) * 2 * d);
+    for (int64_t i = 0; i < 2; i++) {
+        double mx = -INFINITY, sum = 0;
+        for (int64_t j = 0; j < d; j++)
+            mx = fmax(mx, s[i * d + j]);
+        for (int64_t j = 0; j < d; j++)
+            sum += exp(s[i * d + j] - mx);
+        for (int64_t j = 0; j < d; j++)
+            ref[i * d + j] = exp(s[i * d + j] - mx) / sum;
+    }
+    vb_softmax_rows(s, 2, d);
+    expect_close("wide softmax", s, ref, 2 * d, 1e-6);
+    for (int64_t j = 3; j < d; j += 17)
+        assert_true(s[d + j] == 0.0f);
+    /* GELU through the vector path on large random inputs, against erf in double */
+    float *  g = randv(4099, 6);
+    double * rg = malloc(sizeof(double) * 4099);
+    for (int64_t i = 0; i < 4099; i++)
+        rg[i] = 0.5 * g[i] * (1 + erf(g[i] / sqrt(2.0)));
+    vb_gelu_erf(g, 4099);
+    expect_close("gelu erf wide", g, rg, 4099, 1e-6);
+    free(x), free(y), free(s), free(ref), free(g), free(rg);
+}
+
 static void test_attention(void ** state) {
     (void)state;
     const int     H = 3, dh = 7, D = H * dh;
@@ -241,6 +289,7 @@ int main(void) {
         cmocka_unit_test(test_linear),
         cmocka_unit_test(test_norms_and_activations),
         cmocka_unit_test(test_softmax),
+        cmocka_unit_test(test_exp_and_wide_softmax),
         cmocka_unit_test(test_attention),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
