@@ -207,7 +207,9 @@ int vb_synth_write_video(const char * path, const struct vb_synth_video_spec * s
         rc = av_fail(VB_ERR_NOMEM, path, "frame buffer", r);
         goto out;
     }
-    rgb = vb_malloc((size_t) s->width * (size_t) s->height * 3);
+    /* swscale's SIMD input readers load 16 bytes at a time and may run past the last pixel of an unpadded
+    ** buffer (valgrind: invalid read of size 16 at the end of rgb); pad by AV_INPUT_BUFFER_PADDING_SIZE, zeroed */
+    rgb = vb_calloc((size_t) s->width * (size_t) s->height * 3 + AV_INPUT_BUFFER_PADDING_SIZE, 1);
     sws = sws_getContext(s->width, s->height, AV_PIX_FMT_RGB24, s->width, s->height, AV_PIX_FMT_YUV420P, SWS_BILINEAR,
                          NULL, NULL, NULL);
     if (!sws) {
