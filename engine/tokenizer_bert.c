@@ -19,19 +19,6 @@ struct vb_berttok {
     int32_t unk_id, cls_id, sep_id;
 };
 
-struct idvec {
-    int32_t * v;
-    int32_t n, cap;
-};
-
-static void iv_push(struct idvec * a, int32_t x) {
-    if (a->n == a->cap) {
-        a->cap = a->cap ? a->cap * 2 : 64;
-        a->v = vb_realloc(a->v, (size_t)a->cap * sizeof *a->v);
-    }
-    a->v[a->n++] = x;
-}
-
 /* ---------------------------------------------------------------- character classes (transformers 4.35.2) */
 
 static int is_control(int32_t c) {
@@ -66,13 +53,13 @@ static int is_split_space(int32_t c) { return c == ' ' || c == 0x2028 || c == 0x
 
 /* ---------------------------------------------------------------- pipeline */
 
-static void wordpiece(const struct vb_berttok * t, const char * w, size_t wl, struct idvec * out) {
+static void wordpiece(const struct vb_berttok * t, const char * w, size_t wl, struct vb_unicode_ids * out) {
     /* code point boundaries */
     size_t nchar = 0;
     for (size_t i = 0; i < wl; i++)
         if (((unsigned char)w[i] & 0xC0) != 0x80) nchar++;
     if (nchar > BERT_MAX_WORD_CHARS) {
-        iv_push(out, t->unk_id);
+        vb_unicode_ids_push(out, t->unk_id);
         return;
     }
     size_t * pos = vb_malloc((nchar + 1) * sizeof *pos);
@@ -81,7 +68,7 @@ static void wordpiece(const struct vb_berttok * t, const char * w, size_t wl, st
         if (((unsigned char)w[i] & 0xC0) != 0x80) pos[k++] = i;
     pos[nchar] = wl;
     char * buf = vb_malloc(wl + 3);
-    struct idvec sub = {0};
+    struct vb_unicode_ids sub = {0};
     size_t start = 0;
     int bad = 0;
     while (start < nchar) {
@@ -103,19 +90,19 @@ static void wordpiece(const struct vb_berttok * t, const char * w, size_t wl, st
             bad = 1;
             break;
         }
-        iv_push(&sub, found);
+        vb_unicode_ids_push(&sub, found);
         start = end;
     }
-    if (bad) iv_push(out, t->unk_id);
+    if (bad) vb_unicode_ids_push(out, t->unk_id);
     else
-        for (int32_t i = 0; i < sub.n; i++) iv_push(out, sub.v[i]);
+        for (int32_t i = 0; i < sub.n; i++) vb_unicode_ids_push(out, sub.v[i]);
     free(sub.v);
     free(buf);
     free(pos);
 }
 
 /* One basic token (already NFC, lower-cased): strip accents, split punctuation, WordPiece each piece. */
-static int basic_token(const struct vb_berttok * t, const char * s, size_t len, struct idvec * out) {
+static int basic_token(const struct vb_berttok * t, const char * s, size_t len, struct vb_unicode_ids * out) {
     char * z = vb_malloc(len + 1);
     memcpy(z, s, len);
     z[len] = 0;
@@ -152,7 +139,7 @@ static int basic_token(const struct vb_berttok * t, const char * s, size_t len, 
 }
 
 /* Non-special text segment: lower-case, clean, CJK padding, NFC, whitespace split, per token. */
-static int basic_segment(const struct vb_berttok * t, const char * s, size_t len, struct idvec * out) {
+static int basic_segment(const struct vb_berttok * t, const char * s, size_t len, struct vb_unicode_ids * out) {
     struct vb_unicode_buf c = {0};
     vb_unicode_buf_add(&c, "", 0);
     for (size_t i = 0; i < len;) {
@@ -210,7 +197,7 @@ int vb_berttok_encode(const struct vb_berttok * t, const char * text, size_t len
     if (max_length < 0 || (max_length > 0 && max_length < n_spec))
         return vb_fail(VB_ERR_ARG, "bert tokenizer: max_length %d is smaller than the %d special tokens", max_length,
                        n_spec);
-    struct idvec body = {0};
+    struct vb_unicode_ids body = {0};
     size_t seg0 = 0;
     int st = VB_OK;
     for (size_t i = 0; i < len && st == VB_OK;) {
@@ -229,7 +216,7 @@ int vb_berttok_encode(const struct vb_berttok * t, const char * text, size_t len
             continue;
         }
         if (i > seg0) st = basic_segment(t, text + seg0, i - seg0, &body);
-        iv_push(&body, t->special_id[best]);
+        vb_unicode_ids_push(&body, t->special_id[best]);
         i += bl;
         seg0 = i;
     }

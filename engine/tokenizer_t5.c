@@ -63,21 +63,6 @@ struct vb_t5tok {
     int32_t tmpl_post[8], n_post; /* template ids after $A */
 };
 
-/* ---------------------------------------------------------------- ids vector */
-
-struct idvec {
-    int32_t * v;
-    int32_t n, cap;
-};
-
-static void iv_push(struct idvec * a, int32_t x) {
-    if (a->n == a->cap) {
-        a->cap = a->cap ? a->cap * 2 : 64;
-        a->v = vb_realloc(a->v, (size_t)a->cap * sizeof *a->v);
-    }
-    a->v[a->n++] = x;
-}
-
 /* ---------------------------------------------------------------- base64 */
 
 static int b64val(int c) {
@@ -247,7 +232,7 @@ static void normalize(const struct vb_t5tok * t, const char * s, size_t len, str
 /* ---------------------------------------------------------------- unigram */
 
 /* tokenizers' Unigram::encode_optimized on one pre-tokenized word, then token -> id (fused unknowns). */
-static int unigram_encode(const struct vb_t5tok * t, const char * s, size_t size, struct idvec * out) {
+static int unigram_encode(const struct vb_t5tok * t, const char * s, size_t size, struct vb_unicode_ids * out) {
     if (size == 0) return VB_OK;
     struct node {
         int32_t id;
@@ -316,7 +301,7 @@ static int unigram_encode(const struct vb_t5tok * t, const char * s, size_t size
         size_t l = sp[k].b - sp[k].a;
         int32_t id = vb_unicode_map_get(&t->model_map, p, l);
         if (id >= 0) {
-            iv_push(out, id);
+            vb_unicode_ids_push(out, id);
             continue;
         }
         if (t->byte_fallback) {
@@ -329,7 +314,7 @@ static int unigram_encode(const struct vb_t5tok * t, const char * s, size_t size
                 if (tmp[q] < 0) ok = 0;
             }
             if (ok)
-                for (size_t q = 0; q < l; q++) iv_push(out, tmp[q]);
+                for (size_t q = 0; q < l; q++) vb_unicode_ids_push(out, tmp[q]);
             free(tmp);
             if (ok) continue;
         }
@@ -338,7 +323,7 @@ static int unigram_encode(const struct vb_t5tok * t, const char * s, size_t size
                                                  "model has no unk_id");
             break;
         }
-        iv_push(out, t->unk_id);
+        vb_unicode_ids_push(out, t->unk_id);
     }
     free(sp);
     free(best);
@@ -348,7 +333,7 @@ static int unigram_encode(const struct vb_t5tok * t, const char * s, size_t size
 /* ---------------------------------------------------------------- pre-tokenizer + model on one segment */
 
 static int encode_normalized_part(const struct vb_t5tok * t, const char * s, size_t len, int at_origin,
-                                  struct idvec * out) {
+                                  struct vb_unicode_ids * out) {
     struct vb_unicode_buf m = {0};
     for (size_t i = 0; i < len; i++) {
         if (s[i] == ' ') vb_unicode_buf_add(&m, t->repl, t->repl_len);
@@ -407,10 +392,11 @@ static int is_ws_byte(unsigned char c) { return c == ' ' || (c >= 9 && c <= 13);
 
 /* Split s by added tokens of one kind; calls back for text parts. lstrip/rstrip swallow neighbouring ASCII
 ** whitespace into the token as tokenizers does. */
-typedef int (*part_fn)(const struct vb_t5tok * t, const char * s, size_t len, int at_origin, struct idvec * out);
+typedef int (*part_fn)(const struct vb_t5tok * t, const char * s, size_t len, int at_origin,
+                       struct vb_unicode_ids * out);
 
 static int split_added(const struct vb_t5tok * t, const char * s, size_t len, int at_origin, int want_normalized,
-                       part_fn fn, struct idvec * out) {
+                       part_fn fn, struct vb_unicode_ids * out) {
     size_t start_off = 0, from = 0, at;
     int k;
     while ((k = find_added(t, s, len, from, want_normalized, &at)) >= 0) {
@@ -424,14 +410,15 @@ static int split_added(const struct vb_t5tok * t, const char * s, size_t len, in
             int st = fn(t, s + start_off, a0 - start_off, at_origin && start_off == 0, out);
             if (st) return st;
         }
-        iv_push(out, a->id);
+        vb_unicode_ids_push(out, a->id);
         start_off = from = a1;
     }
     if (start_off < len) return fn(t, s + start_off, len - start_off, at_origin && start_off == 0, out);
     return VB_OK;
 }
 
-static int encode_raw_part(const struct vb_t5tok * t, const char * s, size_t len, int at_origin, struct idvec * out) {
+static int encode_raw_part(const struct vb_t5tok * t, const char * s, size_t len, int at_origin,
+                           struct vb_unicode_ids * out) {
     struct vb_unicode_buf nb = {0};
     normalize(t, s, len, &nb);
     int st = split_added(t, nb.p ? nb.p : "", nb.n, at_origin, 1, encode_normalized_part, out);
@@ -449,7 +436,7 @@ int vb_t5tok_encode_ex(const struct vb_t5tok * t, const char * text, size_t len,
     if (max_length < 0 || (max_length > 0 && max_length < n_spec))
         return vb_fail(VB_ERR_ARG, "t5 tokenizer: max_length %d is smaller than the %d special tokens", max_length,
                        n_spec);
-    struct idvec body = {0};
+    struct vb_unicode_ids body = {0};
     int st = split_added(t, text ? text : "", len, 1, 0, encode_raw_part, &body);
     if (st) {
         free(body.v);

@@ -180,3 +180,11 @@ void vb_unicode_map_free(struct vb_unicode_map * m) {
     free(m->vals);
     memset(m, 0, sizeof *m);
 }
+
+void vb_unicode_ids_push(struct vb_unicode_ids * a, int32_t x) {
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 64;
+        a->v = vb_realloc(a->v, (size_t)a->cap * sizeof *a->v);
+    }
+    a->v[a->n++] = x;
+}

@@ -34,6 +34,15 @@ void vb_unicode_buf_add_cp(struct vb_unicode_buf * b, int32_t cp);
 /* Free the storage and reset to empty. */
 void vb_unicode_buf_free(struct vb_unicode_buf * b);
 
+/* Growable vector of token ids (the tokenizers' output buffer); start from {0}, free v with free(). */
+struct vb_unicode_ids {
+    int32_t * v; /* (cap) owned, NULL while empty */
+    int32_t n;   /* ids used */
+    int32_t cap; /* ids allocated */
+};
+/* Append x, growing v (64, then doubling).  Aborts through vb_realloc on out-of-memory; never fails otherwise. */
+void vb_unicode_ids_push(struct vb_unicode_ids * a, int32_t x);
+
 /* String -> int32 map with open addressing; keys are copied. Inserting an existing key overwrites its value (like
 ** a Rust/Python dict, so for duplicate vocabulary entries the last id wins). */
 struct vb_unicode_map {
