@@ -12,27 +12,12 @@
 #include "datasets/dataset.h"
 #include "datasets/loaders.h"
 #include "engine/common.h"
+#include "tests/helpers.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static char g_path[1024];
-
-/* Fixture path "tests/data/NAME" relative to the repository root (VB_ROOT, else the current directory). */
-static const char * fx(const char * name) {
-    const char * root = getenv("VB_ROOT");
-    snprintf(g_path, sizeof g_path, "%s%stests/data/%s", root ? root : "", root ? "/" : "", name);
-    return g_path;
-}
-
-static const char * shared_file(const char * rel, char * buf, size_t cap) {
-    const char * sh = getenv("VB_SHARED");
-    snprintf(buf, cap, "%s/datasets/%s", sh ? sh : "../shared", rel);
-    struct stat st;
-    return stat(buf, &st) == 0 ? buf : NULL;
-}
 
 static const struct vb_sample * by_key(const struct vb_dataset * d, const char * key) {
     for (int32_t i = 0; i < d->n; i++)

@@ -14,26 +14,12 @@
 #include "datasets/dataset.h"
 #include "engine/common.h"
 #include "metrics/score.h"
+#include "tests/helpers.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static char g_path[1024];
-
-static const char * fx(const char * name) {
-    const char * root = getenv("VB_ROOT");
-    snprintf(g_path, sizeof g_path, "%s%stests/data/%s", root ? root : "", root ? "/" : "", name);
-    return g_path;
-}
-
-static const char * shared_file(const char * rel, char * buf, size_t cap) {
-    const char * sh = getenv("VB_SHARED");
-    snprintf(buf, cap, "%s/datasets/%s", sh ? sh : "../shared", rel);
-    struct stat st;
-    return stat(buf, &st) == 0 ? buf : NULL;
-}
 
 /* Print into a string. */
 static char * official(const struct vb_score * s, const struct vb_dataset * d, const char * pred_path,
