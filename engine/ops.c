@@ -6,6 +6,8 @@
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 void vb_gemm_nt(int64_t m, int64_t n, int64_t k, float alpha, const float * A, int64_t lda, const float * B,
@@ -245,24 +247,67 @@ void vb_mul(float * y, const float * a, const float * b, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = a[i] * b[i];
 }
 
+struct attn_job {
+    const float * q, * k, * v, * pos_bias, * key_mask_add;
+    int64_t       ldq, ldk, ldv, nq, nk, q_off, ldo;
+    int32_t       dh, h0, h1;
+    float         scale;
+    int           causal;
+    float *       out, * scratch;
+};
+
+static void attn_heads(const struct attn_job * J) {
+    const int64_t nq = J->nq, nk = J->nk;
+    for (int32_t h = J->h0; h < J->h1; h++) {
+        float * S = J->scratch; /* (nq, nk) */
+        vb_gemm_nt(nq, nk, J->dh, J->scale, J->q + h * J->dh, J->ldq, J->k + h * J->dh, J->ldk, 0.0f, S, nk);
+        for (int64_t i = 0; i < nq; i++) {
+            float * r = S + i * nk;
+            if (J->pos_bias) {
+                const float * pb = J->pos_bias + ((int64_t) h * nq + i) * nk;
+                for (int64_t j = 0; j < nk; j++) r[j] += pb[j];
+            }
+            if (J->key_mask_add)
+                for (int64_t j = 0; j < nk; j++) r[j] += J->key_mask_add[j];
+            if (J->causal)
+                for (int64_t j = J->q_off + i + 1; j < nk; j++) r[j] = -INFINITY;
+        }
+        vb_softmax_rows(S, nq, nk);
+        vb_gemm_nn(nq, J->dh, nk, 1.0f, S, nk, J->v + h * J->dh, J->ldv, 0.0f, J->out + h * J->dh, J->ldo);
+    }
+}
+
+static void * attn_thread(void * arg) {
+    attn_heads(arg);
+    return NULL;
+}
+
 void vb_attention(const float * q, int64_t ldq, const float * k, int64_t ldk, const float * v, int64_t ldv,
                   int64_t nq, int64_t nk, int32_t heads, int32_t dh, float scale, const float * pos_bias,
                   const float * key_mask_add, int causal, int64_t q_off, float * out, int64_t ldo, float * scratch) {
-    for (int32_t h = 0; h < heads; h++) {
-        float * S = scratch; /* (nq, nk) */
-        vb_gemm_nt(nq, nk, dh, scale, q + h * dh, ldq, k + h * dh, ldk, 0.0f, S, nk);
-        for (int64_t i = 0; i < nq; i++) {
-            float * r = S + i * nk;
-            if (pos_bias) {
-                const float * pb = pos_bias + ((int64_t) h * nq + i) * nk;
-                for (int64_t j = 0; j < nk; j++) r[j] += pb[j];
+    struct attn_job J = {q, k, v, pos_bias, key_mask_add, ldq, ldk, ldv, nq, nk, q_off, ldo, dh, 0, heads,
+                         scale, causal, out, scratch};
+    /* Large enough (per head >= ~2 MFLOP) and BLAS has 2+ threads: split the heads over two of our own threads,
+    ** each running single-threaded BLAS on its own scores buffer (small GEMMs do not scale inside BLAS). */
+    int nth = openblas_get_num_threads();
+    if (nth >= 2 && heads >= 2 && nq * nk * dh >= (1 << 20)) {
+        struct attn_job J2 = J;
+        J2.scratch = malloc(sizeof(float) * (size_t) (nq * nk));
+        pthread_t t;
+        if (J2.scratch) {
+            J.h1 = J2.h0 = heads / 2;
+            openblas_set_num_threads(1);
+            if (pthread_create(&t, NULL, attn_thread, &J2) == 0) {
+                attn_heads(&J);
+                pthread_join(t, NULL);
+                openblas_set_num_threads(nth);
+                free(J2.scratch);
+                return;
             }
-            if (key_mask_add)
-                for (int64_t j = 0; j < nk; j++) r[j] += key_mask_add[j];
-            if (causal)
-                for (int64_t j = q_off + i + 1; j < nk; j++) r[j] = -INFINITY;
+            openblas_set_num_threads(nth);
+            free(J2.scratch);
+            J.h1 = heads;
         }
-        vb_softmax_rows(S, nq, nk);
-        vb_gemm_nn(nq, dh, nk, 1.0f, S, nk, v + h * dh, ldv, 0.0f, out + h * dh, ldo);
     }
+    attn_heads(&J);
 }

@@ -11,6 +11,8 @@
 
 #include "engine/ops.h"
 
+#include <cblas.h>
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +243,26 @@ static void test_exp_and_wide_softmax(void ** state) {
     free(x), free(y), free(s), free(ref), free(g), free(rg);
 }
 
+/* the two-thread head split (BLAS 2 threads, nq*nk*dh >= 2^20) gives the same numbers as the one-thread path,
+** with position bias, key mask and causal offset, and restores the BLAS thread count */
+static void test_attention_threaded(void ** state) {
+    (void)state;
+    const int64_t n = 131;
+    const int32_t heads = 5, dh = 64, D = heads * dh;
+    float *       qkv = randv(n * 3 * D, 1), *pb = randv((int64_t)heads * n * n, 1), *km = randv(n, 1);
+    float *       o1 = malloc(sizeof(float) * n * D), *o2 = malloc(sizeof(float) * n * D);
+    float *       sc = malloc(sizeof(float) * n * n);
+    openblas_set_num_threads(1);
+    vb_attention(qkv, 3 * D, qkv + D, 3 * D, qkv + 2 * D, 3 * D, n, n, heads, dh, 0.125f, pb, km, 1, 0, o1, D, sc);
+    openblas_set_num_threads(2);
+    vb_attention(qkv, 3 * D, qkv + D, 3 * D, qkv + 2 * D, 3 * D, n, n, heads, dh, 0.125f, pb, km, 1, 0, o2, D, sc);
+    assert_int_equal(openblas_get_num_threads(), 2);
+    for (int64_t i = 0; i < n * D; i++)
+        if (!(fabsf(o1[i] - o2[i]) <= 1e-6f * (1 + fabsf(o1[i]))))
+            fail_msg("threaded attention differs at %lld: %.9g vs %.9g", (long long)i, o1[i], o2[i]);
+    free(qkv), free(pb), free(km), free(o1), free(o2), free(sc);
+}
+
 static void test_attention(void ** state) {
     (void)state;
     const int     H = 3, dh = 7, D = H * dh;
@@ -291,6 +313,7 @@ int main(void) {
         cmocka_unit_test(test_softmax),
         cmocka_unit_test(test_exp_and_wide_softmax),
         cmocka_unit_test(test_attention),
+        cmocka_unit_test(test_attention_threaded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
