@@ -93,11 +93,7 @@ int vb_uniform_answer(struct vb_method * m, const struct vb_method_input * in, c
         vb_method_trace_ids(in, "vid_prefix_ids", pre, (int64_t)k * P);
         vb_method_trace_ids(in, "qa_input_ids", qa_ids, Lq);
         vb_method_trace(in, "inputs_embeds", m->emb, n_enc * d);
-        float * mf = vb_malloc(sizeof(float) * (size_t)n_enc);
-        for (int64_t i = 0; i < n_enc; i++)
-            mf[i] = m->mask[i];
-        vb_method_trace(in, "attention_mask", mf, n_enc);
-        free(mf);
+        vb_method_trace_mask(in, "attention_mask", m->mask, n_enc);
     }
     free(pre);
     free(pre_mask);

@@ -77,6 +77,15 @@ void vb_method_trace_ids(const struct vb_method_input * in, const char * name, c
     free(f);
 }
 
+void vb_method_trace_mask(const struct vb_method_input * in, const char * name, const uint8_t * mask, int64_t n) {
+    if (!in->trace) return;
+    float * f = vb_malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+    for (int64_t i = 0; i < n; i++)
+        f[i] = mask[i];
+    in->trace(in->trace_ud, name, f, n);
+    free(f);
+}
+
 int vb_method_reserve(struct vb_method * m, int64_t n_enc, int64_t n_dec) {
     if (n_enc > m->emb_cap) {
         free(m->emb);

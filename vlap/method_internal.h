@@ -49,6 +49,8 @@ struct vb_method {
 /* Trace helper: forwards to in->trace when set. offset = element offset into the whole named tensor. */
 void vb_method_trace(const struct vb_method_input * in, const char * name, const float * data, int64_t n);
 void vb_method_trace_ids(const struct vb_method_input * in, const char * name, const int32_t * ids, int64_t n);
+/* Same for a 0/1 attention mask (traced as float 0/1).  No allocation when in->trace is unset; never fails. */
+void vb_method_trace_mask(const struct vb_method_input * in, const char * name, const uint8_t * mask, int64_t n);
 
 /* Make room for n encoder rows in m->emb / m->mask and for (n_enc, n_dec) in the T5 context. */
 int vb_method_reserve(struct vb_method * m, int64_t n_enc, int64_t n_dec);

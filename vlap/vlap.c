@@ -138,11 +138,7 @@ int vb_vlap_answer(struct vb_method * m, const struct vb_method_input * in, stru
     if (rc == VB_OK) {
         vb_method_trace_ids(in, "qa_input_ids", qa_ids, Lt);
         vb_method_trace(in, "inputs_embeds", m->emb, n_enc * d);
-        float * mf = vb_malloc(sizeof(float) * (size_t)n_enc);
-        for (int64_t i = 0; i < n_enc; i++)
-            mf[i] = m->mask[i];
-        vb_method_trace(in, "attention_mask", mf, n_enc);
-        free(mf);
+        vb_method_trace_mask(in, "attention_mask", m->mask, n_enc);
     }
     free(qa_ids);
     if (rc != VB_OK) return rc;
