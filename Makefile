@@ -2,6 +2,8 @@
 #   make            build ./vlapbench (release, -O2)
 #   make test       install missing Debian packages, build, run every test (tests/run.sh)
 #   make test-asan  the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
+#   make test-valgrind  the cmocka programs and main CLI paths under valgrind memcheck (build-vg/)
+#   make bench      engine speed per component (bench-engine) on the demo model shape
 #   make debug      -O0 -g build in build-debug/
 #   make demo       install, build, run the bundled default benchmark and write demo-out/report.*
 #   make WERROR=1   treat warnings as errors
@@ -36,7 +38,7 @@ TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 BIN      := $(BUILD)/vlapbench
 
 .DEFAULT_GOAL := all
-.PHONY: all deps test test-asan debug demo clean bench FORCE
+.PHONY: all deps test test-asan test-valgrind debug demo clean bench FORCE
 
 # The files that compile the commit / dirty flag / build flags in are rebuilt whenever those change (the stamp is
 # rewritten only when its content differs, so nothing else rebuilds).
@@ -82,9 +84,15 @@ demo: deps
 	@VB_BIN=$(abspath $(BIN)) bash scripts/demo.sh
 
 bench: $(BIN)
-	$(BIN) bench-engine --config configs/demo-small.json
+	$(BIN) bench-engine --config configs/demo-blip2.json --layers 2 --reps 3
+
+# memcheck over every cmocka program and the main CLI paths (scripts/valgrind-*.sh)
+test-valgrind: deps
+	@$(MAKE) --no-print-directory BUILD=build-vg OPT=-O1 tests-build
+	@VB_BUILD=$(abspath build-vg) bash scripts/valgrind-tests.sh
+	@VB_BIN=$(abspath build-vg/vlapbench) bash scripts/valgrind-cli.sh
 
 clean:
-	rm -rf build build-asan build-debug vlapbench
+	rm -rf build build-asan build-debug build-vg vlapbench
 
 -include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)
