@@ -9,11 +9,27 @@
 #include <string.h>
 #include <unistd.h>
 
-int vb_golden_f32(struct vb_golden * g, const char * full_name, float ** out, int64_t * shape_out, int32_t * ndim_out) {
+/* Find reference tensor full_name and report its shape; NULL (with the error set) when missing. */
+static const struct vb_st_tensor * lookup(struct vb_golden * g, const char * full_name, int64_t * shape_out,
+                                          int32_t * ndim_out) {
     const struct vb_st_tensor * t = vb_weights_find(g->cases, full_name);
-    if (!t) return vb_fail(VB_ERR_NOTFOUND, "%s/cases.safetensors: missing tensor '%s'", g->dir, full_name);
+    if (!t) {
+        vb_fail(VB_ERR_NOTFOUND, "%s/cases.safetensors: missing tensor '%s'", g->dir, full_name);
+        return NULL;
+    }
     if (shape_out) memcpy(shape_out, t->shape, sizeof t->shape);
     if (ndim_out) *ndim_out = t->ndim;
+    return t;
+}
+
+/* 1 if got's n values fit the reference from ref_offset (a whole-tensor comparison, no label, must cover it all). */
+static int slice_fits(const struct vb_st_tensor * t, const char * label, int64_t n, int64_t ref_offset) {
+    return ref_offset >= 0 && ref_offset + n <= t->numel && !(ref_offset == 0 && label == NULL && n != t->numel);
+}
+
+int vb_golden_f32(struct vb_golden * g, const char * full_name, float ** out, int64_t * shape_out, int32_t * ndim_out) {
+    const struct vb_st_tensor * t = lookup(g, full_name, shape_out, ndim_out);
+    if (!t) return VB_ERR_NOTFOUND;
     if (t->dtype == VB_DT_I64) {
         int64_t * v;
         int rc = vb_weights_load_i64(g->cases, full_name, 0, NULL, &v);
@@ -29,10 +45,7 @@ int vb_golden_f32(struct vb_golden * g, const char * full_name, float ** out, in
 
 int vb_golden_i64(struct vb_golden * g, const char * full_name, int64_t ** out, int64_t * shape_out,
                   int32_t * ndim_out) {
-    const struct vb_st_tensor * t = vb_weights_find(g->cases, full_name);
-    if (!t) return vb_fail(VB_ERR_NOTFOUND, "%s/cases.safetensors: missing tensor '%s'", g->dir, full_name);
-    if (shape_out) memcpy(shape_out, t->shape, sizeof t->shape);
-    if (ndim_out) *ndim_out = t->ndim;
+    if (!lookup(g, full_name, shape_out, ndim_out)) return VB_ERR_NOTFOUND;
     return vb_weights_load_i64(g->cases, full_name, 0, NULL, out);
 }
 
@@ -50,7 +63,7 @@ int vb_golden_cmp(struct vb_golden * g, const char * case_name, const char * ful
         return 0;
     }
     const struct vb_st_tensor * t = vb_weights_find(g->cases, full_name);
-    if (ref_offset < 0 || ref_offset + n > t->numel || (ref_offset == 0 && label == NULL && n != t->numel)) {
+    if (!slice_fits(t, label, n, ref_offset)) {
         char why[160];
         snprintf(why, sizeof why, "(size mismatch: got %lld values, reference has %lld from offset %lld)",
                  (long long) n, (long long) t->numel, (long long) ref_offset);
@@ -92,7 +105,7 @@ int vb_golden_cmp_i64(struct vb_golden * g, const char * case_name, const char *
         return 0;
     }
     const struct vb_st_tensor * t = vb_weights_find(g->cases, full_name);
-    int ok = ref_offset >= 0 && ref_offset + n <= t->numel && !(ref_offset == 0 && label == NULL && n != t->numel);
+    int ok = slice_fits(t, label, n, ref_offset);
     int64_t bad = -1;
     for (int64_t i = 0; ok && i < n; i++)
         if (got[i] != ref[ref_offset + i]) {
