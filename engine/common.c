@@ -88,6 +88,24 @@ int64_t vb_time_us(void) {
     return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+static int64_t proc_status_kb(const char * key) {
+    FILE * f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char    line[256];
+    int64_t v = -1;
+    size_t  kl = strlen(key);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, key, kl) && line[kl] == ':') {
+            v = strtoll(line + kl + 1, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+int64_t vb_rss_peak_kb(void) { return proc_status_kb("VmHWM"); }
+int64_t vb_rss_current_kb(void) { return proc_status_kb("VmRSS"); }
+
 void * vb_malloc(size_t n) {
     void * p = malloc(n ? n : 1);
     VB_ASSERT(p != NULL);

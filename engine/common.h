@@ -60,6 +60,11 @@ void vb_log_(int level, const char * func, const char * fmt, ...) __attribute__(
 /* Monotonic clock in microseconds (CLOCK_MONOTONIC). */
 int64_t vb_time_us(void);
 
+/* Memory of this process in KiB, from /proc/self/status: VmHWM (peak resident set, what getrusage's ru_maxrss
+** reports) and VmRSS (current).  -1 when /proc is unavailable. */
+int64_t vb_rss_peak_kb(void);
+int64_t vb_rss_current_kb(void);
+
 /* Allocation helpers: abort on out-of-memory (an invariant for the sizes we use); calloc zeroes. */
 void * vb_malloc(size_t n);
 void * vb_calloc(size_t n, size_t sz);
