@@ -9,6 +9,8 @@
 #ifndef VB_CONFIG_H
 #define VB_CONFIG_H
 
+#include "engine/weights.h" /* enum vb_dtype of weight_dtype */
+
 #include <stdint.h>
 
 enum vb_arch { VB_ARCH_BLIP2 = 0, VB_ARCH_INSTRUCTBLIP = 1 };
@@ -28,6 +30,8 @@ struct vb_vision_config {
     enum vb_act act;      /* hidden_act, gelu = exact */
     int32_t n_patches;    /* derived: (image_size / patch)^2 */
     int32_t n_tokens;     /* derived: n_patches + 1 */
+    int32_t weight_dtype; /* load option, never from config.json: resident dtype of the large matrices (enum vb_dtype
+                             VB_DT_F32 = 0 = default, VB_DT_BF16 or VB_DT_F16; engine/wmat.h); set before vb_vit_load */
 };
 
 struct vb_qformer_config {
@@ -43,6 +47,7 @@ struct vb_qformer_config {
     float ln_eps;            /* 1e-12 */
     enum vb_act act;
     int32_t has_text;        /* InstructBLIP: word/position embeddings and text FFNs */
+    int32_t weight_dtype;    /* load option (as vb_vision_config.weight_dtype); set before vb_qformer_load */
 };
 
 struct vb_t5_config {
@@ -60,6 +65,7 @@ struct vb_t5_config {
     int32_t gated;        /* feed_forward_proj starts with "gated-" */
     int32_t tie;          /* tie_word_embeddings */
     int32_t pad_id, eos_id, dec_start_id;
+    int32_t weight_dtype; /* load option (as vb_vision_config.weight_dtype); set before vb_t5_load */
 };
 
 struct vb_model_config {

@@ -421,8 +421,8 @@ uint16_t vb_f32_to_f16(float f) {
     return (uint16_t) (sign | r);
 }
 
-static int check_shape(const struct vb_weights * w, const struct vb_st_tensor * t, int32_t ndim,
-                       const int64_t * shape) {
+int vb_weights_check_shape(const struct vb_weights * w, const struct vb_st_tensor * t, int32_t ndim,
+                           const int64_t * shape) {
     if (!shape) return VB_OK;
     int ok = t->ndim == ndim;
     for (int32_t i = 0; ok && i < ndim; i++)
@@ -435,6 +435,17 @@ static int check_shape(const struct vb_weights * w, const struct vb_st_tensor * 
                    b, a);
 }
 
+void vb_weights_drop_pages(const struct vb_weights * w, const struct vb_st_tensor * t) {
+    (void)w;
+    if (!t || t->nbytes == 0) return;
+    long ps = sysconf(_SC_PAGESIZE);
+    if (ps <= 0) return;
+    uintptr_t b = (uintptr_t)t->data, e = b + t->nbytes, P = (uintptr_t)ps;
+    b = (b + P - 1) / P * P;
+    e = e / P * P;
+    if (e > b) (void)madvise((void *)b, e - b, MADV_DONTNEED);
+}
+
 static const char * first_path(const struct vb_weights * w) { return w->n_files ? w->files[0].path : "(weights)"; }
 
 int vb_weights_load_f32(const struct vb_weights * w, const char * name, int32_t ndim, const int64_t * shape,
@@ -442,7 +453,7 @@ int vb_weights_load_f32(const struct vb_weights * w, const char * name, int32_t 
     *out = NULL;
     const struct vb_st_tensor * t = vb_weights_find(w, name);
     if (!t) return vb_fail(VB_ERR_NOTFOUND, "%s: missing tensor '%s'", first_path(w), name);
-    int rc = check_shape(w, t, ndim, shape);
+    int rc = vb_weights_check_shape(w, t, ndim, shape);
     if (rc != VB_OK) return rc;
     float * d = vb_malloc(sizeof(float) * (size_t) (t->numel ? t->numel : 1));
     const uint8_t * p = t->data;
@@ -483,7 +494,7 @@ int vb_weights_load_i64(const struct vb_weights * w, const char * name, int32_t 
     *out = NULL;
     const struct vb_st_tensor * t = vb_weights_find(w, name);
     if (!t) return vb_fail(VB_ERR_NOTFOUND, "%s: missing tensor '%s'", first_path(w), name);
-    int rc = check_shape(w, t, ndim, shape);
+    int rc = vb_weights_check_shape(w, t, ndim, shape);
     if (rc != VB_OK) return rc;
     int64_t * d = vb_malloc(sizeof(int64_t) * (size_t) (t->numel ? t->numel : 1));
     if (t->dtype == VB_DT_I64) memcpy(d, t->data, t->nbytes);

@@ -53,6 +53,15 @@ int vb_weights_load_f32(const struct vb_weights * w, const char * name, int32_t 
 /* Same for integer tensors (I64, I32) converted to int64. */
 int vb_weights_load_i64(const struct vb_weights * w, const char * name, int32_t ndim, const int64_t * shape,
                         int64_t ** out);
+/* The shape check of the loaders: VB_OK when `shape` is NULL or t has exactly ndim dims equal to shape[] (an entry
+** < 0 matches anything); else VB_ERR_SHAPE naming file, tensor, actual and expected shapes. */
+int vb_weights_check_shape(const struct vb_weights * w, const struct vb_st_tensor * t, int32_t ndim,
+                           const int64_t * shape);
+/* madvise(MADV_DONTNEED) the whole pages inside t's byte range of the read-only mapping: bytes already read
+** (converted, copied) stop counting in the process RSS; the file stays in the page cache and a later read of the
+** tensor maps the pages again (the data never changes).  The partial pages at both ends are left alone (they may hold
+** a neighbour).  No-op for a NULL tensor, an empty range or when madvise is refused. */
+void vb_weights_drop_pages(const struct vb_weights * w, const struct vb_st_tensor * t);
 /* Format a shape as "[a, b, c]" into buf. */
 void vb_shape_str(const int64_t * shape, int32_t ndim, char * buf, size_t len);
 const char * vb_dtype_name(enum vb_dtype dt);

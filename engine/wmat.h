@@ -1,0 +1,85 @@
+/* wmat.h — a resident weight matrix in f32, bf16 or f16, and the Linear that reads it.
+**
+** The large matrices of the models (every Linear weight, the fused q|k|v / wi_0|wi_1 / cross K|V matrices, the
+** embedding tables) are kept as a struct vb_wmat in the dtype the caller chose at load time (cfg.weight_dtype).
+** Activations stay f32 everywhere; only the weights are half precision, and every product accumulates in f32.
+**
+** vb_wmat_linear* has exactly vb_linear's semantics, y (n, rows) = x (n, cols) W^T + b:
+**   F32:       vb_linear / vb_linear_ex on the data (results bit-identical to a plain float matrix);
+**   BF16, F16: n <= VB_WMAT_GEMV_MAX_N (decode steps, small batches): a fused multi-row GEMV (AVX2+FMA+F16C when
+**              the CPU has them, chosen at run time; a portable scalar loop otherwise) that reads every weight row
+**              once for all n activation rows, split over two threads (the caller's and one started per call) when
+**              BLAS runs 2+ threads and the matrix is large; it does not call BLAS.
+**              larger n: panels of W rows are converted to f32 into a per-call buffer (VB_WMAT_PANEL_BYTES) and
+**              multiplied with cblas_sgemm (BLAS threads as configured).
+**   Half-precision results equal vb_linear on the rounded weights converted to f32, up to the order of the f32
+**   summation (relative ~1e-6 of max|y|).
+**
+** Conversions (vb_wmat_load*, vb_wmat_set_f32): same dtype = byte copy (exact); f32 -> bf16 / f16 round to nearest
+** even (vb_f32_to_bf16 / vb_f32_to_f16: f16 overflow gives +-inf, tiny values f16 subnormals or zero); f16 -> bf16
+** through f32 (exact) and then one rounding to nearest even; bf16 / f16 -> f32 exact; f64 -> f32 one rounding.
+**
+** Threading: a vb_wmat is read-only after loading; any number of threads may run linears on the same matrix at
+** once (no shared scratch: panel buffers are per call).
+*/
+#ifndef VB_WMAT_H
+#define VB_WMAT_H
+
+#include "engine/weights.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest n served by the fused GEMV kernel; above it the panel + sgemm path (measured, see wmat.c). */
+#define VB_WMAT_GEMV_MAX_N 16
+/* f32 panel size of the GEMM path (bytes; measured, see wmat.c). */
+#define VB_WMAT_PANEL_BYTES (512 * 1024)
+
+struct vb_wmat {
+    int32_t dt;         /* enum vb_dtype: VB_DT_F32, VB_DT_BF16 or VB_DT_F16 */
+    int32_t owned;      /* 1: data allocated by vb_wmat_alloc (freed by vb_wmat_free); 0: a view of other memory */
+    int64_t rows, cols; /* (rows, cols) = (out, in) of a Linear weight, as PyTorch stores it */
+    void *  data;       /* (rows, cols) row-major elements of dt; 64-byte aligned when owned; NULL = empty */
+};
+
+/* Allocate an uninitialised rows x cols matrix of dtype dt (64-byte aligned) into *W (overwritten, not freed).
+** dt not F32/BF16/F16, rows or cols < 1: VB_ERR_ARG (W left empty). */
+int vb_wmat_alloc(struct vb_wmat * W, int64_t rows, int64_t cols, int32_t dt);
+/* Free owned data and empty the struct (views are only emptied).  NULL or empty: no-op. */
+void vb_wmat_free(struct vb_wmat * W);
+/* Bytes of the elements (rows * cols * element size); 0 for an empty matrix. */
+size_t vb_wmat_bytes(const struct vb_wmat * W);
+/* A non-owning F32 view of a float (rows, cols) matrix (hand-built models, tests).  Never freed through it. */
+struct vb_wmat vb_wmat_view_f32(const float * data, int64_t rows, int64_t cols);
+/* A non-owning view of rows [row0, row0 + n) of W (VB_ASSERT on a range outside W). */
+struct vb_wmat vb_wmat_rows(const struct vb_wmat * W, int64_t row0, int64_t n);
+
+/* Load tensor `name` of `w` into rows [row0, row0 + k) of W, where k = numel / W->cols, converting from the file
+** dtype (F32, F16, BF16, F64) to W->dt (see the top of this file), then vb_weights_drop_pages on the tensor.
+** `shape` (ndim dims, entries < 0 match anything; NULL = no check) is checked first (VB_ERR_SHAPE naming file and
+** tensor); the tensor must also fill whole rows inside W (VB_ERR_SHAPE).  Missing: VB_ERR_NOTFOUND naming file and
+** tensor; an integer dtype: VB_ERR_UNSUPPORTED.  Nothing written on failure. */
+int vb_wmat_load_rows(struct vb_wmat * W, int64_t row0, const struct vb_weights * w, const char * name, int32_t ndim,
+                      const int64_t * shape);
+/* Allocate W (shape[0] rows, product of the other dims columns, dtype dt) and load `name` into it (shape required,
+** every entry >= 1).  On failure W is left empty. */
+int vb_wmat_load(struct vb_wmat * W, int32_t dt, const struct vb_weights * w, const char * name, int32_t ndim,
+                 const int64_t * shape);
+/* Convert n_rows f32 rows src (n_rows, cols) into rows [row0, row0 + n_rows) of W (rounding as above). */
+void vb_wmat_set_f32(struct vb_wmat * W, int64_t row0, const float * src, int64_t n_rows);
+
+/* Row r of W as f32 into out (cols) (embedding lookup).  Exact. */
+void vb_wmat_row(const struct vb_wmat * W, int64_t r, float * out);
+
+/* y (n, W->rows) = x (n, W->cols) W^T + b (W->rows, nullable).  y must not alias x. */
+void vb_wmat_linear(const float * x, int64_t n, const struct vb_wmat * W, const float * b, float * y);
+/* Same with strides: x rows ldx apart, y rows ldy apart; beta = 1 accumulates into y (bias then added too), beta = 0
+** overwrites (y may hold garbage, even NaN). */
+void vb_wmat_linear_ex(const float * x, int64_t ldx, int64_t n, const struct vb_wmat * W, const float * b, float * y,
+                       int64_t ldy, float beta);
+
+/* "f32" / "bf16" / "f16" (also "F32", "BF16", "F16", "fp16", "float32", "bfloat16", "float16") -> *dt.
+** Anything else: VB_ERR_ARG naming the string. */
+int vb_wmat_dtype_parse(const char * s, int32_t * dt);
+
+#endif
