@@ -5,6 +5,7 @@
 #include "engine/blas.h"
 #include "engine/common.h"
 #include "harness/cli.h"
+#include "harness/runconfig.h"
 #include "vlap/bundle.h"
 #include "vlap/method.h"
 #include "vlap/prompts.h"
@@ -19,13 +20,15 @@ static int usage(void) {
         "                        [--start S --end E] [--decode minimal|as-released] [--select argmax|gumbel]\n"
         "                        [--seed N] [--interp bilinear|bicubic] [--threads N] [--loc-chunk C]\n"
         "                        [--t5-tokenizer tokenizer.json] [--bert-vocab vocab.txt] [--nextqa-unify]\n"
+        "                        [--weights f32|bf16|f16]\n"
         "Answers one multiple-choice question about a video the way the official code does (methods.md):\n"
         "uniform BLIP-2 on K uniform_midbin frames (default 4); SeViLA: localizer over T candidates (32) -> top K;\n"
         "VLAP: Frame-Prompter over T candidates (32; 8 for How2QA) -> one frame per segment.  Options and question "
         "are\n"
         "used verbatim (--nextqa-unify appends '?' / '.' as SeViLA's NExT-QA preprocessing does); --dataset vlep uses\n"
         "the VLEP prompts (no question).  Prints prediction, per-option scores (step-1 logits of the letters), the\n"
-        "candidate and picked frame indices and the time of each stage (monotonic clock).\n");
+        "candidate and picked frame indices and the time of each stage (monotonic clock).  --weights: resident dtype of\n"
+        "the large weight matrices (default f32); the peak RSS is printed at the end.\n");
     return 0;
 }
 
@@ -49,6 +52,7 @@ int cmd_answer(int argc, char ** argv) {
     if (vb_cli_wants_help(argc, argv)) return usage();
     const char * method = NULL, *model = NULL, *video = NULL, *question = NULL, *options = NULL, *dataset = "nextqa";
     const char * decode = "minimal", *select = "argmax", *interp = "bilinear", *t5tok = NULL, *bert = NULL, *v;
+    const char * weights = "f32";
     const char * opt_list[VB_MAX_OPTIONS + 1];
     int32_t      n_opt_list = 0, K = 0, T = 0, threads = 0, unify = 0, loc_chunk = 0;
     double       start_s = -1, end_s = -1;
@@ -96,6 +100,8 @@ int cmd_answer(int argc, char ** argv) {
             t5tok = v;
         else if (vb_cli_opt(argc, argv, &i, "--bert-vocab", &v))
             bert = v;
+        else if (vb_cli_opt(argc, argv, &i, "--weights", &v))
+            weights = v;
         else if (!strcmp(argv[i], "--nextqa-unify"))
             unify = 1;
         else {
@@ -108,6 +114,11 @@ int cmd_answer(int argc, char ** argv) {
     enum vb_video_interp  vi;
     if (!method || !model || !video || (!options && n_opt_list == 0)) {
         fprintf(stderr, "answer: --method, --model, --video and --options are required (see --help)\n");
+        return 2;
+    }
+    int32_t wdt = VB_DT_F32;
+    if (vb_runconfig_weight_dtype(weights, &wdt) != VB_OK) {
+        fprintf(stderr, "answer: --%s\n", vb_errmsg());
         return 2;
     }
     if (vb_method_kind_parse(method, &kind) != VB_OK) {
@@ -153,7 +164,8 @@ int cmd_answer(int argc, char ** argv) {
     float *               pixels = NULL;
     struct vb_bundle_opts bo = {.t5_tokenizer = t5tok ? t5tok : getenv("VB_T5_TOKENIZER"),
                                 .bert_vocab = bert ? bert : getenv("VB_BERT_VOCAB"),
-                                .parts = 0};
+                                .parts = 0,
+                                .weight_dtype = wdt};
     int                   rc = vb_bundle_open(&b, model, &bo);
     if (rc == VB_OK) rc = vb_method_open(&m, kind, b, &mo);
     if (rc != VB_OK) goto done;
@@ -228,6 +240,7 @@ int cmd_answer(int argc, char ** argv) {
            (long long)r.t_decode_us, (long long)r.t_preprocess_us, (long long)r.t_vit_us, (long long)r.t_select_us,
            (long long)r.t_loc_qformer_us, (long long)r.t_loc_t5_us, (long long)r.t_qformer_us, (long long)r.t_t5_enc_us,
            (long long)r.t_t5_dec_us, (long long)r.t_total_us);
+    printf("memory: peak RSS %.2f GiB (weights %s)\n", (double)vb_rss_peak_kb() / (1024.0 * 1024.0), weights);
     ret = 0;
 done:
     if (ret) fprintf(stderr, "answer: %s\n", vb_errmsg());

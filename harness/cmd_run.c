@@ -18,6 +18,9 @@ static int usage(void) {
         "  --candidates T           SeViLA / VLAP candidates (default 32; VLAP: its Frame-Prompter's)\n"
         "  --sampling uniform_midbin|uniform_endpoints|uniform_interior   --interp bilinear|bicubic\n"
         "  --selection argmax|gumbel (VLAP)   --decode-mode minimal|as_released   --seed N   --threads N (0 = all)\n"
+        "  --weights f32|bf16|f16   resident dtype of the large weight matrices (default f32; part of the cells'\n"
+        "                           identity when not f32)\n"
+        "  --method-frames NAME=K1,K2   NAME runs at these frame counts only (e.g. vlap=4 in a 1,2,4,8 grid)\n"
         "  --warmup N               first N processed samples are stored untimed (still scored); default 1\n"
         "  --samples FILE           only these sample keys (one per line)   --limit N   the first N (after --samples)\n"
         "  --shard i/N              this process's slice: samples whose key hashes (FNV-1a 64) to i mod N\n"
@@ -25,6 +28,7 @@ static int usage(void) {
         "  --vit-cache-mb MB        shared ViT feature cache bound (default 256, at least one cell's frames; 0 = no\n"
         "                           sharing between cells)\n"
         "  --skip-bad               skip malformed annotation records   --quiet   no progress output\n"
+        "Bundles of one run share byte-identical frozen parts (ViT blocks, T5) instead of loading them twice.\n"
         "Re-running the same configuration on the same database resumes it: stored samples are not run again.\n"
         "Damaged or missing videos become error rows and the run goes on.  Stored stage times are each cell's cold\n"
         "cost (shared ViT / localizer / decode work is charged to every cell that uses it; docs/runner.md).\n"
@@ -63,6 +67,10 @@ int cmd_run(int argc, char ** argv) {
            "misses / %lld evictions; wall %.3f s; db %s\n",
            (long long) rep.n_rows_ok, (long long) rep.n_rows_error, (long long) rep.n_frames_decoded,
            (long long) rep.n_vit_computed, (long long) rep.vit_hits, (long long) rep.vit_misses, (long long) rep.vit_evictions, rep.wall_s, c.db);
+    printf("memory: peak RSS %.2f GiB (weights %s); bundles %d, ViT shared by %d, T5 shared by %d (%.2f GiB not loaded "
+           "again)\n",
+           (double) rep.peak_rss_kb / (1024.0 * 1024.0), rep.weights, rep.n_bundles, rep.n_vit_shared, rep.n_t5_shared,
+           (double) rep.shared_bytes / (1024.0 * 1024.0 * 1024.0));
     vb_runconfig_free(&c);
     return 0;
 }

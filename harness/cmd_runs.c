@@ -13,7 +13,8 @@ int cmd_runs(int argc, char ** argv) {
                "Lists the runs in a results database: id, dataset/split, method, frames (k) and candidates (T),\n"
                "selection, decode mode, seed, threads, samples stored / expected, errors, accuracy (errors count\n"
                "as wrong), status and wall time.  --long adds commit, host, CPU, BLAS core, grid id, config hash\n"
-               "and verification hash.\n");
+               "and verification hash, weights dtype (f32 for runs stored before it was recorded) and the largest\n"
+               "session peak RSS.\n");
         return 0;
     }
     const char * db = NULL;
@@ -58,13 +59,18 @@ int cmd_runs(int argc, char ** argv) {
         printf("%4lld  %-8s %-5s %-8s %3d %4d  %-9s %-11s %6llu %3d %11s %5d %7s  %-10s %9s\n", (long long) r->id,
                r->dataset, r->split, r->method, (int) r->frames, (int) r->candidates, r->selection, r->decode_mode,
                (unsigned long long) r->seed, (int) r->blas_threads, cnt, (int) r->n_error, acc, r->status, wall);
-        if (lng)
+        if (lng) {
+            char rss[32];
+            if (r->peak_rss_kb >= 0) snprintf(rss, sizeof rss, "%.2f GiB", (double) r->peak_rss_kb / (1024.0 * 1024.0));
+            else snprintf(rss, sizeof rss, "-");
             printf("      commit %s%s  host %s  cpu %s  blas %s  grid %s\n      created %s  sampling %s  "
-                   "sws %s  config %.16s  verify %.16s\n",
+                   "sws %s  config %.16s  verify %.16s\n      weights %s  peak RSS %s\n",
                    r->git_commit, r->git_dirty ? "+dirty" : "", r->host ? r->host : "-",
                    r->cpu_model ? r->cpu_model : "-", r->blas_core ? r->blas_core : "-",
                    r->grid_id ? r->grid_id : "-", r->created, r->sampling, r->sws_flags ? r->sws_flags : "-",
-                   r->config_hash, r->verify_hash ? r->verify_hash : "-");
+                   r->config_hash, r->verify_hash ? r->verify_hash : "-", r->weights_dtype ? r->weights_dtype : "f32",
+                   rss);
+        }
     }
     if (n == 0) printf("(no runs)\n");
     vb_store_runs_free(runs, n);

@@ -2,6 +2,7 @@
 #include "harness/runconfig.h"
 
 #include "engine/common.h"
+#include "engine/weights.h"
 #include "harness/cli.h"
 
 #include <cjson/cJSON.h>
@@ -16,6 +17,7 @@ void vb_runconfig_defaults(struct vb_run_config * c) {
     snprintf(c->interp, sizeof c->interp, "bilinear");
     snprintf(c->selection, sizeof c->selection, "argmax");
     snprintf(c->decode_mode, sizeof c->decode_mode, "minimal");
+    snprintf(c->weights, sizeof c->weights, "f32");
     c->warmup = 1;
     c->vit_cache_mb = 256;
     c->db = vb_strdup("results.db");
@@ -44,7 +46,11 @@ static char * rel_path(const char * base_dir, const char * p) {
     return r;
 }
 
-static int parse_frames(struct vb_run_config * c, const char * s, const char * origin) {
+static int add_method_k(struct vb_run_config * c, const char * name, int32_t k, const char * model,
+                        const char * origin);
+
+/* "1,2,4" -> frames[] (at most VB_RUN_MAX_FRAMES, each 1..256); returns VB_OK or VB_ERR_ARG. */
+static int parse_frame_list(int32_t * frames, int32_t * n_out, const char * s, const char * origin) {
     int32_t n = 0;
     const char * p = s;
     while (*p) {
@@ -52,13 +58,52 @@ static int parse_frames(struct vb_run_config * c, const char * s, const char * o
         long v = strtol(p, &end, 10);
         if (end == p || v <= 0 || v > 256 || n >= VB_RUN_MAX_FRAMES)
             return vb_fail(VB_ERR_ARG, "%s: frames: expected a comma-separated list of 1..256, got '%s'", origin, s);
-        c->frames[n++] = (int32_t) v;
+        frames[n++] = (int32_t) v;
         p = end;
         if (*p == ',') p++;
         else if (*p) return vb_fail(VB_ERR_ARG, "%s: frames: bad list '%s'", origin, s);
     }
     if (n == 0) return vb_fail(VB_ERR_ARG, "%s: frames: empty list", origin);
-    c->n_frames = n;
+    *n_out = n;
+    return VB_OK;
+}
+
+static int parse_frames(struct vb_run_config * c, const char * s, const char * origin) {
+    return parse_frame_list(c->frames, &c->n_frames, s, origin);
+}
+
+/* --method-frames NAME=K1,K2: the method's own frame counts (the method is added if new). */
+static int parse_method_frames(struct vb_run_config * c, const char * v) {
+    char name[32];
+    const char * eq = strchr(v, '=');
+    if (!eq || eq == v || (size_t) (eq - v) >= sizeof name)
+        return vb_fail(VB_ERR_ARG, "--method-frames: expected NAME=K1,K2,..., got '%s'", v);
+    memcpy(name, v, (size_t) (eq - v));
+    name[eq - v] = 0;
+    int rc = add_method_k(c, name, 0, NULL, "--method-frames");
+    if (rc != VB_OK) return rc;
+    for (int32_t i = 0; i < c->n_methods; i++)
+        if (!strcmp(c->methods[i].name, name))
+            return parse_frame_list(c->methods[i].frames, &c->methods[i].n_frames, eq + 1, "--method-frames");
+    return VB_OK;
+}
+
+int32_t vb_runconfig_method_frames(const struct vb_run_config * c, int32_t i, const int32_t ** frames) {
+    *frames = NULL;
+    if (i < 0 || i >= c->n_methods) return 0;
+    if (c->methods[i].n_frames > 0) {
+        *frames = c->methods[i].frames;
+        return c->methods[i].n_frames;
+    }
+    *frames = c->frames;
+    return c->n_frames;
+}
+
+int vb_runconfig_weight_dtype(const char * name, int32_t * dtype) {
+    if (name && !strcmp(name, "f32")) *dtype = VB_DT_F32;
+    else if (name && !strcmp(name, "bf16")) *dtype = VB_DT_BF16;
+    else if (name && !strcmp(name, "f16")) *dtype = VB_DT_F16;
+    else return vb_fail(VB_ERR_ARG, "weights: '%s' is not f32, bf16 or f16", name ? name : "(null)");
     return VB_OK;
 }
 
@@ -162,6 +207,7 @@ static const char * const SAMPLINGS[] = {"uniform_midbin", "uniform_endpoints", 
 static const char * const INTERPS[] = {"bilinear", "bicubic", NULL};
 static const char * const SELECTIONS[] = {"argmax", "gumbel", NULL};
 static const char * const DECODES[] = {"minimal", "as_released", NULL};
+static const char * const WEIGHTS[] = {"f32", "bf16", "f16", NULL};
 
 int vb_runconfig_load_json(struct vb_run_config * c, const char * path) {
     char * text;
@@ -203,6 +249,7 @@ int vb_runconfig_load_json(struct vb_run_config * c, const char * path) {
                 cJSON * n = cJSON_GetObjectItemCaseSensitive(m, "name");
                 cJSON * d = cJSON_GetObjectItemCaseSensitive(m, "model");
                 cJSON * pk = cJSON_GetObjectItemCaseSensitive(m, "models");
+                cJSON * mf = cJSON_GetObjectItemCaseSensitive(m, "frames");
                 if (!cJSON_IsString(n) || (d && !cJSON_IsString(d)) || (pk && !cJSON_IsObject(pk)) || (!d && !pk)) {
                     rc = vb_fail(VB_ERR_FORMAT, "%s: methods[]: each entry needs a \"name\" string and a \"model\" "
                                  "string and/or a \"models\" object {\"K\": DIR}", path);
@@ -228,6 +275,26 @@ int vb_runconfig_load_json(struct vb_run_config * c, const char * path) {
                     rc = add_method_k(c, n->valuestring, (int32_t) kv, mp, path);
                     free(mp);
                 }
+                if (rc == VB_OK && mf) {
+                    struct vb_run_method * me = NULL;
+                    for (int32_t i = 0; i < c->n_methods; i++)
+                        if (!strcmp(c->methods[i].name, n->valuestring)) me = &c->methods[i];
+                    int32_t nf = 0;
+                    cJSON * f;
+                    if (!cJSON_IsArray(mf)) nf = -1;
+                    else cJSON_ArrayForEach(f, mf) {
+                        if (!cJSON_IsNumber(f) || f->valuedouble < 1 || f->valuedouble > 256 ||
+                            nf >= VB_RUN_MAX_FRAMES) {
+                            nf = -1;
+                            break;
+                        }
+                        me->frames[nf++] = (int32_t) f->valuedouble;
+                    }
+                    if (nf <= 0)
+                        rc = vb_fail(VB_ERR_FORMAT, "%s: methods[%s].frames: expected a non-empty list of integers "
+                                     "1..256", path, n->valuestring);
+                    else me->n_frames = nf;
+                }
                 if (rc != VB_OK) break;
             }
         } else if (!strcmp(k, "frames") && cJSON_IsArray(it)) {
@@ -246,6 +313,7 @@ int vb_runconfig_load_json(struct vb_run_config * c, const char * path) {
         else if (!strcmp(k, "interp") && sv) rc = copy_name(c->interp, sizeof c->interp, sv, k, path, INTERPS);
         else if (!strcmp(k, "selection") && sv) rc = copy_name(c->selection, sizeof c->selection, sv, k, path, SELECTIONS);
         else if (!strcmp(k, "decode_mode") && sv) rc = copy_name(c->decode_mode, sizeof c->decode_mode, sv, k, path, DECODES);
+        else if (!strcmp(k, "weights") && sv) rc = copy_name(c->weights, sizeof c->weights, sv, k, path, WEIGHTS);
         else if (!strcmp(k, "shard") && sv) rc = parse_shard(c, sv, path);
         else if (isnum && (!strcmp(k, "candidates") || !strcmp(k, "threads") || !strcmp(k, "warmup") ||
                            !strcmp(k, "limit") || !strcmp(k, "vit_cache_mb") || !strcmp(k, "flush_rows"))) {
@@ -299,6 +367,8 @@ int vb_runconfig_from_args(struct vb_run_config * c, int argc, char ** argv) {
         else if (vb_cli_opt(argc, argv, &i, "--interp", &v)) rc = copy_name(c->interp, sizeof c->interp, v, "--interp", "flags", INTERPS);
         else if (vb_cli_opt(argc, argv, &i, "--selection", &v)) rc = copy_name(c->selection, sizeof c->selection, v, "--selection", "flags", SELECTIONS);
         else if (vb_cli_opt(argc, argv, &i, "--decode-mode", &v)) rc = copy_name(c->decode_mode, sizeof c->decode_mode, v, "--decode-mode", "flags", DECODES);
+        else if (vb_cli_opt(argc, argv, &i, "--weights", &v)) rc = copy_name(c->weights, sizeof c->weights, v, "--weights", "flags", WEIGHTS);
+        else if (vb_cli_opt(argc, argv, &i, "--method-frames", &v)) rc = parse_method_frames(c, v);
         else if (vb_cli_opt(argc, argv, &i, "--seed", &v)) {
             char * end;
             c->seed = strtoull(v, &end, 10);
@@ -366,14 +436,23 @@ int vb_runconfig_validate(const struct vb_run_config * c) {
     if (!c->annotations) return vb_fail(VB_ERR_ARG, "run: no annotation file (--annotations)");
     if (c->n_methods == 0) return vb_fail(VB_ERR_ARG, "run: no method (--method NAME=DIR)");
     if (c->n_frames == 0) return vb_fail(VB_ERR_ARG, "run: no frame counts (--frames)");
-    for (int32_t i = 0; i < c->n_methods; i++)
-        for (int32_t j = 0; j < c->n_frames; j++)
-            if (!vb_runconfig_model(c, i, c->frames[j]))
+    for (int32_t i = 0; i < c->n_methods; i++) {
+        const int32_t * fr;
+        int32_t nf = vb_runconfig_method_frames(c, i, &fr);
+        for (int32_t j = 0; j < nf; j++)
+            if (!vb_runconfig_model(c, i, fr[j]))
                 return vb_fail(VB_ERR_ARG, "run: method %s has no model bundle for %d frames (--method %s=DIR or %s@%d=DIR)",
-                               c->methods[i].name, c->frames[j], c->methods[i].name, c->methods[i].name, c->frames[j]);
+                               c->methods[i].name, fr[j], c->methods[i].name, c->methods[i].name, fr[j]);
+        for (int32_t j = 0; j < nf; j++)
+            for (int32_t l = 0; l < j; l++)
+                if (fr[j] == fr[l])
+                    return vb_fail(VB_ERR_ARG, "run: frame count %d listed twice (%s)", fr[j], c->methods[i].name);
+    }
     for (int32_t j = 0; j < c->n_frames; j++)
         for (int32_t l = 0; l < j; l++)
             if (c->frames[j] == c->frames[l]) return vb_fail(VB_ERR_ARG, "run: frame count %d listed twice", c->frames[j]);
+    int32_t dt;
+    if (vb_runconfig_weight_dtype(c->weights, &dt) != VB_OK) return vb_fail(VB_ERR_ARG, "run: %s", vb_errmsg());
     if (c->candidates < 0 || c->candidates > 256) return vb_fail(VB_ERR_ARG, "run: candidates out of range");
     if (c->warmup < 0 || c->limit < 0) return vb_fail(VB_ERR_ARG, "run: negative warmup or limit");
     return VB_OK;
@@ -414,6 +493,11 @@ char * vb_runconfig_canonical(const struct vb_run_config * c) {
     for (int32_t oi = 0; oi < c->n_methods; oi++) {
         int32_t i = order[oi];
         cJSON * e = cJSON_CreateObject();
+        if (c->methods[i].n_frames > 0) { /* keys in sorted order: "frames" < "model" */
+            cJSON * mf = cJSON_AddArrayToObject(e, "frames");
+            for (int32_t j = 0; j < c->methods[i].n_frames; j++)
+                cJSON_AddItemToArray(mf, cJSON_CreateNumber(c->methods[i].frames[j]));
+        }
         char * mp = abs_path(c->methods[i].model);
         if (mp) cJSON_AddStringToObject(e, "model", mp);
         else cJSON_AddNullToObject(e, "model");
@@ -453,6 +537,7 @@ char * vb_runconfig_canonical(const struct vb_run_config * c) {
     else cJSON_AddNullToObject(o, "videos");
     free(v);
     cJSON_AddNumberToObject(o, "warmup", c->warmup);
+    if (strcmp(c->weights, "f32")) cJSON_AddStringToObject(o, "weights", c->weights);
     char * out = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return out;

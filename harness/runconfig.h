@@ -9,6 +9,8 @@
 **                 NAME=DIR, repeatable, or --methods uniform,sevila --model DIR for one bundle shared by all).
 **                 "models" overrides the bundle for one frame count k (flag: --method NAME@K=DIR): a VLAP
 **                 Frame-Prompter picks exactly as many frames as it has segments, so VLAP needs one bundle per k.
+**                 "frames": [4] in a method entry runs that method at these frame counts only, instead of the global
+**                 "frames" (flag: --method-frames NAME=K1,K2), e.g. a grid uniform x {1,2,4,8} + VLAP x {4}.
 **   frames        [1, 2, 4]          candidates   32 (SeViLA / VLAP candidates; VLAP on How2QA: 8 unless set)
 **   sampling      "uniform_midbin"   interp       "bilinear" | "bicubic"
 **   selection     "argmax" | "gumbel" (VLAP)        decode_mode  "minimal" | "as_released"
@@ -16,6 +18,8 @@
 **   warmup        untimed samples at the start (still scored), default 1
 **   limit         first N samples    samples      file with one sample key per line
 **   db            results database   shard        "i/N"       skip_bad   bool     quiet bool
+**   weights       "f32" (default) | "bf16" | "f16": resident dtype of the large weight matrices (flag --weights).  Part
+**                 of every cell's identity when not f32 (a bf16 run never resumes an f32 run's cells)
 **   vit_cache_mb  memory bound of the shared ViT feature cache (LRU), default 256; 0 disables sharing
 **   flush_rows    commit the results every N rows (default: the store's 64)
 ** Test hook (flag only, not stored): --kill-after N raises SIGKILL after N samples were handed to the store.
@@ -38,6 +42,8 @@ struct vb_run_method {
     int32_t n_per_k;
     int32_t per_k_frames[VB_RUN_MAX_FRAMES];  /* (n_per_k) frame count k ... */
     char * per_k_model[VB_RUN_MAX_FRAMES];    /* (n_per_k) ... and its bundle directory (owned) */
+    int32_t n_frames;                         /* 0 = the global frame counts; else this method's own ... */
+    int32_t frames[VB_RUN_MAX_FRAMES];        /* (n_frames) */
 };
 
 struct vb_run_config {
@@ -51,6 +57,7 @@ struct vb_run_config {
     char interp[16];
     char selection[16];
     char decode_mode[16];
+    char weights[8];         /* "f32" | "bf16" | "f16" */
     uint64_t seed;
     int32_t threads;
     int32_t warmup;
@@ -62,7 +69,7 @@ struct vb_run_config {
     int32_t kill_after;      /* test hook: SIGKILL self after this many stored samples (0 = off) */
 };
 
-/* Defaults (frames 1,2,4; candidates 0; uniform_midbin; bilinear; argmax; minimal; seed 0; threads 0;
+/* Defaults (frames 1,2,4; candidates 0; uniform_midbin; bilinear; argmax; minimal; weights f32; seed 0; threads 0;
 ** warmup 1; db "results.db"; vit_cache_mb 256). */
 void vb_runconfig_defaults(struct vb_run_config * c);
 /* Read a JSON config file into c (on top of what is there). Returns VB_OK or VB_ERR_IO / VB_ERR_FORMAT naming the
@@ -75,10 +82,16 @@ int vb_runconfig_from_args(struct vb_run_config * c, int argc, char ** argv);
 ** count, valid names and ranges).  Returns VB_OK or VB_ERR_ARG naming what is missing. */
 int vb_runconfig_validate(const struct vb_run_config * c);
 /* Canonical JSON of everything that defines the results (sorted keys, compact; not db, shard, quiet, threads),
-** malloc'd.  Paths are made absolute. */
+** malloc'd.  Paths are made absolute.  "weights" appears only when not f32 and a method's "frames" only when it
+** has its own list (the canonical text of configurations that use neither is unchanged). */
 char * vb_runconfig_canonical(const struct vb_run_config * c);
 /* Free every string and method entry of *c and zero it (c not NULL; a zeroed or already freed config is fine). */
 void vb_runconfig_free(struct vb_run_config * c);
+/* Frame counts method i runs at: its own list when it has one, else the global c->frames.  *frames is borrowed
+** (points into c); returns the count (0 for a bad i). */
+int32_t vb_runconfig_method_frames(const struct vb_run_config * c, int32_t i, const int32_t ** frames);
+/* enum vb_dtype of a weights name ("f32" -> VB_DT_F32, "bf16", "f16"); VB_OK or VB_ERR_ARG naming the value. */
+int vb_runconfig_weight_dtype(const char * name, int32_t * dtype);
 /* Bundle directory of method i for frame count k (its per-k override, else its model); borrowed, NULL if none. */
 const char * vb_runconfig_model(const struct vb_run_config * c, int32_t i, int32_t k);
 

@@ -96,6 +96,7 @@ struct runner {
     int64_t n_put;            /* samples handed to the store (kill_after hook) */
     int32_t clear_per_cell;   /* vit_cache_mb == 0: no sharing, the cache only serves one cell */
     float * feat;             /* (n_tok, d_vis) of the largest ViT: one frame's body output */
+    int32_t weight_dtype;     /* enum vb_dtype of c->weights */
     int32_t tmax;             /* largest T of the cells */
 };
 
@@ -241,13 +242,18 @@ static int bundle_hashes(struct bslot * s) {
     return VB_OK;
 }
 
-/* 1 if the ViT body of a and b computes the same function: same vision config (post-LN excluded: the cache holds
-** the body output before any LayerNorm) and byte-identical vision_model.* tensors. */
+/* The bundle that owns the ViT blocks of b (itself unless they were borrowed, vlap/bundle.h). */
+static const struct vb_bundle * vit_owner(const struct vb_bundle * b) { return b->vit_lender ? b->vit_lender : b; }
+
+/* 1 if the ViT body of a and b computes the same function: the same borrowed blocks (bundle sharing), or the same
+** vision config (post-LN excluded: the cache holds the body output before any LayerNorm) and byte-identical
+** vision_model.* tensors (the fallback when the bundles were not shared; pages dropped after each comparison). */
 static int same_vision(const struct vb_bundle * a, const struct vb_bundle * b) {
+    if (vit_owner(a) == vit_owner(b)) return 1;
     const struct vb_vision_config * x = &a->cfg.vision, * y = &b->cfg.vision;
     if (x->hidden != y->hidden || x->intermediate != y->intermediate || x->layers != y->layers ||
         x->heads != y->heads || x->image_size != y->image_size || x->patch != y->patch || x->qkv_bias != y->qkv_bias ||
-        x->ln_eps != y->ln_eps || x->act != y->act)
+        x->ln_eps != y->ln_eps || x->act != y->act || x->weight_dtype != y->weight_dtype)
         return 0;
     static const char P[] = "vision_model.", POST[] = "vision_model.post_layernorm";
     int32_t na = 0, nb = 0;
@@ -261,8 +267,12 @@ static int same_vision(const struct vb_bundle * a, const struct vb_bundle * b) {
         na++;
         const struct vb_st_tensor * u = vb_weights_find(b->w, t->name);
         if (!u || u->dtype != t->dtype || u->nbytes != t->nbytes || u->ndim != t->ndim ||
-            memcmp(u->shape, t->shape, sizeof(int64_t) * (size_t) t->ndim) || memcmp(u->data, t->data, t->nbytes))
+            memcmp(u->shape, t->shape, sizeof(int64_t) * (size_t) t->ndim))
             return 0;
+        int eq = memcmp(u->data, t->data, t->nbytes) == 0;
+        vb_weights_drop_pages(a->w, t);
+        vb_weights_drop_pages(b->w, u);
+        if (!eq) return 0;
     }
     return na == nb && na > 0;
 }
@@ -277,9 +287,18 @@ static struct bslot * get_bundle(struct runner * R, const char * dir) {
         }
     struct bslot * s = &R->bs[R->n_bs];
     memset(s, 0, sizeof *s);
+    /* share frozen parts (ViT, T5) with the bundles opened before: they are closed after this one */
+    struct vb_bundle * earlier[MAX_CELLS];
+    for (int32_t i = 0; i < R->n_bs; i++) earlier[i] = R->bs[i].b;
     struct vb_bundle_opts bo = {.t5_tokenizer = getenv("VB_T5_TOKENIZER"), .bert_vocab = getenv("VB_BERT_VOCAB"),
-                                .parts = 0};
+                                .parts = 0, .weight_dtype = R->weight_dtype, .share = earlier,
+                                .n_share = R->n_bs};
     int rc = vb_bundle_open(&s->b, dir, &bo);
+    if (rc == VB_OK && !R->c->quiet && (s->b->vit_lender || s->b->t5_lender))
+        fprintf(stderr, "run: bundle %s: %s%s%s shared with %s (%.2f GiB not loaded again)\n", dir,
+                s->b->vit_lender ? "ViT" : "", s->b->vit_lender && s->b->t5_lender ? " and " : "",
+                s->b->t5_lender ? "T5" : "", (s->b->vit_lender ? s->b->vit_lender : s->b->t5_lender)->dir,
+                (double) s->b->shared_bytes / (1 << 30));
     if (rc == VB_OK) {
         s->dir = vb_strdup(dir);
         s->real = real;
@@ -629,6 +648,9 @@ static char * identity_config(const struct vb_run_config * c, int32_t image_size
     char sha[65];
     if (c->map && vb_sha256_file(c->map, sha) == VB_OK) cJSON_AddStringToObject(o, "map_sha256", sha);
     cJSON_AddNumberToObject(o, "video_size", image_size);
+    /* half-precision weights change the numbers slightly: part of the identity.  f32 adds nothing, so f32 cells keep
+    ** the identity they had before the option existed (databases of older builds resume). */
+    if (strcmp(c->weights, "f32")) cJSON_AddStringToObject(o, "weights_dtype", c->weights);
     char * out = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return out;
@@ -665,6 +687,7 @@ int vb_runner_run(const struct vb_run_config * c, struct vb_runner_report * rep_
     if (rc == VB_OK) rc = vb_video_interp_parse(c->interp, &R->interp);
     if (rc == VB_OK) rc = vb_select_mode_parse(c->selection, &selmode);
     if (rc == VB_OK) rc = vb_decode_mode_parse(c->decode_mode, &decmode);
+    if (rc == VB_OK) rc = vb_runconfig_weight_dtype(c->weights, &R->weight_dtype);
     if (rc != VB_OK) goto done;
     int threads = vb_blas_set_threads(c->threads);
 
@@ -704,8 +727,10 @@ int vb_runner_run(const struct vb_run_config * c, struct vb_runner_report * rep_
     for (int32_t mi = 0; mi < c->n_methods && rc == VB_OK; mi++) {
         enum vb_method_kind kind;
         rc = vb_method_kind_parse(c->methods[mi].name, &kind);
-        for (int32_t fi = 0; fi < c->n_frames && rc == VB_OK; fi++) {
-            int32_t k = c->frames[fi];
+        const int32_t * mframes;
+        int32_t n_mframes = vb_runconfig_method_frames(c, mi, &mframes);
+        for (int32_t fi = 0; fi < n_mframes && rc == VB_OK; fi++) {
+            int32_t k = mframes[fi];
             struct bslot * bs = get_bundle(R, vb_runconfig_model(c, mi, k));
             if (!bs) {
                 rc = vb_fail_prefix(VB_ERR_IO, "bundle for %s k=%d", c->methods[mi].name, k);
@@ -790,7 +815,8 @@ int vb_runner_run(const struct vb_run_config * c, struct vb_runner_report * rep_
             .weights_json = cl->bs->weights_json, .annotations_sha256 = ann_sha, .git_commit = VB_GIT_COMMIT,
             .git_dirty = VB_GIT_DIRTY, .config_json = cfg_json, .grid_id = grid, .build_flags = VB_BUILD_FLAGS,
             .blas_core = vb_blas_core(), .cpu_model = cpu, .host = host, .sws_flags = sws,
-            .shard = c->shard_n > 0 ? shard : NULL, .n_expected = n_sel, .invocation_json = invocation};
+            .shard = c->shard_n > 0 ? shard : NULL, .n_expected = n_sel, .invocation_json = invocation,
+            .weights_dtype = c->weights};
         rc = vb_store_begin_run(R->st, &info, &cl->run_id, &cl->resumed);
         if (rc != VB_OK) break;
         cl->began = 1;
@@ -846,10 +872,19 @@ done:;
     int failed = rc != VB_OK;
     char saved[1024];
     snprintf(saved, sizeof saved, "%s", vb_errmsg());
+    rep->peak_rss_kb = vb_rss_peak_kb();
+    snprintf(rep->weights, sizeof rep->weights, "%s", c->weights);
+    for (int32_t i = 0; i < R->n_bs; i++) {
+        rep->n_vit_shared += R->bs[i].b->vit_lender != NULL;
+        rep->n_t5_shared += R->bs[i].b->t5_lender != NULL;
+        rep->shared_bytes += R->bs[i].b->shared_bytes;
+    }
+    rep->n_bundles = R->n_bs;
     for (int32_t i = 0; i < R->n_cells; i++) {
         struct cell * cl = &R->cells[i];
         if (cl->began) {
-            int frc = vb_store_finish_run(R->st, cl->run_id, (double) cl->wall_us / 1e6, failed);
+            int frc = vb_store_set_peak_rss(R->st, cl->run_id, rep->peak_rss_kb);
+            if (frc == VB_OK) frc = vb_store_finish_run(R->st, cl->run_id, (double) cl->wall_us / 1e6, failed);
             if (frc != VB_OK && rc == VB_OK) {
                 rc = frc;
                 snprintf(saved, sizeof saved, "%s", vb_errmsg());
@@ -872,7 +907,7 @@ done:;
         vb_vitcache_free(R->cache);
     }
     free(R->feat);
-    for (int32_t i = 0; i < R->n_bs; i++) {
+    for (int32_t i = R->n_bs - 1; i >= 0; i--) { /* reverse order: a lender outlives its borrowers */
         vb_vit_ctx_free(R->bs[i].vit);
         vb_bundle_close(R->bs[i].b);
         free(R->bs[i].dir);

@@ -12,6 +12,8 @@
 **     shared computation are charged at their measured cost; each cell's session also records the actual wall time
 **     of the loop;
 **   - the first `warmup` processed samples of a session are scored but stored untimed (t_us = -1);
+**   - bundles share their byte-identical frozen parts (ViT blocks, T5) with the bundles opened before them
+**     (vlap/bundle.h, opened in cell order and closed in reverse order);
 **   - a video that cannot be opened or decoded gives error rows (status 'error') for the cells that need it, and the
 **     run goes on.
 */
@@ -44,6 +46,11 @@ struct vb_runner_report {
     int64_t n_vit_computed;                      /* frames the runner ran through the ViT */
     int64_t n_frames_decoded;                    /* distinct frames decoded (union per sample) */
     double wall_s;                               /* the sample loop's wall time */
+    int64_t peak_rss_kb;                         /* process peak RSS (VmHWM) at the end, KiB; also stored per session */
+    char weights[8];                             /* resident weight dtype: "f32", "bf16", "f16" */
+    int32_t n_bundles;                           /* distinct bundles opened */
+    int32_t n_vit_shared, n_t5_shared;           /* of those, with the ViT / T5 borrowed from an earlier one */
+    int64_t shared_bytes;                        /* source bytes not loaded again thanks to sharing */
 };
 
 /* Run the configuration c (validated here).  Loads the dataset, opens the bundles and the methods (every cell is

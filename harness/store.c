@@ -31,13 +31,14 @@ static const char * SCHEMA_SQL =
     "  n_expected INTEGER NOT NULL DEFAULT 0,\n"
     "  started TEXT, ended TEXT, wall_s REAL,\n"
     "  status TEXT NOT NULL CHECK(status IN ('running','complete','incomplete','failed')),\n"
-    "  verify_hash TEXT);\n"
+    "  verify_hash TEXT,\n"
+    "  weights_dtype TEXT);\n"
     "CREATE TABLE IF NOT EXISTS sessions(\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  run_id INTEGER NOT NULL REFERENCES runs(id),\n"
     "  grid_id TEXT, shard TEXT, host TEXT, cpu_model TEXT, blas_core TEXT, build_flags TEXT,\n"
     "  started TEXT NOT NULL, ended TEXT, wall_s REAL, n_added INTEGER NOT NULL DEFAULT 0,\n"
-    "  invocation TEXT);\n"
+    "  invocation TEXT, peak_rss_kb INTEGER);\n"
     "CREATE TABLE IF NOT EXISTS samples(\n"
     "  run_id INTEGER NOT NULL REFERENCES runs(id),\n"
     "  sample_key TEXT NOT NULL,\n"
@@ -121,6 +122,7 @@ struct vb_store {
     int32_t flush_rows, flush_ms;
     struct sess * sess;
     int32_t n_sess;
+    int has_ext;            /* runs.weights_dtype and sessions.peak_rss_kb exist (added in issue 9) */
 };
 
 static int db_fail(struct vb_store * st, const char * what) {
@@ -151,6 +153,29 @@ static void now_iso(char out[48]) {
     gmtime_r(&ts.tv_sec, &tm);
     snprintf(out, 48, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
              tm.tm_hour, tm.tm_min, tm.tm_sec, (int) (ts.tv_nsec / 1000000));
+}
+
+/* 1 if table has column col. */
+static int has_column(struct vb_store * st, const char * table, const char * col) {
+    sqlite3_stmt * s = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(st->db, "SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name=?2", -1, &s, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, col, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW) found = sqlite3_column_int(s, 0) > 0;
+    }
+    sqlite3_finalize(s);
+    return found;
+}
+
+/* Columns added after schema version 1 was released: added to older files (write mode), nothing else changes. */
+static int add_new_columns(struct vb_store * st) {
+    int rc = VB_OK;
+    if (!has_column(st, "runs", "weights_dtype")) rc = exec_sql(st, "ALTER TABLE runs ADD COLUMN weights_dtype TEXT;");
+    if (rc == VB_OK && !has_column(st, "sessions", "peak_rss_kb"))
+        rc = exec_sql(st, "ALTER TABLE sessions ADD COLUMN peak_rss_kb INTEGER;");
+    return rc;
 }
 
 int vb_store_open(struct vb_store ** out, const char * path, int read_only) {
@@ -199,6 +224,7 @@ int vb_store_open(struct vb_store ** out, const char * path, int read_only) {
             }
         }
         if (rc == VB_OK) rc = exec_sql(st, SCHEMA_SQL);
+        if (rc == VB_OK) rc = add_new_columns(st);
         if (rc == VB_OK) {
             char sql[160];
             snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '%d');",
@@ -228,6 +254,7 @@ int vb_store_open(struct vb_store ** out, const char * path, int read_only) {
                          VB_STORE_SCHEMA_VERSION);
         sqlite3_finalize(s);
     }
+    if (rc == VB_OK) st->has_ext = has_column(st, "runs", "weights_dtype") && has_column(st, "sessions", "peak_rss_kb");
     if (rc != VB_OK) {
         vb_store_close(st);
         return rc;
@@ -408,8 +435,8 @@ static int insert_run(struct vb_store * st, const char * hash, const char * cano
                      "INSERT INTO runs(config_hash, config, created, grid_id, dataset, split, method, frames, "
                      "candidates, sampling, selection, decode_mode, seed, git_commit, git_dirty, build_flags, weights, "
                      "annotations_sha256, blas_core, blas_threads, cpu_model, host, sws_flags, n_expected, started, "
-                     "status) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
-                     "?23,?24,?3,'running')",
+                     "status, weights_dtype) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,"
+                     "?20,?21,?22,?23,?24,?3,'running',?25)",
                      &s);
     if (rc != VB_OK) return rc;
     char seed[24];
@@ -438,6 +465,7 @@ static int insert_run(struct vb_store * st, const char * hash, const char * cano
     bind_text(s, 22, in->host);
     bind_text(s, 23, in->sws_flags);
     sqlite3_bind_int(s, 24, in->n_expected);
+    bind_text(s, 25, in->weights_dtype);
     rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : db_fail(st, "insert run");
     sqlite3_finalize(s);
     if (rc == VB_OK) *id = sqlite3_last_insert_rowid(st->db);
@@ -540,6 +568,23 @@ static int update_run_summary(struct vb_store * st, int64_t run_id, int failed) 
     sqlite3_finalize(s);
     if (rc == VB_OK && sqlite3_changes(st->db) == 0)
         rc = vb_fail(VB_ERR_NOTFOUND, "%s: no run with id %lld", st->path, (long long) run_id);
+    return rc;
+}
+
+int vb_store_set_peak_rss(struct vb_store * st, int64_t run_id, int64_t peak_rss_kb) {
+    if (st->read_only) return vb_fail(VB_ERR_ARG, "%s: opened read-only", st->path);
+    struct sess * se = find_sess(st, run_id);
+    if (!se) return vb_fail(VB_ERR_NOTFOUND, "%s: run %lld was not begun by this handle", st->path, (long long) run_id);
+    int rc = txn_begin(st);
+    sqlite3_stmt * s = NULL;
+    if (rc == VB_OK) rc = prepare(st, "UPDATE sessions SET peak_rss_kb=?2 WHERE id=?1", &s);
+    if (rc == VB_OK) {
+        sqlite3_bind_int64(s, 1, se->session_id);
+        if (peak_rss_kb >= 0) sqlite3_bind_int64(s, 2, peak_rss_kb);
+        else sqlite3_bind_null(s, 2);
+        rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : db_fail(st, "update session peak RSS");
+    }
+    sqlite3_finalize(s);
     return rc;
 }
 
@@ -801,6 +846,8 @@ static int read_run_row(sqlite3_stmt * s, struct vb_store_run * r) {
     r->n_error = sqlite3_column_int(s, 32);
     r->n_scored = sqlite3_column_int(s, 33);
     r->n_correct = sqlite3_column_int(s, 34);
+    r->weights_dtype = col_dup(s, 35);
+    r->peak_rss_kb = sqlite3_column_type(s, 36) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 36);
     return VB_OK;
 }
 
@@ -809,13 +856,17 @@ static int read_run_row(sqlite3_stmt * s, struct vb_store_run * r) {
     " (SELECT COUNT(*) FROM samples s WHERE s.run_id=runs.id AND s.status='ok'),"                                \
     " (SELECT COUNT(*) FROM samples s WHERE s.run_id=runs.id AND s.status='error'),"                             \
     " (SELECT COUNT(correct) FROM samples s WHERE s.run_id=runs.id),"                                            \
-    " (SELECT COALESCE(SUM(correct),0) FROM samples s WHERE s.run_id=runs.id) FROM runs"
+    " (SELECT COALESCE(SUM(correct),0) FROM samples s WHERE s.run_id=runs.id)"
+/* columns 35, 36: added in issue 9 (NULL when an older file opened read-only lacks them) */
+#define RUN_SELECT_EXT ", weights_dtype, (SELECT MAX(peak_rss_kb) FROM sessions WHERE run_id=runs.id) FROM runs"
+#define RUN_SELECT_NOEXT ", NULL, NULL FROM runs"
 
 int vb_store_list_runs(struct vb_store * st, struct vb_store_run ** runs, int32_t * n) {
     *runs = NULL;
     *n = 0;
     sqlite3_stmt * s;
-    int rc = prepare(st, RUN_SELECT " ORDER BY id", &s);
+    int rc = prepare(st, st->has_ext ? RUN_SELECT RUN_SELECT_EXT " ORDER BY id" : RUN_SELECT RUN_SELECT_NOEXT " ORDER BY id",
+                     &s);
     if (rc != VB_OK) return rc;
     int32_t cap = 0;
     int r;
@@ -839,7 +890,8 @@ int vb_store_list_runs(struct vb_store * st, struct vb_store_run ** runs, int32_
 int vb_store_get_run(struct vb_store * st, int64_t id, struct vb_store_run * out) {
     memset(out, 0, sizeof *out);
     sqlite3_stmt * s;
-    int rc = prepare(st, RUN_SELECT " WHERE id=?1", &s);
+    int rc = prepare(st, st->has_ext ? RUN_SELECT RUN_SELECT_EXT " WHERE id=?1" : RUN_SELECT RUN_SELECT_NOEXT " WHERE id=?1",
+                     &s);
     if (rc != VB_OK) return rc;
     sqlite3_bind_int64(s, 1, id);
     int r = sqlite3_step(s);
@@ -856,7 +908,7 @@ void vb_store_run_clear(struct vb_store_run * r) {
                    &r->split,       &r->method,   &r->sampling,    &r->selection,  &r->decode_mode,
                    &r->git_commit,  &r->build_flags, &r->weights,  &r->annotations_sha256,
                    &r->blas_core,   &r->cpu_model, &r->host,       &r->sws_flags,  &r->started,
-                   &r->ended,       &r->status,   &r->verify_hash};
+                   &r->ended,       &r->status,   &r->verify_hash, &r->weights_dtype};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         free(*f[i]);
         *f[i] = NULL;
@@ -1008,13 +1060,15 @@ int vb_store_verify_hash(struct vb_store * st, int64_t run_id, char out[65]) {
 static int copy_sessions(struct vb_store * in, int64_t in_run, struct vb_store * out, int64_t out_run) {
     sqlite3_stmt * s, * w;
     int rc = prepare(in,
-                     "SELECT grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, wall_s, n_added, "
-                     "invocation FROM sessions WHERE run_id=?1 ORDER BY id",
+                     in->has_ext ? "SELECT grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, "
+                                   "wall_s, n_added, invocation, peak_rss_kb FROM sessions WHERE run_id=?1 ORDER BY id"
+                                 : "SELECT grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, "
+                                   "wall_s, n_added, invocation, NULL FROM sessions WHERE run_id=?1 ORDER BY id",
                      &s);
     if (rc != VB_OK) return rc;
     rc = prepare(out,
                  "INSERT INTO sessions(run_id, grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, "
-                 "wall_s, n_added, invocation) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+                 "wall_s, n_added, invocation, peak_rss_kb) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
                  &w);
     if (rc != VB_OK) {
         sqlite3_finalize(s);
@@ -1025,7 +1079,7 @@ static int copy_sessions(struct vb_store * in, int64_t in_run, struct vb_store *
     while (rc == VB_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
         sqlite3_reset(w);
         sqlite3_bind_int64(w, 1, out_run);
-        for (int i = 0; i < 11; i++) sqlite3_bind_value(w, 2 + i, sqlite3_column_value(s, i));
+        for (int i = 0; i < 12; i++) sqlite3_bind_value(w, 2 + i, sqlite3_column_value(s, i));
         if (sqlite3_step(w) != SQLITE_DONE) rc = db_fail(out, "copy session");
     }
     if (rc == VB_OK && r != SQLITE_DONE) rc = db_fail(in, "read sessions");
@@ -1057,6 +1111,7 @@ static void run_to_info(const struct vb_store_run * r, struct vb_run_info * in) 
     in->host = r->host;
     in->sws_flags = r->sws_flags;
     in->n_expected = r->n_expected;
+    in->weights_dtype = r->weights_dtype;
 }
 
 static int merge_run(struct vb_store * in, const struct vb_store_run * r, struct vb_store * out) {

@@ -14,6 +14,10 @@
 ** stored is accepted only if the stored result is identical (same prediction, scores, frames, status; timings and
 ** shard may differ), otherwise it is an error (VB_ERR_MISMATCH).
 **
+** Schema evolution: columns added later (runs.weights_dtype, sessions.peak_rss_kb) are added to an older database
+** when it is opened for writing (ALTER TABLE ... ADD COLUMN: nothing stored is touched, the schema version stays 1,
+** and older builds keep reading and writing the file); a read-only open of an older file reads them as NULL.
+**
 ** Threads: one struct vb_store per thread (SQLite connections are not shared here).  Several processes may write
 ** the same file; the busy timeout serialises their transactions.
 */
@@ -77,6 +81,8 @@ struct vb_run_info {
                                         with its session, not part of the identity, so a grown grid, another
                                         --limit or other paths on another machine resume / merge the same cells */
     int32_t n_expected;              /* samples the complete run has (all shards), 0 = unknown */
+    const char * weights_dtype;      /* resident weight dtype "f32" / "bf16" / "f16" (provenance, runs.weights_dtype;
+                                        the runner also puts non-f32 values into config_json, the identity) */
 };
 
 /* Compute the canonical config JSON (malloc'd, caller frees) and its sha256 (65 chars) for info.
@@ -94,6 +100,11 @@ int vb_store_begin_run(struct vb_store * st, const struct vb_run_info * info, in
 ** verification hash and sets the status: 'complete' when ok+error samples >= n_expected > 0, 'failed' when
 ** failed != 0, otherwise 'incomplete'.  Returns VB_OK or VB_ERR_DB / VB_ERR_NOTFOUND. */
 int vb_store_finish_run(struct vb_store * st, int64_t run_id, double wall_s, int failed);
+
+/* Record the process peak RSS (KiB, vb_rss_peak_kb()) on this process's session of run_id (buffered like the
+** rows; call before vb_store_finish_run).  Returns VB_OK, VB_ERR_NOTFOUND (run not begun by this handle) or
+** VB_ERR_DB. */
+int vb_store_set_peak_rss(struct vb_store * st, int64_t run_id, int64_t peak_rss_kb);
 
 /* ---- samples ---- */
 
@@ -154,6 +165,8 @@ struct vb_store_run {
     char * git_commit, * build_flags, * weights, * annotations_sha256, * blas_core, * cpu_model, * host;
     char * sws_flags, * started, * ended, * status, * verify_hash;
     double wall_s;               /* NAN when never finished */
+    char * weights_dtype;        /* "f32" / "bf16" / "f16"; NULL for runs stored before the column existed (= f32) */
+    int64_t peak_rss_kb;         /* largest session peak RSS, KiB; -1 unknown */
     int32_t n_samples, n_ok, n_error, n_scored, n_correct; /* scored = answer known; errors count as wrong */
 };
 

@@ -76,11 +76,110 @@ static int load_fp(struct vb_bundle * b) {
                                   b->cfg.vision.n_tokens, "frame_prompter.");
 }
 
-static int load_parts(struct vb_bundle * b, unsigned parts) {
+/* ---- component sharing (bundle.h) ---- */
+
+static int has_prefix(const char * s, const char * p) { return strncmp(s, p, strlen(p)) == 0; }
+
+/* 1 if tensor name belongs to the component: under prefix, and not under any of the excluded prefixes. */
+static int in_component(const char * name, const char * prefix, const char * exclude) {
+    return has_prefix(name, prefix) && !(exclude && has_prefix(name, exclude));
+}
+
+/* 1 if a and b hold the same component tensors (prefix minus exclude): same names, dtypes, shapes, then the same
+** bytes.  Metadata first (cheap rejection), then bytes, dropping both tensors' pages after each memcmp.
+** *nbytes receives the compared bytes (of one side) when identical. */
+static int same_tensors(const struct vb_weights * a, const struct vb_weights * b, const char * prefix,
+                        const char * exclude, int64_t * nbytes) {
+    int32_t na = 0, nb = 0;
+    int64_t bytes = 0;
+    for (int32_t i = 0; i < vb_weights_count(b); i++) nb += in_component(vb_weights_at(b, i)->name, prefix, exclude);
+    for (int32_t i = 0; i < vb_weights_count(a); i++) {
+        const struct vb_st_tensor * t = vb_weights_at(a, i);
+        if (!in_component(t->name, prefix, exclude)) continue;
+        na++;
+        const struct vb_st_tensor * u = vb_weights_find(b, t->name);
+        if (!u || u->dtype != t->dtype || u->ndim != t->ndim || u->nbytes != t->nbytes ||
+            memcmp(u->shape, t->shape, sizeof(int64_t) * (size_t)t->ndim))
+            return 0;
+        bytes += (int64_t)t->nbytes;
+    }
+    if (na != nb || na == 0) return 0;
+    for (int32_t i = 0; i < vb_weights_count(a); i++) {
+        const struct vb_st_tensor * t = vb_weights_at(a, i);
+        if (!in_component(t->name, prefix, exclude)) continue;
+        const struct vb_st_tensor * u = vb_weights_find(b, t->name);
+        int                         eq = t->data == u->data || memcmp(t->data, u->data, t->nbytes) == 0;
+        vb_weights_drop_pages(a, t);
+        vb_weights_drop_pages(b, u);
+        if (!eq) return 0;
+    }
+    *nbytes = bytes;
+    return 1;
+}
+
+/* vision configs equal except the post-LayerNorm eps (ours is kept per bundle) */
+static int same_vision_config(const struct vb_vision_config * x, const struct vb_vision_config * y) {
+    struct vb_vision_config a = *x, c = *y;
+    a.post_ln_eps = c.post_ln_eps = 0;
+    return memcmp(&a, &c, sizeof a) == 0; /* plain 4-byte fields, no padding */
+}
+
+#define VIT_PREFIX "vision_model."
+#define VIT_POST_LN "vision_model.post_layernorm."
+#define T5_PREFIX "language_model."
+
+/* Borrow the ViT blocks of a shared bundle: our own struct, the lender's blocks, our post-LayerNorm.
+** Returns VB_OK with b->vit set (borrowed) or left NULL (nothing to share), or an error loading our post-LN. */
+static int borrow_vit(struct vb_bundle * b, const struct vb_bundle_opts * opts) {
+    for (int32_t i = 0; opts && i < opts->n_share; i++) {
+        const struct vb_bundle * s = opts->share[i];
+        if (!s || !s->vit || !same_vision_config(&s->cfg.vision, &b->cfg.vision)) continue;
+        int64_t nbytes = 0;
+        if (!same_tensors(s->w, b->w, VIT_PREFIX, VIT_POST_LN, &nbytes)) continue;
+        struct vb_vit * v = vb_malloc(sizeof *v);
+        *v = *s->vit; /* the lender's blocks / embeddings (owned by the lender's vit) */
+        v->cfg.post_ln_eps = b->cfg.vision.post_ln_eps;
+        v->post_ln_w = v->post_ln_b = NULL;
+        int64_t sh[1] = {b->cfg.vision.hidden};
+        int     rc = vb_weights_load_f32(b->w, VIT_POST_LN "weight", 1, sh, &v->post_ln_w);
+        if (rc == VB_OK) rc = vb_weights_load_f32(b->w, VIT_POST_LN "bias", 1, sh, &v->post_ln_b);
+        if (rc != VB_OK) {
+            free(v->post_ln_w);
+            free(v->post_ln_b);
+            free(v);
+            return rc;
+        }
+        b->vit = v;
+        b->vit_lender = s->vit_lender ? s->vit_lender : s;
+        b->shared_bytes += nbytes;
+        vb_log(VB_LOG_INFO, "bundle %s: ViT (%s* without post_layernorm, %lld bytes) shared with %s", b->dir,
+               VIT_PREFIX, (long long)nbytes, b->vit_lender->dir);
+        return VB_OK;
+    }
+    return VB_OK;
+}
+
+static void borrow_t5(struct vb_bundle * b, const struct vb_bundle_opts * opts) {
+    for (int32_t i = 0; opts && i < opts->n_share; i++) {
+        const struct vb_bundle * s = opts->share[i];
+        if (!s || !s->t5 || memcmp(&s->cfg.t5, &b->cfg.t5, sizeof b->cfg.t5)) continue;
+        int64_t nbytes = 0;
+        if (!same_tensors(s->w, b->w, T5_PREFIX, NULL, &nbytes)) continue;
+        b->t5 = s->t5;
+        b->t5_lender = s->t5_lender ? s->t5_lender : s;
+        b->shared_bytes += nbytes;
+        vb_log(VB_LOG_INFO, "bundle %s: T5 (%s*, %lld bytes) shared with %s", b->dir, T5_PREFIX, (long long)nbytes,
+               b->t5_lender->dir);
+        return;
+    }
+}
+
+static int load_parts(struct vb_bundle * b, unsigned parts, const struct vb_bundle_opts * opts) {
     int                            rc;
     const struct vb_model_config * c = &b->cfg;
     if (parts & VB_BUNDLE_VISION) {
-        rc = vb_vit_load(&b->vit, b->w, &c->vision, "vision_model.");
+        rc = borrow_vit(b, opts);
+        if (rc == VB_OK && !b->vit) rc = vb_vit_load(&b->vit, b->w, &c->vision, VIT_PREFIX);
         if (rc != VB_OK) return rc;
         b->parts_loaded |= VB_BUNDLE_VISION;
     }
@@ -113,7 +212,8 @@ static int load_parts(struct vb_bundle * b, unsigned parts) {
         b->parts_loaded |= VB_BUNDLE_PROMPTER;
     }
     if (parts & VB_BUNDLE_T5) {
-        rc = vb_t5_load(&b->t5, b->w, "language_model.", &c->t5);
+        borrow_t5(b, opts);
+        rc = b->t5 ? VB_OK : vb_t5_load(&b->t5, b->w, T5_PREFIX, &c->t5);
         if (rc != VB_OK) return rc;
         b->parts_loaded |= VB_BUNDLE_T5;
     }
@@ -130,6 +230,11 @@ int vb_bundle_open(struct vb_bundle ** out, const char * dir, const struct vb_bu
     if (rc == VB_OK) rc = vb_config_parse(&b->cfg, b->config_json, p);
     free(p);
     if (rc == VB_OK) rc = read_methods_bundle(b);
+    if (rc == VB_OK && opts && opts->weight_dtype != VB_DT_F32 && opts->weight_dtype != VB_DT_BF16 &&
+        opts->weight_dtype != VB_DT_F16)
+        rc = vb_fail(VB_ERR_ARG, "bundle %s: weight dtype %d is not f32, bf16 or f16", dir, (int)opts->weight_dtype);
+    if (rc == VB_OK && opts)
+        b->cfg.vision.weight_dtype = b->cfg.qformer.weight_dtype = b->cfg.t5.weight_dtype = opts->weight_dtype;
     if (rc == VB_OK) rc = vb_weights_open(&b->w, dir);
     if (rc == VB_OK) {
         b->has_localizer = vb_weights_find(b->w, "localizer.query_tokens") != NULL;
@@ -150,7 +255,7 @@ int vb_bundle_open(struct vb_bundle ** out, const char * dir, const struct vb_bu
             rc = vb_fail(VB_ERR_FORMAT, "%s: %d BERT ids (with [DEC]) but the Q-Former has %d word embeddings",
                          b->bert_vocab_path, vb_berttok_vocab_size(b->berttok), b->cfg.qformer.vocab);
     }
-    if (rc == VB_OK) rc = load_parts(b, parts);
+    if (rc == VB_OK) rc = load_parts(b, parts, opts);
     if (rc != VB_OK) {
         vb_bundle_close(b);
         return rc;
@@ -161,7 +266,12 @@ int vb_bundle_open(struct vb_bundle ** out, const char * dir, const struct vb_bu
 
 void vb_bundle_close(struct vb_bundle * b) {
     if (!b) return;
-    vb_vit_free(b->vit);
+    if (b->vit_lender && b->vit) { /* our struct and post-LN only; the blocks are the lender's */
+        free(b->vit->post_ln_w);
+        free(b->vit->post_ln_b);
+        free(b->vit);
+    } else
+        vb_vit_free(b->vit);
     vb_qformer_free(b->qformer);
     vb_projection_free(b->proj);
     vb_qformer_free(b->loc_qformer);
@@ -169,7 +279,7 @@ void vb_bundle_close(struct vb_bundle * b) {
     free(b->loc_ln_w);
     free(b->loc_ln_b);
     vb_frame_prompter_free(b->fp);
-    vb_t5_free(b->t5);
+    if (!b->t5_lender) vb_t5_free(b->t5);
     vb_t5tok_free(b->t5tok);
     vb_berttok_free(b->berttok);
     vb_weights_close(b->w);

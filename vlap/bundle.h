@@ -40,10 +40,18 @@ struct vb_t5_model;
 #define VB_BUNDLE_T5        16u
 #define VB_BUNDLE_ALL       0xffu
 
+struct vb_bundle;
+
 struct vb_bundle_opts {
     const char * t5_tokenizer; /* tokenizer.json path; NULL = DIR/tokenizer.json */
     const char * bert_vocab;   /* vocab.txt path; NULL = DIR/vocab.txt (only read for InstructBLIP) */
     unsigned     parts;        /* VB_BUNDLE_* bits; 0 = VB_BUNDLE_ALL */
+    int32_t      weight_dtype; /* enum vb_dtype of the resident large matrices of the ViT, Q-Formers and T5:
+                                  VB_DT_F32 (0, the default), VB_DT_BF16 or VB_DT_F16 (copied into cfg.vision /
+                                  cfg.qformer / cfg.t5.weight_dtype before the parts are loaded) */
+    /* Already-open bundles to share frozen components with (component sharing, see below); borrowed, may be NULL. */
+    struct vb_bundle * const * share;
+    int32_t                    n_share;
 };
 
 struct vb_bundle {
@@ -72,14 +80,35 @@ struct vb_bundle {
     struct vb_frame_prompter * fp; /* frame_prompter.* (VLAP), T = fp_segments * fp_frames_per_segment */
     struct vb_t5_model *       t5;
     unsigned                   parts_loaded;
+    /* component sharing: the bundle these parts were borrowed from (NULL = loaded here).  vit_lender: the ViT
+    ** blocks and embeddings are the lender's (b->vit is our own small struct pointing at them, with OUR
+    ** post_layernorm); t5_lender: b->t5 IS the lender's model. */
+    const struct vb_bundle * vit_lender;
+    const struct vb_bundle * t5_lender;
+    int64_t                  shared_bytes; /* bytes of source tensors found identical and not loaded again */
 };
 
 /* Open a bundle directory.  Reads config.json, opens the weights, loads the tokenizers, resolves the letter / yes
-** ids and loads the requested components.  On success *out is owned by the caller (vb_bundle_close).  On failure
-** a negative vb_status naming the file / tensor / piece; nothing leaks. */
+** ids and loads the requested components (opts may be NULL: defaults).  On success *out is owned by the caller
+** (vb_bundle_close).  On failure a negative vb_status naming the file / tensor / piece; nothing leaks.
+**
+** COMPONENT SHARING.  Real checkpoints share byte-identical frozen parts (the EVA ViT-g and Flan-T5-XL of
+** blip2-flan-t5-xl, SeViLA and instructblip-flan-t5-xl are the same bytes).  Before loading the ViT and the T5, each
+** bundle in opts->share is compared with this one:
+**   ViT: same vision config (post_ln_eps excepted) and weight_dtype, and the same set of vision_model.* tensors
+**        EXCEPT vision_model.post_layernorm.* (names, dtype, shape, bytes).  The post-LayerNorm (LAVIS ln_vision, fine
+**        tuned per model, eps per bundle) is always this bundle's own: b->vit is a small struct of ours whose blocks,
+**        embeddings and patch weights point at the lender's and whose post_ln_w / post_ln_b / cfg.post_ln_eps are
+**        ours.  (Equal blocks => equal body features: a shared ViT body feature cache stays exact.)
+**   T5:  same t5 config and weight_dtype, and the same set of language_model.* tensors, byte for byte.  b->t5 is
+**        then the lender's model itself.
+** The comparison reads both mappings; every tensor pair is dropped from the RSS (vb_weights_drop_pages) after its
+** memcmp, so comparing does not raise the peak.  Metadata (names, dtypes, shapes) is compared before any byte.
+** The parts borrowed are reported in b->vit_lender / b->t5_lender (and logged at VB_LOG_INFO).
+** LIFETIME: a lender must outlive its borrowers; close bundles in the reverse order of opening (the runner does). */
 int  vb_bundle_open(struct vb_bundle ** out, const char * dir, const struct vb_bundle_opts * opts);
 /* Free the bundle, its components, tokenizers and weights (b may be NULL).  Methods opened on it must be closed
-** first. */
+** first; borrowed components are not freed (their lender frees them, and must be closed after b). */
 void vb_bundle_close(struct vb_bundle * b);
 
 /* Resolve the ids of "▁A".."▁E", "▁yes", "▁no" and </s> from a tokenizer into b (also used by tests). Returns VB_OK or
