@@ -1,24 +1,39 @@
 #!/usr/bin/env bash
 # Runs `vlapbench bench-engine` and bench/torch_bench.py on the same config, thread count, depth and frame count,
-# one after the other in the same run, and prints vlapbench / PyTorch time ratios per component (< 1: vlapbench
-# faster).  SKIPs (exit 77) without Debian's python3-torch.
-#   usage: bench/compare.sh CONFIG.json [THREADS] [LAYERS] [FRAMES] [REPS]
+# interleaved A B A B (ROUNDS pairs, default 2: the load of a shared machine drifts, and each pair is measured
+# back to back), and prints per component the vlapbench / PyTorch time ratio of every pair and their median
+# (< 1: vlapbench faster).  SKIPs (exit 77) without Debian's python3-torch.
+#   usage: bench/compare.sh CONFIG.json [THREADS] [LAYERS] [FRAMES] [REPS] [ROUNDS]
 set -u
-cfg=${1:?usage: bench/compare.sh CONFIG.json [THREADS] [LAYERS] [FRAMES] [REPS]}
-th=${2:-2}; ly=${3:-2}; fr=${4:-8}; reps=${5:-3}
+cfg=${1:?usage: bench/compare.sh CONFIG.json [THREADS] [LAYERS] [FRAMES] [REPS] [ROUNDS]}
+th=${2:-2}; ly=${3:-2}; fr=${4:-8}; reps=${5:-3}; rounds=${6:-2}
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${VB_BIN:-$here/../build/vlapbench}
 py=python3
 /usr/bin/python3 -c 'import torch' 2>/dev/null && py=/usr/bin/python3
 $py -c 'import torch' 2>/dev/null || { echo "SKIP: python3-torch not installed"; exit 77; }
-vb=$("$bin" bench-engine --config "$cfg" --threads "$th" --layers "$ly" --frames "$fr" --reps "$reps") || exit 1
-echo "$vb"
-pt=$($py "$here/torch_bench.py" --config "$cfg" --threads "$th" --layers "$ly" --frames "$fr" --reps "$reps") || exit 1
-echo "$pt"
+# first number before "ms" on the first line starting with $2
 ms() { echo "$1" | awk -v k="$2" 'index($0, k) == 1 { for (i = 1; i < NF; i++) if ($(i+1) == "ms") { print $i; exit } }'; }
-printf '\n%-12s %12s %12s %10s\n' component vlapbench_ms torch_ms ratio
-for pair in "vit:vit (" "t5enc128:t5enc 128" "t5enc512:t5enc 512" "t5dec:t5dec step"; do
-  k=${pair%%:*}; a=$(ms "$vb" "${pair#*:}"); b=$(ms "$pt" "torch $k ")
-  [ -n "$a" ] && [ -n "$b" ] && awk -v k="$k" -v a="$a" -v b="$b" \
-    'BEGIN { printf "%-12s %12.2f %12.2f %10.3f %s\n", k, a, b, a / b, (a < b ? "(vlapbench faster)" : "(torch faster)") }'
+pairs=("vit:vit (" "qformer:qformer (" "t5enc128:t5enc 128" "t5enc512:t5enc 512" "t5dec:t5dec step")
+declare -A A B
+for r in $(seq 1 "$rounds"); do
+  vb=$("$bin" bench-engine --config "$cfg" --threads "$th" --layers "$ly" --frames "$fr" --reps "$reps") || exit 1
+  echo "== round $r: vlapbench"; echo "$vb"
+  pt=$($py "$here/torch_bench.py" --config "$cfg" --threads "$th" --layers "$ly" --frames "$fr" --reps "$reps") || exit 1
+  echo "== round $r: torch"; echo "$pt"
+  for pair in "${pairs[@]}"; do
+    k=${pair%%:*}
+    A[$k]="${A[$k]:-} $(ms "$vb" "${pair#*:}")"; B[$k]="${B[$k]:-} $(ms "$pt" "torch $k ")"
+  done
+done
+printf '\n%-10s %14s %14s %s\n' component vlapbench_ms torch_ms "ratio per pair, median"
+for pair in "${pairs[@]}"; do
+  k=${pair%%:*}
+  awk -v k="$k" -v a="${A[$k]}" -v b="${B[$k]}" 'function med(v, n,   i, j, t) {
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+      return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }
+    BEGIN { na = split(a, x, " "); nb = split(b, y, " "); if (na == 0 || na != nb) exit
+      s = ""; for (i = 1; i <= na; i++) { r[i] = x[i] / y[i]; s = s sprintf(" %.3f", r[i]) }
+      m = med(r, na); ma = med(x, na); mb = med(y, nb)
+      printf "%-10s %14.2f %14.2f %s -> %.3f %s\n", k, ma, mb, s, m, (m < 1 ? "(vlapbench faster)" : "(torch faster)") }'
 done

@@ -19,11 +19,14 @@ ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--reps", type=int, default=5)
 ap.add_argument("--layers", type=int, default=2)
 ap.add_argument("--frames", type=int, default=8)
+ap.add_argument("--qformer-text", type=int, default=32)
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
 cfg = json.load(open(a.config))
 vc, tc = cfg["vision_config"], cfg["text_config"]
+qc = cfg.get("qformer_config", {})
+instruct = "instructblip" in cfg.get("model_type", "") or any("InstructBlip" in x for x in cfg.get("architectures") or [])
 
 
 def med(fn, reps):
@@ -71,6 +74,66 @@ with torch.no_grad():
     flop = L_full * (2.0 * N * (4.0 * D * D + 2.0 * D * I) + 4.0 * N * N * D) + 2.0 * (grid * grid) * 3 * P * P * D
     print(f"torch vit {sec * 1e3:.2f} ms {flop / sec / 1e9:.1f} GFLOP/s")
     del blocks
+
+    # ---- Q-Former (post-LN BERT, full depth) + language projection over a batch of F frames, as the methods run it:
+    # Q query tokens (+ Lq instruction tokens for InstructBLIP) self-attend; the query rows cross-attend to the N ViT
+    # tokens of their frame every cross_attention_frequency layers; query rows and text rows have their own FFNs ----
+    Dq, Iq, Hq = qc.get("hidden_size", 768), qc.get("intermediate_size", 3072), qc.get("num_attention_heads", 12)
+    Lq_layers, freq = qc.get("num_hidden_layers", 12), qc.get("cross_attention_frequency", 2)
+    Dv, Q, dq = qc.get("encoder_hidden_size", D), cfg.get("num_query_tokens", 32), Dq // Hq
+    Lq = min(a.qformer_text, qc.get("max_position_embeddings", 512)) if instruct else 0
+    S = Q + Lq
+    dm = tc["d_model"]
+    qtok = torch.randn(1, Q, Dq)
+    wemb, pemb = torch.randn(qc.get("vocab_size", 30522), Dq), torch.randn(S, Dq) * 0.1
+    eln = torch.nn.LayerNorm(Dq, eps=1e-12)
+    ids = torch.arange(F * Lq).reshape(F, Lq) * 7919 % qc.get("vocab_size", 30522)
+    qlayers = []
+    for l in range(Lq_layers):
+        y = dict(qkv=lin(Dq, 3 * Dq), ao=lin(Dq, Dq), ln1=torch.nn.LayerNorm(Dq, eps=1e-12), iq=lin(Dq, Iq),
+                 oq=lin(Iq, Dq), lnq=torch.nn.LayerNorm(Dq, eps=1e-12))
+        if freq > 0 and l % freq == 0:
+            y.update(cq=lin(Dq, Dq), ckv=lin(Dv, 2 * Dq), co=lin(Dq, Dq), lnc=torch.nn.LayerNorm(Dq, eps=1e-12))
+        if Lq:
+            y.update(it=lin(Dq, Iq), ot=lin(Iq, Dq), lnt=torch.nn.LayerNorm(Dq, eps=1e-12))
+        qlayers.append(y)
+    proj = lin(Dq, dm)
+    img = torch.randn(F, N, Dv)
+
+    def heads(x, n):  # (F, n, Dq) -> (F, Hq, n, dq)
+        return x.reshape(F, n, Hq, dq).transpose(1, 2)
+
+    def attn(q, k, v, nq, nk):
+        s = torch.softmax((heads(q, nq) * dq ** -0.5) @ heads(k, nk).transpose(-1, -2), dim=-1)
+        return (s @ heads(v, nk)).transpose(1, 2).reshape(F, nq, Dq)
+
+    def qformer():
+        h = qtok.expand(F, Q, Dq)
+        if Lq:
+            h = torch.cat([h, wemb[ids] + pemb[:Lq]], 1)
+        h = eln(h)
+        for y in qlayers:
+            q, k, v = y["qkv"](h).split(Dq, -1)
+            h = y["ln1"](h + y["ao"](attn(q, k, v, S, S)))
+            hq = h[:, :Q]
+            if "cq" in y:
+                k, v = y["ckv"](img).split(Dq, -1)
+                hq = y["lnc"](hq + y["co"](attn(y["cq"](hq), k, v, Q, N)))
+            hq = y["lnq"](hq + y["oq"](torch.nn.functional.gelu(y["iq"](hq))))
+            if Lq:
+                ht = h[:, Q:]
+                ht = y["lnt"](ht + y["ot"](torch.nn.functional.gelu(y["it"](ht))))
+                h = torch.cat([hq, ht], 1)
+            else:
+                h = hq
+        return proj(h[:, :Q])
+
+    sec = med(qformer, a.reps) / F
+    n_cross = sum(1 for l in range(Lq_layers) if freq > 0 and l % freq == 0)
+    flop = (Lq_layers * (2.0 * S * Dq * 4 * Dq + 4.0 * S * S * Dq + 4.0 * S * Dq * Iq) +
+            n_cross * (4.0 * Q * Dq * Dq + 4.0 * N * Dv * Dq + 4.0 * Q * N * Dq) + 2.0 * Q * Dq * dm)
+    print(f"torch qformer {sec * 1e3:.2f} ms {flop / sec / 1e9:.1f} GFLOP/s")
+    del qlayers
 
     # ---- T5 encoder blocks (RMS norm, no score scaling, relative bias, gated-gelu) + cross K/V ----
     d, inner, dff = tc["d_model"], tc["num_heads"] * tc["d_kv"], tc["d_ff"]

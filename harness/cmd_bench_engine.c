@@ -1,23 +1,37 @@
 /* cmd_bench_engine.c — `vlapbench bench-engine`: per-component engine speed at the shape of a model config.
 **
-** Builds random-weight components of the config's shape (only --layers N blocks of each stack, the figures scaled
-** to the full layer count and said so in the output), runs the real engine code (vb_vit_run, vb_t5_encode,
-** vb_t5_decode) and prints per component: median wall time, GFLOP/s, and that rate as a fraction of this machine's
-** sgemm peak measured in the same run, both at 2048^3 and at the component's own main GEMM shape.
+** Writes a random-weight safetensors file of the config's tensor layout (vb_bundle_tensor_specs; only --layers N
+** blocks of the ViT and of each T5 stack, the Q-Former at its full depth), opens it like a bundle and builds every
+** component with the real loaders (vb_vit_load, vb_qformer_load + vb_projection_load, vb_t5_load), once per
+** --weights dtype (the config's weight_dtype load option).  It runs the real engine code as the methods run it
+** (vb_vit_run over a batch of frames; vb_qformer_run over the same batch, query tokens, cross-attention to the 257
+** ViT tokens of each frame, InstructBLIP instruction text, then vb_projection_run; vb_t5_encode; vb_t5_decode) and
+** prints per component: median wall time (scaled to the full depth when fewer blocks were built, said so), GFLOP/s,
+** that rate as a fraction of this machine's sgemm peak measured in the same run at 2048^3 and at the component's
+** own main GEMM shape; per dtype the resident bytes of the built weights; then the time ratio of every dtype vs f32
+** measured in the same run, and the process peak RSS.
 */
 #include "engine/blas.h"
 #include "engine/common.h"
 #include "engine/config.h"
 #include "engine/ops.h"
+#include "engine/qformer.h"
 #include "engine/t5.h"
 #include "engine/vit.h"
+#include "engine/weights.h"
 #include "harness/cli.h"
+#include "vlap/bundle.h"
 
 #include <cblas.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <malloc.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static double bench_now(void) {
     struct timespec ts;
@@ -37,12 +51,17 @@ static double median(double * v, int n) {
 
 static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
 
-static float * rand_buf(int64_t n, float scale, float offset) {
-    float * p = vb_malloc(sizeof(float) * (size_t) n);
+/* uniform in offset + scale * [-0.5, 0.5) */
+static void rand_fill(float * p, int64_t n, float scale, float offset) {
     for (int64_t i = 0; i < n; i++) {
         g_rng ^= g_rng << 13, g_rng ^= g_rng >> 7, g_rng ^= g_rng << 17;
         p[i] = offset + scale * ((float) (g_rng >> 40) / (float) (1 << 24) - 0.5f);
     }
+}
+
+static float * rand_buf(int64_t n, float scale, float offset) {
+    float * p = vb_malloc(sizeof(float) * (size_t) (n > 0 ? n : 1));
+    rand_fill(p, n, scale, offset);
     return p;
 }
 
@@ -65,133 +84,337 @@ static double sgemm_gflops(int64_t m, int64_t n, int64_t k, int reps) {
     return 2.0 * (double) m * (double) n * (double) k / time_sgemm(m, n, k, reps) / 1e9;
 }
 
-static void print_row(const char * name, const char * unit, double sec, double flop, double peak2048, double peak_own,
-                      const char * shape) {
+/* GFLOP/s of y (m) = A (m, n) x over reps runs (one warm-up): the memory-bound reference of a decoder step. */
+static double sgemv_gflops(int64_t m, int64_t n, int reps) {
+    float * A = rand_buf(m * n, 1, 0), * x = rand_buf(n, 1, 0), * y = vb_malloc(sizeof(float) * (size_t) m);
+    double * t = vb_malloc(sizeof(double) * (size_t) (reps + 1));
+    for (int r = 0; r <= reps; r++) {
+        double t0 = bench_now();
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int) m, (int) n, 1.0f, A, (int) n, x, 1, 0.0f, y, 1);
+        t[r] = bench_now() - t0; /* t[0]: warm-up, dropped */
+    }
+    double med = median(t + 1, reps);
+    free(A), free(x), free(y), free(t);
+    return 2.0 * (double) m * (double) n / med / 1e9;
+}
+
+/* ---- FLOP counts (docs/performance.md writes the same formulas) ---- */
+
+/* ViT per frame: every block 2N(4D^2 + 2DI) (qkv, proj, fc1, fc2) + 4N^2 D (scores and weighted sum), plus the
+** patch-embedding GEMM 2 * n_patches * 3p^2 * D. */
+static double vit_flop(const struct vb_vision_config * v) {
+    double N = (double) v->n_tokens, D = v->hidden, Iv = v->intermediate, P = v->patch;
+    return (double) v->layers * (2.0 * N * (4.0 * D * D + 2.0 * D * Iv) + 4.0 * N * N * D) +
+           2.0 * (double) v->n_patches * 3.0 * P * P * D;
+}
+
+/* Q-Former + language projection per frame (Q queries, L text tokens, S = Q + L, N image tokens of width Dv):
+**   every layer:   2S*D*4D (q|k|v + attention.output) + 4S^2 D (self-attention) + 4S*D*I (FFN of the query rows
+**                  and of the text rows);
+**   cross layers:  4Q*D^2 (query + output dense) + 4N*Dv*D (key | value of the image tokens) + 4Q*N*D (attention);
+**   projection:    2Q*D*d_model.
+** Embeddings and LayerNorms are not counted. */
+double vb_bench_qformer_flop(const struct vb_qformer_config * q, int32_t n_query, int32_t n_text, int32_t n_img,
+                             int32_t d_model);
+double vb_bench_qformer_flop(const struct vb_qformer_config * q, int32_t n_query, int32_t n_text, int32_t n_img,
+                             int32_t d_model) {
+    double Q = n_query, S = (double) n_query + n_text, N = n_img, D = q->hidden, Iq = q->intermediate,
+           Dv = q->encoder_hidden;
+    int n_cross = 0;
+    for (int32_t l = 0; l < q->layers; l++) n_cross += q->cross_freq > 0 && l % q->cross_freq == 0;
+    return (double) q->layers * (2.0 * S * D * 4.0 * D + 4.0 * S * S * D + 4.0 * S * D * Iq) +
+           (double) n_cross * (4.0 * Q * D * D + 4.0 * N * Dv * D + 4.0 * Q * N * D) + 2.0 * Q * D * d_model;
+}
+
+/* T5 encoder over n tokens (full depth): n_enc blocks of 2nd(4 inner + ffw) + 4n^2 inner (ffw = 3 d_ff gated, else
+** 2 d_ff), plus the cross K/V of the n_dec decoder blocks (2nd * 2 inner each), which vb_t5_encode computes. */
+static double t5enc_flop(const struct vb_t5_config * t, int64_t n) {
+    double d = t->d_model, inner = (double) t->heads * t->d_kv, ffw = (double) t->d_ff * (t->gated ? 3 : 2);
+    double nn = (double) n;
+    return (double) t->n_enc * (2.0 * nn * d * (4.0 * inner + ffw) + 4.0 * nn * nn * inner) +
+           (double) t->n_dec * 2.0 * nn * d * 2.0 * inner;
+}
+
+/* One cached decoder step: n_dec blocks of 2d(4 inner + ffw) (self q|k|v|o, cross q|o, FFN; cross K/V cached) plus
+** the lm_head 2 d vocab (attention over the short cache not counted). */
+static double t5dec_flop(const struct vb_t5_config * t) {
+    double d = t->d_model, inner = (double) t->heads * t->d_kv, ffw = (double) t->d_ff * (t->gated ? 3 : 2);
+    return (double) t->n_dec * 2.0 * d * (4.0 * inner + ffw) + 2.0 * d * t->vocab;
+}
+
+/* ---- the random weight file ---- */
+
+static int write_all(FILE * f, const void * p, size_t n, const char * path) {
+    if (fwrite(p, 1, n, f) != n) return vb_fail(VB_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    return VB_OK;
+}
+
+static int64_t spec_numel(const struct vb_tensor_spec * s) {
+    int64_t n = 1;
+    for (int32_t i = 0; i < s->ndim; i++) n *= s->shape[i];
+    return n;
+}
+
+/* Which tensors a component set needs (by HF name prefix). */
+static int spec_wanted(const char * name, int vit, int qf, int t5) {
+    if (!strncmp(name, "vision_model.", 13)) return vit;
+    if (!strncmp(name, "language_model.", 15)) return t5;
+    if (!strcmp(name, "query_tokens") || !strncmp(name, "qformer.", 8) || !strncmp(name, "language_projection.", 20))
+        return qf;
+    return 0;
+}
+
+/* Stream the tensors of cfg (bf16, uniform values with the spec's standard deviation) into a new temporary
+** safetensors file and open it; the file is unlinked at once (the mapping keeps it alive until close). */
+static int random_weights(const struct vb_model_config * cfg, int vit, int qf, int t5, struct vb_weights ** out,
+                          int64_t * file_bytes) {
+    struct vb_tensor_spec * sp = NULL;
+    int32_t                 n = 0;
+    int                     rc = vb_bundle_tensor_specs(cfg, 0, 0, 0, &sp, &n);
+    if (rc != VB_OK) return rc;
+    cJSON *  hdr = cJSON_CreateObject();
+    uint64_t off = 0;
+    for (int32_t i = 0; i < n; i++) {
+        if (!spec_wanted(sp[i].name, vit, qf, t5)) continue;
+        cJSON * o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "dtype", "BF16");
+        cJSON * sh = cJSON_AddArrayToObject(o, "shape");
+        for (int32_t d = 0; d < sp[i].ndim; d++) cJSON_AddItemToArray(sh, cJSON_CreateNumber((double) sp[i].shape[d]));
+        uint64_t nb = (uint64_t) spec_numel(&sp[i]) * 2;
+        cJSON *  offs = cJSON_AddArrayToObject(o, "data_offsets");
+        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double) off));
+        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double) (off + nb)));
+        off += nb;
+        cJSON_AddItemToObject(hdr, sp[i].name, o);
+    }
+    char * js = cJSON_PrintUnformatted(hdr);
+    cJSON_Delete(hdr);
+    const char * tmp = getenv("TMPDIR");
+    char         path[4096];
+    snprintf(path, sizeof path, "%s/vlapbench-bench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(path);
+    FILE * f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (!f) {
+        if (fd >= 0) close(fd), unlink(path);
+        free(js), free(sp);
+        return vb_fail(VB_ERR_IO, "%s: cannot create the random weight file: %s", path, strerror(errno));
+    }
+    size_t   jl = strlen(js), pad = (8 - (jl % 8)) % 8;
+    uint64_t hl = jl + pad;
+    uint8_t  le[8];
+    for (int i = 0; i < 8; i++) le[i] = (uint8_t) (hl >> (8 * i));
+    rc = write_all(f, le, 8, path);
+    if (rc == VB_OK) rc = write_all(f, js, jl, path);
+    if (rc == VB_OK && pad) rc = write_all(f, "        ", pad, path);
+    free(js);
+    const int64_t CH = 1 << 20;
+    float *       buf = vb_malloc(sizeof(float) * (size_t) CH);
+    uint16_t *    hb = vb_malloc(sizeof(uint16_t) * (size_t) CH);
+    for (int32_t i = 0; rc == VB_OK && i < n; i++) {
+        if (!spec_wanted(sp[i].name, vit, qf, t5)) continue;
+        float scale = 0.02f * 3.4641016f, offset = 0; /* uniform of std 0.02 */
+        if (sp[i].init == VB_INIT_ONES) offset = 1;
+        else if (sp[i].init == VB_INIT_LINEAR || sp[i].init == VB_INIT_NORMAL) scale = sp[i].scale * 3.4641016f;
+        int64_t ne = spec_numel(&sp[i]);
+        for (int64_t o = 0; rc == VB_OK && o < ne; o += CH) {
+            int64_t m = ne - o < CH ? ne - o : CH;
+            rand_fill(buf, m, scale, offset);
+            for (int64_t j = 0; j < m; j++) hb[j] = vb_f32_to_bf16(buf[j]);
+            rc = write_all(f, hb, sizeof(uint16_t) * (size_t) m, path);
+        }
+    }
+    free(buf), free(hb), free(sp);
+    if (fclose(f) != 0 && rc == VB_OK) rc = vb_fail(VB_ERR_IO, "%s: close failed: %s", path, strerror(errno));
+    if (rc == VB_OK) rc = vb_weights_open(out, path);
+    unlink(path);
+    *file_bytes = (int64_t) (8 + hl + off);
+    return rc;
+}
+
+/* ---- results ---- */
+
+enum { C_VIT, C_QF, C_ENC128, C_ENC512, C_DEC, C_N };
+static const char * const comp_key[C_N] = {"vit", "qformer", "t5enc128", "t5enc512", "t5dec"};
+
+#define MAX_DT 3
+
+struct bench {
+    const struct vb_model_config * full; /* the config as read */
+    struct vb_model_config         cfg;  /* the built depths (vision.layers, t5.n_enc / n_dec reduced) */
+    struct vb_weights *            w;
+    int                            reps, frames, qtext;
+    double                         peak2048;
+    int                            n_dt;
+    enum vb_dtype                  dt[MAX_DT];
+    double                         sec[C_N][MAX_DT];   /* full-depth seconds per unit, 0 = not measured */
+    double                         bytes[C_N][MAX_DT]; /* resident bytes of the built weights (-1 unknown) */
+};
+
+static const char * dt_name(enum vb_dtype dt) {
+    return dt == VB_DT_BF16 ? "bf16" : dt == VB_DT_F16 ? "f16" : "f32";
+}
+
+static void print_row(const char * name, enum vb_dtype dt, const char * unit, double sec, double flop,
+                      double peak2048, double peak_own, const char * shape) {
     double gf = flop / sec / 1e9;
-    printf("%-26s %-14s %10.2f ms %8.1f GFLOP/s  %5.1f%% of sgemm 2048^3  %5.1f%% of sgemm %s\n", name, unit, sec * 1e3,
-           gf, 100.0 * gf / peak2048, 100.0 * gf / peak_own, shape);
+    printf("%-26s %-4s %-12s %10.2f ms %8.1f GFLOP/s  %5.1f%% of sgemm 2048^3  %5.1f%% of sgemm %s\n", name,
+           dt_name(dt), unit, sec * 1e3, gf, 100.0 * gf / peak2048, 100.0 * gf / peak_own, shape);
+}
+
+/* Heap bytes in use (glibc mallinfo2: main arena + mmapped chunks), -1 elsewhere.  The loaders run on this thread,
+** so the growth over a load is the bytes the built weights keep (every copy and conversion, whatever the struct
+** layout); the mapped file is not counted (its pages are dropped after reading: vb_weights_drop_pages). */
+static double heap_bytes(void) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    struct mallinfo2 mi = mallinfo2();
+    return (double) mi.uordblks + (double) mi.hblkhd;
+#else
+    return -1;
+#endif
+}
+
+struct mem_mark {
+    double  heap;
+    int64_t rss_kb;
+};
+
+static struct mem_mark mem_mark(void) {
+    struct mem_mark m = {heap_bytes(), vb_rss_current_kb()};
+    return m;
+}
+
+/* Resident bytes since mark m: the heap growth when known, else the RSS growth. */
+static double mem_since(struct mem_mark m) {
+    double h = heap_bytes();
+    if (m.heap >= 0 && h >= 0) return h - m.heap;
+    int64_t kb = vb_rss_current_kb();
+    return m.rss_kb < 0 || kb < 0 ? -1 : 1024.0 * (double) (kb - m.rss_kb);
+}
+
+static void print_resident(double bytes, const char * what) {
+    if (bytes >= 0) printf("    resident weights: %.1f MB%s%s\n", bytes / 1e6, *what ? " " : "", what);
 }
 
 /* ---- ViT ---- */
-static int bench_vit(const struct vb_vision_config * vc, int L, int frames, int reps, double peak2048) {
-    struct vb_vit m;
-    memset(&m, 0, sizeof m);
-    m.cfg = *vc;
-    m.cfg.layers = L;
-    int64_t D = vc->hidden, Id = vc->intermediate, P = vc->patch;
-    m.grid = vc->image_size / vc->patch;
-    m.cfg.n_patches = m.grid * m.grid;
-    m.cfg.n_tokens = m.cfg.n_patches + 1;
-    m.patch_dim = (int32_t) (3 * P * P);
-    int64_t N = m.cfg.n_tokens;
-    m.patch_w = rand_buf(D * m.patch_dim, 0.04f, 0);
-    m.patch_b = rand_buf(D, 0.02f, 0);
-    m.cls = rand_buf(D, 0.02f, 0);
-    m.pos = rand_buf(N * D, 0.02f, 0);
-    m.post_ln_w = rand_buf(D, 0.1f, 1);
-    m.post_ln_b = rand_buf(D, 0.02f, 0);
-    m.layers = vb_calloc((size_t) L, sizeof *m.layers);
-    for (int l = 0; l < L; l++) {
-        struct vb_vit_layer * y = &m.layers[l];
-        y->ln1_w = rand_buf(D, 0.1f, 1), y->ln1_b = rand_buf(D, 0.02f, 0);
-        y->qkv_w = rand_buf(3 * D * D, 0.04f, 0), y->qkv_b = rand_buf(3 * D, 0.02f, 0);
-        y->proj_w = rand_buf(D * D, 0.04f, 0), y->proj_b = rand_buf(D, 0.02f, 0);
-        y->ln2_w = rand_buf(D, 0.1f, 1), y->ln2_b = rand_buf(D, 0.02f, 0);
-        y->fc1_w = rand_buf(Id * D, 0.04f, 0), y->fc1_b = rand_buf(Id, 0.02f, 0);
-        y->fc2_w = rand_buf(D * Id, 0.04f, 0), y->fc2_b = rand_buf(D, 0.02f, 0);
-    }
+static int bench_vit(struct bench * B, int di, double own) {
+    const struct vb_vision_config * full = &B->full->vision;
+    struct vb_vision_config         vc = B->cfg.vision;
+    vc.weight_dtype = (int32_t) B->dt[di];
+    int           L = vc.layers, F = B->frames;
+    struct vb_vit * m = NULL;
+    struct mem_mark mk = mem_mark();
+    int           st = vb_vit_load(&m, B->w, &vc, "vision_model.");
+    if (st != VB_OK) return st;
+    B->bytes[C_VIT][di] = mem_since(mk);
     struct vb_vit_ctx * c = NULL;
-    int st = vb_vit_ctx_new(&c, &m, frames);
+    st = vb_vit_ctx_new(&c, m, F);
     if (st == VB_OK) {
-        int64_t S = vc->image_size;
-        float * px = rand_buf((int64_t) frames * 3 * S * S, 2, 0);
-        float * ln = vb_malloc(sizeof(float) * (size_t) (frames * N * D));
-        double * t = vb_malloc(sizeof(double) * (size_t) reps);
-        st = vb_vit_run(c, px, frames, NULL, NULL, NULL, ln); /* warm-up */
-        for (int r = 0; r < reps && st == VB_OK; r++) {
+        int64_t  S = vc.image_size, N = m->cfg.n_tokens, D = vc.hidden;
+        float *  px = rand_buf((int64_t) F * 3 * S * S, 2, 0);
+        float *  ln = vb_malloc(sizeof(float) * (size_t) (F * N * D));
+        double * t = vb_malloc(sizeof(double) * (size_t) B->reps);
+        st = vb_vit_run(c, px, F, NULL, NULL, NULL, ln); /* warm-up */
+        for (int r = 0; r < B->reps && st == VB_OK; r++) {
             double t0 = bench_now();
-            st = vb_vit_run(c, px, frames, NULL, NULL, NULL, ln);
+            st = vb_vit_run(c, px, F, NULL, NULL, NULL, ln);
             t[r] = bench_now() - t0;
         }
         if (st == VB_OK) {
-            double sec = median(t, reps);
-            double layer_flop = 2.0 * N * (4.0 * D * D + 2.0 * D * Id) + 4.0 * N * N * D;
-            double embed_flop = 2.0 * m.cfg.n_patches * m.patch_dim * D;
             /* scale the blocks to the full depth: time(L) = embed + L * block; embed is small, kept once */
-            double per_frame = sec / frames, per_frame_full = per_frame * (double) vc->layers / L;
-            double flop_full = embed_flop + layer_flop * vc->layers;
-            char shape[64], name[64], unit[32];
-            snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long) (frames * N), (long long) Id, (long long) D);
-            double own = sgemm_gflops(frames * N, Id, D, reps);
-            snprintf(name, sizeof name, "vit (%d-frame batch)", frames);
-            snprintf(unit, sizeof unit, "per frame");
-            print_row(name, unit, per_frame_full, flop_full, peak2048, own, shape);
-            printf("    measured %d of %d blocks: %.2f ms per frame for %d blocks, scaled x%.2f\n", L, vc->layers,
-                   per_frame * 1e3, L, (double) vc->layers / L);
+            double per_frame = median(t, B->reps) / F, sec = per_frame * (double) full->layers / L;
+            char   name[64], shape[64];
+            snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long) (F * N), (long long) vc.intermediate,
+                     (long long) D);
+            snprintf(name, sizeof name, "vit (%d-frame batch)", F);
+            print_row(name, B->dt[di], "per frame", sec, vit_flop(full), B->peak2048, own, shape);
+            printf("    measured %d of %d blocks: %.2f ms per frame for %d blocks, scaled x%.2f\n", L, full->layers,
+                   per_frame * 1e3, L, (double) full->layers / L);
+            printf("    FLOP per frame (full depth): %.0f\n", vit_flop(full));
+            print_resident(B->bytes[C_VIT][di], "");
+            B->sec[C_VIT][di] = sec;
         }
         free(px), free(ln), free(t);
     }
     vb_vit_ctx_free(c);
-    for (int l = 0; l < L; l++) {
-        struct vb_vit_layer * y = &m.layers[l];
-        free(y->ln1_w), free(y->ln1_b), free(y->qkv_w), free(y->qkv_b), free(y->proj_w), free(y->proj_b);
-        free(y->ln2_w), free(y->ln2_b), free(y->fc1_w), free(y->fc1_b), free(y->fc2_w), free(y->fc2_b);
+    vb_vit_free(m);
+    return st;
+}
+
+/* ---- Q-Former + language projection, as the methods run it (one call over all frames of the batch) ---- */
+static int bench_qformer(struct bench * B, int di, double own) {
+    struct vb_qformer_config qc = B->cfg.qformer;
+    qc.weight_dtype = (int32_t) B->dt[di];
+    const int32_t Q = B->cfg.num_query_tokens, F = B->frames, N = B->cfg.vision.n_tokens, Dm = B->cfg.t5.d_model;
+    const int32_t Lt = qc.has_text ? B->qtext : 0;
+    struct vb_qformer *    m = NULL;
+    struct vb_projection * p = NULL;
+    struct mem_mark        mk = mem_mark();
+    int                    st = vb_qformer_load(&m, B->w, &qc, Q, "");
+    if (st == VB_OK) st = vb_projection_load(&p, B->w, "language_projection", qc.hidden, Dm);
+    if (st != VB_OK) {
+        vb_qformer_free(m);
+        return st;
     }
-    free(m.layers), free(m.patch_w), free(m.patch_b), free(m.cls), free(m.pos), free(m.post_ln_w), free(m.post_ln_b);
+    B->bytes[C_QF][di] = mem_since(mk);
+    struct vb_qformer_ctx * c = NULL;
+    st = vb_qformer_ctx_new(&c, m, F, Lt, N);
+    if (st == VB_OK) {
+        int64_t   D = qc.hidden;
+        float *   img = rand_buf((int64_t) F * N * qc.encoder_hidden, 3.4f, 0); /* ~ LayerNorm output */
+        float *   qout = vb_malloc(sizeof(float) * (size_t) ((int64_t) F * Q * D));
+        float *   proj = vb_malloc(sizeof(float) * (size_t) ((int64_t) F * Q * Dm));
+        int32_t * ids = vb_malloc(sizeof(int32_t) * (size_t) (F * Lt + 1));
+        for (int64_t i = 0; i < (int64_t) F * Lt; i++) ids[i] = (int32_t) ((i * 7919 + 101) % qc.vocab);
+        double * t = vb_malloc(sizeof(double) * (size_t) B->reps);
+        for (int r = -1; r < B->reps && st == VB_OK; r++) { /* r == -1: warm-up */
+            double t0 = bench_now();
+            st = vb_qformer_run(c, img, F, N, Lt ? ids : NULL, NULL, Lt, qout, NULL, NULL, NULL);
+            if (st == VB_OK) vb_projection_run(p, qout, (int64_t) F * Q, proj);
+            if (r >= 0) t[r] = bench_now() - t0;
+        }
+        if (st == VB_OK) {
+            double sec = median(t, B->reps) / F;
+            char   name[64], shape[64];
+            snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long) F * N, (long long) (2 * D),
+                     (long long) qc.encoder_hidden);
+            if (Lt) snprintf(name, sizeof name, "qformer (%d-frame, %d text)", F, Lt);
+            else snprintf(name, sizeof name, "qformer (%d-frame batch)", F);
+            print_row(name, B->dt[di], "per frame", sec, vb_bench_qformer_flop(&qc, Q, Lt, N, Dm), B->peak2048, own,
+                      shape);
+            printf("    %d layers (full depth), %d queries, %d text tokens, cross-attention over %d image tokens, "
+                   "+ language projection %lld -> %d\n",
+                   qc.layers, Q, Lt, N, (long long) D, Dm);
+            printf("    FLOP per frame: %.0f\n", vb_bench_qformer_flop(&qc, Q, Lt, N, Dm));
+            print_resident(B->bytes[C_QF][di], "(with the language projection)");
+            B->sec[C_QF][di] = sec;
+        }
+        free(img), free(qout), free(proj), free(ids), free(t);
+    }
+    vb_qformer_ctx_free(c);
+    vb_projection_free(p);
+    vb_qformer_free(m);
     return st;
 }
 
 /* ---- T5 ---- */
-static void t5_block_alloc(struct vb_t5_block * b, const struct vb_t5_model * m, int dec, float * wckv) {
-    int64_t d = m->cfg.d_model, inner = m->inner, ff = m->cfg.d_ff * (m->cfg.gated ? 2 : 1);
-    b->ln_sa = rand_buf(d, 0.1f, 1);
-    b->wqkv = rand_buf(3 * inner * d, 0.04f, 0);
-    b->wo = rand_buf(d * inner, 0.04f, 0);
-    b->ln_ff = rand_buf(d, 0.1f, 1);
-    b->wi = rand_buf(ff * d, 0.04f, 0);
-    b->wff_o = rand_buf(d * m->cfg.d_ff, 0.04f, 0);
-    if (dec) {
-        b->ln_ca = rand_buf(d, 0.1f, 1);
-        b->wcq = rand_buf(inner * d, 0.04f, 0);
-        b->wckv = wckv;
-        b->wco = rand_buf(d * inner, 0.04f, 0);
-    }
-}
-
-static void t5_block_free(struct vb_t5_block * b) {
-    free(b->ln_sa), free(b->wqkv), free(b->wo), free(b->ln_ff), free(b->wi), free(b->wff_o), free(b->ln_ca);
-    free(b->wcq), free(b->wco);
-}
-
-static int bench_t5(const struct vb_t5_config * tc, int L, int reps, double peak2048, int do_enc, int do_dec) {
-    struct vb_t5_model m;
-    memset(&m, 0, sizeof m);
-    m.cfg = *tc;
-    m.cfg.n_enc = L;
-    m.cfg.n_dec = L;
-    m.inner = tc->heads * tc->d_kv;
-    int64_t d = tc->d_model, inner = m.inner, V = tc->vocab;
-    m.shared = rand_buf(V * d, 0.5f, 0);
-    m.lm_head = tc->tie ? m.shared : rand_buf(V * d, 0.04f, 0);
-    m.enc_rel = rand_buf((int64_t) tc->n_buckets * tc->heads, 0.5f, 0);
-    m.dec_rel = rand_buf((int64_t) tc->n_buckets * tc->heads, 0.5f, 0);
-    m.dec_cross_kv = rand_buf((int64_t) L * 2 * inner * d, 0.04f, 0);
-    m.enc_final_ln = rand_buf(d, 0.1f, 1);
-    m.dec_final_ln = rand_buf(d, 0.1f, 1);
-    m.enc = vb_calloc((size_t) L, sizeof *m.enc);
-    m.dec = vb_calloc((size_t) L, sizeof *m.dec);
-    for (int l = 0; l < L; l++) {
-        t5_block_alloc(&m.enc[l], &m, 0, NULL);
-        t5_block_alloc(&m.dec[l], &m, 1, m.dec_cross_kv + (int64_t) l * 2 * inner * d);
-    }
-    int64_t ffw = (int64_t) tc->d_ff * (tc->gated ? 3 : 2); /* wi rows + wo columns per d */
-    int     st = VB_OK;
+static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const double * own_enc, double own_dec) {
+    const struct vb_t5_config * full = &B->full->t5;
+    struct vb_t5_config         tc = B->cfg.t5;
+    tc.weight_dtype = (int32_t) B->dt[di];
+    int                  L = tc.n_enc, reps = B->reps;
+    struct vb_t5_model * m = NULL;
+    struct mem_mark      mk = mem_mark();
+    int                  st = vb_t5_load(&m, B->w, "language_model.", &tc);
+    if (st != VB_OK) return st;
+    double bytes = mem_since(mk);
+    B->bytes[C_ENC128][di] = B->bytes[C_ENC512][di] = B->bytes[C_DEC][di] = bytes;
+    int64_t  d = tc.d_model, V = tc.vocab;
     double * t = vb_malloc(sizeof(double) * (size_t) reps);
     static const int64_t lens[2] = {128, 512};
     for (int li = 0; li < 2 && do_enc && st == VB_OK; li++) {
-        int64_t n = lens[li];
+        int64_t            n = lens[li];
         struct vb_t5_ctx * c = NULL;
-        st = vb_t5_ctx_new(&c, &m, n, 8);
+        st = vb_t5_ctx_new(&c, m, n, 8);
         if (st != VB_OK) break;
         float * emb = rand_buf(n * d, 0.5f, 0);
         st = vb_t5_encode(c, emb, NULL, n, NULL);
@@ -201,81 +424,99 @@ static int bench_t5(const struct vb_t5_config * tc, int L, int reps, double peak
             t[r] = bench_now() - t0;
         }
         if (st == VB_OK) {
-            double sec = median(t, reps) * (double) tc->n_enc / L; /* enc + cross K/V scale alike (n_enc == n_dec) */
-            /* per encoder block: qkv + o + ff GEMMs + attention; per decoder block: its cross K/V over n tokens */
-            double flop = (double) tc->n_enc * (2.0 * n * d * (4.0 * inner + ffw) + 4.0 * n * n * inner) +
-                          (double) tc->n_dec * 2.0 * n * d * 2.0 * inner;
-            char name[64], shape[64];
+            double sec = median(t, reps) * (double) full->n_enc / L; /* enc + cross K/V scale alike */
+            char   name[64], shape[64];
             snprintf(name, sizeof name, "t5enc %lld tokens", (long long) n);
-            int64_t fn = tc->d_ff * (tc->gated ? 2 : 1);
+            int64_t fn = tc.d_ff * (tc.gated ? 2 : 1);
             snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long) n, (long long) fn, (long long) d);
-            print_row(name, "per sequence", sec, flop, peak2048, sgemm_gflops(n, fn, d, reps), shape);
+            print_row(name, B->dt[di], "per sequence", sec, t5enc_flop(full, n), B->peak2048, own_enc[li], shape);
             printf("    measured %d of %d blocks (+ cross K/V of %d of %d decoder blocks): %.2f ms, scaled x%.2f\n", L,
-                   tc->n_enc, L, tc->n_dec, median(t, reps) * 1e3, (double) tc->n_enc / L);
+                   full->n_enc, L, full->n_dec, median(t, reps) * 1e3, (double) full->n_enc / L);
+            printf("    FLOP per sequence (full depth): %.0f\n", t5enc_flop(full, n));
+            B->sec[C_ENC128 + li][di] = sec;
         }
         free(emb);
         vb_t5_ctx_free(c);
     }
     if (do_dec && st == VB_OK) {
-        int64_t n = 64, steps = 16;
+        int64_t            n = 64, steps = 16;
         struct vb_t5_ctx * c = NULL;
-        st = vb_t5_ctx_new(&c, &m, n, steps + 1);
+        st = vb_t5_ctx_new(&c, m, n, steps + 1);
         float * emb = st == VB_OK ? rand_buf(n * d, 0.5f, 0) : NULL;
         float * logits = vb_malloc(sizeof(float) * (size_t) V);
         if (st == VB_OK) st = vb_t5_encode(c, emb, NULL, n, NULL);
-        /* one step with a cache of `steps/2` positions: time each of `steps` steps, take the median */
-        int r_all = 0;
-        double * ts = vb_malloc(sizeof(double) * (size_t) (steps * reps));
-        for (int r = 0; r < reps && st == VB_OK; r++) {
-            vb_t5_reset_decoder(c);
-            for (int64_t s = 0; s < steps && st == VB_OK; s++) {
-                int32_t id = (int32_t) (s % V);
-                double  t0 = bench_now();
-                st = vb_t5_decode(c, &id, 1, logits, NULL, NULL);
-                ts[r_all++] = bench_now() - t0;
+        /* every step of `steps` from an empty cache, timed twice per rep: with the lm_head (logits) and without
+        ** (the blocks and the final norm only); head = the difference of the medians */
+        int      n_t = 0;
+        double * tw = vb_malloc(sizeof(double) * (size_t) (steps * reps));
+        double * tb = vb_malloc(sizeof(double) * (size_t) (steps * reps));
+        for (int r = -1; r < reps && st == VB_OK; r++) { /* r == -1: warm-up */
+            for (int with = 0; with < 2 && st == VB_OK; with++) {
+                vb_t5_reset_decoder(c);
+                for (int64_t s = 0; s < steps && st == VB_OK; s++) {
+                    int32_t id = (int32_t) (s % V);
+                    double  t0 = bench_now();
+                    st = vb_t5_decode(c, &id, 1, with ? logits : NULL, NULL, NULL);
+                    if (r >= 0) (with ? tw : tb)[n_t + s] = bench_now() - t0;
+                }
             }
+            if (r >= 0) n_t += (int) steps;
         }
-        if (st == VB_OK && r_all > 0) {
-            double sec_L = median(ts, r_all);
-            /* lm_head once: time one row against the vocabulary */
-            float * h = rand_buf(d, 1, 0);
-            double * th = vb_malloc(sizeof(double) * (size_t) (reps + 1));
-            for (int r = 0; r <= reps; r++) { /* r == 0: warm-up, overwritten */
-                double t0 = bench_now();
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, (int) V, (int) d, 1.0f, m.lm_head, (int) d, h, 1, 0.0f,
-                            logits, 1);
-                if (r == 0) continue;
-                th[r - 1] = bench_now() - t0;
-            }
-            double head = median(th, reps);
-            double blocks = sec_L - head > 0 ? sec_L - head : 0;
-            double sec = head + blocks * (double) tc->n_dec / L;
-            double flop = (double) tc->n_dec * 2.0 * d * (4.0 * inner + ffw) + 2.0 * d * V;
-            print_row("t5dec step (cached)", "per token", sec, flop, peak2048, 2.0 * d * V / head / 1e9,
+        if (st == VB_OK && n_t > 0) {
+            double with = median(tw, n_t), blocks = median(tb, n_t);
+            double head = with > blocks ? with - blocks : 0;
+            double sec = head + blocks * (double) full->n_dec / L;
+            print_row("t5dec step (cached)", B->dt[di], "per token", sec, t5dec_flop(full), B->peak2048, own_dec,
                       "lm_head gemv");
-            printf("    measured %d of %d blocks + lm_head: %.2f ms (lm_head %.2f ms), blocks scaled x%.2f\n", L,
-                   tc->n_dec, sec_L * 1e3, head * 1e3, (double) tc->n_dec / L);
-            free(h), free(th);
+            printf("    measured %d of %d blocks + lm_head: %.2f ms (lm_head %.2f ms = with - without logits), "
+                   "blocks scaled x%.2f\n",
+                   L, full->n_dec, with * 1e3, head * 1e3, (double) full->n_dec / L);
+            printf("    FLOP per token (full depth): %.0f\n", t5dec_flop(full));
+            B->sec[C_DEC][di] = sec;
         }
-        free(ts), free(emb), free(logits);
+        free(tw), free(tb), free(emb), free(logits);
         vb_t5_ctx_free(c);
     }
+    print_resident(bytes, "(shared embedding, lm_head, the built encoder and decoder blocks)");
     free(t);
-    for (int l = 0; l < L; l++) t5_block_free(&m.enc[l]), t5_block_free(&m.dec[l]);
-    free(m.enc), free(m.dec);
-    if (m.lm_head != m.shared) free(m.lm_head);
-    free(m.shared), free(m.enc_rel), free(m.dec_rel), free(m.dec_cross_kv), free(m.enc_final_ln), free(m.dec_final_ln);
+    vb_t5_free(m);
     return st;
 }
 
 static void usage(FILE * f) {
-    fprintf(f, "usage: vlapbench bench-engine --config CONFIG.json [--threads N] [--reps N] [--layers N]\n"
-               "                              [--frames N] [--components vit,t5enc,t5dec]\n"
-               "Builds random-weight components of the config's shape (only --layers N blocks of each stack, default\n"
-               "2; times scaled to the full depth, stated in the output), runs the engine and prints per component\n"
-               "the median wall time, GFLOP/s and the fraction of this machine's sgemm peak measured in the same run\n"
-               "at 2048^3 and at the component's main GEMM shape.  --frames: ViT frames per call (default 8).\n"
-               "Not measured yet: the Q-Former (qformer is accepted and reported as not measured).\n");
+    fprintf(f,
+            "usage: vlapbench bench-engine --config CONFIG.json [--threads N] [--reps N] [--layers N] [--frames N]\n"
+            "                              [--components vit,qformer,t5enc,t5dec] [--weights f32|bf16|f16[,...]]\n"
+            "                              [--qformer-text N]\n"
+            "Writes a random-weight file of the config's layout (only --layers N blocks of the ViT and of each T5\n"
+            "stack, default 2; the Q-Former at full depth), builds the components with the real loaders and prints\n"
+            "per component the median wall time (scaled to the full depth, stated in the output), GFLOP/s and the\n"
+            "fraction of this machine's sgemm peak measured in the same run at 2048^3 and at the component's main\n"
+            "GEMM shape.  --frames: frames per ViT / Q-Former call (default 8; the methods batch their frames the\n"
+            "same way).  --qformer-text: instruction tokens per frame for an InstructBLIP Q-Former (default 32).\n"
+            "--weights: resident weight dtype(s) (the config's weight_dtype load option; default f32); with more than\n"
+            "one, each component is built and timed once per dtype, back to back, and the time ratio vs f32 (the speed\n"
+            "cost of the scheme) is printed with the resident bytes of the built weights and the peak RSS.\n");
+}
+
+static int parse_dtypes(const char * s, enum vb_dtype * dt, int * n) {
+    *n = 0;
+    while (*s) {
+        const char * e = strchr(s, ',');
+        size_t       len = e ? (size_t) (e - s) : strlen(s);
+        enum vb_dtype d;
+        if (len == 3 && !strncmp(s, "f32", 3)) d = VB_DT_F32;
+        else if (len == 4 && !strncmp(s, "bf16", 4)) d = VB_DT_BF16;
+        else if (len == 3 && !strncmp(s, "f16", 3)) d = VB_DT_F16;
+        else return -1;
+        for (int i = 0; i < *n; i++)
+            if (dt[i] == d) return -1;
+        if (*n == MAX_DT) return -1;
+        dt[(*n)++] = d;
+        s += len;
+        if (*s == ',') s++;
+    }
+    return *n > 0 ? 0 : -1;
 }
 
 int cmd_bench_engine(int argc, char ** argv) {
@@ -283,8 +524,8 @@ int cmd_bench_engine(int argc, char ** argv) {
         usage(stdout);
         return 0;
     }
-    const char * config = NULL, * comps = "vit,t5enc,t5dec";
-    int          threads = 0, reps = 5, layers = 2, frames = 8;
+    const char * config = NULL, * comps = "vit,qformer,t5enc,t5dec", * weights = "f32";
+    int          threads = 0, reps = 5, layers = 2, frames = 8, qtext = 32;
     for (int i = 1; i < argc; i++) {
         const char * v;
         if (vb_cli_opt(argc, argv, &i, "--config", &v)) config = v;
@@ -293,13 +534,18 @@ int cmd_bench_engine(int argc, char ** argv) {
         else if (vb_cli_opt(argc, argv, &i, "--layers", &v)) layers = atoi(v);
         else if (vb_cli_opt(argc, argv, &i, "--frames", &v)) frames = atoi(v);
         else if (vb_cli_opt(argc, argv, &i, "--components", &v)) comps = v;
+        else if (vb_cli_opt(argc, argv, &i, "--weights", &v)) weights = v;
+        else if (vb_cli_opt(argc, argv, &i, "--qformer-text", &v)) qtext = atoi(v);
         else {
             fprintf(stderr, "bench-engine: unknown argument '%s'\n", argv[i]);
             usage(stderr);
             return 2;
         }
     }
-    if (!config || reps < 1 || layers < 1 || frames < 1 || frames > 256) {
+    struct bench B;
+    memset(&B, 0, sizeof B);
+    if (!config || reps < 1 || layers < 1 || frames < 1 || frames > 256 || qtext < 0 ||
+        parse_dtypes(weights, B.dt, &B.n_dt) != 0) {
         usage(stderr);
         return 2;
     }
@@ -308,29 +554,83 @@ int cmd_bench_engine(int argc, char ** argv) {
         fprintf(stderr, "bench-engine: %s\n", vb_errmsg());
         return 1;
     }
-    int nth = vb_blas_set_threads(threads);
-    char cpu[128];
-    vb_cpu_model(cpu, sizeof cpu);
+    if (qtext > cfg.qformer.max_pos) qtext = cfg.qformer.max_pos;
+    int do_vit = strstr(comps, "vit") != NULL, do_qf = strstr(comps, "qformer") != NULL;
+    int do_enc = strstr(comps, "t5enc") != NULL, do_dec = strstr(comps, "t5dec") != NULL;
+    B.full = &cfg;
+    B.cfg = cfg;
+    B.reps = reps, B.frames = frames, B.qtext = qtext;
     int Lv = layers < cfg.vision.layers ? layers : cfg.vision.layers;
     int Lt = layers < cfg.t5.n_enc ? layers : cfg.t5.n_enc;
     if (cfg.t5.n_dec < Lt) Lt = cfg.t5.n_dec;
+    B.cfg.vision.layers = Lv;
+    B.cfg.t5.n_enc = B.cfg.t5.n_dec = Lt;
+
+    int nth = vb_blas_set_threads(threads);
+    char cpu[128];
+    vb_cpu_model(cpu, sizeof cpu);
     printf("bench-engine: config %s\n", config);
     printf("cpu: %s; BLAS: %s (kernel %s), %d threads; median of %d reps\n", cpu, vb_blas_config(), vb_blas_core(), nth,
            reps);
-    printf("built %d of %d ViT blocks, %d of %d/%d T5 encoder/decoder blocks (random weights); times scaled to full "
-           "depth\n",
-           Lv, cfg.vision.layers, Lt, cfg.t5.n_enc, cfg.t5.n_dec);
-    double peak = sgemm_gflops(2048, 2048, 2048, reps);
-    printf("%-26s %-14s %10.2f ms %8.1f GFLOP/s\n", "sgemm 2048^3 (peak)", "", 2.0 * 2048.0 * 2048 * 2048 / peak / 1e6,
-           peak);
-    int st = VB_OK;
-    if (strstr(comps, "vit")) st = bench_vit(&cfg.vision, Lv, frames, reps, peak);
-    if (st == VB_OK && strstr(comps, "qformer")) printf("%-26s not measured (not implemented yet)\n", "qformer");
-    if (st == VB_OK && (strstr(comps, "t5enc") || strstr(comps, "t5dec")))
-        st = bench_t5(&cfg.t5, Lt, reps, peak, strstr(comps, "t5enc") != NULL, strstr(comps, "t5dec") != NULL);
+    printf("built %d of %d ViT blocks, %d of %d/%d T5 encoder/decoder blocks, %d of %d Q-Former layers (random "
+           "weights); times scaled to full depth\n",
+           Lv, cfg.vision.layers, Lt, cfg.t5.n_enc, cfg.t5.n_dec, cfg.qformer.layers, cfg.qformer.layers);
+    int64_t file_bytes = 0;
+    int     st = random_weights(&B.cfg, do_vit, do_qf, do_enc || do_dec, &B.w, &file_bytes);
     if (st != VB_OK) {
         fprintf(stderr, "bench-engine: %s\n", vb_errmsg());
         return 1;
     }
+    printf("random weights: %.1f MB bf16 file (unlinked temporary); resident weights: ", (double) file_bytes / 1e6);
+    for (int i = 0; i < B.n_dt; i++) printf("%s%s", i ? ", " : "", dt_name(B.dt[i]));
+    printf("\n");
+    B.peak2048 = sgemm_gflops(2048, 2048, 2048, reps);
+    printf("%-26s %-4s %-12s %10.2f ms %8.1f GFLOP/s\n", "sgemm 2048^3 (peak)", "f32", "",
+           2.0 * 2048.0 * 2048 * 2048 / B.peak2048 / 1e6, B.peak2048);
+
+    /* each component: own-shape reference once, then every dtype back to back (same-run ratios) */
+    if (do_vit) {
+        double own = sgemm_gflops((int64_t) frames * cfg.vision.n_tokens, cfg.vision.intermediate, cfg.vision.hidden,
+                                  reps);
+        for (int i = 0; i < B.n_dt && st == VB_OK; i++) st = bench_vit(&B, i, own);
+    }
+    if (st == VB_OK && do_qf) {
+        double own = sgemm_gflops((int64_t) frames * cfg.vision.n_tokens, 2 * cfg.qformer.hidden,
+                                  cfg.qformer.encoder_hidden, reps);
+        for (int i = 0; i < B.n_dt && st == VB_OK; i++) st = bench_qformer(&B, i, own);
+    }
+    if (st == VB_OK && (do_enc || do_dec)) {
+        int64_t fn = (int64_t) cfg.t5.d_ff * (cfg.t5.gated ? 2 : 1);
+        double  own_enc[2] = {0, 0}, own_dec = 0;
+        if (do_enc) own_enc[0] = sgemm_gflops(128, fn, cfg.t5.d_model, reps);
+        if (do_enc) own_enc[1] = sgemm_gflops(512, fn, cfg.t5.d_model, reps);
+        if (do_dec) own_dec = sgemv_gflops(cfg.t5.vocab, cfg.t5.d_model, reps);
+        for (int i = 0; i < B.n_dt && st == VB_OK; i++) st = bench_t5(&B, i, do_enc, do_dec, own_enc, own_dec);
+    }
+    vb_weights_close(B.w);
+    if (st != VB_OK) {
+        fprintf(stderr, "bench-engine: %s\n", vb_errmsg());
+        return 1;
+    }
+    /* speed cost of the resident dtype: time / time of the reference dtype (f32 when measured, else the first) */
+    int ref = 0;
+    for (int i = 0; i < B.n_dt; i++)
+        if (B.dt[i] == VB_DT_F32) ref = i;
+    printf("\nspeed cost of the weight dtype (time / %s time, measured in this run):\n", dt_name(B.dt[ref]));
+    printf("%-10s", "component");
+    for (int i = 0; i < B.n_dt; i++) printf(" %9s_ms", dt_name(B.dt[i]));
+    for (int i = 0; i < B.n_dt; i++) printf(" %8s/%s", dt_name(B.dt[i]), dt_name(B.dt[ref]));
+    for (int i = 0; i < B.n_dt; i++) printf(" %9s_MB", dt_name(B.dt[i]));
+    printf("\n");
+    for (int c = 0; c < C_N; c++) {
+        if (B.sec[c][ref] <= 0) continue;
+        printf("%-10s", comp_key[c]);
+        for (int i = 0; i < B.n_dt; i++) printf(" %12.2f", B.sec[c][i] * 1e3);
+        for (int i = 0; i < B.n_dt; i++) printf(" %12.3f", B.sec[c][i] / B.sec[c][ref]);
+        for (int i = 0; i < B.n_dt; i++) printf(" %12.1f", B.bytes[c][i] / 1e6);
+        printf("\n");
+    }
+    int64_t pk = vb_rss_peak_kb();
+    printf("peak RSS: %.1f MB (VmHWM of this process)\n", pk >= 0 ? (double) pk / 1024.0 : -1.0);
     return 0;
 }

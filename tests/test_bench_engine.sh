@@ -1,29 +1,65 @@
 #!/usr/bin/env bash
-# bench-engine smoke test on the tiny golden config: checks the output format (every component row, the peak line,
-# the scaling statement, sane numbers), the thread count, and usage errors; not speed.
+# bench-engine on the demo configs (configs/demo-blip2.json, configs/demo-instructblip.json) with --weights f32,bf16:
+# every component row (vit, qformer, t5enc 128/512, t5dec) for both dtypes with a positive time and GFLOP/s, the
+# peak line, the speed-cost table with both ratios (f32/f32 exactly 1), resident bytes, peak RSS; the FLOP counts of
+# the ViT and the Q-Former equal numbers computed here from the config by hand; usage errors.  Not speed.
 set -u
-cfg=${VB_SHARED:-../shared}/golden/tiny/config.json
-[ -f "$cfg" ] || { echo "SKIP: $cfg absent"; exit 77; }
+root=${VB_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 fail() { echo "FAIL: $*"; exit 1; }
-out=$("$VB_BIN" bench-engine --config "$cfg" --threads 1 --reps 2 --layers 1 --frames 2 --components vit,qformer,t5enc,t5dec) \
-  || fail "bench-engine exited $?"
-echo "$out"
-echo "$out" | grep -q ', 1 threads;' || fail "thread count not reported as 1"
-echo "$out" | grep -Eq '^built 1 of [0-9]+ ViT blocks, 1 of [0-9]+/[0-9]+ T5 encoder/decoder blocks' || fail "no build line"
-echo "$out" | grep -Eq '^sgemm 2048\^3 \(peak\) +[0-9.]+ ms +[0-9.]+ GFLOP/s$' || fail "no peak line"
-for row in 'vit \(2-frame batch\) +per frame' 't5enc 128 tokens +per sequence' 't5enc 512 tokens +per sequence' \
-           't5dec step \(cached\) +per token'; do
-  echo "$out" | grep -Eq "^$row +[0-9.]+ ms +[0-9.]+ GFLOP/s +[0-9.]+% of sgemm 2048\^3 +[0-9.]+% of sgemm " \
-    || fail "row '$row' missing or malformed"
-done
-echo "$out" | grep -Eq '^ +measured 1 of [0-9]+ blocks' || fail "no scaling statement"
-echo "$out" | grep -q '^qformer .*not measured' || fail "qformer not reported"
-# GFLOP/s must be positive numbers
-echo "$out" | awk '/GFLOP\/s/ { for (i = 1; i < NF; i++) if ($(i+1) == "GFLOP/s" && $i + 0 <= 0) bad = 1 } END { exit bad }' \
-  || fail "non-positive GFLOP/s"
+num='[0-9]+(\.[0-9]+)?'
+
+check() { # config, frames, expected Q-Former row name, expected Q-Former FLOP, expected ViT FLOP
+  local cfg=$1 fr=$2 qname=$3 qflop=$4 vflop=$5 out
+  out=$("$VB_BIN" bench-engine --config "$cfg" --threads 1 --reps 2 --layers 1 --frames "$fr" --weights f32,bf16) \
+    || fail "$cfg: bench-engine exited $?"
+  echo "$out"
+  echo "$out" | grep -q ', 1 threads;' || fail "$cfg: thread count not reported as 1"
+  echo "$out" | grep -Eq '^built 1 of 2 ViT blocks, 1 of 2/2 T5 encoder/decoder blocks, 2 of 2 Q-Former layers' \
+    || fail "$cfg: no build line"
+  echo "$out" | grep -Eq "^sgemm 2048\^3 \(peak\) +f32 +$num ms +$num GFLOP/s$" || fail "$cfg: no peak line"
+  for dt in f32 bf16; do
+    for row in "vit \\($fr-frame batch\\) +$dt +per frame" "$qname +$dt +per frame" \
+               "t5enc 128 tokens +$dt +per sequence" "t5enc 512 tokens +$dt +per sequence" \
+               "t5dec step \\(cached\\) +$dt +per token"; do
+      echo "$out" | grep -Eq "^$row +$num ms +$num GFLOP/s +$num% of sgemm 2048\^3 +$num% of sgemm " \
+        || fail "$cfg: row '$row' missing or malformed"
+    done
+  done
+  # times and GFLOP/s of every row strictly positive
+  echo "$out" | awk '/ GFLOP\/s/ { for (i = 1; i < NF; i++) if (($(i+1) == "GFLOP/s" || $(i+1) == "ms") && $i + 0 <= 0) bad = 1 }
+                     END { exit bad }' || fail "$cfg: non-positive time or GFLOP/s"
+  echo "$out" | grep -Eq '^ +measured 1 of 2 blocks' || fail "$cfg: no scaling statement"
+  # FLOP formulas against the hand computation
+  echo "$out" | grep -q "^    FLOP per frame: $qflop\$" || fail "$cfg: Q-Former FLOP != $qflop"
+  echo "$out" | grep -q "^    FLOP per frame (full depth): $vflop\$" || fail "$cfg: ViT FLOP != $vflop"
+  # speed-cost table: all five components, times > 0, f32/f32 = 1.000, bf16/f32 a positive ratio, bytes > 0
+  echo "$out" | grep -Eq '^component +f32_ms +bf16_ms +f32/f32 +bf16/f32 +f32_MB +bf16_MB$' || fail "$cfg: no ratio header"
+  for c in vit qformer t5enc128 t5enc512 t5dec; do
+    echo "$out" | awk -v c="$c" '/^component / { t = 1 } t && $1 == c { found = 1; if (NF != 7 || $2 <= 0 || $3 <= 0 || $4 != "1.000" || $5 <= 0 ||
+                                  $6 <= 0 || $7 <= 0) bad = 1 } END { exit !(found && !bad) }' \
+      || fail "$cfg: ratio row '$c' missing or malformed"
+  done
+  echo "$out" | grep -Eq "^peak RSS: $num MB" || fail "$cfg: no peak RSS"
+}
+
+# demo-blip2: D = 64, I = 256, 2 layers (cross-attention in layer 0), Q = 32, no text, N = 257, Dv = 64, d_model 64:
+#   layers: 2 * (2*32*64*4*64 + 4*32^2*64 + 4*32*64*256) ; cross: 4*32*64^2 + 4*257*64*64 + 4*32*257*64 ;
+#   projection 2*32*64*64
+qf_b=$(( 2 * (2*32*64*4*64 + 4*32*32*64 + 4*32*64*256) + (4*32*64*64 + 4*257*64*64 + 4*32*257*64) + 2*32*64*64 ))
+# demo-instructblip: the same with 32 text tokens per frame (S = 64 in the self-attention and the text FFN)
+qf_i=$(( 2 * (2*64*64*4*64 + 4*64*64*64 + 4*64*64*256) + (4*32*64*64 + 4*257*64*64 + 4*32*257*64) + 2*32*64*64 ))
+# ViT (both): 2 blocks of 2*257*(4*64^2 + 2*64*256) + 4*257^2*64, patch embedding 2*256*(3*14*14)*64
+vit=$(( 2 * (2*257*(4*64*64 + 2*64*256) + 4*257*257*64) + 2*256*588*64 ))
+[ "$qf_b" = 13918208 ] && [ "$qf_i" = 21782528 ] && [ "$vit" = 103612928 ] || fail "hand computation changed"
+check "$root/configs/demo-blip2.json" 2 'qformer \(2-frame batch\)' "$qf_b" "$vit"
+check "$root/configs/demo-instructblip.json" 3 'qformer \(3-frame, 32 text\)' "$qf_i" "$vit"
+
 # usage errors
+cfg=$root/configs/demo-blip2.json
 "$VB_BIN" bench-engine >/dev/null 2>&1; [ $? = 2 ] || fail "missing --config not a usage error"
 "$VB_BIN" bench-engine --config "$cfg" --bogus 1 >/dev/null 2>&1; [ $? = 2 ] || fail "unknown option not a usage error"
+"$VB_BIN" bench-engine --config "$cfg" --weights f8 >/dev/null 2>&1; [ $? = 2 ] || fail "--weights f8 not a usage error"
+"$VB_BIN" bench-engine --config "$cfg" --weights f32,f32 >/dev/null 2>&1; [ $? = 2 ] || fail "repeated dtype accepted"
 "$VB_BIN" bench-engine --config /nonexistent.json >/dev/null 2>&1; [ $? = 1 ] || fail "missing config file not an error"
 "$VB_BIN" bench-engine --help | grep -q 'usage: vlapbench bench-engine' || fail "no help"
 echo ok
