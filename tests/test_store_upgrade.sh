@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Results databases written before issue 9 keep working.  tests/data/store_v1.db was written by `vlapbench run` of
+# commit fd3749f (uniform + sevila x k=1,2 on 3 synthetic NExT-QA samples, 4 runs, 12 rows, 4 sessions), before
+# runs.weights_dtype and sessions.peak_rss_kb existed.  Checks:
+#   - read-only use (runs --long, report-style reads) works without changing the file (weights shown as f32, peak RSS
+#     unknown);
+#   - merge from it works (sessions copied with a NULL peak RSS);
+#   - opening it for writing (a new run) adds the two columns and nothing stored changes (every old column of every
+#     old row identical), the new runs record their weights dtype and peak RSS;
+#   - --weights is part of the identity: bf16 cells are new, re-running f32 / bf16 resumes each its own cells.
+set -u
+G=$VB_SHARED/golden
+FX=$VB_ROOT/tests/data/store_v1.db
+[ -f "$FX" ] || FX=$(dirname "$0")/data/store_v1.db
+if [ ! -f "$G/t5-tokenizer/tokenizer.json" ] || [ ! -d "$G/methods/methods-blip2" ]; then
+  echo "SKIP: $G (tokenizer, tiny method configs) absent"; exit 77
+fi
+command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 command absent"; exit 77; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+export VB_SHA256_CACHE=off
+fail=0
+die() { echo "FAIL: $*"; fail=1; }
+q() { sqlite3 "$@"; }
+
+cp "$FX" "$tmp/old.db"
+# every old column of the old rows (run ids 1..4) of table t in db, in a fixed order
+old_rows() { # db table
+  local cols idc
+  cols=$(q "$FX" "SELECT group_concat(name, ',') FROM pragma_table_info('$2')")
+  idc=run_id; [ "$2" = runs ] && idc=id
+  q "$1" "SELECT $cols FROM $2 WHERE $idc <= 4 ORDER BY 1, 2, 3"
+}
+[ "$(old_rows "$FX" samples | wc -l)" = 12 ] || die "fixture: expected 12 sample rows"
+q "$tmp/old.db" "SELECT COUNT(*) FROM pragma_table_info('sessions') WHERE name='peak_rss_kb'" | grep -qx 0 \
+  || die "fixture already has the new column"
+sum0=$(sha256sum < "$tmp/old.db")
+
+# --- read-only
+out=$("$VB_BIN" runs --db "$tmp/old.db" --long) || die "runs --long on the old file"
+[ "$(echo "$out" | grep -c "weights f32  peak RSS -")" = 4 ] || die "runs --long: old runs not shown as f32 / unknown RSS"
+[ "$(sha256sum < "$tmp/old.db")" = "$sum0" ] || die "a read-only open changed the file"
+"$VB_BIN" report --help >/dev/null 2>&1 && { "$VB_BIN" report --db "$tmp/old.db" --out "$tmp/rep" >/dev/null 2>&1 \
+  || die "report on the old file"; }
+
+# --- merge from the old file
+"$VB_BIN" merge --out "$tmp/m.db" "$tmp/old.db" >/dev/null || die "merge from the old file"
+[ "$(q "$tmp/m.db" "SELECT COUNT(*) FROM sessions WHERE peak_rss_kb IS NULL")" = 4 ] || die "merged sessions"
+[ "$(q "$tmp/m.db" "SELECT COUNT(*) FROM samples")" = 12 ] || die "merged samples"
+
+# --- write: a new run into the old file
+"$VB_BIN" synth --out "$tmp/syn" --videos 2 --seed 3 --frames 40 --fps 10 --size 64x48 --questions 1 >/dev/null 2>&1 \
+  || { echo "FAIL: synth"; exit 1; }
+"$VB_BIN" init-model --config "$G/methods/methods-blip2/config.json" --method sevila --seed 5 --out "$tmp/blip2" \
+  --tokenizer-dir "$G/t5-tokenizer" >/dev/null || { echo "FAIL: init-model"; exit 1; }
+S=$tmp/syn/nextqa
+run() { "$VB_BIN" run --dataset nextqa --annotations "$S/val.csv" --map "$S/map_vid_vidorID.json" --videos "$S/videos" \
+        --method uniform="$tmp/blip2" --frames 1,2 --threads 1 --warmup 0 --quiet "$@"; }
+out=$(run --db "$tmp/old.db") || die "run into the old file"
+[ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM runs")" = 6 ] || die "expected 4 old + 2 new runs"
+q "$tmp/old.db" "SELECT COUNT(*) FROM samples WHERE run_id <= 4" | grep -qx 12 || die "old rows lost"
+for t in runs sessions samples; do
+  a=$(old_rows "$FX" $t); b=$(old_rows "$tmp/old.db" $t)
+  [ -n "$a" ] && [ "$a" = "$b" ] || die "table $t: stored rows changed by the upgrade"
+done
+[ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM runs WHERE id > 4 AND weights_dtype='f32'")" = 2 ] || die "new runs' dtype"
+[ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM sessions WHERE run_id > 4 AND peak_rss_kb > 1000")" = 2 ] || die "new peak RSS"
+[ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM runs WHERE id <= 4 AND weights_dtype IS NULL")" = 4 ] || die "old runs' dtype"
+out=$("$VB_BIN" runs --db "$tmp/old.db" --long) || die "runs --long after the upgrade"
+[ "$(echo "$out" | grep -c "weights f32  peak RSS [0-9]")" = 2 ] || die "runs --long: new runs' RSS"
+
+# --- weights dtype in the identity (fresh file)
+out=$(run --db "$tmp/w.db") || die "f32 run"
+out=$(run --db "$tmp/w.db" --weights bf16) || die "bf16 run"
+echo "$out" | grep -q "(weights bf16)" || die "summary does not name bf16"
+[ "$(echo "$out" | grep -Ec "^uniform .* no$")" = 2 ] || die "bf16 cells resumed f32 cells"
+[ "$(q "$tmp/w.db" "SELECT COUNT(*) FROM runs")" = 4 ] || die "expected 2 f32 + 2 bf16 runs"
+[ "$(q "$tmp/w.db" "SELECT COUNT(*) FROM runs WHERE weights_dtype='bf16' AND json_extract(config,'\$.config.weights_dtype')='bf16'")" = 2 ] \
+  || die "bf16 runs: dtype not in the column and the identity config"
+[ "$(q "$tmp/w.db" "SELECT COUNT(*) FROM runs WHERE weights_dtype='f32' AND json_extract(config,'\$.config.weights_dtype') IS NULL")" = 2 ] \
+  || die "f32 runs: identity config must not name the dtype (older f32 cells keep their identity)"
+out=$(run --db "$tmp/w.db" --weights f32) || die "f32 re-run"
+[ "$(echo "$out" | grep -Ec "^uniform .* yes$")" = 2 ] || die "f32 re-run did not resume the f32 cells"
+out=$(run --db "$tmp/w.db" --weights bf16) || die "bf16 re-run"
+[ "$(echo "$out" | grep -Ec "^uniform .* yes$")" = 2 ] || die "bf16 re-run did not resume the bf16 cells"
+[ "$(q "$tmp/w.db" "SELECT COUNT(*) FROM runs")" = 4 ] || die "re-runs added runs"
+"$VB_BIN" run --weights f8 --dataset nextqa --annotations x --method uniform=x >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || die "--weights f8: exit $rc, expected 2 (usage)"
+
+[ $fail -eq 0 ] && echo "store upgrade: ok"
+exit $fail
