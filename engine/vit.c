@@ -17,8 +17,10 @@
 #define TN_POST_LN_B "%spost_layernorm.bias"
 
 /* The tensor list, defined once: vit_tensors() calls fn for every tensor the model reads, with its full name, the
-** shape the config implies and where the loaded data goes.  The loader and the parameter count both use it. */
-typedef void (*tensor_fn)(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst);
+** shape the config implies and where the loaded data goes.  The loader and the parameter count both use it.
+** Matrices go to a vb_wmat (wm non-NULL, dst NULL), vectors to a float buffer (dst). */
+typedef void (*tensor_fn)(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst,
+                          struct vb_wmat * wm);
 
 static void vit_tensors(struct vb_vit * m, const char * prefix, tensor_fn fn, void * ud) {
     const struct vb_vision_config * c = &m->cfg;
@@ -28,47 +30,59 @@ static void vit_tensors(struct vb_vit * m, const char * prefix, tensor_fn fn, vo
     do {                                                                                                               \
         int64_t sh_[4] = {a, b, c_, d_};                                                                               \
         snprintf(n, sizeof n, __VA_ARGS__);                                                                            \
-        fn(ud, n, nd, sh_, dst);                                                                                       \
+        fn(ud, n, nd, sh_, dst, NULL);                                                                                 \
+    } while (0)
+#define M_(wm, nd, a, b, c_, d_, ...)                                                                                  \
+    do {                                                                                                               \
+        int64_t sh_[4] = {a, b, c_, d_};                                                                               \
+        snprintf(n, sizeof n, __VA_ARGS__);                                                                            \
+        fn(ud, n, nd, sh_, NULL, wm);                                                                                  \
     } while (0)
     T_(&m->cls, 3, 1, 1, D, 0, TN_CLS, prefix);
     T_(&m->pos, 3, 1, T, D, 0, TN_POS, prefix);
-    T_(&m->patch_w, 4, D, 3, p, p, TN_PATCH_W, prefix); /* (D, 3, p, p) is (D, 3*p*p) row-major: c, ky, kx */
+    M_(&m->patch, 4, D, 3, p, p, TN_PATCH_W, prefix); /* (D, 3, p, p) is (D, 3*p*p) row-major: c, ky, kx */
     T_(&m->patch_b, 1, D, 0, 0, 0, TN_PATCH_B, prefix);
     for (int l = 0; l < c->layers; l++) {
         struct vb_vit_layer * y = &m->layers[l];
         T_(&y->ln1_w, 1, D, 0, 0, 0, TN_LAYER, prefix, l, "layer_norm1.weight");
         T_(&y->ln1_b, 1, D, 0, 0, 0, TN_LAYER, prefix, l, "layer_norm1.bias");
-        T_(&y->qkv_w, 2, 3 * D, D, 0, 0, TN_LAYER, prefix, l, "self_attn.qkv.weight");
+        M_(&y->qkv, 2, 3 * D, D, 0, 0, TN_LAYER, prefix, l, "self_attn.qkv.weight");
         if (c->qkv_bias) T_(&y->qkv_b, 1, 3 * D, 0, 0, 0, TN_LAYER, prefix, l, "self_attn.qkv.bias");
-        T_(&y->proj_w, 2, D, D, 0, 0, TN_LAYER, prefix, l, "self_attn.projection.weight");
+        M_(&y->proj, 2, D, D, 0, 0, TN_LAYER, prefix, l, "self_attn.projection.weight");
         T_(&y->proj_b, 1, D, 0, 0, 0, TN_LAYER, prefix, l, "self_attn.projection.bias");
         T_(&y->ln2_w, 1, D, 0, 0, 0, TN_LAYER, prefix, l, "layer_norm2.weight");
         T_(&y->ln2_b, 1, D, 0, 0, 0, TN_LAYER, prefix, l, "layer_norm2.bias");
-        T_(&y->fc1_w, 2, I, D, 0, 0, TN_LAYER, prefix, l, "mlp.fc1.weight");
+        M_(&y->fc1, 2, I, D, 0, 0, TN_LAYER, prefix, l, "mlp.fc1.weight");
         T_(&y->fc1_b, 1, I, 0, 0, 0, TN_LAYER, prefix, l, "mlp.fc1.bias");
-        T_(&y->fc2_w, 2, D, I, 0, 0, TN_LAYER, prefix, l, "mlp.fc2.weight");
+        M_(&y->fc2, 2, D, I, 0, 0, TN_LAYER, prefix, l, "mlp.fc2.weight");
         T_(&y->fc2_b, 1, D, 0, 0, 0, TN_LAYER, prefix, l, "mlp.fc2.bias");
     }
     T_(&m->post_ln_w, 1, D, 0, 0, 0, TN_POST_LN_W, prefix);
     T_(&m->post_ln_b, 1, D, 0, 0, 0, TN_POST_LN_B, prefix);
 #undef T_
+#undef M_
 }
 
 /* Loader callback: keeps the first error, loads with the shape check. */
 struct loader {
     const struct vb_weights * w;
+    int32_t                   dt; /* resident dtype of the matrices */
     int                       rc;
 };
 
-static void load_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst) {
+static void load_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst,
+                     struct vb_wmat * wm) {
     struct loader * L = ud;
     if (L->rc != VB_OK) return;
-    L->rc = vb_weights_load_f32(L->w, name, ndim, shape, dst);
+    if (wm) L->rc = vb_wmat_load(wm, L->dt, L->w, name, ndim, shape);
+    else L->rc = vb_weights_load_f32(L->w, name, ndim, shape, dst);
 }
 
-static void count_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst) {
+static void count_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst,
+                      struct vb_wmat * wm) {
     (void)name;
     (void)dst;
+    (void)wm;
     int64_t n = 1;
     for (int32_t i = 0; i < ndim; i++)
         n *= shape[i];
@@ -113,7 +127,7 @@ int vb_vit_load(struct vb_vit ** out, const struct vb_weights * w, const struct 
     int rc = check_cfg(cfg);
     if (rc != VB_OK) return rc;
     struct vb_vit * m = vit_shell(cfg);
-    struct loader   L = {w, VB_OK};
+    struct loader   L = {w, cfg->weight_dtype, VB_OK};
     vit_tensors(m, prefix, load_one, &L);
     if (L.rc == VB_OK && !cfg->qkv_bias)
         for (int l = 0; l < cfg->layers; l++)
@@ -135,15 +149,35 @@ void vb_vit_free(struct vb_vit * m) {
                                           y->ln2_w, y->ln2_b, y->fc1_w, y->fc1_b, y->fc2_w,  y->fc2_b};
             for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
                 free(ps[i]);
+            vb_wmat_free(&y->qkv);
+            vb_wmat_free(&y->proj);
+            vb_wmat_free(&y->fc1);
+            vb_wmat_free(&y->fc2);
         }
     free(m->layers);
     free(m->patch_w);
+    vb_wmat_free(&m->patch);
     free(m->patch_b);
     free(m->cls);
     free(m->pos);
     free(m->post_ln_w);
     free(m->post_ln_b);
     free(m);
+}
+
+static void bytes_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst,
+                      struct vb_wmat * wm) {
+    (void)name;
+    int64_t n = 1;
+    for (int32_t i = 0; i < ndim; i++)
+        n *= shape[i];
+    *(int64_t *)ud += wm ? (int64_t)vb_wmat_bytes(wm) : dst && *dst ? n * (int64_t)sizeof(float) : 0;
+}
+
+int64_t vb_vit_resident_bytes(const struct vb_vit * m) {
+    int64_t n = 0;
+    vit_tensors((struct vb_vit *)m, "", bytes_one, &n);
+    return n;
 }
 
 int vb_vit_ctx_new(struct vb_vit_ctx ** out, const struct vb_vit * m, int32_t max_frames) {
@@ -193,6 +227,11 @@ static void im2col(const struct vb_vit * m, const float * pixels, int32_t n_fram
             }
 }
 
+/* The resident matrix, or an f32 view of the legacy pointer of a hand-built model. */
+static inline struct vb_wmat wm(const struct vb_wmat * W, const float * legacy, int64_t rows, int64_t cols) {
+    return W->data ? *W : vb_wmat_view_f32(legacy, rows, cols);
+}
+
 int vb_vit_run(struct vb_vit_ctx * c, const float * pixels, int32_t n_frames, float * embeddings, float * layer_out,
                float * body, float * ln) {
     const struct vb_vit * m = c->m;
@@ -206,7 +245,8 @@ int vb_vit_run(struct vb_vit_ctx * c, const float * pixels, int32_t n_frames, fl
 
     /* embeddings: one GEMM for all patches of all frames, then CLS + position embedding into h */
     im2col(m, pixels, n_frames, c->cols);
-    vb_linear(c->cols, F * P, m->patch_dim, m->patch_w, m->patch_b, D, c->att);
+    struct vb_wmat Wp = wm(&m->patch, m->patch_w, D, m->patch_dim);
+    vb_wmat_linear(c->cols, F * P, &Wp, m->patch_b, c->att);
     for (int64_t f = 0; f < F; f++) {
         float * hf = c->h + f * T * D;
         for (int64_t j = 0; j < D; j++)
@@ -223,18 +263,20 @@ int vb_vit_run(struct vb_vit_ctx * c, const float * pixels, int32_t n_frames, fl
 
     for (int32_t l = 0; l < m->cfg.layers; l++) {
         const struct vb_vit_layer * y = &m->layers[l];
+        struct vb_wmat Wqkv = wm(&y->qkv, y->qkv_w, 3 * D, D), Wproj = wm(&y->proj, y->proj_w, D, D);
+        struct vb_wmat Wfc1 = wm(&y->fc1, y->fc1_w, I, D), Wfc2 = wm(&y->fc2, y->fc2_w, D, I);
         /* attention sub-layer */
         vb_layernorm(c->h, R, D, y->ln1_w, y->ln1_b, eps, c->x);
-        vb_linear(c->x, R, D, y->qkv_w, y->qkv_b, 3 * D, c->qkv);
+        vb_wmat_linear(c->x, R, &Wqkv, y->qkv_b, c->qkv);
         for (int64_t f = 0; f < F; f++) {
             const float * q = c->qkv + f * T * 3 * D;
             vb_attention(q, 3 * D, q + D, 3 * D, q + 2 * D, 3 * D, T, T, H, dh, scale, NULL, NULL, 0, 0,
                          c->att + f * T * D, D, c->scratch);
         }
-        vb_linear_ex(c->att, D, R, D, y->proj_w, y->proj_b, D, c->h, D, 1.0f); /* h += proj(att) */
+        vb_wmat_linear_ex(c->att, D, R, &Wproj, y->proj_b, c->h, D, 1.0f); /* h += proj(att) */
         /* MLP sub-layer */
         vb_layernorm(c->h, R, D, y->ln2_w, y->ln2_b, eps, c->x);
-        vb_linear(c->x, R, D, y->fc1_w, y->fc1_b, I, c->mlp);
+        vb_wmat_linear(c->x, R, &Wfc1, y->fc1_b, c->mlp);
         switch (m->cfg.act) {
         case VB_ACT_GELU_TANH:
             vb_gelu_tanh(c->mlp, R * I);
@@ -246,7 +288,7 @@ int vb_vit_run(struct vb_vit_ctx * c, const float * pixels, int32_t n_frames, fl
             vb_gelu_erf(c->mlp, R * I);
             break;
         }
-        vb_linear_ex(c->mlp, I, R, I, y->fc2_w, y->fc2_b, D, c->h, D, 1.0f); /* h += fc2(act(fc1(x))) */
+        vb_wmat_linear_ex(c->mlp, I, R, &Wfc2, y->fc2_b, c->h, D, 1.0f); /* h += fc2(act(fc1(x))) */
         if (layer_out) memcpy(layer_out + (int64_t)l * R * D, c->h, sizeof(float) * (size_t)(R * D));
     }
     if (body) memcpy(body, c->h, sizeof(float) * (size_t)(R * D));

@@ -24,29 +24,37 @@
 
 #include "engine/config.h"
 #include "engine/weights.h"
+#include "engine/wmat.h"
 
 #include <stdint.h>
 
 struct vb_vit_layer {
-    float * ln1_w;  /* (D) layer_norm1 */
-    float * ln1_b;  /* (D) */
-    float * qkv_w;  /* (3D, D) q | k | v */
-    float * qkv_b;  /* (3D) */
+    float *        ln1_w; /* (D) layer_norm1 */
+    float *        ln1_b; /* (D) */
+    struct vb_wmat qkv;   /* (3D, D) q | k | v, resident in cfg.weight_dtype */
+    float *        qkv_b; /* (3D) */
+    struct vb_wmat proj;  /* (D, D) */
+    float *        proj_b; /* (D) */
+    float *        ln2_w;  /* (D) layer_norm2 */
+    float *        ln2_b;  /* (D) */
+    struct vb_wmat fc1;    /* (I, D) */
+    float *        fc1_b;  /* (I) */
+    struct vb_wmat fc2;    /* (D, I) */
+    float *        fc2_b;  /* (D) */
+    /* Legacy f32 weights of a model built by hand (harness/cmd_bench_engine.c), used by vb_vit_run only when the
+    ** matching vb_wmat above is empty; vb_vit_load leaves them NULL.  To be removed once no caller sets them. */
+    float * qkv_w;  /* (3D, D) */
     float * proj_w; /* (D, D) */
-    float * proj_b; /* (D) */
-    float * ln2_w;  /* (D) layer_norm2 */
-    float * ln2_b;  /* (D) */
     float * fc1_w;  /* (I, D) */
-    float * fc1_b;  /* (I) */
     float * fc2_w;  /* (D, I) */
-    float * fc2_b;  /* (D) */
 };
 
 struct vb_vit {
     struct vb_vision_config cfg;       /* copy; n_patches / n_tokens derived here from image_size and patch */
     int32_t                 grid;      /* image_size / patch: patches per side */
     int32_t                 patch_dim; /* 3 * patch * patch */
-    float *                 patch_w;   /* (D, 3*p*p) conv weight [D, 3, p, p] viewed as a Linear weight */
+    struct vb_wmat          patch;     /* (D, 3*p*p) conv weight [D, 3, p, p] viewed as a Linear weight */
+    float *                 patch_w;   /* legacy f32 (D, 3*p*p), used only when `patch` is empty (see the layer) */
     float *                 patch_b;   /* (D) */
     float *                 cls;       /* (D) class_embedding */
     float *                 pos;       /* (n_tokens, D) position_embedding */
@@ -59,11 +67,16 @@ struct vb_vit {
 ** "<prefix>encoder.layers.N.self_attn.qkv.weight", ..., "<prefix>post_layernorm.weight" (prefix usually
 ** "vision_model.") from `w`, every shape checked against `cfg` (a wrong shape is VB_ERR_SHAPE naming file and
 ** tensor; a missing tensor VB_ERR_NOTFOUND).  cfg must have image_size a positive multiple of patch, hidden
-** divisible by heads (else VB_ERR_ARG).  qkv_bias false: the qkv bias is taken as zeros.
+** divisible by heads (else VB_ERR_ARG).  qkv_bias false: the qkv bias is taken as zeros.  The Linear weights and
+** the patch embedding are resident in cfg->weight_dtype (F32 / BF16 / F16, engine/wmat.h; their file pages are
+** dropped from the RSS after conversion); biases, norms, class / position embeddings stay f32.
 ** On success *out is a new model (free with vb_vit_free); on failure nothing is allocated. */
 int  vb_vit_load(struct vb_vit ** out, const struct vb_weights * w, const struct vb_vision_config * cfg,
                  const char * prefix);
 void vb_vit_free(struct vb_vit * m);
+
+/* Bytes of the resident weights of a loaded model (matrices in their dtype + f32 vectors). */
+int64_t vb_vit_resident_bytes(const struct vb_vit * m);
 
 /* Number of parameters vb_vit_load reads for cfg (embeddings, every block, post_layernorm; the same tensor list as
 ** the loader), or -1 for an unusable cfg.  Blip2VisionModel of blip2-flan-t5-xl: 985,952,256. */

@@ -12,6 +12,7 @@
 **              BLAS runs 2+ threads and the matrix is large; it does not call BLAS.
 **              larger n: panels of W rows are converted to f32 into a per-call buffer (VB_WMAT_PANEL_BYTES) and
 **              multiplied with cblas_sgemm (BLAS threads as configured).
+**   The environment variable VB_WMAT_PORTABLE (any value) forces the portable loops (tests).
 **   Half-precision results equal vb_linear on the rounded weights converted to f32, up to the order of the f32
 **   summation (relative ~1e-6 of max|y|).
 **
@@ -30,10 +31,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Largest n served by the fused GEMV kernel; above it the panel + sgemm path (measured, see wmat.c). */
-#define VB_WMAT_GEMV_MAX_N 16
-/* f32 panel size of the GEMM path (bytes; measured, see wmat.c). */
-#define VB_WMAT_PANEL_BYTES (512 * 1024)
+/* Largest n served by the fused GEMV kernel; above it the panel + sgemm path.  Measured on a 2-core Zen 3 (AVX2),
+** 10240 x 2048 bf16 weights: the GEMV beats OpenBLAS sgemm on the f32 copy up to n ~ 64 (n = 8: 0.27x the f32
+** time, n = 32: 0.8x, n = 64: ~1x), so 48. */
+#define VB_WMAT_GEMV_MAX_N 48
+/* f32 panel of the GEMM path: converted rows per sgemm call (bytes).  Measured: 512 KiB panels (16-128 rows) cost
+** 1.2-2x the f32 GEMM (OpenBLAS is slow on narrow B), 8 MiB (~1000 rows of 2048; inside the 32 MiB L3) are within
+** noise of f32. */
+#define VB_WMAT_PANEL_BYTES (8 << 20)
 
 struct vb_wmat {
     int32_t dt;         /* enum vb_dtype: VB_DT_F32, VB_DT_BF16 or VB_DT_F16 */
