@@ -27,8 +27,8 @@ static int usage(void) {
         "are\n"
         "used verbatim (--nextqa-unify appends '?' / '.' as SeViLA's NExT-QA preprocessing does); --dataset vlep uses\n"
         "the VLEP prompts (no question).  Prints prediction, per-option scores (step-1 logits of the letters), the\n"
-        "candidate and picked frame indices and the time of each stage (monotonic clock).  --weights: resident dtype of\n"
-        "the large weight matrices (default f32); the peak RSS is printed at the end.\n");
+        "candidate and picked frame indices and the time of each stage (monotonic clock).  --weights: resident\n"
+        "dtype of the large weight matrices (default f32); the peak RSS is printed at the end.\n");
     return 0;
 }
 

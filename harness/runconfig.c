@@ -441,7 +441,8 @@ int vb_runconfig_validate(const struct vb_run_config * c) {
         int32_t nf = vb_runconfig_method_frames(c, i, &fr);
         for (int32_t j = 0; j < nf; j++)
             if (!vb_runconfig_model(c, i, fr[j]))
-                return vb_fail(VB_ERR_ARG, "run: method %s has no model bundle for %d frames (--method %s=DIR or %s@%d=DIR)",
+                return vb_fail(VB_ERR_ARG,
+                               "run: method %s has no model bundle for %d frames (--method %s=DIR or %s@%d=DIR)",
                                c->methods[i].name, fr[j], c->methods[i].name, c->methods[i].name, fr[j]);
         for (int32_t j = 0; j < nf; j++)
             for (int32_t l = 0; l < j; l++)
@@ -450,7 +451,8 @@ int vb_runconfig_validate(const struct vb_run_config * c) {
     }
     for (int32_t j = 0; j < c->n_frames; j++)
         for (int32_t l = 0; l < j; l++)
-            if (c->frames[j] == c->frames[l]) return vb_fail(VB_ERR_ARG, "run: frame count %d listed twice", c->frames[j]);
+            if (c->frames[j] == c->frames[l])
+                return vb_fail(VB_ERR_ARG, "run: frame count %d listed twice", c->frames[j]);
     int32_t dt;
     if (vb_runconfig_weight_dtype(c->weights, &dt) != VB_OK) return vb_fail(VB_ERR_ARG, "run: %s", vb_errmsg());
     if (c->candidates < 0 || c->candidates > 256) return vb_fail(VB_ERR_ARG, "run: candidates out of range");

@@ -865,7 +865,8 @@ int vb_store_list_runs(struct vb_store * st, struct vb_store_run ** runs, int32_
     *runs = NULL;
     *n = 0;
     sqlite3_stmt * s;
-    int rc = prepare(st, st->has_ext ? RUN_SELECT RUN_SELECT_EXT " ORDER BY id" : RUN_SELECT RUN_SELECT_NOEXT " ORDER BY id",
+    int rc = prepare(st,
+                     st->has_ext ? RUN_SELECT RUN_SELECT_EXT " ORDER BY id" : RUN_SELECT RUN_SELECT_NOEXT " ORDER BY id",
                      &s);
     if (rc != VB_OK) return rc;
     int32_t cap = 0;
@@ -890,7 +891,8 @@ int vb_store_list_runs(struct vb_store * st, struct vb_store_run ** runs, int32_
 int vb_store_get_run(struct vb_store * st, int64_t id, struct vb_store_run * out) {
     memset(out, 0, sizeof *out);
     sqlite3_stmt * s;
-    int rc = prepare(st, st->has_ext ? RUN_SELECT RUN_SELECT_EXT " WHERE id=?1" : RUN_SELECT RUN_SELECT_NOEXT " WHERE id=?1",
+    int rc = prepare(st,
+                     st->has_ext ? RUN_SELECT RUN_SELECT_EXT " WHERE id=?1" : RUN_SELECT RUN_SELECT_NOEXT " WHERE id=?1",
                      &s);
     if (rc != VB_OK) return rc;
     sqlite3_bind_int64(s, 1, id);
@@ -1067,8 +1069,8 @@ static int copy_sessions(struct vb_store * in, int64_t in_run, struct vb_store *
                      &s);
     if (rc != VB_OK) return rc;
     rc = prepare(out,
-                 "INSERT INTO sessions(run_id, grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, "
-                 "wall_s, n_added, invocation, peak_rss_kb) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+                 "INSERT INTO sessions(run_id, grid_id, shard, host, cpu_model, blas_core, build_flags, started, "
+                 "ended, wall_s, n_added, invocation, peak_rss_kb) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
                  &w);
     if (rc != VB_OK) {
         sqlite3_finalize(s);

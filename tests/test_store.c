@@ -486,6 +486,62 @@ static void test_crash(void ** state) {
     vb_store_close(st);
 }
 
+/* runs.weights_dtype and sessions.peak_rss_kb: written, read back (max over sessions), NULL / -1 when not given,
+** merged; the setter needs a session of this handle. */
+static void test_dtype_and_rss(void ** state) {
+    (void) state;
+    char p[512], m[512];
+    path_in(p, sizeof p, "rss.db");
+    path_in(m, sizeof m, "rss-merged.db");
+    rm_db(p);
+    rm_db(m);
+    struct vb_store * st;
+    assert_int_equal(vb_store_open(&st, p, 0), VB_OK);
+    struct vb_run_info in;
+    fx_info(&in, "nextqa", "sevila", 4, 32, 1);
+    in.weights_dtype = "bf16";
+    int64_t id, id2;
+    assert_int_equal(vb_store_begin_run(st, &in, &id, NULL), VB_OK);
+    assert_int_equal(vb_store_set_peak_rss(st, id, 8713216), VB_OK);
+    assert_int_equal(vb_store_set_peak_rss(st, id + 7, 1), VB_ERR_NOTFOUND);
+    assert_int_equal(vb_store_finish_run(st, id, 1.0, 0), VB_OK);
+    fx_info(&in, "nextqa", "sevila", 2, 32, 1); /* no dtype, no RSS */
+    assert_int_equal(vb_store_begin_run(st, &in, &id2, NULL), VB_OK);
+    assert_int_equal(vb_store_finish_run(st, id2, 1.0, 0), VB_OK);
+    assert_int_equal(vb_store_close(st), VB_OK);
+    /* a second session on the first run with a smaller peak: the run reports the largest */
+    assert_int_equal(vb_store_open(&st, p, 0), VB_OK);
+    fx_info(&in, "nextqa", "sevila", 4, 32, 1);
+    in.weights_dtype = "bf16";
+    int resumed = 0;
+    int64_t id3;
+    assert_int_equal(vb_store_begin_run(st, &in, &id3, &resumed), VB_OK);
+    assert_int_equal(id3, id);
+    assert_int_equal(resumed, 1);
+    assert_int_equal(vb_store_set_peak_rss(st, id, 1024), VB_OK);
+    assert_int_equal(vb_store_finish_run(st, id, 1.0, 0), VB_OK);
+    assert_int_equal(vb_store_close(st), VB_OK);
+    const char * ins[1] = {p};
+    assert_int_equal(vb_store_merge(m, ins, 1, 0), VB_OK);
+    const char * files[2] = {p, m};
+    for (int f = 0; f < 2; f++) {
+        assert_int_equal(vb_store_open(&st, files[f], 1), VB_OK);
+        struct vb_store_run * runs;
+        int32_t n;
+        assert_int_equal(vb_store_list_runs(st, &runs, &n), VB_OK);
+        assert_int_equal(n, 2);
+        assert_string_equal(runs[0].weights_dtype, "bf16");
+        assert_true(runs[0].peak_rss_kb == 8713216);
+        assert_null(runs[1].weights_dtype);
+        assert_true(runs[1].peak_rss_kb == -1);
+        vb_store_runs_free(runs, n);
+        char buf[64];
+        assert_string_equal(pragma_text(st, "SELECT COUNT(*) FROM sessions WHERE peak_rss_kb IS NOT NULL", buf,
+                                        sizeof buf), "2");
+        assert_int_equal(vb_store_close(st), VB_OK);
+    }
+}
+
 static void test_fixtures(void ** state) {
     (void) state;
     char g[512], c[512];
@@ -534,8 +590,10 @@ int main(int argc, char ** argv) {
         return 1;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_canonical), cmocka_unit_test(test_resume_and_duplicates),
+        cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_canonical),
+        cmocka_unit_test(test_resume_and_duplicates),
         cmocka_unit_test(test_merge),     cmocka_unit_test(test_crash),     cmocka_unit_test(test_fixtures),
+        cmocka_unit_test(test_dtype_and_rss),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     if (rc == 0) {
