@@ -19,38 +19,58 @@
 #define QF_MASK_NEG (-10000.0f)
 
 /* The tensor list, defined once: qformer_tensors() calls fn for every tensor the Q-Former reads, with its full name,
-** the shape the config implies and where the data goes: *dst (a tensor of its own) or, for the fused q|k|v and
-** cross k|v matrices, rows starting at element `off` of `fused` (NULL when only counting).  The loader and the
-** parameter count both use it. */
+** the shape the config implies and where the data goes: a vector to *dst (a tensor of its own) or to element `off`
+** of `fused` (the fused q|k|v / cross k|v biases); a matrix to *wm (row0 < 0: a matrix of its own, allocated) or to
+** rows [row0, ..) of the already allocated fused *wm.  When only counting, fused and the fused wm are not allocated.
+** The loader, the parameter count and the resident byte count use it. */
 typedef void (*tensor_fn)(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst,
-                          float * fused, int64_t off);
+                          float * fused, int64_t off, struct vb_wmat * wm, int64_t row0);
 
 struct loader {
     const struct vb_weights * w;
+    int32_t                   dt; /* resident dtype of the matrices */
     int                       rc;
 };
 
 static void load_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst, float * fused,
-                     int64_t off) {
+                     int64_t off, struct vb_wmat * wm, int64_t row0) {
     struct loader * L = ud;
     if (L->rc != VB_OK) return;
+    if (wm) {
+        L->rc = row0 < 0 ? vb_wmat_load(wm, L->dt, L->w, name, ndim, shape)
+                         : vb_wmat_load_rows(wm, row0, L->w, name, ndim, shape);
+        return;
+    }
     if (!fused) {
         L->rc = vb_weights_load_f32(L->w, name, ndim, shape, dst);
         return;
     }
     float * p = NULL;
     L->rc = vb_weights_load_f32(L->w, name, ndim, shape, &p);
-    if (L->rc == VB_OK) memcpy(fused + off, p, sizeof(float) * (size_t)(shape[0] * (ndim > 1 ? shape[1] : 1)));
+    if (L->rc == VB_OK) memcpy(fused + off, p, sizeof(float) * (size_t)shape[0]);
     free(p);
 }
 
 static void count_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst, float * fused,
-                      int64_t off) {
-    (void)name, (void)dst, (void)fused, (void)off;
+                      int64_t off, struct vb_wmat * wm, int64_t row0) {
+    (void)name, (void)dst, (void)fused, (void)off, (void)wm, (void)row0;
     int64_t n = 1;
     for (int32_t i = 0; i < ndim; i++)
         n *= shape[i];
     *(int64_t *)ud += n;
+}
+
+/* resident bytes: every matrix once (a fused one at its first part), every vector as f32 */
+static void bytes_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst, float * fused,
+                      int64_t off, struct vb_wmat * wm, int64_t row0) {
+    (void)name, (void)dst, (void)fused, (void)off;
+    if (wm) *(int64_t *)ud += row0 <= 0 ? (int64_t)vb_wmat_bytes(wm) : 0;
+    else {
+        int64_t k = 1;
+        for (int32_t i = 0; i < ndim; i++)
+            k *= shape[i];
+        *(int64_t *)ud += k * (int64_t)sizeof(float);
+    }
 }
 
 static void qformer_tensors(struct vb_qformer * m, const char * prefix, tensor_fn fn, void * ud) {
@@ -62,12 +82,25 @@ static void qformer_tensors(struct vb_qformer * m, const char * prefix, tensor_f
     do {                                                                                                               \
         sh[0] = a, sh[1] = b_, sh[2] = c_;                                                                             \
         snprintf(n, sizeof n, __VA_ARGS__);                                                                            \
-        fn(ud, n, nd, sh, dst, NULL, 0);                                                                               \
+        fn(ud, n, nd, sh, dst, NULL, 0, NULL, -1);                                                                     \
     } while (0)
-/* Linear "<layer>.<base>.weight" (out, in) / ".bias" (out) as tensors of their own (in = 0: a LayerNorm, (out)) */
+/* a matrix of its own */
+#define MAT(wm_, out, in, ...)                                                                                         \
+    do {                                                                                                               \
+        sh[0] = out, sh[1] = in;                                                                                       \
+        snprintf(n, sizeof n, __VA_ARGS__);                                                                            \
+        fn(ud, n, 2, sh, NULL, NULL, 0, wm_, -1);                                                                      \
+    } while (0)
+/* Linear "<layer>.<base>.weight" (out, in) / ".bias" (out) as tensors of their own */
 #define LIN(W_, B_, base, out, in)                                                                                     \
     do {                                                                                                               \
-        ONE(W_, (in) > 0 ? 2 : 1, out, in, 0, TN_LAYER "%s", prefix, l, base, ".weight"); /* in 0: LayerNorm */        \
+        MAT(W_, out, in, TN_LAYER "%s", prefix, l, base, ".weight");                                                   \
+        ONE(B_, 1, out, 0, 0, TN_LAYER "%s", prefix, l, base, ".bias");                                                \
+    } while (0)
+/* LayerNorm "<layer>.<base>.weight" / ".bias" (out) */
+#define NORM(W_, B_, base, out)                                                                                        \
+    do {                                                                                                               \
+        ONE(W_, 1, out, 0, 0, TN_LAYER "%s", prefix, l, base, ".weight");                                              \
         ONE(B_, 1, out, 0, 0, TN_LAYER "%s", prefix, l, base, ".bias");                                                \
     } while (0)
 /* the same into rows [row0, row0 + out) of a fused weight Wf (.., in) and bias Bf */
@@ -75,53 +108,57 @@ static void qformer_tensors(struct vb_qformer * m, const char * prefix, tensor_f
     do {                                                                                                               \
         sh[0] = out, sh[1] = in;                                                                                       \
         snprintf(n, sizeof n, TN_LAYER "%s", prefix, l, base, ".weight");                                              \
-        fn(ud, n, 2, sh, NULL, Wf, (row0) * (in));                                                                     \
+        fn(ud, n, 2, sh, NULL, NULL, 0, Wf, row0);                                                                     \
         snprintf(n, sizeof n, TN_LAYER "%s", prefix, l, base, ".bias");                                                \
-        fn(ud, n, 1, sh, NULL, Bf, row0);                                                                              \
+        fn(ud, n, 1, sh, NULL, Bf, row0, NULL, -1);                                                                    \
     } while (0)
     ONE(&m->query_tokens, 3, 1, Q, D, TN_QUERY_TOKENS, prefix);
     const char * ln_pat = c->has_text ? TN_LN_INSTRUCT : TN_LN_BLIP2;
     ONE(&m->emb_ln_w, 1, D, 0, 0, ln_pat, prefix, "weight");
     ONE(&m->emb_ln_b, 1, D, 0, 0, ln_pat, prefix, "bias");
     if (c->has_text) {
-        ONE(&m->word_emb, 2, c->vocab, D, 0, TN_WORD_EMB, prefix);
+        MAT(&m->word_emb, c->vocab, D, TN_WORD_EMB, prefix);
         ONE(&m->pos_emb, 2, c->max_pos, D, 0, TN_POS_EMB, prefix);
     }
     for (int l = 0; l < c->layers; l++) {
         struct vb_qformer_layer * y = &m->layers[l];
-        FUSED(y->qkv_w, y->qkv_b, "attention.attention.query", D, D, 0);
-        FUSED(y->qkv_w, y->qkv_b, "attention.attention.key", D, D, D);
-        FUSED(y->qkv_w, y->qkv_b, "attention.attention.value", D, D, 2 * D);
-        LIN(&y->ao_w, &y->ao_b, "attention.output.dense", D, D);
-        LIN(&y->ao_ln_w, &y->ao_ln_b, "attention.output.LayerNorm", D, 0);
+        FUSED(&y->qkv, y->qkv_b, "attention.attention.query", D, D, 0);
+        FUSED(&y->qkv, y->qkv_b, "attention.attention.key", D, D, D);
+        FUSED(&y->qkv, y->qkv_b, "attention.attention.value", D, D, 2 * D);
+        LIN(&y->ao, &y->ao_b, "attention.output.dense", D, D);
+        NORM(&y->ao_ln_w, &y->ao_ln_b, "attention.output.LayerNorm", D);
         if (y->has_cross) {
-            LIN(&y->cq_w, &y->cq_b, "crossattention.attention.query", D, D);
-            FUSED(y->ckv_w, y->ckv_b, "crossattention.attention.key", D, Dv, 0);
-            FUSED(y->ckv_w, y->ckv_b, "crossattention.attention.value", D, Dv, D);
-            LIN(&y->co_w, &y->co_b, "crossattention.output.dense", D, D);
-            LIN(&y->co_ln_w, &y->co_ln_b, "crossattention.output.LayerNorm", D, 0);
+            LIN(&y->cq, &y->cq_b, "crossattention.attention.query", D, D);
+            FUSED(&y->ckv, y->ckv_b, "crossattention.attention.key", D, Dv, 0);
+            FUSED(&y->ckv, y->ckv_b, "crossattention.attention.value", D, Dv, D);
+            LIN(&y->co, &y->co_b, "crossattention.output.dense", D, D);
+            NORM(&y->co_ln_w, &y->co_ln_b, "crossattention.output.LayerNorm", D);
         }
-        LIN(&y->iq_w, &y->iq_b, "intermediate_query.dense", I, D);
-        LIN(&y->oq_w, &y->oq_b, "output_query.dense", D, I);
-        LIN(&y->oq_ln_w, &y->oq_ln_b, "output_query.LayerNorm", D, 0);
+        LIN(&y->iq, &y->iq_b, "intermediate_query.dense", I, D);
+        LIN(&y->oq, &y->oq_b, "output_query.dense", D, I);
+        NORM(&y->oq_ln_w, &y->oq_ln_b, "output_query.LayerNorm", D);
         if (c->has_text) {
-            LIN(&y->it_w, &y->it_b, "intermediate.dense", I, D);
-            LIN(&y->ot_w, &y->ot_b, "output.dense", D, I);
-            LIN(&y->ot_ln_w, &y->ot_ln_b, "output.LayerNorm", D, 0);
+            LIN(&y->it, &y->it_b, "intermediate.dense", I, D);
+            LIN(&y->ot, &y->ot_b, "output.dense", D, I);
+            NORM(&y->ot_ln_w, &y->ot_ln_b, "output.LayerNorm", D);
         }
     }
 #undef ONE
+#undef MAT
 #undef LIN
+#undef NORM
 #undef FUSED
 }
 
 static void layer_free(struct vb_qformer_layer * y) {
-    float * ps[] = {y->qkv_w, y->qkv_b, y->ao_w,  y->ao_b,    y->ao_ln_w, y->ao_ln_b, y->cq_w,
-                    y->cq_b,  y->ckv_w, y->ckv_b, y->co_w,    y->co_b,    y->co_ln_w, y->co_ln_b,
-                    y->iq_w,  y->iq_b,  y->oq_w,  y->oq_b,    y->oq_ln_w, y->oq_ln_b, y->it_w,
-                    y->it_b,  y->ot_w,  y->ot_b,  y->ot_ln_w, y->ot_ln_b};
+    float * ps[] = {y->qkv_b, y->ao_b,    y->ao_ln_w, y->ao_ln_b, y->cq_b,    y->ckv_b,   y->co_b,
+                    y->co_ln_w, y->co_ln_b, y->iq_b, y->oq_b, y->oq_ln_w, y->oq_ln_b, y->it_b,
+                    y->ot_b,  y->ot_ln_w, y->ot_ln_b};
     for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
         free(ps[i]);
+    struct vb_wmat * ws[] = {&y->qkv, &y->ao, &y->cq, &y->ckv, &y->co, &y->iq, &y->oq, &y->it, &y->ot};
+    for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++)
+        vb_wmat_free(ws[i]);
 }
 
 static int check_cfg(const struct vb_qformer_config * cfg, int32_t n_query) {
@@ -136,8 +173,11 @@ static int check_cfg(const struct vb_qformer_config * cfg, int32_t n_query) {
     return VB_OK;
 }
 
-/* A model shell: config, layers with has_cross set, fused buffers allocated only when `alloc_fused`. */
-static struct vb_qformer * qformer_shell(const struct vb_qformer_config * cfg, int32_t n_query, int alloc_fused) {
+/* A model shell: config, layers with has_cross set, fused buffers allocated only when `alloc_fused` (the fused
+** matrices in cfg->weight_dtype; VB_ERR_ARG for another dtype, *out NULL). */
+static int qformer_shell(struct vb_qformer ** out, const struct vb_qformer_config * cfg, int32_t n_query,
+                         int alloc_fused) {
+    *out = NULL;
     struct vb_qformer * m = vb_calloc(1, sizeof *m);
     m->cfg = *cfg;
     m->n_query = n_query;
@@ -147,20 +187,26 @@ static struct vb_qformer * qformer_shell(const struct vb_qformer_config * cfg, i
         struct vb_qformer_layer * y = &m->layers[l];
         y->has_cross = l % cfg->cross_freq == 0;
         if (!alloc_fused) continue;
-        y->qkv_w = vb_malloc(sizeof(float) * 3 * D * D);
+        int rc = vb_wmat_alloc(&y->qkv, 3 * (int64_t)D, (int64_t)D, cfg->weight_dtype);
         y->qkv_b = vb_malloc(sizeof(float) * 3 * D);
-        if (y->has_cross) {
-            y->ckv_w = vb_malloc(sizeof(float) * 2 * D * Dv);
+        if (rc == VB_OK && y->has_cross) {
+            rc = vb_wmat_alloc(&y->ckv, 2 * (int64_t)D, (int64_t)Dv, cfg->weight_dtype);
             y->ckv_b = vb_malloc(sizeof(float) * 2 * D);
         }
+        if (rc != VB_OK) {
+            vb_qformer_free(m);
+            return rc;
+        }
     }
-    return m;
+    *out = m;
+    return VB_OK;
 }
 
 int64_t vb_qformer_n_params(const struct vb_qformer_config * cfg, int32_t n_query) {
     if (check_cfg(cfg, n_query) != VB_OK) return -1;
-    struct vb_qformer * m = qformer_shell(cfg, n_query, 0);
-    int64_t             n = 0;
+    struct vb_qformer * m = NULL;
+    qformer_shell(&m, cfg, n_query, 0);
+    int64_t n = 0;
     qformer_tensors(m, "", count_one, &n);
     vb_qformer_free(m);
     return n;
@@ -171,8 +217,10 @@ int vb_qformer_load(struct vb_qformer ** out, const struct vb_weights * w, const
     *out = NULL;
     int rc = check_cfg(cfg, n_query);
     if (rc != VB_OK) return rc;
-    struct vb_qformer * m = qformer_shell(cfg, n_query, 1);
-    struct loader       L = {w, VB_OK};
+    struct vb_qformer * m = NULL;
+    rc = qformer_shell(&m, cfg, n_query, 1);
+    if (rc != VB_OK) return rc;
+    struct loader L = {w, cfg->weight_dtype, VB_OK};
     qformer_tensors(m, prefix, load_one, &L);
     if (L.rc != VB_OK) {
         vb_qformer_free(m);
@@ -191,9 +239,15 @@ void vb_qformer_free(struct vb_qformer * m) {
     free(m->query_tokens);
     free(m->emb_ln_w);
     free(m->emb_ln_b);
-    free(m->word_emb);
+    vb_wmat_free(&m->word_emb);
     free(m->pos_emb);
     free(m);
+}
+
+int64_t vb_qformer_resident_bytes(const struct vb_qformer * m) {
+    int64_t n = 0;
+    qformer_tensors((struct vb_qformer *)m, "", bytes_one, &n);
+    return n;
 }
 
 int vb_qformer_ctx_new(struct vb_qformer_ctx ** out, const struct vb_qformer * m, int32_t max_batch, int32_t max_text,
@@ -264,13 +318,13 @@ static void activation(enum vb_act a, float * x, int64_t n) {
 }
 
 /* h (n, D) = LayerNorm(h + act(h W_i^T + b_i) W_o^T + b_o): one BERT FFN block over n contiguous rows. */
-static void ffn_block(struct vb_qformer_ctx * c, float * h, int64_t n, const float * wi, const float * bi,
-                      const float * wo, const float * bo, const float * ln_w, const float * ln_b) {
+static void ffn_block(struct vb_qformer_ctx * c, float * h, int64_t n, const struct vb_wmat * wi, const float * bi,
+                      const struct vb_wmat * wo, const float * bo, const float * ln_w, const float * ln_b) {
     const int64_t D = c->m->cfg.hidden, I = c->m->cfg.intermediate;
     if (n == 0) return;
-    vb_linear(h, n, D, wi, bi, I, c->ffn);
+    vb_wmat_linear(h, n, wi, bi, c->ffn);
     activation(c->m->cfg.act, c->ffn, n * I);
-    vb_linear_ex(c->ffn, I, n, I, wo, bo, D, h, D, 1.0f);
+    vb_wmat_linear_ex(c->ffn, I, n, wo, bo, h, D, 1.0f);
     vb_layernorm(h, n, D, ln_w, ln_b, c->m->cfg.ln_eps, h);
 }
 
@@ -288,7 +342,7 @@ int vb_qformer_run(struct vb_qformer_ctx * c, const float * image, int32_t B, in
         if (ids[i] < 0 || ids[i] >= m->cfg.vocab)
             return vb_fail(VB_ERR_ARG, "qformer: text id %d at row %lld position %lld outside the vocabulary (%d)",
                            ids[i], (long long)(i / L), (long long)(i % L), m->cfg.vocab);
-    const int64_t Q = m->n_query, D = m->cfg.hidden, Dv = m->cfg.encoder_hidden, N = n_img;
+    const int64_t Q = m->n_query, D = m->cfg.hidden, N = n_img; /* image rows are encoder_hidden = ckv.cols wide */
     const int64_t Rq = (int64_t)B * Q, Rt = (int64_t)B * L, R = Rq + Rt, S = Q + L;
     const int32_t H = m->cfg.heads, dh = (int32_t)(D / H);
     const float   scale = 1.0f / sqrtf((float)dh), eps = m->cfg.ln_eps;
@@ -300,11 +354,11 @@ int vb_qformer_run(struct vb_qformer_ctx * c, const float * image, int32_t B, in
         memcpy(hq + b * Q * D, m->query_tokens, sizeof(float) * (size_t)(Q * D));
     for (int64_t b = 0; b < B; b++)
         for (int64_t j = 0; j < L; j++) {
-            const float * we = m->word_emb + (int64_t)ids[b * L + j] * D;
             const float * pe = m->pos_emb + j * D;
             float *       dst = ht + (b * L + j) * D;
+            vb_wmat_row(&m->word_emb, ids[b * L + j], dst);
             for (int64_t k = 0; k < D; k++)
-                dst[k] = we[k] + pe[k];
+                dst[k] += pe[k];
         }
     vb_layernorm(c->h, R, D, m->emb_ln_w, m->emb_ln_b, eps, c->h);
     if (embeddings) to_hf(c->h, B, Q, L, D, embeddings);
@@ -312,7 +366,7 @@ int vb_qformer_run(struct vb_qformer_ctx * c, const float * image, int32_t B, in
     for (int32_t l = 0; l < m->cfg.layers; l++) {
         const struct vb_qformer_layer * y = &m->layers[l];
         /* self-attention over [queries; text] of each row */
-        vb_linear(c->h, R, D, y->qkv_w, y->qkv_b, 3 * D, c->qkv);
+        vb_wmat_linear(c->h, R, &y->qkv, y->qkv_b, c->qkv);
         for (int64_t b = 0; b < B; b++) {
             const float * qq = c->qkv + b * Q * 3 * D;
             if (L == 0) { /* queries only: keys are contiguous in qkv */
@@ -335,26 +389,26 @@ int vb_qformer_run(struct vb_qformer_ctx * c, const float * image, int32_t B, in
             vb_attention(qt, 3 * D, c->kv_seq, 2 * D, c->kv_seq + D, 2 * D, L, S, H, dh, scale, NULL, madd, 0, 0,
                          c->att + (Rq + b * L) * D, D, c->scratch);
         }
-        vb_linear_ex(c->att, D, R, D, y->ao_w, y->ao_b, D, c->h, D, 1.0f);
+        vb_wmat_linear_ex(c->att, D, R, &y->ao, y->ao_b, c->h, D, 1.0f);
         vb_layernorm(c->h, R, D, y->ao_ln_w, y->ao_ln_b, eps, c->h);
 
         /* cross-attention: query rows only, keys / values from this row's image tokens */
         if (y->has_cross) {
             float * cq = c->qkv; /* (B*Q, D) */
-            vb_linear(hq, Rq, D, y->cq_w, y->cq_b, D, cq);
-            vb_linear(image, (int64_t)B * N, Dv, y->ckv_w, y->ckv_b, 2 * D, c->ckv);
+            vb_wmat_linear(hq, Rq, &y->cq, y->cq_b, cq);
+            vb_wmat_linear(image, (int64_t)B * N, &y->ckv, y->ckv_b, c->ckv);
             for (int64_t b = 0; b < B; b++) {
                 const float * kv = c->ckv + b * N * 2 * D;
                 vb_attention(cq + b * Q * D, D, kv, 2 * D, kv + D, 2 * D, Q, N, H, dh, scale, NULL, NULL, 0, 0,
                              c->att + b * Q * D, D, c->scratch);
             }
-            vb_linear_ex(c->att, D, Rq, D, y->co_w, y->co_b, D, hq, D, 1.0f);
+            vb_wmat_linear_ex(c->att, D, Rq, &y->co, y->co_b, hq, D, 1.0f);
             vb_layernorm(hq, Rq, D, y->co_ln_w, y->co_ln_b, eps, hq);
         }
 
         /* FFN: query rows through *_query, text rows through the text FFN */
-        ffn_block(c, hq, Rq, y->iq_w, y->iq_b, y->oq_w, y->oq_b, y->oq_ln_w, y->oq_ln_b);
-        if (Rt > 0) ffn_block(c, ht, Rt, y->it_w, y->it_b, y->ot_w, y->ot_b, y->ot_ln_w, y->ot_ln_b);
+        ffn_block(c, hq, Rq, &y->iq, y->iq_b, &y->oq, y->oq_b, y->oq_ln_w, y->oq_ln_b);
+        if (Rt > 0) ffn_block(c, ht, Rt, &y->it, y->it_b, &y->ot, y->ot_b, y->ot_ln_w, y->ot_ln_b);
         if (layer_out) to_hf(c->h, B, Q, L, D, layer_out + (int64_t)l * B * S * D);
     }
     if (query_out) memcpy(query_out, hq, sizeof(float) * (size_t)(Rq * D));

@@ -25,58 +25,64 @@
 
 #include "engine/config.h"
 #include "engine/weights.h"
+#include "engine/wmat.h"
 
 #include <stdint.h>
 
 struct vb_qformer_layer {
-    float * qkv_w;     /* (3D, D) self-attention query | key | value */
-    float * qkv_b;     /* (3D) */
-    float * ao_w;      /* (D, D) attention.output.dense */
-    float * ao_b;      /* (D) */
-    float * ao_ln_w;   /* (D) attention.output.LayerNorm */
-    float * ao_ln_b;   /* (D) */
-    int32_t has_cross; /* idx % cross_freq == 0 */
-    float * cq_w;      /* (D, D) crossattention.attention.query (has_cross) */
-    float * cq_b;      /* (D) */
-    float * ckv_w;     /* (2D, Dv) crossattention key | value */
-    float * ckv_b;     /* (2D) */
-    float * co_w;      /* (D, D) crossattention.output.dense */
-    float * co_b;      /* (D) */
-    float * co_ln_w;   /* (D) */
-    float * co_ln_b;   /* (D) */
-    float * iq_w;      /* (I, D) intermediate_query.dense */
-    float * iq_b;      /* (I) */
-    float * oq_w;      /* (D, I) output_query.dense */
-    float * oq_b;      /* (D) */
-    float * oq_ln_w;   /* (D) output_query.LayerNorm */
-    float * oq_ln_b;   /* (D) */
-    float * it_w;      /* (I, D) intermediate.dense (text rows; InstructBLIP only) */
-    float * it_b;      /* (I) */
-    float * ot_w;      /* (D, I) output.dense */
-    float * ot_b;      /* (D) */
-    float * ot_ln_w;   /* (D) output.LayerNorm */
-    float * ot_ln_b;   /* (D) */
+    struct vb_wmat qkv;       /* (3D, D) self-attention query | key | value (matrices: cfg.weight_dtype) */
+    float *        qkv_b;     /* (3D) */
+    struct vb_wmat ao;        /* (D, D) attention.output.dense */
+    float *        ao_b;      /* (D) */
+    float *        ao_ln_w;   /* (D) attention.output.LayerNorm */
+    float *        ao_ln_b;   /* (D) */
+    int32_t        has_cross; /* idx % cross_freq == 0 */
+    struct vb_wmat cq;        /* (D, D) crossattention.attention.query (has_cross) */
+    float *        cq_b;      /* (D) */
+    struct vb_wmat ckv;       /* (2D, Dv) crossattention key | value */
+    float *        ckv_b;     /* (2D) */
+    struct vb_wmat co;        /* (D, D) crossattention.output.dense */
+    float *        co_b;      /* (D) */
+    float *        co_ln_w;   /* (D) */
+    float *        co_ln_b;   /* (D) */
+    struct vb_wmat iq;        /* (I, D) intermediate_query.dense */
+    float *        iq_b;      /* (I) */
+    struct vb_wmat oq;        /* (D, I) output_query.dense */
+    float *        oq_b;      /* (D) */
+    float *        oq_ln_w;   /* (D) output_query.LayerNorm */
+    float *        oq_ln_b;   /* (D) */
+    struct vb_wmat it;        /* (I, D) intermediate.dense (text rows; InstructBLIP only) */
+    float *        it_b;      /* (I) */
+    struct vb_wmat ot;        /* (D, I) output.dense */
+    float *        ot_b;      /* (D) */
+    float *        ot_ln_w;   /* (D) output.LayerNorm */
+    float *        ot_ln_b;   /* (D) */
 };
 
 struct vb_qformer {
     struct vb_qformer_config cfg;
     int32_t                  n_query;      /* Q */
     float *                  query_tokens; /* (Q, D) */
-    float * emb_ln_w;                 /* (D) qformer.layernorm (BLIP-2) / qformer.embeddings.layernorm (InstructBLIP) */
-    float * emb_ln_b;                 /* (D) */
-    float * word_emb;                 /* (vocab, D) InstructBLIP only, else NULL */
-    float * pos_emb;                  /* (max_pos, D) InstructBLIP only, else NULL */
-    struct vb_qformer_layer * layers; /* cfg.layers */
+    float * emb_ln_w;        /* (D) qformer.layernorm (BLIP-2) / qformer.embeddings.layernorm (InstructBLIP) */
+    float * emb_ln_b;        /* (D) */
+    struct vb_wmat word_emb; /* (vocab, D) InstructBLIP only (cfg.weight_dtype), else empty */
+    float *                   pos_emb; /* (max_pos, D) InstructBLIP only, else NULL */
+    struct vb_qformer_layer * layers;  /* cfg.layers */
 };
 
 /* Load "<prefix>query_tokens" [1, Q, D] and the Q-Former "<prefix>qformer.*" (prefix "" for the model's own
 ** Q-Former, "localizer." for SeViLA's second one) with Q = n_query.  cfg->has_text selects the InstructBLIP layout
 ** (word / position embeddings, embeddings.layernorm, text FFN in every layer).  Shapes checked against cfg
-** (VB_ERR_SHAPE / VB_ERR_NOTFOUND naming file and tensor); unusable sizes VB_ERR_ARG.  *out: free with
-** vb_qformer_free; nothing allocated on failure. */
+** (VB_ERR_SHAPE / VB_ERR_NOTFOUND naming file and tensor); unusable sizes VB_ERR_ARG.  The Linear weights (fused
+** q|k|v and cross k|v included) and the word embeddings are resident in cfg->weight_dtype (engine/wmat.h); biases,
+** norms, query tokens and position embeddings stay f32.  *out: free with vb_qformer_free; nothing allocated on
+** failure. */
 int  vb_qformer_load(struct vb_qformer ** out, const struct vb_weights * w, const struct vb_qformer_config * cfg,
                      int32_t n_query, const char * prefix);
 void vb_qformer_free(struct vb_qformer * m);
+
+/* Bytes of the resident weights of a loaded model (matrices in their dtype + f32 vectors). */
+int64_t vb_qformer_resident_bytes(const struct vb_qformer * m);
 
 /* Number of parameters vb_qformer_load reads for cfg and n_query (query_tokens included; the same tensor list as the
 ** loader), or -1 for an unusable cfg.  blip2-flan-t5-xl: 105,137,664 + 24,576 query tokens; instructblip-flan-t5-xl:
