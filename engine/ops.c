@@ -28,16 +28,127 @@ void vb_linear_ex(const float * x, int64_t ldx, int64_t n, int64_t in, const flo
                   float * y, int64_t ldy, float beta) {
     vb_gemm_nt(n, out, in, 1.0f, x, ldx, W, in, beta, y, ldy);
     if (b)
-        for (int64_t i = 0; i < n; i++) {
-            float * r = y + i * ldy;
-            for (int64_t j = 0; j < out; j++) r[j] += b[j];
-        }
+        for (int64_t i = 0; i < n; i++) vb_add(y + i * ldy, b, out);
 }
 
 void vb_linear(const float * x, int64_t n, int64_t in, const float * W, const float * b, int64_t out, float * y) {
     vb_linear_ex(x, in, n, in, W, b, out, y, out, 0.0f);
 }
 
+/* LayerNorm and RMS norm rows: sums in double as the scalar code (16 floats per step widened into four 4-double
+** accumulators: only the order of the double additions differs), the output in float with the same expression
+** ((x - mean) * inv) * w + b, element by element identical to the scalar form (no FMA contraction in ISO C mode). */
+#if defined(__GNUC__)
+typedef float  vb_v4f_ __attribute__((vector_size(16)));
+typedef double vb_v4d_ __attribute__((vector_size(32)));
+typedef float  vb_v8f_ __attribute__((vector_size(32)));
+
+#define VB_ROW_SUM_BODY(EXPR)                                                                                          \
+    vb_v4d_ a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;                                                              \
+    int64_t j = 0;                                                                                                     \
+    for (; j + 16 <= d; j += 16) {                                                                                     \
+        vb_v4f_ f0, f1, f2, f3;                                                                                        \
+        memcpy(&f0, r + j, sizeof f0);                                                                                 \
+        memcpy(&f1, r + j + 4, sizeof f1);                                                                             \
+        memcpy(&f2, r + j + 8, sizeof f2);                                                                             \
+        memcpy(&f3, r + j + 12, sizeof f3);                                                                            \
+        vb_v4d_ t0 = __builtin_convertvector(f0, vb_v4d_), t1 = __builtin_convertvector(f1, vb_v4d_);                 \
+        vb_v4d_ t2 = __builtin_convertvector(f2, vb_v4d_), t3 = __builtin_convertvector(f3, vb_v4d_);                 \
+        a0 += EXPR(t0);                                                                                                \
+        a1 += EXPR(t1);                                                                                                \
+        a2 += EXPR(t2);                                                                                                \
+        a3 += EXPR(t3);                                                                                                \
+    }                                                                                                                  \
+    a0 = (a0 + a1) + (a2 + a3);                                                                                        \
+    double acc = (a0[0] + a0[1]) + (a0[2] + a0[3]);                                                                    \
+    for (; j < d; j++) {                                                                                               \
+        double t = r[j];                                                                                               \
+        acc += EXPR(t);                                                                                                \
+    }
+
+#define VB_ID(t)     (t)
+#define VB_SQ(t)     ((t) * (t))
+#define VB_DEV_SQ(t) (((t) - mean) * ((t) - mean))
+
+#define VB_LAYERNORM_ROW_BODY                                                                                          \
+    double mean;                                                                                                       \
+    {                                                                                                                  \
+        VB_ROW_SUM_BODY(VB_ID)                                                                                         \
+        mean = acc / (double) d;                                                                                       \
+    }                                                                                                                  \
+    double s2;                                                                                                         \
+    {                                                                                                                  \
+        VB_ROW_SUM_BODY(VB_DEV_SQ)                                                                                     \
+        s2 = acc;                                                                                                      \
+    }                                                                                                                  \
+    float   inv = (float) (1.0 / sqrt(s2 / (double) d + (double) eps));                                                \
+    float   mf = (float) mean;                                                                                         \
+    int64_t j = 0;                                                                                                     \
+    for (; j + 8 <= d; j += 8) {                                                                                       \
+        vb_v8f_ v, vw, vb;                                                                                             \
+        memcpy(&v, r + j, sizeof v);                                                                                   \
+        v = (v - mf) * inv;                                                                                            \
+        if (w) {                                                                                                       \
+            memcpy(&vw, w + j, sizeof vw);                                                                             \
+            v = v * vw;                                                                                                \
+        }                                                                                                              \
+        if (b) {                                                                                                       \
+            memcpy(&vb, b + j, sizeof vb);                                                                             \
+            v = v + vb;                                                                                                \
+        }                                                                                                              \
+        memcpy(o + j, &v, sizeof v);                                                                                   \
+    }                                                                                                                  \
+    for (; j < d; j++) o[j] = (r[j] - mf) * inv * (w ? w[j] : 1.0f) + (b ? b[j] : 0.0f);
+
+#define VB_RMSNORM_ROW_BODY                                                                                            \
+    VB_ROW_SUM_BODY(VB_SQ)                                                                                             \
+    float inv = (float) (1.0 / sqrt(acc / (double) d + (double) eps));                                                 \
+    for (j = 0; j + 8 <= d; j += 8) {                                                                                  \
+        vb_v8f_ v, vw;                                                                                                 \
+        memcpy(&v, r + j, sizeof v);                                                                                   \
+        memcpy(&vw, w + j, sizeof vw);                                                                                 \
+        v = vw * (v * inv);                                                                                            \
+        memcpy(o + j, &v, sizeof v);                                                                                   \
+    }                                                                                                                  \
+    for (; j < d; j++) o[j] = w[j] * (r[j] * inv);
+
+static void layernorm_row_base(const float * r, int64_t d, const float * w, const float * b, float eps, float * o) {
+    VB_LAYERNORM_ROW_BODY
+}
+static void rmsnorm_row_base(const float * r, int64_t d, const float * w, float eps, float * o) {
+    VB_RMSNORM_ROW_BODY
+}
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static void layernorm_row_avx2(const float * r, int64_t d, const float * w,
+                                                               const float * b, float eps, float * o) {
+    VB_LAYERNORM_ROW_BODY
+}
+__attribute__((target("avx2"))) static void rmsnorm_row_avx2(const float * r, int64_t d, const float * w, float eps,
+                                                             float * o) {
+    VB_RMSNORM_ROW_BODY
+}
+#else
+#define layernorm_row_avx2 layernorm_row_base
+#define rmsnorm_row_avx2   rmsnorm_row_base
+#endif
+static int have_avx2(void);
+
+void vb_layernorm(const float * x, int64_t n, int64_t d, const float * w, const float * b, float eps, float * y) {
+    int avx = have_avx2();
+    for (int64_t i = 0; i < n; i++) {
+        if (avx) layernorm_row_avx2(x + i * d, d, w, b, eps, y + i * d);
+        else layernorm_row_base(x + i * d, d, w, b, eps, y + i * d);
+    }
+}
+
+void vb_rmsnorm(const float * x, int64_t n, int64_t d, const float * w, float eps, float * y) {
+    int avx = have_avx2();
+    for (int64_t i = 0; i < n; i++) {
+        if (avx) rmsnorm_row_avx2(x + i * d, d, w, eps, y + i * d);
+        else rmsnorm_row_base(x + i * d, d, w, eps, y + i * d);
+    }
+}
+#else /* not GCC/clang: plain loops */
 void vb_layernorm(const float * x, int64_t n, int64_t d, const float * w, const float * b, float eps, float * y) {
     for (int64_t i = 0; i < n; i++) {
         const float * r = x + i * d;
@@ -65,7 +176,7 @@ void vb_rmsnorm(const float * x, int64_t n, int64_t d, const float * w, float ep
         for (int64_t j = 0; j < d; j++) o[j] = w[j] * (r[j] * inv);
     }
 }
-
+#endif
 
 void vb_gelu_tanh(float * x, int64_t n) {
     const float c = 0.79788456080286535588f; /* sqrt(2/pi) */
@@ -239,12 +350,34 @@ void vb_softmax_rows(float * x, int64_t n, int64_t d) {
 }
 #endif
 
+/* Elementwise: 8 floats per step (GCC vector extensions; SSE2 / NEON pairs at the baseline ISA), same results as
+** the scalar loop element by element. */
 void vb_add(float * y, const float * x, int64_t n) {
-    for (int64_t i = 0; i < n; i++) y[i] += x[i];
+    int64_t i = 0;
+#if defined(__GNUC__)
+    for (; i + 8 <= n; i += 8) {
+        vb_v8f_ a, b;
+        memcpy(&a, y + i, sizeof a);
+        memcpy(&b, x + i, sizeof b);
+        a += b;
+        memcpy(y + i, &a, sizeof a);
+    }
+#endif
+    for (; i < n; i++) y[i] += x[i];
 }
 
 void vb_mul(float * y, const float * a, const float * b, int64_t n) {
-    for (int64_t i = 0; i < n; i++) y[i] = a[i] * b[i];
+    int64_t i = 0;
+#if defined(__GNUC__)
+    for (; i + 8 <= n; i += 8) {
+        vb_v8f_ u, v;
+        memcpy(&u, a + i, sizeof u);
+        memcpy(&v, b + i, sizeof v);
+        u *= v;
+        memcpy(y + i, &u, sizeof u);
+    }
+#endif
+    for (; i < n; i++) y[i] = a[i] * b[i];
 }
 
 struct attn_job {
@@ -263,12 +396,8 @@ static void attn_heads(const struct attn_job * J) {
         vb_gemm_nt(nq, nk, J->dh, J->scale, J->q + h * J->dh, J->ldq, J->k + h * J->dh, J->ldk, 0.0f, S, nk);
         for (int64_t i = 0; i < nq; i++) {
             float * r = S + i * nk;
-            if (J->pos_bias) {
-                const float * pb = J->pos_bias + ((int64_t) h * nq + i) * nk;
-                for (int64_t j = 0; j < nk; j++) r[j] += pb[j];
-            }
-            if (J->key_mask_add)
-                for (int64_t j = 0; j < nk; j++) r[j] += J->key_mask_add[j];
+            if (J->pos_bias) vb_add(r, J->pos_bias + ((int64_t) h * nq + i) * nk, nk);
+            if (J->key_mask_add) vb_add(r, J->key_mask_add, nk);
             if (J->causal)
                 for (int64_t j = J->q_off + i + 1; j < nk; j++) r[j] = -INFINITY;
         }
