@@ -115,5 +115,12 @@ run "$tmp/vpost.db" /dev/null --method vlap="$tmp/vlap4post" --frames 4 >/dev/nu
 [ "$(same_rows "$tmp/post.db" "$tmp/vpost.db" vlap)" = 6 ] || die "changed post-LN: rows differ from its unshared run"
 [ "$(same_rows "$tmp/post.db" "$tmp/v.db" vlap)" = 0 ] || die "changed post-LN: scores equal the unchanged bundle's"
 
+# --- 5. answer --weights: the dtype named with the peak RSS; a bad dtype is a usage error
+v=$(ls "$tmp"/syn/videos/*.mp4 | head -1)
+out=$("$VB_BIN" answer --method sevila --model "$tmp/blip2" --video "$v" --question "what?" --options "a|b|c"       --frames 2 --candidates 4 --weights bf16 --threads 1) || die "answer --weights bf16"
+echo "$out" | grep -Eq "^memory: peak RSS [0-9]+\.[0-9]{2} GiB \(weights bf16\)$" || die "answer: no peak RSS / dtype line"
+"$VB_BIN" answer --method sevila --model "$tmp/blip2" --video "$v" --options "a|b" --weights f8 >/dev/null 2>&1
+[ $? -eq 2 ] || die "answer --weights f8: expected exit 2"
+
 [ $fail -eq 0 ] && echo "bundle sharing: ok"
 exit $fail

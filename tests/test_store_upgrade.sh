@@ -78,6 +78,11 @@ echo "$out" | grep -q "(weights bf16)" || die "summary does not name bf16"
   || die "bf16 runs: dtype not in the column and the identity config"
 [ "$(q "$tmp/w.db" "SELECT COUNT(*) FROM runs WHERE weights_dtype='f32' AND json_extract(config,'\$.config.weights_dtype') IS NULL")" = 2 ] \
   || die "f32 runs: identity config must not name the dtype (older f32 cells keep their identity)"
+# the dtype reaches the engine: bf16-resident weights change the scores (not necessarily the predictions)
+n=$(q "$tmp/w.db" "SELECT COUNT(*) FROM samples a JOIN runs ra ON ra.id=a.run_id JOIN samples b ON b.sample_key=a.sample_key
+     JOIN runs rb ON rb.id=b.run_id WHERE ra.weights_dtype='f32' AND rb.weights_dtype='bf16' AND ra.frames=rb.frames
+     AND a.option_scores != b.option_scores")
+[ "$n" -ge 1 ] || die "bf16 and f32 cells have identical scores: the dtype did not reach the engine"
 out=$(run --db "$tmp/w.db" --weights f32) || die "f32 re-run"
 [ "$(echo "$out" | grep -Ec "^uniform .* yes$")" = 2 ] || die "f32 re-run did not resume the f32 cells"
 out=$(run --db "$tmp/w.db" --weights bf16) || die "bf16 re-run"
