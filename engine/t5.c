@@ -15,6 +15,7 @@
 struct loader {
     const struct vb_weights * w;
     const char *              prefix;
+    int32_t                   dt; /* resident dtype of the matrices */
     int                       rc;
     float **                  owned; /* every buffer allocated, for cleanup */
     int32_t                   n_owned, cap_owned;
@@ -41,23 +42,29 @@ static float * ld(struct loader * L, const char * name, int64_t a, int64_t b) {
     return p;
 }
 
-/* Load a 2-D (rows, cols) tensor into dst (already owned). */
-static void ld_into(struct loader * L, const char * name, int64_t rows, int64_t cols, float * dst) {
+/* Allocate the matrix W (rows, cols) in the resident dtype (freed by vb_t5_free). */
+static void alloc_mat(struct loader * L, struct vb_wmat * W, int64_t rows, int64_t cols) {
+    if (L->rc != VB_OK) return;
+    L->rc = vb_wmat_alloc(W, rows, cols, L->dt);
+}
+
+/* Load "<prefix><name>" (rows, cols) into rows [row0, row0 + rows) of W (allocated). */
+static void ld_rows(struct loader * L, struct vb_wmat * W, int64_t row0, const char * name, int64_t rows,
+                    int64_t cols) {
     if (L->rc != VB_OK) return;
     char full[512];
     snprintf(full, sizeof full, "%s%s", L->prefix, name);
     int64_t shape[2] = {rows, cols};
-    float * p = NULL;
-    L->rc = vb_weights_load_f32(L->w, full, 2, shape, &p);
-    if (L->rc != VB_OK) return;
-    memcpy(dst, p, sizeof(float) * (size_t)(rows * cols));
-    free(p);
+    L->rc = vb_wmat_load_rows(W, row0, L->w, full, 2, shape);
 }
 
-static float * alloc_owned(struct loader * L, int64_t n) {
-    float * p = vb_malloc(sizeof(float) * (size_t)n);
-    own(L, p);
-    return p;
+/* Load "<prefix><name>" (rows, cols) as a matrix of its own. */
+static void ld_mat(struct loader * L, struct vb_wmat * W, const char * name, int64_t rows, int64_t cols) {
+    if (L->rc != VB_OK) return;
+    char full[512];
+    snprintf(full, sizeof full, "%s%s", L->prefix, name);
+    int64_t shape[2] = {rows, cols};
+    L->rc = vb_wmat_load(W, L->dt, L->w, full, 2, shape);
 }
 
 static int has(const struct loader * L, const char * name) {
@@ -77,17 +84,17 @@ static void load_ff(struct loader * L, const struct vb_t5_config * C, const char
     char    n[256];
     int64_t d = C->d_model, f = C->d_ff;
     if (C->gated) {
-        b->wi = alloc_owned(L, 2 * f * d);
+        alloc_mat(L, &b->ffi, 2 * f, d);
         snprintf(n, sizeof n, "%s.DenseReluDense.wi_0.weight", base);
-        ld_into(L, n, f, d, b->wi);
+        ld_rows(L, &b->ffi, 0, n, f, d);
         snprintf(n, sizeof n, "%s.DenseReluDense.wi_1.weight", base);
-        ld_into(L, n, f, d, b->wi + f * d);
+        ld_rows(L, &b->ffi, f, n, f, d);
     } else {
         snprintf(n, sizeof n, "%s.DenseReluDense.wi.weight", base);
-        b->wi = ld(L, n, f, d);
+        ld_mat(L, &b->ffi, n, f, d);
     }
     snprintf(n, sizeof n, "%s.DenseReluDense.wo.weight", base);
-    b->wff_o = ld(L, n, d, f);
+    ld_mat(L, &b->ffo, n, d, f);
     snprintf(n, sizeof n, "%s.layer_norm.weight", base);
     b->ln_ff = ld(L, n, d, -1);
 }
@@ -96,14 +103,14 @@ static void load_self_attn(struct loader * L, const struct vb_t5_config * C, int
                            struct vb_t5_block * b) {
     char    n[256];
     int64_t d = C->d_model;
-    b->wqkv = alloc_owned(L, 3 * (int64_t)inner * d);
+    alloc_mat(L, &b->qkv, 3 * (int64_t)inner, d);
     const char * qkv[3] = {"q", "k", "v"};
     for (int i = 0; i < 3; i++) {
         snprintf(n, sizeof n, "%s.SelfAttention.%s.weight", base, qkv[i]);
-        ld_into(L, n, inner, d, b->wqkv + (int64_t)i * inner * d);
+        ld_rows(L, &b->qkv, (int64_t)i * inner, n, inner, d);
     }
     snprintf(n, sizeof n, "%s.SelfAttention.o.weight", base);
-    b->wo = ld(L, n, d, inner);
+    ld_mat(L, &b->o, n, d, inner);
     snprintf(n, sizeof n, "%s.layer_norm.weight", base);
     b->ln_sa = ld(L, n, d, -1);
 }
@@ -117,7 +124,7 @@ int vb_t5_load(struct vb_t5_model ** out, const struct vb_weights * w, const cha
         return vb_fail(VB_ERR_ARG,
                        "t5: unusable config (d_model %d, d_kv %d, heads %d, d_ff %d, vocab %d, layers %d/%d)",
                        C->d_model, C->d_kv, C->heads, C->d_ff, C->vocab, C->n_enc, C->n_dec);
-    struct loader          L = {w, prefix ? prefix : "", VB_OK, NULL, 0, 0};
+    struct loader          L = {w, prefix ? prefix : "", C->weight_dtype, VB_OK, NULL, 0, 0};
     struct t5_model_full * F = vb_calloc(1, sizeof *F);
     struct vb_t5_model *   m = &F->m;
     m->cfg = *C;
@@ -125,12 +132,11 @@ int vb_t5_load(struct vb_t5_model ** out, const struct vb_weights * w, const cha
     int64_t d = C->d_model, inner = m->inner;
     char    n[256];
 
-    m->shared = has(&L, "shared.weight") ? ld(&L, "shared.weight", C->vocab, d)
-                                         : ld(&L, "encoder.embed_tokens.weight", C->vocab, d);
-    if (C->tie)
-        m->lm_head = m->shared;
-    else
-        m->lm_head = ld(&L, "lm_head.weight", C->vocab, d);
+    ld_mat(&L, &m->emb, has(&L, "shared.weight") ? "shared.weight" : "encoder.embed_tokens.weight", C->vocab, d);
+    if (C->tie) {
+        if (L.rc == VB_OK) m->head = vb_wmat_rows(&m->emb, 0, C->vocab); /* a view */
+    } else
+        ld_mat(&L, &m->head, "lm_head.weight", C->vocab, d);
     m->enc_rel = ld(&L, "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", C->n_buckets, C->heads);
     m->dec_rel = ld(&L, "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", C->n_buckets, C->heads);
     m->enc_final_ln = ld(&L, "encoder.final_layer_norm.weight", d, -1);
@@ -145,22 +151,20 @@ int vb_t5_load(struct vb_t5_model ** out, const struct vb_weights * w, const cha
         snprintf(base, sizeof base, "encoder.block.%d.layer.1", l);
         load_ff(&L, C, base, &m->enc[l]);
     }
-    m->dec_cross_kv = alloc_owned(&L, (int64_t)C->n_dec * 2 * inner * d);
+    alloc_mat(&L, &m->cross_kv, (int64_t)C->n_dec * 2 * inner, d);
     for (int32_t l = 0; l < C->n_dec; l++) {
         struct vb_t5_block * b = &m->dec[l];
         char                 base[128];
         snprintf(base, sizeof base, "decoder.block.%d.layer.0", l);
         load_self_attn(&L, C, m->inner, base, b);
         snprintf(n, sizeof n, "decoder.block.%d.layer.1.EncDecAttention.q.weight", l);
-        b->wcq = ld(&L, n, inner, d);
-        float * kv = m->dec_cross_kv + (int64_t)l * 2 * inner * d;
+        ld_mat(&L, &b->cq, n, inner, d);
         snprintf(n, sizeof n, "decoder.block.%d.layer.1.EncDecAttention.k.weight", l);
-        ld_into(&L, n, inner, d, kv);
+        ld_rows(&L, &m->cross_kv, (int64_t)l * 2 * inner, n, inner, d);
         snprintf(n, sizeof n, "decoder.block.%d.layer.1.EncDecAttention.v.weight", l);
-        ld_into(&L, n, inner, d, kv + inner * d);
-        b->wckv = kv;
+        ld_rows(&L, &m->cross_kv, (int64_t)l * 2 * inner + inner, n, inner, d);
         snprintf(n, sizeof n, "decoder.block.%d.layer.1.EncDecAttention.o.weight", l);
-        b->wco = ld(&L, n, d, inner);
+        ld_mat(&L, &b->co, n, d, inner);
         snprintf(n, sizeof n, "decoder.block.%d.layer.1.layer_norm.weight", l);
         b->ln_ca = ld(&L, n, d, -1);
         snprintf(base, sizeof base, "decoder.block.%d.layer.2", l);
@@ -182,6 +186,18 @@ void vb_t5_free(struct vb_t5_model * m) {
     for (int32_t i = 0; i < F->n_owned; i++)
         free(F->owned[i]);
     free(F->owned);
+    for (int32_t part = 0; part < 2; part++) {
+        struct vb_t5_block * blk = part ? m->dec : m->enc;
+        int32_t              nb = part ? m->cfg.n_dec : m->cfg.n_enc;
+        for (int32_t l = 0; blk && l < nb; l++) {
+            struct vb_wmat * ws[] = {&blk[l].qkv, &blk[l].o, &blk[l].cq, &blk[l].co, &blk[l].ffi, &blk[l].ffo};
+            for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++)
+                vb_wmat_free(ws[i]);
+        }
+    }
+    vb_wmat_free(&m->head); /* a view when tied: only emptied */
+    vb_wmat_free(&m->emb);
+    vb_wmat_free(&m->cross_kv);
     free(m->enc);
     free(m->dec);
     free(F);
@@ -191,12 +207,49 @@ void vb_t5_free(struct vb_t5_model * m) {
 
 /* y (n, out) [ldy] = x (n, in) [ldx] W^T (+ beta * y): one GEMM over all rows; a single row (a decoder step) goes to
 ** sgemv, which OpenBLAS runs ~4x faster than an m=1 sgemm (weight-bandwidth bound). */
-static void lin(const float * x, int64_t ldx, int64_t n, int64_t in, const float * W, int64_t out, float * y,
-                int64_t ldy, float beta) {
-    if (n == 1)
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)out, (int)in, 1.0f, W, (int)in, x, 1, beta, y, 1);
+static void lin(const float * x, int64_t ldx, int64_t n, const struct vb_wmat * W, float * y, int64_t ldy,
+                float beta) {
+    if (n == 1 && W->dt == VB_DT_F32)
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)W->rows, (int)W->cols, 1.0f, W->data, (int)W->cols, x, 1, beta,
+                    y, 1);
     else
-        vb_linear_ex(x, ldx, n, in, W, NULL, out, y, ldy, beta);
+        vb_wmat_linear_ex(x, ldx, n, W, NULL, y, ldy, beta);
+}
+
+/* The resident matrix, or an f32 view of the legacy pointer of a hand-built model. */
+static inline struct vb_wmat wm(const struct vb_wmat * W, const float * legacy, int64_t rows, int64_t cols) {
+    return W->data ? *W : vb_wmat_view_f32(legacy, rows, cols);
+}
+
+/* The matrices of a block (resident or legacy). */
+struct blk_w {
+    struct vb_wmat qkv, o, cq, co, ffi, ffo;
+};
+
+static struct blk_w blk_w(const struct vb_t5_model * m, const struct vb_t5_block * b) {
+    const struct vb_t5_config * C = &m->cfg;
+    int64_t                     d = C->d_model, inner = m->inner, f = C->d_ff, fi = C->gated ? 2 * f : f;
+    struct blk_w                r = {wm(&b->qkv, b->wqkv, 3 * inner, d), wm(&b->o, b->wo, d, inner),
+                                     wm(&b->cq, b->wcq, inner, d),       wm(&b->co, b->wco, d, inner),
+                                     wm(&b->ffi, b->wi, fi, d),          wm(&b->ffo, b->wff_o, d, f)};
+    return r;
+}
+
+int64_t vb_t5_resident_bytes(const struct vb_t5_model * m) {
+    const struct vb_t5_config * C = &m->cfg;
+    int64_t n = (int64_t)(vb_wmat_bytes(&m->emb) + vb_wmat_bytes(&m->cross_kv));
+    if (!C->tie) n += (int64_t)vb_wmat_bytes(&m->head);
+    for (int32_t part = 0; part < 2; part++) {
+        const struct vb_t5_block * blk = part ? m->dec : m->enc;
+        for (int32_t l = 0; l < (part ? C->n_dec : C->n_enc); l++) {
+            const struct vb_wmat * ws[] = {&blk[l].qkv, &blk[l].o, &blk[l].cq, &blk[l].co, &blk[l].ffi, &blk[l].ffo};
+            for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++)
+                n += (int64_t)vb_wmat_bytes(ws[i]);
+            n += (int64_t)sizeof(float) * C->d_model * (part ? 3 : 2); /* the RMS norms */
+        }
+    }
+    n += (int64_t)sizeof(float) * (2 * (int64_t)C->n_buckets * C->heads + 2 * C->d_model);
+    return n;
 }
 
 int32_t vb_t5_bucket(int64_t rel, int bidirectional, int32_t n_buckets, int32_t max_distance) {
@@ -227,7 +280,8 @@ int vb_t5_embed(const struct vb_t5_model * m, const int32_t * ids, int64_t n, fl
         if (ids[i] < 0 || ids[i] >= m->cfg.vocab)
             return vb_fail(VB_ERR_ARG, "t5 embed: token id %d at position %lld outside the vocabulary (%d)", ids[i],
                            (long long)i, m->cfg.vocab);
-        memcpy(out + i * d, m->shared + (int64_t)ids[i] * d, sizeof(float) * (size_t)d);
+        if (m->emb.data) vb_wmat_row(&m->emb, ids[i], out + i * d);
+        else memcpy(out + i * d, m->shared + (int64_t)ids[i] * d, sizeof(float) * (size_t)d);
     }
     return VB_OK;
 }
@@ -311,7 +365,8 @@ static int set_mask(struct vb_t5_ctx * c, const uint8_t * mask, int64_t n) {
 static void cross_kv(struct vb_t5_ctx * c) {
     const struct vb_t5_model * m = c->m;
     int64_t                    cols = (int64_t)m->cfg.n_dec * 2 * m->inner;
-    lin(c->enc_out, m->cfg.d_model, c->n_enc, m->cfg.d_model, m->dec_cross_kv, cols, c->cross_kv, cols, 0.0f);
+    struct vb_wmat             W = wm(&m->cross_kv, m->dec_cross_kv, cols, m->cfg.d_model);
+    lin(c->enc_out, m->cfg.d_model, c->n_enc, &W, c->cross_kv, cols, 0.0f);
     c->n_past = 0;
 }
 
@@ -327,11 +382,12 @@ int vb_t5_encode(struct vb_t5_ctx * c, const float * embeds, const uint8_t * mas
     fill_bias(m, m->enc_rel, 1, n, 0, n, c->bias);
     for (int32_t l = 0; l < C->n_enc; l++) {
         const struct vb_t5_block * b = &m->enc[l];
+        const struct blk_w         W = blk_w(m, b);
         vb_rmsnorm(c->h, n, d, b->ln_sa, C->eps, c->x);
-        lin(c->x, d, n, d, b->wqkv, 3 * inner, c->qkv, 3 * inner, 0.0f);
+        lin(c->x, d, n, &W.qkv, c->qkv, 3 * inner, 0.0f);
         vb_attention(c->qkv, 3 * inner, c->qkv + inner, 3 * inner, c->qkv + 2 * inner, 3 * inner, n, n, C->heads,
                      C->d_kv, 1.0f, c->bias, c->mask_add, 0, 0, c->att, inner, c->scratch);
-        lin(c->att, inner, n, inner, b->wo, d, c->h, d, 1.0f);
+        lin(c->att, inner, n, &W.o, c->h, d, 1.0f);
         ff_layer(c, b, n);
         if (block_out) memcpy(block_out + (int64_t)l * n * d, c->h, sizeof(float) * (size_t)(n * d));
     }
@@ -373,23 +429,26 @@ int vb_t5_decode(struct vb_t5_ctx * c, const int32_t * ids, int64_t n, float * l
     fill_bias(m, m->dec_rel, 0, n, t0, nk, c->bias);
     for (int32_t l = 0; l < C->n_dec; l++) {
         const struct vb_t5_block * b = &m->dec[l];
+        const struct blk_w         W = blk_w(m, b);
+        const struct vb_wmat       Wq = vb_wmat_rows(&W.qkv, 0, inner), Wk = vb_wmat_rows(&W.qkv, inner, inner);
+        const struct vb_wmat       Wv = vb_wmat_rows(&W.qkv, 2 * inner, inner);
         float *                    K = c->self_k + (int64_t)l * c->max_dec * inner;
         float *                    V = c->self_v + (int64_t)l * c->max_dec * inner;
         /* self-attention: q into qkv, k / v straight into cache rows t0.. */
         vb_rmsnorm(c->h, n, d, b->ln_sa, C->eps, c->x);
-        lin(c->x, d, n, d, b->wqkv, inner, c->qkv, inner, 0.0f);
-        lin(c->x, d, n, d, b->wqkv + inner * d, inner, K + t0 * inner, inner, 0.0f);
-        lin(c->x, d, n, d, b->wqkv + 2 * inner * d, inner, V + t0 * inner, inner, 0.0f);
+        lin(c->x, d, n, &Wq, c->qkv, inner, 0.0f);
+        lin(c->x, d, n, &Wk, K + t0 * inner, inner, 0.0f);
+        lin(c->x, d, n, &Wv, V + t0 * inner, inner, 0.0f);
         vb_attention(c->qkv, inner, K, inner, V, inner, n, nk, C->heads, C->d_kv, 1.0f, c->bias, NULL, 1, t0, c->att,
                      inner, c->scratch);
-        lin(c->att, inner, n, inner, b->wo, d, c->h, d, 1.0f);
+        lin(c->att, inner, n, &W.o, c->h, d, 1.0f);
         /* cross-attention over the encoder output */
         vb_rmsnorm(c->h, n, d, b->ln_ca, C->eps, c->x);
-        lin(c->x, d, n, d, b->wcq, inner, c->qkv, inner, 0.0f);
+        lin(c->x, d, n, &W.cq, c->qkv, inner, 0.0f);
         const float * CK = c->cross_kv + (int64_t)l * 2 * inner;
         vb_attention(c->qkv, inner, CK, ldkv, CK + inner, ldkv, n, c->n_enc, C->heads, C->d_kv, 1.0f, NULL, c->mask_add,
                      0, 0, c->att, inner, c->scratch);
-        lin(c->att, inner, n, inner, b->wco, d, c->h, d, 1.0f);
+        lin(c->att, inner, n, &W.co, c->h, d, 1.0f);
         ff_layer(c, b, n);
         if (block_out) memcpy(block_out + (int64_t)l * n * d, c->h, sizeof(float) * (size_t)(n * d));
     }
@@ -400,7 +459,10 @@ int vb_t5_decode(struct vb_t5_ctx * c, const int32_t * ids, int64_t n, float * l
         for (int64_t i = 0; i < n * d; i++)
             c->x[i] *= s;
     }
-    if (logits) lin(c->x, d, n, d, m->lm_head, C->vocab, logits, C->vocab, 0.0f);
+    if (logits) {
+        struct vb_wmat H = wm(&m->head, m->lm_head, C->vocab, d);
+        lin(c->x, d, n, &H, logits, C->vocab, 0.0f);
+    }
     c->n_past += n;
     return VB_OK;
 }
@@ -444,8 +506,9 @@ static void ff_rows(const struct vb_t5_model * m, const struct vb_t5_block * blk
                     int64_t n) {
     const struct vb_t5_config * C = &m->cfg;
     int64_t                     d = C->d_model, f = C->d_ff, wdt = C->gated ? 2 * f : f;
+    const struct blk_w          W = blk_w(m, blk);
     vb_rmsnorm(h, n, d, blk->ln_ff, C->eps, x);
-    lin(x, d, n, d, blk->wi, wdt, ff, wdt, 0.0f);
+    lin(x, d, n, &W.ffi, ff, wdt, 0.0f);
     for (int64_t i = 0; i < n; i++) {
         float * r = ff + i * wdt;
         switch (C->act) {
@@ -461,7 +524,7 @@ static void ff_rows(const struct vb_t5_model * m, const struct vb_t5_block * blk
         }
         if (C->gated) vb_mul(r, r, r + f, f);
     }
-    lin(ff, wdt, n, f, blk->wff_o, d, h, d, 1.0f);
+    lin(ff, wdt, n, &W.ffo, h, d, 1.0f);
 }
 
 int vb_t5_encode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t n_seq, const float * const * embeds,
@@ -486,14 +549,15 @@ int vb_t5_encode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t 
     }
     for (int32_t l = 0; l < C->n_enc; l++) {
         const struct vb_t5_block * blk = &m->enc[l];
+        const struct blk_w         W = blk_w(m, blk);
         vb_rmsnorm(b->h, total, d, blk->ln_sa, C->eps, b->x);
-        lin(b->x, d, total, d, blk->wqkv, 3 * inner, b->qkv, 3 * inner, 0.0f);
+        lin(b->x, d, total, &W.qkv, b->qkv, 3 * inner, 0.0f);
         for (int64_t s = 0, o = 0; s < n_seq; o += n[s], s++) {
             const float * q = b->qkv + o * 3 * inner;
             vb_attention(q, 3 * inner, q + inner, 3 * inner, q + 2 * inner, 3 * inner, n[s], n[s], C->heads, C->d_kv,
                          1.0f, ctx[s]->bias, ctx[s]->mask_add, 0, 0, b->att + o * inner, inner, ctx[s]->scratch);
         }
-        lin(b->att, inner, total, inner, blk->wo, d, b->h, d, 1.0f);
+        lin(b->att, inner, total, &W.o, b->h, d, 1.0f);
         ff_rows(m, blk, b->h, b->x, b->ff, total);
     }
     for (int64_t s = 0, o = 0; s < n_seq; o += n[s], s++) {
@@ -525,8 +589,9 @@ int vb_t5_decode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t 
         fill_bias(m, m->dec_rel, 0, 1, ctx[s]->n_past, ctx[s]->n_past + 1, ctx[s]->bias);
     for (int32_t l = 0; l < C->n_dec; l++) {
         const struct vb_t5_block * blk = &m->dec[l];
+        const struct blk_w         W = blk_w(m, blk);
         vb_rmsnorm(b->h, R, d, blk->ln_sa, C->eps, b->x);
-        lin(b->x, d, R, d, blk->wqkv, 3 * inner, b->qkv, 3 * inner, 0.0f);
+        lin(b->x, d, R, &W.qkv, b->qkv, 3 * inner, 0.0f);
         for (int32_t s = 0; s < n_seq; s++) {
             struct vb_t5_ctx * c = ctx[s];
             int64_t            t = c->n_past;
@@ -538,16 +603,16 @@ int vb_t5_decode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t 
             vb_attention(q, 3 * inner, K, inner, V, inner, 1, t + 1, C->heads, C->d_kv, 1.0f, c->bias, NULL, 1, t,
                          b->att + s * inner, inner, c->scratch);
         }
-        lin(b->att, inner, R, inner, blk->wo, d, b->h, d, 1.0f);
+        lin(b->att, inner, R, &W.o, b->h, d, 1.0f);
         vb_rmsnorm(b->h, R, d, blk->ln_ca, C->eps, b->x);
-        lin(b->x, d, R, d, blk->wcq, inner, b->qkv, inner, 0.0f);
+        lin(b->x, d, R, &W.cq, b->qkv, inner, 0.0f);
         for (int32_t s = 0; s < n_seq; s++) {
             struct vb_t5_ctx * c = ctx[s];
             const float *      CK = c->cross_kv + (int64_t)l * 2 * inner;
             vb_attention(b->qkv + s * inner, inner, CK, ldkv, CK + inner, ldkv, 1, c->n_enc, C->heads, C->d_kv, 1.0f,
                          NULL, c->mask_add, 0, 0, b->att + s * inner, inner, c->scratch);
         }
-        lin(b->att, inner, R, inner, blk->wco, d, b->h, d, 1.0f);
+        lin(b->att, inner, R, &W.co, b->h, d, 1.0f);
         ff_rows(m, blk, b->h, b->x, b->ff, R);
     }
     vb_rmsnorm(b->h, R, d, m->dec_final_ln, C->eps, b->x);
@@ -556,7 +621,10 @@ int vb_t5_decode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t 
         for (int64_t i = 0; i < R * d; i++)
             b->x[i] *= sc;
     }
-    if (logits) lin(b->x, d, R, d, m->lm_head, C->vocab, logits, C->vocab, 0.0f);
+    if (logits) {
+        struct vb_wmat H = wm(&m->head, m->lm_head, C->vocab, d);
+        lin(b->x, d, R, &H, logits, C->vocab, 0.0f);
+    }
     for (int32_t s = 0; s < n_seq; s++)
         ctx[s]->n_past++;
     return VB_OK;

@@ -22,43 +22,62 @@
 
 #include "engine/config.h"
 #include "engine/weights.h"
+#include "engine/wmat.h"
 
 #include <stdint.h>
 
 struct vb_t5_block {
-    float *       ln_sa; /* (d) self-attention pre-norm */
-    float *       wqkv;  /* (3*inner, d) q | k | v of the self-attention */
+    float *        ln_sa; /* (d) self-attention pre-norm */
+    struct vb_wmat qkv;   /* (3*inner, d) q | k | v of the self-attention (matrices: cfg.weight_dtype) */
+    struct vb_wmat o;     /* (d, inner) */
+    float *        ln_ca; /* (d) cross-attention pre-norm (decoder only) */
+    struct vb_wmat cq;    /* (inner, d) cross-attention q (decoder only) */
+    struct vb_wmat co;    /* (d, inner) (decoder only) */
+    float *        ln_ff; /* (d) */
+    struct vb_wmat ffi;   /* gated: (2*d_ff, d) wi_0 | wi_1; else (d_ff, d) */
+    struct vb_wmat ffo;   /* (d, d_ff) */
+    /* Legacy f32 weights of a model built by hand (harness/cmd_bench_engine.c), used only when the matching vb_wmat
+    ** above is empty; vb_t5_load leaves them NULL.  To be removed once no caller sets them. */
+    float *       wqkv;  /* (3*inner, d) */
     float *       wo;    /* (d, inner) */
-    float *       ln_ca; /* (d) cross-attention pre-norm (decoder only) */
-    float *       wcq;   /* (inner, d) cross-attention q (decoder only) */
-    const float * wckv;  /* (2*inner, d) cross k | v, points into vb_t5_model.dec_cross_kv (decoder only) */
-    float *       wco;   /* (d, inner) (decoder only) */
-    float *       ln_ff; /* (d) */
-    float *       wi;    /* gated: (2*d_ff, d) wi_0 | wi_1; else (d_ff, d) */
+    float *       wcq;   /* (inner, d) */
+    const float * wckv;  /* (2*inner, d) points into the legacy dec_cross_kv (unused by the code) */
+    float *       wco;   /* (d, inner) */
+    float *       wi;    /* gated: (2*d_ff, d); else (d_ff, d) */
     float *       wff_o; /* (d, d_ff) */
 };
 
 struct vb_t5_model {
     struct vb_t5_config  cfg;
     int32_t              inner;        /* heads * d_kv */
-    float *              shared;       /* (vocab, d) */
-    float *              lm_head;      /* (vocab, d); == shared when tied */
+    struct vb_wmat       emb;          /* (vocab, d) shared embedding (cfg.weight_dtype) */
+    struct vb_wmat       head;         /* (vocab, d) lm_head; a view of emb when tied */
+    struct vb_wmat       cross_kv;     /* (n_dec * 2 * inner, d) cross k | v of every decoder block */
     float *              enc_rel;      /* (n_buckets, heads) encoder block 0 relative_attention_bias */
     float *              dec_rel;      /* (n_buckets, heads) decoder block 0 relative_attention_bias */
     struct vb_t5_block * enc;          /* n_enc */
     struct vb_t5_block * dec;          /* n_dec */
-    float *              dec_cross_kv; /* (n_dec * 2 * inner, d) */
     float *              enc_final_ln; /* (d) */
     float *              dec_final_ln; /* (d) */
+    /* legacy f32 matrices of a hand-built model (see vb_t5_block), used only when the vb_wmat is empty */
+    float * shared;       /* (vocab, d) */
+    float * lm_head;      /* (vocab, d); == shared when tied */
+    float * dec_cross_kv; /* (n_dec * 2 * inner, d) */
 };
 
 /* Load the T5 weights named "<prefix>shared.weight", "<prefix>encoder.block.N...", ... (prefix e.g.
 ** "language_model.", may be "") from `w`, checking every shape against `cfg`.  The shared embedding falls back to
 ** "<prefix>encoder.embed_tokens.weight" when "shared.weight" is absent.  Untied: "<prefix>lm_head.weight" required.
+** The matrices (fused q|k|v, wi_0|wi_1 and cross k|v included), the shared embedding and lm_head are resident in
+** cfg->weight_dtype (engine/wmat.h); norms and relative position tables stay f32.  F32 gives exactly the numbers of
+** plain float matrices (a decoder step of one row still goes to sgemv).
 ** On success *out is a new model (free with vb_t5_free); on failure an error naming the tensor, nothing allocated. */
 int  vb_t5_load(struct vb_t5_model ** out, const struct vb_weights * w, const char * prefix,
                 const struct vb_t5_config * cfg);
 void vb_t5_free(struct vb_t5_model * m);
+
+/* Bytes of the resident weights of a loaded model (matrices in their dtype, a tied lm_head once, f32 vectors). */
+int64_t vb_t5_resident_bytes(const struct vb_t5_model * m);
 
 /* HF T5Attention._relative_position_bucket for one relative position rel = key_pos - query_pos (log part computed
 ** in float32 and truncated toward zero, as HF does). */
