@@ -19,6 +19,7 @@
 #include "engine/vit.h"
 #include "engine/weights.h"
 #include "engine/wmat.h"
+#include "vlap/bundle.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -67,7 +68,7 @@ static float round_to(int32_t dt, float f) {
 }
 
 /* max |a - b| / max |b| over n values */
-static inline double rel_err(const float * a, const float * b, int64_t n) {
+static double rel_err(const float * a, const float * b, int64_t n) {
     double m = 0, e = 0;
     for (int64_t i = 0; i < n; i++) {
         m = fmax(m, fabs((double)b[i]));
@@ -359,6 +360,168 @@ static void test_drop_pages(void ** state) {
     (void)acc;
 }
 
+/* ---------------------------------------------------------------- model level */
+
+/* A small model config: InstructBLIP (text FFN, word embeddings) with an untied T5, or BLIP-2 with a tied T5. */
+static void small_config(struct vb_model_config * c, int instruct) {
+    vb_config_defaults(c, instruct ? VB_ARCH_INSTRUCTBLIP : VB_ARCH_BLIP2);
+    c->num_query_tokens = 8;
+    struct vb_vision_config * V = &c->vision;
+    V->hidden = 64, V->intermediate = 168, V->layers = 2, V->heads = 4, V->image_size = 56, V->patch = 7;
+    V->n_patches = 64, V->n_tokens = 65; /* 2 frames: 130 rows, the panel GEMM path; T5 decoder: the GEMV */
+    struct vb_qformer_config * Q = &c->qformer;
+    Q->hidden = 48, Q->intermediate = 100, Q->layers = 2, Q->heads = 4, Q->vocab = 50, Q->max_pos = 16;
+    Q->cross_freq = 2, Q->encoder_hidden = 64;
+    struct vb_t5_config * T = &c->t5;
+    T->vocab = 61, T->d_model = 40, T->d_kv = 8, T->d_ff = 72, T->n_enc = 2, T->n_dec = 2, T->heads = 4;
+    T->gated = 1, T->act = VB_ACT_GELU_TANH, T->tie = !instruct, T->eos_id = 1, T->pad_id = 0, T->dec_start_id = 0;
+}
+
+/* Every tensor of the bundle layout, random, rounded to dt and stored as dt. */
+static void write_model(const char * path, const struct vb_model_config * c, int32_t dt) {
+    struct vb_tensor_spec * sp = NULL;
+    int32_t                 n = 0;
+    assert_int_equal(vb_bundle_tensor_specs(c, 0, 0, 0, &sp, &n), VB_OK);
+    struct vb_st_writer * sw = vb_st_writer_new();
+    for (int32_t i = 0; i < n; i++) {
+        int64_t numel = 1;
+        for (int32_t k = 0; k < sp[i].ndim; k++)
+            numel *= sp[i].shape[k];
+        uint16_t * h = malloc(sizeof(uint16_t) * (size_t)numel);
+        for (int64_t k = 0; k < numel; k++) {
+            float v = sp[i].init == VB_INIT_ONES   ? 1.0f + urand(0.05f)
+                      : sp[i].init == VB_INIT_BIAS ? urand(0.05f)
+                                                   : urand(1.7f * sp[i].scale);
+            h[k] = dt == VB_DT_BF16 ? vb_f32_to_bf16(v) : vb_f32_to_f16(v);
+        }
+        vb_st_writer_add(sw, sp[i].name, dt, sp[i].ndim, sp[i].shape, h);
+        free(h);
+    }
+    assert_int_equal(vb_st_writer_write(sw, path), VB_OK);
+    vb_st_writer_free(sw);
+    free(sp);
+}
+
+struct model_out {
+    float * vit;       /* (F, T, Dv) post-LN */
+    float * qf;        /* (F, Q + L, D) full output */
+    float * logits;    /* (n_dec, vocab) teacher forcing */
+    int32_t ids[2][7]; /* greedy, 2 rows, 6 steps */
+    int64_t bytes;     /* resident bytes of the three parts */
+};
+
+/* Load the three parts from `path` resident in dt and run a fixed input through them. */
+static void run_model(const char * path, const struct vb_model_config * c0, int32_t dt, struct model_out * o) {
+    struct vb_model_config c = *c0;
+    c.vision.weight_dtype = c.qformer.weight_dtype = c.t5.weight_dtype = dt;
+    struct vb_weights * w = NULL;
+    assert_int_equal(vb_weights_open(&w, path), VB_OK);
+    struct vb_vit *      vit = NULL;
+    struct vb_qformer *  qf = NULL;
+    struct vb_t5_model * t5 = NULL;
+    int                  rc = vb_vit_load(&vit, w, &c.vision, "vision_model.");
+    if (rc != VB_OK) fail_msg("vit load: %s", vb_errmsg());
+    rc = vb_qformer_load(&qf, w, &c.qformer, c.num_query_tokens, "");
+    if (rc != VB_OK) fail_msg("qformer load: %s", vb_errmsg());
+    rc = vb_t5_load(&t5, w, "language_model.", &c.t5);
+    if (rc != VB_OK) fail_msg("t5 load: %s", vb_errmsg());
+    o->bytes = vb_vit_resident_bytes(vit) + vb_qformer_resident_bytes(qf) + vb_t5_resident_bytes(t5);
+    /* ViT, 2 frames */
+    const int64_t F = 2, S = c.vision.image_size, T = c.vision.n_tokens, Dv = c.vision.hidden;
+    uint64_t      save = lcg;
+    lcg = 12345;
+    float * px = malloc(sizeof(float) * (size_t)(F * 3 * S * S));
+    for (int64_t i = 0; i < F * 3 * S * S; i++)
+        px[i] = urand(2.0f);
+    struct vb_vit_ctx * vc = NULL;
+    assert_int_equal(vb_vit_ctx_new(&vc, vit, (int32_t)F), VB_OK);
+    o->vit = malloc(sizeof(float) * (size_t)(F * T * Dv));
+    assert_int_equal(vb_vit_run(vc, px, (int32_t)F, NULL, NULL, NULL, o->vit), VB_OK);
+    /* Q-Former on the ViT output (+ 3 text tokens, one padded, for InstructBLIP) */
+    const int32_t L = c.qformer.has_text ? 3 : 0, Q = c.num_query_tokens;
+    int32_t       ids[6] = {3, 17, 44, 9, 2, 0}, mask[6] = {1, 1, 1, 1, 1, 0};
+    struct vb_qformer_ctx * qc = NULL;
+    assert_int_equal(vb_qformer_ctx_new(&qc, qf, (int32_t)F, L, (int32_t)T), VB_OK);
+    o->qf = malloc(sizeof(float) * (size_t)(F * (Q + L) * c.qformer.hidden));
+    assert_int_equal(vb_qformer_run(qc, o->vit, (int32_t)F, (int32_t)T, L ? ids : NULL, L ? mask : NULL, L, NULL,
+                                    o->qf, NULL, NULL),
+                     VB_OK);
+    /* T5: encode 50 embeddings (2 rows), teacher-force 5 ids, greedy 6 steps batched over 2 rows */
+    const int64_t d = c.t5.d_model, V = c.t5.vocab, ne = 50; /* encoder: 50 rows, the GEMM path */
+    float *       emb = malloc(sizeof(float) * (size_t)(2 * ne * d));
+    for (int64_t i = 0; i < 2 * ne * d; i++)
+        emb[i] = urand(1.0f);
+    struct vb_t5_ctx * tc[2] = {NULL, NULL};
+    for (int r = 0; r < 2; r++) {
+        assert_int_equal(vb_t5_ctx_new(&tc[r], t5, ne, 8), VB_OK);
+        assert_int_equal(vb_t5_encode(tc[r], emb + r * ne * d, NULL, ne, NULL), VB_OK);
+    }
+    int32_t tf[5] = {0, 7, 33, 12, 5};
+    o->logits = malloc(sizeof(float) * (size_t)(5 * V));
+    assert_int_equal(vb_t5_decode(tc[0], tf, 5, o->logits, NULL, NULL), VB_OK);
+    struct vb_t5_batch * bt = NULL;
+    assert_int_equal(vb_t5_batch_new(&bt, t5, 2, 2), VB_OK);
+    struct vb_gen_opts go;
+    vb_gen_opts_default(&go);
+    go.max_new_tokens = 6;
+    go.run_all_steps = 1;
+    go.batch = bt;
+    float * scores = malloc(sizeof(float) * (size_t)(6 * 2 * V));
+    int32_t steps = 0;
+    assert_int_equal(vb_generate_greedy(tc, 2, &go, &o->ids[0][0], scores, NULL, NULL, &steps), VB_OK);
+    lcg = save;
+    free(scores), free(emb), free(px);
+    vb_t5_batch_free(bt);
+    vb_t5_ctx_free(tc[0]), vb_t5_ctx_free(tc[1]);
+    vb_qformer_ctx_free(qc);
+    vb_vit_ctx_free(vc);
+    vb_t5_free(t5);
+    vb_qformer_free(qf);
+    vb_vit_free(vit);
+    vb_weights_close(w);
+}
+
+static void free_out(struct model_out * o) {
+    free(o->vit), free(o->qf), free(o->logits);
+}
+
+static void check_models(int instruct, int32_t file_dt, int32_t res_dt, const char * fname) {
+    struct vb_model_config c;
+    small_config(&c, instruct);
+    char p[600];
+    path_of(p, sizeof p, fname);
+    write_model(p, &c, file_dt);
+    struct model_out a, b;
+    run_model(p, &c, VB_DT_F32, &a);
+    run_model(p, &c, res_dt, &b);
+    const int64_t F = 2, L = instruct ? 3 : 0;
+    double        ev = rel_err(b.vit, a.vit, F * c.vision.n_tokens * c.vision.hidden);
+    double        eq = rel_err(b.qf, a.qf, F * (c.num_query_tokens + L) * c.qformer.hidden);
+    double        el = rel_err(b.logits, a.logits, 5 * c.t5.vocab);
+    printf("%s file %s resident %s: rel err vit %.2e qformer %.2e logits %.2e; resident %lld vs %lld bytes\n",
+           instruct ? "instructblip" : "blip2", vb_dtype_name(file_dt), vb_dtype_name(res_dt), ev, eq, el,
+           (long long)b.bytes, (long long)a.bytes);
+    assert_true(ev <= 1e-5);
+    assert_true(eq <= 1e-5);
+    assert_true(el <= 1e-5);
+    assert_memory_equal(a.ids, b.ids, sizeof a.ids);
+    assert_true(b.bytes < a.bytes * 3 / 4); /* the matrices are most of the bytes */
+    free_out(&a), free_out(&b);
+}
+
+static void test_models_bf16(void ** state) {
+    (void)state;
+    vb_blas_set_threads(2);
+    check_models(1, VB_DT_BF16, VB_DT_BF16, "vit.safetensors");
+    check_models(0, VB_DT_BF16, VB_DT_BF16, "qf.safetensors");
+}
+
+static void test_models_f16(void ** state) {
+    (void)state;
+    check_models(1, VB_DT_F16, VB_DT_F16, "t5.safetensors");
+    check_models(0, VB_DT_F16, VB_DT_F16, "t5h.safetensors");
+}
+
 /* ---------------------------------------------------------------- benchmark (VB_WMAT_BENCH=1, not a test) */
 
 static double now_s(void) { return (double)vb_time_us() * 1e-6; }
@@ -434,6 +597,8 @@ int main(void) {
         cmocka_unit_test(test_row_and_dtype_parse),
         cmocka_unit_test(test_load_conversions),
         cmocka_unit_test(test_drop_pages),
+        cmocka_unit_test(test_models_bf16),
+        cmocka_unit_test(test_models_f16),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
