@@ -291,8 +291,11 @@ static double mem_since(struct mem_mark m) {
     return m.rss_kb < 0 || kb < 0 ? -1 : 1024.0 * (double) (kb - m.rss_kb);
 }
 
-static void print_resident(double bytes, const char * what) {
-    if (bytes >= 0) printf("    resident weights: %.1f MB%s%s\n", bytes / 1e6, *what ? " " : "", what);
+/* exact: the engine's count of the built weights; heap: the allocator's growth over the load (a cross-check) */
+static void print_resident(double exact, double heap, const char * what) {
+    printf("    resident weights: %.1f MB%s%s", exact / 1e6, *what ? " " : "", what);
+    if (heap >= 0) printf("; heap growth over the load %.1f MB", heap / 1e6);
+    printf("\n");
 }
 
 /* ---- ViT ---- */
@@ -305,7 +308,8 @@ static int bench_vit(struct bench * B, int di, double own) {
     struct mem_mark mk = mem_mark();
     int           st = vb_vit_load(&m, B->w, &vc, "vision_model.");
     if (st != VB_OK) return st;
-    B->bytes[C_VIT][di] = mem_since(mk);
+    double heap = mem_since(mk);
+    B->bytes[C_VIT][di] = (double) vb_vit_resident_bytes(m);
     struct vb_vit_ctx * c = NULL;
     st = vb_vit_ctx_new(&c, m, F);
     if (st == VB_OK) {
@@ -330,7 +334,7 @@ static int bench_vit(struct bench * B, int di, double own) {
             printf("    measured %d of %d blocks: %.2f ms per frame for %d blocks, scaled x%.2f\n", L, full->layers,
                    per_frame * 1e3, L, (double) full->layers / L);
             printf("    FLOP per frame (full depth): %.0f\n", vit_flop(full));
-            print_resident(B->bytes[C_VIT][di], "");
+            print_resident(B->bytes[C_VIT][di], heap, "");
             B->sec[C_VIT][di] = sec;
         }
         free(px), free(ln), free(t);
@@ -350,12 +354,16 @@ static int bench_qformer(struct bench * B, int di, double own) {
     struct vb_projection * p = NULL;
     struct mem_mark        mk = mem_mark();
     int                    st = vb_qformer_load(&m, B->w, &qc, Q, "");
+    double                 heap_qf = mem_since(mk);
+    struct mem_mark        mp = mem_mark();
     if (st == VB_OK) st = vb_projection_load(&p, B->w, "language_projection", qc.hidden, Dm);
     if (st != VB_OK) {
         vb_qformer_free(m);
         return st;
     }
-    B->bytes[C_QF][di] = mem_since(mk);
+    double heap_proj = mem_since(mp), heap = heap_qf >= 0 && heap_proj >= 0 ? heap_qf + heap_proj : -1;
+    /* the projection (d_model x hidden, small) is not a vb_qformer: its heap growth is its resident size */
+    B->bytes[C_QF][di] = (double) vb_qformer_resident_bytes(m) + (heap_proj > 0 ? heap_proj : 0);
     struct vb_qformer_ctx * c = NULL;
     st = vb_qformer_ctx_new(&c, m, F, Lt, N);
     if (st == VB_OK) {
@@ -385,7 +393,7 @@ static int bench_qformer(struct bench * B, int di, double own) {
                    "+ language projection %lld -> %d\n",
                    qc.layers, Q, Lt, N, (long long) D, Dm);
             printf("    FLOP per frame: %.0f\n", vb_bench_qformer_flop(&qc, Q, Lt, N, Dm));
-            print_resident(B->bytes[C_QF][di], "(with the language projection)");
+            print_resident(B->bytes[C_QF][di], heap, "(with the language projection)");
             B->sec[C_QF][di] = sec;
         }
         free(img), free(qout), free(proj), free(ids), free(t);
@@ -406,7 +414,7 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const doub
     struct mem_mark      mk = mem_mark();
     int                  st = vb_t5_load(&m, B->w, "language_model.", &tc);
     if (st != VB_OK) return st;
-    double bytes = mem_since(mk);
+    double heap = mem_since(mk), bytes = (double) vb_t5_resident_bytes(m);
     B->bytes[C_ENC128][di] = B->bytes[C_ENC512][di] = B->bytes[C_DEC][di] = bytes;
     int64_t  d = tc.d_model, V = tc.vocab;
     double * t = vb_malloc(sizeof(double) * (size_t) reps);
@@ -477,7 +485,7 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const doub
         free(tw), free(tb), free(emb), free(logits);
         vb_t5_ctx_free(c);
     }
-    print_resident(bytes, "(shared embedding, lm_head, the built encoder and decoder blocks)");
+    print_resident(bytes, heap, "(shared embedding, lm_head, the built encoder and decoder blocks)");
     free(t);
     vb_t5_free(m);
     return st;
