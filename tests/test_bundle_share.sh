@@ -93,6 +93,18 @@ done
 [ "$(n_rows "$tmp/g.db" vlap)" = 6 ] || die "vlap: expected 6 rows"
 [ "$(same_rows "$tmp/g.db" "$tmp/v.db" vlap)" = 6 ] || die "vlap: shared-run rows differ from the unshared run"
 
+# the same grid from a JSON file (methods[].frames) resumes every cell of the flag-made run
+cat > "$tmp/grid.json" <<J
+{"frames": [1, 2], "methods": [{"name": "uniform", "model": "blip2"}, {"name": "sevila", "model": "blip2"},
+ {"name": "vlap", "models": {"4": "vlap4"}, "frames": [4]}]}
+J
+out=$(run "$tmp/g.db" /dev/null --config "$tmp/grid.json") || die "JSON grid run"
+[ "$(echo "$out" | grep -Ec " yes$")" = 5 ] || die "JSON grid (methods[].frames) did not resume the 5 cells"
+echo '{"methods": [{"name": "vlap", "models": {"4": "vlap4"}, "frames": []}]}' > "$tmp/bad.json"
+run "$tmp/bad.db" /dev/null --config "$tmp/bad.json" >/dev/null && die "methods[].frames = [] accepted"
+run "$tmp/bad.db" /dev/null --method vlap@4="$tmp/vlap4" --method-frames vlap=2 >/dev/null \
+  && die "--method-frames vlap=2 without a k=2 bundle accepted"
+
 # --- 2. another seed: nothing shared, two vision groups
 out=$(grid "$tmp/vlap4s6" "$tmp/s6.db" "$tmp/s6.err") || die "seed-6 grid run"
 grep -q "shared with" "$tmp/s6.err" && die "seed 6: something was shared"
