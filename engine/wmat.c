@@ -302,13 +302,10 @@ static VB_AVX2 void to_f32_avx2(const uint16_t * src, int32_t dt, float * dst, i
         dst[i] = half_to_f32(dt, src[i]);
 }
 
+/* AVX2 + FMA + F16C present (libgcc fills the CPU model before main) and not disabled by VB_WMAT_PORTABLE. */
 static int have_avx2(void) {
-    static int cached = -1; /* benign race: every thread computes the same value */
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-    }
-    return cached && !getenv("VB_WMAT_PORTABLE"); /* tests: VB_WMAT_PORTABLE=1 forces the portable loops */
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") &&
+           !getenv("VB_WMAT_PORTABLE");
 }
 #else
 static int have_avx2(void) { return 0; }

@@ -560,6 +560,260 @@ static double time_linear(int32_t dt, int64_t rows, int64_t cols, int64_t n, int
     return t[reps / 2];
 }
 
+/* ---- model-level benchmark at BLIP-2 Flan-T5-XL shapes, 2 layers, weights random (built in memory) */
+
+static void rand_wmat(struct vb_wmat * W, int64_t rows, int64_t cols, int32_t dt, float a) {
+    VB_ASSERT(vb_wmat_alloc(W, rows, cols, dt) == VB_OK);
+    float * tmp = malloc(sizeof(float) * (size_t)cols);
+    for (int64_t r = 0; r < rows; r++) {
+        for (int64_t k = 0; k < cols; k++)
+            tmp[k] = urand(a);
+        vb_wmat_set_f32(W, r, tmp, 1);
+    }
+    free(tmp);
+}
+
+static float * rand_vec(int64_t n, float base, float a) {
+    float * v = malloc(sizeof(float) * (size_t)n);
+    for (int64_t i = 0; i < n; i++)
+        v[i] = base + urand(a);
+    return v;
+}
+
+static double median_d(double * t, int n) {
+    if (n > 32) n = 32;
+    qsort(t, (size_t)n, sizeof t[0], cmp_d);
+    return t[n / 2];
+}
+
+/* ViT-g with 2 blocks (weights in dt) */
+static void vit_build(struct vb_vit * m, int32_t dt) {
+    struct vb_model_config c;
+    vb_config_defaults(&c, VB_ARCH_BLIP2);
+    memset(m, 0, sizeof *m);
+    m->cfg = c.vision;
+    m->cfg.layers = 2;
+    m->grid = m->cfg.image_size / m->cfg.patch;
+    m->cfg.n_patches = m->grid * m->grid;
+    m->cfg.n_tokens = m->cfg.n_patches + 1;
+    m->patch_dim = 3 * m->cfg.patch * m->cfg.patch;
+    const int64_t D = m->cfg.hidden, Im = m->cfg.intermediate, T = m->cfg.n_tokens;
+    rand_wmat(&m->patch, D, m->patch_dim, dt, 0.05f);
+    m->patch_b = rand_vec(D, 0, 0.02f), m->cls = rand_vec(D, 0, 0.02f), m->pos = rand_vec(T * D, 0, 0.02f);
+    m->post_ln_w = rand_vec(D, 1, 0.05f), m->post_ln_b = rand_vec(D, 0, 0.02f);
+    m->layers = calloc(2, sizeof *m->layers);
+    for (int l = 0; l < 2; l++) {
+        struct vb_vit_layer * y = &m->layers[l];
+        y->ln1_w = rand_vec(D, 1, 0.05f), y->ln1_b = rand_vec(D, 0, 0.02f);
+        y->ln2_w = rand_vec(D, 1, 0.05f), y->ln2_b = rand_vec(D, 0, 0.02f);
+        rand_wmat(&y->qkv, 3 * D, D, dt, 0.04f), y->qkv_b = rand_vec(3 * D, 0, 0.02f);
+        rand_wmat(&y->proj, D, D, dt, 0.04f), y->proj_b = rand_vec(D, 0, 0.02f);
+        rand_wmat(&y->fc1, Im, D, dt, 0.04f), y->fc1_b = rand_vec(Im, 0, 0.02f);
+        rand_wmat(&y->fc2, D, Im, dt, 0.02f), y->fc2_b = rand_vec(D, 0, 0.02f);
+    }
+}
+
+static void vit_release(struct vb_vit * m) {
+    for (int l = 0; l < 2; l++) {
+        struct vb_vit_layer * y = &m->layers[l];
+        free(y->ln1_w), free(y->ln1_b), free(y->ln2_w), free(y->ln2_b), free(y->qkv_b), free(y->proj_b);
+        free(y->fc1_b), free(y->fc2_b);
+        vb_wmat_free(&y->qkv), vb_wmat_free(&y->proj), vb_wmat_free(&y->fc1), vb_wmat_free(&y->fc2);
+    }
+    free(m->layers), free(m->patch_b), free(m->cls), free(m->pos), free(m->post_ln_w), free(m->post_ln_b);
+    vb_wmat_free(&m->patch);
+}
+
+/* Flan-T5-XL with 2 encoder + 2 decoder blocks, untied lm_head 32128 x 2048 (weights in dt) */
+static void t5_build(struct vb_t5_model * m, int32_t dt) {
+    struct vb_model_config c;
+    vb_config_defaults(&c, VB_ARCH_BLIP2);
+    struct vb_t5_config * C = &c.t5;
+    C->vocab = 32128, C->d_model = 2048, C->d_kv = 64, C->d_ff = 5120, C->n_enc = 2, C->n_dec = 2, C->heads = 32;
+    C->gated = 1, C->act = VB_ACT_GELU_ERF, C->tie = 0;
+    memset(m, 0, sizeof *m);
+    m->cfg = *C;
+    m->inner = C->heads * C->d_kv;
+    const int64_t d = C->d_model, inner = m->inner, f = C->d_ff;
+    rand_wmat(&m->emb, C->vocab, d, dt, 1.0f);
+    rand_wmat(&m->head, C->vocab, d, dt, 0.02f);
+    rand_wmat(&m->cross_kv, 2 * 2 * inner, d, dt, 0.02f);
+    m->enc_rel = rand_vec((int64_t)C->n_buckets * C->heads, 0, 0.5f);
+    m->dec_rel = rand_vec((int64_t)C->n_buckets * C->heads, 0, 0.5f);
+    m->enc_final_ln = rand_vec(d, 1, 0.05f), m->dec_final_ln = rand_vec(d, 1, 0.05f);
+    m->enc = calloc(2, sizeof *m->enc), m->dec = calloc(2, sizeof *m->dec);
+    for (int part = 0; part < 2; part++)
+        for (int l = 0; l < 2; l++) {
+            struct vb_t5_block * b = part ? &m->dec[l] : &m->enc[l];
+            b->ln_sa = rand_vec(d, 1, 0.05f), b->ln_ff = rand_vec(d, 1, 0.05f);
+            rand_wmat(&b->qkv, 3 * inner, d, dt, 0.02f);
+            rand_wmat(&b->o, d, inner, dt, 0.02f);
+            rand_wmat(&b->ffi, 2 * f, d, dt, 0.02f);
+            rand_wmat(&b->ffo, d, f, dt, 0.02f);
+            if (part) {
+                b->ln_ca = rand_vec(d, 1, 0.05f);
+                rand_wmat(&b->cq, inner, d, dt, 0.02f);
+                rand_wmat(&b->co, d, inner, dt, 0.02f);
+            }
+        }
+}
+
+static void t5_release(struct vb_t5_model * m) {
+    for (int part = 0; part < 2; part++)
+        for (int l = 0; l < 2; l++) {
+            struct vb_t5_block * b = part ? &m->dec[l] : &m->enc[l];
+            free(b->ln_sa), free(b->ln_ff), free(b->ln_ca);
+            vb_wmat_free(&b->qkv), vb_wmat_free(&b->o), vb_wmat_free(&b->ffi), vb_wmat_free(&b->ffo);
+            vb_wmat_free(&b->cq), vb_wmat_free(&b->co);
+        }
+    free(m->enc), free(m->dec), free(m->enc_rel), free(m->dec_rel), free(m->enc_final_ln), free(m->dec_final_ln);
+    vb_wmat_free(&m->emb), vb_wmat_free(&m->head), vb_wmat_free(&m->cross_kv);
+}
+
+/* The three dtypes are built side by side and timed interleaved (rep r runs f32, bf16, f16 in turn), so a busy
+** machine slows all three alike; medians and same-run ratios are printed. */
+static void bench_models(int reps) {
+    const int32_t        dts[3] = {VB_DT_F32, VB_DT_BF16, VB_DT_F16};
+    struct vb_vit        vit[3];
+    struct vb_t5_model   t5[3];
+    struct vb_vit_ctx *  vc[3];
+    struct vb_t5_ctx *   tc[3][8];
+    struct vb_t5_batch * bt[3];
+    int64_t              vb[3], tb[3];
+    const int64_t        n = 128, d = 2048, Dv = 1408;
+    float *              px = rand_vec(3 * 224 * 224, 0, 2), *vout = malloc(sizeof(float) * 257 * Dv);
+    float *              emb = rand_vec(n * d, 0, 1), *logits = malloc(sizeof(float) * 8 * 32128);
+    for (int i = 0; i < 3; i++) {
+        vit_build(&vit[i], dts[i]);
+        t5_build(&t5[i], dts[i]);
+        vb[i] = vb_vit_resident_bytes(&vit[i]);
+        tb[i] = vb_t5_resident_bytes(&t5[i]);
+        VB_ASSERT(vb_vit_ctx_new(&vc[i], &vit[i], 1) == VB_OK);
+        for (int s = 0; s < 8; s++)
+            VB_ASSERT(vb_t5_ctx_new(&tc[i][s], &t5[i], n, 64) == VB_OK);
+        VB_ASSERT(vb_t5_batch_new(&bt[i], &t5[i], 8, 0) == VB_OK);
+    }
+    double tv[3][32], te[3][32], ts[3][32], t8[3][32], tl[3][32];
+    int32_t id = 5, ids8[8] = {5, 6, 7, 8, 9, 10, 11, 12};
+    for (int r = -1; r < reps; r++)
+        for (int i = 0; i < 3; i++) {
+            double t0 = now_s();
+            VB_ASSERT(vb_vit_run(vc[i], px, 1, NULL, NULL, NULL, vout) == VB_OK);
+            double t1 = now_s();
+            VB_ASSERT(vb_t5_encode(tc[i][0], emb, NULL, n, NULL) == VB_OK);
+            double t2 = now_s();
+            for (int s = 1; s < 8; s++)
+                VB_ASSERT(vb_t5_set_encoder_output(tc[i][s], tc[i][0]->enc_out, NULL, n) == VB_OK);
+            double t3 = now_s();
+            VB_ASSERT(vb_t5_decode(tc[i][0], &id, 1, logits, NULL, NULL) == VB_OK);
+            double t4 = now_s();
+            vb_t5_reset_decoder(tc[i][0]);
+            VB_ASSERT(vb_t5_decode_batch(bt[i], tc[i], 8, ids8, logits) == VB_OK);
+            double t5_ = now_s();
+            struct vb_wmat H = t5[i].head; /* as the T5 decoder: f32 one row through sgemv */
+            if (dts[i] == VB_DT_F32)
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)H.rows, (int)H.cols, 1.0f, H.data, (int)H.cols,
+                            tc[i][0]->x, 1, 0.0f, logits, 1);
+            else
+                vb_wmat_linear(tc[i][0]->x, 1, &H, NULL, logits);
+            double t6 = now_s();
+            if (r < 0) continue;
+            tv[i][r] = (t1 - t0) / 2, te[i][r] = (t2 - t1) / 2, ts[i][r] = t4 - t3, t8[i][r] = t5_ - t4;
+            tl[i][r] = t6 - t5_;
+        }
+    double vit_t[3], enc[3], step[3], step8[3], lmh[3], vbd[3], tbd[3];
+    for (int i = 0; i < 3; i++) {
+        vit_t[i] = median_d(tv[i], reps), enc[i] = median_d(te[i], reps), step[i] = median_d(ts[i], reps);
+        step8[i] = median_d(t8[i], reps), lmh[i] = median_d(tl[i], reps);
+        vbd[i] = (double)vb[i], tbd[i] = (double)tb[i];
+    }
+    printf("\nBLIP-2 Flan-T5-XL shapes, 2 blocks each, median of %d interleaved reps (BLAS threads %d)\n", reps,
+           vb_blas_threads());
+    printf("%-46s %10s %10s %10s %8s %8s\n", "", "f32", "bf16", "f16", "bf16/f32", "f16/f32");
+#define ROW(name, v, scale, unit)                                                                                      \
+    printf("%-46s %8.2f%-2s %8.2f%-2s %8.2f%-2s %8.2f %8.2f\n", name, v[0] * scale, unit, v[1] * scale, unit,          \
+           v[2] * scale, unit, v[1] / v[0], v[2] / v[0])
+    ROW("ViT-g block, 1 frame (257 tokens)", vit_t, 1e3, "ms");
+    ROW("T5 encoder block, 128 tokens", enc, 1e3, "ms");
+    ROW("T5 decoder step (2 blocks + lm_head), 1 seq", step, 1e3, "ms");
+    ROW("T5 decoder step (2 blocks + lm_head), 8 seqs", step8, 1e3, "ms");
+    ROW("lm_head 32128 x 2048, 1 row (f32: sgemv)", lmh, 1e3, "ms");
+    ROW("resident ViT 2 blocks + embeddings", vbd, 1.0 / (1 << 20), "MB");
+    ROW("resident T5 2+2 blocks + emb + lm_head", tbd, 1.0 / (1 << 20), "MB");
+#undef ROW
+    for (int i = 0; i < 3; i++) {
+        vb_vit_ctx_free(vc[i]);
+        for (int s = 0; s < 8; s++)
+            vb_t5_ctx_free(tc[i][s]);
+        vb_t5_batch_free(bt[i]);
+        vit_release(&vit[i]);
+        t5_release(&t5[i]);
+    }
+    free(px), free(vout), free(emb), free(logits);
+}
+
+/* ---- full-size load (VB_WMAT_FULL=<bundle dir>, VB_WMAT_FULL_DT=f32|bf16|f16): resident bytes, peak RSS, one
+** frame through ViT + Q-Former, one T5 encode of 64 tokens and 3 decoder steps */
+static void bench_full(const char * dir, int32_t dt) {
+    char p[1024];
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    struct vb_model_config c;
+    if (vb_config_load(&c, p) != VB_OK) {
+        printf("%s\n", vb_errmsg());
+        return;
+    }
+    c.vision.weight_dtype = c.qformer.weight_dtype = c.t5.weight_dtype = dt;
+    struct vb_weights * w = NULL;
+    VB_ASSERT(vb_weights_open(&w, dir) == VB_OK);
+    double               t0 = now_s();
+    struct vb_vit *      vit = NULL;
+    struct vb_qformer *  qf = NULL, *loc = NULL;
+    struct vb_t5_model * t5 = NULL;
+    if (vb_vit_load(&vit, w, &c.vision, "vision_model.") != VB_OK ||
+        vb_qformer_load(&qf, w, &c.qformer, c.num_query_tokens, "") != VB_OK ||
+        (vb_weights_find(w, "localizer.query_tokens") &&
+         vb_qformer_load(&loc, w, &c.qformer, c.num_query_tokens, "localizer.") != VB_OK) ||
+        vb_t5_load(&t5, w, "language_model.", &c.t5) != VB_OK) {
+        printf("load: %s\n", vb_errmsg());
+        return;
+    }
+    double  t1 = now_s();
+    int64_t bytes = vb_vit_resident_bytes(vit) + vb_qformer_resident_bytes(qf) +
+                    (loc ? vb_qformer_resident_bytes(loc) : 0) + vb_t5_resident_bytes(t5);
+    printf("%s resident %s: load %.1f s, resident weights %.2f GB, VmRSS %.2f GB, VmHWM %.2f GB\n", dir,
+           vb_dtype_name(dt), t1 - t0, (double)bytes / 1e9, (double)vb_rss_current_kb() * 1024 / 1e9,
+           (double)vb_rss_peak_kb() * 1024 / 1e9);
+    const int64_t T = vit->cfg.n_tokens, Dv = c.vision.hidden, S = c.vision.image_size, d = c.t5.d_model;
+    float *       px = rand_vec(3 * S * S, 0, 1), *ln = malloc(sizeof(float) * (size_t)(T * Dv));
+    float *       qo = malloc(sizeof(float) * (size_t)(c.num_query_tokens * c.qformer.hidden));
+    struct vb_vit_ctx *     vc = NULL;
+    struct vb_qformer_ctx * qc = NULL;
+    struct vb_t5_ctx *      tc = NULL;
+    VB_ASSERT(vb_vit_ctx_new(&vc, vit, 1) == VB_OK);
+    VB_ASSERT(vb_qformer_ctx_new(&qc, qf, 1, 0, (int32_t)T) == VB_OK);
+    VB_ASSERT(vb_t5_ctx_new(&tc, t5, 64, 8) == VB_OK);
+    float * emb = rand_vec(64 * d, 0, 1), *logits = malloc(sizeof(float) * (size_t)c.t5.vocab);
+    double  a = now_s();
+    VB_ASSERT(vb_vit_run(vc, px, 1, NULL, NULL, NULL, ln) == VB_OK);
+    double b = now_s();
+    VB_ASSERT(vb_qformer_run(qc, ln, 1, (int32_t)T, NULL, NULL, 0, qo, NULL, NULL, NULL) == VB_OK);
+    double e = now_s();
+    VB_ASSERT(vb_t5_encode(tc, emb, NULL, 64, NULL) == VB_OK);
+    double  f = now_s();
+    int32_t id = 0;
+    for (int s = 0; s < 3; s++) {
+        VB_ASSERT(vb_t5_decode(tc, &id, 1, logits, NULL, NULL) == VB_OK);
+        id = vb_gen_argmax(logits, c.t5.vocab);
+    }
+    double g = now_s();
+    printf("  ViT 1 frame %.2f s, Q-Former %.3f s, T5 encoder 64 tokens %.2f s, decoder step %.3f s; VmHWM %.2f GB\n",
+           b - a, e - b, f - e, (g - f) / 3, (double)vb_rss_peak_kb() * 1024 / 1e9);
+    free(px), free(ln), free(qo), free(emb), free(logits);
+    vb_vit_ctx_free(vc), vb_qformer_ctx_free(qc), vb_t5_ctx_free(tc);
+    vb_vit_free(vit), vb_qformer_free(qf), vb_qformer_free(loc), vb_t5_free(t5);
+    vb_weights_close(w);
+}
+
 static void bench_linears(void) {
     static const struct {
         const char * what;
@@ -585,9 +839,18 @@ static void bench_linears(void) {
 }
 
 int main(void) {
+    if (getenv("VB_WMAT_FULL")) {
+        int32_t dt = VB_DT_BF16;
+        if (getenv("VB_WMAT_FULL_DT") && vb_wmat_dtype_parse(getenv("VB_WMAT_FULL_DT"), &dt) != VB_OK) return 2;
+        vb_blas_set_threads(2);
+        bench_full(getenv("VB_WMAT_FULL"), dt);
+        return 0;
+    }
     if (getenv("VB_WMAT_BENCH")) {
         vb_blas_set_threads(atoi(getenv("VB_WMAT_BENCH")) > 0 ? atoi(getenv("VB_WMAT_BENCH")) : 2);
-        bench_linears();
+        if (!getenv("VB_WMAT_BENCH_MODELS_ONLY")) bench_linears();
+        int reps = getenv("VB_WMAT_BENCH_REPS") ? atoi(getenv("VB_WMAT_BENCH_REPS")) : 5;
+        bench_models(reps < 1 ? 1 : reps > 32 ? 32 : reps);
         return 0;
     }
     const struct CMUnitTest tests[] = {
