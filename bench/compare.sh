@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs `vlapbench bench-engine` and bench/torch_bench.py on the same config, thread count, depth and frame count,
-# interleaved A B A B (ROUNDS pairs, default 2: the load of a shared machine drifts, and each pair is measured
-# back to back), and prints per component the vlapbench / PyTorch time ratio of every pair and their median
-# (< 1: vlapbench faster).  SKIPs (exit 77) without Debian's python3-torch.
+# Runs `vlapbench bench-engine` and bench/torch_bench.py on the same config, thread count, depth and frame count and
+# prints per component the vlapbench / PyTorch time ratio (< 1: vlapbench faster).  The load of a shared machine
+# drifts over minutes, so the two are interleaved per component: for each of vit, qformer, t5enc (128 and 512
+# tokens), t5dec, ROUNDS pairs (default 2) of one vlapbench run and one PyTorch run of that component only, back to
+# back (A B A B); the table gives the median times and the ratio of every pair with their median.  Every raw output
+# is printed.  SKIPs (exit 77) without Debian's python3-torch.
 #   usage: bench/compare.sh CONFIG.json [THREADS] [LAYERS] [FRAMES] [REPS] [ROUNDS]
 set -u
 cfg=${1:?usage: bench/compare.sh CONFIG.json [THREADS] [LAYERS] [FRAMES] [REPS] [ROUNDS]}
@@ -14,21 +16,29 @@ py=python3
 $py -c 'import torch' 2>/dev/null || { echo "SKIP: python3-torch not installed"; exit 77; }
 # first number before "ms" on the first line starting with $2
 ms() { echo "$1" | awk -v k="$2" 'index($0, k) == 1 { for (i = 1; i < NF; i++) if ($(i+1) == "ms") { print $i; exit } }'; }
-pairs=("vit:vit (" "qformer:qformer (" "t5enc128:t5enc 128" "t5enc512:t5enc 512" "t5dec:t5dec step")
+# component run by both programs : table rows (key, bench-engine row prefix) it yields
+runs=("vit:vit=vit (" "qformer:qformer=qformer (" "t5enc:t5enc128=t5enc 128,t5enc512=t5enc 512" "t5dec:t5dec=t5dec step")
 declare -A A B
-for r in $(seq 1 "$rounds"); do
-  vb=$("$bin" bench-engine --config "$cfg" --threads "$th" --layers "$ly" --frames "$fr" --reps "$reps") || exit 1
-  echo "== round $r: vlapbench"; echo "$vb"
-  pt=$($py "$here/torch_bench.py" --config "$cfg" --threads "$th" --layers "$ly" --frames "$fr" --reps "$reps") || exit 1
-  echo "== round $r: torch"; echo "$pt"
-  for pair in "${pairs[@]}"; do
-    k=${pair%%:*}
-    A[$k]="${A[$k]:-} $(ms "$vb" "${pair#*:}")"; B[$k]="${B[$k]:-} $(ms "$pt" "torch $k ")"
+keys=()
+for run in "${runs[@]}"; do
+  comp=${run%%:*}; rows=${run#*:}
+  for r in $(seq 1 "$rounds"); do
+    vb=$("$bin" bench-engine --config "$cfg" --threads "$th" --layers "$ly" --frames "$fr" --reps "$reps" \
+         --components "$comp") || exit 1
+    echo "== $comp round $r: vlapbench"; echo "$vb"
+    pt=$($py "$here/torch_bench.py" --config "$cfg" --threads "$th" --layers "$ly" --frames "$fr" --reps "$reps" \
+         --components "$comp") || exit 1
+    echo "== $comp round $r: torch"; echo "$pt"
+    IFS=, read -ra rl <<< "$rows"
+    for kv in "${rl[@]}"; do
+      k=${kv%%=*}
+      [ "$r" = 1 ] && keys+=("$k")
+      A[$k]="${A[$k]:-} $(ms "$vb" "${kv#*=}")"; B[$k]="${B[$k]:-} $(ms "$pt" "torch $k ")"
+    done
   done
 done
-printf '\n%-10s %14s %14s %s\n' component vlapbench_ms torch_ms "ratio per pair, median"
-for pair in "${pairs[@]}"; do
-  k=${pair%%:*}
+printf '\n%-10s %14s %14s %s\n' component vlapbench_ms torch_ms "ratio per pair -> median"
+for k in "${keys[@]}"; do
   awk -v k="$k" -v a="${A[$k]}" -v b="${B[$k]}" 'function med(v, n,   i, j, t) {
       for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
       return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }
