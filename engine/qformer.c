@@ -64,7 +64,8 @@ static void count_one(void * ud, const char * name, int32_t ndim, const int64_t 
 static void bytes_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst, float * fused,
                       int64_t off, struct vb_wmat * wm, int64_t row0) {
     (void)name, (void)dst, (void)fused, (void)off;
-    if (wm) *(int64_t *)ud += row0 <= 0 ? (int64_t)vb_wmat_bytes(wm) : 0;
+    if (wm)
+        *(int64_t *)ud += row0 <= 0 ? (int64_t)vb_wmat_bytes(wm) : 0;
     else {
         int64_t k = 1;
         for (int32_t i = 0; i < ndim; i++)
@@ -151,9 +152,8 @@ static void qformer_tensors(struct vb_qformer * m, const char * prefix, tensor_f
 }
 
 static void layer_free(struct vb_qformer_layer * y) {
-    float * ps[] = {y->qkv_b, y->ao_b,    y->ao_ln_w, y->ao_ln_b, y->cq_b,    y->ckv_b,   y->co_b,
-                    y->co_ln_w, y->co_ln_b, y->iq_b, y->oq_b, y->oq_ln_w, y->oq_ln_b, y->it_b,
-                    y->ot_b,  y->ot_ln_w, y->ot_ln_b};
+    float * ps[] = {y->qkv_b, y->ao_b, y->ao_ln_w, y->ao_ln_b, y->cq_b, y->ckv_b, y->co_b,    y->co_ln_w, y->co_ln_b,
+                    y->iq_b,  y->oq_b, y->oq_ln_w, y->oq_ln_b, y->it_b, y->ot_b,  y->ot_ln_w, y->ot_ln_b};
     for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
         free(ps[i]);
     struct vb_wmat * ws[] = {&y->qkv, &y->ao, &y->cq, &y->ckv, &y->co, &y->iq, &y->oq, &y->it, &y->ot};

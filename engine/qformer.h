@@ -63,11 +63,11 @@ struct vb_qformer {
     struct vb_qformer_config cfg;
     int32_t                  n_query;      /* Q */
     float *                  query_tokens; /* (Q, D) */
-    float * emb_ln_w;        /* (D) qformer.layernorm (BLIP-2) / qformer.embeddings.layernorm (InstructBLIP) */
-    float * emb_ln_b;        /* (D) */
-    struct vb_wmat word_emb; /* (vocab, D) InstructBLIP only (cfg.weight_dtype), else empty */
-    float *                   pos_emb; /* (max_pos, D) InstructBLIP only, else NULL */
-    struct vb_qformer_layer * layers;  /* cfg.layers */
+    float *        emb_ln_w;          /* (D) qformer.layernorm (BLIP-2) / qformer.embeddings.layernorm (InstructBLIP) */
+    float *        emb_ln_b;          /* (D) */
+    struct vb_wmat word_emb;          /* (vocab, D) InstructBLIP only (cfg.weight_dtype), else empty */
+    float *        pos_emb;           /* (max_pos, D) InstructBLIP only, else NULL */
+    struct vb_qformer_layer * layers; /* cfg.layers */
 };
 
 /* Load "<prefix>query_tokens" [1, Q, D] and the Q-Former "<prefix>qformer.*" (prefix "" for the model's own

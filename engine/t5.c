@@ -207,37 +207,17 @@ void vb_t5_free(struct vb_t5_model * m) {
 
 /* y (n, out) [ldy] = x (n, in) [ldx] W^T (+ beta * y): one GEMM over all rows; a single row (a decoder step) goes to
 ** sgemv, which OpenBLAS runs ~4x faster than an m=1 sgemm (weight-bandwidth bound). */
-static void lin(const float * x, int64_t ldx, int64_t n, const struct vb_wmat * W, float * y, int64_t ldy,
-                float beta) {
+static void lin(const float * x, int64_t ldx, int64_t n, const struct vb_wmat * W, float * y, int64_t ldy, float beta) {
     if (n == 1 && W->dt == VB_DT_F32)
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)W->rows, (int)W->cols, 1.0f, W->data, (int)W->cols, x, 1, beta,
-                    y, 1);
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)W->rows, (int)W->cols, 1.0f, W->data, (int)W->cols, x, 1, beta, y,
+                    1);
     else
         vb_wmat_linear_ex(x, ldx, n, W, NULL, y, ldy, beta);
 }
 
-/* The resident matrix, or an f32 view of the legacy pointer of a hand-built model. */
-static inline struct vb_wmat wm(const struct vb_wmat * W, const float * legacy, int64_t rows, int64_t cols) {
-    return W->data ? *W : vb_wmat_view_f32(legacy, rows, cols);
-}
-
-/* The matrices of a block (resident or legacy). */
-struct blk_w {
-    struct vb_wmat qkv, o, cq, co, ffi, ffo;
-};
-
-static struct blk_w blk_w(const struct vb_t5_model * m, const struct vb_t5_block * b) {
-    const struct vb_t5_config * C = &m->cfg;
-    int64_t                     d = C->d_model, inner = m->inner, f = C->d_ff, fi = C->gated ? 2 * f : f;
-    struct blk_w                r = {wm(&b->qkv, b->wqkv, 3 * inner, d), wm(&b->o, b->wo, d, inner),
-                                     wm(&b->cq, b->wcq, inner, d),       wm(&b->co, b->wco, d, inner),
-                                     wm(&b->ffi, b->wi, fi, d),          wm(&b->ffo, b->wff_o, d, f)};
-    return r;
-}
-
 int64_t vb_t5_resident_bytes(const struct vb_t5_model * m) {
     const struct vb_t5_config * C = &m->cfg;
-    int64_t n = (int64_t)(vb_wmat_bytes(&m->emb) + vb_wmat_bytes(&m->cross_kv));
+    int64_t                     n = (int64_t)(vb_wmat_bytes(&m->emb) + vb_wmat_bytes(&m->cross_kv));
     if (!C->tie) n += (int64_t)vb_wmat_bytes(&m->head);
     for (int32_t part = 0; part < 2; part++) {
         const struct vb_t5_block * blk = part ? m->dec : m->enc;
@@ -280,8 +260,7 @@ int vb_t5_embed(const struct vb_t5_model * m, const int32_t * ids, int64_t n, fl
         if (ids[i] < 0 || ids[i] >= m->cfg.vocab)
             return vb_fail(VB_ERR_ARG, "t5 embed: token id %d at position %lld outside the vocabulary (%d)", ids[i],
                            (long long)i, m->cfg.vocab);
-        if (m->emb.data) vb_wmat_row(&m->emb, ids[i], out + i * d);
-        else memcpy(out + i * d, m->shared + (int64_t)ids[i] * d, sizeof(float) * (size_t)d);
+        vb_wmat_row(&m->emb, ids[i], out + i * d);
     }
     return VB_OK;
 }
@@ -365,8 +344,7 @@ static int set_mask(struct vb_t5_ctx * c, const uint8_t * mask, int64_t n) {
 static void cross_kv(struct vb_t5_ctx * c) {
     const struct vb_t5_model * m = c->m;
     int64_t                    cols = (int64_t)m->cfg.n_dec * 2 * m->inner;
-    struct vb_wmat             W = wm(&m->cross_kv, m->dec_cross_kv, cols, m->cfg.d_model);
-    lin(c->enc_out, m->cfg.d_model, c->n_enc, &W, c->cross_kv, cols, 0.0f);
+    lin(c->enc_out, m->cfg.d_model, c->n_enc, &m->cross_kv, c->cross_kv, cols, 0.0f);
     c->n_past = 0;
 }
 
@@ -382,12 +360,11 @@ int vb_t5_encode(struct vb_t5_ctx * c, const float * embeds, const uint8_t * mas
     fill_bias(m, m->enc_rel, 1, n, 0, n, c->bias);
     for (int32_t l = 0; l < C->n_enc; l++) {
         const struct vb_t5_block * b = &m->enc[l];
-        const struct blk_w         W = blk_w(m, b);
         vb_rmsnorm(c->h, n, d, b->ln_sa, C->eps, c->x);
-        lin(c->x, d, n, &W.qkv, c->qkv, 3 * inner, 0.0f);
+        lin(c->x, d, n, &b->qkv, c->qkv, 3 * inner, 0.0f);
         vb_attention(c->qkv, 3 * inner, c->qkv + inner, 3 * inner, c->qkv + 2 * inner, 3 * inner, n, n, C->heads,
                      C->d_kv, 1.0f, c->bias, c->mask_add, 0, 0, c->att, inner, c->scratch);
-        lin(c->att, inner, n, &W.o, c->h, d, 1.0f);
+        lin(c->att, inner, n, &b->o, c->h, d, 1.0f);
         ff_layer(c, b, n);
         if (block_out) memcpy(block_out + (int64_t)l * n * d, c->h, sizeof(float) * (size_t)(n * d));
     }
@@ -429,9 +406,8 @@ int vb_t5_decode(struct vb_t5_ctx * c, const int32_t * ids, int64_t n, float * l
     fill_bias(m, m->dec_rel, 0, n, t0, nk, c->bias);
     for (int32_t l = 0; l < C->n_dec; l++) {
         const struct vb_t5_block * b = &m->dec[l];
-        const struct blk_w         W = blk_w(m, b);
-        const struct vb_wmat       Wq = vb_wmat_rows(&W.qkv, 0, inner), Wk = vb_wmat_rows(&W.qkv, inner, inner);
-        const struct vb_wmat       Wv = vb_wmat_rows(&W.qkv, 2 * inner, inner);
+        const struct vb_wmat       Wq = vb_wmat_rows(&b->qkv, 0, inner), Wk = vb_wmat_rows(&b->qkv, inner, inner);
+        const struct vb_wmat       Wv = vb_wmat_rows(&b->qkv, 2 * inner, inner);
         float *                    K = c->self_k + (int64_t)l * c->max_dec * inner;
         float *                    V = c->self_v + (int64_t)l * c->max_dec * inner;
         /* self-attention: q into qkv, k / v straight into cache rows t0.. */
@@ -441,14 +417,14 @@ int vb_t5_decode(struct vb_t5_ctx * c, const int32_t * ids, int64_t n, float * l
         lin(c->x, d, n, &Wv, V + t0 * inner, inner, 0.0f);
         vb_attention(c->qkv, inner, K, inner, V, inner, n, nk, C->heads, C->d_kv, 1.0f, c->bias, NULL, 1, t0, c->att,
                      inner, c->scratch);
-        lin(c->att, inner, n, &W.o, c->h, d, 1.0f);
+        lin(c->att, inner, n, &b->o, c->h, d, 1.0f);
         /* cross-attention over the encoder output */
         vb_rmsnorm(c->h, n, d, b->ln_ca, C->eps, c->x);
-        lin(c->x, d, n, &W.cq, c->qkv, inner, 0.0f);
+        lin(c->x, d, n, &b->cq, c->qkv, inner, 0.0f);
         const float * CK = c->cross_kv + (int64_t)l * 2 * inner;
         vb_attention(c->qkv, inner, CK, ldkv, CK + inner, ldkv, n, c->n_enc, C->heads, C->d_kv, 1.0f, NULL, c->mask_add,
                      0, 0, c->att, inner, c->scratch);
-        lin(c->att, inner, n, &W.co, c->h, d, 1.0f);
+        lin(c->att, inner, n, &b->co, c->h, d, 1.0f);
         ff_layer(c, b, n);
         if (block_out) memcpy(block_out + (int64_t)l * n * d, c->h, sizeof(float) * (size_t)(n * d));
     }
@@ -460,8 +436,7 @@ int vb_t5_decode(struct vb_t5_ctx * c, const int32_t * ids, int64_t n, float * l
             c->x[i] *= s;
     }
     if (logits) {
-        struct vb_wmat H = wm(&m->head, m->lm_head, C->vocab, d);
-        lin(c->x, d, n, &H, logits, C->vocab, 0.0f);
+        lin(c->x, d, n, &m->head, logits, C->vocab, 0.0f);
     }
     c->n_past += n;
     return VB_OK;
@@ -506,9 +481,8 @@ static void ff_rows(const struct vb_t5_model * m, const struct vb_t5_block * blk
                     int64_t n) {
     const struct vb_t5_config * C = &m->cfg;
     int64_t                     d = C->d_model, f = C->d_ff, wdt = C->gated ? 2 * f : f;
-    const struct blk_w          W = blk_w(m, blk);
     vb_rmsnorm(h, n, d, blk->ln_ff, C->eps, x);
-    lin(x, d, n, &W.ffi, ff, wdt, 0.0f);
+    lin(x, d, n, &blk->ffi, ff, wdt, 0.0f);
     for (int64_t i = 0; i < n; i++) {
         float * r = ff + i * wdt;
         switch (C->act) {
@@ -524,7 +498,7 @@ static void ff_rows(const struct vb_t5_model * m, const struct vb_t5_block * blk
         }
         if (C->gated) vb_mul(r, r, r + f, f);
     }
-    lin(ff, wdt, n, &W.ffo, h, d, 1.0f);
+    lin(ff, wdt, n, &blk->ffo, h, d, 1.0f);
 }
 
 int vb_t5_encode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t n_seq, const float * const * embeds,
@@ -549,15 +523,14 @@ int vb_t5_encode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t 
     }
     for (int32_t l = 0; l < C->n_enc; l++) {
         const struct vb_t5_block * blk = &m->enc[l];
-        const struct blk_w         W = blk_w(m, blk);
         vb_rmsnorm(b->h, total, d, blk->ln_sa, C->eps, b->x);
-        lin(b->x, d, total, &W.qkv, b->qkv, 3 * inner, 0.0f);
+        lin(b->x, d, total, &blk->qkv, b->qkv, 3 * inner, 0.0f);
         for (int64_t s = 0, o = 0; s < n_seq; o += n[s], s++) {
             const float * q = b->qkv + o * 3 * inner;
             vb_attention(q, 3 * inner, q + inner, 3 * inner, q + 2 * inner, 3 * inner, n[s], n[s], C->heads, C->d_kv,
                          1.0f, ctx[s]->bias, ctx[s]->mask_add, 0, 0, b->att + o * inner, inner, ctx[s]->scratch);
         }
-        lin(b->att, inner, total, &W.o, b->h, d, 1.0f);
+        lin(b->att, inner, total, &blk->o, b->h, d, 1.0f);
         ff_rows(m, blk, b->h, b->x, b->ff, total);
     }
     for (int64_t s = 0, o = 0; s < n_seq; o += n[s], s++) {
@@ -589,9 +562,8 @@ int vb_t5_decode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t 
         fill_bias(m, m->dec_rel, 0, 1, ctx[s]->n_past, ctx[s]->n_past + 1, ctx[s]->bias);
     for (int32_t l = 0; l < C->n_dec; l++) {
         const struct vb_t5_block * blk = &m->dec[l];
-        const struct blk_w         W = blk_w(m, blk);
         vb_rmsnorm(b->h, R, d, blk->ln_sa, C->eps, b->x);
-        lin(b->x, d, R, &W.qkv, b->qkv, 3 * inner, 0.0f);
+        lin(b->x, d, R, &blk->qkv, b->qkv, 3 * inner, 0.0f);
         for (int32_t s = 0; s < n_seq; s++) {
             struct vb_t5_ctx * c = ctx[s];
             int64_t            t = c->n_past;
@@ -603,16 +575,16 @@ int vb_t5_decode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t 
             vb_attention(q, 3 * inner, K, inner, V, inner, 1, t + 1, C->heads, C->d_kv, 1.0f, c->bias, NULL, 1, t,
                          b->att + s * inner, inner, c->scratch);
         }
-        lin(b->att, inner, R, &W.o, b->h, d, 1.0f);
+        lin(b->att, inner, R, &blk->o, b->h, d, 1.0f);
         vb_rmsnorm(b->h, R, d, blk->ln_ca, C->eps, b->x);
-        lin(b->x, d, R, &W.cq, b->qkv, inner, 0.0f);
+        lin(b->x, d, R, &blk->cq, b->qkv, inner, 0.0f);
         for (int32_t s = 0; s < n_seq; s++) {
             struct vb_t5_ctx * c = ctx[s];
             const float *      CK = c->cross_kv + (int64_t)l * 2 * inner;
             vb_attention(b->qkv + s * inner, inner, CK, ldkv, CK + inner, ldkv, 1, c->n_enc, C->heads, C->d_kv, 1.0f,
                          NULL, c->mask_add, 0, 0, b->att + s * inner, inner, c->scratch);
         }
-        lin(b->att, inner, R, &W.co, b->h, d, 1.0f);
+        lin(b->att, inner, R, &blk->co, b->h, d, 1.0f);
         ff_rows(m, blk, b->h, b->x, b->ff, R);
     }
     vb_rmsnorm(b->h, R, d, m->dec_final_ln, C->eps, b->x);
@@ -622,8 +594,7 @@ int vb_t5_decode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t 
             b->x[i] *= sc;
     }
     if (logits) {
-        struct vb_wmat H = wm(&m->head, m->lm_head, C->vocab, d);
-        lin(b->x, d, R, &H, logits, C->vocab, 0.0f);
+        lin(b->x, d, R, &m->head, logits, C->vocab, 0.0f);
     }
     for (int32_t s = 0; s < n_seq; s++)
         ctx[s]->n_past++;

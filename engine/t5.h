@@ -36,15 +36,6 @@ struct vb_t5_block {
     float *        ln_ff; /* (d) */
     struct vb_wmat ffi;   /* gated: (2*d_ff, d) wi_0 | wi_1; else (d_ff, d) */
     struct vb_wmat ffo;   /* (d, d_ff) */
-    /* Legacy f32 weights of a model built by hand (harness/cmd_bench_engine.c), used only when the matching vb_wmat
-    ** above is empty; vb_t5_load leaves them NULL.  To be removed once no caller sets them. */
-    float *       wqkv;  /* (3*inner, d) */
-    float *       wo;    /* (d, inner) */
-    float *       wcq;   /* (inner, d) */
-    const float * wckv;  /* (2*inner, d) points into the legacy dec_cross_kv (unused by the code) */
-    float *       wco;   /* (d, inner) */
-    float *       wi;    /* gated: (2*d_ff, d); else (d_ff, d) */
-    float *       wff_o; /* (d, d_ff) */
 };
 
 struct vb_t5_model {
@@ -59,10 +50,6 @@ struct vb_t5_model {
     struct vb_t5_block * dec;          /* n_dec */
     float *              enc_final_ln; /* (d) */
     float *              dec_final_ln; /* (d) */
-    /* legacy f32 matrices of a hand-built model (see vb_t5_block), used only when the vb_wmat is empty */
-    float * shared;       /* (vocab, d) */
-    float * lm_head;      /* (vocab, d); == shared when tied */
-    float * dec_cross_kv; /* (n_dec * 2 * inner, d) */
 };
 
 /* Load the T5 weights named "<prefix>shared.weight", "<prefix>encoder.block.N...", ... (prefix e.g.

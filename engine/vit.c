@@ -74,8 +74,10 @@ static void load_one(void * ud, const char * name, int32_t ndim, const int64_t *
                      struct vb_wmat * wm) {
     struct loader * L = ud;
     if (L->rc != VB_OK) return;
-    if (wm) L->rc = vb_wmat_load(wm, L->dt, L->w, name, ndim, shape);
-    else L->rc = vb_weights_load_f32(L->w, name, ndim, shape, dst);
+    if (wm)
+        L->rc = vb_wmat_load(wm, L->dt, L->w, name, ndim, shape);
+    else
+        L->rc = vb_weights_load_f32(L->w, name, ndim, shape, dst);
 }
 
 static void count_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst,
@@ -145,8 +147,7 @@ void vb_vit_free(struct vb_vit * m) {
     if (m->layers)
         for (int l = 0; l < m->cfg.layers; l++) {
             struct vb_vit_layer * y = &m->layers[l];
-            float *               ps[] = {y->ln1_w, y->ln1_b, y->qkv_w, y->qkv_b, y->proj_w, y->proj_b,
-                                          y->ln2_w, y->ln2_b, y->fc1_w, y->fc1_b, y->fc2_w,  y->fc2_b};
+            float * ps[] = {y->ln1_w, y->ln1_b, y->qkv_b, y->proj_b, y->ln2_w, y->ln2_b, y->fc1_b, y->fc2_b};
             for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
                 free(ps[i]);
             vb_wmat_free(&y->qkv);
@@ -155,7 +156,6 @@ void vb_vit_free(struct vb_vit * m) {
             vb_wmat_free(&y->fc2);
         }
     free(m->layers);
-    free(m->patch_w);
     vb_wmat_free(&m->patch);
     free(m->patch_b);
     free(m->cls);
@@ -227,11 +227,6 @@ static void im2col(const struct vb_vit * m, const float * pixels, int32_t n_fram
             }
 }
 
-/* The resident matrix, or an f32 view of the legacy pointer of a hand-built model. */
-static inline struct vb_wmat wm(const struct vb_wmat * W, const float * legacy, int64_t rows, int64_t cols) {
-    return W->data ? *W : vb_wmat_view_f32(legacy, rows, cols);
-}
-
 int vb_vit_run(struct vb_vit_ctx * c, const float * pixels, int32_t n_frames, float * embeddings, float * layer_out,
                float * body, float * ln) {
     const struct vb_vit * m = c->m;
@@ -245,8 +240,7 @@ int vb_vit_run(struct vb_vit_ctx * c, const float * pixels, int32_t n_frames, fl
 
     /* embeddings: one GEMM for all patches of all frames, then CLS + position embedding into h */
     im2col(m, pixels, n_frames, c->cols);
-    struct vb_wmat Wp = wm(&m->patch, m->patch_w, D, m->patch_dim);
-    vb_wmat_linear(c->cols, F * P, &Wp, m->patch_b, c->att);
+    vb_wmat_linear(c->cols, F * P, &m->patch, m->patch_b, c->att);
     for (int64_t f = 0; f < F; f++) {
         float * hf = c->h + f * T * D;
         for (int64_t j = 0; j < D; j++)
@@ -263,20 +257,18 @@ int vb_vit_run(struct vb_vit_ctx * c, const float * pixels, int32_t n_frames, fl
 
     for (int32_t l = 0; l < m->cfg.layers; l++) {
         const struct vb_vit_layer * y = &m->layers[l];
-        struct vb_wmat Wqkv = wm(&y->qkv, y->qkv_w, 3 * D, D), Wproj = wm(&y->proj, y->proj_w, D, D);
-        struct vb_wmat Wfc1 = wm(&y->fc1, y->fc1_w, I, D), Wfc2 = wm(&y->fc2, y->fc2_w, D, I);
         /* attention sub-layer */
         vb_layernorm(c->h, R, D, y->ln1_w, y->ln1_b, eps, c->x);
-        vb_wmat_linear(c->x, R, &Wqkv, y->qkv_b, c->qkv);
+        vb_wmat_linear(c->x, R, &y->qkv, y->qkv_b, c->qkv);
         for (int64_t f = 0; f < F; f++) {
             const float * q = c->qkv + f * T * 3 * D;
             vb_attention(q, 3 * D, q + D, 3 * D, q + 2 * D, 3 * D, T, T, H, dh, scale, NULL, NULL, 0, 0,
                          c->att + f * T * D, D, c->scratch);
         }
-        vb_wmat_linear_ex(c->att, D, R, &Wproj, y->proj_b, c->h, D, 1.0f); /* h += proj(att) */
+        vb_wmat_linear_ex(c->att, D, R, &y->proj, y->proj_b, c->h, D, 1.0f); /* h += proj(att) */
         /* MLP sub-layer */
         vb_layernorm(c->h, R, D, y->ln2_w, y->ln2_b, eps, c->x);
-        vb_wmat_linear(c->x, R, &Wfc1, y->fc1_b, c->mlp);
+        vb_wmat_linear(c->x, R, &y->fc1, y->fc1_b, c->mlp);
         switch (m->cfg.act) {
         case VB_ACT_GELU_TANH:
             vb_gelu_tanh(c->mlp, R * I);
@@ -288,7 +280,7 @@ int vb_vit_run(struct vb_vit_ctx * c, const float * pixels, int32_t n_frames, fl
             vb_gelu_erf(c->mlp, R * I);
             break;
         }
-        vb_wmat_linear_ex(c->mlp, I, R, &Wfc2, y->fc2_b, c->h, D, 1.0f); /* h += fc2(act(fc1(x))) */
+        vb_wmat_linear_ex(c->mlp, I, R, &y->fc2, y->fc2_b, c->h, D, 1.0f); /* h += fc2(act(fc1(x))) */
         if (layer_out) memcpy(layer_out + (int64_t)l * R * D, c->h, sizeof(float) * (size_t)(R * D));
     }
     if (body) memcpy(body, c->h, sizeof(float) * (size_t)(R * D));

@@ -29,11 +29,11 @@
 #include <stdint.h>
 
 struct vb_vit_layer {
-    float *        ln1_w; /* (D) layer_norm1 */
-    float *        ln1_b; /* (D) */
-    struct vb_wmat qkv;   /* (3D, D) q | k | v, resident in cfg.weight_dtype */
-    float *        qkv_b; /* (3D) */
-    struct vb_wmat proj;  /* (D, D) */
+    float *        ln1_w;  /* (D) layer_norm1 */
+    float *        ln1_b;  /* (D) */
+    struct vb_wmat qkv;    /* (3D, D) q | k | v, resident in cfg.weight_dtype */
+    float *        qkv_b;  /* (3D) */
+    struct vb_wmat proj;   /* (D, D) */
     float *        proj_b; /* (D) */
     float *        ln2_w;  /* (D) layer_norm2 */
     float *        ln2_b;  /* (D) */
@@ -41,12 +41,6 @@ struct vb_vit_layer {
     float *        fc1_b;  /* (I) */
     struct vb_wmat fc2;    /* (D, I) */
     float *        fc2_b;  /* (D) */
-    /* Legacy f32 weights of a model built by hand (harness/cmd_bench_engine.c), used by vb_vit_run only when the
-    ** matching vb_wmat above is empty; vb_vit_load leaves them NULL.  To be removed once no caller sets them. */
-    float * qkv_w;  /* (3D, D) */
-    float * proj_w; /* (D, D) */
-    float * fc1_w;  /* (I, D) */
-    float * fc2_w;  /* (D, I) */
 };
 
 struct vb_vit {
@@ -54,7 +48,6 @@ struct vb_vit {
     int32_t                 grid;      /* image_size / patch: patches per side */
     int32_t                 patch_dim; /* 3 * patch * patch */
     struct vb_wmat          patch;     /* (D, 3*p*p) conv weight [D, 3, p, p] viewed as a Linear weight */
-    float *                 patch_w;   /* legacy f32 (D, 3*p*p), used only when `patch` is empty (see the layer) */
     float *                 patch_b;   /* (D) */
     float *                 cls;       /* (D) class_embedding */
     float *                 pos;       /* (n_tokens, D) position_embedding */

@@ -70,8 +70,8 @@ int vb_wmat_dtype_parse(const char * s, int32_t * dt) {
     static const struct {
         const char * name;
         int32_t      dt;
-    } N[] = {{"f32", VB_DT_F32},  {"float32", VB_DT_F32},   {"fp32", VB_DT_F32}, {"bf16", VB_DT_BF16},
-             {"bfloat16", VB_DT_BF16}, {"f16", VB_DT_F16}, {"fp16", VB_DT_F16}, {"float16", VB_DT_F16}};
+    } N[] = {{"f32", VB_DT_F32},       {"float32", VB_DT_F32}, {"fp32", VB_DT_F32}, {"bf16", VB_DT_BF16},
+             {"bfloat16", VB_DT_BF16}, {"f16", VB_DT_F16},     {"fp16", VB_DT_F16}, {"float16", VB_DT_F16}};
     for (size_t i = 0; s && i < sizeof N / sizeof N[0]; i++)
         if (strcasecmp(s, N[i].name) == 0) {
             *dt = N[i].dt;
@@ -98,7 +98,8 @@ static void convert(const uint8_t * src, int32_t sdt, void * dst, int32_t ddt, i
     }
     for (int64_t i = 0; i < n; i++) {
         float f;
-        if (sdt == VB_DT_F32) memcpy(&f, src + 4 * i, 4);
+        if (sdt == VB_DT_F32)
+            memcpy(&f, src + 4 * i, 4);
         else if (sdt == VB_DT_F64) {
             double d;
             memcpy(&d, src + 8 * i, 8);
@@ -108,8 +109,10 @@ static void convert(const uint8_t * src, int32_t sdt, void * dst, int32_t ddt, i
             memcpy(&h, src + 2 * i, 2);
             f = half_to_f32(sdt, h);
         }
-        if (ddt == VB_DT_F32) ((float *)dst)[i] = f;
-        else ((uint16_t *)dst)[i] = f32_to_half(ddt, f);
+        if (ddt == VB_DT_F32)
+            ((float *)dst)[i] = f;
+        else
+            ((uint16_t *)dst)[i] = f32_to_half(ddt, f);
     }
 }
 
@@ -203,7 +206,7 @@ static void gemv_scalar(const struct gemv_job * J) {
 }
 
 #if VB_WMAT_X86
-#define VB_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define VB_AVX2        __attribute__((target("avx2,fma,f16c")))
 #define VB_AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma,f16c")))
 
 VB_AVX2_INLINE __m256 ld8(const int32_t dt, const uint16_t * p) {
@@ -229,8 +232,8 @@ VB_AVX2_INLINE void gemv_avx2_body(const struct gemv_job * J, const int32_t dt) 
         const uint16_t *w0 = W + r * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
         int64_t         i = 0;
         for (; i + 2 <= n; i += 2) {
-            const float * xa = J->x + i * J->ldx, *xb = xa + J->ldx;
-            __m256        a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            const float *xa = J->x + i * J->ldx, *xb = xa + J->ldx;
+            __m256       a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
             for (int64_t k = 0; k < K8; k += 8) {
                 __m256 va = _mm256_loadu_ps(xa + k), vb = _mm256_loadu_ps(xb + k);
                 __m256 f0 = ld8(dt, w0 + k), f1 = ld8(dt, w1 + k), f2 = ld8(dt, w2 + k), f3 = ld8(dt, w3 + k);
@@ -286,8 +289,12 @@ VB_AVX2_INLINE void gemv_avx2_body(const struct gemv_job * J, const int32_t dt) 
     }
 }
 
-static VB_AVX2 void gemv_avx2_bf16(const struct gemv_job * J) { gemv_avx2_body(J, VB_DT_BF16); }
-static VB_AVX2 void gemv_avx2_f16(const struct gemv_job * J) { gemv_avx2_body(J, VB_DT_F16); }
+static VB_AVX2 void gemv_avx2_bf16(const struct gemv_job * J) {
+    gemv_avx2_body(J, VB_DT_BF16);
+}
+static VB_AVX2 void gemv_avx2_f16(const struct gemv_job * J) {
+    gemv_avx2_body(J, VB_DT_F16);
+}
 
 /* f32 panel conversion, 8 at a time */
 static VB_AVX2 void to_f32_avx2(const uint16_t * src, int32_t dt, float * dst, int64_t n) {
@@ -308,14 +315,18 @@ static int have_avx2(void) {
            !getenv("VB_WMAT_PORTABLE");
 }
 #else
-static int have_avx2(void) { return 0; }
+static int have_avx2(void) {
+    return 0;
+}
 #endif
 
 static void gemv_run(const struct gemv_job * J) {
 #if VB_WMAT_X86
     if (have_avx2()) {
-        if (J->W->dt == VB_DT_BF16) gemv_avx2_bf16(J);
-        else gemv_avx2_f16(J);
+        if (J->W->dt == VB_DT_BF16)
+            gemv_avx2_bf16(J);
+        else
+            gemv_avx2_f16(J);
         return;
     }
 #endif

@@ -43,8 +43,8 @@ static int setup(void ** state) {
 
 static int teardown(void ** state) {
     (void)state;
-    const char * names[] = {"conv.safetensors", "big.safetensors", "vit.safetensors", "qf.safetensors",
-                            "t5.safetensors",   "t5h.safetensors"};
+    const char * names[] = {"conv.safetensors", "big.safetensors", "vit.safetensors",
+                            "qf.safetensors",   "t5.safetensors",  "t5h.safetensors"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char p[600];
         path_of(p, sizeof p, names[i]);
@@ -56,9 +56,9 @@ static int teardown(void ** state) {
 
 /* deterministic uniform [-a, a) */
 static uint64_t lcg = 88172645463325252ull;
-static float urand(float a) {
-    lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
-    return a * (2.0f * (float)((lcg >> 40) & 0xffffff) / 16777216.0f - 1.0f);
+static float    urand(float a) {
+       lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
+       return a * (2.0f * (float)((lcg >> 40) & 0xffffff) / 16777216.0f - 1.0f);
 }
 
 static float round_to(int32_t dt, float f) {
@@ -93,7 +93,7 @@ static void check_linear(int32_t dt, int64_t rows, int64_t cols, int64_t n, int6
     float * x = malloc(sizeof(float) * (size_t)(n * ldx));
     for (int64_t i = 0; i < n * ldx; i++)
         x[i] = urand(1.0f);
-    float * y = malloc(sizeof(float) * (size_t)(n * ldy)), *yr = malloc(sizeof(float) * (size_t)(n * ldy));
+    float *y = malloc(sizeof(float) * (size_t)(n * ldy)), *yr = malloc(sizeof(float) * (size_t)(n * ldy));
     for (int64_t i = 0; i < n * ldy; i++)
         y[i] = yr[i] = urand(1.0f);
     if (beta == 0.0f)
@@ -106,15 +106,16 @@ static void check_linear(int32_t dt, int64_t rows, int64_t cols, int64_t n, int6
     for (int64_t i = 0; i < n; i++)
         for (int64_t j = 0; j < ldy; j++) {
             float a = y[i * ldy + j], r = yr[i * ldy + j];
-            if (j >= rows && a != r) fail_msg("dt %d %lldx%lld n %lld: column %lld past rows written", dt,
-                                              (long long)rows, (long long)cols, (long long)n, (long long)j);
+            if (j >= rows && a != r)
+                fail_msg("dt %d %lldx%lld n %lld: column %lld past rows written", dt, (long long)rows, (long long)cols,
+                         (long long)n, (long long)j);
             m = fmax(m, fabs((double)r));
             e = fmax(e, isnan(a) ? INFINITY : fabs((double)a - (double)r));
         }
     if (!(e <= 1e-5 * m))
-        fail_msg("dt %s %lldx%lld n %lld ldx %lld ldy %lld beta %g bias %d: max err %g, max |y| %g",
-                 vb_dtype_name(dt), (long long)rows, (long long)cols, (long long)n, (long long)ldx, (long long)ldy,
-                 (double)beta, with_bias, e, m);
+        fail_msg("dt %s %lldx%lld n %lld ldx %lld ldy %lld beta %g bias %d: max err %g, max |y| %g", vb_dtype_name(dt),
+                 (long long)rows, (long long)cols, (long long)n, (long long)ldx, (long long)ldy, (double)beta,
+                 with_bias, e, m);
     vb_wmat_free(&W);
     free(W32), free(b), free(x), free(y), free(yr);
 }
@@ -128,7 +129,7 @@ static void linear_cases(void) {
             check_linear(dts[d], 37, 53, n, 53, 37, 0.0f, 1);
             check_linear(dts[d], 37, 53, n, 61, 40, 1.0f, 0);
             check_linear(dts[d], 37, 53, n, 53, 45, 1.0f, 1);
-            check_linear(dts[d], 5, 7, n, 7, 5, 0.0f, 0);    /* fewer rows than a block, fewer cols than a vector */
+            check_linear(dts[d], 5, 7, n, 7, 5, 0.0f, 0);       /* fewer rows than a block, fewer cols than a vector */
             check_linear(dts[d], 64, 128, n, 130, 64, 0.0f, 1); /* whole blocks, strided x */
             if (n == 1 || n == 8 || n == 17 || n == 300) check_linear(dts[d], 1000, 2048, n, 2048, 1000, 1.0f, 1);
         }
@@ -438,14 +439,14 @@ static void run_model(const char * path, const struct vb_model_config * c0, int3
     o->vit = malloc(sizeof(float) * (size_t)(F * T * Dv));
     assert_int_equal(vb_vit_run(vc, px, (int32_t)F, NULL, NULL, NULL, o->vit), VB_OK);
     /* Q-Former on the ViT output (+ 3 text tokens, one padded, for InstructBLIP) */
-    const int32_t L = c.qformer.has_text ? 3 : 0, Q = c.num_query_tokens;
-    int32_t       ids[6] = {3, 17, 44, 9, 2, 0}, mask[6] = {1, 1, 1, 1, 1, 0};
+    const int32_t           L = c.qformer.has_text ? 3 : 0, Q = c.num_query_tokens;
+    int32_t                 ids[6] = {3, 17, 44, 9, 2, 0}, mask[6] = {1, 1, 1, 1, 1, 0};
     struct vb_qformer_ctx * qc = NULL;
     assert_int_equal(vb_qformer_ctx_new(&qc, qf, (int32_t)F, L, (int32_t)T), VB_OK);
     o->qf = malloc(sizeof(float) * (size_t)(F * (Q + L) * c.qformer.hidden));
-    assert_int_equal(vb_qformer_run(qc, o->vit, (int32_t)F, (int32_t)T, L ? ids : NULL, L ? mask : NULL, L, NULL,
-                                    o->qf, NULL, NULL),
-                     VB_OK);
+    assert_int_equal(
+        vb_qformer_run(qc, o->vit, (int32_t)F, (int32_t)T, L ? ids : NULL, L ? mask : NULL, L, NULL, o->qf, NULL, NULL),
+        VB_OK);
     /* T5: encode 50 embeddings (2 rows), teacher-force 5 ids, greedy 6 steps batched over 2 rows */
     const int64_t d = c.t5.d_model, V = c.t5.vocab, ne = 50; /* encoder: 50 rows, the GEMM path */
     float *       emb = malloc(sizeof(float) * (size_t)(2 * ne * d));
@@ -524,7 +525,9 @@ static void test_models_f16(void ** state) {
 
 /* ---------------------------------------------------------------- benchmark (VB_WMAT_BENCH=1, not a test) */
 
-static double now_s(void) { return (double)vb_time_us() * 1e-6; }
+static double now_s(void) {
+    return (double)vb_time_us() * 1e-6;
+}
 
 static int cmp_d(const void * a, const void * b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -542,7 +545,7 @@ static double time_linear(int32_t dt, int64_t rows, int64_t cols, int64_t n, int
         vb_wmat_set_f32(&W, r, tmp, 1);
     }
     free(tmp);
-    float * x = malloc(sizeof(float) * (size_t)(n * cols)), *y = malloc(sizeof(float) * (size_t)(n * rows));
+    float *x = malloc(sizeof(float) * (size_t)(n * cols)), *y = malloc(sizeof(float) * (size_t)(n * rows));
     for (int64_t i = 0; i < n * cols; i++)
         x[i] = urand(1);
     double t[64];
@@ -693,7 +696,7 @@ static void bench_models(int reps) {
             VB_ASSERT(vb_t5_ctx_new(&tc[i][s], &t5[i], n, 64) == VB_OK);
         VB_ASSERT(vb_t5_batch_new(&bt[i], &t5[i], 8, 0) == VB_OK);
     }
-    double tv[3][32], te[3][32], ts[3][32], t8[3][32], tl[3][32];
+    double  tv[3][32], te[3][32], ts[3][32], t8[3][32], tl[3][32];
     int32_t id = 5, ids8[8] = {5, 6, 7, 8, 9, 10, 11, 12};
     for (int r = -1; r < reps; r++)
         for (int i = 0; i < 3; i++) {
@@ -709,7 +712,7 @@ static void bench_models(int reps) {
             double t4 = now_s();
             vb_t5_reset_decoder(tc[i][0]);
             VB_ASSERT(vb_t5_decode_batch(bt[i], tc[i], 8, ids8, logits) == VB_OK);
-            double t5_ = now_s();
+            double         t5_ = now_s();
             struct vb_wmat H = t5[i].head; /* as the T5 decoder: f32 one row through sgemv */
             if (dts[i] == VB_DT_F32)
                 cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)H.rows, (int)H.cols, 1.0f, H.data, (int)H.cols,
@@ -783,17 +786,17 @@ static void bench_full(const char * dir, int32_t dt) {
     printf("%s resident %s: load %.1f s, resident weights %.2f GB, VmRSS %.2f GB, VmHWM %.2f GB\n", dir,
            vb_dtype_name(dt), t1 - t0, (double)bytes / 1e9, (double)vb_rss_current_kb() * 1024 / 1e9,
            (double)vb_rss_peak_kb() * 1024 / 1e9);
-    const int64_t T = vit->cfg.n_tokens, Dv = c.vision.hidden, S = c.vision.image_size, d = c.t5.d_model;
-    float *       px = rand_vec(3 * S * S, 0, 1), *ln = malloc(sizeof(float) * (size_t)(T * Dv));
-    float *       qo = malloc(sizeof(float) * (size_t)(c.num_query_tokens * c.qformer.hidden));
+    const int64_t           T = vit->cfg.n_tokens, Dv = c.vision.hidden, S = c.vision.image_size, d = c.t5.d_model;
+    float *                 px = rand_vec(3 * S * S, 0, 1), *ln = malloc(sizeof(float) * (size_t)(T * Dv));
+    float *                 qo = malloc(sizeof(float) * (size_t)(c.num_query_tokens * c.qformer.hidden));
     struct vb_vit_ctx *     vc = NULL;
     struct vb_qformer_ctx * qc = NULL;
     struct vb_t5_ctx *      tc = NULL;
     VB_ASSERT(vb_vit_ctx_new(&vc, vit, 1) == VB_OK);
     VB_ASSERT(vb_qformer_ctx_new(&qc, qf, 1, 0, (int32_t)T) == VB_OK);
     VB_ASSERT(vb_t5_ctx_new(&tc, t5, 64, 8) == VB_OK);
-    float * emb = rand_vec(64 * d, 0, 1), *logits = malloc(sizeof(float) * (size_t)c.t5.vocab);
-    double  a = now_s();
+    float *emb = rand_vec(64 * d, 0, 1), *logits = malloc(sizeof(float) * (size_t)c.t5.vocab);
+    double a = now_s();
     VB_ASSERT(vb_vit_run(vc, px, 1, NULL, NULL, NULL, ln) == VB_OK);
     double b = now_s();
     VB_ASSERT(vb_qformer_run(qc, ln, 1, (int32_t)T, NULL, NULL, 0, qo, NULL, NULL, NULL) == VB_OK);
@@ -818,14 +821,22 @@ static void bench_linears(void) {
     static const struct {
         const char * what;
         int64_t      rows, cols, n;
-    } C[] = {{"t5 wi (gated) decode", 10240, 2048, 1},  {"t5 wi decode x2", 10240, 2048, 2},
-             {"t5 wi decode x4", 10240, 2048, 4},       {"t5 wi decode x8", 10240, 2048, 8},
-             {"t5 wi x16", 10240, 2048, 16},            {"t5 wi x17", 10240, 2048, 17},
-             {"t5 wi x32", 10240, 2048, 32},            {"t5 wi x64", 10240, 2048, 64},
-             {"t5 wo decode", 2048, 2048, 1},           {"t5 lm_head decode", 32128, 2048, 1},
-             {"t5 lm_head x8", 32128, 2048, 8},         {"t5 wi enc 128 tok", 10240, 2048, 128},
-             {"t5 wff_o enc 128 tok", 2048, 5120, 128}, {"vit fc1 1 frame", 6144, 1408, 257},
-             {"vit fc2 1 frame", 1408, 6144, 257},      {"vit qkv 4 frames", 4224, 1408, 1028}};
+    } C[] = {{"t5 wi (gated) decode", 10240, 2048, 1},
+             {"t5 wi decode x2", 10240, 2048, 2},
+             {"t5 wi decode x4", 10240, 2048, 4},
+             {"t5 wi decode x8", 10240, 2048, 8},
+             {"t5 wi x16", 10240, 2048, 16},
+             {"t5 wi x17", 10240, 2048, 17},
+             {"t5 wi x32", 10240, 2048, 32},
+             {"t5 wi x64", 10240, 2048, 64},
+             {"t5 wo decode", 2048, 2048, 1},
+             {"t5 lm_head decode", 32128, 2048, 1},
+             {"t5 lm_head x8", 32128, 2048, 8},
+             {"t5 wi enc 128 tok", 10240, 2048, 128},
+             {"t5 wff_o enc 128 tok", 2048, 5120, 128},
+             {"vit fc1 1 frame", 6144, 1408, 257},
+             {"vit fc2 1 frame", 1408, 6144, 257},
+             {"vit qkv 4 frames", 4224, 1408, 1028}};
     printf("%-24s %6s %6s %5s %10s %10s %10s %7s %7s\n", "linear", "rows", "cols", "n", "f32 ms", "bf16 ms", "f16 ms",
            "bf16/f32", "f16/f32");
     for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
@@ -854,14 +865,10 @@ int main(void) {
         return 0;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_linear),
-        cmocka_unit_test(test_linear_portable),
-        cmocka_unit_test(test_linear_f32_exact),
-        cmocka_unit_test(test_row_and_dtype_parse),
-        cmocka_unit_test(test_load_conversions),
-        cmocka_unit_test(test_drop_pages),
-        cmocka_unit_test(test_models_bf16),
-        cmocka_unit_test(test_models_f16),
+        cmocka_unit_test(test_linear),           cmocka_unit_test(test_linear_portable),
+        cmocka_unit_test(test_linear_f32_exact), cmocka_unit_test(test_row_and_dtype_parse),
+        cmocka_unit_test(test_load_conversions), cmocka_unit_test(test_drop_pages),
+        cmocka_unit_test(test_models_bf16),      cmocka_unit_test(test_models_f16),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
