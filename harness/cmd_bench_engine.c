@@ -7,8 +7,9 @@
 ** (vb_vit_run over a batch of frames; vb_qformer_run over the same batch, query tokens, cross-attention to the 257
 ** ViT tokens of each frame, InstructBLIP instruction text, then vb_projection_run; vb_t5_encode; vb_t5_decode) and
 ** prints per component: median wall time (scaled to the full depth when fewer blocks were built, said so), GFLOP/s,
-** that rate as a fraction of this machine's sgemm peak measured in the same run at 2048^3 and at the component's
-** own main GEMM shape; per dtype the resident bytes of the built weights; then the time ratio of every dtype vs f32
+** that rate as a fraction of this machine's sgemm rate at 2048^3 and at the component's own main GEMM shape, both
+** measured just before every rep (the fraction is the median over reps of rep rate / its references: a shared
+** machine's load drifts within seconds); per dtype the resident bytes of the built weights; then the time ratio of every dtype vs f32
 ** measured in the same run, and the process peak RSS.
 */
 #include "engine/blas.h"
@@ -65,37 +66,46 @@ static float * rand_buf(int64_t n, float scale, float offset) {
     return p;
 }
 
-/* Median seconds of one sgemm C (m, n) = A (m, k) B^T over reps runs (one warm-up). */
-static double time_sgemm(int64_t m, int64_t n, int64_t k, int reps) {
-    float * A = rand_buf(m * k, 1, 0), * B = rand_buf(n * k, 1, 0), * C = vb_malloc(sizeof(float) * (size_t) (m * n));
-    double * t = vb_malloc(sizeof(double) * (size_t) reps);
-    vb_gemm_nt(m, n, k, 1.0f, A, k, B, k, 0.0f, C, n);
-    for (int r = 0; r < reps; r++) {
-        double t0 = bench_now();
-        vb_gemm_nt(m, n, k, 1.0f, A, k, B, k, 0.0f, C, n);
-        t[r] = bench_now() - t0;
-    }
-    double med = median(t, reps);
-    free(A), free(B), free(C), free(t);
+/* A reference product timed next to every rep of a component (the load of a shared machine drifts within seconds,
+** so each rep is compared with the references measured just before it): sgemm C (m, n) = A (m, k) B^T, or for
+** k == 0 the GEMV y (m) = A (m, n) x. */
+struct ref {
+    int64_t m, n, k;
+    float * A, * B, * C;
+};
+
+static double ref_flop(const struct ref * R) {
+    return R->k ? 2.0 * (double) R->m * (double) R->n * (double) R->k : 2.0 * (double) R->m * (double) R->n;
+}
+
+/* GFLOP/s of one run. */
+static double ref_gflops(const struct ref * R) {
+    double t0 = bench_now();
+    if (R->k) vb_gemm_nt(R->m, R->n, R->k, 1.0f, R->A, R->k, R->B, R->k, 0.0f, R->C, R->n);
+    else cblas_sgemv(CblasRowMajor, CblasNoTrans, (int) R->m, (int) R->n, 1.0f, R->A, (int) R->n, R->B, 1, 0.0f, R->C, 1);
+    return ref_flop(R) / (bench_now() - t0) / 1e9;
+}
+
+static void ref_init(struct ref * R, int64_t m, int64_t n, int64_t k) {
+    R->m = m, R->n = n, R->k = k;
+    R->A = rand_buf(m * (k ? k : n), 1, 0);
+    R->B = rand_buf(k ? n * k : n, 1, 0);
+    R->C = vb_malloc(sizeof(float) * (size_t) (k ? m * n : m));
+    (void) ref_gflops(R); /* warm-up: pages touched, BLAS buffers allocated */
+}
+
+static void ref_free(struct ref * R) {
+    free(R->A), free(R->B), free(R->C);
+    memset(R, 0, sizeof *R);
+}
+
+/* Median GFLOP/s over reps runs. */
+static double ref_median_gflops(const struct ref * R, int reps) {
+    double * g = vb_malloc(sizeof(double) * (size_t) reps);
+    for (int r = 0; r < reps; r++) g[r] = ref_gflops(R);
+    double med = median(g, reps);
+    free(g);
     return med;
-}
-
-static double sgemm_gflops(int64_t m, int64_t n, int64_t k, int reps) {
-    return 2.0 * (double) m * (double) n * (double) k / time_sgemm(m, n, k, reps) / 1e9;
-}
-
-/* GFLOP/s of y (m) = A (m, n) x over reps runs (one warm-up): the memory-bound reference of a decoder step. */
-static double sgemv_gflops(int64_t m, int64_t n, int reps) {
-    float * A = rand_buf(m * n, 1, 0), * x = rand_buf(n, 1, 0), * y = vb_malloc(sizeof(float) * (size_t) m);
-    double * t = vb_malloc(sizeof(double) * (size_t) (reps + 1));
-    for (int r = 0; r <= reps; r++) {
-        double t0 = bench_now();
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int) m, (int) n, 1.0f, A, (int) n, x, 1, 0.0f, y, 1);
-        t[r] = bench_now() - t0; /* t[0]: warm-up, dropped */
-    }
-    double med = median(t + 1, reps);
-    free(A), free(x), free(y), free(t);
-    return 2.0 * (double) m * (double) n / med / 1e9;
 }
 
 /* ---- FLOP counts (docs/performance.md writes the same formulas) ---- */
@@ -243,7 +253,7 @@ struct bench {
     struct vb_model_config         cfg;  /* the built depths (vision.layers, t5.n_enc / n_dec reduced) */
     struct vb_weights *            w;
     int                            reps, frames, qtext;
-    double                         peak2048;
+    struct ref                     peak; /* sgemm 2048^3 */
     int                            n_dt;
     enum vb_dtype                  dt[MAX_DT];
     double                         sec[C_N][MAX_DT];   /* full-depth seconds per unit, 0 = not measured */
@@ -254,11 +264,23 @@ static const char * dt_name(enum vb_dtype dt) {
     return dt == VB_DT_BF16 ? "bf16" : dt == VB_DT_F16 ? "f16" : "f32";
 }
 
-static void print_row(const char * name, enum vb_dtype dt, const char * unit, double sec, double flop,
-                      double peak2048, double peak_own, const char * shape) {
-    double gf = flop / sec / 1e9;
+/* One row from n reps: sec[r] the full-depth seconds per unit of rep r, p2[r] / po[r] the sgemm 2048^3 and own-shape
+** reference rates measured just before it.  Prints the median time, its GFLOP/s, and the medians over reps of the
+** rep's rate as a fraction of its references; returns the median time. */
+static double print_row(const char * name, enum vb_dtype dt, const char * unit, double * sec, double * p2, double * po,
+                        int n, double flop, const char * shape) {
+    double * f2 = vb_malloc(sizeof(double) * (size_t) n), * fo = vb_malloc(sizeof(double) * (size_t) n);
+    for (int r = 0; r < n; r++) {
+        double gf = flop / sec[r] / 1e9;
+        f2[r] = gf / p2[r], fo[r] = gf / po[r];
+    }
+    double med = median(sec, n), gf = flop / med / 1e9;
     printf("%-26s %-4s %-12s %10.2f ms %8.1f GFLOP/s  %5.1f%% of sgemm 2048^3  %5.1f%% of sgemm %s\n", name,
-           dt_name(dt), unit, sec * 1e3, gf, 100.0 * gf / peak2048, 100.0 * gf / peak_own, shape);
+           dt_name(dt), unit, med * 1e3, gf, 100.0 * median(f2, n), 100.0 * median(fo, n), shape);
+    printf("    references before each rep: sgemm 2048^3 %.1f GFLOP/s, %s %.1f GFLOP/s (medians)\n", median(p2, n),
+           shape, median(po, n));
+    free(f2), free(fo);
+    return med;
 }
 
 /* Heap bytes in use (glibc mallinfo2: main arena + mmapped chunks), -1 elsewhere.  The loaders run on this thread,
@@ -299,7 +321,7 @@ static void print_resident(double exact, double heap, const char * what) {
 }
 
 /* ---- ViT ---- */
-static int bench_vit(struct bench * B, int di, double own) {
+static int bench_vit(struct bench * B, int di, const struct ref * own) {
     const struct vb_vision_config * full = &B->full->vision;
     struct vb_vision_config         vc = B->cfg.vision;
     vc.weight_dtype = (int32_t) B->dt[di];
@@ -316,21 +338,22 @@ static int bench_vit(struct bench * B, int di, double own) {
         int64_t  S = vc.image_size, N = m->cfg.n_tokens, D = vc.hidden;
         float *  px = rand_buf((int64_t) F * 3 * S * S, 2, 0);
         float *  ln = vb_malloc(sizeof(float) * (size_t) (F * N * D));
-        double * t = vb_malloc(sizeof(double) * (size_t) B->reps);
+        double * t = vb_malloc(sizeof(double) * 3 * (size_t) B->reps), * p2 = t + B->reps, * po = p2 + B->reps;
         st = vb_vit_run(c, px, F, NULL, NULL, NULL, ln); /* warm-up */
         for (int r = 0; r < B->reps && st == VB_OK; r++) {
+            p2[r] = ref_gflops(&B->peak), po[r] = ref_gflops(own);
             double t0 = bench_now();
             st = vb_vit_run(c, px, F, NULL, NULL, NULL, ln);
-            t[r] = bench_now() - t0;
+            /* scale the blocks to the full depth: time(L) = embed + L * block; embed is small, kept once */
+            t[r] = (bench_now() - t0) / F * (double) full->layers / L;
         }
         if (st == VB_OK) {
-            /* scale the blocks to the full depth: time(L) = embed + L * block; embed is small, kept once */
-            double per_frame = median(t, B->reps) / F, sec = per_frame * (double) full->layers / L;
-            char   name[64], shape[64];
+            char name[64], shape[64];
             snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long) (F * N), (long long) vc.intermediate,
                      (long long) D);
             snprintf(name, sizeof name, "vit (%d-frame batch)", F);
-            print_row(name, B->dt[di], "per frame", sec, vit_flop(full), B->peak2048, own, shape);
+            double sec = print_row(name, B->dt[di], "per frame", t, p2, po, B->reps, vit_flop(full), shape);
+            double per_frame = sec * L / (double) full->layers;
             printf("    measured %d of %d blocks: %.2f ms per frame for %d blocks, scaled x%.2f\n", L, full->layers,
                    per_frame * 1e3, L, (double) full->layers / L);
             printf("    FLOP per frame (full depth): %.0f\n", vit_flop(full));
@@ -345,7 +368,7 @@ static int bench_vit(struct bench * B, int di, double own) {
 }
 
 /* ---- Q-Former + language projection, as the methods run it (one call over all frames of the batch) ---- */
-static int bench_qformer(struct bench * B, int di, double own) {
+static int bench_qformer(struct bench * B, int di, const struct ref * own) {
     struct vb_qformer_config qc = B->cfg.qformer;
     qc.weight_dtype = (int32_t) B->dt[di];
     const int32_t Q = B->cfg.num_query_tokens, F = B->frames, N = B->cfg.vision.n_tokens, Dm = B->cfg.t5.d_model;
@@ -373,22 +396,22 @@ static int bench_qformer(struct bench * B, int di, double own) {
         float *   proj = vb_malloc(sizeof(float) * (size_t) ((int64_t) F * Q * Dm));
         int32_t * ids = vb_malloc(sizeof(int32_t) * (size_t) (F * Lt + 1));
         for (int64_t i = 0; i < (int64_t) F * Lt; i++) ids[i] = (int32_t) ((i * 7919 + 101) % qc.vocab);
-        double * t = vb_malloc(sizeof(double) * (size_t) B->reps);
+        double * t = vb_malloc(sizeof(double) * 3 * (size_t) B->reps), * p2 = t + B->reps, * po = p2 + B->reps;
         for (int r = -1; r < B->reps && st == VB_OK; r++) { /* r == -1: warm-up */
+            if (r >= 0) p2[r] = ref_gflops(&B->peak), po[r] = ref_gflops(own);
             double t0 = bench_now();
             st = vb_qformer_run(c, img, F, N, Lt ? ids : NULL, NULL, Lt, qout, NULL, NULL, NULL);
             if (st == VB_OK) vb_projection_run(p, qout, (int64_t) F * Q, proj);
-            if (r >= 0) t[r] = bench_now() - t0;
+            if (r >= 0) t[r] = (bench_now() - t0) / F;
         }
         if (st == VB_OK) {
-            double sec = median(t, B->reps) / F;
-            char   name[64], shape[64];
+            char name[64], shape[64];
             snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long) F * N, (long long) (2 * D),
                      (long long) qc.encoder_hidden);
             if (Lt) snprintf(name, sizeof name, "qformer (%d-frame, %d text)", F, Lt);
             else snprintf(name, sizeof name, "qformer (%d-frame batch)", F);
-            print_row(name, B->dt[di], "per frame", sec, vb_bench_qformer_flop(&qc, Q, Lt, N, Dm), B->peak2048, own,
-                      shape);
+            double sec = print_row(name, B->dt[di], "per frame", t, p2, po, B->reps,
+                                   vb_bench_qformer_flop(&qc, Q, Lt, N, Dm), shape);
             printf("    %d layers (full depth), %d queries, %d text tokens, cross-attention over %d image tokens, "
                    "+ language projection %lld -> %d\n",
                    qc.layers, Q, Lt, N, (long long) D, Dm);
@@ -405,7 +428,8 @@ static int bench_qformer(struct bench * B, int di, double own) {
 }
 
 /* ---- T5 ---- */
-static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const double * own_enc, double own_dec) {
+static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const struct ref * own_enc,
+                    const struct ref * own_dec) {
     const struct vb_t5_config * full = &B->full->t5;
     struct vb_t5_config         tc = B->cfg.t5;
     tc.weight_dtype = (int32_t) B->dt[di];
@@ -417,7 +441,7 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const doub
     double heap = mem_since(mk), bytes = (double) vb_t5_resident_bytes(m);
     B->bytes[C_ENC128][di] = B->bytes[C_ENC512][di] = B->bytes[C_DEC][di] = bytes;
     int64_t  d = tc.d_model, V = tc.vocab;
-    double * t = vb_malloc(sizeof(double) * (size_t) reps);
+    double * t = vb_malloc(sizeof(double) * 3 * (size_t) reps), * p2 = t + reps, * po = p2 + reps;
     static const int64_t lens[2] = {128, 512};
     for (int li = 0; li < 2 && do_enc && st == VB_OK; li++) {
         int64_t            n = lens[li];
@@ -427,19 +451,19 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const doub
         float * emb = rand_buf(n * d, 0.5f, 0);
         st = vb_t5_encode(c, emb, NULL, n, NULL);
         for (int r = 0; r < reps && st == VB_OK; r++) {
+            p2[r] = ref_gflops(&B->peak), po[r] = ref_gflops(&own_enc[li]);
             double t0 = bench_now();
             st = vb_t5_encode(c, emb, NULL, n, NULL);
-            t[r] = bench_now() - t0;
+            t[r] = (bench_now() - t0) * (double) full->n_enc / L; /* enc + cross K/V scale alike */
         }
         if (st == VB_OK) {
-            double sec = median(t, reps) * (double) full->n_enc / L; /* enc + cross K/V scale alike */
-            char   name[64], shape[64];
+            char name[64], shape[64];
             snprintf(name, sizeof name, "t5enc %lld tokens", (long long) n);
             int64_t fn = tc.d_ff * (tc.gated ? 2 : 1);
             snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long) n, (long long) fn, (long long) d);
-            print_row(name, B->dt[di], "per sequence", sec, t5enc_flop(full, n), B->peak2048, own_enc[li], shape);
+            double sec = print_row(name, B->dt[di], "per sequence", t, p2, po, reps, t5enc_flop(full, n), shape);
             printf("    measured %d of %d blocks (+ cross K/V of %d of %d decoder blocks): %.2f ms, scaled x%.2f\n", L,
-                   full->n_enc, L, full->n_dec, median(t, reps) * 1e3, (double) full->n_enc / L);
+                   full->n_enc, L, full->n_dec, sec * L / (double) full->n_enc * 1e3, (double) full->n_enc / L);
             printf("    FLOP per sequence (full depth): %.0f\n", t5enc_flop(full, n));
             B->sec[C_ENC128 + li][di] = sec;
         }
@@ -454,30 +478,31 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const doub
         float * logits = vb_malloc(sizeof(float) * (size_t) V);
         if (st == VB_OK) st = vb_t5_encode(c, emb, NULL, n, NULL);
         /* every step of `steps` from an empty cache, timed twice per rep: with the lm_head (logits) and without
-        ** (the blocks and the final norm only); head = the difference of the medians */
-        int      n_t = 0;
-        double * tw = vb_malloc(sizeof(double) * (size_t) (steps * reps));
-        double * tb = vb_malloc(sizeof(double) * (size_t) (steps * reps));
+        ** (the blocks and the final norm only); per rep: head = the difference of the two medians, full-depth step =
+        ** head + blocks scaled */
+        double * tw = vb_malloc(sizeof(double) * (size_t) steps), * tb = vb_malloc(sizeof(double) * (size_t) steps);
+        double   with = 0, head = 0;
         for (int r = -1; r < reps && st == VB_OK; r++) { /* r == -1: warm-up */
-            for (int with = 0; with < 2 && st == VB_OK; with++) {
+            if (r >= 0) p2[r] = ref_gflops(&B->peak), po[r] = ref_gflops(own_dec);
+            for (int w_ = 0; w_ < 2 && st == VB_OK; w_++) {
                 vb_t5_reset_decoder(c);
                 for (int64_t s = 0; s < steps && st == VB_OK; s++) {
                     int32_t id = (int32_t) (s % V);
                     double  t0 = bench_now();
-                    st = vb_t5_decode(c, &id, 1, with ? logits : NULL, NULL, NULL);
-                    if (r >= 0) (with ? tw : tb)[n_t + s] = bench_now() - t0;
+                    st = vb_t5_decode(c, &id, 1, w_ ? logits : NULL, NULL, NULL);
+                    (w_ ? tw : tb)[s] = bench_now() - t0;
                 }
             }
-            if (r >= 0) n_t += (int) steps;
+            if (r < 0 || st != VB_OK) continue;
+            double wr = median(tw, (int) steps), br = median(tb, (int) steps), hr = wr > br ? wr - br : 0;
+            t[r] = hr + br * (double) full->n_dec / L;
+            with += wr / reps, head += hr / reps;
         }
-        if (st == VB_OK && n_t > 0) {
-            double with = median(tw, n_t), blocks = median(tb, n_t);
-            double head = with > blocks ? with - blocks : 0;
-            double sec = head + blocks * (double) full->n_dec / L;
-            print_row("t5dec step (cached)", B->dt[di], "per token", sec, t5dec_flop(full), B->peak2048, own_dec,
-                      "lm_head gemv");
-            printf("    measured %d of %d blocks + lm_head: %.2f ms (lm_head %.2f ms = with - without logits), "
-                   "blocks scaled x%.2f\n",
+        if (st == VB_OK) {
+            double sec = print_row("t5dec step (cached)", B->dt[di], "per token", t, p2, po, reps, t5dec_flop(full),
+                                   "lm_head gemv");
+            printf("    measured %d of %d blocks + lm_head: %.2f ms (lm_head %.2f ms = with - without logits; means "
+                   "over reps), blocks scaled x%.2f\n",
                    L, full->n_dec, with * 1e3, head * 1e3, (double) full->n_dec / L);
             printf("    FLOP per token (full depth): %.0f\n", t5dec_flop(full));
             B->sec[C_DEC][di] = sec;
@@ -499,9 +524,9 @@ static void usage(FILE * f) {
             "Writes a random-weight file of the config's layout (only --layers N blocks of the ViT and of each T5\n"
             "stack, default 2; the Q-Former at full depth), builds the components with the real loaders and prints\n"
             "per component the median wall time (scaled to the full depth, stated in the output), GFLOP/s and the\n"
-            "fraction of this machine's sgemm peak measured in the same run at 2048^3 and at the component's main\n"
-            "GEMM shape.  --frames: frames per ViT / Q-Former call (default 8; the methods batch their frames the\n"
-            "same way).  --qformer-text: instruction tokens per frame for an InstructBLIP Q-Former (default 32).\n"
+            "fraction of this machine's sgemm rate at 2048^3 and at the component's main GEMM shape, both measured\n"
+            "just before every rep (median over reps of the per-rep fraction).  --frames: frames per ViT / Q-Former\n"
+            "call (default 8; the methods batch their frames the same way).  --qformer-text: instruction tokens per frame for an InstructBLIP Q-Former (default 32).\n"
             "--weights: resident weight dtype(s) (the config's weight_dtype load option; default f32); with more than\n"
             "one, each component is built and timed once per dtype, back to back, and the time ratio vs f32 (the speed\n"
             "cost of the scheme) is printed with the resident bytes of the built weights and the peak RSS.\n");
@@ -592,29 +617,34 @@ int cmd_bench_engine(int argc, char ** argv) {
     printf("random weights: %.1f MB bf16 file (unlinked temporary); resident weights: ", (double) file_bytes / 1e6);
     for (int i = 0; i < B.n_dt; i++) printf("%s%s", i ? ", " : "", dt_name(B.dt[i]));
     printf("\n");
-    B.peak2048 = sgemm_gflops(2048, 2048, 2048, reps);
+    ref_init(&B.peak, 2048, 2048, 2048);
+    double pk2048 = ref_median_gflops(&B.peak, reps);
     printf("%-26s %-4s %-12s %10.2f ms %8.1f GFLOP/s\n", "sgemm 2048^3 (peak)", "f32", "",
-           2.0 * 2048.0 * 2048 * 2048 / B.peak2048 / 1e6, B.peak2048);
+           ref_flop(&B.peak) / pk2048 / 1e6, pk2048);
 
-    /* each component: own-shape reference once, then every dtype back to back (same-run ratios) */
+    /* each component: its own-shape reference, then every dtype back to back (same-run ratios) */
     if (do_vit) {
-        double own = sgemm_gflops((int64_t) frames * cfg.vision.n_tokens, cfg.vision.intermediate, cfg.vision.hidden,
-                                  reps);
-        for (int i = 0; i < B.n_dt && st == VB_OK; i++) st = bench_vit(&B, i, own);
+        struct ref own;
+        ref_init(&own, (int64_t) frames * cfg.vision.n_tokens, cfg.vision.intermediate, cfg.vision.hidden);
+        for (int i = 0; i < B.n_dt && st == VB_OK; i++) st = bench_vit(&B, i, &own);
+        ref_free(&own);
     }
     if (st == VB_OK && do_qf) {
-        double own = sgemm_gflops((int64_t) frames * cfg.vision.n_tokens, 2 * cfg.qformer.hidden,
-                                  cfg.qformer.encoder_hidden, reps);
-        for (int i = 0; i < B.n_dt && st == VB_OK; i++) st = bench_qformer(&B, i, own);
+        struct ref own;
+        ref_init(&own, (int64_t) frames * cfg.vision.n_tokens, 2 * cfg.qformer.hidden, cfg.qformer.encoder_hidden);
+        for (int i = 0; i < B.n_dt && st == VB_OK; i++) st = bench_qformer(&B, i, &own);
+        ref_free(&own);
     }
     if (st == VB_OK && (do_enc || do_dec)) {
-        int64_t fn = (int64_t) cfg.t5.d_ff * (cfg.t5.gated ? 2 : 1);
-        double  own_enc[2] = {0, 0}, own_dec = 0;
-        if (do_enc) own_enc[0] = sgemm_gflops(128, fn, cfg.t5.d_model, reps);
-        if (do_enc) own_enc[1] = sgemm_gflops(512, fn, cfg.t5.d_model, reps);
-        if (do_dec) own_dec = sgemv_gflops(cfg.t5.vocab, cfg.t5.d_model, reps);
-        for (int i = 0; i < B.n_dt && st == VB_OK; i++) st = bench_t5(&B, i, do_enc, do_dec, own_enc, own_dec);
+        int64_t    fn = (int64_t) cfg.t5.d_ff * (cfg.t5.gated ? 2 : 1);
+        struct ref own_enc[2], own_dec;
+        memset(own_enc, 0, sizeof own_enc), memset(&own_dec, 0, sizeof own_dec);
+        if (do_enc) ref_init(&own_enc[0], 128, fn, cfg.t5.d_model), ref_init(&own_enc[1], 512, fn, cfg.t5.d_model);
+        if (do_dec) ref_init(&own_dec, cfg.t5.vocab, cfg.t5.d_model, 0);
+        for (int i = 0; i < B.n_dt && st == VB_OK; i++) st = bench_t5(&B, i, do_enc, do_dec, own_enc, &own_dec);
+        ref_free(&own_enc[0]), ref_free(&own_enc[1]), ref_free(&own_dec);
     }
+    ref_free(&B.peak);
     vb_weights_close(B.w);
     if (st != VB_OK) {
         fprintf(stderr, "bench-engine: %s\n", vb_errmsg());

@@ -29,6 +29,8 @@ check() { # config, frames, expected Q-Former row name, expected Q-Former FLOP, 
   echo "$out" | awk '/ GFLOP\/s/ { for (i = 1; i < NF; i++) if (($(i+1) == "GFLOP/s" || $(i+1) == "ms") && $i + 0 <= 0) bad = 1 }
                      END { exit bad }' || fail "$cfg: non-positive time or GFLOP/s"
   echo "$out" | grep -Eq '^ +measured 1 of 2 blocks' || fail "$cfg: no scaling statement"
+  [ "$(echo "$out" | grep -Ec "^    references before each rep: sgemm 2048\^3 $num GFLOP/s, .* $num GFLOP/s \(medians\)$")" = 10 ] \
+    || fail "$cfg: per-rep reference line missing (5 rows x 2 dtypes)"
   # FLOP formulas against the hand computation
   echo "$out" | grep -q "^    FLOP per frame: $qflop\$" || fail "$cfg: Q-Former FLOP != $qflop"
   echo "$out" | grep -q "^    FLOP per frame (full depth): $vflop\$" || fail "$cfg: ViT FLOP != $vflop"
