@@ -9,8 +9,8 @@
 ** prints per component: median wall time (scaled to the full depth when fewer blocks were built, said so), GFLOP/s,
 ** that rate as a fraction of this machine's sgemm rate at 2048^3 and at the component's own main GEMM shape, both
 ** measured just before every rep (the fraction is the median over reps of rep rate / its references: a shared
-** machine's load drifts within seconds); per dtype the resident bytes of the built weights; then the time ratio of every dtype vs f32
-** measured in the same run, and the process peak RSS.
+** machine's load drifts within seconds); per dtype the resident bytes of the built weights; then the time ratio of
+** every dtype vs f32** measured in the same run, and the process peak RSS.
 */
 #include "engine/blas.h"
 #include "engine/common.h"
@@ -82,7 +82,9 @@ static double ref_flop(const struct ref * R) {
 static double ref_gflops(const struct ref * R) {
     double t0 = bench_now();
     if (R->k) vb_gemm_nt(R->m, R->n, R->k, 1.0f, R->A, R->k, R->B, R->k, 0.0f, R->C, R->n);
-    else cblas_sgemv(CblasRowMajor, CblasNoTrans, (int) R->m, (int) R->n, 1.0f, R->A, (int) R->n, R->B, 1, 0.0f, R->C, 1);
+    else
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int) R->m, (int) R->n, 1.0f, R->A, (int) R->n, R->B, 1, 0.0f, R->C,
+                    1);
     return ref_flop(R) / (bench_now() - t0) / 1e9;
 }
 
@@ -526,10 +528,11 @@ static void usage(FILE * f) {
             "per component the median wall time (scaled to the full depth, stated in the output), GFLOP/s and the\n"
             "fraction of this machine's sgemm rate at 2048^3 and at the component's main GEMM shape, both measured\n"
             "just before every rep (median over reps of the per-rep fraction).  --frames: frames per ViT / Q-Former\n"
-            "call (default 8; the methods batch their frames the same way).  --qformer-text: instruction tokens per frame for an InstructBLIP Q-Former (default 32).\n"
+            "call (default 8; the methods batch their frames the same way).  --qformer-text: instruction tokens per\n"
+            "frame for an InstructBLIP Q-Former (default 32).\n"
             "--weights: resident weight dtype(s) (the config's weight_dtype load option; default f32); with more than\n"
-            "one, each component is built and timed once per dtype, back to back, and the time ratio vs f32 (the speed\n"
-            "cost of the scheme) is printed with the resident bytes of the built weights and the peak RSS.\n");
+            "one, each component is built and timed once per dtype, back to back, and the time ratio vs f32 (the\n"
+            "speed cost of the scheme) is printed with the resident bytes of the built weights and the peak RSS.\n");
 }
 
 static int parse_dtypes(const char * s, enum vb_dtype * dt, int * n) {

@@ -1,6 +1,7 @@
 /* test_ops.c — engine/ops kernels against naive double-precision versions (max error relative to the reference's
 ** magnitude): vb_linear / vb_linear_ex (strides, accumulate), vb_gemm_nn, LayerNorm, RMS norm, both GELUs, ReLU,
-** softmax (incl. a fully masked row; a wide row with -inf entries), vectorised exp, multi-head attention with strides, position bias, key mask and causal offset.
+** softmax (incl. a fully masked row; a wide row with -inf entries), vectorised exp, multi-head attention with strides,
+** position bias, key mask and causal offset; the vectorised norms and adds bit-identical to their scalar forms.
 ** Sizes are odd on purpose (not multiples of any SIMD width). */
 #include <setjmp.h> /* cmocka.h needs these four first */
 #include <stdarg.h>
