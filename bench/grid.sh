@@ -5,6 +5,7 @@
 #
 #   usage: bench/grid.sh CONFIG_BLIP2 CONFIG_INSTRUCTBLIP [--weights f32|bf16|f16] [--questions N] [--workdir D]
 #                        [--threads T] [--frames F] [--seed S] [--init-dtype f32|bf16] [--tokenizer-dir D]...
+#                        [--rounds R]
 #
 #   CONFIG_BLIP2         Blip2Config of the SeViLA bundle (used for uniform and SeViLA), e.g.
 #                        ../shared/golden/configs/blip2-flan-t5-xl.config.json
@@ -16,6 +17,8 @@
 #   --frames F           frames per synthetic video (default 96, 30 fps, 320x240)
 #   --seed S             init-model seed of both bundles (the same seed: byte-identical ViT and T5)
 #   --init-dtype D       dtype of the bundle files init-model writes (default f32; bf16 halves the disk)
+#   --rounds R           repeat the three runs R times, interleaved (default 1): on a shared machine the load drifts,
+#                        so each round's ratio is measured back to back and the median over rounds is printed
 #   --tokenizer-dir D    where init-model copies tokenizer.json / vocab.txt from (repeatable; default the golden
 #                        Flan-T5 and BERT tokenizers under $VB_SHARED or ../shared)
 #   env GRID_SEVILA_BUNDLE / GRID_VLAP_BUNDLE   existing bundles to use instead (e.g. /work/big/sevila-xl and
@@ -31,10 +34,10 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 bin=${VB_BIN:-$root/build/vlapbench}
-usage() { sed -n '4,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '4,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ $# -ge 2 ] || usage
 cfg_b=$1 cfg_i=$2; shift 2
-weights=f32 nq=8 work=./grid-work threads=0 frames=96 seed=1 idtype=f32
+weights=f32 nq=8 work=./grid-work threads=0 frames=96 seed=1 idtype=f32 rounds=1
 tokdirs=()
 while [ $# -gt 0 ]; do
   case $1 in
@@ -45,6 +48,7 @@ while [ $# -gt 0 ]; do
     --frames) frames=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
     --init-dtype) idtype=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
     --tokenizer-dir) tokdirs+=(--tokenizer-dir "$2"); shift 2 ;;
     -h|--help) usage ;;
     *) echo "grid.sh: unknown option $1" >&2; usage ;;
@@ -85,7 +89,7 @@ fi
 S=$syn/nextqa
 
 # ---- runs
-declare -A WALL VIT RSS PROC
+declare -A WALL VIT RSS PROC ALLW ALLR ALLP
 one() { # name args...
   local name=$1 db=$work/$1.db out t0 t1; shift
   rm -f "$db" "$db-wal" "$db-shm"
@@ -103,9 +107,21 @@ one() { # name args...
   [ -n "${WALL[$name]}" ] && [ -n "${VIT[$name]}" ] && [ -n "${RSS[$name]}" ] || {
     echo "$out"; echo "grid.sh: cannot read the summary of run $name" >&2; exit 1; }
 }
-one sevila-k4 --method sevila="$sev" --frames 4
-one sevila-k1 --method sevila="$sev" --frames 1
-one grid --method uniform="$sev" --method sevila="$sev" --method vlap@4="$vlap" --method-frames vlap=4 --frames 1,2,4,8
+runs=(sevila-k4 sevila-k1 grid)
+R4="" R1=""
+for r in $(seq 1 "$rounds"); do
+  one sevila-k4 --method sevila="$sev" --frames 4
+  one sevila-k1 --method sevila="$sev" --frames 1
+  one grid --method uniform="$sev" --method sevila="$sev" --method vlap@4="$vlap" --method-frames vlap=4 \
+    --frames 1,2,4,8
+  for n in "${runs[@]}"; do
+    ALLW[$n]="${ALLW[$n]:-} ${WALL[$n]}"; ALLR[$n]="${ALLR[$n]:-} ${RSS[$n]}"; ALLP[$n]="${ALLP[$n]:-} ${PROC[$n]}"
+  done
+  R4="$R4 $(awk -v g="${WALL[grid]}" -v a="${WALL[sevila-k4]}" 'BEGIN { printf "%.3f", g / a }')"
+  R1="$R1 $(awk -v g="${WALL[grid]}" -v a="${WALL[sevila-k1]}" 'BEGIN { printf "%.3f", g / a }')"
+done
+med() { echo "$@" | tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END {
+  if (NR % 2) printf "%.2f", v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # distinct frames the grid needs: union of every cell's candidates per video
 need=$(sqlite3 "$work/grid.db" "SELECT SUM(n) FROM (SELECT COUNT(DISTINCT j.value) AS n FROM samples s,
@@ -113,14 +129,16 @@ need=$(sqlite3 "$work/grid.db" "SELECT SUM(n) FROM (SELECT COUNT(DISTINCT j.valu
 cells=$(sqlite3 "$work/grid.db" "SELECT COUNT(*) FROM runs")
 errs=$(sqlite3 "$work/grid.db" "SELECT COUNT(*) FROM samples WHERE status='error'")
 
-echo "grid benchmark: $nq questions on $nq videos ($frames frames), weights $weights, threads $threads"
+echo "grid benchmark: $nq questions on $nq videos ($frames frames), weights $weights, threads $threads, rounds $rounds"
 echo "bundles: $sev , $vlap"
 printf '%-10s %12s %12s %18s %12s\n' run loop_wall_s process_s vit_frames_computed peak_rss_gib
-for r in sevila-k4 sevila-k1 grid; do
-  printf '%-10s %12s %12s %18s %12s\n' "$r" "${WALL[$r]}" "${PROC[$r]}" "${VIT[$r]}" "${RSS[$r]}"
+for n in "${runs[@]}"; do
+  printf '%-10s %12s %12s %18s %12s\n' "$n" "$(med ${ALLW[$n]})" "$(med ${ALLP[$n]})" "${VIT[$n]}" "$(med ${ALLR[$n]})"
 done
+[ "$rounds" -gt 1 ] && echo "(medians over $rounds rounds; loop wall per round:$(for n in "${runs[@]}"; do printf ' %s [%s]' "$n" "${ALLW[$n]# }"; done))"
 echo "grid: $cells cells, $errs error rows; distinct frames needed (union of the cells' candidates per video): $need;" \
   "ViT frames computed: ${VIT[grid]}"
-awk -v g="${WALL[grid]}" -v a="${WALL[sevila-k4]}" -v b="${WALL[sevila-k1]}" 'BEGIN {
-  printf "ratio grid / sevila-k4 (loop wall): %.2f (target <= 1.6: %s)\n", g / a, g / a <= 1.6 ? "met" : "NOT met"
-  printf "ratio grid / sevila-k1 (loop wall): %.2f\n", g / b }'
+[ "$rounds" -gt 1 ] && echo "ratio grid / sevila-k4 per round:$R4"
+m4=$(med $R4) m1=$(med $R1)
+awk -v m="$m4" 'BEGIN { printf "ratio grid / sevila-k4 (loop wall): %.2f (target <= 1.6: %s)\n", m, m <= 1.6 ? "met" : "NOT met" }'
+echo "ratio grid / sevila-k1 (loop wall): $m1"

@@ -28,9 +28,12 @@ for r in sevila-k4 sevila-k1; do
   echo "$out" | grep -Eq "^$r +[0-9.]+ +[0-9.]+ +128 +[0-9.]+$" || die "$r: expected 128 ViT frames (32 x 4 videos)"
 done
 echo "$out" | grep -Eq "^grid +[0-9.]+ +[0-9.]+ +188 +0\.[0-9]{2}$" || die "grid row"
-# reuse: a second call finds the bundles and the dataset and reruns in fresh databases
+# reuse: a second call finds the bundles and the dataset and reruns in fresh databases, 2 interleaved rounds
 out2=$(VB_BIN=$VB_BIN bash "$VB_ROOT/bench/grid.sh" x y --questions 4 --frames 64 --threads 1 --workdir "$tmp/w" \
-       2>"$tmp/err2") || die "second call (reusing the work dir) failed"
+       --rounds 2 2>"$tmp/err2") || die "second call (reusing the work dir) failed"
+echo "$out2"
+echo "$out2" | grep -Eq "^ratio grid / sevila-k4 per round: [0-9.]+ [0-9.]+$" || die "--rounds 2: no per-round ratios"
+[ "$(grep -c "run grid " "$tmp/err2")" = 2 ] || die "--rounds 2: grid not run twice"
 grep -q "init-model\|synth:" "$tmp/err2" && die "second call rebuilt bundles or the dataset"
 echo "$out2" | grep -q "ViT frames computed: 188$" || die "second call: grid not rerun in a fresh database"
 [ $fail -eq 0 ] && echo "grid bench: ok"
