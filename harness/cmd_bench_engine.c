@@ -260,6 +260,7 @@ struct bench {
     enum vb_dtype                  dt[MAX_DT];
     double                         sec[C_N][MAX_DT];   /* full-depth seconds per unit, 0 = not measured */
     double                         bytes[C_N][MAX_DT]; /* resident bytes of the built weights (-1 unknown) */
+    double                         frac[C_N][MAX_DT];  /* median fraction of the sgemm 2048^3 rate next to each rep */
 };
 
 static const char * dt_name(enum vb_dtype dt) {
@@ -268,17 +269,18 @@ static const char * dt_name(enum vb_dtype dt) {
 
 /* One row from n reps: sec[r] the full-depth seconds per unit of rep r, p2[r] / po[r] the sgemm 2048^3 and own-shape
 ** reference rates measured just before it.  Prints the median time, its GFLOP/s, and the medians over reps of the
-** rep's rate as a fraction of its references; returns the median time. */
+** rep's rate as a fraction of its references; returns the median time, *frac2048 the median 2048^3 fraction. */
 static double print_row(const char * name, enum vb_dtype dt, const char * unit, double * sec, double * p2, double * po,
-                        int n, double flop, const char * shape) {
+                        int n, double flop, const char * shape, double * frac2048) {
     double * f2 = vb_malloc(sizeof(double) * (size_t) n), * fo = vb_malloc(sizeof(double) * (size_t) n);
     for (int r = 0; r < n; r++) {
         double gf = flop / sec[r] / 1e9;
         f2[r] = gf / p2[r], fo[r] = gf / po[r];
     }
     double med = median(sec, n), gf = flop / med / 1e9;
+    *frac2048 = median(f2, n);
     printf("%-26s %-4s %-12s %10.2f ms %8.1f GFLOP/s  %5.1f%% of sgemm 2048^3  %5.1f%% of sgemm %s\n", name,
-           dt_name(dt), unit, med * 1e3, gf, 100.0 * median(f2, n), 100.0 * median(fo, n), shape);
+           dt_name(dt), unit, med * 1e3, gf, 100.0 * *frac2048, 100.0 * median(fo, n), shape);
     printf("    references before each rep: sgemm 2048^3 %.1f GFLOP/s, %s %.1f GFLOP/s (medians)\n", median(p2, n),
            shape, median(po, n));
     free(f2), free(fo);
@@ -354,7 +356,8 @@ static int bench_vit(struct bench * B, int di, const struct ref * own) {
             snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long) (F * N), (long long) vc.intermediate,
                      (long long) D);
             snprintf(name, sizeof name, "vit (%d-frame batch)", F);
-            double sec = print_row(name, B->dt[di], "per frame", t, p2, po, B->reps, vit_flop(full), shape);
+            double sec = print_row(name, B->dt[di], "per frame", t, p2, po, B->reps, vit_flop(full), shape,
+                                   &B->frac[C_VIT][di]);
             double per_frame = sec * L / (double) full->layers;
             printf("    measured %d of %d blocks: %.2f ms per frame for %d blocks, scaled x%.2f\n", L, full->layers,
                    per_frame * 1e3, L, (double) full->layers / L);
@@ -413,7 +416,7 @@ static int bench_qformer(struct bench * B, int di, const struct ref * own) {
             if (Lt) snprintf(name, sizeof name, "qformer (%d-frame, %d text)", F, Lt);
             else snprintf(name, sizeof name, "qformer (%d-frame batch)", F);
             double sec = print_row(name, B->dt[di], "per frame", t, p2, po, B->reps,
-                                   vb_bench_qformer_flop(&qc, Q, Lt, N, Dm), shape);
+                                   vb_bench_qformer_flop(&qc, Q, Lt, N, Dm), shape, &B->frac[C_QF][di]);
             printf("    %d layers (full depth), %d queries, %d text tokens, cross-attention over %d image tokens, "
                    "+ language projection %lld -> %d\n",
                    qc.layers, Q, Lt, N, (long long) D, Dm);
@@ -463,7 +466,8 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const stru
             snprintf(name, sizeof name, "t5enc %lld tokens", (long long) n);
             int64_t fn = tc.d_ff * (tc.gated ? 2 : 1);
             snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long) n, (long long) fn, (long long) d);
-            double sec = print_row(name, B->dt[di], "per sequence", t, p2, po, reps, t5enc_flop(full, n), shape);
+            double sec = print_row(name, B->dt[di], "per sequence", t, p2, po, reps, t5enc_flop(full, n), shape,
+                                   &B->frac[C_ENC128 + li][di]);
             printf("    measured %d of %d blocks (+ cross K/V of %d of %d decoder blocks): %.2f ms, scaled x%.2f\n", L,
                    full->n_enc, L, full->n_dec, sec * L / (double) full->n_enc * 1e3, (double) full->n_enc / L);
             printf("    FLOP per sequence (full depth): %.0f\n", t5enc_flop(full, n));
@@ -502,7 +506,7 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const stru
         }
         if (st == VB_OK) {
             double sec = print_row("t5dec step (cached)", B->dt[di], "per token", t, p2, po, reps, t5dec_flop(full),
-                                   "lm_head gemv");
+                                   "lm_head gemv", &B->frac[C_DEC][di]);
             printf("    measured %d of %d blocks + lm_head: %.2f ms (lm_head %.2f ms = with - without logits; means "
                    "over reps), blocks scaled x%.2f\n",
                    L, full->n_dec, with * 1e3, head * 1e3, (double) full->n_dec / L);
@@ -657,11 +661,16 @@ int cmd_bench_engine(int argc, char ** argv) {
     int ref = 0;
     for (int i = 0; i < B.n_dt; i++)
         if (B.dt[i] == VB_DT_F32) ref = i;
-    printf("\nspeed cost of the weight dtype (time / %s time, measured in this run):\n", dt_name(B.dt[ref]));
+    printf("\nspeed cost of the weight dtype (time / %s time, measured in this run; 'norm': the same ratio normalised "
+           "by the sgemm 2048^3 rate timed next to each rep, = %s fraction / dtype fraction, robust to a load change "
+           "between the builds):\n",
+           dt_name(B.dt[ref]), dt_name(B.dt[ref]));
     printf("%-10s", "component");
     for (int i = 0; i < B.n_dt; i++) printf(" %9s_ms", dt_name(B.dt[i]));
     for (int i = 0; i < B.n_dt; i++) printf(" %8s/%s", dt_name(B.dt[i]), dt_name(B.dt[ref]));
     for (int i = 0; i < B.n_dt; i++) printf(" %9s_MB", dt_name(B.dt[i]));
+    for (int i = 0; i < B.n_dt; i++)
+        if (i != ref) printf(" %11s_norm", dt_name(B.dt[i]));
     printf("\n");
     for (int c = 0; c < C_N; c++) {
         if (B.sec[c][ref] <= 0) continue;
@@ -669,6 +678,8 @@ int cmd_bench_engine(int argc, char ** argv) {
         for (int i = 0; i < B.n_dt; i++) printf(" %12.2f", B.sec[c][i] * 1e3);
         for (int i = 0; i < B.n_dt; i++) printf(" %12.3f", B.sec[c][i] / B.sec[c][ref]);
         for (int i = 0; i < B.n_dt; i++) printf(" %12.1f", B.bytes[c][i] / 1e6);
+        for (int i = 0; i < B.n_dt; i++)
+            if (i != ref) printf(" %16.3f", B.frac[c][i] > 0 ? B.frac[c][ref] / B.frac[c][i] : 0.0);
         printf("\n");
     }
     int64_t pk = vb_rss_peak_kb();

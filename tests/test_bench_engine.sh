@@ -34,11 +34,12 @@ check() { # config, frames, expected Q-Former row name, expected Q-Former FLOP, 
   # FLOP formulas against the hand computation
   echo "$out" | grep -q "^    FLOP per frame: $qflop\$" || fail "$cfg: Q-Former FLOP != $qflop"
   echo "$out" | grep -q "^    FLOP per frame (full depth): $vflop\$" || fail "$cfg: ViT FLOP != $vflop"
-  # speed-cost table: all five components, times > 0, f32/f32 = 1.000, bf16/f32 a positive ratio, bytes > 0 and
+  # speed-cost table: all five components, times > 0, f32/f32 = 1.000, bf16/f32 and the load-normalised ratio
+  # positive, bytes > 0 and
   # the bf16 build at most 3/4 of the f32 bytes (the dtype reached the loaders: the matrices halve, vectors stay f32)
-  echo "$out" | grep -Eq '^component +f32_ms +bf16_ms +f32/f32 +bf16/f32 +f32_MB +bf16_MB$' || fail "$cfg: no ratio header"
+  echo "$out" | grep -Eq '^component +f32_ms +bf16_ms +f32/f32 +bf16/f32 +f32_MB +bf16_MB +bf16_norm$' || fail "$cfg: no ratio header"
   for c in vit qformer t5enc128 t5enc512 t5dec; do
-    echo "$out" | awk -v c="$c" '/^component / { t = 1 } t && $1 == c { found = 1; if (NF != 7 || $2 <= 0 || $3 <= 0 || $4 != "1.000" || $5 <= 0 ||
+    echo "$out" | awk -v c="$c" '/^component / { t = 1 } t && $1 == c { found = 1; if (NF != 8 || $8 <= 0 || $2 <= 0 || $3 <= 0 || $4 != "1.000" || $5 <= 0 ||
                                   $6 <= 0 || $7 <= 0 || $7 > 0.75 * $6) bad = 1 } END { exit !(found && !bad) }' \
       || fail "$cfg: ratio row '$c' missing or malformed"
   done
