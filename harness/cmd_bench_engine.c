@@ -126,10 +126,8 @@ static double vit_flop(const struct vb_vision_config * v) {
 **   cross layers:  4Q*D^2 (query + output dense) + 4N*Dv*D (key | value of the image tokens) + 4Q*N*D (attention);
 **   projection:    2Q*D*d_model.
 ** Embeddings and LayerNorms are not counted. */
-double vb_bench_qformer_flop(const struct vb_qformer_config * q, int32_t n_query, int32_t n_text, int32_t n_img,
-                             int32_t d_model);
-double vb_bench_qformer_flop(const struct vb_qformer_config * q, int32_t n_query, int32_t n_text, int32_t n_img,
-                             int32_t d_model) {
+static double qformer_flop(const struct vb_qformer_config * q, int32_t n_query, int32_t n_text, int32_t n_img,
+                           int32_t d_model) {
     double Q = n_query, S = (double) n_query + n_text, N = n_img, D = q->hidden, Iq = q->intermediate,
            Dv = q->encoder_hidden;
     int n_cross = 0;
@@ -416,11 +414,11 @@ static int bench_qformer(struct bench * B, int di, const struct ref * own) {
             if (Lt) snprintf(name, sizeof name, "qformer (%d-frame, %d text)", F, Lt);
             else snprintf(name, sizeof name, "qformer (%d-frame batch)", F);
             double sec = print_row(name, B->dt[di], "per frame", t, p2, po, B->reps,
-                                   vb_bench_qformer_flop(&qc, Q, Lt, N, Dm), shape, &B->frac[C_QF][di]);
+                                   qformer_flop(&qc, Q, Lt, N, Dm), shape, &B->frac[C_QF][di]);
             printf("    %d layers (full depth), %d queries, %d text tokens, cross-attention over %d image tokens, "
                    "+ language projection %lld -> %d\n",
                    qc.layers, Q, Lt, N, (long long) D, Dm);
-            printf("    FLOP per frame: %.0f\n", vb_bench_qformer_flop(&qc, Q, Lt, N, Dm));
+            printf("    FLOP per frame: %.0f\n", qformer_flop(&qc, Q, Lt, N, Dm));
             print_resident(B->bytes[C_QF][di], heap, "(with the language projection)");
             B->sec[C_QF][di] = sec;
         }
