@@ -27,7 +27,7 @@
 # Runs, each in a fresh database, with --warmup 0 (every question timed; the wall time is the sample loop's):
 #   sevila-k4   SeViLA k=4 alone          sevila-k1   SeViLA k=1 alone
 #   grid        uniform x {1,2,4,8} + SeViLA x {1,2,4,8} + VLAP x {4}
-# and prints per run the loop wall time, the ViT frames computed, the peak RSS, then the ratio grid / SeViLA-one-k
+# and prints per run the loop wall time, the process wall and CPU time (GNU time), the ViT frames computed, the peak RSS, then the ratio grid / SeViLA-one-k
 # (target <= 1.6) and the distinct frames the grid needs (the union of its cells' candidate frames per video: one
 # ViT pass each when the grid shares them).
 set -u
@@ -89,13 +89,14 @@ fi
 S=$syn/nextqa
 
 # ---- runs
-declare -A WALL VIT RSS PROC ALLW ALLR ALLP
+declare -A WALL VIT RSS PROC CPU ALLW ALLR ALLP ALLC
+tbin=; [ -x /usr/bin/time ] && tbin=/usr/bin/time
 one() { # name args...
   local name=$1 db=$work/$1.db out t0 t1; shift
   rm -f "$db" "$db-wal" "$db-shm"
   say "run $name ($*)"
   t0=$(date +%s.%N)
-  out=$("$bin" run --dataset nextqa --annotations "$S/val.csv" --map "$S/map_vid_vidorID.json" --videos "$S/videos" \
+  out=$(${tbin:+$tbin -f '%U %S' -o "$work/$name.time"} "$bin" run --dataset nextqa --annotations "$S/val.csv" --map "$S/map_vid_vidorID.json" --videos "$S/videos" \
         --db "$db" --warmup 0 --threads "$threads" --weights "$weights" "$@" 2>>"$log") || {
     echo "$out"; tail -5 "$log" >&2; echo "grid.sh: run $name failed" >&2; exit 1; }
   t1=$(date +%s.%N)
@@ -104,6 +105,8 @@ one() { # name args...
   VIT[$name]=$(echo "$out" | sed -n 's/.*ViT frames computed \([0-9]*\);.*/\1/p')
   RSS[$name]=$(echo "$out" | sed -n 's/^memory: peak RSS \([0-9.]*\) GiB.*/\1/p')
   PROC[$name]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+  CPU[$name]=-
+  [ -n "$tbin" ] && CPU[$name]=$(awk 'END { printf "%.2f", $1 + $2 }' "$work/$name.time")
   [ -n "${WALL[$name]}" ] && [ -n "${VIT[$name]}" ] && [ -n "${RSS[$name]}" ] || {
     echo "$out"; echo "grid.sh: cannot read the summary of run $name" >&2; exit 1; }
 }
@@ -116,8 +119,10 @@ for r in $(seq 1 "$rounds"); do
     --frames 1,2,4,8
   for n in "${runs[@]}"; do
     ALLW[$n]="${ALLW[$n]:-} ${WALL[$n]}"; ALLR[$n]="${ALLR[$n]:-} ${RSS[$n]}"; ALLP[$n]="${ALLP[$n]:-} ${PROC[$n]}"
+    ALLC[$n]="${ALLC[$n]:-} ${CPU[$n]}"
   done
   R4="$R4 $(awk -v g="${WALL[grid]}" -v a="${WALL[sevila-k4]}" 'BEGIN { printf "%.3f", g / a }')"
+  C4="${C4:-} $(awk -v g="${CPU[grid]}" -v a="${CPU[sevila-k4]}" 'BEGIN { if (a + 0 > 0) printf "%.3f", g / a }')"
   R1="$R1 $(awk -v g="${WALL[grid]}" -v a="${WALL[sevila-k1]}" 'BEGIN { printf "%.3f", g / a }')"
 done
 med() { echo "$@" | tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END {
@@ -131,9 +136,11 @@ errs=$(sqlite3 "$work/grid.db" "SELECT COUNT(*) FROM samples WHERE status='error
 
 echo "grid benchmark: $nq questions on $nq videos ($frames frames), weights $weights, threads $threads, rounds $rounds"
 echo "bundles: $sev , $vlap"
-printf '%-10s %12s %12s %18s %12s\n' run loop_wall_s process_s vit_frames_computed peak_rss_gib
+printf '%-10s %12s %12s %10s %18s %12s\n' run loop_wall_s process_s cpu_s vit_frames_computed peak_rss_gib
 for n in "${runs[@]}"; do
-  printf '%-10s %12s %12s %18s %12s\n' "$n" "$(med ${ALLW[$n]})" "$(med ${ALLP[$n]})" "${VIT[$n]}" "$(med ${ALLR[$n]})"
+  c=-; [ -n "$tbin" ] && c=$(med ${ALLC[$n]})
+  printf '%-10s %12s %12s %10s %18s %12s\n' "$n" "$(med ${ALLW[$n]})" "$(med ${ALLP[$n]})" "$c" "${VIT[$n]}" \
+    "$(med ${ALLR[$n]})"
 done
 [ "$rounds" -gt 1 ] && echo "(medians over $rounds rounds; loop wall per round:$(for n in "${runs[@]}"; do printf ' %s [%s]' "$n" "${ALLW[$n]# }"; done))"
 echo "grid: $cells cells, $errs error rows; distinct frames needed (union of the cells' candidates per video): $need;" \
@@ -142,3 +149,4 @@ echo "grid: $cells cells, $errs error rows; distinct frames needed (union of the
 m4=$(med $R4) m1=$(med $R1)
 awk -v m="$m4" 'BEGIN { printf "ratio grid / sevila-k4 (loop wall): %.2f (target <= 1.6: %s)\n", m, m <= 1.6 ? "met" : "NOT met" }'
 echo "ratio grid / sevila-k1 (loop wall): $m1"
+[ -n "$tbin" ] && echo "ratio grid / sevila-k4 (process CPU time user+sys, less sensitive to other load): $(med $C4)"
