@@ -220,6 +220,9 @@ int vb_method_vit(struct vb_method * m, const struct vb_method_input * in, int32
     int rc = VB_OK;
     if (n_todo > 0 && !in->pixels)
         rc = vb_fail(VB_ERR_ARG, "method: %d frame(s) neither in the ViT cache nor given as pixels", n_todo);
+    /* the ViT context (work buffers of vit_chunk frames) is made on the first frame not in the cache: a method whose
+    ** frames all come from the runner's shared cache never allocates one */
+    if (rc == VB_OK && n_todo > 0 && !m->vit) rc = vb_vit_ctx_new(&m->vit, m->b->vit, m->vit_chunk);
     float *px = NULL, *out = NULL;
     if (rc == VB_OK && n_todo > 0) {
         px = vb_malloc(sizeof(float) * (size_t)(psz * m->vit_chunk));
@@ -330,7 +333,7 @@ int vb_method_open(struct vb_method ** out, enum vb_method_kind kind, const stru
     m->vocab = b->cfg.t5.vocab;
     m->n_cand = o.n_candidates;
     m->vit_chunk = VB_MIN(8, m->n_cand);
-    int     rc = vb_vit_ctx_new(&m->vit, b->vit, m->vit_chunk);
+    int     rc = VB_OK; /* ViT context made lazily by vb_method_vit */
     int32_t nq_max = m->n_query;
     if (rc == VB_OK)
         rc = vb_qformer_ctx_new(&m->qf, b->qformer, o.n_frames, kind == VB_METHOD_VLAP ? o.qformer_max_txt_len : 0,
