@@ -11,13 +11,8 @@
 #     VLAP results equal the unshared run of that bundle and differ from the unchanged bundle's (its own norm is used);
 #   - the summary prints the peak RSS and the weights dtype, and every session stores its peak RSS.
 set -u
-G=$VB_SHARED/golden
-if [ ! -f "$G/t5-tokenizer/tokenizer.json" ] || [ ! -f "$G/bert-tokenizer/vocab.txt" ] || \
-   [ ! -d "$G/methods/methods-blip2" ]; then
-  echo "SKIP: $G (tokenizers, tiny method configs) absent"; exit 77
-fi
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 command absent"; exit 77; }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
+vb_golden_setup
 export VB_SHA256_CACHE=off
 fail=0
 die() { echo "FAIL: $*"; fail=1; }

@@ -5,13 +5,8 @@
 # odd indices 1,3,..,63 and the uniform frames k=1,2,4,8 at even indices (32; 16,48; 8,..,56; 4,..,60), so every
 # video needs 32 + 1 + 2 + 4 + 8 = 47 distinct frames: 188 for the grid, 128 for SeViLA alone.
 set -u
-G=$VB_SHARED/golden
-if [ ! -f "$G/t5-tokenizer/tokenizer.json" ] || [ ! -f "$G/bert-tokenizer/vocab.txt" ] || \
-   [ ! -d "$G/methods/methods-blip2" ]; then
-  echo "SKIP: $G (tokenizers, tiny method configs) absent"; exit 77
-fi
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 command absent"; exit 77; }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
+vb_golden_setup
 export VB_SHA256_CACHE=off
 fail=0
 die() { echo "FAIL: $*"; fail=1; }

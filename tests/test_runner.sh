@@ -5,13 +5,8 @@
 # the shared ViT cache changes no result (verification hashes equal with --vit-cache-mb 0) and cached features
 # are charged; damaged / missing videos give error rows while the other samples are answered; config errors.
 set -u
-G=$VB_SHARED/golden
-if [ ! -f "$G/t5-tokenizer/tokenizer.json" ] || [ ! -f "$G/bert-tokenizer/vocab.txt" ] || \
-   [ ! -d "$G/methods/methods-blip2" ]; then
-  echo "SKIP: $G (tokenizers, tiny method configs) absent"; exit 77
-fi
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 command absent"; exit 77; }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
+vb_golden_setup
 export VB_SHA256_CACHE=$tmp/sha256-cache.tsv
 fail=0
 die() { echo "FAIL: $*"; fail=1; }
