@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "tests/helpers.h"
+
 #include "engine/common.h"
 #include "engine/config.h"
 #include "engine/vit.h"
@@ -29,21 +31,12 @@ static void path_of(char * buf, size_t len, const char * name) {
 
 static int setup(void ** state) {
     (void)state;
-    const char * t = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/vb_test_weights_XXXXXX", t ? t : "/tmp");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return scratch_dir_make(tmpdir, sizeof tmpdir, "weights");
 }
 
 static int teardown(void ** state) {
     (void)state;
-    const char * names[] = {"raw.safetensors", "vit.safetensors", "conv.safetensors", "shard-1.safetensors",
-                            "index.json",      "index2.json",     "index3.json"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        char p[600];
-        path_of(p, sizeof p, names[i]);
-        unlink(p);
-    }
-    rmdir(tmpdir);
+    scratch_dir_remove(tmpdir);
     return 0;
 }
 

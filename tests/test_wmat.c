@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "tests/helpers.h"
+
 #include "engine/blas.h"
 #include "engine/common.h"
 #include "engine/generate.h"
@@ -36,21 +38,12 @@ static void path_of(char * buf, size_t len, const char * name) {
 
 static int setup(void ** state) {
     (void)state;
-    const char * t = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/vb_test_wmat_XXXXXX", t ? t : "/tmp");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return scratch_dir_make(tmpdir, sizeof tmpdir, "wmat");
 }
 
 static int teardown(void ** state) {
     (void)state;
-    const char * names[] = {"conv.safetensors", "big.safetensors", "vit.safetensors",
-                            "qf.safetensors",   "t5.safetensors",  "t5h.safetensors"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        char p[600];
-        path_of(p, sizeof p, names[i]);
-        unlink(p);
-    }
-    rmdir(tmpdir);
+    scratch_dir_remove(tmpdir);
     return 0;
 }
 
