@@ -21,6 +21,7 @@
 #include "engine/vit.h"
 #include "engine/weights.h"
 #include "harness/cli.h"
+#include "harness/runconfig.h"
 #include "vlap/bundle.h"
 
 #include <cblas.h>
@@ -542,15 +543,16 @@ static int parse_dtypes(const char * s, enum vb_dtype * dt, int * n) {
     while (*s) {
         const char * e = strchr(s, ',');
         size_t       len = e ? (size_t) (e - s) : strlen(s);
-        enum vb_dtype d;
-        if (len == 3 && !strncmp(s, "f32", 3)) d = VB_DT_F32;
-        else if (len == 4 && !strncmp(s, "bf16", 4)) d = VB_DT_BF16;
-        else if (len == 3 && !strncmp(s, "f16", 3)) d = VB_DT_F16;
-        else return -1;
+        char          name[8];
+        int32_t       d;
+        if (len >= sizeof name) return -1;
+        memcpy(name, s, len);
+        name[len] = 0;
+        if (vb_runconfig_weight_dtype(name, &d) != VB_OK) return -1; /* the names of run / answer --weights */
         for (int i = 0; i < *n; i++)
-            if (dt[i] == d) return -1;
+            if (dt[i] == (enum vb_dtype) d) return -1;
         if (*n == MAX_DT) return -1;
-        dt[(*n)++] = d;
+        dt[(*n)++] = (enum vb_dtype) d;
         s += len;
         if (*s == ',') s++;
     }
