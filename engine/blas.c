@@ -2,12 +2,14 @@
 #include "engine/blas.h"
 
 #include "engine/common.h"
+#include "engine/pool.h"
 
 #include <cblas.h>
 #include <cpuid.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 char * openblas_get_corename(void);
@@ -67,13 +69,21 @@ void vb_blas_fix_core_and_reexec(char ** argv) {
 }
 
 int vb_blas_set_threads(int n) {
-    if (n <= 0) n = (int) sysconf(_SC_NPROCESSORS_ONLN);
-    if (n <= 0) n = 1;
-    openblas_set_num_threads(n);
+    openblas_set_num_threads(1); /* OpenBLAS's own workers never wake, so they never spin beside ours */
+    return vb_pool_set_threads(n);
+}
+
+int vb_blas_threads(void) { return vb_pool_threads(); }
+
+int vb_blas_library_threads(int n) {
+    openblas_set_num_threads(n < 1 ? 1 : n);
     return openblas_get_num_threads();
 }
 
-int vb_blas_threads(void) { return openblas_get_num_threads(); }
+void vb_blas_settle(void) {
+    struct timespec t = {0, VB_BLAS_SETTLE_MS * 1000000L};
+    while (nanosleep(&t, &t) != 0) {}
+}
 
 void vb_cpu_model(char * buf, int len) {
     snprintf(buf, (size_t) len, "unknown");

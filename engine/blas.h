@@ -22,10 +22,20 @@ const char * vb_blas_cpu_best_core(void);
 /* If the running kernel is a fallback, the CPU can do better and OPENBLAS_CORETYPE is unset: set it and execv
 ** /proc/self/exe with the same argv.  Returns only when no re-exec was needed (or execv failed: then it warns). */
 void vb_blas_fix_core_and_reexec(char ** argv);
-/* Set the BLAS thread count explicitly (n <= 0: number of online CPUs). Returns the count in effect. */
+/* Set the engine's thread count (n <= 0: number of online CPUs): the pool of engine/pool.h, which runs every
+** parallel kernel.  OpenBLAS itself is set to one thread (it is called only from inside our kernels, where its
+** idle workers would otherwise spin ~0.1 s after each call on the cores our threads need).  Returns the count in
+** effect; this is the thread count recorded with results. */
 int vb_blas_set_threads(int n);
-/* Thread count in effect. */
+/* Engine thread count in effect. */
 int vb_blas_threads(void);
+/* OpenBLAS's own thread count, for measuring the library itself (bench-engine's sgemm references); returns the count
+** in effect.  Set it back to 1 and call vb_blas_settle() before engine work. */
+int vb_blas_library_threads(int n);
+/* Sleep until OpenBLAS's idle workers have stopped spinning (they spin 2^28 cycles, ~0.1 s, after each threaded
+** call; VB_BLAS_SETTLE_MS covers it at >= 2 GHz). */
+#define VB_BLAS_SETTLE_MS 150
+void vb_blas_settle(void);
 /* CPU model name from /proc/cpuinfo into buf (or "unknown"). */
 void vb_cpu_model(char * buf, int len);
 

@@ -2,11 +2,11 @@
 #include "engine/ops.h"
 
 #include "engine/common.h"
+#include "engine/pool.h"
 
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -406,9 +406,17 @@ static void attn_heads(const struct attn_job * J) {
     }
 }
 
-static void * attn_thread(void * arg) {
-    attn_heads(arg);
-    return NULL;
+/* pool task: a contiguous range of heads per thread; threads past the first use their own scores buffer */
+static void attn_part(void * ctx, int ith, int nth) {
+    struct attn_job J = *(const struct attn_job *) ctx;
+    int32_t         heads = J.h1 - J.h0;
+    J.h1 = J.h0 + (int32_t) ((int64_t) heads * (ith + 1) / nth);
+    J.h0 = J.h0 + (int32_t) ((int64_t) heads * ith / nth);
+    if (J.h0 >= J.h1) return;
+    float * own = NULL;
+    if (ith > 0) J.scratch = own = vb_malloc(sizeof(float) * (size_t) (J.nq * J.nk));
+    attn_heads(&J);
+    free(own);
 }
 
 void vb_attention(const float * q, int64_t ldq, const float * k, int64_t ldk, const float * v, int64_t ldv,
@@ -416,27 +424,8 @@ void vb_attention(const float * q, int64_t ldq, const float * k, int64_t ldk, co
                   const float * key_mask_add, int causal, int64_t q_off, float * out, int64_t ldo, float * scratch) {
     struct attn_job J = {q, k, v, pos_bias, key_mask_add, ldq, ldk, ldv, nq, nk, q_off, ldo, dh, 0, heads,
                          scale, causal, out, scratch};
-    /* Large enough (per head >= ~2 MFLOP) and BLAS has 2+ threads: split the heads over two of our own threads,
-    ** each running single-threaded BLAS on its own scores buffer (small GEMMs do not scale inside BLAS). */
-    int nth = openblas_get_num_threads();
-    if (nth >= 2 && heads >= 2 && nq * nk * dh >= (1 << 20)) {
-        struct attn_job J2 = J;
-        J2.scratch = malloc(sizeof(float) * (size_t) (nq * nk));
-        pthread_t t;
-        if (J2.scratch) {
-            J.h1 = J2.h0 = heads / 2;
-            openblas_set_num_threads(1);
-            if (pthread_create(&t, NULL, attn_thread, &J2) == 0) {
-                attn_heads(&J);
-                pthread_join(t, NULL);
-                openblas_set_num_threads(nth);
-                free(J2.scratch);
-                return;
-            }
-            openblas_set_num_threads(nth);
-            free(J2.scratch);
-            J.h1 = heads;
-        }
-    }
-    attn_heads(&J);
+    /* Large enough (>= ~2 MFLOP in all): the heads are split over the engine's threads, each running BLAS (one
+    ** thread) on its own scores buffer; small problems stay on the calling thread. */
+    int nth = (int64_t) heads * nq * nk * dh >= (1 << 20) ? heads : 1;
+    vb_pool_run(nth, attn_part, &J);
 }

@@ -48,9 +48,8 @@ void vb_mul(float * y, const float * a, const float * b, int64_t n);
 **   key_mask_add: (nk) additive per key (0 or a large negative), or NULL.
 **   causal: if nonzero, query i (at absolute position q_off + i) sees keys j <= q_off + i only.
 **   scratch: at least nq * nk floats.
-** When BLAS runs 2+ threads and nq*nk*dh >= 2^20, the heads are split over two threads (the caller's and one
-** started here, with a second scores buffer malloc'd here) each running single-threaded BLAS; the BLAS thread count
-** is restored before returning (so do not change it from another thread meanwhile).  Results are identical.
+** When heads * nq * nk * dh >= 2^20 the heads are split over the engine's threads (engine/pool.h; threads past
+** the first malloc their own scores buffer), each calling BLAS, which runs one thread.  Results are identical.
 */
 void vb_attention(const float * q, int64_t ldq, const float * k, int64_t ldk, const float * v, int64_t ldv,
                   int64_t nq, int64_t nk, int32_t heads, int32_t dh, float scale, const float * pos_bias,

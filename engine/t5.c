@@ -205,14 +205,9 @@ void vb_t5_free(struct vb_t5_model * m) {
 
 /* ---------------------------------------------------------------- pieces */
 
-/* y (n, out) [ldy] = x (n, in) [ldx] W^T (+ beta * y): one GEMM over all rows; a single row (a decoder step) goes to
-** sgemv, which OpenBLAS runs ~4x faster than an m=1 sgemm (weight-bandwidth bound). */
+/* y (n, out) [ldy] = x (n, in) [ldx] W^T (+ beta * y): the packed GEMM / GEMV of engine/wmat. */
 static void lin(const float * x, int64_t ldx, int64_t n, const struct vb_wmat * W, float * y, int64_t ldy, float beta) {
-    if (n == 1 && W->dt == VB_DT_F32)
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)W->rows, (int)W->cols, 1.0f, W->data, (int)W->cols, x, 1, beta, y,
-                    1);
-    else
-        vb_wmat_linear_ex(x, ldx, n, W, NULL, y, ldy, beta);
+    vb_wmat_linear_ex(x, ldx, n, W, NULL, y, ldy, beta);
 }
 
 int64_t vb_t5_resident_bytes(const struct vb_t5_model * m) {

@@ -1,12 +1,10 @@
 /* wmat.c — resident f32 / bf16 / f16 weight matrices and their Linear (see wmat.h). */
 #include "engine/wmat.h"
 
-#include "engine/blas.h"
 #include "engine/common.h"
 #include "engine/ops.h"
+#include "engine/pool.h"
 
-#include <cblas.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,14 +16,22 @@
 #define VB_WMAT_X86 0
 #endif
 
-/* Split the fused GEMV over two threads from this many weight elements on (a thread start costs ~20 us, the GEMV
-** of 2^18 bf16 weights ~30 us from DRAM). */
-#define GEMV_SPLIT_MIN (1 << 18)
+#define NR VB_WMAT_NR /* panel width: output columns (weight rows) per micro-tile */
+#define MR 6            /* activation rows per micro-tile: 6 x 16 = 12 ymm accumulators */
+#define KC 256          /* k block: a 256 x 16 f32 weight panel (16 KiB) stays in L1 */
+#define MC 240          /* activation rows per packed block: 240 x 256 f32 (240 KiB) stays in L2 */
+/* Products (n * rows * cols) below this run on one thread (a pool hand-off costs ~2-5 us). */
+#define PAR_MIN (1 << 17)
 
 /* ---------------------------------------------------------------- allocation, views */
 
 static size_t esize(int32_t dt) {
     return dt == VB_DT_F32 ? 4 : (dt == VB_DT_BF16 || dt == VB_DT_F16) ? 2 : 0;
+}
+
+/* rows of the allocation behind a panel matrix (whole panels) */
+static int64_t padded_rows(int64_t row0, int64_t rows) {
+    return (row0 + rows + NR - 1) / NR * NR;
 }
 
 int vb_wmat_alloc(struct vb_wmat * W, int64_t rows, int64_t cols, int32_t dt) {
@@ -34,14 +40,19 @@ int vb_wmat_alloc(struct vb_wmat * W, int64_t rows, int64_t cols, int32_t dt) {
     if (!es) return vb_fail(VB_ERR_ARG, "weight matrix: dtype %d is not f32, bf16 or f16", dt);
     if (rows < 1 || cols < 1 || rows > (INT64_C(1) << 40) / cols)
         return vb_fail(VB_ERR_ARG, "weight matrix: bad size %lld x %lld", (long long)rows, (long long)cols);
-    size_t n = (size_t)(rows * cols) * es;
-    void * p = NULL;
+    int64_t prows = padded_rows(0, rows);
+    size_t  n = (size_t)(prows * cols) * es;
+    void *  p = NULL;
     if (posix_memalign(&p, 64, (n + 63) / 64 * 64) != 0 || !p) VB_ASSERT(!"out of memory");
+    /* the padding rows of the last panel must be zeros (the kernels read them); only that panel is touched here */
+    memset((uint8_t *)p + (size_t)((prows - NR) * cols) * es, 0, (size_t)(NR * cols) * es);
     W->dt = dt;
     W->owned = 1;
     W->rows = rows;
     W->cols = cols;
     W->data = p;
+    W->layout = VB_WMAT_PANEL;
+    W->row0 = 0;
     return VB_OK;
 }
 
@@ -52,17 +63,28 @@ void vb_wmat_free(struct vb_wmat * W) {
 }
 
 size_t vb_wmat_bytes(const struct vb_wmat * W) {
-    return W && W->data ? (size_t)(W->rows * W->cols) * esize(W->dt) : 0;
+    if (!W || !W->data) return 0;
+    int64_t r = W->layout == VB_WMAT_PANEL && W->owned ? padded_rows(W->row0, W->rows) : W->rows;
+    return (size_t)(r * W->cols) * esize(W->dt);
 }
 
 struct vb_wmat vb_wmat_view_f32(const float * data, int64_t rows, int64_t cols) {
-    struct vb_wmat v = {VB_DT_F32, 0, rows, cols, (void *)data};
+    struct vb_wmat v = {VB_DT_F32, 0, rows, cols, (void *)data, VB_WMAT_ROWMAJOR, 0};
     return v;
 }
 
 struct vb_wmat vb_wmat_rows(const struct vb_wmat * W, int64_t row0, int64_t n) {
     VB_ASSERT(row0 >= 0 && n >= 0 && row0 + n <= W->rows);
-    struct vb_wmat v = {W->dt, 0, n, W->cols, (uint8_t *)W->data + (size_t)(row0 * W->cols) * esize(W->dt)};
+    struct vb_wmat v = *W;
+    v.owned = 0;
+    v.rows = n;
+    if (W->layout == VB_WMAT_ROWMAJOR) {
+        v.data = (uint8_t *)W->data + (size_t)(row0 * W->cols) * esize(W->dt);
+    } else { /* whole panels move the pointer, the rest stays an offset inside the first panel */
+        int64_t r = W->row0 + row0;
+        v.data = (uint8_t *)W->data + (size_t)((r / NR) * NR * W->cols) * esize(W->dt);
+        v.row0 = r % NR;
+    }
     return v;
 }
 
@@ -116,10 +138,53 @@ static void convert(const uint8_t * src, int32_t sdt, void * dst, int32_t ddt, i
     }
 }
 
+/* Write n_rows rows, already converted to W->dt and contiguous in src (n_rows, cols), at rows [row0, ...) of W. */
+static void put_rows(struct vb_wmat * W, int64_t row0, const void * src, int64_t n_rows) {
+    const size_t  es = esize(W->dt);
+    const int64_t K = W->cols;
+    if (W->layout == VB_WMAT_ROWMAJOR) {
+        memcpy((uint8_t *)W->data + (size_t)(row0 * K) * es, src, (size_t)(n_rows * K) * es);
+        return;
+    }
+    for (int64_t i = 0; i < n_rows; i++) {
+        int64_t r = W->row0 + row0 + i; /* row in the panel grid */
+        size_t  base = (size_t)((r / NR) * NR * K + r % NR);
+        if (es == 4) {
+            const uint32_t * s32 = (const uint32_t *)src + i * K;
+            uint32_t *       d32 = (uint32_t *)W->data + base;
+            for (int64_t k = 0; k < K; k++)
+                d32[k * NR] = s32[k];
+        } else {
+            const uint16_t * s16 = (const uint16_t *)src + i * K;
+            uint16_t *       d16 = (uint16_t *)W->data + base;
+            for (int64_t k = 0; k < K; k++)
+                d16[k * NR] = s16[k];
+        }
+    }
+}
+
+/* n_rows rows of dtype sdt (contiguous, unaligned) converted into rows [row0, ...) of W, a few rows at a time */
+static void store_rows(struct vb_wmat * W, int64_t row0, const uint8_t * src, int32_t sdt, int64_t n_rows) {
+    const int64_t K = W->cols;
+    const size_t  ss = sdt == VB_DT_F64 ? 8 : esize(sdt), es = esize(W->dt);
+    int64_t       step = (int64_t)((1 << 20) / ((size_t)K * es)); /* ~1 MiB of converted rows per pass */
+    if (step < 1) step = 1;
+    if (W->layout == VB_WMAT_ROWMAJOR) { /* converted in place */
+        convert(src, sdt, (uint8_t *)W->data + (size_t)(row0 * K) * es, W->dt, n_rows * K);
+        return;
+    }
+    void * tmp = vb_malloc((size_t)(VB_MIN(step, n_rows) * K) * es);
+    for (int64_t i = 0; i < n_rows; i += step) {
+        int64_t m = VB_MIN(step, n_rows - i);
+        convert(src + (size_t)(i * K) * ss, sdt, tmp, W->dt, m * K);
+        put_rows(W, row0 + i, tmp, m);
+    }
+    free(tmp);
+}
+
 void vb_wmat_set_f32(struct vb_wmat * W, int64_t row0, const float * src, int64_t n_rows) {
     VB_ASSERT(row0 >= 0 && n_rows >= 0 && row0 + n_rows <= W->rows);
-    convert((const uint8_t *)src, VB_DT_F32, (uint8_t *)W->data + (size_t)(row0 * W->cols) * esize(W->dt), W->dt,
-            n_rows * W->cols);
+    store_rows(W, row0, (const uint8_t *)src, VB_DT_F32, n_rows);
 }
 
 int vb_wmat_load_rows(struct vb_wmat * W, int64_t row0, const struct vb_weights * w, const char * name, int32_t ndim,
@@ -138,7 +203,7 @@ int vb_wmat_load_rows(struct vb_wmat * W, int64_t row0, const struct vb_weights 
         return vb_fail(VB_ERR_SHAPE, "%s: tensor '%s': shape %s does not fit rows [%lld, ...) of a %lld x %lld matrix",
                        path, name, s, (long long)row0, (long long)W->rows, (long long)W->cols);
     }
-    convert(t->data, t->dtype, (uint8_t *)W->data + (size_t)(row0 * W->cols) * esize(W->dt), W->dt, t->numel);
+    store_rows(W, row0, t->data, t->dtype, t->numel / W->cols);
     vb_weights_drop_pages(w, t);
     return VB_OK;
 }
@@ -167,146 +232,142 @@ int vb_wmat_load(struct vb_wmat * W, int32_t dt, const struct vb_weights * w, co
 
 void vb_wmat_row(const struct vb_wmat * W, int64_t r, float * out) {
     VB_ASSERT(r >= 0 && r < W->rows);
-    convert((const uint8_t *)W->data + (size_t)(r * W->cols) * esize(W->dt), W->dt, out, VB_DT_F32, W->cols);
+    const int64_t K = W->cols;
+    if (W->layout == VB_WMAT_ROWMAJOR) {
+        convert((const uint8_t *)W->data + (size_t)(r * K) * esize(W->dt), W->dt, out, VB_DT_F32, K);
+        return;
+    }
+    int64_t g = W->row0 + r;
+    size_t  base = (size_t)((g / NR) * NR * K + g % NR);
+    if (W->dt == VB_DT_F32)
+        for (int64_t k = 0; k < K; k++)
+            out[k] = ((const float *)W->data)[base + (size_t)(k * NR)];
+    else
+        for (int64_t k = 0; k < K; k++)
+            out[k] = half_to_f32(W->dt, ((const uint16_t *)W->data)[base + (size_t)(k * NR)]);
 }
 
-/* ---------------------------------------------------------------- fused GEMV (small n) */
+/* ---------------------------------------------------------------- packed GEMM / GEMV
+**
+** y (n, rows) [ldy] = x (n, cols) [ldx] W^T + b over the panel layout.  Per thread: a contiguous range of panels
+** (16 output columns each).  For each block of MC activation rows and each KC slice of k, the rows are packed once
+** into groups of MR ([kc][mr] k-major), then every panel of the range is swept with the MR x 16 micro-kernel: the
+** kc x 16 weight slice is read from memory once per block (converted to an f32 slice in L1 first when half
+** precision and more than one group reads it) and reused by all groups.  With n <= MR (decode steps) there is one
+** group and one k slice, and the half kernels convert in registers: a GEMV streaming the panels once. */
 
-/* One job: weight rows [r0, r1) for all n activation rows. */
-struct gemv_job {
-    const struct vb_wmat * W;
+struct gemm_job {
     const float *          x, *b;
-    int64_t                ldx, n, ldy, r0, r1;
+    const struct vb_wmat * W;
     float *                y;
-    float                  beta;
+    int64_t                ldx, n, ldy;
+    int                    load; /* beta = 1: accumulate into y */
 };
 
-static inline void store(const struct gemv_job * J, int64_t i, int64_t r, float s) {
-    float * o = J->y + i * J->ldy + r;
-    float   v = J->beta != 0.0f ? s + J->beta * *o : s;
-    *o = J->b ? v + J->b[r] : v;
+/* portable micro-kernel: mr x 16 tile of c (ldc) (+)= a (kc, mr packed) . bp (kc, 16 f32) (+ bias) */
+static void kern_scalar(int mr, int64_t kc, const float * a, const float * bp, float * c, int64_t ldc, int load,
+                        const float * bias) {
+    float acc[MR][NR];
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < NR; j++)
+            acc[i][j] = load ? c[i * ldc + j] : 0.0f;
+    for (int64_t k = 0; k < kc; k++)
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < NR; j++)
+                acc[i][j] += a[k * mr + i] * bp[k * NR + j];
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < NR; j++)
+            c[i * ldc + j] = acc[i][j] + (bias ? bias[j] : 0.0f);
 }
 
-/* portable: convert one row to f32 (on the stack up to 4096 columns) and dot it with every activation row */
-static void gemv_scalar(const struct gemv_job * J) {
-    const int64_t K = J->W->cols;
-    float         stack[4096];
-    float *       row = K <= 4096 ? stack : vb_malloc(sizeof(float) * (size_t)K);
-    for (int64_t r = J->r0; r < J->r1; r++) {
-        vb_wmat_row(J->W, r, row);
-        for (int64_t i = 0; i < J->n; i++) {
-            const float * x = J->x + i * J->ldx;
-            float         s = 0;
-            for (int64_t k = 0; k < K; k++)
-                s += row[k] * x[k];
-            store(J, i, r, s);
-        }
-    }
-    if (row != stack) free(row);
+/* kc x 16 slice of a panel (dtype dt, at p) -> f32 (dst), portable */
+static void slice_to_f32_scalar(int32_t dt, const void * p, int64_t kc, float * dst) {
+    convert(p, dt, dst, VB_DT_F32, kc * NR);
 }
 
 #if VB_WMAT_X86
 #define VB_AVX2        __attribute__((target("avx2,fma,f16c")))
 #define VB_AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma,f16c")))
 
-VB_AVX2_INLINE __m256 ld8(const int32_t dt, const uint16_t * p) {
-    __m128i h = _mm_loadu_si128((const __m128i *)p);
+/* 8 weights of dtype dt at p as f32 */
+VB_AVX2_INLINE __m256 ld8(const int32_t dt, const void * p) {
+    if (dt == VB_DT_F32) return _mm256_load_ps((const float *)p);
+    __m128i h = _mm_load_si128((const __m128i *)p);
     if (dt == VB_DT_BF16) return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
     return _mm256_cvtph_ps(h);
 }
 
-VB_AVX2_INLINE float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-/* rows r0..r1 in blocks of 4 weight rows x 2 activation rows (8 accumulators); the 4 rows stay in L1/L2 while
-** the activation pairs are served, so DRAM sees every weight once. */
-VB_AVX2_INLINE void gemv_avx2_body(const struct gemv_job * J, const int32_t dt) {
-    const int64_t    K = J->W->cols, K8 = K & ~(int64_t)7, n = J->n;
-    const uint16_t * W = J->W->data;
-    int64_t          r = J->r0;
-    for (; r + 4 <= J->r1; r += 4) {
-        const uint16_t *w0 = W + r * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
-        int64_t         i = 0;
-        for (; i + 2 <= n; i += 2) {
-            const float *xa = J->x + i * J->ldx, *xb = xa + J->ldx;
-            __m256       a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-            for (int64_t k = 0; k < K8; k += 8) {
-                __m256 va = _mm256_loadu_ps(xa + k), vb = _mm256_loadu_ps(xb + k);
-                __m256 f0 = ld8(dt, w0 + k), f1 = ld8(dt, w1 + k), f2 = ld8(dt, w2 + k), f3 = ld8(dt, w3 + k);
-                a0 = _mm256_fmadd_ps(f0, va, a0), b0 = _mm256_fmadd_ps(f0, vb, b0);
-                a1 = _mm256_fmadd_ps(f1, va, a1), b1 = _mm256_fmadd_ps(f1, vb, b1);
-                a2 = _mm256_fmadd_ps(f2, va, a2), b2 = _mm256_fmadd_ps(f2, vb, b2);
-                a3 = _mm256_fmadd_ps(f3, va, a3), b3 = _mm256_fmadd_ps(f3, vb, b3);
-            }
-            float sa[4] = {hsum8(a0), hsum8(a1), hsum8(a2), hsum8(a3)};
-            float sb[4] = {hsum8(b0), hsum8(b1), hsum8(b2), hsum8(b3)};
-            for (int64_t k = K8; k < K; k++) {
-                const uint16_t * ws[4] = {w0, w1, w2, w3};
-                for (int q = 0; q < 4; q++) {
-                    float f = half_to_f32(dt, ws[q][k]);
-                    sa[q] += f * xa[k], sb[q] += f * xb[k];
-                }
-            }
-            for (int q = 0; q < 4; q++)
-                store(J, i, r + q, sa[q]), store(J, i + 1, r + q, sb[q]);
-        }
-        for (; i < n; i++) {
-            const float * xa = J->x + i * J->ldx;
-            __m256        a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-            for (int64_t k = 0; k < K8; k += 8) {
-                __m256 va = _mm256_loadu_ps(xa + k);
-                a0 = _mm256_fmadd_ps(ld8(dt, w0 + k), va, a0);
-                a1 = _mm256_fmadd_ps(ld8(dt, w1 + k), va, a1);
-                a2 = _mm256_fmadd_ps(ld8(dt, w2 + k), va, a2);
-                a3 = _mm256_fmadd_ps(ld8(dt, w3 + k), va, a3);
-            }
-            float sa[4] = {hsum8(a0), hsum8(a1), hsum8(a2), hsum8(a3)};
-            for (int64_t k = K8; k < K; k++) {
-                const uint16_t * ws[4] = {w0, w1, w2, w3};
-                for (int q = 0; q < 4; q++)
-                    sa[q] += half_to_f32(dt, ws[q][k]) * xa[k];
-            }
-            for (int q = 0; q < 4; q++)
-                store(J, i, r + q, sa[q]);
-        }
+/* The micro-kernel: an mr x 16 tile, 2 * mr accumulators in registers (mr and dt are constants after inlining). */
+VB_AVX2_INLINE void kern_body(const int mr, const int32_t dt, int64_t kc, const float * a, const void * bp,
+                              float * c, int64_t ldc, int load, const float * bias) {
+    __m256 c0[MR], c1[MR];
+#pragma GCC unroll 6
+    for (int i = 0; i < mr; i++) {
+        c0[i] = load ? _mm256_loadu_ps(c + i * ldc) : _mm256_setzero_ps();
+        c1[i] = load ? _mm256_loadu_ps(c + i * ldc + 8) : _mm256_setzero_ps();
     }
-    for (; r < J->r1; r++) { /* the last rows, one at a time */
-        const uint16_t * w0 = W + r * K;
-        for (int64_t i = 0; i < n; i++) {
-            const float * xa = J->x + i * J->ldx;
-            __m256        a0 = _mm256_setzero_ps();
-            for (int64_t k = 0; k < K8; k += 8)
-                a0 = _mm256_fmadd_ps(ld8(dt, w0 + k), _mm256_loadu_ps(xa + k), a0);
-            float s = hsum8(a0);
-            for (int64_t k = K8; k < K; k++)
-                s += half_to_f32(dt, w0[k]) * xa[k];
-            store(J, i, r, s);
+    const size_t es = dt == VB_DT_F32 ? 4 : 2;
+    const char * b = bp;
+    for (int64_t k = 0; k < kc; k++) {
+        __m256 b0 = ld8(dt, b), b1 = ld8(dt, b + 8 * es);
+#pragma GCC unroll 6
+        for (int i = 0; i < mr; i++) {
+            __m256 x = _mm256_broadcast_ss(a + i);
+            c0[i] = _mm256_fmadd_ps(x, b0, c0[i]);
+            c1[i] = _mm256_fmadd_ps(x, b1, c1[i]);
         }
+        a += mr;
+        b += NR * es;
+    }
+    if (bias) {
+        __m256 b0 = _mm256_loadu_ps(bias), b1 = _mm256_loadu_ps(bias + 8);
+#pragma GCC unroll 6
+        for (int i = 0; i < mr; i++)
+            c0[i] = _mm256_add_ps(c0[i], b0), c1[i] = _mm256_add_ps(c1[i], b1);
+    }
+#pragma GCC unroll 6
+    for (int i = 0; i < mr; i++) {
+        _mm256_storeu_ps(c + i * ldc, c0[i]);
+        _mm256_storeu_ps(c + i * ldc + 8, c1[i]);
     }
 }
 
-static VB_AVX2 void gemv_avx2_bf16(const struct gemv_job * J) {
-    gemv_avx2_body(J, VB_DT_BF16);
-}
-static VB_AVX2 void gemv_avx2_f16(const struct gemv_job * J) {
-    gemv_avx2_body(J, VB_DT_F16);
-}
+typedef void (*kern_fn)(int64_t, const float *, const void *, float *, int64_t, int, const float *);
+#define KERN(MRV, DT, NAME)                                                                                           \
+    static VB_AVX2 void NAME(int64_t kc, const float * a, const void * b, float * c, int64_t ldc, int load,           \
+                             const float * bias) {                                                                   \
+        kern_body(MRV, DT, kc, a, b, c, ldc, load, bias);                                                            \
+    }
+KERN(1, VB_DT_F32, k1_f32)
+KERN(2, VB_DT_F32, k2_f32)
+KERN(3, VB_DT_F32, k3_f32)
+KERN(4, VB_DT_F32, k4_f32)
+KERN(5, VB_DT_F32, k5_f32)
+KERN(6, VB_DT_F32, k6_f32)
+KERN(1, VB_DT_BF16, k1_bf16)
+KERN(2, VB_DT_BF16, k2_bf16)
+KERN(3, VB_DT_BF16, k3_bf16)
+KERN(4, VB_DT_BF16, k4_bf16)
+KERN(5, VB_DT_BF16, k5_bf16)
+KERN(6, VB_DT_BF16, k6_bf16)
+KERN(1, VB_DT_F16, k1_f16)
+KERN(2, VB_DT_F16, k2_f16)
+KERN(3, VB_DT_F16, k3_f16)
+KERN(4, VB_DT_F16, k4_f16)
+KERN(5, VB_DT_F16, k5_f16)
+KERN(6, VB_DT_F16, k6_f16)
+static const kern_fn KERNS[3][MR] = {{k1_f32, k2_f32, k3_f32, k4_f32, k5_f32, k6_f32},
+                                     {k1_bf16, k2_bf16, k3_bf16, k4_bf16, k5_bf16, k6_bf16},
+                                     {k1_f16, k2_f16, k3_f16, k4_f16, k5_f16, k6_f16}};
 
-/* f32 panel conversion, 8 at a time */
-static VB_AVX2 void to_f32_avx2(const uint16_t * src, int32_t dt, float * dst, int64_t n) {
-    int64_t i = 0;
+static VB_AVX2 void slice_to_f32_avx2(int32_t dt, const void * p, int64_t kc, float * dst) {
+    const uint16_t * s = p;
     if (dt == VB_DT_BF16)
-        for (; i + 8 <= n; i += 8)
-            _mm256_storeu_ps(dst + i, ld8(VB_DT_BF16, src + i));
+        for (int64_t i = 0; i < kc * NR; i += 8)
+            _mm256_store_ps(dst + i, ld8(VB_DT_BF16, s + i));
     else
-        for (; i + 8 <= n; i += 8)
-            _mm256_storeu_ps(dst + i, ld8(VB_DT_F16, src + i));
-    for (; i < n; i++)
-        dst[i] = half_to_f32(dt, src[i]);
+        for (int64_t i = 0; i < kc * NR; i += 8)
+            _mm256_store_ps(dst + i, ld8(VB_DT_F16, s + i));
 }
 
 /* AVX2 + FMA + F16C present (libgcc fills the CPU model before main) and not disabled by VB_WMAT_PORTABLE. */
@@ -320,117 +381,119 @@ static int have_avx2(void) {
 }
 #endif
 
-static void gemv_run(const struct gemv_job * J) {
+static int dt_index(int32_t dt) {
+    return dt == VB_DT_F32 ? 0 : dt == VB_DT_BF16 ? 1 : 2;
+}
+
+/* one tile: rows [0, mr) of y (ldy) x panel columns [col0, col0 + 16), clipped to [0, ncols) (a temp tile at the
+** edges); bias (ncols, nullable) indexed like y's columns */
+static void tile(int avx, int mr, int32_t bdt, int64_t kc, const float * a, const void * bp, float * y, int64_t ldy,
+                 int64_t col0, int64_t ncols, int load, const float * bias) {
+    if (col0 >= 0 && col0 + NR <= ncols) {
+        float *       c = y + col0;
+        const float * bc = bias ? bias + col0 : NULL;
 #if VB_WMAT_X86
-    if (have_avx2()) {
-        if (J->W->dt == VB_DT_BF16)
-            gemv_avx2_bf16(J);
-        else
-            gemv_avx2_f16(J);
-        return;
-    }
-#endif
-    gemv_scalar(J);
-}
-
-static void * gemv_thread(void * arg) {
-    gemv_run(arg);
-    return NULL;
-}
-
-static void gemv(const struct gemv_job * J) {
-    const int64_t rows = J->r1 - J->r0;
-    if (rows >= 8 && rows * J->W->cols >= GEMV_SPLIT_MIN && vb_blas_threads() >= 2) {
-        struct gemv_job A = *J, B = *J;
-        A.r1 = B.r0 = J->r0 + (rows / 2 + 3) / 4 * 4; /* blocks of 4 rows stay whole */
-        pthread_t t;
-        if (pthread_create(&t, NULL, gemv_thread, &B) == 0) {
-            gemv_run(&A);
-            pthread_join(t, NULL);
+        if (avx) {
+            KERNS[dt_index(bdt)][mr - 1](kc, a, bp, c, ldy, load, bc);
             return;
         }
-    }
-    gemv_run(J);
-}
-
-/* ---------------------------------------------------------------- panel GEMM (larger n) */
-
-static void panel_to_f32(const struct vb_wmat * W, int64_t r0, int64_t nr, float * dst) {
-    const uint16_t * src = (const uint16_t *)W->data + r0 * W->cols;
-#if VB_WMAT_X86
-    if (have_avx2()) {
-        to_f32_avx2(src, W->dt, dst, nr * W->cols);
+#endif
+        (void)avx;
+        kern_scalar(mr, kc, a, bp, c, ldy, load, bc);
         return;
     }
+    /* partial panel: columns j with 0 <= col0 + j < ncols are real */
+    float   T[MR * NR], tb[NR];
+    int64_t j0 = col0 < 0 ? -col0 : 0, j1 = VB_MIN((int64_t)NR, ncols - col0);
+    memset(T, 0, sizeof T);
+    memset(tb, 0, sizeof tb);
+    for (int i = 0; i < mr; i++)
+        for (int64_t j = j0; j < j1; j++) {
+            if (load) T[i * NR + j] = y[i * ldy + col0 + j];
+            if (bias && i == 0) tb[j] = bias[col0 + j];
+        }
+#if VB_WMAT_X86
+    if (avx)
+        KERNS[dt_index(bdt)][mr - 1](kc, a, bp, T, NR, load, bias ? tb : NULL);
+    else
 #endif
-    convert((const uint8_t *)src, W->dt, dst, VB_DT_F32, nr * W->cols);
+        kern_scalar(mr, kc, a, bp, T, NR, load, bias ? tb : NULL);
+    for (int i = 0; i < mr; i++)
+        for (int64_t j = j0; j < j1; j++)
+            y[i * ldy + col0 + j] = T[i * NR + j];
 }
 
-struct conv_job {
-    const struct vb_wmat * W;
-    int64_t                r0, nr;
-    float *                dst;
-};
-
-static void * conv_thread(void * arg) {
-    const struct conv_job * J = arg;
-    panel_to_f32(J->W, J->r0, J->nr, J->dst);
-    return NULL;
-}
-
-/* the panel conversion over two threads when BLAS has two (it is ~10 % of a 128-row GEMM on one thread) */
-static void panel_convert(const struct vb_wmat * W, int64_t r0, int64_t nr, float * dst, int split) {
-    pthread_t t;
-    if (split && nr >= 32) {
-        int64_t         h = nr / 2;
-        struct conv_job B = {W, r0 + h, nr - h, dst + h * W->cols};
-        if (pthread_create(&t, NULL, conv_thread, &B) == 0) {
-            panel_to_f32(W, r0, h, dst);
-            pthread_join(t, NULL);
-            return;
+static void gemm_part(void * ctx, int ith, int nth) {
+    const struct gemm_job * J = ctx;
+    const struct vb_wmat *  W = J->W;
+    const int64_t           K = W->cols, n = J->n, np = (W->row0 + W->rows + NR - 1) / NR;
+    const int64_t           p0 = np * ith / nth, p1 = np * (ith + 1) / nth;
+    if (p0 >= p1) return;
+    const size_t  es = esize(W->dt);
+    const int     avx = have_avx2();
+    const int64_t kcb = n <= MR ? K : KC; /* one group: the whole k range in one sweep (a plain stream) */
+    const int64_t mcb = VB_MIN(n, (int64_t)MC);
+    float *       A = vb_malloc(sizeof(float) * (size_t)(((mcb + MR - 1) / MR * MR) * VB_MIN(kcb, K)) + 64);
+    float *       Bf = NULL; /* f32 copy of a half slice (kcb x 16) when several groups read it, or no AVX2 */
+    if (W->dt != VB_DT_F32 && (n > MR || !avx)) Bf = vb_malloc(sizeof(float) * (size_t)(kcb * NR) + 64);
+    float * Bfa = Bf ? (float *)(((uintptr_t)Bf + 31) & ~(uintptr_t)31) : NULL;
+    for (int64_t ic = 0; ic < n; ic += MC) {
+        const int64_t mc = VB_MIN((int64_t)MC, n - ic);
+        for (int64_t k0 = 0; k0 < K; k0 += kcb) {
+            const int64_t kc = VB_MIN(kcb, K - k0);
+            const int     first = k0 == 0, last = k0 + kc == K;
+            /* pack rows [ic, ic + mc), k [k0, k0 + kc) into groups of MR: group g is [kc][mr_g] */
+            for (int64_t g0 = 0; g0 < mc; g0 += MR) {
+                const int64_t mr = VB_MIN((int64_t)MR, mc - g0);
+                float *       ag = A + g0 * kc;
+                for (int64_t i = 0; i < mr; i++) {
+                    const float * xr = J->x + (ic + g0 + i) * J->ldx + k0;
+                    for (int64_t k = 0; k < kc; k++)
+                        ag[k * mr + i] = xr[k];
+                }
+            }
+            for (int64_t p = p0; p < p1; p++) {
+                const void * bp = (const uint8_t *)W->data + (size_t)((p * K + k0) * NR) * es;
+                int32_t      bdt = W->dt;
+                if (Bfa) { /* half panel read by several groups: convert the slice once */
+#if VB_WMAT_X86
+                    if (avx)
+                        slice_to_f32_avx2(W->dt, bp, kc, Bfa);
+                    else
+#endif
+                        slice_to_f32_scalar(W->dt, bp, kc, Bfa);
+                    bp = Bfa, bdt = VB_DT_F32;
+                }
+                const int64_t col0 = p * NR - W->row0;
+                const float * bias = last ? J->b : NULL;
+                for (int64_t g0 = 0; g0 < mc; g0 += MR) {
+                    const int mr = (int)VB_MIN((int64_t)MR, mc - g0);
+                    tile(avx, mr, bdt, kc, A + g0 * kc, bp, J->y + (ic + g0) * J->ldy, J->ldy, col0, W->rows,
+                         J->load || !first, bias);
+                }
+            }
         }
     }
-    panel_to_f32(W, r0, nr, dst);
-}
-
-static void panel_gemm(const float * x, int64_t ldx, int64_t n, const struct vb_wmat * W, const float * b, float * y,
-                       int64_t ldy, float beta) {
-    const int64_t K = W->cols;
-    int64_t       pr = VB_WMAT_PANEL_BYTES / (int64_t)(sizeof(float) * (size_t)K);
-    pr = pr < 16 ? 16 : pr / 16 * 16;
-    if (pr > W->rows) pr = W->rows;
-    float * P = vb_malloc(sizeof(float) * (size_t)(pr * K));
-    int     split = vb_blas_threads() >= 2;
-    for (int64_t r0 = 0; r0 < W->rows; r0 += pr) {
-        int64_t nr = VB_MIN(pr, W->rows - r0);
-        panel_convert(W, r0, nr, P, split);
-        vb_gemm_nt(n, nr, K, 1.0f, x, ldx, P, K, beta, y + r0, ldy);
-    }
-    free(P);
-    if (b)
-        for (int64_t i = 0; i < n; i++) {
-            float * r = y + i * ldy;
-            for (int64_t j = 0; j < W->rows; j++)
-                r[j] += b[j];
-        }
+    free(A);
+    free(Bf);
 }
 
 /* ---------------------------------------------------------------- Linear */
 
 void vb_wmat_linear_ex(const float * x, int64_t ldx, int64_t n, const struct vb_wmat * W, const float * b, float * y,
                        int64_t ldy, float beta) {
-    if (n <= 0) return;
-    if (W->dt == VB_DT_F32) {
+    if (n <= 0 || W->rows <= 0) return;
+    VB_ASSERT(beta == 0.0f || beta == 1.0f);
+    if (W->layout == VB_WMAT_ROWMAJOR) {
+        VB_ASSERT(W->dt == VB_DT_F32);
         vb_linear_ex(x, ldx, n, W->cols, W->data, b, W->rows, y, ldy, beta);
         return;
     }
-    VB_ASSERT(W->dt == VB_DT_BF16 || W->dt == VB_DT_F16);
-    if (n <= VB_WMAT_GEMV_MAX_N) {
-        struct gemv_job J = {W, x, b, ldx, n, ldy, 0, W->rows, y, beta};
-        gemv(&J);
-        return;
-    }
-    panel_gemm(x, ldx, n, W, b, y, ldy, beta);
+    VB_ASSERT(W->dt == VB_DT_F32 || W->dt == VB_DT_BF16 || W->dt == VB_DT_F16);
+    struct gemm_job J = {x, b, W, y, ldx, n, ldy, beta != 0.0f};
+    const int64_t   np = (W->row0 + W->rows + NR - 1) / NR;
+    int             nth = n * W->rows * W->cols < PAR_MIN ? 1 : (int)VB_MIN((int64_t)vb_pool_threads(), np);
+    vb_pool_run(nth, gemm_part, &J);
 }
 
 void vb_wmat_linear(const float * x, int64_t n, const struct vb_wmat * W, const float * b, float * y) {

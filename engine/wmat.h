@@ -43,11 +43,21 @@
 ** noise of f32. */
 #define VB_WMAT_PANEL_BYTES (8 << 20)
 
+/* Panel width of the packed layout: weight rows (output columns) per panel. */
+#define VB_WMAT_NR 16
+
+enum vb_wmat_layout {
+    VB_WMAT_PANEL = 0,    /* packed: panels of 16 rows, each (cols, 16) k-major; what vb_wmat_alloc makes */
+    VB_WMAT_ROWMAJOR = 1, /* (rows, cols) row-major; F32 views of plain matrices only (vb_wmat_view_f32) */
+};
+
 struct vb_wmat {
     int32_t dt;         /* enum vb_dtype: VB_DT_F32, VB_DT_BF16 or VB_DT_F16 */
     int32_t owned;      /* 1: data allocated by vb_wmat_alloc (freed by vb_wmat_free); 0: a view of other memory */
     int64_t rows, cols; /* (rows, cols) = (out, in) of a Linear weight, as PyTorch stores it */
-    void *  data;       /* (rows, cols) row-major elements of dt; 64-byte aligned when owned; NULL = empty */
+    void *  data;       /* elements of dt in `layout`; 64-byte aligned when owned; NULL = empty */
+    int32_t layout;     /* enum vb_wmat_layout */
+    int64_t row0;       /* PANEL: row 0 of this matrix is row row0 (0..15) of the first panel (views of row ranges) */
 };
 
 /* Allocate an uninitialised rows x cols matrix of dtype dt (64-byte aligned) into *W (overwritten, not freed).

@@ -79,14 +79,22 @@ static double ref_flop(const struct ref * R) {
     return R->k ? 2.0 * (double) R->m * (double) R->n * (double) R->k : 2.0 * (double) R->m * (double) R->n;
 }
 
-/* GFLOP/s of one run. */
+/* OpenBLAS's thread count for the references: the engine's (the engine keeps OpenBLAS at one thread itself). */
+static int g_ref_threads = 1;
+
+/* GFLOP/s of one run of OpenBLAS on g_ref_threads threads; OpenBLAS is set back to one thread and its workers are
+** left to stop spinning (vb_blas_settle) before the engine runs again. */
 static double ref_gflops(const struct ref * R) {
+    vb_blas_library_threads(g_ref_threads);
     double t0 = bench_now();
     if (R->k) vb_gemm_nt(R->m, R->n, R->k, 1.0f, R->A, R->k, R->B, R->k, 0.0f, R->C, R->n);
     else
         cblas_sgemv(CblasRowMajor, CblasNoTrans, (int) R->m, (int) R->n, 1.0f, R->A, (int) R->n, R->B, 1, 0.0f, R->C,
                     1);
-    return ref_flop(R) / (bench_now() - t0) / 1e9;
+    double g = ref_flop(R) / (bench_now() - t0) / 1e9;
+    vb_blas_library_threads(1);
+    vb_blas_settle();
+    return g;
 }
 
 static void ref_init(struct ref * R, int64_t m, int64_t n, int64_t k) {
@@ -607,6 +615,7 @@ int cmd_bench_engine(int argc, char ** argv) {
     B.cfg.t5.n_enc = B.cfg.t5.n_dec = Lt;
 
     int nth = vb_blas_set_threads(threads);
+    g_ref_threads = nth;
     char cpu[128];
     vb_cpu_model(cpu, sizeof cpu);
     printf("bench-engine: config %s\n", config);

@@ -72,14 +72,17 @@ static double rel_err(const float * a, const float * b, int64_t n) {
 
 /* One case: W (rows, cols) random, rounded to dt; x (n, cols) with row stride ldx; y with stride ldy; beta 0 / 1;
 ** bias or not.  vb_wmat_linear_ex on the half matrix vs vb_linear_ex on the rounded f32 copy. */
-static void check_linear(int32_t dt, int64_t rows, int64_t cols, int64_t n, int64_t ldx, int64_t ldy, float beta,
-                         int with_bias) {
-    float * W32 = malloc(sizeof(float) * (size_t)(rows * cols));
-    for (int64_t i = 0; i < rows * cols; i++)
-        W32[i] = round_to(dt, urand(1.0f));
-    struct vb_wmat W;
-    assert_int_equal(vb_wmat_alloc(&W, rows, cols, dt), VB_OK);
-    vb_wmat_set_f32(&W, 0, W32, rows);
+static void check_linear_at(int32_t dt, int64_t rows, int64_t cols, int64_t n, int64_t ldx, int64_t ldy, float beta,
+                            int with_bias, int64_t off) {
+    /* the matrix is rows [off, off + rows) of a larger one (a view starting inside a panel when off % 16 != 0) */
+    int64_t all = off + rows + 3;
+    float * W32a = malloc(sizeof(float) * (size_t)(all * cols)), *W32 = W32a + off * cols;
+    for (int64_t i = 0; i < all * cols; i++)
+        W32a[i] = round_to(dt, urand(1.0f));
+    struct vb_wmat Wall;
+    assert_int_equal(vb_wmat_alloc(&Wall, all, cols, dt), VB_OK);
+    vb_wmat_set_f32(&Wall, 0, W32a, all);
+    struct vb_wmat W = vb_wmat_rows(&Wall, off, rows);
     float * b = malloc(sizeof(float) * (size_t)rows);
     for (int64_t i = 0; i < rows; i++)
         b[i] = urand(0.5f);
@@ -109,14 +112,19 @@ static void check_linear(int32_t dt, int64_t rows, int64_t cols, int64_t n, int6
         fail_msg("dt %s %lldx%lld n %lld ldx %lld ldy %lld beta %g bias %d: max err %g, max |y| %g", vb_dtype_name(dt),
                  (long long)rows, (long long)cols, (long long)n, (long long)ldx, (long long)ldy, (double)beta,
                  with_bias, e, m);
-    vb_wmat_free(&W);
-    free(W32), free(b), free(x), free(y), free(yr);
+    vb_wmat_free(&Wall);
+    free(W32a), free(b), free(x), free(y), free(yr);
+}
+
+static void check_linear(int32_t dt, int64_t rows, int64_t cols, int64_t n, int64_t ldx, int64_t ldy, float beta,
+                         int with_bias) {
+    check_linear_at(dt, rows, cols, n, ldx, ldy, beta, with_bias, 0);
 }
 
 static void linear_cases(void) {
-    const int64_t ns[] = {1, 2, 3, 5, 8, 9, 16, 17, 64, 300};
-    const int32_t dts[] = {VB_DT_BF16, VB_DT_F16};
-    for (size_t d = 0; d < 2; d++)
+    const int64_t ns[] = {1, 2, 3, 5, 6, 7, 8, 9, 16, 17, 64, 300};
+    const int32_t dts[] = {VB_DT_BF16, VB_DT_F16, VB_DT_F32};
+    for (size_t d = 0; d < 3; d++)
         for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
             int64_t n = ns[k];
             check_linear(dts[d], 37, 53, n, 53, 37, 0.0f, 1);
@@ -125,6 +133,10 @@ static void linear_cases(void) {
             check_linear(dts[d], 5, 7, n, 7, 5, 0.0f, 0);       /* fewer rows than a block, fewer cols than a vector */
             check_linear(dts[d], 64, 128, n, 130, 64, 0.0f, 1); /* whole blocks, strided x */
             if (n == 1 || n == 8 || n == 17 || n == 300) check_linear(dts[d], 1000, 2048, n, 2048, 1000, 1.0f, 1);
+            /* row views starting inside a panel (T5's q / k / v rows of the fused matrix), and one panel-aligned */
+            check_linear_at(dts[d], 21, 40, n, 40, 21, 0.0f, 1, 5);
+            check_linear_at(dts[d], 3, 600, n, 600, 8, 1.0f, 1, 14);
+            check_linear_at(dts[d], 40, 33, n, 33, 40, 1.0f, 0, 32);
         }
 }
 
@@ -141,7 +153,8 @@ static void test_linear_portable(void ** state) {
     unsetenv("VB_WMAT_PORTABLE");
 }
 
-/* F32 resident: exactly vb_linear (the same call). */
+/* F32 resident: vb_linear's result (other summation order: within 1e-5 of max |y|); the allocation is whole panels
+** of 16 rows; a view of rows 10..14 (inside the first panel) is those rows. */
 static void test_linear_f32_exact(void ** state) {
     (void)state;
     int64_t rows = 33, cols = 70, n = 9;
@@ -157,16 +170,30 @@ static void test_linear_f32_exact(void ** state) {
     struct vb_wmat M;
     assert_int_equal(vb_wmat_alloc(&M, rows, cols, VB_DT_F32), VB_OK);
     vb_wmat_set_f32(&M, 0, W, rows);
-    assert_int_equal(vb_wmat_bytes(&M), (size_t)(rows * cols * 4));
+    assert_int_equal(vb_wmat_bytes(&M), (size_t)(48 * cols * 4)); /* 33 rows: 3 panels of 16 */
     assert_int_equal((uintptr_t)M.data % 64, 0);
+    assert_int_equal(M.layout, VB_WMAT_PANEL);
+    /* the packed layout: row r, column k at ((r / 16) * cols + k) * 16 + r % 16; padding rows are zeros */
+    for (int64_t r = 0; r < 48; r++)
+        for (int64_t k = 0; k < cols; k += 7) {
+            float v = ((const float *)M.data)[((r / 16) * cols + k) * 16 + r % 16];
+            assert_true(v == (r < rows ? W[r * cols + k] : 0.0f));
+        }
     vb_wmat_linear(x, n, &M, b, y);
     vb_linear(x, n, cols, W, b, rows, yr);
-    assert_memory_equal(y, yr, sizeof(float) * (size_t)(n * rows));
+    assert_true(rel_err(y, yr, n * rows) <= 1e-5);
     /* a row view is the same rows */
     struct vb_wmat V = vb_wmat_rows(&M, 10, 5);
+    assert_int_equal(V.row0, 10);
     vb_wmat_linear(x, n, &V, NULL, y);
     vb_linear(x, n, cols, W + 10 * cols, NULL, 5, yr);
-    assert_memory_equal(y, yr, sizeof(float) * (size_t)(n * 5));
+    assert_true(rel_err(y, yr, n * 5) <= 1e-5);
+    V = vb_wmat_rows(&M, 20, 13); /* whole panels move the pointer */
+    assert_int_equal(V.row0, 4);
+    assert_ptr_equal(V.data, (const float *)M.data + 16 * cols);
+    vb_wmat_linear(x, n, &V, NULL, y);
+    vb_linear(x, n, cols, W + 20 * cols, NULL, 13, yr);
+    assert_true(rel_err(y, yr, n * 13) <= 1e-5);
     vb_wmat_free(&M);
     assert_null(M.data);
     free(W), free(x), free(b), free(y), free(yr);
@@ -257,8 +284,14 @@ static void test_load_conversions(void ** state) {
                                  (double)row[k], (double)e);
                 }
             }
-            if (sdts[s] == ddts[d]) /* same dtype: the bytes themselves */
-                assert_memory_equal(W.data, vb_weights_find(w, names[s])->data, vb_wmat_bytes(&W));
+            if (sdts[s] == ddts[d]) { /* same dtype: the bytes themselves, packed into the panel layout */
+                const uint8_t * src = vb_weights_find(w, names[s])->data;
+                size_t          es = sdts[s] == VB_DT_F32 ? 4 : 2;
+                for (int r = 0; r < 6; r++)
+                    for (int k = 0; k < 10; k++)
+                        assert_memory_equal((const uint8_t *)W.data + (size_t)(k * 16 + r) * es,
+                                            src + (size_t)(r * 10 + k) * es, es);
+            }
             vb_wmat_free(&W);
         }
     /* spot checks of the rounding rules on the special values */

@@ -1,0 +1,158 @@
+/* pool.c — persistent worker threads for the engine's kernels (see pool.h). */
+#include "engine/pool.h"
+
+#include "engine/common.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define cpu_relax() _mm_pause()
+#else
+#define cpu_relax() ((void)0)
+#endif
+
+#define MAX_THREADS 64
+
+static struct {
+    pthread_mutex_t run_lock; /* held by the thread inside vb_pool_run */
+    pthread_mutex_t m;        /* guards gen for sleepers */
+    pthread_cond_t  cv;
+    int             want;     /* threads asked for */
+    int             started;  /* workers running (want - 1 when up) */
+    pthread_t       tid[MAX_THREADS];
+    atomic_uint     gen;      /* bumped once per task (and to stop) */
+    atomic_int      pending;  /* workers still inside the current task */
+    atomic_int      quit;
+    vb_pool_fn      fn;
+    void *          ctx;
+    int             nth;
+    int             atexit_set;
+    unsigned        start_gen; /* gen when the workers were started: the first task they wait for is gen + 1 */
+} P = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 1, 0, {0}, 0, 0, 0, NULL,
+       NULL, 1, 0, 0};
+
+static _Thread_local int in_worker;
+
+static double now_us(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec * 1e-3;
+}
+
+static void * worker(void * arg) {
+    const int ith = (int)(intptr_t)arg;
+    in_worker = 1;
+    unsigned seen = P.start_gen; /* not atomic_load(&P.gen): the first task may already be posted */
+    for (;;) {
+        /* spin a little for the next task, then sleep */
+        double t0 = 0;
+        for (unsigned it = 0; atomic_load_explicit(&P.gen, memory_order_acquire) == seen; it++) {
+            cpu_relax();
+            if ((it & 255) == 255) {
+                double t = now_us();
+                if (t0 == 0)
+                    t0 = t;
+                else if (t - t0 > VB_POOL_SPIN_US) {
+                    pthread_mutex_lock(&P.m);
+                    while (atomic_load(&P.gen) == seen)
+                        pthread_cond_wait(&P.cv, &P.m);
+                    pthread_mutex_unlock(&P.m);
+                    break;
+                }
+            }
+        }
+        seen = atomic_load(&P.gen);
+        if (atomic_load(&P.quit)) return NULL;
+        if (ith < P.nth) P.fn(P.ctx, ith, P.nth);
+        atomic_fetch_sub_explicit(&P.pending, 1, memory_order_release);
+    }
+}
+
+/* stop and join the workers (run_lock held or at exit) */
+static void stop_workers(void) {
+    if (P.started == 0) return;
+    atomic_store(&P.quit, 1);
+    pthread_mutex_lock(&P.m);
+    atomic_fetch_add(&P.gen, 1);
+    pthread_cond_broadcast(&P.cv);
+    pthread_mutex_unlock(&P.m);
+    for (int i = 0; i < P.started; i++)
+        pthread_join(P.tid[i + 1], NULL);
+    P.started = 0;
+    atomic_store(&P.quit, 0);
+}
+
+static void at_exit(void) {
+    if (pthread_mutex_trylock(&P.run_lock) != 0) return; /* exit() from inside a run: leave them */
+    stop_workers();
+    pthread_mutex_unlock(&P.run_lock);
+}
+
+static int start_workers(void) {
+    if (!P.atexit_set) {
+        atexit(at_exit);
+        P.atexit_set = 1;
+    }
+    P.start_gen = atomic_load(&P.gen);
+    for (int i = 1; i < P.want; i++) {
+        if (pthread_create(&P.tid[i], NULL, worker, (void *)(intptr_t)i) != 0) {
+            vb_log(VB_LOG_WARN, "thread pool: could not start worker %d; running with %d threads", i, i);
+            P.want = i;
+            break;
+        }
+        P.started = i;
+    }
+    return P.started;
+}
+
+int vb_pool_set_threads(int n) {
+    if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (n <= 0) n = 1;
+    if (n > MAX_THREADS) n = MAX_THREADS;
+    pthread_mutex_lock(&P.run_lock);
+    if (n != P.want) {
+        stop_workers();
+        P.want = n;
+    }
+    pthread_mutex_unlock(&P.run_lock);
+    return n;
+}
+
+int vb_pool_threads(void) {
+    return P.want;
+}
+
+void vb_pool_run(int max_threads, vb_pool_fn fn, void * ctx) {
+    int nth = P.want;
+    if (max_threads > 0 && max_threads < nth) nth = max_threads;
+    if (nth <= 1 || in_worker || pthread_mutex_trylock(&P.run_lock) != 0) {
+        fn(ctx, 0, 1);
+        return;
+    }
+    if (P.started != P.want - 1 && start_workers() < 1) {
+        pthread_mutex_unlock(&P.run_lock);
+        fn(ctx, 0, 1);
+        return;
+    }
+    if (nth > P.started + 1) nth = P.started + 1;
+    P.fn = fn;
+    P.ctx = ctx;
+    P.nth = nth;
+    atomic_store(&P.pending, P.started);
+    pthread_mutex_lock(&P.m);
+    atomic_fetch_add_explicit(&P.gen, 1, memory_order_release);
+    pthread_cond_broadcast(&P.cv);
+    pthread_mutex_unlock(&P.m);
+    fn(ctx, 0, nth);
+    for (unsigned it = 0; atomic_load_explicit(&P.pending, memory_order_acquire) > 0; it++) {
+        cpu_relax();
+        if (it > (1u << 16)) sched_yield();
+    }
+    pthread_mutex_unlock(&P.run_lock);
+}

@@ -1,0 +1,31 @@
+/* pool.h — the engine's own worker threads: one persistent pool that every parallel kernel runs on.
+**
+** Why: OpenBLAS's worker threads spin (sched_yield) for ~0.1 s after every multi-threaded call, and any thread of
+** ours started meanwhile shares its core with them (measured: our packed GEMM ran at 47-60 % of the 2048^3 sgemm
+** rate right after an OpenBLAS call, 88 % with OPENBLAS_THREAD_TIMEOUT=4).  So the engine keeps OpenBLAS at one
+** thread (its workers never wake) and does all parallelism here: the packed GEMM / GEMV of engine/wmat.c and the
+** head split of vb_attention.  Workers are started on the first parallel call, spin briefly (VB_POOL_SPIN_US)
+** after each task so back-to-back kernels (a decoder step) do not pay a wake-up, then sleep on a condition
+** variable.  They are joined at exit.
+*/
+#ifndef VB_POOL_H
+#define VB_POOL_H
+
+/* Microseconds a worker spins for the next task before sleeping. */
+#define VB_POOL_SPIN_US 200
+
+/* A parallel task: called once for each ith in [0, nth) (ith 0 on the calling thread); each call does its share. */
+typedef void (*vb_pool_fn)(void * ctx, int ith, int nth);
+
+/* Set the number of threads (caller included) parallel kernels use; n <= 0 means the online CPUs; capped at 64.
+** Returns the count in effect.  Workers of a different count are stopped and started again on the next run.  Call
+** it from one thread, not while vb_pool_run is running. */
+int vb_pool_set_threads(int n);
+/* Threads in effect (1 until vb_pool_set_threads is called). */
+int vb_pool_threads(void);
+/* Run fn(ctx, ith, nth) for ith = 0 .. nth-1 with nth = min(max_threads, vb_pool_threads()) (max_threads <= 0: no
+** limit) and return when every call has returned.  If the pool is busy (a nested call from inside a task, or another
+** thread's run) or nth would be 1, the task runs as fn(ctx, 0, 1) on the calling thread: correct, only serial. */
+void vb_pool_run(int max_threads, vb_pool_fn fn, void * ctx);
+
+#endif
