@@ -4,27 +4,32 @@
 ** embedding tables) are kept as a struct vb_wmat in the dtype the caller chose at load time (cfg.weight_dtype).
 ** Activations stay f32 everywhere; only the weights are half precision, and every product accumulates in f32.
 **
-** vb_wmat_linear* has exactly vb_linear's semantics, y (n, rows) = x (n, cols) W^T + b:
-**   F32:       vb_linear / vb_linear_ex on the data (results bit-identical to a plain float matrix);
-**   BF16, F16: n <= VB_WMAT_GEMV_MAX_N (decode steps, small batches): a fused multi-row GEMV (AVX2+FMA+F16C when
-**              the CPU has them, chosen at run time; a portable scalar loop otherwise) that reads every weight row
-**              once for all n activation rows, split over two threads (the caller's and one started per call) when
-**              BLAS runs 2+ threads and the matrix is large; it does not call BLAS.
-**              larger n: panels of W rows are converted to f32 into a per-call buffer (VB_WMAT_PANEL_BYTES; the
-**              conversion split over two threads when BLAS runs 2+) and multiplied with cblas_sgemm (BLAS threads as
-**              configured).  Measured on one core (2-core Zen 3): 1.02-1.08x the f32 time (ViT, T5 wo at 128 rows);
-**              the GEMV at n = 1 is 0.5-0.7x the f32 sgemv, at n = 8 0.25-0.4x OpenBLAS sgemm (tests/test_wmat.c,
-**              VB_WMAT_BENCH=1).
+** Layout: vb_wmat_alloc / vb_wmat_load store a matrix packed for the engine's own GEMM (engine/wmat.c): panels
+** of VB_WMAT_NR = 16 rows, each (cols, 16) k-major, the last panel padded with zero rows; row r, column k is
+** element ((r / 16) * cols + k) * 16 + r % 16.  The packing happens once, at load time, and replaces the
+** row-major copy (no extra memory beyond the padding).  vb_wmat_view_f32 makes row-major views of plain matrices.
+**
+** vb_wmat_linear* has vb_linear's semantics, y (n, rows) = x (n, cols) W^T + b, for every dtype:
+**   packed:    a 6 x 16 micro-kernel (AVX2 + FMA (+ F16C), chosen at run time; a portable loop otherwise) over
+**              the panels, the panels split over the engine's threads (engine/pool.h); each output accumulates its
+**              whole dot product in f32 in k order in one register lane, then adds the bias.  n <= 6 is a GEMV
+**              that reads every weight once (half precision converted in registers, so bf16 reads half the bytes);
+**              larger n converts a half panel to f32 once per block of rows.  It does not call BLAS.
+**              Measured (2-core Zen 3, 2 threads, back-to-back calls): 100-170 GFLOP/s at 128 x 10240 x 2048 and
+**              2056 x 4224 x 1408 in f32 and bf16 (OpenBLAS sgemm 2048^3: 130-150 in the same runs); the GEMV at
+**              n = 1, 10240 x 2048: 7.7 ms f32, 3.9 ms bf16 (OpenBLAS sgemv ~ f32's; memory-bound).
+**   row-major: F32 views only: vb_linear_ex (OpenBLAS).
+**   Half-precision results equal the f32 results on the rounded weights exactly (same kernel order); f32 results
+**   differ from vb_linear (OpenBLAS's blocking) by the f32 summation order only (relative ~1e-6 of max|y|).
 **   The environment variable VB_WMAT_PORTABLE (any value) forces the portable loops (tests).
-**   Half-precision results equal vb_linear on the rounded weights converted to f32, up to the order of the f32
-**   summation (relative ~1e-6 of max|y|).
 **
 ** Conversions (vb_wmat_load*, vb_wmat_set_f32): same dtype = byte copy (exact); f32 -> bf16 / f16 round to nearest
 ** even (vb_f32_to_bf16 / vb_f32_to_f16: f16 overflow gives +-inf, tiny values f16 subnormals or zero); f16 -> bf16
 ** through f32 (exact) and then one rounding to nearest even; bf16 / f16 -> f32 exact; f64 -> f32 one rounding.
 **
 ** Threading: a vb_wmat is read-only after loading; any number of threads may run linears on the same matrix at
-** once (no shared scratch: panel buffers are per call).
+** once (no shared scratch: packing buffers are per call; a call made while the pool is busy runs on its own
+** thread).
 */
 #ifndef VB_WMAT_H
 #define VB_WMAT_H
@@ -33,15 +38,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
-/* Largest n served by the fused GEMV kernel; above it the panel + sgemm path.  Measured on a 2-core Zen 3 (AVX2),
-** 10240 x 2048 bf16 weights: the GEMV beats OpenBLAS sgemm on the f32 copy up to n ~ 64 (n = 8: 0.27x the f32
-** time, n = 32: 0.8x, n = 64: ~1x), so 48. */
-#define VB_WMAT_GEMV_MAX_N 48
-/* f32 panel of the GEMM path: converted rows per sgemm call (bytes).  Measured: 512 KiB panels (16-128 rows) cost
-** 1.2-2x the f32 GEMM (OpenBLAS is slow on narrow B), 8 MiB (~1000 rows of 2048; inside the 32 MiB L3) are within
-** noise of f32. */
-#define VB_WMAT_PANEL_BYTES (8 << 20)
 
 /* Panel width of the packed layout: weight rows (output columns) per panel. */
 #define VB_WMAT_NR 16
