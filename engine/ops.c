@@ -406,17 +406,15 @@ static void attn_heads(const struct attn_job * J) {
     }
 }
 
-/* pool task: a contiguous range of heads per thread; threads past the first use their own scores buffer */
+/* pool task: a contiguous range of heads per thread; threads past the first use their own scores buffer (kept per thread) */
 static void attn_part(void * ctx, int ith, int nth) {
     struct attn_job J = *(const struct attn_job *) ctx;
     int32_t         heads = J.h1 - J.h0;
     J.h1 = J.h0 + (int32_t) ((int64_t) heads * (ith + 1) / nth);
     J.h0 = J.h0 + (int32_t) ((int64_t) heads * ith / nth);
     if (J.h0 >= J.h1) return;
-    float * own = NULL;
-    if (ith > 0) J.scratch = own = vb_malloc(sizeof(float) * (size_t) (J.nq * J.nk));
+    if (ith > 0) J.scratch = vb_pool_scratch(VB_SCRATCH_ATTN, sizeof(float) * (size_t) (J.nq * J.nk));
     attn_heads(&J);
-    free(own);
 }
 
 void vb_attention(const float * q, int64_t ldq, const float * k, int64_t ldk, const float * v, int64_t ldv,

@@ -156,3 +156,42 @@ void vb_pool_run(int max_threads, vb_pool_fn fn, void * ctx) {
     }
     pthread_mutex_unlock(&P.run_lock);
 }
+
+/* ---------------------------------------------------------------- per-thread scratch */
+
+struct scratch {
+    void * p[VB_SCRATCH_SLOTS];
+    size_t n[VB_SCRATCH_SLOTS];
+};
+
+static pthread_key_t  scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void * v) {
+    struct scratch * s = v;
+    for (int i = 0; i < VB_SCRATCH_SLOTS; i++)
+        free(s->p[i]);
+    free(s);
+}
+
+static void scratch_init(void) {
+    VB_ASSERT(pthread_key_create(&scratch_key, scratch_free) == 0);
+}
+
+void * vb_pool_scratch(int slot, size_t bytes) {
+    VB_ASSERT(slot >= 0 && slot < VB_SCRATCH_SLOTS);
+    pthread_once(&scratch_once, scratch_init);
+    struct scratch * s = pthread_getspecific(scratch_key);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        VB_ASSERT(s && pthread_setspecific(scratch_key, s) == 0);
+    }
+    if (s->n[slot] < bytes) {
+        free(s->p[slot]);
+        s->p[slot] = NULL;
+        size_t n = (bytes + 4095) / 4096 * 4096;
+        VB_ASSERT(posix_memalign(&s->p[slot], 64, n) == 0 && s->p[slot]);
+        s->n[slot] = n;
+    }
+    return s->p[slot];
+}

@@ -438,11 +438,9 @@ static void gemm_part(void * ctx, int ith, int nth) {
     /* activation rows per packed block: A_BLOCK_BYTES of packed rows (whole groups), at least one group */
     int64_t mcb = (int64_t)(A_BLOCK_BYTES / (sizeof(float) * (size_t)K)) / MR * MR;
     mcb = VB_MIN(VB_MAX(mcb, (int64_t)MR), (n + MR - 1) / MR * MR);
-    float * A = NULL;
-    if (posix_memalign((void **)&A, 64, sizeof(float) * (size_t)(mcb * K)) != 0) VB_ASSERT(!"out of memory");
-    float * Bf = NULL; /* f32 copy of a half panel (K x 16) when several groups read it, or without AVX2 */
-    if (W->dt != VB_DT_F32 && (n > MR || !avx)) Bf = vb_malloc(sizeof(float) * (size_t)(K * NR) + 64);
-    float * Bfa = Bf ? (float *)(((uintptr_t)Bf + 31) & ~(uintptr_t)31) : NULL;
+    float * A = vb_pool_scratch(VB_SCRATCH_GEMM_A, sizeof(float) * (size_t)(mcb * K));
+    float * Bfa = NULL; /* f32 copy of a half panel (K x 16) when several groups read it, or without AVX2 */
+    if (W->dt != VB_DT_F32 && (n > MR || !avx)) Bfa = vb_pool_scratch(VB_SCRATCH_GEMM_B, sizeof(float) * (size_t)(K * NR));
     for (int64_t ic = 0; ic < n; ic += mcb) {
         const int64_t mc = VB_MIN(mcb, n - ic);
         /* pack rows [ic, ic + mc) into groups of MR: group g is [K][mr_g], k-major */
@@ -475,8 +473,6 @@ static void gemm_part(void * ctx, int ith, int nth) {
             }
         }
     }
-    free(A);
-    free(Bf);
 }
 
 /* ---------------------------------------------------------------- Linear */
