@@ -426,7 +426,7 @@ int vb_projection_load(struct vb_projection ** out, const struct vb_weights * w,
     p->d_out = d_out;
     int64_t sw[2] = {d_out, d_in}, sb[1] = {d_out};
     snprintf(n, sizeof n, "%s.weight", name);
-    int rc = vb_weights_load_f32(w, n, 2, sw, &p->w);
+    int rc = vb_wmat_load(&p->w, VB_DT_F32, w, n, 2, sw);
     if (rc == VB_OK) {
         snprintf(n, sizeof n, "%s.bias", name);
         rc = vb_weights_load_f32(w, n, 1, sb, &p->b);
@@ -441,11 +441,11 @@ int vb_projection_load(struct vb_projection ** out, const struct vb_weights * w,
 
 void vb_projection_free(struct vb_projection * p) {
     if (!p) return;
-    free(p->w);
+    vb_wmat_free(&p->w);
     free(p->b);
     free(p);
 }
 
 void vb_projection_run(const struct vb_projection * p, const float * x, int64_t n, float * y) {
-    vb_linear(x, n, p->d_in, p->w, p->b, p->d_out, y);
+    vb_wmat_linear(x, n, &p->w, p->b, y);
 }

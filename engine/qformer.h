@@ -127,9 +127,9 @@ int vb_qformer_run(struct vb_qformer_ctx * c, const float * image, int32_t B, in
 
 /* Language projection Linear(d_in -> d_out) with bias ("<name>.weight" [d_out, d_in], "<name>.bias"). */
 struct vb_projection {
-    int32_t d_in, d_out;
-    float * w; /* (d_out, d_in) */
-    float * b; /* (d_out) */
+    int32_t        d_in, d_out;
+    struct vb_wmat w; /* (d_out, d_in), f32, packed for the engine's GEMM */
+    float *        b; /* (d_out) */
 };
 
 /* Load "<name>.weight" / "<name>.bias" (name e.g. "language_projection", "localizer.language_projection") with
