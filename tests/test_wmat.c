@@ -199,6 +199,48 @@ static void test_linear_f32_exact(void ** state) {
     free(W), free(x), free(b), free(y), free(yr);
 }
 
+/* Every output row depends only on its own input row: a row computed alone (a GEMV), or at any position of a batch
+** (any 6-row group, the tail group, any row block), with 1 or 2 threads, gives the same bits; and a half matrix
+** gives exactly the f32 result on its rounded weights.  (The runner relies on this: ViT features of a frame are
+** the same whatever it was batched with.) */
+static void test_batch_invariance(void ** state) {
+    (void)state;
+    const int32_t dts[] = {VB_DT_F32, VB_DT_BF16, VB_DT_F16};
+    const int64_t rows = 50, cols = 300, n = 23;
+    float *       W32 = malloc(sizeof(float) * (size_t)(rows * cols)), *x = malloc(sizeof(float) * (size_t)(n * cols));
+    float *       b = malloc(sizeof(float) * (size_t)rows), *yb = malloc(sizeof(float) * (size_t)(n * rows));
+    float *       y1 = malloc(sizeof(float) * (size_t)rows), *yf = malloc(sizeof(float) * (size_t)(n * rows));
+    for (int64_t i = 0; i < n * cols; i++)
+        x[i] = urand(1.0f);
+    for (int64_t i = 0; i < rows; i++)
+        b[i] = urand(0.5f);
+    for (int d = 0; d < 3; d++) {
+        for (int64_t i = 0; i < rows * cols; i++)
+            W32[i] = round_to(dts[d], urand(1.0f));
+        struct vb_wmat W, F;
+        assert_int_equal(vb_wmat_alloc(&W, rows, cols, dts[d]), VB_OK);
+        vb_wmat_set_f32(&W, 0, W32, rows);
+        assert_int_equal(vb_wmat_alloc(&F, rows, cols, VB_DT_F32), VB_OK);
+        vb_wmat_set_f32(&F, 0, W32, rows);
+        for (int th = 1; th <= 2; th++) {
+            vb_blas_set_threads(th);
+            vb_wmat_linear(x, n, &W, b, yb);
+            vb_wmat_linear(x, n, &F, b, yf);
+            assert_memory_equal(yb, yf, sizeof(float) * (size_t)(n * rows)); /* half == f32 on the rounded values */
+            for (int64_t i = 0; i < n; i++) {
+                vb_wmat_linear(x + i * cols, 1, &W, b, y1);
+                assert_memory_equal(y1, yb + i * rows, sizeof(float) * (size_t)rows);
+            }
+            /* the same rows inside a smaller batch that starts elsewhere (other group positions) */
+            vb_wmat_linear(x + 5 * cols, 13, &W, b, yf);
+            assert_memory_equal(yf, yb + 5 * rows, sizeof(float) * (size_t)(13 * rows));
+        }
+        vb_wmat_free(&W);
+        vb_wmat_free(&F);
+    }
+    free(W32), free(x), free(b), free(yb), free(y1), free(yf);
+}
+
 static void test_row_and_dtype_parse(void ** state) {
     (void)state;
     const int32_t dts[] = {VB_DT_F32, VB_DT_BF16, VB_DT_F16};
@@ -906,6 +948,7 @@ int main(void) {
         cmocka_unit_test(test_linear_f32_exact), cmocka_unit_test(test_row_and_dtype_parse),
         cmocka_unit_test(test_load_conversions), cmocka_unit_test(test_drop_pages),
         cmocka_unit_test(test_models_bf16),      cmocka_unit_test(test_models_f16),
+        cmocka_unit_test(test_batch_invariance),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
