@@ -37,8 +37,9 @@ int vb_cli_opt(int argc, char ** argv, int * i, const char * name, const char **
 int cmd_version(int argc, char ** argv) {
     if (vb_cli_wants_help(argc, argv)) {
         printf("usage: vlapbench version [--threads N]\n"
-               "Prints the program version, git commit, build flags, the OpenBLAS kernel in use and its thread\n"
-               "count (set explicitly; --threads N, default: all online CPUs), SQLite version and CPU model.\n");
+               "Prints the program version, git commit, build flags, the OpenBLAS kernel in use, the engine's thread\n"
+               "count (set explicitly; --threads N, default: all online CPUs; OpenBLAS itself runs one thread inside\n"
+               "the engine's threads), SQLite version and CPU model.\n");
         return 0;
     }
     int threads = 0;
@@ -58,7 +59,8 @@ int cmd_version(int argc, char ** argv) {
     printf("commit: %s%s\n", VB_GIT_COMMIT, VB_GIT_DIRTY ? " (dirty)" : "");
     printf("build: %s\n", VB_BUILD_FLAGS);
     printf("blas_core: %s\n", vb_blas_core());
-    printf("blas_threads: %d\n", nt);
+    printf("blas_threads: %d\n", nt); /* the engine's threads (stored with every result as blas_threads) */
+    printf("engine_threads: %d (engine/pool.h; OpenBLAS itself runs 1 thread inside them)\n", nt);
     printf("blas_config: %s\n", vb_blas_config());
     printf("blas_fallback: %s\n", vb_blas_core_is_fallback(vb_blas_core()) ? "yes" : "no");
     printf("cpu_best_core: %s\n", best ? best : "none");
