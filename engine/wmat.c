@@ -284,8 +284,8 @@ static void kern_scalar(int mr, int64_t kc, const float * a, const float * bp, f
             c[i * ldc + j] = acc[i][j] + (bias ? bias[j] : 0.0f);
 }
 
-/* kc x 16 slice of a panel (dtype dt, at p) -> f32 (dst), portable */
-static void slice_to_f32_scalar(int32_t dt, const void * p, int64_t kc, float * dst) {
+/* kc x 16 elements of a panel (dtype dt, at p) -> f32 (dst), portable */
+static void panel_to_f32_scalar(int32_t dt, const void * p, int64_t kc, float * dst) {
     convert(p, dt, dst, VB_DT_F32, kc * NR);
 }
 
@@ -364,7 +364,7 @@ static const kern_fn KERNS[3][MR] = {{k1_f32, k2_f32, k3_f32, k4_f32, k5_f32, k6
                                      {k1_bf16, k2_bf16, k3_bf16, k4_bf16, k5_bf16, k6_bf16},
                                      {k1_f16, k2_f16, k3_f16, k4_f16, k5_f16, k6_f16}};
 
-static VB_AVX2 void slice_to_f32_avx2(int32_t dt, const void * p, int64_t kc, float * dst) {
+static VB_AVX2 void panel_to_f32_avx2(int32_t dt, const void * p, int64_t kc, float * dst) {
     const uint16_t * s = p;
     if (dt == VB_DT_BF16)
         for (int64_t i = 0; i < kc * NR; i += 8)
@@ -459,10 +459,10 @@ static void gemm_part(void * ctx, int ith, int nth) {
             if (Bfa) { /* a half panel read by several groups: converted once, then read from L2 */
 #if VB_WMAT_X86
                 if (avx)
-                    slice_to_f32_avx2(W->dt, bp, K, Bfa);
+                    panel_to_f32_avx2(W->dt, bp, K, Bfa);
                 else
 #endif
-                    slice_to_f32_scalar(W->dt, bp, K, Bfa);
+                    panel_to_f32_scalar(W->dt, bp, K, Bfa);
                 bp = Bfa, bdt = VB_DT_F32;
             }
             const int64_t col0 = p * NR - W->row0;
