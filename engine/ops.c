@@ -406,7 +406,8 @@ static void attn_heads(const struct attn_job * J) {
     }
 }
 
-/* pool task: a contiguous range of heads per thread; threads past the first use their own scores buffer (kept per thread) */
+/* pool task: a contiguous range of heads per thread; threads past the first use their own scores buffer (kept per
+** thread) */
 static void attn_part(void * ctx, int ith, int nth) {
     struct attn_job J = *(const struct attn_job *) ctx;
     int32_t         heads = J.h1 - J.h0;

@@ -49,7 +49,8 @@ void vb_mul(float * y, const float * a, const float * b, int64_t n);
 **   causal: if nonzero, query i (at absolute position q_off + i) sees keys j <= q_off + i only.
 **   scratch: at least nq * nk floats.
 ** When heads * nq * nk * dh >= 2^20 the heads are split over the engine's threads (engine/pool.h; threads past
-** the first use their own scores buffer, vb_pool_scratch), each calling BLAS, which runs one thread.  Results are identical.
+** the first use their own scores buffer, vb_pool_scratch), each calling BLAS, which runs one thread.  Results are
+** identical.
 */
 void vb_attention(const float * q, int64_t ldq, const float * k, int64_t ldk, const float * v, int64_t ldv,
                   int64_t nq, int64_t nk, int32_t heads, int32_t dh, float scale, const float * pos_bias,

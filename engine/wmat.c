@@ -440,7 +440,8 @@ static void gemm_part(void * ctx, int ith, int nth) {
     mcb = VB_MIN(VB_MAX(mcb, (int64_t)MR), (n + MR - 1) / MR * MR);
     float * A = vb_pool_scratch(VB_SCRATCH_GEMM_A, sizeof(float) * (size_t)(mcb * K));
     float * Bfa = NULL; /* f32 copy of a half panel (K x 16) when several groups read it, or without AVX2 */
-    if (W->dt != VB_DT_F32 && (n > MR || !avx)) Bfa = vb_pool_scratch(VB_SCRATCH_GEMM_B, sizeof(float) * (size_t)(K * NR));
+    if (W->dt != VB_DT_F32 && (n > MR || !avx))
+        Bfa = vb_pool_scratch(VB_SCRATCH_GEMM_B, sizeof(float) * (size_t)(K * NR));
     for (int64_t ic = 0; ic < n; ic += mcb) {
         const int64_t mc = VB_MIN(mcb, n - ic);
         /* pack rows [ic, ic + mc) into groups of MR: group g is [K][mr_g], k-major */
