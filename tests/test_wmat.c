@@ -124,6 +124,8 @@ static void check_linear(int32_t dt, int64_t rows, int64_t cols, int64_t n, int6
 static void linear_cases(void) {
     const int64_t ns[] = {1, 2, 3, 5, 6, 7, 8, 9, 16, 17, 64, 300};
     const int32_t dts[] = {VB_DT_BF16, VB_DT_F16, VB_DT_F32};
+    const int     slow = getenv("VB_SANITIZED") != NULL; /* valgrind / ASan: 20-50x slower */
+    const int64_t big_r = slow ? 200 : 1000, big_c = slow ? 520 : 2048;
     for (size_t d = 0; d < 3; d++)
         for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
             int64_t n = ns[k];
@@ -132,7 +134,8 @@ static void linear_cases(void) {
             check_linear(dts[d], 37, 53, n, 53, 45, 1.0f, 1);
             check_linear(dts[d], 5, 7, n, 7, 5, 0.0f, 0);       /* fewer rows than a block, fewer cols than a vector */
             check_linear(dts[d], 64, 128, n, 130, 64, 0.0f, 1); /* whole blocks, strided x */
-            if (n == 1 || n == 8 || n == 17 || n == 300) check_linear(dts[d], 1000, 2048, n, 2048, 1000, 1.0f, 1);
+            if (n == 1 || n == 8 || n == 17 || n == 300) /* several panels per thread, long k; smaller under valgrind */
+                check_linear(dts[d], big_r, big_c, n, big_c, big_r, 1.0f, 1);
             /* row views starting inside a panel (T5's q / k / v rows of the fused matrix), and one panel-aligned */
             check_linear_at(dts[d], 21, 40, n, 40, 21, 0.0f, 1, 5);
             check_linear_at(dts[d], 3, 600, n, 600, 8, 1.0f, 1, 14);
@@ -142,7 +145,7 @@ static void linear_cases(void) {
 
 static void test_linear(void ** state) {
     (void)state;
-    vb_blas_set_threads(2); /* the two-thread split of the GEMV is exercised by the 1000 x 2048 cases */
+    vb_blas_set_threads(2); /* the two-thread split is exercised by the large cases */
     linear_cases();
 }
 
@@ -423,7 +426,9 @@ static void test_drop_pages(void ** state) {
     int64_t r4 = vb_rss_current_kb();
     printf("RSS: %lld KiB before a bf16 load of it, %lld after (the 32 MiB resident copy only)\n", (long long)r3,
            (long long)r4);
-    assert_true(r4 - r3 < 40 * 1024);
+    /* 32 MiB + a little; under valgrind / ASan their shadow memory of the new copy counts too, but anything below the
+    ** 64 MiB of the f32 source still shows the source pages were dropped */
+    assert_true(r4 - r3 < (getenv("VB_SANITIZED") ? 56 : 40) * 1024);
     vb_wmat_free(&W);
     vb_weights_close(w);
     (void)acc;
