@@ -23,6 +23,11 @@
 ** of the whole k range ran 0.85-0.93x the time of 256-deep k blocks (a C tile reloaded per k block costs more
 ** than B panels streamed from L2); 1 MiB vs 4 MiB blocks: within noise (0.96-1.05). */
 #define A_BLOCK_BYTES ((size_t)4 << 20)
+/* Half-precision weights with at most this many activation rows are converted in registers by every 6-row group
+** (the panel comes from memory once, then from L2); above it a panel is converted to f32 once per row block.
+** Measured, 10240 x 2048 bf16 / f32 time at n = 8, 12, 24, 48, 128: 0.64, 0.71, 0.84, 0.95, 1.02 in registers;
+** 0.91, 0.88, 0.96, 1.01, 0.96 converting the panel (11 back-to-back pairs each, 07:59 UTC). */
+#define HALF_IN_REGISTERS_MAX_N 24
 /* Products (n * rows * cols) below this run on one thread (a pool hand-off costs ~2-5 us). */
 #define PAR_MIN (1 << 17)
 
@@ -256,9 +261,9 @@ void vb_wmat_row(const struct vb_wmat * W, int64_t r, float * out) {
 ** (16 output columns each).  A block of activation rows (A_BLOCK_BYTES) is packed into groups of MR rows, each
 ** [K][mr] k-major; then for every panel of the range the MR x 16 micro-kernel runs over each group with the whole
 ** k range, its 12 accumulators in registers from k = 0 to K (a C tile is read at most once, for beta = 1, and
-** written once).  The panel (K x 16) comes from memory for the first group and from L2 for the rest; a half panel
-** read by several groups is converted to f32 once (into L2) first.  With n <= MR (decode steps) there is one
-** group, and the half kernels convert in registers: a GEMV streaming every panel once. */
+** written once).  The panel (K x 16) comes from memory for the first group and from L2 for the rest.  Half
+** panels are converted in registers for n <= HALF_IN_REGISTERS_MAX_N (decode steps: a GEMV streaming every panel
+** once, reading half the bytes), else once per row block into an f32 copy (in L2) that all groups read. */
 
 struct gemm_job {
     const float *          x, *b;
@@ -439,8 +444,8 @@ static void gemm_part(void * ctx, int ith, int nth) {
     int64_t mcb = (int64_t)(A_BLOCK_BYTES / (sizeof(float) * (size_t)K)) / MR * MR;
     mcb = VB_MIN(VB_MAX(mcb, (int64_t)MR), (n + MR - 1) / MR * MR);
     float * A = vb_pool_scratch(VB_SCRATCH_GEMM_A, sizeof(float) * (size_t)(mcb * K));
-    float * Bfa = NULL; /* f32 copy of a half panel (K x 16) when several groups read it, or without AVX2 */
-    if (W->dt != VB_DT_F32 && (n > MR || !avx))
+    float * Bfa = NULL; /* f32 copy of a half panel (K x 16) when many groups read it, or without AVX2 */
+    if (W->dt != VB_DT_F32 && (n > HALF_IN_REGISTERS_MAX_N || !avx))
         Bfa = vb_pool_scratch(VB_SCRATCH_GEMM_B, sizeof(float) * (size_t)(K * NR));
     for (int64_t ic = 0; ic < n; ic += mcb) {
         const int64_t mc = VB_MIN(mcb, n - ic);
