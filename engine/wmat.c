@@ -2,7 +2,6 @@
 #include "engine/wmat.h"
 
 #include "engine/common.h"
-#include "engine/ops.h"
 #include "engine/pool.h"
 
 #include <stdlib.h>
@@ -59,7 +58,6 @@ int vb_wmat_alloc(struct vb_wmat * W, int64_t rows, int64_t cols, int32_t dt) {
     W->rows = rows;
     W->cols = cols;
     W->data = p;
-    W->layout = VB_WMAT_PANEL;
     W->row0 = 0;
     return VB_OK;
 }
@@ -72,13 +70,8 @@ void vb_wmat_free(struct vb_wmat * W) {
 
 size_t vb_wmat_bytes(const struct vb_wmat * W) {
     if (!W || !W->data) return 0;
-    int64_t r = W->layout == VB_WMAT_PANEL && W->owned ? padded_rows(W->row0, W->rows) : W->rows;
+    int64_t r = W->owned ? padded_rows(W->row0, W->rows) : W->rows; /* an allocation is whole panels */
     return (size_t)(r * W->cols) * esize(W->dt);
-}
-
-struct vb_wmat vb_wmat_view_f32(const float * data, int64_t rows, int64_t cols) {
-    struct vb_wmat v = {VB_DT_F32, 0, rows, cols, (void *)data, VB_WMAT_ROWMAJOR, 0};
-    return v;
 }
 
 struct vb_wmat vb_wmat_rows(const struct vb_wmat * W, int64_t row0, int64_t n) {
@@ -86,13 +79,10 @@ struct vb_wmat vb_wmat_rows(const struct vb_wmat * W, int64_t row0, int64_t n) {
     struct vb_wmat v = *W;
     v.owned = 0;
     v.rows = n;
-    if (W->layout == VB_WMAT_ROWMAJOR) {
-        v.data = (uint8_t *)W->data + (size_t)(row0 * W->cols) * esize(W->dt);
-    } else { /* whole panels move the pointer, the rest stays an offset inside the first panel */
-        int64_t r = W->row0 + row0;
-        v.data = (uint8_t *)W->data + (size_t)((r / NR) * NR * W->cols) * esize(W->dt);
-        v.row0 = r % NR;
-    }
+    /* whole panels move the pointer, the rest stays an offset inside the first panel */
+    int64_t r = W->row0 + row0;
+    v.data = (uint8_t *)W->data + (size_t)((r / NR) * NR * W->cols) * esize(W->dt);
+    v.row0 = r % NR;
     return v;
 }
 
@@ -150,10 +140,6 @@ static void convert(const uint8_t * src, int32_t sdt, void * dst, int32_t ddt, i
 static void put_rows(struct vb_wmat * W, int64_t row0, const void * src, int64_t n_rows) {
     const size_t  es = esize(W->dt);
     const int64_t K = W->cols;
-    if (W->layout == VB_WMAT_ROWMAJOR) {
-        memcpy((uint8_t *)W->data + (size_t)(row0 * K) * es, src, (size_t)(n_rows * K) * es);
-        return;
-    }
     for (int64_t i = 0; i < n_rows; i++) {
         int64_t r = W->row0 + row0 + i; /* row in the panel grid */
         size_t  base = (size_t)((r / NR) * NR * K + r % NR);
@@ -177,10 +163,6 @@ static void store_rows(struct vb_wmat * W, int64_t row0, const uint8_t * src, in
     const size_t  ss = sdt == VB_DT_F64 ? 8 : esize(sdt), es = esize(W->dt);
     int64_t       step = (int64_t)((1 << 20) / ((size_t)K * es)); /* ~1 MiB of converted rows per pass */
     if (step < 1) step = 1;
-    if (W->layout == VB_WMAT_ROWMAJOR) { /* converted in place */
-        convert(src, sdt, (uint8_t *)W->data + (size_t)(row0 * K) * es, W->dt, n_rows * K);
-        return;
-    }
     void * tmp = vb_malloc((size_t)(VB_MIN(step, n_rows) * K) * es);
     for (int64_t i = 0; i < n_rows; i += step) {
         int64_t m = VB_MIN(step, n_rows - i);
@@ -241,11 +223,7 @@ int vb_wmat_load(struct vb_wmat * W, int32_t dt, const struct vb_weights * w, co
 void vb_wmat_row(const struct vb_wmat * W, int64_t r, float * out) {
     VB_ASSERT(r >= 0 && r < W->rows);
     const int64_t K = W->cols;
-    if (W->layout == VB_WMAT_ROWMAJOR) {
-        convert((const uint8_t *)W->data + (size_t)(r * K) * esize(W->dt), W->dt, out, VB_DT_F32, K);
-        return;
-    }
-    int64_t g = W->row0 + r;
+    int64_t       g = W->row0 + r;
     size_t  base = (size_t)((g / NR) * NR * K + g % NR);
     if (W->dt == VB_DT_F32)
         for (int64_t k = 0; k < K; k++)
@@ -487,11 +465,6 @@ void vb_wmat_linear_ex(const float * x, int64_t ldx, int64_t n, const struct vb_
                        int64_t ldy, float beta) {
     if (n <= 0 || W->rows <= 0) return;
     VB_ASSERT(beta == 0.0f || beta == 1.0f);
-    if (W->layout == VB_WMAT_ROWMAJOR) {
-        VB_ASSERT(W->dt == VB_DT_F32);
-        vb_linear_ex(x, ldx, n, W->cols, W->data, b, W->rows, y, ldy, beta);
-        return;
-    }
     VB_ASSERT(W->dt == VB_DT_F32 || W->dt == VB_DT_BF16 || W->dt == VB_DT_F16);
     struct gemm_job J = {x, b, W, y, ldx, n, ldy, beta != 0.0f};
     const int64_t   np = (W->row0 + W->rows + NR - 1) / NR;

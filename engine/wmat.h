@@ -7,10 +7,10 @@
 ** Layout: vb_wmat_alloc / vb_wmat_load store a matrix packed for the engine's own GEMM (engine/wmat.c): panels
 ** of VB_WMAT_NR = 16 rows, each (cols, 16) k-major, the last panel padded with zero rows; row r, column k is
 ** element ((r / 16) * cols + k) * 16 + r % 16.  The packing happens once, at load time, and replaces the
-** row-major copy (no extra memory beyond the padding).  vb_wmat_view_f32 makes row-major views of plain matrices.
+** row-major copy (no extra memory beyond the padding).  Every vb_wmat is in this layout.
 **
 ** vb_wmat_linear* has vb_linear's semantics, y (n, rows) = x (n, cols) W^T + b, for every dtype:
-**   packed:    a 6 x 16 micro-kernel (AVX2 + FMA (+ F16C), chosen at run time; a portable loop otherwise) over
+**              a 6 x 16 micro-kernel (AVX2 + FMA (+ F16C), chosen at run time; a portable loop otherwise) over
 **              the panels, the panels split over the engine's threads (engine/pool.h); each output accumulates its
 **              whole dot product in f32 in k order in one register lane, then adds the bias.  Up to 24 rows
 **              (decode steps, SeViLA's 8-sequence chunks) half precision is converted in registers, so a bf16 GEMV
@@ -19,7 +19,6 @@
 **              Measured (2-core Zen 3, 2 threads, back-to-back calls): 100-170 GFLOP/s at 128 x 10240 x 2048 and
 **              2056 x 4224 x 1408 in f32 and bf16 (OpenBLAS sgemm 2048^3: 130-150 in the same runs); the GEMV at
 **              n = 1, 10240 x 2048: 3.9 ms f32 (22 GB/s), 1.9 ms bf16 (OpenBLAS sgemv ~ f32's; memory-bound).
-**   row-major: F32 views only: vb_linear_ex (OpenBLAS).
 **   Half-precision results equal the f32 results on the rounded weights exactly (same kernel order); f32 results
 **   differ from vb_linear (OpenBLAS's blocking) by the f32 summation order only (relative ~1e-6 of max|y|).
 **   The environment variable VB_WMAT_PORTABLE (any value) forces the portable loops (tests).
@@ -43,18 +42,12 @@
 /* Panel width of the packed layout: weight rows (output columns) per panel. */
 #define VB_WMAT_NR 16
 
-enum vb_wmat_layout {
-    VB_WMAT_PANEL = 0,    /* packed: panels of 16 rows, each (cols, 16) k-major; what vb_wmat_alloc makes */
-    VB_WMAT_ROWMAJOR = 1, /* (rows, cols) row-major; F32 views of plain matrices only (vb_wmat_view_f32) */
-};
-
 struct vb_wmat {
     int32_t dt;         /* enum vb_dtype: VB_DT_F32, VB_DT_BF16 or VB_DT_F16 */
     int32_t owned;      /* 1: data allocated by vb_wmat_alloc (freed by vb_wmat_free); 0: a view of other memory */
     int64_t rows, cols; /* (rows, cols) = (out, in) of a Linear weight, as PyTorch stores it */
-    void *  data;       /* elements of dt in `layout`; 64-byte aligned when owned; NULL = empty */
-    int32_t layout;     /* enum vb_wmat_layout */
-    int64_t row0;       /* PANEL: row 0 of this matrix is row row0 (0..15) of the first panel (views of row ranges) */
+    void *  data;       /* elements of dt in panels of 16 rows (see the top); 64-byte aligned when owned; NULL = empty */
+    int64_t row0;       /* row 0 of this matrix is row row0 (0..15) of the first panel (views of row ranges) */
 };
 
 /* Allocate an uninitialised rows x cols matrix of dtype dt (64-byte aligned) into *W (overwritten, not freed).
@@ -62,10 +55,9 @@ struct vb_wmat {
 int vb_wmat_alloc(struct vb_wmat * W, int64_t rows, int64_t cols, int32_t dt);
 /* Free owned data and empty the struct (views are only emptied).  NULL or empty: no-op. */
 void vb_wmat_free(struct vb_wmat * W);
-/* Bytes of the elements (rows * cols * element size); 0 for an empty matrix. */
+/* Bytes of the elements: of the allocation (whole panels) when owned, rows * cols * element size for a view;
+** 0 for an empty matrix. */
 size_t vb_wmat_bytes(const struct vb_wmat * W);
-/* A non-owning F32 view of a float (rows, cols) matrix (hand-built models, tests).  Never freed through it. */
-struct vb_wmat vb_wmat_view_f32(const float * data, int64_t rows, int64_t cols);
 /* A non-owning view of rows [row0, row0 + n) of W (VB_ASSERT on a range outside W). */
 struct vb_wmat vb_wmat_rows(const struct vb_wmat * W, int64_t row0, int64_t n);
 
