@@ -248,7 +248,9 @@ struct gemm_job {
     const struct vb_wmat * W;
     float *                y;
     int64_t                ldx, n, ldy;
+    int64_t                np;   /* panels covering the matrix's rows */
     int                    load; /* beta = 1: accumulate into y */
+    int                    avx;  /* have_avx2(), read once per call */
 };
 
 /* portable micro-kernel: mr x 16 tile of c (ldc) (+)= a (kc, mr packed) . bp (kc, 16 f32) (+ bias) */
@@ -413,11 +415,11 @@ static void tile(int avx, int mr, int32_t bdt, int64_t kc, const float * a, cons
 static void gemm_part(void * ctx, int ith, int nth) {
     const struct gemm_job * J = ctx;
     const struct vb_wmat *  W = J->W;
-    const int64_t           K = W->cols, n = J->n, np = (W->row0 + W->rows + NR - 1) / NR;
+    const int64_t           K = W->cols, n = J->n, np = J->np;
     const int64_t           p0 = np * ith / nth, p1 = np * (ith + 1) / nth;
     if (p0 >= p1) return;
     const size_t es = esize(W->dt);
-    const int    avx = have_avx2();
+    const int    avx = J->avx;
     /* activation rows per packed block: A_BLOCK_BYTES of packed rows (whole groups), at least one group */
     int64_t mcb = (int64_t)(A_BLOCK_BYTES / (sizeof(float) * (size_t)K)) / MR * MR;
     mcb = VB_MIN(VB_MAX(mcb, (int64_t)MR), (n + MR - 1) / MR * MR);
@@ -466,8 +468,8 @@ void vb_wmat_linear_ex(const float * x, int64_t ldx, int64_t n, const struct vb_
     if (n <= 0 || W->rows <= 0) return;
     VB_ASSERT(beta == 0.0f || beta == 1.0f);
     VB_ASSERT(W->dt == VB_DT_F32 || W->dt == VB_DT_BF16 || W->dt == VB_DT_F16);
-    struct gemm_job J = {x, b, W, y, ldx, n, ldy, beta != 0.0f};
     const int64_t   np = (W->row0 + W->rows + NR - 1) / NR;
+    struct gemm_job J = {x, b, W, y, ldx, n, ldy, np, beta != 0.0f, have_avx2()};
     int             nth = n * W->rows * W->cols < PAR_MIN ? 1 : (int)VB_MIN((int64_t)vb_pool_threads(), np);
     vb_pool_run(nth, gemm_part, &J);
 }
