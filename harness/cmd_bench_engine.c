@@ -82,19 +82,33 @@ static double ref_flop(const struct ref * R) {
 /* OpenBLAS's thread count for the references: the engine's (the engine keeps OpenBLAS at one thread itself). */
 static int g_ref_threads = 1;
 
-/* GFLOP/s of one run of OpenBLAS on g_ref_threads threads; OpenBLAS is set back to one thread and its workers are
-** left to stop spinning (vb_blas_settle) before the engine runs again. */
-static double ref_gflops(const struct ref * R) {
+/* The references run OpenBLAS on g_ref_threads threads between refs_open and refs_close; refs_close sets it back to
+** one thread and lets its workers stop spinning (vb_blas_settle) before the engine runs again. */
+static void refs_open(void) {
     vb_blas_library_threads(g_ref_threads);
+}
+
+static void refs_close(void) {
+    vb_blas_library_threads(1);
+    vb_blas_settle();
+}
+
+/* GFLOP/s of one run (between refs_open and refs_close). */
+static double ref_gflops(const struct ref * R) {
     double t0 = bench_now();
     if (R->k) vb_gemm_nt(R->m, R->n, R->k, 1.0f, R->A, R->k, R->B, R->k, 0.0f, R->C, R->n);
     else
         cblas_sgemv(CblasRowMajor, CblasNoTrans, (int) R->m, (int) R->n, 1.0f, R->A, (int) R->n, R->B, 1, 0.0f, R->C,
                     1);
-    double g = ref_flop(R) / (bench_now() - t0) / 1e9;
-    vb_blas_library_threads(1);
-    vb_blas_settle();
-    return g;
+    return ref_flop(R) / (bench_now() - t0) / 1e9;
+}
+
+/* The two references timed just before a rep: *p2 the sgemm 2048^3 rate, *po the component's own shape. */
+static void refs_before_rep(const struct ref * peak, const struct ref * own, double * p2, double * po) {
+    refs_open();
+    *p2 = ref_gflops(peak);
+    *po = ref_gflops(own);
+    refs_close();
 }
 
 static void ref_init(struct ref * R, int64_t m, int64_t n, int64_t k) {
@@ -102,7 +116,9 @@ static void ref_init(struct ref * R, int64_t m, int64_t n, int64_t k) {
     R->A = rand_buf(m * (k ? k : n), 1, 0);
     R->B = rand_buf(k ? n * k : n, 1, 0);
     R->C = vb_malloc(sizeof(float) * (size_t) (k ? m * n : m));
+    refs_open();
     (void) ref_gflops(R); /* warm-up: pages touched, BLAS buffers allocated */
+    refs_close();
 }
 
 static void ref_free(struct ref * R) {
@@ -113,7 +129,9 @@ static void ref_free(struct ref * R) {
 /* Median GFLOP/s over reps runs. */
 static double ref_median_gflops(const struct ref * R, int reps) {
     double * g = vb_malloc(sizeof(double) * (size_t) reps);
+    refs_open();
     for (int r = 0; r < reps; r++) g[r] = ref_gflops(R);
+    refs_close();
     double med = median(g, reps);
     free(g);
     return med;
@@ -352,7 +370,7 @@ static int bench_vit(struct bench * B, int di, const struct ref * own) {
         double * t = vb_malloc(sizeof(double) * 3 * (size_t) B->reps), * p2 = t + B->reps, * po = p2 + B->reps;
         st = vb_vit_run(c, px, F, NULL, NULL, NULL, ln); /* warm-up */
         for (int r = 0; r < B->reps && st == VB_OK; r++) {
-            p2[r] = ref_gflops(&B->peak), po[r] = ref_gflops(own);
+            refs_before_rep(&B->peak, own, &p2[r], &po[r]);
             double t0 = bench_now();
             st = vb_vit_run(c, px, F, NULL, NULL, NULL, ln);
             /* scale the blocks to the full depth: time(L) = embed + L * block; embed is small, kept once */
@@ -410,7 +428,7 @@ static int bench_qformer(struct bench * B, int di, const struct ref * own) {
         for (int64_t i = 0; i < (int64_t) F * Lt; i++) ids[i] = (int32_t) ((i * 7919 + 101) % qc.vocab);
         double * t = vb_malloc(sizeof(double) * 3 * (size_t) B->reps), * p2 = t + B->reps, * po = p2 + B->reps;
         for (int r = -1; r < B->reps && st == VB_OK; r++) { /* r == -1: warm-up */
-            if (r >= 0) p2[r] = ref_gflops(&B->peak), po[r] = ref_gflops(own);
+            if (r >= 0) refs_before_rep(&B->peak, own, &p2[r], &po[r]);
             double t0 = bench_now();
             st = vb_qformer_run(c, img, F, N, Lt ? ids : NULL, NULL, Lt, qout, NULL, NULL, NULL);
             if (st == VB_OK) vb_projection_run(p, qout, (int64_t) F * Q, proj);
@@ -463,7 +481,7 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const stru
         float * emb = rand_buf(n * d, 0.5f, 0);
         st = vb_t5_encode(c, emb, NULL, n, NULL);
         for (int r = 0; r < reps && st == VB_OK; r++) {
-            p2[r] = ref_gflops(&B->peak), po[r] = ref_gflops(&own_enc[li]);
+            refs_before_rep(&B->peak, &own_enc[li], &p2[r], &po[r]);
             double t0 = bench_now();
             st = vb_t5_encode(c, emb, NULL, n, NULL);
             t[r] = (bench_now() - t0) * (double) full->n_enc / L; /* enc + cross K/V scale alike */
@@ -496,7 +514,7 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const stru
         double * tw = vb_malloc(sizeof(double) * (size_t) steps), * tb = vb_malloc(sizeof(double) * (size_t) steps);
         double   with = 0, head = 0;
         for (int r = -1; r < reps && st == VB_OK; r++) { /* r == -1: warm-up */
-            if (r >= 0) p2[r] = ref_gflops(&B->peak), po[r] = ref_gflops(own_dec);
+            if (r >= 0) refs_before_rep(&B->peak, own_dec, &p2[r], &po[r]);
             for (int w_ = 0; w_ < 2 && st == VB_OK; w_++) {
                 vb_t5_reset_decoder(c);
                 for (int64_t s = 0; s < steps && st == VB_OK; s++) {
