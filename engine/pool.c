@@ -7,7 +7,6 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -39,23 +38,17 @@ static struct {
 
 static _Thread_local int in_worker;
 
-static double now_us(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec * 1e-3;
-}
-
 static void * worker(void * arg) {
     const int ith = (int)(intptr_t)arg;
     in_worker = 1;
     unsigned seen = P.start_gen; /* not atomic_load(&P.gen): the first task may already be posted */
     for (;;) {
         /* spin a little for the next task, then sleep */
-        double t0 = 0;
+        int64_t t0 = 0;
         for (unsigned it = 0; atomic_load_explicit(&P.gen, memory_order_acquire) == seen; it++) {
             cpu_relax();
             if ((it & 255) == 255) {
-                double t = now_us();
+                int64_t t = vb_time_us();
                 if (t0 == 0)
                     t0 = t;
                 else if (t - t0 > VB_POOL_SPIN_US) {
