@@ -127,6 +127,16 @@ static int drain(struct enc * e, AVFrame * fr) {
     }
 }
 
+/* The instruction-set cap passed to x264 as "asm=" (see vb_synth_write_video), or NULL to let x264 choose: AVX2
+** where the CPU has AVX-512 (and therefore AVX2), nothing elsewhere. */
+static const char * x264_asm_cap(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2")) return "AVX2";
+#endif
+    return NULL;
+}
+
 int vb_synth_write_video(const char * path, const struct vb_synth_video_spec * s) {
     if (s->width < 32 || s->height < 32 || (s->width & 1) || (s->height & 1) || s->width > 8192 || s->height > 8192 ||
         s->fps_num <= 0 || s->fps_den <= 0 || s->n_frames < 1 || s->gop < 1 || s->bframes < 0 || s->bframes > 4)
@@ -164,8 +174,16 @@ int vb_synth_write_video(const char * path, const struct vb_synth_video_spec * s
     e.c->flags |= AV_CODEC_FLAG_BITEXACT;
     if (e.oc->oformat->flags & AVFMT_GLOBALHEADER) e.c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     if (!strcmp(ename, "libx264")) {
-        char params[128];
-        snprintf(params, sizeof params, "scenecut=0:keyint=%d:min-keyint=%d:bframes=%d", s->gop, s->gop, s->bframes);
+        /* x264 0.164 (Debian 12) enables its AVX-512 routines by itself on CPUs that have AVX-512, and with them its
+        ** output depends on the process's heap history: the same frames gave different bytes when only the output
+        ** path's length or the kind of stderr (file, /dev/null, pipe) changed, while the YUV planes handed to the
+        ** encoder were identical (hashed per frame; measured on an Intel Xeon with AVX-512 and on AMD Zen 5). With
+        ** its instruction sets capped at AVX2 the output is stable, and it equals the bytes x264 writes on AVX2-only
+        ** CPUs, so a seed gives the same video on every machine of the project's kind. */
+        const char * cap = x264_asm_cap();
+        char params[160];
+        snprintf(params, sizeof params, "scenecut=0:keyint=%d:min-keyint=%d:bframes=%d%s%s", s->gop, s->gop,
+                 s->bframes, cap ? ":asm=" : "", cap ? cap : "");
         av_opt_set(e.c->priv_data, "preset", s->preset ? s->preset : "veryfast", 0);
         av_opt_set(e.c->priv_data, "x264-params", params, 0);
         av_opt_set_double(e.c->priv_data, "crf", s->crf > 0 ? s->crf : 23, 0);
