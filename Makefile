@@ -38,7 +38,7 @@ TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 BIN      := $(BUILD)/vlapbench
 
 .DEFAULT_GOAL := all
-.PHONY: all deps test test-asan test-valgrind debug demo clean bench FORCE
+.PHONY: all deps test test-asan test-valgrind debug demo clean bench format format-check FORCE
 
 # The files that compile the commit / dirty flag / build flags in are rebuilt whenever those change (the stamp is
 # rewritten only when its content differs, so nothing else rebuilds).
@@ -91,6 +91,12 @@ test-valgrind: deps
 	@$(MAKE) --no-print-directory BUILD=build-vg OPT=-O1 tests-build
 	@VB_BUILD=$(abspath build-vg) bash scripts/valgrind-tests.sh
 	@VB_BIN=$(abspath build-vg/vlapbench) bash scripts/valgrind-cli.sh
+
+# the repository's .clang-format over every tracked C file (format-check is also a test: tests/test_format.sh)
+format:
+	git ls-files '*.c' '*.h' | xargs clang-format -i
+format-check:
+	@VB_ROOT=$(CURDIR) bash tests/test_format.sh
 
 clean:
 	rm -rf build build-asan build-debug build-vg vlapbench

@@ -27,40 +27,40 @@ struct vb_sample {
     char * split;       /* "val", "test", "train", ... (from the file name or record) */
     char * key;         /* the official sample key the official scorer uses (NExT-QA "video_qid", VLEP example_id,
                            How2QA qid, STAR question_id) */
-    char * video_id;    /* id as in the annotations */
-    char * video_path;  /* resolved path under the videos root, or NULL when no root was given */
-    double start_s;     /* segment start in seconds relative to the video file; < 0: whole video */
-    double end_s;       /* segment end in seconds; < 0: whole video */
-    char * question;    /* NULL for VLEP */
+    char *  video_id;   /* id as in the annotations */
+    char *  video_path; /* resolved path under the videos root, or NULL when no root was given */
+    double  start_s;    /* segment start in seconds relative to the video file; < 0: whole video */
+    double  end_s;      /* segment end in seconds; < 0: whole video */
+    char *  question;   /* NULL for VLEP */
     int32_t n_options;  /* 2..5 */
-    char * options[VB_MAX_OPTIONS];
-    int32_t answer;     /* 0-based index into options, -1 when unknown (test splits) */
-    char * category;    /* category code as the official scorer counts it ("CW", "TN", "Interaction", ...); for
-                           datasets without categories the dataset name */
-    char * group;       /* pooled group ("C", "T", "D" for NExT-QA; equal to category elsewhere) */
-    int32_t line;       /* 1-based source line (or record index) for messages */
+    char *  options[VB_MAX_OPTIONS];
+    int32_t answer;   /* 0-based index into options, -1 when unknown (test splits) */
+    char *  category; /* category code as the official scorer counts it ("CW", "TN", "Interaction", ...); for
+                         datasets without categories the dataset name */
+    char *  group;    /* pooled group ("C", "T", "D" for NExT-QA; equal to category elsewhere) */
+    int32_t line;     /* 1-based source line (or record index) for messages */
 };
 
 struct vb_dataset {
     enum vb_dataset_kind kind;
-    char * path;            /* annotation file */
-    int32_t n;              /* samples loaded */
-    struct vb_sample * s;   /* (n) */
-    int32_t n_bad;          /* malformed records skipped (only with skip_bad) */
-    char ** bad;            /* (n_bad) "file:line: reason" */
+    char *               path;  /* annotation file */
+    int32_t              n;     /* samples loaded */
+    struct vb_sample *   s;     /* (n) */
+    int32_t              n_bad; /* malformed records skipped (only with skip_bad) */
+    char **              bad;   /* (n_bad) "file:line: reason" */
 };
 
 /* Parse a dataset name ("nextqa", "star", "vlep", "how2qa", "how2qa-value", "sevila") into *kind.
 ** Returns VB_OK or VB_ERR_ARG. */
-int vb_dataset_kind_parse(const char * name, enum vb_dataset_kind * kind);
+int          vb_dataset_kind_parse(const char * name, enum vb_dataset_kind * kind);
 const char * vb_dataset_kind_name(enum vb_dataset_kind kind);
 
 /* Load an annotation file.  map_path: NExT-QA map_vid_vidorID.json / How2QA how2_vid_mapping.json / NULL.
 ** videos_root: directory for resolving video_path, or NULL.  skip_bad: count and list malformed records instead
 ** of failing.  On failure returns a vb_status with "file:line: reason" in vb_errmsg() and *out is empty.
 ** The caller frees with vb_dataset_free. */
-int vb_dataset_load(struct vb_dataset * out, enum vb_dataset_kind kind, const char * annotations,
-                    const char * map_path, const char * videos_root, int skip_bad);
+int vb_dataset_load(struct vb_dataset * out, enum vb_dataset_kind kind, const char * annotations, const char * map_path,
+                    const char * videos_root, int skip_bad);
 void vb_dataset_free(struct vb_dataset * d);
 
 #endif

@@ -24,7 +24,7 @@ int vb_strmap_put(struct vb_strmap * m, const char * key, int32_t val);
 /* Value of key, or -1 when absent. */
 int32_t vb_strmap_get(const struct vb_strmap * m, const char * key);
 /* Free the keys and tables and zero *m (m not NULL; a zeroed or already freed map is fine). */
-void    vb_strmap_free(struct vb_strmap * m);
+void vb_strmap_free(struct vb_strmap * m);
 
 /* A JSON object file whose values are all strings ({"<key>": "<value>", ...}). */
 struct vb_jsonmap {
@@ -39,7 +39,7 @@ int vb_jsonmap_load(struct vb_jsonmap * m, const char * path);
 /* Value for key, or NULL. */
 const char * vb_jsonmap_get(const struct vb_jsonmap * m, const char * key);
 /* Free keys, values and index and zero *m (m not NULL; a zeroed or already freed map is fine). */
-void         vb_jsonmap_free(struct vb_jsonmap * m);
+void vb_jsonmap_free(struct vb_jsonmap * m);
 
 /* Parse a How2QA VALUE mapping value "{youtube_id}_{clipStart}_{clipEnd}" from the right (YouTube ids may contain
 ** '_').  yt receives the id (NUL-terminated, at most yt_cap-1 bytes).  Returns VB_OK or VB_ERR_FORMAT. */

@@ -3,9 +3,9 @@
 
 #include "datasets/dataset.h"
 #include "datasets/sampling.h"
-#include "engine/rng.h"
 #include "datasets/video.h"
 #include "engine/common.h"
+#include "engine/rng.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -31,7 +31,9 @@
 #define GY0 0.05
 #define GY1 0.60
 
-static uint32_t code_check(uint32_t idx) { return ((idx ^ (idx >> 4) ^ (idx >> 8) ^ (idx >> 12)) & 0xFu) ^ 0xAu; }
+static uint32_t code_check(uint32_t idx) {
+    return ((idx ^ (idx >> 4) ^ (idx >> 8) ^ (idx >> 12)) & 0xFu) ^ 0xAu;
+}
 
 static int tri(int v) {
     int m = ((v % 128) + 128) % 128;
@@ -41,15 +43,15 @@ static int tri(int v) {
 void vb_synth_draw_frame(uint8_t * rgb, int32_t w, int32_t h, int32_t index, int32_t t, const uint8_t sq[3]) {
     /* Gray code: one block changes between consecutive frames (plus one check block), so the code does not turn
     ** every frame into a scene change for the encoder's B-frame decisions */
-    uint32_t g = ((uint32_t) index & 0xFFFFu) ^ (((uint32_t) index & 0xFFFFu) >> 1);
+    uint32_t g = ((uint32_t)index & 0xFFFFu) ^ (((uint32_t)index & 0xFFFFu) >> 1);
     uint32_t bits = g | (code_check(g) << 16);
-    int gx0 = (int) (w * GX0), gx1 = (int) (w * GX1), gy0 = (int) (h * GY0), gy1 = (int) (h * GY1);
-    int ty0 = (int) (h * 0.65), sx0 = (int) (w * 0.05), sx1 = (int) (w * 0.30), sy0 = (int) (h * 0.68),
-        sy1 = (int) (h * 0.95);
+    int      gx0 = (int)(w * GX0), gx1 = (int)(w * GX1), gy0 = (int)(h * GY0), gy1 = (int)(h * GY1);
+    int      ty0 = (int)(h * 0.65), sx0 = (int)(w * 0.05), sx1 = (int)(w * 0.30), sy0 = (int)(h * 0.68),
+        sy1 = (int)(h * 0.95);
     for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
-            uint8_t * px = rgb + ((size_t) y * (size_t) w + (size_t) x) * 3;
-            int r = 128, g = 128, b = 128;
+            uint8_t * px = rgb + ((size_t)y * (size_t)w + (size_t)x) * 3;
+            int       r = 128, g = 128, b = 128;
             if (y >= gy0 && y < gy1 && x >= gx0 && x < gx1) {
                 int c = (x - gx0) * CODE_COLS / (gx1 - gx0), rr = (y - gy0) * CODE_ROWS / (gy1 - gy0);
                 int bit = (bits >> (rr * CODE_COLS + c)) & 1;
@@ -61,7 +63,7 @@ void vb_synth_draw_frame(uint8_t * rgb, int32_t w, int32_t h, int32_t index, int
                 g = tri(2 * y - 2 * t + x / 2);
                 b = tri(x - y + 5 * t);
             }
-            px[0] = (uint8_t) r, px[1] = (uint8_t) g, px[2] = (uint8_t) b;
+            px[0] = (uint8_t)r, px[1] = (uint8_t)g, px[2] = (uint8_t)b;
         }
     }
 }
@@ -69,17 +71,17 @@ void vb_synth_draw_frame(uint8_t * rgb, int32_t w, int32_t h, int32_t index, int
 int32_t vb_synth_read_index(const uint8_t * rgb, int32_t w, int32_t h) {
     uint32_t bits = 0;
     for (int k = 0; k < CODE_COLS * CODE_ROWS; k++) {
-        int c = k % CODE_COLS, r = k / CODE_COLS;
+        int    c = k % CODE_COLS, r = k / CODE_COLS;
         double cx0 = w * (GX0 + (GX1 - GX0) * c / CODE_COLS), cx1 = w * (GX0 + (GX1 - GX0) * (c + 1) / CODE_COLS);
         double cy0 = h * (GY0 + (GY1 - GY0) * r / CODE_ROWS), cy1 = h * (GY0 + (GY1 - GY0) * (r + 1) / CODE_ROWS);
-        int x0 = (int) (cx0 + (cx1 - cx0) * 0.25), x1 = (int) (cx1 - (cx1 - cx0) * 0.25);
-        int y0 = (int) (cy0 + (cy1 - cy0) * 0.25), y1 = (int) (cy1 - (cy1 - cy0) * 0.25);
+        int    x0 = (int)(cx0 + (cx1 - cx0) * 0.25), x1 = (int)(cx1 - (cx1 - cx0) * 0.25);
+        int    y0 = (int)(cy0 + (cy1 - cy0) * 0.25), y1 = (int)(cy1 - (cy1 - cy0) * 0.25);
         if (x1 <= x0) x1 = x0 + 1;
         if (y1 <= y0) y1 = y0 + 1;
         int64_t sum = 0, cnt = 0;
         for (int y = y0; y < y1 && y < h; y++)
             for (int x = x0; x < x1 && x < w; x++) {
-                const uint8_t * px = rgb + ((size_t) y * (size_t) w + (size_t) x) * 3;
+                const uint8_t * px = rgb + ((size_t)y * (size_t)w + (size_t)x) * 3;
                 sum += px[0] + px[1] + px[2];
                 cnt += 3;
             }
@@ -88,8 +90,9 @@ int32_t vb_synth_read_index(const uint8_t * rgb, int32_t w, int32_t h) {
     uint32_t g = bits & 0xFFFFu;
     if ((bits >> 16) != code_check(g)) return -1;
     uint32_t idx = g;
-    for (uint32_t s = 1; s < 16; s <<= 1) idx ^= idx >> s; /* Gray -> binary */
-    return (int32_t) (idx & 0xFFFFu);
+    for (uint32_t s = 1; s < 16; s <<= 1)
+        idx ^= idx >> s; /* Gray -> binary */
+    return (int32_t)(idx & 0xFFFFu);
 }
 
 /* ---------------------------------------------------------------------------------------------------------------- */
@@ -107,10 +110,10 @@ static int av_fail(int st, const char * path, const char * what, int averr) {
 
 struct enc {
     AVFormatContext * oc;
-    AVCodecContext * c;
-    AVStream * st;
-    AVPacket * pkt;
-    const char * path;
+    AVCodecContext *  c;
+    AVStream *        st;
+    AVPacket *        pkt;
+    const char *      path;
 };
 
 static int drain(struct enc * e, AVFrame * fr) {
@@ -143,13 +146,13 @@ int vb_synth_write_video(const char * path, const struct vb_synth_video_spec * s
         return vb_fail(VB_ERR_ARG, "%s: bad synthetic video spec %dx%d fps %d/%d frames %d gop %d bframes %d", path,
                        s->width, s->height, s->fps_num, s->fps_den, s->n_frames, s->gop, s->bframes);
     av_log_set_level(vb_log_level_cur >= VB_LOG_DEBUG ? AV_LOG_WARNING : AV_LOG_QUIET);
-    struct enc e = {.path = path};
-    AVFrame * fr = NULL;
-    uint8_t * rgb = NULL;
+    struct enc          e = {.path = path};
+    AVFrame *           fr = NULL;
+    uint8_t *           rgb = NULL;
     struct SwsContext * sws = NULL;
-    int rc = VB_OK, r;
-    const char * ename = s->encoder ? s->encoder : vb_synth_encoder_name();
-    const AVCodec * codec = avcodec_find_encoder_by_name(ename);
+    int                 rc = VB_OK, r;
+    const char *        ename = s->encoder ? s->encoder : vb_synth_encoder_name();
+    const AVCodec *     codec = avcodec_find_encoder_by_name(ename);
     if (!codec) return vb_fail(VB_ERR_UNSUPPORTED, "%s: no %s encoder in this libavcodec", path, ename);
     r = avformat_alloc_output_context2(&e.oc, NULL, "mp4", path);
     if (r < 0 || !e.oc) return av_fail(VB_ERR_VIDEO, path, "cannot create mp4 muxer", r);
@@ -181,9 +184,9 @@ int vb_synth_write_video(const char * path, const struct vb_synth_video_spec * s
         ** its instruction sets capped at AVX2 the output is stable, and it equals the bytes x264 writes on AVX2-only
         ** CPUs, so a seed gives the same video on every machine of the project's kind. */
         const char * cap = x264_asm_cap();
-        char params[160];
-        snprintf(params, sizeof params, "scenecut=0:keyint=%d:min-keyint=%d:bframes=%d%s%s", s->gop, s->gop,
-                 s->bframes, cap ? ":asm=" : "", cap ? cap : "");
+        char         params[160];
+        snprintf(params, sizeof params, "scenecut=0:keyint=%d:min-keyint=%d:bframes=%d%s%s", s->gop, s->gop, s->bframes,
+                 cap ? ":asm=" : "", cap ? cap : "");
         av_opt_set(e.c->priv_data, "preset", s->preset ? s->preset : "veryfast", 0);
         av_opt_set(e.c->priv_data, "x264-params", params, 0);
         av_opt_set_double(e.c->priv_data, "crf", s->crf > 0 ? s->crf : 23, 0);
@@ -227,7 +230,7 @@ int vb_synth_write_video(const char * path, const struct vb_synth_video_spec * s
     }
     /* swscale's SIMD input readers load 16 bytes at a time and may run past the last pixel of an unpadded
     ** buffer (valgrind: invalid read of size 16 at the end of rgb); pad by AV_INPUT_BUFFER_PADDING_SIZE, zeroed */
-    rgb = vb_calloc((size_t) s->width * (size_t) s->height * 3 + AV_INPUT_BUFFER_PADDING_SIZE, 1);
+    rgb = vb_calloc((size_t)s->width * (size_t)s->height * 3 + AV_INPUT_BUFFER_PADDING_SIZE, 1);
     sws = sws_getContext(s->width, s->height, AV_PIX_FMT_RGB24, s->width, s->height, AV_PIX_FMT_YUV420P, SWS_BILINEAR,
                          NULL, NULL, NULL);
     if (!sws) {
@@ -242,7 +245,7 @@ int vb_synth_write_video(const char * path, const struct vb_synth_video_spec * s
         }
         vb_synth_draw_frame(rgb, s->width, s->height, s->first_index + i, i, s->square_rgb);
         const uint8_t * src[4] = {rgb, NULL, NULL, NULL};
-        int sl[4] = {s->width * 3, 0, 0, 0};
+        int             sl[4] = {s->width * 3, 0, 0, 0};
         sws_scale(sws, src, sl, 0, s->height, fr->data, fr->linesize);
         fr->pts = i;
         rc = drain(&e, fr);
@@ -266,13 +269,17 @@ out:
 }
 
 /* ---------------------------------------------------------------------------------------------------------------- */
-/* benchmark: deterministic generator, text helpers                                                                    */
+/* benchmark: deterministic generator, text helpers */
 
 struct rng {
     uint64_t s;
 };
-static uint64_t rng_next(struct rng * r) { return vb_rng_splitmix64(&r->s); } /* splitmix64 stream */
-static int64_t rng_below(struct rng * r, int64_t n) { return n <= 1 ? 0 : (int64_t) (rng_next(r) % (uint64_t) n); }
+static uint64_t rng_next(struct rng * r) {
+    return vb_rng_splitmix64(&r->s);
+} /* splitmix64 stream */
+static int64_t rng_below(struct rng * r, int64_t n) {
+    return n <= 1 ? 0 : (int64_t)(rng_next(r) % (uint64_t)n);
+}
 
 void vb_synth_opts_default(struct vb_synth_opts * o) {
     memset(o, 0, sizeof *o);
@@ -297,11 +304,11 @@ static void sb_add(struct sbuf * b, const char * fmt, ...) {
         int k = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? room : 0, fmt, ap);
         va_end(ap);
         if (k < 0) return;
-        if (b->p && (size_t) k < room) {
-            b->n += (size_t) k;
+        if (b->p && (size_t)k < room) {
+            b->n += (size_t)k;
             return;
         }
-        b->cap = (b->cap + (size_t) k + 1) * 2;
+        b->cap = (b->cap + (size_t)k + 1) * 2;
         b->p = vb_realloc(b->p, b->cap);
     }
 }
@@ -309,10 +316,13 @@ static void sb_add(struct sbuf * b, const char * fmt, ...) {
 static void sb_json(struct sbuf * b, const char * s) {
     sb_add(b, "\"");
     for (; *s; s++) {
-        unsigned char ch = (unsigned char) *s;
-        if (ch == '"' || ch == '\\') sb_add(b, "\\%c", ch);
-        else if (ch < 0x20) sb_add(b, "\\u%04x", ch);
-        else sb_add(b, "%c", ch);
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            sb_add(b, "\\%c", ch);
+        else if (ch < 0x20)
+            sb_add(b, "\\u%04x", ch);
+        else
+            sb_add(b, "%c", ch);
     }
     sb_add(b, "\"");
 }
@@ -324,16 +334,21 @@ static void sb_csv(struct sbuf * b, const char * s) {
     }
     sb_add(b, "\"");
     for (; *s; s++) {
-        if (*s == '"') sb_add(b, "\"\"");
-        else sb_add(b, "%c", *s);
+        if (*s == '"')
+            sb_add(b, "\"\"");
+        else
+            sb_add(b, "%c", *s);
     }
     sb_add(b, "\"");
 }
 /* seconds held as hundredths, printed like Python's repr(float): 7.2, 18.0, 134.15 */
 static void sb_pyfloat(struct sbuf * b, int64_t h) {
-    if (h % 100 == 0) sb_add(b, "%lld.0", (long long) (h / 100));
-    else if (h % 10 == 0) sb_add(b, "%lld.%lld", (long long) (h / 100), (long long) (h % 100 / 10));
-    else sb_add(b, "%lld.%02lld", (long long) (h / 100), (long long) (h % 100));
+    if (h % 100 == 0)
+        sb_add(b, "%lld.0", (long long)(h / 100));
+    else if (h % 10 == 0)
+        sb_add(b, "%lld.%lld", (long long)(h / 100), (long long)(h % 100 / 10));
+    else
+        sb_add(b, "%lld.%02lld", (long long)(h / 100), (long long)(h % 100));
 }
 
 static int write_buf(const char * dir, const char * name, const struct sbuf * b) {
@@ -342,7 +357,7 @@ static int write_buf(const char * dir, const char * name, const struct sbuf * b)
     FILE * f = fopen(path, "wb");
     if (!f) return vb_fail(VB_ERR_IO, "%s: %s", path, strerror(errno));
     size_t w = b->n ? fwrite(b->p, 1, b->n, f) : 0;
-    int bad = (w != b->n) | (fclose(f) != 0);
+    int    bad = (w != b->n) | (fclose(f) != 0);
     return bad ? vb_fail(VB_ERR_IO, "%s: write failed", path) : VB_OK;
 }
 
@@ -365,15 +380,17 @@ static int link_video(const char * out, const char * rel_link, const char * file
     char dir[4096], link[4096], target[4096] = "";
     snprintf(dir, sizeof dir, "%s", rel_link);
     char * slash = strrchr(dir, '/');
-    int depth = 0;
+    int    depth = 0;
     if (slash) {
         *slash = 0;
         int rc = mkdirs(out, dir);
         if (rc != VB_OK) return rc;
         depth = 1;
-        for (const char * p = dir; *p; p++) depth += *p == '/';
+        for (const char * p = dir; *p; p++)
+            depth += *p == '/';
     }
-    for (int i = 0; i < depth; i++) strcat(target, "../");
+    for (int i = 0; i < depth; i++)
+        strcat(target, "../");
     snprintf(target + strlen(target), sizeof target - strlen(target), "videos/%s", file);
     snprintf(link, sizeof link, "%s/%s", out, rel_link);
     unlink(link);
@@ -385,33 +402,33 @@ static int link_video(const char * out, const char * rel_link, const char * file
 /* benchmark: videos and questions                                                                                    */
 
 static const char * const COLORS[8] = {"red", "green", "blue", "yellow", "purple", "orange", "pink", "brown"};
-static const uint8_t COLOR_RGB[8][3] = {{220, 30, 30},  {30, 180, 40},  {30, 60, 220},  {230, 220, 40},
-                                        {130, 40, 170}, {240, 140, 20}, {250, 150, 190}, {120, 70, 30}};
+static const uint8_t      COLOR_RGB[8][3] = {{220, 30, 30},  {30, 180, 40},  {30, 60, 220},   {230, 220, 40},
+                                             {130, 40, 170}, {240, 140, 20}, {250, 150, 190}, {120, 70, 30}};
 static const char * const NEXT_TYPES[8] = {"CW", "CH", "TN", "TP", "TC", "DC", "DL", "DO"};
 static const char * const STAR_CATS[4] = {"Interaction", "Sequence", "Prediction", "Feasibility"};
 
 struct svideo {
     struct vb_synth_video_spec spec;
-    int color;            /* index into COLORS */
-    char file[32];        /* videos/<file> */
-    int64_t dur_h;        /* duration in hundredths of a second (truncated) */
-    double fps;
+    int                        color;    /* index into COLORS */
+    char                       file[32]; /* videos/<file> */
+    int64_t                    dur_h;    /* duration in hundredths of a second (truncated) */
+    double                     fps;
 };
 
 /* One generated question: kind 0 = colour of the square, 1 = number shown; segment in hundredths (whole video for
 ** NExT-QA); option texts (bare, lower case) with the correct one at index answer. */
 struct squestion {
-    int kind;
+    int     kind;
     int64_t s_h, e_h;
     int64_t frame;
-    int n_opt;
-    char opt[5][64];
-    int answer;
+    int     n_opt;
+    char    opt[5][64];
+    int     answer;
 };
 
 static void make_question(struct rng * r, const struct svideo * v, int n_opt, int whole, struct squestion * q) {
     memset(q, 0, sizeof *q);
-    q->kind = (int) rng_below(r, 2);
+    q->kind = (int)rng_below(r, 2);
     q->n_opt = n_opt;
     if (whole) {
         q->s_h = -1;
@@ -426,18 +443,19 @@ static void make_question(struct rng * r, const struct svideo * v, int n_opt, in
             q->s_h = rng_below(r, D / 2 > 0 ? D / 2 : 1);
             q->e_h = q->s_h + 1 + rng_below(r, D - q->s_h);
         }
-        int64_t f0 = (int64_t) (q->s_h / 100.0 * v->fps), f1 = (int64_t) (q->e_h / 100.0 * v->fps);
+        int64_t f0 = (int64_t)(q->s_h / 100.0 * v->fps), f1 = (int64_t)(q->e_h / 100.0 * v->fps);
         if (f1 > v->spec.n_frames) f1 = v->spec.n_frames;
-        q->frame = f1 > f0 ? f0 + rng_below(r, f1 - f0) : VB_MIN(f0, (int64_t) v->spec.n_frames - 1);
+        q->frame = f1 > f0 ? f0 + rng_below(r, f1 - f0) : VB_MIN(f0, (int64_t)v->spec.n_frames - 1);
     }
-    q->answer = (int) rng_below(r, n_opt);
+    q->answer = (int)rng_below(r, n_opt);
     if (q->kind == 0) {
         int used[8] = {0};
         used[v->color] = 1;
         for (int i = 0; i < n_opt; i++) {
             int c = v->color;
             if (i != q->answer) {
-                do c = (int) rng_below(r, 8);
+                do
+                    c = (int)rng_below(r, 8);
                 while (used[c]);
                 used[c] = 1;
             }
@@ -452,29 +470,31 @@ static void make_question(struct rng * r, const struct svideo * v, int n_opt, in
                 do {
                     k = rng_below(r, v->spec.n_frames + 20);
                     dup = k == q->frame + v->spec.first_index;
-                    for (int j = 0; j < i; j++) dup |= used[j] == k;
+                    for (int j = 0; j < i; j++)
+                        dup |= used[j] == k;
                 } while (dup);
             }
             used[i] = k;
-            snprintf(q->opt[i], sizeof q->opt[i], "%lld", (long long) k);
+            snprintf(q->opt[i], sizeof q->opt[i], "%lld", (long long)k);
         }
     }
 }
 
 static void capitalize(char * dst, size_t n, const char * src, const char * suffix) {
     snprintf(dst, n, "%s%s", src, suffix);
-    if (dst[0] >= 'a' && dst[0] <= 'z') dst[0] = (char) (dst[0] - 'a' + 'A');
+    if (dst[0] >= 'a' && dst[0] <= 'z') dst[0] = (char)(dst[0] - 'a' + 'A');
 }
 
 static int fail_free(int rc, struct sbuf * bufs, int n) {
-    for (int i = 0; i < n; i++) free(bufs[i].p);
+    for (int i = 0; i < n; i++)
+        free(bufs[i].p);
     return rc;
 }
 
 int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
     if (!o->out_dir || !*o->out_dir) return vb_fail(VB_ERR_ARG, "synth: no output directory");
-    if (o->n_videos < 1 || o->n_videos > 9999 || o->questions < 1 || o->questions > 15 || o->frames < 0 ||
-        o->fps < 0 || o->fps > 240 || o->gop < 0)
+    if (o->n_videos < 1 || o->n_videos > 9999 || o->questions < 1 || o->questions > 15 || o->frames < 0 || o->fps < 0 ||
+        o->fps > 240 || o->gop < 0)
         return vb_fail(VB_ERR_ARG, "synth: bad options (videos 1-9999, questions 1-15, frames >= 0, fps 0-240)");
     if (o->width < 32 || o->height < 32 || (o->width & 1) || (o->height & 1))
         return vb_fail(VB_ERR_ARG, "synth: size %dx%d must be even and >= 32x32", o->width, o->height);
@@ -482,40 +502,40 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
     if (rc != VB_OK) return rc;
     static const int FPS[6][2] = {{10, 1}, {15, 1}, {24, 1}, {25, 1}, {30000, 1001}, {30, 1}};
     static const int GOPS[4] = {6, 12, 30, 60};
-    struct rng r = {o->seed};
-    struct svideo * V = vb_calloc((size_t) o->n_videos, sizeof *V);
-    struct sbuf man = {0};
+    struct rng       r = {o->seed};
+    struct svideo *  V = vb_calloc((size_t)o->n_videos, sizeof *V);
+    struct sbuf      man = {0};
     sb_add(&man, "{\"generator\": \"vlapbench synth\", \"seed\": %llu, \"encoder\": \"%s\", \"videos\": [",
-           (unsigned long long) o->seed, vb_synth_encoder_name());
+           (unsigned long long)o->seed, vb_synth_encoder_name());
     for (int i = 0; i < o->n_videos; i++) {
-        struct svideo * v = &V[i];
+        struct svideo *              v = &V[i];
         struct vb_synth_video_spec * s = &v->spec;
         s->width = o->width;
         s->height = o->height;
         if (o->fps > 0) {
-            s->fps_num = (int) (o->fps * 1000 + 0.5);
+            s->fps_num = (int)(o->fps * 1000 + 0.5);
             s->fps_den = 1000;
             for (int k = 0; k < 6; k++)
-                if (s->fps_num == (int) ((double) FPS[k][0] / FPS[k][1] * 1000 + 0.5)) {
+                if (s->fps_num == (int)((double)FPS[k][0] / FPS[k][1] * 1000 + 0.5)) {
                     s->fps_num = FPS[k][0];
                     s->fps_den = FPS[k][1];
                 }
             rng_next(&r);
         } else {
-            int k = (int) rng_below(&r, 6);
+            int k = (int)rng_below(&r, 6);
             s->fps_num = FPS[k][0];
             s->fps_den = FPS[k][1];
         }
-        v->fps = (double) s->fps_num / s->fps_den;
+        v->fps = (double)s->fps_num / s->fps_den;
         int64_t dur_ds = 30 + rng_below(&r, 71); /* 3.0 .. 10.0 s in tenths */
-        s->n_frames = o->frames > 0 ? o->frames : (int32_t) (dur_ds * v->fps / 10.0);
+        s->n_frames = o->frames > 0 ? o->frames : (int32_t)(dur_ds * v->fps / 10.0);
         if (s->n_frames < 1) s->n_frames = 1;
         int64_t g = rng_below(&r, 4);
         s->gop = o->gop > 0 ? o->gop : GOPS[g];
         s->bframes = o->bframes >= 0 ? o->bframes : 2;
-        v->color = (int) rng_below(&r, 8);
+        v->color = (int)rng_below(&r, 8);
         memcpy(s->square_rgb, COLOR_RGB[v->color], 3);
-        v->dur_h = (int64_t) ((double) s->n_frames * s->fps_den * 100 / s->fps_num);
+        v->dur_h = (int64_t)((double)s->n_frames * s->fps_den * 100 / s->fps_num);
         if (v->dur_h < 1) v->dur_h = 1;
         snprintf(v->file, sizeof v->file, "synth_%03d.mp4", i);
         sb_add(&man,
@@ -540,7 +560,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
             if (log && rc == VB_OK)
                 fprintf(log, "synth: %s %dx%d %d/%d fps %d frames gop %d (%.2f s)\n", path, V[i].spec.width,
                         V[i].spec.height, V[i].spec.fps_num, V[i].spec.fps_den, V[i].spec.n_frames, V[i].spec.gop,
-                        (double) (vb_time_us() - t0) / 1e6);
+                        (double)(vb_time_us() - t0) / 1e6);
         }
         if (rc != VB_OK) {
             free(V);
@@ -558,26 +578,31 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
     sb_add(&B[2], "[");
     sb_add(&B[4], "%s", "");
     sb_add(&B[6], "{");
-    for (int k = 7; k < NB; k++) sb_add(&B[k], "[");
+    for (int k = 7; k < NB; k++)
+        sb_add(&B[k], "[");
     int n_next = 0, n_star = 0, n_vlep = 0, n_h2 = 0;
     for (int i = 0; i < o->n_videos && rc == VB_OK; i++) {
         struct svideo * v = &V[i];
-        char nid[24], folder[16], star_id[16], vlep_name[96], yt[24], val_id[24], rel[512];
-        snprintf(nid, sizeof nid, "%lld", 9000000000LL + (long long) i);
+        char            nid[24], folder[16], star_id[16], vlep_name[96], yt[24], val_id[24], rel[512];
+        snprintf(nid, sizeof nid, "%lld", 9000000000LL + (long long)i);
         snprintf(folder, sizeof folder, "%04d", 1000 + i / 100);
         snprintf(star_id, sizeof star_id, "SY%03d", i % 1000);
         snprintf(yt, sizeof yt, "SynthYT%04d", i);
         snprintf(val_id, sizeof val_id, "%d", 90000 + i);
-        if (i % 3 == 2) snprintf(vlep_name, sizeof vlep_name, "%s_subs_%03d_00:00:00_00:01:00_ep", yt, i);
-        else snprintf(vlep_name, sizeof vlep_name, "synth_s01e%02d_seg02_clip_%02d_ep", 1 + i / 100, i % 100);
+        if (i % 3 == 2)
+            snprintf(vlep_name, sizeof vlep_name, "%s_subs_%03d_00:00:00_00:01:00_ep", yt, i);
+        else
+            snprintf(vlep_name, sizeof vlep_name, "synth_s01e%02d_seg02_clip_%02d_ep", 1 + i / 100, i % 100);
         /* per-dataset names of the same file */
         snprintf(rel, sizeof rel, "nextqa/videos/%s/%s.mp4", folder, nid);
         if (rc == VB_OK) rc = link_video(o->out_dir, rel, v->file);
         snprintf(rel, sizeof rel, "star/videos/%s.mp4", star_id);
         if (rc == VB_OK) rc = link_video(o->out_dir, rel, v->file);
-        if (strchr(vlep_name, ':')) snprintf(rel, sizeof rel, "vlep/videos/vlep_ytb_clips/%s.mp4", vlep_name);
-        else snprintf(rel, sizeof rel, "vlep/videos/tvqa/videos_3fps_with_audio/%.*s.mp4",
-                      (int) strlen(vlep_name) - 3, vlep_name);
+        if (strchr(vlep_name, ':'))
+            snprintf(rel, sizeof rel, "vlep/videos/vlep_ytb_clips/%s.mp4", vlep_name);
+        else
+            snprintf(rel, sizeof rel, "vlep/videos/tvqa/videos_3fps_with_audio/%.*s.mp4", (int)strlen(vlep_name) - 3,
+                     vlep_name);
         if (rc == VB_OK) rc = link_video(o->out_dir, rel, v->file);
         snprintf(rel, sizeof rel, "how2qa/raw_videos/%s.mp4", yt);
         if (rc == VB_OK) rc = link_video(o->out_dir, rel, v->file);
@@ -588,15 +613,18 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
         sb_add(&B[6], "%s\"%s\": \"%s_0_60\"", i ? ", " : "", val_id, yt);
         for (int qn = 0; qn < o->questions; qn++) {
             struct squestion q;
-            char text[160], o2[5][80];
+            char             text[160], o2[5][80];
             /* NExT-QA: whole video, 5 options, lower case, no '?' */
             make_question(&r, v, 5, 1, &q);
-            if (q.kind == 0) snprintf(text, sizeof text, "what is the color of the square in frame %lld", (long long) q.frame);
-            else snprintf(text, sizeof text, "what number is shown in frame %lld", (long long) q.frame);
+            if (q.kind == 0)
+                snprintf(text, sizeof text, "what is the color of the square in frame %lld", (long long)q.frame);
+            else
+                snprintf(text, sizeof text, "what number is shown in frame %lld", (long long)q.frame);
             const char * type = NEXT_TYPES[n_next % 8];
             sb_add(&B[0], "%s,%d,%d,%d,%s,%d,%d,%s", nid, v->spec.n_frames, v->spec.width, v->spec.height, text,
                    q.answer, qn, type);
-            for (int k = 0; k < 5; k++) sb_add(&B[0], ",%s", q.opt[k]);
+            for (int k = 0; k < 5; k++)
+                sb_add(&B[0], ",%s", q.opt[k]);
             sb_add(&B[0], "\n");
             sb_add(&B[7], "%s{\"video\": \"%s/%s\", \"num_option\": 5, \"qid\": \"%s_%s_%d\"", n_next ? ", " : "",
                    folder, nid, type, nid, qn);
@@ -614,8 +642,10 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
 
             /* STAR: segment, 4 choices, answer as text */
             make_question(&r, v, 4, 0, &q);
-            if (q.kind == 0) snprintf(text, sizeof text, "What is the color of the square in frame %lld?", (long long) q.frame);
-            else snprintf(text, sizeof text, "Which number is shown in frame %lld?", (long long) q.frame);
+            if (q.kind == 0)
+                snprintf(text, sizeof text, "What is the color of the square in frame %lld?", (long long)q.frame);
+            else
+                snprintf(text, sizeof text, "Which number is shown in frame %lld?", (long long)q.frame);
             char qid[64], ch[4][80];
             snprintf(qid, sizeof qid, "%s_T%d_%d", STAR_CATS[n_star % 4], 1 + n_star % 3, n_star);
             for (int k = 0; k < 4; k++)
@@ -656,16 +686,19 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
             make_question(&r, v, 2, 0, &q);
             char ev[2][96];
             for (int k = 0; k < 2; k++) {
-                if (q.kind == 0) snprintf(ev[k], sizeof ev[k], "The square will %s %s.", k == q.answer ? "stay" : "turn",
-                                          q.opt[k]);
-                else snprintf(ev[k], sizeof ev[k], "The next frame will show %s.", q.opt[k]);
+                if (q.kind == 0)
+                    snprintf(ev[k], sizeof ev[k], "The square will %s %s.", k == q.answer ? "stay" : "turn", q.opt[k]);
+                else
+                    snprintf(ev[k], sizeof ev[k], "The next frame will show %s.", q.opt[k]);
             }
             int64_t eid = 20142 + n_vlep;
-            sb_add(&B[3], "{\"example_id\": %lld, \"vid_name\": ", (long long) eid);
+            sb_add(&B[3], "{\"example_id\": %lld, \"vid_name\": ", (long long)eid);
             sb_json(&B[3], vlep_name);
             sb_add(&B[3], ", \"ts\": [");
-            if (q.s_h % 100 == 0) sb_add(&B[3], "%lld", (long long) (q.s_h / 100));
-            else sb_pyfloat(&B[3], q.s_h);
+            if (q.s_h % 100 == 0)
+                sb_add(&B[3], "%lld", (long long)(q.s_h / 100));
+            else
+                sb_pyfloat(&B[3], q.s_h);
             sb_add(&B[3], ", ");
             sb_pyfloat(&B[3], q.e_h);
             sb_add(&B[3], "], \"events\": [");
@@ -675,7 +708,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
             sb_add(&B[3], "], \"answer\": %d, \"split\": \"dev\"}\n", q.answer);
             sb_add(&B[9], "%s{\"video\": ", n_vlep ? ", " : "");
             sb_json(&B[9], vlep_name);
-            sb_add(&B[9], ", \"num_option\": 2, \"qid\": \"VLEP_%lld\", \"a0\": ", (long long) eid);
+            sb_add(&B[9], ", \"num_option\": 2, \"qid\": \"VLEP_%lld\", \"a0\": ", (long long)eid);
             sb_json(&B[9], ev[0]);
             sb_add(&B[9], ", \"a1\": ");
             sb_json(&B[9], ev[1]);
@@ -689,12 +722,16 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
             /* How2QA raw: youtube id, [s:e] absolute (clip starts at 0), 3 wrong, question, correct last.  Number
             ** options carry a comma and quotes on every other row, exercising RFC 4180 quoting. */
             make_question(&r, v, 4, 0, &q);
-            if (q.kind == 0) snprintf(text, sizeof text, "What is the color of the square in frame %lld?", (long long) q.frame);
-            else snprintf(text, sizeof text, "What number is shown in frame %lld?", (long long) q.frame);
+            if (q.kind == 0)
+                snprintf(text, sizeof text, "What is the color of the square in frame %lld?", (long long)q.frame);
+            else
+                snprintf(text, sizeof text, "What number is shown in frame %lld?", (long long)q.frame);
             char raw[4][96];
             for (int k = 0; k < 4; k++) {
-                if (q.kind == 1 && n_h2 % 2 == 1) snprintf(raw[k], sizeof raw[k], "it shows \"%s\", in white", q.opt[k]);
-                else snprintf(raw[k], sizeof raw[k], "%s", q.opt[k]);
+                if (q.kind == 1 && n_h2 % 2 == 1)
+                    snprintf(raw[k], sizeof raw[k], "it shows \"%s\", in white", q.opt[k]);
+                else
+                    snprintf(raw[k], sizeof raw[k], "%s", q.opt[k]);
             }
             sb_csv(&B[4], yt);
             sb_add(&B[4], ",[");
@@ -713,10 +750,10 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
             sb_csv(&B[4], raw[q.answer]);
             sb_add(&B[4], "\n");
             /* VALUE: same question, options normalized (capitalized, final period), shuffled by answer_idx */
-            int64_t vqid = 1000 + 7 * (int64_t) n_h2;
+            int64_t vqid = 1000 + 7 * (int64_t)n_h2;
             sb_add(&B[5], "{\"vid_name\": \"%s\", \"ts\": \"%lld.%02lld-%lld.%02lld\", \"qid\": %lld, \"q\": ", val_id,
-                   (long long) (q.s_h / 100), (long long) (q.s_h % 100), (long long) (q.e_h / 100),
-                   (long long) (q.e_h % 100), (long long) vqid);
+                   (long long)(q.s_h / 100), (long long)(q.s_h % 100), (long long)(q.e_h / 100),
+                   (long long)(q.e_h % 100), (long long)vqid);
             sb_json(&B[5], text);
             sb_add(&B[10], "%s{\"video\": \"%s\", \"num_option\": 4, \"qid\": \"HOW2QA_%d\"", n_h2 ? ", " : "", val_id,
                    n_h2);
@@ -730,8 +767,8 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
             sb_add(&B[5], ", \"answer_idx\": %d}\n", q.answer);
             sb_add(&B[10], ", \"answer\": %d, \"question\": ", q.answer);
             sb_json(&B[10], text);
-            sb_add(&B[10], ", \"start\": \"%lld.%02lld\", \"end\": \"%lld.%02lld\"}", (long long) (q.s_h / 100),
-                   (long long) (q.s_h % 100), (long long) (q.e_h / 100), (long long) (q.e_h % 100));
+            sb_add(&B[10], ", \"start\": \"%lld.%02lld\", \"end\": \"%lld.%02lld\"}", (long long)(q.s_h / 100),
+                   (long long)(q.s_h % 100), (long long)(q.e_h / 100), (long long)(q.e_h % 100));
             n_h2++;
         }
     }
@@ -740,13 +777,22 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
     sb_add(&B[1], "}");
     sb_add(&B[2], "\n]\n");
     sb_add(&B[6], "}");
-    for (int k = 7; k < NB; k++) sb_add(&B[k], "]");
-    static const char * const DIRS[NB] = {"nextqa", "nextqa", "star", "vlep", "how2qa", "how2qa", "how2qa",
-                                          "sevila/nextqa", "sevila/star", "sevila/vlep", "sevila/how2qa"};
-    static const char * const FILES[NB] = {"val.csv", "map_vid_vidorID.json", "STAR_val.json",
-                                           "vlep_dev_release.jsonl", "how2QA_val_release.csv",
-                                           "how2qa_val_release.jsonl", "how2_vid_mapping.json", "val.json",
-                                           "val.json", "val.json", "val.json"};
+    for (int k = 7; k < NB; k++)
+        sb_add(&B[k], "]");
+    static const char * const DIRS[NB] = {"nextqa",      "nextqa",      "star",         "vlep",
+                                          "how2qa",      "how2qa",      "how2qa",       "sevila/nextqa",
+                                          "sevila/star", "sevila/vlep", "sevila/how2qa"};
+    static const char * const FILES[NB] = {"val.csv",
+                                           "map_vid_vidorID.json",
+                                           "STAR_val.json",
+                                           "vlep_dev_release.jsonl",
+                                           "how2QA_val_release.csv",
+                                           "how2qa_val_release.jsonl",
+                                           "how2_vid_mapping.json",
+                                           "val.json",
+                                           "val.json",
+                                           "val.json",
+                                           "val.json"};
     for (int k = 0; k < NB && rc == VB_OK; k++) {
         char dir[4096];
         snprintf(dir, sizeof dir, "%s/%s", o->out_dir, DIRS[k]);
@@ -762,16 +808,17 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
 /* verification                                                                                                       */
 
 const char * vb_synth_read_square(const uint8_t * rgb, int32_t w, int32_t h) {
-    int x0 = (int) (w * 0.10), x1 = (int) (w * 0.25), y0 = (int) (h * 0.73), y1 = (int) (h * 0.90);
+    int x0 = (int)(w * 0.10), x1 = (int)(w * 0.25), y0 = (int)(h * 0.73), y1 = (int)(h * 0.90);
     if (x1 <= x0) x1 = x0 + 1;
     if (y1 <= y0) y1 = y0 + 1;
     double m[3] = {0, 0, 0};
-    int cnt = 0;
+    int    cnt = 0;
     for (int y = y0; y < y1 && y < h; y++)
         for (int x = x0; x < x1 && x < w; x++, cnt++)
-            for (int c = 0; c < 3; c++) m[c] += rgb[((size_t) y * (size_t) w + (size_t) x) * 3 + (size_t) c];
+            for (int c = 0; c < 3; c++)
+                m[c] += rgb[((size_t)y * (size_t)w + (size_t)x) * 3 + (size_t)c];
     if (!cnt) return NULL;
-    int best = -1;
+    int    best = -1;
     double bd = 1e30;
     for (int k = 0; k < 8; k++) {
         double d = 0;
@@ -789,8 +836,8 @@ static int has_word(const char * text, const char * word) {
     size_t n = strlen(word);
     for (const char * p = text; *p; p++) {
         if (strncasecmp(p, word, n) != 0) continue;
-        int before = p == text || !isalnum((unsigned char) p[-1]);
-        int after = !isalnum((unsigned char) p[n]);
+        int before = p == text || !isalnum((unsigned char)p[-1]);
+        int after = !isalnum((unsigned char)p[n]);
         if (before && after) return 1;
     }
     return 0;
@@ -799,7 +846,7 @@ static int has_word(const char * text, const char * word) {
 int vb_synth_verify(const char * dir, FILE * log, int32_t * n_samples) {
     static const struct {
         enum vb_dataset_kind kind;
-        const char *ann, *map, *videos;
+        const char *         ann, *map, *videos;
     } F[] = {
         {VB_DS_NEXTQA, "nextqa/val.csv", "nextqa/map_vid_vidorID.json", "nextqa/videos"},
         {VB_DS_STAR, "star/STAR_val.json", NULL, "star/videos"},
@@ -812,9 +859,9 @@ int vb_synth_verify(const char * dir, FILE * log, int32_t * n_samples) {
         {VB_DS_SEVILA, "sevila/how2qa/val.json", NULL, "how2qa/videos"},
     };
     int32_t total = 0;
-    int rc = VB_OK;
+    int     rc = VB_OK;
     enum { N = 8 };
-    uint8_t * px = vb_malloc((size_t) N * 224 * 224 * 3);
+    uint8_t * px = vb_malloc((size_t)N * 224 * 224 * 3);
     for (size_t f = 0; f < sizeof F / sizeof F[0] && rc == VB_OK; f++) {
         char ann[4096], map[4096], vid[4096];
         snprintf(ann, sizeof ann, "%s/%s", dir, F[f].ann);
@@ -825,7 +872,7 @@ int vb_synth_verify(const char * dir, FILE * log, int32_t * n_samples) {
         if (rc != VB_OK) break;
         for (int32_t i = 0; i < d.n && rc == VB_OK; i++) {
             const struct vb_sample * s = &d.s[i];
-            struct vb_video v;
+            struct vb_video          v;
             if (!s->video_path) {
                 rc = vb_fail(VB_ERR_MISMATCH, "%s: sample %s: no video path", ann, s->key);
                 break;
@@ -841,10 +888,10 @@ int vb_synth_verify(const char * dir, FILE * log, int32_t * n_samples) {
             if (n < 0) rc = vb_fail_prefix(n, "%s: sample %s", ann, s->key);
             if (rc == VB_OK) rc = vb_video_read_frames(&v, idx, n, px, NULL, NULL);
             for (int32_t k = 0; k < n && rc == VB_OK; k++) {
-                int32_t code = vb_synth_read_index(px + (size_t) k * 224 * 224 * 3, 224, 224);
+                int32_t code = vb_synth_read_index(px + (size_t)k * 224 * 224 * 3, 224, 224);
                 if (code != idx[k])
                     rc = vb_fail(VB_ERR_MISMATCH, "%s: sample %s: frame %lld of %s shows %d", ann, s->key,
-                                 (long long) idx[k], s->video_path, code);
+                                 (long long)idx[k], s->video_path, code);
             }
             const char * colour = rc == VB_OK ? vb_synth_read_square(px, 224, 224) : NULL;
             vb_video_close(&v);
@@ -856,17 +903,17 @@ int vb_synth_verify(const char * dir, FILE * log, int32_t * n_samples) {
             const char * ans = s->options[s->answer];
             const char * q = s->question ? s->question : "";
             const char * fr = strstr(q, "frame ");
-            int is_colour = strstr(q, "color") != NULL || (!s->question && strstr(ans, "square"));
+            int          is_colour = strstr(q, "color") != NULL || (!s->question && strstr(ans, "square"));
             if (is_colour) {
                 if (!colour || !has_word(ans, colour))
                     rc = vb_fail(VB_ERR_MISMATCH, "%s: sample %s: answer '%s' but the square is %s", ann, s->key, ans,
                                  colour ? colour : "unreadable");
             } else if (fr) { /* "what number is shown in frame K": the answer names K */
                 char kbuf[24];
-                snprintf(kbuf, sizeof kbuf, "%lld", (long long) strtoll(fr + 6, NULL, 10));
+                snprintf(kbuf, sizeof kbuf, "%lld", (long long)strtoll(fr + 6, NULL, 10));
                 if (!has_word(ans, kbuf))
-                    rc = vb_fail(VB_ERR_MISMATCH, "%s: sample %s: answer '%s' does not name frame %s", ann, s->key,
-                                 ans, kbuf);
+                    rc = vb_fail(VB_ERR_MISMATCH, "%s: sample %s: answer '%s' does not name frame %s", ann, s->key, ans,
+                                 kbuf);
             }
             total++;
         }

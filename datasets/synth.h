@@ -20,17 +20,17 @@
 #include <stdio.h>
 
 struct vb_synth_video_spec {
-    int32_t width, height;    /* even, >= 32 */
-    int32_t fps_num, fps_den; /* frame rate fps_num / fps_den */
-    int32_t n_frames;         /* >= 1 */
-    int32_t gop;              /* keyframe interval in frames (scene-cut keyframes disabled) */
-    int32_t bframes;          /* max consecutive B-frames, 0..4 */
-    int32_t first_index;      /* code shown by frame 0 (frame i shows first_index + i), default 0 */
-    uint8_t square_rgb[3];    /* colour of the square */
-    int32_t crf;              /* libx264 CRF (0: 23) */
-    int32_t threads;          /* encoder threads (0: 1, deterministic) */
-    const char * preset;      /* libx264 preset (NULL: "veryfast"; x264's own default is "medium") */
-    const char * encoder;     /* "libx264", "mpeg4" or NULL (vb_synth_encoder_name()) */
+    int32_t      width, height;    /* even, >= 32 */
+    int32_t      fps_num, fps_den; /* frame rate fps_num / fps_den */
+    int32_t      n_frames;         /* >= 1 */
+    int32_t      gop;              /* keyframe interval in frames (scene-cut keyframes disabled) */
+    int32_t      bframes;          /* max consecutive B-frames, 0..4 */
+    int32_t      first_index;      /* code shown by frame 0 (frame i shows first_index + i), default 0 */
+    uint8_t      square_rgb[3];    /* colour of the square */
+    int32_t      crf;              /* libx264 CRF (0: 23) */
+    int32_t      threads;          /* encoder threads (0: 1, deterministic) */
+    const char * preset;           /* libx264 preset (NULL: "veryfast"; x264's own default is "medium") */
+    const char * encoder;          /* "libx264", "mpeg4" or NULL (vb_synth_encoder_name()) */
 };
 
 /* Encoder used for synthetic videos: "libx264" when this libavcodec has it, else "mpeg4". */
@@ -49,16 +49,16 @@ int32_t vb_synth_read_index(const uint8_t * rgb, int32_t w, int32_t h);
 int vb_synth_write_video(const char * path, const struct vb_synth_video_spec * s);
 
 struct vb_synth_opts {
-    const char * out_dir;  /* created if missing */
-    int32_t n_videos;      /* default 8 */
-    uint64_t seed;         /* default 1 */
-    int32_t frames;        /* frames per video; 0: varied, 3-10 s at the video's fps */
-    double fps;            /* 0: varied among 10, 15, 24, 25, 29.97, 30 */
-    int32_t width, height; /* default 320 x 240 */
-    int32_t gop;           /* 0: varied among 6, 12, 30, 60 */
-    int32_t bframes;       /* -1: default 2 */
-    int32_t questions;     /* questions per video and dataset, default 2 */
-    int32_t skip_videos;   /* 1: write annotation files only (videos still described by the seed) */
+    const char * out_dir;       /* created if missing */
+    int32_t      n_videos;      /* default 8 */
+    uint64_t     seed;          /* default 1 */
+    int32_t      frames;        /* frames per video; 0: varied, 3-10 s at the video's fps */
+    double       fps;           /* 0: varied among 10, 15, 24, 25, 29.97, 30 */
+    int32_t      width, height; /* default 320 x 240 */
+    int32_t      gop;           /* 0: varied among 6, 12, 30, 60 */
+    int32_t      bframes;       /* -1: default 2 */
+    int32_t      questions;     /* questions per video and dataset, default 2 */
+    int32_t      skip_videos;   /* 1: write annotation files only (videos still described by the seed) */
 };
 
 /* Fill *o with the defaults above (out_dir NULL). */

@@ -14,28 +14,28 @@
 #include <sys/stat.h>
 
 struct vpriv {
-    AVFormatContext * fmt;
-    AVCodecContext * dec;
-    int si;                  /* video stream index */
-    AVPacket * pkt;          /* read buffer; valid when have_pending */
-    AVFrame * frame;
+    AVFormatContext *   fmt;
+    AVCodecContext *    dec;
+    int                 si;  /* video stream index */
+    AVPacket *          pkt; /* read buffer; valid when have_pending */
+    AVFrame *           frame;
     struct SwsContext * sws;
-    int64_t * pts;           /* (n_frames) presentation timestamps in display order (sorted), stream time base */
-    int64_t * kf;            /* (n_kf) display indices of keyframes, ascending */
-    int64_t * kf_pts;        /* (n_kf) */
-    int64_t * kf_dts;        /* (n_kf) AV_NOPTS_VALUE when unknown */
-    int seekable;            /* timestamps and keyframes known */
-    int positioned;          /* decoder mid-stream: cur is meaningful */
-    int64_t cur;             /* display index of the last frame the decoder returned (or first-1 after a seek) */
-    int eof_sent;            /* NULL packet sent: the decoder is draining */
-    int drained_early;       /* ... because of drain_at, not the end of the file: it cannot continue */
-    int have_pending;        /* pkt holds a packet read after a seek but not yet sent */
-    int64_t count_out;       /* frames returned since the last reopen (timestamp-less streams) */
-    int64_t sent_dts;        /* dts of the last packet sent to the decoder since the last seek (AV_NOPTS_VALUE: none) */
-    int64_t drain_at;        /* display index after whose packet the decoder is drained (-1: never) */
-    int64_t skip_hi;         /* highest display index sent with AVDISCARD_NONREF since the last seek */
-    const int64_t * tgt;     /* sorted unique targets still to deliver (for the skip decision) */
-    int32_t n_tgt;
+    int64_t *           pts;        /* (n_frames) presentation timestamps in display order (sorted), stream time base */
+    int64_t *           kf;         /* (n_kf) display indices of keyframes, ascending */
+    int64_t *           kf_pts;     /* (n_kf) */
+    int64_t *           kf_dts;     /* (n_kf) AV_NOPTS_VALUE when unknown */
+    int                 seekable;   /* timestamps and keyframes known */
+    int                 positioned; /* decoder mid-stream: cur is meaningful */
+    int64_t             cur;        /* display index of the last frame the decoder returned (or first-1 after a seek) */
+    int                 eof_sent;   /* NULL packet sent: the decoder is draining */
+    int                 drained_early; /* ... because of drain_at, not the end of the file: it cannot continue */
+    int                 have_pending;  /* pkt holds a packet read after a seek but not yet sent */
+    int64_t             count_out;     /* frames returned since the last reopen (timestamp-less streams) */
+    int64_t sent_dts;    /* dts of the last packet sent to the decoder since the last seek (AV_NOPTS_VALUE: none) */
+    int64_t drain_at;    /* display index after whose packet the decoder is drained (-1: never) */
+    int64_t skip_hi;     /* highest display index sent with AVDISCARD_NONREF since the last seek */
+    const int64_t * tgt; /* sorted unique targets still to deliver (for the skip decision) */
+    int32_t         n_tgt;
 };
 
 /* ---------------------------------------------------------------------------------------------------------------- */
@@ -55,7 +55,7 @@ static int av_fail(int st, const char * path, const char * what, int averr) {
 }
 
 static int cmp_i64(const void * a, const void * b) {
-    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
 }
 
@@ -65,8 +65,10 @@ static int64_t find_i64(const int64_t * a, int64_t n, int64_t ts) {
     while (lo <= hi) {
         int64_t mid = lo + (hi - lo) / 2;
         if (a[mid] == ts) return mid;
-        if (a[mid] < ts) lo = mid + 1;
-        else hi = mid - 1;
+        if (a[mid] < ts)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
     }
     return -1;
 }
@@ -85,13 +87,18 @@ const char * vb_video_interp_name(enum vb_video_interp i) {
 }
 
 int vb_video_interp_parse(const char * s, enum vb_video_interp * i) {
-    if (s && !strcmp(s, "bilinear")) *i = VB_VIDEO_BILINEAR;
-    else if (s && !strcmp(s, "bicubic")) *i = VB_VIDEO_BICUBIC;
-    else return vb_fail(VB_ERR_ARG, "unknown interpolation '%s' (bilinear, bicubic)", s ? s : "(null)");
+    if (s && !strcmp(s, "bilinear"))
+        *i = VB_VIDEO_BILINEAR;
+    else if (s && !strcmp(s, "bicubic"))
+        *i = VB_VIDEO_BICUBIC;
+    else
+        return vb_fail(VB_ERR_ARG, "unknown interpolation '%s' (bilinear, bicubic)", s ? s : "(null)");
     return VB_OK;
 }
 
-static int sws_flags_of(enum vb_video_interp i) { return i == VB_VIDEO_BICUBIC ? SWS_BICUBIC : SWS_BILINEAR; }
+static int sws_flags_of(enum vb_video_interp i) {
+    return i == VB_VIDEO_BICUBIC ? SWS_BICUBIC : SWS_BILINEAR;
+}
 
 const char * vb_video_provenance(const struct vb_video_opts * opts, char * buf, size_t n) {
     struct vb_video_opts d;
@@ -104,9 +111,8 @@ const char * vb_video_provenance(const struct vb_video_opts * opts, char * buf, 
              "libswscale %u.%u.%u flags=%s(0x%x) out=%dx%d rgb24 squash, matrix/range from frame tags "
              "(untagged: bt601 limited); libavcodec %u.%u.%u; libavformat %u.%u.%u",
              AV_VERSION_MAJOR(s), AV_VERSION_MINOR(s), AV_VERSION_MICRO(s), vb_video_interp_name(opts->interp),
-             (unsigned) sws_flags_of(opts->interp), opts->out_w, opts->out_h, AV_VERSION_MAJOR(c),
-             AV_VERSION_MINOR(c), AV_VERSION_MICRO(c), AV_VERSION_MAJOR(f), AV_VERSION_MINOR(f),
-             AV_VERSION_MICRO(f));
+             (unsigned)sws_flags_of(opts->interp), opts->out_w, opts->out_h, AV_VERSION_MAJOR(c), AV_VERSION_MINOR(c),
+             AV_VERSION_MICRO(c), AV_VERSION_MAJOR(f), AV_VERSION_MINOR(f), AV_VERSION_MICRO(f));
     return buf;
 }
 
@@ -133,10 +139,11 @@ static int open_input(struct vb_video * v) {
     if (r < 0) return av_fail(VB_ERR_VIDEO, v->path, "cannot read stream info", r);
     const AVCodec * codec = NULL;
     r = av_find_best_stream(p->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
-    if (r < 0 || !codec) return av_fail(VB_ERR_VIDEO, v->path, "no decodable video stream", r < 0 ? r : AVERROR_DECODER_NOT_FOUND);
+    if (r < 0 || !codec)
+        return av_fail(VB_ERR_VIDEO, v->path, "no decodable video stream", r < 0 ? r : AVERROR_DECODER_NOT_FOUND);
     p->si = r;
     for (unsigned i = 0; i < p->fmt->nb_streams; i++)
-        if ((int) i != p->si) p->fmt->streams[i]->discard = AVDISCARD_ALL;
+        if ((int)i != p->si) p->fmt->streams[i]->discard = AVDISCARD_ALL;
     AVStream * st = p->fmt->streams[p->si];
     p->dec = avcodec_alloc_context3(codec);
     if (!p->dec) return vb_fail(VB_ERR_NOMEM, "%s: cannot allocate decoder", v->path);
@@ -160,8 +167,10 @@ static int64_t lower_bound_i64(const int64_t * a, int64_t n, int64_t ts) {
     int64_t lo = 0, hi = n;
     while (lo < hi) {
         int64_t mid = lo + (hi - lo) / 2;
-        if (a[mid] < ts) lo = mid + 1;
-        else hi = mid;
+        if (a[mid] < ts)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo;
 }
@@ -177,20 +186,20 @@ static int cmp_pair(const void * a, const void * b) { /* (display index, pts) pa
 ** number; a discarded keyframe still serves as a seek point for the first shown frames after it. */
 static int build_index(struct vb_video * v) {
     struct vpriv * p = v->priv;
-    int64_t cap = 1024, n = 0, ns = 0, nk = 0;
-    int64_t * pts = vb_malloc((size_t) cap * sizeof *pts);
-    int64_t * dts = vb_malloc((size_t) cap * sizeof *dts);
-    uint8_t * flg = vb_malloc((size_t) cap); /* bit 0 key, bit 1 discard */
-    int missing = 0, reordered = 0;
+    int64_t        cap = 1024, n = 0, ns = 0, nk = 0;
+    int64_t *      pts = vb_malloc((size_t)cap * sizeof *pts);
+    int64_t *      dts = vb_malloc((size_t)cap * sizeof *dts);
+    uint8_t *      flg = vb_malloc((size_t)cap); /* bit 0 key, bit 1 discard */
+    int            missing = 0, reordered = 0;
     for (;;) {
         int r = av_read_frame(p->fmt, p->pkt);
         if (r < 0) break; /* EOF, or a read error of a truncated file: index what was readable */
         if (p->pkt->stream_index == p->si && p->pkt->size > 0) {
             if (n == cap) {
                 cap *= 2;
-                pts = vb_realloc(pts, (size_t) cap * sizeof *pts);
-                dts = vb_realloc(dts, (size_t) cap * sizeof *dts);
-                flg = vb_realloc(flg, (size_t) cap);
+                pts = vb_realloc(pts, (size_t)cap * sizeof *pts);
+                dts = vb_realloc(dts, (size_t)cap * sizeof *dts);
+                flg = vb_realloc(flg, (size_t)cap);
             }
             int64_t t = p->pkt->pts != AV_NOPTS_VALUE ? p->pkt->pts : p->pkt->dts;
             if (t == AV_NOPTS_VALUE) missing = 1;
@@ -198,8 +207,8 @@ static int build_index(struct vb_video * v) {
                 reordered = 1;
             pts[n] = t;
             dts[n] = p->pkt->dts;
-            flg[n] = (uint8_t) (((p->pkt->flags & AV_PKT_FLAG_KEY) ? 1 : 0) |
-                                ((p->pkt->flags & AV_PKT_FLAG_DISCARD) ? 2 : 0));
+            flg[n] = (uint8_t)(((p->pkt->flags & AV_PKT_FLAG_KEY) ? 1 : 0) |
+                               ((p->pkt->flags & AV_PKT_FLAG_DISCARD) ? 2 : 0));
             nk += flg[n] & 1;
             ns += !(flg[n] & 2);
             n++;
@@ -214,7 +223,7 @@ static int build_index(struct vb_video * v) {
         free(flg);
         return vb_fail(VB_ERR_VIDEO, "%s: no video frames could be read", v->path);
     }
-    p->pts = vb_malloc((size_t) ns * sizeof *p->pts);
+    p->pts = vb_malloc((size_t)ns * sizeof *p->pts);
     for (int64_t i = 0, k = 0; i < n; i++)
         if (!(flg[i] & 2)) p->pts[k++] = pts[i];
     v->has_timestamps = !missing;
@@ -228,13 +237,13 @@ static int build_index(struct vb_video * v) {
         return vb_fail(VB_ERR_UNSUPPORTED, "%s: edit list without usable timestamps", v->path);
     }
     if (v->has_timestamps) {
-        qsort(p->pts, (size_t) ns, sizeof *p->pts, cmp_i64);
+        qsort(p->pts, (size_t)ns, sizeof *p->pts, cmp_i64);
         for (int64_t i = 1; i < ns; i++)
             if (p->pts[i] == p->pts[i - 1]) v->has_timestamps = 0; /* duplicate pts: display order is ambiguous */
     }
     int64_t k = 0;
     if (v->has_timestamps && nk > 0) {
-        int64_t * pr = vb_malloc((size_t) nk * 3 * sizeof *pr); /* (display index, pts, dts) */
+        int64_t * pr = vb_malloc((size_t)nk * 3 * sizeof *pr); /* (display index, pts, dts) */
         for (int64_t i = 0; i < n; i++) {
             if (!(flg[i] & 1)) continue;
             int64_t d = lower_bound_i64(p->pts, ns, pts[i]); /* a discarded keyframe: first shown frame after it */
@@ -242,14 +251,15 @@ static int build_index(struct vb_video * v) {
             pr[3 * k] = d, pr[3 * k + 1] = pts[i], pr[3 * k + 2] = dts[i];
             k++;
         }
-        qsort(pr, (size_t) k, 3 * sizeof *pr, cmp_pair);
-        p->kf = vb_malloc((size_t) (k ? k : 1) * sizeof *p->kf);
-        p->kf_pts = vb_malloc((size_t) (k ? k : 1) * sizeof *p->kf_pts);
-        p->kf_dts = vb_malloc((size_t) (k ? k : 1) * sizeof *p->kf_dts);
-        for (int64_t i = 0; i < k; i++) p->kf[i] = pr[3 * i], p->kf_pts[i] = pr[3 * i + 1], p->kf_dts[i] = pr[3 * i + 2];
+        qsort(pr, (size_t)k, 3 * sizeof *pr, cmp_pair);
+        p->kf = vb_malloc((size_t)(k ? k : 1) * sizeof *p->kf);
+        p->kf_pts = vb_malloc((size_t)(k ? k : 1) * sizeof *p->kf_pts);
+        p->kf_dts = vb_malloc((size_t)(k ? k : 1) * sizeof *p->kf_dts);
+        for (int64_t i = 0; i < k; i++)
+            p->kf[i] = pr[3 * i], p->kf_pts[i] = pr[3 * i + 1], p->kf_dts[i] = pr[3 * i + 2];
         free(pr);
     }
-    v->n_keyframes = (int32_t) (v->has_timestamps ? k : nk);
+    v->n_keyframes = (int32_t)(v->has_timestamps ? k : nk);
     p->seekable = v->has_timestamps && k > 0;
     free(pts);
     free(dts);
@@ -260,8 +270,10 @@ static int build_index(struct vb_video * v) {
 int vb_video_open(struct vb_video * v, const char * path, const struct vb_video_opts * opts) {
     memset(v, 0, sizeof *v);
     set_av_log();
-    if (opts) v->opts = *opts;
-    else vb_video_opts_default(&v->opts);
+    if (opts)
+        v->opts = *opts;
+    else
+        vb_video_opts_default(&v->opts);
     if (v->opts.out_w <= 0 || v->opts.out_h <= 0 || v->opts.out_w > 16384 || v->opts.out_h > 16384)
         return vb_fail(VB_ERR_ARG, "video: bad output size %dx%d", v->opts.out_w, v->opts.out_h);
     if (v->opts.threads <= 0) v->opts.threads = 1;
@@ -288,15 +300,18 @@ int vb_video_open(struct vb_video * v, const char * path, const struct vb_video_
         if (fr.num <= 0 || fr.den <= 0) fr = st->r_frame_rate;
         v->fps = (fr.num > 0 && fr.den > 0) ? av_q2d(fr) : 0;
         v->n_frames_container = st->nb_frames > 0 ? st->nb_frames : 0;
-        if (st->duration != AV_NOPTS_VALUE && st->duration > 0) v->duration_s = (double) st->duration * av_q2d(st->time_base);
+        if (st->duration != AV_NOPTS_VALUE && st->duration > 0)
+            v->duration_s = (double)st->duration * av_q2d(st->time_base);
         else if (p->fmt->duration != AV_NOPTS_VALUE && p->fmt->duration > 0)
-            v->duration_s = (double) p->fmt->duration / AV_TIME_BASE;
-        if (v->duration_s > 0 && v->fps > 0) v->n_frames_estimate = (int64_t) (v->duration_s * v->fps + 0.5);
+            v->duration_s = (double)p->fmt->duration / AV_TIME_BASE;
+        if (v->duration_s > 0 && v->fps > 0) v->n_frames_estimate = (int64_t)(v->duration_s * v->fps + 0.5);
     }
     if (rc == VB_OK) rc = build_index(v);
     if (rc == VB_OK && v->fps <= 0) {
-        if (v->duration_s > 0) v->fps = (double) v->n_frames / v->duration_s;
-        else rc = vb_fail(VB_ERR_VIDEO, "%s: frame rate unknown (no frame rate and no duration)", path);
+        if (v->duration_s > 0)
+            v->fps = (double)v->n_frames / v->duration_s;
+        else
+            rc = vb_fail(VB_ERR_VIDEO, "%s: frame rate unknown (no frame rate and no duration)", path);
     }
     if (rc != VB_OK) {
         char keep[1024];
@@ -305,8 +320,8 @@ int vb_video_open(struct vb_video * v, const char * path, const struct vb_video_
         return vb_fail(rc, "%s", keep);
     }
     if (v->n_frames_container && v->n_frames_container != v->n_frames)
-        vb_log(VB_LOG_INFO, "%s: container says %lld frames, index has %lld", path, (long long) v->n_frames_container,
-               (long long) v->n_frames);
+        vb_log(VB_LOG_INFO, "%s: container says %lld frames, index has %lld", path, (long long)v->n_frames_container,
+               (long long)v->n_frames);
     return VB_OK;
 }
 
@@ -334,7 +349,7 @@ int vb_video_segment_frames(const struct vb_video * v, double start_s, double en
         *f1 = v->n_frames;
         return VB_OK;
     }
-    int64_t s = (int64_t) (start_s * v->fps), e = (int64_t) (end_s * v->fps);
+    int64_t s = (int64_t)(start_s * v->fps), e = (int64_t)(end_s * v->fps);
     *f0 = s < 0 ? 0 : s;
     *f1 = e > v->n_frames ? v->n_frames : e;
     return VB_OK;
@@ -349,7 +364,8 @@ int64_t vb_video_keyframe_before(const struct vb_video * v, int64_t f) {
         if (p->kf[mid] <= f) {
             best = mid;
             lo = mid + 1;
-        } else hi = mid - 1;
+        } else
+            hi = mid - 1;
     }
     return best < 0 ? -1 : p->kf[best];
 }
@@ -364,7 +380,9 @@ static int64_t idx_of_ts(const struct vb_video * v, int64_t ts) {
     return find_i64(p->pts, v->n_frames, ts);
 }
 
-static int is_target(const struct vpriv * p, int64_t d) { return d >= 0 && find_i64(p->tgt, p->n_tgt, d) >= 0; }
+static int is_target(const struct vpriv * p, int64_t d) {
+    return d >= 0 && find_i64(p->tgt, p->n_tgt, d) >= 0;
+}
 
 /* Send the next packet of the video stream (or the drain signal at the end). Returns VB_OK or an error. */
 static int feed(struct vb_video * v) {
@@ -383,7 +401,7 @@ static int feed(struct vb_video * v) {
     }
     p->have_pending = 0;
     enum AVDiscard skip = AVDISCARD_DEFAULT;
-    int64_t d = -1;
+    int64_t        d = -1;
     if (v->has_timestamps) d = idx_of_ts(v, p->pkt->pts != AV_NOPTS_VALUE ? p->pkt->pts : p->pkt->dts);
     if (v->opts.skip_nonref && v->has_timestamps && p->tgt) {
         if (!is_target(p, d)) {
@@ -464,14 +482,14 @@ static int reopen(struct vb_video * v) {
 /* Position the decoder at keyframe number ki (or an earlier one). */
 static int seek_kf(struct vb_video * v, int64_t ki) {
     struct vpriv * p = v->priv;
-    int64_t want = p->kf[ki];
+    int64_t        want = p->kf[ki];
     /* candidates: this keyframe's pts, its dts (containers that index by dts), then two earlier keyframes */
     int64_t cand[4];
-    int nc = 0;
+    int     nc = 0;
     cand[nc++] = p->kf_pts[ki];
     if (p->kf_dts[ki] != AV_NOPTS_VALUE && p->kf_dts[ki] < p->kf_pts[ki]) cand[nc++] = p->kf_dts[ki];
-    for (int64_t j = ki - 1; j >= 0 && j >= ki - 2; j--) cand[nc++] = p->kf_dts[j] != AV_NOPTS_VALUE
-                                                                        ? VB_MIN(p->kf_dts[j], p->kf_pts[j]) : p->kf_pts[j];
+    for (int64_t j = ki - 1; j >= 0 && j >= ki - 2; j--)
+        cand[nc++] = p->kf_dts[j] != AV_NOPTS_VALUE ? VB_MIN(p->kf_dts[j], p->kf_pts[j]) : p->kf_pts[j];
     collect_buffered(v);
     if (p->fmt) {
         for (int c = 0; c < nc; c++) {
@@ -501,29 +519,29 @@ static int seek_kf(struct vb_video * v, int64_t ki) {
             av_packet_unref(p->pkt);
         }
     }
-    vb_log(VB_LOG_INFO, "%s: seek to frame %lld failed, restarting from frame 0", v->path, (long long) want);
+    vb_log(VB_LOG_INFO, "%s: seek to frame %lld failed, restarting from frame 0", v->path, (long long)want);
     return reopen(v);
 }
 
 /* Convert p->frame to RGB24 out_w x out_h into dst. */
 static int convert(struct vb_video * v, uint8_t * dst) {
     struct vpriv * p = v->priv;
-    AVFrame * f = p->frame;
-    int ow = v->opts.out_w, oh = v->opts.out_h;
+    AVFrame *      f = p->frame;
+    int            ow = v->opts.out_w, oh = v->opts.out_h;
     if (f->width <= 0 || f->height <= 0 || f->format < 0)
         return vb_fail(VB_ERR_VIDEO, "%s: decoder returned an empty picture", v->path);
-    p->sws = sws_getCachedContext(p->sws, f->width, f->height, (enum AVPixelFormat) f->format, ow, oh,
-                                  AV_PIX_FMT_RGB24, sws_flags_of(v->opts.interp), NULL, NULL, NULL);
+    p->sws = sws_getCachedContext(p->sws, f->width, f->height, (enum AVPixelFormat)f->format, ow, oh, AV_PIX_FMT_RGB24,
+                                  sws_flags_of(v->opts.interp), NULL, NULL, NULL);
     if (!p->sws) return vb_fail(VB_ERR_VIDEO, "%s: cannot convert pixel format %d", v->path, f->format);
     /* honour the frame's tags like FFmpeg's scale filter: matrix from colorspace (untagged: BT.601), range */
     int src_range = f->color_range == AVCOL_RANGE_JPEG || f->format == AV_PIX_FMT_YUVJ420P ||
                     f->format == AV_PIX_FMT_YUVJ422P || f->format == AV_PIX_FMT_YUVJ444P;
-    int cs = f->colorspace == AVCOL_SPC_UNSPECIFIED ? SWS_CS_DEFAULT : (int) f->colorspace;
+    int cs = f->colorspace == AVCOL_SPC_UNSPECIFIED ? SWS_CS_DEFAULT : (int)f->colorspace;
     sws_setColorspaceDetails(p->sws, sws_getCoefficients(cs), src_range, sws_getCoefficients(SWS_CS_DEFAULT), 1, 0,
                              1 << 16, 1 << 16);
     uint8_t * dd[4] = {dst, NULL, NULL, NULL};
-    int ls[4] = {ow * 3, 0, 0, 0};
-    int h = sws_scale(p->sws, (const uint8_t * const *) f->data, f->linesize, 0, f->height, dd, ls);
+    int       ls[4] = {ow * 3, 0, 0, 0};
+    int       h = sws_scale(p->sws, (const uint8_t * const *)f->data, f->linesize, 0, f->height, dd, ls);
     if (h != oh) return vb_fail(VB_ERR_VIDEO, "%s: scaling failed", v->path);
     return VB_OK;
 }
@@ -557,14 +575,15 @@ static int read_frames(struct vb_video * v, const int64_t * idx, int32_t n, uint
     for (int32_t i = 0; i < n; i++)
         if (idx[i] < 0 || idx[i] >= v->n_frames)
             return vb_fail(VB_ERR_NOTFOUND, "%s: frame %lld requested, video has %lld frames", v->path,
-                           (long long) idx[i], (long long) v->n_frames);
+                           (long long)idx[i], (long long)v->n_frames);
     if (got)
-        for (int32_t i = 0; i < n; i++) got[i] = -1;
-    size_t fsz = (size_t) v->opts.out_w * (size_t) v->opts.out_h * 3;
+        for (int32_t i = 0; i < n; i++)
+            got[i] = -1;
+    size_t fsz = (size_t)v->opts.out_w * (size_t)v->opts.out_h * 3;
     /* sorted unique targets */
-    int64_t * u = vb_malloc((size_t) (n > 0 ? n : 1) * sizeof *u);
-    memcpy(u, idx, (size_t) n * sizeof *u);
-    qsort(u, (size_t) n, sizeof *u, cmp_i64);
+    int64_t * u = vb_malloc((size_t)(n > 0 ? n : 1) * sizeof *u);
+    memcpy(u, idx, (size_t)n * sizeof *u);
+    qsort(u, (size_t)n, sizeof *u, cmp_i64);
     int32_t nu = 0;
     for (int32_t i = 0; i < n; i++)
         if (nu == 0 || u[nu - 1] != u[i]) u[nu++] = u[i];
@@ -576,7 +595,7 @@ static int read_frames(struct vb_video * v, const int64_t * idx, int32_t n, uint
     }
     for (int32_t j = 0; j < nu && rc == VB_OK; j++) {
         int64_t t = u[j];
-        int retried = 0;
+        int     retried = 0;
     again:
         if (!sequential) {
             /* a previous call may have skipped non-reference frames this call wants: continue only past them */
@@ -591,7 +610,8 @@ static int read_frames(struct vb_video * v, const int64_t * idx, int32_t n, uint
                     if (p->kf[mid] <= t) {
                         ki = mid;
                         lo = mid + 1;
-                    } else hi = mid - 1;
+                    } else
+                        hi = mid - 1;
                 }
                 if (ki < 0) { /* target before the first keyframe (damaged start): decode from the file start */
                     if (!p->positioned || t <= p->cur || p->eof_sent) rc = reopen(v);
@@ -613,7 +633,7 @@ static int read_frames(struct vb_video * v, const int64_t * idx, int32_t n, uint
         int found = 0;
         while (!found) {
             int64_t fi = -1;
-            int r = next_frame(v, &fi);
+            int     r = next_frame(v, &fi);
             if (r < 0) {
                 rc = r;
                 break;
@@ -626,7 +646,7 @@ static int read_frames(struct vb_video * v, const int64_t * idx, int32_t n, uint
             if (r == 0) {
                 p->positioned = 0;
                 rc = vb_fail(VB_ERR_VIDEO, "%s: frame %lld could not be decoded (stream ended after frame %lld)",
-                             v->path, (long long) t, (long long) p->cur);
+                             v->path, (long long)t, (long long)p->cur);
                 break;
             }
             if (fi < 0) continue; /* a frame with a timestamp outside the index: ignore */
@@ -636,13 +656,13 @@ static int read_frames(struct vb_video * v, const int64_t * idx, int32_t n, uint
                 retried = 1;
                 v->stats.n_retries++;
                 vb_log(VB_LOG_INFO, "%s: frame %lld passed without delivery (got %lld), seeking again", v->path,
-                       (long long) t, (long long) fi);
+                       (long long)t, (long long)fi);
                 goto again;
             }
             if (fi > t) {
                 p->positioned = 0;
                 rc = vb_fail(VB_ERR_VIDEO, "%s: frame %lld could not be decoded (decoder went from frame %lld to %lld)",
-                             v->path, (long long) t, (long long) (j > 0 ? u[j - 1] : -1), (long long) fi);
+                             v->path, (long long)t, (long long)(j > 0 ? u[j - 1] : -1), (long long)fi);
                 break;
             }
             found = 1;
@@ -650,10 +670,10 @@ static int read_frames(struct vb_video * v, const int64_t * idx, int32_t n, uint
             for (int32_t i = 0; i < n && rc == VB_OK; i++) {
                 if (idx[i] != t) continue;
                 if (!first) {
-                    first = out + (size_t) i * fsz;
+                    first = out + (size_t)i * fsz;
                     rc = convert(v, first);
                 } else {
-                    memcpy(out + (size_t) i * fsz, first, fsz);
+                    memcpy(out + (size_t)i * fsz, first, fsz);
                 }
                 if (got) got[i] = fi;
             }
@@ -661,7 +681,7 @@ static int read_frames(struct vb_video * v, const int64_t * idx, int32_t n, uint
     }
     if (sequential && rc == VB_OK) { /* the baseline decodes the whole file */
         int64_t fi;
-        int r;
+        int     r;
         while ((r = next_frame(v, &fi)) > 0) {
         }
         if (r < 0) rc = r;
@@ -681,8 +701,8 @@ int vb_video_read_frames(struct vb_video * v, const int64_t * idx, int32_t n, ui
     return read_frames(v, idx, n, out, got, st, 0);
 }
 
-int vb_video_read_frames_sequential(struct vb_video * v, const int64_t * idx, int32_t n, uint8_t * out,
-                                    int64_t * got, struct vb_video_stats * st) {
+int vb_video_read_frames_sequential(struct vb_video * v, const int64_t * idx, int32_t n, uint8_t * out, int64_t * got,
+                                    struct vb_video_stats * st) {
     set_av_log();
     return read_frames(v, idx, n, out, got, st, 1);
 }
@@ -690,9 +710,10 @@ int vb_video_read_frames_sequential(struct vb_video * v, const int64_t * idx, in
 void vb_video_normalize_clip(const uint8_t * rgb, int32_t h, int32_t w, float * out) {
     static const float mean[3] = {0.48145466f, 0.4578275f, 0.40821073f};
     static const float stdv[3] = {0.26862954f, 0.26130258f, 0.27577711f};
-    size_t hw = (size_t) h * (size_t) w;
+    size_t             hw = (size_t)h * (size_t)w;
     for (int c = 0; c < 3; c++) {
-        float * o = out + (size_t) c * hw;
-        for (size_t i = 0; i < hw; i++) o[i] = ((float) rgb[3 * i + (size_t) c] / 255.0f - mean[c]) / stdv[c];
+        float * o = out + (size_t)c * hw;
+        for (size_t i = 0; i < hw; i++)
+            o[i] = ((float)rgb[3 * i + (size_t)c] / 255.0f - mean[c]) / stdv[c];
     }
 }

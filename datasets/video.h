@@ -37,14 +37,14 @@
 
 enum vb_video_interp {
     VB_VIDEO_BILINEAR = 0, /* SWS_BILINEAR: vlapbench's default (FFmpeg 4.x vf_scale behaviour) */
-    VB_VIDEO_BICUBIC  = 1  /* SWS_BICUBIC: the libswscale default in later FFmpeg */
+    VB_VIDEO_BICUBIC = 1   /* SWS_BICUBIC: the libswscale default in later FFmpeg */
 };
 
 struct vb_video_opts {
-    int32_t out_w, out_h;        /* output size in pixels; default 224 x 224 */
-    enum vb_video_interp interp; /* scaler kernel */
-    int32_t threads;             /* decoder threads; default 1 (deterministic, fair benchmarks) */
-    int32_t skip_nonref;         /* 1: send non-target packets with AVDISCARD_NONREF (default 1) */
+    int32_t              out_w, out_h; /* output size in pixels; default 224 x 224 */
+    enum vb_video_interp interp;       /* scaler kernel */
+    int32_t              threads;      /* decoder threads; default 1 (deterministic, fair benchmarks) */
+    int32_t              skip_nonref;  /* 1: send non-target packets with AVDISCARD_NONREF (default 1) */
 };
 
 /* Fill *o with the defaults above. */
@@ -52,31 +52,31 @@ void vb_video_opts_default(struct vb_video_opts * o);
 
 /* Counters, cumulative since open (vb_video_read_frames also returns the per-call values). */
 struct vb_video_stats {
-    int64_t n_packets;  /* packets sent to the decoder */
-    int64_t n_decoded;  /* frames decoded: returned, or collected from the decoder's reorder buffer before a flush
-                           (non-reference frames it skipped are not counted; frames left in the reorder buffer at the
-                           end of a call, at most the codec delay, are counted when a later call flushes them) */
-    int64_t n_corrupt;  /* packets the decoder rejected plus frames flagged corrupt */
-    int64_t n_seeks;    /* seeks (including the first positioning) */
-    int64_t n_reopens;  /* fallbacks that reopened the file to restart from frame 0 */
-    int64_t n_retries;  /* targets the decoder passed without delivering, recovered by seeking again (0 on clean
-                           files) */
+    int64_t n_packets; /* packets sent to the decoder */
+    int64_t n_decoded; /* frames decoded: returned, or collected from the decoder's reorder buffer before a flush
+                          (non-reference frames it skipped are not counted; frames left in the reorder buffer at the
+                          end of a call, at most the codec delay, are counted when a later call flushes them) */
+    int64_t n_corrupt; /* packets the decoder rejected plus frames flagged corrupt */
+    int64_t n_seeks;   /* seeks (including the first positioning) */
+    int64_t n_reopens; /* fallbacks that reopened the file to restart from frame 0 */
+    int64_t n_retries; /* targets the decoder passed without delivering, recovered by seeking again (0 on clean
+                          files) */
 };
 
 struct vb_video {
-    char * path;                 /* as given to vb_video_open */
-    double fps;                  /* average frame rate (avg_frame_rate, else r_frame_rate, else frames / duration) */
-    int64_t n_frames;            /* decodable, shown frames = video packets indexed at open, minus edit-list hidden ones */
-    int64_t n_frames_container;  /* the container's nb_frames, 0 when absent */
-    int64_t n_frames_estimate;   /* duration * fps rounded, 0 when the duration is unknown */
-    double duration_s;           /* container/stream duration, 0 when unknown */
-    int32_t width, height;       /* coded picture size */
-    int32_t n_keyframes;         /* keyframe packets in the index */
-    int32_t has_timestamps;      /* 0: frames are numbered by counting (no seeking possible) */
-    char codec[32];              /* decoder name, e.g. "h264" */
-    struct vb_video_opts opts;
+    char *  path;     /* as given to vb_video_open */
+    double  fps;      /* average frame rate (avg_frame_rate, else r_frame_rate, else frames / duration) */
+    int64_t n_frames; /* decodable, shown frames = video packets indexed at open, minus edit-list hidden ones */
+    int64_t n_frames_container; /* the container's nb_frames, 0 when absent */
+    int64_t n_frames_estimate;  /* duration * fps rounded, 0 when the duration is unknown */
+    double  duration_s;         /* container/stream duration, 0 when unknown */
+    int32_t width, height;      /* coded picture size */
+    int32_t n_keyframes;        /* keyframe packets in the index */
+    int32_t has_timestamps;     /* 0: frames are numbered by counting (no seeking possible) */
+    char    codec[32];          /* decoder name, e.g. "h264" */
+    struct vb_video_opts  opts;
     struct vb_video_stats stats;
-    void * priv;                 /* libav state (video.c) */
+    void *                priv; /* libav state (video.c) */
 };
 
 /* Open a video file, select its best video stream, index all its packets and prepare a decoder.  opts may be NULL
@@ -105,8 +105,8 @@ int vb_video_read_frames(struct vb_video * v, const int64_t * idx, int32_t n, ui
 /* Reference path with the same contract as vb_video_read_frames, but it decodes EVERY frame from the start of the
 ** file in order (no seeking, no skipping), converting only the requested ones.  Used by tests (bit-exactness of the
 ** sparse path) and by bench-decode as the "full sequential decode" baseline. */
-int vb_video_read_frames_sequential(struct vb_video * v, const int64_t * idx, int32_t n, uint8_t * out,
-                                    int64_t * got, struct vb_video_stats * st);
+int vb_video_read_frames_sequential(struct vb_video * v, const int64_t * idx, int32_t n, uint8_t * out, int64_t * got,
+                                    struct vb_video_stats * st);
 
 /* Keyframe at or before frame f (display index), or -1 (no timestamps / out of range).  For benchmarks: the minimum
 ** work to decode f from a cold decoder is the frames [keyframe_before(f), f]. */
@@ -124,6 +124,6 @@ const char * vb_video_provenance(const struct vb_video_opts * opts, char * buf, 
 
 /* Name of an interpolation ("bilinear", "bicubic") and its parser (VB_OK / VB_ERR_ARG). */
 const char * vb_video_interp_name(enum vb_video_interp i);
-int vb_video_interp_parse(const char * s, enum vb_video_interp * i);
+int          vb_video_interp_parse(const char * s, enum vb_video_interp * i);
 
 #endif

@@ -14,15 +14,19 @@
 
 char * openblas_get_corename(void);
 char * openblas_get_config(void);
-void openblas_set_num_threads(int);
-int openblas_get_num_threads(void);
+void   openblas_set_num_threads(int);
+int    openblas_get_num_threads(void);
 
-const char * vb_blas_core(void) { return openblas_get_corename(); }
-const char * vb_blas_config(void) { return openblas_get_config(); }
+const char * vb_blas_core(void) {
+    return openblas_get_corename();
+}
+const char * vb_blas_config(void) {
+    return openblas_get_config();
+}
 
 int vb_blas_core_is_fallback(const char * core) {
-    static const char * fallback[] = {"Prescott", "Core2", "Penryn", "Dunnington", "Katmai", "Coppermine",
-                                      "Northwood", "Banias", "Atom", "Nano", "Opteron", "Opteron_SSE3",
+    static const char * fallback[] = {"Prescott",  "Core2",   "Penryn",  "Dunnington", "Katmai",  "Coppermine",
+                                      "Northwood", "Banias",  "Atom",    "Nano",       "Opteron", "Opteron_SSE3",
                                       "Barcelona", "generic", "Unknown", NULL};
     if (!core) return 1;
     for (int i = 0; fallback[i]; i++)
@@ -33,7 +37,7 @@ int vb_blas_core_is_fallback(const char * core) {
 static uint64_t xgetbv0(void) {
     uint32_t eax, edx;
     __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
-    return ((uint64_t) edx << 32) | eax;
+    return ((uint64_t)edx << 32) | eax;
 }
 
 const char * vb_blas_cpu_best_core(void) {
@@ -42,7 +46,7 @@ const char * vb_blas_cpu_best_core(void) {
     int osxsave = (c >> 27) & 1, fma = (c >> 12) & 1, avx = (c >> 28) & 1;
     if (!osxsave || !avx) return NULL;
     uint64_t xcr0 = xgetbv0();
-    int ymm_ok = (xcr0 & 6) == 6, zmm_ok = (xcr0 & 0xe6) == 0xe6;
+    int      ymm_ok = (xcr0 & 6) == 6, zmm_ok = (xcr0 & 0xe6) == 0xe6;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return NULL;
     int avx2 = (b >> 5) & 1, avx512f = (b >> 16) & 1, avx512dq = (b >> 17) & 1, avx512bw = (b >> 30) & 1,
         avx512vl = (b >> 31) & 1;
@@ -57,8 +61,10 @@ void vb_blas_fix_core_and_reexec(char ** argv) {
     const char * best = vb_blas_cpu_best_core();
     if (!best) return;
     if (getenv("OPENBLAS_CORETYPE")) {
-        vb_log(VB_LOG_WARN, "OpenBLAS runs the fallback kernel %s although the CPU supports %s; "
-                            "OPENBLAS_CORETYPE is set, so it is left as it is", core, best);
+        vb_log(VB_LOG_WARN,
+               "OpenBLAS runs the fallback kernel %s although the CPU supports %s; "
+               "OPENBLAS_CORETYPE is set, so it is left as it is",
+               core, best);
         return;
     }
     if (getenv("VB_BLAS_REEXEC")) return; /* guard against a loop if the variable had no effect */
@@ -73,7 +79,9 @@ int vb_blas_set_threads(int n) {
     return vb_pool_set_threads(n);
 }
 
-int vb_blas_threads(void) { return vb_pool_threads(); }
+int vb_blas_threads(void) {
+    return vb_pool_threads();
+}
 
 int vb_blas_library_threads(int n) {
     openblas_set_num_threads(n < 1 ? 1 : n);
@@ -82,11 +90,12 @@ int vb_blas_library_threads(int n) {
 
 void vb_blas_settle(void) {
     struct timespec t = {0, VB_BLAS_SETTLE_MS * 1000000L};
-    while (nanosleep(&t, &t) != 0) {}
+    while (nanosleep(&t, &t) != 0) {
+    }
 }
 
 void vb_cpu_model(char * buf, int len) {
-    snprintf(buf, (size_t) len, "unknown");
+    snprintf(buf, (size_t)len, "unknown");
     FILE * f = fopen("/proc/cpuinfo", "r");
     if (!f) return;
     char line[512];
@@ -95,9 +104,10 @@ void vb_cpu_model(char * buf, int len) {
             char * p = strchr(line, ':');
             if (p) {
                 p++;
-                while (*p == ' ' || *p == '\t') p++;
+                while (*p == ' ' || *p == '\t')
+                    p++;
                 p[strcspn(p, "\n")] = 0;
-                snprintf(buf, (size_t) len, "%s", p);
+                snprintf(buf, (size_t)len, "%s", p);
             }
             break;
         }

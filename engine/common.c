@@ -7,9 +7,9 @@
 #include <time.h>
 
 static _Thread_local char g_err[2048];
-int vb_log_level_cur = VB_LOG_WARN;
-static vb_log_fn g_log_fn;
-static void * g_log_ud;
+int                       vb_log_level_cur = VB_LOG_WARN;
+static vb_log_fn          g_log_fn;
+static void *             g_log_ud;
 
 _Noreturn void vb_abort_(const char * file, int line, const char * msg) {
     fprintf(stderr, "%s:%d: %s\n", file, line, msg);
@@ -26,7 +26,7 @@ int vb_fail(int st, const char * fmt, ...) {
 }
 
 int vb_fail_prefix(int st, const char * fmt, ...) {
-    char pre[1024], old[sizeof g_err];
+    char    pre[1024], old[sizeof g_err];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(pre, sizeof pre, fmt, ap);
@@ -43,22 +43,36 @@ int vb_fail_prefix(int st, const char * fmt, ...) {
     return st;
 }
 
-const char * vb_errmsg(void) { return g_err; }
+const char * vb_errmsg(void) {
+    return g_err;
+}
 
 const char * vb_status_str(int st) {
     switch (st) {
-    case VB_OK: return "ok";
-    case VB_ERR_IO: return "io";
-    case VB_ERR_FORMAT: return "format";
-    case VB_ERR_NOMEM: return "nomem";
-    case VB_ERR_ARG: return "arg";
-    case VB_ERR_UNSUPPORTED: return "unsupported";
-    case VB_ERR_NOTFOUND: return "notfound";
-    case VB_ERR_SHAPE: return "shape";
-    case VB_ERR_DB: return "db";
-    case VB_ERR_VIDEO: return "video";
-    case VB_ERR_MISMATCH: return "mismatch";
-    default: return "unknown";
+    case VB_OK:
+        return "ok";
+    case VB_ERR_IO:
+        return "io";
+    case VB_ERR_FORMAT:
+        return "format";
+    case VB_ERR_NOMEM:
+        return "nomem";
+    case VB_ERR_ARG:
+        return "arg";
+    case VB_ERR_UNSUPPORTED:
+        return "unsupported";
+    case VB_ERR_NOTFOUND:
+        return "notfound";
+    case VB_ERR_SHAPE:
+        return "shape";
+    case VB_ERR_DB:
+        return "db";
+    case VB_ERR_VIDEO:
+        return "video";
+    case VB_ERR_MISMATCH:
+        return "mismatch";
+    default:
+        return "unknown";
     }
 }
 
@@ -68,11 +82,11 @@ void vb_log_set(vb_log_fn fn, void * ud) {
 }
 
 void vb_log_(int level, const char * func, const char * fmt, ...) {
-    char buf[2048];
-    int n = snprintf(buf, sizeof buf, "%s: ", func);
+    char    buf[2048];
+    int     n = snprintf(buf, sizeof buf, "%s: ", func);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf + n, sizeof buf - (size_t) n, fmt, ap);
+    vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
     va_end(ap);
     if (g_log_fn) {
         g_log_fn(level, buf, g_log_ud);
@@ -85,7 +99,7 @@ void vb_log_(int level, const char * func, const char * fmt, ...) {
 int64_t vb_time_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static int64_t proc_status_kb(const char * key) {
@@ -103,8 +117,12 @@ static int64_t proc_status_kb(const char * key) {
     return v;
 }
 
-int64_t vb_rss_peak_kb(void) { return proc_status_kb("VmHWM"); }
-int64_t vb_rss_current_kb(void) { return proc_status_kb("VmRSS"); }
+int64_t vb_rss_peak_kb(void) {
+    return proc_status_kb("VmHWM");
+}
+int64_t vb_rss_current_kb(void) {
+    return proc_status_kb("VmRSS");
+}
 
 void * vb_malloc(size_t n) {
     void * p = malloc(n ? n : 1);
@@ -156,23 +174,23 @@ int vb_read_file(const char * path, char ** out, size_t * len_out) {
 struct sha256 {
     uint32_t h[8];
     uint64_t len;
-    uint8_t buf[64];
-    size_t nbuf;
+    uint8_t  buf[64];
+    size_t   nbuf;
 };
 static const uint32_t K256[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
-    0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
-    0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
-    0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-    0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
-    0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
-    0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-    0xc67178f2};
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 static void sha256_block(struct sha256 * s, const uint8_t * p) {
     uint32_t w[64], a, b, c, d, e, f, g, h;
     for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t) p[4 * i] << 24 | (uint32_t) p[4 * i + 1] << 16 | (uint32_t) p[4 * i + 2] << 8 | p[4 * i + 3];
+        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
     for (int i = 16; i < 64; i++) {
         uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
         uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
@@ -207,13 +225,16 @@ static void sha256_update(struct sha256 * s, const uint8_t * p, size_t n) {
 }
 static void sha256_final(struct sha256 * s, char out[65]) {
     uint64_t bits = s->len * 8;
-    uint8_t pad = 0x80, z = 0;
+    uint8_t  pad = 0x80, z = 0;
     sha256_update(s, &pad, 1);
-    while (s->nbuf != 56) sha256_update(s, &z, 1);
+    while (s->nbuf != 56)
+        sha256_update(s, &z, 1);
     uint8_t lb[8];
-    for (int i = 0; i < 8; i++) lb[i] = (uint8_t) (bits >> (56 - 8 * i));
+    for (int i = 0; i < 8; i++)
+        lb[i] = (uint8_t)(bits >> (56 - 8 * i));
     sha256_update(s, lb, 8);
-    for (int i = 0; i < 8; i++) snprintf(out + 8 * i, 9, "%08x", s->h[i]);
+    for (int i = 0; i < 8; i++)
+        snprintf(out + 8 * i, 9, "%08x", s->h[i]);
 }
 
 void vb_sha256_buf(const void * data, size_t len, char out_hex[65]) {
@@ -229,8 +250,9 @@ int vb_sha256_file(const char * path, char out_hex[65]) {
     struct sha256 s;
     sha256_init(&s);
     static _Thread_local uint8_t buf[1 << 16];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) sha256_update(&s, buf, n);
+    size_t                       n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        sha256_update(&s, buf, n);
     int err = ferror(f);
     fclose(f);
     if (err) return vb_fail(VB_ERR_IO, "%s: read error", path);

@@ -16,23 +16,23 @@
 #include <stdlib.h>
 
 enum vb_status {
-    VB_OK              = 0,
-    VB_ERR_IO          = -1, /* file missing, unreadable, short read */
-    VB_ERR_FORMAT      = -2, /* malformed content: header, JSON, CSV line, tensor bytes */
-    VB_ERR_NOMEM       = -3,
-    VB_ERR_ARG         = -4, /* bad argument or option value */
+    VB_OK = 0,
+    VB_ERR_IO = -1,     /* file missing, unreadable, short read */
+    VB_ERR_FORMAT = -2, /* malformed content: header, JSON, CSV line, tensor bytes */
+    VB_ERR_NOMEM = -3,
+    VB_ERR_ARG = -4,         /* bad argument or option value */
     VB_ERR_UNSUPPORTED = -5, /* valid input we do not handle (dtype, architecture) */
-    VB_ERR_NOTFOUND    = -6, /* missing tensor / key / sample */
-    VB_ERR_SHAPE       = -7, /* tensor shape disagrees with the config */
-    VB_ERR_DB          = -8, /* SQLite failure */
-    VB_ERR_VIDEO       = -9, /* damaged or unreadable video */
-    VB_ERR_MISMATCH    = -10 /* a comparison failed (golden check, merge of unlike runs) */
+    VB_ERR_NOTFOUND = -6,    /* missing tensor / key / sample */
+    VB_ERR_SHAPE = -7,       /* tensor shape disagrees with the config */
+    VB_ERR_DB = -8,          /* SQLite failure */
+    VB_ERR_VIDEO = -9,       /* damaged or unreadable video */
+    VB_ERR_MISMATCH = -10    /* a comparison failed (golden check, merge of unlike runs) */
 };
 
 /* Abort with file:line on a broken invariant. */
-#define VB_ASSERT(x)                                                                           \
-    do {                                                                                       \
-        if (!(x)) vb_abort_(__FILE__, __LINE__, "VB_ASSERT(" #x ") failed");                   \
+#define VB_ASSERT(x)                                                                                                   \
+    do {                                                                                                               \
+        if (!(x)) vb_abort_(__FILE__, __LINE__, "VB_ASSERT(" #x ") failed");                                           \
     } while (0)
 _Noreturn void vb_abort_(const char * file, int line, const char * msg);
 
@@ -52,9 +52,9 @@ extern int vb_log_level_cur;
 typedef void (*vb_log_fn)(int level, const char * msg, void * ud);
 void vb_log_set(vb_log_fn fn, void * ud);
 void vb_log_(int level, const char * func, const char * fmt, ...) __attribute__((format(printf, 3, 4)));
-#define vb_log(level, ...)                                                                     \
-    do {                                                                                       \
-        if ((level) <= vb_log_level_cur) vb_log_((level), __func__, __VA_ARGS__);              \
+#define vb_log(level, ...)                                                                                             \
+    do {                                                                                                               \
+        if ((level) <= vb_log_level_cur) vb_log_((level), __func__, __VA_ARGS__);                                      \
     } while (0)
 
 /* Monotonic clock in microseconds (CLOCK_MONOTONIC). */

@@ -8,9 +8,12 @@
 
 const char * vb_act_name(enum vb_act a) {
     switch (a) {
-    case VB_ACT_GELU_ERF: return "gelu";
-    case VB_ACT_GELU_TANH: return "gelu_new";
-    case VB_ACT_RELU: return "relu";
+    case VB_ACT_GELU_ERF:
+        return "gelu";
+    case VB_ACT_GELU_TANH:
+        return "gelu_new";
+    case VB_ACT_RELU:
+        return "relu";
     }
     return "?";
 }
@@ -21,27 +24,27 @@ void vb_config_defaults(struct vb_model_config * c, enum vb_arch arch) {
     c->num_query_tokens = 32;
     c->vision =
         (struct vb_vision_config){1408, 6144, 39, 16, 224, 14, 1, 1e-6f, 1e-6f, VB_ACT_GELU_ERF, 0, 0, VB_DT_F32};
-    c->qformer = (struct vb_qformer_config){768, 3072, 12, 12, 30522, 512, 2, 1408, 0, 1e-12f, VB_ACT_GELU_ERF,
-                                            arch == VB_ARCH_INSTRUCTBLIP, VB_DT_F32};
+    c->qformer = (struct vb_qformer_config){
+        768, 3072, 12, 12, 30522, 512, 2, 1408, 0, 1e-12f, VB_ACT_GELU_ERF, arch == VB_ARCH_INSTRUCTBLIP, VB_DT_F32};
     c->t5 = (struct vb_t5_config){32128, 512, 64, 2048, 6, 6, 8, 32, 128, 1e-6f, VB_ACT_RELU, 0, 1, 0, 1, 0, VB_DT_F32};
 }
 
 struct ctx {
     const char * origin;
-    int rc;
+    int          rc;
 };
 
 static int get_int(struct ctx * x, const cJSON * o, const char * sect, const char * key, int32_t * out) {
     const cJSON * v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!v || cJSON_IsNull(v)) return 0;
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double) (int64_t) v->valuedouble || v->valuedouble < 0 ||
+    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble || v->valuedouble < 0 ||
         v->valuedouble > 1e9) {
         if (x->rc == VB_OK)
             x->rc = vb_fail(VB_ERR_FORMAT, "%s: %s%s%s must be a non-negative integer", x->origin, sect,
                             *sect ? "." : "", key);
         return 0;
     }
-    *out = (int32_t) v->valuedouble;
+    *out = (int32_t)v->valuedouble;
     return 1;
 }
 
@@ -52,7 +55,7 @@ static void get_float(struct ctx * x, const cJSON * o, const char * sect, const 
         if (x->rc == VB_OK) x->rc = vb_fail(VB_ERR_FORMAT, "%s: %s.%s must be a number", x->origin, sect, key);
         return;
     }
-    *out = (float) v->valuedouble;
+    *out = (float)v->valuedouble;
 }
 
 static void get_bool(struct ctx * x, const cJSON * o, const char * sect, const char * key, int32_t * out) {
@@ -66,10 +69,12 @@ static void get_bool(struct ctx * x, const cJSON * o, const char * sect, const c
 }
 
 static int parse_act(struct ctx * x, const char * sect, const char * key, const char * s, enum vb_act * out) {
-    if (!strcmp(s, "gelu")) *out = VB_ACT_GELU_ERF;
+    if (!strcmp(s, "gelu"))
+        *out = VB_ACT_GELU_ERF;
     else if (!strcmp(s, "gelu_new") || !strcmp(s, "gelu_pytorch_tanh") || !strcmp(s, "gelu_fast"))
         *out = VB_ACT_GELU_TANH;
-    else if (!strcmp(s, "relu")) *out = VB_ACT_RELU;
+    else if (!strcmp(s, "relu"))
+        *out = VB_ACT_RELU;
     else {
         if (x->rc == VB_OK)
             x->rc = vb_fail(VB_ERR_UNSUPPORTED, "%s: %s.%s: unsupported activation '%s'", x->origin, sect, key, s);
@@ -94,13 +99,13 @@ int vb_config_parse(struct vb_model_config * c, const char * json, const char * 
         cJSON_Delete(root);
         return vb_fail(VB_ERR_FORMAT, "%s: not a JSON object", origin);
     }
-    struct ctx x = {origin, VB_OK};
+    struct ctx    x = {origin, VB_OK};
     const cJSON * mt = cJSON_GetObjectItemCaseSensitive(root, "model_type");
     const cJSON * archs = cJSON_GetObjectItemCaseSensitive(root, "architectures");
-    const char * a0 = cJSON_IsArray(archs) && cJSON_IsString(cJSON_GetArrayItem(archs, 0))
-                          ? cJSON_GetArrayItem(archs, 0)->valuestring
-                          : "";
-    enum vb_arch arch;
+    const char *  a0 = cJSON_IsArray(archs) && cJSON_IsString(cJSON_GetArrayItem(archs, 0))
+                           ? cJSON_GetArrayItem(archs, 0)->valuestring
+                           : "";
+    enum vb_arch  arch;
     if ((cJSON_IsString(mt) && !strcmp(mt->valuestring, "blip-2")) || !strcmp(a0, "Blip2ForConditionalGeneration"))
         arch = VB_ARCH_BLIP2;
     else if ((cJSON_IsString(mt) && !strcmp(mt->valuestring, "instructblip")) ||
@@ -178,12 +183,14 @@ int vb_config_parse(struct vb_model_config * c, const char * json, const char * 
         get_int(&x, t, "text_config", "decoder_start_token_id", &T->dec_start_id);
         /* feed_forward_proj: "relu" | "gated-gelu" | "<act>" | "gated-<act>"; T5Config maps gelu -> gelu_new */
         const cJSON * ff = cJSON_GetObjectItemCaseSensitive(t, "feed_forward_proj");
-        const char * ffs = cJSON_IsString(ff) ? ff->valuestring : "relu";
-        const char * act = ffs;
+        const char *  ffs = cJSON_IsString(ff) ? ff->valuestring : "relu";
+        const char *  act = ffs;
         T->gated = 0;
         if (!strncmp(ffs, "gated-", 6)) T->gated = 1, act = ffs + 6;
-        if (!strcmp(ffs, "gated-gelu")) T->act = VB_ACT_GELU_TANH;
-        else parse_act(&x, "text_config", "feed_forward_proj", act, &T->act);
+        if (!strcmp(ffs, "gated-gelu"))
+            T->act = VB_ACT_GELU_TANH;
+        else
+            parse_act(&x, "text_config", "feed_forward_proj", act, &T->act);
         get_act(&x, t, "text_config", "dense_act_fn", &T->act); /* an explicit key wins */
     }
     const cJSON * mb = cJSON_GetObjectItemCaseSensitive(root, "methods_bundle");
@@ -210,7 +217,7 @@ int vb_config_parse(struct vb_model_config * c, const char * json, const char * 
 
 int vb_config_load(struct vb_model_config * c, const char * path) {
     char * js;
-    int rc = vb_read_file(path, &js, NULL);
+    int    rc = vb_read_file(path, &js, NULL);
     if (rc != VB_OK) return rc;
     rc = vb_config_parse(c, js, path);
     free(js);

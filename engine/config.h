@@ -17,63 +17,63 @@ enum vb_arch { VB_ARCH_BLIP2 = 0, VB_ARCH_INSTRUCTBLIP = 1 };
 enum vb_act { VB_ACT_GELU_ERF = 0, VB_ACT_GELU_TANH = 1, VB_ACT_RELU = 2 };
 
 struct vb_vision_config {
-    int32_t hidden;       /* 1408 */
-    int32_t intermediate; /* 6144 */
-    int32_t layers;       /* 39 */
-    int32_t heads;        /* 16 */
-    int32_t image_size;   /* 224 */
-    int32_t patch;        /* 14 */
-    int32_t qkv_bias;     /* 1 */
-    float ln_eps;         /* 1e-6, inside the blocks */
-    float post_ln_eps;    /* eps of post_layernorm (= ln_vision): config.methods_bundle.ln_vision_eps when present
-                             (LAVIS: 1e-5), else ln_eps as HF does */
-    enum vb_act act;      /* hidden_act, gelu = exact */
-    int32_t n_patches;    /* derived: (image_size / patch)^2 */
-    int32_t n_tokens;     /* derived: n_patches + 1 */
-    int32_t weight_dtype; /* load option, never from config.json: resident dtype of the large matrices (enum vb_dtype
-                             VB_DT_F32 = 0 = default, VB_DT_BF16 or VB_DT_F16; engine/wmat.h); set before vb_vit_load */
+    int32_t hidden;        /* 1408 */
+    int32_t intermediate;  /* 6144 */
+    int32_t layers;        /* 39 */
+    int32_t heads;         /* 16 */
+    int32_t image_size;    /* 224 */
+    int32_t patch;         /* 14 */
+    int32_t qkv_bias;      /* 1 */
+    float   ln_eps;        /* 1e-6, inside the blocks */
+    float   post_ln_eps;   /* eps of post_layernorm (= ln_vision): config.methods_bundle.ln_vision_eps when present
+                              (LAVIS: 1e-5), else ln_eps as HF does */
+    enum vb_act act;       /* hidden_act, gelu = exact */
+    int32_t     n_patches; /* derived: (image_size / patch)^2 */
+    int32_t     n_tokens;  /* derived: n_patches + 1 */
+    int32_t weight_dtype;  /* load option, never from config.json: resident dtype of the large matrices (enum vb_dtype
+                              VB_DT_F32 = 0 = default, VB_DT_BF16 or VB_DT_F16; engine/wmat.h); set before vb_vit_load */
 };
 
 struct vb_qformer_config {
-    int32_t hidden;          /* 768 */
-    int32_t intermediate;    /* 3072 */
-    int32_t layers;          /* 12 */
-    int32_t heads;           /* 12 */
-    int32_t vocab;           /* 30522 (BLIP-2) / 30523 (InstructBLIP) */
-    int32_t max_pos;         /* 512 */
-    int32_t cross_freq;      /* cross_attention_frequency, 2: layers with idx % freq == 0 */
-    int32_t encoder_hidden;  /* 1408 */
-    int32_t pad_id;          /* 0 */
-    float ln_eps;            /* 1e-12 */
+    int32_t     hidden;         /* 768 */
+    int32_t     intermediate;   /* 3072 */
+    int32_t     layers;         /* 12 */
+    int32_t     heads;          /* 12 */
+    int32_t     vocab;          /* 30522 (BLIP-2) / 30523 (InstructBLIP) */
+    int32_t     max_pos;        /* 512 */
+    int32_t     cross_freq;     /* cross_attention_frequency, 2: layers with idx % freq == 0 */
+    int32_t     encoder_hidden; /* 1408 */
+    int32_t     pad_id;         /* 0 */
+    float       ln_eps;         /* 1e-12 */
     enum vb_act act;
-    int32_t has_text;        /* InstructBLIP: word/position embeddings and text FFNs */
-    int32_t weight_dtype;    /* load option (as vb_vision_config.weight_dtype); set before vb_qformer_load */
+    int32_t     has_text;     /* InstructBLIP: word/position embeddings and text FFNs */
+    int32_t     weight_dtype; /* load option (as vb_vision_config.weight_dtype); set before vb_qformer_load */
 };
 
 struct vb_t5_config {
-    int32_t vocab;        /* 32128 */
-    int32_t d_model;      /* 2048 */
-    int32_t d_kv;         /* 64 */
-    int32_t d_ff;         /* 5120 */
-    int32_t n_enc;        /* num_layers, 24 */
-    int32_t n_dec;        /* num_decoder_layers (default num_layers), 24 */
-    int32_t heads;        /* 32 */
-    int32_t n_buckets;    /* 32 */
-    int32_t max_distance; /* 128 */
-    float eps;            /* layer_norm_epsilon 1e-6 */
-    enum vb_act act;      /* dense_act_fn */
-    int32_t gated;        /* feed_forward_proj starts with "gated-" */
-    int32_t tie;          /* tie_word_embeddings */
-    int32_t pad_id, eos_id, dec_start_id;
-    int32_t weight_dtype; /* load option (as vb_vision_config.weight_dtype); set before vb_t5_load */
+    int32_t     vocab;        /* 32128 */
+    int32_t     d_model;      /* 2048 */
+    int32_t     d_kv;         /* 64 */
+    int32_t     d_ff;         /* 5120 */
+    int32_t     n_enc;        /* num_layers, 24 */
+    int32_t     n_dec;        /* num_decoder_layers (default num_layers), 24 */
+    int32_t     heads;        /* 32 */
+    int32_t     n_buckets;    /* 32 */
+    int32_t     max_distance; /* 128 */
+    float       eps;          /* layer_norm_epsilon 1e-6 */
+    enum vb_act act;          /* dense_act_fn */
+    int32_t     gated;        /* feed_forward_proj starts with "gated-" */
+    int32_t     tie;          /* tie_word_embeddings */
+    int32_t     pad_id, eos_id, dec_start_id;
+    int32_t     weight_dtype; /* load option (as vb_vision_config.weight_dtype); set before vb_t5_load */
 };
 
 struct vb_model_config {
-    enum vb_arch arch;
-    int32_t num_query_tokens; /* 32 */
-    struct vb_vision_config vision;
+    enum vb_arch             arch;
+    int32_t                  num_query_tokens; /* 32 */
+    struct vb_vision_config  vision;
     struct vb_qformer_config qformer;
-    struct vb_t5_config t5;
+    struct vb_t5_config      t5;
     int32_t has_methods_bundle; /* config.json has a "methods_bundle" object (vlapbench / golden bundles) */
 };
 

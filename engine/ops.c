@@ -13,22 +13,23 @@
 void vb_gemm_nt(int64_t m, int64_t n, int64_t k, float alpha, const float * A, int64_t lda, const float * B,
                 int64_t ldb, float beta, float * C, int64_t ldc) {
     if (m <= 0 || n <= 0) return;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int) m, (int) n, (int) k, alpha, A, (int) lda, B, (int) ldb,
-                beta, C, (int) ldc);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)k, alpha, A, (int)lda, B, (int)ldb, beta,
+                C, (int)ldc);
 }
 
 void vb_gemm_nn(int64_t m, int64_t n, int64_t k, float alpha, const float * A, int64_t lda, const float * B,
                 int64_t ldb, float beta, float * C, int64_t ldc) {
     if (m <= 0 || n <= 0) return;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) m, (int) n, (int) k, alpha, A, (int) lda, B,
-                (int) ldb, beta, C, (int) ldc);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, alpha, A, (int)lda, B, (int)ldb,
+                beta, C, (int)ldc);
 }
 
 void vb_linear_ex(const float * x, int64_t ldx, int64_t n, int64_t in, const float * W, const float * b, int64_t out,
                   float * y, int64_t ldy, float beta) {
     vb_gemm_nt(n, out, in, 1.0f, x, ldx, W, in, beta, y, ldy);
     if (b)
-        for (int64_t i = 0; i < n; i++) vb_add(y + i * ldy, b, out);
+        for (int64_t i = 0; i < n; i++)
+            vb_add(y + i * ldy, b, out);
 }
 
 void vb_linear(const float * x, int64_t n, int64_t in, const float * W, const float * b, int64_t out, float * y) {
@@ -52,8 +53,8 @@ typedef float  vb_v8f_ __attribute__((vector_size(32)));
         memcpy(&f1, r + j + 4, sizeof f1);                                                                             \
         memcpy(&f2, r + j + 8, sizeof f2);                                                                             \
         memcpy(&f3, r + j + 12, sizeof f3);                                                                            \
-        vb_v4d_ t0 = __builtin_convertvector(f0, vb_v4d_), t1 = __builtin_convertvector(f1, vb_v4d_);                 \
-        vb_v4d_ t2 = __builtin_convertvector(f2, vb_v4d_), t3 = __builtin_convertvector(f3, vb_v4d_);                 \
+        vb_v4d_ t0 = __builtin_convertvector(f0, vb_v4d_), t1 = __builtin_convertvector(f1, vb_v4d_);                  \
+        vb_v4d_ t2 = __builtin_convertvector(f2, vb_v4d_), t3 = __builtin_convertvector(f3, vb_v4d_);                  \
         a0 += EXPR(t0);                                                                                                \
         a1 += EXPR(t1);                                                                                                \
         a2 += EXPR(t2);                                                                                                \
@@ -68,21 +69,21 @@ typedef float  vb_v8f_ __attribute__((vector_size(32)));
 
 #define VB_ID(t)     (t)
 #define VB_SQ(t)     ((t) * (t))
-#define VB_DEV_SQ(t) (((t) - mean) * ((t) - mean))
+#define VB_DEV_SQ(t) (((t)-mean) * ((t)-mean))
 
 #define VB_LAYERNORM_ROW_BODY                                                                                          \
     double mean;                                                                                                       \
     {                                                                                                                  \
         VB_ROW_SUM_BODY(VB_ID)                                                                                         \
-        mean = acc / (double) d;                                                                                       \
+        mean = acc / (double)d;                                                                                        \
     }                                                                                                                  \
     double s2;                                                                                                         \
     {                                                                                                                  \
         VB_ROW_SUM_BODY(VB_DEV_SQ)                                                                                     \
         s2 = acc;                                                                                                      \
     }                                                                                                                  \
-    float   inv = (float) (1.0 / sqrt(s2 / (double) d + (double) eps));                                                \
-    float   mf = (float) mean;                                                                                         \
+    float   inv = (float)(1.0 / sqrt(s2 / (double)d + (double)eps));                                                   \
+    float   mf = (float)mean;                                                                                          \
     int64_t j = 0;                                                                                                     \
     for (; j + 8 <= d; j += 8) {                                                                                       \
         vb_v8f_ v, vw, vb;                                                                                             \
@@ -98,11 +99,12 @@ typedef float  vb_v8f_ __attribute__((vector_size(32)));
         }                                                                                                              \
         memcpy(o + j, &v, sizeof v);                                                                                   \
     }                                                                                                                  \
-    for (; j < d; j++) o[j] = (r[j] - mf) * inv * (w ? w[j] : 1.0f) + (b ? b[j] : 0.0f);
+    for (; j < d; j++)                                                                                                 \
+        o[j] = (r[j] - mf) * inv * (w ? w[j] : 1.0f) + (b ? b[j] : 0.0f);
 
 #define VB_RMSNORM_ROW_BODY                                                                                            \
     VB_ROW_SUM_BODY(VB_SQ)                                                                                             \
-    float inv = (float) (1.0 / sqrt(acc / (double) d + (double) eps));                                                 \
+    float inv = (float)(1.0 / sqrt(acc / (double)d + (double)eps));                                                    \
     for (j = 0; j + 8 <= d; j += 8) {                                                                                  \
         vb_v8f_ v, vw;                                                                                                 \
         memcpy(&v, r + j, sizeof v);                                                                                   \
@@ -110,7 +112,8 @@ typedef float  vb_v8f_ __attribute__((vector_size(32)));
         v = vw * (v * inv);                                                                                            \
         memcpy(o + j, &v, sizeof v);                                                                                   \
     }                                                                                                                  \
-    for (; j < d; j++) o[j] = w[j] * (r[j] * inv);
+    for (; j < d; j++)                                                                                                 \
+        o[j] = w[j] * (r[j] * inv);
 
 static void layernorm_row_base(const float * r, int64_t d, const float * w, const float * b, float eps, float * o) {
     VB_LAYERNORM_ROW_BODY
@@ -136,44 +139,52 @@ static int have_avx2(void);
 void vb_layernorm(const float * x, int64_t n, int64_t d, const float * w, const float * b, float eps, float * y) {
     int avx = have_avx2();
     for (int64_t i = 0; i < n; i++) {
-        if (avx) layernorm_row_avx2(x + i * d, d, w, b, eps, y + i * d);
-        else layernorm_row_base(x + i * d, d, w, b, eps, y + i * d);
+        if (avx)
+            layernorm_row_avx2(x + i * d, d, w, b, eps, y + i * d);
+        else
+            layernorm_row_base(x + i * d, d, w, b, eps, y + i * d);
     }
 }
 
 void vb_rmsnorm(const float * x, int64_t n, int64_t d, const float * w, float eps, float * y) {
     int avx = have_avx2();
     for (int64_t i = 0; i < n; i++) {
-        if (avx) rmsnorm_row_avx2(x + i * d, d, w, eps, y + i * d);
-        else rmsnorm_row_base(x + i * d, d, w, eps, y + i * d);
+        if (avx)
+            rmsnorm_row_avx2(x + i * d, d, w, eps, y + i * d);
+        else
+            rmsnorm_row_base(x + i * d, d, w, eps, y + i * d);
     }
 }
 #else /* not GCC/clang: plain loops */
 void vb_layernorm(const float * x, int64_t n, int64_t d, const float * w, const float * b, float eps, float * y) {
     for (int64_t i = 0; i < n; i++) {
         const float * r = x + i * d;
-        float * o = y + i * d;
-        double s = 0, s2 = 0;
-        for (int64_t j = 0; j < d; j++) s += r[j];
-        double mean = s / (double) d;
+        float *       o = y + i * d;
+        double        s = 0, s2 = 0;
+        for (int64_t j = 0; j < d; j++)
+            s += r[j];
+        double mean = s / (double)d;
         for (int64_t j = 0; j < d; j++) {
             double t = r[j] - mean;
             s2 += t * t;
         }
-        float inv = (float) (1.0 / sqrt(s2 / (double) d + (double) eps));
-        float mf = (float) mean;
-        for (int64_t j = 0; j < d; j++) o[j] = (r[j] - mf) * inv * (w ? w[j] : 1.0f) + (b ? b[j] : 0.0f);
+        float inv = (float)(1.0 / sqrt(s2 / (double)d + (double)eps));
+        float mf = (float)mean;
+        for (int64_t j = 0; j < d; j++)
+            o[j] = (r[j] - mf) * inv * (w ? w[j] : 1.0f) + (b ? b[j] : 0.0f);
     }
 }
 
 void vb_rmsnorm(const float * x, int64_t n, int64_t d, const float * w, float eps, float * y) {
     for (int64_t i = 0; i < n; i++) {
         const float * r = x + i * d;
-        float * o = y + i * d;
-        double s2 = 0;
-        for (int64_t j = 0; j < d; j++) s2 += (double) r[j] * r[j];
-        float inv = (float) (1.0 / sqrt(s2 / (double) d + (double) eps));
-        for (int64_t j = 0; j < d; j++) o[j] = w[j] * (r[j] * inv);
+        float *       o = y + i * d;
+        double        s2 = 0;
+        for (int64_t j = 0; j < d; j++)
+            s2 += (double)r[j] * r[j];
+        float inv = (float)(1.0 / sqrt(s2 / (double)d + (double)eps));
+        for (int64_t j = 0; j < d; j++)
+            o[j] = w[j] * (r[j] * inv);
     }
 }
 #endif
@@ -187,7 +198,8 @@ void vb_gelu_tanh(float * x, int64_t n) {
 }
 
 void vb_relu(float * x, int64_t n) {
-    for (int64_t i = 0; i < n; i++) x[i] = x[i] > 0 ? x[i] : 0;
+    for (int64_t i = 0; i < n; i++)
+        x[i] = x[i] > 0 ? x[i] : 0;
 }
 
 /* ---- vectorised exp / GELU-erf ----
@@ -205,10 +217,10 @@ typedef int32_t vb_v8i __attribute__((vector_size(32)));
 #define VB_EXP8_BODY                                                                                                   \
     vb_v8f x = *px;                                                                                                    \
     vb_v8i under = x < VB_V8(-87.33654f);                                                                              \
-    x = (vb_v8f) (((vb_v8i) x & ~under) | ((vb_v8i) VB_V8(-87.0f) & under));                                           \
+    x = (vb_v8f)(((vb_v8i)x & ~under) | ((vb_v8i)VB_V8(-87.0f) & under));                                              \
     vb_v8i over = x > VB_V8(88.37626f);                                                                                \
-    x = (vb_v8f) (((vb_v8i) x & ~over) | ((vb_v8i) VB_V8(88.37626f) & over));                                          \
-    vb_v8f fx = x * VB_V8(1.44269504088896341f) + VB_V8(0.5f);                                                          \
+    x = (vb_v8f)(((vb_v8i)x & ~over) | ((vb_v8i)VB_V8(88.37626f) & over));                                             \
+    vb_v8f fx = x * VB_V8(1.44269504088896341f) + VB_V8(0.5f);                                                         \
     vb_v8i ti = __builtin_convertvector(fx, vb_v8i);                                                                   \
     vb_v8f tf = __builtin_convertvector(ti, vb_v8f);                                                                   \
     vb_v8i gt = tf > fx;                                                                                               \
@@ -224,8 +236,8 @@ typedef int32_t vb_v8i __attribute__((vector_size(32)));
     p = p * r + VB_V8(5.0000001201e-1f);                                                                               \
     p = p * r2 + r + VB_V8(1.0f);                                                                                      \
     vb_v8i e = (ti + 127) << 23;                                                                                       \
-    vb_v8f y = p * (vb_v8f) e;                                                                                         \
-    *px = (vb_v8f) ((vb_v8i) y & ~under);
+    vb_v8f y = p * (vb_v8f)e;                                                                                          \
+    *px = (vb_v8f)((vb_v8i)y & ~under);
 
 #define VB_GELU_BODY(EXP8)                                                                                             \
     int64_t i = 0;                                                                                                     \
@@ -234,7 +246,7 @@ typedef int32_t vb_v8i __attribute__((vector_size(32)));
         memcpy(&v, x + i, sizeof v);                                                                                   \
         vb_v8f z = v * VB_V8(0.70710678118654752440f);                                                                 \
         vb_v8i neg = z < VB_V8(0.0f);                                                                                  \
-        vb_v8f a = (vb_v8f) ((vb_v8i) z & ~(vb_v8i) VB_V8(-0.0f));                                                     \
+        vb_v8f a = (vb_v8f)((vb_v8i)z & ~(vb_v8i)VB_V8(-0.0f));                                                        \
         vb_v8f t = VB_V8(1.0f) / (VB_V8(1.0f) + VB_V8(0.3275911f) * a);                                                \
         vb_v8f q = VB_V8(1.061405429f);                                                                                \
         q = q * t + VB_V8(-1.453152027f);                                                                              \
@@ -245,18 +257,20 @@ typedef int32_t vb_v8i __attribute__((vector_size(32)));
         vb_v8f ea = -(a * a);                                                                                          \
         EXP8(&ea);                                                                                                     \
         vb_v8f er = VB_V8(1.0f) - q * ea;                                                                              \
-        er = (vb_v8f) ((vb_v8i) er ^ (neg & (vb_v8i) VB_V8(-0.0f)));                                                   \
+        er = (vb_v8f)((vb_v8i)er ^ (neg & (vb_v8i)VB_V8(-0.0f)));                                                      \
         v = VB_V8(0.5f) * v * (VB_V8(1.0f) + er);                                                                      \
         memcpy(x + i, &v, sizeof v);                                                                                   \
     }                                                                                                                  \
-    for (; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752440f));
+    for (; i < n; i++)                                                                                                 \
+        x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752440f));
 
 /* softmax row: max, exp(x - max) (vector), sum in double, scale */
 #define VB_SOFTMAX_ROW_BODY(EXP8)                                                                                      \
     float m = -INFINITY;                                                                                               \
-    for (int64_t j = 0; j < d; j++) m = r[j] > m ? r[j] : m;                                                           \
+    for (int64_t j = 0; j < d; j++)                                                                                    \
+        m = r[j] > m ? r[j] : m;                                                                                       \
     if (m == -INFINITY) {                                                                                              \
-        memset(r, 0, sizeof(float) * (size_t) d);                                                                      \
+        memset(r, 0, sizeof(float) * (size_t)d);                                                                       \
         return;                                                                                                        \
     }                                                                                                                  \
     double  s = 0;                                                                                                     \
@@ -270,23 +284,37 @@ typedef int32_t vb_v8i __attribute__((vector_size(32)));
         acc += v;                                                                                                      \
         memcpy(r + j, &v, sizeof v);                                                                                   \
     }                                                                                                                  \
-    for (int k = 0; k < 8; k++) s += acc[k];                                                                           \
+    for (int k = 0; k < 8; k++)                                                                                        \
+        s += acc[k];                                                                                                   \
     for (; j < d; j++) {                                                                                               \
         r[j] = expf(r[j] - m);                                                                                         \
         s += r[j];                                                                                                     \
     }                                                                                                                  \
-    float inv = (float) (1.0 / s);                                                                                     \
-    for (j = 0; j < d; j++) r[j] *= inv;
+    float inv = (float)(1.0 / s);                                                                                      \
+    for (j = 0; j < d; j++)                                                                                            \
+        r[j] *= inv;
 
-static inline void exp8_base(vb_v8f * px) { VB_EXP8_BODY }
-static void          gelu_erf_base(float * x, int64_t n) { VB_GELU_BODY(exp8_base) }
-static void          softmax_row_base(float * r, int64_t d) { VB_SOFTMAX_ROW_BODY(exp8_base) }
+static inline void exp8_base(vb_v8f * px) {
+    VB_EXP8_BODY
+}
+static void gelu_erf_base(float * x, int64_t n) {
+    VB_GELU_BODY(exp8_base)
+}
+static void softmax_row_base(float * r, int64_t d) {
+    VB_SOFTMAX_ROW_BODY(exp8_base)
+}
 #if defined(__x86_64__)
 #define VB_AVX2 __attribute__((target("avx2,fma")))
-static inline VB_AVX2 void exp8_avx2(vb_v8f * px) { VB_EXP8_BODY }
-static VB_AVX2 void          gelu_erf_avx2(float * x, int64_t n) { VB_GELU_BODY(exp8_avx2) }
-static VB_AVX2 void          softmax_row_avx2(float * r, int64_t d) { VB_SOFTMAX_ROW_BODY(exp8_avx2) }
-static int                   have_avx2(void) {
+static inline VB_AVX2 void exp8_avx2(vb_v8f * px) {
+    VB_EXP8_BODY
+}
+static VB_AVX2 void gelu_erf_avx2(float * x, int64_t n) {
+    VB_GELU_BODY(exp8_avx2)
+}
+static VB_AVX2 void softmax_row_avx2(float * r, int64_t d) {
+    VB_SOFTMAX_ROW_BODY(exp8_avx2)
+}
+static int have_avx2(void) {
     static int v = -1;
     if (v < 0) {
         __builtin_cpu_init();
@@ -295,14 +323,18 @@ static int                   have_avx2(void) {
     return v;
 }
 #else
-static int have_avx2(void) { return 0; }
-#define gelu_erf_avx2 gelu_erf_base
+static int have_avx2(void) {
+    return 0;
+}
+#define gelu_erf_avx2    gelu_erf_base
 #define softmax_row_avx2 softmax_row_base
 #endif
 
 void vb_gelu_erf(float * x, int64_t n) {
-    if (have_avx2()) gelu_erf_avx2(x, n);
-    else gelu_erf_base(x, n);
+    if (have_avx2())
+        gelu_erf_avx2(x, n);
+    else
+        gelu_erf_base(x, n);
 }
 
 void vb_exp_inplace(float * x, int64_t n) {
@@ -313,30 +345,36 @@ void vb_exp_inplace(float * x, int64_t n) {
         exp8_base(&v);
         memcpy(x + i, &v, sizeof v);
     }
-    for (; i < n; i++) x[i] = expf(x[i]);
+    for (; i < n; i++)
+        x[i] = expf(x[i]);
 }
 
 void vb_softmax_rows(float * x, int64_t n, int64_t d) {
     int avx = have_avx2();
     for (int64_t i = 0; i < n; i++) {
-        if (avx) softmax_row_avx2(x + i * d, d);
-        else softmax_row_base(x + i * d, d);
+        if (avx)
+            softmax_row_avx2(x + i * d, d);
+        else
+            softmax_row_base(x + i * d, d);
     }
 }
 #else /* not GCC/clang: plain loops */
 void vb_gelu_erf(float * x, int64_t n) {
-    for (int64_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752440f));
+    for (int64_t i = 0; i < n; i++)
+        x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752440f));
 }
 void vb_exp_inplace(float * x, int64_t n) {
-    for (int64_t i = 0; i < n; i++) x[i] = expf(x[i]);
+    for (int64_t i = 0; i < n; i++)
+        x[i] = expf(x[i]);
 }
 void vb_softmax_rows(float * x, int64_t n, int64_t d) {
     for (int64_t i = 0; i < n; i++) {
         float * r = x + i * d;
-        float m = -INFINITY;
-        for (int64_t j = 0; j < d; j++) m = r[j] > m ? r[j] : m;
+        float   m = -INFINITY;
+        for (int64_t j = 0; j < d; j++)
+            m = r[j] > m ? r[j] : m;
         if (m == -INFINITY) {
-            memset(r, 0, sizeof(float) * (size_t) d);
+            memset(r, 0, sizeof(float) * (size_t)d);
             continue;
         }
         double s = 0;
@@ -344,8 +382,9 @@ void vb_softmax_rows(float * x, int64_t n, int64_t d) {
             r[j] = expf(r[j] - m);
             s += r[j];
         }
-        float inv = (float) (1.0 / s);
-        for (int64_t j = 0; j < d; j++) r[j] *= inv;
+        float inv = (float)(1.0 / s);
+        for (int64_t j = 0; j < d; j++)
+            r[j] *= inv;
     }
 }
 #endif
@@ -363,7 +402,8 @@ void vb_add(float * y, const float * x, int64_t n) {
         memcpy(y + i, &a, sizeof a);
     }
 #endif
-    for (; i < n; i++) y[i] += x[i];
+    for (; i < n; i++)
+        y[i] += x[i];
 }
 
 void vb_mul(float * y, const float * a, const float * b, int64_t n) {
@@ -377,16 +417,17 @@ void vb_mul(float * y, const float * a, const float * b, int64_t n) {
         memcpy(y + i, &u, sizeof u);
     }
 #endif
-    for (; i < n; i++) y[i] = a[i] * b[i];
+    for (; i < n; i++)
+        y[i] = a[i] * b[i];
 }
 
 struct attn_job {
-    const float * q, * k, * v, * pos_bias, * key_mask_add;
-    int64_t       ldq, ldk, ldv, nq, nk, q_off, ldo;
-    int32_t       dh, h0, h1;
-    float         scale;
-    int           causal;
-    float *       out, * scratch;
+    const float *q, *k, *v, *pos_bias, *key_mask_add;
+    int64_t      ldq, ldk, ldv, nq, nk, q_off, ldo;
+    int32_t      dh, h0, h1;
+    float        scale;
+    int          causal;
+    float *      out, *scratch;
 };
 
 static void attn_heads(const struct attn_job * J) {
@@ -396,10 +437,11 @@ static void attn_heads(const struct attn_job * J) {
         vb_gemm_nt(nq, nk, J->dh, J->scale, J->q + h * J->dh, J->ldq, J->k + h * J->dh, J->ldk, 0.0f, S, nk);
         for (int64_t i = 0; i < nq; i++) {
             float * r = S + i * nk;
-            if (J->pos_bias) vb_add(r, J->pos_bias + ((int64_t) h * nq + i) * nk, nk);
+            if (J->pos_bias) vb_add(r, J->pos_bias + ((int64_t)h * nq + i) * nk, nk);
             if (J->key_mask_add) vb_add(r, J->key_mask_add, nk);
             if (J->causal)
-                for (int64_t j = J->q_off + i + 1; j < nk; j++) r[j] = -INFINITY;
+                for (int64_t j = J->q_off + i + 1; j < nk; j++)
+                    r[j] = -INFINITY;
         }
         vb_softmax_rows(S, nq, nk);
         vb_gemm_nn(nq, J->dh, nk, 1.0f, S, nk, J->v + h * J->dh, J->ldv, 0.0f, J->out + h * J->dh, J->ldo);
@@ -409,22 +451,22 @@ static void attn_heads(const struct attn_job * J) {
 /* pool task: a contiguous range of heads per thread; threads past the first use their own scores buffer (kept per
 ** thread) */
 static void attn_part(void * ctx, int ith, int nth) {
-    struct attn_job J = *(const struct attn_job *) ctx;
+    struct attn_job J = *(const struct attn_job *)ctx;
     int32_t         heads = J.h1 - J.h0;
-    J.h1 = J.h0 + (int32_t) ((int64_t) heads * (ith + 1) / nth);
-    J.h0 = J.h0 + (int32_t) ((int64_t) heads * ith / nth);
+    J.h1 = J.h0 + (int32_t)((int64_t)heads * (ith + 1) / nth);
+    J.h0 = J.h0 + (int32_t)((int64_t)heads * ith / nth);
     if (J.h0 >= J.h1) return;
-    if (ith > 0) J.scratch = vb_pool_scratch(VB_SCRATCH_ATTN, sizeof(float) * (size_t) (J.nq * J.nk));
+    if (ith > 0) J.scratch = vb_pool_scratch(VB_SCRATCH_ATTN, sizeof(float) * (size_t)(J.nq * J.nk));
     attn_heads(&J);
 }
 
-void vb_attention(const float * q, int64_t ldq, const float * k, int64_t ldk, const float * v, int64_t ldv,
-                  int64_t nq, int64_t nk, int32_t heads, int32_t dh, float scale, const float * pos_bias,
+void vb_attention(const float * q, int64_t ldq, const float * k, int64_t ldk, const float * v, int64_t ldv, int64_t nq,
+                  int64_t nk, int32_t heads, int32_t dh, float scale, const float * pos_bias,
                   const float * key_mask_add, int causal, int64_t q_off, float * out, int64_t ldo, float * scratch) {
-    struct attn_job J = {q, k, v, pos_bias, key_mask_add, ldq, ldk, ldv, nq, nk, q_off, ldo, dh, 0, heads,
-                         scale, causal, out, scratch};
+    struct attn_job J = {q,     k,   v,  pos_bias, key_mask_add, ldq,   ldk,    ldv, nq,     nk,
+                         q_off, ldo, dh, 0,        heads,        scale, causal, out, scratch};
     /* Large enough (>= ~2 MFLOP in all): the heads are split over the engine's threads, each running BLAS (one
     ** thread) on its own scores buffer; small problems stay on the calling thread. */
-    int nth = (int64_t) heads * nq * nk * dh >= (1 << 20) ? heads : 1;
+    int nth = (int64_t)heads * nq * nk * dh >= (1 << 20) ? heads : 1;
     vb_pool_run(nth, attn_part, &J);
 }

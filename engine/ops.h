@@ -52,8 +52,8 @@ void vb_mul(float * y, const float * a, const float * b, int64_t n);
 ** the first use their own scores buffer, vb_pool_scratch), each calling BLAS, which runs one thread.  Results are
 ** identical.
 */
-void vb_attention(const float * q, int64_t ldq, const float * k, int64_t ldk, const float * v, int64_t ldv,
-                  int64_t nq, int64_t nk, int32_t heads, int32_t dh, float scale, const float * pos_bias,
+void vb_attention(const float * q, int64_t ldq, const float * k, int64_t ldk, const float * v, int64_t ldv, int64_t nq,
+                  int64_t nk, int32_t heads, int32_t dh, float scale, const float * pos_bias,
                   const float * key_mask_add, int causal, int64_t q_off, float * out, int64_t ldo, float * scratch);
 
 #endif

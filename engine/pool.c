@@ -22,19 +22,31 @@ static struct {
     pthread_mutex_t run_lock; /* held by the thread inside vb_pool_run */
     pthread_mutex_t m;        /* guards gen for sleepers */
     pthread_cond_t  cv;
-    int             want;     /* threads asked for */
-    int             started;  /* workers running (want - 1 when up) */
+    int             want;    /* threads asked for */
+    int             started; /* workers running (want - 1 when up) */
     pthread_t       tid[MAX_THREADS];
-    atomic_uint     gen;      /* bumped once per task (and to stop) */
-    atomic_int      pending;  /* workers still inside the current task */
+    atomic_uint     gen;     /* bumped once per task (and to stop) */
+    atomic_int      pending; /* workers still inside the current task */
     atomic_int      quit;
     vb_pool_fn      fn;
     void *          ctx;
     int             nth;
     int             atexit_set;
     unsigned        start_gen; /* gen when the workers were started: the first task they wait for is gen + 1 */
-} P = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 1, 0, {0}, 0, 0, 0, NULL,
-       NULL, 1, 0, 0};
+} P = {PTHREAD_MUTEX_INITIALIZER,
+       PTHREAD_MUTEX_INITIALIZER,
+       PTHREAD_COND_INITIALIZER,
+       1,
+       0,
+       {0},
+       0,
+       0,
+       0,
+       NULL,
+       NULL,
+       1,
+       0,
+       0};
 
 static _Thread_local int in_worker;
 

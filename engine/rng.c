@@ -12,15 +12,18 @@ uint64_t vb_rng_splitmix64(uint64_t * state) {
 
 void vb_rng_seed(struct vb_rng * r, uint64_t seed) {
     uint64_t st = seed;
-    for (int i = 0; i < 4; i++) r->s[i] = vb_rng_splitmix64(&st);
+    for (int i = 0; i < 4; i++)
+        r->s[i] = vb_rng_splitmix64(&st);
 }
 
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static inline uint64_t rotl(uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
 
 uint64_t vb_rng_next(struct vb_rng * r) {
     uint64_t * s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
+    uint64_t   result = rotl(s[1] * 5, 7) * 9;
+    uint64_t   t = s[1] << 17;
     s[2] ^= s[0];
     s[3] ^= s[1];
     s[1] ^= s[2];
@@ -35,7 +38,8 @@ uint64_t vb_rng_below(struct vb_rng * r, uint64_t n) {
     /* reject the top partial block so every residue is equally likely */
     uint64_t lim = UINT64_MAX - (UINT64_MAX % n);
     uint64_t x;
-    do x = vb_rng_next(r);
+    do
+        x = vb_rng_next(r);
     while (x >= lim);
     return x % n;
 }

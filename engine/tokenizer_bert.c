@@ -14,9 +14,9 @@ enum { N_SPECIALS = 6 };
 
 struct vb_berttok {
     struct vb_unicode_map vocab; /* token -> id */
-    int32_t n_ids;               /* vocab lines + added [DEC] */
-    int32_t special_id[N_SPECIALS];
-    int32_t unk_id, cls_id, sep_id;
+    int32_t               n_ids; /* vocab lines + added [DEC] */
+    int32_t               special_id[N_SPECIALS];
+    int32_t               unk_id, cls_id, sep_id;
 };
 
 /* ---------------------------------------------------------------- character classes (transformers 4.35.2) */
@@ -49,7 +49,9 @@ static int is_cjk(int32_t c) {
 
 /* Python str.split() separators left after cleaning (cleaning already turned Zs / \t \n \r into ' ' and removed the
 ** Cc ones): ' ', U+2028, U+2029. */
-static int is_split_space(int32_t c) { return c == ' ' || c == 0x2028 || c == 0x2029; }
+static int is_split_space(int32_t c) {
+    return c == ' ' || c == 0x2028 || c == 0x2029;
+}
 
 /* ---------------------------------------------------------------- pipeline */
 
@@ -63,17 +65,17 @@ static void wordpiece(const struct vb_berttok * t, const char * w, size_t wl, st
         return;
     }
     size_t * pos = vb_malloc((nchar + 1) * sizeof *pos);
-    size_t k = 0;
+    size_t   k = 0;
     for (size_t i = 0; i < wl; i++)
         if (((unsigned char)w[i] & 0xC0) != 0x80) pos[k++] = i;
     pos[nchar] = wl;
-    char * buf = vb_malloc(wl + 3);
+    char *                buf = vb_malloc(wl + 3);
     struct vb_unicode_ids sub = {0};
-    size_t start = 0;
-    int bad = 0;
+    size_t                start = 0;
+    int                   bad = 0;
     while (start < nchar) {
         int32_t found = -1;
-        size_t end = nchar;
+        size_t  end = nchar;
         for (; end > start; end--) {
             size_t bl = 0;
             if (start > 0) {
@@ -93,9 +95,11 @@ static void wordpiece(const struct vb_berttok * t, const char * w, size_t wl, st
         vb_unicode_ids_push(&sub, found);
         start = end;
     }
-    if (bad) vb_unicode_ids_push(out, t->unk_id);
+    if (bad)
+        vb_unicode_ids_push(out, t->unk_id);
     else
-        for (int32_t i = 0; i < sub.n; i++) vb_unicode_ids_push(out, sub.v[i]);
+        for (int32_t i = 0; i < sub.n; i++)
+            vb_unicode_ids_push(out, sub.v[i]);
     free(sub.v);
     free(buf);
     free(pos);
@@ -109,12 +113,12 @@ static int basic_token(const struct vb_berttok * t, const char * s, size_t len, 
     utf8proc_uint8_t * nfd = utf8proc_NFD((const utf8proc_uint8_t *)z);
     free(z);
     if (!nfd) return vb_fail(VB_ERR_ARG, "bert tokenizer: NFD failed");
-    size_t nl = strlen((const char *)nfd);
+    size_t                nl = strlen((const char *)nfd);
     struct vb_unicode_buf piece = {0};
     vb_unicode_buf_add(&piece, "", 0);
     for (size_t i = 0; i < nl;) {
         int32_t cp;
-        int k = vb_unicode_utf8_decode((const char *)nfd + i, nl - i, &cp);
+        int     k = vb_unicode_utf8_decode((const char *)nfd + i, nl - i, &cp);
         if (!k) {
             free(nfd);
             vb_unicode_buf_free(&piece);
@@ -126,7 +130,7 @@ static int basic_token(const struct vb_berttok * t, const char * s, size_t len, 
             if (piece.n) wordpiece(t, piece.p, piece.n, out);
             piece.n = 0;
             char tmp[4];
-            int kk = vb_unicode_utf8_encode(cp, tmp);
+            int  kk = vb_unicode_utf8_encode(cp, tmp);
             wordpiece(t, tmp, (size_t)kk, out);
             continue;
         }
@@ -144,7 +148,7 @@ static int basic_segment(const struct vb_berttok * t, const char * s, size_t len
     vb_unicode_buf_add(&c, "", 0);
     for (size_t i = 0; i < len;) {
         int32_t cp;
-        int k = vb_unicode_utf8_decode(s + i, len - i, &cp);
+        int     k = vb_unicode_utf8_decode(s + i, len - i, &cp);
         VB_ASSERT(k > 0);
         i += (size_t)k;
         if (cp == 0 || cp == 0xFFFD || is_control(cp)) continue;
@@ -165,11 +169,11 @@ static int basic_segment(const struct vb_berttok * t, const char * s, size_t len
     vb_unicode_buf_free(&c);
     if (!nfc) return vb_fail(VB_ERR_ARG, "bert tokenizer: NFC failed");
     size_t nl = strlen((const char *)nfc);
-    int st = VB_OK;
+    int    st = VB_OK;
     size_t w0 = 0;
     for (size_t i = 0; i <= nl && st == VB_OK;) {
         int32_t cp = ' ';
-        int k = 1;
+        int     k = 1;
         if (i < nl) {
             k = vb_unicode_utf8_decode((const char *)nfc + i, nl - i, &cp);
             if (!k) {
@@ -198,10 +202,10 @@ int vb_berttok_encode(const struct vb_berttok * t, const char * text, size_t len
         return vb_fail(VB_ERR_ARG, "bert tokenizer: max_length %d is smaller than the %d special tokens", max_length,
                        n_spec);
     struct vb_unicode_ids body = {0};
-    size_t seg0 = 0;
-    int st = VB_OK;
+    size_t                seg0 = 0;
+    int                   st = VB_OK;
     for (size_t i = 0; i < len && st == VB_OK;) {
-        int best = -1;
+        int    best = -1;
         size_t bl = 0;
         if (text[i] == '[')
             for (int k = 0; k < N_SPECIALS; k++) {
@@ -230,11 +234,12 @@ int vb_berttok_encode(const struct vb_berttok * t, const char * text, size_t len
         keep = max_length - n_spec;
         if (truncate_left) first = body.n - keep;
     }
-    int32_t total = keep + n_spec;
+    int32_t   total = keep + n_spec;
     int32_t * r = vb_malloc((size_t)(total > 0 ? total : 1) * sizeof *r);
-    int32_t k = 0;
+    int32_t   k = 0;
     if (add_special) r[k++] = t->cls_id;
-    for (int32_t i = 0; i < keep; i++) r[k++] = body.v[first + i];
+    for (int32_t i = 0; i < keep; i++)
+        r[k++] = body.v[first + i];
     if (add_special) r[k++] = t->sep_id;
     free(body.v);
     *ids = r;
@@ -247,7 +252,9 @@ int32_t vb_berttok_token_id(const struct vb_berttok * t, const char * token) {
     return vb_unicode_map_get(&t->vocab, token, strlen(token));
 }
 
-int32_t vb_berttok_vocab_size(const struct vb_berttok * t) { return t ? t->n_ids : 0; }
+int32_t vb_berttok_vocab_size(const struct vb_berttok * t) {
+    return t ? t->n_ids : 0;
+}
 
 void vb_berttok_free(struct vb_berttok * t) {
     if (!t) return;
@@ -259,15 +266,16 @@ int vb_berttok_load(struct vb_berttok ** out, const char * path) {
     *out = NULL;
     char * buf;
     size_t len;
-    int st = vb_read_file(path, &buf, &len);
+    int    st = vb_read_file(path, &buf, &len);
     if (st) return st;
     struct vb_berttok * t = vb_calloc(1, sizeof *t);
     vb_unicode_map_init(&t->vocab, 32768);
     int32_t id = 0;
-    size_t i = 0;
+    size_t  i = 0;
     while (i < len) {
         size_t e = i;
-        while (e < len && buf[e] != '\n') e++;
+        while (e < len && buf[e] != '\n')
+            e++;
         if (!vb_unicode_utf8_valid(buf + i, e - i) || memchr(buf + i, 0, e - i)) {
             free(buf);
             vb_berttok_free(t);
@@ -280,8 +288,8 @@ int vb_berttok_load(struct vb_berttok ** out, const char * path) {
     free(buf);
     if (vb_unicode_map_get(&t->vocab, "[DEC]", 5) < 0) vb_unicode_map_put(&t->vocab, "[DEC]", 5, id++);
     t->n_ids = id;
-    for (int k = 0; k < N_SPECIALS; k++) t->special_id[k] = vb_unicode_map_get(&t->vocab, SPECIALS[k],
-                                                                                 strlen(SPECIALS[k]));
+    for (int k = 0; k < N_SPECIALS; k++)
+        t->special_id[k] = vb_unicode_map_get(&t->vocab, SPECIALS[k], strlen(SPECIALS[k]));
     t->unk_id = t->special_id[1];
     t->cls_id = t->special_id[2];
     t->sep_id = t->special_id[3];

@@ -13,14 +13,14 @@ enum { NK_PRECOMPILED = 1, NK_REPLACE_STR = 2, NK_COLLAPSE = 3 };
 enum { PREPEND_NEVER = 0, PREPEND_ALWAYS = 1, PREPEND_FIRST = 2 };
 
 struct t5_added {
-    char * s;   /* content, NUL-terminated */
-    size_t len; /* bytes */
+    char *  s;   /* content, NUL-terminated */
+    size_t  len; /* bytes */
     int32_t id;
-    int special, normalized, lstrip, rstrip;
+    int     special, normalized, lstrip, rstrip;
 };
 
 struct t5_norm {
-    int kind;
+    int    kind;
     char * pat; /* NK_REPLACE_STR: literal pattern; NK_COLLAPSE: the repeated unit (e.g. " ") */
     size_t pat_len;
     size_t min_rep; /* NK_COLLAPSE: runs of at least min_rep units are replaced */
@@ -29,35 +29,35 @@ struct t5_norm {
 };
 
 struct vb_t5tok {
-    int32_t n_ids;        /* ids 0..n_ids-1 have a string (model vocabulary + added tokens beyond it) */
-    int32_t n_model;      /* model vocabulary size */
-    char ** id_str;       /* (n_ids) strings: model pieces point into `arena`, others are owned */
-    char * arena;         /* the model pieces, NUL-separated */
-    size_t arena_len;
-    uint32_t * id_len;    /* (n_ids) */
-    double * scores;      /* (n_model) unigram log-probabilities */
-    uint8_t * is_special; /* (n_ids) 1 for added tokens marked special */
-    struct vb_unicode_map model_map; /* piece -> id over the model vocabulary */
-    size_t max_piece_len;            /* bytes */
-    int32_t unk_id;                  /* -1 if the model has none */
-    int byte_fallback;
-    double min_score;
-    int32_t base_vocab; /* first id of the trailing run of special added tokens (32000 for Flan-T5) */
+    int32_t               n_ids;   /* ids 0..n_ids-1 have a string (model vocabulary + added tokens beyond it) */
+    int32_t               n_model; /* model vocabulary size */
+    char **               id_str;  /* (n_ids) strings: model pieces point into `arena`, others are owned */
+    char *                arena;   /* the model pieces, NUL-separated */
+    size_t                arena_len;
+    uint32_t *            id_len;        /* (n_ids) */
+    double *              scores;        /* (n_model) unigram log-probabilities */
+    uint8_t *             is_special;    /* (n_ids) 1 for added tokens marked special */
+    struct vb_unicode_map model_map;     /* piece -> id over the model vocabulary */
+    size_t                max_piece_len; /* bytes */
+    int32_t               unk_id;        /* -1 if the model has none */
+    int                   byte_fallback;
+    double                min_score;
+    int32_t               base_vocab; /* first id of the trailing run of special added tokens (32000 for Flan-T5) */
 
     struct t5_added * added;
-    int n_added;
-    uint8_t added_first[2][256]; /* [normalized][byte]: 1 if some added token of that kind starts with byte */
-    struct t5_norm * norms;
-    int n_norms;
-    uint32_t * trie;   /* (n_trie) darts-clone units of the precompiled charsmap */
-    size_t n_trie;
-    char * cm_norm;    /* replacement strings, NUL-separated */
-    size_t cm_norm_len;
+    int               n_added;
+    uint8_t           added_first[2][256]; /* [normalized][byte]: 1 if some added token of that kind starts with byte */
+    struct t5_norm *  norms;
+    int               n_norms;
+    uint32_t *        trie; /* (n_trie) darts-clone units of the precompiled charsmap */
+    size_t            n_trie;
+    char *            cm_norm; /* replacement strings, NUL-separated */
+    size_t            cm_norm_len;
 
-    char repl[8];      /* metaspace replacement, UTF-8 */
+    char   repl[8]; /* metaspace replacement, UTF-8 */
     size_t repl_len;
-    int prepend;       /* PREPEND_* */
-    int split;
+    int    prepend; /* PREPEND_* */
+    int    split;
 
     int32_t tmpl_pre[8], n_pre;   /* template ids before $A */
     int32_t tmpl_post[8], n_post; /* template ids after $A */
@@ -75,12 +75,12 @@ static int b64val(int c) {
 }
 
 static int b64_decode(const char * s, unsigned char ** out, size_t * out_len) {
-    size_t n = strlen(s);
+    size_t          n = strlen(s);
     unsigned char * o = vb_malloc(n / 4 * 3 + 3);
-    size_t k = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    size_t i = 0;
+    size_t          k = 0;
+    uint32_t        acc = 0;
+    int             bits = 0;
+    size_t          i = 0;
     for (; i < n; i++) {
         if (s[i] == '=') break;
         int v = b64val((unsigned char)s[i]);
@@ -111,7 +111,7 @@ static int b64_decode(const char * s, unsigned char ** out, size_t * out_len) {
 ** (stops at a NUL byte), -1 if none. Bounds-checked: a corrupt trie yields -1, never a crash. */
 static int64_t cm_first_prefix(const struct vb_t5tok * t, const char * key, size_t len) {
     if (!t->n_trie) return -1;
-    size_t pos = 0;
+    size_t   pos = 0;
     uint32_t unit = t->trie[0];
 #define UNIT_OFFSET(u) (((size_t)(u) >> 10) << (((u) & (1u << 9)) >> 6))
     pos ^= UNIT_OFFSET(unit);
@@ -135,7 +135,7 @@ static int64_t cm_first_prefix(const struct vb_t5tok * t, const char * key, size
 
 static void cm_append(const struct vb_t5tok * t, int64_t v, struct vb_unicode_buf * out) {
     const char * s = t->cm_norm + v;
-    size_t n = strnlen(s, t->cm_norm_len - (size_t)v);
+    size_t       n = strnlen(s, t->cm_norm_len - (size_t)v);
     vb_unicode_buf_add(out, s, n);
 }
 
@@ -147,9 +147,9 @@ static void norm_precompiled(const struct vb_t5tok * t, const char * s, size_t l
     while (i < len) {
         /* find the end of the grapheme starting at i */
         int32_t prev, cp;
-        int k = vb_unicode_utf8_decode(s + i, len - i, &prev);
+        int     k = vb_unicode_utf8_decode(s + i, len - i, &prev);
         VB_ASSERT(k > 0);
-        size_t j = i + (size_t)k;
+        size_t           j = i + (size_t)k;
         utf8proc_int32_t state = 0;
         while (j < len) {
             int k2 = vb_unicode_utf8_decode(s + j, len - j, &cp);
@@ -167,10 +167,12 @@ static void norm_precompiled(const struct vb_t5tok * t, const char * s, size_t l
             }
         }
         while (i < j) {
-            int k3 = vb_unicode_utf8_decode(s + i, j - i, &cp);
+            int     k3 = vb_unicode_utf8_decode(s + i, j - i, &cp);
             int64_t v = cm_first_prefix(t, s + i, (size_t)k3);
-            if (v >= 0) cm_append(t, v, out);
-            else vb_unicode_buf_add(out, s + i, (size_t)k3);
+            if (v >= 0)
+                cm_append(t, v, out);
+            else
+                vb_unicode_buf_add(out, s + i, (size_t)k3);
             i += (size_t)k3;
         }
     }
@@ -217,8 +219,10 @@ static void normalize(const struct vb_t5tok * t, const char * s, size_t len, str
     for (int k = 0; k < t->n_norms; k++) {
         b.n = 0;
         vb_unicode_buf_add(&b, "", 0);
-        if (t->norms[k].kind == NK_PRECOMPILED) norm_precompiled(t, a.p, a.n, &b);
-        else norm_replace(&t->norms[k], a.p, a.n, &b);
+        if (t->norms[k].kind == NK_PRECOMPILED)
+            norm_precompiled(t, a.p, a.n, &b);
+        else
+            norm_replace(&t->norms[k], a.p, a.n, &b);
         struct vb_unicode_buf tmp = a;
         a = b;
         b = tmp;
@@ -237,7 +241,7 @@ static int unigram_encode(const struct vb_t5tok * t, const char * s, size_t size
     struct node {
         int32_t id;
         int32_t starts_at; /* -1 = none */
-        double score;
+        double  score;
     };
     struct node * best = vb_malloc((size + 1) * sizeof *best);
     for (size_t i = 0; i <= size; i++) {
@@ -248,10 +252,10 @@ static int unigram_encode(const struct vb_t5tok * t, const char * s, size_t size
     double unk_score = t->min_score - 10.0;
     size_t st = 0;
     while (st < size) {
-        double till_here = best[st].score;
-        int has_single = 0;
+        double  till_here = best[st].score;
+        int     has_single = 0;
         int32_t cp;
-        size_t mblen = (size_t)vb_unicode_utf8_decode(s + st, size - st, &cp);
+        size_t  mblen = (size_t)vb_unicode_utf8_decode(s + st, size - st, &cp);
         VB_ASSERT(mblen > 0);
         size_t maxl = VB_MIN(t->max_piece_len, size - st);
         for (size_t l = 1; l <= maxl; l++) {
@@ -281,31 +285,33 @@ static int unigram_encode(const struct vb_t5tok * t, const char * s, size_t size
     /* backtrack into (start, end, is_unk) spans, fusing consecutive unknowns */
     struct span {
         size_t a, b;
-        int unk;
+        int    unk;
     };
     struct span * sp = vb_malloc((size + 1) * sizeof *sp);
-    int nsp = 0;
-    size_t ends = size;
+    int           nsp = 0;
+    size_t        ends = size;
     while (ends > 0) {
         struct node * nd = &best[ends];
         VB_ASSERT(nd->starts_at >= 0);
         size_t a = (size_t)nd->starts_at;
-        int unk = nd->id == -2 || (t->unk_id >= 0 && nd->id == t->unk_id);
-        if (unk && nsp > 0 && sp[nsp - 1].unk) sp[nsp - 1].a = a; /* fuse */
-        else sp[nsp++] = (struct span){a, ends, unk};
+        int    unk = nd->id == -2 || (t->unk_id >= 0 && nd->id == t->unk_id);
+        if (unk && nsp > 0 && sp[nsp - 1].unk)
+            sp[nsp - 1].a = a; /* fuse */
+        else
+            sp[nsp++] = (struct span){a, ends, unk};
         ends = a;
     }
     int st_ret = VB_OK;
     for (int k = nsp - 1; k >= 0; k--) {
         const char * p = s + sp[k].a;
-        size_t l = sp[k].b - sp[k].a;
-        int32_t id = vb_unicode_map_get(&t->model_map, p, l);
+        size_t       l = sp[k].b - sp[k].a;
+        int32_t      id = vb_unicode_map_get(&t->model_map, p, l);
         if (id >= 0) {
             vb_unicode_ids_push(out, id);
             continue;
         }
         if (t->byte_fallback) {
-            int ok = 1;
+            int       ok = 1;
             int32_t * tmp = vb_malloc(l * sizeof *tmp);
             for (size_t q = 0; q < l && ok; q++) {
                 char nm[8];
@@ -314,7 +320,8 @@ static int unigram_encode(const struct vb_t5tok * t, const char * s, size_t size
                 if (tmp[q] < 0) ok = 0;
             }
             if (ok)
-                for (size_t q = 0; q < l; q++) vb_unicode_ids_push(out, tmp[q]);
+                for (size_t q = 0; q < l; q++)
+                    vb_unicode_ids_push(out, tmp[q]);
             free(tmp);
             if (ok) continue;
         }
@@ -336,8 +343,10 @@ static int encode_normalized_part(const struct vb_t5tok * t, const char * s, siz
                                   struct vb_unicode_ids * out) {
     struct vb_unicode_buf m = {0};
     for (size_t i = 0; i < len; i++) {
-        if (s[i] == ' ') vb_unicode_buf_add(&m, t->repl, t->repl_len);
-        else vb_unicode_buf_add(&m, s + i, 1);
+        if (s[i] == ' ')
+            vb_unicode_buf_add(&m, t->repl, t->repl_len);
+        else
+            vb_unicode_buf_add(&m, s + i, 1);
     }
     int want = t->prepend == PREPEND_ALWAYS || (t->prepend == PREPEND_FIRST && at_origin);
     if (want && m.n > 0 && !(m.n >= t->repl_len && !memcmp(m.p, t->repl, t->repl_len))) {
@@ -371,7 +380,7 @@ static int find_added(const struct vb_t5tok * t, const char * s, size_t len, siz
     const uint8_t * first = t->added_first[want_normalized ? 1 : 0];
     for (size_t i = from; i < len; i++) {
         if (!first[(unsigned char)s[i]]) continue;
-        int best = -1;
+        int    best = -1;
         size_t bl = 0;
         for (int k = 0; k < t->n_added; k++) {
             const struct t5_added * a = &t->added[k];
@@ -388,7 +397,9 @@ static int find_added(const struct vb_t5tok * t, const char * s, size_t len, siz
     return -1;
 }
 
-static int is_ws_byte(unsigned char c) { return c == ' ' || (c >= 9 && c <= 13); }
+static int is_ws_byte(unsigned char c) {
+    return c == ' ' || (c >= 9 && c <= 13);
+}
 
 /* Split s by added tokens of one kind; calls back for text parts. lstrip/rstrip swallow neighbouring ASCII
 ** whitespace into the token as tokenizers does. */
@@ -398,14 +409,16 @@ typedef int (*part_fn)(const struct vb_t5tok * t, const char * s, size_t len, in
 static int split_added(const struct vb_t5tok * t, const char * s, size_t len, int at_origin, int want_normalized,
                        part_fn fn, struct vb_unicode_ids * out) {
     size_t start_off = 0, from = 0, at;
-    int k;
+    int    k;
     while ((k = find_added(t, s, len, from, want_normalized, &at)) >= 0) {
         const struct t5_added * a = &t->added[k];
-        size_t a0 = at, a1 = at + a->len;
+        size_t                  a0 = at, a1 = at + a->len;
         if (a->lstrip)
-            while (a0 > start_off && is_ws_byte((unsigned char)s[a0 - 1])) a0--;
+            while (a0 > start_off && is_ws_byte((unsigned char)s[a0 - 1]))
+                a0--;
         if (a->rstrip)
-            while (a1 < len && is_ws_byte((unsigned char)s[a1])) a1++;
+            while (a1 < len && is_ws_byte((unsigned char)s[a1]))
+                a1++;
         if (start_off < a0) {
             int st = fn(t, s + start_off, a0 - start_off, at_origin && start_off == 0, out);
             if (st) return st;
@@ -437,7 +450,7 @@ int vb_t5tok_encode_ex(const struct vb_t5tok * t, const char * text, size_t len,
         return vb_fail(VB_ERR_ARG, "t5 tokenizer: max_length %d is smaller than the %d special tokens", max_length,
                        n_spec);
     struct vb_unicode_ids body = {0};
-    int st = split_added(t, text ? text : "", len, 1, 0, encode_raw_part, &body);
+    int                   st = split_added(t, text ? text : "", len, 1, 0, encode_raw_part, &body);
     if (st) {
         free(body.v);
         return st;
@@ -447,14 +460,17 @@ int vb_t5tok_encode_ex(const struct vb_t5tok * t, const char * text, size_t len,
         keep = max_length - n_spec;
         if (truncate_left) first = body.n - keep;
     }
-    int32_t total = keep + n_spec;
+    int32_t   total = keep + n_spec;
     int32_t * r = vb_malloc((size_t)(total > 0 ? total : 1) * sizeof *r);
-    int32_t k = 0;
+    int32_t   k = 0;
     if (add_eos)
-        for (int i = 0; i < t->n_pre; i++) r[k++] = t->tmpl_pre[i];
-    for (int32_t i = 0; i < keep; i++) r[k++] = body.v[first + i];
+        for (int i = 0; i < t->n_pre; i++)
+            r[k++] = t->tmpl_pre[i];
+    for (int32_t i = 0; i < keep; i++)
+        r[k++] = body.v[first + i];
     if (add_eos)
-        for (int i = 0; i < t->n_post; i++) r[k++] = t->tmpl_post[i];
+        for (int i = 0; i < t->n_post; i++)
+            r[k++] = t->tmpl_post[i];
     free(body.v);
     *ids = r;
     *n = total;
@@ -475,8 +491,8 @@ static void sp_decode_run(const struct vb_t5tok * t, const int32_t * ids, int n,
     int bos_ws = 1;
     for (int i = 0; i < n; i++) {
         const char * p = t->id_str[ids[i]];
-        size_t l = t->id_len[ids[i]];
-        int consumed = 0;
+        size_t       l = t->id_len[ids[i]];
+        int          consumed = 0;
         if (bos_ws && l >= 3 && !memcmp(p, SPACE_SYM, 3)) {
             p += 3;
             l -= 3;
@@ -506,15 +522,16 @@ static void py_strip(const char * s, size_t n, size_t * a_out, size_t * b_out) {
     size_t a = 0, b = n;
     while (a < b) {
         int32_t cp;
-        int k = vb_unicode_utf8_decode(s + a, b - a, &cp);
+        int     k = vb_unicode_utf8_decode(s + a, b - a, &cp);
         if (!k || !py_isspace(cp)) break;
         a += (size_t)k;
     }
     while (b > a) {
         size_t q = b - 1;
-        while (q > a && ((unsigned char)s[q] & 0xC0) == 0x80) q--;
+        while (q > a && ((unsigned char)s[q] & 0xC0) == 0x80)
+            q--;
         int32_t cp;
-        int k = vb_unicode_utf8_decode(s + q, b - q, &cp);
+        int     k = vb_unicode_utf8_decode(s + q, b - q, &cp);
         if (!k || !py_isspace(cp)) break;
         b = q;
     }
@@ -546,7 +563,7 @@ static void tokens_to_string(const struct vb_t5tok * t, const int32_t * ids, int
 }
 
 static void replace_all(struct vb_unicode_buf * s, const char * from, const char * to) {
-    size_t fl = strlen(from), tl = strlen(to);
+    size_t                fl = strlen(from), tl = strlen(to);
     struct vb_unicode_buf o = {0};
     vb_unicode_buf_add(&o, "", 0);
     for (size_t i = 0; i < s->n;) {
@@ -568,9 +585,9 @@ int vb_t5tok_decode(const struct vb_t5tok * t, const int32_t * ids, int32_t n, u
         if (ids[i] < 0 || ids[i] >= t->n_ids || !t->id_str[ids[i]])
             return vb_fail(VB_ERR_ARG, "t5 tokenizer: decode: id %d at position %d is outside 0..%d", ids[i], i,
                            t->n_ids - 1);
-    int keep = (flags & VB_T5TOK_DECODE_KEEP_SPECIAL) != 0;
+    int       keep = (flags & VB_T5TOK_DECODE_KEEP_SPECIAL) != 0;
     int32_t * tok = vb_malloc((size_t)(n > 0 ? n : 1) * sizeof *tok);
-    int m = 0;
+    int       m = 0;
     for (int32_t i = 0; i < n; i++)
         if (keep || !t->is_special[ids[i]]) tok[m++] = ids[i];
     /* PreTrainedTokenizer._decode: special added tokens with id >= the sentencepiece size are separate sub-texts
@@ -599,10 +616,11 @@ int vb_t5tok_decode(const struct vb_t5tok * t, const int32_t * ids, int32_t n, u
     }
     free(tok);
     if (!(flags & VB_T5TOK_DECODE_NO_CLEANUP)) {
-        static const char * const cl[][2] = {{" .", "."},     {" ?", "?"},     {" !", "!"},     {" ,", ","},
-                                             {" ' ", "'"},    {" n't", "n't"}, {" 'm", "'m"},   {" 's", "'s"},
+        static const char * const cl[][2] = {{" .", "."},     {" ?", "?"},     {" !", "!"},   {" ,", ","},
+                                             {" ' ", "'"},    {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"},
                                              {" 've", "'ve"}, {" 're", "'re"}};
-        for (size_t k = 0; k < sizeof cl / sizeof cl[0]; k++) replace_all(&text, cl[k][0], cl[k][1]);
+        for (size_t k = 0; k < sizeof cl / sizeof cl[0]; k++)
+            replace_all(&text, cl[k][0], cl[k][1]);
     }
     *out = text.p;
     return VB_OK;
@@ -618,16 +636,22 @@ int32_t vb_t5tok_piece_id(const struct vb_t5tok * t, const char * piece) {
     return vb_unicode_map_get(&t->model_map, piece, l);
 }
 
-int vb_t5tok_has_piece(const struct vb_t5tok * t, const char * piece) { return vb_t5tok_piece_id(t, piece) >= 0; }
+int vb_t5tok_has_piece(const struct vb_t5tok * t, const char * piece) {
+    return vb_t5tok_piece_id(t, piece) >= 0;
+}
 
 const char * vb_t5tok_id_to_piece(const struct vb_t5tok * t, int32_t id) {
     if (!t || id < 0 || id >= t->n_ids) return NULL;
     return t->id_str[id];
 }
 
-int32_t vb_t5tok_vocab_size(const struct vb_t5tok * t) { return t ? t->n_ids : 0; }
+int32_t vb_t5tok_vocab_size(const struct vb_t5tok * t) {
+    return t ? t->n_ids : 0;
+}
 
-int32_t vb_t5tok_eos_id(const struct vb_t5tok * t) { return t && t->n_post > 0 ? t->tmpl_post[t->n_post - 1] : -1; }
+int32_t vb_t5tok_eos_id(const struct vb_t5tok * t) {
+    return t && t->n_post > 0 ? t->tmpl_post[t->n_post - 1] : -1;
+}
 
 /* ---------------------------------------------------------------- loading */
 
@@ -642,7 +666,8 @@ void vb_t5tok_free(struct vb_t5tok * t) {
     free(t->scores);
     free(t->is_special);
     vb_unicode_map_free(&t->model_map);
-    for (int k = 0; k < t->n_added; k++) free(t->added[k].s);
+    for (int k = 0; k < t->n_added; k++)
+        free(t->added[k].s);
     free(t->added);
     for (int k = 0; k < t->n_norms; k++) {
         free(t->norms[k].pat);
@@ -669,19 +694,21 @@ static int load_precompiled(struct vb_t5tok * t, const cJSON * nj, const char * 
         return vb_fail(VB_ERR_FORMAT, "%s: normalizer.precompiled_charsmap: expected a base64 string", name);
     if (t->trie) return vb_fail(VB_ERR_UNSUPPORTED, "%s: more than one Precompiled normalizer", name);
     unsigned char * blob;
-    size_t bl;
+    size_t          bl;
     if (b64_decode(cm->valuestring, &blob, &bl))
         return vb_fail(VB_ERR_FORMAT, "%s: normalizer.precompiled_charsmap: invalid base64", name);
     if (bl < 4) {
         free(blob);
         return vb_fail(VB_ERR_FORMAT, "%s: normalizer.precompiled_charsmap: %zu bytes, too short", name, bl);
     }
-    uint32_t trie_bytes = (uint32_t)blob[0] | (uint32_t)blob[1] << 8 | (uint32_t)blob[2] << 16 |
-                          (uint32_t)blob[3] << 24;
+    uint32_t trie_bytes =
+        (uint32_t)blob[0] | (uint32_t)blob[1] << 8 | (uint32_t)blob[2] << 16 | (uint32_t)blob[3] << 24;
     if (trie_bytes % 4 || (size_t)trie_bytes > bl - 4 || trie_bytes == 0) {
         free(blob);
-        return vb_fail(VB_ERR_FORMAT, "%s: normalizer.precompiled_charsmap: trie size %u does not fit the %zu-byte "
-                                      "blob", name, trie_bytes, bl);
+        return vb_fail(VB_ERR_FORMAT,
+                       "%s: normalizer.precompiled_charsmap: trie size %u does not fit the %zu-byte "
+                       "blob",
+                       name, trie_bytes, bl);
     }
     t->n_trie = trie_bytes / 4;
     t->trie = vb_malloc(t->n_trie * sizeof *t->trie);
@@ -726,8 +753,8 @@ static int add_norm(struct vb_t5tok * t, const cJSON * nj, const char * name) {
         if (!cJSON_IsObject(pat) || !cJSON_IsString(content))
             return vb_fail(VB_ERR_FORMAT, "%s: Replace normalizer: needs \"pattern\" object and \"content\"", name);
         struct t5_norm nm = {0};
-        const cJSON * ps = cJSON_GetObjectItemCaseSensitive(pat, "String");
-        const cJSON * pr = cJSON_GetObjectItemCaseSensitive(pat, "Regex");
+        const cJSON *  ps = cJSON_GetObjectItemCaseSensitive(pat, "String");
+        const cJSON *  pr = cJSON_GetObjectItemCaseSensitive(pat, "Regex");
         if (cJSON_IsString(ps)) {
             nm.kind = NK_REPLACE_STR;
             nm.pat = vb_strdup(ps->valuestring);
@@ -736,8 +763,10 @@ static int add_norm(struct vb_t5tok * t, const cJSON * nj, const char * name) {
             nm.pat = vb_strdup(" ");
             nm.min_rep = pr->valuestring[1] == '+' ? 1 : 2;
         } else {
-            return vb_fail(VB_ERR_UNSUPPORTED, "%s: Replace normalizer: only String patterns and the Regex \" {2,}\" "
-                                               "are implemented", name);
+            return vb_fail(VB_ERR_UNSUPPORTED,
+                           "%s: Replace normalizer: only String patterns and the Regex \" {2,}\" "
+                           "are implemented",
+                           name);
         }
         nm.pat_len = strlen(nm.pat);
         nm.rep = vb_strdup(content->valuestring);
@@ -763,19 +792,23 @@ static int load_pretok(struct vb_t5tok * t, const cJSON * pj, const char * name)
         return vb_fail(VB_ERR_UNSUPPORTED, "%s: pre_tokenizer \"%s\" is not implemented (Metaspace only)", name,
                        ty->valuestring);
     const cJSON * r = cJSON_GetObjectItemCaseSensitive(pj, "replacement");
-    const char * rs = cJSON_IsString(r) ? r->valuestring : "\xe2\x96\x81";
-    int32_t cp;
-    size_t rl = strlen(rs);
+    const char *  rs = cJSON_IsString(r) ? r->valuestring : "\xe2\x96\x81";
+    int32_t       cp;
+    size_t        rl = strlen(rs);
     if (rl == 0 || rl > 4 || vb_unicode_utf8_decode(rs, rl, &cp) != (int)rl)
         return vb_fail(VB_ERR_FORMAT, "%s: pre_tokenizer.replacement must be one character", name);
     memcpy(t->repl, rs, rl);
     t->repl_len = rl;
     const cJSON * ps = cJSON_GetObjectItemCaseSensitive(pj, "prepend_scheme");
     if (cJSON_IsString(ps)) {
-        if (!strcmp(ps->valuestring, "always")) t->prepend = PREPEND_ALWAYS;
-        else if (!strcmp(ps->valuestring, "first")) t->prepend = PREPEND_FIRST;
-        else if (!strcmp(ps->valuestring, "never")) t->prepend = PREPEND_NEVER;
-        else return vb_fail(VB_ERR_FORMAT, "%s: pre_tokenizer.prepend_scheme \"%s\"", name, ps->valuestring);
+        if (!strcmp(ps->valuestring, "always"))
+            t->prepend = PREPEND_ALWAYS;
+        else if (!strcmp(ps->valuestring, "first"))
+            t->prepend = PREPEND_FIRST;
+        else if (!strcmp(ps->valuestring, "never"))
+            t->prepend = PREPEND_NEVER;
+        else
+            return vb_fail(VB_ERR_FORMAT, "%s: pre_tokenizer.prepend_scheme \"%s\"", name, ps->valuestring);
     } else {
         t->prepend = jbool(pj, "add_prefix_space", 1) ? PREPEND_ALWAYS : PREPEND_NEVER;
     }
@@ -805,7 +838,7 @@ static int load_post(struct vb_t5tok * t, const cJSON * pp, const char * name) {
     const cJSON * single = cJSON_GetObjectItemCaseSensitive(pp, "single");
     const cJSON * specials = cJSON_GetObjectItemCaseSensitive(pp, "special_tokens");
     if (!cJSON_IsArray(single)) return vb_fail(VB_ERR_FORMAT, "%s: post_processor.single: expected an array", name);
-    int seen_a = 0;
+    int           seen_a = 0;
     const cJSON * e;
     cJSON_ArrayForEach(e, single) {
         const cJSON * seq = cJSON_GetObjectItemCaseSensitive(e, "Sequence");
@@ -820,9 +853,9 @@ static int load_post(struct vb_t5tok * t, const cJSON * pp, const char * name) {
             return vb_fail(VB_ERR_FORMAT, "%s: post_processor.single: entry without Sequence/SpecialToken id", name);
         const cJSON * def = cJSON_GetObjectItemCaseSensitive(specials, idj->valuestring);
         const cJSON * ids = cJSON_GetObjectItemCaseSensitive(def, "ids");
-        int32_t one;
-        int32_t * dst = seen_a ? t->tmpl_post : t->tmpl_pre;
-        int32_t * nd = seen_a ? &t->n_post : &t->n_pre;
+        int32_t       one;
+        int32_t *     dst = seen_a ? t->tmpl_post : t->tmpl_pre;
+        int32_t *     nd = seen_a ? &t->n_post : &t->n_pre;
         if (cJSON_IsArray(ids)) {
             const cJSON * x;
             cJSON_ArrayForEach(x, ids) {
@@ -857,11 +890,11 @@ static int load_json(struct vb_t5tok * t, const cJSON * root, const char * name)
     t->n_model = nv;
     /* added tokens first pass: how many ids in total */
     const cJSON * added = cJSON_GetObjectItemCaseSensitive(root, "added_tokens");
-    int32_t n_ids = nv;
+    int32_t       n_ids = nv;
     if (added && !cJSON_IsNull(added) && !cJSON_IsArray(added))
         return vb_fail(VB_ERR_FORMAT, "%s: added_tokens: expected an array", name);
     const cJSON * e;
-    int na = 0;
+    int           na = 0;
     cJSON_ArrayForEach(e, added) {
         const cJSON * id = cJSON_GetObjectItemCaseSensitive(e, "id");
         const cJSON * c = cJSON_GetObjectItemCaseSensitive(e, "content");
@@ -884,7 +917,7 @@ static int load_json(struct vb_t5tok * t, const cJSON * root, const char * name)
     vb_unicode_map_init_borrowed(&t->model_map, (size_t)nv); /* keys live in t->arena */
     t->min_score = INFINITY;
     int32_t i = 0;
-    size_t total = 0;
+    size_t  total = 0;
     cJSON_ArrayForEach(e, vocab) {
         const cJSON * p = cJSON_GetArrayItem(e, 0);
         if (cJSON_IsString(p)) total += strlen(p->valuestring) + 1;
@@ -925,7 +958,7 @@ static int load_json(struct vb_t5tok * t, const cJSON * root, const char * name)
     t->added = vb_calloc((size_t)(na > 0 ? na : 1), sizeof *t->added);
     cJSON_ArrayForEach(e, added) {
         struct t5_added * a = &t->added[t->n_added++];
-        const char * c = cJSON_GetObjectItemCaseSensitive(e, "content")->valuestring;
+        const char *      c = cJSON_GetObjectItemCaseSensitive(e, "content")->valuestring;
         a->s = vb_strdup(c);
         a->len = strlen(c);
         a->id = (int32_t)cJSON_GetObjectItemCaseSensitive(e, "id")->valuedouble;
@@ -941,10 +974,11 @@ static int load_json(struct vb_t5tok * t, const cJSON * root, const char * name)
         if (a->len) t->added_first[a->normalized ? 1 : 0][(unsigned char)a->s[0]] = 1;
     }
     for (int32_t k = 0; k < n_ids; k++)
-        if (!t->id_str[k]) return vb_fail(VB_ERR_FORMAT, "%s: id %d has neither a vocab piece nor an added token",
-                                          name, k);
+        if (!t->id_str[k])
+            return vb_fail(VB_ERR_FORMAT, "%s: id %d has neither a vocab piece nor an added token", name, k);
     t->base_vocab = n_ids;
-    while (t->base_vocab > 0 && t->is_special[t->base_vocab - 1]) t->base_vocab--;
+    while (t->base_vocab > 0 && t->is_special[t->base_vocab - 1])
+        t->base_vocab--;
     if (t->base_vocab < 3) t->base_vocab = n_ids; /* everything special: no separate sub-texts */
     /* normalizer, pre-tokenizer, post-processor */
     int st = add_norm(t, cJSON_GetObjectItemCaseSensitive(root, "normalizer"), name);
@@ -961,11 +995,11 @@ int vb_t5tok_load_mem(struct vb_t5tok ** out, const char * json, size_t len, con
     cJSON * root = cJSON_ParseWithLength(json, len);
     if (!root) {
         const char * ep = cJSON_GetErrorPtr();
-        long off = (ep && ep >= json && ep <= json + len) ? (long)(ep - json) : -1;
+        long         off = (ep && ep >= json && ep <= json + len) ? (long)(ep - json) : -1;
         return vb_fail(VB_ERR_FORMAT, "%s: invalid JSON near byte %ld", name, off);
     }
     struct vb_t5tok * t = vb_calloc(1, sizeof *t);
-    int st = load_json(t, root, name);
+    int               st = load_json(t, root, name);
     cJSON_Delete(root);
     if (st) {
         vb_t5tok_free(t);
@@ -979,7 +1013,7 @@ int vb_t5tok_load(struct vb_t5tok ** out, const char * path) {
     *out = NULL;
     char * buf;
     size_t len;
-    int st = vb_read_file(path, &buf, &len);
+    int    st = vb_read_file(path, &buf, &len);
     if (st) return st;
     st = vb_t5tok_load_mem(out, buf, len, path);
     free(buf);
@@ -990,7 +1024,7 @@ int vb_t5tok_load(struct vb_t5tok ** out, const char * path) {
 
 /* Minimal protobuf wire-format reader over [p, end). */
 struct pb {
-    const unsigned char * p, * end;
+    const unsigned char *p, *end;
 };
 
 static int pb_varint(struct pb * b, uint64_t * v) {
@@ -1016,7 +1050,8 @@ static int pb_next(struct pb * b, uint32_t * field, int * wt, struct pb * sub, u
     *field = (uint32_t)(key >> 3);
     *wt = (int)(key & 7);
     switch (*wt) {
-    case 0: return pb_varint(b, v) ? -1 : 1;
+    case 0:
+        return pb_varint(b, v) ? -1 : 1;
     case 1:
         if (b->end - b->p < 8) return -1;
         b->p += 8;
@@ -1036,14 +1071,15 @@ static int pb_next(struct pb * b, uint32_t * field, int * wt, struct pb * sub, u
         b->p += 4;
         return 1;
     }
-    default: return -1;
+    default:
+        return -1;
     }
 }
 
 static char * b64_encode(const unsigned char * d, size_t n) {
     static const char tb[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char * o = vb_malloc((n + 2) / 3 * 4 + 1);
-    size_t k = 0;
+    char *            o = vb_malloc((n + 2) / 3 * 4 + 1);
+    size_t            k = 0;
     for (size_t i = 0; i < n; i += 3) {
         uint32_t v = (uint32_t)d[i] << 16;
         if (i + 1 < n) v |= (uint32_t)d[i + 1] << 8;
@@ -1083,27 +1119,27 @@ static int spm_to_json_text(const char * path, int extra_ids, char ** text_out) 
     if (extra_ids < 0 || extra_ids > 100000) return vb_fail(VB_ERR_ARG, "extra_ids %d out of range", extra_ids);
     char * buf;
     size_t len;
-    int st = vb_read_file(path, &buf, &len);
+    int    st = vb_read_file(path, &buf, &len);
     if (st) return st;
     struct pb top = {(const unsigned char *)buf, (const unsigned char *)buf + len}, sub, sub2;
-    uint32_t f, f2;
-    int wt, wt2, r;
-    uint64_t v;
-    float sc;
+    uint32_t  f, f2;
+    int       wt, wt2, r;
+    uint64_t  v;
+    float     sc;
     /* defaults of sentencepiece's TrainerSpec / NormalizerSpec */
-    int64_t model_type = 1, unk_id = 0, eos_id = 2, byte_fallback = 0;
-    int add_dummy_prefix = 1;
+    int64_t               model_type = 1, unk_id = 0, eos_id = 2, byte_fallback = 0;
+    int                   add_dummy_prefix = 1;
     const unsigned char * cm = NULL;
-    size_t cm_len = 0;
-    cJSON * vocab = cJSON_CreateArray();
-    cJSON * added = cJSON_CreateArray();
-    int32_t n_pieces = 0;
-    int32_t * types = NULL;
+    size_t                cm_len = 0;
+    cJSON *               vocab = cJSON_CreateArray();
+    cJSON *               added = cJSON_CreateArray();
+    int32_t               n_pieces = 0;
+    int32_t *             types = NULL;
     st = VB_OK;
     while ((r = pb_next(&top, &f, &wt, &sub, &v, &sc)) == 1) {
         if (f == 1 && wt == 2) {
-            char * piece = NULL;
-            float score = 0.0f;
+            char *  piece = NULL;
+            float   score = 0.0f;
             int64_t type = 1;
             while ((r = pb_next(&sub, &f2, &wt2, &sub2, &v, &sc)) == 1) {
                 if (f2 == 1 && wt2 == 2) {
@@ -1138,10 +1174,14 @@ static int spm_to_json_text(const char * path, int extra_ids, char ** text_out) 
         } else if (f == 2 && wt == 2) { /* TrainerSpec */
             while ((r = pb_next(&sub, &f2, &wt2, &sub2, &v, &sc)) == 1) {
                 if (wt2 != 0) continue;
-                if (f2 == 3) model_type = (int64_t)v;
-                else if (f2 == 40) unk_id = (int32_t)v;
-                else if (f2 == 42) eos_id = (int32_t)v;
-                else if (f2 == 35) byte_fallback = (int64_t)v;
+                if (f2 == 3)
+                    model_type = (int64_t)v;
+                else if (f2 == 40)
+                    unk_id = (int32_t)v;
+                else if (f2 == 42)
+                    eos_id = (int32_t)v;
+                else if (f2 == 35)
+                    byte_fallback = (int64_t)v;
             }
             if (r < 0) {
                 st = vb_fail(VB_ERR_FORMAT, "%s: ModelProto.trainer_spec: malformed message", path);
@@ -1210,7 +1250,7 @@ static int spm_to_json_text(const char * path, int extra_ids, char ** text_out) 
     cJSON_AddItemToObject(root, "pre_tokenizer", metaspace_json(add_dummy_prefix));
     if (eos_id >= 0 && eos_id < n_pieces) {
         const char * eos = cJSON_GetArrayItem(cJSON_GetArrayItem(vocab, (int)eos_id), 0)->valuestring;
-        cJSON * pp = cJSON_CreateObject();
+        cJSON *      pp = cJSON_CreateObject();
         cJSON_AddStringToObject(pp, "type", "TemplateProcessing");
         cJSON * single = cJSON_AddArrayToObject(pp, "single");
         cJSON * sa = cJSON_CreateObject();
@@ -1265,7 +1305,7 @@ static int spm_to_json_text(const char * path, int extra_ids, char ** text_out) 
 
 int vb_t5tok_write_json_from_spm(const char * path, const char * out_json, int extra_ids) {
     char * text;
-    int st = spm_to_json_text(path, extra_ids, &text);
+    int    st = spm_to_json_text(path, extra_ids, &text);
     if (st) return st;
     FILE * fo = fopen(out_json, "wb");
     if (!fo) {
@@ -1273,7 +1313,7 @@ int vb_t5tok_write_json_from_spm(const char * path, const char * out_json, int e
         return vb_fail(VB_ERR_IO, "%s: cannot open for writing", out_json);
     }
     size_t tl = strlen(text);
-    int bad = fwrite(text, 1, tl, fo) != tl;
+    int    bad = fwrite(text, 1, tl, fo) != tl;
     bad |= fclose(fo) != 0;
     free(text);
     if (bad) return vb_fail(VB_ERR_IO, "%s: write failed", out_json);
@@ -1283,7 +1323,7 @@ int vb_t5tok_write_json_from_spm(const char * path, const char * out_json, int e
 int vb_t5tok_load_spm(struct vb_t5tok ** out, const char * spiece_model_path, int extra_ids) {
     *out = NULL;
     char * text;
-    int st = spm_to_json_text(spiece_model_path, extra_ids, &text);
+    int    st = spm_to_json_text(spiece_model_path, extra_ids, &text);
     if (st) return st;
     st = vb_t5tok_load_mem(out, text, strlen(text), spiece_model_path);
     free(text);

@@ -50,7 +50,7 @@ int vb_t5tok_encode_ex(const struct vb_t5tok * tok, const char * text, size_t le
 ** clean_up_tokenization_spaces=True (4.35.2 defaults): special tokens dropped, '▁' -> ' ', outer spaces stripped,
 ** " ." " ," " ?" " !" " n't" " 'm" " 's" " 've" " 're" " ' " cleaned. */
 #define VB_T5TOK_DECODE_KEEP_SPECIAL 1u /* keep <pad> </s> <unk> <extra_id_N> text, as decode(ids) does */
-#define VB_T5TOK_DECODE_NO_CLEANUP 2u   /* clean_up_tokenization_spaces=False */
+#define VB_T5TOK_DECODE_NO_CLEANUP   2u /* clean_up_tokenization_spaces=False */
 
 /* Decode n ids to UTF-8 text. On success *out is a malloc'd NUL-terminated string owned by the caller. Returns
 ** VB_ERR_ARG (and *out NULL) if an id is outside 0..vocab_size-1. */

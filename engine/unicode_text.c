@@ -8,19 +8,25 @@
 int vb_unicode_utf8_decode(const char * s, size_t len, int32_t * cp) {
     if (len == 0) return 0;
     const unsigned char * u = (const unsigned char *)s;
-    unsigned c = u[0];
+    unsigned              c = u[0];
     if (c < 0x80) {
         *cp = (int32_t)c;
         return 1;
     }
-    int n;
+    int     n;
     int32_t v, min;
     if (c >= 0xC2 && c <= 0xDF) {
-        n = 2; v = c & 0x1F; min = 0x80;
+        n = 2;
+        v = c & 0x1F;
+        min = 0x80;
     } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3; v = c & 0x0F; min = 0x800;
+        n = 3;
+        v = c & 0x0F;
+        min = 0x800;
     } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4; v = c & 0x07; min = 0x10000;
+        n = 4;
+        v = c & 0x07;
+        min = 0x10000;
     } else {
         return 0;
     }
@@ -62,7 +68,7 @@ int vb_unicode_utf8_valid(const char * s, size_t len) {
     size_t i = 0;
     while (i < len) {
         int32_t cp;
-        int k = vb_unicode_utf8_decode(s + i, len - i, &cp);
+        int     k = vb_unicode_utf8_decode(s + i, len - i, &cp);
         if (!k) return 0;
         i += (size_t)k;
     }
@@ -72,7 +78,8 @@ int vb_unicode_utf8_valid(const char * s, size_t len) {
 void vb_unicode_buf_add(struct vb_unicode_buf * b, const char * s, size_t n) {
     if (b->n + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->n + n + 1) cap *= 2;
+        while (cap < b->n + n + 1)
+            cap *= 2;
         b->p = vb_realloc(b->p, cap);
         b->cap = cap;
     }
@@ -83,7 +90,7 @@ void vb_unicode_buf_add(struct vb_unicode_buf * b, const char * s, size_t n) {
 
 void vb_unicode_buf_add_cp(struct vb_unicode_buf * b, int32_t cp) {
     char tmp[4];
-    int k = vb_unicode_utf8_encode(cp, tmp);
+    int  k = vb_unicode_utf8_encode(cp, tmp);
     if (!k) k = vb_unicode_utf8_encode(0xFFFD, tmp);
     vb_unicode_buf_add(b, tmp, (size_t)k);
 }
@@ -105,7 +112,8 @@ static uint64_t map_hash(const char * s, size_t n) {
 
 void vb_unicode_map_init(struct vb_unicode_map * m, size_t n_hint) {
     size_t cap = 16;
-    while (cap < n_hint * 2 + 2) cap *= 2;
+    while (cap < n_hint * 2 + 2)
+        cap *= 2;
     m->keys = vb_calloc(cap, sizeof *m->keys);
     m->lens = vb_calloc(cap, sizeof *m->lens);
     m->vals = vb_calloc(cap, sizeof *m->vals);
@@ -126,7 +134,8 @@ static void map_grow(struct vb_unicode_map * m) {
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->keys[i]) continue;
         size_t j = map_hash(m->keys[i], m->lens[i]) & (big.cap - 1);
-        while (big.keys[j]) j = (j + 1) & (big.cap - 1);
+        while (big.keys[j])
+            j = (j + 1) & (big.cap - 1);
         big.keys[j] = m->keys[i];
         big.lens[j] = m->lens[i];
         big.vals[j] = m->vals[i];
@@ -174,7 +183,8 @@ int32_t vb_unicode_map_get(const struct vb_unicode_map * m, const char * key, si
 
 void vb_unicode_map_free(struct vb_unicode_map * m) {
     if (m->keys && !m->borrowed)
-        for (size_t i = 0; i < m->cap; i++) free(m->keys[i]);
+        for (size_t i = 0; i < m->cap; i++)
+            free(m->keys[i]);
     free(m->keys);
     free(m->lens);
     free(m->vals);

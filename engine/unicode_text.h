@@ -36,9 +36,9 @@ void vb_unicode_buf_free(struct vb_unicode_buf * b);
 
 /* Growable vector of token ids (the tokenizers' output buffer); start from {0}, free v with free(). */
 struct vb_unicode_ids {
-    int32_t * v; /* (cap) owned, NULL while empty */
-    int32_t n;   /* ids used */
-    int32_t cap; /* ids allocated */
+    int32_t * v;   /* (cap) owned, NULL while empty */
+    int32_t   n;   /* ids used */
+    int32_t   cap; /* ids allocated */
 };
 /* Append x, growing v (64, then doubling).  Aborts through vb_realloc on out-of-memory; never fails otherwise. */
 void vb_unicode_ids_push(struct vb_unicode_ids * a, int32_t x);
@@ -46,12 +46,12 @@ void vb_unicode_ids_push(struct vb_unicode_ids * a, int32_t x);
 /* String -> int32 map with open addressing; keys are copied. Inserting an existing key overwrites its value (like
 ** a Rust/Python dict, so for duplicate vocabulary entries the last id wins). */
 struct vb_unicode_map {
-    char ** keys;    /* (cap) owned copies, NULL = empty slot */
-    uint32_t * lens; /* (cap) key byte lengths */
-    int32_t * vals;  /* (cap) */
-    size_t cap;      /* power of two */
-    size_t n;        /* entries used */
-    int borrowed;    /* 1: keys are the caller's pointers (not copied, not freed) */
+    char **    keys;     /* (cap) owned copies, NULL = empty slot */
+    uint32_t * lens;     /* (cap) key byte lengths */
+    int32_t *  vals;     /* (cap) */
+    size_t     cap;      /* power of two */
+    size_t     n;        /* entries used */
+    int        borrowed; /* 1: keys are the caller's pointers (not copied, not freed) */
 };
 /* Prepare an empty map sized for about n_hint entries. */
 void vb_unicode_map_init(struct vb_unicode_map * m, size_t n_hint);

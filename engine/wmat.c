@@ -16,7 +16,7 @@
 #endif
 
 #define NR VB_WMAT_NR /* panel width: output columns (weight rows) per micro-tile */
-#define MR 6            /* activation rows per micro-tile: 6 x 16 = 12 ymm accumulators */
+#define MR 6          /* activation rows per micro-tile: 6 x 16 = 12 ymm accumulators */
 /* Packed activation rows per block (whole groups of MR, each the full k range): 4 MiB.  Measured on the 2-core
 ** Zen 3, back-to-back calls, f32 (ratios in one process): at 128 x 10240 x 2048 and 2056 x 4224 x 1408, blocks
 ** of the whole k range ran 0.85-0.93x the time of 256-deep k blocks (a C tile reloaded per k block costs more
@@ -224,7 +224,7 @@ void vb_wmat_row(const struct vb_wmat * W, int64_t r, float * out) {
     VB_ASSERT(r >= 0 && r < W->rows);
     const int64_t K = W->cols;
     int64_t       g = W->row0 + r;
-    size_t  base = (size_t)((g / NR) * NR * K + g % NR);
+    size_t        base = (size_t)((g / NR) * NR * K + g % NR);
     if (W->dt == VB_DT_F32)
         for (int64_t k = 0; k < K; k++)
             out[k] = ((const float *)W->data)[base + (size_t)(k * NR)];
@@ -287,8 +287,8 @@ VB_AVX2_INLINE __m256 ld8(const int32_t dt, const void * p) {
 }
 
 /* The micro-kernel: an mr x 16 tile, 2 * mr accumulators in registers (mr and dt are constants after inlining). */
-VB_AVX2_INLINE void kern_body(const int mr, const int32_t dt, int64_t kc, const float * a, const void * bp,
-                              float * c, int64_t ldc, int load, const float * bias) {
+VB_AVX2_INLINE void kern_body(const int mr, const int32_t dt, int64_t kc, const float * a, const void * bp, float * c,
+                              int64_t ldc, int load, const float * bias) {
     __m256 c0[MR], c1[MR];
 #pragma GCC unroll 6
     for (int i = 0; i < mr; i++) {
@@ -322,10 +322,10 @@ VB_AVX2_INLINE void kern_body(const int mr, const int32_t dt, int64_t kc, const 
 }
 
 typedef void (*kern_fn)(int64_t, const float *, const void *, float *, int64_t, int, const float *);
-#define KERN(MRV, DT, NAME)                                                                                           \
-    static VB_AVX2 void NAME(int64_t kc, const float * a, const void * b, float * c, int64_t ldc, int load,           \
-                             const float * bias) {                                                                   \
-        kern_body(MRV, DT, kc, a, b, c, ldc, load, bias);                                                            \
+#define KERN(MRV, DT, NAME)                                                                                            \
+    static VB_AVX2 void NAME(int64_t kc, const float * a, const void * b, float * c, int64_t ldc, int load,            \
+                             const float * bias) {                                                                     \
+        kern_body(MRV, DT, kc, a, b, c, ldc, load, bias);                                                              \
     }
 KERN(1, VB_DT_F32, k1_f32)
 KERN(2, VB_DT_F32, k2_f32)
@@ -454,8 +454,7 @@ static void gemm_part(void * ctx, int ith, int nth) {
             const int64_t col0 = p * NR - W->row0;
             for (int64_t g0 = 0; g0 < mc; g0 += MR) {
                 const int mr = (int)VB_MIN((int64_t)MR, mc - g0);
-                tile(avx, mr, bdt, K, A + g0 * K, bp, J->y + (ic + g0) * J->ldy, J->ldy, col0, W->rows, J->load,
-                     J->b);
+                tile(avx, mr, bdt, K, A + g0 * K, bp, J->y + (ic + g0) * J->ldy, J->ldy, col0, W->rows, J->load, J->b);
             }
         }
     }

@@ -46,8 +46,8 @@ struct vb_wmat {
     int32_t dt;         /* enum vb_dtype: VB_DT_F32, VB_DT_BF16 or VB_DT_F16 */
     int32_t owned;      /* 1: data allocated by vb_wmat_alloc (freed by vb_wmat_free); 0: a view of other memory */
     int64_t rows, cols; /* (rows, cols) = (out, in) of a Linear weight, as PyTorch stores it */
-    void *  data;       /* elements of dt in panels of 16 rows (see the top); 64-byte aligned when owned; NULL = empty */
-    int64_t row0;       /* row 0 of this matrix is row row0 (0..15) of the first panel (views of row ranges) */
+    void *  data; /* elements of dt in panels of 16 rows (see the top); 64-byte aligned when owned; NULL = empty */
+    int64_t row0; /* row 0 of this matrix is row row0 (0..15) of the first panel (views of row ranges) */
 };
 
 /* Allocate an uninitialised rows x cols matrix of dtype dt (64-byte aligned) into *W (overwritten, not freed).

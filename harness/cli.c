@@ -23,7 +23,7 @@ int vb_cli_wants_help(int argc, char ** argv) {
 
 int vb_cli_opt(int argc, char ** argv, int * i, const char * name, const char ** val) {
     const char * a = argv[*i];
-    size_t n = strlen(name);
+    size_t       n = strlen(name);
     if (strncmp(a, name, n) != 0) return 0;
     if (a[n] == '=') {
         *val = a + n + 1;
@@ -45,13 +45,14 @@ int cmd_version(int argc, char ** argv) {
     int threads = 0;
     for (int i = 1; i < argc; i++) {
         const char * v;
-        if (vb_cli_opt(argc, argv, &i, "--threads", &v)) threads = atoi(v);
+        if (vb_cli_opt(argc, argv, &i, "--threads", &v))
+            threads = atoi(v);
         else {
             fprintf(stderr, "version: unknown option %s\n", argv[i]);
             return 2;
         }
     }
-    int nt = vb_blas_set_threads(threads);
+    int  nt = vb_blas_set_threads(threads);
     char cpu[256];
     vb_cpu_model(cpu, sizeof cpu);
     const char * best = vb_blas_cpu_best_core();

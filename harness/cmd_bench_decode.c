@@ -18,16 +18,16 @@
 static int64_t cpu_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static int cmp_i64(const void * a, const void * b) {
-    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
 }
 
 static int64_t median_i64(int64_t * v, int n) {
-    qsort(v, (size_t) n, sizeof *v, cmp_i64);
+    qsort(v, (size_t)n, sizeof *v, cmp_i64);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
@@ -38,7 +38,7 @@ static int ensure_clip(const char * path, const struct vb_synth_video_spec * s) 
     snprintf(want, sizeof want, "%dx%d %d/%d fps %d frames gop %d bframes %d crf %d %s preset %s v2\n", s->width,
              s->height, s->fps_num, s->fps_den, s->n_frames, s->gop, s->bframes, s->crf, vb_synth_encoder_name(),
              s->preset ? s->preset : "veryfast");
-    FILE * f = fopen(side, "rb");
+    FILE *      f = fopen(side, "rb");
     struct stat sb;
     if (f) {
         size_t n = fread(have, 1, sizeof have - 1, f);
@@ -58,10 +58,10 @@ static int ensure_clip(const char * path, const struct vb_synth_video_spec * s) 
 }
 
 struct res {
-    int gop;
+    int     gop;
     int64_t n_frames, n_kf, min_decode, dec_skip, dec_noskip, packets, seeks, full_decoded;
     int64_t t_sparse_us, t_sparse_read_us, t_full_us, t_full_read_us, t_open_us, c_sparse_us, c_full_us;
-    int verified, n_targets, n_distinct;
+    int     verified, n_targets, n_distinct;
 };
 
 static int bench_clip(const char * path, int gop, enum vb_sampling_policy pol, int32_t nsamp, int reps,
@@ -69,7 +69,7 @@ static int bench_clip(const char * path, int gop, enum vb_sampling_policy pol, i
     memset(R, 0, sizeof *R);
     R->gop = gop;
     struct vb_video v;
-    int rc = vb_video_open(&v, path, vo);
+    int             rc = vb_video_open(&v, path, vo);
     if (rc != VB_OK) return rc;
     int64_t idx[1024];
     int32_t n = vb_sampling_indices(pol, 0, v.n_frames, v.n_frames, nsamp, idx);
@@ -88,20 +88,21 @@ static int bench_clip(const char * path, int gop, enum vb_sampling_policy pol, i
         if (idx[k] > covered) covered = idx[k];
     }
     int64_t sd[1024];
-    memcpy(sd, idx, sizeof(int64_t) * (size_t) n);
-    qsort(sd, (size_t) n, sizeof *sd, cmp_i64);
-    for (int32_t k = 0; k < n; k++) R->n_distinct += k == 0 || sd[k] != sd[k - 1];
+    memcpy(sd, idx, sizeof(int64_t) * (size_t)n);
+    qsort(sd, (size_t)n, sizeof *sd, cmp_i64);
+    for (int32_t k = 0; k < n; k++)
+        R->n_distinct += k == 0 || sd[k] != sd[k - 1];
     vb_video_close(&v);
 
-    size_t fsz = (size_t) vo->out_w * vo->out_h * 3;
-    uint8_t * out = vb_malloc(fsz * (size_t) n);
-    int64_t * ts = vb_malloc(sizeof *ts * (size_t) reps * 7);
-    int64_t *t_sp = ts, *t_spr = ts + reps, *t_fu = ts + 2 * reps, *t_fur = ts + 3 * reps, *t_op = ts + 4 * reps;
-    int64_t *c_sp = ts + 5 * reps, *c_fu = ts + 6 * reps;
+    size_t    fsz = (size_t)vo->out_w * vo->out_h * 3;
+    uint8_t * out = vb_malloc(fsz * (size_t)n);
+    int64_t * ts = vb_malloc(sizeof *ts * (size_t)reps * 7);
+    int64_t * t_sp = ts, *t_spr = ts + reps, *t_fu = ts + 2 * reps, *t_fur = ts + 3 * reps, *t_op = ts + 4 * reps;
+    int64_t * c_sp = ts + 5 * reps, *c_fu = ts + 6 * reps;
     /* untimed warm-up (page cache, lazy init), then alternate sparse and full repetitions */
     for (int r = -1; r < reps && rc == VB_OK; r++) {
         struct vb_video_stats st;
-        int64_t c0 = cpu_us(), t0 = vb_time_us();
+        int64_t               c0 = cpu_us(), t0 = vb_time_us();
         rc = vb_video_open(&v, path, vo);
         if (rc != VB_OK) break;
         int64_t t1 = vb_time_us();
@@ -121,7 +122,7 @@ static int bench_clip(const char * path, int gop, enum vb_sampling_policy pol, i
         if (r == 0) {
             R->verified = 0;
             for (int32_t k = 0; k < n; k++)
-                R->verified += vb_synth_read_index(out + (size_t) k * fsz, vo->out_w, vo->out_h) == idx[k];
+                R->verified += vb_synth_read_index(out + (size_t)k * fsz, vo->out_w, vo->out_h) == idx[k];
         }
         struct vb_video_opts so = *vo;
         so.threads = 1; /* the baseline: every frame, in order, one thread */
@@ -189,22 +190,28 @@ int cmd_bench_decode(int argc, char ** argv) {
                "  --check        exit 1 unless decoded <= 1.05 x minimum, >= 3x on GOP <= 30 and >= 1.5x otherwise\n");
         return 0;
     }
-    const char * out_dir = "/tmp/vlapbench-bench-decode";
-    const char * preset = "medium"; /* x264's default: what `ffmpeg -c:v libx264` writes */
-    int reps = 5, seconds = 60, w = 640, h = 480, check = 0;
-    int32_t nsamp = 32;
-    int gops[8] = {30, 250}, ngops = 2;
+    const char *            out_dir = "/tmp/vlapbench-bench-decode";
+    const char *            preset = "medium"; /* x264's default: what `ffmpeg -c:v libx264` writes */
+    int                     reps = 5, seconds = 60, w = 640, h = 480, check = 0;
+    int32_t                 nsamp = 32;
+    int                     gops[8] = {30, 250}, ngops = 2;
     enum vb_sampling_policy pol = VB_SAMPLING_UNIFORM_MIDBIN;
-    struct vb_video_opts vo;
+    struct vb_video_opts    vo;
     vb_video_opts_default(&vo);
     for (int i = 1; i < argc; i++) {
         const char * v;
-        if (vb_cli_opt(argc, argv, &i, "--out", &v)) out_dir = v;
-        else if (vb_cli_opt(argc, argv, &i, "--reps", &v)) reps = atoi(v);
-        else if (vb_cli_opt(argc, argv, &i, "--frames", &v)) nsamp = atoi(v);
-        else if (vb_cli_opt(argc, argv, &i, "--seconds", &v)) seconds = atoi(v);
-        else if (vb_cli_opt(argc, argv, &i, "--threads", &v)) vo.threads = atoi(v);
-        else if (vb_cli_opt(argc, argv, &i, "--preset", &v)) preset = v;
+        if (vb_cli_opt(argc, argv, &i, "--out", &v))
+            out_dir = v;
+        else if (vb_cli_opt(argc, argv, &i, "--reps", &v))
+            reps = atoi(v);
+        else if (vb_cli_opt(argc, argv, &i, "--frames", &v))
+            nsamp = atoi(v);
+        else if (vb_cli_opt(argc, argv, &i, "--seconds", &v))
+            seconds = atoi(v);
+        else if (vb_cli_opt(argc, argv, &i, "--threads", &v))
+            vo.threads = atoi(v);
+        else if (vb_cli_opt(argc, argv, &i, "--preset", &v))
+            preset = v;
         else if (vb_cli_opt(argc, argv, &i, "--policy", &v)) {
             if (vb_sampling_parse(v, &pol) != VB_OK) {
                 fprintf(stderr, "bench-decode: %s\n", vb_errmsg());
@@ -220,7 +227,8 @@ int cmd_bench_decode(int argc, char ** argv) {
                 if (!p) break;
                 p++;
             }
-        } else if (!strcmp(argv[i], "--check")) check = 1;
+        } else if (!strcmp(argv[i], "--check"))
+            check = 1;
         else {
             fprintf(stderr, "bench-decode: unknown option or missing value: %s\n", argv[i]);
             return 2;
@@ -228,7 +236,8 @@ int cmd_bench_decode(int argc, char ** argv) {
     }
     int bad = reps < 1 || reps > 1000 || nsamp < 1 || nsamp > 1024 || seconds < 1 || seconds > 3600 || w < 32 ||
               h < 32 || (w & 1) || (h & 1) || vo.threads < 1 || vo.threads > 64;
-    for (int g = 0; g < ngops; g++) bad |= gops[g] < 1;
+    for (int g = 0; g < ngops; g++)
+        bad |= gops[g] < 1;
     if (bad) {
         fprintf(stderr, "bench-decode: bad option value (see --help)\n");
         return 2;
@@ -238,8 +247,8 @@ int cmd_bench_decode(int argc, char ** argv) {
         return 1;
     }
     char prov[512];
-    printf("# bench-decode: %d x %s of %d-s %dx%d H.264 clips at 30 fps, %d reps (median), sparse threads %d\n",
-           nsamp, vb_sampling_name(pol), seconds, w, h, reps, vo.threads);
+    printf("# bench-decode: %d x %s of %d-s %dx%d H.264 clips at 30 fps, %d reps (median), sparse threads %d\n", nsamp,
+           vb_sampling_name(pol), seconds, w, h, reps, vo.threads);
     printf("# encoder %s preset %s, bframes 3, crf 23, scene-cut off; %s\n", vb_synth_encoder_name(), preset,
            vb_video_provenance(&vo, prov, sizeof prov));
     printf("| gop | frames | keyframes | targets (distinct) | minimum | decoded (skip nonref) | decoded (no skip) | "
@@ -250,34 +259,41 @@ int cmd_bench_decode(int argc, char ** argv) {
     for (int g = 0; g < ngops; g++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/clip_%ds_%dx%d_gop%d.mp4", out_dir, seconds, w, h, gops[g]);
-        struct vb_synth_video_spec s = {.width = w, .height = h, .fps_num = 30, .fps_den = 1,
-                                        .n_frames = seconds * 30, .gop = gops[g], .bframes = 3, .crf = 23,
-                                        .threads = 2, .preset = preset};
+        struct vb_synth_video_spec s = {.width = w,
+                                        .height = h,
+                                        .fps_num = 30,
+                                        .fps_den = 1,
+                                        .n_frames = seconds * 30,
+                                        .gop = gops[g],
+                                        .bframes = 3,
+                                        .crf = 23,
+                                        .threads = 2,
+                                        .preset = preset};
         s.square_rgb[0] = 200;
-        int rc = ensure_clip(path, &s);
+        int        rc = ensure_clip(path, &s);
         struct res R;
         if (rc == VB_OK) rc = bench_clip(path, gops[g], pol, nsamp, reps, &vo, &R);
         if (rc != VB_OK) {
             fprintf(stderr, "bench-decode: %s\n", vb_errmsg());
             return 1;
         }
-        double sp = (double) R.t_full_us / (double) R.t_sparse_us;
-        double spr = (double) R.t_full_read_us / (double) R.t_sparse_read_us;
-        double spc = (double) R.c_full_us / (double) R.c_sparse_us;
+        double sp = (double)R.t_full_us / (double)R.t_sparse_us;
+        double spr = (double)R.t_full_read_us / (double)R.t_sparse_read_us;
+        double spc = (double)R.c_full_us / (double)R.c_sparse_us;
         printf("| %d | %lld | %lld | %d (%d) | %lld | %lld | %lld | %lld | %lld | %.1f | %.1f | %.1f | %.2fx | %.2fx | "
                "%.1f | %.1f | %.2fx | %d/%d |\n",
-               R.gop, (long long) R.n_frames, (long long) R.n_kf, R.n_targets, R.n_distinct, (long long) R.min_decode,
-               (long long) R.dec_skip, (long long) R.dec_noskip, (long long) R.packets, (long long) R.seeks,
+               R.gop, (long long)R.n_frames, (long long)R.n_kf, R.n_targets, R.n_distinct, (long long)R.min_decode,
+               (long long)R.dec_skip, (long long)R.dec_noskip, (long long)R.packets, (long long)R.seeks,
                R.t_open_us / 1e3, R.t_sparse_us / 1e3, R.t_full_us / 1e3, sp, spr, R.c_sparse_us / 1e3,
                R.c_full_us / 1e3, spc, R.verified, R.n_targets);
         double need = gops[g] <= 30 ? 3.0 : 1.5;
-        int pass_dec = R.dec_noskip <= R.min_decode * 105 / 100 && R.dec_skip <= R.dec_noskip;
-        int pass_sp = sp >= need; /* wall clock, as specified; the CPU-time ratio is printed beside it */
-        int pass_ver = R.verified == R.n_targets;
+        int    pass_dec = R.dec_noskip <= R.min_decode * 105 / 100 && R.dec_skip <= R.dec_noskip;
+        int    pass_sp = sp >= need; /* wall clock, as specified; the CPU-time ratio is printed beside it */
+        int    pass_ver = R.verified == R.n_targets;
         fprintf(stderr,
                 "bench-decode: gop %d: decoded %lld with skipping, %lld without, minimum %lld (%s 5%%); speed-up %.2fx "
                 "wall, %.2fx cpu (target >= %.1fx: %s); frames verified %d/%d\n",
-                gops[g], (long long) R.dec_skip, (long long) R.dec_noskip, (long long) R.min_decode,
+                gops[g], (long long)R.dec_skip, (long long)R.dec_noskip, (long long)R.min_decode,
                 pass_dec ? "within" : "NOT within", sp, spc, need, pass_sp ? "met" : "MISSED", R.verified, R.n_targets);
         ok &= pass_dec && pass_sp && pass_ver;
     }

@@ -38,16 +38,16 @@
 static double bench_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static int cmp_double(const void * a, const void * b) {
-    double x = *(const double *) a, y = *(const double *) b;
+    double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
 
 static double median(double * v, int n) {
-    qsort(v, (size_t) n, sizeof *v, cmp_double);
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
@@ -57,12 +57,12 @@ static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
 static void rand_fill(float * p, int64_t n, float scale, float offset) {
     for (int64_t i = 0; i < n; i++) {
         g_rng ^= g_rng << 13, g_rng ^= g_rng >> 7, g_rng ^= g_rng << 17;
-        p[i] = offset + scale * ((float) (g_rng >> 40) / (float) (1 << 24) - 0.5f);
+        p[i] = offset + scale * ((float)(g_rng >> 40) / (float)(1 << 24) - 0.5f);
     }
 }
 
 static float * rand_buf(int64_t n, float scale, float offset) {
-    float * p = vb_malloc(sizeof(float) * (size_t) (n > 0 ? n : 1));
+    float * p = vb_malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
     rand_fill(p, n, scale, offset);
     return p;
 }
@@ -72,11 +72,11 @@ static float * rand_buf(int64_t n, float scale, float offset) {
 ** k == 0 the GEMV y (m) = A (m, n) x. */
 struct ref {
     int64_t m, n, k;
-    float * A, * B, * C;
+    float * A, *B, *C;
 };
 
 static double ref_flop(const struct ref * R) {
-    return R->k ? 2.0 * (double) R->m * (double) R->n * (double) R->k : 2.0 * (double) R->m * (double) R->n;
+    return R->k ? 2.0 * (double)R->m * (double)R->n * (double)R->k : 2.0 * (double)R->m * (double)R->n;
 }
 
 /* OpenBLAS's thread count for the references: the engine's (the engine keeps OpenBLAS at one thread itself). */
@@ -96,10 +96,10 @@ static void refs_close(void) {
 /* GFLOP/s of one run (between refs_open and refs_close). */
 static double ref_gflops(const struct ref * R) {
     double t0 = bench_now();
-    if (R->k) vb_gemm_nt(R->m, R->n, R->k, 1.0f, R->A, R->k, R->B, R->k, 0.0f, R->C, R->n);
+    if (R->k)
+        vb_gemm_nt(R->m, R->n, R->k, 1.0f, R->A, R->k, R->B, R->k, 0.0f, R->C, R->n);
     else
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int) R->m, (int) R->n, 1.0f, R->A, (int) R->n, R->B, 1, 0.0f, R->C,
-                    1);
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)R->m, (int)R->n, 1.0f, R->A, (int)R->n, R->B, 1, 0.0f, R->C, 1);
     return ref_flop(R) / (bench_now() - t0) / 1e9;
 }
 
@@ -115,9 +115,9 @@ static void ref_init(struct ref * R, int64_t m, int64_t n, int64_t k) {
     R->m = m, R->n = n, R->k = k;
     R->A = rand_buf(m * (k ? k : n), 1, 0);
     R->B = rand_buf(k ? n * k : n, 1, 0);
-    R->C = vb_malloc(sizeof(float) * (size_t) (k ? m * n : m));
+    R->C = vb_malloc(sizeof(float) * (size_t)(k ? m * n : m));
     refs_open();
-    (void) ref_gflops(R); /* warm-up: pages touched, BLAS buffers allocated */
+    (void)ref_gflops(R); /* warm-up: pages touched, BLAS buffers allocated */
     refs_close();
 }
 
@@ -128,9 +128,10 @@ static void ref_free(struct ref * R) {
 
 /* Median GFLOP/s over reps runs. */
 static double ref_median_gflops(const struct ref * R, int reps) {
-    double * g = vb_malloc(sizeof(double) * (size_t) reps);
+    double * g = vb_malloc(sizeof(double) * (size_t)reps);
     refs_open();
-    for (int r = 0; r < reps; r++) g[r] = ref_gflops(R);
+    for (int r = 0; r < reps; r++)
+        g[r] = ref_gflops(R);
     refs_close();
     double med = median(g, reps);
     free(g);
@@ -142,9 +143,9 @@ static double ref_median_gflops(const struct ref * R, int reps) {
 /* ViT per frame: every block 2N(4D^2 + 2DI) (qkv, proj, fc1, fc2) + 4N^2 D (scores and weighted sum), plus the
 ** patch-embedding GEMM 2 * n_patches * 3p^2 * D. */
 static double vit_flop(const struct vb_vision_config * v) {
-    double N = (double) v->n_tokens, D = v->hidden, Iv = v->intermediate, P = v->patch;
-    return (double) v->layers * (2.0 * N * (4.0 * D * D + 2.0 * D * Iv) + 4.0 * N * N * D) +
-           2.0 * (double) v->n_patches * 3.0 * P * P * D;
+    double N = (double)v->n_tokens, D = v->hidden, Iv = v->intermediate, P = v->patch;
+    return (double)v->layers * (2.0 * N * (4.0 * D * D + 2.0 * D * Iv) + 4.0 * N * N * D) +
+           2.0 * (double)v->n_patches * 3.0 * P * P * D;
 }
 
 /* Q-Former + language projection per frame (Q queries, L text tokens, S = Q + L, N image tokens of width Dv):
@@ -155,28 +156,29 @@ static double vit_flop(const struct vb_vision_config * v) {
 ** Embeddings and LayerNorms are not counted. */
 static double qformer_flop(const struct vb_qformer_config * q, int32_t n_query, int32_t n_text, int32_t n_img,
                            int32_t d_model) {
-    double Q = n_query, S = (double) n_query + n_text, N = n_img, D = q->hidden, Iq = q->intermediate,
+    double Q = n_query, S = (double)n_query + n_text, N = n_img, D = q->hidden, Iq = q->intermediate,
            Dv = q->encoder_hidden;
     int n_cross = 0;
-    for (int32_t l = 0; l < q->layers; l++) n_cross += q->cross_freq > 0 && l % q->cross_freq == 0;
-    return (double) q->layers * (2.0 * S * D * 4.0 * D + 4.0 * S * S * D + 4.0 * S * D * Iq) +
-           (double) n_cross * (4.0 * Q * D * D + 4.0 * N * Dv * D + 4.0 * Q * N * D) + 2.0 * Q * D * d_model;
+    for (int32_t l = 0; l < q->layers; l++)
+        n_cross += q->cross_freq > 0 && l % q->cross_freq == 0;
+    return (double)q->layers * (2.0 * S * D * 4.0 * D + 4.0 * S * S * D + 4.0 * S * D * Iq) +
+           (double)n_cross * (4.0 * Q * D * D + 4.0 * N * Dv * D + 4.0 * Q * N * D) + 2.0 * Q * D * d_model;
 }
 
 /* T5 encoder over n tokens (full depth): n_enc blocks of 2nd(4 inner + ffw) + 4n^2 inner (ffw = 3 d_ff gated, else
 ** 2 d_ff), plus the cross K/V of the n_dec decoder blocks (2nd * 2 inner each), which vb_t5_encode computes. */
 static double t5enc_flop(const struct vb_t5_config * t, int64_t n) {
-    double d = t->d_model, inner = (double) t->heads * t->d_kv, ffw = (double) t->d_ff * (t->gated ? 3 : 2);
-    double nn = (double) n;
-    return (double) t->n_enc * (2.0 * nn * d * (4.0 * inner + ffw) + 4.0 * nn * nn * inner) +
-           (double) t->n_dec * 2.0 * nn * d * 2.0 * inner;
+    double d = t->d_model, inner = (double)t->heads * t->d_kv, ffw = (double)t->d_ff * (t->gated ? 3 : 2);
+    double nn = (double)n;
+    return (double)t->n_enc * (2.0 * nn * d * (4.0 * inner + ffw) + 4.0 * nn * nn * inner) +
+           (double)t->n_dec * 2.0 * nn * d * 2.0 * inner;
 }
 
 /* One cached decoder step: n_dec blocks of 2d(4 inner + ffw) (self q|k|v|o, cross q|o, FFN; cross K/V cached) plus
 ** the lm_head 2 d vocab (attention over the short cache not counted). */
 static double t5dec_flop(const struct vb_t5_config * t) {
-    double d = t->d_model, inner = (double) t->heads * t->d_kv, ffw = (double) t->d_ff * (t->gated ? 3 : 2);
-    return (double) t->n_dec * 2.0 * d * (4.0 * inner + ffw) + 2.0 * d * t->vocab;
+    double d = t->d_model, inner = (double)t->heads * t->d_kv, ffw = (double)t->d_ff * (t->gated ? 3 : 2);
+    return (double)t->n_dec * 2.0 * d * (4.0 * inner + ffw) + 2.0 * d * t->vocab;
 }
 
 /* ---- the random weight file ---- */
@@ -188,7 +190,8 @@ static int write_all(FILE * f, const void * p, size_t n, const char * path) {
 
 static int64_t spec_numel(const struct vb_tensor_spec * s) {
     int64_t n = 1;
-    for (int32_t i = 0; i < s->ndim; i++) n *= s->shape[i];
+    for (int32_t i = 0; i < s->ndim; i++)
+        n *= s->shape[i];
     return n;
 }
 
@@ -216,11 +219,12 @@ static int random_weights(const struct vb_model_config * cfg, int vit, int qf, i
         cJSON * o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "dtype", "BF16");
         cJSON * sh = cJSON_AddArrayToObject(o, "shape");
-        for (int32_t d = 0; d < sp[i].ndim; d++) cJSON_AddItemToArray(sh, cJSON_CreateNumber((double) sp[i].shape[d]));
-        uint64_t nb = (uint64_t) spec_numel(&sp[i]) * 2;
+        for (int32_t d = 0; d < sp[i].ndim; d++)
+            cJSON_AddItemToArray(sh, cJSON_CreateNumber((double)sp[i].shape[d]));
+        uint64_t nb = (uint64_t)spec_numel(&sp[i]) * 2;
         cJSON *  offs = cJSON_AddArrayToObject(o, "data_offsets");
-        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double) off));
-        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double) (off + nb)));
+        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)off));
+        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)(off + nb)));
         off += nb;
         cJSON_AddItemToObject(hdr, sp[i].name, o);
     }
@@ -229,7 +233,7 @@ static int random_weights(const struct vb_model_config * cfg, int vit, int qf, i
     const char * tmp = getenv("TMPDIR");
     char         path[4096];
     snprintf(path, sizeof path, "%s/vlapbench-bench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    int fd = mkstemp(path);
+    int    fd = mkstemp(path);
     FILE * f = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!f) {
         if (fd >= 0) close(fd), unlink(path);
@@ -239,32 +243,36 @@ static int random_weights(const struct vb_model_config * cfg, int vit, int qf, i
     size_t   jl = strlen(js), pad = (8 - (jl % 8)) % 8;
     uint64_t hl = jl + pad;
     uint8_t  le[8];
-    for (int i = 0; i < 8; i++) le[i] = (uint8_t) (hl >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        le[i] = (uint8_t)(hl >> (8 * i));
     rc = write_all(f, le, 8, path);
     if (rc == VB_OK) rc = write_all(f, js, jl, path);
     if (rc == VB_OK && pad) rc = write_all(f, "        ", pad, path);
     free(js);
     const int64_t CH = 1 << 20;
-    float *       buf = vb_malloc(sizeof(float) * (size_t) CH);
-    uint16_t *    hb = vb_malloc(sizeof(uint16_t) * (size_t) CH);
+    float *       buf = vb_malloc(sizeof(float) * (size_t)CH);
+    uint16_t *    hb = vb_malloc(sizeof(uint16_t) * (size_t)CH);
     for (int32_t i = 0; rc == VB_OK && i < n; i++) {
         if (!spec_wanted(sp[i].name, vit, qf, t5)) continue;
         float scale = 0.02f * 3.4641016f, offset = 0; /* uniform of std 0.02 */
-        if (sp[i].init == VB_INIT_ONES) offset = 1;
-        else if (sp[i].init == VB_INIT_LINEAR || sp[i].init == VB_INIT_NORMAL) scale = sp[i].scale * 3.4641016f;
+        if (sp[i].init == VB_INIT_ONES)
+            offset = 1;
+        else if (sp[i].init == VB_INIT_LINEAR || sp[i].init == VB_INIT_NORMAL)
+            scale = sp[i].scale * 3.4641016f;
         int64_t ne = spec_numel(&sp[i]);
         for (int64_t o = 0; rc == VB_OK && o < ne; o += CH) {
             int64_t m = ne - o < CH ? ne - o : CH;
             rand_fill(buf, m, scale, offset);
-            for (int64_t j = 0; j < m; j++) hb[j] = vb_f32_to_bf16(buf[j]);
-            rc = write_all(f, hb, sizeof(uint16_t) * (size_t) m, path);
+            for (int64_t j = 0; j < m; j++)
+                hb[j] = vb_f32_to_bf16(buf[j]);
+            rc = write_all(f, hb, sizeof(uint16_t) * (size_t)m, path);
         }
     }
     free(buf), free(hb), free(sp);
     if (fclose(f) != 0 && rc == VB_OK) rc = vb_fail(VB_ERR_IO, "%s: close failed: %s", path, strerror(errno));
     if (rc == VB_OK) rc = vb_weights_open(out, path);
     unlink(path);
-    *file_bytes = (int64_t) (8 + hl + off);
+    *file_bytes = (int64_t)(8 + hl + off);
     return rc;
 }
 
@@ -297,7 +305,7 @@ static const char * dt_name(enum vb_dtype dt) {
 ** rep's rate as a fraction of its references; returns the median time, *frac2048 the median 2048^3 fraction. */
 static double print_row(const char * name, enum vb_dtype dt, const char * unit, double * sec, double * p2, double * po,
                         int n, double flop, const char * shape, double * frac2048) {
-    double * f2 = vb_malloc(sizeof(double) * (size_t) n), * fo = vb_malloc(sizeof(double) * (size_t) n);
+    double *f2 = vb_malloc(sizeof(double) * (size_t)n), *fo = vb_malloc(sizeof(double) * (size_t)n);
     for (int r = 0; r < n; r++) {
         double gf = flop / sec[r] / 1e9;
         f2[r] = gf / p2[r], fo[r] = gf / po[r];
@@ -318,7 +326,7 @@ static double print_row(const char * name, enum vb_dtype dt, const char * unit, 
 static double heap_bytes(void) {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
     struct mallinfo2 mi = mallinfo2();
-    return (double) mi.uordblks + (double) mi.hblkhd;
+    return (double)mi.uordblks + (double)mi.hblkhd;
 #else
     return -1;
 #endif
@@ -339,7 +347,7 @@ static double mem_since(struct mem_mark m) {
     double h = heap_bytes();
     if (m.heap >= 0 && h >= 0) return h - m.heap;
     int64_t kb = vb_rss_current_kb();
-    return m.rss_kb < 0 || kb < 0 ? -1 : 1024.0 * (double) (kb - m.rss_kb);
+    return m.rss_kb < 0 || kb < 0 ? -1 : 1024.0 * (double)(kb - m.rss_kb);
 }
 
 /* exact: the engine's count of the built weights; heap: the allocator's growth over the load (a cross-check) */
@@ -353,39 +361,39 @@ static void print_resident(double exact, double heap, const char * what) {
 static int bench_vit(struct bench * B, int di, const struct ref * own) {
     const struct vb_vision_config * full = &B->full->vision;
     struct vb_vision_config         vc = B->cfg.vision;
-    vc.weight_dtype = (int32_t) B->dt[di];
-    int           L = vc.layers, F = B->frames;
+    vc.weight_dtype = (int32_t)B->dt[di];
+    int             L = vc.layers, F = B->frames;
     struct vb_vit * m = NULL;
     struct mem_mark mk = mem_mark();
-    int           st = vb_vit_load(&m, B->w, &vc, "vision_model.");
+    int             st = vb_vit_load(&m, B->w, &vc, "vision_model.");
     if (st != VB_OK) return st;
     double heap = mem_since(mk);
-    B->bytes[C_VIT][di] = (double) vb_vit_resident_bytes(m);
+    B->bytes[C_VIT][di] = (double)vb_vit_resident_bytes(m);
     struct vb_vit_ctx * c = NULL;
     st = vb_vit_ctx_new(&c, m, F);
     if (st == VB_OK) {
-        int64_t  S = vc.image_size, N = m->cfg.n_tokens, D = vc.hidden;
-        float *  px = rand_buf((int64_t) F * 3 * S * S, 2, 0);
-        float *  ln = vb_malloc(sizeof(float) * (size_t) (F * N * D));
-        double * t = vb_malloc(sizeof(double) * 3 * (size_t) B->reps), * p2 = t + B->reps, * po = p2 + B->reps;
+        int64_t S = vc.image_size, N = m->cfg.n_tokens, D = vc.hidden;
+        float * px = rand_buf((int64_t)F * 3 * S * S, 2, 0);
+        float * ln = vb_malloc(sizeof(float) * (size_t)(F * N * D));
+        double *t = vb_malloc(sizeof(double) * 3 * (size_t)B->reps), *p2 = t + B->reps, *po = p2 + B->reps;
         st = vb_vit_run(c, px, F, NULL, NULL, NULL, ln); /* warm-up */
         for (int r = 0; r < B->reps && st == VB_OK; r++) {
             refs_before_rep(&B->peak, own, &p2[r], &po[r]);
             double t0 = bench_now();
             st = vb_vit_run(c, px, F, NULL, NULL, NULL, ln);
             /* scale the blocks to the full depth: time(L) = embed + L * block; embed is small, kept once */
-            t[r] = (bench_now() - t0) / F * (double) full->layers / L;
+            t[r] = (bench_now() - t0) / F * (double)full->layers / L;
         }
         if (st == VB_OK) {
             char name[64], shape[64];
-            snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long) (F * N), (long long) vc.intermediate,
-                     (long long) D);
+            snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)(F * N), (long long)vc.intermediate,
+                     (long long)D);
             snprintf(name, sizeof name, "vit (%d-frame batch)", F);
-            double sec = print_row(name, B->dt[di], "per frame", t, p2, po, B->reps, vit_flop(full), shape,
-                                   &B->frac[C_VIT][di]);
-            double per_frame = sec * L / (double) full->layers;
+            double sec =
+                print_row(name, B->dt[di], "per frame", t, p2, po, B->reps, vit_flop(full), shape, &B->frac[C_VIT][di]);
+            double per_frame = sec * L / (double)full->layers;
             printf("    measured %d of %d blocks: %.2f ms per frame for %d blocks, scaled x%.2f\n", L, full->layers,
-                   per_frame * 1e3, L, (double) full->layers / L);
+                   per_frame * 1e3, L, (double)full->layers / L);
             printf("    FLOP per frame (full depth): %.0f\n", vit_flop(full));
             print_resident(B->bytes[C_VIT][di], heap, "");
             B->sec[C_VIT][di] = sec;
@@ -400,10 +408,10 @@ static int bench_vit(struct bench * B, int di, const struct ref * own) {
 /* ---- Q-Former + language projection, as the methods run it (one call over all frames of the batch) ---- */
 static int bench_qformer(struct bench * B, int di, const struct ref * own) {
     struct vb_qformer_config qc = B->cfg.qformer;
-    qc.weight_dtype = (int32_t) B->dt[di];
-    const int32_t Q = B->cfg.num_query_tokens, F = B->frames, N = B->cfg.vision.n_tokens, Dm = B->cfg.t5.d_model;
-    const int32_t Lt = qc.has_text ? B->qtext : 0;
-    struct vb_qformer *    m = NULL;
+    qc.weight_dtype = (int32_t)B->dt[di];
+    const int32_t       Q = B->cfg.num_query_tokens, F = B->frames, N = B->cfg.vision.n_tokens, Dm = B->cfg.t5.d_model;
+    const int32_t       Lt = qc.has_text ? B->qtext : 0;
+    struct vb_qformer * m = NULL;
     struct vb_projection * p = NULL;
     struct mem_mark        mk = mem_mark();
     int                    st = vb_qformer_load(&m, B->w, &qc, Q, "");
@@ -416,35 +424,38 @@ static int bench_qformer(struct bench * B, int di, const struct ref * own) {
     }
     double heap_proj = mem_since(mp), heap = heap_qf >= 0 && heap_proj >= 0 ? heap_qf + heap_proj : -1;
     /* the projection (d_model x hidden, small) is not a vb_qformer: its heap growth is its resident size */
-    B->bytes[C_QF][di] = (double) vb_qformer_resident_bytes(m) + (heap_proj > 0 ? heap_proj : 0);
+    B->bytes[C_QF][di] = (double)vb_qformer_resident_bytes(m) + (heap_proj > 0 ? heap_proj : 0);
     struct vb_qformer_ctx * c = NULL;
     st = vb_qformer_ctx_new(&c, m, F, Lt, N);
     if (st == VB_OK) {
         int64_t   D = qc.hidden;
-        float *   img = rand_buf((int64_t) F * N * qc.encoder_hidden, 3.4f, 0); /* ~ LayerNorm output */
-        float *   qout = vb_malloc(sizeof(float) * (size_t) ((int64_t) F * Q * D));
-        float *   proj = vb_malloc(sizeof(float) * (size_t) ((int64_t) F * Q * Dm));
-        int32_t * ids = vb_malloc(sizeof(int32_t) * (size_t) (F * Lt + 1));
-        for (int64_t i = 0; i < (int64_t) F * Lt; i++) ids[i] = (int32_t) ((i * 7919 + 101) % qc.vocab);
-        double * t = vb_malloc(sizeof(double) * 3 * (size_t) B->reps), * p2 = t + B->reps, * po = p2 + B->reps;
+        float *   img = rand_buf((int64_t)F * N * qc.encoder_hidden, 3.4f, 0); /* ~ LayerNorm output */
+        float *   qout = vb_malloc(sizeof(float) * (size_t)((int64_t)F * Q * D));
+        float *   proj = vb_malloc(sizeof(float) * (size_t)((int64_t)F * Q * Dm));
+        int32_t * ids = vb_malloc(sizeof(int32_t) * (size_t)(F * Lt + 1));
+        for (int64_t i = 0; i < (int64_t)F * Lt; i++)
+            ids[i] = (int32_t)((i * 7919 + 101) % qc.vocab);
+        double *t = vb_malloc(sizeof(double) * 3 * (size_t)B->reps), *p2 = t + B->reps, *po = p2 + B->reps;
         for (int r = -1; r < B->reps && st == VB_OK; r++) { /* r == -1: warm-up */
             if (r >= 0) refs_before_rep(&B->peak, own, &p2[r], &po[r]);
             double t0 = bench_now();
             st = vb_qformer_run(c, img, F, N, Lt ? ids : NULL, NULL, Lt, qout, NULL, NULL, NULL);
-            if (st == VB_OK) vb_projection_run(p, qout, (int64_t) F * Q, proj);
+            if (st == VB_OK) vb_projection_run(p, qout, (int64_t)F * Q, proj);
             if (r >= 0) t[r] = (bench_now() - t0) / F;
         }
         if (st == VB_OK) {
             char name[64], shape[64];
-            snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long) F * N, (long long) (2 * D),
-                     (long long) qc.encoder_hidden);
-            if (Lt) snprintf(name, sizeof name, "qformer (%d-frame, %d text)", F, Lt);
-            else snprintf(name, sizeof name, "qformer (%d-frame batch)", F);
-            double sec = print_row(name, B->dt[di], "per frame", t, p2, po, B->reps,
-                                   qformer_flop(&qc, Q, Lt, N, Dm), shape, &B->frac[C_QF][di]);
+            snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)F * N, (long long)(2 * D),
+                     (long long)qc.encoder_hidden);
+            if (Lt)
+                snprintf(name, sizeof name, "qformer (%d-frame, %d text)", F, Lt);
+            else
+                snprintf(name, sizeof name, "qformer (%d-frame batch)", F);
+            double sec = print_row(name, B->dt[di], "per frame", t, p2, po, B->reps, qformer_flop(&qc, Q, Lt, N, Dm),
+                                   shape, &B->frac[C_QF][di]);
             printf("    %d layers (full depth), %d queries, %d text tokens, cross-attention over %d image tokens, "
                    "+ language projection %lld -> %d\n",
-                   qc.layers, Q, Lt, N, (long long) D, Dm);
+                   qc.layers, Q, Lt, N, (long long)D, Dm);
             printf("    FLOP per frame: %.0f\n", qformer_flop(&qc, Q, Lt, N, Dm));
             print_resident(B->bytes[C_QF][di], heap, "(with the language projection)");
             B->sec[C_QF][di] = sec;
@@ -462,16 +473,16 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const stru
                     const struct ref * own_dec) {
     const struct vb_t5_config * full = &B->full->t5;
     struct vb_t5_config         tc = B->cfg.t5;
-    tc.weight_dtype = (int32_t) B->dt[di];
+    tc.weight_dtype = (int32_t)B->dt[di];
     int                  L = tc.n_enc, reps = B->reps;
     struct vb_t5_model * m = NULL;
     struct mem_mark      mk = mem_mark();
     int                  st = vb_t5_load(&m, B->w, "language_model.", &tc);
     if (st != VB_OK) return st;
-    double heap = mem_since(mk), bytes = (double) vb_t5_resident_bytes(m);
+    double heap = mem_since(mk), bytes = (double)vb_t5_resident_bytes(m);
     B->bytes[C_ENC128][di] = B->bytes[C_ENC512][di] = B->bytes[C_DEC][di] = bytes;
-    int64_t  d = tc.d_model, V = tc.vocab;
-    double * t = vb_malloc(sizeof(double) * 3 * (size_t) reps), * p2 = t + reps, * po = p2 + reps;
+    int64_t              d = tc.d_model, V = tc.vocab;
+    double *             t = vb_malloc(sizeof(double) * 3 * (size_t)reps), *p2 = t + reps, *po = p2 + reps;
     static const int64_t lens[2] = {128, 512};
     for (int li = 0; li < 2 && do_enc && st == VB_OK; li++) {
         int64_t            n = lens[li];
@@ -484,17 +495,17 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const stru
             refs_before_rep(&B->peak, &own_enc[li], &p2[r], &po[r]);
             double t0 = bench_now();
             st = vb_t5_encode(c, emb, NULL, n, NULL);
-            t[r] = (bench_now() - t0) * (double) full->n_enc / L; /* enc + cross K/V scale alike */
+            t[r] = (bench_now() - t0) * (double)full->n_enc / L; /* enc + cross K/V scale alike */
         }
         if (st == VB_OK) {
             char name[64], shape[64];
-            snprintf(name, sizeof name, "t5enc %lld tokens", (long long) n);
+            snprintf(name, sizeof name, "t5enc %lld tokens", (long long)n);
             int64_t fn = tc.d_ff * (tc.gated ? 2 : 1);
-            snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long) n, (long long) fn, (long long) d);
+            snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)n, (long long)fn, (long long)d);
             double sec = print_row(name, B->dt[di], "per sequence", t, p2, po, reps, t5enc_flop(full, n), shape,
                                    &B->frac[C_ENC128 + li][di]);
             printf("    measured %d of %d blocks (+ cross K/V of %d of %d decoder blocks): %.2f ms, scaled x%.2f\n", L,
-                   full->n_enc, L, full->n_dec, sec * L / (double) full->n_enc * 1e3, (double) full->n_enc / L);
+                   full->n_enc, L, full->n_dec, sec * L / (double)full->n_enc * 1e3, (double)full->n_enc / L);
             printf("    FLOP per sequence (full depth): %.0f\n", t5enc_flop(full, n));
             B->sec[C_ENC128 + li][di] = sec;
         }
@@ -506,27 +517,27 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const stru
         struct vb_t5_ctx * c = NULL;
         st = vb_t5_ctx_new(&c, m, n, steps + 1);
         float * emb = st == VB_OK ? rand_buf(n * d, 0.5f, 0) : NULL;
-        float * logits = vb_malloc(sizeof(float) * (size_t) V);
+        float * logits = vb_malloc(sizeof(float) * (size_t)V);
         if (st == VB_OK) st = vb_t5_encode(c, emb, NULL, n, NULL);
         /* every step of `steps` from an empty cache, timed twice per rep: with the lm_head (logits) and without
         ** (the blocks and the final norm only); per rep: head = the difference of the two medians, full-depth step =
         ** head + blocks scaled */
-        double * tw = vb_malloc(sizeof(double) * (size_t) steps), * tb = vb_malloc(sizeof(double) * (size_t) steps);
-        double   with = 0, head = 0;
+        double *tw = vb_malloc(sizeof(double) * (size_t)steps), *tb = vb_malloc(sizeof(double) * (size_t)steps);
+        double  with = 0, head = 0;
         for (int r = -1; r < reps && st == VB_OK; r++) { /* r == -1: warm-up */
             if (r >= 0) refs_before_rep(&B->peak, own_dec, &p2[r], &po[r]);
             for (int w_ = 0; w_ < 2 && st == VB_OK; w_++) {
                 vb_t5_reset_decoder(c);
                 for (int64_t s = 0; s < steps && st == VB_OK; s++) {
-                    int32_t id = (int32_t) (s % V);
+                    int32_t id = (int32_t)(s % V);
                     double  t0 = bench_now();
                     st = vb_t5_decode(c, &id, 1, w_ ? logits : NULL, NULL, NULL);
                     (w_ ? tw : tb)[s] = bench_now() - t0;
                 }
             }
             if (r < 0 || st != VB_OK) continue;
-            double wr = median(tw, (int) steps), br = median(tb, (int) steps), hr = wr > br ? wr - br : 0;
-            t[r] = hr + br * (double) full->n_dec / L;
+            double wr = median(tw, (int)steps), br = median(tb, (int)steps), hr = wr > br ? wr - br : 0;
+            t[r] = hr + br * (double)full->n_dec / L;
             with += wr / reps, head += hr / reps;
         }
         if (st == VB_OK) {
@@ -534,7 +545,7 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const stru
                                    "lm_head gemv", &B->frac[C_DEC][di]);
             printf("    measured %d of %d blocks + lm_head: %.2f ms (lm_head %.2f ms = with - without logits; means "
                    "over reps), blocks scaled x%.2f\n",
-                   L, full->n_dec, with * 1e3, head * 1e3, (double) full->n_dec / L);
+                   L, full->n_dec, with * 1e3, head * 1e3, (double)full->n_dec / L);
             printf("    FLOP per token (full depth): %.0f\n", t5dec_flop(full));
             B->sec[C_DEC][di] = sec;
         }
@@ -568,17 +579,17 @@ static int parse_dtypes(const char * s, enum vb_dtype * dt, int * n) {
     *n = 0;
     while (*s) {
         const char * e = strchr(s, ',');
-        size_t       len = e ? (size_t) (e - s) : strlen(s);
-        char          name[8];
-        int32_t       d;
+        size_t       len = e ? (size_t)(e - s) : strlen(s);
+        char         name[8];
+        int32_t      d;
         if (len >= sizeof name) return -1;
         memcpy(name, s, len);
         name[len] = 0;
         if (vb_runconfig_weight_dtype(name, &d) != VB_OK) return -1; /* the names of run / answer --weights */
         for (int i = 0; i < *n; i++)
-            if (dt[i] == (enum vb_dtype) d) return -1;
+            if (dt[i] == (enum vb_dtype)d) return -1;
         if (*n == MAX_DT) return -1;
-        dt[(*n)++] = (enum vb_dtype) d;
+        dt[(*n)++] = (enum vb_dtype)d;
         s += len;
         if (*s == ',') s++;
     }
@@ -590,18 +601,26 @@ int cmd_bench_engine(int argc, char ** argv) {
         usage(stdout);
         return 0;
     }
-    const char * config = NULL, * comps = "vit,qformer,t5enc,t5dec", * weights = "f32";
-    int          threads = 0, reps = 5, layers = 2, frames = 8, qtext = 32;
+    const char *config = NULL, *comps = "vit,qformer,t5enc,t5dec", *weights = "f32";
+    int         threads = 0, reps = 5, layers = 2, frames = 8, qtext = 32;
     for (int i = 1; i < argc; i++) {
         const char * v;
-        if (vb_cli_opt(argc, argv, &i, "--config", &v)) config = v;
-        else if (vb_cli_opt(argc, argv, &i, "--threads", &v)) threads = atoi(v);
-        else if (vb_cli_opt(argc, argv, &i, "--reps", &v)) reps = atoi(v);
-        else if (vb_cli_opt(argc, argv, &i, "--layers", &v)) layers = atoi(v);
-        else if (vb_cli_opt(argc, argv, &i, "--frames", &v)) frames = atoi(v);
-        else if (vb_cli_opt(argc, argv, &i, "--components", &v)) comps = v;
-        else if (vb_cli_opt(argc, argv, &i, "--weights", &v)) weights = v;
-        else if (vb_cli_opt(argc, argv, &i, "--qformer-text", &v)) qtext = atoi(v);
+        if (vb_cli_opt(argc, argv, &i, "--config", &v))
+            config = v;
+        else if (vb_cli_opt(argc, argv, &i, "--threads", &v))
+            threads = atoi(v);
+        else if (vb_cli_opt(argc, argv, &i, "--reps", &v))
+            reps = atoi(v);
+        else if (vb_cli_opt(argc, argv, &i, "--layers", &v))
+            layers = atoi(v);
+        else if (vb_cli_opt(argc, argv, &i, "--frames", &v))
+            frames = atoi(v);
+        else if (vb_cli_opt(argc, argv, &i, "--components", &v))
+            comps = v;
+        else if (vb_cli_opt(argc, argv, &i, "--weights", &v))
+            weights = v;
+        else if (vb_cli_opt(argc, argv, &i, "--qformer-text", &v))
+            qtext = atoi(v);
         else {
             fprintf(stderr, "bench-engine: unknown argument '%s'\n", argv[i]);
             usage(stderr);
@@ -648,8 +667,9 @@ int cmd_bench_engine(int argc, char ** argv) {
         fprintf(stderr, "bench-engine: %s\n", vb_errmsg());
         return 1;
     }
-    printf("random weights: %.1f MB bf16 file (unlinked temporary); resident weights: ", (double) file_bytes / 1e6);
-    for (int i = 0; i < B.n_dt; i++) printf("%s%s", i ? ", " : "", dt_name(B.dt[i]));
+    printf("random weights: %.1f MB bf16 file (unlinked temporary); resident weights: ", (double)file_bytes / 1e6);
+    for (int i = 0; i < B.n_dt; i++)
+        printf("%s%s", i ? ", " : "", dt_name(B.dt[i]));
     printf("\n");
     ref_init(&B.peak, 2048, 2048, 2048);
     double pk2048 = ref_median_gflops(&B.peak, reps);
@@ -659,23 +679,26 @@ int cmd_bench_engine(int argc, char ** argv) {
     /* each component: its own-shape reference, then every dtype back to back (same-run ratios) */
     if (do_vit) {
         struct ref own;
-        ref_init(&own, (int64_t) frames * cfg.vision.n_tokens, cfg.vision.intermediate, cfg.vision.hidden);
-        for (int i = 0; i < B.n_dt && st == VB_OK; i++) st = bench_vit(&B, i, &own);
+        ref_init(&own, (int64_t)frames * cfg.vision.n_tokens, cfg.vision.intermediate, cfg.vision.hidden);
+        for (int i = 0; i < B.n_dt && st == VB_OK; i++)
+            st = bench_vit(&B, i, &own);
         ref_free(&own);
     }
     if (st == VB_OK && do_qf) {
         struct ref own;
-        ref_init(&own, (int64_t) frames * cfg.vision.n_tokens, 2 * cfg.qformer.hidden, cfg.qformer.encoder_hidden);
-        for (int i = 0; i < B.n_dt && st == VB_OK; i++) st = bench_qformer(&B, i, &own);
+        ref_init(&own, (int64_t)frames * cfg.vision.n_tokens, 2 * cfg.qformer.hidden, cfg.qformer.encoder_hidden);
+        for (int i = 0; i < B.n_dt && st == VB_OK; i++)
+            st = bench_qformer(&B, i, &own);
         ref_free(&own);
     }
     if (st == VB_OK && (do_enc || do_dec)) {
-        int64_t    fn = (int64_t) cfg.t5.d_ff * (cfg.t5.gated ? 2 : 1);
+        int64_t    fn = (int64_t)cfg.t5.d_ff * (cfg.t5.gated ? 2 : 1);
         struct ref own_enc[2], own_dec;
         memset(own_enc, 0, sizeof own_enc), memset(&own_dec, 0, sizeof own_dec);
         if (do_enc) ref_init(&own_enc[0], 128, fn, cfg.t5.d_model), ref_init(&own_enc[1], 512, fn, cfg.t5.d_model);
         if (do_dec) ref_init(&own_dec, cfg.t5.vocab, cfg.t5.d_model, 0);
-        for (int i = 0; i < B.n_dt && st == VB_OK; i++) st = bench_t5(&B, i, do_enc, do_dec, own_enc, &own_dec);
+        for (int i = 0; i < B.n_dt && st == VB_OK; i++)
+            st = bench_t5(&B, i, do_enc, do_dec, own_enc, &own_dec);
         ref_free(&own_enc[0]), ref_free(&own_enc[1]), ref_free(&own_dec);
     }
     ref_free(&B.peak);
@@ -693,23 +716,29 @@ int cmd_bench_engine(int argc, char ** argv) {
            "between the builds):\n",
            dt_name(B.dt[ref]), dt_name(B.dt[ref]));
     printf("%-10s", "component");
-    for (int i = 0; i < B.n_dt; i++) printf(" %9s_ms", dt_name(B.dt[i]));
-    for (int i = 0; i < B.n_dt; i++) printf(" %8s/%s", dt_name(B.dt[i]), dt_name(B.dt[ref]));
-    for (int i = 0; i < B.n_dt; i++) printf(" %9s_MB", dt_name(B.dt[i]));
+    for (int i = 0; i < B.n_dt; i++)
+        printf(" %9s_ms", dt_name(B.dt[i]));
+    for (int i = 0; i < B.n_dt; i++)
+        printf(" %8s/%s", dt_name(B.dt[i]), dt_name(B.dt[ref]));
+    for (int i = 0; i < B.n_dt; i++)
+        printf(" %9s_MB", dt_name(B.dt[i]));
     for (int i = 0; i < B.n_dt; i++)
         if (i != ref) printf(" %11s_norm", dt_name(B.dt[i]));
     printf("\n");
     for (int c = 0; c < C_N; c++) {
         if (B.sec[c][ref] <= 0) continue;
         printf("%-10s", comp_key[c]);
-        for (int i = 0; i < B.n_dt; i++) printf(" %12.2f", B.sec[c][i] * 1e3);
-        for (int i = 0; i < B.n_dt; i++) printf(" %12.3f", B.sec[c][i] / B.sec[c][ref]);
-        for (int i = 0; i < B.n_dt; i++) printf(" %12.1f", B.bytes[c][i] / 1e6);
+        for (int i = 0; i < B.n_dt; i++)
+            printf(" %12.2f", B.sec[c][i] * 1e3);
+        for (int i = 0; i < B.n_dt; i++)
+            printf(" %12.3f", B.sec[c][i] / B.sec[c][ref]);
+        for (int i = 0; i < B.n_dt; i++)
+            printf(" %12.1f", B.bytes[c][i] / 1e6);
         for (int i = 0; i < B.n_dt; i++)
             if (i != ref) printf(" %16.3f", B.frac[c][i] > 0 ? B.frac[c][ref] / B.frac[c][i] : 0.0);
         printf("\n");
     }
     int64_t pk = vb_rss_peak_kb();
-    printf("peak RSS: %.1f MB (VmHWM of this process)\n", pk >= 0 ? (double) pk / 1024.0 : -1.0);
+    printf("peak RSS: %.1f MB (VmHWM of this process)\n", pk >= 0 ? (double)pk / 1024.0 : -1.0);
     return 0;
 }

@@ -28,18 +28,22 @@ int cmd_compare(int argc, char ** argv) {
                "unless given); 0 otherwise; 2 on usage errors or when the runs cannot be paired.\n");
         return 0;
     }
-    const char * db = NULL, * db2 = NULL, * run = NULL, * base = NULL;
+    const char *           db = NULL, *db2 = NULL, *run = NULL, *base = NULL;
     struct vb_compare_opts o = {0};
     o.max_latency_rise_pct = -1;
     o.seed = 1;
     int json = 0;
     for (int i = 1; i < argc; i++) {
         const char * v;
-        double d;
-        if (vb_cli_opt(argc, argv, &i, "--db", &v)) db = v;
-        else if (vb_cli_opt(argc, argv, &i, "--baseline-db", &v)) db2 = v;
-        else if (vb_cli_opt(argc, argv, &i, "--run", &v)) run = v;
-        else if (vb_cli_opt(argc, argv, &i, "--baseline", &v)) base = v;
+        double       d;
+        if (vb_cli_opt(argc, argv, &i, "--db", &v))
+            db = v;
+        else if (vb_cli_opt(argc, argv, &i, "--baseline-db", &v))
+            db2 = v;
+        else if (vb_cli_opt(argc, argv, &i, "--run", &v))
+            run = v;
+        else if (vb_cli_opt(argc, argv, &i, "--baseline", &v))
+            base = v;
         else if (vb_cli_opt(argc, argv, &i, "--max-acc-drop", &v)) {
             if (!parse_num(v, &d) || d < 0) {
                 fprintf(stderr, "compare: --max-acc-drop takes points >= 0\n");
@@ -58,9 +62,12 @@ int cmd_compare(int argc, char ** argv) {
                 return 2;
             }
             o.alpha = d;
-        } else if (vb_cli_opt(argc, argv, &i, "--boot", &v)) o.n_boot = atoi(v);
-        else if (vb_cli_opt(argc, argv, &i, "--seed", &v)) o.seed = strtoull(v, NULL, 10);
-        else if (!strcmp(argv[i], "--json")) json = 1;
+        } else if (vb_cli_opt(argc, argv, &i, "--boot", &v))
+            o.n_boot = atoi(v);
+        else if (vb_cli_opt(argc, argv, &i, "--seed", &v))
+            o.seed = strtoull(v, NULL, 10);
+        else if (!strcmp(argv[i], "--json"))
+            json = 1;
         else {
             fprintf(stderr, "compare: unknown option %s (see --help)\n", argv[i]);
             return 2;
@@ -70,14 +77,14 @@ int cmd_compare(int argc, char ** argv) {
         fprintf(stderr, "compare: --db, --run and --baseline are required\n");
         return 2;
     }
-    char * e1, * e2;
+    char *    e1, *e2;
     long long idn = strtoll(run, &e1, 10), idb = strtoll(base, &e2, 10);
     if (*e1 || *e2 || idn <= 0 || idb <= 0) {
         fprintf(stderr, "compare: --run and --baseline take run ids\n");
         return 2;
     }
-    struct vb_store * sn = NULL, * sb = NULL;
-    int rc = vb_store_open(&sn, db, 1);
+    struct vb_store *sn = NULL, *sb = NULL;
+    int              rc = vb_store_open(&sn, db, 1);
     if (rc == VB_OK && db2) rc = vb_store_open(&sb, db2, 1);
     if (rc != VB_OK) {
         fprintf(stderr, "compare: %s\n", vb_errmsg());

@@ -31,27 +31,27 @@
 /* ---------------------------------------------------------------- word counting */
 
 struct word {
-    char * s;
+    char *  s;
     int64_t count;
 };
 
 struct wordset {
     struct word * w;
-    int64_t n, cap;
-    int64_t * slot; /* open addressing: index into w, -1 empty */
-    int64_t nslot;
+    int64_t       n, cap;
+    int64_t *     slot; /* open addressing: index into w, -1 empty */
+    int64_t       nslot;
 };
 
 static void ws_add(struct wordset * ws, const char * s, size_t n, int64_t count);
 static void ws_free(struct wordset * ws);
-static int cmp_text(const void * a, const void * b);
+static int  cmp_text(const void * a, const void * b);
 
 /* ---------------------------------------------------------------- corpus */
 
 struct demo_ds {
-    const char * kind;  /* dataset loader name */
-    const char * ann;   /* annotation path relative to the synth dir */
-    const char * map;   /* id map relative to the synth dir, or NULL */
+    const char * kind; /* dataset loader name */
+    const char * ann;  /* annotation path relative to the synth dir */
+    const char * map;  /* id map relative to the synth dir, or NULL */
 };
 
 /* The official formats the demo runs (datasets/synth.h layout); How2QA in the VALUE release the methods use. */
@@ -61,7 +61,7 @@ static const struct demo_ds DEMO_DS[] = {
     {"vlep", "vlep/vlep_dev_release.jsonl", NULL},
     {"how2qa-value", "how2qa/how2qa_val_release.jsonl", "how2qa/how2_vid_mapping.json"},
 };
-#define N_DEMO_DS ((int32_t) (sizeof DEMO_DS / sizeof DEMO_DS[0]))
+#define N_DEMO_DS ((int32_t)(sizeof DEMO_DS / sizeof DEMO_DS[0]))
 
 static int is_alnum_byte(unsigned char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
@@ -73,13 +73,14 @@ static int write_line(FILE * f, const char * s, const char * path, struct wordse
         if (fputc(*p == '\n' || *p == '\r' ? ' ' : *p, f) == EOF) goto fail;
     if (fputc('\n', f) == EOF) goto fail;
     for (const char * p = s; runs && *p;) {
-        if (!is_alnum_byte((unsigned char) *p)) {
+        if (!is_alnum_byte((unsigned char)*p)) {
             p++;
             continue;
         }
         const char * b = p;
-        while (is_alnum_byte((unsigned char) *p)) p++;
-        ws_add(runs, b, (size_t) (p - b), 1);
+        while (is_alnum_byte((unsigned char)*p))
+            p++;
+        ws_add(runs, b, (size_t)(p - b), 1);
     }
     return VB_OK;
 fail:
@@ -93,7 +94,7 @@ static int corpus_dataset(FILE * f, const char * out, const char * synth, const 
     snprintf(ann, sizeof ann, "%s/%s", synth, d->ann);
     if (d->map) snprintf(map, sizeof map, "%s/%s", synth, d->map);
     enum vb_dataset_kind kind;
-    int rc = vb_dataset_kind_parse(d->kind, &kind);
+    int                  rc = vb_dataset_kind_parse(d->kind, &kind);
     if (rc != VB_OK) return rc;
     struct vb_dataset ds;
     rc = vb_dataset_load(&ds, kind, ann, d->map ? map : NULL, NULL, 0);
@@ -116,11 +117,13 @@ static int corpus_dataset(FILE * f, const char * out, const char * synth, const 
 }
 
 static int demo_corpus(int argc, char ** argv) {
-    const char * synth = NULL, * out = NULL, * v;
-    int32_t repeat = 8;
+    const char *synth = NULL, *out = NULL, *v;
+    int32_t     repeat = 8;
     for (int i = 2; i < argc; i++) {
-        if (vb_cli_opt(argc, argv, &i, "--synth", &v)) synth = v;
-        else if (vb_cli_opt(argc, argv, &i, "--out", &v)) out = v;
+        if (vb_cli_opt(argc, argv, &i, "--synth", &v))
+            synth = v;
+        else if (vb_cli_opt(argc, argv, &i, "--out", &v))
+            out = v;
         else if (vb_cli_opt(argc, argv, &i, "--repeat", &v)) {
             repeat = atoi(v);
             if (repeat < 1 || repeat > 1000) {
@@ -141,8 +144,8 @@ static int demo_corpus(int argc, char ** argv) {
         fprintf(stderr, "demo corpus: cannot create %s: %s\n", out, strerror(errno));
         return 1;
     }
-    int64_t n_lines = 0;
-    int rc = VB_OK;
+    int64_t        n_lines = 0;
+    int            rc = VB_OK;
     struct wordset runs = {0};
     for (int32_t d = 0; d < N_DEMO_DS && rc == VB_OK; d++)
         rc = corpus_dataset(f, out, synth, &DEMO_DS[d], &n_lines, &runs);
@@ -161,14 +164,14 @@ static int demo_corpus(int argc, char ** argv) {
     }
     for (int32_t k = 0; k <= 8 && rc == VB_OK; k++) {
         char s[32];
-        rc = write_line(f, vb_prompt_frame_prefix(k, s, (int32_t) sizeof s), out, &runs);
+        rc = write_line(f, vb_prompt_frame_prefix(k, s, (int32_t)sizeof s), out, &runs);
         n_lines++;
     }
     /* spm_train's unigram trainer seeds its vocabulary with substrings that occur in at least two DISTINCT
     ** whitespace-separated words, so a word that only ever appears in one spelling ("the", "yes") would never become a
     ** piece and prompts would be spelled letter by letter.  One line "w w." per distinct alphanumeric run w (byte
     ** order) gives every word a second spelling. */
-    qsort(runs.w, (size_t) runs.n, sizeof(struct word), cmp_text);
+    qsort(runs.w, (size_t)runs.n, sizeof(struct word), cmp_text);
     for (int64_t i = 0; i < runs.n && rc == VB_OK; i++) {
         char s[600];
         if (strlen(runs.w[i].s) > 250) continue;
@@ -182,7 +185,7 @@ static int demo_corpus(int argc, char ** argv) {
         fprintf(stderr, "demo corpus: %s\n", vb_errmsg());
         return 1;
     }
-    fprintf(stderr, "demo corpus: %s: %lld lines\n", out, (long long) n_lines);
+    fprintf(stderr, "demo corpus: %s: %lld lines\n", out, (long long)n_lines);
     return 0;
 }
 
@@ -190,17 +193,20 @@ static int demo_corpus(int argc, char ** argv) {
 
 static uint64_t hash_str(const char * s, size_t n) {
     uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t) s[i]) * 1099511628211ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
     return h;
 }
 
 static void ws_grow(struct wordset * ws) {
-    int64_t ns = ws->nslot ? ws->nslot * 2 : 1024;
-    int64_t * sl = vb_malloc(sizeof(int64_t) * (size_t) ns);
-    for (int64_t i = 0; i < ns; i++) sl[i] = -1;
+    int64_t   ns = ws->nslot ? ws->nslot * 2 : 1024;
+    int64_t * sl = vb_malloc(sizeof(int64_t) * (size_t)ns);
+    for (int64_t i = 0; i < ns; i++)
+        sl[i] = -1;
     for (int64_t i = 0; i < ws->n; i++) {
-        uint64_t h = hash_str(ws->w[i].s, strlen(ws->w[i].s)) & (uint64_t) (ns - 1);
-        while (sl[h] >= 0) h = (h + 1) & (uint64_t) (ns - 1);
+        uint64_t h = hash_str(ws->w[i].s, strlen(ws->w[i].s)) & (uint64_t)(ns - 1);
+        while (sl[h] >= 0)
+            h = (h + 1) & (uint64_t)(ns - 1);
         sl[h] = i;
     }
     free(ws->slot);
@@ -211,18 +217,18 @@ static void ws_grow(struct wordset * ws) {
 /* Count one occurrence of s[0..n). */
 static void ws_add(struct wordset * ws, const char * s, size_t n, int64_t count) {
     if ((ws->n + 1) * 2 > ws->nslot) ws_grow(ws);
-    uint64_t h = hash_str(s, n) & (uint64_t) (ws->nslot - 1);
+    uint64_t h = hash_str(s, n) & (uint64_t)(ws->nslot - 1);
     while (ws->slot[h] >= 0) {
         struct word * w = &ws->w[ws->slot[h]];
         if (strlen(w->s) == n && !memcmp(w->s, s, n)) {
             w->count += count;
             return;
         }
-        h = (h + 1) & (uint64_t) (ws->nslot - 1);
+        h = (h + 1) & (uint64_t)(ws->nslot - 1);
     }
     if (ws->n == ws->cap) {
         ws->cap = ws->cap ? ws->cap * 2 : 256;
-        ws->w = vb_realloc(ws->w, sizeof(struct word) * (size_t) ws->cap);
+        ws->w = vb_realloc(ws->w, sizeof(struct word) * (size_t)ws->cap);
     }
     char * c = vb_malloc(n + 1);
     memcpy(c, s, n);
@@ -233,17 +239,18 @@ static void ws_add(struct wordset * ws, const char * s, size_t n, int64_t count)
 
 static int ws_has(const struct wordset * ws, const char * s) {
     if (!ws->nslot) return 0;
-    size_t n = strlen(s);
-    uint64_t h = hash_str(s, n) & (uint64_t) (ws->nslot - 1);
+    size_t   n = strlen(s);
+    uint64_t h = hash_str(s, n) & (uint64_t)(ws->nslot - 1);
     while (ws->slot[h] >= 0) {
         if (!strcmp(ws->w[ws->slot[h]].s, s)) return 1;
-        h = (h + 1) & (uint64_t) (ws->nslot - 1);
+        h = (h + 1) & (uint64_t)(ws->nslot - 1);
     }
     return 0;
 }
 
 static void ws_free(struct wordset * ws) {
-    for (int64_t i = 0; i < ws->n; i++) free(ws->w[i].s);
+    for (int64_t i = 0; i < ws->n; i++)
+        free(ws->w[i].s);
     free(ws->w);
     free(ws->slot);
     memset(ws, 0, sizeof *ws);
@@ -266,13 +273,13 @@ static int is_space_cp(int32_t c) {
 }
 
 static int cmp_count_then_text(const void * a, const void * b) {
-    const struct word * x = a, * y = b;
+    const struct word *x = a, *y = b;
     if (x->count != y->count) return x->count > y->count ? -1 : 1;
     return strcmp(x->s, y->s);
 }
 
 static int cmp_text(const void * a, const void * b) {
-    return strcmp(((const struct word *) a)->s, ((const struct word *) b)->s);
+    return strcmp(((const struct word *)a)->s, ((const struct word *)b)->s);
 }
 
 /* Normalise the text as BertTokenizer(do_lower_case=True) does (lower-case, NFD, drop combining marks), split it
@@ -286,29 +293,29 @@ static int count_words(const char * text, const char * path, struct wordset * wo
     struct vb_unicode_buf low = {0};
     for (size_t i = 0; i < len;) {
         int32_t cp;
-        int n = vb_unicode_utf8_decode(text + i, len - i, &cp);
+        int     n = vb_unicode_utf8_decode(text + i, len - i, &cp);
         vb_unicode_buf_add_cp(&low, utf8proc_tolower(cp));
-        i += (size_t) n;
+        i += (size_t)n;
     }
     utf8proc_uint8_t * norm = NULL;
-    utf8proc_ssize_t nl = utf8proc_map((const utf8proc_uint8_t *) (low.p ? low.p : ""), 0, &norm,
-                                       UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK);
+    utf8proc_ssize_t   nl = utf8proc_map((const utf8proc_uint8_t *)(low.p ? low.p : ""), 0, &norm,
+                                         UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK);
     vb_unicode_buf_free(&low);
     if (nl < 0) return vb_fail(VB_ERR_FORMAT, "%s: Unicode normalisation failed", path);
-    const char * t = (const char *) norm;
-    size_t tl = (size_t) nl, i = 0;
+    const char * t = (const char *)norm;
+    size_t       tl = (size_t)nl, i = 0;
     while (i < tl) {
         int32_t cp;
-        int n = vb_unicode_utf8_decode(t + i, tl - i, &cp);
+        int     n = vb_unicode_utf8_decode(t + i, tl - i, &cp);
         if (n <= 0) break;
         if (is_space_cp(cp)) {
-            i += (size_t) n;
+            i += (size_t)n;
             continue;
         }
         if (is_punct_cp(cp)) {
-            ws_add(words, t + i, (size_t) n, 1);
-            ws_add(chars, t + i, (size_t) n, 1);
-            i += (size_t) n;
+            ws_add(words, t + i, (size_t)n, 1);
+            ws_add(chars, t + i, (size_t)n, 1);
+            i += (size_t)n;
             continue;
         }
         size_t b = i;
@@ -316,10 +323,12 @@ static int count_words(const char * text, const char * path, struct wordset * wo
             n = vb_unicode_utf8_decode(t + i, tl - i, &cp);
             if (n <= 0 || is_space_cp(cp) || is_punct_cp(cp)) break;
             char cc[8] = "##";
-            memcpy(cc + 2, t + i, (size_t) n);
-            if (i == b) ws_add(chars, t + i, (size_t) n, 1);
-            else ws_add(conts, cc, 2 + (size_t) n, 1);
-            i += (size_t) n;
+            memcpy(cc + 2, t + i, (size_t)n);
+            if (i == b)
+                ws_add(chars, t + i, (size_t)n, 1);
+            else
+                ws_add(conts, cc, 2 + (size_t)n, 1);
+            i += (size_t)n;
         }
         ws_add(words, t + b, i - b, 1);
     }
@@ -328,11 +337,13 @@ static int count_words(const char * text, const char * path, struct wordset * wo
 }
 
 static int demo_wordpiece(int argc, char ** argv) {
-    const char * corpus = NULL, * out = NULL, * v;
-    int32_t size = 2000;
+    const char *corpus = NULL, *out = NULL, *v;
+    int32_t     size = 2000;
     for (int i = 2; i < argc; i++) {
-        if (vb_cli_opt(argc, argv, &i, "--corpus", &v)) corpus = v;
-        else if (vb_cli_opt(argc, argv, &i, "--out", &v)) out = v;
+        if (vb_cli_opt(argc, argv, &i, "--corpus", &v))
+            corpus = v;
+        else if (vb_cli_opt(argc, argv, &i, "--out", &v))
+            out = v;
         else if (vb_cli_opt(argc, argv, &i, "--size", &v)) {
             size = atoi(v);
             if (size < 256 || size > 1000000) {
@@ -372,9 +383,9 @@ static int demo_wordpiece(int argc, char ** argv) {
         ws_free(&words), ws_free(&chars), ws_free(&conts);
         return 1;
     }
-    qsort(chars.w, (size_t) chars.n, sizeof(struct word), cmp_text);
-    qsort(conts.w, (size_t) conts.n, sizeof(struct word), cmp_text);
-    qsort(words.w, (size_t) words.n, sizeof(struct word), cmp_count_then_text);
+    qsort(chars.w, (size_t)chars.n, sizeof(struct word), cmp_text);
+    qsort(conts.w, (size_t)conts.n, sizeof(struct word), cmp_text);
+    qsort(words.w, (size_t)words.n, sizeof(struct word), cmp_count_then_text);
     FILE * f = fopen(out, "wb");
     if (!f) {
         fprintf(stderr, "demo wordpiece: cannot create %s: %s\n", out, strerror(errno));
@@ -384,12 +395,14 @@ static int demo_wordpiece(int argc, char ** argv) {
     /* bert-base-uncased layout: [PAD] 0, [unused0..98] 1-99, [UNK] 100, [CLS] 101, [SEP] 102, [MASK] 103 */
     int64_t n = 0, n_words = 0;
     fprintf(f, "[PAD]\n");
-    for (int k = 0; k < 99; k++) fprintf(f, "[unused%d]\n", k);
+    for (int k = 0; k < 99; k++)
+        fprintf(f, "[unused%d]\n", k);
     fprintf(f, "[UNK]\n[CLS]\n[SEP]\n[MASK]\n");
     n = 104;
-    for (int64_t i = 0; i < chars.n; i++, n++) fprintf(f, "%s\n", chars.w[i].s), ws_add(&vocab, chars.w[i].s,
-                                                                                     strlen(chars.w[i].s), 0);
-    for (int64_t i = 0; i < conts.n; i++, n++) fprintf(f, "%s\n", conts.w[i].s);
+    for (int64_t i = 0; i < chars.n; i++, n++)
+        fprintf(f, "%s\n", chars.w[i].s), ws_add(&vocab, chars.w[i].s, strlen(chars.w[i].s), 0);
+    for (int64_t i = 0; i < conts.n; i++, n++)
+        fprintf(f, "%s\n", conts.w[i].s);
     for (int64_t i = 0; i < words.n && n < size; i++) {
         if (ws_has(&vocab, words.w[i].s)) continue; /* single characters are already there */
         fprintf(f, "%s\n", words.w[i].s);
@@ -403,19 +416,22 @@ static int demo_wordpiece(int argc, char ** argv) {
         fprintf(stderr, "demo wordpiece: %s: write failed\n", out);
         return 1;
     }
-    fprintf(stderr, "demo wordpiece: %s: %lld entries (%lld of %lld distinct words)\n", out, (long long) n,
-            (long long) n_words, (long long) n_distinct);
+    fprintf(stderr, "demo wordpiece: %s: %lld entries (%lld of %lld distinct words)\n", out, (long long)n,
+            (long long)n_words, (long long)n_distinct);
     return 0;
 }
 
 /* ---------------------------------------------------------------- tokenizer check */
 
 static int demo_check_tokenizer(int argc, char ** argv) {
-    const char * t5p = NULL, * bertp = NULL, * corpus = NULL, * v;
+    const char *t5p = NULL, *bertp = NULL, *corpus = NULL, *v;
     for (int i = 2; i < argc; i++) {
-        if (vb_cli_opt(argc, argv, &i, "--t5", &v)) t5p = v;
-        else if (vb_cli_opt(argc, argv, &i, "--bert", &v)) bertp = v;
-        else if (vb_cli_opt(argc, argv, &i, "--corpus", &v)) corpus = v;
+        if (vb_cli_opt(argc, argv, &i, "--t5", &v))
+            t5p = v;
+        else if (vb_cli_opt(argc, argv, &i, "--bert", &v))
+            bertp = v;
+        else if (vb_cli_opt(argc, argv, &i, "--corpus", &v))
+            corpus = v;
         else {
             fprintf(stderr, "demo check-tokenizer: unknown option or missing value: %s\n", argv[i]);
             return 2;
@@ -425,10 +441,10 @@ static int demo_check_tokenizer(int argc, char ** argv) {
         fprintf(stderr, "demo check-tokenizer: --t5 TOKENIZER_JSON is required\n");
         return 2;
     }
-    struct vb_t5tok * tok = NULL;
+    struct vb_t5tok *   tok = NULL;
     struct vb_berttok * bt = NULL;
-    char * text = NULL;
-    int errors = 0;
+    char *              text = NULL;
+    int                 errors = 0;
     if (vb_t5tok_load(&tok, t5p) != VB_OK || (bertp && vb_berttok_load(&bt, bertp) != VB_OK) ||
         (corpus && vb_read_file(corpus, &text, NULL) != VB_OK)) {
         fprintf(stderr, "demo check-tokenizer: %s\n", vb_errmsg());
@@ -440,7 +456,7 @@ static int demo_check_tokenizer(int argc, char ** argv) {
     for (int32_t j = 0; j < VB_PROMPT_N_LETTERS; j++) {
         char s[32];
         snprintf(s, sizeof s, "Option %c", vb_prompt_letter(j));
-        int32_t want = vb_t5tok_piece_id(tok, vb_prompt_letter_pieces[j]), * ids = NULL, n = 0;
+        int32_t want = vb_t5tok_piece_id(tok, vb_prompt_letter_pieces[j]), *ids = NULL, n = 0;
         if (vb_t5tok_encode(tok, s, 0, 0, &ids, &n) != VB_OK || want < 0 || n < 1 || ids[n - 1] != want) {
             fprintf(stderr, "demo check-tokenizer: %s: encode(\"%s\") does not end in the piece %s (id %d)\n", t5p, s,
                     vb_prompt_letter_pieces[j], want);
@@ -451,7 +467,7 @@ static int demo_check_tokenizer(int argc, char ** argv) {
     const char * words[2] = {"yes", "no"};
     const char * pieces[2] = {VB_PROMPT_YES_PIECE, "\xe2\x96\x81no"};
     for (int k = 0; k < 2; k++) {
-        int32_t want = vb_t5tok_piece_id(tok, pieces[k]), * ids = NULL, n = 0;
+        int32_t want = vb_t5tok_piece_id(tok, pieces[k]), *ids = NULL, n = 0;
         if (vb_t5tok_encode(tok, words[k], 0, 0, &ids, &n) != VB_OK || want < 0 || n != 1 || ids[0] != want) {
             fprintf(stderr, "demo check-tokenizer: %s: encode(\"%s\") is not the single piece %s\n", t5p, words[k],
                     pieces[k]);
@@ -465,15 +481,17 @@ static int demo_check_tokenizer(int argc, char ** argv) {
         char * nl = strchr(line, '\n');
         if (nl) *nl = 0;
         if (*line) {
-            int32_t * ids = NULL, n = 0;
+            int32_t *ids = NULL, n = 0;
             n_lines++;
             if (vb_t5tok_encode(tok, line, 1, 0, &ids, &n) != VB_OK) errors++;
-            for (int32_t i = 0; i < n; i++) t5_unk += ids[i] == unk;
+            for (int32_t i = 0; i < n; i++)
+                t5_unk += ids[i] == unk;
             t5_ids += n;
             free(ids);
             if (bt) {
                 if (vb_berttok_encode(bt, line, strlen(line), 1, 0, 0, &ids, &n) != VB_OK) errors++;
-                for (int32_t i = 0; i < n; i++) bert_unk += ids[i] == bunk;
+                for (int32_t i = 0; i < n; i++)
+                    bert_unk += ids[i] == bunk;
                 free(ids);
             }
         }
@@ -481,12 +499,12 @@ static int demo_check_tokenizer(int argc, char ** argv) {
     }
     if (t5_unk || bert_unk) {
         fprintf(stderr, "demo check-tokenizer: %lld <unk> (T5) and %lld [UNK] (BERT) in the corpus\n",
-                (long long) t5_unk, (long long) bert_unk);
+                (long long)t5_unk, (long long)bert_unk);
         errors++;
     }
     printf("demo check-tokenizer: T5 vocabulary %d, letters A-E and yes/no ok; %lld corpus lines, %.1f T5 ids per "
            "line, 0 unknown%s\n",
-           vb_t5tok_vocab_size(tok), (long long) n_lines, n_lines ? (double) t5_ids / (double) n_lines : 0.0,
+           vb_t5tok_vocab_size(tok), (long long)n_lines, n_lines ? (double)t5_ids / (double)n_lines : 0.0,
            bt ? " (T5 and BERT)" : "");
     free(text);
     vb_t5tok_free(tok);
@@ -502,17 +520,17 @@ static int demo_check_tokenizer(int argc, char ** argv) {
 enum run_style { R_PLAIN = 0, R_BOLD, R_CODE, R_PARA };
 struct run {
     enum run_style st;
-    char * text;
+    char *         text;
 };
 struct note {
     struct run r[64];
-    int32_t n;
+    int32_t    n;
 };
 
 static void note_add(struct note * nt, enum run_style st, const char * fmt, ...) __attribute__((format(printf, 3, 4)));
 static void note_add(struct note * nt, enum run_style st, const char * fmt, ...) {
     VB_ASSERT(nt->n < 64);
-    char buf[1024];
+    char    buf[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
@@ -523,21 +541,29 @@ static void note_add(struct note * nt, enum run_style st, const char * fmt, ...)
 static void put_escaped(FILE * f, const char * s, int fmt /* 0 md, 1 html, 2 tex */) {
     for (; *s; s++) {
         char c = *s;
-        if (fmt == 1 && c == '<') fputs("&lt;", f);
-        else if (fmt == 1 && c == '>') fputs("&gt;", f);
-        else if (fmt == 1 && c == '&') fputs("&amp;", f);
-        else if (fmt == 2 && strchr("#$%&_{}", c)) fprintf(f, "\\%c", c);
-        else if (fmt == 2 && c == '~') fputs("\\textasciitilde{}", f);
-        else if (fmt == 2 && c == '^') fputs("\\textasciicircum{}", f);
-        else if (fmt == 2 && c == '\\') fputs("\\textbackslash{}", f);
-        else fputc(c, f);
+        if (fmt == 1 && c == '<')
+            fputs("&lt;", f);
+        else if (fmt == 1 && c == '>')
+            fputs("&gt;", f);
+        else if (fmt == 1 && c == '&')
+            fputs("&amp;", f);
+        else if (fmt == 2 && strchr("#$%&_{}", c))
+            fprintf(f, "\\%c", c);
+        else if (fmt == 2 && c == '~')
+            fputs("\\textasciitilde{}", f);
+        else if (fmt == 2 && c == '^')
+            fputs("\\textasciicircum{}", f);
+        else if (fmt == 2 && c == '\\')
+            fputs("\\textbackslash{}", f);
+        else
+            fputc(c, f);
     }
 }
 
 static void note_render(FILE * f, const struct note * nt, int fmt) {
     static const char * open[3][3] = {{"", "**", "`"}, {"", "<strong>", "<code>"}, {"", "\\textbf{", "\\texttt{"}};
     static const char * close[3][3] = {{"", "**", "`"}, {"", "</strong>", "</code>"}, {"", "}", "}"}};
-    int in_para = 0;
+    int                 in_para = 0;
     for (int32_t i = 0; i < nt->n; i++) {
         const struct run * r = &nt->r[i];
         if (r->st == R_PARA) {
@@ -559,7 +585,7 @@ static void note_render(FILE * f, const struct note * nt, int fmt) {
 static int note_insert(const char * path, const struct note * nt, int fmt, const char * after, const char * fallback) {
     char * text;
     size_t len;
-    int rc = vb_read_file(path, &text, &len);
+    int    rc = vb_read_file(path, &text, &len);
     if (rc != VB_OK) return rc;
     if (strstr(text, "About this demo")) {
         free(text);
@@ -573,9 +599,9 @@ static int note_insert(const char * path, const struct note * nt, int fmt, const
                        fallback ? fallback : "-");
     }
     char * eol = strchr(at, '\n');
-    size_t cut = eol ? (size_t) (eol - text) + 1 : len;
-    char tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%.4000s.tmp", path) >= (int) sizeof tmp) {
+    size_t cut = eol ? (size_t)(eol - text) + 1 : len;
+    char   tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%.4000s.tmp", path) >= (int)sizeof tmp) {
         free(text);
         return vb_fail(VB_ERR_ARG, "%s: path too long", path);
     }
@@ -605,20 +631,26 @@ static int64_t bundle_params(const char * models, const char * name) {
     struct vb_weights * w;
     if (vb_weights_open(&w, p) != VB_OK) return -1;
     int64_t n = 0;
-    for (int32_t i = 0; i < vb_weights_count(w); i++) n += vb_weights_at(w, i)->numel;
+    for (int32_t i = 0; i < vb_weights_count(w); i++)
+        n += vb_weights_at(w, i)->numel;
     vb_weights_close(w);
     return n;
 }
 
 static int demo_note(int argc, char ** argv) {
-    const char * dir = NULL, * tokdir = NULL, * models = NULL, * v;
-    int32_t videos = 0, questions = 0;
+    const char *dir = NULL, *tokdir = NULL, *models = NULL, *v;
+    int32_t     videos = 0, questions = 0;
     for (int i = 2; i < argc; i++) {
-        if (vb_cli_opt(argc, argv, &i, "--dir", &v)) dir = v;
-        else if (vb_cli_opt(argc, argv, &i, "--tokenizer-dir", &v)) tokdir = v;
-        else if (vb_cli_opt(argc, argv, &i, "--models", &v)) models = v;
-        else if (vb_cli_opt(argc, argv, &i, "--videos", &v)) videos = atoi(v);
-        else if (vb_cli_opt(argc, argv, &i, "--questions", &v)) questions = atoi(v);
+        if (vb_cli_opt(argc, argv, &i, "--dir", &v))
+            dir = v;
+        else if (vb_cli_opt(argc, argv, &i, "--tokenizer-dir", &v))
+            tokdir = v;
+        else if (vb_cli_opt(argc, argv, &i, "--models", &v))
+            models = v;
+        else if (vb_cli_opt(argc, argv, &i, "--videos", &v))
+            videos = atoi(v);
+        else if (vb_cli_opt(argc, argv, &i, "--questions", &v))
+            questions = atoi(v);
         else {
             fprintf(stderr, "demo note: unknown option or missing value: %s\n", argv[i]);
             return 2;
@@ -628,8 +660,8 @@ static int demo_note(int argc, char ** argv) {
         fprintf(stderr, "demo note: --dir, --tokenizer-dir, --models, --videos and --questions are required\n");
         return 2;
     }
-    char p[4200];
-    struct vb_t5tok * tok = NULL;
+    char                p[4200];
+    struct vb_t5tok *   tok = NULL;
     struct vb_berttok * bt = NULL;
     snprintf(p, sizeof p, "%s/tokenizer.json", tokdir);
     int rc = vb_t5tok_load(&tok, p);
@@ -655,35 +687,39 @@ static int demo_note(int argc, char ** argv) {
     note_add(&nt, R_BOLD, "About this demo.");
     note_add(&nt, R_PLAIN, " This report was produced by ");
     note_add(&nt, R_CODE, "make demo");
-    note_add(&nt, R_PLAIN, ": vlapbench's whole pipeline (FFmpeg decoding, uniform_midbin sampling, the EVA ViT, the "
-                           "Q-Formers, SeViLA's localizer, VLAP's Frame-Prompter, the T5 encoder-decoder, official "
-                           "scoring, the SQLite store, this report) ran offline on data and models that vlapbench "
-                           "generated itself. ");
+    note_add(&nt, R_PLAIN,
+             ": vlapbench's whole pipeline (FFmpeg decoding, uniform_midbin sampling, the EVA ViT, the "
+             "Q-Formers, SeViLA's localizer, VLAP's Frame-Prompter, the T5 encoder-decoder, official "
+             "scoring, the SQLite store, this report) ran offline on data and models that vlapbench "
+             "generated itself. ");
     note_add(&nt, R_BOLD, "The models have random weights");
     note_add(&nt, R_PLAIN, " (");
     note_add(&nt, R_CODE, "vlapbench init-model --seed 1");
     note_add(&nt, R_PLAIN, "), ");
     note_add(&nt, R_BOLD, "so every accuracy here is at chance level by construction");
-    note_add(&nt, R_PLAIN, ": it shows that loading, prompting and scoring work end to end, not what any method can "
-                           "do. ");
+    note_add(&nt, R_PLAIN,
+             ": it shows that loading, prompting and scoring work end to end, not what any method can "
+             "do. ");
     note_add(&nt, R_BOLD, "The latency breakdown and the speed-ups are real measurements");
-    note_add(&nt, R_PLAIN, " of the real code path on this machine, but of toy-sized models: the real structure "
-                           "(224-px "
-                           "frames in 14-px patches, 257 tokens per frame, 32 query tokens, 32 candidate frames, 8 "
-                           "for VLAP on How2QA; Q-Former cross-attention every second layer; gated-GELU T5 with "
-                           "relative positions) at 2 layers and width 64 (%.2f M parameters for uniform BLIP-2, %.2f M "
-                           "for SeViLA, %.2f M for VLAP at 4 frames, against about 4.1 B for the real BLIP-2 "
-                           "Flan-T5-XL), so the ViT and T5 stages weigh far less here than with EVA ViT-g and "
-                           "Flan-T5-XL.",
-             (double) pu / 1e6, (double) ps / 1e6, (double) pv / 1e6);
+    note_add(&nt, R_PLAIN,
+             " of the real code path on this machine, but of toy-sized models: the real structure "
+             "(224-px "
+             "frames in 14-px patches, 257 tokens per frame, 32 query tokens, 32 candidate frames, 8 "
+             "for VLAP on How2QA; Q-Former cross-attention every second layer; gated-GELU T5 with "
+             "relative positions) at 2 layers and width 64 (%.2f M parameters for uniform BLIP-2, %.2f M "
+             "for SeViLA, %.2f M for VLAP at 4 frames, against about 4.1 B for the real BLIP-2 "
+             "Flan-T5-XL), so the ViT and T5 stages weigh far less here than with EVA ViT-g and "
+             "Flan-T5-XL.",
+             (double)pu / 1e6, (double)ps / 1e6, (double)pv / 1e6);
     note_add(&nt, R_PARA, "\n");
     note_add(&nt, R_PLAIN, "Data: ");
     note_add(&nt, R_CODE, "vlapbench synth");
-    note_add(&nt, R_PLAIN, " videos (%d small H.264 clips whose frames show their own index; %d questions per video "
-                           "and dataset) with annotation files in the official formats of NExT-QA, STAR, VLEP and "
-                           "How2QA (VALUE release). Tokenizers, trained on the benchmark's own prompts: a "
-                           "SentencePiece unigram model (Debian's spm_train; %d ids with the <extra_id_N> tokens) "
-                           "and a WordPiece vocabulary (%d ids with [DEC]). For real numbers, run ",
+    note_add(&nt, R_PLAIN,
+             " videos (%d small H.264 clips whose frames show their own index; %d questions per video "
+             "and dataset) with annotation files in the official formats of NExT-QA, STAR, VLEP and "
+             "How2QA (VALUE release). Tokenizers, trained on the benchmark's own prompts: a "
+             "SentencePiece unigram model (Debian's spm_train; %d ids with the <extra_id_N> tokens) "
+             "and a WordPiece vocabulary (%d ids with [DEC]). For real numbers, run ",
              videos, questions, t5_vocab, bert_vocab);
     note_add(&nt, R_CODE, "vlapbench run");
     note_add(&nt, R_PLAIN, " on the real datasets with converted checkpoints (");
@@ -691,15 +727,17 @@ static int demo_note(int argc, char ** argv) {
     note_add(&nt, R_PLAIN, ").");
     note_add(&nt, R_PARA, "\n");
     static const struct {
-        const char * file, * after, * fallback;
-        int fmt;
-    } F[3] = {{"report.md", "# ", NULL, 0}, {"report.html", "</h1>", "<body", 1},
+        const char *file, *after, *fallback;
+        int         fmt;
+    } F[3] = {{"report.md", "# ", NULL, 0},
+              {"report.html", "</h1>", "<body", 1},
               {"report.tex", "\\section*{", "\\begin{document}", 2}};
     for (int i = 0; i < 3 && rc == VB_OK; i++) {
         snprintf(p, sizeof p, "%s/%s", dir, F[i].file);
         rc = note_insert(p, &nt, F[i].fmt, F[i].after, F[i].fallback);
     }
-    for (int32_t i = 0; i < nt.n; i++) free(nt.r[i].text);
+    for (int32_t i = 0; i < nt.n; i++)
+        free(nt.r[i].text);
     if (rc != VB_OK) {
         fprintf(stderr, "demo note: %s\n", vb_errmsg());
         return 1;
@@ -711,26 +749,27 @@ static int demo_note(int argc, char ** argv) {
 /* ---------------------------------------------------------------- command */
 
 static int usage(void) {
-    printf("usage: vlapbench demo corpus --synth DIR --out CORPUS.txt [--repeat N]\n"
-           "       vlapbench demo wordpiece --corpus CORPUS.txt --out vocab.txt [--size N]\n"
-           "       vlapbench demo check-tokenizer --t5 tokenizer.json [--bert vocab.txt] [--corpus CORPUS.txt]\n"
-           "       vlapbench demo note --dir REPORT_DIR --tokenizer-dir D --models D --videos N --questions Q\n"
-           "The helpers of `make demo` (scripts/demo.sh), which runs the whole benchmark offline on the synthetic\n"
-           "benchmark with random-weight models whose tokenizers are built here, deterministically:\n"
-           "  corpus           every QA and localizer prompt of the synthetic NExT-QA, STAR, VLEP and How2QA (VALUE)\n"
-           "                   files under DIR (vlapbench synth); N times (default 8) the targets \"Option A\" ..\n"
-           "                   \"Option E\", \"yes\" and \"no\"; the frame prefixes; and \"w w.\" for every word w (so\n"
-           "                   that spm_train's unigram seeds hold whole words).  One line each.\n"
-           "  wordpiece        a bert-base-uncased-style vocab.txt: [PAD] [unused0-98] [UNK] [CLS] [SEP] [MASK] at\n"
-           "                   the BERT ids, every character and its ## continuation, then the corpus's words\n"
-           "                   (normalised as BertTokenizer: lower case, accents dropped, punctuation split) by\n"
-           "                   frequency, ties in byte order, up to N entries (default 2000)\n"
-           "  check-tokenizer  encode(\"Option A\") .. (\"Option E\") end in the pieces \"▁A\" .. \"▁E\", \"yes\" and\n"
-           "                   \"no\" are the single pieces \"▁yes\" and \"▁no\", and no corpus line has <unk> or [UNK];\n"
-           "                   exits 1 otherwise\n"
-           "  note             inserts the \"About this demo\" paragraph (random weights: accuracy at chance by\n"
-           "                   construction; latencies are real measurements of toy-sized models) under the title of\n"
-           "                   REPORT_DIR/report.md, report.html and report.tex (once)\n");
+    printf(
+        "usage: vlapbench demo corpus --synth DIR --out CORPUS.txt [--repeat N]\n"
+        "       vlapbench demo wordpiece --corpus CORPUS.txt --out vocab.txt [--size N]\n"
+        "       vlapbench demo check-tokenizer --t5 tokenizer.json [--bert vocab.txt] [--corpus CORPUS.txt]\n"
+        "       vlapbench demo note --dir REPORT_DIR --tokenizer-dir D --models D --videos N --questions Q\n"
+        "The helpers of `make demo` (scripts/demo.sh), which runs the whole benchmark offline on the synthetic\n"
+        "benchmark with random-weight models whose tokenizers are built here, deterministically:\n"
+        "  corpus           every QA and localizer prompt of the synthetic NExT-QA, STAR, VLEP and How2QA (VALUE)\n"
+        "                   files under DIR (vlapbench synth); N times (default 8) the targets \"Option A\" ..\n"
+        "                   \"Option E\", \"yes\" and \"no\"; the frame prefixes; and \"w w.\" for every word w (so\n"
+        "                   that spm_train's unigram seeds hold whole words).  One line each.\n"
+        "  wordpiece        a bert-base-uncased-style vocab.txt: [PAD] [unused0-98] [UNK] [CLS] [SEP] [MASK] at\n"
+        "                   the BERT ids, every character and its ## continuation, then the corpus's words\n"
+        "                   (normalised as BertTokenizer: lower case, accents dropped, punctuation split) by\n"
+        "                   frequency, ties in byte order, up to N entries (default 2000)\n"
+        "  check-tokenizer  encode(\"Option A\") .. (\"Option E\") end in the pieces \"▁A\" .. \"▁E\", \"yes\" and\n"
+        "                   \"no\" are the single pieces \"▁yes\" and \"▁no\", and no corpus line has <unk> or [UNK];\n"
+        "                   exits 1 otherwise\n"
+        "  note             inserts the \"About this demo\" paragraph (random weights: accuracy at chance by\n"
+        "                   construction; latencies are real measurements of toy-sized models) under the title of\n"
+        "                   REPORT_DIR/report.md, report.html and report.tex (once)\n");
     return 0;
 }
 

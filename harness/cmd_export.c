@@ -33,15 +33,20 @@ int cmd_export(int argc, char ** argv) {
                "Default output: stdout.\n");
         return 0;
     }
-    const char * db = NULL, * run = NULL, * fmt = NULL, * outp = NULL;
-    int allow_missing = 0;
+    const char *db = NULL, *run = NULL, *fmt = NULL, *outp = NULL;
+    int         allow_missing = 0;
     for (int i = 1; i < argc; i++) {
         const char * v;
-        if (vb_cli_opt(argc, argv, &i, "--db", &v)) db = v;
-        else if (vb_cli_opt(argc, argv, &i, "--run", &v)) run = v;
-        else if (vb_cli_opt(argc, argv, &i, "--format", &v)) fmt = v;
-        else if (vb_cli_opt(argc, argv, &i, "--out", &v)) outp = v;
-        else if (!strcmp(argv[i], "--allow-missing")) allow_missing = 1;
+        if (vb_cli_opt(argc, argv, &i, "--db", &v))
+            db = v;
+        else if (vb_cli_opt(argc, argv, &i, "--run", &v))
+            run = v;
+        else if (vb_cli_opt(argc, argv, &i, "--format", &v))
+            fmt = v;
+        else if (vb_cli_opt(argc, argv, &i, "--out", &v))
+            outp = v;
+        else if (!strcmp(argv[i], "--allow-missing"))
+            allow_missing = 1;
         else {
             fprintf(stderr, "export: unknown option %s (see --help)\n", argv[i]);
             return 2;
@@ -52,27 +57,31 @@ int cmd_export(int argc, char ** argv) {
         return 2;
     }
     enum xfmt xf;
-    if (!strcmp(fmt, "nextqa")) xf = X_NEXTQA;
-    else if (!strcmp(fmt, "vlep")) xf = X_VLEP;
-    else if (!strcmp(fmt, "value-vlep")) xf = X_VALUE_VLEP;
-    else if (!strcmp(fmt, "value-how2qa")) xf = X_VALUE_HOW2QA;
+    if (!strcmp(fmt, "nextqa"))
+        xf = X_NEXTQA;
+    else if (!strcmp(fmt, "vlep"))
+        xf = X_VLEP;
+    else if (!strcmp(fmt, "value-vlep"))
+        xf = X_VALUE_VLEP;
+    else if (!strcmp(fmt, "value-how2qa"))
+        xf = X_VALUE_HOW2QA;
     else {
         fprintf(stderr, "export: unknown format '%s' (nextqa, vlep, value-vlep, value-how2qa)\n", fmt);
         return 2;
     }
-    char * end;
+    char *    end;
     long long id = strtoll(run, &end, 10);
     if (*end || id <= 0) {
         fprintf(stderr, "export: --run takes a run id\n");
         return 2;
     }
     struct vb_store * st;
-    int rc = vb_store_open(&st, db, 1);
+    int               rc = vb_store_open(&st, db, 1);
     if (rc != VB_OK) {
         fprintf(stderr, "export: %s\n", vb_errmsg());
         return 1;
     }
-    struct vb_store_run r;
+    struct vb_store_run  r;
     struct vb_store_rows rows = {0};
     rc = vb_store_get_run(st, id, &r);
     if (rc == VB_OK) rc = vb_store_load_samples(st, id, &rows);
@@ -83,30 +92,35 @@ int cmd_export(int argc, char ** argv) {
         return 1;
     }
     const char * want = xf == X_NEXTQA ? "nextqa" : xf == X_VALUE_HOW2QA ? "how2qa" : "vlep";
-    int ok_ds = !strcmp(r.dataset, want) || (xf == X_VALUE_HOW2QA && !strcmp(r.dataset, "how2qa-value"));
-    int status = 0;
+    int          ok_ds = !strcmp(r.dataset, want) || (xf == X_VALUE_HOW2QA && !strcmp(r.dataset, "how2qa-value"));
+    int          status = 0;
     if (!ok_ds) {
         fprintf(stderr, "export: run %lld is %s, format %s needs %s\n", id, r.dataset, fmt, want);
         status = 1;
     }
     int32_t missing = 0;
-    for (int32_t i = 0; i < rows.n && !status; i++) missing += strcmp(rows.r[i].status, "ok") || rows.r[i].prediction < 0;
+    for (int32_t i = 0; i < rows.n && !status; i++)
+        missing += strcmp(rows.r[i].status, "ok") || rows.r[i].prediction < 0;
     if (!status && missing && !allow_missing) {
-        fprintf(stderr, "export: %d sample(s) of run %lld have no prediction (errors); the official scorer rejects "
-                        "missing ids (use --allow-missing to leave them out)\n", (int) missing, id);
+        fprintf(stderr,
+                "export: %d sample(s) of run %lld have no prediction (errors); the official scorer rejects "
+                "missing ids (use --allow-missing to leave them out)\n",
+                (int)missing, id);
         status = 1;
     }
     cJSON * obj = cJSON_CreateObject();
-    size_t jl_cap = 256, jl_len = 0;
-    char * jl = vb_malloc(jl_cap);
+    size_t  jl_cap = 256, jl_len = 0;
+    char *  jl = vb_malloc(jl_cap);
     jl[0] = 0;
     for (int32_t i = 0; i < rows.n && !status; i++) {
         const struct vb_store_row * w = &rows.r[i];
         if (strcmp(w->status, "ok") || w->prediction < 0) continue;
         long long k = 0;
         if (xf != X_NEXTQA && !int_key(w->key, &k)) {
-            fprintf(stderr, "export: sample key '%s' is not an integer id (format %s needs %s); raw How2QA has no "
-                            "official scorer\n", w->key, fmt, xf == X_VALUE_HOW2QA ? "VALUE qids" : "example_id");
+            fprintf(stderr,
+                    "export: sample key '%s' is not an integer id (format %s needs %s); raw How2QA has no "
+                    "official scorer\n",
+                    w->key, fmt, xf == X_VALUE_HOW2QA ? "VALUE qids" : "example_id");
             status = 1;
             break;
         }
@@ -117,10 +131,11 @@ int cmd_export(int argc, char ** argv) {
             cJSON_AddItemToObject(obj, w->key, v);
         } else if (xf == X_VLEP) {
             char line[96];
-            int n = snprintf(line, sizeof line, "{\"example_id\": %lld, \"pred_ans\": %d}\n", k, (int) w->prediction);
-            while (jl_len + (size_t) n + 1 > jl_cap) jl = vb_realloc(jl, jl_cap *= 2);
-            memcpy(jl + jl_len, line, (size_t) n + 1);
-            jl_len += (size_t) n;
+            int  n = snprintf(line, sizeof line, "{\"example_id\": %lld, \"pred_ans\": %d}\n", k, (int)w->prediction);
+            while (jl_len + (size_t)n + 1 > jl_cap)
+                jl = vb_realloc(jl, jl_cap *= 2);
+            memcpy(jl + jl_len, line, (size_t)n + 1);
+            jl_len += (size_t)n;
         } else {
             char kk[32];
             snprintf(kk, sizeof kk, "%lld", k);
@@ -133,7 +148,8 @@ int cmd_export(int argc, char ** argv) {
             fprintf(stderr, "export: %s: %s\n", outp, strerror(errno));
             status = 1;
         } else {
-            if (xf == X_VLEP) fputs(jl, f);
+            if (xf == X_VLEP)
+                fputs(jl, f);
             else {
                 char * s = cJSON_PrintUnformatted(obj);
                 fprintf(f, "%s\n", s);
@@ -145,7 +161,7 @@ int cmd_export(int argc, char ** argv) {
             }
         }
         if (!status)
-            fprintf(stderr, "export: run %lld: %d prediction(s) written as %s%s\n", id, (int) (rows.n - missing), fmt,
+            fprintf(stderr, "export: run %lld: %d prediction(s) written as %s%s\n", id, (int)(rows.n - missing), fmt,
                     missing ? " (errors left out)" : "");
     }
     free(jl);

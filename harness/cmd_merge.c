@@ -16,19 +16,22 @@ int cmd_merge(int argc, char ** argv) {
                "nothing: on error OUT.db is left as it was.  Exit 0 ok, 1 error, 2 usage.\n");
         return 0;
     }
-    const char * out = NULL;
-    int strict = 1;
-    const char ** in = vb_calloc((size_t) argc, sizeof *in);
-    int32_t n = 0;
+    const char *  out = NULL;
+    int           strict = 1;
+    const char ** in = vb_calloc((size_t)argc, sizeof *in);
+    int32_t       n = 0;
     for (int i = 1; i < argc; i++) {
         const char * v;
-        if (vb_cli_opt(argc, argv, &i, "--out", &v)) out = v;
-        else if (!strcmp(argv[i], "--union")) strict = 0;
+        if (vb_cli_opt(argc, argv, &i, "--out", &v))
+            out = v;
+        else if (!strcmp(argv[i], "--union"))
+            strict = 0;
         else if (argv[i][0] == '-') {
             fprintf(stderr, "merge: unknown option %s\n", argv[i]);
             free(in);
             return 2;
-        } else in[n++] = argv[i];
+        } else
+            in[n++] = argv[i];
     }
     if (!out || n == 0) {
         fprintf(stderr, "merge: --out FILE and at least one input database are required\n");
@@ -41,6 +44,6 @@ int cmd_merge(int argc, char ** argv) {
         fprintf(stderr, "merge: %s\n", vb_errmsg());
         return 1;
     }
-    fprintf(stderr, "merge: %d database(s) merged into %s\n", (int) n, out);
+    fprintf(stderr, "merge: %d database(s) merged into %s\n", (int)n, out);
     return 0;
 }

@@ -16,7 +16,7 @@ static int parse_set(const char * s, const char * const * names, const unsigned 
     const char * p = s;
     while (*p) {
         size_t len = strcspn(p, ",");
-        int ok = 0;
+        int    ok = 0;
         for (int i = 0; i < n; i++)
             if (strlen(names[i]) == len && !strncmp(p, names[i], len)) {
                 *out |= bits[i];
@@ -46,21 +46,31 @@ int cmd_report(int argc, char ** argv) {
                "plots png,svg,pdf, 1000 bootstrap replicates, seed 1.\n");
         return 0;
     }
-    const char * db = NULL, * runs = NULL, * fmt = "md,tex,html", * plots = "png,svg,pdf";
+    const char *          db = NULL, *runs = NULL, *fmt = "md,tex,html", *plots = "png,svg,pdf";
     struct vb_report_opts o = {0};
     o.seed = 1;
     for (int i = 1; i < argc; i++) {
         const char * v;
-        if (vb_cli_opt(argc, argv, &i, "--db", &v)) db = v;
-        else if (vb_cli_opt(argc, argv, &i, "--out", &v)) o.out_dir = v;
-        else if (vb_cli_opt(argc, argv, &i, "--runs", &v)) runs = v;
-        else if (vb_cli_opt(argc, argv, &i, "--format", &v)) fmt = v;
-        else if (vb_cli_opt(argc, argv, &i, "--plots", &v)) plots = v;
-        else if (vb_cli_opt(argc, argv, &i, "--published-setting", &v)) o.published_setting = v;
-        else if (!strcmp(argv[i], "--published")) o.published = 1;
-        else if (vb_cli_opt(argc, argv, &i, "--ref", &v)) o.ref_method = v;
-        else if (vb_cli_opt(argc, argv, &i, "--boot", &v)) o.n_boot = atoi(v);
-        else if (vb_cli_opt(argc, argv, &i, "--seed", &v)) o.seed = strtoull(v, NULL, 10);
+        if (vb_cli_opt(argc, argv, &i, "--db", &v))
+            db = v;
+        else if (vb_cli_opt(argc, argv, &i, "--out", &v))
+            o.out_dir = v;
+        else if (vb_cli_opt(argc, argv, &i, "--runs", &v))
+            runs = v;
+        else if (vb_cli_opt(argc, argv, &i, "--format", &v))
+            fmt = v;
+        else if (vb_cli_opt(argc, argv, &i, "--plots", &v))
+            plots = v;
+        else if (vb_cli_opt(argc, argv, &i, "--published-setting", &v))
+            o.published_setting = v;
+        else if (!strcmp(argv[i], "--published"))
+            o.published = 1;
+        else if (vb_cli_opt(argc, argv, &i, "--ref", &v))
+            o.ref_method = v;
+        else if (vb_cli_opt(argc, argv, &i, "--boot", &v))
+            o.n_boot = atoi(v);
+        else if (vb_cli_opt(argc, argv, &i, "--seed", &v))
+            o.seed = strtoull(v, NULL, 10);
         else {
             fprintf(stderr, "report: unknown option %s (see --help)\n", argv[i]);
             return 2;
@@ -71,9 +81,9 @@ int cmd_report(int argc, char ** argv) {
         return 2;
     }
     static const char * const fnames[] = {"md", "tex", "html"};
-    static const unsigned fbits[] = {VB_REPORT_MD, VB_REPORT_TEX, VB_REPORT_HTML};
+    static const unsigned     fbits[] = {VB_REPORT_MD, VB_REPORT_TEX, VB_REPORT_HTML};
     static const char * const pnames[] = {"png", "svg", "pdf"};
-    static const unsigned pbits[] = {VB_PLOT_PNG, VB_PLOT_SVG, VB_PLOT_PDF};
+    static const unsigned     pbits[] = {VB_PLOT_PNG, VB_PLOT_SVG, VB_PLOT_PDF};
     if (parse_set(fmt, fnames, fbits, 3, &o.formats) != 0 || o.formats == 0) {
         fprintf(stderr, "report: --format takes md,tex,html\n");
         return 2;
@@ -94,7 +104,7 @@ int cmd_report(int argc, char ** argv) {
     if (runs) {
         const char * p = runs;
         while (*p) {
-            char * end;
+            char *    end;
             long long v = strtoll(p, &end, 10);
             if (end == p || v <= 0 || o.n_run_ids >= 256 || (*end && *end != ',')) {
                 fprintf(stderr, "report: --runs takes a comma-separated list of run ids\n");
@@ -107,7 +117,7 @@ int cmd_report(int argc, char ** argv) {
     }
     o.gnuplot = getenv("VB_GNUPLOT");
     struct vb_store * st;
-    int rc = vb_store_open(&st, db, 1);
+    int               rc = vb_store_open(&st, db, 1);
     if (rc != VB_OK) {
         fprintf(stderr, "report: %s\n", vb_errmsg());
         return 1;
@@ -120,7 +130,7 @@ int cmd_report(int argc, char ** argv) {
         return 1;
     }
     if (res.plots_skipped) fprintf(stderr, "report: %s\n", res.note);
-    fprintf(stderr, "report: %d run(s), %d table(s), %d plot(s) written to %s\n", (int) res.n_runs,
-            (int) res.n_tables, (int) res.n_plots, o.out_dir);
+    fprintf(stderr, "report: %d run(s), %d table(s), %d plot(s) written to %s\n", (int)res.n_runs, (int)res.n_tables,
+            (int)res.n_plots, o.out_dir);
     return 0;
 }

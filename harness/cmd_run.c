@@ -57,20 +57,22 @@ int cmd_run(int argc, char ** argv) {
     }
     printf("samples: %d loaded, %d selected, %d in this shard, %d processed (%d warm-up, untimed)\n", rep.n_loaded,
            rep.n_selected, rep.n_shard, rep.n_processed, rep.n_warmup);
-    printf("%-8s %6s %6s %6s %8s %8s %8s %8s\n", "method", "frames", "cand", "run", "before", "ok", "errors", "resumed");
+    printf("%-8s %6s %6s %6s %8s %8s %8s %8s\n", "method", "frames", "cand", "run", "before", "ok", "errors",
+           "resumed");
     for (int32_t i = 0; i < rep.n_cells; i++) {
         const struct vb_runner_cell_report * r = &rep.cells[i];
-        printf("%-8s %6d %6d %6lld %8d %8d %8d %8s\n", r->method, r->frames, r->candidates, (long long) r->run_id,
+        printf("%-8s %6d %6d %6lld %8d %8d %8d %8s\n", r->method, r->frames, r->candidates, (long long)r->run_id,
                r->n_already, r->n_ok, r->n_error, r->resumed ? "yes" : "no");
     }
     printf("rows: %lld ok, %lld error; frames decoded %lld; ViT frames computed %lld; ViT cache %lld hits / %lld "
            "misses / %lld evictions; wall %.3f s; db %s\n",
-           (long long) rep.n_rows_ok, (long long) rep.n_rows_error, (long long) rep.n_frames_decoded,
-           (long long) rep.n_vit_computed, (long long) rep.vit_hits, (long long) rep.vit_misses, (long long) rep.vit_evictions, rep.wall_s, c.db);
+           (long long)rep.n_rows_ok, (long long)rep.n_rows_error, (long long)rep.n_frames_decoded,
+           (long long)rep.n_vit_computed, (long long)rep.vit_hits, (long long)rep.vit_misses,
+           (long long)rep.vit_evictions, rep.wall_s, c.db);
     printf("memory: peak RSS %.2f GiB (weights %s); bundles %d, ViT shared by %d, T5 shared by %d (%.2f GiB not loaded "
            "again)\n",
-           (double) rep.peak_rss_kb / (1024.0 * 1024.0), rep.weights, rep.n_bundles, rep.n_vit_shared, rep.n_t5_shared,
-           (double) rep.shared_bytes / (1024.0 * 1024.0 * 1024.0));
+           (double)rep.peak_rss_kb / (1024.0 * 1024.0), rep.weights, rep.n_bundles, rep.n_vit_shared, rep.n_t5_shared,
+           (double)rep.shared_bytes / (1024.0 * 1024.0 * 1024.0));
     vb_runconfig_free(&c);
     return 0;
 }

@@ -18,11 +18,13 @@ int cmd_runs(int argc, char ** argv) {
         return 0;
     }
     const char * db = NULL;
-    int lng = 0;
+    int          lng = 0;
     for (int i = 1; i < argc; i++) {
         const char * v;
-        if (vb_cli_opt(argc, argv, &i, "--db", &v)) db = v;
-        else if (!strcmp(argv[i], "--long")) lng = 1;
+        if (vb_cli_opt(argc, argv, &i, "--db", &v))
+            db = v;
+        else if (!strcmp(argv[i], "--long"))
+            lng = 1;
         else {
             fprintf(stderr, "runs: unknown option %s\n", argv[i]);
             return 2;
@@ -33,13 +35,13 @@ int cmd_runs(int argc, char ** argv) {
         return 2;
     }
     struct vb_store * st;
-    int rc = vb_store_open(&st, db, 1);
+    int               rc = vb_store_open(&st, db, 1);
     if (rc != VB_OK) {
         fprintf(stderr, "runs: %s\n", vb_errmsg());
         return 1;
     }
     struct vb_store_run * runs;
-    int32_t n;
+    int32_t               n;
     rc = vb_store_list_runs(st, &runs, &n);
     if (rc != VB_OK) {
         fprintf(stderr, "runs: %s\n", vb_errmsg());
@@ -50,26 +52,31 @@ int cmd_runs(int argc, char ** argv) {
            "method", "k", "T", "selection", "decode", "seed", "thr", "samples", "err", "acc%", "status", "wall_s");
     for (int32_t i = 0; i < n; i++) {
         const struct vb_store_run * r = &runs[i];
-        char cnt[32], acc[16], wall[16];
-        snprintf(cnt, sizeof cnt, "%d/%d", (int) r->n_samples, (int) r->n_expected);
-        if (r->n_scored > 0) snprintf(acc, sizeof acc, "%.2f", 100.0 * r->n_correct / r->n_scored);
-        else snprintf(acc, sizeof acc, "-");
-        if (isnan(r->wall_s)) snprintf(wall, sizeof wall, "-");
-        else snprintf(wall, sizeof wall, "%.1f", r->wall_s);
-        printf("%4lld  %-8s %-5s %-8s %3d %4d  %-9s %-11s %6llu %3d %11s %5d %7s  %-10s %9s\n", (long long) r->id,
-               r->dataset, r->split, r->method, (int) r->frames, (int) r->candidates, r->selection, r->decode_mode,
-               (unsigned long long) r->seed, (int) r->blas_threads, cnt, (int) r->n_error, acc, r->status, wall);
+        char                        cnt[32], acc[16], wall[16];
+        snprintf(cnt, sizeof cnt, "%d/%d", (int)r->n_samples, (int)r->n_expected);
+        if (r->n_scored > 0)
+            snprintf(acc, sizeof acc, "%.2f", 100.0 * r->n_correct / r->n_scored);
+        else
+            snprintf(acc, sizeof acc, "-");
+        if (isnan(r->wall_s))
+            snprintf(wall, sizeof wall, "-");
+        else
+            snprintf(wall, sizeof wall, "%.1f", r->wall_s);
+        printf("%4lld  %-8s %-5s %-8s %3d %4d  %-9s %-11s %6llu %3d %11s %5d %7s  %-10s %9s\n", (long long)r->id,
+               r->dataset, r->split, r->method, (int)r->frames, (int)r->candidates, r->selection, r->decode_mode,
+               (unsigned long long)r->seed, (int)r->blas_threads, cnt, (int)r->n_error, acc, r->status, wall);
         if (lng) {
             char rss[32];
-            if (r->peak_rss_kb >= 0) snprintf(rss, sizeof rss, "%.2f GiB", (double) r->peak_rss_kb / (1024.0 * 1024.0));
-            else snprintf(rss, sizeof rss, "-");
+            if (r->peak_rss_kb >= 0)
+                snprintf(rss, sizeof rss, "%.2f GiB", (double)r->peak_rss_kb / (1024.0 * 1024.0));
+            else
+                snprintf(rss, sizeof rss, "-");
             printf("      commit %s%s  host %s  cpu %s  blas %s  grid %s\n      created %s  sampling %s  "
                    "sws %s  config %.16s  verify %.16s\n      weights %s  peak RSS %s\n",
                    r->git_commit, r->git_dirty ? "+dirty" : "", r->host ? r->host : "-",
-                   r->cpu_model ? r->cpu_model : "-", r->blas_core ? r->blas_core : "-",
-                   r->grid_id ? r->grid_id : "-", r->created, r->sampling, r->sws_flags ? r->sws_flags : "-",
-                   r->config_hash, r->verify_hash ? r->verify_hash : "-", r->weights_dtype ? r->weights_dtype : "f32",
-                   rss);
+                   r->cpu_model ? r->cpu_model : "-", r->blas_core ? r->blas_core : "-", r->grid_id ? r->grid_id : "-",
+                   r->created, r->sampling, r->sws_flags ? r->sws_flags : "-", r->config_hash,
+                   r->verify_hash ? r->verify_hash : "-", r->weights_dtype ? r->weights_dtype : "f32", rss);
         }
     }
     if (n == 0) printf("(no runs)\n");

@@ -9,34 +9,35 @@
 
 static int parse_int(const char * s, int32_t lo, int32_t hi, int32_t * out) {
     char * end;
-    long v = strtol(s, &end, 10);
+    long   v = strtol(s, &end, 10);
     if (!*s || *end || v < lo || v > hi) return 0;
-    *out = (int32_t) v;
+    *out = (int32_t)v;
     return 1;
 }
 
 int cmd_synth(int argc, char ** argv) {
     if (vb_cli_wants_help(argc, argv)) {
-        printf("usage: vlapbench synth --out DIR [--videos N] [--seed S] [--frames F] [--fps R] [--size WxH]\n"
-               "                       [--gop G] [--bframes B] [--questions Q] [--no-videos]\n"
-               "       vlapbench synth --verify DIR\n"
-               "Writes small H.264 videos (libx264 if available, else mpeg4) whose frames show their own index as a\n"
-               "block code, and annotation files for them in every official format: NExT-QA val.csv +\n"
-               "map_vid_vidorID.json, STAR_val.json, VLEP vlep_dev_release.jsonl, How2QA raw CSV and VALUE JSONL +\n"
-               "how2_vid_mapping.json, and SeViLA unified val.json per dataset.  Same seed -> byte-identical\n"
-               "annotations (and videos with the same libraries).\n"
-               "  --videos N     number of videos (default 8)\n"
-               "  --seed S       generator seed (default 1)\n"
-               "  --frames F     frames per video (default: varied, 3-10 s)\n"
-               "  --fps R        frame rate (default: varied among 10, 15, 24, 25, 29.97, 30)\n"
-               "  --size WxH     frame size (default 320x240)\n"
-               "  --gop G        keyframe interval (default: varied among 6, 12, 30, 60)\n"
-               "  --bframes B    max consecutive B-frames 0-4 (default 2)\n"
-               "  --questions Q  questions per video and dataset (default 2)\n"
-               "  --no-videos    write annotations and manifest only\n"
-               "--verify DIR reads every annotation file of DIR with the real loaders, decodes 8 uniform_midbin frames\n"
-               "inside each sample's segment from its resolved video path, and checks that every frame shows its own\n"
-               "number and that the labelled answer is what the pixels say; exit 1 on the first mismatch.\n");
+        printf(
+            "usage: vlapbench synth --out DIR [--videos N] [--seed S] [--frames F] [--fps R] [--size WxH]\n"
+            "                       [--gop G] [--bframes B] [--questions Q] [--no-videos]\n"
+            "       vlapbench synth --verify DIR\n"
+            "Writes small H.264 videos (libx264 if available, else mpeg4) whose frames show their own index as a\n"
+            "block code, and annotation files for them in every official format: NExT-QA val.csv +\n"
+            "map_vid_vidorID.json, STAR_val.json, VLEP vlep_dev_release.jsonl, How2QA raw CSV and VALUE JSONL +\n"
+            "how2_vid_mapping.json, and SeViLA unified val.json per dataset.  Same seed -> byte-identical\n"
+            "annotations (and videos with the same libraries).\n"
+            "  --videos N     number of videos (default 8)\n"
+            "  --seed S       generator seed (default 1)\n"
+            "  --frames F     frames per video (default: varied, 3-10 s)\n"
+            "  --fps R        frame rate (default: varied among 10, 15, 24, 25, 29.97, 30)\n"
+            "  --size WxH     frame size (default 320x240)\n"
+            "  --gop G        keyframe interval (default: varied among 6, 12, 30, 60)\n"
+            "  --bframes B    max consecutive B-frames 0-4 (default 2)\n"
+            "  --questions Q  questions per video and dataset (default 2)\n"
+            "  --no-videos    write annotations and manifest only\n"
+            "--verify DIR reads every annotation file of DIR with the real loaders, decodes 8 uniform_midbin frames\n"
+            "inside each sample's segment from its resolved video path, and checks that every frame shows its own\n"
+            "number and that the labelled answer is what the pixels say; exit 1 on the first mismatch.\n");
         return 0;
     }
     struct vb_synth_opts o;
@@ -44,8 +45,10 @@ int cmd_synth(int argc, char ** argv) {
     const char * verify = NULL;
     for (int i = 1; i < argc; i++) {
         const char * v;
-        if (vb_cli_opt(argc, argv, &i, "--out", &v)) o.out_dir = v;
-        else if (vb_cli_opt(argc, argv, &i, "--verify", &v)) verify = v;
+        if (vb_cli_opt(argc, argv, &i, "--out", &v))
+            o.out_dir = v;
+        else if (vb_cli_opt(argc, argv, &i, "--verify", &v))
+            verify = v;
         else if (vb_cli_opt(argc, argv, &i, "--videos", &v)) {
             if (!parse_int(v, 1, 9999, &o.n_videos)) goto bad;
         } else if (vb_cli_opt(argc, argv, &i, "--seed", &v)) {
@@ -59,7 +62,7 @@ int cmd_synth(int argc, char ** argv) {
             o.fps = strtod(v, &end);
             if (!*v || *end || !(o.fps > 0) || o.fps > 240) goto bad;
         } else if (vb_cli_opt(argc, argv, &i, "--size", &v)) {
-            int w, h;
+            int  w, h;
             char tail;
             if (sscanf(v, "%dx%d%c", &w, &h, &tail) != 2) goto bad;
             o.width = w;
@@ -70,7 +73,8 @@ int cmd_synth(int argc, char ** argv) {
             if (!parse_int(v, 0, 4, &o.bframes)) goto bad;
         } else if (vb_cli_opt(argc, argv, &i, "--questions", &v)) {
             if (!parse_int(v, 1, 15, &o.questions)) goto bad;
-        } else if (!strcmp(argv[i], "--no-videos")) o.skip_videos = 1;
+        } else if (!strcmp(argv[i], "--no-videos"))
+            o.skip_videos = 1;
         else {
             fprintf(stderr, "synth: unknown option or missing value: %s\n", argv[i]);
             return 2;
@@ -82,7 +86,7 @@ int cmd_synth(int argc, char ** argv) {
     }
     if (verify) {
         int32_t n = 0;
-        int rc = vb_synth_verify(verify, stderr, &n);
+        int     rc = vb_synth_verify(verify, stderr, &n);
         if (rc != VB_OK) {
             fprintf(stderr, "synth --verify: %s\n", vb_errmsg());
             return 1;

@@ -60,7 +60,8 @@ static int read_u4(const char * s, size_t n, size_t i, int32_t * v) {
 
 static int json_string_bytes(const char * s, size_t n, struct vb_unicode_buf * out, const char ** why) {
     size_t i = 0;
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r')) i++;
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
+        i++;
     if (i >= n || s[i] != '"') {
         *why = "expected a JSON string";
         return -1;
@@ -83,7 +84,7 @@ static int json_string_bytes(const char * s, size_t n, struct vb_unicode_buf * o
         }
         if (c != '\\') {
             int32_t cp;
-            int k = vb_unicode_utf8_decode(s + i, n - i, &cp);
+            int     k = vb_unicode_utf8_decode(s + i, n - i, &cp);
             if (!k) {
                 *why = "invalid UTF-8";
                 return -1;
@@ -99,14 +100,30 @@ static int json_string_bytes(const char * s, size_t n, struct vb_unicode_buf * o
         char e = s[i + 1];
         i += 2;
         switch (e) {
-        case '"': vb_unicode_buf_add(out, "\"", 1); break;
-        case '\\': vb_unicode_buf_add(out, "\\", 1); break;
-        case '/': vb_unicode_buf_add(out, "/", 1); break;
-        case 'b': vb_unicode_buf_add(out, "\b", 1); break;
-        case 'f': vb_unicode_buf_add(out, "\f", 1); break;
-        case 'n': vb_unicode_buf_add(out, "\n", 1); break;
-        case 'r': vb_unicode_buf_add(out, "\r", 1); break;
-        case 't': vb_unicode_buf_add(out, "\t", 1); break;
+        case '"':
+            vb_unicode_buf_add(out, "\"", 1);
+            break;
+        case '\\':
+            vb_unicode_buf_add(out, "\\", 1);
+            break;
+        case '/':
+            vb_unicode_buf_add(out, "/", 1);
+            break;
+        case 'b':
+            vb_unicode_buf_add(out, "\b", 1);
+            break;
+        case 'f':
+            vb_unicode_buf_add(out, "\f", 1);
+            break;
+        case 'n':
+            vb_unicode_buf_add(out, "\n", 1);
+            break;
+        case 'r':
+            vb_unicode_buf_add(out, "\r", 1);
+            break;
+        case 't':
+            vb_unicode_buf_add(out, "\t", 1);
+            break;
         case 'u': {
             int32_t v;
             if (read_u4(s, n, i, &v)) {
@@ -127,14 +144,19 @@ static int json_string_bytes(const char * s, size_t n, struct vb_unicode_buf * o
                 *why = "unpaired surrogate in \\u escape";
                 return -1;
             }
-            if (v == 0) vb_unicode_buf_add(out, "", 1); /* keep the NUL byte */
-            else vb_unicode_buf_add_cp(out, v);
+            if (v == 0)
+                vb_unicode_buf_add(out, "", 1); /* keep the NUL byte */
+            else
+                vb_unicode_buf_add_cp(out, v);
             break;
         }
-        default: *why = "unknown escape"; return -1;
+        default:
+            *why = "unknown escape";
+            return -1;
         }
     }
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r')) i++;
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
+        i++;
     if (i != n) {
         *why = "trailing characters after the JSON string";
         return -1;
@@ -143,7 +165,8 @@ static int json_string_bytes(const char * s, size_t n, struct vb_unicode_buf * o
 }
 
 static void print_ids(const int32_t * ids, int32_t n) {
-    for (int32_t k = 0; k < n; k++) printf(k ? " %d" : "%d", ids[k]);
+    for (int32_t k = 0; k < n; k++)
+        printf(k ? " %d" : "%d", ids[k]);
     putchar('\n');
 }
 
@@ -152,12 +175,14 @@ int cmd_tokenize(int argc, char ** argv) {
         usage(stdout);
         return 0;
     }
-    const char * t5_path = NULL, * bert_path = NULL, * spm_path = NULL, * out_path = NULL, * v;
-    int extra_ids = 100;
-    int max_length = 0, left = 0, special = 1, decode = 0, keep_special = 0, cleanup = 1;
+    const char *t5_path = NULL, *bert_path = NULL, *spm_path = NULL, *out_path = NULL, *v;
+    int         extra_ids = 100;
+    int         max_length = 0, left = 0, special = 1, decode = 0, keep_special = 0, cleanup = 1;
     for (int i = 1; i < argc; i++) {
-        if (vb_cli_opt(argc, argv, &i, "--t5", &v)) t5_path = v;
-        else if (vb_cli_opt(argc, argv, &i, "--bert", &v)) bert_path = v;
+        if (vb_cli_opt(argc, argv, &i, "--t5", &v))
+            t5_path = v;
+        else if (vb_cli_opt(argc, argv, &i, "--bert", &v))
+            bert_path = v;
         else if (vb_cli_opt(argc, argv, &i, "--max-length", &v)) {
             char * end;
             errno = 0;
@@ -168,26 +193,34 @@ int cmd_tokenize(int argc, char ** argv) {
             }
             max_length = (int)x;
         } else if (vb_cli_opt(argc, argv, &i, "--truncate", &v)) {
-            if (!strcmp(v, "left")) left = 1;
-            else if (!strcmp(v, "right")) left = 0;
+            if (!strcmp(v, "left"))
+                left = 1;
+            else if (!strcmp(v, "right"))
+                left = 0;
             else {
                 fprintf(stderr, "tokenize: --truncate must be left or right, got '%s'\n", v);
                 return 2;
             }
-        } else if (vb_cli_opt(argc, argv, &i, "--spm-to-json", &v)) spm_path = v;
-        else if (vb_cli_opt(argc, argv, &i, "--out", &v)) out_path = v;
+        } else if (vb_cli_opt(argc, argv, &i, "--spm-to-json", &v))
+            spm_path = v;
+        else if (vb_cli_opt(argc, argv, &i, "--out", &v))
+            out_path = v;
         else if (vb_cli_opt(argc, argv, &i, "--extra-ids", &v)) {
             char * end;
-            long x = strtol(v, &end, 10);
+            long   x = strtol(v, &end, 10);
             if (*v == 0 || *end || x < 0 || x > 100000) {
                 fprintf(stderr, "tokenize: --extra-ids must be an integer 0..100000, got '%s'\n", v);
                 return 2;
             }
             extra_ids = (int)x;
-        } else if (!strcmp(argv[i], "--no-special")) special = 0;
-        else if (!strcmp(argv[i], "--decode")) decode = 1;
-        else if (!strcmp(argv[i], "--keep-special")) keep_special = 1;
-        else if (!strcmp(argv[i], "--no-cleanup")) cleanup = 0;
+        } else if (!strcmp(argv[i], "--no-special"))
+            special = 0;
+        else if (!strcmp(argv[i], "--decode"))
+            decode = 1;
+        else if (!strcmp(argv[i], "--keep-special"))
+            keep_special = 1;
+        else if (!strcmp(argv[i], "--no-cleanup"))
+            cleanup = 0;
         else {
             fprintf(stderr, "tokenize: unknown option '%s'\n", argv[i]);
             usage(stderr);
@@ -215,29 +248,30 @@ int cmd_tokenize(int argc, char ** argv) {
         fprintf(stderr, "tokenize: --decode is implemented for --t5 only\n");
         return 2;
     }
-    struct vb_t5tok * t5 = NULL;
+    struct vb_t5tok *   t5 = NULL;
     struct vb_berttok * bert = NULL;
-    int st = t5_path ? vb_t5tok_load(&t5, t5_path) : vb_berttok_load(&bert, bert_path);
+    int                 st = t5_path ? vb_t5tok_load(&t5, t5_path) : vb_berttok_load(&bert, bert_path);
     if (st) {
         fprintf(stderr, "tokenize: %s\n", vb_errmsg());
         return 1;
     }
-    char * line = NULL;
-    size_t cap = 0;
+    char *  line = NULL;
+    size_t  cap = 0;
     ssize_t got;
-    long lineno = 0;
-    int rc = 0;
+    long    lineno = 0;
+    int     rc = 0;
     while ((got = getline(&line, &cap, stdin)) >= 0) {
         lineno++;
         size_t n = (size_t)got;
         if (n && line[n - 1] == '\n') n--;
         if (decode) {
-            int32_t * ids = NULL;
-            int32_t nid = 0, capid = 0;
-            const char * p = line, * end = line + n;
-            int bad = 0;
+            int32_t *   ids = NULL;
+            int32_t     nid = 0, capid = 0;
+            const char *p = line, *end = line + n;
+            int         bad = 0;
             while (p < end) {
-                while (p < end && (*p == ' ' || *p == '\t' || *p == '\r')) p++;
+                while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+                    p++;
                 if (p >= end) break;
                 char * q;
                 errno = 0;
@@ -260,7 +294,7 @@ int cmd_tokenize(int argc, char ** argv) {
                 rc = 1;
                 break;
             }
-            char * text = NULL;
+            char *   text = NULL;
             unsigned fl = keep_special ? VB_T5TOK_DECODE_KEEP_SPECIAL : 0;
             if (!cleanup) fl |= VB_T5TOK_DECODE_NO_CLEANUP;
             st = vb_t5tok_decode(t5, ids, nid, fl, &text);
@@ -271,7 +305,7 @@ int cmd_tokenize(int argc, char ** argv) {
                 break;
             }
             cJSON * js = cJSON_CreateString(text);
-            char * outs = js ? cJSON_PrintUnformatted(js) : NULL;
+            char *  outs = js ? cJSON_PrintUnformatted(js) : NULL;
             if (!outs) {
                 fprintf(stderr, "stdin:%ld: cannot format the decoded text as JSON\n", lineno);
                 rc = 1;
@@ -286,19 +320,21 @@ int cmd_tokenize(int argc, char ** argv) {
         }
         /* validate as JSON with cJSON (must be a string), then decode the bytes ourselves so \u0000 survives */
         cJSON * js = cJSON_ParseWithLength(line, n);
-        int is_str = js && cJSON_IsString(js);
+        int     is_str = js && cJSON_IsString(js);
         cJSON_Delete(js);
         struct vb_unicode_buf text = {0};
-        const char * why = "not a JSON string";
+        const char *          why = "not a JSON string";
         if (!is_str || json_string_bytes(line, n, &text, &why)) {
             fprintf(stderr, "stdin:%ld: %s\n", lineno, why);
             vb_unicode_buf_free(&text);
             rc = 1;
             break;
         }
-        int32_t * ids = NULL, nid = 0;
-        if (t5) st = vb_t5tok_encode_ex(t5, text.p, text.n, special, max_length, left, &ids, &nid);
-        else st = vb_berttok_encode(bert, text.p, text.n, special, max_length, left, &ids, &nid);
+        int32_t *ids = NULL, nid = 0;
+        if (t5)
+            st = vb_t5tok_encode_ex(t5, text.p, text.n, special, max_length, left, &ids, &nid);
+        else
+            st = vb_berttok_encode(bert, text.p, text.n, special, max_length, left, &ids, &nid);
         vb_unicode_buf_free(&text);
         if (st) {
             fprintf(stderr, "stdin:%ld: %s\n", lineno, vb_errmsg());

@@ -32,10 +32,11 @@ int vb_golden_f32(struct vb_golden * g, const char * full_name, float ** out, in
     if (!t) return VB_ERR_NOTFOUND;
     if (t->dtype == VB_DT_I64) {
         int64_t * v;
-        int rc = vb_weights_load_i64(g->cases, full_name, 0, NULL, &v);
+        int       rc = vb_weights_load_i64(g->cases, full_name, 0, NULL, &v);
         if (rc != VB_OK) return rc;
-        float * f = vb_malloc(sizeof(float) * (size_t) (t->numel ? t->numel : 1));
-        for (int64_t i = 0; i < t->numel; i++) f[i] = (float) v[i];
+        float * f = vb_malloc(sizeof(float) * (size_t)(t->numel ? t->numel : 1));
+        for (int64_t i = 0; i < t->numel; i++)
+            f[i] = (float)v[i];
         free(v);
         *out = f;
         return VB_OK;
@@ -56,8 +57,8 @@ static void print_line(const char * c, const char * t, double err, double tol, i
 int vb_golden_cmp(struct vb_golden * g, const char * case_name, const char * full_name, const char * label,
                   const float * got, int64_t n, int64_t ref_offset) {
     const char * L = label ? label : full_name;
-    float * ref;
-    int rc = vb_golden_f32(g, full_name, &ref, NULL, NULL);
+    float *      ref;
+    int          rc = vb_golden_f32(g, full_name, &ref, NULL, NULL);
     if (rc != VB_OK) {
         vb_golden_error(g, case_name, vb_errmsg());
         return 0;
@@ -65,32 +66,35 @@ int vb_golden_cmp(struct vb_golden * g, const char * case_name, const char * ful
     const struct vb_st_tensor * t = vb_weights_find(g->cases, full_name);
     if (!slice_fits(t, label, n, ref_offset)) {
         char why[160];
-        snprintf(why, sizeof why, "(size mismatch: got %lld values, reference has %lld from offset %lld)",
-                 (long long) n, (long long) t->numel, (long long) ref_offset);
+        snprintf(why, sizeof why, "(size mismatch: got %lld values, reference has %lld from offset %lld)", (long long)n,
+                 (long long)t->numel, (long long)ref_offset);
         print_line(case_name, L, INFINITY, 0, 0, why);
         g->n_fail++;
         free(ref);
         return 0;
     }
-    double maxref = 0, err = 0;
+    double  maxref = 0, err = 0;
     int64_t worst = 0;
     for (int64_t i = 0; i < n; i++) {
         double r = ref[ref_offset + i];
         if (fabs(r) > maxref) maxref = fabs(r);
-        double e = fabs((double) got[i] - r);
+        double e = fabs((double)got[i] - r);
         if (!(e <= err)) { /* catches NaN */
             err = isnan(e) ? INFINITY : e;
             worst = i;
         }
     }
     double tol = 1e-4 * (maxref > 1 ? maxref : 1);
-    int ok = err <= tol;
-    char extra[128] = "";
-    if (!ok) snprintf(extra, sizeof extra, "(worst at %lld: got %.6g ref %.6g)", (long long) worst, got[worst],
-                      ref[ref_offset + worst]);
+    int    ok = err <= tol;
+    char   extra[128] = "";
+    if (!ok)
+        snprintf(extra, sizeof extra, "(worst at %lld: got %.6g ref %.6g)", (long long)worst, got[worst],
+                 ref[ref_offset + worst]);
     print_line(case_name, L, err, tol, ok, ok ? NULL : extra);
-    if (ok) g->n_ok++;
-    else g->n_fail++;
+    if (ok)
+        g->n_ok++;
+    else
+        g->n_fail++;
     free(ref);
     return ok;
 }
@@ -98,15 +102,15 @@ int vb_golden_cmp(struct vb_golden * g, const char * case_name, const char * ful
 int vb_golden_cmp_i64(struct vb_golden * g, const char * case_name, const char * full_name, const char * label,
                       const int64_t * got, int64_t n, int64_t ref_offset) {
     const char * L = label ? label : full_name;
-    int64_t * ref;
-    int rc = vb_golden_i64(g, full_name, &ref, NULL, NULL);
+    int64_t *    ref;
+    int          rc = vb_golden_i64(g, full_name, &ref, NULL, NULL);
     if (rc != VB_OK) {
         vb_golden_error(g, case_name, vb_errmsg());
         return 0;
     }
     const struct vb_st_tensor * t = vb_weights_find(g->cases, full_name);
-    int ok = slice_fits(t, label, n, ref_offset);
-    int64_t bad = -1;
+    int                         ok = slice_fits(t, label, n, ref_offset);
+    int64_t                     bad = -1;
     for (int64_t i = 0; ok && i < n; i++)
         if (got[i] != ref[ref_offset + i]) {
             ok = 0;
@@ -114,13 +118,15 @@ int vb_golden_cmp_i64(struct vb_golden * g, const char * case_name, const char *
         }
     char extra[128] = "";
     if (!ok && bad >= 0)
-        snprintf(extra, sizeof extra, "(first difference at %lld: got %lld ref %lld)", (long long) bad,
-                 (long long) got[bad], (long long) ref[ref_offset + bad]);
-    else if (!ok) snprintf(extra, sizeof extra, "(size mismatch: got %lld, reference %lld)", (long long) n,
-                           (long long) t->numel);
+        snprintf(extra, sizeof extra, "(first difference at %lld: got %lld ref %lld)", (long long)bad,
+                 (long long)got[bad], (long long)ref[ref_offset + bad]);
+    else if (!ok)
+        snprintf(extra, sizeof extra, "(size mismatch: got %lld, reference %lld)", (long long)n, (long long)t->numel);
     print_line(case_name, L, ok ? 0.0 : 1.0, 0.0, ok, ok ? NULL : extra);
-    if (ok) g->n_ok++;
-    else g->n_fail++;
+    if (ok)
+        g->n_ok++;
+    else
+        g->n_fail++;
     free(ref);
     return ok;
 }
@@ -156,7 +162,7 @@ static int golden_open(struct vb_golden * g, const char * dir) {
     char p[4200];
     snprintf(p, sizeof p, "%s/cases.json", dir);
     char * js;
-    int rc = vb_read_file(p, &js, NULL);
+    int    rc = vb_read_file(p, &js, NULL);
     if (rc != VB_OK) return rc;
     g->json = cJSON_Parse(js);
     free(js);
@@ -194,16 +200,20 @@ int cmd_check_golden(int argc, char ** argv) {
                "Exit 1 on any FAIL, and on any SKIP with --strict.\n");
         return argc < 2 ? 2 : 0;
     }
-    int strict = 0, threads = 0;
+    int         strict = 0, threads = 0;
     const char *dir = NULL, *only = NULL, *v;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--strict")) strict = 1;
-        else if (vb_cli_opt(argc, argv, &i, "--case", &v)) only = v;
-        else if (vb_cli_opt(argc, argv, &i, "--threads", &v)) threads = atoi(v);
+        if (!strcmp(argv[i], "--strict"))
+            strict = 1;
+        else if (vb_cli_opt(argc, argv, &i, "--case", &v))
+            only = v;
+        else if (vb_cli_opt(argc, argv, &i, "--threads", &v))
+            threads = atoi(v);
         else if (argv[i][0] == '-') {
             fprintf(stderr, "check-golden: unknown option %s\n", argv[i]);
             return 2;
-        } else dir = argv[i];
+        } else
+            dir = argv[i];
     }
     if (!dir) {
         fprintf(stderr, "check-golden: DIR missing\n");
@@ -211,7 +221,7 @@ int cmd_check_golden(int argc, char ** argv) {
     }
     vb_blas_set_threads(threads);
     struct vb_golden g;
-    int rc = golden_open(&g, dir);
+    int              rc = golden_open(&g, dir);
     if (rc != VB_OK) {
         fprintf(stderr, "check-golden: %s\n", vb_errmsg());
         golden_close(&g);
@@ -229,9 +239,12 @@ int cmd_check_golden(int argc, char ** argv) {
         }
         int32_t fails_before = g.n_fail;
         rc = fn(&g, name);
-        if (rc == VB_ERR_UNSUPPORTED) vb_golden_skip(&g, name, vb_errmsg());
-        else if (rc != VB_OK && g.n_fail == fails_before) vb_golden_error(&g, name, vb_errmsg());
-        else if (rc != VB_OK) fprintf(stderr, "check-golden: %s: %s\n", name, vb_errmsg());
+        if (rc == VB_ERR_UNSUPPORTED)
+            vb_golden_skip(&g, name, vb_errmsg());
+        else if (rc != VB_OK && g.n_fail == fails_before)
+            vb_golden_error(&g, name, vb_errmsg());
+        else if (rc != VB_OK)
+            fprintf(stderr, "check-golden: %s: %s\n", name, vb_errmsg());
     }
     printf("# %s: %d ok, %d FAIL, %d SKIP\n", dir, g.n_ok, g.n_fail, g.n_skip);
     int ret = (g.n_fail > 0 || (strict && g.n_skip > 0)) ? 1 : 0;

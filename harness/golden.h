@@ -17,15 +17,15 @@
 #include <stdint.h>
 
 struct vb_golden {
-    const char * dir;
-    struct vb_weights * model;  /* DIR/model.safetensors */
-    struct vb_weights * cases;  /* DIR/cases.safetensors */
-    cJSON * json;               /* DIR/cases.json (root) */
-    struct vb_model_config cfg; /* from DIR/config.json */
-    int32_t has_cfg;
-    char * cfg_json_text;       /* raw config.json text (NULL if absent), e.g. for "methods_bundle" */
-    int32_t n_ok, n_fail, n_skip;
-    int32_t verbose;
+    const char *           dir;
+    struct vb_weights *    model; /* DIR/model.safetensors */
+    struct vb_weights *    cases; /* DIR/cases.safetensors */
+    cJSON *                json;  /* DIR/cases.json (root) */
+    struct vb_model_config cfg;   /* from DIR/config.json */
+    int32_t                has_cfg;
+    char *                 cfg_json_text; /* raw config.json text (NULL if absent), e.g. for "methods_bundle" */
+    int32_t                n_ok, n_fail, n_skip;
+    int32_t                verbose;
 };
 
 /* Load reference tensor "<case>.<name>" as F32 (malloc'd, caller frees) / I64.  NULL shape = any; the shape is
@@ -51,11 +51,13 @@ const cJSON * vb_golden_case_json(struct vb_golden * g, const char * case_name);
 /* Runners, one per family, each implemented in the module that owns the family.  They return VB_OK after
 ** comparing (FAILs are counted by vb_golden_cmp), VB_ERR_UNSUPPORTED to SKIP the case, other codes = error. */
 typedef int (*vb_golden_fn)(struct vb_golden * g, const char * case_name);
-int vb_golden_run_vision(struct vb_golden * g, const char * case_name) __attribute__((weak));     /* vision */
-int vb_golden_run_qformer(struct vb_golden * g, const char * case_name) __attribute__((weak));    /* qformer, projection */
-int vb_golden_run_prompter(struct vb_golden * g, const char * case_name) __attribute__((weak));   /* prompter, gumbel */
-int vb_golden_run_t5(struct vb_golden * g, const char * case_name) __attribute__((weak));         /* t5_*, buckets, generate* */
-int vb_golden_run_pipeline(struct vb_golden * g, const char * case_name) __attribute__((weak));   /* instruct image, video */
-int vb_golden_run_method(struct vb_golden * g, const char * case_name) __attribute__((weak));     /* uniform, sevila*, vlap* */
+int vb_golden_run_vision(struct vb_golden * g, const char * case_name) __attribute__((weak));  /* vision */
+int vb_golden_run_qformer(struct vb_golden * g, const char * case_name) __attribute__((weak)); /* qformer, projection */
+int vb_golden_run_prompter(struct vb_golden * g, const char * case_name) __attribute__((weak)); /* prompter, gumbel */
+int vb_golden_run_t5(struct vb_golden * g, const char * case_name) __attribute__((weak)); /* t5_*, buckets, generate* */
+int vb_golden_run_pipeline(struct vb_golden * g, const char * case_name)
+    __attribute__((weak)); /* instruct image, video */
+int vb_golden_run_method(struct vb_golden * g, const char * case_name)
+    __attribute__((weak)); /* uniform, sevila*, vlap* */
 
 #endif

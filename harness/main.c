@@ -31,7 +31,7 @@ static const struct cmd CMDS[] = {
     {"bench-engine", cmd_bench_engine, "per-component engine speed at a given model shape"},
     {"demo", cmd_demo, "run the bundled default benchmark and write a report"},
 };
-#define NCMDS ((int) (sizeof CMDS / sizeof CMDS[0]))
+#define NCMDS ((int)(sizeof CMDS / sizeof CMDS[0]))
 
 static void usage(FILE * f) {
     fprintf(f, "usage: vlapbench <command> [options]   (vlapbench <command> --help for each)\n\ncommands:\n");

@@ -9,13 +9,13 @@
 #include <stdio.h>
 
 struct vb_progress {
-    FILE * out;           /* stderr */
-    int tty, quiet;
-    int64_t total;        /* units of work expected (0 = unknown) */
+    FILE *  out; /* stderr */
+    int     tty, quiet;
+    int64_t total; /* units of work expected (0 = unknown) */
     int64_t done;
     int64_t t_start_us, t_last_us;
-    double interval_s;    /* non-TTY line interval */
-    char label[64];
+    double  interval_s; /* non-TTY line interval */
+    char    label[64];
 };
 
 /* Start a progress display of `total` units (0 = unknown) labelled `label` on out.  tty < 0: detect with isatty. */

@@ -27,7 +27,8 @@ void vb_runconfig_free(struct vb_run_config * c) {
     free(c->dataset), free(c->annotations), free(c->map), free(c->videos), free(c->db), free(c->samples_file);
     for (int32_t i = 0; i < c->n_methods; i++) {
         free(c->methods[i].model);
-        for (int32_t j = 0; j < c->methods[i].n_per_k; j++) free(c->methods[i].per_k_model[j]);
+        for (int32_t j = 0; j < c->methods[i].n_per_k; j++)
+            free(c->methods[i].per_k_model[j]);
     }
     memset(c, 0, sizeof *c);
 }
@@ -51,17 +52,19 @@ static int add_method_k(struct vb_run_config * c, const char * name, int32_t k, 
 
 /* "1,2,4" -> frames[] (at most VB_RUN_MAX_FRAMES, each 1..256); returns VB_OK or VB_ERR_ARG. */
 static int parse_frame_list(int32_t * frames, int32_t * n_out, const char * s, const char * origin) {
-    int32_t n = 0;
+    int32_t      n = 0;
     const char * p = s;
     while (*p) {
         char * end;
-        long v = strtol(p, &end, 10);
+        long   v = strtol(p, &end, 10);
         if (end == p || v <= 0 || v > 256 || n >= VB_RUN_MAX_FRAMES)
             return vb_fail(VB_ERR_ARG, "%s: frames: expected a comma-separated list of 1..256, got '%s'", origin, s);
-        frames[n++] = (int32_t) v;
+        frames[n++] = (int32_t)v;
         p = end;
-        if (*p == ',') p++;
-        else if (*p) return vb_fail(VB_ERR_ARG, "%s: frames: bad list '%s'", origin, s);
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return vb_fail(VB_ERR_ARG, "%s: frames: bad list '%s'", origin, s);
     }
     if (n == 0) return vb_fail(VB_ERR_ARG, "%s: frames: empty list", origin);
     *n_out = n;
@@ -74,11 +77,11 @@ static int parse_frames(struct vb_run_config * c, const char * s, const char * o
 
 /* --method-frames NAME=K1,K2: the method's own frame counts (the method is added if new). */
 static int parse_method_frames(struct vb_run_config * c, const char * v) {
-    char name[32];
+    char         name[32];
     const char * eq = strchr(v, '=');
-    if (!eq || eq == v || (size_t) (eq - v) >= sizeof name)
+    if (!eq || eq == v || (size_t)(eq - v) >= sizeof name)
         return vb_fail(VB_ERR_ARG, "--method-frames: expected NAME=K1,K2,..., got '%s'", v);
-    memcpy(name, v, (size_t) (eq - v));
+    memcpy(name, v, (size_t)(eq - v));
     name[eq - v] = 0;
     int rc = add_method_k(c, name, 0, NULL, "--method-frames");
     if (rc != VB_OK) return rc;
@@ -100,10 +103,14 @@ int32_t vb_runconfig_method_frames(const struct vb_run_config * c, int32_t i, co
 }
 
 int vb_runconfig_weight_dtype(const char * name, int32_t * dtype) {
-    if (name && !strcmp(name, "f32")) *dtype = VB_DT_F32;
-    else if (name && !strcmp(name, "bf16")) *dtype = VB_DT_BF16;
-    else if (name && !strcmp(name, "f16")) *dtype = VB_DT_F16;
-    else return vb_fail(VB_ERR_ARG, "weights: '%s' is not f32, bf16 or f16", name ? name : "(null)");
+    if (name && !strcmp(name, "f32"))
+        *dtype = VB_DT_F32;
+    else if (name && !strcmp(name, "bf16"))
+        *dtype = VB_DT_BF16;
+    else if (name && !strcmp(name, "f16"))
+        *dtype = VB_DT_F16;
+    else
+        return vb_fail(VB_ERR_ARG, "weights: '%s' is not f32, bf16 or f16", name ? name : "(null)");
     return VB_OK;
 }
 
@@ -146,21 +153,22 @@ static int parse_method_spec(struct vb_run_config * c, char * tok, const char * 
     char * eq = strchr(tok, '=');
     if (eq) *eq = 0;
     int32_t k = 0;
-    char * at = strchr(tok, '@');
+    char *  at = strchr(tok, '@');
     if (at) {
         char * end;
-        long v = strtol(at + 1, &end, 10);
+        long   v = strtol(at + 1, &end, 10);
         if (end == at + 1 || *end || v < 1 || v > 256)
             return vb_fail(VB_ERR_ARG, "--method: bad frame count in '%s' (NAME@K=DIR)", tok);
         *at = 0;
-        k = (int32_t) v;
+        k = (int32_t)v;
     }
     const char * model = eq ? eq + 1 : shared_model;
     if (!model) return vb_fail(VB_ERR_ARG, "--method %s needs a bundle: NAME=DIR, or --model DIR", tok);
     if (k == 0) /* a flag's NAME=DIR replaces the method's bundles, per-k ones from a config file included */
         for (int32_t i = 0; i < c->n_methods; i++)
             if (!strcmp(c->methods[i].name, tok)) {
-                for (int32_t j = 0; j < c->methods[i].n_per_k; j++) free(c->methods[i].per_k_model[j]);
+                for (int32_t j = 0; j < c->methods[i].n_per_k; j++)
+                    free(c->methods[i].per_k_model[j]);
                 c->methods[i].n_per_k = 0;
             }
     return add_method_k(c, tok, k, model, "--method");
@@ -176,16 +184,16 @@ const char * vb_runconfig_model(const struct vb_run_config * c, int32_t i, int32
 
 /* Strict non-negative integer of a flag value. */
 static int parse_nonneg(const char * v, const char * flag, int32_t * out) {
-    char * end;
+    char *    end;
     long long x = strtoll(v, &end, 10);
     if (end == v || *end || x < 0 || x > INT32_MAX)
         return vb_fail(VB_ERR_ARG, "%s: expected a non-negative integer, got '%s'", flag, v);
-    *out = (int32_t) x;
+    *out = (int32_t)x;
     return VB_OK;
 }
 
 static int parse_shard(struct vb_run_config * c, const char * s, const char * origin) {
-    int i, n;
+    int  i, n;
     char extra;
     if (sscanf(s, "%d/%d%c", &i, &n, &extra) != 2 || n <= 0 || i < 0 || i >= n)
         return vb_fail(VB_ERR_ARG, "%s: shard must be i/N with 0 <= i < N, got '%s'", origin, s);
@@ -211,7 +219,7 @@ static const char * const WEIGHTS[] = {"f32", "bf16", "f16", NULL};
 
 int vb_runconfig_load_json(struct vb_run_config * c, const char * path) {
     char * text;
-    int rc = vb_read_file(path, &text, NULL);
+    int    rc = vb_read_file(path, &text, NULL);
     if (rc != VB_OK) return rc;
     cJSON * root = cJSON_Parse(text);
     free(text);
@@ -221,7 +229,7 @@ int vb_runconfig_load_json(struct vb_run_config * c, const char * path) {
     }
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
-    char * sl = strrchr(dir, '/');
+    char *       sl = strrchr(dir, '/');
     const char * base = NULL;
     if (sl) {
         *sl = 0;
@@ -232,10 +240,12 @@ int vb_runconfig_load_json(struct vb_run_config * c, const char * path) {
     cJSON_ArrayForEach(it, root) {
         const char * k = it->string;
         const char * sv = cJSON_IsString(it) ? it->valuestring : NULL;
-        int isnum = cJSON_IsNumber(it);
-        if (!strcmp(k, "dataset") && sv) set_str(&c->dataset, sv);
+        int          isnum = cJSON_IsNumber(it);
+        if (!strcmp(k, "dataset") && sv)
+            set_str(&c->dataset, sv);
         else if ((!strcmp(k, "annotations") || !strcmp(k, "map") || !strcmp(k, "videos") || !strcmp(k, "db") ||
-                  !strcmp(k, "samples")) && sv) {
+                  !strcmp(k, "samples")) &&
+                 sv) {
             char ** dst = !strcmp(k, "annotations") ? &c->annotations
                           : !strcmp(k, "map")       ? &c->map
                           : !strcmp(k, "videos")    ? &c->videos
@@ -251,8 +261,10 @@ int vb_runconfig_load_json(struct vb_run_config * c, const char * path) {
                 cJSON * pk = cJSON_GetObjectItemCaseSensitive(m, "models");
                 cJSON * mf = cJSON_GetObjectItemCaseSensitive(m, "frames");
                 if (!cJSON_IsString(n) || (d && !cJSON_IsString(d)) || (pk && !cJSON_IsObject(pk)) || (!d && !pk)) {
-                    rc = vb_fail(VB_ERR_FORMAT, "%s: methods[]: each entry needs a \"name\" string and a \"model\" "
-                                 "string and/or a \"models\" object {\"K\": DIR}", path);
+                    rc = vb_fail(VB_ERR_FORMAT,
+                                 "%s: methods[]: each entry needs a \"name\" string and a \"model\" "
+                                 "string and/or a \"models\" object {\"K\": DIR}",
+                                 path);
                     break;
                 }
                 rc = add_method(c, n->valuestring, NULL, path);
@@ -263,37 +275,44 @@ int vb_runconfig_load_json(struct vb_run_config * c, const char * path) {
                 }
                 cJSON * e;
                 if (pk) cJSON_ArrayForEach(e, pk) {
-                    if (rc != VB_OK) break;
-                    char * end;
-                    long kv = strtol(e->string, &end, 10);
-                    if (!cJSON_IsString(e) || end == e->string || *end || kv < 1 || kv > 256) {
-                        rc = vb_fail(VB_ERR_FORMAT, "%s: methods[%s].models: keys are frame counts, values bundle "
-                                     "directories (\"%s\")", path, n->valuestring, e->string);
-                        break;
+                        if (rc != VB_OK) break;
+                        char * end;
+                        long   kv = strtol(e->string, &end, 10);
+                        if (!cJSON_IsString(e) || end == e->string || *end || kv < 1 || kv > 256) {
+                            rc = vb_fail(VB_ERR_FORMAT,
+                                         "%s: methods[%s].models: keys are frame counts, values bundle "
+                                         "directories (\"%s\")",
+                                         path, n->valuestring, e->string);
+                            break;
+                        }
+                        char * mp = rel_path(base, e->valuestring);
+                        rc = add_method_k(c, n->valuestring, (int32_t)kv, mp, path);
+                        free(mp);
                     }
-                    char * mp = rel_path(base, e->valuestring);
-                    rc = add_method_k(c, n->valuestring, (int32_t) kv, mp, path);
-                    free(mp);
-                }
                 if (rc == VB_OK && mf) {
                     struct vb_run_method * me = NULL;
                     for (int32_t i = 0; i < c->n_methods; i++)
                         if (!strcmp(c->methods[i].name, n->valuestring)) me = &c->methods[i];
                     int32_t nf = 0;
                     cJSON * f;
-                    if (!cJSON_IsArray(mf)) nf = -1;
-                    else cJSON_ArrayForEach(f, mf) {
-                        if (!cJSON_IsNumber(f) || f->valuedouble < 1 || f->valuedouble > 256 ||
-                            nf >= VB_RUN_MAX_FRAMES) {
-                            nf = -1;
-                            break;
+                    if (!cJSON_IsArray(mf))
+                        nf = -1;
+                    else
+                        cJSON_ArrayForEach(f, mf) {
+                            if (!cJSON_IsNumber(f) || f->valuedouble < 1 || f->valuedouble > 256 ||
+                                nf >= VB_RUN_MAX_FRAMES) {
+                                nf = -1;
+                                break;
+                            }
+                            me->frames[nf++] = (int32_t)f->valuedouble;
                         }
-                        me->frames[nf++] = (int32_t) f->valuedouble;
-                    }
                     if (nf <= 0)
-                        rc = vb_fail(VB_ERR_FORMAT, "%s: methods[%s].frames: expected a non-empty list of integers "
-                                     "1..256", path, n->valuestring);
-                    else me->n_frames = nf;
+                        rc = vb_fail(VB_ERR_FORMAT,
+                                     "%s: methods[%s].frames: expected a non-empty list of integers "
+                                     "1..256",
+                                     path, n->valuestring);
+                    else
+                        me->n_frames = nf;
                 }
                 if (rc != VB_OK) break;
             }
@@ -305,35 +324,51 @@ int vb_runconfig_load_json(struct vb_run_config * c, const char * path) {
                     rc = vb_fail(VB_ERR_FORMAT, "%s: frames: expected a list of integers 1..256", path);
                     break;
                 }
-                c->frames[n++] = (int32_t) f->valuedouble;
+                c->frames[n++] = (int32_t)f->valuedouble;
             }
             if (rc == VB_OK) c->n_frames = n;
-        } else if (!strcmp(k, "frames") && sv) rc = parse_frames(c, sv, path);
-        else if (!strcmp(k, "sampling") && sv) rc = copy_name(c->sampling, sizeof c->sampling, sv, k, path, SAMPLINGS);
-        else if (!strcmp(k, "interp") && sv) rc = copy_name(c->interp, sizeof c->interp, sv, k, path, INTERPS);
-        else if (!strcmp(k, "selection") && sv) rc = copy_name(c->selection, sizeof c->selection, sv, k, path, SELECTIONS);
-        else if (!strcmp(k, "decode_mode") && sv) rc = copy_name(c->decode_mode, sizeof c->decode_mode, sv, k, path, DECODES);
-        else if (!strcmp(k, "weights") && sv) rc = copy_name(c->weights, sizeof c->weights, sv, k, path, WEIGHTS);
-        else if (!strcmp(k, "shard") && sv) rc = parse_shard(c, sv, path);
+        } else if (!strcmp(k, "frames") && sv)
+            rc = parse_frames(c, sv, path);
+        else if (!strcmp(k, "sampling") && sv)
+            rc = copy_name(c->sampling, sizeof c->sampling, sv, k, path, SAMPLINGS);
+        else if (!strcmp(k, "interp") && sv)
+            rc = copy_name(c->interp, sizeof c->interp, sv, k, path, INTERPS);
+        else if (!strcmp(k, "selection") && sv)
+            rc = copy_name(c->selection, sizeof c->selection, sv, k, path, SELECTIONS);
+        else if (!strcmp(k, "decode_mode") && sv)
+            rc = copy_name(c->decode_mode, sizeof c->decode_mode, sv, k, path, DECODES);
+        else if (!strcmp(k, "weights") && sv)
+            rc = copy_name(c->weights, sizeof c->weights, sv, k, path, WEIGHTS);
+        else if (!strcmp(k, "shard") && sv)
+            rc = parse_shard(c, sv, path);
         else if (isnum && (!strcmp(k, "candidates") || !strcmp(k, "threads") || !strcmp(k, "warmup") ||
                            !strcmp(k, "limit") || !strcmp(k, "vit_cache_mb") || !strcmp(k, "flush_rows"))) {
             if (it->valuedouble < 0 || it->valuedouble > INT_MAX) {
                 rc = vb_fail(VB_ERR_FORMAT, "%s: %s out of range", path, k);
                 break;
             }
-            int32_t v = (int32_t) it->valuedouble;
-            if (!strcmp(k, "candidates")) c->candidates = v;
-            else if (!strcmp(k, "threads")) c->threads = v;
-            else if (!strcmp(k, "warmup")) c->warmup = v;
-            else if (!strcmp(k, "vit_cache_mb")) c->vit_cache_mb = v;
-            else if (!strcmp(k, "flush_rows")) c->flush_rows = v;
-            else c->limit = v;
+            int32_t v = (int32_t)it->valuedouble;
+            if (!strcmp(k, "candidates"))
+                c->candidates = v;
+            else if (!strcmp(k, "threads"))
+                c->threads = v;
+            else if (!strcmp(k, "warmup"))
+                c->warmup = v;
+            else if (!strcmp(k, "vit_cache_mb"))
+                c->vit_cache_mb = v;
+            else if (!strcmp(k, "flush_rows"))
+                c->flush_rows = v;
+            else
+                c->limit = v;
         } else if (isnum && !strcmp(k, "seed")) {
             if (it->valuedouble < 0) rc = vb_fail(VB_ERR_FORMAT, "%s: seed must be >= 0", path);
-            c->seed = (uint64_t) it->valuedouble;
-        } else if (cJSON_IsBool(it) && !strcmp(k, "skip_bad")) c->skip_bad = cJSON_IsTrue(it);
-        else if (cJSON_IsBool(it) && !strcmp(k, "quiet")) c->quiet = cJSON_IsTrue(it);
-        else rc = vb_fail(VB_ERR_FORMAT, "%s: unknown key or wrong type: \"%s\"", path, k);
+            c->seed = (uint64_t)it->valuedouble;
+        } else if (cJSON_IsBool(it) && !strcmp(k, "skip_bad"))
+            c->skip_bad = cJSON_IsTrue(it);
+        else if (cJSON_IsBool(it) && !strcmp(k, "quiet"))
+            c->quiet = cJSON_IsTrue(it);
+        else
+            rc = vb_fail(VB_ERR_FORMAT, "%s: unknown key or wrong type: \"%s\"", path, k);
         if (rc != VB_OK) break;
     }
     cJSON_Delete(root);
@@ -349,52 +384,83 @@ int vb_runconfig_from_args(struct vb_run_config * c, int argc, char ** argv) {
         }
     }
     const char * shared_model = NULL;
-    char * pending[VB_RUN_MAX_METHODS];
-    int32_t n_pending = 0;
+    char *       pending[VB_RUN_MAX_METHODS];
+    int32_t      n_pending = 0;
     for (int i = 1; i < argc; i++) {
         const char * v;
-        int rc = VB_OK;
-        if (vb_cli_opt(argc, argv, &i, "--config", &v)) continue;
-        else if (vb_cli_opt(argc, argv, &i, "--dataset", &v)) set_str(&c->dataset, v);
-        else if (vb_cli_opt(argc, argv, &i, "--annotations", &v)) set_str(&c->annotations, v);
-        else if (vb_cli_opt(argc, argv, &i, "--map", &v)) set_str(&c->map, v);
-        else if (vb_cli_opt(argc, argv, &i, "--videos", &v)) set_str(&c->videos, v);
-        else if (vb_cli_opt(argc, argv, &i, "--db", &v)) set_str(&c->db, v);
-        else if (vb_cli_opt(argc, argv, &i, "--samples", &v)) set_str(&c->samples_file, v);
-        else if (vb_cli_opt(argc, argv, &i, "--frames", &v)) rc = parse_frames(c, v, "--frames");
-        else if (vb_cli_opt(argc, argv, &i, "--candidates", &v)) rc = parse_nonneg(v, "--candidates", &c->candidates);
-        else if (vb_cli_opt(argc, argv, &i, "--sampling", &v)) rc = copy_name(c->sampling, sizeof c->sampling, v, "--sampling", "flags", SAMPLINGS);
-        else if (vb_cli_opt(argc, argv, &i, "--interp", &v)) rc = copy_name(c->interp, sizeof c->interp, v, "--interp", "flags", INTERPS);
-        else if (vb_cli_opt(argc, argv, &i, "--selection", &v)) rc = copy_name(c->selection, sizeof c->selection, v, "--selection", "flags", SELECTIONS);
-        else if (vb_cli_opt(argc, argv, &i, "--decode-mode", &v)) rc = copy_name(c->decode_mode, sizeof c->decode_mode, v, "--decode-mode", "flags", DECODES);
-        else if (vb_cli_opt(argc, argv, &i, "--weights", &v)) rc = copy_name(c->weights, sizeof c->weights, v, "--weights", "flags", WEIGHTS);
-        else if (vb_cli_opt(argc, argv, &i, "--method-frames", &v)) rc = parse_method_frames(c, v);
+        int          rc = VB_OK;
+        if (vb_cli_opt(argc, argv, &i, "--config", &v))
+            continue;
+        else if (vb_cli_opt(argc, argv, &i, "--dataset", &v))
+            set_str(&c->dataset, v);
+        else if (vb_cli_opt(argc, argv, &i, "--annotations", &v))
+            set_str(&c->annotations, v);
+        else if (vb_cli_opt(argc, argv, &i, "--map", &v))
+            set_str(&c->map, v);
+        else if (vb_cli_opt(argc, argv, &i, "--videos", &v))
+            set_str(&c->videos, v);
+        else if (vb_cli_opt(argc, argv, &i, "--db", &v))
+            set_str(&c->db, v);
+        else if (vb_cli_opt(argc, argv, &i, "--samples", &v))
+            set_str(&c->samples_file, v);
+        else if (vb_cli_opt(argc, argv, &i, "--frames", &v))
+            rc = parse_frames(c, v, "--frames");
+        else if (vb_cli_opt(argc, argv, &i, "--candidates", &v))
+            rc = parse_nonneg(v, "--candidates", &c->candidates);
+        else if (vb_cli_opt(argc, argv, &i, "--sampling", &v))
+            rc = copy_name(c->sampling, sizeof c->sampling, v, "--sampling", "flags", SAMPLINGS);
+        else if (vb_cli_opt(argc, argv, &i, "--interp", &v))
+            rc = copy_name(c->interp, sizeof c->interp, v, "--interp", "flags", INTERPS);
+        else if (vb_cli_opt(argc, argv, &i, "--selection", &v))
+            rc = copy_name(c->selection, sizeof c->selection, v, "--selection", "flags", SELECTIONS);
+        else if (vb_cli_opt(argc, argv, &i, "--decode-mode", &v))
+            rc = copy_name(c->decode_mode, sizeof c->decode_mode, v, "--decode-mode", "flags", DECODES);
+        else if (vb_cli_opt(argc, argv, &i, "--weights", &v))
+            rc = copy_name(c->weights, sizeof c->weights, v, "--weights", "flags", WEIGHTS);
+        else if (vb_cli_opt(argc, argv, &i, "--method-frames", &v))
+            rc = parse_method_frames(c, v);
         else if (vb_cli_opt(argc, argv, &i, "--seed", &v)) {
             char * end;
             c->seed = strtoull(v, &end, 10);
-            if (end == v || *end || v[0] == '-') rc = vb_fail(VB_ERR_ARG, "--seed: expected an unsigned integer, got '%s'", v);
-        } else if (vb_cli_opt(argc, argv, &i, "--threads", &v)) rc = parse_nonneg(v, "--threads", &c->threads);
-        else if (vb_cli_opt(argc, argv, &i, "--warmup", &v)) rc = parse_nonneg(v, "--warmup", &c->warmup);
-        else if (vb_cli_opt(argc, argv, &i, "--limit", &v)) rc = parse_nonneg(v, "--limit", &c->limit);
-        else if (vb_cli_opt(argc, argv, &i, "--vit-cache-mb", &v)) rc = parse_nonneg(v, "--vit-cache-mb", &c->vit_cache_mb);
-        else if (vb_cli_opt(argc, argv, &i, "--flush-rows", &v)) rc = parse_nonneg(v, "--flush-rows", &c->flush_rows);
-        else if (vb_cli_opt(argc, argv, &i, "--kill-after", &v)) rc = parse_nonneg(v, "--kill-after", &c->kill_after);
-        else if (vb_cli_opt(argc, argv, &i, "--shard", &v)) rc = parse_shard(c, v, "--shard");
-        else if (vb_cli_opt(argc, argv, &i, "--model", &v)) shared_model = v;
+            if (end == v || *end || v[0] == '-')
+                rc = vb_fail(VB_ERR_ARG, "--seed: expected an unsigned integer, got '%s'", v);
+        } else if (vb_cli_opt(argc, argv, &i, "--threads", &v))
+            rc = parse_nonneg(v, "--threads", &c->threads);
+        else if (vb_cli_opt(argc, argv, &i, "--warmup", &v))
+            rc = parse_nonneg(v, "--warmup", &c->warmup);
+        else if (vb_cli_opt(argc, argv, &i, "--limit", &v))
+            rc = parse_nonneg(v, "--limit", &c->limit);
+        else if (vb_cli_opt(argc, argv, &i, "--vit-cache-mb", &v))
+            rc = parse_nonneg(v, "--vit-cache-mb", &c->vit_cache_mb);
+        else if (vb_cli_opt(argc, argv, &i, "--flush-rows", &v))
+            rc = parse_nonneg(v, "--flush-rows", &c->flush_rows);
+        else if (vb_cli_opt(argc, argv, &i, "--kill-after", &v))
+            rc = parse_nonneg(v, "--kill-after", &c->kill_after);
+        else if (vb_cli_opt(argc, argv, &i, "--shard", &v))
+            rc = parse_shard(c, v, "--shard");
+        else if (vb_cli_opt(argc, argv, &i, "--model", &v))
+            shared_model = v;
         else if (vb_cli_opt(argc, argv, &i, "--method", &v) || vb_cli_opt(argc, argv, &i, "--methods", &v)) {
             char buf[1024];
             snprintf(buf, sizeof buf, "%s", v);
             for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-                if (strchr(tok, '=')) rc = parse_method_spec(c, tok, NULL);
-                else if (n_pending < VB_RUN_MAX_METHODS) pending[n_pending++] = vb_strdup(tok);
-                else rc = vb_fail(VB_ERR_ARG, "--methods: too many methods");
+                if (strchr(tok, '='))
+                    rc = parse_method_spec(c, tok, NULL);
+                else if (n_pending < VB_RUN_MAX_METHODS)
+                    pending[n_pending++] = vb_strdup(tok);
+                else
+                    rc = vb_fail(VB_ERR_ARG, "--methods: too many methods");
                 if (rc != VB_OK) break;
             }
-        } else if (!strcmp(argv[i], "--skip-bad")) c->skip_bad = 1;
-        else if (!strcmp(argv[i], "--quiet")) c->quiet = 1;
-        else rc = vb_fail(VB_ERR_ARG, "unknown or incomplete option '%s'", argv[i]);
+        } else if (!strcmp(argv[i], "--skip-bad"))
+            c->skip_bad = 1;
+        else if (!strcmp(argv[i], "--quiet"))
+            c->quiet = 1;
+        else
+            rc = vb_fail(VB_ERR_ARG, "unknown or incomplete option '%s'", argv[i]);
         if (rc != VB_OK) {
-            for (int32_t k = 0; k < n_pending; k++) free(pending[k]);
+            for (int32_t k = 0; k < n_pending; k++)
+                free(pending[k]);
             return rc;
         }
     }
@@ -402,7 +468,7 @@ int vb_runconfig_from_args(struct vb_run_config * c, int argc, char ** argv) {
     if (n_pending > 0 && !shared_model) {
         /* names only: keep these methods of the configuration file (in this order), drop the others */
         struct vb_run_method keep[VB_RUN_MAX_METHODS];
-        int32_t n_keep = 0;
+        int32_t              n_keep = 0;
         for (int32_t k = 0; k < n_pending && rc == VB_OK; k++) {
             int32_t found = -1;
             for (int32_t i = 0; i < c->n_methods; i++)
@@ -420,14 +486,17 @@ int vb_runconfig_from_args(struct vb_run_config * c, int argc, char ** argv) {
         }
         for (int32_t i = 0; i < c->n_methods; i++) { /* free the dropped ones (and, on error, restore nothing) */
             free(c->methods[i].model);
-            for (int32_t j = 0; j < c->methods[i].n_per_k; j++) free(c->methods[i].per_k_model[j]);
+            for (int32_t j = 0; j < c->methods[i].n_per_k; j++)
+                free(c->methods[i].per_k_model[j]);
         }
         memset(c->methods, 0, sizeof c->methods);
-        memcpy(c->methods, keep, sizeof(keep[0]) * (size_t) n_keep);
+        memcpy(c->methods, keep, sizeof(keep[0]) * (size_t)n_keep);
         c->n_methods = n_keep;
     } else
-        for (int32_t k = 0; k < n_pending && rc == VB_OK; k++) rc = parse_method_spec(c, pending[k], shared_model);
-    for (int32_t k = 0; k < n_pending; k++) free(pending[k]);
+        for (int32_t k = 0; k < n_pending && rc == VB_OK; k++)
+            rc = parse_method_spec(c, pending[k], shared_model);
+    for (int32_t k = 0; k < n_pending; k++)
+        free(pending[k]);
     return rc;
 }
 
@@ -438,7 +507,7 @@ int vb_runconfig_validate(const struct vb_run_config * c) {
     if (c->n_frames == 0) return vb_fail(VB_ERR_ARG, "run: no frame counts (--frames)");
     for (int32_t i = 0; i < c->n_methods; i++) {
         const int32_t * fr;
-        int32_t nf = vb_runconfig_method_frames(c, i, &fr);
+        int32_t         nf = vb_runconfig_method_frames(c, i, &fr);
         for (int32_t j = 0; j < nf; j++)
             if (!vb_runconfig_model(c, i, fr[j]))
                 return vb_fail(VB_ERR_ARG,
@@ -469,23 +538,27 @@ static char * abs_path(const char * p) {
 char * vb_runconfig_canonical(const struct vb_run_config * c) {
     /* keys added in sorted order -> compact output is canonical */
     cJSON * o = cJSON_CreateObject();
-    char * a = abs_path(c->annotations);
+    char *  a = abs_path(c->annotations);
     cJSON_AddStringToObject(o, "annotations", a ? a : "");
     free(a);
     cJSON_AddNumberToObject(o, "candidates", c->candidates);
     cJSON_AddStringToObject(o, "dataset", c->dataset ? c->dataset : "");
     cJSON_AddStringToObject(o, "decode_mode", c->decode_mode);
     cJSON * fr = cJSON_AddArrayToObject(o, "frames");
-    for (int32_t i = 0; i < c->n_frames; i++) cJSON_AddItemToArray(fr, cJSON_CreateNumber(c->frames[i]));
+    for (int32_t i = 0; i < c->n_frames; i++)
+        cJSON_AddItemToArray(fr, cJSON_CreateNumber(c->frames[i]));
     cJSON_AddStringToObject(o, "interp", c->interp);
     cJSON_AddNumberToObject(o, "limit", c->limit);
     char * m = abs_path(c->map);
-    if (m) cJSON_AddStringToObject(o, "map", m);
-    else cJSON_AddNullToObject(o, "map");
+    if (m)
+        cJSON_AddStringToObject(o, "map", m);
+    else
+        cJSON_AddNullToObject(o, "map");
     free(m);
     cJSON * ms = cJSON_AddArrayToObject(o, "methods");
     int32_t order[VB_RUN_MAX_METHODS]; /* by name: the order of the flags / file does not change the results */
-    for (int32_t i = 0; i < c->n_methods; i++) order[i] = i;
+    for (int32_t i = 0; i < c->n_methods; i++)
+        order[i] = i;
     for (int32_t i = 1; i < c->n_methods; i++)
         for (int32_t j = i; j > 0 && strcmp(c->methods[order[j - 1]].name, c->methods[order[j]].name) > 0; j--) {
             int32_t t = order[j];
@@ -501,8 +574,10 @@ char * vb_runconfig_canonical(const struct vb_run_config * c) {
                 cJSON_AddItemToArray(mf, cJSON_CreateNumber(c->methods[i].frames[j]));
         }
         char * mp = abs_path(c->methods[i].model);
-        if (mp) cJSON_AddStringToObject(e, "model", mp);
-        else cJSON_AddNullToObject(e, "model");
+        if (mp)
+            cJSON_AddStringToObject(e, "model", mp);
+        else
+            cJSON_AddNullToObject(e, "model");
         free(mp);
         if (c->methods[i].n_per_k > 0) {
             /* keys in ascending k: canonical */
@@ -526,17 +601,21 @@ char * vb_runconfig_canonical(const struct vb_run_config * c) {
         cJSON_AddItemToArray(ms, e);
     }
     char * s = abs_path(c->samples_file);
-    if (s) cJSON_AddStringToObject(o, "samples", s);
-    else cJSON_AddNullToObject(o, "samples");
+    if (s)
+        cJSON_AddStringToObject(o, "samples", s);
+    else
+        cJSON_AddNullToObject(o, "samples");
     free(s);
     cJSON_AddStringToObject(o, "sampling", c->sampling);
     char seed[32];
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long) c->seed);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->seed);
     cJSON_AddRawToObject(o, "seed", seed);
     cJSON_AddStringToObject(o, "selection", c->selection);
     char * v = abs_path(c->videos);
-    if (v) cJSON_AddStringToObject(o, "videos", v);
-    else cJSON_AddNullToObject(o, "videos");
+    if (v)
+        cJSON_AddStringToObject(o, "videos", v);
+    else
+        cJSON_AddNullToObject(o, "videos");
     free(v);
     cJSON_AddNumberToObject(o, "warmup", c->warmup);
     if (strcmp(c->weights, "f32")) cJSON_AddStringToObject(o, "weights", c->weights);

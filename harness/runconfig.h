@@ -26,7 +26,8 @@
 **
 ** Subset and shard semantics (docs/runner.md): --samples keeps the listed keys (annotation order), then --limit N
 ** keeps the first N of those; --shard i/N then keeps the samples whose key hashes (FNV-1a 64 of the key) to i mod N.
-** The shard of a sample depends on its key only, so the union of the N shards is the unsharded selection.** Paths in a JSON file are relative to the file's directory.
+** The shard of a sample depends on its key only, so the union of the N shards is the unsharded selection.** Paths in a
+*JSON file are relative to the file's directory.
 */
 #ifndef VB_RUNCONFIG_H
 #define VB_RUNCONFIG_H
@@ -34,39 +35,39 @@
 #include <stdint.h>
 
 #define VB_RUN_MAX_METHODS 8
-#define VB_RUN_MAX_FRAMES 16
+#define VB_RUN_MAX_FRAMES  16
 
 struct vb_run_method {
-    char name[16];   /* "uniform", "sevila", "vlap" */
-    char * model;    /* bundle directory (owned), may be NULL when per_k covers every frame count */
+    char    name[16]; /* "uniform", "sevila", "vlap" */
+    char *  model;    /* bundle directory (owned), may be NULL when per_k covers every frame count */
     int32_t n_per_k;
-    int32_t per_k_frames[VB_RUN_MAX_FRAMES];  /* (n_per_k) frame count k ... */
-    char * per_k_model[VB_RUN_MAX_FRAMES];    /* (n_per_k) ... and its bundle directory (owned) */
-    int32_t n_frames;                         /* 0 = the global frame counts; else this method's own ... */
-    int32_t frames[VB_RUN_MAX_FRAMES];        /* (n_frames) */
+    int32_t per_k_frames[VB_RUN_MAX_FRAMES]; /* (n_per_k) frame count k ... */
+    char *  per_k_model[VB_RUN_MAX_FRAMES];  /* (n_per_k) ... and its bundle directory (owned) */
+    int32_t n_frames;                        /* 0 = the global frame counts; else this method's own ... */
+    int32_t frames[VB_RUN_MAX_FRAMES];       /* (n_frames) */
 };
 
 struct vb_run_config {
-    char * dataset, * annotations, * map, * videos, * db, * samples_file; /* owned, may be NULL */
-    int32_t n_methods;
+    char *               dataset, *annotations, *map, *videos, *db, *samples_file; /* owned, may be NULL */
+    int32_t              n_methods;
     struct vb_run_method methods[VB_RUN_MAX_METHODS];
-    int32_t n_frames;
-    int32_t frames[VB_RUN_MAX_FRAMES];
-    int32_t candidates;      /* 0 = method default (32; VLAP How2QA 8) */
-    char sampling[32];
-    char interp[16];
-    char selection[16];
-    char decode_mode[16];
-    char weights[8];         /* "f32" | "bf16" | "f16" */
-    uint64_t seed;
-    int32_t threads;
-    int32_t warmup;
-    int32_t limit;           /* 0 = all */
-    int32_t shard_i, shard_n; /* shard_n = 0: not sharded */
-    int32_t skip_bad, quiet;
-    int32_t vit_cache_mb;    /* ViT feature cache bound, MB (default 256; 0 = no sharing) */
-    int32_t flush_rows;      /* store commit interval in rows (0 = store default) */
-    int32_t kill_after;      /* test hook: SIGKILL self after this many stored samples (0 = off) */
+    int32_t              n_frames;
+    int32_t              frames[VB_RUN_MAX_FRAMES];
+    int32_t              candidates; /* 0 = method default (32; VLAP How2QA 8) */
+    char                 sampling[32];
+    char                 interp[16];
+    char                 selection[16];
+    char                 decode_mode[16];
+    char                 weights[8]; /* "f32" | "bf16" | "f16" */
+    uint64_t             seed;
+    int32_t              threads;
+    int32_t              warmup;
+    int32_t              limit;            /* 0 = all */
+    int32_t              shard_i, shard_n; /* shard_n = 0: not sharded */
+    int32_t              skip_bad, quiet;
+    int32_t              vit_cache_mb; /* ViT feature cache bound, MB (default 256; 0 = no sharing) */
+    int32_t              flush_rows;   /* store commit interval in rows (0 = store default) */
+    int32_t              kill_after;   /* test hook: SIGKILL self after this many stored samples (0 = off) */
 };
 
 /* Defaults (frames 1,2,4; candidates 0; uniform_midbin; bilinear; argmax; minimal; weights f32; seed 0; threads 0;

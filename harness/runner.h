@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 struct vb_runner_cell_report {
-    char method[16];
+    char    method[16];
     int32_t frames, candidates;
     int64_t run_id;
     int32_t resumed;       /* the run existed before this session */
@@ -34,23 +34,23 @@ struct vb_runner_cell_report {
 };
 
 struct vb_runner_report {
-    int32_t n_loaded;      /* samples in the annotation file */
-    int32_t n_selected;    /* after --samples / --limit (all shards) */
-    int32_t n_shard;       /* of those, in this shard */
-    int32_t n_processed;   /* samples this session worked on (>= 1 pending cell) */
-    int32_t n_warmup;      /* of those, stored untimed */
-    int32_t n_cells;
+    int32_t                      n_loaded;    /* samples in the annotation file */
+    int32_t                      n_selected;  /* after --samples / --limit (all shards) */
+    int32_t                      n_shard;     /* of those, in this shard */
+    int32_t                      n_processed; /* samples this session worked on (>= 1 pending cell) */
+    int32_t                      n_warmup;    /* of those, stored untimed */
+    int32_t                      n_cells;
     struct vb_runner_cell_report cells[VB_RUN_MAX_METHODS * VB_RUN_MAX_FRAMES];
-    int64_t n_rows_ok, n_rows_error;
-    int64_t vit_hits, vit_misses, vit_evictions; /* ViT cache counters (method look-ups) */
-    int64_t n_vit_computed;                      /* frames the runner ran through the ViT */
-    int64_t n_frames_decoded;                    /* distinct frames decoded (union per sample) */
-    double wall_s;                               /* the sample loop's wall time */
-    int64_t peak_rss_kb;                         /* process peak RSS (VmHWM) at the end, KiB; also stored per session */
-    char weights[8];                             /* resident weight dtype: "f32", "bf16", "f16" */
-    int32_t n_bundles;                           /* distinct bundles opened */
-    int32_t n_vit_shared, n_t5_shared;           /* of those, with the ViT / T5 borrowed from an earlier one */
-    int64_t shared_bytes;                        /* source bytes not loaded again thanks to sharing */
+    int64_t                      n_rows_ok, n_rows_error;
+    int64_t                      vit_hits, vit_misses, vit_evictions; /* ViT cache counters (method look-ups) */
+    int64_t                      n_vit_computed;                      /* frames the runner ran through the ViT */
+    int64_t                      n_frames_decoded;                    /* distinct frames decoded (union per sample) */
+    double                       wall_s;                              /* the sample loop's wall time */
+    int64_t                      peak_rss_kb; /* process peak RSS (VmHWM) at the end, KiB; also stored per session */
+    char                         weights[8];  /* resident weight dtype: "f32", "bf16", "f16" */
+    int32_t                      n_bundles;   /* distinct bundles opened */
+    int32_t n_vit_shared, n_t5_shared;        /* of those, with the ViT / T5 borrowed from an earlier one */
+    int64_t shared_bytes;                     /* source bytes not loaded again thanks to sharing */
 };
 
 /* Run the configuration c (validated here).  Loads the dataset, opens the bundles and the methods (every cell is

@@ -89,15 +89,15 @@ static const char * SCHEMA_SQL =
     "         (SELECT AVG(t_total_us) FROM samples s WHERE s.run_id=r.id AND s.status='ok') AS mean_total_us\n"
     "    FROM runs r;\n";
 
-#define SAMPLE_COLS                                                                                              \
-    "run_id, sample_key, video_id, category, grp, answer, prediction, correct, option_scores, candidates, "     \
-    "picked, frame_lo, frame_hi, fps, vlen, t_decode_us, t_preprocess_us, t_vit_us, t_select_us, t_qformer_us, " \
+#define SAMPLE_COLS                                                                                                    \
+    "run_id, sample_key, video_id, category, grp, answer, prediction, correct, option_scores, candidates, "            \
+    "picked, frame_lo, frame_hi, fps, vlen, t_decode_us, t_preprocess_us, t_vit_us, t_select_us, t_qformer_us, "       \
     "t_t5_enc_us, t_t5_dec_us, t_total_us, step0_token, status, error, shard, extra"
 #define SAMPLE_NCOLS 28
 
-#define RUN_COLS                                                                                                 \
-    "id, config_hash, config, created, grid_id, dataset, split, method, frames, candidates, sampling, "          \
-    "selection, decode_mode, seed, git_commit, git_dirty, build_flags, weights, annotations_sha256, blas_core, " \
+#define RUN_COLS                                                                                                       \
+    "id, config_hash, config, created, grid_id, dataset, split, method, frames, candidates, sampling, "                \
+    "selection, decode_mode, seed, git_commit, git_dirty, build_flags, weights, annotations_sha256, blas_core, "       \
     "blas_threads, cpu_model, host, sws_flags, n_expected, started, ended, wall_s, status, verify_hash"
 
 /* ======================================================================================================== */
@@ -109,20 +109,20 @@ struct sess {
 };
 
 struct vb_store {
-    sqlite3 * db;
-    char * path;
-    int read_only;
+    sqlite3 *      db;
+    char *         path;
+    int            read_only;
     sqlite3_stmt * ins;     /* INSERT INTO samples */
     sqlite3_stmt * sel_one; /* the stored version of one sample, for the duplicate check */
-    int in_txn;             /* a BEGIN is open */
-    int hold;               /* merge: never auto-commit */
-    int32_t pending;        /* rows inserted since BEGIN */
-    int64_t txn_t0_us;
-    int64_t last_put_us;    /* time of the previous put_sample (0 = none) */
-    int32_t flush_rows, flush_ms;
-    struct sess * sess;
-    int32_t n_sess;
-    int has_ext;            /* runs.weights_dtype and sessions.peak_rss_kb exist (added in issue 9) */
+    int            in_txn;  /* a BEGIN is open */
+    int            hold;    /* merge: never auto-commit */
+    int32_t        pending; /* rows inserted since BEGIN */
+    int64_t        txn_t0_us;
+    int64_t        last_put_us; /* time of the previous put_sample (0 = none) */
+    int32_t        flush_rows, flush_ms;
+    struct sess *  sess;
+    int32_t        n_sess;
+    int            has_ext; /* runs.weights_dtype and sessions.peak_rss_kb exist (added in issue 9) */
 };
 
 static int db_fail(struct vb_store * st, const char * what) {
@@ -132,7 +132,7 @@ static int db_fail(struct vb_store * st, const char * what) {
 
 static int exec_sql(struct vb_store * st, const char * sql) {
     char * err = NULL;
-    int rc = sqlite3_exec(st->db, sql, NULL, NULL, &err);
+    int    rc = sqlite3_exec(st->db, sql, NULL, NULL, &err);
     if (rc != SQLITE_OK) {
         int r = vb_fail(VB_ERR_DB, "%s: %s", st->path, err ? err : sqlite3_errstr(rc));
         sqlite3_free(err);
@@ -151,14 +151,14 @@ static void now_iso(char out[48]) {
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
-    snprintf(out, 48, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, (int) (ts.tv_nsec / 1000000));
+    snprintf(out, 48, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec, (int)(ts.tv_nsec / 1000000));
 }
 
 /* 1 if table has column col. */
 static int has_column(struct vb_store * st, const char * table, const char * col) {
     sqlite3_stmt * s = NULL;
-    int found = 0;
+    int            found = 0;
     if (sqlite3_prepare_v2(st->db, "SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name=?2", -1, &s, NULL) ==
         SQLITE_OK) {
         sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
@@ -202,23 +202,25 @@ int vb_store_open(struct vb_store ** out, const char * path, int read_only) {
         if (rc == VB_OK) {
             /* an empty file gets the schema; anything else must already be ours (checked below) */
             sqlite3_stmt * s = NULL;
-            int has_tables = 0, has_meta = 0;
-            if (sqlite3_prepare_v2(st->db,
-                                   "SELECT COUNT(*), SUM(name='meta') FROM sqlite_master WHERE type='table'", -1, &s,
-                                   NULL) == SQLITE_OK &&
+            int            has_tables = 0, has_meta = 0;
+            if (sqlite3_prepare_v2(st->db, "SELECT COUNT(*), SUM(name='meta') FROM sqlite_master WHERE type='table'",
+                                   -1, &s, NULL) == SQLITE_OK &&
                 sqlite3_step(s) == SQLITE_ROW) {
                 has_tables = sqlite3_column_int(s, 0) > 0;
                 has_meta = sqlite3_column_int(s, 1) > 0;
-            } else rc = vb_fail(VB_ERR_FORMAT, "%s: not a vlapbench results database (%s)", path,
-                                sqlite3_errmsg(st->db));
+            } else
+                rc = vb_fail(VB_ERR_FORMAT, "%s: not a vlapbench results database (%s)", path, sqlite3_errmsg(st->db));
             sqlite3_finalize(s);
             if (rc == VB_OK && has_tables && !has_meta)
                 rc = vb_fail(VB_ERR_FORMAT, "%s: an SQLite database of another program (no meta table)", path);
-            if (rc == VB_OK && has_meta && sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key="
-                                                                      "'schema_version'", -1, &s, NULL) == SQLITE_OK) {
+            if (rc == VB_OK && has_meta &&
+                sqlite3_prepare_v2(st->db,
+                                   "SELECT value FROM meta WHERE key="
+                                   "'schema_version'",
+                                   -1, &s, NULL) == SQLITE_OK) {
                 if (sqlite3_step(s) != SQLITE_ROW || sqlite3_column_int(s, 0) != VB_STORE_SCHEMA_VERSION)
                     rc = vb_fail(VB_ERR_FORMAT, "%s: results database schema version %s, this build writes %d", path,
-                                 sqlite3_column_text(s, 0) ? (const char *) sqlite3_column_text(s, 0) : "(none)",
+                                 sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0) : "(none)",
                                  VB_STORE_SCHEMA_VERSION);
                 sqlite3_finalize(s);
             }
@@ -231,13 +233,17 @@ int vb_store_open(struct vb_store ** out, const char * path, int read_only) {
                      VB_STORE_SCHEMA_VERSION);
             rc = exec_sql(st, sql);
         }
-        if (rc == VB_OK) rc = exec_sql(st, "COMMIT;");
-        else sqlite3_exec(st->db, "ROLLBACK;", NULL, NULL, NULL);
-        if (rc == VB_OK) rc = prepare(st, "INSERT INTO samples(" SAMPLE_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,"
-                                          "?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)",
-                                      &st->ins);
-        if (rc == VB_OK) rc = prepare(st, "SELECT " SAMPLE_COLS " FROM samples WHERE run_id=?1 AND sample_key=?2",
-                                      &st->sel_one);
+        if (rc == VB_OK)
+            rc = exec_sql(st, "COMMIT;");
+        else
+            sqlite3_exec(st->db, "ROLLBACK;", NULL, NULL, NULL);
+        if (rc == VB_OK)
+            rc = prepare(st,
+                         "INSERT INTO samples(" SAMPLE_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,"
+                         "?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)",
+                         &st->ins);
+        if (rc == VB_OK)
+            rc = prepare(st, "SELECT " SAMPLE_COLS " FROM samples WHERE run_id=?1 AND sample_key=?2", &st->sel_one);
     } else {
         rc = exec_sql(st, "PRAGMA foreign_keys=ON;");
         if (rc != VB_OK) rc = vb_fail(VB_ERR_FORMAT, "%s: not a vlapbench results database", path);
@@ -245,12 +251,11 @@ int vb_store_open(struct vb_store ** out, const char * path, int read_only) {
     if (rc == VB_OK) {
         /* refuse foreign files and other schema versions before anything reads or writes them */
         sqlite3_stmt * s = NULL;
-        if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key='schema_version'", -1, &s, NULL) !=
-            SQLITE_OK)
+        if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key='schema_version'", -1, &s, NULL) != SQLITE_OK)
             rc = vb_fail(VB_ERR_FORMAT, "%s: not a vlapbench results database (%s)", path, sqlite3_errmsg(st->db));
         else if (sqlite3_step(s) != SQLITE_ROW || sqlite3_column_int(s, 0) != VB_STORE_SCHEMA_VERSION)
             rc = vb_fail(VB_ERR_FORMAT, "%s: results database schema version %s, this build reads %d", path,
-                         sqlite3_column_text(s, 0) ? (const char *) sqlite3_column_text(s, 0) : "(none)",
+                         sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0) : "(none)",
                          VB_STORE_SCHEMA_VERSION);
         sqlite3_finalize(s);
     }
@@ -268,7 +273,9 @@ void vb_store_set_flush(struct vb_store * st, int32_t rows, int32_t ms) {
     st->flush_ms = ms > 0 ? ms : 0;
 }
 
-struct sqlite3 * vb_store_db(struct vb_store * st) { return st->db; }
+struct sqlite3 * vb_store_db(struct vb_store * st) {
+    return st->db;
+}
 
 static int txn_begin(struct vb_store * st) {
     if (st->in_txn) return VB_OK;
@@ -301,7 +308,7 @@ static int maybe_flush(struct vb_store * st, int64_t gap_us) {
     if (st->hold || !st->in_txn) return VB_OK;
     int64_t now = vb_time_us();
     if (st->pending >= st->flush_rows || (now - st->txn_t0_us) / 1000 >= st->flush_ms ||
-        gap_us * st->flush_rows > (int64_t) st->flush_ms * 1000)
+        gap_us * st->flush_rows > (int64_t)st->flush_ms * 1000)
         return txn_commit(st);
     return VB_OK;
 }
@@ -310,8 +317,10 @@ int vb_store_close(struct vb_store * st) {
     if (!st) return VB_OK;
     int rc = VB_OK;
     if (st->db && st->in_txn) {
-        if (st->hold) sqlite3_exec(st->db, "ROLLBACK;", NULL, NULL, NULL);
-        else rc = txn_commit(st);
+        if (st->hold)
+            sqlite3_exec(st->db, "ROLLBACK;", NULL, NULL, NULL);
+        else
+            rc = txn_commit(st);
     }
     sqlite3_finalize(st->ins);
     sqlite3_finalize(st->sel_one);
@@ -327,22 +336,24 @@ int vb_store_close(struct vb_store * st) {
 /* ======================================================================================================== */
 
 static int cmp_item(const void * a, const void * b) {
-    const cJSON * x = *(cJSON * const *) a, * y = *(cJSON * const *) b;
+    const cJSON *x = *(cJSON *const *)a, *y = *(cJSON *const *)b;
     return strcmp(x->string, y->string);
 }
 
 /* Sort object keys recursively (arrays keep their order). */
 static void json_sort(cJSON * j) {
     if (cJSON_IsArray(j)) {
-        for (cJSON * c = j->child; c; c = c->next) json_sort(c);
+        for (cJSON * c = j->child; c; c = c->next)
+            json_sort(c);
         return;
     }
     if (!cJSON_IsObject(j)) return;
     int n = cJSON_GetArraySize(j);
     if (n == 0) return;
-    cJSON ** a = vb_malloc(sizeof(cJSON *) * (size_t) n);
-    for (int i = 0; i < n; i++) a[i] = cJSON_DetachItemViaPointer(j, j->child);
-    qsort(a, (size_t) n, sizeof(cJSON *), cmp_item);
+    cJSON ** a = vb_malloc(sizeof(cJSON *) * (size_t)n);
+    for (int i = 0; i < n; i++)
+        a[i] = cJSON_DetachItemViaPointer(j, j->child);
+    qsort(a, (size_t)n, sizeof(cJSON *), cmp_item);
     for (int i = 0; i < n; i++) {
         json_sort(a[i]);
         cJSON_AddItemToObject(j, a[i]->string, a[i]);
@@ -366,12 +377,14 @@ static int parse_obj(const char * txt, const char * what, cJSON ** out) {
     return VB_OK;
 }
 
-static const char * nz(const char * s) { return s ? s : ""; }
+static const char * nz(const char * s) {
+    return s ? s : "";
+}
 
 int vb_store_config_canonical(const struct vb_run_info * in, char ** json_out, char hash_out[65]) {
     *json_out = NULL;
-    cJSON * w, * c;
-    int rc = parse_obj(in->weights_json, "weights_json", &w);
+    cJSON *w, *c;
+    int    rc = parse_obj(in->weights_json, "weights_json", &w);
     if (rc != VB_OK) return rc;
     rc = parse_obj(in->config_json, "config_json", &c);
     if (rc != VB_OK) {
@@ -379,7 +392,7 @@ int vb_store_config_canonical(const struct vb_run_info * in, char ** json_out, c
         return rc;
     }
     char seed[24];
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long) in->seed); /* string: doubles lose 64-bit seeds */
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)in->seed); /* string: doubles lose 64-bit seeds */
     cJSON * o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "annotations_sha256", nz(in->annotations_sha256));
     cJSON_AddNumberToObject(o, "blas_threads", in->blas_threads);
@@ -411,13 +424,15 @@ int vb_store_config_canonical(const struct vb_run_info * in, char ** json_out, c
 /* ======================================================================================================== */
 
 static void bind_text(sqlite3_stmt * s, int i, const char * v) {
-    if (v) sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-    else sqlite3_bind_null(s, i);
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, i);
 }
 
 static int find_run(struct vb_store * st, const char * hash, int64_t * id) {
     sqlite3_stmt * s;
-    int rc = prepare(st, "SELECT id FROM runs WHERE config_hash=?1", &s);
+    int            rc = prepare(st, "SELECT id FROM runs WHERE config_hash=?1", &s);
     if (rc != VB_OK) return rc;
     bind_text(s, 1, hash);
     int r = sqlite3_step(s);
@@ -431,16 +446,16 @@ static int find_run(struct vb_store * st, const char * hash, int64_t * id) {
 static int insert_run(struct vb_store * st, const char * hash, const char * canon, const struct vb_run_info * in,
                       const char * weights_canon, const char * created, int64_t * id) {
     sqlite3_stmt * s;
-    int rc = prepare(st,
-                     "INSERT INTO runs(config_hash, config, created, grid_id, dataset, split, method, frames, "
-                     "candidates, sampling, selection, decode_mode, seed, git_commit, git_dirty, build_flags, weights, "
-                     "annotations_sha256, blas_core, blas_threads, cpu_model, host, sws_flags, n_expected, started, "
-                     "status, weights_dtype) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,"
-                     "?20,?21,?22,?23,?24,?3,'running',?25)",
-                     &s);
+    int            rc = prepare(st,
+                                "INSERT INTO runs(config_hash, config, created, grid_id, dataset, split, method, frames, "
+                                           "candidates, sampling, selection, decode_mode, seed, git_commit, git_dirty, build_flags, weights, "
+                                           "annotations_sha256, blas_core, blas_threads, cpu_model, host, sws_flags, n_expected, started, "
+                                           "status, weights_dtype) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,"
+                                           "?20,?21,?22,?23,?24,?3,'running',?25)",
+                                &s);
     if (rc != VB_OK) return rc;
     char seed[24];
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long) in->seed);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)in->seed);
     bind_text(s, 1, hash);
     bind_text(s, 2, canon);
     bind_text(s, 3, created);
@@ -474,10 +489,10 @@ static int insert_run(struct vb_store * st, const char * hash, const char * cano
 
 static int add_session(struct vb_store * st, int64_t run_id, const struct vb_run_info * in, const char * started) {
     sqlite3_stmt * s;
-    int rc = prepare(st,
-                     "INSERT INTO sessions(run_id, grid_id, shard, host, cpu_model, blas_core, build_flags, started, "
-                     "invocation) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-                     &s);
+    int            rc = prepare(st,
+                                "INSERT INTO sessions(run_id, grid_id, shard, host, cpu_model, blas_core, build_flags, started, "
+                                           "invocation) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                                &s);
     if (rc != VB_OK) return rc;
     sqlite3_bind_int64(s, 1, run_id);
     bind_text(s, 2, in->grid_id);
@@ -491,7 +506,7 @@ static int add_session(struct vb_store * st, int64_t run_id, const struct vb_run
     rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : db_fail(st, "insert session");
     sqlite3_finalize(s);
     if (rc != VB_OK) return rc;
-    st->sess = vb_realloc(st->sess, sizeof *st->sess * (size_t) (st->n_sess + 1));
+    st->sess = vb_realloc(st->sess, sizeof *st->sess * (size_t)(st->n_sess + 1));
     st->sess[st->n_sess++] = (struct sess){run_id, sqlite3_last_insert_rowid(st->db), 0};
     return VB_OK;
 }
@@ -504,7 +519,7 @@ static struct sess * find_sess(struct vb_store * st, int64_t run_id) {
 
 static int exec_run_update(struct vb_store * st, const char * sql, int64_t run_id, int32_t iv) {
     sqlite3_stmt * s;
-    int rc = prepare(st, sql, &s);
+    int            rc = prepare(st, sql, &s);
     if (rc != VB_OK) return rc;
     sqlite3_bind_int64(s, 1, run_id);
     if (sqlite3_bind_parameter_count(s) >= 2) sqlite3_bind_int(s, 2, iv);
@@ -515,8 +530,8 @@ static int exec_run_update(struct vb_store * st, const char * sql, int64_t run_i
 
 int vb_store_begin_run(struct vb_store * st, const struct vb_run_info * info, int64_t * run_id, int * resumed) {
     if (st->read_only) return vb_fail(VB_ERR_ARG, "%s: opened read-only", st->path);
-    char * canon = NULL, hash[65];
-    int rc = vb_store_config_canonical(info, &canon, hash);
+    char *canon = NULL, hash[65];
+    int   rc = vb_store_config_canonical(info, &canon, hash);
     if (rc != VB_OK) return rc;
     cJSON * w = NULL;
     parse_obj(info->weights_json, "weights_json", &w); /* already validated above */
@@ -548,7 +563,7 @@ int vb_store_begin_run(struct vb_store * st, const struct vb_run_info * info, in
 /* status from counts: complete when all expected samples are stored */
 static int update_run_summary(struct vb_store * st, int64_t run_id, int failed) {
     char vh[65];
-    int rc = vb_store_verify_hash(st, run_id, vh);
+    int  rc = vb_store_verify_hash(st, run_id, vh);
     if (rc != VB_OK) return rc;
     sqlite3_stmt * s;
     rc = prepare(st,
@@ -567,21 +582,23 @@ static int update_run_summary(struct vb_store * st, int64_t run_id, int failed) 
     rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : db_fail(st, "update run summary");
     sqlite3_finalize(s);
     if (rc == VB_OK && sqlite3_changes(st->db) == 0)
-        rc = vb_fail(VB_ERR_NOTFOUND, "%s: no run with id %lld", st->path, (long long) run_id);
+        rc = vb_fail(VB_ERR_NOTFOUND, "%s: no run with id %lld", st->path, (long long)run_id);
     return rc;
 }
 
 int vb_store_set_peak_rss(struct vb_store * st, int64_t run_id, int64_t peak_rss_kb) {
     if (st->read_only) return vb_fail(VB_ERR_ARG, "%s: opened read-only", st->path);
     struct sess * se = find_sess(st, run_id);
-    if (!se) return vb_fail(VB_ERR_NOTFOUND, "%s: run %lld was not begun by this handle", st->path, (long long) run_id);
-    int rc = txn_begin(st);
+    if (!se) return vb_fail(VB_ERR_NOTFOUND, "%s: run %lld was not begun by this handle", st->path, (long long)run_id);
+    int            rc = txn_begin(st);
     sqlite3_stmt * s = NULL;
     if (rc == VB_OK) rc = prepare(st, "UPDATE sessions SET peak_rss_kb=?2 WHERE id=?1", &s);
     if (rc == VB_OK) {
         sqlite3_bind_int64(s, 1, se->session_id);
-        if (peak_rss_kb >= 0) sqlite3_bind_int64(s, 2, peak_rss_kb);
-        else sqlite3_bind_null(s, 2);
+        if (peak_rss_kb >= 0)
+            sqlite3_bind_int64(s, 2, peak_rss_kb);
+        else
+            sqlite3_bind_null(s, 2);
         rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : db_fail(st, "update session peak RSS");
     }
     sqlite3_finalize(s);
@@ -591,17 +608,19 @@ int vb_store_set_peak_rss(struct vb_store * st, int64_t run_id, int64_t peak_rss
 int vb_store_finish_run(struct vb_store * st, int64_t run_id, double wall_s, int failed) {
     if (st->read_only) return vb_fail(VB_ERR_ARG, "%s: opened read-only", st->path);
     struct sess * se = find_sess(st, run_id);
-    if (!se) return vb_fail(VB_ERR_NOTFOUND, "%s: run %lld was not begun by this handle", st->path, (long long) run_id);
+    if (!se) return vb_fail(VB_ERR_NOTFOUND, "%s: run %lld was not begun by this handle", st->path, (long long)run_id);
     char now[48];
     now_iso(now);
-    int rc = txn_begin(st);
+    int            rc = txn_begin(st);
     sqlite3_stmt * s = NULL;
     if (rc == VB_OK) rc = prepare(st, "UPDATE sessions SET ended=?2, wall_s=?3, n_added=?4 WHERE id=?1", &s);
     if (rc == VB_OK) {
         sqlite3_bind_int64(s, 1, se->session_id);
         bind_text(s, 2, now);
-        if (isfinite(wall_s) && wall_s >= 0) sqlite3_bind_double(s, 3, wall_s);
-        else sqlite3_bind_null(s, 3);
+        if (isfinite(wall_s) && wall_s >= 0)
+            sqlite3_bind_double(s, 3, wall_s);
+        else
+            sqlite3_bind_null(s, 3);
         sqlite3_bind_int64(s, 4, se->n_added);
         rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : db_fail(st, "update session");
     }
@@ -620,17 +639,19 @@ void vb_store_sample_init(struct vb_store_sample * s) {
     s->answer = s->prediction = -1;
     s->frame_lo = s->frame_hi = s->vlen = -1;
     s->fps = 0;
-    for (int i = 0; i < VB_STAGE_COUNT; i++) s->t_us[i] = -1;
+    for (int i = 0; i < VB_STAGE_COUNT; i++)
+        s->t_us[i] = -1;
     s->step0_token = -1;
 }
 
 /* JSON arrays as text; NULL when absent */
 static char * ints_json(const int32_t * v, int32_t n) {
     if (!v || n <= 0) return NULL;
-    size_t cap = 16 + (size_t) n * 12, len = 0;
+    size_t cap = 16 + (size_t)n * 12, len = 0;
     char * b = vb_malloc(cap);
     b[len++] = '[';
-    for (int32_t i = 0; i < n; i++) len += (size_t) snprintf(b + len, cap - len, "%s%d", i ? "," : "", (int) v[i]);
+    for (int32_t i = 0; i < n; i++)
+        len += (size_t)snprintf(b + len, cap - len, "%s%d", i ? "," : "", (int)v[i]);
     b[len++] = ']';
     b[len] = 0;
     return b;
@@ -638,13 +659,15 @@ static char * ints_json(const int32_t * v, int32_t n) {
 
 static char * doubles_json(const double * v, int32_t n) {
     if (!v || n <= 0) return NULL;
-    size_t cap = 16 + (size_t) n * 28, len = 0;
+    size_t cap = 16 + (size_t)n * 28, len = 0;
     char * b = vb_malloc(cap);
     b[len++] = '[';
     for (int32_t i = 0; i < n; i++) {
         /* %.17g round-trips a double; non-finite values are not JSON, store null */
-        if (isfinite(v[i])) len += (size_t) snprintf(b + len, cap - len, "%s%.17g", i ? "," : "", v[i]);
-        else len += (size_t) snprintf(b + len, cap - len, "%snull", i ? "," : "");
+        if (isfinite(v[i]))
+            len += (size_t)snprintf(b + len, cap - len, "%s%.17g", i ? "," : "", v[i]);
+        else
+            len += (size_t)snprintf(b + len, cap - len, "%snull", i ? "," : "");
     }
     b[len++] = ']';
     b[len] = 0;
@@ -652,12 +675,14 @@ static char * doubles_json(const double * v, int32_t n) {
 }
 
 static void bind_i64_or_null(sqlite3_stmt * s, int i, int64_t v) {
-    if (v >= 0) sqlite3_bind_int64(s, i, v);
-    else sqlite3_bind_null(s, i);
+    if (v >= 0)
+        sqlite3_bind_int64(s, i, v);
+    else
+        sqlite3_bind_null(s, i);
 }
 
 static int same_text_col(sqlite3_stmt * s, int col, const char * v) {
-    const char * t = (const char *) sqlite3_column_text(s, col);
+    const char * t = (const char *)sqlite3_column_text(s, col);
     if (!t || !v) return !t && !v;
     return strcmp(t, v) == 0;
 }
@@ -680,21 +705,32 @@ static int check_duplicate(struct vb_store * st, int64_t run_id, const struct vb
         return db_fail(st, "duplicate check");
     }
     const char * diff = NULL;
-    if (!same_text_col(s, 2, x->video_id)) diff = "video_id";
-    else if (!same_text_col(s, 3, x->category)) diff = "category";
-    else if (!same_text_col(s, 4, x->group ? x->group : x->category)) diff = "group";
-    else if (!same_int_col(s, 5, x->answer)) diff = "answer";
-    else if (!same_int_col(s, 6, x->prediction)) diff = "prediction";
-    else if (!same_text_col(s, 8, scores)) diff = "option_scores";
-    else if (!same_text_col(s, 9, cands)) diff = "candidates";
-    else if (!same_text_col(s, 10, picked)) diff = "picked";
-    else if (!same_int_col(s, 23, x->step0_token)) diff = "step0_token";
-    else if (!same_text_col(s, 24, x->error ? "error" : "ok")) diff = "status";
-    else if (!same_text_col(s, 25, x->error)) diff = "error";
+    if (!same_text_col(s, 2, x->video_id))
+        diff = "video_id";
+    else if (!same_text_col(s, 3, x->category))
+        diff = "category";
+    else if (!same_text_col(s, 4, x->group ? x->group : x->category))
+        diff = "group";
+    else if (!same_int_col(s, 5, x->answer))
+        diff = "answer";
+    else if (!same_int_col(s, 6, x->prediction))
+        diff = "prediction";
+    else if (!same_text_col(s, 8, scores))
+        diff = "option_scores";
+    else if (!same_text_col(s, 9, cands))
+        diff = "candidates";
+    else if (!same_text_col(s, 10, picked))
+        diff = "picked";
+    else if (!same_int_col(s, 23, x->step0_token))
+        diff = "step0_token";
+    else if (!same_text_col(s, 24, x->error ? "error" : "ok"))
+        diff = "status";
+    else if (!same_text_col(s, 25, x->error))
+        diff = "error";
     sqlite3_reset(s);
     if (diff)
         return vb_fail(VB_ERR_MISMATCH, "%s: run %lld sample '%s' already stored with a different %s", st->path,
-                       (long long) run_id, x->key, diff);
+                       (long long)run_id, x->key, diff);
     return VB_OK;
 }
 
@@ -708,9 +744,9 @@ int vb_store_put_sample(struct vb_store * st, int64_t run_id, const struct vb_st
     st->last_put_us = now;
     int rc = txn_begin(st);
     if (rc != VB_OK) return rc;
-    char * scores = doubles_json(x->option_scores, x->n_options);
-    char * cands = ints_json(x->candidates, x->n_candidates);
-    char * picked = ints_json(x->picked, x->n_picked);
+    char *         scores = doubles_json(x->option_scores, x->n_options);
+    char *         cands = ints_json(x->candidates, x->n_candidates);
+    char *         picked = ints_json(x->picked, x->n_picked);
     sqlite3_stmt * s = st->ins;
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
@@ -721,8 +757,10 @@ int vb_store_put_sample(struct vb_store * st, int64_t run_id, const struct vb_st
     bind_text(s, 5, x->group ? x->group : x->category);
     bind_i64_or_null(s, 6, x->answer);
     bind_i64_or_null(s, 7, x->prediction);
-    if (x->answer >= 0) sqlite3_bind_int(s, 8, x->prediction == x->answer && !x->error);
-    else sqlite3_bind_null(s, 8);
+    if (x->answer >= 0)
+        sqlite3_bind_int(s, 8, x->prediction == x->answer && !x->error);
+    else
+        sqlite3_bind_null(s, 8);
     bind_text(s, 9, scores);
     bind_text(s, 10, cands);
     bind_text(s, 11, picked);
@@ -730,7 +768,8 @@ int vb_store_put_sample(struct vb_store * st, int64_t run_id, const struct vb_st
     bind_i64_or_null(s, 13, x->frame_hi);
     if (x->fps > 0 && isfinite(x->fps)) sqlite3_bind_double(s, 14, x->fps);
     bind_i64_or_null(s, 15, x->vlen);
-    for (int i = 0; i < VB_STAGE_COUNT; i++) bind_i64_or_null(s, 16 + i, x->t_us[i]);
+    for (int i = 0; i < VB_STAGE_COUNT; i++)
+        bind_i64_or_null(s, 16 + i, x->t_us[i]);
     bind_i64_or_null(s, 24, x->step0_token);
     bind_text(s, 25, x->error ? "error" : "ok");
     bind_text(s, 26, x->error);
@@ -747,7 +786,7 @@ int vb_store_put_sample(struct vb_store * st, int64_t run_id, const struct vb_st
     } else if (ext == SQLITE_CONSTRAINT_PRIMARYKEY) {
         rc = check_duplicate(st, run_id, x, scores, cands, picked);
     } else if (ext == SQLITE_CONSTRAINT_FOREIGNKEY) {
-        rc = vb_fail(VB_ERR_NOTFOUND, "%s: sample '%s': no run with id %lld", st->path, x->key, (long long) run_id);
+        rc = vb_fail(VB_ERR_NOTFOUND, "%s: sample '%s': no run with id %lld", st->path, x->key, (long long)run_id);
     } else {
         rc = vb_fail(VB_ERR_DB, "%s: insert sample '%s': %s", st->path, x->key, sqlite3_errmsg(st->db));
     }
@@ -759,41 +798,44 @@ int vb_store_put_sample(struct vb_store * st, int64_t run_id, const struct vb_st
 
 /* ---- key sets ---- */
 
-static int cmp_str(const void * a, const void * b) { return strcmp(*(char * const *) a, *(char * const *) b); }
+static int cmp_str(const void * a, const void * b) {
+    return strcmp(*(char * const *)a, *(char * const *)b);
+}
 
 int vb_store_done_keys(struct vb_store * st, int64_t run_id, struct vb_keyset * out) {
     out->n = 0;
     out->keys = NULL;
     sqlite3_stmt * s;
-    int rc = prepare(st, "SELECT sample_key FROM samples WHERE run_id=?1", &s);
+    int            rc = prepare(st, "SELECT sample_key FROM samples WHERE run_id=?1", &s);
     if (rc != VB_OK) return rc;
     sqlite3_bind_int64(s, 1, run_id);
     int32_t cap = 0;
-    int r;
+    int     r;
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
         if (out->n == cap) {
             cap = cap ? cap * 2 : 256;
-            out->keys = vb_realloc(out->keys, sizeof(char *) * (size_t) cap);
+            out->keys = vb_realloc(out->keys, sizeof(char *) * (size_t)cap);
         }
-        out->keys[out->n++] = vb_strdup((const char *) sqlite3_column_text(s, 0));
+        out->keys[out->n++] = vb_strdup((const char *)sqlite3_column_text(s, 0));
     }
     sqlite3_finalize(s);
     if (r != SQLITE_DONE) {
         vb_keyset_free(out);
         return db_fail(st, "done keys");
     }
-    if (out->n > 1) qsort(out->keys, (size_t) out->n, sizeof(char *), cmp_str);
+    if (out->n > 1) qsort(out->keys, (size_t)out->n, sizeof(char *), cmp_str);
     return VB_OK;
 }
 
 int vb_keyset_has(const struct vb_keyset * ks, const char * key) {
     if (!ks || ks->n == 0 || !key) return 0;
-    return bsearch(&key, ks->keys, (size_t) ks->n, sizeof(char *), cmp_str) != NULL;
+    return bsearch(&key, ks->keys, (size_t)ks->n, sizeof(char *), cmp_str) != NULL;
 }
 
 void vb_keyset_free(struct vb_keyset * ks) {
     if (!ks) return;
-    for (int32_t i = 0; i < ks->n; i++) free(ks->keys[i]);
+    for (int32_t i = 0; i < ks->n; i++)
+        free(ks->keys[i]);
     free(ks->keys);
     ks->keys = NULL;
     ks->n = 0;
@@ -805,7 +847,7 @@ void vb_keyset_free(struct vb_keyset * ks) {
 
 static char * col_dup(sqlite3_stmt * s, int i) {
     const unsigned char * t = sqlite3_column_text(s, i);
-    return t ? vb_strdup((const char *) t) : NULL;
+    return t ? vb_strdup((const char *)t) : NULL;
 }
 
 static int read_run_row(sqlite3_stmt * s, struct vb_store_run * r) {
@@ -823,7 +865,7 @@ static int read_run_row(sqlite3_stmt * s, struct vb_store_run * r) {
     r->sampling = col_dup(s, 10);
     r->selection = col_dup(s, 11);
     r->decode_mode = col_dup(s, 12);
-    const char * seed = (const char *) sqlite3_column_text(s, 13);
+    const char * seed = (const char *)sqlite3_column_text(s, 13);
     r->seed = seed ? strtoull(seed, NULL, 10) : 0;
     r->git_commit = col_dup(s, 14);
     r->git_dirty = sqlite3_column_int(s, 15);
@@ -851,30 +893,29 @@ static int read_run_row(sqlite3_stmt * s, struct vb_store_run * r) {
     return VB_OK;
 }
 
-#define RUN_SELECT                                                                                               \
-    "SELECT " RUN_COLS ", (SELECT COUNT(*) FROM samples s WHERE s.run_id=runs.id),"                              \
-    " (SELECT COUNT(*) FROM samples s WHERE s.run_id=runs.id AND s.status='ok'),"                                \
-    " (SELECT COUNT(*) FROM samples s WHERE s.run_id=runs.id AND s.status='error'),"                             \
-    " (SELECT COUNT(correct) FROM samples s WHERE s.run_id=runs.id),"                                            \
+#define RUN_SELECT                                                                                                     \
+    "SELECT " RUN_COLS ", (SELECT COUNT(*) FROM samples s WHERE s.run_id=runs.id),"                                    \
+    " (SELECT COUNT(*) FROM samples s WHERE s.run_id=runs.id AND s.status='ok'),"                                      \
+    " (SELECT COUNT(*) FROM samples s WHERE s.run_id=runs.id AND s.status='error'),"                                   \
+    " (SELECT COUNT(correct) FROM samples s WHERE s.run_id=runs.id),"                                                  \
     " (SELECT COALESCE(SUM(correct),0) FROM samples s WHERE s.run_id=runs.id)"
 /* columns 35, 36: added in issue 9 (NULL when an older file opened read-only lacks them) */
-#define RUN_SELECT_EXT ", weights_dtype, (SELECT MAX(peak_rss_kb) FROM sessions WHERE run_id=runs.id) FROM runs"
+#define RUN_SELECT_EXT   ", weights_dtype, (SELECT MAX(peak_rss_kb) FROM sessions WHERE run_id=runs.id) FROM runs"
 #define RUN_SELECT_NOEXT ", NULL, NULL FROM runs"
 
 int vb_store_list_runs(struct vb_store * st, struct vb_store_run ** runs, int32_t * n) {
     *runs = NULL;
     *n = 0;
     sqlite3_stmt * s;
-    int rc = prepare(st,
-                     st->has_ext ? RUN_SELECT RUN_SELECT_EXT " ORDER BY id" : RUN_SELECT RUN_SELECT_NOEXT " ORDER BY id",
-                     &s);
+    int            rc = prepare(
+                   st, st->has_ext ? RUN_SELECT RUN_SELECT_EXT " ORDER BY id" : RUN_SELECT RUN_SELECT_NOEXT " ORDER BY id", &s);
     if (rc != VB_OK) return rc;
     int32_t cap = 0;
-    int r;
+    int     r;
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 16;
-            *runs = vb_realloc(*runs, sizeof **runs * (size_t) cap);
+            *runs = vb_realloc(*runs, sizeof **runs * (size_t)cap);
         }
         read_run_row(s, &(*runs)[(*n)++]);
     }
@@ -891,26 +932,35 @@ int vb_store_list_runs(struct vb_store * st, struct vb_store_run ** runs, int32_
 int vb_store_get_run(struct vb_store * st, int64_t id, struct vb_store_run * out) {
     memset(out, 0, sizeof *out);
     sqlite3_stmt * s;
-    int rc = prepare(st,
-                     st->has_ext ? RUN_SELECT RUN_SELECT_EXT " WHERE id=?1" : RUN_SELECT RUN_SELECT_NOEXT " WHERE id=?1",
-                     &s);
+    int            rc = prepare(
+                   st, st->has_ext ? RUN_SELECT RUN_SELECT_EXT " WHERE id=?1" : RUN_SELECT RUN_SELECT_NOEXT " WHERE id=?1", &s);
     if (rc != VB_OK) return rc;
     sqlite3_bind_int64(s, 1, id);
     int r = sqlite3_step(s);
-    if (r == SQLITE_ROW) read_run_row(s, out);
-    else if (r == SQLITE_DONE) rc = vb_fail(VB_ERR_NOTFOUND, "%s: no run with id %lld", st->path, (long long) id);
-    else rc = db_fail(st, "get run");
+    if (r == SQLITE_ROW)
+        read_run_row(s, out);
+    else if (r == SQLITE_DONE)
+        rc = vb_fail(VB_ERR_NOTFOUND, "%s: no run with id %lld", st->path, (long long)id);
+    else
+        rc = db_fail(st, "get run");
     sqlite3_finalize(s);
     return rc;
 }
 
 void vb_store_run_clear(struct vb_store_run * r) {
     if (!r) return;
-    char ** f[] = {&r->config_hash, &r->config,   &r->created,     &r->grid_id,    &r->dataset,
-                   &r->split,       &r->method,   &r->sampling,    &r->selection,  &r->decode_mode,
-                   &r->git_commit,  &r->build_flags, &r->weights,  &r->annotations_sha256,
-                   &r->blas_core,   &r->cpu_model, &r->host,       &r->sws_flags,  &r->started,
-                   &r->ended,       &r->status,   &r->verify_hash, &r->weights_dtype};
+    char ** f[] = {&r->config_hash,  &r->config,
+                   &r->created,      &r->grid_id,
+                   &r->dataset,      &r->split,
+                   &r->method,       &r->sampling,
+                   &r->selection,    &r->decode_mode,
+                   &r->git_commit,   &r->build_flags,
+                   &r->weights,      &r->annotations_sha256,
+                   &r->blas_core,    &r->cpu_model,
+                   &r->host,         &r->sws_flags,
+                   &r->started,      &r->ended,
+                   &r->status,       &r->verify_hash,
+                   &r->weights_dtype};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         free(*f[i]);
         *f[i] = NULL;
@@ -918,7 +968,8 @@ void vb_store_run_clear(struct vb_store_run * r) {
 }
 
 void vb_store_runs_free(struct vb_store_run * runs, int32_t n) {
-    for (int32_t i = 0; i < n; i++) vb_store_run_clear(&runs[i]);
+    for (int32_t i = 0; i < n; i++)
+        vb_store_run_clear(&runs[i]);
     free(runs);
 }
 
@@ -934,8 +985,8 @@ static int parse_num_array(const char * txt, double ** outd, int32_t ** outi, in
         return VB_ERR_FORMAT;
     }
     int32_t m = cJSON_GetArraySize(j), i = 0;
-    if (outd) *outd = vb_malloc(sizeof(double) * (size_t) (m ? m : 1));
-    if (outi) *outi = vb_malloc(sizeof(int32_t) * (size_t) (m ? m : 1));
+    if (outd) *outd = vb_malloc(sizeof(double) * (size_t)(m ? m : 1));
+    if (outi) *outi = vb_malloc(sizeof(int32_t) * (size_t)(m ? m : 1));
     for (cJSON * c = j->child; c; c = c->next, i++) {
         double v = cJSON_IsNumber(c) ? c->valuedouble : NAN;
         if (!cJSON_IsNumber(c) && !cJSON_IsNull(c)) {
@@ -943,7 +994,7 @@ static int parse_num_array(const char * txt, double ** outd, int32_t ** outi, in
             return VB_ERR_FORMAT;
         }
         if (outd) (*outd)[i] = v;
-        if (outi) (*outi)[i] = cJSON_IsNumber(c) ? (int32_t) c->valueint : -1;
+        if (outi) (*outi)[i] = cJSON_IsNumber(c) ? (int32_t)c->valueint : -1;
     }
     *n = m;
     cJSON_Delete(j);
@@ -958,15 +1009,15 @@ int vb_store_load_samples(struct vb_store * st, int64_t run_id, struct vb_store_
     out->n = 0;
     out->r = NULL;
     sqlite3_stmt * s;
-    int rc = prepare(st, "SELECT " SAMPLE_COLS " FROM samples WHERE run_id=?1 ORDER BY sample_key", &s);
+    int            rc = prepare(st, "SELECT " SAMPLE_COLS " FROM samples WHERE run_id=?1 ORDER BY sample_key", &s);
     if (rc != VB_OK) return rc;
     sqlite3_bind_int64(s, 1, run_id);
     int32_t cap = 0;
-    int r;
+    int     r;
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
         if (out->n == cap) {
             cap = cap ? cap * 2 : 256;
-            out->r = vb_realloc(out->r, sizeof *out->r * (size_t) cap);
+            out->r = vb_realloc(out->r, sizeof *out->r * (size_t)cap);
         }
         struct vb_store_row * w = &out->r[out->n++];
         memset(w, 0, sizeof *w);
@@ -974,25 +1025,26 @@ int vb_store_load_samples(struct vb_store * st, int64_t run_id, struct vb_store_
         w->video_id = col_dup(s, 2);
         w->category = col_dup(s, 3);
         w->group = col_dup(s, 4);
-        w->answer = (int32_t) col_i64(s, 5);
-        w->prediction = (int32_t) col_i64(s, 6);
-        w->correct = (int32_t) col_i64(s, 7);
-        int bad = parse_num_array((const char *) sqlite3_column_text(s, 8), &w->option_scores, NULL, &w->n_options);
-        bad |= parse_num_array((const char *) sqlite3_column_text(s, 9), NULL, &w->candidates, &w->n_candidates);
-        bad |= parse_num_array((const char *) sqlite3_column_text(s, 10), NULL, &w->picked, &w->n_picked);
+        w->answer = (int32_t)col_i64(s, 5);
+        w->prediction = (int32_t)col_i64(s, 6);
+        w->correct = (int32_t)col_i64(s, 7);
+        int bad = parse_num_array((const char *)sqlite3_column_text(s, 8), &w->option_scores, NULL, &w->n_options);
+        bad |= parse_num_array((const char *)sqlite3_column_text(s, 9), NULL, &w->candidates, &w->n_candidates);
+        bad |= parse_num_array((const char *)sqlite3_column_text(s, 10), NULL, &w->picked, &w->n_picked);
         w->frame_lo = col_i64(s, 11);
         w->frame_hi = col_i64(s, 12);
         w->fps = sqlite3_column_type(s, 13) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 13);
         w->vlen = col_i64(s, 14);
-        for (int i = 0; i < VB_STAGE_COUNT; i++) w->t_us[i] = col_i64(s, 15 + i);
-        w->step0_token = (int32_t) col_i64(s, 23);
+        for (int i = 0; i < VB_STAGE_COUNT; i++)
+            w->t_us[i] = col_i64(s, 15 + i);
+        w->step0_token = (int32_t)col_i64(s, 23);
         w->status = col_dup(s, 24);
         w->error = col_dup(s, 25);
         w->shard = sqlite3_column_int(s, 26);
         w->extra = col_dup(s, 27);
         if (bad) {
-            rc = vb_fail(VB_ERR_FORMAT, "%s: run %lld sample '%s': malformed JSON array", st->path,
-                         (long long) run_id, w->key);
+            rc = vb_fail(VB_ERR_FORMAT, "%s: run %lld sample '%s': malformed JSON array", st->path, (long long)run_id,
+                         w->key);
             break;
         }
     }
@@ -1024,26 +1076,27 @@ void vb_store_rows_free(struct vb_store_rows * rows) {
 
 int vb_store_verify_hash(struct vb_store * st, int64_t run_id, char out[65]) {
     sqlite3_stmt * s;
-    int rc = prepare(st,
-                     "SELECT sample_key, status, COALESCE(prediction,-1), COALESCE(picked,'') FROM samples "
-                     "WHERE run_id=?1 ORDER BY sample_key",
-                     &s);
+    int            rc = prepare(st,
+                                "SELECT sample_key, status, COALESCE(prediction,-1), COALESCE(picked,'') FROM samples "
+                                           "WHERE run_id=?1 ORDER BY sample_key",
+                                &s);
     if (rc != VB_OK) return rc;
     sqlite3_bind_int64(s, 1, run_id);
     size_t cap = 4096, len = 0;
     char * buf = vb_malloc(cap);
-    int r;
+    int    r;
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        const char * k = (const char *) sqlite3_column_text(s, 0);
-        const char * stt = (const char *) sqlite3_column_text(s, 1);
-        int pred = sqlite3_column_int(s, 2);
-        const char * pk = (const char *) sqlite3_column_text(s, 3);
-        size_t need = strlen(k) + strlen(stt) + strlen(pk) + 32;
+        const char * k = (const char *)sqlite3_column_text(s, 0);
+        const char * stt = (const char *)sqlite3_column_text(s, 1);
+        int          pred = sqlite3_column_int(s, 2);
+        const char * pk = (const char *)sqlite3_column_text(s, 3);
+        size_t       need = strlen(k) + strlen(stt) + strlen(pk) + 32;
         if (len + need > cap) {
-            while (len + need > cap) cap *= 2;
+            while (len + need > cap)
+                cap *= 2;
             buf = vb_realloc(buf, cap);
         }
-        len += (size_t) snprintf(buf + len, cap - len, "%s\t%s\t%d\t%s\n", k, stt, pred, pk);
+        len += (size_t)snprintf(buf + len, cap - len, "%s\t%s\t%d\t%s\n", k, stt, pred, pk);
     }
     sqlite3_finalize(s);
     if (r != SQLITE_DONE) {
@@ -1060,13 +1113,13 @@ int vb_store_verify_hash(struct vb_store * st, int64_t run_id, char out[65]) {
 /* ======================================================================================================== */
 
 static int copy_sessions(struct vb_store * in, int64_t in_run, struct vb_store * out, int64_t out_run) {
-    sqlite3_stmt * s, * w;
-    int rc = prepare(in,
+    sqlite3_stmt *s, *w;
+    int           rc = prepare(in,
                      in->has_ext ? "SELECT grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, "
-                                   "wall_s, n_added, invocation, peak_rss_kb FROM sessions WHERE run_id=?1 ORDER BY id"
-                                 : "SELECT grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, "
-                                   "wall_s, n_added, invocation, NULL FROM sessions WHERE run_id=?1 ORDER BY id",
-                     &s);
+                                             "wall_s, n_added, invocation, peak_rss_kb FROM sessions WHERE run_id=?1 ORDER BY id"
+                                           : "SELECT grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, "
+                                             "wall_s, n_added, invocation, NULL FROM sessions WHERE run_id=?1 ORDER BY id",
+                               &s);
     if (rc != VB_OK) return rc;
     rc = prepare(out,
                  "INSERT INTO sessions(run_id, grid_id, shard, host, cpu_model, blas_core, build_flags, started, "
@@ -1081,7 +1134,8 @@ static int copy_sessions(struct vb_store * in, int64_t in_run, struct vb_store *
     while (rc == VB_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
         sqlite3_reset(w);
         sqlite3_bind_int64(w, 1, out_run);
-        for (int i = 0; i < 12; i++) sqlite3_bind_value(w, 2 + i, sqlite3_column_value(s, i));
+        for (int i = 0; i < 12; i++)
+            sqlite3_bind_value(w, 2 + i, sqlite3_column_value(s, i));
         if (sqlite3_step(w) != SQLITE_DONE) rc = db_fail(out, "copy session");
     }
     if (rc == VB_OK && r != SQLITE_DONE) rc = db_fail(in, "read sessions");
@@ -1118,7 +1172,7 @@ static void run_to_info(const struct vb_store_run * r, struct vb_run_info * in) 
 
 static int merge_run(struct vb_store * in, const struct vb_store_run * r, struct vb_store * out) {
     int64_t oid = 0;
-    int rc = find_run(out, r->config_hash, &oid);
+    int     rc = find_run(out, r->config_hash, &oid);
     if (rc != VB_OK) return rc;
     if (oid == 0) {
         struct vb_run_info info;
@@ -1136,7 +1190,7 @@ static int merge_run(struct vb_store * in, const struct vb_store_run * r, struct
     if (rc != VB_OK) return rc;
     for (int32_t i = 0; i < rows.n && rc == VB_OK; i++) {
         const struct vb_store_row * w = &rows.r[i];
-        struct vb_store_sample x;
+        struct vb_store_sample      x;
         vb_store_sample_init(&x);
         x.key = w->key;
         x.video_id = w->video_id;
@@ -1171,7 +1225,8 @@ static int cmp_hash_sets(const struct vb_store_run * a, int32_t na, const struct
     if (na != nb) return 1;
     for (int32_t i = 0; i < na; i++) {
         int found = 0;
-        for (int32_t j = 0; j < nb && !found; j++) found = strcmp(a[i].config_hash, b[j].config_hash) == 0;
+        for (int32_t j = 0; j < nb && !found; j++)
+            found = strcmp(a[i].config_hash, b[j].config_hash) == 0;
         if (!found) return 1;
     }
     return 0;
@@ -1179,11 +1234,11 @@ static int cmp_hash_sets(const struct vb_store_run * a, int32_t na, const struct
 
 int vb_store_merge(const char * out_path, const char * const * inputs, int32_t n_inputs, int strict) {
     if (n_inputs <= 0) return vb_fail(VB_ERR_ARG, "merge: no input databases");
-    struct vb_store ** ins = vb_calloc((size_t) n_inputs, sizeof *ins);
-    struct vb_store_run ** runs = vb_calloc((size_t) n_inputs, sizeof *runs);
-    int32_t * nruns = vb_calloc((size_t) n_inputs, sizeof *nruns);
-    struct vb_store * out = NULL;
-    int rc = VB_OK;
+    struct vb_store **     ins = vb_calloc((size_t)n_inputs, sizeof *ins);
+    struct vb_store_run ** runs = vb_calloc((size_t)n_inputs, sizeof *runs);
+    int32_t *              nruns = vb_calloc((size_t)n_inputs, sizeof *nruns);
+    struct vb_store *      out = NULL;
+    int                    rc = VB_OK;
     for (int32_t i = 0; i < n_inputs && rc == VB_OK; i++) {
         if (strcmp(inputs[i], out_path) == 0) {
             rc = vb_fail(VB_ERR_ARG, "merge: input %s is also the output", inputs[i]);
@@ -1194,7 +1249,8 @@ int vb_store_merge(const char * out_path, const char * const * inputs, int32_t n
     }
     /* refuse mismatched configurations before touching the output */
     for (int32_t i = 0; i < n_inputs && rc == VB_OK && strict; i++) {
-        if (nruns[i] == 0) rc = vb_fail(VB_ERR_MISMATCH, "merge: %s holds no run", inputs[i]);
+        if (nruns[i] == 0)
+            rc = vb_fail(VB_ERR_MISMATCH, "merge: %s holds no run", inputs[i]);
         else if (i > 0 && cmp_hash_sets(runs[0], nruns[0], runs[i], nruns[i]))
             rc = vb_fail(VB_ERR_MISMATCH,
                          "merge: %s and %s hold different run configurations (config hash %.12s vs %.12s: "
@@ -1209,7 +1265,7 @@ int vb_store_merge(const char * out_path, const char * const * inputs, int32_t n
     for (int32_t i = 0; i < n_inputs && rc == VB_OK; i++)
         for (int32_t j = 0; j < nruns[i] && rc == VB_OK; j++) {
             rc = merge_run(ins[i], &runs[i][j], out);
-            if (rc != VB_OK) vb_fail_prefix(rc, "merge %s run %lld", inputs[i], (long long) runs[i][j].id);
+            if (rc != VB_OK) vb_fail_prefix(rc, "merge %s run %lld", inputs[i], (long long)runs[i][j].id);
         }
     if (out) {
         if (rc == VB_OK) {

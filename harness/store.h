@@ -58,31 +58,31 @@ struct vb_run_info {
     const char * dataset;            /* [id] "nextqa", "star", "vlep", "how2qa", ... */
     const char * split;              /* [id] "val", "test", ... */
     const char * method;             /* [id] "uniform", "sevila", "vlap" */
-    int32_t frames;                  /* [id] k: frames given to the answerer */
-    int32_t candidates;              /* [id] T: frames decoded / scored (== frames for uniform) */
+    int32_t      frames;             /* [id] k: frames given to the answerer */
+    int32_t      candidates;         /* [id] T: frames decoded / scored (== frames for uniform) */
     const char * sampling;           /* [id] "uniform_midbin", "uniform_endpoints", "uniform_interior" */
     const char * selection;          /* [id] "none", "topk", "gumbel" (as released), "argmax" (deterministic) */
     const char * decode_mode;        /* [id] "as_released" | "minimal" */
-    uint64_t seed;                   /* [id] base seed; per-question seeds are derived from it */
-    int32_t blas_threads;            /* [id] BLAS threads (latency depends on it) */
+    uint64_t     seed;               /* [id] base seed; per-question seeds are derived from it */
+    int32_t      blas_threads;       /* [id] BLAS threads (latency depends on it) */
     const char * weights_json;       /* [id] JSON object bundle -> sha256, e.g. {"sevila":"ab12.."}; NULL = {} */
     const char * annotations_sha256; /* [id] sha256 of the annotation file */
     const char * git_commit;         /* [id] code version */
-    int32_t git_dirty;               /* [id] 1 if the tree had uncommitted changes */
+    int32_t      git_dirty;          /* [id] 1 if the tree had uncommitted changes */
     const char * config_json;        /* [id] any other settings as a JSON object (canonicalised); NULL = {} */
     const char * grid_id;            /* groups the cells of one invocation (first creator wins on the run row) */
     const char * build_flags;        /* compiler flags / sanitizers */
     const char * blas_core;          /* OpenBLAS kernel in use */
     const char * cpu_model;
     const char * host;
-    const char * sws_flags;          /* libswscale flags, e.g. "bicubic" */
-    const char * shard;              /* "i/n" when sharded, NULL otherwise */
-    const char * invocation_json;    /* the whole canonical invocation (paths, grid, limits) of this process: stored
-                                        with its session, not part of the identity, so a grown grid, another
-                                        --limit or other paths on another machine resume / merge the same cells */
-    int32_t n_expected;              /* samples the complete run has (all shards), 0 = unknown */
-    const char * weights_dtype;      /* resident weight dtype "f32" / "bf16" / "f16" (provenance, runs.weights_dtype;
-                                        the runner also puts non-f32 values into config_json, the identity) */
+    const char * sws_flags;       /* libswscale flags, e.g. "bicubic" */
+    const char * shard;           /* "i/n" when sharded, NULL otherwise */
+    const char * invocation_json; /* the whole canonical invocation (paths, grid, limits) of this process: stored
+                                     with its session, not part of the identity, so a grown grid, another
+                                     --limit or other paths on another machine resume / merge the same cells */
+    int32_t      n_expected;      /* samples the complete run has (all shards), 0 = unknown */
+    const char * weights_dtype;   /* resident weight dtype "f32" / "bf16" / "f16" (provenance, runs.weights_dtype;
+                                     the runner also puts non-f32 values into config_json, the identity) */
 };
 
 /* Compute the canonical config JSON (malloc'd, caller frees) and its sha256 (65 chars) for info.
@@ -110,26 +110,26 @@ int vb_store_set_peak_rss(struct vb_store * st, int64_t run_id, int64_t peak_rss
 
 /* One answered (or failed) question.  Strings and arrays are borrowed for the call. */
 struct vb_store_sample {
-    const char * key;             /* official sample key (NExT-QA "video_qid", VLEP example_id, How2QA qid, ...) */
-    const char * video_id;
-    const char * category;        /* as the official scorer counts it ("CW", "Interaction", dataset name) */
-    const char * group;           /* pooled group ("C","T","D" for NExT-QA; = category elsewhere) */
-    int32_t answer;               /* ground truth index, -1 unknown (test split) */
-    int32_t prediction;           /* predicted index, -1 none (error) */
-    int32_t n_options;
-    const double * option_scores; /* (n_options) readout logits, or NULL */
-    int32_t n_candidates;
-    const int32_t * candidates;   /* (n_candidates) frame indices considered (decoded) */
-    int32_t n_picked;
-    const int32_t * picked;       /* (n_picked) frame indices given to the answerer, time order */
-    int64_t frame_lo, frame_hi;   /* sampled range [lo, hi) in video frames; -1 = unknown */
-    double fps;                   /* decoder average frame rate; <= 0 unknown */
-    int64_t vlen;                 /* decoder frame count; -1 unknown */
-    int64_t t_us[VB_STAGE_COUNT]; /* stage times in microseconds (latency.h); -1 = not measured */
-    int32_t step0_token;          /* T5 token emitted at decoder step 0; -1 unknown */
-    const char * error;           /* NULL = status 'ok'; otherwise status 'error' with this text */
-    int32_t shard;                /* shard index (0 when not sharded) */
-    const char * extra_json;      /* optional JSON object (permutation, seeds, flags), NULL = none */
+    const char *    key; /* official sample key (NExT-QA "video_qid", VLEP example_id, How2QA qid, ...) */
+    const char *    video_id;
+    const char *    category;   /* as the official scorer counts it ("CW", "Interaction", dataset name) */
+    const char *    group;      /* pooled group ("C","T","D" for NExT-QA; = category elsewhere) */
+    int32_t         answer;     /* ground truth index, -1 unknown (test split) */
+    int32_t         prediction; /* predicted index, -1 none (error) */
+    int32_t         n_options;
+    const double *  option_scores; /* (n_options) readout logits, or NULL */
+    int32_t         n_candidates;
+    const int32_t * candidates; /* (n_candidates) frame indices considered (decoded) */
+    int32_t         n_picked;
+    const int32_t * picked;               /* (n_picked) frame indices given to the answerer, time order */
+    int64_t         frame_lo, frame_hi;   /* sampled range [lo, hi) in video frames; -1 = unknown */
+    double          fps;                  /* decoder average frame rate; <= 0 unknown */
+    int64_t         vlen;                 /* decoder frame count; -1 unknown */
+    int64_t         t_us[VB_STAGE_COUNT]; /* stage times in microseconds (latency.h); -1 = not measured */
+    int32_t         step0_token;          /* T5 token emitted at decoder step 0; -1 unknown */
+    const char *    error;                /* NULL = status 'ok'; otherwise status 'error' with this text */
+    int32_t         shard;                /* shard index (0 when not sharded) */
+    const char *    extra_json;           /* optional JSON object (permutation, seeds, flags), NULL = none */
 };
 
 /* Initialise s with "unknown" values (-1 / NULL) so callers set only what they have. */
@@ -157,17 +157,17 @@ void vb_keyset_free(struct vb_keyset * ks);
 /* ---- readers (reports, compare, export) ---- */
 
 struct vb_store_run {
-    int64_t id;
-    char * config_hash, * config, * created, * grid_id;
-    char * dataset, * split, * method, * sampling, * selection, * decode_mode;
-    int32_t frames, candidates, blas_threads, git_dirty, n_expected;
+    int64_t  id;
+    char *   config_hash, *config, *created, *grid_id;
+    char *   dataset, *split, *method, *sampling, *selection, *decode_mode;
+    int32_t  frames, candidates, blas_threads, git_dirty, n_expected;
     uint64_t seed;
-    char * git_commit, * build_flags, * weights, * annotations_sha256, * blas_core, * cpu_model, * host;
-    char * sws_flags, * started, * ended, * status, * verify_hash;
-    double wall_s;               /* NAN when never finished */
-    char * weights_dtype;        /* "f32" / "bf16" / "f16"; NULL for runs stored before the column existed (= f32) */
-    int64_t peak_rss_kb;         /* largest session peak RSS, KiB; -1 unknown */
-    int32_t n_samples, n_ok, n_error, n_scored, n_correct; /* scored = answer known; errors count as wrong */
+    char *   git_commit, *build_flags, *weights, *annotations_sha256, *blas_core, *cpu_model, *host;
+    char *   sws_flags, *started, *ended, *status, *verify_hash;
+    double   wall_s;        /* NAN when never finished */
+    char *   weights_dtype; /* "f32" / "bf16" / "f16"; NULL for runs stored before the column existed (= f32) */
+    int64_t  peak_rss_kb;   /* largest session peak RSS, KiB; -1 unknown */
+    int32_t  n_samples, n_ok, n_error, n_scored, n_correct; /* scored = answer known; errors count as wrong */
 };
 
 /* All runs ordered by id.  *runs is (n) owned; free with vb_store_runs_free.  Returns VB_OK or VB_ERR_DB. */
@@ -181,19 +181,19 @@ void vb_store_runs_free(struct vb_store_run * runs, int32_t n);
 
 /* A stored sample as read back (all strings and arrays owned by the set). */
 struct vb_store_row {
-    char * key, * video_id, * category, * group, * status, * error, * extra;
-    int32_t answer, prediction, correct; /* correct: 1/0, -1 = NULL (answer unknown) */
-    int32_t n_options;
-    double * option_scores;              /* (n_options) */
-    int32_t n_candidates, n_picked;
-    int32_t * candidates, * picked;      /* (n_candidates), (n_picked) */
-    int64_t frame_lo, frame_hi, vlen;    /* -1 = NULL */
-    double fps;                          /* NAN = NULL */
-    int64_t t_us[VB_STAGE_COUNT];        /* -1 = NULL */
-    int32_t step0_token, shard;
+    char *   key, *video_id, *category, *group, *status, *error, *extra;
+    int32_t  answer, prediction, correct; /* correct: 1/0, -1 = NULL (answer unknown) */
+    int32_t  n_options;
+    double * option_scores; /* (n_options) */
+    int32_t  n_candidates, n_picked;
+    int32_t *candidates, *picked;      /* (n_candidates), (n_picked) */
+    int64_t  frame_lo, frame_hi, vlen; /* -1 = NULL */
+    double   fps;                      /* NAN = NULL */
+    int64_t  t_us[VB_STAGE_COUNT];     /* -1 = NULL */
+    int32_t  step0_token, shard;
 };
 struct vb_store_rows {
-    int32_t n;
+    int32_t               n;
     struct vb_store_row * r; /* (n) sorted by key (strcmp order) */
 };
 /* All samples of run_id, sorted by key.  Free with vb_store_rows_free.  Returns VB_OK, VB_ERR_DB, or

@@ -8,34 +8,34 @@
 
 struct entry {
     struct vb_vitcache_key key;
-    int64_t n;          /* floats */
-    int64_t cost_us;
-    float * data;       /* (n) */
-    struct entry * prev, * next; /* LRU list: head = most recent */
-    struct entry * chain;        /* hash bucket chain */
+    int64_t                n; /* floats */
+    int64_t                cost_us;
+    float *                data;        /* (n) */
+    struct entry *         prev, *next; /* LRU list: head = most recent */
+    struct entry *         chain;       /* hash bucket chain */
 };
 
 struct vb_vitcache {
-    size_t max_bytes, bytes;
-    struct entry * head, * tail;
-    struct entry ** buckets;
-    size_t n_buckets;   /* power of two */
-    int32_t n_entries;
+    size_t                   max_bytes, bytes;
+    struct entry *           head, *tail;
+    struct entry **          buckets;
+    size_t                   n_buckets; /* power of two */
+    int32_t                  n_entries;
     struct vb_vitcache_stats st;
 };
 
 uint64_t vb_fnv1a64(const char * s) {
     uint64_t h = 14695981039346656037ULL; /* FNV-1a 64 offset basis */
     for (; *s; s++) {
-        h ^= (unsigned char) *s;
+        h ^= (unsigned char)*s;
         h *= 1099511628211ULL;
     }
     return h;
 }
 
 static uint64_t key_hash(const struct vb_vitcache_key * k) {
-    uint64_t h = k->video ^ ((uint64_t) (uint32_t) k->group * 0x9e3779b97f4a7c15ULL);
-    h ^= (uint64_t) k->frame + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    uint64_t h = k->video ^ ((uint64_t)(uint32_t)k->group * 0x9e3779b97f4a7c15ULL);
+    h ^= (uint64_t)k->frame + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
@@ -56,7 +56,7 @@ struct vb_vitcache * vb_vitcache_new(size_t max_bytes) {
 
 void vb_vitcache_free(struct vb_vitcache * c) {
     if (!c) return;
-    for (struct entry * e = c->head, * nx; e; e = nx) {
+    for (struct entry *e = c->head, *nx; e; e = nx) {
         nx = e->next;
         free(e->data);
         free(e);
@@ -67,15 +67,20 @@ void vb_vitcache_free(struct vb_vitcache * c) {
 
 static struct entry ** find_slot(struct vb_vitcache * c, const struct vb_vitcache_key * k) {
     struct entry ** p = &c->buckets[key_hash(k) & (c->n_buckets - 1)];
-    while (*p && !key_eq(&(*p)->key, k)) p = &(*p)->chain;
+    while (*p && !key_eq(&(*p)->key, k))
+        p = &(*p)->chain;
     return p;
 }
 
 static void lru_unlink(struct vb_vitcache * c, struct entry * e) {
-    if (e->prev) e->prev->next = e->next;
-    else c->head = e->next;
-    if (e->next) e->next->prev = e->prev;
-    else c->tail = e->prev;
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        c->head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        c->tail = e->prev;
     e->prev = e->next = NULL;
 }
 
@@ -92,14 +97,14 @@ static void remove_entry(struct vb_vitcache * c, struct entry * e) {
     VB_ASSERT(*p == e);
     *p = e->chain;
     lru_unlink(c, e);
-    c->bytes -= (size_t) e->n * sizeof(float);
+    c->bytes -= (size_t)e->n * sizeof(float);
     c->n_entries--;
     free(e->data);
     free(e);
 }
 
 static void grow(struct vb_vitcache * c) {
-    size_t nb = c->n_buckets * 2;
+    size_t          nb = c->n_buckets * 2;
     struct entry ** b = vb_calloc(nb, sizeof *b);
     for (struct entry * e = c->head; e; e = e->next) {
         size_t i = key_hash(&e->key) & (nb - 1);
@@ -118,7 +123,7 @@ int vb_vitcache_get(struct vb_vitcache * c, const struct vb_vitcache_key * key, 
         c->st.n_misses++;
         return 0;
     }
-    memcpy(out, e->data, sizeof(float) * (size_t) n);
+    memcpy(out, e->data, sizeof(float) * (size_t)n);
     if (cost_us) *cost_us = e->cost_us;
     lru_unlink(c, e);
     lru_push_front(c, e);
@@ -128,7 +133,7 @@ int vb_vitcache_get(struct vb_vitcache * c, const struct vb_vitcache_key * key, 
 
 int vb_vitcache_put(struct vb_vitcache * c, const struct vb_vitcache_key * key, const float * feats, int64_t n,
                     int64_t cost_us) {
-    size_t sz = (size_t) n * sizeof(float);
+    size_t sz = (size_t)n * sizeof(float);
     if (n <= 0 || sz > c->max_bytes) return 0;
     struct entry * old = *find_slot(c, key);
     if (old) remove_entry(c, old);
@@ -142,7 +147,7 @@ int vb_vitcache_put(struct vb_vitcache * c, const struct vb_vitcache_key * key, 
     e->cost_us = cost_us;
     e->data = vb_malloc(sz);
     memcpy(e->data, feats, sz);
-    if ((size_t) c->n_entries + 1 > c->n_buckets) grow(c);
+    if ((size_t)c->n_entries + 1 > c->n_buckets) grow(c);
     struct entry ** p = &c->buckets[key_hash(key) & (c->n_buckets - 1)];
     e->chain = *p;
     *p = e;
@@ -155,12 +160,14 @@ int vb_vitcache_put(struct vb_vitcache * c, const struct vb_vitcache_key * key, 
 
 int vb_vitcache_has(const struct vb_vitcache * c, const struct vb_vitcache_key * key) {
     const struct entry * e = c->buckets[key_hash(key) & (c->n_buckets - 1)];
-    while (e && !key_eq(&e->key, key)) e = e->chain;
+    while (e && !key_eq(&e->key, key))
+        e = e->chain;
     return e != NULL;
 }
 
 void vb_vitcache_clear(struct vb_vitcache * c) {
-    while (c->tail) remove_entry(c, c->tail);
+    while (c->tail)
+        remove_entry(c, c->tail);
 }
 
 int vb_vitcache_set_cost(struct vb_vitcache * c, const struct vb_vitcache_key * key, int64_t cost_us) {

@@ -18,14 +18,14 @@
 struct vb_vitcache; /* opaque */
 
 struct vb_vitcache_key {
-    int32_t group;     /* vision group */
-    uint64_t video;    /* hash of the video path */
-    int64_t frame;     /* frame index in the video */
+    int32_t  group; /* vision group */
+    uint64_t video; /* hash of the video path */
+    int64_t  frame; /* frame index in the video */
 };
 
 struct vb_vitcache_stats {
     int64_t n_hits, n_misses, n_puts, n_evictions;
-    size_t bytes, max_bytes;
+    size_t  bytes, max_bytes;
     int32_t n_entries;
 };
 

@@ -36,9 +36,9 @@ const char * vb_latency_stage_name(enum vb_stage s);
 
 struct vb_latency_summary {
     int32_t n;    /* values summarised (negative inputs = "not measured" are skipped) */
-    double mean;  /* same unit as the input */
-    double sd;    /* sample standard deviation, n-1 denominator */
-    double min, p50, p90, p99, max;
+    double  mean; /* same unit as the input */
+    double  sd;   /* sample standard deviation, n-1 denominator */
+    double  min, p50, p90, p99, max;
 };
 
 /* Summarise x[0..n-1] (any unit; values < 0 are treated as missing and skipped).  Copies and sorts internally;

@@ -32,8 +32,8 @@ uint64_t vb_stats_rng_below(struct vb_rng * r, uint64_t n);
 uint64_t vb_stats_splitmix64(uint64_t * state);
 
 /* ---- descriptive statistics ---- */
-double vb_stats_mean(const double * x, int32_t n);      /* NAN when n == 0 */
-double vb_stats_sd(const double * x, int32_t n);        /* n-1 denominator; 0 when n == 1, NAN when n == 0 */
+double vb_stats_mean(const double * x, int32_t n); /* NAN when n == 0 */
+double vb_stats_sd(const double * x, int32_t n);   /* n-1 denominator; 0 when n == 1, NAN when n == 0 */
 /* Percentile q in [0, 1] of ASCENDING sorted x[0..n-1], linear interpolation (numpy default). NAN when n == 0. */
 double vb_stats_percentile_sorted(const double * sorted, int32_t n, double q);
 /* Same for unsorted data (copies and sorts). */
@@ -46,16 +46,16 @@ int32_t vb_stats_dense_ids(const char * const * labels, int32_t n, int32_t * ids
 /* ---- accuracy with a cluster-bootstrap CI ---- */
 enum vb_acc_mode {
     VB_ACC_POOLED = 0, /* correct / total over all questions (NExT-QA Avg, How2QA, VLEP) */
-    VB_ACC_MACRO  = 1  /* mean of the per-category accuracies (STAR headline "Mean"); categories absent from a
+    VB_ACC_MACRO = 1   /* mean of the per-category accuracies (STAR headline "Mean"); categories absent from a
                           bootstrap replicate are left out of that replicate's mean */
 };
 
 struct vb_acc_ci {
-    int32_t n;          /* questions */
+    int32_t n; /* questions */
     int32_t n_correct;
     int32_t n_clusters; /* distinct videos */
-    double acc;         /* point estimate on the data as observed (fraction) */
-    double lo, hi;      /* percentile bootstrap interval at `level`; NAN when n == 0; equal to acc if n_boot == 0 */
+    double  acc;        /* point estimate on the data as observed (fraction) */
+    double  lo, hi;     /* percentile bootstrap interval at `level`; NAN when n == 0; equal to acc if n_boot == 0 */
 };
 
 /* Accuracy and its bootstrap CI.
@@ -70,15 +70,15 @@ int vb_stats_accuracy_ci(const uint8_t * correct, const int32_t * cluster, const
 
 /* ---- paired comparison of two methods on the same questions ---- */
 struct vb_paired {
-    int32_t n;                 /* paired questions */
-    int32_t n_both;            /* both correct */
-    int32_t n_a_only;          /* A correct, B wrong (McNemar b) */
-    int32_t n_b_only;          /* A wrong, B correct (McNemar c) */
+    int32_t n;        /* paired questions */
+    int32_t n_both;   /* both correct */
+    int32_t n_a_only; /* A correct, B wrong (McNemar b) */
+    int32_t n_b_only; /* A wrong, B correct (McNemar c) */
     int32_t n_neither;
-    double acc_a, acc_b;       /* fractions */
-    double diff;               /* acc_a - acc_b (fraction) */
-    double lo, hi;             /* paired cluster-bootstrap percentile CI of diff */
-    double p_mcnemar;          /* exact two-sided McNemar p-value */
+    double  acc_a, acc_b; /* fractions */
+    double  diff;         /* acc_a - acc_b (fraction) */
+    double  lo, hi;       /* paired cluster-bootstrap percentile CI of diff */
+    double  p_mcnemar;    /* exact two-sided McNemar p-value */
 };
 
 /* Exact two-sided McNemar p-value for discordant counts b and c (>= 0). */

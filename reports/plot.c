@@ -23,14 +23,14 @@ static void sb_printf(struct sbuf * b, const char * fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
         size_t room = b->cap - b->n;
-        int k = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? room : 0, fmt, ap);
+        int    k = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? room : 0, fmt, ap);
         va_end(ap);
         VB_ASSERT(k >= 0);
-        if (b->p && (size_t) k < room) {
-            b->n += (size_t) k;
+        if (b->p && (size_t)k < room) {
+            b->n += (size_t)k;
             return;
         }
-        b->cap = (b->cap ? b->cap : 1024) * 2 + (size_t) k;
+        b->cap = (b->cap ? b->cap : 1024) * 2 + (size_t)k;
         b->p = vb_realloc(b->p, b->cap);
     }
 }
@@ -44,16 +44,16 @@ static void sb_quoted(struct sbuf * b, const char * s) {
 char * vb_plot_quote(const char * s) {
     if (!s) s = "";
     size_t n = strlen(s);
-    char * q = vb_malloc(2 * n + 3), * w = q;
+    char * q = vb_malloc(2 * n + 3), *w = q;
     *w++ = '\'';
-    for (const unsigned char * p = (const unsigned char *) s; *p; p++) {
+    for (const unsigned char * p = (const unsigned char *)s; *p; p++) {
         if (*p == '\'') {
             *w++ = '\'';
             *w++ = '\'';
         } else if (*p < 0x20 || *p == 0x7f) {
             *w++ = ' ';
         } else {
-            *w++ = (char) *p;
+            *w++ = (char)*p;
         }
     }
     *w++ = '\'';
@@ -65,7 +65,7 @@ char * vb_plot_quote(const char * s) {
 
 int vb_plot_run(const struct vb_plot_ctx * ctx, const char * script) {
     const char * prog = ctx && ctx->gnuplot ? ctx->gnuplot : "gnuplot";
-    int in[2], err[2];
+    int          in[2], err[2];
     if (pipe(in) != 0) return vb_fail(VB_ERR_IO, "gnuplot: pipe: %s", strerror(errno));
     if (pipe(err) != 0) {
         close(in[0]);
@@ -90,7 +90,7 @@ int vb_plot_run(const struct vb_plot_ctx * ctx, const char * script) {
         close(in[1]);
         close(err[0]);
         close(err[1]);
-        char * const argv[] = {(char *) prog, NULL};
+        char * const argv[] = {(char *)prog, NULL};
         execvp(prog, argv);
         _exit(127);
     }
@@ -105,16 +105,16 @@ int vb_plot_run(const struct vb_plot_ctx * ctx, const char * script) {
         ssize_t k = write(in[1], script + off, len - off);
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) break;
-        off += (size_t) k;
+        off += (size_t)k;
     }
     close(in[1]);
-    char msg[1024];
+    char   msg[1024];
     size_t mn = 0;
     for (;;) {
         ssize_t k = read(err[0], msg + mn, sizeof msg - 1 - mn);
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) break;
-        mn += (size_t) k;
+        mn += (size_t)k;
         if (mn >= sizeof msg - 1) {
             char sink[4096]; /* keep draining so the child can finish */
             while (read(err[0], sink, sizeof sink) > 0) {
@@ -139,7 +139,9 @@ int vb_plot_run(const struct vb_plot_ctx * ctx, const char * script) {
     return VB_OK;
 }
 
-int vb_plot_available(const struct vb_plot_ctx * ctx) { return vb_plot_run(ctx, "exit\n") == VB_OK; }
+int vb_plot_available(const struct vb_plot_ctx * ctx) {
+    return vb_plot_run(ctx, "exit\n") == VB_OK;
+}
 
 /* ---- script pieces ---- */
 
@@ -169,15 +171,16 @@ static void datablock(struct sbuf * b, int idx, const struct vb_plot_series * s,
 
 static int32_t n_finite(const struct vb_plot_series * s) {
     int32_t k = 0;
-    for (int32_t i = 0; i < s->n; i++) k += isfinite(s->x[i]) && isfinite(s->y[i]);
+    for (int32_t i = 0; i < s->n; i++)
+        k += isfinite(s->x[i]) && isfinite(s->y[i]);
     return k;
 }
 
 /* Render the plot body once per format: the first terminal plots, later ones replot. */
 static int render(const struct vb_plot_ctx * ctx, struct sbuf * b, const char * out_base, const char * plot_cmd) {
     static const struct {
-        unsigned bit;
-        const char * ext, * term;
+        unsigned    bit;
+        const char *ext, *term;
     } T[] = {{VB_PLOT_PNG, "png", "pngcairo size 960,600 font 'Sans,10'"},
              {VB_PLOT_SVG, "svg", "svg size 960,600 font 'Sans,10' background rgb 'white'"},
              {VB_PLOT_PDF, "pdf", "pdfcairo size 6in,3.75in font 'Sans,8'"}};
@@ -200,7 +203,7 @@ static int render(const struct vb_plot_ctx * ctx, struct sbuf * b, const char * 
 /* One colour per method in every plot (series named "<method>..."); other series keep gnuplot's cycle. */
 static void sb_method_color(struct sbuf * b, const char * name) {
     static const struct {
-        const char * prefix, * rgb;
+        const char *prefix, *rgb;
     } C[] = {{"uniform", "#1f77b4"}, {"sevila", "#d62728"}, {"vlap", "#2ca02c"}};
     for (size_t i = 0; i < sizeof C / sizeof C[0]; i++)
         if (name && strncmp(name, C[i].prefix, strlen(C[i].prefix)) == 0) {
@@ -215,12 +218,13 @@ int vb_plot_lines(const struct vb_plot_ctx * ctx, const char * out_base, const c
     head(&b, title, xlabel, ylabel);
     if (logx) sb_printf(&b, "set logscale x 2\n");
     sb_printf(&b, "set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\n");
-    for (int32_t i = 0; i < n_series; i++) datablock(&b, (int) i, &s[i], 0);
+    for (int32_t i = 0; i < n_series; i++)
+        datablock(&b, (int)i, &s[i], 0);
     sb_printf(&p, "plot ");
     int32_t used = 0;
     for (int32_t i = 0; i < n_series; i++) {
         if (n_finite(&s[i]) == 0) continue; /* gnuplot refuses a series without a defined point */
-        sb_printf(&p, "%s$d%d using 1:2 with linespoints lw 2 pt 7", used++ ? ", " : "", (int) i);
+        sb_printf(&p, "%s$d%d using 1:2 with linespoints lw 2 pt 7", used++ ? ", " : "", (int)i);
         sb_method_color(&p, s[i].name);
         sb_printf(&p, " title ");
         sb_quoted(&p, s[i].name);
@@ -236,17 +240,18 @@ int vb_plot_lines(const struct vb_plot_ctx * ctx, const char * out_base, const c
 }
 
 int vb_plot_scatter_front(const struct vb_plot_ctx * ctx, const char * out_base, const char * title,
-                          const char * xlabel, const char * ylabel, const struct vb_plot_series * s,
-                          int32_t n_series) {
+                          const char * xlabel, const char * ylabel, const struct vb_plot_series * s, int32_t n_series) {
     struct sbuf b = {0}, p = {0};
     head(&b, title, xlabel, ylabel);
     sb_printf(&b, "set offsets graph 0.08, graph 0.08, graph 0.08, graph 0.08\n");
-    for (int32_t i = 0; i < n_series; i++) datablock(&b, (int) i, &s[i], 0);
+    for (int32_t i = 0; i < n_series; i++)
+        datablock(&b, (int)i, &s[i], 0);
     /* the front over all series, sorted by x */
     int32_t nf = 0;
     for (int32_t i = 0; i < n_series; i++)
-        for (int32_t j = 0; j < s[i].n; j++) nf += s[i].mark && s[i].mark[j];
-    double * fx = vb_malloc(sizeof(double) * (size_t) (nf + 1)), * fy = vb_malloc(sizeof(double) * (size_t) (nf + 1));
+        for (int32_t j = 0; j < s[i].n; j++)
+            nf += s[i].mark && s[i].mark[j];
+    double *fx = vb_malloc(sizeof(double) * (size_t)(nf + 1)), *fy = vb_malloc(sizeof(double) * (size_t)(nf + 1));
     int32_t k = 0;
     for (int32_t i = 0; i < n_series; i++)
         for (int32_t j = 0; j < s[i].n; j++)
@@ -261,17 +266,17 @@ int vb_plot_scatter_front(const struct vb_plot_ctx * ctx, const char * out_base,
                 fy[t] = s[i].y[j];
             }
     struct vb_plot_series front = {"Pareto front", nf, fx, fy, NULL};
-    datablock(&b, (int) n_series, &front, 0);
+    datablock(&b, (int)n_series, &front, 0);
     int32_t used = 0;
     sb_printf(&p, "plot ");
     if (n_finite(&front) > 0) {
         sb_printf(&p, "$d%d using 1:2 with linespoints dt 2 lw 2 lc rgb 'black' pt 6 ps 2.2 title 'Pareto front'",
-                  (int) n_series);
+                  (int)n_series);
         used++;
     }
     for (int32_t i = 0; i < n_series; i++) {
         if (n_finite(&s[i]) == 0) continue;
-        sb_printf(&p, "%s$d%d using 1:2 with points pt 7 ps 1.4", used++ ? ", " : "", (int) i);
+        sb_printf(&p, "%s$d%d using 1:2 with points pt 7 ps 1.4", used++ ? ", " : "", (int)i);
         sb_method_color(&p, s[i].name);
         sb_printf(&p, " title ");
         sb_quoted(&p, s[i].name);
@@ -280,7 +285,8 @@ int vb_plot_scatter_front(const struct vb_plot_ctx * ctx, const char * out_base,
     if (used == 0) {
         free(b.p);
         rc = vb_fail(VB_ERR_ARG, "plot %s: no data", out_base);
-    } else rc = render(ctx, &b, out_base, p.p);
+    } else
+        rc = render(ctx, &b, out_base, p.p);
     free(p.p);
     free(fx);
     free(fy);
@@ -298,14 +304,14 @@ int vb_plot_stacked(const struct vb_plot_ctx * ctx, const char * out_base, const
     for (int32_t i = 0; i < n_bars; i++) {
         sb_printf(&b, "%s", i ? ", " : "");
         sb_quoted(&b, bar_labels[i]);
-        sb_printf(&b, " %d", (int) i);
+        sb_printf(&b, " %d", (int)i);
     }
     sb_printf(&b, ")\n$d << EOD\n");
     for (int32_t i = 0; i < n_bars; i++) {
         double cum = 0;
-        sb_printf(&b, "%d", (int) i);
+        sb_printf(&b, "%d", (int)i);
         for (int32_t j = 0; j < n_seg; j++) {
-            double v = values[(size_t) i * n_seg + j];
+            double v = values[(size_t)i * n_seg + j];
             cum += isfinite(v) && v > 0 ? v : 0;
             sb_printf(&b, " %.10g", cum);
         }
@@ -315,7 +321,7 @@ int vb_plot_stacked(const struct vb_plot_ctx * ctx, const char * out_base, const
     /* draw the tallest cumulative first so each segment shows above the previous */
     sb_printf(&p, "plot ");
     for (int32_t j = n_seg - 1; j >= 0; j--) {
-        sb_printf(&p, "%s$d using 1:%d with boxes title ", j == n_seg - 1 ? "" : ", ", (int) j + 2);
+        sb_printf(&p, "%s$d using 1:%d with boxes title ", j == n_seg - 1 ? "" : ", ", (int)j + 2);
         sb_quoted(&p, seg_labels[j]);
     }
     if (n_seg == 0) sb_printf(&p, "NaN notitle");
@@ -324,19 +330,19 @@ int vb_plot_stacked(const struct vb_plot_ctx * ctx, const char * out_base, const
     return rc;
 }
 
-int vb_plot_histograms(const struct vb_plot_ctx * ctx, const char * out_base, const char * title,
-                       const char * xlabel, const char * ylabel, const struct vb_plot_series * s, int32_t n_series,
-                       double w) {
+int vb_plot_histograms(const struct vb_plot_ctx * ctx, const char * out_base, const char * title, const char * xlabel,
+                       const char * ylabel, const struct vb_plot_series * s, int32_t n_series, double w) {
     struct sbuf b = {0}, p = {0};
     head(&b, title, xlabel, ylabel);
     sb_printf(&b, "set xrange [0:1]\nset yrange [0:*]\nset xtics %.10g\n", w > 0.05 ? w : 0.1);
-    for (int32_t i = 0; i < n_series; i++) datablock(&b, (int) i, &s[i], 0);
+    for (int32_t i = 0; i < n_series; i++)
+        datablock(&b, (int)i, &s[i], 0);
     sb_printf(&p, "plot ");
     int32_t used = 0;
     for (int32_t i = 0; i < n_series; i++) {
         if (n_finite(&s[i]) == 0) continue;
         /* histeps: x are bin centres, the step edges fall half-way between them */
-        sb_printf(&p, "%s$d%d using 1:2 with histeps lw 2", used++ ? ", " : "", (int) i);
+        sb_printf(&p, "%s$d%d using 1:2 with histeps lw 2", used++ ? ", " : "", (int)i);
         sb_method_color(&p, s[i].name);
         sb_printf(&p, " title ");
         sb_quoted(&p, s[i].name);

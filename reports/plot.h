@@ -12,23 +12,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum {
-    VB_PLOT_PNG = 1,
-    VB_PLOT_SVG = 2,
-    VB_PLOT_PDF = 4
-};
+enum { VB_PLOT_PNG = 1, VB_PLOT_SVG = 2, VB_PLOT_PDF = 4 };
 
 struct vb_plot_ctx {
     const char * gnuplot; /* program name or path for execvp; NULL = "gnuplot" */
-    unsigned formats;     /* VB_PLOT_* bits */
+    unsigned     formats; /* VB_PLOT_* bits */
 };
 
 /* A named series of points.  mark (n) may be NULL; where set, points are also drawn as a highlighted front. */
 struct vb_plot_series {
-    const char * name;
-    int32_t n;
-    const double * x; /* (n) */
-    const double * y; /* (n) */
+    const char *    name;
+    int32_t         n;
+    const double *  x;    /* (n) */
+    const double *  y;    /* (n) */
     const uint8_t * mark; /* (n) or NULL */
 };
 
@@ -62,8 +58,7 @@ int vb_plot_stacked(const struct vb_plot_ctx * ctx, const char * out_base, const
 
 /* Histograms drawn as steps, one per series (x = bin centres, y = fraction); bin width w.  Returns as
 ** vb_plot_run. */
-int vb_plot_histograms(const struct vb_plot_ctx * ctx, const char * out_base, const char * title,
-                       const char * xlabel, const char * ylabel, const struct vb_plot_series * s, int32_t n_series,
-                       double w);
+int vb_plot_histograms(const struct vb_plot_ctx * ctx, const char * out_base, const char * title, const char * xlabel,
+                       const char * ylabel, const struct vb_plot_series * s, int32_t n_series, double w);
 
 #endif

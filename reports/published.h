@@ -14,16 +14,16 @@
 enum vb_pub_quality { VB_PUB_PRIMARY = 0, VB_PUB_SECONDARY, VB_PUB_DERIVED };
 
 struct vb_published {
-    const char * source;   /* e.g. "SeViLA Table 2 (zero-shot)" */
-    const char * model;    /* row label as printed, e.g. "BLIP-2 concat (4)" */
-    const char * method;   /* vlapbench method it corresponds to ("uniform", "sevila", "vlap"), NULL = none */
-    const char * setting;  /* "zero-shot" | "fine-tuned" */
-    int32_t candidates;    /* T (0 = not applicable / not stated) */
-    int32_t frames;        /* k */
-    double nextqa_tem, nextqa_cau, nextqa_des, nextqa_avg;
-    double star_int, star_seq, star_pre, star_fea, star_avg;
-    double how2qa, tvqa, vlep;
-    double time_per_sample_s; /* SeViLA Table 15 (GPU not stated); NAN elsewhere */
+    const char *        source;     /* e.g. "SeViLA Table 2 (zero-shot)" */
+    const char *        model;      /* row label as printed, e.g. "BLIP-2 concat (4)" */
+    const char *        method;     /* vlapbench method it corresponds to ("uniform", "sevila", "vlap"), NULL = none */
+    const char *        setting;    /* "zero-shot" | "fine-tuned" */
+    int32_t             candidates; /* T (0 = not applicable / not stated) */
+    int32_t             frames;     /* k */
+    double              nextqa_tem, nextqa_cau, nextqa_des, nextqa_avg;
+    double              star_int, star_seq, star_pre, star_fea, star_avg;
+    double              how2qa, tvqa, vlep;
+    double              time_per_sample_s; /* SeViLA Table 15 (GPU not stated); NAN elsewhere */
     enum vb_pub_quality quality;
 };
 

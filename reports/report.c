@@ -20,17 +20,17 @@
 struct col {
     const char * label; /* column header, also the published column name */
     const char * name;  /* category or group value */
-    int by_group;
+    int          by_group;
 };
 
 struct layout {
-    const char * dataset;
-    const char * title;
-    int32_t n_cols;
-    struct col cols[5];
-    enum vb_acc_mode mode; /* headline */
-    const char * head;     /* headline column label ("Avg", "Acc") */
-    int show_pooled;       /* extra "All" column (STAR: headline is the macro mean) */
+    const char *     dataset;
+    const char *     title;
+    int32_t          n_cols;
+    struct col       cols[5];
+    enum vb_acc_mode mode;        /* headline */
+    const char *     head;        /* headline column label ("Avg", "Acc") */
+    int              show_pooled; /* extra "All" column (STAR: headline is the macro mean) */
 };
 
 static const struct layout LAYOUTS[] = {
@@ -57,7 +57,7 @@ static const struct layout * layout_for(const char * ds) {
 /* paper order: NExT-QA, STAR, How2QA, VLEP, then others by name */
 static int dataset_rank(const char * ds) {
     for (size_t i = 0; i < sizeof LAYOUTS / sizeof LAYOUTS[0]; i++)
-        if (!strcmp(LAYOUTS[i].dataset, ds)) return (int) i;
+        if (!strcmp(LAYOUTS[i].dataset, ds)) return (int)i;
     if (!strcmp(ds, "how2qa-value")) return 2;
     return 100;
 }
@@ -74,17 +74,17 @@ static int method_rank(const char * m) {
 /* ======================================================================================================== */
 
 struct ana {
-    struct vb_store_run run;
-    struct vb_store_rows rows;
-    const struct layout * lay;
-    struct vb_acc_ci head;   /* headline (fractions) */
-    struct vb_acc_ci pooled; /* all questions pooled */
-    double col[5];           /* fraction, NAN = no question */
-    int32_t col_n[5];
-    struct vb_latency_summary lat[VB_STAGE_COUNT]; /* milliseconds */
-    double speedup;
+    struct vb_store_run         run;
+    struct vb_store_rows        rows;
+    const struct layout *       lay;
+    struct vb_acc_ci            head;   /* headline (fractions) */
+    struct vb_acc_ci            pooled; /* all questions pooled */
+    double                      col[5]; /* fraction, NAN = no question */
+    int32_t                     col_n[5];
+    struct vb_latency_summary   lat[VB_STAGE_COUNT]; /* milliseconds */
+    double                      speedup;
     const struct vb_published * pub;
-    char label[96]; /* "vlap 32->4 #3" */
+    char                        label[96]; /* "vlap 32->4 #3" */
 };
 
 static int analyse(struct vb_store * st, int64_t id, const struct vb_report_opts * o, struct ana * a) {
@@ -94,19 +94,20 @@ static int analyse(struct vb_store * st, int64_t id, const struct vb_report_opts
     if (rc != VB_OK) return rc;
     a->lay = layout_for(a->run.dataset);
     if (a->run.candidates != a->run.frames)
-        snprintf(a->label, sizeof a->label, "%s %d->%d #%lld", a->run.method, (int) a->run.candidates,
-                 (int) a->run.frames, (long long) a->run.id);
-    else snprintf(a->label, sizeof a->label, "%s %d #%lld", a->run.method, (int) a->run.frames, (long long) a->run.id);
-    int32_t n = a->rows.n, m = 0;
-    uint8_t * c = vb_malloc((size_t) n + 1);
-    const char ** vids = vb_malloc(sizeof(char *) * ((size_t) n + 1));
-    const char ** cats = vb_malloc(sizeof(char *) * ((size_t) n + 1));
-    int32_t * cl = vb_malloc(sizeof(int32_t) * ((size_t) n + 1));
-    int32_t * ct = vb_malloc(sizeof(int32_t) * ((size_t) n + 1));
+        snprintf(a->label, sizeof a->label, "%s %d->%d #%lld", a->run.method, (int)a->run.candidates,
+                 (int)a->run.frames, (long long)a->run.id);
+    else
+        snprintf(a->label, sizeof a->label, "%s %d #%lld", a->run.method, (int)a->run.frames, (long long)a->run.id);
+    int32_t       n = a->rows.n, m = 0;
+    uint8_t *     c = vb_malloc((size_t)n + 1);
+    const char ** vids = vb_malloc(sizeof(char *) * ((size_t)n + 1));
+    const char ** cats = vb_malloc(sizeof(char *) * ((size_t)n + 1));
+    int32_t *     cl = vb_malloc(sizeof(int32_t) * ((size_t)n + 1));
+    int32_t *     ct = vb_malloc(sizeof(int32_t) * ((size_t)n + 1));
     for (int32_t i = 0; i < n; i++) {
         const struct vb_store_row * r = &a->rows.r[i];
         if (r->correct < 0) continue; /* answer unknown */
-        c[m] = (uint8_t) (r->correct == 1);
+        c[m] = (uint8_t)(r->correct == 1);
         vids[m] = r->video_id;
         cats[m] = r->category;
         m++;
@@ -118,11 +119,12 @@ static int analyse(struct vb_store * st, int64_t id, const struct vb_report_opts
     if (rc == VB_OK) {
         if (a->lay->mode == VB_ACC_MACRO && ncat > 0)
             rc = vb_stats_accuracy_ci(c, cl, ct, ncat, m, VB_ACC_MACRO, nb, o->seed, 0.95, &a->head);
-        else a->head = a->pooled;
+        else
+            a->head = a->pooled;
     }
     for (int32_t k = 0; k < a->lay->n_cols; k++) {
         const struct col * cc = &a->lay->cols[k];
-        int32_t tot = 0, cor = 0;
+        int32_t            tot = 0, cor = 0;
         for (int32_t i = 0; i < n; i++) {
             const struct vb_store_row * r = &a->rows.r[i];
             if (r->correct < 0) continue;
@@ -131,9 +133,9 @@ static int analyse(struct vb_store * st, int64_t id, const struct vb_report_opts
             cor += r->correct == 1;
         }
         a->col_n[k] = tot;
-        a->col[k] = tot ? (double) cor / tot : NAN;
+        a->col[k] = tot ? (double)cor / tot : NAN;
     }
-    double * v = vb_malloc(sizeof(double) * ((size_t) n + 1));
+    double * v = vb_malloc(sizeof(double) * ((size_t)n + 1));
     for (int s = 0; s < VB_STAGE_COUNT && rc == VB_OK; s++) {
         int32_t q = 0;
         for (int32_t i = 0; i < n; i++) {
@@ -166,8 +168,8 @@ static void ana_free(struct ana * a) {
 /* ======================================================================================================== */
 
 struct tbl {
-    char * title;
-    char * note;
+    char *  title;
+    char *  note;
     int32_t nc, nr; /* nr includes the header row */
     char ** cell;   /* (nr, nc) */
 };
@@ -179,9 +181,9 @@ static char * fmt(const char * f, ...) {
     va_start(ap, f);
     int n = vsnprintf(NULL, 0, f, ap);
     va_end(ap);
-    char * s = vb_malloc((size_t) n + 1);
+    char * s = vb_malloc((size_t)n + 1);
     va_start(ap, f);
-    vsnprintf(s, (size_t) n + 1, f, ap);
+    vsnprintf(s, (size_t)n + 1, f, ap);
     va_end(ap);
     return s;
 }
@@ -193,59 +195,80 @@ static void tbl_init(struct tbl * t, char * title, int32_t nc) {
 }
 
 static int32_t tbl_add_row(struct tbl * t) {
-    t->cell = vb_realloc(t->cell, sizeof(char *) * (size_t) (t->nr + 1) * (size_t) t->nc);
-    for (int32_t c = 0; c < t->nc; c++) t->cell[(size_t) t->nr * t->nc + c] = NULL;
+    t->cell = vb_realloc(t->cell, sizeof(char *) * (size_t)(t->nr + 1) * (size_t)t->nc);
+    for (int32_t c = 0; c < t->nc; c++)
+        t->cell[(size_t)t->nr * t->nc + c] = NULL;
     return t->nr++;
 }
 
 static void tbl_set(struct tbl * t, int32_t r, int32_t c, char * s) { /* takes ownership */
     VB_ASSERT(r < t->nr && c < t->nc);
-    free(t->cell[(size_t) r * t->nc + c]);
-    t->cell[(size_t) r * t->nc + c] = s;
+    free(t->cell[(size_t)r * t->nc + c]);
+    t->cell[(size_t)r * t->nc + c] = s;
 }
 
 static const char * tbl_get(const struct tbl * t, int32_t r, int32_t c) {
-    const char * s = t->cell[(size_t) r * t->nc + c];
+    const char * s = t->cell[(size_t)r * t->nc + c];
     return s ? s : "";
 }
 
 static void tbl_free(struct tbl * t) {
-    for (int32_t i = 0; i < t->nr * t->nc; i++) free(t->cell[i]);
+    for (int32_t i = 0; i < t->nr * t->nc; i++)
+        free(t->cell[i]);
     free(t->cell);
     free(t->title);
     free(t->note);
 }
 
-static char * pct(double f) { return isnan(f) ? vb_strdup("-") : fmt("%.2f", 100 * f); }
-static char * num(double v, const char * f) { return isnan(v) ? vb_strdup("-") : fmt(f, v); }
+static char * pct(double f) {
+    return isnan(f) ? vb_strdup("-") : fmt("%.2f", 100 * f);
+}
+static char * num(double v, const char * f) {
+    return isnan(v) ? vb_strdup("-") : fmt(f, v);
+}
 
 /* ---- escaping ---- */
 static void put_md(FILE * f, const char * s) {
     for (; *s; s++) {
-        if (*s == '|') fputs("\\|", f);
-        else if (*s == '\n') fputc(' ', f);
-        else fputc(*s, f);
+        if (*s == '|')
+            fputs("\\|", f);
+        else if (*s == '\n')
+            fputc(' ', f);
+        else
+            fputc(*s, f);
     }
 }
 
 static void put_html(FILE * f, const char * s) {
     for (; *s; s++) {
         switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
         default:
-            if ((unsigned char) *s < 0x20 && *s != '\n' && *s != '\t') fputc(' ', f);
-            else fputc(*s, f);
+            if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
+                fputc(' ', f);
+            else
+                fputc(*s, f);
         }
     }
 }
 
 static void put_tex(FILE * f, const char * s) {
     for (; *s; s++) {
-        unsigned char c = (unsigned char) *s;
+        unsigned char c = (unsigned char)*s;
         if (!strncmp(s, "\xce\x94", 2)) { /* U+0394 Delta */
             fputs("$\\Delta$", f);
             s++;
@@ -262,16 +285,38 @@ static void put_tex(FILE * f, const char * s) {
             continue;
         }
         switch (c) {
-        case '\\': fputs("\\textbackslash{}", f); break;
-        case '{': case '}': case '$': case '&': case '#': case '_': case '%': fprintf(f, "\\%c", c); break;
-        case '^': fputs("\\textasciicircum{}", f); break;
-        case '~': fputs("\\textasciitilde{}", f); break;
-        case '<': fputs("\\textless{}", f); break;
-        case '>': fputs("\\textgreater{}", f); break;
-        case '|': fputs("\\textbar{}", f); break;
+        case '\\':
+            fputs("\\textbackslash{}", f);
+            break;
+        case '{':
+        case '}':
+        case '$':
+        case '&':
+        case '#':
+        case '_':
+        case '%':
+            fprintf(f, "\\%c", c);
+            break;
+        case '^':
+            fputs("\\textasciicircum{}", f);
+            break;
+        case '~':
+            fputs("\\textasciitilde{}", f);
+            break;
+        case '<':
+            fputs("\\textless{}", f);
+            break;
+        case '>':
+            fputs("\\textgreater{}", f);
+            break;
+        case '|':
+            fputs("\\textbar{}", f);
+            break;
         default:
-            if (c < 0x20) fputc(' ', f);
-            else fputc(c, f);
+            if (c < 0x20)
+                fputc(' ', f);
+            else
+                fputc(c, f);
         }
     }
 }
@@ -290,7 +335,8 @@ static void tbl_md(FILE * f, const struct tbl * t) {
         fputc('\n', f);
         if (r == 0) {
             fputc('|', f);
-            for (int32_t c = 0; c < t->nc; c++) fputs(c == 0 ? "---|" : "---:|", f);
+            for (int32_t c = 0; c < t->nc; c++)
+                fputs(c == 0 ? "---|" : "---:|", f);
             fputc('\n', f);
         }
     }
@@ -305,7 +351,8 @@ static void tbl_tex(FILE * f, const struct tbl * t) {
     fputs("\\begin{table}[ht]\n\\centering\\small\n\\caption{", f);
     put_tex(f, t->title);
     fputs("}\n\\resizebox{\\ifdim\\width>\\textwidth\\textwidth\\else\\width\\fi}{!}{%\n\\begin{tabular}{l", f);
-    for (int32_t c = 1; c < t->nc; c++) fputs("r", f);
+    for (int32_t c = 1; c < t->nc; c++)
+        fputs("r", f);
     fputs("}\n\\toprule\n", f);
     for (int32_t r = 0; r < t->nr; r++) {
         for (int32_t c = 0; c < t->nc; c++) {
@@ -357,19 +404,21 @@ static void tbl_html(FILE * f, const struct tbl * t) {
 
 static void header(struct tbl * t, const char * const * h) {
     int32_t r = tbl_add_row(t);
-    for (int32_t c = 0; c < t->nc; c++) tbl_set(t, r, c, vb_strdup(h[c]));
+    for (int32_t c = 0; c < t->nc; c++)
+        tbl_set(t, r, c, vb_strdup(h[c]));
 }
 
 /* Main accuracy table of one dataset: rows a[0..n-1] (all of that dataset). */
 static void table_dataset(struct tbl * t, struct ana ** a, int32_t n, const struct vb_report_opts * o) {
     const struct layout * L = a[0]->lay;
-    const char * dsname = L->title ? L->title : a[0]->run.dataset;
-    const char * h[24];
-    int32_t nc = 0;
+    const char *          dsname = L->title ? L->title : a[0]->run.dataset;
+    const char *          h[24];
+    int32_t               nc = 0;
     h[nc++] = "Method";
     h[nc++] = "k";
     h[nc++] = "T";
-    for (int32_t k = 0; k < L->n_cols; k++) h[nc++] = L->cols[k].label;
+    for (int32_t k = 0; k < L->n_cols; k++)
+        h[nc++] = L->cols[k].label;
     char head[32];
     snprintf(head, sizeof head, "%s [95%% CI]", L->head);
     h[nc++] = head;
@@ -390,51 +439,55 @@ static void table_dataset(struct tbl * t, struct ana ** a, int32_t n, const stru
     header(t, h);
     for (int32_t i = 0; i < n; i++) {
         struct ana * x = a[i];
-        int32_t r = tbl_add_row(t), c = 0;
-        tbl_set(t, r, c++, fmt("%s (#%lld)", x->run.method, (long long) x->run.id));
-        tbl_set(t, r, c++, fmt("%d", (int) x->run.frames));
-        tbl_set(t, r, c++, fmt("%d", (int) x->run.candidates));
-        for (int32_t k = 0; k < L->n_cols; k++) tbl_set(t, r, c++, pct(x->col[k]));
-        if (isnan(x->head.acc)) tbl_set(t, r, c++, vb_strdup("-"));
+        int32_t      r = tbl_add_row(t), c = 0;
+        tbl_set(t, r, c++, fmt("%s (#%lld)", x->run.method, (long long)x->run.id));
+        tbl_set(t, r, c++, fmt("%d", (int)x->run.frames));
+        tbl_set(t, r, c++, fmt("%d", (int)x->run.candidates));
+        for (int32_t k = 0; k < L->n_cols; k++)
+            tbl_set(t, r, c++, pct(x->col[k]));
+        if (isnan(x->head.acc))
+            tbl_set(t, r, c++, vb_strdup("-"));
         else
             tbl_set(t, r, c++, fmt("%.2f [%.2f, %.2f]", 100 * x->head.acc, 100 * x->head.lo, 100 * x->head.hi));
         if (L->show_pooled) tbl_set(t, r, c++, pct(x->pooled.acc));
-        tbl_set(t, r, c++, fmt("%d", (int) x->pooled.n));
-        tbl_set(t, r, c++, fmt("%d", (int) x->run.n_error));
+        tbl_set(t, r, c++, fmt("%d", (int)x->pooled.n));
+        tbl_set(t, r, c++, fmt("%d", (int)x->run.n_error));
         tbl_set(t, r, c++, num(x->lat[VB_STAGE_TOTAL].p50 / 1000.0, "%.3f"));
         tbl_set(t, r, c++, isnan(x->speedup) ? vb_strdup("-") : fmt("%.2fx", x->speedup));
         if (o->published) {
             double pv = vb_published_value(x->pub, x->run.dataset, L->head);
             tbl_set(t, r, c++, num(pv, "%.1f"));
             tbl_set(t, r, c++, isnan(pv) || isnan(x->head.acc) ? vb_strdup("-") : fmt("%+.2f", 100 * x->head.acc - pv));
-            tbl_set(t, r, c++, x->pub ? fmt("%s: %s [%s]", x->pub->source, x->pub->model,
-                                            vb_published_quality_name(x->pub->quality))
-                                      : vb_strdup("-"));
+            tbl_set(t, r, c++,
+                    x->pub
+                        ? fmt("%s: %s [%s]", x->pub->source, x->pub->model, vb_published_quality_name(x->pub->quality))
+                        : vb_strdup("-"));
         }
     }
     char ref[128] = "";
     snprintf(ref, sizeof ref, "speed-up = median s/q of the first '%s' row / median s/q of the row",
              o->ref_method ? o->ref_method : "sevila");
-    t->note = fmt("k = frames given to the answerer, T = candidate frames. %s%s. Accuracy counts errors as wrong; "
-                  "CI: percentile cluster bootstrap over videos (%d replicates, seed %llu). %s.",
-                  L->mode == VB_ACC_MACRO ? "Avg = mean of the four category accuracies (STAR headline), "
-                                            "All = pooled over all questions"
-                                          : "Headline = pooled over all questions",
-                  !strcmp(a[0]->run.dataset, "nextqa") ? "; Tem/Cau/Des pool the T, C, D type groups as eval_mc.py"
-                                                        : "",
-                  (int) (o->n_boot > 0 ? o->n_boot : 1000), (unsigned long long) o->seed, ref);
+    t->note =
+        fmt("k = frames given to the answerer, T = candidate frames. %s%s. Accuracy counts errors as wrong; "
+            "CI: percentile cluster bootstrap over videos (%d replicates, seed %llu). %s.",
+            L->mode == VB_ACC_MACRO ? "Avg = mean of the four category accuracies (STAR headline), "
+                                      "All = pooled over all questions"
+                                    : "Headline = pooled over all questions",
+            !strcmp(a[0]->run.dataset, "nextqa") ? "; Tem/Cau/Des pool the T, C, D type groups as eval_mc.py" : "",
+            (int)(o->n_boot > 0 ? o->n_boot : 1000), (unsigned long long)o->seed, ref);
 }
 
 /* NExT-QA per question type with eval_mc.py's display names (TP merged into TN for Bef&Aft). */
 static void table_nextqa_types(struct tbl * t, struct ana ** a, int32_t n) {
     static const struct {
-        const char * label, * c1, * c2;
-    } T[] = {{"Why", "CW", NULL},  {"How", "CH", NULL}, {"Bef&Aft", "TN", "TP"}, {"When", "TC", NULL},
-             {"Cnt", "DC", NULL},  {"Loc", "DL", NULL}, {"Other", "DO", NULL}};
+        const char *label, *c1, *c2;
+    } T[] = {{"Why", "CW", NULL}, {"How", "CH", NULL}, {"Bef&Aft", "TN", "TP"}, {"When", "TC", NULL},
+             {"Cnt", "DC", NULL}, {"Loc", "DL", NULL}, {"Other", "DO", NULL}};
     enum { NT = sizeof T / sizeof T[0] };
     const char * h[NT + 1];
     h[0] = "Method";
-    for (int k = 0; k < NT; k++) h[k + 1] = T[k].label;
+    for (int k = 0; k < NT; k++)
+        h[k + 1] = T[k].label;
     tbl_init(t, fmt("NExT-QA %s: accuracy (%%) per question type (eval_mc.py columns)", a[0]->run.split), NT + 1);
     header(t, h);
     for (int32_t i = 0; i < n; i++) {
@@ -449,7 +502,7 @@ static void table_nextqa_types(struct tbl * t, struct ana ** a, int32_t n) {
                 tot++;
                 cor += w->correct == 1;
             }
-            tbl_set(t, r, k + 1, pct(tot ? (double) cor / tot : NAN));
+            tbl_set(t, r, k + 1, pct(tot ? (double)cor / tot : NAN));
         }
     }
     t->note = vb_strdup("Bef&Aft pools TN and TP, as eval_mc.py merges TP into TN before scoring.");
@@ -457,14 +510,15 @@ static void table_nextqa_types(struct tbl * t, struct ana ** a, int32_t n) {
 
 /* Published reference rows for one dataset. */
 static int table_published(struct tbl * t, const char * dataset) {
-    const struct layout * L = layout_for(dataset);
-    int32_t np;
+    const struct layout *       L = layout_for(dataset);
+    int32_t                     np;
     const struct vb_published * P = vb_published_table(&np);
-    const char * h[12];
-    int32_t nc = 0;
+    const char *                h[12];
+    int32_t                     nc = 0;
     h[nc++] = "Source";
     h[nc++] = "Model";
-    for (int32_t k = 0; k < L->n_cols; k++) h[nc++] = L->cols[k].label;
+    for (int32_t k = 0; k < L->n_cols; k++)
+        h[nc++] = L->cols[k].label;
     h[nc++] = L->head;
     h[nc++] = "quality";
     tbl_init(t, fmt("%s: published numbers (val splits)", L->title ? L->title : dataset), nc);
@@ -472,8 +526,9 @@ static int table_published(struct tbl * t, const char * dataset) {
     int32_t rows = 0;
     for (int32_t i = 0; i < np; i++) {
         double hv = vb_published_value(&P[i], dataset, L->head);
-        int any = !isnan(hv);
-        for (int32_t k = 0; k < L->n_cols; k++) any |= !isnan(vb_published_value(&P[i], dataset, L->cols[k].label));
+        int    any = !isnan(hv);
+        for (int32_t k = 0; k < L->n_cols; k++)
+            any |= !isnan(vb_published_value(&P[i], dataset, L->cols[k].label));
         if (!any) continue;
         int32_t r = tbl_add_row(t), c = 0;
         tbl_set(t, r, c++, vb_strdup(P[i].source));
@@ -492,10 +547,11 @@ static int table_published(struct tbl * t, const char * dataset) {
 
 static void table_latency(struct tbl * t, struct ana ** a, int32_t n) {
     const char * h[VB_STAGE_COUNT + 8];
-    int32_t nc = 0;
+    int32_t      nc = 0;
     h[nc++] = "Run";
     h[nc++] = "dataset";
-    for (int s = 0; s < VB_STAGE_TOTAL; s++) h[nc++] = vb_latency_stage_name((enum vb_stage) s);
+    for (int s = 0; s < VB_STAGE_TOTAL; s++)
+        h[nc++] = vb_latency_stage_name((enum vb_stage)s);
     h[nc++] = "total p50";
     h[nc++] = "p90";
     h[nc++] = "p99";
@@ -506,7 +562,8 @@ static void table_latency(struct tbl * t, struct ana ** a, int32_t n) {
         int32_t r = tbl_add_row(t), c = 0;
         tbl_set(t, r, c++, vb_strdup(a[i]->label));
         tbl_set(t, r, c++, vb_strdup(a[i]->run.dataset));
-        for (int s = 0; s < VB_STAGE_TOTAL; s++) tbl_set(t, r, c++, num(a[i]->lat[s].p50, "%.1f"));
+        for (int s = 0; s < VB_STAGE_TOTAL; s++)
+            tbl_set(t, r, c++, num(a[i]->lat[s].p50, "%.1f"));
         const struct vb_latency_summary * L = &a[i]->lat[VB_STAGE_TOTAL];
         tbl_set(t, r, c++, num(L->p50, "%.1f"));
         tbl_set(t, r, c++, num(L->p90, "%.1f"));
@@ -518,25 +575,25 @@ static void table_latency(struct tbl * t, struct ana ** a, int32_t n) {
 }
 
 static void table_provenance(struct tbl * t, struct ana ** a, int32_t n) {
-    static const char * h[] = {"Run", "dataset", "split", "sampling", "selection", "decode", "seed", "commit",
-                               "host", "CPU", "BLAS", "samples", "status", "wall s", "verify"};
-    tbl_init(t, vb_strdup("Runs and provenance"), (int32_t) (sizeof h / sizeof h[0]));
+    static const char * h[] = {"Run",  "dataset", "split", "sampling", "selection", "decode", "seed",  "commit",
+                               "host", "CPU",     "BLAS",  "samples",  "status",    "wall s", "verify"};
+    tbl_init(t, vb_strdup("Runs and provenance"), (int32_t)(sizeof h / sizeof h[0]));
     header(t, h);
     for (int32_t i = 0; i < n; i++) {
         const struct vb_store_run * R = &a[i]->run;
-        int32_t r = tbl_add_row(t), c = 0;
+        int32_t                     r = tbl_add_row(t), c = 0;
         tbl_set(t, r, c++, vb_strdup(a[i]->label));
         tbl_set(t, r, c++, vb_strdup(R->dataset));
         tbl_set(t, r, c++, vb_strdup(R->split));
         tbl_set(t, r, c++, vb_strdup(R->sampling));
         tbl_set(t, r, c++, vb_strdup(R->selection));
         tbl_set(t, r, c++, vb_strdup(R->decode_mode));
-        tbl_set(t, r, c++, fmt("%llu", (unsigned long long) R->seed));
+        tbl_set(t, r, c++, fmt("%llu", (unsigned long long)R->seed));
         tbl_set(t, r, c++, fmt("%s%s", R->git_commit, R->git_dirty ? "+dirty" : ""));
         tbl_set(t, r, c++, vb_strdup(R->host ? R->host : "-"));
         tbl_set(t, r, c++, vb_strdup(R->cpu_model ? R->cpu_model : "-"));
-        tbl_set(t, r, c++, fmt("%s x%d", R->blas_core ? R->blas_core : "-", (int) R->blas_threads));
-        tbl_set(t, r, c++, fmt("%d/%d", (int) R->n_samples, (int) R->n_expected));
+        tbl_set(t, r, c++, fmt("%s x%d", R->blas_core ? R->blas_core : "-", (int)R->blas_threads));
+        tbl_set(t, r, c++, fmt("%d/%d", (int)R->n_samples, (int)R->n_expected));
         tbl_set(t, r, c++, vb_strdup(R->status));
         tbl_set(t, r, c++, num(R->wall_s, "%.1f"));
         tbl_set(t, r, c++, fmt("%.12s", R->verify_hash ? R->verify_hash : "-"));
@@ -554,8 +611,8 @@ struct plots {
 };
 
 static void plots_add(struct plots * p, const char * base, const char * title) {
-    p->base = vb_realloc(p->base, sizeof(char *) * (size_t) (p->n + 1));
-    p->title = vb_realloc(p->title, sizeof(char *) * (size_t) (p->n + 1));
+    p->base = vb_realloc(p->base, sizeof(char *) * (size_t)(p->n + 1));
+    p->title = vb_realloc(p->title, sizeof(char *) * (size_t)(p->n + 1));
     p->base[p->n] = vb_strdup(base);
     p->title[p->n] = vb_strdup(title);
     p->n++;
@@ -575,7 +632,8 @@ static int32_t methods_of(struct ana ** a, int32_t n, const char ** m) {
     int32_t k = 0;
     for (int32_t i = 0; i < n; i++) {
         int seen = 0;
-        for (int32_t j = 0; j < k && !seen; j++) seen = !strcmp(m[j], a[i]->run.method);
+        for (int32_t j = 0; j < k && !seen; j++)
+            seen = !strcmp(m[j], a[i]->run.method);
         if (!seen) m[k++] = a[i]->run.method;
     }
     return k;
@@ -587,16 +645,15 @@ static int plots_dataset(const struct vb_plot_ctx * ctx, const char * dir, struc
     char ds[64]; /* the dataset name as a safe file-name component */
     snprintf(ds, sizeof ds, "%s", a[0]->run.dataset);
     for (char * c = ds; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-'))
-            *c = '_';
-    const char * dsname = a[0]->lay->title ? a[0]->lay->title : ds;
-    const char ** m = vb_malloc(sizeof(char *) * (size_t) n);
-    int32_t nm = methods_of(a, n, m);
-    struct vb_plot_series * s = vb_calloc((size_t) (nm > n ? nm : n), sizeof *s);
-    double * xs = vb_malloc(sizeof(double) * (size_t) n * 2), * ys = xs + n;
-    uint8_t * mk = vb_calloc((size_t) n, 1);
-    char base[4096], stem[256], title[256];
-    int rc = VB_OK, r;
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-')) *c = '_';
+    const char *            dsname = a[0]->lay->title ? a[0]->lay->title : ds;
+    const char **           m = vb_malloc(sizeof(char *) * (size_t)n);
+    int32_t                 nm = methods_of(a, n, m);
+    struct vb_plot_series * s = vb_calloc((size_t)(nm > n ? nm : n), sizeof *s);
+    double *                xs = vb_malloc(sizeof(double) * (size_t)n * 2), *ys = xs + n;
+    uint8_t *               mk = vb_calloc((size_t)n, 1);
+    char                    base[4096], stem[256], title[256];
+    int                     rc = VB_OK, r;
 
     /* 1. accuracy vs frames: one series per method, points (k, headline) sorted by k (rows are sorted) */
     int32_t off = 0;
@@ -616,8 +673,10 @@ static int plots_dataset(const struct vb_plot_ctx * ctx, const char * dir, struc
     snprintf(base, sizeof base, "%s/%s", dir, stem);
     snprintf(title, sizeof title, "%s: accuracy vs frames given to the answerer", dsname);
     r = vb_plot_lines(ctx, base, title, "frames k", "accuracy (%)", s, nm, 1);
-    if (r == VB_OK) plots_add(out, stem, title);
-    else if (rc == VB_OK && r != VB_ERR_ARG) rc = r; /* VB_ERR_ARG: no data, nothing to draw */
+    if (r == VB_OK)
+        plots_add(out, stem, title);
+    else if (rc == VB_OK && r != VB_ERR_ARG)
+        rc = r; /* VB_ERR_ARG: no data, nothing to draw */
 
     /* 2. accuracy vs latency, Pareto front over all rows of the dataset (lower latency, higher accuracy) */
     off = 0;
@@ -640,32 +699,39 @@ static int plots_dataset(const struct vb_plot_ctx * ctx, const char * dir, struc
             if (j != i && isfinite(xs[j]) && isfinite(ys[j]) && xs[j] <= xs[i] && ys[j] >= ys[i] &&
                 (xs[j] < xs[i] || ys[j] > ys[i]))
                 dom = 1;
-        mk[i] = (uint8_t) !dom;
+        mk[i] = (uint8_t)!dom;
     }
     snprintf(stem, sizeof stem, "acc_vs_latency_%s", ds);
     snprintf(base, sizeof base, "%s/%s", dir, stem);
     snprintf(title, sizeof title, "%s: accuracy vs median latency (Pareto front marked)", dsname);
     r = vb_plot_scatter_front(ctx, base, title, "median seconds per question", "accuracy (%)", s, nm);
-    if (r == VB_OK) plots_add(out, stem, title);
-    else if (rc == VB_OK && r != VB_ERR_ARG) rc = r; /* VB_ERR_ARG: no data, nothing to draw */
-    for (int32_t j = 0; j < nm; j++) s[j].mark = NULL;
+    if (r == VB_OK)
+        plots_add(out, stem, title);
+    else if (rc == VB_OK && r != VB_ERR_ARG)
+        rc = r; /* VB_ERR_ARG: no data, nothing to draw */
+    for (int32_t j = 0; j < nm; j++)
+        s[j].mark = NULL;
 
     /* 3. per-stage mean latency, stacked, one bar per run */
     {
-        const char ** bl = vb_malloc(sizeof(char *) * (size_t) n);
-        const char * sl[VB_STAGE_TOTAL];
-        double * v = vb_malloc(sizeof(double) * (size_t) n * VB_STAGE_TOTAL);
-        for (int st = 0; st < VB_STAGE_TOTAL; st++) sl[st] = vb_latency_stage_name((enum vb_stage) st);
+        const char ** bl = vb_malloc(sizeof(char *) * (size_t)n);
+        const char *  sl[VB_STAGE_TOTAL];
+        double *      v = vb_malloc(sizeof(double) * (size_t)n * VB_STAGE_TOTAL);
+        for (int st = 0; st < VB_STAGE_TOTAL; st++)
+            sl[st] = vb_latency_stage_name((enum vb_stage)st);
         for (int32_t i = 0; i < n; i++) {
             bl[i] = a[i]->label;
-            for (int st = 0; st < VB_STAGE_TOTAL; st++) v[(size_t) i * VB_STAGE_TOTAL + st] = a[i]->lat[st].mean;
+            for (int st = 0; st < VB_STAGE_TOTAL; st++)
+                v[(size_t)i * VB_STAGE_TOTAL + st] = a[i]->lat[st].mean;
         }
         snprintf(stem, sizeof stem, "stage_latency_%s", ds);
         snprintf(base, sizeof base, "%s/%s", dir, stem);
         snprintf(title, sizeof title, "%s: mean latency per stage (ms per question)", dsname);
         r = vb_plot_stacked(ctx, base, title, "ms per question", bl, n, sl, VB_STAGE_TOTAL, v);
-        if (r == VB_OK) plots_add(out, stem, title);
-        else if (rc == VB_OK && r != VB_ERR_ARG) rc = r;
+        if (r == VB_OK)
+            plots_add(out, stem, title);
+        else if (rc == VB_OK && r != VB_ERR_ARG)
+            rc = r;
         free(bl);
         free(v);
     }
@@ -673,18 +739,19 @@ static int plots_dataset(const struct vb_plot_ctx * ctx, const char * dir, struc
     /* 4. histogram of normalised picked positions, one series per run that picks among candidates */
     {
         enum { NB = 10 };
-        double * hx = vb_malloc(sizeof(double) * NB), * hy = vb_malloc(sizeof(double) * (size_t) n * NB);
-        for (int b = 0; b < NB; b++) hx[b] = (b + 0.5) / NB;
+        double *hx = vb_malloc(sizeof(double) * NB), *hy = vb_malloc(sizeof(double) * (size_t)n * NB);
+        for (int b = 0; b < NB; b++)
+            hx[b] = (b + 0.5) / NB;
         int32_t ns = 0;
         for (int32_t i = 0; i < n; i++) {
             if (a[i]->run.candidates <= a[i]->run.frames) continue; /* uniform: nothing is picked */
             double cnt[NB] = {0}, tot = 0;
             for (int32_t q = 0; q < a[i]->rows.n; q++) {
                 const struct vb_store_row * w = &a[i]->rows.r[q];
-                double lo, hi;
+                double                      lo, hi;
                 if (w->frame_lo >= 0 && w->frame_hi > w->frame_lo) {
-                    lo = (double) w->frame_lo;
-                    hi = (double) w->frame_hi;
+                    lo = (double)w->frame_lo;
+                    hi = (double)w->frame_hi;
                 } else if (w->n_candidates > 1) {
                     lo = hi = w->candidates[0];
                     for (int32_t j = 0; j < w->n_candidates; j++) {
@@ -692,21 +759,23 @@ static int plots_dataset(const struct vb_plot_ctx * ctx, const char * dir, struc
                         hi = VB_MAX(hi, w->candidates[j]);
                     }
                     hi += 1;
-                } else continue;
+                } else
+                    continue;
                 for (int32_t j = 0; j < w->n_picked; j++) {
                     double pos = (w->picked[j] - lo) / (hi - lo);
-                    int b = (int) floor(pos * NB);
+                    int    b = (int)floor(pos * NB);
                     if (b < 0 || b >= NB) continue;
                     cnt[b]++;
                     tot++;
                 }
             }
             if (tot == 0) continue;
-            for (int b = 0; b < NB; b++) hy[(size_t) ns * NB + b] = cnt[b] / tot;
+            for (int b = 0; b < NB; b++)
+                hy[(size_t)ns * NB + b] = cnt[b] / tot;
             s[ns].name = a[i]->label;
             s[ns].n = NB;
             s[ns].x = hx;
-            s[ns].y = hy + (size_t) ns * NB;
+            s[ns].y = hy + (size_t)ns * NB;
             s[ns].mark = NULL;
             ns++;
         }
@@ -716,8 +785,10 @@ static int plots_dataset(const struct vb_plot_ctx * ctx, const char * dir, struc
             snprintf(title, sizeof title, "%s: picked frame positions (normalised in the clip)", dsname);
             r = vb_plot_histograms(ctx, base, title, "position in the sampled clip (0 = start, 1 = end)",
                                    "fraction of picked frames", s, ns, 1.0 / NB);
-            if (r == VB_OK) plots_add(out, stem, title);
-            else if (rc == VB_OK && r != VB_ERR_ARG) rc = r;
+            if (r == VB_OK)
+                plots_add(out, stem, title);
+            else if (rc == VB_OK && r != VB_ERR_ARG)
+                rc = r;
         }
         free(hx);
         free(hy);
@@ -748,13 +819,13 @@ static int mkdir_p(const char * dir) {
 
 static void put_base64_file(FILE * f, const char * path) {
     static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char * buf = NULL;
-    size_t n = 0;
+    char *            buf = NULL;
+    size_t            n = 0;
     if (vb_read_file(path, &buf, &n) != VB_OK) return;
-    const unsigned char * b = (const unsigned char *) buf;
+    const unsigned char * b = (const unsigned char *)buf;
     for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t) b[i] << 16;
-        if (i + 1 < n) v |= (uint32_t) b[i + 1] << 8;
+        uint32_t v = (uint32_t)b[i] << 16;
+        if (i + 1 < n) v |= (uint32_t)b[i + 1] << 8;
         if (i + 2 < n) v |= b[i + 2];
         fputc(A[(v >> 18) & 63], f);
         fputc(A[(v >> 12) & 63], f);
@@ -771,7 +842,7 @@ static const char * CSS = "body{font-family:sans-serif;max-width:1200px;margin:2
                           "img{max-width:100%;border:1px solid #eee}";
 
 struct outf {
-    FILE * md, * tex, * html;
+    FILE *md, *tex, *html;
 };
 
 static void emit_table(struct outf * of, const struct tbl * t) {
@@ -781,8 +852,8 @@ static void emit_table(struct outf * of, const struct tbl * t) {
 }
 
 static int cmp_ana(const void * x, const void * y) {
-    const struct ana * a = *(struct ana * const *) x, * b = *(struct ana * const *) y;
-    int c = dataset_rank(a->run.dataset) - dataset_rank(b->run.dataset);
+    const struct ana *a = *(struct ana *const *)x, *b = *(struct ana *const *)y;
+    int               c = dataset_rank(a->run.dataset) - dataset_rank(b->run.dataset);
     if (c) return c;
     c = strcmp(a->run.dataset, b->run.dataset);
     if (c) return c;
@@ -802,26 +873,27 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
     if (rc != VB_OK) return rc;
     /* runs */
     int64_t * ids = NULL;
-    int32_t n = 0;
+    int32_t   n = 0;
     if (o->run_ids && o->n_run_ids > 0) {
         n = o->n_run_ids;
-        ids = vb_malloc(sizeof(int64_t) * (size_t) n);
-        memcpy(ids, o->run_ids, sizeof(int64_t) * (size_t) n);
+        ids = vb_malloc(sizeof(int64_t) * (size_t)n);
+        memcpy(ids, o->run_ids, sizeof(int64_t) * (size_t)n);
     } else {
         struct vb_store_run * runs;
         rc = vb_store_list_runs(st, &runs, &n);
         if (rc != VB_OK) return rc;
-        ids = vb_malloc(sizeof(int64_t) * (size_t) (n + 1));
-        for (int32_t i = 0; i < n; i++) ids[i] = runs[i].id;
+        ids = vb_malloc(sizeof(int64_t) * (size_t)(n + 1));
+        for (int32_t i = 0; i < n; i++)
+            ids[i] = runs[i].id;
         vb_store_runs_free(runs, n);
     }
     if (n == 0) {
         free(ids);
         return vb_fail(VB_ERR_NOTFOUND, "report: no runs in the database");
     }
-    struct ana * A = vb_calloc((size_t) n, sizeof *A);
-    struct ana ** a = vb_malloc(sizeof *a * (size_t) n);
-    int32_t na = 0;
+    struct ana *  A = vb_calloc((size_t)n, sizeof *A);
+    struct ana ** a = vb_malloc(sizeof *a * (size_t)n);
+    int32_t       na = 0;
     for (int32_t i = 0; i < n && rc == VB_OK; i++) {
         rc = analyse(st, ids[i], o, &A[i]);
         a[i] = &A[i];
@@ -829,13 +901,14 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
     }
     free(ids);
     if (rc != VB_OK) goto done;
-    qsort(a, (size_t) n, sizeof *a, cmp_ana);
+    qsort(a, (size_t)n, sizeof *a, cmp_ana);
     res->n_runs = n;
     /* speed-ups per dataset against the first reference-method row of that dataset */
     const char * ref = o->ref_method ? o->ref_method : "sevila";
     for (int32_t i = 0; i < n;) {
         int32_t j = i;
-        while (j < n && !strcmp(a[j]->run.dataset, a[i]->run.dataset)) j++;
+        while (j < n && !strcmp(a[j]->run.dataset, a[i]->run.dataset))
+            j++;
         const struct ana * R = NULL;
         for (int32_t k = i; k < j && !R; k++)
             if (!strcmp(a[k]->run.method, ref)) R = a[k];
@@ -844,7 +917,7 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
         i = j;
     }
     /* plots first, so the documents can reference what exists */
-    struct plots pl = {0};
+    struct plots       pl = {0};
     struct vb_plot_ctx ctx = {o->gnuplot, o->plot_formats};
     if (o->plot_formats) {
         if (!vb_plot_available(&ctx)) {
@@ -854,7 +927,8 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
         } else {
             for (int32_t i = 0; i < n;) {
                 int32_t j = i;
-                while (j < n && !strcmp(a[j]->run.dataset, a[i]->run.dataset)) j++;
+                while (j < n && !strcmp(a[j]->run.dataset, a[i]->run.dataset))
+                    j++;
                 int r = plots_dataset(&ctx, o->out_dir, a + i, j - i, &pl);
                 if (r != VB_OK && !res->plots_skipped) {
                     res->plots_skipped = 1;
@@ -866,9 +940,9 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
     }
     res->n_plots = pl.n;
     /* documents */
-    unsigned fm = o->formats ? o->formats : (VB_REPORT_MD | VB_REPORT_TEX | VB_REPORT_HTML);
+    unsigned    fm = o->formats ? o->formats : (VB_REPORT_MD | VB_REPORT_TEX | VB_REPORT_HTML);
     struct outf of = {0};
-    char path[4096];
+    char        path[4096];
     if (fm & VB_REPORT_MD) {
         snprintf(path, sizeof path, "%s/report.md", o->out_dir);
         if (!(of.md = fopen(path, "w"))) rc = vb_fail(VB_ERR_IO, "%s: %s", path, strerror(errno));
@@ -883,20 +957,23 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
     }
     if (rc == VB_OK) {
         const char * title = "vlapbench report";
-        if (of.md) fprintf(of.md, "# %s\n\n%d run(s).\n", title, (int) n);
+        if (of.md) fprintf(of.md, "# %s\n\n%d run(s).\n", title, (int)n);
         if (of.tex)
-            fprintf(of.tex, "\\documentclass[10pt]{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[utf8]{inputenc}\n"
-                            "\\usepackage{booktabs}\n\\usepackage{graphicx}\n\\usepackage[margin=2cm]{geometry}\n"
-                            "\\begin{document}\n\\section*{%s}\n%d run(s).\n\n",
-                    title, (int) n);
+            fprintf(of.tex,
+                    "\\documentclass[10pt]{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[utf8]{inputenc}\n"
+                    "\\usepackage{booktabs}\n\\usepackage{graphicx}\n\\usepackage[margin=2cm]{geometry}\n"
+                    "\\begin{document}\n\\section*{%s}\n%d run(s).\n\n",
+                    title, (int)n);
         if (of.html)
-            fprintf(of.html, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n"
-                             "<title>%s</title>\n<style>%s</style>\n</head>\n<body>\n<h1>%s</h1>\n<p>%d run(s).</p>\n",
-                    title, CSS, title, (int) n);
+            fprintf(of.html,
+                    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n"
+                    "<title>%s</title>\n<style>%s</style>\n</head>\n<body>\n<h1>%s</h1>\n<p>%d run(s).</p>\n",
+                    title, CSS, title, (int)n);
         struct tbl t;
         for (int32_t i = 0; i < n;) {
             int32_t j = i;
-            while (j < n && !strcmp(a[j]->run.dataset, a[i]->run.dataset)) j++;
+            while (j < n && !strcmp(a[j]->run.dataset, a[i]->run.dataset))
+                j++;
             table_dataset(&t, a + i, j - i, o);
             emit_table(&of, &t);
             tbl_free(&t);
@@ -941,7 +1018,7 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
             }
         }
         for (int32_t i = 0; i < pl.n; i++) {
-            int png = o->plot_formats & VB_PLOT_PNG, pdf = o->plot_formats & VB_PLOT_PDF;
+            int          png = o->plot_formats & VB_PLOT_PNG, pdf = o->plot_formats & VB_PLOT_PDF;
             const char * ext = png ? "png" : (o->plot_formats & VB_PLOT_SVG) ? "svg" : "pdf";
             if (of.md) fprintf(of.md, "![%s](%s.%s)\n\n", pl.title[i], pl.base[i], ext);
             if (of.tex && (png || pdf)) {
@@ -973,7 +1050,8 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
         if (fs[i] && fclose(fs[i]) != 0 && rc == VB_OK) rc = vb_fail(VB_ERR_IO, "report: write failed");
     plots_free(&pl);
 done:
-    for (int32_t i = 0; i < na; i++) ana_free(&A[i]);
+    for (int32_t i = 0; i < na; i++)
+        ana_free(&A[i]);
     free(A);
     free(a);
     return rc;
@@ -992,7 +1070,7 @@ static int load_run(struct vb_store * st, int64_t id, struct vb_store_run * r, s
 }
 
 static void lat_ms(const struct vb_store_rows * rows, struct vb_latency_summary * out) {
-    double * v = vb_malloc(sizeof(double) * ((size_t) rows->n + 1));
+    double * v = vb_malloc(sizeof(double) * ((size_t)rows->n + 1));
     for (int s = 0; s < VB_STAGE_COUNT; s++) {
         int32_t q = 0;
         for (int32_t i = 0; i < rows->n; i++)
@@ -1005,9 +1083,9 @@ static void lat_ms(const struct vb_store_rows * rows, struct vb_latency_summary 
 int vb_report_compare(struct vb_store * st_new, int64_t id_new, struct vb_store * st_base, int64_t id_base,
                       const struct vb_compare_opts * o, struct vb_compare_result * out) {
     memset(out, 0, sizeof *out);
-    struct vb_store_run rn, rb;
+    struct vb_store_run  rn, rb;
     struct vb_store_rows xn, xb;
-    int rc = load_run(st_new, id_new, &rn, &xn);
+    int                  rc = load_run(st_new, id_new, &rn, &xn);
     if (rc != VB_OK) return vb_fail_prefix(rc, "new run");
     rc = load_run(st_base, id_base, &rb, &xb);
     if (rc != VB_OK) {
@@ -1016,8 +1094,8 @@ int vb_report_compare(struct vb_store * st_new, int64_t id_new, struct vb_store 
         return vb_fail_prefix(rc, "baseline run");
     }
     if (strcmp(rn.dataset, rb.dataset) != 0 || strcmp(rn.split, rb.split) != 0) {
-        vb_fail(VB_ERR_MISMATCH, "run %lld is %s/%s but baseline %lld is %s/%s", (long long) id_new, rn.dataset,
-                rn.split, (long long) id_base, rb.dataset, rb.split);
+        vb_fail(VB_ERR_MISMATCH, "run %lld is %s/%s but baseline %lld is %s/%s", (long long)id_new, rn.dataset,
+                rn.split, (long long)id_base, rb.dataset, rb.split);
         vb_store_run_clear(&rn);
         vb_store_run_clear(&rb);
         vb_store_rows_free(&xn);
@@ -1026,10 +1104,10 @@ int vb_report_compare(struct vb_store * st_new, int64_t id_new, struct vb_store 
     }
     out->same_predictions = rn.verify_hash && rb.verify_hash && !strcmp(rn.verify_hash, rb.verify_hash);
     /* merge-join on the sorted keys */
-    int32_t cap = xn.n < xb.n ? xn.n : xb.n, np = 0;
-    const struct vb_store_row ** pn = vb_malloc(sizeof(void *) * ((size_t) cap + 1));
-    const struct vb_store_row ** pb = vb_malloc(sizeof(void *) * ((size_t) cap + 1));
-    int32_t i = 0, j = 0;
+    int32_t                      cap = xn.n < xb.n ? xn.n : xb.n, np = 0;
+    const struct vb_store_row ** pn = vb_malloc(sizeof(void *) * ((size_t)cap + 1));
+    const struct vb_store_row ** pb = vb_malloc(sizeof(void *) * ((size_t)cap + 1));
+    int32_t                      i = 0, j = 0;
     while (i < xn.n || j < xb.n) {
         int c = i >= xn.n ? 1 : j >= xb.n ? -1 : strcmp(xn.r[i].key, xb.r[j].key);
         if (c < 0) {
@@ -1050,28 +1128,30 @@ int vb_report_compare(struct vb_store * st_new, int64_t id_new, struct vb_store 
     }
     if (np == 0) {
         rc = vb_fail(VB_ERR_MISMATCH, "runs %lld and %lld share no scored sample key (datasets %s / %s)",
-                     (long long) id_new, (long long) id_base, rn.dataset, rb.dataset);
+                     (long long)id_new, (long long)id_base, rn.dataset, rb.dataset);
         goto done;
     }
     /* categories present */
-    const char ** cats = vb_malloc(sizeof(char *) * (size_t) np);
-    int32_t * cid = vb_malloc(sizeof(int32_t) * (size_t) np);
-    const char ** vids = vb_malloc(sizeof(char *) * (size_t) np);
+    const char ** cats = vb_malloc(sizeof(char *) * (size_t)np);
+    int32_t *     cid = vb_malloc(sizeof(int32_t) * (size_t)np);
+    const char ** vids = vb_malloc(sizeof(char *) * (size_t)np);
     for (int32_t k = 0; k < np; k++) {
         cats[k] = pb[k]->category;
         vids[k] = pb[k]->video_id;
     }
     int32_t ncat = vb_stats_dense_ids(cats, np, cid);
-    out->rows = vb_calloc((size_t) ncat + 1, sizeof *out->rows);
-    uint8_t * ca = vb_malloc((size_t) np), * cb = vb_malloc((size_t) np);
-    int32_t * sub_cl = vb_malloc(sizeof(int32_t) * (size_t) np);
-    const char ** sub_v = vb_malloc(sizeof(char *) * (size_t) np);
-    int32_t nb = o->n_boot > 0 ? o->n_boot : 1000;
+    out->rows = vb_calloc((size_t)ncat + 1, sizeof *out->rows);
+    uint8_t *     ca = vb_malloc((size_t)np), *cb = vb_malloc((size_t)np);
+    int32_t *     sub_cl = vb_malloc(sizeof(int32_t) * (size_t)np);
+    const char ** sub_v = vb_malloc(sizeof(char *) * (size_t)np);
+    int32_t       nb = o->n_boot > 0 ? o->n_boot : 1000;
     /* row 0: overall; rows 1..ncat: categories in name order */
-    int32_t * order = vb_malloc(sizeof(int32_t) * ((size_t) ncat + 1));
-    const char ** cname = vb_malloc(sizeof(char *) * ((size_t) ncat + 1));
-    for (int32_t k = 0; k < np; k++) cname[cid[k]] = cats[k];
-    for (int32_t k = 0; k < ncat; k++) order[k] = k;
+    int32_t *     order = vb_malloc(sizeof(int32_t) * ((size_t)ncat + 1));
+    const char ** cname = vb_malloc(sizeof(char *) * ((size_t)ncat + 1));
+    for (int32_t k = 0; k < np; k++)
+        cname[cid[k]] = cats[k];
+    for (int32_t k = 0; k < ncat; k++)
+        order[k] = k;
     for (int32_t k = 1; k < ncat; k++) /* insertion sort by name */
         for (int32_t q = k; q > 0 && strcmp(cname[order[q - 1]], cname[order[q]]) > 0; q--) {
             int32_t t = order[q];
@@ -1082,8 +1162,8 @@ int vb_report_compare(struct vb_store * st_new, int64_t id_new, struct vb_store 
         int32_t m = 0;
         for (int32_t k = 0; k < np; k++) {
             if (r > 0 && cid[k] != order[r - 1]) continue;
-            ca[m] = (uint8_t) (pn[k]->correct == 1);
-            cb[m] = (uint8_t) (pb[k]->correct == 1);
+            ca[m] = (uint8_t)(pn[k]->correct == 1);
+            cb[m] = (uint8_t)(pb[k]->correct == 1);
             sub_v[m] = vids[k];
             m++;
         }
@@ -1117,21 +1197,21 @@ int vb_report_compare(struct vb_store * st_new, int64_t id_new, struct vb_store 
     double mn = out->lat_new[VB_STAGE_TOTAL].p50, mb = out->lat_base[VB_STAGE_TOTAL].p50;
     out->latency_rise_pct = (mb > 0 && isfinite(mn)) ? 100.0 * (mn / mb - 1.0) : NAN;
     /* the gate */
-    double alpha = o->alpha > 0 ? o->alpha : 0.05;
+    double                        alpha = o->alpha > 0 ? o->alpha : 0.05;
     const struct vb_compare_row * ov = &out->rows[0];
-    double drop = -ov->diff;
+    double                        drop = -ov->diff;
     out->acc_fail = ov->p < alpha && drop > o->max_acc_drop_pts;
     out->lat_fail = o->max_latency_rise_pct >= 0 && isfinite(out->latency_rise_pct) &&
                     out->latency_rise_pct > o->max_latency_rise_pct;
     size_t rl = 0;
     if (out->acc_fail)
-        rl += (size_t) snprintf(out->reason + rl, sizeof out->reason - rl,
-                                "accuracy dropped %.2f points (> %.2f allowed), McNemar p = %.3g < %.3g. ", drop,
-                                o->max_acc_drop_pts, ov->p, alpha);
+        rl += (size_t)snprintf(out->reason + rl, sizeof out->reason - rl,
+                               "accuracy dropped %.2f points (> %.2f allowed), McNemar p = %.3g < %.3g. ", drop,
+                               o->max_acc_drop_pts, ov->p, alpha);
     if (out->lat_fail && rl < sizeof out->reason)
-        rl += (size_t) snprintf(out->reason + rl, sizeof out->reason - rl,
-                                "median latency rose %.1f %% (> %.1f %% allowed). ", out->latency_rise_pct,
-                                o->max_latency_rise_pct);
+        rl += (size_t)snprintf(out->reason + rl, sizeof out->reason - rl,
+                               "median latency rose %.1f %% (> %.1f %% allowed). ", out->latency_rise_pct,
+                               o->max_latency_rise_pct);
     if (!out->acc_fail && !out->lat_fail) snprintf(out->reason, sizeof out->reason, "within limits");
 done:
     free(pn);
@@ -1150,10 +1230,11 @@ void vb_report_compare_free(struct vb_compare_result * r) {
     r->n_rows = 0;
 }
 
-static cJSON * jnum(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
+static cJSON * jnum(double v) {
+    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
 
-void vb_report_compare_print(FILE * f, const struct vb_compare_result * r, const struct vb_compare_opts * o,
-                             int json) {
+void vb_report_compare_print(FILE * f, const struct vb_compare_result * r, const struct vb_compare_opts * o, int json) {
     if (json) {
         cJSON * j = cJSON_CreateObject();
         cJSON_AddBoolToObject(j, "pass", !r->acc_fail && !r->lat_fail);
@@ -1162,13 +1243,14 @@ void vb_report_compare_print(FILE * f, const struct vb_compare_result * r, const
         cJSON_AddStringToObject(j, "reason", r->reason);
         cJSON_AddBoolToObject(j, "same_predictions", r->same_predictions);
         cJSON_AddItemToObject(j, "max_acc_drop_pts", jnum(o->max_acc_drop_pts));
-        cJSON_AddItemToObject(j, "max_latency_rise_pct", jnum(o->max_latency_rise_pct >= 0 ? o->max_latency_rise_pct : NAN));
+        cJSON_AddItemToObject(j, "max_latency_rise_pct",
+                              jnum(o->max_latency_rise_pct >= 0 ? o->max_latency_rise_pct : NAN));
         cJSON_AddNumberToObject(j, "only_new", r->n_only_new);
         cJSON_AddNumberToObject(j, "only_baseline", r->n_only_base);
         cJSON * rows = cJSON_AddArrayToObject(j, "accuracy");
         for (int32_t i = 0; i < r->n_rows; i++) {
             const struct vb_compare_row * w = &r->rows[i];
-            cJSON * o2 = cJSON_CreateObject();
+            cJSON *                       o2 = cJSON_CreateObject();
             cJSON_AddStringToObject(o2, "name", w->name);
             cJSON_AddNumberToObject(o2, "n", w->n);
             cJSON_AddItemToObject(o2, "acc_new", jnum(w->acc_new));
@@ -1184,7 +1266,7 @@ void vb_report_compare_print(FILE * f, const struct vb_compare_result * r, const
         cJSON * lat = cJSON_AddArrayToObject(j, "latency_ms");
         for (int s = 0; s < VB_STAGE_COUNT; s++) {
             cJSON * o2 = cJSON_CreateObject();
-            cJSON_AddStringToObject(o2, "stage", vb_latency_stage_name((enum vb_stage) s));
+            cJSON_AddStringToObject(o2, "stage", vb_latency_stage_name((enum vb_stage)s));
             cJSON_AddItemToObject(o2, "p50_new", jnum(r->lat_new[s].p50));
             cJSON_AddItemToObject(o2, "p50_baseline", jnum(r->lat_base[s].p50));
             cJSON_AddItemToObject(o2, "mean_new", jnum(r->lat_new[s].mean));
@@ -1202,19 +1284,19 @@ void vb_report_compare_print(FILE * f, const struct vb_compare_result * r, const
             "b", "c", "McNemar p");
     for (int32_t i = 0; i < r->n_rows; i++) {
         const struct vb_compare_row * w = &r->rows[i];
-        fprintf(f, "%-14s %6d %8.2f %8.2f %+8.2f   [%+6.2f, %+6.2f] %5d %5d %10.4g\n", w->name, (int) w->n, w->acc_new,
-                w->acc_base, w->diff, w->lo, w->hi, (int) w->b, (int) w->c, w->p);
+        fprintf(f, "%-14s %6d %8.2f %8.2f %+8.2f   [%+6.2f, %+6.2f] %5d %5d %10.4g\n", w->name, (int)w->n, w->acc_new,
+                w->acc_base, w->diff, w->lo, w->hi, (int)w->b, (int)w->c, w->p);
     }
     fprintf(f, "(b = new only correct, c = baseline only correct; CI: paired cluster bootstrap over videos)\n");
     if (r->n_only_new || r->n_only_base)
-        fprintf(f, "unpaired scored samples: %d only in new, %d only in baseline\n", (int) r->n_only_new,
-                (int) r->n_only_base);
+        fprintf(f, "unpaired scored samples: %d only in new, %d only in baseline\n", (int)r->n_only_new,
+                (int)r->n_only_base);
     fprintf(f, "\n%-12s %12s %12s %9s\n", "latency ms", "p50 new", "p50 base", "change");
     for (int s = 0; s < VB_STAGE_COUNT; s++) {
         double a = r->lat_new[s].p50, b = r->lat_base[s].p50;
-        char ch[32] = "-";
+        char   ch[32] = "-";
         if (b > 0 && isfinite(a)) snprintf(ch, sizeof ch, "%+.1f%%", 100 * (a / b - 1));
-        fprintf(f, "%-12s %12.2f %12.2f %9s\n", vb_latency_stage_name((enum vb_stage) s), a, b, ch);
+        fprintf(f, "%-12s %12.2f %12.2f %9s\n", vb_latency_stage_name((enum vb_stage)s), a, b, ch);
     }
     fprintf(f, "\npredictions identical: %s\n", r->same_predictions ? "yes (verification hashes equal)" : "no");
     fprintf(f, "verdict: %s (%s)\n", (!r->acc_fail && !r->lat_fail) ? "PASS" : "FAIL", r->reason);

@@ -25,32 +25,28 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum {
-    VB_REPORT_MD = 1,
-    VB_REPORT_TEX = 2,
-    VB_REPORT_HTML = 4
-};
+enum { VB_REPORT_MD = 1, VB_REPORT_TEX = 2, VB_REPORT_HTML = 4 };
 
 struct vb_report_opts {
-    const char * out_dir;          /* created if missing */
-    const int64_t * run_ids;       /* (n_run_ids) runs to include; NULL = all runs in the database */
-    int32_t n_run_ids;
-    unsigned formats;              /* VB_REPORT_* bits; 0 = all */
-    unsigned plot_formats;         /* VB_PLOT_* bits (reports/plot.h); 0 = no plots */
-    int published;                 /* show published numbers and deltas */
-    const char * published_setting; /* "zero-shot" (default) or "fine-tuned" */
-    const char * ref_method;       /* speed-up reference; NULL = "sevila" (else no speed-up column values) */
-    const char * gnuplot;          /* program for execvp; NULL = "gnuplot" */
-    int32_t n_boot;                /* bootstrap replicates (default 1000 when 0) */
-    uint64_t seed;                 /* bootstrap seed */
+    const char *    out_dir; /* created if missing */
+    const int64_t * run_ids; /* (n_run_ids) runs to include; NULL = all runs in the database */
+    int32_t         n_run_ids;
+    unsigned        formats;           /* VB_REPORT_* bits; 0 = all */
+    unsigned        plot_formats;      /* VB_PLOT_* bits (reports/plot.h); 0 = no plots */
+    int             published;         /* show published numbers and deltas */
+    const char *    published_setting; /* "zero-shot" (default) or "fine-tuned" */
+    const char *    ref_method;        /* speed-up reference; NULL = "sevila" (else no speed-up column values) */
+    const char *    gnuplot;           /* program for execvp; NULL = "gnuplot" */
+    int32_t         n_boot;            /* bootstrap replicates (default 1000 when 0) */
+    uint64_t        seed;              /* bootstrap seed */
 };
 
 struct vb_report_result {
     int32_t n_runs;        /* runs reported */
     int32_t n_tables;      /* tables per format */
     int32_t n_plots;       /* plots written (each in every plot format) */
-    int plots_skipped;     /* 1 when plots were requested but gnuplot is unavailable or failed */
-    char note[512];        /* why plots were skipped */
+    int     plots_skipped; /* 1 when plots were requested but gnuplot is unavailable or failed */
+    char    note[512];     /* why plots were skipped */
 };
 
 /* Write the report files into o->out_dir.  Returns VB_OK, or VB_ERR_NOTFOUND (a requested run id does not exist,
@@ -60,31 +56,31 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
 /* ---- paired comparison (compare command) ---- */
 
 struct vb_compare_opts {
-    double max_acc_drop_pts;     /* allowed accuracy drop in points before a significant drop fails */
-    double max_latency_rise_pct; /* allowed median total latency rise in percent; < 0 = not checked */
-    double alpha;                /* significance level of McNemar, default 0.05 when 0 */
-    int32_t n_boot;              /* default 1000 when 0 */
+    double   max_acc_drop_pts;     /* allowed accuracy drop in points before a significant drop fails */
+    double   max_latency_rise_pct; /* allowed median total latency rise in percent; < 0 = not checked */
+    double   alpha;                /* significance level of McNemar, default 0.05 when 0 */
+    int32_t  n_boot;               /* default 1000 when 0 */
     uint64_t seed;
 };
 
 struct vb_compare_row {
-    char name[64];              /* "overall" or a category / group */
-    int32_t n;                  /* paired scored questions */
-    int32_t b, c;               /* new only correct, baseline only correct */
-    double acc_new, acc_base;   /* percent */
-    double diff, lo, hi;        /* new - baseline, points, with the paired cluster-bootstrap CI */
-    double p;                   /* exact McNemar */
+    char    name[64];          /* "overall" or a category / group */
+    int32_t n;                 /* paired scored questions */
+    int32_t b, c;              /* new only correct, baseline only correct */
+    double  acc_new, acc_base; /* percent */
+    double  diff, lo, hi;      /* new - baseline, points, with the paired cluster-bootstrap CI */
+    double  p;                 /* exact McNemar */
 };
 
 struct vb_compare_result {
-    int32_t n_rows;
-    struct vb_compare_row * rows; /* (n_rows) row 0 = overall, then categories sorted by name */
-    int32_t n_only_new, n_only_base; /* scored keys present in one run only (not paired) */
+    int32_t                   n_rows;
+    struct vb_compare_row *   rows;                    /* (n_rows) row 0 = overall, then categories sorted by name */
+    int32_t                   n_only_new, n_only_base; /* scored keys present in one run only (not paired) */
     struct vb_latency_summary lat_new[VB_STAGE_COUNT], lat_base[VB_STAGE_COUNT]; /* milliseconds */
-    double latency_rise_pct;      /* median total: 100 * (new / base - 1); NAN when unmeasured */
-    int same_predictions;         /* verification hashes equal */
-    int acc_fail, lat_fail;       /* gate verdicts */
-    char reason[512];
+    double                    latency_rise_pct;   /* median total: 100 * (new / base - 1); NAN when unmeasured */
+    int                       same_predictions;   /* verification hashes equal */
+    int                       acc_fail, lat_fail; /* gate verdicts */
+    char                      reason[512];
 };
 
 /* Pair two runs on their sample keys (they may live in different databases) and apply the gate.
@@ -95,7 +91,6 @@ int vb_report_compare(struct vb_store * st_new, int64_t id_new, struct vb_store 
 /* Free the paired rows of *r and empty them (r not NULL; an already freed result is fine). */
 void vb_report_compare_free(struct vb_compare_result * r);
 /* Print the comparison as a table (json = 0) or one JSON object (json = 1) to f. */
-void vb_report_compare_print(FILE * f, const struct vb_compare_result * r, const struct vb_compare_opts * o,
-                             int json);
+void vb_report_compare_print(FILE * f, const struct vb_compare_result * r, const struct vb_compare_opts * o, int json);
 
 #endif

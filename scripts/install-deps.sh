@@ -8,7 +8,7 @@ declare -A PC=(
   [libcjson]=libcjson-dev [cmocka]=libcmocka-dev [libutf8proc]=libutf8proc-dev
 )
 declare -A CMD=( [pkg-config]=pkg-config [cc]=gcc [make]=make [gnuplot]=gnuplot-nox [ffmpeg]=ffmpeg
-  [spm_train]=sentencepiece [sqlite3]=sqlite3 [git]=git )
+  [spm_train]=sentencepiece [sqlite3]=sqlite3 [git]=git [clang-format]=clang-format )
 missing=()
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 for m in "${!PC[@]}"; do

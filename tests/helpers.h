@@ -1,19 +1,19 @@
 /* helpers.h — small path helpers shared by the cmocka test programs (header-only: each test is its own program).
-*/
+ */
 #ifndef VB_TESTS_HELPERS_H
 #define VB_TESTS_HELPERS_H
 
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Fixture path "tests/data/NAME" relative to the repository root (VB_ROOT, else the current directory).  Returns a
 ** static buffer, overwritten by the next call. */
 static inline const char * fx(const char * name) {
-    static char path[1024];
+    static char  path[1024];
     const char * root = getenv("VB_ROOT");
     snprintf(path, sizeof path, "%s%stests/data/%s", root ? root : "", root ? "/" : "", name);
     return path;

@@ -5,9 +5,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-/* clang-format off: cmocka.h needs the headers above first */
+/* cmocka.h needs <setjmp.h>, <stdarg.h>, <stddef.h> and <stdint.h> first */
 #include <cmocka.h>
-/* clang-format on */
 
 #include "engine/common.h"
 #include "engine/config.h"
@@ -31,7 +30,7 @@ static int set_dir(const char * set, char * buf, size_t n) {
 }
 
 static void test_diff_equals_full(void ** state) {
-    (void) state;
+    (void)state;
     const char * sets[] = {"tiny", "odd", "instruct-tiny"};
     for (int i = 0; i < 3; i++) {
         char d[4096], p[4200];
@@ -46,8 +45,8 @@ static void test_diff_equals_full(void ** state) {
 }
 
 static void test_known_values(void ** state) {
-    (void) state;
-    char d[4096], p[4200];
+    (void)state;
+    char                   d[4096], p[4200];
     struct vb_model_config c;
     assert_true(set_dir("tiny", d, sizeof d));
     snprintf(p, sizeof p, "%s/config.diff.json", d);
@@ -56,7 +55,7 @@ static void test_known_values(void ** state) {
     assert_int_equal(c.vision.hidden, 32);
     assert_int_equal(c.vision.patch, 14); /* default */
     assert_int_equal(c.vision.n_tokens, 5);
-    assert_int_equal(c.qformer.cross_freq, 2); /* default */
+    assert_int_equal(c.qformer.cross_freq, 2);   /* default */
     assert_int_equal(c.t5.act, VB_ACT_GELU_ERF); /* explicit dense_act_fn "gelu" wins over gated-gelu */
     assert_true(c.t5.gated);
     assert_int_equal(c.t5.tie, 0);
@@ -75,7 +74,7 @@ static void test_known_values(void ** state) {
 }
 
 static void test_real_configs(void ** state) {
-    (void) state;
+    (void)state;
     char p[4200];
     snprintf(p, sizeof p, "%s/golden/configs/blip2-flan-t5-xl.config.json", shared_dir());
     if (access(p, R_OK) != 0) {
@@ -111,21 +110,22 @@ static void test_real_configs(void ** state) {
 
 static void expect_fail(const char * json, int st, const char * needle) {
     struct vb_model_config c;
-    int rc = vb_config_parse(&c, json, "cfg.json");
+    int                    rc = vb_config_parse(&c, json, "cfg.json");
     assert_int_equal(rc, st);
     if (!strstr(vb_errmsg(), needle)) fail_msg("message '%s' lacks '%s'", vb_errmsg(), needle);
 }
 
 static void test_bad_configs(void ** state) {
-    (void) state;
+    (void)state;
     expect_fail("[1,2]", VB_ERR_FORMAT, "cfg.json: not a JSON object");
     expect_fail("{\"model_type\":\"llava\"}", VB_ERR_UNSUPPORTED, "llava");
     expect_fail("{\"model_type\":\"blip-2\"}", VB_ERR_UNSUPPORTED, "OPT");
     expect_fail("{\"model_type\":\"blip-2\",\"text_config\":{\"model_type\":\"opt\"}}", VB_ERR_UNSUPPORTED, "opt");
     expect_fail("{\"model_type\":\"blip-2\",\"text_config\":{\"model_type\":\"t5\",\"d_model\":\"big\"}}",
                 VB_ERR_FORMAT, "text_config.d_model");
-    expect_fail("{\"model_type\":\"blip-2\",\"vision_config\":{\"hidden_size\":-3},\"text_config\":{\"model_type\":\"t5\"}}",
-                VB_ERR_FORMAT, "vision_config.hidden_size");
+    expect_fail(
+        "{\"model_type\":\"blip-2\",\"vision_config\":{\"hidden_size\":-3},\"text_config\":{\"model_type\":\"t5\"}}",
+        VB_ERR_FORMAT, "vision_config.hidden_size");
     expect_fail("{\"model_type\":\"blip-2\",\"text_config\":{\"model_type\":\"t5\",\"dense_act_fn\":\"swish\"}}",
                 VB_ERR_UNSUPPORTED, "swish");
     expect_fail("{\"model_type\":\"blip-2\",\"vision_config\":{\"hidden_size\":30,\"num_attention_heads\":4},"

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka.h needs <setjmp.h>, <stdarg.h>, <stddef.h> and <stdint.h> first */
 #include <cmocka.h>
 
 #include "datasets/csv.h"
@@ -29,8 +30,8 @@ static const struct vb_sample * by_key(const struct vb_dataset * d, const char *
 /* ---- CSV reader ---- */
 
 static void test_csv(void ** state) {
-    (void) state;
-    const char * t = "a,\"b,\"\"c\"\"\",\r\n\"multi\nline\",x\n\n\"end\"";
+    (void)state;
+    const char *  t = "a,\"b,\"\"c\"\"\",\r\n\"multi\nline\",x\n\n\"end\"";
     struct vb_csv c;
     vb_csv_init(&c, t, strlen(t));
     assert_int_equal(vb_csv_next(&c), 1);
@@ -75,7 +76,7 @@ static void test_csv(void ** state) {
 /* ---- helpers ---- */
 
 static void test_helpers(void ** state) {
-    (void) state;
+    (void)state;
     enum vb_dataset_kind k;
     assert_int_equal(vb_dataset_kind_parse("how2qa-value", &k), VB_OK);
     assert_int_equal(k, VB_DS_HOW2QA_VALUE);
@@ -87,7 +88,7 @@ static void test_helpers(void ** state) {
     assert_string_equal(vb_dataset_split_from_path("vlep_dev_archive.jsonl"), "dev");
     assert_string_equal(vb_dataset_split_from_path("HGA-bert-ft-h256-val.json"), "val");
     assert_string_equal(vb_dataset_split_from_path("latest.csv"), "unknown");
-    char yt[32];
+    char   yt[32];
     double a, b;
     assert_int_equal(vb_dataset_how2_clip_parse("TX_qxB1tXFo_60_120", yt, sizeof yt, &a, &b), VB_OK);
     assert_string_equal(yt, "TX_qxB1tXFo");
@@ -111,8 +112,8 @@ static void test_helpers(void ** state) {
 
 /* Reference permutations computed with an independent Python implementation of datasets.md §5.1. */
 static void test_how2qa_perm(void ** state) {
-    (void) state;
-    int p[4];
+    (void)state;
+    int  p[4];
     char s[5];
     assert_int_equal(vb_dataset_how2qa_perm("NOuQuofjk44", "[7.2:18.0]", "how many knife is there?", p, s), 2);
     assert_string_equal(s, "0231");
@@ -128,9 +129,9 @@ static void test_how2qa_perm(void ** state) {
 /* ---- one fixture per format ---- */
 
 static void test_nextqa(void ** state) {
-    (void) state;
+    (void)state;
     struct vb_dataset d;
-    char map[1024];
+    char              map[1024];
     snprintf(map, sizeof map, "%s", fx("nextqa_map.json"));
     assert_int_equal(vb_dataset_load(&d, VB_DS_NEXTQA, fx("nextqa_small.csv"), map, "/videos", 0), VB_OK);
     assert_int_equal(d.n, 3);
@@ -172,7 +173,7 @@ static void test_nextqa(void ** state) {
 }
 
 static void test_star(void ** state) {
-    (void) state;
+    (void)state;
     struct vb_dataset d;
     assert_int_equal(vb_dataset_load(&d, VB_DS_STAR, fx("star_small.json"), NULL, "/charades/", 0), VB_OK);
     assert_int_equal(d.n, 3);
@@ -205,7 +206,7 @@ static void test_star(void ** state) {
 }
 
 static void test_vlep(void ** state) {
-    (void) state;
+    (void)state;
     struct vb_dataset d;
     assert_int_equal(vb_dataset_load(&d, VB_DS_VLEP, fx("vlep_dev_small.jsonl"), NULL, "/v", 0), VB_OK);
     assert_int_equal(d.n, 3);
@@ -242,7 +243,7 @@ static void test_vlep(void ** state) {
 }
 
 static void test_how2qa_raw(void ** state) {
-    (void) state;
+    (void)state;
     struct vb_dataset d;
     assert_int_equal(vb_dataset_load(&d, VB_DS_HOW2QA, fx("how2qa_val_small.csv"), NULL, "/yt", 0), VB_OK);
     assert_int_equal(d.n, 4);
@@ -288,9 +289,9 @@ static void test_how2qa_raw(void ** state) {
 }
 
 static void test_how2qa_value(void ** state) {
-    (void) state;
+    (void)state;
     struct vb_dataset d;
-    char map[1024];
+    char              map[1024];
     snprintf(map, sizeof map, "%s", fx("how2_map_small.json"));
     assert_int_equal(vb_dataset_load(&d, VB_DS_HOW2QA_VALUE, fx("how2qa_value_val_small.jsonl"), map, "/clips", 0),
                      VB_OK);
@@ -319,7 +320,7 @@ static void test_how2qa_value(void ** state) {
 }
 
 static void test_sevila(void ** state) {
-    (void) state;
+    (void)state;
     struct vb_dataset d;
     assert_int_equal(vb_dataset_load(&d, VB_DS_SEVILA, fx("sevila_small.json"), NULL, "/r", 0), VB_OK);
     assert_int_equal(d.n, 4);
@@ -356,7 +357,7 @@ static void test_sevila(void ** state) {
 }
 
 static void test_missing_file(void ** state) {
-    (void) state;
+    (void)state;
     struct vb_dataset d;
     assert_int_equal(vb_dataset_load(&d, VB_DS_VLEP, fx("no_such_file.jsonl"), NULL, NULL, 0), VB_ERR_IO);
     assert_non_null(strstr(vb_errmsg(), "no_such_file.jsonl"));
@@ -370,7 +371,7 @@ static void test_missing_file(void ** state) {
 /* ---- real files (skipped without ../shared) ---- */
 
 static void test_real_counts(void ** state) {
-    (void) state;
+    (void)state;
     char p[1024], m[1024];
     if (!shared_file("nextqa/val.csv", p, sizeof p)) skip();
     struct vb_dataset d;
@@ -386,8 +387,8 @@ static void test_real_counts(void ** state) {
     vb_dataset_free(&d);
     struct {
         enum vb_dataset_kind k;
-        const char * rel;
-        int32_t n;
+        const char *         rel;
+        int32_t              n;
     } files[] = {{VB_DS_NEXTQA, "nextqa/test.csv", 8564},
                  {VB_DS_STAR, "star/sel_examples.json", 99},
                  {VB_DS_STAR, "star/selected_examples_keyframes_dict.json", 24},
@@ -408,8 +409,8 @@ static void test_real_counts(void ** state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_csv),          cmocka_unit_test(test_helpers),     cmocka_unit_test(test_how2qa_perm),
-        cmocka_unit_test(test_nextqa),       cmocka_unit_test(test_star),        cmocka_unit_test(test_vlep),
+        cmocka_unit_test(test_csv),          cmocka_unit_test(test_helpers),      cmocka_unit_test(test_how2qa_perm),
+        cmocka_unit_test(test_nextqa),       cmocka_unit_test(test_star),         cmocka_unit_test(test_vlep),
         cmocka_unit_test(test_how2qa_raw),   cmocka_unit_test(test_how2qa_value), cmocka_unit_test(test_sevila),
         cmocka_unit_test(test_missing_file), cmocka_unit_test(test_real_counts),
     };

@@ -353,9 +353,9 @@ static void test_norms_match_scalar(void ** state) {
         float * x = randv(n * d, 2), *w = randv(d, 1), *b = randv(d, 0.1);
         for (int64_t j = 0; j < d; j++)
             x[j] += 30.0f, x[2 * d + j] *= 1e-3f; /* a large mean; a tiny row */
-        float * y = malloc(sizeof(float) * (size_t)(n * d)), *r = malloc(sizeof(float) * (size_t)(n * d));
+        float *y = malloc(sizeof(float) * (size_t)(n * d)), *r = malloc(sizeof(float) * (size_t)(n * d));
         for (int v = 0; v < 4; v++) {
-            const float * vw = v & 1 ? NULL : w, *vb = v & 2 ? NULL : b;
+            const float *vw = v & 1 ? NULL : w, *vb = v & 2 ? NULL : b;
             vb_layernorm(x, n, d, vw, vb, 1e-6f, y);
             scalar_layernorm(x, n, d, vw, vb, 1e-6f, r);
             bad += memcmp(y, r, sizeof(float) * (size_t)(n * d)) != 0;

@@ -58,7 +58,7 @@ static int run_once(int max_threads, int nest) {
     for (int i = 0; i < nth; i++)
         for (int j = i + 1; j < nth; j++)
             assert_false(pthread_equal(r.who[i], r.who[j])); /* distinct threads */
-    assert_true(pthread_equal(r.who[0], pthread_self())); /* share 0 on the caller */
+    assert_true(pthread_equal(r.who[0], pthread_self()));    /* share 0 on the caller */
     if (nest) assert_int_equal(atomic_load(&r.nested_ok), nth);
     return nth;
 }
@@ -153,7 +153,7 @@ static void test_scratch(void ** state) {
             assert_ptr_equal(s1.p[i][k], s2.p[i][k]); /* kept: the same thread gets the same buffer */
         }
     assert_true(s1.p[0][0] != s1.p[1][0] && s1.p[0][0] != s1.p[0][1] && s1.p[1][0] != s1.p[1][1]);
-    const unsigned char * a0 = s1.p[0][0], *a1 = s1.p[1][0], *t0 = s1.p[0][1];
+    const unsigned char *a0 = s1.p[0][0], *a1 = s1.p[1][0], *t0 = s1.p[0][1];
     for (int i = 0; i < 1000; i++)
         assert_true(a0[i] == 1 && a1[i] == 2 && t0[i] == 101);
     /* grown on demand, the whole size writable */

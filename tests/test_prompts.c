@@ -5,9 +5,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-/* clang-format off: cmocka.h needs the headers above first */
+/* cmocka.h needs <setjmp.h>, <stdarg.h>, <stddef.h> and <stdint.h> first */
 #include <cmocka.h>
-/* clang-format on */
 
 #include "baselines/sevila.h"
 #include "datasets/dataset.h"

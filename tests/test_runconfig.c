@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka.h needs <setjmp.h>, <stdarg.h>, <stddef.h> and <stdint.h> first */
 #include <cmocka.h>
 
 #include "engine/common.h"
@@ -32,11 +33,11 @@ static void write_file(const char * name, const char * text) {
 }
 
 static int setup(void ** state) {
-    (void) state;
+    (void)state;
     char tmpl[] = "/tmp/vb_runconfig_XXXXXX";
     assert_non_null(mkdtemp(tmpl));
     assert_non_null(realpath(tmpl, g_dir));
-    char p[PATH_MAX + 64];
+    char         p[PATH_MAX + 64];
     const char * dirs[] = {"ann", "vid", "b1", "b2", "v1", "v2", "v4"};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         snprintf(p, sizeof p, "%s/%s", g_dir, dirs[i]);
@@ -47,8 +48,8 @@ static int setup(void ** state) {
 }
 
 static int teardown(void ** state) {
-    (void) state;
-    char p[PATH_MAX + 64];
+    (void)state;
+    char         p[PATH_MAX + 64];
     const char * files[] = {"ann/val.csv", "run.json", "bad.json", "bad2.json", "keys.txt"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(p, sizeof p, "%s/%s", g_dir, files[i]);
@@ -67,14 +68,15 @@ static int teardown(void ** state) {
 static int split(char * buf, char ** argv, int cap) {
     int n = 0;
     argv[n++] = "run";
-    for (char *save = NULL, *t = strtok_r(buf, " ", &save); t && n < cap; t = strtok_r(NULL, " ", &save)) argv[n++] = t;
+    for (char *save = NULL, *t = strtok_r(buf, " ", &save); t && n < cap; t = strtok_r(NULL, " ", &save))
+        argv[n++] = t;
     return n;
 }
 
 static int from_args(struct vb_run_config * c, const char * line) {
     char * buf = vb_strdup(line);
     char * argv[64];
-    int argc = split(buf, argv, 64);
+    int    argc = split(buf, argv, 64);
     vb_runconfig_defaults(c);
     int rc = vb_runconfig_from_args(c, argc, argv);
     free(buf);
@@ -82,12 +84,13 @@ static int from_args(struct vb_run_config * c, const char * line) {
 }
 
 static void test_json_and_canonical(void ** state) {
-    (void) state;
-    write_file("run.json",
-               "{\"dataset\": \"nextqa\", \"annotations\": \"ann/val.csv\", \"videos\": \"vid\", \"frames\": [1, 2, 4],\n"
-               " \"methods\": [{\"name\": \"uniform\", \"model\": \"b1\"},\n"
-               "             {\"name\": \"vlap\", \"models\": {\"4\": \"v4\", \"1\": \"v1\", \"2\": \"v2\"}}],\n"
-               " \"seed\": 7, \"warmup\": 2, \"candidates\": 8, \"vit_cache_mb\": 64, \"flush_rows\": 5}");
+    (void)state;
+    write_file(
+        "run.json",
+        "{\"dataset\": \"nextqa\", \"annotations\": \"ann/val.csv\", \"videos\": \"vid\", \"frames\": [1, 2, 4],\n"
+        " \"methods\": [{\"name\": \"uniform\", \"model\": \"b1\"},\n"
+        "             {\"name\": \"vlap\", \"models\": {\"4\": \"v4\", \"1\": \"v1\", \"2\": \"v2\"}}],\n"
+        " \"seed\": 7, \"warmup\": 2, \"candidates\": 8, \"vit_cache_mb\": 64, \"flush_rows\": 5}");
     char line[PATH_MAX * 8];
     snprintf(line, sizeof line, "--db x.db --config %s/run.json --threads 3 --shard 1/4 --quiet", g_dir);
     struct vb_run_config c;
@@ -108,7 +111,7 @@ static void test_json_and_canonical(void ** state) {
     snprintf(want, sizeof want, "%s/b1", g_dir);
     assert_string_equal(vb_runconfig_model(&c, 0, 4), want);
     assert_null(vb_runconfig_model(&c, 1, 8));
-    char * canon = vb_runconfig_canonical(&c);
+    char *       canon = vb_runconfig_canonical(&c);
     const char * D = g_dir;
     snprintf(want, sizeof want,
              "{\"annotations\":\"%s/ann/val.csv\",\"candidates\":8,\"dataset\":\"nextqa\",\"decode_mode\":\"minimal\","
@@ -148,8 +151,8 @@ static void test_json_and_canonical(void ** state) {
 }
 
 static void test_method_flags(void ** state) {
-    (void) state;
-    char line[PATH_MAX * 8];
+    (void)state;
+    char                 line[PATH_MAX * 8];
     struct vb_run_config c;
     /* --methods NAMES filters the file's methods (in the given order) */
     snprintf(line, sizeof line, "--config %s/run.json --methods vlap", g_dir);
@@ -209,9 +212,9 @@ static void test_method_flags(void ** state) {
 }
 
 static void test_json_errors(void ** state) {
-    (void) state;
+    (void)state;
     struct vb_run_config c;
-    char p[PATH_MAX + 16];
+    char                 p[PATH_MAX + 16];
     write_file("bad.json", "{\"dataset\": \"nextqa\", \"frame\": [1]}");
     snprintf(p, sizeof p, "%s/bad.json", g_dir);
     vb_runconfig_defaults(&c);
@@ -239,7 +242,7 @@ static void test_json_errors(void ** state) {
 }
 
 static void test_shard_and_seed(void ** state) {
-    (void) state;
+    (void)state;
     /* FNV-1a 64 reference values (offset basis 0xcbf29ce484222325, prime 0x100000001b3) */
     assert_true(vb_fnv1a64("") == 0xcbf29ce484222325ULL);
     assert_true(vb_fnv1a64("a") == 0xaf63dc4c8601ec8cULL);
@@ -251,14 +254,15 @@ static void test_shard_and_seed(void ** state) {
     assert_int_equal(vb_runner_shard_of("anything", 1), 0);
     /* every key lands in exactly one shard; roughly balanced */
     int32_t cnt[4] = {0};
-    char k[32];
+    char    k[32];
     for (int i = 0; i < 4000; i++) {
         snprintf(k, sizeof k, "video%d_%d", i / 5, i % 5);
         int32_t s = vb_runner_shard_of(k, 4);
         assert_true(s >= 0 && s < 4);
         cnt[s]++;
     }
-    for (int s = 0; s < 4; s++) assert_true(cnt[s] > 850 && cnt[s] < 1150);
+    for (int s = 0; s < 4; s++)
+        assert_true(cnt[s] > 850 && cnt[s] < 1150);
     /* per-question seeds: deterministic, differ by key and by base seed */
     assert_true(vb_runner_question_seed(1, "a") == vb_runner_question_seed(1, "a"));
     assert_true(vb_runner_question_seed(1, "a") != vb_runner_question_seed(1, "b"));
@@ -266,18 +270,19 @@ static void test_shard_and_seed(void ** state) {
 }
 
 static void test_vitcache(void ** state) {
-    (void) state;
-    const int64_t n = 256; /* 1 KiB per entry */
-    float buf[256], out[256];
+    (void)state;
+    const int64_t        n = 256; /* 1 KiB per entry */
+    float                buf[256], out[256];
     struct vb_vitcache * c = vb_vitcache_new(3 * 1024); /* three entries */
     for (int64_t f = 0; f < 3; f++) {
-        for (int i = 0; i < n; i++) buf[i] = (float) (f * 1000 + i);
+        for (int i = 0; i < n; i++)
+            buf[i] = (float)(f * 1000 + i);
         struct vb_vitcache_key k = {0, 42, f};
         assert_int_equal(vb_vitcache_put(c, &k, buf, n, 100 + f), 1);
     }
     struct vb_vitcache_key k0 = {0, 42, 0}, k1 = {0, 42, 1}, k2 = {0, 42, 2}, k3 = {0, 42, 3};
     struct vb_vitcache_key other_group = {1, 42, 0}, other_video = {0, 43, 0};
-    int64_t cost = 0;
+    int64_t                cost = 0;
     /* touch 0: now 1 is the least recently used */
     assert_int_equal(vb_vitcache_get(c, &k0, out, n, &cost), 1);
     assert_true(cost == 100 && out[5] == 5.0f);
@@ -299,7 +304,7 @@ static void test_vitcache(void ** state) {
     assert_true(st.bytes == 3 * 1024);
     assert_true(st.n_evictions == 1 && st.n_hits == 2 && st.n_misses == 3 && st.n_puts == 4);
     /* an entry larger than the bound is refused; replacing keeps one entry */
-    float big[1024] = {0};
+    float                  big[1024] = {0};
     struct vb_vitcache_key kb = {0, 1, 1};
     assert_int_equal(vb_vitcache_put(c, &kb, big, 1024, 1), 0);
     assert_int_equal(vb_vitcache_put(c, &k3, buf, n, 9), 1);
@@ -312,14 +317,14 @@ static void test_vitcache(void ** state) {
     /* many entries: the hash table grows, every key is found */
     struct vb_vitcache * d = vb_vitcache_new(1 << 20);
     for (int64_t f = 0; f < 500; f++) {
-        struct vb_vitcache_key k = {(int32_t) (f % 3), 7, f};
-        buf[0] = (float) f;
+        struct vb_vitcache_key k = {(int32_t)(f % 3), 7, f};
+        buf[0] = (float)f;
         assert_int_equal(vb_vitcache_put(d, &k, buf, 16, f), 1);
     }
     for (int64_t f = 0; f < 500; f++) {
-        struct vb_vitcache_key k = {(int32_t) (f % 3), 7, f};
+        struct vb_vitcache_key k = {(int32_t)(f % 3), 7, f};
         assert_int_equal(vb_vitcache_get(d, &k, out, 16, &cost), 1);
-        assert_true(out[0] == (float) f && cost == f);
+        assert_true(out[0] == (float)f && cost == f);
     }
     vb_vitcache_free(d);
     vb_vitcache_free(c);
@@ -330,7 +335,7 @@ static void test_vitcache(void ** state) {
 }
 
 static void test_progress_format(void ** state) {
-    (void) state;
+    (void)state;
     char b[32];
     vb_progress_fmt_duration(5.4, b, sizeof b);
     assert_string_equal(b, "5s");
@@ -341,9 +346,9 @@ static void test_progress_format(void ** state) {
     vb_progress_fmt_duration(-1, b, sizeof b);
     assert_string_equal(b, "?");
     /* a non-TTY progress writes plain lines; quiet writes nothing */
-    char * text = NULL;
-    size_t len = 0;
-    FILE * f = open_memstream(&text, &len);
+    char *             text = NULL;
+    size_t             len = 0;
+    FILE *             f = open_memstream(&text, &len);
     struct vb_progress p;
     vb_progress_start(&p, f, "run", 4, 0, 0);
     vb_progress_add(&p, 4, NULL);
@@ -358,7 +363,7 @@ static void test_progress_format(void ** state) {
     vb_progress_add(&p, 4, NULL);
     vb_progress_end(&p, NULL);
     fclose(f);
-    assert_int_equal((int) len, 0);
+    assert_int_equal((int)len, 0);
     free(text);
 }
 

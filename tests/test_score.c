@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka.h needs <setjmp.h>, <stdarg.h>, <stddef.h> and <stdint.h> first */
 #include <cmocka.h>
 
 #include "datasets/dataset.h"
@@ -33,7 +34,7 @@ static char * official(const struct vb_score * s, const struct vb_dataset * d, c
 }
 
 static void test_pyfmt(void ** state) {
-    (void) state;
+    (void)state;
     char b[32];
     assert_string_equal(vb_score_pyfmt2(67.55, b), "67.55");
     assert_string_equal(vb_score_pyfmt2(67.5, b), "67.5");
@@ -45,7 +46,7 @@ static void test_pyfmt(void ** state) {
 }
 
 static void add(struct vb_dataset * d, const char * ds, const char * key, const char * cat, int32_t nopt, int32_t ans) {
-    d->s = vb_realloc(d->s, (size_t) (d->n + 1) * sizeof *d->s);
+    d->s = vb_realloc(d->s, (size_t)(d->n + 1) * sizeof *d->s);
     struct vb_sample * s = &d->s[d->n++];
     memset(s, 0, sizeof *s);
     s->dataset = vb_strdup(ds);
@@ -53,7 +54,8 @@ static void add(struct vb_dataset * d, const char * ds, const char * key, const 
     s->key = vb_strdup(key);
     s->video_id = vb_strdup("v");
     s->n_options = nopt;
-    for (int i = 0; i < nopt; i++) s->options[i] = vb_strdup("o");
+    for (int i = 0; i < nopt; i++)
+        s->options[i] = vb_strdup("o");
     s->answer = ans;
     s->category = vb_strdup(cat);
     char g[2] = {cat[0], 0};
@@ -62,7 +64,7 @@ static void add(struct vb_dataset * d, const char * ds, const char * key, const 
 }
 
 static void test_tally_nextqa(void ** state) {
-    (void) state;
+    (void)state;
     struct vb_dataset d = {.kind = VB_DS_NEXTQA};
     /* TN: 2 samples (1 right), TP: 2 samples (2 right) -> Bef&Aft 3/4; TC 1/1; CW 0/1; CH 1/2; DL 1/1;
     ** one missing prediction (DO), one without ground truth (DC) */
@@ -77,7 +79,7 @@ static void test_tally_nextqa(void ** state) {
     add(&d, "nextqa", "a_9", "DL", 5, 2);
     add(&d, "nextqa", "a_10", "DO", 5, 2);
     add(&d, "nextqa", "a_11", "DC", 5, -1);
-    int32_t pred[] = {0, 0, 2, 3, 4, 1, 1, 4, 2, -1, 3};
+    int32_t         pred[] = {0, 0, 2, 3, 4, 1, 1, 4, 2, -1, 3};
     struct vb_score s;
     assert_int_equal(vb_score_tally(&d, pred, &s), VB_OK);
     assert_int_equal(s.n_cat, 7);
@@ -87,7 +89,7 @@ static void test_tally_nextqa(void ** state) {
     assert_int_equal(s.cat[2].total, 4);
     assert_int_equal(s.cat[1].correct, 1); /* CH */
     assert_int_equal(s.cat[1].total, 2);
-    assert_int_equal(s.cat[6].total, 0); /* DO: missing prediction */
+    assert_int_equal(s.cat[6].total, 0);     /* DO: missing prediction */
     assert_int_equal(s.group[0].correct, 1); /* C: CW 0/1 + CH 1/2 */
     assert_int_equal(s.group[0].total, 3);
     assert_int_equal(s.group[1].correct, 4); /* T: 3/4 + 1/1 */
@@ -107,13 +109,14 @@ static void test_tally_nextqa(void ** state) {
     pred[0] = 5; /* out of range */
     assert_int_equal(vb_score_tally(&d, pred, &s), VB_ERR_ARG);
     assert_string_equal(vb_errmsg(), "sample 'a_1': prediction 5 out of range 0-4");
-    for (int i = 0; i < 11; i++) pred[i] = -1;
+    for (int i = 0; i < 11; i++)
+        pred[i] = -1;
     assert_int_equal(vb_score_tally(&d, pred, &s), VB_ERR_NOTFOUND);
     vb_dataset_free(&d);
 }
 
 static void test_tally_star(void ** state) {
-    (void) state;
+    (void)state;
     struct vb_dataset d = {.kind = VB_DS_STAR};
     /* Interaction 1/1, Sequence 1/2, Prediction 0/1, Feasibility 1/4 -> mean (100+50+0+25)/4 = 43.75,
     ** pooled 3/8 = 37.5 */
@@ -121,8 +124,9 @@ static void test_tally_star(void ** state) {
     add(&d, "star", "Sequence_T1_1", "Sequence", 4, 1);
     add(&d, "star", "Sequence_T1_2", "Sequence", 4, 1);
     add(&d, "star", "Prediction_T1_1", "Prediction", 4, 2);
-    for (int i = 0; i < 4; i++) add(&d, "star", "Feasibility_T1_x", "Feasibility", 4, 3);
-    int32_t pred[] = {0, 1, 0, 3, 3, 0, 0, 0};
+    for (int i = 0; i < 4; i++)
+        add(&d, "star", "Feasibility_T1_x", "Feasibility", 4, 3);
+    int32_t         pred[] = {0, 1, 0, 3, 3, 0, 0, 0};
     struct vb_score s;
     assert_int_equal(vb_score_tally(&d, pred, &s), VB_OK);
     assert_true(vb_score_star_mean(&s) == 43.75);
@@ -145,10 +149,10 @@ static void load(struct vb_dataset * d, enum vb_dataset_kind k, const char * nam
 }
 
 static void test_read_nextqa(void ** state) {
-    (void) state;
+    (void)state;
     struct vb_dataset d;
     load(&d, VB_DS_NEXTQA, "nextqa_small.csv");
-    int32_t pred[3];
+    int32_t             pred[3];
     struct vb_pred_info info;
     assert_int_equal(vb_score_read_predictions(&d, fx("nextqa_pred.json"), pred, &info), VB_OK);
     assert_int_equal(info.format, VB_PRED_NEXTQA);
@@ -179,12 +183,12 @@ static void test_read_nextqa(void ** state) {
 }
 
 static void test_read_vlep(void ** state) {
-    (void) state;
+    (void)state;
     struct vb_dataset d;
     load(&d, VB_DS_VLEP, "vlep_dev_small.jsonl");
-    int32_t pred[3];
+    int32_t             pred[3];
     struct vb_pred_info info;
-    struct vb_score s;
+    struct vb_score     s;
     assert_int_equal(vb_score_read_predictions(&d, fx("vlep_pred.jsonl"), pred, &info), VB_OK);
     assert_int_equal(info.format, VB_PRED_VLEP_JSONL);
     assert_int_equal(vb_score_tally(&d, pred, &s), VB_OK);
@@ -216,12 +220,12 @@ static void test_read_vlep(void ** state) {
 }
 
 static void test_read_how2qa_star(void ** state) {
-    (void) state;
+    (void)state;
     struct vb_dataset d;
     load(&d, VB_DS_HOW2QA_VALUE, "how2qa_value_val_small.jsonl");
-    int32_t pred[4];
+    int32_t             pred[4];
     struct vb_pred_info info;
-    struct vb_score s;
+    struct vb_score     s;
     assert_int_equal(vb_score_read_predictions(&d, fx("how2qa_value_pred.json"), pred, &info), VB_OK);
     assert_int_equal(vb_score_tally(&d, pred, &s), VB_OK);
     char * out = official(&s, &d, "x", &info);
@@ -248,15 +252,15 @@ static void test_read_how2qa_star(void ** state) {
 /* ---- published numbers on the real files ---- */
 
 static void test_golden_real(void ** state) {
-    (void) state;
+    (void)state;
     char a[1024], p[1024];
     if (!shared_file("nextqa/val.csv", a, sizeof a) || !shared_file("nextqa/HGA-bert-ft-h256-val.json", p, sizeof p))
         skip();
     struct vb_dataset d;
     assert_int_equal(vb_dataset_load(&d, VB_DS_NEXTQA, a, NULL, NULL, 0), VB_OK);
-    int32_t * pred = vb_calloc((size_t) d.n, sizeof(int32_t));
+    int32_t *           pred = vb_calloc((size_t)d.n, sizeof(int32_t));
     struct vb_pred_info info;
-    struct vb_score s;
+    struct vb_score     s;
     assert_int_equal(vb_score_read_predictions(&d, p, pred, &info), VB_OK);
     assert_int_equal(info.n_entries, 4996);
     assert_int_equal(info.n_missing + info.n_extra + info.n_answer_mismatch, 0);
@@ -274,7 +278,7 @@ static void test_golden_real(void ** state) {
 
     struct {
         enum vb_dataset_kind k;
-        const char *ann, *pred, *out;
+        const char *         ann, *pred, *out;
     } c[] = {
         {VB_DS_VLEP, "vlep/vlep_dev_release.jsonl", "vlep/sample_dev_submission.jsonl",
          "Loaded 4392 GT lines, 4392 submission lines\nEvaluating 4392 examples, missing 0\n"
@@ -289,7 +293,7 @@ static void test_golden_real(void ** state) {
         assert_non_null(shared_file(c[i].ann, a, sizeof a));
         assert_non_null(shared_file(c[i].pred, p, sizeof p));
         assert_int_equal(vb_dataset_load(&d, c[i].k, a, NULL, NULL, 0), VB_OK);
-        pred = vb_calloc((size_t) d.n, sizeof(int32_t));
+        pred = vb_calloc((size_t)d.n, sizeof(int32_t));
         assert_int_equal(vb_score_read_predictions(&d, p, pred, &info), VB_OK);
         assert_int_equal(info.n_missing + info.n_extra, 0);
         assert_int_equal(vb_score_tally(&d, pred, &s), VB_OK);

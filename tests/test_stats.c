@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka.h needs <setjmp.h>, <stdarg.h>, <stddef.h> and <stdint.h> first */
 #include <cmocka.h>
 
 #include "engine/common.h"
@@ -16,13 +17,13 @@
 #define NEAR(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
 
 static void test_mcnemar(void ** state) {
-    (void) state;
+    (void)state;
     /* 2 * sum_{i<=min} C(n,i) / 2^n, computed by hand / with exact fractions */
     assert_true(vb_stats_mcnemar_exact(1, 9) == 0.021484375); /* 2 * 11/1024 */
     assert_true(vb_stats_mcnemar_exact(9, 1) == 0.021484375); /* symmetric */
     assert_true(vb_stats_mcnemar_exact(3, 3) == 1.0);         /* 2 * 42/64 > 1 -> 1 */
     assert_true(vb_stats_mcnemar_exact(0, 0) == 1.0);
-    assert_true(vb_stats_mcnemar_exact(0, 5) == 0.0625);        /* 2/32 */
+    assert_true(vb_stats_mcnemar_exact(0, 5) == 0.0625);         /* 2/32 */
     assert_true(vb_stats_mcnemar_exact(2, 10) == 0.03857421875); /* 2 * 79/4096 */
     assert_true(vb_stats_mcnemar_exact(31, 31) == 1.0);
     /* log-space path (b + c > 62), against exact rational arithmetic */
@@ -34,19 +35,19 @@ static void test_mcnemar(void ** state) {
 }
 
 static void test_percentiles(void ** state) {
-    (void) state;
+    (void)state;
     /* numpy linear: h = (n-1) q; x[floor h] + frac * (next - x[floor h]) */
     double a[] = {1, 2, 3, 4};
-    NEAR(vb_stats_percentile_sorted(a, 4, 0.5), 2.5, 1e-12);  /* h = 1.5 */
-    NEAR(vb_stats_percentile_sorted(a, 4, 0.9), 3.7, 1e-12);  /* h = 2.7 */
+    NEAR(vb_stats_percentile_sorted(a, 4, 0.5), 2.5, 1e-12);   /* h = 1.5 */
+    NEAR(vb_stats_percentile_sorted(a, 4, 0.9), 3.7, 1e-12);   /* h = 2.7 */
     NEAR(vb_stats_percentile_sorted(a, 4, 0.99), 3.97, 1e-12); /* h = 2.97 */
     NEAR(vb_stats_percentile_sorted(a, 4, 0.0), 1.0, 0);
     NEAR(vb_stats_percentile_sorted(a, 4, 1.0), 4.0, 0);
-    double b[] = {50, 15, 40, 20, 35}; /* unsorted; sorted 15 20 35 40 50 */
-    NEAR(vb_stats_percentile(b, 5, 0.4), 29.0, 1e-12);   /* h = 1.6: 20 + 0.6 * 15 */
-    NEAR(vb_stats_percentile(b, 5, 0.9), 46.0, 1e-12);   /* h = 3.6: 40 + 0.6 * 10 */
-    NEAR(vb_stats_percentile(b, 5, 0.99), 49.6, 1e-12);  /* h = 3.96 */
-    NEAR(vb_stats_percentile(b, 5, 0.25), 20.0, 1e-12);  /* h = 1 exactly */
+    double b[] = {50, 15, 40, 20, 35};                  /* unsorted; sorted 15 20 35 40 50 */
+    NEAR(vb_stats_percentile(b, 5, 0.4), 29.0, 1e-12);  /* h = 1.6: 20 + 0.6 * 15 */
+    NEAR(vb_stats_percentile(b, 5, 0.9), 46.0, 1e-12);  /* h = 3.6: 40 + 0.6 * 10 */
+    NEAR(vb_stats_percentile(b, 5, 0.99), 49.6, 1e-12); /* h = 3.96 */
+    NEAR(vb_stats_percentile(b, 5, 0.25), 20.0, 1e-12); /* h = 1 exactly */
     assert_true(b[0] == 50);                            /* input untouched */
     double one[] = {7};
     NEAR(vb_stats_percentile_sorted(one, 1, 0.99), 7.0, 0);
@@ -59,8 +60,8 @@ static void test_percentiles(void ** state) {
 }
 
 static void test_latency(void ** state) {
-    (void) state;
-    double x[] = {50, -1, 15, 40, 20, 35, -1};
+    (void)state;
+    double                    x[] = {50, -1, 15, 40, 20, 35, -1};
     struct vb_latency_summary s;
     assert_int_equal(vb_latency_summarize(x, 7, &s), VB_OK);
     assert_int_equal(s.n, 5); /* -1 = not measured */
@@ -81,7 +82,7 @@ static void test_latency(void ** state) {
 }
 
 static void test_rng(void ** state) {
-    (void) state;
+    (void)state;
     uint64_t st = 0;
     assert_true(vb_stats_splitmix64(&st) == 0xe220a8397b1dcdafULL); /* splitmix64 reference, seed 0 */
     assert_true(vb_stats_splitmix64(&st) == 0x6e789e6aa1b965f4ULL);
@@ -91,28 +92,30 @@ static void test_rng(void ** state) {
     assert_true(vb_stats_rng_next(&r) == 0x214aaa0637a688c6ULL);
     assert_true(vb_stats_rng_next(&r) == 0xf69d16de9954d388ULL);
     int cnt[7] = {0};
-    for (int i = 0; i < 70000; i++) cnt[vb_stats_rng_below(&r, 7)]++;
-    for (int i = 0; i < 7; i++) assert_true(cnt[i] > 9500 && cnt[i] < 10500);
+    for (int i = 0; i < 70000; i++)
+        cnt[vb_stats_rng_below(&r, 7)]++;
+    for (int i = 0; i < 7; i++)
+        assert_true(cnt[i] > 9500 && cnt[i] < 10500);
 }
 
 static void test_dense_ids(void ** state) {
-    (void) state;
+    (void)state;
     const char * lab[] = {"b", "a", "b", "c", "a"};
-    int32_t ids[5];
+    int32_t      ids[5];
     assert_int_equal(vb_stats_dense_ids(lab, 5, ids), 3);
     int32_t want[] = {0, 1, 0, 2, 1};
     assert_memory_equal(ids, want, sizeof want);
 }
 
 static void test_accuracy_ci(void ** state) {
-    (void) state;
+    (void)state;
     /* 50 videos x 10 questions; a video is all right or all wrong (perfectly correlated) */
     enum { NV = 50, NQ = 10, N = NV * NQ };
     uint8_t c[N];
     int32_t cl[N];
     for (int v = 0; v < NV; v++)
         for (int q = 0; q < NQ; q++) {
-            c[v * NQ + q] = (uint8_t) (v % 2);
+            c[v * NQ + q] = (uint8_t)(v % 2);
             cl[v * NQ + q] = v;
         }
     struct vb_acc_ci a, b, iid;
@@ -128,14 +131,16 @@ static void test_accuracy_ci(void ** state) {
     assert_true(a.lo < 0.5 && a.hi > 0.5);
     /* same seed -> same interval; other seed -> (slightly) different (per-video rates vary: q < v % 11) */
     for (int v = 0; v < NV; v++)
-        for (int q = 0; q < NQ; q++) c[v * NQ + q] = (uint8_t) (q < v % 11);
+        for (int q = 0; q < NQ; q++)
+            c[v * NQ + q] = (uint8_t)(q < v % 11);
     assert_int_equal(vb_stats_accuracy_ci(c, cl, NULL, 0, N, VB_ACC_POOLED, 2000, 7, 0.95, &a), VB_OK);
     assert_int_equal(vb_stats_accuracy_ci(c, cl, NULL, 0, N, VB_ACC_POOLED, 2000, 7, 0.95, &b), VB_OK);
     assert_true(a.lo == b.lo && a.hi == b.hi);
     assert_int_equal(vb_stats_accuracy_ci(c, cl, NULL, 0, N, VB_ACC_POOLED, 2000, 8, 0.95, &b), VB_OK);
     assert_true(a.lo != b.lo || a.hi != b.hi);
     /* every video half right: no between-video variance -> degenerate interval */
-    for (int i = 0; i < N; i++) c[i] = (uint8_t) (i % 2);
+    for (int i = 0; i < N; i++)
+        c[i] = (uint8_t)(i % 2);
     assert_int_equal(vb_stats_accuracy_ci(c, cl, NULL, 0, N, VB_ACC_POOLED, 500, 1, 0.95, &a), VB_OK);
     NEAR(a.lo, 0.5, 1e-12);
     NEAR(a.hi, 0.5, 1e-12);
@@ -158,7 +163,7 @@ static void test_accuracy_ci(void ** state) {
 }
 
 static void test_paired(void ** state) {
-    (void) state;
+    (void)state;
     /* 100 questions: 60 both right, 1 only A, 9 only B, 30 neither */
     enum { N = 100 };
     uint8_t ca[N], cb[N];
@@ -189,8 +194,8 @@ static void test_paired(void ** state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_mcnemar),  cmocka_unit_test(test_percentiles), cmocka_unit_test(test_latency),
-        cmocka_unit_test(test_rng),      cmocka_unit_test(test_dense_ids),   cmocka_unit_test(test_accuracy_ci),
+        cmocka_unit_test(test_mcnemar), cmocka_unit_test(test_percentiles), cmocka_unit_test(test_latency),
+        cmocka_unit_test(test_rng),     cmocka_unit_test(test_dense_ids),   cmocka_unit_test(test_accuracy_ci),
         cmocka_unit_test(test_paired),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka.h needs <setjmp.h>, <stdarg.h>, <stddef.h> and <stdint.h> first */
 #include <cmocka.h>
 
 #include "tests/fixtures_store.h"
@@ -17,7 +18,9 @@
 
 static char g_dir[256];
 
-static void path_in(char * out, size_t n, const char * name) { snprintf(out, n, "%s/%s", g_dir, name); }
+static void path_in(char * out, size_t n, const char * name) {
+    snprintf(out, n, "%s/%s", g_dir, name);
+}
 
 static void rm_db(const char * p) {
     char b[600];
@@ -32,7 +35,7 @@ static const char * pragma_text(struct vb_store * st, const char * sql, char * b
     sqlite3_stmt * s;
     buf[0] = 0;
     if (sqlite3_prepare_v2(vb_store_db(st), sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-        snprintf(buf, n, "%s", (const char *) sqlite3_column_text(s, 0));
+        snprintf(buf, n, "%s", (const char *)sqlite3_column_text(s, 0));
     sqlite3_finalize(s);
     return buf;
 }
@@ -41,9 +44,9 @@ static const char * pragma_text(struct vb_store * st, const char * sql, char * b
 static int put_range(struct vb_store * st, int64_t id, int32_t from, int32_t to, int32_t step, int32_t shard) {
     int rc = VB_OK;
     for (int32_t i = from; i < to && rc == VB_OK; i += step) {
-        char key[48], vid[32], kk[48];
-        double sc[5];
-        int32_t cand[64], pick[64];
+        char                   key[48], vid[32], kk[48];
+        double                 sc[5];
+        int32_t                cand[64], pick[64];
         struct vb_store_sample s;
         snprintf(kk, sizeof kk, "%d_%d", 1000 + i / 5, i % 5);
         fx_sample(&FX_NEXTQA, i, fx_correct("vlap", 4, kk, 66), 1.0, "vlap", 4, 32, key, vid, sc, cand, pick, &s);
@@ -54,7 +57,7 @@ static int put_range(struct vb_store * st, int64_t id, int32_t from, int32_t to,
 }
 
 static void test_roundtrip(void ** state) {
-    (void) state;
+    (void)state;
     char p[512];
     path_in(p, sizeof p, "rt.db");
     rm_db(p);
@@ -67,12 +70,12 @@ static void test_roundtrip(void ** state) {
     fx_info(&in, "nextqa", "vlap", 4, 32, 42);
     in.n_expected = 2;
     int64_t id;
-    int resumed = -1;
+    int     resumed = -1;
     assert_int_equal(vb_store_begin_run(st, &in, &id, &resumed), VB_OK);
     assert_int_equal(resumed, 0);
     struct vb_store_sample s;
     vb_store_sample_init(&s);
-    double sc[3] = {0.5, -1.25, 3.0};
+    double  sc[3] = {0.5, -1.25, 3.0};
     int32_t cand[4] = {10, 20, 30, 40}, pick[2] = {20, 40};
     s.key = "v1_0";
     s.video_id = "v1";
@@ -90,7 +93,8 @@ static void test_roundtrip(void ** state) {
     s.frame_hi = 45;
     s.fps = 29.97;
     s.vlen = 50;
-    for (int i = 0; i < VB_STAGE_COUNT; i++) s.t_us[i] = 100 * (i + 1);
+    for (int i = 0; i < VB_STAGE_COUNT; i++)
+        s.t_us[i] = 100 * (i + 1);
     s.step0_token = 10231;
     s.extra_json = "{\"perm\":\"3012\"}";
     assert_int_equal(vb_store_put_sample(st, id, &s), VB_OK);
@@ -170,7 +174,8 @@ static void test_roundtrip(void ** state) {
     path_in(q, sizeof q, "garbage.db");
     FILE * f = fopen(q, "wb");
     assert_non_null(f);
-    for (int i = 0; i < 300; i++) fputs("this is not an SQLite file ", f);
+    for (int i = 0; i < 300; i++)
+        fputs("this is not an SQLite file ", f);
     fclose(f);
     assert_int_not_equal(vb_store_open(&st, q, 1), VB_OK);
     assert_null(st);
@@ -179,8 +184,11 @@ static void test_roundtrip(void ** state) {
     rm_db(q);
     sqlite3 * other;
     assert_int_equal(sqlite3_open(q, &other), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(other, "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT); INSERT INTO meta "
-                                         "VALUES('schema_version','99');", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other,
+                                  "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT); INSERT INTO meta "
+                                  "VALUES('schema_version','99');",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_close(other);
     assert_int_equal(vb_store_open(&st, q, 1), VB_ERR_FORMAT);
     assert_non_null(strstr(vb_errmsg(), "schema version 99"));
@@ -199,14 +207,14 @@ static void test_roundtrip(void ** state) {
 }
 
 static void test_canonical(void ** state) {
-    (void) state;
+    (void)state;
     struct vb_run_info a, b;
     fx_info(&a, "nextqa", "vlap", 4, 32, 42);
     fx_info(&b, "nextqa", "vlap", 4, 32, 42);
     a.config_json = "{\"b\":1,\"a\":{\"y\":[3,1],\"x\":\"s\"}}";
     b.config_json = " { \"a\" : {\"x\":\"s\",\"y\":[3,1]}, \"b\":1 } ";
     b.host = "another-host"; /* provenance is not identity */
-    char * ca, * cb, ha[65], hb[65];
+    char *ca, *cb, ha[65], hb[65];
     assert_int_equal(vb_store_config_canonical(&a, &ca, ha), VB_OK);
     assert_int_equal(vb_store_config_canonical(&b, &cb, hb), VB_OK);
     assert_string_equal(ca, cb);
@@ -227,7 +235,7 @@ static void test_canonical(void ** state) {
 }
 
 static void test_resume_and_duplicates(void ** state) {
-    (void) state;
+    (void)state;
     char p[512];
     path_in(p, sizeof p, "resume.db");
     rm_db(p);
@@ -237,7 +245,7 @@ static void test_resume_and_duplicates(void ** state) {
     fx_info(&in, "nextqa", "vlap", 4, 32, 42);
     in.n_expected = 300;
     int64_t id1, id2, id3;
-    int resumed;
+    int     resumed;
     assert_int_equal(vb_store_begin_run(st, &in, &id1, &resumed), VB_OK);
     assert_int_equal(put_range(st, id1, 0, 120, 1, 0), VB_OK);
     assert_int_equal(vb_store_close(st), VB_OK); /* interrupted: never finished */
@@ -257,12 +265,11 @@ static void test_resume_and_duplicates(void ** state) {
     vb_keyset_free(&ks);
     /* identical re-insert is accepted (timings may differ) */
     {
-        char key[48], vid[32];
-        double sc[5];
-        int32_t cand[64], pick[64];
+        char                   key[48], vid[32];
+        double                 sc[5];
+        int32_t                cand[64], pick[64];
         struct vb_store_sample s;
-        fx_sample(&FX_NEXTQA, 7, fx_correct("vlap", 4, "1001_2", 66), 1.3, "vlap", 4, 32, key, vid, sc, cand, pick,
-                  &s);
+        fx_sample(&FX_NEXTQA, 7, fx_correct("vlap", 4, "1001_2", 66), 1.3, "vlap", 4, 32, key, vid, sc, cand, pick, &s);
         assert_int_equal(vb_store_put_sample(st, id2, &s), VB_OK);
         s.prediction = (s.prediction + 1) % 5; /* a different answer for a stored key is refused */
         assert_int_equal(vb_store_put_sample(st, id2, &s), VB_ERR_MISMATCH);
@@ -295,7 +302,7 @@ static void test_resume_and_duplicates(void ** state) {
 
 static int single_db(const char * p, uint64_t seed, char vh[65]) {
     struct vb_store * st;
-    int rc = vb_store_open(&st, p, 0);
+    int               rc = vb_store_open(&st, p, 0);
     if (rc != VB_OK) return rc;
     struct vb_run_info in;
     fx_info(&in, "nextqa", "vlap", 4, 32, seed);
@@ -311,13 +318,13 @@ static int single_db(const char * p, uint64_t seed, char vh[65]) {
 
 static int shard_db(const char * p, uint64_t seed, int32_t shard, int32_t nshard) {
     struct vb_store * st;
-    int rc = vb_store_open(&st, p, 0);
+    int               rc = vb_store_open(&st, p, 0);
     if (rc != VB_OK) return rc;
     struct vb_run_info in;
     fx_info(&in, "nextqa", "vlap", 4, 32, seed);
     in.n_expected = 300;
     char sh[16];
-    snprintf(sh, sizeof sh, "%d/%d", (int) shard, (int) nshard);
+    snprintf(sh, sizeof sh, "%d/%d", (int)shard, (int)nshard);
     in.shard = sh;
     in.host = shard ? "host-b" : "host-a";
     int64_t id;
@@ -329,7 +336,7 @@ static int shard_db(const char * p, uint64_t seed, int32_t shard, int32_t nshard
 }
 
 static void test_merge(void ** state) {
-    (void) state;
+    (void)state;
     char single[512], s0[512], s1[512], s2[512], bad[512], out[512];
     path_in(single, sizeof single, "single.db");
     path_in(s0, sizeof s0, "shard0.db");
@@ -338,7 +345,8 @@ static void test_merge(void ** state) {
     path_in(bad, sizeof bad, "badshard.db");
     path_in(out, sizeof out, "merged.db");
     const char * all[] = {single, s0, s1, s2, bad, out};
-    for (int i = 0; i < 6; i++) rm_db(all[i]);
+    for (int i = 0; i < 6; i++)
+        rm_db(all[i]);
     char vh[65];
     assert_int_equal(single_db(single, 42, vh), VB_OK);
     assert_int_equal(shard_db(s0, 42, 0, 3), VB_OK);
@@ -359,12 +367,12 @@ static void test_merge(void ** state) {
     struct vb_store * st;
     assert_int_equal(vb_store_open(&st, out, 1), VB_OK);
     struct vb_store_run * runs;
-    int32_t n;
+    int32_t               n;
     assert_int_equal(vb_store_list_runs(st, &runs, &n), VB_OK);
     assert_int_equal(n, 1);
     assert_int_equal(runs[0].n_samples, 300);
     assert_string_equal(runs[0].status, "complete");
-    assert_string_equal(runs[0].verify_hash, vh); /* merge == single run */
+    assert_string_equal(runs[0].verify_hash, vh);     /* merge == single run */
     assert_true(fabs(runs[0].wall_s - 200.0) < 1e-9); /* 3 shard sessions of 50 s + the repeated one */
     char buf[64];
     assert_string_equal(pragma_text(st, "SELECT COUNT(*) FROM sessions", buf, sizeof buf), "4");
@@ -373,7 +381,7 @@ static void test_merge(void ** state) {
     vb_store_close(st);
 
     /* single and merged give the same samples */
-    struct vb_store * a, * b;
+    struct vb_store *a, *b;
     assert_int_equal(vb_store_open(&a, single, 1), VB_OK);
     assert_int_equal(vb_store_open(&b, out, 1), VB_OK);
     struct vb_store_rows ra, rb;
@@ -398,9 +406,9 @@ static void test_merge(void ** state) {
     int64_t id;
     assert_int_equal(vb_store_begin_run(w, &inf, &id, NULL), VB_OK);
     {
-        char key[48], vid[32];
-        double sc[5];
-        int32_t cand[64], pick[64];
+        char                   key[48], vid[32];
+        double                 sc[5];
+        int32_t                cand[64], pick[64];
         struct vb_store_sample s;
         fx_sample(&FX_NEXTQA, 0, 1, 1.0, "vlap", 4, 32, key, vid, sc, cand, pick, &s); /* key 1000_0 of shard 0 */
         s.prediction = (s.answer + 2) % 5;
@@ -409,7 +417,7 @@ static void test_merge(void ** state) {
     }
     vb_store_close(w);
     const char * in2[] = {s0, s2};
-    char before[65];
+    char         before[65];
     assert_int_equal(vb_store_open(&st, out, 1), VB_OK);
     assert_int_equal(vb_store_verify_hash(st, 1, before), VB_OK);
     vb_store_close(st);
@@ -424,7 +432,7 @@ static void test_merge(void ** state) {
 
 /* A process killed in the middle of a transaction loses at most the uncommitted tail. */
 static void test_crash(void ** state) {
-    (void) state;
+    (void)state;
     char p[512];
     path_in(p, sizeof p, "crash.db");
     rm_db(p);
@@ -452,7 +460,7 @@ static void test_crash(void ** state) {
     struct vb_run_info in;
     fx_info(&in, "nextqa", "vlap", 4, 32, 42);
     int64_t id;
-    int resumed;
+    int     resumed;
     assert_int_equal(vb_store_begin_run(st, &in, &id, &resumed), VB_OK);
     assert_int_equal(resumed, 1);
     struct vb_keyset ks;
@@ -489,7 +497,7 @@ static void test_crash(void ** state) {
 /* runs.weights_dtype and sessions.peak_rss_kb: written, read back (max over sessions), NULL / -1 when not given,
 ** merged; the setter needs a session of this handle. */
 static void test_dtype_and_rss(void ** state) {
-    (void) state;
+    (void)state;
     char p[512], m[512];
     path_in(p, sizeof p, "rss.db");
     path_in(m, sizeof m, "rss-merged.db");
@@ -513,7 +521,7 @@ static void test_dtype_and_rss(void ** state) {
     assert_int_equal(vb_store_open(&st, p, 0), VB_OK);
     fx_info(&in, "nextqa", "sevila", 4, 32, 1);
     in.weights_dtype = "bf16";
-    int resumed = 0;
+    int     resumed = 0;
     int64_t id3;
     assert_int_equal(vb_store_begin_run(st, &in, &id3, &resumed), VB_OK);
     assert_int_equal(id3, id);
@@ -527,7 +535,7 @@ static void test_dtype_and_rss(void ** state) {
     for (int f = 0; f < 2; f++) {
         assert_int_equal(vb_store_open(&st, files[f], 1), VB_OK);
         struct vb_store_run * runs;
-        int32_t n;
+        int32_t               n;
         assert_int_equal(vb_store_list_runs(st, &runs, &n), VB_OK);
         assert_int_equal(n, 2);
         assert_string_equal(runs[0].weights_dtype, "bf16");
@@ -536,14 +544,14 @@ static void test_dtype_and_rss(void ** state) {
         assert_true(runs[1].peak_rss_kb == -1);
         vb_store_runs_free(runs, n);
         char buf[64];
-        assert_string_equal(pragma_text(st, "SELECT COUNT(*) FROM sessions WHERE peak_rss_kb IS NOT NULL", buf,
-                                        sizeof buf), "2");
+        assert_string_equal(
+            pragma_text(st, "SELECT COUNT(*) FROM sessions WHERE peak_rss_kb IS NOT NULL", buf, sizeof buf), "2");
         assert_int_equal(vb_store_close(st), VB_OK);
     }
 }
 
 static void test_fixtures(void ** state) {
-    (void) state;
+    (void)state;
     char g[512], c[512];
     path_in(g, sizeof g, "grid.db");
     path_in(c, sizeof c, "cmp.db");
@@ -554,7 +562,7 @@ static void test_fixtures(void ** state) {
     struct vb_store * st;
     assert_int_equal(vb_store_open(&st, c, 1), VB_OK);
     struct vb_store_run * runs;
-    int32_t n;
+    int32_t               n;
     assert_int_equal(vb_store_list_runs(st, &runs, &n), VB_OK);
     assert_int_equal(n, 5);
     assert_int_equal(runs[0].n_correct, runs[1].n_correct);
@@ -590,9 +598,12 @@ int main(int argc, char ** argv) {
         return 1;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_canonical),
+        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_canonical),
         cmocka_unit_test(test_resume_and_duplicates),
-        cmocka_unit_test(test_merge),     cmocka_unit_test(test_crash),     cmocka_unit_test(test_fixtures),
+        cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_crash),
+        cmocka_unit_test(test_fixtures),
         cmocka_unit_test(test_dtype_and_rss),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
@@ -600,8 +611,8 @@ int main(int argc, char ** argv) {
         char cmd[300];
         snprintf(cmd, sizeof cmd, "%s", g_dir);
         /* leave the directory on failure for inspection; remove the files otherwise */
-        const char * names[] = {"rt.db", "resume.db", "single.db", "shard0.db", "shard1.db", "shard2.db",
-                                "badshard.db", "merged.db", "crash.db", "grid.db", "cmp.db"};
+        const char * names[] = {"rt.db",       "resume.db", "single.db", "shard0.db", "shard1.db", "shard2.db",
+                                "badshard.db", "merged.db", "crash.db",  "grid.db",   "cmp.db"};
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
             char p[512];
             path_in(p, sizeof p, names[i]);

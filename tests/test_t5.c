@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 /* cmocka.h needs the four headers above first */
+/* cmocka.h needs <setjmp.h>, <stdarg.h>, <stddef.h> and <stdint.h> first */
 #include <cmocka.h>
 
 #include "engine/common.h"

@@ -6,17 +6,18 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka.h needs <setjmp.h>, <stdarg.h>, <stddef.h> and <stdint.h> first */
 #include <cmocka.h>
 
 #include "engine/common.h"
 #include "engine/tokenizer_bert.h"
 #include "engine/tokenizer_t5.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 static int64_t cpu_us(void) {
@@ -25,23 +26,25 @@ static int64_t cpu_us(void) {
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static char g_t5_path[1024], g_bert_path[1024], g_spm_path[1024];
-static struct vb_t5tok * g_t5;
+static char                g_t5_path[1024], g_bert_path[1024], g_spm_path[1024];
+static struct vb_t5tok *   g_t5;
 static struct vb_berttok * g_bert;
 
 #define SP "\xe2\x96\x81" /* U+2581 '▁' */
 
 static void expect_ids(const int32_t * got, int32_t n, const int32_t * want, int32_t nw) {
     if (n != nw) {
-        for (int32_t i = 0; i < n; i++) fprintf(stderr, "%d ", got[i]);
+        for (int32_t i = 0; i < n; i++)
+            fprintf(stderr, "%d ", got[i]);
         fprintf(stderr, "\n");
     }
     assert_int_equal(n, nw);
-    for (int32_t i = 0; i < nw; i++) assert_int_equal(got[i], want[i]);
+    for (int32_t i = 0; i < nw; i++)
+        assert_int_equal(got[i], want[i]);
 }
 
 static void t5_expect(const char * text, int add_eos, const int32_t * want, int32_t nw) {
-    int32_t * ids, n;
+    int32_t *ids, n;
     assert_int_equal(vb_t5tok_encode(g_t5, text, add_eos, 0, &ids, &n), VB_OK);
     expect_ids(ids, n, want, nw);
     free(ids);
@@ -63,7 +66,7 @@ static void test_t5_frame_prefixes(void ** st) {
 static void test_t5_letters_and_pieces(void ** st) {
     (void)st;
     static const char * const letters[5] = {SP "A", SP "B", SP "C", SP "D", SP "E"};
-    static const int32_t ids[5] = {71, 272, 205, 309, 262};
+    static const int32_t      ids[5] = {71, 272, 205, 309, 262};
     for (int i = 0; i < 5; i++) {
         assert_int_equal(vb_t5tok_piece_id(g_t5, letters[i]), ids[i]);
         assert_true(vb_t5tok_has_piece(g_t5, letters[i]));
@@ -95,7 +98,8 @@ static void test_t5_special_text(void ** st) {
 static void test_t5_truncation(void ** st) {
     (void)st;
     char text[1200] = "";
-    for (int i = 0; i < 100; i++) strcat(text, "word ");
+    for (int i = 0; i < 100; i++)
+        strcat(text, "word ");
     int32_t *full, nf, *tr, nt;
     assert_int_equal(vb_t5tok_encode(g_t5, text, 1, 0, &full, &nf), VB_OK);
     assert_true(nf > 77);
@@ -103,13 +107,15 @@ static void test_t5_truncation(void ** st) {
     /* max_length 77: the first 76 pieces, then </s> */
     assert_int_equal(vb_t5tok_encode(g_t5, text, 1, 77, &tr, &nt), VB_OK);
     assert_int_equal(nt, 77);
-    for (int i = 0; i < 76; i++) assert_int_equal(tr[i], full[i]);
+    for (int i = 0; i < 76; i++)
+        assert_int_equal(tr[i], full[i]);
     assert_int_equal(tr[76], 1);
     free(tr);
     /* left: the last 76 pieces, then </s> */
     assert_int_equal(vb_t5tok_encode_ex(g_t5, text, strlen(text), 1, 77, 1, &tr, &nt), VB_OK);
     assert_int_equal(nt, 77);
-    for (int i = 0; i < 76; i++) assert_int_equal(tr[i], full[nf - 77 + i]);
+    for (int i = 0; i < 76; i++)
+        assert_int_equal(tr[i], full[nf - 77 + i]);
     assert_int_equal(tr[76], 1);
     free(tr);
     /* short text is not padded or changed */
@@ -129,7 +135,7 @@ static void test_t5_truncation(void ** st) {
 static void test_t5_decode(void ** st) {
     (void)st;
     const char * q = "Question: why did the boy pick up the ball? Answer:";
-    int32_t * ids, n;
+    int32_t *    ids, n;
     assert_int_equal(vb_t5tok_encode(g_t5, q, 1, 0, &ids, &n), VB_OK);
     char * s;
     assert_int_equal(vb_t5tok_decode(g_t5, ids, n, 0, &s), VB_OK);
@@ -139,8 +145,7 @@ static void test_t5_decode(void ** st) {
     assert_string_equal(s, "Question: why did the boy pick up the ball? Answer:</s>");
     free(s);
     free(ids);
-    assert_int_equal(vb_t5tok_decode(g_t5, (const int32_t[]){0, 32099, 1}, 3, VB_T5TOK_DECODE_KEEP_SPECIAL, &s),
-                     VB_OK);
+    assert_int_equal(vb_t5tok_decode(g_t5, (const int32_t[]){0, 32099, 1}, 3, VB_T5TOK_DECODE_KEEP_SPECIAL, &s), VB_OK);
     assert_string_equal(s, "<pad> <extra_id_0> </s>");
     free(s);
     assert_int_equal(vb_t5tok_decode(g_t5, (const int32_t[]){0, 0, 0, 8, 1, 0}, 6, 0, &s), VB_OK);
@@ -156,7 +161,7 @@ static void test_t5_decode(void ** st) {
 
 static void test_t5_bad_text(void ** st) {
     (void)st;
-    int32_t * ids = (int32_t *)&ids, n = 5;
+    int32_t *ids = (int32_t *)&ids, n = 5;
     assert_int_equal(vb_t5tok_encode(g_t5, "bad \xff utf8", 1, 0, &ids, &n), VB_ERR_ARG);
     assert_null(ids);
     assert_int_equal(n, 0);
@@ -186,7 +191,7 @@ static void test_t5_load_time(void ** st) {
                      "information presented in the frame, select the correct answer from the options.";
     t0 = cpu_us();
     for (int i = 0; i < 200; i++) {
-        int32_t * ids, n;
+        int32_t *ids, n;
         assert_int_equal(vb_t5tok_encode(g_t5, q, 1, 77, &ids, &n), VB_OK);
         assert_int_equal(n, 70);
         free(ids);
@@ -198,13 +203,14 @@ static void test_t5_load_time(void ** st) {
 
 static int load_mem_status(const char * json) {
     struct vb_t5tok * t = (struct vb_t5tok *)&t;
-    int st = vb_t5tok_load_mem(&t, json, strlen(json), "test.json");
+    int               st = vb_t5tok_load_mem(&t, json, strlen(json), "test.json");
     assert_null(t);
     return st;
 }
 
-#define MODEL_OK "\"model\":{\"type\":\"Unigram\",\"unk_id\":2,\"vocab\":[[\"<pad>\",0],[\"</s>\",0],[\"<unk>\",0]," \
-                 "[\"" SP "\",-2],[\"a\",-3]]}"
+#define MODEL_OK                                                                                                       \
+    "\"model\":{\"type\":\"Unigram\",\"unk_id\":2,\"vocab\":[[\"<pad>\",0],[\"</s>\",0],[\"<unk>\",0],"                \
+    "[\"" SP "\",-2],[\"a\",-3]]}"
 #define PRE_OK "\"pre_tokenizer\":{\"type\":\"Metaspace\",\"replacement\":\"" SP "\",\"add_prefix_space\":true}"
 
 static void test_t5_malformed_json(void ** st) {
@@ -216,11 +222,10 @@ static void test_t5_malformed_json(void ** st) {
     assert_int_equal(load_mem_status("{\"model\":{\"type\":\"Unigram\",\"vocab\":[]}}"), VB_ERR_FORMAT);
     assert_int_equal(load_mem_status("{\"model\":{\"type\":\"Unigram\",\"vocab\":[[\"a\"]]}," PRE_OK "}"),
                      VB_ERR_FORMAT);
-    assert_int_equal(load_mem_status("{\"model\":{\"type\":\"Unigram\",\"vocab\":[[1,2]]}," PRE_OK "}"),
-                     VB_ERR_FORMAT);
-    assert_int_equal(load_mem_status("{\"model\":{\"type\":\"Unigram\",\"unk_id\":7,\"vocab\":[[\"a\",0]]}," PRE_OK
-                                     "}"),
-                     VB_ERR_FORMAT);
+    assert_int_equal(load_mem_status("{\"model\":{\"type\":\"Unigram\",\"vocab\":[[1,2]]}," PRE_OK "}"), VB_ERR_FORMAT);
+    assert_int_equal(
+        load_mem_status("{\"model\":{\"type\":\"Unigram\",\"unk_id\":7,\"vocab\":[[\"a\",0]]}," PRE_OK "}"),
+        VB_ERR_FORMAT);
     assert_int_equal(load_mem_status("{" MODEL_OK "}"), VB_ERR_UNSUPPORTED); /* no pre-tokenizer */
     assert_int_equal(load_mem_status("{" MODEL_OK ",\"added_tokens\":[{\"id\":\"x\"}]," PRE_OK "}"), VB_ERR_FORMAT);
     assert_int_equal(load_mem_status("{" MODEL_OK ",\"added_tokens\":[{\"id\":99,\"content\":\"<x>\"}]," PRE_OK "}"),
@@ -243,7 +248,7 @@ static void test_t5_malformed_json(void ** st) {
     const char * ok = "{" MODEL_OK "," PRE_OK ",\"normalizer\":{\"type\":\"Precompiled\","
                       "\"precompiled_charsmap\":\"CAAAAP//////////YQA=\"}}";
     assert_int_equal(vb_t5tok_load_mem(&t, ok, strlen(ok), "test.json"), VB_OK);
-    int32_t * ids, n;
+    int32_t *ids, n;
     assert_int_equal(vb_t5tok_encode(t, "a aa\xc3\xa9 a", 0, 0, &ids, &n), VB_OK);
     assert_true(n > 0);
     free(ids);
@@ -269,7 +274,7 @@ static void test_t5_truncated_real_file(void ** st) {
 static void test_t5_from_spm(void ** st) {
     (void)st;
     char out[] = "/tmp/vb_test_t5_spm_XXXXXX";
-    int fd = mkstemp(out);
+    int  fd = mkstemp(out);
     assert_true(fd >= 0);
     close(fd);
     assert_int_equal(vb_t5tok_write_json_from_spm(g_spm_path, out, 100), VB_OK);
@@ -278,7 +283,7 @@ static void test_t5_from_spm(void ** st) {
     assert_int_equal(vb_t5tok_vocab_size(t), 32100);
     assert_int_equal(vb_t5tok_piece_id(t, SP "yes"), 4273);
     assert_int_equal(vb_t5tok_piece_id(t, "<extra_id_0>"), 32099);
-    int32_t * ids, n;
+    int32_t *ids, n;
     assert_int_equal(vb_t5tok_encode(t, "Frame: ", 1, 0, &ids, &n), VB_OK);
     expect_ids(ids, n, (const int32_t[]){16015, 10, 3, 1}, 4);
     free(ids);
@@ -298,7 +303,7 @@ static void test_t5_from_spm(void ** st) {
 }
 
 static void bert_expect(const char * text, int max_length, int left, const int32_t * want, int32_t nw) {
-    int32_t * ids, n;
+    int32_t *ids, n;
     assert_int_equal(vb_berttok_encode(g_bert, text, strlen(text), 1, max_length, left, &ids, &n), VB_OK);
     expect_ids(ids, n, want, nw);
     free(ids);
@@ -315,7 +320,7 @@ static void test_bert_basic(void ** st) {
     bert_expect("", 0, 0, (const int32_t[]){101, 102}, 2);
     bert_expect("a[DEC]b", 0, 0, (const int32_t[]){101, 1037, 30522, 1038, 102}, 5);
     /* NUL dropped, zero-width space glues its neighbours, accents stripped */
-    int32_t * a, na, * b, nb;
+    int32_t *a, na, *b, nb;
     assert_int_equal(vb_berttok_encode(g_bert, "null\0byte", 9, 1, 0, 0, &a, &na), VB_OK);
     assert_int_equal(vb_berttok_encode(g_bert, "nullbyte", 8, 1, 0, 0, &b, &nb), VB_OK);
     expect_ids(a, na, b, nb);
@@ -331,7 +336,7 @@ static void test_bert_basic(void ** st) {
     memset(w, 'x', 101);
     w[101] = 0;
     bert_expect(w, 0, 0, (const int32_t[]){101, 100, 102}, 3);
-    int32_t * ids = (int32_t *)&ids, n = 3;
+    int32_t *ids = (int32_t *)&ids, n = 3;
     assert_int_equal(vb_berttok_encode(g_bert, "\xc3", 1, 1, 0, 0, &ids, &n), VB_ERR_ARG);
     assert_null(ids);
     assert_int_equal(vb_berttok_encode(g_bert, "x", 1, 1, 1, 0, &ids, &n), VB_ERR_ARG);
@@ -340,8 +345,9 @@ static void test_bert_basic(void ** st) {
 static void test_bert_truncation(void ** st) {
     (void)st;
     char text[1000] = "";
-    for (int i = 0; i < 200; i++) strcat(text, i % 2 ? "b " : "a ");
-    int32_t * ids, n;
+    for (int i = 0; i < 200; i++)
+        strcat(text, i % 2 ? "b " : "a ");
+    int32_t *ids, n;
     assert_int_equal(vb_berttok_encode(g_bert, text, strlen(text), 1, 128, 1, &ids, &n), VB_OK);
     assert_int_equal(n, 128);
     assert_int_equal(ids[0], 101);
@@ -360,7 +366,7 @@ static void test_bert_truncation(void ** st) {
 static void test_bert_malformed_vocab(void ** st) {
     (void)st;
     char p[] = "/tmp/vb_test_vocab_XXXXXX";
-    int fd = mkstemp(p);
+    int  fd = mkstemp(p);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, "[PAD]\nhello\n", 12), 12);
     close(fd);
@@ -392,12 +398,18 @@ int main(void) {
         return 1;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_t5_frame_prefixes),   cmocka_unit_test(test_t5_letters_and_pieces),
-        cmocka_unit_test(test_t5_special_text),     cmocka_unit_test(test_t5_truncation),
-        cmocka_unit_test(test_t5_decode),           cmocka_unit_test(test_t5_bad_text),
-        cmocka_unit_test(test_t5_load_time),        cmocka_unit_test(test_t5_malformed_json),
-        cmocka_unit_test(test_t5_truncated_real_file), cmocka_unit_test(test_t5_from_spm),
-        cmocka_unit_test(test_bert_basic),          cmocka_unit_test(test_bert_truncation),
+        cmocka_unit_test(test_t5_frame_prefixes),
+        cmocka_unit_test(test_t5_letters_and_pieces),
+        cmocka_unit_test(test_t5_special_text),
+        cmocka_unit_test(test_t5_truncation),
+        cmocka_unit_test(test_t5_decode),
+        cmocka_unit_test(test_t5_bad_text),
+        cmocka_unit_test(test_t5_load_time),
+        cmocka_unit_test(test_t5_malformed_json),
+        cmocka_unit_test(test_t5_truncated_real_file),
+        cmocka_unit_test(test_t5_from_spm),
+        cmocka_unit_test(test_bert_basic),
+        cmocka_unit_test(test_bert_truncation),
         cmocka_unit_test(test_bert_malformed_vocab),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka.h needs <setjmp.h>, <stdarg.h>, <stddef.h> and <stdint.h> first */
 #include <cmocka.h>
 
 #include "datasets/sampling.h"
@@ -19,25 +20,35 @@
 #include <libavformat/avformat.h>
 
 struct tv {
-    const char * name;
+    const char *               name;
     struct vb_synth_video_spec spec;
-    char path[512];
+    char                       path[512];
 };
 
-static char g_dir[256];
+static char      g_dir[256];
 static struct tv g_v[] = {
     {"a25", {.width = 128, .height = 96, .fps_num = 25, .fps_den = 1, .n_frames = 100, .gop = 12, .bframes = 2}, ""},
-    {"b2997", {.width = 160, .height = 120, .fps_num = 30000, .fps_den = 1001, .n_frames = 75, .gop = 30, .bframes = 3}, ""},
+    {"b2997",
+     {.width = 160, .height = 120, .fps_num = 30000, .fps_den = 1001, .n_frames = 75, .gop = 30, .bframes = 3},
+     ""},
     {"c10", {.width = 96, .height = 64, .fps_num = 10, .fps_den = 1, .n_frames = 23, .gop = 6, .bframes = 0}, ""},
     {"d24", {.width = 128, .height = 96, .fps_num = 24, .fps_den = 1, .n_frames = 61, .gop = 60, .bframes = 1}, ""},
     {"e5", {.width = 64, .height = 48, .fps_num = 15, .fps_den = 1, .n_frames = 5, .gop = 4, .bframes = 2}, ""},
-    {"m4", {.width = 128, .height = 96, .fps_num = 25, .fps_den = 1, .n_frames = 50, .gop = 10, .bframes = 2,
-            .encoder = "mpeg4"}, ""},
+    {"m4",
+     {.width = 128,
+      .height = 96,
+      .fps_num = 25,
+      .fps_den = 1,
+      .n_frames = 50,
+      .gop = 10,
+      .bframes = 2,
+      .encoder = "mpeg4"},
+     ""},
 };
-#define NV ((int) (sizeof g_v / sizeof g_v[0]))
+#define NV ((int)(sizeof g_v / sizeof g_v[0]))
 
 static int setup_all(void ** state) {
-    (void) state;
+    (void)state;
     snprintf(g_dir, sizeof g_dir, "/tmp/vb_test_video_XXXXXX");
     if (!mkdtemp(g_dir)) return -1;
     for (int i = 0; i < NV; i++) {
@@ -53,9 +64,10 @@ static int setup_all(void ** state) {
 }
 
 static int teardown_all(void ** state) {
-    (void) state;
+    (void)state;
     char cmd[600];
-    for (int i = 0; i < NV; i++) unlink(g_v[i].path);
+    for (int i = 0; i < NV; i++)
+        unlink(g_v[i].path);
     snprintf(cmd, sizeof cmd, "%s/bad.mp4", g_dir);
     unlink(cmd);
     rmdir(g_dir);
@@ -64,18 +76,18 @@ static int teardown_all(void ** state) {
 
 /* read idx[] from v and check every slot's code equals the requested index */
 static void check_frames(struct vb_video * v, const int64_t * idx, int32_t n, int sequential) {
-    size_t fsz = (size_t) v->opts.out_w * v->opts.out_h * 3;
-    uint8_t * out = malloc(fsz * (size_t) (n > 0 ? n : 1));
-    int64_t * got = malloc(sizeof *got * (size_t) (n > 0 ? n : 1));
-    int rc = sequential ? vb_video_read_frames_sequential(v, idx, n, out, got, NULL)
-                        : vb_video_read_frames(v, idx, n, out, got, NULL);
+    size_t    fsz = (size_t)v->opts.out_w * v->opts.out_h * 3;
+    uint8_t * out = malloc(fsz * (size_t)(n > 0 ? n : 1));
+    int64_t * got = malloc(sizeof *got * (size_t)(n > 0 ? n : 1));
+    int       rc = sequential ? vb_video_read_frames_sequential(v, idx, n, out, got, NULL)
+                              : vb_video_read_frames(v, idx, n, out, got, NULL);
     if (rc != VB_OK) fprintf(stderr, "%s\n", vb_errmsg());
     assert_int_equal(rc, VB_OK);
     for (int32_t i = 0; i < n; i++) {
-        int32_t code = vb_synth_read_index(out + (size_t) i * fsz, v->opts.out_w, v->opts.out_h);
+        int32_t code = vb_synth_read_index(out + (size_t)i * fsz, v->opts.out_w, v->opts.out_h);
         if (code != idx[i] || got[i] != idx[i])
-            fprintf(stderr, "%s: slot %d wanted %lld, pixels say %d, got %lld\n", v->path, i, (long long) idx[i], code,
-                    (long long) got[i]);
+            fprintf(stderr, "%s: slot %d wanted %lld, pixels say %d, got %lld\n", v->path, i, (long long)idx[i], code,
+                    (long long)got[i]);
         assert_int_equal(code, idx[i]);
         assert_int_equal(got[i], idx[i]);
     }
@@ -84,12 +96,12 @@ static void check_frames(struct vb_video * v, const int64_t * idx, int32_t n, in
 }
 
 static void test_open_metadata(void ** state) {
-    (void) state;
+    (void)state;
     for (int i = 0; i < NV; i++) {
         struct vb_video v;
         assert_int_equal(vb_video_open(&v, g_v[i].path, NULL), VB_OK);
         assert_int_equal(v.n_frames, g_v[i].spec.n_frames);
-        assert_true(fabs(v.fps - (double) g_v[i].spec.fps_num / g_v[i].spec.fps_den) < 1e-6);
+        assert_true(fabs(v.fps - (double)g_v[i].spec.fps_num / g_v[i].spec.fps_den) < 1e-6);
         assert_int_equal(v.width, g_v[i].spec.width);
         assert_int_equal(v.height, g_v[i].spec.height);
         assert_true(v.has_timestamps);
@@ -112,9 +124,9 @@ static void test_open_metadata(void ** state) {
 
 /* every policy, several n, whole video and segments (incl. short and zero-length), verified from the pixels */
 static void test_policies_exact(void ** state) {
-    (void) state;
+    (void)state;
     static const int32_t NS[] = {1, 3, 8, 32};
-    static const double SEG[][2] = {{-1, -1}, {0.5, 2.1}, {0.0, 0.3}, {1.0, 1.0}, {0.2, 100.0}, {1.3, 1.45}};
+    static const double  SEG[][2] = {{-1, -1}, {0.5, 2.1}, {0.0, 0.3}, {1.0, 1.0}, {0.2, 100.0}, {1.3, 1.45}};
     for (int i = 0; i < NV; i++) {
         struct vb_video v;
         assert_int_equal(vb_video_open(&v, g_v[i].path, NULL), VB_OK);
@@ -123,7 +135,7 @@ static void test_policies_exact(void ** state) {
                 for (size_t k = 0; k < sizeof NS / sizeof NS[0]; k++) {
                     int64_t f0, f1, idx[64];
                     assert_int_equal(vb_video_segment_frames(&v, SEG[s][0], SEG[s][1], &f0, &f1), VB_OK);
-                    int32_t n = vb_sampling_indices((enum vb_sampling_policy) p, f0, f1, v.n_frames, NS[k], idx);
+                    int32_t n = vb_sampling_indices((enum vb_sampling_policy)p, f0, f1, v.n_frames, NS[k], idx);
                     if (n < 0) { /* only out-of-range segments may fail, never silently */
                         assert_int_equal(n, VB_ERR_NOTFOUND);
                         assert_true(f0 >= v.n_frames || f1 <= f0);
@@ -140,7 +152,7 @@ static void test_policies_exact(void ** state) {
 
 /* targets on both sides of GOP boundaries, unsorted with repeats; then descending single reads */
 static void test_seek_gop_boundaries(void ** state) {
-    (void) state;
+    (void)state;
     for (int i = 0; i < NV; i++) {
         struct vb_video v;
         assert_int_equal(vb_video_open(&v, g_v[i].path, NULL), VB_OK);
@@ -150,9 +162,11 @@ static void test_seek_gop_boundaries(void ** state) {
         for (size_t k = 0; k < sizeof cand / sizeof cand[0]; k++)
             if (cand[k] >= 0 && cand[k] < N) idx[n++] = cand[k];
         check_frames(&v, idx, n, 0);
-        for (int64_t f = N - 1; f >= 0; f -= (N > 20 ? 7 : 1)) check_frames(&v, &f, 1, 0);
+        for (int64_t f = N - 1; f >= 0; f -= (N > 20 ? 7 : 1))
+            check_frames(&v, &f, 1, 0);
         /* every frame, one by one, ascending (continues within the GOP) */
-        for (int64_t f = 0; f < N; f++) check_frames(&v, &f, 1, 0);
+        for (int64_t f = 0; f < N; f++)
+            check_frames(&v, &f, 1, 0);
         assert_int_equal(v.stats.n_retries, 0); /* exact without the overshoot recovery */
         assert_int_equal(v.stats.n_reopens, 0);
         vb_video_close(&v);
@@ -162,21 +176,21 @@ static void test_seek_gop_boundaries(void ** state) {
 /* the sparse path gives the same bytes as a full sequential decode, with and without non-ref skipping, and
 ** decodes no more than the minimum plus the decoder's reorder look-ahead */
 static void test_bitexact_and_work(void ** state) {
-    (void) state;
+    (void)state;
     for (int i = 0; i < NV; i++) {
-        struct vb_video v;
+        struct vb_video      v;
         struct vb_video_opts o;
         vb_video_opts_default(&o);
         assert_int_equal(vb_video_open(&v, g_v[i].path, &o), VB_OK);
         int64_t idx[16];
         int32_t n = vb_sampling_indices(VB_SAMPLING_UNIFORM_MIDBIN, 0, v.n_frames, v.n_frames, 16, idx);
         assert_true(n > 0);
-        size_t fsz = 224 * 224 * 3;
-        uint8_t * a = malloc(fsz * (size_t) n), * b = malloc(fsz * (size_t) n);
+        size_t                fsz = 224 * 224 * 3;
+        uint8_t *             a = malloc(fsz * (size_t)n), *b = malloc(fsz * (size_t)n);
         struct vb_video_stats sa, sb;
         assert_int_equal(vb_video_read_frames(&v, idx, n, a, NULL, &sa), VB_OK);
         assert_int_equal(vb_video_read_frames_sequential(&v, idx, n, b, NULL, &sb), VB_OK);
-        assert_memory_equal(a, b, fsz * (size_t) n);
+        assert_memory_equal(a, b, fsz * (size_t)n);
         assert_int_equal(sb.n_decoded, v.n_frames); /* the baseline decodes everything */
         /* minimum: union of [keyframe_before(t), t] */
         int64_t min = 0, covered = -1;
@@ -187,23 +201,23 @@ static void test_bitexact_and_work(void ** state) {
             if (idx[k] > covered) covered = idx[k];
         }
         fprintf(stderr, "%s: %d targets, decoded %lld (minimum %lld, packets %lld, seeks %lld), full %lld\n",
-                g_v[i].name, n, (long long) sa.n_decoded, (long long) min, (long long) sa.n_packets,
-                (long long) sa.n_seeks, (long long) sb.n_decoded);
+                g_v[i].name, n, (long long)sa.n_decoded, (long long)min, (long long)sa.n_packets, (long long)sa.n_seeks,
+                (long long)sb.n_decoded);
         assert_true(sa.n_decoded <= min + 8);
         assert_true(sa.n_decoded >= n);
         vb_video_close(&v);
         o.skip_nonref = 0;
         assert_int_equal(vb_video_open(&v, g_v[i].path, &o), VB_OK);
         assert_int_equal(vb_video_read_frames(&v, idx, n, b, NULL, &sb), VB_OK);
-        assert_memory_equal(a, b, fsz * (size_t) n);
+        assert_memory_equal(a, b, fsz * (size_t)n);
         assert_true(sb.n_decoded >= sa.n_decoded);
         vb_video_close(&v);
         o.skip_nonref = 1; /* frame-threaded decoder: skip_frame is handed to the worker threads per packet */
         o.threads = 3;
         assert_int_equal(vb_video_open(&v, g_v[i].path, &o), VB_OK);
-        memset(b, 0, fsz * (size_t) n);
+        memset(b, 0, fsz * (size_t)n);
         assert_int_equal(vb_video_read_frames(&v, idx, n, b, NULL, &sb), VB_OK);
-        assert_memory_equal(a, b, fsz * (size_t) n);
+        assert_memory_equal(a, b, fsz * (size_t)n);
         vb_video_close(&v);
         o.threads = 1;
         free(a);
@@ -212,7 +226,7 @@ static void test_bitexact_and_work(void ** state) {
 }
 
 static void test_bicubic_and_provenance(void ** state) {
-    (void) state;
+    (void)state;
     struct vb_video_opts o;
     vb_video_opts_default(&o);
     char buf[512];
@@ -238,7 +252,7 @@ static void test_bicubic_and_provenance(void ** state) {
 }
 
 static void test_segment_frames(void ** state) {
-    (void) state;
+    (void)state;
     struct vb_video v;
     assert_int_equal(vb_video_open(&v, g_v[0].path, NULL), VB_OK); /* 25 fps, 100 frames */
     int64_t a, b;
@@ -263,9 +277,10 @@ static void test_segment_frames(void ** state) {
 }
 
 static void test_normalize(void ** state) {
-    (void) state;
+    (void)state;
     uint8_t rgb[2 * 3 * 3];
-    for (int i = 0; i < 18; i++) rgb[i] = (uint8_t) (i * 15);
+    for (int i = 0; i < 18; i++)
+        rgb[i] = (uint8_t)(i * 15);
     float out[3 * 6];
     vb_video_normalize_clip(rgb, 2, 3, out);
     const double mean[3] = {0.48145466, 0.4578275, 0.40821073}, sd[3] = {0.26862954, 0.26130258, 0.27577711};
@@ -276,7 +291,7 @@ static void test_normalize(void ** state) {
         }
     /* white red channel: (1 - 0.48145466) / 0.26862954 = 1.9303361 */
     uint8_t w[3] = {255, 0, 0};
-    float o3[3];
+    float   o3[3];
     vb_video_normalize_clip(w, 1, 1, o3);
     assert_true(fabs(o3[0] - 1.9303361) < 1e-5);
     assert_true(fabs(o3[1] - (-0.4578275 / 0.26130258)) < 1e-5);
@@ -292,17 +307,18 @@ static int write_file(const char * path, const void * data, size_t n) {
 /* open + read every frame; must return a clean status, never crash */
 static int try_video(const char * path) {
     struct vb_video v;
-    int rc = vb_video_open(&v, path, NULL);
+    int             rc = vb_video_open(&v, path, NULL);
     if (rc != VB_OK) {
         assert_true(strlen(vb_errmsg()) > 0);
         assert_non_null(strstr(vb_errmsg(), path));
         return rc;
     }
-    int64_t n = v.n_frames;
-    int64_t * idx = malloc(sizeof *idx * (size_t) n);
-    uint8_t * out = malloc((size_t) n * 224 * 224 * 3);
-    for (int64_t i = 0; i < n; i++) idx[i] = n - 1 - i;
-    rc = vb_video_read_frames(&v, idx, (int32_t) n, out, NULL, NULL);
+    int64_t   n = v.n_frames;
+    int64_t * idx = malloc(sizeof *idx * (size_t)n);
+    uint8_t * out = malloc((size_t)n * 224 * 224 * 3);
+    for (int64_t i = 0; i < n; i++)
+        idx[i] = n - 1 - i;
+    rc = vb_video_read_frames(&v, idx, (int32_t)n, out, NULL, NULL);
     if (rc != VB_OK) assert_int_equal(rc, VB_ERR_VIDEO);
     free(idx);
     free(out);
@@ -311,18 +327,18 @@ static int try_video(const char * path) {
 }
 
 static void test_bad_files(void ** state) {
-    (void) state;
+    (void)state;
     char bad[600];
     snprintf(bad, sizeof bad, "%s/bad.mp4", g_dir);
     assert_int_equal(try_video("/nonexistent/dir/x.mp4"), VB_ERR_IO);
     assert_int_equal(write_file(bad, "", 0), 0);
     assert_int_equal(try_video(bad), VB_ERR_VIDEO);
     assert_non_null(strstr(vb_errmsg(), "empty"));
-    uint8_t junk[4096];
+    uint8_t  junk[4096];
     uint64_t s = 42;
     for (size_t i = 0; i < sizeof junk; i++) {
         s = s * 6364136223846793005ull + 1442695040888963407ull;
-        junk[i] = (uint8_t) (s >> 56);
+        junk[i] = (uint8_t)(s >> 56);
     }
     assert_int_equal(write_file(bad, junk, sizeof junk), 0);
     assert_int_equal(try_video(bad), VB_ERR_VIDEO);
@@ -332,9 +348,9 @@ static void test_bad_files(void ** state) {
     size_t len;
     assert_int_equal(vb_read_file(g_v[0].path, &data, &len), VB_OK);
     static const double CUT[] = {0.02, 0.1, 0.3, 0.5, 0.8, 0.97};
-    int n_fail = 0;
+    int                 n_fail = 0;
     for (size_t c = 0; c < sizeof CUT / sizeof CUT[0]; c++) {
-        assert_int_equal(write_file(bad, data, (size_t) (len * CUT[c])), 0);
+        assert_int_equal(write_file(bad, data, (size_t)(len * CUT[c])), 0);
         int rc = try_video(bad);
         n_fail += rc != VB_OK;
         if (rc == VB_OK) { /* whatever is indexed decodes: frames are a prefix */
@@ -353,9 +369,9 @@ static void test_bad_files(void ** state) {
         int nmut = 1 + it % 8;
         for (int k = 0; k < nmut; k++) {
             z = z * 6364136223846793005ull + 1442695040888963407ull;
-            size_t pos = (size_t) (z >> 33) % (it < 20 ? (len < 4096 ? len : 4096) : len);
+            size_t pos = (size_t)(z >> 33) % (it < 20 ? (len < 4096 ? len : 4096) : len);
             z = z * 6364136223846793005ull + 1442695040888963407ull;
-            m[pos] = (char) (z >> 56);
+            m[pos] = (char)(z >> 56);
         }
         assert_int_equal(write_file(bad, m, len), 0);
         free(m);
@@ -363,7 +379,8 @@ static void test_bad_files(void ** state) {
         assert_true(r2 == VB_OK || r2 == VB_ERR_VIDEO || r2 == VB_ERR_UNSUPPORTED);
     }
     /* garbage in the middle of the media data: decodes with corrupt frames or fails cleanly */
-    for (size_t k = len / 2; k < len / 2 + 2000 && k < len; k++) data[k] = (char) junk[k % sizeof junk];
+    for (size_t k = len / 2; k < len / 2 + 2000 && k < len; k++)
+        data[k] = (char)junk[k % sizeof junk];
     assert_int_equal(write_file(bad, data, len), 0);
     int rc = try_video(bad);
     assert_true(rc == VB_OK || rc == VB_ERR_VIDEO);
@@ -373,8 +390,8 @@ static void test_bad_files(void ** state) {
 /* Copy the packets of in into another container (no re-encoding): different time bases and start times. */
 static int remux_shift(const char * in, const char * out, const char * fmt, int shift_frames) {
     AVFormatContext *ic = NULL, *oc = NULL;
-    AVPacket * pkt = av_packet_alloc();
-    int r = avformat_open_input(&ic, in, NULL, NULL);
+    AVPacket *       pkt = av_packet_alloc();
+    int              r = avformat_open_input(&ic, in, NULL, NULL);
     if (r >= 0) r = avformat_find_stream_info(ic, NULL);
     if (r >= 0) r = avformat_alloc_output_context2(&oc, NULL, fmt, out);
     AVStream * os = NULL;
@@ -413,27 +430,30 @@ static int remux_shift(const char * in, const char * out, const char * fmt, int 
     return r;
 }
 
-static int remux(const char * in, const char * out, const char * fmt) { return remux_shift(in, out, fmt, 0); }
+static int remux(const char * in, const char * out, const char * fmt) {
+    return remux_shift(in, out, fmt, 0);
+}
 
 /* An MP4 whose edit list starts at frame 5 of the stream (as `ffmpeg -ss T -c copy` writes): the 5 frames before
 ** are decoded (references) but not shown, so shown frame k is stream frame k + 5 (also what ffprobe -count_frames
 ** counts). */
 static void test_edit_list(void ** state) {
-    (void) state;
+    (void)state;
     for (int vi = 0; vi < 2; vi++) {
         const struct tv * src = &g_v[vi]; /* gop 12 bframes 2; gop 30 bframes 3 (first keyframe is then discarded) */
-        char out[600];
+        char              out[600];
         snprintf(out, sizeof out, "%s/edit.mp4", g_dir);
         assert_true(remux_shift(src->path, out, "mp4", 5) >= 0);
         struct vb_video v;
         assert_int_equal(vb_video_open(&v, out, NULL), VB_OK);
         assert_int_equal(v.n_frames, src->spec.n_frames - 5);
-        size_t fsz = 224 * 224 * 3;
-        int64_t idx[] = {0, 1, 6, 7, src->spec.gop - 6, src->spec.gop - 5, src->spec.gop - 4, v.n_frames - 1, 3, 0};
-        int32_t n = (int32_t) (sizeof idx / sizeof idx[0]);
-        uint8_t * px = malloc(fsz * (size_t) n);
+        size_t    fsz = 224 * 224 * 3;
+        int64_t   idx[] = {0, 1, 6, 7, src->spec.gop - 6, src->spec.gop - 5, src->spec.gop - 4, v.n_frames - 1, 3, 0};
+        int32_t   n = (int32_t)(sizeof idx / sizeof idx[0]);
+        uint8_t * px = malloc(fsz * (size_t)n);
         assert_int_equal(vb_video_read_frames(&v, idx, n, px, NULL, NULL), VB_OK);
-        for (int32_t i = 0; i < n; i++) assert_int_equal(vb_synth_read_index(px + (size_t) i * fsz, 224, 224), idx[i] + 5);
+        for (int32_t i = 0; i < n; i++)
+            assert_int_equal(vb_synth_read_index(px + (size_t)i * fsz, 224, 224), idx[i] + 5);
         for (int64_t f = v.n_frames - 1; f >= 0; f -= 5) {
             assert_int_equal(vb_video_read_frames(&v, &f, 1, px, NULL, NULL), VB_OK);
             assert_int_equal(vb_synth_read_index(px, 224, 224), f + 5);
@@ -448,27 +468,27 @@ static void test_edit_list(void ** state) {
 /* the same streams in Matroska (1 ms time base), MPEG-TS (90 kHz, non-zero start time), AVI (no pts, B-frames)
 ** and raw H.264 (no container timestamps): frame N is still frame N, from the pixels */
 static void test_containers(void ** state) {
-    (void) state;
+    (void)state;
     /* H.264 (29.97 fps gop 30 bframes 3; 25 fps gop 12) into Matroska, MPEG-TS and raw Annex B; MPEG-4 part 2 with
     ** B-frames into AVI (dts only: the classic Xvid file) and Matroska */
     static const struct {
-        int src;
-        const char * fmt, * ext;
+        int         src;
+        const char *fmt, *ext;
     } C[] = {{1, "matroska", "mkv"}, {1, "mpegts", "ts"}, {1, "h264", "h264"}, {0, "matroska", "mkv"},
              {0, "mpegts", "ts"},    {0, "h264", "h264"}, {5, "avi", "avi"},   {5, "matroska", "mkv"}};
     for (size_t c = 0; c < sizeof C / sizeof C[0]; c++) {
         const struct tv * src = &g_v[C[c].src];
-        char out[600];
+        char              out[600];
         snprintf(out, sizeof out, "%s/remux.%s", g_dir, C[c].ext);
         assert_true(remux(src->path, out, C[c].fmt) >= 0);
         struct vb_video v;
-        int rc = vb_video_open(&v, out, NULL);
+        int             rc = vb_video_open(&v, out, NULL);
         if (rc != VB_OK) fprintf(stderr, "%s\n", vb_errmsg());
         assert_int_equal(rc, VB_OK);
         fprintf(stderr, "%s (%s): %lld frames, fps %.4f, timestamps %d, keyframes %d\n", C[c].fmt, src->name,
-                (long long) v.n_frames, v.fps, v.has_timestamps, v.n_keyframes);
+                (long long)v.n_frames, v.fps, v.has_timestamps, v.n_keyframes);
         assert_int_equal(v.n_frames, src->spec.n_frames);
-        assert_true(fabs(v.fps - (double) src->spec.fps_num / src->spec.fps_den) < 1e-3);
+        assert_true(fabs(v.fps - (double)src->spec.fps_num / src->spec.fps_den) < 1e-3);
         int64_t idx[12];
         int32_t n = vb_sampling_indices(VB_SAMPLING_UNIFORM_MIDBIN, 0, v.n_frames, v.n_frames, 12, idx);
         check_frames(&v, idx, n, 0);
@@ -482,11 +502,16 @@ static void test_containers(void ** state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_open_metadata),      cmocka_unit_test(test_policies_exact),
-        cmocka_unit_test(test_seek_gop_boundaries), cmocka_unit_test(test_bitexact_and_work),
-        cmocka_unit_test(test_bicubic_and_provenance), cmocka_unit_test(test_segment_frames),
-        cmocka_unit_test(test_normalize),          cmocka_unit_test(test_bad_files),
-        cmocka_unit_test(test_containers),         cmocka_unit_test(test_edit_list),
+        cmocka_unit_test(test_open_metadata),
+        cmocka_unit_test(test_policies_exact),
+        cmocka_unit_test(test_seek_gop_boundaries),
+        cmocka_unit_test(test_bitexact_and_work),
+        cmocka_unit_test(test_bicubic_and_provenance),
+        cmocka_unit_test(test_segment_frames),
+        cmocka_unit_test(test_normalize),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_containers),
+        cmocka_unit_test(test_edit_list),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }

@@ -83,7 +83,7 @@ static void check_linear_at(int32_t dt, int64_t rows, int64_t cols, int64_t n, i
     assert_int_equal(vb_wmat_alloc(&Wall, all, cols, dt), VB_OK);
     vb_wmat_set_f32(&Wall, 0, W32a, all);
     struct vb_wmat W = vb_wmat_rows(&Wall, off, rows);
-    float * b = malloc(sizeof(float) * (size_t)rows);
+    float *        b = malloc(sizeof(float) * (size_t)rows);
     for (int64_t i = 0; i < rows; i++)
         b[i] = urand(0.5f);
     float * x = malloc(sizeof(float) * (size_t)(n * ldx));
@@ -209,10 +209,10 @@ static void test_batch_invariance(void ** state) {
     (void)state;
     const int32_t dts[] = {VB_DT_F32, VB_DT_BF16, VB_DT_F16};
     const int64_t rows = 50, cols = 300, n = 31; /* > 24: the whole batch converts half panels once, a row alone
-                                                    ** converts in registers; both must agree */
-    float *       W32 = malloc(sizeof(float) * (size_t)(rows * cols)), *x = malloc(sizeof(float) * (size_t)(n * cols));
-    float *       b = malloc(sizeof(float) * (size_t)rows), *yb = malloc(sizeof(float) * (size_t)(n * rows));
-    float *       y1 = malloc(sizeof(float) * (size_t)rows), *yf = malloc(sizeof(float) * (size_t)(n * rows));
+                                                  ** converts in registers; both must agree */
+    float *W32 = malloc(sizeof(float) * (size_t)(rows * cols)), *x = malloc(sizeof(float) * (size_t)(n * cols));
+    float *b = malloc(sizeof(float) * (size_t)rows), *yb = malloc(sizeof(float) * (size_t)(n * rows));
+    float *y1 = malloc(sizeof(float) * (size_t)rows), *yf = malloc(sizeof(float) * (size_t)(n * rows));
     for (int64_t i = 0; i < n * cols; i++)
         x[i] = urand(1.0f);
     for (int64_t i = 0; i < rows; i++)

@@ -78,7 +78,9 @@ static int load_fp(struct vb_bundle * b) {
 
 /* ---- component sharing (bundle.h) ---- */
 
-static int has_prefix(const char * s, const char * p) { return strncmp(s, p, strlen(p)) == 0; }
+static int has_prefix(const char * s, const char * p) {
+    return strncmp(s, p, strlen(p)) == 0;
+}
 
 /* 1 if tensor name belongs to the component: under prefix, and not under any of the excluded prefixes. */
 static int in_component(const char * name, const char * prefix, const char * exclude) {
@@ -92,7 +94,8 @@ static int same_tensors(const struct vb_weights * a, const struct vb_weights * b
                         const char * exclude, int64_t * nbytes) {
     int32_t na = 0, nb = 0;
     int64_t bytes = 0;
-    for (int32_t i = 0; i < vb_weights_count(b); i++) nb += in_component(vb_weights_at(b, i)->name, prefix, exclude);
+    for (int32_t i = 0; i < vb_weights_count(b); i++)
+        nb += in_component(vb_weights_at(b, i)->name, prefix, exclude);
     for (int32_t i = 0; i < vb_weights_count(a); i++) {
         const struct vb_st_tensor * t = vb_weights_at(a, i);
         if (!in_component(t->name, prefix, exclude)) continue;
@@ -124,9 +127,9 @@ static int same_vision_config(const struct vb_vision_config * x, const struct vb
     return memcmp(&a, &c, sizeof a) == 0; /* plain 4-byte fields, no padding */
 }
 
-#define VIT_PREFIX "vision_model."
+#define VIT_PREFIX  "vision_model."
 #define VIT_POST_LN "vision_model.post_layernorm."
-#define T5_PREFIX "language_model."
+#define T5_PREFIX   "language_model."
 
 /* Borrow the ViT blocks of a shared bundle: our own struct, the lender's blocks, our post-LayerNorm.
 ** Returns VB_OK with b->vit set (borrowed) or left NULL (nothing to share), or an error loading our post-LN. */

@@ -106,7 +106,7 @@ struct vb_bundle {
 ** memcmp, so comparing does not raise the peak.  Metadata (names, dtypes, shapes) is compared before any byte.
 ** The parts borrowed are reported in b->vit_lender / b->t5_lender (and logged at VB_LOG_INFO).
 ** LIFETIME: a lender must outlive its borrowers; close bundles in the reverse order of opening (the runner does). */
-int  vb_bundle_open(struct vb_bundle ** out, const char * dir, const struct vb_bundle_opts * opts);
+int vb_bundle_open(struct vb_bundle ** out, const char * dir, const struct vb_bundle_opts * opts);
 /* Free the bundle, its components, tokenizers and weights (b may be NULL).  Methods opened on it must be closed
 ** first; borrowed components are not freed (their lender frees them, and must be closed after b). */
 void vb_bundle_close(struct vb_bundle * b);

@@ -149,8 +149,8 @@ struct vb_method;
 ** method needs (SeViLA: localizer.*; VLAP: InstructBLIP Q-Former + frame_prompter.*) and that the options fit
 ** (VLAP: n_candidates = segments * frames_per_segment of the Frame-Prompter).  opts NULL = defaults.  On success *out
 ** is owned by the caller (vb_method_close). */
-int  vb_method_open(struct vb_method ** out, enum vb_method_kind kind, const struct vb_bundle * b,
-                    const struct vb_method_opts * opts);
+int vb_method_open(struct vb_method ** out, enum vb_method_kind kind, const struct vb_bundle * b,
+                   const struct vb_method_opts * opts);
 /* Free the method and its work buffers (m may be NULL); the bundle is not touched. */
 void vb_method_close(struct vb_method * m);
 /* The effective options (defaults filled in); borrowed, valid until vb_method_close.  m not NULL. */

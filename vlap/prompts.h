@@ -55,8 +55,8 @@ struct vb_prompt_text {
 ** (n_options outside 2..5, missing option/question; message names the sample key). */
 int vb_prompt_text_from_sample(struct vb_prompt_text * out, const struct vb_sample * s, int nextqa_unify);
 /* Same from plain strings (question may be NULL only for VLEP).  Strings are copied. */
-int  vb_prompt_text_make(struct vb_prompt_text * out, enum vb_prompt_style style, const char * question,
-                         int32_t n_options, const char * const * options);
+int vb_prompt_text_make(struct vb_prompt_text * out, enum vb_prompt_style style, const char * question,
+                        int32_t n_options, const char * const * options);
 /* Free the copied strings and zero *t (t may be NULL; safe to call twice). */
 void vb_prompt_text_free(struct vb_prompt_text * t);
 
