@@ -74,4 +74,10 @@ for r, j in zip(c, rows):
     assert [int(x) for x in r["picked"].split()] == j["picked"], (r, j)
 print("ok: export samples / samples-csv")
 PY
+
+# ---- --db is a plain path, never an SQLite URI: "file:x.db?mode=memory" is a file of that name, and it keeps its runs
+(cd "$T" && "$VB_BIN" merge --out 'file:x.db?mode=memory' "$DB" >/dev/null 2>&1) || fail "merge into a file: name"
+[ -s "$T/file:x.db?mode=memory" ] || fail "'file:x.db?mode=memory' was taken as a URI (no such file written)"
+[ "$(cd "$T" && "$VB_BIN" runs --db 'file:x.db?mode=memory' --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 13 ] ||
+  fail "the file: database does not hold the 13 merged runs"
 echo "ok"
