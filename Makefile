@@ -10,7 +10,7 @@
 # BUILD=dir puts objects elsewhere (parallel builds of one tree do not collide).
 
 BUILD   ?= build
-PKGS    := openblas libavformat libavcodec libswscale libavutil sqlite3 libcjson libutf8proc
+PKGS    := openblas libavformat libavcodec libswscale libavutil sqlite3 libcjson libutf8proc libcrypto
 TESTPKG := cmocka
 CC      ?= cc
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)

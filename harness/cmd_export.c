@@ -2,6 +2,7 @@
 ** (../shared/spec/datasets.md §8). */
 #include "engine/common.h"
 #include "harness/cli.h"
+#include "harness/export_samples.h"
 #include "harness/store.h"
 
 #include <cjson/cJSON.h>
@@ -10,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum xfmt { X_NEXTQA, X_VLEP, X_VALUE_VLEP, X_VALUE_HOW2QA };
+enum xfmt { X_NEXTQA, X_VLEP, X_VALUE_VLEP, X_VALUE_HOW2QA, X_STAR, X_SAMPLES, X_SAMPLES_CSV };
+
+/* STAR's four question types, the keys of a challenge submission (question_id prefixes, datasets/star.c) */
+static const char * STAR_TYPES[4] = {"Interaction", "Sequence", "Prediction", "Feasibility"};
 
 static int int_key(const char * k, long long * out) {
     char * end;
@@ -21,13 +25,22 @@ static int int_key(const char * k, long long * out) {
 
 int cmd_export(int argc, char ** argv) {
     if (vb_cli_wants_help(argc, argv)) {
-        printf("usage: vlapbench export --db FILE --run ID --format nextqa|vlep|value-vlep|value-how2qa\n"
+        printf("usage: vlapbench export --db FILE --run ID --format nextqa|vlep|value-vlep|value-how2qa|star|\n"
+               "                        samples|samples-csv\n"
                "                        [--out FILE] [--allow-missing]\n"
                "Writes the run's predictions as the official scorers read them:\n"
                "  nextqa        eval_mc.py: {\"<video>_<qid>\": {\"prediction\": p, \"answer\": a}, ...}\n"
                "  vlep          standalone_eval/eval.py: one {\"example_id\": id, \"pred_ans\": p} per line\n"
                "  value-vlep    VALUE evaluate_vlep.py: {\"<example_id>\": p, ...}\n"
                "  value-how2qa  VALUE evaluate_how2qa.py: {\"<qid>\": p, ...}\n"
+               "  star          STAR challenge (eval.ai) submission: {\"Interaction\": [{\"question_id\": q,\n"
+               "                \"answer\": p}, ...], \"Sequence\": [...], \"Prediction\": [...], \"Feasibility\": "
+               "[...]}\n"
+               "                (p = index of the chosen option, 0-3, in the order of the annotation's choices)\n"
+               "  samples       any dataset: one JSON object per line and sample (errors included): key, video,\n"
+               "                category, status, error, answer, prediction, correct, option_scores, candidates,\n"
+               "                picked frames, stage times t_<stage>_us (docs/schema.md)\n"
+               "  samples-csv   the same fields as CSV with a header line (arrays space-separated in one field)\n"
                "Samples that failed (status error) have no prediction; the official scorers reject missing ids,\n"
                "so export fails unless --allow-missing (then they are left out and counted on stderr).\n"
                "Default output: stdout.\n");
@@ -65,8 +78,16 @@ int cmd_export(int argc, char ** argv) {
         xf = X_VALUE_VLEP;
     else if (!strcmp(fmt, "value-how2qa"))
         xf = X_VALUE_HOW2QA;
+    else if (!strcmp(fmt, "star"))
+        xf = X_STAR;
+    else if (!strcmp(fmt, "samples"))
+        xf = X_SAMPLES;
+    else if (!strcmp(fmt, "samples-csv"))
+        xf = X_SAMPLES_CSV;
     else {
-        fprintf(stderr, "export: unknown format '%s' (nextqa, vlep, value-vlep, value-how2qa)\n", fmt);
+        fprintf(stderr,
+                "export: unknown format '%s' (nextqa, vlep, value-vlep, value-how2qa, star, samples, samples-csv)\n",
+                fmt);
         return 2;
     }
     char *    end;
@@ -91,7 +112,23 @@ int cmd_export(int argc, char ** argv) {
         if (rc != VB_ERR_NOTFOUND) vb_store_run_clear(&r);
         return 1;
     }
-    const char * want = xf == X_NEXTQA ? "nextqa" : xf == X_VALUE_HOW2QA ? "how2qa" : "vlep";
+    if (xf == X_SAMPLES || xf == X_SAMPLES_CSV) {
+        FILE * f = outp ? fopen(outp, "w") : stdout;
+        int    status = 0;
+        if (!f) {
+            fprintf(stderr, "export: %s: %s\n", outp, strerror(errno));
+            status = 1;
+        } else {
+            if (vb_export_samples(f, &r, &rows, xf == X_SAMPLES_CSV) != VB_OK) status = 1;
+            if (outp && fclose(f) != 0) status = 1;
+            if (status) fprintf(stderr, "export: %s: write failed\n", outp ? outp : "stdout");
+        }
+        if (!status) fprintf(stderr, "export: run %lld: %d sample(s) written as %s\n", id, (int)rows.n, fmt);
+        vb_store_rows_free(&rows);
+        vb_store_run_clear(&r);
+        return status;
+    }
+    const char * want = xf == X_NEXTQA ? "nextqa" : xf == X_VALUE_HOW2QA ? "how2qa" : xf == X_STAR ? "star" : "vlep";
     int          ok_ds = !strcmp(r.dataset, want) || (xf == X_VALUE_HOW2QA && !strcmp(r.dataset, "how2qa-value"));
     int          status = 0;
     if (!ok_ds) {
@@ -109,13 +146,33 @@ int cmd_export(int argc, char ** argv) {
         status = 1;
     }
     cJSON * obj = cJSON_CreateObject();
-    size_t  jl_cap = 256, jl_len = 0;
-    char *  jl = vb_malloc(jl_cap);
+    cJSON * star[4] = {NULL, NULL, NULL, NULL};
+    if (xf == X_STAR)
+        for (int t = 0; t < 4; t++)
+            star[t] = cJSON_AddArrayToObject(obj, STAR_TYPES[t]);
+    size_t jl_cap = 256, jl_len = 0;
+    char * jl = vb_malloc(jl_cap);
     jl[0] = 0;
     for (int32_t i = 0; i < rows.n && !status; i++) {
         const struct vb_store_row * w = &rows.r[i];
         if (strcmp(w->status, "ok") || w->prediction < 0) continue;
         long long k = 0;
+        if (xf == X_STAR) {
+            int t = 0;
+            while (t < 4 && !(w->category && !strcmp(w->category, STAR_TYPES[t])))
+                t++;
+            if (t == 4) {
+                fprintf(stderr, "export: sample '%s' has category '%s', not a STAR question type\n", w->key,
+                        w->category ? w->category : "(none)");
+                status = 1;
+                break;
+            }
+            cJSON * v = cJSON_CreateObject();
+            cJSON_AddStringToObject(v, "question_id", w->key);
+            cJSON_AddNumberToObject(v, "answer", w->prediction);
+            cJSON_AddItemToArray(star[t], v);
+            continue;
+        }
         if (xf != X_NEXTQA && !int_key(w->key, &k)) {
             fprintf(stderr,
                     "export: sample key '%s' is not an integer id (format %s needs %s); raw How2QA has no "

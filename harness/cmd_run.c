@@ -42,6 +42,7 @@ int cmd_run(int argc, char ** argv) {
     vb_runconfig_defaults(&c);
     int rc = vb_runconfig_from_args(&c, argc, argv);
     if (rc == VB_OK) rc = vb_runconfig_validate(&c);
+    if (rc == VB_OK) rc = vb_runconfig_check_inputs(&c);
     if (rc != VB_OK) {
         fprintf(stderr, "run: %s (see --help)\n", vb_errmsg());
         vb_runconfig_free(&c);

@@ -3,28 +3,103 @@
 #include "harness/cli.h"
 #include "harness/store.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+static void add_str(cJSON * o, const char * k, const char * v) {
+    if (v)
+        cJSON_AddStringToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
+static void add_num(cJSON * o, const char * k, double v) {
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
+/* The runs as one JSON array on stdout (runs --json).  Returns 0, or 1 when the document cannot be built. */
+static int print_json(const struct vb_store_run * runs, int32_t n) {
+    cJSON * a = cJSON_CreateArray();
+    for (int32_t i = 0; a && i < n; i++) {
+        const struct vb_store_run * r = &runs[i];
+        cJSON *                     o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "id", (double)r->id);
+        add_str(o, "dataset", r->dataset);
+        add_str(o, "split", r->split);
+        add_str(o, "method", r->method);
+        cJSON_AddNumberToObject(o, "frames", r->frames);
+        cJSON_AddNumberToObject(o, "candidates", r->candidates);
+        add_num(o, "acc", r->n_scored > 0 ? 100.0 * r->n_correct / r->n_scored : NAN);
+        cJSON_AddNumberToObject(o, "n_samples", r->n_samples);
+        cJSON_AddNumberToObject(o, "n_expected", r->n_expected);
+        cJSON_AddNumberToObject(o, "n_ok", r->n_ok);
+        cJSON_AddNumberToObject(o, "n_error", r->n_error);
+        cJSON_AddNumberToObject(o, "n_scored", r->n_scored);
+        cJSON_AddNumberToObject(o, "n_correct", r->n_correct);
+        add_str(o, "status", r->status);
+        add_num(o, "wall_s", r->wall_s);
+        add_str(o, "sampling", r->sampling);
+        add_str(o, "selection", r->selection);
+        add_str(o, "decode_mode", r->decode_mode);
+        char seed[24];
+        snprintf(seed, sizeof seed, "%llu", (unsigned long long)r->seed);
+        add_str(o, "seed", seed); /* a string: 64-bit seeds do not fit a JSON double */
+        cJSON_AddNumberToObject(o, "threads", r->blas_threads);
+        add_str(o, "weights_dtype", r->weights_dtype ? r->weights_dtype : "f32");
+        add_str(o, "created", r->created);
+        add_str(o, "started", r->started);
+        add_str(o, "ended", r->ended);
+        add_str(o, "git_commit", r->git_commit);
+        cJSON_AddBoolToObject(o, "git_dirty", r->git_dirty != 0);
+        add_str(o, "host", r->host);
+        add_str(o, "cpu", r->cpu_model);
+        add_str(o, "blas_core", r->blas_core);
+        add_str(o, "grid_id", r->grid_id);
+        add_str(o, "config_hash", r->config_hash);
+        add_str(o, "verify_hash", r->verify_hash);
+        add_str(o, "annotations_sha256", r->annotations_sha256);
+        add_num(o, "peak_rss_kb", r->peak_rss_kb >= 0 ? (double)r->peak_rss_kb : NAN);
+        cJSON_AddItemToArray(a, o);
+    }
+    char * txt = a ? cJSON_PrintUnformatted(a) : NULL;
+    cJSON_Delete(a);
+    if (!txt) {
+        fprintf(stderr, "runs: out of memory building JSON\n");
+        return 1;
+    }
+    printf("%s\n", txt);
+    cJSON_free(txt);
+    return 0;
+}
+
 int cmd_runs(int argc, char ** argv) {
     if (vb_cli_wants_help(argc, argv)) {
-        printf("usage: vlapbench runs --db FILE [--long]\n"
+        printf("usage: vlapbench runs --db FILE [--long | --json]\n"
                "Lists the runs in a results database: id, dataset/split, method, frames (k) and candidates (T),\n"
                "selection, decode mode, seed, threads, samples stored / expected, errors, accuracy (errors count\n"
                "as wrong), status and wall time.  --long adds commit, host, CPU, BLAS core, grid id, config hash\n"
                "and verification hash, weights dtype (f32 for runs stored before it was recorded) and the largest\n"
-               "session peak RSS.\n");
+               "session peak RSS.\n"
+               "--json prints one JSON array instead, one object per run with every field above: id, dataset,\n"
+               "split, method, frames, candidates, acc (percent, errors counted as wrong; null when nothing is\n"
+               "scored), n_samples, n_expected, n_ok, n_error, n_scored, n_correct, status, wall_s, ... .\n");
         return 0;
     }
     const char * db = NULL;
-    int          lng = 0;
+    int          lng = 0, json = 0;
     for (int i = 1; i < argc; i++) {
         const char * v;
         if (vb_cli_opt(argc, argv, &i, "--db", &v))
             db = v;
         else if (!strcmp(argv[i], "--long"))
             lng = 1;
+        else if (!strcmp(argv[i], "--json"))
+            json = 1;
         else {
             fprintf(stderr, "runs: unknown option %s\n", argv[i]);
             return 2;
@@ -32,6 +107,10 @@ int cmd_runs(int argc, char ** argv) {
     }
     if (!db) {
         fprintf(stderr, "runs: --db FILE is required\n");
+        return 2;
+    }
+    if (lng && json) {
+        fprintf(stderr, "runs: --long and --json exclude each other (--json has every field)\n");
         return 2;
     }
     struct vb_store * st;
@@ -47,6 +126,12 @@ int cmd_runs(int argc, char ** argv) {
         fprintf(stderr, "runs: %s\n", vb_errmsg());
         vb_store_close(st);
         return 1;
+    }
+    if (json) {
+        rc = print_json(runs, n);
+        vb_store_runs_free(runs, n);
+        vb_store_close(st);
+        return rc;
     }
     printf("%4s  %-8s %-5s %-8s %3s %4s  %-9s %-11s %6s %3s %11s %5s %7s  %-10s %9s\n", "id", "dataset", "split",
            "method", "k", "T", "selection", "decode", "seed", "thr", "samples", "err", "acc%", "status", "wall_s");

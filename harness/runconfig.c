@@ -6,8 +6,10 @@
 #include "harness/cli.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void vb_runconfig_defaults(struct vb_run_config * c) {
     memset(c, 0, sizeof *c);
@@ -21,6 +23,25 @@ void vb_runconfig_defaults(struct vb_run_config * c) {
     c->warmup = 1;
     c->vit_cache_mb = 256;
     c->db = vb_strdup("results.db");
+}
+
+static int check_path(const char * flag, const char * path, int want_dir) {
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return vb_fail(VB_ERR_IO, "%s %s: %s", flag, path,
+                       errno == ENOENT ? (want_dir ? "no such directory" : "no such file") : strerror(errno));
+    if (want_dir && !S_ISDIR(sb.st_mode)) return vb_fail(VB_ERR_IO, "%s %s: not a directory", flag, path);
+    if (!want_dir && S_ISDIR(sb.st_mode)) return vb_fail(VB_ERR_IO, "%s %s: is a directory, not a file", flag, path);
+    return VB_OK;
+}
+
+int vb_runconfig_check_inputs(const struct vb_run_config * c) {
+    int rc = VB_OK;
+    if (c->annotations) rc = check_path("--annotations", c->annotations, 0);
+    if (rc == VB_OK && c->map) rc = check_path("--map", c->map, 0);
+    if (rc == VB_OK && !c->videos) rc = vb_fail(VB_ERR_ARG, "--videos DIR is required");
+    if (rc == VB_OK) rc = check_path("--videos", c->videos, 1);
+    return rc;
 }
 
 void vb_runconfig_free(struct vb_run_config * c) {

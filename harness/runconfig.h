@@ -82,6 +82,11 @@ int vb_runconfig_from_args(struct vb_run_config * c, int argc, char ** argv);
 /* Check completeness (dataset, annotations, at least one method and frame count, a bundle for every method x frame
 ** count, valid names and ranges).  Returns VB_OK or VB_ERR_ARG naming what is missing. */
 int vb_runconfig_validate(const struct vb_run_config * c);
+/* Check that the inputs a run reads exist before anything is opened: the annotation file and the map (regular
+** files) and the videos directory (a directory; required for every dataset).  Returns VB_OK, or VB_ERR_IO naming the
+** config key, the path and what is wrong ("--videos /x: no such directory"), so a wrong path fails the run at once
+** instead of giving a "complete" run of error rows. */
+int vb_runconfig_check_inputs(const struct vb_run_config * c);
 /* Canonical JSON of everything that defines the results (sorted keys, compact; not db, shard, quiet, threads),
 ** malloc'd.  Paths are made absolute.  "weights" appears only when not f32 and a method's "frames" only when it
 ** has its own list (the canonical text of configurations that use neither is unchanged). */

@@ -187,7 +187,16 @@ int vb_store_open(struct vb_store ** out, const char * path, int read_only) {
     st->flush_rows = 64;
     st->flush_ms = 2000;
     int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    int rc = sqlite3_open_v2(path, &st->db, flags, NULL);
+    /* --db is a plain file path: Debian's SQLite reads "file:..." names as URIs (SQLITE_USE_URI), so that
+    ** "file:x.db?mode=memory" would silently store nothing; "./" in front makes such a name a relative path */
+    char * plain = NULL;
+    if (strncmp(path, "file:", 5) == 0) {
+        plain = vb_malloc(strlen(path) + 3);
+        memcpy(plain, "./", 2);
+        memcpy(plain + 2, path, strlen(path) + 1);
+    }
+    int rc = sqlite3_open_v2(plain ? plain : path, &st->db, flags, NULL);
+    free(plain);
     if (rc != SQLITE_OK) {
         int r = vb_fail(read_only ? VB_ERR_IO : VB_ERR_DB, "%s: cannot open: %s", path,
                         st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));

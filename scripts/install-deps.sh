@@ -6,6 +6,7 @@ declare -A PC=(
   [openblas]=libopenblas-dev [libavformat]=libavformat-dev [libavcodec]=libavcodec-dev
   [libswscale]=libswscale-dev [libavutil]=libavutil-dev [sqlite3]=libsqlite3-dev
   [libcjson]=libcjson-dev [cmocka]=libcmocka-dev [libutf8proc]=libutf8proc-dev
+  [libcrypto]=libssl-dev
 )
 declare -A CMD=( [pkg-config]=pkg-config [cc]=gcc [make]=make [gnuplot]=gnuplot-nox [ffmpeg]=ffmpeg
   [spm_train]=sentencepiece [sqlite3]=sqlite3 [git]=git [clang-format]=clang-format )

@@ -5,6 +5,8 @@
 #   sbatch --dependency=afterok:<jobid> scripts/slurm-array.sh --merge RUN.json OUTDIR
 #
 # or, to submit both steps at once:   scripts/slurm-array.sh --submit 8 RUN.json OUTDIR
+# (VB_SBATCH_OPTS adds sbatch options to both submissions, e.g. "--partition=gpu --cpus-per-task=4 --mem=16G";
+# options given there override the #SBATCH defaults below)
 # (submit from the repository root, or set VB=/path/to/vlapbench).  --threads is part of a run's identity: compare
 # runs made with the same thread count.
 #
@@ -22,8 +24,10 @@ VB=${VB:-${SLURM_SUBMIT_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}/v
 if [ "${1:-}" = "--submit" ]; then
   n=$2 cfg=$3 out=$4
   mkdir -p "$out"
-  jid=$(sbatch --parsable --array=0-$((n - 1)) "$0" "$cfg" "$out")
-  sbatch --dependency=afterok:"$jid" --array=0 --export=ALL,VB_NSHARDS="$n" "$0" --merge "$cfg" "$out"
+  read -r -a extra <<< "${VB_SBATCH_OPTS:-}"
+  jid=$(sbatch --parsable "${extra[@]}" --array=0-$((n - 1)) "$0" "$cfg" "$out")
+  sbatch --parsable "${extra[@]}" --dependency=afterok:"$jid" --array=0 --export=ALL,VB_NSHARDS="$n" "$0" --merge \
+    "$cfg" "$out"
   exit 0
 fi
 if [ "${1:-}" = "--merge" ]; then

@@ -1,0 +1,19 @@
+/* export_samples.h — one line per stored sample (JSON Lines or CSV) for analysis outside vlapbench
+** (`vlapbench export --format samples | samples-csv`). */
+#ifndef VB_EXPORT_SAMPLES_H
+#define VB_EXPORT_SAMPLES_H
+
+#include "harness/store.h"
+
+#include <stdio.h>
+
+/* Writes every row of run r to f, in key order: with csv == 0 one JSON object per line, with csv != 0 an RFC 4180
+** CSV with a header line.  Fields: run, dataset, method, frames, candidates, key, video_id, category, status,
+** error, answer, prediction, correct (1 / 0 / null when the answer is unknown), option_scores, candidates_idx
+** (frame indices of the T candidates), picked (indices into the video), frame_lo, frame_hi, t_<stage>_us for every
+** stage of metrics/latency.h (null when not measured).  In CSV, the arrays are space-separated numbers in one field.
+** Non-finite option scores are written as null (JSON) or empty (CSV).  Returns VB_OK or VB_ERR_IO (write failed;
+** message set). */
+int vb_export_samples(FILE * f, const struct vb_store_run * r, const struct vb_store_rows * rows, int csv);
+
+#endif
