@@ -1,4 +1,4 @@
-/* sevila.h — SeViLA (localizer + answerer, methods.md §4), run through vlap/method.h (kind VB_METHOD_SEVILA).
+/* sevila.h — SeViLA (localizer + answerer, docs/methods.md §4), run through vlap/method.h (kind VB_METHOD_SEVILA).
 **
 ** Localizer, per candidate frame f of T (32): ln_vision_loc (localizer.vision_layernorm, eps = ln_vision_eps, on the
 ** ViT BODY output) -> localizer Q-Former (own query tokens, no text) -> localizer.language_projection; encoder input

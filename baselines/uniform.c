@@ -1,4 +1,4 @@
-/* uniform.c — the BLIP-2 answerer of uniform BLIP-2 and SeViLA (see uniform.h, methods.md §3, §4 steps 6-7). */
+/* uniform.c — the BLIP-2 answerer of uniform BLIP-2 and SeViLA (see uniform.h, docs/methods.md §3, §4 steps 6-7). */
 #include "baselines/uniform.h"
 
 #include "engine/common.h"

@@ -1,4 +1,4 @@
-/* uniform.h — uniform BLIP-2 ("BLIP-2 concat", methods.md §3), and the answerer it shares with SeViLA.
+/* uniform.h — uniform BLIP-2 ("BLIP-2 concat", docs/methods.md §3), and the answerer it shares with SeViLA.
 **
 ** The method runs through the object of vlap/method.h (kind VB_METHOD_UNIFORM): k frames chosen by uniform_midbin
 ** by the caller, ViT -> ln_vision (eps 1e-5) -> BLIP-2 Q-Former (queries only) -> language_projection per frame;

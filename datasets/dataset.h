@@ -1,6 +1,6 @@
 /* dataset.h — the one sample record every annotation loader produces, and the loader entry points.
 **
-** Formats (../shared/spec/datasets.md): NExT-QA CSV (+ map_vid_vidorID.json), STAR JSON (official and the
+** Formats (docs/formats.md): NExT-QA CSV (+ map_vid_vidorID.json), STAR JSON (official and the
 ** pre-release demo schema), VLEP JSONL (and the VALUE archive), How2QA raw HERO CSV and VALUE JSONL
 ** (+ how2_vid_mapping.json), and the SeViLA/LAVIS unified JSON.  A malformed record stops the load with
 ** "file:line: reason" (VB_ERR_FORMAT) unless skip_bad is set, in which case it is counted and listed.

@@ -1,4 +1,4 @@
-/* how2qa.c — How2QA in its two releases (datasets.md §5).
+/* how2qa.c — How2QA in its two releases (docs/formats.md §5).
 ** Raw HERO CSV: no header, 7 columns youtube_id, "[start:end]" (absolute seconds in the full YouTube video), three
 ** wrong answers, question, correct answer; options permuted by vb_dataset_how2qa_perm; key = the 1-based line number.
 ** VALUE JSONL: vid_name, ts "s-e" (seconds relative to the 60-s clip {vid_name}.mp4), qid, q, a0..a3 (a4 if present),

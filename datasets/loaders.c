@@ -169,7 +169,7 @@ int vb_dataset_how2_clip_parse(const char * v, char * yt, size_t yt_cap, double 
     return VB_OK;
 }
 
-/* ---- How2QA raw option permutation (datasets.md §5.1) ---- */
+/* ---- How2QA raw option permutation (docs/formats.md §5.1) ---- */
 
 int vb_dataset_how2qa_perm(const char * youtube_id, const char * segment_field, const char * question, int perm[4],
                            char perm_str[5]) {

@@ -1,6 +1,6 @@
 /* loaders.h — helpers around the annotation loaders of dataset.h: a string-keyed hash map, JSON key->string map
 ** files (NExT-QA map_vid_vidorID.json, How2QA how2_vid_mapping.json), the How2QA raw-CSV option permutation
-** (datasets.md §5.1), split names from file names, and per-sample text checks used by `datasets stats`.
+** (docs/formats.md §5.1), split names from file names, and per-sample text checks used by `datasets stats`.
 */
 #ifndef VB_LOADERS_H
 #define VB_LOADERS_H
@@ -45,7 +45,7 @@ void vb_jsonmap_free(struct vb_jsonmap * m);
 ** '_').  yt receives the id (NUL-terminated, at most yt_cap-1 bytes).  Returns VB_OK or VB_ERR_FORMAT. */
 int vb_dataset_how2_clip_parse(const char * v, char * yt, size_t yt_cap, double * clip_start, double * clip_end);
 
-/* The How2QA raw-CSV permutation of datasets.md §5.1: key = youtube_id 0x1f segment_field 0x1f question, seed =
+/* The How2QA raw-CSV permutation of docs/formats.md §5.1: key = youtube_id 0x1f segment_field 0x1f question, seed =
 ** FNV-1a 64 of the key, splitmix64, Fisher-Yates over [wrong1, wrong2, wrong3, correct] from i = 3 down to 1 with
 ** j = next() mod (i+1).  perm[k] = original index (0..3, 3 = correct) of the option shown at position k; the answer
 ** index is the k with perm[k] == 3.  perm_str (5 bytes) receives e.g. "3012". Returns the answer index. */

@@ -1,4 +1,4 @@
-/* nextqa.c — NExT-QA multiple-choice CSV (datasets.md §2): header
+/* nextqa.c — NExT-QA multiple-choice CSV (docs/formats.md §2): header
 ** video,frame_count,width,height,question,answer,qid,type,a0..a4; key "{video}_{qid}"; category = type code as
 ** given (TP stays TP here; the eval_mc.py scorer in metrics/score.c merges it into TN), group = first letter. */
 #include "datasets/csv.h"

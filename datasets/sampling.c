@@ -1,4 +1,4 @@
-/* sampling.c — the three "uniform" conventions of datasets.md §7, bit-exact with their numpy originals. */
+/* sampling.c — the three "uniform" conventions of docs/formats.md §7, bit-exact with their numpy originals. */
 #include "datasets/sampling.h"
 
 #include "engine/common.h"

@@ -1,4 +1,4 @@
-/* sampling.h — named frame-sampling policies (datasets.md §7).  Pure functions: no I/O, no allocation.
+/* sampling.h — named frame-sampling policies (docs/formats.md §7).  Pure functions: no I/O, no allocation.
 **
 ** vlapbench never says just "uniform".  Three conventions exist and each has a name:
 **   uniform_midbin     SeViLA / VLAP (LAVIS data_utils.load_video): n = min(n, vlen); edges = linspace(start, end,

@@ -1,4 +1,4 @@
-/* sevila_json.c — the SeViLA / LAVIS unified JSON (datasets.md §6): one array of
+/* sevila_json.c — the SeViLA / LAVIS unified JSON (docs/formats.md §6): one array of
 ** {video, num_option, qid, a0.., answer, question, start, end}.  The dataset is recognised from the qid prefix
 ** (qid.split('_')[0], as VideoQA._report_metrics does): a NExT-QA type code, a STAR category, HOW2QA or VLEP.
 ** key = qid; category = that prefix (NExT-QA: the type code, TP kept), group = NExT-QA C/T/D or the category.

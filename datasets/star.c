@@ -1,4 +1,4 @@
-/* star.c — STAR QA JSON (datasets.md §3): the official array schema, the pre-release array schema of
+/* star.c — STAR QA JSON (docs/formats.md §3): the official array schema, the pre-release array schema of
 ** sel_examples.json (choices[].answer = "Correct"/"Wrong", checked against the answer text), and the homepage
 ** object keyed by question_id (selected_examples_keyframes_dict.json, where `answer` holds the video id and the
 ** correct choice is the one marked "Correct").  Category = question_id up to the first '_'. */

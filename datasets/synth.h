@@ -1,5 +1,5 @@
 /* synth.h — synthetic benchmark: small real H.264 videos whose pixels carry their own frame index, plus annotation
-** files for them in every official format (datasets.md §2–§6), so loaders, sampling and decoding can be tested
+** files for them in every official format (docs/formats.md §2–§6), so loaders, sampling and decoding can be tested
 ** end to end without the real datasets.
 **
 ** Frame code.  The top ~60 % of every frame is a 5 x 4 grid of black/white blocks: the frame index as a 16-bit Gray

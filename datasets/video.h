@@ -1,4 +1,5 @@
-/* video.h — exact, sparse frame decoding with libavformat/libavcodec/libswscale (methods.md §2.1, datasets.md §7).
+/* video.h — exact, sparse frame decoding with libavformat/libavcodec/libswscale (docs/methods.md §2.1,
+** docs/formats.md §7).
 **
 ** Frame numbering.  At open, every packet of the video stream is read (not decoded) and its presentation timestamp
 ** recorded; sorting these timestamps defines display order, so frame N is the packet with the N-th smallest pts
@@ -89,7 +90,7 @@ int vb_video_open(struct vb_video * v, const char * path, const struct vb_video_
 void vb_video_close(struct vb_video * v);
 
 /* Convert a [start_s, end_s] segment (seconds, relative to the file; negative = whole video) to a frame range with
-** SeViLA's rule (datasets.md §7) using this video's fps and frame count: *f0 = max((int)(start_s*fps), 0),
+** SeViLA's rule (docs/formats.md §7) using this video's fps and frame count: *f0 = max((int)(start_s*fps), 0),
 ** *f1 = min((int)(end_s*fps), n_frames).  Returns VB_OK or VB_ERR_ARG. */
 int vb_video_segment_frames(const struct vb_video * v, double start_s, double end_s, int64_t * f0, int64_t * f1);
 

@@ -1,4 +1,4 @@
-/* vlep.c — VLEP JSON Lines (datasets.md §4): vlep_{train,dev,test}_release.jsonl and VALUE's vlep_dev_archive.jsonl
+/* vlep.c — VLEP JSON Lines (docs/formats.md §4): vlep_{train,dev,test}_release.jsonl and VALUE's vlep_dev_archive.jsonl
 ** (same keys plus premise/tag/rationales).  key = example_id; segment = ts, seconds relative to the clip; no
 ** question; test records have no answer (-1).  Video path as SeViLA: YouTube clips (vid_name contains ':') under
 ** vlep_ytb_clips/, TV clips under tvqa/videos_3fps_with_audio/ with the trailing "_ep" removed. */

@@ -1,4 +1,4 @@
-/* frame_prompter.h — the VLAP / ViLA Frame-Prompter (ViLA `FrameSelector` + `GumbleSoftmax`, methods.md §5.1).
+/* frame_prompter.h — the VLAP / ViLA Frame-Prompter (ViLA `FrameSelector` + `GumbleSoftmax`, docs/methods.md §5.1).
 **
 ** From the ViT features after ln_vision of T candidate frames, (b, T, N, D):
 **   gates = mean over the D channels -> (b, T, N); viewed as (b, S, k*N) with k = T/S (segment s = frames s*k ..

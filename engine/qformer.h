@@ -2,7 +2,7 @@
 ** the language projection, matching Hugging Face transformers 4.35.2 (Blip2QFormerModel,
 ** InstructBlipQFormerModel, language_projection).
 **
-** Arithmetic (../shared/golden/README.md, BLIP-2 item 7 and "Things the C code must match (InstructBLIP)"):
+** Arithmetic (docs/methods.md §9.1 item 7 and §9.2):
 **   - embeddings: BLIP-2: LayerNorm "qformer.layernorm"(query_tokens).  InstructBLIP: text rows = word_embeddings[id]
 **     + position_embeddings[0 .. L-1] (positions count from the first text token; queries get none), x = [queries;
 **     text], one LayerNorm "qformer.embeddings.layernorm" over all Q + L rows.  eps cfg.ln_eps (1e-12).

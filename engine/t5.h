@@ -1,6 +1,6 @@
 /* t5.h — the (Flan-)T5 encoder-decoder of BLIP-2 / InstructBLIP, matching Hugging Face transformers 4.35.2.
 **
-** Arithmetic (see ../shared/golden/README.md "Things the C code must match"):
+** Arithmetic (see docs/methods.md §9.1):
 **   - no embedding scaling; pre-RMS-norm sub-layers (w * x / sqrt(mean(x^2) + eps)) with residuals;
 **   - attention scores q.k^T with NO 1/sqrt(d_kv) scaling, plus the relative position bias of block 0 (bidirectional
 **     buckets in the encoder, causal buckets in the decoder self-attention) shared by every block; cross-attention

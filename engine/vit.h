@@ -1,7 +1,7 @@
 /* vit.h — the EVA ViT-g vision encoder of BLIP-2 / InstructBLIP, matching Hugging Face transformers 4.35.2
 ** (Blip2VisionModel / InstructBlipVisionModel).
 **
-** Arithmetic (../shared/golden/README.md "Things the C code must match", item 6):
+** Arithmetic (docs/methods.md §9.1, item 6):
 **   - patch embedding = Conv2d(3 -> D, kernel = stride = p) done as ONE GEMM: the frames are unfolded (im2col) into
 **     (n_frames * n_patches, 3*p*p) rows, the conv weight [D, 3, p, p] is read as a (D, 3*p*p) Linear weight;
 **     patches are numbered row-major over the patch grid; CLS first, then the learned position embedding is added;

@@ -21,7 +21,7 @@ static int usage(void) {
         "                        [--seed N] [--interp bilinear|bicubic] [--threads N] [--loc-chunk C]\n"
         "                        [--t5-tokenizer tokenizer.json] [--bert-vocab vocab.txt] [--nextqa-unify]\n"
         "                        [--weights f32|bf16|f16]\n"
-        "Answers one multiple-choice question about a video the way the official code does (methods.md):\n"
+        "Answers one multiple-choice question about a video the way the official code does (docs/methods.md):\n"
         "uniform BLIP-2 on K uniform_midbin frames (default 4); SeViLA: localizer over T candidates (32) -> top K;\n"
         "VLAP: Frame-Prompter over T candidates (32; 8 for How2QA) -> one frame per segment.  Options and question "
         "are\n"

@@ -1,5 +1,5 @@
 /* cmd_export.c — `vlapbench export`: a run's predictions in the official prediction-file formats
-** (../shared/spec/datasets.md §8). */
+** (docs/formats.md §8). */
 #include "engine/common.h"
 #include "harness/cli.h"
 #include "harness/export_samples.h"

@@ -165,7 +165,7 @@ static int usage(void) {
         "                            [--dtype f32|bf16|f16] [--candidates T] [--frames K] [--tokenizer-dir D]\n"
         "                            [--dry-run]   (only print the tensor and parameter counts)\n"
         "Writes a random-weight model bundle of the shape CONFIG.json describes (a Hugging Face Blip2Config for\n"
-        "uniform / sevila, InstructBlipConfig for vlap, e.g. ../shared/golden/configs/*.config.json):\n"
+        "uniform / sevila, InstructBlipConfig for vlap, e.g. configs/real/*.config.json):\n"
         "  DIR/config.json        CONFIG.json plus \"methods_bundle\" (ln_vision_eps 1e-5, frame counts, ...)\n"
         "  DIR/model.safetensors  every HF tensor, plus localizer.* (sevila) or frame_prompter.* (vlap,\n"
         "                         K segments of T/K frames; defaults T 32, K 4)\n"

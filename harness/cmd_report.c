@@ -39,7 +39,7 @@ int cmd_report(int argc, char ** argv) {
                "Int/Seq/Pre/Fea/Avg, How2QA, VLEP) with frames, accuracy and 95%% cluster-bootstrap CI (by video),\n"
                "median seconds per question and speed-up against --ref (default sevila) measured in the same\n"
                "database; a per-stage latency table; run provenance.  --published adds the published numbers\n"
-               "(methods.md section 8) beside each row with the difference.  Plots through gnuplot (program from\n"
+               "(docs/methods.md section 8) beside each row with the difference.  Plots through gnuplot (program from\n"
                "$VB_GNUPLOT, default gnuplot): accuracy vs frames, accuracy vs latency with the Pareto front,\n"
                "stacked per-stage latency, picked-frame position histograms.  Without gnuplot the tables are\n"
                "still written and the report says the plots were skipped.  Defaults: all runs, all formats,\n"

@@ -1,4 +1,4 @@
-/* golden_methods.c — check-golden runner for the method-level cases (../shared/golden/methods/ --  uniform, sevila,
+/* golden_methods.c — check-golden runner for the method-level cases ($VB_SHARED/golden/methods/ --  uniform, sevila,
 ** sevila_star, sevila_vlep, vlap, vlap_gumbel, vlap_star, vlap_long, vlap_penalty).
 **
 ** For a case, the bundle in DIR is opened (tokenizers: $VB_T5_TOKENIZER / $VB_BERT_VOCAB, else

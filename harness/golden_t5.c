@@ -1,5 +1,5 @@
 /* golden_t5.c — check-golden runner for the T5 cases: buckets, t5_encoder, t5_decoder, t5_encoder_prefixed,
-** t5_long, t5_long_dec, generate, generate_eos (see ../shared/golden/README.md and cases.json "steps").
+** t5_long, t5_long_dec, generate, generate_eos (see docs/methods.md §9.1 and cases.json "steps").
 **
 ** The generate cases run the whole BLIP-2 pipeline (pixels -> ViT -> Q-Former -> projection, harness/golden_t5_vis.h
 ** helpers in golden_pipeline.c) and then greedy T5 generation; the lm_inputs_embeds they build are compared too.

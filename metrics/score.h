@@ -1,4 +1,5 @@
-/* score.h — accuracy with the semantics of each dataset's official scorer (datasets.md §2.4, §3.3, §4.5, §5.4, §8).
+/* score.h — accuracy with the semantics of each dataset's official scorer (docs/formats.md §2.4, §3.3, §4.5,
+** §5.4, §8).
 **
 **   NExT-QA  eval_mc.py: per type with TP merged into TN (Why How Bef&Aft When Cnt Loc Other), groups C/T/D pooled
 **            by counts, overall pooled; printed "{:.2f}" of correct*100.0/count.
@@ -87,7 +88,7 @@ struct vb_pred_info {
 int vb_score_read_predictions(const struct vb_dataset * d, const char * path, int32_t * pred,
                               struct vb_pred_info * info);
 
-/* Print what the official scorer prints for this dataset and prediction format (datasets.md §8; for STAR and raw
+/* Print what the official scorer prints for this dataset and prediction format (docs/formats.md §8; for STAR and raw
 ** How2QA, which have none, the vlapbench equivalent).  d and info give line counts and skipped ids. */
 void vb_score_print_official(FILE * f, const struct vb_score * s, const struct vb_dataset * d, const char * pred_path,
                              const struct vb_pred_info * info);

@@ -1,4 +1,4 @@
-/* published.c — the numbers of methods.md §8, transcribed as data.  Keep in sync with the spec. */
+/* published.c — the numbers of docs/methods.md §8, transcribed as data.  Keep the two in sync. */
 #include "reports/published.h"
 
 #include <math.h>

@@ -1,4 +1,4 @@
-/* published.h — published reference numbers as data (../shared/spec/methods.md §8), shown beside measured
+/* published.h — published reference numbers as data (docs/methods.md §8), shown beside measured
 ** results by `vlapbench report --published`.
 **
 ** All numbers are on the val splits (NExT-QA val, STAR val, VLEP dev, VALUE How2QA val), accuracy in percent.

@@ -539,7 +539,7 @@ static int table_published(struct tbl * t, const char * dataset) {
         tbl_set(t, r, c++, vb_strdup(vb_published_quality_name(P[i].quality)));
         rows++;
     }
-    t->note = vb_strdup("From ../shared/spec/methods.md section 8. Published speed-ups (VLAP 3.0x on NExT-QA Temporal "
+    t->note = vb_strdup("From docs/methods.md section 8. Published speed-ups (VLAP 3.0x on NExT-QA Temporal "
                         "and STAR, 4.2x on VLEP; SeViLA Table 15: 1.79 s answerer vs 3.28 s SeViLA per sample) were "
                         "measured on unstated set-ups and are not comparable with the speed-ups above.");
     return rows;

@@ -1,6 +1,6 @@
 /* method.h — the three video-QA methods behind one object: uniform BLIP-2 ("concat"), SeViLA (localizer +
 ** answerer) and VLAP / ViLA (Frame-Prompter + InstructBLIP), run exactly as the official code runs them
-** (../shared/spec/methods.md §3-§6).
+** (docs/methods.md §3-§6).
 **
 ** Lifecycle (one object per bundle and method; read-only weights may be shared by several objects):
 **
@@ -84,7 +84,7 @@ struct vb_method_opts {
 void vb_method_opts_default(struct vb_method_opts * o, enum vb_method_kind kind);
 
 /* Optional tracing of named intermediates (the golden checker's hook).  Called synchronously with tensors named as
-** in ../shared/golden/methods (vit_body, vit_ln, loc_vision_layernorm, loc_qformer_output, loc_projected,
+** in $VB_SHARED/golden/methods (vit_body, vit_ln, loc_vision_layernorm, loc_qformer_output, loc_projected,
 ** loc_inputs_embeds, loc_scores, fp_gates, fp_segment_input, fp_fc1_out, fp_norm_out, fp_relu_out, fp_logits,
 ** gumbel_noise, qformer_output, projected, inputs_embeds, encoder_last_hidden_state, step0_raw_logits, step0_logits,
 ** step1_raw_logits, step1_logits, answer_logits); `data` is borrowed for the call.  Integer decisions are in the

@@ -1,5 +1,5 @@
 /* prompts.h — the prompt strings, frame prefixes and answer-letter conventions shared by uniform BLIP-2, SeViLA and
-** VLAP, exactly as the official code builds them (methods.md §2.5-2.6; SeViLA / ViLA
+** VLAP, exactly as the official code builds them (docs/methods.md §2.5-2.6; SeViLA / ViLA
 ** lavis/datasets/datasets/mc_video_vqa_datasets.py L63-100, sevila.py L100-111).  Engine-independent: strings only;
 ** tokenization happens in the caller (vb_t5tok_* / vb_berttok_*).
 **
@@ -14,8 +14,8 @@
 **                      predict next event?"
 **   frame prefixes     "Frame: " (localizer), "Frame i: " i = 1..k (answerer), tokenized without </s>.
 **
-** Options and questions are used exactly as the SeViLA/LAVIS unified JSON stores them (datasets.md §6): NExT-QA read
-** from the official CSV gets question + "?" and every option + "." appended unconditionally (as SeViLA's
+** Options and questions are used exactly as the SeViLA/LAVIS unified JSON stores them (docs/formats.md §6): NExT-QA
+** read from the official CSV gets question + "?" and every option + "." appended unconditionally (as SeViLA's
 ** preprocessing does; "catching toy " -> "catching toy ."), vb_prompt_text_from_sample(..., nextqa_unify=1).
 */
 #ifndef VB_PROMPTS_H

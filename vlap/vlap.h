@@ -1,4 +1,4 @@
-/* vlap.h — VLAP / ViLA (methods.md §5), run through vlap/method.h (kind VB_METHOD_VLAP).
+/* vlap.h — VLAP / ViLA (docs/methods.md §5), run through vlap/method.h (kind VB_METHOD_VLAP).
 **
 ** T candidates (32; 8 for How2QA) -> ViT -> ln_vision (eps 1e-5) -> Frame-Prompter (ViLA FrameSelector: channel mean
 ** per token, S segments of T/S frames, fc1 -> LayerNorm(T/S) -> ReLU -> fc2 -> logits (S, T/S)) -> one frame per
