@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages vlapbench needs, only those that are missing, and says what it installs.
-# Checks pkg-config modules and commands first; runs apt-get (with sudo when not root) only if something is missing.
+# Checks pkg-config modules and commands first; runs apt-get (with sudo when not root) only if something is missing,
+# waiting for the dpkg lock (-o DPkg::Lock::Timeout=600) when another apt-get holds it.
 set -euo pipefail
 declare -A PC=(
   [openblas]=libopenblas-dev [libavformat]=libavformat-dev [libavcodec]=libavcodec-dev
@@ -26,6 +27,8 @@ echo "install-deps: installing missing Debian packages: ${missing[*]}" >&2
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+# another apt-get / unattended-upgrades may hold the dpkg lock: wait for it (up to 10 minutes) instead of failing
+LOCK=(-o DPkg::Lock::Timeout=600)
+$SUDO apt-get "${LOCK[@]}" update -qq
+$SUDO apt-get "${LOCK[@]}" install -y -qq --no-install-recommends "${missing[@]}" >&2
 echo "install-deps: done" >&2

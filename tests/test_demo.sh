@@ -135,7 +135,9 @@ if [ -z "$CHROME" ]; then
     SUDO=""
     [ "$(id -u)" = 0 ] || SUDO=sudo
     export DEBIAN_FRONTEND=noninteractive
-    { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends chromium; } >"$T/apt.log" 2>&1 ||
+    # wait for the dpkg lock (another apt-get may hold it) instead of failing at once
+    { $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq &&
+      $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends chromium; } >"$T/apt.log" 2>&1 ||
         { tail "$T/apt.log"; fail "chromium is missing and apt-get could not install it"; }
     CHROME=$(command -v chromium) || fail "chromium not found after installing it"
 fi
