@@ -8,7 +8,7 @@
 #                        [--rounds R]
 #
 #   CONFIG_BLIP2         Blip2Config of the SeViLA bundle (used for uniform and SeViLA), e.g.
-#                        ../shared/golden/configs/blip2-flan-t5-xl.config.json
+#                        configs/real/blip2-flan-t5-xl.config.json
 #   CONFIG_INSTRUCTBLIP  InstructBlipConfig of the VLAP bundle (Frame-Prompter k=4, 32 candidates)
 #   --weights W          resident weight dtype of the runs (default f32)
 #   --questions N        N questions on N distinct synthetic videos (default 8)
@@ -19,8 +19,8 @@
 #   --init-dtype D       dtype of the bundle files init-model writes (default f32; bf16 halves the disk)
 #   --rounds R           repeat the three runs R times, interleaved (default 1): on a shared machine the load drifts,
 #                        so each round's ratio is measured back to back and the median over rounds is printed
-#   --tokenizer-dir D    where init-model copies tokenizer.json / vocab.txt from (repeatable; default the golden
-#                        Flan-T5 and BERT tokenizers under $VB_SHARED or ../shared)
+#   --tokenizer-dir D    where init-model copies tokenizer.json / vocab.txt from (repeatable; default the Flan-T5 and
+#                        BERT tokenizers committed in models/tokenizers/)
 #   env GRID_SEVILA_BUNDLE / GRID_VLAP_BUNDLE   existing bundles to use instead (e.g. /work/big/sevila-xl and
 #                        /work/big/vlap4-xl); the CONFIG arguments are then not read.  VB_BIN: the binary.
 #
@@ -59,8 +59,7 @@ command -v sqlite3 >/dev/null || { echo "grid.sh: needs the sqlite3 command" >&2
 mkdir -p "$work" || exit 1
 work=$(cd "$work" && pwd)
 if [ ${#tokdirs[@]} -eq 0 ]; then
-  sh=${VB_SHARED:-$root/../shared}
-  tokdirs=(--tokenizer-dir "$sh/golden/t5-tokenizer" --tokenizer-dir "$sh/golden/bert-tokenizer")
+  tokdirs=(--tokenizer-dir "$root/models/tokenizers/flan-t5" --tokenizer-dir "$root/models/tokenizers/bert-base-uncased")
 fi
 log=$work/grid.log
 say() { echo "grid: $*" >&2; }

@@ -165,12 +165,13 @@ static int usage(void) {
         "                            [--dtype f32|bf16|f16] [--candidates T] [--frames K] [--tokenizer-dir D]\n"
         "                            [--dry-run]   (only print the tensor and parameter counts)\n"
         "Writes a random-weight model bundle of the shape CONFIG.json describes (a Hugging Face Blip2Config for\n"
-        "uniform / sevila, InstructBlipConfig for vlap, e.g. configs/real/*.config.json):\n"
+        "uniform / sevila, InstructBlipConfig for vlap, e.g. configs/real/*.config.json or configs/demo-*.json):\n"
         "  DIR/config.json        CONFIG.json plus \"methods_bundle\" (ln_vision_eps 1e-5, frame counts, ...)\n"
         "  DIR/model.safetensors  every HF tensor, plus localizer.* (sevila) or frame_prompter.* (vlap,\n"
         "                         K segments of T/K frames; defaults T 32, K 4)\n"
         "Deterministic from --seed.  --tokenizer-dir D (repeatable) copies tokenizer.json (and, for vlap, vocab.txt)\n"
-        "from the first D that has it into DIR.  --dtype bf16/f16 halves the file (the loader converts to f32).\n");
+        "from the first D that has it into DIR (the real Flan-T5 and BERT ones: models/tokenizers/flan-t5 and\n"
+        "models/tokenizers/bert-base-uncased).  --dtype bf16/f16 halves the file (the loader converts to f32).\n");
     return 0;
 }
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages vlapbench needs, only those that are missing, and says what it installs.
-# Checks pkg-config modules and commands first; runs apt-get (with sudo when not root) only if something is missing.
+# Checks pkg-config modules and commands first; runs apt-get (with sudo when not root) only if something is missing,
+# waiting for apt's locks when another apt-get holds them (see below).  VB_EXTRA_PKGS="p1 p2": more Debian packages
+# to install when missing (make test-valgrind: valgrind; tests/test_demo.sh: chromium).
 set -euo pipefail
 declare -A PC=(
   [openblas]=libopenblas-dev [libavformat]=libavformat-dev [libavcodec]=libavcodec-dev
@@ -27,6 +29,22 @@ echo "install-deps: installing missing Debian packages: ${missing[*]}" >&2
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+# Another apt-get / unattended-upgrades may hold apt's locks: wait (up to 10 minutes) instead of failing.
+# install: DPkg::Lock::Timeout makes apt-get wait for the dpkg lock.  update: that option does not cover the lists
+# lock (/var/lib/apt/lists/lock; apt 2.6 fails at once, "Could not get lock"), so it is retried every 5 s.
+LOCK=(-o DPkg::Lock::Timeout=600)
+apt_update() {
+  local t0=$SECONDS log said=0
+  log=$(mktemp)
+  while :; do
+    if $SUDO apt-get "${LOCK[@]}" update -qq >"$log" 2>&1; then cat "$log" >&2; rm -f "$log"; return 0; fi
+    if grep -q 'Could not get lock' "$log" && [ $((SECONDS - t0)) -lt 600 ]; then
+      [ $said = 1 ] || echo "install-deps: another apt-get holds the package lists' lock; waiting for it" >&2
+      said=1; sleep 5; continue
+    fi
+    cat "$log" >&2; rm -f "$log"; return 1
+  done
+}
+apt_update
+$SUDO apt-get "${LOCK[@]}" install -y -qq --no-install-recommends "${missing[@]}" >&2
 echo "install-deps: done" >&2

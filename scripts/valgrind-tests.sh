@@ -17,7 +17,9 @@ export VB_BIN VB_BUILD VB_SHARED
 export VB_ROOT=$PWD
 export OPENBLAS_NUM_THREADS=1
 export VB_SANITIZED=1   # tests skip their wall/CPU-time limits (valgrind runs 20-50x slower)
-command -v valgrind >/dev/null || { echo "SKIP: valgrind not installed"; exit 77; }
+# can valgrind run here at all? (exit 77 with one clear message where it dies with SIGILL on this CPU; make
+# test-valgrind probes once and sets VB_VG_PROBED=1)
+if [ "${VB_VG_PROBED:-0}" != 1 ]; then bash scripts/valgrind-probe.sh "$VB_BIN"; rc=$?; [ $rc -eq 0 ] || exit $rc; fi
 logdir=$VB_BUILD/valgrind-logs; mkdir -p "$logdir"
 filter=${VB_TEST_FILTER:-}
 clean=0; bad=0; skip=0; tmo=0; badlist=()

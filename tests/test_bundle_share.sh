@@ -12,7 +12,7 @@
 #   - the summary prints the peak RSS and the weights dtype, and every session stores its peak RSS.
 set -u
 . "$(dirname "$0")/lib.sh"
-vb_golden_setup
+vb_models_setup
 export VB_SHA256_CACHE=off
 fail=0
 die() { echo "FAIL: $*"; fail=1; }
@@ -21,12 +21,12 @@ q() { sqlite3 "$@"; }
 "$VB_BIN" synth --out "$tmp/syn" --videos 3 --seed 4 --frames 40 --fps 10 --size 64x48 --questions 2 >/dev/null 2>&1 \
   || { echo "FAIL: synth"; exit 1; }
 mk_vlap() { # seed out
-  "$VB_BIN" init-model --config "$G/methods/methods-instructblip/config.json" --method vlap --frames 4 --candidates 8 \
-    --seed "$1" --out "$2" --tokenizer-dir "$G/t5-tokenizer" --tokenizer-dir "$G/bert-tokenizer" >/dev/null \
+  "$VB_BIN" init-model --config "$CFG_I" --method vlap --frames 4 --candidates 8 \
+    --seed "$1" --out "$2" --tokenizer-dir "$TOK_T5" --tokenizer-dir "$TOK_BERT" >/dev/null \
     || { echo "FAIL: init-model vlap $2"; exit 1; }
 }
-"$VB_BIN" init-model --config "$G/methods/methods-blip2/config.json" --method sevila --seed 5 --out "$tmp/blip2" \
-  --tokenizer-dir "$G/t5-tokenizer" >/dev/null || { echo "FAIL: init-model blip2"; exit 1; }
+"$VB_BIN" init-model --config "$CFG_B" --method sevila --seed 5 --out "$tmp/blip2" \
+  --tokenizer-dir "$TOK_T5" >/dev/null || { echo "FAIL: init-model blip2"; exit 1; }
 mk_vlap 5 "$tmp/vlap4"
 mk_vlap 6 "$tmp/vlap4s6"
 

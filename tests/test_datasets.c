@@ -1,7 +1,8 @@
 /* test_datasets.c — the annotation loaders on crafted fixtures (tests/data/): every field of the sample record,
 ** exact "file:line: reason" messages for a mutated record of every format, --skip-bad counting, the RFC 4180 reader
-** on quoting / CRLF / errors, the How2QA permutation against an independent reference (Python, datasets.md §5.1),
-** and, when ../shared is present, the record counts of the real annotation files. */
+** on quoting / CRLF / errors, and the How2QA permutation against an independent reference (Python, datasets.md §5.1).
+** The record counts of the real annotation files (only in ../shared) are the conformance test
+** tests/test_conf_datasets.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -368,51 +369,12 @@ static void test_missing_file(void ** state) {
     vb_dataset_free(&d);
 }
 
-/* ---- real files (skipped without ../shared) ---- */
-
-static void test_real_counts(void ** state) {
-    (void)state;
-    char p[1024], m[1024];
-    if (!shared_file("nextqa/val.csv", p, sizeof p)) skip();
-    struct vb_dataset d;
-    shared_file("nextqa/map_vid_vidorID.json", m, sizeof m);
-    assert_int_equal(vb_dataset_load(&d, VB_DS_NEXTQA, p, m, "/nextqa", 0), VB_OK);
-    assert_int_equal(d.n, 4996);
-    const struct vb_sample * s = by_key(&d, "4882821564_1");
-    assert_int_equal(s->line, 3);
-    assert_int_equal(s->answer, 2);
-    assert_string_equal(s->category, "CW");
-    assert_string_equal(s->options[4], "gesture something");
-    assert_string_equal(s->video_path, "/nextqa/1104/4882821564.mp4");
-    vb_dataset_free(&d);
-    struct {
-        enum vb_dataset_kind k;
-        const char *         rel;
-        int32_t              n;
-    } files[] = {{VB_DS_NEXTQA, "nextqa/test.csv", 8564},
-                 {VB_DS_STAR, "star/sel_examples.json", 99},
-                 {VB_DS_STAR, "star/selected_examples_keyframes_dict.json", 24},
-                 {VB_DS_VLEP, "vlep/vlep_dev_release.jsonl", 4392},
-                 {VB_DS_VLEP, "vlep/vlep_test_release.jsonl", 4192},
-                 {VB_DS_VLEP, "vlep/vlep_dev_archive.jsonl", 4392},
-                 {VB_DS_HOW2QA, "how2qa/how2QA_val_release.csv", 2852},
-                 {VB_DS_HOW2QA, "how2qa/how2QA_test_public_release.csv", 2937},
-                 {VB_DS_HOW2QA_VALUE, "how2qa/how2qa_val_release.jsonl", 3115}};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        assert_non_null(shared_file(files[i].rel, p, sizeof p));
-        assert_int_equal(vb_dataset_load(&d, files[i].k, p, NULL, NULL, 0), VB_OK);
-        assert_int_equal(d.n, files[i].n);
-        assert_int_equal(d.n_bad, 0);
-        vb_dataset_free(&d);
-    }
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv),          cmocka_unit_test(test_helpers),      cmocka_unit_test(test_how2qa_perm),
         cmocka_unit_test(test_nextqa),       cmocka_unit_test(test_star),         cmocka_unit_test(test_vlep),
         cmocka_unit_test(test_how2qa_raw),   cmocka_unit_test(test_how2qa_value), cmocka_unit_test(test_sevila),
-        cmocka_unit_test(test_missing_file), cmocka_unit_test(test_real_counts),
+        cmocka_unit_test(test_missing_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

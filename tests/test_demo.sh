@@ -132,10 +132,8 @@ echo "ok: resume in ${second}s (first run ${first}s)"
 CHROME=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROME" ]; then
     echo "installing chromium (Debian package) for the screenshot check" >&2
-    SUDO=""
-    [ "$(id -u)" = 0 ] || SUDO=sudo
-    export DEBIAN_FRONTEND=noninteractive
-    { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends chromium; } >"$T/apt.log" 2>&1 ||
+    # the project's installer: waits for apt's locks when another apt-get holds them instead of failing at once
+    VB_EXTRA_PKGS=chromium bash "$ROOT/scripts/install-deps.sh" >"$T/apt.log" 2>&1 ||
         { tail "$T/apt.log"; fail "chromium is missing and apt-get could not install it"; }
     CHROME=$(command -v chromium) || fail "chromium not found after installing it"
 fi

@@ -6,13 +6,13 @@
 # video needs 32 + 1 + 2 + 4 + 8 = 47 distinct frames: 188 for the grid, 128 for SeViLA alone.
 set -u
 . "$(dirname "$0")/lib.sh"
-vb_golden_setup
+vb_models_setup
 export VB_SHA256_CACHE=off
 fail=0
 die() { echo "FAIL: $*"; fail=1; }
-out=$(VB_BIN=$VB_BIN bash "$VB_ROOT/bench/grid.sh" "$G/methods/methods-blip2/config.json" \
-      "$G/methods/methods-instructblip/config.json" --questions 4 --frames 64 --threads 1 --workdir "$tmp/w" \
-      --tokenizer-dir "$G/t5-tokenizer" --tokenizer-dir "$G/bert-tokenizer" 2>"$tmp/err"); rc=$?
+out=$(VB_BIN=$VB_BIN bash "$VB_ROOT/bench/grid.sh" "$CFG_B" \
+      "$CFG_I" --questions 4 --frames 64 --threads 1 --workdir "$tmp/w" \
+      --tokenizer-dir "$TOK_T5" --tokenizer-dir "$TOK_BERT" 2>"$tmp/err"); rc=$?
 echo "$out"
 [ $rc -eq 0 ] || { cat "$tmp/err"; die "grid.sh exited $rc"; }
 echo "$out" | grep -Eq "^ratio grid / sevila-k4 \(loop wall\): [0-9]+\.[0-9]{2} \(target <= 1\.6: (met|NOT met)\)$" \

@@ -3,29 +3,26 @@
 # `answer` end to end on random bundles of all three methods (finite scores, identical predictions minimal vs
 # as-released, Gumbel selection replays from its seed, clear errors for a bundle that lacks what a method needs).
 set -u
-G=$VB_SHARED/golden
-if [ ! -d "$G/methods/methods-blip2" ] || [ ! -f "$G/t5-tokenizer/tokenizer.json" ]; then
-  echo "SKIP: $G (method bundles, tokenizers) absent"; exit 77
-fi
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
+vb_models_setup
 fail=0
 die() { echo "FAIL: $*"; fail=1; }
 
-# 1. real-size parameter counts (../shared/golden/configs/params.json): BLIP-2 3,942,446,592; InstructBLIP
+# 1. real-size parameter counts (configs/real/params.json): BLIP-2 3,942,446,592; InstructBLIP
 #    4,022,969,088 + Frame-Prompter 16,544 (32 frames, 257 tokens); SeViLA adds the localizer (106,739,968)
-chk() { out=$("$VB_BIN" init-model --dry-run --config "$G/configs/$2" --method "$1"); echo "$out"
+chk() { out=$("$VB_BIN" init-model --dry-run --config "$VB_ROOT/configs/real/$2" --method "$1"); echo "$out"
         echo "$out" | grep -q " $3 parameters" || die "$1 $2: expected $3 parameters"; }
 chk uniform blip2-flan-t5-xl.config.json 3942446592
 chk sevila blip2-flan-t5-xl.config.json 4049186560
 chk vlap instructblip-flan-t5-xl.config.json 4022985632
 
-# 2. layout = the golden bundles' (names and shapes of state_dict_keys.txt)
-for m in sevila:methods-blip2 vlap:methods-instructblip; do
+# 2. layout = the golden bundles' (names and shapes of their state_dict_keys.txt, committed beside the tiny configs)
+for m in sevila:tiny-blip2 vlap:tiny-instructblip; do
   meth=${m%%:*}; d=${m#*:}
-  "$VB_BIN" init-model --config "$G/methods/$d/config.json" --method "$meth" --seed 11 --out "$tmp/$meth" \
-     --tokenizer-dir "$G/t5-tokenizer" --tokenizer-dir "$G/bert-tokenizer" || die "init-model $meth"
+  "$VB_BIN" init-model --config "$VB_ROOT/tests/configs/$d.json" --method "$meth" --seed 11 --out "$tmp/$meth" \
+     --tokenizer-dir "$TOK_T5" --tokenizer-dir "$TOK_BERT" || die "init-model $meth"
   if command -v python3 >/dev/null; then
-    python3 - "$tmp/$meth/model.safetensors" "$G/methods/$d/state_dict_keys.txt" <<'PY' || die "layout $meth"
+    python3 - "$tmp/$meth/model.safetensors" "$VB_ROOT/tests/configs/$d.state_dict_keys.txt" <<'PY' || die "layout $meth"
 import json, struct, sys
 b = open(sys.argv[1], 'rb').read()
 n = struct.unpack('<Q', b[:8])[0]; h = json.loads(b[8:8 + n]); h.pop('__metadata__', None)
@@ -43,12 +40,12 @@ done
 [ -f "$tmp/vlap/vocab.txt" ] && [ -f "$tmp/vlap/tokenizer.json" ] || die "tokenizer files not copied"
 
 # 3. deterministic from the seed
-"$VB_BIN" init-model --config "$G/methods/methods-blip2/config.json" --method uniform --seed 11 --out "$tmp/u1" >/dev/null
-"$VB_BIN" init-model --config "$G/methods/methods-blip2/config.json" --method uniform --seed 11 --out "$tmp/u2" >/dev/null
-"$VB_BIN" init-model --config "$G/methods/methods-blip2/config.json" --method uniform --seed 12 --out "$tmp/u3" >/dev/null
+"$VB_BIN" init-model --config "$CFG_B" --method uniform --seed 11 --out "$tmp/u1" >/dev/null
+"$VB_BIN" init-model --config "$CFG_B" --method uniform --seed 11 --out "$tmp/u2" >/dev/null
+"$VB_BIN" init-model --config "$CFG_B" --method uniform --seed 12 --out "$tmp/u3" >/dev/null
 cmp -s "$tmp/u1/model.safetensors" "$tmp/u2/model.safetensors" || die "same seed, different files"
 cmp -s "$tmp/u1/model.safetensors" "$tmp/u3/model.safetensors" && die "different seeds, same file"
-"$VB_BIN" init-model --config "$G/methods/methods-blip2/config.json" --method vlap --seed 1 --out "$tmp/x" 2>/dev/null \
+"$VB_BIN" init-model --config "$CFG_B" --method vlap --seed 1 --out "$tmp/x" 2>/dev/null \
   && die "vlap accepted a BLIP-2 config"
 
 # 4. answer end to end on a synthetic video
@@ -78,10 +75,10 @@ g2=$(ans --method vlap --model "$tmp/vlap" "${Q[@]}" --select gumbel --seed 7 | 
 # VLEP prompts (no question, 2 options)
 ans --method vlap --model "$tmp/vlap" --dataset vlep --options "He leaves. |She sits." | grep -q '^prediction' || die vlep
 # errors: SeViLA on a bundle without localizer; a tokenizer without the letter pieces
-out=$(ans --method sevila --model "$tmp/u1" --t5-tokenizer "$G/t5-tokenizer/tokenizer.json" "${Q[@]}" 2>&1) && die "sevila ran without localizer"
+out=$(ans --method sevila --model "$tmp/u1" --t5-tokenizer "$TOK_T5/tokenizer.json" "${Q[@]}" 2>&1) && die "sevila ran without localizer"
 echo "$out" | grep -q 'localizer' || die "no clear message for a missing localizer: $out"
-sed 's/^        "\xe2\x96\x81A",$/        "\xe2\x96\x81A_gone",/' "$G/t5-tokenizer/tokenizer.json" > "$tmp/tok-noA.json"
-cmp -s "$tmp/tok-noA.json" "$G/t5-tokenizer/tokenizer.json" && die "could not build the tokenizer without ▁A"
+sed 's/^        "\xe2\x96\x81A",$/        "\xe2\x96\x81A_gone",/' "$TOK_T5/tokenizer.json" > "$tmp/tok-noA.json"
+cmp -s "$tmp/tok-noA.json" "$TOK_T5/tokenizer.json" && die "could not build the tokenizer without ▁A"
 out=$(ans --method uniform --model "$tmp/sevila" --t5-tokenizer "$tmp/tok-noA.json" "${Q[@]}" 2>&1) && die "accepted a vocabulary without ▁A"
 echo "$out" | grep -q 'no piece' || die "unclear message for a missing letter piece: $out"
 [ $fail -eq 0 ] && echo ok

@@ -6,7 +6,7 @@
 # re-run finds nothing to do.
 set -u
 . "$(dirname "$0")/lib.sh"
-vb_golden_setup
+vb_models_setup
 export VB_SHA256_CACHE=$tmp/sha256-cache.tsv
 fail=0
 die() { echo "FAIL: $*"; fail=1; }
@@ -15,10 +15,10 @@ q() { sqlite3 "$@"; }
 "$VB_BIN" synth --out "$tmp/syn" --videos 4 --seed 4 --frames 40 --fps 10 --size 64x48 --questions 2 >/dev/null \
   || { echo "FAIL: synth"; exit 1; }
 mkdir -p "$tmp/b"
-"$VB_BIN" init-model --config "$G/methods/methods-blip2/config.json" --method sevila --seed 6 --out "$tmp/b/blip2" \
-  --tokenizer-dir "$G/t5-tokenizer" >/dev/null || { echo "FAIL: init-model"; exit 1; }
-"$VB_BIN" init-model --config "$G/methods/methods-instructblip/config.json" --method vlap --frames 2 --candidates 8 \
-  --seed 6 --out "$tmp/b/vlap2" --tokenizer-dir "$G/t5-tokenizer" --tokenizer-dir "$G/bert-tokenizer" >/dev/null \
+"$VB_BIN" init-model --config "$CFG_B" --method sevila --seed 6 --out "$tmp/b/blip2" \
+  --tokenizer-dir "$TOK_T5" >/dev/null || { echo "FAIL: init-model"; exit 1; }
+"$VB_BIN" init-model --config "$CFG_I" --method vlap --frames 2 --candidates 8 \
+  --seed 6 --out "$tmp/b/vlap2" --tokenizer-dir "$TOK_T5" --tokenizer-dir "$TOK_BERT" >/dev/null \
   || { echo "FAIL: init-model vlap"; exit 1; }
 S=$tmp/syn/nextqa
 ARGS=(--dataset nextqa --annotations "$S/val.csv" --map "$S/map_vid_vidorID.json" --videos "$S/videos"
@@ -26,8 +26,8 @@ ARGS=(--dataset nextqa --annotations "$S/val.csv" --map "$S/map_vid_vidorID.json
       --selection gumbel --seed 9 --threads 1 --quiet)
 # uniform k=1,2, sevila k=1,2 and vlap k=2 (vlap k=1 has no bundle here: give it one)
 ARGS+=(--method "vlap@1=$tmp/b/vlap2")
-"$VB_BIN" init-model --config "$G/methods/methods-instructblip/config.json" --method vlap --frames 1 --candidates 8 \
-  --seed 6 --out "$tmp/b/vlap1" --tokenizer-dir "$G/t5-tokenizer" --tokenizer-dir "$G/bert-tokenizer" >/dev/null
+"$VB_BIN" init-model --config "$CFG_I" --method vlap --frames 1 --candidates 8 \
+  --seed 6 --out "$tmp/b/vlap1" --tokenizer-dir "$TOK_T5" --tokenizer-dir "$TOK_BERT" >/dev/null
 ARGS[${#ARGS[@]}-1]="vlap@1=$tmp/b/vlap1"
 N_CELLS=6; N_ROWS=$((8 * N_CELLS))
 

@@ -6,7 +6,7 @@
 # are charged; damaged / missing videos give error rows while the other samples are answered; config errors.
 set -u
 . "$(dirname "$0")/lib.sh"
-vb_golden_setup
+vb_models_setup
 export VB_SHA256_CACHE=$tmp/sha256-cache.tsv
 fail=0
 die() { echo "FAIL: $*"; fail=1; }
@@ -16,11 +16,11 @@ q() { sqlite3 "$@"; }
 "$VB_BIN" synth --out "$tmp/syn" --videos 4 --seed 3 --frames 40 --fps 10 --size 64x48 --questions 2 >/dev/null \
   || { echo "FAIL: synth"; exit 1; }
 mkdir -p "$tmp/b"
-"$VB_BIN" init-model --config "$G/methods/methods-blip2/config.json" --method sevila --seed 5 --out "$tmp/b/blip2" \
-  --tokenizer-dir "$G/t5-tokenizer" >/dev/null || { echo "FAIL: init-model blip2"; exit 1; }
+"$VB_BIN" init-model --config "$CFG_B" --method sevila --seed 5 --out "$tmp/b/blip2" \
+  --tokenizer-dir "$TOK_T5" >/dev/null || { echo "FAIL: init-model blip2"; exit 1; }
 for k in 1 2 4; do
-  "$VB_BIN" init-model --config "$G/methods/methods-instructblip/config.json" --method vlap --frames $k \
-    --candidates 8 --seed 5 --out "$tmp/b/vlap$k" --tokenizer-dir "$G/t5-tokenizer" --tokenizer-dir "$G/bert-tokenizer" \
+  "$VB_BIN" init-model --config "$CFG_I" --method vlap --frames $k \
+    --candidates 8 --seed 5 --out "$tmp/b/vlap$k" --tokenizer-dir "$TOK_T5" --tokenizer-dir "$TOK_BERT" \
     >/dev/null || { echo "FAIL: init-model vlap $k"; exit 1; }
 done
 S=$tmp/syn/nextqa

@@ -4,12 +4,9 @@
 # equals a single-process run (verification hash, predictions, picks, scores; status complete).  Also: --limit is
 # applied before sharding, and scripts/slurm-array.sh drives the same flags (task and merge steps, no sbatch).
 set -u
-G=$VB_SHARED/golden
-if [ ! -f "$G/t5-tokenizer/tokenizer.json" ] || [ ! -d "$G/methods/methods-blip2" ]; then
-  echo "SKIP: $G (tokenizer, tiny method configs) absent"; exit 77
-fi
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 command absent"; exit 77; }
-tmp=${KEEP_TMP:-$(mktemp -d)}; [ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$tmp"' EXIT; mkdir -p "$tmp"
+. "$(dirname "$0")/lib.sh"
+vb_models_setup
+if [ -n "${KEEP_TMP:-}" ]; then rm -rf "$tmp"; trap - EXIT; tmp=$KEEP_TMP; mkdir -p "$tmp"; fi
 export VB_SHA256_CACHE=$tmp/sha256-cache.tsv
 fail=0
 die() { echo "FAIL: $*"; fail=1; }
@@ -18,8 +15,8 @@ q() { sqlite3 "$@"; }
 "$VB_BIN" synth --out "$tmp/syn" --videos 5 --seed 5 --frames 30 --fps 10 --size 64x48 --questions 2 >/dev/null \
   || { echo "FAIL: synth"; exit 1; }
 mkdir -p "$tmp/b"
-"$VB_BIN" init-model --config "$G/methods/methods-blip2/config.json" --method sevila --seed 7 --out "$tmp/b/blip2" \
-  --tokenizer-dir "$G/t5-tokenizer" >/dev/null || { echo "FAIL: init-model"; exit 1; }
+"$VB_BIN" init-model --config "$CFG_B" --method sevila --seed 7 --out "$tmp/b/blip2" \
+  --tokenizer-dir "$TOK_T5" >/dev/null || { echo "FAIL: init-model"; exit 1; }
 # a config file with relative paths (the SLURM script takes one)
 cat > "$tmp/run.json" <<J
 {"dataset": "star", "annotations": "syn/star/STAR_val.json", "videos": "syn/star/videos", "frames": [1, 2],

@@ -9,14 +9,9 @@
 #     old row identical), the new runs record their weights dtype and peak RSS;
 #   - --weights is part of the identity: bf16 cells are new, re-running f32 / bf16 resumes each its own cells.
 set -u
-G=$VB_SHARED/golden
+. "$(dirname "$0")/lib.sh"
+vb_models_setup
 FX=$VB_ROOT/tests/data/store_v1.db
-[ -f "$FX" ] || FX=$(dirname "$0")/data/store_v1.db
-if [ ! -f "$G/t5-tokenizer/tokenizer.json" ] || [ ! -d "$G/methods/methods-blip2" ]; then
-  echo "SKIP: $G (tokenizer, tiny method configs) absent"; exit 77
-fi
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 command absent"; exit 77; }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 export VB_SHA256_CACHE=off
 fail=0
 die() { echo "FAIL: $*"; fail=1; }
@@ -50,8 +45,8 @@ out=$("$VB_BIN" runs --db "$tmp/old.db" --long) || die "runs --long on the old f
 # --- write: a new run into the old file
 "$VB_BIN" synth --out "$tmp/syn" --videos 2 --seed 3 --frames 40 --fps 10 --size 64x48 --questions 1 >/dev/null 2>&1 \
   || { echo "FAIL: synth"; exit 1; }
-"$VB_BIN" init-model --config "$G/methods/methods-blip2/config.json" --method sevila --seed 5 --out "$tmp/blip2" \
-  --tokenizer-dir "$G/t5-tokenizer" >/dev/null || { echo "FAIL: init-model"; exit 1; }
+"$VB_BIN" init-model --config "$CFG_B" --method sevila --seed 5 --out "$tmp/blip2" \
+  --tokenizer-dir "$TOK_T5" >/dev/null || { echo "FAIL: init-model"; exit 1; }
 S=$tmp/syn/nextqa
 run() { "$VB_BIN" run --dataset nextqa --annotations "$S/val.csv" --map "$S/map_vid_vidorID.json" --videos "$S/videos" \
         --method uniform="$tmp/blip2" --frames 1,2 --threads 1 --warmup 0 --quiet "$@"; }

@@ -1,191 +1,130 @@
 #!/usr/bin/env bash
-# test_tokenize_cli.sh — `vlapbench tokenize` against every golden tokenizer case:
-#   T5 (fast tokenizer.json): every encode string of t5-tokenizer/tokenize_cases.json and tokenize_cases_more.json
-#     vs `fast_ids` (exact); right truncation at 77 (first 76 pieces + </s>) and left truncation derived from
-#     fast_ids; every decode case vs hf_decode_skip_special / hf_decode_keep_special /
-#     hf_decode_skip_special_no_cleanup; malformed input lines -> "stdin:LINE:" and exit 1.
-#   BERT (vocab.txt): every encode string of bert-tokenizer/tokenize_cases*.json vs `ids`,
-#     `ids_truncated_left_128`, `ids_truncated_right_128`, and the padded `batches`.
-# SKIP (77) when $VB_SHARED/golden is absent.
+# test_tokenize_cli.sh — `vlapbench tokenize` with the real tokenizers committed in models/tokenizers/ (no ../shared,
+# no Python):
+#   T5 (fast tokenizer.json): the known ids of methods.md §2.5 (frame prefixes, letters, yes / no, Option), </s>
+#     appended or not, right / left truncation of a long text (first / last pieces + </s>), decode round trip and
+#     --keep-special; the tokenizer.json that --spm-to-json writes from the committed spiece.model tokenizes every
+#     probe string (normalisation, whitespace, digits, unknown characters, added tokens) exactly as the official one.
+#   BERT (vocab.txt): ids equal the vocabulary line numbers of the expected WordPiece tokens (lower-casing,
+#     punctuation split), [CLS] / [SEP] / --no-special, truncation at 128 from either side.
+#   Errors: malformed input lines -> "stdin:LINE:" and exit 1; usage errors exit 2; missing or non-protobuf files
+#     exit 1.
+# The exhaustive comparison with the golden case files (which quote dataset text and stay in ../shared) is the
+# conformance test tests/test_conf_tokenize_cli.sh.
 set -u
 : "${VB_BIN:?VB_BIN must point to the vlapbench binary}"
-: "${VB_SHARED:=$(cd "$(dirname "$0")/../.." && pwd)/shared}"
-G=$VB_SHARED/golden
-if [ ! -x "$VB_BIN" ]; then
-    echo "FAIL: $VB_BIN is not an executable (build first)"
-    exit 1
-fi
-if [ ! -f "$G/t5-tokenizer/tokenizer.json" ] || [ ! -f "$G/bert-tokenizer/vocab.txt" ]; then
-    echo "SKIP: golden tokenizer data not found under $G"
-    exit 77
-fi
-PY=$(command -v python3 || echo /usr/bin/python3)
-if [ ! -x "$PY" ]; then
-    echo "SKIP: python3 not available for the comparison script"
-    exit 77
-fi
-exec "$PY" - "$VB_BIN" "$G" <<'EOF'
-import json, subprocess, sys
+: "${VB_ROOT:=$(cd "$(dirname "$0")/.." && pwd)}"
+T5=$VB_ROOT/models/tokenizers/flan-t5/tokenizer.json
+SPM=$VB_ROOT/models/tokenizers/flan-t5/spiece.model
+VOCAB=$VB_ROOT/models/tokenizers/bert-base-uncased/vocab.txt
+for f in "$T5" "$SPM" "$VOCAB"; do [ -f "$f" ] || { echo "FAIL: $f missing (committed in the repository)"; exit 1; }; done
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fails=0; n=0
+ok() { n=$((n + 1)); }
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+# tok ARGS... <<< 'JSON line': the ids printed for each input line
+tok() { "$VB_BIN" tokenize "$@"; }
+expect() { # label want ARGS... (stdin: one JSON string)
+  local label=$1 want=$2; shift 2
+  local got; got=$(tok "$@") || { bad "$label: exit $?"; return; }
+  [ "$got" = "$want" ] && ok || bad "$label: got '$got', expected '$want'"
+}
 
-vb, G = sys.argv[1], sys.argv[2]
-T5 = G + "/t5-tokenizer/tokenizer.json"
-VOCAB = G + "/bert-tokenizer/vocab.txt"
-failures = []
-checked = {}
-
-def run(args, lines, expect_rc=0):
-    inp = "".join(l + "\n" for l in lines)
-    p = subprocess.run([vb, "tokenize"] + args, input=inp.encode("utf-8"), capture_output=True)
-    if p.returncode != expect_rc:
-        failures.append("tokenize %s: exit %d (expected %d): %s" % (" ".join(args), p.returncode, expect_rc,
-                                                                   p.stderr.decode(errors="replace")[:300]))
-        return None, p.stderr.decode(errors="replace")
-    return p.stdout.decode("utf-8").split("\n")[:-1], p.stderr.decode(errors="replace")
-
-def ids_of(line):
-    return [int(x) for x in line.split(" ")] if line else []
-
-def compare(kind, texts, expected, args):
-    out, _ = run(args, [json.dumps(t, ensure_ascii=(i % 2 == 0)) for i, t in enumerate(texts)])
-    if out is None:
-        return
-    if len(out) != len(texts):
-        failures.append("%s: %d output lines for %d inputs" % (kind, len(out), len(texts)))
-        return
-    for t, o, e in zip(texts, out, expected):
-        got = ids_of(o)
-        checked[kind] = checked.get(kind, 0) + 1
-        if got != e:
-            failures.append("%s: %r\n    got      %s\n    expected %s" % (kind, t[:80], got[:40], e[:40]))
-
-def load(p):
-    with open(p, encoding="utf-8") as f:
-        return json.load(f)
-
-# ---- T5 encode
-t5_cases = []
-for fn in ("tokenize_cases.json", "tokenize_cases_more.json"):
-    t5_cases += load(G + "/t5-tokenizer/" + fn)["encode"]
-texts = [c["text"] for c in t5_cases]
-fast = [c["fast_ids"] for c in t5_cases]
-compare("t5.encode", texts, fast, ["--t5", T5])
-compare("t5.no_special", texts, [f[:-1] for f in fast], ["--t5", T5, "--no-special"])
-# truncation: the fast tokenizer truncates the pieces, then appends </s>
-for L in (77, 16, 3):
-    compare("t5.trunc_right_%d" % L, texts, [f[:-1][:L - 1] + [1] if len(f) > L else f for f in fast],
-            ["--t5", T5, "--max-length", str(L)])
-compare("t5.trunc_left_16", texts, [f[:-1][-15:] + [1] if len(f) > 16 else f for f in fast],
-        ["--t5", T5, "--max-length", "16", "--truncate", "left"])
-n_long = sum(1 for f in fast if len(f) > 77)
-
-# known ids from methods.md 2.5
-known = [("Frame: ", [16015, 10, 3]), ("Frame 1: ", [16015, 209, 10, 3]), ("Frame 2: ", [16015, 204, 10, 3]),
-         ("Frame 3: ", [16015, 220, 10, 3]), ("Frame 4: ", [16015, 314, 10, 3]), ("A", [71]), ("B", [272]),
-         ("C", [205]), ("D", [309]), ("E", [262]), ("yes", [4273]), ("no", [150]), ("Option", [10231])]
-compare("t5.known", [k[0] for k in known], [k[1] for k in known], ["--t5", T5, "--no-special"])
-
-# ---- tokenizer.json written from spiece.model (sentencepiece ModelProto) must tokenize identically
-import os, tempfile
-with tempfile.TemporaryDirectory() as td:
-    conv = os.path.join(td, "from_spm.json")
-    p = subprocess.run([vb, "tokenize", "--spm-to-json", G + "/t5-tokenizer/spiece.model", "--out", conv],
-                       capture_output=True)
-    if p.returncode != 0:
-        failures.append("spm-to-json: exit %d: %s" % (p.returncode, p.stderr.decode(errors="replace")[:300]))
-    else:
-        with open(conv, encoding="utf-8") as f:
-            cj = json.load(f)
-        ref = load(T5)
-        checked["spm_to_json.layout"] = 1
-        for k in ("normalizer", "pre_tokenizer", "post_processor", "added_tokens", "decoder"):
-            if cj.get(k) != ref.get(k):
-                failures.append("spm-to-json: %s differs from the Flan-T5 tokenizer.json" % k)
-        pa, pb = [v[0] for v in cj["model"]["vocab"]], [v[0] for v in ref["model"]["vocab"]]
-        if pa != pb:
-            failures.append("spm-to-json: vocabulary pieces differ")
-        if max(abs(a[1] - b[1]) for a, b in zip(cj["model"]["vocab"], ref["model"]["vocab"])) > 1e-6:
-            failures.append("spm-to-json: scores differ by more than 1e-6")
-        compare("t5_from_spm.encode", texts, fast, ["--t5", conv])
-    p = subprocess.run([vb, "tokenize", "--spm-to-json", VOCAB, "--out", os.path.join(td, "bad.json")],
-                       capture_output=True)
-    checked["spm_to_json.malformed"] = 1
-    if p.returncode != 1:
-        failures.append("spm-to-json on a non-protobuf file gave exit %d, expected 1" % p.returncode)
-
+# ---- T5: methods.md §2.5 known ids
+while IFS='|' read -r text ids; do
+  expect "t5 '$text'" "$ids" --t5 "$T5" --no-special <<<"\"$text\""
+  expect "t5 '$text' + </s>" "$ids 1" --t5 "$T5" <<<"\"$text\""
+done <<'K'
+Frame: |16015 10 3
+Frame 1: |16015 209 10 3
+Frame 2: |16015 204 10 3
+Frame 3: |16015 220 10 3
+Frame 4: |16015 314 10 3
+A|71
+B|272
+C|205
+D|309
+E|262
+yes|4273
+no|150
+Option|10231
+K
+expect "t5 empty" "1" --t5 "$T5" <<<'""'
+expect "t5 added token in text" "3 9 32099 3 115 1" --t5 "$T5" <<<'"a<extra_id_0>b"'
+# ---- T5 truncation: 100 words
+long=$(printf 'word %.0s' $(seq 100))
+full=$(tok --t5 "$T5" <<<"\"$long\"")
+nf=$(wc -w <<<"$full")
+[ "$nf" -gt 77 ] && [ "${full##* }" = 1 ] && ok || bad "t5 long text: $nf ids, last ${full##* }"
+want=$(tr ' ' '\n' <<<"$full" | head -76 | tr '\n' ' ')1
+expect "t5 right truncation 77" "$want" --t5 "$T5" --max-length 77 <<<"\"$long\""
+want=$(tr ' ' '\n' <<<"$full" | head -n $((nf - 1)) | tail -76 | tr '\n' ' ')1
+expect "t5 left truncation 77" "$want" --t5 "$T5" --max-length 77 --truncate left <<<"\"$long\""
+expect "t5 max-length 1" "1" --t5 "$T5" --max-length 1 <<<"\"$long\""
 # ---- T5 decode
-dec = []
-for fn in ("tokenize_cases.json", "tokenize_cases_more.json"):
-    dec += load(G + "/t5-tokenizer/" + fn)["decode"]
-lines = [" ".join(str(i) for i in c["ids"]) for c in dec]
-for flag, field in (([], "hf_decode_skip_special"), (["--keep-special"], "hf_decode_keep_special"),
-                    (["--no-cleanup"], "hf_decode_skip_special_no_cleanup")):
-    out, _ = run(["--t5", T5, "--decode"] + flag, lines)
-    if out is None:
-        continue
-    if len(out) != len(lines):
-        failures.append("t5.decode %s: %d lines for %d" % (field, len(out), len(lines)))
-        continue
-    for c, o in zip(dec, out):
-        if field not in c:
-            continue
-        checked["t5." + field] = checked.get("t5." + field, 0) + 1
-        got = json.loads(o)
-        if got != c[field]:
-            failures.append("t5.%s: ids %s\n    got      %r\n    expected %r" % (field, c["ids"][:20], got, c[field]))
+q='Question: why did the boy pick up the ball? Answer:'
+ids=$(tok --t5 "$T5" <<<"\"$q\"")
+expect "t5 decode round trip" "\"$q\"" --t5 "$T5" --decode <<<"$ids"
+expect "t5 decode --keep-special" "\"$q</s>\"" --t5 "$T5" --decode --keep-special <<<"$ids"
+expect "t5 decode specials" '"<pad> <extra_id_0> </s>"' --t5 "$T5" --decode --keep-special <<<"0 32099 1"
+expect "t5 decode skips specials" '"the"' --t5 "$T5" --decode <<<"0 0 0 8 1 0"
+# ---- spm-to-json from the committed spiece.model = the official tokenizer.json
+if tok --spm-to-json "$SPM" --out "$tmp/from_spm.json" >/dev/null 2>"$tmp/spm.err"; then
+  cat > "$tmp/probe.jsonl" <<'P'
+"Frame: "
+"Question: what did the people on the sofa do after the lady in pink finished singing? Option A: sitting."
+"  leading and trailing  "
+"two  spaces\tand a tab\nand a newline"
+"ｆｕｌｌ-width ＡＢＣ １２３ and ligature ﬁne"
+"Café déjà vu, naïve façade"
+"1234567890 3.14159 1,000,000"
+"中文 and 😀 and \u00a0nbsp"
+"a<extra_id_0>b </s> <pad>"
+"Does the information within the frame provide the necessary details to accurately answer the given question?"
+P
+  a=$(tok --t5 "$T5" <"$tmp/probe.jsonl"); b=$(tok --t5 "$tmp/from_spm.json" <"$tmp/probe.jsonl")
+  [ -n "$a" ] && [ "$(wc -l <<<"$a")" = 10 ] && [ "$a" = "$b" ] && ok \
+    || bad "tokenizer.json from spiece.model tokenizes differently: $(diff <(echo "$a") <(echo "$b") | head -5)"
+  expect "from-spm known ids" "16015 220 10 3" --t5 "$tmp/from_spm.json" --no-special <<<'"Frame 3: "'
+else
+  bad "spm-to-json of the committed spiece.model: $(cat "$tmp/spm.err")"
+fi
+tok --spm-to-json "$VOCAB" --out "$tmp/bad.json" >/dev/null 2>&1; rc=$?
+[ $rc -eq 1 ] && ok || bad "spm-to-json on a non-protobuf file: exit $rc, expected 1"
 
-# ---- BERT encode
-bert_cases, batches = [], []
-for fn in ("tokenize_cases.json", "tokenize_cases_more.json"):
-    d = load(G + "/bert-tokenizer/" + fn)
-    bert_cases += d["encode"]
-    batches += d.get("batches", [])
-btexts = [c["text"] for c in bert_cases]
-compare("bert.encode", btexts, [c["ids"] for c in bert_cases], ["--bert", VOCAB])
-compare("bert.trunc_left_128", btexts, [c.get("ids_truncated_left_128", c["ids"]) for c in bert_cases],
-        ["--bert", VOCAB, "--max-length", "128", "--truncate", "left"])
-compare("bert.trunc_right_128", btexts, [c.get("ids_truncated_right_128", c["ids"]) for c in bert_cases],
-        ["--bert", VOCAB, "--max-length", "128"])
-n_bert_long = sum(1 for c in bert_cases if "ids_truncated_left_128" in c)
-# padded batches (ViLA: padding="longest", truncation=True, max_length=128, truncation_side left)
-for b in batches:
-    out, _ = run(["--bert", VOCAB, "--max-length", "128", "--truncate", "left"], [json.dumps(t) for t in b["texts"]])
-    if out is None:
-        continue
-    rows = [ids_of(o) for o in out]
-    L = max(len(r) for r in rows)
-    ids = [r + [0] * (L - len(r)) for r in rows]
-    mask = [[1] * len(r) + [0] * (L - len(r)) for r in rows]
-    checked["bert.batches"] = checked.get("bert.batches", 0) + 1
-    if ids != b["input_ids"] or mask != b["attention_mask"]:
-        failures.append("bert.batch %r: padded ids/mask differ" % ([t[:30] for t in b["texts"]],))
+# ---- BERT: ids = vocabulary line numbers - 1
+vid() { local l; l=$(grep -nxF -m1 -- "$1" "$VOCAB" | cut -d: -f1); echo $((${l:-0} - 1)); }
+bert_want() { local w out=""; for w in "$@"; do out="$out $(vid "$w")"; done; echo "${out# }"; }
+want=$(bert_want "[CLS]" question : what did the boy do "?" option a : run . "[SEP]")
+expect "bert sentence" "$want" --bert "$VOCAB" <<<'"Question: What did the BOY do? Option A: run."'
+[ "$(vid "[CLS]") $(vid "[SEP]") $(vid "[UNK]")" = "101 102 100" ] && ok || bad "vocabulary: [CLS]/[SEP]/[UNK] ids"
+expect "bert [SEP] in text" "101 7592 102 2088 102" --bert "$VOCAB" <<<'"hello [SEP] world"'
+expect "bert --no-special" "$(bert_want hello world)" --bert "$VOCAB" --no-special <<<'"Hello world"'
+expect "bert accents stripped" "$(bert_want "[CLS]" cafe "[SEP]")" --bert "$VOCAB" <<<'"Café"'
+long=$(for i in $(seq 200); do [ $((i % 2)) = 1 ] && printf 'a ' || printf 'b '; done)
+got=$(tok --bert "$VOCAB" --max-length 128 --truncate left <<<"\"$long\"")
+set -- $got
+[ $# = 128 ] && [ "$1" = 101 ] && [ "${128}" = 102 ] && [ "${127}" = "$(vid b)" ] && ok || bad "bert left truncation: $got"
+got=$(tok --bert "$VOCAB" --max-length 128 <<<"\"$long\"")
+set -- $got
+[ $# = 128 ] && [ "$2" = "$(vid a)" ] && [ "${127}" = "$(vid b)" ] && [ "${128}" = 102 ] && ok || bad "bert right truncation: $got"
 
-# ---- malformed input
-for kind, args, lines, lineno in (("t5", ["--t5", T5], ['"ok"', '"unterminated'], 2),
-                                  ("t5", ["--t5", T5], ['42'], 1),
-                                  ("bert", ["--bert", VOCAB], ['"a"', '"b"', '["x"]'], 3),
-                                  ("bert", ["--bert", VOCAB], ['"\\ud800"'], 1),
-                                  ("t5-decode", ["--t5", T5, "--decode"], ["1 2 x"], 1),
-                                  ("t5-decode", ["--t5", T5, "--decode"], ["5 99999999"], 1)):
-    out, err = run(args, lines, expect_rc=1)
-    checked["malformed"] = checked.get("malformed", 0) + 1
-    if out is not None and not err.startswith("stdin:%d:" % lineno):
-        failures.append("malformed %s: stderr %r does not start with stdin:%d:" % (kind, err[:100], lineno))
-# usage errors
-p = subprocess.run([vb, "tokenize", "--t5", T5, "--max-length", "zero"], input=b"", capture_output=True)
-checked["usage"] = 1
-if p.returncode != 2:
-    failures.append("usage: bad --max-length gave exit %d, expected 2" % p.returncode)
-p = subprocess.run([vb, "tokenize", "--t5", "/nonexistent/tokenizer.json"], input=b'"a"\n', capture_output=True)
-if p.returncode != 1:
-    failures.append("missing tokenizer.json gave exit %d, expected 1" % p.returncode)
+# ---- malformed input and usage
+mal() { # label lineno ARGS... (stdin)
+  local label=$1 line=$2; shift 2
+  tok "$@" >/dev/null 2>"$tmp/err"; local rc=$?
+  [ $rc -eq 1 ] && grep -q "^stdin:$line:" "$tmp/err" && ok || bad "malformed $label: exit $rc, stderr $(head -c 200 "$tmp/err")"
+}
+mal "t5 unterminated" 2 --t5 "$T5" <<<$'"ok"\n"unterminated'
+mal "t5 number" 1 --t5 "$T5" <<<'42'
+mal "bert array" 3 --bert "$VOCAB" <<<$'"a"\n"b"\n["x"]'
+mal "bert lone surrogate" 1 --bert "$VOCAB" <<<'"\ud800"'
+mal "t5 decode non-number" 1 --t5 "$T5" --decode <<<'1 2 x'
+mal "t5 decode id out of range" 1 --t5 "$T5" --decode <<<'5 99999999'
+tok --t5 "$T5" --max-length zero </dev/null >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] && ok || bad "bad --max-length: exit $rc, expected 2"
+tok --t5 /nonexistent/tokenizer.json <<<'"a"' >/dev/null 2>&1; rc=$?
+[ $rc -eq 1 ] && ok || bad "missing tokenizer.json: exit $rc, expected 1"
 
-total = sum(checked.values())
-for k in sorted(checked):
-    print("  %-40s %5d checked" % (k, checked[k]))
-print("T5 strings: %d (%d longer than 77 ids); BERT strings: %d (%d longer than 128); batches: %d"
-      % (len(texts), n_long, len(btexts), n_bert_long, len(batches)))
-print("%d comparisons, %d mismatches" % (total, len(failures)))
-for f in failures[:25]:
-    print("MISMATCH " + f)
-sys.exit(1 if failures or total < 2000 else 0)
-EOF
+echo "$n checks passed, $fails failed"
+[ $fails -eq 0 ]

@@ -815,7 +815,7 @@ static void test_load_errors(void ** state) {
 
 /* ------------------------------------------------------------------ parameter counts of the real models */
 
-/* Counts from ../shared/golden/configs/params.json (transformers 4.35.2, blip2- / instructblip-flan-t5-xl): the
+/* Counts from configs/real/params.json (transformers 4.35.2, blip2- / instructblip-flan-t5-xl): the
 ** tensor lists of the loaders must give exactly these with the HF defaults (= the real shapes). */
 static void test_param_counts(void ** state) {
     (void)state;
@@ -849,19 +849,15 @@ static void test_param_counts(void ** state) {
     }
     v.image_size = 225;
     assert_int_equal(vb_vit_n_params(&v), -1);
-    /* with the shared data: the real config files as the engine reads them give the same counts */
-    const char * sh = getenv("VB_SHARED");
+    /* the real config files (committed in configs/real/) as the engine reads them give the same counts */
+    const char * root = getenv("VB_ROOT");
     char         p[1024];
-    snprintf(p, sizeof p, "%s/golden/configs/blip2-flan-t5-xl.config.json", sh ? sh : "../shared");
-    if (access(p, R_OK) != 0) {
-        print_message("shared configs absent: real config files not checked (defaults were)\n");
-        return;
-    }
+    snprintf(p, sizeof p, "%s/configs/real/blip2-flan-t5-xl.config.json", root ? root : ".");
     struct vb_model_config c;
     assert_int_equal(vb_config_load(&c, p), VB_OK);
     assert_int_equal(vb_vit_n_params(&c.vision), 985952256);
     assert_int_equal(vb_qformer_n_params(&c.qformer, c.num_query_tokens), 105137664 + 24576);
-    snprintf(p, sizeof p, "%s/golden/configs/instructblip-flan-t5-xl.config.json", sh ? sh : "../shared");
+    snprintf(p, sizeof p, "%s/configs/real/instructblip-flan-t5-xl.config.json", root ? root : ".");
     assert_int_equal(vb_config_load(&c, p), VB_OK);
     assert_int_equal(vb_vit_n_params(&c.vision), 985952256);
     assert_int_equal(vb_qformer_n_params(&c.qformer, c.num_query_tokens), 185660160 + 24576);

@@ -1,17 +1,16 @@
 #!/usr/bin/env bash
-# check-golden --strict on the method-level goldens (uniform, SeViLA, VLAP end to end), read from $VB_SHARED (never
-# copied into the repository: they quote dataset text).  Every case must pass, including the as-released and
+# Conformance (needs ../shared): check-golden --strict on the method-level goldens (uniform, SeViLA, VLAP end to end),
+# read from $VB_SHARED/golden/methods (never copied into the repository: their cases quote dataset text), with the
+# tokenizers committed in models/tokenizers/.  Every case must pass, including the as-released and
 # localizer-reuse reruns, and a bundle with a wrong ln_vision eps must fail (the check can fail).
 set -u
 G=$VB_SHARED/golden/methods
+: "${VB_ROOT:=$(cd "$(dirname "$0")/.." && pwd)}"
 if [ ! -d "$G/methods-blip2" ] || [ ! -d "$G/methods-instructblip" ]; then
-  echo "SKIP: $G absent"; exit 77
+  echo "SKIP: $G absent (conformance data, only in ../shared)"; exit 77
 fi
-if [ ! -f "$VB_SHARED/golden/t5-tokenizer/tokenizer.json" ] || [ ! -f "$VB_SHARED/golden/bert-tokenizer/vocab.txt" ]; then
-  echo "SKIP: tokenizers absent under $VB_SHARED/golden"; exit 77
-fi
-export VB_T5_TOKENIZER=$VB_SHARED/golden/t5-tokenizer/tokenizer.json
-export VB_BERT_VOCAB=$VB_SHARED/golden/bert-tokenizer/vocab.txt
+export VB_T5_TOKENIZER=$VB_ROOT/models/tokenizers/flan-t5/tokenizer.json
+export VB_BERT_VOCAB=$VB_ROOT/models/tokenizers/bert-base-uncased/vocab.txt
 fail=0
 for d in methods-blip2 methods-instructblip; do
   out=$("$VB_BIN" check-golden --strict "$G/$d" 2>&1); rc=$?
