@@ -2,6 +2,7 @@
 #include "harness/cli.h"
 
 #include "engine/common.h"
+#include "engine/spm_convert.h"
 #include "engine/tokenizer_bert.h"
 #include "engine/tokenizer_t5.h"
 #include "engine/unicode_text.h"

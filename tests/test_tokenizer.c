@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "engine/common.h"
+#include "engine/spm_convert.h"
 #include "engine/tokenizer_bert.h"
 #include "engine/tokenizer_t5.h"
 
