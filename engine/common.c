@@ -259,3 +259,21 @@ int vb_sha256_file(const char * path, char out_hex[65]) {
     sha256_final(&s, out_hex);
     return VB_OK;
 }
+
+int vb_lines_walk(char * buf, size_t len, int (*cb)(void * ud, char * line, int32_t line_no), void * ud) {
+    size_t  p = 0;
+    int32_t line = 1;
+    while (p < len) {
+        size_t e = p;
+        while (e < len && buf[e] != '\n')
+            e++;
+        size_t next = e < len ? e + 1 : e;
+        if (e > p && buf[e - 1] == '\r') e--;
+        buf[e] = 0;
+        int r = cb(ud, buf + p, line);
+        if (r) return r;
+        p = next;
+        line++;
+    }
+    return VB_OK;
+}

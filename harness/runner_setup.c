@@ -30,27 +30,38 @@ static int cmp_str(const void * a, const void * b) {
     return strcmp(*(char * const *)a, *(char * const *)b);
 }
 
+struct key_list {
+    char ** k;
+    int32_t n, cap;
+};
+
+/* One line of a key file: surrounding spaces dropped, blank lines ignored. */
+static int key_line(void * ud, char * line, int32_t line_no) {
+    (void)line_no;
+    struct key_list * kl = ud;
+    while (*line == ' ' || *line == '\t')
+        line++;
+    size_t L = strlen(line);
+    while (L > 0 && (line[L - 1] == ' ' || line[L - 1] == '\t'))
+        line[--L] = 0;
+    if (!L) return 0;
+    if (kl->n == kl->cap) kl->k = vb_realloc(kl->k, sizeof(char *) * (size_t)(kl->cap *= 2));
+    kl->k[kl->n++] = vb_strdup(line);
+    return 0;
+}
+
 /* Sample keys listed in path (one per line, blank lines and surrounding spaces ignored), sorted. */
 static int read_key_file(const char * path, char *** keys, int32_t * n) {
     char * text;
-    int    rc = vb_read_file(path, &text, NULL);
+    size_t len;
+    int    rc = vb_read_file(path, &text, &len);
     if (rc != VB_OK) return rc;
-    int32_t cap = 64, cnt = 0;
-    char ** k = vb_malloc(sizeof(char *) * (size_t)cap);
-    for (char *save = NULL, *line = strtok_r(text, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
-        while (*line == ' ' || *line == '\t')
-            line++;
-        size_t L = strlen(line);
-        while (L > 0 && (line[L - 1] == ' ' || line[L - 1] == '\t'))
-            line[--L] = 0;
-        if (!L) continue;
-        if (cnt == cap) k = vb_realloc(k, sizeof(char *) * (size_t)(cap *= 2));
-        k[cnt++] = vb_strdup(line);
-    }
+    struct key_list kl = {.k = vb_malloc(sizeof(char *) * 64), .n = 0, .cap = 64}; /* never NULL: a filter */
+    vb_lines_walk(text, len, key_line, &kl);
     free(text);
-    qsort(k, (size_t)cnt, sizeof(char *), cmp_str);
-    *keys = k;
-    *n = cnt;
+    if (kl.n > 0) qsort(kl.k, (size_t)kl.n, sizeof(char *), cmp_str);
+    *keys = kl.k;
+    *n = kl.n;
     return VB_OK;
 }
 
