@@ -46,7 +46,7 @@ VERSION_STAMP := $(BUILD)/version.stamp
 $(VERSION_STAMP): FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(GIT_COMMIT) $(GIT_DIRTY) $(OPT) $(SAN)' > $@.tmp; cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
-$(BUILD)/harness/cli.o $(BUILD)/harness/runner.o: $(VERSION_STAMP)
+$(BUILD)/harness/cli.o $(BUILD)/harness/runner_setup.o: $(VERSION_STAMP)
 all: $(BIN) vlapbench
 
 vlapbench: $(BIN)
