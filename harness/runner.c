@@ -15,7 +15,7 @@
 **               batch: every engine kernel's output row depends only on its own input row (the engine's own GEMM,
 **               per-frame attention; tests/test_vision.c, test_wmat.c), so resumed / sharded runs equal one-piece
 **               runs bit for bit whichever frames were batched together.
-**   select      a method whose selection is reusable across k (ops->reusable_selection: SeViLA's localizer) runs
+**   select      a method whose selection is reusable across k (ops->reusable_selection, e.g. a localizer) runs
 **               it once per question, bundle and T; every k is charged its measured time (the first k's
 **               t_select_us) in addition to its own top-k time.  Other methods: their own selection time.
 **   qformer, t5_enc, t5_dec   measured (never shared).

@@ -74,7 +74,8 @@ static int error_row(const struct sample * S, struct vb_runner_cell * cl, const 
 static void open_sample(struct sample * S, char * err, size_t n_err) {
     const struct vb_sample * s = S->s;
     struct vb_runner *       R = S->R;
-    int trc = vb_prompt_text_from_sample(&S->text, s, R->dk == VB_DS_NEXTQA); /* CSV: SeViLA's unification */
+    /* NExT-QA's CSV: the reference loader's unification ('?' and '.') */
+    int trc = vb_prompt_text_from_sample(&S->text, s, R->dk == VB_DS_NEXTQA);
     if (trc != VB_OK)
         snprintf(err, n_err, "prompt: %s", vb_errmsg());
     else if (!s->video_path)
