@@ -28,7 +28,7 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
 CFLAGS  += $(SAN)
 LDFLAGS += $(SAN)
 
-SRC_DIRS := engine datasets methods vlap baselines harness metrics reports
+SRC_DIRS := base engine datasets methods vlap baselines harness metrics results reports
 SRCS     := $(wildcard $(addsuffix /*.c,$(SRC_DIRS)))
 MAIN_SRC := harness/main.c
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(MAIN_SRC),$(SRCS)))

@@ -1,7 +1,7 @@
 /* sevila.c — SeViLA: the localizer picks k of T candidates, the shared BLIP-2 answerer answers (see sevila.h). */
 #include "baselines/sevila.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/generate.h"
 #include "engine/qformer.h"
 #include "engine/t5.h"

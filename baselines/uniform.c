@@ -1,7 +1,7 @@
 /* uniform.c — uniform BLIP-2: the k candidates are the answerer's frames (see uniform.h). */
 #include "baselines/uniform.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "methods/answerer.h"
 
 #include <string.h>

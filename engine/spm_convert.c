@@ -2,8 +2,8 @@
 ** A tool next to the tokenizer: engine/tokenizer_t5.c only reads tokenizer.json. */
 #include "engine/spm_convert.h"
 
-#include "engine/base64.h"
-#include "engine/common.h"
+#include "base/base64.h"
+#include "base/common.h"
 #include "engine/unicode_text.h"
 
 #include <cjson/cJSON.h>

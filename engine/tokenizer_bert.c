@@ -1,7 +1,7 @@
 /* tokenizer_bert.c — slow BertTokenizer (uncased) + WordPiece, see tokenizer_bert.h. */
 #include "engine/tokenizer_bert.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/unicode_text.h"
 
 #include <string.h>

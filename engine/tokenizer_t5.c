@@ -1,8 +1,8 @@
 /* tokenizer_t5.c — Hugging Face fast T5 tokenizer from tokenizer.json (see tokenizer_t5.h for the pipeline). */
 #include "engine/tokenizer_t5.h"
 
-#include "engine/base64.h"
-#include "engine/common.h"
+#include "base/base64.h"
+#include "base/common.h"
 #include "engine/unicode_text.h"
 
 #include <cjson/cJSON.h>

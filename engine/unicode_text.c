@@ -1,7 +1,7 @@
 /* unicode_text.c — UTF-8 helpers, byte buffer, string map (see unicode_text.h). */
 #include "engine/unicode_text.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* charge.c — the time-charging arithmetic of the runner (see charge.h). */
 #include "harness/charge.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* clip.c — sample -> pixels (see clip.h). */
 #include "harness/clip.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <stdlib.h>
 #include <string.h>

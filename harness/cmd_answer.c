@@ -1,9 +1,9 @@
 /* cmd_answer.c — `vlapbench answer`: one question on one video with one method; prints the prediction, the option
 ** scores, the candidate and picked frames and the time of every stage. */
+#include "base/common.h"
 #include "datasets/sampling.h"
 #include "datasets/video.h"
 #include "engine/blas.h"
-#include "engine/common.h"
 #include "engine/vit.h"
 #include "harness/cli.h"
 #include "harness/clip.h"
@@ -11,8 +11,8 @@
 #include "harness/runconfig.h"
 #include "harness/vitcache.h"
 #include "harness/vitfeat.h"
-#include "vlap/bundle.h"
-#include "vlap/prompts.h"
+#include "methods/bundle.h"
+#include "methods/prompts.h"
 
 #include <string.h>
 

@@ -1,8 +1,8 @@
 /* cmd_export.c — `vlapbench export`: a run's predictions in the official prediction-file formats
 ** (../shared/spec/datasets.md §8). */
-#include "engine/common.h"
+#include "base/common.h"
 #include "harness/cli.h"
-#include "harness/store.h"
+#include "results/store.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

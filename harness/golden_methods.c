@@ -11,14 +11,14 @@
 ** Then the same case runs again "as released" (full generation), with a reusable selection (SeViLA's localizer
 ** scores) reused, and on features taken from the cache alone; the prediction and picks must be identical.
 */
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/vit.h"
 #include "harness/golden.h"
 #include "harness/registry.h"
 #include "harness/vitcache.h"
 #include "harness/vitfeat.h"
-#include "vlap/bundle.h"
-#include "vlap/prompts.h"
+#include "methods/bundle.h"
+#include "methods/prompts.h"
 
 #include <string.h>
 #include <unistd.h>

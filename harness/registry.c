@@ -1,9 +1,9 @@
 /* registry.c — the table of methods (see registry.h). */
 #include "harness/registry.h"
 
+#include "base/common.h"
 #include "baselines/sevila.h"
 #include "baselines/uniform.h"
-#include "engine/common.h"
 #include "vlap/vlap.h"
 
 #include <string.h>

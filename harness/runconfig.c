@@ -3,7 +3,7 @@
 
 #include "harness/registry.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/weights.h"
 #include "harness/cli.h"
 

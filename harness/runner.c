@@ -32,11 +32,11 @@
 */
 #include "harness/runner.h"
 
+#include "base/common.h"
 #include "engine/blas.h"
-#include "engine/common.h"
 #include "harness/progress.h"
 #include "harness/runner_internal.h"
-#include "vlap/bundle.h"
+#include "methods/bundle.h"
 
 #include <string.h>
 

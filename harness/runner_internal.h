@@ -8,9 +8,9 @@
 #include "datasets/sampling.h"
 #include "datasets/video.h"
 #include "harness/runner.h"
-#include "harness/store.h"
 #include "harness/vitcache.h"
 #include "methods/method.h"
+#include "results/store.h"
 
 #include <stdint.h>
 

@@ -1,12 +1,12 @@
 /* runner_sample.c — one sample of `vlapbench run` through its pending cells: the clip decoded once for all of them,
 ** ViT features through the shared cache, each cell's method, the charged row (see runner.c's CHARGING RULE). */
-#include "engine/common.h"
+#include "base/common.h"
 #include "harness/charge.h"
 #include "harness/clip.h"
 #include "harness/runner_internal.h"
 #include "harness/vitfeat.h"
-#include "vlap/bundle.h"
-#include "vlap/prompts.h"
+#include "methods/bundle.h"
+#include "methods/prompts.h"
 
 #include <signal.h>
 #include <string.h>

@@ -1,11 +1,11 @@
 /* runner_setup.c — `vlapbench run` before the loop: which samples, which bundles and methods (cells), which store
 ** runs (see runner.h, docs/runner.md). */
+#include "base/common.h"
 #include "engine/blas.h"
-#include "engine/common.h"
 #include "engine/vit.h"
 #include "harness/registry.h"
 #include "harness/runner_internal.h"
-#include "vlap/bundle.h"
+#include "methods/bundle.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* vitfeat.c — the ViT stage through the cache (see vitfeat.h). */
 #include "harness/vitfeat.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/vit.h"
 
 #include <string.h>

@@ -1,7 +1,7 @@
 /* answerer.c — the BLIP-2 answering steps shared by the methods (see answerer.h). */
 #include "methods/answerer.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/generate.h"
 #include "engine/ops.h"
 #include "engine/qformer.h"

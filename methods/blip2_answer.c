@@ -1,6 +1,6 @@
 /* blip2_answer.c — the frame-prefixed BLIP-2 answerer of uniform BLIP-2 and SeViLA (see answerer.h, methods.md §3,
 ** §4 steps 6-7). */
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/qformer.h"
 #include "engine/t5.h"
 #include "engine/tokenizer_t5.h"

@@ -1,7 +1,7 @@
 /* method.c — the method object: options, open / answer / close dispatched through the method's ops (see method.h). */
 #include "methods/method.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "methods/answerer.h"
 
 #include <string.h>

@@ -43,8 +43,8 @@
 #ifndef VB_METHOD_H
 #define VB_METHOD_H
 
-#include "vlap/bundle.h"
-#include "vlap/prompts.h"
+#include "methods/bundle.h"
+#include "methods/prompts.h"
 
 #include <stdint.h>
 

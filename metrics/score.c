@@ -1,8 +1,8 @@
 /* score.c — official-scorer arithmetic, prediction-file readers and printers (see score.h). */
 #include "metrics/score.h"
 
+#include "base/common.h"
 #include "datasets/loaders.h"
-#include "engine/common.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

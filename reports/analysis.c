@@ -1,7 +1,7 @@
 /* analysis.c — dataset layouts and the per-run analysis of the report (see report_internal.h). */
 #include "reports/report_internal.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <math.h>
 #include <string.h>

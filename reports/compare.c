@@ -1,7 +1,7 @@
 /* compare.c — the paired comparison of two runs (vb_report_compare, report.h). */
 #include "reports/report_internal.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <cjson/cJSON.h>
 

@@ -1,8 +1,8 @@
 /* report.c — plots, files and vb_report_write (contract in report.h; the pieces: report_internal.h). */
 #include "reports/report.h"
 
-#include "engine/base64.h"
-#include "engine/common.h"
+#include "base/base64.h"
+#include "base/common.h"
 #include "reports/plot.h"
 #include "reports/report_internal.h"
 

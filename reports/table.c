@@ -1,7 +1,7 @@
 /* table.c — the report's table model and its Markdown, LaTeX and HTML renderers (see report_internal.h). */
 #include "reports/report_internal.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 /* tables.c — the report's tables built from analysed runs (see report_internal.h). */
 #include "reports/report_internal.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <math.h>
 #include <string.h>

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "harness/charge.h"
 #include "harness/clip.h"
 #include "harness/vitcache.h"

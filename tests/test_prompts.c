@@ -8,13 +8,13 @@
 /* cmocka.h needs <setjmp.h>, <stdarg.h>, <stddef.h> and <stdint.h> first */
 #include <cmocka.h>
 
+#include "base/common.h"
 #include "baselines/sevila.h"
 #include "datasets/dataset.h"
-#include "engine/common.h"
 #include "engine/tokenizer_bert.h"
 #include "engine/tokenizer_t5.h"
 #include "methods/method.h"
-#include "vlap/prompts.h"
+#include "methods/prompts.h"
 
 #include <cjson/cJSON.h>
 #include <string.h>

@@ -9,9 +9,9 @@
 
 #include <cmocka.h>
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "harness/registry.h"
-#include "vlap/bundle.h"
+#include "methods/bundle.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* vlap.c — VLAP / ViLA: Frame-Prompter selection and the InstructBLIP answerer (see vlap.h). */
 #include "vlap/vlap.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/frame_prompter.h"
 #include "engine/ops.h"
 #include "engine/qformer.h"

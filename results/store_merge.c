@@ -1,7 +1,7 @@
 /* store_merge.c — `vlapbench merge` (vb_store_merge, store.h): shards and databases of one grid into one. */
-#include "engine/common.h"
-#include "harness/store.h"
-#include "harness/store_internal.h"
+#include "base/common.h"
+#include "results/store.h"
+#include "results/store_internal.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

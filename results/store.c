@@ -1,9 +1,9 @@
 /* store.c — SQLite results store (contract in store.h, schema and design in docs/schema.md). */
-#include "harness/store.h"
+#include "results/store.h"
 
-#include "harness/store_internal.h"
+#include "results/store_internal.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

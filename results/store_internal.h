@@ -4,7 +4,7 @@
 #ifndef VB_STORE_INTERNAL_H
 #define VB_STORE_INTERNAL_H
 
-#include "harness/store.h"
+#include "results/store.h"
 
 #include <sqlite3.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* common.c — errors, logging, clock, allocation, file reading, SHA-256 (FIPS 180-4). */
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 /* store_read.c — the store's readers: runs, samples, the verification hash (store.h). */
-#include "engine/common.h"
-#include "harness/store.h"
-#include "harness/store_internal.h"
+#include "base/common.h"
+#include "results/store.h"
+#include "results/store_internal.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /* base64.c — standard base64 (see base64.h). */
-#include "engine/base64.h"
+#include "base/base64.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <string.h>
 
