@@ -11,12 +11,19 @@
 #include <cmocka.h>
 
 #include "base/common.h"
+#include "base/rng.h"
+#include "engine/config.h"
+#include "engine/vit.h"
+#include "engine/weights.h"
 #include "harness/charge.h"
 #include "harness/clip.h"
 #include "harness/vitcache.h"
 #include "harness/vitfeat.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void test_clip_charge(void ** st) {
     (void)st;
@@ -157,10 +164,145 @@ static void test_clip_pixels(void ** st) {
     assert_string_equal(why, "frame 9: damaged packet");
 }
 
+/* ---- the compute path on a small random ViT (hidden 24, 3 layers, 15x15 pixels: 10 tokens) */
+
+static struct vb_vision_config small_vit(void) {
+    struct vb_model_config mc;
+    vb_config_defaults(&mc, VB_ARCH_BLIP2);
+    struct vb_vision_config c = mc.vision;
+    c.hidden = 24, c.heads = 3, c.layers = 3, c.intermediate = 40, c.image_size = 15, c.patch = 5;
+    c.n_patches = 9, c.n_tokens = 10;
+    return c;
+}
+
+static void put_random(struct vb_st_writer * sw, struct vb_rng * g, const char * name, int32_t nd, const int64_t * sh,
+                       double mean, double sd) {
+    int64_t n = 1;
+    for (int32_t i = 0; i < nd; i++)
+        n *= sh[i];
+    float * v = vb_malloc(sizeof(float) * (size_t)n);
+    for (int64_t i = 0; i < n; i++)
+        v[i] = (float)(mean + sd * (2.0 * (double)(vb_rng_next(g) >> 11) / 9007199254740992.0 - 1.0));
+    vb_st_writer_add(sw, name, VB_DT_F32, nd, sh, v);
+    free(v);
+}
+
+/* Random HF vision_model.* weights of c into path. */
+static void write_small_vit(const struct vb_vision_config * c, const char * path) {
+    const int64_t         D = c->hidden, I = c->intermediate, T = c->n_tokens, p = c->patch;
+    struct vb_st_writer * sw = vb_st_writer_new();
+    struct vb_rng         g;
+    vb_rng_seed(&g, 11);
+    int64_t s3[3] = {1, 1, D}, s3p[3] = {1, T, D}, s4[4] = {D, 3, p, p}, d1[1] = {D}, i1[1] = {I}, q1[1] = {3 * D};
+    int64_t qkv[2] = {3 * D, D}, dd[2] = {D, D}, fc1[2] = {I, D}, fc2[2] = {D, I};
+    put_random(sw, &g, "v.embeddings.class_embedding", 3, s3, 0, 0.5);
+    put_random(sw, &g, "v.embeddings.position_embedding", 3, s3p, 0, 0.5);
+    put_random(sw, &g, "v.embeddings.patch_embedding.weight", 4, s4, 0, 0.2);
+    put_random(sw, &g, "v.embeddings.patch_embedding.bias", 1, d1, 0, 0.1);
+    const struct {
+        const char *    name;
+        int32_t         nd;
+        const int64_t * shape;
+        double          mean, sd;
+    } L[] = {{"layer_norm1.weight", 1, d1, 1, 0.1},
+             {"layer_norm1.bias", 1, d1, 0, 0.1},
+             {"self_attn.qkv.weight", 2, qkv, 0, 0.2},
+             {"self_attn.qkv.bias", 1, q1, 0, 0.1},
+             {"self_attn.projection.weight", 2, dd, 0, 0.2},
+             {"self_attn.projection.bias", 1, d1, 0, 0.1},
+             {"layer_norm2.weight", 1, d1, 1, 0.1},
+             {"layer_norm2.bias", 1, d1, 0, 0.1},
+             {"mlp.fc1.weight", 2, fc1, 0, 0.2},
+             {"mlp.fc1.bias", 1, i1, 0, 0.1},
+             {"mlp.fc2.weight", 2, fc2, 0, 0.15},
+             {"mlp.fc2.bias", 1, d1, 0, 0.1}};
+    char n[256];
+    for (int l = 0; l < c->layers; l++)
+        for (size_t j = 0; j < sizeof L / sizeof L[0]; j++) {
+            snprintf(n, sizeof n, "v.encoder.layers.%d.%s", l, L[j].name);
+            put_random(sw, &g, n, L[j].nd, L[j].shape, L[j].mean, L[j].sd);
+        }
+    put_random(sw, &g, "v.post_layernorm.weight", 1, d1, 1, 0.1);
+    put_random(sw, &g, "v.post_layernorm.bias", 1, d1, 0, 0.1);
+    assert_int_equal(vb_st_writer_write(sw, path), VB_OK);
+    vb_st_writer_free(sw);
+}
+
+/* The recorded cost of one cached frame. */
+static int64_t cost_of(struct vb_vitcache * c, int32_t group, int64_t frame, int64_t n_floats, float * scratch) {
+    struct vb_vitcache_key k = {group, 5, frame};
+    int64_t                cost = -1;
+    assert_int_equal(vb_vitcache_get(c, &k, scratch, n_floats, &cost), 1);
+    return cost;
+}
+
+static void test_vit_compute(void ** st) {
+    (void)st;
+    struct vb_vision_config cfg = small_vit();
+    char                    path[512];
+    const char *            tmp = getenv("TMPDIR");
+    snprintf(path, sizeof path, "%s/vb_test_charge_%d.safetensors", tmp ? tmp : "/tmp", (int)getpid());
+    write_small_vit(&cfg, path);
+    struct vb_weights * w = NULL;
+    struct vb_vit *     vit = NULL;
+    assert_int_equal(vb_weights_open(&w, path), VB_OK);
+    if (vb_vit_load(&vit, w, &cfg, "v.") != VB_OK) fail_msg("%s", vb_errmsg());
+    const int64_t px = 3LL * 15 * 15, nf = 10LL * 24;
+    /* frame f's pixels: a fixed pattern of f, so a frame shown twice has the same pixels */
+    float ref[16][10 * 24], frame_px[16][3 * 15 * 15];
+    for (int f = 0; f < 16; f++)
+        for (int64_t i = 0; i < px; i++)
+            frame_px[f][i] = (float)sin(0.37 * (double)(f + 1) * (double)(i + 1));
+    struct vb_vit_ctx * ctx = NULL;
+    assert_int_equal(vb_vit_ctx_new(&ctx, vit, 2), VB_OK);
+    for (int f = 0; f < 16; f++) /* every frame alone: the reference */
+        assert_int_equal(vb_vit_run(ctx, frame_px[f], 1, NULL, NULL, ref[f], NULL), VB_OK);
+
+    struct vb_vitcache *     c = vb_vitcache_new(1 << 20);
+    float                    work[2 * 3 * 15 * 15], feat[2 * 10 * 24], out[4 * 10 * 24], pixels[4 * 3 * 15 * 15];
+    struct vb_vitfeat_engine e = {.ctx = ctx, .batch = 2, .px_floats = px, .work = work, .feat = feat};
+    /* cell A: frames 3, 7, 7, 9 (7 twice): three distinct frames in batches of 2 + 1 */
+    const int64_t a[4] = {3, 7, 7, 9}, b[3] = {7, 9, 11};
+    for (int j = 0; j < 4; j++)
+        memcpy(pixels + j * px, frame_px[a[j]], sizeof(float) * (size_t)px);
+    struct vb_vitfeat_clip  clip = {.group = 0, .video = 5, .frames = a, .n = 4, .n_floats = nf};
+    struct vb_vitfeat_stats s;
+    assert_int_equal(vb_vitfeat_get(c, &e, &clip, pixels, out, &s), VB_OK);
+    assert_int_equal(s.n_computed, 3);
+    assert_int_equal(s.n_cached, 0);
+    for (int j = 0; j < 4; j++)
+        assert_memory_equal(out + j * nf, ref[a[j]], sizeof(float) * (size_t)nf); /* batched == alone, bit for bit */
+    float   scratch[10 * 24];
+    int64_t c3 = cost_of(c, 0, 3, nf, scratch), c7 = cost_of(c, 0, 7, nf, scratch), c9 = cost_of(c, 0, 9, nf, scratch);
+    assert_true(c3 >= 0 && c7 >= 0 && c9 >= 0);
+    assert_int_equal(c3, c7); /* one batch, one per-frame cost */
+    assert_int_equal(s.cost_us, c3 + 2 * c7 + c9);
+    assert_true(s.t_compute_us >= 0);
+    /* cell B shares 7 and 9: only 11 is computed, every slot charged */
+    for (int j = 0; j < 3; j++)
+        memcpy(pixels + j * px, frame_px[b[j]], sizeof(float) * (size_t)px);
+    clip.frames = b, clip.n = 3;
+    assert_int_equal(vb_vitfeat_get(c, &e, &clip, pixels, out, &s), VB_OK);
+    assert_int_equal(s.n_computed, 1);
+    assert_int_equal(s.n_cached, 2);
+    for (int j = 0; j < 3; j++)
+        assert_memory_equal(out + j * nf, ref[b[j]], sizeof(float) * (size_t)nf);
+    assert_int_equal(s.cost_us, c7 + c9 + cost_of(c, 0, 11, nf, scratch));
+    /* another vision group shares nothing */
+    clip.group = 1;
+    assert_int_equal(vb_vitfeat_get(c, &e, &clip, pixels, out, &s), VB_OK);
+    assert_int_equal(s.n_computed, 3);
+    vb_vitcache_free(c);
+    vb_vit_ctx_free(ctx);
+    vb_vit_free(vit);
+    vb_weights_close(w);
+    unlink(path);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clip_charge), cmocka_unit_test(test_stages),      cmocka_unit_test(test_select_memo),
-        cmocka_unit_test(test_vit_sharing), cmocka_unit_test(test_clip_pixels),
+        cmocka_unit_test(test_vit_sharing), cmocka_unit_test(test_clip_pixels), cmocka_unit_test(test_vit_compute),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
