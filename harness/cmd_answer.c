@@ -156,111 +156,126 @@ static void print_result(const struct vb_method_result * r, const struct vb_prom
     printf("memory: peak RSS %.2f GiB (weights %s)\n", (double)vb_rss_peak_kb() / (1024.0 * 1024.0), weights);
 }
 
-int cmd_answer(int argc, char ** argv) {
-    if (vb_cli_wants_help(argc, argv)) return usage();
-    const char * method = NULL, *model = NULL, *video = NULL, *question = NULL, *options = NULL, *dataset = "nextqa";
-    const char * decode = "minimal", *select = "argmax", *interp = "bilinear", *t5tok = NULL, *bert = NULL, *v;
-    const char * weights = "f32", *sampling = "uniform_midbin";
+/* The command line of `answer`. */
+struct args {
+    const char * method, *model, *video, *question, *options, *dataset, *decode, *select, *interp, *t5tok, *bert;
+    const char * weights, *sampling;
     const char * opt_list[VB_MAX_OPTIONS + 1];
-    int32_t      n_opt_list = 0, K = 0, T = 0, threads = 0, unify = 0, loc_chunk = 0;
-    double       start_s = -1, end_s = -1;
-    uint64_t     seed = 0;
+    int32_t      n_opt_list, K, T, threads, unify, loc_chunk;
+    double       start_s, end_s;
+    uint64_t     seed;
+};
+
+/* Parse argv into a; returns -1 when parsed, else the exit code (2: usage error, message printed). */
+static int parse_args(int argc, char ** argv, struct args * a) {
+    memset(a, 0, sizeof *a);
+    a->dataset = "nextqa", a->decode = "minimal", a->select = "argmax", a->interp = "bilinear", a->weights = "f32";
+    a->sampling = "uniform_midbin", a->start_s = -1, a->end_s = -1;
+    const char * v;
     for (int i = 1; i < argc; i++) {
         if (vb_cli_opt(argc, argv, &i, "--method", &v))
-            method = v;
+            a->method = v;
         else if (vb_cli_opt(argc, argv, &i, "--model", &v))
-            model = v;
+            a->model = v;
         else if (vb_cli_opt(argc, argv, &i, "--video", &v))
-            video = v;
+            a->video = v;
         else if (vb_cli_opt(argc, argv, &i, "--question", &v))
-            question = v;
+            a->question = v;
         else if (vb_cli_opt(argc, argv, &i, "--options", &v))
-            options = v;
+            a->options = v;
         else if (vb_cli_opt(argc, argv, &i, "--option", &v)) {
-            if (n_opt_list > VB_MAX_OPTIONS) {
+            if (a->n_opt_list > VB_MAX_OPTIONS) {
                 fprintf(stderr, "answer: at most %d options\n", VB_MAX_OPTIONS);
                 return 2;
             }
-            opt_list[n_opt_list++] = v;
+            a->opt_list[a->n_opt_list++] = v;
         } else if (vb_cli_opt(argc, argv, &i, "--dataset", &v))
-            dataset = v;
+            a->dataset = v;
         else if (vb_cli_opt(argc, argv, &i, "--frames", &v))
-            K = atoi(v);
+            a->K = atoi(v);
         else if (vb_cli_opt(argc, argv, &i, "--candidates", &v))
-            T = atoi(v);
+            a->T = atoi(v);
         else if (vb_cli_opt(argc, argv, &i, "--loc-chunk", &v))
-            loc_chunk = atoi(v);
+            a->loc_chunk = atoi(v);
         else if (vb_cli_opt(argc, argv, &i, "--start", &v))
-            start_s = atof(v);
+            a->start_s = atof(v);
         else if (vb_cli_opt(argc, argv, &i, "--end", &v))
-            end_s = atof(v);
+            a->end_s = atof(v);
         else if (vb_cli_opt(argc, argv, &i, "--decode", &v))
-            decode = v;
+            a->decode = v;
         else if (vb_cli_opt(argc, argv, &i, "--select", &v))
-            select = v;
+            a->select = v;
         else if (vb_cli_opt(argc, argv, &i, "--seed", &v))
-            seed = strtoull(v, NULL, 10);
+            a->seed = strtoull(v, NULL, 10);
         else if (vb_cli_opt(argc, argv, &i, "--sampling", &v))
-            sampling = v;
+            a->sampling = v;
         else if (vb_cli_opt(argc, argv, &i, "--interp", &v))
-            interp = v;
+            a->interp = v;
         else if (vb_cli_opt(argc, argv, &i, "--threads", &v))
-            threads = atoi(v);
+            a->threads = atoi(v);
         else if (vb_cli_opt(argc, argv, &i, "--t5-tokenizer", &v))
-            t5tok = v;
+            a->t5tok = v;
         else if (vb_cli_opt(argc, argv, &i, "--bert-vocab", &v))
-            bert = v;
+            a->bert = v;
         else if (vb_cli_opt(argc, argv, &i, "--weights", &v))
-            weights = v;
+            a->weights = v;
         else if (!strcmp(argv[i], "--nextqa-unify"))
-            unify = 1;
+            a->unify = 1;
         else {
             fprintf(stderr, "answer: unknown argument %s (see --help)\n", argv[i]);
             return 2;
         }
     }
+    if (!a->method || !a->model || !a->video || (!a->options && a->n_opt_list == 0)) {
+        fprintf(stderr, "answer: --method, --model, --video and --options are required (see --help)\n");
+        return 2;
+    }
+    return -1;
+}
+
+int cmd_answer(int argc, char ** argv) {
+    if (vb_cli_wants_help(argc, argv)) return usage();
+    struct args a;
+    int         pr = parse_args(argc, argv, &a);
+    if (pr >= 0) return pr;
     const struct vb_method_ops * ops;
     struct vb_method_opts        mo;
     enum vb_video_interp         vi;
     enum vb_sampling_policy      policy;
-    if (!method || !model || !video || (!options && n_opt_list == 0)) {
-        fprintf(stderr, "answer: --method, --model, --video and --options are required (see --help)\n");
-        return 2;
-    }
-    int32_t wdt = VB_DT_F32;
-    if (vb_runconfig_weight_dtype(weights, &wdt) != VB_OK) {
+    int32_t                      wdt = VB_DT_F32;
+    if (vb_runconfig_weight_dtype(a.weights, &wdt) != VB_OK) {
         fprintf(stderr, "answer: --%s\n", vb_errmsg());
         return 2;
     }
-    if (!(ops = vb_registry_find(method))) {
+    if (!(ops = vb_registry_find(a.method))) {
         fprintf(stderr, "answer: %s\n", vb_errmsg());
         return 2;
     }
     vb_method_opts_default(&mo);
-    if (vb_decode_mode_parse(decode, &mo.decode) != VB_OK || vb_select_mode_parse(select, &mo.select) != VB_OK ||
-        vb_video_interp_parse(interp, &vi) != VB_OK || vb_sampling_parse(sampling, &policy) != VB_OK) {
+    if (vb_decode_mode_parse(a.decode, &mo.decode) != VB_OK || vb_select_mode_parse(a.select, &mo.select) != VB_OK ||
+        vb_video_interp_parse(a.interp, &vi) != VB_OK || vb_sampling_parse(a.sampling, &policy) != VB_OK) {
         fprintf(stderr, "answer: %s\n", vb_errmsg());
         return 2;
     }
-    if (K > 0) mo.n_frames = K;
-    mo.n_candidates = T; /* 0: the method's own count */
-    mo.loc_chunk = loc_chunk;
-    if (threads > 0) vb_blas_set_threads(threads);
+    if (a.K > 0) mo.n_frames = a.K;
+    mo.n_candidates = a.T; /* 0: the method's own count */
+    mo.loc_chunk = a.loc_chunk;
+    if (a.threads > 0) vb_blas_set_threads(a.threads);
     struct vb_prompt_text text;
-    if (question_text(&text, dataset, question, options, opt_list, n_opt_list, unify) != VB_OK) return 2;
+    if (question_text(&text, a.dataset, a.question, a.options, a.opt_list, a.n_opt_list, a.unify) != VB_OK) return 2;
     int                     ret = 1;
     struct vb_bundle *      b = NULL;
     struct vb_method *      m = NULL;
-    struct vb_bundle_opts   bo = {.t5_tokenizer = t5tok ? t5tok : getenv("VB_T5_TOKENIZER"),
-                                  .bert_vocab = bert ? bert : getenv("VB_BERT_VOCAB"),
+    struct vb_bundle_opts   bo = {.t5_tokenizer = a.t5tok ? a.t5tok : getenv("VB_T5_TOKENIZER"),
+                                  .bert_vocab = a.bert ? a.bert : getenv("VB_BERT_VOCAB"),
                                   .parts = 0,
                                   .weight_dtype = wdt};
     struct vb_method_result r;
-    int                     rc = vb_bundle_open(&b, model, &bo);
+    int                     rc = vb_bundle_open(&b, a.model, &bo);
     if (rc == VB_OK) rc = vb_method_open(&m, ops, b, &mo);
-    if (rc == VB_OK) rc = answer_video(m, b, &text, video, start_s, end_s, policy, vi, seed, &r);
+    if (rc == VB_OK) rc = answer_video(m, b, &text, a.video, a.start_s, a.end_s, policy, vi, a.seed, &r);
     if (rc == VB_OK) {
-        print_result(&r, &text, weights);
+        print_result(&r, &text, a.weights);
         ret = 0;
     } else
         fprintf(stderr, "answer: %s\n", vb_errmsg());
