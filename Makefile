@@ -55,7 +55,7 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
 CFLAGS  += $(SAN)
 LDFLAGS += $(SAN)
 
-SRC_DIRS := engine datasets vlap baselines harness metrics reports
+SRC_DIRS := base engine datasets methods vlap baselines harness metrics results reports
 SRCS     := $(wildcard $(addsuffix /*.c,$(SRC_DIRS)))
 MAIN_SRC := harness/main.c
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(MAIN_SRC),$(SRCS)))
@@ -73,7 +73,7 @@ VERSION_STAMP := $(BUILD)/version.stamp
 $(VERSION_STAMP): FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(GIT_COMMIT) $(GIT_DIRTY) $(OPT) $(SAN)' > $@.tmp; cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
-$(BUILD)/harness/cli.o $(BUILD)/harness/runner.o: $(VERSION_STAMP)
+$(BUILD)/harness/cli.o $(BUILD)/harness/runner_setup.o: $(VERSION_STAMP)
 all: $(BIN) vlapbench
 
 vlapbench: $(BIN)

@@ -1,7 +1,7 @@
 /* csv.c — RFC 4180 reader (see csv.h). */
 #include "datasets/csv.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* loaders.c — dataset kinds, the load dispatcher, vb_dataset_free, and the helpers shared by the per-format loaders
 ** (nextqa.c, star.c, vlep.c, how2qa.c, sevila_json.c). */
+#include "base/rng.h"
 #include "datasets/loaders_internal.h"
-#include "engine/rng.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -2,9 +2,9 @@
 #ifndef VB_LOADERS_INTERNAL_H
 #define VB_LOADERS_INTERNAL_H
 
+#include "base/common.h"
 #include "datasets/dataset.h"
 #include "datasets/loaders.h"
-#include "engine/common.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>

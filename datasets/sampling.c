@@ -1,7 +1,7 @@
 /* sampling.c — the three "uniform" conventions of docs/formats.md §7, bit-exact with their numpy originals. */
 #include "datasets/sampling.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,11 +1,11 @@
 /* synth.c — synthetic videos with frame codes in the pixels, and their annotations in every official format. */
 #include "datasets/synth.h"
 
+#include "base/common.h"
+#include "base/rng.h"
 #include "datasets/dataset.h"
 #include "datasets/sampling.h"
 #include "datasets/video.h"
-#include "engine/common.h"
-#include "engine/rng.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>

@@ -1,7 +1,7 @@
 /* video.c — exact sparse decoding (see video.h for the model: pts index at open, keyframe seeks, NONREF skipping). */
 #include "datasets/video.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>

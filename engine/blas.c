@@ -1,7 +1,7 @@
 /* blas.c — OpenBLAS kernel detection and thread control (see blas.h for why). */
 #include "engine/blas.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/pool.h"
 
 #include <cblas.h>

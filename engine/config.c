@@ -1,7 +1,7 @@
 /* config.c — HF config.json reading with the 4.35.2 defaults (see config.h). */
 #include "engine/config.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <cjson/cJSON.h>
 #include <string.h>

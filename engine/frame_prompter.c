@@ -1,7 +1,7 @@
 /* frame_prompter.c — VLAP / ViLA Frame-Prompter (see frame_prompter.h). */
 #include "engine/frame_prompter.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/ops.h"
 
 #include <math.h>

@@ -1,7 +1,7 @@
 /* generate.c — greedy decoding with per-step scores (see generate.h). */
 #include "engine/generate.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* ops.c — kernels (see ops.h). GEMMs go to OpenBLAS; the rest are plain loops the compiler vectorises. */
 #include "engine/ops.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/pool.h"
 
 #include <cblas.h>

@@ -1,7 +1,7 @@
 /* pool.c — persistent worker threads for the engine's kernels (see pool.h). */
 #include "engine/pool.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <pthread.h>
 #include <sched.h>

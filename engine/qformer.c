@@ -1,7 +1,7 @@
 /* qformer.c — BLIP-2 / InstructBLIP Q-Former and the language projection (see qformer.h). */
 #include "engine/qformer.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/ops.h"
 
 #include <math.h>

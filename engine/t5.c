@@ -1,7 +1,7 @@
 /* t5.c — T5 encoder-decoder (see t5.h). */
 #include "engine/t5.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/ops.h"
 
 #include <cblas.h>

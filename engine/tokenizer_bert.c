@@ -1,7 +1,7 @@
 /* tokenizer_bert.c — slow BertTokenizer (uncased) + WordPiece, see tokenizer_bert.h. */
 #include "engine/tokenizer_bert.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/unicode_text.h"
 
 #include <string.h>
@@ -229,21 +229,8 @@ int vb_berttok_encode(const struct vb_berttok * t, const char * text, size_t len
         free(body.v);
         return st;
     }
-    int32_t keep = body.n, first = 0;
-    if (max_length > 0 && body.n > max_length - n_spec) {
-        keep = max_length - n_spec;
-        if (truncate_left) first = body.n - keep;
-    }
-    int32_t   total = keep + n_spec;
-    int32_t * r = vb_malloc((size_t)(total > 0 ? total : 1) * sizeof *r);
-    int32_t   k = 0;
-    if (add_special) r[k++] = t->cls_id;
-    for (int32_t i = 0; i < keep; i++)
-        r[k++] = body.v[first + i];
-    if (add_special) r[k++] = t->sep_id;
-    free(body.v);
-    *ids = r;
-    *n = total;
+    int32_t cls = t->cls_id, sep = t->sep_id;
+    vb_unicode_ids_wrap(&body, &cls, n_spec / 2, &sep, n_spec / 2, max_length, truncate_left, ids, n);
     return VB_OK;
 }
 

@@ -1,7 +1,7 @@
 /* unicode_text.c — UTF-8 helpers, byte buffer, string map (see unicode_text.h). */
 #include "engine/unicode_text.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <string.h>
 
@@ -197,4 +197,26 @@ void vb_unicode_ids_push(struct vb_unicode_ids * a, int32_t x) {
         a->v = vb_realloc(a->v, (size_t)a->cap * sizeof *a->v);
     }
     a->v[a->n++] = x;
+}
+
+void vb_unicode_ids_wrap(struct vb_unicode_ids * body, const int32_t * pre, int32_t n_pre, const int32_t * post,
+                         int32_t n_post, int32_t max_length, int truncate_left, int32_t ** ids, int32_t * n) {
+    int32_t n_spec = n_pre + n_post, keep = body->n, first = 0;
+    if (max_length > 0 && body->n > max_length - n_spec) {
+        keep = max_length - n_spec;
+        if (truncate_left) first = body->n - keep;
+    }
+    int32_t   total = keep + n_spec;
+    int32_t * r = vb_malloc((size_t)(total > 0 ? total : 1) * sizeof *r);
+    int32_t   k = 0;
+    for (int32_t i = 0; i < n_pre; i++)
+        r[k++] = pre[i];
+    for (int32_t i = 0; i < keep; i++)
+        r[k++] = body->v[first + i];
+    for (int32_t i = 0; i < n_post; i++)
+        r[k++] = post[i];
+    free(body->v);
+    memset(body, 0, sizeof *body);
+    *ids = r;
+    *n = total;
 }

@@ -42,6 +42,12 @@ struct vb_unicode_ids {
 };
 /* Append x, growing v (64, then doubling).  Aborts through vb_realloc on out-of-memory; never fails otherwise. */
 void vb_unicode_ids_push(struct vb_unicode_ids * a, int32_t x);
+/* The tokenizers' last step (T5 and BERT alike): the body ids truncated to max_length - n_pre - n_post (max_length 0
+** = no limit; keeping the first ids, or the last when truncate_left), wrapped in the special ids pre (n_pre) and post
+** (n_post).  *ids malloc'd for the caller (at least one element), *n its length; body is freed and reset.  The
+** caller has checked max_length >= n_pre + n_post. */
+void vb_unicode_ids_wrap(struct vb_unicode_ids * body, const int32_t * pre, int32_t n_pre, const int32_t * post,
+                         int32_t n_post, int32_t max_length, int truncate_left, int32_t ** ids, int32_t * n);
 
 /* String -> int32 map with open addressing; keys are copied. Inserting an existing key overwrites its value (like
 ** a Rust/Python dict, so for duplicate vocabulary entries the last id wins). */

@@ -1,7 +1,7 @@
 /* vit.c — EVA ViT (see vit.h). */
 #include "engine/vit.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/ops.h"
 
 #include <math.h>

@@ -1,7 +1,7 @@
 /* weights.c — safetensors reading (mmap, checked) and writing. */
 #include "engine/weights.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

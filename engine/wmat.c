@@ -1,7 +1,7 @@
 /* wmat.c — resident f32 / bf16 / f16 weight matrices and their Linear (see wmat.h). */
 #include "engine/wmat.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/pool.h"
 
 #include <stdlib.h>

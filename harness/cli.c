@@ -1,8 +1,8 @@
 /* cli.c — option helpers and the `version` command. */
 #include "harness/cli.h"
 
+#include "base/common.h"
 #include "engine/blas.h"
-#include "engine/common.h"
 
 #include <sqlite3.h>
 #include <stdio.h>

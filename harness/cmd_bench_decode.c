@@ -1,9 +1,9 @@
 /* cmd_bench_decode.c — `vlapbench bench-decode`: sparse exact decoding of sampled frames against a full sequential
 ** decode, on synthetic H.264 clips with short and long keyframe intervals (datasets/video.h, datasets/synth.h). */
+#include "base/common.h"
 #include "datasets/sampling.h"
 #include "datasets/synth.h"
 #include "datasets/video.h"
-#include "engine/common.h"
 #include "harness/cli.h"
 
 #include <errno.h>

@@ -12,8 +12,8 @@
 ** machine's load drifts within seconds); per dtype the resident bytes of the built weights; then the time ratio of
 ** every dtype vs f32** measured in the same run, and the process peak RSS.
 */
+#include "base/common.h"
 #include "engine/blas.h"
-#include "engine/common.h"
 #include "engine/config.h"
 #include "engine/ops.h"
 #include "engine/qformer.h"
@@ -22,7 +22,7 @@
 #include "engine/weights.h"
 #include "harness/cli.h"
 #include "harness/runconfig.h"
-#include "vlap/bundle.h"
+#include "methods/bundle.h"
 
 #include <cblas.h>
 #include <cjson/cJSON.h>

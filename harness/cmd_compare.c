@@ -1,8 +1,8 @@
 /* cmd_compare.c — `vlapbench compare`: paired regression gate between two runs (reports/report.h). */
-#include "engine/common.h"
+#include "base/common.h"
 #include "harness/cli.h"
-#include "harness/store.h"
 #include "reports/report.h"
+#include "results/store.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* cmd_datasets.c — `vlapbench datasets stats|check`: counts of an annotation file as one JSON object, and a check
 ** that every sample's video exists and opens as a video. */
+#include "base/common.h"
 #include "datasets/dataset.h"
 #include "datasets/loaders.h"
-#include "engine/common.h"
 #include "harness/cli.h"
 
 #include <cjson/cJSON.h>

@@ -13,14 +13,14 @@
 **
 ** Everything is deterministic: same input files -> byte-identical outputs.
 */
+#include "base/common.h"
 #include "datasets/dataset.h"
-#include "engine/common.h"
 #include "engine/tokenizer_bert.h"
 #include "engine/tokenizer_t5.h"
 #include "engine/unicode_text.h"
 #include "engine/weights.h"
 #include "harness/cli.h"
-#include "vlap/prompts.h"
+#include "methods/prompts.h"
 
 #include <errno.h>
 #include <stdarg.h>

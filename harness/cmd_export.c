@@ -1,9 +1,9 @@
 /* cmd_export.c — `vlapbench export`: a run's predictions in the official prediction-file formats
 ** (docs/formats.md §8). */
-#include "engine/common.h"
+#include "base/common.h"
 #include "harness/cli.h"
 #include "harness/export_samples.h"
-#include "harness/store.h"
+#include "results/store.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

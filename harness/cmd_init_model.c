@@ -7,12 +7,12 @@
 ** 0.02 N, Linear weights N(0, 1/fan_in) (T5 q: 1/(d_model d_kv), as HF's T5 init), embeddings N(0, 1).  The file is
 ** streamed (header first, then tensor by tensor), so real-size models need little memory.
 */
-#include "engine/common.h"
+#include "base/common.h"
+#include "base/rng.h"
 #include "engine/config.h"
-#include "engine/rng.h"
 #include "engine/weights.h"
 #include "harness/cli.h"
-#include "vlap/bundle.h"
+#include "methods/bundle.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

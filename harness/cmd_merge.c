@@ -1,7 +1,7 @@
 /* cmd_merge.c — `vlapbench merge --out all.db shard*.db`: combine shard databases (store.h vb_store_merge). */
-#include "engine/common.h"
+#include "base/common.h"
 #include "harness/cli.h"
-#include "harness/store.h"
+#include "results/store.h"
 
 #include <stdio.h>
 #include <string.h>

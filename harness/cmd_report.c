@@ -1,9 +1,9 @@
 /* cmd_report.c — `vlapbench report`: tables (md, tex, html) and plots from stored runs (reports/report.h). */
-#include "engine/common.h"
+#include "base/common.h"
 #include "harness/cli.h"
-#include "harness/store.h"
 #include "reports/plot.h"
 #include "reports/report.h"
+#include "results/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* cmd_run.c — `vlapbench run`: flags / RUN.json -> canonical config -> harness/runner.c. */
-#include "engine/common.h"
+#include "base/common.h"
 #include "harness/cli.h"
 #include "harness/runconfig.h"
 #include "harness/runner.h"

@@ -1,7 +1,7 @@
 /* cmd_runs.c — `vlapbench runs --db FILE`: list the stored runs with their key settings. */
-#include "engine/common.h"
+#include "base/common.h"
 #include "harness/cli.h"
-#include "harness/store.h"
+#include "results/store.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

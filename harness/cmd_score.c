@@ -2,8 +2,8 @@
 ** (metrics/score.h).  Missing or unknown ids stop with a clear error unless --skip-missing (then they are counted
 ** and reported); How2QA (VALUE) always requires the prediction ids to equal the ground-truth ids, as
 ** evaluate_how2qa.py asserts. */
+#include "base/common.h"
 #include "datasets/dataset.h"
-#include "engine/common.h"
 #include "harness/cli.h"
 #include "metrics/score.h"
 

@@ -1,6 +1,6 @@
 /* cmd_synth.c — `vlapbench synth`: write the synthetic benchmark (datasets/synth.h). */
+#include "base/common.h"
 #include "datasets/synth.h"
-#include "engine/common.h"
 #include "harness/cli.h"
 
 #include <stdio.h>

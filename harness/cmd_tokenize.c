@@ -1,7 +1,8 @@
 /* cmd_tokenize.c — `vlapbench tokenize`: T5 / BERT tokenization of JSON-lines strings read from stdin. */
 #include "harness/cli.h"
 
-#include "engine/common.h"
+#include "base/common.h"
+#include "engine/spm_convert.h"
 #include "engine/tokenizer_bert.h"
 #include "engine/tokenizer_t5.h"
 #include "engine/unicode_text.h"

@@ -1,7 +1,7 @@
 /* export_samples.c — per-sample export (JSON Lines / CSV) of a stored run. */
 #include "harness/export_samples.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "metrics/latency.h"
 
 #include <cjson/cJSON.h>

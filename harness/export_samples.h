@@ -3,7 +3,7 @@
 #ifndef VB_EXPORT_SAMPLES_H
 #define VB_EXPORT_SAMPLES_H
 
-#include "harness/store.h"
+#include "results/store.h"
 
 #include <stdio.h>
 

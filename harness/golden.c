@@ -1,8 +1,8 @@
 /* golden.c — the check-golden driver (see golden.h). */
 #include "harness/golden.h"
 
+#include "base/common.h"
 #include "engine/blas.h"
-#include "engine/common.h"
 #include "harness/cli.h"
 
 #include <math.h>

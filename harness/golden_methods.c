@@ -4,17 +4,21 @@
 ** For a case, the bundle in DIR is opened (tokenizers: $VB_T5_TOKENIZER / $VB_BERT_VOCAB, else
 ** DIR/../../t5-tokenizer/tokenizer.json and DIR/../../bert-tokenizer/vocab.txt; a missing tokenizer is a SKIP), the
 ** prompt text is rebuilt from cases.json -> record (question, options, dataset), the method runs on the stored
-** pixel_values through the public vb_method API with a trace hook, and every stored tensor of the case (inputs and
+** pixel_values (ViT features through harness/vitfeat.h, as `run` and `answer` get them) through the public
+** vb_method API with a trace hook, and every stored tensor of the case (inputs and
 ** outputs, except pixel_values) is compared with what the method produced under the same name: ids, picks and
 ** predictions exactly, floats within 1e-4 * max(1, max|ref|).  A stored tensor the method did not produce is a FAIL.
-** Then the same case runs again "as released" (full generation) and, for SeViLA, with the localizer scores reused,
-** and the prediction and picks must be identical.
+** Then the same case runs again "as released" (full generation), with a reusable selection (SeViLA's localizer
+** scores) reused, and on features taken from the cache alone; the prediction and picks must be identical.
 */
-#include "engine/common.h"
+#include "base/common.h"
+#include "engine/vit.h"
 #include "harness/golden.h"
-#include "vlap/bundle.h"
-#include "vlap/method.h"
-#include "vlap/prompts.h"
+#include "harness/registry.h"
+#include "harness/vitcache.h"
+#include "harness/vitfeat.h"
+#include "methods/bundle.h"
+#include "methods/prompts.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -62,27 +66,6 @@ static int32_t acc_find(const struct acc * a, const char * name) {
     return -1;
 }
 
-/* ViT cache backed by the traced vit_body of the first run (frame id = candidate position). */
-struct cache {
-    const float * body; /* (n, fsz) */
-    int64_t       n, fsz;
-    int32_t       gets, puts;
-};
-
-static int cache_get(void * ud, int64_t id, float * out) {
-    struct cache * c = ud;
-    if (id < 0 || id >= c->n) return 0;
-    memcpy(out, c->body + id * c->fsz, sizeof(float) * (size_t)c->fsz);
-    c->gets++;
-    return 1;
-}
-
-static void cache_put(void * ud, int64_t id, const float * feats) {
-    (void)id;
-    (void)feats;
-    ((struct cache *)ud)->puts++;
-}
-
 static int file_ok(const char * p) {
     return access(p, R_OK) == 0;
 }
@@ -125,13 +108,95 @@ static void same_ints(struct vb_golden * g, const char * case_name, const char *
     vb_golden_cmp_i64(g, case_name, full, label, w, n, 0);
 }
 
+/* ViT features of the case's candidates through the cache (harness/vitfeat.h), frame id = candidate position. */
+struct features {
+    struct vb_vitcache *     cache;
+    struct vb_vitfeat_engine e;
+    struct vb_vitfeat_clip   clip;
+    int64_t *                ids;
+    float *                  feats;
+};
+
+static void features_free(struct features * f) {
+    vb_vit_ctx_free(f->e.ctx);
+    vb_vitcache_free(f->cache);
+    free(f->e.work);
+    free(f->e.feat);
+    free(f->ids);
+    free(f->feats);
+    memset(f, 0, sizeof *f);
+}
+
+static int features_new(struct features * f, const struct vb_bundle * b, const float * pixels, int32_t n) {
+    int64_t nf = (int64_t)b->cfg.vision.n_tokens * b->cfg.vision.hidden;
+    f->e.batch = VB_MIN(8, n);
+    f->e.px_floats = 3LL * b->cfg.vision.image_size * b->cfg.vision.image_size;
+    f->e.work = vb_malloc(sizeof(float) * (size_t)(f->e.px_floats * f->e.batch));
+    f->e.feat = vb_malloc(sizeof(float) * (size_t)(nf * f->e.batch));
+    f->ids = vb_malloc(sizeof(int64_t) * (size_t)n);
+    for (int32_t i = 0; i < n; i++)
+        f->ids[i] = i;
+    f->feats = vb_malloc(sizeof(float) * (size_t)(nf * n));
+    f->cache = vb_vitcache_new(sizeof(float) * (size_t)(nf * n));
+    f->clip = (struct vb_vitfeat_clip){.frames = f->ids, .n = n, .n_floats = nf};
+    struct vb_vitfeat_stats st;
+    int                     rc = vb_vit_ctx_new(&f->e.ctx, b->vit, f->e.batch);
+    if (rc == VB_OK) rc = vb_vitfeat_get(f->cache, &f->e, &f->clip, pixels, f->feats, &st);
+    return rc;
+}
+
+/* The replays of a checked case: as released (full generation), a reusable selection reused, features from the
+** cache alone; each must repeat the first run's decisions. */
+static int replays(struct vb_golden * g, const char * case_name, struct vb_method * m, const struct vb_bundle * b,
+                   const struct vb_method_opts * mo, const struct vb_method_input * in,
+                   const struct vb_method_result * r, struct features * f) {
+    struct vb_method *      m2 = NULL;
+    struct vb_method_opts   mo2 = *mo;
+    struct vb_method_result r2;
+    struct vb_method_input  in2 = *in;
+    in2.trace = NULL;
+    mo2.decode = VB_DECODE_AS_RELEASED;
+    mo2.loc_chunk = 5; /* uneven localizer chunks (5, 5, ..., 2) */
+    int rc = vb_method_open(&m2, vb_method_get_ops(m), b, &mo2);
+    if (rc == VB_OK) rc = vb_method_answer(m2, &in2, &r2);
+    vb_method_close(m2);
+    if (rc != VB_OK) return rc;
+    same_ints(g, case_name, "prediction", "prediction(as-released)", &r2.prediction, 1);
+    same_ints(g, case_name, "step0_id", "step0_id(as-released)", &r2.step0_id, 1);
+    if (r->has_scores)
+        same_ints(g, case_name, "selected_frames", "selected_frames(as-released)", r2.picked, r2.n_picked);
+    if (r2.n_generated < 2) vb_golden_error(g, case_name, "as-released generated fewer than 2 tokens");
+    /* a reusable selection (SeViLA's localizer: another k would do the same): same picks and prediction */
+    if (vb_method_get_ops(m)->reusable_selection) {
+        in2.reuse_scores = r->cand_scores;
+        rc = vb_method_answer(m, &in2, &r2);
+        if (rc != VB_OK) return rc;
+        same_ints(g, case_name, "prediction", "prediction(loc-reused)", &r2.prediction, 1);
+        same_ints(g, case_name, "selected_frames", "selected_frames(loc-reused)", r2.picked, r2.n_picked);
+        if (!r2.scores_reused || r2.t_loc_t5_us != 0) vb_golden_error(g, case_name, "localizer scores were not reused");
+        in2.reuse_scores = NULL;
+    }
+    /* every frame from the ViT cache: no ViT run, same decisions */
+    struct vb_vitfeat_stats st;
+    rc = vb_vitfeat_get(f->cache, &f->e, &f->clip, NULL, f->feats, &st);
+    if (rc == VB_OK) rc = vb_method_answer(m, &in2, &r2);
+    if (rc != VB_OK) return rc;
+    same_ints(g, case_name, "prediction", "prediction(vit-cache)", &r2.prediction, 1);
+    if (st.n_computed != 0 || st.n_cached != f->clip.n)
+        vb_golden_error(g, case_name, "ViT cache not used for every frame");
+    return VB_OK;
+}
+
 int vb_golden_run_method(struct vb_golden * g, const char * case_name) {
     const cJSON * c = vb_golden_case_json(g, case_name);
     const cJSON * rec = cJSON_GetObjectItemCaseSensitive(c, "record");
     if (!rec) return vb_fail(VB_ERR_FORMAT, "%s/cases.json: case %s has no record", g->dir, case_name);
-    enum vb_method_kind kind = !strcmp(case_name, "uniform")      ? VB_METHOD_UNIFORM
-                               : !strncmp(case_name, "sevila", 6) ? VB_METHOD_SEVILA
-                                                                  : VB_METHOD_VLAP;
+    /* the case names its method: uniform, sevila*, vlap* */
+    const struct vb_method_ops * ops = vb_registry_find(!strcmp(case_name, "uniform")      ? "uniform"
+                                                        : !strncmp(case_name, "sevila", 6) ? "sevila"
+                                                                                           : "vlap");
+    if (!ops) return VB_ERR_ARG;
+    int needs_bert = ops->bundle_parts & VB_BUNDLE_PROMPTER;
     /* tokenizers */
     char         t5p[4200], bertp[4200];
     const char * e = getenv("VB_T5_TOKENIZER");
@@ -145,7 +210,7 @@ int vb_golden_run_method(struct vb_golden * g, const char * case_name) {
     else
         snprintf(bertp, sizeof bertp, "%s/../../bert-tokenizer/vocab.txt", g->dir);
     if (!file_ok(t5p)) return vb_fail(VB_ERR_UNSUPPORTED, "(T5 tokenizer %s not found; set VB_T5_TOKENIZER)", t5p);
-    if (kind == VB_METHOD_VLAP && !file_ok(bertp))
+    if (needs_bert && !file_ok(bertp))
         return vb_fail(VB_ERR_UNSUPPORTED, "(BERT vocabulary %s not found; set VB_BERT_VOCAB)", bertp);
     /* prompt text from the record */
     const cJSON * ds = cJSON_GetObjectItemCaseSensitive(rec, "dataset");
@@ -181,19 +246,23 @@ int vb_golden_run_method(struct vb_golden * g, const char * case_name) {
     if (rc == VB_OK) rc = vb_bundle_open(&b, g->dir, &bo);
     struct vb_method *    m = NULL;
     struct vb_method_opts mo;
-    vb_method_opts_default(&mo, kind);
+    vb_method_opts_default(&mo);
     if (rc == VB_OK) {
+        /* k: the case's frames for a method whose candidates are its k frames (T follows k), 4 else; VLAP: its
+        ** segments */
         mo.n_candidates = (int32_t)shape[0];
-        mo.n_frames = kind == VB_METHOD_UNIFORM ? (int32_t)shape[0] : 4;
-        if (kind == VB_METHOD_VLAP) mo.n_frames = b->fp_segments;
+        mo.n_frames = ops->candidates(b, 1, 0) == 1 ? (int32_t)shape[0] : 4;
+        if (b->has_frame_prompter && (ops->bundle_parts & VB_BUNDLE_PROMPTER)) mo.n_frames = b->fp_segments;
         mo.select = gumbel ? VB_SELECT_GUMBEL : VB_SELECT_ARGMAX;
-        rc = vb_method_open(&m, kind, b, &mo);
+        rc = vb_method_open(&m, ops, b, &mo);
     }
+    struct features f = {0};
+    if (rc == VB_OK) rc = features_new(&f, b, pixels, (int32_t)shape[0]);
     struct acc              a = {0};
     struct vb_method_result r;
     struct vb_method_input  in = {.text = &text,
-                                  .pixels = pixels,
-                                  .n_pixel_frames = (int32_t)shape[0],
+                                  .feats = f.feats,
+                                  .n_frames = (int32_t)shape[0],
                                   .gumbel_uniform = gu,
                                   .seed = 0,
                                   .trace = on_trace,
@@ -213,55 +282,10 @@ int vb_golden_run_method(struct vb_golden * g, const char * case_name) {
         }
         /* the result struct agrees with the traced decisions */
         same_ints(g, case_name, "prediction", "prediction(result)", &r.prediction, 1);
-        if (kind != VB_METHOD_UNIFORM)
-            same_ints(g, case_name, "selected_frames", "selected_frames(result)", r.picked, r.n_picked);
-        /* as released: full generation, same decisions */
-        struct vb_method *    m2 = NULL;
-        struct vb_method_opts mo2 = mo;
-        mo2.decode = VB_DECODE_AS_RELEASED;
-        mo2.loc_chunk = 5; /* uneven localizer chunks (5, 5, ..., 2) */
-        struct vb_method_result r2;
-        struct vb_method_input  in2 = in;
-        in2.trace = NULL;
-        rc = vb_method_open(&m2, kind, b, &mo2);
-        if (rc == VB_OK) rc = vb_method_answer(m2, &in2, &r2);
-        if (rc == VB_OK) {
-            same_ints(g, case_name, "prediction", "prediction(as-released)", &r2.prediction, 1);
-            same_ints(g, case_name, "step0_id", "step0_id(as-released)", &r2.step0_id, 1);
-            if (kind != VB_METHOD_UNIFORM)
-                same_ints(g, case_name, "selected_frames", "selected_frames(as-released)", r2.picked, r2.n_picked);
-            if (r2.n_generated < 2) vb_golden_error(g, case_name, "as-released generated fewer than 2 tokens");
-        }
-        /* SeViLA: reuse the localizer scores (another k would do the same); same picks and prediction */
-        if (rc == VB_OK && kind == VB_METHOD_SEVILA) {
-            in2.loc_scores = r.cand_scores;
-            rc = vb_method_answer(m, &in2, &r2);
-            if (rc == VB_OK) {
-                same_ints(g, case_name, "prediction", "prediction(loc-reused)", &r2.prediction, 1);
-                same_ints(g, case_name, "selected_frames", "selected_frames(loc-reused)", r2.picked, r2.n_picked);
-                if (!r2.loc_scores_reused || r2.t_loc_t5_us != 0)
-                    vb_golden_error(g, case_name, "localizer scores were not reused");
-            }
-        }
-        /* every frame from the ViT cache: no ViT run, same decisions */
-        int32_t ib = acc_find(&a, "vit_body");
-        if (rc == VB_OK && ib >= 0) {
-            struct cache vc = {.body = a.data[ib], .n = shape[0], .fsz = a.len[ib] / (shape[0] > 0 ? shape[0] : 1)};
-            struct vb_method_input in3 = in;
-            in3.trace = NULL;
-            in3.pixels = NULL;
-            in3.vit_get = cache_get;
-            in3.vit_put = cache_put;
-            in3.vit_ud = &vc;
-            rc = vb_method_answer(m, &in3, &r2);
-            if (rc == VB_OK) {
-                same_ints(g, case_name, "prediction", "prediction(vit-cache)", &r2.prediction, 1);
-                if (r2.n_vit_run != 0 || r2.n_vit_cached != shape[0] || vc.puts != 0)
-                    vb_golden_error(g, case_name, "ViT cache not used for every frame");
-            }
-        }
-        vb_method_close(m2);
+        if (r.has_scores) same_ints(g, case_name, "selected_frames", "selected_frames(result)", r.picked, r.n_picked);
+        rc = replays(g, case_name, m, b, &mo, &in, &r, &f);
     }
+    features_free(&f);
     acc_free(&a);
     vb_method_close(m);
     vb_bundle_close(b);

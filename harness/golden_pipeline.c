@@ -3,7 +3,7 @@
 ** golden_t5.c) and InstructBLIP "image" / "video" (runner vb_golden_run_pipeline).  Only the case inputs (pixels,
 ** token ids, masks) are read from the reference; every intermediate is computed and compared.
 */
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/generate.h"
 #include "engine/qformer.h"
 #include "engine/t5.h"

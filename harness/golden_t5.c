@@ -6,7 +6,7 @@
 */
 #include "harness/golden_t5.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/generate.h"
 #include "engine/t5.h"
 #include "harness/golden.h"

@@ -4,7 +4,7 @@
 */
 #include "harness/golden.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/frame_prompter.h"
 #include "engine/ops.h"
 #include "engine/qformer.h"

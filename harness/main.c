@@ -1,6 +1,6 @@
 /* main.c — the vlapbench program: git-style subcommands.  Only this file calls exit(). */
+#include "base/common.h"
 #include "engine/blas.h"
-#include "engine/common.h"
 #include "harness/cli.h"
 
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* progress.c — progress bar / periodic lines (see progress.h). */
 #include "harness/progress.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <math.h>
 #include <string.h>

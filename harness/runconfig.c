@@ -1,7 +1,9 @@
 /* runconfig.c — `vlapbench run` configuration: JSON file + flags -> one canonical config (see runconfig.h). */
 #include "harness/runconfig.h"
 
-#include "engine/common.h"
+#include "harness/registry.h"
+
+#include "base/common.h"
 #include "engine/weights.h"
 #include "harness/cli.h"
 
@@ -138,8 +140,7 @@ int vb_runconfig_weight_dtype(const char * name, int32_t * dtype) {
 /* Add method `name` (or update it): k = 0 sets its bundle, k > 0 the bundle of frame count k; model NULL keeps. */
 static int add_method_k(struct vb_run_config * c, const char * name, int32_t k, const char * model,
                         const char * origin) {
-    if (strcmp(name, "uniform") && strcmp(name, "sevila") && strcmp(name, "vlap"))
-        return vb_fail(VB_ERR_ARG, "%s: unknown method '%s' (uniform, sevila, vlap)", origin, name);
+    if (!vb_registry_find(name)) return vb_fail_prefix(VB_ERR_ARG, "%s", origin);
     struct vb_run_method * m = NULL;
     for (int32_t i = 0; i < c->n_methods; i++)
         if (!strcmp(c->methods[i].name, name)) m = &c->methods[i];

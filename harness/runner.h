@@ -7,7 +7,7 @@
 **   - samples are processed one at a time, all pending cells of a sample together: the union of the frame indices
 **     the cells need is decoded once, and ViT body features are shared through an LRU cache (harness/vitcache.h)
 **     keyed by (vision weights, video, frame), each frame computed alone (deterministic whatever is shared);
-**     SeViLA's localizer scores are computed once per question and bundle;
+**     a selection that does not depend on k (a method's ops say so) is computed once per question and bundle;
 **   - stored stage times are COLD costs (what the cell would cost alone): features or localizer scores taken from a
 **     shared computation are charged at their measured cost; each cell's session also records the actual wall time
 **     of the loop;

@@ -2,7 +2,7 @@
 ** most recently used) and a chained hash table of 2^k buckets, doubled when the load exceeds 1. */
 #include "harness/vitcache.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* latency.c — stage names and latency summaries (definitions in latency.h). */
 #include "metrics/latency.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "metrics/stats.h"
 
 #include <math.h>

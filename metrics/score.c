@@ -1,8 +1,8 @@
 /* score.c — official-scorer arithmetic, prediction-file readers and printers (see score.h). */
 #include "metrics/score.h"
 
+#include "base/common.h"
 #include "datasets/loaders.h"
-#include "engine/common.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -253,44 +253,38 @@ static int read_star_evalai(struct rd * r, const cJSON * root) {
     return VB_OK;
 }
 
-static int read_vlep_jsonl(struct rd * r, char * buf, size_t len) {
-    size_t  p = 0;
-    int32_t line = 0;
-    while (p < len) {
-        line++;
-        size_t e = p;
-        while (e < len && buf[e] != '\n')
-            e++;
-        size_t next = e < len ? e + 1 : e;
-        if (e > p && buf[e - 1] == '\r') e--;
-        buf[e] = 0;
-        char where[1100];
-        snprintf(where, sizeof where, "%s:%d", r->path, line);
-        const char * end = NULL;
-        cJSON *      o = cJSON_ParseWithOpts(buf + p, &end, 1);
-        if (!o || !cJSON_IsObject(o)) {
-            cJSON_Delete(o);
-            return vb_fail(VB_ERR_FORMAT, "%s:%d: not a JSON object", r->path, line);
-        }
-        const cJSON * id = cJSON_GetObjectItemCaseSensitive(o, "example_id");
-        const cJSON * a = cJSON_GetObjectItemCaseSensitive(o, "pred_ans");
-        if (!a && (a = cJSON_GetObjectItemCaseSensitive(o, "pre_ans"))) r->info->n_alias++;
-        int  st;
-        char idbuf[32];
-        if (!cJSON_IsNumber(id) || id->valuedouble != floor(id->valuedouble) || fabs(id->valuedouble) > 1e15) {
-            st = vb_fail(VB_ERR_FORMAT, "%s:%d: missing or non-integer 'example_id'", r->path, line);
-        } else if (!a) {
-            st = vb_fail(VB_ERR_FORMAT, "%s:%d: missing 'pred_ans'", r->path, line);
-        } else {
-            snprintf(idbuf, sizeof idbuf, "%lld", (long long)id->valuedouble);
-            st = put_pred(r, idbuf, a, line, where);
-        }
+/* One line of a VLEP prediction file: {"example_id": int, "pred_ans": int} ("pre_ans" accepted, counted). */
+static int vlep_line(void * ud, char * text, int32_t line) {
+    struct rd * r = ud;
+    char        where[1100];
+    snprintf(where, sizeof where, "%s:%d", r->path, line);
+    const char * end = NULL;
+    cJSON *      o = cJSON_ParseWithOpts(text, &end, 1);
+    if (!o || !cJSON_IsObject(o)) {
         cJSON_Delete(o);
-        if (st) return st;
-        p = next;
+        return vb_fail(VB_ERR_FORMAT, "%s:%d: not a JSON object", r->path, line);
     }
+    const cJSON * id = cJSON_GetObjectItemCaseSensitive(o, "example_id");
+    const cJSON * a = cJSON_GetObjectItemCaseSensitive(o, "pred_ans");
+    if (!a && (a = cJSON_GetObjectItemCaseSensitive(o, "pre_ans"))) r->info->n_alias++;
+    int  st;
+    char idbuf[32];
+    if (!cJSON_IsNumber(id) || id->valuedouble != floor(id->valuedouble) || fabs(id->valuedouble) > 1e15) {
+        st = vb_fail(VB_ERR_FORMAT, "%s:%d: missing or non-integer 'example_id'", r->path, line);
+    } else if (!a) {
+        st = vb_fail(VB_ERR_FORMAT, "%s:%d: missing 'pred_ans'", r->path, line);
+    } else {
+        snprintf(idbuf, sizeof idbuf, "%lld", (long long)id->valuedouble);
+        st = put_pred(r, idbuf, a, line, where);
+    }
+    cJSON_Delete(o);
     r->info->n_entries = line;
-    return VB_OK;
+    return st;
+}
+
+static int read_vlep_jsonl(struct rd * r, char * buf, size_t len) {
+    r->info->n_entries = 0;
+    return vb_lines_walk(buf, len, vlep_line, r);
 }
 
 int vb_score_read_predictions(const struct vb_dataset * d, const char * path, int32_t * pred,

@@ -1,7 +1,7 @@
 /* stats.c — bootstrap, McNemar, percentiles (definitions and conventions in stats.h). */
 #include "metrics/stats.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <math.h>
 #include <stdlib.h>

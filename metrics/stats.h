@@ -17,7 +17,7 @@
 #ifndef VB_STATS_H
 #define VB_STATS_H
 
-#include "engine/rng.h"
+#include "base/rng.h"
 
 #include <stdint.h>
 

@@ -1,7 +1,7 @@
 /* plot.c — gnuplot over a pipe (contract in plot.h). */
 #include "reports/plot.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <errno.h>
 #include <math.h>

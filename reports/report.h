@@ -19,8 +19,8 @@
 #ifndef VB_REPORT_H
 #define VB_REPORT_H
 
-#include "harness/store.h"
 #include "metrics/latency.h"
+#include "results/store.h"
 
 #include <stdint.h>
 #include <stdio.h>

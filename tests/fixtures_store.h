@@ -14,8 +14,8 @@
 #ifndef VB_FIXTURES_STORE_H
 #define VB_FIXTURES_STORE_H
 
-#include "engine/common.h"
-#include "harness/store.h"
+#include "base/common.h"
+#include "results/store.h"
 
 #include <stdio.h>
 #include <string.h>

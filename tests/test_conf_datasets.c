@@ -9,9 +9,9 @@
 /* cmocka.h needs <setjmp.h>, <stdarg.h>, <stddef.h> and <stdint.h> first */
 #include <cmocka.h>
 
+#include "base/common.h"
 #include "datasets/dataset.h"
 #include "datasets/loaders.h"
-#include "engine/common.h"
 #include "tests/helpers.h"
 
 #include <stdio.h>

@@ -12,10 +12,10 @@
 /* cmocka.h needs <setjmp.h>, <stdarg.h>, <stddef.h> and <stdint.h> first */
 #include <cmocka.h>
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/tokenizer_bert.h"
 #include "engine/tokenizer_t5.h"
-#include "vlap/prompts.h"
+#include "methods/prompts.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

@@ -10,10 +10,10 @@
 /* cmocka.h needs <setjmp.h>, <stdarg.h>, <stddef.h> and <stdint.h> first */
 #include <cmocka.h>
 
+#include "base/common.h"
 #include "datasets/csv.h"
 #include "datasets/dataset.h"
 #include "datasets/loaders.h"
-#include "engine/common.h"
 #include "tests/helpers.h"
 
 #include <math.h>

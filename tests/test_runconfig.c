@@ -8,7 +8,7 @@
 /* cmocka.h needs <setjmp.h>, <stdarg.h>, <stddef.h> and <stdint.h> first */
 #include <cmocka.h>
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "harness/progress.h"
 #include "harness/runconfig.h"
 #include "harness/runner.h"

@@ -6,8 +6,8 @@
 /* cmocka.h needs <setjmp.h>, <stdarg.h>, <stddef.h> and <stdint.h> first */
 #include <cmocka.h>
 
+#include "base/common.h"
 #include "datasets/sampling.h"
-#include "engine/common.h"
 
 #include <string.h>
 

@@ -12,8 +12,8 @@
 /* cmocka.h needs <setjmp.h>, <stdarg.h>, <stddef.h> and <stdint.h> first */
 #include <cmocka.h>
 
+#include "base/common.h"
 #include "datasets/dataset.h"
-#include "engine/common.h"
 #include "metrics/score.h"
 #include "tests/helpers.h"
 

@@ -10,7 +10,8 @@
 /* cmocka.h needs <setjmp.h>, <stdarg.h>, <stddef.h> and <stdint.h> first */
 #include <cmocka.h>
 
-#include "engine/common.h"
+#include "base/common.h"
+#include "engine/spm_convert.h"
 #include "engine/tokenizer_bert.h"
 #include "engine/tokenizer_t5.h"
 

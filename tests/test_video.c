@@ -6,10 +6,10 @@
 /* cmocka.h needs <setjmp.h>, <stdarg.h>, <stddef.h> and <stdint.h> first */
 #include <cmocka.h>
 
+#include "base/common.h"
 #include "datasets/sampling.h"
 #include "datasets/synth.h"
 #include "datasets/video.h"
-#include "engine/common.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/config.h"
 #include "engine/frame_prompter.h"
 #include "engine/qformer.h"

@@ -12,7 +12,7 @@
 
 #include "tests/helpers.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/config.h"
 #include "engine/vit.h"
 #include "engine/weights.h"

@@ -11,17 +11,17 @@
 
 #include "tests/helpers.h"
 
+#include "base/common.h"
+#include "base/rng.h"
 #include "engine/blas.h"
-#include "engine/common.h"
 #include "engine/generate.h"
 #include "engine/ops.h"
 #include "engine/qformer.h"
-#include "engine/rng.h"
 #include "engine/t5.h"
 #include "engine/vit.h"
 #include "engine/weights.h"
 #include "engine/wmat.h"
-#include "vlap/bundle.h"
+#include "methods/bundle.h"
 
 #include <cblas.h>
 #include <math.h>

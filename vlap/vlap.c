@@ -1,19 +1,18 @@
 /* vlap.c — VLAP / ViLA: Frame-Prompter selection and the InstructBLIP answerer (see vlap.h). */
 #include "vlap/vlap.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/frame_prompter.h"
 #include "engine/ops.h"
 #include "engine/qformer.h"
 #include "engine/t5.h"
-#include "engine/tokenizer_bert.h"
-#include "engine/vit.h"
-#include "vlap/method_internal.h"
+#include "methods/answerer.h"
 
 #include <math.h>
 #include <string.h>
 
-static int select_frames(struct vb_method * m, const struct vb_method_input * in, struct vb_method_result * res) {
+static int select_frames(struct vb_answerer * m, const struct vb_method_input * in, int32_t * picked,
+                         struct vb_method_result * res) {
     const struct vb_bundle *         b = m->b;
     const struct vb_frame_prompter * fp = b->fp;
     int32_t                          S = fp->n_segments, k = fp->k, N = m->n_tok, T = fp->n_frames;
@@ -31,7 +30,8 @@ static int select_frames(struct vb_method * m, const struct vb_method_input * in
     int64_t local[VB_METHOD_MAX_PICK], sel[VB_METHOD_MAX_PICK];
     vb_frame_prompter_select(logits, NULL, 1, S, k, VB_VLAP_TEMPERATURE, NULL, NULL, local, sel, NULL);
     memcpy(res->cand_scores, logits, sizeof(float) * (size_t)T);
-    if (m->o.select == VB_SELECT_GUMBEL) {
+    res->has_scores = 1;
+    if (m->o->select == VB_SELECT_GUMBEL) {
         float * U = vb_malloc(sizeof(float) * (size_t)T);
         float * g = vb_malloc(sizeof(float) * (size_t)T);
         float * soft = vb_malloc(sizeof(float) * (size_t)T);
@@ -55,8 +55,7 @@ static int select_frames(struct vb_method * m, const struct vb_method_input * in
         free(soft);
     }
     for (int32_t s = 0; s < S; s++)
-        res->picked[s] = (int32_t)sel[s];
-    res->n_picked = S;
+        picked[s] = (int32_t)sel[s];
     res->t_select_us = vb_time_us() - t0;
     if (in->trace) {
         int32_t loc32[VB_METHOD_MAX_PICK];
@@ -69,7 +68,7 @@ static int select_frames(struct vb_method * m, const struct vb_method_input * in
         vb_method_trace(in, "fp_relu_out", rl, T);
         vb_method_trace(in, "fp_logits", logits, T);
         vb_method_trace_ids(in, "fp_selected_local", loc32, S);
-        vb_method_trace_ids(in, "selected_frames", res->picked, S);
+        vb_method_trace_ids(in, "selected_frames", picked, S);
     }
     free(gates);
     free(f1);
@@ -80,35 +79,22 @@ static int select_frames(struct vb_method * m, const struct vb_method_input * in
     return VB_OK;
 }
 
-int vb_vlap_answer(struct vb_method * m, const struct vb_method_input * in, struct vb_method_result * res) {
-    const struct vb_bundle * b = m->b;
-    int64_t                  fsz = (int64_t)m->n_tok * m->d_vis;
-    int32_t                  Q = m->n_query, d = m->d_model, T = m->n_cand;
-    int64_t                  t0 = vb_time_us();
-    vb_method_ln(m, m->body, T, b->vit->post_ln_w, b->vit->post_ln_b, m->ln);
-    res->t_vit_us += vb_time_us() - t0;
-    vb_method_trace(in, "vit_ln", m->ln, T * fsz);
-    int rc = select_frames(m, in, res);
-    if (rc != VB_OK) return rc;
-    int32_t k = res->n_picked;
-    for (int32_t j = 0; j < k; j++) {
-        if (res->picked[j] != j)
-            memmove(m->ln + j * fsz, m->ln + (int64_t)res->picked[j] * fsz, sizeof(float) * (size_t)fsz);
-        res->picked_frames[j] = res->cand_frames[res->picked[j]];
-    }
-    /* Q-Former text: BERT ids of the QA prompt, [CLS] .. [SEP], left truncation at 128, the same for every frame */
-    char *   qa = vb_prompt_qa(in->text);
-    int32_t *bids = NULL, Lb = 0;
-    t0 = vb_time_us();
-    rc = vb_berttok_encode(b->berttok, qa, strlen(qa), 1, m->o.qformer_max_txt_len, 1, &bids, &Lb);
+/* Q-Former of the k gathered frames with the BERT ids of the QA prompt ([CLS] .. [SEP], left truncation, the same
+** ids for every frame), then the language projection. */
+static int qformer_text(struct vb_answerer * a, const struct vb_method_input * in, const char * qa, int32_t k,
+                        struct vb_method_result * res) {
+    int32_t   Q = a->n_query, d = a->d_model;
+    int32_t * bids = NULL, Lb = 0;
+    int64_t   t0 = vb_time_us();
+    int       rc = vb_answerer_bert_ids(a, qa, a->o->qformer_max_txt_len, 1, &bids, &Lb);
     int32_t * ids = NULL;
     if (rc == VB_OK) {
         ids = vb_malloc(sizeof(int32_t) * (size_t)k * (size_t)Lb);
         for (int32_t j = 0; j < k; j++)
             memcpy(ids + (int64_t)j * Lb, bids, sizeof(int32_t) * (size_t)Lb);
-        rc = vb_qformer_run(m->qf, m->ln, k, m->n_tok, ids, NULL, Lb, m->qout, NULL, NULL, NULL);
+        rc = vb_qformer_run(a->qf, a->ln, k, a->n_tok, ids, NULL, Lb, a->qout, NULL, NULL, NULL);
     }
-    if (rc == VB_OK) vb_projection_run(b->proj, m->qout, (int64_t)k * Q, m->proj);
+    if (rc == VB_OK) vb_projection_run(a->b->proj, a->qout, (int64_t)k * Q, a->proj);
     res->t_qformer_us += vb_time_us() - t0;
     free(ids);
     if (rc == VB_OK) {
@@ -118,33 +104,84 @@ int vb_vlap_answer(struct vb_method * m, const struct vb_method_input * in, stru
             ones[i] = 1;
         vb_method_trace_ids(in, "qformer_attention_mask", ones, Lb);
         free(ones);
-        vb_method_trace(in, "qformer_output", m->qout, (int64_t)k * Q * m->d_q);
-        vb_method_trace(in, "projected", m->proj, (int64_t)k * Q * d);
+        vb_method_trace(in, "qformer_output", a->qout, (int64_t)k * Q * a->d_q);
+        vb_method_trace(in, "projected", a->proj, (int64_t)k * Q * d);
     }
     free(bids);
+    return rc;
+}
+
+static int answer_vlap(void * state, const struct vb_method_input * in, struct vb_method_result * res) {
+    struct vb_answerer * a = state;
+    int32_t              Q = a->n_query, d = a->d_model, picked[VB_METHOD_MAX_PICK];
+    vb_answerer_ln_vision(a, in, res);
+    int     rc = select_frames(a, in, picked, res);
+    int32_t k = a->o->n_frames;
+    if (rc == VB_OK) rc = vb_answerer_gather(a, picked, k, res);
+    char * qa = vb_prompt_qa(in->text);
+    if (rc == VB_OK) rc = qformer_text(a, in, qa, k, res);
     /* T5: [k*Q visual rows; QA prompt ids with </s>, not truncated (ViLA's tokenizer truncates left if asked)] */
-    t0 = vb_time_us();
+    int64_t  t0 = vb_time_us();
     int32_t *qa_ids = NULL, Lt = 0;
-    if (rc == VB_OK) rc = vb_method_t5_ids(m, qa, m->o.max_txt_len, 1, &qa_ids, &Lt, &res->n_qa_tokens_full);
+    if (rc == VB_OK) rc = vb_answerer_t5_ids(a, qa, a->o->max_txt_len, 1, &qa_ids, &Lt, &res->n_qa_tokens_full);
     free(qa);
-    int64_t n_enc = (int64_t)k * Q + Lt;
-    if (rc == VB_OK) rc = vb_method_reserve(m, n_enc, m->o.max_new_tokens + 2);
+    int64_t n_vis = (int64_t)k * Q;
+    if (rc == VB_OK) rc = vb_answerer_reserve(a, n_vis + Lt, a->o->max_new_tokens + 2);
     if (rc == VB_OK) {
-        memcpy(m->emb, m->proj, sizeof(float) * (size_t)k * (size_t)Q * (size_t)d);
-        rc = vb_t5_embed(b->t5, qa_ids, Lt, m->emb + (int64_t)k * Q * d);
-        memset(m->mask, 1, (size_t)n_enc);
-    }
-    res->n_qa_tokens = Lt;
-    if (rc == VB_OK) {
-        vb_method_trace_ids(in, "qa_input_ids", qa_ids, Lt);
-        vb_method_trace(in, "inputs_embeds", m->emb, n_enc * d);
-        vb_method_trace_mask(in, "attention_mask", m->mask, n_enc);
+        memcpy(a->emb, a->proj, sizeof(float) * (size_t)n_vis * (size_t)d);
+        memset(a->mask, 1, (size_t)n_vis);
+        rc = vb_answerer_encode_answer(a, in, n_vis, qa_ids, Lt, VB_PROMPT_N_LETTERS, t0, res);
     }
     free(qa_ids);
-    if (rc != VB_OK) return rc;
-    rc = vb_t5_encode(m->t5, m->emb, m->mask, n_enc, NULL);
-    res->t_t5_enc_us += vb_time_us() - t0;
-    if (rc != VB_OK) return rc;
-    vb_method_trace(in, "encoder_last_hidden_state", m->t5->enc_out, n_enc * d);
-    return vb_method_readout(m, in, VB_PROMPT_N_LETTERS, m->o.repetition_penalty, m->o.max_new_tokens, res);
+    return rc;
 }
+
+static const char * selection_label(enum vb_select_mode s) {
+    return vb_select_mode_name(s);
+}
+
+static int32_t candidates(const struct vb_bundle * b, int32_t k, int32_t requested) {
+    (void)k;
+    if (requested > 0) return requested;
+    return b->has_frame_prompter ? b->fp_segments * b->fp_frames_per_segment : 32;
+}
+
+static int open_vlap(void ** state, const struct vb_bundle * b, struct vb_method_opts * o) {
+    if (!b->has_frame_prompter)
+        return vb_fail(VB_ERR_NOTFOUND, "%s: VLAP needs the Frame-Prompter (frame_prompter.* tensors)", b->dir);
+    int rc = vb_method_check_bundle(b, vb_vlap_ops.bundle_parts, VB_ARCH_INSTRUCTBLIP, "VLAP");
+    if (rc != VB_OK) return rc;
+    if (o->n_frames != b->fp_segments)
+        return vb_fail(VB_ERR_ARG, "%s: the Frame-Prompter picks %d frames (segments); --frames %d", b->dir,
+                       b->fp_segments, o->n_frames);
+    if (o->n_candidates != b->fp_segments * b->fp_frames_per_segment)
+        return vb_fail(VB_ERR_ARG, "%s: the Frame-Prompter takes %d candidates (%d segments x %d); --candidates %d",
+                       b->dir, b->fp_segments * b->fp_frames_per_segment, b->fp_segments, b->fp_frames_per_segment,
+                       o->n_candidates);
+    rc = vb_method_check_counts(o);
+    if (rc != VB_OK) return rc;
+    if (o->max_new_tokens <= 0) o->max_new_tokens = 256;
+    if (o->repetition_penalty <= 0) o->repetition_penalty = 1.5f;
+    if (o->max_txt_len == 0) o->max_txt_len = -1; /* no truncation */
+    if (o->qformer_max_txt_len <= 0) o->qformer_max_txt_len = 128;
+    struct vb_answerer * a = vb_calloc(1, sizeof *a);
+    *state = a;
+    return vb_answerer_init(a, b, o, o->qformer_max_txt_len, 0);
+}
+
+static void close_vlap(void * state) {
+    if (!state) return;
+    vb_answerer_free(state);
+    free(state);
+}
+
+const struct vb_method_ops vb_vlap_ops = {
+    .name = "vlap",
+    .bundle_parts = VB_BUNDLE_VISION | VB_BUNDLE_QFORMER | VB_BUNDLE_T5 | VB_BUNDLE_PROMPTER,
+    .reusable_selection = 0,
+    .selection_label = selection_label,
+    .candidates = candidates,
+    .open = open_vlap,
+    .close = close_vlap,
+    .answer = answer_vlap,
+};

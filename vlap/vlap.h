@@ -1,4 +1,4 @@
-/* vlap.h — VLAP / ViLA (docs/methods.md §5), run through vlap/method.h (kind VB_METHOD_VLAP).
+/* vlap.h — VLAP / ViLA (methods.md §5), one method of methods/method.h.
 **
 ** T candidates (32; 8 for How2QA) -> ViT -> ln_vision (eps 1e-5) -> Frame-Prompter (ViLA FrameSelector: channel mean
 ** per token, S segments of T/S frames, fc1 -> LayerNorm(T/S) -> ReLU -> fc2 -> logits (S, T/S)) -> one frame per
@@ -12,8 +12,13 @@
 #ifndef VB_VLAP_H
 #define VB_VLAP_H
 
+#include "methods/method.h"
+
 #include <stdint.h>
 
 #define VB_VLAP_TEMPERATURE 0.01f /* Gumbel-softmax temperature at inference (hard-coded in ViLA's generate) */
+
+/* The method "vlap" (harness/registry.c lists it). */
+extern const struct vb_method_ops vb_vlap_ops;
 
 #endif

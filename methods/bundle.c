@@ -1,14 +1,14 @@
 /* bundle.c — open a model bundle directory (see bundle.h). */
-#include "vlap/bundle.h"
+#include "methods/bundle.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 #include "engine/frame_prompter.h"
 #include "engine/qformer.h"
 #include "engine/t5.h"
 #include "engine/tokenizer_bert.h"
 #include "engine/tokenizer_t5.h"
 #include "engine/vit.h"
-#include "vlap/prompts.h"
+#include "methods/prompts.h"
 
 #include <cjson/cJSON.h>
 #include <string.h>

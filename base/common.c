@@ -1,5 +1,5 @@
 /* common.c — errors, logging, clock, allocation, file reading, SHA-256 (FIPS 180-4). */
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <openssl/evp.h>
 
@@ -204,5 +204,23 @@ int vb_sha256_file(const char * path, char out_hex[65]) {
     if (!ok) return vb_fail(VB_ERR_NOMEM, "%s: SHA-256 (libcrypto) failed", path);
     for (int i = 0; i < 32; i++)
         snprintf(out_hex + 2 * i, 3, "%02x", md[i]);
+    return VB_OK;
+}
+
+int vb_lines_walk(char * buf, size_t len, int (*cb)(void * ud, char * line, int32_t line_no), void * ud) {
+    size_t  p = 0;
+    int32_t line = 1;
+    while (p < len) {
+        size_t e = p;
+        while (e < len && buf[e] != '\n')
+            e++;
+        size_t next = e < len ? e + 1 : e;
+        if (e > p && buf[e - 1] == '\r') e--;
+        buf[e] = 0;
+        int r = cb(ud, buf + p, line);
+        if (r) return r;
+        p = next;
+        line++;
+    }
     return VB_OK;
 }

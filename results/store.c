@@ -1,7 +1,9 @@
 /* store.c — SQLite results store (contract in store.h, schema and design in docs/schema.md). */
-#include "harness/store.h"
+#include "results/store.h"
 
-#include "engine/common.h"
+#include "results/store_internal.h"
+
+#include "base/common.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -89,43 +91,11 @@ static const char * SCHEMA_SQL =
     "         (SELECT AVG(t_total_us) FROM samples s WHERE s.run_id=r.id AND s.status='ok') AS mean_total_us\n"
     "    FROM runs r;\n";
 
-#define SAMPLE_COLS                                                                                                    \
-    "run_id, sample_key, video_id, category, grp, answer, prediction, correct, option_scores, candidates, "            \
-    "picked, frame_lo, frame_hi, fps, vlen, t_decode_us, t_preprocess_us, t_vit_us, t_select_us, t_qformer_us, "       \
-    "t_t5_enc_us, t_t5_dec_us, t_total_us, step0_token, status, error, shard, extra"
-#define SAMPLE_NCOLS 28
-
-#define RUN_COLS                                                                                                       \
-    "id, config_hash, config, created, grid_id, dataset, split, method, frames, candidates, sampling, "                \
-    "selection, decode_mode, seed, git_commit, git_dirty, build_flags, weights, annotations_sha256, blas_core, "       \
-    "blas_threads, cpu_model, host, sws_flags, n_expected, started, ended, wall_s, status, verify_hash"
-
 /* ======================================================================================================== */
 /* handle                                                                                                   */
 /* ======================================================================================================== */
 
-struct sess {
-    int64_t run_id, session_id, n_added;
-};
-
-struct vb_store {
-    sqlite3 *      db;
-    char *         path;
-    int            read_only;
-    sqlite3_stmt * ins;     /* INSERT INTO samples */
-    sqlite3_stmt * sel_one; /* the stored version of one sample, for the duplicate check */
-    int            in_txn;  /* a BEGIN is open */
-    int            hold;    /* merge: never auto-commit */
-    int32_t        pending; /* rows inserted since BEGIN */
-    int64_t        txn_t0_us;
-    int64_t        last_put_us; /* time of the previous put_sample (0 = none) */
-    int32_t        flush_rows, flush_ms;
-    struct sess *  sess;
-    int32_t        n_sess;
-    int            has_ext; /* runs.weights_dtype and sessions.peak_rss_kb exist (added in issue 9) */
-};
-
-static int db_fail(struct vb_store * st, const char * what) {
+int vb_store_i_db_fail(struct vb_store * st, const char * what) {
     return vb_fail(VB_ERR_DB, "%s: %s: %s", st && st->path ? st->path : "db", what,
                    st && st->db ? sqlite3_errmsg(st->db) : "no connection");
 }
@@ -141,8 +111,8 @@ static int exec_sql(struct vb_store * st, const char * sql) {
     return VB_OK;
 }
 
-static int prepare(struct vb_store * st, const char * sql, sqlite3_stmt ** out) {
-    if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK) return db_fail(st, "prepare");
+int vb_store_i_prepare(struct vb_store * st, const char * sql, sqlite3_stmt ** out) {
+    if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK) return vb_store_i_db_fail(st, "prepare");
     return VB_OK;
 }
 
@@ -247,12 +217,13 @@ int vb_store_open(struct vb_store ** out, const char * path, int read_only) {
         else
             sqlite3_exec(st->db, "ROLLBACK;", NULL, NULL, NULL);
         if (rc == VB_OK)
-            rc = prepare(st,
-                         "INSERT INTO samples(" SAMPLE_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,"
-                         "?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)",
-                         &st->ins);
+            rc = vb_store_i_prepare(st,
+                                    "INSERT INTO samples(" SAMPLE_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,"
+                                    "?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)",
+                                    &st->ins);
         if (rc == VB_OK)
-            rc = prepare(st, "SELECT " SAMPLE_COLS " FROM samples WHERE run_id=?1 AND sample_key=?2", &st->sel_one);
+            rc = vb_store_i_prepare(st, "SELECT " SAMPLE_COLS " FROM samples WHERE run_id=?1 AND sample_key=?2",
+                                    &st->sel_one);
     } else {
         rc = exec_sql(st, "PRAGMA foreign_keys=ON;");
         if (rc != VB_OK) rc = vb_fail(VB_ERR_FORMAT, "%s: not a vlapbench results database", path);
@@ -286,7 +257,7 @@ struct sqlite3 * vb_store_db(struct vb_store * st) {
     return st->db;
 }
 
-static int txn_begin(struct vb_store * st) {
+int vb_store_i_txn_begin(struct vb_store * st) {
     if (st->in_txn) return VB_OK;
     int rc = exec_sql(st, "BEGIN IMMEDIATE;");
     if (rc != VB_OK) return rc;
@@ -296,7 +267,7 @@ static int txn_begin(struct vb_store * st) {
     return VB_OK;
 }
 
-static int txn_commit(struct vb_store * st) {
+int vb_store_i_txn_commit(struct vb_store * st) {
     if (!st->in_txn) return VB_OK;
     int rc = exec_sql(st, "COMMIT;");
     if (rc != VB_OK) return rc;
@@ -307,7 +278,7 @@ static int txn_commit(struct vb_store * st) {
 
 int vb_store_flush(struct vb_store * st) {
     if (st->hold) return VB_OK;
-    return txn_commit(st);
+    return vb_store_i_txn_commit(st);
 }
 
 /* Commit when the batch is full, when it is older than flush_ms, or when rows arrive slower than
@@ -318,7 +289,7 @@ static int maybe_flush(struct vb_store * st, int64_t gap_us) {
     int64_t now = vb_time_us();
     if (st->pending >= st->flush_rows || (now - st->txn_t0_us) / 1000 >= st->flush_ms ||
         gap_us * st->flush_rows > (int64_t)st->flush_ms * 1000)
-        return txn_commit(st);
+        return vb_store_i_txn_commit(st);
     return VB_OK;
 }
 
@@ -329,11 +300,11 @@ int vb_store_close(struct vb_store * st) {
         if (st->hold)
             sqlite3_exec(st->db, "ROLLBACK;", NULL, NULL, NULL);
         else
-            rc = txn_commit(st);
+            rc = vb_store_i_txn_commit(st);
     }
     sqlite3_finalize(st->ins);
     sqlite3_finalize(st->sel_one);
-    if (st->db && sqlite3_close(st->db) != SQLITE_OK && rc == VB_OK) rc = db_fail(st, "close");
+    if (st->db && sqlite3_close(st->db) != SQLITE_OK && rc == VB_OK) rc = vb_store_i_db_fail(st, "close");
     free(st->sess);
     free(st->path);
     free(st);
@@ -439,29 +410,30 @@ static void bind_text(sqlite3_stmt * s, int i, const char * v) {
         sqlite3_bind_null(s, i);
 }
 
-static int find_run(struct vb_store * st, const char * hash, int64_t * id) {
+int vb_store_i_find_run(struct vb_store * st, const char * hash, int64_t * id) {
     sqlite3_stmt * s;
-    int            rc = prepare(st, "SELECT id FROM runs WHERE config_hash=?1", &s);
+    int            rc = vb_store_i_prepare(st, "SELECT id FROM runs WHERE config_hash=?1", &s);
     if (rc != VB_OK) return rc;
     bind_text(s, 1, hash);
     int r = sqlite3_step(s);
     *id = r == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
     sqlite3_finalize(s);
-    if (r != SQLITE_ROW && r != SQLITE_DONE) return db_fail(st, "find run");
+    if (r != SQLITE_ROW && r != SQLITE_DONE) return vb_store_i_db_fail(st, "find run");
     return VB_OK;
 }
 
 /* Insert a run row from its parts (hash and canonical config already computed). */
-static int insert_run(struct vb_store * st, const char * hash, const char * canon, const struct vb_run_info * in,
-                      const char * weights_canon, const char * created, int64_t * id) {
+int vb_store_i_insert_run(struct vb_store * st, const char * hash, const char * canon, const struct vb_run_info * in,
+                          const char * weights_canon, const char * created, int64_t * id) {
     sqlite3_stmt * s;
-    int            rc = prepare(st,
-                                "INSERT INTO runs(config_hash, config, created, grid_id, dataset, split, method, frames, "
-                                           "candidates, sampling, selection, decode_mode, seed, git_commit, git_dirty, build_flags, weights, "
-                                           "annotations_sha256, blas_core, blas_threads, cpu_model, host, sws_flags, n_expected, started, "
-                                           "status, weights_dtype) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,"
-                                           "?20,?21,?22,?23,?24,?3,'running',?25)",
-                                &s);
+    int            rc = vb_store_i_prepare(
+                   st,
+                   "INSERT INTO runs(config_hash, config, created, grid_id, dataset, split, method, frames, "
+                              "candidates, sampling, selection, decode_mode, seed, git_commit, git_dirty, build_flags, weights, "
+                              "annotations_sha256, blas_core, blas_threads, cpu_model, host, sws_flags, n_expected, started, "
+                              "status, weights_dtype) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,"
+                              "?20,?21,?22,?23,?24,?3,'running',?25)",
+                   &s);
     if (rc != VB_OK) return rc;
     char seed[24];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)in->seed);
@@ -490,7 +462,7 @@ static int insert_run(struct vb_store * st, const char * hash, const char * cano
     bind_text(s, 23, in->sws_flags);
     sqlite3_bind_int(s, 24, in->n_expected);
     bind_text(s, 25, in->weights_dtype);
-    rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : db_fail(st, "insert run");
+    rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : vb_store_i_db_fail(st, "insert run");
     sqlite3_finalize(s);
     if (rc == VB_OK) *id = sqlite3_last_insert_rowid(st->db);
     return rc;
@@ -498,10 +470,11 @@ static int insert_run(struct vb_store * st, const char * hash, const char * cano
 
 static int add_session(struct vb_store * st, int64_t run_id, const struct vb_run_info * in, const char * started) {
     sqlite3_stmt * s;
-    int            rc = prepare(st,
-                                "INSERT INTO sessions(run_id, grid_id, shard, host, cpu_model, blas_core, build_flags, started, "
-                                           "invocation) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-                                &s);
+    int            rc = vb_store_i_prepare(
+                   st,
+                   "INSERT INTO sessions(run_id, grid_id, shard, host, cpu_model, blas_core, build_flags, started, "
+                              "invocation) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                   &s);
     if (rc != VB_OK) return rc;
     sqlite3_bind_int64(s, 1, run_id);
     bind_text(s, 2, in->grid_id);
@@ -512,7 +485,7 @@ static int add_session(struct vb_store * st, int64_t run_id, const struct vb_run
     bind_text(s, 7, in->build_flags);
     bind_text(s, 8, started);
     bind_text(s, 9, in->invocation_json);
-    rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : db_fail(st, "insert session");
+    rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : vb_store_i_db_fail(st, "insert session");
     sqlite3_finalize(s);
     if (rc != VB_OK) return rc;
     st->sess = vb_realloc(st->sess, sizeof *st->sess * (size_t)(st->n_sess + 1));
@@ -526,13 +499,13 @@ static struct sess * find_sess(struct vb_store * st, int64_t run_id) {
     return NULL;
 }
 
-static int exec_run_update(struct vb_store * st, const char * sql, int64_t run_id, int32_t iv) {
+int vb_store_i_exec_run_update(struct vb_store * st, const char * sql, int64_t run_id, int32_t iv) {
     sqlite3_stmt * s;
-    int            rc = prepare(st, sql, &s);
+    int            rc = vb_store_i_prepare(st, sql, &s);
     if (rc != VB_OK) return rc;
     sqlite3_bind_int64(s, 1, run_id);
     if (sqlite3_bind_parameter_count(s) >= 2) sqlite3_bind_int(s, 2, iv);
-    rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : db_fail(st, "update run");
+    rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : vb_store_i_db_fail(st, "update run");
     sqlite3_finalize(s);
     return rc;
 }
@@ -549,16 +522,16 @@ int vb_store_begin_run(struct vb_store * st, const struct vb_run_info * info, in
     char now[48];
     now_iso(now);
     int64_t id = 0;
-    rc = txn_begin(st);
-    if (rc == VB_OK) rc = find_run(st, hash, &id);
+    rc = vb_store_i_txn_begin(st);
+    if (rc == VB_OK) rc = vb_store_i_find_run(st, hash, &id);
     if (rc == VB_OK && id == 0) {
-        rc = insert_run(st, hash, canon, info, wtxt, now, &id);
+        rc = vb_store_i_insert_run(st, hash, canon, info, wtxt, now, &id);
         if (resumed) *resumed = 0;
     } else if (rc == VB_OK) {
         if (resumed) *resumed = 1;
-        rc = exec_run_update(st, "UPDATE runs SET status='running' WHERE id=?1", id, 0);
+        rc = vb_store_i_exec_run_update(st, "UPDATE runs SET status='running' WHERE id=?1", id, 0);
         if (rc == VB_OK && info->n_expected > 0)
-            rc = exec_run_update(st, "UPDATE runs SET n_expected=?2 WHERE id=?1", id, info->n_expected);
+            rc = vb_store_i_exec_run_update(st, "UPDATE runs SET n_expected=?2 WHERE id=?1", id, info->n_expected);
     }
     if (rc == VB_OK) rc = add_session(st, id, info, now);
     if (rc == VB_OK) rc = vb_store_flush(st);
@@ -570,25 +543,26 @@ int vb_store_begin_run(struct vb_store * st, const struct vb_run_info * info, in
 }
 
 /* status from counts: complete when all expected samples are stored */
-static int update_run_summary(struct vb_store * st, int64_t run_id, int failed) {
+int vb_store_i_update_run_summary(struct vb_store * st, int64_t run_id, int failed) {
     char vh[65];
     int  rc = vb_store_verify_hash(st, run_id, vh);
     if (rc != VB_OK) return rc;
     sqlite3_stmt * s;
-    rc = prepare(st,
-                 "UPDATE runs SET verify_hash=?2,"
-                 " wall_s=(SELECT SUM(wall_s) FROM sessions WHERE run_id=?1),"
-                 " started=(SELECT MIN(started) FROM sessions WHERE run_id=?1),"
-                 " ended=(SELECT MAX(ended) FROM sessions WHERE run_id=?1),"
-                 " status=CASE WHEN ?3 THEN 'failed'"
-                 "  WHEN n_expected>0 AND (SELECT COUNT(*) FROM samples WHERE run_id=?1)>=n_expected THEN 'complete'"
-                 "  ELSE 'incomplete' END WHERE id=?1",
-                 &s);
+    rc = vb_store_i_prepare(
+        st,
+        "UPDATE runs SET verify_hash=?2,"
+        " wall_s=(SELECT SUM(wall_s) FROM sessions WHERE run_id=?1),"
+        " started=(SELECT MIN(started) FROM sessions WHERE run_id=?1),"
+        " ended=(SELECT MAX(ended) FROM sessions WHERE run_id=?1),"
+        " status=CASE WHEN ?3 THEN 'failed'"
+        "  WHEN n_expected>0 AND (SELECT COUNT(*) FROM samples WHERE run_id=?1)>=n_expected THEN 'complete'"
+        "  ELSE 'incomplete' END WHERE id=?1",
+        &s);
     if (rc != VB_OK) return rc;
     sqlite3_bind_int64(s, 1, run_id);
     bind_text(s, 2, vh);
     sqlite3_bind_int(s, 3, failed ? 1 : 0);
-    rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : db_fail(st, "update run summary");
+    rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : vb_store_i_db_fail(st, "update run summary");
     sqlite3_finalize(s);
     if (rc == VB_OK && sqlite3_changes(st->db) == 0)
         rc = vb_fail(VB_ERR_NOTFOUND, "%s: no run with id %lld", st->path, (long long)run_id);
@@ -599,16 +573,16 @@ int vb_store_set_peak_rss(struct vb_store * st, int64_t run_id, int64_t peak_rss
     if (st->read_only) return vb_fail(VB_ERR_ARG, "%s: opened read-only", st->path);
     struct sess * se = find_sess(st, run_id);
     if (!se) return vb_fail(VB_ERR_NOTFOUND, "%s: run %lld was not begun by this handle", st->path, (long long)run_id);
-    int            rc = txn_begin(st);
+    int            rc = vb_store_i_txn_begin(st);
     sqlite3_stmt * s = NULL;
-    if (rc == VB_OK) rc = prepare(st, "UPDATE sessions SET peak_rss_kb=?2 WHERE id=?1", &s);
+    if (rc == VB_OK) rc = vb_store_i_prepare(st, "UPDATE sessions SET peak_rss_kb=?2 WHERE id=?1", &s);
     if (rc == VB_OK) {
         sqlite3_bind_int64(s, 1, se->session_id);
         if (peak_rss_kb >= 0)
             sqlite3_bind_int64(s, 2, peak_rss_kb);
         else
             sqlite3_bind_null(s, 2);
-        rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : db_fail(st, "update session peak RSS");
+        rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : vb_store_i_db_fail(st, "update session peak RSS");
     }
     sqlite3_finalize(s);
     return rc;
@@ -620,9 +594,9 @@ int vb_store_finish_run(struct vb_store * st, int64_t run_id, double wall_s, int
     if (!se) return vb_fail(VB_ERR_NOTFOUND, "%s: run %lld was not begun by this handle", st->path, (long long)run_id);
     char now[48];
     now_iso(now);
-    int            rc = txn_begin(st);
+    int            rc = vb_store_i_txn_begin(st);
     sqlite3_stmt * s = NULL;
-    if (rc == VB_OK) rc = prepare(st, "UPDATE sessions SET ended=?2, wall_s=?3, n_added=?4 WHERE id=?1", &s);
+    if (rc == VB_OK) rc = vb_store_i_prepare(st, "UPDATE sessions SET ended=?2, wall_s=?3, n_added=?4 WHERE id=?1", &s);
     if (rc == VB_OK) {
         sqlite3_bind_int64(s, 1, se->session_id);
         bind_text(s, 2, now);
@@ -631,10 +605,10 @@ int vb_store_finish_run(struct vb_store * st, int64_t run_id, double wall_s, int
         else
             sqlite3_bind_null(s, 3);
         sqlite3_bind_int64(s, 4, se->n_added);
-        rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : db_fail(st, "update session");
+        rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : vb_store_i_db_fail(st, "update session");
     }
     sqlite3_finalize(s);
-    if (rc == VB_OK) rc = update_run_summary(st, run_id, failed);
+    if (rc == VB_OK) rc = vb_store_i_update_run_summary(st, run_id, failed);
     if (rc == VB_OK) rc = vb_store_flush(st);
     return rc == VB_OK ? VB_OK : vb_fail_prefix(rc, "finish_run");
 }
@@ -711,7 +685,7 @@ static int check_duplicate(struct vb_store * st, int64_t run_id, const struct vb
     int r = sqlite3_step(s);
     if (r != SQLITE_ROW) {
         sqlite3_reset(s);
-        return db_fail(st, "duplicate check");
+        return vb_store_i_db_fail(st, "duplicate check");
     }
     const char * diff = NULL;
     if (!same_text_col(s, 2, x->video_id))
@@ -751,7 +725,7 @@ int vb_store_put_sample(struct vb_store * st, int64_t run_id, const struct vb_st
         return vb_fail(VB_ERR_ARG, "%s: sample '%s': negative array length", st->path, x->key);
     int64_t now = vb_time_us(), gap_us = st->last_put_us ? now - st->last_put_us : 0;
     st->last_put_us = now;
-    int rc = txn_begin(st);
+    int rc = vb_store_i_txn_begin(st);
     if (rc != VB_OK) return rc;
     char *         scores = doubles_json(x->option_scores, x->n_options);
     char *         cands = ints_json(x->candidates, x->n_candidates);
@@ -815,7 +789,7 @@ int vb_store_done_keys(struct vb_store * st, int64_t run_id, struct vb_keyset * 
     out->n = 0;
     out->keys = NULL;
     sqlite3_stmt * s;
-    int            rc = prepare(st, "SELECT sample_key FROM samples WHERE run_id=?1", &s);
+    int            rc = vb_store_i_prepare(st, "SELECT sample_key FROM samples WHERE run_id=?1", &s);
     if (rc != VB_OK) return rc;
     sqlite3_bind_int64(s, 1, run_id);
     int32_t cap = 0;
@@ -830,7 +804,7 @@ int vb_store_done_keys(struct vb_store * st, int64_t run_id, struct vb_keyset * 
     sqlite3_finalize(s);
     if (r != SQLITE_DONE) {
         vb_keyset_free(out);
-        return db_fail(st, "done keys");
+        return vb_store_i_db_fail(st, "done keys");
     }
     if (out->n > 1) qsort(out->keys, (size_t)out->n, sizeof(char *), cmp_str);
     return VB_OK;
@@ -848,451 +822,4 @@ void vb_keyset_free(struct vb_keyset * ks) {
     free(ks->keys);
     ks->keys = NULL;
     ks->n = 0;
-}
-
-/* ======================================================================================================== */
-/* readers                                                                                                  */
-/* ======================================================================================================== */
-
-static char * col_dup(sqlite3_stmt * s, int i) {
-    const unsigned char * t = sqlite3_column_text(s, i);
-    return t ? vb_strdup((const char *)t) : NULL;
-}
-
-static int read_run_row(sqlite3_stmt * s, struct vb_store_run * r) {
-    memset(r, 0, sizeof *r);
-    r->id = sqlite3_column_int64(s, 0);
-    r->config_hash = col_dup(s, 1);
-    r->config = col_dup(s, 2);
-    r->created = col_dup(s, 3);
-    r->grid_id = col_dup(s, 4);
-    r->dataset = col_dup(s, 5);
-    r->split = col_dup(s, 6);
-    r->method = col_dup(s, 7);
-    r->frames = sqlite3_column_int(s, 8);
-    r->candidates = sqlite3_column_int(s, 9);
-    r->sampling = col_dup(s, 10);
-    r->selection = col_dup(s, 11);
-    r->decode_mode = col_dup(s, 12);
-    const char * seed = (const char *)sqlite3_column_text(s, 13);
-    r->seed = seed ? strtoull(seed, NULL, 10) : 0;
-    r->git_commit = col_dup(s, 14);
-    r->git_dirty = sqlite3_column_int(s, 15);
-    r->build_flags = col_dup(s, 16);
-    r->weights = col_dup(s, 17);
-    r->annotations_sha256 = col_dup(s, 18);
-    r->blas_core = col_dup(s, 19);
-    r->blas_threads = sqlite3_column_int(s, 20);
-    r->cpu_model = col_dup(s, 21);
-    r->host = col_dup(s, 22);
-    r->sws_flags = col_dup(s, 23);
-    r->n_expected = sqlite3_column_int(s, 24);
-    r->started = col_dup(s, 25);
-    r->ended = col_dup(s, 26);
-    r->wall_s = sqlite3_column_type(s, 27) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 27);
-    r->status = col_dup(s, 28);
-    r->verify_hash = col_dup(s, 29);
-    r->n_samples = sqlite3_column_int(s, 30);
-    r->n_ok = sqlite3_column_int(s, 31);
-    r->n_error = sqlite3_column_int(s, 32);
-    r->n_scored = sqlite3_column_int(s, 33);
-    r->n_correct = sqlite3_column_int(s, 34);
-    r->weights_dtype = col_dup(s, 35);
-    r->peak_rss_kb = sqlite3_column_type(s, 36) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 36);
-    return VB_OK;
-}
-
-#define RUN_SELECT                                                                                                     \
-    "SELECT " RUN_COLS ", (SELECT COUNT(*) FROM samples s WHERE s.run_id=runs.id),"                                    \
-    " (SELECT COUNT(*) FROM samples s WHERE s.run_id=runs.id AND s.status='ok'),"                                      \
-    " (SELECT COUNT(*) FROM samples s WHERE s.run_id=runs.id AND s.status='error'),"                                   \
-    " (SELECT COUNT(correct) FROM samples s WHERE s.run_id=runs.id),"                                                  \
-    " (SELECT COALESCE(SUM(correct),0) FROM samples s WHERE s.run_id=runs.id)"
-/* columns 35, 36: added in issue 9 (NULL when an older file opened read-only lacks them) */
-#define RUN_SELECT_EXT   ", weights_dtype, (SELECT MAX(peak_rss_kb) FROM sessions WHERE run_id=runs.id) FROM runs"
-#define RUN_SELECT_NOEXT ", NULL, NULL FROM runs"
-
-int vb_store_list_runs(struct vb_store * st, struct vb_store_run ** runs, int32_t * n) {
-    *runs = NULL;
-    *n = 0;
-    sqlite3_stmt * s;
-    int            rc = prepare(
-                   st, st->has_ext ? RUN_SELECT RUN_SELECT_EXT " ORDER BY id" : RUN_SELECT RUN_SELECT_NOEXT " ORDER BY id", &s);
-    if (rc != VB_OK) return rc;
-    int32_t cap = 0;
-    int     r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            *runs = vb_realloc(*runs, sizeof **runs * (size_t)cap);
-        }
-        read_run_row(s, &(*runs)[(*n)++]);
-    }
-    sqlite3_finalize(s);
-    if (r != SQLITE_DONE) {
-        vb_store_runs_free(*runs, *n);
-        *runs = NULL;
-        *n = 0;
-        return db_fail(st, "list runs");
-    }
-    return VB_OK;
-}
-
-int vb_store_get_run(struct vb_store * st, int64_t id, struct vb_store_run * out) {
-    memset(out, 0, sizeof *out);
-    sqlite3_stmt * s;
-    int            rc = prepare(
-                   st, st->has_ext ? RUN_SELECT RUN_SELECT_EXT " WHERE id=?1" : RUN_SELECT RUN_SELECT_NOEXT " WHERE id=?1", &s);
-    if (rc != VB_OK) return rc;
-    sqlite3_bind_int64(s, 1, id);
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW)
-        read_run_row(s, out);
-    else if (r == SQLITE_DONE)
-        rc = vb_fail(VB_ERR_NOTFOUND, "%s: no run with id %lld", st->path, (long long)id);
-    else
-        rc = db_fail(st, "get run");
-    sqlite3_finalize(s);
-    return rc;
-}
-
-void vb_store_run_clear(struct vb_store_run * r) {
-    if (!r) return;
-    char ** f[] = {&r->config_hash,  &r->config,
-                   &r->created,      &r->grid_id,
-                   &r->dataset,      &r->split,
-                   &r->method,       &r->sampling,
-                   &r->selection,    &r->decode_mode,
-                   &r->git_commit,   &r->build_flags,
-                   &r->weights,      &r->annotations_sha256,
-                   &r->blas_core,    &r->cpu_model,
-                   &r->host,         &r->sws_flags,
-                   &r->started,      &r->ended,
-                   &r->status,       &r->verify_hash,
-                   &r->weights_dtype};
-    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
-        free(*f[i]);
-        *f[i] = NULL;
-    }
-}
-
-void vb_store_runs_free(struct vb_store_run * runs, int32_t n) {
-    for (int32_t i = 0; i < n; i++)
-        vb_store_run_clear(&runs[i]);
-    free(runs);
-}
-
-/* parse a JSON array of numbers; NULL text = empty */
-static int parse_num_array(const char * txt, double ** outd, int32_t ** outi, int32_t * n) {
-    *n = 0;
-    if (outd) *outd = NULL;
-    if (outi) *outi = NULL;
-    if (!txt) return VB_OK;
-    cJSON * j = cJSON_Parse(txt);
-    if (!j || !cJSON_IsArray(j)) {
-        cJSON_Delete(j);
-        return VB_ERR_FORMAT;
-    }
-    int32_t m = cJSON_GetArraySize(j), i = 0;
-    if (outd) *outd = vb_malloc(sizeof(double) * (size_t)(m ? m : 1));
-    if (outi) *outi = vb_malloc(sizeof(int32_t) * (size_t)(m ? m : 1));
-    for (cJSON * c = j->child; c; c = c->next, i++) {
-        double v = cJSON_IsNumber(c) ? c->valuedouble : NAN;
-        if (!cJSON_IsNumber(c) && !cJSON_IsNull(c)) {
-            cJSON_Delete(j);
-            return VB_ERR_FORMAT;
-        }
-        if (outd) (*outd)[i] = v;
-        if (outi) (*outi)[i] = cJSON_IsNumber(c) ? (int32_t)c->valueint : -1;
-    }
-    *n = m;
-    cJSON_Delete(j);
-    return VB_OK;
-}
-
-static int64_t col_i64(sqlite3_stmt * s, int i) {
-    return sqlite3_column_type(s, i) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, i);
-}
-
-int vb_store_load_samples(struct vb_store * st, int64_t run_id, struct vb_store_rows * out) {
-    out->n = 0;
-    out->r = NULL;
-    sqlite3_stmt * s;
-    int            rc = prepare(st, "SELECT " SAMPLE_COLS " FROM samples WHERE run_id=?1 ORDER BY sample_key", &s);
-    if (rc != VB_OK) return rc;
-    sqlite3_bind_int64(s, 1, run_id);
-    int32_t cap = 0;
-    int     r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        if (out->n == cap) {
-            cap = cap ? cap * 2 : 256;
-            out->r = vb_realloc(out->r, sizeof *out->r * (size_t)cap);
-        }
-        struct vb_store_row * w = &out->r[out->n++];
-        memset(w, 0, sizeof *w);
-        w->key = col_dup(s, 1);
-        w->video_id = col_dup(s, 2);
-        w->category = col_dup(s, 3);
-        w->group = col_dup(s, 4);
-        w->answer = (int32_t)col_i64(s, 5);
-        w->prediction = (int32_t)col_i64(s, 6);
-        w->correct = (int32_t)col_i64(s, 7);
-        int bad = parse_num_array((const char *)sqlite3_column_text(s, 8), &w->option_scores, NULL, &w->n_options);
-        bad |= parse_num_array((const char *)sqlite3_column_text(s, 9), NULL, &w->candidates, &w->n_candidates);
-        bad |= parse_num_array((const char *)sqlite3_column_text(s, 10), NULL, &w->picked, &w->n_picked);
-        w->frame_lo = col_i64(s, 11);
-        w->frame_hi = col_i64(s, 12);
-        w->fps = sqlite3_column_type(s, 13) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 13);
-        w->vlen = col_i64(s, 14);
-        for (int i = 0; i < VB_STAGE_COUNT; i++)
-            w->t_us[i] = col_i64(s, 15 + i);
-        w->step0_token = (int32_t)col_i64(s, 23);
-        w->status = col_dup(s, 24);
-        w->error = col_dup(s, 25);
-        w->shard = sqlite3_column_int(s, 26);
-        w->extra = col_dup(s, 27);
-        if (bad) {
-            rc = vb_fail(VB_ERR_FORMAT, "%s: run %lld sample '%s': malformed JSON array", st->path, (long long)run_id,
-                         w->key);
-            break;
-        }
-    }
-    sqlite3_finalize(s);
-    if (rc == VB_OK && r != SQLITE_DONE) rc = db_fail(st, "load samples");
-    if (rc != VB_OK) vb_store_rows_free(out);
-    return rc;
-}
-
-void vb_store_rows_free(struct vb_store_rows * rows) {
-    if (!rows) return;
-    for (int32_t i = 0; i < rows->n; i++) {
-        struct vb_store_row * w = &rows->r[i];
-        free(w->key);
-        free(w->video_id);
-        free(w->category);
-        free(w->group);
-        free(w->status);
-        free(w->error);
-        free(w->extra);
-        free(w->option_scores);
-        free(w->candidates);
-        free(w->picked);
-    }
-    free(rows->r);
-    rows->r = NULL;
-    rows->n = 0;
-}
-
-int vb_store_verify_hash(struct vb_store * st, int64_t run_id, char out[65]) {
-    sqlite3_stmt * s;
-    int            rc = prepare(st,
-                                "SELECT sample_key, status, COALESCE(prediction,-1), COALESCE(picked,'') FROM samples "
-                                           "WHERE run_id=?1 ORDER BY sample_key",
-                                &s);
-    if (rc != VB_OK) return rc;
-    sqlite3_bind_int64(s, 1, run_id);
-    size_t cap = 4096, len = 0;
-    char * buf = vb_malloc(cap);
-    int    r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-        const char * k = (const char *)sqlite3_column_text(s, 0);
-        const char * stt = (const char *)sqlite3_column_text(s, 1);
-        int          pred = sqlite3_column_int(s, 2);
-        const char * pk = (const char *)sqlite3_column_text(s, 3);
-        size_t       need = strlen(k) + strlen(stt) + strlen(pk) + 32;
-        if (len + need > cap) {
-            while (len + need > cap)
-                cap *= 2;
-            buf = vb_realloc(buf, cap);
-        }
-        len += (size_t)snprintf(buf + len, cap - len, "%s\t%s\t%d\t%s\n", k, stt, pred, pk);
-    }
-    sqlite3_finalize(s);
-    if (r != SQLITE_DONE) {
-        free(buf);
-        return db_fail(st, "verify hash");
-    }
-    vb_sha256_buf(buf, len, out);
-    free(buf);
-    return VB_OK;
-}
-
-/* ======================================================================================================== */
-/* merge                                                                                                    */
-/* ======================================================================================================== */
-
-static int copy_sessions(struct vb_store * in, int64_t in_run, struct vb_store * out, int64_t out_run) {
-    sqlite3_stmt *s, *w;
-    int           rc = prepare(in,
-                     in->has_ext ? "SELECT grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, "
-                                             "wall_s, n_added, invocation, peak_rss_kb FROM sessions WHERE run_id=?1 ORDER BY id"
-                                           : "SELECT grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, "
-                                             "wall_s, n_added, invocation, NULL FROM sessions WHERE run_id=?1 ORDER BY id",
-                               &s);
-    if (rc != VB_OK) return rc;
-    rc = prepare(out,
-                 "INSERT INTO sessions(run_id, grid_id, shard, host, cpu_model, blas_core, build_flags, started, "
-                 "ended, wall_s, n_added, invocation, peak_rss_kb) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
-                 &w);
-    if (rc != VB_OK) {
-        sqlite3_finalize(s);
-        return rc;
-    }
-    sqlite3_bind_int64(s, 1, in_run);
-    int r;
-    while (rc == VB_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
-        sqlite3_reset(w);
-        sqlite3_bind_int64(w, 1, out_run);
-        for (int i = 0; i < 12; i++)
-            sqlite3_bind_value(w, 2 + i, sqlite3_column_value(s, i));
-        if (sqlite3_step(w) != SQLITE_DONE) rc = db_fail(out, "copy session");
-    }
-    if (rc == VB_OK && r != SQLITE_DONE) rc = db_fail(in, "read sessions");
-    sqlite3_finalize(s);
-    sqlite3_finalize(w);
-    return rc;
-}
-
-/* run info view of a stored run (pointers into r) */
-static void run_to_info(const struct vb_store_run * r, struct vb_run_info * in) {
-    memset(in, 0, sizeof *in);
-    in->dataset = r->dataset;
-    in->split = r->split;
-    in->method = r->method;
-    in->frames = r->frames;
-    in->candidates = r->candidates;
-    in->sampling = r->sampling;
-    in->selection = r->selection;
-    in->decode_mode = r->decode_mode;
-    in->seed = r->seed;
-    in->blas_threads = r->blas_threads;
-    in->annotations_sha256 = r->annotations_sha256;
-    in->git_commit = r->git_commit;
-    in->git_dirty = r->git_dirty;
-    in->grid_id = r->grid_id;
-    in->build_flags = r->build_flags;
-    in->blas_core = r->blas_core;
-    in->cpu_model = r->cpu_model;
-    in->host = r->host;
-    in->sws_flags = r->sws_flags;
-    in->n_expected = r->n_expected;
-    in->weights_dtype = r->weights_dtype;
-}
-
-static int merge_run(struct vb_store * in, const struct vb_store_run * r, struct vb_store * out) {
-    int64_t oid = 0;
-    int     rc = find_run(out, r->config_hash, &oid);
-    if (rc != VB_OK) return rc;
-    if (oid == 0) {
-        struct vb_run_info info;
-        run_to_info(r, &info);
-        rc = insert_run(out, r->config_hash, r->config, &info, r->weights, r->created, &oid);
-        if (rc != VB_OK) return rc;
-    } else if (r->n_expected > 0) {
-        rc = exec_run_update(out, "UPDATE runs SET n_expected=MAX(n_expected, ?2) WHERE id=?1", oid, r->n_expected);
-        if (rc != VB_OK) return rc;
-    }
-    rc = copy_sessions(in, r->id, out, oid);
-    if (rc != VB_OK) return rc;
-    struct vb_store_rows rows;
-    rc = vb_store_load_samples(in, r->id, &rows);
-    if (rc != VB_OK) return rc;
-    for (int32_t i = 0; i < rows.n && rc == VB_OK; i++) {
-        const struct vb_store_row * w = &rows.r[i];
-        struct vb_store_sample      x;
-        vb_store_sample_init(&x);
-        x.key = w->key;
-        x.video_id = w->video_id;
-        x.category = w->category;
-        x.group = w->group;
-        x.answer = w->answer;
-        x.prediction = w->prediction;
-        x.n_options = w->n_options;
-        x.option_scores = w->option_scores;
-        x.n_candidates = w->n_candidates;
-        x.candidates = w->candidates;
-        x.n_picked = w->n_picked;
-        x.picked = w->picked;
-        x.frame_lo = w->frame_lo;
-        x.frame_hi = w->frame_hi;
-        x.fps = isnan(w->fps) ? 0 : w->fps;
-        x.vlen = w->vlen;
-        memcpy(x.t_us, w->t_us, sizeof x.t_us);
-        x.step0_token = w->step0_token;
-        x.error = strcmp(w->status, "error") == 0 ? (w->error ? w->error : "") : NULL;
-        x.shard = w->shard;
-        x.extra_json = w->extra;
-        rc = vb_store_put_sample(out, oid, &x);
-    }
-    vb_store_rows_free(&rows);
-    if (rc != VB_OK) return rc;
-    /* failed if any input said so; otherwise status from counts */
-    return update_run_summary(out, oid, strcmp(r->status, "failed") == 0);
-}
-
-static int cmp_hash_sets(const struct vb_store_run * a, int32_t na, const struct vb_store_run * b, int32_t nb) {
-    if (na != nb) return 1;
-    for (int32_t i = 0; i < na; i++) {
-        int found = 0;
-        for (int32_t j = 0; j < nb && !found; j++)
-            found = strcmp(a[i].config_hash, b[j].config_hash) == 0;
-        if (!found) return 1;
-    }
-    return 0;
-}
-
-int vb_store_merge(const char * out_path, const char * const * inputs, int32_t n_inputs, int strict) {
-    if (n_inputs <= 0) return vb_fail(VB_ERR_ARG, "merge: no input databases");
-    struct vb_store **     ins = vb_calloc((size_t)n_inputs, sizeof *ins);
-    struct vb_store_run ** runs = vb_calloc((size_t)n_inputs, sizeof *runs);
-    int32_t *              nruns = vb_calloc((size_t)n_inputs, sizeof *nruns);
-    struct vb_store *      out = NULL;
-    int                    rc = VB_OK;
-    for (int32_t i = 0; i < n_inputs && rc == VB_OK; i++) {
-        if (strcmp(inputs[i], out_path) == 0) {
-            rc = vb_fail(VB_ERR_ARG, "merge: input %s is also the output", inputs[i]);
-            break;
-        }
-        rc = vb_store_open(&ins[i], inputs[i], 1);
-        if (rc == VB_OK) rc = vb_store_list_runs(ins[i], &runs[i], &nruns[i]);
-    }
-    /* refuse mismatched configurations before touching the output */
-    for (int32_t i = 0; i < n_inputs && rc == VB_OK && strict; i++) {
-        if (nruns[i] == 0)
-            rc = vb_fail(VB_ERR_MISMATCH, "merge: %s holds no run", inputs[i]);
-        else if (i > 0 && cmp_hash_sets(runs[0], nruns[0], runs[i], nruns[i]))
-            rc = vb_fail(VB_ERR_MISMATCH,
-                         "merge: %s and %s hold different run configurations (config hash %.12s vs %.12s: "
-                         "method/frames/seed/weights/commit/... differ)",
-                         inputs[0], inputs[i], runs[0][0].config_hash, runs[i][0].config_hash);
-    }
-    if (rc == VB_OK) rc = vb_store_open(&out, out_path, 0);
-    if (rc == VB_OK) {
-        out->hold = 1;
-        rc = txn_begin(out);
-    }
-    for (int32_t i = 0; i < n_inputs && rc == VB_OK; i++)
-        for (int32_t j = 0; j < nruns[i] && rc == VB_OK; j++) {
-            rc = merge_run(ins[i], &runs[i][j], out);
-            if (rc != VB_OK) vb_fail_prefix(rc, "merge %s run %lld", inputs[i], (long long)runs[i][j].id);
-        }
-    if (out) {
-        if (rc == VB_OK) {
-            out->hold = 0;
-            rc = txn_commit(out);
-        } else {
-            sqlite3_exec(out->db, "ROLLBACK;", NULL, NULL, NULL);
-            out->in_txn = 0;
-        }
-        int rc2 = vb_store_close(out);
-        if (rc == VB_OK) rc = rc2;
-    }
-    for (int32_t i = 0; i < n_inputs; i++) {
-        vb_store_runs_free(runs[i], nruns[i]);
-        vb_store_close(ins[i]);
-    }
-    free(runs);
-    free(nruns);
-    free(ins);
-    return rc;
 }

@@ -1,7 +1,7 @@
 /* prompts.c — prompt strings of SeViLA / ViLA (see prompts.h). */
-#include "vlap/prompts.h"
+#include "methods/prompts.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <string.h>
 

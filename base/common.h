@@ -73,6 +73,10 @@ char * vb_strdup(const char * s);
 
 /* Read a whole file into a NUL-terminated malloc'd buffer. Returns VB_OK or VB_ERR_IO (message names the path). */
 int vb_read_file(const char * path, char ** out, size_t * len_out);
+/* Walk the lines of buf (len bytes followed by one writable byte, as vb_read_file gives): each line is NUL-terminated
+** in place with a trailing CR stripped, and cb(ud, line, line number from 1) runs on it; the final newline makes no
+** extra empty line.  Returns the first non-zero cb result, else VB_OK. */
+int vb_lines_walk(char * buf, size_t len, int (*cb)(void * ud, char * line, int32_t line_no), void * ud);
 
 /* SHA-256 of a file as 64 lowercase hex chars + NUL. Returns VB_OK or VB_ERR_IO. */
 int vb_sha256_file(const char * path, char out_hex[65]);

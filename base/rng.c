@@ -1,7 +1,7 @@
 /* rng.c — splitmix64 and xoshiro256** (contracts in rng.h). */
-#include "engine/rng.h"
+#include "base/rng.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 uint64_t vb_rng_splitmix64(uint64_t * state) {
     uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);

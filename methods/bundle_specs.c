@@ -1,7 +1,7 @@
 /* bundle_specs.c — the tensor names and shapes of a bundle (vb_bundle_tensor_specs, see bundle.h). */
-#include "vlap/bundle.h"
+#include "methods/bundle.h"
 
-#include "engine/common.h"
+#include "base/common.h"
 
 #include <math.h>
 #include <stdarg.h>

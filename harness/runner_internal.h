@@ -1,0 +1,89 @@
+/* runner_internal.h — the state shared by the files of `vlapbench run` (runner.c: the run and its loop;
+** runner_setup.c: samples, bundles, cells and store runs; runner_sample.c: one sample through its pending cells).
+** Not a public API: see runner.h. */
+#ifndef VB_RUNNER_INTERNAL_H
+#define VB_RUNNER_INTERNAL_H
+
+#include "datasets/dataset.h"
+#include "datasets/sampling.h"
+#include "datasets/video.h"
+#include "harness/runner.h"
+#include "harness/vitcache.h"
+#include "methods/method.h"
+#include "results/store.h"
+
+#include <stdint.h>
+
+/* Frames per ViT call when the runner fills the cache (8: measured 8-10 % faster per frame than 1 at ViT-g size,
+** bench-engine --frames 1 vs 8; the context for 8 ViT-g frames is ~120 MB). */
+#define VB_RUNNER_VIT_BATCH 8
+#define VB_RUNNER_MAX_CELLS (VB_RUN_MAX_METHODS * VB_RUN_MAX_FRAMES)
+
+struct vb_runner_bundle {
+    char *              dir;  /* as configured (owned) */
+    char *              real; /* realpath (owned) */
+    struct vb_bundle *  b;
+    char *              weights_json; /* {"weights": sha, "config": sha, "t5_tokenizer": sha[, "bert_vocab": sha]} */
+    int32_t             vgroup;       /* vision group: bundles with identical ViT weights share one */
+    struct vb_vit_ctx * vit;          /* ViT context of VB_RUNNER_VIT_BATCH frames (the group's first bundle owns it) */
+};
+
+/* One grid cell: a method at one frame count k. */
+struct vb_runner_cell {
+    int32_t                        mi; /* index into c->methods */
+    const struct vb_method_ops *   ops;
+    int32_t                        k, T;
+    struct vb_runner_bundle *      bs;
+    struct vb_method *             m;
+    int64_t                        run_id;
+    int32_t                        resumed, began;
+    struct vb_keyset               done;
+    struct vb_runner_cell_report * rep;
+    int64_t                        wall_us; /* elapsed time of the loop iterations (samples) this cell took part in */
+};
+
+struct vb_runner {
+    const struct vb_run_config * c;
+    struct vb_dataset            ds;
+    enum vb_dataset_kind         dk;
+    enum vb_sampling_policy      policy;
+    enum vb_video_interp         interp;
+    enum vb_select_mode          selmode;
+    enum vb_decode_mode          decmode;
+    int32_t                      image_size;
+    struct vb_runner_bundle      bs[VB_RUNNER_MAX_CELLS];
+    int32_t                      n_bs;
+    struct vb_runner_cell        cells[VB_RUNNER_MAX_CELLS];
+    int32_t                      n_cells;
+    struct vb_store *            st;
+    struct vb_vitcache *         cache;
+    struct vb_runner_report *    rep;
+    int64_t                      n_put;          /* samples handed to the store (kill_after hook) */
+    int32_t                      clear_per_cell; /* vit_cache_mb == 0: no sharing, the cache only serves one cell */
+    int32_t                      weight_dtype;   /* enum vb_dtype of c->weights */
+    int32_t                      tmax;           /* largest T of the cells */
+    size_t                       fmax;           /* bytes of the largest ViT body output of one frame */
+    /* the selected samples */
+    int32_t * sel; /* (n_mine) dataset indices of this shard's samples */
+    int32_t   n_sel, n_mine;
+    int *     pending; /* (n_mine, n_cells) 1 = the cell has not stored the sample */
+    int32_t   n_todo;  /* samples with a pending cell */
+};
+
+/* runner_setup.c */
+/* Samples selected by --samples, then --limit, then the shard, into R->sel / n_sel / n_mine. */
+int vb_runner_select_samples(struct vb_runner * R);
+/* Open every cell's bundle and method (checked before anything is written), then size the ViT cache. */
+int vb_runner_open_cells(struct vb_runner * R);
+/* Begin or resume one store run per cell (provenance, identity), read which samples each has stored: R->pending,
+** R->n_todo. */
+int vb_runner_begin_runs(struct vb_runner * R, int threads);
+/* Close the bundles (reverse order: a lender outlives its borrowers) and their ViT contexts. */
+void vb_runner_close_bundles(struct vb_runner * R);
+
+/* runner_sample.c */
+/* Process one sample for its pending cells (pending: n_cells flags).  Returns VB_OK (per-sample failures become
+** error rows) or a store error (fatal). */
+int vb_runner_process_sample(struct vb_runner * R, const struct vb_sample * s, const int * pending, int timed);
+
+#endif

@@ -1,0 +1,96 @@
+/* report_internal.h — what the files of the report share (not a public API; the contract is report.h):
+**   analysis.c  dataset layouts and the per-run analysis (accuracy, latency, published rows)
+**   table.c     the table model and its three renderers (Markdown, LaTeX, HTML)
+**   tables.c    building the report's tables from analysed runs
+**   report.c    plots, files and vb_report_write
+**   compare.c   the paired comparison of two runs
+*/
+#ifndef VB_REPORT_INTERNAL_H
+#define VB_REPORT_INTERNAL_H
+
+#include "metrics/latency.h"
+#include "metrics/stats.h"
+#include "reports/published.h"
+#include "reports/report.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- analysis.c */
+
+struct col {
+    const char * label; /* column header, also the published column name */
+    const char * name;  /* category or group value */
+    int          by_group;
+};
+
+struct layout {
+    const char *     dataset;
+    const char *     title;
+    int32_t          n_cols;
+    struct col       cols[5];
+    enum vb_acc_mode mode;        /* headline */
+    const char *     head;        /* headline column label ("Avg", "Acc") */
+    int              show_pooled; /* extra "All" column (STAR: headline is the macro mean) */
+};
+
+struct ana {
+    struct vb_store_run         run;
+    struct vb_store_rows        rows;
+    const struct layout *       lay;
+    struct vb_acc_ci            head;   /* headline (fractions) */
+    struct vb_acc_ci            pooled; /* all questions pooled */
+    double                      col[5]; /* fraction, NAN = no question */
+    int32_t                     col_n[5];
+    struct vb_latency_summary   lat[VB_STAGE_COUNT]; /* milliseconds */
+    double                      speedup;
+    const struct vb_published * pub;
+    char                        label[96]; /* "vlap 32->4 #3" */
+};
+
+/* The layout of dataset ds (a generic one for unknown datasets). */
+const struct layout * vb_rp_layout_for(const char * ds);
+/* Paper order of datasets (NExT-QA, STAR, How2QA, VLEP, then others) and of methods (uniform, SeViLA, VLAP, others). */
+int vb_rp_dataset_rank(const char * ds);
+int vb_rp_method_rank(const char * m);
+/* Analyse run id of st into *a (zeroed first; free with vb_rp_ana_free).  Returns VB_OK or the store's error. */
+int  vb_rp_analyse(struct vb_store * st, int64_t id, const struct vb_report_opts * o, struct ana * a);
+void vb_rp_ana_free(struct ana * a);
+
+/* ---- table.c */
+
+struct tbl {
+    char *  title;
+    char *  note;
+    int32_t nc, nr; /* nr includes the header row */
+    char ** cell;   /* (nr, nc) */
+};
+
+/* malloc'd printf. */
+char * vb_rp_fmt(const char * f, ...) __attribute__((format(printf, 1, 2)));
+/* A table of nc columns titled title (owned); rows are added, cells set (ownership taken), freed with tbl_free. */
+void    vb_rp_tbl_init(struct tbl * t, char * title, int32_t nc);
+int32_t vb_rp_tbl_add_row(struct tbl * t);
+void    vb_rp_tbl_set(struct tbl * t, int32_t r, int32_t c, char * s);
+void    vb_rp_tbl_free(struct tbl * t);
+/* Cell text of a fraction as a percentage, of a number with a printf format (malloc'd; NAN gives "-"). */
+char * vb_rp_pct(double f);
+char * vb_rp_num(double v, const char * f);
+/* Text escaped for HTML / LaTeX. */
+void vb_rp_put_html(FILE * f, const char * s);
+void vb_rp_put_tex(FILE * f, const char * s);
+/* The table rendered as Markdown, LaTeX (booktabs), HTML. */
+void vb_rp_tbl_md(FILE * f, const struct tbl * t);
+void vb_rp_tbl_tex(FILE * f, const struct tbl * t);
+void vb_rp_tbl_html(FILE * f, const struct tbl * t);
+
+/* ---- tables.c: the report's tables from n analysed runs of one dataset (sorted) */
+
+void vb_rp_table_dataset(struct tbl * t, struct ana ** a, int32_t n, const struct vb_report_opts * o);
+void vb_rp_table_nextqa_types(struct tbl * t, struct ana ** a, int32_t n);
+/* The published rows of dataset; returns 0 when there are none (t untouched). */
+int  vb_rp_table_published(struct tbl * t, const char * dataset);
+void vb_rp_table_latency(struct tbl * t, struct ana ** a, int32_t n);
+void vb_rp_table_provenance(struct tbl * t, struct ana ** a, int32_t n);
+
+#endif
