@@ -3,7 +3,9 @@
 ** File layout: 8-byte little-endian u64 N, N bytes of UTF-8 JSON {name: {dtype, shape, data_offsets:[b,e]}, ...,
 ** "__metadata__": {...}}, then the raw little-endian row-major data; offsets are relative to the data start.
 ** Files are mmap'ed read-only; every tensor's [begin, end) is checked against the data size with overflow-safe
-** arithmetic, its byte count against dtype x shape, and no two tensors may overlap, before any data is touched.
+** arithmetic, its byte count against dtype x shape, and the ranges must tile the data section exactly (sorted, no gap,
+** no overlap, no trailing bytes; empty tensors included), before any data is touched.  A sharded index must match
+** the shards' headers both ways: each entry is stored in the shard it names, each shard tensor is listed once.
 ** Errors name the file and the tensor: "model.safetensors: tensor 'x.weight': data_offsets past end of data".
 */
 #ifndef VB_WEIGHTS_H
