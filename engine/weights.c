@@ -510,6 +510,12 @@ static const char * first_path(const struct vb_weights * w) {
     return w->n_files ? w->files[0].path : "(weights)";
 }
 
+int vb_weights_check(const struct vb_weights * w, const char * name, int32_t ndim, const int64_t * shape) {
+    const struct vb_st_tensor * t = vb_weights_find(w, name);
+    if (!t) return vb_fail(VB_ERR_NOTFOUND, "%s: missing tensor '%s'", first_path(w), name);
+    return vb_weights_check_shape(w, t, ndim, shape);
+}
+
 int vb_weights_load_f32(const struct vb_weights * w, const char * name, int32_t ndim, const int64_t * shape,
                         float ** out) {
     *out = NULL;
