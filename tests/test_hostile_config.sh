@@ -7,7 +7,6 @@
 # allocated the config's matrices first).  Self-contained: the bundle is `init-model` on configs/demo-blip2.json
 # with a small SentencePiece tokenizer trained here, the video comes from `vlapbench synth`.
 set -u
-command -v spm_train >/dev/null || { echo "SKIP: spm_train (Debian sentencepiece) absent"; exit 77; }
 command -v python3 >/dev/null || { echo "SKIP: python3 absent (edits config.json)"; exit 77; }
 VB=$VB_BIN
 ROOT=${VB_ROOT:-$PWD}
@@ -18,15 +17,8 @@ die() { echo "FAIL: $*"; fail=1; }
 # ---- a bundle and a video
 "$VB" synth --out "$tmp/syn" --videos 1 --questions 1 --frames 20 --fps 10 --size 64x48 >/dev/null 2>&1 ||
   { echo "FAIL: synth"; exit 1; }
-for i in $(seq 100); do
-  echo "A B C D E"; echo "Option A. Option B. Option C. Option D. Option E."
-  echo "yes no yes no. Does the frame have the answer? yes. no."; echo "what is the question about the video $i"
-done > "$tmp/corpus.txt"
-(cd "$tmp" && spm_train --input=corpus.txt --model_prefix=spiece --model_type=unigram --vocab_size=200 \
-   --hard_vocab_limit=false --character_coverage=1.0 --pad_id=0 --eos_id=1 --unk_id=2 --bos_id=-1 \
-   --num_threads=1 --random_seed=1 --minloglevel=1 >/dev/null 2>&1) || { echo "FAIL: spm_train"; exit 1; }
-"$VB" tokenize --spm-to-json "$tmp/spiece.model" --out "$tmp/tokenizer.json" --extra-ids 100 >/dev/null ||
-  { echo "FAIL: tokenize --spm-to-json"; exit 1; }
+. "$(dirname "$0")/lib_tok.sh"
+vb_tiny_tokenizer "$tmp"
 "$VB" init-model --config "$ROOT/configs/demo-blip2.json" --method uniform --seed 3 --out "$tmp/good" \
   --tokenizer-dir "$tmp" >/dev/null || { echo "FAIL: init-model"; exit 1; }
 answer() { # bundle dir
