@@ -217,6 +217,10 @@ int vb_config_parse(struct vb_model_config * c, const char * json, const char * 
     if (cJSON_IsObject(mb)) {
         c->has_methods_bundle = 1;
         get_float(&x, mb, "methods_bundle", "ln_vision_eps", &c->vision.post_ln_eps);
+        /* read again by the bundle (vlap/bundle.c): bounded here, before anything converts it */
+        const cJSON * fp = cJSON_GetObjectItemCaseSensitive(mb, "frame_prompter");
+        int32_t       segments = 4;
+        if (cJSON_IsObject(fp)) get_int(&x, fp, "methods_bundle.frame_prompter", "segments", &segments, 1, 1024);
     }
     cJSON_Delete(root);
     if (x.rc != VB_OK) return x.rc;

@@ -78,6 +78,9 @@ case_ "grid^2" 'c["vision_config"]["image_size"] = 8192; c["vision_config"]["pat
   "config.json" "vision_config.image_size 8192 / patch_size 1" "67108864 patches"
 case_ "heads x d_kv" 'c["text_config"]["num_heads"] = 4096; c["text_config"]["d_kv"] = 65536' \
   "config.json" "text_config: num_heads 4096 x d_kv 65536"
+case_ "frame_prompter segments 1e20" 'c["methods_bundle"]["frame_prompter"] = {"segments": 1e20}' \
+  "config.json" "methods_bundle.frame_prompter.segments"
+case_ "ln_vision_eps inf-like" 'c["methods_bundle"]["ln_vision_eps"] = 5.0' "config.json" "methods_bundle.ln_vision_eps"
 # cross-checks and other bad values
 case_ "encoder_hidden != vision hidden" 'c["qformer_config"]["encoder_hidden_size"] = 1408' \
   "config.json" "qformer_config.encoder_hidden_size 1408 differs from vision_config.hidden_size 64"
