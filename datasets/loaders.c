@@ -531,7 +531,7 @@ int vb_ld_text_check(const char * path, const char * buf, size_t len, int json) 
                 /* an escape: \u0000 would end the decoded C string early */
                 if (buf[p + 1] == 'u' && p + 5 < len && memcmp(buf + p + 2, "0000", 4) == 0)
                     return vb_fail(VB_ERR_FORMAT, "%s:%d: \\u0000 (NUL) escape in a string", path, line);
-                p += buf[p + 1] == '\n' ? 1 : 2;
+                p += (buf[p + 1] == '\n' || (unsigned char)buf[p + 1] >= 0x80) ? 1 : 2; /* those are checked next */
                 continue;
             }
             p++;

@@ -148,6 +148,12 @@ static void test_utf8(void ** state) {
             "\n \"answer\": 0}]\n",
             -1);
     expect_bad(VB_DS_SEVILA, p, NULL, NULL, 1, "invalid UTF-8 (byte 0xe2", -1);
+    /* a backslash does not hide the byte after it from the check */
+    p = put("sevila_bs_val.json",
+            "[{\"num_option\": 2, \"qid\": \"VLEP_1\", \"video\": \"clip_a_ep\", \"a0\": \"x\\\xff\", \"a1\": \"y\","
+            "\n \"answer\": 0}]\n",
+            -1);
+    expect_bad(VB_DS_SEVILA, p, NULL, NULL, 1, "invalid UTF-8 (byte 0xff", -1);
     /* a map file is checked too */
     const char *      csv = put("nq_val.csv", NQ_HEAD NQ_ROW1, -1);
     const char *      map = put("map.json", "{\n\"101\": \"0001/\xff\"\n}\n", -1);
