@@ -138,3 +138,23 @@ clean:
 	rm -rf build build-asan build-debug build-vg vlapbench
 
 -include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)
+
+# ---- fuzzing (issue 17): the libFuzzer harnesses tests/fuzz/fuzz_*.c (safetensors reader, annotation loaders, both
+# tokenizers, config.json), built with clang -fsanitize=fuzzer,address,undefined into build-fuzz/ (the library
+# compiled with coverage instrumentation).  Run one: build-fuzz/fuzz_loaders -max_total_time=600 tests/fuzz/corpus/loaders
+# (tests/test_fuzz_smoke.sh runs each briefly in `make test` when clang and libFuzzer are present).
+FUZZ_CC   ?= clang
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+.PHONY: fuzz fuzz-bins
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=$(FUZZ_CC) OPT="-O1 -gline-tables-only" \
+	  SAN="-fsanitize=address,undefined -fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+	  fuzz-bins
+ifeq ($(BUILD),build-fuzz)
+# clang 14 does not know every feature name the CPU dispatch asks __builtin_cpu_supports for ("f16c"): in this build,
+# which multiplies no matrices, every CPU-feature query answers 0 (the portable kernels)
+$(BUILD)/engine/wmat.o: CFLAGS += -D'__builtin_cpu_supports(x)=0'
+endif
+fuzz-bins: $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRCS))
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(LIB_OBJS)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS)

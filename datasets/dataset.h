@@ -4,6 +4,11 @@
 ** pre-release demo schema), VLEP JSONL (and the VALUE archive), How2QA raw HERO CSV and VALUE JSONL
 ** (+ how2_vid_mapping.json), and the SeViLA/LAVIS unified JSON.  A malformed record stops the load with
 ** "file:line: reason" (VB_ERR_FORMAT) unless skip_bad is set, in which case it is counted and listed.
+** Checks every format shares: the annotation and map files hold no NUL byte, only valid UTF-8 and (JSON) no \u0000
+** escape (damage to the file's encoding fails the load even with skip_bad); sample keys are unique (raw How2QA CSV,
+** keyed by line: rows are unique by content); a video id, and the path it resolves to, stays inside the videos
+** directory (no '..' component, not absolute); in a val / dev / train split, and in any file where some record has
+** an answer, every record has one (a record without is malformed, never silently unscored).
 */
 #ifndef VB_DATASET_H
 #define VB_DATASET_H

@@ -46,6 +46,12 @@ static int raw_row(struct vb_ld * ld, struct vb_csv * c) {
     double t0, t1;
     if (!parse_seg(f[1], &t0, &t1)) return vb_ld_bad(ld, line, "segment '%s' is not [start:end]", f[1]);
     if (t0 < 0 || t1 < t0) return vb_ld_bad(ld, line, "bad segment %s", f[1]);
+    /* the key is the line: a repeated row (same video, segment, question and options) is caught on its content */
+    char * row = vb_ld_fmt("%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s", f[0], f[1], f[2], f[3], f[4], f[5], f[6]);
+    int    first = vb_strmap_get(&ld->rows, row);
+    if (first < 0) vb_strmap_put(&ld->rows, row, line);
+    free(row);
+    if (first >= 0) return vb_ld_bad(ld, line, "duplicate row (same as line %d)", first);
     struct vb_sample * s = vb_ld_new(ld, "how2qa", line);
     s->key = vb_ld_fmt("%d", line);
     vb_ld_key_unique(ld, s->key);
@@ -69,7 +75,7 @@ static int raw_row(struct vb_ld * ld, struct vb_csv * c) {
 int vb_ld_how2qa_raw(struct vb_ld * ld) {
     char * buf;
     size_t len;
-    int    st = vb_read_file(ld->file, &buf, &len);
+    int    st = vb_ld_read(ld->file, 0, &buf, &len);
     if (st) return st;
     struct vb_csv c;
     vb_csv_init(&c, buf, len);
@@ -190,7 +196,7 @@ int vb_ld_how2qa_value(struct vb_ld * ld) {
     }
     char * buf;
     size_t len;
-    int    st = vb_read_file(ld->file, &buf, &len);
+    int    st = vb_ld_read(ld->file, 1, &buf, &len);
     if (st) return st;
     st = vb_ld_lines_walk(buf, len, value_line, ld);
     free(buf);

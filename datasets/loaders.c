@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <utf8proc.h>
 
 static const char * KIND_NAMES[VB_DS_COUNT] = {"nextqa", "star", "vlep", "how2qa", "how2qa-value", "sevila"};
 
@@ -108,7 +109,7 @@ int vb_jsonmap_load(struct vb_jsonmap * m, const char * path) {
     memset(m, 0, sizeof *m);
     char * buf;
     size_t len;
-    int    st = vb_read_file(path, &buf, &len);
+    int    st = vb_ld_read(path, 1, &buf, &len);
     if (st) return st;
     cJSON * root = vb_ld_json_parse(buf, len);
     if (!root) {
@@ -510,6 +511,115 @@ int vb_ld_lines_walk(char * buf, size_t len, int (*cb)(void * ud, char * text, i
     return VB_OK;
 }
 
+/* ---- whole-file text checks and per-sample checks shared by every format ---- */
+
+int vb_ld_text_check(const char * path, const char * buf, size_t len, int json) {
+    int32_t line = 1;
+    size_t  p = 0;
+    if (len >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB && (unsigned char)buf[2] == 0xBF)
+        p = 3;
+    while (p < len) {
+        unsigned char ch = (unsigned char)buf[p];
+        if (ch == 0) return vb_fail(VB_ERR_FORMAT, "%s:%d: NUL byte (offset %zu)", path, line, p);
+        if (ch == '\n') {
+            line++;
+            p++;
+            continue;
+        }
+        if (ch < 0x80) {
+            if (json && ch == '\\' && p + 1 < len) {
+                /* an escape: \u0000 would end the decoded C string early */
+                if (buf[p + 1] == 'u' && p + 5 < len && memcmp(buf + p + 2, "0000", 4) == 0)
+                    return vb_fail(VB_ERR_FORMAT, "%s:%d: \\u0000 (NUL) escape in a string", path, line);
+                p += (buf[p + 1] == '\n' || (unsigned char)buf[p + 1] >= 0x80) ? 1 : 2; /* those are checked next */
+                continue;
+            }
+            p++;
+            continue;
+        }
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n =
+            utf8proc_iterate((const utf8proc_uint8_t *)buf + p, (utf8proc_ssize_t)(len - p < 4 ? len - p : 4), &cp);
+        if (n <= 0 || cp < 0 || (n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000))
+            return vb_fail(VB_ERR_FORMAT, "%s:%d: invalid UTF-8 (byte 0x%02x at offset %zu)", path, line, ch, p);
+        p += (size_t)n;
+    }
+    return VB_OK;
+}
+
+int vb_ld_read(const char * path, int json, char ** buf, size_t * len) {
+    int st = vb_read_file(path, buf, len);
+    if (st) return st;
+    st = vb_ld_text_check(path, *buf, *len, json);
+    if (st) {
+        free(*buf);
+        *buf = NULL;
+    }
+    return st;
+}
+
+int vb_ld_video_id_ok(const char * id) {
+    if (!id || !*id || id[0] == '/') return 0;
+    for (const char * c = id; *c;) { /* each '/'-separated component */
+        const char * e = strchr(c, '/');
+        size_t       n = e ? (size_t)(e - c) : strlen(c);
+        if (n == 2 && c[0] == '.' && c[1] == '.') return 0;
+        if (strchr(c, '\\') && (size_t)(strchr(c, '\\') - c) < n) return 0;
+        c += n;
+        if (*c == '/') c++;
+    }
+    return 1;
+}
+
+/* The part of s->video_path below the videos root (the id as resolved, map applied), or NULL. */
+static const char * rel_of(const struct vb_ld * ld, const struct vb_sample * s) {
+    if (!s->video_path || !ld->videos_root) return NULL;
+    size_t n = strlen(ld->videos_root);
+    if (strncmp(s->video_path, ld->videos_root, n) != 0) return NULL;
+    const char * r = s->video_path + n;
+    while (*r == '/')
+        r++;
+    return r;
+}
+
+/* Checks every format shares, after the format's own: the video id (and the path it resolves to) stays inside the
+** videos directory; a split with answers has one for every record.  A failing sample is dropped (skip_bad: listed
+** in d->bad) or fails the load with "file:line: reason". */
+static int post_checks(struct vb_ld * ld) {
+    struct vb_dataset * d = ld->d;
+    const char *        sp = ld->split;
+    int                 split_has = !strcmp(sp, "val") || !strcmp(sp, "dev") || !strcmp(sp, "train"), any_answer = 0;
+    for (int32_t i = 0; i < d->n; i++)
+        any_answer |= d->s[i].answer >= 0;
+    int32_t o = 0;
+    for (int32_t i = 0; i < d->n; i++) {
+        struct vb_sample * s = &d->s[i];
+        const char *       rel = rel_of(ld, s);
+        int                st = VB_OK, bad = 1;
+        if (!vb_ld_video_id_ok(s->video_id) || (rel && !vb_ld_video_id_ok(rel)))
+            st = vb_ld_bad(ld, s->line,
+                           "%s: video '%s' is not confined to the videos directory (absolute, or a '..' component)",
+                           s->key, vb_ld_video_id_ok(s->video_id) ? rel : s->video_id);
+        else if (s->answer < 0 && (split_has || any_answer))
+            st = vb_ld_bad(ld, s->line, "%s: no answer, but %s has answers", s->key,
+                           split_has ? (strcmp(sp, "val") == 0   ? "a val split"
+                                        : strcmp(sp, "dev") == 0 ? "a dev split"
+                                                                 : "a train split")
+                                     : "the rest of this file");
+        else
+            bad = 0;
+        if (st) return st;
+        if (bad) {
+            sample_free(s);
+            continue;
+        }
+        if (o != i) d->s[o] = *s;
+        o++;
+    }
+    d->n = o;
+    return VB_OK;
+}
+
 /* ---- dispatcher ---- */
 
 void vb_dataset_free(struct vb_dataset * d) {
@@ -537,6 +647,7 @@ int vb_dataset_load(struct vb_dataset * out, enum vb_dataset_kind kind, const ch
                        .skip_bad = skip_bad,
                        .split = vb_dataset_split_from_path(annotations)};
     vb_strmap_init(&ld.keys, 1024);
+    vb_strmap_init(&ld.rows, 16);
     int st;
     switch (kind) {
     case VB_DS_NEXTQA:
@@ -560,7 +671,9 @@ int vb_dataset_load(struct vb_dataset * out, enum vb_dataset_kind kind, const ch
     default:
         st = vb_fail(VB_ERR_ARG, "bad dataset kind %d", (int)kind);
     }
+    if (st == VB_OK) st = post_checks(&ld);
     vb_strmap_free(&ld.keys);
+    vb_strmap_free(&ld.rows);
     if (st == VB_OK && out->n == 0 && out->n_bad == 0) st = vb_fail(VB_ERR_FORMAT, "%s: no records", annotations);
     if (st != VB_OK) {
         /* keep the message: vb_dataset_free does not touch it */

@@ -18,6 +18,7 @@ struct vb_ld {
     int32_t             cap;
     const char *        split; /* from the file name */
     struct vb_strmap    keys;  /* sample key -> index, to reject duplicates */
+    struct vb_strmap    rows;  /* content key -> line, for formats whose key is the line (raw How2QA) */
 };
 
 /* Record a malformed record: with skip_bad, appends "file:line: reason" to d->bad and returns VB_OK; otherwise
@@ -33,6 +34,15 @@ int vb_ld_key_unique(struct vb_ld * ld, const char * key);
 char * vb_ld_video_path(const struct vb_ld * ld, const char * rel);
 /* malloc'd printf. */
 char * vb_ld_fmt(const char * fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Whole-file checks every annotation and map file passes before it is parsed: no NUL byte, valid UTF-8 (utf8proc;
+** overlong forms and surrogates rejected), and for JSON (json != 0) no \u0000 escape.  VB_OK or VB_ERR_FORMAT
+** "path:line: reason". */
+int vb_ld_text_check(const char * path, const char * buf, size_t len, int json);
+/* vb_read_file + vb_ld_text_check (the buffer freed and *buf NULL on failure). */
+int vb_ld_read(const char * path, int json, char ** buf, size_t * len);
+/* 1 if a video id (or the relative path it becomes) stays inside the videos directory: not empty, not absolute, no
+** '..' component, no backslash. */
+int vb_ld_video_id_ok(const char * id);
 /* 1 if s is valid UTF-8. */
 int vb_ld_utf8_ok(const char * s);
 

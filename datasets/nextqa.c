@@ -79,7 +79,7 @@ int vb_ld_nextqa(struct vb_ld * ld) {
     }
     char * buf;
     size_t len;
-    int    st = vb_read_file(ld->file, &buf, &len);
+    int    st = vb_ld_read(ld->file, 0, &buf, &len);
     if (st) {
         if (have_map) vb_jsonmap_free(&map);
         return st;

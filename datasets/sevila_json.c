@@ -111,7 +111,7 @@ static int element(void * ud, const char * text, size_t n, int32_t line) {
 int vb_ld_sevila(struct vb_ld * ld) {
     char * buf;
     size_t len;
-    int    st = vb_read_file(ld->file, &buf, &len);
+    int    st = vb_ld_read(ld->file, 1, &buf, &len);
     if (st) return st;
     int is_obj = 0;
     st = vb_ld_json_walk(ld->file, buf, len, &is_obj, element, ld);

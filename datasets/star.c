@@ -114,7 +114,7 @@ static int element(void * ud, const char * text, size_t n, int32_t line) {
 int vb_ld_star(struct vb_ld * ld) {
     char * buf;
     size_t len;
-    int    st = vb_read_file(ld->file, &buf, &len);
+    int    st = vb_ld_read(ld->file, 1, &buf, &len);
     if (st) return st;
     struct star_ud u = {.ld = ld};
     /* is_object is known before the first callback: the walker sets it first */

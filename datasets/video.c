@@ -190,10 +190,13 @@ static int build_index(struct vb_video * v) {
     int64_t *      pts = vb_malloc((size_t)cap * sizeof *pts);
     int64_t *      dts = vb_malloc((size_t)cap * sizeof *dts);
     uint8_t *      flg = vb_malloc((size_t)cap); /* bit 0 key, bit 1 discard */
-    int            missing = 0, reordered = 0;
+    int            missing = 0, reordered = 0, last_r = 0;
     for (;;) {
         int r = av_read_frame(p->fmt, p->pkt);
-        if (r < 0) break; /* EOF, or a read error of a truncated file: index what was readable */
+        if (r < 0) { /* EOF, or a read error of a truncated file (checked below) */
+            last_r = r;
+            break;
+        }
         if (p->pkt->stream_index == p->si && p->pkt->size > 0) {
             if (n == cap) {
                 cap *= 2;
@@ -217,6 +220,25 @@ static int build_index(struct vb_video * v) {
     }
     p->positioned = 0; /* the demuxer is at the end */
     v->n_frames = ns;
+    /* a file that ends (or fails to read) before the frames its container lists is truncated or damaged: an error,
+    ** never a shorter video (uniform picks over what is left would silently move) */
+    if (ns > 0 && v->n_frames_container > 0 && n < v->n_frames_container) {
+        free(pts);
+        free(dts);
+        free(flg);
+        return vb_fail(VB_ERR_VIDEO,
+                       "%s: truncated or damaged: the container says %lld frames, only %lld could be read", v->path,
+                       (long long)v->n_frames_container, (long long)n);
+    }
+    if (ns > 0 && last_r != AVERROR_EOF) {
+        char e[AV_ERROR_MAX_STRING_SIZE];
+        av_strerror(last_r, e, sizeof e);
+        free(pts);
+        free(dts);
+        free(flg);
+        return vb_fail(VB_ERR_VIDEO, "%s: truncated or damaged: read error after %lld frames: %s", v->path,
+                       (long long)n, e);
+    }
     if (ns == 0) {
         free(pts);
         free(dts);
@@ -690,6 +712,12 @@ static int read_frames(struct vb_video * v, const int64_t * idx, int32_t n, uint
     p->tgt = NULL;
     p->n_tgt = 0;
     p->drain_at = -1;
+    /* a frame decoded through a rejected packet or flagged corrupt is computed from damaged data: an error for the
+    ** caller (a sample error), never pixels to score */
+    if (rc == VB_OK && v->stats.n_corrupt > s0.n_corrupt)
+        rc = vb_fail(VB_ERR_VIDEO, "%s: damaged: %lld corrupt packets or frames while decoding frames %lld..%lld",
+                     v->path, (long long)(v->stats.n_corrupt - s0.n_corrupt), (long long)(nu ? u[0] : -1),
+                     (long long)(nu ? u[nu - 1] : -1));
     free(u);
     if (st) stats_diff(st, &v->stats, &s0);
     return rc;
@@ -705,6 +733,46 @@ int vb_video_read_frames_sequential(struct vb_video * v, const int64_t * idx, in
                                     struct vb_video_stats * st) {
     set_av_log();
     return read_frames(v, idx, n, out, got, st, 1);
+}
+
+int vb_video_verify(struct vb_video * v, int64_t * n_decoded, int64_t * n_corrupt) {
+    set_av_log();
+    struct vpriv * p = v->priv;
+    if (n_decoded) *n_decoded = 0;
+    if (n_corrupt) *n_corrupt = 0;
+    if (!p) return vb_fail(VB_ERR_ARG, "video: not open");
+    collect_buffered(v);
+    p->positioned = 0;
+    struct vb_video_stats s0 = v->stats;
+    int                   rc = reopen(v);
+    p->tgt = NULL; /* no skipping: every frame is decoded */
+    p->n_tgt = 0;
+    p->drain_at = -1;
+    int64_t n = 0, expect = 0, first_bad = -1;
+    while (rc == VB_OK) {
+        int64_t fi = -1;
+        int     r = next_frame(v, &fi);
+        if (r < 0) rc = r;
+        if (r <= 0) break;
+        if (fi >= 0 && fi > p->cur) p->cur = fi;
+        if (fi != expect && first_bad < 0) first_bad = expect;
+        expect = (fi >= 0 ? fi : expect) + 1;
+        n++;
+        av_frame_unref(p->frame);
+    }
+    p->positioned = 0;
+    const int64_t bad = v->stats.n_corrupt - s0.n_corrupt;
+    if (n_decoded) *n_decoded = n;
+    if (n_corrupt) *n_corrupt = bad;
+    if (rc != VB_OK) return rc;
+    if (n != v->n_frames)
+        return vb_fail(VB_ERR_VIDEO, "%s: damaged: %lld frames decoded to the end, the index has %lld", v->path,
+                       (long long)n, (long long)v->n_frames);
+    if (bad || first_bad >= 0)
+        return vb_fail(VB_ERR_VIDEO, "%s: damaged: %lld corrupt packets or frames%s%lld", v->path, (long long)bad,
+                       first_bad >= 0 ? ", frame order broken at frame " : "",
+                       first_bad >= 0 ? (long long)first_bad : 0LL);
+    return VB_OK;
 }
 
 void vb_video_normalize_clip(const uint8_t * rgb, int32_t h, int32_t w, float * out) {

@@ -25,7 +25,10 @@
 ** vb_video_normalize_clip() turns one frame into float planes (3, h, w) with the CLIP mean/std after /255.
 **
 ** Errors.  Missing, zero-byte, truncated or garbage files give VB_ERR_VIDEO (VB_ERR_IO for a missing file) with a
-** message naming the file; nothing here aborts on bad input.  FFmpeg's own log is set explicitly: quiet unless
+** message naming the file; nothing here aborts on bad input.  A file that reads fewer packets than its container's
+** frame count (nb_frames), or whose packet reading ends with a read error instead of end-of-file, is truncated or
+** damaged: vb_video_open fails naming both counts ("the container says 40 frames, only 36 could be read"), so a
+** truncated video is an error for its samples, never a shorter video.  FFmpeg's own log is set explicitly: quiet unless
 ** VB_LOG >= 3 (debug), where warnings are shown (VB_LOG >= 4: FFmpeg debug).
 **
 ** One struct vb_video is used by one thread at a time.
@@ -98,8 +101,9 @@ int vb_video_segment_frames(const struct vb_video * v, double start_s, double en
 ** holding frame idx[i].  got (n, may be NULL) receives the index each slot's frame was verified to have (equal to
 ** idx[i] on success).  st (may be NULL) receives this call's counters.  The caller owns all buffers.  Returns VB_OK;
 ** VB_ERR_NOTFOUND if an index is outside [0, n_frames); VB_ERR_VIDEO if a frame cannot be decoded (damaged data,
-** truncated file) — the message names the file and frame.  Corrupt-but-decodable frames are delivered and counted
-** in st->n_corrupt. */
+** truncated file) — the message names the file and frame — and also when any packet this call decoded was rejected
+** or any frame came out flagged corrupt (counted in st->n_corrupt): pixels decoded from damaged data are never
+** delivered as good. */
 int vb_video_read_frames(struct vb_video * v, const int64_t * idx, int32_t n, uint8_t * out, int64_t * got,
                          struct vb_video_stats * st);
 
@@ -108,6 +112,13 @@ int vb_video_read_frames(struct vb_video * v, const int64_t * idx, int32_t n, ui
 ** sparse path) and by bench-decode as the "full sequential decode" baseline. */
 int vb_video_read_frames_sequential(struct vb_video * v, const int64_t * idx, int32_t n, uint8_t * out, int64_t * got,
                                     struct vb_video_stats * st);
+
+/* Decode the whole file from the start, every frame (no skipping, nothing converted), and check it: every indexed
+** frame comes out once in display order, no packet is rejected and no frame is flagged corrupt.  *n_decoded and
+** *n_corrupt (either may be NULL) receive the counts.  VB_OK, or VB_ERR_VIDEO naming the file and both counts
+** ("damaged: 11 frames decoded to the end, the index has 40").  For `datasets check`: bit rot inside a file whose
+** container is intact passes vb_video_open and shows only here (or as a failed frame when a run reads it). */
+int vb_video_verify(struct vb_video * v, int64_t * n_decoded, int64_t * n_corrupt);
 
 /* Keyframe at or before frame f (display index), or -1 (no timestamps / out of range).  For benchmarks: the minimum
 ** work to decode f from a cold decoder is the frames [keyframe_before(f), f]. */

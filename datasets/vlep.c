@@ -74,7 +74,7 @@ static int line_cb(void * ud, char * text, int32_t line) {
 int vb_ld_vlep(struct vb_ld * ld) {
     char * buf;
     size_t len;
-    int    st = vb_read_file(ld->file, &buf, &len);
+    int    st = vb_ld_read(ld->file, 1, &buf, &len);
     if (st) return st;
     st = vb_ld_lines_walk(buf, len, line_cb, ld);
     free(buf);

@@ -4,6 +4,7 @@
 #include "base/common.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <string.h>
 
 const char * vb_act_name(enum vb_act a) {
@@ -34,25 +35,44 @@ struct ctx {
     int          rc;
 };
 
-static int get_int(struct ctx * x, const cJSON * o, const char * sect, const char * key, int32_t * out) {
+/* Integer key `sect.key` into *out when present: a whole number in [lo, hi] (the bounds keep every size product
+** the engine forms far inside int64 and every allocation far below the machine's memory; they are generous multiples
+** of the largest published shapes: EVA ViT-g 1408 / 6144 / 39 layers, Flan-T5-XXL 4096 / 10240 / 64 heads, mT5's
+** 250k vocabulary).  Out of range or not an integer: the first error, naming the file and the key. */
+static int get_int(struct ctx * x, const cJSON * o, const char * sect, const char * key, int32_t * out, int32_t lo,
+                   int32_t hi) {
     const cJSON * v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!v || cJSON_IsNull(v)) return 0;
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble || v->valuedouble < 0 ||
-        v->valuedouble > 1e9) {
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble != floor(v->valuedouble) ||
+        v->valuedouble < 0) {
         if (x->rc == VB_OK)
             x->rc = vb_fail(VB_ERR_FORMAT, "%s: %s%s%s must be a non-negative integer", x->origin, sect,
                             *sect ? "." : "", key);
+        return 0;
+    }
+    if (v->valuedouble < lo || v->valuedouble > hi) {
+        if (x->rc == VB_OK)
+            x->rc = vb_fail(VB_ERR_FORMAT, "%s: %s%s%s = %.17g is out of range [%d, %d]", x->origin, sect,
+                            *sect ? "." : "", key, v->valuedouble, lo, hi);
         return 0;
     }
     *out = (int32_t)v->valuedouble;
     return 1;
 }
 
+/* Float key `sect.key` into *out when present: a finite number in (0, 1) (every float in these configs is a
+** normalisation epsilon); else the first error, naming the file and the key. */
 static void get_float(struct ctx * x, const cJSON * o, const char * sect, const char * key, float * out) {
     const cJSON * v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!v || cJSON_IsNull(v)) return;
     if (!cJSON_IsNumber(v)) {
         if (x->rc == VB_OK) x->rc = vb_fail(VB_ERR_FORMAT, "%s: %s.%s must be a number", x->origin, sect, key);
+        return;
+    }
+    if (!isfinite(v->valuedouble) || !(v->valuedouble > 0 && v->valuedouble < 1) || !((float)v->valuedouble > 0)) {
+        if (x->rc == VB_OK)
+            x->rc = vb_fail(VB_ERR_FORMAT, "%s: %s.%s = %g is not an epsilon in (0, 1)", x->origin, sect, key,
+                            v->valuedouble);
         return;
     }
     *out = (float)v->valuedouble;
@@ -118,18 +138,18 @@ int vb_config_parse(struct vb_model_config * c, const char * json, const char * 
         return rc;
     }
     vb_config_defaults(c, arch);
-    get_int(&x, root, "", "num_query_tokens", &c->num_query_tokens);
+    get_int(&x, root, "", "num_query_tokens", &c->num_query_tokens, 1, 4096);
 
     const cJSON * v = cJSON_GetObjectItemCaseSensitive(root, "vision_config");
     if (v && !cJSON_IsObject(v)) x.rc = vb_fail(VB_ERR_FORMAT, "%s: vision_config must be an object", origin);
     if (cJSON_IsObject(v)) {
         struct vb_vision_config * V = &c->vision;
-        get_int(&x, v, "vision_config", "hidden_size", &V->hidden);
-        get_int(&x, v, "vision_config", "intermediate_size", &V->intermediate);
-        get_int(&x, v, "vision_config", "num_hidden_layers", &V->layers);
-        get_int(&x, v, "vision_config", "num_attention_heads", &V->heads);
-        get_int(&x, v, "vision_config", "image_size", &V->image_size);
-        get_int(&x, v, "vision_config", "patch_size", &V->patch);
+        get_int(&x, v, "vision_config", "hidden_size", &V->hidden, 1, 65536);
+        get_int(&x, v, "vision_config", "intermediate_size", &V->intermediate, 1, 262144);
+        get_int(&x, v, "vision_config", "num_hidden_layers", &V->layers, 1, 1024);
+        get_int(&x, v, "vision_config", "num_attention_heads", &V->heads, 1, 4096);
+        get_int(&x, v, "vision_config", "image_size", &V->image_size, 1, 8192);
+        get_int(&x, v, "vision_config", "patch_size", &V->patch, 1, 8192);
         get_bool(&x, v, "vision_config", "qkv_bias", &V->qkv_bias);
         get_float(&x, v, "vision_config", "layer_norm_eps", &V->ln_eps);
         get_act(&x, v, "vision_config", "hidden_act", &V->act);
@@ -140,15 +160,15 @@ int vb_config_parse(struct vb_model_config * c, const char * json, const char * 
     if (q && !cJSON_IsObject(q)) x.rc = vb_fail(VB_ERR_FORMAT, "%s: qformer_config must be an object", origin);
     if (cJSON_IsObject(q)) {
         struct vb_qformer_config * Q = &c->qformer;
-        get_int(&x, q, "qformer_config", "hidden_size", &Q->hidden);
-        get_int(&x, q, "qformer_config", "intermediate_size", &Q->intermediate);
-        get_int(&x, q, "qformer_config", "num_hidden_layers", &Q->layers);
-        get_int(&x, q, "qformer_config", "num_attention_heads", &Q->heads);
-        get_int(&x, q, "qformer_config", "vocab_size", &Q->vocab);
-        get_int(&x, q, "qformer_config", "max_position_embeddings", &Q->max_pos);
-        get_int(&x, q, "qformer_config", "cross_attention_frequency", &Q->cross_freq);
-        get_int(&x, q, "qformer_config", "encoder_hidden_size", &Q->encoder_hidden);
-        get_int(&x, q, "qformer_config", "pad_token_id", &Q->pad_id);
+        get_int(&x, q, "qformer_config", "hidden_size", &Q->hidden, 1, 65536);
+        get_int(&x, q, "qformer_config", "intermediate_size", &Q->intermediate, 1, 262144);
+        get_int(&x, q, "qformer_config", "num_hidden_layers", &Q->layers, 1, 1024);
+        get_int(&x, q, "qformer_config", "num_attention_heads", &Q->heads, 1, 4096);
+        get_int(&x, q, "qformer_config", "vocab_size", &Q->vocab, 1, 4194304);
+        get_int(&x, q, "qformer_config", "max_position_embeddings", &Q->max_pos, 1, 1048576);
+        get_int(&x, q, "qformer_config", "cross_attention_frequency", &Q->cross_freq, 1, 1024);
+        get_int(&x, q, "qformer_config", "encoder_hidden_size", &Q->encoder_hidden, 1, 65536);
+        get_int(&x, q, "qformer_config", "pad_token_id", &Q->pad_id, 0, 4194303);
         get_float(&x, q, "qformer_config", "layer_norm_eps", &Q->ln_eps);
         get_act(&x, q, "qformer_config", "hidden_act", &Q->act);
     }
@@ -166,21 +186,21 @@ int vb_config_parse(struct vb_model_config * c, const char * json, const char * 
                                cJSON_IsString(tmt) ? tmt->valuestring : "(missing: OPT default)");
         }
         struct vb_t5_config * T = &c->t5;
-        get_int(&x, t, "text_config", "vocab_size", &T->vocab);
-        get_int(&x, t, "text_config", "d_model", &T->d_model);
-        get_int(&x, t, "text_config", "d_kv", &T->d_kv);
-        get_int(&x, t, "text_config", "d_ff", &T->d_ff);
-        get_int(&x, t, "text_config", "num_layers", &T->n_enc);
+        get_int(&x, t, "text_config", "vocab_size", &T->vocab, 1, 4194304);
+        get_int(&x, t, "text_config", "d_model", &T->d_model, 1, 65536);
+        get_int(&x, t, "text_config", "d_kv", &T->d_kv, 1, 65536);
+        get_int(&x, t, "text_config", "d_ff", &T->d_ff, 1, 1048576);
+        get_int(&x, t, "text_config", "num_layers", &T->n_enc, 1, 1024);
         T->n_dec = T->n_enc;
-        get_int(&x, t, "text_config", "num_decoder_layers", &T->n_dec);
-        get_int(&x, t, "text_config", "num_heads", &T->heads);
-        get_int(&x, t, "text_config", "relative_attention_num_buckets", &T->n_buckets);
-        get_int(&x, t, "text_config", "relative_attention_max_distance", &T->max_distance);
+        get_int(&x, t, "text_config", "num_decoder_layers", &T->n_dec, 1, 1024);
+        get_int(&x, t, "text_config", "num_heads", &T->heads, 1, 4096);
+        get_int(&x, t, "text_config", "relative_attention_num_buckets", &T->n_buckets, 2, 4096);
+        get_int(&x, t, "text_config", "relative_attention_max_distance", &T->max_distance, 1, 1048576);
         get_float(&x, t, "text_config", "layer_norm_epsilon", &T->eps);
         get_bool(&x, t, "text_config", "tie_word_embeddings", &T->tie);
-        get_int(&x, t, "text_config", "pad_token_id", &T->pad_id);
-        get_int(&x, t, "text_config", "eos_token_id", &T->eos_id);
-        get_int(&x, t, "text_config", "decoder_start_token_id", &T->dec_start_id);
+        get_int(&x, t, "text_config", "pad_token_id", &T->pad_id, 0, 4194303);
+        get_int(&x, t, "text_config", "eos_token_id", &T->eos_id, 0, 4194303);
+        get_int(&x, t, "text_config", "decoder_start_token_id", &T->dec_start_id, 0, 4194303);
         /* feed_forward_proj: "relu" | "gated-gelu" | "<act>" | "gated-<act>"; T5Config maps gelu -> gelu_new */
         const cJSON * ff = cJSON_GetObjectItemCaseSensitive(t, "feed_forward_proj");
         const char *  ffs = cJSON_IsString(ff) ? ff->valuestring : "relu";
@@ -197,21 +217,47 @@ int vb_config_parse(struct vb_model_config * c, const char * json, const char * 
     if (cJSON_IsObject(mb)) {
         c->has_methods_bundle = 1;
         get_float(&x, mb, "methods_bundle", "ln_vision_eps", &c->vision.post_ln_eps);
+        /* read again by the bundle (vlap/bundle.c): bounded here, before anything converts it */
+        const cJSON * fp = cJSON_GetObjectItemCaseSensitive(mb, "frame_prompter");
+        int32_t       segments = 4;
+        if (cJSON_IsObject(fp)) get_int(&x, fp, "methods_bundle.frame_prompter", "segments", &segments, 1, 1024);
     }
     cJSON_Delete(root);
     if (x.rc != VB_OK) return x.rc;
-    /* sanity: shapes must be usable */
+    /* cross-checks: every size product the engine forms, in int64 against the same kind of bound */
     const struct vb_vision_config * V = &c->vision;
-    if (V->patch <= 0 || V->image_size < V->patch || V->heads <= 0 || V->hidden % V->heads)
+    if (V->image_size < V->patch || V->hidden % V->heads)
         return vb_fail(VB_ERR_FORMAT, "%s: vision_config: inconsistent sizes (hidden %d, heads %d, image %d, patch %d)",
                        origin, V->hidden, V->heads, V->image_size, V->patch);
-    if (c->qformer.heads <= 0 || c->qformer.hidden % c->qformer.heads || c->qformer.cross_freq <= 0)
-        return vb_fail(VB_ERR_FORMAT, "%s: qformer_config: inconsistent sizes", origin);
-    if (c->t5.heads <= 0 || c->t5.d_kv <= 0 || c->t5.n_buckets <= 0)
-        return vb_fail(VB_ERR_FORMAT, "%s: text_config: inconsistent sizes", origin);
-    int32_t g = V->image_size / V->patch;
-    c->vision.n_patches = g * g;
-    c->vision.n_tokens = g * g + 1;
+    const int64_t g = V->image_size / V->patch;
+    if (g * g > VB_CONFIG_MAX_PATCHES)
+        return vb_fail(VB_ERR_FORMAT,
+                       "%s: vision_config.image_size %d / patch_size %d gives %lld patches per frame (at most %d)",
+                       origin, V->image_size, V->patch, (long long)(g * g), VB_CONFIG_MAX_PATCHES);
+    const struct vb_qformer_config * Q = &c->qformer;
+    if (Q->hidden % Q->heads)
+        return vb_fail(VB_ERR_FORMAT, "%s: qformer_config: inconsistent sizes (hidden_size %d, num_attention_heads %d)",
+                       origin, Q->hidden, Q->heads);
+    if (Q->encoder_hidden != V->hidden)
+        return vb_fail(VB_ERR_FORMAT,
+                       "%s: qformer_config.encoder_hidden_size %d differs from vision_config.hidden_size %d (the "
+                       "Q-Former cross-attends to the ViT's features)",
+                       origin, Q->encoder_hidden, V->hidden);
+    if (Q->pad_id >= Q->vocab)
+        return vb_fail(VB_ERR_FORMAT, "%s: qformer_config.pad_token_id %d is not below vocab_size %d", origin,
+                       Q->pad_id, Q->vocab);
+    const struct vb_t5_config * T = &c->t5;
+    if ((int64_t)T->heads * T->d_kv > VB_CONFIG_MAX_INNER)
+        return vb_fail(VB_ERR_FORMAT, "%s: text_config: num_heads %d x d_kv %d = %lld is above %d", origin, T->heads,
+                       T->d_kv, (long long)T->heads * T->d_kv, VB_CONFIG_MAX_INNER);
+    const int32_t      ids[3] = {T->pad_id, T->eos_id, T->dec_start_id};
+    const char * const idn[3] = {"pad_token_id", "eos_token_id", "decoder_start_token_id"};
+    for (int i = 0; i < 3; i++)
+        if (ids[i] >= T->vocab)
+            return vb_fail(VB_ERR_FORMAT, "%s: text_config.%s %d is not below vocab_size %d", origin, idn[i], ids[i],
+                           T->vocab);
+    c->vision.n_patches = (int32_t)(g * g);
+    c->vision.n_tokens = (int32_t)(g * g + 1);
     return VB_OK;
 }
 

@@ -13,6 +13,11 @@
 
 #include <stdint.h>
 
+/* Cross-check bounds of vb_config_parse (besides each key's own range): patches per frame ((image_size / patch_size)^2)
+** and T5's attention width (num_heads x d_kv). */
+#define VB_CONFIG_MAX_PATCHES 65536
+#define VB_CONFIG_MAX_INNER   1048576
+
 enum vb_arch { VB_ARCH_BLIP2 = 0, VB_ARCH_INSTRUCTBLIP = 1 };
 enum vb_act { VB_ACT_GELU_ERF = 0, VB_ACT_GELU_TANH = 1, VB_ACT_RELU = 2 };
 
@@ -78,7 +83,10 @@ struct vb_model_config {
 };
 
 /* Read config.json at `path`.  Unknown architectures or a non-T5 language model: VB_ERR_UNSUPPORTED; malformed
-** JSON or a wrong-typed value: VB_ERR_FORMAT naming the file and the key. */
+** JSON, a wrong-typed value, a size outside its sane range (layers 1..1024, widths 1..65536, ...; see config.c), an
+** epsilon outside (0, 1) or sizes that disagree (hidden % heads, patches per frame, heads x d_kv, Q-Former
+** encoder_hidden_size != vision hidden_size, a token id >= vocab_size): VB_ERR_FORMAT naming the file and the key.
+** A config that passes still has to match the tensors' shapes: the loaders check those before allocating. */
 int vb_config_load(struct vb_model_config * cfg, const char * path);
 /* Same from a JSON string (`origin` names it in messages). */
 int vb_config_parse(struct vb_model_config * cfg, const char * json, const char * origin);

@@ -51,6 +51,14 @@ static void load_one(void * ud, const char * name, int32_t ndim, const int64_t *
     free(p);
 }
 
+/* Check-pass callback: the tensor exists with the config's shape (first error kept), nothing allocated. */
+static void check_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst, float * fused,
+                      int64_t off, struct vb_wmat * wm, int64_t row0) {
+    (void)dst, (void)fused, (void)off, (void)wm, (void)row0;
+    struct loader * L = ud;
+    if (L->rc == VB_OK) L->rc = vb_weights_check(L->w, name, ndim, shape);
+}
+
 static void count_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst, float * fused,
                       int64_t off, struct vb_wmat * wm, int64_t row0) {
     (void)name, (void)dst, (void)fused, (void)off, (void)wm, (void)row0;
@@ -217,10 +225,16 @@ int vb_qformer_load(struct vb_qformer ** out, const struct vb_weights * w, const
     *out = NULL;
     int rc = check_cfg(cfg, n_query);
     if (rc != VB_OK) return rc;
+    /* every shape the config implies is checked against the file before any weight is allocated */
     struct vb_qformer * m = NULL;
+    struct loader       L = {w, cfg->weight_dtype, VB_OK};
+    qformer_shell(&m, cfg, n_query, 0);
+    qformer_tensors(m, prefix, check_one, &L);
+    vb_qformer_free(m);
+    m = NULL;
+    if (L.rc != VB_OK) return L.rc;
     rc = qformer_shell(&m, cfg, n_query, 1);
     if (rc != VB_OK) return rc;
-    struct loader L = {w, cfg->weight_dtype, VB_OK};
     qformer_tensors(m, prefix, load_one, &L);
     if (L.rc != VB_OK) {
         vb_qformer_free(m);

@@ -15,7 +15,8 @@
 struct loader {
     const struct vb_weights * w;
     const char *              prefix;
-    int32_t                   dt; /* resident dtype of the matrices */
+    int32_t                   dt;    /* resident dtype of the matrices */
+    int32_t                   check; /* 1: only check every tensor's shape, allocate nothing */
     int                       rc;
     float **                  owned; /* every buffer allocated, for cleanup */
     int32_t                   n_owned, cap_owned;
@@ -36,6 +37,10 @@ static float * ld(struct loader * L, const char * name, int64_t a, int64_t b) {
     snprintf(full, sizeof full, "%s%s", L->prefix, name);
     int64_t shape[2] = {a, b};
     float * p = NULL;
+    if (L->check) {
+        L->rc = vb_weights_check(L->w, full, b < 0 ? 1 : 2, shape);
+        return NULL;
+    }
     L->rc = vb_weights_load_f32(L->w, full, b < 0 ? 1 : 2, shape, &p);
     if (L->rc != VB_OK) return NULL;
     own(L, p);
@@ -44,7 +49,7 @@ static float * ld(struct loader * L, const char * name, int64_t a, int64_t b) {
 
 /* Allocate the matrix W (rows, cols) in the resident dtype (freed by vb_t5_free). */
 static void alloc_mat(struct loader * L, struct vb_wmat * W, int64_t rows, int64_t cols) {
-    if (L->rc != VB_OK) return;
+    if (L->rc != VB_OK || L->check) return;
     L->rc = vb_wmat_alloc(W, rows, cols, L->dt);
 }
 
@@ -55,7 +60,7 @@ static void ld_rows(struct loader * L, struct vb_wmat * W, int64_t row0, const c
     char full[512];
     snprintf(full, sizeof full, "%s%s", L->prefix, name);
     int64_t shape[2] = {rows, cols};
-    L->rc = vb_wmat_load_rows(W, row0, L->w, full, 2, shape);
+    L->rc = L->check ? vb_weights_check(L->w, full, 2, shape) : vb_wmat_load_rows(W, row0, L->w, full, 2, shape);
 }
 
 /* Load "<prefix><name>" (rows, cols) as a matrix of its own. */
@@ -64,7 +69,7 @@ static void ld_mat(struct loader * L, struct vb_wmat * W, const char * name, int
     char full[512];
     snprintf(full, sizeof full, "%s%s", L->prefix, name);
     int64_t shape[2] = {rows, cols};
-    L->rc = vb_wmat_load(W, L->dt, L->w, full, 2, shape);
+    L->rc = L->check ? vb_weights_check(L->w, full, 2, shape) : vb_wmat_load(W, L->dt, L->w, full, 2, shape);
 }
 
 static int has(const struct loader * L, const char * name) {
@@ -115,60 +120,69 @@ static void load_self_attn(struct loader * L, const struct vb_t5_config * C, int
     b->ln_sa = ld(L, n, d, -1);
 }
 
+/* Every tensor of the model, in file order: with L->check only their shapes are checked (nothing allocated; m->enc /
+** m->dec must exist), else they are loaded into m. */
+static void t5_walk(struct loader * L, struct vb_t5_model * m) {
+    const struct vb_t5_config * C = &m->cfg;
+    int64_t                     d = C->d_model, inner = m->inner;
+    char                        n[256];
+    ld_mat(L, &m->emb, has(L, "shared.weight") ? "shared.weight" : "encoder.embed_tokens.weight", C->vocab, d);
+    if (C->tie) {
+        if (L->rc == VB_OK && !L->check) m->head = vb_wmat_rows(&m->emb, 0, C->vocab); /* a view */
+    } else
+        ld_mat(L, &m->head, "lm_head.weight", C->vocab, d);
+    m->enc_rel = ld(L, "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", C->n_buckets, C->heads);
+    m->dec_rel = ld(L, "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", C->n_buckets, C->heads);
+    m->enc_final_ln = ld(L, "encoder.final_layer_norm.weight", d, -1);
+    m->dec_final_ln = ld(L, "decoder.final_layer_norm.weight", d, -1);
+    for (int32_t l = 0; l < C->n_enc && L->rc == VB_OK; l++) {
+        char base[128];
+        snprintf(base, sizeof base, "encoder.block.%d.layer.0", l);
+        load_self_attn(L, C, m->inner, base, &m->enc[l]);
+        snprintf(base, sizeof base, "encoder.block.%d.layer.1", l);
+        load_ff(L, C, base, &m->enc[l]);
+    }
+    alloc_mat(L, &m->cross_kv, (int64_t)C->n_dec * 2 * inner, d);
+    for (int32_t l = 0; l < C->n_dec && L->rc == VB_OK; l++) {
+        struct vb_t5_block * b = &m->dec[l];
+        char                 base[128];
+        snprintf(base, sizeof base, "decoder.block.%d.layer.0", l);
+        load_self_attn(L, C, m->inner, base, b);
+        snprintf(n, sizeof n, "decoder.block.%d.layer.1.EncDecAttention.q.weight", l);
+        ld_mat(L, &b->cq, n, inner, d);
+        snprintf(n, sizeof n, "decoder.block.%d.layer.1.EncDecAttention.k.weight", l);
+        ld_rows(L, &m->cross_kv, (int64_t)l * 2 * inner, n, inner, d);
+        snprintf(n, sizeof n, "decoder.block.%d.layer.1.EncDecAttention.v.weight", l);
+        ld_rows(L, &m->cross_kv, (int64_t)l * 2 * inner + inner, n, inner, d);
+        snprintf(n, sizeof n, "decoder.block.%d.layer.1.EncDecAttention.o.weight", l);
+        ld_mat(L, &b->co, n, d, inner);
+        snprintf(n, sizeof n, "decoder.block.%d.layer.1.layer_norm.weight", l);
+        b->ln_ca = ld(L, n, d, -1);
+        snprintf(base, sizeof base, "decoder.block.%d.layer.2", l);
+        load_ff(L, C, base, b);
+    }
+}
+
 int vb_t5_load(struct vb_t5_model ** out, const struct vb_weights * w, const char * prefix,
                const struct vb_t5_config * cfg) {
     *out = NULL;
     const struct vb_t5_config * C = cfg;
     if (C->d_model <= 0 || C->d_kv <= 0 || C->heads <= 0 || C->d_ff <= 0 || C->vocab <= 0 || C->n_enc <= 0 ||
-        C->n_dec <= 0 || C->n_buckets <= 1 || C->max_distance <= 0)
+        C->n_dec <= 0 || C->n_buckets <= 1 || C->max_distance <= 0 || (int64_t)C->heads * C->d_kv > INT32_MAX / 4)
         return vb_fail(VB_ERR_ARG,
                        "t5: unusable config (d_model %d, d_kv %d, heads %d, d_ff %d, vocab %d, layers %d/%d)",
                        C->d_model, C->d_kv, C->heads, C->d_ff, C->vocab, C->n_enc, C->n_dec);
-    struct loader          L = {w, prefix ? prefix : "", C->weight_dtype, VB_OK, NULL, 0, 0};
+    struct loader          L = {w, prefix ? prefix : "", C->weight_dtype, 1, VB_OK, NULL, 0, 0};
     struct t5_model_full * F = vb_calloc(1, sizeof *F);
     struct vb_t5_model *   m = &F->m;
     m->cfg = *C;
-    m->inner = C->heads * C->d_kv;
-    int64_t d = C->d_model, inner = m->inner;
-    char    n[256];
-
-    ld_mat(&L, &m->emb, has(&L, "shared.weight") ? "shared.weight" : "encoder.embed_tokens.weight", C->vocab, d);
-    if (C->tie) {
-        if (L.rc == VB_OK) m->head = vb_wmat_rows(&m->emb, 0, C->vocab); /* a view */
-    } else
-        ld_mat(&L, &m->head, "lm_head.weight", C->vocab, d);
-    m->enc_rel = ld(&L, "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", C->n_buckets, C->heads);
-    m->dec_rel = ld(&L, "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", C->n_buckets, C->heads);
-    m->enc_final_ln = ld(&L, "encoder.final_layer_norm.weight", d, -1);
-    m->dec_final_ln = ld(&L, "decoder.final_layer_norm.weight", d, -1);
-
+    m->inner = (int32_t)((int64_t)C->heads * C->d_kv);
     m->enc = vb_calloc((size_t)C->n_enc, sizeof *m->enc);
     m->dec = vb_calloc((size_t)C->n_dec, sizeof *m->dec);
-    for (int32_t l = 0; l < C->n_enc; l++) {
-        char base[128];
-        snprintf(base, sizeof base, "encoder.block.%d.layer.0", l);
-        load_self_attn(&L, C, m->inner, base, &m->enc[l]);
-        snprintf(base, sizeof base, "encoder.block.%d.layer.1", l);
-        load_ff(&L, C, base, &m->enc[l]);
-    }
-    alloc_mat(&L, &m->cross_kv, (int64_t)C->n_dec * 2 * inner, d);
-    for (int32_t l = 0; l < C->n_dec; l++) {
-        struct vb_t5_block * b = &m->dec[l];
-        char                 base[128];
-        snprintf(base, sizeof base, "decoder.block.%d.layer.0", l);
-        load_self_attn(&L, C, m->inner, base, b);
-        snprintf(n, sizeof n, "decoder.block.%d.layer.1.EncDecAttention.q.weight", l);
-        ld_mat(&L, &b->cq, n, inner, d);
-        snprintf(n, sizeof n, "decoder.block.%d.layer.1.EncDecAttention.k.weight", l);
-        ld_rows(&L, &m->cross_kv, (int64_t)l * 2 * inner, n, inner, d);
-        snprintf(n, sizeof n, "decoder.block.%d.layer.1.EncDecAttention.v.weight", l);
-        ld_rows(&L, &m->cross_kv, (int64_t)l * 2 * inner + inner, n, inner, d);
-        snprintf(n, sizeof n, "decoder.block.%d.layer.1.EncDecAttention.o.weight", l);
-        ld_mat(&L, &b->co, n, d, inner);
-        snprintf(n, sizeof n, "decoder.block.%d.layer.1.layer_norm.weight", l);
-        b->ln_ca = ld(&L, n, d, -1);
-        snprintf(base, sizeof base, "decoder.block.%d.layer.2", l);
-        load_ff(&L, C, base, b);
+    t5_walk(&L, m); /* every shape the config implies, before any weight is allocated */
+    if (L.rc == VB_OK) {
+        L.check = 0;
+        t5_walk(&L, m);
     }
     F->owned = L.owned;
     F->n_owned = L.n_owned;

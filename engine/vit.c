@@ -80,6 +80,15 @@ static void load_one(void * ud, const char * name, int32_t ndim, const int64_t *
         L->rc = vb_weights_load_f32(L->w, name, ndim, shape, dst);
 }
 
+/* Check-pass callback: the tensor exists with the config's shape (first error kept), nothing allocated. */
+static void check_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst,
+                      struct vb_wmat * wm) {
+    (void)dst;
+    (void)wm;
+    struct loader * L = ud;
+    if (L->rc == VB_OK) L->rc = vb_weights_check(L->w, name, ndim, shape);
+}
+
 static void count_one(void * ud, const char * name, int32_t ndim, const int64_t * shape, float ** dst,
                       struct vb_wmat * wm) {
     (void)name;
@@ -130,7 +139,8 @@ int vb_vit_load(struct vb_vit ** out, const struct vb_weights * w, const struct 
     if (rc != VB_OK) return rc;
     struct vb_vit * m = vit_shell(cfg);
     struct loader   L = {w, cfg->weight_dtype, VB_OK};
-    vit_tensors(m, prefix, load_one, &L);
+    vit_tensors(m, prefix, check_one, &L); /* every shape the config implies, before any weight is allocated */
+    if (L.rc == VB_OK) vit_tensors(m, prefix, load_one, &L);
     if (L.rc == VB_OK && !cfg->qkv_bias)
         for (int l = 0; l < cfg->layers; l++)
             m->layers[l].qkv_b = vb_calloc((size_t)(3 * cfg->hidden), sizeof(float));

@@ -232,7 +232,9 @@ static int parse_file(struct vb_weights * w, int32_t fi) {
         }
     }
     if (rc == VB_OK) {
-        /* overlap check within this file */
+        /* the ranges must tile the data region exactly: sorted by (begin, end), each begins where the previous one
+        ** ended (empty tensors included: one inside another tensor's range is an overlap), the last ends at the end
+        ** of the file; a gap or trailing bytes are bytes no tensor accounts for */
         int32_t        cnt = w->n - first;
         struct range * r = vb_malloc(sizeof *r * (size_t)(cnt ? cnt : 1));
         for (int32_t i = 0; i < cnt; i++) {
@@ -241,13 +243,28 @@ static int parse_file(struct vb_weights * w, int32_t fi) {
             r[i].idx = first + i;
         }
         qsort(r, (size_t)cnt, sizeof *r, cmp_range);
-        for (int32_t i = 1; i < cnt; i++) {
-            if (r[i].b < r[i - 1].e && r[i].e > r[i].b && r[i - 1].e > r[i - 1].b) {
-                rc = vb_fail(VB_ERR_FORMAT, "%s: tensor '%s': data_offsets overlap tensor '%s'", P, w->t[r[i].idx].name,
-                             w->t[r[i - 1].idx].name);
-                break;
+        uint64_t pos = 0;
+        int32_t  last = -1; /* the tensor that ended at pos (-1: none yet) */
+        for (int32_t i = 0; i < cnt && rc == VB_OK; i++) {
+            const char * nm = w->t[r[i].idx].name;
+            if (r[i].b < pos)
+                rc = vb_fail(VB_ERR_FORMAT, "%s: tensor '%s': data_offsets [%llu, %llu) overlap tensor '%s'", P, nm,
+                             (unsigned long long)r[i].b, (unsigned long long)r[i].e, w->t[last].name);
+            else if (r[i].b > pos)
+                rc = vb_fail(VB_ERR_FORMAT,
+                             "%s: tensor '%s': data_offsets begin %llu leaves a gap of %llu bytes after %s%s%s", P, nm,
+                             (unsigned long long)r[i].b, (unsigned long long)(r[i].b - pos),
+                             last >= 0 ? "tensor '" : "the start of the data", last >= 0 ? w->t[last].name : "",
+                             last >= 0 ? "'" : "");
+            else {
+                pos = r[i].e;
+                last = r[i].idx;
             }
         }
+        if (rc == VB_OK && pos != (uint64_t)f->data_size)
+            rc = vb_fail(VB_ERR_FORMAT, "%s: %llu bytes of data after the last tensor%s%s%s are not part of any tensor",
+                         P, (unsigned long long)((uint64_t)f->data_size - pos), last >= 0 ? " '" : "",
+                         last >= 0 ? w->t[last].name : "", last >= 0 ? "'" : "");
         free(r);
     }
     cJSON_Delete(root);
@@ -326,14 +343,33 @@ static int open_index(struct vb_weights * w, const char * index_path) {
         if (rc != VB_OK) break;
     }
     if (rc == VB_OK) {
+        /* the index and the shards' headers must agree both ways: every entry is in the shard it names (once), and
+        ** every tensor of every shard is listed */
+        int32_t * listed = vb_calloc((size_t)(w->n ? w->n : 1), sizeof *listed); /* (n) times named by the index */
         cJSON_ArrayForEach(it, wm) {
             const struct vb_st_tensor * t = vb_weights_find(w, it->string);
+            char                        p[4600];
+            snprintf(p, sizeof p, "%s%s", dir, it->valuestring);
             if (!t) {
                 rc = vb_fail(VB_ERR_NOTFOUND, "%s: tensor '%s' listed in the index is missing from %s", index_path,
-                             it->string, it->valuestring);
+                             it->string, p);
+                break;
+            }
+            if (strcmp(w->files[t->file].path, p) != 0) {
+                rc = vb_fail(VB_ERR_FORMAT, "%s: tensor '%s' is listed under shard %s but stored in shard %s",
+                             index_path, it->string, p, w->files[t->file].path);
+                break;
+            }
+            if (listed[t - w->t]++) {
+                rc = vb_fail(VB_ERR_FORMAT, "%s: tensor '%s' is listed twice", index_path, it->string);
                 break;
             }
         }
+        for (int32_t i = 0; rc == VB_OK && i < w->n; i++)
+            if (!listed[i])
+                rc = vb_fail(VB_ERR_FORMAT, "%s: tensor '%s' of shard %s is not listed in the index", index_path,
+                             w->t[i].name, w->files[w->t[i].file].path);
+        free(listed);
     }
     cJSON_Delete(root);
     return rc;
@@ -472,6 +508,12 @@ void vb_weights_drop_pages(const struct vb_weights * w, const struct vb_st_tenso
 
 static const char * first_path(const struct vb_weights * w) {
     return w->n_files ? w->files[0].path : "(weights)";
+}
+
+int vb_weights_check(const struct vb_weights * w, const char * name, int32_t ndim, const int64_t * shape) {
+    const struct vb_st_tensor * t = vb_weights_find(w, name);
+    if (!t) return vb_fail(VB_ERR_NOTFOUND, "%s: missing tensor '%s'", first_path(w), name);
+    return vb_weights_check_shape(w, t, ndim, shape);
 }
 
 int vb_weights_load_f32(const struct vb_weights * w, const char * name, int32_t ndim, const int64_t * shape,

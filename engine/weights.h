@@ -3,7 +3,9 @@
 ** File layout: 8-byte little-endian u64 N, N bytes of UTF-8 JSON {name: {dtype, shape, data_offsets:[b,e]}, ...,
 ** "__metadata__": {...}}, then the raw little-endian row-major data; offsets are relative to the data start.
 ** Files are mmap'ed read-only; every tensor's [begin, end) is checked against the data size with overflow-safe
-** arithmetic, its byte count against dtype x shape, and no two tensors may overlap, before any data is touched.
+** arithmetic, its byte count against dtype x shape, and the ranges must tile the data section exactly (sorted, no gap,
+** no overlap, no trailing bytes; empty tensors included), before any data is touched.  A sharded index must match
+** the shards' headers both ways: each entry is stored in the shard it names, each shard tensor is listed once.
 ** Errors name the file and the tensor: "model.safetensors: tensor 'x.weight': data_offsets past end of data".
 */
 #ifndef VB_WEIGHTS_H
@@ -68,6 +70,9 @@ int vb_weights_load_i64(const struct vb_weights * w, const char * name, int32_t 
 ** < 0 matches anything); else VB_ERR_SHAPE naming file, tensor, actual and expected shapes. */
 int vb_weights_check_shape(const struct vb_weights * w, const struct vb_st_tensor * t, int32_t ndim,
                            const int64_t * shape);
+/* Tensor `name` exists with exactly that shape (as vb_weights_load_f32 checks it, same errors), nothing loaded or
+** allocated: the model loaders run it over their whole tensor list before they allocate anything from a config. */
+int vb_weights_check(const struct vb_weights * w, const char * name, int32_t ndim, const int64_t * shape);
 /* madvise(MADV_DONTNEED) the whole pages inside t's byte range of the read-only mapping: bytes already read
 ** (converted, copied) stop counting in the process RSS; the file stays in the page cache and a later read of the
 ** tensor maps the pages again (the data never changes).  The partial pages at both ends are left alone (they may hold

@@ -1,8 +1,9 @@
 /* cmd_datasets.c — `vlapbench datasets stats|check`: counts of an annotation file as one JSON object, and a check
-** that every sample's video exists and opens as a video. */
+** that every sample's video exists, opens as a video and decodes intact to the end. */
 #include "base/common.h"
 #include "datasets/dataset.h"
 #include "datasets/loaders.h"
+#include "datasets/video.h"
 #include "harness/cli.h"
 
 #include <cjson/cJSON.h>
@@ -20,7 +21,9 @@ static void usage(FILE * f) {
             "NAME: nextqa, star, vlep, how2qa (raw HERO CSV), how2qa-value (VALUE JSONL), sevila (LAVIS JSON).\n"
             "stats prints one JSON object: total, answered, per category / group counts, options per sample, answer\n"
             "histogram, distinct videos, text checks, segment ranges (and map coverage with --map).\n"
-            "check lists samples whose video is missing or does not open as a video (libavformat) and exits 1 if any.\n"
+            "check lists samples whose video is missing, does not open as a video (libavformat), is truncated (fewer\n"
+            "frames readable than its container lists) or damaged (decoding every frame to the end fails, skips or\n"
+            "flags frames) and exits 1 if any.\n"
             "--skip-bad counts and lists malformed records instead of stopping at the first one.\n");
 }
 
@@ -241,20 +244,35 @@ static int stats(const struct opts * o) {
     return rc;
 }
 
-/* NULL when path exists and opens as a video, else a static reason. */
-static const char * probe(const char * path) {
+/* NULL when path exists, opens as a video, and decodes to the end with every frame its container lists, intact;
+** else a malloc'd reason: "missing", "not a regular file", "unreadable: ..." (libavformat cannot open it),
+** "truncated or damaged: the container says 40 frames, only 36 could be read" (datasets/video.c at open),
+** "damaged: 11 frames decoded to the end, the index has 40" (bit rot, found by decoding every frame). */
+static char * probe(const char * path) {
     struct stat st;
-    if (stat(path, &st) != 0) return "missing";
-    if (!S_ISREG(st.st_mode)) return "not a regular file";
+    if (stat(path, &st) != 0) return vb_strdup("missing");
+    if (!S_ISREG(st.st_mode)) return vb_strdup("not a regular file");
     AVFormatContext * ctx = NULL;
-    if (avformat_open_input(&ctx, path, NULL, NULL) < 0) return "unreadable: cannot open container";
+    if (avformat_open_input(&ctx, path, NULL, NULL) < 0) return vb_strdup("unreadable: cannot open container");
     const char * why = NULL;
     if (avformat_find_stream_info(ctx, NULL) < 0)
         why = "unreadable: no stream info";
     else if (av_find_best_stream(ctx, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0) < 0)
         why = "unreadable: no video stream";
     avformat_close_input(&ctx);
-    return why;
+    if (why) return vb_strdup(why);
+    struct vb_video      v;
+    struct vb_video_opts o;
+    vb_video_opts_default(&o);
+    int rc = vb_video_open(&v, path, &o);
+    if (rc == VB_OK) rc = vb_video_verify(&v, NULL, NULL);
+    vb_video_close(&v);
+    if (rc == VB_OK) return NULL;
+    /* the message names the file first ("path: reason"): keep the reason */
+    const char * m = vb_errmsg();
+    size_t       n = strlen(path);
+    if (strncmp(m, path, n) == 0 && m[n] == ':' && m[n + 1] == ' ') m += n + 2;
+    return vb_strdup(m);
 }
 
 static int check(const struct opts * o) {
@@ -268,35 +286,33 @@ static int check(const struct opts * o) {
         return 1;
     }
     av_log_set_level(AV_LOG_QUIET);
-    struct vb_strmap seen; /* path -> 0 ok / 1+reason index */
+    struct vb_strmap seen;       /* path -> index into why[] */
+    char **          why = NULL; /* (n_videos) reason, NULL = ok */
     vb_strmap_init(&seen, d.n);
-    static const char * REASONS[] = {NULL,
-                                     "missing",
-                                     "not a regular file",
-                                     "unreadable: cannot open container",
-                                     "unreadable: no stream info",
-                                     "unreadable: no video stream"};
-    int32_t             n_bad = 0, n_videos = 0, n_bad_videos = 0;
+    int32_t n_bad = 0, n_videos = 0, n_bad_videos = 0;
     for (int32_t i = 0; i < d.n; i++) {
         const struct vb_sample * s = &d.s[i];
         int32_t                  r = vb_strmap_get(&seen, s->video_path);
         if (r < 0) {
-            const char * why = probe(s->video_path);
-            r = 0;
-            for (int k = 1; k < 6; k++)
-                if (why && strcmp(why, REASONS[k]) == 0) r = k;
+            why = vb_realloc(why, (size_t)(n_videos + 1) * sizeof *why);
+            why[n_videos] = probe(s->video_path);
+            r = n_videos++;
             vb_strmap_put(&seen, s->video_path, r);
-            n_videos++;
-            n_bad_videos += r != 0;
+            n_bad_videos += why[r] != NULL;
         }
-        if (r) {
-            printf("%s\t%s\t%s\n", s->key, s->video_path, REASONS[r]);
+        if (why[r]) {
+            printf("%s\t%s\t%s\n", s->key, s->video_path, why[r]);
             n_bad++;
         }
     }
-    fprintf(stderr, "%d samples, %d videos checked: %d videos missing or unreadable, %d samples affected\n", d.n,
-            n_videos, n_bad_videos, n_bad);
+    fprintf(stderr,
+            "%d samples, %d videos checked (decoded to the end): %d videos missing, unreadable, truncated or "
+            "damaged, %d samples affected\n",
+            d.n, n_videos, n_bad_videos, n_bad);
     if (d.n_bad) fprintf(stderr, "%d malformed records skipped\n", d.n_bad);
+    for (int32_t i = 0; i < n_videos; i++)
+        free(why[i]);
+    free(why);
     vb_strmap_free(&seen);
     vb_dataset_free(&d);
     return n_bad ? 1 : 0;

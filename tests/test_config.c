@@ -133,6 +133,27 @@ static void test_bad_configs(void ** state) {
     expect_fail("{\"model_type\":\"blip-2\",\"vision_config\":{\"hidden_size\":30,\"num_attention_heads\":4},"
                 "\"text_config\":{\"model_type\":\"t5\"}}",
                 VB_ERR_FORMAT, "vision_config: inconsistent");
+    /* bounds and cross-checks (issue 17: each of these used to abort or overflow later) */
+#define T5_ "\"text_config\":{\"model_type\":\"t5\""
+    expect_fail("{\"model_type\":\"blip-2\",\"vision_config\":{\"num_hidden_layers\":1e9}," T5_ "}}", VB_ERR_FORMAT,
+                "cfg.json: vision_config.num_hidden_layers = 1000000000 is out of range [1, 1024]");
+    expect_fail("{\"model_type\":\"blip-2\"," T5_ ",\"d_ff\":1e9}}", VB_ERR_FORMAT, "text_config.d_ff");
+    expect_fail("{\"model_type\":\"blip-2\",\"qformer_config\":{\"hidden_size\":1e9}," T5_ "}}", VB_ERR_FORMAT,
+                "qformer_config.hidden_size");
+    expect_fail("{\"model_type\":\"blip-2\",\"vision_config\":{\"image_size\":8192,\"patch_size\":2}," T5_ "}}",
+                VB_ERR_FORMAT, "gives 16777216 patches");
+    expect_fail("{\"model_type\":\"blip-2\"," T5_ ",\"num_heads\":2048,\"d_kv\":4096}}", VB_ERR_FORMAT,
+                "num_heads 2048 x d_kv 4096");
+    expect_fail("{\"model_type\":\"blip-2\",\"qformer_config\":{\"encoder_hidden_size\":1024}," T5_ "}}", VB_ERR_FORMAT,
+                "encoder_hidden_size 1024 differs from vision_config.hidden_size 1408");
+    expect_fail("{\"model_type\":\"blip-2\"," T5_ ",\"vocab_size\":100,\"eos_token_id\":100}}", VB_ERR_FORMAT,
+                "eos_token_id 100 is not below vocab_size 100");
+    expect_fail("{\"model_type\":\"blip-2\"," T5_ ",\"layer_norm_epsilon\":1e999}}", VB_ERR_FORMAT,
+                "text_config.layer_norm_epsilon");
+    expect_fail("{\"model_type\":\"blip-2\"," T5_ ",\"layer_norm_epsilon\":0}}", VB_ERR_FORMAT,
+                "text_config.layer_norm_epsilon");
+    expect_fail("{\"model_type\":\"blip-2\",\"num_query_tokens\":0," T5_ "}}", VB_ERR_FORMAT, "num_query_tokens");
+#undef T5_
     struct vb_model_config c;
     assert_int_equal(vb_config_load(&c, "/nonexistent/config.json"), VB_ERR_IO);
     assert_non_null(strstr(vb_errmsg(), "/nonexistent/config.json"));

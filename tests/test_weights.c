@@ -1,7 +1,8 @@
 /* test_weights.c — engine/weights fault injection: crafted safetensors files (header length past EOF, offsets past
 ** the end, overlapping offsets, begin > end, unknown dtype, byte count not matching the shape, duplicate names,
 ** missing tensor, a ViT whose fc1 has the wrong shape for the config, a sharded index with a missing shard or a
-** tensor missing from its shard) and the F16 / BF16 conversions.  Every case asserts the status AND the message
+** tensor missing from its shard, ranges that do not tile the data section exactly, an index that disagrees with the
+** shards' headers) and the F16 / BF16 conversions.  Every case asserts the status AND the message
 ** (file and tensor named). */
 #include <setjmp.h> /* cmocka.h needs these four first */
 #include <stdarg.h>
@@ -276,6 +277,110 @@ static void test_sharded(void ** state) {
     vb_weights_close(w);
 }
 
+/* The ranges must tile the data section exactly: overlaps (also across an empty tensor sitting between the two), an
+** empty tensor inside another's range, gaps, data before the first tensor and trailing bytes are all errors. */
+static void test_tiling(void ** state) {
+    (void)state;
+    /* a [0,8) and b [4,12) overlap with the empty tensor e at 4 sorted between them */
+    expect_open("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                "\"e\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[4,4]},"
+                "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+                12, VB_ERR_FORMAT, "overlap tensor 'a'", NULL);
+    /* the same with the empty tensor at 8, between a [0,8) and b [6,14) after sorting by begin */
+    expect_open("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                "\"e\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,8]},"
+                "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[6,14]}}",
+                14, VB_ERR_FORMAT, "'b'", "overlap tensor 'a'", NULL);
+    /* an empty tensor inside another tensor's range */
+    expect_open("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                "\"e\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[4,4]}}",
+                8, VB_ERR_FORMAT, "'e'", "overlap tensor 'a'", NULL);
+    /* a gap between two tensors */
+    expect_open("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}",
+                12, VB_ERR_FORMAT, "'b'", "gap of 4 bytes after tensor 'a'", NULL);
+    /* data before the first tensor */
+    expect_open("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8, VB_ERR_FORMAT, "'a'",
+                "gap of 4 bytes after the start of the data", NULL);
+    /* trailing bytes after the last tensor, and data with no tensor at all */
+    expect_open("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 6, VB_ERR_FORMAT,
+                "2 bytes of data after the last tensor 'a'", NULL);
+    expect_open("{\"__metadata__\":{}}", 4, VB_ERR_FORMAT, "4 bytes of data", NULL);
+    /* a tiling with empty tensors first, between and last opens, in any header order */
+    char p[600];
+    path_of(p, sizeof p, "raw.safetensors");
+    const char * ok = "{\"z\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[12,12]},"
+                      "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]},"
+                      "\"e\":{\"dtype\":\"F32\",\"shape\":[0,3],\"data_offsets\":[4,4]},"
+                      "\"s\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]},"
+                      "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+    write_raw(p, strlen(ok), ok, 12);
+    struct vb_weights * w = NULL;
+    assert_int_equal(vb_weights_open(&w, p), VB_OK);
+    assert_int_equal(vb_weights_count(w), 5);
+    vb_weights_close(w);
+}
+
+/* Write index file NAME under tmpdir with the given weight_map body; return vb_weights_open's status (w closed). */
+static int open_index_with(const char * name, const char * weight_map) {
+    char idx[600];
+    path_of(idx, sizeof idx, name);
+    FILE * f = fopen(idx, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"metadata\":{},\"weight_map\":%s}", weight_map);
+    fclose(f);
+    struct vb_weights * w = NULL;
+    int                 rc = vb_weights_open(&w, idx);
+    if (rc == VB_OK) vb_weights_close(w);
+    return rc;
+}
+
+/* The index must match the shards' headers both ways: a tensor under the wrong shard, a shard tensor the index
+** omits and an entry listed twice are errors naming the index, the shard(s) and the tensor. */
+static void test_index_mismatch(void ** state) {
+    (void)state;
+    char    p1[600], p2[600];
+    float   v[2] = {1, 2};
+    int64_t s = 2;
+    path_of(p1, sizeof p1, "m-1.safetensors");
+    path_of(p2, sizeof p2, "m-2.safetensors");
+    struct vb_st_writer * sw = vb_st_writer_new();
+    vb_st_writer_add(sw, "a", VB_DT_F32, 1, &s, v);
+    vb_st_writer_add(sw, "b", VB_DT_F32, 1, &s, v);
+    assert_int_equal(vb_st_writer_write(sw, p1), VB_OK);
+    vb_st_writer_free(sw);
+    sw = vb_st_writer_new();
+    vb_st_writer_add(sw, "c", VB_DT_F32, 1, &s, v);
+    assert_int_equal(vb_st_writer_write(sw, p2), VB_OK);
+    vb_st_writer_free(sw);
+    /* the correct index opens */
+    assert_int_equal(open_index_with("good.json", "{\"a\":\"m-1.safetensors\",\"b\":\"m-1.safetensors\","
+                                                  "\"c\":\"m-2.safetensors\"}"),
+                     VB_OK);
+    /* b listed under m-2 though m-1 holds it */
+    assert_int_equal(open_index_with("wrong.json", "{\"a\":\"m-1.safetensors\",\"b\":\"m-2.safetensors\","
+                                                   "\"c\":\"m-2.safetensors\"}"),
+                     VB_ERR_FORMAT);
+    assert_non_null(strstr(vb_errmsg(), "wrong.json"));
+    assert_non_null(strstr(vb_errmsg(), "'b'"));
+    assert_non_null(strstr(vb_errmsg(), "listed under shard"));
+    assert_non_null(strstr(vb_errmsg(), "m-2.safetensors but stored in shard"));
+    assert_non_null(strstr(vb_errmsg(), p1));
+    /* b omitted from the index (its shard is opened for a) */
+    assert_int_equal(open_index_with("omit.json", "{\"a\":\"m-1.safetensors\",\"c\":\"m-2.safetensors\"}"),
+                     VB_ERR_FORMAT);
+    assert_non_null(strstr(vb_errmsg(), "omit.json"));
+    assert_non_null(strstr(vb_errmsg(), "'b'"));
+    assert_non_null(strstr(vb_errmsg(), p1));
+    assert_non_null(strstr(vb_errmsg(), "not listed in the index"));
+    /* a listed twice (cJSON keeps duplicate keys), b then unlisted */
+    assert_int_equal(open_index_with("twice.json", "{\"a\":\"m-1.safetensors\",\"a\":\"m-1.safetensors\","
+                                                   "\"c\":\"m-2.safetensors\"}"),
+                     VB_ERR_FORMAT);
+    assert_non_null(strstr(vb_errmsg(), "twice.json"));
+    assert_non_null(strstr(vb_errmsg(), "'a' is listed twice"));
+}
+
 static void test_half_conversions(void ** state) {
     (void)state;
     /* bit patterns with known values */
@@ -331,7 +436,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_header_faults),    cmocka_unit_test(test_tensor_entry_faults),
         cmocka_unit_test(test_vit_wrong_shape),  cmocka_unit_test(test_sharded),
-        cmocka_unit_test(test_half_conversions),
+        cmocka_unit_test(test_half_conversions), cmocka_unit_test(test_tiling),
+        cmocka_unit_test(test_index_mismatch),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
