@@ -1,0 +1,504 @@
+/* test_cuda.c — engine/cuda against the CPU engine.
+**
+** Always (every build, every machine): device detection answers without crashing and consistently (built flag, a
+** reason when unavailable, context / event creation failing with VB_ERR_UNSUPPORTED and that reason), and the
+** unpacking of the packed host weight matrix (engine/wmat.h's 16-row panels) into the device's row-major layout is
+** exact for f32 / bf16 / f16 matrices, row ranges and row views.
+** With a CUDA GPU: every kernel against its CPU reference in engine/ops.c / engine/wmat.c (LayerNorm, RMSNorm, GELU
+** erf / tanh, ReLU, gated activation, softmax with -inf rows, add, fused attention with bias / mask / causal /
+** strides, the T5 relative position bias, the cuBLASLt linear in f32 (COMPUTE_32F) and bf16, the GEMM rate, events).
+** Without one the GPU group is not run: the program prints "SKIP: no CUDA GPU visible (REASON)" and exits 77 once the
+** always group passed.
+**
+** `test_cuda --rate M N K [REPS]` prints the cuBLASLt GEMM rate in f32 and bf16 (scripts/gpu-check.sh). */
+#include <setjmp.h> /* cmocka.h needs these four first */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "engine/common.h"
+#include "engine/config.h"
+#include "engine/cuda/cuda.h"
+#include "engine/ops.h"
+#include "engine/t5.h"
+#include "engine/weights.h"
+#include "engine/wmat.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct vb_cuda_ctx * g_ctx; /* the GPU group's context */
+
+/* deterministic values in [-a, a) */
+static void fill(float * x, int64_t n, uint32_t seed, float a) {
+    uint32_t s = seed * 2654435761u + 12345u;
+    for (int64_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        x[i] = ((float)(s >> 8) / 16777216.0f * 2.0f - 1.0f) * a;
+    }
+}
+
+/* max |a - b| over n; NaN counts as infinite */
+static double max_diff(const float * a, const float * b, int64_t n) {
+    double m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]);
+        if (d != d) return INFINITY;
+        if (d > m) m = d;
+    }
+    return m;
+}
+
+static double max_abs(const float * a, int64_t n) {
+    double m = 0;
+    for (int64_t i = 0; i < n; i++)
+        m = fmax(m, fabs((double)a[i]));
+    return m;
+}
+
+/* ---------------------------------------------------------------- always */
+
+static void test_query(void ** state) {
+    (void)state;
+    struct vb_cuda_info I, J;
+    int                 a = vb_cuda_query(&I);
+    vb_cuda_query(&J);
+    assert_int_equal(a, I.available);
+    assert_int_equal(a, vb_cuda_available());
+    assert_int_equal(I.built, vb_cuda_built());
+    assert_memory_equal(&I, &J, sizeof I); /* cached, stable */
+    char line[600];
+    vb_cuda_describe(&I, line, sizeof line);
+    if (!I.available) {
+        assert_true(I.reason[0] != 0);
+        assert_true(!strncmp(line, "none (", 6));
+        assert_non_null(strstr(line, I.reason));
+        if (!I.built)
+            assert_non_null(strstr(I.reason, "CUDA backend not built"));
+        else
+            assert_true(strstr(I.reason, "no CUDA GPU visible") || strstr(I.reason, "no usable CUDA GPU"));
+    } else {
+        assert_true(I.built);
+        assert_true(I.name[0] != 0);
+        assert_true(I.driver_version > 0 && I.runtime_version > 0 && I.n_sm > 0 && I.mem_bytes > 0);
+        assert_non_null(strstr(line, I.name));
+    }
+    if (I.built) assert_true(I.runtime_version >= 12000); /* the headers this was built with: CUDA 12 or newer */
+    printf("cuda: built %d, available %d: %s\n", I.built, I.available, line);
+}
+
+static void test_unavailable_fails_cleanly(void ** state) {
+    (void)state;
+    struct vb_cuda_info I;
+    if (vb_cuda_query(&I)) {
+        printf("(GPU present: the unavailable path is not exercised here)\n");
+        return;
+    }
+    struct vb_cuda_ctx * c = (struct vb_cuda_ctx *)1;
+    assert_int_equal(vb_cuda_ctx_new(&c), VB_ERR_UNSUPPORTED);
+    assert_null(c);
+    assert_non_null(strstr(vb_errmsg(), I.built ? "no " : "CUDA backend not built"));
+    struct vb_cuda_event * e = (struct vb_cuda_event *)1;
+    assert_int_equal(vb_cuda_event_new(&e), VB_ERR_UNSUPPORTED);
+    assert_null(e);
+    vb_cuda_ctx_free(NULL);
+    vb_cuda_event_free(NULL);
+    vb_cuda_free(NULL);
+    struct vb_cuda_wmat D = {0};
+    vb_cuda_wmat_free(&D);
+    if (!I.built) { /* the stubs refuse with the not-built message */
+        float y = 0;
+        assert_int_equal(vb_cuda_layernorm(NULL, &y, 1, 1, NULL, NULL, 1e-5f, &y), VB_ERR_UNSUPPORTED);
+        assert_non_null(strstr(vb_errmsg(), "not built"));
+    } else { /* the real entry points refuse a missing context */
+        float y = 0;
+        assert_int_equal(vb_cuda_layernorm(NULL, &y, 1, 1, NULL, NULL, 1e-5f, &y), VB_ERR_ARG);
+    }
+}
+
+/* a rows x cols matrix of dtype dt holding src (rows, cols) rounded to dt */
+static void make_wmat(struct vb_wmat * W, int64_t rows, int64_t cols, int32_t dt, const float * src) {
+    assert_int_equal(vb_wmat_alloc(W, rows, cols, dt), VB_OK);
+    vb_wmat_set_f32(W, 0, src, rows);
+}
+
+/* src value rounded to dt, then to out_dt, as bits / value of out_dt */
+static float expect_f32(float v, int32_t dt) {
+    if (dt == VB_DT_BF16) return vb_bf16_to_f32(vb_f32_to_bf16(v));
+    if (dt == VB_DT_F16) return vb_f16_to_f32(vb_f32_to_f16(v));
+    return v;
+}
+
+static void test_unpack(void ** state) {
+    (void)state;
+    const int64_t R = 37, K = 19; /* three panels, the last padded; odd columns */
+    float *       src = vb_malloc(sizeof(float) * R * K);
+    fill(src, R * K, 7, 3.0f);
+    float *    f = vb_malloc(sizeof(float) * R * K);
+    uint16_t * h = vb_malloc(sizeof(uint16_t) * R * K);
+    int32_t    dts[3] = {VB_DT_F32, VB_DT_BF16, VB_DT_F16};
+    for (int t = 0; t < 3; t++) {
+        struct vb_wmat W;
+        make_wmat(&W, R, K, dts[t], src);
+        /* whole matrix, f32: each element exactly src rounded to the host dtype */
+        assert_int_equal(vb_cuda_wmat_unpack_rows(&W, 0, R, VB_DT_F32, f), VB_OK);
+        for (int64_t i = 0; i < R * K; i++)
+            assert_true(f[i] == expect_f32(src[i], dts[t]));
+        /* whole matrix, bf16: one rounding of that value */
+        assert_int_equal(vb_cuda_wmat_unpack_rows(&W, 0, R, VB_DT_BF16, h), VB_OK);
+        for (int64_t i = 0; i < R * K; i++)
+            assert_int_equal(h[i], vb_f32_to_bf16(expect_f32(src[i], dts[t])));
+        /* a row range crossing panels */
+        assert_int_equal(vb_cuda_wmat_unpack_rows(&W, 5, 20, VB_DT_F32, f), VB_OK);
+        for (int64_t i = 0; i < 20 * K; i++)
+            assert_true(f[i] == expect_f32(src[5 * K + i], dts[t]));
+        /* a view starting inside a panel (row0 != 0), as the fused q|k|v slices */
+        struct vb_wmat V = vb_wmat_rows(&W, 3, 30);
+        assert_int_equal(vb_cuda_wmat_unpack_rows(&V, 0, 30, VB_DT_F32, f), VB_OK);
+        for (int64_t i = 0; i < 30 * K; i++)
+            assert_true(f[i] == expect_f32(src[3 * K + i], dts[t]));
+        float row[19];
+        vb_wmat_row(&V, 29, row); /* agrees with the engine's own row reader */
+        assert_memory_equal(row, f + 29 * K, sizeof row);
+        /* bad arguments */
+        assert_int_equal(vb_cuda_wmat_unpack_rows(&W, 30, 8, VB_DT_F32, f), VB_ERR_ARG);
+        assert_int_equal(vb_cuda_wmat_unpack_rows(&W, -1, 2, VB_DT_F32, f), VB_ERR_ARG);
+        assert_int_equal(vb_cuda_wmat_unpack_rows(&W, 0, 2, VB_DT_F16, f), VB_ERR_ARG);
+        vb_wmat_free(&W);
+    }
+    free(src), free(f), free(h);
+}
+
+/* ---------------------------------------------------------------- GPU */
+
+static float * up(const float * h, int64_t n) {
+    void * d = NULL;
+    assert_int_equal(vb_cuda_alloc(g_ctx, &d, sizeof(float) * (size_t)n), VB_OK);
+    assert_int_equal(vb_cuda_upload(g_ctx, d, h, sizeof(float) * (size_t)n), VB_OK);
+    return d;
+}
+
+static void down(float * h, const float * d, int64_t n) {
+    assert_int_equal(vb_cuda_sync(g_ctx), VB_OK);
+    assert_int_equal(vb_cuda_download(g_ctx, h, d, sizeof(float) * (size_t)n), VB_OK);
+}
+
+static int gpu_setup(void ** state) {
+    (void)state;
+    return vb_cuda_ctx_new(&g_ctx) == VB_OK ? 0 : (printf("context: %s\n", vb_errmsg()), -1);
+}
+
+static int gpu_teardown(void ** state) {
+    (void)state;
+    vb_cuda_ctx_free(g_ctx);
+    g_ctx = NULL;
+    return 0;
+}
+
+static void test_norms(void ** state) {
+    (void)state;
+    const int64_t ds[3] = {1, 1408, 2048 + 3};
+    for (int t = 0; t < 3; t++) {
+        int64_t n = 7, d = ds[t];
+        float * x = vb_malloc(sizeof(float) * n * d), *w = vb_malloc(sizeof(float) * d);
+        float * b = vb_malloc(sizeof(float) * d), *ref = vb_malloc(sizeof(float) * n * d);
+        float * got = vb_malloc(sizeof(float) * n * d);
+        fill(x, n * d, 1 + t, 4.0f), fill(w, d, 2, 1.5f), fill(b, d, 3, 0.5f);
+        for (int64_t i = 0; i < d; i++)
+            x[i] += 100.0f; /* row 0 far from zero mean: the two-pass variance matters */
+        float *dx = up(x, n * d), *dw = up(w, d), *db = up(b, d);
+        /* LayerNorm with and without affine, in place */
+        vb_layernorm(x, n, d, w, b, 1e-6f, ref);
+        assert_int_equal(vb_cuda_layernorm(g_ctx, dx, n, d, dw, db, 1e-6f, dx), VB_OK);
+        down(got, dx, n * d);
+        assert_true(max_diff(ref, got, n * d) <= 1e-5 * fmax(1.0, max_abs(ref, n * d)));
+        assert_int_equal(vb_cuda_upload(g_ctx, dx, x, sizeof(float) * (size_t)(n * d)), VB_OK);
+        vb_layernorm(x, n, d, NULL, NULL, 1e-5f, ref);
+        assert_int_equal(vb_cuda_layernorm(g_ctx, dx, n, d, NULL, NULL, 1e-5f, dx), VB_OK);
+        down(got, dx, n * d);
+        assert_true(max_diff(ref, got, n * d) <= 1e-5 * fmax(1.0, max_abs(ref, n * d)));
+        /* RMSNorm */
+        assert_int_equal(vb_cuda_upload(g_ctx, dx, x, sizeof(float) * (size_t)(n * d)), VB_OK);
+        vb_rmsnorm(x, n, d, w, 1e-6f, ref);
+        assert_int_equal(vb_cuda_rmsnorm(g_ctx, dx, n, d, dw, 1e-6f, dx), VB_OK);
+        down(got, dx, n * d);
+        assert_true(max_diff(ref, got, n * d) <= 1e-5 * fmax(1.0, max_abs(ref, n * d)));
+        vb_cuda_free(dx), vb_cuda_free(dw), vb_cuda_free(db);
+        free(x), free(w), free(b), free(ref), free(got);
+    }
+}
+
+static void test_acts(void ** state) {
+    (void)state;
+    const int64_t n = 10007, f = 333, rows = 5;
+    float *       x = vb_malloc(sizeof(float) * n), *ref = vb_malloc(sizeof(float) * n);
+    float *       got = vb_malloc(sizeof(float) * n);
+    fill(x, n, 9, 6.0f);
+    int32_t acts[3] = {VB_ACT_GELU_ERF, VB_ACT_GELU_TANH, VB_ACT_RELU};
+    for (int a = 0; a < 3; a++) {
+        memcpy(ref, x, sizeof(float) * n);
+        if (acts[a] == VB_ACT_GELU_ERF) vb_gelu_erf(ref, n);
+        if (acts[a] == VB_ACT_GELU_TANH) vb_gelu_tanh(ref, n);
+        if (acts[a] == VB_ACT_RELU) vb_relu(ref, n);
+        float * dx = up(x, n);
+        assert_int_equal(vb_cuda_act(g_ctx, dx, n, acts[a]), VB_OK);
+        down(got, dx, n);
+        assert_true(max_diff(ref, got, n) <= 2e-6 * 6.0);
+        /* gated over rows (rows, 2f), as t5.c's FF */
+        assert_int_equal(vb_cuda_upload(g_ctx, dx, x, sizeof(float) * (size_t)(rows * 2 * f)), VB_OK);
+        memcpy(ref, x, sizeof(float) * (size_t)(rows * 2 * f));
+        for (int64_t r = 0; r < rows; r++) {
+            float * p = ref + r * 2 * f;
+            if (acts[a] == VB_ACT_GELU_ERF) vb_gelu_erf(p, f);
+            if (acts[a] == VB_ACT_GELU_TANH) vb_gelu_tanh(p, f);
+            if (acts[a] == VB_ACT_RELU) vb_relu(p, f);
+            vb_mul(p, p, p + f, f);
+        }
+        assert_int_equal(vb_cuda_gated_act(g_ctx, dx, rows, f, acts[a]), VB_OK);
+        down(got, dx, rows * 2 * f);
+        assert_true(max_diff(ref, got, rows * 2 * f) <= 2e-6 * 36.0);
+        vb_cuda_free(dx);
+    }
+    assert_int_equal(vb_cuda_act(g_ctx, NULL, 4, 99), VB_ERR_ARG);
+    free(x), free(ref), free(got);
+}
+
+static void test_softmax_add(void ** state) {
+    (void)state;
+    const int64_t n = 6, d = 1000;
+    float *       x = vb_malloc(sizeof(float) * n * d), *ref = vb_malloc(sizeof(float) * n * d);
+    float *       got = vb_malloc(sizeof(float) * n * d);
+    fill(x, n * d, 11, 20.0f);
+    for (int64_t j = 0; j < d; j++)
+        x[2 * d + j] = -INFINITY; /* an all -inf row: zeros */
+    for (int64_t j = 0; j < d; j += 3)
+        x[3 * d + j] = -INFINITY; /* some -inf entries: exact zeros */
+    memcpy(ref, x, sizeof(float) * n * d);
+    vb_softmax_rows(ref, n, d);
+    float * dx = up(x, n * d);
+    assert_int_equal(vb_cuda_softmax_rows(g_ctx, dx, n, d), VB_OK);
+    down(got, dx, n * d);
+    assert_true(max_diff(ref, got, n * d) <= 1e-6);
+    for (int64_t j = 0; j < d; j++)
+        assert_true(got[2 * d + j] == 0.0f);
+    for (int64_t j = 0; j < d; j += 3)
+        assert_true(got[3 * d + j] == 0.0f);
+    /* add */
+    fill(x, n * d, 12, 1.0f), fill(ref, n * d, 13, 1.0f);
+    float * dy = up(ref, n * d);
+    assert_int_equal(vb_cuda_upload(g_ctx, dx, x, sizeof(float) * (size_t)(n * d)), VB_OK);
+    assert_int_equal(vb_cuda_add(g_ctx, dy, dx, n * d), VB_OK);
+    down(got, dy, n * d);
+    vb_add(ref, x, n * d);
+    assert_memory_equal(ref, got, sizeof(float) * (size_t)(n * d)); /* one rounding each: exact */
+    vb_cuda_free(dx), vb_cuda_free(dy);
+    free(x), free(ref), free(got);
+}
+
+struct att_case {
+    int64_t nq, nk;
+    int32_t heads, dh;
+    int     bias, mask, causal;
+    int64_t q_off, pad; /* pad: extra floats per row beyond heads * dh (strides) */
+};
+
+static void test_attention(void ** state) {
+    (void)state;
+    const struct att_case C[] = {
+        {50, 50, 4, 32, 0, 0, 0, 0, 0},  /* ViT-like, scale dh^-0.5 */
+        {33, 33, 3, 64, 1, 1, 0, 0, 7},  /* T5 encoder: bias + key mask, padded rows */
+        {1, 9, 2, 64, 1, 0, 1, 8, 0},    /* T5 decode step: one query at position 8 */
+        {12, 12, 2, 40, 1, 0, 1, 0, 3},  /* causal prefill */
+        {32, 300, 4, 88, 0, 1, 0, 0, 0}, /* Q-Former cross-attention-like, dh 88 */
+    };
+    for (size_t t = 0; t < sizeof C / sizeof C[0]; t++) {
+        const struct att_case * a = &C[t];
+        int64_t                 hd = (int64_t)a->heads * a->dh, ld = hd + a->pad;
+        int64_t                 nrow = a->nq > a->nk ? a->nq : a->nk;
+        float *                 q = vb_malloc(sizeof(float) * nrow * ld), *k = vb_malloc(sizeof(float) * nrow * ld);
+        float *                 v = vb_malloc(sizeof(float) * nrow * ld);
+        float *                 bias = vb_malloc(sizeof(float) * a->heads * a->nq * a->nk);
+        float *                 mask = vb_malloc(sizeof(float) * a->nk);
+        float *                 ref = vb_calloc((size_t)(a->nq * ld), sizeof(float));
+        float *                 got = vb_calloc((size_t)(a->nq * ld), sizeof(float));
+        float *                 scratch = vb_malloc(sizeof(float) * a->nq * a->nk);
+        fill(q, nrow * ld, 20 + (uint32_t)t, 1.0f), fill(k, nrow * ld, 30 + (uint32_t)t, 1.0f);
+        fill(v, nrow * ld, 40 + (uint32_t)t, 1.0f), fill(bias, a->heads * a->nq * a->nk, 50, 2.0f);
+        for (int64_t j = 0; j < a->nk; j++)
+            mask[j] = j % 5 == 4 ? -1e9f : 0.0f; /* padding keys, as the engine's masks */
+        float scale = a->bias ? 1.0f : 1.0f / sqrtf((float)a->dh);
+        vb_attention(q, ld, k, ld, v, ld, a->nq, a->nk, a->heads, a->dh, scale, a->bias ? bias : NULL,
+                     a->mask ? mask : NULL, a->causal, a->q_off, ref, ld, scratch);
+        float *dq = up(q, nrow * ld), *dk = up(k, nrow * ld), *dv = up(v, nrow * ld);
+        float *db = up(bias, a->heads * a->nq * a->nk), *dm = up(mask, a->nk), *dout = up(got, a->nq * ld);
+        assert_int_equal(vb_cuda_attention(g_ctx, dq, ld, dk, ld, dv, ld, a->nq, a->nk, a->heads, a->dh, scale,
+                                           a->bias ? db : NULL, a->mask ? dm : NULL, a->causal, a->q_off, dout, ld),
+                         VB_OK);
+        down(got, dout, a->nq * ld);
+        double err = max_diff(ref, got, a->nq * ld);
+        printf("attention case %zu: max |gpu - cpu| = %.3g\n", t, err);
+        assert_true(err <= 1e-5);
+        vb_cuda_free(dq), vb_cuda_free(dk), vb_cuda_free(dv), vb_cuda_free(db), vb_cuda_free(dm), vb_cuda_free(dout);
+        free(q), free(k), free(v), free(bias), free(mask), free(ref), free(got), free(scratch);
+    }
+}
+
+static void test_t5_bias(void ** state) {
+    (void)state;
+    const int32_t H = 4, NB = 32, MD = 128;
+    float         table[32 * 4];
+    fill(table, NB * H, 60, 3.0f);
+    float * dt = up(table, NB * H);
+    struct {
+        int64_t nq, q0, nk;
+        int     bidir;
+    } C[] = {{40, 0, 40, 1}, {1, 77, 78, 0}, {200, 0, 200, 0}};
+    for (int t = 0; t < 3; t++) {
+        int64_t n = (int64_t)H * C[t].nq * C[t].nk;
+        float * ref = vb_malloc(sizeof(float) * n), *got = vb_malloc(sizeof(float) * n);
+        for (int64_t h = 0; h < H; h++) /* t5.c's fill_bias */
+            for (int64_t i = 0; i < C[t].nq; i++)
+                for (int64_t j = 0; j < C[t].nk; j++)
+                    ref[(h * C[t].nq + i) * C[t].nk + j] =
+                        table[vb_t5_bucket(j - (C[t].q0 + i), C[t].bidir, NB, MD) * H + h];
+        void * db = NULL;
+        assert_int_equal(vb_cuda_alloc(g_ctx, &db, sizeof(float) * (size_t)n), VB_OK);
+        assert_int_equal(vb_cuda_t5_bias(g_ctx, dt, H, NB, MD, C[t].bidir, C[t].nq, C[t].q0, C[t].nk, db), VB_OK);
+        down(got, db, n);
+        assert_memory_equal(ref, got, sizeof(float) * (size_t)n); /* a gather: exact */
+        vb_cuda_free(db);
+        free(ref), free(got);
+    }
+    vb_cuda_free(dt);
+}
+
+static void test_linear(void ** state) {
+    (void)state;
+    const int64_t R = 70, K = 130, n = 9, ldx = 140, ldy = 75;
+    float *       w = vb_malloc(sizeof(float) * R * K), *b = vb_malloc(sizeof(float) * R);
+    float *       x = vb_malloc(sizeof(float) * n * ldx), *xr = vb_malloc(sizeof(float) * n * ldx);
+    float *       y0 = vb_malloc(sizeof(float) * n * ldy), *ref = vb_malloc(sizeof(float) * n * ldy);
+    float *       got = vb_malloc(sizeof(float) * n * ldy);
+    fill(w, R * K, 70, 0.2f), fill(b, R, 71, 1.0f), fill(x, n * ldx, 72, 2.0f), fill(y0, n * ldy, 73, 1.0f);
+    for (int i = 0; i < n * ldx; i++) /* x rounded to bf16: the bf16 path's input */
+        xr[i] = vb_bf16_to_f32(vb_f32_to_bf16(x[i]));
+    int32_t dts[2] = {VB_DT_F32, VB_DT_BF16};
+    for (int t = 0; t < 2; t++) {
+        struct vb_wmat W;
+        make_wmat(&W, R, K, dts[t], w);
+        struct vb_cuda_wmat D;
+        assert_int_equal(vb_cuda_wmat_upload(g_ctx, &D, &W, dts[t]), VB_OK);
+        assert_int_equal(D.rows, R), assert_int_equal(D.cols, K), assert_int_equal(D.dt, dts[t]);
+        float *dx = up(x, n * ldx), *db = up(b, R), *dy = up(y0, n * ldy);
+        for (int beta = 0; beta <= 1; beta++) {
+            memcpy(ref, y0, sizeof(float) * (size_t)(n * ldy));
+            vb_wmat_linear_ex(t ? xr : x, ldx, n, &W, b, ref, ldy, (float)beta);
+            assert_int_equal(vb_cuda_upload(g_ctx, dy, y0, sizeof(float) * (size_t)(n * ldy)), VB_OK);
+            assert_int_equal(vb_cuda_linear(g_ctx, dx, ldx, n, &D, db, dy, ldy, (float)beta), VB_OK);
+            down(got, dy, n * ldy);
+            double err = 0, m = 0;
+            for (int64_t i = 0; i < n; i++) { /* the written columns; the gap columns are untouched */
+                err = fmax(err, max_diff(ref + i * ldy, got + i * ldy, R));
+                m = fmax(m, max_abs(ref + i * ldy, R));
+                assert_memory_equal(got + i * ldy + R, y0 + i * ldy + R, sizeof(float) * (size_t)(ldy - R));
+            }
+            printf("linear %s beta %d: max |gpu - cpu| = %.3g (max |y| %.3g)\n", t ? "bf16" : "f32", beta, err, m);
+            assert_true(err <= 1e-5 * fmax(1.0, m));
+        }
+        /* no bias */
+        vb_wmat_linear_ex(t ? xr : x, ldx, n, &W, NULL, ref, ldy, 0.0f);
+        assert_int_equal(vb_cuda_linear(g_ctx, dx, ldx, n, &D, NULL, dy, ldy, 0.0f), VB_OK);
+        down(got, dy, n * ldy);
+        for (int64_t i = 0; i < n; i++)
+            assert_true(max_diff(ref + i * ldy, got + i * ldy, R) <= 1e-5 * fmax(1.0, max_abs(ref + i * ldy, R)));
+        vb_cuda_free(dx), vb_cuda_free(db), vb_cuda_free(dy);
+        vb_cuda_wmat_free(&D);
+        assert_null(D.data);
+        vb_wmat_free(&W);
+    }
+    free(w), free(b), free(x), free(xr), free(y0), free(ref), free(got);
+}
+
+static void test_rate_events(void ** state) {
+    (void)state;
+    double tf = 0;
+    assert_int_equal(vb_cuda_gemm_rate(g_ctx, 512, 512, 512, VB_DT_BF16, 3, &tf), VB_OK);
+    assert_true(tf > 0);
+    assert_int_equal(vb_cuda_gemm_rate(g_ctx, 512, 512, 512, VB_DT_F32, 3, &tf), VB_OK);
+    assert_true(tf > 0);
+    struct vb_cuda_event *a, *b;
+    assert_int_equal(vb_cuda_event_new(&a), VB_OK);
+    assert_int_equal(vb_cuda_event_new(&b), VB_OK);
+    assert_int_equal(vb_cuda_event_record(g_ctx, a), VB_OK);
+    assert_int_equal(vb_cuda_gemm_rate(g_ctx, 256, 256, 256, VB_DT_F32, 1, &tf), VB_OK);
+    assert_int_equal(vb_cuda_event_record(g_ctx, b), VB_OK);
+    float ms = -1;
+    assert_int_equal(vb_cuda_event_ms(a, b, &ms), VB_OK);
+    assert_true(ms > 0);
+    vb_cuda_event_free(a), vb_cuda_event_free(b);
+    char v[64];
+    vb_cuda_cublaslt_version(v, sizeof v);
+    assert_true(!strncmp(v, "cuBLASLt ", 9));
+}
+
+static int rate_main(int argc, char ** argv) {
+    int64_t              m = atoll(argv[2]), n = atoll(argv[3]), k = atoll(argv[4]);
+    int                  reps = argc > 5 ? atoi(argv[5]) : 10;
+    char                 line[600];
+    struct vb_cuda_info  I;
+    struct vb_cuda_ctx * c;
+    vb_cuda_query(&I);
+    vb_cuda_describe(&I, line, sizeof line);
+    printf("gpu: %s\n", line);
+    if (vb_cuda_ctx_new(&c) != VB_OK) {
+        printf("SKIP: %s\n", vb_errmsg());
+        return 77;
+    }
+    char lt[64];
+    vb_cuda_cublaslt_version(lt, sizeof lt);
+    int rc = 0;
+    for (int t = 0; t < 2; t++) {
+        double tf = 0;
+        int    dt = t ? VB_DT_F32 : VB_DT_BF16;
+        if (vb_cuda_gemm_rate(c, m, n, k, dt, reps, &tf) != VB_OK) {
+            printf("%s gemm %lldx%lldx%lld: FAILED: %s\n", t ? "f32" : "bf16", (long long)m, (long long)n, (long long)k,
+                   vb_errmsg());
+            rc = 1;
+        } else
+            printf("%s gemm %lldx%lldx%lld: %.1f TFLOP/s (%s, median of %d, %s)\n", t ? "f32" : "bf16", (long long)m,
+                   (long long)n, (long long)k, tf, lt, reps, t ? "COMPUTE_32F, no TF32" : "bf16 in/out, f32 accum");
+    }
+    vb_cuda_ctx_free(c);
+    return rc;
+}
+
+int main(int argc, char ** argv) {
+    if (argc >= 5 && !strcmp(argv[1], "--rate")) return rate_main(argc, argv);
+    const struct CMUnitTest always[] = {
+        cmocka_unit_test(test_query),
+        cmocka_unit_test(test_unavailable_fails_cleanly),
+        cmocka_unit_test(test_unpack),
+    };
+    int fails = cmocka_run_group_tests_name("cuda (every build)", always, NULL, NULL);
+    if (fails) return 1;
+    struct vb_cuda_info I;
+    if (!vb_cuda_query(&I)) {
+        const char *why = I.reason, *pre = "no CUDA GPU visible: ";
+        if (!strncmp(why, pre, strlen(pre))) why += strlen(pre);
+        if (!I.built)
+            printf("SKIP: CUDA backend not built (make CUDA=0 or no nvcc): the kernel-vs-CPU group did not run\n");
+        else
+            printf("SKIP: no CUDA GPU visible (%s): the kernel-vs-CPU group did not run\n", why);
+        return 77;
+    }
+    const struct CMUnitTest gpu[] = {
+        cmocka_unit_test(test_norms),       cmocka_unit_test(test_acts),    cmocka_unit_test(test_softmax_add),
+        cmocka_unit_test(test_attention),   cmocka_unit_test(test_t5_bias), cmocka_unit_test(test_linear),
+        cmocka_unit_test(test_rate_events),
+    };
+    return cmocka_run_group_tests_name("cuda (GPU vs CPU)", gpu, gpu_setup, gpu_teardown) ? 1 : 0;
+}
