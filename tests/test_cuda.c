@@ -476,8 +476,127 @@ static int rate_main(int argc, char ** argv) {
     return rc;
 }
 
+/* ---------------------------------------------------------------- --kernels: times at the real shapes */
+
+/* device buffer of n floats filled with values in [-1, 1) (from the host: these are small) */
+static float * dev_rand(struct vb_cuda_ctx * c, int64_t n, uint32_t seed) {
+    float * h = vb_malloc(sizeof(float) * (size_t)n);
+    fill(h, n, seed, 1.0f);
+    void * d = NULL;
+    if (vb_cuda_alloc(c, &d, sizeof(float) * (size_t)n) != VB_OK ||
+        vb_cuda_upload(c, d, h, sizeof(float) * (size_t)n) != VB_OK) {
+        vb_cuda_free(d);
+        d = NULL;
+    }
+    free(h);
+    return d;
+}
+
+#define KTIME(name, shape, call)                                                                                       \
+    do {                                                                                                               \
+        int st_ = VB_OK;                                                                                               \
+        for (int r_ = 0; r_ < 3 && st_ == VB_OK; r_++) /* warm-up */                                                   \
+            st_ = (call);                                                                                              \
+        if (st_ == VB_OK) st_ = vb_cuda_event_record(c, e0);                                                           \
+        for (int r_ = 0; r_ < reps && st_ == VB_OK; r_++)                                                              \
+            st_ = (call);                                                                                              \
+        if (st_ == VB_OK) st_ = vb_cuda_event_record(c, e1);                                                           \
+        float ms_ = 0;                                                                                                 \
+        if (st_ == VB_OK) st_ = vb_cuda_event_ms(e0, e1, &ms_);                                                        \
+        if (st_ == VB_OK) st_ = vb_cuda_sync(c);                                                                       \
+        if (st_ == VB_OK)                                                                                              \
+            printf("kernel %-22s %-34s %10.4f ms\n", name, shape, ms_ / reps);                                         \
+        else {                                                                                                         \
+            printf("kernel %-22s %-34s FAILED: %s\n", name, shape, vb_errmsg());                                       \
+            rc = 1;                                                                                                    \
+        }                                                                                                              \
+    } while (0)
+
+/* 32 frames of ViT-g self-attention from a fused q|k|v (257, 3 x 1408) per frame into y (257, 1408) per frame */
+static int att_vit(struct vb_cuda_ctx * c, const float * qkv, float * y) {
+    const int64_t D = 1408;
+    int           st = VB_OK;
+    for (int f = 0; f < 32 && st == VB_OK; f++) {
+        const float * q = qkv + (int64_t)f * 257 * 3 * D;
+        st = vb_cuda_attention(c, q, 3 * D, q + D, 3 * D, q + 2 * D, 3 * D, 257, 257, 16, 88, 0.10660036f, NULL, NULL,
+                               0, 0, y + (int64_t)f * 257 * D, D);
+    }
+    return st;
+}
+
+/* 8 sequences of Flan-T5-XL encoder self-attention (128 tokens, 32 heads of 64, relative position bias) */
+static int att_t5(struct vb_cuda_ctx * c, const float * qkv, const float * bias, float * y) {
+    const int64_t D = 2048;
+    int           st = VB_OK;
+    for (int s = 0; s < 8 && st == VB_OK; s++) {
+        const float * q = qkv + (int64_t)s * 128 * 3 * D;
+        st = vb_cuda_attention(c, q, 3 * D, q + D, 3 * D, q + 2 * D, 3 * D, 128, 128, 32, 64, 1.0f, bias, NULL, 0, 0,
+                               y + (int64_t)s * 128 * D, D);
+    }
+    return st;
+}
+
+/* vit32: the 32-candidate ViT-g pass's shapes (32 x 257 tokens, 1408 wide, 16 heads of 88, MLP 6144); t5: a
+** Flan-T5-XL encoder batch (8 sequences x 128 tokens, 2048 wide, 32 heads of 64, gated FF 5120). */
+static int kernels_main(void) {
+    struct vb_cuda_ctx * c;
+    if (vb_cuda_ctx_new(&c) != VB_OK) {
+        printf("SKIP: %s\n", vb_errmsg());
+        return 77;
+    }
+    struct vb_cuda_event *e0 = NULL, *e1 = NULL;
+    vb_cuda_event_new(&e0), vb_cuda_event_new(&e1);
+    int           rc = 0, reps = 20;
+    const int64_t NV = 32 * 257, DV = 1408, FV = 6144, NT = 8 * 128, DT = 2048, FT = 5120;
+    float *       x = dev_rand(c, NV * FV, 1), *y = dev_rand(c, NV * FV, 2), *w = dev_rand(c, FV, 3);
+    float *       b = dev_rand(c, FV, 4), *att = dev_rand(c, NV * 3 * DV, 5), *tab = dev_rand(c, 32 * 32, 6);
+    float *       bias = dev_rand(c, 32 * 128 * 128, 7);
+    if (!x || !y || !w || !b || !att || !tab || !bias || !e0 || !e1) {
+        printf("kernels: device allocation failed: %s\n", vb_errmsg());
+        return 1;
+    }
+    KTIME("layernorm", "vit32 (8224, 1408)", vb_cuda_layernorm(c, x, NV, DV, w, b, 1e-6f, y));
+    KTIME("rmsnorm", "t5 (1024, 2048)", vb_cuda_rmsnorm(c, x, NT, DT, w, 1e-6f, y));
+    KTIME("gelu_erf", "vit32 (8224, 6144)", vb_cuda_act(c, y, NV * FV, VB_ACT_GELU_ERF));
+    KTIME("gelu_tanh", "vit32 (8224, 6144)", vb_cuda_act(c, y, NV * FV, VB_ACT_GELU_TANH));
+    KTIME("gated_gelu_tanh", "t5 (1024, 2 x 5120)", vb_cuda_gated_act(c, y, NT, FT, VB_ACT_GELU_TANH));
+    KTIME("softmax", "vit32 scores (131584, 257)", vb_cuda_softmax_rows(c, y, 32 * 16 * 257, 257));
+    KTIME("add", "vit32 residual (8224 x 1408)", vb_cuda_add(c, y, x, NV * DV));
+    /* attention over the 32 frames: one call per frame, as the CPU engine's ViT does (qkv rows 3 * 1408 wide) */
+    KTIME("attention", "vit32 32 x (257 x 257, 16 x 88)", att_vit(c, att, y));
+    KTIME("attention", "t5 8 x (128 x 128, 32 x 64) + bias", att_t5(c, att, bias, y));
+    KTIME("t5_bias", "t5 (32, 128, 128)", vb_cuda_t5_bias(c, tab, 32, 32, 128, 1, 128, 0, 128, bias));
+    /* the ViT-g fc1 as a Linear on resident bf16 weights (x rounded to bf16 first) and in f32 */
+    for (int t = 0; t < 2; t++) {
+        struct vb_wmat W;
+        int32_t        dt = t ? VB_DT_F32 : VB_DT_BF16;
+        float *        hw = vb_malloc(sizeof(float) * FV * DV);
+        fill(hw, FV * DV, 9, 0.05f);
+        vb_wmat_alloc(&W, FV, DV, VB_DT_F32);
+        vb_wmat_set_f32(&W, 0, hw, FV);
+        free(hw);
+        struct vb_cuda_wmat D;
+        if (vb_cuda_wmat_upload(c, &D, &W, dt) != VB_OK) {
+            printf("kernels: upload: %s\n", vb_errmsg());
+            rc = 1;
+        } else {
+            char shape[64];
+            snprintf(shape, sizeof shape, "vit32 fc1 8224 x 6144 x 1408 %s", t ? "f32" : "bf16");
+            KTIME("linear", shape, vb_cuda_linear(c, x, DV, NV, &D, b, y, FV, 0.0f));
+        }
+        vb_cuda_wmat_free(&D);
+        vb_wmat_free(&W);
+    }
+    vb_cuda_free(x), vb_cuda_free(y), vb_cuda_free(w), vb_cuda_free(b), vb_cuda_free(att), vb_cuda_free(tab);
+    vb_cuda_free(bias);
+    vb_cuda_event_free(e0), vb_cuda_event_free(e1);
+    vb_cuda_ctx_free(c);
+    return rc;
+}
+
 int main(int argc, char ** argv) {
     if (argc >= 5 && !strcmp(argv[1], "--rate")) return rate_main(argc, argv);
+    if (argc == 2 && !strcmp(argv[1], "--kernels")) return kernels_main();
     const struct CMUnitTest always[] = {
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_unavailable_fails_cleanly),
