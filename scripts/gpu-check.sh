@@ -2,8 +2,9 @@
 # scripts/gpu-check.sh — the one prepared device check of the CUDA backend (issue 20; docs/cuda.md), sized to end
 # within 10 minutes on one H100.  Run from the repository root on the GPU machine; everything it prints goes to
 # $OUT/gpu-check.log (OUT defaults to ./gpu-check-out), the step table to $OUT/summary.txt, PyTorch's numbers also
-# to $OUT/torch.txt.  Every step is time-boxed; a failing step is recorded and the script goes on; the exit code is
-# the number of failed steps (0 = all passed; steps that cannot apply yet say so and count as "n/a", not passed).
+# to $OUT/torch.txt.  Every step is time-boxed and the whole run ends within 540 s (VB_GPU_CHECK_BUDGET); a failing
+# step is recorded and the script goes on; the exit code is the number of failed steps (0 = all passed; steps that
+# cannot apply yet say so and count as "n/a", not passed).
 #
 # Steps:
 #   env        nvidia-smi, nvcc, python3 / torch / transformers versions
@@ -13,10 +14,10 @@
 #   unit       test_cuda: every CUDA kernel, the cuBLASLt linear (f32 exact path, bf16) vs the CPU engine
 #   rate       cuBLASLt GEMM rate at 8192^3 bf16 / f32 and at the real ViT-g / Flan-T5-XL shapes
 #   kernels    test_cuda --kernels: our kernels' times at the real shapes
-#   golden     check-golden on the repository's golden sets, CPU (sanity) and --device cuda (n/a until wired)
-#   bench      bench-engine --device cuda at the real BLIP-2 shape (n/a until wired)
 #   torch      the same GEMMs / kernels in PyTorch, and transformers' own BLIP-2 ViT-g, Q-Former, InstructBLIP
 #              Q-Former and Flan-T5-XL encoder (random weights, bf16) at the real shapes
+#   golden     check-golden on the repository's golden sets, CPU (sanity) and --device cuda (n/a until wired)
+#   bench      bench-engine --device cuda at the real BLIP-2 shape (n/a until wired)
 #
 # On the lent machine (device tool), from the repository root:
 #   bash scripts/gpu-check.sh            (with carry [".gpu-pack"] when the build there fails for missing packages)
@@ -30,6 +31,7 @@ SUM=$OUT/summary.txt
 : >"$SUM"
 exec > >(tee -a "$LOG") 2>&1
 T0=$(date +%s)
+DEADLINE=$((T0 + ${VB_GPU_CHECK_BUDGET:-540}))
 NJ=$(nproc 2>/dev/null || echo 4)
 BIN=build/vlapbench
 TC=build/tests/test_cuda
@@ -37,9 +39,18 @@ failed=0
 
 # step NAME TIMEOUT_S CMD...: runs CMD with a time box, prints a banner, records "NAME rc seconds" in the summary.
 # rc 0 = pass; 3 = n/a (the step's own code for "not applicable yet"); anything else (124 = time box) = FAIL.
+# Every limit is also cut to what is left of the whole run's budget (VB_GPU_CHECK_BUDGET s, default 540: the device
+# tool's 600-s command limit less the start-up); a step with under 5 s left is recorded as "not run (budget)".
 step() {
   local name=$1 lim=$2; shift 2
   local t=$(date +%s)
+  local left=$((DEADLINE - t))
+  if [ $left -lt 5 ]; then
+    printf '%-10s %-28s\n' "$name" "not run (budget spent)" | tee -a "$SUM"
+    failed=$((failed + 1))
+    return
+  fi
+  [ $lim -gt $left ] && lim=$left
   echo
   echo "==== [$name] $(date -u +%H:%M:%S) (limit ${lim}s): $*"
   timeout --kill-after=10 "$lim" bash -c '"$@"' step "$@" # functions are exported (below)
@@ -162,16 +173,16 @@ for dt, name in ((torch.bfloat16, "bf16"), (torch.float32, "f32")):
     del A, B
 NV, DV, FV, NT, DT, FT = 32 * 257, 1408, 6144, 8 * 128, 2048, 5120
 x = torch.randn(NV, FV, device=dev); w = torch.randn(FV, device=dev); b = torch.randn(FV, device=dev)
+xg = torch.randn(NT, 2 * FT, device=dev)
 def rms(t, w):
     return w * (t * torch.rsqrt(t.pow(2).mean(-1, keepdim=True) + 1e-6))
 K = [("layernorm", "vit32 (8224, 1408)", lambda: F.layer_norm(x[:, :DV], (DV,), w[:DV], b[:DV], 1e-6)),
      ("rmsnorm", "t5 (1024, 2048)", lambda: rms(x[:NT, :DT], w[:DT])),
      ("gelu_erf", "vit32 (8224, 6144)", lambda: F.gelu(x)),
      ("gelu_tanh", "vit32 (8224, 6144)", lambda: F.gelu(x, approximate="tanh")),
-     ("gated_gelu_tanh", "t5 (1024, 2 x 5120)", lambda: F.gelu(x[:NT, :FT], approximate="tanh") * x[:NT, FT:2 * FT] if FV >= 2 * FT else None),
+     ("gated_gelu_tanh", "t5 (1024, 2 x 5120)", lambda: F.gelu(xg[:, :FT], approximate="tanh") * xg[:, FT:]),
      ("softmax", "vit32 scores (131584, 257)", lambda: torch.softmax(x.view(-1)[:131584 * 257].view(131584, 257), -1))]
 for name, shape, fn in K:
-    if fn() is None: continue
     say(f"torch kernel {name:<22} {shape:<34} {timed(fn):10.4f} ms")
 qv = torch.randn(32, 16, 257, 88, device=dev)
 say(f"torch kernel {'attention sdpa f32':<22} {'vit32 32 x (257 x 257, 16 x 88)':<34} "
@@ -184,7 +195,7 @@ xv = torch.randn(NV, DV, device=dev)
 for dt, name in ((torch.bfloat16, "bf16"), (torch.float32, "f32")):
     l2, x2 = lin.to(dt), xv.to(dt)
     say(f"torch kernel {'linear':<22} {'vit32 fc1 8224 x 6144 x 1408 ' + name:<34} {timed(lambda: l2(x2)):10.4f} ms")
-del x, qv, qb, lin, xv
+del x, xg, qv, qb, lin, xv
 torch.cuda.empty_cache()
 
 # transformers' own modules, random weights, bf16, the real shapes
@@ -236,8 +247,8 @@ PY
 WHICH=$(mktemp)
 export BIN TC NJ OUT WHICH
 export -f env_info build version rates golden bench torch_compare
-step env 60 env_info
-step build 300 build
+step env 30 env_info
+step build 240 build
 if [ "$(cat "$WHICH")" = pack ]; then # the carried pack stands in
   echo "build      (the binaries are the carried .gpu-pack/, built elsewhere)" | tee -a "$SUM"
   BIN=.gpu-pack/bin/vlapbench
@@ -247,17 +258,19 @@ if [ "$(cat "$WHICH")" = pack ]; then # the carried pack stands in
 fi
 rm -f "$WHICH"
 if [ -x "$BIN" ] && [ -x "$TC" ]; then
-  step version 30 version
-  step unit 120 "$TC"
-  step rate 120 rates
-  step kernels 90 "$TC" --kernels
-  step golden 120 golden
-  step bench 60 bench
+  step version 20 version
+  step unit 90 "$TC"
+  step rate 60 rates
+  step kernels 45 "$TC" --kernels
+fi
+step torch 200 torch_compare
+if [ -x "$BIN" ] && [ -x "$TC" ]; then
+  step golden 60 golden
+  step bench 30 bench
 else
   echo "no binaries: the steps that need them are not run"
   failed=$((failed + 1))
 fi
-step torch 240 torch_compare
 
 echo
 echo "==== summary ($(($(date +%s) - T0)) s in all; $failed failed; log: $LOG)"
