@@ -409,12 +409,22 @@ static void test_linear(void ** state) {
             printf("linear %s beta %d: max |gpu - cpu| = %.3g (max |y| %.3g)\n", t ? "bf16" : "f32", beta, err, m);
             assert_true(err <= 1e-5 * fmax(1.0, m));
         }
-        /* no bias */
+        /* no bias, and x / y at 4-byte-aligned offsets (column slices such as the q|k|v views) */
         vb_wmat_linear_ex(t ? xr : x, ldx, n, &W, NULL, ref, ldy, 0.0f);
         assert_int_equal(vb_cuda_linear(g_ctx, dx, ldx, n, &D, NULL, dy, ldy, 0.0f), VB_OK);
         down(got, dy, n * ldy);
         for (int64_t i = 0; i < n; i++)
             assert_true(max_diff(ref + i * ldy, got + i * ldy, R) <= 1e-5 * fmax(1.0, max_abs(ref + i * ldy, R)));
+        float * xo = vb_calloc((size_t)(n * ldx + 1), sizeof(float));
+        memcpy(xo + 1, x, sizeof(float) * (size_t)(n * ldx));
+        float *dxo = up(xo, n * ldx + 1), *dyo = up(got, n * ldy + 1);
+        assert_int_equal(vb_cuda_linear(g_ctx, dxo + 1, ldx, n, &D, db, dyo + 1, ldy, 0.0f), VB_OK);
+        vb_wmat_linear_ex(t ? xr : x, ldx, n, &W, b, ref, ldy, 0.0f);
+        down(xo, dyo + 1, n * ldy);
+        for (int64_t i = 0; i < n; i++)
+            assert_true(max_diff(ref + i * ldy, xo + i * ldy, R) <= 1e-5 * fmax(1.0, max_abs(ref + i * ldy, R)));
+        vb_cuda_free(dxo), vb_cuda_free(dyo);
+        free(xo);
         vb_cuda_free(dx), vb_cuda_free(db), vb_cuda_free(dy);
         vb_cuda_wmat_free(&D);
         assert_null(D.data);

@@ -61,6 +61,15 @@ struct mm {
     float          alpha, beta;
 };
 
+/* the largest power of two <= 256 dividing the address */
+static uint32_t align_of(const void * p) {
+    uintptr_t u = (uintptr_t)p;
+    uint32_t  a = 256;
+    while (a > 1 && u % a)
+        a >>= 1;
+    return a;
+}
+
 static int matmul(struct vb_cuda_ctx * c, const struct mm * p) {
     const struct vb_cublaslt * L = vb_cublaslt_;
     cublasLtMatmulDesc_t       op = NULL;
@@ -71,14 +80,11 @@ static int matmul(struct vb_cuda_ctx * c, const struct mm * p) {
     if (st == VB_OK) st = vb_cublaslt_check_(L->desc_set(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta), "transa");
     if (st == VB_OK) st = vb_cublaslt_check_(L->desc_set(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb), "transb");
     if (st == VB_OK && p->bias) {
-        cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_BIAS;
-        int32_t            bt = CUDA_R_32F;
+        cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_BIAS; /* bias type = D type (f32) by default */
         st = vb_cublaslt_check_(L->desc_set(op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi), "epilogue");
         if (st == VB_OK)
             st = vb_cublaslt_check_(L->desc_set(op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &p->bias, sizeof p->bias),
                                     "bias");
-        if (st == VB_OK)
-            st = vb_cublaslt_check_(L->desc_set(op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt, sizeof bt), "bias type");
     }
     if (st == VB_OK)
         st = vb_cublaslt_check_(L->layout_create(&la, p->ab, (uint64_t)p->k, (uint64_t)p->m, p->lda), "layout A");
@@ -91,6 +97,16 @@ static int matmul(struct vb_cuda_ctx * c, const struct mm * p) {
         uint64_t ws = c->ws_bytes;
         st = vb_cublaslt_check_(L->pref_set(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws),
                                 "workspace");
+    }
+    /* the heuristic assumes 256-byte aligned operands unless told: say how aligned these are (views such as q|k|v
+    ** column slices are only 4-byte aligned) */
+    const void *                               ptr[4] = {p->A, p->B, p->D, p->D};
+    const cublasLtMatmulPreferenceAttributes_t attr[4] = {
+        CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
+        CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES};
+    for (int i = 0; i < 4 && st == VB_OK; i++) {
+        uint32_t a = align_of(ptr[i]);
+        st = vb_cublaslt_check_(L->pref_set(pref, attr[i], &a, sizeof a), "alignment");
     }
     cublasLtMatmulHeuristicResult_t hr;
     int                             found = 0;
