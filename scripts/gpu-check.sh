@@ -13,7 +13,8 @@
 #   version    vlapbench version: cuda_backend / cuda_gpu lines (the GPU must be seen)
 #   unit       test_cuda: every CUDA kernel, the cuBLASLt linear (f32 exact path, bf16) vs the CPU engine
 #   rate       cuBLASLt GEMM rate at 8192^3 bf16 / f32 and at the real ViT-g / Flan-T5-XL shapes
-#   kernels    test_cuda --kernels: our kernels' times at the real shapes
+#   kernels    test_cuda --kernels: our kernels' times at the real shapes, and the 32-frame ViT-g pass through
+#              engine/cuda/vit.c (bf16 and f32; random weights)
 #   torch      the same GEMMs / kernels in PyTorch, and transformers' own BLIP-2 ViT-g, Q-Former, InstructBLIP
 #              Q-Former and Flan-T5-XL encoder (random weights, bf16) at the real shapes
 #   golden     check-golden on the repository's golden sets, CPU (sanity) and --device cuda (n/a until wired)
@@ -261,7 +262,7 @@ if [ -x "$BIN" ] && [ -x "$TC" ]; then
   step version 20 version
   step unit 90 "$TC"
   step rate 60 rates
-  step kernels 45 "$TC" --kernels
+  step kernels 90 "$TC" --kernels
 fi
 step torch 200 torch_compare
 if [ -x "$BIN" ] && [ -x "$TC" ]; then

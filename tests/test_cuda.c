@@ -23,6 +23,7 @@
 #include "engine/cuda/cuda.h"
 #include "engine/ops.h"
 #include "engine/t5.h"
+#include "engine/vit.h"
 #include "engine/weights.h"
 #include "engine/wmat.h"
 
@@ -433,6 +434,60 @@ static void test_linear(void ** state) {
     free(w), free(b), free(x), free(xr), free(y0), free(ref), free(got);
 }
 
+/* the device ViT (engine/cuda/vit.c) against vb_vit_run on the repository's tiny golden model: f32 within the golden
+** tolerance (1e-4 x max(1, max|ref|)) for every output; bf16 weights + bf16 activations against the CPU's bf16-weight
+** model, the deviation printed and bounded loosely (a wrong layout would be O(1)) */
+static void test_vit(void ** state) {
+    (void)state;
+    const char * root = getenv("VB_ROOT");
+    char         cfgp[1024], modp[1024];
+    snprintf(cfgp, sizeof cfgp, "%s%stests/golden/tiny/config.json", root ? root : "", root ? "/" : "");
+    snprintf(modp, sizeof modp, "%s%stests/golden/tiny/model.safetensors", root ? root : "", root ? "/" : "");
+    struct vb_model_config cfg;
+    struct vb_weights *    w = NULL;
+    assert_int_equal(vb_config_load(&cfg, cfgp), VB_OK);
+    assert_int_equal(vb_weights_open(&w, modp), VB_OK);
+    for (int t = 0; t < 2; t++) {
+        int32_t dt = t ? VB_DT_BF16 : VB_DT_F32;
+        cfg.vision.weight_dtype = dt;
+        struct vb_vit *     m = NULL;
+        struct vb_vit_ctx * ctx = NULL;
+        assert_int_equal(vb_vit_load(&m, w, &cfg.vision, "vision_model."), VB_OK);
+        const int32_t F = 3;
+        assert_int_equal(vb_vit_ctx_new(&ctx, m, F), VB_OK);
+        const int64_t S = m->cfg.image_size, T = m->cfg.n_tokens, D = m->cfg.hidden, L = m->cfg.layers;
+        const int64_t per = F * T * D;
+        float *       px = vb_malloc(sizeof(float) * (size_t)(F * 3 * S * S));
+        fill(px, F * 3 * S * S, 99, 2.0f);
+        float * ref[4], *got[4];
+        int64_t n[4] = {per, per * L, per, per};
+        for (int i = 0; i < 4; i++)
+            ref[i] = vb_malloc(sizeof(float) * (size_t)n[i]), got[i] = vb_malloc(sizeof(float) * (size_t)n[i]);
+        assert_int_equal(vb_vit_run(ctx, px, F, ref[0], ref[1], ref[2], ref[3]), VB_OK);
+        struct vb_cuda_vit * dv = NULL;
+        assert_int_equal(vb_cuda_vit_upload(g_ctx, &dv, m, dt), VB_OK);
+        assert_true(vb_cuda_vit_bytes(dv) > 0);
+        assert_int_equal(vb_cuda_vit_run(g_ctx, dv, px, F, got[0], got[1], got[2], got[3]), VB_OK);
+        const char * name[4] = {"embeddings", "layer_out", "body", "ln"};
+        for (int i = 0; i < 4; i++) {
+            double err = max_diff(ref[i], got[i], n[i]), m_ = fmax(1.0, max_abs(ref[i], n[i]));
+            printf("vit %s %s: max |gpu - cpu| = %.3g (tolerance %.3g)\n", t ? "bf16" : "f32", name[i], err,
+                   (t ? 5e-2 : 1e-4) * m_);
+            assert_true(err <= (t ? 5e-2 : 1e-4) * m_);
+        }
+        /* a second call with fewer frames reuses the activations */
+        assert_int_equal(vb_cuda_vit_run(g_ctx, dv, px, 1, NULL, NULL, NULL, got[3]), VB_OK);
+        assert_true(max_diff(ref[3], got[3], T * D) <= (t ? 5e-2 : 1e-4) * fmax(1.0, max_abs(ref[3], T * D)));
+        vb_cuda_vit_free(dv);
+        for (int i = 0; i < 4; i++)
+            free(ref[i]), free(got[i]);
+        free(px);
+        vb_vit_ctx_free(ctx);
+        vb_vit_free(m);
+    }
+    vb_weights_close(w);
+}
+
 static void test_rate_events(void ** state) {
     (void)state;
     double tf = 0;
@@ -546,6 +601,78 @@ static int att_t5(struct vb_cuda_ctx * c, const float * qkv, const float * bias,
     return st;
 }
 
+/* a host matrix rows x cols with values in [-a, a) */
+static void rand_wmat(struct vb_wmat * W, int64_t rows, int64_t cols, uint32_t seed, float a) {
+    float * h = vb_malloc(sizeof(float) * (size_t)(rows * cols));
+    fill(h, rows * cols, seed, a);
+    vb_wmat_alloc(W, rows, cols, VB_DT_F32);
+    vb_wmat_set_f32(W, 0, h, rows);
+    free(h);
+}
+
+/* a host vector of n values in [-a, a) + c */
+static float * rand_vec(int64_t n, uint32_t seed, float a, float c) {
+    float * h = vb_malloc(sizeof(float) * (size_t)n);
+    fill(h, n, seed, a);
+    for (int64_t i = 0; i < n; i++)
+        h[i] += c;
+    return h;
+}
+
+/* The 32-candidate ViT-g pass through engine/cuda/vit.c at the real shape (random weights): runs of a 1-layer and a
+** 2-layer model give the fixed part (upload, embedding, post-LN, download) and the per-layer time; the 39-layer
+** time is estimated from them.  dt: the device weights' dtype. */
+static int vitg_time(struct vb_cuda_ctx * c, int32_t dt) {
+    struct vb_vit m;
+    memset(&m, 0, sizeof m);
+    struct vb_vision_config * vc = &m.cfg;
+    vc->hidden = 1408, vc->intermediate = 6144, vc->layers = 2, vc->heads = 16, vc->image_size = 224, vc->patch = 14;
+    vc->qkv_bias = 1, vc->ln_eps = 1e-6f, vc->post_ln_eps = 1e-5f, vc->act = VB_ACT_GELU_ERF;
+    vc->n_patches = 256, vc->n_tokens = 257;
+    m.grid = 16, m.patch_dim = 588;
+    const int64_t D = 1408, I = 6144, T = 257;
+    rand_wmat(&m.patch, D, 588, 1, 0.04f);
+    m.patch_b = rand_vec(D, 2, 0.1f, 0), m.cls = rand_vec(D, 3, 1, 0), m.pos = rand_vec(T * D, 4, 1, 0);
+    m.post_ln_w = rand_vec(D, 5, 0.1f, 1), m.post_ln_b = rand_vec(D, 6, 0.1f, 0);
+    struct vb_vit_layer L;
+    rand_wmat(&L.qkv, 3 * D, D, 7, 0.03f), rand_wmat(&L.proj, D, D, 8, 0.03f);
+    rand_wmat(&L.fc1, I, D, 9, 0.03f), rand_wmat(&L.fc2, D, I, 10, 0.015f);
+    L.ln1_w = rand_vec(D, 11, 0.1f, 1), L.ln1_b = rand_vec(D, 12, 0.1f, 0), L.qkv_b = rand_vec(3 * D, 13, 0.1f, 0);
+    L.proj_b = rand_vec(D, 14, 0.1f, 0), L.ln2_w = rand_vec(D, 15, 0.1f, 1), L.ln2_b = rand_vec(D, 16, 0.1f, 0);
+    L.fc1_b = rand_vec(I, 17, 0.1f, 0), L.fc2_b = rand_vec(D, 18, 0.1f, 0);
+    struct vb_vit_layer two[2] = {L, L};
+    m.layers = two;
+    const int32_t F = 32;
+    float *       px = rand_vec(F * 3 * 224 * 224, 19, 2, 0), *ln = vb_malloc(sizeof(float) * (size_t)(F * T * D));
+    double        ms[2] = {0, 0};
+    int           st = VB_OK;
+    for (int nl = 1; nl <= 2 && st == VB_OK; nl++) {
+        m.cfg.layers = nl;
+        struct vb_cuda_vit * dv = NULL;
+        st = vb_cuda_vit_upload(c, &dv, &m, dt);
+        for (int r = 0; r < 2 && st == VB_OK; r++) /* warm-up (allocates the activations) */
+            st = vb_cuda_vit_run(c, dv, px, F, NULL, NULL, NULL, ln);
+        int64_t t0 = vb_time_us();
+        for (int r = 0; r < 5 && st == VB_OK; r++)
+            st = vb_cuda_vit_run(c, dv, px, F, NULL, NULL, NULL, ln);
+        ms[nl - 1] = (double)(vb_time_us() - t0) / 5e3;
+        vb_cuda_vit_free(dv);
+    }
+    if (st == VB_OK) {
+        double per = ms[1] - ms[0], full = ms[0] + 38 * per;
+        double flop = 2.0 * F * T * (4.0 * D * D + 2.0 * D * I) + 4.0 * F * 16 * T * T * 88;
+        printf("vit-g 32 frames %s (engine/cuda/vit.c, wall incl. pixel upload + ln download): 1 layer %.2f ms, 2 "
+               "layers %.2f ms -> per layer %.2f ms (%.1f TFLOP/s), 39 layers ~ %.1f ms\n",
+               dt == VB_DT_BF16 ? "bf16" : "f32", ms[0], ms[1], per, flop / (per * 1e-3) / 1e12, full);
+    } else
+        printf("vit-g 32 frames: FAILED: %s\n", vb_errmsg());
+    vb_wmat_free(&m.patch), vb_wmat_free(&L.qkv), vb_wmat_free(&L.proj), vb_wmat_free(&L.fc1), vb_wmat_free(&L.fc2);
+    free(m.patch_b), free(m.cls), free(m.pos), free(m.post_ln_w), free(m.post_ln_b);
+    free(L.ln1_w), free(L.ln1_b), free(L.qkv_b), free(L.proj_b), free(L.ln2_w), free(L.ln2_b), free(L.fc1_b);
+    free(L.fc2_b), free(px), free(ln);
+    return st == VB_OK ? 0 : 1;
+}
+
 /* vit32: the 32-candidate ViT-g pass's shapes (32 x 257 tokens, 1408 wide, 16 heads of 88, MLP 6144); t5: a
 ** Flan-T5-XL encoder batch (8 sequences x 128 tokens, 2048 wide, 32 heads of 64, gated FF 5120). */
 static int kernels_main(void) {
@@ -599,6 +726,8 @@ static int kernels_main(void) {
     }
     vb_cuda_free(x), vb_cuda_free(y), vb_cuda_free(w), vb_cuda_free(b), vb_cuda_free(att), vb_cuda_free(tab);
     vb_cuda_free(bias);
+    rc |= vitg_time(c, VB_DT_BF16);
+    rc |= vitg_time(c, VB_DT_F32);
     vb_cuda_event_free(e0), vb_cuda_event_free(e1);
     vb_cuda_ctx_free(c);
     return rc;
@@ -625,9 +754,9 @@ int main(int argc, char ** argv) {
         return 77;
     }
     const struct CMUnitTest gpu[] = {
-        cmocka_unit_test(test_norms),       cmocka_unit_test(test_acts),    cmocka_unit_test(test_softmax_add),
-        cmocka_unit_test(test_attention),   cmocka_unit_test(test_t5_bias), cmocka_unit_test(test_linear),
-        cmocka_unit_test(test_rate_events),
+        cmocka_unit_test(test_norms),     cmocka_unit_test(test_acts),        cmocka_unit_test(test_softmax_add),
+        cmocka_unit_test(test_attention), cmocka_unit_test(test_t5_bias),     cmocka_unit_test(test_linear),
+        cmocka_unit_test(test_vit),       cmocka_unit_test(test_rate_events),
     };
     return cmocka_run_group_tests_name("cuda (GPU vs CPU)", gpu, gpu_setup, gpu_teardown) ? 1 : 0;
 }

@@ -131,4 +131,20 @@ int vb_cuda_attention(struct vb_cuda_ctx * c, const float * q, int64_t ldq, cons
 int vb_cuda_t5_bias(struct vb_cuda_ctx * c, const float * table, int32_t heads, int32_t n_buckets, int32_t max_distance,
                     int bidirectional, int64_t nq, int64_t q0, int64_t nk, float * bias);
 
+/* ---- model components on the device (the wiring's building blocks; docs/cuda.md) ----
+** The EVA ViT of a loaded host model (engine/vit.h) on the device: every matrix uploaded in dt (VB_DT_F32: the exact
+** path; VB_DT_BF16), the vectors in f32.  The host model may be freed afterwards. */
+struct vb_vit;
+struct vb_cuda_vit;
+int  vb_cuda_vit_upload(struct vb_cuda_ctx * c, struct vb_cuda_vit ** out, const struct vb_vit * m, int32_t dt);
+void vb_cuda_vit_free(struct vb_cuda_vit * v); /* NULL: no-op */
+/* Bytes of device memory the weights hold. */
+int64_t vb_cuda_vit_bytes(const struct vb_cuda_vit * v);
+/* vb_vit_run's contract (engine/vit.h) on the device, host pointers in and out: pixels (n_frames, 3, S, S) are
+** uploaded once, every block runs batched over all n_frames * n_tokens rows (attention per frame), and only the
+** requested outputs (each nullable) come back.  Device activations for up to max_frames frames are allocated at the
+** first call and kept (vb_cuda_vit_free releases them).  n_frames < 1: VB_ERR_ARG. */
+int vb_cuda_vit_run(struct vb_cuda_ctx * c, struct vb_cuda_vit * v, const float * pixels, int32_t n_frames,
+                    float * embeddings, float * layer_out, float * body, float * ln);
+
 #endif

@@ -139,6 +139,25 @@ __global__ void k_fill(void * p, int64_t n, int bf16, uint32_t seed) {
     }
 }
 
+__global__ void k_im2col(const float * pixels, int64_t F, int64_t S, int64_t p, float * cols) {
+    const int64_t G = S / p, K = 3 * p * p, total = F * G * G * K;
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t k = i % K, row = i / K; /* row = (f * G + gy) * G + gx; k = (ch * p + ky) * p + kx */
+        int64_t gx = row % G, gy = (row / G) % G, f = row / (G * G);
+        int64_t kx = k % p, ky = (k / p) % p, ch = k / (p * p);
+        cols[i] = pixels[((f * 3 + ch) * S + gy * p + ky) * S + gx * p + kx];
+    }
+}
+
+__global__ void k_vit_embed(const float * patches, const float * cls, const float * pos, int64_t F, int64_t T,
+                            int64_t D, float * h) {
+    const int64_t total = F * T * D;
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t j = i % D, t = (i / D) % T, f = i / (T * D);
+        h[i] = (t == 0 ? cls[j] : patches[(f * (T - 1) + t - 1) * D + j]) + pos[t * D + j];
+    }
+}
+
 static unsigned grid_for(int64_t n) {
     int64_t g = (n + 255) / 256;
     return (unsigned)(g < 1 ? 1 : g > 65535 * 16 ? 65535 * 16 : g);
@@ -179,6 +198,18 @@ int vb_k_add(cudaStream_t s, float * y, const float * x, int64_t n) {
 
 int vb_k_to_bf16(cudaStream_t s, const float * x, int64_t ldx, int64_t n, int64_t cols, uint16_t * y) {
     k_to_bf16<<<grid_for(n * cols), 256, 0, s>>>(x, ldx, n, cols, (__nv_bfloat16 *)y);
+    return (int)cudaGetLastError();
+}
+
+int vb_k_im2col(cudaStream_t s, const float * pixels, int64_t F, int64_t S, int64_t p, float * cols) {
+    int64_t G = S / p;
+    k_im2col<<<grid_for(F * G * G * 3 * p * p), 256, 0, s>>>(pixels, F, S, p, cols);
+    return (int)cudaGetLastError();
+}
+
+int vb_k_vit_embed(cudaStream_t s, const float * patches, const float * cls, const float * pos, int64_t F, int64_t T,
+                   int64_t D, float * h) {
+    k_vit_embed<<<grid_for(F * T * D), 256, 0, s>>>(patches, cls, pos, F, T, D, h);
     return (int)cudaGetLastError();
 }
 

@@ -30,6 +30,12 @@ int vb_k_attention(cudaStream_t s, const float * q, int64_t ldq, const float * k
 int vb_k_t5_bias(cudaStream_t s, const float * table, int32_t heads, const int32_t * bucket, int64_t nq, int64_t q0,
                  int64_t nk, float * bias);
 
+/* ViT patch unfold (engine/vit.c's im2col): pixels (F, 3, S, S) -> cols (F * G * G, 3 * p * p), G = S / p. */
+int vb_k_im2col(cudaStream_t s, const float * pixels, int64_t F, int64_t S, int64_t p, float * cols);
+/* ViT embeddings: h (F, T, D): token 0 = cls + pos[0], token t = patches[f * (T - 1) + t - 1] + pos[t]. */
+int vb_k_vit_embed(cudaStream_t s, const float * patches, const float * cls, const float * pos, int64_t F, int64_t T,
+                   int64_t D, float * h);
+
 #ifdef __cplusplus
 }
 #endif

@@ -157,3 +157,24 @@ int vb_cuda_t5_bias(struct vb_cuda_ctx * c, const float * table, int32_t heads, 
     (void)nk, (void)bias;
     return not_built();
 }
+
+int vb_cuda_vit_upload(struct vb_cuda_ctx * c, struct vb_cuda_vit ** out, const struct vb_vit * m, int32_t dt) {
+    (void)c, (void)m, (void)dt;
+    *out = NULL;
+    return not_built();
+}
+
+void vb_cuda_vit_free(struct vb_cuda_vit * v) {
+    (void)v;
+}
+
+int64_t vb_cuda_vit_bytes(const struct vb_cuda_vit * v) {
+    (void)v;
+    return 0;
+}
+
+int vb_cuda_vit_run(struct vb_cuda_ctx * c, struct vb_cuda_vit * v, const float * pixels, int32_t n_frames,
+                    float * embeddings, float * layer_out, float * body, float * ln) {
+    (void)c, (void)v, (void)pixels, (void)n_frames, (void)embeddings, (void)layer_out, (void)body, (void)ln;
+    return not_built();
+}
