@@ -11,10 +11,12 @@
 #   build      make -j CUDA=1 (vlapbench + build/tests/test_cuda); when the machine lacks the project's -dev
 #              packages, falls back to a carried .gpu-pack/ (scripts/gpu-pack.sh, made where they are installed)
 #   version    vlapbench version: cuda_backend / cuda_gpu lines (the GPU must be seen)
-#   unit       test_cuda: every CUDA kernel, the cuBLASLt linear (f32 exact path, bf16) vs the CPU engine
+#   unit       test_cuda: every CUDA kernel, the cuBLASLt linear (f32 exact path, bf16), the device ViT and T5
+#              encoder vs the CPU engine
 #   rate       cuBLASLt GEMM rate at 8192^3 bf16 / f32 and at the real ViT-g / Flan-T5-XL shapes
 #   kernels    test_cuda --kernels: our kernels' times at the real shapes, and the 32-frame ViT-g pass through
-#              engine/cuda/vit.c (bf16 and f32; random weights)
+#              engine/cuda/vit.c (bf16 and f32) and the Flan-T5-XL encoder through engine/cuda/t5enc.c (bf16;
+#              random weights)
 #   torch      the same GEMMs / kernels in PyTorch, and transformers' own BLIP-2 ViT-g, Q-Former, InstructBLIP
 #              Q-Former and Flan-T5-XL encoder (random weights, bf16) at the real shapes
 #   golden     check-golden on the repository's golden sets, CPU (sanity) and --device cuda (n/a until wired)

@@ -488,6 +488,62 @@ static void test_vit(void ** state) {
     vb_weights_close(w);
 }
 
+/* the device T5 encoder (engine/cuda/t5enc.c), two sequences batched, against vb_t5_encode per sequence on the tiny
+** golden model: the final output and every block's output, f32 within the golden tolerance; bf16 loosely */
+static void test_t5enc(void ** state) {
+    (void)state;
+    const char * root = getenv("VB_ROOT");
+    char         cfgp[1024], modp[1024];
+    snprintf(cfgp, sizeof cfgp, "%s%stests/golden/tiny/config.json", root ? root : "", root ? "/" : "");
+    snprintf(modp, sizeof modp, "%s%stests/golden/tiny/model.safetensors", root ? root : "", root ? "/" : "");
+    struct vb_model_config cfg;
+    struct vb_weights *    w = NULL;
+    assert_int_equal(vb_config_load(&cfg, cfgp), VB_OK);
+    assert_int_equal(vb_weights_open(&w, modp), VB_OK);
+    for (int t = 0; t < 2; t++) {
+        int32_t dt = t ? VB_DT_BF16 : VB_DT_F32;
+        cfg.t5.weight_dtype = dt;
+        struct vb_t5_model * m = NULL;
+        struct vb_t5_ctx *   ctx = NULL;
+        assert_int_equal(vb_t5_load(&m, w, "language_model.", &cfg.t5), VB_OK);
+        const int32_t B = 2;
+        const int64_t n = 21, d = m->cfg.d_model, L = m->cfg.n_enc;
+        assert_int_equal(vb_t5_ctx_new(&ctx, m, n, 4), VB_OK);
+        float *   emb = vb_malloc(sizeof(float) * (size_t)(B * n * d));
+        uint8_t * mask = vb_malloc((size_t)(B * n));
+        fill(emb, B * n * d, 123, 1.0f);
+        for (int64_t i = 0; i < B * n; i++)
+            mask[i] = !(i >= n && i % n >= 17); /* sequence 1: the last 4 tokens are padding */
+        float *ref = vb_malloc(sizeof(float) * (size_t)(B * n * d)),
+              *got = vb_malloc(sizeof(float) * (size_t)(B * n * d));
+        float *rblk = vb_malloc(sizeof(float) * (size_t)(L * B * n * d)),
+              *gblk = vb_malloc(sizeof(float) * (size_t)(L * B * n * d));
+        float * blk1 = vb_malloc(sizeof(float) * (size_t)(L * n * d));
+        for (int32_t s_ = 0; s_ < B; s_++) {
+            assert_int_equal(vb_t5_encode(ctx, emb + s_ * n * d, mask + s_ * n, n, blk1), VB_OK);
+            memcpy(ref + s_ * n * d, ctx->enc_out, sizeof(float) * (size_t)(n * d));
+            for (int64_t l = 0; l < L; l++) /* block l of sequence s_ into (L, B, n, d) */
+                memcpy(rblk + (l * B + s_) * n * d, blk1 + l * n * d, sizeof(float) * (size_t)(n * d));
+        }
+        struct vb_cuda_t5enc * de = NULL;
+        assert_int_equal(vb_cuda_t5enc_upload(g_ctx, &de, m, dt), VB_OK);
+        assert_true(vb_cuda_t5enc_bytes(de) > 0);
+        assert_int_equal(vb_cuda_t5_encode(g_ctx, de, B, n, emb, mask, gblk, got), VB_OK);
+        double tol = t ? 5e-2 : 1e-4;
+        double e1 = max_diff(ref, got, B * n * d), m1 = fmax(1.0, max_abs(ref, B * n * d));
+        double e2 = max_diff(rblk, gblk, L * B * n * d), m2 = fmax(1.0, max_abs(rblk, L * B * n * d));
+        printf("t5 encoder %s: out max |gpu - cpu| = %.3g (tol %.3g), blocks %.3g (tol %.3g)\n", t ? "bf16" : "f32", e1,
+               tol * m1, e2, tol * m2);
+        assert_true(e1 <= tol * m1);
+        assert_true(e2 <= tol * m2);
+        vb_cuda_t5enc_free(de);
+        free(emb), free(mask), free(ref), free(got), free(rblk), free(gblk), free(blk1);
+        vb_t5_ctx_free(ctx);
+        vb_t5_free(m);
+    }
+    vb_weights_close(w);
+}
+
 static void test_rate_events(void ** state) {
     (void)state;
     double tf = 0;
@@ -673,6 +729,52 @@ static int vitg_time(struct vb_cuda_ctx * c, int32_t dt) {
     return st == VB_OK ? 0 : 1;
 }
 
+/* The Flan-T5-XL encoder through engine/cuda/t5enc.c at B sequences x n tokens (random weights), 24 layers
+** estimated from 1- and 2-layer runs as vitg_time does. */
+static int t5xl_time(struct vb_cuda_ctx * c, int32_t dt, int32_t B, int64_t n) {
+    struct vb_t5_model m;
+    memset(&m, 0, sizeof m);
+    struct vb_t5_config * C = &m.cfg;
+    C->vocab = 32128, C->d_model = 2048, C->d_kv = 64, C->d_ff = 5120, C->n_enc = 2, C->n_dec = 2, C->heads = 32;
+    C->n_buckets = 32, C->max_distance = 128, C->eps = 1e-6f, C->act = VB_ACT_GELU_TANH, C->gated = 1;
+    m.inner = 2048;
+    const int64_t d = 2048, f = 5120;
+    m.enc_rel = rand_vec(32 * 32, 1, 1, 0), m.enc_final_ln = rand_vec(d, 2, 0.1f, 1);
+    struct vb_t5_block b;
+    memset(&b, 0, sizeof b);
+    rand_wmat(&b.qkv, 3 * d, d, 3, 0.02f), rand_wmat(&b.o, d, d, 4, 0.02f);
+    rand_wmat(&b.ffi, 2 * f, d, 5, 0.02f), rand_wmat(&b.ffo, d, f, 6, 0.01f);
+    b.ln_sa = rand_vec(d, 7, 0.1f, 1), b.ln_ff = rand_vec(d, 8, 0.1f, 1);
+    struct vb_t5_block two[2] = {b, b};
+    m.enc = two;
+    float *emb = rand_vec(B * n * d, 9, 1, 0), *out = vb_malloc(sizeof(float) * (size_t)(B * n * d));
+    double ms[2] = {0, 0};
+    int    st = VB_OK;
+    for (int nl = 1; nl <= 2 && st == VB_OK; nl++) {
+        m.cfg.n_enc = nl;
+        struct vb_cuda_t5enc * e = NULL;
+        st = vb_cuda_t5enc_upload(c, &e, &m, dt);
+        for (int r = 0; r < 2 && st == VB_OK; r++)
+            st = vb_cuda_t5_encode(c, e, B, n, emb, NULL, NULL, out);
+        int64_t t0 = vb_time_us();
+        for (int r = 0; r < 5 && st == VB_OK; r++)
+            st = vb_cuda_t5_encode(c, e, B, n, emb, NULL, NULL, out);
+        ms[nl - 1] = (double)(vb_time_us() - t0) / 5e3;
+        vb_cuda_t5enc_free(e);
+    }
+    if (st == VB_OK) {
+        double per = ms[1] - ms[0], full = ms[0] + 23 * per, R = (double)B * (double)n;
+        double flop = 2.0 * R * (4.0 * d * d + 3.0 * d * f) + 4.0 * B * 32 * (double)n * (double)n * 64;
+        printf("flan-t5-xl encoder %d x %lld tokens %s (engine/cuda/t5enc.c, wall incl. upload / download): 1 layer "
+               "%.2f ms, 2 layers %.2f ms -> per layer %.2f ms (%.1f TFLOP/s), 24 layers ~ %.1f ms\n",
+               B, (long long)n, dt == VB_DT_BF16 ? "bf16" : "f32", ms[0], ms[1], per, flop / (per * 1e-3) / 1e12, full);
+    } else
+        printf("flan-t5-xl encoder: FAILED: %s\n", vb_errmsg());
+    vb_wmat_free(&b.qkv), vb_wmat_free(&b.o), vb_wmat_free(&b.ffi), vb_wmat_free(&b.ffo);
+    free(b.ln_sa), free(b.ln_ff), free(m.enc_rel), free(m.enc_final_ln), free(emb), free(out);
+    return st == VB_OK ? 0 : 1;
+}
+
 /* vit32: the 32-candidate ViT-g pass's shapes (32 x 257 tokens, 1408 wide, 16 heads of 88, MLP 6144); t5: a
 ** Flan-T5-XL encoder batch (8 sequences x 128 tokens, 2048 wide, 32 heads of 64, gated FF 5120). */
 static int kernels_main(void) {
@@ -728,6 +830,8 @@ static int kernels_main(void) {
     vb_cuda_free(bias);
     rc |= vitg_time(c, VB_DT_BF16);
     rc |= vitg_time(c, VB_DT_F32);
+    rc |= t5xl_time(c, VB_DT_BF16, 32, 96);
+    rc |= t5xl_time(c, VB_DT_BF16, 1, 168);
     vb_cuda_event_free(e0), vb_cuda_event_free(e1);
     vb_cuda_ctx_free(c);
     return rc;
@@ -754,9 +858,9 @@ int main(int argc, char ** argv) {
         return 77;
     }
     const struct CMUnitTest gpu[] = {
-        cmocka_unit_test(test_norms),     cmocka_unit_test(test_acts),        cmocka_unit_test(test_softmax_add),
-        cmocka_unit_test(test_attention), cmocka_unit_test(test_t5_bias),     cmocka_unit_test(test_linear),
-        cmocka_unit_test(test_vit),       cmocka_unit_test(test_rate_events),
+        cmocka_unit_test(test_norms),     cmocka_unit_test(test_acts),    cmocka_unit_test(test_softmax_add),
+        cmocka_unit_test(test_attention), cmocka_unit_test(test_t5_bias), cmocka_unit_test(test_linear),
+        cmocka_unit_test(test_vit),       cmocka_unit_test(test_t5enc),   cmocka_unit_test(test_rate_events),
     };
     return cmocka_run_group_tests_name("cuda (GPU vs CPU)", gpu, gpu_setup, gpu_teardown) ? 1 : 0;
 }

@@ -147,4 +147,20 @@ int64_t vb_cuda_vit_bytes(const struct vb_cuda_vit * v);
 int vb_cuda_vit_run(struct vb_cuda_ctx * c, struct vb_cuda_vit * v, const float * pixels, int32_t n_frames,
                     float * embeddings, float * layer_out, float * body, float * ln);
 
+/* The T5 encoder of a loaded host model (engine/t5.h) on the device: the encoder blocks, the encoder relative
+** position table and the final norm, matrices in dt.  (The decoder, its KV cache and lm_head are not on the device
+** yet: docs/cuda.md.) */
+struct vb_t5_model;
+struct vb_cuda_t5enc;
+int vb_cuda_t5enc_upload(struct vb_cuda_ctx * c, struct vb_cuda_t5enc ** out, const struct vb_t5_model * m, int32_t dt);
+void    vb_cuda_t5enc_free(struct vb_cuda_t5enc * e); /* NULL: no-op */
+int64_t vb_cuda_t5enc_bytes(const struct vb_cuda_t5enc * e);
+/* vb_t5_encode's arithmetic for B sequences of n tokens each, batched (every GEMM over all B * n rows; attention per
+** sequence with the shared relative position bias and each sequence's key mask): embeds (B, n, d) and mask (B, n)
+** (1 = real, 0 = padding; NULL = all real) on the host; out (B, n, d) receives the final-normed output (vb_t5_ctx's
+** enc_out), block_out (n_enc, B, n, d) (nullable) each block's output before it.  Device activations are kept in
+** the device encoder (one caller at a time).  B < 1 or n < 1: VB_ERR_ARG. */
+int vb_cuda_t5_encode(struct vb_cuda_ctx * c, struct vb_cuda_t5enc * e, int32_t B, int64_t n, const float * embeds,
+                      const uint8_t * mask, float * block_out, float * out);
+
 #endif

@@ -178,3 +178,25 @@ int vb_cuda_vit_run(struct vb_cuda_ctx * c, struct vb_cuda_vit * v, const float 
     (void)c, (void)v, (void)pixels, (void)n_frames, (void)embeddings, (void)layer_out, (void)body, (void)ln;
     return not_built();
 }
+
+int vb_cuda_t5enc_upload(struct vb_cuda_ctx * c, struct vb_cuda_t5enc ** out, const struct vb_t5_model * m,
+                         int32_t dt) {
+    (void)c, (void)m, (void)dt;
+    *out = NULL;
+    return not_built();
+}
+
+void vb_cuda_t5enc_free(struct vb_cuda_t5enc * e) {
+    (void)e;
+}
+
+int64_t vb_cuda_t5enc_bytes(const struct vb_cuda_t5enc * e) {
+    (void)e;
+    return 0;
+}
+
+int vb_cuda_t5_encode(struct vb_cuda_ctx * c, struct vb_cuda_t5enc * e, int32_t B, int64_t n, const float * embeds,
+                      const uint8_t * mask, float * block_out, float * out) {
+    (void)c, (void)e, (void)B, (void)n, (void)embeds, (void)mask, (void)block_out, (void)out;
+    return not_built();
+}
