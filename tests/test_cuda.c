@@ -6,11 +6,14 @@
 ** exact for f32 / bf16 / f16 matrices, row ranges and row views.
 ** With a CUDA GPU: every kernel against its CPU reference in engine/ops.c / engine/wmat.c (LayerNorm, RMSNorm, GELU
 ** erf / tanh, ReLU, gated activation, softmax with -inf rows, add, fused attention with bias / mask / causal /
-** strides, the T5 relative position bias, the cuBLASLt linear in f32 (COMPUTE_32F) and bf16, the GEMM rate, events).
+** strides, the T5 relative position bias, the cuBLASLt linear in f32 (COMPUTE_32F) and bf16 incl. misaligned views,
+** the GEMM rate, events), and the device ViT / T5 encoder against vb_vit_run / vb_t5_encode on the repository's tiny
+** golden model (f32 within the golden tolerance 1e-4 x max(1, max|ref|); bf16 bounded loosely).
 ** Without one the GPU group is not run: the program prints "SKIP: no CUDA GPU visible (REASON)" and exits 77 once the
 ** always group passed.
 **
-** `test_cuda --rate M N K [REPS]` prints the cuBLASLt GEMM rate in f32 and bf16 (scripts/gpu-check.sh). */
+** `test_cuda --rate M N K [REPS]` prints the cuBLASLt GEMM rate in f32 and bf16; `test_cuda --kernels` times the
+** kernels, the 32-frame ViT-g pass and the Flan-T5-XL encoder at the real shapes (scripts/gpu-check.sh). */
 #include <setjmp.h> /* cmocka.h needs these four first */
 #include <stdarg.h>
 #include <stddef.h>
