@@ -169,39 +169,49 @@ def timed(fn, reps=20, warm=3):
     b.record(); b.synchronize()
     return a.elapsed_time(b) / reps
 
-for dt, name in ((torch.bfloat16, "bf16"), (torch.float32, "f32")):
-    A = torch.randn(8192, 8192, device=dev, dtype=dt); B = torch.randn(8192, 8192, device=dev, dtype=dt)
-    ms = timed(lambda: A @ B, reps=10)
-    say(f"torch gemm {name} 8192x8192x8192: {2 * 8192**3 / ms / 1e9:.1f} TFLOP/s (no TF32)")
-    del A, B
 NV, DV, FV, NT, DT, FT = 32 * 257, 1408, 6144, 8 * 128, 2048, 5120
-x = torch.randn(NV, FV, device=dev); w = torch.randn(FV, device=dev); b = torch.randn(FV, device=dev)
-xg = torch.randn(NT, 2 * FT, device=dev)
-def rms(t, w):
-    return w * (t * torch.rsqrt(t.pow(2).mean(-1, keepdim=True) + 1e-6))
-K = [("layernorm", "vit32 (8224, 1408)", lambda: F.layer_norm(x[:, :DV], (DV,), w[:DV], b[:DV], 1e-6)),
-     ("rmsnorm", "t5 (1024, 2048)", lambda: rms(x[:NT, :DT], w[:DT])),
-     ("gelu_erf", "vit32 (8224, 6144)", lambda: F.gelu(x)),
-     ("gelu_tanh", "vit32 (8224, 6144)", lambda: F.gelu(x, approximate="tanh")),
-     ("gated_gelu_tanh", "t5 (1024, 2 x 5120)", lambda: F.gelu(xg[:, :FT], approximate="tanh") * xg[:, FT:]),
-     ("softmax", "vit32 scores (131584, 257)", lambda: torch.softmax(x.view(-1)[:131584 * 257].view(131584, 257), -1))]
-for name, shape, fn in K:
-    say(f"torch kernel {name:<22} {shape:<34} {timed(fn):10.4f} ms")
-qv = torch.randn(32, 16, 257, 88, device=dev)
-say(f"torch kernel {'attention sdpa f32':<22} {'vit32 32 x (257 x 257, 16 x 88)':<34} "
-    f"{timed(lambda: F.scaled_dot_product_attention(qv, qv, qv)):10.4f} ms")
-qb = qv.bfloat16()
-say(f"torch kernel {'attention sdpa bf16':<22} {'vit32 32 x (257 x 257, 16 x 88)':<34} "
-    f"{timed(lambda: F.scaled_dot_product_attention(qb, qb, qb)):10.4f} ms")
-lin = torch.nn.Linear(DV, FV, device=dev)
-xv = torch.randn(NV, DV, device=dev)
-for dt, name in ((torch.bfloat16, "bf16"), (torch.float32, "f32")):
-    l2, x2 = lin.to(dt), xv.to(dt)
-    say(f"torch kernel {'linear':<22} {'vit32 fc1 8224 x 6144 x 1408 ' + name:<34} {timed(lambda: l2(x2)):10.4f} ms")
-del x, xg, qv, qb, lin, xv
-torch.cuda.empty_cache()
+import traceback
+def attempt(name, fn):
+    try:
+        fn()
+    except Exception:
+        say(f"{name}: FAILED:", traceback.format_exc()[-600:])
+    torch.cuda.empty_cache()
+def basics():
+    for dt, name in ((torch.bfloat16, "bf16"), (torch.float32, "f32")):
+        A = torch.randn(8192, 8192, device=dev, dtype=dt); B = torch.randn(8192, 8192, device=dev, dtype=dt)
+        ms = timed(lambda: A @ B, reps=10)
+        say(f"torch gemm {name} 8192x8192x8192: {2 * 8192**3 / ms / 1e9:.1f} TFLOP/s (no TF32)")
+        del A, B
+    x = torch.randn(NV, FV, device=dev); w = torch.randn(FV, device=dev); b = torch.randn(FV, device=dev)
+    xg = torch.randn(NT, 2 * FT, device=dev)
+    def rms(t, w):
+        return w * (t * torch.rsqrt(t.pow(2).mean(-1, keepdim=True) + 1e-6))
+    xl = torch.randn(NV, DV, device=dev); xr = torch.randn(NT, DT, device=dev)
+    K = [("layernorm", "vit32 (8224, 1408)", lambda: F.layer_norm(xl, (DV,), w[:DV], b[:DV], 1e-6)),
+         ("rmsnorm", "t5 (1024, 2048)", lambda: rms(xr, w[:DT])),
+         ("gelu_erf", "vit32 (8224, 6144)", lambda: F.gelu(x)),
+         ("gelu_tanh", "vit32 (8224, 6144)", lambda: F.gelu(x, approximate="tanh")),
+         ("gated_gelu_tanh", "t5 (1024, 2 x 5120)", lambda: F.gelu(xg[:, :FT], approximate="tanh") * xg[:, FT:]),
+         ("softmax", "vit32 scores (131584, 257)", lambda: torch.softmax(x.view(-1)[:131584 * 257].view(131584, 257), -1))]
+    for name, shape, fn in K:
+        say(f"torch kernel {name:<22} {shape:<34} {timed(fn):10.4f} ms")
+    qv = torch.randn(32, 16, 257, 88, device=dev)
+    say(f"torch kernel {'attention sdpa f32':<22} {'vit32 32 x (257 x 257, 16 x 88)':<34} "
+        f"{timed(lambda: F.scaled_dot_product_attention(qv, qv, qv)):10.4f} ms")
+    qb = qv.bfloat16()
+    say(f"torch kernel {'attention sdpa bf16':<22} {'vit32 32 x (257 x 257, 16 x 88)':<34} "
+        f"{timed(lambda: F.scaled_dot_product_attention(qb, qb, qb)):10.4f} ms")
+    lin = torch.nn.Linear(DV, FV, device=dev)
+    xv = torch.randn(NV, DV, device=dev)
+    for dt, name in ((torch.bfloat16, "bf16"), (torch.float32, "f32")):
+        l2, x2 = lin.to(dt), xv.to(dt)
+        say(f"torch kernel {'linear':<22} {'vit32 fc1 8224 x 6144 x 1408 ' + name:<34} {timed(lambda: l2(x2)):10.4f} ms")
+    del x, xg, xl, xr, qv, qb, lin, xv
+attempt("gemm / kernels", basics)
 
-# transformers' own modules, random weights, bf16, the real shapes
+# transformers' own modules, random weights, bf16, the real shapes; each in its own try so one failure does not hide
+# the others
 import transformers
 from transformers import Blip2VisionConfig, Blip2VisionModel, Blip2QFormerConfig, Blip2QFormerModel, T5Config, T5EncoderModel
 say("transformers", transformers.__version__)
@@ -212,30 +222,34 @@ def build(cls, cfg):
     m = m.to(torch.bfloat16).eval()
     say(f"  built {cls.__name__}: {sum(p.numel() for p in m.parameters()) / 1e6:.0f} M params in {time.time() - t:.1f} s")
     return m
-with torch.inference_mode():
+state = {}
+def vit_part():
     vit = build(Blip2VisionModel, Blip2VisionConfig())  # BLIP-2 ViT-g: 39 layers, 1408, 16 heads, 224 / 14
     px = torch.randn(32, 3, 224, 224, device=dev, dtype=torch.bfloat16)
     ms = timed(lambda: vit(pixel_values=px), reps=5, warm=2)
     L = vit.config.num_hidden_layers
     flop = L * (2 * NV * (4 * DV * DV + 2 * DV * FV) + 4 * 32 * 16 * 257 * 257 * 88)
     say(f"transformers vit-g 32 frames bf16: {ms:.2f} ms, {flop / ms / 1e9:.1f} TFLOP/s (linear + attention FLOPs)")
-    enc = vit(pixel_values=px).last_hidden_state
-    del vit
+    state["enc"] = vit(pixel_values=px).last_hidden_state
+def qformer_part():
+    enc = state.get("enc")
+    if enc is None:
+        enc = torch.randn(32, 257, DV, device=dev, dtype=torch.bfloat16)
     qf = build(Blip2QFormerModel, Blip2QFormerConfig(encoder_hidden_size=DV))
     q = torch.randn(32, 32, 768, device=dev, dtype=torch.bfloat16)
     ms = timed(lambda: qf(query_embeds=q, encoder_hidden_states=enc), reps=5, warm=2)
     say(f"transformers blip2 q-former 32 frames bf16: {ms:.2f} ms")
-    try:
-        from transformers import InstructBlipQFormerConfig, InstructBlipQFormerModel
-        iq = build(InstructBlipQFormerModel, InstructBlipQFormerConfig(encoder_hidden_size=DV))
-        ids = torch.randint(0, 30000, (32, 32), device=dev)
-        ms = timed(lambda: iq(input_ids=ids, query_embeds=q, encoder_hidden_states=enc), reps=5, warm=2)
-        say(f"transformers instructblip q-former 32 frames + 32 text tokens bf16: {ms:.2f} ms")
-        del iq
-    except Exception as e:
-        say("instructblip q-former: skipped:", repr(e)[:300])
-    del qf, enc
-    torch.cuda.empty_cache()
+def iqformer_part():
+    from transformers import InstructBlipQFormerConfig, InstructBlipQFormerModel
+    enc = state.get("enc")
+    if enc is None:
+        enc = torch.randn(32, 257, DV, device=dev, dtype=torch.bfloat16)
+    iq = build(InstructBlipQFormerModel, InstructBlipQFormerConfig(encoder_hidden_size=DV))
+    q = torch.randn(32, 32, 768, device=dev, dtype=torch.bfloat16)
+    ids = torch.randint(0, 30000, (32, 32), device=dev)
+    ms = timed(lambda: iq(input_ids=ids, query_embeds=q, encoder_hidden_states=enc), reps=5, warm=2)
+    say(f"transformers instructblip q-former 32 frames + 32 text tokens bf16: {ms:.2f} ms")
+def t5_part():
     t5 = build(T5EncoderModel, T5Config(d_model=2048, d_ff=5120, num_layers=24, num_heads=32, d_kv=64,
                                         feed_forward_proj="gated-gelu", vocab_size=32128))
     for bsz, n in ((32, 96), (1, 168)):
@@ -243,6 +257,12 @@ with torch.inference_mode():
         ms = timed(lambda: t5(inputs_embeds=e), reps=5, warm=2)
         flop = 24 * (2 * bsz * n * (4 * 2048 * 2048 + 3 * 2048 * 5120) + 4 * bsz * 32 * n * n * 64)
         say(f"transformers flan-t5-xl encoder {bsz} x {n} tokens bf16: {ms:.2f} ms, {flop / ms / 1e9:.1f} TFLOP/s")
+with torch.inference_mode():
+    attempt("vit-g", vit_part)
+    attempt("blip2 q-former", qformer_part)
+    attempt("instructblip q-former", iqformer_part)
+    state.clear()
+    attempt("flan-t5-xl encoder", t5_part)
 say("torch: done")
 PY
 }
