@@ -64,6 +64,42 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 BIN      := $(BUILD)/vlapbench
 
+# ---- CUDA backend (engine/cuda/, docs/cuda.md) -------------------------------------------------------------------
+# make CUDA=1: build it (nvcc required); make CUDA=0: leave it out (engine/cuda/none.c answers "not built"); default:
+# built when nvcc is found (PATH, else $(CUDA_HOME)/bin).  Kernels: sm_90 machine code (H100/H200) + compute_80 PTX
+# (JIT on other GPUs from sm_80 up; NVCC_GENCODE overrides).  cudart is linked statically; cuBLASLt is dlopen'ed at the
+# first CUDA context, so the binary starts as fast as before and runs (CPU only) where no CUDA library is installed.
+CUDA_HOME    ?= /usr/local/cuda
+ifeq ($(origin NVCC),undefined)
+NVCC         := $(shell command -v nvcc 2>/dev/null || { test -x $(CUDA_HOME)/bin/nvcc && echo $(CUDA_HOME)/bin/nvcc; })
+endif
+ifeq ($(origin CUDA),undefined)
+CUDA         := $(if $(NVCC),1,0)
+endif
+NVCC_GENCODE ?= -gencode arch=compute_90,code=sm_90 -gencode arch=compute_80,code=compute_80
+CUDA_STAMP   := $(BUILD)/cuda.stamp
+$(CUDA_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CUDA) $(NVCC_GENCODE)' > $@.tmp; cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+ifeq ($(CUDA),1)
+ifeq ($(NVCC),)
+$(error CUDA=1 but nvcc was not found (PATH, $(CUDA_HOME)/bin))
+endif
+CUDA_C_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out engine/cuda/none.c,$(wildcard engine/cuda/*.c)))
+CUDA_CU_OBJS := $(patsubst %.cu,$(BUILD)/%.cu.o,$(wildcard engine/cuda/*.cu))
+$(CUDA_C_OBJS): CFLAGS += -isystem $(CUDA_HOME)/include -DVB_CUDA_LIBDIR=\"$(CUDA_HOME)/lib64\"
+$(CUDA_C_OBJS) $(CUDA_CU_OBJS): $(CUDA_STAMP)
+$(BUILD)/engine/cuda/%.cu.o: engine/cuda/%.cu engine/cuda/kernels.h
+	@mkdir -p $(dir $@)
+	$(NVCC) -O2 -std=c++17 -I. $(NVCC_GENCODE) -Xcompiler -Wall,-Wextra -c -o $@ $<
+LIB_OBJS     += $(CUDA_C_OBJS) $(CUDA_CU_OBJS)
+LDLIBS       += -L$(CUDA_HOME)/lib64 -lcudart_static -ldl -lrt -lstdc++
+else
+LIB_OBJS     += $(BUILD)/engine/cuda/none.o $(BUILD)/engine/cuda/unpack.o
+$(BUILD)/engine/cuda/none.o $(BUILD)/engine/cuda/unpack.o: $(CUDA_STAMP)
+endif
+# ---- end of the CUDA block -----------------------------------------------------------------------------------------
+
 .DEFAULT_GOAL := all
 .PHONY: all deps test test-asan test-valgrind debug demo clean bench format format-check FORCE
 

@@ -3,6 +3,7 @@
 
 #include "base/common.h"
 #include "engine/blas.h"
+#include "engine/cuda/cuda.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -39,7 +40,9 @@ int cmd_version(int argc, char ** argv) {
         printf("usage: vlapbench version [--threads N]\n"
                "Prints the program version, git commit, build flags, the OpenBLAS kernel in use, the engine's thread\n"
                "count (set explicitly; --threads N, default: all online CPUs; OpenBLAS itself runs one thread inside\n"
-               "the engine's threads), SQLite version and CPU model.\n");
+               "the engine's threads), SQLite version and CPU model; whether the CUDA backend is built and the GPU it "
+               "sees\n"
+               "(name, compute capability, SMs, memory, driver and CUDA runtime versions) or why none is usable.\n");
         return 0;
     }
     int threads = 0;
@@ -69,5 +72,31 @@ int cmd_version(int argc, char ** argv) {
     printf("blas_reexec_from: %s\n", re ? re : "none");
     printf("cpu: %s\n", cpu);
     printf("sqlite: %s\n", sqlite3_libversion());
+    struct vb_cuda_info ci;
+    char                gpu[512];
+    vb_cuda_query(&ci);
+    vb_cuda_describe(&ci, gpu, sizeof gpu);
+    if (ci.built)
+        printf("cuda_backend: built (CUDA runtime %d.%d linked statically; cuBLASLt loaded at first use)\n",
+               ci.runtime_version / 1000, ci.runtime_version % 1000 / 10);
+    else
+        printf("cuda_backend: not built (make CUDA=1 with nvcc)\n");
+    printf("cuda_gpu: %s\n", gpu);
+    return 0;
+}
+
+int vb_cli_device(const char * cmd, const char * v, int * cuda) {
+    *cuda = 0;
+    if (!strcmp(v, "cpu")) return 0;
+    if (strcmp(v, "cuda") != 0) {
+        fprintf(stderr, "%s: --device '%s': expected cpu or cuda\n", cmd, v);
+        return 2;
+    }
+    struct vb_cuda_info ci;
+    if (!vb_cuda_query(&ci)) {
+        fprintf(stderr, "%s: --device cuda: %s\n", cmd, ci.reason);
+        return 1;
+    }
+    *cuda = 1;
     return 0;
 }

@@ -32,5 +32,9 @@ VB_CMD(demo);
 int vb_cli_wants_help(int argc, char ** argv);
 /* If argv[*i] is `name` and a value follows, store it in *val, advance *i and return 1; `--name=value` works too. */
 int vb_cli_opt(int argc, char ** argv, int * i, const char * name, const char ** val);
+/* --device value v of command cmd: "cpu" -> *cuda = 0, return 0; "cuda" with a usable GPU -> *cuda = 1, return 0;
+** "cuda" without one -> prints "CMD: --device cuda: CUDA backend not built ..." / "... no CUDA GPU visible: REASON"
+** and returns 1; anything else -> prints the expected values and returns 2 (the exit codes of the commands). */
+int vb_cli_device(const char * cmd, const char * v, int * cuda);
 
 #endif

@@ -562,7 +562,7 @@ static void usage(FILE * f) {
     fprintf(f,
             "usage: vlapbench bench-engine --config CONFIG.json [--threads N] [--reps N] [--layers N] [--frames N]\n"
             "                              [--components vit,qformer,t5enc,t5dec] [--weights f32|bf16|f16[,...]]\n"
-            "                              [--qformer-text N]\n"
+            "                              [--qformer-text N] [--device cpu|cuda]\n"
             "Writes a random-weight file of the config's layout (only --layers N blocks of the ViT and of each T5\n"
             "stack, default 2; the Q-Former at full depth), builds the components with the real loaders and prints\n"
             "per component the median wall time (scaled to the full depth, stated in the output), GFLOP/s and the\n"
@@ -601,7 +601,7 @@ int cmd_bench_engine(int argc, char ** argv) {
         usage(stdout);
         return 0;
     }
-    const char *config = NULL, *comps = "vit,qformer,t5enc,t5dec", *weights = "f32";
+    const char *config = NULL, *comps = "vit,qformer,t5enc,t5dec", *weights = "f32", *device = "cpu";
     int         threads = 0, reps = 5, layers = 2, frames = 8, qtext = 32;
     for (int i = 1; i < argc; i++) {
         const char * v;
@@ -621,11 +621,20 @@ int cmd_bench_engine(int argc, char ** argv) {
             weights = v;
         else if (vb_cli_opt(argc, argv, &i, "--qformer-text", &v))
             qtext = atoi(v);
+        else if (vb_cli_opt(argc, argv, &i, "--device", &v))
+            device = v; /* cpu | cuda (CUDA: docs/cuda.md) */
         else {
             fprintf(stderr, "bench-engine: unknown argument '%s'\n", argv[i]);
             usage(stderr);
             return 2;
         }
+    }
+    int cuda = 0, drc = vb_cli_device("bench-engine", device, &cuda);
+    if (drc != 0) return drc;
+    if (cuda) {
+        fprintf(stderr, "bench-engine: --device cuda: the CUDA model path is not yet wired into the ViT / Q-Former / "
+                        "T5 (engine/cuda has the GEMM and kernels; see docs/cuda.md)\n");
+        return 1;
     }
     struct bench B;
     memset(&B, 0, sizeof B);
