@@ -69,6 +69,8 @@ static void run_to_info(const struct vb_store_run * r, struct vb_run_info * in) 
     in->sws_flags = r->sws_flags;
     in->n_expected = r->n_expected;
     in->weights_dtype = r->weights_dtype;
+    in->subset = r->subset;
+    in->checkpoint_json = r->checkpoint;
 }
 
 static int merge_run(struct vb_store * in, const struct vb_store_run * r, struct vb_store * out) {
