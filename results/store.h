@@ -227,7 +227,9 @@ int vb_store_verify_hash(struct vb_store * st, int64_t run_id, char out[65]);
 ** verification hash and status recomputed.  When strict is set, every input must hold at least one run and all
 ** inputs the same set of config hashes (shards of one invocation); otherwise VB_ERR_MISMATCH naming both files and
 ** nothing is written.
-** Everything is done in one transaction: on failure the output is unchanged.  Returns VB_OK or an error. */
+** Everything is done in one transaction: on failure the output is unchanged, and an output that did not exist
+** before the call is removed (with its -wal / -shm / -journal files): a failed merge leaves nothing behind.
+** Returns VB_OK or an error. */
 int vb_store_merge(const char * out_path, const char * const * inputs, int32_t n_inputs, int strict);
 
 #endif
