@@ -159,12 +159,18 @@ static int answer_row(const struct sample * S, struct vb_runner_cell * cl, const
                                   .select_shared_us = sel_charge};
         vb_charge_stages(&ch, row.t_us);
     }
-    char extra[512];
+    /* the annotation's frame count (NExT-QA frame_count) against the container's: recorded when they differ */
+    char warn[160] = "";
+    if (S->s->ann_frames > 0 && S->vlen > 0 && S->s->ann_frames != S->vlen)
+        snprintf(warn, sizeof warn,
+                 ",\"ann_frame_count\":%lld,\"warning\":\"annotation frame_count %lld != %lld frames in the video\"",
+                 (long long)S->s->ann_frames, (long long)S->s->ann_frames, (long long)S->vlen);
+    char extra[640];
     snprintf(extra, sizeof extra,
              "{\"seed\":\"%llu\",\"n_vit_run\":%d,\"n_vit_cached\":%d,\"vit_charged_us\":%lld,"
-             "\"loc_reused\":%d,\"select_charged_us\":%lld,\"warmup\":%s,\"step0_is_eos\":%d}",
+             "\"loc_reused\":%d,\"select_charged_us\":%lld,\"warmup\":%s,\"step0_is_eos\":%d%s}",
              (unsigned long long)S->qseed, r->n_vit_run, r->n_vit_cached, (long long)vit_charge, r->scores_reused,
-             (long long)sel_charge, S->timed ? "false" : "true", r->step0_is_eos);
+             (long long)sel_charge, S->timed ? "false" : "true", r->step0_is_eos, warn);
     row.extra_json = extra;
     S->R->cur_ok = 1;
     return put_row(S->R, cl, &row);
