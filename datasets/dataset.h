@@ -39,11 +39,12 @@ struct vb_sample {
     char *  question;   /* NULL for VLEP */
     int32_t n_options;  /* 2..5 */
     char *  options[VB_MAX_OPTIONS];
-    int32_t answer;   /* 0-based index into options, -1 when unknown (test splits) */
-    char *  category; /* category code as the official scorer counts it ("CW", "TN", "Interaction", ...); for
-                         datasets without categories the dataset name */
-    char *  group;    /* pooled group ("C", "T", "D" for NExT-QA; equal to category elsewhere) */
-    int32_t line;     /* 1-based source line (or record index) for messages */
+    int32_t answer;     /* 0-based index into options, -1 when unknown (test splits) */
+    char *  category;   /* category code as the official scorer counts it ("CW", "TN", "Interaction", ...); for
+                           datasets without categories the dataset name */
+    char *  group;      /* pooled group ("C", "T", "D" for NExT-QA; equal to category elsewhere) */
+    int32_t line;       /* 1-based source line (or record index) for messages */
+    int64_t ann_frames; /* the annotation's own frame count of the video (NExT-QA frame_count); 0 = not given */
 };
 
 struct vb_dataset {

@@ -28,12 +28,14 @@ static int row(struct vb_ld * ld, struct vb_csv * c, const struct vb_jsonmap * m
     if (c->n_fields != 13) return vb_ld_bad(ld, line, "expected 13 fields, found %d", c->n_fields);
     for (int i = 0; i < 13; i++)
         if (!vb_ld_utf8_ok(f[i])) return vb_ld_bad(ld, line, "field '%s' is not valid UTF-8", HEADER[i]);
-    int64_t v;
+    int64_t v, n_frames = 0;
     if (!*f[0]) return vb_ld_bad(ld, line, "empty video id");
     for (const char * p = f[0]; *p; p++)
         if (*p < '0' || *p > '9') return vb_ld_bad(ld, line, "video id '%s' is not all digits", f[0]);
-    for (int i = 1; i <= 3; i++)
+    for (int i = 1; i <= 3; i++) {
         if (!parse_uint(f[i], &v)) return vb_ld_bad(ld, line, "%s '%s' is not a non-negative integer", HEADER[i], f[i]);
+        if (i == 1) n_frames = v;
+    }
     if (!*f[4]) return vb_ld_bad(ld, line, "empty question");
     int64_t ans, qid;
     if (!parse_uint(f[5], &ans) || ans > 4) return vb_ld_bad(ld, line, "answer '%s' is not an integer 0-4", f[5]);
@@ -66,6 +68,7 @@ static int row(struct vb_ld * ld, struct vb_csv * c, const struct vb_jsonmap * m
     s->answer = (int32_t)ans;
     s->category = vb_strdup(TYPES[t]);
     s->group = vb_ld_fmt("%c", TYPES[t][0]);
+    s->ann_frames = n_frames;
     return VB_OK;
 }
 

@@ -13,7 +13,8 @@ int cmd_merge(int argc, char ** argv) {
                "skipped, different duplicates are an error), sessions kept, verification hash and status\n"
                "recomputed.  By default every input must hold the same set of run configurations (the shards of\n"
                "one invocation) and a mismatch is refused; --union accepts inputs with different runs.  All or\n"
-               "nothing: on error OUT.db is left as it was.  Exit 0 ok, 1 error, 2 usage.\n");
+               "nothing: on error OUT.db is left as it was, and an OUT.db this merge created is removed.\n"
+               "Exit 0 ok, 1 error, 2 usage.\n");
         return 0;
     }
     const char *  out = NULL;

@@ -30,7 +30,12 @@ static int usage(void) {
         "  --skip-bad               skip malformed annotation records   --quiet   no progress output\n"
         "Bundles of one run share byte-identical frozen parts (ViT blocks, T5) instead of loading them twice.\n"
         "Re-running the same configuration on the same database resumes it: stored samples are not run again.\n"
-        "Damaged or missing videos become error rows and the run goes on.  Stored stage times are each cell's cold\n"
+        "  --retry-errors           re-run the error rows of the selected samples (they are replaced)\n"
+        "  --keep-going             do not stop when the first 20 samples all fail the same way\n"
+        "Damaged or missing videos become error rows and the run goes on, except that a run whose first 20 samples\n"
+        "all fail the same way stops (exit 1) with the reason and the expected video path (--keep-going: go on).\n"
+        "A --limit / --samples selection is stored as a labelled subset (runs.subset).  Stored stage times are each "
+        "cell's cold\n"
         "cost (shared ViT / localizer / decode work is charged to every cell that uses it; docs/runner.md).\n"
         "Exit 0 ok, 1 failure, 2 usage.\n");
     return 0;

@@ -42,6 +42,7 @@ static int print_json(const struct vb_store_run * runs, int32_t n) {
         cJSON_AddNumberToObject(o, "n_scored", r->n_scored);
         cJSON_AddNumberToObject(o, "n_correct", r->n_correct);
         add_str(o, "status", r->status);
+        add_str(o, "subset", r->subset); /* null: the whole split; else the selection's label */
         add_num(o, "wall_s", r->wall_s);
         add_str(o, "sampling", r->sampling);
         add_str(o, "selection", r->selection);
@@ -64,6 +65,11 @@ static int print_json(const struct vb_store_run * runs, int32_t n) {
         add_str(o, "verify_hash", r->verify_hash);
         add_str(o, "annotations_sha256", r->annotations_sha256);
         add_num(o, "peak_rss_kb", r->peak_rss_kb >= 0 ? (double)r->peak_rss_kb : NAN);
+        cJSON * ck = r->checkpoint ? cJSON_Parse(r->checkpoint) : NULL;
+        if (ck)
+            cJSON_AddItemToObject(o, "checkpoint", ck);
+        else
+            cJSON_AddNullToObject(o, "checkpoint");
         cJSON_AddItemToArray(a, o);
     }
     char * txt = a ? cJSON_PrintUnformatted(a) : NULL;
@@ -87,7 +93,12 @@ int cmd_runs(int argc, char ** argv) {
                "session peak RSS.\n"
                "--json prints one JSON array instead, one object per run with every field above: id, dataset,\n"
                "split, method, frames, candidates, acc (percent, errors counted as wrong; null when nothing is\n"
-               "scored), n_samples, n_expected, n_ok, n_error, n_scored, n_correct, status, wall_s, ... .\n");
+               "scored), n_samples, n_expected, n_ok, n_error, n_scored, n_correct, status, subset (null for the\n"
+               "whole split, else the label of a --limit / --samples selection), wall_s, ..., checkpoint\n"
+               "({\"dir\", \"name_or_path\"} of the bundle, null when not recorded).\n"
+               "A run stored from a --limit / --samples selection is marked by a \"subset\" line under its row.\n"
+               "Status: complete = every expected sample is stored and at least one is ok (a run of only error\n"
+               "rows is incomplete); incomplete; running; failed.\n");
         return 0;
     }
     const char * db = NULL;
@@ -150,6 +161,7 @@ int cmd_runs(int argc, char ** argv) {
         printf("%4lld  %-8s %-5s %-8s %3d %4d  %-9s %-11s %6llu %3d %11s %5d %7s  %-10s %9s\n", (long long)r->id,
                r->dataset, r->split, r->method, (int)r->frames, (int)r->candidates, r->selection, r->decode_mode,
                (unsigned long long)r->seed, (int)r->blas_threads, cnt, (int)r->n_error, acc, r->status, wall);
+        if (r->subset) printf("      subset (not the whole split): %s\n", r->subset);
         if (lng) {
             char rss[32];
             if (r->peak_rss_kb >= 0)
@@ -157,11 +169,12 @@ int cmd_runs(int argc, char ** argv) {
             else
                 snprintf(rss, sizeof rss, "-");
             printf("      commit %s%s  host %s  cpu %s  blas %s  grid %s\n      created %s  sampling %s  "
-                   "sws %s  config %.16s  verify %.16s\n      weights %s  peak RSS %s\n",
+                   "sws %s  config %.16s  verify %.16s\n      weights %s  peak RSS %s  checkpoint %s\n",
                    r->git_commit, r->git_dirty ? "+dirty" : "", r->host ? r->host : "-",
                    r->cpu_model ? r->cpu_model : "-", r->blas_core ? r->blas_core : "-", r->grid_id ? r->grid_id : "-",
                    r->created, r->sampling, r->sws_flags ? r->sws_flags : "-", r->config_hash,
-                   r->verify_hash ? r->verify_hash : "-", r->weights_dtype ? r->weights_dtype : "f32", rss);
+                   r->verify_hash ? r->verify_hash : "-", r->weights_dtype ? r->weights_dtype : "f32", rss,
+                   r->checkpoint ? r->checkpoint : "-");
         }
     }
     if (n == 0) printf("(no runs)\n");

@@ -389,6 +389,8 @@ int vb_runconfig_load_json(struct vb_run_config * c, const char * path) {
             c->skip_bad = cJSON_IsTrue(it);
         else if (cJSON_IsBool(it) && !strcmp(k, "quiet"))
             c->quiet = cJSON_IsTrue(it);
+        else if (cJSON_IsBool(it) && !strcmp(k, "keep_going"))
+            c->keep_going = cJSON_IsTrue(it);
         else
             rc = vb_fail(VB_ERR_FORMAT, "%s: unknown key or wrong type: \"%s\"", path, k);
         if (rc != VB_OK) break;
@@ -478,6 +480,10 @@ int vb_runconfig_from_args(struct vb_run_config * c, int argc, char ** argv) {
             c->skip_bad = 1;
         else if (!strcmp(argv[i], "--quiet"))
             c->quiet = 1;
+        else if (!strcmp(argv[i], "--keep-going"))
+            c->keep_going = 1;
+        else if (!strcmp(argv[i], "--retry-errors"))
+            c->retry_errors = 1;
         else
             rc = vb_fail(VB_ERR_ARG, "unknown or incomplete option '%s'", argv[i]);
         if (rc != VB_OK) {

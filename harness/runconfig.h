@@ -22,6 +22,8 @@
 **                 of every cell's identity when not f32 (a bf16 run never resumes an f32 run's cells)
 **   vit_cache_mb  memory bound of the shared ViT feature cache (LRU), default 256; 0 disables sharing
 **   flush_rows    commit the results every N rows (default: the store's 64)
+**   keep_going    bool: do not stop when the first VB_RUN_FAIL_FAST samples all fail the same way (flag --keep-going)
+** Flag only: --retry-errors re-runs the error rows of the selected samples (deleted, then stored anew).
 ** Test hook (flag only, not stored): --kill-after N raises SIGKILL after N samples were handed to the store.
 **
 ** Subset and shard semantics (docs/runner.md): --samples keeps the listed keys (annotation order), then --limit N
@@ -36,6 +38,7 @@
 
 #define VB_RUN_MAX_METHODS 8
 #define VB_RUN_MAX_FRAMES  16
+#define VB_RUN_FAIL_FAST   20 /* a run stops when its first this-many samples all fail the same way */
 
 struct vb_run_method {
     char    name[16]; /* "uniform", "sevila", "vlap" */
@@ -68,6 +71,8 @@ struct vb_run_config {
     int32_t              vit_cache_mb; /* ViT feature cache bound, MB (default 256; 0 = no sharing) */
     int32_t              flush_rows;   /* store commit interval in rows (0 = store default) */
     int32_t              kill_after;   /* test hook: SIGKILL self after this many stored samples (0 = off) */
+    int32_t              keep_going;   /* 1: do not stop when the first samples all fail the same way */
+    int32_t              retry_errors; /* 1: re-run (and replace) the error rows of the selected samples */
 };
 
 /* Defaults (frames 1,2,4; candidates 0; uniform_midbin; bilinear; argmax; minimal; weights f32; seed 0; threads 0;

@@ -23,9 +23,10 @@ struct vb_runner_bundle {
     char *              dir;  /* as configured (owned) */
     char *              real; /* realpath (owned) */
     struct vb_bundle *  b;
-    char *              weights_json; /* {"weights": sha, "config": sha, "t5_tokenizer": sha[, "bert_vocab": sha]} */
-    int32_t             vgroup;       /* vision group: bundles with identical ViT weights share one */
-    struct vb_vit_ctx * vit;          /* ViT context of VB_RUNNER_VIT_BATCH frames (the group's first bundle owns it) */
+    char *              weights_json;    /* {"weights": sha, "config": sha, "t5_tokenizer": sha[, "bert_vocab": sha]} */
+    int32_t             vgroup;          /* vision group: bundles with identical ViT weights share one */
+    char *              checkpoint_json; /* {"dir": basename, "name_or_path": config _name_or_path or null} */
+    struct vb_vit_ctx * vit; /* ViT context of VB_RUNNER_VIT_BATCH frames (the group's first bundle owns it) */
 };
 
 /* One grid cell: a method at one frame count k. */
@@ -66,8 +67,17 @@ struct vb_runner {
     /* the selected samples */
     int32_t * sel; /* (n_mine) dataset indices of this shard's samples */
     int32_t   n_sel, n_mine;
-    int *     pending; /* (n_mine, n_cells) 1 = the cell has not stored the sample */
-    int32_t   n_todo;  /* samples with a pending cell */
+    int *     pending;     /* (n_mine, n_cells) 1 = the cell has not stored the sample */
+    int32_t   n_todo;      /* samples with a pending cell */
+    char      subset[256]; /* "" = the whole annotation file; else the label of the selection (runs.subset) */
+    /* fail fast: the rows of the current sample (cur_*) and of the session's first samples (ff_*) */
+    int32_t cur_ok, cur_mixed; /* the sample stored an ok row / error rows of different kinds */
+    char    cur_sig[512];      /* the sample's first error message with its video path replaced by <video> */
+    char    cur_msg[512];      /* ... and as stored */
+    char    cur_video[1024];   /* the sample's expected video path */
+    char    cur_video_id[256];
+    int32_t ff_n, ff_broken; /* samples so far that all failed like the first; 1 once one did not */
+    char    ff_sig[512];
 };
 
 /* runner_setup.c */

@@ -63,10 +63,32 @@ static void row_base(const struct sample * S, struct vb_store_sample * row) {
     row->frame_lo = S->clip.f0, row->frame_hi = S->clip.f1, row->fps = S->fps, row->vlen = S->vlen;
 }
 
+/* The kind of failure: msg with every occurrence of the sample's video path replaced by <video>, so that the same
+** failure on other videos compares equal (fail fast, runner.c). */
+static void error_kind(const char * msg, const char * video, char * out, size_t n) {
+    size_t L = video && *video ? strlen(video) : 0, o = 0;
+    for (const char * p = msg; *p && o + 1 < n;) {
+        if (L && !strncmp(p, video, L)) {
+            o += (size_t)snprintf(out + o, n - o, "<video>");
+            p += L;
+        } else
+            out[o++] = *p++;
+    }
+    out[o < n ? o : n - 1] = 0;
+}
+
 static int error_row(const struct sample * S, struct vb_runner_cell * cl, const char * msg) {
     struct vb_store_sample row;
     row_base(S, &row);
     row.error = msg && *msg ? msg : "error";
+    struct vb_runner * R = S->R;
+    char               kind[512];
+    error_kind(row.error, S->s->video_path, kind, sizeof kind);
+    if (!R->cur_sig[0]) {
+        snprintf(R->cur_sig, sizeof R->cur_sig, "%s", kind);
+        snprintf(R->cur_msg, sizeof R->cur_msg, "%s", row.error);
+    } else if (strcmp(R->cur_sig, kind))
+        R->cur_mixed = 1;
     return put_row(S->R, cl, &row);
 }
 
@@ -137,13 +159,20 @@ static int answer_row(const struct sample * S, struct vb_runner_cell * cl, const
                                   .select_shared_us = sel_charge};
         vb_charge_stages(&ch, row.t_us);
     }
-    char extra[512];
+    /* the annotation's frame count (NExT-QA frame_count) against the container's: recorded when they differ */
+    char warn[160] = "";
+    if (S->s->ann_frames > 0 && S->vlen > 0 && S->s->ann_frames != S->vlen)
+        snprintf(warn, sizeof warn,
+                 ",\"ann_frame_count\":%lld,\"warning\":\"annotation frame_count %lld != %lld frames in the video\"",
+                 (long long)S->s->ann_frames, (long long)S->s->ann_frames, (long long)S->vlen);
+    char extra[640];
     snprintf(extra, sizeof extra,
              "{\"seed\":\"%llu\",\"n_vit_run\":%d,\"n_vit_cached\":%d,\"vit_charged_us\":%lld,"
-             "\"loc_reused\":%d,\"select_charged_us\":%lld,\"warmup\":%s,\"step0_is_eos\":%d}",
+             "\"loc_reused\":%d,\"select_charged_us\":%lld,\"warmup\":%s,\"step0_is_eos\":%d%s}",
              (unsigned long long)S->qseed, r->n_vit_run, r->n_vit_cached, (long long)vit_charge, r->scores_reused,
-             (long long)sel_charge, S->timed ? "false" : "true", r->step0_is_eos);
+             (long long)sel_charge, S->timed ? "false" : "true", r->step0_is_eos, warn);
     row.extra_json = extra;
+    S->R->cur_ok = 1;
     return put_row(S->R, cl, &row);
 }
 
@@ -204,6 +233,10 @@ int vb_runner_process_sample(struct vb_runner * R, const struct vb_sample * s, c
     struct sample S;
     memset(&S, 0, sizeof S);
     S.R = R, S.s = s, S.timed = timed;
+    R->cur_ok = R->cur_mixed = 0;
+    R->cur_sig[0] = R->cur_msg[0] = 0;
+    snprintf(R->cur_video, sizeof R->cur_video, "%s", s->video_path ? s->video_path : "");
+    snprintf(R->cur_video_id, sizeof R->cur_video_id, "%s", s->video_id ? s->video_id : "");
     struct plan * plan = vb_calloc((size_t)R->n_cells, sizeof *plan);
     char          verr[512] = "";
     int           rc = VB_OK;

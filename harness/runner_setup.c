@@ -167,6 +167,37 @@ static int bundle_hashes(struct vb_runner_bundle * s) {
     return VB_OK;
 }
 
+/* The checkpoint's name, provenance beside the hashes (runs.checkpoint): {"dir": the bundle directory's basename,
+** "name_or_path": config.json's top-level "_name_or_path" (HF's name of the checkpoint) or null}. */
+static void bundle_name(struct vb_runner_bundle * s) {
+    char * real = s->real ? s->real : s->dir;
+    size_t L = strlen(real);
+    char * d = vb_strdup(real);
+    while (L > 1 && d[L - 1] == '/')
+        d[--L] = 0;
+    const char * base = strrchr(d, '/');
+    cJSON *      o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "dir", base && base[1] ? base + 1 : d);
+    size_t n = strlen(s->dir) + 16;
+    char * cpath = vb_malloc(n);
+    snprintf(cpath, n, "%s/config.json", s->dir);
+    char * text = NULL;
+    size_t len = 0;
+    cJSON *cfg = NULL, *nm = NULL;
+    if (vb_read_file(cpath, &text, &len) == VB_OK) cfg = cJSON_Parse(text);
+    nm = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "_name_or_path") : NULL;
+    if (cJSON_IsString(nm) && nm->valuestring[0])
+        cJSON_AddStringToObject(o, "name_or_path", nm->valuestring);
+    else
+        cJSON_AddNullToObject(o, "name_or_path");
+    s->checkpoint_json = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    cJSON_Delete(cfg);
+    free(text);
+    free(cpath);
+    free(d);
+}
+
 /* The bundle that owns the ViT blocks of b (itself unless they were borrowed, see bundle.h). */
 static const struct vb_bundle * vit_owner(const struct vb_bundle * b) {
     return b->vit_lender ? b->vit_lender : b;
@@ -211,11 +242,13 @@ static struct vb_runner_bundle * get_bundle(struct vb_runner * R, const char * d
         s->real = real;
         rc = bundle_hashes(s);
         if (rc != VB_OK) vb_fail_prefix(rc, "%s", dir);
+        if (rc == VB_OK) bundle_name(s);
     }
     if (rc != VB_OK) {
         vb_bundle_close(s->b);
         free(s->dir);
         free(s->weights_json);
+        free(s->checkpoint_json);
         free(real);
         memset(s, 0, sizeof *s);
         return NULL;
@@ -230,6 +263,7 @@ static struct vb_runner_bundle * get_bundle(struct vb_runner * R, const char * d
         vb_bundle_close(s->b);
         free(s->dir);
         free(s->weights_json);
+        free(s->checkpoint_json);
         free(s->real);
         memset(s, 0, sizeof *s);
         return NULL;
@@ -245,6 +279,7 @@ void vb_runner_close_bundles(struct vb_runner * R) {
         free(R->bs[i].dir);
         free(R->bs[i].real);
         free(R->bs[i].weights_json);
+        free(R->bs[i].checkpoint_json);
     }
     R->n_bs = 0;
 }
@@ -284,6 +319,18 @@ int vb_runner_select_samples(struct vb_runner * R) {
     free(keys);
     R->n_sel = n_sel;
     R->n_mine = n_mine;
+    /* a selection smaller than the annotation file is a labelled subset (runs.subset), never "the split" */
+    R->subset[0] = 0;
+    if (rc == VB_OK && n_sel < R->ds.n) {
+        if (c->samples_file && c->limit > 0)
+            snprintf(R->subset, sizeof R->subset, "--samples %.150s --limit %d: %d of %d samples", c->samples_file,
+                     c->limit, n_sel, R->ds.n);
+        else if (c->samples_file)
+            snprintf(R->subset, sizeof R->subset, "--samples %.150s: %d of %d samples", c->samples_file, n_sel,
+                     R->ds.n);
+        else
+            snprintf(R->subset, sizeof R->subset, "--limit %d: %d of %d samples", c->limit, n_sel, R->ds.n);
+    }
     return rc;
 }
 
@@ -427,6 +474,20 @@ static int provenance(struct vb_runner * R, struct provenance * p) {
     return VB_OK;
 }
 
+/* --retry-errors: delete the cell's error rows of this process's samples, so that they are run again. */
+static int retry_errors(struct vb_runner * R, struct vb_runner_cell * cl) {
+    const char ** keys = vb_malloc(sizeof(char *) * (size_t)(R->n_mine > 0 ? R->n_mine : 1));
+    for (int32_t j = 0; j < R->n_mine; j++)
+        keys[j] = R->ds.s[R->sel[j]].key;
+    int32_t n_del = 0;
+    int     rc = vb_store_delete_error_rows(R->st, cl->run_id, keys, R->n_mine, &n_del);
+    free(keys);
+    if (rc == VB_OK && n_del > 0 && !R->c->quiet)
+        fprintf(stderr, "run: --retry-errors: %s k=%d: %d error row(s) to run again\n", R->c->methods[cl->mi].name,
+                cl->k, n_del);
+    return rc;
+}
+
 int vb_runner_begin_runs(struct vb_runner * R, int threads) {
     const struct vb_run_config * c = R->c;
     struct provenance            p;
@@ -460,13 +521,16 @@ int vb_runner_begin_runs(struct vb_runner * R, int threads) {
                                         .shard = c->shard_n > 0 ? p.shard : NULL,
                                         .n_expected = R->n_sel,
                                         .invocation_json = p.invocation,
-                                        .weights_dtype = c->weights};
+                                        .weights_dtype = c->weights,
+                                        .subset = R->subset[0] ? R->subset : NULL,
+                                        .checkpoint_json = cl->bs->checkpoint_json};
         rc = vb_store_begin_run(R->st, &info, &cl->run_id, &cl->resumed);
         if (rc != VB_OK) break;
         cl->began = 1;
         cl->rep->run_id = cl->run_id;
         cl->rep->resumed = cl->resumed;
-        rc = vb_store_done_keys(R->st, cl->run_id, &cl->done);
+        if (c->retry_errors && cl->resumed) rc = retry_errors(R, cl);
+        if (rc == VB_OK) rc = vb_store_done_keys(R->st, cl->run_id, &cl->done);
     }
     if (rc == VB_OK) R->n_todo = pending_samples(R);
     if (rc == VB_OK && !c->quiet)

@@ -223,8 +223,37 @@ static int load_parts(struct vb_bundle * b, unsigned parts, const struct vb_bund
     return VB_OK;
 }
 
+/* A directory with PyTorch weights but no safetensors (an HF download of pytorch_model.bin, a LAVIS .pth): fail with
+** how to convert instead of "model.safetensors: cannot open".  Returns VB_OK when that is not the case. */
+static int check_torch_only(const char * dir) {
+    static const char * const st[] = {"model.safetensors", "model.safetensors.index.json"};
+    static const char * const pt[] = {"pytorch_model.bin", "pytorch_model.bin.index.json"};
+    for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) {
+        char * p = path_join(dir, st[i]);
+        int    ok = access(p, F_OK) == 0;
+        free(p);
+        if (ok) return VB_OK;
+    }
+    for (size_t i = 0; i < sizeof pt / sizeof pt[0]; i++) {
+        char * p = path_join(dir, pt[i]);
+        int    has = access(p, F_OK) == 0;
+        free(p);
+        if (has)
+            return vb_fail(VB_ERR_UNSUPPORTED,
+                           "%s: holds %s (PyTorch pickle) but no model.safetensors; vlapbench reads safetensors "
+                           "only. Convert it: tools/convert-lavis --method uniform|sevila|vila --config "
+                           "%s/config.json --pth %s/%s [--pth more.pth ...] --out NEW_BUNDLE (needs only Python 3; "
+                           "docs/bundle.md), or save it with HF transformers' save_pretrained(..., "
+                           "safe_serialization=True)",
+                           dir, pt[i], dir, dir, i == 0 ? pt[0] : "pytorch_model-*.bin (every shard)");
+    }
+    return VB_OK;
+}
+
 int vb_bundle_open(struct vb_bundle ** out, const char * dir, const struct vb_bundle_opts * opts) {
     *out = NULL;
+    int trc = check_torch_only(dir);
+    if (trc != VB_OK) return trc;
     struct vb_bundle * b = vb_calloc(1, sizeof *b);
     b->dir = vb_strdup(dir);
     unsigned parts = opts && opts->parts ? opts->parts : VB_BUNDLE_ALL;

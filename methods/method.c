@@ -4,6 +4,7 @@
 #include "base/common.h"
 #include "methods/answerer.h"
 
+#include <math.h>
 #include <string.h>
 
 struct vb_method {
@@ -103,6 +104,37 @@ const struct vb_method_ops * vb_method_get_ops(const struct vb_method * m) {
     return m->ops;
 }
 
+/* Index of the first non-finite value of x (n), or -1. */
+static int64_t first_nonfinite(const float * x, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return i;
+    return -1;
+}
+
+/* Non-finite numbers are errors, never an answer (an argmax over NaN picks option A): the input features and the
+** result's option scores and selection scores are checked.  Returns VB_OK or VB_ERR_FORMAT naming the stage. */
+static int check_finite_input(const struct vb_method * m, const struct vb_method_input * in, int32_t T) {
+    int64_t per = (int64_t)m->b->cfg.vision.n_tokens * m->b->cfg.vision.hidden;
+    int64_t i = first_nonfinite(in->feats, (int64_t)T * per);
+    if (i >= 0)
+        return vb_fail(VB_ERR_FORMAT, "non-finite scores in %s input: ViT features of candidate %lld are %g",
+                       m->ops->name, (long long)(i / per), (double)in->feats[i]);
+    return VB_OK;
+}
+
+static int check_finite_result(const struct vb_method * m, const struct vb_method_result * res) {
+    /* the selection first: it comes before the answerer */
+    int64_t i = res->has_scores ? first_nonfinite(res->cand_scores, res->n_candidates) : -1;
+    if (i >= 0)
+        return vb_fail(VB_ERR_FORMAT, "non-finite scores in %s selection: candidate %lld score is %g", m->ops->name,
+                       (long long)i, (double)res->cand_scores[i]);
+    i = first_nonfinite(res->scores, res->n_scores);
+    if (i >= 0)
+        return vb_fail(VB_ERR_FORMAT, "non-finite scores in %s answerer: option %c logit is %g", m->ops->name,
+                       'A' + (int)i, (double)res->scores[i]);
+    return VB_OK;
+}
+
 int vb_method_answer(struct vb_method * m, const struct vb_method_input * in, struct vb_method_result * res) {
     memset(res, 0, sizeof *res);
     res->method = m->ops->name;
@@ -126,11 +158,16 @@ int vb_method_answer(struct vb_method * m, const struct vb_method_input * in, st
     for (int32_t i = 0; i < T; i++)
         res->cand_frames[i] = in->frame_ids ? in->frame_ids[i] : i;
     vb_method_trace(in, "vit_body", in->feats, (int64_t)T * m->b->cfg.vision.n_tokens * m->b->cfg.vision.hidden);
-    int rc = m->ops->answer(m->state, in, res);
+    int rc = check_finite_input(m, in, T);
+    if (rc == VB_OK) {
+        rc = m->ops->answer(m->state, in, res);
+        if (rc != VB_OK) rc = vb_fail_prefix(rc, "%s", m->ops->name);
+    }
+    if (rc == VB_OK) rc = check_finite_result(m, res);
     res->t_total_us = vb_time_us() - t0 + res->t_decode_us + res->t_preprocess_us + in->t_vit_us;
     if (rc != VB_OK) {
         res->prediction = -1;
-        return vb_fail_prefix(rc, "%s", m->ops->name);
+        return rc;
     }
     return VB_OK;
 }

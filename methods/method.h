@@ -166,7 +166,9 @@ const struct vb_method_opts * vb_method_get_opts(const struct vb_method * m);
 /* The method's ops (borrowed, static).  m not NULL. */
 const struct vb_method_ops * vb_method_get_ops(const struct vb_method * m);
 
-/* Answer one question (see the header comment).  *res is fully written (prediction -1 on failure). */
+/* Answer one question (see the header comment).  *res is fully written (prediction -1 on failure).  Non-finite
+** input features, option scores or selection scores fail with VB_ERR_FORMAT and "non-finite scores in <method>
+** <input|answerer|selection>: ..." (never an answer from an argmax over NaN). */
 int vb_method_answer(struct vb_method * m, const struct vb_method_input * in, struct vb_method_result * res);
 
 /* Check the frame counts of options (1 <= k <= T <= VB_METHOD_MAX_CAND, k <= VB_METHOD_MAX_PICK); VB_ERR_ARG. */

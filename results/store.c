@@ -34,7 +34,8 @@ static const char * SCHEMA_SQL =
     "  started TEXT, ended TEXT, wall_s REAL,\n"
     "  status TEXT NOT NULL CHECK(status IN ('running','complete','incomplete','failed')),\n"
     "  verify_hash TEXT,\n"
-    "  weights_dtype TEXT);\n"
+    "  weights_dtype TEXT,\n"
+    "  subset TEXT, checkpoint TEXT);\n"
     "CREATE TABLE IF NOT EXISTS sessions(\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  run_id INTEGER NOT NULL REFERENCES runs(id),\n"
@@ -145,6 +146,9 @@ static int add_new_columns(struct vb_store * st) {
     if (!has_column(st, "runs", "weights_dtype")) rc = exec_sql(st, "ALTER TABLE runs ADD COLUMN weights_dtype TEXT;");
     if (rc == VB_OK && !has_column(st, "sessions", "peak_rss_kb"))
         rc = exec_sql(st, "ALTER TABLE sessions ADD COLUMN peak_rss_kb INTEGER;");
+    if (rc == VB_OK && !has_column(st, "runs", "subset")) rc = exec_sql(st, "ALTER TABLE runs ADD COLUMN subset TEXT;");
+    if (rc == VB_OK && !has_column(st, "runs", "checkpoint"))
+        rc = exec_sql(st, "ALTER TABLE runs ADD COLUMN checkpoint TEXT;");
     return rc;
 }
 
@@ -240,6 +244,7 @@ int vb_store_open(struct vb_store ** out, const char * path, int read_only) {
         sqlite3_finalize(s);
     }
     if (rc == VB_OK) st->has_ext = has_column(st, "runs", "weights_dtype") && has_column(st, "sessions", "peak_rss_kb");
+    if (rc == VB_OK) st->has_ext2 = has_column(st, "runs", "subset") && has_column(st, "runs", "checkpoint");
     if (rc != VB_OK) {
         vb_store_close(st);
         return rc;
@@ -431,8 +436,8 @@ int vb_store_i_insert_run(struct vb_store * st, const char * hash, const char * 
                    "INSERT INTO runs(config_hash, config, created, grid_id, dataset, split, method, frames, "
                               "candidates, sampling, selection, decode_mode, seed, git_commit, git_dirty, build_flags, weights, "
                               "annotations_sha256, blas_core, blas_threads, cpu_model, host, sws_flags, n_expected, started, "
-                              "status, weights_dtype) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,"
-                              "?20,?21,?22,?23,?24,?3,'running',?25)",
+                              "status, weights_dtype, subset, checkpoint) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
+                              "?16,?17,?18,?19,?20,?21,?22,?23,?24,?3,'running',?25,?26,?27)",
                    &s);
     if (rc != VB_OK) return rc;
     char seed[24];
@@ -462,6 +467,8 @@ int vb_store_i_insert_run(struct vb_store * st, const char * hash, const char * 
     bind_text(s, 23, in->sws_flags);
     sqlite3_bind_int(s, 24, in->n_expected);
     bind_text(s, 25, in->weights_dtype);
+    bind_text(s, 26, in->subset);
+    bind_text(s, 27, in->checkpoint_json);
     rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : vb_store_i_db_fail(st, "insert run");
     sqlite3_finalize(s);
     if (rc == VB_OK) *id = sqlite3_last_insert_rowid(st->db);
@@ -510,6 +517,19 @@ int vb_store_i_exec_run_update(struct vb_store * st, const char * sql, int64_t r
     return rc;
 }
 
+/* A resumed run follows the latest selection (subset label, like n_expected) and keeps its checkpoint names. */
+static int update_labels(struct vb_store * st, int64_t id, const struct vb_run_info * in) {
+    sqlite3_stmt * s;
+    int rc = vb_store_i_prepare(st, "UPDATE runs SET subset=?2, checkpoint=COALESCE(?3, checkpoint) WHERE id=?1", &s);
+    if (rc != VB_OK) return rc;
+    sqlite3_bind_int64(s, 1, id);
+    bind_text(s, 2, in->subset);
+    bind_text(s, 3, in->checkpoint_json);
+    rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : vb_store_i_db_fail(st, "update run labels");
+    sqlite3_finalize(s);
+    return rc;
+}
+
 int vb_store_begin_run(struct vb_store * st, const struct vb_run_info * info, int64_t * run_id, int * resumed) {
     if (st->read_only) return vb_fail(VB_ERR_ARG, "%s: opened read-only", st->path);
     char *canon = NULL, hash[65];
@@ -532,6 +552,7 @@ int vb_store_begin_run(struct vb_store * st, const struct vb_run_info * info, in
         rc = vb_store_i_exec_run_update(st, "UPDATE runs SET status='running' WHERE id=?1", id, 0);
         if (rc == VB_OK && info->n_expected > 0)
             rc = vb_store_i_exec_run_update(st, "UPDATE runs SET n_expected=?2 WHERE id=?1", id, info->n_expected);
+        if (rc == VB_OK) rc = update_labels(st, id, info);
     }
     if (rc == VB_OK) rc = add_session(st, id, info, now);
     if (rc == VB_OK) rc = vb_store_flush(st);
@@ -542,22 +563,22 @@ int vb_store_begin_run(struct vb_store * st, const struct vb_run_info * info, in
     return VB_OK;
 }
 
-/* status from counts: complete when all expected samples are stored */
+/* status from counts: complete when all expected samples are stored and not all of them are errors */
 int vb_store_i_update_run_summary(struct vb_store * st, int64_t run_id, int failed) {
     char vh[65];
     int  rc = vb_store_verify_hash(st, run_id, vh);
     if (rc != VB_OK) return rc;
     sqlite3_stmt * s;
-    rc = vb_store_i_prepare(
-        st,
-        "UPDATE runs SET verify_hash=?2,"
-        " wall_s=(SELECT SUM(wall_s) FROM sessions WHERE run_id=?1),"
-        " started=(SELECT MIN(started) FROM sessions WHERE run_id=?1),"
-        " ended=(SELECT MAX(ended) FROM sessions WHERE run_id=?1),"
-        " status=CASE WHEN ?3 THEN 'failed'"
-        "  WHEN n_expected>0 AND (SELECT COUNT(*) FROM samples WHERE run_id=?1)>=n_expected THEN 'complete'"
-        "  ELSE 'incomplete' END WHERE id=?1",
-        &s);
+    rc = vb_store_i_prepare(st,
+                            "UPDATE runs SET verify_hash=?2,"
+                            " wall_s=(SELECT SUM(wall_s) FROM sessions WHERE run_id=?1),"
+                            " started=(SELECT MIN(started) FROM sessions WHERE run_id=?1),"
+                            " ended=(SELECT MAX(ended) FROM sessions WHERE run_id=?1),"
+                            " status=CASE WHEN ?3 THEN 'failed'"
+                            "  WHEN n_expected>0 AND (SELECT COUNT(*) FROM samples WHERE run_id=?1)>=n_expected"
+                            "   AND EXISTS(SELECT 1 FROM samples WHERE run_id=?1 AND status='ok') THEN 'complete'"
+                            "  ELSE 'incomplete' END WHERE id=?1",
+                            &s);
     if (rc != VB_OK) return rc;
     sqlite3_bind_int64(s, 1, run_id);
     bind_text(s, 2, vh);
@@ -783,6 +804,29 @@ int vb_store_put_sample(struct vb_store * st, int64_t run_id, const struct vb_st
 
 static int cmp_str(const void * a, const void * b) {
     return strcmp(*(char * const *)a, *(char * const *)b);
+}
+
+int vb_store_delete_error_rows(struct vb_store * st, int64_t run_id, const char * const * keys, int32_t n,
+                               int32_t * n_deleted) {
+    if (n_deleted) *n_deleted = 0;
+    if (st->read_only) return vb_fail(VB_ERR_ARG, "%s: opened read-only", st->path);
+    sqlite3_stmt * s;
+    int            rc = vb_store_i_txn_begin(st);
+    if (rc == VB_OK)
+        rc = vb_store_i_prepare(st, "DELETE FROM samples WHERE run_id=?1 AND sample_key=?2 AND status='error'", &s);
+    if (rc != VB_OK) return rc;
+    for (int32_t i = 0; i < n && rc == VB_OK; i++) {
+        sqlite3_reset(s);
+        sqlite3_bind_int64(s, 1, run_id);
+        bind_text(s, 2, keys[i]);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            rc = vb_store_i_db_fail(st, "delete error rows");
+        else if (n_deleted)
+            *n_deleted += sqlite3_changes(st->db);
+    }
+    sqlite3_finalize(s);
+    if (rc == VB_OK) rc = vb_store_i_txn_commit(st);
+    return rc;
 }
 
 int vb_store_done_keys(struct vb_store * st, int64_t run_id, struct vb_keyset * out) {

@@ -81,6 +81,10 @@ struct vb_run_info {
                                      with its session, not part of the identity, so a grown grid, another
                                      --limit or other paths on another machine resume / merge the same cells */
     int32_t      n_expected;      /* samples the complete run has (all shards), 0 = unknown */
+    const char * subset;          /* NULL: the whole split; else the label of the selection ("--limit 20: 20 of
+                                     4996 samples"), runs.subset; follows the latest session, like n_expected */
+    const char * checkpoint_json; /* provenance, runs.checkpoint: JSON object bundle -> {"dir": basename,
+                                     "name_or_path": config's _name_or_path or null}; NULL = not recorded */
     const char * weights_dtype;   /* resident weight dtype "f32" / "bf16" / "f16" (provenance, runs.weights_dtype;
                                      the runner also puts non-f32 values into config_json, the identity) */
 };
@@ -97,7 +101,8 @@ int vb_store_begin_run(struct vb_store * st, const struct vb_run_info * info, in
 /* Mark the end of this process's session on run_id: commits pending rows, records wall_s (seconds of wall time
 ** this session spent on the run; with shared work, e.g. frames decoded once for several cells, the actual elapsed
 ** time, not a sum of per-sample times), sets end time, adds wall_s to the run's wall time, recomputes the
-** verification hash and sets the status: 'complete' when ok+error samples >= n_expected > 0, 'failed' when
+** verification hash and sets the status: 'complete' when ok+error samples >= n_expected > 0 and at least one
+** sample is ok (a run of only error rows is not complete), 'failed' when
 ** failed != 0, otherwise 'incomplete'.  Returns VB_OK or VB_ERR_DB / VB_ERR_NOTFOUND. */
 int vb_store_finish_run(struct vb_store * st, int64_t run_id, double wall_s, int failed);
 
@@ -146,6 +151,12 @@ struct vb_keyset {
     int32_t n;
     char ** keys; /* (n) sorted by strcmp, owned */
 };
+/* --retry-errors: delete the error rows of run_id whose keys are among keys[0..n) (ok rows are never touched), in
+** one committed transaction (pending rows of this handle are committed with it), so that they are processed again
+** and replaced.  *n_deleted (nullable) receives the count.  Returns VB_OK, VB_ERR_ARG (read-only) or VB_ERR_DB. */
+int vb_store_delete_error_rows(struct vb_store * st, int64_t run_id, const char * const * keys, int32_t n,
+                               int32_t * n_deleted);
+
 /* Keys already stored (committed or pending in this handle) for run_id, any status.  Caller frees with
 ** vb_keyset_free.  Returns VB_OK or VB_ERR_DB. */
 int vb_store_done_keys(struct vb_store * st, int64_t run_id, struct vb_keyset * out);
@@ -167,6 +178,8 @@ struct vb_store_run {
     double   wall_s;        /* NAN when never finished */
     char *   weights_dtype; /* "f32" / "bf16" / "f16"; NULL for runs stored before the column existed (= f32) */
     int64_t  peak_rss_kb;   /* largest session peak RSS, KiB; -1 unknown */
+    char *   subset;        /* NULL = the whole split; else the selection's label (runs.subset) */
+    char *   checkpoint;    /* JSON (runs.checkpoint) or NULL when not recorded */
     int32_t  n_samples, n_ok, n_error, n_scored, n_correct; /* scored = answer known; errors count as wrong */
 };
 
@@ -214,7 +227,9 @@ int vb_store_verify_hash(struct vb_store * st, int64_t run_id, char out[65]);
 ** verification hash and status recomputed.  When strict is set, every input must hold at least one run and all
 ** inputs the same set of config hashes (shards of one invocation); otherwise VB_ERR_MISMATCH naming both files and
 ** nothing is written.
-** Everything is done in one transaction: on failure the output is unchanged.  Returns VB_OK or an error. */
+** Everything is done in one transaction: on failure the output is unchanged, and an output that did not exist
+** before the call is removed (with its -wal / -shm / -journal files): a failed merge leaves nothing behind.
+** Returns VB_OK or an error. */
 int vb_store_merge(const char * out_path, const char * const * inputs, int32_t n_inputs, int strict);
 
 #endif

@@ -39,7 +39,8 @@ struct vb_store {
     int32_t        flush_rows, flush_ms;
     struct sess *  sess;
     int32_t        n_sess;
-    int            has_ext; /* runs.weights_dtype and sessions.peak_rss_kb exist (added in issue 9) */
+    int            has_ext;  /* runs.weights_dtype and sessions.peak_rss_kb exist (added in issue 9) */
+    int            has_ext2; /* runs.subset and runs.checkpoint exist (added in issue 18) */
 };
 
 /* VB_ERR_DB with what and SQLite's message. */
@@ -47,7 +48,7 @@ int vb_store_i_db_fail(struct vb_store * st, const char * what);
 /* Prepare sql on st (VB_ERR_DB on failure). */
 int vb_store_i_prepare(struct vb_store * st, const char * sql, sqlite3_stmt ** out);
 /* Recompute a run's verification hash, wall time, start / end and status (complete when all expected samples are
-** stored; failed: 'failed'); VB_ERR_NOTFOUND when there is no such run. */
+** stored and at least one of them is ok; failed: 'failed'); VB_ERR_NOTFOUND when there is no such run. */
 int vb_store_i_update_run_summary(struct vb_store * st, int64_t run_id, int failed);
 /* BEGIN / COMMIT of the store's write transaction. */
 int vb_store_i_txn_begin(struct vb_store * st);

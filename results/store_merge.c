@@ -6,6 +6,8 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ======================================================================================================== */
 /* merge                                                                                                    */
@@ -69,6 +71,8 @@ static void run_to_info(const struct vb_store_run * r, struct vb_run_info * in) 
     in->sws_flags = r->sws_flags;
     in->n_expected = r->n_expected;
     in->weights_dtype = r->weights_dtype;
+    in->subset = r->subset;
+    in->checkpoint_json = r->checkpoint;
 }
 
 static int merge_run(struct vb_store * in, const struct vb_store_run * r, struct vb_store * out) {
@@ -134,6 +138,19 @@ static int cmp_hash_sets(const struct vb_store_run * a, int32_t na, const struct
     return 0;
 }
 
+/* Remove a database this merge created (and its WAL / shared-memory / journal files): a failed merge into a new
+** output leaves nothing behind. */
+static void remove_new_output(const char * path) {
+    static const char * const sfx[] = {"", "-wal", "-shm", "-journal"};
+    size_t                    n = strlen(path) + 16;
+    char *                    p = vb_malloc(n);
+    for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+        snprintf(p, n, "%s%s", path, sfx[i]);
+        unlink(p);
+    }
+    free(p);
+}
+
 int vb_store_merge(const char * out_path, const char * const * inputs, int32_t n_inputs, int strict) {
     if (n_inputs <= 0) return vb_fail(VB_ERR_ARG, "merge: no input databases");
     struct vb_store **     ins = vb_calloc((size_t)n_inputs, sizeof *ins);
@@ -159,6 +176,8 @@ int vb_store_merge(const char * out_path, const char * const * inputs, int32_t n
                          "method/frames/seed/weights/commit/... differ)",
                          inputs[0], inputs[i], runs[0][0].config_hash, runs[i][0].config_hash);
     }
+    struct stat sb;
+    int         existed = stat(out_path, &sb) == 0;
     if (rc == VB_OK) rc = vb_store_open(&out, out_path, 0);
     if (rc == VB_OK) {
         out->hold = 1;
@@ -180,6 +199,7 @@ int vb_store_merge(const char * out_path, const char * const * inputs, int32_t n
         int rc2 = vb_store_close(out);
         if (rc == VB_OK) rc = rc2;
     }
+    if (rc != VB_OK && !existed) remove_new_output(out_path);
     for (int32_t i = 0; i < n_inputs; i++) {
         vb_store_runs_free(runs[i], nruns[i]);
         vb_store_close(ins[i]);

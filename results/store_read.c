@@ -56,6 +56,8 @@ static int read_run_row(sqlite3_stmt * s, struct vb_store_run * r) {
     r->n_correct = sqlite3_column_int(s, 34);
     r->weights_dtype = col_dup(s, 35);
     r->peak_rss_kb = sqlite3_column_type(s, 36) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 36);
+    r->subset = col_dup(s, 37);
+    r->checkpoint = col_dup(s, 38);
     return VB_OK;
 }
 
@@ -66,15 +68,24 @@ static int read_run_row(sqlite3_stmt * s, struct vb_store_run * r) {
     " (SELECT COUNT(correct) FROM samples s WHERE s.run_id=runs.id),"                                                  \
     " (SELECT COALESCE(SUM(correct),0) FROM samples s WHERE s.run_id=runs.id)"
 /* columns 35, 36: added in issue 9 (NULL when an older file opened read-only lacks them) */
-#define RUN_SELECT_EXT   ", weights_dtype, (SELECT MAX(peak_rss_kb) FROM sessions WHERE run_id=runs.id) FROM runs"
-#define RUN_SELECT_NOEXT ", NULL, NULL FROM runs"
+/* columns 37, 38: added in issue 18 */
+#define RUN_SELECT_EXT2                                                                                                \
+    ", weights_dtype, (SELECT MAX(peak_rss_kb) FROM sessions WHERE run_id=runs.id), subset, checkpoint FROM runs"
+#define RUN_SELECT_EXT                                                                                                 \
+    ", weights_dtype, (SELECT MAX(peak_rss_kb) FROM sessions WHERE run_id=runs.id), NULL, NULL FROM runs"
+#define RUN_SELECT_NOEXT ", NULL, NULL, NULL, NULL FROM runs"
+#define RUN_SELECT_FOR(st)                                                                                             \
+    ((st)->has_ext2  ? RUN_SELECT  RUN_SELECT_EXT2                                                                     \
+     : (st)->has_ext ? RUN_SELECT RUN_SELECT_EXT                                                                       \
+                     : RUN_SELECT RUN_SELECT_NOEXT)
 
 int vb_store_list_runs(struct vb_store * st, struct vb_store_run ** runs, int32_t * n) {
     *runs = NULL;
     *n = 0;
     sqlite3_stmt * s;
-    int            rc = vb_store_i_prepare(
-                   st, st->has_ext ? RUN_SELECT RUN_SELECT_EXT " ORDER BY id" : RUN_SELECT RUN_SELECT_NOEXT " ORDER BY id", &s);
+    char           sql[2048];
+    snprintf(sql, sizeof sql, "%s ORDER BY id", RUN_SELECT_FOR(st));
+    int rc = vb_store_i_prepare(st, sql, &s);
     if (rc != VB_OK) return rc;
     int32_t cap = 0;
     int     r;
@@ -98,8 +109,9 @@ int vb_store_list_runs(struct vb_store * st, struct vb_store_run ** runs, int32_
 int vb_store_get_run(struct vb_store * st, int64_t id, struct vb_store_run * out) {
     memset(out, 0, sizeof *out);
     sqlite3_stmt * s;
-    int            rc = vb_store_i_prepare(
-                   st, st->has_ext ? RUN_SELECT RUN_SELECT_EXT " WHERE id=?1" : RUN_SELECT RUN_SELECT_NOEXT " WHERE id=?1", &s);
+    char           sql[2048];
+    snprintf(sql, sizeof sql, "%s WHERE id=?1", RUN_SELECT_FOR(st));
+    int rc = vb_store_i_prepare(st, sql, &s);
     if (rc != VB_OK) return rc;
     sqlite3_bind_int64(s, 1, id);
     int r = sqlite3_step(s);
@@ -115,18 +127,19 @@ int vb_store_get_run(struct vb_store * st, int64_t id, struct vb_store_run * out
 
 void vb_store_run_clear(struct vb_store_run * r) {
     if (!r) return;
-    char ** f[] = {&r->config_hash,  &r->config,
-                   &r->created,      &r->grid_id,
-                   &r->dataset,      &r->split,
-                   &r->method,       &r->sampling,
-                   &r->selection,    &r->decode_mode,
-                   &r->git_commit,   &r->build_flags,
-                   &r->weights,      &r->annotations_sha256,
-                   &r->blas_core,    &r->cpu_model,
-                   &r->host,         &r->sws_flags,
-                   &r->started,      &r->ended,
-                   &r->status,       &r->verify_hash,
-                   &r->weights_dtype};
+    char ** f[] = {&r->config_hash,   &r->config,
+                   &r->created,       &r->grid_id,
+                   &r->dataset,       &r->split,
+                   &r->method,        &r->sampling,
+                   &r->selection,     &r->decode_mode,
+                   &r->git_commit,    &r->build_flags,
+                   &r->weights,       &r->annotations_sha256,
+                   &r->blas_core,     &r->cpu_model,
+                   &r->host,          &r->sws_flags,
+                   &r->started,       &r->ended,
+                   &r->status,        &r->verify_hash,
+                   &r->weights_dtype, &r->subset,
+                   &r->checkpoint};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         free(*f[i]);
         *f[i] = NULL;

@@ -7,6 +7,8 @@
 #   - merge from it works (sessions copied with a NULL peak RSS);
 #   - opening it for writing (a new run) adds the two columns and nothing stored changes (every old column of every
 #     old row identical), the new runs record their weights dtype and peak RSS;
+#   - issue 18: runs.subset / runs.checkpoint are added the same way (NULL on old runs; read-only use of a file
+#     without them works);
 #   - --weights is part of the identity: bf16 cells are new, re-running f32 / bf16 resumes each its own cells.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -60,6 +62,14 @@ done
 [ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM runs WHERE id > 4 AND weights_dtype='f32'")" = 2 ] || die "new runs' dtype"
 [ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM sessions WHERE run_id > 4 AND peak_rss_kb > 1000")" = 2 ] || die "new peak RSS"
 [ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM runs WHERE id <= 4 AND weights_dtype IS NULL")" = 4 ] || die "old runs' dtype"
+# issue 18's columns: runs.subset (NULL = whole split) and runs.checkpoint (bundle name), NULL on the old runs
+[ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM runs WHERE id <= 4 AND subset IS NULL AND checkpoint IS NULL")" = 4 ] \
+  || die "old runs: subset / checkpoint must be NULL"
+[ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM runs WHERE id > 4 AND json_extract(checkpoint,'\$.dir')='blip2'")" = 2 ] \
+  || die "new runs: checkpoint name not recorded"
+cp "$FX" "$tmp/ro.db"
+"$VB_BIN" runs --db "$tmp/ro.db" --json | grep -q '"subset":null' || die "runs --json on a file without runs.subset"
+[ "$(sha256sum < "$tmp/ro.db")" = "$(sha256sum < "$FX")" ] || die "runs --json changed an old file"
 out=$("$VB_BIN" runs --db "$tmp/old.db" --long) || die "runs --long after the upgrade"
 [ "$(echo "$out" | grep -c "weights f32  peak RSS [0-9]")" = 2 ] || die "runs --long: new runs' RSS"
 

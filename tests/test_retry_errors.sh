@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Runs that fail fast and can be repaired (issue 18):
+#   - a missing video gives error rows; restored, a plain re-run changes nothing (resume skips stored rows) and
+#     `--retry-errors` re-runs them: 0 error rows, and the run then equals an uninterrupted clean run (verify hash,
+#     predictions);
+#   - 22 samples whose videos are all missing: `run` stops with exit 1 after the first 20, naming the reason and the
+#     expected video path pattern; with --keep-going it stores 22 error rows, exits 0, and the run is NOT complete
+#     (a run of only error rows is incomplete);
+#   - a --limit run is a labelled subset (runs.subset, `runs`, `runs --json` "subset"); the whole split is not; the
+#     checkpoint name (bundle directory's basename) is recorded in runs.checkpoint.
+set -u
+. "$(dirname "$0")/lib.sh"
+vb_models_setup
+export VB_SHA256_CACHE=off
+fail=0
+die() { echo "FAIL: $*"; fail=1; }
+q() { sqlite3 "$@"; }
+
+"$VB_BIN" synth --out "$tmp/syn" --videos 3 --seed 2 --frames 40 --fps 10 --size 64x48 --questions 2 >/dev/null 2>&1 \
+  || { echo "FAIL: synth"; exit 1; }
+"$VB_BIN" init-model --config "$CFG_B" --method sevila --seed 5 --out "$tmp/blip2-tiny" \
+  --tokenizer-dir "$TOK_T5" >/dev/null || { echo "FAIL: init-model"; exit 1; }
+S=$tmp/syn/nextqa
+run() { "$VB_BIN" run --dataset nextqa --annotations "$S/val.csv" --map "$S/map_vid_vidorID.json" \
+        --method uniform="$tmp/blip2-tiny" --frames 1,2 --threads 1 --warmup 0 --quiet "$@"; }
+snap() { q "$1" "SELECT frames, verify_hash FROM runs ORDER BY frames"; }
+rows() { q "$1" "SELECT r.frames, s.sample_key, s.status, s.prediction, s.picked FROM samples s JOIN runs r
+                 ON r.id = s.run_id ORDER BY 1, 2"; }
+
+# --- reference: a clean run of the whole split
+run --videos "$S/videos" --db "$tmp/ref.db" >/dev/null || die "reference run"
+[ "$(q "$tmp/ref.db" "SELECT COUNT(*) FROM samples WHERE status='ok'")" = 12 ] || die "reference: 12 ok rows expected"
+[ "$(q "$tmp/ref.db" "SELECT group_concat(DISTINCT status) FROM runs")" = complete ] || die "reference not complete"
+q "$tmp/ref.db" "SELECT COUNT(*) FROM runs WHERE subset IS NULL" | grep -qx 2 || die "whole split stored as a subset"
+[ "$(q "$tmp/ref.db" "SELECT DISTINCT json_extract(checkpoint, '\$.dir') FROM runs")" = blip2-tiny ] \
+  || die "checkpoint name not recorded: $(q "$tmp/ref.db" "SELECT checkpoint FROM runs")"
+
+# --- a missing video, then restored
+mv "$S/videos/1000/9000000001.mp4" "$tmp/held.mp4"
+run --videos "$S/videos" --db "$tmp/r.db" >/dev/null || die "run with one missing video"
+n_err=$(q "$tmp/r.db" "SELECT COUNT(*) FROM samples WHERE status='error'")
+[ "$n_err" = 4 ] || die "missing video: expected 4 error rows (2 questions x 2 cells), got $n_err"
+q "$tmp/r.db" "SELECT error FROM samples WHERE status='error' LIMIT 1" | grep -q "9000000001.mp4" \
+  || die "error row does not name the video"
+mv "$tmp/held.mp4" "$S/videos/1000/9000000001.mp4"
+run --videos "$S/videos" --db "$tmp/r.db" >/dev/null || die "plain re-run"
+[ "$(q "$tmp/r.db" "SELECT COUNT(*) FROM samples WHERE status='error'")" = 4 ] || die "plain re-run changed error rows"
+run --videos "$S/videos" --db "$tmp/r.db" --retry-errors >/dev/null || die "--retry-errors run"
+[ "$(q "$tmp/r.db" "SELECT COUNT(*) FROM samples WHERE status='error'")" = 0 ] || die "--retry-errors left error rows"
+[ "$(q "$tmp/r.db" "SELECT COUNT(*) FROM samples")" = 12 ] || die "--retry-errors: rows lost or duplicated"
+[ "$(snap "$tmp/r.db")" = "$(snap "$tmp/ref.db")" ] || die "verify hashes differ from the clean run"
+[ "$(rows "$tmp/r.db")" = "$(rows "$tmp/ref.db")" ] || die "predictions differ from the clean run"
+[ "$(q "$tmp/r.db" "SELECT group_concat(DISTINCT status) FROM runs")" = complete ] || die "repaired run not complete"
+echo "ok: missing video -> 4 error rows -> --retry-errors -> 0 error rows, equal to the clean run"
+
+# --- fail fast: 22 samples, no video anywhere
+"$VB_BIN" synth --out "$tmp/nov" --videos 11 --seed 3 --questions 2 --size 64x48 --no-videos >/dev/null 2>&1 \
+  || { echo "FAIL: synth --no-videos"; exit 1; }
+N=$tmp/nov/nextqa
+mkdir -p "$tmp/empty"
+runn() { "$VB_BIN" run --dataset nextqa --annotations "$N/val.csv" --map "$N/map_vid_vidorID.json" \
+         --videos "$tmp/empty" --method uniform="$tmp/blip2-tiny" --frames 1 --threads 1 --warmup 0 --quiet "$@"; }
+runn --db "$tmp/ff.db" >/dev/null 2>"$tmp/ff.err"; rc=$?
+[ $rc = 1 ] || die "all-missing run: exit $rc, want 1"
+grep -q "stopped: the first 20 samples all failed the same way" "$tmp/ff.err" || die "no fail-fast reason: $(cat "$tmp/ff.err")"
+grep -qF "expected video paths like $tmp/empty/" "$tmp/ff.err" || die "no expected path: $(cat "$tmp/ff.err")"
+grep -qF "<video_id>.mp4" "$tmp/ff.err" || die "no path pattern: $(cat "$tmp/ff.err")"
+[ "$(q "$tmp/ff.db" "SELECT COUNT(*) FROM samples")" = 20 ] || die "fail fast: expected 20 stored rows"
+[ "$(q "$tmp/ff.db" "SELECT status FROM runs")" != complete ] || die "a stopped run is complete"
+head -3 "$tmp/ff.err"
+runn --db "$tmp/kg.db" --keep-going >/dev/null 2>&1 || die "--keep-going: exit $?"
+[ "$(q "$tmp/kg.db" "SELECT COUNT(*) FROM samples WHERE status='error'")" = 22 ] || die "--keep-going: 22 error rows"
+st=$(q "$tmp/kg.db" "SELECT status FROM runs")
+[ "$st" = incomplete ] || die "a run of only error rows has status '$st' (want incomplete)"
+"$VB_BIN" runs --db "$tmp/kg.db" | grep -qw complete && die "runs shows an all-error run as complete"
+# fewer than 20 failures of one kind do not stop a run (3 samples, all missing)
+runn --db "$tmp/few.db" --limit 3 >/dev/null 2>&1 || die "3 failing samples stopped the run"
+echo "ok: fail fast after 20, --keep-going, all-error run incomplete"
+
+# --- a --limit run is a labelled subset
+run --videos "$S/videos" --db "$tmp/lim.db" --limit 2 >/dev/null || die "--limit run"
+[ "$(q "$tmp/lim.db" "SELECT DISTINCT subset FROM runs")" = "--limit 2: 2 of 6 samples" ] \
+  || die "runs.subset: $(q "$tmp/lim.db" "SELECT subset FROM runs")"
+"$VB_BIN" runs --db "$tmp/lim.db" | grep -q "subset (not the whole split): --limit 2: 2 of 6 samples" \
+  || die "runs does not show the subset"
+j=$("$VB_BIN" runs --db "$tmp/lim.db" --json)
+[ "$(echo "$j" | jq -r '.[0].subset')" = "--limit 2: 2 of 6 samples" ] || die "runs --json subset: $j"
+[ "$(echo "$j" | jq -r '.[0].checkpoint.dir')" = blip2-tiny ] || die "runs --json checkpoint: $j"
+[ "$("$VB_BIN" runs --db "$tmp/ref.db" --json | jq -r '.[0].subset')" = null ] || die "whole split: subset not null"
+# growing the selection to the whole split resumes the cell and clears the label
+run --videos "$S/videos" --db "$tmp/lim.db" >/dev/null || die "resume to the whole split"
+[ "$(q "$tmp/lim.db" "SELECT COUNT(*) FROM runs WHERE subset IS NULL AND status='complete'")" = 2 ] \
+  || die "resumed whole-split run still labelled a subset"
+echo "ok: --limit is a labelled subset"
+[ $fail = 0 ] && echo PASS
+exit $fail
