@@ -11,7 +11,8 @@ declare -A PC=(
   [libcrypto]=libssl-dev
 )
 declare -A CMD=( [pkg-config]=pkg-config [cc]=gcc [make]=make [gnuplot]=gnuplot-nox [ffmpeg]=ffmpeg
-  [spm_train]=sentencepiece [sqlite3]=sqlite3 [git]=git [clang-format]=clang-format )
+  [spm_train]=sentencepiece [sqlite3]=sqlite3 [git]=git [clang-format]=clang-format
+  [python3]=python3 [jq]=jq )
 missing=()
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 for m in "${!PC[@]}"; do
