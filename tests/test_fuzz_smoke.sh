@@ -5,12 +5,20 @@
 # T5 tokenizer (tokenizer.json and, with a tokenizer trained here, text), BERT WordPiece, config.json.  A crash, a
 # sanitizer report, a leak or a timeout fails the test and leaves the reproducer under build-fuzz/crashes/.
 # About 4 s per harness (VB_FUZZ_SECONDS), at most VB_FUZZ_RUNS executions each.  SKIPs visibly without clang or
-# libFuzzer (Debian: clang-14 libclang-rt-14-dev).  Long runs: build-fuzz/fuzz_NAME -max_total_time=600 DIR.
+# libFuzzer (Debian: clang-14 libclang-rt-14-dev), which it installs when missing.  Long runs: build-fuzz/fuzz_NAME -max_total_time=600 DIR.
 set -u
 ROOT=${VB_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 CLANG=${FUZZ_CC:-clang}
-command -v "$CLANG" >/dev/null || { echo "SKIP: $CLANG absent (apt-get install clang-14 libclang-rt-14-dev)"; exit 77; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+# clang and libFuzzer are installed here when missing (Debian's clang-14 + libclang-rt-14-dev, through
+# scripts/install-deps.sh, which waits for the apt lock), the way test_demo installs chromium; a SKIP only where
+# they cannot be installed (no root, no package source)
+if ! command -v "$CLANG" >/dev/null || ! dpkg -s libclang-rt-14-dev >/dev/null 2>&1; then
+  VB_EXTRA_PKGS="clang-14 libclang-rt-14-dev" bash "$ROOT/scripts/install-deps.sh" >"$tmp/apt.log" 2>&1 ||
+    { echo "SKIP: clang / libFuzzer absent and not installable: $(tail -1 "$tmp/apt.log")"; exit 77; }
+  command -v "$CLANG" >/dev/null || CLANG=clang-14
+fi
+command -v "$CLANG" >/dev/null || { echo "SKIP: $CLANG absent after installing clang-14"; exit 77; }
 printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' \
   > "$tmp/probe.c"
 "$CLANG" -fsanitize=fuzzer,address,undefined "$tmp/probe.c" -o "$tmp/probe" >/dev/null 2>&1 ||
