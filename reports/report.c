@@ -408,7 +408,10 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
         if (of.html) fputs("<h2>Plots</h2>\n", of.html);
         if (res->plots_skipped || !o->plot_formats) {
             const char * why = o->plot_formats ? res->note : "Plots not requested.";
-            if (of.md) fprintf(of.md, "%s\n", why);
+            if (of.md) {
+                vb_rp_put_md(of.md, why);
+                fputs("\n", of.md);
+            }
             if (of.tex) {
                 vb_rp_put_tex(of.tex, why);
                 fputs("\n\n", of.tex);
@@ -422,7 +425,11 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
         for (int32_t i = 0; i < pl.n; i++) {
             int          png = o->plot_formats & VB_PLOT_PNG, pdf = o->plot_formats & VB_PLOT_PDF;
             const char * ext = png ? "png" : (o->plot_formats & VB_PLOT_SVG) ? "svg" : "pdf";
-            if (of.md) fprintf(of.md, "![%s](%s.%s)\n\n", pl.title[i], pl.base[i], ext);
+            if (of.md) {
+                fputs("![", of.md);
+                vb_rp_put_md(of.md, pl.title[i]);
+                fprintf(of.md, "](%s.%s)\n\n", pl.base[i], ext);
+            }
             if (of.tex && (png || pdf)) {
                 fputs("\\begin{figure}[ht]\\centering\n\\includegraphics[width=\\textwidth]{", of.tex);
                 fprintf(of.tex, "%s.%s}\n\\caption{", pl.base[i], pdf ? "pdf" : "png");

@@ -4,6 +4,7 @@
 **   tables.c    building the report's tables from analysed runs
 **   report.c    plots, files and vb_report_write
 **   compare.c   the paired comparison of two runs
+**   compare_cells.c  matching the runs of two databases by cell key and comparing each pair
 */
 #ifndef VB_REPORT_INTERNAL_H
 #define VB_REPORT_INTERNAL_H
@@ -15,6 +16,12 @@
 
 #include <stdint.h>
 #include <stdio.h>
+
+/* ---- compare.c */
+
+struct cJSON;
+/* The comparison r as a JSON object (identifiers, verdict, paired accuracy rows, latency); caller deletes. */
+struct cJSON * vb_rp_compare_json(const struct vb_compare_result * r, const struct vb_compare_opts * o);
 
 /* ---- analysis.c */
 
@@ -76,7 +83,10 @@ void    vb_rp_tbl_free(struct tbl * t);
 /* Cell text of a fraction as a percentage, of a number with a printf format (malloc'd; NAN gives "-"). */
 char * vb_rp_pct(double f);
 char * vb_rp_num(double v, const char * f);
-/* Text escaped for HTML / LaTeX. */
+/* Text escaped for HTML / LaTeX / Markdown (Markdown: every character with a meaning in CommonMark or GFM tables,
+** \ ` * _ [ ] < > & | ~, is backslash-escaped, so no emphasis, link, code span, raw HTML or cell split comes through;
+** control characters become spaces). */
+void vb_rp_put_md(FILE * f, const char * s);
 void vb_rp_put_html(FILE * f, const char * s);
 void vb_rp_put_tex(FILE * f, const char * s);
 /* The table rendered as Markdown, LaTeX (booktabs), HTML. */

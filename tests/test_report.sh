@@ -4,6 +4,7 @@
 set -eu
 : "${VB_BIN:?VB_BIN not set}"
 : "${VB_BUILD:?VB_BUILD not set}"
+command -v sqlite3 >/dev/null || { echo "FAIL: sqlite3 command missing (make deps)"; exit 1; }
 FX="$VB_BUILD/tests/test_store"
 [ -x "$FX" ] || { echo "missing $FX (make tests-build)"; exit 1; }
 T=$(mktemp -d)
@@ -25,14 +26,14 @@ if command -v gnuplot >/dev/null; then have_gp=1; else have_gp=0; echo "note: gn
 for f in report.md report.tex report.html; do [ -s "$T/rep/$f" ] || fail "$f not written"; done
 md="$T/rep/report.md"
 # known numbers of the fixture: uniform k=4 on NExT-QA = 179/300 = 59.67 %, published BLIP-2 concat 62.4 -> -2.73
-grep -q '^| uniform (#3) | 4 | 4 | .* | 59\.67 \[' "$md" || fail "NExT-QA uniform row"
+grep -q '^| uniform (#3) | 4 | 4 | .* | 59\.67 \\\[' "$md" || fail "NExT-QA uniform row"
 grep -q '| 62\.4 | -2\.73 | SeViLA Table 2 (zero-shot): BLIP-2 concat (4)' "$md" || fail "published delta"
-grep -q '^| Method | k | T | Tem | Cau | Des | Avg \[95% CI\] |' "$md" || fail "NExT-QA header"
-grep -q '^| Method | k | T | Int | Seq | Pre | Fea | Avg \[95% CI\] | All (pooled) |' "$md" || fail "STAR header"
+grep -q '^| Method | k | T | Tem | Cau | Des | Avg \\\[95% CI\\\] |' "$md" || fail "NExT-QA header"
+grep -q '^| Method | k | T | Int | Seq | Pre | Fea | Avg \\\[95% CI\\\] | All (pooled) |' "$md" || fail "STAR header"
 grep -q '^### How2QA val' "$md" || fail "How2QA table"
 grep -q '^### VLEP val' "$md" || fail "VLEP table"
 # STAR vlap: categories 45.00 47.50 57.50 37.50 -> Avg (macro) 46.875
-grep -q '^| vlap (#9) | 4 | 32 | 45\.00 | 47\.50 | 57\.50 | 37\.50 | 46\.8[78] \[' "$md" || fail "STAR macro average"
+grep -q '^| vlap (#9) | 4 | 32 | 45\.00 | 47\.50 | 57\.50 | 37\.50 | 46\.8[78] \\\[' "$md" || fail "STAR macro average"
 # eval_mc.py type columns, Bef&Aft = TN + TP pooled (55.41 = the same query in SQL on the fixture)
 grep -q '^| uniform 1 #1 | 56\.76 | 47\.37 | 55\.41 | 55\.26 |' "$md" || fail "NExT-QA type table"
 # speed-up against sevila in the same database: sevila row 1.00x
@@ -147,4 +148,70 @@ set +e; "$VB_BIN" merge --out "$T/m.db" "$T/cmp.db" "$T/grid.db" 2>"$T/merr"; rc
 grep -q 'different run configurations' "$T/merr" || fail "merge message"
 "$VB_BIN" merge --out "$T/m.db" --union "$T/cmp.db" "$T/grid.db"
 [ "$("$VB_BIN" runs --db "$T/m.db" | grep -c complete)" = 18 ] || fail "union merge holds 18 runs"
+# ---- default latency gate (25 %): the x1.5 run fails without --max-latency-rise; 'off' disables it ----
+[ "$(cmp --run 4 --baseline 1)" = 1 ] || fail "a 50 % latency rise must fail by default"
+grep -q 'median latency rose 49\.[0-9] % (> 25\.0 % allowed)' "$T/cmp.out" || fail "default latency reason"
+[ "$(cmp --run 4 --baseline 1 --max-latency-rise off)" = 0 ] || fail "--max-latency-rise off"
+# --json carries the identifiers of both runs
+[ "$(cmp --run 2 --baseline 1 --json)" = 0 ] || fail "json pass"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+for side, run in (("new", 2), ("baseline", 1)):
+    x = d[side]
+    assert (x["run"], x["dataset"], x["split"], x["method"], x["frames"], x["candidates"]) == (run, "nextqa", "val", "uniform", 4, 4), x
+' "$T/cmp.out" || fail "json identifiers"
+
+# ---- compare --db NEW --baseline-db OLD: every cell matched by its settings ----
+cmpdb() { set +e; "$VB_BIN" compare "$@" >"$T/cmp.out" 2>&1; local rc=$?; set -e; echo $rc; }
+[ "$(cmpdb --db "$T/grid.db" --baseline-db "$T/grid.db")" = 0 ] || { cat "$T/cmp.out"; fail "A vs A must pass"; }
+grep -q '^cells: 13 paired, 0 failed, 0 not comparable, 0 only in new, 0 only in baseline' "$T/cmp.out" ||
+    fail "A vs A must pair all 13 cells"
+[ "$(grep -c '^[a-z0-9]*/val .*  PASS$' "$T/cmp.out")" = 13 ] || fail "13 PASS lines"
+grep -Eq '^nextqa/val vlap k=4 T=32 +#6 +#6 +300 +64\.00 +64\.00 +\+0\.00 .*PASS$' "$T/cmp.out" || fail "cell line"
+# a changed database: run 6 (NExT-QA vlap 32->4) loses 40 correct answers, run 9 (STAR vlap) is 2x slower,
+# run 13 is removed (How2QA vlap: only in the baseline)
+cp "$T/grid.db" "$T/changed.db"
+sqlite3 "$T/changed.db" "UPDATE samples SET prediction = (answer + 1) % 5, correct = 0 WHERE run_id = 6 AND sample_key IN
+  (SELECT sample_key FROM samples WHERE run_id = 6 AND correct = 1 ORDER BY sample_key LIMIT 40);
+  UPDATE samples SET t_total_us = t_total_us * 2 WHERE run_id = 9;
+  DELETE FROM samples WHERE run_id = 13; DELETE FROM sessions WHERE run_id = 13; DELETE FROM runs WHERE id = 13;"
+[ "$(cmpdb --db "$T/changed.db" --baseline-db "$T/grid.db")" = 1 ] || { cat "$T/cmp.out"; fail "changed cell must fail"; }
+cat "$T/cmp.out"
+grep -Eq '^nextqa/val vlap k=4 T=32 +#6 +#6 +300 +50\.67 +64\.00 +-13\.33 .*FAIL \(accuracy dropped 13\.33' "$T/cmp.out" ||
+    fail "the accuracy drop is not named"
+grep -Eq '^star/val vlap k=4 T=32 +#9 +#9 .* \+100\.0% +FAIL \(median latency rose 100\.0 %' "$T/cmp.out" ||
+    fail "the latency rise is not named"
+grep -Eq '^how2qa/val vlap k=4 T=8 +- +#13 .*only-baseline' "$T/cmp.out" || fail "one-sided cell not listed"
+grep -q '^cells: 12 paired, 2 failed, 0 not comparable, 0 only in new, 1 only in baseline' "$T/cmp.out" || fail "counts"
+[ "$(cmpdb --db "$T/changed.db" --baseline-db "$T/grid.db" --max-acc-drop 20 --max-latency-rise 150)" = 0 ] ||
+    fail "within the allowances the changed database passes"
+[ "$(cmpdb --db "$T/changed.db" --baseline-db "$T/grid.db" --json)" = 1 ] || fail "json cells"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["pass"] is False and d["cells_paired"] == 12 and d["cells_failed"] == 2 and d["cells_only_baseline"] == 1
+bad = {(c["cell"]["dataset"], c["cell"]["method"], c["cell"]["frames"], c["cell"]["candidates"], c["run_new"],
+        c["run_baseline"]) for c in d["cells"] if c["verdict"] == "FAIL"}
+assert bad == {("nextqa", "vlap", 4, 32, 6, 6), ("star", "vlap", 4, 32, 9, 9)}, bad
+one = [c for c in d["cells"] if c["verdict"] == "only-baseline"]
+assert len(one) == 1 and one[0]["run_new"] is None and one[0]["run_baseline"] == 13
+c6 = [c for c in d["cells"] if c["run_new"] == 6][0]
+assert c6["cell"]["selection"] == "argmax" and c6["cell"]["weights_dtype"] == "f32" and c6["cell"]["seed"] == "42"
+assert c6["comparison"]["new"]["run"] == 6 and abs(c6["comparison"]["accuracy"][0]["diff_pts"] + 13.3333) < 1e-3
+' "$T/cmp.out" || fail "json cells content"
+# no common cell: exit 2
+[ "$(cmpdb --db "$T/cmp.db" --baseline-db "$T/grid.db")" = 2 ] || fail "no common cell must be a usage-level error"
+
+# ---- Markdown escaping: names with HTML and Markdown syntax reach report.md as text ----
+cp "$T/grid.db" "$T/evil.db"
+sqlite3 "$T/evil.db" "UPDATE runs SET method = '<script>alert(1)</script>*b*_i_\`c\`|[l](u)&amp;' WHERE id = 1;
+  UPDATE runs SET dataset = 'ds<img src=x onerror=alert(1)>' WHERE id IN (12, 13);"
+"$VB_BIN" report --db "$T/evil.db" --out "$T/rep4" --format md >/dev/null 2>&1 || fail "report on evil names"
+emd="$T/rep4/report.md"
+grep -Eq '(^|[^\\])<(script|img|/script)' "$emd" && fail "raw HTML passed into report.md"
+grep -q '\\<script\\>alert(1)\\</script\\>\\\*b\\\*\\_i\\_\\`c\\`\\|\\\[l\\\](u)\\&amp;' "$emd" ||
+    fail "method name not escaped as expected"
+grep -q 'ds\\<img src=x onerror=alert(1)\\>' "$emd" || fail "dataset name not escaped"
+
 echo ok
