@@ -31,18 +31,20 @@ static int parse_set(const char * s, const char * const * names, const unsigned 
 
 int cmd_report(int argc, char ** argv) {
     if (vb_cli_wants_help(argc, argv)) {
-        printf("usage: vlapbench report --db FILE --out DIR [--runs ID,...] [--format md,tex,html]\n"
+        printf("usage: vlapbench report --db FILE --out DIR [--runs ID,...] [--format md,tex,html,json]\n"
                "                        [--plots png,svg,pdf|none] [--published] [--published-setting zero-shot|\n"
                "                        fine-tuned] [--ref METHOD] [--boot N] [--seed S]\n"
                "Writes DIR/report.md, report.tex (booktabs, complete document) and report.html (self-contained,\n"
-               "plots inlined as base64 PNG): per dataset a paper-style table (NExT-QA Tem/Cau/Des/Avg, STAR\n"
+               "plots inlined as base64 PNG), and with --format json report.json (the tables as data, schema in\n"
+               "reports/report.h): per dataset a paper-style table (NExT-QA Tem/Cau/Des/Avg, STAR\n"
                "Int/Seq/Pre/Fea/Avg, How2QA, VLEP) with frames, accuracy and 95%% cluster-bootstrap CI (by video),\n"
                "median seconds per question and speed-up against --ref (default sevila) measured in the same\n"
                "database; a per-stage latency table; run provenance.  --published adds the published numbers\n"
                "(docs/methods.md section 8) beside each row with the difference.  Plots through gnuplot (program from\n"
                "$VB_GNUPLOT, default gnuplot): accuracy vs frames, accuracy vs latency with the Pareto front,\n"
                "stacked per-stage latency, picked-frame position histograms.  Without gnuplot the tables are\n"
-               "still written and the report says the plots were skipped.  Defaults: all runs, all formats,\n"
+               "still written and the report says the plots were skipped.  Runs with error rows are named in a\n"
+               "warning on stderr and at the top of every document.  Defaults: all runs, md,tex,html,\n"
                "plots png,svg,pdf, 1000 bootstrap replicates, seed 1.\n");
         return 0;
     }
@@ -80,12 +82,12 @@ int cmd_report(int argc, char ** argv) {
         fprintf(stderr, "report: --db FILE and --out DIR are required\n");
         return 2;
     }
-    static const char * const fnames[] = {"md", "tex", "html"};
-    static const unsigned     fbits[] = {VB_REPORT_MD, VB_REPORT_TEX, VB_REPORT_HTML};
+    static const char * const fnames[] = {"md", "tex", "html", "json"};
+    static const unsigned     fbits[] = {VB_REPORT_MD, VB_REPORT_TEX, VB_REPORT_HTML, VB_REPORT_JSON};
     static const char * const pnames[] = {"png", "svg", "pdf"};
     static const unsigned     pbits[] = {VB_PLOT_PNG, VB_PLOT_SVG, VB_PLOT_PDF};
-    if (parse_set(fmt, fnames, fbits, 3, &o.formats) != 0 || o.formats == 0) {
-        fprintf(stderr, "report: --format takes md,tex,html\n");
+    if (parse_set(fmt, fnames, fbits, 4, &o.formats) != 0 || o.formats == 0) {
+        fprintf(stderr, "report: --format takes md,tex,html,json\n");
         return 2;
     }
     if (parse_set(plots, pnames, pbits, 3, &o.plot_formats) != 0) {
@@ -130,6 +132,11 @@ int cmd_report(int argc, char ** argv) {
         return 1;
     }
     if (res.plots_skipped) fprintf(stderr, "report: %s\n", res.note);
+    if (res.n_error_runs) {
+        fprintf(stderr, "report: warning: %d run(s) have error rows (counted as wrong answers):\n",
+                (int)res.n_error_runs);
+        fprintf(stderr, "%s", res.warnings);
+    }
     fprintf(stderr, "report: %d run(s), %d table(s), %d plot(s) written to %s\n", (int)res.n_runs, (int)res.n_tables,
             (int)res.n_plots, o.out_dir);
     return 0;

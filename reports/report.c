@@ -237,11 +237,12 @@ static void put_base64_file(FILE * f, const char * path) {
     free(buf);
 }
 
-static const char * CSS = "body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}"
-                          "table{border-collapse:collapse;margin:0.5em 0 0.5em 0;font-size:0.9em}"
-                          "th,td{padding:3px 8px;border-bottom:1px solid #ccc}th{border-bottom:2px solid #444}"
-                          "td.n{text-align:right;font-variant-numeric:tabular-nums}.note{color:#555;font-size:0.85em}"
-                          "img{max-width:100%;border:1px solid #eee}";
+static const char * CSS =
+    "body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}"
+    "table{border-collapse:collapse;margin:0.5em 0 0.5em 0;font-size:0.9em}"
+    "th,td{padding:3px 8px;border-bottom:1px solid #ccc}th{border-bottom:2px solid #444}"
+    "td.n{text-align:right;font-variant-numeric:tabular-nums}.note{color:#555;font-size:0.85em}.warn{color:#900}"
+    "img{max-width:100%;border:1px solid #eee}";
 
 struct outf {
     FILE *md, *tex, *html;
@@ -318,6 +319,26 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
             a[k]->speedup = vb_latency_speedup(R->lat[VB_STAGE_TOTAL].p50, a[k]->lat[VB_STAGE_TOTAL].p50);
         i = j;
     }
+    /* runs with error rows: warned about on every document and in res */
+    char ** warn = vb_calloc((size_t)n + 1, sizeof *warn);
+    int32_t nw = 0;
+    for (int32_t i = 0; i < n; i++) {
+        const struct vb_store_run * r = &a[i]->run;
+        if (r->n_error <= 0) continue;
+        warn[nw++] = vb_rp_fmt("run #%lld (%s %s %s k=%d T=%d): %d of %d samples are error rows, counted as wrong "
+                               "answers; see `vlapbench export --format samples` for the messages",
+                               (long long)r->id, r->dataset, r->split, r->method, (int)r->frames, (int)r->candidates,
+                               (int)r->n_error, (int)r->n_samples);
+    }
+    res->n_error_runs = nw;
+    for (int32_t i = 0; i < nw; i++) {
+        size_t used = strlen(res->warnings), need = strlen(warn[i]) + 1;
+        if (used + need + 4 >= sizeof res->warnings) {
+            snprintf(res->warnings + used, sizeof res->warnings - used, "...\n");
+            break;
+        }
+        snprintf(res->warnings + used, sizeof res->warnings - used, "%s\n", warn[i]);
+    }
     /* plots first, so the documents can reference what exists */
     struct plots       pl = {0};
     struct vb_plot_ctx ctx = {o->gnuplot, o->plot_formats};
@@ -357,7 +378,11 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
         snprintf(path, sizeof path, "%s/report.html", o->out_dir);
         if (!(of.html = fopen(path, "w"))) rc = vb_fail(VB_ERR_IO, "%s: %s", path, strerror(errno));
     }
-    if (rc == VB_OK) {
+    if (rc == VB_OK && (fm & VB_REPORT_JSON)) {
+        snprintf(path, sizeof path, "%s/report.json", o->out_dir);
+        rc = vb_rp_write_json(path, a, n, o, (const char * const *)warn, nw);
+    }
+    if (rc == VB_OK && (of.md || of.tex || of.html)) {
         const char * title = "vlapbench report";
         if (of.md) fprintf(of.md, "# %s\n\n%d run(s).\n", title, (int)n);
         if (of.tex)
@@ -371,6 +396,23 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
                     "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n"
                     "<title>%s</title>\n<style>%s</style>\n</head>\n<body>\n<h1>%s</h1>\n<p>%d run(s).</p>\n",
                     title, CSS, title, (int)n);
+        for (int32_t i = 0; i < nw; i++) {
+            if (of.md) {
+                fputs("\n> **Warning:** ", of.md);
+                vb_rp_put_md(of.md, warn[i]);
+                fputs("\n", of.md);
+            }
+            if (of.tex) {
+                fputs("\\noindent\\textbf{Warning:} ", of.tex);
+                vb_rp_put_tex(of.tex, warn[i]);
+                fputs("\n\n", of.tex);
+            }
+            if (of.html) {
+                fputs("<p class=\"warn\"><strong>Warning:</strong> ", of.html);
+                vb_rp_put_html(of.html, warn[i]);
+                fputs("</p>\n", of.html);
+            }
+        }
         struct tbl t;
         for (int32_t i = 0; i < n;) {
             int32_t j = i;
@@ -458,6 +500,9 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
     for (int i = 0; i < 3; i++)
         if (fs[i] && fclose(fs[i]) != 0 && rc == VB_OK) rc = vb_fail(VB_ERR_IO, "report: write failed");
     plots_free(&pl);
+    for (int32_t i = 0; i < nw; i++)
+        free(warn[i]);
+    free(warn);
 done:
     for (int32_t i = 0; i < na; i++)
         vb_rp_ana_free(&A[i]);

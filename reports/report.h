@@ -25,7 +25,19 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum { VB_REPORT_MD = 1, VB_REPORT_TEX = 2, VB_REPORT_HTML = 4 };
+enum { VB_REPORT_MD = 1, VB_REPORT_TEX = 2, VB_REPORT_HTML = 4, VB_REPORT_JSON = 8 };
+
+/* report.json (VB_REPORT_JSON), the tables as data:
+**   {"runs", "bootstrap_replicates", "bootstrap_seed", "ci", "speedup_reference", "warnings": [text, ...],
+**    "datasets": [{"dataset", "split", "title", "headline" ("Avg"/"Acc"), "headline_mode" ("pooled"/"macro"),
+**                  "categories": [column labels],
+**                  "cells": [{"run", "method", "frames" (k), "candidates" (T), "selection", "status",
+**                             "categories": {label: {"acc" (percent or null), "n"}},
+**                             "overall": {"acc", "ci_lo", "ci_hi" (percent), "n", "n_correct", "n_videos"},
+**                             "pooled": {...} (STAR only: all questions pooled), "n" (scored), "errors",
+**                             "samples", "latency_p50_s", "speedup" (null without a reference row),
+**                             "published": {"source", "model", "value", "delta"} (with --published)}]}]}
+** Percentages are unrounded; null stands for "no question" / "not measured". */
 
 struct vb_report_opts {
     const char *    out_dir; /* created if missing */
@@ -42,14 +54,19 @@ struct vb_report_opts {
 };
 
 struct vb_report_result {
-    int32_t n_runs;        /* runs reported */
-    int32_t n_tables;      /* tables per format */
-    int32_t n_plots;       /* plots written (each in every plot format) */
-    int     plots_skipped; /* 1 when plots were requested but gnuplot is unavailable or failed */
-    char    note[512];     /* why plots were skipped */
+    int32_t n_runs;         /* runs reported */
+    int32_t n_tables;       /* tables per format */
+    int32_t n_plots;        /* plots written (each in every plot format) */
+    int     plots_skipped;  /* 1 when plots were requested but gnuplot is unavailable or failed */
+    char    note[512];      /* why plots were skipped */
+    int32_t n_error_runs;   /* runs with error rows (warned about in every document) */
+    char    warnings[2048]; /* one line per such run ("run #3 (nextqa val uniform k=4 T=4): 5 of 300 ..."),
+                               truncated with "..." when longer */
 };
 
-/* Write the report files into o->out_dir.  Returns VB_OK, or VB_ERR_NOTFOUND (a requested run id does not exist,
+/* Write the report files into o->out_dir (report.md / .tex / .html / .json by o->formats).  Runs with error rows
+** (counted as wrong answers) are named in a visible warning at the top of every document and in res->warnings.  Returns
+*VB_OK, or VB_ERR_NOTFOUND (a requested run id does not exist,
 ** or no runs), VB_ERR_IO (cannot write), VB_ERR_DB.  A gnuplot failure is not an error (res->plots_skipped). */
 int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struct vb_report_result * res);
 

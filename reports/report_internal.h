@@ -3,6 +3,7 @@
 **   table.c     the table model and its three renderers (Markdown, LaTeX, HTML)
 **   tables.c    building the report's tables from analysed runs
 **   report.c    plots, files and vb_report_write
+**   report_json.c  report.json: the tables as data
 **   compare.c   the paired comparison of two runs
 **   compare_cells.c  matching the runs of two databases by cell key and comparing each pair
 */
@@ -93,6 +94,13 @@ void vb_rp_put_tex(FILE * f, const char * s);
 void vb_rp_tbl_md(FILE * f, const struct tbl * t);
 void vb_rp_tbl_tex(FILE * f, const struct tbl * t);
 void vb_rp_tbl_html(FILE * f, const struct tbl * t);
+
+/* ---- report_json.c */
+
+/* Write report.json (schema in report.h) for the n analysed runs a (sorted by dataset) to path, with the
+** warnings.  Returns VB_OK or VB_ERR_IO. */
+int vb_rp_write_json(const char * path, struct ana ** a, int32_t n, const struct vb_report_opts * o,
+                     const char * const * warnings, int32_t n_warn);
 
 /* ---- tables.c: the report's tables from n analysed runs of one dataset (sorted) */
 

@@ -96,6 +96,7 @@ ls "$T/rep2"/*.png >/dev/null 2>&1 && fail "no PNG expected without gnuplot"
 "$VB_BIN" report --db "$T/grid.db" --out "$T/rep3" --runs 99 >/dev/null 2>&1 && fail "unknown run id must fail"
 set +e; "$VB_BIN" report --db "$T/grid.db" --out "$T/rep3" --format docx >/dev/null 2>&1; rc=$?; set -e
 [ $rc = 2 ] || fail "bad format = usage"
+grep -q 'Warning' "$md" && fail "no warning expected without error rows"
 
 # ---- compare gate (cmp.db: 1 base, 2 same, 3 drop -12.67 pts significant, 4 slow x1.5, 5 drop -1 pt p=0.25) ----
 cmp() { set +e; "$VB_BIN" compare --db "$T/cmp.db" "$@" >"$T/cmp.out" 2>&1; local rc=$?; set -e; echo $rc; }
@@ -213,5 +214,51 @@ grep -Eq '(^|[^\\])<(script|img|/script)' "$emd" && fail "raw HTML passed into r
 grep -q '\\<script\\>alert(1)\\</script\\>\\\*b\\\*\\_i\\_\\`c\\`\\|\\\[l\\\](u)\\&amp;' "$emd" ||
     fail "method name not escaped as expected"
 grep -q 'ds\\<img src=x onerror=alert(1)\\>' "$emd" || fail "dataset name not escaped"
+
+# ---- report --format json: the tables as data (same numbers as the Markdown tables above) ----
+"$VB_BIN" report --db "$T/grid.db" --out "$T/rep6" --format json --plots none --published --boot 500 --seed 3 2>"$T/err6"
+[ -s "$T/rep6/report.json" ] || fail "report.json not written"
+[ -e "$T/rep6/report.md" ] && fail "--format json alone must not write report.md"
+grep -q 'warning' "$T/err6" && fail "no warning expected on a database without error rows"
+python3 - "$T/rep6/report.json" <<'EOF2' || fail "report.json content"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["runs"] == 13 and d["warnings"] == [] and d["bootstrap_replicates"] == 500
+ds = {x["dataset"]: x for x in d["datasets"]}
+assert [x["dataset"] for x in d["datasets"]] == ["nextqa", "star", "how2qa", "vlep"]
+nq = ds["nextqa"]
+assert nq["categories"] == ["Tem", "Cau", "Des"] and nq["headline"] == "Avg" and nq["headline_mode"] == "pooled"
+u4 = [c for c in nq["cells"] if c["method"] == "uniform" and c["frames"] == 4][0]
+assert u4["run"] == 3 and u4["candidates"] == 4 and u4["n"] == 300 and u4["errors"] == 0
+assert u4["overall"]["n_correct"] == 179 and abs(u4["overall"]["acc"] - 59.6667) < 1e-3
+assert u4["overall"]["ci_lo"] < u4["overall"]["acc"] < u4["overall"]["ci_hi"]
+assert abs(u4["published"]["value"] - 62.4) < 1e-9 and abs(u4["published"]["delta"] + 2.7333) < 1e-3
+sev = [c for c in nq["cells"] if c["method"] == "sevila"][0]
+assert abs(sev["speedup"] - 1.0) < 1e-12 and sev["latency_p50_s"] > 0
+st = ds["star"]
+assert st["headline_mode"] == "macro" and st["categories"] == ["Int", "Seq", "Pre", "Fea"]
+v = [c for c in st["cells"] if c["method"] == "vlap"][0]
+got = [v["categories"][k]["acc"] for k in st["categories"]]
+assert all(abs(a - b) < 1e-9 for a, b in zip(got, [45.0, 47.5, 57.5, 37.5])), got
+assert abs(v["overall"]["acc"] - 46.875) < 1e-9 and "pooled" in v
+EOF2
+# ---- error rows: a warning on stderr and at the top of every document, counted in report.json ----
+cp "$T/grid.db" "$T/err.db"
+sqlite3 "$T/err.db" "UPDATE samples SET status = 'error', error = 'cannot open video', prediction = NULL, correct = 0
+  WHERE run_id = 3 AND sample_key IN (SELECT sample_key FROM samples WHERE run_id = 3 ORDER BY sample_key LIMIT 5)"
+"$VB_BIN" report --db "$T/err.db" --out "$T/rep7" --format md,tex,html,json --plots none 2>"$T/err7" || fail "report err.db"
+w='run #3 (nextqa val uniform k=4 T=4): 5 of 300 samples are error rows'
+grep -qF "$w" "$T/err7" || fail "no warning on stderr"
+grep -qF "> **Warning:** $w" "$T/rep7/report.md" || fail "no warning in report.md"
+grep -qF 'Warning:} run \#3 (nextqa val uniform k=4 T=4): 5 of 300 samples are error rows' "$T/rep7/report.tex" ||
+    fail "no warning in report.tex"
+grep -qF "<p class=\"warn\"><strong>Warning:</strong> $w" "$T/rep7/report.html" || fail "no warning in report.html"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert len(d["warnings"]) == 1 and "run #3" in d["warnings"][0]
+c = [c for c in d["datasets"][0]["cells"] if c["run"] == 3][0]
+assert c["errors"] == 5 and c["n"] == 300
+' "$T/rep7/report.json" || fail "report.json errors"
 
 echo ok
