@@ -245,13 +245,32 @@ static const char * CSS =
     "img{max-width:100%;border:1px solid #eee}";
 
 struct outf {
-    FILE *md, *tex, *html;
+    FILE *       md, *tex, *html;
+    const char * dir; /* the report's directory: LaTeX tables also go to dir/tables/<name>.tex */
+    int          rc;  /* first error writing a table file */
 };
 
-static void emit_table(struct outf * of, const struct tbl * t) {
+/* Render t into every open document; with LaTeX also write it alone, includable with \input, to
+** dir/tables/<name>.tex, where name is stem plus part (the stem made a safe file name: [A-Za-z0-9-] kept, the
+** rest '_'). */
+static void emit_table(struct outf * of, const struct tbl * t, const char * stem, const char * part) {
     if (of->md) vb_rp_tbl_md(of->md, t);
-    if (of->tex) vb_rp_tbl_tex(of->tex, t);
     if (of->html) vb_rp_tbl_html(of->html, t);
+    if (!of->tex) return;
+    vb_rp_tbl_tex(of->tex, t);
+    char name[128], path[4096];
+    snprintf(name, sizeof name, "%s%s", stem, part);
+    for (char * c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-')) *c = '_';
+    snprintf(path, sizeof path, "%s/tables/%s.tex", of->dir, name);
+    FILE * f = fopen(path, "w");
+    if (!f) {
+        if (of->rc == VB_OK) of->rc = vb_fail(VB_ERR_IO, "%s: %s", path, strerror(errno));
+        return;
+    }
+    fputs("% vlapbench report table: \\input{} it (needs \\usepackage{booktabs} and graphicx)\n", f);
+    vb_rp_tbl_tex(f, t);
+    if (fclose(f) != 0 && of->rc == VB_OK) of->rc = vb_fail(VB_ERR_IO, "%s: write failed", path);
 }
 
 static int cmp_ana(const void * x, const void * y) {
@@ -370,6 +389,11 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
         snprintf(path, sizeof path, "%s/report.md", o->out_dir);
         if (!(of.md = fopen(path, "w"))) rc = vb_fail(VB_ERR_IO, "%s: %s", path, strerror(errno));
     }
+    of.dir = o->out_dir;
+    if (rc == VB_OK && (fm & VB_REPORT_TEX)) {
+        snprintf(path, sizeof path, "%s/tables", o->out_dir);
+        rc = mkdir_p(path);
+    }
     if (rc == VB_OK && (fm & VB_REPORT_TEX)) {
         snprintf(path, sizeof path, "%s/report.tex", o->out_dir);
         if (!(of.tex = fopen(path, "w"))) rc = vb_fail(VB_ERR_IO, "%s: %s", path, strerror(errno));
@@ -387,7 +411,8 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
         if (of.md) fprintf(of.md, "# %s\n\n%d run(s).\n", title, (int)n);
         if (of.tex)
             fprintf(of.tex,
-                    "\\documentclass[10pt]{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[utf8]{inputenc}\n"
+                    "\\documentclass[10pt]{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n"
+                    "\\usepackage[utf8]{inputenc}\n"
                     "\\usepackage{booktabs}\n\\usepackage{graphicx}\n\\usepackage[margin=2cm]{geometry}\n"
                     "\\begin{document}\n\\section*{%s}\n%d run(s).\n\n",
                     title, (int)n);
@@ -419,18 +444,18 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
             while (j < n && !strcmp(a[j]->run.dataset, a[i]->run.dataset))
                 j++;
             vb_rp_table_dataset(&t, a + i, j - i, o);
-            emit_table(&of, &t);
+            emit_table(&of, &t, a[i]->run.dataset, "_main");
             vb_rp_tbl_free(&t);
             res->n_tables++;
             if (!strcmp(a[i]->run.dataset, "nextqa")) {
                 vb_rp_table_nextqa_types(&t, a + i, j - i);
-                emit_table(&of, &t);
+                emit_table(&of, &t, a[i]->run.dataset, "_types");
                 vb_rp_tbl_free(&t);
                 res->n_tables++;
             }
             if (o->published) {
                 if (vb_rp_table_published(&t, a[i]->run.dataset) > 0) {
-                    emit_table(&of, &t);
+                    emit_table(&of, &t, a[i]->run.dataset, "_published");
                     res->n_tables++;
                 }
                 vb_rp_tbl_free(&t);
@@ -438,10 +463,10 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
             i = j;
         }
         vb_rp_table_latency(&t, a, n);
-        emit_table(&of, &t);
+        emit_table(&of, &t, "latency", "");
         vb_rp_tbl_free(&t);
         vb_rp_table_provenance(&t, a, n);
-        emit_table(&of, &t);
+        emit_table(&of, &t, "provenance", "");
         vb_rp_tbl_free(&t);
         res->n_tables += 2;
         /* plots */
@@ -496,6 +521,7 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
         if (of.tex) fputs("\\end{document}\n", of.tex);
         if (of.html) fputs("</body>\n</html>\n", of.html);
     }
+    if (rc == VB_OK) rc = of.rc;
     FILE * fs[] = {of.md, of.tex, of.html};
     for (int i = 0; i < 3; i++)
         if (fs[i] && fclose(fs[i]) != 0 && rc == VB_OK) rc = vb_fail(VB_ERR_IO, "report: write failed");
