@@ -60,21 +60,29 @@ static int plots_dataset(const struct vb_plot_ctx * ctx, const char * dir, struc
     const char **           m = vb_malloc(sizeof(char *) * (size_t)n);
     int32_t                 nm = methods_of(a, n, m);
     struct vb_plot_series * s = vb_calloc((size_t)(nm > n ? nm : n), sizeof *s);
-    double *                xs = vb_malloc(sizeof(double) * (size_t)n * 2), *ys = xs + n;
-    uint8_t *               mk = vb_calloc((size_t)n, 1);
-    char                    base[4096], stem[256], title[256];
-    int                     rc = VB_OK, r;
+    double *                xs = vb_malloc(sizeof(double) * (size_t)n * 4), *ys = xs + n, *lo = xs + 2 * n,
+           *hi = xs + 3 * n;                               /* (n) each: point x, y and the y CI */
+    int32_t * ks = vb_malloc(sizeof(int32_t) * (size_t)n); /* (n) k of each point */
+    uint8_t * mk = vb_calloc((size_t)n, 1);
+    char      base[4096], stem[256], title[256];
+    int       rc = VB_OK, r;
 
     /* 1. accuracy vs frames: one series per method, points (k, headline) sorted by k (rows are sorted) */
     int32_t off = 0;
     for (int32_t j = 0; j < nm; j++) {
-        s[j].name = m[j];
+        s[j].color = vb_plot_color(m[j], j);
         s[j].x = xs + off;
         s[j].y = ys + off;
+        s[j].ylo = lo + off;
+        s[j].yhi = hi + off;
         for (int32_t i = 0; i < n; i++)
             if (!strcmp(a[i]->run.method, m[j])) {
+                s[j].name = a[i]->name;
                 xs[off] = a[i]->run.frames;
                 ys[off] = 100 * a[i]->head.acc;
+                lo[off] = 100 * a[i]->head.lo;
+                hi[off] = 100 * a[i]->head.hi;
+                ks[off] = a[i]->run.frames;
                 off++;
                 s[j].n++;
             }
@@ -95,10 +103,16 @@ static int plots_dataset(const struct vb_plot_ctx * ctx, const char * dir, struc
         s[j].x = xs + off;
         s[j].y = ys + off;
         s[j].mark = mk + off;
+        s[j].ylo = lo + off;
+        s[j].yhi = hi + off;
+        s[j].k = ks + off;
         for (int32_t i = 0; i < n; i++)
             if (!strcmp(a[i]->run.method, m[j])) {
                 xs[off] = a[i]->lat[VB_STAGE_TOTAL].p50 / 1000.0;
                 ys[off] = 100 * a[i]->head.acc;
+                lo[off] = 100 * a[i]->head.lo;
+                hi[off] = 100 * a[i]->head.hi;
+                ks[off] = a[i]->run.frames;
                 off++;
                 s[j].n++;
             }
@@ -114,13 +128,18 @@ static int plots_dataset(const struct vb_plot_ctx * ctx, const char * dir, struc
     snprintf(stem, sizeof stem, "acc_vs_latency_%s", ds);
     snprintf(base, sizeof base, "%s/%s", dir, stem);
     snprintf(title, sizeof title, "%s: accuracy vs median latency (Pareto front marked)", dsname);
-    r = vb_plot_scatter_front(ctx, base, title, "median seconds per question", "accuracy (%)", s, nm);
+    r = vb_plot_scatter_front(
+        ctx, base, title, ctx->log_latency ? "median seconds per question (log scale)" : "median seconds per question",
+        "accuracy (%)", s, nm);
     if (r == VB_OK)
         plots_add(out, stem, title);
     else if (rc == VB_OK && r != VB_ERR_ARG)
         rc = r; /* VB_ERR_ARG: no data, nothing to draw */
-    for (int32_t j = 0; j < nm; j++)
+    for (int32_t j = 0; j < nm; j++) {
         s[j].mark = NULL;
+        s[j].ylo = s[j].yhi = NULL;
+        s[j].k = NULL;
+    }
 
     /* 3. per-stage mean latency, stacked, one bar per run */
     {
@@ -187,6 +206,18 @@ static int plots_dataset(const struct vb_plot_ctx * ctx, const char * dir, struc
             s[ns].x = hx;
             s[ns].y = hy + (size_t)ns * NB;
             s[ns].mark = NULL;
+            /* colour per method, dash per k (1 = the smallest k of the dataset, 2 = the next, ...) */
+            int32_t mi = 0, dk = 1;
+            while (mi < nm && strcmp(m[mi], a[i]->run.method))
+                mi++;
+            s[ns].color = vb_plot_color(a[i]->run.method, mi);
+            for (int32_t q = 0; q < n; q++) {
+                int smaller = a[q]->run.frames < a[i]->run.frames, first = 1;
+                for (int32_t u = 0; u < q && smaller; u++)
+                    if (a[u]->run.frames == a[q]->run.frames) first = 0;
+                dk += smaller && first;
+            }
+            s[ns].dash = dk;
             ns++;
         }
         if (ns > 0) {
@@ -206,6 +237,7 @@ static int plots_dataset(const struct vb_plot_ctx * ctx, const char * dir, struc
     free(m);
     free(s);
     free(xs);
+    free(ks);
     free(mk);
     return rc;
 }
@@ -360,7 +392,14 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
     }
     /* plots first, so the documents can reference what exists */
     struct plots       pl = {0};
-    struct vb_plot_ctx ctx = {o->gnuplot, o->plot_formats};
+    struct vb_plot_ctx ctx = {.gnuplot = o->gnuplot,
+                              .formats = o->plot_formats,
+                              .no_titles = o->no_titles,
+                              .width = o->plot_w,
+                              .height = o->plot_h,
+                              .font = o->font,
+                              .font_size = o->font_size,
+                              .log_latency = o->log_latency};
     if (o->plot_formats) {
         if (!vb_plot_available(&ctx)) {
             res->plots_skipped = 1;

@@ -11,7 +11,8 @@
 ** per-stage latency table (medians in ms; total p50/p90/p99 and mean ± sd), and a provenance table per run.
 ** Formats: Markdown (report.md), LaTeX with booktabs (report.tex, a complete document), and a self-contained HTML
 ** page (report.html, well-formed XHTML syntax, plots inlined as base64 PNG).
-** Plots (reports/plot.h, gnuplot): accuracy vs frames per method, accuracy vs latency with the Pareto front,
+** Plots (reports/plot.h, gnuplot): accuracy vs frames per method (95 % CI error bars), accuracy vs latency with the
+** Pareto front (CI error bars, points labelled k=..., linear axis from 0 or logarithmic),
 ** per-stage mean latency as stacked bars per run, and a histogram of the picked frames' normalised positions in the
 ** sampled clip ((index - frame_lo) / (frame_hi - frame_lo), or relative to the candidate span when the clip range
 ** is unknown).  Without gnuplot the tables are still written and the report says the plots were skipped.
@@ -51,6 +52,14 @@ struct vb_report_opts {
     const char *    gnuplot;           /* program for execvp; NULL = "gnuplot" */
     int32_t         n_boot;            /* bootstrap replicates (default 1000 when 0) */
     uint64_t        seed;              /* bootstrap seed */
+    /* paper-ready figures (reports/plot.h): */
+    int                  no_titles;      /* no titles baked into the images */
+    int32_t              plot_w, plot_h; /* pixels (PDF: / 160 inches); 0 = 960 x 600 */
+    const char *         font;           /* font name; NULL = Sans */
+    int32_t              font_size;      /* 0 = default */
+    int                  log_latency;    /* logarithmic latency axis */
+    const char * const * display_names;  /* (n_display_names) "method=Display Name": used in tables and plots */
+    int32_t              n_display_names;
 };
 
 struct vb_report_result {

@@ -53,9 +53,12 @@ struct ana {
     struct vb_latency_summary   lat[VB_STAGE_COUNT]; /* milliseconds */
     double                      speedup;
     const struct vb_published * pub;
-    char                        label[96]; /* "vlap 32->4 #3" */
+    char                        label[96]; /* "vlap 32->4 #3" (with the display name) */
+    const char *                name;      /* display name of the method (o->display_names, else run.method) */
 };
 
+/* The display name of method under o ("method=Name" entries; the method itself when none matches). */
+const char * vb_rp_display_name(const struct vb_report_opts * o, const char * method);
 /* The layout of dataset ds (a generic one for unknown datasets). */
 const struct layout * vb_rp_layout_for(const char * ds);
 /* Paper order of datasets (NExT-QA, STAR, How2QA, VLEP, then others) and of methods (uniform, SeViLA, VLAP, others). */

@@ -261,4 +261,59 @@ c = [c for c in d["datasets"][0]["cells"] if c["run"] == 3][0]
 assert c["errors"] == 5 and c["n"] == 300
 ' "$T/rep7/report.json" || fail "report.json errors"
 
+# ---- --published matches the candidate count: a SeViLA 32->1 run has no published row, an 8->1 run gets Table 7's ----
+for tk in "32 1 -" "8 1 62.9"; do
+    set -- $tk
+    cp "$T/grid.db" "$T/pub.db"
+    sqlite3 "$T/pub.db" "UPDATE runs SET candidates = $1, frames = $2 WHERE id = 4"
+    "$VB_BIN" report --db "$T/pub.db" --out "$T/rep10" --format md --plots none --published 2>/dev/null || fail "pub report"
+    row=$(grep '^| sevila (#4) |' "$T/rep10/report.md")
+    pub=$(echo "$row" | awk -F' \\| ' '{print $(NF-2)}')
+    [ "$pub" = "$3" ] || fail "sevila $1->$2: published value '$pub', expected '$3' ($row)"
+done
+
+# ---- paper-ready figures: CI error bars, k labels, colour per method / dash per k, no titles, size, font, names ----
+if [ $have_gp = 1 ]; then
+    printf '#!/bin/sh\ntee -a "%s" | exec gnuplot\n' "$T/plots.gp" >"$T/gp.sh"
+    chmod +x "$T/gp.sh"
+    VB_GNUPLOT="$T/gp.sh" "$VB_BIN" report --db "$T/grid.db" --out "$T/rep9" --format md,json --plots svg,pdf \
+        --no-titles --plot-size 640x400 --font 'Latin Modern Roman,9' --log-latency --display-name vlap=VLAP \
+        --display-name sevila=SeViLA --boot 500 --seed 3 2>/dev/null || fail "report with figure options"
+    gp="$T/plots.gp"
+    grep -q '^set title' "$gp" && fail "--no-titles: a title is still set"
+    grep -q "svg size 640,400 font 'Latin Modern Roman,9'" "$gp" || fail "--plot-size / --font (svg)"
+    grep -q "pdfcairo size 4.000in,2.500in font 'Latin Modern Roman,9'" "$gp" || fail "--plot-size / --font (pdf)"
+    grep -q '^set logscale x 10$' "$gp" || fail "--log-latency"
+    grep -q "with yerrorbars" "$gp" || fail "no CI error bars"
+    grep -qF "sprintf('k=%d', int(\$5))) with labels" "$gp" || fail "no k labels"
+    # the error bar of NExT-QA uniform k=4 is its CI from report.json (x y lo hi k)
+    python3 - "$gp" "$T/rep9/report.json" <<'EOF2' || fail "error bar data"
+import json, sys
+gp = open(sys.argv[1]).read().split("\n")
+d = json.load(open(sys.argv[2]))
+c = [c for c in d["datasets"][0]["cells"] if c["run"] == 3][0]["overall"]
+want = [4.0, c["acc"], c["ci_lo"], c["ci_hi"]]  # accuracy vs frames: x = k, y, CI
+rows = [[float(v) for v in l.split()] for l in gp if len(l.split()) == 5 and l.split()[0] == "4"]
+assert any(all(abs(a - b) < 1e-6 for a, b in zip(r, want)) for r in rows), (want, rows[:5])
+assert c["ci_lo"] < c["acc"] < c["ci_hi"]
+EOF2
+    svg="$T/rep9/acc_vs_latency_nextqa.svg"
+    grep -q 'width="640" height="400"' "$svg" || fail "svg size"
+    for k in 1 2 4; do grep -q "<text>k=$k</text>" "$svg" || fail "svg: no k=$k label"; done
+    grep -q '<text>VLAP</text>' "$svg" && grep -q '<text>SeViLA</text>' "$svg" || fail "svg: display names"
+    grep -q 'accuracy vs' "$svg" && fail "svg: title baked in despite --no-titles"
+    grep -q '^| VLAP (#6) | 4 | 32 |' "$T/rep9/report.md" || fail "display name in the tables"
+    # picked positions: one colour per method, one dash per k (vlap k=2 and k=4 share the colour, not the dash)
+    grep -Eq "^plot .*histeps lw 2 lc rgb '#2ca02c' dt 2 title 'VLAP 32->2 #5'.*histeps lw 2 lc rgb '#2ca02c' dt 3 title 'VLAP 32->4 #6'" "$gp" ||
+        fail "picked positions: colour per method / dash per k"
+    grep -Eq "histeps lw 2 lc rgb '#d62728' dt 3 title 'SeViLA 32->4 #4'" "$gp" || fail "picked positions: sevila colour"
+    # default: linear latency axis from 0, titles on
+    : >"$gp"
+    VB_GNUPLOT="$T/gp.sh" "$VB_BIN" report --db "$T/grid.db" --out "$T/rep11" --format md --plots svg --runs 1,2,3 \
+        2>/dev/null || fail "default figures"
+    grep -q '^set xrange \[0:\*\]$' "$gp" || fail "linear latency axis must start at 0"
+    grep -q '^set title' "$gp" || fail "titles expected by default"
+    grep -q "svg size 960,600 font 'Sans,10'" "$gp" || fail "default size / font"
+fi
+
 echo ok
