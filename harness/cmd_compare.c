@@ -15,22 +15,56 @@ static int parse_num(const char * s, double * out) {
     return end != s && *end == 0 && isfinite(*out);
 }
 
+/* compare --db NEW --baseline-db OLD: every cell matched by its key (reports/report.h). */
+static int compare_cells(const char * db, const char * db2, const struct vb_compare_opts * o, int json) {
+    struct vb_store *sn = NULL, *sb = NULL;
+    int              rc = vb_store_open(&sn, db, 1);
+    if (rc == VB_OK) rc = vb_store_open(&sb, db2, 1);
+    if (rc != VB_OK) {
+        fprintf(stderr, "compare: %s\n", vb_errmsg());
+        vb_store_close(sn);
+        return 2;
+    }
+    struct vb_compare_cells c;
+    rc = vb_report_compare_cells(sn, sb, o, &c);
+    vb_store_close(sn);
+    vb_store_close(sb);
+    if (rc != VB_OK && rc != VB_ERR_MISMATCH) {
+        fprintf(stderr, "compare: %s\n", vb_errmsg());
+        return 2;
+    }
+    if (rc == VB_ERR_MISMATCH) fprintf(stderr, "compare: %s\n", vb_errmsg());
+    vb_report_compare_cells_print(stdout, &c, o, json);
+    int out = rc != VB_OK ? 2 : (c.n_fail || c.n_error) ? 1 : 0;
+    vb_report_compare_cells_free(&c);
+    return out;
+}
+
 int cmd_compare(int argc, char ** argv) {
     if (vb_cli_wants_help(argc, argv)) {
         printf("usage: vlapbench compare --db FILE --run NEW --baseline OLD [--baseline-db FILE2]\n"
-               "                         [--max-acc-drop PTS] [--max-latency-rise PCT] [--alpha A] [--boot N]\n"
+               "       vlapbench compare --db NEW.db --baseline-db OLD.db          (every cell, matched by settings)\n"
+               "                         [--max-acc-drop PTS] [--max-latency-rise PCT|off] [--alpha A] [--boot N]\n"
                "                         [--seed S] [--json]\n"
                "Pairs the two runs on their sample keys and prints, overall and per category, both accuracies,\n"
                "the difference with its paired cluster-bootstrap 95%% CI (by video), the discordant counts and\n"
                "the exact McNemar p-value; then per-stage median latencies.  Exit 1 when the accuracy drop is\n"
                "significant (McNemar p < alpha, default 0.05) AND larger than --max-acc-drop points (default 0),\n"
-               "or when the median end-to-end latency rose by more than --max-latency-rise percent (not checked\n"
-               "unless given); 0 otherwise; 2 on usage errors or when the runs cannot be paired.\n");
+               "or when the median end-to-end latency (s/question) rose by more than --max-latency-rise percent\n"
+               "(default %.0f; 'off' disables the latency check); 0 otherwise; 2 on usage errors or when the runs\n"
+               "cannot be paired.\n"
+               "Without --run/--baseline, every run of NEW.db is matched to the run of OLD.db with the same cell key\n"
+               "(dataset, split, method, frames k, candidates T, sampling, selection, decode mode, seed, BLAS\n"
+               "threads, weights dtype and the run's settings object: interp, video size, map; NOT the code\n"
+               "version, weight hashes or annotation hash) and each pair is compared as above; cells on one side\n"
+               "only are listed (they do not fail the gate).  Exit 1 when any paired cell fails or cannot be\n"
+               "compared, 2 when no cell is on both sides.  --json: one object with every cell's key and run ids.\n",
+               VB_COMPARE_DEFAULT_LATENCY_RISE_PCT);
         return 0;
     }
     const char *           db = NULL, *db2 = NULL, *run = NULL, *base = NULL;
     struct vb_compare_opts o = {0};
-    o.max_latency_rise_pct = -1;
+    o.max_latency_rise_pct = VB_COMPARE_DEFAULT_LATENCY_RISE_PCT;
     o.seed = 1;
     int json = 0;
     for (int i = 1; i < argc; i++) {
@@ -51,8 +85,12 @@ int cmd_compare(int argc, char ** argv) {
             }
             o.max_acc_drop_pts = d;
         } else if (vb_cli_opt(argc, argv, &i, "--max-latency-rise", &v)) {
+            if (!strcmp(v, "off")) {
+                o.max_latency_rise_pct = -1;
+                continue;
+            }
             if (!parse_num(v, &d) || d < 0) {
-                fprintf(stderr, "compare: --max-latency-rise takes a percentage >= 0\n");
+                fprintf(stderr, "compare: --max-latency-rise takes a percentage >= 0 or 'off'\n");
                 return 2;
             }
             o.max_latency_rise_pct = d;
@@ -73,8 +111,9 @@ int cmd_compare(int argc, char ** argv) {
             return 2;
         }
     }
+    if (db && db2 && !run && !base) return compare_cells(db, db2, &o, json);
     if (!db || !run || !base) {
-        fprintf(stderr, "compare: --db, --run and --baseline are required\n");
+        fprintf(stderr, "compare: --db with --run and --baseline, or --db and --baseline-db, are required\n");
         return 2;
     }
     char *    e1, *e2;

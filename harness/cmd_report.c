@@ -31,23 +31,33 @@ static int parse_set(const char * s, const char * const * names, const unsigned 
 
 int cmd_report(int argc, char ** argv) {
     if (vb_cli_wants_help(argc, argv)) {
-        printf("usage: vlapbench report --db FILE --out DIR [--runs ID,...] [--format md,tex,html]\n"
+        printf("usage: vlapbench report --db FILE --out DIR [--runs ID,...] [--format md,tex,html,json]\n"
                "                        [--plots png,svg,pdf|none] [--published] [--published-setting zero-shot|\n"
                "                        fine-tuned] [--ref METHOD] [--boot N] [--seed S]\n"
+               "                        [--no-titles] [--plot-size WxH] [--font NAME[,SIZE]] [--log-latency]\n"
+               "                        [--display-name METHOD=NAME ...]\n"
                "Writes DIR/report.md, report.tex (booktabs, complete document) and report.html (self-contained,\n"
-               "plots inlined as base64 PNG): per dataset a paper-style table (NExT-QA Tem/Cau/Des/Avg, STAR\n"
+               "plots inlined as base64 PNG), and with --format json report.json (the tables as data, schema in\n"
+               "reports/report.h): per dataset a paper-style table (NExT-QA Tem/Cau/Des/Avg, STAR\n"
                "Int/Seq/Pre/Fea/Avg, How2QA, VLEP) with frames, accuracy and 95%% cluster-bootstrap CI (by video),\n"
                "median seconds per question and speed-up against --ref (default sevila) measured in the same\n"
                "database; a per-stage latency table; run provenance.  --published adds the published numbers\n"
                "(docs/methods.md section 8) beside each row with the difference.  Plots through gnuplot (program from\n"
                "$VB_GNUPLOT, default gnuplot): accuracy vs frames, accuracy vs latency with the Pareto front,\n"
                "stacked per-stage latency, picked-frame position histograms.  Without gnuplot the tables are\n"
-               "still written and the report says the plots were skipped.  Defaults: all runs, all formats,\n"
-               "plots png,svg,pdf, 1000 bootstrap replicates, seed 1.\n");
+               "still written and the report says the plots were skipped.  Runs with error rows are named in a\n"
+               "warning on stderr and at the top of every document.  Defaults: all runs, md,tex,html,\n"
+               "plots png,svg,pdf, 1000 bootstrap replicates, seed 1.\n"
+               "Figures: 95%% CI error bars, accuracy-vs-latency points labelled k=..., one colour per method and one\n"
+               "dash per k.  --no-titles leaves the titles to the captions; --plot-size WxH in pixels (PDF: /160\n"
+               "inches; default 960x600); --font NAME[,SIZE]; --log-latency: logarithmic latency axis (linear from\n"
+               "0 otherwise); --display-name vlap=VLAP (repeatable): the name of a method in tables and plots.\n");
         return 0;
     }
     const char *          db = NULL, *runs = NULL, *fmt = "md,tex,html", *plots = "png,svg,pdf";
     struct vb_report_opts o = {0};
+    static const char *   dn[64];
+    o.display_names = dn;
     o.seed = 1;
     for (int i = 1; i < argc; i++) {
         const char * v;
@@ -71,7 +81,48 @@ int cmd_report(int argc, char ** argv) {
             o.n_boot = atoi(v);
         else if (vb_cli_opt(argc, argv, &i, "--seed", &v))
             o.seed = strtoull(v, NULL, 10);
-        else {
+        else if (!strcmp(argv[i], "--no-titles"))
+            o.no_titles = 1;
+        else if (!strcmp(argv[i], "--log-latency"))
+            o.log_latency = 1;
+        else if (vb_cli_opt(argc, argv, &i, "--plot-size", &v)) {
+            char * e;
+            long   w = strtol(v, &e, 10), h = 0;
+            if (*e == 'x') h = strtol(e + 1, &e, 10);
+            if (*e || w < 100 || h < 100 || w > 10000 || h > 10000) {
+                fprintf(stderr, "report: --plot-size takes WxH in pixels, each 100..10000 (e.g. 640x400)\n");
+                return 2;
+            }
+            o.plot_w = (int32_t)w;
+            o.plot_h = (int32_t)h;
+        } else if (vb_cli_opt(argc, argv, &i, "--font", &v)) {
+            static char  fname[128];
+            const char * comma = strrchr(v, ',');
+            size_t       len = comma ? (size_t)(comma - v) : strlen(v);
+            if (len == 0 || len >= sizeof fname) {
+                fprintf(stderr, "report: --font takes NAME[,SIZE]\n");
+                return 2;
+            }
+            memcpy(fname, v, len);
+            fname[len] = 0;
+            o.font = fname;
+            if (comma) {
+                char * e;
+                long   sz = strtol(comma + 1, &e, 10);
+                if (*e || sz < 4 || sz > 72) {
+                    fprintf(stderr, "report: --font size must be 4..72 points\n");
+                    return 2;
+                }
+                o.font_size = (int32_t)sz;
+            }
+        } else if (vb_cli_opt(argc, argv, &i, "--display-name", &v)) {
+            const char * eq = strchr(v, '=');
+            if (!eq || eq == v || !eq[1] || o.n_display_names >= 64) {
+                fprintf(stderr, "report: --display-name takes METHOD=NAME (at most 64)\n");
+                return 2;
+            }
+            dn[o.n_display_names++] = v;
+        } else {
             fprintf(stderr, "report: unknown option %s (see --help)\n", argv[i]);
             return 2;
         }
@@ -80,12 +131,12 @@ int cmd_report(int argc, char ** argv) {
         fprintf(stderr, "report: --db FILE and --out DIR are required\n");
         return 2;
     }
-    static const char * const fnames[] = {"md", "tex", "html"};
-    static const unsigned     fbits[] = {VB_REPORT_MD, VB_REPORT_TEX, VB_REPORT_HTML};
+    static const char * const fnames[] = {"md", "tex", "html", "json"};
+    static const unsigned     fbits[] = {VB_REPORT_MD, VB_REPORT_TEX, VB_REPORT_HTML, VB_REPORT_JSON};
     static const char * const pnames[] = {"png", "svg", "pdf"};
     static const unsigned     pbits[] = {VB_PLOT_PNG, VB_PLOT_SVG, VB_PLOT_PDF};
-    if (parse_set(fmt, fnames, fbits, 3, &o.formats) != 0 || o.formats == 0) {
-        fprintf(stderr, "report: --format takes md,tex,html\n");
+    if (parse_set(fmt, fnames, fbits, 4, &o.formats) != 0 || o.formats == 0) {
+        fprintf(stderr, "report: --format takes md,tex,html,json\n");
         return 2;
     }
     if (parse_set(plots, pnames, pbits, 3, &o.plot_formats) != 0) {
@@ -130,6 +181,11 @@ int cmd_report(int argc, char ** argv) {
         return 1;
     }
     if (res.plots_skipped) fprintf(stderr, "report: %s\n", res.note);
+    if (res.n_error_runs) {
+        fprintf(stderr, "report: warning: %d run(s) have error rows (counted as wrong answers):\n",
+                (int)res.n_error_runs);
+        fprintf(stderr, "%s", res.warnings);
+    }
     fprintf(stderr, "report: %d run(s), %d table(s), %d plot(s) written to %s\n", (int)res.n_runs, (int)res.n_tables,
             (int)res.n_plots, o.out_dir);
     return 0;

@@ -50,17 +50,27 @@ int vb_rp_method_rank(const char * m) {
 /* per-run analysis                                                                                         */
 /* ======================================================================================================== */
 
+const char * vb_rp_display_name(const struct vb_report_opts * o, const char * method) {
+    size_t n = strlen(method);
+    for (int32_t i = 0; o && i < o->n_display_names; i++) {
+        const char * e = o->display_names[i];
+        if (!strncmp(e, method, n) && e[n] == '=' && e[n + 1]) return e + n + 1;
+    }
+    return method;
+}
+
 int vb_rp_analyse(struct vb_store * st, int64_t id, const struct vb_report_opts * o, struct ana * a) {
     memset(a, 0, sizeof *a);
     int rc = vb_store_get_run(st, id, &a->run);
     if (rc == VB_OK) rc = vb_store_load_samples(st, id, &a->rows);
     if (rc != VB_OK) return rc;
     a->lay = vb_rp_layout_for(a->run.dataset);
+    a->name = vb_rp_display_name(o, a->run.method);
     if (a->run.candidates != a->run.frames)
-        snprintf(a->label, sizeof a->label, "%s %d->%d #%lld", a->run.method, (int)a->run.candidates,
-                 (int)a->run.frames, (long long)a->run.id);
+        snprintf(a->label, sizeof a->label, "%s %d->%d #%lld", a->name, (int)a->run.candidates, (int)a->run.frames,
+                 (long long)a->run.id);
     else
-        snprintf(a->label, sizeof a->label, "%s %d #%lld", a->run.method, (int)a->run.frames, (long long)a->run.id);
+        snprintf(a->label, sizeof a->label, "%s %d #%lld", a->name, (int)a->run.frames, (long long)a->run.id);
     int32_t       n = a->rows.n, m = 0;
     uint8_t *     c = vb_malloc((size_t)n + 1);
     const char ** vids = vb_malloc(sizeof(char *) * ((size_t)n + 1));

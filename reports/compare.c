@@ -52,6 +52,16 @@ int vb_report_compare(struct vb_store * st_new, int64_t id_new, struct vb_store 
         vb_store_rows_free(&xb);
         return VB_ERR_MISMATCH;
     }
+    out->run_new = id_new;
+    out->run_base = id_base;
+    snprintf(out->dataset, sizeof out->dataset, "%s", rn.dataset);
+    snprintf(out->split, sizeof out->split, "%s", rn.split);
+    snprintf(out->method_new, sizeof out->method_new, "%s", rn.method);
+    snprintf(out->method_base, sizeof out->method_base, "%s", rb.method);
+    out->frames_new = rn.frames;
+    out->frames_base = rb.frames;
+    out->cand_new = rn.candidates;
+    out->cand_base = rb.candidates;
     out->same_predictions = rn.verify_hash && rb.verify_hash && !strcmp(rn.verify_hash, rb.verify_hash);
     /* merge-join on the sorted keys */
     int32_t                      cap = xn.n < xb.n ? xn.n : xb.n, np = 0;
@@ -184,47 +194,66 @@ static cJSON * jnum(double v) {
     return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
 }
 
+struct cJSON * vb_rp_compare_json(const struct vb_compare_result * r, const struct vb_compare_opts * o) {
+    cJSON * j = cJSON_CreateObject();
+    cJSON_AddBoolToObject(j, "pass", !r->acc_fail && !r->lat_fail);
+    cJSON_AddBoolToObject(j, "accuracy_fail", r->acc_fail);
+    cJSON_AddBoolToObject(j, "latency_fail", r->lat_fail);
+    cJSON_AddStringToObject(j, "reason", r->reason);
+    cJSON * id = cJSON_AddObjectToObject(j, "new");
+    cJSON_AddNumberToObject(id, "run", (double)r->run_new);
+    cJSON_AddStringToObject(id, "dataset", r->dataset);
+    cJSON_AddStringToObject(id, "split", r->split);
+    cJSON_AddStringToObject(id, "method", r->method_new);
+    cJSON_AddNumberToObject(id, "frames", r->frames_new);
+    cJSON_AddNumberToObject(id, "candidates", r->cand_new);
+    id = cJSON_AddObjectToObject(j, "baseline");
+    cJSON_AddNumberToObject(id, "run", (double)r->run_base);
+    cJSON_AddStringToObject(id, "dataset", r->dataset);
+    cJSON_AddStringToObject(id, "split", r->split);
+    cJSON_AddStringToObject(id, "method", r->method_base);
+    cJSON_AddNumberToObject(id, "frames", r->frames_base);
+    cJSON_AddNumberToObject(id, "candidates", r->cand_base);
+    cJSON_AddBoolToObject(j, "same_predictions", r->same_predictions);
+    cJSON_AddItemToObject(j, "max_acc_drop_pts", jnum(o->max_acc_drop_pts));
+    cJSON_AddItemToObject(j, "max_latency_rise_pct",
+                          jnum(o->max_latency_rise_pct >= 0 ? o->max_latency_rise_pct : NAN));
+    cJSON_AddNumberToObject(j, "only_new", r->n_only_new);
+    cJSON_AddNumberToObject(j, "only_baseline", r->n_only_base);
+    cJSON * rows = cJSON_AddArrayToObject(j, "accuracy");
+    for (int32_t i = 0; i < r->n_rows; i++) {
+        const struct vb_compare_row * w = &r->rows[i];
+        cJSON *                       o2 = cJSON_CreateObject();
+        cJSON_AddStringToObject(o2, "name", w->name);
+        cJSON_AddNumberToObject(o2, "n", w->n);
+        cJSON_AddItemToObject(o2, "acc_new", jnum(w->acc_new));
+        cJSON_AddItemToObject(o2, "acc_baseline", jnum(w->acc_base));
+        cJSON_AddItemToObject(o2, "diff_pts", jnum(w->diff));
+        cJSON_AddItemToObject(o2, "ci_lo_pts", jnum(w->lo));
+        cJSON_AddItemToObject(o2, "ci_hi_pts", jnum(w->hi));
+        cJSON_AddNumberToObject(o2, "new_only_correct", w->b);
+        cJSON_AddNumberToObject(o2, "baseline_only_correct", w->c);
+        cJSON_AddItemToObject(o2, "p_mcnemar", jnum(w->p));
+        cJSON_AddItemToArray(rows, o2);
+    }
+    cJSON * lat = cJSON_AddArrayToObject(j, "latency_ms");
+    for (int s = 0; s < VB_STAGE_COUNT; s++) {
+        cJSON * o2 = cJSON_CreateObject();
+        cJSON_AddStringToObject(o2, "stage", vb_latency_stage_name((enum vb_stage)s));
+        cJSON_AddItemToObject(o2, "p50_new", jnum(r->lat_new[s].p50));
+        cJSON_AddItemToObject(o2, "p50_baseline", jnum(r->lat_base[s].p50));
+        cJSON_AddItemToObject(o2, "mean_new", jnum(r->lat_new[s].mean));
+        cJSON_AddItemToObject(o2, "mean_baseline", jnum(r->lat_base[s].mean));
+        cJSON_AddItemToArray(lat, o2);
+    }
+    cJSON_AddItemToObject(j, "latency_rise_pct", jnum(r->latency_rise_pct));
+    return j;
+}
+
 void vb_report_compare_print(FILE * f, const struct vb_compare_result * r, const struct vb_compare_opts * o, int json) {
     if (json) {
-        cJSON * j = cJSON_CreateObject();
-        cJSON_AddBoolToObject(j, "pass", !r->acc_fail && !r->lat_fail);
-        cJSON_AddBoolToObject(j, "accuracy_fail", r->acc_fail);
-        cJSON_AddBoolToObject(j, "latency_fail", r->lat_fail);
-        cJSON_AddStringToObject(j, "reason", r->reason);
-        cJSON_AddBoolToObject(j, "same_predictions", r->same_predictions);
-        cJSON_AddItemToObject(j, "max_acc_drop_pts", jnum(o->max_acc_drop_pts));
-        cJSON_AddItemToObject(j, "max_latency_rise_pct",
-                              jnum(o->max_latency_rise_pct >= 0 ? o->max_latency_rise_pct : NAN));
-        cJSON_AddNumberToObject(j, "only_new", r->n_only_new);
-        cJSON_AddNumberToObject(j, "only_baseline", r->n_only_base);
-        cJSON * rows = cJSON_AddArrayToObject(j, "accuracy");
-        for (int32_t i = 0; i < r->n_rows; i++) {
-            const struct vb_compare_row * w = &r->rows[i];
-            cJSON *                       o2 = cJSON_CreateObject();
-            cJSON_AddStringToObject(o2, "name", w->name);
-            cJSON_AddNumberToObject(o2, "n", w->n);
-            cJSON_AddItemToObject(o2, "acc_new", jnum(w->acc_new));
-            cJSON_AddItemToObject(o2, "acc_baseline", jnum(w->acc_base));
-            cJSON_AddItemToObject(o2, "diff_pts", jnum(w->diff));
-            cJSON_AddItemToObject(o2, "ci_lo_pts", jnum(w->lo));
-            cJSON_AddItemToObject(o2, "ci_hi_pts", jnum(w->hi));
-            cJSON_AddNumberToObject(o2, "new_only_correct", w->b);
-            cJSON_AddNumberToObject(o2, "baseline_only_correct", w->c);
-            cJSON_AddItemToObject(o2, "p_mcnemar", jnum(w->p));
-            cJSON_AddItemToArray(rows, o2);
-        }
-        cJSON * lat = cJSON_AddArrayToObject(j, "latency_ms");
-        for (int s = 0; s < VB_STAGE_COUNT; s++) {
-            cJSON * o2 = cJSON_CreateObject();
-            cJSON_AddStringToObject(o2, "stage", vb_latency_stage_name((enum vb_stage)s));
-            cJSON_AddItemToObject(o2, "p50_new", jnum(r->lat_new[s].p50));
-            cJSON_AddItemToObject(o2, "p50_baseline", jnum(r->lat_base[s].p50));
-            cJSON_AddItemToObject(o2, "mean_new", jnum(r->lat_new[s].mean));
-            cJSON_AddItemToObject(o2, "mean_baseline", jnum(r->lat_base[s].mean));
-            cJSON_AddItemToArray(lat, o2);
-        }
-        cJSON_AddItemToObject(j, "latency_rise_pct", jnum(r->latency_rise_pct));
-        char * s = cJSON_Print(j);
+        cJSON * j = vb_rp_compare_json(r, o);
+        char *  s = cJSON_Print(j);
         fprintf(f, "%s\n", s);
         cJSON_free(s);
         cJSON_Delete(j);

@@ -145,10 +145,13 @@ int vb_plot_available(const struct vb_plot_ctx * ctx) {
 
 /* ---- script pieces ---- */
 
-static void head(struct sbuf * b, const char * title, const char * xlabel, const char * ylabel) {
+static void head(const struct vb_plot_ctx * ctx, struct sbuf * b, const char * title, const char * xlabel,
+                 const char * ylabel) {
     sb_printf(b, "set encoding utf8\nset termoption noenhanced\nset key outside right top\nset grid\n");
-    sb_printf(b, "set title ");
-    sb_quoted(b, title);
+    if (!ctx->no_titles) {
+        sb_printf(b, "set title ");
+        sb_quoted(b, title);
+    }
     sb_printf(b, "\nset xlabel ");
     sb_quoted(b, xlabel);
     sb_printf(b, "\nset ylabel ");
@@ -162,10 +165,13 @@ static void datablock(struct sbuf * b, int idx, const struct vb_plot_series * s,
     for (int32_t i = 0; i < s->n; i++) {
         if (marked_only && !(s->mark && s->mark[i])) continue;
         if (!isfinite(s->x[i]) || !isfinite(s->y[i])) continue;
-        sb_printf(b, "%.10g %.10g\n", s->x[i], s->y[i]);
+        double lo = s->ylo && isfinite(s->ylo[i]) ? s->ylo[i] : s->y[i];
+        double hi = s->yhi && isfinite(s->yhi[i]) ? s->yhi[i] : s->y[i];
+        /* columns: x y ylo yhi k */
+        sb_printf(b, "%.10g %.10g %.10g %.10g %d\n", s->x[i], s->y[i], lo, hi, s->k ? (int)s->k[i] : 0);
         any = 1;
     }
-    if (!any) sb_printf(b, "NaN NaN\n");
+    if (!any) sb_printf(b, "NaN NaN NaN NaN 0\n");
     sb_printf(b, "EOD\n");
 }
 
@@ -178,12 +184,21 @@ static int32_t n_finite(const struct vb_plot_series * s) {
 
 /* Render the plot body once per format: the first terminal plots, later ones replot. */
 static int render(const struct vb_plot_ctx * ctx, struct sbuf * b, const char * out_base, const char * plot_cmd) {
-    static const struct {
+    int32_t      w = ctx->width > 0 ? ctx->width : 960, h = ctx->height > 0 ? ctx->height : 600;
+    const char * fn = ctx->font && *ctx->font ? ctx->font : "Sans";
+    char         font_px[160], font_pdf[160], term_png[256], term_svg[256], term_pdf[256];
+    snprintf(font_px, sizeof font_px, "%s,%d", fn, ctx->font_size > 0 ? (int)ctx->font_size : 10);
+    snprintf(font_pdf, sizeof font_pdf, "%s,%d", fn, ctx->font_size > 0 ? (int)ctx->font_size : 8);
+    char *qpx = vb_plot_quote(font_px), *qpdf = vb_plot_quote(font_pdf);
+    snprintf(term_png, sizeof term_png, "pngcairo size %d,%d font %s", (int)w, (int)h, qpx);
+    snprintf(term_svg, sizeof term_svg, "svg size %d,%d font %s background rgb 'white'", (int)w, (int)h, qpx);
+    snprintf(term_pdf, sizeof term_pdf, "pdfcairo size %.3fin,%.3fin font %s", w / 160.0, h / 160.0, qpdf);
+    free(qpx);
+    free(qpdf);
+    const struct {
         unsigned    bit;
         const char *ext, *term;
-    } T[] = {{VB_PLOT_PNG, "png", "pngcairo size 960,600 font 'Sans,10'"},
-             {VB_PLOT_SVG, "svg", "svg size 960,600 font 'Sans,10' background rgb 'white'"},
-             {VB_PLOT_PDF, "pdf", "pdfcairo size 6in,3.75in font 'Sans,8'"}};
+    } T[] = {{VB_PLOT_PNG, "png", term_png}, {VB_PLOT_SVG, "svg", term_svg}, {VB_PLOT_PDF, "pdf", term_pdf}};
     int first = 1;
     for (size_t i = 0; i < sizeof T / sizeof T[0]; i++) {
         if (!(ctx->formats & T[i].bit)) continue;
@@ -200,22 +215,42 @@ static int render(const struct vb_plot_ctx * ctx, struct sbuf * b, const char * 
     return rc;
 }
 
-/* One colour per method in every plot (series named "<method>..."); other series keep gnuplot's cycle. */
-static void sb_method_color(struct sbuf * b, const char * name) {
+const char * vb_plot_color(const char * method, int32_t idx) {
     static const struct {
         const char *prefix, *rgb;
     } C[] = {{"uniform", "#1f77b4"}, {"sevila", "#d62728"}, {"vlap", "#2ca02c"}};
+    /* Okabe-Ito, without the three above */
+    static const char * const P[] = {"#e69f00", "#56b4e9", "#cc79a7", "#0072b2", "#d55e00", "#f0e442", "#000000"};
     for (size_t i = 0; i < sizeof C / sizeof C[0]; i++)
-        if (name && strncmp(name, C[i].prefix, strlen(C[i].prefix)) == 0) {
-            sb_printf(b, " lc rgb '%s'", C[i].rgb);
-            return;
-        }
+        if (method && strncmp(method, C[i].prefix, strlen(C[i].prefix)) == 0) return C[i].rgb;
+    return P[(idx < 0 ? 0 : idx) % (int32_t)(sizeof P / sizeof P[0])];
+}
+
+/* The series' colour and dash: explicit, else by its name's method prefix. */
+static void sb_style(struct sbuf * b, const struct vb_plot_series * s, int32_t idx) {
+    char * q = vb_plot_quote(s->color ? s->color : vb_plot_color(s->name, idx));
+    sb_printf(b, " lc rgb %s dt %d", q, s->dash > 0 ? s->dash : 1);
+    free(q);
+}
+
+/* "k=<k>" labels above the points of series i (when it has k). */
+static void sb_klabels(struct sbuf * p, const struct vb_plot_series * s, int32_t i) {
+    if (!s->k) return;
+    sb_printf(p, ", $d%d using 1:2:(sprintf('k=%%d', int($5))) with labels offset char 1.2,0.7 notitle", (int)i);
+}
+
+/* Error bars of series i (when it has them), in its colour, followed by ", " (drawn before the series' points). */
+static void sb_errbars(struct sbuf * p, const struct vb_plot_series * s, int32_t i) {
+    if (!s->ylo || !s->yhi) return;
+    sb_printf(p, "$d%d using 1:2:3:4 with yerrorbars pt 0 lw 1.5", (int)i);
+    sb_style(p, s, i);
+    sb_printf(p, " notitle, ");
 }
 
 int vb_plot_lines(const struct vb_plot_ctx * ctx, const char * out_base, const char * title, const char * xlabel,
                   const char * ylabel, const struct vb_plot_series * s, int32_t n_series, int logx) {
     struct sbuf b = {0}, p = {0};
-    head(&b, title, xlabel, ylabel);
+    head(ctx, &b, title, xlabel, ylabel);
     if (logx) sb_printf(&b, "set logscale x 2\n");
     sb_printf(&b, "set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\n");
     for (int32_t i = 0; i < n_series; i++)
@@ -224,10 +259,13 @@ int vb_plot_lines(const struct vb_plot_ctx * ctx, const char * out_base, const c
     int32_t used = 0;
     for (int32_t i = 0; i < n_series; i++) {
         if (n_finite(&s[i]) == 0) continue; /* gnuplot refuses a series without a defined point */
-        sb_printf(&p, "%s$d%d using 1:2 with linespoints lw 2 pt 7", used++ ? ", " : "", (int)i);
-        sb_method_color(&p, s[i].name);
+        if (used++) sb_printf(&p, ", ");
+        sb_errbars(&p, &s[i], i);
+        sb_printf(&p, "$d%d using 1:2 with linespoints lw 2 pt 7", (int)i);
+        sb_style(&p, &s[i], i);
         sb_printf(&p, " title ");
         sb_quoted(&p, s[i].name);
+        sb_klabels(&p, &s[i], i);
     }
     if (used == 0) {
         free(b.p);
@@ -242,8 +280,11 @@ int vb_plot_lines(const struct vb_plot_ctx * ctx, const char * out_base, const c
 int vb_plot_scatter_front(const struct vb_plot_ctx * ctx, const char * out_base, const char * title,
                           const char * xlabel, const char * ylabel, const struct vb_plot_series * s, int32_t n_series) {
     struct sbuf b = {0}, p = {0};
-    head(&b, title, xlabel, ylabel);
-    sb_printf(&b, "set offsets graph 0.08, graph 0.08, graph 0.08, graph 0.08\n");
+    head(ctx, &b, title, xlabel, ylabel);
+    if (ctx->log_latency)
+        sb_printf(&b, "set logscale x 10\nset offsets graph 0.08, graph 0.08, graph 0.08, graph 0.08\n");
+    else /* latency is never negative: the axis starts at 0 */
+        sb_printf(&b, "set xrange [0:*]\nset offsets 0, graph 0.08, graph 0.08, graph 0.08\n");
     for (int32_t i = 0; i < n_series; i++)
         datablock(&b, (int)i, &s[i], 0);
     /* the front over all series, sorted by x */
@@ -265,7 +306,7 @@ int vb_plot_scatter_front(const struct vb_plot_ctx * ctx, const char * out_base,
                 fx[t] = s[i].x[j];
                 fy[t] = s[i].y[j];
             }
-    struct vb_plot_series front = {"Pareto front", nf, fx, fy, NULL};
+    struct vb_plot_series front = {.name = "Pareto front", .n = nf, .x = fx, .y = fy};
     datablock(&b, (int)n_series, &front, 0);
     int32_t used = 0;
     sb_printf(&p, "plot ");
@@ -276,10 +317,13 @@ int vb_plot_scatter_front(const struct vb_plot_ctx * ctx, const char * out_base,
     }
     for (int32_t i = 0; i < n_series; i++) {
         if (n_finite(&s[i]) == 0) continue;
-        sb_printf(&p, "%s$d%d using 1:2 with points pt 7 ps 1.4", used++ ? ", " : "", (int)i);
-        sb_method_color(&p, s[i].name);
+        if (used++) sb_printf(&p, ", ");
+        sb_errbars(&p, &s[i], i);
+        sb_printf(&p, "$d%d using 1:2 with points pt 7 ps 1.4", (int)i);
+        sb_style(&p, &s[i], i);
         sb_printf(&p, " title ");
         sb_quoted(&p, s[i].name);
+        sb_klabels(&p, &s[i], i);
     }
     int rc;
     if (used == 0) {
@@ -297,7 +341,7 @@ int vb_plot_stacked(const struct vb_plot_ctx * ctx, const char * out_base, const
                     const char * const * bar_labels, int32_t n_bars, const char * const * seg_labels, int32_t n_seg,
                     const double * values) {
     struct sbuf b = {0}, p = {0};
-    head(&b, title, "", ylabel);
+    head(ctx, &b, title, "", ylabel);
     sb_printf(&b, "set style fill solid 0.85 border -1\nset boxwidth 0.6\nset yrange [0:*]\nset xrange [-0.7:%g]\n",
               n_bars - 0.3);
     sb_printf(&b, "set xtics rotate by -25 (");
@@ -333,7 +377,7 @@ int vb_plot_stacked(const struct vb_plot_ctx * ctx, const char * out_base, const
 int vb_plot_histograms(const struct vb_plot_ctx * ctx, const char * out_base, const char * title, const char * xlabel,
                        const char * ylabel, const struct vb_plot_series * s, int32_t n_series, double w) {
     struct sbuf b = {0}, p = {0};
-    head(&b, title, xlabel, ylabel);
+    head(ctx, &b, title, xlabel, ylabel);
     sb_printf(&b, "set xrange [0:1]\nset yrange [0:*]\nset xtics %.10g\n", w > 0.05 ? w : 0.1);
     for (int32_t i = 0; i < n_series; i++)
         datablock(&b, (int)i, &s[i], 0);
@@ -343,7 +387,7 @@ int vb_plot_histograms(const struct vb_plot_ctx * ctx, const char * out_base, co
         if (n_finite(&s[i]) == 0) continue;
         /* histeps: x are bin centres, the step edges fall half-way between them */
         sb_printf(&p, "%s$d%d using 1:2 with histeps lw 2", used++ ? ", " : "", (int)i);
-        sb_method_color(&p, s[i].name);
+        sb_style(&p, &s[i], i);
         sb_printf(&p, " title ");
         sb_quoted(&p, s[i].name);
     }

@@ -472,13 +472,15 @@ const struct vb_published * vb_published_find(const char * method, int32_t frame
     if (!method) return NULL;
     const char * want = setting ? setting : "zero-shot";
     int32_t      n = (int32_t)(sizeof TABLE / sizeof TABLE[0]);
-    /* pass 0: exact + preferred setting; 1: exact, any accuracy setting; 2: same method and k */
+    /* pass 0: exact + preferred setting; 1: exact, any accuracy setting; 2: same method and k where the published
+    ** row does not state a candidate count (a SeViLA 32->1 run is never compared with the paper's 8->1 row) */
     for (int pass = 0; pass < 3; pass++)
         for (int32_t i = 0; i < n; i++) {
             const struct vb_published * p = &TABLE[i];
             if (!p->method || strcmp(p->method, method) != 0 || p->frames != frames) continue;
             if (!strcmp(p->setting, "compute")) continue;
             if (pass < 2 && p->candidates != candidates) continue;
+            if (pass == 2 && p->candidates != 0) continue;
             if (pass == 0 && strcmp(p->setting, want) != 0) continue;
             if (dataset && column && isnan(vb_published_value(p, dataset, column))) continue;
             return p;

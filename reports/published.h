@@ -31,8 +31,9 @@ struct vb_published {
 const struct vb_published * vb_published_table(int32_t * n);
 
 /* The best row for a measured run: same method, frames and candidates, preferring `setting` ("zero-shot" /
-** "fine-tuned"; NULL = zero-shot), falling back to the other setting, then to the same method and frames with any
-** candidate count.  With dataset and column set (see vb_published_value), only rows that publish that value are
+** "fine-tuned"; NULL = zero-shot), falling back to the other setting, then to the same method and frames in a row
+** that states no candidate count (candidates 0); a row with another candidate count never matches.  With dataset and
+*column set (see vb_published_value), only rows that publish that value are
 ** considered.  NULL when nothing matches. */
 const struct vb_published * vb_published_find(const char * method, int32_t frames, int32_t candidates,
                                               const char * setting, const char * dataset, const char * column);

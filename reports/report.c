@@ -60,21 +60,29 @@ static int plots_dataset(const struct vb_plot_ctx * ctx, const char * dir, struc
     const char **           m = vb_malloc(sizeof(char *) * (size_t)n);
     int32_t                 nm = methods_of(a, n, m);
     struct vb_plot_series * s = vb_calloc((size_t)(nm > n ? nm : n), sizeof *s);
-    double *                xs = vb_malloc(sizeof(double) * (size_t)n * 2), *ys = xs + n;
-    uint8_t *               mk = vb_calloc((size_t)n, 1);
-    char                    base[4096], stem[256], title[256];
-    int                     rc = VB_OK, r;
+    double *                xs = vb_malloc(sizeof(double) * (size_t)n * 4), *ys = xs + n, *lo = xs + 2 * n,
+           *hi = xs + 3 * n;                               /* (n) each: point x, y and the y CI */
+    int32_t * ks = vb_malloc(sizeof(int32_t) * (size_t)n); /* (n) k of each point */
+    uint8_t * mk = vb_calloc((size_t)n, 1);
+    char      base[4096], stem[256], title[256];
+    int       rc = VB_OK, r;
 
     /* 1. accuracy vs frames: one series per method, points (k, headline) sorted by k (rows are sorted) */
     int32_t off = 0;
     for (int32_t j = 0; j < nm; j++) {
-        s[j].name = m[j];
+        s[j].color = vb_plot_color(m[j], j);
         s[j].x = xs + off;
         s[j].y = ys + off;
+        s[j].ylo = lo + off;
+        s[j].yhi = hi + off;
         for (int32_t i = 0; i < n; i++)
             if (!strcmp(a[i]->run.method, m[j])) {
+                s[j].name = a[i]->name;
                 xs[off] = a[i]->run.frames;
                 ys[off] = 100 * a[i]->head.acc;
+                lo[off] = 100 * a[i]->head.lo;
+                hi[off] = 100 * a[i]->head.hi;
+                ks[off] = a[i]->run.frames;
                 off++;
                 s[j].n++;
             }
@@ -95,10 +103,16 @@ static int plots_dataset(const struct vb_plot_ctx * ctx, const char * dir, struc
         s[j].x = xs + off;
         s[j].y = ys + off;
         s[j].mark = mk + off;
+        s[j].ylo = lo + off;
+        s[j].yhi = hi + off;
+        s[j].k = ks + off;
         for (int32_t i = 0; i < n; i++)
             if (!strcmp(a[i]->run.method, m[j])) {
                 xs[off] = a[i]->lat[VB_STAGE_TOTAL].p50 / 1000.0;
                 ys[off] = 100 * a[i]->head.acc;
+                lo[off] = 100 * a[i]->head.lo;
+                hi[off] = 100 * a[i]->head.hi;
+                ks[off] = a[i]->run.frames;
                 off++;
                 s[j].n++;
             }
@@ -114,13 +128,18 @@ static int plots_dataset(const struct vb_plot_ctx * ctx, const char * dir, struc
     snprintf(stem, sizeof stem, "acc_vs_latency_%s", ds);
     snprintf(base, sizeof base, "%s/%s", dir, stem);
     snprintf(title, sizeof title, "%s: accuracy vs median latency (Pareto front marked)", dsname);
-    r = vb_plot_scatter_front(ctx, base, title, "median seconds per question", "accuracy (%)", s, nm);
+    r = vb_plot_scatter_front(
+        ctx, base, title, ctx->log_latency ? "median seconds per question (log scale)" : "median seconds per question",
+        "accuracy (%)", s, nm);
     if (r == VB_OK)
         plots_add(out, stem, title);
     else if (rc == VB_OK && r != VB_ERR_ARG)
         rc = r; /* VB_ERR_ARG: no data, nothing to draw */
-    for (int32_t j = 0; j < nm; j++)
+    for (int32_t j = 0; j < nm; j++) {
         s[j].mark = NULL;
+        s[j].ylo = s[j].yhi = NULL;
+        s[j].k = NULL;
+    }
 
     /* 3. per-stage mean latency, stacked, one bar per run */
     {
@@ -187,6 +206,18 @@ static int plots_dataset(const struct vb_plot_ctx * ctx, const char * dir, struc
             s[ns].x = hx;
             s[ns].y = hy + (size_t)ns * NB;
             s[ns].mark = NULL;
+            /* colour per method, dash per k (1 = the smallest k of the dataset, 2 = the next, ...) */
+            int32_t mi = 0, dk = 1;
+            while (mi < nm && strcmp(m[mi], a[i]->run.method))
+                mi++;
+            s[ns].color = vb_plot_color(a[i]->run.method, mi);
+            for (int32_t q = 0; q < n; q++) {
+                int smaller = a[q]->run.frames < a[i]->run.frames, first = 1;
+                for (int32_t u = 0; u < q && smaller; u++)
+                    if (a[u]->run.frames == a[q]->run.frames) first = 0;
+                dk += smaller && first;
+            }
+            s[ns].dash = dk;
             ns++;
         }
         if (ns > 0) {
@@ -206,6 +237,7 @@ static int plots_dataset(const struct vb_plot_ctx * ctx, const char * dir, struc
     free(m);
     free(s);
     free(xs);
+    free(ks);
     free(mk);
     return rc;
 }
@@ -237,20 +269,40 @@ static void put_base64_file(FILE * f, const char * path) {
     free(buf);
 }
 
-static const char * CSS = "body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}"
-                          "table{border-collapse:collapse;margin:0.5em 0 0.5em 0;font-size:0.9em}"
-                          "th,td{padding:3px 8px;border-bottom:1px solid #ccc}th{border-bottom:2px solid #444}"
-                          "td.n{text-align:right;font-variant-numeric:tabular-nums}.note{color:#555;font-size:0.85em}"
-                          "img{max-width:100%;border:1px solid #eee}";
+static const char * CSS =
+    "body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}"
+    "table{border-collapse:collapse;margin:0.5em 0 0.5em 0;font-size:0.9em}"
+    "th,td{padding:3px 8px;border-bottom:1px solid #ccc}th{border-bottom:2px solid #444}"
+    "td.n{text-align:right;font-variant-numeric:tabular-nums}.note{color:#555;font-size:0.85em}.warn{color:#900}"
+    "img{max-width:100%;border:1px solid #eee}";
 
 struct outf {
-    FILE *md, *tex, *html;
+    FILE *       md, *tex, *html;
+    const char * dir; /* the report's directory: LaTeX tables also go to dir/tables/<name>.tex */
+    int          rc;  /* first error writing a table file */
 };
 
-static void emit_table(struct outf * of, const struct tbl * t) {
+/* Render t into every open document; with LaTeX also write it alone, includable with \input, to
+** dir/tables/<name>.tex, where name is stem plus part (the stem made a safe file name: [A-Za-z0-9-] kept, the
+** rest '_'). */
+static void emit_table(struct outf * of, const struct tbl * t, const char * stem, const char * part) {
     if (of->md) vb_rp_tbl_md(of->md, t);
-    if (of->tex) vb_rp_tbl_tex(of->tex, t);
     if (of->html) vb_rp_tbl_html(of->html, t);
+    if (!of->tex) return;
+    vb_rp_tbl_tex(of->tex, t);
+    char name[128], path[4096];
+    snprintf(name, sizeof name, "%s%s", stem, part);
+    for (char * c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-')) *c = '_';
+    snprintf(path, sizeof path, "%s/tables/%s.tex", of->dir, name);
+    FILE * f = fopen(path, "w");
+    if (!f) {
+        if (of->rc == VB_OK) of->rc = vb_fail(VB_ERR_IO, "%s: %s", path, strerror(errno));
+        return;
+    }
+    fputs("% vlapbench report table: \\input{} it (needs \\usepackage{booktabs} and graphicx)\n", f);
+    vb_rp_tbl_tex(f, t);
+    if (fclose(f) != 0 && of->rc == VB_OK) of->rc = vb_fail(VB_ERR_IO, "%s: write failed", path);
 }
 
 static int cmp_ana(const void * x, const void * y) {
@@ -318,9 +370,36 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
             a[k]->speedup = vb_latency_speedup(R->lat[VB_STAGE_TOTAL].p50, a[k]->lat[VB_STAGE_TOTAL].p50);
         i = j;
     }
+    /* runs with error rows: warned about on every document and in res */
+    char ** warn = vb_calloc((size_t)n + 1, sizeof *warn);
+    int32_t nw = 0;
+    for (int32_t i = 0; i < n; i++) {
+        const struct vb_store_run * r = &a[i]->run;
+        if (r->n_error <= 0) continue;
+        warn[nw++] = vb_rp_fmt("run #%lld (%s %s %s k=%d T=%d): %d of %d samples are error rows, counted as wrong "
+                               "answers; see `vlapbench export --format samples` for the messages",
+                               (long long)r->id, r->dataset, r->split, r->method, (int)r->frames, (int)r->candidates,
+                               (int)r->n_error, (int)r->n_samples);
+    }
+    res->n_error_runs = nw;
+    for (int32_t i = 0; i < nw; i++) {
+        size_t used = strlen(res->warnings), need = strlen(warn[i]) + 1;
+        if (used + need + 4 >= sizeof res->warnings) {
+            snprintf(res->warnings + used, sizeof res->warnings - used, "...\n");
+            break;
+        }
+        snprintf(res->warnings + used, sizeof res->warnings - used, "%s\n", warn[i]);
+    }
     /* plots first, so the documents can reference what exists */
     struct plots       pl = {0};
-    struct vb_plot_ctx ctx = {o->gnuplot, o->plot_formats};
+    struct vb_plot_ctx ctx = {.gnuplot = o->gnuplot,
+                              .formats = o->plot_formats,
+                              .no_titles = o->no_titles,
+                              .width = o->plot_w,
+                              .height = o->plot_h,
+                              .font = o->font,
+                              .font_size = o->font_size,
+                              .log_latency = o->log_latency};
     if (o->plot_formats) {
         if (!vb_plot_available(&ctx)) {
             res->plots_skipped = 1;
@@ -349,6 +428,11 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
         snprintf(path, sizeof path, "%s/report.md", o->out_dir);
         if (!(of.md = fopen(path, "w"))) rc = vb_fail(VB_ERR_IO, "%s: %s", path, strerror(errno));
     }
+    of.dir = o->out_dir;
+    if (rc == VB_OK && (fm & VB_REPORT_TEX)) {
+        snprintf(path, sizeof path, "%s/tables", o->out_dir);
+        rc = mkdir_p(path);
+    }
     if (rc == VB_OK && (fm & VB_REPORT_TEX)) {
         snprintf(path, sizeof path, "%s/report.tex", o->out_dir);
         if (!(of.tex = fopen(path, "w"))) rc = vb_fail(VB_ERR_IO, "%s: %s", path, strerror(errno));
@@ -357,12 +441,17 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
         snprintf(path, sizeof path, "%s/report.html", o->out_dir);
         if (!(of.html = fopen(path, "w"))) rc = vb_fail(VB_ERR_IO, "%s: %s", path, strerror(errno));
     }
-    if (rc == VB_OK) {
+    if (rc == VB_OK && (fm & VB_REPORT_JSON)) {
+        snprintf(path, sizeof path, "%s/report.json", o->out_dir);
+        rc = vb_rp_write_json(path, a, n, o, (const char * const *)warn, nw);
+    }
+    if (rc == VB_OK && (of.md || of.tex || of.html)) {
         const char * title = "vlapbench report";
         if (of.md) fprintf(of.md, "# %s\n\n%d run(s).\n", title, (int)n);
         if (of.tex)
             fprintf(of.tex,
-                    "\\documentclass[10pt]{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[utf8]{inputenc}\n"
+                    "\\documentclass[10pt]{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n"
+                    "\\usepackage[utf8]{inputenc}\n"
                     "\\usepackage{booktabs}\n\\usepackage{graphicx}\n\\usepackage[margin=2cm]{geometry}\n"
                     "\\begin{document}\n\\section*{%s}\n%d run(s).\n\n",
                     title, (int)n);
@@ -371,24 +460,41 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
                     "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n"
                     "<title>%s</title>\n<style>%s</style>\n</head>\n<body>\n<h1>%s</h1>\n<p>%d run(s).</p>\n",
                     title, CSS, title, (int)n);
+        for (int32_t i = 0; i < nw; i++) {
+            if (of.md) {
+                fputs("\n> **Warning:** ", of.md);
+                vb_rp_put_md(of.md, warn[i]);
+                fputs("\n", of.md);
+            }
+            if (of.tex) {
+                fputs("\\noindent\\textbf{Warning:} ", of.tex);
+                vb_rp_put_tex(of.tex, warn[i]);
+                fputs("\n\n", of.tex);
+            }
+            if (of.html) {
+                fputs("<p class=\"warn\"><strong>Warning:</strong> ", of.html);
+                vb_rp_put_html(of.html, warn[i]);
+                fputs("</p>\n", of.html);
+            }
+        }
         struct tbl t;
         for (int32_t i = 0; i < n;) {
             int32_t j = i;
             while (j < n && !strcmp(a[j]->run.dataset, a[i]->run.dataset))
                 j++;
             vb_rp_table_dataset(&t, a + i, j - i, o);
-            emit_table(&of, &t);
+            emit_table(&of, &t, a[i]->run.dataset, "_main");
             vb_rp_tbl_free(&t);
             res->n_tables++;
             if (!strcmp(a[i]->run.dataset, "nextqa")) {
                 vb_rp_table_nextqa_types(&t, a + i, j - i);
-                emit_table(&of, &t);
+                emit_table(&of, &t, a[i]->run.dataset, "_types");
                 vb_rp_tbl_free(&t);
                 res->n_tables++;
             }
             if (o->published) {
                 if (vb_rp_table_published(&t, a[i]->run.dataset) > 0) {
-                    emit_table(&of, &t);
+                    emit_table(&of, &t, a[i]->run.dataset, "_published");
                     res->n_tables++;
                 }
                 vb_rp_tbl_free(&t);
@@ -396,10 +502,10 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
             i = j;
         }
         vb_rp_table_latency(&t, a, n);
-        emit_table(&of, &t);
+        emit_table(&of, &t, "latency", "");
         vb_rp_tbl_free(&t);
         vb_rp_table_provenance(&t, a, n);
-        emit_table(&of, &t);
+        emit_table(&of, &t, "provenance", "");
         vb_rp_tbl_free(&t);
         res->n_tables += 2;
         /* plots */
@@ -408,7 +514,10 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
         if (of.html) fputs("<h2>Plots</h2>\n", of.html);
         if (res->plots_skipped || !o->plot_formats) {
             const char * why = o->plot_formats ? res->note : "Plots not requested.";
-            if (of.md) fprintf(of.md, "%s\n", why);
+            if (of.md) {
+                vb_rp_put_md(of.md, why);
+                fputs("\n", of.md);
+            }
             if (of.tex) {
                 vb_rp_put_tex(of.tex, why);
                 fputs("\n\n", of.tex);
@@ -422,7 +531,11 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
         for (int32_t i = 0; i < pl.n; i++) {
             int          png = o->plot_formats & VB_PLOT_PNG, pdf = o->plot_formats & VB_PLOT_PDF;
             const char * ext = png ? "png" : (o->plot_formats & VB_PLOT_SVG) ? "svg" : "pdf";
-            if (of.md) fprintf(of.md, "![%s](%s.%s)\n\n", pl.title[i], pl.base[i], ext);
+            if (of.md) {
+                fputs("![", of.md);
+                vb_rp_put_md(of.md, pl.title[i]);
+                fprintf(of.md, "](%s.%s)\n\n", pl.base[i], ext);
+            }
             if (of.tex && (png || pdf)) {
                 fputs("\\begin{figure}[ht]\\centering\n\\includegraphics[width=\\textwidth]{", of.tex);
                 fprintf(of.tex, "%s.%s}\n\\caption{", pl.base[i], pdf ? "pdf" : "png");
@@ -447,10 +560,14 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
         if (of.tex) fputs("\\end{document}\n", of.tex);
         if (of.html) fputs("</body>\n</html>\n", of.html);
     }
+    if (rc == VB_OK) rc = of.rc;
     FILE * fs[] = {of.md, of.tex, of.html};
     for (int i = 0; i < 3; i++)
         if (fs[i] && fclose(fs[i]) != 0 && rc == VB_OK) rc = vb_fail(VB_ERR_IO, "report: write failed");
     plots_free(&pl);
+    for (int32_t i = 0; i < nw; i++)
+        free(warn[i]);
+    free(warn);
 done:
     for (int32_t i = 0; i < na; i++)
         vb_rp_ana_free(&A[i]);

@@ -11,7 +11,8 @@
 ** per-stage latency table (medians in ms; total p50/p90/p99 and mean ± sd), and a provenance table per run.
 ** Formats: Markdown (report.md), LaTeX with booktabs (report.tex, a complete document), and a self-contained HTML
 ** page (report.html, well-formed XHTML syntax, plots inlined as base64 PNG).
-** Plots (reports/plot.h, gnuplot): accuracy vs frames per method, accuracy vs latency with the Pareto front,
+** Plots (reports/plot.h, gnuplot): accuracy vs frames per method (95 % CI error bars), accuracy vs latency with the
+** Pareto front (CI error bars, points labelled k=..., linear axis from 0 or logarithmic),
 ** per-stage mean latency as stacked bars per run, and a histogram of the picked frames' normalised positions in the
 ** sampled clip ((index - frame_lo) / (frame_hi - frame_lo), or relative to the candidate span when the clip range
 ** is unknown).  Without gnuplot the tables are still written and the report says the plots were skipped.
@@ -25,7 +26,19 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum { VB_REPORT_MD = 1, VB_REPORT_TEX = 2, VB_REPORT_HTML = 4 };
+enum { VB_REPORT_MD = 1, VB_REPORT_TEX = 2, VB_REPORT_HTML = 4, VB_REPORT_JSON = 8 };
+
+/* report.json (VB_REPORT_JSON), the tables as data:
+**   {"runs", "bootstrap_replicates", "bootstrap_seed", "ci", "speedup_reference", "warnings": [text, ...],
+**    "datasets": [{"dataset", "split", "title", "headline" ("Avg"/"Acc"), "headline_mode" ("pooled"/"macro"),
+**                  "categories": [column labels],
+**                  "cells": [{"run", "method", "frames" (k), "candidates" (T), "selection", "status",
+**                             "categories": {label: {"acc" (percent or null), "n"}},
+**                             "overall": {"acc", "ci_lo", "ci_hi" (percent), "n", "n_correct", "n_videos"},
+**                             "pooled": {...} (STAR only: all questions pooled), "n" (scored), "errors",
+**                             "samples", "latency_p50_s", "speedup" (null without a reference row),
+**                             "published": {"source", "model", "value", "delta"} (with --published)}]}]}
+** Percentages are unrounded; null stands for "no question" / "not measured". */
 
 struct vb_report_opts {
     const char *    out_dir; /* created if missing */
@@ -39,27 +52,44 @@ struct vb_report_opts {
     const char *    gnuplot;           /* program for execvp; NULL = "gnuplot" */
     int32_t         n_boot;            /* bootstrap replicates (default 1000 when 0) */
     uint64_t        seed;              /* bootstrap seed */
+    /* paper-ready figures (reports/plot.h): */
+    int                  no_titles;      /* no titles baked into the images */
+    int32_t              plot_w, plot_h; /* pixels (PDF: / 160 inches); 0 = 960 x 600 */
+    const char *         font;           /* font name; NULL = Sans */
+    int32_t              font_size;      /* 0 = default */
+    int                  log_latency;    /* logarithmic latency axis */
+    const char * const * display_names;  /* (n_display_names) "method=Display Name": used in tables and plots */
+    int32_t              n_display_names;
 };
 
 struct vb_report_result {
-    int32_t n_runs;        /* runs reported */
-    int32_t n_tables;      /* tables per format */
-    int32_t n_plots;       /* plots written (each in every plot format) */
-    int     plots_skipped; /* 1 when plots were requested but gnuplot is unavailable or failed */
-    char    note[512];     /* why plots were skipped */
+    int32_t n_runs;         /* runs reported */
+    int32_t n_tables;       /* tables per format */
+    int32_t n_plots;        /* plots written (each in every plot format) */
+    int     plots_skipped;  /* 1 when plots were requested but gnuplot is unavailable or failed */
+    char    note[512];      /* why plots were skipped */
+    int32_t n_error_runs;   /* runs with error rows (warned about in every document) */
+    char    warnings[2048]; /* one line per such run ("run #3 (nextqa val uniform k=4 T=4): 5 of 300 ..."),
+                               truncated with "..." when longer */
 };
 
-/* Write the report files into o->out_dir.  Returns VB_OK, or VB_ERR_NOTFOUND (a requested run id does not exist,
+/* Write the report files into o->out_dir (report.md / .tex / .html / .json by o->formats).  Runs with error rows
+** (counted as wrong answers) are named in a visible warning at the top of every document and in res->warnings.  Returns
+*VB_OK, or VB_ERR_NOTFOUND (a requested run id does not exist,
 ** or no runs), VB_ERR_IO (cannot write), VB_ERR_DB.  A gnuplot failure is not an error (res->plots_skipped). */
 int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struct vb_report_result * res);
 
 /* ---- paired comparison (compare command) ---- */
 
+/* Default latency gate of `compare`: a median end-to-end s/question more than 25 % above the baseline fails. */
+#define VB_COMPARE_DEFAULT_LATENCY_RISE_PCT 25.0
+
 struct vb_compare_opts {
-    double   max_acc_drop_pts;     /* allowed accuracy drop in points before a significant drop fails */
-    double   max_latency_rise_pct; /* allowed median total latency rise in percent; < 0 = not checked */
-    double   alpha;                /* significance level of McNemar, default 0.05 when 0 */
-    int32_t  n_boot;               /* default 1000 when 0 */
+    double max_acc_drop_pts;     /* allowed accuracy drop in points before a significant drop fails */
+    double max_latency_rise_pct; /* allowed median total latency rise in percent; < 0 = not checked
+                                    (the command's default is VB_COMPARE_DEFAULT_LATENCY_RISE_PCT) */
+    double   alpha;              /* significance level of McNemar, default 0.05 when 0 */
+    int32_t  n_boot;             /* default 1000 when 0 */
     uint64_t seed;
 };
 
@@ -73,6 +103,11 @@ struct vb_compare_row {
 };
 
 struct vb_compare_result {
+    int64_t                   run_new, run_base;      /* the paired run ids */
+    char                      dataset[32], split[16]; /* of the new run (the baseline's are equal) */
+    char                      method_new[32], method_base[32];
+    int32_t                   frames_new, frames_base; /* k */
+    int32_t                   cand_new, cand_base;     /* T */
     int32_t                   n_rows;
     struct vb_compare_row *   rows;                    /* (n_rows) row 0 = overall, then categories sorted by name */
     int32_t                   n_only_new, n_only_base; /* scored keys present in one run only (not paired) */
@@ -90,7 +125,49 @@ int vb_report_compare(struct vb_store * st_new, int64_t id_new, struct vb_store 
                       const struct vb_compare_opts * o, struct vb_compare_result * out);
 /* Free the paired rows of *r and empty them (r not NULL; an already freed result is fine). */
 void vb_report_compare_free(struct vb_compare_result * r);
-/* Print the comparison as a table (json = 0) or one JSON object (json = 1) to f. */
+/* Print the comparison as a table (json = 0) or one JSON object (json = 1, with the run identifiers) to f. */
 void vb_report_compare_print(FILE * f, const struct vb_compare_result * r, const struct vb_compare_opts * o, int json);
+
+/* ---- cell-matched comparison of two databases (compare --db NEW --baseline-db OLD without run ids) ----
+**
+** Every run is reduced to its cell key: the settings that make two runs the same experiment,
+**   dataset, split, method, frames k, candidates T, sampling, selection, decode mode, seed, BLAS threads,
+**   weights dtype (NULL = f32), and the run's free-form settings object (config: interp, video_size, map_sha256, ...)
+** and NOT the code version (git commit / dirty), the weight hashes or the annotation hash: those are what a
+** regression check compares.  Cells with one key on both sides are paired and compared with vb_report_compare;
+** cells on one side only are listed.  When one database holds several runs with one key, the newest (highest id)
+** is used and the count is reported. */
+
+struct vb_compare_cell {
+    char *                   key;   /* canonical JSON of the cell key (owned) */
+    char *                   label; /* "nextqa/val vlap k=4 T=32" (owned) */
+    char                     dataset[32], split[16], method[32];
+    int32_t                  frames, candidates;
+    int64_t                  run_new;           /* 0 = absent on this side */
+    int64_t                  run_base;          /* 0 = absent on this side */
+    int32_t                  dup_new, dup_base; /* runs sharing the key on each side (1 = unique) */
+    int                      paired;            /* 1: result holds the comparison */
+    int                      error;             /* 1: paired but could not be compared (message in why) */
+    char                     why[256];
+    struct vb_compare_result result;
+};
+
+struct vb_compare_cells {
+    int32_t                  n; /* cells in paper order: dataset, method, k, T, then key */
+    struct vb_compare_cell * c; /* (n) */
+    int32_t                  n_paired, n_only_new, n_only_base, n_fail, n_error;
+};
+
+/* Match the runs of st_new and st_base by cell key and compare each pair.  Returns VB_OK (verdicts per cell,
+** counts in out), VB_ERR_MISMATCH when no cell is on both sides (out is then still filled, for the listing), or the
+** store's error.  Free with vb_report_compare_cells_free. */
+int vb_report_compare_cells(struct vb_store * st_new, struct vb_store * st_base, const struct vb_compare_opts * o,
+                            struct vb_compare_cells * out);
+/* Free everything *c holds and empty it (a freed / zeroed set is fine). */
+void vb_report_compare_cells_free(struct vb_compare_cells * c);
+/* Print the cell comparison: a summary table, one line per cell (json = 0), or one JSON object with every cell's
+** identifiers (dataset, split, method, frames, candidates, ..., run ids on both sides) and its comparison. */
+void vb_report_compare_cells_print(FILE * f, const struct vb_compare_cells * c, const struct vb_compare_opts * o,
+                                   int json);
 
 #endif

@@ -3,7 +3,9 @@
 **   table.c     the table model and its three renderers (Markdown, LaTeX, HTML)
 **   tables.c    building the report's tables from analysed runs
 **   report.c    plots, files and vb_report_write
+**   report_json.c  report.json: the tables as data
 **   compare.c   the paired comparison of two runs
+**   compare_cells.c  matching the runs of two databases by cell key and comparing each pair
 */
 #ifndef VB_REPORT_INTERNAL_H
 #define VB_REPORT_INTERNAL_H
@@ -15,6 +17,12 @@
 
 #include <stdint.h>
 #include <stdio.h>
+
+/* ---- compare.c */
+
+struct cJSON;
+/* The comparison r as a JSON object (identifiers, verdict, paired accuracy rows, latency); caller deletes. */
+struct cJSON * vb_rp_compare_json(const struct vb_compare_result * r, const struct vb_compare_opts * o);
 
 /* ---- analysis.c */
 
@@ -45,9 +53,12 @@ struct ana {
     struct vb_latency_summary   lat[VB_STAGE_COUNT]; /* milliseconds */
     double                      speedup;
     const struct vb_published * pub;
-    char                        label[96]; /* "vlap 32->4 #3" */
+    char                        label[96]; /* "vlap 32->4 #3" (with the display name) */
+    const char *                name;      /* display name of the method (o->display_names, else run.method) */
 };
 
+/* The display name of method under o ("method=Name" entries; the method itself when none matches). */
+const char * vb_rp_display_name(const struct vb_report_opts * o, const char * method);
 /* The layout of dataset ds (a generic one for unknown datasets). */
 const struct layout * vb_rp_layout_for(const char * ds);
 /* Paper order of datasets (NExT-QA, STAR, How2QA, VLEP, then others) and of methods (uniform, SeViLA, VLAP, others). */
@@ -76,13 +87,23 @@ void    vb_rp_tbl_free(struct tbl * t);
 /* Cell text of a fraction as a percentage, of a number with a printf format (malloc'd; NAN gives "-"). */
 char * vb_rp_pct(double f);
 char * vb_rp_num(double v, const char * f);
-/* Text escaped for HTML / LaTeX. */
+/* Text escaped for HTML / LaTeX / Markdown (Markdown: every character with a meaning in CommonMark or GFM tables,
+** \ ` * _ [ ] < > & | ~, is backslash-escaped, so no emphasis, link, code span, raw HTML or cell split comes through;
+** control characters become spaces). */
+void vb_rp_put_md(FILE * f, const char * s);
 void vb_rp_put_html(FILE * f, const char * s);
 void vb_rp_put_tex(FILE * f, const char * s);
 /* The table rendered as Markdown, LaTeX (booktabs), HTML. */
 void vb_rp_tbl_md(FILE * f, const struct tbl * t);
 void vb_rp_tbl_tex(FILE * f, const struct tbl * t);
 void vb_rp_tbl_html(FILE * f, const struct tbl * t);
+
+/* ---- report_json.c */
+
+/* Write report.json (schema in report.h) for the n analysed runs a (sorted by dataset) to path, with the
+** warnings.  Returns VB_OK or VB_ERR_IO. */
+int vb_rp_write_json(const char * path, struct ana ** a, int32_t n, const struct vb_report_opts * o,
+                     const char * const * warnings, int32_t n_warn);
 
 /* ---- tables.c: the report's tables from n analysed runs of one dataset (sorted) */
 

@@ -65,11 +65,12 @@ char * vb_rp_num(double v, const char * f) {
 }
 
 /* ---- escaping ---- */
-static void vb_rp_put_md(FILE * f, const char * s) {
+void vb_rp_put_md(FILE * f, const char * s) {
     for (; *s; s++) {
-        if (*s == '|')
-            fputs("\\|", f);
-        else if (*s == '\n')
+        if (strchr("\\`*_[]<>&|~", *s)) { /* backslash escapes (CommonMark): no markup, no raw HTML, no cell split */
+            fputc('\\', f);
+            fputc(*s, f);
+        } else if ((unsigned char)*s < 0x20)
             fputc(' ', f);
         else
             fputc(*s, f);

@@ -47,7 +47,7 @@ void vb_rp_table_dataset(struct tbl * t, struct ana ** a, int32_t n, const struc
     for (int32_t i = 0; i < n; i++) {
         struct ana * x = a[i];
         int32_t      r = vb_rp_tbl_add_row(t), c = 0;
-        vb_rp_tbl_set(t, r, c++, vb_rp_fmt("%s (#%lld)", x->run.method, (long long)x->run.id));
+        vb_rp_tbl_set(t, r, c++, vb_rp_fmt("%s (#%lld)", x->name, (long long)x->run.id));
         vb_rp_tbl_set(t, r, c++, vb_rp_fmt("%d", (int)x->run.frames));
         vb_rp_tbl_set(t, r, c++, vb_rp_fmt("%d", (int)x->run.candidates));
         for (int32_t k = 0; k < L->n_cols; k++)
