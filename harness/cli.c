@@ -3,6 +3,7 @@
 
 #include "engine/blas.h"
 #include "engine/common.h"
+#include "engine/wmat.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -34,10 +35,21 @@ int vb_cli_opt(int argc, char ** argv, int * i, const char * name, const char **
     return 1;
 }
 
+int vb_cli_set_compute(const char * cmd, const char * v) {
+    int mode;
+    if (vb_wmat_compute_parse(v, &mode) != VB_OK || vb_wmat_set_compute(mode) != VB_OK) {
+        fprintf(stderr, "%s: %s\n", cmd, vb_errmsg());
+        return 2;
+    }
+    return 0;
+}
+
 int cmd_version(int argc, char ** argv) {
     if (vb_cli_wants_help(argc, argv)) {
         printf("usage: vlapbench version [--threads N]\n"
-               "Prints the program version, git commit, build flags, the OpenBLAS kernel in use, the engine's thread\n"
+               "Prints the program version, git commit, build flags, the OpenBLAS kernel in use (and the core it was\n"
+               "corrected from, if any), the engine's GEMM kernel and whether --compute bf16 is available, the "
+               "engine's thread\n"
                "count (set explicitly; --threads N, default: all online CPUs; OpenBLAS itself runs one thread inside\n"
                "the engine's threads), SQLite version and CPU model.\n");
         return 0;
@@ -67,6 +79,10 @@ int cmd_version(int argc, char ** argv) {
     printf("cpu_best_core: %s\n", best ? best : "none");
     const char * re = getenv("VB_BLAS_REEXEC");
     printf("blas_reexec_from: %s\n", re ? re : "none");
+    const char * fb16;
+    int          bf16_ok = vb_wmat_kernel_available("avx512bf16", &fb16) == 1;
+    printf("wmat_kernel: %s (engine GEMM; VB_WMAT_KERNEL forces one)\n", vb_wmat_kernel());
+    printf("compute_bf16: %s\n", bf16_ok ? "available (--compute bf16)" : "no (needs AVX512_BF16)");
     printf("cpu: %s\n", cpu);
     printf("sqlite: %s\n", sqlite3_libversion());
     return 0;

@@ -33,4 +33,8 @@ int vb_cli_wants_help(int argc, char ** argv);
 /* If argv[*i] is `name` and a value follows, store it in *val, advance *i and return 1; `--name=value` works too. */
 int vb_cli_opt(int argc, char ** argv, int * i, const char * name, const char ** val);
 
+/* --compute f32|bf16 of `cmd`: parse v and set the engine's compute mode (vb_wmat_set_compute).  Returns 0, or 2
+** after printing "cmd: <reason>" to stderr (an unknown mode, or bf16 on a CPU without AVX512_BF16). */
+int vb_cli_set_compute(const char * cmd, const char * v);
+
 #endif

@@ -933,12 +933,93 @@ static void bench_linears(void) {
     }
 }
 
+/* VB_WMAT_KBENCH=threads: every kernel this CPU runs and OpenBLAS sgemm at the engine's main shapes, interleaved
+** rep by rep (A B C A B C: a shared machine's load drifts), medians in GFLOP/s and the ratio to sgemm of the same rep
+** (docs/performance.md). */
+static void bench_kernels(int reps) {
+    static const struct {
+        const char * what;
+        int64_t      n, rows, cols;
+        int32_t      dt;
+    } C[] = {{"sgemm 2048^3", 2048, 2048, 2048, VB_DT_F32},     {"vit fc1 8 frames", 2056, 6144, 1408, VB_DT_F32},
+             {"vit fc2 8 frames", 2056, 1408, 6144, VB_DT_F32}, {"qformer kv 8 frames", 2056, 1536, 1408, VB_DT_F32},
+             {"t5 wi 128 tok", 128, 10240, 2048, VB_DT_F32},    {"t5 wi 512 tok", 512, 10240, 2048, VB_DT_F32},
+             {"t5 wo 512 tok", 512, 2048, 5120, VB_DT_F32},     {"t5 wi decode f32", 1, 10240, 2048, VB_DT_F32},
+             {"t5 wi decode bf16", 1, 10240, 2048, VB_DT_BF16}, {"t5 wi x8 bf16", 8, 10240, 2048, VB_DT_BF16},
+             {"vit fc1 bf16 w", 2056, 6144, 1408, VB_DT_BF16}};
+    static const char * const KN[] = {"avx2", "avx512", "avx512bf16"};
+    const char *              kb = getenv("VB_WMAT_KBENCH_KERNELS"); /* e.g. "avx512": only these kernels */
+    printf("%-22s %5s %6s %6s %9s", "shape", "n", "rows", "cols", "sgemm");
+    for (int k = 0; k < 3; k++)
+        printf(" %11s", KN[k]);
+    printf("   (GFLOP/s, medians of %d interleaved reps; ratio to the sgemm of the same rep)\n", reps);
+    const char * only = getenv("VB_WMAT_KBENCH_ONLY"); /* a substring of the shape names */
+    for (size_t c = 0; c < sizeof C / sizeof C[0]; c++) {
+        if (only && !strstr(C[c].what, only)) continue;
+        int64_t        n = C[c].n, R = C[c].rows, K = C[c].cols;
+        struct vb_wmat W;
+        VB_ASSERT(vb_wmat_alloc(&W, R, K, C[c].dt) == VB_OK);
+        float * Wf = malloc(sizeof(float) * (size_t)(R * K));
+        for (int64_t i = 0; i < R * K; i++)
+            Wf[i] = urand(0.05f);
+        vb_wmat_set_f32(&W, 0, Wf, R);
+        float *x = malloc(sizeof(float) * (size_t)(n * K)), *y = malloc(sizeof(float) * (size_t)(n * R));
+        for (int64_t i = 0; i < n * K; i++)
+            x[i] = urand(1);
+        double t[4][32], flop = 2.0 * (double)n * (double)R * (double)K;
+        for (int r = -1; r < reps; r++)
+            for (int k = -1; k < 3; k++) {
+                const char * feat;
+                if (k >= 0 && (vb_wmat_kernel_available(KN[k], &feat) != 1 || (kb && !strstr(kb, KN[k])))) {
+                    if (r >= 0) t[k + 1][r] = 0;
+                    continue;
+                }
+                double t0 = now_s();
+                if (k < 0) {
+                    vb_blas_library_threads(vb_blas_threads());
+                    t0 = now_s();
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)R, (int)K, 1.0f, x, (int)K, Wf,
+                                (int)K, 0.0f, y, (int)R);
+                    double dt = now_s() - t0;
+                    vb_blas_library_threads(1);
+                    vb_blas_settle();
+                    if (r >= 0) t[0][r] = dt;
+                    continue;
+                }
+                setenv("VB_WMAT_KERNEL", KN[k], 1);
+                vb_wmat_linear(x, n, &W, NULL, y);
+                if (r >= 0) t[k + 1][r] = now_s() - t0;
+            }
+        unsetenv("VB_WMAT_KERNEL");
+        double g[4], ratio[4][32];
+        for (int k = 0; k < 4; k++) {
+            for (int r = 0; r < reps; r++)
+                ratio[k][r] = t[k][r] > 0 ? t[0][r] / t[k][r] : 0;
+            qsort(t[k], (size_t)reps, sizeof t[k][0], cmp_d);
+            qsort(ratio[k], (size_t)reps, sizeof ratio[k][0], cmp_d);
+            g[k] = t[k][reps / 2] > 0 ? flop / t[k][reps / 2] / 1e9 : 0;
+        }
+        printf("%-22s %5lld %6lld %6lld %9.1f", C[c].what, (long long)n, (long long)R, (long long)K, g[0]);
+        for (int k = 1; k < 4; k++)
+            printf(" %6.1f %3.0f%%", g[k], 100 * ratio[k][reps / 2]);
+        printf("%s\n", C[c].dt == VB_DT_BF16 ? "  (bf16 weights; sgemm on f32)" : "");
+        vb_wmat_free(&W);
+        free(Wf), free(x), free(y);
+    }
+}
+
 int main(void) {
     if (getenv("VB_WMAT_FULL")) {
         int32_t dt = VB_DT_BF16;
         if (getenv("VB_WMAT_FULL_DT") && vb_wmat_dtype_parse(getenv("VB_WMAT_FULL_DT"), &dt) != VB_OK) return 2;
         vb_blas_set_threads(2);
         bench_full(getenv("VB_WMAT_FULL"), dt);
+        return 0;
+    }
+    if (getenv("VB_WMAT_KBENCH")) {
+        vb_blas_set_threads(atoi(getenv("VB_WMAT_KBENCH")) > 0 ? atoi(getenv("VB_WMAT_KBENCH")) : 2);
+        int reps = getenv("VB_WMAT_BENCH_REPS") ? atoi(getenv("VB_WMAT_BENCH_REPS")) : 5;
+        bench_kernels(reps < 1 ? 1 : reps > 32 ? 32 : reps);
         return 0;
     }
     if (getenv("VB_WMAT_BENCH")) {
