@@ -70,6 +70,9 @@ static double rel_err(const float * a, const float * b, int64_t n) {
     return m > 0 ? e / m : e;
 }
 
+/* 1: the activations of check_linear_at are bf16 values (for the bf16 compute kernel, exact products) */
+static int g_round_x;
+
 /* One case: W (rows, cols) random, rounded to dt; x (n, cols) with row stride ldx; y with stride ldy; beta 0 / 1;
 ** bias or not.  vb_wmat_linear_ex on the half matrix vs vb_linear_ex on the rounded f32 copy. */
 static void check_linear_at(int32_t dt, int64_t rows, int64_t cols, int64_t n, int64_t ldx, int64_t ldy, float beta,
@@ -88,7 +91,7 @@ static void check_linear_at(int32_t dt, int64_t rows, int64_t cols, int64_t n, i
         b[i] = urand(0.5f);
     float * x = malloc(sizeof(float) * (size_t)(n * ldx));
     for (int64_t i = 0; i < n * ldx; i++)
-        x[i] = urand(1.0f);
+        x[i] = g_round_x ? round_to(VB_DT_BF16, urand(1.0f)) : urand(1.0f);
     float *y = malloc(sizeof(float) * (size_t)(n * ldy)), *yr = malloc(sizeof(float) * (size_t)(n * ldy));
     for (int64_t i = 0; i < n * ldy; i++)
         y[i] = yr[i] = urand(1.0f);
@@ -96,6 +99,9 @@ static void check_linear_at(int32_t dt, int64_t rows, int64_t cols, int64_t n, i
         for (int64_t i = 0; i < n * ldy; i += 7)
             y[i] = NAN; /* beta 0 must not read y */
     vb_wmat_linear_ex(x, ldx, n, &W, with_bias ? b : NULL, y, ldy, beta);
+    if (g_round_x) /* bf16 compute rounds f16 weights to bf16 too: the reference takes the same values */
+        for (int64_t i = 0; i < rows * cols; i++)
+            W32[i] = round_to(VB_DT_BF16, W32[i]);
     vb_linear_ex(x, ldx, n, cols, W32, with_bias ? b : NULL, rows, yr, ldy, beta);
     /* compare the written part; the gaps between rows (ld > rows) must be untouched */
     double m = 0, e = 0;
@@ -156,6 +162,145 @@ static void test_linear_portable(void ** state) {
     unsetenv("VB_WMAT_PORTABLE");
 }
 
+/* Force kernel `name` (VB_WMAT_KERNEL); 0 and a visible "SKIP: no FEATURE" when this CPU lacks it. */
+static int force_kernel(const char * name) {
+    const char * feature;
+    if (vb_wmat_kernel_available(name, &feature) != 1) {
+        printf("SKIP: no %s (kernel %s not run on this CPU)\n", feature, name);
+        return 0;
+    }
+    setenv("VB_WMAT_KERNEL", name, 1);
+    assert_string_equal(vb_wmat_kernel(), name);
+    return 1;
+}
+
+static void batch_invariance(void);
+
+/* Every forced f32 kernel: the linear cases and batch invariance; avx512 and avx2 give the same bits. */
+static void kernel_f32(const char * name) {
+    if (!force_kernel(name)) {
+        skip();
+        return;
+    }
+    vb_blas_set_threads(2);
+    linear_cases();
+    batch_invariance();
+    unsetenv("VB_WMAT_KERNEL");
+}
+
+static void test_kernel_avx2(void ** state) {
+    (void)state;
+    kernel_f32("avx2");
+}
+
+static void test_kernel_avx512(void ** state) {
+    (void)state;
+    kernel_f32("avx512");
+}
+
+/* The avx512 kernel gives the bits of the avx2 kernel (one FMA per k in k order in both), every dtype, n in
+** registers and converted, k blocks (cols > 384), edges. */
+static void test_kernel_avx512_bits_equal_avx2(void ** state) {
+    (void)state;
+    const char * f;
+    if (vb_wmat_kernel_available("avx512", &f) != 1 || vb_wmat_kernel_available("avx2", NULL) != 1) {
+        printf("SKIP: no %s\n", f);
+        skip();
+        return;
+    }
+    const int32_t dts[] = {VB_DT_F32, VB_DT_BF16, VB_DT_F16};
+    const int64_t rows = 45, cols = 1001, ns[] = {1, 7, 25, 40};
+    float *       Wf = malloc(sizeof(float) * (size_t)(rows * cols)), *x = malloc(sizeof(float) * (size_t)(40 * cols));
+    float *       b = malloc(sizeof(float) * (size_t)rows), *y1 = malloc(sizeof(float) * (size_t)(40 * rows));
+    float *       y2 = malloc(sizeof(float) * (size_t)(40 * rows));
+    for (int64_t i = 0; i < rows * cols; i++)
+        Wf[i] = urand(1.0f);
+    for (int64_t i = 0; i < 40 * cols; i++)
+        x[i] = urand(1.0f);
+    for (int64_t i = 0; i < rows; i++)
+        b[i] = urand(0.5f);
+    for (int d = 0; d < 3; d++)
+        for (int k = 0; k < 4; k++) {
+            struct vb_wmat W;
+            assert_int_equal(vb_wmat_alloc(&W, rows, cols, dts[d]), VB_OK);
+            vb_wmat_set_f32(&W, 0, Wf, rows);
+            struct vb_wmat V = vb_wmat_rows(&W, 3, rows - 3);
+            setenv("VB_WMAT_KERNEL", "avx2", 1);
+            vb_wmat_linear(x, ns[k], &V, b, y1);
+            setenv("VB_WMAT_KERNEL", "avx512", 1);
+            vb_wmat_linear(x, ns[k], &V, b, y2);
+            assert_memory_equal(y1, y2, sizeof(float) * (size_t)(ns[k] * (rows - 3)));
+            vb_wmat_free(&W);
+        }
+    unsetenv("VB_WMAT_KERNEL");
+    free(Wf), free(x), free(b), free(y1), free(y2);
+}
+
+/* bf16 compute (kernel avx512bf16): on bf16 activations and rounded weights every product is exact, so the result is
+** vb_linear's on the same values up to the f32 summation order (1e-5 of max |y|), for every dtype, shape, stride,
+** beta, bias and view; a row gives the same bits alone or in a batch (batch invariance); on f32 activations the
+** error stays within bf16 rounding (1e-2 of max |y|). */
+static void test_kernel_avx512bf16(void ** state) {
+    (void)state;
+    const char * f;
+    if (vb_wmat_kernel_available("avx512bf16", &f) != 1) {
+        printf("SKIP: no %s (bf16 compute)\n", f);
+        assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_BF16), VB_ERR_UNSUPPORTED);
+        skip();
+        return;
+    }
+    vb_blas_set_threads(2);
+    assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_BF16), VB_OK);
+    assert_string_equal(vb_wmat_kernel(), "avx512bf16");
+    g_round_x = 1;
+    linear_cases();
+    g_round_x = 0;
+    batch_invariance();
+    /* unrounded activations: bf16's relative precision 2^-8 per activation */
+    const int64_t rows = 64, cols = 777, n = 19;
+    float *       Wf = malloc(sizeof(float) * (size_t)(rows * cols)), *x = malloc(sizeof(float) * (size_t)(n * cols));
+    float *       y = malloc(sizeof(float) * (size_t)(n * rows)), *yr = malloc(sizeof(float) * (size_t)(n * rows));
+    for (int64_t i = 0; i < rows * cols; i++)
+        Wf[i] = round_to(VB_DT_BF16, urand(1.0f));
+    for (int64_t i = 0; i < n * cols; i++)
+        x[i] = urand(1.0f);
+    struct vb_wmat W;
+    assert_int_equal(vb_wmat_alloc(&W, rows, cols, VB_DT_F32), VB_OK);
+    vb_wmat_set_f32(&W, 0, Wf, rows);
+    vb_wmat_linear(x, n, &W, NULL, y);
+    vb_linear(x, n, cols, Wf, NULL, rows, yr);
+    double e = rel_err(y, yr, n * rows);
+    assert_true(e > 0 && e < 1e-2); /* > 0: the activations really were rounded */
+    assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_F32), VB_OK);
+    vb_wmat_linear(x, n, &W, NULL, y);
+    assert_true(rel_err(y, yr, n * rows) <= 1e-5);
+    vb_wmat_free(&W);
+    free(Wf), free(x), free(y), free(yr);
+}
+
+/* Compute-mode names; an unknown kernel in VB_WMAT_KERNEL falls back to the default with a warning. */
+static void test_compute_names(void ** state) {
+    (void)state;
+    assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_F32), VB_OK);
+    int m = -1;
+    assert_int_equal(vb_wmat_compute_parse("bf16", &m), VB_OK);
+    assert_int_equal(m, VB_COMPUTE_BF16);
+    assert_int_equal(vb_wmat_compute_parse("F32", &m), VB_OK);
+    assert_int_equal(m, VB_COMPUTE_F32);
+    assert_int_not_equal(vb_wmat_compute_parse("f16", &m), VB_OK);
+    assert_non_null(strstr(vb_errmsg(), "f16"));
+    assert_int_equal(vb_wmat_set_compute(7), VB_ERR_ARG);
+    assert_int_equal(vb_wmat_compute(), VB_COMPUTE_F32);
+    assert_int_equal(vb_wmat_kernel_available("sse9", NULL), -1);
+    assert_int_equal(vb_wmat_kernel_available("portable", NULL), 1);
+    const char * def = vb_wmat_kernel();
+    setenv("VB_WMAT_KERNEL", "sse9", 1);
+    assert_string_equal(vb_wmat_kernel(), def);
+    setenv("VB_WMAT_KERNEL", "portable", 1);
+    assert_string_equal(vb_wmat_kernel(), "portable");
+    unsetenv("VB_WMAT_KERNEL");
+}
+
 /* F32 resident: vb_linear's result (other summation order: within 1e-5 of max |y|); the allocation is whole panels
 ** of 16 rows; a view of rows 10..14 (inside the first panel) is those rows. */
 static void test_linear_f32_exact(void ** state) {
@@ -207,6 +352,10 @@ static void test_linear_f32_exact(void ** state) {
 ** the same whatever it was batched with.) */
 static void test_batch_invariance(void ** state) {
     (void)state;
+    batch_invariance();
+}
+
+static void batch_invariance(void) {
     const int32_t dts[] = {VB_DT_F32, VB_DT_BF16, VB_DT_F16};
     const int64_t rows = 50, cols = 300, n = 31; /* > 24: the whole batch converts half panels once, a row alone
                                                   ** converts in registers; both must agree */
@@ -1030,11 +1179,20 @@ int main(void) {
         return 0;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_linear),           cmocka_unit_test(test_linear_portable),
-        cmocka_unit_test(test_linear_f32_exact), cmocka_unit_test(test_row_and_dtype_parse),
-        cmocka_unit_test(test_load_conversions), cmocka_unit_test(test_drop_pages),
-        cmocka_unit_test(test_models_bf16),      cmocka_unit_test(test_models_f16),
+        cmocka_unit_test(test_linear),
+        cmocka_unit_test(test_linear_portable),
+        cmocka_unit_test(test_linear_f32_exact),
+        cmocka_unit_test(test_row_and_dtype_parse),
+        cmocka_unit_test(test_load_conversions),
+        cmocka_unit_test(test_drop_pages),
+        cmocka_unit_test(test_models_bf16),
+        cmocka_unit_test(test_models_f16),
         cmocka_unit_test(test_batch_invariance),
+        cmocka_unit_test(test_kernel_avx2),
+        cmocka_unit_test(test_kernel_avx512),
+        cmocka_unit_test(test_kernel_avx512_bits_equal_avx2),
+        cmocka_unit_test(test_kernel_avx512bf16),
+        cmocka_unit_test(test_compute_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
