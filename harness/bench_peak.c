@@ -31,23 +31,22 @@ static double best_of(void (*fn)(uint64_t), uint64_t iters, int trials) {
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
-/* iters x 64 dependent adds: 64 cycles per iteration (the loop counter runs beside the chain) */
+/* iters x 64 dependent register-register adds: 64 cycles per iteration (the loop counter runs beside the chain; an
+** add of an immediate is not used: Golden Cove and later fold chains of those at rename, 4-5 per cycle) */
 static void add_chain(uint64_t iters) {
-    uint64_t x = 0;
+    uint64_t x = 0, y = 1;
+    __asm__ volatile("" : "+r"(y));
     for (uint64_t i = 0; i < iters; i++)
-        __asm__ volatile(".rept 64\n\taddq $1, %0\n\t.endr" : "+r"(x));
+        __asm__ volatile(".rept 64\n\taddq %1, %0\n\t.endr" : "+r"(x) : "r"(y));
 }
 
 #define FMA_BODY(T, SET1, FMA, BARRIER)                                                                                \
     T acc[16];                                                                                                         \
-    for (int j = 0; j < 16; j++)                                                                                       \
-        acc[j] = SET1(1.0f + (float)j);                                                                                \
+    _Pragma("GCC unroll 16") for (int j = 0; j < 16; j++) acc[j] = SET1(1.0f + (float)j);                              \
     const T m = SET1(0.999999f), a = SET1(1e-7f);                                                                      \
     for (uint64_t i = 0; i < iters; i++) {                                                                             \
-        for (int j = 0; j < 16; j++)                                                                                   \
-            acc[j] = FMA(acc[j], m, a);                                                                                \
-        for (int j = 0; j < 16; j++)                                                                                   \
-            __asm__ volatile("" : "+" BARRIER(acc[j]));                                                                \
+        _Pragma("GCC unroll 16") for (int j = 0; j < 16; j++) acc[j] = FMA(acc[j], m, a);                              \
+        _Pragma("GCC unroll 16") for (int j = 0; j < 16; j++) __asm__ volatile("" : "+" BARRIER(acc[j]));              \
     }
 
 /* iters x 16 independent 512-bit / 256-bit FMAs */
@@ -61,11 +60,14 @@ __attribute__((target("avx2,fma"))) static void fma256(uint64_t iters) {
 __attribute__((target("avx512f,avx512bf16"))) static void dp512(uint64_t iters) {
     __m512         acc[16];
     const __m512bh b = (__m512bh)_mm512_set1_epi32(0x3f803f80), c = (__m512bh)_mm512_set1_epi32(0x33d633d6);
+#pragma GCC unroll 16
     for (int j = 0; j < 16; j++)
         acc[j] = _mm512_set1_ps((float)j);
     for (uint64_t i = 0; i < iters; i++) {
+#pragma GCC unroll 16
         for (int j = 0; j < 16; j++)
             acc[j] = _mm512_dpbf16_ps(acc[j], b, c);
+#pragma GCC unroll 16
         for (int j = 0; j < 16; j++)
             __asm__ volatile("" : "+v"(acc[j]));
     }
@@ -74,21 +76,23 @@ __attribute__((target("avx512f,avx512bf16"))) static void dp512(uint64_t iters) 
 void vb_peak_measure(struct vb_peak * p, int threads) {
     memset(p, 0, sizeof *p);
     p->threads = threads < 1 ? 1 : threads;
-    const uint64_t it = 200000; /* 12.8 M cycles: ~4 ms */
-    double         hz = 64.0 * (double)it / best_of(add_chain, it, 15);
+    /* short trials, many: on a shared (virtual) machine a trial of several ms rarely runs undisturbed (measured on
+    ** the 2-core Sapphire Rapids VM at load 10: 6 ms trials gave 0.6-1.2 GHz, 0.23 ms trials 2.80 GHz every time) */
+    const uint64_t it = 10000; /* 640 k cycles: ~0.2 ms */
+    double         hz = 64.0 * (double)it / best_of(add_chain, it, 200);
     p->ghz = hz / 1e9;
-    const uint64_t fit = 400000; /* 6.4 M FMAs */
+    const uint64_t fit = 40000; /* 640 k FMAs: ~0.1 ms */
     if (__builtin_cpu_supports("avx512f")) {
         p->lanes = 16;
-        p->fma_units = 16.0 * (double)fit / best_of(fma512, fit, 9) / hz;
+        p->fma_units = 16.0 * (double)fit / best_of(fma512, fit, 200) / hz;
     } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         p->lanes = 8;
-        p->fma_units = 16.0 * (double)fit / best_of(fma256, fit, 9) / hz;
+        p->fma_units = 16.0 * (double)fit / best_of(fma256, fit, 200) / hz;
     }
     p->units = p->lanes ? (int)(p->fma_units + 0.5) : 0;
     if (p->lanes && p->units < 1) p->units = 1;
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16")) {
-        double u = 16.0 * (double)fit / best_of(dp512, fit, 9) / hz;
+        double u = 16.0 * (double)fit / best_of(dp512, fit, 200) / hz;
         p->dp_units = u < 0.75 ? 0.5 : (double)(int)(u + 0.5);
     }
     p->f32_gflops = (double)p->threads * p->units * p->lanes * 2.0 * p->ghz;

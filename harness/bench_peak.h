@@ -1,8 +1,9 @@
 /* bench_peak.h — machine figures for bench-engine: the core clock and vector FMA throughput measured on this CPU,
 ** the theoretical peak they give (threads x FMA units x lanes x 2 FLOP x clock), and the copy bandwidth.
 **
-** Clock: a chain of dependent 64-bit integer adds (one per cycle on every x86-64 core since the P6), best of several
-** short trials (a trial that lost the core to another process only runs longer).  FMA units: independent vector
+** Clock: a chain of dependent register-register 64-bit adds (one per cycle on every x86-64 core since the P6), best
+** of 200 trials of ~0.2 ms (a trial that lost the core to another process only runs longer).  FMA units: independent
+*vector
 ** FMAs of the widest width this CPU runs (16 accumulators, more than latency x units on any current core), per
 ** cycle of that clock, rounded to an integer (a Zen 4, which splits a 512-bit FMA in two halves, shows 1 unit of 16
 ** lanes).  bf16: the same for vdpbf16ps (2 multiply-adds per f32 lane).  Measured on the calling thread; the peak
@@ -25,7 +26,7 @@ struct vb_peak {
     double bf16_gflops; /* threads x dp_units x 16 lanes x 2 pairs x 2 x GHz (0 without AVX512_BF16) */
 };
 
-/* Measure (about 0.3 s) and fill *p for `threads` threads. */
+/* Measure (about 0.2 s) and fill *p for `threads` threads. */
 void vb_peak_measure(struct vb_peak * p, int threads);
 /* STREAM-style copy bandwidth in GB/s (2 * bytes / time) of a memcpy of `bytes` over the engine's threads, best of
 ** 5 (the buffers are allocated, touched and freed here). */
