@@ -24,8 +24,8 @@ int vb_blas_core_is_avx2_only(const char * core);
 /* Best OPENBLAS_CORETYPE for this CPU from cpuid: "SkylakeX" (AVX-512F/BW/VL/DQ), "Haswell" (AVX2+FMA), or NULL. */
 const char * vb_blas_cpu_best_core(void);
 /* If the running kernel is a fallback (or AVX2 on an AVX-512 CPU), the CPU can do better, OPENBLAS_CORETYPE is unset:
-*set it and execv
-** /proc/self/exe with the same argv.  Returns only when no re-exec was needed (or execv failed: then it warns). */
+ *set it and execv
+ ** /proc/self/exe with the same argv.  Returns only when no re-exec was needed (or execv failed: then it warns). */
 void vb_blas_fix_core_and_reexec(char ** argv);
 /* Set the engine's thread count (n <= 0: number of online CPUs): the pool of engine/pool.h, which runs every
 ** parallel kernel.  OpenBLAS itself is set to one thread (it is called only from inside our kernels, where its
