@@ -104,9 +104,9 @@ int vb_wk_cpu_avx512(void) {
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
 }
 
-const struct vb_wk vb_wk_avx512 = {"avx512", MR, 0, 1, A_BLOCK, K_BLOCK, tile_avx512, panel_avx512};
+const struct vb_wk vb_wk_avx512 = {"avx512", MR, 0, 1, A_BLOCK, K_BLOCK, tile_avx512, panel_avx512, 0, 1};
 #else
-const struct vb_wk vb_wk_avx512 = {"avx512", 12, 0, 1, (size_t)1 << 20, 0, NULL, NULL};
+const struct vb_wk vb_wk_avx512 = {"avx512", 12, 0, 1, (size_t)1 << 20, 0, NULL, NULL, 0, 1};
 int                vb_wk_cpu_avx512(void) {
                    return 0;
 }

@@ -24,9 +24,9 @@
 
 /* ---------------------------------------------------------------- kernel choice, compute mode */
 
-enum { KI_PORTABLE, KI_AVX2, KI_AVX512, KI_AVX512BF16, KI_N };
-static const char * const K_NAME[KI_N] = {"portable", "avx2", "avx512", "avx512bf16"};
-static const char * const K_FEATURE[KI_N] = {"", "AVX2+FMA+F16C", "AVX512F/BW/VL/DQ", "AVX512_BF16"};
+enum { KI_PORTABLE, KI_AVX2, KI_AVX512, KI_AVX512BF16, KI_AMX, KI_N };
+static const char * const K_NAME[KI_N] = {"portable", "avx2", "avx512", "avx512bf16", "amx"};
+static const char * const K_FEATURE[KI_N] = {"", "AVX2+FMA+F16C", "AVX512F/BW/VL/DQ", "AVX512_BF16", "AMX-BF16"};
 
 static int g_compute = VB_COMPUTE_F32;
 
@@ -46,20 +46,21 @@ static int cpu_runs(int ki) {
         return vb_wk_avx512.tile && vb_wk_cpu_avx512();
     case KI_AVX512BF16:
         return vb_wk_avx512bf16.tile && vb_wk_cpu_avx512bf16();
+    case KI_AMX:
+        return vb_wk_amx.tile && vb_wk_cpu_amx();
     default:
         return 0;
     }
 }
 
 static const struct vb_wk * kernel_set(int ki) {
-    return ki == KI_AVX2         ? &vb_wk_avx2
-           : ki == KI_AVX512     ? &vb_wk_avx512
-           : ki == KI_AVX512BF16 ? &vb_wk_avx512bf16
-                                 : NULL;
+    static const struct vb_wk * const set[KI_N] = {NULL, &vb_wk_avx2, &vb_wk_avx512, &vb_wk_avx512bf16, &vb_wk_amx};
+    return ki > 0 && ki < KI_N ? set[ki] : NULL;
 }
 
 /* The kernel a call uses now: VB_WMAT_KERNEL when set to a kernel this CPU runs (else a warning, once), portable
-** under VB_WMAT_PORTABLE, avx512bf16 in bf16 compute mode, else the widest f32 kernel the CPU runs. */
+** under VB_WMAT_PORTABLE, in bf16 compute mode amx (AMX-BF16) or else avx512bf16, else the widest f32 kernel the CPU
+** runs. */
 static int choose(void) {
     const char * e = getenv("VB_WMAT_KERNEL");
     if (e && *e) {
@@ -68,9 +69,11 @@ static int choose(void) {
         static int warned;
         if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
             vb_log(VB_LOG_WARN, "VB_WMAT_KERNEL=%s: %s; using the default kernel", e,
-                   ki < 0 ? "not a kernel (portable, avx2, avx512, avx512bf16)" : "this CPU lacks its instructions");
+                   ki < 0 ? "not a kernel (portable, avx2, avx512, avx512bf16, amx)"
+                          : "this CPU lacks its instructions");
     }
     if (getenv("VB_WMAT_PORTABLE")) return KI_PORTABLE;
+    if (g_compute == VB_COMPUTE_BF16 && cpu_runs(KI_AMX)) return KI_AMX;
     if (g_compute == VB_COMPUTE_BF16 && cpu_runs(KI_AVX512BF16)) return KI_AVX512BF16;
     if (cpu_runs(KI_AVX512)) return KI_AVX512;
     if (cpu_runs(KI_AVX2)) return KI_AVX2;
@@ -209,11 +212,36 @@ static void tile(const struct vb_wk * ks, int mr, int32_t bdt, int64_t kc, const
             y[i * ldy + col0 + j] = T[i * NR + j];
 }
 
+/* packed k units kc padded to the kernel's kc_align */
+static inline int64_t pad_k(const struct vb_wk * ks, int64_t kc) {
+    int64_t a = ks && ks->kc_align > 1 ? ks->kc_align : 1;
+    return (kc + a - 1) / a * a;
+}
+
 /* rows [r0, r0 + mc), columns [k0, k0 + kl) of x (ldx) into groups of mr: f32 [kl][mr_g] at A + g0 * kl, or bf16
 ** pairs [ceil(kl/2)][mr_g] (k0 even) */
 static void pack_rows(const struct gemm_job * J, int bf16, int64_t r0, int64_t mc, int64_t k0, int64_t kl, void * A) {
     const int     MRg = J->mr;
     const int64_t K2 = (kl + 1) / 2;
+    if (J->k && J->k->a_rows) { /* row-major bf16 pairs [MRg][kcp], zero pairs past K2 and zero rows past mc */
+        const int64_t kcp = pad_k(J->k, K2);
+        for (int64_t g0 = 0; g0 < mc; g0 += MRg) {
+            uint32_t * ag = (uint32_t *)A + g0 * kcp;
+            for (int64_t i = 0; i < MRg; i++) {
+                uint32_t * row = ag + i * kcp;
+                if (g0 + i >= mc) {
+                    memset(row, 0, sizeof(uint32_t) * (size_t)kcp);
+                    continue;
+                }
+                const float * xr = J->x + (r0 + g0 + i) * J->ldx + k0;
+                for (int64_t t = 0; t < kl / 2; t++)
+                    row[t] = bf16_bits(xr[2 * t]) | bf16_bits(xr[2 * t + 1]) << 16;
+                if (kl % 2) row[K2 - 1] = bf16_bits(xr[kl - 1]);
+                memset(row + K2, 0, sizeof(uint32_t) * (size_t)(kcp - K2));
+            }
+        }
+        return;
+    }
     for (int64_t g0 = 0; g0 < mc; g0 += MRg) {
         const int64_t mr = VB_MIN((int64_t)MRg, mc - g0);
         for (int64_t i = 0; i < mr; i++) {
@@ -243,7 +271,7 @@ static void gemm_part(void * ctx, int ith, int nth) {
     const int    bf16 = ks && ks->bf16;
     /* k range per block (the whole k range unless the kernel blocks it; even for bf16 pairs) */
     const int64_t KB = ks && ks->k_block > 0 && ks->k_block < K ? ks->k_block : K;
-    const int64_t kcb = bf16 ? (KB + 1) / 2 : KB; /* packed k units per block (f32 values or bf16 pairs), 4 bytes */
+    const int64_t kcb = pad_k(ks, bf16 ? (KB + 1) / 2 : KB); /* packed k units per block (f32 or bf16 pairs), 4 B */
     /* activation rows per packed block: a_block bytes of packed rows (whole groups), at least one group */
     int64_t mcb = (int64_t)((ks ? ks->a_block : A_BLOCK_PORTABLE) / (4 * (size_t)kcb)) / MRg * MRg;
     mcb = VB_MIN(VB_MAX(mcb, MRg), (n + MRg - 1) / MRg * MRg);
@@ -254,7 +282,7 @@ static void gemm_part(void * ctx, int ith, int nth) {
     for (int64_t ic = 0; ic < n; ic += mcb) {
         const int64_t mc = VB_MIN(mcb, n - ic);
         for (int64_t k0 = 0; k0 < K; k0 += KB) {
-            const int64_t kl = VB_MIN(KB, K - k0), kc = bf16 ? (kl + 1) / 2 : kl;
+            const int64_t kl = VB_MIN(KB, K - k0), kc = pad_k(ks, bf16 ? (kl + 1) / 2 : kl);
             const int     load = J->load || k0 > 0; /* later k blocks continue the same accumulation */
             const float * bias = k0 + kl == K ? J->b : NULL;
             pack_rows(J, bf16, ic, mc, k0, kl, A);

@@ -9,6 +9,8 @@
 **     vdpbf16ps per pair (products exact in f32, f32 accumulation), kc = ceil(cols / 2).
 ** tile(mr, bdt, kc, a, bp, c, ldc, load, bias): c (mr rows, ldc apart, 16 columns) (+)= a . bp (+ bias (16,
 **   nullable)); load = 1 accumulates into c; 1 <= mr <= the set's mr.
+**   the amx set: the bf16 pairs, activation groups packed row-major ([32][kcp], kcp = kc padded with zero pairs
+**     to a multiple of 16), tdpbf16ps on 16 x 16 tiles;
 ** panel(dt, p, K, dst): the K x 16 panel of dtype dt at p into dst (64-byte aligned): f32 sets: K x 16 f32 (dt
 **   bf16 / f16 only); the bf16 set: ceil(K / 2) x 16 uint32 bf16 pairs (dt f32 / bf16 / f16; f32 and f16 values
 **   rounded to nearest even).
@@ -21,7 +23,7 @@
 #include <stdint.h>
 
 /* Largest group of activation rows of any set (the edge tiles' buffers). */
-#define VB_WK_MRMAX 16
+#define VB_WK_MRMAX 32
 
 typedef void (*vb_wk_tile_fn)(int mr, int32_t bdt, int64_t kc, const void * a, const void * bp, float * c, int64_t ldc,
                               int load, const float * bias);
@@ -36,13 +38,17 @@ struct vb_wk {
     int64_t        k_block;   /* k per block (even; a C tile is reloaded per block, exact), 0: the whole k range */
     vb_wk_tile_fn  tile;      /* NULL: not compiled for this architecture */
     vb_wk_panel_fn panel;
+    int            a_rows;   /* 1: groups packed row-major [mr][kcp] (rows past the group zero), 0: [kc][mr] */
+    int            kc_align; /* packed k units padded with zeros to a multiple of this (0 / 1: none) */
 };
 
-extern const struct vb_wk vb_wk_avx2, vb_wk_avx512, vb_wk_avx512bf16;
+extern const struct vb_wk vb_wk_avx2, vb_wk_avx512, vb_wk_avx512bf16, vb_wk_amx;
 
 /* 1 if this CPU and OS run the set: AVX2 + FMA + F16C; AVX-512 F/BW/VL/DQ; the same + AVX512_BF16. */
 int vb_wk_cpu_avx2(void);
 int vb_wk_cpu_avx512(void);
 int vb_wk_cpu_avx512bf16(void);
+/* AMX-TILE + AMX-BF16 (+ the avx512bf16 set's features), and Linux granted the tile state to the process */
+int vb_wk_cpu_amx(void);
 
 #endif

@@ -240,18 +240,21 @@ static void test_kernel_avx512_bits_equal_avx2(void ** state) {
 ** vb_linear's on the same values up to the f32 summation order (1e-5 of max |y|), for every dtype, shape, stride,
 ** beta, bias and view; a row gives the same bits alone or in a batch (batch invariance); on f32 activations the
 ** error stays within bf16 rounding (1e-2 of max |y|). */
-static void test_kernel_avx512bf16(void ** state) {
-    (void)state;
+static void kernel_bf16(const char * name) {
     const char * f;
-    if (vb_wmat_kernel_available("avx512bf16", &f) != 1) {
-        printf("SKIP: no %s (bf16 compute)\n", f);
-        assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_BF16), VB_ERR_UNSUPPORTED);
+    if (vb_wmat_kernel_available(name, &f) != 1) {
+        printf("SKIP: no %s (bf16 compute kernel %s)\n", f, name);
+        if (vb_wmat_kernel_available("avx512bf16", NULL) != 1)
+            assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_BF16), VB_ERR_UNSUPPORTED);
         skip();
         return;
     }
     vb_blas_set_threads(2);
     assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_BF16), VB_OK);
-    assert_string_equal(vb_wmat_kernel(), "avx512bf16");
+    /* the default bf16 kernel: amx where the CPU has it, else avx512bf16 */
+    assert_string_equal(vb_wmat_kernel(), vb_wmat_kernel_available("amx", NULL) == 1 ? "amx" : "avx512bf16");
+    setenv("VB_WMAT_KERNEL", name, 1);
+    assert_string_equal(vb_wmat_kernel(), name);
     g_round_x = 1;
     linear_cases();
     g_round_x = 0;
@@ -271,11 +274,23 @@ static void test_kernel_avx512bf16(void ** state) {
     vb_linear(x, n, cols, Wf, NULL, rows, yr);
     double e = rel_err(y, yr, n * rows);
     assert_true(e > 0 && e < 1e-2); /* > 0: the activations really were rounded */
+    unsetenv("VB_WMAT_KERNEL");
     assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_F32), VB_OK);
     vb_wmat_linear(x, n, &W, NULL, y);
     assert_true(rel_err(y, yr, n * rows) <= 1e-5);
     vb_wmat_free(&W);
     free(Wf), free(x), free(y), free(yr);
+}
+
+static void test_kernel_avx512bf16(void ** state) {
+    (void)state;
+    kernel_bf16("avx512bf16");
+}
+
+/* The same with AMX-BF16 tiles (32 x 16 tiles, k padded to 16 pairs, row-major activation groups). */
+static void test_kernel_amx(void ** state) {
+    (void)state;
+    kernel_bf16("amx");
 }
 
 /* Compute-mode names; an unknown kernel in VB_WMAT_KERNEL falls back to the default with a warning. */
@@ -1096,10 +1111,10 @@ static void bench_kernels(int reps) {
              {"t5 wo 512 tok", 512, 2048, 5120, VB_DT_F32},     {"t5 wi decode f32", 1, 10240, 2048, VB_DT_F32},
              {"t5 wi decode bf16", 1, 10240, 2048, VB_DT_BF16}, {"t5 wi x8 bf16", 8, 10240, 2048, VB_DT_BF16},
              {"vit fc1 bf16 w", 2056, 6144, 1408, VB_DT_BF16}};
-    static const char * const KN[] = {"avx2", "avx512", "avx512bf16"};
+    static const char * const KN[] = {"avx2", "avx512", "avx512bf16", "amx"};
     const char *              kb = getenv("VB_WMAT_KBENCH_KERNELS"); /* e.g. "avx512": only these kernels */
     printf("%-22s %5s %6s %6s %9s", "shape", "n", "rows", "cols", "sgemm");
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < 4; k++)
         printf(" %11s", KN[k]);
     printf("   (GFLOP/s, medians of %d interleaved reps; ratio to the sgemm of the same rep)\n", reps);
     const char * only = getenv("VB_WMAT_KBENCH_ONLY"); /* a substring of the shape names */
@@ -1115,9 +1130,9 @@ static void bench_kernels(int reps) {
         float *x = malloc(sizeof(float) * (size_t)(n * K)), *y = malloc(sizeof(float) * (size_t)(n * R));
         for (int64_t i = 0; i < n * K; i++)
             x[i] = urand(1);
-        double t[4][32], flop = 2.0 * (double)n * (double)R * (double)K;
+        double t[5][32], flop = 2.0 * (double)n * (double)R * (double)K;
         for (int r = -1; r < reps; r++)
-            for (int k = -1; k < 3; k++) {
+            for (int k = -1; k < 4; k++) {
                 const char * feat;
                 if (k >= 0 && (vb_wmat_kernel_available(KN[k], &feat) != 1 || (kb && !strstr(kb, KN[k])))) {
                     if (r >= 0) t[k + 1][r] = 0;
@@ -1140,8 +1155,8 @@ static void bench_kernels(int reps) {
                 if (r >= 0) t[k + 1][r] = now_s() - t0;
             }
         unsetenv("VB_WMAT_KERNEL");
-        double g[4], ratio[4][32];
-        for (int k = 0; k < 4; k++) {
+        double g[5], ratio[5][32];
+        for (int k = 0; k < 5; k++) {
             for (int r = 0; r < reps; r++)
                 ratio[k][r] = t[k][r] > 0 ? t[0][r] / t[k][r] : 0;
             qsort(t[k], (size_t)reps, sizeof t[k][0], cmp_d);
@@ -1149,7 +1164,7 @@ static void bench_kernels(int reps) {
             g[k] = t[k][reps / 2] > 0 ? flop / t[k][reps / 2] / 1e9 : 0;
         }
         printf("%-22s %5lld %6lld %6lld %9.1f", C[c].what, (long long)n, (long long)R, (long long)K, g[0]);
-        for (int k = 1; k < 4; k++)
+        for (int k = 1; k < 5; k++)
             printf(" %6.1f %3.0f%%", g[k], 100 * ratio[k][reps / 2]);
         printf("%s\n", C[c].dt == VB_DT_BF16 ? "  (bf16 weights; sgemm on f32)" : "");
         vb_wmat_free(&W);
@@ -1193,6 +1208,7 @@ int main(void) {
         cmocka_unit_test(test_kernel_avx512_bits_equal_avx2),
         cmocka_unit_test(test_kernel_avx512bf16),
         cmocka_unit_test(test_compute_names),
+        cmocka_unit_test(test_kernel_amx),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
