@@ -22,10 +22,13 @@
 **   half-precision results equal the f32 results on the rounded weights exactly (same kernel order); f32 results
 **   differ from vb_linear (OpenBLAS's blocking) by the f32 summation order only (relative ~1e-6 of max|y|).
 **   bf16 compute (vb_wmat_set_compute(VB_COMPUTE_BF16), opt-in, CPUs with AVX512_BF16): activations and weights are
-**   rounded to bf16 (nearest even), multiplied exactly and accumulated in f32 by vdpbf16ps in pairs of k (kernel
-**   avx512bf16); a row gives the same bits alone or in a batch.  The results are those of the f32 product of the
-**   rounded values up to the f32 summation order.
-**   VB_WMAT_KERNEL=portable|avx2|avx512|avx512bf16 forces a kernel (tests; one the CPU lacks: a warning, then the
+**   rounded to bf16 (nearest even), multiplied exactly and accumulated in f32: AMX-BF16 tiles where the CPU has them
+**   (kernel amx: tdpbf16ps on 32 x 16 tiles), else vdpbf16ps in pairs of k (kernel avx512bf16), for products of more
+than 24 rows;
+**   up to 24 rows (decode steps: memory-bound) the f32 kernel runs.  A row gives the same bits in any batch of more
+**   than 24 rows.  The results are those of the f32 product of the rounded values up to the f32
+**   summation order.
+**   VB_WMAT_KERNEL=portable|avx2|avx512|avx512bf16|amx forces a kernel (tests; one the CPU lacks: a warning, then the
 **   default); VB_WMAT_PORTABLE (any value) forces the portable loops as before.
 
 ** Conversions (vb_wmat_load*, vb_wmat_set_f32): same dtype = byte copy (exact); f32 -> bf16 / f16 round to nearest
@@ -101,7 +104,7 @@ int vb_wmat_compute(void);
 const char * vb_wmat_compute_name(int mode);
 /* "f32" (also "fp32", "float32") / "bf16" ("bfloat16") -> *mode; anything else: VB_ERR_ARG naming the string. */
 int vb_wmat_compute_parse(const char * s, int * mode);
-/* Name of the kernel a vb_wmat_linear call made now uses ("avx512", "avx2", "portable", "avx512bf16"). */
+/* Name of the kernel a vb_wmat_linear call made now uses ("avx512", "avx2", "portable", "avx512bf16", "amx"). */
 const char * vb_wmat_kernel(void);
 /* 1 if this CPU runs kernel `name`, 0 if not, -1 for an unknown name; *feature (nullable) names the instruction set
 ** it needs ("AVX512_BF16", ...; "" for portable). */

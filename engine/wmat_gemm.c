@@ -17,6 +17,8 @@
 ** Measured (AVX2, 2-core Zen 3), 10240 x 2048 bf16 / f32 time at n = 8, 12, 24, 48, 128: 0.64, 0.71, 0.84, 0.95,
 ** 1.02 in registers; 0.91, 0.88, 0.96, 1.01, 0.96 converting the panel. */
 #define HALF_IN_REGISTERS_MAX_N 24
+/* bf16 compute applies to products of more than this many rows (the rest: the f32 kernel, see choose_n) */
+#define BF16_MIN_N HALF_IN_REGISTERS_MAX_N
 /* Products (n * rows * cols) below this run on one thread (a pool hand-off costs ~2-5 us). */
 #define PAR_MIN (1 << 17)
 /* Packed activation bytes per block for the portable loops. */
@@ -58,10 +60,11 @@ static const struct vb_wk * kernel_set(int ki) {
     return ki > 0 && ki < KI_N ? set[ki] : NULL;
 }
 
-/* The kernel a call uses now: VB_WMAT_KERNEL when set to a kernel this CPU runs (else a warning, once), portable
+/* The kernel a call of n rows uses now: VB_WMAT_KERNEL when set to a kernel this CPU runs (else a warning, once),
+*portable
 ** under VB_WMAT_PORTABLE, in bf16 compute mode amx (AMX-BF16) or else avx512bf16, else the widest f32 kernel the CPU
 ** runs. */
-static int choose(void) {
+static int choose_n(int64_t n) {
     const char * e = getenv("VB_WMAT_KERNEL");
     if (e && *e) {
         int ki = kernel_index(e);
@@ -73,15 +76,18 @@ static int choose(void) {
                           : "this CPU lacks its instructions");
     }
     if (getenv("VB_WMAT_PORTABLE")) return KI_PORTABLE;
-    if (g_compute == VB_COMPUTE_BF16 && cpu_runs(KI_AMX)) return KI_AMX;
-    if (g_compute == VB_COMPUTE_BF16 && cpu_runs(KI_AVX512BF16)) return KI_AVX512BF16;
+    /* bf16 compute for products of more than BF16_MIN_N rows; GEMV-like ones (decode steps, SeViLA's 8-sequence
+    ** chunks) are memory-bound and stay f32: converting every panel to bf16 pairs per call made the bf16-compute
+    ** decoder step 1.63x the f32 step (bench-engine, 18:14 UTC) */
+    if (g_compute == VB_COMPUTE_BF16 && n > BF16_MIN_N && cpu_runs(KI_AMX)) return KI_AMX;
+    if (g_compute == VB_COMPUTE_BF16 && n > BF16_MIN_N && cpu_runs(KI_AVX512BF16)) return KI_AVX512BF16;
     if (cpu_runs(KI_AVX512)) return KI_AVX512;
     if (cpu_runs(KI_AVX2)) return KI_AVX2;
     return KI_PORTABLE;
 }
 
 const char * vb_wmat_kernel(void) {
-    return K_NAME[choose()];
+    return K_NAME[choose_n(INT64_MAX)];
 }
 
 int vb_wmat_kernel_available(const char * name, const char ** feature) {
@@ -315,7 +321,7 @@ void vb_wmat_linear_ex(const float * x, int64_t ldx, int64_t n, const struct vb_
     VB_ASSERT(beta == 0.0f || beta == 1.0f);
     VB_ASSERT(W->dt == VB_DT_F32 || W->dt == VB_DT_BF16 || W->dt == VB_DT_F16);
     const int64_t        np = (W->row0 + W->rows + NR - 1) / NR;
-    const struct vb_wk * ks = kernel_set(choose());
+    const struct vb_wk * ks = kernel_set(choose_n(n));
     struct gemm_job      J = {x, b, W, y, ldx, n, ldy, np, beta != 0.0f, ks, ks ? ks->mr : MR_PORTABLE};
     int                  nth = n * W->rows * W->cols < PAR_MIN ? 1 : (int)VB_MIN((int64_t)vb_pool_threads(), np);
     vb_pool_run(nth, gemm_part, &J);

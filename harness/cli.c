@@ -82,7 +82,16 @@ int cmd_version(int argc, char ** argv) {
     const char * fb16;
     int          bf16_ok = vb_wmat_kernel_available("avx512bf16", &fb16) == 1;
     printf("wmat_kernel: %s (engine GEMM; VB_WMAT_KERNEL forces one)\n", vb_wmat_kernel());
-    printf("compute_bf16: %s\n", bf16_ok ? "available (--compute bf16)" : "no (needs AVX512_BF16)");
+    const char * k16 = "";
+    if (bf16_ok) { /* the kernel --compute bf16 gets: amx where the CPU has AMX-BF16, else avx512bf16 */
+        vb_wmat_set_compute(VB_COMPUTE_BF16);
+        k16 = vb_wmat_kernel();
+        vb_wmat_set_compute(VB_COMPUTE_F32);
+    }
+    if (bf16_ok)
+        printf("compute_bf16: available (--compute bf16; kernel %s)\n", k16);
+    else
+        printf("compute_bf16: no (needs %s)\n", fb16);
     printf("cpu: %s\n", cpu);
     printf("sqlite: %s\n", sqlite3_libversion());
     return 0;

@@ -719,8 +719,14 @@ int cmd_bench_engine(int argc, char ** argv) {
     printf("cpu: %s; BLAS: %s (kernel %s%s%s; best for this CPU: %s), %d threads; median of %d reps\n", cpu,
            vb_blas_config(), vb_blas_core(), from ? ", corrected from " : "", from ? from : "", best ? best : "none",
            nth, reps);
-    printf("engine GEMM kernel: %s (f32 compute)%s\n", vb_wmat_kernel(),
-           n_c > 1 || cms[0] == VB_COMPUTE_BF16 ? "; avx512bf16 for the +bf16c variants" : "");
+    const char *k32 = vb_wmat_kernel(), *k16 = NULL;
+    if (n_c > 1 || cms[0] == VB_COMPUTE_BF16) { /* the bf16 kernel this CPU gets (checked above) */
+        vb_wmat_set_compute(VB_COMPUTE_BF16);
+        k16 = vb_wmat_kernel();
+        vb_wmat_set_compute(VB_COMPUTE_F32);
+    }
+    printf("engine GEMM kernel: %s (f32 compute)%s%s%s\n", k32, k16 ? "; " : "", k16 ? k16 : "",
+           k16 ? " for the +bf16c variants" : "");
     vb_peak_measure(&B.pk, nth);
     printf("theoretical peak: %d threads x %d FMA/cycle (measured %.2f) x %d lanes x 2 FLOP x %.2f GHz (measured) = "
            "%.1f GFLOP/s f32",
