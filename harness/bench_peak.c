@@ -3,6 +3,7 @@
 
 #include "engine/common.h"
 #include "engine/pool.h"
+#include "engine/wmat.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -73,6 +74,37 @@ __attribute__((target("avx512f,avx512bf16"))) static void dp512(uint64_t iters) 
     }
 }
 
+/* iters x 4 independent tdpbf16ps (16 x 16 f32 += 16 x 32 bf16 . 32 x 16 bf16: 8192 multiply-adds each) on
+** tiles configured here, 16 rows x 64 bytes each (the caller made sure the process may use them) */
+struct tilecfg {
+    uint8_t  palette, start_row, reserved[14];
+    uint16_t colsb[16];
+    uint8_t  rows[16];
+};
+__attribute__((target("amx-tile,amx-bf16"))) static void amx_dp(uint64_t iters) {
+    struct tilecfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette = 1;
+    for (int t = 0; t < 6; t++)
+        cfg.colsb[t] = 64, cfg.rows[t] = 16;
+    __asm__ volatile("" ::: "memory");
+    _tile_loadconfig(&cfg);
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    _tile_zero(4);
+    _tile_zero(5);
+    for (uint64_t i = 0; i < iters; i++) {
+        _tile_dpbf16ps(0, 4, 5);
+        _tile_dpbf16ps(1, 4, 5);
+        _tile_dpbf16ps(2, 4, 5);
+        _tile_dpbf16ps(3, 4, 5);
+    }
+    /* no tilerelease: the engine's amx kernel (engine/wmat_amx.c) keeps its configuration per thread and uses tiles
+    ** 0-4 of the same 16 x 64-byte geometry */
+}
+
 void vb_peak_measure(struct vb_peak * p, int threads) {
     memset(p, 0, sizeof *p);
     p->threads = threads < 1 ? 1 : threads;
@@ -94,6 +126,11 @@ void vb_peak_measure(struct vb_peak * p, int threads) {
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16")) {
         double u = 16.0 * (double)fit / best_of(dp512, fit, 200) / hz;
         p->dp_units = u < 0.75 ? 0.5 : (double)(int)(u + 0.5);
+    }
+    if (vb_wmat_kernel_available("amx", NULL) == 1) { /* also asks Linux for the tile state */
+        const uint64_t ait = 2000;                    /* 8000 tile products: ~0.05 ms at 16 cycles each */
+        p->amx_units = 4.0 * (double)ait / best_of(amx_dp, ait, 100) / hz;
+        p->amx_gflops = (double)p->threads * p->amx_units * 8192 * 2.0 * p->ghz;
     }
     p->f32_gflops = (double)p->threads * p->units * p->lanes * 2.0 * p->ghz;
     p->bf16_gflops = (double)p->threads * p->dp_units * 16 * 2 * 2.0 * p->ghz;

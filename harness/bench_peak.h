@@ -6,7 +6,8 @@
 *vector
 ** FMAs of the widest width this CPU runs (16 accumulators, more than latency x units on any current core), per
 ** cycle of that clock, rounded to an integer (a Zen 4, which splits a 512-bit FMA in two halves, shows 1 unit of 16
-** lanes).  bf16: the same for vdpbf16ps (2 multiply-adds per f32 lane).  Measured on the calling thread; the peak
+** lanes).  bf16: the same for vdpbf16ps (2 multiply-adds per f32 lane), and for AMX tdpbf16ps (4 independent
+** tiles, 8192 multiply-adds each) where the CPU has AMX-BF16.  Measured on the calling thread; the peak
 ** assumes every thread runs on a core of its own at the same clock.
 ** Copy bandwidth: memcpy of a buffer split over the engine's threads (engine/pool.h), best of 5, counted as STREAM
 ** does (bytes read + bytes written per second). */
@@ -24,6 +25,8 @@ struct vb_peak {
     int    threads;     /* threads the peak counts */
     double f32_gflops;  /* threads x units x lanes x 2 x GHz */
     double bf16_gflops; /* threads x dp_units x 16 lanes x 2 pairs x 2 x GHz (0 without AVX512_BF16) */
+    double amx_units;   /* tdpbf16ps (8192 multiply-adds) per cycle per core, measured (0 without AMX-BF16) */
+    double amx_gflops;  /* threads x amx_units x 8192 x 2 x GHz */
 };
 
 /* Measure (about 0.2 s) and fill *p for `threads` threads. */

@@ -325,7 +325,9 @@ static double print_row(const struct bench * B, int di, const char * name, const
     }
     double med = median(sec, n), gf = flop / med / 1e9;
     *frac2048 = median(f2, n);
-    double peak = B->cm[di] == VB_COMPUTE_BF16 ? B->pk.bf16_gflops : B->pk.f32_gflops;
+    double peak = B->cm[di] != VB_COMPUTE_BF16 ? B->pk.f32_gflops
+                  : B->pk.amx_gflops > 0       ? B->pk.amx_gflops /* the bf16 kernel is amx where the CPU has it */
+                                               : B->pk.bf16_gflops;
     printf("%-26s %-9s %-12s %10.2f ms %8.1f GFLOP/s  %5.1f%% of sgemm 2048^3  %5.1f%% of sgemm %s  %5.1f%% of %s "
            "peak\n",
            name, B->label[di], unit, med * 1e3, gf, 100.0 * *frac2048, 100.0 * median(fo, n), shape,
@@ -733,6 +735,9 @@ int cmd_bench_engine(int argc, char ** argv) {
            B.pk.threads, B.pk.units, B.pk.fma_units, B.pk.lanes, B.pk.ghz, B.pk.f32_gflops);
     if (B.pk.bf16_gflops > 0)
         printf("; bf16 (vdpbf16ps, %.1f/cycle x 16 lanes x 2 pairs): %.1f GFLOP/s", B.pk.dp_units, B.pk.bf16_gflops);
+    if (B.pk.amx_gflops > 0)
+        printf("; bf16 AMX (tdpbf16ps, %.3f/cycle x 8192 multiply-adds): %.1f GFLOP/s", B.pk.amx_units,
+               B.pk.amx_gflops);
     printf("\n");
     if (do_dec) {
         B.copy_gbs = vb_copy_bandwidth_gbs((size_t)256 << 20);
