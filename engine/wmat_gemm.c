@@ -61,9 +61,9 @@ static const struct vb_wk * kernel_set(int ki) {
 }
 
 /* The kernel a call of n rows uses now: VB_WMAT_KERNEL when set to a kernel this CPU runs (else a warning, once),
-*portable
-** under VB_WMAT_PORTABLE, in bf16 compute mode amx (AMX-BF16) or else avx512bf16, else the widest f32 kernel the CPU
-** runs. */
+ *portable
+ ** under VB_WMAT_PORTABLE, in bf16 compute mode amx (AMX-BF16) or else avx512bf16, else the widest f32 kernel the CPU
+ ** runs. */
 static int choose_n(int64_t n) {
     const char * e = getenv("VB_WMAT_KERNEL");
     if (e && *e) {
