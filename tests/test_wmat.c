@@ -1,7 +1,8 @@
-/* test_wmat.c — engine/wmat: the half-precision Linear against vb_linear on the same (rounded) values, row lookup,
-** loading with conversion from every file dtype into every resident dtype, error messages, vb_weights_drop_pages
-** lowering VmRSS; and model level: a random ViT / Q-Former / T5 written as BF16 (and F16), loaded resident in F32
-** and in half precision, give the same outputs (1e-5 relative) and the same greedy ids. */
+/* test_wmat.c — engine/wmat (the kernels forced one by one: tests/test_wmat_kernels.c): the half-precision Linear
+ *against vb_linear on the same (rounded) values, row lookup,
+ ** loading with conversion from every file dtype into every resident dtype, error messages, vb_weights_drop_pages
+ ** lowering VmRSS; and model level: a random ViT / Q-Former / T5 written as BF16 (and F16), loaded resident in F32
+ ** and in half precision, give the same outputs (1e-5 relative) and the same greedy ids. */
 #include <setjmp.h> /* cmocka.h needs these four first */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 
 #include "tests/helpers.h"
+#include "tests/wmat_cases.h"
 
 #include "engine/blas.h"
 #include "engine/common.h"
@@ -47,108 +49,6 @@ static int teardown(void ** state) {
     return 0;
 }
 
-/* deterministic uniform [-a, a) */
-static uint64_t lcg = 88172645463325252ull;
-static float    urand(float a) {
-       lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
-       return a * (2.0f * (float)((lcg >> 40) & 0xffffff) / 16777216.0f - 1.0f);
-}
-
-static float round_to(int32_t dt, float f) {
-    if (dt == VB_DT_BF16) return vb_bf16_to_f32(vb_f32_to_bf16(f));
-    if (dt == VB_DT_F16) return vb_f16_to_f32(vb_f32_to_f16(f));
-    return f;
-}
-
-/* max |a - b| / max |b| over n values */
-static double rel_err(const float * a, const float * b, int64_t n) {
-    double m = 0, e = 0;
-    for (int64_t i = 0; i < n; i++) {
-        m = fmax(m, fabs((double)b[i]));
-        e = fmax(e, fabs((double)a[i] - (double)b[i]));
-    }
-    return m > 0 ? e / m : e;
-}
-
-/* 1: the activations of check_linear_at are bf16 values (for the bf16 compute kernel, exact products) */
-static int g_round_x;
-
-/* One case: W (rows, cols) random, rounded to dt; x (n, cols) with row stride ldx; y with stride ldy; beta 0 / 1;
-** bias or not.  vb_wmat_linear_ex on the half matrix vs vb_linear_ex on the rounded f32 copy. */
-static void check_linear_at(int32_t dt, int64_t rows, int64_t cols, int64_t n, int64_t ldx, int64_t ldy, float beta,
-                            int with_bias, int64_t off) {
-    /* the matrix is rows [off, off + rows) of a larger one (a view starting inside a panel when off % 16 != 0) */
-    int64_t all = off + rows + 3;
-    float * W32a = malloc(sizeof(float) * (size_t)(all * cols)), *W32 = W32a + off * cols;
-    for (int64_t i = 0; i < all * cols; i++)
-        W32a[i] = round_to(dt, urand(1.0f));
-    struct vb_wmat Wall;
-    assert_int_equal(vb_wmat_alloc(&Wall, all, cols, dt), VB_OK);
-    vb_wmat_set_f32(&Wall, 0, W32a, all);
-    struct vb_wmat W = vb_wmat_rows(&Wall, off, rows);
-    float *        b = malloc(sizeof(float) * (size_t)rows);
-    for (int64_t i = 0; i < rows; i++)
-        b[i] = urand(0.5f);
-    float * x = malloc(sizeof(float) * (size_t)(n * ldx));
-    for (int64_t i = 0; i < n * ldx; i++)
-        x[i] = g_round_x ? round_to(VB_DT_BF16, urand(1.0f)) : urand(1.0f);
-    float *y = malloc(sizeof(float) * (size_t)(n * ldy)), *yr = malloc(sizeof(float) * (size_t)(n * ldy));
-    for (int64_t i = 0; i < n * ldy; i++)
-        y[i] = yr[i] = urand(1.0f);
-    if (beta == 0.0f)
-        for (int64_t i = 0; i < n * ldy; i += 7)
-            y[i] = NAN; /* beta 0 must not read y */
-    vb_wmat_linear_ex(x, ldx, n, &W, with_bias ? b : NULL, y, ldy, beta);
-    if (g_round_x) /* bf16 compute rounds f16 weights to bf16 too: the reference takes the same values */
-        for (int64_t i = 0; i < rows * cols; i++)
-            W32[i] = round_to(VB_DT_BF16, W32[i]);
-    vb_linear_ex(x, ldx, n, cols, W32, with_bias ? b : NULL, rows, yr, ldy, beta);
-    /* compare the written part; the gaps between rows (ld > rows) must be untouched */
-    double m = 0, e = 0;
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t j = 0; j < ldy; j++) {
-            float a = y[i * ldy + j], r = yr[i * ldy + j];
-            if (j >= rows && a != r)
-                fail_msg("dt %d %lldx%lld n %lld: column %lld past rows written", dt, (long long)rows, (long long)cols,
-                         (long long)n, (long long)j);
-            m = fmax(m, fabs((double)r));
-            e = fmax(e, isnan(a) ? INFINITY : fabs((double)a - (double)r));
-        }
-    if (!(e <= 1e-5 * m))
-        fail_msg("dt %s %lldx%lld n %lld ldx %lld ldy %lld beta %g bias %d: max err %g, max |y| %g", vb_dtype_name(dt),
-                 (long long)rows, (long long)cols, (long long)n, (long long)ldx, (long long)ldy, (double)beta,
-                 with_bias, e, m);
-    vb_wmat_free(&Wall);
-    free(W32a), free(b), free(x), free(y), free(yr);
-}
-
-static void check_linear(int32_t dt, int64_t rows, int64_t cols, int64_t n, int64_t ldx, int64_t ldy, float beta,
-                         int with_bias) {
-    check_linear_at(dt, rows, cols, n, ldx, ldy, beta, with_bias, 0);
-}
-
-static void linear_cases(void) {
-    const int64_t ns[] = {1, 2, 3, 5, 6, 7, 8, 9, 16, 17, 64, 300};
-    const int32_t dts[] = {VB_DT_BF16, VB_DT_F16, VB_DT_F32};
-    const int     slow = getenv("VB_SANITIZED") != NULL; /* valgrind / ASan: 20-50x slower */
-    const int64_t big_r = slow ? 200 : 1000, big_c = slow ? 520 : 2048;
-    for (size_t d = 0; d < 3; d++)
-        for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
-            int64_t n = ns[k];
-            check_linear(dts[d], 37, 53, n, 53, 37, 0.0f, 1);
-            check_linear(dts[d], 37, 53, n, 61, 40, 1.0f, 0);
-            check_linear(dts[d], 37, 53, n, 53, 45, 1.0f, 1);
-            check_linear(dts[d], 5, 7, n, 7, 5, 0.0f, 0);       /* fewer rows than a block, fewer cols than a vector */
-            check_linear(dts[d], 64, 128, n, 130, 64, 0.0f, 1); /* whole blocks, strided x */
-            if (n == 1 || n == 8 || n == 17 || n == 300) /* several panels per thread, long k; smaller under valgrind */
-                check_linear(dts[d], big_r, big_c, n, big_c, big_r, 1.0f, 1);
-            /* row views starting inside a panel (T5's q / k / v rows of the fused matrix), and one panel-aligned */
-            check_linear_at(dts[d], 21, 40, n, 40, 21, 0.0f, 1, 5);
-            check_linear_at(dts[d], 3, 600, n, 600, 8, 1.0f, 1, 14);
-            check_linear_at(dts[d], 40, 33, n, 33, 40, 1.0f, 0, 32);
-        }
-}
-
 static void test_linear(void ** state) {
     (void)state;
     vb_blas_set_threads(2); /* the two-thread split is exercised by the large cases */
@@ -160,166 +60,6 @@ static void test_linear_portable(void ** state) {
     setenv("VB_WMAT_PORTABLE", "1", 1);
     linear_cases();
     unsetenv("VB_WMAT_PORTABLE");
-}
-
-/* Force kernel `name` (VB_WMAT_KERNEL); 0 and a visible "SKIP: no FEATURE" when this CPU lacks it. */
-static int force_kernel(const char * name) {
-    const char * feature;
-    if (vb_wmat_kernel_available(name, &feature) != 1) {
-        printf("SKIP: no %s (kernel %s not run on this CPU)\n", feature, name);
-        return 0;
-    }
-    setenv("VB_WMAT_KERNEL", name, 1);
-    assert_string_equal(vb_wmat_kernel(), name);
-    return 1;
-}
-
-static void batch_invariance(void);
-
-/* Every forced f32 kernel: the linear cases and batch invariance; avx512 and avx2 give the same bits. */
-static void kernel_f32(const char * name) {
-    if (!force_kernel(name)) {
-        skip();
-        return;
-    }
-    vb_blas_set_threads(2);
-    linear_cases();
-    batch_invariance();
-    unsetenv("VB_WMAT_KERNEL");
-}
-
-static void test_kernel_avx2(void ** state) {
-    (void)state;
-    kernel_f32("avx2");
-}
-
-static void test_kernel_avx512(void ** state) {
-    (void)state;
-    kernel_f32("avx512");
-}
-
-/* The avx512 kernel gives the bits of the avx2 kernel (one FMA per k in k order in both), every dtype, n in
-** registers and converted, k blocks (cols > 384), edges. */
-static void test_kernel_avx512_bits_equal_avx2(void ** state) {
-    (void)state;
-    const char * f;
-    if (vb_wmat_kernel_available("avx512", &f) != 1 || vb_wmat_kernel_available("avx2", NULL) != 1) {
-        printf("SKIP: no %s\n", f);
-        skip();
-        return;
-    }
-    const int32_t dts[] = {VB_DT_F32, VB_DT_BF16, VB_DT_F16};
-    const int64_t rows = 45, cols = 1001, ns[] = {1, 7, 25, 40};
-    float *       Wf = malloc(sizeof(float) * (size_t)(rows * cols)), *x = malloc(sizeof(float) * (size_t)(40 * cols));
-    float *       b = malloc(sizeof(float) * (size_t)rows), *y1 = malloc(sizeof(float) * (size_t)(40 * rows));
-    float *       y2 = malloc(sizeof(float) * (size_t)(40 * rows));
-    for (int64_t i = 0; i < rows * cols; i++)
-        Wf[i] = urand(1.0f);
-    for (int64_t i = 0; i < 40 * cols; i++)
-        x[i] = urand(1.0f);
-    for (int64_t i = 0; i < rows; i++)
-        b[i] = urand(0.5f);
-    for (int d = 0; d < 3; d++)
-        for (int k = 0; k < 4; k++) {
-            struct vb_wmat W;
-            assert_int_equal(vb_wmat_alloc(&W, rows, cols, dts[d]), VB_OK);
-            vb_wmat_set_f32(&W, 0, Wf, rows);
-            struct vb_wmat V = vb_wmat_rows(&W, 3, rows - 3);
-            setenv("VB_WMAT_KERNEL", "avx2", 1);
-            vb_wmat_linear(x, ns[k], &V, b, y1);
-            setenv("VB_WMAT_KERNEL", "avx512", 1);
-            vb_wmat_linear(x, ns[k], &V, b, y2);
-            assert_memory_equal(y1, y2, sizeof(float) * (size_t)(ns[k] * (rows - 3)));
-            vb_wmat_free(&W);
-        }
-    unsetenv("VB_WMAT_KERNEL");
-    free(Wf), free(x), free(b), free(y1), free(y2);
-}
-
-/* bf16 compute (kernel avx512bf16): on bf16 activations and rounded weights every product is exact, so the result is
-** vb_linear's on the same values up to the f32 summation order (1e-5 of max |y|), for every dtype, shape, stride,
-** beta, bias and view; a row gives the same bits alone or in a batch (batch invariance); on f32 activations the
-** error stays within bf16 rounding (1e-2 of max |y|). */
-static void kernel_bf16(const char * name) {
-    const char * f;
-    if (vb_wmat_kernel_available(name, &f) != 1) {
-        printf("SKIP: no %s (bf16 compute kernel %s)\n", f, name);
-        if (vb_wmat_kernel_available("avx512bf16", NULL) != 1)
-            assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_BF16), VB_ERR_UNSUPPORTED);
-        skip();
-        return;
-    }
-    vb_blas_set_threads(2);
-    assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_BF16), VB_OK);
-    /* the default bf16 kernel: amx where the CPU has it, else avx512bf16 */
-    assert_string_equal(vb_wmat_kernel(), vb_wmat_kernel_available("amx", NULL) == 1 ? "amx" : "avx512bf16");
-    setenv("VB_WMAT_KERNEL", name, 1);
-    assert_string_equal(vb_wmat_kernel(), name);
-    g_round_x = 1;
-    linear_cases();
-    g_round_x = 0;
-    batch_invariance();
-    /* unrounded activations: bf16's relative precision 2^-8 per activation */
-    const int64_t rows = 64, cols = 777, n = 19;
-    float *       Wf = malloc(sizeof(float) * (size_t)(rows * cols)), *x = malloc(sizeof(float) * (size_t)(n * cols));
-    float *       y = malloc(sizeof(float) * (size_t)(n * rows)), *yr = malloc(sizeof(float) * (size_t)(n * rows));
-    for (int64_t i = 0; i < rows * cols; i++)
-        Wf[i] = round_to(VB_DT_BF16, urand(1.0f));
-    for (int64_t i = 0; i < n * cols; i++)
-        x[i] = urand(1.0f);
-    struct vb_wmat W;
-    assert_int_equal(vb_wmat_alloc(&W, rows, cols, VB_DT_F32), VB_OK);
-    vb_wmat_set_f32(&W, 0, Wf, rows);
-    vb_wmat_linear(x, n, &W, NULL, y);
-    vb_linear(x, n, cols, Wf, NULL, rows, yr);
-    double e = rel_err(y, yr, n * rows);
-    assert_true(e > 0 && e < 1e-2); /* > 0: the activations really were rounded */
-    unsetenv("VB_WMAT_KERNEL");
-    /* the compute mode alone (no forced kernel): up to 24 rows the f32 kernel runs (memory-bound GEMV-like
-    ** products), so n = 19 gives the f32 bits; more rows take the bf16 kernel */
-    float * y32 = malloc(sizeof(float) * (size_t)(n * rows));
-    vb_wmat_linear(x, n, &W, NULL, y);
-    assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_F32), VB_OK);
-    vb_wmat_linear(x, n, &W, NULL, y32);
-    assert_memory_equal(y, y32, sizeof(float) * (size_t)(n * rows));
-    assert_true(rel_err(y32, yr, n * rows) <= 1e-5);
-    free(y32);
-    vb_wmat_free(&W);
-    free(Wf), free(x), free(y), free(yr);
-}
-
-static void test_kernel_avx512bf16(void ** state) {
-    (void)state;
-    kernel_bf16("avx512bf16");
-}
-
-/* The same with AMX-BF16 tiles (32 x 16 tiles, k padded to 16 pairs, row-major activation groups). */
-static void test_kernel_amx(void ** state) {
-    (void)state;
-    kernel_bf16("amx");
-}
-
-/* Compute-mode names; an unknown kernel in VB_WMAT_KERNEL falls back to the default with a warning. */
-static void test_compute_names(void ** state) {
-    (void)state;
-    assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_F32), VB_OK);
-    int m = -1;
-    assert_int_equal(vb_wmat_compute_parse("bf16", &m), VB_OK);
-    assert_int_equal(m, VB_COMPUTE_BF16);
-    assert_int_equal(vb_wmat_compute_parse("F32", &m), VB_OK);
-    assert_int_equal(m, VB_COMPUTE_F32);
-    assert_int_not_equal(vb_wmat_compute_parse("f16", &m), VB_OK);
-    assert_non_null(strstr(vb_errmsg(), "f16"));
-    assert_int_equal(vb_wmat_set_compute(7), VB_ERR_ARG);
-    assert_int_equal(vb_wmat_compute(), VB_COMPUTE_F32);
-    assert_int_equal(vb_wmat_kernel_available("sse9", NULL), -1);
-    assert_int_equal(vb_wmat_kernel_available("portable", NULL), 1);
-    const char * def = vb_wmat_kernel();
-    setenv("VB_WMAT_KERNEL", "sse9", 1);
-    assert_string_equal(vb_wmat_kernel(), def);
-    setenv("VB_WMAT_KERNEL", "portable", 1);
-    assert_string_equal(vb_wmat_kernel(), "portable");
-    unsetenv("VB_WMAT_KERNEL");
 }
 
 /* F32 resident: vb_linear's result (other summation order: within 1e-5 of max |y|); the allocation is whole panels
@@ -374,44 +114,6 @@ static void test_linear_f32_exact(void ** state) {
 static void test_batch_invariance(void ** state) {
     (void)state;
     batch_invariance();
-}
-
-static void batch_invariance(void) {
-    const int32_t dts[] = {VB_DT_F32, VB_DT_BF16, VB_DT_F16};
-    const int64_t rows = 50, cols = 300, n = 31; /* > 24: the whole batch converts half panels once, a row alone
-                                                  ** converts in registers; both must agree */
-    float *W32 = malloc(sizeof(float) * (size_t)(rows * cols)), *x = malloc(sizeof(float) * (size_t)(n * cols));
-    float *b = malloc(sizeof(float) * (size_t)rows), *yb = malloc(sizeof(float) * (size_t)(n * rows));
-    float *y1 = malloc(sizeof(float) * (size_t)rows), *yf = malloc(sizeof(float) * (size_t)(n * rows));
-    for (int64_t i = 0; i < n * cols; i++)
-        x[i] = urand(1.0f);
-    for (int64_t i = 0; i < rows; i++)
-        b[i] = urand(0.5f);
-    for (int d = 0; d < 3; d++) {
-        for (int64_t i = 0; i < rows * cols; i++)
-            W32[i] = round_to(dts[d], urand(1.0f));
-        struct vb_wmat W, F;
-        assert_int_equal(vb_wmat_alloc(&W, rows, cols, dts[d]), VB_OK);
-        vb_wmat_set_f32(&W, 0, W32, rows);
-        assert_int_equal(vb_wmat_alloc(&F, rows, cols, VB_DT_F32), VB_OK);
-        vb_wmat_set_f32(&F, 0, W32, rows);
-        for (int th = 1; th <= 2; th++) {
-            vb_blas_set_threads(th);
-            vb_wmat_linear(x, n, &W, b, yb);
-            vb_wmat_linear(x, n, &F, b, yf);
-            assert_memory_equal(yb, yf, sizeof(float) * (size_t)(n * rows)); /* half == f32 on the rounded values */
-            for (int64_t i = 0; i < n; i++) {
-                vb_wmat_linear(x + i * cols, 1, &W, b, y1);
-                assert_memory_equal(y1, yb + i * rows, sizeof(float) * (size_t)rows);
-            }
-            /* the same rows inside a smaller batch that starts elsewhere (other group positions) */
-            vb_wmat_linear(x + 5 * cols, 13, &W, b, yf);
-            assert_memory_equal(yf, yb + 5 * rows, sizeof(float) * (size_t)(13 * rows));
-        }
-        vb_wmat_free(&W);
-        vb_wmat_free(&F);
-    }
-    free(W32), free(x), free(b), free(yb), free(y1), free(yf);
 }
 
 static void test_row_and_dtype_parse(void ** state) {
@@ -1103,93 +805,12 @@ static void bench_linears(void) {
     }
 }
 
-/* VB_WMAT_KBENCH=threads: every kernel this CPU runs and OpenBLAS sgemm at the engine's main shapes, interleaved
-** rep by rep (A B C A B C: a shared machine's load drifts), medians in GFLOP/s and the ratio to sgemm of the same rep
-** (docs/performance.md). */
-static void bench_kernels(int reps) {
-    static const struct {
-        const char * what;
-        int64_t      n, rows, cols;
-        int32_t      dt;
-    } C[] = {{"sgemm 2048^3", 2048, 2048, 2048, VB_DT_F32},     {"vit fc1 8 frames", 2056, 6144, 1408, VB_DT_F32},
-             {"vit fc2 8 frames", 2056, 1408, 6144, VB_DT_F32}, {"qformer kv 8 frames", 2056, 1536, 1408, VB_DT_F32},
-             {"t5 wi 128 tok", 128, 10240, 2048, VB_DT_F32},    {"t5 wi 512 tok", 512, 10240, 2048, VB_DT_F32},
-             {"t5 wo 512 tok", 512, 2048, 5120, VB_DT_F32},     {"t5 wi decode f32", 1, 10240, 2048, VB_DT_F32},
-             {"t5 wi decode bf16", 1, 10240, 2048, VB_DT_BF16}, {"t5 wi x8 bf16", 8, 10240, 2048, VB_DT_BF16},
-             {"vit fc1 bf16 w", 2056, 6144, 1408, VB_DT_BF16}};
-    static const char * const KN[] = {"avx2", "avx512", "avx512bf16", "amx"};
-    const char *              kb = getenv("VB_WMAT_KBENCH_KERNELS"); /* e.g. "avx512": only these kernels */
-    printf("%-22s %5s %6s %6s %9s", "shape", "n", "rows", "cols", "sgemm");
-    for (int k = 0; k < 4; k++)
-        printf(" %11s", KN[k]);
-    printf("   (GFLOP/s, medians of %d interleaved reps; ratio to the sgemm of the same rep)\n", reps);
-    const char * only = getenv("VB_WMAT_KBENCH_ONLY"); /* a substring of the shape names */
-    for (size_t c = 0; c < sizeof C / sizeof C[0]; c++) {
-        if (only && !strstr(C[c].what, only)) continue;
-        int64_t        n = C[c].n, R = C[c].rows, K = C[c].cols;
-        struct vb_wmat W;
-        VB_ASSERT(vb_wmat_alloc(&W, R, K, C[c].dt) == VB_OK);
-        float * Wf = malloc(sizeof(float) * (size_t)(R * K));
-        for (int64_t i = 0; i < R * K; i++)
-            Wf[i] = urand(0.05f);
-        vb_wmat_set_f32(&W, 0, Wf, R);
-        float *x = malloc(sizeof(float) * (size_t)(n * K)), *y = malloc(sizeof(float) * (size_t)(n * R));
-        for (int64_t i = 0; i < n * K; i++)
-            x[i] = urand(1);
-        double t[5][32], flop = 2.0 * (double)n * (double)R * (double)K;
-        for (int r = -1; r < reps; r++)
-            for (int k = -1; k < 4; k++) {
-                const char * feat;
-                if (k >= 0 && (vb_wmat_kernel_available(KN[k], &feat) != 1 || (kb && !strstr(kb, KN[k])))) {
-                    if (r >= 0) t[k + 1][r] = 0;
-                    continue;
-                }
-                double t0 = now_s();
-                if (k < 0) {
-                    vb_blas_library_threads(vb_blas_threads());
-                    t0 = now_s();
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)R, (int)K, 1.0f, x, (int)K, Wf,
-                                (int)K, 0.0f, y, (int)R);
-                    double dt = now_s() - t0;
-                    vb_blas_library_threads(1);
-                    vb_blas_settle();
-                    if (r >= 0) t[0][r] = dt;
-                    continue;
-                }
-                setenv("VB_WMAT_KERNEL", KN[k], 1);
-                vb_wmat_linear(x, n, &W, NULL, y);
-                if (r >= 0) t[k + 1][r] = now_s() - t0;
-            }
-        unsetenv("VB_WMAT_KERNEL");
-        double g[5], ratio[5][32];
-        for (int k = 0; k < 5; k++) {
-            for (int r = 0; r < reps; r++)
-                ratio[k][r] = t[k][r] > 0 ? t[0][r] / t[k][r] : 0;
-            qsort(t[k], (size_t)reps, sizeof t[k][0], cmp_d);
-            qsort(ratio[k], (size_t)reps, sizeof ratio[k][0], cmp_d);
-            g[k] = t[k][reps / 2] > 0 ? flop / t[k][reps / 2] / 1e9 : 0;
-        }
-        printf("%-22s %5lld %6lld %6lld %9.1f", C[c].what, (long long)n, (long long)R, (long long)K, g[0]);
-        for (int k = 1; k < 5; k++)
-            printf(" %6.1f %3.0f%%", g[k], 100 * ratio[k][reps / 2]);
-        printf("%s\n", C[c].dt == VB_DT_BF16 ? "  (bf16 weights; sgemm on f32)" : "");
-        vb_wmat_free(&W);
-        free(Wf), free(x), free(y);
-    }
-}
-
 int main(void) {
     if (getenv("VB_WMAT_FULL")) {
         int32_t dt = VB_DT_BF16;
         if (getenv("VB_WMAT_FULL_DT") && vb_wmat_dtype_parse(getenv("VB_WMAT_FULL_DT"), &dt) != VB_OK) return 2;
         vb_blas_set_threads(2);
         bench_full(getenv("VB_WMAT_FULL"), dt);
-        return 0;
-    }
-    if (getenv("VB_WMAT_KBENCH")) {
-        vb_blas_set_threads(atoi(getenv("VB_WMAT_KBENCH")) > 0 ? atoi(getenv("VB_WMAT_KBENCH")) : 2);
-        int reps = getenv("VB_WMAT_BENCH_REPS") ? atoi(getenv("VB_WMAT_BENCH_REPS")) : 5;
-        bench_kernels(reps < 1 ? 1 : reps > 32 ? 32 : reps);
         return 0;
     }
     if (getenv("VB_WMAT_BENCH")) {
@@ -1200,21 +821,11 @@ int main(void) {
         return 0;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_linear),
-        cmocka_unit_test(test_linear_portable),
-        cmocka_unit_test(test_linear_f32_exact),
-        cmocka_unit_test(test_row_and_dtype_parse),
-        cmocka_unit_test(test_load_conversions),
-        cmocka_unit_test(test_drop_pages),
-        cmocka_unit_test(test_models_bf16),
-        cmocka_unit_test(test_models_f16),
+        cmocka_unit_test(test_linear),           cmocka_unit_test(test_linear_portable),
+        cmocka_unit_test(test_linear_f32_exact), cmocka_unit_test(test_row_and_dtype_parse),
+        cmocka_unit_test(test_load_conversions), cmocka_unit_test(test_drop_pages),
+        cmocka_unit_test(test_models_bf16),      cmocka_unit_test(test_models_f16),
         cmocka_unit_test(test_batch_invariance),
-        cmocka_unit_test(test_kernel_avx2),
-        cmocka_unit_test(test_kernel_avx512),
-        cmocka_unit_test(test_kernel_avx512_bits_equal_avx2),
-        cmocka_unit_test(test_kernel_avx512bf16),
-        cmocka_unit_test(test_compute_names),
-        cmocka_unit_test(test_kernel_amx),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
