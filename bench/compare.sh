@@ -4,7 +4,8 @@
 # drifts over minutes, so the two are interleaved per component: for each of vit, qformer, t5enc (128 and 512
 # tokens), t5dec, ROUNDS pairs (default 2) of one vlapbench run and one PyTorch run of that component only, back to
 # back (A B A B); the table gives the median times and the ratio of every pair with their median.  Every raw output
-# is printed.  SKIPs (exit 77) without Debian's python3-torch.
+# is printed.  Both run with OPENBLAS_CORETYPE set to the best core for this CPU (vlapbench's cpu_best_core) unless
+# it is set already.  SKIPs (exit 77) without Debian's python3-torch.
 #   usage: bench/compare.sh CONFIG.json [THREADS] [LAYERS] [FRAMES] [REPS] [ROUNDS]
 set -u
 cfg=${1:?usage: bench/compare.sh CONFIG.json [THREADS] [LAYERS] [FRAMES] [REPS] [ROUNDS]}
@@ -14,6 +15,13 @@ bin=${VB_BIN:-$here/../build/vlapbench}
 py=python3
 /usr/bin/python3 -c 'import torch' 2>/dev/null && py=/usr/bin/python3
 $py -c 'import torch' 2>/dev/null || { echo "SKIP: python3-torch not installed"; exit 77; }
+# PyTorch's OpenBLAS picks its core by itself (Prescott on some Xeons, Haswell on Zen 4 / Zen 5; vlapbench corrects
+# its own, engine/blas.c): give it the best core for this CPU too, unless the caller chose one
+if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+  best=$("$bin" version | sed -n 's/^cpu_best_core: //p')
+  [ -n "$best" ] && [ "$best" != none ] && export OPENBLAS_CORETYPE=$best
+fi
+echo "OPENBLAS_CORETYPE for both: ${OPENBLAS_CORETYPE:-(unset)}"
 # first number before "ms" on the first line starting with $2
 ms() { echo "$1" | awk -v k="$2" 'index($0, k) == 1 { for (i = 1; i < NF; i++) if ($(i+1) == "ms") { print $i; exit } }'; }
 # component run by both programs : table rows (key, bench-engine row prefix) it yields

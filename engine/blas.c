@@ -55,14 +55,29 @@ const char * vb_blas_cpu_best_core(void) {
     return NULL;
 }
 
+int vb_blas_core_is_avx2_only(const char * core) {
+    static const char * avx2[] = {"Haswell",    "Zen",       "SandyBridge", "Excavator", "Steamroller",
+                                  "Piledriver", "Bulldozer", "Nehalem",     NULL};
+    if (!core) return 0;
+    for (int i = 0; avx2[i]; i++)
+        if (strcasecmp(core, avx2[i]) == 0) return 1;
+    return 0;
+}
+
+/* 1 if the kernel OpenBLAS chose leaves this CPU's best kernel unused: a fallback core, or an AVX2 (or older) core on
+** a CPU with AVX-512 (0.3.21 takes Zen 4 / Zen 5 for Haswell-class "Zen") */
+static int core_misjudged(const char * core, const char * best) {
+    if (vb_blas_core_is_fallback(core)) return 1;
+    return best && !strcmp(best, "SkylakeX") && vb_blas_core_is_avx2_only(core);
+}
+
 void vb_blas_fix_core_and_reexec(char ** argv) {
     const char * core = vb_blas_core();
-    if (!vb_blas_core_is_fallback(core)) return;
     const char * best = vb_blas_cpu_best_core();
-    if (!best) return;
+    if (!best || !core_misjudged(core, best)) return;
     if (getenv("OPENBLAS_CORETYPE")) {
         vb_log(VB_LOG_WARN,
-               "OpenBLAS runs the fallback kernel %s although the CPU supports %s; "
+               "OpenBLAS runs the %s kernel although the CPU supports %s; "
                "OPENBLAS_CORETYPE is set, so it is left as it is",
                core, best);
         return;

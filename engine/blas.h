@@ -1,10 +1,12 @@
 /* blas.h — OpenBLAS set-up: kernel detection, the Prescott trap, explicit thread count.
 **
-** Debian's OpenBLAS 0.3.21 (DYNAMIC_ARCH) detects some new Xeons (family 6, model 207) as "Prescott" and runs
-** sgemm ~8x slower.  vb_blas_fix_core_and_reexec() is called first thing in main(): when the kernel OpenBLAS chose
-** is a fallback core but the CPU supports AVX-512 (or AVX2+FMA), and OPENBLAS_CORETYPE is unset, it sets
-** OPENBLAS_CORETYPE to SkylakeX (or Haswell) and re-executes the program, so the library picks the right kernel
-** at load time (the only time it reads the variable).
+** Debian's OpenBLAS 0.3.21 (DYNAMIC_ARCH) detects some new Xeons (family 6, model 207; Sapphire Rapids class
+** too) as "Prescott" and runs sgemm ~8x slower, and AMD Zen 4 / Zen 5 (AVX-512) as "Zen" / "Haswell" (AVX2: sgemm
+** at ~0.3x of its SkylakeX kernel on a Zen 5).  vb_blas_fix_core_and_reexec() is called first thing in main():
+** when the kernel OpenBLAS chose is a fallback core, or an AVX2 core on a CPU with AVX-512 F/BW/VL/DQ, and
+** OPENBLAS_CORETYPE is unset, it sets OPENBLAS_CORETYPE to SkylakeX (or Haswell) and re-executes the program, so the
+** library picks the right kernel at load time (the only time it reads the variable).  The core it came from is
+** kept in VB_BLAS_REEXEC (`vlapbench version` prints it as blas_reexec_from).
 */
 #ifndef VB_BLAS_H
 #define VB_BLAS_H
@@ -17,10 +19,13 @@ const char * vb_blas_core(void);
 const char * vb_blas_config(void);
 /* 1 if `core` is a generic fallback kernel (Prescott, Core2, Katmai, ...), 0 otherwise. */
 int vb_blas_core_is_fallback(const char * core);
+/* 1 if `core` is an AVX2 (or older, non-fallback) x86 kernel: Haswell, Zen, SandyBridge, ... */
+int vb_blas_core_is_avx2_only(const char * core);
 /* Best OPENBLAS_CORETYPE for this CPU from cpuid: "SkylakeX" (AVX-512F/BW/VL/DQ), "Haswell" (AVX2+FMA), or NULL. */
 const char * vb_blas_cpu_best_core(void);
-/* If the running kernel is a fallback, the CPU can do better and OPENBLAS_CORETYPE is unset: set it and execv
-** /proc/self/exe with the same argv.  Returns only when no re-exec was needed (or execv failed: then it warns). */
+/* If the running kernel is a fallback (or AVX2 on an AVX-512 CPU), the CPU can do better, OPENBLAS_CORETYPE is unset:
+ *set it and execv
+ ** /proc/self/exe with the same argv.  Returns only when no re-exec was needed (or execv failed: then it warns). */
 void vb_blas_fix_core_and_reexec(char ** argv);
 /* Set the engine's thread count (n <= 0: number of online CPUs): the pool of engine/pool.h, which runs every
 ** parallel kernel.  OpenBLAS itself is set to one thread (it is called only from inside our kernels, where its

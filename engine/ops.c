@@ -136,7 +136,8 @@ __attribute__((target("avx2"))) static void rmsnorm_row_avx2(const float * r, in
 #endif
 static int have_avx2(void);
 
-void vb_layernorm(const float * x, int64_t n, int64_t d, const float * w, const float * b, float eps, float * y) {
+static void layernorm_serial(const float * x, int64_t n, int64_t d, const float * w, const float * b, float eps,
+                             float * y) {
     int avx = have_avx2();
     for (int64_t i = 0; i < n; i++) {
         if (avx)
@@ -146,7 +147,7 @@ void vb_layernorm(const float * x, int64_t n, int64_t d, const float * w, const 
     }
 }
 
-void vb_rmsnorm(const float * x, int64_t n, int64_t d, const float * w, float eps, float * y) {
+static void rmsnorm_serial(const float * x, int64_t n, int64_t d, const float * w, float eps, float * y) {
     int avx = have_avx2();
     for (int64_t i = 0; i < n; i++) {
         if (avx)
@@ -330,7 +331,7 @@ static int have_avx2(void) {
 #define softmax_row_avx2 softmax_row_base
 #endif
 
-void vb_gelu_erf(float * x, int64_t n) {
+static void gelu_erf_serial(float * x, int64_t n) {
     if (have_avx2())
         gelu_erf_avx2(x, n);
     else
@@ -349,7 +350,7 @@ void vb_exp_inplace(float * x, int64_t n) {
         x[i] = expf(x[i]);
 }
 
-void vb_softmax_rows(float * x, int64_t n, int64_t d) {
+static void softmax_serial(float * x, int64_t n, int64_t d) {
     int avx = have_avx2();
     for (int64_t i = 0; i < n; i++) {
         if (avx)
@@ -357,6 +358,69 @@ void vb_softmax_rows(float * x, int64_t n, int64_t d) {
         else
             softmax_row_base(x + i * d, d);
     }
+}
+
+/* ---- the glue on the engine's threads: rows (or 64-element chunks) split over the pool, each computed exactly as
+** alone, so the results do not depend on the thread count.  Below GLUE_PAR_MIN elements one thread (a hand-off
+** costs ~2-5 us). */
+#define GLUE_PAR_MIN (1 << 16)
+
+struct glue_job {
+    int           op; /* 0 layernorm, 1 rmsnorm, 2 softmax rows, 3 gelu_erf */
+    const float * x;
+    float *       y;
+    int64_t       n, d; /* rows, width (gelu: n elements, d = 1) */
+    const float * w, *b;
+    float         eps;
+};
+
+static void glue_part(void * ctx, int ith, int nth) {
+    const struct glue_job * J = ctx;
+    if (J->op == 3) { /* chunks of 64 elements: the same vector / tail split as one call over everything */
+        int64_t nc = (J->n + 63) / 64, c0 = nc * ith / nth, c1 = nc * (ith + 1) / nth;
+        int64_t a = c0 * 64, e = VB_MIN(c1 * 64, J->n);
+        if (a < e) gelu_erf_serial(J->y + a, e - a);
+        return;
+    }
+    int64_t r0 = J->n * ith / nth, r1 = J->n * (ith + 1) / nth;
+    if (r0 >= r1) return;
+    const float * x = J->x + r0 * J->d;
+    float *       y = J->y + r0 * J->d;
+    if (J->op == 0)
+        layernorm_serial(x, r1 - r0, J->d, J->w, J->b, J->eps, y);
+    else if (J->op == 1)
+        rmsnorm_serial(x, r1 - r0, J->d, J->w, J->eps, y);
+    else
+        softmax_serial(y, r1 - r0, J->d);
+}
+
+/* run op serially when small or when VB_GLUE_SERIAL is set (measuring the cost of the split) */
+static void glue_run(struct glue_job * J) {
+    static int serial = -1;
+    if (serial < 0) serial = getenv("VB_GLUE_SERIAL") != NULL;
+    int rows = J->op == 3 ? (int)VB_MIN((J->n + 63) / 64, (int64_t)1 << 30) : (int)VB_MIN(J->n, (int64_t)1 << 30);
+    int nth = serial || J->n * J->d < GLUE_PAR_MIN ? 1 : rows;
+    vb_pool_run(nth, glue_part, J);
+}
+
+void vb_layernorm(const float * x, int64_t n, int64_t d, const float * w, const float * b, float eps, float * y) {
+    struct glue_job J = {0, x, y, n, d, w, b, eps};
+    glue_run(&J);
+}
+
+void vb_rmsnorm(const float * x, int64_t n, int64_t d, const float * w, float eps, float * y) {
+    struct glue_job J = {1, x, y, n, d, w, NULL, eps};
+    glue_run(&J);
+}
+
+void vb_softmax_rows(float * x, int64_t n, int64_t d) {
+    struct glue_job J = {2, x, x, n, d, NULL, NULL, 0};
+    glue_run(&J);
+}
+
+void vb_gelu_erf(float * x, int64_t n) {
+    struct glue_job J = {3, x, x, n, 1, NULL, NULL, 0};
+    glue_run(&J);
 }
 #else /* not GCC/clang: plain loops */
 void vb_gelu_erf(float * x, int64_t n) {

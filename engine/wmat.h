@@ -10,19 +10,27 @@
 ** row-major copy (no extra memory beyond the padding).  Every vb_wmat is in this layout.
 **
 ** vb_wmat_linear* has vb_linear's semantics, y (n, rows) = x (n, cols) W^T + b, for every dtype:
-**              a 6 x 16 micro-kernel (AVX2 + FMA (+ F16C), chosen at run time; a portable loop otherwise) over
-**              the panels, the panels split over the engine's threads (engine/pool.h); each output accumulates its
-**              whole dot product in f32 in k order in one register lane, then adds the bias.  Up to 24 rows
-**              (decode steps, SeViLA's 8-sequence chunks) half precision is converted in registers, so a bf16 GEMV
-**              reads half the bytes (1 x 10240 x 2048: 0.49x the f32 time; 8 rows: 0.65x); larger n converts a
-**              half panel to f32 once per block of rows.  It does not call BLAS.
-**              Measured (2-core Zen 3, 2 threads, back-to-back calls): 100-170 GFLOP/s at 128 x 10240 x 2048 and
-**              2056 x 4224 x 1408 in f32 and bf16 (OpenBLAS sgemm 2048^3: 130-150 in the same runs); the GEMV at
-**              n = 1, 10240 x 2048: 3.9 ms f32 (22 GB/s), 1.9 ms bf16 (OpenBLAS sgemv ~ f32's; memory-bound).
-**   Half-precision results equal the f32 results on the rounded weights exactly (same kernel order); f32 results
+**              micro-kernels over the panels (engine/wmat_gemm.c; one file per instruction set, engine/wmat_kern.h),
+**              chosen at run time: avx512 (AVX-512 F/BW/VL/DQ: 12 x 16 tiles, one zmm per row), avx2 (AVX2 + FMA
+**              + F16C: 6 x 16), portable C loops otherwise; the panels split over the engine's threads
+**              (engine/pool.h); each output accumulates its whole dot product in f32 in k order in one register
+**              lane, then adds the bias.  Up to 24 rows (decode steps, SeViLA's 8-sequence chunks) half precision is
+**              converted in registers, so a bf16 GEMV reads half the bytes; larger n converts a half panel to f32
+**              once per block of rows.  It does not call BLAS.
+**              Measured: see docs/performance.md (2-core Zen 3 with avx2; 2-core Sapphire Rapids with avx512).
+**   f32 compute (the default): the avx512 and avx2 kernels give the same bits (one FMA per k, k order);
+**   half-precision results equal the f32 results on the rounded weights exactly (same kernel order); f32 results
 **   differ from vb_linear (OpenBLAS's blocking) by the f32 summation order only (relative ~1e-6 of max|y|).
-**   The environment variable VB_WMAT_PORTABLE (any value) forces the portable loops (tests).
-**
+**   bf16 compute (vb_wmat_set_compute(VB_COMPUTE_BF16), opt-in, CPUs with AVX512_BF16): activations and weights are
+**   rounded to bf16 (nearest even), multiplied exactly and accumulated in f32: AMX-BF16 tiles where the CPU has them
+**   (kernel amx: tdpbf16ps on 32 x 16 tiles), else vdpbf16ps in pairs of k (kernel avx512bf16), for products of more
+than 24 rows;
+**   up to 24 rows (decode steps: memory-bound) the f32 kernel runs.  A row gives the same bits in any batch of more
+**   than 24 rows.  The results are those of the f32 product of the rounded values up to the f32
+**   summation order.
+**   VB_WMAT_KERNEL=portable|avx2|avx512|avx512bf16|amx forces a kernel (tests; one the CPU lacks: a warning, then the
+**   default); VB_WMAT_PORTABLE (any value) forces the portable loops as before.
+
 ** Conversions (vb_wmat_load*, vb_wmat_set_f32): same dtype = byte copy (exact); f32 -> bf16 / f16 round to nearest
 ** even (vb_f32_to_bf16 / vb_f32_to_f16: f16 overflow gives +-inf, tiny values f16 subnormals or zero); f16 -> bf16
 ** through f32 (exact) and then one rounding to nearest even; bf16 / f16 -> f32 exact; f64 -> f32 one rounding.
@@ -84,6 +92,23 @@ void vb_wmat_linear(const float * x, int64_t n, const struct vb_wmat * W, const 
 ** overwrites (y may hold garbage, even NaN). */
 void vb_wmat_linear_ex(const float * x, int64_t ldx, int64_t n, const struct vb_wmat * W, const float * b, float * y,
                        int64_t ldy, float beta);
+
+/* Compute modes of the Linear (vb_wmat_set_compute). */
+enum { VB_COMPUTE_F32 = 0, VB_COMPUTE_BF16 = 1 };
+/* Set the compute mode of every later vb_wmat_linear* call in the process (call it from one thread, between runs).
+** VB_COMPUTE_BF16 on a CPU without AVX512_BF16: VB_ERR_UNSUPPORTED (mode unchanged); another value: VB_ERR_ARG. */
+int vb_wmat_set_compute(int mode);
+/* The compute mode in effect (VB_COMPUTE_F32 until set). */
+int vb_wmat_compute(void);
+/* "f32" / "bf16" for a mode. */
+const char * vb_wmat_compute_name(int mode);
+/* "f32" (also "fp32", "float32") / "bf16" ("bfloat16") -> *mode; anything else: VB_ERR_ARG naming the string. */
+int vb_wmat_compute_parse(const char * s, int * mode);
+/* Name of the kernel a vb_wmat_linear call made now uses ("avx512", "avx2", "portable", "avx512bf16", "amx"). */
+const char * vb_wmat_kernel(void);
+/* 1 if this CPU runs kernel `name`, 0 if not, -1 for an unknown name; *feature (nullable) names the instruction set
+** it needs ("AVX512_BF16", ...; "" for portable). */
+int vb_wmat_kernel_available(const char * name, const char ** feature);
 
 /* "f32" / "bf16" / "f16" (also "F32", "BF16", "F16", "fp16", "float32", "bfloat16", "float16") -> *dt.
 ** Anything else: VB_ERR_ARG naming the string. */

@@ -4,6 +4,7 @@
 #include "base/common.h"
 #include "engine/blas.h"
 #include "engine/cuda/cuda.h"
+#include "engine/wmat.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -35,10 +36,21 @@ int vb_cli_opt(int argc, char ** argv, int * i, const char * name, const char **
     return 1;
 }
 
+int vb_cli_set_compute(const char * cmd, const char * v) {
+    int mode;
+    if (vb_wmat_compute_parse(v, &mode) != VB_OK || vb_wmat_set_compute(mode) != VB_OK) {
+        fprintf(stderr, "%s: %s\n", cmd, vb_errmsg());
+        return 2;
+    }
+    return 0;
+}
+
 int cmd_version(int argc, char ** argv) {
     if (vb_cli_wants_help(argc, argv)) {
         printf("usage: vlapbench version [--threads N]\n"
-               "Prints the program version, git commit, build flags, the OpenBLAS kernel in use, the engine's thread\n"
+               "Prints the program version, git commit, build flags, the OpenBLAS kernel in use (and the core it was\n"
+               "corrected from, if any), the engine's GEMM kernel and whether --compute bf16 is available, the "
+               "engine's thread\n"
                "count (set explicitly; --threads N, default: all online CPUs; OpenBLAS itself runs one thread inside\n"
                "the engine's threads), SQLite version and CPU model; whether the CUDA backend is built and the GPU it "
                "sees\n"
@@ -70,6 +82,19 @@ int cmd_version(int argc, char ** argv) {
     printf("cpu_best_core: %s\n", best ? best : "none");
     const char * re = getenv("VB_BLAS_REEXEC");
     printf("blas_reexec_from: %s\n", re ? re : "none");
+    const char * fb16;
+    int          bf16_ok = vb_wmat_kernel_available("avx512bf16", &fb16) == 1;
+    printf("wmat_kernel: %s (engine GEMM; VB_WMAT_KERNEL forces one)\n", vb_wmat_kernel());
+    const char * k16 = "";
+    if (bf16_ok) { /* the kernel --compute bf16 gets: amx where the CPU has AMX-BF16, else avx512bf16 */
+        vb_wmat_set_compute(VB_COMPUTE_BF16);
+        k16 = vb_wmat_kernel();
+        vb_wmat_set_compute(VB_COMPUTE_F32);
+    }
+    if (bf16_ok)
+        printf("compute_bf16: available (--compute bf16; kernel %s)\n", k16);
+    else
+        printf("compute_bf16: no (needs %s)\n", fb16);
     printf("cpu: %s\n", cpu);
     printf("sqlite: %s\n", sqlite3_libversion());
     struct vb_cuda_info ci;

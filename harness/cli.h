@@ -37,4 +37,8 @@ int vb_cli_opt(int argc, char ** argv, int * i, const char * name, const char **
 ** and returns 1; anything else -> prints the expected values and returns 2 (the exit codes of the commands). */
 int vb_cli_device(const char * cmd, const char * v, int * cuda);
 
+/* --compute f32|bf16 of `cmd`: parse v and set the engine's compute mode (vb_wmat_set_compute).  Returns 0, or 2
+** after printing "cmd: <reason>" to stderr (an unknown mode, or bf16 on a CPU without AVX512_BF16). */
+int vb_cli_set_compute(const char * cmd, const char * v);
+
 #endif

@@ -24,7 +24,8 @@ static int usage(void) {
         "                        [--start S --end E] [--decode minimal|as-released] [--select argmax|gumbel]\n"
         "                        [--seed N] [--interp bilinear|bicubic] [--threads N] [--loc-chunk C]\n"
         "                        [--t5-tokenizer tokenizer.json] [--bert-vocab vocab.txt] [--nextqa-unify]\n"
-        "                        [--weights f32|bf16|f16] [--sampling uniform_midbin|uniform_endpoints|...]\n"
+        "                        [--weights f32|bf16|f16] [--compute f32|bf16]\n"
+        "                        [--sampling uniform_midbin|uniform_endpoints|...]\n"
         "Answers one multiple-choice question about a video the way the official code does (methods.md):\n"
         "uniform BLIP-2 on K uniform_midbin frames (default 4); SeViLA: localizer over T candidates (32) -> top K;\n"
         "VLAP: Frame-Prompter over T candidates (32; 8 for How2QA) -> one frame per segment.  Options and question "
@@ -32,7 +33,8 @@ static int usage(void) {
         "used verbatim (--nextqa-unify appends '?' / '.' as SeViLA's NExT-QA preprocessing does); --dataset vlep uses\n"
         "the VLEP prompts (no question).  Prints prediction, per-option scores (step-1 logits of the letters), the\n"
         "candidate and picked frame indices and the time of each stage (monotonic clock).  --weights: resident\n"
-        "dtype of the large weight matrices (default f32); the peak RSS is printed at the end.\n");
+        "dtype of the large weight matrices (default f32); the peak RSS is printed at the end.  --compute bf16:\n"
+        "activations rounded to bf16 in the Linears, f32 accumulation (CPUs with AVX512_BF16; opt-in).\n");
     return 0;
 }
 
@@ -219,7 +221,9 @@ static int parse_args(int argc, char ** argv, struct args * a) {
             a->bert = v;
         else if (vb_cli_opt(argc, argv, &i, "--weights", &v))
             a->weights = v;
-        else if (!strcmp(argv[i], "--nextqa-unify"))
+        else if (vb_cli_opt(argc, argv, &i, "--compute", &v)) {
+            if (vb_cli_set_compute("answer", v)) return 2;
+        } else if (!strcmp(argv[i], "--nextqa-unify"))
             a->unify = 1;
         else {
             fprintf(stderr, "answer: unknown argument %s (see --help)\n", argv[i]);

@@ -20,6 +20,8 @@
 #include "engine/t5.h"
 #include "engine/vit.h"
 #include "engine/weights.h"
+#include "engine/wmat.h"
+#include "harness/bench_peak.h"
 #include "harness/cli.h"
 #include "harness/runconfig.h"
 #include "methods/bundle.h"
@@ -181,6 +183,13 @@ static double t5dec_flop(const struct vb_t5_config * t) {
     return (double)t->n_dec * 2.0 * d * (4.0 * inner + ffw) + 2.0 * d * t->vocab;
 }
 
+/* Bytes of weights one cached decoder step reads: n_dec blocks of d(4 inner + 2 inner + ffw) (self q|k|v|o, cross
+** q|o, FFN; the cross K/V are cached) plus the lm_head d x vocab, es bytes each. */
+static double t5dec_weight_bytes(const struct vb_t5_config * t, double es) {
+    double d = t->d_model, inner = (double)t->heads * t->d_kv, ffw = (double)t->d_ff * (t->gated ? 3 : 2);
+    return es * ((double)t->n_dec * d * (6.0 * inner + ffw) + d * (double)t->vocab);
+}
+
 /* ---- the random weight file ---- */
 
 static int write_all(FILE * f, const void * p, size_t n, const char * path) {
@@ -281,7 +290,7 @@ static int random_weights(const struct vb_model_config * cfg, int vit, int qf, i
 enum { C_VIT, C_QF, C_ENC128, C_ENC512, C_DEC, C_N };
 static const char * const comp_key[C_N] = {"vit", "qformer", "t5enc128", "t5enc512", "t5dec"};
 
-#define MAX_DT 3
+#define MAX_DT 6 /* variants: weight dtypes x compute modes */
 
 struct bench {
     const struct vb_model_config * full; /* the config as read */
@@ -291,6 +300,10 @@ struct bench {
     struct ref                     peak; /* sgemm 2048^3 */
     int                            n_dt;
     enum vb_dtype                  dt[MAX_DT];
+    int                            cm[MAX_DT];         /* compute mode of each variant (vb_wmat_set_compute) */
+    char                           label[MAX_DT][16];  /* "f32", "bf16", "f32+bf16c" (weights + compute) */
+    struct vb_peak                 pk;                 /* theoretical peak of this machine */
+    double                         copy_gbs;           /* STREAM copy bandwidth, GB/s */
     double                         sec[C_N][MAX_DT];   /* full-depth seconds per unit, 0 = not measured */
     double                         bytes[C_N][MAX_DT]; /* resident bytes of the built weights (-1 unknown) */
     double                         frac[C_N][MAX_DT];  /* median fraction of the sgemm 2048^3 rate next to each rep */
@@ -303,8 +316,8 @@ static const char * dt_name(enum vb_dtype dt) {
 /* One row from n reps: sec[r] the full-depth seconds per unit of rep r, p2[r] / po[r] the sgemm 2048^3 and own-shape
 ** reference rates measured just before it.  Prints the median time, its GFLOP/s, and the medians over reps of the
 ** rep's rate as a fraction of its references; returns the median time, *frac2048 the median 2048^3 fraction. */
-static double print_row(const char * name, enum vb_dtype dt, const char * unit, double * sec, double * p2, double * po,
-                        int n, double flop, const char * shape, double * frac2048) {
+static double print_row(const struct bench * B, int di, const char * name, const char * unit, double * sec, double * p2,
+                        double * po, int n, double flop, const char * shape, double * frac2048) {
     double *f2 = vb_malloc(sizeof(double) * (size_t)n), *fo = vb_malloc(sizeof(double) * (size_t)n);
     for (int r = 0; r < n; r++) {
         double gf = flop / sec[r] / 1e9;
@@ -312,8 +325,13 @@ static double print_row(const char * name, enum vb_dtype dt, const char * unit, 
     }
     double med = median(sec, n), gf = flop / med / 1e9;
     *frac2048 = median(f2, n);
-    printf("%-26s %-4s %-12s %10.2f ms %8.1f GFLOP/s  %5.1f%% of sgemm 2048^3  %5.1f%% of sgemm %s\n", name,
-           dt_name(dt), unit, med * 1e3, gf, 100.0 * *frac2048, 100.0 * median(fo, n), shape);
+    double peak = B->cm[di] != VB_COMPUTE_BF16 ? B->pk.f32_gflops
+                  : B->pk.amx_gflops > 0       ? B->pk.amx_gflops /* the bf16 kernel is amx where the CPU has it */
+                                               : B->pk.bf16_gflops;
+    printf("%-26s %-9s %-12s %10.2f ms %8.1f GFLOP/s  %5.1f%% of sgemm 2048^3  %5.1f%% of sgemm %s  %5.1f%% of %s "
+           "peak\n",
+           name, B->label[di], unit, med * 1e3, gf, 100.0 * *frac2048, 100.0 * median(fo, n), shape,
+           peak > 0 ? 100.0 * gf / peak : 0.0, B->cm[di] == VB_COMPUTE_BF16 ? "bf16" : "f32");
     printf("    references before each rep: sgemm 2048^3 %.1f GFLOP/s, %s %.1f GFLOP/s (medians)\n", median(p2, n),
            shape, median(po, n));
     free(f2), free(fo);
@@ -362,6 +380,7 @@ static int bench_vit(struct bench * B, int di, const struct ref * own) {
     const struct vb_vision_config * full = &B->full->vision;
     struct vb_vision_config         vc = B->cfg.vision;
     vc.weight_dtype = (int32_t)B->dt[di];
+    if (vb_wmat_set_compute(B->cm[di]) != VB_OK) return VB_ERR_UNSUPPORTED;
     int             L = vc.layers, F = B->frames;
     struct vb_vit * m = NULL;
     struct mem_mark mk = mem_mark();
@@ -390,7 +409,7 @@ static int bench_vit(struct bench * B, int di, const struct ref * own) {
                      (long long)D);
             snprintf(name, sizeof name, "vit (%d-frame batch)", F);
             double sec =
-                print_row(name, B->dt[di], "per frame", t, p2, po, B->reps, vit_flop(full), shape, &B->frac[C_VIT][di]);
+                print_row(B, di, name, "per frame", t, p2, po, B->reps, vit_flop(full), shape, &B->frac[C_VIT][di]);
             double per_frame = sec * L / (double)full->layers;
             printf("    measured %d of %d blocks: %.2f ms per frame for %d blocks, scaled x%.2f\n", L, full->layers,
                    per_frame * 1e3, L, (double)full->layers / L);
@@ -409,6 +428,7 @@ static int bench_vit(struct bench * B, int di, const struct ref * own) {
 static int bench_qformer(struct bench * B, int di, const struct ref * own) {
     struct vb_qformer_config qc = B->cfg.qformer;
     qc.weight_dtype = (int32_t)B->dt[di];
+    if (vb_wmat_set_compute(B->cm[di]) != VB_OK) return VB_ERR_UNSUPPORTED;
     const int32_t       Q = B->cfg.num_query_tokens, F = B->frames, N = B->cfg.vision.n_tokens, Dm = B->cfg.t5.d_model;
     const int32_t       Lt = qc.has_text ? B->qtext : 0;
     struct vb_qformer * m = NULL;
@@ -451,8 +471,8 @@ static int bench_qformer(struct bench * B, int di, const struct ref * own) {
                 snprintf(name, sizeof name, "qformer (%d-frame, %d text)", F, Lt);
             else
                 snprintf(name, sizeof name, "qformer (%d-frame batch)", F);
-            double sec = print_row(name, B->dt[di], "per frame", t, p2, po, B->reps, qformer_flop(&qc, Q, Lt, N, Dm),
-                                   shape, &B->frac[C_QF][di]);
+            double sec = print_row(B, di, name, "per frame", t, p2, po, B->reps, qformer_flop(&qc, Q, Lt, N, Dm), shape,
+                                   &B->frac[C_QF][di]);
             printf("    %d layers (full depth), %d queries, %d text tokens, cross-attention over %d image tokens, "
                    "+ language projection %lld -> %d\n",
                    qc.layers, Q, Lt, N, (long long)D, Dm);
@@ -474,6 +494,7 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const stru
     const struct vb_t5_config * full = &B->full->t5;
     struct vb_t5_config         tc = B->cfg.t5;
     tc.weight_dtype = (int32_t)B->dt[di];
+    if (vb_wmat_set_compute(B->cm[di]) != VB_OK) return VB_ERR_UNSUPPORTED;
     int                  L = tc.n_enc, reps = B->reps;
     struct vb_t5_model * m = NULL;
     struct mem_mark      mk = mem_mark();
@@ -502,7 +523,7 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const stru
             snprintf(name, sizeof name, "t5enc %lld tokens", (long long)n);
             int64_t fn = tc.d_ff * (tc.gated ? 2 : 1);
             snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)n, (long long)fn, (long long)d);
-            double sec = print_row(name, B->dt[di], "per sequence", t, p2, po, reps, t5enc_flop(full, n), shape,
+            double sec = print_row(B, di, name, "per sequence", t, p2, po, reps, t5enc_flop(full, n), shape,
                                    &B->frac[C_ENC128 + li][di]);
             printf("    measured %d of %d blocks (+ cross K/V of %d of %d decoder blocks): %.2f ms, scaled x%.2f\n", L,
                    full->n_enc, L, full->n_dec, sec * L / (double)full->n_enc * 1e3, (double)full->n_enc / L);
@@ -541,8 +562,12 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const stru
             with += wr / reps, head += hr / reps;
         }
         if (st == VB_OK) {
-            double sec = print_row("t5dec step (cached)", B->dt[di], "per token", t, p2, po, reps, t5dec_flop(full),
+            double sec = print_row(B, di, "t5dec step (cached)", "per token", t, p2, po, reps, t5dec_flop(full),
                                    "lm_head gemv", &B->frac[C_DEC][di]);
+            double wb = t5dec_weight_bytes(full, B->dt[di] == VB_DT_F32 ? 4 : 2);
+            printf("    weights read per step (full depth): %.1f MB -> %.1f GB/s = %.1f%% of the copy bandwidth "
+                   "(%.1f GB/s)\n",
+                   wb / 1e6, wb / sec / 1e9, B->copy_gbs > 0 ? 100.0 * wb / sec / 1e9 / B->copy_gbs : 0.0, B->copy_gbs);
             printf("    measured %d of %d blocks + lm_head: %.2f ms (lm_head %.2f ms = with - without logits; means "
                    "over reps), blocks scaled x%.2f\n",
                    L, full->n_dec, with * 1e3, head * 1e3, (double)full->n_dec / L);
@@ -559,20 +584,39 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const stru
 }
 
 static void usage(FILE * f) {
-    fprintf(f,
-            "usage: vlapbench bench-engine --config CONFIG.json [--threads N] [--reps N] [--layers N] [--frames N]\n"
-            "                              [--components vit,qformer,t5enc,t5dec] [--weights f32|bf16|f16[,...]]\n"
-            "                              [--qformer-text N] [--device cpu|cuda]\n"
-            "Writes a random-weight file of the config's layout (only --layers N blocks of the ViT and of each T5\n"
-            "stack, default 2; the Q-Former at full depth), builds the components with the real loaders and prints\n"
-            "per component the median wall time (scaled to the full depth, stated in the output), GFLOP/s and the\n"
-            "fraction of this machine's sgemm rate at 2048^3 and at the component's main GEMM shape, both measured\n"
-            "just before every rep (median over reps of the per-rep fraction).  --frames: frames per ViT / Q-Former\n"
-            "call (default 8; the methods batch their frames the same way).  --qformer-text: instruction tokens per\n"
-            "frame for an InstructBLIP Q-Former (default 32).\n"
-            "--weights: resident weight dtype(s) (the config's weight_dtype load option; default f32); with more than\n"
-            "one, each component is built and timed once per dtype, back to back, and the time ratio vs f32 (the\n"
-            "speed cost of the scheme) is printed with the resident bytes of the built weights and the peak RSS.\n");
+    fprintf(
+        f,
+        "usage: vlapbench bench-engine --config CONFIG.json [--threads N] [--reps N] [--layers N] [--frames N]\n"
+        "                              [--components vit,qformer,t5enc,t5dec] [--weights f32|bf16|f16[,...]]\n"
+        "                              [--qformer-text N] [--compute f32|bf16[,...]] [--device cpu|cuda]\n"
+        "Writes a random-weight file of the config's layout (only --layers N blocks of the ViT and of each T5\n"
+        "stack, default 2; the Q-Former at full depth), builds the components with the real loaders and prints\n"
+        "per component the median wall time (scaled to the full depth, stated in the output), GFLOP/s and the\n"
+        "fraction of this machine's sgemm rate at 2048^3 and at the component's main GEMM shape, both measured\n"
+        "just before every rep (median over reps of the per-rep fraction).  --frames: frames per ViT / Q-Former\n"
+        "call (default 8; the methods batch their frames the same way).  --qformer-text: instruction tokens per\n"
+        "frame for an InstructBLIP Q-Former (default 32).\n"
+        "--weights: resident weight dtype(s) (the config's weight_dtype load option; default f32); with more than\n"
+        "one, each component is built and timed once per dtype, back to back, and the time ratio vs f32 (the\n"
+        "speed cost of the scheme) is printed with the resident bytes of the built weights and the peak RSS.\n"
+        "--compute: the engine's compute mode(s) (default f32; bf16 needs AVX512_BF16): every weight dtype is timed\n"
+        "in every mode (rows labelled +bf16c).  Also printed: the theoretical peak (threads x FMA units x lanes x\n"
+        "2 x clock, units and clock measured; each row's rate as a fraction of it) and, for the decoder step, the\n"
+        "weights read per second against the measured copy bandwidth.\n");
+}
+
+static int parse_computes(const char * s, int * cm, int * n) {
+    *n = 0;
+    char buf[32];
+    snprintf(buf, sizeof buf, "%s", s);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int m;
+        if (*n == 2 || vb_wmat_compute_parse(t, &m) != VB_OK) return -1;
+        for (int i = 0; i < *n; i++)
+            if (cm[i] == m) return -1;
+        cm[(*n)++] = m;
+    }
+    return *n > 0 ? 0 : -1;
 }
 
 static int parse_dtypes(const char * s, enum vb_dtype * dt, int * n) {
@@ -601,8 +645,9 @@ int cmd_bench_engine(int argc, char ** argv) {
         usage(stdout);
         return 0;
     }
-    const char *config = NULL, *comps = "vit,qformer,t5enc,t5dec", *weights = "f32", *device = "cpu";
-    int         threads = 0, reps = 5, layers = 2, frames = 8, qtext = 32;
+    const char * config = NULL, *comps = "vit,qformer,t5enc,t5dec", *weights = "f32", *computes = "f32";
+    const char * device = "cpu";
+    int          threads = 0, reps = 5, layers = 2, frames = 8, qtext = 32;
     for (int i = 1; i < argc; i++) {
         const char * v;
         if (vb_cli_opt(argc, argv, &i, "--config", &v))
@@ -619,6 +664,8 @@ int cmd_bench_engine(int argc, char ** argv) {
             comps = v;
         else if (vb_cli_opt(argc, argv, &i, "--weights", &v))
             weights = v;
+        else if (vb_cli_opt(argc, argv, &i, "--compute", &v))
+            computes = v;
         else if (vb_cli_opt(argc, argv, &i, "--qformer-text", &v))
             qtext = atoi(v);
         else if (vb_cli_opt(argc, argv, &i, "--device", &v))
@@ -638,11 +685,25 @@ int cmd_bench_engine(int argc, char ** argv) {
     }
     struct bench B;
     memset(&B, 0, sizeof B);
+    enum vb_dtype wdt[3];
+    int           n_w = 0, cms[2], n_c = 0;
     if (!config || reps < 1 || layers < 1 || frames < 1 || frames > 256 || qtext < 0 ||
-        parse_dtypes(weights, B.dt, &B.n_dt) != 0) {
+        parse_dtypes(weights, wdt, &n_w) != 0 || parse_computes(computes, cms, &n_c) != 0) {
         usage(stderr);
         return 2;
     }
+    for (int c = 0; c < n_c; c++) /* bf16 compute on a CPU without AVX512_BF16: refused here, before any work */
+        if (vb_wmat_set_compute(cms[c]) != VB_OK) {
+            fprintf(stderr, "bench-engine: %s\n", vb_errmsg());
+            return 2;
+        }
+    vb_wmat_set_compute(VB_COMPUTE_F32);
+    for (int c = 0; c < n_c; c++) /* variants: every weight dtype in every compute mode */
+        for (int w = 0; w < n_w; w++, B.n_dt++) {
+            B.dt[B.n_dt] = wdt[w], B.cm[B.n_dt] = cms[c];
+            snprintf(B.label[B.n_dt], sizeof B.label[0], "%s%s", dt_name(wdt[w]),
+                     cms[c] == VB_COMPUTE_BF16 ? "+bf16c" : "");
+        }
     struct vb_model_config cfg;
     if (vb_config_load(&cfg, config) != VB_OK) {
         fprintf(stderr, "bench-engine: %s\n", vb_errmsg());
@@ -665,8 +726,35 @@ int cmd_bench_engine(int argc, char ** argv) {
     char cpu[128];
     vb_cpu_model(cpu, sizeof cpu);
     printf("bench-engine: config %s\n", config);
-    printf("cpu: %s; BLAS: %s (kernel %s), %d threads; median of %d reps\n", cpu, vb_blas_config(), vb_blas_core(), nth,
-           reps);
+    const char * best = vb_blas_cpu_best_core();
+    const char * from = getenv("VB_BLAS_REEXEC");
+    printf("cpu: %s; BLAS: %s (kernel %s%s%s; best for this CPU: %s), %d threads; median of %d reps\n", cpu,
+           vb_blas_config(), vb_blas_core(), from ? ", corrected from " : "", from ? from : "", best ? best : "none",
+           nth, reps);
+    const char *k32 = vb_wmat_kernel(), *k16 = NULL;
+    if (n_c > 1 || cms[0] == VB_COMPUTE_BF16) { /* the bf16 kernel this CPU gets (checked above) */
+        vb_wmat_set_compute(VB_COMPUTE_BF16);
+        k16 = vb_wmat_kernel();
+        vb_wmat_set_compute(VB_COMPUTE_F32);
+    }
+    printf("engine GEMM kernel: %s (f32 compute)%s%s%s\n", k32, k16 ? "; " : "", k16 ? k16 : "",
+           k16 ? " for the +bf16c variants" : "");
+    vb_peak_measure(&B.pk, nth);
+    printf("theoretical peak: %d threads x %d FMA/cycle (measured %.2f) x %d lanes x 2 FLOP x %.2f GHz (measured) = "
+           "%.1f GFLOP/s f32",
+           B.pk.threads, B.pk.units, B.pk.fma_units, B.pk.lanes, B.pk.ghz, B.pk.f32_gflops);
+    if (B.pk.bf16_gflops > 0)
+        printf("; bf16 (vdpbf16ps, %.1f/cycle x 16 lanes x 2 pairs): %.1f GFLOP/s", B.pk.dp_units, B.pk.bf16_gflops);
+    if (B.pk.amx_gflops > 0)
+        printf("; bf16 AMX (tdpbf16ps, %.3f/cycle x 8192 multiply-adds): %.1f GFLOP/s", B.pk.amx_units,
+               B.pk.amx_gflops);
+    printf("\n");
+    if (do_dec) {
+        B.copy_gbs = vb_copy_bandwidth_gbs((size_t)256 << 20);
+        printf("copy bandwidth: %.1f GB/s (memcpy of 256 MB over %d threads, best of 5, read + written bytes as "
+               "STREAM counts them)\n",
+               B.copy_gbs, nth);
+    }
     printf("built %d of %d ViT blocks, %d of %d/%d T5 encoder/decoder blocks, %d of %d Q-Former layers (random "
            "weights); times scaled to full depth\n",
            Lv, cfg.vision.layers, Lt, cfg.t5.n_enc, cfg.t5.n_dec, cfg.qformer.layers, cfg.qformer.layers);
@@ -678,7 +766,7 @@ int cmd_bench_engine(int argc, char ** argv) {
     }
     printf("random weights: %.1f MB bf16 file (unlinked temporary); resident weights: ", (double)file_bytes / 1e6);
     for (int i = 0; i < B.n_dt; i++)
-        printf("%s%s", i ? ", " : "", dt_name(B.dt[i]));
+        printf("%s%s", i ? ", " : "", B.label[i]);
     printf("\n");
     ref_init(&B.peak, 2048, 2048, 2048);
     double pk2048 = ref_median_gflops(&B.peak, reps);
@@ -719,20 +807,20 @@ int cmd_bench_engine(int argc, char ** argv) {
     /* speed cost of the resident dtype: time / time of the reference dtype (f32 when measured, else the first) */
     int ref = 0;
     for (int i = 0; i < B.n_dt; i++)
-        if (B.dt[i] == VB_DT_F32) ref = i;
+        if (B.dt[i] == VB_DT_F32 && B.cm[i] == VB_COMPUTE_F32) ref = i;
     printf("\nspeed cost of the weight dtype (time / %s time, measured in this run; 'norm': the same ratio normalised "
            "by the sgemm 2048^3 rate timed next to each rep, = %s fraction / dtype fraction, robust to a load change "
            "between the builds):\n",
-           dt_name(B.dt[ref]), dt_name(B.dt[ref]));
+           B.label[ref], B.label[ref]);
     printf("%-10s", "component");
     for (int i = 0; i < B.n_dt; i++)
-        printf(" %9s_ms", dt_name(B.dt[i]));
+        printf(" %9s_ms", B.label[i]);
     for (int i = 0; i < B.n_dt; i++)
-        printf(" %8s/%s", dt_name(B.dt[i]), dt_name(B.dt[ref]));
+        printf(" %8s/%s", B.label[i], B.label[ref]);
     for (int i = 0; i < B.n_dt; i++)
-        printf(" %9s_MB", dt_name(B.dt[i]));
+        printf(" %9s_MB", B.label[i]);
     for (int i = 0; i < B.n_dt; i++)
-        if (i != ref) printf(" %11s_norm", dt_name(B.dt[i]));
+        if (i != ref) printf(" %11s_norm", B.label[i]);
     printf("\n");
     for (int c = 0; c < C_N; c++) {
         if (B.sec[c][ref] <= 0) continue;

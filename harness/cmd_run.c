@@ -20,6 +20,7 @@ static int usage(void) {
         "  --selection argmax|gumbel (VLAP)   --decode-mode minimal|as_released   --seed N   --threads N (0 = all)\n"
         "  --weights f32|bf16|f16   resident dtype of the large weight matrices (default f32; part of the cells'\n"
         "                           identity when not f32)\n"
+        "  --compute f32|bf16       bf16: activations rounded to bf16 in the Linears, f32 accumulation (AVX512_BF16)\n"
         "  --method-frames NAME=K1,K2   NAME runs at these frame counts only (e.g. vlap=4 in a 1,2,4,8 grid)\n"
         "  --warmup N               first N processed samples are stored untimed (still scored); default 1\n"
         "  --samples FILE           only these sample keys (one per line)   --limit N   the first N (after --samples)\n"
@@ -48,6 +49,7 @@ int cmd_run(int argc, char ** argv) {
     int rc = vb_runconfig_from_args(&c, argc, argv);
     if (rc == VB_OK) rc = vb_runconfig_validate(&c);
     if (rc == VB_OK) rc = vb_runconfig_check_inputs(&c);
+    if (rc == VB_OK) rc = vb_runconfig_apply_compute(&c);
     if (rc != VB_OK) {
         fprintf(stderr, "run: %s (see --help)\n", vb_errmsg());
         vb_runconfig_free(&c);

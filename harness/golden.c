@@ -193,11 +193,14 @@ static void golden_close(struct vb_golden * g) {
 
 int cmd_check_golden(int argc, char ** argv) {
     if (vb_cli_wants_help(argc, argv) || argc < 2) {
-        printf("usage: vlapbench check-golden [--strict] [--case NAME] [--threads N] [--device cpu|cuda] DIR\n"
+        printf("usage: vlapbench check-golden [--strict] [--case NAME] [--threads N] [--compute f32|bf16]\n"
+               "                            [--device cpu|cuda] DIR\n"
                "Loads DIR/config.json, model.safetensors, cases.safetensors and cases.json, runs every case it\n"
                "supports and prints one line per compared tensor: `case tensor max_abs_err tolerance ok|FAIL`\n"
                "(`SKIP` for a case it cannot run). Tolerance 1e-4 * max(1, max|reference|); ids compared exactly.\n"
-               "Exit 1 on any FAIL, and on any SKIP with --strict.\n");
+               "Exit 1 on any FAIL, and on any SKIP with --strict.  --compute bf16: the engine's Linears round "
+               "activations\n"
+               "and weights to bf16 (AVX512_BF16 CPUs; docs/performance.md gives the deviations it causes).\n");
         return argc < 2 ? 2 : 0;
     }
     int         strict = 0, threads = 0;
@@ -211,7 +214,9 @@ int cmd_check_golden(int argc, char ** argv) {
             threads = atoi(v);
         else if (vb_cli_opt(argc, argv, &i, "--device", &v))
             device = v; /* cpu | cuda (CUDA: docs/cuda.md) */
-        else if (argv[i][0] == '-') {
+        else if (vb_cli_opt(argc, argv, &i, "--compute", &v)) {
+            if (vb_cli_set_compute("check-golden", v)) return 2;
+        } else if (argv[i][0] == '-') {
             fprintf(stderr, "check-golden: unknown option %s\n", argv[i]);
             return 2;
         } else

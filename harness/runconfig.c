@@ -5,6 +5,7 @@
 
 #include "base/common.h"
 #include "engine/weights.h"
+#include "engine/wmat.h"
 #include "harness/cli.h"
 
 #include <cjson/cJSON.h>
@@ -22,6 +23,7 @@ void vb_runconfig_defaults(struct vb_run_config * c) {
     snprintf(c->selection, sizeof c->selection, "argmax");
     snprintf(c->decode_mode, sizeof c->decode_mode, "minimal");
     snprintf(c->weights, sizeof c->weights, "f32");
+    snprintf(c->compute, sizeof c->compute, "f32");
     c->warmup = 1;
     c->vit_cache_mb = 256;
     c->db = vb_strdup("results.db");
@@ -238,6 +240,7 @@ static const char * const INTERPS[] = {"bilinear", "bicubic", NULL};
 static const char * const SELECTIONS[] = {"argmax", "gumbel", NULL};
 static const char * const DECODES[] = {"minimal", "as_released", NULL};
 static const char * const WEIGHTS[] = {"f32", "bf16", "f16", NULL};
+static const char * const COMPUTES[] = {"f32", "bf16", NULL};
 
 int vb_runconfig_load_json(struct vb_run_config * c, const char * path) {
     char * text;
@@ -361,6 +364,8 @@ int vb_runconfig_load_json(struct vb_run_config * c, const char * path) {
             rc = copy_name(c->decode_mode, sizeof c->decode_mode, sv, k, path, DECODES);
         else if (!strcmp(k, "weights") && sv)
             rc = copy_name(c->weights, sizeof c->weights, sv, k, path, WEIGHTS);
+        else if (!strcmp(k, "compute") && sv)
+            rc = copy_name(c->compute, sizeof c->compute, sv, k, path, COMPUTES);
         else if (!strcmp(k, "shard") && sv)
             rc = parse_shard(c, sv, path);
         else if (isnum && (!strcmp(k, "candidates") || !strcmp(k, "threads") || !strcmp(k, "warmup") ||
@@ -441,6 +446,8 @@ int vb_runconfig_from_args(struct vb_run_config * c, int argc, char ** argv) {
             rc = copy_name(c->decode_mode, sizeof c->decode_mode, v, "--decode-mode", "flags", DECODES);
         else if (vb_cli_opt(argc, argv, &i, "--weights", &v))
             rc = copy_name(c->weights, sizeof c->weights, v, "--weights", "flags", WEIGHTS);
+        else if (vb_cli_opt(argc, argv, &i, "--compute", &v))
+            rc = copy_name(c->compute, sizeof c->compute, v, "--compute", "flags", COMPUTES);
         else if (vb_cli_opt(argc, argv, &i, "--method-frames", &v))
             rc = parse_method_frames(c, v);
         else if (vb_cli_opt(argc, argv, &i, "--seed", &v)) {
@@ -528,6 +535,12 @@ int vb_runconfig_from_args(struct vb_run_config * c, int argc, char ** argv) {
     return rc;
 }
 
+int vb_runconfig_apply_compute(const struct vb_run_config * c) {
+    int mode;
+    if (vb_wmat_compute_parse(c->compute, &mode) != VB_OK) return vb_fail(VB_ERR_ARG, "run: %s", vb_errmsg());
+    return vb_wmat_set_compute(mode);
+}
+
 int vb_runconfig_validate(const struct vb_run_config * c) {
     if (!c->dataset) return vb_fail(VB_ERR_ARG, "run: no dataset (--dataset)");
     if (!c->annotations) return vb_fail(VB_ERR_ARG, "run: no annotation file (--annotations)");
@@ -552,6 +565,11 @@ int vb_runconfig_validate(const struct vb_run_config * c) {
                 return vb_fail(VB_ERR_ARG, "run: frame count %d listed twice", c->frames[j]);
     int32_t dt;
     if (vb_runconfig_weight_dtype(c->weights, &dt) != VB_OK) return vb_fail(VB_ERR_ARG, "run: %s", vb_errmsg());
+    int mode;
+    if (vb_wmat_compute_parse(c->compute, &mode) != VB_OK) return vb_fail(VB_ERR_ARG, "run: %s", vb_errmsg());
+    const char * feature;
+    if (mode == VB_COMPUTE_BF16 && vb_wmat_kernel_available("avx512bf16", &feature) != 1)
+        return vb_fail(VB_ERR_UNSUPPORTED, "run: --compute bf16 needs a CPU with %s; this one lacks it", feature);
     if (c->candidates < 0 || c->candidates > 256) return vb_fail(VB_ERR_ARG, "run: candidates out of range");
     if (c->warmup < 0 || c->limit < 0) return vb_fail(VB_ERR_ARG, "run: negative warmup or limit");
     return VB_OK;
@@ -570,6 +588,7 @@ char * vb_runconfig_canonical(const struct vb_run_config * c) {
     cJSON_AddStringToObject(o, "annotations", a ? a : "");
     free(a);
     cJSON_AddNumberToObject(o, "candidates", c->candidates);
+    if (strcmp(c->compute, "f32")) cJSON_AddStringToObject(o, "compute", c->compute); /* f32 adds nothing */
     cJSON_AddStringToObject(o, "dataset", c->dataset ? c->dataset : "");
     cJSON_AddStringToObject(o, "decode_mode", c->decode_mode);
     cJSON * fr = cJSON_AddArrayToObject(o, "frames");

@@ -20,6 +20,8 @@
 **   db            results database   shard        "i/N"       skip_bad   bool     quiet bool
 **   weights       "f32" (default) | "bf16" | "f16": resident dtype of the large weight matrices (flag --weights).  Part
 **                 of every cell's identity when not f32 (a bf16 run never resumes an f32 run's cells)
+**   compute       "f32" (default) | "bf16": activations rounded to bf16 in the Linears (AVX512_BF16 CPUs; flag
+**                 --compute).  In the stored run config when not f32.  NOT yet in the cells' identity (runner.c)
 **   vit_cache_mb  memory bound of the shared ViT feature cache (LRU), default 256; 0 disables sharing
 **   flush_rows    commit the results every N rows (default: the store's 64)
 **   keep_going    bool: do not stop when the first VB_RUN_FAIL_FAST samples all fail the same way (flag --keep-going)
@@ -73,6 +75,7 @@ struct vb_run_config {
     int32_t              kill_after;   /* test hook: SIGKILL self after this many stored samples (0 = off) */
     int32_t              keep_going;   /* 1: do not stop when the first samples all fail the same way */
     int32_t              retry_errors; /* 1: re-run (and replace) the error rows of the selected samples */
+    char                 compute[8];   /* "f32" | "bf16": the engine's compute mode (vb_wmat_set_compute) */
 };
 
 /* Defaults (frames 1,2,4; candidates 0; uniform_midbin; bilinear; argmax; minimal; weights f32; seed 0; threads 0;
@@ -84,6 +87,9 @@ int vb_runconfig_load_json(struct vb_run_config * c, const char * path);
 /* Apply flags argv[1..argc-1] (see the header comment). --config FILE is handled here too (loaded first, wherever it
 ** appears).  Returns VB_OK or VB_ERR_ARG naming the flag. */
 int vb_runconfig_from_args(struct vb_run_config * c, int argc, char ** argv);
+/* Set the engine's compute mode from c->compute (vb_wmat_set_compute).  VB_ERR_UNSUPPORTED for bf16 on a CPU
+** without AVX512_BF16; VB_ERR_ARG for an unknown mode. */
+int vb_runconfig_apply_compute(const struct vb_run_config * c);
 /* Check completeness (dataset, annotations, at least one method and frame count, a bundle for every method x frame
 ** count, valid names and ranges).  Returns VB_OK or VB_ERR_ARG naming what is missing. */
 int vb_runconfig_validate(const struct vb_run_config * c);

@@ -410,6 +410,9 @@ static char * identity_config(const struct vb_run_config * c, int32_t image_size
     /* half-precision weights change the numbers slightly: part of the identity.  f32 adds nothing, so f32 cells keep
     ** the identity they had before the option existed (databases of older builds resume). */
     if (strcmp(c->weights, "f32")) cJSON_AddStringToObject(o, "weights_dtype", c->weights);
+    /* so does bf16 compute (activations rounded to bf16): a bf16-compute run never resumes an f32 one; f32 adds
+    ** nothing, as above */
+    if (strcmp(c->compute, "f32")) cJSON_AddStringToObject(o, "compute", c->compute);
     char * out = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return out;

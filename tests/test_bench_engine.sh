@@ -2,7 +2,9 @@
 # bench-engine on the demo configs (configs/demo-blip2.json, configs/demo-instructblip.json) with --weights f32,bf16:
 # every component row (vit, qformer, t5enc 128/512, t5dec) for both dtypes with a positive time and GFLOP/s, the
 # peak line, the speed-cost table with both ratios (f32/f32 exactly 1), resident bytes, peak RSS; the FLOP counts of
-# the ViT and the Q-Former equal numbers computed here from the config by hand; usage errors.  Not speed.
+# the ViT and the Q-Former equal numbers computed here from the config by hand; the theoretical peak, copy bandwidth
+# and decoder weight-bandwidth lines; --compute bf16 (rows +bf16c, or refused without AVX512_BF16); usage errors.
+# Not speed.
 set -u
 root=${VB_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 fail() { echo "FAIL: $*"; exit 1; }
@@ -44,6 +46,17 @@ check() { # config, frames, expected Q-Former row name, expected Q-Former FLOP, 
       || fail "$cfg: ratio row '$c' missing or malformed"
   done
   echo "$out" | grep -Eq "^peak RSS: $num MB" || fail "$cfg: no peak RSS"
+  # the theoretical peak (threads x measured FMA units x lanes x 2 x measured clock, the product checked here), the
+  # copy bandwidth, the decoder's weight bytes per second, and every row's fraction of the peak
+  echo "$out" | awk '/^theoretical peak: / { t = $3; u = $6; l = $11; g = $17; p = $21;
+                       ok = t == 1 && u >= 1 && (l == 8 || l == 16) && g > 0.3 && g < 7 && p > 0 &&
+                            (p - t * u * l * 2 * g) ^ 2 < (0.01 * p + 0.2) ^ 2 }
+                     END { exit !ok }' || fail "$cfg: theoretical peak line missing or not the product of its factors"
+  echo "$out" | grep -Eq "^copy bandwidth: $num GB/s" || fail "$cfg: no copy bandwidth"
+  [ "$(echo "$out" | grep -Ec "^    weights read per step \(full depth\): $num MB -> $num GB/s = $num% of the copy bandwidth")" = 2 ] \
+    || fail "$cfg: decoder weight bandwidth not printed per dtype"
+  [ "$(echo "$out" | grep -Ec "% of sgemm .* +$num% of f32 peak$")" = 10 ] || fail "$cfg: fraction of the peak missing"
+  echo "$out" | grep -Eq '^engine GEMM kernel: (avx512|avx2|portable) ' || fail "$cfg: engine kernel not printed"
   [ "$(echo "$out" | grep -c '^    resident weights: ')" = 6 ] || fail "$cfg: resident weights not printed per component and dtype"
 }
 
@@ -66,5 +79,19 @@ cfg=$root/configs/demo-blip2.json
 "$VB_BIN" bench-engine --config "$cfg" --weights f8 >/dev/null 2>&1; [ $? = 2 ] || fail "--weights f8 not a usage error"
 "$VB_BIN" bench-engine --config "$cfg" --weights f32,f32 >/dev/null 2>&1; [ $? = 2 ] || fail "repeated dtype accepted"
 "$VB_BIN" bench-engine --config /nonexistent.json >/dev/null 2>&1; [ $? = 1 ] || fail "missing config file not an error"
+"$VB_BIN" bench-engine --config "$cfg" --compute f16 >/dev/null 2>&1; [ $? = 2 ] || fail "--compute f16 not a usage error"
+# --compute bf16: rows labelled +bf16c timed beside f32 where the CPU has AVX512_BF16, else refused naming it
+if "$VB_BIN" version | grep -q '^compute_bf16: available'; then
+  out=$("$VB_BIN" bench-engine --config "$cfg" --threads 1 --reps 1 --layers 1 --frames 2 --components qformer \
+        --compute f32,bf16) || fail "--compute f32,bf16 exited $?"
+  echo "$out" | grep -Eq "^qformer \(2-frame batch\) +f32 +per frame" || fail "no f32 row beside bf16 compute"
+  echo "$out" | grep -Eq "^qformer \(2-frame batch\) +f32\+bf16c +per frame .* $num% of bf16 peak$" \
+    || fail "no bf16-compute row"
+  echo "$out" | grep -Eq '^qformer +[0-9.]+ +[0-9.]+ +1\.000 +[0-9.]+ ' || fail "no f32+bf16c/f32 ratio"
+else
+  err=$("$VB_BIN" bench-engine --config "$cfg" --compute bf16 2>&1 >/dev/null); rc=$?
+  [ $rc = 2 ] && echo "$err" | grep -q AVX512_BF16 || fail "--compute bf16 without AVX512_BF16: exit $rc, '$err'"
+  echo "SKIP part: no AVX512_BF16: --compute bf16 refused as expected"
+fi
 "$VB_BIN" bench-engine --help | grep -q 'usage: vlapbench bench-engine' || fail "no help"
 echo ok

@@ -17,4 +17,18 @@ fi
 out2=$(OPENBLAS_CORETYPE=Prescott "$VB_BIN" version 2>&1)
 echo "$out2" | grep -q '^blas_core: Prescott' || { echo "OPENBLAS_CORETYPE=Prescott not honoured"; exit 1; }
 echo "$out2" | grep -q '^blas_fallback: yes' || { echo "Prescott not flagged as fallback"; exit 1; }
+echo "$out" | grep -q '^wmat_kernel: \(avx512\|avx2\|portable\) ' || { echo "no wmat_kernel line"; exit 1; }
+echo "$out" | grep -q '^compute_bf16: ' || { echo "no compute_bf16 line"; exit 1; }
+# The Zen 4 / Zen 5 trap: an AVX2 core (Haswell) on a CPU with AVX-512 is flagged like a fallback (warning; the
+# variable set by the user is honoured, so no re-exec here)
+if [ "$best" = SkylakeX ]; then
+  out3=$(OPENBLAS_CORETYPE=Haswell "$VB_BIN" version 2>&1)
+  echo "$out3" | grep -q '^blas_core: Haswell' || { echo "OPENBLAS_CORETYPE=Haswell not honoured"; exit 1; }
+  echo "$out3" | grep -q 'runs the Haswell kernel although the CPU supports SkylakeX' ||
+    { echo "Haswell on an AVX-512 CPU not detected"; exit 1; }
+  # the forced kernel is reported
+  VB_WMAT_KERNEL=avx2 "$VB_BIN" version | grep -q '^wmat_kernel: avx2 ' || { echo "VB_WMAT_KERNEL=avx2 not reported"; exit 1; }
+else
+  echo "SKIP part: no AVX-512 (cpu_best_core $best): the Haswell-on-AVX-512 check does not apply"
+fi
 echo ok

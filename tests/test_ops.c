@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "engine/ops.h"
+#include "engine/pool.h"
 
 #include <cblas.h>
 
@@ -246,6 +247,39 @@ static void test_exp_and_wide_softmax(void ** state) {
 
 /* the two-thread head split (BLAS 2 threads, nq*nk*dh >= 2^20) gives the same numbers as the one-thread path,
 ** with position bias, key mask and causal offset, and restores the BLAS thread count */
+/* The glue split over the engine's threads (rows, or 64-element chunks for GELU) gives the bits of one thread, at
+** sizes above the split threshold and with ragged row counts / lengths. */
+static void test_glue_threaded(void ** state) {
+    (void)state;
+    const int64_t n = 257, d = 1408, ng = 2056 * 61 + 13;
+    float *       x = randv(n * d, 3), *w = randv(d, 1), *b = randv(d, 1);
+    float *       y1 = malloc(sizeof(float) * n * d), *y2 = malloc(sizeof(float) * n * d);
+    float *       g1 = randv(ng, 4), *g2 = malloc(sizeof(float) * ng);
+    memcpy(g2, g1, sizeof(float) * ng);
+    for (int op = 0; op < 4; op++) {
+        for (int th = 1; th <= 2; th++) {
+            vb_pool_set_threads(th);
+            float * y = th == 1 ? y1 : y2;
+            if (op == 0) vb_layernorm(x, n, d, w, b, 1e-6f, y);
+            if (op == 1) vb_rmsnorm(x, n, d, w, 1e-6f, y);
+            if (op == 2) memcpy(y, x, sizeof(float) * n * d), vb_softmax_rows(y, n, d);
+            if (op == 3) vb_gelu_erf(th == 1 ? g1 : g2, ng);
+        }
+        if (op < 3)
+            assert_memory_equal(y1, y2, sizeof(float) * n * d);
+        else
+            assert_memory_equal(g1, g2, sizeof(float) * ng);
+    }
+    /* and equal to row-by-row calls (each row alone is below the threshold: one thread) */
+    vb_layernorm(x, n, d, w, b, 1e-6f, y1);
+    for (int64_t i = 0; i < n; i += 37) {
+        vb_layernorm(x + i * d, 1, d, w, b, 1e-6f, y2);
+        assert_memory_equal(y1 + i * d, y2, sizeof(float) * d);
+    }
+    vb_pool_set_threads(1);
+    free(x), free(w), free(b), free(y1), free(y2), free(g1), free(g2);
+}
+
 static void test_attention_threaded(void ** state) {
     (void)state;
     const int64_t n = 131;
@@ -390,6 +424,7 @@ int main(void) {
         cmocka_unit_test(test_exp_and_wide_softmax),
         cmocka_unit_test(test_attention),
         cmocka_unit_test(test_attention_threaded),
+        cmocka_unit_test(test_glue_threaded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,121 @@
+/* wmat_bf16.c — the AVX512_BF16 micro-kernel of the packed GEMM (vb_wmat_set_compute(VB_COMPUTE_BF16)): MR x 16
+** tiles, activations and weights as bf16 pairs, one vdpbf16ps per pair of k (products of bf16 values are exact in
+** f32; accumulation in f32), and the panel conversion to pairs (see engine/wmat_kern.h). */
+#include "engine/wmat_kern.h"
+
+#include "engine/weights.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#define MR 12
+#define NR 16
+#ifndef A_BLOCK
+#define A_BLOCK ((size_t)1 << 20)
+#endif
+#ifndef K_BLOCK
+#define K_BLOCK 384
+#endif
+#define VB_BF16_T      "avx512f,avx512bw,avx512vl,avx512dq,avx512bf16"
+#define VB_BF16        __attribute__((target(VB_BF16_T)))
+#define VB_BF16_INLINE static inline __attribute__((always_inline, target(VB_BF16_T)))
+
+VB_BF16_INLINE void kern_body(const int mr, int64_t kc, const uint32_t * a, const uint32_t * b, float * c, int64_t ldc,
+                              int load, const float * bias) {
+    __m512 acc[MR];
+#pragma GCC unroll 16
+    for (int i = 0; i < mr; i++)
+        acc[i] = load ? _mm512_loadu_ps(c + i * ldc) : _mm512_setzero_ps();
+    for (int64_t t = 0; t < kc; t++) {
+        __m512bh w = (__m512bh)_mm512_loadu_si512(b);
+#pragma GCC unroll 16
+        for (int i = 0; i < mr; i++)
+            acc[i] = _mm512_dpbf16_ps(acc[i], (__m512bh)_mm512_set1_epi32((int)a[i]), w);
+        a += mr;
+        b += NR;
+    }
+    if (bias) {
+        __m512 bv = _mm512_loadu_ps(bias);
+#pragma GCC unroll 16
+        for (int i = 0; i < mr; i++)
+            acc[i] = _mm512_add_ps(acc[i], bv);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < mr; i++)
+        _mm512_storeu_ps(c + i * ldc, acc[i]);
+}
+
+typedef void (*kern_fn)(int64_t, const uint32_t *, const uint32_t *, float *, int64_t, int, const float *);
+#define KERN(MRV)                                                                                                      \
+    static VB_BF16 void k##MRV(int64_t kc, const uint32_t * a, const uint32_t * b, float * c, int64_t ldc, int load,   \
+                               const float * bias) {                                                                   \
+        kern_body(MRV, kc, a, b, c, ldc, load, bias);                                                                  \
+    }
+KERN(1)
+KERN(2)
+KERN(3)
+KERN(4)
+KERN(5)
+KERN(6)
+KERN(7)
+KERN(8)
+KERN(9)
+KERN(10)
+KERN(11)
+KERN(12)
+static const kern_fn KERNS[MR] = {k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12};
+
+static void tile_bf16(int mr, int32_t bdt, int64_t kc, const void * a, const void * bp, float * c, int64_t ldc,
+                      int load, const float * bias) {
+    (void)bdt;
+    KERNS[mr - 1](kc, a, bp, c, ldc, load, bias);
+}
+
+/* lanes j of the result: (bf16 of lo[j]) | (bf16 of hi[j]) << 16, from two rows of 16 bf16 in one vector (lo in
+** the low 256 bits) */
+VB_BF16_INLINE __m512i interleave(__m512i rows) {
+    const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6, 21,
+                                         5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    return _mm512_permutexvar_epi16(idx, rows);
+}
+
+VB_BF16_INLINE __m512 row_f32(int32_t dt, const void * p) {
+    if (dt == VB_DT_F32) return _mm512_loadu_ps(p);
+    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); /* f16 */
+}
+
+static VB_BF16 void panel_bf16(int32_t dt, const void * p, int64_t K, void * dst) {
+    uint32_t *    d = dst;
+    const int64_t K2 = (K + 1) / 2;
+    for (int64_t t = 0; t < K2; t++) {
+        const int64_t k = 2 * t;
+        __m512i       v;
+        if (dt == VB_DT_BF16) {
+            const uint16_t * s = (const uint16_t *)p + k * NR;
+            if (k + 1 < K)
+                v = interleave(_mm512_loadu_si512(s));
+            else
+                v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)s));
+        } else {
+            const size_t es = dt == VB_DT_F32 ? 4 : 2;
+            const char * s = (const char *)p + (size_t)(k * NR) * es;
+            __m512       lo = row_f32(dt, s), hi = k + 1 < K ? row_f32(dt, s + NR * es) : _mm512_setzero_ps();
+            v = interleave((__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+        }
+        _mm512_storeu_si512(d + t * NR, v);
+    }
+}
+
+int vb_wk_cpu_avx512bf16(void) {
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512bf16");
+}
+
+const struct vb_wk vb_wk_avx512bf16 = {"avx512bf16", MR, 1, 0, A_BLOCK, K_BLOCK, tile_bf16, panel_bf16, 0, 1};
+#else
+const struct vb_wk vb_wk_avx512bf16 = {"avx512bf16", 12, 1, 0, (size_t)1 << 20, 0, NULL, NULL, 0, 1};
+int                vb_wk_cpu_avx512bf16(void) {
+                   return 0;
+}
+#endif

@@ -1,0 +1,332 @@
+/* wmat_gemm.c — the Linear over packed weight matrices (vb_wmat_linear*): the blocking, the threads, the choice of
+** micro-kernel (engine/wmat_kern.h) at run time and the compute mode (see wmat.h). */
+#include "base/common.h"
+#include "engine/pool.h"
+#include "engine/weights.h"
+#include "engine/wmat.h"
+#include "engine/wmat_kern.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define NR          VB_WMAT_NR
+#define MR_PORTABLE 6
+/* Half-precision weights with at most this many activation rows are converted in registers by every group (the
+** panel comes from memory once, then from L2); above it a panel is converted to f32 once per row block.
+** Measured (AVX2, 2-core Zen 3), 10240 x 2048 bf16 / f32 time at n = 8, 12, 24, 48, 128: 0.64, 0.71, 0.84, 0.95,
+** 1.02 in registers; 0.91, 0.88, 0.96, 1.01, 0.96 converting the panel. */
+#define HALF_IN_REGISTERS_MAX_N 24
+/* bf16 compute applies to products of more than this many rows (the rest: the f32 kernel, see choose_n) */
+#define BF16_MIN_N HALF_IN_REGISTERS_MAX_N
+/* Products (n * rows * cols) below this run on one thread (a pool hand-off costs ~2-5 us). */
+#define PAR_MIN (1 << 17)
+/* Packed activation bytes per block for the portable loops. */
+#define A_BLOCK_PORTABLE ((size_t)1 << 20)
+
+/* ---------------------------------------------------------------- kernel choice, compute mode */
+
+enum { KI_PORTABLE, KI_AVX2, KI_AVX512, KI_AVX512BF16, KI_AMX, KI_N };
+static const char * const K_NAME[KI_N] = {"portable", "avx2", "avx512", "avx512bf16", "amx"};
+static const char * const K_FEATURE[KI_N] = {"", "AVX2+FMA+F16C", "AVX512F/BW/VL/DQ", "AVX512_BF16", "AMX-BF16"};
+
+static int g_compute = VB_COMPUTE_F32;
+
+static int kernel_index(const char * s) {
+    for (int i = 0; s && i < KI_N; i++)
+        if (strcasecmp(s, K_NAME[i]) == 0) return i;
+    return -1;
+}
+
+static int cpu_runs(int ki) {
+    switch (ki) {
+    case KI_PORTABLE:
+        return 1;
+    case KI_AVX2:
+        return vb_wk_avx2.tile && vb_wk_cpu_avx2();
+    case KI_AVX512:
+        return vb_wk_avx512.tile && vb_wk_cpu_avx512();
+    case KI_AVX512BF16:
+        return vb_wk_avx512bf16.tile && vb_wk_cpu_avx512bf16();
+    case KI_AMX:
+        return vb_wk_amx.tile && vb_wk_cpu_amx();
+    default:
+        return 0;
+    }
+}
+
+static const struct vb_wk * kernel_set(int ki) {
+    static const struct vb_wk * const set[KI_N] = {NULL, &vb_wk_avx2, &vb_wk_avx512, &vb_wk_avx512bf16, &vb_wk_amx};
+    return ki > 0 && ki < KI_N ? set[ki] : NULL;
+}
+
+/* The kernel a call of n rows uses now: VB_WMAT_KERNEL when set to a kernel this CPU runs (else a warning, once),
+ *portable
+ ** under VB_WMAT_PORTABLE, in bf16 compute mode amx (AMX-BF16) or else avx512bf16, else the widest f32 kernel the CPU
+ ** runs. */
+static int choose_n(int64_t n) {
+    const char * e = getenv("VB_WMAT_KERNEL");
+    if (e && *e) {
+        int ki = kernel_index(e);
+        if (ki >= 0 && cpu_runs(ki)) return ki;
+        static int warned;
+        if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+            vb_log(VB_LOG_WARN, "VB_WMAT_KERNEL=%s: %s; using the default kernel", e,
+                   ki < 0 ? "not a kernel (portable, avx2, avx512, avx512bf16, amx)"
+                          : "this CPU lacks its instructions");
+    }
+    if (getenv("VB_WMAT_PORTABLE")) return KI_PORTABLE;
+    /* bf16 compute for products of more than BF16_MIN_N rows; GEMV-like ones (decode steps, SeViLA's 8-sequence
+    ** chunks) are memory-bound and stay f32: converting every panel to bf16 pairs per call made the bf16-compute
+    ** decoder step 1.63x the f32 step (bench-engine, 18:14 UTC) */
+    if (g_compute == VB_COMPUTE_BF16 && n > BF16_MIN_N && cpu_runs(KI_AMX)) return KI_AMX;
+    if (g_compute == VB_COMPUTE_BF16 && n > BF16_MIN_N && cpu_runs(KI_AVX512BF16)) return KI_AVX512BF16;
+    if (cpu_runs(KI_AVX512)) return KI_AVX512;
+    if (cpu_runs(KI_AVX2)) return KI_AVX2;
+    return KI_PORTABLE;
+}
+
+const char * vb_wmat_kernel(void) {
+    return K_NAME[choose_n(INT64_MAX)];
+}
+
+int vb_wmat_kernel_available(const char * name, const char ** feature) {
+    int ki = kernel_index(name);
+    if (feature) *feature = ki >= 0 ? K_FEATURE[ki] : "";
+    return ki < 0 ? -1 : cpu_runs(ki);
+}
+
+int vb_wmat_set_compute(int mode) {
+    if (mode == VB_COMPUTE_F32) {
+        g_compute = mode;
+        return VB_OK;
+    }
+    if (mode != VB_COMPUTE_BF16) return vb_fail(VB_ERR_ARG, "compute mode %d is not f32 or bf16", mode);
+    if (!cpu_runs(KI_AVX512BF16))
+        return vb_fail(VB_ERR_UNSUPPORTED, "--compute bf16 needs a CPU with AVX512_BF16 (and AVX-512 F/BW/VL/DQ); "
+                                           "this one lacks it: use --compute f32");
+    g_compute = mode;
+    return VB_OK;
+}
+
+int vb_wmat_compute(void) {
+    return g_compute;
+}
+
+const char * vb_wmat_compute_name(int mode) {
+    return mode == VB_COMPUTE_BF16 ? "bf16" : "f32";
+}
+
+int vb_wmat_compute_parse(const char * s, int * mode) {
+    if (s && (!strcasecmp(s, "f32") || !strcasecmp(s, "fp32") || !strcasecmp(s, "float32"))) {
+        *mode = VB_COMPUTE_F32;
+        return VB_OK;
+    }
+    if (s && (!strcasecmp(s, "bf16") || !strcasecmp(s, "bfloat16"))) {
+        *mode = VB_COMPUTE_BF16;
+        return VB_OK;
+    }
+    return vb_fail(VB_ERR_ARG, "compute mode '%s': expected f32 or bf16", s ? s : "(null)");
+}
+
+/* ---------------------------------------------------------------- portable loops */
+
+/* mr x 16 tile of c (ldc) (+)= a (kc, mr packed) . bp (kc, 16 f32) (+ bias) */
+static void kern_scalar(int mr, int64_t kc, const float * a, const float * bp, float * c, int64_t ldc, int load,
+                        const float * bias) {
+    float acc[VB_WK_MRMAX][NR];
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < NR; j++)
+            acc[i][j] = load ? c[i * ldc + j] : 0.0f;
+    for (int64_t k = 0; k < kc; k++)
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < NR; j++)
+                acc[i][j] += a[k * mr + i] * bp[k * NR + j];
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < NR; j++)
+            c[i * ldc + j] = acc[i][j] + (bias ? bias[j] : 0.0f);
+}
+
+/* kc x 16 half elements (dt) at p -> f32 */
+static void panel_to_f32_scalar(int32_t dt, const void * p, int64_t kc, float * dst) {
+    const uint16_t * s = p;
+    for (int64_t i = 0; i < kc * NR; i++)
+        dst[i] = dt == VB_DT_BF16 ? vb_bf16_to_f32(s[i]) : vb_f16_to_f32(s[i]);
+}
+
+/* f32 -> bf16, round to nearest even (NaN stays NaN), as vb_f32_to_bf16 */
+static inline uint32_t bf16_bits(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (u >> 16) | 0x40;
+    u += 0x7fffu + ((u >> 16) & 1);
+    return u >> 16;
+}
+
+/* ---------------------------------------------------------------- packed GEMM / GEMV
+**
+** y (n, rows) [ldy] = x (n, cols) [ldx] W^T + b over the panel layout.  Per thread: a contiguous range of panels
+** (16 output columns each).  A block of activation rows (the kernel's a_block bytes) is packed into groups of mr
+** rows, each [K][mr] k-major (bf16 compute: [ceil(K/2)][mr] bf16 pairs); then for every panel of the range the
+** micro-kernel runs over each group with the whole k range, its accumulators in registers from k = 0 to K (a C tile
+** is read at most once, for beta = 1, and written once).  The panel comes from memory for the first group and from
+** L2 for the rest.  Half panels are converted in registers for n <= HALF_IN_REGISTERS_MAX_N (decode steps: a GEMV
+** streaming every panel once, reading half the bytes), else once per row block into an f32 copy that all groups
+** read; in bf16 compute every panel is converted to bf16 pairs once per row block (any n: a row gives the same bits
+** alone or in a batch). */
+
+struct gemm_job {
+    const float *          x, *b;
+    const struct vb_wmat * W;
+    float *                y;
+    int64_t                ldx, n, ldy;
+    int64_t                np;   /* panels covering the matrix's rows */
+    int                    load; /* beta = 1: accumulate into y */
+    const struct vb_wk *   k;    /* the kernel set; NULL: portable loops */
+    int                    mr;   /* rows per packed group */
+};
+
+/* one tile: rows [0, mr) of y (ldy) x panel columns [col0, col0 + 16), clipped to [0, ncols) (a temp tile at the
+** edges); bias (ncols, nullable) indexed like y's columns */
+static void tile(const struct vb_wk * ks, int mr, int32_t bdt, int64_t kc, const void * a, const void * bp, float * y,
+                 int64_t ldy, int64_t col0, int64_t ncols, int load, const float * bias) {
+    if (col0 >= 0 && col0 + NR <= ncols) {
+        float *       c = y + col0;
+        const float * bc = bias ? bias + col0 : NULL;
+        if (ks)
+            ks->tile(mr, bdt, kc, a, bp, c, ldy, load, bc);
+        else
+            kern_scalar(mr, kc, a, bp, c, ldy, load, bc);
+        return;
+    }
+    /* partial panel: columns j with 0 <= col0 + j < ncols are real */
+    float   T[VB_WK_MRMAX * NR], tb[NR];
+    int64_t j0 = col0 < 0 ? -col0 : 0, j1 = VB_MIN((int64_t)NR, ncols - col0);
+    memset(T, 0, sizeof T);
+    memset(tb, 0, sizeof tb);
+    for (int i = 0; i < mr; i++)
+        for (int64_t j = j0; j < j1; j++) {
+            if (load) T[i * NR + j] = y[i * ldy + col0 + j];
+            if (bias && i == 0) tb[j] = bias[col0 + j];
+        }
+    if (ks)
+        ks->tile(mr, bdt, kc, a, bp, T, NR, load, bias ? tb : NULL);
+    else
+        kern_scalar(mr, kc, a, bp, T, NR, load, bias ? tb : NULL);
+    for (int i = 0; i < mr; i++)
+        for (int64_t j = j0; j < j1; j++)
+            y[i * ldy + col0 + j] = T[i * NR + j];
+}
+
+/* packed k units kc padded to the kernel's kc_align */
+static inline int64_t pad_k(const struct vb_wk * ks, int64_t kc) {
+    int64_t a = ks && ks->kc_align > 1 ? ks->kc_align : 1;
+    return (kc + a - 1) / a * a;
+}
+
+/* rows [r0, r0 + mc), columns [k0, k0 + kl) of x (ldx) into groups of mr: f32 [kl][mr_g] at A + g0 * kl, or bf16
+** pairs [ceil(kl/2)][mr_g] (k0 even) */
+static void pack_rows(const struct gemm_job * J, int bf16, int64_t r0, int64_t mc, int64_t k0, int64_t kl, void * A) {
+    const int     MRg = J->mr;
+    const int64_t K2 = (kl + 1) / 2;
+    if (J->k && J->k->a_rows) { /* row-major bf16 pairs [MRg][kcp], zero pairs past K2 and zero rows past mc */
+        const int64_t kcp = pad_k(J->k, K2);
+        for (int64_t g0 = 0; g0 < mc; g0 += MRg) {
+            uint32_t * ag = (uint32_t *)A + g0 * kcp;
+            for (int64_t i = 0; i < MRg; i++) {
+                uint32_t * row = ag + i * kcp;
+                if (g0 + i >= mc) {
+                    memset(row, 0, sizeof(uint32_t) * (size_t)kcp);
+                    continue;
+                }
+                const float * xr = J->x + (r0 + g0 + i) * J->ldx + k0;
+                for (int64_t t = 0; t < kl / 2; t++)
+                    row[t] = bf16_bits(xr[2 * t]) | bf16_bits(xr[2 * t + 1]) << 16;
+                if (kl % 2) row[K2 - 1] = bf16_bits(xr[kl - 1]);
+                memset(row + K2, 0, sizeof(uint32_t) * (size_t)(kcp - K2));
+            }
+        }
+        return;
+    }
+    for (int64_t g0 = 0; g0 < mc; g0 += MRg) {
+        const int64_t mr = VB_MIN((int64_t)MRg, mc - g0);
+        for (int64_t i = 0; i < mr; i++) {
+            const float * xr = J->x + (r0 + g0 + i) * J->ldx + k0;
+            if (!bf16) {
+                float * ag = (float *)A + g0 * kl;
+                for (int64_t k = 0; k < kl; k++)
+                    ag[k * mr + i] = xr[k];
+            } else {
+                uint32_t * ag = (uint32_t *)A + g0 * K2;
+                for (int64_t t = 0; t < kl / 2; t++)
+                    ag[t * mr + i] = bf16_bits(xr[2 * t]) | bf16_bits(xr[2 * t + 1]) << 16;
+                if (kl % 2) ag[(K2 - 1) * mr + i] = bf16_bits(xr[kl - 1]);
+            }
+        }
+    }
+}
+
+static void gemm_part(void * ctx, int ith, int nth) {
+    const struct gemm_job * J = ctx;
+    const struct vb_wmat *  W = J->W;
+    const struct vb_wk *    ks = J->k;
+    const int64_t           K = W->cols, n = J->n, np = J->np, MRg = J->mr;
+    const int64_t           p0 = np * ith / nth, p1 = np * (ith + 1) / nth;
+    if (p0 >= p1) return;
+    const size_t es = W->dt == VB_DT_F32 ? 4 : 2;
+    const int    bf16 = ks && ks->bf16;
+    /* k range per block (the whole k range unless the kernel blocks it; even for bf16 pairs) */
+    const int64_t KB = ks && ks->k_block > 0 && ks->k_block < K ? ks->k_block : K;
+    const int64_t kcb = pad_k(ks, bf16 ? (KB + 1) / 2 : KB); /* packed k units per block (f32 or bf16 pairs), 4 B */
+    /* activation rows per packed block: a_block bytes of packed rows (whole groups), at least one group */
+    int64_t mcb = (int64_t)((ks ? ks->a_block : A_BLOCK_PORTABLE) / (4 * (size_t)kcb)) / MRg * MRg;
+    mcb = VB_MIN(VB_MAX(mcb, MRg), (n + MRg - 1) / MRg * MRg);
+    void * A = vb_pool_scratch(VB_SCRATCH_GEMM_A, 4 * (size_t)(mcb * kcb));
+    void * Bc = NULL; /* converted panel slice (f32 kl x 16, or bf16 pairs) read by every group */
+    if (bf16 || (W->dt != VB_DT_F32 && (n > HALF_IN_REGISTERS_MAX_N || !ks || !ks->half_regs)))
+        Bc = vb_pool_scratch(VB_SCRATCH_GEMM_B, 4 * (size_t)(kcb * NR));
+    for (int64_t ic = 0; ic < n; ic += mcb) {
+        const int64_t mc = VB_MIN(mcb, n - ic);
+        for (int64_t k0 = 0; k0 < K; k0 += KB) {
+            const int64_t kl = VB_MIN(KB, K - k0), kc = pad_k(ks, bf16 ? (kl + 1) / 2 : kl);
+            const int     load = J->load || k0 > 0; /* later k blocks continue the same accumulation */
+            const float * bias = k0 + kl == K ? J->b : NULL;
+            pack_rows(J, bf16, ic, mc, k0, kl, A);
+            for (int64_t p = p0; p < p1; p++) {
+                const void * bp = (const uint8_t *)W->data + (size_t)((p * K + k0) * NR) * es;
+                int32_t      bdt = W->dt;
+                if (Bc) {
+                    if (ks)
+                        ks->panel(W->dt, bp, kl, Bc);
+                    else
+                        panel_to_f32_scalar(W->dt, bp, kl, Bc);
+                    bp = Bc, bdt = bf16 ? VB_DT_BF16 : VB_DT_F32;
+                }
+                const int64_t col0 = p * NR - W->row0;
+                for (int64_t g0 = 0; g0 < mc; g0 += MRg) {
+                    const int mr = (int)VB_MIN(MRg, mc - g0);
+                    tile(ks, mr, bdt, kc, (const uint8_t *)A + 4 * (size_t)(g0 * kc), bp, J->y + (ic + g0) * J->ldy,
+                         J->ldy, col0, W->rows, load, bias);
+                }
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- Linear */
+
+void vb_wmat_linear_ex(const float * x, int64_t ldx, int64_t n, const struct vb_wmat * W, const float * b, float * y,
+                       int64_t ldy, float beta) {
+    if (n <= 0 || W->rows <= 0) return;
+    VB_ASSERT(beta == 0.0f || beta == 1.0f);
+    VB_ASSERT(W->dt == VB_DT_F32 || W->dt == VB_DT_BF16 || W->dt == VB_DT_F16);
+    const int64_t        np = (W->row0 + W->rows + NR - 1) / NR;
+    const struct vb_wk * ks = kernel_set(choose_n(n));
+    struct gemm_job      J = {x, b, W, y, ldx, n, ldy, np, beta != 0.0f, ks, ks ? ks->mr : MR_PORTABLE};
+    int                  nth = n * W->rows * W->cols < PAR_MIN ? 1 : (int)VB_MIN((int64_t)vb_pool_threads(), np);
+    vb_pool_run(nth, gemm_part, &J);
+}
+
+void vb_wmat_linear(const float * x, int64_t n, const struct vb_wmat * W, const float * b, float * y) {
+    vb_wmat_linear_ex(x, W->cols, n, W, b, y, W->rows, 0.0f);
+}

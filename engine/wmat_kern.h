@@ -1,0 +1,54 @@
+/* wmat_kern.h — the micro-kernels behind vb_wmat_linear, one file per instruction set (internal to engine/wmat*.c).
+**
+** A kernel set computes mr x 16 tiles of y over one packed panel (see engine/wmat.h for the panel layout):
+**   f32 sets (avx2, avx512): a is a group of mr activation rows packed [kc][mr] f32 (k-major), bp a panel of kc x 16
+**     weights (f32, or bf16 / f16 converted in registers when half_regs); every output accumulates its dot product
+**     in f32 in k order with one fused multiply-add per k, so every f32 set gives the same bits as the others;
+**   the bf16 set (avx512bf16): a is [kc][mr] uint32 pairs of bf16 activations (k = 2t in the low half, 2t + 1 in the
+**     high half, a zero past the last column), bp kc x 16 uint32 pairs of bf16 weights in the same order; one
+**     vdpbf16ps per pair (products exact in f32, f32 accumulation), kc = ceil(cols / 2).
+** tile(mr, bdt, kc, a, bp, c, ldc, load, bias): c (mr rows, ldc apart, 16 columns) (+)= a . bp (+ bias (16,
+**   nullable)); load = 1 accumulates into c; 1 <= mr <= the set's mr.
+**   the amx set: the bf16 pairs, activation groups packed row-major ([32][kcp], kcp = kc padded with zero pairs
+**     to a multiple of 16), tdpbf16ps on 16 x 16 tiles;
+** panel(dt, p, K, dst): the K x 16 panel of dtype dt at p into dst (64-byte aligned): f32 sets: K x 16 f32 (dt
+**   bf16 / f16 only); the bf16 set: ceil(K / 2) x 16 uint32 bf16 pairs (dt f32 / bf16 / f16; f32 and f16 values
+**   rounded to nearest even).
+** Each set is compiled on every x86-64 machine (target attributes); vb_wk_cpu_* says whether this CPU (and its OS)
+** runs it.  Elsewhere the sets have no tile (NULL) and the checks return 0. */
+#ifndef VB_WMAT_KERN_H
+#define VB_WMAT_KERN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest group of activation rows of any set (the edge tiles' buffers). */
+#define VB_WK_MRMAX 32
+
+typedef void (*vb_wk_tile_fn)(int mr, int32_t bdt, int64_t kc, const void * a, const void * bp, float * c, int64_t ldc,
+                              int load, const float * bias);
+typedef void (*vb_wk_panel_fn)(int32_t dt, const void * p, int64_t K, void * dst);
+
+struct vb_wk {
+    const char *   name;      /* "avx2", "avx512", "avx512bf16" */
+    int            mr;        /* activation rows per packed group */
+    int            bf16;      /* 1: bf16 pairs (see the top), 0: f32 */
+    int            half_regs; /* f32 sets: tile accepts bf16 / f16 panels (converted in registers) */
+    size_t         a_block;   /* bytes of packed activation rows per block */
+    int64_t        k_block;   /* k per block (even; a C tile is reloaded per block, exact), 0: the whole k range */
+    vb_wk_tile_fn  tile;      /* NULL: not compiled for this architecture */
+    vb_wk_panel_fn panel;
+    int            a_rows;   /* 1: groups packed row-major [mr][kcp] (rows past the group zero), 0: [kc][mr] */
+    int            kc_align; /* packed k units padded with zeros to a multiple of this (0 / 1: none) */
+};
+
+extern const struct vb_wk vb_wk_avx2, vb_wk_avx512, vb_wk_avx512bf16, vb_wk_amx;
+
+/* 1 if this CPU and OS run the set: AVX2 + FMA + F16C; AVX-512 F/BW/VL/DQ; the same + AVX512_BF16. */
+int vb_wk_cpu_avx2(void);
+int vb_wk_cpu_avx512(void);
+int vb_wk_cpu_avx512bf16(void);
+/* AMX-TILE + AMX-BF16 (+ the avx512bf16 set's features), and Linux granted the tile state to the process */
+int vb_wk_cpu_amx(void);
+
+#endif

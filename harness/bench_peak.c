@@ -1,0 +1,172 @@
+/* bench_peak.c — clock, FMA throughput, theoretical peak and copy bandwidth of this machine (see bench_peak.h). */
+#include "harness/bench_peak.h"
+
+#include "base/common.h"
+#include "engine/pool.h"
+#include "engine/wmat.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* best time of `trials` calls of fn(iters) */
+static double best_of(void (*fn)(uint64_t), uint64_t iters, int trials) {
+    double best = 1e30;
+    fn(iters / 4); /* warm-up: the core leaves its low-power state */
+    for (int t = 0; t < trials; t++) {
+        double t0 = now_s();
+        fn(iters);
+        double dt = now_s() - t0;
+        if (dt < best) best = dt;
+    }
+    return best;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* iters x 64 dependent register-register adds: 64 cycles per iteration (the loop counter runs beside the chain; an
+** add of an immediate is not used: Golden Cove and later fold chains of those at rename, 4-5 per cycle) */
+static void add_chain(uint64_t iters) {
+    uint64_t x = 0, y = 1;
+    __asm__ volatile("" : "+r"(y));
+    for (uint64_t i = 0; i < iters; i++)
+        __asm__ volatile(".rept 64\n\taddq %1, %0\n\t.endr" : "+r"(x) : "r"(y));
+}
+
+#define FMA_BODY(T, SET1, FMA, BARRIER)                                                                                \
+    T acc[16];                                                                                                         \
+    _Pragma("GCC unroll 16") for (int j = 0; j < 16; j++) acc[j] = SET1(1.0f + (float)j);                              \
+    const T m = SET1(0.999999f), a = SET1(1e-7f);                                                                      \
+    for (uint64_t i = 0; i < iters; i++) {                                                                             \
+        _Pragma("GCC unroll 16") for (int j = 0; j < 16; j++) acc[j] = FMA(acc[j], m, a);                              \
+        _Pragma("GCC unroll 16") for (int j = 0; j < 16; j++) __asm__ volatile("" : "+" BARRIER(acc[j]));              \
+    }
+
+/* iters x 16 independent 512-bit / 256-bit FMAs */
+__attribute__((target("avx512f"))) static void fma512(uint64_t iters) {
+    FMA_BODY(__m512, _mm512_set1_ps, _mm512_fmadd_ps, "v")
+}
+__attribute__((target("avx2,fma"))) static void fma256(uint64_t iters) {
+    FMA_BODY(__m256, _mm256_set1_ps, _mm256_fmadd_ps, "x")
+}
+/* iters x 16 independent vdpbf16ps */
+__attribute__((target("avx512f,avx512bf16"))) static void dp512(uint64_t iters) {
+    __m512         acc[16];
+    const __m512bh b = (__m512bh)_mm512_set1_epi32(0x3f803f80), c = (__m512bh)_mm512_set1_epi32(0x33d633d6);
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; j++)
+        acc[j] = _mm512_set1_ps((float)j);
+    for (uint64_t i = 0; i < iters; i++) {
+#pragma GCC unroll 16
+        for (int j = 0; j < 16; j++)
+            acc[j] = _mm512_dpbf16_ps(acc[j], b, c);
+#pragma GCC unroll 16
+        for (int j = 0; j < 16; j++)
+            __asm__ volatile("" : "+v"(acc[j]));
+    }
+}
+
+/* iters x 4 independent tdpbf16ps (16 x 16 f32 += 16 x 32 bf16 . 32 x 16 bf16: 8192 multiply-adds each) on
+** tiles configured here, 16 rows x 64 bytes each (the caller made sure the process may use them) */
+struct tilecfg {
+    uint8_t  palette, start_row, reserved[14];
+    uint16_t colsb[16];
+    uint8_t  rows[16];
+};
+__attribute__((target("amx-tile,amx-bf16"))) static void amx_dp(uint64_t iters) {
+    struct tilecfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette = 1;
+    for (int t = 0; t < 6; t++)
+        cfg.colsb[t] = 64, cfg.rows[t] = 16;
+    __asm__ volatile("" ::: "memory");
+    _tile_loadconfig(&cfg);
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    _tile_zero(4);
+    _tile_zero(5);
+    for (uint64_t i = 0; i < iters; i++) {
+        _tile_dpbf16ps(0, 4, 5);
+        _tile_dpbf16ps(1, 4, 5);
+        _tile_dpbf16ps(2, 4, 5);
+        _tile_dpbf16ps(3, 4, 5);
+    }
+    /* no tilerelease: the engine's amx kernel (engine/wmat_amx.c) keeps its configuration per thread and uses tiles
+    ** 0-4 of the same 16 x 64-byte geometry */
+}
+
+void vb_peak_measure(struct vb_peak * p, int threads) {
+    memset(p, 0, sizeof *p);
+    p->threads = threads < 1 ? 1 : threads;
+    /* short trials, many: on a shared (virtual) machine a trial of several ms rarely runs undisturbed (measured on
+    ** the 2-core Sapphire Rapids VM at load 10: 6 ms trials gave 0.6-1.2 GHz, 0.23 ms trials 2.80 GHz every time) */
+    const uint64_t it = 10000; /* 640 k cycles: ~0.2 ms */
+    double         hz = 64.0 * (double)it / best_of(add_chain, it, 200);
+    p->ghz = hz / 1e9;
+    const uint64_t fit = 40000; /* 640 k FMAs: ~0.1 ms */
+    if (__builtin_cpu_supports("avx512f")) {
+        p->lanes = 16;
+        p->fma_units = 16.0 * (double)fit / best_of(fma512, fit, 200) / hz;
+    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        p->lanes = 8;
+        p->fma_units = 16.0 * (double)fit / best_of(fma256, fit, 200) / hz;
+    }
+    p->units = p->lanes ? (int)(p->fma_units + 0.5) : 0;
+    if (p->lanes && p->units < 1) p->units = 1;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16")) {
+        double u = 16.0 * (double)fit / best_of(dp512, fit, 200) / hz;
+        p->dp_units = u < 0.75 ? 0.5 : (double)(int)(u + 0.5);
+    }
+    if (vb_wmat_kernel_available("amx", NULL) == 1) { /* also asks Linux for the tile state */
+        const uint64_t ait = 2000;                    /* 8000 tile products: ~0.05 ms at 16 cycles each */
+        p->amx_units = 4.0 * (double)ait / best_of(amx_dp, ait, 100) / hz;
+        p->amx_gflops = (double)p->threads * p->amx_units * 8192 * 2.0 * p->ghz;
+    }
+    p->f32_gflops = (double)p->threads * p->units * p->lanes * 2.0 * p->ghz;
+    p->bf16_gflops = (double)p->threads * p->dp_units * 16 * 2 * 2.0 * p->ghz;
+}
+#else
+void vb_peak_measure(struct vb_peak * p, int threads) {
+    memset(p, 0, sizeof *p);
+    p->threads = threads < 1 ? 1 : threads;
+}
+#endif
+
+struct copy_job {
+    uint8_t *       dst;
+    const uint8_t * src;
+    size_t          bytes;
+};
+
+static void copy_part(void * ctx, int ith, int nth) {
+    const struct copy_job * J = ctx;
+    size_t                  a = J->bytes * (size_t)ith / (size_t)nth / 64 * 64;
+    size_t                  b = ith + 1 == nth ? J->bytes : J->bytes * (size_t)(ith + 1) / (size_t)nth / 64 * 64;
+    memcpy(J->dst + a, J->src + a, b - a);
+}
+
+double vb_copy_bandwidth_gbs(size_t bytes) {
+    uint8_t *src = vb_malloc(bytes), *dst = vb_malloc(bytes);
+    memset(src, 1, bytes);
+    memset(dst, 0, bytes);
+    struct copy_job J = {dst, src, bytes};
+    double          best = 1e30;
+    for (int r = -1; r < 5; r++) { /* r == -1: warm-up */
+        double t0 = now_s();
+        vb_pool_run(0, copy_part, &J);
+        double dt = now_s() - t0;
+        if (r >= 0 && dt < best) best = dt;
+    }
+    free(src), free(dst);
+    return 2.0 * (double)bytes / best / 1e9;
+}

@@ -1,0 +1,287 @@
+/* test_wmat_kernels.c — every micro-kernel of engine/wmat_gemm.c forced in turn (VB_WMAT_KERNEL): the Linear
+** cases and batch invariance of tests/wmat_cases.h with avx2 and avx512, the same bits from both, bf16 compute with
+** avx512bf16 and amx against the f32 product of the rounded values, compute-mode names.  A kernel this CPU lacks
+** prints "SKIP: no FEATURE" and its case is skipped.  VB_WMAT_KBENCH=threads times every kernel against OpenBLAS
+** (docs/performance.md), not a test. */
+#include <setjmp.h> /* cmocka.h needs these four first */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "base/common.h"
+#include "engine/blas.h"
+#include "engine/ops.h"
+#include "engine/weights.h"
+#include "engine/wmat.h"
+#include "tests/wmat_cases.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_d(const void * a, const void * b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Force kernel `name` (VB_WMAT_KERNEL); 0 and a visible "SKIP: no FEATURE" when this CPU lacks it. */
+static int force_kernel(const char * name) {
+    const char * feature;
+    if (vb_wmat_kernel_available(name, &feature) != 1) {
+        printf("SKIP: no %s (kernel %s not run on this CPU)\n", feature, name);
+        return 0;
+    }
+    setenv("VB_WMAT_KERNEL", name, 1);
+    assert_string_equal(vb_wmat_kernel(), name);
+    return 1;
+}
+
+/* Every forced f32 kernel: the linear cases and batch invariance; avx512 and avx2 give the same bits. */
+static void kernel_f32(const char * name) {
+    if (!force_kernel(name)) {
+        skip();
+        return;
+    }
+    vb_blas_set_threads(2);
+    linear_cases();
+    batch_invariance();
+    unsetenv("VB_WMAT_KERNEL");
+}
+
+static void test_kernel_avx2(void ** state) {
+    (void)state;
+    kernel_f32("avx2");
+}
+
+static void test_kernel_avx512(void ** state) {
+    (void)state;
+    kernel_f32("avx512");
+}
+
+/* The avx512 kernel gives the bits of the avx2 kernel (one FMA per k in k order in both), every dtype, n in
+** registers and converted, k blocks (cols > 384), edges. */
+static void test_kernel_avx512_bits_equal_avx2(void ** state) {
+    (void)state;
+    const char * f;
+    if (vb_wmat_kernel_available("avx512", &f) != 1 || vb_wmat_kernel_available("avx2", NULL) != 1) {
+        printf("SKIP: no %s\n", f);
+        skip();
+        return;
+    }
+    const int32_t dts[] = {VB_DT_F32, VB_DT_BF16, VB_DT_F16};
+    const int64_t rows = 45, cols = 1001, ns[] = {1, 7, 25, 40};
+    float *       Wf = malloc(sizeof(float) * (size_t)(rows * cols)), *x = malloc(sizeof(float) * (size_t)(40 * cols));
+    float *       b = malloc(sizeof(float) * (size_t)rows), *y1 = malloc(sizeof(float) * (size_t)(40 * rows));
+    float *       y2 = malloc(sizeof(float) * (size_t)(40 * rows));
+    for (int64_t i = 0; i < rows * cols; i++)
+        Wf[i] = urand(1.0f);
+    for (int64_t i = 0; i < 40 * cols; i++)
+        x[i] = urand(1.0f);
+    for (int64_t i = 0; i < rows; i++)
+        b[i] = urand(0.5f);
+    for (int d = 0; d < 3; d++)
+        for (int k = 0; k < 4; k++) {
+            struct vb_wmat W;
+            assert_int_equal(vb_wmat_alloc(&W, rows, cols, dts[d]), VB_OK);
+            vb_wmat_set_f32(&W, 0, Wf, rows);
+            struct vb_wmat V = vb_wmat_rows(&W, 3, rows - 3);
+            setenv("VB_WMAT_KERNEL", "avx2", 1);
+            vb_wmat_linear(x, ns[k], &V, b, y1);
+            setenv("VB_WMAT_KERNEL", "avx512", 1);
+            vb_wmat_linear(x, ns[k], &V, b, y2);
+            assert_memory_equal(y1, y2, sizeof(float) * (size_t)(ns[k] * (rows - 3)));
+            vb_wmat_free(&W);
+        }
+    unsetenv("VB_WMAT_KERNEL");
+    free(Wf), free(x), free(b), free(y1), free(y2);
+}
+
+/* bf16 compute (kernel avx512bf16): on bf16 activations and rounded weights every product is exact, so the result is
+** vb_linear's on the same values up to the f32 summation order (1e-5 of max |y|), for every dtype, shape, stride,
+** beta, bias and view; a row gives the same bits alone or in a batch (batch invariance); on f32 activations the
+** error stays within bf16 rounding (1e-2 of max |y|). */
+static void kernel_bf16(const char * name) {
+    const char * f;
+    if (vb_wmat_kernel_available(name, &f) != 1) {
+        printf("SKIP: no %s (bf16 compute kernel %s)\n", f, name);
+        if (vb_wmat_kernel_available("avx512bf16", NULL) != 1)
+            assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_BF16), VB_ERR_UNSUPPORTED);
+        skip();
+        return;
+    }
+    vb_blas_set_threads(2);
+    assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_BF16), VB_OK);
+    /* the default bf16 kernel: amx where the CPU has it, else avx512bf16 */
+    assert_string_equal(vb_wmat_kernel(), vb_wmat_kernel_available("amx", NULL) == 1 ? "amx" : "avx512bf16");
+    setenv("VB_WMAT_KERNEL", name, 1);
+    assert_string_equal(vb_wmat_kernel(), name);
+    g_round_x = 1;
+    linear_cases();
+    g_round_x = 0;
+    batch_invariance();
+    /* unrounded activations: bf16's relative precision 2^-8 per activation */
+    const int64_t rows = 64, cols = 777, n = 19;
+    float *       Wf = malloc(sizeof(float) * (size_t)(rows * cols)), *x = malloc(sizeof(float) * (size_t)(n * cols));
+    float *       y = malloc(sizeof(float) * (size_t)(n * rows)), *yr = malloc(sizeof(float) * (size_t)(n * rows));
+    for (int64_t i = 0; i < rows * cols; i++)
+        Wf[i] = round_to(VB_DT_BF16, urand(1.0f));
+    for (int64_t i = 0; i < n * cols; i++)
+        x[i] = urand(1.0f);
+    struct vb_wmat W;
+    assert_int_equal(vb_wmat_alloc(&W, rows, cols, VB_DT_F32), VB_OK);
+    vb_wmat_set_f32(&W, 0, Wf, rows);
+    vb_wmat_linear(x, n, &W, NULL, y);
+    vb_linear(x, n, cols, Wf, NULL, rows, yr);
+    double e = rel_err(y, yr, n * rows);
+    assert_true(e > 0 && e < 1e-2); /* > 0: the activations really were rounded */
+    unsetenv("VB_WMAT_KERNEL");
+    /* the compute mode alone (no forced kernel): up to 24 rows the f32 kernel runs (memory-bound GEMV-like
+    ** products), so n = 19 gives the f32 bits; more rows take the bf16 kernel */
+    float * y32 = malloc(sizeof(float) * (size_t)(n * rows));
+    vb_wmat_linear(x, n, &W, NULL, y);
+    assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_F32), VB_OK);
+    vb_wmat_linear(x, n, &W, NULL, y32);
+    assert_memory_equal(y, y32, sizeof(float) * (size_t)(n * rows));
+    assert_true(rel_err(y32, yr, n * rows) <= 1e-5);
+    free(y32);
+    vb_wmat_free(&W);
+    free(Wf), free(x), free(y), free(yr);
+}
+
+static void test_kernel_avx512bf16(void ** state) {
+    (void)state;
+    kernel_bf16("avx512bf16");
+}
+
+/* The same with AMX-BF16 tiles (32 x 16 tiles, k padded to 16 pairs, row-major activation groups). */
+static void test_kernel_amx(void ** state) {
+    (void)state;
+    kernel_bf16("amx");
+}
+
+/* Compute-mode names; an unknown kernel in VB_WMAT_KERNEL falls back to the default with a warning. */
+static void test_compute_names(void ** state) {
+    (void)state;
+    assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_F32), VB_OK);
+    int m = -1;
+    assert_int_equal(vb_wmat_compute_parse("bf16", &m), VB_OK);
+    assert_int_equal(m, VB_COMPUTE_BF16);
+    assert_int_equal(vb_wmat_compute_parse("F32", &m), VB_OK);
+    assert_int_equal(m, VB_COMPUTE_F32);
+    assert_int_not_equal(vb_wmat_compute_parse("f16", &m), VB_OK);
+    assert_non_null(strstr(vb_errmsg(), "f16"));
+    assert_int_equal(vb_wmat_set_compute(7), VB_ERR_ARG);
+    assert_int_equal(vb_wmat_compute(), VB_COMPUTE_F32);
+    assert_int_equal(vb_wmat_kernel_available("sse9", NULL), -1);
+    assert_int_equal(vb_wmat_kernel_available("portable", NULL), 1);
+    const char * def = vb_wmat_kernel();
+    setenv("VB_WMAT_KERNEL", "sse9", 1);
+    assert_string_equal(vb_wmat_kernel(), def);
+    setenv("VB_WMAT_KERNEL", "portable", 1);
+    assert_string_equal(vb_wmat_kernel(), "portable");
+    unsetenv("VB_WMAT_KERNEL");
+}
+
+/* VB_WMAT_KBENCH=threads: every kernel this CPU runs and OpenBLAS sgemm at the engine's main shapes, interleaved
+** rep by rep (A B C A B C: a shared machine's load drifts), medians in GFLOP/s and the ratio to sgemm of the same rep
+** (docs/performance.md). */
+static void bench_kernels(int reps) {
+    static const struct {
+        const char * what;
+        int64_t      n, rows, cols;
+        int32_t      dt;
+    } C[] = {{"sgemm 2048^3", 2048, 2048, 2048, VB_DT_F32},     {"vit fc1 8 frames", 2056, 6144, 1408, VB_DT_F32},
+             {"vit fc2 8 frames", 2056, 1408, 6144, VB_DT_F32}, {"qformer kv 8 frames", 2056, 1536, 1408, VB_DT_F32},
+             {"t5 wi 128 tok", 128, 10240, 2048, VB_DT_F32},    {"t5 wi 512 tok", 512, 10240, 2048, VB_DT_F32},
+             {"t5 wo 512 tok", 512, 2048, 5120, VB_DT_F32},     {"t5 wi decode f32", 1, 10240, 2048, VB_DT_F32},
+             {"t5 wi decode bf16", 1, 10240, 2048, VB_DT_BF16}, {"t5 wi x8 bf16", 8, 10240, 2048, VB_DT_BF16},
+             {"vit fc1 bf16 w", 2056, 6144, 1408, VB_DT_BF16}};
+    static const char * const KN[] = {"avx2", "avx512", "avx512bf16", "amx"};
+    const char *              kb = getenv("VB_WMAT_KBENCH_KERNELS"); /* e.g. "avx512": only these kernels */
+    printf("%-22s %5s %6s %6s %9s", "shape", "n", "rows", "cols", "sgemm");
+    for (int k = 0; k < 4; k++)
+        printf(" %11s", KN[k]);
+    printf("   (GFLOP/s, medians of %d interleaved reps; ratio to the sgemm of the same rep)\n", reps);
+    const char * only = getenv("VB_WMAT_KBENCH_ONLY"); /* a substring of the shape names */
+    for (size_t c = 0; c < sizeof C / sizeof C[0]; c++) {
+        if (only && !strstr(C[c].what, only)) continue;
+        int64_t        n = C[c].n, R = C[c].rows, K = C[c].cols;
+        struct vb_wmat W;
+        VB_ASSERT(vb_wmat_alloc(&W, R, K, C[c].dt) == VB_OK);
+        float * Wf = malloc(sizeof(float) * (size_t)(R * K));
+        for (int64_t i = 0; i < R * K; i++)
+            Wf[i] = urand(0.05f);
+        vb_wmat_set_f32(&W, 0, Wf, R);
+        float *x = malloc(sizeof(float) * (size_t)(n * K)), *y = malloc(sizeof(float) * (size_t)(n * R));
+        for (int64_t i = 0; i < n * K; i++)
+            x[i] = urand(1);
+        double t[5][32], flop = 2.0 * (double)n * (double)R * (double)K;
+        for (int r = -1; r < reps; r++)
+            for (int k = -1; k < 4; k++) {
+                const char * feat;
+                if (k >= 0 && (vb_wmat_kernel_available(KN[k], &feat) != 1 || (kb && !strstr(kb, KN[k])))) {
+                    if (r >= 0) t[k + 1][r] = 0;
+                    continue;
+                }
+                double t0 = now_s();
+                if (k < 0) {
+                    vb_blas_library_threads(vb_blas_threads());
+                    t0 = now_s();
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)R, (int)K, 1.0f, x, (int)K, Wf,
+                                (int)K, 0.0f, y, (int)R);
+                    double dt = now_s() - t0;
+                    vb_blas_library_threads(1);
+                    vb_blas_settle();
+                    if (r >= 0) t[0][r] = dt;
+                    continue;
+                }
+                setenv("VB_WMAT_KERNEL", KN[k], 1);
+                vb_wmat_linear(x, n, &W, NULL, y);
+                if (r >= 0) t[k + 1][r] = now_s() - t0;
+            }
+        unsetenv("VB_WMAT_KERNEL");
+        double g[5], ratio[5][32];
+        for (int k = 0; k < 5; k++) {
+            for (int r = 0; r < reps; r++)
+                ratio[k][r] = t[k][r] > 0 ? t[0][r] / t[k][r] : 0;
+            qsort(t[k], (size_t)reps, sizeof t[k][0], cmp_d);
+            qsort(ratio[k], (size_t)reps, sizeof ratio[k][0], cmp_d);
+            g[k] = t[k][reps / 2] > 0 ? flop / t[k][reps / 2] / 1e9 : 0;
+        }
+        printf("%-22s %5lld %6lld %6lld %9.1f", C[c].what, (long long)n, (long long)R, (long long)K, g[0]);
+        for (int k = 1; k < 5; k++)
+            printf(" %6.1f %3.0f%%", g[k], 100 * ratio[k][reps / 2]);
+        printf("%s\n", C[c].dt == VB_DT_BF16 ? "  (bf16 weights; sgemm on f32)" : "");
+        vb_wmat_free(&W);
+        free(Wf), free(x), free(y);
+    }
+}
+
+int main(void) {
+    if (getenv("VB_WMAT_KBENCH")) {
+        vb_blas_set_threads(atoi(getenv("VB_WMAT_KBENCH")) > 0 ? atoi(getenv("VB_WMAT_KBENCH")) : 2);
+        int reps = getenv("VB_WMAT_BENCH_REPS") ? atoi(getenv("VB_WMAT_BENCH_REPS")) : 5;
+        bench_kernels(reps < 1 ? 1 : reps > 32 ? 32 : reps);
+        return 0;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kernel_avx2),
+        cmocka_unit_test(test_kernel_avx512),
+        cmocka_unit_test(test_kernel_avx512_bits_equal_avx2),
+        cmocka_unit_test(test_kernel_avx512bf16),
+        cmocka_unit_test(test_kernel_amx),
+        cmocka_unit_test(test_compute_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
