@@ -188,8 +188,8 @@ fuzz:
 	  fuzz-bins
 ifeq ($(BUILD),build-fuzz)
 # clang 14 does not know every feature name the CPU dispatch asks __builtin_cpu_supports for ("f16c"): in this build,
-# which multiplies no matrices, every CPU-feature query answers 0 (the portable kernels)
-$(BUILD)/engine/wmat.o: CFLAGS += -D'__builtin_cpu_supports(x)=0'
+# which multiplies no matrices, every CPU-feature query of the library answers 0 (the portable kernels)
+$(LIB_OBJS): CFLAGS += -D'__builtin_cpu_supports(x)=0'
 endif
 fuzz-bins: $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(FUZZ_SRCS))
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(LIB_OBJS)

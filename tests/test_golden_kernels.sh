@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every engine GEMM kernel against the golden references: tests/test_golden_vision.sh and test_golden_t5.sh (and
-# test_golden_methods.sh for avx2, the AVX2-only machines' kernel; the default kernel runs it in its own test) with
+# test_conf_golden_methods.sh for avx2, the AVX2-only machines' kernel; the default kernel runs it in its own test) with
 # VB_WMAT_KERNEL forcing portable, avx2 and avx512 in turn: every check stays within its f32 tolerance with each.
 # A kernel this CPU lacks prints "SKIP: kernel K: no FEATURE" (the others still run).  Then --compute bf16 with the
 # kernels avx512bf16 and amx: check-golden on the tiny set must compare every tensor the f32 run compares, each within 15 % of
@@ -22,15 +22,16 @@ for k in portable avx2 avx512; do
     echo "SKIP: kernel $k: no $(feature $k) on this CPU (version reports wmat_kernel $got)"
     continue
   fi
-  tests="vision t5"
-  [ $k = avx2 ] && tests="vision t5 methods"
+  tests="golden_vision golden_t5"
+  # the method-level goldens are conformance data (../shared): tests/test_conf_golden_methods.sh exits 77 without it
+  [ $k = avx2 ] && tests="golden_vision golden_t5 conf_golden_methods"
   for t in $tests; do
-    if VB_WMAT_KERNEL=$k bash "$VB_ROOT/tests/test_golden_$t.sh" >"${TMPDIR:-/tmp}/vb_golden_kern.$$" 2>&1; then
-      echo "kernel $k: test_golden_$t ok"
+    if VB_WMAT_KERNEL=$k bash "$VB_ROOT/tests/test_$t.sh" >"${TMPDIR:-/tmp}/vb_golden_kern.$$" 2>&1; then
+      echo "kernel $k: test_$t ok"
     else
       rc=$?
-      if [ $rc = 77 ]; then echo "SKIP: kernel $k: test_golden_$t skipped: $(grep -m1 -i skip "${TMPDIR:-/tmp}/vb_golden_kern.$$")"
-      else echo "FAIL: kernel $k: test_golden_$t (exit $rc):"; tail -n 20 "${TMPDIR:-/tmp}/vb_golden_kern.$$"; status=1; fi
+      if [ $rc = 77 ]; then echo "note: kernel $k: test_$t not run: $(grep -m1 -i skip "${TMPDIR:-/tmp}/vb_golden_kern.$$")"
+      else echo "FAIL: kernel $k: test_$t (exit $rc):"; tail -n 20 "${TMPDIR:-/tmp}/vb_golden_kern.$$"; status=1; fi
     fi
   done
 done
