@@ -637,6 +637,8 @@ static int64_t bundle_params(const char * models, const char * name) {
     return n;
 }
 
+int cmd_demo_export(int argc, char ** argv); /* cmd_demo_export.c */
+
 static int demo_note(int argc, char ** argv) {
     const char *dir = NULL, *tokdir = NULL, *models = NULL, *v;
     int32_t     videos = 0, questions = 0;
@@ -754,6 +756,7 @@ static int usage(void) {
         "       vlapbench demo wordpiece --corpus CORPUS.txt --out vocab.txt [--size N]\n"
         "       vlapbench demo check-tokenizer --t5 tokenizer.json [--bert vocab.txt] [--corpus CORPUS.txt]\n"
         "       vlapbench demo note --dir REPORT_DIR --tokenizer-dir D --models D --videos N --questions Q\n"
+        "       vlapbench demo export --synth DIR --tokenizer-dir D --out PREFIX [--image-size 224]\n"
         "The helpers of `make demo` (scripts/demo.sh), which runs the whole benchmark offline on the synthetic\n"
         "benchmark with random-weight models whose tokenizers are built here, deterministically:\n"
         "  corpus           every QA and localizer prompt of the synthetic NExT-QA, STAR, VLEP and How2QA (VALUE)\n"
@@ -769,7 +772,11 @@ static int usage(void) {
         "                   exits 1 otherwise\n"
         "  note             inserts the \"About this demo\" paragraph (random weights: accuracy at chance by\n"
         "                   construction; latencies are real measurements of toy-sized models) under the title of\n"
-        "                   REPORT_DIR/report.md, report.html and report.tex (once)\n");
+        "                   REPORT_DIR/report.md, report.html and report.tex (once)\n"
+        "  export           the exact method inputs of every sample of DIR for tools/train-demo: PREFIX.jsonl (a\n"
+        "                   constants line, then per sample: candidate / uniform frame indices as the runner samples\n"
+        "                   them, T5 / BERT prompt ids as the methods build them, frame record numbers) and\n"
+        "                   PREFIX.frames (each distinct decoded frame once: RGB24, image size squared, bilinear)\n");
     return 0;
 }
 
@@ -783,6 +790,7 @@ int cmd_demo(int argc, char ** argv) {
     if (!strcmp(sub, "wordpiece")) return demo_wordpiece(argc, argv);
     if (!strcmp(sub, "check-tokenizer")) return demo_check_tokenizer(argc, argv);
     if (!strcmp(sub, "note")) return demo_note(argc, argv);
+    if (!strcmp(sub, "export")) return cmd_demo_export(argc, argv);
     fprintf(stderr, "demo: unknown subcommand '%s' (see --help)\n", sub);
     return 2;
 }
