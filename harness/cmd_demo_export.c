@@ -3,7 +3,8 @@
 **
 ** For every sample of the four synthetic official-format files (NExT-QA CSV, STAR, VLEP, How2QA VALUE) it writes one
 ** JSON line with the candidate frame indices the runner samples (uniform_midbin inside the sample's segment: T = 32,
-** 8 for How2QA, and k = 1, 2, 4 for uniform), the token ids every method builds from the sample's prompts (T5 QA
+** 8 for How2QA, as VLAP uses; T = 32 for SeViLA everywhere; and k = 1, 2, 4 for uniform), the token ids every method
+*builds from the sample's prompts (T5 QA
 ** prompt truncated right at 77 for uniform / SeViLA and untruncated for VLAP, T5 localizer prompt at 77, BERT QA
 ** prompt left-truncated at 128 with [CLS] / [SEP]), and where each frame's pixels are in the frames file.  The
 ** frames file holds every distinct (video, frame) once, as the decoder gives it to the runner: RGB24, image_size x
@@ -138,7 +139,7 @@ static int export_sample(FILE * jf, struct fstore * fs, const struct vb_sample *
     static const struct {
         const char * name;
         int32_t      n; /* 0: T */
-    } SETS[] = {{"cand", 0}, {"uniform1", 1}, {"uniform2", 2}, {"uniform4", 4}};
+    } SETS[] = {{"cand", 0}, {"cand32", 32}, {"uniform1", 1}, {"uniform2", 2}, {"uniform4", 4}};
     for (size_t k = 0; k < sizeof SETS / sizeof SETS[0] && rc == VB_OK; k++) {
         int32_t n = SETS[k].n ? SETS[k].n : T;
         int64_t idx[64];
@@ -208,6 +209,16 @@ static int header(FILE * jf, const struct vb_t5tok * tok, int32_t H) {
         if (rc == VB_OK) cJSON_AddItemToObject(o, j ? "target_no" : "target_yes", ids_json(ids, n));
         free(ids);
     }
+    /* the event task's colour names (synth.c palette order), without </s> */
+    static const char * const COLOURS[8] = {"red", "green", "blue", "yellow", "purple", "orange", "pink", "brown"};
+    cJSON *                   C = cJSON_CreateArray();
+    for (int32_t j = 0; j < 8 && rc == VB_OK; j++) {
+        int32_t *ids = NULL, n = 0;
+        rc = vb_t5tok_encode(tok, COLOURS[j], 0, 0, &ids, &n);
+        if (rc == VB_OK) cJSON_AddItemToArray(C, ids_json(ids, n));
+        free(ids);
+    }
+    cJSON_AddItemToObject(o, "colour_ids", C);
     if (rc == VB_OK) {
         char * line = cJSON_PrintUnformatted(o);
         fprintf(jf, "%s\n", line);

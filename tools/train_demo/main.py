@@ -138,6 +138,14 @@ def main(argv=None):
                             weight_decay=0.01)
     n_vit = steps(100)
     hist = []
+    cache = os.path.join(a.work, f"vit-{a.seed}-{n_vit}-{a.train_videos}-{a.train_questions}.pt")
+    if os.path.exists(cache):  # a rerun with the same work directory: the ViT phase's result (deterministic)
+        c = torch.load(cache)
+        vit.load_state_dict(c["vit"])
+        hist = c["hist"]
+        rng.setstate(c["rng"])
+        n_vit = 0
+        log(f"vit: reusing {cache}")
     for it in range(n_vit):
         recs = [rng.choice(card_recs) for _ in range(8)] + [rng.choice(other) for _ in range(8)]
         ln = vit.post_layernorm(vit(tr.pixels(recs)))
@@ -151,6 +159,8 @@ def main(argv=None):
         hist.append(loss.item())
         if it % 20 == 0 or it == n_vit - 1:
             log(f"vit {it}/{n_vit}: colour {lc.item():.3f} relevance {lr_.item():.3f}")
+    if n_vit:
+        torch.save({"vit": vit.state_dict(), "hist": hist, "rng": rng.getstate()}, cache)
     man["losses"]["vit"] = hist[::10] + hist[-1:]
     round_bf16_(vit)
     freeze(vit)
@@ -167,17 +177,23 @@ def main(argv=None):
     params = [p for n, p in blip.named_parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=0.01)
     tgt = [hdr[f"target{j}"] for j in range(5)]
-    n_t5 = steps(500)
+    n_t5 = steps(700)
     hist = []
 
-    def qa_batch_uniform(model, split_name, B):
+    def qa_batch_uniform(model, split_name, B, p_text=0.0):
         sp = S[split_name]
         xs = [rng.choice(sp.samples) for _ in range(B)]
         vis, qa, tg = [], [], []
         for x in xs:
-            k = rng.choice([1, 2, 4])
-            recs = oracle_frames(rng, x, k)
-            vis.append(X.blip2_visual(model, lnf[split_name][recs]))
+            k = rng.choice([1, 1, 2, 4])
+            if rng.random() < p_text:
+                # text curriculum: the card's colour name (T5 embeddings) in place of one frame's visual tokens, so
+                # that T5 first learns to match a colour against the options and letters
+                cid = hdr["colour_ids"][sp.events[x["video"]][2]]
+                vis.append([model.language_model.shared(torch.tensor(cid))])  # as one frame (k = 1)
+            else:
+                recs = oracle_frames(rng, x, k)
+                vis.append(X.blip2_visual(model, lnf[split_name][recs]))
             qa.append(x["qa_t5_77"])
             tg.append(tgt[x["answer"]])
         emb, mask = X.uniform_inputs(model.language_model, hdr, vis, qa)
@@ -200,8 +216,9 @@ def main(argv=None):
 
     blip_loc = lambda f: blip.language_projection(blip.qformer(blip.query_tokens, blip.vision_model.post_layernorm(f)))
     for it in range(n_t5):
-        l1 = qa_batch_uniform(blip, "train", 8)
-        l2 = loc_batch(blip_loc, t5, "train", 8)
+        p_text = max(0.0, 0.5 * (1.0 - it / (0.6 * n_t5)))
+        l1 = qa_batch_uniform(blip, "train", 8, p_text)
+        l2 = loc_batch(blip_loc, t5, "train", 4) if it % 2 == 0 else torch.zeros(())
         loss = l1 + 0.5 * l2
         opt.zero_grad()
         loss.backward()
@@ -215,7 +232,10 @@ def main(argv=None):
     man["deviations"].append(
         "The frozen pair is trained here (no EVA-CLIP / Flan-T5 pre-training exists at this size): the ViT on frame "
         "labels (card colour or none; plus a relevance head on the channel means of ln_vision, the Frame-Prompter's "
-        "only input), then Flan-T5 together with the BLIP-2 answerer on QA and on SeViLA's yes/no frame prompt.")
+        "only input), then Flan-T5 together with the BLIP-2 answerer on QA and on SeViLA's yes/no frame prompt, "
+        "with a text curriculum: for the first 60 % of the steps (probability 0.5 falling to 0) a frame's visual "
+        "tokens are replaced by the T5 embedding of the card's colour name, so that T5 learns to match a colour "
+        "against the options before it must read it from the Q-Former.")
     man["deviations"].append(
         "Uniform BLIP-2 and SeViLA share one BLIP-2 answerer, trained on frame sets that show the card 80 % of the "
         "time (as SeViLA's answerer is BLIP-2's); it is not fine-tuned on uniform samples.")

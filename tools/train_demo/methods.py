@@ -47,7 +47,7 @@ def uniform_inputs(t5, hdr, vis, qa_ids):
     parts = []
     for v, q in zip(vis, qa_ids):
         p = []
-        for i in range(v.shape[0]):
+        for i in range(len(v)):  # v: (k, Q, d) or a list of k (n_i, d) rows (text curriculum)
             p.append(t5.shared(torch.tensor(hdr[f"prefix{i + 1}"])))
             p.append(v[i])
         p.append(t5.shared(torch.tensor(q)))
