@@ -177,7 +177,7 @@ def main(argv=None):
     params = [p for n, p in blip.named_parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=0.01)
     tgt = [hdr[f"target{j}"] for j in range(5)]
-    n_t5 = steps(700)
+    n_t5 = steps(400)
     hist = []
 
     def qa_batch_uniform(model, split_name, B, p_text=0.0):
