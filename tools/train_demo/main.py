@@ -73,6 +73,27 @@ def oracle_frames(rng, x, k, T_key="cand", p_card=0.8):
     return [recs[i] for i in sorted(pos)]
 
 
+def cached(a, name, log, rng, modules, hist_key, man):
+    """A rerun with the same work directory and arguments reuses a finished phase (deterministic: same result)."""
+    path = os.path.join(a.work, f"phase-{name}-{a.seed}-{a.scale}-{a.train_videos}-{a.train_questions}.pt")
+    if not os.path.exists(path):
+        return path, False
+    c = torch.load(path)
+    for k, m in modules.items():
+        m.load_state_dict(c[k])
+    rng.setstate(c["rng"])
+    man["losses"][hist_key] = c["hist"]
+    log(f"{name}: reusing {path}")
+    return path, True
+
+
+def save_phase(path, rng, modules, hist):
+    d = {k: m.state_dict() for k, m in modules.items()}
+    d["rng"] = rng.getstate()
+    d["hist"] = hist
+    torch.save(d, path)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--vlapbench", default=os.path.join(ROOT, "build", "vlapbench"))
@@ -142,6 +163,7 @@ def main(argv=None):
     if os.path.exists(cache):  # a rerun with the same work directory: the ViT phase's result (deterministic)
         c = torch.load(cache)
         vit.load_state_dict(c["vit"])
+        head_r.load_state_dict(c["head_r"])
         hist = c["hist"]
         rng.setstate(c["rng"])
         n_vit = 0
@@ -160,7 +182,7 @@ def main(argv=None):
         if it % 20 == 0 or it == n_vit - 1:
             log(f"vit {it}/{n_vit}: colour {lc.item():.3f} relevance {lr_.item():.3f}")
     if n_vit:
-        torch.save({"vit": vit.state_dict(), "hist": hist, "rng": rng.getstate()}, cache)
+        torch.save({"vit": vit.state_dict(), "head_r": head_r.state_dict(), "hist": hist, "rng": rng.getstate()}, cache)
     man["losses"]["vit"] = hist[::10] + hist[-1:]
     round_bf16_(vit)
     freeze(vit)
@@ -215,6 +237,9 @@ def main(argv=None):
         return X.target_loss(t5m, emb, mask, [t[:1] for t in tg])  # step 0 only: the localizer reads step 0
 
     blip_loc = lambda f: blip.language_projection(blip.qformer(blip.query_tokens, blip.vision_model.post_layernorm(f)))
+    cp, done = cached(a, "t5", log, rng, {"blip": blip}, "t5_blip2_answerer", man)
+    if done:
+        n_t5 = 0
     for it in range(n_t5):
         p_text = max(0.0, 0.5 * (1.0 - it / (0.6 * n_t5)))
         l1 = qa_batch_uniform(blip, "train", 8, p_text)
@@ -226,7 +251,9 @@ def main(argv=None):
         hist.append([l1.item(), l2.item()])
         if it % 50 == 0 or it == n_t5 - 1:
             log(f"t5+blip2 {it}/{n_t5}: qa {l1.item():.3f} loc {l2.item():.3f}")
-    man["losses"]["t5_blip2_answerer"] = hist[::25] + hist[-1:]
+    if n_t5:
+        man["losses"]["t5_blip2_answerer"] = hist[::25] + hist[-1:]
+        save_phase(cp, rng, {"blip": blip}, man["losses"]["t5_blip2_answerer"])
     round_bf16_(blip)
     freeze(blip)
     man["deviations"].append(
@@ -255,6 +282,9 @@ def main(argv=None):
     loc_fn = lambda f: loc.language_projection(loc.qformer(loc.query_tokens, loc.vision_layernorm(f)))
     n_loc = steps(150)
     hist = []
+    cp, done = cached(a, "loc", log, rng, {"loc": loc}, "sevila_localizer", man)
+    if done:
+        n_loc = 0
     for it in range(n_loc):
         l = loc_batch(loc_fn, t5, "train", 16)
         opt.zero_grad()
@@ -263,7 +293,9 @@ def main(argv=None):
         hist.append(l.item())
         if it % 50 == 0 or it == n_loc - 1:
             log(f"localizer {it}/{n_loc}: {l.item():.3f}")
-    man["losses"]["sevila_localizer"] = hist[::25] + hist[-1:]
+    if n_loc:
+        man["losses"]["sevila_localizer"] = hist[::25] + hist[-1:]
+        save_phase(cp, rng, {"loc": loc}, man["losses"]["sevila_localizer"])
     round_bf16_(loc)
     freeze(loc)
     man["deviations"].append("SeViLA's localizer starts from copies of the answerer's Q-Former, query tokens, "
@@ -296,6 +328,9 @@ def main(argv=None):
     opt = torch.optim.AdamW(ib_params, lr=1e-3, weight_decay=0.01)
     n_ib = steps(300)
     hist = []
+    cp, done = cached(a, "ib", log, rng, {"ib": ib}, "vlap_answerer_warmup", man)
+    if done:
+        n_ib = 0
     for it in range(n_ib):
         xs = [rng.choice(tr.samples) for _ in range(8)]
         vis, qa, tg = [], [], []
@@ -313,7 +348,9 @@ def main(argv=None):
         hist.append(l.item())
         if it % 50 == 0 or it == n_ib - 1:
             log(f"instructblip {it}/{n_ib}: {l.item():.3f}")
-    man["losses"]["vlap_answerer_warmup"] = hist[::25] + hist[-1:]
+    if n_ib:
+        man["losses"]["vlap_answerer_warmup"] = hist[::25] + hist[-1:]
+        save_phase(cp, rng, {"ib": ib}, man["losses"]["vlap_answerer_warmup"])
     round_bf16_(ib)
     freeze(ib)
     man["deviations"].append(
@@ -327,6 +364,14 @@ def main(argv=None):
         for k in (1, 2, 4):
             torch.manual_seed(a.seed + 100 + 10 * T + k)
             fp = M.FramePrompter(Nt, k, T)
+            with torch.no_grad():  # warm start: each output reads its own frame's gates with the ViT relevance head
+                f_ = T // k
+                fp.fc1.weight.zero_()
+                for j in range(f_):
+                    fp.fc1.weight[j, j * Nt:(j + 1) * Nt] = head_r.weight[0]
+                fp.fc1.bias.fill_(head_r.bias.item())
+                fp.fc2.weight.copy_(torch.eye(f_))
+                fp.fc2.bias.zero_()
             opt = torch.optim.AdamW(fp.parameters(), lr=3e-3, weight_decay=0.0)
             hist = []
             epochs = 10.0  # ViLA: max_epoch 10 of a 50-epoch exponential decay from 1 to 0.01
@@ -361,7 +406,8 @@ def main(argv=None):
             prompters[(k, T)] = fp
             man["losses"][f"frame_prompter_k{k}_T{T}"] = hist[::25] + hist[-1:]
     man["deviations"].append(
-        "Each Frame-Prompter adds an auxiliary relevance loss (cross-entropy of its segment logits towards the card "
+        "Each Frame-Prompter starts from the ViT pre-training's relevance head (fc1 reads each frame's channel-mean "
+        "gates with that head's weights, fc2 = identity) and adds an auxiliary relevance loss (cross-entropy of its segment logits towards the card "
         "frames of the segment that holds them) to the QA loss, and trains for 100 steps of batch 8 with the "
         "temperature of ViLA's schedule (1 -> 0.01 over 50 epochs, stopped at epoch 10: tau 1 -> 0.40); the "
         "QFormer-Distiller (teacher on all T frames) is not used.")
