@@ -91,9 +91,10 @@ mkdir "$T/tok"
 "$VB_BIN" demo corpus --synth "$OUT/data" --out "$T/tok/c0.txt" 2>/dev/null
 cmp -s "$T/tok/c0.txt" "$OUT/tokenizer/corpus.txt" || fail "demo corpus not deterministic"
 MAN=$ROOT/models/demo/manifest.json
-tr_seed=$(grep -o '"train": {[^}]*' "$MAN" | grep -o '"synth_seed": [0-9]*' | grep -o '[0-9]*$')
-tr_videos=$(grep -o '"train": {[^}]*' "$MAN" | grep -o '"videos": [0-9]*' | grep -o '[0-9]*$')
-tr_q=$(grep -o '"train": {[^}]*' "$MAN" | grep -o '"questions_per_video": [0-9]*' | grep -o '[0-9]*$')
+train=$(tr -d ' \n' <"$MAN" | grep -o '"train":{[^}]*')
+tr_seed=$(echo "$train" | grep -o '"synth_seed":[0-9]*' | grep -o '[0-9]*$')
+tr_videos=$(echo "$train" | grep -o '"videos":[0-9]*' | grep -o '[0-9]*$')
+tr_q=$(echo "$train" | grep -o '"questions_per_video":[0-9]*' | grep -o '[0-9]*$')
 [ -n "$tr_seed" ] && [ -n "$tr_videos" ] && [ -n "$tr_q" ] || fail "$MAN: no training split description"
 "$VB_BIN" synth --task event --no-videos --out "$T/train" --videos "$tr_videos" --questions "$tr_q" \
     --seed "$tr_seed" 2>/dev/null || fail "synth (training split)"
