@@ -683,14 +683,15 @@ static int trained_note(struct note * nt, const char * manifest, int32_t videos,
     note_add(nt, R_BOLD, "What the numbers show:");
     note_add(nt, R_PLAIN,
              " on a task where frame choice decides the answer, a learned selector that sees only ViT features "
-             "(VLAP) answers about as well as SeViLA's localizer, which reads the question and runs the T5 on every "
-             "candidate, far better than uniform sampling at the same number of frames, and at a fraction of "
-             "SeViLA's selection cost; uniform sampling improves with more frames because it sees the card more "
-             "often. ");
+             "(VLAP) answers at least as well as SeViLA's localizer, which reads the question and runs the T5 on "
+             "every candidate (here better: this small localizer misses the card on some videos), far better than "
+             "uniform sampling at the same number of frames, and at a fraction of SeViLA's selection cost; uniform "
+             "sampling sees the card more often with more frames. ");
     note_add(nt, R_BOLD, "What they do not show:");
     note_add(nt, R_PLAIN,
-             " anything about real videos or the published checkpoints. The task is synthetic and easy by design, "
-             "and the models are toy-sized (the real structure: 224-px frames in 14-px patches, 257 tokens per "
+             " anything about real videos or the published checkpoints. The task is synthetic and easy by design "
+             "(its options come in a fixed order, so the answer letter is a function of the card's colour), and "
+             "the models are toy-sized (the real structure: 224-px frames in 14-px patches, 257 tokens per "
              "frame, 32 query tokens, 32 candidate frames, 8 for VLAP on How2QA, cross-attention every second "
              "layer, gated-GELU T5 with relative positions; but 2 layers and width 64: %.2f M parameters for "
              "uniform BLIP-2, %.2f M for SeViLA, %.2f M for VLAP at 4 frames, against about 4.1 B for BLIP-2 "
