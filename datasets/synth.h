@@ -20,17 +20,19 @@
 #include <stdio.h>
 
 struct vb_synth_video_spec {
-    int32_t      width, height;    /* even, >= 32 */
-    int32_t      fps_num, fps_den; /* frame rate fps_num / fps_den */
-    int32_t      n_frames;         /* >= 1 */
-    int32_t      gop;              /* keyframe interval in frames (scene-cut keyframes disabled) */
-    int32_t      bframes;          /* max consecutive B-frames, 0..4 */
-    int32_t      first_index;      /* code shown by frame 0 (frame i shows first_index + i), default 0 */
-    uint8_t      square_rgb[3];    /* colour of the square */
-    int32_t      crf;              /* libx264 CRF (0: 23) */
-    int32_t      threads;          /* encoder threads (0: 1, deterministic) */
-    const char * preset;           /* libx264 preset (NULL: "veryfast"; x264's own default is "medium") */
-    const char * encoder;          /* "libx264", "mpeg4" or NULL (vb_synth_encoder_name()) */
+    int32_t      width, height;      /* even, >= 32 */
+    int32_t      fps_num, fps_den;   /* frame rate fps_num / fps_den */
+    int32_t      n_frames;           /* >= 1 */
+    int32_t      gop;                /* keyframe interval in frames (scene-cut keyframes disabled) */
+    int32_t      bframes;            /* max consecutive B-frames, 0..4 */
+    int32_t      first_index;        /* code shown by frame 0 (frame i shows first_index + i), default 0 */
+    uint8_t      square_rgb[3];      /* colour of the square */
+    int32_t      crf;                /* libx264 CRF (0: 23) */
+    int32_t      threads;            /* encoder threads (0: 1, deterministic) */
+    const char * preset;             /* libx264 preset (NULL: "veryfast"; x264's own default is "medium") */
+    const char * encoder;            /* "libx264", "mpeg4" or NULL (vb_synth_encoder_name()) */
+    int32_t      event_f0, event_f1; /* event task (synth_task.h): card on frames [f0, f1); f1 <= f0: default task */
+    uint8_t      card_rgb[3];        /* event task: colour of the card */
 };
 
 /* Encoder used for synthetic videos: "libx264" when this libavcodec has it, else "mpeg4". */
@@ -59,7 +61,10 @@ struct vb_synth_opts {
     int32_t      bframes;       /* -1: default 2 */
     int32_t      questions;     /* questions per video and dataset, default 2 */
     int32_t      skip_videos;   /* 1: write annotation files only (videos still described by the seed) */
+    int32_t      task;          /* VB_SYNTH_TASK_INDEX (default) or VB_SYNTH_TASK_EVENT (synth_task.h) */
 };
+
+enum { VB_SYNTH_TASK_INDEX = 0, VB_SYNTH_TASK_EVENT = 1 };
 
 /* Fill *o with the defaults above (out_dir NULL). */
 void vb_synth_opts_default(struct vb_synth_opts * o);

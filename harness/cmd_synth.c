@@ -19,7 +19,7 @@ int cmd_synth(int argc, char ** argv) {
     if (vb_cli_wants_help(argc, argv)) {
         printf(
             "usage: vlapbench synth --out DIR [--videos N] [--seed S] [--frames F] [--fps R] [--size WxH]\n"
-            "                       [--gop G] [--bframes B] [--questions Q] [--no-videos]\n"
+            "                       [--gop G] [--bframes B] [--questions Q] [--task index|event] [--no-videos]\n"
             "       vlapbench synth --verify DIR\n"
             "Writes small H.264 videos (libx264 if available, else mpeg4) whose frames show their own index as a\n"
             "block code, and annotation files for them in every official format: NExT-QA val.csv +\n"
@@ -34,8 +34,15 @@ int cmd_synth(int argc, char ** argv) {
             "  --gop G        keyframe interval (default: varied among 6, 12, 30, 60)\n"
             "  --bframes B    max consecutive B-frames 0-4 (default 2)\n"
             "  --questions Q  questions per video and dataset (default 2)\n"
+            "  --task T       index (default): frames show their own number, questions ask about the square's colour\n"
+            "                 or the number in a frame; event: each video (default 32 frames at 8 fps,\n"
+            "                 gop 16) shows a red, green, blue or yellow card on 1/16 of its frames at a random\n"
+            "                 time among grey distractors, and every question asks its colour, options in a fixed\n"
+            "                 order (How2QA: a half-video segment holding the card); the manifest gives each\n"
+            "                 video's card frames (\"event\": [first, end)) -- the trained demo's task\n"
             "  --no-videos    write annotations and manifest only\n"
-            "--verify DIR reads every annotation file of DIR with the real loaders, decodes 8 uniform_midbin frames\n"
+            "--verify DIR (index task) reads every annotation file of DIR with the real loaders, decodes 8 "
+            "uniform_midbin frames\n"
             "inside each sample's segment from its resolved video path, and checks that every frame shows its own\n"
             "number and that the labelled answer is what the pixels say; exit 1 on the first mismatch.\n");
         return 0;
@@ -73,6 +80,13 @@ int cmd_synth(int argc, char ** argv) {
             if (!parse_int(v, 0, 4, &o.bframes)) goto bad;
         } else if (vb_cli_opt(argc, argv, &i, "--questions", &v)) {
             if (!parse_int(v, 1, 15, &o.questions)) goto bad;
+        } else if (vb_cli_opt(argc, argv, &i, "--task", &v)) {
+            if (!strcmp(v, "index"))
+                o.task = VB_SYNTH_TASK_INDEX;
+            else if (!strcmp(v, "event"))
+                o.task = VB_SYNTH_TASK_EVENT;
+            else
+                goto bad;
         } else if (!strcmp(argv[i], "--no-videos"))
             o.skip_videos = 1;
         else {

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# demo.sh — the bundled default benchmark (`make demo`): runs vlapbench's whole main job offline, on data and models
-# that vlapbench generates itself, deterministically, and writes the report.
+# demo.sh — the bundled default benchmark (`make demo`): runs vlapbench's whole main job offline, on data that
+# vlapbench generates itself and on the trained demo models committed in models/demo/, and writes the report.
 #
-#   1. `vlapbench synth`: the synthetic benchmark (small H.264 videos whose frames show their own index) with
-#      annotation files in the official formats of NExT-QA, STAR, VLEP and How2QA (VALUE release);
-#   2. tokenizers built from the benchmark's own text: a SentencePiece unigram model (Debian's spm_train) converted
-#      to a fast-tokenizer tokenizer.json (`vlapbench tokenize --spm-to-json`), and a WordPiece vocab.txt
-#      (`vlapbench demo wordpiece`);
-#   3. random-weight model bundles (`vlapbench init-model`, configs/demo-blip2.json and demo-instructblip.json):
+#   1. `vlapbench synth --task event`: the synthetic benchmark (small H.264 videos that show a colour card on 1/16 of
+#      their frames, at a random time; every question asks the card's colour) with annotation files in the official
+#      formats of NExT-QA, STAR, VLEP and How2QA (VALUE release);
+#   2. tokenizers: the ones the models were trained with (models/demo/tokenizer), checked against the benchmark's
+#      text (`vlapbench demo check-tokenizer`: every piece the methods read, no <unk>);
+#   3. model bundles: models/demo/ (tools/train-demo trained them, from scratch, on other seeds of the same task):
 #      uniform BLIP-2, SeViLA, and one VLAP bundle per frame count (and per candidate count: How2QA uses 8);
 #   4. `vlapbench run`: uniform, SeViLA and VLAP at 1, 2 and 4 frames on each dataset, into OUT/results.db;
 #   5. `vlapbench report`: OUT/report.md, report.html, report.tex and the plots.
@@ -16,15 +16,22 @@
 # rewrites the report.
 #
 # Environment: VB_BIN (default: the build/vlapbench next to this script), VB_DEMO_OUT (default demo-out),
-# VB_DEMO_SMALL=1 (3 videos instead of 12: the quick variant tests/test_demo.sh runs), VB_DEMO_THREADS (BLAS threads,
-# default 0 = all cores).
+# VB_DEMO_SMALL=1 (3 videos instead of 50: the quick variant tests/test_demo.sh runs), VB_DEMO_THREADS (BLAS threads,
+# default 0 = all cores), VB_DEMO_MODELS=random (the earlier demo: the frame-index task, tokenizers built here and
+# random-weight init-model bundles: chance accuracy, real-structure timings).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VB=${VB_BIN:-$ROOT/build/vlapbench}
 OUT=${VB_DEMO_OUT:-$ROOT/demo-out}
 THREADS=${VB_DEMO_THREADS:-0}
-if [ "${VB_DEMO_SMALL:-0}" = 1 ]; then VIDEOS=3; else VIDEOS=12; fi
+MODELS=${VB_DEMO_MODELS:-trained}
+TRAINED=$ROOT/models/demo
+case $MODELS in
+trained) TASK=event; if [ "${VB_DEMO_SMALL:-0}" = 1 ]; then VIDEOS=3; else VIDEOS=50; fi ;;
+random) TASK=index; if [ "${VB_DEMO_SMALL:-0}" = 1 ]; then VIDEOS=3; else VIDEOS=12; fi ;;
+*) printf 'demo: error: VB_DEMO_MODELS must be trained or random\n' >&2; exit 2 ;;
+esac
 QUESTIONS=2
 SEED=1
 
@@ -43,22 +50,35 @@ stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 
 # ---- 1. synthetic benchmark
 DATA=$OUT/data
-SYNTH_ID="synth videos=$VIDEOS questions=$QUESTIONS seed=$SEED"
+SYNTH_ID="synth task=$TASK videos=$VIDEOS questions=$QUESTIONS seed=$SEED"
 if stamp_ok "$DATA/.stamp" "$SYNTH_ID"; then
     say "synthetic benchmark: reusing $DATA"
 else
     say "synthetic benchmark: $VIDEOS videos, $QUESTIONS questions each per dataset -> $DATA"
     rm -rf "$DATA"
-    "$VB" synth --out "$DATA" --videos "$VIDEOS" --questions "$QUESTIONS" --seed "$SEED" 2>"$OUT/synth.log" ||
+    "$VB" synth --task "$TASK" --out "$DATA" --videos "$VIDEOS" --questions "$QUESTIONS" --seed "$SEED" \
+        2>"$OUT/synth.log" ||
         { cat "$OUT/synth.log" >&2; die "vlapbench synth failed"; }
     echo "$SYNTH_ID" > "$DATA/.stamp"
 fi
 
-# ---- 2. tokenizers from the benchmark's text
+# ---- 2. tokenizers: trained models bring theirs (checked against this benchmark's text); random ones get new ones
 TOK=$OUT/tokenizer
 TOK_ID="$SYNTH_ID spm=unigram,400 wordpiece=400"
+[ "$MODELS" = trained ] && TOK_ID="$SYNTH_ID trained=$(cat "$TRAINED/tokenizer/spiece.model" "$TRAINED/tokenizer/tokenizer.json" \
+    "$TRAINED/tokenizer/vocab.txt" | cksum)"
 if stamp_ok "$TOK/.stamp" "$TOK_ID"; then
     say "tokenizers: reusing $TOK"
+elif [ "$MODELS" = trained ]; then
+    say "tokenizers: the trained models' (models/demo/tokenizer), checked against the benchmark's prompts -> $TOK"
+    rm -rf "$TOK"
+    mkdir -p "$TOK"
+    cp "$TRAINED/tokenizer/spiece.model" "$TRAINED/tokenizer/tokenizer.json" "$TRAINED/tokenizer/vocab.txt" "$TOK/"
+    "$VB" demo corpus --synth "$DATA" --out "$TOK/corpus.txt" 2>>"$TOK/build.log" ||
+        { cat "$TOK/build.log" >&2; die "demo corpus failed"; }
+    "$VB" demo check-tokenizer --t5 "$TOK/tokenizer.json" --bert "$TOK/vocab.txt" --corpus "$TOK/corpus.txt" \
+        >>"$TOK/build.log" 2>&1 || { tail "$TOK/build.log" >&2; die "the trained models' tokenizers fail their check"; }
+    echo "$TOK_ID" > "$TOK/.stamp"
 else
     say "tokenizers: SentencePiece unigram (spm_train) and WordPiece from the benchmark's prompts -> $TOK"
     rm -rf "$TOK"
@@ -80,7 +100,7 @@ else
     echo "$TOK_ID" > "$TOK/.stamp"
 fi
 
-# ---- 3. random-weight model bundles (one seed for all: the frozen ViT and T5 are the same weights in every bundle,
+# ---- 3. model bundles: the trained ones, or random-weight ones (one seed for all: the frozen ViT and T5 are the same weights in every bundle,
 #         as EVA ViT-g and Flan-T5-XL are in the real methods, so the runner shares ViT features between them)
 MOD=$OUT/models
 bundle() { # name config method [init-model options...]
@@ -94,13 +114,27 @@ bundle() { # name config method [init-model options...]
         --tokenizer-dir "$TOK" "$@" >>"$OUT/models.log" 2>&1 || { tail "$OUT/models.log" >&2; die "init-model $name"; }
     echo "$id" > "$MOD/$name/.stamp"
 }
-say "model bundles (random weights) -> $MOD"
 mkdir -p "$MOD"
-bundle uniform demo-blip2.json uniform
-bundle sevila demo-blip2.json sevila
-for T in 32 8; do
-    for k in 1 2 4; do bundle "vlap-k$k-T$T" demo-instructblip.json vlap --frames "$k" --candidates "$T"; done
-done
+if [ "$MODELS" = trained ]; then
+    say "model bundles: the trained ones in $TRAINED"
+    for b in uniform sevila vlap-k1-T32 vlap-k2-T32 vlap-k4-T32 vlap-k1-T8 vlap-k2-T8 vlap-k4-T8; do
+        [ -f "$TRAINED/$b/model.safetensors" ] || die "$TRAINED/$b missing (tools/train-demo writes it)"
+        id="trained $(cksum <"$TRAINED/$b/model.safetensors") $(cksum <"$TRAINED/$b/config.json")"
+        stamp_ok "$MOD/$b/.stamp" "$id" && continue
+        rm -rf "${MOD:?}/$b"
+        mkdir -p "$MOD/$b"
+        cp "$TRAINED/$b/config.json" "$TRAINED/$b/model.safetensors" "$TRAINED/$b/tokenizer.json" "$MOD/$b/"
+        [ -f "$TRAINED/$b/vocab.txt" ] && cp "$TRAINED/$b/vocab.txt" "$MOD/$b/"
+        echo "$id" > "$MOD/$b/.stamp"
+    done
+else
+    say "model bundles (random weights) -> $MOD"
+    bundle uniform demo-blip2.json uniform
+    bundle sevila demo-blip2.json sevila
+    for T in 32 8; do
+        for k in 1 2 4; do bundle "vlap-k$k-T$T" demo-instructblip.json vlap --frames "$k" --candidates "$T"; done
+    done
+fi
 
 # ---- 4. the benchmark: one run configuration per dataset, all into one database
 CFG=$OUT/configs
@@ -140,7 +174,7 @@ write_config how2qa-value how2qa/how2qa_val_release.jsonl how2qa/how2_vid_mappin
 # with other demo data or models the stored runs cannot be resumed: start a new database then (the old one is kept
 # as results.prev.db) rather than report old and new runs side by side.
 RES_ID="$("$VB" version 2>/dev/null | grep -E '^(commit|build):' | tr '\n' ' ')$TOK_ID models=$(cat "$MOD"/*/.stamp |
-    cksum)"
+    cksum) models_kind=$MODELS"
 if [ -f "$OUT/results.db" ] && ! stamp_ok "$OUT/.results-stamp" "$RES_ID"; then
     say "vlapbench, the demo data or the models changed since results.db was written: starting a new one" \
         "(the old one is now results.prev.db)"
@@ -159,11 +193,13 @@ for ds in nextqa star vlep how2qa-value; do
 done
 
 # ---- 5. the report
+NOTE_TRAINED=()
+[ "$MODELS" = trained ] && NOTE_TRAINED=(--trained "$TRAINED/manifest.json")
 say "report ($(elapsed) s so far)"
 "$VB" report --db "$OUT/results.db" --out "$OUT" --format md,tex,html >"$OUT/report.log" 2>&1 ||
     { tail -20 "$OUT/report.log" >&2; die "vlapbench report failed (log: $OUT/report.log)"; }
 "$VB" demo note --dir "$OUT" --tokenizer-dir "$TOK" --models "$MOD" --videos "$VIDEOS" --questions "$QUESTIONS" \
-    >>"$OUT/report.log" 2>&1 || { tail "$OUT/report.log" >&2; die "demo note failed"; }
+    ${NOTE_TRAINED[@]+"${NOTE_TRAINED[@]}"} >>"$OUT/report.log" 2>&1 || { tail "$OUT/report.log" >&2; die "demo note failed"; }
 for f in report.md report.html report.tex results.db; do
     [ -s "$OUT/$f" ] || die "$OUT/$f was not written"
 done

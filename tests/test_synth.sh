@@ -103,4 +103,37 @@ echo "$out"
 echo "$out" | awk -F'|' '/^\| [0-9]/ { n++; gsub(/ /,""); min=$6; skip=$7; noskip=$8;
   if ($19 != "32/32") exit 1; if (noskip > min * 1.05 || skip > noskip) exit 2 } END { if (n != 2) exit 3 }' ||
   fail "bench-decode table: frames not verified or decoded counts off"
+
+# --task event: every video shows its card on n/16 = 2 frames (manifest), the card frames are saturated in the
+# colour the answers name and the other frames are grey (pixels read back with the ffmpeg CLI), How2QA segments
+# hold the card, and the same seed gives the same annotations
+E=$T/ev
+"$VB_BIN" synth --task event --out "$E" --seed 5 --videos 3 --questions 1 2>/dev/null || fail "synth --task event"
+"$VB_BIN" synth --task event --out "$T/ev2" --seed 5 --videos 3 --questions 1 --no-videos 2>/dev/null
+cmp -s "$E/nextqa/val.csv" "$T/ev2/nextqa/val.csv" || fail "event task: annotations not deterministic"
+grep -q '"task": "event"' "$E/manifest.json" || fail "event task: manifest does not say so"
+center() { # video frame -> "r g b" of the frame's central pixel
+  ffmpeg -nostdin -v error -i "$1" -vf "select=eq(n\,$2),crop=2:2:159:119" -vsync 0 -frames:v 1 -f rawvideo -pix_fmt rgb24 - |
+    od -An -tu1 | awk '{print $1, $2, $3; exit}'
+}
+i=0
+while read -r f0 f1 card; do
+  [ $((f1 - f0)) = 2 ] || fail "event task: video $i card on frames [$f0, $f1), not 2 frames"
+  read -r r g b < <(center "$E/videos/synth_00$i.mp4" "$f0")
+  read -r r2 g2 b2 < <(center "$E/videos/synth_00$i.mp4" $(((f0 + 8) % 32)))
+  case $card in
+  red) ok=$((r > g + 100 && r > b + 100)) ;; green) ok=$((g > r + 80 && g > b + 80)) ;;
+  blue) ok=$((b > r + 100 && b > g + 80)) ;; yellow) ok=$((r > b + 100 && g > b + 100)) ;; *) ok=0 ;;
+  esac
+  [ "$ok" = 1 ] || fail "event task: video $i frame $f0 is ($r, $g, $b), not a $card card"
+  spread=$(printf '%s\n' "$r2" "$g2" "$b2" | sort -n | awk 'NR==1{lo=$1} {hi=$1} END{print hi-lo}')
+  [ "$spread" -le 24 ] || fail "event task: video $i distractor frame is ($r2, $g2, $b2), not grey"
+  want=$(awk -F, -v v=$((9000000000 + i)) '$1 == v {print $(9 + $6); exit}' "$E/nextqa/val.csv")
+  [ "$want" = "$card" ] || fail "event task: NExT-QA answer for video $i is '$want', the card is $card"
+  i=$((i + 1))
+done < <(sed -n 's/.*"event": \[\([0-9]*\), \([0-9]*\)\], "card": "\([a-z]*\)".*/\1 \2 \3/p' "$E/manifest.json")
+[ "$i" = 3 ] || fail "event task: manifest lists $i card events, want 3"
+awk -F'"' '/"ts"/ { split($8, t, "-"); if (t[2] - t[1] < 1.99 || t[2] - t[1] > 2.01) bad = 1 } END { exit bad }' \
+  "$E/how2qa/how2qa_val_release.jsonl" || fail "event task: How2QA segments are not half-video windows"
+echo "ok: event task"
 echo ok
