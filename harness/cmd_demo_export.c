@@ -12,14 +12,14 @@
 ** ((x / 255) - mean) / std per channel, in f32).  A first JSON line holds the constants (letter / yes / eos ids,
 ** frame-prefix ids, image size).  Deterministic: same inputs, same bytes.
 */
+#include "base/common.h"
 #include "datasets/dataset.h"
 #include "datasets/sampling.h"
 #include "datasets/video.h"
-#include "engine/common.h"
 #include "engine/tokenizer_bert.h"
 #include "engine/tokenizer_t5.h"
 #include "harness/cli.h"
-#include "vlap/prompts.h"
+#include "methods/prompts.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
