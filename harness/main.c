@@ -29,7 +29,7 @@ static const struct cmd CMDS[] = {
     {"report", cmd_report, "tables (md, tex, html) and plots from stored runs"},
     {"compare", cmd_compare, "regression comparison of two runs (CI gate)"},
     {"bench-engine", cmd_bench_engine, "per-component engine speed at a given model shape"},
-    {"demo", cmd_demo, "run the bundled default benchmark and write a report"},
+    {"demo", cmd_demo, "the helpers of make demo (corpus, tokenizers, export, report note; make demo runs it all)"},
 };
 #define NCMDS ((int)(sizeof CMDS / sizeof CMDS[0]))
 
