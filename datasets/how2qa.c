@@ -198,7 +198,7 @@ int vb_ld_how2qa_value(struct vb_ld * ld) {
     size_t len;
     int    st = vb_ld_read(ld->file, 1, &buf, &len);
     if (st) return st;
-    st = vb_ld_lines_walk(buf, len, value_line, ld);
+    st = vb_lines_walk(buf, len, value_line, ld);
     free(buf);
     return st;
 }

@@ -493,24 +493,6 @@ int vb_ld_json_walk(const char * file, const char * buf, size_t len, int * is_ob
     return VB_OK;
 }
 
-int vb_ld_lines_walk(char * buf, size_t len, int (*cb)(void * ud, char * text, int32_t line), void * ud) {
-    size_t  p = 0;
-    int32_t line = 1;
-    while (p < len) {
-        size_t e = p;
-        while (e < len && buf[e] != '\n')
-            e++;
-        size_t next = e < len ? e + 1 : e;
-        if (e > p && buf[e - 1] == '\r') e--;
-        buf[e] = 0;
-        int r = cb(ud, buf + p, line);
-        if (r) return r;
-        p = next;
-        line++;
-    }
-    return VB_OK;
-}
-
 /* ---- whole-file text checks and per-sample checks shared by every format ---- */
 
 int vb_ld_text_check(const char * path, const char * buf, size_t len, int json) {

@@ -63,9 +63,6 @@ int vb_ld_parse_double(const char * s, double * out);
 ** for a top-level object. */
 int vb_ld_json_walk(const char * file, const char * buf, size_t len, int * is_object,
                     int (*cb)(void * ud, const char * text, size_t n, int32_t line), void * ud);
-/* Walk the lines of a JSON Lines file: cb(ud, line_text (NUL-terminated, CR stripped), line).  The final newline
-** does not make an extra empty line. */
-int vb_ld_lines_walk(char * buf, size_t len, int (*cb)(void * ud, char * text, int32_t line), void * ud);
 
 /* Per-dataset parsers (nextqa.c, star.c, vlep.c, how2qa.c, sevila_json.c): read ld->file (and ld->map_path when
 ** the format has one) and append the samples to ld->d through vb_ld_new.  Return VB_OK, VB_ERR_IO, or

@@ -76,7 +76,7 @@ int vb_ld_vlep(struct vb_ld * ld) {
     size_t len;
     int    st = vb_ld_read(ld->file, 1, &buf, &len);
     if (st) return st;
-    st = vb_ld_lines_walk(buf, len, line_cb, ld);
+    st = vb_lines_walk(buf, len, line_cb, ld);
     free(buf);
     return st;
 }
