@@ -78,6 +78,18 @@ const char * vb_status_str(int st) {
     }
 }
 
+char * vb_vstrfmt(const char * fmt, va_list ap) {
+    VB_ASSERT(fmt != NULL); /* also tells GCC's -Wformat-truncation under UBSan that fmt is set */
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    VB_ASSERT(n >= 0);
+    char * s = vb_malloc((size_t)n + 1);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    return s;
+}
+
 void vb_log_set(vb_log_fn fn, void * ud) {
     g_log_fn = fn;
     g_log_ud = ud;

@@ -10,6 +10,7 @@
 #ifndef VB_COMMON_H
 #define VB_COMMON_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +46,10 @@ int vb_fail_prefix(int st, const char * fmt, ...) __attribute__((format(printf, 
 const char * vb_errmsg(void);
 /* Short name of a status ("ok", "io", "format", ...). */
 const char * vb_status_str(int st);
+
+/* A freshly allocated string formatted like vprintf (fmt must not be NULL); the caller frees it.  Aborts on
+** out-of-memory like vb_malloc. */
+char * vb_vstrfmt(const char * fmt, va_list ap);
 
 /* Logging: level-gated, no formatting below the threshold, to stderr (or a user callback), prefixed by __func__. */
 enum vb_log_level { VB_LOG_ERROR = 0, VB_LOG_WARN = 1, VB_LOG_INFO = 2, VB_LOG_DEBUG = 3 };

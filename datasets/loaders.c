@@ -294,12 +294,7 @@ int vb_ld_key_unique(struct vb_ld * ld, const char * key) {
 char * vb_ld_fmt(const char * fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    VB_ASSERT(n >= 0);
-    char * s = vb_malloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    char * s = vb_vstrfmt(fmt, ap);
     va_end(ap);
     return s;
 }

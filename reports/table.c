@@ -14,13 +14,8 @@
 char * vb_rp_fmt(const char * f, ...) __attribute__((format(printf, 1, 2)));
 char * vb_rp_fmt(const char * f, ...) {
     va_list ap;
-    VB_ASSERT(f != NULL); /* also tells GCC's -Wformat-truncation under UBSan that f is set */
     va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    char * s = vb_malloc((size_t)n + 1);
-    va_start(ap, f);
-    vsnprintf(s, (size_t)n + 1, f, ap);
+    char * s = vb_vstrfmt(f, ap);
     va_end(ap);
     return s;
 }
