@@ -63,27 +63,13 @@ static void row_base(const struct sample * S, struct vb_store_sample * row) {
     row->frame_lo = S->clip.f0, row->frame_hi = S->clip.f1, row->fps = S->fps, row->vlen = S->vlen;
 }
 
-/* The kind of failure: msg with every occurrence of the sample's video path replaced by <video>, so that the same
-** failure on other videos compares equal (fail fast, runner.c). */
-static void error_kind(const char * msg, const char * video, char * out, size_t n) {
-    size_t L = video && *video ? strlen(video) : 0, o = 0;
-    for (const char * p = msg; *p && o + 1 < n;) {
-        if (L && !strncmp(p, video, L)) {
-            o += (size_t)snprintf(out + o, n - o, "<video>");
-            p += L;
-        } else
-            out[o++] = *p++;
-    }
-    out[o < n ? o : n - 1] = 0;
-}
-
 static int error_row(const struct sample * S, struct vb_runner_cell * cl, const char * msg) {
     struct vb_store_sample row;
     row_base(S, &row);
     row.error = msg && *msg ? msg : "error";
     struct vb_runner * R = S->R;
     char               kind[512];
-    error_kind(row.error, S->s->video_path, kind, sizeof kind);
+    vb_runner_error_kind(row.error, S->s->video_path, S->s->video_id, kind, sizeof kind);
     if (!R->cur_sig[0]) {
         snprintf(R->cur_sig, sizeof R->cur_sig, "%s", kind);
         snprintf(R->cur_msg, sizeof R->cur_msg, "%s", row.error);

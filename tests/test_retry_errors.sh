@@ -6,6 +6,9 @@
 #   - 22 samples whose videos are all missing: `run` stops with exit 1 after the first 20, naming the reason and the
 #     expected video path pattern; with --keep-going it stores 22 error rows, exits 0, and the run is NOT complete
 #     (a run of only error rows is incomplete);
+#   - fail fast counts the run's stored rows: a resumed run whose stored rows are 20 identical failures stops at
+#     once naming the reason (also after --videos was corrected, until --retry-errors); --keep-going runs on;
+#     --retry-errors re-runs them (stopping again while the videos are missing, repairing once they are there);
 #   - a --limit run is a labelled subset (runs.subset, `runs`, `runs --json` "subset"); the whole split is not; the
 #     checkpoint name (bundle directory's basename) is recorded in runs.checkpoint.
 set -u
@@ -76,6 +79,47 @@ st=$(q "$tmp/kg.db" "SELECT status FROM runs")
 # fewer than 20 failures of one kind do not stop a run (3 samples, all missing)
 runn --db "$tmp/few.db" --limit 3 >/dev/null 2>&1 || die "3 failing samples stopped the run"
 echo "ok: fail fast after 20, --keep-going, all-error run incomplete"
+
+# --- fail fast counts the run's stored rows, not a session's: 22 samples whose videos are there, --videos wrong
+"$VB_BIN" synth --out "$tmp/ff2" --videos 11 --seed 4 --frames 16 --fps 8 --size 64x48 --questions 2 >/dev/null 2>&1 \
+  || { echo "FAIL: synth (22 samples)"; exit 1; }
+F=$tmp/ff2/nextqa
+runf() { "$VB_BIN" run --dataset nextqa --annotations "$F/val.csv" --map "$F/map_vid_vidorID.json" \
+         --method uniform="$tmp/blip2-tiny" --frames 1 --threads 1 --warmup 0 --quiet "$@"; }
+rc=0; runf --videos "$tmp/empty" --db "$tmp/ff2.db" >/dev/null 2>&1 || rc=$?
+[ $rc = 1 ] && [ "$(q "$tmp/ff2.db" "SELECT COUNT(*) FROM samples WHERE status='error'")" = 20 ] \
+  || die "wrong --videos: exit $rc, want 1 with 20 error rows"
+cp "$tmp/ff2.db" "$tmp/ff2b.db"; cp "$tmp/ff2.db" "$tmp/ff2c.db"
+# resumed (same wrong --videos): stops at once with the reason; no row added (before, the session counted only the
+# 2 samples it ran, so it went on and stored 2 more failures with exit 0)
+rc=0; runf --videos "$tmp/empty" --db "$tmp/ff2.db" >/dev/null 2>"$tmp/ff2.err" || rc=$?
+[ $rc = 1 ] || die "resumed run of 20 stored identical failures: exit $rc, want 1"
+grep -q "stopped at once (the samples were stored by earlier sessions of this run): the first 20 samples all failed" \
+  "$tmp/ff2.err" || die "resumed stop: no reason: $(cat "$tmp/ff2.err")"
+grep -qF "expected video paths like $tmp/empty/" "$tmp/ff2.err" || die "resumed stop: no path: $(cat "$tmp/ff2.err")"
+[ "$(q "$tmp/ff2.db" "SELECT COUNT(*) FROM samples")" = 20 ] || die "resumed stop: rows were added"
+[ "$(q "$tmp/ff2.db" "SELECT status FROM runs")" = failed ] || die "resumed stop: run not marked failed"
+# --videos corrected but no --retry-errors: the stored rows (under the old root) still stop it, naming the fix
+rc=0; runf --videos "$F/videos" --db "$tmp/ff2.db" >/dev/null 2>"$tmp/ff2.err" || rc=$?
+[ $rc = 1 ] && grep -q "stopped at once" "$tmp/ff2.err" && grep -q -- "--retry-errors" "$tmp/ff2.err" \
+  || die "corrected --videos without --retry-errors: exit $rc: $(cat "$tmp/ff2.err")"
+# --keep-going on a resumed run: runs the 2 remaining samples (22 error rows), exit 0
+runf --videos "$tmp/empty" --db "$tmp/ff2b.db" --keep-going >/dev/null 2>&1 || die "resumed --keep-going: exit $?"
+[ "$(q "$tmp/ff2b.db" "SELECT COUNT(*) FROM samples WHERE status='error'")" = 22 ] || die "resumed --keep-going: 22 rows"
+# --retry-errors with the videos still missing: the 20 rows are run again and stop the run again after 20
+rc=0; runf --videos "$tmp/empty" --db "$tmp/ff2c.db" --retry-errors >/dev/null 2>"$tmp/ff2.err" || rc=$?
+[ $rc = 1 ] && grep -q "^run: stopped: the first 20 samples all failed" "$tmp/ff2.err" \
+  || die "--retry-errors, videos still missing: exit $rc: $(cat "$tmp/ff2.err")"
+[ "$(q "$tmp/ff2c.db" "SELECT COUNT(*) FROM samples WHERE status='error'")" = 20 ] || die "--retry-errors: 20 rows"
+# --retry-errors with the right --videos: every sample ok, complete, exit 0
+runf --videos "$F/videos" --db "$tmp/ff2.db" --retry-errors >/dev/null 2>&1 || die "--retry-errors repair: exit $?"
+[ "$(q "$tmp/ff2.db" "SELECT COUNT(*) FROM samples WHERE status='ok'")" = 22 ] || die "repair: 22 ok rows expected"
+[ "$(q "$tmp/ff2.db" "SELECT status FROM runs")" = complete ] || die "repaired run not complete"
+# a run whose stored rows hold an ok row never stops on later failures (the check ended with it)
+runf --videos "$F/videos" --db "$tmp/ff3.db" --limit 1 >/dev/null 2>&1 || die "1-sample run"
+runf --videos "$tmp/empty" --db "$tmp/ff3.db" >/dev/null 2>&1 || die "an ok stored row did not end the check: exit $?"
+[ "$(q "$tmp/ff3.db" "SELECT COUNT(*) FROM samples WHERE status='error'")" = 21 ] || die "ok-first run: 21 error rows"
+echo "ok: fail fast over the run's stored rows (resume stops at once), --keep-going, --retry-errors"
 
 # --- a --limit run is a labelled subset
 run --videos "$S/videos" --db "$tmp/lim.db" --limit 2 >/dev/null || die "--limit run"
