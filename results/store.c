@@ -55,6 +55,7 @@ static const char * SCHEMA_SQL =
     "  status TEXT NOT NULL CHECK(status IN ('ok','error')), error TEXT,\n"
     "  shard INTEGER NOT NULL DEFAULT 0,\n"
     "  extra TEXT,\n"
+    "  prompt TEXT,\n"
     "  PRIMARY KEY(run_id, sample_key)) WITHOUT ROWID;\n"
     "CREATE INDEX IF NOT EXISTS samples_video ON samples(run_id, video_id);\n"
     "CREATE INDEX IF NOT EXISTS sessions_run ON sessions(run_id);\n"
@@ -149,6 +150,8 @@ static int add_new_columns(struct vb_store * st) {
     if (rc == VB_OK && !has_column(st, "runs", "subset")) rc = exec_sql(st, "ALTER TABLE runs ADD COLUMN subset TEXT;");
     if (rc == VB_OK && !has_column(st, "runs", "checkpoint"))
         rc = exec_sql(st, "ALTER TABLE runs ADD COLUMN checkpoint TEXT;");
+    if (rc == VB_OK && !has_column(st, "samples", "prompt"))
+        rc = exec_sql(st, "ALTER TABLE samples ADD COLUMN prompt TEXT;");
     return rc;
 }
 
@@ -222,8 +225,8 @@ int vb_store_open(struct vb_store ** out, const char * path, int read_only) {
             sqlite3_exec(st->db, "ROLLBACK;", NULL, NULL, NULL);
         if (rc == VB_OK)
             rc = vb_store_i_prepare(st,
-                                    "INSERT INTO samples(" SAMPLE_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,"
-                                    "?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)",
+                                    "INSERT INTO samples(" SAMPLE_COLS ", prompt) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,"
+                                    "?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29)",
                                     &st->ins);
         if (rc == VB_OK)
             rc = vb_store_i_prepare(st, "SELECT " SAMPLE_COLS " FROM samples WHERE run_id=?1 AND sample_key=?2",
@@ -245,6 +248,7 @@ int vb_store_open(struct vb_store ** out, const char * path, int read_only) {
     }
     if (rc == VB_OK) st->has_ext = has_column(st, "runs", "weights_dtype") && has_column(st, "sessions", "peak_rss_kb");
     if (rc == VB_OK) st->has_ext2 = has_column(st, "runs", "subset") && has_column(st, "runs", "checkpoint");
+    if (rc == VB_OK) st->has_prompt = has_column(st, "samples", "prompt");
     if (rc != VB_OK) {
         vb_store_close(st);
         return rc;
@@ -696,7 +700,7 @@ static int same_int_col(sqlite3_stmt * s, int col, int64_t v) {
     return sqlite3_column_int64(s, col) == v;
 }
 
-/* The result-defining columns must match; timings, shard and extra may differ. */
+/* The result-defining columns must match; timings, shard, extra and prompt may differ. */
 static int check_duplicate(struct vb_store * st, int64_t run_id, const struct vb_store_sample * x, const char * scores,
                            const char * cands, const char * picked) {
     sqlite3_stmt * s = st->sel_one;
@@ -779,6 +783,7 @@ int vb_store_put_sample(struct vb_store * st, int64_t run_id, const struct vb_st
     bind_text(s, 26, x->error);
     sqlite3_bind_int(s, 27, x->shard);
     bind_text(s, 28, x->extra_json);
+    bind_text(s, 29, x->prompt);
     int r = sqlite3_step(s);
     int ext = sqlite3_extended_errcode(st->db);
     sqlite3_reset(s);

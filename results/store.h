@@ -14,7 +14,8 @@
 ** stored is accepted only if the stored result is identical (same prediction, scores, frames, status; timings and
 ** shard may differ), otherwise it is an error (VB_ERR_MISMATCH).
 **
-** Schema evolution: columns added later (runs.weights_dtype, sessions.peak_rss_kb) are added to an older database
+** Schema evolution: columns added later (runs.weights_dtype, sessions.peak_rss_kb; runs.subset, runs.checkpoint,
+** samples.prompt) are added to an older database
 ** when it is opened for writing (ALTER TABLE ... ADD COLUMN: nothing stored is touched, the schema version stays 1,
 ** and older builds keep reading and writing the file); a read-only open of an older file reads them as NULL.
 **
@@ -135,6 +136,8 @@ struct vb_store_sample {
     const char *    error;                /* NULL = status 'ok'; otherwise status 'error' with this text */
     int32_t         shard;                /* shard index (0 when not sharded) */
     const char *    extra_json;           /* optional JSON object (permutation, seeds, flags), NULL = none */
+    const char *    prompt;               /* the QA prompt text the method was fed (methods/prompts.h
+                                             vb_prompt_qa), NULL = unknown (samples.prompt) */
 };
 
 /* Initialise s with "unknown" values (-1 / NULL) so callers set only what they have. */
@@ -195,6 +198,7 @@ void vb_store_runs_free(struct vb_store_run * runs, int32_t n);
 /* A stored sample as read back (all strings and arrays owned by the set). */
 struct vb_store_row {
     char *   key, *video_id, *category, *group, *status, *error, *extra;
+    char *   prompt; /* NULL: not stored (rows of builds before samples.prompt, or no prompt could be built) */
     int32_t  answer, prediction, correct; /* correct: 1/0, -1 = NULL (answer unknown) */
     int32_t  n_options;
     double * option_scores; /* (n_options) */

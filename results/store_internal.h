@@ -15,6 +15,7 @@
     "picked, frame_lo, frame_hi, fps, vlen, t_decode_us, t_preprocess_us, t_vit_us, t_select_us, t_qformer_us, "       \
     "t_t5_enc_us, t_t5_dec_us, t_total_us, step0_token, status, error, shard, extra"
 #define SAMPLE_NCOLS 28
+/* samples.prompt (added in issue 18) is named apart: read as NULL from an older file opened read-only */
 
 #define RUN_COLS                                                                                                       \
     "id, config_hash, config, created, grid_id, dataset, split, method, frames, candidates, sampling, "                \
@@ -39,8 +40,9 @@ struct vb_store {
     int32_t        flush_rows, flush_ms;
     struct sess *  sess;
     int32_t        n_sess;
-    int            has_ext;  /* runs.weights_dtype and sessions.peak_rss_kb exist (added in issue 9) */
-    int            has_ext2; /* runs.subset and runs.checkpoint exist (added in issue 18) */
+    int            has_ext;    /* runs.weights_dtype and sessions.peak_rss_kb exist (added in issue 9) */
+    int            has_ext2;   /* runs.subset and runs.checkpoint exist (added in issue 18) */
+    int            has_prompt; /* samples.prompt exists (added in issue 18) */
 };
 
 /* VB_ERR_DB with what and SQLite's message. */

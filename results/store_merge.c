@@ -119,6 +119,7 @@ static int merge_run(struct vb_store * in, const struct vb_store_run * r, struct
         x.error = strcmp(w->status, "error") == 0 ? (w->error ? w->error : "") : NULL;
         x.shard = w->shard;
         x.extra_json = w->extra;
+        x.prompt = w->prompt;
         rc = vb_store_put_sample(out, oid, &x);
     }
     vb_store_rows_free(&rows);
