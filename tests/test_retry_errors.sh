@@ -9,6 +9,9 @@
 #   - fail fast counts the run's stored rows: a resumed run whose stored rows are 20 identical failures stops at
 #     once naming the reason (also after --videos was corrected, until --retry-errors); --keep-going runs on;
 #     --retry-errors re-runs them (stopping again while the videos are missing, repairing once they are there);
+#   - the subset label follows what is stored through merges and resumes: the larger selection wins, a run holding
+#     every sample of the split is the whole split (also from --samples lists or shards), complete only when every
+#     expected sample is stored;
 #   - a --limit run is a labelled subset (runs.subset, `runs`, `runs --json` "subset"); the whole split is not; the
 #     checkpoint name (bundle directory's basename) is recorded in runs.checkpoint.
 set -u
@@ -136,5 +139,48 @@ run --videos "$S/videos" --db "$tmp/lim.db" >/dev/null || die "resume to the who
 [ "$(q "$tmp/lim.db" "SELECT COUNT(*) FROM runs WHERE subset IS NULL AND status='complete'")" = 2 ] \
   || die "resumed whole-split run still labelled a subset"
 echo "ok: --limit is a labelled subset"
+# --- the subset label and n_expected after merges and resumes: the larger selection wins, a run that holds every
+#     sample of the split is the whole split, complete only when every expected sample is stored
+sel() { q "$1" "SELECT DISTINCT COALESCE(subset, 'WHOLE') || '|' || n_expected || '|' || status FROM runs"; }
+merge() { "$VB_BIN" merge "$@" >/dev/null 2>&1; }
+run --videos "$S/videos" --db "$tmp/l2.db" --limit 2 >/dev/null || die "--limit 2 run"
+run --videos "$S/videos" --db "$tmp/l4.db" --limit 4 >/dev/null || die "--limit 4 run"
+[ "$(sel "$tmp/l2.db")" = "--limit 2: 2 of 6 samples|2|complete" ] || die "--limit 2 run: $(sel "$tmp/l2.db")"
+cp "$tmp/l2.db" "$tmp/m1.db"; merge --out "$tmp/m1.db" "$tmp/ref.db" || die "merge whole into subset"
+[ "$(sel "$tmp/m1.db")" = "WHOLE|6|complete" ] || die "whole split merged into a --limit run: $(sel "$tmp/m1.db")"
+cp "$tmp/ref.db" "$tmp/m2.db"; merge --out "$tmp/m2.db" "$tmp/l2.db" || die "merge subset into whole"
+[ "$(sel "$tmp/m2.db")" = "WHOLE|6|complete" ] || die "--limit run merged into the whole split: $(sel "$tmp/m2.db")"
+cp "$tmp/l2.db" "$tmp/m3.db"; merge --out "$tmp/m3.db" "$tmp/l4.db" || die "merge --limit 4 into --limit 2"
+[ "$(sel "$tmp/m3.db")" = "--limit 4: 4 of 6 samples|4|complete" ] || die "--limit 4 into --limit 2: $(sel "$tmp/m3.db")"
+cp "$tmp/l4.db" "$tmp/m4.db"; merge --out "$tmp/m4.db" "$tmp/l2.db" || die "merge --limit 2 into --limit 4"
+[ "$(sel "$tmp/m4.db")" = "--limit 4: 4 of 6 samples|4|complete" ] || die "--limit 2 into --limit 4: $(sel "$tmp/m4.db")"
+# one shard of the whole split merged into a --limit run: the whole split, complete only if all 6 are stored
+run --videos "$S/videos" --db "$tmp/sh.db" --shard 0/2 >/dev/null || die "shard run"
+cp "$tmp/l2.db" "$tmp/m5.db"; merge --out "$tmp/m5.db" "$tmp/sh.db" || die "merge shard into subset"
+n5=$(q "$tmp/m5.db" "SELECT COUNT(*) FROM samples s JOIN runs r ON r.id = s.run_id WHERE r.frames = 1")
+want=incomplete; [ "$n5" = 6 ] && want=complete
+[ "$n5" -ge 2 ] && [ "$(sel "$tmp/m5.db")" = "WHOLE|6|$want" ] || die "shard into --limit run ($n5 rows): $(sel "$tmp/m5.db")"
+merge --out "$tmp/m5.db" "$tmp/ref.db" || die "completing merge"
+[ "$(sel "$tmp/m5.db")" = "WHOLE|6|complete" ] || die "completed by the whole split: $(sel "$tmp/m5.db")"
+# two --samples lists that together hold every sample: the whole split; overlapping ones: several selections
+q "$tmp/ref.db" "SELECT DISTINCT sample_key FROM samples ORDER BY 1" >"$tmp/keys"
+head -3 "$tmp/keys" >"$tmp/ka"; tail -3 "$tmp/keys" >"$tmp/kb"; sed -n 4,5p "$tmp/keys" >"$tmp/kc"
+run --videos "$S/videos" --db "$tmp/sa.db" --samples "$tmp/ka" >/dev/null || die "--samples a"
+run --videos "$S/videos" --db "$tmp/sb.db" --samples "$tmp/kb" >/dev/null || die "--samples b"
+run --videos "$S/videos" --db "$tmp/sc.db" --samples "$tmp/kc" >/dev/null || die "--samples c"
+merge --out "$tmp/m6.db" "$tmp/sa.db" "$tmp/sb.db" || die "merge --samples a + b"
+[ "$(sel "$tmp/m6.db")" = "WHOLE|6|complete" ] || die "--samples lists covering the split: $(sel "$tmp/m6.db")"
+[ "$(snap "$tmp/m6.db")" = "$(snap "$tmp/ref.db")" ] || die "--samples a + b: verify hashes differ from the whole run"
+merge --out "$tmp/m7.db" "$tmp/sa.db" "$tmp/sc.db" || die "merge --samples a + c"
+[ "$(sel "$tmp/m7.db")" = "several selections: 5 of 6 samples|5|complete" ] || die "a + c: $(sel "$tmp/m7.db")"
+# resuming the whole split with a smaller --limit keeps the whole-split label and n_expected
+cp "$tmp/ref.db" "$tmp/r2.db"
+run --videos "$S/videos" --db "$tmp/r2.db" --limit 2 >/dev/null || die "--limit 2 resume of the whole split"
+[ "$(sel "$tmp/r2.db")" = "WHOLE|6|complete" ] || die "--limit 2 resume relabelled the whole split: $(sel "$tmp/r2.db")"
+# a --limit run completed by resuming with the whole split (the label follows what is stored)
+cp "$tmp/l2.db" "$tmp/r3.db"
+run --videos "$S/videos" --db "$tmp/r3.db" --limit 4 >/dev/null || die "--limit 4 resume"
+[ "$(sel "$tmp/r3.db")" = "--limit 4: 4 of 6 samples|4|complete" ] || die "--limit 2 resumed with 4: $(sel "$tmp/r3.db")"
+echo "ok: subset labels after merge / resume: larger selection wins, all samples stored = whole split"
 [ $fail = 0 ] && echo PASS
 exit $fail

@@ -67,6 +67,8 @@ done
   || die "old runs: subset / checkpoint must be NULL"
 [ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM runs WHERE id > 4 AND json_extract(checkpoint,'\$.dir')='blip2'")" = 2 ] \
   || die "new runs: checkpoint name not recorded"
+[ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM runs WHERE id <= 4 AND n_split IS NULL")" = 4 ] || die "old runs: n_split"
+[ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM runs WHERE id > 4 AND n_split = 2")" = 2 ] || die "new runs: n_split not 2"
 # samples.prompt (issue 18) is added the same way: NULL on the old rows, the QA prompt on the new ones
 [ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM samples WHERE run_id <= 4 AND prompt IS NULL")" = 12 ] \
   || die "old rows: prompt must be NULL"
