@@ -38,7 +38,9 @@ int cmd_export(int argc, char ** argv) {
                "[...]}\n"
                "                (p = index of the chosen option, 0-3, in the order of the annotation's choices)\n"
                "  samples       any dataset: one JSON object per line and sample (errors included): key, video,\n"
-               "                category, status, error, answer, prediction, correct, option_scores, candidates,\n"
+               "                category, prompt (the QA prompt text fed to the method; null with a warning for\n"
+               "                rows stored before prompts were), status, error, answer, prediction, correct,\n"
+               "                option_scores, candidates,\n"
                "                picked frames, stage times t_<stage>_us (docs/schema.md)\n"
                "  samples-csv   the same fields as CSV with a header line (arrays space-separated in one field)\n"
                "Samples that failed (status error) have no prediction; the official scorers reject missing ids,\n"
@@ -119,7 +121,14 @@ int cmd_export(int argc, char ** argv) {
             fprintf(stderr, "export: %s: %s\n", outp, strerror(errno));
             status = 1;
         } else {
-            if (vb_export_samples(f, &r, &rows, xf == X_SAMPLES_CSV) != VB_OK) status = 1;
+            int32_t np = 0;
+            if (vb_export_samples(f, &r, &rows, xf == X_SAMPLES_CSV, &np) != VB_OK) status = 1;
+            if (!status && np > 0)
+                fprintf(stderr,
+                        "export: warning: run %lld: %d of %d sample(s) have no stored prompt, written as %s: they were "
+                        "stored by a build before prompts were stored (samples.prompt, docs/schema.md); runs of this "
+                        "build store them\n",
+                        id, (int)np, (int)rows.n, xf == X_SAMPLES_CSV ? "an empty field" : "null");
             if (outp && fclose(f) != 0) status = 1;
             if (status) fprintf(stderr, "export: %s: write failed\n", outp ? outp : "stdout");
         }

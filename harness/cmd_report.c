@@ -3,6 +3,7 @@
 #include "harness/cli.h"
 #include "reports/plot.h"
 #include "reports/report.h"
+#include "reports/report_config.h"
 #include "results/store.h"
 
 #include <stdio.h>
@@ -29,13 +30,28 @@ static int parse_set(const char * s, const char * const * names, const unsigned 
     return 0;
 }
 
+/* Which figure flags the command line gave (they override the configuration file). */
+enum { SET_SIZE = 1, SET_FONT = 2, SET_LOG = 4, SET_NOTITLES = 8 };
+
+/* The file's settings where no flag set them; its display names after the flags' (the first match wins, so a
+** --display-name overrides the file's name for that method).  dn has room for both lists. */
+static void apply_config(struct vb_report_opts * o, const struct vb_report_config * cfg, unsigned set,
+                         const char ** dn) {
+    if (cfg->plot_w > 0 && !(set & SET_SIZE)) o->plot_w = cfg->plot_w, o->plot_h = cfg->plot_h;
+    if (cfg->font[0] && !(set & SET_FONT)) o->font = cfg->font, o->font_size = cfg->font_size;
+    if (cfg->log_latency >= 0 && !(set & SET_LOG)) o->log_latency = cfg->log_latency;
+    if (cfg->titles >= 0 && !(set & SET_NOTITLES)) o->no_titles = !cfg->titles;
+    for (int32_t i = 0; i < cfg->n_display_names; i++)
+        dn[o->n_display_names++] = cfg->display_names[i];
+}
+
 int cmd_report(int argc, char ** argv) {
     if (vb_cli_wants_help(argc, argv)) {
         printf("usage: vlapbench report --db FILE --out DIR [--runs ID,...] [--format md,tex,html,json]\n"
                "                        [--plots png,svg,pdf|none] [--published] [--published-setting zero-shot|\n"
                "                        fine-tuned] [--ref METHOD] [--boot N] [--seed S]\n"
                "                        [--no-titles] [--plot-size WxH] [--font NAME[,SIZE]] [--log-latency]\n"
-               "                        [--display-name METHOD=NAME ...]\n"
+               "                        [--display-name METHOD=NAME ...] [--config FILE]\n"
                "Writes DIR/report.md, report.tex (booktabs, complete document) and report.html (self-contained,\n"
                "plots inlined as base64 PNG), and with --format json report.json (the tables as data, schema in\n"
                "reports/report.h): per dataset a paper-style table (NExT-QA Tem/Cau/Des/Avg, STAR\n"
@@ -51,12 +67,21 @@ int cmd_report(int argc, char ** argv) {
                "Figures: 95%% CI error bars, accuracy-vs-latency points labelled k=..., one colour per method and one\n"
                "dash per k.  --no-titles leaves the titles to the captions; --plot-size WxH in pixels (PDF: /160\n"
                "inches; default 960x600); --font NAME[,SIZE]; --log-latency: logarithmic latency axis (linear from\n"
-               "0 otherwise); --display-name vlap=VLAP (repeatable): the name of a method in tables and plots.\n");
+               "0 otherwise); --display-name vlap=VLAP (repeatable): the name of a method in tables and plots.\n"
+               "--config FILE: the same figure options from a JSON file, e.g.\n"
+               "  {\"display_names\": {\"vlap\": \"VLAP\", \"sevila\": \"SeViLA\"}, \"plot_size\": \"640x400\",\n"
+               "   \"font\": \"Latin Modern Roman,9\", \"log_latency\": true, \"titles\": false}\n"
+               "(every field optional, any other field an error naming the file and the field, exit 1); flags\n"
+               "override the file.  docs/report.md.\n");
         return 0;
     }
     const char *          db = NULL, *runs = NULL, *fmt = "md,tex,html", *plots = "png,svg,pdf";
     struct vb_report_opts o = {0};
-    static const char *   dn[64];
+    static const char *   dn[2 * VB_REPORT_MAX_DISPLAY_NAMES];
+    static char           fname[128];
+    int32_t               fsize = 0;
+    const char *          config = NULL;
+    unsigned              set = 0;
     o.display_names = dn;
     o.seed = 1;
     for (int i = 1; i < argc; i++) {
@@ -82,43 +107,29 @@ int cmd_report(int argc, char ** argv) {
         else if (vb_cli_opt(argc, argv, &i, "--seed", &v))
             o.seed = strtoull(v, NULL, 10);
         else if (!strcmp(argv[i], "--no-titles"))
-            o.no_titles = 1;
+            o.no_titles = 1, set |= SET_NOTITLES;
         else if (!strcmp(argv[i], "--log-latency"))
-            o.log_latency = 1;
+            o.log_latency = 1, set |= SET_LOG;
+        else if (vb_cli_opt(argc, argv, &i, "--config", &v))
+            config = v;
         else if (vb_cli_opt(argc, argv, &i, "--plot-size", &v)) {
-            char * e;
-            long   w = strtol(v, &e, 10), h = 0;
-            if (*e == 'x') h = strtol(e + 1, &e, 10);
-            if (*e || w < 100 || h < 100 || w > 10000 || h > 10000) {
-                fprintf(stderr, "report: --plot-size takes WxH in pixels, each 100..10000 (e.g. 640x400)\n");
+            if (vb_report_parse_plot_size(v, &o.plot_w, &o.plot_h) != VB_OK) {
+                fprintf(stderr, "report: --plot-size %s\n", vb_errmsg());
                 return 2;
             }
-            o.plot_w = (int32_t)w;
-            o.plot_h = (int32_t)h;
+            set |= SET_SIZE;
         } else if (vb_cli_opt(argc, argv, &i, "--font", &v)) {
-            static char  fname[128];
-            const char * comma = strrchr(v, ',');
-            size_t       len = comma ? (size_t)(comma - v) : strlen(v);
-            if (len == 0 || len >= sizeof fname) {
-                fprintf(stderr, "report: --font takes NAME[,SIZE]\n");
+            if (vb_report_parse_font(v, fname, &fsize) != VB_OK) {
+                fprintf(stderr, "report: --font %s\n", vb_errmsg());
                 return 2;
             }
-            memcpy(fname, v, len);
-            fname[len] = 0;
             o.font = fname;
-            if (comma) {
-                char * e;
-                long   sz = strtol(comma + 1, &e, 10);
-                if (*e || sz < 4 || sz > 72) {
-                    fprintf(stderr, "report: --font size must be 4..72 points\n");
-                    return 2;
-                }
-                o.font_size = (int32_t)sz;
-            }
+            o.font_size = fsize;
+            set |= SET_FONT;
         } else if (vb_cli_opt(argc, argv, &i, "--display-name", &v)) {
             const char * eq = strchr(v, '=');
-            if (!eq || eq == v || !eq[1] || o.n_display_names >= 64) {
-                fprintf(stderr, "report: --display-name takes METHOD=NAME (at most 64)\n");
+            if (!eq || eq == v || !eq[1] || o.n_display_names >= VB_REPORT_MAX_DISPLAY_NAMES) {
+                fprintf(stderr, "report: --display-name takes METHOD=NAME (at most %d)\n", VB_REPORT_MAX_DISPLAY_NAMES);
                 return 2;
             }
             dn[o.n_display_names++] = v;
@@ -167,15 +178,25 @@ int cmd_report(int argc, char ** argv) {
         o.run_ids = ids;
     }
     o.gnuplot = getenv("VB_GNUPLOT");
+    static struct vb_report_config cfg; /* its strings live until the report is written */
+    if (config) {
+        if (vb_report_config_read(config, &cfg) != VB_OK) {
+            fprintf(stderr, "report: %s\n", vb_errmsg());
+            return 1;
+        }
+        apply_config(&o, &cfg, set, dn);
+    }
     struct vb_store * st;
     int               rc = vb_store_open(&st, db, 1);
     if (rc != VB_OK) {
+        vb_report_config_free(&cfg);
         fprintf(stderr, "report: %s\n", vb_errmsg());
         return 1;
     }
     struct vb_report_result res;
     rc = vb_report_write(st, &o, &res);
     vb_store_close(st);
+    vb_report_config_free(&cfg);
     if (rc != VB_OK) {
         fprintf(stderr, "report: %s\n", vb_errmsg());
         return 1;

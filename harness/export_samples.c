@@ -39,6 +39,7 @@ static cJSON * row_json(const struct vb_store_run * r, const struct vb_store_row
     add_opt_str(o, "key", w->key);
     add_opt_str(o, "video_id", w->video_id);
     add_opt_str(o, "category", w->category);
+    add_opt_str(o, "prompt", w->prompt);
     add_opt_str(o, "status", w->status);
     add_opt_str(o, "error", w->error);
     add_opt_int(o, "answer", w->answer);
@@ -97,6 +98,7 @@ static void row_csv(FILE * f, const struct vb_store_run * r, const struct vb_sto
     csv_str(f, w->key, 0);
     csv_str(f, w->video_id, 0);
     csv_str(f, w->category, 0);
+    csv_str(f, w->prompt, 0);
     csv_str(f, w->status, 0);
     csv_str(f, w->error, 0);
     csv_int(f, w->answer, 0);
@@ -115,11 +117,17 @@ static void row_csv(FILE * f, const struct vb_store_run * r, const struct vb_sto
         csv_int(f, w->t_us[s], s == VB_STAGE_COUNT - 1);
 }
 
-int vb_export_samples(FILE * f, const struct vb_store_run * r, const struct vb_store_rows * rows, int csv) {
+int vb_export_samples(FILE * f, const struct vb_store_run * r, const struct vb_store_rows * rows, int csv,
+                      int32_t * n_no_prompt) {
+    int32_t np = 0;
+    for (int32_t i = 0; i < rows->n; i++)
+        np += rows->r[i].prompt == NULL;
+    if (n_no_prompt) *n_no_prompt = np;
     if (csv) {
-        fputs("run,dataset,method,frames,candidates,key,video_id,category,status,error,answer,prediction,correct,"
-              "option_scores,candidates_idx,picked,frame_lo,frame_hi",
-              f);
+        fputs(
+            "run,dataset,method,frames,candidates,key,video_id,category,prompt,status,error,answer,prediction,correct,"
+            "option_scores,candidates_idx,picked,frame_lo,frame_hi",
+            f);
         for (int s = 0; s < VB_STAGE_COUNT; s++)
             fprintf(f, ",t_%s_us", vb_latency_stage_name((enum vb_stage)s));
         fputc('\n', f);

@@ -28,7 +28,7 @@
 ** The runner orchestrates and the methods compute: nothing here names a method; what a method needs from the
 ** runner (its candidate count, whether its selection is reusable) comes from its ops (methods/method.h) found in the
 ** registry (harness/registry.h).  Files: runner.c (this: the run), runner_setup.c (samples, bundles, cells, store
-** runs), runner_sample.c (one sample through its pending cells).
+** runs), runner_sample.c (one sample through its pending cells), runner_failfast.c (the fail-fast check).
 */
 #include "harness/runner.h"
 
@@ -65,33 +65,6 @@ static int parse_config(struct vb_runner * R) {
     return rc;
 }
 
-/* Fail fast (docs/runner.md, "Errors"): after each sample, count the session's first samples that stored only error
-** rows of one kind (the message with the video path replaced); the VB_RUN_FAIL_FAST-th such sample in a row stops
-** the run (VB_ERR_VIDEO for a video failure, else VB_ERR_FORMAT) with the reason and the expected video path,
-** unless --keep-going.  Any ok row, another kind of failure or a sample with mixed failures ends the check. */
-static int fail_fast(struct vb_runner * R) {
-    if (R->ff_broken) return VB_OK;
-    if (R->cur_ok || R->cur_mixed || !R->cur_sig[0] || (R->ff_n > 0 && strcmp(R->cur_sig, R->ff_sig))) {
-        R->ff_broken = 1;
-        return VB_OK;
-    }
-    if (R->ff_n++ == 0) snprintf(R->ff_sig, sizeof R->ff_sig, "%s", R->cur_sig);
-    if (R->ff_n < VB_RUN_FAIL_FAST || R->c->keep_going) return VB_OK;
-    /* the expected path and its pattern: the video id replaced by <video_id> */
-    char        pat[1200];
-    const char *v = R->cur_video, *hit = R->cur_video_id[0] ? strstr(v, R->cur_video_id) : NULL;
-    if (hit)
-        snprintf(pat, sizeof pat, "%.*s<video_id>%s", (int)(hit - v), v, hit + strlen(R->cur_video_id));
-    else
-        snprintf(pat, sizeof pat, "%s", v[0] ? v : "(no video path: give --videos)");
-    return vb_fail(strstr(R->cur_sig, "<video>") ? VB_ERR_VIDEO : VB_ERR_FORMAT,
-                   "stopped: the first %d samples all failed the same way: %s\n"
-                   "  expected video paths like %s (e.g. %s; --videos %s; layouts in docs/datasets.md)\n"
-                   "  fix the cause and re-run with --retry-errors (their error rows are stored), or --keep-going to "
-                   "run on regardless",
-                   R->ff_n, R->cur_msg, pat, v[0] ? v : "-", R->c->videos ? R->c->videos : "(not given)");
-}
-
 /* The sample loop: every sample of this shard with a pending cell, in dataset order. */
 static int sample_loop(struct vb_runner * R) {
     const struct vb_run_config * c = R->c;
@@ -114,7 +87,7 @@ static int sample_loop(struct vb_runner * R) {
             if (pj[i]) R->cells[i].wall_us += ts;
         rep->n_processed++;
         rep->n_warmup += !timed;
-        if (rc == VB_OK) rc = fail_fast(R);
+        if (rc == VB_OK) rc = vb_runner_fail_fast(R);
         char note[64];
         snprintf(note, sizeof note, "%lld error row(s)", (long long)rep->n_rows_error);
         vb_progress_add(&pr, 1, rep->n_rows_error ? note : NULL);
@@ -190,6 +163,7 @@ int vb_runner_run(const struct vb_run_config * c, struct vb_runner_report * rep_
     }
     if (rc == VB_OK) rc = vb_runner_open_cells(R);
     if (rc == VB_OK) rc = vb_runner_begin_runs(R, threads);
+    if (rc == VB_OK) rc = vb_runner_fail_fast_stored(R);
     if (rc == VB_OK) rc = sample_loop(R);
     char saved[1024];
     snprintf(saved, sizeof saved, "%s", vb_errmsg());

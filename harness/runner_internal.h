@@ -70,13 +70,13 @@ struct vb_runner {
     int *     pending;     /* (n_mine, n_cells) 1 = the cell has not stored the sample */
     int32_t   n_todo;      /* samples with a pending cell */
     char      subset[256]; /* "" = the whole annotation file; else the label of the selection (runs.subset) */
-    /* fail fast: the rows of the current sample (cur_*) and of the session's first samples (ff_*) */
+    /* fail fast (runner_failfast.c): the rows of the current sample (cur_*) and of the run's first samples (ff_*) */
     int32_t cur_ok, cur_mixed; /* the sample stored an ok row / error rows of different kinds */
     char    cur_sig[512];      /* the sample's first error message with its video path replaced by <video> */
     char    cur_msg[512];      /* ... and as stored */
     char    cur_video[1024];   /* the sample's expected video path */
     char    cur_video_id[256];
-    int32_t ff_n, ff_broken; /* samples so far that all failed like the first; 1 once one did not */
+    int32_t ff_n, ff_broken; /* run's samples so far that all failed like the first; 1 once one did not */
     char    ff_sig[512];
 };
 
@@ -95,5 +95,21 @@ void vb_runner_close_bundles(struct vb_runner * R);
 /* Process one sample for its pending cells (pending: n_cells flags).  Returns VB_OK (per-sample failures become
 ** error rows) or a store error (fatal). */
 int vb_runner_process_sample(struct vb_runner * R, const struct vb_sample * s, const int * pending, int timed);
+
+/* runner_failfast.c (docs/runner.md §6, "Fail fast") */
+/* The kind of a failure: msg with the sample's video path replaced by <video> (also a path token that holds the
+** video id, of 4 bytes or more, when the row was stored under another videos root), so that the same failure on
+** other videos compares equal.  Writes at most n bytes (NUL-terminated) to out. */
+void vb_runner_error_kind(const char * msg, const char * video, const char * video_id, char * out, size_t n);
+/* After a sample was processed (R->cur_* hold its rows): count it into the run's check; the VB_RUN_FAIL_FAST-th
+** sample in a row failing the same way stops the run (VB_ERR_VIDEO for a video failure, else VB_ERR_FORMAT, with
+** the reason and the expected video path pattern), unless --keep-going.  Returns VB_OK or that error. */
+int vb_runner_fail_fast(struct vb_runner * R);
+/* Before the loop (after vb_runner_begin_runs): count the samples earlier sessions stored (those of this process's
+** slice whose every cell is stored, in dataset order), so the check is over the run, not the session: a resumed run
+** whose first VB_RUN_FAIL_FAST stored samples all failed the same way stops at once, naming the reason (with
+** --retry-errors their error rows were deleted and they are counted again as they run).  Returns VB_OK, that
+** error, or a store error. */
+int vb_runner_fail_fast_stored(struct vb_runner * R);
 
 #endif

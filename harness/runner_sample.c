@@ -17,6 +17,7 @@ struct sample {
     const struct vb_sample * s;
     int                      timed;
     struct vb_prompt_text    text;
+    char *                   prompt; /* the QA prompt every method is fed (stored with each row), NULL if none */
     struct vb_clip           clip;
     double                   fps;
     int64_t                  vlen;
@@ -61,20 +62,7 @@ static void row_base(const struct sample * S, struct vb_store_sample * row) {
     row->n_options = s->n_options;
     row->shard = S->R->c->shard_n > 0 ? S->R->c->shard_i : 0;
     row->frame_lo = S->clip.f0, row->frame_hi = S->clip.f1, row->fps = S->fps, row->vlen = S->vlen;
-}
-
-/* The kind of failure: msg with every occurrence of the sample's video path replaced by <video>, so that the same
-** failure on other videos compares equal (fail fast, runner.c). */
-static void error_kind(const char * msg, const char * video, char * out, size_t n) {
-    size_t L = video && *video ? strlen(video) : 0, o = 0;
-    for (const char * p = msg; *p && o + 1 < n;) {
-        if (L && !strncmp(p, video, L)) {
-            o += (size_t)snprintf(out + o, n - o, "<video>");
-            p += L;
-        } else
-            out[o++] = *p++;
-    }
-    out[o < n ? o : n - 1] = 0;
+    row->prompt = S->prompt;
 }
 
 static int error_row(const struct sample * S, struct vb_runner_cell * cl, const char * msg) {
@@ -83,7 +71,7 @@ static int error_row(const struct sample * S, struct vb_runner_cell * cl, const 
     row.error = msg && *msg ? msg : "error";
     struct vb_runner * R = S->R;
     char               kind[512];
-    error_kind(row.error, S->s->video_path, kind, sizeof kind);
+    vb_runner_error_kind(row.error, S->s->video_path, S->s->video_id, kind, sizeof kind);
     if (!R->cur_sig[0]) {
         snprintf(R->cur_sig, sizeof R->cur_sig, "%s", kind);
         snprintf(R->cur_msg, sizeof R->cur_msg, "%s", row.error);
@@ -98,6 +86,7 @@ static void open_sample(struct sample * S, char * err, size_t n_err) {
     struct vb_runner *       R = S->R;
     /* NExT-QA's CSV: the reference loader's unification ('?' and '.') */
     int trc = vb_prompt_text_from_sample(&S->text, s, R->dk == VB_DS_NEXTQA);
+    if (trc == VB_OK) S->prompt = vb_prompt_qa(&S->text);
     if (trc != VB_OK)
         snprintf(err, n_err, "prompt: %s", vb_errmsg());
     else if (!s->video_path)
@@ -260,6 +249,7 @@ int vb_runner_process_sample(struct vb_runner * R, const struct vb_sample * s, c
     vb_select_memo_clear(&S.memo);
     vb_clip_close(&S.clip);
     vb_prompt_text_free(&S.text);
+    free(S.prompt);
     free(plan);
     free(S.cellpx);
     free(S.feats);

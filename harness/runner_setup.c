@@ -523,6 +523,7 @@ int vb_runner_begin_runs(struct vb_runner * R, int threads) {
                                         .sws_flags = p.sws,
                                         .shard = c->shard_n > 0 ? p.shard : NULL,
                                         .n_expected = R->n_sel,
+                                        .n_split = R->ds.n,
                                         .invocation_json = p.invocation,
                                         .weights_dtype = c->weights,
                                         .subset = R->subset[0] ? R->subset : NULL,

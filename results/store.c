@@ -35,7 +35,7 @@ static const char * SCHEMA_SQL =
     "  status TEXT NOT NULL CHECK(status IN ('running','complete','incomplete','failed')),\n"
     "  verify_hash TEXT,\n"
     "  weights_dtype TEXT,\n"
-    "  subset TEXT, checkpoint TEXT);\n"
+    "  subset TEXT, checkpoint TEXT, n_split INTEGER);\n"
     "CREATE TABLE IF NOT EXISTS sessions(\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  run_id INTEGER NOT NULL REFERENCES runs(id),\n"
@@ -55,6 +55,7 @@ static const char * SCHEMA_SQL =
     "  status TEXT NOT NULL CHECK(status IN ('ok','error')), error TEXT,\n"
     "  shard INTEGER NOT NULL DEFAULT 0,\n"
     "  extra TEXT,\n"
+    "  prompt TEXT,\n"
     "  PRIMARY KEY(run_id, sample_key)) WITHOUT ROWID;\n"
     "CREATE INDEX IF NOT EXISTS samples_video ON samples(run_id, video_id);\n"
     "CREATE INDEX IF NOT EXISTS sessions_run ON sessions(run_id);\n"
@@ -149,6 +150,10 @@ static int add_new_columns(struct vb_store * st) {
     if (rc == VB_OK && !has_column(st, "runs", "subset")) rc = exec_sql(st, "ALTER TABLE runs ADD COLUMN subset TEXT;");
     if (rc == VB_OK && !has_column(st, "runs", "checkpoint"))
         rc = exec_sql(st, "ALTER TABLE runs ADD COLUMN checkpoint TEXT;");
+    if (rc == VB_OK && !has_column(st, "runs", "n_split"))
+        rc = exec_sql(st, "ALTER TABLE runs ADD COLUMN n_split INTEGER;");
+    if (rc == VB_OK && !has_column(st, "samples", "prompt"))
+        rc = exec_sql(st, "ALTER TABLE samples ADD COLUMN prompt TEXT;");
     return rc;
 }
 
@@ -222,8 +227,8 @@ int vb_store_open(struct vb_store ** out, const char * path, int read_only) {
             sqlite3_exec(st->db, "ROLLBACK;", NULL, NULL, NULL);
         if (rc == VB_OK)
             rc = vb_store_i_prepare(st,
-                                    "INSERT INTO samples(" SAMPLE_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,"
-                                    "?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)",
+                                    "INSERT INTO samples(" SAMPLE_COLS ", prompt) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,"
+                                    "?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29)",
                                     &st->ins);
         if (rc == VB_OK)
             rc = vb_store_i_prepare(st, "SELECT " SAMPLE_COLS " FROM samples WHERE run_id=?1 AND sample_key=?2",
@@ -245,6 +250,8 @@ int vb_store_open(struct vb_store ** out, const char * path, int read_only) {
     }
     if (rc == VB_OK) st->has_ext = has_column(st, "runs", "weights_dtype") && has_column(st, "sessions", "peak_rss_kb");
     if (rc == VB_OK) st->has_ext2 = has_column(st, "runs", "subset") && has_column(st, "runs", "checkpoint");
+    if (rc == VB_OK) st->has_prompt = has_column(st, "samples", "prompt");
+    if (rc == VB_OK) st->has_n_split = has_column(st, "runs", "n_split");
     if (rc != VB_OK) {
         vb_store_close(st);
         return rc;
@@ -436,8 +443,8 @@ int vb_store_i_insert_run(struct vb_store * st, const char * hash, const char * 
                    "INSERT INTO runs(config_hash, config, created, grid_id, dataset, split, method, frames, "
                               "candidates, sampling, selection, decode_mode, seed, git_commit, git_dirty, build_flags, weights, "
                               "annotations_sha256, blas_core, blas_threads, cpu_model, host, sws_flags, n_expected, started, "
-                              "status, weights_dtype, subset, checkpoint) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
-                              "?16,?17,?18,?19,?20,?21,?22,?23,?24,?3,'running',?25,?26,?27)",
+                              "status, weights_dtype, subset, checkpoint, n_split) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
+                              "?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?3,'running',?25,?26,?27,?28)",
                    &s);
     if (rc != VB_OK) return rc;
     char seed[24];
@@ -469,6 +476,7 @@ int vb_store_i_insert_run(struct vb_store * st, const char * hash, const char * 
     bind_text(s, 25, in->weights_dtype);
     bind_text(s, 26, in->subset);
     bind_text(s, 27, in->checkpoint_json);
+    if (in->n_split > 0) sqlite3_bind_int(s, 28, in->n_split);
     rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : vb_store_i_db_fail(st, "insert run");
     sqlite3_finalize(s);
     if (rc == VB_OK) *id = sqlite3_last_insert_rowid(st->db);
@@ -517,17 +525,57 @@ int vb_store_i_exec_run_update(struct vb_store * st, const char * sql, int64_t r
     return rc;
 }
 
-/* A resumed run follows the latest selection (subset label, like n_expected) and keeps its checkpoint names. */
+/* A resumed run keeps its checkpoint names unless this session records them. */
 static int update_labels(struct vb_store * st, int64_t id, const struct vb_run_info * in) {
     sqlite3_stmt * s;
-    int rc = vb_store_i_prepare(st, "UPDATE runs SET subset=?2, checkpoint=COALESCE(?3, checkpoint) WHERE id=?1", &s);
+    int            rc = vb_store_i_prepare(st, "UPDATE runs SET checkpoint=COALESCE(?2, checkpoint) WHERE id=?1", &s);
     if (rc != VB_OK) return rc;
     sqlite3_bind_int64(s, 1, id);
-    bind_text(s, 2, in->subset);
-    bind_text(s, 3, in->checkpoint_json);
+    bind_text(s, 2, in->checkpoint_json);
     rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : vb_store_i_db_fail(st, "update run labels");
     sqlite3_finalize(s);
     return rc;
+}
+
+int vb_store_i_union_selection(struct vb_store * st, int64_t id, int32_t n_expected, const char * subset,
+                               int32_t n_split) {
+    sqlite3_stmt * s;
+    /* every right-hand side reads the row's old values */
+    int rc = vb_store_i_prepare(st,
+                                "UPDATE runs SET"
+                                " subset=CASE WHEN ?2>0 AND ?3 IS NULL THEN NULL"  /* the whole split came in */
+                                "  WHEN n_expected>0 AND subset IS NULL THEN NULL" /* the run is the whole split */
+                                "  WHEN ?2>n_expected THEN ?3 ELSE subset END,"    /* the larger subset */
+                                " n_expected=MAX(n_expected, ?2),"
+                                " n_split=CASE WHEN ?4>0 THEN ?4 ELSE n_split END WHERE id=?1",
+                                &s);
+    if (rc != VB_OK) return rc;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int(s, 2, n_expected > 0 ? n_expected : 0);
+    bind_text(s, 3, subset);
+    sqlite3_bind_int(s, 4, n_split > 0 ? n_split : 0);
+    rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : vb_store_i_db_fail(st, "update run selection");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* After rows were added: a run holding every sample of the annotation file is the whole split (label NULL,
+** n_expected = n_split); a subset holding more samples than its selection (several selections united) is
+** relabelled "several selections: N of M samples" and expects N. */
+static int selection_from_rows(struct vb_store * st, int64_t run_id) {
+    return vb_store_i_exec_run_update(
+        st,
+        "UPDATE runs SET"
+        " subset=CASE WHEN n_split>0 AND (SELECT COUNT(*) FROM samples WHERE run_id=?1)>=n_split THEN NULL"
+        "  WHEN subset IS NOT NULL AND (SELECT COUNT(*) FROM samples WHERE run_id=?1)>n_expected THEN"
+        "   CASE WHEN n_split>0 THEN printf('several selections: %d of %d samples',"
+        "     (SELECT COUNT(*) FROM samples WHERE run_id=?1), n_split)"
+        "   ELSE printf('several selections: %d samples', (SELECT COUNT(*) FROM samples WHERE run_id=?1)) END"
+        "  ELSE subset END,"
+        " n_expected=CASE WHEN n_split>0 AND (SELECT COUNT(*) FROM samples WHERE run_id=?1)>=n_split THEN n_split"
+        "  WHEN n_expected>0 THEN MAX(n_expected, (SELECT COUNT(*) FROM samples WHERE run_id=?1))"
+        "  ELSE n_expected END WHERE id=?1",
+        run_id, 0);
 }
 
 int vb_store_begin_run(struct vb_store * st, const struct vb_run_info * info, int64_t * run_id, int * resumed) {
@@ -550,8 +598,7 @@ int vb_store_begin_run(struct vb_store * st, const struct vb_run_info * info, in
     } else if (rc == VB_OK) {
         if (resumed) *resumed = 1;
         rc = vb_store_i_exec_run_update(st, "UPDATE runs SET status='running' WHERE id=?1", id, 0);
-        if (rc == VB_OK && info->n_expected > 0)
-            rc = vb_store_i_exec_run_update(st, "UPDATE runs SET n_expected=?2 WHERE id=?1", id, info->n_expected);
+        if (rc == VB_OK) rc = vb_store_i_union_selection(st, id, info->n_expected, info->subset, info->n_split);
         if (rc == VB_OK) rc = update_labels(st, id, info);
     }
     if (rc == VB_OK) rc = add_session(st, id, info, now);
@@ -567,6 +614,7 @@ int vb_store_begin_run(struct vb_store * st, const struct vb_run_info * info, in
 int vb_store_i_update_run_summary(struct vb_store * st, int64_t run_id, int failed) {
     char vh[65];
     int  rc = vb_store_verify_hash(st, run_id, vh);
+    if (rc == VB_OK) rc = selection_from_rows(st, run_id);
     if (rc != VB_OK) return rc;
     sqlite3_stmt * s;
     rc = vb_store_i_prepare(st,
@@ -696,7 +744,7 @@ static int same_int_col(sqlite3_stmt * s, int col, int64_t v) {
     return sqlite3_column_int64(s, col) == v;
 }
 
-/* The result-defining columns must match; timings, shard and extra may differ. */
+/* The result-defining columns must match; timings, shard, extra and prompt may differ. */
 static int check_duplicate(struct vb_store * st, int64_t run_id, const struct vb_store_sample * x, const char * scores,
                            const char * cands, const char * picked) {
     sqlite3_stmt * s = st->sel_one;
@@ -779,6 +827,7 @@ int vb_store_put_sample(struct vb_store * st, int64_t run_id, const struct vb_st
     bind_text(s, 26, x->error);
     sqlite3_bind_int(s, 27, x->shard);
     bind_text(s, 28, x->extra_json);
+    bind_text(s, 29, x->prompt);
     int r = sqlite3_step(s);
     int ext = sqlite3_extended_errcode(st->db);
     sqlite3_reset(s);

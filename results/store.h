@@ -14,7 +14,8 @@
 ** stored is accepted only if the stored result is identical (same prediction, scores, frames, status; timings and
 ** shard may differ), otherwise it is an error (VB_ERR_MISMATCH).
 **
-** Schema evolution: columns added later (runs.weights_dtype, sessions.peak_rss_kb) are added to an older database
+** Schema evolution: columns added later (runs.weights_dtype, sessions.peak_rss_kb; runs.subset, runs.checkpoint,
+** samples.prompt) are added to an older database
 ** when it is opened for writing (ALTER TABLE ... ADD COLUMN: nothing stored is touched, the schema version stays 1,
 ** and older builds keep reading and writing the file); a read-only open of an older file reads them as NULL.
 **
@@ -81,8 +82,11 @@ struct vb_run_info {
                                      with its session, not part of the identity, so a grown grid, another
                                      --limit or other paths on another machine resume / merge the same cells */
     int32_t      n_expected;      /* samples the complete run has (all shards), 0 = unknown */
+    int32_t      n_split;         /* samples in the whole annotation file (runs.n_split), 0 = unknown */
     const char * subset;          /* NULL: the whole split; else the label of the selection ("--limit 20: 20 of
-                                     4996 samples"), runs.subset; follows the latest session, like n_expected */
+                                     4996 samples"), runs.subset.  A resumed / merged run keeps the larger
+                                     selection and its label; one that stores every sample of the split is the
+                                     whole split (docs/schema.md) */
     const char * checkpoint_json; /* provenance, runs.checkpoint: JSON object bundle -> {"dir": basename,
                                      "name_or_path": config's _name_or_path or null}; NULL = not recorded */
     const char * weights_dtype;   /* resident weight dtype "f32" / "bf16" / "f16" (provenance, runs.weights_dtype;
@@ -94,14 +98,18 @@ struct vb_run_info {
 int vb_store_config_canonical(const struct vb_run_info * info, char ** json_out, char hash_out[65]);
 
 /* Find the run with the same identity or create it; open a session for this process.  *run_id receives the id,
-** *resumed (may be NULL) 1 when the run existed.  A resumed run goes back to status 'running'.
+** *resumed (may be NULL) 1 when the run existed.  A resumed run goes back to status 'running' and gains this
+** session's selection: the larger one wins (the whole split, subset NULL, over any subset; else the larger
+** n_expected with its label); n_expected never shrinks.
 ** Returns VB_OK, VB_ERR_FORMAT (bad JSON in info) or VB_ERR_DB. */
 int vb_store_begin_run(struct vb_store * st, const struct vb_run_info * info, int64_t * run_id, int * resumed);
 
 /* Mark the end of this process's session on run_id: commits pending rows, records wall_s (seconds of wall time
 ** this session spent on the run; with shared work, e.g. frames decoded once for several cells, the actual elapsed
 ** time, not a sum of per-sample times), sets end time, adds wall_s to the run's wall time, recomputes the
-** verification hash and sets the status: 'complete' when ok+error samples >= n_expected > 0 and at least one
+** verification hash, the selection (a run holding all n_split samples is the whole split: subset NULL; a subset
+** holding more than n_expected samples is relabelled "several selections: N of M samples") and sets the status:
+** 'complete' when ok+error samples >= n_expected > 0 and at least one
 ** sample is ok (a run of only error rows is not complete), 'failed' when
 ** failed != 0, otherwise 'incomplete'.  Returns VB_OK or VB_ERR_DB / VB_ERR_NOTFOUND. */
 int vb_store_finish_run(struct vb_store * st, int64_t run_id, double wall_s, int failed);
@@ -135,6 +143,8 @@ struct vb_store_sample {
     const char *    error;                /* NULL = status 'ok'; otherwise status 'error' with this text */
     int32_t         shard;                /* shard index (0 when not sharded) */
     const char *    extra_json;           /* optional JSON object (permutation, seeds, flags), NULL = none */
+    const char *    prompt;               /* the QA prompt text the method was fed (methods/prompts.h
+                                             vb_prompt_qa), NULL = unknown (samples.prompt) */
 };
 
 /* Initialise s with "unknown" values (-1 / NULL) so callers set only what they have. */
@@ -195,6 +205,7 @@ void vb_store_runs_free(struct vb_store_run * runs, int32_t n);
 /* A stored sample as read back (all strings and arrays owned by the set). */
 struct vb_store_row {
     char *   key, *video_id, *category, *group, *status, *error, *extra;
+    char *   prompt; /* NULL: not stored (rows of builds before samples.prompt, or no prompt could be built) */
     int32_t  answer, prediction, correct; /* correct: 1/0, -1 = NULL (answer unknown) */
     int32_t  n_options;
     double * option_scores; /* (n_options) */
@@ -223,8 +234,9 @@ int vb_store_verify_hash(struct vb_store * st, int64_t run_id, char out[65]);
 
 /* Combine shard databases into out_path (created if missing; may already hold runs).  For every run in every input,
 ** the run with the same config hash in the output is found or created; samples are copied (identical duplicates
-** are skipped, different duplicates are VB_ERR_MISMATCH), sessions are copied, wall time summed and the
-** verification hash and status recomputed.  When strict is set, every input must hold at least one run and all
+** are skipped, different duplicates are VB_ERR_MISMATCH), sessions are copied, the selections united as a resume
+** does (vb_store_begin_run), wall time summed and the verification hash, selection and status recomputed
+** (vb_store_finish_run).  When strict is set, every input must hold at least one run and all
 ** inputs the same set of config hashes (shards of one invocation); otherwise VB_ERR_MISMATCH naming both files and
 ** nothing is written.
 ** Everything is done in one transaction: on failure the output is unchanged, and an output that did not exist

@@ -15,6 +15,7 @@
     "picked, frame_lo, frame_hi, fps, vlen, t_decode_us, t_preprocess_us, t_vit_us, t_select_us, t_qformer_us, "       \
     "t_t5_enc_us, t_t5_dec_us, t_total_us, step0_token, status, error, shard, extra"
 #define SAMPLE_NCOLS 28
+/* samples.prompt (added in issue 18) is named apart: read as NULL from an older file opened read-only */
 
 #define RUN_COLS                                                                                                       \
     "id, config_hash, config, created, grid_id, dataset, split, method, frames, candidates, sampling, "                \
@@ -39,8 +40,10 @@ struct vb_store {
     int32_t        flush_rows, flush_ms;
     struct sess *  sess;
     int32_t        n_sess;
-    int            has_ext;  /* runs.weights_dtype and sessions.peak_rss_kb exist (added in issue 9) */
-    int            has_ext2; /* runs.subset and runs.checkpoint exist (added in issue 18) */
+    int            has_ext;     /* runs.weights_dtype and sessions.peak_rss_kb exist (added in issue 9) */
+    int            has_ext2;    /* runs.subset and runs.checkpoint exist (added in issue 18) */
+    int            has_prompt;  /* samples.prompt exists (added in issue 18) */
+    int            has_n_split; /* runs.n_split exists (added in issue 18) */
 };
 
 /* VB_ERR_DB with what and SQLite's message. */
@@ -50,6 +53,11 @@ int vb_store_i_prepare(struct vb_store * st, const char * sql, sqlite3_stmt ** o
 /* Recompute a run's verification hash, wall time, start / end and status (complete when all expected samples are
 ** stored and at least one of them is ok; failed: 'failed'); VB_ERR_NOTFOUND when there is no such run. */
 int vb_store_i_update_run_summary(struct vb_store * st, int64_t run_id, int failed);
+/* A resumed or merged-into run gains a selection (n_expected samples labelled subset, NULL = the whole split of
+** n_split samples; 0 = unknown): the larger selection wins (the whole split over any subset, else the larger
+** n_expected with its label); n_expected never shrinks (docs/schema.md, runs.subset). */
+int vb_store_i_union_selection(struct vb_store * st, int64_t id, int32_t n_expected, const char * subset,
+                               int32_t n_split);
 /* BEGIN / COMMIT of the store's write transaction. */
 int vb_store_i_txn_begin(struct vb_store * st);
 int vb_store_i_txn_commit(struct vb_store * st);

@@ -75,18 +75,33 @@ static void run_to_info(const struct vb_store_run * r, struct vb_run_info * in) 
     in->checkpoint_json = r->checkpoint;
 }
 
+/* runs.n_split of an input run (0 when unknown or the file predates the column). */
+static int32_t input_n_split(struct vb_store * in, int64_t id) {
+    sqlite3_stmt * s;
+    int32_t        n = 0;
+    if (!in->has_n_split || vb_store_i_prepare(in, "SELECT COALESCE(n_split, 0) FROM runs WHERE id=?1", &s) != VB_OK)
+        return 0;
+    sqlite3_bind_int64(s, 1, id);
+    if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return n;
+}
+
 static int merge_run(struct vb_store * in, const struct vb_store_run * r, struct vb_store * out) {
     int64_t oid = 0;
+    int32_t n_split = input_n_split(in, r->id);
     int     rc = vb_store_i_find_run(out, r->config_hash, &oid);
     if (rc != VB_OK) return rc;
     if (oid == 0) {
         struct vb_run_info info;
         run_to_info(r, &info);
+        info.n_split = n_split;
         rc = vb_store_i_insert_run(out, r->config_hash, r->config, &info, r->weights, r->created, &oid);
         if (rc != VB_OK) return rc;
-    } else if (r->n_expected > 0) {
-        rc = vb_store_i_exec_run_update(out, "UPDATE runs SET n_expected=MAX(n_expected, ?2) WHERE id=?1", oid,
-                                        r->n_expected);
+    } else {
+        /* the run of the output gains this input's selection: the larger one and its label win, and once every
+        ** sample of the split is stored the run is the whole split (vb_store_i_update_run_summary, below) */
+        rc = vb_store_i_union_selection(out, oid, r->n_expected, r->subset, n_split);
         if (rc != VB_OK) return rc;
     }
     rc = copy_sessions(in, r->id, out, oid);
@@ -119,6 +134,7 @@ static int merge_run(struct vb_store * in, const struct vb_store_run * r, struct
         x.error = strcmp(w->status, "error") == 0 ? (w->error ? w->error : "") : NULL;
         x.shard = w->shard;
         x.extra_json = w->extra;
+        x.prompt = w->prompt;
         rc = vb_store_put_sample(out, oid, &x);
     }
     vb_store_rows_free(&rows);

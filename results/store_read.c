@@ -188,7 +188,11 @@ int vb_store_load_samples(struct vb_store * st, int64_t run_id, struct vb_store_
     out->n = 0;
     out->r = NULL;
     sqlite3_stmt * s;
-    int rc = vb_store_i_prepare(st, "SELECT " SAMPLE_COLS " FROM samples WHERE run_id=?1 ORDER BY sample_key", &s);
+    int            rc = vb_store_i_prepare(st,
+                                st->has_prompt
+                                               ? "SELECT " SAMPLE_COLS ", prompt FROM samples WHERE run_id=?1 ORDER BY sample_key"
+                                               : "SELECT " SAMPLE_COLS ", NULL FROM samples WHERE run_id=?1 ORDER BY sample_key",
+                                           &s);
     if (rc != VB_OK) return rc;
     sqlite3_bind_int64(s, 1, run_id);
     int32_t cap = 0;
@@ -221,6 +225,7 @@ int vb_store_load_samples(struct vb_store * st, int64_t run_id, struct vb_store_
         w->error = col_dup(s, 25);
         w->shard = sqlite3_column_int(s, 26);
         w->extra = col_dup(s, 27);
+        w->prompt = col_dup(s, 28);
         if (bad) {
             rc = vb_fail(VB_ERR_FORMAT, "%s: run %lld sample '%s': malformed JSON array", st->path, (long long)run_id,
                          w->key);
@@ -244,6 +249,7 @@ void vb_store_rows_free(struct vb_store_rows * rows) {
         free(w->status);
         free(w->error);
         free(w->extra);
+        free(w->prompt);
         free(w->option_scores);
         free(w->candidates);
         free(w->picked);

@@ -307,6 +307,26 @@ EOF2
     grep -Eq "^plot .*histeps lw 2 lc rgb '#2ca02c' dt 2 title 'VLAP 32->2 #5'.*histeps lw 2 lc rgb '#2ca02c' dt 3 title 'VLAP 32->4 #6'" "$gp" ||
         fail "picked positions: colour per method / dash per k"
     grep -Eq "histeps lw 2 lc rgb '#d62728' dt 3 title 'SeViLA 32->4 #4'" "$gp" || fail "picked positions: sevila colour"
+    # the same figure options from a report configuration file give the same gnuplot script; flags override the file
+    cp "$gp" "$T/flags.gp"
+    cat >"$T/rep.json" <<'EOF2'
+{"display_names": {"vlap": "VLAP", "sevila": "SeViLA"}, "plot_size": "640x400",
+ "font": "Latin Modern Roman,9", "log_latency": true, "titles": false}
+EOF2
+    : >"$gp"
+    VB_GNUPLOT="$T/gp.sh" "$VB_BIN" report --db "$T/grid.db" --out "$T/rep12" --format md,json --plots svg,pdf \
+        --config "$T/rep.json" --boot 500 --seed 3 2>/dev/null || fail "report --config"
+    cmp -s "$gp" "$T/flags.gp" || fail "report --config: gnuplot script differs from the one of the same flags"
+    cmp -s "$T/rep12/report.md" "$T/rep9/report.md" || fail "report --config: report.md differs from the flags'"
+    sed 's/"vlap": "VLAP"/"vlap": "FileName"/; s/640x400/800x500/' "$T/rep.json" >"$T/rep2.json"
+    : >"$gp"
+    VB_GNUPLOT="$T/gp.sh" "$VB_BIN" report --db "$T/grid.db" --out "$T/rep13" --format md --plots svg \
+        --config "$T/rep2.json" --plot-size 640x400 --display-name vlap=VLAP 2>/dev/null || fail "report --config + flags"
+    grep -q "svg size 640,400 font 'Latin Modern Roman,9'" "$gp" || fail "--plot-size does not override the file"
+    grep -q '^| VLAP (#6) | 4 | 32 |' "$T/rep13/report.md" || fail "--display-name does not override the file"
+    grep -q '^| SeViLA (#4) |' "$T/rep13/report.md" || fail "the file's display name for sevila is lost"
+    grep -q 'FileName' "$T/rep13/report.md" && fail "the file's name for vlap beat the flag"
+    grep -q '^set title' "$gp" && fail "\"titles\": false not applied"
     # default: linear latency axis from 0, titles on
     : >"$gp"
     VB_GNUPLOT="$T/gp.sh" "$VB_BIN" report --db "$T/grid.db" --out "$T/rep11" --format md --plots svg --runs 1,2,3 \
@@ -315,5 +335,29 @@ EOF2
     grep -q '^set title' "$gp" || fail "titles expected by default"
     grep -q "svg size 960,600 font 'Sans,10'" "$gp" || fail "default size / font"
 fi
+
+# ---- report --config: a bad file or field is named, exit 1, nothing written ----
+badcfg() { # $1 = file content, $2 = text the message must hold
+    printf '%s' "$1" >"$T/bad.json"
+    rm -rf "$T/rep14"
+    rc=0
+    "$VB_BIN" report --db "$T/grid.db" --out "$T/rep14" --format md --plots none --config "$T/bad.json" \
+        2>"$T/bad.err" >/dev/null || rc=$?
+    [ $rc = 1 ] || fail "bad config ($1): exit $rc, want 1"
+    grep -qF "$T/bad.json" "$T/bad.err" && grep -qF -- "$2" "$T/bad.err" || fail "bad config ($1): $(cat "$T/bad.err")"
+    [ ! -e "$T/rep14/report.md" ] || fail "bad config ($1): a report was written"
+}
+badcfg '{"plot_sise": "640x400"}' 'unknown field "plot_sise"'
+badcfg '{"plot_size": "64x40"}' 'field "plot_size"'
+badcfg '{"font": "Serif,200"}' 'field "font"'
+badcfg '{"log_latency": "yes"}' 'field "log_latency"'
+badcfg '{"titles": 0}' 'field "titles"'
+badcfg '{"display_names": ["vlap"]}' 'field "display_names"'
+badcfg '{"display_names": {"vlap": ""}}' 'field "display_names.vlap"'
+badcfg '[1, 2]' 'expected a JSON object'
+badcfg $'{"titles": true,\n "font": }' 'bad.json:2: not valid JSON'
+rc=0
+"$VB_BIN" report --db "$T/grid.db" --out "$T/rep14" --config "$T/missing.json" 2>"$T/bad.err" >/dev/null || rc=$?
+[ $rc = 1 ] && grep -qF "$T/missing.json" "$T/bad.err" || fail "missing config file: $(cat "$T/bad.err")"
 
 echo ok

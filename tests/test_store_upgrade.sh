@@ -7,8 +7,8 @@
 #   - merge from it works (sessions copied with a NULL peak RSS);
 #   - opening it for writing (a new run) adds the two columns and nothing stored changes (every old column of every
 #     old row identical), the new runs record their weights dtype and peak RSS;
-#   - issue 18: runs.subset / runs.checkpoint are added the same way (NULL on old runs; read-only use of a file
-#     without them works);
+#   - issue 18: runs.subset / runs.checkpoint and samples.prompt are added the same way (NULL on old runs / rows;
+#     read-only use of a file without them works);
 #   - --weights is part of the identity: bf16 cells are new, re-running f32 / bf16 resumes each its own cells.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -67,6 +67,13 @@ done
   || die "old runs: subset / checkpoint must be NULL"
 [ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM runs WHERE id > 4 AND json_extract(checkpoint,'\$.dir')='blip2'")" = 2 ] \
   || die "new runs: checkpoint name not recorded"
+[ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM runs WHERE id <= 4 AND n_split IS NULL")" = 4 ] || die "old runs: n_split"
+[ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM runs WHERE id > 4 AND n_split = 2")" = 2 ] || die "new runs: n_split not 2"
+# samples.prompt (issue 18) is added the same way: NULL on the old rows, the QA prompt on the new ones
+[ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM samples WHERE run_id <= 4 AND prompt IS NULL")" = 12 ] \
+  || die "old rows: prompt must be NULL"
+[ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM samples WHERE run_id > 4 AND prompt LIKE 'Question: %? Option A: %'")" = 4 ] \
+  || die "new rows: prompt not stored"
 cp "$FX" "$tmp/ro.db"
 "$VB_BIN" runs --db "$tmp/ro.db" --json | grep -q '"subset":null' || die "runs --json on a file without runs.subset"
 [ "$(sha256sum < "$tmp/ro.db")" = "$(sha256sum < "$FX")" ] || die "runs --json changed an old file"
