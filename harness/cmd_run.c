@@ -1,6 +1,7 @@
 /* cmd_run.c — `vlapbench run`: flags / RUN.json -> canonical config -> harness/runner.c. */
 #include "base/common.h"
 #include "harness/cli.h"
+#include "harness/estimate.h"
 #include "harness/runconfig.h"
 #include "harness/runner.h"
 
@@ -33,6 +34,10 @@ static int usage(void) {
         "Re-running the same configuration on the same database resumes it: stored samples are not run again.\n"
         "  --retry-errors           re-run the error rows of the selected samples (they are replaced)\n"
         "  --keep-going             do not stop when the first 20 samples all fail the same way\n"
+        "  --estimate               calibrate on this machine and print the expected wall time per cell and for the\n"
+        "                           grid (samples already stored excluded), then exit 0 without running or writing\n"
+        "                           anything; every run prints the same estimate first and stores estimate vs actual\n"
+        "                           with its sessions (docs/runner.md, \"Estimate\")\n"
         "Damaged or missing videos become error rows and the run goes on, except that a run whose first 20 samples\n"
         "all fail the same way stops (exit 1) with the reason and the expected video path (--keep-going: go on).\n"
         "A --limit / --samples selection is stored as a labelled subset (runs.subset).  Stored stage times are each "
@@ -63,6 +68,10 @@ int cmd_run(int argc, char ** argv) {
         vb_runconfig_free(&c);
         return 1;
     }
+    if (c.estimate) { /* the table is printed; nothing ran */
+        vb_runconfig_free(&c);
+        return 0;
+    }
     printf("samples: %d loaded, %d selected, %d in this shard, %d processed (%d warm-up, untimed)\n", rep.n_loaded,
            rep.n_selected, rep.n_shard, rep.n_processed, rep.n_warmup);
     printf("%-8s %6s %6s %6s %8s %8s %8s %8s\n", "method", "frames", "cand", "run", "before", "ok", "errors",
@@ -77,6 +86,14 @@ int cmd_run(int argc, char ** argv) {
            (long long)rep.n_rows_ok, (long long)rep.n_rows_error, (long long)rep.n_frames_decoded,
            (long long)rep.n_vit_computed, (long long)rep.vit_hits, (long long)rep.vit_misses,
            (long long)rep.vit_evictions, rep.wall_s, c.db);
+    char est[48], act[48];
+    vb_duration_human(rep.est_s, est, sizeof est);
+    vb_duration_human(rep.wall_s, act, sizeof act);
+    if (rep.est_s > 0)
+        printf("estimate vs actual: estimate %s (calibrated in %.2f s), actual %s, actual/estimate %.2f\n", est,
+               rep.est_calib_s, act, rep.wall_s / rep.est_s);
+    else
+        printf("estimate vs actual: estimate 0 s (nothing to do), actual %s\n", act);
     printf("memory: peak RSS %.2f GiB (weights %s); bundles %d, ViT shared by %d, T5 shared by %d (%.2f GiB not loaded "
            "again)\n",
            (double)rep.peak_rss_kb / (1024.0 * 1024.0), rep.weights, rep.n_bundles, rep.n_vit_shared, rep.n_t5_shared,

@@ -76,6 +76,7 @@ struct vb_run_config {
     int32_t              keep_going;   /* 1: do not stop when the first samples all fail the same way */
     int32_t              retry_errors; /* 1: re-run (and replace) the error rows of the selected samples */
     char                 compute[8];   /* "f32" | "bf16": the engine's compute mode (vb_wmat_set_compute) */
+    int32_t              estimate; /* 1 (--estimate): print the calibrated time estimate and stop (nothing written) */
 };
 
 /* Defaults (frames 1,2,4; candidates 0; uniform_midbin; bilinear; argmax; minimal; weights f32; seed 0; threads 0;

@@ -34,6 +34,7 @@
 
 #include "base/common.h"
 #include "engine/blas.h"
+#include "harness/estimate.h"
 #include "harness/progress.h"
 #include "harness/runner_internal.h"
 #include "methods/bundle.h"
@@ -126,6 +127,7 @@ static int finish(struct vb_runner * R, int rc, char * saved, size_t n_saved) {
         struct vb_runner_cell * cl = &R->cells[i];
         if (cl->began) {
             int frc = vb_store_set_peak_rss(R->st, cl->run_id, rep->peak_rss_kb);
+            if (frc == VB_OK) frc = vb_estimate_record(R->est, R->st, i, cl->run_id, (double)cl->wall_us / 1e6);
             if (frc == VB_OK) frc = vb_store_finish_run(R->st, cl->run_id, (double)cl->wall_us / 1e6, failed);
             rc = keep_first(rc, frc, saved, n_saved);
         }
@@ -140,6 +142,7 @@ static int finish(struct vb_runner * R, int rc, char * saved, size_t n_saved) {
         vb_vitcache_free(R->cache);
     }
     vb_runner_close_bundles(R);
+    vb_estimate_free(R->est);
     return rc;
 }
 
@@ -163,8 +166,13 @@ int vb_runner_run(const struct vb_run_config * c, struct vb_runner_report * rep_
     }
     if (rc == VB_OK) rc = vb_runner_open_cells(R);
     if (rc == VB_OK) rc = vb_runner_begin_runs(R, threads);
-    if (rc == VB_OK) rc = vb_runner_fail_fast_stored(R);
-    if (rc == VB_OK) rc = sample_loop(R);
+    if (rc == VB_OK && !c->estimate) rc = vb_runner_fail_fast_stored(R);
+    if (rc == VB_OK) { /* the estimate: the table on stdout for --estimate (and no loop), else on stderr */
+        vb_estimate_run(R, c->estimate ? stdout : c->quiet ? NULL : stderr, &R->est);
+        rep->est_s = vb_estimate_total_s(R->est);
+        rep->est_calib_s = vb_estimate_calib_s(R->est);
+    }
+    if (rc == VB_OK && !c->estimate) rc = sample_loop(R);
     char saved[1024];
     snprintf(saved, sizeof saved, "%s", vb_errmsg());
     rc = finish(R, rc, saved, sizeof saved);

@@ -51,6 +51,7 @@ struct vb_runner_report {
     int32_t                      n_bundles;   /* distinct bundles opened */
     int32_t n_vit_shared, n_t5_shared;        /* of those, with the ViT / T5 borrowed from an earlier one */
     int64_t shared_bytes;                     /* source bytes not loaded again thanks to sharing */
+    double  est_s, est_calib_s; /* the loop's wall time estimated before it (harness/estimate.h); its calibration, s */
 };
 
 /* Run the configuration c (validated here).  Loads the dataset, opens the bundles and the methods (every cell is

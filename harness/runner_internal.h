@@ -64,6 +64,7 @@ struct vb_runner {
     int32_t                      weight_dtype;   /* enum vb_dtype of c->weights */
     int32_t                      tmax;           /* largest T of the cells */
     size_t                       fmax;           /* bytes of the largest ViT body output of one frame */
+    struct vb_estimate *         est;            /* the run-time estimate (harness/estimate.h), made before the loop */
     /* the selected samples */
     int32_t * sel; /* (n_mine) dataset indices of this shard's samples */
     int32_t   n_sel, n_mine;

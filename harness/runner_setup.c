@@ -491,13 +491,30 @@ static int retry_errors(struct vb_runner * R, struct vb_runner_cell * cl) {
     return rc;
 }
 
+/* --estimate: what the cell has stored, read without writing anything (no database file: nothing stored; with
+** --retry-errors only the ok rows count as done). */
+static int peek_run(struct vb_runner * R, const struct vb_run_info * info, struct vb_runner_cell * cl) {
+    if (!R->st) return VB_OK;
+    int rc = vb_store_find_run(R->st, info, &cl->run_id);
+    if (rc == VB_ERR_NOTFOUND) return VB_OK;
+    cl->rep->run_id = cl->run_id;
+    cl->rep->resumed = 1;
+    if (rc == VB_OK)
+        rc = R->c->retry_errors ? vb_store_ok_keys(R->st, cl->run_id, &cl->done)
+                                : vb_store_done_keys(R->st, cl->run_id, &cl->done);
+    return rc;
+}
+
 int vb_runner_begin_runs(struct vb_runner * R, int threads) {
     const struct vb_run_config * c = R->c;
     struct provenance            p;
     memset(&p, 0, sizeof p);
     int rc = provenance(R, &p);
-    if (rc == VB_OK) rc = vb_store_open(&R->st, c->db, 0);
-    if (rc == VB_OK && c->flush_rows > 0) vb_store_set_flush(R->st, c->flush_rows, 2000);
+    if (rc == VB_OK && c->estimate) /* read-only, and only when the file exists: --estimate writes nothing */
+        rc = access(c->db, F_OK) == 0 ? vb_store_open(&R->st, c->db, 1) : VB_OK;
+    else if (rc == VB_OK)
+        rc = vb_store_open(&R->st, c->db, 0);
+    if (rc == VB_OK && c->flush_rows > 0 && !c->estimate) vb_store_set_flush(R->st, c->flush_rows, 2000);
     for (int32_t i = 0; i < R->n_cells && rc == VB_OK; i++) {
         struct vb_runner_cell * cl = &R->cells[i];
         struct vb_run_info      info = {.dataset = p.dsname,
@@ -528,6 +545,10 @@ int vb_runner_begin_runs(struct vb_runner * R, int threads) {
                                         .weights_dtype = c->weights,
                                         .subset = R->subset[0] ? R->subset : NULL,
                                         .checkpoint_json = cl->bs->checkpoint_json};
+        if (c->estimate) {
+            rc = peek_run(R, &info, cl);
+            continue;
+        }
         rc = vb_store_begin_run(R->st, &info, &cl->run_id, &cl->resumed);
         if (rc != VB_OK) break;
         cl->began = 1;

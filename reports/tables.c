@@ -209,6 +209,24 @@ void vb_rp_table_provenance(struct tbl * t, struct ana ** a, int32_t n) {
         vb_rp_tbl_set(t, r, c++, vb_rp_num(R->wall_s, "%.1f"));
         vb_rp_tbl_set(t, r, c++, vb_rp_fmt("%.12s", R->verify_hash ? R->verify_hash : "-"));
     }
+    /* the run notes: each session's estimate vs actual wall time (sessions.note, harness/estimate.h) */
+    size_t cap = 0, len = 0;
+    char * note = NULL;
+    for (int32_t i = 0; i < n; i++) {
+        const struct vb_store_run * R = &a[i]->run;
+        if (!R->notes || !R->notes[0]) continue;
+        size_t need = strlen(a[i]->label) + strlen(R->notes) + 128;
+        if (len + need > cap) note = vb_realloc(note, cap = 2 * (len + need));
+        if (len == 0)
+            len += (size_t)snprintf(note, cap,
+                                    "Run notes (vlapbench run: estimated wall time of the sample loop vs "
+                                    "actual, per session). ");
+        len += (size_t)snprintf(note + len, cap - len, "%s: %s. ", a[i]->label, R->notes);
+    }
+    if (note) {
+        note[len - 1] = 0; /* the last space */
+        t->note = note;
+    }
 }
 
 /* ======================================================================================================== */

@@ -41,7 +41,7 @@ static const char * SCHEMA_SQL =
     "  run_id INTEGER NOT NULL REFERENCES runs(id),\n"
     "  grid_id TEXT, shard TEXT, host TEXT, cpu_model TEXT, blas_core TEXT, build_flags TEXT,\n"
     "  started TEXT NOT NULL, ended TEXT, wall_s REAL, n_added INTEGER NOT NULL DEFAULT 0,\n"
-    "  invocation TEXT, peak_rss_kb INTEGER);\n"
+    "  invocation TEXT, peak_rss_kb INTEGER, estimate_s REAL, note TEXT);\n"
     "CREATE TABLE IF NOT EXISTS samples(\n"
     "  run_id INTEGER NOT NULL REFERENCES runs(id),\n"
     "  sample_key TEXT NOT NULL,\n"
@@ -154,6 +154,10 @@ static int add_new_columns(struct vb_store * st) {
         rc = exec_sql(st, "ALTER TABLE runs ADD COLUMN n_split INTEGER;");
     if (rc == VB_OK && !has_column(st, "samples", "prompt"))
         rc = exec_sql(st, "ALTER TABLE samples ADD COLUMN prompt TEXT;");
+    if (rc == VB_OK && !has_column(st, "sessions", "estimate_s"))
+        rc = exec_sql(st, "ALTER TABLE sessions ADD COLUMN estimate_s REAL;");
+    if (rc == VB_OK && !has_column(st, "sessions", "note"))
+        rc = exec_sql(st, "ALTER TABLE sessions ADD COLUMN note TEXT;");
     return rc;
 }
 
@@ -252,6 +256,7 @@ int vb_store_open(struct vb_store ** out, const char * path, int read_only) {
     if (rc == VB_OK) st->has_ext2 = has_column(st, "runs", "subset") && has_column(st, "runs", "checkpoint");
     if (rc == VB_OK) st->has_prompt = has_column(st, "samples", "prompt");
     if (rc == VB_OK) st->has_n_split = has_column(st, "runs", "n_split");
+    if (rc == VB_OK) st->has_ext3 = has_column(st, "sessions", "estimate_s") && has_column(st, "sessions", "note");
     if (rc != VB_OK) {
         vb_store_close(st);
         return rc;
@@ -657,6 +662,36 @@ int vb_store_set_peak_rss(struct vb_store * st, int64_t run_id, int64_t peak_rss
     return rc;
 }
 
+int vb_store_set_estimate(struct vb_store * st, int64_t run_id, double estimate_s, const char * note) {
+    if (st->read_only) return vb_fail(VB_ERR_ARG, "%s: opened read-only", st->path);
+    struct sess * se = find_sess(st, run_id);
+    if (!se) return vb_fail(VB_ERR_NOTFOUND, "%s: run %lld was not begun by this handle", st->path, (long long)run_id);
+    if (!isfinite(estimate_s) || estimate_s < 0)
+        return vb_fail(VB_ERR_ARG, "%s: estimate %g s of run %lld is not a finite duration", st->path, estimate_s,
+                       (long long)run_id);
+    int            rc = vb_store_i_txn_begin(st);
+    sqlite3_stmt * s = NULL;
+    if (rc == VB_OK) rc = vb_store_i_prepare(st, "UPDATE sessions SET estimate_s=?2, note=?3 WHERE id=?1", &s);
+    if (rc == VB_OK) {
+        sqlite3_bind_int64(s, 1, se->session_id);
+        sqlite3_bind_double(s, 2, estimate_s);
+        bind_text(s, 3, note);
+        rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : vb_store_i_db_fail(st, "update session estimate");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int vb_store_find_run(struct vb_store * st, const struct vb_run_info * info, int64_t * run_id) {
+    char *canon = NULL, hash[65];
+    *run_id = 0;
+    int rc = vb_store_config_canonical(info, &canon, hash);
+    free(canon);
+    if (rc == VB_OK) rc = vb_store_i_find_run(st, hash, run_id);
+    if (rc == VB_OK && *run_id == 0) rc = VB_ERR_NOTFOUND;
+    return rc;
+}
+
 int vb_store_finish_run(struct vb_store * st, int64_t run_id, double wall_s, int failed) {
     if (st->read_only) return vb_fail(VB_ERR_ARG, "%s: opened read-only", st->path);
     struct sess * se = find_sess(st, run_id);
@@ -878,11 +913,15 @@ int vb_store_delete_error_rows(struct vb_store * st, int64_t run_id, const char 
     return rc;
 }
 
-int vb_store_done_keys(struct vb_store * st, int64_t run_id, struct vb_keyset * out) {
+/* Keys of run_id's samples (any status, or only 'ok' ones), sorted. */
+static int stored_keys(struct vb_store * st, int64_t run_id, int ok_only, struct vb_keyset * out) {
     out->n = 0;
     out->keys = NULL;
     sqlite3_stmt * s;
-    int            rc = vb_store_i_prepare(st, "SELECT sample_key FROM samples WHERE run_id=?1", &s);
+    int            rc = vb_store_i_prepare(st,
+                                ok_only ? "SELECT sample_key FROM samples WHERE run_id=?1 AND status='ok'"
+                                                   : "SELECT sample_key FROM samples WHERE run_id=?1",
+                                           &s);
     if (rc != VB_OK) return rc;
     sqlite3_bind_int64(s, 1, run_id);
     int32_t cap = 0;
@@ -901,6 +940,14 @@ int vb_store_done_keys(struct vb_store * st, int64_t run_id, struct vb_keyset * 
     }
     if (out->n > 1) qsort(out->keys, (size_t)out->n, sizeof(char *), cmp_str);
     return VB_OK;
+}
+
+int vb_store_done_keys(struct vb_store * st, int64_t run_id, struct vb_keyset * out) {
+    return stored_keys(st, run_id, 0, out);
+}
+
+int vb_store_ok_keys(struct vb_store * st, int64_t run_id, struct vb_keyset * out) {
+    return stored_keys(st, run_id, 1, out);
 }
 
 int vb_keyset_has(const struct vb_keyset * ks, const char * key) {

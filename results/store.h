@@ -15,7 +15,7 @@
 ** shard may differ), otherwise it is an error (VB_ERR_MISMATCH).
 **
 ** Schema evolution: columns added later (runs.weights_dtype, sessions.peak_rss_kb; runs.subset, runs.checkpoint,
-** samples.prompt) are added to an older database
+** samples.prompt, runs.n_split; sessions.estimate_s, sessions.note) are added to an older database
 ** when it is opened for writing (ALTER TABLE ... ADD COLUMN: nothing stored is touched, the schema version stays 1,
 ** and older builds keep reading and writing the file); a read-only open of an older file reads them as NULL.
 **
@@ -119,6 +119,17 @@ int vb_store_finish_run(struct vb_store * st, int64_t run_id, double wall_s, int
 ** VB_ERR_DB. */
 int vb_store_set_peak_rss(struct vb_store * st, int64_t run_id, int64_t peak_rss_kb);
 
+/* Record this process's estimate of run_id's session (seconds of wall time the runner expected for the loop
+** iterations the cell takes part in, comparable to the session's wall_s; harness/estimate.h) and a human-readable
+** note ("estimate 1 m 20 s, actual 1 m 35 s, actual/estimate 1.19; ..."), sessions.estimate_s / sessions.note
+** (buffered like the rows; call before vb_store_finish_run).  Returns VB_OK, VB_ERR_ARG (read-only, or estimate_s
+** not a finite value >= 0), VB_ERR_NOTFOUND (run not begun by this handle) or VB_ERR_DB. */
+int vb_store_set_estimate(struct vb_store * st, int64_t run_id, double estimate_s, const char * note);
+
+/* The id of the run with info's identity, without creating anything (read-only handles too): VB_OK and *run_id,
+** VB_ERR_NOTFOUND (*run_id = 0) when the database has no such run, VB_ERR_FORMAT (bad JSON in info), VB_ERR_DB. */
+int vb_store_find_run(struct vb_store * st, const struct vb_run_info * info, int64_t * run_id);
+
 /* ---- samples ---- */
 
 /* One answered (or failed) question.  Strings and arrays are borrowed for the call. */
@@ -170,6 +181,9 @@ int vb_store_delete_error_rows(struct vb_store * st, int64_t run_id, const char 
 /* Keys already stored (committed or pending in this handle) for run_id, any status.  Caller frees with
 ** vb_keyset_free.  Returns VB_OK or VB_ERR_DB. */
 int vb_store_done_keys(struct vb_store * st, int64_t run_id, struct vb_keyset * out);
+/* Keys of run_id's samples with status 'ok' only (what remains stored after --retry-errors), sorted like
+** vb_store_done_keys.  Returns VB_OK or VB_ERR_DB. */
+int vb_store_ok_keys(struct vb_store * st, int64_t run_id, struct vb_keyset * out);
 /* 1 if key is in the set (binary search). */
 int vb_keyset_has(const struct vb_keyset * ks, const char * key);
 /* Free the keys and empty *ks (NULL and empty sets are fine). */
@@ -190,7 +204,9 @@ struct vb_store_run {
     int64_t  peak_rss_kb;   /* largest session peak RSS, KiB; -1 unknown */
     char *   subset;        /* NULL = the whole split; else the selection's label (runs.subset) */
     char *   checkpoint;    /* JSON (runs.checkpoint) or NULL when not recorded */
-    int32_t  n_samples, n_ok, n_error, n_scored, n_correct; /* scored = answer known; errors count as wrong */
+    char *   notes;         /* the sessions' notes (estimate vs actual, sessions.note) in session order, joined by
+                               " / "; NULL when no session has one (older files, runs not finished) */
+    int32_t n_samples, n_ok, n_error, n_scored, n_correct; /* scored = answer known; errors count as wrong */
 };
 
 /* All runs ordered by id.  *runs is (n) owned; free with vb_store_runs_free.  Returns VB_OK or VB_ERR_DB. */

@@ -17,17 +17,19 @@ static int copy_sessions(struct vb_store * in, int64_t in_run, struct vb_store *
     sqlite3_stmt *s, *w;
     int           rc = vb_store_i_prepare(
                   in,
-        in->has_ext ? "SELECT grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, "
-                                "wall_s, n_added, invocation, peak_rss_kb FROM sessions WHERE run_id=?1 ORDER BY id"
-                              : "SELECT grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, "
-                                "wall_s, n_added, invocation, NULL FROM sessions WHERE run_id=?1 ORDER BY id",
+        in->has_ext3 ? "SELECT grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, wall_s, "
+                                 "n_added, invocation, peak_rss_kb, estimate_s, note FROM sessions WHERE run_id=?1 ORDER BY id"
+                  : in->has_ext ? "SELECT grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, wall_s, "
+                                  "n_added, invocation, peak_rss_kb, NULL, NULL FROM sessions WHERE run_id=?1 ORDER BY id"
+                                : "SELECT grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, wall_s, "
+                                  "n_added, invocation, NULL, NULL, NULL FROM sessions WHERE run_id=?1 ORDER BY id",
                   &s);
     if (rc != VB_OK) return rc;
-    rc = vb_store_i_prepare(
-        out,
-        "INSERT INTO sessions(run_id, grid_id, shard, host, cpu_model, blas_core, build_flags, started, "
-        "ended, wall_s, n_added, invocation, peak_rss_kb) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
-        &w);
+    rc = vb_store_i_prepare(out,
+                            "INSERT INTO sessions(run_id, grid_id, shard, host, cpu_model, blas_core, build_flags, "
+                            "started, ended, wall_s, n_added, invocation, peak_rss_kb, estimate_s, note) "
+                            "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+                            &w);
     if (rc != VB_OK) {
         sqlite3_finalize(s);
         return rc;
@@ -37,7 +39,7 @@ static int copy_sessions(struct vb_store * in, int64_t in_run, struct vb_store *
     while (rc == VB_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
         sqlite3_reset(w);
         sqlite3_bind_int64(w, 1, out_run);
-        for (int i = 0; i < 12; i++)
+        for (int i = 0; i < 14; i++)
             sqlite3_bind_value(w, 2 + i, sqlite3_column_value(s, i));
         if (sqlite3_step(w) != SQLITE_DONE) rc = vb_store_i_db_fail(out, "copy session");
     }
