@@ -35,7 +35,7 @@ int cmd_report(int argc, char ** argv) {
                "                        [--plots png,svg,pdf|none] [--published] [--published-setting zero-shot|\n"
                "                        fine-tuned] [--ref METHOD] [--boot N] [--seed S]\n"
                "                        [--no-titles] [--plot-size WxH] [--font NAME[,SIZE]] [--log-latency]\n"
-               "                        [--display-name METHOD=NAME ...]\n"
+               "                        [--display-name METHOD=NAME ...] [--contact-sheets N]\n"
                "Writes DIR/report.md, report.tex (booktabs, complete document) and report.html (self-contained,\n"
                "plots inlined as base64 PNG), and with --format json report.json (the tables as data, schema in\n"
                "reports/report.h): per dataset a paper-style table (NExT-QA Tem/Cau/Des/Avg, STAR\n"
@@ -51,7 +51,13 @@ int cmd_report(int argc, char ** argv) {
                "Figures: 95%% CI error bars, accuracy-vs-latency points labelled k=..., one colour per method and one\n"
                "dash per k.  --no-titles leaves the titles to the captions; --plot-size WxH in pixels (PDF: /160\n"
                "inches; default 960x600); --font NAME[,SIZE]; --log-latency: logarithmic latency axis (linear from\n"
-               "0 otherwise); --display-name vlap=VLAP (repeatable): the name of a method in tables and plots.\n");
+               "0 otherwise); --display-name vlap=VLAP (repeatable): the name of a method in tables and plots.\n"
+               "--contact-sheets N (default 0 = none, at most 50): per dataset, N questions drawn as\n"
+               "contact_sheet_<dataset>_<i>.png: the frames the runs considered (stored candidates and picks) as\n"
+               "thumbnails, one bar per run under each frame it picked, informative frames outlined (videos of\n"
+               "`vlapbench synth --task event`: the card frames of its manifest.json); in every document with a\n"
+               "caption (question, answer, each run's prediction).  Videos are found through the runs' stored\n"
+               "invocation; a missing or damaged one skips that sheet with a note.\n");
         return 0;
     }
     const char *          db = NULL, *runs = NULL, *fmt = "md,tex,html", *plots = "png,svg,pdf";
@@ -115,6 +121,14 @@ int cmd_report(int argc, char ** argv) {
                 }
                 o.font_size = (int32_t)sz;
             }
+        } else if (vb_cli_opt(argc, argv, &i, "--contact-sheets", &v)) {
+            char * e;
+            long   k = strtol(v, &e, 10);
+            if (*e || e == v || k < 0 || k > 50) {
+                fprintf(stderr, "report: --contact-sheets takes a count 0..50\n");
+                return 2;
+            }
+            o.contact_sheets = (int32_t)k;
         } else if (vb_cli_opt(argc, argv, &i, "--display-name", &v)) {
             const char * eq = strchr(v, '=');
             if (!eq || eq == v || !eq[1] || o.n_display_names >= 64) {
@@ -186,7 +200,9 @@ int cmd_report(int argc, char ** argv) {
                 (int)res.n_error_runs);
         fprintf(stderr, "%s", res.warnings);
     }
+    if (res.n_sheets_skipped) fprintf(stderr, "report: warning: contact sheets skipped:\n%s", res.sheet_notes);
     fprintf(stderr, "report: %d run(s), %d table(s), %d plot(s) written to %s\n", (int)res.n_runs, (int)res.n_tables,
             (int)res.n_plots, o.out_dir);
+    if (o.contact_sheets > 0) fprintf(stderr, "report: %d contact sheet(s) written\n", (int)res.n_sheets);
     return 0;
 }

@@ -60,18 +60,31 @@ struct vb_report_opts {
     int                  log_latency;    /* logarithmic latency axis */
     const char * const * display_names;  /* (n_display_names) "method=Display Name": used in tables and plots */
     int32_t              n_display_names;
+    int32_t              contact_sheets; /* per dataset, this many contact sheets (0 = none; see below) */
 };
 
 struct vb_report_result {
-    int32_t n_runs;         /* runs reported */
-    int32_t n_tables;       /* tables per format */
-    int32_t n_plots;        /* plots written (each in every plot format) */
-    int     plots_skipped;  /* 1 when plots were requested but gnuplot is unavailable or failed */
-    char    note[512];      /* why plots were skipped */
-    int32_t n_error_runs;   /* runs with error rows (warned about in every document) */
-    char    warnings[2048]; /* one line per such run ("run #3 (nextqa val uniform k=4 T=4): 5 of 300 ..."),
-                               truncated with "..." when longer */
+    int32_t n_runs;            /* runs reported */
+    int32_t n_tables;          /* tables per format */
+    int32_t n_plots;           /* plots written (each in every plot format) */
+    int     plots_skipped;     /* 1 when plots were requested but gnuplot is unavailable or failed */
+    char    note[512];         /* why plots were skipped */
+    int32_t n_error_runs;      /* runs with error rows (warned about in every document) */
+    char    warnings[2048];    /* one line per such run ("run #3 (nextqa val uniform k=4 T=4): 5 of 300 ..."),
+                                  truncated with "..." when longer */
+    int32_t n_sheets;          /* contact sheets written */
+    int32_t n_sheets_skipped;  /* contact sheets (or datasets) skipped, each named in sheet_notes */
+    char    sheet_notes[2048]; /* one line per skip ("contact sheet NExT-QA 9000_0 skipped: ...: No such file") */
 };
+
+/* Contact sheets (contact_sheets = N > 0): for N questions per dataset, contact_sheet_<dataset>_<i>.png in out_dir
+** (reports/contact_sheet.h: the distinct frames every run of the dataset considered for the question, i.e. its
+** stored candidates and picks, as thumbnails in time order; under each, one bar per run where that run picked the
+** frame; informative frames outlined in magenta when the video is one of `vlapbench synth --task event`, whose
+** manifest.json gives the card frames), shown in report.md / .tex / .html (inlined) with a caption: the question,
+** the answer, every run's prediction and what the marks mean.  The video is found through the run's stored
+** invocation (annotations, map, videos); a missing or damaged one skips that sheet with a note (res->sheet_notes,
+** and in the documents), never fails the report. */
 
 /* Write the report files into o->out_dir (report.md / .tex / .html / .json by o->formats).  Runs with error rows
 ** (counted as wrong answers) are named in a visible warning at the top of every document and in res->warnings.  Returns
