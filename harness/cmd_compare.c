@@ -5,6 +5,7 @@
 #include "results/store.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,7 @@ int cmd_compare(int argc, char ** argv) {
         printf("usage: vlapbench compare --db FILE --run NEW --baseline OLD [--baseline-db FILE2]\n"
                "       vlapbench compare --db NEW.db --baseline-db OLD.db          (every cell, matched by settings)\n"
                "                         [--max-acc-drop PTS] [--max-latency-rise PCT|off] [--alpha A] [--boot N]\n"
-               "                         [--seed S] [--json]\n"
+               "                         [--seed S] [--max-changed N] [--ignore-key FIELD[,FIELD...]] [--json]\n"
                "Pairs the two runs on their sample keys and prints, overall and per category, both accuracies,\n"
                "the difference with its paired cluster-bootstrap 95%% CI (by video), the discordant counts and\n"
                "the exact McNemar p-value; then per-stage median latencies.  Exit 1 when the accuracy drop is\n"
@@ -58,12 +59,22 @@ int cmd_compare(int argc, char ** argv) {
                "threads, weights dtype and the run's settings object: interp, video size, map; NOT the code\n"
                "version, weight hashes or annotation hash) and each pair is compared as above; cells on one side\n"
                "only are listed (they do not fail the gate).  Exit 1 when any paired cell fails or cannot be\n"
-               "compared, 2 when no cell is on both sides.  --json: one object with every cell's key and run ids.\n",
-               VB_COMPARE_DEFAULT_LATENCY_RISE_PCT);
+               "compared, 2 when no cell is on both sides.  --json: one object with every cell's key and run ids.\n"
+               "--max-changed N: also fail (a run, or each paired cell) when more than N paired questions changed\n"
+               "their predicted option (0 = every prediction must be identical; off by default).\n"
+               "--ignore-key FIELD,...: match cells without these key fields (%s), e.g.\n"
+               "blas_threads for a baseline made on a machine with another core count.\n",
+               VB_COMPARE_DEFAULT_LATENCY_RISE_PCT, VB_COMPARE_KEY_FIELDS);
         return 0;
     }
-    const char *           db = NULL, *db2 = NULL, *run = NULL, *base = NULL;
-    struct vb_compare_opts o = {0};
+    const char *              db = NULL, *db2 = NULL, *run = NULL, *base = NULL;
+    struct vb_compare_opts    o = {0};
+    static const char * const FIELDS[7] = {"blas_threads", "config",    "decode_mode",  "sampling",
+                                           "seed",         "selection", "weights_dtype"};
+    const char *              ignore[24];
+    static char               owned[16][64]; /* the config.NAME strings */
+    int                       n_owned = 0;
+    o.key_ignore = ignore;
     o.max_latency_rise_pct = VB_COMPARE_DEFAULT_LATENCY_RISE_PCT;
     o.seed = 1;
     int json = 0;
@@ -104,7 +115,44 @@ int cmd_compare(int argc, char ** argv) {
             o.n_boot = atoi(v);
         else if (vb_cli_opt(argc, argv, &i, "--seed", &v))
             o.seed = strtoull(v, NULL, 10);
-        else if (!strcmp(argv[i], "--json"))
+        else if (vb_cli_opt(argc, argv, &i, "--max-changed", &v)) {
+            char * e;
+            long   k = strtol(v, &e, 10);
+            if (e == v || *e || k < 0 || k > INT32_MAX) {
+                fprintf(stderr, "compare: --max-changed takes a count >= 0\n");
+                return 2;
+            }
+            o.check_changed = 1;
+            o.max_changed = (int32_t)k;
+        } else if (vb_cli_opt(argc, argv, &i, "--ignore-key", &v)) {
+            const char * p = v;
+            while (*p) {
+                size_t len = strcspn(p, ",");
+                int    ok = 0;
+                if (len > 7 && len < 64 && !strncmp(p, "config.", 7) && o.n_key_ignore < 16) { /* one setting */
+                    char * f = owned[n_owned++];
+                    memcpy(f, p, len);
+                    f[len] = 0;
+                    ignore[o.n_key_ignore++] = f;
+                    ok = 1;
+                }
+                for (int f = 0; f < 7 && !ok && o.n_key_ignore < 23; f++)
+                    if (strlen(FIELDS[f]) == len && !strncmp(p, FIELDS[f], len)) {
+                        ok = 1;
+                        int dup = 0;
+                        for (int32_t q = 0; q < o.n_key_ignore; q++)
+                            dup |= !strcmp(ignore[q], FIELDS[f]);
+                        if (!dup) ignore[o.n_key_ignore++] = FIELDS[f];
+                    }
+                if (!ok) {
+                    fprintf(stderr, "compare: --ignore-key: '%.*s' is not one of %s\n", (int)len, p,
+                            VB_COMPARE_KEY_FIELDS);
+                    return 2;
+                }
+                p += len;
+                if (*p == ',') p++;
+            }
+        } else if (!strcmp(argv[i], "--json"))
             json = 1;
         else {
             fprintf(stderr, "compare: unknown option %s (see --help)\n", argv[i]);
@@ -139,7 +187,7 @@ int cmd_compare(int argc, char ** argv) {
         return 2;
     }
     vb_report_compare_print(stdout, &r, &o, json);
-    int fail = r.acc_fail || r.lat_fail;
+    int fail = r.acc_fail || r.lat_fail || r.pred_fail;
     vb_report_compare_free(&r);
     return fail ? 1 : 0;
 }

@@ -639,6 +639,7 @@ static int64_t bundle_params(const char * models, const char * name) {
 }
 
 int cmd_demo_export(int argc, char ** argv); /* cmd_demo_export.c */
+int cmd_demo_gate(int argc, char ** argv);   /* cmd_demo_gate.c */
 
 /* The first paragraph for the trained demo models: what was trained on what, what the numbers show and do not. */
 static int trained_note(struct note * nt, const char * manifest, int32_t videos, int32_t questions, int64_t pu,
@@ -832,6 +833,7 @@ static int usage(void) {
         "       vlapbench demo note --dir REPORT_DIR --tokenizer-dir D --models D --videos N --questions Q\n"
         "                               [--trained MANIFEST]\n"
         "       vlapbench demo export --synth DIR --tokenizer-dir D --out PREFIX [--image-size 224]\n"
+        "       vlapbench demo gate --dir REPORT_DIR --lines FILE --command TEXT --status N\n"
         "The helpers of `make demo` (scripts/demo.sh), which runs the whole benchmark offline on the synthetic\n"
         "benchmark with random-weight models whose tokenizers are built here, deterministically:\n"
         "  corpus           every QA and localizer prompt of the synthetic NExT-QA, STAR, VLEP and How2QA (VALUE)\n"
@@ -853,7 +855,10 @@ static int usage(void) {
         "  export           the exact method inputs of every sample of DIR for tools/train-demo: PREFIX.jsonl (a\n"
         "                   constants line, then per sample: candidate / uniform frame indices as the runner samples\n"
         "                   them, T5 / BERT prompt ids as the methods build them, frame record numbers) and\n"
-        "                   PREFIX.frames (each distinct decoded frame once: RGB24, image size squared, bilinear)\n");
+        "                   PREFIX.frames (each distinct decoded frame once: RGB24, image size squared, bilinear)\n"
+        "  gate             puts the regression gate (the lines of FILE: what `vlapbench compare` printed for the\n"
+        "                   VLAP runs against the stored baseline, run as TEXT, exit status N) into the report as a\n"
+        "                   \"Regression gate\" section before the plots of report.md, report.html and report.tex\n");
     return 0;
 }
 
@@ -868,6 +873,7 @@ int cmd_demo(int argc, char ** argv) {
     if (!strcmp(sub, "check-tokenizer")) return demo_check_tokenizer(argc, argv);
     if (!strcmp(sub, "note")) return demo_note(argc, argv);
     if (!strcmp(sub, "export")) return cmd_demo_export(argc, argv);
+    if (!strcmp(sub, "gate")) return cmd_demo_gate(argc, argv);
     fprintf(stderr, "demo: unknown subcommand '%s' (see --help)\n", sub);
     return 2;
 }

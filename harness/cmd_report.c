@@ -51,7 +51,7 @@ int cmd_report(int argc, char ** argv) {
                "                        [--plots png,svg,pdf|none] [--published] [--published-setting zero-shot|\n"
                "                        fine-tuned] [--ref METHOD] [--boot N] [--seed S]\n"
                "                        [--no-titles] [--plot-size WxH] [--font NAME[,SIZE]] [--log-latency]\n"
-               "                        [--display-name METHOD=NAME ...] [--config FILE]\n"
+               "                        [--display-name METHOD=NAME ...] [--config FILE] [--contact-sheets N]\n"
                "Writes DIR/report.md, report.tex (booktabs, complete document) and report.html (self-contained,\n"
                "plots inlined as base64 PNG), and with --format json report.json (the tables as data, schema in\n"
                "reports/report.h): per dataset a paper-style table (NExT-QA Tem/Cau/Des/Avg, STAR\n"
@@ -72,7 +72,13 @@ int cmd_report(int argc, char ** argv) {
                "  {\"display_names\": {\"vlap\": \"VLAP\", \"sevila\": \"SeViLA\"}, \"plot_size\": \"640x400\",\n"
                "   \"font\": \"Latin Modern Roman,9\", \"log_latency\": true, \"titles\": false}\n"
                "(every field optional, any other field an error naming the file and the field, exit 1); flags\n"
-               "override the file.  docs/report.md.\n");
+               "override the file.  docs/report.md.\n"
+               "--contact-sheets N (default 0 = none, at most 50): per dataset, N questions drawn as\n"
+               "contact_sheet_<dataset>_<i>.png: the frames the runs considered (stored candidates and picks) as\n"
+               "thumbnails, one bar per run under each frame it picked, informative frames outlined (videos of\n"
+               "`vlapbench synth --task event`: the card frames of its manifest.json); in every document with a\n"
+               "caption (question, answer, each run's prediction).  Videos are found through the runs' stored\n"
+               "invocation; a missing or damaged one skips that sheet with a note.\n");
         return 0;
     }
     const char *          db = NULL, *runs = NULL, *fmt = "md,tex,html", *plots = "png,svg,pdf";
@@ -126,6 +132,14 @@ int cmd_report(int argc, char ** argv) {
             o.font = fname;
             o.font_size = fsize;
             set |= SET_FONT;
+        } else if (vb_cli_opt(argc, argv, &i, "--contact-sheets", &v)) {
+            char * e;
+            long   k = strtol(v, &e, 10);
+            if (*e || e == v || k < 0 || k > 50) {
+                fprintf(stderr, "report: --contact-sheets takes a count 0..50\n");
+                return 2;
+            }
+            o.contact_sheets = (int32_t)k;
         } else if (vb_cli_opt(argc, argv, &i, "--display-name", &v)) {
             const char * eq = strchr(v, '=');
             if (!eq || eq == v || !eq[1] || o.n_display_names >= VB_REPORT_MAX_DISPLAY_NAMES) {
@@ -207,7 +221,9 @@ int cmd_report(int argc, char ** argv) {
                 (int)res.n_error_runs);
         fprintf(stderr, "%s", res.warnings);
     }
+    if (res.n_sheets_skipped) fprintf(stderr, "report: warning: contact sheets skipped:\n%s", res.sheet_notes);
     fprintf(stderr, "report: %d run(s), %d table(s), %d plot(s) written to %s\n", (int)res.n_runs, (int)res.n_tables,
             (int)res.n_plots, o.out_dir);
+    if (o.contact_sheets > 0) fprintf(stderr, "report: %d contact sheet(s) written\n", (int)res.n_sheets);
     return 0;
 }

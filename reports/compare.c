@@ -80,6 +80,7 @@ int vb_report_compare(struct vb_store * st_new, int64_t id_new, struct vb_store 
             if (xn.r[i].correct >= 0 && xb.r[j].correct >= 0) {
                 pn[np] = &xn.r[i];
                 pb[np] = &xb.r[j];
+                out->n_changed += xn.r[i].prediction != xb.r[j].prediction;
                 np++;
             }
             i++;
@@ -163,6 +164,7 @@ int vb_report_compare(struct vb_store * st_new, int64_t id_new, struct vb_store 
     out->acc_fail = ov->p < alpha && drop > o->max_acc_drop_pts;
     out->lat_fail = o->max_latency_rise_pct >= 0 && isfinite(out->latency_rise_pct) &&
                     out->latency_rise_pct > o->max_latency_rise_pct;
+    out->pred_fail = o->check_changed && out->n_changed > o->max_changed;
     size_t rl = 0;
     if (out->acc_fail)
         rl += (size_t)snprintf(out->reason + rl, sizeof out->reason - rl,
@@ -172,7 +174,11 @@ int vb_report_compare(struct vb_store * st_new, int64_t id_new, struct vb_store 
         rl += (size_t)snprintf(out->reason + rl, sizeof out->reason - rl,
                                "median latency rose %.1f %% (> %.1f %% allowed). ", out->latency_rise_pct,
                                o->max_latency_rise_pct);
-    if (!out->acc_fail && !out->lat_fail) snprintf(out->reason, sizeof out->reason, "within limits");
+    if (out->pred_fail && rl < sizeof out->reason)
+        rl += (size_t)snprintf(out->reason + rl, sizeof out->reason - rl,
+                               "%d paired question(s) changed their prediction (> %d allowed). ", (int)out->n_changed,
+                               (int)o->max_changed);
+    if (!out->acc_fail && !out->lat_fail && !out->pred_fail) snprintf(out->reason, sizeof out->reason, "within limits");
 done:
     free(pn);
     free(pb);
@@ -196,9 +202,15 @@ static cJSON * jnum(double v) {
 
 struct cJSON * vb_rp_compare_json(const struct vb_compare_result * r, const struct vb_compare_opts * o) {
     cJSON * j = cJSON_CreateObject();
-    cJSON_AddBoolToObject(j, "pass", !r->acc_fail && !r->lat_fail);
+    cJSON_AddBoolToObject(j, "pass", !r->acc_fail && !r->lat_fail && !r->pred_fail);
     cJSON_AddBoolToObject(j, "accuracy_fail", r->acc_fail);
     cJSON_AddBoolToObject(j, "latency_fail", r->lat_fail);
+    cJSON_AddBoolToObject(j, "predictions_fail", r->pred_fail);
+    cJSON_AddNumberToObject(j, "changed_predictions", r->n_changed);
+    if (o->check_changed)
+        cJSON_AddNumberToObject(j, "max_changed_predictions", o->max_changed);
+    else
+        cJSON_AddNullToObject(j, "max_changed_predictions");
     cJSON_AddStringToObject(j, "reason", r->reason);
     cJSON * id = cJSON_AddObjectToObject(j, "new");
     cJSON_AddNumberToObject(id, "run", (double)r->run_new);
@@ -278,5 +290,6 @@ void vb_report_compare_print(FILE * f, const struct vb_compare_result * r, const
         fprintf(f, "%-12s %12.2f %12.2f %9s\n", vb_latency_stage_name((enum vb_stage)s), a, b, ch);
     }
     fprintf(f, "\npredictions identical: %s\n", r->same_predictions ? "yes (verification hashes equal)" : "no");
-    fprintf(f, "verdict: %s (%s)\n", (!r->acc_fail && !r->lat_fail) ? "PASS" : "FAIL", r->reason);
+    fprintf(f, "changed predictions: %d of the paired questions\n", (int)r->n_changed);
+    fprintf(f, "verdict: %s (%s)\n", (!r->acc_fail && !r->lat_fail && !r->pred_fail) ? "PASS" : "FAIL", r->reason);
 }

@@ -20,8 +20,8 @@ struct keyed {
     int32_t dup; /* runs with this key in the database (set on the kept entry) */
 };
 
-/* The cell key of run r as canonical JSON (keys sorted, compact; malloc'd). */
-static char * cell_key(const struct vb_store_run * r) {
+/* The cell key of run r as canonical JSON (keys sorted, compact; malloc'd), without the fields o->key_ignore names. */
+static char * cell_key(const struct vb_store_run * r, const struct vb_compare_opts * opts) {
     cJSON * o = cJSON_CreateObject();
     cJSON * cfg = r->config ? cJSON_Parse(r->config) : NULL;
     cJSON * settings = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "config") : NULL;
@@ -41,6 +41,13 @@ static char * cell_key(const struct vb_store_run * r) {
     cJSON_AddStringToObject(o, "split", r->split ? r->split : "");
     cJSON_AddStringToObject(o, "weights_dtype", r->weights_dtype ? r->weights_dtype : "f32");
     cJSON_Delete(cfg);
+    for (int32_t i = 0; opts && i < opts->n_key_ignore; i++) {
+        const char * f = opts->key_ignore[i];
+        if (!strncmp(f, "config.", 7)) /* one setting of the settings object */
+            cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "config"), f + 7);
+        else
+            cJSON_DeleteItemFromObjectCaseSensitive(o, f);
+    }
     char * t = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     VB_ASSERT(t != NULL);
@@ -56,7 +63,7 @@ static int by_key_then_id(const void * a, const void * b) {
 }
 
 /* The runs of st keyed, sorted by key, one entry per key (the newest run; dup = how many share it). */
-static int keyed_runs(struct vb_store * st, struct keyed ** out, int32_t * n_out) {
+static int keyed_runs(struct vb_store * st, const struct vb_compare_opts * opts, struct keyed ** out, int32_t * n_out) {
     struct vb_store_run * runs = NULL;
     int32_t               n = 0;
     *out = NULL;
@@ -65,7 +72,7 @@ static int keyed_runs(struct vb_store * st, struct keyed ** out, int32_t * n_out
     if (rc != VB_OK) return rc;
     struct keyed * k = vb_calloc((size_t)n + 1, sizeof *k);
     for (int32_t i = 0; i < n; i++) {
-        k[i].key = cell_key(&runs[i]);
+        k[i].key = cell_key(&runs[i], opts);
         k[i].label = vb_rp_fmt("%s/%s %s k=%d T=%d", runs[i].dataset, runs[i].split, runs[i].method,
                                (int)runs[i].frames, (int)runs[i].candidates);
         k[i].id = runs[i].id;
@@ -121,9 +128,9 @@ int vb_report_compare_cells(struct vb_store * st_new, struct vb_store * st_base,
     memset(out, 0, sizeof *out);
     struct keyed *kn = NULL, *kb = NULL;
     int32_t       nn = 0, nb = 0;
-    int           rc = keyed_runs(st_new, &kn, &nn);
+    int           rc = keyed_runs(st_new, o, &kn, &nn);
     if (rc != VB_OK) return vb_fail_prefix(rc, "new database");
-    rc = keyed_runs(st_base, &kb, &nb);
+    rc = keyed_runs(st_base, o, &kb, &nb);
     if (rc != VB_OK) {
         keyed_free(kn, nn);
         return vb_fail_prefix(rc, "baseline database");
@@ -163,7 +170,7 @@ int vb_report_compare_cells(struct vb_store * st_new, struct vb_store * st_base,
         }
         w->paired = 1;
         out->n_paired++;
-        out->n_fail += w->result.acc_fail || w->result.lat_fail;
+        out->n_fail += w->result.acc_fail || w->result.lat_fail || w->result.pred_fail;
     }
     keyed_free(kn, nn);
     keyed_free(kb, nb);
@@ -186,7 +193,7 @@ void vb_report_compare_cells_free(struct vb_compare_cells * c) {
 static const char * verdict(const struct vb_compare_cell * w) {
     if (w->error) return "ERROR";
     if (!w->paired) return w->run_new ? "only-new" : "only-baseline";
-    return (w->result.acc_fail || w->result.lat_fail) ? "FAIL" : "PASS";
+    return (w->result.acc_fail || w->result.lat_fail || w->result.pred_fail) ? "FAIL" : "PASS";
 }
 
 void vb_report_compare_cells_print(FILE * f, const struct vb_compare_cells * c, const struct vb_compare_opts * o,
@@ -200,6 +207,9 @@ void vb_report_compare_cells_print(FILE * f, const struct vb_compare_cells * c, 
         cJSON_AddNumberToObject(j, "cells_error", c->n_error);
         cJSON_AddNumberToObject(j, "cells_only_new", c->n_only_new);
         cJSON_AddNumberToObject(j, "cells_only_baseline", c->n_only_base);
+        cJSON * ig = cJSON_AddArrayToObject(j, "key_ignored");
+        for (int32_t i = 0; i < o->n_key_ignore; i++)
+            cJSON_AddItemToArray(ig, cJSON_CreateString(o->key_ignore[i]));
         cJSON * arr = cJSON_AddArrayToObject(j, "cells");
         for (int32_t i = 0; i < c->n; i++) {
             const struct vb_compare_cell * w = &c->c[i];
@@ -245,7 +255,7 @@ void vb_report_compare_cells_print(FILE * f, const struct vb_compare_cells * c, 
         if (isfinite(r->latency_rise_pct)) snprintf(lat, sizeof lat, "%+.1f%%", r->latency_rise_pct);
         fprintf(f, "%-40s %6s %6s %6d %8.2f %8.2f %+8.2f %9s  %s", w->label, a, b, (int)ov->n, ov->acc_new,
                 ov->acc_base, ov->diff, lat, verdict(w));
-        if (r->acc_fail || r->lat_fail) fprintf(f, " (%s)", r->reason);
+        if (r->acc_fail || r->lat_fail || r->pred_fail) fprintf(f, " (%s)", r->reason);
         fprintf(f, "\n");
         if (w->dup_new > 1 || w->dup_base > 1)
             fprintf(f, "  note: %d / %d runs share this cell key; the newest of each is compared\n", (int)w->dup_new,
@@ -255,7 +265,11 @@ void vb_report_compare_cells_print(FILE * f, const struct vb_compare_cells * c, 
             (int)c->n_paired, (int)c->n_fail, (int)c->n_error, (int)c->n_only_new, (int)c->n_only_base);
     char lim[48] = "not checked";
     if (o->max_latency_rise_pct >= 0) snprintf(lim, sizeof lim, "%.1f %%", o->max_latency_rise_pct);
-    fprintf(f, "gate: accuracy drop > %.2f pts with McNemar p < %.3g fails; median latency rise limit: %s\n",
+    fprintf(f, "gate: accuracy drop > %.2f pts with McNemar p < %.3g fails; median latency rise limit: %s",
             o->max_acc_drop_pts, o->alpha > 0 ? o->alpha : 0.05, lim);
+    if (o->check_changed) fprintf(f, "; changed predictions allowed per cell: %d", (int)o->max_changed);
+    for (int32_t i = 0; i < o->n_key_ignore; i++)
+        fprintf(f, "%s%s", i ? ", " : "; cells matched ignoring ", o->key_ignore[i]);
+    fprintf(f, "\n");
     fprintf(f, "verdict: %s\n", pass ? "PASS" : "FAIL");
 }

@@ -305,6 +305,59 @@ static void emit_table(struct outf * of, const struct tbl * t, const char * stem
     if (fclose(f) != 0 && of->rc == VB_OK) of->rc = vb_fail(VB_ERR_IO, "%s: write failed", path);
 }
 
+/* The "Contact sheets" section: each sheet with its caption (HTML: inlined), then the skipped ones as notes. */
+static void emit_sheets(struct outf * of, const struct vb_rp_sheets * sh) {
+    static const char * what = "Contact sheets";
+    if (of->md) fprintf(of->md, "\n## %s\n\n", what);
+    if (of->tex) fprintf(of->tex, "\\section*{%s}\n", what);
+    if (of->html) fprintf(of->html, "<h2>%s</h2>\n", what);
+    for (int32_t i = 0; i < sh->n; i++) {
+        const struct vb_rp_sheet * s = &sh->s[i];
+        if (of->md) {
+            fputs("![", of->md);
+            vb_rp_put_md(of->md, s->alt);
+            fprintf(of->md, "](%s)\n\n", s->file);
+            vb_rp_put_md(of->md, s->caption);
+            fputs("\n\n", of->md);
+        }
+        if (of->tex) {
+            fprintf(of->tex, "\\begin{figure}[ht]\\centering\n\\includegraphics[width=\\textwidth]{%s}\n\\caption{",
+                    s->file);
+            vb_rp_put_tex(of->tex, s->caption);
+            fputs("}\n\\end{figure}\n\n", of->tex);
+        }
+        if (of->html) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", of->dir, s->file);
+            fputs("<figure class=\"contact-sheet\">\n<img alt=\"", of->html);
+            vb_rp_put_html(of->html, s->alt);
+            fputs("\" src=\"data:image/png;base64,", of->html);
+            put_base64_file(of->html, path);
+            fputs("\" />\n<figcaption>", of->html);
+            vb_rp_put_html(of->html, s->caption);
+            fputs("</figcaption>\n</figure>\n", of->html);
+        }
+    }
+    for (int32_t i = 0; i < sh->n_warn || (sh->n == 0 && i == 0); i++) {
+        const char * w = i < sh->n_warn ? sh->warn[i] : "No contact sheet could be drawn.";
+        if (of->md) {
+            fputs("> **Note:** ", of->md);
+            vb_rp_put_md(of->md, w);
+            fputs("\n\n", of->md);
+        }
+        if (of->tex) {
+            fputs("\\noindent\\textbf{Note:} ", of->tex);
+            vb_rp_put_tex(of->tex, w);
+            fputs("\n\n", of->tex);
+        }
+        if (of->html) {
+            fputs("<p class=\"note\"><strong>Note:</strong> ", of->html);
+            vb_rp_put_html(of->html, w);
+            fputs("</p>\n", of->html);
+        }
+    }
+}
+
 static int cmp_ana(const void * x, const void * y) {
     const struct ana *a = *(struct ana *const *)x, *b = *(struct ana *const *)y;
     int               c = vb_rp_dataset_rank(a->run.dataset) - vb_rp_dataset_rank(b->run.dataset);
@@ -420,6 +473,25 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
         }
     }
     res->n_plots = pl.n;
+    /* contact sheets (best effort: skips are notes) */
+    struct vb_rp_sheets sh = {0};
+    for (int32_t i = 0; i < n && o->contact_sheets > 0;) {
+        int32_t j = i;
+        while (j < n && !strcmp(a[j]->run.dataset, a[i]->run.dataset))
+            j++;
+        vb_rp_contact_sheets(st, a + i, j - i, o, &sh);
+        i = j;
+    }
+    res->n_sheets = sh.n;
+    res->n_sheets_skipped = sh.n_warn;
+    for (int32_t i = 0; i < sh.n_warn; i++) {
+        size_t used = strlen(res->sheet_notes), need = strlen(sh.warn[i]) + 1;
+        if (used + need + 4 >= sizeof res->sheet_notes) {
+            snprintf(res->sheet_notes + used, sizeof res->sheet_notes - used, "...\n");
+            break;
+        }
+        snprintf(res->sheet_notes + used, sizeof res->sheet_notes - used, "%s\n", sh.warn[i]);
+    }
     /* documents */
     unsigned    fm = o->formats ? o->formats : (VB_REPORT_MD | VB_REPORT_TEX | VB_REPORT_HTML);
     struct outf of = {0};
@@ -557,6 +629,7 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
                 fputs("</figcaption>\n</figure>\n", of.html);
             }
         }
+        if (o->contact_sheets > 0) emit_sheets(&of, &sh);
         if (of.tex) fputs("\\end{document}\n", of.tex);
         if (of.html) fputs("</body>\n</html>\n", of.html);
     }
@@ -565,6 +638,7 @@ int vb_report_write(struct vb_store * st, const struct vb_report_opts * o, struc
     for (int i = 0; i < 3; i++)
         if (fs[i] && fclose(fs[i]) != 0 && rc == VB_OK) rc = vb_fail(VB_ERR_IO, "report: write failed");
     plots_free(&pl);
+    vb_rp_sheets_free(&sh);
     for (int32_t i = 0; i < nw; i++)
         free(warn[i]);
     free(warn);

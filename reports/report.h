@@ -60,18 +60,31 @@ struct vb_report_opts {
     int                  log_latency;    /* logarithmic latency axis */
     const char * const * display_names;  /* (n_display_names) "method=Display Name": used in tables and plots */
     int32_t              n_display_names;
+    int32_t              contact_sheets; /* per dataset, this many contact sheets (0 = none; see below) */
 };
 
 struct vb_report_result {
-    int32_t n_runs;         /* runs reported */
-    int32_t n_tables;       /* tables per format */
-    int32_t n_plots;        /* plots written (each in every plot format) */
-    int     plots_skipped;  /* 1 when plots were requested but gnuplot is unavailable or failed */
-    char    note[512];      /* why plots were skipped */
-    int32_t n_error_runs;   /* runs with error rows (warned about in every document) */
-    char    warnings[2048]; /* one line per such run ("run #3 (nextqa val uniform k=4 T=4): 5 of 300 ..."),
-                               truncated with "..." when longer */
+    int32_t n_runs;            /* runs reported */
+    int32_t n_tables;          /* tables per format */
+    int32_t n_plots;           /* plots written (each in every plot format) */
+    int     plots_skipped;     /* 1 when plots were requested but gnuplot is unavailable or failed */
+    char    note[512];         /* why plots were skipped */
+    int32_t n_error_runs;      /* runs with error rows (warned about in every document) */
+    char    warnings[2048];    /* one line per such run ("run #3 (nextqa val uniform k=4 T=4): 5 of 300 ..."),
+                                  truncated with "..." when longer */
+    int32_t n_sheets;          /* contact sheets written */
+    int32_t n_sheets_skipped;  /* contact sheets (or datasets) skipped, each named in sheet_notes */
+    char    sheet_notes[2048]; /* one line per skip ("contact sheet NExT-QA 9000_0 skipped: ...: No such file") */
 };
+
+/* Contact sheets (contact_sheets = N > 0): for N questions per dataset, contact_sheet_<dataset>_<i>.png in out_dir
+** (reports/contact_sheet.h: the distinct frames every run of the dataset considered for the question, i.e. its
+** stored candidates and picks, as thumbnails in time order; under each, one bar per run where that run picked the
+** frame; informative frames outlined in magenta when the video is one of `vlapbench synth --task event`, whose
+** manifest.json gives the card frames), shown in report.md / .tex / .html (inlined) with a caption: the question,
+** the answer, every run's prediction and what the marks mean.  The video is found through the run's stored
+** invocation (annotations, map, videos); a missing or damaged one skips that sheet with a note (res->sheet_notes,
+** and in the documents), never fails the report. */
 
 /* Write the report files into o->out_dir (report.md / .tex / .html / .json by o->formats).  Runs with error rows
 ** (counted as wrong answers) are named in a visible warning at the top of every document and in res->warnings.  Returns
@@ -91,7 +104,19 @@ struct vb_compare_opts {
     double   alpha;              /* significance level of McNemar, default 0.05 when 0 */
     int32_t  n_boot;             /* default 1000 when 0 */
     uint64_t seed;
+    int      check_changed; /* 1: also fail when more than max_changed paired questions changed their prediction */
+    int32_t  max_changed;   /* (with check_changed) allowed paired questions whose predicted option differs */
+    const char * const * key_ignore; /* (n_key_ignore) cell-key fields left out when matching cells (compare_cells):
+                                        any of VB_COMPARE_KEY_FIELDS, e.g. "blas_threads" for a baseline from a
+                                        machine with another core count */
+    int32_t n_key_ignore;
 };
+
+/* The cell-key fields that key_ignore may name (the others, dataset split method frames candidates, always match);
+** "config.NAME" leaves out one setting of the settings object. */
+#define VB_COMPARE_KEY_FIELDS                                                                                          \
+    "blas_threads, config, decode_mode, sampling, seed, selection, weights_dtype, or config.NAME (one setting: "       \
+    "interp, map_sha256, video_size, ...)"
 
 struct vb_compare_row {
     char    name[64];          /* "overall" or a category / group */
@@ -114,11 +139,14 @@ struct vb_compare_result {
     struct vb_latency_summary lat_new[VB_STAGE_COUNT], lat_base[VB_STAGE_COUNT]; /* milliseconds */
     double                    latency_rise_pct;   /* median total: 100 * (new / base - 1); NAN when unmeasured */
     int                       same_predictions;   /* verification hashes equal */
+    int32_t                   n_changed;          /* paired scored questions whose prediction differs */
     int                       acc_fail, lat_fail; /* gate verdicts */
+    int                       pred_fail;          /* check_changed and n_changed > max_changed */
     char                      reason[512];
 };
 
-/* Pair two runs on their sample keys (they may live in different databases) and apply the gate.
+/* Pair two runs on their sample keys (they may live in different databases) and apply the gate (fail = acc_fail ||
+** lat_fail || pred_fail).
 ** Returns VB_OK (verdict in acc_fail / lat_fail), VB_ERR_NOTFOUND (unknown run) or VB_ERR_MISMATCH (no paired
 ** scored question).  Free with vb_report_compare_free. */
 int vb_report_compare(struct vb_store * st_new, int64_t id_new, struct vb_store * st_base, int64_t id_base,
@@ -134,7 +162,8 @@ void vb_report_compare_print(FILE * f, const struct vb_compare_result * r, const
 **   dataset, split, method, frames k, candidates T, sampling, selection, decode mode, seed, BLAS threads,
 **   weights dtype (NULL = f32), and the run's free-form settings object (config: interp, video_size, map_sha256, ...)
 ** and NOT the code version (git commit / dirty), the weight hashes or the annotation hash: those are what a
-** regression check compares.  Cells with one key on both sides are paired and compared with vb_report_compare;
+** regression check compares.  Fields named in o->key_ignore are left out of the key.  Cells with one key on both sides
+*are paired and compared with vb_report_compare;
 ** cells on one side only are listed.  When one database holds several runs with one key, the newest (highest id)
 ** is used and the count is reported. */
 

@@ -6,6 +6,7 @@
 **   report_json.c  report.json: the tables as data
 **   compare.c   the paired comparison of two runs
 **   compare_cells.c  matching the runs of two databases by cell key and comparing each pair
+**   report_sheets.c  the contact sheets (questions, videos, ground truth, marks, captions; contact_sheet.c draws)
 */
 #ifndef VB_REPORT_INTERNAL_H
 #define VB_REPORT_INTERNAL_H
@@ -113,5 +114,31 @@ void vb_rp_table_nextqa_types(struct tbl * t, struct ana ** a, int32_t n);
 int  vb_rp_table_published(struct tbl * t, const char * dataset);
 void vb_rp_table_latency(struct tbl * t, struct ana ** a, int32_t n);
 void vb_rp_table_provenance(struct tbl * t, struct ana ** a, int32_t n);
+
+/* ---- report_sheets.c: contact sheets (--contact-sheets N) */
+
+struct vb_rp_sheet {
+    char * file;    /* PNG file name inside out_dir */
+    char * alt;     /* short text */
+    char * caption; /* question, answer, every run's prediction, what the marks mean */
+};
+struct vb_rp_sheets {
+    int32_t              n;
+    struct vb_rp_sheet * s; /* (n) */
+    int32_t              n_warn;
+    char **              warn; /* (n_warn) sheets or datasets skipped, and why */
+};
+/* Up to o->contact_sheets sheets for the n analysed runs of one dataset (sorted; the first VB_SHEET_MAX_MARKS are
+** drawn), appended to *out.  The annotations, map and videos come from the latest stored invocation of a run that
+** picks among candidates; questions answered (status ok) by every run, those not every run got right first, in key
+** order.  Anything missing or damaged (invocation, annotation file, video) becomes a warning in out, never an
+** error. */
+void vb_rp_contact_sheets(struct vb_store * st, struct ana ** a, int32_t n, const struct vb_report_opts * o,
+                          struct vb_rp_sheets * out);
+void vb_rp_sheets_free(struct vb_rp_sheets * s);
+/* Ground truth of a video of `vlapbench synth --task event`: the video's real path is PARENT/DIR/FILE and
+** PARENT/manifest.json ("task": "event") has an entry {"file": "DIR/FILE", "event": [f0, f1]}: the card frames
+** [*f0, *f1).  Returns VB_OK, VB_ERR_NOTFOUND (no such manifest or entry) or VB_ERR_FORMAT. */
+int vb_rp_sheet_truth(const char * video, int64_t * f0, int64_t * f1);
 
 #endif

@@ -213,6 +213,9 @@ struct vb_store_run {
 int vb_store_list_runs(struct vb_store * st, struct vb_store_run ** runs, int32_t * n);
 /* One run by id.  Returns VB_OK, VB_ERR_NOTFOUND or VB_ERR_DB; free with vb_store_run_clear. */
 int vb_store_get_run(struct vb_store * st, int64_t id, struct vb_store_run * out);
+/* The canonical invocation (JSON: annotations, videos, map paths, the grid, ...) of the latest session of run id that
+** recorded one, malloc'd into *out (caller frees).  Returns VB_OK, VB_ERR_NOTFOUND (none recorded) or VB_ERR_DB. */
+int vb_store_run_invocation(struct vb_store * st, int64_t id, char ** out);
 /* Free the strings of one run and set them to NULL (r may be NULL; safe to call twice). */
 void vb_store_run_clear(struct vb_store_run * r);
 /* Clear runs[0..n) and free the array (runs may be NULL when n == 0). */

@@ -131,6 +131,24 @@ int vb_store_get_run(struct vb_store * st, int64_t id, struct vb_store_run * out
     return rc;
 }
 
+int vb_store_run_invocation(struct vb_store * st, int64_t id, char ** out) {
+    *out = NULL;
+    sqlite3_stmt * s;
+    int            rc = vb_store_i_prepare(
+                   st, "SELECT invocation FROM sessions WHERE run_id=?1 AND invocation IS NOT NULL ORDER BY id DESC LIMIT 1", &s);
+    if (rc != VB_OK) return rc;
+    sqlite3_bind_int64(s, 1, id);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW && sqlite3_column_text(s, 0))
+        *out = vb_strdup((const char *)sqlite3_column_text(s, 0));
+    else if (r == SQLITE_ROW || r == SQLITE_DONE)
+        rc = vb_fail(VB_ERR_NOTFOUND, "%s: run %lld has no session with its invocation", st->path, (long long)id);
+    else
+        rc = vb_store_i_db_fail(st, "run invocation");
+    sqlite3_finalize(s);
+    return rc;
+}
+
 void vb_store_run_clear(struct vb_store_run * r) {
     if (!r) return;
     char ** f[] = {&r->config_hash,   &r->config,

@@ -10,7 +10,12 @@
 #   3. model bundles: models/demo/ (tools/train-demo trained them, from scratch, on other seeds of the same task):
 #      uniform BLIP-2, SeViLA, and one VLAP bundle per frame count (and per candidate count: How2QA uses 8);
 #   4. `vlapbench run`: uniform, SeViLA and VLAP at 1, 2 and 4 frames on each dataset, into OUT/results.db;
-#   5. `vlapbench report`: OUT/report.md, report.html, report.tex and the plots.
+#   5. `vlapbench report`: OUT/report.md, report.html, report.tex and the plots, with contact sheets (3 questions
+#      per dataset: the candidate frames, the card frames outlined, each run's picks);
+#   6. the regression gate (trained models): `vlapbench compare` of the VLAP runs against the stored baseline of the
+#      same runs (models/demo-baseline.db): every prediction must be identical, the latency within a generous limit;
+#      its lines go into OUT/gate.txt, the demo output and the report.  A failing gate fails the demo (exit 1) after
+#      the report is written.
 #
 # Everything is stored under OUT and reused when present: a second run resumes (nothing left to compute) and only
 # rewrites the report.
@@ -18,7 +23,10 @@
 # Environment: VB_BIN (default: the build/vlapbench next to this script), VB_DEMO_OUT (default demo-out),
 # VB_DEMO_SMALL=1 (3 videos instead of 50: the quick variant tests/test_demo.sh runs), VB_DEMO_THREADS (BLAS threads,
 # default 0 = all cores), VB_DEMO_MODELS=random (the earlier demo: the frame-index task, tokenizers built here and
-# random-weight init-model bundles: chance accuracy, real-structure timings).
+# random-weight init-model bundles: chance accuracy, real-structure timings; no gate), VB_DEMO_SHEETS (contact
+# sheets per dataset, default 3; 0 = none), VB_DEMO_GATE=0 (skip the regression gate), VB_DEMO_WRITE_BASELINE=1
+# (write the gate's baseline, models/demo-baseline.db, from this run's VLAP runs: the full demo with the trained
+# models only; run it after replacing the models in models/demo/, then commit the file).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -196,12 +204,62 @@ done
 NOTE_TRAINED=()
 [ "$MODELS" = trained ] && NOTE_TRAINED=(--trained "$TRAINED/manifest.json")
 say "report ($(elapsed) s so far)"
-"$VB" report --db "$OUT/results.db" --out "$OUT" --format md,tex,html >"$OUT/report.log" 2>&1 ||
+rm -f "$OUT"/contact_sheet_*.png
+"$VB" report --db "$OUT/results.db" --out "$OUT" --format md,tex,html --contact-sheets "${VB_DEMO_SHEETS:-3}" \
+    >"$OUT/report.log" 2>&1 ||
     { tail -20 "$OUT/report.log" >&2; die "vlapbench report failed (log: $OUT/report.log)"; }
 "$VB" demo note --dir "$OUT" --tokenizer-dir "$TOK" --models "$MOD" --videos "$VIDEOS" --questions "$QUESTIONS" \
     ${NOTE_TRAINED[@]+"${NOTE_TRAINED[@]}"} >>"$OUT/report.log" 2>&1 || { tail "$OUT/report.log" >&2; die "demo note failed"; }
 for f in report.md report.html report.tex results.db; do
     [ -s "$OUT/$f" ] || die "$OUT/$f was not written"
 done
+grep -q '^report: warning: contact sheets skipped' "$OUT/report.log" &&
+    say "warning: some contact sheets were skipped (see $OUT/report.log)"
+
+# ---- 6. the regression gate: the VLAP runs against the stored baseline of the same runs
+BASELINE=${VB_DEMO_BASELINE:-$ROOT/models/demo-baseline.db}
+# Accuracy: every paired question must keep its prediction (--max-changed 0) and no significant drop is allowed
+# (--max-acc-drop 0).  Latency: the baseline was measured on another machine (and a shared one), so the limit is
+# generous (+300 %: 4x slower fails; a faster machine always passes); the cells are matched without their BLAS thread
+# count, which is the machine's core count here (--threads 0).
+# The small demo (VB_DEMO_SMALL=1) asks the first questions of the full demo's (same keys, same videos), but its map
+# files list 3 videos instead of 50, so its cells are matched without the map's hash too.
+IGNORE=blas_threads
+[ "$VIDEOS" = 50 ] || IGNORE=blas_threads,config.map_sha256
+GATE=(compare --db "$OUT/results.db" --baseline-db "$BASELINE" --max-acc-drop 0 --max-changed 0
+    --max-latency-rise 300 --ignore-key "$IGNORE")
+gate_rc=0
+if [ "$MODELS" = trained ] && [ "${VB_DEMO_WRITE_BASELINE:-0}" = 1 ]; then
+    [ "$VIDEOS" = 50 ] || die "VB_DEMO_WRITE_BASELINE=1 needs the full demo (not VB_DEMO_SMALL=1)"
+    command -v sqlite3 >/dev/null 2>&1 || die "sqlite3 not found (Debian package sqlite3; 'make deps')"
+    say "writing the gate's baseline (the VLAP runs of this database) -> $BASELINE"
+    rm -f "$BASELINE.tmp"
+    sqlite3 "$OUT/results.db" ".backup '$BASELINE.tmp'"
+    sqlite3 "$BASELINE.tmp" "PRAGMA journal_mode=DELETE;
+        DELETE FROM samples WHERE run_id IN (SELECT id FROM runs WHERE method <> 'vlap');
+        DELETE FROM sessions WHERE run_id IN (SELECT id FROM runs WHERE method <> 'vlap');
+        DELETE FROM runs WHERE method <> 'vlap'; VACUUM;" >/dev/null
+    [ "$(sqlite3 "$BASELINE.tmp" "SELECT count(*) FROM runs WHERE status = 'complete'")" = 12 ] ||
+        die "the baseline should hold the 12 complete VLAP runs (4 datasets x k = 1, 2, 4)"
+    mv "$BASELINE.tmp" "$BASELINE"
+fi
+if [ "$MODELS" != trained ] || [ "${VB_DEMO_GATE:-1}" = 0 ]; then
+    say "regression gate: skipped ($([ "$MODELS" != trained ] && echo "random-weight models" || echo "VB_DEMO_GATE=0"))"
+elif [ ! -f "$BASELINE" ]; then
+    say "regression gate: skipped: no baseline $BASELINE (write one with VB_DEMO_WRITE_BASELINE=1 $0)"
+else
+    say "regression gate: vlapbench ${GATE[*]/#$ROOT\//}"
+    "$VB" "${GATE[@]}" >"$OUT/gate.txt" 2>&1 || gate_rc=$?
+    grep -E ' vlap k=|^cells:|^gate:|^verdict:|^compare:' "$OUT/gate.txt" >"$OUT/gate-lines.txt" || true
+    sed 's/^/demo:   /' "$OUT/gate-lines.txt" >&2
+    "$VB" demo gate --dir "$OUT" --lines "$OUT/gate-lines.txt" --status "$gate_rc" \
+        --command "vlapbench ${GATE[*]/#$ROOT\//}" >>"$OUT/report.log" 2>&1 ||
+        { tail "$OUT/report.log" >&2; die "demo gate failed"; }
+fi
 say "done in $(elapsed) s"
 echo "The report is in $OUT/report.html (also report.md, report.tex; plots and results.db beside them)."
+if [ "$gate_rc" != 0 ]; then
+    say "regression gate FAILED (exit $gate_rc; $OUT/gate.txt): the VLAP runs differ from the baseline $BASELINE." \
+        "If the models in models/demo/ were replaced on purpose, write a new baseline: VB_DEMO_WRITE_BASELINE=1 $0"
+    exit 1
+fi

@@ -10,6 +10,11 @@
 #   - the trained models answer: VLAP at k = 1 gets at least 20 of the 24 questions right, uniform at k = 1 fewer
 #     (3 videos only: the full demo's 100 questions per dataset show the gap);
 #   - "About this demo" (trained models: what was trained on what) is in all three reports;
+#   - contact sheets: 3 per dataset, written and inlined in report.html, with a section in report.md;
+#   - the regression gate: the 12 VLAP cells are paired with models/demo-baseline.db (the full demo's VLAP runs: the
+#     small demo's questions are a subset of the full demo's) and pass with no changed prediction; the verdict is in
+#     the demo's output and in all three reports; against a copy of the baseline with one VLAP prediction changed,
+#     the same compare exits 1 and names the changed prediction;
 #   - a second run resumes: no sample is computed again and it takes well under the first run's time;
 #   - headless Chromium renders report.html: the screenshot is not blank and shows coloured plot pixels.
 # Chromium (Debian package chromium) is installed with apt-get when missing (as root, or with sudo).
@@ -134,6 +139,41 @@ n_img=$(grep -o '<img[^>]*src="data:image/png;base64,' "$OUT/report.html" | wc -
 [ "$n_img" -ge 8 ] || fail "report.html inlines $n_img plots"
 echo "ok: reports"
 
+# contact sheets: 3 per dataset, inlined
+n_sh=$(ls "$OUT"/contact_sheet_*.png 2>/dev/null | wc -l)
+[ "$n_sh" = 12 ] || fail "expected 12 contact sheets (3 per dataset), found $n_sh"
+grep -q '^## Contact sheets' "$OUT/report.md" || fail "report.md: no Contact sheets section"
+[ "$(grep -c '<figure class="contact-sheet">' "$OUT/report.html")" = 12 ] || fail "report.html: 12 contact sheets expected"
+grep -q 'contact sheets skipped' "$OUT/report.log" && fail "contact sheets were skipped: $(grep skipped "$OUT/report.log")"
+echo "ok: contact sheets"
+
+# the regression gate against the committed baseline
+BASE=$ROOT/models/demo-baseline.db
+[ -s "$BASE" ] || fail "$BASE missing (VB_DEMO_WRITE_BASELINE=1 scripts/demo.sh writes it)"
+grep -q '^demo:   verdict: PASS' "$T/demo1.log" || { cat "$OUT/gate.txt"; fail "the regression gate did not pass"; }
+grep -q '^demo:   cells: 12 paired, 0 failed, 0 not comparable, 24 only in new, 0 only in baseline' "$T/demo1.log" ||
+    { cat "$OUT/gate.txt"; fail "the gate must pair the 12 VLAP cells"; }
+[ "$(grep -c ' vlap k=[124] T=\(32\|8\) .* PASS$' "$OUT/gate-lines.txt")" = 12 ] || fail "12 PASS lines expected"
+for f in report.md report.html report.tex; do
+    [ "$(grep -c 'Regression gate' "$OUT/$f")" = 1 ] || fail "$f: no single Regression gate section"
+    grep -q 'Verdict: PASS (exit status 0)' "$OUT/$f" || fail "$f: gate verdict missing"
+done
+# the gate can fail: one VLAP prediction of a paired question changed in a copy of the baseline
+cp "$BASE" "$T/base-changed.db"
+key=$(q "SELECT s.sample_key FROM samples s JOIN runs r ON r.id = s.run_id WHERE r.dataset = 'nextqa' AND r.method = 'vlap'
+         AND r.frames = 1 ORDER BY s.sample_key LIMIT 1")
+sqlite3 "$T/base-changed.db" "UPDATE samples SET prediction = (prediction + 1) % 5, correct = 1 - correct
+    WHERE sample_key = '$key' AND run_id = (SELECT id FROM runs WHERE dataset = 'nextqa' AND method = 'vlap' AND frames = 1)"
+set +e
+"$VB_BIN" compare --db "$OUT/results.db" --baseline-db "$T/base-changed.db" --max-acc-drop 0 --max-changed 0 \
+    --max-latency-rise 300 --ignore-key blas_threads,config.map_sha256 >"$T/gate-bad.txt" 2>&1
+rc=$?
+set -e
+[ "$rc" = 1 ] || { cat "$T/gate-bad.txt"; fail "a changed baseline prediction must fail the gate (exit $rc)"; }
+grep -Eq '^nextqa/val vlap k=1 T=32 .*FAIL \(1 paired question\(s\) changed their prediction' "$T/gate-bad.txt" ||
+    { cat "$T/gate-bad.txt"; fail "the failing cell is not named"; }
+echo "ok: regression gate (passes against the baseline, fails against a changed one)"
+
 # ---- resume
 t0=$(date +%s.%N)
 VB_DEMO_SMALL=1 VB_DEMO_OUT=$OUT bash "$ROOT/scripts/demo.sh" >"$T/demo2.log" 2>&1 ||
@@ -146,6 +186,7 @@ grep -q 'starting a new one' "$T/demo2.log" && fail "second run did not reuse re
 [ "$(q "SELECT COUNT(*) FROM samples")" = 216 ] || fail "second run changed the database"
 awk -v a="$first" -v b="$second" 'BEGIN{exit !(b < 0.5 * a)}' || fail "resume took ${second}s (first run ${first}s)"
 [ "$(grep -c 'About this demo' "$OUT/report.md")" = 1 ] || fail "note duplicated after resume"
+[ "$(grep -c 'Regression gate' "$OUT/report.md")" = 1 ] || fail "gate section missing or duplicated after resume"
 echo "ok: resume in ${second}s (first run ${first}s)"
 
 # ---- headless Chromium

@@ -115,6 +115,15 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["pass"] is
 [ "$(cmp --run 2 --baseline 8 --baseline-db "$T/grid.db")" = 2 ] || fail "different datasets cannot be paired"
 [ "$(cmp --run 3 --baseline 6 --baseline-db "$T/grid.db" --max-acc-drop 100)" = 0 ] || fail "cross-db compare"
 [ "$(cmp --run 77 --baseline 1)" = 2 ] || fail "unknown run"
+# --max-changed: run 5 changes 3 predictions (b=0, c=3), run 3 changes 42 (b=2, c=40), run 2 none
+[ "$(cmp --run 5 --baseline 1 --max-changed 0)" = 1 ] || fail "3 changed predictions must fail --max-changed 0"
+grep -q '^changed predictions: 3 of the paired questions' "$T/cmp.out" || fail "changed predictions count"
+grep -q 'FAIL (3 paired question(s) changed their prediction (> 0 allowed)' "$T/cmp.out" || fail "changed: reason"
+[ "$(cmp --run 5 --baseline 1 --max-changed 3)" = 0 ] || fail "3 changed predictions within --max-changed 3"
+[ "$(cmp --run 2 --baseline 1 --max-changed 0)" = 0 ] || fail "identical predictions pass --max-changed 0"
+[ "$(cmp --run 3 --baseline 1 --max-acc-drop 100 --max-changed 41 --json)" = 1 ] || fail "42 changed > 41"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["pass"] is False and d["accuracy_fail"] is False and d["predictions_fail"] is True and d["changed_predictions"] == 42 and d["max_changed_predictions"] == 41' "$T/cmp.out" || fail "json changed predictions"
+[ "$(cmp --run 2 --baseline 1 --max-changed -1)" = 2 ] || fail "--max-changed -1 accepted"
 
 # ---- export in the official formats ----
 "$VB_BIN" export --db "$T/grid.db" --run 3 --format nextqa --out "$T/nextqa.json"
@@ -203,6 +212,25 @@ assert c6["comparison"]["new"]["run"] == 6 and abs(c6["comparison"]["accuracy"][
 ' "$T/cmp.out" || fail "json cells content"
 # no common cell: exit 2
 [ "$(cmpdb --db "$T/cmp.db" --baseline-db "$T/grid.db")" = 2 ] || fail "no common cell must be a usage-level error"
+# --ignore-key: the same runs with another BLAS thread count pair only when blas_threads is left out of the key
+cp "$T/grid.db" "$T/threads.db"
+sqlite3 "$T/threads.db" "UPDATE runs SET blas_threads = blas_threads + 7"
+[ "$(cmpdb --db "$T/threads.db" --baseline-db "$T/grid.db")" = 2 ] || fail "other thread counts must not pair"
+[ "$(cmpdb --db "$T/threads.db" --baseline-db "$T/grid.db" --ignore-key blas_threads --max-changed 0)" = 0 ] ||
+    { cat "$T/cmp.out"; fail "--ignore-key blas_threads must pair the cells"; }
+grep -q '^cells: 13 paired, 0 failed' "$T/cmp.out" || fail "--ignore-key: 13 cells paired"
+grep -q 'changed predictions allowed per cell: 0; cells matched ignoring blas_threads' "$T/cmp.out" || fail "gate line"
+[ "$(cmpdb --db "$T/threads.db" --baseline-db "$T/grid.db" --ignore-key blas_threads,seed --json)" = 0 ] ||
+    fail "--ignore-key with two fields"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["key_ignored"] == ["blas_threads", "seed"] and d["cells_paired"] == 13 and all("blas_threads" not in c["cell"] for c in d["cells"])' "$T/cmp.out" || fail "json key_ignored"
+[ "$(cmpdb --db "$T/threads.db" --baseline-db "$T/grid.db" --ignore-key dataset)" = 2 ] || fail "--ignore-key dataset accepted"
+# one setting of the settings object (config.NAME)
+sqlite3 "$T/threads.db" "UPDATE runs SET config = json_set(config, '$.config.video_size', 999)"
+[ "$(cmpdb --db "$T/threads.db" --baseline-db "$T/grid.db" --ignore-key blas_threads)" = 2 ] ||
+    fail "another video_size must not pair"
+[ "$(cmpdb --db "$T/threads.db" --baseline-db "$T/grid.db" --ignore-key blas_threads,config.video_size)" = 0 ] ||
+    { cat "$T/cmp.out"; fail "--ignore-key config.video_size must pair the cells"; }
+grep -q '^cells: 13 paired, 0 failed' "$T/cmp.out" || fail "--ignore-key config.video_size: 13 cells paired"
 
 # ---- Markdown escaping: names with HTML and Markdown syntax reach report.md as text ----
 cp "$T/grid.db" "$T/evil.db"
