@@ -118,9 +118,9 @@ int vb_wk_cpu_amx(void) {
     return amx_ok;
 }
 
-const struct vb_wk vb_wk_amx = {"amx", MR, 1, 0, A_BLOCK, K_BLOCK, tile_amx, panel_amx, 1, 16};
+const struct vb_wk vb_wk_amx = {"amx", MR, 1, 0, A_BLOCK, K_BLOCK, tile_amx, panel_amx, 1, 16, NULL, NULL};
 #else
-const struct vb_wk vb_wk_amx = {"amx", 32, 1, 0, (size_t)1 << 20, 0, NULL, NULL, 1, 16};
+const struct vb_wk vb_wk_amx = {"amx", 32, 1, 0, (size_t)1 << 20, 0, NULL, NULL, 1, 16, NULL, NULL};
 int                vb_wk_cpu_amx(void) {
                    return 0;
 }

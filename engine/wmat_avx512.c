@@ -56,7 +56,47 @@ VB_AVX512_INLINE void kern_body(const int mr, const int32_t dt, int64_t kc, cons
         _mm512_storeu_ps(c + i * ldc, acc[i]);
 }
 
+/* an mr x 32 tile over two panels (bp, bp + bstride bytes): each broadcast activation feeds two FMAs, so a k step
+** loads 2 + mr values for 2 mr FMAs (the one-panel tile loads 1 + mr for mr: more loads than the two load ports
+** serve next to the two FMA ports) */
+VB_AVX512_INLINE void kern_body2(const int mr, const int32_t dt, int64_t kc, const float * a, const void * bp,
+                                 int64_t bstride, float * c, int64_t ldc, int load, const float * bias) {
+    __m512 acc0[MR], acc1[MR];
+#pragma GCC unroll 16
+    for (int i = 0; i < mr; i++) {
+        acc0[i] = load ? _mm512_loadu_ps(c + i * ldc) : _mm512_setzero_ps();
+        acc1[i] = load ? _mm512_loadu_ps(c + i * ldc + NR) : _mm512_setzero_ps();
+    }
+    const size_t es = dt == VB_DT_F32 ? 4 : 2;
+    const char * b = bp;
+    for (int64_t k = 0; k < kc; k++) {
+        __m512 w0 = ld16(dt, b), w1 = ld16(dt, b + bstride);
+#pragma GCC unroll 16
+        for (int i = 0; i < mr; i++) {
+            __m512 x = _mm512_set1_ps(a[i]);
+            acc0[i] = _mm512_fmadd_ps(x, w0, acc0[i]);
+            acc1[i] = _mm512_fmadd_ps(x, w1, acc1[i]);
+        }
+        a += mr;
+        b += NR * es;
+    }
+    if (bias) {
+        __m512 bv0 = _mm512_loadu_ps(bias), bv1 = _mm512_loadu_ps(bias + NR);
+#pragma GCC unroll 16
+        for (int i = 0; i < mr; i++) {
+            acc0[i] = _mm512_add_ps(acc0[i], bv0);
+            acc1[i] = _mm512_add_ps(acc1[i], bv1);
+        }
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < mr; i++) {
+        _mm512_storeu_ps(c + i * ldc, acc0[i]);
+        _mm512_storeu_ps(c + i * ldc + NR, acc1[i]);
+    }
+}
+
 typedef void (*kern_fn)(int64_t, const float *, const void *, float *, int64_t, int, const float *);
+typedef void (*kern2_fn)(int64_t, const float *, const void *, int64_t, float *, int64_t, int, const float *);
 #define KERN(MRV, DT, NAME)                                                                                            \
     static VB_AVX512 void NAME(int64_t kc, const float * a, const void * b, float * c, int64_t ldc, int load,          \
                                const float * bias) {                                                                   \
@@ -82,6 +122,37 @@ KERNS_OF(VB_DT_F16, f16)
     { k1_##S, k2_##S, k3_##S, k4_##S, k5_##S, k6_##S, k7_##S, k8_##S, k9_##S, k10_##S, k11_##S, k12_##S }
 static const kern_fn KERNS[3][MR] = {ROW_OF(f32), ROW_OF(bf16), ROW_OF(f16)};
 
+#define KERN2(MRV, DT, NAME)                                                                                           \
+    static VB_AVX512 void NAME(int64_t kc, const float * a, const void * b, int64_t bs, float * c, int64_t ldc,        \
+                               int load, const float * bias) {                                                         \
+        kern_body2(MRV, DT, kc, a, b, bs, c, ldc, load, bias);                                                         \
+    }
+#define KERNS2_OF(DT, S)                                                                                               \
+    KERN2(1, DT, q1_##S)                                                                                               \
+    KERN2(2, DT, q2_##S)                                                                                               \
+    KERN2(3, DT, q3_##S)                                                                                               \
+    KERN2(4, DT, q4_##S)                                                                                               \
+    KERN2(5, DT, q5_##S)                                                                                               \
+    KERN2(6, DT, q6_##S)                                                                                               \
+    KERN2(7, DT, q7_##S)                                                                                               \
+    KERN2(8, DT, q8_##S)                                                                                               \
+    KERN2(9, DT, q9_##S)                                                                                               \
+    KERN2(10, DT, q10_##S)                                                                                             \
+    KERN2(11, DT, q11_##S)                                                                                             \
+    KERN2(12, DT, q12_##S)
+KERNS2_OF(VB_DT_F32, f32)
+KERNS2_OF(VB_DT_BF16, bf16)
+KERNS2_OF(VB_DT_F16, f16)
+#define ROW2_OF(S)                                                                                                     \
+    { q1_##S, q2_##S, q3_##S, q4_##S, q5_##S, q6_##S, q7_##S, q8_##S, q9_##S, q10_##S, q11_##S, q12_##S }
+static const kern2_fn KERNS2[3][MR] = {ROW2_OF(f32), ROW2_OF(bf16), ROW2_OF(f16)};
+
+static void tile2_avx512(int mr, int32_t bdt, int64_t kc, const void * a, const void * bp, int64_t bstride, float * c,
+                         int64_t ldc, int load, const float * bias) {
+    int d = bdt == VB_DT_F32 ? 0 : bdt == VB_DT_BF16 ? 1 : 2;
+    KERNS2[d][mr - 1](kc, a, bp, bstride, c, ldc, load, bias);
+}
+
 static void tile_avx512(int mr, int32_t bdt, int64_t kc, const void * a, const void * bp, float * c, int64_t ldc,
                         int load, const float * bias) {
     int d = bdt == VB_DT_F32 ? 0 : bdt == VB_DT_BF16 ? 1 : 2;
@@ -99,14 +170,39 @@ static VB_AVX512 void panel_avx512(int32_t dt, const void * p, int64_t kc, void 
             _mm512_store_ps(d + i, ld16(VB_DT_F16, s + i));
 }
 
+/* the [kl][mr] packing of a group: for a whole group of 12 rows, 16 values of k (192 floats, 12 vectors of the
+** packed layout) per step, each vector gathered from the 12 rows; the rest element by element */
+static VB_AVX512 void pack_avx512(const float * x, int64_t ldx, int mr, int64_t kl, float * dst) {
+    int64_t k = 0;
+    if (mr == MR && ldx * MR + 16 < ((int64_t)1 << 31)) {
+        __m512i idx[MR];
+        for (int j = 0; j < MR; j++) {
+            int32_t v[16];
+            for (int m = 0; m < 16; m++) {
+                int e = 16 * j + m; /* element e of the 16 x 12 block: k = e / 12, row e % 12 */
+                v[m] = (int32_t)((e % MR) * ldx + e / MR);
+            }
+            idx[j] = _mm512_loadu_si512(v);
+        }
+        for (; k + 16 <= kl; k += 16)
+#pragma GCC unroll 12
+            for (int j = 0; j < MR; j++)
+                _mm512_storeu_ps(dst + k * MR + 16 * j, _mm512_i32gather_ps(idx[j], x + k, 4));
+    }
+    for (; k < kl; k++)
+        for (int i = 0; i < mr; i++)
+            dst[k * mr + i] = x[i * ldx + k];
+}
+
 int vb_wk_cpu_avx512(void) {
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
 }
 
-const struct vb_wk vb_wk_avx512 = {"avx512", MR, 0, 1, A_BLOCK, K_BLOCK, tile_avx512, panel_avx512, 0, 1};
+const struct vb_wk vb_wk_avx512 = {"avx512",    MR,           0, 1, A_BLOCK,      K_BLOCK,
+                                   tile_avx512, panel_avx512, 0, 1, tile2_avx512, pack_avx512};
 #else
-const struct vb_wk vb_wk_avx512 = {"avx512", 12, 0, 1, (size_t)1 << 20, 0, NULL, NULL, 0, 1};
+const struct vb_wk vb_wk_avx512 = {"avx512", 12, 0, 1, (size_t)1 << 20, 0, NULL, NULL, 0, 1, NULL, NULL};
 int                vb_wk_cpu_avx512(void) {
                    return 0;
 }

@@ -112,9 +112,10 @@ int vb_wk_cpu_avx512bf16(void) {
            __builtin_cpu_supports("avx512bf16");
 }
 
-const struct vb_wk vb_wk_avx512bf16 = {"avx512bf16", MR, 1, 0, A_BLOCK, K_BLOCK, tile_bf16, panel_bf16, 0, 1};
+const struct vb_wk vb_wk_avx512bf16 = {"avx512bf16", MR,         1, 0, A_BLOCK, K_BLOCK,
+                                       tile_bf16,    panel_bf16, 0, 1, NULL,    NULL};
 #else
-const struct vb_wk vb_wk_avx512bf16 = {"avx512bf16", 12, 1, 0, (size_t)1 << 20, 0, NULL, NULL, 0, 1};
+const struct vb_wk vb_wk_avx512bf16 = {"avx512bf16", 12, 1, 0, (size_t)1 << 20, 0, NULL, NULL, 0, 1, NULL, NULL};
 int                vb_wk_cpu_avx512bf16(void) {
                    return 0;
 }

@@ -21,6 +21,9 @@
 #define BF16_MIN_N HALF_IN_REGISTERS_MAX_N
 /* Products (n * rows * cols) below this run on one thread (a pool hand-off costs ~2-5 us). */
 #define PAR_MIN (1 << 17)
+/* Bytes of (converted) weight panels per chunk: a chunk is multiplied by one activation group after the other, the
+** group from L1, the chunk from L2 (with the packed activation block beside it). */
+#define B_BLOCK ((size_t)768 << 10)
 /* Packed activation bytes per block for the portable loops. */
 #define A_BLOCK_PORTABLE ((size_t)1 << 20)
 
@@ -166,14 +169,18 @@ static inline uint32_t bf16_bits(float f) {
 /* ---------------------------------------------------------------- packed GEMM / GEMV
 **
 ** y (n, rows) [ldy] = x (n, cols) [ldx] W^T + b over the panel layout.  Per thread: a contiguous range of panels
-** (16 output columns each).  A block of activation rows (the kernel's a_block bytes) is packed into groups of mr
-** rows, each [K][mr] k-major (bf16 compute: [ceil(K/2)][mr] bf16 pairs); then for every panel of the range the
-** micro-kernel runs over each group with the whole k range, its accumulators in registers from k = 0 to K (a C tile
-** is read at most once, for beta = 1, and written once).  The panel comes from memory for the first group and from
-** L2 for the rest.  Half panels are converted in registers for n <= HALF_IN_REGISTERS_MAX_N (decode steps: a GEMV
-** streaming every panel once, reading half the bytes), else once per row block into an f32 copy that all groups
-** read; in bf16 compute every panel is converted to bf16 pairs once per row block (any n: a row gives the same bits
-** alone or in a batch). */
+** (16 output columns each).  A block of activation rows (the kernel's a_block bytes) and one k block (k_block; the
+** whole k range for avx2) is packed into groups of mr rows, each [kl][mr] k-major (bf16 compute: bf16 pairs; amx:
+** row-major); then the thread's panels are taken in chunks of B_BLOCK bytes, and for each chunk every group runs
+** over every panel of the chunk: the group's packed rows stay in L1, the chunk in L2 (it comes from memory for the
+** first group).  A C tile is reloaded per k block (f32 stores and loads are exact: the chain of fused multiply-adds
+** per output is the one of an unblocked loop, so the blocking never changes a bit).  Where the set has a two-panel
+** tile (avx512), two whole neighbouring panels are done at once (an mr x 32 tile).  Measured (one thread, CPU time,
+** this round's Sapphire Rapids VM): panel-outer order with one-panel tiles 121 GFLOP/s on 2056 x 6144 x 1408, two
+** panels 139-144, chunked group-outer 141-146 (OpenBLAS SkylakeX sgemm 150-176 in the same runs).  Half panels are
+** converted in registers for n <= HALF_IN_REGISTERS_MAX_N (decode steps: a GEMV streaming every panel once, reading
+** half the bytes), else once per chunk into an f32 copy that all groups read; in bf16 compute every panel is
+** converted to bf16 pairs once per chunk (any n: a row gives the same bits alone or in a batch). */
 
 struct gemm_job {
     const float *          x, *b;
@@ -250,6 +257,10 @@ static void pack_rows(const struct gemm_job * J, int bf16, int64_t r0, int64_t m
     }
     for (int64_t g0 = 0; g0 < mc; g0 += MRg) {
         const int64_t mr = VB_MIN((int64_t)MRg, mc - g0);
+        if (!bf16 && J->k && J->k->pack) {
+            J->k->pack(J->x + (r0 + g0) * J->ldx + k0, J->ldx, (int)mr, kl, (float *)A + g0 * kl);
+            continue;
+        }
         for (int64_t i = 0; i < mr; i++) {
             const float * xr = J->x + (r0 + g0 + i) * J->ldx + k0;
             if (!bf16) {
@@ -276,37 +287,59 @@ static void gemm_part(void * ctx, int ith, int nth) {
     const size_t es = W->dt == VB_DT_F32 ? 4 : 2;
     const int    bf16 = ks && ks->bf16;
     /* k range per block (the whole k range unless the kernel blocks it; even for bf16 pairs) */
-    const int64_t KB = ks && ks->k_block > 0 && ks->k_block < K ? ks->k_block : K;
+    const int64_t kbk = ks ? ks->k_block : 0;
+    const int64_t KB = kbk > 0 && kbk < K ? kbk : K;
     const int64_t kcb = pad_k(ks, bf16 ? (KB + 1) / 2 : KB); /* packed k units per block (f32 or bf16 pairs), 4 B */
+    const size_t  ab = ks ? ks->a_block : A_BLOCK_PORTABLE;
     /* activation rows per packed block: a_block bytes of packed rows (whole groups), at least one group */
-    int64_t mcb = (int64_t)((ks ? ks->a_block : A_BLOCK_PORTABLE) / (4 * (size_t)kcb)) / MRg * MRg;
+    int64_t mcb = (int64_t)(ab / (4 * (size_t)kcb)) / MRg * MRg;
     mcb = VB_MIN(VB_MAX(mcb, MRg), (n + MRg - 1) / MRg * MRg);
+    /* panels per chunk: B_BLOCK bytes of (converted) k-block panels, even (pairs for tile2), at least 2 */
+    const int     convert = bf16 || (W->dt != VB_DT_F32 && (n > HALF_IN_REGISTERS_MAX_N || !ks || !ks->half_regs));
+    const int64_t bcs = 4 * kcb * NR; /* bytes of one converted panel slice (f32 kl x 16, or bf16 pairs) */
+    int64_t       ncb = (int64_t)(B_BLOCK / (size_t)(convert ? bcs : kcb * NR * (int64_t)es)) / 2 * 2;
+    ncb = VB_MIN(VB_MAX(ncb, (int64_t)2), p1 - p0);
     void * A = vb_pool_scratch(VB_SCRATCH_GEMM_A, 4 * (size_t)(mcb * kcb));
-    void * Bc = NULL; /* converted panel slice (f32 kl x 16, or bf16 pairs) read by every group */
-    if (bf16 || (W->dt != VB_DT_F32 && (n > HALF_IN_REGISTERS_MAX_N || !ks || !ks->half_regs)))
-        Bc = vb_pool_scratch(VB_SCRATCH_GEMM_B, 4 * (size_t)(kcb * NR));
+    /* the chunk's panels converted (ncb slices of bcs bytes), read by every group */
+    void *        Bc = convert ? vb_pool_scratch(VB_SCRATCH_GEMM_B, (size_t)(ncb * bcs)) : NULL;
+    const int64_t bstride = Bc ? bcs : K * NR * (int64_t)es; /* bytes from panel p to panel p + 1 */
     for (int64_t ic = 0; ic < n; ic += mcb) {
         const int64_t mc = VB_MIN(mcb, n - ic);
         for (int64_t k0 = 0; k0 < K; k0 += KB) {
             const int64_t kl = VB_MIN(KB, K - k0), kc = pad_k(ks, bf16 ? (kl + 1) / 2 : kl);
             const int     load = J->load || k0 > 0; /* later k blocks continue the same accumulation */
             const float * bias = k0 + kl == K ? J->b : NULL;
+            const int32_t bdt = Bc ? (bf16 ? VB_DT_BF16 : VB_DT_F32) : W->dt;
             pack_rows(J, bf16, ic, mc, k0, kl, A);
-            for (int64_t p = p0; p < p1; p++) {
-                const void * bp = (const uint8_t *)W->data + (size_t)((p * K + k0) * NR) * es;
-                int32_t      bdt = W->dt;
+            for (int64_t pc = p0; pc < p1; pc += ncb) {
+                const int64_t   pe = VB_MIN(p1, pc + ncb);
+                const uint8_t * b0 = (const uint8_t *)W->data + (size_t)((pc * K + k0) * NR) * es;
                 if (Bc) {
-                    if (ks)
-                        ks->panel(W->dt, bp, kl, Bc);
-                    else
-                        panel_to_f32_scalar(W->dt, bp, kl, Bc);
-                    bp = Bc, bdt = bf16 ? VB_DT_BF16 : VB_DT_F32;
+                    for (int64_t p = pc; p < pe; p++) {
+                        const void * src = (const uint8_t *)W->data + (size_t)((p * K + k0) * NR) * es;
+                        void *       dst = (uint8_t *)Bc + (p - pc) * bcs;
+                        if (ks)
+                            ks->panel(W->dt, src, kl, dst);
+                        else
+                            panel_to_f32_scalar(W->dt, src, kl, dst);
+                    }
+                    b0 = Bc;
                 }
-                const int64_t col0 = p * NR - W->row0;
                 for (int64_t g0 = 0; g0 < mc; g0 += MRg) {
-                    const int mr = (int)VB_MIN(MRg, mc - g0);
-                    tile(ks, mr, bdt, kc, (const uint8_t *)A + 4 * (size_t)(g0 * kc), bp, J->y + (ic + g0) * J->ldy,
-                         J->ldy, col0, W->rows, load, bias);
+                    const int    mr = (int)VB_MIN(MRg, mc - g0);
+                    const void * ag = (const uint8_t *)A + 4 * (size_t)(g0 * kc);
+                    float *      yg = J->y + (ic + g0) * J->ldy;
+                    for (int64_t p = pc; p < pe;) {
+                        const void *  bp = b0 + (p - pc) * bstride;
+                        const int64_t col0 = p * NR - W->row0;
+                        /* two panels at once where the set has a two-panel tile and both are whole */
+                        const int two = ks && ks->tile2 && p + 1 < pe && col0 >= 0 && col0 + 2 * NR <= W->rows;
+                        if (two)
+                            ks->tile2(mr, bdt, kc, ag, bp, bstride, yg + col0, J->ldy, load, bias ? bias + col0 : NULL);
+                        else
+                            tile(ks, mr, bdt, kc, ag, bp, yg, J->ldy, col0, W->rows, load, bias);
+                        p += 1 + two;
+                    }
                 }
             }
         }

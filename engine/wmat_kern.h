@@ -28,6 +28,12 @@
 typedef void (*vb_wk_tile_fn)(int mr, int32_t bdt, int64_t kc, const void * a, const void * bp, float * c, int64_t ldc,
                               int load, const float * bias);
 typedef void (*vb_wk_panel_fn)(int32_t dt, const void * p, int64_t K, void * dst);
+/* pack: kl columns of mr rows of x (ldx floats apart) into dst [kl][mr] (k-major), the f32 sets' group layout */
+typedef void (*vb_wk_pack_fn)(const float * x, int64_t ldx, int mr, int64_t kl, float * dst);
+/* tile2: as tile over two panels at once, bp (columns 0-15 of c) and bp + bstride bytes (columns 16-31); bias (32,
+** nullable).  Every output is the same chain of operations as tile's, so the bits are the same. */
+typedef void (*vb_wk_tile2_fn)(int mr, int32_t bdt, int64_t kc, const void * a, const void * bp, int64_t bstride,
+                               float * c, int64_t ldc, int load, const float * bias);
 
 struct vb_wk {
     const char *   name;      /* "avx2", "avx512", "avx512bf16" */
@@ -40,6 +46,8 @@ struct vb_wk {
     vb_wk_panel_fn panel;
     int            a_rows;   /* 1: groups packed row-major [mr][kcp] (rows past the group zero), 0: [kc][mr] */
     int            kc_align; /* packed k units padded with zeros to a multiple of this (0 / 1: none) */
+    vb_wk_tile2_fn tile2;    /* NULL: the set has no two-panel tile */
+    vb_wk_pack_fn  pack;     /* f32 sets: the group packing (NULL: plain loops) */
 };
 
 extern const struct vb_wk vb_wk_avx2, vb_wk_avx512, vb_wk_avx512bf16, vb_wk_amx;

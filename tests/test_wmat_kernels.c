@@ -70,7 +70,8 @@ static void test_kernel_avx512(void ** state) {
 }
 
 /* The avx512 kernel gives the bits of the avx2 kernel (one FMA per k in k order in both), every dtype, n in
-** registers and converted, k blocks (cols > 384), edges. */
+** registers and converted, k blocks (cols > 384), edges, two-panel tiles and panel chunks (1109 rows: 70 panels,
+** more than a chunk of 32 per thread, an odd count per thread, a partial first and last panel in the view). */
 static void test_kernel_avx512_bits_equal_avx2(void ** state) {
     (void)state;
     const char * f;
@@ -80,7 +81,7 @@ static void test_kernel_avx512_bits_equal_avx2(void ** state) {
         return;
     }
     const int32_t dts[] = {VB_DT_F32, VB_DT_BF16, VB_DT_F16};
-    const int64_t rows = 45, cols = 1001, ns[] = {1, 7, 25, 40};
+    const int64_t rows = 1109, cols = 1001, ns[] = {1, 7, 25, 40};
     float *       Wf = malloc(sizeof(float) * (size_t)(rows * cols)), *x = malloc(sizeof(float) * (size_t)(40 * cols));
     float *       b = malloc(sizeof(float) * (size_t)rows), *y1 = malloc(sizeof(float) * (size_t)(40 * rows));
     float *       y2 = malloc(sizeof(float) * (size_t)(40 * rows));
