@@ -35,7 +35,7 @@ static const char * SCHEMA_SQL =
     "  status TEXT NOT NULL CHECK(status IN ('running','complete','incomplete','failed')),\n"
     "  verify_hash TEXT,\n"
     "  weights_dtype TEXT,\n"
-    "  subset TEXT, checkpoint TEXT);\n"
+    "  subset TEXT, checkpoint TEXT, device TEXT);\n"
     "CREATE TABLE IF NOT EXISTS sessions(\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  run_id INTEGER NOT NULL REFERENCES runs(id),\n"
@@ -149,6 +149,7 @@ static int add_new_columns(struct vb_store * st) {
     if (rc == VB_OK && !has_column(st, "runs", "subset")) rc = exec_sql(st, "ALTER TABLE runs ADD COLUMN subset TEXT;");
     if (rc == VB_OK && !has_column(st, "runs", "checkpoint"))
         rc = exec_sql(st, "ALTER TABLE runs ADD COLUMN checkpoint TEXT;");
+    if (rc == VB_OK && !has_column(st, "runs", "device")) rc = exec_sql(st, "ALTER TABLE runs ADD COLUMN device TEXT;");
     return rc;
 }
 
@@ -245,6 +246,7 @@ int vb_store_open(struct vb_store ** out, const char * path, int read_only) {
     }
     if (rc == VB_OK) st->has_ext = has_column(st, "runs", "weights_dtype") && has_column(st, "sessions", "peak_rss_kb");
     if (rc == VB_OK) st->has_ext2 = has_column(st, "runs", "subset") && has_column(st, "runs", "checkpoint");
+    if (rc == VB_OK) st->has_ext3 = st->has_ext2 && has_column(st, "runs", "device");
     if (rc != VB_OK) {
         vb_store_close(st);
         return rc;
@@ -436,8 +438,8 @@ int vb_store_i_insert_run(struct vb_store * st, const char * hash, const char * 
                    "INSERT INTO runs(config_hash, config, created, grid_id, dataset, split, method, frames, "
                               "candidates, sampling, selection, decode_mode, seed, git_commit, git_dirty, build_flags, weights, "
                               "annotations_sha256, blas_core, blas_threads, cpu_model, host, sws_flags, n_expected, started, "
-                              "status, weights_dtype, subset, checkpoint) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
-                              "?16,?17,?18,?19,?20,?21,?22,?23,?24,?3,'running',?25,?26,?27)",
+                              "status, weights_dtype, subset, checkpoint, device) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
+                              "?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?3,'running',?25,?26,?27,?28)",
                    &s);
     if (rc != VB_OK) return rc;
     char seed[24];
@@ -469,6 +471,7 @@ int vb_store_i_insert_run(struct vb_store * st, const char * hash, const char * 
     bind_text(s, 25, in->weights_dtype);
     bind_text(s, 26, in->subset);
     bind_text(s, 27, in->checkpoint_json);
+    bind_text(s, 28, in->device);
     rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : vb_store_i_db_fail(st, "insert run");
     sqlite3_finalize(s);
     if (rc == VB_OK) *id = sqlite3_last_insert_rowid(st->db);

@@ -41,6 +41,7 @@ struct vb_store {
     int32_t        n_sess;
     int            has_ext;  /* runs.weights_dtype and sessions.peak_rss_kb exist (added in issue 9) */
     int            has_ext2; /* runs.subset and runs.checkpoint exist (added in issue 18) */
+    int            has_ext3; /* and runs.device (added in issue 20) */
 };
 
 /* VB_ERR_DB with what and SQLite's message. */

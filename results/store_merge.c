@@ -73,6 +73,7 @@ static void run_to_info(const struct vb_store_run * r, struct vb_run_info * in) 
     in->weights_dtype = r->weights_dtype;
     in->subset = r->subset;
     in->checkpoint_json = r->checkpoint;
+    in->device = r->device;
 }
 
 static int merge_run(struct vb_store * in, const struct vb_store_run * r, struct vb_store * out) {

@@ -58,6 +58,7 @@ static int read_run_row(sqlite3_stmt * s, struct vb_store_run * r) {
     r->peak_rss_kb = sqlite3_column_type(s, 36) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 36);
     r->subset = col_dup(s, 37);
     r->checkpoint = col_dup(s, 38);
+    r->device = col_dup(s, 39);
     return VB_OK;
 }
 
@@ -68,16 +69,21 @@ static int read_run_row(sqlite3_stmt * s, struct vb_store_run * r) {
     " (SELECT COUNT(correct) FROM samples s WHERE s.run_id=runs.id),"                                                  \
     " (SELECT COALESCE(SUM(correct),0) FROM samples s WHERE s.run_id=runs.id)"
 /* columns 35, 36: added in issue 9 (NULL when an older file opened read-only lacks them) */
-/* columns 37, 38: added in issue 18 */
+/* columns 37, 38: added in issue 18; column 39: issue 20 */
+#define RUN_SELECT_EXT3                                                                                                \
+    ", weights_dtype, (SELECT MAX(peak_rss_kb) FROM sessions WHERE run_id=runs.id), subset, checkpoint, device FROM "  \
+    "runs"
 #define RUN_SELECT_EXT2                                                                                                \
-    ", weights_dtype, (SELECT MAX(peak_rss_kb) FROM sessions WHERE run_id=runs.id), subset, checkpoint FROM runs"
+    ", weights_dtype, (SELECT MAX(peak_rss_kb) FROM sessions WHERE run_id=runs.id), subset, checkpoint, NULL FROM "    \
+    "runs"
 #define RUN_SELECT_EXT                                                                                                 \
-    ", weights_dtype, (SELECT MAX(peak_rss_kb) FROM sessions WHERE run_id=runs.id), NULL, NULL FROM runs"
-#define RUN_SELECT_NOEXT ", NULL, NULL, NULL, NULL FROM runs"
+    ", weights_dtype, (SELECT MAX(peak_rss_kb) FROM sessions WHERE run_id=runs.id), NULL, NULL, NULL FROM runs"
+#define RUN_SELECT_NOEXT ", NULL, NULL, NULL, NULL, NULL FROM runs"
 #define RUN_SELECT_FOR(st)                                                                                             \
-    ((st)->has_ext2  ? RUN_SELECT  RUN_SELECT_EXT2                                                                     \
-     : (st)->has_ext ? RUN_SELECT RUN_SELECT_EXT                                                                       \
-                     : RUN_SELECT RUN_SELECT_NOEXT)
+    ((st)->has_ext3   ? RUN_SELECT   RUN_SELECT_EXT3                                                                   \
+     : (st)->has_ext2 ? RUN_SELECT RUN_SELECT_EXT2                                                                     \
+     : (st)->has_ext  ? RUN_SELECT  RUN_SELECT_EXT                                                                     \
+                      : RUN_SELECT  RUN_SELECT_NOEXT)
 
 int vb_store_list_runs(struct vb_store * st, struct vb_store_run ** runs, int32_t * n) {
     *runs = NULL;
@@ -139,7 +145,7 @@ void vb_store_run_clear(struct vb_store_run * r) {
                    &r->started,       &r->ended,
                    &r->status,        &r->verify_hash,
                    &r->weights_dtype, &r->subset,
-                   &r->checkpoint};
+                   &r->checkpoint,    &r->device};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         free(*f[i]);
         *f[i] = NULL;
