@@ -81,7 +81,8 @@ static int localize(struct sevila * m, const struct vb_method_input * in, struct
     vb_method_trace(in, "loc_vision_layernorm", a->ln, T * fsz);
     int rc = vb_qformer_run(m->loc_qf, a->ln, T, a->n_tok, NULL, NULL, 0, a->qout, NULL, NULL, NULL);
     if (rc != VB_OK) return rc;
-    vb_projection_run(b->loc_proj, a->qout, (int64_t)T * Ql, a->proj);
+    rc = vb_projection_run(b->loc_proj, a->qout, (int64_t)T * Ql, a->proj);
+    if (rc != VB_OK) return rc;
     res->t_loc_qformer_us = vb_time_us() - t0;
     vb_method_trace(in, "loc_qformer_output", a->qout, (int64_t)T * Ql * a->d_q);
     vb_method_trace(in, "loc_projected", a->proj, (int64_t)T * Ql * d);

@@ -23,11 +23,13 @@ void vb_config_defaults(struct vb_model_config * c, enum vb_arch arch) {
     memset(c, 0, sizeof *c);
     c->arch = arch;
     c->num_query_tokens = 32;
-    c->vision =
-        (struct vb_vision_config){1408, 6144, 39, 16, 224, 14, 1, 1e-6f, 1e-6f, VB_ACT_GELU_ERF, 0, 0, VB_DT_F32};
+    c->vision = (struct vb_vision_config){
+        1408, 6144, 39, 16, 224, 14, 1, 1e-6f, 1e-6f, VB_ACT_GELU_ERF, 0, 0, VB_DT_F32, VB_DEVICE_CPU};
     c->qformer = (struct vb_qformer_config){
-        768, 3072, 12, 12, 30522, 512, 2, 1408, 0, 1e-12f, VB_ACT_GELU_ERF, arch == VB_ARCH_INSTRUCTBLIP, VB_DT_F32};
-    c->t5 = (struct vb_t5_config){32128, 512, 64, 2048, 6, 6, 8, 32, 128, 1e-6f, VB_ACT_RELU, 0, 1, 0, 1, 0, VB_DT_F32};
+        768,       3072,         12, 12, 30522, 512, 2, 1408, 0, 1e-12f, VB_ACT_GELU_ERF, arch == VB_ARCH_INSTRUCTBLIP,
+        VB_DT_F32, VB_DEVICE_CPU};
+    c->t5 = (struct vb_t5_config){32128, 512,         64, 2048, 6, 6, 8, 32,        128,
+                                  1e-6f, VB_ACT_RELU, 0,  1,    0, 1, 0, VB_DT_F32, VB_DEVICE_CPU};
 }
 
 struct ctx {

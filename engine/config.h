@@ -21,6 +21,9 @@
 enum vb_arch { VB_ARCH_BLIP2 = 0, VB_ARCH_INSTRUCTBLIP = 1 };
 enum vb_act { VB_ACT_GELU_ERF = 0, VB_ACT_GELU_TANH = 1, VB_ACT_RELU = 2 };
 
+/* Where a model runs (the `device` load option of the configs below). */
+enum vb_device { VB_DEVICE_CPU = 0, VB_DEVICE_CUDA = 1 };
+
 struct vb_vision_config {
     int32_t hidden;        /* 1408 */
     int32_t intermediate;  /* 6144 */
@@ -37,6 +40,9 @@ struct vb_vision_config {
     int32_t     n_tokens;  /* derived: n_patches + 1 */
     int32_t weight_dtype;  /* load option, never from config.json: resident dtype of the large matrices (enum vb_dtype
                               VB_DT_F32 = 0 = default, VB_DT_BF16 or VB_DT_F16; engine/wmat.h); set before vb_vit_load */
+    int32_t device;        /* load option, never from config.json: VB_DEVICE_CPU (0, default) or VB_DEVICE_CUDA: the
+                              loader also uploads the model (f32 weights as f32, bf16 / f16 as bf16) and the run
+                              functions run on the GPU (engine/cuda/cuda.h, docs/cuda.md) */
 };
 
 struct vb_qformer_config {
@@ -53,6 +59,7 @@ struct vb_qformer_config {
     enum vb_act act;
     int32_t     has_text;     /* InstructBLIP: word/position embeddings and text FFNs */
     int32_t     weight_dtype; /* load option (as vb_vision_config.weight_dtype); set before vb_qformer_load */
+    int32_t     device;       /* load option (as vb_vision_config.device) */
 };
 
 struct vb_t5_config {
@@ -71,6 +78,7 @@ struct vb_t5_config {
     int32_t     tie;          /* tie_word_embeddings */
     int32_t     pad_id, eos_id, dec_start_id;
     int32_t     weight_dtype; /* load option (as vb_vision_config.weight_dtype); set before vb_t5_load */
+    int32_t     device;       /* load option (as vb_vision_config.device) */
 };
 
 struct vb_model_config {

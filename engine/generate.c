@@ -2,6 +2,7 @@
 #include "engine/generate.h"
 
 #include "base/common.h"
+#include "engine/cuda/cuda.h"
 
 #include <string.h>
 
@@ -68,6 +69,10 @@ int vb_generate_greedy(struct vb_t5_ctx ** ctx, int32_t n_rows, const struct vb_
     int32_t *           fed = n_rows <= 256 ? fed_stack : vb_malloc(sizeof(int32_t) * (size_t)n_rows);
     int                 rc = VB_OK;
     int32_t             s;
+    /* CUDA: when only the ids are wanted, the argmax runs on the device and only the ids come back */
+    int32_t * dids = bt && bt->m->dev && !scores && !raw && opts->repetition_penalty == 1.0f
+                         ? vb_malloc(sizeof(int32_t) * (size_t)n_rows)
+                         : NULL;
     for (s = 0; s < S; s++) {
         int32_t na = 0;
         for (int32_t r = 0; r < n_rows; r++) {
@@ -82,7 +87,8 @@ int vb_generate_greedy(struct vb_t5_ctx ** ctx, int32_t n_rows, const struct vb_
             act_idx[na++] = r;
         }
         if (bt && na > 0) {
-            rc = vb_t5_decode_batch(bt, act, na, fed, bt->logits);
+            rc = dids ? vb_cuda_t5_decode_batch_ctx(bt, act, na, fed, NULL, dids)
+                      : vb_t5_decode_batch(bt, act, na, fed, bt->logits);
             if (rc != VB_OK) goto done;
         }
         for (int32_t k = 0; k < na; k++) {
@@ -101,9 +107,9 @@ int vb_generate_greedy(struct vb_t5_ctx ** ctx, int32_t n_rows, const struct vb_
                 rc = vb_t5_decode(ctx[r], &row[s], 1, lg, NULL, NULL);
                 if (rc != VB_OK) goto done;
             }
-            if (sc != lg) memcpy(sc, lg, sizeof(float) * (size_t)V);
+            if (sc != lg && !dids) memcpy(sc, lg, sizeof(float) * (size_t)V);
             vb_gen_repetition_penalty(sc, V, row, s + 1, opts->repetition_penalty);
-            int32_t next = vb_gen_argmax(sc, V);
+            int32_t next = dids ? dids[k] : vb_gen_argmax(sc, V);
             if (fin[r])
                 next = C->pad_id;
             else if (next == C->eos_id)
@@ -120,6 +126,7 @@ int vb_generate_greedy(struct vb_t5_ctx ** ctx, int32_t n_rows, const struct vb_
     }
 done:
     *n_steps = s;
+    free(dids);
     if (fin != fin_stack) free(fin);
     if (act != act_stack) free(act);
     if (act_idx != act_idx_stack) free(act_idx);

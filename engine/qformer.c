@@ -2,6 +2,7 @@
 #include "engine/qformer.h"
 
 #include "base/common.h"
+#include "engine/cuda/cuda.h"
 #include "engine/ops.h"
 
 #include <math.h>
@@ -236,6 +237,7 @@ int vb_qformer_load(struct vb_qformer ** out, const struct vb_weights * w, const
     rc = qformer_shell(&m, cfg, n_query, 1);
     if (rc != VB_OK) return rc;
     qformer_tensors(m, prefix, load_one, &L);
+    if (L.rc == VB_OK && cfg->device == VB_DEVICE_CUDA) L.rc = vb_cuda_qformer_attach(m); /* CUDA: upload */
     if (L.rc != VB_OK) {
         vb_qformer_free(m);
         return L.rc;
@@ -246,6 +248,7 @@ int vb_qformer_load(struct vb_qformer ** out, const struct vb_weights * w, const
 
 void vb_qformer_free(struct vb_qformer * m) {
     if (!m) return;
+    vb_cuda_qformer_detach(m);
     if (m->layers)
         for (int l = 0; l < m->cfg.layers; l++)
             layer_free(&m->layers[l]);
@@ -356,6 +359,9 @@ int vb_qformer_run(struct vb_qformer_ctx * c, const float * image, int32_t B, in
         if (ids[i] < 0 || ids[i] >= m->cfg.vocab)
             return vb_fail(VB_ERR_ARG, "qformer: text id %d at row %lld position %lld outside the vocabulary (%d)",
                            ids[i], (long long)(i / L), (long long)(i % L), m->cfg.vocab);
+    if (m->dev) /* CUDA */
+        return vb_cuda_qformer_run_ctx(c, image, B, n_img, ids, text_mask, L, query_out, full_out, embeddings,
+                                       layer_out);
     const int64_t Q = m->n_query, D = m->cfg.hidden, N = n_img; /* image rows are encoder_hidden = ckv.cols wide */
     const int64_t Rq = (int64_t)B * Q, Rt = (int64_t)B * L, R = Rq + Rt, S = Q + L;
     const int32_t H = m->cfg.heads, dh = (int32_t)(D / H);
@@ -453,13 +459,20 @@ int vb_projection_load(struct vb_projection ** out, const struct vb_weights * w,
     return VB_OK;
 }
 
+int vb_projection_to_device(struct vb_projection * p) {
+    return p->dev ? VB_OK : vb_cuda_proj_attach(p);
+}
+
 void vb_projection_free(struct vb_projection * p) {
     if (!p) return;
+    vb_cuda_proj_detach(p);
     vb_wmat_free(&p->w);
     free(p->b);
     free(p);
 }
 
-void vb_projection_run(const struct vb_projection * p, const float * x, int64_t n, float * y) {
+int vb_projection_run(const struct vb_projection * p, const float * x, int64_t n, float * y) {
+    if (p->dev) return vb_cuda_proj_run_host(p, x, n, y); /* CUDA */
     vb_wmat_linear(x, n, &p->w, p->b, y);
+    return VB_OK;
 }

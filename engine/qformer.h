@@ -68,6 +68,7 @@ struct vb_qformer {
     struct vb_wmat word_emb;          /* (vocab, D) InstructBLIP only (cfg.weight_dtype), else empty */
     float *        pos_emb;           /* (max_pos, D) InstructBLIP only, else NULL */
     struct vb_qformer_layer * layers; /* cfg.layers */
+    struct vb_cuda_qformer *  dev;    /* the device copy when cfg.device is CUDA (engine/cuda/cuda.h), else NULL */
 };
 
 /* Load "<prefix>query_tokens" [1, Q, D] and the Q-Former "<prefix>qformer.*" (prefix "" for the model's own
@@ -127,9 +128,10 @@ int vb_qformer_run(struct vb_qformer_ctx * c, const float * image, int32_t B, in
 
 /* Language projection Linear(d_in -> d_out) with bias ("<name>.weight" [d_out, d_in], "<name>.bias"). */
 struct vb_projection {
-    int32_t        d_in, d_out;
-    struct vb_wmat w; /* (d_out, d_in), f32, packed for the engine's GEMM */
-    float *        b; /* (d_out) */
+    int32_t               d_in, d_out;
+    struct vb_wmat        w;   /* (d_out, d_in), f32, packed for the engine's GEMM */
+    float *               b;   /* (d_out) */
+    struct vb_cuda_proj * dev; /* the device copy after vb_projection_to_device, else NULL */
 };
 
 /* Load "<name>.weight" / "<name>.bias" (name e.g. "language_projection", "localizer.language_projection") with
@@ -137,7 +139,11 @@ struct vb_projection {
 int  vb_projection_load(struct vb_projection ** out, const struct vb_weights * w, const char * name, int32_t d_in,
                         int32_t d_out);
 void vb_projection_free(struct vb_projection * p);
-/* y (n, d_out) = x (n, d_in) W^T + b.  y must not alias x. */
-void vb_projection_run(const struct vb_projection * p, const float * x, int64_t n, float * y);
+/* y (n, d_out) = x (n, d_in) W^T + b.  y must not alias x.
+** Returns VB_OK, or the device's error when the projection is on the device. */
+int vb_projection_run(const struct vb_projection * p, const float * x, int64_t n, float * y);
+/* Upload the projection to the device (engine/cuda; f32): vb_projection_run then runs there.  VB_ERR_UNSUPPORTED
+** without a CUDA build or GPU (the projection stays on the CPU). */
+int vb_projection_to_device(struct vb_projection * p);
 
 #endif

@@ -2,6 +2,7 @@
 #include "engine/t5.h"
 
 #include "base/common.h"
+#include "engine/cuda/cuda.h"
 #include "engine/ops.h"
 
 #include <cblas.h>
@@ -190,12 +191,17 @@ int vb_t5_load(struct vb_t5_model ** out, const struct vb_weights * w, const cha
         vb_t5_free(m);
         return vb_fail_prefix(L.rc, "t5 weights");
     }
+    if (cfg->device == VB_DEVICE_CUDA && (L.rc = vb_cuda_t5_attach(m)) != VB_OK) { /* CUDA: upload */
+        vb_t5_free(m);
+        return L.rc;
+    }
     *out = m;
     return VB_OK;
 }
 
 void vb_t5_free(struct vb_t5_model * m) {
     if (!m) return;
+    vb_cuda_t5_detach(m);
     struct t5_model_full * F = (struct t5_model_full *)m;
     for (int32_t i = 0; i < F->n_owned; i++)
         free(F->owned[i]);
@@ -299,12 +305,18 @@ int vb_t5_ctx_new(struct vb_t5_ctx ** out, const struct vb_t5_model * m, int64_t
     c->cross_kv = vb_malloc(f * (size_t)(max_enc * C->n_dec * 2 * inner));
     c->self_k = vb_malloc(f * (size_t)(C->n_dec * max_dec * inner));
     c->self_v = vb_malloc(f * (size_t)(C->n_dec * max_dec * inner));
+    int rc = m->dev ? vb_cuda_t5_ctx_attach(c) : VB_OK; /* CUDA: the device state */
+    if (rc != VB_OK) {
+        vb_t5_ctx_free(c);
+        return rc;
+    }
     *out = c;
     return VB_OK;
 }
 
 void vb_t5_ctx_free(struct vb_t5_ctx * c) {
     if (!c) return;
+    vb_cuda_t5_ctx_detach(c);
     free(c->h);
     free(c->x);
     free(c->qkv);
@@ -358,6 +370,7 @@ static void cross_kv(struct vb_t5_ctx * c) {
 }
 
 int vb_t5_encode(struct vb_t5_ctx * c, const float * embeds, const uint8_t * mask, int64_t n, float * block_out) {
+    if (c->dev) return vb_cuda_t5_encode_ctx(c, embeds, mask, n, block_out); /* CUDA */
     const struct vb_t5_model *  m = c->m;
     const struct vb_t5_config * C = &m->cfg;
     if (n < 1 || n > c->max_enc)
@@ -384,6 +397,7 @@ int vb_t5_encode(struct vb_t5_ctx * c, const float * embeds, const uint8_t * mas
 }
 
 int vb_t5_set_encoder_output(struct vb_t5_ctx * c, const float * enc, const uint8_t * mask, int64_t n) {
+    if (c->dev) return vb_cuda_t5_set_encoder_ctx(c, enc, mask, n); /* CUDA */
     if (n < 1 || n > c->max_enc)
         return vb_fail(VB_ERR_ARG, "t5 encoder output: %lld tokens, context holds 1..%lld", (long long)n,
                        (long long)c->max_enc);
@@ -402,6 +416,7 @@ void vb_t5_reset_decoder(struct vb_t5_ctx * c) {
 
 int vb_t5_decode(struct vb_t5_ctx * c, const int32_t * ids, int64_t n, float * logits, float * last_hidden,
                  float * block_out) {
+    if (c->dev) return vb_cuda_t5_decode_ctx(c, ids, n, logits, last_hidden, block_out); /* CUDA */
     const struct vb_t5_model *  m = c->m;
     const struct vb_t5_config * C = &m->cfg;
     if (c->n_enc < 1) return vb_fail(VB_ERR_ARG, "t5 decoder: no encoder output");
@@ -512,6 +527,7 @@ static void ff_rows(const struct vb_t5_model * m, const struct vb_t5_block * blk
 
 int vb_t5_encode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t n_seq, const float * const * embeds,
                        const uint8_t * const * masks, const int64_t * n) {
+    if (b->m->dev) return vb_cuda_t5_encode_batch_ctx(b, ctx, n_seq, embeds, masks, n); /* CUDA */
     const struct vb_t5_model *  m = b->m;
     const struct vb_t5_config * C = &m->cfg;
     int64_t                     d = C->d_model, inner = m->inner, total = 0;
@@ -552,6 +568,7 @@ int vb_t5_encode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t 
 
 int vb_t5_decode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t n_seq, const int32_t * ids,
                        float * logits) {
+    if (b->m->dev) return vb_cuda_t5_decode_batch_ctx(b, ctx, n_seq, ids, logits, NULL); /* CUDA */
     const struct vb_t5_model *  m = b->m;
     const struct vb_t5_config * C = &m->cfg;
     if (n_seq < 1 || n_seq > b->max_rows)

@@ -50,6 +50,7 @@ struct vb_t5_model {
     struct vb_t5_block * dec;          /* n_dec */
     float *              enc_final_ln; /* (d) */
     float *              dec_final_ln; /* (d) */
+    struct vb_cuda_t5 *  dev;          /* the device copy when cfg.device is CUDA (engine/cuda/cuda.h), else NULL */
 };
 
 /* Load the T5 weights named "<prefix>shared.weight", "<prefix>encoder.block.N...", ... (prefix e.g.
@@ -92,9 +93,11 @@ struct vb_t5_ctx {
     float * enc_out;  /* (max_enc, d) */
     float * cross_kv; /* (max_enc, n_dec*2*inner): row i = [blk0 k | blk0 v | blk1 k | ...] */
     /* decoder cache */
-    int64_t n_past; /* decoder positions in the cache */
-    float * self_k; /* (n_dec, max_dec, inner) */
-    float * self_v; /* (n_dec, max_dec, inner) */
+    int64_t                n_past; /* decoder positions in the cache */
+    float *                self_k; /* (n_dec, max_dec, inner) */
+    float *                self_v; /* (n_dec, max_dec, inner) */
+    struct vb_cuda_t5seq * dev;    /* device state (mask, cross K/V, cache) when the model is on the device, else NULL;
+                                      then enc_out, n_enc and n_past stay valid here, the other buffers are unused */
 };
 
 /* Allocate a context (max_enc >= 1, max_dec >= 1).  Returns VB_OK / VB_ERR_ARG. Free with vb_t5_ctx_free. */

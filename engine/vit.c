@@ -2,6 +2,7 @@
 #include "engine/vit.h"
 
 #include "base/common.h"
+#include "engine/cuda/cuda.h"
 #include "engine/ops.h"
 
 #include <math.h>
@@ -144,6 +145,7 @@ int vb_vit_load(struct vb_vit ** out, const struct vb_weights * w, const struct 
     if (L.rc == VB_OK && !cfg->qkv_bias)
         for (int l = 0; l < cfg->layers; l++)
             m->layers[l].qkv_b = vb_calloc((size_t)(3 * cfg->hidden), sizeof(float));
+    if (L.rc == VB_OK && cfg->device == VB_DEVICE_CUDA) L.rc = vb_cuda_vit_attach(m); /* CUDA: upload */
     if (L.rc != VB_OK) {
         vb_vit_free(m);
         return L.rc;
@@ -154,6 +156,7 @@ int vb_vit_load(struct vb_vit ** out, const struct vb_weights * w, const struct 
 
 void vb_vit_free(struct vb_vit * m) {
     if (!m) return;
+    vb_cuda_vit_detach(m);
     if (m->layers)
         for (int l = 0; l < m->cfg.layers; l++) {
             struct vb_vit_layer * y = &m->layers[l];
@@ -242,6 +245,7 @@ int vb_vit_run(struct vb_vit_ctx * c, const float * pixels, int32_t n_frames, fl
     const struct vb_vit * m = c->m;
     if (n_frames < 1 || n_frames > c->max_frames)
         return vb_fail(VB_ERR_ARG, "vit: %d frames, context holds 1..%d", n_frames, c->max_frames);
+    if (m->dev) return vb_cuda_vit_run_ctx(c, pixels, n_frames, embeddings, layer_out, body, ln); /* CUDA */
     const int64_t D = m->cfg.hidden, I = m->cfg.intermediate, T = m->cfg.n_tokens, P = m->cfg.n_patches;
     const int64_t F = n_frames, R = F * T; /* R: all rows of the batch */
     const int32_t H = m->cfg.heads, dh = (int32_t)(D / H);

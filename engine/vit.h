@@ -54,6 +54,7 @@ struct vb_vit {
     struct vb_vit_layer *   layers;    /* cfg.layers */
     float *                 post_ln_w; /* (D) post_layernorm (= LAVIS ln_vision) */
     float *                 post_ln_b; /* (D) */
+    struct vb_cuda_vit *    dev;       /* the device copy when cfg.device is CUDA (engine/cuda/cuda.h), else NULL */
 };
 
 /* Load the ViT weights "<prefix>embeddings.class_embedding", "<prefix>embeddings.patch_embedding.weight",

@@ -24,7 +24,7 @@ static int usage(void) {
         "                        [--start S --end E] [--decode minimal|as-released] [--select argmax|gumbel]\n"
         "                        [--seed N] [--interp bilinear|bicubic] [--threads N] [--loc-chunk C]\n"
         "                        [--t5-tokenizer tokenizer.json] [--bert-vocab vocab.txt] [--nextqa-unify]\n"
-        "                        [--weights f32|bf16|f16] [--compute f32|bf16]\n"
+        "                        [--weights f32|bf16|f16] [--compute f32|bf16] [--device cpu|cuda]\n"
         "                        [--sampling uniform_midbin|uniform_endpoints|...]\n"
         "Answers one multiple-choice question about a video the way the official code does (methods.md):\n"
         "uniform BLIP-2 on K uniform_midbin frames (default 4); SeViLA: localizer over T candidates (32) -> top K;\n"
@@ -34,7 +34,8 @@ static int usage(void) {
         "the VLEP prompts (no question).  Prints prediction, per-option scores (step-1 logits of the letters), the\n"
         "candidate and picked frame indices and the time of each stage (monotonic clock).  --weights: resident\n"
         "dtype of the large weight matrices (default f32); the peak RSS is printed at the end.  --compute bf16:\n"
-        "activations rounded to bf16 in the Linears, f32 accumulation (CPUs with AVX512_BF16; opt-in).\n");
+        "activations rounded to bf16 in the Linears, f32 accumulation (CPUs with AVX512_BF16; opt-in).  --device\n"
+        "cuda: the ViT, Q-Formers, projections and T5 run on the GPU (docs/cuda.md); without one, exit 1 and why.\n");
     return 0;
 }
 
@@ -161,7 +162,7 @@ static void print_result(const struct vb_method_result * r, const struct vb_prom
 /* The command line of `answer`. */
 struct args {
     const char * method, *model, *video, *question, *options, *dataset, *decode, *select, *interp, *t5tok, *bert;
-    const char * weights, *sampling;
+    const char * weights, *sampling, *device;
     const char * opt_list[VB_MAX_OPTIONS + 1];
     int32_t      n_opt_list, K, T, threads, unify, loc_chunk;
     double       start_s, end_s;
@@ -172,7 +173,7 @@ struct args {
 static int parse_args(int argc, char ** argv, struct args * a) {
     memset(a, 0, sizeof *a);
     a->dataset = "nextqa", a->decode = "minimal", a->select = "argmax", a->interp = "bilinear", a->weights = "f32";
-    a->sampling = "uniform_midbin", a->start_s = -1, a->end_s = -1;
+    a->sampling = "uniform_midbin", a->start_s = -1, a->end_s = -1, a->device = "cpu";
     const char * v;
     for (int i = 1; i < argc; i++) {
         if (vb_cli_opt(argc, argv, &i, "--method", &v))
@@ -221,6 +222,8 @@ static int parse_args(int argc, char ** argv, struct args * a) {
             a->bert = v;
         else if (vb_cli_opt(argc, argv, &i, "--weights", &v))
             a->weights = v;
+        else if (vb_cli_opt(argc, argv, &i, "--device", &v))
+            a->device = v; /* cpu | cuda */
         else if (vb_cli_opt(argc, argv, &i, "--compute", &v)) {
             if (vb_cli_set_compute("answer", v)) return 2;
         } else if (!strcmp(argv[i], "--nextqa-unify"))
@@ -251,6 +254,8 @@ int cmd_answer(int argc, char ** argv) {
         fprintf(stderr, "answer: --%s\n", vb_errmsg());
         return 2;
     }
+    int cuda = 0, drc = vb_cli_device("answer", a.device, &cuda); /* cuda without a GPU: exit 1 and why */
+    if (drc != 0) return drc;
     if (!(ops = vb_registry_find(a.method))) {
         fprintf(stderr, "answer: %s\n", vb_errmsg());
         return 2;
@@ -273,7 +278,8 @@ int cmd_answer(int argc, char ** argv) {
     struct vb_bundle_opts   bo = {.t5_tokenizer = a.t5tok ? a.t5tok : getenv("VB_T5_TOKENIZER"),
                                   .bert_vocab = a.bert ? a.bert : getenv("VB_BERT_VOCAB"),
                                   .parts = 0,
-                                  .weight_dtype = wdt};
+                                  .weight_dtype = wdt,
+                                  .device = cuda ? VB_DEVICE_CUDA : VB_DEVICE_CPU};
     struct vb_method_result r;
     int                     rc = vb_bundle_open(&b, a.model, &bo);
     if (rc == VB_OK) rc = vb_method_open(&m, ops, b, &mo);

@@ -15,6 +15,7 @@
 #include "base/common.h"
 #include "engine/blas.h"
 #include "engine/config.h"
+#include "engine/cuda/cuda.h"
 #include "engine/ops.h"
 #include "engine/qformer.h"
 #include "engine/t5.h"
@@ -438,6 +439,7 @@ static int bench_qformer(struct bench * B, int di, const struct ref * own) {
     double                 heap_qf = mem_since(mk);
     struct mem_mark        mp = mem_mark();
     if (st == VB_OK) st = vb_projection_load(&p, B->w, "language_projection", qc.hidden, Dm);
+    if (st == VB_OK && qc.device == VB_DEVICE_CUDA) st = vb_projection_to_device(p);
     if (st != VB_OK) {
         vb_qformer_free(m);
         return st;
@@ -460,7 +462,7 @@ static int bench_qformer(struct bench * B, int di, const struct ref * own) {
             if (r >= 0) refs_before_rep(&B->peak, own, &p2[r], &po[r]);
             double t0 = bench_now();
             st = vb_qformer_run(c, img, F, N, Lt ? ids : NULL, NULL, Lt, qout, NULL, NULL, NULL);
-            if (st == VB_OK) vb_projection_run(p, qout, (int64_t)F * Q, proj);
+            if (st == VB_OK) st = vb_projection_run(p, qout, (int64_t)F * Q, proj);
             if (r >= 0) t[r] = (bench_now() - t0) / F;
         }
         if (st == VB_OK) {
@@ -678,11 +680,6 @@ int cmd_bench_engine(int argc, char ** argv) {
     }
     int cuda = 0, drc = vb_cli_device("bench-engine", device, &cuda);
     if (drc != 0) return drc;
-    if (cuda) {
-        fprintf(stderr, "bench-engine: --device cuda: the CUDA model path is not yet wired into the ViT / Q-Former / "
-                        "T5 (engine/cuda has the GEMM and kernels; see docs/cuda.md)\n");
-        return 1;
-    }
     struct bench B;
     memset(&B, 0, sizeof B);
     enum vb_dtype wdt[3];
@@ -720,12 +717,22 @@ int cmd_bench_engine(int argc, char ** argv) {
     if (cfg.t5.n_dec < Lt) Lt = cfg.t5.n_dec;
     B.cfg.vision.layers = Lv;
     B.cfg.t5.n_enc = B.cfg.t5.n_dec = Lt;
+    B.cfg.vision.device = B.cfg.qformer.device = B.cfg.t5.device = cuda ? VB_DEVICE_CUDA : VB_DEVICE_CPU;
 
     int nth = vb_blas_set_threads(threads);
     g_ref_threads = nth;
     char cpu[128];
     vb_cpu_model(cpu, sizeof cpu);
     printf("bench-engine: config %s\n", config);
+    if (cuda) {
+        struct vb_cuda_info ci;
+        char                gd[512];
+        vb_cuda_query(&ci);
+        vb_cuda_describe(&ci, gd, sizeof gd);
+        printf("device: cuda (%s): the models run on the GPU; the fractions below are of this CPU's sgemm rate, not "
+               "the GPU's (test_cuda --rate gives the cuBLASLt rate)\n",
+               gd);
+    }
     const char * best = vb_blas_cpu_best_core();
     const char * from = getenv("VB_BLAS_REEXEC");
     printf("cpu: %s; BLAS: %s (kernel %s%s%s; best for this CPU: %s), %d threads; median of %d reps\n", cpu,

@@ -22,6 +22,8 @@ static int usage(void) {
         "  --weights f32|bf16|f16   resident dtype of the large weight matrices (default f32; part of the cells'\n"
         "                           identity when not f32)\n"
         "  --compute f32|bf16       bf16: activations rounded to bf16 in the Linears, f32 accumulation (AVX512_BF16)\n"
+        "  --device cpu|cuda        where the models run (cuda: the GPU, docs/cuda.md; without one: exit 1 and why);\n"
+        "                           part of the cells' identity when not cpu, the GPU stored with each run\n"
         "  --method-frames NAME=K1,K2   NAME runs at these frame counts only (e.g. vlap=4 in a 1,2,4,8 grid)\n"
         "  --warmup N               first N processed samples are stored untimed (still scored); default 1\n"
         "  --samples FILE           only these sample keys (one per line)   --limit N   the first N (after --samples)\n"

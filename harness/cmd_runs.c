@@ -70,6 +70,7 @@ static int print_json(const struct vb_store_run * runs, int32_t n) {
             cJSON_AddItemToObject(o, "checkpoint", ck);
         else
             cJSON_AddNullToObject(o, "checkpoint");
+        add_str(o, "device", r->device); /* null: not recorded (older builds: the CPU) */
         cJSON_AddItemToArray(a, o);
     }
     char * txt = a ? cJSON_PrintUnformatted(a) : NULL;
@@ -95,7 +96,9 @@ int cmd_runs(int argc, char ** argv) {
                "split, method, frames, candidates, acc (percent, errors counted as wrong; null when nothing is\n"
                "scored), n_samples, n_expected, n_ok, n_error, n_scored, n_correct, status, subset (null for the\n"
                "whole split, else the label of a --limit / --samples selection), wall_s, ..., checkpoint\n"
-               "({\"dir\", \"name_or_path\"} of the bundle, null when not recorded).\n"
+               "({\"dir\", \"name_or_path\"} of the bundle, null when not recorded), device (\"cpu\" or \"cuda: \" and "
+               "the\n"
+               "GPU, driver, CUDA runtime and cuBLASLt; null for runs of builds before it was recorded: the CPU).\n"
                "A run stored from a --limit / --samples selection is marked by a \"subset\" line under its row.\n"
                "Status: complete = every expected sample is stored and at least one is ok (a run of only error\n"
                "rows is incomplete); incomplete; running; failed.\n");
@@ -169,12 +172,12 @@ int cmd_runs(int argc, char ** argv) {
             else
                 snprintf(rss, sizeof rss, "-");
             printf("      commit %s%s  host %s  cpu %s  blas %s  grid %s\n      created %s  sampling %s  "
-                   "sws %s  config %.16s  verify %.16s\n      weights %s  peak RSS %s  checkpoint %s\n",
+                   "sws %s  config %.16s  verify %.16s\n      weights %s  peak RSS %s  checkpoint %s  device %s\n",
                    r->git_commit, r->git_dirty ? "+dirty" : "", r->host ? r->host : "-",
                    r->cpu_model ? r->cpu_model : "-", r->blas_core ? r->blas_core : "-", r->grid_id ? r->grid_id : "-",
                    r->created, r->sampling, r->sws_flags ? r->sws_flags : "-", r->config_hash,
                    r->verify_hash ? r->verify_hash : "-", r->weights_dtype ? r->weights_dtype : "f32", rss,
-                   r->checkpoint ? r->checkpoint : "-");
+                   r->checkpoint ? r->checkpoint : "-", r->device ? r->device : "cpu");
         }
     }
     if (n == 0) printf("(no runs)\n");

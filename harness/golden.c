@@ -228,14 +228,11 @@ int cmd_check_golden(int argc, char ** argv) {
     }
     int cuda = 0, drc = vb_cli_device("check-golden", device, &cuda);
     if (drc != 0) return drc;
-    if (cuda) {
-        fprintf(stderr, "check-golden: --device cuda: the CUDA model path is not yet wired into the ViT / Q-Former / "
-                        "T5 (engine/cuda has the GEMM and kernels; see docs/cuda.md)\n");
-        return 1;
-    }
     vb_blas_set_threads(threads);
     struct vb_golden g;
     int              rc = golden_open(&g, dir);
+    g.device = cuda ? VB_DEVICE_CUDA : VB_DEVICE_CPU; /* every model a case loads goes to the device */
+    g.cfg.vision.device = g.cfg.qformer.device = g.cfg.t5.device = g.device;
     if (rc != VB_OK) {
         fprintf(stderr, "check-golden: %s\n", vb_errmsg());
         golden_close(&g);

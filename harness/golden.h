@@ -26,6 +26,7 @@ struct vb_golden {
     char *                 cfg_json_text; /* raw config.json text (NULL if absent), e.g. for "methods_bundle" */
     int32_t                n_ok, n_fail, n_skip;
     int32_t                verbose;
+    int32_t                device; /* enum vb_device of the models the cases load (check-golden --device) */
 };
 
 /* Load reference tensor "<case>.<name>" as F32 (malloc'd, caller frees) / I64.  NULL shape = any; the shape is

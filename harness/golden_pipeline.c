@@ -31,6 +31,7 @@ static int visual_tokens(struct vb_golden * g, const float * pixels, int32_t n_f
     if (rc == VB_OK) rc = vb_qformer_ctx_new(&qctx, qf, n_frames, Lq, vit->cfg.n_tokens);
     if (rc == VB_OK)
         rc = vb_projection_load(&pj, g->model, "language_projection", cfg->qformer.hidden, cfg->t5.d_model);
+    if (rc == VB_OK && cfg->qformer.device == VB_DEVICE_CUDA) rc = vb_projection_to_device(pj);
     if (rc == VB_OK) {
         int64_t T = vit->cfg.n_tokens, Dv = cfg->vision.hidden, Q = cfg->num_query_tokens, Dq = cfg->qformer.hidden;
         img = vb_malloc(sizeof(float) * (size_t)(n_frames * T * Dv));
@@ -39,8 +40,8 @@ static int visual_tokens(struct vb_golden * g, const float * pixels, int32_t n_f
         if (rc == VB_OK)
             rc = vb_qformer_run(qctx, img, n_frames, (int32_t)T, Lq ? qids : NULL, Lq ? qmask : NULL, Lq, qo, NULL,
                                 NULL, NULL);
+        if (rc == VB_OK) rc = vb_projection_run(pj, qo, n_frames * Q, proj_out);
         if (rc == VB_OK) {
-            vb_projection_run(pj, qo, n_frames * Q, proj_out);
             if (query_out) memcpy(query_out, qo, sizeof(float) * (size_t)(n_frames * Q * Dq));
         }
     }

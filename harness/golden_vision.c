@@ -234,10 +234,11 @@ static int run_projection_case(struct vb_golden * g, const char * cn) {
     const int64_t          rows = numel_of(shp, nd) / din;
     struct vb_projection * p = NULL;
     rc = vb_projection_load(&p, g->model, "language_projection", din, dout);
+    if (rc == VB_OK && g->device == VB_DEVICE_CUDA) rc = vb_projection_to_device(p);
     if (rc == VB_OK) {
         float * y = vb_malloc(sizeof(float) * (size_t)(rows * dout));
-        vb_projection_run(p, x, rows, y);
-        cmp(g, cn, "output", y, rows * dout);
+        rc = vb_projection_run(p, x, rows, y);
+        if (rc == VB_OK) cmp(g, cn, "output", y, rows * dout);
         free(y);
     }
     vb_projection_free(p);

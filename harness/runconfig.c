@@ -4,6 +4,7 @@
 #include "harness/registry.h"
 
 #include "base/common.h"
+#include "engine/cuda/cuda.h"
 #include "engine/weights.h"
 #include "engine/wmat.h"
 #include "harness/cli.h"
@@ -24,6 +25,7 @@ void vb_runconfig_defaults(struct vb_run_config * c) {
     snprintf(c->decode_mode, sizeof c->decode_mode, "minimal");
     snprintf(c->weights, sizeof c->weights, "f32");
     snprintf(c->compute, sizeof c->compute, "f32");
+    snprintf(c->device, sizeof c->device, "cpu");
     c->warmup = 1;
     c->vit_cache_mb = 256;
     c->db = vb_strdup("results.db");
@@ -241,6 +243,7 @@ static const char * const SELECTIONS[] = {"argmax", "gumbel", NULL};
 static const char * const DECODES[] = {"minimal", "as_released", NULL};
 static const char * const WEIGHTS[] = {"f32", "bf16", "f16", NULL};
 static const char * const COMPUTES[] = {"f32", "bf16", NULL};
+static const char * const DEVICES[] = {"cpu", "cuda", NULL};
 
 int vb_runconfig_load_json(struct vb_run_config * c, const char * path) {
     char * text;
@@ -366,6 +369,8 @@ int vb_runconfig_load_json(struct vb_run_config * c, const char * path) {
             rc = copy_name(c->weights, sizeof c->weights, sv, k, path, WEIGHTS);
         else if (!strcmp(k, "compute") && sv)
             rc = copy_name(c->compute, sizeof c->compute, sv, k, path, COMPUTES);
+        else if (!strcmp(k, "device") && sv)
+            rc = copy_name(c->device, sizeof c->device, sv, k, path, DEVICES);
         else if (!strcmp(k, "shard") && sv)
             rc = parse_shard(c, sv, path);
         else if (isnum && (!strcmp(k, "candidates") || !strcmp(k, "threads") || !strcmp(k, "warmup") ||
@@ -448,6 +453,8 @@ int vb_runconfig_from_args(struct vb_run_config * c, int argc, char ** argv) {
             rc = copy_name(c->weights, sizeof c->weights, v, "--weights", "flags", WEIGHTS);
         else if (vb_cli_opt(argc, argv, &i, "--compute", &v))
             rc = copy_name(c->compute, sizeof c->compute, v, "--compute", "flags", COMPUTES);
+        else if (vb_cli_opt(argc, argv, &i, "--device", &v))
+            rc = copy_name(c->device, sizeof c->device, v, "--device", "flags", DEVICES);
         else if (vb_cli_opt(argc, argv, &i, "--method-frames", &v))
             rc = parse_method_frames(c, v);
         else if (vb_cli_opt(argc, argv, &i, "--seed", &v)) {
@@ -572,6 +579,9 @@ int vb_runconfig_validate(const struct vb_run_config * c) {
     const char * feature;
     if (mode == VB_COMPUTE_BF16 && vb_wmat_kernel_available("avx512bf16", &feature) != 1)
         return vb_fail(VB_ERR_UNSUPPORTED, "run: --compute bf16 needs a CPU with %s; this one lacks it", feature);
+    struct vb_cuda_info ci; /* --device cuda: the backend and a GPU, or the reason (never a silent CPU run) */
+    if (!strcmp(c->device, "cuda") && !vb_cuda_query(&ci))
+        return vb_fail(VB_ERR_UNSUPPORTED, "run: --device cuda: %s", ci.reason);
     if (c->candidates < 0 || c->candidates > 256) return vb_fail(VB_ERR_ARG, "run: candidates out of range");
     if (c->warmup < 0 || c->limit < 0) return vb_fail(VB_ERR_ARG, "run: negative warmup or limit");
     return VB_OK;
@@ -593,6 +603,7 @@ char * vb_runconfig_canonical(const struct vb_run_config * c) {
     if (strcmp(c->compute, "f32")) cJSON_AddStringToObject(o, "compute", c->compute); /* f32 adds nothing */
     cJSON_AddStringToObject(o, "dataset", c->dataset ? c->dataset : "");
     cJSON_AddStringToObject(o, "decode_mode", c->decode_mode);
+    if (strcmp(c->device, "cpu")) cJSON_AddStringToObject(o, "device", c->device); /* cpu adds nothing */
     cJSON * fr = cJSON_AddArrayToObject(o, "frames");
     for (int32_t i = 0; i < c->n_frames; i++)
         cJSON_AddItemToArray(fr, cJSON_CreateNumber(c->frames[i]));

@@ -22,6 +22,9 @@
 **                 of every cell's identity when not f32 (a bf16 run never resumes an f32 run's cells)
 **   compute       "f32" (default) | "bf16": activations rounded to bf16 in the Linears (AVX512_BF16 CPUs; flag
 **                 --compute).  In the stored run config when not f32.  NOT yet in the cells' identity (runner.c)
+**   device        "cpu" (default) | "cuda": where the models run (flag --device; engine/cuda, docs/cuda.md).  cuda
+**                 without the backend or a GPU fails validation with the reason.  Part of the cells' identity when
+**                 not cpu; the GPU's description is stored with each run (runs.device)
 **   vit_cache_mb  memory bound of the shared ViT feature cache (LRU), default 256; 0 disables sharing
 **   flush_rows    commit the results every N rows (default: the store's 64)
 **   keep_going    bool: do not stop when the first VB_RUN_FAIL_FAST samples all fail the same way (flag --keep-going)
@@ -76,7 +79,8 @@ struct vb_run_config {
     int32_t              keep_going;   /* 1: do not stop when the first samples all fail the same way */
     int32_t              retry_errors; /* 1: re-run (and replace) the error rows of the selected samples */
     char                 compute[8];   /* "f32" | "bf16": the engine's compute mode (vb_wmat_set_compute) */
-    int32_t              estimate; /* 1 (--estimate): print the calibrated time estimate and stop (nothing written) */
+    int32_t              estimate;  /* 1 (--estimate): print the calibrated time estimate and stop (nothing written) */
+    char                 device[8]; /* "cpu" | "cuda": where the models run */
 };
 
 /* Defaults (frames 1,2,4; candidates 0; uniform_midbin; bilinear; argmax; minimal; weights f32; seed 0; threads 0;

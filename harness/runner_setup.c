@@ -2,6 +2,7 @@
 ** runs (see runner.h, docs/runner.md). */
 #include "base/common.h"
 #include "engine/blas.h"
+#include "engine/cuda/cuda.h"
 #include "engine/vit.h"
 #include "harness/registry.h"
 #include "harness/runner_internal.h"
@@ -229,6 +230,7 @@ static struct vb_runner_bundle * get_bundle(struct vb_runner * R, const char * d
                                 .bert_vocab = getenv("VB_BERT_VOCAB"),
                                 .parts = 0,
                                 .weight_dtype = R->weight_dtype,
+                                .device = strcmp(R->c->device, "cuda") ? VB_DEVICE_CPU : VB_DEVICE_CUDA,
                                 .share = earlier,
                                 .n_share = R->n_bs};
     int                   rc = vb_bundle_open(&s->b, dir, &bo);
@@ -413,6 +415,8 @@ static char * identity_config(const struct vb_run_config * c, int32_t image_size
     /* so does bf16 compute (activations rounded to bf16): a bf16-compute run never resumes an f32 one; f32 adds
     ** nothing, as above */
     if (strcmp(c->compute, "f32")) cJSON_AddStringToObject(o, "compute", c->compute);
+    /* so does the device (another summation order); cpu adds nothing, as above */
+    if (strcmp(c->device, "cpu")) cJSON_AddStringToObject(o, "device", c->device);
     char * out = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return out;
@@ -448,7 +452,7 @@ static int32_t pending_samples(struct vb_runner * R) {
 
 /* Provenance common to the cells' runs (strings live in the caller's buffers). */
 struct provenance {
-    char         host[256], cpu[256], sws[512], grid[384], ann_sha[65], shard[32];
+    char         host[256], cpu[256], sws[512], grid[384], ann_sha[65], shard[32], device[640];
     char *       cfg_json;
     char *       invocation; /* canonical invocation, stored per session */
     const char * split;
@@ -461,6 +465,15 @@ static int provenance(struct vb_runner * R, struct provenance * p) {
     gethostname(p->host, sizeof p->host - 1);
     p->host[sizeof p->host - 1] = 0;
     vb_cpu_model(p->cpu, sizeof p->cpu);
+    snprintf(p->device, sizeof p->device, "cpu");
+    if (!strcmp(c->device, "cuda")) { /* the GPU, driver, runtime and cuBLASLt the cells ran on */
+        struct vb_cuda_info ci;
+        char                gd[400], lt[64];
+        vb_cuda_query(&ci);
+        vb_cuda_describe(&ci, gd, sizeof gd);
+        vb_cuda_cublaslt_version(lt, sizeof lt);
+        snprintf(p->device, sizeof p->device, "cuda: %s%s%s", gd, lt[0] ? ", " : "", lt);
+    }
     struct vb_video_opts vo;
     vb_video_opts_default(&vo);
     vo.out_w = vo.out_h = R->image_size;
@@ -544,7 +557,8 @@ int vb_runner_begin_runs(struct vb_runner * R, int threads) {
                                         .invocation_json = p.invocation,
                                         .weights_dtype = c->weights,
                                         .subset = R->subset[0] ? R->subset : NULL,
-                                        .checkpoint_json = cl->bs->checkpoint_json};
+                                        .checkpoint_json = cl->bs->checkpoint_json,
+                                        .device = p.device};
         if (c->estimate) {
             rc = peek_run(R, &info, cl);
             continue;

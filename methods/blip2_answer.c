@@ -66,7 +66,8 @@ int vb_blip2_answer(struct vb_answerer * a, const struct vb_method_input * in, c
     int64_t t0 = vb_time_us();
     rc = vb_qformer_run(a->qf, a->ln, k, a->n_tok, NULL, NULL, 0, a->qout, NULL, NULL, NULL);
     if (rc != VB_OK) return rc;
-    vb_projection_run(b->proj, a->qout, (int64_t)k * Q, a->proj);
+    rc = vb_projection_run(b->proj, a->qout, (int64_t)k * Q, a->proj);
+    if (rc != VB_OK) return rc;
     res->t_qformer_us += vb_time_us() - t0;
     vb_method_trace(in, "qformer_output", a->qout, (int64_t)k * Q * a->d_q);
     vb_method_trace(in, "projected", a->proj, (int64_t)k * Q * d);

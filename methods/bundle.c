@@ -190,6 +190,7 @@ static int load_parts(struct vb_bundle * b, unsigned parts, const struct vb_bund
         rc = vb_qformer_load(&b->qformer, b->w, &c->qformer, c->num_query_tokens, "");
         if (rc == VB_OK)
             rc = vb_projection_load(&b->proj, b->w, "language_projection", c->qformer.hidden, c->t5.d_model);
+        if (rc == VB_OK && c->qformer.device == VB_DEVICE_CUDA) rc = vb_projection_to_device(b->proj);
         if (rc != VB_OK) return rc;
         b->parts_loaded |= VB_BUNDLE_QFORMER;
     }
@@ -203,6 +204,7 @@ static int load_parts(struct vb_bundle * b, unsigned parts, const struct vb_bund
         if (rc == VB_OK)
             rc = vb_projection_load(&b->loc_proj, b->w, "localizer.language_projection", c->qformer.hidden,
                                     c->t5.d_model);
+        if (rc == VB_OK && c->qformer.device == VB_DEVICE_CUDA) rc = vb_projection_to_device(b->loc_proj);
         int64_t sh[1] = {c->vision.hidden};
         if (rc == VB_OK) rc = vb_weights_load_f32(b->w, "localizer.vision_layernorm.weight", 1, sh, &b->loc_ln_w);
         if (rc == VB_OK) rc = vb_weights_load_f32(b->w, "localizer.vision_layernorm.bias", 1, sh, &b->loc_ln_b);
@@ -267,6 +269,7 @@ int vb_bundle_open(struct vb_bundle ** out, const char * dir, const struct vb_bu
         rc = vb_fail(VB_ERR_ARG, "bundle %s: weight dtype %d is not f32, bf16 or f16", dir, (int)opts->weight_dtype);
     if (rc == VB_OK && opts)
         b->cfg.vision.weight_dtype = b->cfg.qformer.weight_dtype = b->cfg.t5.weight_dtype = opts->weight_dtype;
+    if (rc == VB_OK && opts) b->cfg.vision.device = b->cfg.qformer.device = b->cfg.t5.device = opts->device;
     if (rc == VB_OK) rc = vb_weights_open(&b->w, dir);
     if (rc == VB_OK) {
         b->has_localizer = vb_weights_find(b->w, "localizer.query_tokens") != NULL;

@@ -49,6 +49,9 @@ struct vb_bundle_opts {
     int32_t      weight_dtype; /* enum vb_dtype of the resident large matrices of the ViT, Q-Formers and T5:
                                   VB_DT_F32 (0, the default), VB_DT_BF16 or VB_DT_F16 (copied into cfg.vision /
                                   cfg.qformer / cfg.t5.weight_dtype before the parts are loaded) */
+    int32_t device;            /* enum vb_device: VB_DEVICE_CPU (0, the default) or VB_DEVICE_CUDA (copied into the
+                                  three configs' device: the ViT, Q-Formers, projections and T5 are uploaded at load
+                                  and run on the GPU; engine/cuda/cuda.h) */
     /* Already-open bundles to share frozen components with (component sharing, see below); borrowed, may be NULL. */
     struct vb_bundle * const * share;
     int32_t                    n_share;

@@ -35,7 +35,7 @@ static const char * SCHEMA_SQL =
     "  status TEXT NOT NULL CHECK(status IN ('running','complete','incomplete','failed')),\n"
     "  verify_hash TEXT,\n"
     "  weights_dtype TEXT,\n"
-    "  subset TEXT, checkpoint TEXT, n_split INTEGER);\n"
+    "  subset TEXT, checkpoint TEXT, n_split INTEGER, device TEXT);\n"
     "CREATE TABLE IF NOT EXISTS sessions(\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  run_id INTEGER NOT NULL REFERENCES runs(id),\n"
@@ -158,6 +158,7 @@ static int add_new_columns(struct vb_store * st) {
         rc = exec_sql(st, "ALTER TABLE sessions ADD COLUMN estimate_s REAL;");
     if (rc == VB_OK && !has_column(st, "sessions", "note"))
         rc = exec_sql(st, "ALTER TABLE sessions ADD COLUMN note TEXT;");
+    if (rc == VB_OK && !has_column(st, "runs", "device")) rc = exec_sql(st, "ALTER TABLE runs ADD COLUMN device TEXT;");
     return rc;
 }
 
@@ -257,6 +258,7 @@ int vb_store_open(struct vb_store ** out, const char * path, int read_only) {
     if (rc == VB_OK) st->has_prompt = has_column(st, "samples", "prompt");
     if (rc == VB_OK) st->has_n_split = has_column(st, "runs", "n_split");
     if (rc == VB_OK) st->has_ext3 = has_column(st, "sessions", "estimate_s") && has_column(st, "sessions", "note");
+    if (rc == VB_OK) st->has_device = has_column(st, "runs", "device");
     if (rc != VB_OK) {
         vb_store_close(st);
         return rc;
@@ -448,8 +450,9 @@ int vb_store_i_insert_run(struct vb_store * st, const char * hash, const char * 
                    "INSERT INTO runs(config_hash, config, created, grid_id, dataset, split, method, frames, "
                               "candidates, sampling, selection, decode_mode, seed, git_commit, git_dirty, build_flags, weights, "
                               "annotations_sha256, blas_core, blas_threads, cpu_model, host, sws_flags, n_expected, started, "
-                              "status, weights_dtype, subset, checkpoint, n_split) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
-                              "?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?3,'running',?25,?26,?27,?28)",
+                              "status, weights_dtype, subset, checkpoint, n_split, device) "
+                              "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
+                              "?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?3,'running',?25,?26,?27,?28,?29)",
                    &s);
     if (rc != VB_OK) return rc;
     char seed[24];
@@ -482,6 +485,7 @@ int vb_store_i_insert_run(struct vb_store * st, const char * hash, const char * 
     bind_text(s, 26, in->subset);
     bind_text(s, 27, in->checkpoint_json);
     if (in->n_split > 0) sqlite3_bind_int(s, 28, in->n_split);
+    bind_text(s, 29, in->device);
     rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : vb_store_i_db_fail(st, "insert run");
     sqlite3_finalize(s);
     if (rc == VB_OK) *id = sqlite3_last_insert_rowid(st->db);

@@ -89,8 +89,10 @@ struct vb_run_info {
                                      whole split (docs/schema.md) */
     const char * checkpoint_json; /* provenance, runs.checkpoint: JSON object bundle -> {"dir": basename,
                                      "name_or_path": config's _name_or_path or null}; NULL = not recorded */
-    const char * weights_dtype;   /* resident weight dtype "f32" / "bf16" / "f16" (provenance, runs.weights_dtype;
-                                     the runner also puts non-f32 values into config_json, the identity) */
+    const char * device;        /* provenance, runs.device: "cpu" or "cuda: " + the GPU (name, sm, driver, CUDA runtime,
+                                   cuBLASLt); NULL = not recorded (runs of older builds: the CPU) */
+    const char * weights_dtype; /* resident weight dtype "f32" / "bf16" / "f16" (provenance, runs.weights_dtype;
+                                   the runner also puts non-f32 values into config_json, the identity) */
 };
 
 /* Compute the canonical config JSON (malloc'd, caller frees) and its sha256 (65 chars) for info.
@@ -206,6 +208,7 @@ struct vb_store_run {
     char *   checkpoint;    /* JSON (runs.checkpoint) or NULL when not recorded */
     char *   notes;         /* the sessions' notes (estimate vs actual, sessions.note) in session order, joined by
                                " / "; NULL when no session has one (older files, runs not finished) */
+    char *  device;         /* runs.device ("cpu", "cuda: GPU ...") or NULL when not recorded (older builds: the CPU) */
     int32_t n_samples, n_ok, n_error, n_scored, n_correct; /* scored = answer known; errors count as wrong */
 };
 

@@ -75,6 +75,7 @@ static void run_to_info(const struct vb_store_run * r, struct vb_run_info * in) 
     in->weights_dtype = r->weights_dtype;
     in->subset = r->subset;
     in->checkpoint_json = r->checkpoint;
+    in->device = r->device;
 }
 
 /* runs.n_split of an input run (0 when unknown or the file predates the column). */

@@ -59,6 +59,7 @@ static int read_run_row(sqlite3_stmt * s, struct vb_store_run * r) {
     r->subset = col_dup(s, 37);
     r->checkpoint = col_dup(s, 38);
     r->notes = col_dup(s, 39);
+    r->device = col_dup(s, 40);
     return VB_OK;
 }
 
@@ -77,20 +78,25 @@ static int read_run_row(sqlite3_stmt * s, struct vb_store_run * r) {
 /* column 39: added in issue 19 (the sessions' notes in session order) */
 #define RUN_SELECT_EXT3                                                                                                \
     ", (SELECT group_concat(note, ' / ') FROM (SELECT note FROM sessions WHERE run_id=runs.id AND note IS NOT NULL"    \
-    " ORDER BY id)) FROM runs"
-#define RUN_SELECT_NOEXT3 ", NULL FROM runs"
-#define RUN_SELECT_FOR(st)                                                                                             \
-    ((st)->has_ext2  ? ((st)->has_ext3 ? RUN_SELECT RUN_SELECT_EXT2 RUN_SELECT_EXT3                                    \
-                                       : RUN_SELECT RUN_SELECT_EXT2 RUN_SELECT_NOEXT3)                                 \
-     : (st)->has_ext ? RUN_SELECT RUN_SELECT_EXT   RUN_SELECT_NOEXT3                                                   \
-                     : RUN_SELECT RUN_SELECT_NOEXT RUN_SELECT_NOEXT3)
+    " ORDER BY id))"
+#define RUN_SELECT_NOEXT3 ", NULL"
+/* column 40: added in issue 20 */
+#define RUN_SELECT_DEV   ", device FROM runs"
+#define RUN_SELECT_NODEV ", NULL FROM runs"
+/* the four parts of the SELECT for this file's columns, as arguments for "%s%s%s%s" */
+#define RUN_SELECT_PARTS(st)                                                                                           \
+    RUN_SELECT,                                                                                                        \
+        (st)->has_ext2  ? RUN_SELECT_EXT2                                                                              \
+        : (st)->has_ext ? RUN_SELECT_EXT                                                                               \
+                        : RUN_SELECT_NOEXT,                                                                            \
+        (st)->has_ext3 ? RUN_SELECT_EXT3 : RUN_SELECT_NOEXT3, (st)->has_device ? RUN_SELECT_DEV : RUN_SELECT_NODEV
 
 int vb_store_list_runs(struct vb_store * st, struct vb_store_run ** runs, int32_t * n) {
     *runs = NULL;
     *n = 0;
     sqlite3_stmt * s;
     char           sql[2048];
-    snprintf(sql, sizeof sql, "%s ORDER BY id", RUN_SELECT_FOR(st));
+    snprintf(sql, sizeof sql, "%s%s%s%s ORDER BY id", RUN_SELECT_PARTS(st));
     int rc = vb_store_i_prepare(st, sql, &s);
     if (rc != VB_OK) return rc;
     int32_t cap = 0;
@@ -116,7 +122,7 @@ int vb_store_get_run(struct vb_store * st, int64_t id, struct vb_store_run * out
     memset(out, 0, sizeof *out);
     sqlite3_stmt * s;
     char           sql[2048];
-    snprintf(sql, sizeof sql, "%s WHERE id=?1", RUN_SELECT_FOR(st));
+    snprintf(sql, sizeof sql, "%s%s%s%s WHERE id=?1", RUN_SELECT_PARTS(st));
     int rc = vb_store_i_prepare(st, sql, &s);
     if (rc != VB_OK) return rc;
     sqlite3_bind_int64(s, 1, id);
@@ -163,7 +169,8 @@ void vb_store_run_clear(struct vb_store_run * r) {
                    &r->started,       &r->ended,
                    &r->status,        &r->verify_hash,
                    &r->weights_dtype, &r->subset,
-                   &r->checkpoint,    &r->notes};
+                   &r->checkpoint,    &r->notes,
+                   &r->device};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         free(*f[i]);
         *f[i] = NULL;

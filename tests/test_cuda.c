@@ -24,7 +24,9 @@
 #include "base/common.h"
 #include "engine/config.h"
 #include "engine/cuda/cuda.h"
+#include "engine/generate.h"
 #include "engine/ops.h"
+#include "engine/qformer.h"
 #include "engine/t5.h"
 #include "engine/vit.h"
 #include "engine/weights.h"
@@ -122,6 +124,63 @@ static void test_unavailable_fails_cleanly(void ** state) {
         float y = 0;
         assert_int_equal(vb_cuda_layernorm(NULL, &y, 1, 1, NULL, NULL, 1e-5f, &y), VB_ERR_ARG);
     }
+}
+
+/* a golden model directory of the repository: config and weights */
+static void open_golden(const char * name, struct vb_model_config * cfg, struct vb_weights ** w) {
+    const char * root = getenv("VB_ROOT");
+    char         cfgp[1024], modp[1024];
+    snprintf(cfgp, sizeof cfgp, "%s%stests/golden/%s/config.json", root ? root : "", root ? "/" : "", name);
+    snprintf(modp, sizeof modp, "%s%stests/golden/%s/model.safetensors", root ? root : "", root ? "/" : "", name);
+    assert_int_equal(vb_config_load(cfg, cfgp), VB_OK);
+    assert_int_equal(vb_weights_open(w, modp), VB_OK);
+}
+
+/* got within tol x max(1, max|ref|) of ref, printed */
+static void near(const char * what, const float * ref, const float * got, int64_t n, double tol) {
+    double err = max_diff(ref, got, n), m = fmax(1.0, max_abs(ref, n));
+    printf("%s: max |gpu - cpu| = %.3g (tolerance %.3g)\n", what, err, tol * m);
+    assert_true(err <= tol * m);
+}
+
+/* ---------------------------------------------------------------- always: the wiring without a GPU */
+
+/* cfg.device = CUDA where no GPU is usable: every loader fails with the reason (VB_ERR_UNSUPPORTED), nothing is left
+** allocated (ASan), and the CPU models of the same file still load; a projection cannot go to the device either */
+static void test_wiring_refuses(void ** state) {
+    (void)state;
+    struct vb_cuda_info I;
+    if (vb_cuda_query(&I)) {
+        printf("(GPU present: the refusal path is not exercised here)\n");
+        return;
+    }
+    struct vb_model_config cfg;
+    struct vb_weights *    w = NULL;
+    open_golden("instruct-tiny", &cfg, &w);
+    cfg.vision.device = cfg.qformer.device = cfg.t5.device = VB_DEVICE_CUDA;
+    const char *         want = I.built ? "no " : "CUDA backend not built";
+    struct vb_vit *      v = (struct vb_vit *)1;
+    struct vb_qformer *  q = (struct vb_qformer *)1;
+    struct vb_t5_model * t = (struct vb_t5_model *)1;
+    assert_int_equal(vb_vit_load(&v, w, &cfg.vision, "vision_model."), VB_ERR_UNSUPPORTED);
+    assert_null(v);
+    assert_non_null(strstr(vb_errmsg(), want));
+    assert_int_equal(vb_qformer_load(&q, w, &cfg.qformer, cfg.num_query_tokens, ""), VB_ERR_UNSUPPORTED);
+    assert_null(q);
+    assert_non_null(strstr(vb_errmsg(), want));
+    assert_int_equal(vb_t5_load(&t, w, "language_model.", &cfg.t5), VB_ERR_UNSUPPORTED);
+    assert_null(t);
+    assert_non_null(strstr(vb_errmsg(), want));
+    struct vb_projection * p = NULL;
+    assert_int_equal(vb_projection_load(&p, w, "language_projection", cfg.qformer.hidden, cfg.t5.d_model), VB_OK);
+    assert_int_equal(vb_projection_to_device(p), VB_ERR_UNSUPPORTED);
+    assert_null(p->dev);
+    vb_projection_free(p);
+    cfg.vision.device = VB_DEVICE_CPU;
+    assert_int_equal(vb_vit_load(&v, w, &cfg.vision, "vision_model."), VB_OK);
+    assert_null(v->dev);
+    vb_vit_free(v);
+    vb_weights_close(w);
 }
 
 /* a rows x cols matrix of dtype dt holding src (rows, cols) rounded to dt */
@@ -547,6 +606,340 @@ static void test_t5enc(void ** state) {
     vb_weights_close(w);
 }
 
+/* argmax (vb_gen_argmax's first maximum, ties, -inf rows, NaN), scale and the row copy */
+static void test_argmax_copy(void ** state) {
+    (void)state;
+    const int64_t n = 6, d = 32128;
+    float *       x = vb_malloc(sizeof(float) * (size_t)(n * d)), *y = vb_malloc(sizeof(float) * (size_t)(n * d));
+    fill(x, n * d, 77, 5.0f);
+    x[0 * d + 9] = x[0 * d + 31000] = 9.0f; /* a tie: the first wins */
+    for (int64_t j = 0; j < d; j++)
+        x[1 * d + j] = -INFINITY;            /* all -inf: 0 */
+    x[2 * d + 0] = NAN;                      /* a row starting with NaN: 0, as the sequential scan */
+    x[3 * d + 5] = NAN, x[3 * d + 7] = 8.0f; /* a NaN elsewhere is never picked */
+    x[4 * d + d - 1] = 7.0f;                 /* the last element */
+    float *  dx = up(x, n * d);
+    int32_t *di = NULL, got[6];
+    assert_int_equal(vb_cuda_alloc(g_ctx, (void **)&di, sizeof(int32_t) * (size_t)n), VB_OK);
+    assert_int_equal(vb_cuda_argmax_rows(g_ctx, dx, n, d, di), VB_OK);
+    assert_int_equal(vb_cuda_sync(g_ctx), VB_OK);
+    assert_int_equal(vb_cuda_download(g_ctx, got, di, sizeof got), VB_OK);
+    for (int64_t i = 0; i < n; i++)
+        assert_int_equal(got[i], vb_gen_argmax(x + i * d, (int32_t)d));
+    assert_int_equal(got[0], 9);
+    assert_int_equal(got[1], 0);
+    assert_int_equal(got[4], d - 1);
+    /* scale, then copy rows 1..3 (first 100 columns) into a strided destination */
+    float * dy = up(x, n * d);
+    assert_int_equal(vb_cuda_scale(g_ctx, dx, n * d, 0.5f), VB_OK);
+    assert_int_equal(vb_cuda_copy_rows(g_ctx, dy + 7, d, dx + d + 3, d, 3, 100), VB_OK);
+    down(y, dy, n * d);
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < d; j++) {
+            int   in = i >= 0 && i < 3 && j >= 7 && j < 107;
+            float want = in ? x[(i + 1) * d + (j - 7) + 3] * 0.5f : x[i * d + j];
+            if (want == want) assert_true(y[i * d + j] == want);
+        }
+    vb_cuda_free(dx), vb_cuda_free(dy), vb_cuda_free(di);
+    free(x), free(y);
+}
+
+/* the device Q-Former (engine/cuda/qformer.c) against vb_qformer_run: BLIP-2 (tiny, queries only) and InstructBLIP
+** (instruct-tiny, text with a padded row), every output, f32 within the golden tolerance; bf16 loosely; and the
+** projection */
+static void test_qformer(void ** state) {
+    (void)state;
+    const char * sets[2] = {"tiny", "instruct-tiny"};
+    for (int si = 0; si < 2; si++)
+        for (int t = 0; t < 2; t++) {
+            struct vb_model_config cfg;
+            struct vb_weights *    w = NULL;
+            open_golden(sets[si], &cfg, &w);
+            int32_t dt = t ? VB_DT_BF16 : VB_DT_F32;
+            cfg.qformer.weight_dtype = dt;
+            struct vb_qformer *     m = NULL;
+            struct vb_qformer_ctx * ctx = NULL;
+            assert_int_equal(vb_qformer_load(&m, w, &cfg.qformer, cfg.num_query_tokens, ""), VB_OK);
+            const int32_t B = 3, N = 9, L = cfg.qformer.has_text ? 6 : 0;
+            const int64_t Q = m->n_query, D = cfg.qformer.hidden, Dv = cfg.qformer.encoder_hidden, S = Q + L;
+            const int64_t nl = cfg.qformer.layers;
+            assert_int_equal(vb_qformer_ctx_new(&ctx, m, B, L, N), VB_OK);
+            float * img = vb_malloc(sizeof(float) * (size_t)(B * N * Dv));
+            fill(img, B * N * Dv, 31 + si, 2.0f);
+            int32_t ids[3 * 6], tmask[3 * 6];
+            for (int i = 0; i < B * L; i++)
+                ids[i] = (i * 7 + 3) % cfg.qformer.vocab, tmask[i] = !(i / L == 1 && i % L >= 4); /* row 1 padded */
+            int64_t n[4] = {B * Q * D, B * S * D, B * S * D, nl * B * S * D};
+            float * ref[4], *got[4];
+            for (int i = 0; i < 4; i++)
+                ref[i] = vb_malloc(sizeof(float) * (size_t)n[i]), got[i] = vb_malloc(sizeof(float) * (size_t)n[i]);
+            assert_int_equal(
+                vb_qformer_run(ctx, img, B, N, L ? ids : NULL, L ? tmask : NULL, L, ref[0], ref[1], ref[2], ref[3]),
+                VB_OK);
+            struct vb_cuda_qformer * dq = NULL;
+            assert_int_equal(vb_cuda_qformer_upload(g_ctx, &dq, m, dt), VB_OK);
+            assert_true(vb_cuda_qformer_bytes(dq) > 0);
+            assert_int_equal(vb_cuda_qformer_run(g_ctx, dq, img, B, N, L ? ids : NULL, L ? tmask : NULL, L, got[0],
+                                                 got[1], got[2], got[3]),
+                             VB_OK);
+            const char * name[4] = {"query_out", "full_out", "embeddings", "layer_out"};
+            for (int i = 0; i < 4; i++) {
+                char what[128];
+                snprintf(what, sizeof what, "qformer %s %s %s", sets[si], t ? "bf16" : "f32", name[i]);
+                near(what, ref[i], got[i], n[i], t ? 5e-2 : 1e-4);
+            }
+            /* an id outside the vocabulary is refused as on the CPU */
+            if (L) {
+                ids[2] = cfg.qformer.vocab;
+                assert_int_equal(vb_cuda_qformer_run(g_ctx, dq, img, B, N, ids, tmask, L, got[0], NULL, NULL, NULL),
+                                 VB_ERR_ARG);
+            }
+            vb_cuda_qformer_free(dq);
+            /* the projection (f32 on both sides) */
+            struct vb_projection * p = NULL;
+            struct vb_cuda_proj *  dp = NULL;
+            assert_int_equal(vb_projection_load(&p, w, "language_projection", cfg.qformer.hidden, cfg.t5.d_model),
+                             VB_OK);
+            float * pr = vb_malloc(sizeof(float) * (size_t)(B * Q * cfg.t5.d_model));
+            float * pg = vb_malloc(sizeof(float) * (size_t)(B * Q * cfg.t5.d_model));
+            assert_int_equal(vb_projection_run(p, ref[0], B * Q, pr), VB_OK);
+            assert_int_equal(vb_cuda_proj_upload(g_ctx, &dp, p, VB_DT_F32), VB_OK);
+            assert_int_equal(vb_cuda_proj_run(g_ctx, dp, ref[0], B * Q, pg), VB_OK);
+            near("projection f32", pr, pg, B * Q * cfg.t5.d_model, 1e-4);
+            vb_cuda_proj_free(dp);
+            vb_projection_free(p);
+            free(pr), free(pg), free(img);
+            for (int i = 0; i < 4; i++)
+                free(ref[i]), free(got[i]);
+            vb_qformer_ctx_free(ctx);
+            vb_qformer_free(m);
+            vb_weights_close(w);
+        }
+}
+
+/* the device T5 decoder (engine/cuda/t5dec.c) against vb_t5_decode / vb_t5_decode_batch on the tiny golden model:
+** teacher forcing over T positions, then the same positions one step at a time (the device KV cache), logits, last
+** hidden and block outputs, f32 within the golden tolerance (bf16 loosely); the device argmax equals vb_gen_argmax
+** of the device logits; a batch of 3 sequences with different encoder lengths and positions */
+static void test_t5dec(void ** state) {
+    (void)state;
+    for (int t = 0; t < 2; t++) {
+        struct vb_model_config cfg;
+        struct vb_weights *    w = NULL;
+        open_golden("tiny", &cfg, &w);
+        int32_t dt = t ? VB_DT_BF16 : VB_DT_F32;
+        double  tol = t ? 5e-2 : 1e-4;
+        cfg.t5.weight_dtype = dt;
+        struct vb_t5_model * m = NULL;
+        assert_int_equal(vb_t5_load(&m, w, "language_model.", &cfg.t5), VB_OK);
+        const int64_t      d = m->cfg.d_model, V = m->cfg.vocab, nd = m->cfg.n_dec, N = 11, T = 5;
+        struct vb_t5_ctx * c = NULL;
+        assert_int_equal(vb_t5_ctx_new(&c, m, N, T), VB_OK);
+        float * enc = vb_malloc(sizeof(float) * (size_t)(N * d));
+        uint8_t mask[11];
+        int32_t ids[5];
+        float * emb = vb_malloc(sizeof(float) * (size_t)(T * d));
+        float * rl = vb_malloc(sizeof(float) * (size_t)(T * V)), *gl = vb_malloc(sizeof(float) * (size_t)(T * V));
+        float * rh = vb_malloc(sizeof(float) * (size_t)(T * d)), *gh = vb_malloc(sizeof(float) * (size_t)(T * d));
+        float * rb = vb_malloc(sizeof(float) * (size_t)(nd * T * d));
+        float * gb = vb_malloc(sizeof(float) * (size_t)(nd * T * d));
+        int32_t am[5];
+        fill(enc, N * d, 5 + t, 1.0f);
+        for (int64_t i = 0; i < N; i++)
+            mask[i] = i < 9; /* two padded encoder keys */
+        for (int64_t i = 0; i < T; i++)
+            ids[i] = (int32_t)((i * 13 + 1) % V);
+        assert_int_equal(vb_t5_set_encoder_output(c, enc, mask, N), VB_OK);
+        assert_int_equal(vb_t5_decode(c, ids, T, rl, rh, rb), VB_OK);
+        assert_int_equal(vb_t5_embed(m, ids, T, emb), VB_OK);
+        struct vb_cuda_t5 *    dm = NULL;
+        struct vb_cuda_t5seq * ds = NULL;
+        assert_int_equal(vb_cuda_t5_upload(g_ctx, &dm, m, dt), VB_OK);
+        assert_true(vb_cuda_t5_bytes(dm) > vb_cuda_t5enc_bytes(vb_cuda_t5_encoder(dm)));
+        assert_int_equal(vb_cuda_t5seq_new(g_ctx, dm, N, T, &ds), VB_OK);
+        assert_int_equal(vb_cuda_t5_decode(g_ctx, dm, ds, 0, emb, 1, gl, NULL, NULL, NULL), VB_ERR_ARG); /* no enc */
+        assert_int_equal(vb_cuda_t5seq_set_encoder(g_ctx, dm, ds, enc, mask, N), VB_OK);
+        assert_int_equal(vb_cuda_t5seq_n_enc(ds), N);
+        assert_int_equal(vb_cuda_t5_decode(g_ctx, dm, ds, 0, emb, T, gl, am, gh, gb), VB_OK);
+        near(t ? "t5 decode bf16 logits (teacher forcing)" : "t5 decode f32 logits (teacher forcing)", rl, gl, T * V,
+             tol);
+        near("t5 decode last_hidden", rh, gh, T * d, tol);
+        near("t5 decode block_out", rb, gb, nd * T * d, tol);
+        for (int64_t i = 0; i < T; i++)
+            assert_int_equal(am[i], vb_gen_argmax(gl + i * V, (int32_t)V));
+        /* the same positions one step at a time through the device cache */
+        for (int64_t i = 0; i < T; i++) {
+            assert_int_equal(vb_cuda_t5_decode(g_ctx, dm, ds, i, emb + i * d, 1, gl + i * V, NULL, NULL, NULL), VB_OK);
+        }
+        near("t5 decode logits (steps)", rl, gl, T * V, tol);
+        assert_int_equal(vb_cuda_t5_decode(g_ctx, dm, ds, T, emb, 1, gl, NULL, NULL, NULL), VB_ERR_ARG); /* full */
+        /* a batch: three sequences with their own encoder outputs (lengths 11, 7, 3) at positions 0, 2, 4 */
+        struct vb_t5_ctx *     cs[3];
+        struct vb_cuda_t5seq * dss[3];
+        struct vb_t5_batch *   bt = NULL;
+        int64_t                past[3] = {0, 2, 4}, lens[3] = {11, 7, 3};
+        int32_t                bid[3] = {3, 5, 7}, bam[3];
+        assert_int_equal(vb_t5_batch_new(&bt, m, 3, 3), VB_OK);
+        for (int i = 0; i < 3; i++) {
+            assert_int_equal(vb_t5_ctx_new(&cs[i], m, N, T), VB_OK);
+            assert_int_equal(vb_t5_set_encoder_output(cs[i], enc + i * d, mask, lens[i]), VB_OK);
+            assert_int_equal(vb_cuda_t5seq_new(g_ctx, dm, N, T, &dss[i]), VB_OK);
+            assert_int_equal(vb_cuda_t5seq_set_encoder(g_ctx, dm, dss[i], enc + i * d, mask, lens[i]), VB_OK);
+            if (past[i]) { /* fill the cache up to the position on both sides */
+                assert_int_equal(vb_t5_decode(cs[i], ids, past[i], NULL, NULL, NULL), VB_OK);
+                assert_int_equal(vb_cuda_t5_decode(g_ctx, dm, dss[i], 0, emb, past[i], NULL, NULL, NULL, NULL), VB_OK);
+            }
+        }
+        assert_int_equal(vb_t5_decode_batch(bt, cs, 3, bid, rl), VB_OK);
+        float * bemb = vb_malloc(sizeof(float) * (size_t)(3 * d));
+        assert_int_equal(vb_t5_embed(m, bid, 3, bemb), VB_OK);
+        assert_int_equal(vb_cuda_t5_decode_batch(g_ctx, dm, dss, past, 3, bemb, gl, bam), VB_OK);
+        near("t5 decode_batch logits", rl, gl, 3 * V, tol);
+        for (int i = 0; i < 3; i++)
+            assert_int_equal(bam[i], vb_gen_argmax(gl + i * V, (int32_t)V));
+        for (int i = 0; i < 3; i++)
+            vb_t5_ctx_free(cs[i]), vb_cuda_t5seq_free(dss[i]);
+        vb_t5_batch_free(bt);
+        vb_cuda_t5seq_free(ds);
+        vb_cuda_t5_free(dm);
+        free(enc), free(emb), free(rl), free(gl), free(rh), free(gh), free(rb), free(gb), free(bemb);
+        vb_t5_ctx_free(c);
+        vb_t5_free(m);
+        vb_weights_close(w);
+    }
+}
+
+/* the wiring: models loaded with cfg.device = CUDA run through the engine's own functions (vb_vit_run,
+** vb_qformer_run, vb_projection_run, vb_t5_encode, vb_t5_encode_batch, vb_t5_decode, vb_generate_greedy with and
+** without scores: the device argmax path) and agree with the CPU models of the same file; greedy ids are equal */
+static void test_wiring(void ** state) {
+    (void)state;
+    struct vb_model_config cfg, dcfg;
+    struct vb_weights *    w = NULL;
+    open_golden("instruct-tiny", &cfg, &w);
+    dcfg = cfg;
+    dcfg.vision.device = dcfg.qformer.device = dcfg.t5.device = VB_DEVICE_CUDA;
+    struct vb_vit *v = NULL, *dv = NULL;
+    assert_int_equal(vb_vit_load(&v, w, &cfg.vision, "vision_model."), VB_OK);
+    assert_int_equal(vb_vit_load(&dv, w, &dcfg.vision, "vision_model."), VB_OK);
+    assert_null(v->dev);
+    assert_non_null(dv->dev);
+    const int32_t      F = 2;
+    struct vb_vit_ctx *vc = NULL, *dvc = NULL;
+    assert_int_equal(vb_vit_ctx_new(&vc, v, F), VB_OK);
+    assert_int_equal(vb_vit_ctx_new(&dvc, dv, F), VB_OK);
+    const int64_t S = cfg.vision.image_size, Tn = v->cfg.n_tokens, Dv = cfg.vision.hidden;
+    float *       px = vb_malloc(sizeof(float) * (size_t)(F * 3 * S * S));
+    float *       ln = vb_malloc(sizeof(float) * (size_t)(F * Tn * Dv)),
+          *dln = vb_malloc(sizeof(float) * (size_t)(F * Tn * Dv));
+    fill(px, F * 3 * S * S, 4, 2.0f);
+    assert_int_equal(vb_vit_run(vc, px, F, NULL, NULL, NULL, ln), VB_OK);
+    assert_int_equal(vb_vit_run(dvc, px, F, NULL, NULL, NULL, dln), VB_OK);
+    assert_int_equal(vb_vit_run(dvc, px, F + 1, NULL, NULL, NULL, dln), VB_ERR_ARG); /* the context's bound holds */
+    near("wiring vit ln", ln, dln, F * Tn * Dv, 1e-4);
+    /* Q-Former with text + projection */
+    struct vb_qformer *q = NULL, *dq = NULL;
+    assert_int_equal(vb_qformer_load(&q, w, &cfg.qformer, cfg.num_query_tokens, ""), VB_OK);
+    assert_int_equal(vb_qformer_load(&dq, w, &dcfg.qformer, cfg.num_query_tokens, ""), VB_OK);
+    struct vb_qformer_ctx *qc = NULL, *dqc = NULL;
+    const int32_t          L = 5;
+    const int64_t          Q = q->n_query, Dq = cfg.qformer.hidden, d = cfg.t5.d_model;
+    assert_int_equal(vb_qformer_ctx_new(&qc, q, F, L, (int32_t)Tn), VB_OK);
+    assert_int_equal(vb_qformer_ctx_new(&dqc, dq, F, L, (int32_t)Tn), VB_OK);
+    int32_t qids[2 * 5] = {1, 2, 3, 4, 5, 6, 7, 8, 0, 0}, qm[2 * 5] = {1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
+    float *qo = vb_malloc(sizeof(float) * (size_t)(F * Q * Dq)), *dqo = vb_malloc(sizeof(float) * (size_t)(F * Q * Dq));
+    assert_int_equal(vb_qformer_run(qc, ln, F, (int32_t)Tn, qids, qm, L, qo, NULL, NULL, NULL), VB_OK);
+    assert_int_equal(vb_qformer_run(dqc, ln, F, (int32_t)Tn, qids, qm, L, dqo, NULL, NULL, NULL), VB_OK);
+    near("wiring qformer", qo, dqo, F * Q * Dq, 1e-4);
+    struct vb_projection *p = NULL, *dp = NULL;
+    assert_int_equal(vb_projection_load(&p, w, "language_projection", (int32_t)Dq, (int32_t)d), VB_OK);
+    assert_int_equal(vb_projection_load(&dp, w, "language_projection", (int32_t)Dq, (int32_t)d), VB_OK);
+    assert_int_equal(vb_projection_to_device(dp), VB_OK);
+    float *pj = vb_malloc(sizeof(float) * (size_t)(F * Q * d)), *dpj = vb_malloc(sizeof(float) * (size_t)(F * Q * d));
+    assert_int_equal(vb_projection_run(p, qo, F * Q, pj), VB_OK);
+    assert_int_equal(vb_projection_run(dp, qo, F * Q, dpj), VB_OK);
+    near("wiring projection", pj, dpj, F * Q * d, 1e-4);
+    /* T5: encode (single and batched), decode, greedy */
+    struct vb_t5_model *m = NULL, *dm = NULL;
+    assert_int_equal(vb_t5_load(&m, w, "language_model.", &cfg.t5), VB_OK);
+    assert_int_equal(vb_t5_load(&dm, w, "language_model.", &dcfg.t5), VB_OK);
+    const int32_t     R = 3, steps = 4;
+    const int64_t     n = F * Q, V = cfg.t5.vocab;
+    struct vb_t5_ctx *cc[3], *dc[3];
+    for (int r = 0; r < R; r++) {
+        assert_int_equal(vb_t5_ctx_new(&cc[r], m, n, steps), VB_OK);
+        assert_int_equal(vb_t5_ctx_new(&dc[r], dm, n, steps), VB_OK);
+        assert_non_null(dc[r]->dev);
+    }
+    assert_int_equal(vb_t5_encode(cc[0], pj, NULL, n, NULL), VB_OK);
+    assert_int_equal(vb_t5_encode(dc[0], pj, NULL, n, NULL), VB_OK);
+    assert_int_equal(dc[0]->n_enc, n);
+    near("wiring t5 encode enc_out", cc[0]->enc_out, dc[0]->enc_out, n * d, 1e-4);
+    struct vb_t5_batch *bt = NULL, *dbt = NULL;
+    assert_int_equal(vb_t5_batch_new(&bt, m, R * n, R), VB_OK);
+    assert_int_equal(vb_t5_batch_new(&dbt, dm, R * n, R), VB_OK);
+    const float *   e3[3] = {pj, pj + d, pj + 2 * d};
+    uint8_t         mk[64];
+    const uint8_t * m3[3] = {NULL, mk, NULL};
+    int64_t         ns[3] = {n - 2, n - 2, n - 2};
+    for (int i = 0; i < 64; i++)
+        mk[i] = i % 3 != 1;
+    for (int pass = 0; pass < 2; pass++) { /* equal lengths (one device pass), then different lengths */
+        if (pass) ns[1] = n - 4;
+        assert_int_equal(vb_t5_encode_batch(bt, cc, R, e3, m3, ns), VB_OK);
+        assert_int_equal(vb_t5_encode_batch(dbt, dc, R, e3, m3, ns), VB_OK);
+        for (int r = 0; r < R; r++)
+            near("wiring t5 encode_batch enc_out", cc[r]->enc_out, dc[r]->enc_out, ns[r] * d, 1e-4);
+    }
+    int32_t start = cfg.t5.dec_start_id;
+    float * lg = vb_malloc(sizeof(float) * (size_t)V), *dlg = vb_malloc(sizeof(float) * (size_t)V);
+    assert_int_equal(vb_t5_decode(cc[0], &start, 1, lg, NULL, NULL), VB_OK);
+    assert_int_equal(vb_t5_decode(dc[0], &start, 1, dlg, NULL, NULL), VB_OK);
+    assert_int_equal(dc[0]->n_past, 1);
+    near("wiring t5 decode logits", lg, dlg, V, 1e-4);
+    struct vb_gen_opts o;
+    vb_gen_opts_default(&o);
+    o.max_new_tokens = steps, o.run_all_steps = 1;
+    int32_t ids[3 * 5], dids[3 * 5], dids2[3 * 5], ns1 = 0, ns2 = 0, ns3 = 0;
+    float * sc = vb_malloc(sizeof(float) * (size_t)(steps * R * V)),
+          *dsc = vb_malloc(sizeof(float) * (size_t)(steps * R * V));
+    float * work = vb_malloc(sizeof(float) * (size_t)(R * V));
+    o.batch = bt;
+    assert_int_equal(vb_generate_greedy(cc, R, &o, ids, sc, NULL, NULL, &ns1), VB_OK);
+    o.batch = dbt;
+    assert_int_equal(vb_generate_greedy(dc, R, &o, dids, dsc, NULL, NULL, &ns2), VB_OK);
+    assert_int_equal(vb_generate_greedy(dc, R, &o, dids2, NULL, NULL, work, &ns3), VB_OK); /* device argmax */
+    assert_int_equal(ns1, ns2);
+    assert_int_equal(ns1, ns3);
+    near("wiring greedy scores", sc, dsc, (int64_t)steps * R * V, 1e-4);
+    assert_memory_equal(dids, dids2, sizeof(int32_t) * (size_t)(R * (steps + 1)));
+    /* CPU and device ids agree, except where the CPU's own scores of the two picks are within the tolerance (a
+    ** near tie of a random model); the row is not compared after such a step */
+    double tolsc = 1e-4 * fmax(1.0, max_abs(sc, (int64_t)steps * R * V));
+    for (int r = 0; r < R; r++)
+        for (int st = 0; st < steps; st++) {
+            int32_t a = ids[r * (steps + 1) + st + 1], b = dids[r * (steps + 1) + st + 1];
+            if (a == b) continue;
+            const float * row = sc + ((int64_t)st * R + r) * V;
+            printf("wiring greedy: row %d step %d: cpu %d, gpu %d (scores %.9g / %.9g)\n", r, st, a, b, (double)row[a],
+                   (double)row[b]);
+            assert_true(fabs((double)row[a] - (double)row[b]) <= tolsc);
+            break;
+        }
+    for (int r = 0; r < R; r++)
+        vb_t5_ctx_free(cc[r]), vb_t5_ctx_free(dc[r]);
+    vb_t5_batch_free(bt), vb_t5_batch_free(dbt);
+    vb_t5_free(m), vb_t5_free(dm);
+    vb_projection_free(p), vb_projection_free(dp);
+    vb_qformer_ctx_free(qc), vb_qformer_ctx_free(dqc);
+    vb_qformer_free(q), vb_qformer_free(dq);
+    vb_vit_ctx_free(vc), vb_vit_ctx_free(dvc);
+    vb_vit_free(v), vb_vit_free(dv);
+    free(px), free(ln), free(dln), free(qo), free(dqo), free(pj), free(dpj), free(lg), free(dlg), free(sc), free(dsc);
+    free(work);
+    vb_weights_close(w);
+}
+
 static void test_rate_events(void ** state) {
     (void)state;
     double tf = 0;
@@ -847,6 +1240,7 @@ int main(int argc, char ** argv) {
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_unavailable_fails_cleanly),
         cmocka_unit_test(test_unpack),
+        cmocka_unit_test(test_wiring_refuses),
     };
     int fails = cmocka_run_group_tests_name("cuda (every build)", always, NULL, NULL);
     if (fails) return 1;
@@ -861,9 +1255,11 @@ int main(int argc, char ** argv) {
         return 77;
     }
     const struct CMUnitTest gpu[] = {
-        cmocka_unit_test(test_norms),     cmocka_unit_test(test_acts),    cmocka_unit_test(test_softmax_add),
-        cmocka_unit_test(test_attention), cmocka_unit_test(test_t5_bias), cmocka_unit_test(test_linear),
-        cmocka_unit_test(test_vit),       cmocka_unit_test(test_t5enc),   cmocka_unit_test(test_rate_events),
+        cmocka_unit_test(test_norms),       cmocka_unit_test(test_acts),    cmocka_unit_test(test_softmax_add),
+        cmocka_unit_test(test_attention),   cmocka_unit_test(test_t5_bias), cmocka_unit_test(test_linear),
+        cmocka_unit_test(test_vit),         cmocka_unit_test(test_t5enc),   cmocka_unit_test(test_argmax_copy),
+        cmocka_unit_test(test_qformer),     cmocka_unit_test(test_t5dec),   cmocka_unit_test(test_wiring),
+        cmocka_unit_test(test_rate_events),
     };
     return cmocka_run_group_tests_name("cuda (GPU vs CPU)", gpu, gpu_setup, gpu_teardown) ? 1 : 0;
 }

@@ -2,8 +2,9 @@
 # The CUDA backend at the command line, on any machine: `version` says whether the backend is built and which GPU
 # it sees (or why none: "none (REASON)"); `--device` on check-golden and bench-engine accepts cpu (check-golden
 # --device cpu on the repository's tiny golden set passes as without the flag), refuses other values (exit 2), and
-# `--device cuda` fails clearly (exit 1): "CUDA backend not built" / "no CUDA GPU visible: REASON" without a GPU, and
-# "not yet wired" with one (the model path is not wired to the device yet: docs/cuda.md).
+# `--device cuda` fails clearly (exit 1) without a GPU: "CUDA backend not built" / "no CUDA GPU visible: REASON", on
+# check-golden, bench-engine, run and answer (never a silent CPU run).  With a GPU: check-golden --device cuda on the
+# tiny golden set passes (every tensor within the CPU's tolerance) and bench-engine --device cuda runs.
 set -u
 : "${VB_BIN:?VB_BIN not set}"
 root=${VB_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -42,11 +43,40 @@ for cmd in "check-golden --case vision $tiny" "bench-engine --config $root/confi
   [ $rc = 2 ] || fail "$name --device gpu: exit $rc, want 2"
   echo "$err" | grep -q "expected cpu or cuda" || fail "$name --device gpu: message: $err"
   err=$("$VB_BIN" $cmd --device cuda 2>&1); rc=$?
-  echo "$name --device cuda -> exit $rc: $err"
+  echo "$name --device cuda -> exit $rc: $(echo "$err" | tail -n 1)"
+  if [ $have_gpu = 1 ]; then
+    [ $rc = 0 ] || fail "$name --device cuda on a GPU: exit $rc: $err"
+    continue
+  fi
   [ $rc = 1 ] || fail "$name --device cuda: exit $rc, want 1"
   if [ $built = 0 ]; then want="$name: --device cuda: CUDA backend not built"
-  elif [ $have_gpu = 0 ]; then want="$name: --device cuda: no "
-  else want="$name: --device cuda: the CUDA model path is not yet wired"; fi
+  else want="$name: --device cuda: no "; fi
   [[ "$err" == "$want"* ]] || fail "$name --device cuda: want '$want...', got: $err"
 done
-echo "ok: version reports the CUDA backend (built $built, GPU $have_gpu); --device cpu|cuda parsed on check-golden and bench-engine"
+if [ $have_gpu = 1 ]; then # the whole tiny set on the device, strict: nothing skipped, nothing failed
+  out=$("$VB_BIN" check-golden --strict --device cuda "$tiny") || fail "check-golden --strict --device cuda: $out"
+  echo "$out" | tail -n 1
+fi
+
+# run and answer: --device is parsed; cuda without a GPU stops before anything is loaded (exit 1, the reason)
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+echo '{}' > "$tmp/ann.json"; mkdir -p "$tmp/videos"
+err=$("$VB_BIN" run --dataset nextqa --annotations "$tmp/ann.json" --videos "$tmp/videos" --method uniform="$tmp" \
+      --db "$tmp/r.db" --device gpu 2>&1); rc=$?
+[ $rc = 2 ] || fail "run --device gpu: exit $rc, want 2: $err"
+err=$("$VB_BIN" answer --method uniform --model "$tmp" --video "$tmp/v.mp4" --options 'a|b' --device gpu 2>&1); rc=$?
+[ $rc = 2 ] || fail "answer --device gpu: exit $rc, want 2: $err"
+if [ $have_gpu = 0 ]; then
+  err=$("$VB_BIN" run --dataset nextqa --annotations "$tmp/ann.json" --videos "$tmp/videos" --method uniform="$tmp" \
+        --db "$tmp/r.db" --device cuda 2>&1); rc=$?
+  echo "run --device cuda -> exit $rc: $err"
+  [ $rc = 1 ] || fail "run --device cuda: exit $rc, want 1"
+  [[ "$err" == *"--device cuda: "*"$([ $built = 1 ] && echo "no " || echo "CUDA backend not built")"* ]] \
+    || fail "run --device cuda: message: $err"
+  [ ! -e "$tmp/r.db" ] || fail "run --device cuda created the database"
+  err=$("$VB_BIN" answer --method uniform --model "$tmp" --video "$tmp/v.mp4" --options 'a|b' --device cuda 2>&1); rc=$?
+  echo "answer --device cuda -> exit $rc: $err"
+  [ $rc = 1 ] || fail "answer --device cuda: exit $rc, want 1"
+  [[ "$err" == "answer: --device cuda: "* ]] || fail "answer --device cuda: message: $err"
+fi
+echo "ok: version reports the CUDA backend (built $built, GPU $have_gpu); --device cpu|cuda parsed on check-golden, bench-engine, run and answer"

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "base/common.h"
+#include "engine/cuda/cuda.h"
 #include "harness/progress.h"
 #include "harness/runconfig.h"
 #include "harness/runner.h"
@@ -211,6 +212,47 @@ static void test_method_flags(void ** state) {
     vb_runconfig_free(&c);
 }
 
+/* --device / "device": cpu (default) adds nothing to the canonical text; cuda adds "device":"cuda" after
+** "decode_mode" (sorted keys); another value is refused naming it; validating cuda where no GPU is usable fails with
+** the reason (VB_ERR_UNSUPPORTED: exit 1, never a silent CPU run) */
+static void test_device(void ** state) {
+    (void)state;
+    char line[PATH_MAX * 3];
+    snprintf(line, sizeof line, "--dataset nextqa --annotations %s/a.csv --method uniform=%s/b", g_dir, g_dir);
+    struct vb_run_config c, d;
+    assert_int_equal(from_args(&c, line), VB_OK);
+    assert_string_equal(c.device, "cpu");
+    char * canon = vb_runconfig_canonical(&c);
+    assert_null(strstr(canon, "device"));
+    char l2[PATH_MAX * 3 + 32];
+    snprintf(l2, sizeof l2, "%s --device cuda", line);
+    assert_int_equal(from_args(&d, l2), VB_OK);
+    assert_string_equal(d.device, "cuda");
+    char * canon2 = vb_runconfig_canonical(&d);
+    assert_non_null(strstr(canon2, "\"decode_mode\":\"minimal\",\"device\":\"cuda\",\"frames\""));
+    struct vb_cuda_info I;
+    if (!vb_cuda_query(&I)) {
+        assert_int_equal(vb_runconfig_validate(&d), VB_ERR_UNSUPPORTED);
+        assert_non_null(strstr(vb_errmsg(), "--device cuda: "));
+        assert_non_null(strstr(vb_errmsg(), I.reason));
+    } else
+        assert_int_equal(vb_runconfig_validate(&d), VB_OK);
+    free(canon2), free(canon);
+    vb_runconfig_free(&d);
+    snprintf(l2, sizeof l2, "%s --device gpu", line);
+    assert_int_equal(from_args(&d, l2), VB_ERR_ARG);
+    assert_non_null(strstr(vb_errmsg(), "gpu"));
+    vb_runconfig_free(&d);
+    write_file("dev.json", "{\"device\": \"cuda\"}");
+    char p[PATH_MAX + 16];
+    snprintf(p, sizeof p, "%s/dev.json", g_dir);
+    vb_runconfig_defaults(&d);
+    assert_int_equal(vb_runconfig_load_json(&d, p), VB_OK);
+    assert_string_equal(d.device, "cuda");
+    vb_runconfig_free(&d);
+    vb_runconfig_free(&c);
+}
+
 static void test_json_errors(void ** state) {
     (void)state;
     struct vb_run_config c;
@@ -369,9 +411,13 @@ static void test_progress_format(void ** state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_json_and_canonical), cmocka_unit_test(test_method_flags),
-        cmocka_unit_test(test_json_errors),        cmocka_unit_test(test_shard_and_seed),
-        cmocka_unit_test(test_vitcache),           cmocka_unit_test(test_progress_format),
+        cmocka_unit_test(test_json_and_canonical),
+        cmocka_unit_test(test_method_flags),
+        cmocka_unit_test(test_json_errors),
+        cmocka_unit_test(test_shard_and_seed),
+        cmocka_unit_test(test_vitcache),
+        cmocka_unit_test(test_progress_format),
+        cmocka_unit_test(test_device),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -9,6 +9,7 @@
 #     old row identical), the new runs record their weights dtype and peak RSS;
 #   - issue 18: runs.subset / runs.checkpoint and samples.prompt are added the same way (NULL on old runs / rows;
 #     read-only use of a file without them works);
+#   - issue 20: runs.device likewise (NULL on old runs, "cpu" on new CPU runs; runs --json shows it);
 #   - --weights is part of the identity: bf16 cells are new, re-running f32 / bf16 resumes each its own cells.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -74,6 +75,11 @@ done
   || die "old rows: prompt must be NULL"
 [ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM samples WHERE run_id > 4 AND prompt LIKE 'Question: %? Option A: %'")" = 4 ] \
   || die "new rows: prompt not stored"
+# issue 20's column: runs.device, NULL on the old runs, "cpu" on the new ones, and no "device" in a CPU cell's identity
+[ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM runs WHERE id <= 4 AND device IS NULL")" = 4 ] || die "old runs: device"
+[ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM runs WHERE id > 4 AND device='cpu'
+     AND json_extract(config,'\$.config.device') IS NULL")" = 2 ] || die "new runs: device 'cpu' / identity"
+"$VB_BIN" runs --db "$tmp/old.db" --json | grep -q '"device":"cpu"' || die "runs --json: no device"
 cp "$FX" "$tmp/ro.db"
 "$VB_BIN" runs --db "$tmp/ro.db" --json | grep -q '"subset":null' || die "runs --json on a file without runs.subset"
 [ "$(sha256sum < "$tmp/ro.db")" = "$(sha256sum < "$FX")" ] || die "runs --json changed an old file"

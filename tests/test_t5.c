@@ -347,12 +347,15 @@ static double max_err(const float * got, const double * ref, int64_t n, double *
 
 static const struct variant VARIANTS[3] = {
     {"gated gelu_new, untied",
-     {41, 24, 5, 20, 2, 3, 3, 10, 25, 1e-6f, VB_ACT_GELU_TANH, 1, 0, 0, 1, 0, VB_DT_F32},
+     {41, 24, 5, 20, 2, 3, 3, 10, 25, 1e-6f, VB_ACT_GELU_TANH, 1, 0, 0, 1, 0, VB_DT_F32, VB_DEVICE_CPU},
      "language_model.",
      0},
-    {"gated erf gelu, tied", {37, 16, 4, 12, 3, 2, 2, 8, 20, 1e-6f, VB_ACT_GELU_ERF, 1, 1, 0, 1, 0, VB_DT_F32}, "", 0},
+    {"gated erf gelu, tied",
+     {37, 16, 4, 12, 3, 2, 2, 8, 20, 1e-6f, VB_ACT_GELU_ERF, 1, 1, 0, 1, 0, VB_DT_F32, VB_DEVICE_CPU},
+     "",
+     0},
     {"relu, tied, embed_tokens only",
-     {29, 20, 6, 18, 1, 2, 2, 12, 16, 1e-6f, VB_ACT_RELU, 0, 1, 0, 1, 0, VB_DT_F32},
+     {29, 20, 6, 18, 1, 2, 2, 12, 16, 1e-6f, VB_ACT_RELU, 0, 1, 0, 1, 0, VB_DT_F32, VB_DEVICE_CPU},
      "t5.",
      1},
 };

@@ -94,7 +94,7 @@ static int qformer_text(struct vb_answerer * a, const struct vb_method_input * i
             memcpy(ids + (int64_t)j * Lb, bids, sizeof(int32_t) * (size_t)Lb);
         rc = vb_qformer_run(a->qf, a->ln, k, a->n_tok, ids, NULL, Lb, a->qout, NULL, NULL, NULL);
     }
-    if (rc == VB_OK) vb_projection_run(a->b->proj, a->qout, (int64_t)k * Q, a->proj);
+    if (rc == VB_OK) rc = vb_projection_run(a->b->proj, a->qout, (int64_t)k * Q, a->proj);
     res->t_qformer_us += vb_time_us() - t0;
     free(ids);
     if (rc == VB_OK) {

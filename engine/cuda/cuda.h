@@ -125,6 +125,14 @@ int vb_cuda_attention(struct vb_cuda_ctx * c, const float * q, int64_t ldq, cons
                       const float * v, int64_t ldv, int64_t nq, int64_t nk, int32_t heads, int32_t dh, float scale,
                       const float * pos_bias, const float * key_mask_add, int causal, int64_t q_off, float * out,
                       int64_t ldo);
+/* x (n) *= a. */
+int vb_cuda_scale(struct vb_cuda_ctx * c, float * x, int64_t n, float a);
+/* out (n) (int32 device memory) = the index of the first maximum of each row of x (n, d), as vb_gen_argmax (a NaN is
+** never picked; a row starting with NaN gives 0, as that sequential scan does). */
+int vb_cuda_argmax_rows(struct vb_cuda_ctx * c, const float * x, int64_t n, int64_t d, int32_t * out);
+/* Device-to-device copy of n rows of cols floats: src rows lds apart -> dst rows ldd apart (cudaMemcpy2DAsync). */
+int vb_cuda_copy_rows(struct vb_cuda_ctx * c, float * dst, int64_t ldd, const float * src, int64_t lds, int64_t n,
+                      int64_t cols);
 /* T5 relative position bias (t5.c's fill_bias): bias (heads, nq, nk) for queries at positions q0.. and keys
 ** 0..nk-1 from the device table (n_buckets, heads).  The bucket of each distance is computed on the host with
 ** vb_t5_bucket (bit-identical buckets) and uploaded; the gather runs on the device. */
@@ -148,8 +156,7 @@ int vb_cuda_vit_run(struct vb_cuda_ctx * c, struct vb_cuda_vit * v, const float 
                     float * embeddings, float * layer_out, float * body, float * ln);
 
 /* The T5 encoder of a loaded host model (engine/t5.h) on the device: the encoder blocks, the encoder relative
-** position table and the final norm, matrices in dt.  (The decoder, its KV cache and lm_head are not on the device
-** yet: docs/cuda.md.) */
+** position table and the final norm, matrices in dt.  (vb_cuda_t5_upload below uploads it with the decoder.) */
 struct vb_t5_model;
 struct vb_cuda_t5enc;
 int vb_cuda_t5enc_upload(struct vb_cuda_ctx * c, struct vb_cuda_t5enc ** out, const struct vb_t5_model * m, int32_t dt);
@@ -162,5 +169,101 @@ int64_t vb_cuda_t5enc_bytes(const struct vb_cuda_t5enc * e);
 ** the device encoder (one caller at a time).  B < 1 or n < 1: VB_ERR_ARG. */
 int vb_cuda_t5_encode(struct vb_cuda_ctx * c, struct vb_cuda_t5enc * e, int32_t B, int64_t n, const float * embeds,
                       const uint8_t * mask, float * block_out, float * out);
+
+/* The whole T5 of a loaded host model on the device: the encoder (as vb_cuda_t5enc_upload), the decoder blocks, the
+** cross K/V matrix of every decoder block, lm_head (the shared embedding when tied), matrices in dt.  The embedding
+** rows stay on the host (vb_t5_embed): the decoder functions take embedded inputs. */
+struct vb_cuda_t5;
+int     vb_cuda_t5_upload(struct vb_cuda_ctx * c, struct vb_cuda_t5 ** out, const struct vb_t5_model * m, int32_t dt);
+void    vb_cuda_t5_free(struct vb_cuda_t5 * t); /* NULL: no-op */
+int64_t vb_cuda_t5_bytes(const struct vb_cuda_t5 * t);
+/* Its encoder, for vb_cuda_t5_encode (owned by t). */
+struct vb_cuda_t5enc * vb_cuda_t5_encoder(struct vb_cuda_t5 * t);
+/* One sequence's device state (vb_t5_ctx's mask_add, cross_kv, self_k, self_v) for up to max_enc encoder tokens and
+** max_dec decoder positions (each 1..16384). */
+struct vb_cuda_t5seq;
+int  vb_cuda_t5seq_new(struct vb_cuda_ctx * c, const struct vb_cuda_t5 * t, int64_t max_enc, int64_t max_dec,
+                       struct vb_cuda_t5seq ** out);
+void vb_cuda_t5seq_free(struct vb_cuda_t5seq * s); /* NULL: no-op */
+/* Encoder tokens of the sequence's current encoder output (0: none). */
+int64_t vb_cuda_t5seq_n_enc(const struct vb_cuda_t5seq * s);
+/* vb_t5_set_encoder_output on the device: enc (n, d) and mask (n, nullable) on the host; the key mask and the cross
+** K/V of every decoder block (one GEMM) are computed on the device.  n outside 1..max_enc: VB_ERR_ARG. */
+int vb_cuda_t5seq_set_encoder(struct vb_cuda_ctx * c, struct vb_cuda_t5 * t, struct vb_cuda_t5seq * s,
+                              const float * enc, const uint8_t * mask, int64_t n);
+/* vb_t5_decode's arithmetic for n new positions n_past .. n_past + n - 1 of sequence s (causal; the k / v rows go
+** into the device cache): embeds (n, d) on the host (vb_t5_embed of the ids).  Outputs on the host, each nullable:
+** logits (n, vocab), argmax (n) (the first maximum of each logits row, computed on the device: only the ids come
+** back), last_hidden (n, d), block_out (n_dec, n, d).  No encoder output, n_past + n > max_dec: VB_ERR_ARG. */
+int vb_cuda_t5_decode(struct vb_cuda_ctx * c, struct vb_cuda_t5 * t, struct vb_cuda_t5seq * s, int64_t n_past,
+                      const float * embeds, int64_t n, float * logits, int32_t * argmax, float * last_hidden,
+                      float * block_out);
+/* vb_t5_decode_batch's arithmetic: one new position for each of n_seq sequences s[i] at position n_past[i], every
+** GEMM over the n_seq rows, attention per sequence: embeds (n_seq, d) on the host; logits (n_seq, vocab) and argmax
+** (n_seq), each nullable, to the host. */
+int vb_cuda_t5_decode_batch(struct vb_cuda_ctx * c, struct vb_cuda_t5 * t, struct vb_cuda_t5seq ** s,
+                            const int64_t * n_past, int32_t n_seq, const float * embeds, float * logits,
+                            int32_t * argmax);
+
+/* The Q-Former of a loaded host model (engine/qformer.h) on the device, matrices in dt, vectors f32.  The host model
+** must outlive it (the InstructBLIP word embeddings are gathered on the host). */
+struct vb_qformer;
+struct vb_cuda_qformer;
+int     vb_cuda_qformer_upload(struct vb_cuda_ctx * c, struct vb_cuda_qformer ** out, const struct vb_qformer * m,
+                               int32_t dt);
+void    vb_cuda_qformer_free(struct vb_cuda_qformer * q); /* NULL: no-op */
+int64_t vb_cuda_qformer_bytes(const struct vb_cuda_qformer * q);
+/* vb_qformer_run's contract (engine/qformer.h) on the device, host pointers in and out: the image tokens (B, n_img,
+** Dv) are uploaded once, every Linear runs over all rows of its block, attention per batch row.  Device activations
+** are grown on demand and kept (one caller at a time). */
+int vb_cuda_qformer_run(struct vb_cuda_ctx * c, struct vb_cuda_qformer * q, const float * image, int32_t B,
+                        int32_t n_img, const int32_t * ids, const int32_t * text_mask, int32_t L, float * query_out,
+                        float * full_out, float * embeddings, float * layer_out);
+/* The language projection (engine/qformer.h) on the device; vb_cuda_proj_run: y (n, d_out) = x (n, d_in) W^T + b,
+** host pointers. */
+struct vb_projection;
+struct vb_cuda_proj;
+int vb_cuda_proj_upload(struct vb_cuda_ctx * c, struct vb_cuda_proj ** out, const struct vb_projection * p, int32_t dt);
+void vb_cuda_proj_free(struct vb_cuda_proj * p); /* NULL: no-op */
+int  vb_cuda_proj_run(struct vb_cuda_ctx * c, struct vb_cuda_proj * p, const float * x, int64_t n, float * y);
+
+/* ---- the wiring (engine/cuda/bind.c): what the engine's load / run functions call when cfg.device is CUDA ----
+** One process-wide context, created with the first device model and freed with the last; every call below is
+** serialised by one lock.  attach: upload the loaded host model (its weight_dtype f32 -> f32 on the device, bf16 /
+** f16 -> bf16) and set its `dev`; detach: free the device copy (NULL / no device copy: no-op).  The *_ctx functions
+** keep the host contracts of the engine functions named (same checks, same outputs). */
+struct vb_vit_ctx;
+struct vb_qformer_ctx;
+struct vb_t5_ctx;
+struct vb_t5_batch;
+int  vb_cuda_vit_attach(struct vb_vit * m);
+void vb_cuda_vit_detach(struct vb_vit * m);
+int  vb_cuda_vit_run_ctx(struct vb_vit_ctx * c, const float * pixels, int32_t n_frames, float * embeddings,
+                         float * layer_out, float * body, float * ln); /* vb_vit_run */
+int  vb_cuda_qformer_attach(struct vb_qformer * m);
+void vb_cuda_qformer_detach(struct vb_qformer * m);
+int  vb_cuda_qformer_run_ctx(struct vb_qformer_ctx * c, const float * image, int32_t B, int32_t n_img,
+                             const int32_t * ids, const int32_t * text_mask, int32_t L, float * query_out,
+                             float * full_out, float * embeddings, float * layer_out); /* vb_qformer_run */
+int  vb_cuda_proj_attach(struct vb_projection * p);
+void vb_cuda_proj_detach(struct vb_projection * p);
+int  vb_cuda_proj_run_host(const struct vb_projection * p, const float * x, int64_t n, float * y); /* run */
+int  vb_cuda_t5_attach(struct vb_t5_model * m);
+void vb_cuda_t5_detach(struct vb_t5_model * m);
+/* a context of a model on the device: its device state (vb_t5_ctx_new / vb_t5_ctx_free) */
+int  vb_cuda_t5_ctx_attach(struct vb_t5_ctx * c);
+void vb_cuda_t5_ctx_detach(struct vb_t5_ctx * c);
+int  vb_cuda_t5_encode_ctx(struct vb_t5_ctx * c, const float * embeds, const uint8_t * mask, int64_t n,
+                           float * block_out); /* vb_t5_encode */
+int  vb_cuda_t5_set_encoder_ctx(struct vb_t5_ctx * c, const float * enc, const uint8_t * mask,
+                                int64_t n); /* vb_t5_set_encoder_output */
+int  vb_cuda_t5_encode_batch_ctx(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t n_seq,
+                                 const float * const * embeds, const uint8_t * const * masks,
+                                 const int64_t * n); /* vb_t5_encode_batch (equal lengths: one batched pass) */
+int  vb_cuda_t5_decode_ctx(struct vb_t5_ctx * c, const int32_t * ids, int64_t n, float * logits, float * last_hidden,
+                           float * block_out); /* vb_t5_decode */
+/* vb_t5_decode_batch; argmax (n_seq, nullable): the first maximum of each row's logits, computed on the device */
+int vb_cuda_t5_decode_batch_ctx(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t n_seq, const int32_t * ids,
+                                float * logits, int32_t * argmax);
 
 #endif

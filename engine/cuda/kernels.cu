@@ -1,5 +1,6 @@
 /* kernels.cu — row-wise and elementwise kernels: LayerNorm, T5 RMSNorm, GELU (erf, tanh), ReLU, gated activation,
-** softmax, add, f32 -> bf16, fill.  One block per row for the row-wise ones (sums in double, as engine/ops.c's
+** softmax, add, scale, f32 -> bf16, fill,
+** argmax per row.  One block per row for the row-wise ones (sums in double, as engine/ops.c's
 ** LayerNorm / RMSNorm, combined in a fixed order: deterministic); a grid-stride loop for the elementwise ones. */
 #include "engine/cuda/kernels.h"
 
@@ -158,6 +159,37 @@ __global__ void k_vit_embed(const float * patches, const float * cls, const floa
     }
 }
 
+/* Index of the first maximum of each row (engine/generate.c's vb_gen_argmax, a sequential `x[i] > x[best]` scan):
+** NaNs are never picked, and a row starting with NaN gives 0 as the scan does. */
+__global__ void k_argmax(const float * x, int64_t d, int32_t * out) {
+    __shared__ float   shv[ROW_THREADS];
+    __shared__ int64_t shi[ROW_THREADS];
+    const float *      r = x + (int64_t)blockIdx.x * d;
+    float              bv = -INFINITY;
+    int64_t            bi = INT64_MAX;
+    for (int64_t j = threadIdx.x; j < d; j += ROW_THREADS) {
+        float v = r[j];
+        if (v > bv || (v == bv && j < bi)) bv = v, bi = j; /* NaN: both comparisons false */
+    }
+    shv[threadIdx.x] = bv, shi[threadIdx.x] = bi;
+    __syncthreads();
+    for (int o = ROW_THREADS / 2; o > 0; o >>= 1) {
+        if ((int)threadIdx.x < o) {
+            float   v = shv[threadIdx.x + o];
+            int64_t i = shi[threadIdx.x + o];
+            if (v > shv[threadIdx.x] || (v == shv[threadIdx.x] && i < shi[threadIdx.x]))
+                shv[threadIdx.x] = v, shi[threadIdx.x] = i;
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) out[blockIdx.x] = (isnan(r[0]) || shi[0] == INT64_MAX) ? 0 : (int32_t)shi[0];
+}
+
+__global__ void k_scale(float * x, int64_t n, float a) {
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+        x[i] *= a;
+}
+
 static unsigned grid_for(int64_t n) {
     int64_t g = (n + 255) / 256;
     return (unsigned)(g < 1 ? 1 : g > 65535 * 16 ? 65535 * 16 : g);
@@ -210,6 +242,16 @@ int vb_k_im2col(cudaStream_t s, const float * pixels, int64_t F, int64_t S, int6
 int vb_k_vit_embed(cudaStream_t s, const float * patches, const float * cls, const float * pos, int64_t F, int64_t T,
                    int64_t D, float * h) {
     k_vit_embed<<<grid_for(F * T * D), 256, 0, s>>>(patches, cls, pos, F, T, D, h);
+    return (int)cudaGetLastError();
+}
+
+int vb_k_argmax_rows(cudaStream_t s, const float * x, int64_t n, int64_t d, int32_t * out) {
+    k_argmax<<<(unsigned)n, ROW_THREADS, 0, s>>>(x, d, out);
+    return (int)cudaGetLastError();
+}
+
+int vb_k_scale(cudaStream_t s, float * x, int64_t n, float a) {
+    k_scale<<<grid_for(n), 256, 0, s>>>(x, n, a);
     return (int)cudaGetLastError();
 }
 

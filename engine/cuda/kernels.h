@@ -19,6 +19,10 @@ int vb_k_act(cudaStream_t s, float * x, int64_t n, int32_t act);
 int vb_k_gated_act(cudaStream_t s, float * x, int64_t n, int64_t f, int32_t act);
 int vb_k_softmax_rows(cudaStream_t s, float * x, int64_t n, int64_t d);
 int vb_k_add(cudaStream_t s, float * y, const float * x, int64_t n);
+/* x (n) *= a */
+int vb_k_scale(cudaStream_t s, float * x, int64_t n, float a);
+/* out[i] = index of the first maximum of row i of x (n, d) (vb_gen_argmax's semantics, NaN never picked). */
+int vb_k_argmax_rows(cudaStream_t s, const float * x, int64_t n, int64_t d, int32_t * out);
 /* x (n, cols) f32 rows ldx apart -> y (n, cols) bf16 (uint16 bits), dense, round to nearest even. */
 int vb_k_to_bf16(cudaStream_t s, const float * x, int64_t ldx, int64_t n, int64_t cols, uint16_t * y);
 /* n deterministic pseudo-random values in [-1, 1) (seeded) as f32 (bf16 = 0) or bf16 (bf16 = 1). */

@@ -200,3 +200,211 @@ int vb_cuda_t5_encode(struct vb_cuda_ctx * c, struct vb_cuda_t5enc * e, int32_t 
     (void)c, (void)e, (void)B, (void)n, (void)embeds, (void)mask, (void)block_out, (void)out;
     return not_built();
 }
+
+int vb_cuda_scale(struct vb_cuda_ctx * c, float * x, int64_t n, float a) {
+    (void)c, (void)x, (void)n, (void)a;
+    return not_built();
+}
+
+int vb_cuda_argmax_rows(struct vb_cuda_ctx * c, const float * x, int64_t n, int64_t d, int32_t * out) {
+    (void)c, (void)x, (void)n, (void)d, (void)out;
+    return not_built();
+}
+
+int vb_cuda_copy_rows(struct vb_cuda_ctx * c, float * dst, int64_t ldd, const float * src, int64_t lds, int64_t n,
+                      int64_t cols) {
+    (void)c, (void)dst, (void)ldd, (void)src, (void)lds, (void)n, (void)cols;
+    return not_built();
+}
+
+int vb_cuda_t5_upload(struct vb_cuda_ctx * c, struct vb_cuda_t5 ** out, const struct vb_t5_model * m, int32_t dt) {
+    (void)c, (void)m, (void)dt;
+    *out = NULL;
+    return not_built();
+}
+
+void vb_cuda_t5_free(struct vb_cuda_t5 * t) {
+    (void)t;
+}
+
+int64_t vb_cuda_t5_bytes(const struct vb_cuda_t5 * t) {
+    (void)t;
+    return 0;
+}
+
+struct vb_cuda_t5enc * vb_cuda_t5_encoder(struct vb_cuda_t5 * t) {
+    (void)t;
+    return NULL;
+}
+
+int vb_cuda_t5seq_new(struct vb_cuda_ctx * c, const struct vb_cuda_t5 * t, int64_t max_enc, int64_t max_dec,
+                      struct vb_cuda_t5seq ** out) {
+    (void)c, (void)t, (void)max_enc, (void)max_dec;
+    *out = NULL;
+    return not_built();
+}
+
+void vb_cuda_t5seq_free(struct vb_cuda_t5seq * s) {
+    (void)s;
+}
+
+int64_t vb_cuda_t5seq_n_enc(const struct vb_cuda_t5seq * s) {
+    (void)s;
+    return 0;
+}
+
+int vb_cuda_t5seq_set_encoder(struct vb_cuda_ctx * c, struct vb_cuda_t5 * t, struct vb_cuda_t5seq * s,
+                              const float * enc, const uint8_t * mask, int64_t n) {
+    (void)c, (void)t, (void)s, (void)enc, (void)mask, (void)n;
+    return not_built();
+}
+
+int vb_cuda_t5_decode(struct vb_cuda_ctx * c, struct vb_cuda_t5 * t, struct vb_cuda_t5seq * s, int64_t n_past,
+                      const float * embeds, int64_t n, float * logits, int32_t * argmax, float * last_hidden,
+                      float * block_out) {
+    (void)c, (void)t, (void)s, (void)n_past, (void)embeds, (void)n, (void)logits, (void)argmax, (void)last_hidden;
+    (void)block_out;
+    return not_built();
+}
+
+int vb_cuda_t5_decode_batch(struct vb_cuda_ctx * c, struct vb_cuda_t5 * t, struct vb_cuda_t5seq ** s,
+                            const int64_t * n_past, int32_t n_seq, const float * embeds, float * logits,
+                            int32_t * argmax) {
+    (void)c, (void)t, (void)s, (void)n_past, (void)n_seq, (void)embeds, (void)logits, (void)argmax;
+    return not_built();
+}
+
+int vb_cuda_qformer_upload(struct vb_cuda_ctx * c, struct vb_cuda_qformer ** out, const struct vb_qformer * m,
+                           int32_t dt) {
+    (void)c, (void)m, (void)dt;
+    *out = NULL;
+    return not_built();
+}
+
+void vb_cuda_qformer_free(struct vb_cuda_qformer * q) {
+    (void)q;
+}
+
+int64_t vb_cuda_qformer_bytes(const struct vb_cuda_qformer * q) {
+    (void)q;
+    return 0;
+}
+
+int vb_cuda_qformer_run(struct vb_cuda_ctx * c, struct vb_cuda_qformer * q, const float * image, int32_t B,
+                        int32_t n_img, const int32_t * ids, const int32_t * text_mask, int32_t L, float * query_out,
+                        float * full_out, float * embeddings, float * layer_out) {
+    (void)c, (void)q, (void)image, (void)B, (void)n_img, (void)ids, (void)text_mask, (void)L, (void)query_out;
+    (void)full_out, (void)embeddings, (void)layer_out;
+    return not_built();
+}
+
+int vb_cuda_proj_upload(struct vb_cuda_ctx * c, struct vb_cuda_proj ** out, const struct vb_projection * p,
+                        int32_t dt) {
+    (void)c, (void)p, (void)dt;
+    *out = NULL;
+    return not_built();
+}
+
+void vb_cuda_proj_free(struct vb_cuda_proj * p) {
+    (void)p;
+}
+
+int vb_cuda_proj_run(struct vb_cuda_ctx * c, struct vb_cuda_proj * p, const float * x, int64_t n, float * y) {
+    (void)c, (void)p, (void)x, (void)n, (void)y;
+    return not_built();
+}
+
+/* the wiring: a model is never on the device in this build (attach fails, so `dev` stays NULL) */
+
+int vb_cuda_vit_attach(struct vb_vit * m) {
+    (void)m;
+    return not_built();
+}
+
+void vb_cuda_vit_detach(struct vb_vit * m) {
+    (void)m;
+}
+
+int vb_cuda_vit_run_ctx(struct vb_vit_ctx * c, const float * pixels, int32_t n_frames, float * embeddings,
+                        float * layer_out, float * body, float * ln) {
+    (void)c, (void)pixels, (void)n_frames, (void)embeddings, (void)layer_out, (void)body, (void)ln;
+    return not_built();
+}
+
+int vb_cuda_qformer_attach(struct vb_qformer * m) {
+    (void)m;
+    return not_built();
+}
+
+void vb_cuda_qformer_detach(struct vb_qformer * m) {
+    (void)m;
+}
+
+int vb_cuda_qformer_run_ctx(struct vb_qformer_ctx * c, const float * image, int32_t B, int32_t n_img,
+                            const int32_t * ids, const int32_t * text_mask, int32_t L, float * query_out,
+                            float * full_out, float * embeddings, float * layer_out) {
+    (void)c, (void)image, (void)B, (void)n_img, (void)ids, (void)text_mask, (void)L, (void)query_out, (void)full_out;
+    (void)embeddings, (void)layer_out;
+    return not_built();
+}
+
+int vb_cuda_proj_attach(struct vb_projection * p) {
+    (void)p;
+    return not_built();
+}
+
+void vb_cuda_proj_detach(struct vb_projection * p) {
+    (void)p;
+}
+
+int vb_cuda_proj_run_host(const struct vb_projection * p, const float * x, int64_t n, float * y) {
+    (void)p, (void)x, (void)n, (void)y;
+    return not_built();
+}
+
+int vb_cuda_t5_attach(struct vb_t5_model * m) {
+    (void)m;
+    return not_built();
+}
+
+void vb_cuda_t5_detach(struct vb_t5_model * m) {
+    (void)m;
+}
+
+int vb_cuda_t5_ctx_attach(struct vb_t5_ctx * c) {
+    (void)c;
+    return not_built();
+}
+
+void vb_cuda_t5_ctx_detach(struct vb_t5_ctx * c) {
+    (void)c;
+}
+
+int vb_cuda_t5_encode_ctx(struct vb_t5_ctx * c, const float * embeds, const uint8_t * mask, int64_t n,
+                          float * block_out) {
+    (void)c, (void)embeds, (void)mask, (void)n, (void)block_out;
+    return not_built();
+}
+
+int vb_cuda_t5_set_encoder_ctx(struct vb_t5_ctx * c, const float * enc, const uint8_t * mask, int64_t n) {
+    (void)c, (void)enc, (void)mask, (void)n;
+    return not_built();
+}
+
+int vb_cuda_t5_encode_batch_ctx(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t n_seq,
+                                const float * const * embeds, const uint8_t * const * masks, const int64_t * n) {
+    (void)b, (void)ctx, (void)n_seq, (void)embeds, (void)masks, (void)n;
+    return not_built();
+}
+
+int vb_cuda_t5_decode_ctx(struct vb_t5_ctx * c, const int32_t * ids, int64_t n, float * logits, float * last_hidden,
+                          float * block_out) {
+    (void)c, (void)ids, (void)n, (void)logits, (void)last_hidden, (void)block_out;
+    return not_built();
+}
+
+int vb_cuda_t5_decode_batch_ctx(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t n_seq, const int32_t * ids,
+                                float * logits, int32_t * argmax) {
+    (void)b, (void)ctx, (void)n_seq, (void)ids, (void)logits, (void)argmax;
+    return not_built();
+}

@@ -101,3 +101,30 @@ int vb_cuda_t5_bias(struct vb_cuda_ctx * c, const float * table, int32_t heads, 
     if (st != VB_OK) return st;
     return launched(vb_k_t5_bias(c->stream, table, heads, c->scratch, nq, q0, nk, bias), "t5 bias");
 }
+
+int vb_cuda_scale(struct vb_cuda_ctx * c, float * x, int64_t n, float a) {
+    int st = vb_cuda_ctx_check_(c, "vb_cuda_scale");
+    if (st != VB_OK) return st;
+    if (n < 0) return vb_fail(VB_ERR_ARG, "vb_cuda_scale: n %lld", (long long)n);
+    return n ? launched(vb_k_scale(c->stream, x, n, a), "scale") : VB_OK;
+}
+
+int vb_cuda_argmax_rows(struct vb_cuda_ctx * c, const float * x, int64_t n, int64_t d, int32_t * out) {
+    int st = shape_ok(c, "vb_cuda_argmax_rows", n, d);
+    if (st != VB_OK || n == 0) return st;
+    return launched(vb_k_argmax_rows(c->stream, x, n, d, out), "argmax");
+}
+
+int vb_cuda_copy_rows(struct vb_cuda_ctx * c, float * dst, int64_t ldd, const float * src, int64_t lds, int64_t n,
+                      int64_t cols) {
+    int st = vb_cuda_ctx_check_(c, "vb_cuda_copy_rows");
+    if (st != VB_OK) return st;
+    if (n < 0 || cols < 0 || ldd < cols || lds < cols)
+        return vb_fail(VB_ERR_ARG, "vb_cuda_copy_rows: bad shape (%lld x %lld, ld %lld / %lld)", (long long)n,
+                       (long long)cols, (long long)ldd, (long long)lds);
+    if (n == 0 || cols == 0) return VB_OK;
+    const size_t f = sizeof(float);
+    return vb_cuda_check_(cudaMemcpy2DAsync(dst, (size_t)ldd * f, src, (size_t)lds * f, (size_t)cols * f, (size_t)n,
+                                            cudaMemcpyDeviceToDevice, c->stream),
+                          "copy rows");
+}
