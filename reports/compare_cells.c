@@ -267,6 +267,8 @@ void vb_report_compare_cells_print(FILE * f, const struct vb_compare_cells * c, 
     if (o->max_latency_rise_pct >= 0) snprintf(lim, sizeof lim, "%.1f %%", o->max_latency_rise_pct);
     fprintf(f, "gate: accuracy drop > %.2f pts with McNemar p < %.3g fails; median latency rise limit: %s",
             o->max_acc_drop_pts, o->alpha > 0 ? o->alpha : 0.05, lim);
+    if (o->latency_ref && o->max_latency_rise_pct >= 0)
+        fprintf(f, " of the median relative to %s's at the same dataset and k", o->latency_ref);
     if (o->check_changed) fprintf(f, "; changed predictions allowed per cell: %d", (int)o->max_changed);
     for (int32_t i = 0; i < o->n_key_ignore; i++)
         fprintf(f, "%s%s", i ? ", " : "; cells matched ignoring ", o->key_ignore[i]);
