@@ -73,7 +73,7 @@ struct vb_report_result {
     char    warnings[2048];    /* one line per such run ("run #3 (nextqa val uniform k=4 T=4): 5 of 300 ..."),
                                   truncated with "..." when longer */
     int32_t n_sheets;          /* contact sheets written */
-    int32_t n_sheets_skipped;  /* contact sheets (or datasets) skipped, each named in sheet_notes */
+    int32_t n_sheets_skipped;  /* contact sheets (or datasets) skipped or drawn without marks, each in sheet_notes */
     char    sheet_notes[2048]; /* one line per skip ("contact sheet NExT-QA 9000_0 skipped: ...: No such file") */
 };
 
