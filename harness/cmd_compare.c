@@ -46,7 +46,8 @@ int cmd_compare(int argc, char ** argv) {
         printf("usage: vlapbench compare --db FILE --run NEW --baseline OLD [--baseline-db FILE2]\n"
                "       vlapbench compare --db NEW.db --baseline-db OLD.db          (every cell, matched by settings)\n"
                "                         [--max-acc-drop PTS] [--max-latency-rise PCT|off] [--alpha A] [--boot N]\n"
-               "                         [--seed S] [--max-changed N] [--ignore-key FIELD[,FIELD...]] [--json]\n"
+               "                         [--seed S] [--max-changed N] [--ignore-key FIELD[,FIELD...]]\n"
+               "                         [--latency-ref METHOD] [--json]\n"
                "Pairs the two runs on their sample keys and prints, overall and per category, both accuracies,\n"
                "the difference with its paired cluster-bootstrap 95%% CI (by video), the discordant counts and\n"
                "the exact McNemar p-value; then per-stage median latencies.  Exit 1 when the accuracy drop is\n"
@@ -63,7 +64,10 @@ int cmd_compare(int argc, char ** argv) {
                "--max-changed N: also fail (a run, or each paired cell) when more than N paired questions changed\n"
                "their predicted option (0 = every prediction must be identical; off by default).\n"
                "--ignore-key FIELD,...: match cells without these key fields (%s), e.g.\n"
-               "blas_threads for a baseline made on a machine with another core count.\n",
+               "blas_threads for a baseline made on a machine with another core count.\n"
+               "--latency-ref METHOD: the latency gate compares each run's median relative to the median of\n"
+               "METHOD's run with the same dataset, split and k in its own database (e.g. sevila: a baseline\n"
+               "measured on a faster or busier machine then compares fairly); unchecked where none exists.\n",
                VB_COMPARE_DEFAULT_LATENCY_RISE_PCT, VB_COMPARE_KEY_FIELDS);
         return 0;
     }
@@ -115,7 +119,13 @@ int cmd_compare(int argc, char ** argv) {
             o.n_boot = atoi(v);
         else if (vb_cli_opt(argc, argv, &i, "--seed", &v))
             o.seed = strtoull(v, NULL, 10);
-        else if (vb_cli_opt(argc, argv, &i, "--max-changed", &v)) {
+        else if (vb_cli_opt(argc, argv, &i, "--latency-ref", &v)) {
+            if (!*v || strlen(v) > 31) {
+                fprintf(stderr, "compare: --latency-ref takes a method name\n");
+                return 2;
+            }
+            o.latency_ref = v;
+        } else if (vb_cli_opt(argc, argv, &i, "--max-changed", &v)) {
             char * e;
             long   k = strtol(v, &e, 10);
             if (e == v || *e || k < 0 || k > INT32_MAX) {

@@ -221,7 +221,8 @@ int cmd_report(int argc, char ** argv) {
                 (int)res.n_error_runs);
         fprintf(stderr, "%s", res.warnings);
     }
-    if (res.n_sheets_skipped) fprintf(stderr, "report: warning: contact sheets skipped:\n%s", res.sheet_notes);
+    if (res.n_sheets_skipped)
+        fprintf(stderr, "report: warning: contact sheets skipped or incomplete:\n%s", res.sheet_notes);
     fprintf(stderr, "report: %d run(s), %d table(s), %d plot(s) written to %s\n", (int)res.n_runs, (int)res.n_tables,
             (int)res.n_plots, o.out_dir);
     if (o.contact_sheets > 0) fprintf(stderr, "report: %d contact sheet(s) written\n", (int)res.n_sheets);

@@ -30,6 +30,31 @@ static void lat_ms(const struct vb_store_rows * rows, struct vb_latency_summary 
     free(v);
 }
 
+/* The newest run of method `ref` with r's dataset, split and k in st and its median total ms (*id = 0 when none). */
+static int ref_median(struct vb_store * st, const struct vb_store_run * r, const char * ref, int64_t * id,
+                      double * ms) {
+    *id = 0;
+    *ms = NAN;
+    struct vb_store_run * runs = NULL;
+    int32_t               n = 0;
+    int                   rc = vb_store_list_runs(st, &runs, &n);
+    if (rc != VB_OK) return rc;
+    for (int32_t i = 0; i < n; i++)
+        if (runs[i].method && !strcmp(runs[i].method, ref) && !strcmp(runs[i].dataset, r->dataset) &&
+            !strcmp(runs[i].split, r->split) && runs[i].frames == r->frames)
+            *id = runs[i].id; /* ordered by id: the last one is the newest */
+    vb_store_runs_free(runs, n);
+    if (*id == 0) return VB_OK;
+    struct vb_store_rows rows;
+    rc = vb_store_load_samples(st, *id, &rows);
+    if (rc != VB_OK) return rc;
+    struct vb_latency_summary lat[VB_STAGE_COUNT];
+    lat_ms(&rows, lat);
+    vb_store_rows_free(&rows);
+    *ms = lat[VB_STAGE_TOTAL].p50;
+    return VB_OK;
+}
+
 int vb_report_compare(struct vb_store * st_new, int64_t id_new, struct vb_store * st_base, int64_t id_base,
                       const struct vb_compare_opts * o, struct vb_compare_result * out) {
     memset(out, 0, sizeof *out);
@@ -156,6 +181,13 @@ int vb_report_compare(struct vb_store * st_new, int64_t id_new, struct vb_store 
     lat_ms(&xn, out->lat_new);
     lat_ms(&xb, out->lat_base);
     double mn = out->lat_new[VB_STAGE_TOTAL].p50, mb = out->lat_base[VB_STAGE_TOTAL].p50;
+    if (o->latency_ref) { /* each median relative to its database's reference run */
+        rc = ref_median(st_new, &rn, o->latency_ref, &out->ref_new, &out->ref_ms_new);
+        if (rc == VB_OK) rc = ref_median(st_base, &rb, o->latency_ref, &out->ref_base, &out->ref_ms_base);
+        if (rc != VB_OK) goto done;
+        mn = out->ref_ms_new > 0 ? mn / out->ref_ms_new : NAN;
+        mb = out->ref_ms_base > 0 ? mb / out->ref_ms_base : NAN;
+    }
     out->latency_rise_pct = (mb > 0 && isfinite(mn)) ? 100.0 * (mn / mb - 1.0) : NAN;
     /* the gate */
     double                        alpha = o->alpha > 0 ? o->alpha : 0.05;
@@ -179,6 +211,11 @@ int vb_report_compare(struct vb_store * st_new, int64_t id_new, struct vb_store 
                                "%d paired question(s) changed their prediction (> %d allowed). ", (int)out->n_changed,
                                (int)o->max_changed);
     if (!out->acc_fail && !out->lat_fail && !out->pred_fail) snprintf(out->reason, sizeof out->reason, "within limits");
+    if (o->latency_ref && !isfinite(out->latency_rise_pct)) {
+        rl = strlen(out->reason);
+        snprintf(out->reason + rl, sizeof out->reason - rl, "; latency not checked: no %s run with k = %d in %s",
+                 o->latency_ref, (int)rn.frames, out->ref_new ? "the baseline" : "the new database");
+    }
 done:
     free(pn);
     free(pb);
@@ -259,6 +296,15 @@ struct cJSON * vb_rp_compare_json(const struct vb_compare_result * r, const stru
         cJSON_AddItemToArray(lat, o2);
     }
     cJSON_AddItemToObject(j, "latency_rise_pct", jnum(r->latency_rise_pct));
+    if (o->latency_ref) {
+        cJSON * ref = cJSON_AddObjectToObject(j, "latency_reference");
+        cJSON_AddStringToObject(ref, "method", o->latency_ref);
+        cJSON_AddItemToObject(ref, "run_new", r->ref_new ? cJSON_CreateNumber((double)r->ref_new) : cJSON_CreateNull());
+        cJSON_AddItemToObject(ref, "run_baseline",
+                              r->ref_base ? cJSON_CreateNumber((double)r->ref_base) : cJSON_CreateNull());
+        cJSON_AddItemToObject(ref, "p50_ms_new", jnum(r->ref_ms_new));
+        cJSON_AddItemToObject(ref, "p50_ms_baseline", jnum(r->ref_ms_base));
+    }
     return j;
 }
 
@@ -289,6 +335,12 @@ void vb_report_compare_print(FILE * f, const struct vb_compare_result * r, const
         if (b > 0 && isfinite(a)) snprintf(ch, sizeof ch, "%+.1f%%", 100 * (a / b - 1));
         fprintf(f, "%-12s %12.2f %12.2f %9s\n", vb_latency_stage_name((enum vb_stage)s), a, b, ch);
     }
+    if (o->latency_ref)
+        fprintf(
+            f,
+            "latency gate relative to %s (median total: new run #%lld %.2f ms, baseline run #%lld %.2f ms): %+.1f%%\n",
+            o->latency_ref, (long long)r->ref_new, r->ref_ms_new, (long long)r->ref_base, r->ref_ms_base,
+            r->latency_rise_pct);
     fprintf(f, "\npredictions identical: %s\n", r->same_predictions ? "yes (verification hashes equal)" : "no");
     fprintf(f, "changed predictions: %d of the paired questions\n", (int)r->n_changed);
     fprintf(f, "verdict: %s (%s)\n", (!r->acc_fail && !r->lat_fail && !r->pred_fail) ? "PASS" : "FAIL", r->reason);

@@ -263,10 +263,18 @@ void vb_report_compare_cells_print(FILE * f, const struct vb_compare_cells * c, 
     }
     fprintf(f, "\ncells: %d paired, %d failed, %d not comparable, %d only in new, %d only in baseline\n",
             (int)c->n_paired, (int)c->n_fail, (int)c->n_error, (int)c->n_only_new, (int)c->n_only_base);
+    int32_t n_unlat = 0; /* paired cells whose latency could not be checked ("-" above) */
+    for (int32_t i = 0; i < c->n; i++)
+        n_unlat += c->c[i].paired && !isfinite(c->c[i].result.latency_rise_pct);
+    if (n_unlat && o->max_latency_rise_pct >= 0)
+        fprintf(f, "latency not checked in %d paired cell(s) (latency '-': no timings%s)\n", (int)n_unlat,
+                o->latency_ref ? " or no reference run at that k" : "");
     char lim[48] = "not checked";
     if (o->max_latency_rise_pct >= 0) snprintf(lim, sizeof lim, "%.1f %%", o->max_latency_rise_pct);
     fprintf(f, "gate: accuracy drop > %.2f pts with McNemar p < %.3g fails; median latency rise limit: %s",
             o->max_acc_drop_pts, o->alpha > 0 ? o->alpha : 0.05, lim);
+    if (o->latency_ref && o->max_latency_rise_pct >= 0)
+        fprintf(f, " of the median relative to %s's at the same dataset and k", o->latency_ref);
     if (o->check_changed) fprintf(f, "; changed predictions allowed per cell: %d", (int)o->max_changed);
     for (int32_t i = 0; i < o->n_key_ignore; i++)
         fprintf(f, "%s%s", i ? ", " : "; cells matched ignoring ", o->key_ignore[i]);

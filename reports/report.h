@@ -73,7 +73,7 @@ struct vb_report_result {
     char    warnings[2048];    /* one line per such run ("run #3 (nextqa val uniform k=4 T=4): 5 of 300 ..."),
                                   truncated with "..." when longer */
     int32_t n_sheets;          /* contact sheets written */
-    int32_t n_sheets_skipped;  /* contact sheets (or datasets) skipped, each named in sheet_notes */
+    int32_t n_sheets_skipped;  /* contact sheets (or datasets) skipped or drawn without marks, each in sheet_notes */
     char    sheet_notes[2048]; /* one line per skip ("contact sheet NExT-QA 9000_0 skipped: ...: No such file") */
 };
 
@@ -109,7 +109,11 @@ struct vb_compare_opts {
     const char * const * key_ignore; /* (n_key_ignore) cell-key fields left out when matching cells (compare_cells):
                                         any of VB_COMPARE_KEY_FIELDS, e.g. "blas_threads" for a baseline from a
                                         machine with another core count */
-    int32_t n_key_ignore;
+    int32_t      n_key_ignore;
+    const char * latency_ref; /* NULL: the latency gate compares median s/question; else a method name: it compares
+                                 each run's median divided by the median of that method's run with the same dataset,
+                                 split and k in the same database (the newest such run), so that a baseline from a
+                                 faster or busier machine compares fairly */
 };
 
 /* The cell-key fields that key_ignore may name (the others, dataset split method frames candidates, always match);
@@ -137,12 +141,15 @@ struct vb_compare_result {
     struct vb_compare_row *   rows;                    /* (n_rows) row 0 = overall, then categories sorted by name */
     int32_t                   n_only_new, n_only_base; /* scored keys present in one run only (not paired) */
     struct vb_latency_summary lat_new[VB_STAGE_COUNT], lat_base[VB_STAGE_COUNT]; /* milliseconds */
-    double                    latency_rise_pct;   /* median total: 100 * (new / base - 1); NAN when unmeasured */
-    int                       same_predictions;   /* verification hashes equal */
-    int32_t                   n_changed;          /* paired scored questions whose prediction differs */
-    int                       acc_fail, lat_fail; /* gate verdicts */
-    int                       pred_fail;          /* check_changed and n_changed > max_changed */
-    char                      reason[512];
+    double                    latency_rise_pct; /* median total: 100 * (new / base - 1); NAN when unmeasured
+                                                   (with latency_ref: of the medians relative to the reference) */
+    int64_t ref_new, ref_base;                  /* latency_ref: the reference runs (0 = none found) */
+    double  ref_ms_new, ref_ms_base;            /* their median total milliseconds */
+    int     same_predictions;                   /* verification hashes equal */
+    int32_t n_changed;                          /* paired scored questions whose prediction differs */
+    int     acc_fail, lat_fail;                 /* gate verdicts */
+    int     pred_fail;                          /* check_changed and n_changed > max_changed */
+    char    reason[512];
 };
 
 /* Pair two runs on their sample keys (they may live in different databases) and apply the gate (fail = acc_fail ||

@@ -172,8 +172,10 @@ static int one_sheet(struct ana ** a, int32_t n, const struct vb_report_opts * o
         return 0;
     }
     /* ground truth: the synthetic event task's manifest beside the video's folder */
-    int64_t   e0 = 0, e1 = 0;
-    int       have_truth = vb_rp_sheet_truth(q->video_path, &e0, &e1) == VB_OK;
+    int64_t e0 = 0, e1 = 0;
+    int     trc = vb_rp_sheet_truth(q->video_path, &e0, &e1), have_truth = trc == VB_OK;
+    if (trc == VB_ERR_FORMAT) /* a manifest that names the video but cannot be read: say so, draw no marks */
+        warn_add(out, vb_rp_fmt("contact sheet %s %s: no informative frames marked: %s", title, q->key, vb_errmsg()));
     uint8_t * info = NULL;
     int32_t   n_info = 0;
     if (have_truth) {

@@ -110,6 +110,18 @@ print("contact sheets: %d thumbnails checked (informative border == card pixels 
       % (checked_info, checked_bars))
 EOF
 
+# a damaged manifest: the sheet is drawn without informative marks, and the report says why
+cp "$TMP/data/manifest.json" "$TMP/manifest.good"
+sed -i 's/"event": \[[0-9]*, [0-9]*\]/"event": "bad"/' "$TMP/data/manifest.json"
+"$VB" report --db "$TMP/r.db" --out "$TMP/rep4" --plots none --boot 50 --contact-sheets 1 2>"$TMP/rep4.log" ||
+    { cat "$TMP/rep4.log"; fail "report with a damaged manifest must not fail"; }
+grep -q 'no informative frames marked: .*manifest.json: entry videos/synth_00[0-9].mp4: "event" is not' "$TMP/rep4.log" ||
+    { cat "$TMP/rep4.log"; fail "damaged manifest not named"; }
+grep -q 'No ground truth is known for this video' "$TMP/rep4/report.md" || fail "caption must say there is no ground truth"
+ffmpeg -v error -i "$TMP/rep4/contact_sheet_nextqa_1.png" -f rawvideo -pix_fmt rgb24 - | od -An -v -tu1 -w3 |
+    grep -q '^ *255 *0 *255$' && fail "informative marks drawn from a damaged manifest"
+cp "$TMP/manifest.good" "$TMP/data/manifest.json"
+
 # a missing video: warning, sheet skipped, report still written (exit 0)
 rm -f "$TMP"/data/videos/synth_00[0-2].mp4
 rm -rf "$TMP/rep2"

@@ -11,8 +11,9 @@
 #     (3 videos only: the full demo's 100 questions per dataset show the gap);
 #   - "About this demo" (trained models: what was trained on what) is in all three reports;
 #   - contact sheets: 3 per dataset, written and inlined in report.html, with a section in report.md;
-#   - the regression gate: the 12 VLAP cells are paired with models/demo-baseline.db (the full demo's VLAP runs: the
-#     small demo's questions are a subset of the full demo's) and pass with no changed prediction; the verdict is in
+#   - the regression gate: the 12 VLAP cells and the 12 SeViLA cells (the latency reference) are paired with
+#     models/demo-baseline.db (the full demo's runs: the small demo's questions are a subset of the full demo's) and
+#     pass with no changed prediction and the latency relative to SeViLA within the limit; the verdict is in
 #     the demo's output and in all three reports; against a copy of the baseline with one VLAP prediction changed,
 #     the same compare exits 1 and names the changed prediction;
 #   - a second run resumes: no sample is computed again and it takes well under the first run's time;
@@ -151,9 +152,10 @@ echo "ok: contact sheets"
 BASE=$ROOT/models/demo-baseline.db
 [ -s "$BASE" ] || fail "$BASE missing (VB_DEMO_WRITE_BASELINE=1 scripts/demo.sh writes it)"
 grep -q '^demo:   verdict: PASS' "$T/demo1.log" || { cat "$OUT/gate.txt"; fail "the regression gate did not pass"; }
-grep -q '^demo:   cells: 12 paired, 0 failed, 0 not comparable, 24 only in new, 0 only in baseline' "$T/demo1.log" ||
-    { cat "$OUT/gate.txt"; fail "the gate must pair the 12 VLAP cells"; }
-[ "$(grep -c ' vlap k=[124] T=\(32\|8\) .* PASS$' "$OUT/gate-lines.txt")" = 12 ] || fail "12 PASS lines expected"
+grep -q '^demo:   cells: 24 paired, 0 failed, 0 not comparable, 12 only in new, 0 only in baseline' "$T/demo1.log" ||
+    { cat "$OUT/gate.txt"; fail "the gate must pair the 12 VLAP and 12 SeViLA cells"; }
+[ "$(grep -c ' vlap k=[124] T=\(32\|8\) .* PASS$' "$OUT/gate-lines.txt")" = 12 ] || fail "12 VLAP PASS lines expected"
+[ "$(grep -c ' sevila k=[124] T=32 .* PASS$' "$OUT/gate-lines.txt")" = 12 ] || fail "12 SeViLA PASS lines expected"
 for f in report.md report.html report.tex; do
     [ "$(grep -c 'Regression gate' "$OUT/$f")" = 1 ] || fail "$f: no single Regression gate section"
     grep -q 'Verdict: PASS (exit status 0)' "$OUT/$f" || fail "$f: gate verdict missing"
@@ -166,7 +168,7 @@ sqlite3 "$T/base-changed.db" "UPDATE samples SET prediction = (prediction + 1) %
     WHERE sample_key = '$key' AND run_id = (SELECT id FROM runs WHERE dataset = 'nextqa' AND method = 'vlap' AND frames = 1)"
 set +e
 "$VB_BIN" compare --db "$OUT/results.db" --baseline-db "$T/base-changed.db" --max-acc-drop 0 --max-changed 0 \
-    --max-latency-rise 300 --ignore-key blas_threads,config.map_sha256 >"$T/gate-bad.txt" 2>&1
+    --latency-ref sevila --max-latency-rise 100 --ignore-key blas_threads,config.map_sha256 >"$T/gate-bad.txt" 2>&1
 rc=$?
 set -e
 [ "$rc" = 1 ] || { cat "$T/gate-bad.txt"; fail "a changed baseline prediction must fail the gate (exit $rc)"; }

@@ -231,6 +231,24 @@ sqlite3 "$T/threads.db" "UPDATE runs SET config = json_set(config, '$.config.vid
 [ "$(cmpdb --db "$T/threads.db" --baseline-db "$T/grid.db" --ignore-key blas_threads,config.video_size)" = 0 ] ||
     { cat "$T/cmp.out"; fail "--ignore-key config.video_size must pair the cells"; }
 grep -q '^cells: 13 paired, 0 failed' "$T/cmp.out" || fail "--ignore-key config.video_size: 13 cells paired"
+# --latency-ref: a 3x slower machine (every time x3) fails the plain latency gate, not the one relative to SeViLA;
+# a run slowed alone fails both; cells without a SeViLA run at their k are not checked (and counted)
+cp "$T/grid.db" "$T/slow.db"
+sqlite3 "$T/slow.db" "UPDATE samples SET t_total_us = t_total_us * 3"
+[ "$(cmpdb --db "$T/slow.db" --baseline-db "$T/grid.db")" = 1 ] || fail "3x slower must fail the absolute gate"
+[ "$(cmpdb --db "$T/slow.db" --baseline-db "$T/grid.db" --latency-ref sevila)" = 0 ] ||
+    { cat "$T/cmp.out"; fail "3x slower everywhere must pass relative to sevila"; }
+grep -Eq '^nextqa/val vlap k=4 T=32 +#6 +#6 .* \+0\.0% +PASS$' "$T/cmp.out" || fail "relative latency of run 6"
+grep -Eq '^nextqa/val vlap k=2 T=32 +#5 +#5 .* - +PASS$' "$T/cmp.out" || fail "no sevila at k=2: latency unchecked"
+grep -q '^latency not checked in 7 paired cell(s) (latency .-.: no timings or no reference run at that k)' "$T/cmp.out" ||
+    fail "unchecked latency cells not counted"
+sqlite3 "$T/slow.db" "UPDATE samples SET t_total_us = t_total_us * 2 WHERE run_id = 6"
+[ "$(cmpdb --db "$T/slow.db" --baseline-db "$T/grid.db" --latency-ref sevila)" = 1 ] || fail "run 6 slowed alone must fail"
+grep -Eq '^nextqa/val vlap k=4 T=32 +#6 +#6 .* \+100\.0% +FAIL \(median latency rose 100\.0 %' "$T/cmp.out" ||
+    { cat "$T/cmp.out"; fail "relative latency rise of run 6 not named"; }
+[ "$(cmpdb --db "$T/slow.db" --run 6 --baseline 6 --baseline-db "$T/grid.db" --latency-ref sevila --json)" = 1 ] ||
+    fail "run 6 against run 6, relative to sevila"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["latency_reference"]; assert r["method"] == "sevila" and r["run_new"] == 4 and r["run_baseline"] == 4 and abs(r["p50_ms_new"] - 3 * r["p50_ms_baseline"]) < 1e-6 * r["p50_ms_new"] and abs(d["latency_rise_pct"] - 100) < 1e-6 and d["latency_fail"] is True' "$T/cmp.out" || fail "json latency_reference"
 
 # ---- Markdown escaping: names with HTML and Markdown syntax reach report.md as text ----
 cp "$T/grid.db" "$T/evil.db"
