@@ -10,6 +10,8 @@
 #   - issue 18: runs.subset / runs.checkpoint and samples.prompt are added the same way (NULL on old runs / rows;
 #     read-only use of a file without them works);
 #   - issue 20: runs.device likewise (NULL on old runs, "cpu" on new CPU runs; runs --json shows it);
+#   - issue 19: sessions.estimate_s / sessions.note (the run-time estimate) are added the same way (NULL on old
+#     sessions, set on new ones; a report of the old file has no run notes, of the upgraded one has them);
 #   - --weights is part of the identity: bf16 cells are new, re-running f32 / bf16 resumes each its own cells.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -83,6 +85,18 @@ done
 cp "$FX" "$tmp/ro.db"
 "$VB_BIN" runs --db "$tmp/ro.db" --json | grep -q '"subset":null' || die "runs --json on a file without runs.subset"
 [ "$(sha256sum < "$tmp/ro.db")" = "$(sha256sum < "$FX")" ] || die "runs --json changed an old file"
+# issue 19's columns: the sessions' estimate and note, NULL on the old sessions, set on the new ones
+[ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM sessions WHERE run_id <= 4 AND estimate_s IS NULL AND note IS NULL")" = 4 ] \
+  || die "old sessions: estimate_s / note must be NULL"
+[ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM sessions WHERE run_id > 4 AND estimate_s > 0 AND note LIKE 'estimate % vs actual %'")" = 2 ] \
+  || die "new sessions: estimate not recorded"
+if "$VB_BIN" report --help >/dev/null 2>&1; then
+  "$VB_BIN" report --db "$tmp/ro.db" --out "$tmp/rep1" --format md >/dev/null 2>&1 || die "report on a file without sessions.note"
+  grep -q "Run notes" "$tmp/rep1/report.md" && die "old file: report shows run notes it cannot have"
+  [ "$(sha256sum < "$tmp/ro.db")" = "$(sha256sum < "$FX")" ] || die "report changed an old file"
+  "$VB_BIN" report --db "$tmp/old.db" --out "$tmp/rep2" --format md >/dev/null 2>&1 || die "report on the upgraded file"
+  grep -q "Run notes" "$tmp/rep2/report.md" || die "upgraded file: report lacks the new runs' notes"
+fi
 out=$("$VB_BIN" runs --db "$tmp/old.db" --long) || die "runs --long after the upgrade"
 [ "$(echo "$out" | grep -c "weights f32  peak RSS [0-9]")" = 2 ] || die "runs --long: new runs' RSS"
 
