@@ -123,6 +123,13 @@ rates() {
   return $rc
 }
 
+# the largest max_abs_err / tolerance ratio of check-golden's lines on stdin, with its line
+worst() {
+  awk '{ if (match($0, / [0-9.eE+-]+ [0-9.eE+-]+ (ok|FAIL)/)) { split(substr($0, RSTART + 1, RLENGTH - 1), a, " ");
+         r = (a[2] > 0 ? a[1] / a[2] : 0); if (r >= m) { m = r; l = $0 } } }
+       END { printf "worst err/tolerance %.3g: %s", m, l }'
+}
+
 golden() {
   local rc=0 n=0 d o r
   for d in tests/golden/*/; do
@@ -134,9 +141,10 @@ golden() {
     [ $r = 0 ] || { echo "$o" | grep -E 'FAIL|SKIP|error' | head -n 10; rc=1; }
     o=$("$BIN" check-golden --device cuda --strict "$d" 2>&1)
     r=$?
-    echo "cuda: $(echo "$o" | tail -n 1)"
-    echo "$o" | awk '$NF == "ok" || $NF == "FAIL" {print "      " $0}' | sort -k3 -g -r | head -n 3 # largest errors
+    echo "cuda: $(echo "$o" | tail -n 1); $(echo "$o" | worst)"
     [ $r = 0 ] || { echo "$o" | grep -E 'FAIL|SKIP|error' | head -n 20; rc=1; }
+    o=$("$BIN" check-golden --device cuda --weights bf16 "$d" 2>&1) # bf16 weights: the deviation, reported only
+    echo "cuda bf16 weights (report only): $(echo "$o" | tail -n 1); $(echo "$o" | worst)"
   done
   [ $n -gt 0 ] || { echo "golden: no golden sets"; return 1; }
   return $rc
@@ -340,7 +348,7 @@ PY
 
 WHICH=$(mktemp)
 export BIN TC NJ OUT WHICH
-export -f env_info build version rates golden e2e_compare e2e bench torch_compare
+export -f env_info build version rates worst golden e2e_compare e2e bench torch_compare
 wanted() { [ -z "${VB_GPU_CHECK_STEPS:-}" ] || [[ " $VB_GPU_CHECK_STEPS " == *" $1 "* ]]; }
 step env 20 env_info
 step build 240 build
