@@ -441,6 +441,7 @@ static int bench_qformer(struct bench * B, int di, const struct ref * own) {
     if (st == VB_OK) st = vb_projection_load(&p, B->w, "language_projection", qc.hidden, Dm);
     if (st == VB_OK && qc.device == VB_DEVICE_CUDA) st = vb_projection_to_device(p);
     if (st != VB_OK) {
+        vb_projection_free(p);
         vb_qformer_free(m);
         return st;
     }

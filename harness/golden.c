@@ -4,6 +4,7 @@
 #include "base/common.h"
 #include "engine/blas.h"
 #include "harness/cli.h"
+#include "harness/runconfig.h"
 
 #include <math.h>
 #include <string.h>
@@ -193,18 +194,22 @@ static void golden_close(struct vb_golden * g) {
 
 int cmd_check_golden(int argc, char ** argv) {
     if (vb_cli_wants_help(argc, argv) || argc < 2) {
-        printf("usage: vlapbench check-golden [--strict] [--case NAME] [--threads N] [--compute f32|bf16]\n"
-               "                            [--device cpu|cuda] DIR\n"
-               "Loads DIR/config.json, model.safetensors, cases.safetensors and cases.json, runs every case it\n"
-               "supports and prints one line per compared tensor: `case tensor max_abs_err tolerance ok|FAIL`\n"
-               "(`SKIP` for a case it cannot run). Tolerance 1e-4 * max(1, max|reference|); ids compared exactly.\n"
-               "Exit 1 on any FAIL, and on any SKIP with --strict.  --compute bf16: the engine's Linears round "
-               "activations\n"
-               "and weights to bf16 (AVX512_BF16 CPUs; docs/performance.md gives the deviations it causes).\n");
+        printf(
+            "usage: vlapbench check-golden [--strict] [--case NAME] [--threads N] [--compute f32|bf16]\n"
+            "                            [--device cpu|cuda] [--weights f32|bf16|f16] DIR\n"
+            "Loads DIR/config.json, model.safetensors, cases.safetensors and cases.json, runs every case it\n"
+            "supports and prints one line per compared tensor: `case tensor max_abs_err tolerance ok|FAIL`\n"
+            "(`SKIP` for a case it cannot run). Tolerance 1e-4 * max(1, max|reference|); ids compared exactly.\n"
+            "Exit 1 on any FAIL, and on any SKIP with --strict.  --compute bf16: the engine's Linears round "
+            "activations\n"
+            "and weights to bf16 (AVX512_BF16 CPUs; docs/performance.md gives the deviations it causes).\n"
+            "--device cuda: the models run on the GPU (f32 weights: the exact path, the same tolerance).  --weights:\n"
+            "resident dtype of the large matrices (default f32; bf16 / f16 are not golden-exact: the lines then\n"
+            "report the deviation).\n");
         return argc < 2 ? 2 : 0;
     }
     int         strict = 0, threads = 0;
-    const char *dir = NULL, *only = NULL, *v, *device = "cpu";
+    const char *dir = NULL, *only = NULL, *v, *device = "cpu", *weights = "f32";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--strict"))
             strict = 1;
@@ -214,6 +219,8 @@ int cmd_check_golden(int argc, char ** argv) {
             threads = atoi(v);
         else if (vb_cli_opt(argc, argv, &i, "--device", &v))
             device = v; /* cpu | cuda (CUDA: docs/cuda.md) */
+        else if (vb_cli_opt(argc, argv, &i, "--weights", &v))
+            weights = v;
         else if (vb_cli_opt(argc, argv, &i, "--compute", &v)) {
             if (vb_cli_set_compute("check-golden", v)) return 2;
         } else if (argv[i][0] == '-') {
@@ -226,6 +233,11 @@ int cmd_check_golden(int argc, char ** argv) {
         fprintf(stderr, "check-golden: DIR missing\n");
         return 2;
     }
+    int32_t wdt = VB_DT_F32;
+    if (vb_runconfig_weight_dtype(weights, &wdt) != VB_OK) {
+        fprintf(stderr, "check-golden: --%s\n", vb_errmsg());
+        return 2;
+    }
     int cuda = 0, drc = vb_cli_device("check-golden", device, &cuda);
     if (drc != 0) return drc;
     vb_blas_set_threads(threads);
@@ -233,6 +245,8 @@ int cmd_check_golden(int argc, char ** argv) {
     int              rc = golden_open(&g, dir);
     g.device = cuda ? VB_DEVICE_CUDA : VB_DEVICE_CPU; /* every model a case loads goes to the device */
     g.cfg.vision.device = g.cfg.qformer.device = g.cfg.t5.device = g.device;
+    g.weight_dtype = wdt;
+    g.cfg.vision.weight_dtype = g.cfg.qformer.weight_dtype = g.cfg.t5.weight_dtype = wdt;
     if (rc != VB_OK) {
         fprintf(stderr, "check-golden: %s\n", vb_errmsg());
         golden_close(&g);

@@ -26,7 +26,8 @@ struct vb_golden {
     char *                 cfg_json_text; /* raw config.json text (NULL if absent), e.g. for "methods_bundle" */
     int32_t                n_ok, n_fail, n_skip;
     int32_t                verbose;
-    int32_t                device; /* enum vb_device of the models the cases load (check-golden --device) */
+    int32_t                device;       /* enum vb_device of the models the cases load (check-golden --device) */
+    int32_t                weight_dtype; /* enum vb_dtype of their large matrices (check-golden --weights) */
 };
 
 /* Load reference tensor "<case>.<name>" as F32 (malloc'd, caller frees) / I64.  NULL shape = any; the shape is

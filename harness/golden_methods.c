@@ -242,7 +242,8 @@ int vb_golden_run_method(struct vb_golden * g, const char * case_name) {
     int gumbel = vb_weights_find(g->cases, full) != NULL;
     if (rc == VB_OK && gumbel) rc = vb_golden_f32(g, full, &gu, NULL, NULL);
     struct vb_bundle *    b = NULL;
-    struct vb_bundle_opts bo = {.t5_tokenizer = t5p, .bert_vocab = bertp, .parts = 0, .device = g->device};
+    struct vb_bundle_opts bo = {
+        .t5_tokenizer = t5p, .bert_vocab = bertp, .parts = 0, .device = g->device, .weight_dtype = g->weight_dtype};
     if (rc == VB_OK) rc = vb_bundle_open(&b, g->dir, &bo);
     struct vb_method *    m = NULL;
     struct vb_method_opts mo;

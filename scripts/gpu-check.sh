@@ -2,25 +2,32 @@
 # scripts/gpu-check.sh — the one prepared device check of the CUDA backend (issue 20; docs/cuda.md), sized to end
 # within 10 minutes on one H100.  Run from the repository root on the GPU machine; everything it prints goes to
 # $OUT/gpu-check.log (OUT defaults to ./gpu-check-out), the step table to $OUT/summary.txt, PyTorch's numbers also
-# to $OUT/torch.txt.  Every step is time-boxed and the whole run ends within 540 s (VB_GPU_CHECK_BUDGET); a failing
-# step is recorded and the script goes on; the exit code is the number of failed steps (0 = all passed; steps that
-# cannot apply yet say so and count as "n/a", not passed).
+# to $OUT/torch.txt, the end-to-end comparison to $OUT/e2e.txt.  Every step is time-boxed and the whole run ends
+# within 540 s (VB_GPU_CHECK_BUDGET); a failing step is recorded and the script goes on; the exit code is the number
+# of failed steps (0 = all passed; a step that cannot apply on this machine says why and counts as "n/a").
+# VB_GPU_CHECK_STEPS="unit golden" runs only the named steps (after env / build / version), e.g. to rerun one.
 #
-# Steps:
+# Steps, most important first (the budget cuts the tail when it runs out):
 #   env        nvidia-smi, nvcc, python3 / torch / transformers versions
 #   build      make -j CUDA=1 (vlapbench + build/tests/test_cuda); when the machine lacks the project's -dev
 #              packages, falls back to a carried .gpu-pack/ (scripts/gpu-pack.sh, made where they are installed)
 #   version    vlapbench version: cuda_backend / cuda_gpu lines (the GPU must be seen)
-#   unit       test_cuda: every CUDA kernel, the cuBLASLt linear (f32 exact path, bf16), the device ViT and T5
-#              encoder vs the CPU engine
+#   unit       test_cuda with the GPU: every kernel (argmax included), the cuBLASLt linear (f32 exact path, bf16),
+#              the device ViT, Q-Former (BLIP-2 and InstructBLIP), projection, T5 encoder and decoder (KV cache,
+#              batch, device argmax) vs the CPU engine; the wiring (models loaded with the device option through
+#              the engine's own run functions and greedy generation); the methods end to end on the committed demo
+#              bundles (uniform, SeViLA, VLAP: same picks and predictions as the CPU, no video decoding needed)
+#   golden     check-golden on every committed golden set (tests/golden/*), CPU (sanity) then --device cuda
+#              --strict: f32 on the device within the CPU's tolerance 1e-4 x max(1, max|ref|)
+#   e2e        one small `run` on a synthetic set (synth --task event) with the demo bundles, CPU and --device
+#              cuda into two databases: same predictions (picks may differ only on near ties, counted), option
+#              scores within 1e-3, runs.device recorded; n/a under the carried pack (its FFmpeg is a stand-in)
+#   kernels    test_cuda --kernels: our kernels' times at the real shapes, the 32-frame ViT-g pass (bf16, f32)
+#              and the Flan-T5-XL encoder (bf16; random weights)
 #   rate       cuBLASLt GEMM rate at 8192^3 bf16 / f32 and at the real ViT-g / Flan-T5-XL shapes
-#   kernels    test_cuda --kernels: our kernels' times at the real shapes, and the 32-frame ViT-g pass through
-#              engine/cuda/vit.c (bf16 and f32) and the Flan-T5-XL encoder through engine/cuda/t5enc.c (bf16;
-#              random weights)
+#   bench      bench-engine --device cuda at the real BLIP-2 shapes (bf16, 32 frames, 2 layers of each stack)
 #   torch      the same GEMMs / kernels in PyTorch, and transformers' own BLIP-2 ViT-g, Q-Former, InstructBLIP
 #              Q-Former and Flan-T5-XL encoder (random weights, bf16) at the real shapes
-#   golden     check-golden on the repository's golden sets, CPU (sanity) and --device cuda (n/a until wired)
-#   bench      bench-engine --device cuda at the real BLIP-2 shape (n/a until wired)
 #
 # On the lent machine (device tool), from the repository root:
 #   bash scripts/gpu-check.sh            (with carry [".gpu-pack"] when the build there fails for missing packages)
@@ -116,35 +123,107 @@ rates() {
   return $rc
 }
 
+# the largest max_abs_err / tolerance ratio of check-golden's lines on stdin, with its line
+worst() {
+  awk '{ if (match($0, / [0-9.eE+-]+ [0-9.eE+-]+ (ok|FAIL)/)) { split(substr($0, RSTART + 1, RLENGTH - 1), a, " ");
+         r = (a[2] > 0 ? a[1] / a[2] : 0); if (r >= m) { m = r; l = $0 } } }
+       END { printf "worst err/tolerance %.3g: %s", m, l }'
+}
+
 golden() {
-  local rc=0 n=0 d
+  local rc=0 n=0 d o r
   for d in tests/golden/*/; do
     [ -f "$d/cases.json" ] || continue
     n=$((n + 1))
-    local o r
     o=$("$BIN" check-golden --strict "$d" 2>&1)
     r=$?
-    echo "$o" | tail -n 1
+    echo "cpu:  $(echo "$o" | tail -n 1)"
     [ $r = 0 ] || { echo "$o" | grep -E 'FAIL|SKIP|error' | head -n 10; rc=1; }
+    o=$("$BIN" check-golden --device cuda --strict "$d" 2>&1)
+    r=$?
+    echo "cuda: $(echo "$o" | tail -n 1); $(echo "$o" | worst)"
+    [ $r = 0 ] || { echo "$o" | grep -E 'FAIL|SKIP|error' | head -n 20; rc=1; }
+    o=$("$BIN" check-golden --device cuda --weights bf16 "$d" 2>&1) # bf16 weights: the deviation, reported only
+    echo "cuda bf16 weights (report only): $(echo "$o" | tail -n 1); $(echo "$o" | worst)"
   done
   [ $n -gt 0 ] || { echo "golden: no golden sets"; return 1; }
-  [ $rc = 0 ] || return 1
-  local msg
-  msg=$("$BIN" check-golden --device cuda --strict tests/golden/tiny 2>&1)
-  local r=$?
-  echo "check-golden --device cuda: exit $r: $msg"
-  if [ $r != 0 ] && [[ "$msg" == *"not yet wired"* ]]; then return 3; fi
-  return $r
+  return $rc
+}
+
+# e2e's row-by-row comparison of two results databases (CPU, GPU) with python3's sqlite3 module; report to $3.
+e2e_compare() {
+  python3 - "$@" <<'PY'
+import json, sqlite3, sys
+a, b, out, other = sys.argv[1:5]
+f = open(out, "w")
+def say(*x):
+    s = " ".join(str(v) for v in x); print(s); f.write(s + "\n")
+def rows(p):
+    c = sqlite3.connect(p)
+    q = ("SELECT r.method, r.frames, s.sample_key, s.status, s.prediction, s.picked, s.option_scores, s.error "
+         "FROM samples s JOIN runs r ON r.id = s.run_id")
+    d = {(m, k, key): (st, pr, pk, sc, er) for m, k, key, st, pr, pk, sc, er in c.execute(q)}
+    dev = [x[0] for x in c.execute("SELECT DISTINCT device FROM runs")]
+    return d, dev
+A, da = rows(a)
+B, db = rows(b)
+say("cpu runs.device:", da, "| other runs.device:", db)
+bad = 0
+n_pick = 0
+worst = 0.0
+if set(A) != set(B) or not A:
+    say("FAIL: the two databases hold different rows:", len(A), len(B)); bad += 1
+for key in sorted(set(A) & set(B)):
+    sa, sb = A[key], B[key]
+    if sa[0] != "ok" or sb[0] != "ok":
+        say("FAIL: error row", key, sa[4], sb[4]); bad += 1; continue
+    if sa[2] != sb[2]:
+        n_pick += 1; say("picks differ (a near tie of the selection scores?)", key, sa[2], sb[2]); continue
+    x, y = json.loads(sa[3]), json.loads(sb[3])
+    err = max(abs(p - q) / max(1.0, abs(p)) for p, q in zip(x, y))
+    worst = max(worst, err)
+    if sa[1] != sb[1] or err > 1e-3:
+        say("FAIL: prediction / scores differ", key, sa[1], sb[1], "max rel score diff %.3g" % err); bad += 1
+if da != ["cpu"] or not all(str(v).startswith("cuda: " if other == "cuda" else "cpu") for v in db):
+    say("FAIL: runs.device not recorded as expected:", da, db); bad += 1
+n = len(A)
+say(f"e2e: {n} rows; {bad} failing; {n_pick} with other picks (allowed up to 10%); largest option-score "
+    f"difference {worst:.3g} (relative)")
+sys.exit(1 if bad or n_pick * 10 > n else 0)
+PY
+}
+
+# One small end-to-end run on a synthetic set, CPU and GPU, compared row by row (python3's sqlite3 module).
+e2e() {
+  local d rc=0 dev
+  d=$(mktemp -d)
+  if ! "$BIN" synth --task event --out "$d/data" --videos 4 --questions 3 --seed 11 >"$d/synth.log" 2>&1; then
+    tail -n 3 "$d/synth.log"
+    echo "e2e: synth failed (the carried pack's FFmpeg is a stand-in): n/a here; the unit step's methods e2e ran the"
+    echo "     same bundles end to end from pixels"
+    rm -rf "$d"
+    return 3
+  fi
+  local S=$d/data/nextqa M=models/demo
+  local side devs=(cpu "${VB_E2E_DEVICE:-cuda}") # VB_E2E_DEVICE=cpu: a dry run of this step without a GPU
+  for side in 0 1; do
+    dev=${devs[$side]}
+    local t=$(date +%s%N)
+    "$BIN" run --dataset nextqa --annotations "$S/val.csv" --map "$S/map_vid_vidorID.json" --videos "$S/videos" \
+      --method uniform="$M/uniform" --method sevila="$M/sevila" --method "vlap@4=$M/vlap-k4-T32" --frames 1,4 \
+      --method-frames vlap=4 --warmup 0 --quiet --db "$d/side$side.db" --device "$dev" >"$d/run$side.log" 2>&1 \
+      || { cat "$d/run$side.log"; echo "e2e: run --device $dev failed"; rc=1; }
+    echo "e2e: run --device $dev: $((($(date +%s%N) - t) / 1000000)) ms"
+  done
+  if [ $rc = 0 ]; then e2e_compare "$d/side0.db" "$d/side1.db" "$OUT/e2e.txt" "${devs[1]}" || rc=1; fi
+  rm -rf "$d"
+  return $rc
 }
 
 bench() {
-  local msg r
-  msg=$("$BIN" bench-engine --device cuda --config configs/real/blip2-flan-t5-xl.config.json --weights bf16 --frames 32 \
-        --reps 3 2>&1)
-  r=$?
-  echo "$msg" | tail -n 40
-  if [ $r != 0 ] && [[ "$msg" == *"not yet wired"* ]]; then return 3; fi
-  return $r
+  "$BIN" bench-engine --device cuda --config configs/real/blip2-flan-t5-xl.config.json --weights bf16 --frames 32 \
+    --reps 3 2>&1 | tail -n 60
+  return "${PIPESTATUS[0]}"
 }
 
 torch_compare() {
@@ -269,8 +348,9 @@ PY
 
 WHICH=$(mktemp)
 export BIN TC NJ OUT WHICH
-export -f env_info build version rates golden bench torch_compare
-step env 30 env_info
+export -f env_info build version rates worst golden e2e_compare e2e bench torch_compare
+wanted() { [ -z "${VB_GPU_CHECK_STEPS:-}" ] || [[ " $VB_GPU_CHECK_STEPS " == *" $1 "* ]]; }
+step env 20 env_info
 step build 240 build
 if [ "$(cat "$WHICH")" = pack ]; then # the carried pack stands in
   echo "build      (the binaries are the carried .gpu-pack/, built elsewhere)" | tee -a "$SUM"
@@ -280,20 +360,20 @@ if [ "$(cat "$WHICH")" = pack ]; then # the carried pack stands in
   export BIN TC
 fi
 rm -f "$WHICH"
+export VB_ROOT=$PWD # test_cuda finds tests/golden and models/demo from here
 if [ -x "$BIN" ] && [ -x "$TC" ]; then
   step version 20 version
-  step unit 90 "$TC"
-  step rate 60 rates
-  step kernels 90 "$TC" --kernels
-fi
-step torch 200 torch_compare
-if [ -x "$BIN" ] && [ -x "$TC" ]; then
-  step golden 60 golden
-  step bench 30 bench
+  wanted unit && step unit 150 "$TC"
+  wanted golden && step golden 90 golden
+  wanted e2e && step e2e 120 e2e
+  wanted kernels && step kernels 90 "$TC" --kernels
+  wanted rate && step rate 45 rates
+  wanted bench && step bench 90 bench
 else
   echo "no binaries: the steps that need them are not run"
   failed=$((failed + 1))
 fi
+wanted torch && step torch 150 torch_compare
 
 echo
 echo "==== summary ($(($(date +%s) - T0)) s in all; $failed failed; log: $LOG)"

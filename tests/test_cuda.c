@@ -31,6 +31,10 @@
 #include "engine/vit.h"
 #include "engine/weights.h"
 #include "engine/wmat.h"
+#include "harness/registry.h"
+#include "methods/bundle.h"
+#include "methods/method.h"
+#include "methods/prompts.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -812,18 +816,17 @@ static void test_t5dec(void ** state) {
 /* the wiring: models loaded with cfg.device = CUDA run through the engine's own functions (vb_vit_run,
 ** vb_qformer_run, vb_projection_run, vb_t5_encode, vb_t5_encode_batch, vb_t5_decode, vb_generate_greedy with and
 ** without scores: the device argmax path) and agree with the CPU models of the same file; greedy ids are equal */
-static void test_wiring(void ** state) {
-    (void)state;
+static void wiring(int32_t device) {
     struct vb_model_config cfg, dcfg;
     struct vb_weights *    w = NULL;
     open_golden("instruct-tiny", &cfg, &w);
     dcfg = cfg;
-    dcfg.vision.device = dcfg.qformer.device = dcfg.t5.device = VB_DEVICE_CUDA;
+    dcfg.vision.device = dcfg.qformer.device = dcfg.t5.device = device;
     struct vb_vit *v = NULL, *dv = NULL;
     assert_int_equal(vb_vit_load(&v, w, &cfg.vision, "vision_model."), VB_OK);
     assert_int_equal(vb_vit_load(&dv, w, &dcfg.vision, "vision_model."), VB_OK);
     assert_null(v->dev);
-    assert_non_null(dv->dev);
+    assert_true(device ? dv->dev != NULL : dv->dev == NULL);
     const int32_t      F = 2;
     struct vb_vit_ctx *vc = NULL, *dvc = NULL;
     assert_int_equal(vb_vit_ctx_new(&vc, v, F), VB_OK);
@@ -854,7 +857,7 @@ static void test_wiring(void ** state) {
     struct vb_projection *p = NULL, *dp = NULL;
     assert_int_equal(vb_projection_load(&p, w, "language_projection", (int32_t)Dq, (int32_t)d), VB_OK);
     assert_int_equal(vb_projection_load(&dp, w, "language_projection", (int32_t)Dq, (int32_t)d), VB_OK);
-    assert_int_equal(vb_projection_to_device(dp), VB_OK);
+    if (device) assert_int_equal(vb_projection_to_device(dp), VB_OK);
     float *pj = vb_malloc(sizeof(float) * (size_t)(F * Q * d)), *dpj = vb_malloc(sizeof(float) * (size_t)(F * Q * d));
     assert_int_equal(vb_projection_run(p, qo, F * Q, pj), VB_OK);
     assert_int_equal(vb_projection_run(dp, qo, F * Q, dpj), VB_OK);
@@ -869,7 +872,7 @@ static void test_wiring(void ** state) {
     for (int r = 0; r < R; r++) {
         assert_int_equal(vb_t5_ctx_new(&cc[r], m, n, steps), VB_OK);
         assert_int_equal(vb_t5_ctx_new(&dc[r], dm, n, steps), VB_OK);
-        assert_non_null(dc[r]->dev);
+        assert_true(device ? dc[r]->dev != NULL : dc[r]->dev == NULL);
     }
     assert_int_equal(vb_t5_encode(cc[0], pj, NULL, n, NULL), VB_OK);
     assert_int_equal(vb_t5_encode(dc[0], pj, NULL, n, NULL), VB_OK);
@@ -938,6 +941,107 @@ static void test_wiring(void ** state) {
     free(px), free(ln), free(dln), free(qo), free(dqo), free(pj), free(dpj), free(lg), free(dlg), free(sc), free(dsc);
     free(work);
     vb_weights_close(w);
+}
+
+/* End to end without video decoding (what the carried .gpu-pack can run): the committed demo bundles (models/demo:
+** uniform, SeViLA, VLAP k = 4 with T = 32) opened on the CPU and with `device` (bundle option, as run / answer
+** --device set it), the ViT body of T deterministic frames computed by each side, then each method answers three
+** questions from its own side's features.  Picks and predictions must be equal, except where the CPU's own scores
+** of the two choices are a near tie (1e-3); the option scores within 1e-3 x max(1, |score|).  Returns the number of
+** differing decisions (printed). */
+static int methods_e2e(int32_t device) {
+    const char * root = getenv("VB_ROOT");
+    const char * names[3] = {"uniform", "sevila", "vlap"}, *dirs[3] = {"uniform", "sevila", "vlap-k4-T32"};
+    const char * qs[3] = {"what colour is the card?", "what happens after the card appears?", "which card is shown?"};
+    const char * opts[5] = {"red", "green", "blue", "yellow", "white"};
+    int          n_diff = 0;
+    for (int mi = 0; mi < 3; mi++) {
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s%smodels/demo/%s", root ? root : "", root ? "/" : "", dirs[mi]);
+        const struct vb_method_ops * ops = vb_registry_find(names[mi]);
+        assert_non_null(ops);
+        struct vb_bundle * b[2] = {NULL, NULL};
+        struct vb_method * m[2] = {NULL, NULL};
+        float *            feats[2] = {NULL, NULL};
+        int32_t            T = 0;
+        for (int side = 0; side < 2; side++) {
+            struct vb_bundle_opts bo = {.device = side ? device : VB_DEVICE_CPU};
+            assert_int_equal(vb_bundle_open(&b[side], dir, &bo), VB_OK);
+            struct vb_method_opts o;
+            vb_method_opts_default(&o);
+            o.n_frames = 4;
+            assert_int_equal(vb_method_open(&m[side], ops, b[side], &o), VB_OK);
+            T = ops->candidates(b[side], 4, 0);
+            const struct vb_vision_config * vc = &b[side]->cfg.vision;
+            const int64_t                   S = vc->image_size, per = (int64_t)vc->n_tokens * vc->hidden;
+            float *                         px = vb_malloc(sizeof(float) * (size_t)(T * 3 * S * S));
+            fill(px, T * 3 * S * S, 2024 + mi, 2.0f);
+            struct vb_vit_ctx * vx = NULL;
+            assert_int_equal(vb_vit_ctx_new(&vx, b[side]->vit, T), VB_OK);
+            feats[side] = vb_malloc(sizeof(float) * (size_t)(T * per));
+            assert_int_equal(vb_vit_run(vx, px, T, NULL, NULL, feats[side], NULL), VB_OK);
+            vb_vit_ctx_free(vx);
+            free(px);
+            if (side) near("methods e2e: vit body", feats[0], feats[1], T * per, 1e-4);
+        }
+        for (int qi = 0; qi < 3; qi++) {
+            struct vb_prompt_text text;
+            assert_int_equal(vb_prompt_text_make(&text, VB_PROMPT_MC, qs[qi], 5, opts), VB_OK);
+            struct vb_method_result r[2];
+            for (int side = 0; side < 2; side++) {
+                struct vb_method_input in = {.text = &text, .feats = feats[side], .n_frames = T, .seed = 7};
+                assert_int_equal(vb_method_answer(m[side], &in, &r[side]), VB_OK);
+            }
+            vb_prompt_text_free(&text);
+            const struct vb_method_result *a = &r[0], *g = &r[1];
+            printf("methods e2e %s q%d: cpu pred %d picks", names[mi], qi, a->prediction);
+            for (int32_t i = 0; i < a->n_picked; i++)
+                printf(" %d", a->picked[i]);
+            printf(" | device pred %d picks", g->prediction);
+            for (int32_t i = 0; i < g->n_picked; i++)
+                printf(" %d", g->picked[i]);
+            printf("\n");
+            assert_int_equal(a->n_picked, g->n_picked);
+            int same_picks = !memcmp(a->picked, g->picked, sizeof(int32_t) * (size_t)a->n_picked);
+            if (!same_picks) { /* allowed only as a near tie of the CPU's own selection scores */
+                n_diff++;
+                for (int32_t i = 0; i < a->n_picked; i++)
+                    if (a->picked[i] != g->picked[i])
+                        assert_true(a->has_scores &&
+                                    fabs((double)a->cand_scores[a->picked[i]] - a->cand_scores[g->picked[i]]) <= 1e-3);
+                continue; /* the answerer saw other frames: its scores are not comparable */
+            }
+            if (a->has_scores) near("methods e2e: selection scores", a->cand_scores, g->cand_scores, T, 1e-3);
+            near("methods e2e: option scores", a->scores, g->scores, a->n_scores, 1e-3);
+            if (a->prediction != g->prediction) {
+                n_diff++;
+                assert_true(fabs((double)a->scores[a->prediction] - a->scores[g->prediction]) <= 1e-3);
+            }
+        }
+        for (int side = 0; side < 2; side++) {
+            vb_method_close(m[side]);
+            vb_bundle_close(b[side]);
+            free(feats[side]);
+        }
+    }
+    printf("methods e2e: %d decision(s) differ (near ties only)\n", n_diff);
+    return n_diff;
+}
+
+static void test_wiring(void ** state) {
+    (void)state;
+    wiring(VB_DEVICE_CUDA);
+}
+
+static void test_methods(void ** state) {
+    (void)state;
+    methods_e2e(VB_DEVICE_CUDA);
+}
+
+static void test_self_check_cpu(void ** state) {
+    (void)state;
+    wiring(VB_DEVICE_CPU);
+    assert_int_equal(methods_e2e(VB_DEVICE_CPU), 0); /* the same arithmetic on both sides: no difference at all */
 }
 
 static void test_rate_events(void ** state) {
@@ -1236,6 +1340,10 @@ static int kernels_main(void) {
 int main(int argc, char ** argv) {
     if (argc >= 5 && !strcmp(argv[1], "--rate")) return rate_main(argc, argv);
     if (argc == 2 && !strcmp(argv[1], "--kernels")) return kernels_main();
+    if (argc == 2 && !strcmp(argv[1], "--self-check-cpu")) { /* the wiring / e2e tests' own code, CPU vs CPU */
+        const struct CMUnitTest t[] = {cmocka_unit_test(test_self_check_cpu)};
+        return cmocka_run_group_tests_name("cuda: wiring and methods e2e, CPU vs CPU", t, NULL, NULL) ? 1 : 0;
+    }
     const struct CMUnitTest always[] = {
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_unavailable_fails_cleanly),
@@ -1255,11 +1363,11 @@ int main(int argc, char ** argv) {
         return 77;
     }
     const struct CMUnitTest gpu[] = {
-        cmocka_unit_test(test_norms),       cmocka_unit_test(test_acts),    cmocka_unit_test(test_softmax_add),
-        cmocka_unit_test(test_attention),   cmocka_unit_test(test_t5_bias), cmocka_unit_test(test_linear),
-        cmocka_unit_test(test_vit),         cmocka_unit_test(test_t5enc),   cmocka_unit_test(test_argmax_copy),
-        cmocka_unit_test(test_qformer),     cmocka_unit_test(test_t5dec),   cmocka_unit_test(test_wiring),
-        cmocka_unit_test(test_rate_events),
+        cmocka_unit_test(test_norms),     cmocka_unit_test(test_acts),        cmocka_unit_test(test_softmax_add),
+        cmocka_unit_test(test_attention), cmocka_unit_test(test_t5_bias),     cmocka_unit_test(test_linear),
+        cmocka_unit_test(test_vit),       cmocka_unit_test(test_t5enc),       cmocka_unit_test(test_argmax_copy),
+        cmocka_unit_test(test_qformer),   cmocka_unit_test(test_t5dec),       cmocka_unit_test(test_wiring),
+        cmocka_unit_test(test_methods),   cmocka_unit_test(test_rate_events),
     };
     return cmocka_run_group_tests_name("cuda (GPU vs CPU)", gpu, gpu_setup, gpu_teardown) ? 1 : 0;
 }
