@@ -107,9 +107,15 @@ int vb_wk_cpu_avx2(void) {
 /* Blocks of the whole k range, 4 MiB of packed rows: measured on the 2-core Zen 3, f32, at 128 x 10240 x 2048 and
 ** 2056 x 4224 x 1408, 0.85-0.93x the time of 256-deep k blocks (a C tile reloaded per k block costs more than B
 ** panels streamed from L2); 1 MiB vs 4 MiB blocks: within noise (0.96-1.05). */
-const struct vb_wk vb_wk_avx2 = {"avx2", MR, 0, 1, (size_t)4 << 20, 0, tile_avx2, panel_avx2, 0, 1, NULL, NULL};
+const struct vb_wk vb_wk_avx2 = {.name = "avx2",
+                                 .mr = MR,
+                                 .half_regs = 1,
+                                 .a_block = (size_t)4 << 20,
+                                 .tile = tile_avx2,
+                                 .panel = panel_avx2,
+                                 .kc_align = 1};
 #else
-const struct vb_wk vb_wk_avx2 = {"avx2", 6, 0, 1, (size_t)4 << 20, 0, NULL, NULL, 0, 1, NULL, NULL};
+const struct vb_wk vb_wk_avx2 = {.name = "avx2", .mr = 6, .half_regs = 1, .a_block = (size_t)4 << 20, .kc_align = 1};
 int                vb_wk_cpu_avx2(void) {
                    return 0;
 }

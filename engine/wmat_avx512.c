@@ -199,11 +199,20 @@ int vb_wk_cpu_avx512(void) {
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
 }
 
-const struct vb_wk vb_wk_avx512 = {"avx512",    MR,           0, 1, A_BLOCK,      K_BLOCK,
-                                   tile_avx512, panel_avx512, 0, 1, tile2_avx512, pack_avx512};
+const struct vb_wk vb_wk_avx512 = {.name = "avx512",
+                                   .mr = MR,
+                                   .half_regs = 1,
+                                   .a_block = A_BLOCK,
+                                   .k_block = K_BLOCK,
+                                   .tile = tile_avx512,
+                                   .panel = panel_avx512,
+                                   .kc_align = 1,
+                                   .tile2 = tile2_avx512,
+                                   .pack = pack_avx512};
 #else
-const struct vb_wk vb_wk_avx512 = {"avx512", 12, 0, 1, (size_t)1 << 20, 0, NULL, NULL, 0, 1, NULL, NULL};
-int                vb_wk_cpu_avx512(void) {
-                   return 0;
+const struct vb_wk vb_wk_avx512 = {
+    .name = "avx512", .mr = 12, .half_regs = 1, .a_block = (size_t)1 << 20, .kc_align = 1};
+int vb_wk_cpu_avx512(void) {
+    return 0;
 }
 #endif

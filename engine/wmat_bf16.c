@@ -112,11 +112,18 @@ int vb_wk_cpu_avx512bf16(void) {
            __builtin_cpu_supports("avx512bf16");
 }
 
-const struct vb_wk vb_wk_avx512bf16 = {"avx512bf16", MR,         1, 0, A_BLOCK, K_BLOCK,
-                                       tile_bf16,    panel_bf16, 0, 1, NULL,    NULL};
+const struct vb_wk vb_wk_avx512bf16 = {.name = "avx512bf16",
+                                       .mr = MR,
+                                       .bf16 = 1,
+                                       .a_block = A_BLOCK,
+                                       .k_block = K_BLOCK,
+                                       .tile = tile_bf16,
+                                       .panel = panel_bf16,
+                                       .kc_align = 1};
 #else
-const struct vb_wk vb_wk_avx512bf16 = {"avx512bf16", 12, 1, 0, (size_t)1 << 20, 0, NULL, NULL, 0, 1, NULL, NULL};
-int                vb_wk_cpu_avx512bf16(void) {
-                   return 0;
+const struct vb_wk vb_wk_avx512bf16 = {
+    .name = "avx512bf16", .mr = 12, .bf16 = 1, .a_block = (size_t)1 << 20, .kc_align = 1};
+int vb_wk_cpu_avx512bf16(void) {
+    return 0;
 }
 #endif

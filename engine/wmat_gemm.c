@@ -247,9 +247,13 @@ static void pack_rows(const struct gemm_job * J, int bf16, int64_t r0, int64_t m
                     continue;
                 }
                 const float * xr = J->x + (r0 + g0 + i) * J->ldx + k0;
-                for (int64_t t = 0; t < kl / 2; t++)
-                    row[t] = bf16_bits(xr[2 * t]) | bf16_bits(xr[2 * t + 1]) << 16;
-                if (kl % 2) row[K2 - 1] = bf16_bits(xr[kl - 1]);
+                if (J->k->pack_pairs)
+                    J->k->pack_pairs(xr, kl, row);
+                else {
+                    for (int64_t t = 0; t < kl / 2; t++)
+                        row[t] = bf16_bits(xr[2 * t]) | bf16_bits(xr[2 * t + 1]) << 16;
+                    if (kl % 2) row[K2 - 1] = bf16_bits(xr[kl - 1]);
+                }
                 memset(row + K2, 0, sizeof(uint32_t) * (size_t)(kcp - K2));
             }
         }
@@ -294,6 +298,10 @@ static void gemm_part(void * ctx, int ith, int nth) {
     /* activation rows per packed block: a_block bytes of packed rows (whole groups), at least one group */
     int64_t mcb = (int64_t)(ab / (4 * (size_t)kcb)) / MRg * MRg;
     mcb = VB_MIN(VB_MAX(mcb, MRg), (n + MRg - 1) / MRg * MRg);
+    /* balanced blocks (2056 rows: 4 x 516, not 3 x 672 + 40: a last block of a few rows would stream every chunk
+    ** from memory for them) */
+    const int64_t nblk = (n + mcb - 1) / mcb;
+    mcb = ((n + nblk - 1) / nblk + MRg - 1) / MRg * MRg;
     /* panels per chunk: B_BLOCK bytes of (converted) k-block panels, even (pairs for tile2), at least 2 */
     const int     convert = bf16 || (W->dt != VB_DT_F32 && (n > HALF_IN_REGISTERS_MAX_N || !ks || !ks->half_regs));
     const int64_t bcs = 4 * kcb * NR; /* bytes of one converted panel slice (f32 kl x 16, or bf16 pairs) */

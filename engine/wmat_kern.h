@@ -30,24 +30,28 @@ typedef void (*vb_wk_tile_fn)(int mr, int32_t bdt, int64_t kc, const void * a, c
 typedef void (*vb_wk_panel_fn)(int32_t dt, const void * p, int64_t K, void * dst);
 /* pack: kl columns of mr rows of x (ldx floats apart) into dst [kl][mr] (k-major), the f32 sets' group layout */
 typedef void (*vb_wk_pack_fn)(const float * x, int64_t ldx, int mr, int64_t kl, float * dst);
+/* pack_pairs: kl values of x as ceil(kl / 2) bf16 pairs (value 2t in the low half, a zero high half past kl),
+** rounded as vb_f32_to_bf16 (nearest even, NaN kept NaN): the row-major groups of the amx set */
+typedef void (*vb_wk_pack_pairs_fn)(const float * x, int64_t kl, uint32_t * dst);
 /* tile2: as tile over two panels at once, bp (columns 0-15 of c) and bp + bstride bytes (columns 16-31); bias (32,
 ** nullable).  Every output is the same chain of operations as tile's, so the bits are the same. */
 typedef void (*vb_wk_tile2_fn)(int mr, int32_t bdt, int64_t kc, const void * a, const void * bp, int64_t bstride,
                                float * c, int64_t ldc, int load, const float * bias);
 
 struct vb_wk {
-    const char *   name;      /* "avx2", "avx512", "avx512bf16" */
-    int            mr;        /* activation rows per packed group */
-    int            bf16;      /* 1: bf16 pairs (see the top), 0: f32 */
-    int            half_regs; /* f32 sets: tile accepts bf16 / f16 panels (converted in registers) */
-    size_t         a_block;   /* bytes of packed activation rows per block */
-    int64_t        k_block;   /* k per block (even; a C tile is reloaded per block, exact), 0: the whole k range */
-    vb_wk_tile_fn  tile;      /* NULL: not compiled for this architecture */
-    vb_wk_panel_fn panel;
-    int            a_rows;   /* 1: groups packed row-major [mr][kcp] (rows past the group zero), 0: [kc][mr] */
-    int            kc_align; /* packed k units padded with zeros to a multiple of this (0 / 1: none) */
-    vb_wk_tile2_fn tile2;    /* NULL: the set has no two-panel tile */
-    vb_wk_pack_fn  pack;     /* f32 sets: the group packing (NULL: plain loops) */
+    const char *        name;      /* "avx2", "avx512", "avx512bf16" */
+    int                 mr;        /* activation rows per packed group */
+    int                 bf16;      /* 1: bf16 pairs (see the top), 0: f32 */
+    int                 half_regs; /* f32 sets: tile accepts bf16 / f16 panels (converted in registers) */
+    size_t              a_block;   /* bytes of packed activation rows per block */
+    int64_t             k_block;   /* k per block (even; a C tile is reloaded per block, exact), 0: the whole k range */
+    vb_wk_tile_fn       tile;      /* NULL: not compiled for this architecture */
+    vb_wk_panel_fn      panel;
+    int                 a_rows;     /* 1: groups packed row-major [mr][kcp] (rows past the group zero), 0: [kc][mr] */
+    int                 kc_align;   /* packed k units padded with zeros to a multiple of this (0 / 1: none) */
+    vb_wk_tile2_fn      tile2;      /* NULL: the set has no two-panel tile */
+    vb_wk_pack_fn       pack;       /* f32 sets: the group packing (NULL: plain loops) */
+    vb_wk_pack_pairs_fn pack_pairs; /* a_rows sets: one row's packing (NULL: plain loops) */
 };
 
 extern const struct vb_wk vb_wk_avx2, vb_wk_avx512, vb_wk_avx512bf16, vb_wk_amx;

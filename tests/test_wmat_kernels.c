@@ -146,6 +146,18 @@ static void kernel_bf16(const char * name) {
     vb_linear(x, n, cols, Wf, NULL, rows, yr);
     double e = rel_err(y, yr, n * rows);
     assert_true(e > 0 && e < 1e-2); /* > 0: the activations really were rounded */
+    /* the kernel's rounding of the activations is vb_f32_to_bf16's (nearest even, subnormals kept): x and x rounded
+    ** beforehand give the same bits (odd cols: a half pair at the end) */
+    float *xr = malloc(sizeof(float) * (size_t)(n * cols)), *yb = malloc(sizeof(float) * (size_t)(n * rows));
+    for (int64_t i = 0; i < n * cols; i++) {
+        if (i % 97 == 5) x[i] = urand(1.0f) * 1e-39f; /* subnormal */
+        xr[i] = round_to(VB_DT_BF16, x[i]);
+    }
+    vb_wmat_linear(x, n, &W, NULL, y);
+    vb_wmat_linear(xr, n, &W, NULL, yb);
+    assert_memory_equal(y, yb, sizeof(float) * (size_t)(n * rows));
+    vb_linear(x, n, cols, Wf, NULL, rows, yr); /* the reference of the checks below, on the new x */
+    free(xr), free(yb);
     unsetenv("VB_WMAT_KERNEL");
     /* the compute mode alone (no forced kernel): up to 24 rows the f32 kernel runs (memory-bound GEMV-like
     ** products), so n = 19 gives the f32 bits; more rows take the bf16 kernel */
