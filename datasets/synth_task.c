@@ -5,13 +5,18 @@
 #include <string.h>
 
 /* Distractor frame: a grey moving texture (no colour at all) with a darker band sweeping across it.  Card frame: a
-** near-white background with a large rectangle of the card colour over the centre (60 % x 60 %) and a dark frame
-** line around it.  A card frame differs from every distractor in most of its pixels and in its chroma, so a
-** selector that sees only pixels (through the ViT) can find it; the question asks the card's colour. */
+** near-white background with a rectangle of the card colour and a dark frame line around it: on the event's first
+** frame a large one over the centre (60 % x 60 %), on its later frames a smaller one (40 % x 40 %) shifted towards
+** the lower right, as if the card were leaving.  A card frame differs from every distractor in most of its pixels
+** and in its chroma, so a selector that sees only pixels (through the ViT) can find it; the question asks the
+** card's colour.  The two card frames differ visibly, so a selector can rank the first above the second by a clear
+** margin instead of facing two near-identical frames (whose scores tie to float rounding). */
 void vb_synth_draw_event_frame(uint8_t * rgb, int32_t w, int32_t h, int32_t i, const struct vb_synth_video_spec * s) {
     int card = i >= s->event_f0 && i < s->event_f1;
     int bx = (i * 7 * w / 32) % (w > 0 ? w : 1); /* band position */
     int x0 = w / 5, x1 = w - w / 5, y0 = h / 5, y1 = h - h / 5;
+    if (card && i > s->event_f0) /* a later card frame: the smaller card, lower right */
+        x0 = 2 * w / 5, x1 = w - w / 5, y0 = 2 * h / 5, y1 = h - h / 5;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             uint8_t * px = rgb + ((size_t)y * (size_t)w + (size_t)x) * 3;

@@ -1,7 +1,8 @@
 /* synth_task.h — the "event" task of `vlapbench synth --task event` (the trained demo's benchmark).
 **
 ** Each video is n frames (default 32 at 8 fps) of grey moving texture with one short event: a colour card shown
-** on frames [event_f0, event_f1), n / 16 frames long, at a position drawn from the seed.  Every question asks the
+** on frames [event_f0, event_f1), n / 16 frames long, at a position drawn from the seed (large and centred on
+** the first frame, smaller and shifted on the later ones).  Every question asks the
 ** card's colour (red, green, blue or yellow), so frame choice decides the answer.  The options come in a fixed
 ** order (red, green, blue, yellow, plus purple for 5 options; VLEP: warm- or cool-coloured), so the answer letter
 ** is a function of the colour: the demo's 2-layer, width-64 T5 did not learn to match a colour against shuffled

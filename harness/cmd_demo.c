@@ -684,10 +684,9 @@ static int trained_note(struct note * nt, const char * manifest, int32_t videos,
     note_add(nt, R_BOLD, "What the numbers show:");
     note_add(nt, R_PLAIN,
              " on a task where frame choice decides the answer, a learned selector that sees only ViT features "
-             "(VLAP) answers at least as well as SeViLA's localizer, which reads the question and runs the T5 on "
-             "every candidate (here better: this small localizer misses the card on some videos), far better than "
-             "uniform sampling at the same number of frames, and at a fraction of SeViLA's selection cost; uniform "
-             "sampling sees the card more often with more frames. ");
+             "(VLAP) answers as well as SeViLA's localizer, which reads the question and runs the T5 on every "
+             "candidate, far better than uniform sampling at the same number of frames, and at a fraction of "
+             "SeViLA's selection cost; uniform sampling sees the card more often with more frames. ");
     note_add(nt, R_BOLD, "What they do not show:");
     note_add(nt, R_PLAIN,
              " anything about real videos or the published checkpoints. The task is synthetic and easy by design "

@@ -4,8 +4,9 @@
 # VB_FIDELITY_N samples of each dataset (default 10; all = 0), for uniform BLIP-2, SeViLA and VLAP at k = 1, 2, 4,
 # identical picked frames and predictions and every option score within 2e-3 (absolute, or relative to its size).
 # The PyTorch side ran the same frames (vlapbench demo export) with the bundles' bf16 weights in f32 arithmetic.
-# Over all 100 samples per dataset (VB_FIDELITY_N=0) 38 SeViLA rows pick the other of two card frames whose
-# localizer scores tie to float rounding (different summation orders); the default slice has no such near-tie.
+# Over all 100 samples per dataset (VB_FIDELITY_N=0: 3,600 rows) every pick and prediction is identical too: the
+# event's two card frames differ (the second shows a smaller card) and the trainer ranks the first above the second
+# (graded relevance), so no selector faces a float-rounding tie between them (the earlier models had 38 such rows).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VB=${VB_BIN:-$ROOT/build/vlapbench}

@@ -104,18 +104,19 @@ echo "$out" | awk -F'|' '/^\| [0-9]/ { n++; gsub(/ /,""); min=$6; skip=$7; noski
   if ($19 != "32/32") exit 1; if (noskip > min * 1.05 || skip > noskip) exit 2 } END { if (n != 2) exit 3 }' ||
   fail "bench-decode table: frames not verified or decoded counts off"
 
-# --task event: every video shows its card on n/16 = 2 frames (manifest), the card frames are saturated in the
-# colour the answers name and the other frames are grey (pixels read back with the ffmpeg CLI), How2QA segments
-# hold the card, and the same seed gives the same annotations
+# --task event: every video shows its card on n/16 = 2 frames (manifest; the second one smaller), the card frames are
+# saturated in the colour the answers name and the other frames are grey (pixels read back with the ffmpeg CLI),
+# How2QA segments hold the card, and the same seed gives the same annotations
 E=$T/ev
 "$VB_BIN" synth --task event --out "$E" --seed 5 --videos 3 --questions 1 2>/dev/null || fail "synth --task event"
 "$VB_BIN" synth --task event --out "$T/ev2" --seed 5 --videos 3 --questions 1 --no-videos 2>/dev/null
 cmp -s "$E/nextqa/val.csv" "$T/ev2/nextqa/val.csv" || fail "event task: annotations not deterministic"
 grep -q '"task": "event"' "$E/manifest.json" || fail "event task: manifest does not say so"
-center() { # video frame -> "r g b" of the frame's central pixel
-  ffmpeg -nostdin -v error -i "$1" -vf "select=eq(n\,$2),crop=2:2:159:119" -vsync 0 -frames:v 1 -f rawvideo -pix_fmt rgb24 - |
+pixel() { # video frame x y -> "r g b" of that pixel
+  ffmpeg -nostdin -v error -i "$1" -vf "select=eq(n\,$2),crop=2:2:$3:$4" -vsync 0 -frames:v 1 -f rawvideo -pix_fmt rgb24 - |
     od -An -tu1 | awk '{print $1, $2, $3; exit}'
 }
+center() { pixel "$1" "$2" 159 119; } # video frame -> "r g b" of the frame's central pixel
 i=0
 while read -r f0 f1 card; do
   [ $((f1 - f0)) = 2 ] || fail "event task: video $i card on frames [$f0, $f1), not 2 frames"
@@ -126,6 +127,12 @@ while read -r f0 f1 card; do
   blue) ok=$((b > r + 100 && b > g + 80)) ;; yellow) ok=$((r > b + 100 && g > b + 100)) ;; *) ok=0 ;;
   esac
   [ "$ok" = 1 ] || fail "event task: video $i frame $f0 is ($r, $g, $b), not a $card card"
+  # the second card frame shows a smaller card, shifted to the lower right: at (80, 60) the first frame shows the
+  # card, the second the white background (so the two card frames differ visibly)
+  read -r r1 g1 b1 < <(pixel "$E/videos/synth_00$i.mp4" "$f0" 80 60)
+  read -r r3 g3 b3 < <(pixel "$E/videos/synth_00$i.mp4" $((f0 + 1)) 80 60)
+  [ $(((r1 + g1 + b1) < 600 && r3 > 200 && g3 > 200 && b3 > 200)) = 1 ] ||
+    fail "event task: video $i card frames at (80, 60): ($r1, $g1, $b1), ($r3, $g3, $b3); want card, then white"
   spread=$(printf '%s\n' "$r2" "$g2" "$b2" | sort -n | awk 'NR==1{lo=$1} {hi=$1} END{print hi-lo}')
   [ "$spread" -le 24 ] || fail "event task: video $i distractor frame is ($r2, $g2, $b2), not grey"
   want=$(awk -F, -v v=$((9000000000 + i)) '$1 == v {print $(9 + $6); exit}' "$E/nextqa/val.csv")

@@ -59,18 +59,24 @@ class Split:
         COL = ["red", "green", "blue", "yellow", "purple", "orange", "pink", "brown"]
         s.events = {os.path.basename(v["file"]): (v["event"][0], v["event"][1], COL.index(v["card"]))
                     for v in man["videos"]}
-        # per frame record: video, index -> relevance label and colour class (8 = no card)
+        # per frame record: video, index -> relevance label (1 = card), grade (2 = the event's first card frame, the
+        # large card; 1 = a later, smaller card; 0 = none) and colour class (8 = no card)
         s.rec_label = np.zeros(len(s.frames), dtype=np.int64)
+        s.rec_grade = np.zeros(len(s.frames), dtype=np.int64)
         s.rec_colour = np.full(len(s.frames), 8, dtype=np.int64)
+        grade = lambda i, f0, f1: 2 if i == f0 else (1 if f0 < i < f1 else 0)
         for x in s.samples:
             f0, f1, c = s.events[x["video"]]
             for key in ("cand", "cand32", "uniform1", "uniform2", "uniform4"):
                 for idx, rec in zip(x[key], x[key + "_rec"]):
                     if f0 <= idx < f1:
                         s.rec_label[rec] = 1
+                        s.rec_grade[rec] = grade(idx, f0, f1)
                         s.rec_colour[rec] = c
             x["rel"] = [1 if f0 <= i < f1 else 0 for i in x["cand"]]
             x["rel32"] = [1 if f0 <= i < f1 else 0 for i in x["cand32"]]
+            x["grade"] = [grade(i, f0, f1) for i in x["cand"]]
+            x["grade32"] = [grade(i, f0, f1) for i in x["cand32"]]
 
     def pixels(s, recs):
         """(n, 3, H, H) float32, normalised exactly as vb_video_normalize_clip."""

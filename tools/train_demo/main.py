@@ -22,6 +22,8 @@ from . import models as M
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DS = ["nextqa", "star", "vlep", "how2qa-value"]
 CHANCE = {"nextqa": 0.2, "star": 0.25, "vlep": 0.5, "how2qa-value": 0.25}
+RECIPE = "r3"  # in the phase cache names: a cache of another recipe version is never reused
+GRADE_W = {2: 1.0, 1: 0.25, 0: 0.0}  # graded relevance: the event's first (large) card frame, a later (small) one
 
 
 class Log:
@@ -73,9 +75,40 @@ def oracle_frames(rng, x, k, T_key="cand", p_card=0.8):
     return [recs[i] for i in sorted(pos)]
 
 
+def answer_frames(rng, x, k, p_card=0.75):
+    """k ascending candidate frame records of sample x for the uniform / SeViLA answerer: with probability p_card one
+    card frame plus k - 1 others drawn at random; otherwise k frames without the card (card-less sets, with the true
+    answer as target, teach the answerer one guess, the training prior, whatever k is: so that uniform sampling's
+    accuracy at k is its chance of seeing the card plus the same guess elsewhere)."""
+    recs, rel = x["cand_rec"], x["rel"]
+    n = len(recs)
+    cards = [i for i in range(n) if rel[i]]
+    none = [i for i in range(n) if not rel[i]]
+    pos = set()
+    if cards and rng.random() < p_card:
+        pos.add(rng.choice(cards))
+        while len(pos) < k:
+            pos.add(rng.randrange(n))
+    else:
+        while len(pos) < k:
+            pos.add(rng.choice(none))
+    return [recs[i] for i in sorted(pos)]
+
+
+def balanced_sampler(samples):
+    """A draw function: a dataset uniformly, then an answer uniformly among that dataset's answers, then a sample with
+    that answer (every colour as often, whatever the training split's counts: an answerer trained on the raw mix
+    could collapse its least frequent colour onto another letter)."""
+    by = {}
+    for x in samples:
+        by.setdefault(x["dataset"], {}).setdefault(x["answer"], []).append(x)
+    keys = sorted(by)
+    return lambda rng: (lambda d: rng.choice(d[rng.choice(sorted(d))]))(by[rng.choice(keys)])
+
+
 def cached(a, name, log, rng, modules, hist_key, man):
     """A rerun with the same work directory and arguments reuses a finished phase (deterministic: same result)."""
-    path = os.path.join(a.work, f"phase-{name}-{a.seed}-{a.scale}-{a.train_videos}-{a.train_questions}.pt")
+    path = os.path.join(a.work, f"phase-{RECIPE}-{name}-{a.seed}-{a.scale}-{a.train_videos}-{a.train_questions}.pt")
     if not os.path.exists(path):
         return path, False
     c = torch.load(path)
@@ -159,7 +192,7 @@ def main(argv=None):
                             weight_decay=0.01)
     n_vit = steps(100)
     hist = []
-    cache = os.path.join(a.work, f"vit-{a.seed}-{n_vit}-{a.train_videos}-{a.train_questions}.pt")
+    cache = os.path.join(a.work, f"vit-{RECIPE}-{a.seed}-{n_vit}-{a.train_videos}-{a.train_questions}.pt")
     if os.path.exists(cache):  # a rerun with the same work directory: the ViT phase's result (deterministic)
         c = torch.load(cache)
         vit.load_state_dict(c["vit"])
@@ -172,8 +205,9 @@ def main(argv=None):
         recs = [rng.choice(card_recs) for _ in range(8)] + [rng.choice(other) for _ in range(8)]
         ln = vit.post_layernorm(vit(tr.pixels(recs)))
         lc = F.cross_entropy(head_c(ln.mean(1)), torch.from_numpy(tr.rec_colour[recs]))
+        # graded relevance: 1 for the event's first (large) card frame, 0.5 for a later (small) one, 0 elsewhere
         lr_ = F.binary_cross_entropy_with_logits(head_r(ln.mean(-1)).squeeze(-1),
-                                                 torch.from_numpy(tr.rec_label[recs]).float())
+                                                 torch.from_numpy(tr.rec_grade[recs]).float() / 2.0)
         loss = lc + lr_
         opt.zero_grad()
         loss.backward()
@@ -202,9 +236,9 @@ def main(argv=None):
     n_t5 = steps(400)
     hist = []
 
-    def qa_batch_uniform(model, split_name, B, p_text=0.0):
+    def qa_batch_uniform(model, split_name, B, p_text=0.0, p_card=0.75, draw=None):
         sp = S[split_name]
-        xs = [rng.choice(sp.samples) for _ in range(B)]
+        xs = [draw(rng) if draw else rng.choice(sp.samples) for _ in range(B)]
         vis, qa, tg = [], [], []
         for x in xs:
             k = rng.choice([1, 1, 2, 4])
@@ -214,7 +248,7 @@ def main(argv=None):
                 cid = hdr["colour_ids"][sp.events[x["video"]][2]]
                 vis.append([model.language_model.shared(torch.tensor(cid))])  # as one frame (k = 1)
             else:
-                recs = oracle_frames(rng, x, k)
+                recs = answer_frames(rng, x, k, p_card)
                 vis.append(X.blip2_visual(model, lnf[split_name][recs]))
             qa.append(x["qa_t5_77"])
             tg.append(tgt[x["answer"]])
@@ -255,6 +289,33 @@ def main(argv=None):
         man["losses"]["t5_blip2_answerer"] = hist[::25] + hist[-1:]
         save_phase(cp, rng, {"blip": blip}, man["losses"]["t5_blip2_answerer"])
     round_bf16_(blip)
+
+    # ---- 3b. a second stage of the same (T5 and the BLIP-2 answerer) on colour-balanced batches whose frame sets
+    #          hold the card 90 % of the time: on the raw mix the answerer collapsed its least frequent colour (red,
+    #          19 % of the training answers) onto another letter on every 4- and 5-option dataset; a Q-Former fine-tune
+    #          through a frozen T5 did not undo that, training T5 on balanced batches did
+    params = [p for n, p in blip.named_parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.01)
+    n_b2 = steps(500)
+    hist = []
+    draw = balanced_sampler(tr.samples)
+    cp, done = cached(a, "b2ft", log, rng, {"blip": blip}, "t5_blip2_answerer_balanced", man)
+    if done:
+        n_b2 = 0
+    for it in range(n_b2):
+        l1 = qa_batch_uniform(blip, "train", 8, p_card=0.9, draw=draw)
+        l2 = loc_batch(blip_loc, t5, "train", 4) if it % 4 == 0 else torch.zeros(())
+        l = l1 + 0.5 * l2
+        opt.zero_grad()
+        l.backward()
+        opt.step()
+        hist.append([l1.item(), l2.item()])
+        if it % 50 == 0 or it == n_b2 - 1:
+            log(f"t5+blip2 balanced {it}/{n_b2}: qa {l1.item():.3f} loc {l2.item():.3f}")
+    if n_b2:
+        man["losses"]["t5_blip2_answerer_balanced"] = hist[::25] + hist[-1:]
+        save_phase(cp, rng, {"blip": blip}, man["losses"]["t5_blip2_answerer_balanced"])
+    round_bf16_(blip)
     freeze(blip)
     man["deviations"].append(
         "The frozen pair is trained here (no EVA-CLIP / Flan-T5 pre-training exists at this size): the ViT on frame "
@@ -264,8 +325,12 @@ def main(argv=None):
         "tokens are replaced by the T5 embedding of the card's colour name, so that T5 learns to match a colour "
         "against the options before it must read it from the Q-Former.")
     man["deviations"].append(
-        "Uniform BLIP-2 and SeViLA share one BLIP-2 answerer, trained on frame sets that show the card 80 % of the "
-        "time (as SeViLA's answerer is BLIP-2's); it is not fine-tuned on uniform samples.")
+        "Uniform BLIP-2 and SeViLA share one BLIP-2 answerer (as SeViLA's answerer is BLIP-2's), trained on frame "
+        "sets of k = 1, 2 or 4 frames of which 75 % hold one card frame (the rest drawn at random) and 25 % hold "
+        "none (target: the true answer, so it learns one guess for card-less frames at every k), then, with T5, "
+        "500 more steps on colour-balanced batches (a dataset, then an answer uniformly) whose frame sets hold the "
+        "card 90 % of the time (on the raw mix it read the least frequent colour, red, as another one); it is not "
+        "fine-tuned on uniform samples.")
 
     # ---- 4. SeViLA's localizer: its own ln_vision, Q-Former, query tokens and projection (warm start: copies of the
     #         answerer's), trained on per-frame relevance labels (target "yes" on card frames, "no" elsewhere) through
@@ -280,26 +345,60 @@ def main(argv=None):
         p.requires_grad_(True)
     opt = torch.optim.AdamW(loc.parameters(), lr=1e-3, weight_decay=0.01)
     loc_fn = lambda f: loc.language_projection(loc.qformer(loc.query_tokens, loc.vision_layernorm(f)))
-    n_loc = steps(150)
+    n_loc = steps(300)
     hist = []
+
+    def loc_graded_batch(B):
+        """B videos x 4 frames (the first card frame, a later card frame, two distractors): pointwise "yes" / "no"
+        at step 0, plus graded relevance as listwise cross-entropies of the raw "yes" logits (SeViLA's ranking
+        score): the first card frame above the other three, the later card frame above the distractors."""
+        xs = [rng.choice(tr.samples) for _ in range(B)]
+        recs, ids, tg = [], [], []
+        for x in xs:
+            g = x["grade32"]
+            first = g.index(2)
+            later = [i for i in range(len(g)) if g[i] == 1]
+            none = [i for i in range(len(g)) if g[i] == 0]
+            d = rng.sample(none, 3)
+            pos = [first, rng.choice(later) if later else d[2], d[0], d[1]]
+            for i in pos:
+                recs.append(x["cand32_rec"][i])
+                ids.append(x["loc_t5_77"])
+                tg.append(hdr["target_yes"][0] if g[i] else hdr["target_no"][0])
+        vis = loc_fn(feats["train"][recs])
+        emb, mask = X.loc_inputs(t5, hdr, list(vis), ids)
+        enc = t5.encode(emb, mask)
+        l0 = t5.decode(torch.zeros(len(recs), 1, dtype=torch.long), enc, mask)[:, 0]  # (4B, V) step-0 logits
+        point = F.cross_entropy(l0, torch.tensor(tg))
+        y = l0[:, hdr["yes_id"]].reshape(B, 4)
+        zero = torch.zeros(B, dtype=torch.long)
+        lst = F.cross_entropy(y, zero) + F.cross_entropy(y[:, 1:], zero)
+        return point, lst
+
     cp, done = cached(a, "loc", log, rng, {"loc": loc}, "sevila_localizer", man)
     if done:
         n_loc = 0
     for it in range(n_loc):
-        l = loc_batch(loc_fn, t5, "train", 16)
+        lp, ll = loc_graded_batch(8)
+        l = lp + ll
         opt.zero_grad()
         l.backward()
         opt.step()
-        hist.append(l.item())
+        hist.append([lp.item(), ll.item()])
         if it % 50 == 0 or it == n_loc - 1:
-            log(f"localizer {it}/{n_loc}: {l.item():.3f}")
+            log(f"localizer {it}/{n_loc}: yes/no {lp.item():.3f} ranking {ll.item():.3f}")
     if n_loc:
         man["losses"]["sevila_localizer"] = hist[::25] + hist[-1:]
         save_phase(cp, rng, {"loc": loc}, man["losses"]["sevila_localizer"])
     round_bf16_(loc)
     freeze(loc)
-    man["deviations"].append("SeViLA's localizer starts from copies of the answerer's Q-Former, query tokens, "
-                             "projection and ln_vision (warm start) and is trained with true per-frame labels.")
+    man["deviations"].append(
+        "SeViLA's localizer starts from copies of the answerer's Q-Former, query tokens, projection and ln_vision "
+        "(warm start) and is trained for 300 steps (8 videos x 4 frames) with true per-frame labels: step-0 "
+        "\"yes\" on card frames, \"no\" elsewhere, plus graded relevance (listwise cross-entropy of the raw "
+        "\"yes\" logits, its ranking score: the event's first, large card frame above the later, small one, and "
+        "that above distractors), so that its top-1 has a clear margin instead of a float-rounding tie between two "
+        "card frames.")
 
     # ---- 5. VLAP: the InstructBLIP answerer (Q-Former reading the QA prompt + projection; warm start: the BLIP-2
     #         answerer's query tokens, attention, cross-attention and query FFN, fresh text embeddings and text FFN),
@@ -332,7 +431,7 @@ def main(argv=None):
     if done:
         n_ib = 0
     for it in range(n_ib):
-        xs = [rng.choice(tr.samples) for _ in range(8)]
+        xs = [draw(rng) for _ in range(8)]  # colour-balanced, as the BLIP-2 answerer's second stage
         vis, qa, tg = [], [], []
         for x in xs:
             k = rng.choice([1, 2, 4])
@@ -354,7 +453,7 @@ def main(argv=None):
     round_bf16_(ib)
     freeze(ib)
     man["deviations"].append(
-        "VLAP's InstructBLIP answerer is warmed up on frame sets that show the card 80 % of the time (ViLA starts "
+        "VLAP's InstructBLIP answerer is warmed up on colour-balanced batches of frame sets that show the card 80 % of the time (ViLA starts "
         "from a fine-tuned uniform InstructBLIP model) and then kept frozen while each Frame-Prompter trains.")
 
     prompters = {}
@@ -387,7 +486,8 @@ def main(argv=None):
                 emb, m_ = X.vlap_inputs(ib.language_model, vis, [x["qa_t5_full"] for x in xs])
                 lqa = X.target_loss(ib.language_model, emb, m_, [tgt[x["answer"]] for x in xs])
                 # auxiliary relevance loss: in the segment that holds the card, its frames are the targets
-                rel = torch.tensor([x["rel"] for x in xs], dtype=torch.float32).reshape(len(xs), k, T // k)
+                # (graded: the event's first card frame weighs 1, a later one 0.25)
+                rel = torch.tensor([[GRADE_W[g] for g in x["grade"]] for x in xs]).reshape(len(xs), k, T // k)
                 has = rel.sum(-1) > 0
                 laux = torch.zeros(())
                 if has.any():
@@ -407,8 +507,10 @@ def main(argv=None):
             man["losses"][f"frame_prompter_k{k}_T{T}"] = hist[::25] + hist[-1:]
     man["deviations"].append(
         "Each Frame-Prompter starts from the ViT pre-training's relevance head (fc1 reads each frame's channel-mean "
-        "gates with that head's weights, fc2 = identity) and adds an auxiliary relevance loss (cross-entropy of its segment logits towards the card "
-        "frames of the segment that holds them) to the QA loss, and trains for 100 steps of batch 8 with the "
+        "gates with that head's weights, fc2 = identity; that head is trained with graded targets: 1 for the event's "
+        "first card frame, 0.5 for a later one) and adds an auxiliary relevance loss (cross-entropy of its segment "
+        "logits towards the card frames of the segment that holds them, the first weighted 1, a later one 0.25) to "
+        "the QA loss, and trains for 100 steps of batch 8 with the "
         "temperature of ViLA's schedule (1 -> 0.01 over 50 epochs, stopped at epoch 10: tau 1 -> 0.40); the "
         "QFormer-Distiller (teacher on all T frames) is not used.")
 
