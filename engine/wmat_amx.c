@@ -24,6 +24,10 @@
 #ifndef A_BLOCK
 #define A_BLOCK ((size_t)4 << 20)
 #endif
+/* bytes of weight panels per chunk: in L2 while every activation group runs over them (engine/wmat_gemm.c) */
+#ifndef B_BLOCK
+#define B_BLOCK ((size_t)768 << 10)
+#endif
 #ifndef K_BLOCK
 #define K_BLOCK 512
 #endif
@@ -205,6 +209,7 @@ const struct vb_wk vb_wk_amx = {.name = "amx",
                                 .bf16 = 1,
                                 .a_block = A_BLOCK,
                                 .k_block = K_BLOCK,
+                                .b_block = B_BLOCK,
                                 .tile = tile_amx,
                                 .panel = panel_amx,
                                 .a_rows = 1,

@@ -15,6 +15,10 @@
 #ifndef A_BLOCK
 #define A_BLOCK ((size_t)1 << 20)
 #endif
+/* bytes of weight panels per chunk: in L2 while every activation group runs over them (engine/wmat_gemm.c) */
+#ifndef B_BLOCK
+#define B_BLOCK ((size_t)768 << 10)
+#endif
 #ifndef K_BLOCK
 #define K_BLOCK 384
 #endif
@@ -204,6 +208,7 @@ const struct vb_wk vb_wk_avx512 = {.name = "avx512",
                                    .half_regs = 1,
                                    .a_block = A_BLOCK,
                                    .k_block = K_BLOCK,
+                                   .b_block = B_BLOCK,
                                    .tile = tile_avx512,
                                    .panel = panel_avx512,
                                    .kc_align = 1,

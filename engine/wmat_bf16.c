@@ -13,6 +13,10 @@
 #ifndef A_BLOCK
 #define A_BLOCK ((size_t)1 << 20)
 #endif
+/* bytes of weight panels per chunk: in L2 while every activation group runs over them (engine/wmat_gemm.c) */
+#ifndef B_BLOCK
+#define B_BLOCK ((size_t)768 << 10)
+#endif
 #ifndef K_BLOCK
 #define K_BLOCK 384
 #endif
@@ -117,6 +121,7 @@ const struct vb_wk vb_wk_avx512bf16 = {.name = "avx512bf16",
                                        .bf16 = 1,
                                        .a_block = A_BLOCK,
                                        .k_block = K_BLOCK,
+                                       .b_block = B_BLOCK,
                                        .tile = tile_bf16,
                                        .panel = panel_bf16,
                                        .kc_align = 1};

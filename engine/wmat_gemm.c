@@ -21,9 +21,6 @@
 #define BF16_MIN_N HALF_IN_REGISTERS_MAX_N
 /* Products (n * rows * cols) below this run on one thread (a pool hand-off costs ~2-5 us). */
 #define PAR_MIN (1 << 17)
-/* Bytes of (converted) weight panels per chunk: a chunk is multiplied by one activation group after the other, the
-** group from L1, the chunk from L2 (with the packed activation block beside it). */
-#define B_BLOCK ((size_t)768 << 10)
 /* Packed activation bytes per block for the portable loops. */
 #define A_BLOCK_PORTABLE ((size_t)1 << 20)
 
@@ -171,7 +168,8 @@ static inline uint32_t bf16_bits(float f) {
 ** y (n, rows) [ldy] = x (n, cols) [ldx] W^T + b over the panel layout.  Per thread: a contiguous range of panels
 ** (16 output columns each).  A block of activation rows (the kernel's a_block bytes) and one k block (k_block; the
 ** whole k range for avx2) is packed into groups of mr rows, each [kl][mr] k-major (bf16 compute: bf16 pairs; amx:
-** row-major); then the thread's panels are taken in chunks of B_BLOCK bytes, and for each chunk every group runs
+** row-major); then the thread's panels are taken in chunks of the set's b_block bytes (avx2: one panel), and for each
+*chunk every group runs
 ** over every panel of the chunk: the group's packed rows stay in L1, the chunk in L2 (it comes from memory for the
 ** first group).  A C tile is reloaded per k block (f32 stores and loads are exact: the chain of fused multiply-adds
 ** per output is the one of an unblocked loop, so the blocking never changes a bit).  Where the set has a two-panel
@@ -302,11 +300,15 @@ static void gemm_part(void * ctx, int ith, int nth) {
     ** from memory for them) */
     const int64_t nblk = (n + mcb - 1) / mcb;
     mcb = ((n + nblk - 1) / nblk + MRg - 1) / MRg * MRg;
-    /* panels per chunk: B_BLOCK bytes of (converted) k-block panels, even (pairs for tile2), at least 2 */
+    /* panels per chunk: the set's b_block bytes of (converted) k-block panels, even (pairs for tile2), at least 2;
+    ** one panel at a time where b_block is 0 (avx2, portable: the order of the loops before the chunks) */
     const int     convert = bf16 || (W->dt != VB_DT_F32 && (n > HALF_IN_REGISTERS_MAX_N || !ks || !ks->half_regs));
     const int64_t bcs = 4 * kcb * NR; /* bytes of one converted panel slice (f32 kl x 16, or bf16 pairs) */
-    int64_t       ncb = (int64_t)(B_BLOCK / (size_t)(convert ? bcs : kcb * NR * (int64_t)es)) / 2 * 2;
-    ncb = VB_MIN(VB_MAX(ncb, (int64_t)2), p1 - p0);
+    int64_t       ncb = 1;
+    if (ks && ks->b_block) {
+        ncb = (int64_t)(ks->b_block / (size_t)(convert ? bcs : kcb * NR * (int64_t)es)) / 2 * 2;
+        ncb = VB_MIN(VB_MAX(ncb, (int64_t)2), p1 - p0);
+    }
     void * A = vb_pool_scratch(VB_SCRATCH_GEMM_A, 4 * (size_t)(mcb * kcb));
     /* the chunk's panels converted (ncb slices of bcs bytes), read by every group */
     void *        Bc = convert ? vb_pool_scratch(VB_SCRATCH_GEMM_B, (size_t)(ncb * bcs)) : NULL;

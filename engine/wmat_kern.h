@@ -39,18 +39,19 @@ typedef void (*vb_wk_tile2_fn)(int mr, int32_t bdt, int64_t kc, const void * a, 
                                float * c, int64_t ldc, int load, const float * bias);
 
 struct vb_wk {
-    const char *        name;      /* "avx2", "avx512", "avx512bf16" */
-    int                 mr;        /* activation rows per packed group */
-    int                 bf16;      /* 1: bf16 pairs (see the top), 0: f32 */
-    int                 half_regs; /* f32 sets: tile accepts bf16 / f16 panels (converted in registers) */
-    size_t              a_block;   /* bytes of packed activation rows per block */
-    int64_t             k_block;   /* k per block (even; a C tile is reloaded per block, exact), 0: the whole k range */
-    vb_wk_tile_fn       tile;      /* NULL: not compiled for this architecture */
-    vb_wk_panel_fn      panel;
-    int                 a_rows;     /* 1: groups packed row-major [mr][kcp] (rows past the group zero), 0: [kc][mr] */
-    int                 kc_align;   /* packed k units padded with zeros to a multiple of this (0 / 1: none) */
-    vb_wk_tile2_fn      tile2;      /* NULL: the set has no two-panel tile */
-    vb_wk_pack_fn       pack;       /* f32 sets: the group packing (NULL: plain loops) */
+    const char *   name;      /* "avx2", "avx512", "avx512bf16" */
+    int            mr;        /* activation rows per packed group */
+    int            bf16;      /* 1: bf16 pairs (see the top), 0: f32 */
+    int            half_regs; /* f32 sets: tile accepts bf16 / f16 panels (converted in registers) */
+    size_t         a_block;   /* bytes of packed activation rows per block */
+    int64_t        k_block;   /* k per block (even; a C tile is reloaded per block, exact), 0: the whole k range */
+    size_t         b_block; /* bytes of weight panels per chunk (groups outer within a chunk), 0: one panel at a time */
+    vb_wk_tile_fn  tile;    /* NULL: not compiled for this architecture */
+    vb_wk_panel_fn panel;
+    int            a_rows;          /* 1: groups packed row-major [mr][kcp] (rows past the group zero), 0: [kc][mr] */
+    int            kc_align;        /* packed k units padded with zeros to a multiple of this (0 / 1: none) */
+    vb_wk_tile2_fn tile2;           /* NULL: the set has no two-panel tile */
+    vb_wk_pack_fn  pack;            /* f32 sets: the group packing (NULL: plain loops) */
     vb_wk_pack_pairs_fn pack_pairs; /* a_rows sets: one row's packing (NULL: plain loops) */
 };
 

@@ -2,7 +2,7 @@
 ** cases and batch invariance of tests/wmat_cases.h with avx2 and avx512, the same bits from both, bf16 compute with
 ** avx512bf16 and amx against the f32 product of the rounded values, compute-mode names.  A kernel this CPU lacks
 ** prints "SKIP: no FEATURE" and its case is skipped.  VB_WMAT_KBENCH=threads times every kernel against OpenBLAS
-** (docs/performance.md), not a test. */
+** (docs/performance.md; VB_WMAT_BENCH_CPU: CPU time instead of wall time), not a test. */
 #include <setjmp.h> /* cmocka.h needs these four first */
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,9 +24,13 @@
 #include <string.h>
 #include <time.h>
 
+/* wall time; with VB_WMAT_BENCH_CPU set the process's CPU time instead (with VB_WMAT_KBENCH=1, one thread: the
+** time this process ran, robust to a shared machine's time slicing, not to its cache and memory traffic) */
 static double now_s(void) {
+    static int cpu = -1;
+    if (cpu < 0) cpu = getenv("VB_WMAT_BENCH_CPU") != NULL;
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(cpu ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
