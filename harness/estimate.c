@@ -190,8 +190,8 @@ static void calibrate_frames(struct vb_runner * R, struct vb_estimate * e, const
         if (r > 0) {
             vb_clip_close(clip);
             if (vb_clip_open(clip, s->video_path, R->image_size, R->interp, s->start_s, s->end_s) != VB_OK) {
-                nr = r; /* opened before: keep what was measured */
-                memset(clip, 0, sizeof *clip);
+                nr = r; /* opened before: keep what was measured (no pixels now) */
+                vb_clip_close(clip);
                 break;
             }
         }

@@ -50,8 +50,8 @@ int vb_estimate_record(const struct vb_estimate * e, struct vb_store * st, int32
 /* Free e (NULL is fine). */
 void vb_estimate_free(struct vb_estimate * e);
 
-/* A duration for people: "0 s", "<1 ms", "850 ms", "4.2 s", "38 s", "12 m 5 s", "3 h 20 m", "3 d 4 h"
-** (two units at most, the second rounded).  Negative or non-finite: "?". */
+/* A duration for people: "0 s", "<1 ms", "850 ms", "4.2 s", "38 s", "12 m 5 s", "3 h 20 m", "3 d 4 h" (two
+** units at most, the second rounded).  Negative or non-finite: "?". */
 void vb_duration_human(double s, char * buf, size_t n);
 
 #endif
