@@ -120,6 +120,20 @@ out=$(run --db "$tmp/w.db" --weights f32) || die "f32 re-run"
 out=$(run --db "$tmp/w.db" --weights bf16) || die "bf16 re-run"
 [ "$(echo "$out" | grep -Ec "^uniform .* yes$")" = 2 ] || die "bf16 re-run did not resume the bf16 cells"
 [ "$(q "$tmp/w.db" "SELECT COUNT(*) FROM runs")" = 4 ] || die "re-runs added runs"
+# --- the compute mode is part of the identity too: a --compute bf16 run never resumes f32 cells (nor the reverse)
+if "$VB_BIN" version 2>/dev/null | grep -q "^compute_bf16: available"; then
+  out=$(run --db "$tmp/w.db" --compute bf16) || die "bf16-compute run"
+  [ "$(echo "$out" | grep -Ec "^uniform .* no$")" = 2 ] || die "bf16-compute cells resumed f32-compute cells"
+  [ "$(q "$tmp/w.db" "SELECT COUNT(*) FROM runs WHERE json_extract(config,'\$.config.compute')='bf16'")" = 2 ] \
+    || die "bf16-compute runs: compute not in the identity config"
+  out=$(run --db "$tmp/w.db" --compute bf16) || die "bf16-compute re-run"
+  [ "$(echo "$out" | grep -Ec "^uniform .* yes$")" = 2 ] || die "bf16-compute re-run did not resume its own cells"
+  out=$(run --db "$tmp/w.db") || die "f32 re-run after bf16 compute"
+  [ "$(echo "$out" | grep -Ec "^uniform .* yes$")" = 2 ] || die "f32 re-run did not resume the f32 cells"
+  [ "$(q "$tmp/w.db" "SELECT COUNT(*) FROM runs")" = 6 ] || die "expected 2 f32 + 2 bf16-weight + 2 bf16-compute runs"
+else
+  echo "SKIP (part): --compute bf16 identity: this CPU lacks AVX512_BF16 (version: compute_bf16 not available)"
+fi
 "$VB_BIN" run --weights f8 --dataset nextqa --annotations x --method uniform=x >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] || die "--weights f8: exit $rc, expected 2 (usage)"
 
