@@ -3,7 +3,7 @@
 # ONE `vlapbench run` (ViT features, SeViLA's localizer scores and the decoded frames are shared between the cells,
 # the bundles share their frozen ViT / T5, docs/runner.md) compared with SeViLA at one k alone.
 #
-#   usage: bench/grid.sh CONFIG_BLIP2 CONFIG_INSTRUCTBLIP [--weights f32|bf16|f16] [--questions N] [--workdir D]
+#   usage: bench/grid.sh CONFIG_BLIP2 CONFIG_INSTRUCTBLIP [--weights f32|bf16|f16] [--compute f32|bf16] [--questions N] [--workdir D]
 #                        [--threads T] [--frames F] [--seed S] [--init-dtype f32|bf16] [--tokenizer-dir D]...
 #                        [--rounds R]
 #
@@ -11,6 +11,7 @@
 #                        configs/real/blip2-flan-t5-xl.config.json
 #   CONFIG_INSTRUCTBLIP  InstructBlipConfig of the VLAP bundle (Frame-Prompter k=4, 32 candidates)
 #   --weights W          resident weight dtype of the runs (default f32)
+#   --compute C          arithmetic of the runs: f32 (default) or bf16 (activations rounded to bf16; AVX512_BF16 / AMX)
 #   --questions N        N questions on N distinct synthetic videos (default 8)
 #   --workdir D          bundles, dataset, databases and logs (default ./grid-work); reused when present
 #   --threads T          BLAS threads (default 0 = all cores)
@@ -34,14 +35,15 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 bin=${VB_BIN:-$root/build/vlapbench}
-usage() { sed -n '4,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '4,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ $# -ge 2 ] || usage
 cfg_b=$1 cfg_i=$2; shift 2
-weights=f32 nq=8 work=./grid-work threads=0 frames=96 seed=1 idtype=f32 rounds=1
+weights=f32 compute=f32 nq=8 work=./grid-work threads=0 frames=96 seed=1 idtype=f32 rounds=1
 tokdirs=()
 while [ $# -gt 0 ]; do
   case $1 in
     --weights) weights=$2; shift 2 ;;
+    --compute) compute=$2; shift 2 ;;
     --questions) nq=$2; shift 2 ;;
     --workdir) work=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
@@ -96,7 +98,7 @@ one() { # name args...
   say "run $name ($*)"
   t0=$(date +%s.%N)
   out=$(${tbin:+$tbin -f '%U %S' -o "$work/$name.time"} "$bin" run --dataset nextqa --annotations "$S/val.csv" --map "$S/map_vid_vidorID.json" --videos "$S/videos" \
-        --db "$db" --warmup 0 --threads "$threads" --weights "$weights" "$@" 2>>"$log") || {
+        --db "$db" --warmup 0 --threads "$threads" --weights "$weights" --compute "$compute" "$@" 2>>"$log") || {
     echo "$out"; tail -5 "$log" >&2; echo "grid.sh: run $name failed" >&2; exit 1; }
   t1=$(date +%s.%N)
   echo "$out" >>"$log"
@@ -133,7 +135,7 @@ need=$(sqlite3 "$work/grid.db" "SELECT SUM(n) FROM (SELECT COUNT(DISTINCT j.valu
 cells=$(sqlite3 "$work/grid.db" "SELECT COUNT(*) FROM runs")
 errs=$(sqlite3 "$work/grid.db" "SELECT COUNT(*) FROM samples WHERE status='error'")
 
-echo "grid benchmark: $nq questions on $nq videos ($frames frames), weights $weights, threads $threads, rounds $rounds"
+echo "grid benchmark: $nq questions on $nq videos ($frames frames), weights $weights, compute $compute, threads $threads, rounds $rounds"
 echo "bundles: $sev , $vlap"
 printf '%-10s %12s %12s %10s %18s %12s\n' run loop_wall_s process_s cpu_s vit_frames_computed peak_rss_gib
 for n in "${runs[@]}"; do
