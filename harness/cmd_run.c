@@ -40,6 +40,7 @@ static int usage(void) {
         "                           grid (samples already stored excluded), then exit 0 without running or writing\n"
         "                           anything; every run prints the same estimate first and stores estimate vs actual\n"
         "                           with its sessions (docs/runner.md, \"Estimate\")\n"
+        "  --no-estimate            skip that calibration (seconds for toy models, up to a minute at full size)\n"
         "Damaged or missing videos become error rows and the run goes on, except that a run whose first 20 samples\n"
         "all fail the same way stops (exit 1) with the reason and the expected video path (--keep-going: go on).\n"
         "A --limit / --samples selection is stored as a labelled subset (runs.subset).  Stored stage times are each "
@@ -70,7 +71,7 @@ int cmd_run(int argc, char ** argv) {
         vb_runconfig_free(&c);
         return 1;
     }
-    if (c.estimate) { /* the table is printed; nothing ran */
+    if (c.estimate == 1) { /* the table is printed; nothing ran */
         vb_runconfig_free(&c);
         return 0;
     }
@@ -91,7 +92,9 @@ int cmd_run(int argc, char ** argv) {
     char est[48], act[48];
     vb_duration_human(rep.est_s, est, sizeof est);
     vb_duration_human(rep.wall_s, act, sizeof act);
-    if (rep.est_s > 0)
+    if (c.estimate < 0)
+        printf("estimate vs actual: not estimated (--no-estimate), actual %s\n", act);
+    else if (rep.est_s > 0)
         printf("estimate vs actual: estimate %s (calibrated in %.2f s), actual %s, actual/estimate %.2f\n", est,
                rep.est_calib_s, act, rep.wall_s / rep.est_s);
     else

@@ -500,6 +500,8 @@ int vb_runconfig_from_args(struct vb_run_config * c, int argc, char ** argv) {
             c->retry_errors = 1;
         else if (!strcmp(argv[i], "--estimate"))
             c->estimate = 1;
+        else if (!strcmp(argv[i], "--no-estimate"))
+            c->estimate = -1;
         else
             rc = vb_fail(VB_ERR_ARG, "unknown or incomplete option '%s'", argv[i]);
         if (rc != VB_OK) {

@@ -79,8 +79,9 @@ struct vb_run_config {
     int32_t              keep_going;   /* 1: do not stop when the first samples all fail the same way */
     int32_t              retry_errors; /* 1: re-run (and replace) the error rows of the selected samples */
     char                 compute[8];   /* "f32" | "bf16": the engine's compute mode (vb_wmat_set_compute) */
-    int32_t              estimate;  /* 1 (--estimate): print the calibrated time estimate and stop (nothing written) */
-    char                 device[8]; /* "cpu" | "cuda": where the models run */
+    int32_t              estimate;     /* 1 (--estimate): print the calibrated time estimate and stop (nothing written);
+                                          -1 (--no-estimate): no calibration before the loop, nothing estimated */
+    char device[8];                    /* "cpu" | "cuda": where the models run */
 };
 
 /* Defaults (frames 1,2,4; candidates 0; uniform_midbin; bilinear; argmax; minimal; weights f32; seed 0; threads 0;

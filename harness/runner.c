@@ -166,13 +166,13 @@ int vb_runner_run(const struct vb_run_config * c, struct vb_runner_report * rep_
     }
     if (rc == VB_OK) rc = vb_runner_open_cells(R);
     if (rc == VB_OK) rc = vb_runner_begin_runs(R, threads);
-    if (rc == VB_OK && !c->estimate) rc = vb_runner_fail_fast_stored(R);
-    if (rc == VB_OK) { /* the estimate: the table on stdout for --estimate (and no loop), else on stderr */
-        vb_estimate_run(R, c->estimate ? stdout : c->quiet ? NULL : stderr, &R->est);
+    if (rc == VB_OK && c->estimate != 1) rc = vb_runner_fail_fast_stored(R);
+    if (rc == VB_OK && c->estimate >= 0) { /* the estimate: the table on stdout for --estimate (no loop), else stderr */
+        vb_estimate_run(R, c->estimate == 1 ? stdout : c->quiet ? NULL : stderr, &R->est);
         rep->est_s = vb_estimate_total_s(R->est);
         rep->est_calib_s = vb_estimate_calib_s(R->est);
     }
-    if (rc == VB_OK && !c->estimate) rc = sample_loop(R);
+    if (rc == VB_OK && c->estimate != 1) rc = sample_loop(R);
     char saved[1024];
     snprintf(saved, sizeof saved, "%s", vb_errmsg());
     rc = finish(R, rc, saved, sizeof saved);

@@ -523,11 +523,11 @@ int vb_runner_begin_runs(struct vb_runner * R, int threads) {
     struct provenance            p;
     memset(&p, 0, sizeof p);
     int rc = provenance(R, &p);
-    if (rc == VB_OK && c->estimate) /* read-only, and only when the file exists: --estimate writes nothing */
+    if (rc == VB_OK && c->estimate == 1) /* read-only, and only when the file exists: --estimate writes nothing */
         rc = access(c->db, F_OK) == 0 ? vb_store_open(&R->st, c->db, 1) : VB_OK;
     else if (rc == VB_OK)
         rc = vb_store_open(&R->st, c->db, 0);
-    if (rc == VB_OK && c->flush_rows > 0 && !c->estimate) vb_store_set_flush(R->st, c->flush_rows, 2000);
+    if (rc == VB_OK && c->flush_rows > 0 && c->estimate != 1) vb_store_set_flush(R->st, c->flush_rows, 2000);
     for (int32_t i = 0; i < R->n_cells && rc == VB_OK; i++) {
         struct vb_runner_cell * cl = &R->cells[i];
         struct vb_run_info      info = {.dataset = p.dsname,
@@ -559,7 +559,7 @@ int vb_runner_begin_runs(struct vb_runner * R, int threads) {
                                         .subset = R->subset[0] ? R->subset : NULL,
                                         .checkpoint_json = cl->bs->checkpoint_json,
                                         .device = p.device};
-        if (c->estimate) {
+        if (c->estimate == 1) {
             rc = peek_run(R, &info, cl);
             continue;
         }

@@ -96,6 +96,16 @@ grep -Eq "estimate [0-9].* vs actual [0-9].* \(actual/estimate [0-9.]+\)" "$tmp/
 sess="SELECT printf('%.6f', estimate_s), note FROM sessions ORDER BY 1, 2"
 [ "$(q "$tmp/m.db" "$sess")" = "$(q "$tmp/b.db" "$sess")" ] || die "merge changed the sessions' estimates or notes"
 
+# --- 5b. --no-estimate: no calibration and no table before the loop, nothing estimated is stored
+"$VB_BIN" run --config "$tmp/run.json" --threads 1 --db "$tmp/n.db" --no-estimate >"$tmp/n.out" 2>"$tmp/n.err" \
+  || { cat "$tmp/n.err"; die "--no-estimate run"; }
+[ "$(rows < "$tmp/n.err" | wc -l)" = 0 ] || die "--no-estimate printed the estimate table"
+grep -q "^estimate vs actual: not estimated (--no-estimate), actual" "$tmp/n.out" || die "--no-estimate summary line"
+[ "$(q "$tmp/n.db" "SELECT COUNT(*) FROM sessions WHERE estimate_s IS NULL AND note IS NULL")" = 9 ] \
+  || die "--no-estimate sessions: $(q "$tmp/n.db" "SELECT estimate_s, note FROM sessions")"
+[ "$(q "$tmp/n.db" "SELECT COUNT(*) FROM samples WHERE status='ok'")" = 72 ] || die "--no-estimate: expected 72 ok rows"
+grep -q -- "--no-estimate" <("$VB_BIN" run --help) || die "run --help does not list --no-estimate"
+
 # --- 6. bad options and inputs: clean errors, nothing written
 before=$(dbsum "$tmp/a.db")
 "$VB_BIN" run --config "$tmp/run.json" --db "$tmp/a.db" --estimate=yes >/dev/null 2>"$tmp/e1"; rc=$?
