@@ -15,8 +15,10 @@ out=$(VB_BIN=$VB_BIN bash "$VB_ROOT/bench/grid.sh" "$CFG_B" \
       --tokenizer-dir "$TOK_T5" --tokenizer-dir "$TOK_BERT" 2>"$tmp/err"); rc=$?
 echo "$out"
 [ $rc -eq 0 ] || { cat "$tmp/err"; die "grid.sh exited $rc"; }
-echo "$out" | grep -Eq "^ratio grid / sevila-k4 \(loop wall\): [0-9]+\.[0-9]{2} \(target <= 1\.6: (met|NOT met)\)$" \
+echo "$out" | grep -Eq "^ratio grid / sevila-k4 \(loop wall\): [0-9]+\.[0-9]{2} \(target <= 1\.5: (met|NOT met)\)$" \
   || die "no ratio line"
+echo "$out" | grep -Eq "^ratio grid / sevila-k1 \(loop wall\): [0-9]+\.[0-9]{2} \(target <= 1\.5: (met|NOT met)\)$" \
+  || die "no k=1 ratio line"
 echo "$out" | grep -q "^grid: 9 cells, 0 error rows; distinct frames needed (union of the cells' candidates per video): 188; ViT frames computed: 188$" \
   || die "grid: expected 9 cells and 188 distinct frames = 188 ViT passes"
 for r in sevila-k4 sevila-k1; do
