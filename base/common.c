@@ -184,6 +184,26 @@ int vb_read_file(const char * path, char ** out, size_t * len_out) {
     return VB_OK;
 }
 
+int vb_file_splice(const char * path, const char * text, size_t len, size_t cut, void (*emit)(FILE * f, void * ud),
+                   void * ud) {
+    VB_ASSERT(cut <= len);
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%.4000s.tmp", path) >= (int)sizeof tmp)
+        return vb_fail(VB_ERR_ARG, "%s: path too long", path);
+    FILE * f = fopen(tmp, "wb");
+    if (!f) return vb_fail(VB_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+    fwrite(text, 1, cut, f);
+    emit(f, ud);
+    fwrite(text + cut, 1, len - cut, f);
+    int bad = ferror(f);
+    if (fclose(f) != 0) bad = 1;
+    if (bad || rename(tmp, path) != 0) {
+        remove(tmp);
+        return vb_fail(VB_ERR_IO, "%s: cannot rewrite", path);
+    }
+    return VB_OK;
+}
+
 /* ---- SHA-256 (OpenSSL's libcrypto: its SHA-NI / AVX2 code runs ~4x the hand-written loop this replaced) ---- */
 void vb_sha256_buf(const void * data, size_t len, char out_hex[65]) {
     unsigned char md[32];

@@ -78,6 +78,11 @@ char * vb_strdup(const char * s);
 
 /* Read a whole file into a NUL-terminated malloc'd buffer. Returns VB_OK or VB_ERR_IO (message names the path). */
 int vb_read_file(const char * path, char ** out, size_t * len_out);
+/* Rewrite path as text[0, cut) + what emit(f, ud) writes + text[cut, len) (text: the file's len bytes as
+** vb_read_file gave them), through path.tmp renamed over path: the file is either the old or the new whole.
+** Returns VB_OK, VB_ERR_ARG (path too long) or VB_ERR_IO (message names the file; path.tmp removed). */
+int vb_file_splice(const char * path, const char * text, size_t len, size_t cut, void (*emit)(FILE * f, void * ud),
+                   void * ud);
 /* Walk the lines of buf (len bytes followed by one writable byte, as vb_read_file gives): each line is NUL-terminated
 ** in place with a trailing CR stripped, and cb(ud, line, line number from 1) runs on it; the final newline makes no
 ** extra empty line.  Returns the first non-zero cb result, else VB_OK. */

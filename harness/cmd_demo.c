@@ -581,6 +581,20 @@ static void note_render(FILE * f, const struct note * nt, int fmt) {
     if (in_para) fputs(fmt == 1 ? "</p>\n" : "\n\n", f);
 }
 
+/* The note's arguments for vb_file_splice: the blank line(s) before it, then the note. */
+struct note_arg {
+    const struct note * nt;
+    int                 fmt;
+    int                 no_eol; /* the anchor line is the file's last and has no newline */
+};
+
+static void note_emit(FILE * f, void * ud) {
+    const struct note_arg * a = ud;
+    if (a->fmt == 0 && a->no_eol) fputc('\n', f);
+    if (a->fmt != 1) fputc('\n', f);
+    note_render(f, a->nt, a->fmt);
+}
+
 /* Insert the rendered note into path after the first line containing `after` (or `fallback`); rewrites the file.
 ** A file that already has the note (marker text) is left alone. */
 static int note_insert(const char * path, const struct note * nt, int fmt, const char * after, const char * fallback) {
@@ -599,31 +613,12 @@ static int note_insert(const char * path, const struct note * nt, int fmt, const
         return vb_fail(VB_ERR_FORMAT, "%s: neither '%s' nor '%s' found: cannot place the demo note", path, after,
                        fallback ? fallback : "-");
     }
-    char * eol = strchr(at, '\n');
-    size_t cut = eol ? (size_t)(eol - text) + 1 : len;
-    char   tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%.4000s.tmp", path) >= (int)sizeof tmp) {
-        free(text);
-        return vb_fail(VB_ERR_ARG, "%s: path too long", path);
-    }
-    FILE * f = fopen(tmp, "wb");
-    if (!f) {
-        free(text);
-        return vb_fail(VB_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-    }
-    fwrite(text, 1, cut, f);
-    if (fmt == 0 && !eol) fputc('\n', f);
-    if (fmt != 1) fputc('\n', f);
-    note_render(f, nt, fmt);
-    fwrite(text + cut, 1, len - cut, f);
-    int bad = ferror(f);
-    if (fclose(f) != 0) bad = 1;
+    char *          eol = strchr(at, '\n');
+    size_t          cut = eol ? (size_t)(eol - text) + 1 : len;
+    struct note_arg a = {nt, fmt, eol == NULL};
+    rc = vb_file_splice(path, text, len, cut, note_emit, &a);
     free(text);
-    if (bad || rename(tmp, path) != 0) {
-        remove(tmp);
-        return vb_fail(VB_ERR_IO, "%s: cannot rewrite", path);
-    }
-    return VB_OK;
+    return rc;
 }
 
 static int64_t bundle_params(const char * models, const char * name) {

@@ -3,7 +3,6 @@
 #include "base/common.h"
 #include "harness/cli.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +53,20 @@ static void section(FILE * f, int fmt, const char * cmd, int status, const char 
     fputs(fmt == 0 ? "```\n\n" : fmt == 1 ? "</pre>\n" : "\\end{verbatim}\n\n", f);
 }
 
+/* The section's arguments for vb_file_splice. */
+struct section_arg {
+    int          fmt;
+    const char * cmd;
+    int          status;
+    const char * lines;
+    size_t       n;
+};
+
+static void section_emit(FILE * f, void * ud) {
+    const struct section_arg * a = ud;
+    section(f, a->fmt, a->cmd, a->status, a->lines, a->n);
+}
+
 /* Insert the section into path before the first line starting with `before` (or at `fallback`, or the end). */
 static int insert(const char * path, int fmt, const char * before, const char * fallback, const char * cmd, int status,
                   const char * lines, size_t n) {
@@ -67,28 +80,11 @@ static int insert(const char * path, int fmt, const char * before, const char * 
     }
     char * at = strstr(text, before);
     if (!at && fallback) at = strstr(text, fallback);
-    size_t cut = at ? (size_t)(at - text) : len;
-    char   tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%.4000s.tmp", path) >= (int)sizeof tmp) {
-        free(text);
-        return vb_fail(VB_ERR_ARG, "%s: path too long", path);
-    }
-    FILE * f = fopen(tmp, "wb");
-    if (!f) {
-        free(text);
-        return vb_fail(VB_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-    }
-    fwrite(text, 1, cut, f);
-    section(f, fmt, cmd, status, lines, n);
-    fwrite(text + cut, 1, len - cut, f);
-    int bad = ferror(f);
-    if (fclose(f) != 0) bad = 1;
+    size_t             cut = at ? (size_t)(at - text) : len;
+    struct section_arg a = {fmt, cmd, status, lines, n};
+    rc = vb_file_splice(path, text, len, cut, section_emit, &a);
     free(text);
-    if (bad || rename(tmp, path) != 0) {
-        remove(tmp);
-        return vb_fail(VB_ERR_IO, "%s: cannot rewrite", path);
-    }
-    return VB_OK;
+    return rc;
 }
 
 int cmd_demo_gate(int argc, char ** argv) {
