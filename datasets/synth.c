@@ -433,7 +433,9 @@ struct squestion {
     int     answer;
 };
 
-static void make_question(struct rng * r, const struct svideo * v, int n_opt, int whole, struct squestion * q) {
+/* win: the How2QA window [win[0], win[1]) drawn beforehand (stratified event times), or NULL: drawn here */
+static void make_question(struct rng * r, const struct svideo * v, int n_opt, int whole, struct squestion * q,
+                          const int32_t * win) {
     memset(q, 0, sizeof *q);
     if (v->spec.event_f1 > v->spec.event_f0) { /* event task: the card's colour; segment: whole, or half (How2QA) */
         q->kind = 2;
@@ -442,7 +444,10 @@ static void make_question(struct rng * r, const struct svideo * v, int n_opt, in
         q->e_h = whole ? -1 : v->dur_h;
         if (whole == 2) {
             int32_t w0, w1;
-            vb_synth_event_window(rng_cb, r, v->spec.n_frames, v->spec.event_f0, v->spec.event_f1, &w0, &w1);
+            if (win)
+                w0 = win[0], w1 = win[1];
+            else
+                vb_synth_event_window(rng_cb, r, v->spec.n_frames, v->spec.event_f0, v->spec.event_f1, &w0, &w1);
             q->s_h = (int64_t)(w0 * 100.0 / v->fps + 0.5);
             q->e_h = (int64_t)(w1 * 100.0 / v->fps + 0.5);
         }
@@ -531,16 +536,30 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
         return vb_fail(VB_ERR_ARG, "synth: bad options (videos 1-9999, questions 1-15, frames >= 0, fps 0-240)");
     if (o->width < 32 || o->height < 32 || (o->width & 1) || (o->height & 1))
         return vb_fail(VB_ERR_ARG, "synth: size %dx%d must be even and >= 32x32", o->width, o->height);
+    if (o->event_times != VB_SYNTH_EVENT_IID &&
+        (o->event_times != VB_SYNTH_EVENT_STRATIFIED || o->task != VB_SYNTH_TASK_EVENT))
+        return vb_fail(VB_ERR_ARG, "synth: stratified event times need the event task");
     int rc = mkdirs(o->out_dir, "videos");
     if (rc != VB_OK) return rc;
     static const int FPS[6][2] = {{10, 1}, {15, 1}, {24, 1}, {25, 1}, {30000, 1001}, {30, 1}};
     static const int GOPS[4] = {6, 12, 30, 60};
     struct rng       r = {o->seed};
     struct svideo *  V = vb_calloc((size_t)o->n_videos, sizeof *V);
+    int32_t          n_out = o->first > 0 && o->first < o->n_videos ? o->first : o->n_videos; /* videos written */
     struct sbuf      man = {0};
-    sb_add(&man, "{\"generator\": \"vlapbench synth\", \"seed\": %llu, \"encoder\": \"%s\", %s\"videos\": [",
+    sb_add(&man, "{\"generator\": \"vlapbench synth\", \"seed\": %llu, \"encoder\": \"%s\", %s%s\"videos\": [",
            (unsigned long long)o->seed, vb_synth_encoder_name(),
-           o->task == VB_SYNTH_TASK_EVENT ? "\"task\": \"event\", " : "");
+           o->task == VB_SYNTH_TASK_EVENT ? "\"task\": \"event\", " : "",
+           o->event_times == VB_SYNTH_EVENT_STRATIFIED ? "\"event_times\": \"stratified\", " : "");
+    /* stratified event times: every card's frames first (one permutation for all videos), How2QA windows after the
+    ** colours; iid: each card's frames when its video is drawn, each window when its question is */
+    int32_t   ev_frames = o->frames > 0 ? o->frames : 32;
+    int32_t * ev = NULL;  /* (n_videos, 2) card frames [f0, f1) */
+    int32_t * win = NULL; /* (n_videos * questions, 2) How2QA windows [w0, w1) */
+    if (o->event_times == VB_SYNTH_EVENT_STRATIFIED) {
+        ev = vb_malloc(sizeof *ev * 2 * (size_t)o->n_videos);
+        vb_synth_event_place_stratified(rng_cb, &r, ev_frames, o->n_videos, ev, ev + o->n_videos);
+    }
     for (int i = 0; i < o->n_videos; i++) {
         struct svideo *              v = &V[i];
         struct vb_synth_video_spec * s = &v->spec;
@@ -555,9 +574,13 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
             s->bframes = o->bframes >= 0 ? o->bframes : 2;
             v->color = (int)rng_below(&r, 4); /* red, green, blue or yellow */
             memcpy(s->card_rgb, COLOR_RGB[v->color], 3);
-            vb_synth_event_place(rng_cb, &r, s->n_frames, &s->event_f0, &s->event_f1);
+            if (ev)
+                s->event_f0 = ev[i], s->event_f1 = ev[o->n_videos + i];
+            else
+                vb_synth_event_place(rng_cb, &r, s->n_frames, &s->event_f0, &s->event_f1);
             v->dur_h = (int64_t)((double)s->n_frames * s->fps_den * 100 / s->fps_num);
             snprintf(v->file, sizeof v->file, "synth_%03d.mp4", i);
+            if (i >= n_out) continue; /* drawn (the first n_out are a prefix of the whole benchmark), not written */
             sb_add(&man,
                    "%s\n  {\"file\": \"videos/%s\", \"width\": %d, \"height\": %d, \"fps_num\": %d, \"fps_den\": %d, "
                    "\"frames\": %d, \"gop\": %d, \"bframes\": %d, \"event\": [%d, %d], \"card\": \"%s\"}",
@@ -591,6 +614,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
         v->dur_h = (int64_t)((double)s->n_frames * s->fps_den * 100 / s->fps_num);
         if (v->dur_h < 1) v->dur_h = 1;
         snprintf(v->file, sizeof v->file, "synth_%03d.mp4", i);
+        if (i >= n_out) continue;
         sb_add(&man,
                "%s\n  {\"file\": \"videos/%s\", \"width\": %d, \"height\": %d, \"fps_num\": %d, \"fps_den\": %d, "
                "\"frames\": %d, \"gop\": %d, \"bframes\": %d, \"first_index\": 0, \"square\": \"%s\"}",
@@ -598,14 +622,27 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
                COLORS[v->color]);
     }
     sb_add(&man, "\n]}\n");
+    if (ev) {
+        size_t    nq = (size_t)o->n_videos * (size_t)o->questions;
+        int32_t * q4 = vb_malloc(sizeof *q4 * 4 * nq); /* per question: f0, f1 of its video; w0, w1 */
+        for (size_t j = 0; j < nq; j++)
+            q4[j] = ev[j / (size_t)o->questions], q4[nq + j] = ev[(size_t)o->n_videos + j / (size_t)o->questions];
+        vb_synth_event_windows_stratified(rng_cb, &r, ev_frames, (int32_t)nq, q4, q4 + nq, q4 + 2 * nq, q4 + 3 * nq);
+        win = vb_malloc(sizeof *win * 2 * nq);
+        for (size_t j = 0; j < nq; j++)
+            win[2 * j] = q4[2 * nq + j], win[2 * j + 1] = q4[3 * nq + j];
+        free(q4);
+        free(ev);
+    }
     rc = write_buf(o->out_dir, "manifest.json", &man);
     free(man.p);
     if (rc != VB_OK) {
         free(V);
+        free(win);
         return rc;
     }
     if (!o->skip_videos) {
-        for (int i = 0; i < o->n_videos && rc == VB_OK; i++) {
+        for (int i = 0; i < n_out && rc == VB_OK; i++) {
             char path[4096];
             snprintf(path, sizeof path, "%s/videos/%s", o->out_dir, V[i].file);
             int64_t t0 = vb_time_us();
@@ -617,6 +654,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
         }
         if (rc != VB_OK) {
             free(V);
+            free(win);
             return rc;
         }
     }
@@ -634,7 +672,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
     for (int k = 7; k < NB; k++)
         sb_add(&B[k], "[");
     int n_next = 0, n_star = 0, n_vlep = 0, n_h2 = 0;
-    for (int i = 0; i < o->n_videos && rc == VB_OK; i++) {
+    for (int i = 0; i < n_out && rc == VB_OK; i++) {
         struct svideo * v = &V[i];
         char            nid[24], folder[16], star_id[16], vlep_name[96], yt[24], val_id[24], rel[512];
         snprintf(nid, sizeof nid, "%lld", 9000000000LL + (long long)i);
@@ -668,7 +706,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
             struct squestion q;
             char             text[160], o2[5][80];
             /* NExT-QA: whole video, 5 options, lower case, no '?' */
-            make_question(&r, v, 5, 1, &q);
+            make_question(&r, v, 5, 1, &q, NULL);
             if (q.kind == 2)
                 snprintf(text, sizeof text, "what color is the card that appears in the video");
             else if (q.kind == 0)
@@ -696,7 +734,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
             n_next++;
 
             /* STAR: segment, 4 choices, answer as text */
-            make_question(&r, v, 4, 0, &q);
+            make_question(&r, v, 4, 0, &q, NULL);
             if (q.kind == 2)
                 snprintf(text, sizeof text, "Which color is the card shown in the video?");
             else if (q.kind == 0)
@@ -744,7 +782,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
             n_star++;
 
             /* VLEP: ts relative to the clip (integer values stay JSON integers), 2 events */
-            make_question(&r, v, 2, 0, &q);
+            make_question(&r, v, 2, 0, &q, NULL);
             char ev[2][96];
             for (int k = 0; k < 2; k++) {
                 if (q.kind == 2)
@@ -784,7 +822,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
 
             /* How2QA raw: youtube id, [s:e] absolute (clip starts at 0), 3 wrong, question, correct last.  Number
             ** options carry a comma and quotes on every other row, exercising RFC 4180 quoting. */
-            make_question(&r, v, 4, 2, &q);
+            make_question(&r, v, 4, 2, &q, win ? win + 2 * ((size_t)i * (size_t)o->questions + (size_t)qn) : NULL);
             if (q.kind == 2)
                 snprintf(text, sizeof text, "What color is the card in this clip?");
             else if (q.kind == 0)
@@ -838,6 +876,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
         }
     }
     free(V);
+    free(win);
     if (rc != VB_OK) return fail_free(rc, B, NB);
     sb_add(&B[1], "}");
     sb_add(&B[2], "\n]\n");
@@ -865,7 +904,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
         if (rc == VB_OK) rc = write_buf(dir, FILES[k], &B[k]);
     }
     if (log && rc == VB_OK)
-        fprintf(log, "synth: %d videos, %d questions per dataset -> %s\n", o->n_videos, n_next, o->out_dir);
+        fprintf(log, "synth: %d videos, %d questions per dataset -> %s\n", n_out, n_next, o->out_dir);
     return fail_free(rc, B, NB);
 }
 
