@@ -554,11 +554,13 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
     /* stratified event times: every card's frames first (one permutation for all videos), How2QA windows after the
     ** colours; iid: each card's frames when its video is drawn, each window when its question is */
     int32_t   ev_frames = o->frames > 0 ? o->frames : 32;
-    int32_t * ev = NULL;  /* (n_videos, 2) card frames [f0, f1) */
+    int32_t * ev = NULL;  /* (3, n_videos) card frames f0, f1 and colour (0..3: red, green, blue, yellow) */
     int32_t * win = NULL; /* (n_videos * questions, 2) How2QA windows [w0, w1) */
     if (o->event_times == VB_SYNTH_EVENT_STRATIFIED) {
-        ev = vb_malloc(sizeof *ev * 2 * (size_t)o->n_videos);
+        ev = vb_malloc(sizeof *ev * 3 * (size_t)o->n_videos);
         vb_synth_event_place_stratified(rng_cb, &r, ev_frames, o->n_videos, ev, ev + o->n_videos);
+        vb_synth_event_colours_stratified(rng_cb, &r, ev_frames, o->n_videos, ev, ev + o->n_videos,
+                                          ev + 2 * o->n_videos);
     }
     for (int i = 0; i < o->n_videos; i++) {
         struct svideo *              v = &V[i];
@@ -572,7 +574,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
             s->n_frames = o->frames > 0 ? o->frames : 32;
             s->gop = o->gop > 0 ? o->gop : 16;
             s->bframes = o->bframes >= 0 ? o->bframes : 2;
-            v->color = (int)rng_below(&r, 4); /* red, green, blue or yellow */
+            v->color = ev ? ev[2 * o->n_videos + i] : (int)rng_below(&r, 4); /* red, green, blue or yellow */
             memcpy(s->card_rgb, COLOR_RGB[v->color], 3);
             if (ev)
                 s->event_f0 = ev[i], s->event_f1 = ev[o->n_videos + i];

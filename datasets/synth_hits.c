@@ -148,7 +148,10 @@ int vb_synth_uniform_hits_dir(const char * dir, struct vb_synth_hits * h) {
             for (int b = 0; b < 3; b++) {
                 h->hits[d][b] += mask >> b & 1;
                 h->expect[d][b] += e[b];
+                for (int g = 0; g < x->n_options && g < 5; g++)
+                    h->reader[d][b][g] += (mask >> b & 1) || x->answer == g;
             }
+            if (x->n_options > h->n_options[d]) h->n_options[d] = x->n_options;
             h->n[d]++;
         }
         vb_dataset_free(&ds);

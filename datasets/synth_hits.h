@@ -17,6 +17,11 @@ struct vb_synth_hits {
     int32_t      n[VB_SYNTH_HITS_DS];         /* questions per dataset */
     int32_t      hits[VB_SYNTH_HITS_DS][3];   /* questions whose uniform k = 1, 2, 4 frames hold a card frame */
     double       expect[VB_SYNTH_HITS_DS][3]; /* their expected number (uniform card starts, uniform windows) */
+    /* questions an ideal reader answers right with uniform's k = 1, 2, 4 frames when it reads the card wherever it
+    ** sees it and otherwise always answers option g (g < the dataset's option count): what a trained uniform
+    ** answerer with a fixed fallback guess scores */
+    int32_t reader[VB_SYNTH_HITS_DS][3][5];
+    int32_t n_options[VB_SYNTH_HITS_DS]; /* options per question (the largest) */
 };
 
 /* Count for the event-task benchmark in dir (written by vb_synth_benchmark; videos not needed).  Returns VB_OK, or a

@@ -116,6 +116,28 @@ void vb_synth_event_place_stratified(uint64_t (*next)(void * ud), void * ud, int
     free(p);
 }
 
+void vb_synth_event_colours_stratified(uint64_t (*next)(void * ud), void * ud, int32_t n_frames, int32_t n_videos,
+                                       const int32_t * f0, const int32_t * f1, int32_t * colour) {
+    /* the cycle: warm, cool, warm, cool (VLEP's answer alternates), each colour once */
+    int32_t warm[2] = {0, 3}, cool[2] = {1, 2}, cycle[4];
+    shuffle(next, ud, warm, 2);
+    shuffle(next, ud, cool, 2);
+    for (int j = 0; j < 2; j++)
+        cycle[2 * j] = warm[j], cycle[2 * j + 1] = cool[j];
+    int32_t off = (int32_t)(next(ud) % 4);
+    /* videos in a random order, then (stably) by uniform's hit pattern: each pattern's videos are consecutive */
+    int32_t *ord = vb_malloc(sizeof *ord * (size_t)n_videos), *by = vb_malloc(sizeof *by * (size_t)n_videos);
+    permute(next, ud, ord, n_videos);
+    int32_t t = 0;
+    for (int32_t m = 0; m < 8; m++)
+        for (int32_t i = 0; i < n_videos; i++)
+            if (vb_synth_uniform_hits(n_frames, 0, n_frames, f0[ord[i]], f1[ord[i]]) == m) by[t++] = ord[i];
+    for (int32_t i = 0; i < n_videos; i++)
+        colour[by[i]] = cycle[(i + off) % 4];
+    free(ord);
+    free(by);
+}
+
 int32_t vb_synth_uniform_hits(int32_t n_frames, int32_t s0, int32_t s1, int32_t f0, int32_t f1) {
     static const int32_t K[3] = {1, 2, 4};
     int32_t              mask = 0;

@@ -46,6 +46,18 @@ int32_t vb_synth_event_windows(int32_t n_frames, int32_t f0, int32_t f1, int32_t
 void vb_synth_event_place_stratified(uint64_t (*next)(void * ud), void * ud, int32_t n_frames, int32_t n_videos,
                                      int32_t * f0, int32_t * f1);
 
+/* Card colours, counterbalanced over the event times (stratified event times; after
+** vb_synth_event_place_stratified): colour[i] in 0..3 (red, green, blue, yellow: synth.c's palette) for the videos
+** whose cards are on frames [f0[i], f1[i]) of n_frames.  The videos are ordered by the hit pattern of uniform
+** sampling over the whole video (vb_synth_uniform_hits; random order within a pattern) and take the colours of a
+** cycle warm, cool, warm, cool (red / yellow and green / blue in random orders, random start) in turn, so each
+** colour is marginally uniform and independent of the card's time, and among the videos of any hit pattern every
+** colour has floor or ceil of its quarter and warm (VLEP's answer "warm-coloured") floor or ceil of half: a model
+** that answers one fixed guess when it does not see the card gains, with more frames, its expected share of the
+** videos whose card it now sees, whatever that guess.  f0, f1, colour: (n_videos). */
+void vb_synth_event_colours_stratified(uint64_t (*next)(void * ud), void * ud, int32_t n_frames, int32_t n_videos,
+                                       const int32_t * f0, const int32_t * f1, int32_t * colour);
+
 /* Which uniform runs see the event [f0, f1) in the frame range [s0, s1) of a video of n_frames frames: bit 0 set when
 ** a uniform_midbin sample of 1 frame of the range (datasets/sampling.h, as the runner samples) holds a card frame,
 ** bit 1 for 2 frames, bit 2 for 4 frames.  Pure. */
