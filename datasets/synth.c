@@ -433,7 +433,9 @@ struct squestion {
     int     answer;
 };
 
-static void make_question(struct rng * r, const struct svideo * v, int n_opt, int whole, struct squestion * q) {
+/* win: the How2QA window [win[0], win[1]) drawn beforehand (stratified event times), or NULL: drawn here */
+static void make_question(struct rng * r, const struct svideo * v, int n_opt, int whole, struct squestion * q,
+                          const int32_t * win) {
     memset(q, 0, sizeof *q);
     if (v->spec.event_f1 > v->spec.event_f0) { /* event task: the card's colour; segment: whole, or half (How2QA) */
         q->kind = 2;
@@ -442,7 +444,10 @@ static void make_question(struct rng * r, const struct svideo * v, int n_opt, in
         q->e_h = whole ? -1 : v->dur_h;
         if (whole == 2) {
             int32_t w0, w1;
-            vb_synth_event_window(rng_cb, r, v->spec.n_frames, v->spec.event_f0, v->spec.event_f1, &w0, &w1);
+            if (win)
+                w0 = win[0], w1 = win[1];
+            else
+                vb_synth_event_window(rng_cb, r, v->spec.n_frames, v->spec.event_f0, v->spec.event_f1, &w0, &w1);
             q->s_h = (int64_t)(w0 * 100.0 / v->fps + 0.5);
             q->e_h = (int64_t)(w1 * 100.0 / v->fps + 0.5);
         }
@@ -531,16 +536,32 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
         return vb_fail(VB_ERR_ARG, "synth: bad options (videos 1-9999, questions 1-15, frames >= 0, fps 0-240)");
     if (o->width < 32 || o->height < 32 || (o->width & 1) || (o->height & 1))
         return vb_fail(VB_ERR_ARG, "synth: size %dx%d must be even and >= 32x32", o->width, o->height);
+    if (o->event_times != VB_SYNTH_EVENT_IID &&
+        (o->event_times != VB_SYNTH_EVENT_STRATIFIED || o->task != VB_SYNTH_TASK_EVENT))
+        return vb_fail(VB_ERR_ARG, "synth: stratified event times need the event task");
     int rc = mkdirs(o->out_dir, "videos");
     if (rc != VB_OK) return rc;
     static const int FPS[6][2] = {{10, 1}, {15, 1}, {24, 1}, {25, 1}, {30000, 1001}, {30, 1}};
     static const int GOPS[4] = {6, 12, 30, 60};
     struct rng       r = {o->seed};
     struct svideo *  V = vb_calloc((size_t)o->n_videos, sizeof *V);
+    int32_t          n_out = o->first > 0 && o->first < o->n_videos ? o->first : o->n_videos; /* videos written */
     struct sbuf      man = {0};
-    sb_add(&man, "{\"generator\": \"vlapbench synth\", \"seed\": %llu, \"encoder\": \"%s\", %s\"videos\": [",
+    sb_add(&man, "{\"generator\": \"vlapbench synth\", \"seed\": %llu, \"encoder\": \"%s\", %s%s\"videos\": [",
            (unsigned long long)o->seed, vb_synth_encoder_name(),
-           o->task == VB_SYNTH_TASK_EVENT ? "\"task\": \"event\", " : "");
+           o->task == VB_SYNTH_TASK_EVENT ? "\"task\": \"event\", " : "",
+           o->event_times == VB_SYNTH_EVENT_STRATIFIED ? "\"event_times\": \"stratified\", " : "");
+    /* stratified event times: every card's frames first (one permutation for all videos), How2QA windows after the
+    ** colours; iid: each card's frames when its video is drawn, each window when its question is */
+    int32_t   ev_frames = o->frames > 0 ? o->frames : 32;
+    int32_t * ev = NULL;  /* (3, n_videos) card frames f0, f1 and colour (0..3: red, green, blue, yellow) */
+    int32_t * win = NULL; /* (n_videos * questions, 2) How2QA windows [w0, w1) */
+    if (o->event_times == VB_SYNTH_EVENT_STRATIFIED) {
+        ev = vb_malloc(sizeof *ev * 3 * (size_t)o->n_videos);
+        vb_synth_event_place_stratified(rng_cb, &r, ev_frames, o->n_videos, ev, ev + o->n_videos);
+        vb_synth_event_colours_stratified(rng_cb, &r, ev_frames, o->n_videos, ev, ev + o->n_videos,
+                                          ev + 2 * o->n_videos);
+    }
     for (int i = 0; i < o->n_videos; i++) {
         struct svideo *              v = &V[i];
         struct vb_synth_video_spec * s = &v->spec;
@@ -553,11 +574,15 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
             s->n_frames = o->frames > 0 ? o->frames : 32;
             s->gop = o->gop > 0 ? o->gop : 16;
             s->bframes = o->bframes >= 0 ? o->bframes : 2;
-            v->color = (int)rng_below(&r, 4); /* red, green, blue or yellow */
+            v->color = ev ? ev[2 * o->n_videos + i] : (int)rng_below(&r, 4); /* red, green, blue or yellow */
             memcpy(s->card_rgb, COLOR_RGB[v->color], 3);
-            vb_synth_event_place(rng_cb, &r, s->n_frames, &s->event_f0, &s->event_f1);
+            if (ev)
+                s->event_f0 = ev[i], s->event_f1 = ev[o->n_videos + i];
+            else
+                vb_synth_event_place(rng_cb, &r, s->n_frames, &s->event_f0, &s->event_f1);
             v->dur_h = (int64_t)((double)s->n_frames * s->fps_den * 100 / s->fps_num);
             snprintf(v->file, sizeof v->file, "synth_%03d.mp4", i);
+            if (i >= n_out) continue; /* drawn (the first n_out are a prefix of the whole benchmark), not written */
             sb_add(&man,
                    "%s\n  {\"file\": \"videos/%s\", \"width\": %d, \"height\": %d, \"fps_num\": %d, \"fps_den\": %d, "
                    "\"frames\": %d, \"gop\": %d, \"bframes\": %d, \"event\": [%d, %d], \"card\": \"%s\"}",
@@ -591,6 +616,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
         v->dur_h = (int64_t)((double)s->n_frames * s->fps_den * 100 / s->fps_num);
         if (v->dur_h < 1) v->dur_h = 1;
         snprintf(v->file, sizeof v->file, "synth_%03d.mp4", i);
+        if (i >= n_out) continue;
         sb_add(&man,
                "%s\n  {\"file\": \"videos/%s\", \"width\": %d, \"height\": %d, \"fps_num\": %d, \"fps_den\": %d, "
                "\"frames\": %d, \"gop\": %d, \"bframes\": %d, \"first_index\": 0, \"square\": \"%s\"}",
@@ -598,14 +624,27 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
                COLORS[v->color]);
     }
     sb_add(&man, "\n]}\n");
+    if (ev) {
+        size_t    nq = (size_t)o->n_videos * (size_t)o->questions;
+        int32_t * q4 = vb_malloc(sizeof *q4 * 4 * nq); /* per question: f0, f1 of its video; w0, w1 */
+        for (size_t j = 0; j < nq; j++)
+            q4[j] = ev[j / (size_t)o->questions], q4[nq + j] = ev[(size_t)o->n_videos + j / (size_t)o->questions];
+        vb_synth_event_windows_stratified(rng_cb, &r, ev_frames, (int32_t)nq, q4, q4 + nq, q4 + 2 * nq, q4 + 3 * nq);
+        win = vb_malloc(sizeof *win * 2 * nq);
+        for (size_t j = 0; j < nq; j++)
+            win[2 * j] = q4[2 * nq + j], win[2 * j + 1] = q4[3 * nq + j];
+        free(q4);
+        free(ev);
+    }
     rc = write_buf(o->out_dir, "manifest.json", &man);
     free(man.p);
     if (rc != VB_OK) {
         free(V);
+        free(win);
         return rc;
     }
     if (!o->skip_videos) {
-        for (int i = 0; i < o->n_videos && rc == VB_OK; i++) {
+        for (int i = 0; i < n_out && rc == VB_OK; i++) {
             char path[4096];
             snprintf(path, sizeof path, "%s/videos/%s", o->out_dir, V[i].file);
             int64_t t0 = vb_time_us();
@@ -617,6 +656,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
         }
         if (rc != VB_OK) {
             free(V);
+            free(win);
             return rc;
         }
     }
@@ -634,7 +674,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
     for (int k = 7; k < NB; k++)
         sb_add(&B[k], "[");
     int n_next = 0, n_star = 0, n_vlep = 0, n_h2 = 0;
-    for (int i = 0; i < o->n_videos && rc == VB_OK; i++) {
+    for (int i = 0; i < n_out && rc == VB_OK; i++) {
         struct svideo * v = &V[i];
         char            nid[24], folder[16], star_id[16], vlep_name[96], yt[24], val_id[24], rel[512];
         snprintf(nid, sizeof nid, "%lld", 9000000000LL + (long long)i);
@@ -668,7 +708,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
             struct squestion q;
             char             text[160], o2[5][80];
             /* NExT-QA: whole video, 5 options, lower case, no '?' */
-            make_question(&r, v, 5, 1, &q);
+            make_question(&r, v, 5, 1, &q, NULL);
             if (q.kind == 2)
                 snprintf(text, sizeof text, "what color is the card that appears in the video");
             else if (q.kind == 0)
@@ -696,7 +736,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
             n_next++;
 
             /* STAR: segment, 4 choices, answer as text */
-            make_question(&r, v, 4, 0, &q);
+            make_question(&r, v, 4, 0, &q, NULL);
             if (q.kind == 2)
                 snprintf(text, sizeof text, "Which color is the card shown in the video?");
             else if (q.kind == 0)
@@ -744,7 +784,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
             n_star++;
 
             /* VLEP: ts relative to the clip (integer values stay JSON integers), 2 events */
-            make_question(&r, v, 2, 0, &q);
+            make_question(&r, v, 2, 0, &q, NULL);
             char ev[2][96];
             for (int k = 0; k < 2; k++) {
                 if (q.kind == 2)
@@ -784,7 +824,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
 
             /* How2QA raw: youtube id, [s:e] absolute (clip starts at 0), 3 wrong, question, correct last.  Number
             ** options carry a comma and quotes on every other row, exercising RFC 4180 quoting. */
-            make_question(&r, v, 4, 2, &q);
+            make_question(&r, v, 4, 2, &q, win ? win + 2 * ((size_t)i * (size_t)o->questions + (size_t)qn) : NULL);
             if (q.kind == 2)
                 snprintf(text, sizeof text, "What color is the card in this clip?");
             else if (q.kind == 0)
@@ -838,6 +878,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
         }
     }
     free(V);
+    free(win);
     if (rc != VB_OK) return fail_free(rc, B, NB);
     sb_add(&B[1], "}");
     sb_add(&B[2], "\n]\n");
@@ -865,7 +906,7 @@ int vb_synth_benchmark(const struct vb_synth_opts * o, FILE * log) {
         if (rc == VB_OK) rc = write_buf(dir, FILES[k], &B[k]);
     }
     if (log && rc == VB_OK)
-        fprintf(log, "synth: %d videos, %d questions per dataset -> %s\n", o->n_videos, n_next, o->out_dir);
+        fprintf(log, "synth: %d videos, %d questions per dataset -> %s\n", n_out, n_next, o->out_dir);
     return fail_free(rc, B, NB);
 }
 
@@ -894,98 +935,4 @@ const char * vb_synth_read_square(const uint8_t * rgb, int32_t w, int32_t h) {
         if (d < bd) bd = d, best = k;
     }
     return bd < 40.0 * 40.0 * 3 ? COLORS[best] : NULL;
-}
-
-/* 1 if text contains word (case-insensitive) delimited by non-alphanumerics */
-static int has_word(const char * text, const char * word) {
-    size_t n = strlen(word);
-    for (const char * p = text; *p; p++) {
-        if (strncasecmp(p, word, n) != 0) continue;
-        int before = p == text || !isalnum((unsigned char)p[-1]);
-        int after = !isalnum((unsigned char)p[n]);
-        if (before && after) return 1;
-    }
-    return 0;
-}
-
-int vb_synth_verify(const char * dir, FILE * log, int32_t * n_samples) {
-    static const struct {
-        enum vb_dataset_kind kind;
-        const char *         ann, *map, *videos;
-    } F[] = {
-        {VB_DS_NEXTQA, "nextqa/val.csv", "nextqa/map_vid_vidorID.json", "nextqa/videos"},
-        {VB_DS_STAR, "star/STAR_val.json", NULL, "star/videos"},
-        {VB_DS_VLEP, "vlep/vlep_dev_release.jsonl", NULL, "vlep/videos"},
-        {VB_DS_HOW2QA, "how2qa/how2QA_val_release.csv", NULL, "how2qa/raw_videos"},
-        {VB_DS_HOW2QA_VALUE, "how2qa/how2qa_val_release.jsonl", "how2qa/how2_vid_mapping.json", "how2qa/videos"},
-        {VB_DS_SEVILA, "sevila/nextqa/val.json", NULL, "nextqa/videos"},
-        {VB_DS_SEVILA, "sevila/star/val.json", NULL, "star/videos"},
-        {VB_DS_SEVILA, "sevila/vlep/val.json", NULL, "vlep/videos"},
-        {VB_DS_SEVILA, "sevila/how2qa/val.json", NULL, "how2qa/videos"},
-    };
-    int32_t total = 0;
-    int     rc = VB_OK;
-    enum { N = 8 };
-    uint8_t * px = vb_malloc((size_t)N * 224 * 224 * 3);
-    for (size_t f = 0; f < sizeof F / sizeof F[0] && rc == VB_OK; f++) {
-        char ann[4096], map[4096], vid[4096];
-        snprintf(ann, sizeof ann, "%s/%s", dir, F[f].ann);
-        if (F[f].map) snprintf(map, sizeof map, "%s/%s", dir, F[f].map);
-        snprintf(vid, sizeof vid, "%s/%s", dir, F[f].videos);
-        struct vb_dataset d;
-        rc = vb_dataset_load(&d, F[f].kind, ann, F[f].map ? map : NULL, vid, 0);
-        if (rc != VB_OK) break;
-        for (int32_t i = 0; i < d.n && rc == VB_OK; i++) {
-            const struct vb_sample * s = &d.s[i];
-            struct vb_video          v;
-            if (!s->video_path) {
-                rc = vb_fail(VB_ERR_MISMATCH, "%s: sample %s: no video path", ann, s->key);
-                break;
-            }
-            rc = vb_video_open(&v, s->video_path, NULL);
-            if (rc != VB_OK) {
-                vb_fail_prefix(rc, "%s: sample %s", ann, s->key);
-                break;
-            }
-            int64_t f0, f1, idx[N];
-            rc = vb_video_segment_frames(&v, s->start_s, s->end_s, &f0, &f1);
-            int32_t n = rc == VB_OK ? vb_sampling_indices(VB_SAMPLING_UNIFORM_MIDBIN, f0, f1, v.n_frames, N, idx) : rc;
-            if (n < 0) rc = vb_fail_prefix(n, "%s: sample %s", ann, s->key);
-            if (rc == VB_OK) rc = vb_video_read_frames(&v, idx, n, px, NULL, NULL);
-            for (int32_t k = 0; k < n && rc == VB_OK; k++) {
-                int32_t code = vb_synth_read_index(px + (size_t)k * 224 * 224 * 3, 224, 224);
-                if (code != idx[k])
-                    rc = vb_fail(VB_ERR_MISMATCH, "%s: sample %s: frame %lld of %s shows %d", ann, s->key,
-                                 (long long)idx[k], s->video_path, code);
-            }
-            const char * colour = rc == VB_OK ? vb_synth_read_square(px, 224, 224) : NULL;
-            vb_video_close(&v);
-            if (rc != VB_OK) break;
-            if (s->answer < 0 || s->answer >= s->n_options) {
-                rc = vb_fail(VB_ERR_MISMATCH, "%s: sample %s: no labelled answer", ann, s->key);
-                break;
-            }
-            const char * ans = s->options[s->answer];
-            const char * q = s->question ? s->question : "";
-            const char * fr = strstr(q, "frame ");
-            int          is_colour = strstr(q, "color") != NULL || (!s->question && strstr(ans, "square"));
-            if (is_colour) {
-                if (!colour || !has_word(ans, colour))
-                    rc = vb_fail(VB_ERR_MISMATCH, "%s: sample %s: answer '%s' but the square is %s", ann, s->key, ans,
-                                 colour ? colour : "unreadable");
-            } else if (fr) { /* "what number is shown in frame K": the answer names K */
-                char kbuf[24];
-                snprintf(kbuf, sizeof kbuf, "%lld", (long long)strtoll(fr + 6, NULL, 10));
-                if (!has_word(ans, kbuf))
-                    rc = vb_fail(VB_ERR_MISMATCH, "%s: sample %s: answer '%s' does not name frame %s", ann, s->key, ans,
-                                 kbuf);
-            }
-            total++;
-        }
-        if (log && rc == VB_OK) fprintf(log, "synth verify: %s: %d samples ok\n", ann, d.n);
-        vb_dataset_free(&d);
-    }
-    free(px);
-    if (n_samples) *n_samples = total;
-    return rc;
 }

@@ -61,10 +61,16 @@ struct vb_synth_opts {
     int32_t      bframes;       /* -1: default 2 */
     int32_t      questions;     /* questions per video and dataset, default 2 */
     int32_t      skip_videos;   /* 1: write annotation files only (videos still described by the seed) */
-    int32_t      task;          /* VB_SYNTH_TASK_INDEX (default) or VB_SYNTH_TASK_EVENT (synth_task.h) */
+    int32_t      first;         /* > 0: write only the first `first` videos and their questions of the n_videos
+                                   benchmark (exactly those of the whole one: a prefix); 0: all */
+    int32_t task;               /* VB_SYNTH_TASK_INDEX (default) or VB_SYNTH_TASK_EVENT (synth_task.h) */
+    int32_t event_times;        /* event task: VB_SYNTH_EVENT_IID (default: each card time drawn on its own) or
+                                   VB_SYNTH_EVENT_STRATIFIED (card times and How2QA windows stratified over the videos:
+                                   vb_synth_event_place_stratified, vb_synth_event_windows_stratified) */
 };
 
 enum { VB_SYNTH_TASK_INDEX = 0, VB_SYNTH_TASK_EVENT = 1 };
+enum { VB_SYNTH_EVENT_IID = 0, VB_SYNTH_EVENT_STRATIFIED = 1 };
 
 /* Fill *o with the defaults above (out_dir NULL). */
 void vb_synth_opts_default(struct vb_synth_opts * o);

@@ -671,7 +671,9 @@ static int trained_note(struct note * nt, const char * manifest, int32_t videos,
              "): every video shows a colour card on 1/16 of its frames, at a random time, among grey distractor "
              "frames, and every question asks the card's colour, so the frames a method looks at decide the "
              "answer. The models were trained on %d other videos (synth seed %d, %d questions per video and "
-             "dataset); this benchmark is %d unseen videos (seed 1, %d questions per video and dataset). As in the "
+             "dataset); this benchmark is %d unseen videos (seed 1, %d questions per video and dataset; its card "
+             "times are stratified: each is uniform over its video, as in training, and over the videos they are "
+             "spread evenly, so that uniform sampling sees the card on its expected share of them). As in the "
              "real methods, one frozen ViT and one frozen T5 are shared by all three methods, and each method's own "
              "parts (the BLIP-2 answerer of uniform sampling and SeViLA, SeViLA's localizer, VLAP's Frame-Prompter "
              "and InstructBLIP answerer) were trained on top. ",

@@ -1,6 +1,7 @@
 /* cmd_synth.c — `vlapbench synth`: write the synthetic benchmark (datasets/synth.h). */
 #include "base/common.h"
 #include "datasets/synth.h"
+#include "datasets/synth_hits.h"
 #include "harness/cli.h"
 
 #include <stdio.h>
@@ -20,7 +21,9 @@ int cmd_synth(int argc, char ** argv) {
         printf(
             "usage: vlapbench synth --out DIR [--videos N] [--seed S] [--frames F] [--fps R] [--size WxH]\n"
             "                       [--gop G] [--bframes B] [--questions Q] [--task index|event] [--no-videos]\n"
+            "                       [--event-times iid|stratified] [--first K]\n"
             "       vlapbench synth --verify DIR\n"
+            "       vlapbench synth --uniform-hits DIR\n"
             "Writes small H.264 videos (libx264 if available, else mpeg4) whose frames show their own index as a\n"
             "block code, and annotation files for them in every official format: NExT-QA val.csv +\n"
             "map_vid_vidorID.json, STAR_val.json, VLEP vlep_dev_release.jsonl, How2QA raw CSV and VALUE JSONL +\n"
@@ -40,7 +43,19 @@ int cmd_synth(int argc, char ** argv) {
             "                 time among grey distractors, and every question asks its colour, options in a fixed\n"
             "                 order (How2QA: a half-video segment holding the card); the manifest gives each\n"
             "                 video's card frames (\"event\": [first, end)) -- the trained demo's task\n"
+            "  --event-times iid|stratified  (event task) iid (default): each card time, and each How2QA\n"
+            "                 window around it, drawn on its own; stratified: every card start is still uniform\n"
+            "                 over the video, but over the videos the starts cover it evenly (a seeded\n"
+            "                 permutation gives each video its own 1/N of the range), and the How2QA windows\n"
+            "                 are drawn so that the number of questions whose uniformly sampled 1, 2 or 4 frames\n"
+            "                 show the card tracks its expectation (systematic sampling; synth_task.h): the\n"
+            "                 demo's evaluation split (docs/demo.md); the manifest records it\n"
+            "  --first K      write only the first K videos of the --videos N benchmark, and their questions:\n"
+            "                 exactly those of the whole benchmark (stratified times depend on N)\n"
             "  --no-videos    write annotations and manifest only\n"
+            "--uniform-hits DIR (event task) prints per dataset how many questions' uniformly sampled 1, 2 and 4\n"
+            "frames (uniform_midbin inside the question's segment, as the runner samples) hold a card frame, and the\n"
+            "number expected with uniform card times (one line per dataset).\n"
             "--verify DIR (index task) reads every annotation file of DIR with the real loaders, decodes 8 "
             "uniform_midbin frames\n"
             "inside each sample's segment from its resolved video path, and checks that every frame shows its own\n"
@@ -49,13 +64,15 @@ int cmd_synth(int argc, char ** argv) {
     }
     struct vb_synth_opts o;
     vb_synth_opts_default(&o);
-    const char * verify = NULL;
+    const char *verify = NULL, *hits = NULL;
     for (int i = 1; i < argc; i++) {
         const char * v;
         if (vb_cli_opt(argc, argv, &i, "--out", &v))
             o.out_dir = v;
         else if (vb_cli_opt(argc, argv, &i, "--verify", &v))
             verify = v;
+        else if (vb_cli_opt(argc, argv, &i, "--uniform-hits", &v))
+            hits = v;
         else if (vb_cli_opt(argc, argv, &i, "--videos", &v)) {
             if (!parse_int(v, 1, 9999, &o.n_videos)) goto bad;
         } else if (vb_cli_opt(argc, argv, &i, "--seed", &v)) {
@@ -87,6 +104,15 @@ int cmd_synth(int argc, char ** argv) {
                 o.task = VB_SYNTH_TASK_EVENT;
             else
                 goto bad;
+        } else if (vb_cli_opt(argc, argv, &i, "--first", &v)) {
+            if (!parse_int(v, 1, 9999, &o.first)) goto bad;
+        } else if (vb_cli_opt(argc, argv, &i, "--event-times", &v)) {
+            if (!strcmp(v, "iid"))
+                o.event_times = VB_SYNTH_EVENT_IID;
+            else if (!strcmp(v, "stratified"))
+                o.event_times = VB_SYNTH_EVENT_STRATIFIED;
+            else
+                goto bad;
         } else if (!strcmp(argv[i], "--no-videos"))
             o.skip_videos = 1;
         else {
@@ -97,6 +123,19 @@ int cmd_synth(int argc, char ** argv) {
     bad:
         fprintf(stderr, "synth: bad value for %s\n", argv[i - 1 >= 1 ? i - 1 : i]);
         return 2;
+    }
+    if (hits) {
+        struct vb_synth_hits h;
+        if (vb_synth_uniform_hits_dir(hits, &h) != VB_OK) {
+            fprintf(stderr, "synth --uniform-hits: %s\n", vb_errmsg());
+            return 1;
+        }
+        for (int d = 0; d < VB_SYNTH_HITS_DS; d++)
+            printf("%s: %d questions; uniform frames hold the card: k=1 %d (expected %.2f), k=2 %d (%.2f), k=4 %d "
+                   "(%.2f)\n",
+                   h.name[d], h.n[d], h.hits[d][0], h.expect[d][0], h.hits[d][1], h.expect[d][1], h.hits[d][2],
+                   h.expect[d][2]);
+        return 0;
     }
     if (verify) {
         int32_t n = 0;

@@ -21,7 +21,9 @@ trap 'rm -rf "$TMP"' EXIT
 # the demo split, exactly as the trainer and scripts/demo.sh make it (the stamp in the TSV's manifest)
 read -r videos questions seed < <(sed -n 's/^# split: videos=\([0-9]*\) questions=\([0-9]*\) seed=\([0-9]*\).*/\1 \2 \3/p' "$EXP")
 [ -n "${seed:-}" ] || { echo "FAIL: $EXP has no '# split:' line"; exit 1; }
-"$VB" synth --task event --out "$TMP/data" --videos "$videos" --questions "$questions" --seed "$seed" 2>/dev/null
+times=$(sed -n 's/^# split: .* event_times=\([a-z]*\).*/\1/p' "$EXP") # absent: iid (the synth default)
+"$VB" synth --task event --out "$TMP/data" --videos "$videos" --questions "$questions" --seed "$seed" \
+    --event-times "${times:-iid}" 2>/dev/null
 lim=()
 [ "$N" -gt 0 ] && lim=(--limit "$N")
 run() { # dataset annotations map videos T

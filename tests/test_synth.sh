@@ -143,4 +143,34 @@ done < <(sed -n 's/.*"event": \[\([0-9]*\), \([0-9]*\)\], "card": "\([a-z]*\)".*
 awk -F'"' '/"ts"/ { split($8, t, "-"); if (t[2] - t[1] < 1.99 || t[2] - t[1] > 2.01) bad = 1 } END { exit bad }' \
   "$E/how2qa/how2qa_val_release.jsonl" || fail "event task: How2QA segments are not half-video windows"
 echo "ok: event task"
+
+# --event-times stratified (the demo's evaluation split; the sweep over seeds is tests/test_synth_strata.c): recorded
+# in the manifest; --first K writes exactly the first K videos' questions of the whole benchmark; refused on the index
+# task and for an unknown value; --uniform-hits on the demo split drawn iid (seed 1) gives the counts that kept the
+# trained demo's uniform runs flat from k = 1 to 2 (6 of 50 videos at k = 1 and at k = 2, 10 at k = 4: 12, 12, 20
+# of 100 questions), and the stratified split rises
+"$VB_BIN" synth --task event --no-videos --out "$T/st50" --videos 50 --seed 1 --event-times stratified 2>/dev/null ||
+  fail "synth --event-times stratified"
+"$VB_BIN" synth --task event --no-videos --out "$T/st3" --videos 50 --first 3 --seed 1 --event-times stratified \
+  2>/dev/null || fail "synth --first 3"
+grep -q '"event_times": "stratified"' "$T/st50/manifest.json" || fail "stratified: manifest does not say so"
+! grep -q '"event_times"' "$E/manifest.json" || fail "iid manifest names event_times (it must stay unchanged)"
+[ "$(grep -c '"event": \[' "$T/st3/manifest.json")" = 3 ] || fail "--first 3: manifest does not list 3 videos"
+[ "$(sed -n '2,7p' "$T/st3/nextqa/val.csv")" = "$(sed -n '2,7p' "$T/st50/nextqa/val.csv")" ] &&
+  [ "$(wc -l <"$T/st3/nextqa/val.csv")" = 7 ] || fail "--first 3: not the first 3 videos' questions"
+cmp -s "$T/st3/how2qa/how2qa_val_release.jsonl" <(head -6 "$T/st50/how2qa/how2qa_val_release.jsonl") ||
+  fail "--first 3: How2QA questions differ from the whole benchmark's"
+"$VB_BIN" synth --out "$T/bad" --event-times stratified >/dev/null 2>"$T/bad.err" && fail "stratified index task accepted"
+grep -q 'need the event task' "$T/bad.err" || fail "stratified index task: wrong message: $(cat "$T/bad.err")"
+rc=0
+"$VB_BIN" synth --task event --out "$T/bad" --event-times sometimes >/dev/null 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "--event-times sometimes: exit $rc, not a usage error (2)"
+"$VB_BIN" synth --task event --no-videos --out "$T/iid50" --videos 50 --seed 1 2>/dev/null
+h=$("$VB_BIN" synth --uniform-hits "$T/iid50") || fail "synth --uniform-hits"
+echo "$h" | grep -q '^nextqa: 100 questions; uniform frames hold the card: k=1 12 (expected 6.45), k=2 12 (12.90), k=4 20 (25.81)$' ||
+  fail "--uniform-hits on the iid demo split: $h"
+"$VB_BIN" synth --uniform-hits "$T/st50" | awk '{ gsub(/[(),]/, ""); if (!($10 < $14 && $14 < $17)) bad = 1 }
+  END { exit bad }' || fail "stratified demo split: uniform hits do not rise: $("$VB_BIN" synth --uniform-hits "$T/st50")"
+"$VB_BIN" synth --uniform-hits "$T/nonexistent" >/dev/null 2>&1 && fail "--uniform-hits on a missing directory passed"
+echo "ok: stratified event times"
 echo ok

@@ -22,13 +22,18 @@ def sh(cmd, log, cwd=None):
     return r.stdout
 
 
-def synth(vb, out, videos, questions, seed, log):
+def synth(vb, out, videos, questions, seed, log, event_times="iid"):
+    """One split of the event task; event_times "stratified" for the demo (evaluation) split (docs/demo.md)."""
     stamp = f"event videos={videos} questions={questions} seed={seed}"
+    extra = []
+    if event_times != "iid":
+        stamp += f" event_times={event_times}"
+        extra = ["--event-times", event_times]
     sp = os.path.join(out, ".stamp")
     if os.path.exists(sp) and open(sp).read() == stamp:
         return
     sh([vb, "synth", "--task", "event", "--out", out, "--videos", str(videos), "--questions", str(questions),
-        "--seed", str(seed)], log)
+        "--seed", str(seed)] + extra, log)
     open(sp, "w").write(stamp)
 
 

@@ -140,6 +140,8 @@ def main(argv=None):
     ap.add_argument("--demo-videos", type=int, default=50)
     ap.add_argument("--demo-questions", type=int, default=2)
     ap.add_argument("--demo-seed", type=int, default=1, help="the synth seed of scripts/demo.sh")
+    ap.add_argument("--demo-event-times", choices=["stratified", "iid"], default="stratified",
+                    help="card times of the demo split, as scripts/demo.sh draws them (training and validation: iid)")
     ap.add_argument("--scale", type=float, default=1.0, help="multiplies every step count (quick runs: 0.1)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -160,15 +162,19 @@ def main(argv=None):
     # ---- 1. data: train / validation / demo splits from different seeds, tokenizers from the training text
     splits = {"train": (101, a.train_videos, a.train_questions), "val": (202, a.val_videos, 2),
               "demo": (a.demo_seed, a.demo_videos, a.demo_questions)}
+    # the demo split is the evaluation split: its card times are stratified (every start still uniform over the
+    # video, but evenly spread over its videos, so that uniform sampling sees the card on its expected share of
+    # them); the training and validation splits draw each card time on its own (docs/demo.md)
+    times = {"train": "iid", "val": "iid", "demo": a.demo_event_times}
     for name, (seed, nv, nq) in splits.items():
-        D.synth(vb, os.path.join(a.work, name), nv, nq, seed, log)
+        D.synth(vb, os.path.join(a.work, name), nv, nq, seed, log, times[name])
     tok = os.path.join(a.out, "tokenizer")
     if os.path.exists(tok):
         shutil.rmtree(tok)
     D.tokenizer(vb, os.path.join(a.work, "train"), tok, log)
     S = {n: D.Split(vb, os.path.join(a.work, n), tok, os.path.join(a.work, n + "-export"), log) for n in splits}
     hdr = S["train"].hdr
-    man["splits"] = {n: {"synth_seed": s[0], "videos": s[1], "questions_per_video": s[2],
+    man["splits"] = {n: {"synth_seed": s[0], "videos": s[1], "questions_per_video": s[2], "event_times": times[n],
                          "samples": len(S[n].samples)} for n, s in splits.items()}
     cfg_b = json.load(open(os.path.join(ROOT, "configs", "demo-blip2.json")))
     cfg_i = json.load(open(os.path.join(ROOT, "configs", "demo-instructblip.json")))
