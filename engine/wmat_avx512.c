@@ -22,6 +22,11 @@
 #ifndef K_BLOCK
 #define K_BLOCK 384
 #endif
+/* GEMV-like tiles (at most PF_MR rows) prefetch the weight stream PF_BYTES ahead (0: no prefetch) */
+#ifndef PF_BYTES
+#define PF_BYTES 2048
+#endif
+#define PF_MR            4
 #define VB_AVX512        __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
 #define VB_AVX512_INLINE static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq")))
 
@@ -42,6 +47,7 @@ VB_AVX512_INLINE void kern_body(const int mr, const int32_t dt, int64_t kc, cons
     const size_t es = dt == VB_DT_F32 ? 4 : 2;
     const char * b = bp;
     for (int64_t k = 0; k < kc; k++) {
+        if (PF_BYTES && mr <= PF_MR) _mm_prefetch(b + PF_BYTES, _MM_HINT_T0);
         __m512 w = ld16(dt, b);
 #pragma GCC unroll 16
         for (int i = 0; i < mr; i++)
@@ -74,6 +80,10 @@ VB_AVX512_INLINE void kern_body2(const int mr, const int32_t dt, int64_t kc, con
     const size_t es = dt == VB_DT_F32 ? 4 : 2;
     const char * b = bp;
     for (int64_t k = 0; k < kc; k++) {
+        if (PF_BYTES && mr <= PF_MR) {
+            _mm_prefetch(b + PF_BYTES, _MM_HINT_T0);
+            _mm_prefetch(b + bstride + PF_BYTES, _MM_HINT_T0);
+        }
         __m512 w0 = ld16(dt, b), w1 = ld16(dt, b + bstride);
 #pragma GCC unroll 16
         for (int i = 0; i < mr; i++) {
