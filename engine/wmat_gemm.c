@@ -191,6 +191,7 @@ struct gemm_job {
     const struct vb_wk *   k;    /* the kernel set; NULL: portable loops */
     int                    mr;   /* rows per packed group */
     int64_t                cp;   /* gemv_part: panels per chunk */
+    int                    four; /* gemv_part: use the set's four-panel tile for single rows */
     atomic_llong           next; /* gemv_part: the next chunk to take */
 };
 
@@ -394,7 +395,13 @@ static void gemv_part(void * ctx, int ith, int nth) {
             for (int64_t p = pc; p < pe;) {
                 const uint8_t * bp = (const uint8_t *)W->data + (size_t)(p * pstride);
                 const int64_t   col0 = p * NR - W->row0;
-                const int       two = ks->tile2 && p + 1 < pe && col0 >= 0 && col0 + 2 * NR <= W->rows;
+                /* one row: four whole panels at once where the set has the four-panel tile */
+                if (mr == 1 && J->four && ks->tile4 && p + 3 < pe && col0 >= 0 && col0 + 4 * NR <= W->rows) {
+                    ks->tile4(W->dt, K, ag, bp, pstride, yg + col0, J->load, J->b ? J->b + col0 : NULL);
+                    p += 4;
+                    continue;
+                }
+                const int two = ks->tile2 && p + 1 < pe && col0 >= 0 && col0 + 2 * NR <= W->rows;
                 if (two)
                     ks->tile2(mr, W->dt, K, ag, bp, pstride, yg + col0, J->ldy, J->load, J->b ? J->b + col0 : NULL);
                 else
@@ -406,22 +413,22 @@ static void gemv_part(void * ctx, int ith, int nth) {
 }
 
 /* Panels per chunk of gemv_part: about GEMV_CHUNK bytes of weights (the groups of n > 12 rows re-read a chunk from
-** L2), even (whole pairs for the two-panel tile), at least 2, and at least 8 chunks per thread. */
+** L2), a multiple of 4 (whole four- and two-panel tiles), at least 4, and at most np / (8 nth) where that allows. */
 #define GEMV_CHUNK ((int64_t)512 << 10)
 static int64_t gemv_chunk(int64_t np, int64_t K, size_t es, int nth) {
     int64_t cp = GEMV_CHUNK / (K * NR * (int64_t)es);
     cp = VB_MIN(cp, np / (8 * (int64_t)nth));
-    cp = cp / 2 * 2;
-    return VB_MAX(cp, (int64_t)2);
+    cp = cp / 4 * 4;
+    return VB_MAX(cp, (int64_t)4);
 }
 
 /* ---------------------------------------------------------------- Linear */
 
 /* VB_WMAT_GEMV=blocked: products of <= 24 rows take gemm_part's blocked loop as before (measurement, tests; read
 ** on every such call, so a test can compare both in one process) */
-static int getenv_gemv_off(void) {
+static int getenv_gemv(const char * v) {
     const char * e = getenv("VB_WMAT_GEMV");
-    return e && strcmp(e, "blocked") == 0;
+    return e && strcmp(e, v) == 0;
 }
 
 void vb_wmat_linear_ex(const float * x, int64_t ldx, int64_t n, const struct vb_wmat * W, const float * b, float * y,
@@ -431,11 +438,12 @@ void vb_wmat_linear_ex(const float * x, int64_t ldx, int64_t n, const struct vb_
     VB_ASSERT(W->dt == VB_DT_F32 || W->dt == VB_DT_BF16 || W->dt == VB_DT_F16);
     const int64_t        np = (W->row0 + W->rows + NR - 1) / NR;
     const struct vb_wk * ks = kernel_set(choose_n(n));
-    struct gemm_job      J = {x, b, W, y, ldx, n, ldy, np, beta != 0.0f, ks, ks ? ks->mr : MR_PORTABLE, 0, 0};
+    struct gemm_job      J = {x, b, W, y, ldx, n, ldy, np, beta != 0.0f, ks, ks ? ks->mr : MR_PORTABLE, 0, 0, 0};
     int                  nth = n * W->rows * W->cols < PAR_MIN ? 1 : (int)VB_MIN((int64_t)vb_pool_threads(), np);
     /* f32 kernel sets that convert half panels in registers at this n: the streaming GEMV loop */
-    if (ks && !ks->bf16 && ks->half_regs && n <= HALF_IN_REGISTERS_MAX_N && !getenv_gemv_off()) {
+    if (ks && !ks->bf16 && ks->half_regs && n <= HALF_IN_REGISTERS_MAX_N && !getenv_gemv("blocked")) {
         J.cp = gemv_chunk(np, W->cols, W->dt == VB_DT_F32 ? 4 : 2, nth);
+        J.four = !getenv_gemv("tile2");
         atomic_init(&J.next, 0);
         vb_pool_run(nth, gemv_part, &J);
         return;
