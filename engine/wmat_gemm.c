@@ -445,7 +445,7 @@ void vb_wmat_linear_ex(const float * x, int64_t ldx, int64_t n, const struct vb_
         J.cp = gemv_chunk(np, W->cols, W->dt == VB_DT_F32 ? 4 : 2, nth);
         J.four = !getenv_gemv("tile2");
         atomic_init(&J.next, 0);
-        vb_pool_run(nth, gemv_part, &J);
+        vb_pool_run_dynamic(nth, gemv_part, &J);
         return;
     }
     vb_pool_run(nth, gemm_part, &J);
