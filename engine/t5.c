@@ -9,6 +9,7 @@
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -477,26 +478,30 @@ static inline void prof_add(double * t, int cls, const struct vb_wmat * W) {
     *t = now;
 }
 
-/* Cross-attention of decoder rows over the encoder K/V with the heads split over the engine's threads: each thread
-** calls vb_attention on its own range of heads (every head the same calls as in one vb_attention over all heads:
-** the same bits).  vb_attention keeps products under ~1 M multiply-adds on one thread; a decoder step's 32 heads
-** over 160 encoder tokens are 0.3 M but read 2.6 MB of K/V per block (measured 5.5 % of a T5-XL step on one
-** thread). */
+/* Cross-attention of decoder rows over the encoder K/V with the heads split over the engine's threads: groups of
+** heads taken from a shared counter (vb_pool_run_dynamic: a thread the machine delays does fewer groups instead of
+** holding up the step), each group one vb_attention call on its range of heads (every head the same calls as in one
+** vb_attention over all heads: the same bits).  vb_attention keeps products under ~1 M multiply-adds on one
+** thread; a decoder step's 32 heads over 160 encoder tokens are 0.3 M but read 2.6 MB of K/V per block (measured
+** 5.5 % of a T5-XL step on one thread). */
 struct xattn_job {
     const float *q, *k, *v, *mask_add;
     int64_t      ldq, ldk, nq, nk, ldo;
-    int32_t      heads, dh;
+    int32_t      heads, dh, group; /* heads per group */
     float *      out, *scratch;
+    atomic_int   next; /* the next group */
 };
 
 static void xattn_part(void * ctx, int ith, int nth) {
-    const struct xattn_job * J = ctx;
-    int32_t h0 = (int32_t)((int64_t)J->heads * ith / nth), h1 = (int32_t)((int64_t)J->heads * (ith + 1) / nth);
-    if (h0 >= h1) return;
-    float *       S = ith == 0 ? J->scratch : vb_pool_scratch(VB_SCRATCH_ATTN, sizeof(float) * (size_t)(J->nq * J->nk));
-    const int64_t o = (int64_t)h0 * J->dh;
-    vb_attention(J->q + o, J->ldq, J->k + o, J->ldk, J->v + o, J->ldk, J->nq, J->nk, h1 - h0, J->dh, 1.0f, NULL,
-                 J->mask_add, 0, 0, J->out + o, J->ldo, S);
+    (void)nth;
+    struct xattn_job * J = ctx;
+    float * S = ith == 0 ? J->scratch : vb_pool_scratch(VB_SCRATCH_ATTN, sizeof(float) * (size_t)(J->nq * J->nk));
+    for (int32_t g; (g = atomic_fetch_add(&J->next, 1)) * J->group < J->heads;) {
+        const int32_t h0 = g * J->group, h1 = h0 + J->group < J->heads ? h0 + J->group : J->heads;
+        const int64_t o = (int64_t)h0 * J->dh;
+        vb_attention(J->q + o, J->ldq, J->k + o, J->ldk, J->v + o, J->ldk, J->nq, J->nk, h1 - h0, J->dh, 1.0f, NULL,
+                     J->mask_add, 0, 0, J->out + o, J->ldo, S);
+    }
 }
 
 /* vb_attention(q, ldq, k, ldk, v, ldk, nq, nk, heads, dh, 1, NULL, mask_add, 0, 0, out, ldo, scratch), split by heads
@@ -504,8 +509,11 @@ static void xattn_part(void * ctx, int ith, int nth) {
 static void cross_attention(const float * q, int64_t ldq, const float * k, const float * v, int64_t ldk, int64_t nq,
                             int64_t nk, int32_t heads, int32_t dh, const float * mask_add, float * out, int64_t ldo,
                             float * scratch) {
-    struct xattn_job J = {q, k, v, mask_add, ldq, ldk, nq, nk, ldo, heads, dh, out, scratch};
-    vb_pool_run((int64_t)heads * nq * nk * dh >= (1 << 16) ? heads : 1, xattn_part, &J);
+    int              split = (int64_t)heads * nq * nk * dh >= (1 << 16);
+    struct xattn_job J = {q,   k,       v, mask_add, ldq, ldk, nq, nk, ldo, heads, dh, split ? (heads + 7) / 8 : heads,
+                          out, scratch, 0};
+    atomic_init(&J.next, 0);
+    vb_pool_run_dynamic(split ? 0 : 1, xattn_part, &J);
 }
 
 /* the feed-forward sub-layer of a decoder step: h += FF(rmsnorm(h)) over n rows, profiled per part (the operations
