@@ -17,6 +17,12 @@
 #endif
 
 #define MAX_THREADS 64
+/* Microseconds the calling thread of vb_pool_run spins for its workers before yielding the core between checks. */
+#define WAIT_SPIN_US 50
+
+/* ticket of the current task: (gen << 32) | TICKET_CLOSED | the workers that joined it (low 31 bits) */
+#define TICKET_CLOSED ((uint64_t)1 << 31)
+#define TICKET_COUNT  (TICKET_CLOSED - 1)
 
 static struct {
     pthread_mutex_t run_lock; /* held by the thread inside vb_pool_run */
@@ -25,8 +31,9 @@ static struct {
     int             want;    /* threads asked for */
     int             started; /* workers running (want - 1 when up) */
     pthread_t       tid[MAX_THREADS];
-    atomic_uint     gen;     /* bumped once per task (and to stop) */
-    atomic_int      pending; /* workers still inside the current task */
+    atomic_uint     gen;    /* bumped once per task (and to stop) */
+    atomic_ullong   ticket; /* a worker joins the task of its gen with a compare-and-swap, unless closed */
+    atomic_int      done;   /* workers that joined the current task and returned from it */
     atomic_int      quit;
     vb_pool_fn      fn;
     void *          ctx;
@@ -39,6 +46,7 @@ static struct {
        1,
        0,
        {0},
+       0,
        0,
        0,
        0,
@@ -74,8 +82,18 @@ static void * worker(void * arg) {
         }
         seen = atomic_load(&P.gen);
         if (atomic_load(&P.quit)) return NULL;
+        /* join task `seen` unless its caller closed it (a dynamic task whose caller finished first) or a later task
+        ** replaced it (this worker was delayed past a closed task: it takes the next one on the next pass) */
+        uint64_t t = atomic_load(&P.ticket);
+        int      joined = 0;
+        while ((unsigned)(t >> 32) == seen && !(t & TICKET_CLOSED))
+            if (atomic_compare_exchange_weak(&P.ticket, &t, t + 1)) {
+                joined = 1;
+                break;
+            }
+        if (!joined) continue;
         if (ith < P.nth) P.fn(P.ctx, ith, P.nth);
-        atomic_fetch_sub_explicit(&P.pending, 1, memory_order_release);
+        atomic_fetch_add_explicit(&P.done, 1, memory_order_release);
     }
 }
 
@@ -133,7 +151,8 @@ int vb_pool_threads(void) {
     return P.want;
 }
 
-void vb_pool_run(int max_threads, vb_pool_fn fn, void * ctx) {
+/* run fn on the pool; dynamic: workers that have not joined when the caller's own call returns are left out */
+static void pool_run(int max_threads, vb_pool_fn fn, void * ctx, int dynamic) {
     int nth = P.want;
     if (max_threads > 0 && max_threads < nth) nth = max_threads;
     if (nth <= 1 || in_worker || pthread_mutex_trylock(&P.run_lock) != 0) {
@@ -149,17 +168,40 @@ void vb_pool_run(int max_threads, vb_pool_fn fn, void * ctx) {
     P.fn = fn;
     P.ctx = ctx;
     P.nth = nth;
-    atomic_store(&P.pending, P.started);
+    atomic_store(&P.done, 0);
+    unsigned g = atomic_load(&P.gen) + 1;
+    atomic_store(&P.ticket, (uint64_t)g << 32); /* before gen: a worker that sees gen g sees this ticket */
     pthread_mutex_lock(&P.m);
-    atomic_fetch_add_explicit(&P.gen, 1, memory_order_release);
+    atomic_store(&P.gen, g);
     pthread_cond_broadcast(&P.cv);
     pthread_mutex_unlock(&P.m);
     fn(ctx, 0, nth);
-    for (unsigned it = 0; atomic_load_explicit(&P.pending, memory_order_acquire) > 0; it++) {
+    /* the workers to wait for: all of them (a static task: every part must run), or those that joined before the
+    ** ticket was closed here */
+    int want = P.started;
+    if (dynamic) want = (int)(atomic_fetch_or(&P.ticket, TICKET_CLOSED) & TICKET_COUNT);
+    /* wait for them: spin, and after WAIT_SPIN_US give the core away on every check (a worker the machine
+    ** descheduled may be waiting for this core: on a shared 2-core VM, 65536 pauses of spinning first were ~3 ms) */
+    int64_t t0 = 0;
+    for (unsigned it = 0; atomic_load_explicit(&P.done, memory_order_acquire) < want; it++) {
         cpu_relax();
-        if (it > (1u << 16)) sched_yield();
+        if ((it & 63) == 63) {
+            int64_t t = vb_time_us();
+            if (t0 == 0)
+                t0 = t;
+            else if (t - t0 > WAIT_SPIN_US)
+                sched_yield();
+        }
     }
     pthread_mutex_unlock(&P.run_lock);
+}
+
+void vb_pool_run(int max_threads, vb_pool_fn fn, void * ctx) {
+    pool_run(max_threads, fn, ctx, 0);
+}
+
+void vb_pool_run_dynamic(int max_threads, vb_pool_fn fn, void * ctx) {
+    pool_run(max_threads, fn, ctx, 1);
 }
 
 /* ---------------------------------------------------------------- per-thread scratch */

@@ -30,6 +30,13 @@ int vb_pool_threads(void);
 ** thread's run) or nth would be 1, the task runs as fn(ctx, 0, 1) on the calling thread: correct, only serial. */
 void vb_pool_run(int max_threads, vb_pool_fn fn, void * ctx);
 
+/* As vb_pool_run for a task whose calls share its work through the task itself (a counter of chunks in ctx: any
+** subset of the calls that includes ith 0 does all of it): fn(ctx, 0, nth) runs on the calling thread, and each
+** worker that picks the task up before that call returns also runs its fn(ctx, ith, nth); workers that come later
+** (descheduled by a busy machine, or still waking) are left out instead of waited for.  Returns when every call
+** that started has returned. */
+void vb_pool_run_dynamic(int max_threads, vb_pool_fn fn, void * ctx);
+
 /* Scratch slots of vb_pool_scratch: one per kernel kind, so kernels that never nest never share one. */
 enum { VB_SCRATCH_GEMM_A = 0, VB_SCRATCH_GEMM_B = 1, VB_SCRATCH_ATTN = 2, VB_SCRATCH_SLOTS = 4 };
 

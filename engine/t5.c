@@ -4,12 +4,15 @@
 #include "base/common.h"
 #include "engine/cuda/cuda.h"
 #include "engine/ops.h"
+#include "engine/pool.h"
 
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* ---------------------------------------------------------------- loading */
 
@@ -422,6 +425,102 @@ void vb_t5_reset_decoder(struct vb_t5_ctx * c) {
 
 /* ---------------------------------------------------------------- decoder */
 
+/* Decoder profile (vb_t5_profile_*): wall time, calls and weight bytes per op class, summed over the vb_t5_decode
+** calls while on.  Plain globals: meant for one decoding thread (bench-engine --profile). */
+static const char * const PR_NAME[VB_T5_PROF_N] = {"embed + position bias",
+                                                   "rms norms",
+                                                   "self q|k|v gemv",
+                                                   "self attention (cache)",
+                                                   "self o gemv",
+                                                   "cross q gemv",
+                                                   "cross attention (encoder K/V)",
+                                                   "cross o gemv",
+                                                   "ffn wi gemv",
+                                                   "ffn activation",
+                                                   "ffn wo gemv",
+                                                   "final norm + lm_head gemv"};
+static struct {
+    int     on;
+    double  sec[VB_T5_PROF_N], bytes[VB_T5_PROF_N];
+    int64_t calls[VB_T5_PROF_N];
+} g_prof;
+
+void vb_t5_profile_start(void) {
+    memset(&g_prof, 0, sizeof g_prof);
+    g_prof.on = 1;
+}
+
+void vb_t5_profile_stop(struct vb_t5_profile * out) {
+    g_prof.on = 0;
+    for (int i = 0; i < VB_T5_PROF_N; i++) {
+        out->name[i] = PR_NAME[i];
+        out->sec[i] = g_prof.sec[i];
+        out->bytes[i] = g_prof.bytes[i];
+        out->calls[i] = g_prof.calls[i];
+    }
+}
+
+/* the clock when profiling, else 0 */
+static inline double prof_clock(void) {
+    if (!g_prof.on) return 0.0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* charge the time since *t to class cls (with the weight bytes of W, nullable) and restart *t */
+static inline void prof_add(double * t, int cls, const struct vb_wmat * W) {
+    if (!g_prof.on || !t) return;
+    double now = prof_clock();
+    g_prof.sec[cls] += now - *t;
+    g_prof.calls[cls]++;
+    if (W) g_prof.bytes[cls] += (double)W->rows * (double)W->cols * (W->dt == VB_DT_F32 ? 4.0 : 2.0);
+    *t = now;
+}
+
+/* Cross-attention of decoder rows over the encoder K/V with the heads split over the engine's threads: groups of
+** heads taken from a shared counter (vb_pool_run_dynamic: a thread the machine delays does fewer groups instead of
+** holding up the step), each group one vb_attention call on its range of heads (every head the same calls as in one
+** vb_attention over all heads: the same bits).  vb_attention keeps products under ~1 M multiply-adds on one
+** thread; a decoder step's 32 heads over 160 encoder tokens are 0.3 M but read 2.6 MB of K/V per block (measured
+** 5.5 % of a T5-XL step on one thread). */
+struct xattn_job {
+    const float *q, *k, *v, *mask_add;
+    int64_t      ldq, ldk, nq, nk, ldo;
+    int32_t      heads, dh, group; /* heads per group */
+    float *      out, *scratch;
+    atomic_int   next; /* the next group */
+};
+
+static void xattn_part(void * ctx, int ith, int nth) {
+    (void)nth;
+    struct xattn_job * J = ctx;
+    float * S = ith == 0 ? J->scratch : vb_pool_scratch(VB_SCRATCH_ATTN, sizeof(float) * (size_t)(J->nq * J->nk));
+    for (int32_t g; (g = atomic_fetch_add(&J->next, 1)) * J->group < J->heads;) {
+        const int32_t h0 = g * J->group, h1 = h0 + J->group < J->heads ? h0 + J->group : J->heads;
+        const int64_t o = (int64_t)h0 * J->dh;
+        vb_attention(J->q + o, J->ldq, J->k + o, J->ldk, J->v + o, J->ldk, J->nq, J->nk, h1 - h0, J->dh, 1.0f, NULL,
+                     J->mask_add, 0, 0, J->out + o, J->ldo, S);
+    }
+}
+
+/* vb_attention(q, ldq, k, ldk, v, ldk, nq, nk, heads, dh, 1, NULL, mask_add, 0, 0, out, ldo, scratch), split by heads
+** when there is more than ~64 K multiply-adds of it (below: one call) */
+static void cross_attention(const float * q, int64_t ldq, const float * k, const float * v, int64_t ldk, int64_t nq,
+                            int64_t nk, int32_t heads, int32_t dh, const float * mask_add, float * out, int64_t ldo,
+                            float * scratch) {
+    int              split = (int64_t)heads * nq * nk * dh >= (1 << 16);
+    struct xattn_job J = {q,   k,       v, mask_add, ldq, ldk, nq, nk, ldo, heads, dh, split ? (heads + 7) / 8 : heads,
+                          out, scratch, 0};
+    atomic_init(&J.next, 0);
+    vb_pool_run_dynamic(split ? 0 : 1, xattn_part, &J);
+}
+
+/* the feed-forward sub-layer of a decoder step: h += FF(rmsnorm(h)) over n rows, profiled per part (the operations
+** of ff_rows); t NULL: not profiled */
+static void ff_rows_prof(const struct vb_t5_model * m, const struct vb_t5_block * blk, float * h, float * x, float * ff,
+                         int64_t n, double * t);
+
 int vb_t5_decode(struct vb_t5_ctx * c, const int32_t * ids, int64_t n, float * logits, float * last_hidden,
                  float * block_out) {
     if (c->dev) return vb_cuda_t5_decode_ctx(c, ids, n, logits, last_hidden, block_out); /* CUDA */
@@ -431,33 +530,44 @@ int vb_t5_decode(struct vb_t5_ctx * c, const int32_t * ids, int64_t n, float * l
     if (n < 1 || c->n_past + n > c->max_dec)
         return vb_fail(VB_ERR_ARG, "t5 decoder: %lld positions after %lld exceed the context's %lld", (long long)n,
                        (long long)c->n_past, (long long)c->max_dec);
-    int rc = vb_t5_embed(m, ids, n, c->h);
+    double t = prof_clock();
+    int    rc = vb_t5_embed(m, ids, n, c->h);
     if (rc != VB_OK) return rc;
     int64_t d = C->d_model, inner = m->inner, t0 = c->n_past, nk = t0 + n;
     int64_t ldkv = (int64_t)C->n_dec * 2 * inner;
     fill_bias(m, m->dec_rel, 0, n, t0, nk, c->bias);
+    prof_add(&t, VB_T5_PROF_EMBED, NULL);
     for (int32_t l = 0; l < C->n_dec; l++) {
         const struct vb_t5_block * b = &m->dec[l];
-        const struct vb_wmat       Wq = vb_wmat_rows(&b->qkv, 0, inner), Wk = vb_wmat_rows(&b->qkv, inner, inner);
-        const struct vb_wmat       Wv = vb_wmat_rows(&b->qkv, 2 * inner, inner);
         float *                    K = c->self_k + (int64_t)l * c->max_dec * inner;
         float *                    V = c->self_v + (int64_t)l * c->max_dec * inner;
-        /* self-attention: q into qkv, k / v straight into cache rows t0.. */
+        /* self-attention: one GEMV over the fused q|k|v (each output the chain of its own weight row, as three
+        ** separate products would compute it), then k / v rows copied into the cache rows t0.. */
         vb_rmsnorm(c->h, n, d, b->ln_sa, C->eps, c->x);
-        lin(c->x, d, n, &Wq, c->qkv, inner, 0.0f);
-        lin(c->x, d, n, &Wk, K + t0 * inner, inner, 0.0f);
-        lin(c->x, d, n, &Wv, V + t0 * inner, inner, 0.0f);
-        vb_attention(c->qkv, inner, K, inner, V, inner, n, nk, C->heads, C->d_kv, 1.0f, c->bias, NULL, 1, t0, c->att,
-                     inner, c->scratch);
+        prof_add(&t, VB_T5_PROF_NORM, NULL);
+        lin(c->x, d, n, &b->qkv, c->qkv, 3 * inner, 0.0f);
+        prof_add(&t, VB_T5_PROF_SELF_QKV, &b->qkv);
+        for (int64_t i = 0; i < n; i++) {
+            memcpy(K + (t0 + i) * inner, c->qkv + i * 3 * inner + inner, sizeof(float) * (size_t)inner);
+            memcpy(V + (t0 + i) * inner, c->qkv + i * 3 * inner + 2 * inner, sizeof(float) * (size_t)inner);
+        }
+        vb_attention(c->qkv, 3 * inner, K, inner, V, inner, n, nk, C->heads, C->d_kv, 1.0f, c->bias, NULL, 1, t0,
+                     c->att, inner, c->scratch);
+        prof_add(&t, VB_T5_PROF_SELF_ATTN, NULL);
         lin(c->att, inner, n, &b->o, c->h, d, 1.0f);
+        prof_add(&t, VB_T5_PROF_SELF_O, &b->o);
         /* cross-attention over the encoder output */
         vb_rmsnorm(c->h, n, d, b->ln_ca, C->eps, c->x);
+        prof_add(&t, VB_T5_PROF_NORM, NULL);
         lin(c->x, d, n, &b->cq, c->qkv, inner, 0.0f);
+        prof_add(&t, VB_T5_PROF_CROSS_Q, &b->cq);
         const float * CK = c->cross_kv + (int64_t)l * 2 * inner;
-        vb_attention(c->qkv, inner, CK, ldkv, CK + inner, ldkv, n, c->n_enc, C->heads, C->d_kv, 1.0f, NULL, c->mask_add,
-                     0, 0, c->att, inner, c->scratch);
+        cross_attention(c->qkv, inner, CK, CK + inner, ldkv, n, c->n_enc, C->heads, C->d_kv, c->mask_add, c->att, inner,
+                        c->scratch);
+        prof_add(&t, VB_T5_PROF_CROSS_ATTN, NULL);
         lin(c->att, inner, n, &b->co, c->h, d, 1.0f);
-        ff_layer(c, b, n);
+        prof_add(&t, VB_T5_PROF_CROSS_O, &b->co);
+        ff_rows_prof(m, b, c->h, c->x, c->ff, n, &t);
         if (block_out) memcpy(block_out + (int64_t)l * n * d, c->h, sizeof(float) * (size_t)(n * d));
     }
     vb_rmsnorm(c->h, n, d, m->dec_final_ln, C->eps, c->x);
@@ -470,6 +580,7 @@ int vb_t5_decode(struct vb_t5_ctx * c, const int32_t * ids, int64_t n, float * l
     if (logits) {
         lin(c->x, d, n, &m->head, logits, C->vocab, 0.0f);
     }
+    prof_add(&t, VB_T5_PROF_HEAD, logits ? &m->head : NULL);
     c->n_past += n;
     return VB_OK;
 }
@@ -511,10 +622,17 @@ void vb_t5_batch_free(struct vb_t5_batch * b) {
 /* h += FF(rmsnorm(h)) over n rows of the batch workspace */
 static void ff_rows(const struct vb_t5_model * m, const struct vb_t5_block * blk, float * h, float * x, float * ff,
                     int64_t n) {
+    ff_rows_prof(m, blk, h, x, ff, n, NULL);
+}
+
+static void ff_rows_prof(const struct vb_t5_model * m, const struct vb_t5_block * blk, float * h, float * x, float * ff,
+                         int64_t n, double * t) {
     const struct vb_t5_config * C = &m->cfg;
     int64_t                     d = C->d_model, f = C->d_ff, wdt = C->gated ? 2 * f : f;
     vb_rmsnorm(h, n, d, blk->ln_ff, C->eps, x);
+    prof_add(t, VB_T5_PROF_NORM, NULL);
     lin(x, d, n, &blk->ffi, ff, wdt, 0.0f);
+    prof_add(t, VB_T5_PROF_FF_IN, &blk->ffi);
     for (int64_t i = 0; i < n; i++) {
         float * r = ff + i * wdt;
         switch (C->act) {
@@ -530,7 +648,9 @@ static void ff_rows(const struct vb_t5_model * m, const struct vb_t5_block * blk
         }
         if (C->gated) vb_mul(r, r, r + f, f);
     }
+    prof_add(t, VB_T5_PROF_FF_ACT, NULL);
     lin(ff, wdt, n, &blk->ffo, h, d, 1.0f);
+    prof_add(t, VB_T5_PROF_FF_OUT, &blk->ffo);
 }
 
 int vb_t5_encode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t n_seq, const float * const * embeds,

@@ -125,6 +125,36 @@ void vb_t5_reset_decoder(struct vb_t5_ctx * c);
 int vb_t5_decode(struct vb_t5_ctx * c, const int32_t * ids, int64_t n, float * logits, float * last_hidden,
                  float * block_out);
 
+/* ---- profile of the decoder step (measurement: bench-engine --profile) ----
+** Between vb_t5_profile_start and vb_t5_profile_stop every vb_t5_decode call (CPU path) adds the wall time of its
+** parts per class (a clock read between parts), the calls and the weight bytes of its products.  Process-wide plain
+** counters: profile one decoding thread at a time. */
+enum {
+    VB_T5_PROF_EMBED,
+    VB_T5_PROF_NORM,
+    VB_T5_PROF_SELF_QKV,
+    VB_T5_PROF_SELF_ATTN,
+    VB_T5_PROF_SELF_O,
+    VB_T5_PROF_CROSS_Q,
+    VB_T5_PROF_CROSS_ATTN,
+    VB_T5_PROF_CROSS_O,
+    VB_T5_PROF_FF_IN,
+    VB_T5_PROF_FF_ACT,
+    VB_T5_PROF_FF_OUT,
+    VB_T5_PROF_HEAD,
+    VB_T5_PROF_N
+};
+struct vb_t5_profile {
+    const char * name[VB_T5_PROF_N];  /* the class, in words */
+    double       sec[VB_T5_PROF_N];   /* wall seconds */
+    double       bytes[VB_T5_PROF_N]; /* weight bytes read by the class's products (0: no product) */
+    int64_t      calls[VB_T5_PROF_N];
+};
+/* Zero the counters and start counting. */
+void vb_t5_profile_start(void);
+/* Stop counting and copy the counters into *out. */
+void vb_t5_profile_stop(struct vb_t5_profile * out);
+
 /* ---- batched form: several sequences (each with its own context) through the same GEMMs ----
 ** Every Linear runs once over the rows of all sequences (weights are read once per call instead of once per
 ** sequence: what makes the 32 localizer sequences of SeViLA or a batch of greedy rows cheap); attention runs per

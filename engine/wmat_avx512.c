@@ -22,6 +22,14 @@
 #ifndef K_BLOCK
 #define K_BLOCK 384
 #endif
+/* GEMV-like tiles (at most PF_MR rows) prefetch the weight stream PF_BYTES ahead (0: no prefetch) */
+#ifndef PF_BYTES
+#define PF_BYTES 2048
+#endif
+#ifndef PF_HINT
+#define PF_HINT _MM_HINT_T0
+#endif
+#define PF_MR            4
 #define VB_AVX512        __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
 #define VB_AVX512_INLINE static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq")))
 
@@ -42,6 +50,7 @@ VB_AVX512_INLINE void kern_body(const int mr, const int32_t dt, int64_t kc, cons
     const size_t es = dt == VB_DT_F32 ? 4 : 2;
     const char * b = bp;
     for (int64_t k = 0; k < kc; k++) {
+        if (PF_BYTES && mr <= PF_MR) _mm_prefetch(b + PF_BYTES, PF_HINT);
         __m512 w = ld16(dt, b);
 #pragma GCC unroll 16
         for (int i = 0; i < mr; i++)
@@ -74,6 +83,10 @@ VB_AVX512_INLINE void kern_body2(const int mr, const int32_t dt, int64_t kc, con
     const size_t es = dt == VB_DT_F32 ? 4 : 2;
     const char * b = bp;
     for (int64_t k = 0; k < kc; k++) {
+        if (PF_BYTES && mr <= PF_MR) {
+            _mm_prefetch(b + PF_BYTES, PF_HINT);
+            _mm_prefetch(b + bstride + PF_BYTES, PF_HINT);
+        }
         __m512 w0 = ld16(dt, b), w1 = ld16(dt, b + bstride);
 #pragma GCC unroll 16
         for (int i = 0; i < mr; i++) {
@@ -97,6 +110,58 @@ VB_AVX512_INLINE void kern_body2(const int mr, const int32_t dt, int64_t kc, con
         _mm512_storeu_ps(c + i * ldc, acc0[i]);
         _mm512_storeu_ps(c + i * ldc + NR, acc1[i]);
     }
+}
+
+/* a 1 x 64 tile over four panels (bp + j * bstride bytes, j = 0..3) for GEMV steps of one activation row: four
+** weight streams and four independent FMA chains per k (the two-panel tile of one row has two), each output the same
+** chain of fused multiply-adds in k order as in kern_body, so the same bits */
+VB_AVX512_INLINE void kern_body4(const int32_t dt, int64_t kc, const float * a, const void * bp, int64_t bstride,
+                                 float * c, int load, const float * bias) {
+    __m512 acc[4];
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++)
+        acc[j] = load ? _mm512_loadu_ps(c + j * NR) : _mm512_setzero_ps();
+    const size_t es = dt == VB_DT_F32 ? 4 : 2;
+    const char * b = bp;
+    for (int64_t k = 0; k < kc; k++) {
+        __m512 x = _mm512_set1_ps(a[k]);
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            if (PF_BYTES) _mm_prefetch(b + j * bstride + PF_BYTES, PF_HINT);
+            acc[j] = _mm512_fmadd_ps(x, ld16(dt, b + j * bstride), acc[j]);
+        }
+        b += NR * es;
+    }
+    if (bias)
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++)
+            acc[j] = _mm512_add_ps(acc[j], _mm512_loadu_ps(bias + j * NR));
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++)
+        _mm512_storeu_ps(c + j * NR, acc[j]);
+}
+
+static VB_AVX512 void p4_f32(int64_t kc, const float * a, const void * b, int64_t bs, float * c, int load,
+                             const float * bias) {
+    kern_body4(VB_DT_F32, kc, a, b, bs, c, load, bias);
+}
+static VB_AVX512 void p4_bf16(int64_t kc, const float * a, const void * b, int64_t bs, float * c, int load,
+                              const float * bias) {
+    kern_body4(VB_DT_BF16, kc, a, b, bs, c, load, bias);
+}
+static VB_AVX512 void p4_f16(int64_t kc, const float * a, const void * b, int64_t bs, float * c, int load,
+                             const float * bias) {
+    kern_body4(VB_DT_F16, kc, a, b, bs, c, load, bias);
+}
+
+static void tile4_avx512(int32_t bdt, int64_t kc, const float * a, const void * bp, int64_t bstride, float * c,
+                         int load, const float * bias) {
+    if (bdt == VB_DT_F32)
+        p4_f32(kc, a, bp, bstride, c, load, bias);
+    else if (bdt == VB_DT_BF16)
+        p4_bf16(kc, a, bp, bstride, c, load, bias);
+    else
+        p4_f16(kc, a, bp, bstride, c, load, bias);
 }
 
 typedef void (*kern_fn)(int64_t, const float *, const void *, float *, int64_t, int, const float *);
@@ -213,7 +278,8 @@ const struct vb_wk vb_wk_avx512 = {.name = "avx512",
                                    .panel = panel_avx512,
                                    .kc_align = 1,
                                    .tile2 = tile2_avx512,
-                                   .pack = pack_avx512};
+                                   .pack = pack_avx512,
+                                   .tile4 = tile4_avx512};
 #else
 const struct vb_wk vb_wk_avx512 = {
     .name = "avx512", .mr = 12, .half_regs = 1, .a_block = (size_t)1 << 20, .kc_align = 1};

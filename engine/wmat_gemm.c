@@ -6,6 +6,7 @@
 #include "engine/wmat.h"
 #include "engine/wmat_kern.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -189,6 +190,9 @@ struct gemm_job {
     int                    load; /* beta = 1: accumulate into y */
     const struct vb_wk *   k;    /* the kernel set; NULL: portable loops */
     int                    mr;   /* rows per packed group */
+    int64_t                cp;   /* gemv_part: panels per chunk */
+    int                    four; /* gemv_part: use the set's four-panel tile for single rows */
+    atomic_llong           next; /* gemv_part: the next chunk to take */
 };
 
 /* one tile: rows [0, mr) of y (ldy) x panel columns [col0, col0 + 16), clipped to [0, ncols) (a temp tile at the
@@ -356,7 +360,76 @@ static void gemm_part(void * ctx, int ith, int nth) {
     }
 }
 
+/* ---------------------------------------------------------------- GEMV-like products (n <= 24, f32 kernel sets)
+**
+** Memory-bound (decode steps, SeViLA's 8-sequence chunks): every panel is read once from memory, so the loop is
+** organised for streaming, not for cache reuse.  Each thread packs all n rows over the whole k range (n = 1: x
+** itself is the [K][1] group), then takes chunks of cp neighbouring panels from a shared counter until none are
+** left, and runs every group over each panel of its chunk with the whole k range in one tile call: a panel is one
+** contiguous stream of K x 16 weights (the k blocks of gemm_part would read it in 384-row pieces, one matrix sweep
+** per block), and a thread the machine delays does fewer chunks instead of holding up the product (the static
+** halves of gemm_part wait for the slower thread).  Every output is computed by the same tile function over the
+** same k range as in gemm_part (k blocks reload a C tile exactly), so the bits are the same whichever thread takes
+** which chunk. */
+static void gemv_part(void * ctx, int ith, int nth) {
+    (void)ith, (void)nth;
+    struct gemm_job *      J = ctx;
+    const struct vb_wmat * W = J->W;
+    const struct vb_wk *   ks = J->k;
+    const int64_t          K = W->cols, n = J->n, np = J->np, MRg = J->mr, cp = J->cp;
+    const size_t           es = W->dt == VB_DT_F32 ? 4 : 2;
+    const int64_t          pstride = K * NR * (int64_t)es; /* bytes from panel p to panel p + 1 */
+    const float *          A = J->x;
+    if (n > 1 || J->ldx != K) {
+        float * Ap = vb_pool_scratch(VB_SCRATCH_GEMM_A, 4 * (size_t)(((n + MRg - 1) / MRg * MRg) * K));
+        pack_rows(J, 0, 0, n, 0, K, Ap);
+        A = Ap;
+    }
+    const int64_t nch = (np + cp - 1) / cp;
+    for (int64_t ch; (ch = atomic_fetch_add_explicit(&J->next, 1, memory_order_relaxed)) < nch;) {
+        const int64_t pc = ch * cp, pe = VB_MIN(np, pc + cp);
+        for (int64_t g0 = 0; g0 < n; g0 += MRg) {
+            const int     mr = (int)VB_MIN(MRg, n - g0);
+            const float * ag = A + g0 * K;
+            float *       yg = J->y + g0 * J->ldy;
+            for (int64_t p = pc; p < pe;) {
+                const uint8_t * bp = (const uint8_t *)W->data + (size_t)(p * pstride);
+                const int64_t   col0 = p * NR - W->row0;
+                /* one row: four whole panels at once where the set has the four-panel tile */
+                if (mr == 1 && J->four && ks->tile4 && p + 3 < pe && col0 >= 0 && col0 + 4 * NR <= W->rows) {
+                    ks->tile4(W->dt, K, ag, bp, pstride, yg + col0, J->load, J->b ? J->b + col0 : NULL);
+                    p += 4;
+                    continue;
+                }
+                const int two = ks->tile2 && p + 1 < pe && col0 >= 0 && col0 + 2 * NR <= W->rows;
+                if (two)
+                    ks->tile2(mr, W->dt, K, ag, bp, pstride, yg + col0, J->ldy, J->load, J->b ? J->b + col0 : NULL);
+                else
+                    tile(ks, mr, W->dt, K, ag, bp, yg, J->ldy, col0, W->rows, J->load, J->b);
+                p += 1 + two;
+            }
+        }
+    }
+}
+
+/* Panels per chunk of gemv_part: about GEMV_CHUNK bytes of weights (the groups of n > 12 rows re-read a chunk from
+** L2), a multiple of 4 (whole four- and two-panel tiles), at least 4, and at most np / (8 nth) where that allows. */
+#define GEMV_CHUNK ((int64_t)512 << 10)
+static int64_t gemv_chunk(int64_t np, int64_t K, size_t es, int nth) {
+    int64_t cp = GEMV_CHUNK / (K * NR * (int64_t)es);
+    cp = VB_MIN(cp, np / (8 * (int64_t)nth));
+    cp = cp / 4 * 4;
+    return VB_MAX(cp, (int64_t)4);
+}
+
 /* ---------------------------------------------------------------- Linear */
+
+/* VB_WMAT_GEMV=blocked: products of <= 24 rows take gemm_part's blocked loop as before (measurement, tests; read
+** on every such call, so a test can compare both in one process) */
+static int getenv_gemv(const char * v) {
+    const char * e = getenv("VB_WMAT_GEMV");
+    return e && strcmp(e, v) == 0;
+}
 
 void vb_wmat_linear_ex(const float * x, int64_t ldx, int64_t n, const struct vb_wmat * W, const float * b, float * y,
                        int64_t ldy, float beta) {
@@ -365,8 +438,16 @@ void vb_wmat_linear_ex(const float * x, int64_t ldx, int64_t n, const struct vb_
     VB_ASSERT(W->dt == VB_DT_F32 || W->dt == VB_DT_BF16 || W->dt == VB_DT_F16);
     const int64_t        np = (W->row0 + W->rows + NR - 1) / NR;
     const struct vb_wk * ks = kernel_set(choose_n(n));
-    struct gemm_job      J = {x, b, W, y, ldx, n, ldy, np, beta != 0.0f, ks, ks ? ks->mr : MR_PORTABLE};
+    struct gemm_job      J = {x, b, W, y, ldx, n, ldy, np, beta != 0.0f, ks, ks ? ks->mr : MR_PORTABLE, 0, 0, 0};
     int                  nth = n * W->rows * W->cols < PAR_MIN ? 1 : (int)VB_MIN((int64_t)vb_pool_threads(), np);
+    /* f32 kernel sets that convert half panels in registers at this n: the streaming GEMV loop */
+    if (ks && !ks->bf16 && ks->half_regs && n <= HALF_IN_REGISTERS_MAX_N && !getenv_gemv("blocked")) {
+        J.cp = gemv_chunk(np, W->cols, W->dt == VB_DT_F32 ? 4 : 2, nth);
+        J.four = !getenv_gemv("tile2");
+        atomic_init(&J.next, 0);
+        vb_pool_run_dynamic(nth, gemv_part, &J);
+        return;
+    }
     vb_pool_run(nth, gemm_part, &J);
 }
 

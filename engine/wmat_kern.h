@@ -38,6 +38,12 @@ typedef void (*vb_wk_pack_pairs_fn)(const float * x, int64_t kl, uint32_t * dst)
 typedef void (*vb_wk_tile2_fn)(int mr, int32_t bdt, int64_t kc, const void * a, const void * bp, int64_t bstride,
                                float * c, int64_t ldc, int load, const float * bias);
 
+/* tile4: one activation row (a: kc f32) over four whole panels at once, bp + j * bstride bytes (columns 16j ..
+** 16j + 15 of c, j = 0..3); bias (64, nullable); the chain of operations per output of tile's, so the same bits.
+** For GEMV steps (n = 1): four weight streams and four independent FMA chains. */
+typedef void (*vb_wk_tile4_fn)(int32_t bdt, int64_t kc, const float * a, const void * bp, int64_t bstride, float * c,
+                               int load, const float * bias);
+
 struct vb_wk {
     const char *   name;      /* "avx2", "avx512", "avx512bf16" */
     int            mr;        /* activation rows per packed group */
@@ -53,6 +59,7 @@ struct vb_wk {
     vb_wk_tile2_fn tile2;           /* NULL: the set has no two-panel tile */
     vb_wk_pack_fn  pack;            /* f32 sets: the group packing (NULL: plain loops) */
     vb_wk_pack_pairs_fn pack_pairs; /* a_rows sets: one row's packing (NULL: plain loops) */
+    vb_wk_tile4_fn      tile4;      /* f32 sets: the four-panel tile of one row (NULL: none) */
 };
 
 extern const struct vb_wk vb_wk_avx2, vb_wk_avx512, vb_wk_avx512bf16, vb_wk_amx;

@@ -298,7 +298,8 @@ struct bench {
     struct vb_model_config         cfg;  /* the built depths (vision.layers, t5.n_enc / n_dec reduced) */
     struct vb_weights *            w;
     int                            reps, frames, qtext;
-    struct ref                     peak; /* sgemm 2048^3 */
+    int                            profile; /* --profile: the decoder step's time per op class */
+    struct ref                     peak;    /* sgemm 2048^3 */
     int                            n_dt;
     enum vb_dtype                  dt[MAX_DT];
     int                            cm[MAX_DT];         /* compute mode of each variant (vb_wmat_set_compute) */
@@ -492,6 +493,41 @@ static int bench_qformer(struct bench * B, int di, const struct ref * own) {
 }
 
 /* ---- T5 ---- */
+
+/* --profile: `steps` decoder steps from an empty cache with the lm_head, profiled per op class (vb_t5_profile_*):
+** per class the wall ms per step of the L built blocks and at full depth (blocks scaled by n_dec / L), the share of
+** the step, the calls per step and the weight bytes read per second of the class. */
+static int profile_dec(struct vb_t5_ctx * c, float * logits, int64_t steps, int L, int n_dec) {
+    int st = VB_OK;
+    vb_t5_reset_decoder(c);
+    struct vb_t5_profile P;
+    vb_t5_profile_start();
+    for (int64_t s = 0; s < steps && st == VB_OK; s++) {
+        int32_t id = (int32_t)s;
+        st = vb_t5_decode(c, &id, 1, logits, NULL, NULL);
+    }
+    vb_t5_profile_stop(&P);
+    if (st != VB_OK) return st;
+    double tot = 0, full = 0;
+    for (int i = 0; i < VB_T5_PROF_N; i++) {
+        double sc = i == VB_T5_PROF_EMBED || i == VB_T5_PROF_HEAD ? 1.0 : (double)n_dec / L;
+        tot += P.sec[i], full += P.sec[i] * sc;
+    }
+    printf("    profile (--profile, %lld steps with logits; ms per step): %.2f ms measured, %.1f ms at full depth\n",
+           (long long)steps, tot / (double)steps * 1e3, full / (double)steps * 1e3);
+    printf("      %-32s %9s %9s %7s %7s %9s\n", "class", "measured", "full", "share", "calls", "GB/s");
+    for (int i = 0; i < VB_T5_PROF_N; i++) {
+        double sc = i == VB_T5_PROF_EMBED || i == VB_T5_PROF_HEAD ? 1.0 : (double)n_dec / L;
+        double ms = P.sec[i] / (double)steps * 1e3;
+        printf("      %-32s %9.3f %9.2f %6.1f%% %7.1f", P.name[i], ms, ms * sc,
+               full > 0 ? 100.0 * P.sec[i] * sc / full : 0.0, (double)P.calls[i] / (double)steps);
+        if (P.bytes[i] > 0 && P.sec[i] > 0)
+            printf(" %9.1f\n", P.bytes[i] / P.sec[i] / 1e9);
+        else
+            printf(" %9s\n", "-");
+    }
+    return VB_OK;
+}
 static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const struct ref * own_enc,
                     const struct ref * own_dec) {
     const struct vb_t5_config * full = &B->full->t5;
@@ -548,8 +584,14 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const stru
         ** head + blocks scaled */
         double *tw = vb_malloc(sizeof(double) * (size_t)steps), *tb = vb_malloc(sizeof(double) * (size_t)steps);
         double  with = 0, head = 0;
+        /* the copy bandwidth is measured again just before every rep, like the sgemm references: on a shared
+        ** machine it moves with the other jobs' memory traffic (13-36 GB/s within minutes on the 2-core VM) */
+        double * cb = vb_malloc(sizeof(double) * (size_t)reps);
         for (int r = -1; r < reps && st == VB_OK; r++) { /* r == -1: warm-up */
-            if (r >= 0) refs_before_rep(&B->peak, own_dec, &p2[r], &po[r]);
+            if (r >= 0) {
+                refs_before_rep(&B->peak, own_dec, &p2[r], &po[r]);
+                cb[r] = vb_copy_bandwidth_gbs((size_t)256 << 20);
+            }
             for (int w_ = 0; w_ < 2 && st == VB_OK; w_++) {
                 vb_t5_reset_decoder(c);
                 for (int64_t s = 0; s < steps && st == VB_OK; s++) {
@@ -565,19 +607,32 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const stru
             with += wr / reps, head += hr / reps;
         }
         if (st == VB_OK) {
-            double sec = print_row(B, di, "t5dec step (cached)", "per token", t, p2, po, reps, t5dec_flop(full),
-                                   "lm_head gemv", &B->frac[C_DEC][di]);
-            double wb = t5dec_weight_bytes(full, B->dt[di] == VB_DT_F32 ? 4 : 2);
+            double   sec = print_row(B, di, "t5dec step (cached)", "per token", t, p2, po, reps, t5dec_flop(full),
+                                     "lm_head gemv", &B->frac[C_DEC][di]);
+            double   wb = t5dec_weight_bytes(full, B->dt[di] == VB_DT_F32 ? 4 : 2);
+            double * fr = vb_malloc(sizeof(double) * (size_t)reps);
+            for (int r = 0; r < reps; r++)
+                fr[r] = wb / t[r] / 1e9 / cb[r];
+            double fmed = median(fr, reps), cmed = median(cb, reps);
             printf("    weights read per step (full depth): %.1f MB -> %.1f GB/s = %.1f%% of the copy bandwidth "
-                   "(%.1f GB/s)\n",
+                   "(%.1f GB/s at the start)\n",
                    wb / 1e6, wb / sec / 1e9, B->copy_gbs > 0 ? 100.0 * wb / sec / 1e9 / B->copy_gbs : 0.0, B->copy_gbs);
+            printf("    copy bandwidth just before each rep: median %.1f GB/s (", cmed);
+            for (int r = 0; r < reps; r++)
+                printf("%s%.1f", r ? ", " : "", cb[r]);
+            printf("); per rep weights GB/s / copy GB/s: median %.1f%% (", 100.0 * fmed);
+            for (int r = 0; r < reps; r++)
+                printf("%s%.1f", r ? ", " : "", 100.0 * fr[r]);
+            printf(")\n");
+            free(fr);
             printf("    measured %d of %d blocks + lm_head: %.2f ms (lm_head %.2f ms = with - without logits; means "
                    "over reps), blocks scaled x%.2f\n",
                    L, full->n_dec, with * 1e3, head * 1e3, (double)full->n_dec / L);
             printf("    FLOP per token (full depth): %.0f\n", t5dec_flop(full));
             B->sec[C_DEC][di] = sec;
         }
-        free(tw), free(tb), free(emb), free(logits);
+        if (st == VB_OK && B->profile) st = profile_dec(c, logits, steps, L, full->n_dec);
+        free(tw), free(tb), free(cb), free(emb), free(logits);
         vb_t5_ctx_free(c);
     }
     print_resident(bytes, heap, "(shared embedding, lm_head, the built encoder and decoder blocks)");
@@ -591,7 +646,7 @@ static void usage(FILE * f) {
         f,
         "usage: vlapbench bench-engine --config CONFIG.json [--threads N] [--reps N] [--layers N] [--frames N]\n"
         "                              [--components vit,qformer,t5enc,t5dec] [--weights f32|bf16|f16[,...]]\n"
-        "                              [--qformer-text N] [--compute f32|bf16[,...]] [--device cpu|cuda]\n"
+        "                              [--qformer-text N] [--compute f32|bf16[,...]] [--device cpu|cuda] [--profile]\n"
         "Writes a random-weight file of the config's layout (only --layers N blocks of the ViT and of each T5\n"
         "stack, default 2; the Q-Former at full depth), builds the components with the real loaders and prints\n"
         "per component the median wall time (scaled to the full depth, stated in the output), GFLOP/s and the\n"
@@ -605,7 +660,10 @@ static void usage(FILE * f) {
         "--compute: the engine's compute mode(s) (default f32; bf16 needs AVX512_BF16): every weight dtype is timed\n"
         "in every mode (rows labelled +bf16c).  Also printed: the theoretical peak (threads x FMA units x lanes x\n"
         "2 x clock, units and clock measured; each row's rate as a fraction of it) and, for the decoder step, the\n"
-        "weights read per second against the measured copy bandwidth.\n");
+        "weights read per second against the measured copy bandwidth.\n"
+        "--profile: after the decoder step's reps, 16 more steps profiled per op class (norms, each product with\n"
+        "the GB/s of its weights, the attention over the cache and over the encoder K/V, the lm_head), in ms per\n"
+        "step measured and at full depth.\n");
 }
 
 static int parse_computes(const char * s, int * cm, int * n) {
@@ -650,7 +708,7 @@ int cmd_bench_engine(int argc, char ** argv) {
     }
     const char * config = NULL, *comps = "vit,qformer,t5enc,t5dec", *weights = "f32", *computes = "f32";
     const char * device = "cpu";
-    int          threads = 0, reps = 5, layers = 2, frames = 8, qtext = 32;
+    int          threads = 0, reps = 5, layers = 2, frames = 8, qtext = 32, B_profile = 0;
     for (int i = 1; i < argc; i++) {
         const char * v;
         if (vb_cli_opt(argc, argv, &i, "--config", &v))
@@ -673,6 +731,8 @@ int cmd_bench_engine(int argc, char ** argv) {
             qtext = atoi(v);
         else if (vb_cli_opt(argc, argv, &i, "--device", &v))
             device = v; /* cpu | cuda (CUDA: docs/cuda.md) */
+        else if (strcmp(argv[i], "--profile") == 0)
+            B_profile = 1;
         else {
             fprintf(stderr, "bench-engine: unknown argument '%s'\n", argv[i]);
             usage(stderr);
@@ -712,7 +772,7 @@ int cmd_bench_engine(int argc, char ** argv) {
     int do_enc = strstr(comps, "t5enc") != NULL, do_dec = strstr(comps, "t5dec") != NULL;
     B.full = &cfg;
     B.cfg = cfg;
-    B.reps = reps, B.frames = frames, B.qtext = qtext;
+    B.reps = reps, B.frames = frames, B.qtext = qtext, B.profile = B_profile;
     int Lv = layers < cfg.vision.layers ? layers : cfg.vision.layers;
     int Lt = layers < cfg.t5.n_enc ? layers : cfg.t5.n_enc;
     if (cfg.t5.n_dec < Lt) Lt = cfg.t5.n_dec;

@@ -1,7 +1,8 @@
 /* test_pool.c — engine/pool: every share of a task runs exactly once on distinct threads, the thread limit is
 ** honoured, nested and concurrent runs fall back to serial (and stay correct), the thread count can change between
 ** runs, the per-thread scratch buffers are distinct per thread and slot, aligned, kept and grown; and the engine
-** keeps OpenBLAS at one thread (vb_blas_set_threads). */
+** keeps OpenBLAS at one thread (vb_blas_set_threads); vb_pool_run_dynamic does every chunk of a shared counter once
+** and waits for every call that started. */
 #include <setjmp.h> /* cmocka.h needs these four first */
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,7 +96,7 @@ static void sum_fn(void * ctx, int ith, int nth) {
     for (long v = ith; v < 10000; v += nth)
         s += v;
     parts[ith] = s;
-    parts[63] = nth;
+    if (ith == 0) parts[63] = nth; /* one writer (TSan) */
 }
 
 static void * conc_thread(void * arg) {
@@ -138,6 +139,62 @@ static void scratch_fn(void * ctx, int ith, int nth) {
     memset(s->p[ith][1], ith + 101, 1000);
 }
 
+/* vb_pool_run_dynamic: a task of chunks taken from a counter; every chunk is done exactly once whichever threads
+** join, ith 0 always runs on the caller, the caller returns only after every call that started has returned (a call
+** still running would be counted by `active`), and static runs interleaved with dynamic ones still run every share
+** exactly once (a worker left out of a closed dynamic task must join the next static one). */
+struct dyn {
+    atomic_int next, active, max_after; /* next chunk; calls running; calls seen running after the caller's return */
+    atomic_int hits[256];
+    atomic_int ran[64];
+    int        n;
+};
+
+static void dyn_fn(void * ctx, int ith, int nth) {
+    (void)nth;
+    struct dyn * d = ctx;
+    atomic_fetch_add(&d->active, 1);
+    atomic_fetch_add(&d->ran[ith], 1);
+    for (int c; (c = atomic_fetch_add(&d->next, 1)) < d->n;) {
+        atomic_fetch_add(&d->hits[c], 1);
+        for (volatile int spin = 0; spin < (c % 7) * 50; spin++) {
+        }
+    }
+    atomic_fetch_sub(&d->active, 1);
+}
+
+static void test_run_dynamic(void ** state) {
+    (void)state;
+    for (int threads = 1; threads <= 4; threads++) {
+        vb_pool_set_threads(threads);
+        for (int it = 0; it < 2000; it++) {
+            struct dyn d;
+            memset(&d, 0, sizeof d);
+            d.n = 1 + it % 200;
+            vb_pool_run_dynamic(0, dyn_fn, &d);
+            assert_int_equal(atomic_load(&d.active), 0);
+            assert_int_equal(atomic_load(&d.ran[0]), 1);
+            int joined = 0;
+            for (int i = 0; i < 64; i++) {
+                assert_true(atomic_load(&d.ran[i]) <= 1);
+                joined += atomic_load(&d.ran[i]);
+            }
+            assert_true(joined >= 1 && joined <= threads);
+            for (int c = 0; c < d.n; c++)
+                assert_int_equal(atomic_load(&d.hits[c]), 1);
+            if (it % 3 == 0) { /* a static run in between: every share exactly once */
+                struct rec r;
+                memset(&r, 0, sizeof r);
+                vb_pool_run(0, rec_fn, &r);
+                for (int i = 0; i < threads; i++)
+                    assert_int_equal(atomic_load(&r.calls[i]), 1);
+                assert_int_equal(atomic_load(&r.nth_mismatch), 0);
+            }
+        }
+    }
+    vb_pool_set_threads(2);
+}
+
 static void test_scratch(void ** state) {
     (void)state;
     vb_pool_set_threads(2);
@@ -178,9 +235,8 @@ static void test_blas_threads(void ** state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_run_shares),
-        cmocka_unit_test(test_concurrent_callers),
-        cmocka_unit_test(test_scratch),
+        cmocka_unit_test(test_run_shares),   cmocka_unit_test(test_concurrent_callers),
+        cmocka_unit_test(test_run_dynamic),  cmocka_unit_test(test_scratch),
         cmocka_unit_test(test_blas_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

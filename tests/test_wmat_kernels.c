@@ -112,6 +112,77 @@ static void test_kernel_avx512_bits_equal_avx2(void ** state) {
     free(Wf), free(x), free(b), free(y1), free(y2);
 }
 
+/* The streaming GEMV loop of products of <= 24 rows (engine/wmat_gemm.c gemv_part: whole k range per tile, panels
+** in chunks taken from a shared counter) gives the bits of the blocked loop (VB_WMAT_GEMV=blocked: static halves,
+** 384-deep k blocks), with each f32 kernel set, every dtype, 1 and 2 threads, n across the group sizes (1, 2, 5, 12,
+** 13, 24), strides ldx != cols and ldy != rows, beta 0 and 1, bias or none, a view with a partial first and last
+** panel (1109 rows: 70 panels, several chunks per thread and a short last one).  And the fused matrix (q|k|v of the
+** T5 decoder step, one product) gives the bits of three products over its row views. */
+static void test_gemv_bits_equal_blocked(void ** state) {
+    (void)state;
+    const char *  kern[] = {"avx512", "avx2"};
+    const int32_t dts[] = {VB_DT_F32, VB_DT_BF16, VB_DT_F16};
+    const int64_t rows = 1109, cols = 1001, ns[] = {1, 2, 5, 12, 13, 24}, ldx = cols + 7, ldy = rows + 5;
+    float *       Wf = malloc(sizeof(float) * (size_t)(rows * cols)), *x = malloc(sizeof(float) * (size_t)(24 * ldx));
+    float *       b = malloc(sizeof(float) * (size_t)rows), *y1 = malloc(sizeof(float) * (size_t)(24 * ldy));
+    float *       y2 = malloc(sizeof(float) * (size_t)(24 * ldy)), *y0 = malloc(sizeof(float) * (size_t)(24 * ldy));
+    for (int64_t i = 0; i < rows * cols; i++)
+        Wf[i] = urand(1.0f);
+    for (int64_t i = 0; i < 24 * ldx; i++)
+        x[i] = urand(1.0f);
+    for (int64_t i = 0; i < rows; i++)
+        b[i] = urand(0.5f);
+    for (int64_t i = 0; i < 24 * ldy; i++)
+        y0[i] = urand(1.0f);
+    int ran = 0;
+    for (int ki = 0; ki < 2; ki++) {
+        const char * f;
+        if (vb_wmat_kernel_available(kern[ki], &f) != 1) {
+            printf("SKIP: no %s (kernel %s not run on this CPU)\n", f, kern[ki]);
+            continue;
+        }
+        ran++;
+        setenv("VB_WMAT_KERNEL", kern[ki], 1);
+        for (int th = 1; th <= 2; th++) {
+            vb_blas_set_threads(th);
+            for (int d = 0; d < 3; d++) {
+                struct vb_wmat W;
+                assert_int_equal(vb_wmat_alloc(&W, rows, cols, dts[d]), VB_OK);
+                vb_wmat_set_f32(&W, 0, Wf, rows);
+                struct vb_wmat V = vb_wmat_rows(&W, 3, rows - 4);
+                for (int k = 0; k < 6; k++)
+                    for (int beta = 0; beta <= 1; beta++)
+                        for (int hb = 0; hb <= 1; hb++) {
+                            const float * bias = hb ? b : NULL;
+                            memcpy(y1, y0, sizeof(float) * (size_t)(24 * ldy));
+                            memcpy(y2, y0, sizeof(float) * (size_t)(24 * ldy));
+                            setenv("VB_WMAT_GEMV", "blocked", 1);
+                            vb_wmat_linear_ex(x, ldx, ns[k], &V, bias, y1, ldy, (float)beta);
+                            unsetenv("VB_WMAT_GEMV");
+                            vb_wmat_linear_ex(x, ldx, ns[k], &V, bias, y2, ldy, (float)beta);
+                            assert_memory_equal(y1, y2, sizeof(float) * (size_t)(24 * ldy));
+                        }
+                /* fused q|k|v: one product over 3 x 368 rows = three products over its row views */
+                const int64_t R = 368;
+                for (int k = 0; k < 6; k++) {
+                    struct vb_wmat F = vb_wmat_rows(&W, 0, 3 * R);
+                    vb_wmat_linear_ex(x, ldx, ns[k], &F, NULL, y1, 3 * R, 0.0f);
+                    for (int part = 0; part < 3; part++) {
+                        struct vb_wmat P = vb_wmat_rows(&W, part * R, R);
+                        vb_wmat_linear_ex(x, ldx, ns[k], &P, NULL, y2 + part * R, 3 * R, 0.0f);
+                    }
+                    assert_memory_equal(y1, y2, sizeof(float) * (size_t)(ns[k] * 3 * R));
+                }
+                vb_wmat_free(&W);
+            }
+        }
+    }
+    unsetenv("VB_WMAT_KERNEL");
+    vb_blas_set_threads(2);
+    free(Wf), free(x), free(b), free(y0), free(y1), free(y2);
+    if (!ran) skip();
+}
+
 /* bf16 compute (kernel avx512bf16): on bf16 activations and rounded weights every product is exact, so the result is
 ** vb_linear's on the same values up to the f32 summation order (1e-5 of max |y|), for every dtype, shape, stride,
 ** beta, bias and view; a row gives the same bits alone or in a batch (batch invariance); on f32 activations the
@@ -296,6 +367,7 @@ int main(void) {
         cmocka_unit_test(test_kernel_avx2),
         cmocka_unit_test(test_kernel_avx512),
         cmocka_unit_test(test_kernel_avx512_bits_equal_avx2),
+        cmocka_unit_test(test_gemv_bits_equal_blocked),
         cmocka_unit_test(test_kernel_avx512bf16),
         cmocka_unit_test(test_kernel_amx),
         cmocka_unit_test(test_compute_names),
