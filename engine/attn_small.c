@@ -10,8 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Below this many multiply-adds in all the batch runs on the calling thread (a hand-off costs ~2-5 us). */
-#define BATCH_PAR_MIN ((int64_t)1 << 17)
+/* Below this many multiply-adds in all (about 0.1-0.2 ms of one core with the avx512 kernel) the batch runs on the
+** calling thread: a hand-off costs ~2-5 us on a quiet machine but a scheduler time slice (~2-3 ms measured) when the
+** other worker is preempted on a loaded one.  The Q-Former's self-attention of 8 frames (12.6 M) stays on one thread
+** as it did before this file (vb_attention below 2^20 per frame); its cross-attention (101 M for 8 frames) and the
+** self-attention of 32 frames are split. */
+#define BATCH_PAR_MIN ((int64_t)1 << 24)
 /* Widest head the avx512 kernel takes: its weighted-sum tiles hold at most 8 vectors of 16 per query row. */
 #define AVX512_MAX_DH 128
 

@@ -2,7 +2,8 @@
 **
 ** A batch of n independent problems (frames) with the same sizes: problem b has nq queries over nk keys, `heads`
 ** heads of width dh.  vb_attention_batch splits the n * heads (problem, head) pairs over the engine's threads
-** (engine/pool.h) in one hand-off; every pair is computed by one thread, start to end, with its own scratch
+** (engine/pool.h) in one hand-off (from 2^24 multiply-adds in all; smaller batches run on the calling thread); every
+** pair is computed by one thread, start to end, with its own scratch
 ** (vb_pool_scratch), so the results do not depend on the thread count.
 **
 ** Per pair, as vb_attention does per head: scores s_ij = scale * (q_i . k_j) (+ mask_j), p = softmax_j(s)
