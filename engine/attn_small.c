@@ -21,9 +21,18 @@
 
 /* The rows of one (problem, head) pair: the head's first element of query / key / value / output row 0. */
 struct pair {
-    const float *q, *k, *v, *k2, *v2, *mask;
-    float *      out;
+    const float *q, *k, *v, *k2, *v2, *mask, *q2;
+    float *      out, *out2;
+    int64_t      nq1; /* queries from q / to out; the rest from q2 / to out2 */
 };
+
+/* query row i / output row i of a pair */
+static inline const float * q_row(const struct vb_attn_batch * a, const struct pair * p, int64_t i) {
+    return i < p->nq1 ? p->q + i * a->ldq : p->q2 + (i - p->nq1) * a->ldq;
+}
+static inline float * o_row(const struct vb_attn_batch * a, const struct pair * p, int64_t i) {
+    return i < p->nq1 ? p->out + i * a->ldo : p->out2 + (i - p->nq1) * a->ldo;
+}
 
 static struct pair pair_at(const struct vb_attn_batch * a, int64_t b, int32_t h) {
     const int64_t o = (int64_t)h * a->dh;
@@ -33,7 +42,10 @@ static struct pair pair_at(const struct vb_attn_batch * a, int64_t b, int32_t h)
                      a->k2 ? a->k2 + b * a->sk2 + o : NULL,
                      a->v2 ? a->v2 + b * a->sv2 + o : NULL,
                      a->mask ? a->mask + b * a->smask : NULL,
-                       a->out + b * a->so + o};
+                     a->q2 ? a->q2 + b * a->sq2 + o : NULL,
+                       a->out + b * a->so + o,
+                     a->q2 ? a->out2 + b * a->so2 + o : NULL,
+                     a->q2 ? a->nq1 : a->nq};
     return p;
 }
 
@@ -58,12 +70,16 @@ static void pair_blas(const struct vb_attn_batch * a, const struct pair * p, flo
         }
         k = K, v = V, ldk = ldv = dh;
     }
-    vb_gemm_nt(nq, nk, dh, a->scale, p->q, a->ldq, k, ldk, 0.0f, S, nk);
-    if (p->mask)
-        for (int64_t i = 0; i < nq; i++)
-            vb_add(S + i * nk, p->mask, nk);
-    vb_softmax_rows(S, nq, nk);
-    vb_gemm_nn(nq, dh, nk, 1.0f, S, nk, v, ldv, 0.0f, p->out, a->ldo);
+    for (int blk = 0; blk < 2; blk++) { /* the query blocks one after the other, each as vb_attention would */
+        const int64_t m = blk == 0 ? p->nq1 : nq - p->nq1;
+        if (m < 1) continue;
+        vb_gemm_nt(m, nk, dh, a->scale, blk == 0 ? p->q : p->q2, a->ldq, k, ldk, 0.0f, S, nk);
+        if (p->mask)
+            for (int64_t i = 0; i < m; i++)
+                vb_add(S + i * nk, p->mask, nk);
+        vb_softmax_rows(S, m, nk);
+        vb_gemm_nn(m, dh, nk, 1.0f, S, nk, v, ldv, 0.0f, blk == 0 ? p->out : p->out2, a->ldo);
+    }
 }
 
 /* ---- kernel avx512 ---- */
@@ -187,8 +203,8 @@ VB_A512_INLINE void softmax_cols(int64_t nk, float * ST, int64_t nqp, int64_t c0
 ** vectors of 16 (the last one masked by tm): P = ST (nk, nqp) after softmax_cols; v rows v (j < nk1) / v2
 ** (j >= nk1), ldv apart. */
 VB_A512_INLINE void pv_tile(const int R, const int NV, __mmask16 tm, const float * P, int64_t nqp, int64_t i0,
-                            int64_t nk, int64_t nk1, const float * v, const float * v2, int64_t ldv, float * out,
-                            int64_t ldo) {
+                            int64_t nk, int64_t nk1, const float * v, const float * v2, int64_t ldv,
+                            float * const * orow) {
     __m512 acc[6][8];
 #pragma GCC unroll 6
     for (int r = 0; r < R; r++)
@@ -215,7 +231,7 @@ VB_A512_INLINE void pv_tile(const int R, const int NV, __mmask16 tm, const float
     }
 #pragma GCC unroll 6
     for (int r = 0; r < R; r++) {
-        float * o = out + (i0 + r) * ldo;
+        float * o = orow[r];
 #pragma GCC unroll 8
         for (int t = 0; t < NV; t++) {
             if (t == NV - 1)
@@ -267,7 +283,7 @@ VB_A512_INLINE void pv_tile(const int R, const int NV, __mmask16 tm, const float
         break;                                                                                                         \
     }
 
-#define PV_CALL(R_, NV_) pv_tile(R_, NV_, tm, ST, nqp, i0, nk, nk1, p->v, p->v2, a->ldv, p->out, a->ldo)
+#define PV_CALL(R_, NV_) pv_tile(R_, NV_, tm, ST, nqp, i0, nk, nk1, p->v, p->v2, a->ldv, orow)
 #define PV_R6(NV_)                                                                                                     \
     switch (R) {                                                                                                       \
     case 1:                                                                                                            \
@@ -314,7 +330,7 @@ static VB_A512 void pair_avx512(const struct vb_attn_batch * a, const struct pai
     float *       ST = Qt + dh * nqp; /* (nk, nqp) scores, then probabilities (unnormalised) */
     float *       MX = ST + nk * nqp; /* (nqp) column maxima */
     for (int64_t i = 0; i < nq; i++) {
-        const float * qi = p->q + i * a->ldq;
+        const float * qi = q_row(a, p, i);
         for (int64_t d = 0; d < dh; d++)
             Qt[d * nqp + i] = qi[d];
     }
@@ -346,6 +362,9 @@ static VB_A512 void pair_avx512(const struct vb_attn_batch * a, const struct pai
     const int       RM = NV <= 4 ? 6 : 3;
     for (int64_t i0 = 0; i0 < nq; i0 += RM) {
         const int R = (int)VB_MIN(RM, nq - i0);
+        float *   orow[6];
+        for (int r = 0; r < R; r++)
+            orow[r] = o_row(a, p, i0 + r);
         switch (NV) {
         case 1:
             PV_R6(1) break;
@@ -428,6 +447,7 @@ static void batch_part(void * ctx, int ith, int nth) {
 void vb_attention_batch(const struct vb_attn_batch * a) {
     if (a->n < 1 || a->nq < 1 || a->nk < 1 || a->heads < 1) return;
     VB_ASSERT(a->dh >= 1 && a->nk1 >= 0 && a->nk1 <= a->nk && (a->nk1 == a->nk || (a->k2 && a->v2)));
+    VB_ASSERT(!a->q2 || (a->nq1 >= 0 && a->nq1 <= a->nq && a->out2));
     struct batch_job J = {a, use_avx512(a->dh)};
     const int64_t    np = a->n * a->heads, fma = np * a->nq * a->nk * a->dh * 2;
     int              nth = fma >= BATCH_PAR_MIN ? (int)VB_MIN(np, (int64_t)1 << 30) : 1;

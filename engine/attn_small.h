@@ -27,13 +27,16 @@
 #include <stdint.h>
 
 /* Problem b, head h (element d of the head at column h * dh + d of a row):
-**   query i:  q[b * sq + i * ldq + h * dh + d]                                         (i < nq)
+**   query i:  q[b * sq + i * ldq + h * dh + d]; with q2 set, for i >= nq1 q2[b * sq2 + (i - nq1) * ldq + ...]
 **   key j:    k[b * sk + j * ldk + ...] for j < nk1, k2[b * sk2 + (j - nk1) * ldk + ...] for nk1 <= j < nk
 **   value j:  v[b * sv + j * ldv + ...] likewise, v2[b * sv2 + (j - nk1) * ldv + ...]
 **             (two key blocks: the Q-Former's query rows and text rows are kept in separate blocks; nk1 = nk and
 **             k2 / v2 NULL when the keys are one block)
 **   mask:     NULL, or mask[b * smask + j] added to score j (0 or a large negative; finite)
-**   output i: out[b * so + i * ldo + h * dh + d] (written, not accumulated; must not overlap the inputs) */
+**   output i: out[b * so + i * ldo + h * dh + d], for i >= nq1 with q2 set out2[b * so2 + (i - nq1) * ldo + ...]
+**             (written, not accumulated; must not overlap the inputs)
+**   (two query blocks: the Q-Former's query rows and text rows attend to the same keys in one call; q2 NULL: one
+**   block, nq1 / sq2 / out2 / so2 unused) */
 struct vb_attn_batch {
     int64_t       n, nq, nk, nk1; /* problems, queries and keys per problem, keys in the first block */
     int32_t       heads, dh;
@@ -52,10 +55,16 @@ struct vb_attn_batch {
     int64_t       smask;
     float *       out;
     int64_t       ldo, so;
+    int64_t       nq1; /* queries in the first block when q2 is set */
+    const float * q2;
+    int64_t       sq2;
+    float *       out2;
+    int64_t       so2;
 };
 
-/* Run every (problem, head) pair of a (see above); nothing when n, nq, nk or heads is < 1.  dh >= 1 and
-** 0 <= nk1 <= nk are asserted (VB_ASSERT).  Allocates nothing beyond the per-thread scratch kept by the pool. */
+/* Run every (problem, head) pair of a (see above); nothing when n, nq, nk or heads is < 1.  dh >= 1, 0 <= nk1 <=
+** nk (k2 / v2 set when nk1 < nk) and, with q2 set, 0 <= nq1 <= nq and out2 set are asserted (VB_ASSERT).  Allocates
+*nothing beyond the per-thread scratch kept by the pool. */
 void vb_attention_batch(const struct vb_attn_batch * a);
 
 /* "avx512" or "blas": the kernel vb_attention_batch uses now for head width dh. */

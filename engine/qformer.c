@@ -387,7 +387,7 @@ int vb_qformer_run(struct vb_qformer_ctx * c, const float * image, int32_t B, in
     for (int32_t l = 0; l < m->cfg.layers; l++) {
         const struct vb_qformer_layer * y = &m->layers[l];
         /* self-attention over [queries; text] of each row, every (row, head) pair in one pool dispatch: the keys
-        ** of row b are its Q query rows (query block) then its L text rows (text block) */
+        ** (and queries) of row b are its Q query rows (query block) then its L text rows (text block) */
         vb_wmat_linear(c->h, R, &y->qkv, y->qkv_b, c->qkv);
         struct vb_attn_batch sa = {.n = B,
                                    .nq = Q,
@@ -414,11 +414,11 @@ int vb_qformer_run(struct vb_qformer_ctx * c, const float * image, int32_t B, in
                                    .out = c->att,
                                    .ldo = D,
                                    .so = Q * D};
-        vb_attention_batch(&sa); /* the query rows */
-        if (L > 0) {             /* the text rows, over the same keys */
-            sa.nq = L, sa.q = c->qkv + Rq * 3 * D, sa.sq = L * 3 * D, sa.out = c->att + Rq * D, sa.so = L * D;
-            vb_attention_batch(&sa);
+        if (L > 0) { /* the text rows (text block) are queries too, over the same keys */
+            sa.nq = S, sa.nq1 = Q, sa.q2 = c->qkv + Rq * 3 * D, sa.sq2 = L * 3 * D, sa.out2 = c->att + Rq * D;
+            sa.so2 = L * D;
         }
+        vb_attention_batch(&sa);
         vb_wmat_linear_ex(c->att, D, R, &y->ao, y->ao_b, c->h, D, 1.0f);
         vb_layernorm(c->h, R, D, y->ao_ln_w, y->ao_ln_b, eps, c->h);
 

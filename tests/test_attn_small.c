@@ -40,7 +40,14 @@ struct shape {
     int64_t n, nq, nk, nk1;
     int32_t heads, dh;
     int     mask;
+    int64_t nq1; /* 0: one query block; else queries [0, nq1) in one block, the rest in a second */
 };
+
+/* row of query (and output) i of problem b: all problems' first-block rows, then all second-block rows */
+static int64_t qrow(const struct shape * s, int64_t b, int64_t i) {
+    const int64_t qs = s->nq1 ? s->nq1 : s->nq;
+    return i < qs ? b * qs + i : s->n * qs + b * (s->nq - qs) + (i - qs);
+}
 
 /* Runs one shape with the kernel `kern` ("avx512" / "blas"); returns the output (n, nq, ldo) for the thread check. */
 static float * run_shape(const struct shape * s, const char * kern, int threads) {
@@ -64,6 +71,7 @@ static float * run_shape(const struct shape * s, const char * kern, int threads)
     for (int64_t i = 0; i < s->n * s->nq * ldo; i++)
         out[i] = NAN;
     const float          scale = 1.0f / sqrtf((float)s->dh);
+    const int64_t        qs = s->nq1 ? s->nq1 : s->nq;
     struct vb_attn_batch a = {.n = s->n,
                               .nq = s->nq,
                               .nk = s->nk,
@@ -73,7 +81,7 @@ static float * run_shape(const struct shape * s, const char * kern, int threads)
                               .scale = scale,
                               .q = q,
                               .ldq = ldq,
-                              .sq = s->nq * ldq,
+                              .sq = qs * ldq,
                               .k = kv1,
                               .ldk = ldk,
                               .sk = (n1 + 1) * ldk,
@@ -88,7 +96,11 @@ static float * run_shape(const struct shape * s, const char * kern, int threads)
                               .smask = s->nk,
                               .out = out,
                               .ldo = ldo,
-                              .so = s->nq * ldo};
+                              .so = qs * ldo};
+    if (s->nq1) {
+        a.nq1 = qs, a.q2 = q + s->n * qs * ldq, a.sq2 = (s->nq - qs) * ldq;
+        a.out2 = out + s->n * qs * ldo, a.so2 = (s->nq - qs) * ldo;
+    }
     vb_attention_batch(&a);
     /* the reference, in double */
     double * sc = malloc(sizeof(double) * (size_t)s->nk);
@@ -97,7 +109,7 @@ static float * run_shape(const struct shape * s, const char * kern, int threads)
     for (int64_t b = 0; b < s->n; b++)
         for (int32_t h = 0; h < s->heads; h++)
             for (int64_t i = 0; i < s->nq; i++) {
-                const float * qi = q + b * s->nq * ldq + i * ldq + h * s->dh;
+                const float * qi = q + qrow(s, b, i) * ldq + h * s->dh;
                 double        m = -INFINITY, sum = 0;
                 for (int64_t j = 0; j < s->nk; j++) {
                     const float * kj =
@@ -110,7 +122,7 @@ static float * run_shape(const struct shape * s, const char * kern, int threads)
                 }
                 for (int64_t j = 0; j < s->nk; j++)
                     sum += (sc[j] = exp(sc[j] - m));
-                const float * o = out + b * s->nq * ldo + i * ldo;
+                const float * o = out + qrow(s, b, i) * ldo;
                 for (int d = 0; d < s->dh; d++) {
                     double r = 0;
                     for (int64_t j = 0; j < s->nk; j++) {
@@ -134,14 +146,16 @@ static float * run_shape(const struct shape * s, const char * kern, int threads)
 }
 
 static const struct shape shapes[] = {
-    {3, 5, 11, 4, 3, 7, 1},      /* tails everywhere, two key blocks, mask */
-    {4, 32, 257, 257, 8, 64, 0}, /* the Q-Former's cross-attention, 32 queries over 257 image tokens: 2^25
+    {3, 5, 11, 4, 3, 7, 1, 0},      /* tails everywhere, two key blocks, mask */
+    {4, 32, 257, 257, 8, 64, 0, 0}, /* the Q-Former's cross-attention, 32 queries over 257 image tokens: 2^25
                                     multiply-adds, above the threshold of the split over the threads */
-    {4, 32, 64, 32, 3, 64, 1},   /* InstructBLIP self-attention: 32 query + 32 text keys, padded text */
-    {2, 33, 13, 0, 2, 80, 0},    /* every key in the second block; width 80: 5 vectors, 3-row tiles */
-    {1, 17, 29, 29, 2, 128, 1},  /* width 128 */
-    {2, 1, 1, 1, 1, 16, 0},      /* one query, one key */
-    {1, 50, 40, 40, 1, 200, 0},  /* width 200: past the avx512 kernel, blas in both runs */
+    {4, 64, 64, 32, 3, 64, 1, 32},  /* InstructBLIP self-attention: 32 query + 32 text rows (two blocks) as keys and as
+                                       queries, padded text */
+    {3, 9, 20, 7, 2, 24, 1, 4},     /* two query blocks with tails */
+    {2, 33, 13, 0, 2, 80, 0, 0},    /* every key in the second block; width 80: 5 vectors, 3-row tiles */
+    {1, 17, 29, 29, 2, 128, 1, 0},  /* width 128 */
+    {2, 1, 1, 1, 1, 16, 0, 0},      /* one query, one key */
+    {1, 50, 40, 40, 1, 200, 0, 0},  /* width 200: past the avx512 kernel, blas in both runs */
 };
 
 static void check_kernel(const char * kern) {
