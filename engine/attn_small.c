@@ -327,7 +327,7 @@ static size_t avx512_scratch_floats(const struct vb_attn_batch * a) {
 static VB_A512 void pair_avx512(const struct vb_attn_batch * a, const struct pair * p, float * scratch) {
     const int64_t nq = a->nq, nk = a->nk, nk1 = a->nk1, dh = a->dh, nqp = (nq + 15) / 16 * 16;
     float *       Qt = scratch;       /* (dh, nqp) the head's queries transposed, zero past nq */
-    float *       ST = Qt + dh * nqp; /* (nk, nqp) scores, then probabilities (unnormalised) */
+    float *       ST = Qt + dh * nqp; /* (nk, nqp) scores, then probabilities */
     float *       MX = ST + nk * nqp; /* (nqp) column maxima */
     for (int64_t i = 0; i < nq; i++) {
         const float * qi = q_row(a, p, i);
