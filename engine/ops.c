@@ -215,55 +215,63 @@ typedef int32_t vb_v8i __attribute__((vector_size(32)));
 
 #define VB_V8(c) ((vb_v8f){(c), (c), (c), (c), (c), (c), (c), (c)})
 
-#define VB_EXP8_BODY                                                                                                   \
-    vb_v8f x = *px;                                                                                                    \
-    vb_v8i under = x < VB_V8(-87.33654f);                                                                              \
-    x = (vb_v8f)(((vb_v8i)x & ~under) | ((vb_v8i)VB_V8(-87.0f) & under));                                              \
-    vb_v8i over = x > VB_V8(88.37626f);                                                                                \
-    x = (vb_v8f)(((vb_v8i)x & ~over) | ((vb_v8i)VB_V8(88.37626f) & over));                                             \
-    vb_v8f fx = x * VB_V8(1.44269504088896341f) + VB_V8(0.5f);                                                         \
-    vb_v8i ti = __builtin_convertvector(fx, vb_v8i);                                                                   \
-    vb_v8f tf = __builtin_convertvector(ti, vb_v8f);                                                                   \
-    vb_v8i gt = tf > fx;                                                                                               \
+/* the bodies are written once for a vector type VF of floats, VI of int32 of the same width and VC(c) a splat */
+#define VB_EXP_BODY(VF, VI, VC)                                                                                        \
+    VF x = *px;                                                                                                        \
+    VI under = x < VC(-87.33654f);                                                                                     \
+    x = (VF)(((VI)x & ~under) | ((VI)VC(-87.0f) & under));                                                             \
+    VI over = x > VC(88.37626f);                                                                                       \
+    x = (VF)(((VI)x & ~over) | ((VI)VC(88.37626f) & over));                                                            \
+    VF fx = x * VC(1.44269504088896341f) + VC(0.5f);                                                                   \
+    VI ti = __builtin_convertvector(fx, VI);                                                                           \
+    VF tf = __builtin_convertvector(ti, VF);                                                                           \
+    VI gt = tf > fx;                                                                                                   \
     ti = ti + gt; /* gt is -1 where the truncation rounded up: floor */                                                \
-    tf = __builtin_convertvector(ti, vb_v8f);                                                                          \
-    vb_v8f r = x - tf * VB_V8(0.693359375f) + tf * VB_V8(2.12194440e-4f);                                              \
-    vb_v8f r2 = r * r;                                                                                                 \
-    vb_v8f p = VB_V8(1.9875691500e-4f);                                                                                \
-    p = p * r + VB_V8(1.3981999507e-3f);                                                                               \
-    p = p * r + VB_V8(8.3333519073e-3f);                                                                               \
-    p = p * r + VB_V8(4.1665795894e-2f);                                                                               \
-    p = p * r + VB_V8(1.6666665459e-1f);                                                                               \
-    p = p * r + VB_V8(5.0000001201e-1f);                                                                               \
-    p = p * r2 + r + VB_V8(1.0f);                                                                                      \
-    vb_v8i e = (ti + 127) << 23;                                                                                       \
-    vb_v8f y = p * (vb_v8f)e;                                                                                          \
-    *px = (vb_v8f)((vb_v8i)y & ~under);
+    tf = __builtin_convertvector(ti, VF);                                                                              \
+    VF r = x - tf * VC(0.693359375f) + tf * VC(2.12194440e-4f);                                                        \
+    VF r2 = r * r;                                                                                                     \
+    VF p = VC(1.9875691500e-4f);                                                                                       \
+    p = p * r + VC(1.3981999507e-3f);                                                                                  \
+    p = p * r + VC(8.3333519073e-3f);                                                                                  \
+    p = p * r + VC(4.1665795894e-2f);                                                                                  \
+    p = p * r + VC(1.6666665459e-1f);                                                                                  \
+    p = p * r + VC(5.0000001201e-1f);                                                                                  \
+    p = p * r2 + r + VC(1.0f);                                                                                         \
+    VI e = (ti + 127) << 23;                                                                                           \
+    VF y = p * (VF)e;                                                                                                  \
+    *px = (VF)((VI)y & ~under);
+#define VB_EXP8_BODY VB_EXP_BODY(vb_v8f, vb_v8i, VB_V8)
 
-#define VB_GELU_BODY(EXP8)                                                                                             \
-    int64_t i = 0;                                                                                                     \
-    for (; i + 8 <= n; i += 8) {                                                                                       \
-        vb_v8f v;                                                                                                      \
+/* GELU of the VF at x + i (VB_GELU_STEP) / of x (n): vectors of 8 and a scalar tail (libm erff) */
+#define VB_GELU_STEP(VF, VI, VC, EXPV)                                                                                 \
+    {                                                                                                                  \
+        VF v;                                                                                                          \
         memcpy(&v, x + i, sizeof v);                                                                                   \
-        vb_v8f z = v * VB_V8(0.70710678118654752440f);                                                                 \
-        vb_v8i neg = z < VB_V8(0.0f);                                                                                  \
-        vb_v8f a = (vb_v8f)((vb_v8i)z & ~(vb_v8i)VB_V8(-0.0f));                                                        \
-        vb_v8f t = VB_V8(1.0f) / (VB_V8(1.0f) + VB_V8(0.3275911f) * a);                                                \
-        vb_v8f q = VB_V8(1.061405429f);                                                                                \
-        q = q * t + VB_V8(-1.453152027f);                                                                              \
-        q = q * t + VB_V8(1.421413741f);                                                                               \
-        q = q * t + VB_V8(-0.284496736f);                                                                              \
-        q = q * t + VB_V8(0.254829592f);                                                                               \
+        VF z = v * VC(0.70710678118654752440f);                                                                        \
+        VI neg = z < VC(0.0f);                                                                                         \
+        VF a = (VF)((VI)z & ~(VI)VC(-0.0f));                                                                           \
+        VF t = VC(1.0f) / (VC(1.0f) + VC(0.3275911f) * a);                                                             \
+        VF q = VC(1.061405429f);                                                                                       \
+        q = q * t + VC(-1.453152027f);                                                                                 \
+        q = q * t + VC(1.421413741f);                                                                                  \
+        q = q * t + VC(-0.284496736f);                                                                                 \
+        q = q * t + VC(0.254829592f);                                                                                  \
         q = q * t;                                                                                                     \
-        vb_v8f ea = -(a * a);                                                                                          \
-        EXP8(&ea);                                                                                                     \
-        vb_v8f er = VB_V8(1.0f) - q * ea;                                                                              \
-        er = (vb_v8f)((vb_v8i)er ^ (neg & (vb_v8i)VB_V8(-0.0f)));                                                      \
-        v = VB_V8(0.5f) * v * (VB_V8(1.0f) + er);                                                                      \
+        VF ea = -(a * a);                                                                                              \
+        EXPV(&ea);                                                                                                     \
+        VF er = VC(1.0f) - q * ea;                                                                                     \
+        er = (VF)((VI)er ^ (neg & (VI)VC(-0.0f)));                                                                     \
+        v = VC(0.5f) * v * (VC(1.0f) + er);                                                                            \
         memcpy(x + i, &v, sizeof v);                                                                                   \
-    }                                                                                                                  \
+    }
+#define VB_GELU_TAIL                                                                                                   \
     for (; i < n; i++)                                                                                                 \
         x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752440f));
+#define VB_GELU_BODY(EXP8)                                                                                             \
+    int64_t i = 0;                                                                                                     \
+    for (; i + 8 <= n; i += 8)                                                                                         \
+        VB_GELU_STEP(vb_v8f, vb_v8i, VB_V8, EXP8)                                                                      \
+    VB_GELU_TAIL
 
 /* softmax row: max, exp(x - max) (vector), sum in double, scale */
 #define VB_SOFTMAX_ROW_BODY(EXP8)                                                                                      \
@@ -323,7 +331,40 @@ static int have_avx2(void) {
     }
     return v;
 }
+
+/* AVX-512: the same operations 16 lanes at a time (no contraction in ISO C mode, so every lane gives the bits of the
+** 8-lane code), then one 8-lane step and the scalar tail exactly where the 8-lane loop leaves them */
+typedef float   vb_v16f __attribute__((vector_size(64)));
+typedef int32_t vb_v16i __attribute__((vector_size(64)));
+#define VB_V16(c) ((vb_v16f){(c), (c), (c), (c), (c), (c), (c), (c), (c), (c), (c), (c), (c), (c), (c), (c)})
+#define VB_AVX512 __attribute__((target("avx512f")))
+static inline VB_AVX512 void exp16_avx512(vb_v16f * px) {
+    VB_EXP_BODY(vb_v16f, vb_v16i, VB_V16)
+}
+static inline VB_AVX512 void exp8_avx512(vb_v8f * px) {
+    VB_EXP8_BODY
+}
+static VB_AVX512 void gelu_erf_avx512(float * x, int64_t n) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        VB_GELU_STEP(vb_v16f, vb_v16i, VB_V16, exp16_avx512)
+    for (; i + 8 <= n; i += 8)
+        VB_GELU_STEP(vb_v8f, vb_v8i, VB_V8, exp8_avx512)
+    VB_GELU_TAIL
+}
+static int have_avx512(void) {
+    static int v = -1;
+    if (v < 0) {
+        __builtin_cpu_init();
+        v = __builtin_cpu_supports("avx512f");
+    }
+    return v;
+}
 #else
+static int have_avx512(void) {
+    return 0;
+}
+#define gelu_erf_avx512  gelu_erf_base
 static int have_avx2(void) {
     return 0;
 }
@@ -331,8 +372,22 @@ static int have_avx2(void) {
 #define softmax_row_avx2 softmax_row_base
 #endif
 
+int vb_gelu_erf_kernel(float * x, int64_t n, const char * kernel) {
+    if (!strcmp(kernel, "base"))
+        gelu_erf_base(x, n);
+    else if (!strcmp(kernel, "avx2") && have_avx2())
+        gelu_erf_avx2(x, n);
+    else if (!strcmp(kernel, "avx512") && have_avx512())
+        gelu_erf_avx512(x, n);
+    else
+        return -1;
+    return 0;
+}
+
 static void gelu_erf_serial(float * x, int64_t n) {
-    if (have_avx2())
+    if (have_avx512())
+        gelu_erf_avx512(x, n);
+    else if (have_avx2())
         gelu_erf_avx2(x, n);
     else
         gelu_erf_base(x, n);
@@ -426,6 +481,11 @@ void vb_gelu_erf(float * x, int64_t n) {
 void vb_gelu_erf(float * x, int64_t n) {
     for (int64_t i = 0; i < n; i++)
         x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752440f));
+}
+int vb_gelu_erf_kernel(float * x, int64_t n, const char * kernel) {
+    if (strcmp(kernel, "base") != 0) return -1;
+    vb_gelu_erf(x, n);
+    return 0;
 }
 void vb_exp_inplace(float * x, int64_t n) {
     for (int64_t i = 0; i < n; i++)

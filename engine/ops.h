@@ -27,7 +27,10 @@ void vb_layernorm(const float * x, int64_t n, int64_t d, const float * w, const 
 /* T5 RMS norm: y = w * x / sqrt(mean(x^2) + eps) (no mean subtraction, no bias). y == x allowed. */
 void vb_rmsnorm(const float * x, int64_t n, int64_t d, const float * w, float eps, float * y);
 /* In-place activations over n values. */
-void vb_gelu_erf(float * x, int64_t n);  /* 0.5 x (1 + erf(x / sqrt 2)); vectorised erf, |err| <= 1.5e-7 */
+void vb_gelu_erf(float * x, int64_t n); /* 0.5 x (1 + erf(x / sqrt 2)); vectorised erf, |err| <= 1.5e-7 */
+/* vb_gelu_erf on one thread with one code path (tests): "base" (8-lane vectors of the baseline ISA), "avx2", "avx512"
+** (16 lanes, then 8, same bits as avx2).  Returns 0, or -1 (x untouched) for a path this CPU or build lacks. */
+int  vb_gelu_erf_kernel(float * x, int64_t n, const char * kernel);
 void vb_gelu_tanh(float * x, int64_t n); /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) ("gelu_new") */
 void vb_relu(float * x, int64_t n);
 /* In-place softmax over each row of x (n, d), max-subtracted (vectorised exp, ~2 ulp); a row of all -inf gives

@@ -2,6 +2,7 @@
 #include "engine/qformer.h"
 
 #include "base/common.h"
+#include "engine/attn_small.h"
 #include "engine/cuda/cuda.h"
 #include "engine/ops.h"
 
@@ -285,11 +286,9 @@ int vb_qformer_ctx_new(struct vb_qformer_ctx ** out, const struct vb_qformer * m
     c->h = vb_malloc(sizeof(float) * B * S * D);
     c->qkv = vb_malloc(sizeof(float) * B * S * 3 * D);
     c->att = vb_malloc(sizeof(float) * B * S * D);
-    c->kv_seq = vb_malloc(sizeof(float) * S * 2 * D);
     c->ckv = vb_malloc(sizeof(float) * B * N * 2 * D);
     c->ffn = vb_malloc(sizeof(float) * B * VB_MAX(Q, Lm) * I);
-    c->mask_add = vb_malloc(sizeof(float) * S);
-    c->scratch = vb_malloc(sizeof(float) * S * VB_MAX(S, N));
+    c->mask_add = vb_malloc(sizeof(float) * B * S);
     *out = c;
     return VB_OK;
 }
@@ -299,17 +298,10 @@ void vb_qformer_ctx_free(struct vb_qformer_ctx * c) {
     free(c->h);
     free(c->qkv);
     free(c->att);
-    free(c->kv_seq);
     free(c->ckv);
     free(c->ffn);
     free(c->mask_add);
-    free(c->scratch);
     free(c);
-}
-
-/* Row of position i (0..Q+L-1) of batch row b in the two-block layout. */
-static inline int64_t blk_row(int64_t b, int64_t i, int64_t B, int64_t Q, int64_t L) {
-    return i < Q ? b * Q + i : B * Q + b * L + (i - Q);
 }
 
 /* Copy the two-block activations src into HF order dst (B, Q + L, D). */
@@ -383,32 +375,50 @@ int vb_qformer_run(struct vb_qformer_ctx * c, const float * image, int32_t B, in
     vb_layernorm(c->h, R, D, m->emb_ln_w, m->emb_ln_b, eps, c->h);
     if (embeddings) to_hf(c->h, B, Q, L, D, embeddings);
 
+    /* additive key mask of every row (B, S): 0 for the queries and kept text tokens, QF_MASK_NEG for padding */
+    int any_pad = 0;
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t i = 0; i < S; i++) {
+            int keep = i < Q || !text_mask || text_mask[b * L + (i - Q)] != 0;
+            c->mask_add[b * S + i] = keep ? 0.0f : QF_MASK_NEG;
+            any_pad |= !keep;
+        }
+
     for (int32_t l = 0; l < m->cfg.layers; l++) {
         const struct vb_qformer_layer * y = &m->layers[l];
-        /* self-attention over [queries; text] of each row */
+        /* self-attention over [queries; text] of each row, every (row, head) pair in one pool dispatch: the keys
+        ** (and queries) of row b are its Q query rows (query block) then its L text rows (text block) */
         vb_wmat_linear(c->h, R, &y->qkv, y->qkv_b, c->qkv);
-        for (int64_t b = 0; b < B; b++) {
-            const float * qq = c->qkv + b * Q * 3 * D;
-            if (L == 0) { /* queries only: keys are contiguous in qkv */
-                vb_attention(qq, 3 * D, qq + D, 3 * D, qq + 2 * D, 3 * D, Q, Q, H, dh, scale, NULL, NULL, 0, 0,
-                             c->att + b * Q * D, D, c->scratch);
-                continue;
-            }
-            int any_pad = 0;
-            for (int64_t i = 0; i < S; i++) {
-                const float * src = c->qkv + blk_row(b, i, B, Q, L) * 3 * D + D;
-                memcpy(c->kv_seq + i * 2 * D, src, sizeof(float) * (size_t)(2 * D));
-                int keep = i < Q || !text_mask || text_mask[b * L + (i - Q)] != 0;
-                c->mask_add[i] = keep ? 0.0f : QF_MASK_NEG;
-                any_pad |= !keep;
-            }
-            const float * madd = any_pad ? c->mask_add : NULL;
-            vb_attention(qq, 3 * D, c->kv_seq, 2 * D, c->kv_seq + D, 2 * D, Q, S, H, dh, scale, NULL, madd, 0, 0,
-                         c->att + b * Q * D, D, c->scratch);
-            const float * qt = c->qkv + (Rq + b * L) * 3 * D;
-            vb_attention(qt, 3 * D, c->kv_seq, 2 * D, c->kv_seq + D, 2 * D, L, S, H, dh, scale, NULL, madd, 0, 0,
-                         c->att + (Rq + b * L) * D, D, c->scratch);
+        struct vb_attn_batch sa = {.n = B,
+                                   .nq = Q,
+                                   .nk = S,
+                                   .nk1 = Q,
+                                   .heads = H,
+                                   .dh = dh,
+                                   .scale = scale,
+                                   .q = c->qkv,
+                                   .ldq = 3 * D,
+                                   .sq = Q * 3 * D,
+                                   .k = c->qkv + D,
+                                   .ldk = 3 * D,
+                                   .sk = Q * 3 * D,
+                                   .v = c->qkv + 2 * D,
+                                   .ldv = 3 * D,
+                                   .sv = Q * 3 * D,
+                                   .k2 = L ? c->qkv + Rq * 3 * D + D : NULL,
+                                   .sk2 = L * 3 * D,
+                                   .v2 = L ? c->qkv + Rq * 3 * D + 2 * D : NULL,
+                                   .sv2 = L * 3 * D,
+                                   .mask = any_pad ? c->mask_add : NULL,
+                                   .smask = S,
+                                   .out = c->att,
+                                   .ldo = D,
+                                   .so = Q * D};
+        if (L > 0) { /* the text rows (text block) are queries too, over the same keys */
+            sa.nq = S, sa.nq1 = Q, sa.q2 = c->qkv + Rq * 3 * D, sa.sq2 = L * 3 * D, sa.out2 = c->att + Rq * D;
+            sa.so2 = L * D;
         }
+        vb_attention_batch(&sa);
         vb_wmat_linear_ex(c->att, D, R, &y->ao, y->ao_b, c->h, D, 1.0f);
         vb_layernorm(c->h, R, D, y->ao_ln_w, y->ao_ln_b, eps, c->h);
 
@@ -417,11 +427,26 @@ int vb_qformer_run(struct vb_qformer_ctx * c, const float * image, int32_t B, in
             float * cq = c->qkv; /* (B*Q, D) */
             vb_wmat_linear(hq, Rq, &y->cq, y->cq_b, cq);
             vb_wmat_linear(image, (int64_t)B * N, &y->ckv, y->ckv_b, c->ckv);
-            for (int64_t b = 0; b < B; b++) {
-                const float * kv = c->ckv + b * N * 2 * D;
-                vb_attention(cq + b * Q * D, D, kv, 2 * D, kv + D, 2 * D, Q, N, H, dh, scale, NULL, NULL, 0, 0,
-                             c->att + b * Q * D, D, c->scratch);
-            }
+            struct vb_attn_batch ca = {.n = B,
+                                       .nq = Q,
+                                       .nk = N,
+                                       .nk1 = N,
+                                       .heads = H,
+                                       .dh = dh,
+                                       .scale = scale,
+                                       .q = cq,
+                                       .ldq = D,
+                                       .sq = Q * D,
+                                       .k = c->ckv,
+                                       .ldk = 2 * D,
+                                       .sk = N * 2 * D,
+                                       .v = c->ckv + D,
+                                       .ldv = 2 * D,
+                                       .sv = N * 2 * D,
+                                       .out = c->att,
+                                       .ldo = D,
+                                       .so = Q * D};
+            vb_attention_batch(&ca); /* every (frame, head) pair in one pool dispatch */
             vb_wmat_linear_ex(c->att, D, Rq, &y->co, y->co_b, hq, D, 1.0f);
             vb_layernorm(hq, Rq, D, y->co_ln_w, y->co_ln_b, eps, hq);
         }

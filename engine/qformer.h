@@ -98,11 +98,9 @@ struct vb_qformer_ctx {
     float *                   h;   /* (max_batch * (Q + max_text), D) residual stream: query block, then text block */
     float *                   qkv; /* (max_batch * (Q + max_text), 3D) */
     float *                   att; /* (max_batch * (Q + max_text), D) */
-    float *                   kv_seq;   /* (Q + max_text, 2D) keys | values of one row gathered from both blocks */
-    float *                   ckv;      /* (max_batch * max_img, 2D) cross-attention keys | values */
-    float *                   ffn;      /* (max_batch * max(Q, max_text), I) */
-    float *                   mask_add; /* (Q + max_text) additive key mask of one row */
-    float *                   scratch;  /* (Q + max_text, max(Q + max_text, max_img)) scores of one head */
+    float *                   ckv; /* (max_batch * max_img, 2D) cross-attention keys | values */
+    float *                   ffn; /* (max_batch * max(Q, max_text), I) */
+    float *                   mask_add; /* (max_batch, Q + max_text) additive key mask of every row */
 };
 
 /* Allocate a context (max_batch >= 1, max_img >= 1, max_text >= 0; max_text > 0 needs an InstructBLIP model).

@@ -1,0 +1,73 @@
+/* attn_small.h — many small multi-head attentions in one pool dispatch (the Q-Former's per-frame attentions).
+**
+** A batch of n independent problems (frames) with the same sizes: problem b has nq queries over nk keys, `heads`
+** heads of width dh.  vb_attention_batch splits the n * heads (problem, head) pairs over the engine's threads
+** (engine/pool.h) in one hand-off (from 2^24 multiply-adds in all; smaller batches run on the calling thread); every
+** pair is computed by one thread, start to end, with its own scratch
+** (vb_pool_scratch), so the results do not depend on the thread count.
+**
+** Per pair, as vb_attention does per head: scores s_ij = scale * (q_i . k_j) (+ mask_j), p = softmax_j(s)
+** (engine/ops.c's softmax rows: max subtracted, its vectorised Cephes exp, the sum in double), o_i = sum_j p_ij v_j.
+**   kernel avx512 (AVX-512 F, dh <= 128; used when the engine's GEMM kernel is avx512, avx512bf16 or amx, i.e. the
+**   CPU has AVX-512 and VB_WMAT_KERNEL does not force avx2 / portable): the scores of 12 keys x 32 queries per
+**   register tile over the head's queries transposed (dh x nq, copied once per pair), the softmax along the keys
+**   vectorised over 16 queries, the weighted sum in 6 x dh (dh <= 64) or 3 x dh tiles; no BLAS.  Every operation is
+**   the one of the blas kernel in its order (one fused multiply-add per element of a dot product, in order; the
+**   softmax of ops.c lane by lane), so the bits equal those of the blas kernel wherever OpenBLAS's sgemm runs that
+**   chain: measured with OpenBLAS 0.3.21 SkylakeX for the Q-Former's cross-attention (32 x 257, dh 64) and
+**   InstructBLIP self-attention (32 x 64); its NT kernel for 32 x 32 x 64 (BLIP-2 self-attention) sums in another
+**   order (scores within 1 ulp).
+**   kernel blas (every other CPU, dh > 128, or VB_ATTN_KERNEL=blas): per pair OpenBLAS sgemm (one thread) for the
+**   two products and engine/ops.c's softmax rows.
+** VB_ATTN_KERNEL=blas|avx512 forces a kernel (avx512 on a CPU without it: blas).
+*/
+#ifndef VB_ATTN_SMALL_H
+#define VB_ATTN_SMALL_H
+
+#include <stdint.h>
+
+/* Problem b, head h (element d of the head at column h * dh + d of a row):
+**   query i:  q[b * sq + i * ldq + h * dh + d]; with q2 set, for i >= nq1 q2[b * sq2 + (i - nq1) * ldq + ...]
+**   key j:    k[b * sk + j * ldk + ...] for j < nk1, k2[b * sk2 + (j - nk1) * ldk + ...] for nk1 <= j < nk
+**   value j:  v[b * sv + j * ldv + ...] likewise, v2[b * sv2 + (j - nk1) * ldv + ...]
+**             (two key blocks: the Q-Former's query rows and text rows are kept in separate blocks; nk1 = nk and
+**             k2 / v2 NULL when the keys are one block)
+**   mask:     NULL, or mask[b * smask + j] added to score j (0 or a large negative; finite)
+**   output i: out[b * so + i * ldo + h * dh + d], for i >= nq1 with q2 set out2[b * so2 + (i - nq1) * ldo + ...]
+**             (written, not accumulated; must not overlap the inputs)
+**   (two query blocks: the Q-Former's query rows and text rows attend to the same keys in one call; q2 NULL: one
+**   block, nq1 / sq2 / out2 / so2 unused) */
+struct vb_attn_batch {
+    int64_t       n, nq, nk, nk1; /* problems, queries and keys per problem, keys in the first block */
+    int32_t       heads, dh;
+    float         scale;
+    const float * q;
+    int64_t       ldq, sq;
+    const float * k;
+    int64_t       ldk, sk;
+    const float * v;
+    int64_t       ldv, sv;
+    const float * k2;
+    int64_t       sk2;
+    const float * v2;
+    int64_t       sv2;
+    const float * mask;
+    int64_t       smask;
+    float *       out;
+    int64_t       ldo, so;
+    int64_t       nq1; /* queries in the first block when q2 is set */
+    const float * q2;
+    int64_t       sq2;
+    float *       out2;
+    int64_t       so2;
+};
+
+/* Run every (problem, head) pair of a (see above); nothing when n, nq, nk or heads is < 1.  dh >= 1, 0 <= nk1 <=
+** nk (k2 / v2 set when nk1 < nk) and, with q2 set, 0 <= nq1 <= nq and out2 set are asserted (VB_ASSERT).  Allocates
+*nothing beyond the per-thread scratch kept by the pool. */
+void vb_attention_batch(const struct vb_attn_batch * a);
+
+/* "avx512" or "blas": the kernel vb_attention_batch uses now for head width dh. */
+const char * vb_attention_batch_kernel(int32_t dh);
+
+#endif
