@@ -4,6 +4,7 @@
 #define VB_TESTS_HELPERS_H
 
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,23 @@ static inline void scratch_dir_remove(const char * dir) {
         closedir(d);
     }
     rmdir(dir);
+}
+
+/* The tests' reproducible noise: one xorshift64 step of *state, returned as a double in (0, 1). */
+static inline double test_urand(uint64_t * state) {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return ((*state >> 11) + 0.5) / 9007199254740992.0;
+}
+
+/* n floats (malloc'd, at least one) uniform in [-sd * sqrt(3), sd * sqrt(3)): standard deviation sd, drawn from *state.
+ */
+static inline float * test_randv(uint64_t * state, int64_t n, double sd) {
+    float * v = malloc(sizeof(float) * (size_t)(n ? n : 1));
+    for (int64_t i = 0; i < n; i++)
+        v[i] = (float)(sd * (2 * test_urand(state) - 1) * 1.7320508);
+    return v;
 }
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "engine/attn_small.h"
 #include "engine/pool.h"
+#include "tests/helpers.h"
 
 char * openblas_get_corename(void); /* OpenBLAS */
 
@@ -24,16 +25,10 @@ char * openblas_get_corename(void); /* OpenBLAS */
 
 static uint64_t rs = 0x9E3779B97F4A7C15ull;
 static double   urand(void) {
-      rs ^= rs << 13;
-      rs ^= rs >> 7;
-      rs ^= rs << 17;
-      return ((rs >> 11) + 0.5) / 9007199254740992.0;
+      return test_urand(&rs);
 }
 static float * randv(int64_t n, double sd) {
-    float * v = malloc(sizeof(float) * (size_t)(n ? n : 1));
-    for (int64_t i = 0; i < n; i++)
-        v[i] = (float)(sd * (2 * urand() - 1) * 1.7320508);
-    return v;
+    return test_randv(&rs, n, sd);
 }
 
 struct shape {

@@ -12,6 +12,7 @@
 
 #include "engine/ops.h"
 #include "engine/pool.h"
+#include "tests/helpers.h"
 
 #include <cblas.h>
 
@@ -20,17 +21,8 @@
 #include <string.h>
 
 static uint64_t rs = 0x853C49E6748FEA9Bull;
-static double   urand(void) {
-      rs ^= rs << 13;
-      rs ^= rs >> 7;
-      rs ^= rs << 17;
-      return ((rs >> 11) + 0.5) / 9007199254740992.0;
-}
-static float * randv(int64_t n, double sd) {
-    float * v = malloc(sizeof(float) * (size_t)(n ? n : 1));
-    for (int64_t i = 0; i < n; i++)
-        v[i] = (float)(sd * (2 * urand() - 1) * 1.7320508);
-    return v;
+static float *  randv(int64_t n, double sd) {
+     return test_randv(&rs, n, sd);
 }
 
 static void expect_close(const char * what, const float * got, const double * ref, int64_t n, double rel) {

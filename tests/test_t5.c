@@ -18,6 +18,7 @@
 #include "engine/generate.h"
 #include "engine/t5.h"
 #include "engine/weights.h"
+#include "tests/helpers.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -29,10 +30,7 @@
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 static double   urand(void) {
-      rng_state ^= rng_state << 13;
-      rng_state ^= rng_state >> 7;
-      rng_state ^= rng_state << 17;
-      return ((rng_state >> 11) + 0.5) / 9007199254740992.0;
+      return test_urand(&rng_state);
 }
 static double nrand(void) {
     return sqrt(-2.0 * log(urand())) * cos(6.283185307179586 * urand());
