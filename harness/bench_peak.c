@@ -170,3 +170,87 @@ double vb_copy_bandwidth_gbs(size_t bytes) {
     free(src), free(dst);
     return 2.0 * (double)bytes / best / 1e9;
 }
+
+/* ---------------------------------------------------------------- read bandwidth */
+
+#define VB_POOL_MAX_THREADS_FOR_READ 256
+struct read_job {
+    const uint8_t * src;
+    size_t          bytes;
+    double          sink[VB_POOL_MAX_THREADS_FOR_READ]; /* per thread: the sums, so the loads are not removed */
+};
+
+/* the sum of n bytes at p (n a multiple of 256) as 16 lanes of f32, loads of 64 bytes, prefetch READ_PF ahead */
+#define READ_PF 4096
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx512f"))) static double read_avx512(const uint8_t * p, size_t n) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (size_t i = 0; i < n; i += 256) {
+        for (int l = 0; l < 4; l++)
+            _mm_prefetch((const char *)p + i + READ_PF + 64 * l, _MM_HINT_T0);
+        a0 = _mm512_add_ps(a0, _mm512_load_ps((const float *)(p + i)));
+        a1 = _mm512_add_ps(a1, _mm512_load_ps((const float *)(p + i + 64)));
+        a2 = _mm512_add_ps(a2, _mm512_load_ps((const float *)(p + i + 128)));
+        a3 = _mm512_add_ps(a3, _mm512_load_ps((const float *)(p + i + 192)));
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+}
+__attribute__((target("avx2"))) static double read_avx2(const uint8_t * p, size_t n) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (size_t i = 0; i < n; i += 128) {
+        _mm_prefetch((const char *)p + i + READ_PF, _MM_HINT_T0);
+        _mm_prefetch((const char *)p + i + READ_PF + 64, _MM_HINT_T0);
+        a0 = _mm256_add_ps(a0, _mm256_load_ps((const float *)(p + i)));
+        a1 = _mm256_add_ps(a1, _mm256_load_ps((const float *)(p + i + 32)));
+        a2 = _mm256_add_ps(a2, _mm256_load_ps((const float *)(p + i + 64)));
+        a3 = _mm256_add_ps(a3, _mm256_load_ps((const float *)(p + i + 96)));
+    }
+    float t[8];
+    _mm256_storeu_ps(t, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    return (double)t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7];
+}
+#endif
+static double read_plain(const uint8_t * p, size_t n) {
+    const uint64_t * q = (const uint64_t *)(const void *)p;
+    uint64_t         a[8] = {0};
+    for (size_t i = 0; i < n / 8; i += 8)
+        for (int l = 0; l < 8; l++)
+            a[l] += q[i + l];
+    return (double)(a[0] ^ a[1] ^ a[2] ^ a[3] ^ a[4] ^ a[5] ^ a[6] ^ a[7]);
+}
+
+static void read_part(void * ctx, int ith, int nth) {
+    struct read_job * J = ctx;
+    size_t            a = J->bytes * (size_t)ith / (size_t)nth / 256 * 256;
+    size_t            b = ith + 1 == nth ? J->bytes : J->bytes * (size_t)(ith + 1) / (size_t)nth / 256 * 256;
+    double            s;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f"))
+        s = read_avx512(J->src + a, b - a);
+    else if (__builtin_cpu_supports("avx2"))
+        s = read_avx2(J->src + a, b - a);
+    else
+#endif
+        s = read_plain(J->src + a, b - a);
+    if (ith < VB_POOL_MAX_THREADS_FOR_READ) J->sink[ith] = s;
+}
+
+double vb_read_bandwidth_gbs(size_t bytes) {
+    bytes = (bytes + 255) / 256 * 256;
+    uint8_t * src = NULL;
+    if (posix_memalign((void **)&src, 64, bytes + READ_PF + 256) != 0 || !src) VB_ASSERT(!"out of memory");
+    memset(src, 1, bytes + READ_PF + 256); /* the prefetches past the end stay inside the allocation */
+    struct read_job * J = vb_calloc(1, sizeof *J);
+    J->src = src;
+    J->bytes = bytes;
+    double best = 1e30;
+    for (int r = -1; r < 5; r++) { /* r == -1: warm-up */
+        double t0 = now_s();
+        vb_pool_run(0, read_part, J);
+        double dt = now_s() - t0;
+        if (r >= 0 && dt < best) best = dt;
+    }
+    free(src);
+    free(J);
+    return (double)bytes / best / 1e9;
+}

@@ -10,7 +10,7 @@
 ** tiles, 8192 multiply-adds each) where the CPU has AMX-BF16.  Measured on the calling thread; the peak
 ** assumes every thread runs on a core of its own at the same clock.
 ** Copy bandwidth: memcpy of a buffer split over the engine's threads (engine/pool.h), best of 5, counted as STREAM
-** does (bytes read + bytes written per second). */
+** does (bytes read + bytes written per second).  Read bandwidth: the same split of a read-only sum (below). */
 #ifndef VB_BENCH_PEAK_H
 #define VB_BENCH_PEAK_H
 
@@ -34,5 +34,10 @@ void vb_peak_measure(struct vb_peak * p, int threads);
 /* STREAM-style copy bandwidth in GB/s (2 * bytes / time) of a memcpy of `bytes` over the engine's threads, best of
 ** 5 (the buffers are allocated, touched and freed here). */
 double vb_copy_bandwidth_gbs(size_t bytes);
+/* Read-only bandwidth in GB/s (bytes / time) of a sum over `bytes` split over the engine's threads, 64-byte loads
+** (AVX-512, else AVX2, else 8-byte loads) with a software prefetch 4 KB ahead, best of 5: what a weight stream can
+** reach at most (a GEMV reads and does not write), as against the copy bandwidth, which also counts the bytes
+** written.  The buffer is allocated, touched and freed here. */
+double vb_read_bandwidth_gbs(size_t bytes);
 
 #endif

@@ -306,6 +306,7 @@ struct bench {
     char                           label[MAX_DT][16];  /* "f32", "bf16", "f32+bf16c" (weights + compute) */
     struct vb_peak                 pk;                 /* theoretical peak of this machine */
     double                         copy_gbs;           /* STREAM copy bandwidth, GB/s */
+    double                         read_gbs;           /* read-only bandwidth (bench_peak.h), GB/s */
     double                         sec[C_N][MAX_DT];   /* full-depth seconds per unit, 0 = not measured */
     double                         bytes[C_N][MAX_DT]; /* resident bytes of the built weights (-1 unknown) */
     double                         frac[C_N][MAX_DT];  /* median fraction of the sgemm 2048^3 rate next to each rep */
@@ -586,11 +587,12 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const stru
         double  with = 0, head = 0;
         /* the copy bandwidth is measured again just before every rep, like the sgemm references: on a shared
         ** machine it moves with the other jobs' memory traffic (13-36 GB/s within minutes on the 2-core VM) */
-        double * cb = vb_malloc(sizeof(double) * (size_t)reps);
+        double *cb = vb_malloc(sizeof(double) * (size_t)reps), *rb = vb_malloc(sizeof(double) * (size_t)reps);
         for (int r = -1; r < reps && st == VB_OK; r++) { /* r == -1: warm-up */
             if (r >= 0) {
                 refs_before_rep(&B->peak, own_dec, &p2[r], &po[r]);
                 cb[r] = vb_copy_bandwidth_gbs((size_t)256 << 20);
+                rb[r] = vb_read_bandwidth_gbs((size_t)256 << 20);
             }
             for (int w_ = 0; w_ < 2 && st == VB_OK; w_++) {
                 vb_t5_reset_decoder(c);
@@ -624,6 +626,16 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const stru
             for (int r = 0; r < reps; r++)
                 printf("%s%.1f", r ? ", " : "", 100.0 * fr[r]);
             printf(")\n");
+            for (int r = 0; r < reps; r++)
+                fr[r] = wb / t[r] / 1e9 / rb[r];
+            fmed = median(fr, reps);
+            printf("    read-only bandwidth just before each rep: median %.1f GB/s (", median(rb, reps));
+            for (int r = 0; r < reps; r++)
+                printf("%s%.1f", r ? ", " : "", rb[r]);
+            printf("); per rep weights GB/s / read GB/s: median %.1f%% (", 100.0 * fmed);
+            for (int r = 0; r < reps; r++)
+                printf("%s%.1f", r ? ", " : "", 100.0 * fr[r]);
+            printf(")\n");
             free(fr);
             printf("    measured %d of %d blocks + lm_head: %.2f ms (lm_head %.2f ms = with - without logits; means "
                    "over reps), blocks scaled x%.2f\n",
@@ -632,7 +644,7 @@ static int bench_t5(struct bench * B, int di, int do_enc, int do_dec, const stru
             B->sec[C_DEC][di] = sec;
         }
         if (st == VB_OK && B->profile) st = profile_dec(c, logits, steps, L, full->n_dec);
-        free(tw), free(tb), free(cb), free(emb), free(logits);
+        free(tw), free(tb), free(cb), free(rb), free(emb), free(logits);
         vb_t5_ctx_free(c);
     }
     print_resident(bytes, heap, "(shared embedding, lm_head, the built encoder and decoder blocks)");
@@ -822,6 +834,10 @@ int cmd_bench_engine(int argc, char ** argv) {
         printf("copy bandwidth: %.1f GB/s (memcpy of 256 MB over %d threads, best of 5, read + written bytes as "
                "STREAM counts them)\n",
                B.copy_gbs, nth);
+        B.read_gbs = vb_read_bandwidth_gbs((size_t)256 << 20);
+        printf("read-only bandwidth: %.1f GB/s (a sum over 256 MB split over %d threads, 64-byte loads, prefetch 4 KB "
+               "ahead, best of 5: the most a weight stream can reach; %.0f%% of the copy bandwidth)\n",
+               B.read_gbs, nth, B.copy_gbs > 0 ? 100.0 * B.read_gbs / B.copy_gbs : 0.0);
     }
     printf("built %d of %d ViT blocks, %d of %d/%d T5 encoder/decoder blocks, %d of %d Q-Former layers (random "
            "weights); times scaled to full depth\n",
