@@ -55,6 +55,10 @@ check() { # config, frames, expected Q-Former row name, expected Q-Former FLOP, 
   echo "$out" | grep -Eq "^copy bandwidth: $num GB/s" || fail "$cfg: no copy bandwidth"
   [ "$(echo "$out" | grep -Ec "^    weights read per step \(full depth\): $num MB -> $num GB/s = $num% of the copy bandwidth")" = 2 ] \
     || fail "$cfg: decoder weight bandwidth not printed per dtype"
+  # the read-only reference: positive, and each decoder row's per-rep fractions of it
+  echo "$out" | awk '/^read-only bandwidth: / { ok = $3 > 0 } END { exit !ok }' || fail "$cfg: no read-only bandwidth"
+  [ "$(echo "$out" | grep -Ec "^    read-only bandwidth just before each rep: median $num GB/s \($num, $num\); per rep weights GB/s / read GB/s: median $num% \($num, $num\)$")" = 2 ] \
+    || fail "$cfg: decoder step against the read-only bandwidth not printed per dtype"
   [ "$(echo "$out" | grep -Ec "% of sgemm .* +$num% of f32 peak$")" = 10 ] || fail "$cfg: fraction of the peak missing"
   echo "$out" | grep -Eq '^engine GEMM kernel: (avx512|avx2|portable) ' || fail "$cfg: engine kernel not printed"
   [ "$(echo "$out" | grep -c '^    resident weights: ')" = 6 ] || fail "$cfg: resident weights not printed per component and dtype"
