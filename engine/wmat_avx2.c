@@ -55,6 +55,64 @@ VB_AVX2_INLINE void kern_body(const int mr, const int32_t dt, int64_t kc, const 
     }
 }
 
+/* a 1 x 64 tile over four panels (bp + j * bstride bytes, j = 0..3) for GEMV steps of one activation row: four
+** weight streams, eight independent FMA chains per k (the one-row tile above has two, which bounds it to one k per
+** FMA latency: 32 bytes of bf16 weights per ~5 cycles on a Zen 3), each output the same chain of fused multiply-adds
+** in k order as in kern_body, so the same bits; the streams are prefetched PF4_BYTES ahead */
+#ifndef PF4_BYTES
+#define PF4_BYTES 2048
+#endif
+VB_AVX2_INLINE void kern_body4(const int32_t dt, int64_t kc, const float * a, const void * bp, int64_t bstride,
+                               float * c, int load, const float * bias) {
+    __m256 acc[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++)
+        acc[j] = load ? _mm256_loadu_ps(c + j * 8) : _mm256_setzero_ps();
+    const size_t es = dt == VB_DT_F32 ? 4 : 2;
+    const char * b = bp;
+    for (int64_t k = 0; k < kc; k++) {
+        __m256 x = _mm256_broadcast_ss(a + k);
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            const char * bj = b + j * bstride;
+            if (PF4_BYTES && (dt == VB_DT_F32 || (k & 1) == 0)) _mm_prefetch(bj + PF4_BYTES, _MM_HINT_T0);
+            acc[2 * j] = _mm256_fmadd_ps(x, ld8(dt, bj), acc[2 * j]);
+            acc[2 * j + 1] = _mm256_fmadd_ps(x, ld8(dt, bj + 8 * es), acc[2 * j + 1]);
+        }
+        b += NR * es;
+    }
+    if (bias)
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++)
+            acc[j] = _mm256_add_ps(acc[j], _mm256_loadu_ps(bias + j * 8));
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++)
+        _mm256_storeu_ps(c + j * 8, acc[j]);
+}
+
+static VB_AVX2 void p4_f32(int64_t kc, const float * a, const void * b, int64_t bs, float * c, int load,
+                           const float * bias) {
+    kern_body4(VB_DT_F32, kc, a, b, bs, c, load, bias);
+}
+static VB_AVX2 void p4_bf16(int64_t kc, const float * a, const void * b, int64_t bs, float * c, int load,
+                            const float * bias) {
+    kern_body4(VB_DT_BF16, kc, a, b, bs, c, load, bias);
+}
+static VB_AVX2 void p4_f16(int64_t kc, const float * a, const void * b, int64_t bs, float * c, int load,
+                           const float * bias) {
+    kern_body4(VB_DT_F16, kc, a, b, bs, c, load, bias);
+}
+
+static void tile4_avx2(int32_t bdt, int64_t kc, const float * a, const void * bp, int64_t bstride, float * c, int load,
+                       const float * bias) {
+    if (bdt == VB_DT_F32)
+        p4_f32(kc, a, bp, bstride, c, load, bias);
+    else if (bdt == VB_DT_BF16)
+        p4_bf16(kc, a, bp, bstride, c, load, bias);
+    else
+        p4_f16(kc, a, bp, bstride, c, load, bias);
+}
+
 typedef void (*kern_fn)(int64_t, const float *, const void *, float *, int64_t, int, const float *);
 #define KERN(MRV, DT, NAME)                                                                                            \
     static VB_AVX2 void NAME(int64_t kc, const float * a, const void * b, float * c, int64_t ldc, int load,            \
@@ -113,7 +171,8 @@ const struct vb_wk vb_wk_avx2 = {.name = "avx2",
                                  .a_block = (size_t)4 << 20,
                                  .tile = tile_avx2,
                                  .panel = panel_avx2,
-                                 .kc_align = 1};
+                                 .kc_align = 1,
+                                 .tile4 = tile4_avx2};
 #else
 const struct vb_wk vb_wk_avx2 = {.name = "avx2", .mr = 6, .half_regs = 1, .a_block = (size_t)4 << 20, .kc_align = 1};
 int                vb_wk_cpu_avx2(void) {
