@@ -34,7 +34,8 @@ struct vb_estimate {
     double            open_us, frame_us;           /* video open; decode + preprocess per distinct frame */
     double            vit_us[VB_RUNNER_MAX_CELLS]; /* per frame, by vision group (bundle index) */
     double            total_us, dec_us, vit_tot_us, meth_us, calib_us;
-    double            load0; /* 1-minute load average at the calibration (-1 unknown) */
+    int64_t           vit_frames; /* ViT frame passes of the model (the runner's "ViT frames computed") */
+    double            load0;      /* 1-minute load average at the calibration (-1 unknown) */
     int               have_video;
     char              why[320]; /* what could not be measured */
 };
@@ -413,6 +414,7 @@ static void model(struct vb_runner * R, struct vb_estimate * e) {
                 x->bytes += b, sm.bytes += b;
             }
             double v = n_new * e->vit_us[g];
+            e->vit_frames += n_new;
             /* the method: reused selection when an earlier pending cell of the question computed it */
             int reused = 0;
             for (int32_t q = 0; q < i && cl->ops->reusable_selection && !reused; q++)
@@ -463,8 +465,8 @@ static void print_table(struct vb_runner * R, const struct vb_estimate * e, FILE
     vb_duration_human(e->dec_us / 1e6, b, sizeof b);
     vb_duration_human(e->vit_tot_us / 1e6, c3, sizeof c3);
     vb_duration_human(e->meth_us / 1e6, d, sizeof d);
-    fprintf(f, "  total: %s (%.1f s) for the grid: decode + preprocess %s, ViT %s, methods %s", a, e->total_us / 1e6, b,
-            c3, d);
+    fprintf(f, "  total: %s (%.1f s) for the grid: decode + preprocess %s, ViT %s (%lld frames), methods %s", a,
+            e->total_us / 1e6, b, c3, (long long)e->vit_frames, d);
     vb_duration_human(alone_sum / 1e6, a, sizeof a);
     fprintf(f, "; the cells one by one: %s\n", a);
 }

@@ -26,6 +26,7 @@ void vb_runconfig_defaults(struct vb_run_config * c) {
     snprintf(c->weights, sizeof c->weights, "f32");
     snprintf(c->compute, sizeof c->compute, "f32");
     snprintf(c->device, sizeof c->device, "cpu");
+    snprintf(c->order, sizeof c->order, "video");
     c->warmup = 1;
     c->vit_cache_mb = 256;
     c->db = vb_strdup("results.db");
@@ -244,6 +245,7 @@ static const char * const DECODES[] = {"minimal", "as_released", NULL};
 static const char * const WEIGHTS[] = {"f32", "bf16", "f16", NULL};
 static const char * const COMPUTES[] = {"f32", "bf16", NULL};
 static const char * const DEVICES[] = {"cpu", "cuda", NULL};
+static const char * const ORDERS[] = {"video", "file", NULL};
 
 int vb_runconfig_load_json(struct vb_run_config * c, const char * path) {
     char * text;
@@ -371,6 +373,8 @@ int vb_runconfig_load_json(struct vb_run_config * c, const char * path) {
             rc = copy_name(c->compute, sizeof c->compute, sv, k, path, COMPUTES);
         else if (!strcmp(k, "device") && sv)
             rc = copy_name(c->device, sizeof c->device, sv, k, path, DEVICES);
+        else if (!strcmp(k, "order") && sv)
+            rc = copy_name(c->order, sizeof c->order, sv, k, path, ORDERS);
         else if (!strcmp(k, "shard") && sv)
             rc = parse_shard(c, sv, path);
         else if (isnum && (!strcmp(k, "candidates") || !strcmp(k, "threads") || !strcmp(k, "warmup") ||
@@ -455,6 +459,8 @@ int vb_runconfig_from_args(struct vb_run_config * c, int argc, char ** argv) {
             rc = copy_name(c->compute, sizeof c->compute, v, "--compute", "flags", COMPUTES);
         else if (vb_cli_opt(argc, argv, &i, "--device", &v))
             rc = copy_name(c->device, sizeof c->device, v, "--device", "flags", DEVICES);
+        else if (vb_cli_opt(argc, argv, &i, "--order", &v))
+            rc = copy_name(c->order, sizeof c->order, v, "--order", "flags", ORDERS);
         else if (vb_cli_opt(argc, argv, &i, "--method-frames", &v))
             rc = parse_method_frames(c, v);
         else if (vb_cli_opt(argc, argv, &i, "--seed", &v)) {
@@ -662,6 +668,9 @@ char * vb_runconfig_canonical(const struct vb_run_config * c) {
         cJSON_AddStringToObject(e, "name", c->methods[i].name);
         cJSON_AddItemToArray(ms, e);
     }
+    /* the processing order: provenance (it changes which sample is the warm-up one and the ViT cache's hits, never a
+    ** result); always written, so a session of an older build (file order, no key) tells itself apart */
+    cJSON_AddStringToObject(o, "order", c->order[0] ? c->order : "video");
     char * s = abs_path(c->samples_file);
     if (s)
         cJSON_AddStringToObject(o, "samples", s);

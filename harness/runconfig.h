@@ -25,6 +25,12 @@
 **   device        "cpu" (default) | "cuda": where the models run (flag --device; engine/cuda, docs/cuda.md).  cuda
 **                 without the backend or a GPU fails validation with the reason.  Part of the cells' identity when
 **                 not cpu; the GPU's description is stored with each run (runs.device)
+**   order         "video" (default) | "file": the processing order (flag --order).  video: the selected samples
+**                 grouped by video (in order of each video's first appearance, file order within a video), so that
+**                 a video's questions follow each other and its ViT features are computed once
+*(harness/runner_order.c);
+**                 file: the annotation file's order.  Chooses no sample and changes no result: not part of the cells'
+**                 identity (a run resumes under either order); stored in the canonical invocation
 **   vit_cache_mb  memory bound of the shared ViT feature cache (LRU), default 256; 0 disables sharing
 **   flush_rows    commit the results every N rows (default: the store's 64)
 **   keep_going    bool: do not stop when the first VB_RUN_FAIL_FAST samples all fail the same way (flag --keep-going)
@@ -41,9 +47,10 @@
 
 #include <stdint.h>
 
-#define VB_RUN_MAX_METHODS 8
-#define VB_RUN_MAX_FRAMES  16
-#define VB_RUN_FAIL_FAST   20 /* a run stops when its first this-many samples all fail the same way */
+#define VB_RUN_MAX_METHODS      8
+#define VB_RUN_MAX_FRAMES       16
+#define VB_RUN_FAIL_FAST        20 /* a run stops when its first this-many samples all fail the same way ... */
+#define VB_RUN_FAIL_FAST_VIDEOS 5  /* ... on at least this many distinct videos (docs/runner.md §6) */
 
 struct vb_run_method {
     char    name[16]; /* "uniform", "sevila", "vlap" */
@@ -82,10 +89,11 @@ struct vb_run_config {
     int32_t              estimate;     /* 1 (--estimate): print the calibrated time estimate and stop (nothing written);
                                           -1 (--no-estimate): no calibration before the loop, nothing estimated */
     char device[8];                    /* "cpu" | "cuda": where the models run */
+    char order[8];                     /* "video" | "file": the processing order of the selected samples */
 };
 
 /* Defaults (frames 1,2,4; candidates 0; uniform_midbin; bilinear; argmax; minimal; weights f32; seed 0; threads 0;
-** warmup 1; db "results.db"; vit_cache_mb 256). */
+** warmup 1; db "results.db"; vit_cache_mb 256; order video). */
 void vb_runconfig_defaults(struct vb_run_config * c);
 /* Read a JSON config file into c (on top of what is there). Returns VB_OK or VB_ERR_IO / VB_ERR_FORMAT naming the
 ** file and key. */
@@ -106,7 +114,7 @@ int vb_runconfig_validate(const struct vb_run_config * c);
 int vb_runconfig_check_inputs(const struct vb_run_config * c);
 /* Canonical JSON of everything that defines the results (sorted keys, compact; not db, shard, quiet, threads),
 ** malloc'd.  Paths are made absolute.  "weights" appears only when not f32 and a method's "frames" only when it
-** has its own list (the canonical text of configurations that use neither is unchanged). */
+** has its own list (the canonical text of configurations that use neither is unchanged); "order" always. */
 char * vb_runconfig_canonical(const struct vb_run_config * c);
 /* Free every string and method entry of *c and zero it (c not NULL; a zeroed or already freed config is fine). */
 void vb_runconfig_free(struct vb_run_config * c);

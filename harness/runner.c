@@ -28,7 +28,8 @@
 ** The runner orchestrates and the methods compute: nothing here names a method; what a method needs from the
 ** runner (its candidate count, whether its selection is reusable) comes from its ops (methods/method.h) found in the
 ** registry (harness/registry.h).  Files: runner.c (this: the run), runner_setup.c (samples, bundles, cells, store
-** runs), runner_sample.c (one sample through its pending cells), runner_failfast.c (the fail-fast check).
+** runs), runner_order.c (the samples grouped by video), runner_sample.c (one sample through its pending cells),
+** runner_failfast.c (the fail-fast check).
 */
 #include "harness/runner.h"
 
@@ -66,7 +67,7 @@ static int parse_config(struct vb_runner * R) {
     return rc;
 }
 
-/* The sample loop: every sample of this shard with a pending cell, in dataset order. */
+/* The sample loop: every sample of this shard with a pending cell, in the run's order (runner_order.c). */
 static int sample_loop(struct vb_runner * R) {
     const struct vb_run_config * c = R->c;
     struct vb_runner_report *    rep = R->rep;

@@ -1,5 +1,8 @@
 /* runner_failfast.c — fail fast (docs/runner.md §6): a run whose first VB_RUN_FAIL_FAST samples all failed the same
-** way stops with the reason and the expected video path pattern, unless --keep-going.  The count is over the run's
+** way, on at least VB_RUN_FAIL_FAST_VIDEOS distinct videos, stops with the reason and the expected video path
+** pattern, unless --keep-going.  The video count matters since the run goes video by video (runner_order.c): the
+** questions of one missing or damaged video come one after the other and fail alike, which says nothing about the
+** other videos; the same failure on five different videos does.  The count is over the run's
 ** samples, not a session's: the samples an earlier session stored count first (vb_runner_fail_fast_stored), then
 ** each sample this session processes (vb_runner_fail_fast).  A sample counts when all its rows are error rows of
 ** one kind (vb_runner_error_kind); any ok row, another kind of failure or a sample with mixed failures ends the
@@ -58,6 +61,15 @@ void vb_runner_error_kind(const char * msg, const char * video, const char * vid
     }
 }
 
+/* Count the current sample's video (R->cur_video, else R->cur_video_id: vb_runner_video_of) among the distinct
+** videos of the check (exact up to VB_RUN_FAIL_FAST of them). */
+static void count_video(struct vb_runner * R) {
+    uint64_t h = vb_fnv1a64(R->cur_video[0] ? R->cur_video : R->cur_video_id);
+    for (int32_t i = 0; i < R->ff_n_videos; i++)
+        if (R->ff_videos[i] == h) return;
+    if (R->ff_n_videos < VB_RUN_FAIL_FAST) R->ff_videos[R->ff_n_videos++] = h;
+}
+
 /* Count the current sample (R->cur_*) into the run's check.  Returns 1 when the run must stop. */
 static int count_sample(struct vb_runner * R) {
     if (R->ff_broken) return 0;
@@ -66,7 +78,8 @@ static int count_sample(struct vb_runner * R) {
         return 0;
     }
     if (R->ff_n++ == 0) snprintf(R->ff_sig, sizeof R->ff_sig, "%s", R->cur_sig);
-    return R->ff_n >= VB_RUN_FAIL_FAST && !R->c->keep_going;
+    count_video(R);
+    return R->ff_n >= VB_RUN_FAIL_FAST && R->ff_n_videos >= VB_RUN_FAIL_FAST_VIDEOS && !R->c->keep_going;
 }
 
 /* The stop: reason, expected path and pattern (the video id replaced by <video_id>), what to do. */
@@ -78,11 +91,12 @@ static int stop(struct vb_runner * R, const char * when) {
     else
         snprintf(pat, sizeof pat, "%s", v[0] ? v : "(no video path: give --videos)");
     return vb_fail(strstr(R->cur_sig, "<video>") ? VB_ERR_VIDEO : VB_ERR_FORMAT,
-                   "stopped%s: the first %d samples all failed the same way: %s\n"
+                   "stopped%s: the first %d samples all failed the same way, on %d video%s: %s\n"
                    "  expected video paths like %s (e.g. %s; --videos %s; layouts in docs/datasets.md)\n"
                    "  fix the cause and re-run with --retry-errors (their error rows are stored), or --keep-going to "
                    "run on regardless",
-                   when, R->ff_n, R->cur_msg, pat, v[0] ? v : "-", R->c->videos ? R->c->videos : "(not given)");
+                   when, R->ff_n, R->ff_n_videos, R->ff_n_videos == 1 ? "" : "s", R->cur_msg, pat, v[0] ? v : "-",
+                   R->c->videos ? R->c->videos : "(not given)");
 }
 
 int vb_runner_fail_fast(struct vb_runner * R) {
@@ -113,7 +127,7 @@ int vb_runner_fail_fast_stored(struct vb_runner * R) {
     int                    rc = VB_OK, halt = 0;
     for (int32_t i = 0; i < R->n_cells && rc == VB_OK; i++)
         if (R->cells[i].resumed) rc = vb_store_load_samples(R->st, R->cells[i].run_id, &rows[i]);
-    /* this process's samples in dataset order; those with a pending cell are counted when the loop runs them */
+    /* this process's samples in the run's order; those with a pending cell are counted when the loop runs them */
     for (int32_t j = 0; rc == VB_OK && j < R->n_mine && !R->ff_broken && !halt; j++) {
         const struct vb_sample * s = &R->ds.s[R->sel[j]];
         const int *              pj = R->pending + (size_t)j * R->n_cells;

@@ -321,6 +321,16 @@ int vb_runner_select_samples(struct vb_runner * R) {
     free(keys);
     R->n_sel = n_sel;
     R->n_mine = n_mine;
+    /* the run's order (after the selection: --limit keeps the first N of the file, shards stay by key hash): a
+    ** video's questions one after the other, so its ViT features are still cached for the next (runner_order.c) */
+    if (strcmp(c->order, "file"))
+        R->n_videos = vb_runner_group_by_video(&R->ds, R->sel, n_mine);
+    else { /* file order kept; the count from a grouped copy */
+        int32_t * tmp = vb_malloc(sizeof(int32_t) * (size_t)(n_mine > 0 ? n_mine : 1));
+        memcpy(tmp, R->sel, sizeof(int32_t) * (size_t)n_mine);
+        R->n_videos = vb_runner_group_by_video(&R->ds, tmp, n_mine);
+        free(tmp);
+    }
     /* a selection smaller than the annotation file is a labelled subset (runs.subset), never "the split" */
     R->subset[0] = 0;
     if (rc == VB_OK && n_sel < R->ds.n) {
@@ -573,8 +583,10 @@ int vb_runner_begin_runs(struct vb_runner * R, int threads) {
     }
     if (rc == VB_OK) R->n_todo = pending_samples(R);
     if (rc == VB_OK && !c->quiet)
-        fprintf(stderr, "run: %s %s: %d samples selected, %d in this shard, %d to do; %d cells; db %s\n", p.dsname,
-                p.split, R->n_sel, R->n_mine, R->n_todo, R->n_cells, c->db);
+        fprintf(stderr,
+                "run: %s %s: %d samples selected, %d in this shard (%d videos, %s order), %d to do; %d cells; db %s\n",
+                p.dsname, p.split, R->n_sel, R->n_mine, R->n_videos, strcmp(c->order, "file") ? "video" : "file",
+                R->n_todo, R->n_cells, c->db);
     free(p.cfg_json);
     free(p.invocation);
     return rc;

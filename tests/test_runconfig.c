@@ -1,6 +1,7 @@
 /* test_runconfig.c — `vlapbench run` support code: the run configuration (JSON file + flags -> one canonical
 ** config, exact expected strings), per-k bundles, method selection, validation errors; the shard rule and seeds
-** (FNV-1a 64 reference values); the ViT feature cache (LRU order, byte bound, costs); progress duration format. */
+** (FNV-1a 64 reference values); the ViT feature cache (LRU order, byte bound, costs); progress duration format; the
+** run order (--order / "order", stored in the canonical text; the grouping by video, harness/runner_order.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include "harness/progress.h"
 #include "harness/runconfig.h"
 #include "harness/runner.h"
+#include "harness/runner_internal.h"
 #include "harness/vitcache.h"
 
 #include <limits.h>
@@ -118,7 +120,8 @@ static void test_json_and_canonical(void ** state) {
              "{\"annotations\":\"%s/ann/val.csv\",\"candidates\":8,\"dataset\":\"nextqa\",\"decode_mode\":\"minimal\","
              "\"frames\":[1,2,4],\"interp\":\"bilinear\",\"limit\":0,\"map\":null,\"methods\":[{\"model\":\"%s/b1\","
              "\"name\":\"uniform\"},{\"model\":null,\"models\":{\"1\":\"%s/v1\",\"2\":\"%s/v2\",\"4\":\"%s/v4\"},"
-             "\"name\":\"vlap\"}],\"samples\":null,\"sampling\":\"uniform_midbin\",\"seed\":7,\"selection\":\"argmax\","
+             "\"name\":\"vlap\"}],\"order\":\"video\",\"samples\":null,\"sampling\":\"uniform_midbin\",\"seed\":7,"
+             "\"selection\":\"argmax\","
              "\"videos\":\"%s/vid\",\"warmup\":2}",
              D, D, D, D, D, D);
     assert_string_equal(canon, want);
@@ -251,6 +254,76 @@ static void test_device(void ** state) {
     assert_string_equal(d.device, "cuda");
     vb_runconfig_free(&d);
     vb_runconfig_free(&c);
+}
+
+/* --order / "order": video (default) or file, always in the canonical text, another value refused naming it */
+static void test_order_option(void ** state) {
+    (void)state;
+    char line[PATH_MAX * 3];
+    snprintf(line, sizeof line, "--dataset nextqa --annotations %s/a.csv --method uniform=%s/b", g_dir, g_dir);
+    struct vb_run_config c, d;
+    assert_int_equal(from_args(&c, line), VB_OK);
+    assert_string_equal(c.order, "video");
+    char * canon = vb_runconfig_canonical(&c);
+    assert_non_null(strstr(canon, "}],\"order\":\"video\",\"samples\":"));
+    char l2[PATH_MAX * 3 + 32];
+    snprintf(l2, sizeof l2, "%s --order file", line);
+    assert_int_equal(from_args(&d, l2), VB_OK);
+    assert_string_equal(d.order, "file");
+    char * canon2 = vb_runconfig_canonical(&d);
+    assert_non_null(strstr(canon2, "\"order\":\"file\""));
+    free(canon2), free(canon);
+    vb_runconfig_free(&d);
+    snprintf(l2, sizeof l2, "%s --order shuffled", line);
+    assert_int_equal(from_args(&d, l2), VB_ERR_ARG);
+    assert_non_null(strstr(vb_errmsg(), "shuffled"));
+    vb_runconfig_free(&d);
+    write_file("order.json", "{\"order\": \"file\"}");
+    char p[PATH_MAX + 16];
+    snprintf(p, sizeof p, "%s/order.json", g_dir);
+    vb_runconfig_defaults(&d);
+    assert_int_equal(vb_runconfig_load_json(&d, p), VB_OK);
+    assert_string_equal(d.order, "file");
+    vb_runconfig_free(&d);
+    write_file("order.json", "{\"order\": \"by_video\"}");
+    vb_runconfig_defaults(&d);
+    assert_int_equal(vb_runconfig_load_json(&d, p), VB_ERR_ARG); /* a bad name in the file: as a flag's */
+    assert_non_null(strstr(vb_errmsg(), "by_video"));
+    vb_runconfig_free(&d);
+    vb_runconfig_free(&c);
+}
+
+/* vb_runner_group_by_video: a stable grouping by video path (else id), videos in order of first appearance, each
+** video's samples in their selection order; the set unchanged; the count of distinct videos */
+static void test_group_by_video(void ** state) {
+    (void)state;
+    /* dataset index: 0 A, 1 B, 2 C, 3 A, 4 B, 5 A, 6 (no path) id X, 7 C, 8 id X, 9 D */
+    static char * const paths[] = {"v/A.mp4", "v/B.mp4", "v/C.mp4", "v/A.mp4", "v/B.mp4",
+                                   "v/A.mp4", NULL,      "v/C.mp4", NULL,      "v/D.mp4"};
+    static char * const ids[] = {"A", "B", "C", "A", "B", "A", "X", "C", "X", "D"};
+    struct vb_sample    s[10];
+    memset(s, 0, sizeof s);
+    for (int32_t i = 0; i < 10; i++)
+        s[i].video_path = paths[i], s[i].video_id = ids[i];
+    struct vb_dataset ds = {.n = 10, .s = s};
+    assert_string_equal(vb_runner_video_of(&s[0]), "v/A.mp4");
+    assert_string_equal(vb_runner_video_of(&s[6]), "X");
+    int32_t sel[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    assert_int_equal(vb_runner_group_by_video(&ds, sel, 10), 5);
+    const int32_t want[10] = {0, 3, 5, 1, 4, 2, 7, 6, 8, 9};
+    for (int32_t j = 0; j < 10; j++)
+        assert_int_equal(sel[j], want[j]);
+    /* a selection (e.g. a shard) in its own order: C 7, A 5, B 1, C 2, A 0 -> C 7 2, A 5 0, B 1 */
+    int32_t sub[5] = {7, 5, 1, 2, 0};
+    assert_int_equal(vb_runner_group_by_video(&ds, sub, 5), 3);
+    const int32_t want2[5] = {7, 2, 5, 0, 1};
+    for (int32_t j = 0; j < 5; j++)
+        assert_int_equal(sub[j], want2[j]);
+    /* already grouped: unchanged; empty: 0 */
+    assert_int_equal(vb_runner_group_by_video(&ds, sub, 5), 3);
+    for (int32_t j = 0; j < 5; j++)
+        assert_int_equal(sub[j], want2[j]);
+    assert_int_equal(vb_runner_group_by_video(&ds, sub, 0), 0);
 }
 
 static void test_json_errors(void ** state) {
@@ -418,6 +491,8 @@ int main(void) {
         cmocka_unit_test(test_vitcache),
         cmocka_unit_test(test_progress_format),
         cmocka_unit_test(test_device),
+        cmocka_unit_test(test_order_option),
+        cmocka_unit_test(test_group_by_video),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
