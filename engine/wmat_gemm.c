@@ -172,7 +172,9 @@ static inline uint32_t bf16_bits(float f) {
 ** row-major); then the thread's panels are taken in chunks of the set's b_block bytes (avx2: one panel), and for each
 *chunk every group runs
 ** over every panel of the chunk: the group's packed rows stay in L1, the chunk in L2 (it comes from memory for the
-** first group).  A C tile is reloaded per k block (f32 stores and loads are exact: the chain of fused multiply-adds
+** first group; amx: k blocks of 2048, so a group's rows of the ViT-g and T5-XL products, 90-128 KB, come from L2
+** and the C tile stays in the tile registers over all of k, engine/wmat_amx.c).  A C tile is reloaded per k block (f32
+*stores and loads are exact: the chain of fused multiply-adds
 ** per output is the one of an unblocked loop, so the blocking never changes a bit).  Where the set has a two-panel
 ** tile (avx512), two whole neighbouring panels are done at once (an mr x 32 tile).  Measured (one thread, CPU time,
 ** this round's Sapphire Rapids VM): panel-outer order with one-panel tiles 121 GFLOP/s on 2056 x 6144 x 1408, two
