@@ -18,18 +18,24 @@
 
 #define MR 32
 #define NR 16
-/* packed activation bytes per block: the chunk order (engine/wmat_gemm.c) reads a group from L1 and the block once
+/* packed activation bytes per block: the chunk order (engine/wmat_gemm.c) reads a group from L2 and the block once
 ** per chunk, so it need not fit L2; a larger block converts each weight panel fewer times (measured, one thread,
-** 2056 x 6144 x 1408: 625-650 GFLOP/s with 1 MiB, 677-705 with 4 MiB, 666-694 with 16 MiB) */
+** 2056 x 6144 x 1408, K_BLOCK 512: 625-650 GFLOP/s with 1 MiB, 677-705 with 4 MiB, 666-694 with 16 MiB; K_BLOCK
+** 2048, 2026-12-07, same-rep ratios: 16 MiB 1.03-1.10x 4 MiB, which splits 2056 rows of 1408 k into two blocks) */
 #ifndef A_BLOCK
-#define A_BLOCK ((size_t)4 << 20)
+#define A_BLOCK ((size_t)16 << 20)
 #endif
 /* bytes of weight panels per chunk: in L2 while every activation group runs over them (engine/wmat_gemm.c) */
 #ifndef B_BLOCK
 #define B_BLOCK ((size_t)768 << 10)
 #endif
+/* k per block: the whole k range of the ViT-g (1408) and T5-XL (2048) products, so a C tile stays in the tile
+** registers over all of k instead of being stored and reloaded (from memory: the C of a block is tens of MB) once
+** per 512 k (2026-12-07, one thread, same-rep ratios to 512: 1.03-1.23x on 2056 x 6144 x 1408, 2056 x 1408 x 1408,
+** 3200 x 2048 x 2048, 3200 x 10240 x 2048; 1.01-1.04x on 2056 x 1408 x 6144 (three blocks); the whole k range
+** (6144 in one block) was 0.8-0.9x there: a group's rows of k no longer stay in L2 while the chunk runs) */
 #ifndef K_BLOCK
-#define K_BLOCK 512
+#define K_BLOCK 2048
 #endif
 #define VB_AMX_T "amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512dq,avx512bf16"
 #define VB_AMX   __attribute__((target(VB_AMX_T)))
@@ -104,7 +110,12 @@ static VB_AMX void tile_amx(int mr, int32_t bdt, int64_t kc, const void * a, con
 
 /* c (mr rows, ldc apart, 32 columns) (+)= a (as tile_amx) . [b | b + bstride bytes] (+ bias (32)): four 16 x 16
 ** accumulator tiles, two activation tiles and two weight tiles, four tdpbf16ps per four tile loads (tile_amx: two
-** per three).  Each output is the same sum as tile_amx's. */
+** per three).  Each output is the same sum as tile_amx's.  Each k step loads a tile right before its first product
+** (A0, B0 -> C00; B1 -> C01; A1 -> C10, C11), and the first 16 steps prefetch the 32 x 32 C tile 32 columns to the
+** right (the next call's, engine/wmat_gemm.c walks the panels of a chunk left to right) into L1, two rows per step:
+** its rows lie a whole output row apart, which the hardware prefetchers do not follow (measured 2026-12-07, one
+** thread, same-rep ratios: the prefetch 1.02-1.05x, the load order 0.99-1.07x; software prefetches of the next k
+** step's A and B lines 0.86-0.93x, not kept). */
 static VB_AMX void tile2_amx(int mr, int32_t bdt, int64_t kc, const void * a, const void * b, int64_t bstride,
                              float * c, int64_t ldc, int load, const float * bias) {
     (void)bdt;
@@ -130,11 +141,20 @@ static VB_AMX void tile2_amx(int mr, int32_t bdt, int64_t kc, const void * a, co
         _tile_zero(2);
         _tile_zero(3);
     }
+    const char * nc = (const char *)(c + 2 * NR); /* the next call's C tile (a prefetch never faults) */
+    const long   lb = (long)(ldc * 4);
     for (int64_t t = 0; t < kc; t += 16) {
-        _tile_loadd(6, B0 + t * 64, 64);
-        _tile_loadd(7, B1 + t * 64, 64);
+        if (t < 16 * 16) {
+            const char * r = nc + (t / 8) * lb; /* rows 2s and 2s + 1 at step s */
+            _mm_prefetch(r, _MM_HINT_T0);
+            _mm_prefetch(r + 64, _MM_HINT_T0);
+            _mm_prefetch(r + lb, _MM_HINT_T0);
+            _mm_prefetch(r + lb + 64, _MM_HINT_T0);
+        }
         _tile_loadd(4, A0 + t * 4, sa);
+        _tile_loadd(6, B0 + t * 64, 64);
         _tile_dpbf16ps(0, 4, 6);
+        _tile_loadd(7, B1 + t * 64, 64);
         _tile_dpbf16ps(1, 4, 7);
         _tile_loadd(5, A1 + t * 4, sa);
         _tile_dpbf16ps(2, 5, 6);
@@ -218,7 +238,7 @@ const struct vb_wk vb_wk_amx = {.name = "amx",
                                 .pack_pairs = pack_pairs_amx};
 #else
 const struct vb_wk vb_wk_amx = {
-    .name = "amx", .mr = 32, .bf16 = 1, .a_block = (size_t)4 << 20, .a_rows = 1, .kc_align = 16};
+    .name = "amx", .mr = 32, .bf16 = 1, .a_block = (size_t)16 << 20, .a_rows = 1, .kc_align = 16};
 int vb_wk_cpu_amx(void) {
     return 0;
 }

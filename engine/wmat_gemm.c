@@ -172,7 +172,9 @@ static inline uint32_t bf16_bits(float f) {
 ** row-major); then the thread's panels are taken in chunks of the set's b_block bytes (avx2: one panel), and for each
 *chunk every group runs
 ** over every panel of the chunk: the group's packed rows stay in L1, the chunk in L2 (it comes from memory for the
-** first group).  A C tile is reloaded per k block (f32 stores and loads are exact: the chain of fused multiply-adds
+** first group; amx: k blocks of 2048, so a group's rows of the ViT-g and T5-XL products, 90-128 KB, come from L2
+** and the C tile stays in the tile registers over all of k, engine/wmat_amx.c).  A C tile is reloaded per k block (f32
+*stores and loads are exact: the chain of fused multiply-adds
 ** per output is the one of an unblocked loop, so the blocking never changes a bit).  Where the set has a two-panel
 ** tile (avx512), two whole neighbouring panels are done at once (an mr x 32 tile).  Measured (one thread, CPU time,
 ** this round's Sapphire Rapids VM): panel-outer order with one-panel tiles 121 GFLOP/s on 2056 x 6144 x 1408, two
@@ -186,13 +188,15 @@ struct gemm_job {
     const struct vb_wmat * W;
     float *                y;
     int64_t                ldx, n, ldy;
-    int64_t                np;   /* panels covering the matrix's rows */
-    int                    load; /* beta = 1: accumulate into y */
-    const struct vb_wk *   k;    /* the kernel set; NULL: portable loops */
-    int                    mr;   /* rows per packed group */
-    int64_t                cp;   /* gemv_part: panels per chunk */
-    int                    four; /* gemv_part: use the set's four-panel tile for single rows */
-    atomic_llong           next; /* gemv_part: the next chunk to take */
+    int64_t                np;      /* panels covering the matrix's rows */
+    int                    load;    /* beta = 1: accumulate into y */
+    const struct vb_wk *   k;       /* the kernel set; NULL: portable loops */
+    int                    mr;      /* rows per packed group */
+    int64_t                cp;      /* gemv_part: panels per chunk */
+    int                    four;    /* gemv_part: use the set's four-panel tile for single rows */
+    int64_t                k_block; /* gemm_part: the set's k_block (VB_WMAT_AMX_BLOCKS=old: the amx set's old one) */
+    size_t                 a_block; /* gemm_part: the set's a_block (likewise) */
+    atomic_llong           next;    /* gemv_part: the next chunk to take */
 };
 
 /* one tile: rows [0, mr) of y (ldy) x panel columns [col0, col0 + 16), clipped to [0, ncols) (a temp tile at the
@@ -293,10 +297,10 @@ static void gemm_part(void * ctx, int ith, int nth) {
     const size_t es = W->dt == VB_DT_F32 ? 4 : 2;
     const int    bf16 = ks && ks->bf16;
     /* k range per block (the whole k range unless the kernel blocks it; even for bf16 pairs) */
-    const int64_t kbk = ks ? ks->k_block : 0;
+    const int64_t kbk = J->k_block;
     const int64_t KB = kbk > 0 && kbk < K ? kbk : K;
     const int64_t kcb = pad_k(ks, bf16 ? (KB + 1) / 2 : KB); /* packed k units per block (f32 or bf16 pairs), 4 B */
-    const size_t  ab = ks ? ks->a_block : A_BLOCK_PORTABLE;
+    const size_t  ab = J->a_block;
     /* activation rows per packed block: a_block bytes of packed rows (whole groups), at least one group */
     int64_t mcb = (int64_t)(ab / (4 * (size_t)kcb)) / MRg * MRg;
     mcb = VB_MIN(VB_MAX(mcb, MRg), (n + MRg - 1) / MRg * MRg);
@@ -424,6 +428,12 @@ static int64_t gemv_chunk(int64_t np, int64_t K, size_t es, int nth) {
 
 /* ---------------------------------------------------------------- Linear */
 
+/* VB_WMAT_AMX_BLOCKS=old: the amx set runs with the blocking of before 2026-12-07 (k blocks of 512, 4 MiB
+** activation blocks): the same tdpbf16ps per output in the same k order, stored and reloaded between k blocks, so
+** the same bits (tests/test_wmat_kernels.c compares them; measurement).  Read on every call. */
+#define AMX_OLD_K_BLOCK 512
+#define AMX_OLD_A_BLOCK ((size_t)4 << 20)
+
 /* VB_WMAT_GEMV=blocked: products of <= 24 rows take gemm_part's blocked loop as before (measurement, tests; read
 ** on every such call, so a test can compare both in one process) */
 static int getenv_gemv(const char * v) {
@@ -438,8 +448,24 @@ void vb_wmat_linear_ex(const float * x, int64_t ldx, int64_t n, const struct vb_
     VB_ASSERT(W->dt == VB_DT_F32 || W->dt == VB_DT_BF16 || W->dt == VB_DT_F16);
     const int64_t        np = (W->row0 + W->rows + NR - 1) / NR;
     const struct vb_wk * ks = kernel_set(choose_n(n));
-    struct gemm_job      J = {x, b, W, y, ldx, n, ldy, np, beta != 0.0f, ks, ks ? ks->mr : MR_PORTABLE, 0, 0, 0};
-    int                  nth = n * W->rows * W->cols < PAR_MIN ? 1 : (int)VB_MIN((int64_t)vb_pool_threads(), np);
+    struct gemm_job      J = {.x = x,
+                              .b = b,
+                              .W = W,
+                              .y = y,
+                              .ldx = ldx,
+                              .n = n,
+                              .ldy = ldy,
+                              .np = np,
+                              .load = beta != 0.0f,
+                              .k = ks,
+                              .mr = ks ? ks->mr : MR_PORTABLE,
+                              .k_block = ks ? ks->k_block : 0,
+                              .a_block = ks ? ks->a_block : A_BLOCK_PORTABLE};
+    if (ks == &vb_wk_amx) {
+        const char * e = getenv("VB_WMAT_AMX_BLOCKS");
+        if (e && strcmp(e, "old") == 0) J.k_block = AMX_OLD_K_BLOCK, J.a_block = AMX_OLD_A_BLOCK;
+    }
+    int nth = n * W->rows * W->cols < PAR_MIN ? 1 : (int)VB_MIN((int64_t)vb_pool_threads(), np);
     /* f32 kernel sets that convert half panels in registers at this n: the streaming GEMV loop */
     if (ks && !ks->bf16 && ks->half_regs && n <= HALF_IN_REGISTERS_MAX_N && !getenv_gemv("blocked")) {
         J.cp = gemv_chunk(np, W->cols, W->dt == VB_DT_F32 ? 4 : 2, nth);

@@ -258,6 +258,83 @@ static void test_kernel_amx(void ** state) {
     kernel_bf16("amx");
 }
 
+/* The amx set's blocking of 2026-12-07 (k blocks of 2048: one for the ViT-g's 1408 and the T5-XL's 2048, 16 MiB
+** activation blocks, tile2's interleaved tile loads and C prefetch) gives the bits of the blocking before
+** (VB_WMAT_AMX_BLOCKS=old: k blocks of 512, 4 MiB): the same tdpbf16ps per output in k order, an f32 C tile stored
+** and reloaded between k blocks.  f32 and bf16 weights, k over several new blocks (4500: 2048 + 2048 + 404 against
+** 8 x 512 + 404), an odd k (2229: a half pair at the end), 1408; 33 and 70 rows (a partial group), 1 and 2 threads,
+** strides ldx != cols and ldy != rows, beta 0 with a bias and beta 1, a view with a partial first panel and an odd
+** panel count (203 - 3 rows). */
+static void test_amx_bits_equal_old(void ** state) {
+    (void)state;
+    if (!force_kernel("amx")) {
+        skip();
+        return;
+    }
+    assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_BF16), VB_OK);
+    const int32_t dts[] = {VB_DT_F32, VB_DT_BF16};
+    const int64_t rows = 203, colss[] = {4500, 2229, 1408}, ns[] = {33, 70}, cmax = 4500, ldx = cmax + 3;
+    const int64_t ldy = rows + 5;
+    float *       Wf = malloc(sizeof(float) * (size_t)(rows * cmax)), *x = malloc(sizeof(float) * (size_t)(70 * ldx));
+    float *       b = malloc(sizeof(float) * (size_t)rows), *y0 = malloc(sizeof(float) * (size_t)(70 * ldy));
+    float *       y1 = malloc(sizeof(float) * (size_t)(70 * ldy)), *y2 = malloc(sizeof(float) * (size_t)(70 * ldy));
+    for (int64_t i = 0; i < rows * cmax; i++)
+        Wf[i] = urand(1.0f);
+    for (int64_t i = 0; i < 70 * ldx; i++)
+        x[i] = urand(1.0f);
+    for (int64_t i = 0; i < rows; i++)
+        b[i] = urand(0.5f);
+    for (int64_t i = 0; i < 70 * ldy; i++)
+        y0[i] = urand(1.0f);
+    int cases = 0;
+    for (int th = 1; th <= 2; th++) {
+        vb_blas_set_threads(th);
+        for (int d = 0; d < 2; d++)
+            for (int c = 0; c < 3; c++)
+                for (int k = 0; k < 2; k++)
+                    for (int beta = 0; beta <= 1; beta++) {
+                        const int64_t  cols = colss[c], n = ns[k];
+                        struct vb_wmat W;
+                        assert_int_equal(vb_wmat_alloc(&W, rows, cols, dts[d]), VB_OK);
+                        vb_wmat_set_f32(&W, 0, Wf, rows);
+                        struct vb_wmat V = vb_wmat_rows(&W, 3, rows - 3);
+                        memcpy(y1, y0, sizeof(float) * (size_t)(n * ldy));
+                        memcpy(y2, y0, sizeof(float) * (size_t)(n * ldy));
+                        setenv("VB_WMAT_AMX_BLOCKS", "old", 1);
+                        vb_wmat_linear_ex(x, ldx, n, &V, beta ? NULL : b, y1, ldy, (float)beta);
+                        unsetenv("VB_WMAT_AMX_BLOCKS");
+                        vb_wmat_linear_ex(x, ldx, n, &V, beta ? NULL : b, y2, ldy, (float)beta);
+                        assert_memory_equal(y1, y2, sizeof(float) * (size_t)(n * ldy));
+                        /* and the product is the one meant (bf16 rounding of the activations: 1e-2) */
+                        if (beta == 0 && th == 1) {
+                            float * yr = malloc(sizeof(float) * (size_t)(n * (rows - 3)));
+                            float * Wr = malloc(sizeof(float) * (size_t)((rows - 3) * cols));
+                            float * xr = malloc(sizeof(float) * (size_t)(n * cols));
+                            for (int64_t i = 0; i < rows - 3; i++)
+                                for (int64_t j = 0; j < cols; j++)
+                                    Wr[i * cols + j] =
+                                        round_to(dts[d] == VB_DT_F32 ? VB_DT_BF16 : dts[d], Wf[(i + 3) * cols + j]);
+                            for (int64_t i = 0; i < n; i++)
+                                memcpy(xr + i * cols, x + i * ldx, sizeof(float) * (size_t)cols);
+                            vb_linear(xr, n, cols, Wr, b, rows - 3, yr); /* the bias is indexed like y's columns */
+                            float * yc = malloc(sizeof(float) * (size_t)(n * (rows - 3)));
+                            for (int64_t i = 0; i < n; i++)
+                                memcpy(yc + i * (rows - 3), y2 + i * ldy, sizeof(float) * (size_t)(rows - 3));
+                            double e = rel_err(yc, yr, n * (rows - 3));
+                            assert_true(e > 0 && e < 1e-2);
+                            free(yr), free(Wr), free(xr), free(yc);
+                        }
+                        vb_wmat_free(&W);
+                        cases++;
+                    }
+    }
+    assert_int_equal(cases, 48);
+    assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_F32), VB_OK);
+    vb_blas_set_threads(2);
+    unsetenv("VB_WMAT_KERNEL");
+    free(Wf), free(x), free(b), free(y0), free(y1), free(y2);
+}
+
 /* Compute-mode names; an unknown kernel in VB_WMAT_KERNEL falls back to the default with a warning. */
 static void test_compute_names(void ** state) {
     (void)state;
@@ -370,6 +447,7 @@ int main(void) {
         cmocka_unit_test(test_gemv_bits_equal_blocked),
         cmocka_unit_test(test_kernel_avx512bf16),
         cmocka_unit_test(test_kernel_amx),
+        cmocka_unit_test(test_amx_bits_equal_old),
         cmocka_unit_test(test_compute_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
