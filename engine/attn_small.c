@@ -14,11 +14,14 @@
 ** calling thread: a hand-off costs ~2-5 us on a quiet machine but a scheduler time slice (~2-3 ms measured) when the
 ** other worker is preempted on a loaded one.  The Q-Former's self-attention of 8 frames (12.6 M) stays on one thread
 ** as it did before this file (vb_attention below 2^20 per frame); its cross-attention (101 M for 8 frames) and the
-** self-attention of 32 frames are split. */
+** self-attention of 32 frames are split, as is the ViT's (1.5 G for 8 frames per block). */
 #define BATCH_PAR_MIN ((int64_t)1 << 24)
 /* Widest head the avx512 kernel takes: its weighted-sum tiles hold at most 8 vectors of 16 per query row. */
 #define AVX512_MAX_DH 128
-/* Keys from which the avx512 kernel's weighted sum runs transposed (see pair_avx512). */
+/* Keys from which the avx512 kernel's weighted sum runs transposed (see pair_avx512): below, the value rows stay in
+** L1 between the tiles of query rows and the transposes would cost more than they save (the Q-Former's 32 x 32
+** self-attention: 0.39 ms per 8 frames in query rows, 0.51 ms transposed); the ViT's 257 keys in query-row tiles
+** re-read all value rows, each on its own page, from L2 for every 3 queries (0.55x the time transposed). */
 #define PVT_MIN_NK 65
 
 /* The rows of one (problem, head) pair: the head's first element of query / key / value / output row 0. */
@@ -480,7 +483,7 @@ static VB_A512 void pair_avx512(const struct vb_attn_batch * a, const struct pai
     for (int64_t c0 = 0; c0 < nqp; c0 += 16)
         softmax_cols(nk, ST, nqp, c0, MX);
     if (nk < PVT_MIN_NK) {
-        /* weighted sum, query rows: 6 (dh <= 64) or 3 (dh <= 128) queries x dh per tile */
+        /* weighted sum in query rows: 6 (dh <= 64) or 3 (dh <= 128) queries x dh per tile, written in place */
         const int       NV = (int)((dh + 15) / 16);
         const __mmask16 tm = lanes(dh % 16 ? dh % 16 : 16);
         const int       RM = NV <= 4 ? 6 : 3;
