@@ -7,6 +7,7 @@
 #include "engine/wmat.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -579,20 +580,23 @@ const char * vb_attention_batch_kernel(int32_t dh) {
 struct batch_job {
     const struct vb_attn_batch * a;
     int                          avx512;
+    atomic_llong                 next; /* the next (problem, head) pair, problem-major */
 };
 
-/* pool task: a contiguous range of the n * heads pairs (problem-major) */
+/* pool task: pairs taken one at a time from the shared counter (vb_pool_run_dynamic: a thread the machine delays
+** computes fewer pairs instead of holding up the call); every pair start to end on the thread that took it */
 static void batch_part(void * ctx, int ith, int nth) {
-    const struct batch_job *     J = ctx;
+    (void)ith, (void)nth;
+    struct batch_job *           J = ctx;
     const struct vb_attn_batch * a = J->a;
-    const int64_t                np = a->n * a->heads, p0 = np * ith / nth, p1 = np * (ith + 1) / nth;
-    if (p0 >= p1) return;
-    size_t floats = blas_scratch_floats(a);
+    const int64_t                np = a->n * a->heads;
+    size_t                       floats = blas_scratch_floats(a);
 #if HAVE_AVX512_KERNEL
     if (J->avx512) floats = avx512_scratch_floats(a);
 #endif
-    float * scratch = vb_pool_scratch(VB_SCRATCH_ATTN, sizeof(float) * floats);
-    for (int64_t pi = p0; pi < p1; pi++) {
+    float * scratch = NULL;
+    for (int64_t pi; (pi = atomic_fetch_add(&J->next, 1)) < np;) {
+        if (!scratch) scratch = vb_pool_scratch(VB_SCRATCH_ATTN, sizeof(float) * floats);
         struct pair p = pair_at(a, pi / a->heads, (int32_t)(pi % a->heads));
 #if HAVE_AVX512_KERNEL
         if (J->avx512) {
@@ -608,8 +612,9 @@ void vb_attention_batch(const struct vb_attn_batch * a) {
     if (a->n < 1 || a->nq < 1 || a->nk < 1 || a->heads < 1) return;
     VB_ASSERT(a->dh >= 1 && a->nk1 >= 0 && a->nk1 <= a->nk && (a->nk1 == a->nk || (a->k2 && a->v2)));
     VB_ASSERT(!a->q2 || (a->nq1 >= 0 && a->nq1 <= a->nq && a->out2));
-    struct batch_job J = {a, use_avx512(a->dh)};
-    const int64_t    np = a->n * a->heads, fma = np * a->nq * a->nk * a->dh * 2;
-    int              nth = fma >= BATCH_PAR_MIN ? (int)VB_MIN(np, (int64_t)1 << 30) : 1;
-    vb_pool_run(nth, batch_part, &J);
+    struct batch_job J = {a, use_avx512(a->dh), 0};
+    atomic_init(&J.next, 0);
+    const int64_t np = a->n * a->heads, fma = np * a->nq * a->nk * a->dh * 2;
+    int           nth = fma >= BATCH_PAR_MIN ? (int)VB_MIN(np, (int64_t)1 << 30) : 1;
+    vb_pool_run_dynamic(nth, batch_part, &J);
 }

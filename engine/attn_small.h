@@ -2,10 +2,12 @@
 ** of the ViT).
 **
 ** A batch of n independent problems (frames) with the same sizes: problem b has nq queries over nk keys, `heads`
-** heads of width dh.  vb_attention_batch splits the n * heads (problem, head) pairs over the engine's threads
-** (engine/pool.h) in one hand-off (from 2^24 multiply-adds in all; smaller batches run on the calling thread); every
-** pair is computed by one thread, start to end, with its own scratch
-** (vb_pool_scratch), so the results do not depend on the thread count.  Users: the Q-Former's self- and
+** heads of width dh.  vb_attention_batch shares the n * heads (problem, head) pairs among the engine's threads
+** (engine/pool.h) in one hand-off (from 2^24 multiply-adds in all; smaller batches run on the calling thread), each
+** thread taking the next pair from a shared counter (vb_pool_run_dynamic: a thread the machine delays computes fewer
+** pairs instead of holding up the call); every pair is computed by one thread, start to end, with its own scratch
+** (vb_pool_scratch), so the results do not depend on the thread count or on which thread took a pair.  Users: the
+*Q-Former's self- and
 ** cross-attention (engine/qformer.c) and the ViT's self-attention, all frames of a call at once (engine/vit.c; the
 ** ViT-g: 257 tokens, 16 heads of 88).
 **
