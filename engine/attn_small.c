@@ -7,6 +7,7 @@
 #include "engine/wmat.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,10 +15,15 @@
 ** calling thread: a hand-off costs ~2-5 us on a quiet machine but a scheduler time slice (~2-3 ms measured) when the
 ** other worker is preempted on a loaded one.  The Q-Former's self-attention of 8 frames (12.6 M) stays on one thread
 ** as it did before this file (vb_attention below 2^20 per frame); its cross-attention (101 M for 8 frames) and the
-** self-attention of 32 frames are split. */
+** self-attention of 32 frames are split, as is the ViT's (1.5 G for 8 frames per block). */
 #define BATCH_PAR_MIN ((int64_t)1 << 24)
 /* Widest head the avx512 kernel takes: its weighted-sum tiles hold at most 8 vectors of 16 per query row. */
 #define AVX512_MAX_DH 128
+/* Keys from which the avx512 kernel's weighted sum runs transposed (see pair_avx512): below, the value rows stay in
+** L1 between the tiles of query rows and the transposes would cost more than they save (the Q-Former's 32 x 32
+** self-attention: 0.39 ms per 8 frames in query rows, 0.51 ms transposed); the ViT's 257 keys in query-row tiles
+** re-read all value rows, each on its own page, from L2 for every 3 queries (0.55x the time transposed). */
+#define PVT_MIN_NK 65
 
 /* The rows of one (problem, head) pair: the head's first element of query / key / value / output row 0. */
 struct pair {
@@ -242,6 +248,35 @@ VB_A512_INLINE void pv_tile(const int R, const int NV, __mmask16 tm, const float
     }
 }
 
+/* The weighted sum transposed, O^T = V^T P: o_i[d] = sum_j P[j][i] v_j[d] (one fused multiply-add per j, j in
+** order: BLAS's chain) for head columns d0 .. d0+R-1 (Vd = the packed values Vp (nk, dh) from column d0)
+** and the 16 * NC query columns from c0 of P = ST (nk, nqp) after softmax_cols; the tile goes to
+** OT (R rows, nqp apart) from column c0. */
+VB_A512_INLINE void pvt_tile(const int R, const int NC, const float * Vd, int64_t ldv, const float * P, int64_t nqp,
+                             int64_t c0, int64_t nk, float * OT) {
+    OT += c0;
+    __m512 acc[12][2];
+#pragma GCC unroll 12
+    for (int r = 0; r < R; r++)
+        acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    const float * pr = P + c0;
+    const float * vr = Vd;
+    for (int64_t j = 0; j < nk; j++, pr += nqp, vr += ldv) {
+        __m512 p0 = _mm512_loadu_ps(pr), p1 = NC > 1 ? _mm512_loadu_ps(pr + 16) : p0;
+#pragma GCC unroll 12
+        for (int r = 0; r < R; r++) {
+            __m512 vb = _mm512_set1_ps(vr[r]);
+            acc[r][0] = _mm512_fmadd_ps(vb, p0, acc[r][0]);
+            if (NC > 1) acc[r][1] = _mm512_fmadd_ps(vb, p1, acc[r][1]);
+        }
+    }
+#pragma GCC unroll 12
+    for (int r = 0; r < R; r++) {
+        _mm512_storeu_ps(OT + r * nqp, acc[r][0]);
+        if (NC > 1) _mm512_storeu_ps(OT + r * nqp + 16, acc[r][1]);
+    }
+}
+
 /* Dispatch to the instantiations with constant tile sizes. */
 #define ST_CASES(NC)                                                                                                   \
     switch (R) {                                                                                                       \
@@ -283,6 +318,46 @@ VB_A512_INLINE void pv_tile(const int R, const int NV, __mmask16 tm, const float
         break;                                                                                                         \
     }
 
+#define PVT_CASES(NC)                                                                                                  \
+    switch (R) {                                                                                                       \
+    case 1:                                                                                                            \
+        pvt_tile(1, NC, Vp + d0, dh, ST, nqp, c0, nk, OT);                                                             \
+        break;                                                                                                         \
+    case 2:                                                                                                            \
+        pvt_tile(2, NC, Vp + d0, dh, ST, nqp, c0, nk, OT);                                                             \
+        break;                                                                                                         \
+    case 3:                                                                                                            \
+        pvt_tile(3, NC, Vp + d0, dh, ST, nqp, c0, nk, OT);                                                             \
+        break;                                                                                                         \
+    case 4:                                                                                                            \
+        pvt_tile(4, NC, Vp + d0, dh, ST, nqp, c0, nk, OT);                                                             \
+        break;                                                                                                         \
+    case 5:                                                                                                            \
+        pvt_tile(5, NC, Vp + d0, dh, ST, nqp, c0, nk, OT);                                                             \
+        break;                                                                                                         \
+    case 6:                                                                                                            \
+        pvt_tile(6, NC, Vp + d0, dh, ST, nqp, c0, nk, OT);                                                             \
+        break;                                                                                                         \
+    case 7:                                                                                                            \
+        pvt_tile(7, NC, Vp + d0, dh, ST, nqp, c0, nk, OT);                                                             \
+        break;                                                                                                         \
+    case 8:                                                                                                            \
+        pvt_tile(8, NC, Vp + d0, dh, ST, nqp, c0, nk, OT);                                                             \
+        break;                                                                                                         \
+    case 9:                                                                                                            \
+        pvt_tile(9, NC, Vp + d0, dh, ST, nqp, c0, nk, OT);                                                             \
+        break;                                                                                                         \
+    case 10:                                                                                                           \
+        pvt_tile(10, NC, Vp + d0, dh, ST, nqp, c0, nk, OT);                                                            \
+        break;                                                                                                         \
+    case 11:                                                                                                           \
+        pvt_tile(11, NC, Vp + d0, dh, ST, nqp, c0, nk, OT);                                                            \
+        break;                                                                                                         \
+    default:                                                                                                           \
+        pvt_tile(12, NC, Vp + d0, dh, ST, nqp, c0, nk, OT);                                                            \
+        break;                                                                                                         \
+    }
+
 #define PV_CALL(R_, NV_) pv_tile(R_, NV_, tm, ST, nqp, i0, nk, nk1, p->v, p->v2, a->ldv, orow)
 #define PV_R6(NV_)                                                                                                     \
     switch (R) {                                                                                                       \
@@ -318,25 +393,76 @@ VB_A512_INLINE void pv_tile(const int R, const int NV, __mmask16 tm, const float
         break;                                                                                                         \
     }
 
-/* scratch (floats): Qt (dh, nqp), ST (nk, nqp), MX (nqp); nqp = nq rounded up to 16 */
+/* Transpose of one 16 x 16 block: dst row k, column c = src row c, column k.  Source rows sr[0 .. nr-1] (rows past
+** nr read as zeros), columns under lm (loaded as zeros elsewhere); destination rows dr[0 .. nw-1], stored under sm.
+** In registers: 32-bit interleave of row pairs, 64-bit interleave of pairs of those, then 128-bit lanes twice. */
+VB_A512_INLINE void tr_block(const float * const * sr, int nr, __mmask16 lm, float * const * dr, int nw, __mmask16 sm) {
+    __m512 r[16], t[16];
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++)
+        r[i] = i < nr ? _mm512_maskz_loadu_ps(lm, sr[i]) : _mm512_setzero_ps();
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        const __m512d a0 = _mm512_castps_pd(t[4 * i]), a1 = _mm512_castps_pd(t[4 * i + 1]);
+        const __m512d a2 = _mm512_castps_pd(t[4 * i + 2]), a3 = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
+    }
+#pragma GCC unroll 2
+    for (int i = 0; i < 2; i++)
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++) {
+            t[8 * i + k] = _mm512_shuffle_f32x4(r[8 * i + k], r[8 * i + 4 + k], 0x88);
+            t[8 * i + 4 + k] = _mm512_shuffle_f32x4(r[8 * i + k], r[8 * i + 4 + k], 0xdd);
+        }
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; k++) {
+        r[k] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0x88);
+        r[k + 8] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0xdd);
+    }
+#pragma GCC unroll 16
+    for (int k = 0; k < 16; k++)
+        if (k < nw) _mm512_mask_storeu_ps(dr[k], sm, r[k]);
+}
+
+/* mask of the first n (0 .. 16) lanes */
+static inline __mmask16 lanes(int64_t n) {
+    return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+}
+
+/* scratch (floats): QO (dh, nqp), ST (nk, nqp), MX (nqp), Vp (nk, dh); nqp = nq rounded up to 16 */
 static size_t avx512_scratch_floats(const struct vb_attn_batch * a) {
     const size_t nqp = (size_t)((a->nq + 15) / 16 * 16);
-    return nqp * ((size_t)a->dh + (size_t)a->nk + 1);
+    return nqp * ((size_t)a->dh + (size_t)a->nk + 1) + (size_t)(a->nk * a->dh);
 }
 
 static VB_A512 void pair_avx512(const struct vb_attn_batch * a, const struct pair * p, float * scratch) {
     const int64_t nq = a->nq, nk = a->nk, nk1 = a->nk1, dh = a->dh, nqp = (nq + 15) / 16 * 16;
-    float *       Qt = scratch;       /* (dh, nqp) the head's queries transposed, zero past nq */
-    float *       ST = Qt + dh * nqp; /* (nk, nqp) scores, then probabilities */
+    float *       QO = scratch;       /* (dh, nqp) the head's queries transposed (zero past nq), later its output */
+    float *       ST = QO + dh * nqp; /* (nk, nqp) scores, then probabilities */
     float *       MX = ST + nk * nqp; /* (nqp) column maxima */
-    for (int64_t i = 0; i < nq; i++) {
-        const float * qi = q_row(a, p, i);
-        for (int64_t d = 0; d < dh; d++)
-            Qt[d * nqp + i] = qi[d];
+    float *       Vp = MX + nqp;      /* (nk, dh) the head's values packed */
+    const float * sr[16];
+    float *       dr[16];
+    /* the queries transposed, 16 x 16 blocks */
+    for (int64_t i0 = 0; i0 < nqp; i0 += 16) {
+        const int nr = (int)VB_MIN(16, nq - i0);
+        for (int64_t d0 = 0; d0 < dh; d0 += 16) {
+            const int nw = (int)VB_MIN(16, dh - d0);
+            for (int r = 0; r < nr; r++)
+                sr[r] = q_row(a, p, i0 + r) + d0;
+            for (int k = 0; k < nw; k++)
+                dr[k] = QO + (d0 + k) * nqp + i0;
+            tr_block(sr, nr, lanes(nw), dr, nw, 0xFFFF);
+        }
     }
-    if (nqp > nq)
-        for (int64_t d = 0; d < dh; d++)
-            memset(Qt + d * nqp + nq, 0, sizeof(float) * (size_t)(nqp - nq));
     for (int64_t c = 0; c < nqp; c++)
         MX[c] = -INFINITY;
     /* scores: 12 keys x 32 (or 16) query columns per tile */
@@ -349,6 +475,7 @@ static VB_A512 void pair_avx512(const struct vb_attn_batch * a, const struct pai
         }
         const float * mk = p->mask ? p->mask + j0 : NULL;
         float *       STj = ST + j0 * nqp;
+        const float * Qt = QO;
         int64_t       c0 = 0;
         for (; c0 + 32 <= nqp; c0 += 32)
             ST_CASES(2)
@@ -356,32 +483,66 @@ static VB_A512 void pair_avx512(const struct vb_attn_batch * a, const struct pai
     }
     for (int64_t c0 = 0; c0 < nqp; c0 += 16)
         softmax_cols(nk, ST, nqp, c0, MX);
-    /* weighted sum: 6 (dh <= 64) or 3 (dh <= 128) queries x dh per tile */
-    const int       NV = (int)((dh + 15) / 16);
-    const __mmask16 tm = dh % 16 ? (__mmask16)((1u << (dh % 16)) - 1) : (__mmask16)0xFFFF;
-    const int       RM = NV <= 4 ? 6 : 3;
-    for (int64_t i0 = 0; i0 < nq; i0 += RM) {
-        const int R = (int)VB_MIN(RM, nq - i0);
-        float *   orow[6];
-        for (int r = 0; r < R; r++)
-            orow[r] = o_row(a, p, i0 + r);
-        switch (NV) {
-        case 1:
-            PV_R6(1) break;
-        case 2:
-            PV_R6(2) break;
-        case 3:
-            PV_R6(3) break;
-        case 4:
-            PV_R6(4) break;
-        case 5:
-            PV_R3(5) break;
-        case 6:
-            PV_R3(6) break;
-        case 7:
-            PV_R3(7) break;
-        default:
-            PV_R3(8) break;
+    if (nk < PVT_MIN_NK) {
+        /* weighted sum in query rows: 6 (dh <= 64) or 3 (dh <= 128) queries x dh per tile, written in place */
+        const int       NV = (int)((dh + 15) / 16);
+        const __mmask16 tm = lanes(dh % 16 ? dh % 16 : 16);
+        const int       RM = NV <= 4 ? 6 : 3;
+        for (int64_t i0 = 0; i0 < nq; i0 += RM) {
+            const int R = (int)VB_MIN(RM, nq - i0);
+            float *   orow[6];
+            for (int r = 0; r < R; r++)
+                orow[r] = o_row(a, p, i0 + r);
+            switch (NV) {
+            case 1:
+                PV_R6(1) break;
+            case 2:
+                PV_R6(2) break;
+            case 3:
+                PV_R6(3) break;
+            case 4:
+                PV_R6(4) break;
+            case 5:
+                PV_R3(5) break;
+            case 6:
+                PV_R3(6) break;
+            case 7:
+                PV_R3(7) break;
+            default:
+                PV_R3(8) break;
+            }
+        }
+        return;
+    }
+    /* weighted sum, transposed (O^T = V^T P, into QO): the values packed (nk, dh), then per block of 32 (or 16) query
+    ** columns tiles of up to 12 head columns (dh split evenly), and the block's output rows written from QO */
+    for (int64_t j = 0; j < nk; j++) {
+        const float * vj = j < nk1 ? p->v + j * a->ldv : p->v2 + (j - nk1) * a->ldv;
+        for (int64_t d = 0; d < dh; d += 16)
+            _mm512_mask_storeu_ps(Vp + j * dh + d, lanes(dh - d), _mm512_maskz_loadu_ps(lanes(dh - d), vj + d));
+    }
+    const int64_t nt = (dh + 11) / 12;
+    for (int64_t c0 = 0; c0 < nqp; c0 += 32) {
+        for (int64_t t = 0; t < nt; t++) {
+            const int64_t d0 = dh * t / nt;
+            const int     R = (int)(dh * (t + 1) / nt - d0);
+            float *       OT = QO + d0 * nqp;
+            if (c0 + 32 <= nqp)
+                PVT_CASES(2)
+            else
+                PVT_CASES(1)
+        }
+        /* 16 x 16 blocks: the stores overlap the next block's products */
+        for (int64_t i0 = c0; i0 < VB_MIN(c0 + 32, nq); i0 += 16) {
+            const int nw = (int)VB_MIN(16, nq - i0);
+            for (int64_t d0 = 0; d0 < dh; d0 += 16) {
+                const int nr = (int)VB_MIN(16, dh - d0);
+                for (int r = 0; r < nr; r++)
+                    sr[r] = QO + (d0 + r) * nqp + i0;
+                for (int k = 0; k < nw; k++)
+                    dr[k] = o_row(a, p, i0 + k) + d0;
+                tr_block(sr, nr, 0xFFFF, dr, nw, lanes(nr));
+            }
         }
     }
 }
@@ -419,20 +580,23 @@ const char * vb_attention_batch_kernel(int32_t dh) {
 struct batch_job {
     const struct vb_attn_batch * a;
     int                          avx512;
+    atomic_llong                 next; /* the next (problem, head) pair, problem-major */
 };
 
-/* pool task: a contiguous range of the n * heads pairs (problem-major) */
+/* pool task: pairs taken one at a time from the shared counter (vb_pool_run_dynamic: a thread the machine delays
+** computes fewer pairs instead of holding up the call); every pair start to end on the thread that took it */
 static void batch_part(void * ctx, int ith, int nth) {
-    const struct batch_job *     J = ctx;
+    (void)ith, (void)nth;
+    struct batch_job *           J = ctx;
     const struct vb_attn_batch * a = J->a;
-    const int64_t                np = a->n * a->heads, p0 = np * ith / nth, p1 = np * (ith + 1) / nth;
-    if (p0 >= p1) return;
-    size_t floats = blas_scratch_floats(a);
+    const int64_t                np = a->n * a->heads;
+    size_t                       floats = blas_scratch_floats(a);
 #if HAVE_AVX512_KERNEL
     if (J->avx512) floats = avx512_scratch_floats(a);
 #endif
-    float * scratch = vb_pool_scratch(VB_SCRATCH_ATTN, sizeof(float) * floats);
-    for (int64_t pi = p0; pi < p1; pi++) {
+    float * scratch = NULL;
+    for (int64_t pi; (pi = atomic_fetch_add(&J->next, 1)) < np;) {
+        if (!scratch) scratch = vb_pool_scratch(VB_SCRATCH_ATTN, sizeof(float) * floats);
         struct pair p = pair_at(a, pi / a->heads, (int32_t)(pi % a->heads));
 #if HAVE_AVX512_KERNEL
         if (J->avx512) {
@@ -448,8 +612,9 @@ void vb_attention_batch(const struct vb_attn_batch * a) {
     if (a->n < 1 || a->nq < 1 || a->nk < 1 || a->heads < 1) return;
     VB_ASSERT(a->dh >= 1 && a->nk1 >= 0 && a->nk1 <= a->nk && (a->nk1 == a->nk || (a->k2 && a->v2)));
     VB_ASSERT(!a->q2 || (a->nq1 >= 0 && a->nq1 <= a->nq && a->out2));
-    struct batch_job J = {a, use_avx512(a->dh)};
-    const int64_t    np = a->n * a->heads, fma = np * a->nq * a->nk * a->dh * 2;
-    int              nth = fma >= BATCH_PAR_MIN ? (int)VB_MIN(np, (int64_t)1 << 30) : 1;
-    vb_pool_run(nth, batch_part, &J);
+    struct batch_job J = {a, use_avx512(a->dh), 0};
+    atomic_init(&J.next, 0);
+    const int64_t np = a->n * a->heads, fma = np * a->nq * a->nk * a->dh * 2;
+    int           nth = fma >= BATCH_PAR_MIN ? (int)VB_MIN(np, (int64_t)1 << 30) : 1;
+    vb_pool_run_dynamic(nth, batch_part, &J);
 }

@@ -1,25 +1,33 @@
-/* attn_small.h — many small multi-head attentions in one pool dispatch (the Q-Former's per-frame attentions).
+/* attn_small.h — many small multi-head attentions in one pool dispatch (the per-frame attentions of the Q-Former and
+** of the ViT).
 **
 ** A batch of n independent problems (frames) with the same sizes: problem b has nq queries over nk keys, `heads`
-** heads of width dh.  vb_attention_batch splits the n * heads (problem, head) pairs over the engine's threads
-** (engine/pool.h) in one hand-off (from 2^24 multiply-adds in all; smaller batches run on the calling thread); every
-** pair is computed by one thread, start to end, with its own scratch
-** (vb_pool_scratch), so the results do not depend on the thread count.
+** heads of width dh.  vb_attention_batch shares the n * heads (problem, head) pairs among the engine's threads
+** (engine/pool.h) in one hand-off (from 2^24 multiply-adds in all; smaller batches run on the calling thread), each
+** thread taking the next pair from a shared counter (vb_pool_run_dynamic: a thread the machine delays computes fewer
+** pairs instead of holding up the call); every pair is computed by one thread, start to end, with its own scratch
+** (vb_pool_scratch), so the results do not depend on the thread count or on which thread took a pair.  Users: the
+*Q-Former's self- and
+** cross-attention (engine/qformer.c) and the ViT's self-attention, all frames of a call at once (engine/vit.c; the
+** ViT-g: 257 tokens, 16 heads of 88).
 **
 ** Per pair, as vb_attention does per head: scores s_ij = scale * (q_i . k_j) (+ mask_j), p = softmax_j(s)
 ** (engine/ops.c's softmax rows: max subtracted, its vectorised Cephes exp, the sum in double), o_i = sum_j p_ij v_j.
 **   kernel avx512 (AVX-512 F, dh <= 128; used when the engine's GEMM kernel is avx512, avx512bf16 or amx, i.e. the
-**   CPU has AVX-512 and VB_WMAT_KERNEL does not force avx2 / portable): the scores of 12 keys x 32 queries per
-**   register tile over the head's queries transposed (dh x nq, copied once per pair), the softmax along the keys
-**   vectorised over 16 queries, the weighted sum in 6 x dh (dh <= 64) or 3 x dh tiles; no BLAS.  Every operation is
-**   the one of the blas kernel in its order (one fused multiply-add per element of a dot product, in order; the
-**   softmax of ops.c lane by lane), so the bits equal those of the blas kernel wherever OpenBLAS's sgemm runs that
-**   chain: measured with OpenBLAS 0.3.21 SkylakeX for the Q-Former's cross-attention (32 x 257, dh 64) and
-**   InstructBLIP self-attention (32 x 64); its NT kernel for 32 x 32 x 64 (BLIP-2 self-attention) sums in another
-**   order (scores within 1 ulp).
+**   CPU has AVX-512 and VB_WMAT_KERNEL does not force avx2 / portable): the head's queries transposed (dh x nq, by
+**   16 x 16 register transposes), the scores of 12 keys x 32 queries per register tile, the softmax along the keys
+**   vectorised over 16 queries, then the weighted sum: up to 64 keys in 6 x dh (dh <= 64) or 3 x dh tiles of query
+**   rows; from 65 keys (the ViT, the Q-Former's cross-attention) transposed, O^T = V^T P, over the values packed
+**   (nk x dh) in tiles of up to 12 head columns x 32 queries, written back to the query rows by 16 x 16 transposes;
+**   no BLAS.  Every operation is the one of the blas kernel in its order (one fused multiply-add per element of a dot
+**   product, in order; the softmax of ops.c lane by lane), so the bits equal those of the blas kernel wherever
+**   OpenBLAS's sgemm runs that chain: measured with OpenBLAS 0.3.21 SkylakeX for the Q-Former's cross-attention
+**   (32 x 257, dh 64), InstructBLIP self-attention (64 x 64) and the ViT-g's self-attention (257 x 257, dh 88); its
+**   NT kernel for 32 x 32 x 64 (BLIP-2 self-attention) sums in another order (scores within 1 ulp).
 **   kernel blas (every other CPU, dh > 128, or VB_ATTN_KERNEL=blas): per pair OpenBLAS sgemm (one thread) for the
 **   two products and engine/ops.c's softmax rows.
-** VB_ATTN_KERNEL=blas|avx512 forces a kernel (avx512 on a CPU without it: blas).
+** VB_ATTN_KERNEL=blas|avx512 forces a kernel (avx512 on a CPU without it: blas); VB_ATTN_KERNEL and VB_WMAT_KERNEL
+** are read on every call.
 */
 #ifndef VB_ATTN_SMALL_H
 #define VB_ATTN_SMALL_H

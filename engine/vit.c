@@ -2,6 +2,7 @@
 #include "engine/vit.h"
 
 #include "base/common.h"
+#include "engine/attn_small.h"
 #include "engine/cuda/cuda.h"
 #include "engine/ops.h"
 
@@ -207,7 +208,6 @@ int vb_vit_ctx_new(struct vb_vit_ctx ** out, const struct vb_vit * m, int32_t ma
     c->qkv = vb_malloc(sizeof(float) * F * T * 3 * D);
     c->att = vb_malloc(sizeof(float) * F * T * D);
     c->mlp = vb_malloc(sizeof(float) * F * T * I);
-    c->scratch = vb_malloc(sizeof(float) * T * T);
     *out = c;
     return VB_OK;
 }
@@ -220,7 +220,6 @@ void vb_vit_ctx_free(struct vb_vit_ctx * c) {
     free(c->qkv);
     free(c->att);
     free(c->mlp);
-    free(c->scratch);
     free(c);
 }
 
@@ -274,11 +273,26 @@ int vb_vit_run(struct vb_vit_ctx * c, const float * pixels, int32_t n_frames, fl
         /* attention sub-layer */
         vb_layernorm(c->h, R, D, y->ln1_w, y->ln1_b, eps, c->x);
         vb_wmat_linear(c->x, R, &y->qkv, y->qkv_b, c->qkv);
-        for (int64_t f = 0; f < F; f++) {
-            const float * q = c->qkv + f * T * 3 * D;
-            vb_attention(q, 3 * D, q + D, 3 * D, q + 2 * D, 3 * D, T, T, H, dh, scale, NULL, NULL, 0, 0,
-                         c->att + f * T * D, D, c->scratch);
-        }
+        struct vb_attn_batch a = {.n = F,
+                                  .nq = T,
+                                  .nk = T,
+                                  .nk1 = T,
+                                  .heads = H,
+                                  .dh = dh,
+                                  .scale = scale,
+                                  .q = c->qkv,
+                                  .ldq = 3 * D,
+                                  .sq = T * 3 * D,
+                                  .k = c->qkv + D,
+                                  .ldk = 3 * D,
+                                  .sk = T * 3 * D,
+                                  .v = c->qkv + 2 * D,
+                                  .ldv = 3 * D,
+                                  .sv = T * 3 * D,
+                                  .out = c->att,
+                                  .ldo = D,
+                                  .so = T * D};
+        vb_attention_batch(&a); /* every (frame, head) pair in one pool dispatch */
         vb_wmat_linear_ex(c->att, D, R, &y->proj, y->proj_b, c->h, D, 1.0f); /* h += proj(att) */
         /* MLP sub-layer */
         vb_layernorm(c->h, R, D, y->ln2_w, y->ln2_b, eps, c->x);

@@ -80,13 +80,12 @@ int64_t vb_vit_n_params(const struct vb_vision_config * cfg);
 struct vb_vit_ctx {
     const struct vb_vit * m;
     int32_t               max_frames;
-    float *               cols;    /* (max_frames * n_patches, 3*p*p) unfolded patches */
-    float *               h;       /* (max_frames * n_tokens, D) residual stream */
-    float *               x;       /* (max_frames * n_tokens, D) normed input of a sub-layer */
-    float *               qkv;     /* (max_frames * n_tokens, 3D) */
-    float *               att;     /* (max_frames * n_tokens, D) attention output (also the patch GEMM output) */
-    float *               mlp;     /* (max_frames * n_tokens, I) */
-    float *               scratch; /* (n_tokens, n_tokens) scores of one head */
+    float *               cols; /* (max_frames * n_patches, 3*p*p) unfolded patches */
+    float *               h;    /* (max_frames * n_tokens, D) residual stream */
+    float *               x;    /* (max_frames * n_tokens, D) normed input of a sub-layer */
+    float *               qkv;  /* (max_frames * n_tokens, 3D) */
+    float *               att;  /* (max_frames * n_tokens, D) attention output (also the patch GEMM output) */
+    float *               mlp;  /* (max_frames * n_tokens, I) */
 };
 
 /* Allocate a context for at most max_frames frames (>= 1, else VB_ERR_ARG).  Free with vb_vit_ctx_free. */
