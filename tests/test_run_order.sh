@@ -49,6 +49,12 @@ grep -q "12 in this shard (4 videos, video order)" "$tmp/video.err" || die "no o
 grep -q "(4 videos, file order)" "$tmp/file.err" || die "no file-order line"
 [ "$(est_frames "$tmp/video.err")" = 8 ] || die "estimate (video order): $(grep total: "$tmp/video.err")"
 [ "$(est_frames "$tmp/file.err")" = 24 ] || die "estimate (file order): $(grep total: "$tmp/file.err")"
+# one cell: run alone it is the whole grid, in either order (the "alone" column walks the same order and cache)
+for o in video file; do
+  tot=$(sed -nE 's/^  total: (.*) \([0-9.]+ s\) for the grid: .*/\1/p' "$tmp/$o.err")
+  one=$(sed -nE 's/.*; the cells one by one: (.*)$/\1/p' "$tmp/$o.err")
+  [ -n "$tot" ] && [ "$tot" = "$one" ] || die "$o order: one cell alone ($one) is not the grid's total ($tot)"
+done
 # the frames are computed by each video's first question in the file (qid 0): grouped in order of first appearance
 got=$(q "$tmp/video.db" "SELECT group_concat(sample_key, ' ') FROM (SELECT sample_key FROM samples
       WHERE json_extract(extra, '\$.n_vit_run') > 0 ORDER BY 1)")
