@@ -32,11 +32,12 @@ struct pair {
     int64_t      nq1; /* queries from q / to out; the rest from q2 / to out2 */
 };
 
-/* query row i / output row i of a pair */
-static inline const float * q_row(const struct vb_attn_batch * a, const struct pair * p, int64_t i) {
+/* query row i / output row i of a pair (used by the avx512 kernel only: unused where it is left out) */
+__attribute__((unused)) static inline const float * q_row(const struct vb_attn_batch * a, const struct pair * p,
+                                                          int64_t i) {
     return i < p->nq1 ? p->q + i * a->ldq : p->q2 + (i - p->nq1) * a->ldq;
 }
-static inline float * o_row(const struct vb_attn_batch * a, const struct pair * p, int64_t i) {
+__attribute__((unused)) static inline float * o_row(const struct vb_attn_batch * a, const struct pair * p, int64_t i) {
     return i < p->nq1 ? p->out + i * a->ldo : p->out2 + (i - p->nq1) * a->ldo;
 }
 
@@ -88,8 +89,9 @@ static void pair_blas(const struct vb_attn_batch * a, const struct pair * p, flo
     }
 }
 
-/* ---- kernel avx512 ---- */
-#if defined(__x86_64__) && defined(__GNUC__)
+/* ---- kernel avx512 ---- (left out with VB_NO_AVX512_ATTN: the fuzz build, whose CPU-feature queries all answer 0,
+** so it would never run; clang -O1 with the sanitizers takes minutes on its unrolled intrinsics) */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(VB_NO_AVX512_ATTN)
 #include <immintrin.h>
 #define HAVE_AVX512_KERNEL 1
 #define VB_A512            __attribute__((target("avx512f")))
