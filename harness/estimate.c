@@ -322,6 +322,11 @@ struct sim {
     int64_t            bytes, bound, stamp;
 };
 
+/* The cache's byte bound: --vit-cache-mb, at least the features of the largest frame times the largest T. */
+static int64_t sim_bound(const struct vb_runner * R) {
+    return (int64_t)VB_MAX((size_t)R->c->vit_cache_mb << 20, R->fmax * (size_t)R->tmax);
+}
+
 static struct sim_entry * sim_get(struct sim * s, int32_t words, uint64_t clip, int32_t g) {
     for (int32_t i = 0; i < s->n; i++)
         if (s->e[i].clip == clip && s->e[i].g == g) {
@@ -375,12 +380,26 @@ static uint64_t clip_key(const struct vb_sample * s) {
     return h ^ ((uint64_t)a * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)b * 0xbf58476d1ce4e5b9ULL);
 }
 
+/* The frames of cell c's clip for sample s that its vision group has not computed yet in the simulated cache (all
+** of them without a cache), now marked computed and their feature bytes charged to the cache. */
+static int32_t sim_vit(struct sim * sm, int32_t W, const struct vb_runner * R, const struct vb_runner_cell * cl,
+                       const struct est_cell * c, const struct vb_sample * s) {
+    if (R->c->vit_cache_mb == 0) return c->n_distinct;
+    struct sim_entry * x = sim_get(sm, W, clip_key(s), cl->bs->vgroup);
+    int32_t            n_new = popcount_new(x->mask, c->mask, W);
+    or_into(x->mask, c->mask, W);
+    const struct vb_vision_config * vc = &cl->bs->b->cfg.vision;
+    int64_t                         b = (int64_t)n_new * vc->n_tokens * vc->hidden * (int64_t)sizeof(float);
+    x->bytes += b, sm->bytes += b;
+    return n_new;
+}
+
 /* Every pending sample through the model: totals, each cell's share and session estimate. */
 static void model(struct vb_runner * R, struct vb_estimate * e) {
     int32_t    W = e->words > 0 ? e->words : 1;
     uint64_t * dec = vb_malloc(sizeof(uint64_t) * (size_t)W);
     double *   add = vb_malloc(sizeof(double) * (size_t)(R->n_cells > 0 ? R->n_cells : 1));
-    struct sim sm = {.bound = (int64_t)VB_MAX((size_t)R->c->vit_cache_mb << 20, R->fmax * (size_t)R->tmax)};
+    struct sim sm = {.bound = sim_bound(R)};
     for (int32_t j = 0; j < R->n_mine; j++) {
         const int *              pj = R->pending + (size_t)j * R->n_cells;
         const struct vb_sample * s = &R->ds.s[R->sel[j]];
@@ -402,18 +421,8 @@ static void model(struct vb_runner * R, struct vb_estimate * e) {
             double d = (cost == 0 ? e->open_us : 0) + popcount_new(dec, c->mask, W) * e->frame_us;
             or_into(dec, c->mask, W);
             /* ViT: the frames of the clip not computed yet in this vision group */
-            int32_t g = cl->bs->vgroup, n_new;
-            if (R->c->vit_cache_mb == 0)
-                n_new = c->n_distinct;
-            else {
-                struct sim_entry * x = sim_get(&sm, W, clip_key(s), g);
-                n_new = popcount_new(x->mask, c->mask, W);
-                or_into(x->mask, c->mask, W);
-                const struct vb_vision_config * vc = &cl->bs->b->cfg.vision;
-                int64_t                         b = (int64_t)n_new * vc->n_tokens * vc->hidden * (int64_t)sizeof(float);
-                x->bytes += b, sm.bytes += b;
-            }
-            double v = n_new * e->vit_us[g];
+            int32_t g = cl->bs->vgroup, n_new = sim_vit(&sm, W, R, cl, c, s);
+            double  v = n_new * e->vit_us[g];
             e->vit_frames += n_new;
             /* the method: reused selection when an earlier pending cell of the question computed it */
             int reused = 0;
@@ -445,20 +454,12 @@ static double model_alone(struct vb_runner * R, const struct vb_estimate * e, in
     const struct vb_runner_cell * cl = &R->cells[i];
     const struct est_cell *       c = &e->cell[i];
     const int32_t                 g = cl->bs->vgroup;
-    struct sim sm = {.bound = (int64_t)VB_MAX((size_t)R->c->vit_cache_mb << 20, R->fmax * (size_t)R->tmax)};
-    double     tot = 0;
+    struct sim                    sm = {.bound = sim_bound(R)};
+    double                        tot = 0;
     for (int32_t j = 0; j < R->n_mine; j++) {
         if (!R->pending[(size_t)j * R->n_cells + i]) continue;
         int64_t now = sm.stamp + 1;
-        int32_t n_new = c->n_distinct;
-        if (R->c->vit_cache_mb != 0) {
-            struct sim_entry * x = sim_get(&sm, W, clip_key(&R->ds.s[R->sel[j]]), g);
-            n_new = popcount_new(x->mask, c->mask, W);
-            or_into(x->mask, c->mask, W);
-            const struct vb_vision_config * vc = &cl->bs->b->cfg.vision;
-            int64_t                         b = (int64_t)n_new * vc->n_tokens * vc->hidden * (int64_t)sizeof(float);
-            x->bytes += b, sm.bytes += b;
-        }
+        int32_t n_new = sim_vit(&sm, W, R, cl, c, &R->ds.s[R->sel[j]]);
         tot += e->open_us + c->n_distinct * e->frame_us + n_new * e->vit_us[g] + c->fresh_us;
         sim_evict(&sm, now);
     }
