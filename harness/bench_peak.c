@@ -142,6 +142,18 @@ void vb_peak_measure(struct vb_peak * p, int threads) {
 }
 #endif
 
+/* best time of 5 runs of fn over all the engine's threads, after one warm-up run */
+static double best_pool_run(vb_pool_fn fn, void * ctx) {
+    double best = 1e30;
+    for (int r = -1; r < 5; r++) { /* r == -1: warm-up */
+        double t0 = now_s();
+        vb_pool_run(0, fn, ctx);
+        double dt = now_s() - t0;
+        if (r >= 0 && dt < best) best = dt;
+    }
+    return best;
+}
+
 struct copy_job {
     uint8_t *       dst;
     const uint8_t * src;
@@ -160,13 +172,7 @@ double vb_copy_bandwidth_gbs(size_t bytes) {
     memset(src, 1, bytes);
     memset(dst, 0, bytes);
     struct copy_job J = {dst, src, bytes};
-    double          best = 1e30;
-    for (int r = -1; r < 5; r++) { /* r == -1: warm-up */
-        double t0 = now_s();
-        vb_pool_run(0, copy_part, &J);
-        double dt = now_s() - t0;
-        if (r >= 0 && dt < best) best = dt;
-    }
+    double          best = best_pool_run(copy_part, &J);
     free(src), free(dst);
     return 2.0 * (double)bytes / best / 1e9;
 }
@@ -243,13 +249,7 @@ double vb_read_bandwidth_gbs(size_t bytes) {
     struct read_job * J = vb_calloc(1, sizeof *J);
     J->src = src;
     J->bytes = bytes;
-    double best = 1e30;
-    for (int r = -1; r < 5; r++) { /* r == -1: warm-up */
-        double t0 = now_s();
-        vb_pool_run(0, read_part, J);
-        double dt = now_s() - t0;
-        if (r >= 0 && dt < best) best = dt;
-    }
+    double best = best_pool_run(read_part, J);
     free(src);
     free(J);
     return (double)bytes / best / 1e9;
