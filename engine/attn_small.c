@@ -27,7 +27,7 @@
 
 /* The rows of one (problem, head) pair: the head's first element of query / key / value / output row 0. */
 struct pair {
-    const float *q, *k, *v, *k2, *v2, *mask, *q2;
+    const float *q, *k, *v, *k2, *v2, *mask, *q2, *bias; /* bias: the head's (nq, nk) score bias, or NULL */
     float *      out, *out2;
     int64_t      nq1; /* queries from q / to out; the rest from q2 / to out2 */
 };
@@ -50,6 +50,7 @@ static struct pair pair_at(const struct vb_attn_batch * a, int64_t b, int32_t h)
                      a->v2 ? a->v2 + b * a->sv2 + o : NULL,
                      a->mask ? a->mask + b * a->smask : NULL,
                      a->q2 ? a->q2 + b * a->sq2 + o : NULL,
+                     a->bias ? a->bias + b * a->sbias + (int64_t)h * a->nq * a->nk : NULL,
                        a->out + b * a->so + o,
                      a->q2 ? a->out2 + b * a->so2 + o : NULL,
                      a->q2 ? a->nq1 : a->nq};
@@ -81,9 +82,10 @@ static void pair_blas(const struct vb_attn_batch * a, const struct pair * p, flo
         const int64_t m = blk == 0 ? p->nq1 : nq - p->nq1;
         if (m < 1) continue;
         vb_gemm_nt(m, nk, dh, a->scale, blk == 0 ? p->q : p->q2, a->ldq, k, ldk, 0.0f, S, nk);
-        if (p->mask)
-            for (int64_t i = 0; i < m; i++)
-                vb_add(S + i * nk, p->mask, nk);
+        for (int64_t i = 0; i < m; i++) { /* bias, then mask: ops.c's order */
+            if (p->bias) vb_add(S + i * nk, p->bias + ((blk == 0 ? 0 : p->nq1) + i) * nk, nk);
+            if (p->mask) vb_add(S + i * nk, p->mask, nk);
+        }
         vb_softmax_rows(S, m, nk);
         vb_gemm_nn(m, dh, nk, 1.0f, S, nk, v, ldv, 0.0f, blk == 0 ? p->out : p->out2, a->ldo);
     }
@@ -124,10 +126,10 @@ VB_A512_INLINE __m512 exp16(__m512 x) {
 }
 
 /* Scores of keys j0 .. j0+R-1 (row pointers kr) against the 16 * NC queries from column c0 of Qt (dh, nqp):
-** ST[j][c] = scale * (k_j . q_c) + mask[j], written to ST (nk, nqp) rows j; the running column maxima MX (nqp)
-** updated. */
+** ST[j][c] = scale * (k_j . q_c) (+ ST[j][c], the bias transposed there, when bias) + mask[j], written to ST (nk,
+** nqp) rows j; the running column maxima MX (nqp) updated. */
 VB_A512_INLINE void st_tile(const int R, const int NC, const float * const * kr, const float * Qt, int64_t nqp,
-                            int64_t c0, int64_t dh, float scale, const float * mask, float * ST, float * MX) {
+                            int64_t c0, int64_t dh, float scale, int bias, const float * mask, float * ST, float * MX) {
     __m512 acc[12][2];
 #pragma GCC unroll 12
     for (int r = 0; r < R; r++)
@@ -146,13 +148,15 @@ VB_A512_INLINE void st_tile(const int R, const int NC, const float * const * kr,
     __m512       m0 = _mm512_loadu_ps(MX + c0), m1 = NC > 1 ? _mm512_loadu_ps(MX + c0 + 16) : m0;
 #pragma GCC unroll 12
     for (int r = 0; r < R; r++) {
-        /* scale * (q . k) as BLAS's alpha, then the mask added (ops.c's order) */
+        /* scale * (q . k) as BLAS's alpha, then the bias and the mask added (ops.c's order) */
         __m512 s0 = _mm512_mul_ps(acc[r][0], sc);
+        if (bias) s0 = _mm512_add_ps(s0, _mm512_loadu_ps(ST + r * nqp + c0));
         if (mask) s0 = _mm512_add_ps(s0, _mm512_set1_ps(mask[r]));
         _mm512_storeu_ps(ST + r * nqp + c0, s0);
         m0 = _mm512_max_ps(m0, s0);
         if (NC > 1) {
             __m512 s1 = _mm512_mul_ps(acc[r][1], sc);
+            if (bias) s1 = _mm512_add_ps(s1, _mm512_loadu_ps(ST + r * nqp + c0 + 16));
             if (mask) s1 = _mm512_add_ps(s1, _mm512_set1_ps(mask[r]));
             _mm512_storeu_ps(ST + r * nqp + c0 + 16, s1);
             m1 = _mm512_max_ps(m1, s1);
@@ -283,40 +287,40 @@ VB_A512_INLINE void pvt_tile(const int R, const int NC, const float * Vd, int64_
 #define ST_CASES(NC)                                                                                                   \
     switch (R) {                                                                                                       \
     case 1:                                                                                                            \
-        st_tile(1, NC, kr, Qt, nqp, c0, dh, a->scale, mk, STj, MX);                                                    \
+        st_tile(1, NC, kr, Qt, nqp, c0, dh, a->scale, hb, mk, STj, MX);                                                \
         break;                                                                                                         \
     case 2:                                                                                                            \
-        st_tile(2, NC, kr, Qt, nqp, c0, dh, a->scale, mk, STj, MX);                                                    \
+        st_tile(2, NC, kr, Qt, nqp, c0, dh, a->scale, hb, mk, STj, MX);                                                \
         break;                                                                                                         \
     case 3:                                                                                                            \
-        st_tile(3, NC, kr, Qt, nqp, c0, dh, a->scale, mk, STj, MX);                                                    \
+        st_tile(3, NC, kr, Qt, nqp, c0, dh, a->scale, hb, mk, STj, MX);                                                \
         break;                                                                                                         \
     case 4:                                                                                                            \
-        st_tile(4, NC, kr, Qt, nqp, c0, dh, a->scale, mk, STj, MX);                                                    \
+        st_tile(4, NC, kr, Qt, nqp, c0, dh, a->scale, hb, mk, STj, MX);                                                \
         break;                                                                                                         \
     case 5:                                                                                                            \
-        st_tile(5, NC, kr, Qt, nqp, c0, dh, a->scale, mk, STj, MX);                                                    \
+        st_tile(5, NC, kr, Qt, nqp, c0, dh, a->scale, hb, mk, STj, MX);                                                \
         break;                                                                                                         \
     case 6:                                                                                                            \
-        st_tile(6, NC, kr, Qt, nqp, c0, dh, a->scale, mk, STj, MX);                                                    \
+        st_tile(6, NC, kr, Qt, nqp, c0, dh, a->scale, hb, mk, STj, MX);                                                \
         break;                                                                                                         \
     case 7:                                                                                                            \
-        st_tile(7, NC, kr, Qt, nqp, c0, dh, a->scale, mk, STj, MX);                                                    \
+        st_tile(7, NC, kr, Qt, nqp, c0, dh, a->scale, hb, mk, STj, MX);                                                \
         break;                                                                                                         \
     case 8:                                                                                                            \
-        st_tile(8, NC, kr, Qt, nqp, c0, dh, a->scale, mk, STj, MX);                                                    \
+        st_tile(8, NC, kr, Qt, nqp, c0, dh, a->scale, hb, mk, STj, MX);                                                \
         break;                                                                                                         \
     case 9:                                                                                                            \
-        st_tile(9, NC, kr, Qt, nqp, c0, dh, a->scale, mk, STj, MX);                                                    \
+        st_tile(9, NC, kr, Qt, nqp, c0, dh, a->scale, hb, mk, STj, MX);                                                \
         break;                                                                                                         \
     case 10:                                                                                                           \
-        st_tile(10, NC, kr, Qt, nqp, c0, dh, a->scale, mk, STj, MX);                                                   \
+        st_tile(10, NC, kr, Qt, nqp, c0, dh, a->scale, hb, mk, STj, MX);                                               \
         break;                                                                                                         \
     case 11:                                                                                                           \
-        st_tile(11, NC, kr, Qt, nqp, c0, dh, a->scale, mk, STj, MX);                                                   \
+        st_tile(11, NC, kr, Qt, nqp, c0, dh, a->scale, hb, mk, STj, MX);                                               \
         break;                                                                                                         \
     default:                                                                                                           \
-        st_tile(12, NC, kr, Qt, nqp, c0, dh, a->scale, mk, STj, MX);                                                   \
+        st_tile(12, NC, kr, Qt, nqp, c0, dh, a->scale, hb, mk, STj, MX);                                               \
         break;                                                                                                         \
     }
 
@@ -465,6 +469,20 @@ static VB_A512 void pair_avx512(const struct vb_attn_batch * a, const struct pai
             tr_block(sr, nr, lanes(nw), dr, nw, 0xFFFF);
         }
     }
+    /* the head's bias (nq, nk) transposed into the scores' rows (nk, nqp), columns past nq zero: 16 x 16 blocks */
+    const int hb = p->bias != NULL;
+    if (hb)
+        for (int64_t i0 = 0; i0 < nqp; i0 += 16) {
+            const int nr = (int)VB_MIN(16, nq - i0);
+            for (int64_t j0 = 0; j0 < nk; j0 += 16) {
+                const int nw = (int)VB_MIN(16, nk - j0);
+                for (int r = 0; r < nr; r++)
+                    sr[r] = p->bias + (i0 + r) * nk + j0;
+                for (int k = 0; k < nw; k++)
+                    dr[k] = ST + (j0 + k) * nqp + i0;
+                tr_block(sr, nr, lanes(nw), dr, nw, 0xFFFF);
+            }
+        }
     for (int64_t c = 0; c < nqp; c++)
         MX[c] = -INFINITY;
     /* scores: 12 keys x 32 (or 16) query columns per tile */

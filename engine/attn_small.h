@@ -1,5 +1,5 @@
 /* attn_small.h — many small multi-head attentions in one pool dispatch (the per-frame attentions of the Q-Former and
-** of the ViT).
+** of the ViT, the per-sequence self-attention of the T5 encoder).
 **
 ** A batch of n independent problems (frames) with the same sizes: problem b has nq queries over nk keys, `heads`
 ** heads of width dh.  vb_attention_batch shares the n * heads (problem, head) pairs among the engine's threads
@@ -7,16 +7,17 @@
 ** thread taking the next pair from a shared counter (vb_pool_run_dynamic: a thread the machine delays computes fewer
 ** pairs instead of holding up the call); every pair is computed by one thread, start to end, with its own scratch
 ** (vb_pool_scratch), so the results do not depend on the thread count or on which thread took a pair.  Users: the
-*Q-Former's self- and
-** cross-attention (engine/qformer.c) and the ViT's self-attention, all frames of a call at once (engine/vit.c; the
-** ViT-g: 257 tokens, 16 heads of 88).
+** Q-Former's self- and cross-attention (engine/qformer.c) and the ViT's self-attention, all frames of a call at once
+** (engine/vit.c; the ViT-g: 257 tokens, 16 heads of 88), and the T5 encoder's self-attention with its relative
+** position bias, all sequences of one length at once (engine/t5.c; T5-XL: 32 heads of 64).
 **
-** Per pair, as vb_attention does per head: scores s_ij = scale * (q_i . k_j) (+ mask_j), p = softmax_j(s)
+** Per pair, as vb_attention does per head: scores s_ij = scale * (q_i . k_j) (+ bias_ij) (+ mask_j), p = softmax_j(s)
 ** (engine/ops.c's softmax rows: max subtracted, its vectorised Cephes exp, the sum in double), o_i = sum_j p_ij v_j.
 **   kernel avx512 (AVX-512 F, dh <= 128; used when the engine's GEMM kernel is avx512, avx512bf16 or amx, i.e. the
 **   CPU has AVX-512 and VB_WMAT_KERNEL does not force avx2 / portable): the head's queries transposed (dh x nq, by
-**   16 x 16 register transposes), the scores of 12 keys x 32 queries per register tile, the softmax along the keys
-**   vectorised over 16 queries, then the weighted sum: up to 64 keys in 6 x dh (dh <= 64) or 3 x dh tiles of query
+**   16 x 16 register transposes; with a bias, its (nq x nk) block transposed likewise into the scores), the scores
+**   of 12 keys x 32 queries per register tile, the softmax along the keys vectorised over 16 queries, then the
+**   weighted sum: up to 64 keys in 6 x dh (dh <= 64) or 3 x dh tiles of query
 **   rows; from 65 keys (the ViT, the Q-Former's cross-attention) transposed, O^T = V^T P, over the values packed
 **   (nk x dh) in tiles of up to 12 head columns x 32 queries, written back to the query rows by 16 x 16 transposes;
 **   no BLAS.  Every operation is the one of the blas kernel in its order (one fused multiply-add per element of a dot
@@ -40,6 +41,9 @@
 **   value j:  v[b * sv + j * ldv + ...] likewise, v2[b * sv2 + (j - nk1) * ldv + ...]
 **             (two key blocks: the Q-Former's query rows and text rows are kept in separate blocks; nk1 = nk and
 **             k2 / v2 NULL when the keys are one block)
+**   bias:     NULL, or bias[b * sbias + (h * nq + i) * nk + j] added to the score of query i, key j (i over all nq
+**             queries, both blocks; j over all nk keys, both blocks; finite): an additive score bias per head, e.g.
+**             T5's relative position bias (heads, nq, nk), sbias 0 when every problem shares one table
 **   mask:     NULL, or mask[b * smask + j] added to score j (0 or a large negative; finite)
 **   output i: out[b * so + i * ldo + h * dh + d], for i >= nq1 with q2 set out2[b * so2 + (i - nq1) * ldo + ...]
 **             (written, not accumulated; must not overlap the inputs)
@@ -61,6 +65,8 @@ struct vb_attn_batch {
     int64_t       sv2;
     const float * mask;
     int64_t       smask;
+    const float * bias; /* (heads, nq, nk) per problem, sbias floats apart (0: shared), or NULL */
+    int64_t       sbias;
     float *       out;
     int64_t       ldo, so;
     int64_t       nq1; /* queries in the first block when q2 is set */

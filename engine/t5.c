@@ -2,6 +2,7 @@
 #include "engine/t5.h"
 
 #include "base/common.h"
+#include "engine/attn_small.h"
 #include "engine/cuda/cuda.h"
 #include "engine/ops.h"
 #include "engine/pool.h"
@@ -380,6 +381,39 @@ static void cross_kv(struct vb_t5_ctx * c) {
     c->n_past = 0;
 }
 
+/* The encoder's self-attention of n_seq sequences of n tokens each, consecutive in qkv (n_seq * n, 3 * inner) = q | k
+** | v rows: out (n_seq * n, inner) rows; bias (heads, n, n) shared by all, mask_add (n_seq, n).  One
+** vb_attention_batch: every (sequence, head) pair in one pool dispatch, each pair vb_attention's operations in its
+** order (engine/attn_small.h). */
+static void enc_attention(const struct vb_t5_model * m, const float * qkv, int64_t n_seq, int64_t n, const float * bias,
+                          const float * mask_add, float * out) {
+    const int64_t        inner = m->inner, ld = 3 * inner;
+    struct vb_attn_batch a = {.n = n_seq,
+                              .nq = n,
+                              .nk = n,
+                              .nk1 = n,
+                              .heads = m->cfg.heads,
+                              .dh = m->cfg.d_kv,
+                              .scale = 1.0f,
+                              .q = qkv,
+                              .ldq = ld,
+                              .sq = n * ld,
+                              .k = qkv + inner,
+                              .ldk = ld,
+                              .sk = n * ld,
+                              .v = qkv + 2 * inner,
+                              .ldv = ld,
+                              .sv = n * ld,
+                              .mask = mask_add,
+                              .smask = n,
+                              .bias = bias,
+                              .sbias = 0,
+                              .out = out,
+                              .ldo = inner,
+                              .so = n * inner};
+    vb_attention_batch(&a);
+}
+
 int vb_t5_encode(struct vb_t5_ctx * c, const float * embeds, const uint8_t * mask, int64_t n, float * block_out) {
     if (c->dev) return vb_cuda_t5_encode_ctx(c, embeds, mask, n, block_out); /* CUDA */
     const struct vb_t5_model *  m = c->m;
@@ -395,8 +429,7 @@ int vb_t5_encode(struct vb_t5_ctx * c, const float * embeds, const uint8_t * mas
         const struct vb_t5_block * b = &m->enc[l];
         vb_rmsnorm(c->h, n, d, b->ln_sa, C->eps, c->x);
         lin(c->x, d, n, &b->qkv, c->qkv, 3 * inner, 0.0f);
-        vb_attention(c->qkv, 3 * inner, c->qkv + inner, 3 * inner, c->qkv + 2 * inner, 3 * inner, n, n, C->heads,
-                     C->d_kv, 1.0f, c->bias, c->mask_add, 0, 0, c->att, inner, c->scratch);
+        enc_attention(m, c->qkv, 1, n, c->bias, c->mask_add, c->att);
         lin(c->att, inner, n, &b->o, c->h, d, 1.0f);
         ff_layer(c, b, n);
         if (block_out) memcpy(block_out + (int64_t)l * n * d, c->h, sizeof(float) * (size_t)(n * d));
@@ -602,6 +635,7 @@ int vb_t5_batch_new(struct vb_t5_batch ** out, const struct vb_t5_model * m, int
     b->qkv = vb_malloc(f * (size_t)(R * 3 * inner));
     b->att = vb_malloc(f * (size_t)(R * inner));
     b->ff = vb_malloc(f * (size_t)(R * 2 * m->cfg.d_ff));
+    b->mask_add = vb_malloc(f * (size_t)R);
     b->max_logit_rows = max_logit_rows;
     if (max_logit_rows) b->logits = vb_malloc(f * (size_t)(max_logit_rows * m->cfg.vocab));
     *out = b;
@@ -615,6 +649,7 @@ void vb_t5_batch_free(struct vb_t5_batch * b) {
     free(b->qkv);
     free(b->att);
     free(b->ff);
+    free(b->mask_add);
     free(b->logits);
     free(b);
 }
@@ -669,19 +704,25 @@ int vb_t5_encode_batch(struct vb_t5_batch * b, struct vb_t5_ctx ** ctx, int32_t 
     if (n_seq < 1 || total > b->max_rows)
         return vb_fail(VB_ERR_ARG, "t5 encoder batch: %lld tokens in %d sequences, workspace holds %lld",
                        (long long)total, n_seq, (long long)b->max_rows);
+    /* per sequence its key mask (in its context, for the decoder, and at its rows' offset in b->mask_add, so a run
+    ** of sequences of one length has its masks n apart); the position bias once per run of equal lengths, in the
+    ** context of the run's first sequence */
     for (int64_t s = 0, o = 0; s < n_seq; o += n[s], s++) {
         set_mask(ctx[s], masks ? masks[s] : NULL, n[s]);
+        memcpy(b->mask_add + o, ctx[s]->mask_add, sizeof(float) * (size_t)n[s]);
         memcpy(b->h + o * d, embeds[s], sizeof(float) * (size_t)(n[s] * d));
-        fill_bias(m, m->enc_rel, 1, n[s], 0, n[s], ctx[s]->bias);
+        if (s == 0 || n[s] != n[s - 1]) fill_bias(m, m->enc_rel, 1, n[s], 0, n[s], ctx[s]->bias);
     }
     for (int32_t l = 0; l < C->n_enc; l++) {
         const struct vb_t5_block * blk = &m->enc[l];
         vb_rmsnorm(b->h, total, d, blk->ln_sa, C->eps, b->x);
         lin(b->x, d, total, &blk->qkv, b->qkv, 3 * inner, 0.0f);
-        for (int64_t s = 0, o = 0; s < n_seq; o += n[s], s++) {
-            const float * q = b->qkv + o * 3 * inner;
-            vb_attention(q, 3 * inner, q + inner, 3 * inner, q + 2 * inner, 3 * inner, n[s], n[s], C->heads, C->d_kv,
-                         1.0f, ctx[s]->bias, ctx[s]->mask_add, 0, 0, b->att + o * inner, inner, ctx[s]->scratch);
+        for (int64_t s = 0, o = 0; s < n_seq;) { /* one call per run of equal lengths */
+            int64_t r = s + 1;
+            while (r < n_seq && n[r] == n[s])
+                r++;
+            enc_attention(m, b->qkv + o * 3 * inner, r - s, n[s], ctx[s]->bias, b->mask_add + o, b->att + o * inner);
+            o += (r - s) * n[s], s = r;
         }
         lin(b->att, inner, total, &blk->o, b->h, d, 1.0f);
         ff_rows(m, blk, b->h, b->x, b->ff, total);

@@ -157,9 +157,11 @@ void vb_t5_profile_stop(struct vb_t5_profile * out);
 
 /* ---- batched form: several sequences (each with its own context) through the same GEMMs ----
 ** Every Linear runs once over the rows of all sequences (weights are read once per call instead of once per
-** sequence: what makes the 32 localizer sequences of SeViLA or a batch of greedy rows cheap); attention runs per
-** sequence on its own context (mask, position bias, caches).  Results are identical to the per-sequence calls up to
-** float rounding. */
+** sequence: what makes the 32 localizer sequences of SeViLA or a batch of greedy rows cheap); the encoder's
+** self-attention runs for each run of consecutive sequences of equal length in one vb_attention_batch (engine/
+** attn_small.h: every (sequence, head) pair in one pool dispatch, one position bias table per run); the decoder's
+** attention runs per sequence on its own context (mask, position bias, caches).  Results are identical to the
+** per-sequence calls up to float rounding (the attention of a sequence gives the same bits in a batch as alone). */
 struct vb_t5_batch {
     const struct vb_t5_model * m;
     int64_t                    max_rows; /* rows per call: encoder tokens summed over sequences, or decoder sequences */
@@ -168,6 +170,7 @@ struct vb_t5_batch {
     float *                    qkv;      /* (max_rows, 3*inner) */
     float *                    att;      /* (max_rows, inner) */
     float *                    ff;       /* (max_rows, 2*d_ff) */
+    float *                    mask_add; /* (max_rows) the encoder's key masks, each sequence's at its rows' offset */
     int64_t                    max_logit_rows;
     float * logits; /* (max_logit_rows, vocab) for callers (vb_generate_greedy), NULL if max_logit_rows is 0 */
 };
