@@ -2,8 +2,12 @@
 ** kernel (avx512: SKIP naming AVX-512F where the CPU lacks it; blas): odd sizes and strides, a head width that is not
 ** a multiple of 16 (masked vector tails), widths 80 and 128 (the 3-row tiles), keys split over two blocks (the
 ** Q-Former's query and text rows), an additive key mask, key counts of 1 and 257; the output written (NaN before),
-** never past the head's columns; the same bits with 1 and 2 threads; the kernel named; with OpenBLAS's SkylakeX core
-** (OPENBLAS_CORETYPE=SkylakeX) the avx512 kernel gives the bits of the blas kernel on the Q-Former's shapes. */
+** never past the head's columns; an additive score bias (shared by the problems or one each, with one and two query
+** and key blocks); the same bits with 1 and 2 threads; the kernel named; with OpenBLAS's SkylakeX core
+** (OPENBLAS_CORETYPE=SkylakeX) the avx512 kernel gives the bits of the blas kernel on the Q-Former's shapes.  T5
+** encoder shapes (3 sequences of 7, 64, 77, 130 tokens, 4 heads of 64, position bias and key mask): the blas kernel
+** gives engine/ops.c vb_attention's bits, the avx512 kernel those of the blas kernel from 64 keys (SkylakeX core),
+** else within 8 FLT_EPSILON of the largest output. */
 #include <setjmp.h> /* cmocka.h needs these four first */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,11 +16,13 @@
 #include <cmocka.h>
 
 #include "engine/attn_small.h"
+#include "engine/ops.h"
 #include "engine/pool.h"
 #include "tests/helpers.h"
 
 char * openblas_get_corename(void); /* OpenBLAS */
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,8 +50,9 @@ static int64_t qrow(const struct shape * s, int64_t b, int64_t i) {
     return i < qs ? b * qs + i : s->n * qs + b * (s->nq - qs) + (i - qs);
 }
 
-/* Runs one shape with the kernel `kern` ("avx512" / "blas"); returns the output (n, nq, ldo) for the thread check. */
-static float * run_shape(const struct shape * s, const char * kern, int threads) {
+/* Runs one shape with the kernel `kern` ("avx512" / "blas"), with an additive score bias (heads, nq, nk) when bias is
+** 1 (one table shared by the problems) or 2 (one per problem); returns the output (n, nq, ldo) for the thread check. */
+static float * run_shape(const struct shape * s, int bias_mode, const char * kern, int threads) {
     setenv("VB_ATTN_KERNEL", kern, 1);
     vb_pool_set_threads(threads);
     const int64_t D = (int64_t)s->heads * s->dh, ldq = D + 3, ldk = 2 * D + 5, ldo = D + 2;
@@ -61,6 +68,9 @@ static float * run_shape(const struct shape * s, const char * kern, int threads)
         for (int64_t i = 0; i < s->n * s->nk; i++)
             mask[i] = urand() < 0.3 ? -10000.0f : 0.0f;
     }
+    const int64_t hqk = (int64_t)s->heads * s->nq * s->nk; /* one bias table */
+    float *       bias = bias_mode ? randv((bias_mode == 2 ? s->n : 1) * hqk, 2.0) : NULL;
+    const int64_t sbias = bias_mode == 2 ? hqk : 0;
     rs = seed;
     float * out = malloc(sizeof(float) * (size_t)(s->n * s->nq * ldo));
     for (int64_t i = 0; i < s->n * s->nq * ldo; i++)
@@ -89,6 +99,8 @@ static float * run_shape(const struct shape * s, const char * kern, int threads)
                               .sv2 = (n2 + 1) * ldk,
                               .mask = mask,
                               .smask = s->nk,
+                              .bias = bias,
+                              .sbias = sbias,
                               .out = out,
                               .ldo = ldo,
                               .so = qs * ldo};
@@ -112,7 +124,8 @@ static float * run_shape(const struct shape * s, const char * kern, int threads)
                     double dot = 0;
                     for (int d = 0; d < s->dh; d++)
                         dot += (double)qi[d] * kj[h * s->dh + d];
-                    sc[j] = scale * dot + (mask ? mask[b * s->nk + j] : 0);
+                    sc[j] = scale * dot + (bias ? bias[b * sbias + (h * s->nq + i) * s->nk + j] : 0) +
+                            (mask ? mask[b * s->nk + j] : 0);
                     m = fmax(m, sc[j]);
                 }
                 for (int64_t j = 0; j < s->nk; j++)
@@ -132,11 +145,11 @@ static float * run_shape(const struct shape * s, const char * kern, int threads)
                 past += !isnan(o[D]) || !isnan(o[D + 1]); /* the two columns past the heads stay untouched */
             }
     if (!(err <= 1e-5 * fmax(mx, 1e-30)) || past)
-        fail_msg("kernel %s, n %lld nq %lld nk %lld (first block %lld) heads %d dh %d mask %d, %d threads: max error "
-                 "%.3g of max |ref| %.3g, %d rows written past the heads",
+        fail_msg("kernel %s, n %lld nq %lld nk %lld (first block %lld) heads %d dh %d mask %d bias %d, %d threads: "
+                 "max error %.3g of max |ref| %.3g, %d rows written past the heads",
                  kern, (long long)s->n, (long long)s->nq, (long long)s->nk, (long long)s->nk1, s->heads, s->dh, s->mask,
-                 threads, err, mx, past);
-    free(q), free(kv1), free(kv2), free(mask), free(sc);
+                 bias_mode, threads, err, mx, past);
+    free(q), free(kv1), free(kv2), free(mask), free(bias), free(sc);
     return out;
 }
 
@@ -158,15 +171,143 @@ static const struct shape shapes[] = {
     {1, 70, 65, 0, 1, 24, 0, 0},     /* every key in the second block, 65 keys (the first transposed count) */
 };
 
+/* with an additive score bias (T5's relative position bias): 1 = one table shared by the problems, 2 = one each */
+static const struct bias_shape {
+    struct shape s;
+    int          bias;
+} bias_shapes[] = {
+    {{3, 5, 11, 4, 3, 7, 1, 0}, 1},       /* tails everywhere, two key blocks, mask */
+    {{2, 9, 20, 7, 2, 24, 1, 4}, 2},      /* two query and two key blocks with tails, a bias per problem */
+    {{2, 40, 100, 60, 2, 128, 1, 17}, 1}, /* two query and two key blocks, transposed weighted sum, width 128 */
+    {{3, 77, 77, 77, 4, 64, 1, 0}, 1},    /* T5 encoder self-attention: 77 tokens, width 64 */
+    {{2, 33, 130, 0, 2, 80, 0, 0}, 2},    /* every key in the second block, no mask */
+};
+
+static void check_shape(const struct shape * s, int bias_mode, const char * kern, size_t i) {
+    float * o1 = run_shape(s, bias_mode, kern, 1);
+    float * o2 = run_shape(s, bias_mode, kern, 2);
+    size_t  n = (size_t)(s->n * s->nq * ((int64_t)s->heads * s->dh + 2));
+    if (memcmp(o1, o2, sizeof(float) * n) != 0) /* NaN columns compare as bytes */
+        fail_msg("kernel %s, shape %zu (bias %d): 1 and 2 threads give different bits", kern, i, bias_mode);
+    free(o1), free(o2);
+}
+
 static void check_kernel(const char * kern) {
-    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-        float *              o1 = run_shape(&shapes[i], kern, 1);
-        float *              o2 = run_shape(&shapes[i], kern, 2);
-        const struct shape * s = &shapes[i];
-        size_t               n = (size_t)(s->n * s->nq * ((int64_t)s->heads * s->dh + 2));
-        if (memcmp(o1, o2, sizeof(float) * n) != 0) /* NaN columns compare as bytes */
-            fail_msg("kernel %s, shape %zu: 1 and 2 threads give different bits", kern, i);
-        free(o1), free(o2);
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        check_shape(&shapes[i], 0, kern, i);
+    for (size_t i = 0; i < sizeof bias_shapes / sizeof bias_shapes[0]; i++)
+        check_shape(&bias_shapes[i].s, bias_shapes[i].bias, kern, i);
+}
+
+/* ---- T5 encoder self-attention: scale 1, the relative position bias (heads, L, L) shared by the problems (sbias 0),
+** a key mask of 0 / -FLT_MAX per problem, q | k | v in one row of 3 * heads * dh and the output rows heads * dh wide,
+** as engine/t5.c's encoder passes them ---- */
+enum { T5_N = 3, T5_H = 4, T5_DH = 64 };
+static const int64_t t5_len[] = {7, 64, 77, 130};
+
+/* The output (T5_N * L, T5_H * T5_DH) of vb_attention_batch with kernel kern (2 threads); with ref set, *ref gets the
+** same through engine/ops.c's vb_attention, one call per problem. */
+static float * t5_run(int64_t L, const char * kern, float ** ref) {
+    setenv("VB_ATTN_KERNEL", kern, 1);
+    vb_pool_set_threads(2);
+    const int64_t D = (int64_t)T5_H * T5_DH, ld = 3 * D;
+    uint64_t      seed = rs;
+    rs = 0x2545F4914F6CDD1Dull ^ (uint64_t)L; /* same data for every run */
+    float * qkv = randv(T5_N * L * ld, 0.5);
+    float * bias = randv((int64_t)T5_H * L * L, 2.0);
+    float * mask = calloc((size_t)(T5_N * L), sizeof(float));
+    for (int64_t j = 0; j < L; j++) { /* problem 0 all real, 1 padded at the end (2 keys), 2 random holes */
+        mask[L + j] = j >= L - 2 && L > 2 ? -FLT_MAX : 0.0f;
+        mask[2 * L + j] = j > 0 && urand() < 0.3 ? -FLT_MAX : 0.0f;
+    }
+    rs = seed;
+    float *              out = malloc(sizeof(float) * (size_t)(T5_N * L * D));
+    struct vb_attn_batch a = {.n = T5_N,
+                              .nq = L,
+                              .nk = L,
+                              .nk1 = L,
+                              .heads = T5_H,
+                              .dh = T5_DH,
+                              .scale = 1.0f,
+                              .q = qkv,
+                              .ldq = ld,
+                              .sq = L * ld,
+                              .k = qkv + D,
+                              .ldk = ld,
+                              .sk = L * ld,
+                              .v = qkv + 2 * D,
+                              .ldv = ld,
+                              .sv = L * ld,
+                              .mask = mask,
+                              .smask = L,
+                              .bias = bias,
+                              .sbias = 0,
+                              .out = out,
+                              .ldo = D,
+                              .so = L * D};
+    vb_attention_batch(&a);
+    if (ref) {
+        *ref = malloc(sizeof(float) * (size_t)(T5_N * L * D));
+        float * S = malloc(sizeof(float) * (size_t)(L * L));
+        for (int64_t b = 0; b < T5_N; b++) {
+            const float * q = qkv + b * L * ld;
+            vb_attention(q, ld, q + D, ld, q + 2 * D, ld, L, L, T5_H, T5_DH, 1.0f, bias, mask + b * L, 0, 0,
+                         *ref + b * L * D, D, S);
+        }
+        free(S);
+    }
+    free(qkv), free(bias), free(mask);
+    return out;
+}
+
+/* the blas kernel with a bias and a mask gives engine/ops.c vb_attention's bits on T5 encoder shapes */
+static void test_t5_blas(void ** state) {
+    (void)state;
+    for (size_t li = 0; li < sizeof t5_len / sizeof t5_len[0]; li++) {
+        const int64_t L = t5_len[li], n = T5_N * L * T5_H * T5_DH;
+        float *       ref, *out = t5_run(L, "blas", &ref);
+        int64_t       diff = 0;
+        for (int64_t i = 0; i < n; i++)
+            diff += memcmp(out + i, ref + i, sizeof(float)) != 0;
+        if (diff)
+            fail_msg("T5 shape L %lld: blas kernel and vb_attention differ in %lld of %lld values", (long long)L,
+                     (long long)diff, (long long)n);
+        free(out), free(ref);
+    }
+}
+
+/* the avx512 kernel against the blas kernel on T5 encoder shapes: with OpenBLAS's SkylakeX core the same bits from 64
+** keys (measured for 64, 77 and 130: its sgemm sums each dot product as one chain in order, as the kernel does); for 7
+** keys its small NT kernel sums the scores in another order: there, and on every other core, each value within 8 *
+** FLT_EPSILON * the largest |output| (measured for 7 keys: 3.5 * FLT_EPSILON * 0.855, 0.42e-6) */
+static void test_t5_avx512(void ** state) {
+    (void)state;
+    setenv("VB_ATTN_KERNEL", "avx512", 1);
+    if (strcmp(vb_attention_batch_kernel(T5_DH), "avx512") != 0) {
+        printf("SKIP: attention kernel avx512 on T5 shapes: no AVX-512F on this CPU\n");
+        skip();
+    }
+    const char * core = openblas_get_corename();
+    const int    skx = core && !strcmp(core, "SkylakeX");
+    for (size_t li = 0; li < sizeof t5_len / sizeof t5_len[0]; li++) {
+        const int64_t L = t5_len[li], n = T5_N * L * T5_H * T5_DH;
+        float *       ob = t5_run(L, "blas", NULL), *oa = t5_run(L, "avx512", NULL);
+        int64_t       diff = 0;
+        double        md = 0, mx = 0;
+        for (int64_t i = 0; i < n; i++) {
+            diff += memcmp(oa + i, ob + i, sizeof(float)) != 0;
+            md = fmax(md, isnan(oa[i]) ? INFINITY : fabs((double)oa[i] - ob[i]));
+            mx = fmax(mx, fabs((double)ob[i]));
+        }
+        const int bits = skx && L >= 64;
+        printf("T5 shape L %lld, OpenBLAS core %s: %lld of %lld values differ, max |diff| %.3g of max |out| %.3g "
+               "(checked: %s)\n",
+               (long long)L, core ? core : "?", (long long)diff, (long long)n, md, mx,
+               bits ? "same bits" : "within 8 FLT_EPSILON of max |out|");
+        if (bits ? diff != 0 : !(md <= 8 * FLT_EPSILON * mx))
+            fail_msg("T5 shape L %lld: avx512 and blas kernels: %lld values differ, max |diff| %.3g of max |out| %.3g",
+                     (long long)L, (long long)diff, md, mx);
+        free(oa), free(ob);
     }
 }
 
@@ -198,7 +339,7 @@ static void test_avx512(void ** state) {
     for (size_t si = 0; si < sizeof same / sizeof same[0]; si++) {
         const size_t         i = same[si];
         const struct shape * sh = &shapes[i];
-        float *              o1 = run_shape(sh, "blas", 1), *o2 = run_shape(sh, "avx512", 1);
+        float *              o1 = run_shape(sh, 0, "blas", 1), *o2 = run_shape(sh, 0, "avx512", 1);
         size_t               n = (size_t)(sh->n * sh->nq * ((int64_t)sh->heads * sh->dh + 2));
         if (memcmp(o1, o2, sizeof(float) * n) != 0) fail_msg("shape %zu: avx512 and blas give different bits", i);
         free(o1), free(o2);
@@ -217,6 +358,8 @@ int main(int argc, char ** argv) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_blas),
         cmocka_unit_test(test_avx512),
+        cmocka_unit_test(test_t5_blas),
+        cmocka_unit_test(test_t5_avx512),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     vb_pool_set_threads(1);

@@ -3,7 +3,8 @@
 ** blocks, sequences longer than max_distance), written with vb_st_writer and loaded through the normal loader.
 ** Variants: gated tanh-GELU untied; gated erf-GELU tied (d_model^-0.5 rescale); ReLU non-gated tied with the shared
 ** embedding stored only as encoder.embed_tokens.  Also: greedy generation with repetition penalty vs a naive greedy
-** loop, EOS padding, bad input. */
+** loop, EOS padding, bad input; the batched encoder's runs of equal-length sequences give the bits of single
+** encodes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -701,6 +702,78 @@ static void test_decode_threads_bits(void ** state) {
     unlink(path);
 }
 
+/* The batched encoder runs the self-attention once per run of consecutive sequences of equal length (engine/t5.c,
+** vb_attention_batch with the position bias shared): sequences of lengths 70, 70, 70 (one run of 3: 70 keys, the
+** avx512 kernel's transposed weighted sum), 67, 20, 20 (runs of 1 and 2), some padded, give the bits of one
+** vb_t5_encode per sequence (enc_out and cross K/V), with heads of width 64 as T5-XL, with each attention kernel
+** (avx512 where the CPU has it), f32 and bf16 weights. */
+static void test_encode_batch_runs(void ** state) {
+    (void)state;
+    const struct variant V = {
+        "t5-xl heads",
+        {50, 128, 64, 256, 2, 1, 4, 32, 128, 1e-6f, VB_ACT_GELU_ERF, 1, 0, 0, 1, 0, VB_DT_F32, VB_DEVICE_CPU},
+        "",
+        0};
+    char path[512];
+    tmp_path(path, sizeof path, 8);
+    write_model(&V, path);
+    struct vb_weights * w;
+    assert_int_equal(vb_weights_open(&w, path), VB_OK);
+    enum { NS = 6 };
+    const int64_t ns[NS] = {70, 70, 70, 67, 20, 20}, d = V.cfg.d_model, maxn = 70;
+    int64_t       total = 0;
+    for (int s = 0; s < NS; s++)
+        total += ns[s];
+    float *   emb = malloc(sizeof(float) * (size_t)(total * d));
+    uint8_t * mk = malloc((size_t)total);
+    for (int64_t i = 0; i < total * d; i++)
+        emb[i] = (float)nrand();
+    const float *   e[NS];
+    const uint8_t * m[NS];
+    for (int64_t s = 0, o = 0; s < NS; o += ns[s], s++) {
+        e[s] = emb + o * d, m[s] = s == 1 || s == 4 ? mk + o : NULL;
+        for (int64_t i = 0; i < ns[s]; i++) /* sequence 1: 3 padded at the end; 4: holes */
+            mk[o + i] = s == 1 ? i < ns[s] - 3 : (i == 0 || urand() > 0.3);
+    }
+    const char *  kerns[2] = {"blas", "avx512"};
+    const int32_t dts[2] = {VB_DT_F32, VB_DT_BF16};
+    for (int di = 0; di < 2; di++) {
+        struct vb_t5_config C = V.cfg;
+        C.weight_dtype = dts[di];
+        struct vb_t5_model * mo;
+        assert_int_equal(vb_t5_load(&mo, w, V.prefix, &C), VB_OK);
+        const int64_t ckv = (int64_t)C.n_dec * 2 * mo->inner;
+        for (int ki = 0; ki < 2; ki++) {
+            setenv("VB_ATTN_KERNEL", kerns[ki], 1);
+            struct vb_t5_batch * bt;
+            struct vb_t5_ctx *   cs[NS], *c1;
+            assert_int_equal(vb_t5_batch_new(&bt, mo, total, 0), VB_OK);
+            for (int s = 0; s < NS; s++)
+                assert_int_equal(vb_t5_ctx_new(&cs[s], mo, maxn, 2), VB_OK);
+            assert_int_equal(vb_t5_ctx_new(&c1, mo, maxn, 2), VB_OK);
+            assert_int_equal(vb_t5_encode_batch(bt, cs, NS, e, m, ns), VB_OK);
+            for (int s = 0; s < NS; s++) {
+                assert_int_equal(vb_t5_encode(c1, e[s], m[s], ns[s], NULL), VB_OK);
+                assert_int_equal(cs[s]->n_enc, ns[s]);
+                printf("  %s weights, attention %s, sequence %d (%lld tokens): ", di ? "bf16" : "f32", kerns[ki], s,
+                       (long long)ns[s]);
+                assert_memory_equal(cs[s]->enc_out, c1->enc_out, sizeof(float) * (size_t)(ns[s] * d));
+                assert_memory_equal(cs[s]->cross_kv, c1->cross_kv, sizeof(float) * (size_t)(ns[s] * ckv));
+                printf("same bits as alone\n");
+            }
+            for (int s = 0; s < NS; s++)
+                vb_t5_ctx_free(cs[s]);
+            vb_t5_ctx_free(c1);
+            vb_t5_batch_free(bt);
+        }
+        vb_t5_free(mo);
+    }
+    unsetenv("VB_ATTN_KERNEL");
+    free(emb), free(mk);
+    vb_weights_close(w);
+    unlink(path);
+}
+
 static void test_load_errors(void ** state) {
     (void)state;
     const struct variant * V = &VARIANTS[1];
@@ -731,7 +804,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buckets),     cmocka_unit_test(test_encoder_decoder),
         cmocka_unit_test(test_generate),    cmocka_unit_test(test_decode_threads_bits),
-        cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_load_errors), cmocka_unit_test(test_encode_batch_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
