@@ -7,6 +7,7 @@
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -415,10 +416,13 @@ static void softmax_serial(float * x, int64_t n, int64_t d) {
     }
 }
 
-/* ---- the glue on the engine's threads: rows (or 64-element chunks) split over the pool, each computed exactly as
-** alone, so the results do not depend on the thread count.  Below GLUE_PAR_MIN elements one thread (a hand-off
-** costs ~2-5 us). */
-#define GLUE_PAR_MIN (1 << 16)
+/* ---- the glue on the engine's threads: rows (or 64-element chunks) cut into pieces of whole rows (chunks), about
+** GLUE_PIECES_PER_THREAD per thread, taken from a shared counter (vb_pool_run_dynamic: a thread the machine delays
+** takes fewer pieces, and the caller starts before a sleeping worker wakes); each row or chunk is computed exactly as
+** alone, so the results do not depend on the thread count or on who took a piece.  Below GLUE_PAR_MIN elements one
+** thread (a hand-off costs ~2-5 us). */
+#define GLUE_PAR_MIN           (1 << 16)
+#define GLUE_PIECES_PER_THREAD 4
 
 struct glue_job {
     int           op; /* 0 layernorm, 1 rmsnorm, 2 softmax rows, 3 gelu_erf */
@@ -427,54 +431,60 @@ struct glue_job {
     int64_t       n, d; /* rows, width (gelu: n elements, d = 1) */
     const float * w, *b;
     float         eps;
+    int64_t       units, pieces; /* rows (gelu: 64-element chunks), pieces they are cut into */
+    atomic_llong  next;          /* the next piece */
 };
 
 static void glue_part(void * ctx, int ith, int nth) {
-    const struct glue_job * J = ctx;
-    if (J->op == 3) { /* chunks of 64 elements: the same vector / tail split as one call over everything */
-        int64_t nc = (J->n + 63) / 64, c0 = nc * ith / nth, c1 = nc * (ith + 1) / nth;
-        int64_t a = c0 * 64, e = VB_MIN(c1 * 64, J->n);
-        if (a < e) gelu_erf_serial(J->y + a, e - a);
-        return;
+    (void)ith, (void)nth;
+    struct glue_job * J = ctx;
+    for (int64_t pi; (pi = atomic_fetch_add_explicit(&J->next, 1, memory_order_relaxed)) < J->pieces;) {
+        const int64_t u0 = J->units * pi / J->pieces, u1 = J->units * (pi + 1) / J->pieces;
+        if (u0 >= u1) continue;
+        if (J->op == 3) { /* chunks of 64 elements: the same vector / tail split as one call over everything */
+            const int64_t a = u0 * 64, e = VB_MIN(u1 * 64, J->n);
+            gelu_erf_serial(J->y + a, e - a);
+            continue;
+        }
+        const float * x = J->x + u0 * J->d;
+        float *       y = J->y + u0 * J->d;
+        if (J->op == 0)
+            layernorm_serial(x, u1 - u0, J->d, J->w, J->b, J->eps, y);
+        else if (J->op == 1)
+            rmsnorm_serial(x, u1 - u0, J->d, J->w, J->eps, y);
+        else
+            softmax_serial(y, u1 - u0, J->d);
     }
-    int64_t r0 = J->n * ith / nth, r1 = J->n * (ith + 1) / nth;
-    if (r0 >= r1) return;
-    const float * x = J->x + r0 * J->d;
-    float *       y = J->y + r0 * J->d;
-    if (J->op == 0)
-        layernorm_serial(x, r1 - r0, J->d, J->w, J->b, J->eps, y);
-    else if (J->op == 1)
-        rmsnorm_serial(x, r1 - r0, J->d, J->w, J->eps, y);
-    else
-        softmax_serial(y, r1 - r0, J->d);
 }
 
 /* run op serially when small or when VB_GLUE_SERIAL is set (measuring the cost of the split) */
 static void glue_run(struct glue_job * J) {
     static int serial = -1;
     if (serial < 0) serial = getenv("VB_GLUE_SERIAL") != NULL;
-    int rows = J->op == 3 ? (int)VB_MIN((J->n + 63) / 64, (int64_t)1 << 30) : (int)VB_MIN(J->n, (int64_t)1 << 30);
-    int nth = serial || J->n * J->d < GLUE_PAR_MIN ? 1 : rows;
-    vb_pool_run(nth, glue_part, J);
+    J->units = J->op == 3 ? (J->n + 63) / 64 : J->n;
+    const int par = !serial && J->n * J->d >= GLUE_PAR_MIN && J->units > 1;
+    J->pieces = par ? VB_MIN(J->units, (int64_t)GLUE_PIECES_PER_THREAD * vb_pool_threads()) : 1;
+    atomic_init(&J->next, 0);
+    vb_pool_run_dynamic(par ? (int)VB_MIN(J->pieces, (int64_t)1 << 30) : 1, glue_part, J);
 }
 
 void vb_layernorm(const float * x, int64_t n, int64_t d, const float * w, const float * b, float eps, float * y) {
-    struct glue_job J = {0, x, y, n, d, w, b, eps};
+    struct glue_job J = {.op = 0, .x = x, .y = y, .n = n, .d = d, .w = w, .b = b, .eps = eps};
     glue_run(&J);
 }
 
 void vb_rmsnorm(const float * x, int64_t n, int64_t d, const float * w, float eps, float * y) {
-    struct glue_job J = {1, x, y, n, d, w, NULL, eps};
+    struct glue_job J = {.op = 1, .x = x, .y = y, .n = n, .d = d, .w = w, .eps = eps};
     glue_run(&J);
 }
 
 void vb_softmax_rows(float * x, int64_t n, int64_t d) {
-    struct glue_job J = {2, x, x, n, d, NULL, NULL, 0};
+    struct glue_job J = {.op = 2, .x = x, .y = x, .n = n, .d = d};
     glue_run(&J);
 }
 
 void vb_gelu_erf(float * x, int64_t n) {
-    struct glue_job J = {3, x, x, n, 1, NULL, NULL, 0};
+    struct glue_job J = {.op = 3, .x = x, .y = x, .n = n, .d = 1};
     glue_run(&J);
 }
 #else /* not GCC/clang: plain loops */

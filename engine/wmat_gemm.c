@@ -6,6 +6,7 @@
 #include "engine/wmat.h"
 #include "engine/wmat_kern.h"
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,13 @@ int vb_wmat_compute_parse(const char * s, int * mode) {
     return vb_fail(VB_ERR_ARG, "compute mode '%s': expected f32 or bf16", s ? s : "(null)");
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define cpu_relax() _mm_pause()
+#else
+#define cpu_relax() ((void)0)
+#endif
+
 /* ---------------------------------------------------------------- portable loops */
 
 /* mr x 16 tile of c (ldc) (+)= a (kc, mr packed) . bp (kc, 16 f32) (+ bias) */
@@ -166,22 +174,25 @@ static inline uint32_t bf16_bits(float f) {
 
 /* ---------------------------------------------------------------- packed GEMM / GEMV
 **
-** y (n, rows) [ldy] = x (n, cols) [ldx] W^T + b over the panel layout.  Per thread: a contiguous range of panels
-** (16 output columns each).  A block of activation rows (the kernel's a_block bytes) and one k block (k_block; the
-** whole k range for avx2) is packed into groups of mr rows, each [kl][mr] k-major (bf16 compute: bf16 pairs; amx:
-** row-major); then the thread's panels are taken in chunks of the set's b_block bytes (avx2: one panel), and for each
-*chunk every group runs
-** over every panel of the chunk: the group's packed rows stay in L1, the chunk in L2 (it comes from memory for the
-** first group; amx: k blocks of 2048, so a group's rows of the ViT-g and T5-XL products, 90-128 KB, come from L2
-** and the C tile stays in the tile registers over all of k, engine/wmat_amx.c).  A C tile is reloaded per k block (f32
-*stores and loads are exact: the chain of fused multiply-adds
-** per output is the one of an unblocked loop, so the blocking never changes a bit).  Where the set has a two-panel
-** tile (avx512), two whole neighbouring panels are done at once (an mr x 32 tile).  Measured (one thread, CPU time,
-** this round's Sapphire Rapids VM): panel-outer order with one-panel tiles 121 GFLOP/s on 2056 x 6144 x 1408, two
-** panels 139-144, chunked group-outer 141-146 (OpenBLAS SkylakeX sgemm 150-176 in the same runs).  Half panels are
-** converted in registers for n <= HALF_IN_REGISTERS_MAX_N (decode steps: a GEMV streaming every panel once, reading
-** half the bytes), else once per chunk into an f32 copy that all groups read; in bf16 compute every panel is
-** converted to bf16 pairs once per chunk (any n: a row gives the same bits alone or in a batch). */
+** y (n, rows) [ldy] = x (n, cols) [ldx] W^T + b over the panel layout (16 output columns per panel).  The product is
+** cut into phases (a block of activation rows, the kernel's a_block bytes per k block, x one k block: k_block, the
+** whole k range for avx2) and each phase into chunks of neighbouring panels (the set's b_block bytes, avx2: one
+** panel; smaller where a phase would have fewer than 4 chunks per thread); the (phase, chunk) units are taken from
+** a shared counter (vb_pool_run_dynamic: a thread the machine delays takes fewer units instead of holding up the
+** product; the caller starts before a sleeping worker wakes).  A thread packs a phase's activation rows into groups
+** of mr rows, each [kl][mr] k-major (bf16 compute: bf16 pairs; amx: row-major), when it takes its first unit of
+** that phase, and for each unit every group runs over every panel of the chunk: the group's packed rows stay in L1,
+** the chunk in L2 (it comes from memory for the first group; amx: k blocks of 2048, so a group's rows of the ViT-g
+** and T5-XL products, 90-128 KB, come from L2 and the C tile stays in the tile registers over all of k,
+** engine/wmat_amx.c).  A C tile is reloaded per k block (f32 stores and loads are exact: the chain of fused
+** multiply-adds per output is the one of an unblocked loop, so neither the blocking nor the split over threads
+** changes a bit; a chunk's k blocks run in order, the next waiting for the previous one's unit).  Where the set has a
+** two-panel tile (avx512), two whole neighbouring panels are done at once (an mr x 32 tile).  Measured (one thread,
+** CPU time, this round's Sapphire Rapids VM): panel-outer order with one-panel tiles 121 GFLOP/s on 2056 x 6144 x
+** 1408, two panels 139-144, chunked group-outer 141-146 (OpenBLAS SkylakeX sgemm 150-176 in the same runs).  Half
+** panels are converted in registers for n <= HALF_IN_REGISTERS_MAX_N (decode steps: a GEMV streaming every panel
+** once, reading half the bytes), else once per chunk into an f32 copy that all groups read; in bf16 compute every
+** panel is converted to bf16 pairs once per chunk (any n: a row gives the same bits alone or in a batch). */
 
 struct gemm_job {
     const float *          x, *b;
@@ -196,7 +207,15 @@ struct gemm_job {
     int                    four;    /* gemv_part: use the set's four-panel tile for single rows */
     int64_t                k_block; /* gemm_part: the set's k_block (VB_WMAT_AMX_BLOCKS=old: the amx set's old one) */
     size_t                 a_block; /* gemm_part: the set's a_block (likewise) */
-    atomic_llong           next;    /* gemv_part: the next chunk to take */
+    /* gemm_part's blocking (plan_gemm) */
+    int64_t        kb, nkb, kcb; /* k per block, k blocks, packed 4-byte k units per block */
+    int64_t        mcb;          /* activation rows per block */
+    int            convert;      /* panels converted per chunk (bf16 pairs or f32) */
+    int64_t        bcs;          /* bytes of one converted panel slice */
+    int64_t        ncb, nch;     /* panels per chunk, chunks per row block */
+    int64_t        units;        /* row blocks x k blocks x chunks */
+    atomic_llong * progress;     /* per chunk: phases (row block x k block) done, in order */
+    atomic_llong   next;         /* the next chunk (gemv_part) or unit (gemm_part) to take */
 };
 
 /* one tile: rows [0, mr) of y (ldy) x panel columns [col0, col0 + 16), clipped to [0, ncols) (a temp tile at the
@@ -287,80 +306,119 @@ static void pack_rows(const struct gemm_job * J, int bf16, int64_t r0, int64_t m
     }
 }
 
-static void gemm_part(void * ctx, int ith, int nth) {
-    const struct gemm_job * J = ctx;
-    const struct vb_wmat *  W = J->W;
-    const struct vb_wk *    ks = J->k;
-    const int64_t           K = W->cols, n = J->n, np = J->np, MRg = J->mr;
-    const int64_t           p0 = np * ith / nth, p1 = np * (ith + 1) / nth;
-    if (p0 >= p1) return;
-    const size_t es = W->dt == VB_DT_F32 ? 4 : 2;
-    const int    bf16 = ks && ks->bf16;
-    /* k range per block (the whole k range unless the kernel blocks it; even for bf16 pairs) */
-    const int64_t kbk = J->k_block;
-    const int64_t KB = kbk > 0 && kbk < K ? kbk : K;
-    const int64_t kcb = pad_k(ks, bf16 ? (KB + 1) / 2 : KB); /* packed k units per block (f32 or bf16 pairs), 4 B */
-    const size_t  ab = J->a_block;
-    /* activation rows per packed block: a_block bytes of packed rows (whole groups), at least one group */
-    int64_t mcb = (int64_t)(ab / (4 * (size_t)kcb)) / MRg * MRg;
+/* The blocking of gemm_part for J (n, W, k, mr, k_block, a_block set) on nth threads: k blocks, activation rows per
+** block, panels per chunk (at least UNITS_PER_THREAD chunks per thread in each (row block, k block) phase where the
+** product allows: a thread the machine delays then leaves at most one chunk's work to wait for; at most MAX_CHUNKS)
+** and the work units (row block, k block, chunk) taken from the shared counter. */
+#define UNITS_PER_THREAD 4
+#define MAX_CHUNKS       1024
+/* pauses a thread spins for a chunk's previous phase before it gives the core away on every check */
+#define WAIT_SPINS 2000
+static void plan_gemm(struct gemm_job * J, int nth) {
+    const struct vb_wk * ks = J->k;
+    const int64_t        K = J->W->cols, n = J->n, MRg = J->mr;
+    const int            bf16 = ks && ks->bf16;
+    const int64_t        kbk = J->k_block;
+    J->kb = kbk > 0 && kbk < K ? kbk : K;
+    J->nkb = (K + J->kb - 1) / J->kb;
+    J->kcb = pad_k(ks, bf16 ? (J->kb + 1) / 2 : J->kb); /* packed k units per block (f32 or bf16 pairs), 4 B */
+    /* activation rows per packed block: a_block bytes of packed rows per k block (whole groups), at least one group */
+    int64_t mcb = (int64_t)(J->a_block / (4 * (size_t)J->kcb)) / MRg * MRg;
     mcb = VB_MIN(VB_MAX(mcb, MRg), (n + MRg - 1) / MRg * MRg);
     /* balanced blocks (2056 rows: 4 x 516, not 3 x 672 + 40: a last block of a few rows would stream every chunk
     ** from memory for them) */
     const int64_t nblk = (n + mcb - 1) / mcb;
-    mcb = ((n + nblk - 1) / nblk + MRg - 1) / MRg * MRg;
+    J->mcb = ((n + nblk - 1) / nblk + MRg - 1) / MRg * MRg;
     /* panels per chunk: the set's b_block bytes of (converted) k-block panels, even (pairs for tile2), at least 2;
     ** one panel at a time where b_block is 0 (avx2, portable: the order of the loops before the chunks) */
-    const int     convert = bf16 || (W->dt != VB_DT_F32 && (n > HALF_IN_REGISTERS_MAX_N || !ks || !ks->half_regs));
-    const int64_t bcs = 4 * kcb * NR; /* bytes of one converted panel slice (f32 kl x 16, or bf16 pairs) */
-    int64_t       ncb = 1;
+    const size_t es = J->W->dt == VB_DT_F32 ? 4 : 2;
+    J->convert = bf16 || (J->W->dt != VB_DT_F32 && (n > HALF_IN_REGISTERS_MAX_N || !ks || !ks->half_regs));
+    J->bcs = 4 * J->kcb * NR; /* bytes of one converted panel slice (f32 kl x 16, or bf16 pairs) */
+    int64_t ncb = 1;
     if (ks && ks->b_block) {
-        ncb = (int64_t)(ks->b_block / (size_t)(convert ? bcs : kcb * NR * (int64_t)es)) / 2 * 2;
-        ncb = VB_MIN(VB_MAX(ncb, (int64_t)2), p1 - p0);
+        ncb = (int64_t)(ks->b_block / (size_t)(J->convert ? J->bcs : J->kcb * NR * (int64_t)es)) / 2 * 2;
+        ncb = VB_MIN(VB_MAX(ncb, (int64_t)2), J->np);
+        const int64_t want = UNITS_PER_THREAD * (int64_t)nth; /* chunks per phase */
+        if ((J->np + ncb - 1) / ncb < want) ncb = VB_MAX((int64_t)2, ((J->np + want - 1) / want + 1) / 2 * 2);
     }
-    void * A = vb_pool_scratch(VB_SCRATCH_GEMM_A, 4 * (size_t)(mcb * kcb));
+    ncb = VB_MAX(ncb, (J->np + MAX_CHUNKS - 1) / MAX_CHUNKS);
+    J->ncb = ncb;
+    J->nch = (J->np + ncb - 1) / ncb;
+    J->units = nblk * J->nkb * J->nch;
+}
+
+/* pool task: work units (row block, k block, chunk of panels) from the shared counter in that order.  A thread packs
+** the (row block, k block) activations when its unit is the first it takes of that pair (the block stays in L2 for the
+** chunks it takes after), and runs a chunk's k block only once the chunk's previous k block is done (progress: that
+** unit was taken earlier, so the wait is short and always ends); every output is the same chain of tile calls in k
+** order as with any other split. */
+static void gemm_part(void * ctx, int ith, int nth) {
+    (void)ith, (void)nth;
+    struct gemm_job *      J = ctx;
+    const struct vb_wmat * W = J->W;
+    const struct vb_wk *   ks = J->k;
+    const int64_t          K = W->cols, n = J->n, np = J->np, MRg = J->mr, KB = J->kb, mcb = J->mcb;
+    const size_t           es = W->dt == VB_DT_F32 ? 4 : 2;
+    const int              bf16 = ks && ks->bf16;
+    void *                 A = NULL; /* the block's packed activations: mcb x kcb 4-byte units */
     /* the chunk's panels converted (ncb slices of bcs bytes), read by every group */
-    void *        Bc = convert ? vb_pool_scratch(VB_SCRATCH_GEMM_B, (size_t)(ncb * bcs)) : NULL;
-    const int64_t bstride = Bc ? bcs : K * NR * (int64_t)es; /* bytes from panel p to panel p + 1 */
-    for (int64_t ic = 0; ic < n; ic += mcb) {
-        const int64_t mc = VB_MIN(mcb, n - ic);
-        for (int64_t k0 = 0; k0 < K; k0 += KB) {
-            const int64_t kl = VB_MIN(KB, K - k0), kc = pad_k(ks, bf16 ? (kl + 1) / 2 : kl);
-            const int     load = J->load || k0 > 0; /* later k blocks continue the same accumulation */
-            const float * bias = k0 + kl == K ? J->b : NULL;
-            const int32_t bdt = Bc ? (bf16 ? VB_DT_BF16 : VB_DT_F32) : W->dt;
+    void *        Bc = NULL;
+    const int64_t bstride = J->convert ? J->bcs : K * NR * (int64_t)es; /* bytes from panel p to panel p + 1 */
+    int64_t       packed = -1;                                          /* the (row block, k block) in A */
+    for (int64_t u; (u = atomic_fetch_add_explicit(&J->next, 1, memory_order_relaxed)) < J->units;) {
+        const int64_t ph = u / J->nch, ch = u % J->nch; /* phase: row block ph / nkb, k block ph % nkb */
+        const int64_t ic = ph / J->nkb * mcb, mc = VB_MIN(mcb, n - ic), k0 = ph % J->nkb * KB;
+        const int64_t pc = ch * J->ncb, pe = VB_MIN(np, pc + J->ncb);
+        const int64_t kl = VB_MIN(KB, K - k0), kc = pad_k(ks, bf16 ? (kl + 1) / 2 : kl);
+        if (!A) {
+            A = vb_pool_scratch(VB_SCRATCH_GEMM_A, 4 * (size_t)(mcb * J->kcb));
+            if (J->convert) Bc = vb_pool_scratch(VB_SCRATCH_GEMM_B, (size_t)(J->ncb * J->bcs));
+        }
+        if (packed != ph) {
             pack_rows(J, bf16, ic, mc, k0, kl, A);
-            for (int64_t pc = p0; pc < p1; pc += ncb) {
-                const int64_t   pe = VB_MIN(p1, pc + ncb);
-                const uint8_t * b0 = (const uint8_t *)W->data + (size_t)((pc * K + k0) * NR) * es;
-                if (Bc) {
-                    for (int64_t p = pc; p < pe; p++) {
-                        const void * src = (const uint8_t *)W->data + (size_t)((p * K + k0) * NR) * es;
-                        void *       dst = (uint8_t *)Bc + (p - pc) * bcs;
-                        if (ks)
-                            ks->panel(W->dt, src, kl, dst);
-                        else
-                            panel_to_f32_scalar(W->dt, src, kl, dst);
-                    }
-                    b0 = Bc;
-                }
-                for (int64_t g0 = 0; g0 < mc; g0 += MRg) {
-                    const int    mr = (int)VB_MIN(MRg, mc - g0);
-                    const void * ag = (const uint8_t *)A + 4 * (size_t)(g0 * kc);
-                    float *      yg = J->y + (ic + g0) * J->ldy;
-                    for (int64_t p = pc; p < pe;) {
-                        const void *  bp = b0 + (p - pc) * bstride;
-                        const int64_t col0 = p * NR - W->row0;
-                        /* two panels at once where the set has a two-panel tile and both are whole */
-                        const int two = ks && ks->tile2 && p + 1 < pe && col0 >= 0 && col0 + 2 * NR <= W->rows;
-                        if (two)
-                            ks->tile2(mr, bdt, kc, ag, bp, bstride, yg + col0, J->ldy, load, bias ? bias + col0 : NULL);
-                        else
-                            tile(ks, mr, bdt, kc, ag, bp, yg, J->ldy, col0, W->rows, load, bias);
-                        p += 1 + two;
-                    }
-                }
+            packed = ph;
+        }
+        const int       load = J->load || k0 > 0; /* later k blocks continue the same accumulation */
+        const float *   bias = k0 + kl == K ? J->b : NULL;
+        const int32_t   bdt = Bc ? (bf16 ? VB_DT_BF16 : VB_DT_F32) : W->dt;
+        const uint8_t * b0 = (const uint8_t *)W->data + (size_t)((pc * K + k0) * NR) * es;
+        if (Bc) {
+            for (int64_t p = pc; p < pe; p++) {
+                const void * src = (const uint8_t *)W->data + (size_t)((p * K + k0) * NR) * es;
+                void *       dst = (uint8_t *)Bc + (p - pc) * J->bcs;
+                if (ks)
+                    ks->panel(W->dt, src, kl, dst);
+                else
+                    panel_to_f32_scalar(W->dt, src, kl, dst);
+            }
+            b0 = Bc;
+        }
+        /* the chunk's previous phase must be done (its previous k block: this one accumulates onto it; phases of a
+        ** chunk complete in order, so progress only grows) */
+        if (ph > 0)
+            for (int spin = 0; atomic_load_explicit(&J->progress[ch], memory_order_acquire) < ph; spin++) {
+                if (spin < WAIT_SPINS)
+                    cpu_relax();
+                else
+                    sched_yield(); /* its holder may wait for this core (a shared or oversubscribed machine) */
+            }
+        for (int64_t g0 = 0; g0 < mc; g0 += MRg) {
+            const int    mr = (int)VB_MIN(MRg, mc - g0);
+            const void * ag = (const uint8_t *)A + 4 * (size_t)(g0 * kc);
+            float *      yg = J->y + (ic + g0) * J->ldy;
+            for (int64_t p = pc; p < pe;) {
+                const void *  bp = b0 + (p - pc) * bstride;
+                const int64_t col0 = p * NR - W->row0;
+                /* two panels at once where the set has a two-panel tile and both are whole */
+                const int two = ks && ks->tile2 && p + 1 < pe && col0 >= 0 && col0 + 2 * NR <= W->rows;
+                if (two)
+                    ks->tile2(mr, bdt, kc, ag, bp, bstride, yg + col0, J->ldy, load, bias ? bias + col0 : NULL);
+                else
+                    tile(ks, mr, bdt, kc, ag, bp, yg, J->ldy, col0, W->rows, load, bias);
+                p += 1 + two;
             }
         }
+        atomic_store_explicit(&J->progress[ch], ph + 1, memory_order_release);
     }
 }
 
@@ -474,7 +532,13 @@ void vb_wmat_linear_ex(const float * x, int64_t ldx, int64_t n, const struct vb_
         vb_pool_run_dynamic(nth, gemv_part, &J);
         return;
     }
-    vb_pool_run(nth, gemm_part, &J);
+    atomic_llong progress[MAX_CHUNKS];
+    plan_gemm(&J, nth);
+    for (int64_t c = 0; c < J.nch; c++)
+        atomic_init(&progress[c], 0);
+    J.progress = progress;
+    atomic_init(&J.next, 0);
+    vb_pool_run_dynamic(nth, gemm_part, &J);
 }
 
 void vb_wmat_linear(const float * x, int64_t n, const struct vb_wmat * W, const float * b, float * y) {

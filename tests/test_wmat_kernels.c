@@ -335,6 +335,65 @@ static void test_amx_bits_equal_old(void ** state) {
     free(Wf), free(x), free(b), free(y0), free(y1), free(y2);
 }
 
+/* The blocked GEMM shares its (row block, k block, panel chunk) units among the threads dynamically
+** (engine/wmat_gemm.c), so which thread computes which output changes from call to call: every kernel, f32 and bf16
+** weights, f32 and bf16 compute, gives the same bits with 1, 2 and 3 threads.  1109 rows (70 panels: several chunks
+** per phase, a partial first and last panel in the view), k over several blocks (1001: three avx512 blocks of 384;
+** 4300: three amx blocks of 2048), 37 and 130 rows (partial groups), ldx != cols, ldy != rows, beta 0 with a bias
+** and beta 1. */
+static void test_gemm_bits_equal_threads(void ** state) {
+    (void)state;
+    const char *  kern[] = {"portable", "avx2", "avx512", "avx512bf16", "amx"};
+    const int32_t dts[] = {VB_DT_F32, VB_DT_BF16};
+    const int64_t rows = 1109, cmax = 4300, ns[] = {37, 130}, ldx = cmax + 3, ldy = rows + 5;
+    float *       Wf = malloc(sizeof(float) * (size_t)(rows * cmax)), *x = malloc(sizeof(float) * (size_t)(130 * ldx));
+    float *       b = malloc(sizeof(float) * (size_t)rows), *y0 = malloc(sizeof(float) * (size_t)(130 * ldy));
+    float *       y1 = malloc(sizeof(float) * (size_t)(130 * ldy)), *y2 = malloc(sizeof(float) * (size_t)(130 * ldy));
+    for (int64_t i = 0; i < rows * cmax; i++)
+        Wf[i] = urand(1.0f);
+    for (int64_t i = 0; i < 130 * ldx; i++)
+        x[i] = urand(1.0f);
+    for (int64_t i = 0; i < rows; i++)
+        b[i] = urand(0.5f);
+    for (int64_t i = 0; i < 130 * ldy; i++)
+        y0[i] = urand(1.0f);
+    int cases = 0;
+    for (int ki = 0; ki < 5; ki++) {
+        const int bf16c = ki >= 3;
+        if (ki > 0 && !force_kernel(kern[ki])) continue;
+        if (ki == 0) setenv("VB_WMAT_PORTABLE", "1", 1);
+        if (bf16c) assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_BF16), VB_OK);
+        const int64_t cols = bf16c ? 4300 : 1001;
+        for (int d = 0; d < 2; d++) {
+            struct vb_wmat W;
+            assert_int_equal(vb_wmat_alloc(&W, rows, cols, dts[d]), VB_OK);
+            vb_wmat_set_f32(&W, 0, Wf, rows);
+            struct vb_wmat V = vb_wmat_rows(&W, 3, rows - 4);
+            for (int k = 0; k < 2; k++)
+                for (int beta = 0; beta <= 1; beta++) {
+                    const int64_t n = ns[k];
+                    vb_blas_set_threads(1);
+                    memcpy(y1, y0, sizeof(float) * (size_t)(n * ldy));
+                    vb_wmat_linear_ex(x, ldx, n, &V, beta ? NULL : b, y1, ldy, (float)beta);
+                    for (int th = 2; th <= 3; th++) {
+                        vb_blas_set_threads(th);
+                        memcpy(y2, y0, sizeof(float) * (size_t)(n * ldy));
+                        vb_wmat_linear_ex(x, ldx, n, &V, beta ? NULL : b, y2, ldy, (float)beta);
+                        assert_memory_equal(y1, y2, sizeof(float) * (size_t)(n * ldy));
+                        cases++;
+                    }
+                }
+            vb_wmat_free(&W);
+        }
+        if (bf16c) assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_F32), VB_OK);
+        unsetenv("VB_WMAT_PORTABLE");
+        unsetenv("VB_WMAT_KERNEL");
+    }
+    assert_true(cases >= 16); /* the portable loops at least */
+    vb_blas_set_threads(2);
+    free(Wf), free(x), free(b), free(y0), free(y1), free(y2);
+}
+
 /* Compute-mode names; an unknown kernel in VB_WMAT_KERNEL falls back to the default with a warning. */
 static void test_compute_names(void ** state) {
     (void)state;
@@ -448,6 +507,7 @@ int main(void) {
         cmocka_unit_test(test_kernel_avx512bf16),
         cmocka_unit_test(test_kernel_amx),
         cmocka_unit_test(test_amx_bits_equal_old),
+        cmocka_unit_test(test_gemm_bits_equal_threads),
         cmocka_unit_test(test_compute_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
