@@ -593,6 +593,30 @@ static int use_avx512(int32_t dh) {
     return !strncmp(k, "avx512", 6) || !strcmp(k, "amx");
 }
 
+struct vb_attn_batch vb_attn_batch_self(int64_t n, int64_t t, int32_t heads, int32_t dh, float scale, const float * qkv,
+                                        float * out) {
+    const int64_t d = (int64_t)heads * dh, ld = 3 * d;
+    return (struct vb_attn_batch){.n = n,
+                                  .nq = t,
+                                  .nk = t,
+                                  .nk1 = t,
+                                  .heads = heads,
+                                  .dh = dh,
+                                  .scale = scale,
+                                  .q = qkv,
+                                  .ldq = ld,
+                                  .sq = t * ld,
+                                  .k = qkv + d,
+                                  .ldk = ld,
+                                  .sk = t * ld,
+                                  .v = qkv + 2 * d,
+                                  .ldv = ld,
+                                  .sv = t * ld,
+                                  .out = out,
+                                  .ldo = d,
+                                  .so = t * d};
+}
+
 const char * vb_attention_batch_kernel(int32_t dh) {
     return use_avx512(dh) ? "avx512" : "blas";
 }

@@ -81,6 +81,13 @@ struct vb_attn_batch {
 *nothing beyond the per-thread scratch kept by the pool. */
 void vb_attention_batch(const struct vb_attn_batch * a);
 
+/* The batch of n problems of t tokens each attending over themselves, from fused rows: token r of problem b is row
+** b * t + r of qkv (n * t, 3 * heads * dh) = q | k | v, its output row b * t + r of out (n * t, heads * dh).
+** nq = nk = nk1 = t; no bias, mask or second block: a caller sets those fields on the result (the Q-Former's text
+** block, T5's position bias and key masks).  Nothing is run. */
+struct vb_attn_batch vb_attn_batch_self(int64_t n, int64_t t, int32_t heads, int32_t dh, float scale, const float * qkv,
+                                        float * out);
+
 /* "avx512" or "blas": the kernel vb_attention_batch uses now for head width dh. */
 const char * vb_attention_batch_kernel(int32_t dh);
 

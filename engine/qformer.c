@@ -389,31 +389,11 @@ int vb_qformer_run(struct vb_qformer_ctx * c, const float * image, int32_t B, in
         /* self-attention over [queries; text] of each row, every (row, head) pair in one pool dispatch: the keys
         ** (and queries) of row b are its Q query rows (query block) then its L text rows (text block) */
         vb_wmat_linear(c->h, R, &y->qkv, y->qkv_b, c->qkv);
-        struct vb_attn_batch sa = {.n = B,
-                                   .nq = Q,
-                                   .nk = S,
-                                   .nk1 = Q,
-                                   .heads = H,
-                                   .dh = dh,
-                                   .scale = scale,
-                                   .q = c->qkv,
-                                   .ldq = 3 * D,
-                                   .sq = Q * 3 * D,
-                                   .k = c->qkv + D,
-                                   .ldk = 3 * D,
-                                   .sk = Q * 3 * D,
-                                   .v = c->qkv + 2 * D,
-                                   .ldv = 3 * D,
-                                   .sv = Q * 3 * D,
-                                   .k2 = L ? c->qkv + Rq * 3 * D + D : NULL,
-                                   .sk2 = L * 3 * D,
-                                   .v2 = L ? c->qkv + Rq * 3 * D + 2 * D : NULL,
-                                   .sv2 = L * 3 * D,
-                                   .mask = any_pad ? c->mask_add : NULL,
-                                   .smask = S,
-                                   .out = c->att,
-                                   .ldo = D,
-                                   .so = Q * D};
+        struct vb_attn_batch sa = vb_attn_batch_self(B, Q, H, dh, scale, c->qkv, c->att);
+        sa.nk = S; /* the keys: the Q query rows (first block), then the L text rows (second block) */
+        sa.k2 = L ? c->qkv + Rq * 3 * D + D : NULL, sa.sk2 = L * 3 * D;
+        sa.v2 = L ? c->qkv + Rq * 3 * D + 2 * D : NULL, sa.sv2 = L * 3 * D;
+        sa.mask = any_pad ? c->mask_add : NULL, sa.smask = S;
         if (L > 0) { /* the text rows (text block) are queries too, over the same keys */
             sa.nq = S, sa.nq1 = Q, sa.q2 = c->qkv + Rq * 3 * D, sa.sq2 = L * 3 * D, sa.out2 = c->att + Rq * D;
             sa.so2 = L * D;

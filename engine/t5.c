@@ -387,30 +387,8 @@ static void cross_kv(struct vb_t5_ctx * c) {
 ** order (engine/attn_small.h). */
 static void enc_attention(const struct vb_t5_model * m, const float * qkv, int64_t n_seq, int64_t n, const float * bias,
                           const float * mask_add, float * out) {
-    const int64_t        inner = m->inner, ld = 3 * inner;
-    struct vb_attn_batch a = {.n = n_seq,
-                              .nq = n,
-                              .nk = n,
-                              .nk1 = n,
-                              .heads = m->cfg.heads,
-                              .dh = m->cfg.d_kv,
-                              .scale = 1.0f,
-                              .q = qkv,
-                              .ldq = ld,
-                              .sq = n * ld,
-                              .k = qkv + inner,
-                              .ldk = ld,
-                              .sk = n * ld,
-                              .v = qkv + 2 * inner,
-                              .ldv = ld,
-                              .sv = n * ld,
-                              .mask = mask_add,
-                              .smask = n,
-                              .bias = bias,
-                              .sbias = 0,
-                              .out = out,
-                              .ldo = inner,
-                              .so = n * inner};
+    struct vb_attn_batch a = vb_attn_batch_self(n_seq, n, m->cfg.heads, m->cfg.d_kv, 1.0f, qkv, out);
+    a.mask = mask_add, a.smask = n, a.bias = bias, a.sbias = 0;
     vb_attention_batch(&a);
 }
 

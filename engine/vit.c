@@ -273,25 +273,7 @@ int vb_vit_run(struct vb_vit_ctx * c, const float * pixels, int32_t n_frames, fl
         /* attention sub-layer */
         vb_layernorm(c->h, R, D, y->ln1_w, y->ln1_b, eps, c->x);
         vb_wmat_linear(c->x, R, &y->qkv, y->qkv_b, c->qkv);
-        struct vb_attn_batch a = {.n = F,
-                                  .nq = T,
-                                  .nk = T,
-                                  .nk1 = T,
-                                  .heads = H,
-                                  .dh = dh,
-                                  .scale = scale,
-                                  .q = c->qkv,
-                                  .ldq = 3 * D,
-                                  .sq = T * 3 * D,
-                                  .k = c->qkv + D,
-                                  .ldk = 3 * D,
-                                  .sk = T * 3 * D,
-                                  .v = c->qkv + 2 * D,
-                                  .ldv = 3 * D,
-                                  .sv = T * 3 * D,
-                                  .out = c->att,
-                                  .ldo = D,
-                                  .so = T * D};
+        struct vb_attn_batch a = vb_attn_batch_self(F, T, H, dh, scale, c->qkv, c->att);
         vb_attention_batch(&a); /* every (frame, head) pair in one pool dispatch */
         vb_wmat_linear_ex(c->att, D, R, &y->proj, y->proj_b, c->h, D, 1.0f); /* h += proj(att) */
         /* MLP sub-layer */
