@@ -9,13 +9,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define cpu_relax() _mm_pause()
-#else
-#define cpu_relax() ((void)0)
-#endif
-
 #define MAX_THREADS 64
 /* Microseconds the calling thread of vb_pool_run spins for its workers before yielding the core between checks. */
 #define WAIT_SPIN_US 50
@@ -66,7 +59,7 @@ static void * worker(void * arg) {
         /* spin a little for the next task, then sleep */
         int64_t t0 = 0;
         for (unsigned it = 0; atomic_load_explicit(&P.gen, memory_order_acquire) == seen; it++) {
-            cpu_relax();
+            vb_cpu_relax();
             if ((it & 255) == 255) {
                 int64_t t = vb_time_us();
                 if (t0 == 0)
@@ -184,7 +177,7 @@ static void pool_run(int max_threads, vb_pool_fn fn, void * ctx, int dynamic) {
     ** descheduled may be waiting for this core: on a shared 2-core VM, 65536 pauses of spinning first were ~3 ms) */
     int64_t t0 = 0;
     for (unsigned it = 0; atomic_load_explicit(&P.done, memory_order_acquire) < want; it++) {
-        cpu_relax();
+        vb_cpu_relax();
         if ((it & 63) == 63) {
             int64_t t = vb_time_us();
             if (t0 == 0)

@@ -13,6 +13,13 @@
 
 #include <stddef.h>
 
+/* One pause of a spin-wait on another thread's store (x86 PAUSE; nothing elsewhere). */
+#if defined(__x86_64__) || defined(__i386__)
+#define vb_cpu_relax() __builtin_ia32_pause()
+#else
+#define vb_cpu_relax() ((void)0)
+#endif
+
 /* Microseconds a worker spins for the next task before sleeping. */
 #define VB_POOL_SPIN_US 200
 

@@ -131,13 +131,6 @@ int vb_wmat_compute_parse(const char * s, int * mode) {
     return vb_fail(VB_ERR_ARG, "compute mode '%s': expected f32 or bf16", s ? s : "(null)");
 }
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define cpu_relax() _mm_pause()
-#else
-#define cpu_relax() ((void)0)
-#endif
-
 /* ---------------------------------------------------------------- portable loops */
 
 /* mr x 16 tile of c (ldc) (+)= a (kc, mr packed) . bp (kc, 16 f32) (+ bias) */
@@ -212,7 +205,7 @@ struct gemm_job {
     int64_t        mcb;          /* activation rows per block */
     int            convert;      /* panels converted per chunk (bf16 pairs or f32) */
     int64_t        bcs;          /* bytes of one converted panel slice */
-    int64_t        ncb, nch;     /* panels per chunk, chunks per row block */
+    int64_t        ncb, nch;     /* panels per chunk, chunks per phase (row block x k block) */
     int64_t        units;        /* row blocks x k blocks x chunks */
     atomic_llong * progress;     /* per chunk: phases (row block x k block) done, in order */
     atomic_llong   next;         /* the next chunk (gemv_part) or unit (gemm_part) to take */
@@ -398,7 +391,7 @@ static void gemm_part(void * ctx, int ith, int nth) {
         if (ph > 0)
             for (int spin = 0; atomic_load_explicit(&J->progress[ch], memory_order_acquire) < ph; spin++) {
                 if (spin < WAIT_SPINS)
-                    cpu_relax();
+                    vb_cpu_relax();
                 else
                     sched_yield(); /* its holder may wait for this core (a shared or oversubscribed machine) */
             }
