@@ -316,18 +316,47 @@ static const char * dt_name(enum vb_dtype dt) {
     return dt == VB_DT_BF16 ? "bf16" : dt == VB_DT_F16 ? "f16" : "f32";
 }
 
+/* The theoretical peak's line: lead, then the product and its factors. */
+static void print_peak(const struct vb_peak * pk, const char * lead) {
+    printf("%s%d threads x %d FMA/cycle (measured %.2f) x %d lanes x 2 FLOP x %.2f GHz (measured) = %.1f GFLOP/s f32",
+           lead, pk->threads, pk->units, pk->fma_units, pk->lanes, pk->ghz, pk->f32_gflops);
+    if (pk->bf16_gflops > 0)
+        printf("; bf16 (vdpbf16ps, %.1f/cycle x 16 lanes x 2 pairs): %.1f GFLOP/s", pk->dp_units, pk->bf16_gflops);
+    if (pk->amx_gflops > 0)
+        printf("; bf16 AMX (tdpbf16ps, %.3f/cycle x 8192 multiply-adds): %.1f GFLOP/s", pk->amx_units, pk->amx_gflops);
+    printf("\n");
+}
+
+/* A rate measured above the theoretical peak (f32: an sgemm reference or an f32 row; bf16: a bf16-compute row)
+** means the peak's own measurement was disturbed: measure it again (vb_peak_refine, at most 8 rounds, ~0.4 s) and
+** print the new line when it rose. */
+static void peak_check(struct bench * B, double f32_rate, double bf16_rate) {
+    double before = B->pk.f32_gflops, before16 = B->pk.amx_gflops > 0 ? B->pk.amx_gflops : B->pk.bf16_gflops;
+    for (int i = 0; i < 8; i++) {
+        double p16 = B->pk.amx_gflops > 0 ? B->pk.amx_gflops : B->pk.bf16_gflops;
+        if (!(B->pk.f32_gflops > 0 && f32_rate > B->pk.f32_gflops) && !(p16 > 0 && bf16_rate > p16)) break;
+        vb_peak_refine(&B->pk);
+    }
+    double after16 = B->pk.amx_gflops > 0 ? B->pk.amx_gflops : B->pk.bf16_gflops;
+    if (B->pk.f32_gflops > before || after16 > before16)
+        print_peak(&B->pk, "theoretical peak re-measured (a rate above it was measured): ");
+}
+
 /* One row from n reps: sec[r] the full-depth seconds per unit of rep r, p2[r] / po[r] the sgemm 2048^3 and own-shape
 ** reference rates measured just before it.  Prints the median time, its GFLOP/s, and the medians over reps of the
 ** rep's rate as a fraction of its references; returns the median time, *frac2048 the median 2048^3 fraction. */
-static double print_row(const struct bench * B, int di, const char * name, const char * unit, double * sec, double * p2,
+static double print_row(struct bench * B, int di, const char * name, const char * unit, double * sec, double * p2,
                         double * po, int n, double flop, const char * shape, double * frac2048) {
     double *f2 = vb_malloc(sizeof(double) * (size_t)n), *fo = vb_malloc(sizeof(double) * (size_t)n);
     for (int r = 0; r < n; r++) {
         double gf = flop / sec[r] / 1e9;
         f2[r] = gf / p2[r], fo[r] = gf / po[r];
     }
-    double med = median(sec, n), gf = flop / med / 1e9;
+    double med = median(sec, n), gf = flop / med / 1e9, top2048 = 0;
     *frac2048 = median(f2, n);
+    for (int r = 0; r < n; r++)
+        top2048 = p2[r] > top2048 ? p2[r] : top2048;
+    peak_check(B, B->cm[di] != VB_COMPUTE_BF16 && gf > top2048 ? gf : top2048, B->cm[di] == VB_COMPUTE_BF16 ? gf : 0);
     double peak = B->cm[di] != VB_COMPUTE_BF16 ? B->pk.f32_gflops
                   : B->pk.amx_gflops > 0       ? B->pk.amx_gflops /* the bf16 kernel is amx where the CPU has it */
                                                : B->pk.bf16_gflops;
@@ -820,15 +849,7 @@ int cmd_bench_engine(int argc, char ** argv) {
     printf("engine GEMM kernel: %s (f32 compute)%s%s%s\n", k32, k16 ? "; " : "", k16 ? k16 : "",
            k16 ? " for the +bf16c variants" : "");
     vb_peak_measure(&B.pk, nth);
-    printf("theoretical peak: %d threads x %d FMA/cycle (measured %.2f) x %d lanes x 2 FLOP x %.2f GHz (measured) = "
-           "%.1f GFLOP/s f32",
-           B.pk.threads, B.pk.units, B.pk.fma_units, B.pk.lanes, B.pk.ghz, B.pk.f32_gflops);
-    if (B.pk.bf16_gflops > 0)
-        printf("; bf16 (vdpbf16ps, %.1f/cycle x 16 lanes x 2 pairs): %.1f GFLOP/s", B.pk.dp_units, B.pk.bf16_gflops);
-    if (B.pk.amx_gflops > 0)
-        printf("; bf16 AMX (tdpbf16ps, %.3f/cycle x 8192 multiply-adds): %.1f GFLOP/s", B.pk.amx_units,
-               B.pk.amx_gflops);
-    printf("\n");
+    print_peak(&B.pk, "theoretical peak: ");
     if (do_dec) {
         B.copy_gbs = vb_copy_bandwidth_gbs((size_t)256 << 20);
         printf("copy bandwidth: %.1f GB/s (memcpy of 256 MB over %d threads, best of 5, read + written bytes as "
@@ -856,6 +877,7 @@ int cmd_bench_engine(int argc, char ** argv) {
     double pk2048 = ref_median_gflops(&B.peak, reps);
     printf("%-26s %-4s %-12s %10.2f ms %8.1f GFLOP/s\n", "sgemm 2048^3 (peak)", "f32", "",
            ref_flop(&B.peak) / pk2048 / 1e6, pk2048);
+    peak_check(&B, pk2048, 0);
 
     /* each component: its own-shape reference, then every dtype back to back (same-run ratios) */
     if (do_vit) {
