@@ -117,7 +117,7 @@ static VB_AMX void tile_amx(int mr, int32_t bdt, int64_t kc, const void * a, con
 ** thread, same-rep ratios: the prefetch 1.02-1.05x, the load order 0.99-1.07x; software prefetches of the next k
 ** step's A and B lines 0.86-0.93x, not kept). */
 static VB_AMX void tile2_amx(int mr, int32_t bdt, int64_t kc, const void * a, const void * b, int64_t bstride,
-                             float * c, int64_t ldc, int load, const float * bias) {
+                             float * c, int64_t ldc, int load, const float * bias, const void * pf, int64_t npf) {
     (void)bdt;
     if (!configured) configure();
     float       T[MR * 2 * NR]; /* the 32 x 32 tile when the caller's c has fewer rows */
@@ -141,8 +141,10 @@ static VB_AMX void tile2_amx(int mr, int32_t bdt, int64_t kc, const void * a, co
         _tile_zero(2);
         _tile_zero(3);
     }
-    const char * nc = (const char *)(c + 2 * NR); /* the next call's C tile (a prefetch never faults) */
-    const long   lb = (long)(ldc * 4);
+    const char *  nc = (const char *)(c + 2 * NR); /* the next call's C tile (a prefetch never faults) */
+    const long    lb = (long)(ldc * 4);
+    const char *  pl = pf; /* lines of the next unit's weights: */
+    const int64_t steps = kc / 16, per = npf > 0 ? (npf + steps - 1) / steps : 0; /* per k step */
     for (int64_t t = 0; t < kc; t += 16) {
         if (t < 16 * 16) {
             const char * r = nc + (t / 8) * lb; /* rows 2s and 2s + 1 at step s */
@@ -151,6 +153,8 @@ static VB_AMX void tile2_amx(int mr, int32_t bdt, int64_t kc, const void * a, co
             _mm_prefetch(r + lb, _MM_HINT_T0);
             _mm_prefetch(r + lb + 64, _MM_HINT_T0);
         }
+        for (int64_t q = 0; q < per && npf > 0; q++, npf--, pl += 64)
+            _mm_prefetch(pl, _MM_HINT_T1);
         _tile_loadd(4, A0 + t * 4, sa);
         _tile_loadd(6, B0 + t * 64, 64);
         _tile_dpbf16ps(0, 4, 6);

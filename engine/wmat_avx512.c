@@ -71,21 +71,33 @@ VB_AVX512_INLINE void kern_body(const int mr, const int32_t dt, int64_t kc, cons
 
 /* an mr x 32 tile over two panels (bp, bp + bstride bytes): each broadcast activation feeds two FMAs, so a k step
 ** loads 2 + mr values for 2 mr FMAs (the one-panel tile loads 1 + mr for mr: more loads than the two load ports
-** serve next to the two FMA ports) */
+** serve next to the two FMA ports).  Prefetches: GEMV-like tiles (mr <= PF_MR) their own weight streams PF_BYTES
+** ahead; larger ones the C tile of the next call (32 columns on: engine/wmat_gemm.c walks a chunk's panels left to
+** right; its rows lie a whole output row apart, which the hardware prefetchers do not follow) over the first 2 mr k
+** steps, and the npf lines at pf (the next work unit's weights) one every kc / npf k steps into L2. */
 VB_AVX512_INLINE void kern_body2(const int mr, const int32_t dt, int64_t kc, const float * a, const void * bp,
-                                 int64_t bstride, float * c, int64_t ldc, int load, const float * bias) {
+                                 int64_t bstride, float * c, int64_t ldc, int load, const float * bias, const char * pf,
+                                 int64_t npf) {
     __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 16
     for (int i = 0; i < mr; i++) {
         acc0[i] = load ? _mm512_loadu_ps(c + i * ldc) : _mm512_setzero_ps();
         acc1[i] = load ? _mm512_loadu_ps(c + i * ldc + NR) : _mm512_setzero_ps();
     }
-    const size_t es = dt == VB_DT_F32 ? 4 : 2;
-    const char * b = bp;
+    const size_t  es = dt == VB_DT_F32 ? 4 : 2;
+    const char *  b = bp;
+    const int64_t pfe = npf > 0 ? kc / npf : 0;    /* k steps from one line of pf to the next */
+    int64_t       pfk = 0;                         /* the k step of the next line */
+    const char *  nc = (const char *)(c + 2 * NR); /* the next call's C tile, 32 columns on (never faults) */
     for (int64_t k = 0; k < kc; k++) {
         if (PF_BYTES && mr <= PF_MR) {
             _mm_prefetch(b + PF_BYTES, PF_HINT);
             _mm_prefetch(b + bstride + PF_BYTES, PF_HINT);
+        }
+        if (mr > PF_MR && k < 2 * mr) _mm_prefetch(nc + (k >> 1) * ldc * 4 + (k & 1) * 64, _MM_HINT_T0);
+        if (k == pfk && npf > 0) {
+            _mm_prefetch(pf, _MM_HINT_T1);
+            pf += 64, npf--, pfk += pfe;
         }
         __m512 w0 = ld16(dt, b), w1 = ld16(dt, b + bstride);
 #pragma GCC unroll 16
@@ -165,7 +177,8 @@ static void tile4_avx512(int32_t bdt, int64_t kc, const float * a, const void * 
 }
 
 typedef void (*kern_fn)(int64_t, const float *, const void *, float *, int64_t, int, const float *);
-typedef void (*kern2_fn)(int64_t, const float *, const void *, int64_t, float *, int64_t, int, const float *);
+typedef void (*kern2_fn)(int64_t, const float *, const void *, int64_t, float *, int64_t, int, const float *,
+                         const void *, int64_t);
 #define KERN(MRV, DT, NAME)                                                                                            \
     static VB_AVX512 void NAME(int64_t kc, const float * a, const void * b, float * c, int64_t ldc, int load,          \
                                const float * bias) {                                                                   \
@@ -193,8 +206,8 @@ static const kern_fn KERNS[3][MR] = {ROW_OF(f32), ROW_OF(bf16), ROW_OF(f16)};
 
 #define KERN2(MRV, DT, NAME)                                                                                           \
     static VB_AVX512 void NAME(int64_t kc, const float * a, const void * b, int64_t bs, float * c, int64_t ldc,        \
-                               int load, const float * bias) {                                                         \
-        kern_body2(MRV, DT, kc, a, b, bs, c, ldc, load, bias);                                                         \
+                               int load, const float * bias, const void * pf, int64_t npf) {                           \
+        kern_body2(MRV, DT, kc, a, b, bs, c, ldc, load, bias, pf, npf);                                                \
     }
 #define KERNS2_OF(DT, S)                                                                                               \
     KERN2(1, DT, q1_##S)                                                                                               \
@@ -217,9 +230,9 @@ KERNS2_OF(VB_DT_F16, f16)
 static const kern2_fn KERNS2[3][MR] = {ROW2_OF(f32), ROW2_OF(bf16), ROW2_OF(f16)};
 
 static void tile2_avx512(int mr, int32_t bdt, int64_t kc, const void * a, const void * bp, int64_t bstride, float * c,
-                         int64_t ldc, int load, const float * bias) {
+                         int64_t ldc, int load, const float * bias, const void * pf, int64_t npf) {
     int d = bdt == VB_DT_F32 ? 0 : bdt == VB_DT_BF16 ? 1 : 2;
-    KERNS2[d][mr - 1](kc, a, bp, bstride, c, ldc, load, bias);
+    KERNS2[d][mr - 1](kc, a, bp, bstride, c, ldc, load, bias, pf, npf);
 }
 
 static void tile_avx512(int mr, int32_t bdt, int64_t kc, const void * a, const void * bp, float * c, int64_t ldc,

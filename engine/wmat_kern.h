@@ -34,9 +34,11 @@ typedef void (*vb_wk_pack_fn)(const float * x, int64_t ldx, int mr, int64_t kl, 
 ** rounded as vb_f32_to_bf16 (nearest even, NaN kept NaN): the row-major groups of the amx set */
 typedef void (*vb_wk_pack_pairs_fn)(const float * x, int64_t kl, uint32_t * dst);
 /* tile2: as tile over two panels at once, bp (columns 0-15 of c) and bp + bstride bytes (columns 16-31); bias (32,
-** nullable).  Every output is the same chain of operations as tile's, so the bits are the same. */
+** nullable).  Every output is the same chain of operations as tile's, so the bits are the same.  pf, npf: npf
+** consecutive 64-byte lines from pf (npf <= kc; 0: none) prefetched into L2, spread evenly over the k steps: the
+** next work unit's weights, fetched while this tile computes from cache (engine/wmat_gemm.c). */
 typedef void (*vb_wk_tile2_fn)(int mr, int32_t bdt, int64_t kc, const void * a, const void * bp, int64_t bstride,
-                               float * c, int64_t ldc, int load, const float * bias);
+                               float * c, int64_t ldc, int load, const float * bias, const void * pf, int64_t npf);
 
 /* tile4: one activation row (a: kc f32) over four whole panels at once, bp + j * bstride bytes (columns 16j ..
 ** 16j + 15 of c, j = 0..3); bias (64, nullable); the chain of operations per output of tile's, so the same bits.
