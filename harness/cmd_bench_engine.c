@@ -700,8 +700,9 @@ static void usage(FILE * f) {
         "speed cost of the scheme) is printed with the resident bytes of the built weights and the peak RSS.\n"
         "--compute: the engine's compute mode(s) (default f32; bf16 needs AVX512_BF16): every weight dtype is timed\n"
         "in every mode (rows labelled +bf16c).  Also printed: the theoretical peak (threads x FMA units x lanes x\n"
-        "2 x clock, units and clock measured; each row's rate as a fraction of it) and, for the decoder step, the\n"
-        "weights read per second against the measured copy bandwidth.\n"
+        "2 x clock, units and clock measured: the highest of five rounds, measured again when a rate above it is\n"
+        "seen; each row's rate as a fraction of it) and, for the decoder step, the weights read per second against\n"
+        "the measured copy bandwidth.\n"
         "--profile: after the decoder step's reps, 16 more steps profiled per op class (norms, each product with\n"
         "the GB/s of its weights, the attention over the cache and over the encoder K/V, the lm_head), in ms per\n"
         "step measured and at full depth.\n");
