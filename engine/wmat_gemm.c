@@ -368,11 +368,14 @@ static void gemm_part(void * ctx, int ith, int nth) {
     const int64_t bstride = J->convert ? J->bcs : K * NR * (int64_t)es; /* bytes from panel p to panel p + 1 */
     int64_t       packed = -1;                                          /* the (row block, k block) in A */
     const int64_t pstride = K * NR * (int64_t)es;                       /* bytes from a weight panel to the next in W */
-    /* the unit this thread takes next is taken from the counter when it starts this one, so that the tiles of this
-    ** unit can prefetch its weights (below) */
-    int64_t u = atomic_fetch_add_explicit(&J->next, 1, memory_order_relaxed);
+    /* with a two-panel tile (the sets that prefetch, below) the unit this thread takes next is taken from the counter
+    ** when it starts this one, so that this unit's tiles can prefetch its weights; the other sets (avx2, portable,
+    ** avx512bf16) take it when they finish this one, as a thread the host delays then holds no unit it has not
+    ** started */
+    const int ahead = ks && ks->tile2;
+    int64_t   u = atomic_fetch_add_explicit(&J->next, 1, memory_order_relaxed);
     while (u < J->units) {
-        const int64_t un = atomic_fetch_add_explicit(&J->next, 1, memory_order_relaxed);
+        const int64_t un = ahead ? atomic_fetch_add_explicit(&J->next, 1, memory_order_relaxed) : J->units;
         const int64_t ph = u / J->nch, ch = u % J->nch; /* phase: row block ph / nkb, k block ph % nkb */
         const int64_t ic = ph / J->nkb * mcb, mc = VB_MIN(mcb, n - ic), k0 = ph % J->nkb * KB;
         const int64_t pc = ch * J->ncb, pe = VB_MIN(np, pc + J->ncb);
@@ -447,7 +450,7 @@ static void gemm_part(void * ctx, int ith, int nth) {
             }
         }
         atomic_store_explicit(&J->progress[ch], ph + 1, memory_order_release);
-        u = un;
+        u = ahead ? un : atomic_fetch_add_explicit(&J->next, 1, memory_order_relaxed);
     }
 }
 
