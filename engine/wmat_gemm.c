@@ -249,6 +249,12 @@ static inline int64_t pad_k(const struct vb_wk * ks, int64_t kc) {
     return (kc + a - 1) / a * a;
 }
 
+/* the slice of panel p of W from k row k0 on (its k-block's weights: contiguous) */
+static inline const uint8_t * panel_slice(const struct vb_wmat * W, int64_t p, int64_t k0) {
+    const size_t es = W->dt == VB_DT_F32 ? 4 : 2;
+    return (const uint8_t *)W->data + (size_t)((p * W->cols + k0) * NR) * es;
+}
+
 /* rows [r0, r0 + mc), columns [k0, k0 + kl) of x (ldx) into groups of mr: f32 [kl][mr_g] at A + g0 * kl, or bf16
 ** pairs [ceil(kl/2)][mr_g] (k0 even) */
 static void pack_rows(const struct gemm_job * J, int bf16, int64_t r0, int64_t mc, int64_t k0, int64_t kl, void * A) {
@@ -365,9 +371,9 @@ static void gemm_part(void * ctx, int ith, int nth) {
     void *                 A = NULL; /* the block's packed activations: mcb x kcb 4-byte units */
     /* the chunk's panels converted (ncb slices of bcs bytes), read by every group */
     void *        Bc = NULL;
-    const int64_t bstride = J->convert ? J->bcs : K * NR * (int64_t)es; /* bytes from panel p to panel p + 1 */
-    int64_t       packed = -1;                                          /* the (row block, k block) in A */
-    const int64_t pstride = K * NR * (int64_t)es;                       /* bytes from a weight panel to the next in W */
+    const int64_t pstride = K * NR * (int64_t)es;          /* bytes from a weight panel to the next in W */
+    const int64_t bstride = J->convert ? J->bcs : pstride; /* bytes from panel p to panel p + 1 as read */
+    int64_t       packed = -1;                             /* the (row block, k block) in A */
     /* with a two-panel tile (the sets that prefetch, below) the unit this thread takes next is taken from the counter
     ** when it starts this one, so that this unit's tiles can prefetch its weights; the other sets (avx2, portable,
     ** avx512bf16) take it when they finish this one, as a thread the host delays then holds no unit it has not
@@ -388,10 +394,10 @@ static void gemm_part(void * ctx, int ith, int nth) {
         const char *  pfw = NULL;
         int64_t       pfn = 0, pfs = 0, pfi = 0, pfl = 0, per = 0;
         const int64_t groups = (mc + MRg - 1) / MRg;
-        if (un < J->units && groups > 1 && ks && ks->tile2) {
+        if (ahead && un < J->units && groups > 1) {
             const int64_t phn = un / J->nch, chn = un % J->nch, k0n = phn % J->nkb * KB;
             const int64_t pcn = chn * J->ncb;
-            pfw = (const char *)W->data + (size_t)((pcn * K + k0n) * NR) * es;
+            pfw = (const char *)panel_slice(W, pcn, k0n);
             pfn = VB_MIN(np, pcn + J->ncb) - pcn;
             pfs = (VB_MIN(KB, K - k0n) * NR * (int64_t)es + 63) / 64;
             const int64_t calls = (groups - 1) * ((pe - pc) / 2);
@@ -408,10 +414,10 @@ static void gemm_part(void * ctx, int ith, int nth) {
         const int       load = J->load || k0 > 0; /* later k blocks continue the same accumulation */
         const float *   bias = k0 + kl == K ? J->b : NULL;
         const int32_t   bdt = Bc ? (bf16 ? VB_DT_BF16 : VB_DT_F32) : W->dt;
-        const uint8_t * b0 = (const uint8_t *)W->data + (size_t)((pc * K + k0) * NR) * es;
+        const uint8_t * b0 = panel_slice(W, pc, k0);
         if (Bc) {
             for (int64_t p = pc; p < pe; p++) {
-                const void * src = (const uint8_t *)W->data + (size_t)((p * K + k0) * NR) * es;
+                const void * src = panel_slice(W, p, k0);
                 void *       dst = (uint8_t *)Bc + (p - pc) * J->bcs;
                 if (ks)
                     ks->panel(W->dt, src, kl, dst);
