@@ -327,18 +327,22 @@ static void print_peak(const struct vb_peak * pk, const char * lead) {
     printf("\n");
 }
 
+/* The bf16-compute peak: AMX where the CPU has it (the bf16 kernel is amx there), else vdpbf16ps (0: neither). */
+static double bf16_peak(const struct vb_peak * pk) {
+    return pk->amx_gflops > 0 ? pk->amx_gflops : pk->bf16_gflops;
+}
+
 /* A rate measured above the theoretical peak (f32: an sgemm reference or an f32 row; bf16: a bf16-compute row)
 ** means the peak's own measurement was disturbed: measure it again (vb_peak_refine, at most 8 rounds, ~0.4 s) and
 ** print the new line when it rose. */
 static void peak_check(struct bench * B, double f32_rate, double bf16_rate) {
-    double before = B->pk.f32_gflops, before16 = B->pk.amx_gflops > 0 ? B->pk.amx_gflops : B->pk.bf16_gflops;
+    double before = B->pk.f32_gflops, before16 = bf16_peak(&B->pk);
     for (int i = 0; i < 8; i++) {
-        double p16 = B->pk.amx_gflops > 0 ? B->pk.amx_gflops : B->pk.bf16_gflops;
+        double p16 = bf16_peak(&B->pk);
         if (!(B->pk.f32_gflops > 0 && f32_rate > B->pk.f32_gflops) && !(p16 > 0 && bf16_rate > p16)) break;
         vb_peak_refine(&B->pk);
     }
-    double after16 = B->pk.amx_gflops > 0 ? B->pk.amx_gflops : B->pk.bf16_gflops;
-    if (B->pk.f32_gflops > before || after16 > before16)
+    if (B->pk.f32_gflops > before || bf16_peak(&B->pk) > before16)
         print_peak(&B->pk, "theoretical peak re-measured (a rate above it was measured): ");
 }
 
@@ -357,9 +361,7 @@ static double print_row(struct bench * B, int di, const char * name, const char 
     for (int r = 0; r < n; r++)
         top2048 = p2[r] > top2048 ? p2[r] : top2048;
     peak_check(B, B->cm[di] != VB_COMPUTE_BF16 && gf > top2048 ? gf : top2048, B->cm[di] == VB_COMPUTE_BF16 ? gf : 0);
-    double peak = B->cm[di] != VB_COMPUTE_BF16 ? B->pk.f32_gflops
-                  : B->pk.amx_gflops > 0       ? B->pk.amx_gflops /* the bf16 kernel is amx where the CPU has it */
-                                               : B->pk.bf16_gflops;
+    double peak = B->cm[di] != VB_COMPUTE_BF16 ? B->pk.f32_gflops : bf16_peak(&B->pk);
     printf("%-26s %-9s %-12s %10.2f ms %8.1f GFLOP/s  %5.1f%% of sgemm 2048^3  %5.1f%% of sgemm %s  %5.1f%% of %s "
            "peak\n",
            name, B->label[di], unit, med * 1e3, gf, 100.0 * *frac2048, 100.0 * median(fo, n), shape,
