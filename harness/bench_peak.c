@@ -128,28 +128,30 @@ static void peak_derive(struct vb_peak * p) {
     p->bf16_gflops = (double)p->threads * p->dp_units * 16 * 2 * 2.0 * p->ghz;
 }
 
-static double max_d(double a, double b) {
-    return a > b ? a : b;
-}
-
 void vb_peak_refine(struct vb_peak * p) {
     /* short trials, many: on a shared (virtual) machine a trial of several ms rarely runs undisturbed (measured on
     ** the 2-core Sapphire Rapids VM at load 10: 6 ms trials gave 0.6-1.2 GHz, 0.23 ms trials 2.80 GHz every time) */
     const uint64_t it = 10000; /* 640 k cycles: ~0.2 ms */
-    p->hz = max_d(p->hz, 64.0 * (double)it / best_of(add_chain, it, PEAK_TRIALS));
+    const double   hz = 64.0 * (double)it / best_of(add_chain, it, PEAK_TRIALS);
+    p->hz = VB_MAX(p->hz, hz);
     const uint64_t fit = 40000; /* 640 k FMAs: ~0.1 ms */
+    double         r = 0;
     if (__builtin_cpu_supports("avx512f")) {
         p->lanes = 16;
-        p->fma_rate = max_d(p->fma_rate, 16.0 * (double)fit / best_of(fma512, fit, PEAK_TRIALS));
+        r = 16.0 * (double)fit / best_of(fma512, fit, PEAK_TRIALS);
     } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         p->lanes = 8;
-        p->fma_rate = max_d(p->fma_rate, 16.0 * (double)fit / best_of(fma256, fit, PEAK_TRIALS));
+        r = 16.0 * (double)fit / best_of(fma256, fit, PEAK_TRIALS);
     }
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16"))
-        p->dp_rate = max_d(p->dp_rate, 16.0 * (double)fit / best_of(dp512, fit, PEAK_TRIALS));
+    p->fma_rate = VB_MAX(p->fma_rate, r);
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16")) {
+        r = 16.0 * (double)fit / best_of(dp512, fit, PEAK_TRIALS);
+        p->dp_rate = VB_MAX(p->dp_rate, r);
+    }
     if (vb_wmat_kernel_available("amx", NULL) == 1) { /* also asks Linux for the tile state */
         const uint64_t ait = 2000;                    /* 8000 tile products: ~0.05 ms at 16 cycles each */
-        p->amx_rate = max_d(p->amx_rate, 4.0 * (double)ait / best_of(amx_dp, ait, PEAK_TRIALS / 2));
+        r = 4.0 * (double)ait / best_of(amx_dp, ait, PEAK_TRIALS / 2);
+        p->amx_rate = VB_MAX(p->amx_rate, r);
     }
     peak_derive(p);
 }
