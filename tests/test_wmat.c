@@ -70,12 +70,9 @@ static void test_linear_f32_exact(void ** state) {
     float * W = malloc(sizeof(float) * (size_t)(rows * cols)), *x = malloc(sizeof(float) * (size_t)(n * cols));
     float * b = malloc(sizeof(float) * (size_t)rows), *y = malloc(sizeof(float) * (size_t)(n * rows));
     float * yr = malloc(sizeof(float) * (size_t)(n * rows));
-    for (int64_t i = 0; i < rows * cols; i++)
-        W[i] = urand(1);
-    for (int64_t i = 0; i < n * cols; i++)
-        x[i] = urand(1);
-    for (int64_t i = 0; i < rows; i++)
-        b[i] = urand(1);
+    urand_fill(W, rows * cols, 1);
+    urand_fill(x, n * cols, 1);
+    urand_fill(b, rows, 1);
     struct vb_wmat M;
     assert_int_equal(vb_wmat_alloc(&M, rows, cols, VB_DT_F32), VB_OK);
     vb_wmat_set_f32(&M, 0, W, rows);
@@ -377,8 +374,7 @@ static void run_model(const char * path, const struct vb_model_config * c0, int3
     uint64_t      save = lcg;
     lcg = 12345;
     float * px = malloc(sizeof(float) * (size_t)(F * 3 * S * S));
-    for (int64_t i = 0; i < F * 3 * S * S; i++)
-        px[i] = urand(2.0f);
+    urand_fill(px, F * 3 * S * S, 2.0f);
     struct vb_vit_ctx * vc = NULL;
     assert_int_equal(vb_vit_ctx_new(&vc, vit, (int32_t)F), VB_OK);
     o->vit = malloc(sizeof(float) * (size_t)(F * T * Dv));
@@ -395,8 +391,7 @@ static void run_model(const char * path, const struct vb_model_config * c0, int3
     /* T5: encode 50 embeddings (2 rows), teacher-force 5 ids, greedy 6 steps batched over 2 rows */
     const int64_t d = c.t5.d_model, V = c.t5.vocab, ne = 50; /* encoder: 50 rows, the GEMM path */
     float *       emb = malloc(sizeof(float) * (size_t)(2 * ne * d));
-    for (int64_t i = 0; i < 2 * ne * d; i++)
-        emb[i] = urand(1.0f);
+    urand_fill(emb, 2 * ne * d, 1.0f);
     struct vb_t5_ctx * tc[2] = {NULL, NULL};
     for (int r = 0; r < 2; r++) {
         assert_int_equal(vb_t5_ctx_new(&tc[r], t5, ne, 8), VB_OK);
@@ -491,8 +486,7 @@ static double time_linear(int32_t dt, int64_t rows, int64_t cols, int64_t n, int
     }
     free(tmp);
     float *x = malloc(sizeof(float) * (size_t)(n * cols)), *y = malloc(sizeof(float) * (size_t)(n * rows));
-    for (int64_t i = 0; i < n * cols; i++)
-        x[i] = urand(1);
+    urand_fill(x, n * cols, 1);
     double t[64];
     for (int r = -1; r < reps; r++) {
         double t0 = now_s();

@@ -89,12 +89,9 @@ static void test_kernel_avx512_bits_equal_avx2(void ** state) {
     float *       Wf = malloc(sizeof(float) * (size_t)(rows * cols)), *x = malloc(sizeof(float) * (size_t)(40 * cols));
     float *       b = malloc(sizeof(float) * (size_t)rows), *y1 = malloc(sizeof(float) * (size_t)(40 * rows));
     float *       y2 = malloc(sizeof(float) * (size_t)(40 * rows));
-    for (int64_t i = 0; i < rows * cols; i++)
-        Wf[i] = urand(1.0f);
-    for (int64_t i = 0; i < 40 * cols; i++)
-        x[i] = urand(1.0f);
-    for (int64_t i = 0; i < rows; i++)
-        b[i] = urand(0.5f);
+    urand_fill(Wf, rows * cols, 1.0f);
+    urand_fill(x, 40 * cols, 1.0f);
+    urand_fill(b, rows, 0.5f);
     for (int d = 0; d < 3; d++)
         for (int k = 0; k < 4; k++) {
             struct vb_wmat W;
@@ -126,14 +123,10 @@ static void test_gemv_bits_equal_blocked(void ** state) {
     float *       Wf = malloc(sizeof(float) * (size_t)(rows * cols)), *x = malloc(sizeof(float) * (size_t)(24 * ldx));
     float *       b = malloc(sizeof(float) * (size_t)rows), *y1 = malloc(sizeof(float) * (size_t)(24 * ldy));
     float *       y2 = malloc(sizeof(float) * (size_t)(24 * ldy)), *y0 = malloc(sizeof(float) * (size_t)(24 * ldy));
-    for (int64_t i = 0; i < rows * cols; i++)
-        Wf[i] = urand(1.0f);
-    for (int64_t i = 0; i < 24 * ldx; i++)
-        x[i] = urand(1.0f);
-    for (int64_t i = 0; i < rows; i++)
-        b[i] = urand(0.5f);
-    for (int64_t i = 0; i < 24 * ldy; i++)
-        y0[i] = urand(1.0f);
+    urand_fill(Wf, rows * cols, 1.0f);
+    urand_fill(x, 24 * ldx, 1.0f);
+    urand_fill(b, rows, 0.5f);
+    urand_fill(y0, 24 * ldy, 1.0f);
     int ran = 0;
     for (int ki = 0; ki < 2; ki++) {
         const char * f;
@@ -212,8 +205,7 @@ static void kernel_bf16(const char * name) {
     float *       y = malloc(sizeof(float) * (size_t)(n * rows)), *yr = malloc(sizeof(float) * (size_t)(n * rows));
     for (int64_t i = 0; i < rows * cols; i++)
         Wf[i] = round_to(VB_DT_BF16, urand(1.0f));
-    for (int64_t i = 0; i < n * cols; i++)
-        x[i] = urand(1.0f);
+    urand_fill(x, n * cols, 1.0f);
     struct vb_wmat W;
     assert_int_equal(vb_wmat_alloc(&W, rows, cols, VB_DT_F32), VB_OK);
     vb_wmat_set_f32(&W, 0, Wf, rows);
@@ -278,14 +270,10 @@ static void test_amx_bits_equal_old(void ** state) {
     float *       Wf = malloc(sizeof(float) * (size_t)(rows * cmax)), *x = malloc(sizeof(float) * (size_t)(70 * ldx));
     float *       b = malloc(sizeof(float) * (size_t)rows), *y0 = malloc(sizeof(float) * (size_t)(70 * ldy));
     float *       y1 = malloc(sizeof(float) * (size_t)(70 * ldy)), *y2 = malloc(sizeof(float) * (size_t)(70 * ldy));
-    for (int64_t i = 0; i < rows * cmax; i++)
-        Wf[i] = urand(1.0f);
-    for (int64_t i = 0; i < 70 * ldx; i++)
-        x[i] = urand(1.0f);
-    for (int64_t i = 0; i < rows; i++)
-        b[i] = urand(0.5f);
-    for (int64_t i = 0; i < 70 * ldy; i++)
-        y0[i] = urand(1.0f);
+    urand_fill(Wf, rows * cmax, 1.0f);
+    urand_fill(x, 70 * ldx, 1.0f);
+    urand_fill(b, rows, 0.5f);
+    urand_fill(y0, 70 * ldy, 1.0f);
     int cases = 0;
     for (int th = 1; th <= 2; th++) {
         vb_blas_set_threads(th);
@@ -349,14 +337,10 @@ static void test_gemm_bits_equal_threads(void ** state) {
     float *       Wf = malloc(sizeof(float) * (size_t)(rows * cmax)), *x = malloc(sizeof(float) * (size_t)(130 * ldx));
     float *       b = malloc(sizeof(float) * (size_t)rows), *y0 = malloc(sizeof(float) * (size_t)(130 * ldy));
     float *       y1 = malloc(sizeof(float) * (size_t)(130 * ldy)), *y2 = malloc(sizeof(float) * (size_t)(130 * ldy));
-    for (int64_t i = 0; i < rows * cmax; i++)
-        Wf[i] = urand(1.0f);
-    for (int64_t i = 0; i < 130 * ldx; i++)
-        x[i] = urand(1.0f);
-    for (int64_t i = 0; i < rows; i++)
-        b[i] = urand(0.5f);
-    for (int64_t i = 0; i < 130 * ldy; i++)
-        y0[i] = urand(1.0f);
+    urand_fill(Wf, rows * cmax, 1.0f);
+    urand_fill(x, 130 * ldx, 1.0f);
+    urand_fill(b, rows, 0.5f);
+    urand_fill(y0, 130 * ldy, 1.0f);
     int cases = 0;
     for (int ki = 0; ki < 5; ki++) {
         const int bf16c = ki >= 3;
@@ -444,12 +428,10 @@ static void bench_kernels(int reps) {
         struct vb_wmat W;
         VB_ASSERT(vb_wmat_alloc(&W, R, K, C[c].dt) == VB_OK);
         float * Wf = malloc(sizeof(float) * (size_t)(R * K));
-        for (int64_t i = 0; i < R * K; i++)
-            Wf[i] = urand(0.05f);
+        urand_fill(Wf, R * K, 0.05f);
         vb_wmat_set_f32(&W, 0, Wf, R);
         float *x = malloc(sizeof(float) * (size_t)(n * K)), *y = malloc(sizeof(float) * (size_t)(n * R));
-        for (int64_t i = 0; i < n * K; i++)
-            x[i] = urand(1);
+        urand_fill(x, n * K, 1);
         double t[5][32], flop = 2.0 * (double)n * (double)R * (double)K;
         for (int r = -1; r < reps; r++)
             for (int k = -1; k < 4; k++) {

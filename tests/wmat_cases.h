@@ -21,6 +21,12 @@ static inline float urand(float a) {
     return a * (2.0f * (float)((lcg >> 40) & 0xffffff) / 16777216.0f - 1.0f);
 }
 
+/* p[0 .. n) = urand(a), in order */
+static inline void urand_fill(float * p, int64_t n, float a) {
+    for (int64_t i = 0; i < n; i++)
+        p[i] = urand(a);
+}
+
 static inline float round_to(int32_t dt, float f) {
     if (dt == VB_DT_BF16) return vb_bf16_to_f32(vb_f32_to_bf16(f));
     if (dt == VB_DT_F16) return vb_f16_to_f32(vb_f32_to_f16(f));
