@@ -221,30 +221,10 @@ static float * t5_run(int64_t L, const char * kern, float ** ref) {
         mask[2 * L + j] = j > 0 && urand() < 0.3 ? -FLT_MAX : 0.0f;
     }
     rs = seed;
-    float *              out = malloc(sizeof(float) * (size_t)(T5_N * L * D));
-    struct vb_attn_batch a = {.n = T5_N,
-                              .nq = L,
-                              .nk = L,
-                              .nk1 = L,
-                              .heads = T5_H,
-                              .dh = T5_DH,
-                              .scale = 1.0f,
-                              .q = qkv,
-                              .ldq = ld,
-                              .sq = L * ld,
-                              .k = qkv + D,
-                              .ldk = ld,
-                              .sk = L * ld,
-                              .v = qkv + 2 * D,
-                              .ldv = ld,
-                              .sv = L * ld,
-                              .mask = mask,
-                              .smask = L,
-                              .bias = bias,
-                              .sbias = 0,
-                              .out = out,
-                              .ldo = D,
-                              .so = L * D};
+    float * out = malloc(sizeof(float) * (size_t)(T5_N * L * D));
+    /* the batch as engine/t5.c's encoder builds it: q | k | v rows, then its mask and the shared bias */
+    struct vb_attn_batch a = vb_attn_batch_self(T5_N, L, T5_H, T5_DH, 1.0f, qkv, out);
+    a.mask = mask, a.smask = L, a.bias = bias, a.sbias = 0;
     vb_attention_batch(&a);
     if (ref) {
         *ref = malloc(sizeof(float) * (size_t)(T5_N * L * D));
