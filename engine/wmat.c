@@ -28,12 +28,13 @@ int vb_wmat_alloc(struct vb_wmat * W, int64_t rows, int64_t cols, int32_t dt) {
     if (!es) return vb_fail(VB_ERR_ARG, "weight matrix: dtype %d is not f32, bf16 or f16", dt);
     if (rows < 1 || cols < 1 || rows > (INT64_C(1) << 40) / cols)
         return vb_fail(VB_ERR_ARG, "weight matrix: bad size %lld x %lld", (long long)rows, (long long)cols);
-    int64_t prows = padded_rows(0, rows);
-    size_t  n = (size_t)(prows * cols) * es;
+    int64_t prows = padded_rows(0, rows), kp = dt == VB_DT_BF16 ? cols + (cols & 1) : cols; /* vb_wmat_panel_k */
+    size_t  n = (size_t)(prows * kp) * es;
     void *  p = NULL;
     if (posix_memalign(&p, 64, (n + 63) / 64 * 64) != 0 || !p) VB_ASSERT(!"out of memory");
-    /* the padding rows of the last panel must be zeros (the kernels read them); only that panel is touched here */
-    memset((uint8_t *)p + (size_t)((prows - NR) * cols) * es, 0, (size_t)(NR * cols) * es);
+    /* the padding rows of the last panel must be zeros (the kernels read them); only that panel is touched here (a
+    ** bf16 row's zero past an odd last column is written with the row, put_rows) */
+    memset((uint8_t *)p + (size_t)((prows - NR) * kp) * es, 0, (size_t)(NR * kp) * es);
     W->dt = dt;
     W->owned = 1;
     W->rows = rows;
@@ -51,8 +52,8 @@ void vb_wmat_free(struct vb_wmat * W) {
 
 size_t vb_wmat_bytes(const struct vb_wmat * W) {
     if (!W || !W->data) return 0;
-    int64_t r = W->owned ? padded_rows(W->row0, W->rows) : W->rows; /* an allocation is whole panels */
-    return (size_t)(r * W->cols) * esize(W->dt);
+    if (W->owned) return (size_t)(padded_rows(W->row0, W->rows) * vb_wmat_panel_k(W)) * esize(W->dt); /* panels */
+    return (size_t)(W->rows * W->cols) * esize(W->dt);
 }
 
 struct vb_wmat vb_wmat_rows(const struct vb_wmat * W, int64_t row0, int64_t n) {
@@ -62,7 +63,7 @@ struct vb_wmat vb_wmat_rows(const struct vb_wmat * W, int64_t row0, int64_t n) {
     v.rows = n;
     /* whole panels move the pointer, the rest stays an offset inside the first panel */
     int64_t r = W->row0 + row0;
-    v.data = (uint8_t *)W->data + (size_t)((r / NR) * NR * W->cols) * esize(W->dt);
+    v.data = (uint8_t *)W->data + (size_t)((r / NR) * NR * vb_wmat_panel_k(W)) * esize(W->dt);
     v.row0 = r % NR;
     return v;
 }
@@ -117,21 +118,27 @@ static void convert(const uint8_t * src, int32_t sdt, void * dst, int32_t ddt, i
     }
 }
 
-/* Write n_rows rows, already converted to W->dt and contiguous in src (n_rows, cols), at rows [row0, ...) of W. */
+/* Write n_rows rows, already converted to W->dt and contiguous in src (n_rows, cols), at rows [row0, ...) of W (a
+** bf16 row of odd cols also gets its zero past the last column). */
 static void put_rows(struct vb_wmat * W, int64_t row0, const void * src, int64_t n_rows) {
     const size_t  es = esize(W->dt);
     const int64_t K = W->cols;
     for (int64_t i = 0; i < n_rows; i++) {
-        int64_t r = W->row0 + row0 + i; /* row in the panel grid */
-        size_t  base = (size_t)((r / NR) * NR * K + r % NR);
+        int64_t g = W->row0 + row0 + i; /* row in the panel grid */
         if (es == 4) {
             const uint32_t * s32 = (const uint32_t *)src + i * K;
-            uint32_t *       d32 = (uint32_t *)W->data + base;
+            uint32_t *       d32 = (uint32_t *)W->data + vb_wmat_index(W, g, 0);
             for (int64_t k = 0; k < K; k++)
                 d32[k * NR] = s32[k];
+        } else if (W->dt == VB_DT_BF16) { /* pairs: column 2t at 32 t, 2t + 1 next to it */
+            const uint16_t * s16 = (const uint16_t *)src + i * K;
+            uint16_t *       d16 = (uint16_t *)W->data + vb_wmat_index(W, g, 0);
+            for (int64_t k = 0; k < K; k++)
+                d16[(k >> 1) * 2 * NR + (k & 1)] = s16[k];
+            if (K & 1) d16[(K >> 1) * 2 * NR + 1] = 0;
         } else {
             const uint16_t * s16 = (const uint16_t *)src + i * K;
-            uint16_t *       d16 = (uint16_t *)W->data + base;
+            uint16_t *       d16 = (uint16_t *)W->data + vb_wmat_index(W, g, 0);
             for (int64_t k = 0; k < K; k++)
                 d16[k * NR] = s16[k];
         }
@@ -203,13 +210,11 @@ int vb_wmat_load(struct vb_wmat * W, int32_t dt, const struct vb_weights * w, co
 
 void vb_wmat_row(const struct vb_wmat * W, int64_t r, float * out) {
     VB_ASSERT(r >= 0 && r < W->rows);
-    const int64_t K = W->cols;
-    int64_t       g = W->row0 + r;
-    size_t        base = (size_t)((g / NR) * NR * K + g % NR);
+    const int64_t K = W->cols, g = W->row0 + r;
     if (W->dt == VB_DT_F32)
         for (int64_t k = 0; k < K; k++)
-            out[k] = ((const float *)W->data)[base + (size_t)(k * NR)];
+            out[k] = ((const float *)W->data)[vb_wmat_index(W, g, k)];
     else
         for (int64_t k = 0; k < K; k++)
-            out[k] = half_to_f32(W->dt, ((const uint16_t *)W->data)[base + (size_t)(k * NR)]);
+            out[k] = half_to_f32(W->dt, ((const uint16_t *)W->data)[vb_wmat_index(W, g, k)]);
 }

@@ -5,9 +5,16 @@
 ** Activations stay f32 everywhere; only the weights are half precision, and every product accumulates in f32.
 **
 ** Layout: vb_wmat_alloc / vb_wmat_load store a matrix packed for the engine's own GEMM (engine/wmat.c): panels
-** of VB_WMAT_NR = 16 rows, each (cols, 16) k-major, the last panel padded with zero rows; row r, column k is
-** element ((r / 16) * cols + k) * 16 + r % 16.  The packing happens once, at load time, and replaces the
-** row-major copy (no extra memory beyond the padding).  Every vb_wmat is in this layout.
+** of VB_WMAT_NR = 16 rows, the last panel padded with zero rows (vb_wmat_index gives an element's place):
+**   f32 and f16: each panel (cols, 16) k-major: row r, column k is element ((r / 16) * cols + k) * 16 + r % 16;
+**   bf16: each panel (Kp / 2, 16, 2) in pairs of k, Kp = cols rounded up to even: the 64-byte line t holds columns
+**     2t and 2t + 1 of the panel's 16 rows interleaved (row r: 2t in the low half of a 32-bit lane, 2t + 1 in the
+**     high half; a zero past the last column), element ((r / 16) * Kp + 2t) * 16 + 2 (r % 16) + k % 2.  This is
+**     the operand layout of vdpbf16ps and of AMX's tdpbf16ps (a line is a weight tile row), so bf16 compute reads
+**     the weights as they lie; the f32 kernels widen a line's two halves in registers (a shift and a mask).
+** The byte offset of an even column k is the same in both layouts ((r / 16) * Kp + k) * 16 * 2.  The packing
+** happens once, at load time, and replaces the row-major copy (no extra memory beyond the padding).  Every vb_wmat
+** is in this layout.
 **
 ** vb_wmat_linear* has vb_linear's semantics, y (n, rows) = x (n, cols) W^T + b, for every dtype:
 **              micro-kernels over the panels (engine/wmat_gemm.c; one file per instruction set, engine/wmat_kern.h),
@@ -54,9 +61,21 @@ struct vb_wmat {
     int32_t dt;         /* enum vb_dtype: VB_DT_F32, VB_DT_BF16 or VB_DT_F16 */
     int32_t owned;      /* 1: data allocated by vb_wmat_alloc (freed by vb_wmat_free); 0: a view of other memory */
     int64_t rows, cols; /* (rows, cols) = (out, in) of a Linear weight, as PyTorch stores it */
-    void *  data; /* elements of dt in panels of 16 rows (see the top); 64-byte aligned when owned; NULL = empty */
-    int64_t row0; /* row 0 of this matrix is row row0 (0..15) of the first panel (views of row ranges) */
+    void *  data;       /* elements of dt in panels of 16 rows (see the top): (panels, panel_k, 16) f32 / f16,
+                        ** (panels, panel_k / 2, 16, 2) bf16; 64-byte aligned when owned; NULL = empty */
+    int64_t row0;       /* row 0 of this matrix is row row0 (0..15) of the first panel (views of row ranges) */
 };
+
+/* k rows of storage per panel: cols, rounded up to even for bf16 (pairs). */
+static inline int64_t vb_wmat_panel_k(const struct vb_wmat * W) {
+    return W->dt == VB_DT_BF16 ? W->cols + (W->cols & 1) : W->cols;
+}
+/* Index in W->data (elements of W->dt) of row g of the panel grid (g = W->row0 + row), column k (see the top). */
+static inline size_t vb_wmat_index(const struct vb_wmat * W, int64_t g, int64_t k) {
+    const int64_t base = g / VB_WMAT_NR * vb_wmat_panel_k(W) * VB_WMAT_NR;
+    if (W->dt == VB_DT_BF16) return (size_t)(base + (k & ~(int64_t)1) * VB_WMAT_NR + 2 * (g % VB_WMAT_NR) + (k & 1));
+    return (size_t)(base + k * VB_WMAT_NR + g % VB_WMAT_NR);
+}
 
 /* Allocate an uninitialised rows x cols matrix of dtype dt (64-byte aligned) into *W (overwritten, not freed).
 ** dt not F32/BF16/F16, rows or cols < 1: VB_ERR_ARG (W left empty). */

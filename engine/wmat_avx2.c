@@ -12,12 +12,30 @@
 #define VB_AVX2        __attribute__((target("avx2,fma,f16c")))
 #define VB_AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma,f16c")))
 
-/* 8 weights of dtype dt at p as f32 */
+/* half a bf16 pair line (32 bytes: 8 panel columns of rows k and k + 1 interleaved, engine/wmat.h) as f32: row k
+** (the low halves) and row k + 1 (the high halves) */
+VB_AVX2_INLINE __m256 pair_lo(__m256i v) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+}
+VB_AVX2_INLINE __m256 pair_hi(__m256i v) {
+    return _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32((int)0xffff0000u)));
+}
+
+/* 8 weights of dtype dt at p as f32 (bf16: row k even of the 8 columns whose pairs start at p) */
 VB_AVX2_INLINE __m256 ld8(const int32_t dt, const void * p) {
     if (dt == VB_DT_F32) return _mm256_loadu_ps((const float *)p);
-    __m128i h = _mm_loadu_si128((const __m128i *)p);
-    if (dt == VB_DT_BF16) return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-    return _mm256_cvtph_ps(h);
+    if (dt == VB_DT_BF16) return pair_lo(_mm256_loadu_si256((const __m256i *)p));
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+}
+
+/* c0[i] = a[i] w0 + c0[i], c1[i] = a[i] w1 + c1[i], i < mr: one k step of an mr x 16 tile */
+VB_AVX2_INLINE void fma_rows(const int mr, __m256 * c0, __m256 * c1, const float * a, __m256 w0, __m256 w1) {
+#pragma GCC         unroll 6
+    for (int i = 0; i < mr; i++) {
+                __m256 x = _mm256_broadcast_ss(a + i);
+                c0[i] = _mm256_fmadd_ps(x, w0, c0[i]);
+                c1[i] = _mm256_fmadd_ps(x, w1, c1[i]);
+    }
 }
 
 /* An mr x 16 tile, 2 * mr accumulators in registers (mr and dt are constants after inlining). */
@@ -31,14 +49,19 @@ VB_AVX2_INLINE void kern_body(const int mr, const int32_t dt, int64_t kc, const 
     }
     const size_t es = dt == VB_DT_F32 ? 4 : 2;
     const char * b = bp;
-    for (int64_t k = 0; k < kc; k++) {
-        __m256 b0 = ld8(dt, b), b1 = ld8(dt, b + 8 * es);
-#pragma GCC unroll 6
-        for (int i = 0; i < mr; i++) {
-            __m256 x = _mm256_broadcast_ss(a + i);
-            c0[i] = _mm256_fmadd_ps(x, b0, c0[i]);
-            c1[i] = _mm256_fmadd_ps(x, b1, c1[i]);
+    int64_t      k = 0;
+    if (dt == VB_DT_BF16) /* a pair line (columns 0-7, 8-15) per two k steps (the same FMAs in the same order) */
+        for (; k + 1 < kc; k += 2) {
+            const __m256i v0 = _mm256_loadu_si256((const __m256i *)b);
+            const __m256i v1 = _mm256_loadu_si256((const __m256i *)(b + 32));
+            fma_rows(mr, c0, c1, a, pair_lo(v0), pair_lo(v1));
+            fma_rows(mr, c0, c1, a + mr, pair_hi(v0), pair_hi(v1));
+            a += 2 * mr;
+            b += 2 * NR * es;
         }
+    for (; k < kc; k++) {
+        /* bf16 (the last, even k): the second 8 columns' pairs start 32 bytes on */
+        fma_rows(mr, c0, c1, a, ld8(dt, b), ld8(dt, b + (dt == VB_DT_BF16 ? 32 : 8 * es)));
         a += mr;
         b += NR * es;
     }
@@ -70,14 +93,31 @@ VB_AVX2_INLINE void kern_body4(const int32_t dt, int64_t kc, const float * a, co
         acc[j] = load ? _mm256_loadu_ps(c + j * 8) : _mm256_setzero_ps();
     const size_t es = dt == VB_DT_F32 ? 4 : 2;
     const char * b = bp;
-    for (int64_t k = 0; k < kc; k++) {
+    int64_t      k = 0;
+    if (dt == VB_DT_BF16) /* a pair line per panel and two k steps (the same FMAs in the same order) */
+        for (; k + 1 < kc; k += 2) {
+            __m256 x0 = _mm256_broadcast_ss(a + k), x1 = _mm256_broadcast_ss(a + k + 1);
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) {
+                const char * bj = b + j * bstride;
+                if (PF4_BYTES) _mm_prefetch(bj + PF4_BYTES, _MM_HINT_T0);
+                const __m256i v0 = _mm256_loadu_si256((const __m256i *)bj);
+                const __m256i v1 = _mm256_loadu_si256((const __m256i *)(bj + 32));
+                acc[2 * j] = _mm256_fmadd_ps(x0, pair_lo(v0), acc[2 * j]);
+                acc[2 * j + 1] = _mm256_fmadd_ps(x0, pair_lo(v1), acc[2 * j + 1]);
+                acc[2 * j] = _mm256_fmadd_ps(x1, pair_hi(v0), acc[2 * j]);
+                acc[2 * j + 1] = _mm256_fmadd_ps(x1, pair_hi(v1), acc[2 * j + 1]);
+            }
+            b += 2 * NR * es;
+        }
+    for (; k < kc; k++) {
         __m256 x = _mm256_broadcast_ss(a + k);
 #pragma GCC unroll 4
         for (int j = 0; j < 4; j++) {
             const char * bj = b + j * bstride;
             if (PF4_BYTES && (dt == VB_DT_F32 || (k & 1) == 0)) _mm_prefetch(bj + PF4_BYTES, _MM_HINT_T0);
             acc[2 * j] = _mm256_fmadd_ps(x, ld8(dt, bj), acc[2 * j]);
-            acc[2 * j + 1] = _mm256_fmadd_ps(x, ld8(dt, bj + 8 * es), acc[2 * j + 1]);
+            acc[2 * j + 1] = _mm256_fmadd_ps(x, ld8(dt, bj + (dt == VB_DT_BF16 ? 32 : 8 * es)), acc[2 * j + 1]);
         }
         b += NR * es;
     }
@@ -150,9 +190,13 @@ static void tile_avx2(int mr, int32_t bdt, int64_t kc, const void * a, const voi
 static VB_AVX2 void panel_avx2(int32_t dt, const void * p, int64_t kc, void * dst) {
     const uint16_t * s = p;
     float *          d = dst;
-    if (dt == VB_DT_BF16)
-        for (int64_t i = 0; i < kc * NR; i += 8)
-            _mm256_store_ps(d + i, ld8(VB_DT_BF16, s + i));
+    if (dt == VB_DT_BF16) /* pair lines: rows k, k + 1 from each (row k only past an odd end) */
+        for (int64_t k = 0; k < kc; k += 2)
+            for (int h = 0; h < 2; h++) { /* columns 0-7, 8-15 */
+                const __m256i v = _mm256_loadu_si256((const __m256i *)(s + k * NR + 16 * h));
+                _mm256_store_ps(d + k * NR + 8 * h, pair_lo(v));
+                if (k + 1 < kc) _mm256_store_ps(d + (k + 1) * NR + 8 * h, pair_hi(v));
+            }
     else
         for (int64_t i = 0; i < kc * NR; i += 8)
             _mm256_store_ps(d + i, ld8(VB_DT_F16, s + i));

@@ -33,12 +33,27 @@
 #define VB_AVX512        __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
 #define VB_AVX512_INLINE static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq")))
 
-/* the 16 weights of panel row k (dtype dt) at p as f32 */
+/* a bf16 pair line (64 bytes: panel rows k and k + 1 interleaved, engine/wmat.h) as f32: row k (the low halves) and
+** row k + 1 (the high halves) */
+VB_AVX512_INLINE __m512 pair_lo(__m512i v) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+}
+VB_AVX512_INLINE __m512 pair_hi(__m512i v) {
+    return _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32((int)0xffff0000u)));
+}
+
+/* the 16 weights of panel row k (dtype dt) at p as f32; bf16: k even, p the start of its pair line */
 VB_AVX512_INLINE __m512 ld16(const int32_t dt, const void * p) {
     if (dt == VB_DT_F32) return _mm512_loadu_ps(p);
-    __m256i h = _mm256_loadu_si256((const __m256i *)p);
-    if (dt == VB_DT_BF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-    return _mm512_cvtph_ps(h);
+    if (dt == VB_DT_BF16) return pair_lo(_mm512_loadu_si512(p));
+    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
+}
+
+/* acc[i] = a[i] w + acc[i], i < mr: one k step of an mr-row tile */
+VB_AVX512_INLINE void fma_rows(const int mr, __m512 * acc, const float * a, __m512 w) {
+#pragma GCC           unroll 16
+    for (int i = 0; i < mr; i++)
+        acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i]), w, acc[i]);
 }
 
 VB_AVX512_INLINE void kern_body(const int mr, const int32_t dt, int64_t kc, const float * a, const void * bp, float * c,
@@ -49,12 +64,19 @@ VB_AVX512_INLINE void kern_body(const int mr, const int32_t dt, int64_t kc, cons
         acc[i] = load ? _mm512_loadu_ps(c + i * ldc) : _mm512_setzero_ps();
     const size_t es = dt == VB_DT_F32 ? 4 : 2;
     const char * b = bp;
-    for (int64_t k = 0; k < kc; k++) {
+    int64_t      k = 0;
+    if (dt == VB_DT_BF16) /* a pair line per two k steps (the same FMAs in the same order) */
+        for (; k + 1 < kc; k += 2) {
+            if (PF_BYTES && mr <= PF_MR) _mm_prefetch(b + PF_BYTES, PF_HINT);
+            const __m512i v = _mm512_loadu_si512(b);
+            fma_rows(mr, acc, a, pair_lo(v));
+            fma_rows(mr, acc, a + mr, pair_hi(v));
+            a += 2 * mr;
+            b += 2 * NR * es;
+        }
+    for (; k < kc; k++) {
         if (PF_BYTES && mr <= PF_MR) _mm_prefetch(b + PF_BYTES, PF_HINT);
-        __m512 w = ld16(dt, b);
-#pragma GCC unroll 16
-        for (int i = 0; i < mr; i++)
-            acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i]), w, acc[i]);
+        fma_rows(mr, acc, a, ld16(dt, b));
         a += mr;
         b += NR * es;
     }
@@ -75,6 +97,32 @@ VB_AVX512_INLINE void kern_body(const int mr, const int32_t dt, int64_t kc, cons
 ** ahead; larger ones the C tile of the next call (32 columns on: engine/wmat_gemm.c walks a chunk's panels left to
 ** right; its rows lie a whole output row apart, which the hardware prefetchers do not follow) over the first 2 mr k
 ** steps, and the npf lines at pf (the next work unit's weights) one every kc / npf k steps into L2. */
+/* the prefetches of kern_body2 (see there): the next call's C tile, 32 columns on (never faults), over the first 2 mr
+** k steps; the npf lines at pf one every pfe k steps (pfk: the k step of the next one) */
+struct pf_state {
+    const char * nc;
+    int64_t      ldc;
+    const char * pf;
+    int64_t      npf, pfe, pfk;
+};
+VB_AVX512_INLINE void prefetch_step(const int mr, int64_t k, struct pf_state * s) {
+    if (mr > PF_MR && k < 2 * mr) _mm_prefetch(s->nc + (k >> 1) * s->ldc * 4 + (k & 1) * 64, _MM_HINT_T0);
+    if (k == s->pfk && s->npf > 0) {
+        _mm_prefetch(s->pf, _MM_HINT_T1);
+        s->pf += 64, s->npf--, s->pfk += s->pfe;
+    }
+}
+
+/* acc0[i] = a[i] w0 + acc0[i], acc1[i] = a[i] w1 + acc1[i], i < mr: one k step of an mr x 32 tile */
+VB_AVX512_INLINE void fma2_rows(const int mr, __m512 * acc0, __m512 * acc1, const float * a, __m512 w0, __m512 w1) {
+#pragma GCC           unroll 16
+    for (int i = 0; i < mr; i++) {
+                  __m512 x = _mm512_set1_ps(a[i]);
+                  acc0[i] = _mm512_fmadd_ps(x, w0, acc0[i]);
+                  acc1[i] = _mm512_fmadd_ps(x, w1, acc1[i]);
+    }
+}
+
 VB_AVX512_INLINE void kern_body2(const int mr, const int32_t dt, int64_t kc, const float * a, const void * bp,
                                  int64_t bstride, float * c, int64_t ldc, int load, const float * bias, const char * pf,
                                  int64_t npf) {
@@ -84,28 +132,32 @@ VB_AVX512_INLINE void kern_body2(const int mr, const int32_t dt, int64_t kc, con
         acc0[i] = load ? _mm512_loadu_ps(c + i * ldc) : _mm512_setzero_ps();
         acc1[i] = load ? _mm512_loadu_ps(c + i * ldc + NR) : _mm512_setzero_ps();
     }
-    const size_t  es = dt == VB_DT_F32 ? 4 : 2;
-    const char *  b = bp;
-    const int64_t pfe = npf > 0 ? kc / npf : 0;    /* k steps from one line of pf to the next */
-    int64_t       pfk = 0;                         /* the k step of the next line */
-    const char *  nc = (const char *)(c + 2 * NR); /* the next call's C tile, 32 columns on (never faults) */
-    for (int64_t k = 0; k < kc; k++) {
+    const size_t    es = dt == VB_DT_F32 ? 4 : 2;
+    const char *    b = bp;
+    struct pf_state ps = {
+        .nc = (const char *)(c + 2 * NR), .ldc = ldc, .pf = pf, .npf = npf, .pfe = npf > 0 ? kc / npf : 0};
+    int64_t k = 0;
+    if (dt == VB_DT_BF16) /* a pair line per panel and two k steps (the same FMAs in the same order) */
+        for (; k + 1 < kc; k += 2) {
+            if (PF_BYTES && mr <= PF_MR) {
+                _mm_prefetch(b + PF_BYTES, PF_HINT);
+                _mm_prefetch(b + bstride + PF_BYTES, PF_HINT);
+            }
+            prefetch_step(mr, k, &ps);
+            prefetch_step(mr, k + 1, &ps);
+            const __m512i v0 = _mm512_loadu_si512(b), v1 = _mm512_loadu_si512(b + bstride);
+            fma2_rows(mr, acc0, acc1, a, pair_lo(v0), pair_lo(v1));
+            fma2_rows(mr, acc0, acc1, a + mr, pair_hi(v0), pair_hi(v1));
+            a += 2 * mr;
+            b += 2 * NR * es;
+        }
+    for (; k < kc; k++) {
         if (PF_BYTES && mr <= PF_MR) {
             _mm_prefetch(b + PF_BYTES, PF_HINT);
             _mm_prefetch(b + bstride + PF_BYTES, PF_HINT);
         }
-        if (mr > PF_MR && k < 2 * mr) _mm_prefetch(nc + (k >> 1) * ldc * 4 + (k & 1) * 64, _MM_HINT_T0);
-        if (k == pfk && npf > 0) {
-            _mm_prefetch(pf, _MM_HINT_T1);
-            pf += 64, npf--, pfk += pfe;
-        }
-        __m512 w0 = ld16(dt, b), w1 = ld16(dt, b + bstride);
-#pragma GCC unroll 16
-        for (int i = 0; i < mr; i++) {
-            __m512 x = _mm512_set1_ps(a[i]);
-            acc0[i] = _mm512_fmadd_ps(x, w0, acc0[i]);
-            acc1[i] = _mm512_fmadd_ps(x, w1, acc1[i]);
-        }
+        prefetch_step(mr, k, &ps);
+        fma2_rows(mr, acc0, acc1, a, ld16(dt, b), ld16(dt, b + bstride));
         a += mr;
         b += NR * es;
     }
@@ -135,7 +187,20 @@ VB_AVX512_INLINE void kern_body4(const int32_t dt, int64_t kc, const float * a, 
         acc[j] = load ? _mm512_loadu_ps(c + j * NR) : _mm512_setzero_ps();
     const size_t es = dt == VB_DT_F32 ? 4 : 2;
     const char * b = bp;
-    for (int64_t k = 0; k < kc; k++) {
+    int64_t      k = 0;
+    if (dt == VB_DT_BF16) /* a pair line per panel and two k steps (the same FMAs in the same order) */
+        for (; k + 1 < kc; k += 2) {
+            __m512 x0 = _mm512_set1_ps(a[k]), x1 = _mm512_set1_ps(a[k + 1]);
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) {
+                if (PF_BYTES) _mm_prefetch(b + j * bstride + PF_BYTES, PF_HINT);
+                const __m512i v = _mm512_loadu_si512(b + j * bstride);
+                acc[j] = _mm512_fmadd_ps(x0, pair_lo(v), acc[j]);
+                acc[j] = _mm512_fmadd_ps(x1, pair_hi(v), acc[j]);
+            }
+            b += 2 * NR * es;
+        }
+    for (; k < kc; k++) {
         __m512 x = _mm512_set1_ps(a[k]);
 #pragma GCC unroll 4
         for (int j = 0; j < 4; j++) {
@@ -244,9 +309,12 @@ static void tile_avx512(int mr, int32_t bdt, int64_t kc, const void * a, const v
 static VB_AVX512 void panel_avx512(int32_t dt, const void * p, int64_t kc, void * dst) {
     const uint16_t * s = p;
     float *          d = dst;
-    if (dt == VB_DT_BF16)
-        for (int64_t i = 0; i < kc * NR; i += 16)
-            _mm512_store_ps(d + i, ld16(VB_DT_BF16, s + i));
+    if (dt == VB_DT_BF16) /* pair lines: rows k, k + 1 from each (row k only past an odd end) */
+        for (int64_t k = 0; k < kc; k += 2) {
+            const __m512i v = _mm512_loadu_si512(s + k * NR);
+            _mm512_store_ps(d + k * NR, pair_lo(v));
+            if (k + 1 < kc) _mm512_store_ps(d + (k + 1) * NR, pair_hi(v));
+        }
     else
         for (int64_t i = 0; i < kc * NR; i += 16)
             _mm512_store_ps(d + i, ld16(VB_DT_F16, s + i));

@@ -94,13 +94,9 @@ static VB_BF16 void panel_bf16(int32_t dt, const void * p, int64_t K, void * dst
     for (int64_t t = 0; t < K2; t++) {
         const int64_t k = 2 * t;
         __m512i       v;
-        if (dt == VB_DT_BF16) {
-            const uint16_t * s = (const uint16_t *)p + k * NR;
-            if (k + 1 < K)
-                v = interleave(_mm512_loadu_si512(s));
-            else
-                v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)s));
-        } else {
+        if (dt == VB_DT_BF16) /* the resident pair line as it is (a zero past an odd end already) */
+            v = _mm512_loadu_si512((const uint16_t *)p + k * NR);
+        else {
             const size_t es = dt == VB_DT_F32 ? 4 : 2;
             const char * s = (const char *)p + (size_t)(k * NR) * es;
             __m512       lo = row_f32(dt, s), hi = k + 1 < K ? row_f32(dt, s + NR * es) : _mm512_setzero_ps();

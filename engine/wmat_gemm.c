@@ -149,11 +149,13 @@ static void kern_scalar(int mr, int64_t kc, const float * a, const float * bp, f
             c[i * ldc + j] = acc[i][j] + (bias ? bias[j] : 0.0f);
 }
 
-/* kc x 16 half elements (dt) at p -> f32 */
+/* kc x 16 half elements (dt; bf16: pair lines, engine/wmat.h) at p -> f32 (kc, 16) */
 static void panel_to_f32_scalar(int32_t dt, const void * p, int64_t kc, float * dst) {
     const uint16_t * s = p;
-    for (int64_t i = 0; i < kc * NR; i++)
-        dst[i] = dt == VB_DT_BF16 ? vb_bf16_to_f32(s[i]) : vb_f16_to_f32(s[i]);
+    for (int64_t k = 0; k < kc; k++)
+        for (int j = 0; j < NR; j++)
+            dst[k * NR + j] = dt == VB_DT_BF16 ? vb_bf16_to_f32(s[(k >> 1) * 2 * NR + 2 * j + (k & 1)])
+                                               : vb_f16_to_f32(s[k * NR + j]);
 }
 
 /* f32 -> bf16, round to nearest even (NaN stays NaN), as vb_f32_to_bf16 */
@@ -184,8 +186,9 @@ static inline uint32_t bf16_bits(float f) {
 ** CPU time, this round's Sapphire Rapids VM): panel-outer order with one-panel tiles 121 GFLOP/s on 2056 x 6144 x
 ** 1408, two panels 139-144, chunked group-outer 141-146 (OpenBLAS SkylakeX sgemm 150-176 in the same runs).  Half
 ** panels are converted in registers for n <= HALF_IN_REGISTERS_MAX_N (decode steps: a GEMV streaming every panel
-** once, reading half the bytes), else once per chunk into an f32 copy that all groups read; in bf16 compute every
-** panel is converted to bf16 pairs once per chunk (any n: a row gives the same bits alone or in a batch). */
+** once, reading half the bytes), else once per chunk into an f32 copy that all groups read; in bf16 compute bf16
+** weights are read as they lie (their resident pair lines are the operand layout; plan_gemm), f32 / f16 panels are
+** converted to bf16 pairs once per chunk (any n: a row gives the same bits alone or in a batch). */
 
 struct gemm_job {
     const float *          x, *b;
@@ -249,10 +252,15 @@ static inline int64_t pad_k(const struct vb_wk * ks, int64_t kc) {
     return (kc + a - 1) / a * a;
 }
 
-/* the slice of panel p of W from k row k0 on (its k-block's weights: contiguous) */
+/* bytes from a weight panel of W to the next */
+static inline int64_t panel_stride(const struct vb_wmat * W) {
+    return vb_wmat_panel_k(W) * NR * (W->dt == VB_DT_F32 ? 4 : 2);
+}
+
+/* the slice of panel p of W from k row k0 on (k0 even for bf16; its k-block's weights: contiguous) */
 static inline const uint8_t * panel_slice(const struct vb_wmat * W, int64_t p, int64_t k0) {
     const size_t es = W->dt == VB_DT_F32 ? 4 : 2;
-    return (const uint8_t *)W->data + (size_t)((p * W->cols + k0) * NR) * es;
+    return (const uint8_t *)W->data + (size_t)(p * panel_stride(W)) + (size_t)(k0 * NR) * es;
 }
 
 /* rows [r0, r0 + mc), columns [k0, k0 + kl) of x (ldx) into groups of mr: f32 [kl][mr_g] at A + g0 * kl, or bf16
@@ -339,12 +347,19 @@ static void plan_gemm(struct gemm_job * J, int nth) {
     /* panels per chunk: the set's b_block bytes of (converted) k-block panels, even (pairs for tile2), at least 2;
     ** one panel at a time where b_block is 0 (avx2, portable: the order of the loops before the chunks) */
     const size_t es = J->W->dt == VB_DT_F32 ? 4 : 2;
-    J->convert = bf16 || (J->W->dt != VB_DT_F32 && (n > HALF_IN_REGISTERS_MAX_N || !ks || !ks->half_regs));
+    /* bf16 sets read bf16 weights as they lie (the resident pair lines are their operand layout, engine/wmat.h)
+    ** where every k block's pairs fill whole kc_align units (the amx set: 16 pairs; the real models' k); else, and
+    ** for f32 / f16 weights, a chunk's panels are converted to pairs.  f32 sets convert half panels to f32 above
+    ** HALF_IN_REGISTERS_MAX_N rows. */
+    const int64_t kl_last = K - (J->nkb - 1) * J->kb;
+    const int     direct = bf16 && J->W->dt == VB_DT_BF16 && pad_k(ks, (J->kb + 1) / 2) == (J->kb + 1) / 2 &&
+                       pad_k(ks, (kl_last + 1) / 2) == (kl_last + 1) / 2;
+    J->convert = bf16 ? !direct : J->W->dt != VB_DT_F32 && (n > HALF_IN_REGISTERS_MAX_N || !ks || !ks->half_regs);
     J->bcs = 4 * J->kcb * NR; /* bytes of one converted panel slice (f32 kl x 16, or bf16 pairs) */
     int64_t ncb = 1;
     if (ks && ks->b_block) {
         const size_t bb = !bf16 && n <= FEW_ROWS ? VB_MIN(ks->b_block, B_BLOCK_FEW_ROWS) : ks->b_block;
-        ncb = (int64_t)(bb / (size_t)(J->convert ? J->bcs : J->kcb * NR * (int64_t)es)) / 2 * 2;
+        ncb = (int64_t)(bb / (size_t)(J->convert || bf16 ? J->bcs : J->kcb * NR * (int64_t)es)) / 2 * 2;
         ncb = VB_MIN(VB_MAX(ncb, (int64_t)2), J->np);
         const int64_t want = UNITS_PER_THREAD * (int64_t)nth; /* chunks per phase */
         if ((J->np + ncb - 1) / ncb < want) ncb = VB_MAX((int64_t)2, ((J->np + want - 1) / want + 1) / 2 * 2);
@@ -371,7 +386,7 @@ static void gemm_part(void * ctx, int ith, int nth) {
     void *                 A = NULL; /* the block's packed activations: mcb x kcb 4-byte units */
     /* the chunk's panels converted (ncb slices of bcs bytes), read by every group */
     void *        Bc = NULL;
-    const int64_t pstride = K * NR * (int64_t)es;          /* bytes from a weight panel to the next in W */
+    const int64_t pstride = panel_stride(W);               /* bytes from a weight panel to the next in W */
     const int64_t bstride = J->convert ? J->bcs : pstride; /* bytes from panel p to panel p + 1 as read */
     int64_t       packed = -1;                             /* the (row block, k block) in A */
     /* with a two-panel tile (the sets that prefetch, below) the unit this thread takes next is taken from the counter
@@ -477,8 +492,7 @@ static void gemv_part(void * ctx, int ith, int nth) {
     const struct vb_wmat * W = J->W;
     const struct vb_wk *   ks = J->k;
     const int64_t          K = W->cols, n = J->n, np = J->np, MRg = J->mr, cp = J->cp;
-    const size_t           es = W->dt == VB_DT_F32 ? 4 : 2;
-    const int64_t          pstride = K * NR * (int64_t)es; /* bytes from panel p to panel p + 1 */
+    const int64_t          pstride = panel_stride(W); /* bytes from panel p to panel p + 1 */
     const float *          A = J->x;
     if (n > 1 || J->ldx != K) {
         float * Ap = vb_pool_scratch(VB_SCRATCH_GEMM_A, 4 * (size_t)(((n + MRg - 1) / MRg * MRg) * K));
@@ -516,8 +530,8 @@ static void gemv_part(void * ctx, int ith, int nth) {
 /* Panels per chunk of gemv_part: about GEMV_CHUNK bytes of weights (the groups of n > 12 rows re-read a chunk from
 ** L2), a multiple of 4 (whole four- and two-panel tiles), at least 4, and at most np / (8 nth) where that allows. */
 #define GEMV_CHUNK ((int64_t)512 << 10)
-static int64_t gemv_chunk(int64_t np, int64_t K, size_t es, int nth) {
-    int64_t cp = GEMV_CHUNK / (K * NR * (int64_t)es);
+static int64_t gemv_chunk(int64_t np, const struct vb_wmat * W, int nth) {
+    int64_t cp = GEMV_CHUNK / panel_stride(W);
     cp = VB_MIN(cp, np / (8 * (int64_t)nth));
     cp = cp / 4 * 4;
     return VB_MAX(cp, (int64_t)4);
@@ -565,7 +579,7 @@ void vb_wmat_linear_ex(const float * x, int64_t ldx, int64_t n, const struct vb_
     int nth = n * W->rows * W->cols < PAR_MIN ? 1 : (int)VB_MIN((int64_t)vb_pool_threads(), np);
     /* f32 kernel sets that convert half panels in registers at this n: the streaming GEMV loop */
     if (ks && !ks->bf16 && ks->half_regs && n <= HALF_IN_REGISTERS_MAX_N && !getenv_gemv("blocked")) {
-        J.cp = gemv_chunk(np, W->cols, W->dt == VB_DT_F32 ? 4 : 2, nth);
+        J.cp = gemv_chunk(np, W, nth);
         J.four = !getenv_gemv("tile2");
         atomic_init(&J.next, 0);
         vb_pool_run_dynamic(nth, gemv_part, &J);

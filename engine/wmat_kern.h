@@ -5,15 +5,16 @@
 **     weights (f32, or bf16 / f16 converted in registers when half_regs); every output accumulates its dot product
 **     in f32 in k order with one fused multiply-add per k, so every f32 set gives the same bits as the others;
 **   the bf16 set (avx512bf16): a is [kc][mr] uint32 pairs of bf16 activations (k = 2t in the low half, 2t + 1 in the
-**     high half, a zero past the last column), bp kc x 16 uint32 pairs of bf16 weights in the same order; one
-**     vdpbf16ps per pair (products exact in f32, f32 accumulation), kc = ceil(cols / 2).
+**     high half, a zero past the last column), bp kc x 16 uint32 pairs of bf16 weights in the same order (the
+**     resident layout of bf16 weights, engine/wmat.h: read as they lie, or converted by panel); one vdpbf16ps per
+**     pair (products exact in f32, f32 accumulation), kc = ceil(cols / 2).
 ** tile(mr, bdt, kc, a, bp, c, ldc, load, bias): c (mr rows, ldc apart, 16 columns) (+)= a . bp (+ bias (16,
 **   nullable)); load = 1 accumulates into c; 1 <= mr <= the set's mr.
 **   the amx set: the bf16 pairs, activation groups packed row-major ([32][kcp], kcp = kc padded with zero pairs
 **     to a multiple of 16), tdpbf16ps on 16 x 16 tiles;
-** panel(dt, p, K, dst): the K x 16 panel of dtype dt at p into dst (64-byte aligned): f32 sets: K x 16 f32 (dt
-**   bf16 / f16 only); the bf16 set: ceil(K / 2) x 16 uint32 bf16 pairs (dt f32 / bf16 / f16; f32 and f16 values
-**   rounded to nearest even).
+** panel(dt, p, K, dst): the K x 16 panel of dtype dt at p (bf16: pair lines) into dst (64-byte aligned): f32 sets:
+**   K x 16 f32 (dt bf16 / f16 only); the bf16 set: ceil(K / 2) x 16 uint32 bf16 pairs (dt f32 / bf16 / f16; f32
+**   and f16 values rounded to nearest even; bf16 lines copied).
 ** Each set is compiled on every x86-64 machine (target attributes); vb_wk_cpu_* says whether this CPU (and its OS)
 ** runs it.  Elsewhere the sets have no tile (NULL) and the checks return 0. */
 #ifndef VB_WMAT_KERN_H

@@ -104,6 +104,47 @@ static void test_linear_f32_exact(void ** state) {
     free(W), free(x), free(b), free(y), free(yr);
 }
 
+/* The bf16 layout (wmat.h): panels of 16 rows in pairs of k, Kp = cols rounded up to even; row r, column k at
+** ((r / 16) * Kp + (k & ~1)) * 16 + 2 (r % 16) + k % 2, a zero past an odd last column and in the padding rows; the
+** allocation is whole panels of Kp; views of whole panels move the pointer by 16 Kp; vb_wmat_row reads it back; f16
+** keeps the k-major layout. */
+static void test_bf16_pair_layout(void ** state) {
+    (void)state;
+    const int64_t rows = 19, cols = 7, kp = 8;
+    float         W[19 * 7], row[7];
+    for (int64_t i = 0; i < rows * cols; i++)
+        W[i] = round_to(VB_DT_BF16, urand(1.0f));
+    struct vb_wmat M;
+    assert_int_equal(vb_wmat_alloc(&M, rows, cols, VB_DT_BF16), VB_OK);
+    memset(M.data, 0xff, vb_wmat_bytes(&M)); /* garbage (NaN bits) everywhere, then the rows */
+    assert_int_equal(vb_wmat_bytes(&M), (size_t)(32 * kp * 2));
+    assert_int_equal(vb_wmat_panel_k(&M), kp);
+    vb_wmat_set_f32(&M, 0, W, rows);
+    const uint16_t * d = M.data;
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t k = 0; k < kp; k++) {
+            size_t at = (size_t)(((r / 16) * kp + (k & ~1)) * 16 + 2 * (r % 16) + (k & 1));
+            if (k < cols) assert_int_equal(vb_wmat_index(&M, r, k), at);
+            assert_true(vb_bf16_to_f32(d[at]) == (k < cols ? W[r * cols + k] : 0.0f));
+        }
+    for (int64_t r = 0; r < rows; r++) {
+        vb_wmat_row(&M, r, row);
+        assert_memory_equal(row, W + r * cols, sizeof row);
+    }
+    struct vb_wmat V = vb_wmat_rows(&M, 17, 2);
+    assert_int_equal(V.row0, 1);
+    assert_ptr_equal(V.data, d + 16 * kp);
+    vb_wmat_row(&V, 1, row);
+    assert_memory_equal(row, W + 18 * cols, sizeof row);
+    vb_wmat_free(&M);
+    /* f16: k-major, no padding column */
+    assert_int_equal(vb_wmat_alloc(&M, rows, cols, VB_DT_F16), VB_OK);
+    assert_int_equal(vb_wmat_panel_k(&M), cols);
+    assert_int_equal(vb_wmat_index(&M, 17, 5), (size_t)((cols + 5) * 16 + 1)); /* ((17 / 16) cols + 5) 16 + 17 % 16 */
+    assert_int_equal(vb_wmat_bytes(&M), (size_t)(32 * cols * 2));
+    vb_wmat_free(&M);
+}
+
 /* Every output row depends only on its own input row: a row computed alone (a GEMV), or at any position of a batch
 ** (any 6-row group, the tail group, any row block), with 1 or 2 threads, gives the same bits; and a half matrix
 ** gives exactly the f32 result on its rounded weights.  (The runner relies on this: ViT features of a frame are
@@ -198,13 +239,17 @@ static void test_load_conversions(void ** state) {
                                  (double)row[k], (double)e);
                 }
             }
-            if (sdts[s] == ddts[d]) { /* same dtype: the bytes themselves, packed into the panel layout */
+            if (sdts[s] == ddts[d]) { /* same dtype: the bytes themselves, packed into the panel layout (bf16:
+                                       ** pairs of k, wmat.h) */
                 const uint8_t * src = vb_weights_find(w, names[s])->data;
                 size_t          es = sdts[s] == VB_DT_F32 ? 4 : 2;
                 for (int r = 0; r < 6; r++)
-                    for (int k = 0; k < 10; k++)
-                        assert_memory_equal((const uint8_t *)W.data + (size_t)(k * 16 + r) * es,
-                                            src + (size_t)(r * 10 + k) * es, es);
+                    for (int k = 0; k < 10; k++) {
+                        size_t at =
+                            ddts[d] == VB_DT_BF16 ? (size_t)((k & ~1) * 16 + 2 * r + (k & 1)) : (size_t)(k * 16 + r);
+                        assert_int_equal(vb_wmat_index(&W, r, k), at);
+                        assert_memory_equal((const uint8_t *)W.data + at * es, src + (size_t)(r * 10 + k) * es, es);
+                    }
             }
             vb_wmat_free(&W);
         }
@@ -819,7 +864,7 @@ int main(void) {
         cmocka_unit_test(test_linear_f32_exact), cmocka_unit_test(test_row_and_dtype_parse),
         cmocka_unit_test(test_load_conversions), cmocka_unit_test(test_drop_pages),
         cmocka_unit_test(test_models_bf16),      cmocka_unit_test(test_models_f16),
-        cmocka_unit_test(test_batch_invariance),
+        cmocka_unit_test(test_batch_invariance), cmocka_unit_test(test_bf16_pair_layout),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

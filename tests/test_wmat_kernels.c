@@ -378,6 +378,68 @@ static void test_gemm_bits_equal_threads(void ** state) {
     free(Wf), free(x), free(b), free(y0), free(y1), free(y2);
 }
 
+/* bf16 weights lie in pairs of k (engine/wmat.h): the bf16 compute kernels read them as they lie (amx: where every k
+** block's pairs fill whole 16-pair tile rows), the f32 kernels widen a pair line's halves in registers (<= 24 rows)
+** or per chunk.  Each gives the bits of the same values held as f32 weights (which every kernel converts per chunk
+** or reads as they are): every kernel, both compute modes, 1 / 12 / 24 / 25 / 33 / 130 rows (GEMV tiles, the blocked
+** loop), k of 1408 (amx reads the pairs directly), 4500 (blocks 2048 + 2048 + 404: amx converts, avx512bf16 reads
+** directly), 2229 and 53 (odd: the zero half pair at the end), a view starting inside a panel, 1 and 2 threads. */
+static void test_bf16_pairs_bits_equal_f32(void ** state) {
+    (void)state;
+    const char *  kern[] = {"portable", "avx2", "avx512", "avx512bf16", "amx"};
+    const int64_t rows = 203, colss[] = {1408, 4500, 2229, 53}, ns[] = {1, 12, 24, 25, 33, 130}, cmax = 4500;
+    const int64_t ldx = cmax + 3, ldy = rows + 5;
+    float *       Wf = malloc(sizeof(float) * (size_t)(rows * cmax)), *x = malloc(sizeof(float) * (size_t)(130 * ldx));
+    float *       b = malloc(sizeof(float) * (size_t)rows), *y0 = malloc(sizeof(float) * (size_t)(130 * ldy));
+    float *       y1 = malloc(sizeof(float) * (size_t)(130 * ldy)), *y2 = malloc(sizeof(float) * (size_t)(130 * ldy));
+    for (int64_t i = 0; i < rows * cmax; i++)
+        Wf[i] = round_to(VB_DT_BF16, urand(1.0f));
+    urand_fill(x, 130 * ldx, 1.0f);
+    urand_fill(b, rows, 0.5f);
+    urand_fill(y0, 130 * ldy, 1.0f);
+    int cases = 0;
+    for (int ki = 0; ki < 5; ki++) {
+        const int bf16c = ki >= 3;
+        if (ki > 0 && !force_kernel(kern[ki])) continue;
+        if (ki == 0) setenv("VB_WMAT_PORTABLE", "1", 1);
+        if (bf16c) assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_BF16), VB_OK);
+        for (int c = 0; c < 4; c++) {
+            const int64_t  cols = colss[c];
+            struct vb_wmat Wh, W32;
+            assert_int_equal(vb_wmat_alloc(&Wh, rows, cols, VB_DT_BF16), VB_OK);
+            assert_int_equal(vb_wmat_alloc(&W32, rows, cols, VB_DT_F32), VB_OK);
+            for (int64_t r = 0; r < rows; r++) { /* rows of cols values out of the cmax-wide table */
+                vb_wmat_set_f32(&Wh, r, Wf + r * cmax, 1);
+                vb_wmat_set_f32(&W32, r, Wf + r * cmax, 1);
+            }
+            struct vb_wmat Vh = vb_wmat_rows(&Wh, 3, rows - 3), V32 = vb_wmat_rows(&W32, 3, rows - 3);
+            for (int th = 1; th <= 2; th++) {
+                vb_blas_set_threads(th);
+                for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
+                    const int64_t n = ns[k];
+                    if (bf16c && n <= 24) continue; /* the f32 kernel runs there (rows above) */
+                    memcpy(y1, y0, sizeof(float) * (size_t)(n * ldy));
+                    memcpy(y2, y0, sizeof(float) * (size_t)(n * ldy));
+                    vb_wmat_linear_ex(x, ldx, n, &Vh, b + 3, y1, ldy, 0.0f);
+                    vb_wmat_linear_ex(x, ldx, n, &V32, b + 3, y2, ldy, 0.0f);
+                    if (memcmp(y1, y2, sizeof(float) * (size_t)(n * ldy)) != 0)
+                        fail_msg("kernel %s, %lld x %lld, n %lld, %d threads: bf16 pairs and f32 weights differ",
+                                 kern[ki], (long long)(rows - 3), (long long)cols, (long long)n, th);
+                    cases++;
+                }
+            }
+            vb_wmat_free(&Wh);
+            vb_wmat_free(&W32);
+        }
+        if (bf16c) assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_F32), VB_OK);
+        unsetenv("VB_WMAT_PORTABLE");
+        unsetenv("VB_WMAT_KERNEL");
+    }
+    assert_true(cases >= 48); /* the portable loops at least */
+    vb_blas_set_threads(2);
+    free(Wf), free(x), free(b), free(y0), free(y1), free(y2);
+}
+
 /* Compute-mode names; an unknown kernel in VB_WMAT_KERNEL falls back to the default with a warning. */
 static void test_compute_names(void ** state) {
     (void)state;
@@ -490,6 +552,7 @@ int main(void) {
         cmocka_unit_test(test_kernel_amx),
         cmocka_unit_test(test_amx_bits_equal_old),
         cmocka_unit_test(test_gemm_bits_equal_threads),
+        cmocka_unit_test(test_bf16_pairs_bits_equal_f32),
         cmocka_unit_test(test_compute_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
-/* unpack.c — the packed host weight matrix (engine/wmat.h's 16-row panels) back to row-major f32 / bf16 rows, the
-** layout the device matrices use.  Host code, linked in every build (the tests check it without a GPU). */
+/* unpack.c — the packed host weight matrix (engine/wmat.h's 16-row panels, bf16 in pairs of k) back to row-major
+** f32 / bf16 rows, the layout the device matrices use.  Host code, linked in every build (the tests check it without
+** a GPU). */
 #include "base/common.h"
 #include "engine/cuda/cuda.h"
 #include "engine/weights.h"
@@ -28,15 +29,13 @@ int vb_cuda_wmat_unpack_rows(const struct vb_wmat * W, int64_t r0, int64_t n, in
     if (W->dt != VB_DT_F32 && W->dt != VB_DT_BF16 && W->dt != VB_DT_F16)
         return vb_fail(VB_ERR_ARG, "wmat unpack: host dtype %d not supported", (int)W->dt);
     const int64_t K = W->cols;
-    /* one panel of 16 rows at a time: its (K, 16) block is read in order, each value going to its row */
+    /* one panel of 16 rows at a time: its block is read in k order, each value going to its row */
     for (int64_t r = r0; r < r0 + n;) {
         int64_t g = W->row0 + r; /* row in the panel layout */
-        int64_t panel = g / VB_WMAT_NR, lane0 = g % VB_WMAT_NR;
-        int64_t lanes = VB_MIN((int64_t)VB_WMAT_NR - lane0, r0 + n - r);
-        size_t  base = (size_t)(panel * K * VB_WMAT_NR);
+        int64_t lanes = VB_MIN((int64_t)VB_WMAT_NR - g % VB_WMAT_NR, r0 + n - r);
         for (int64_t k = 0; k < K; k++)
             for (int64_t l = 0; l < lanes; l++) {
-                float   v = elem(W, base + (size_t)(k * VB_WMAT_NR + lane0 + l));
+                float   v = elem(W, vb_wmat_index(W, g + l, k));
                 int64_t o = (r - r0 + l) * K + k;
                 if (dt == VB_DT_F32)
                     ((float *)out)[o] = v;
