@@ -30,11 +30,12 @@ VB_AVX2_INLINE __m256 ld8(const int32_t dt, const void * p) {
 
 /* c0[i] = a[i] w0 + c0[i], c1[i] = a[i] w1 + c1[i], i < mr: one k step of an mr x 16 tile */
 VB_AVX2_INLINE void fma_rows(const int mr, __m256 * c0, __m256 * c1, const float * a, __m256 w0, __m256 w1) {
-#pragma GCC         unroll 6
-    for (int i = 0; i < mr; i++) {
-                __m256 x = _mm256_broadcast_ss(a + i);
-                c0[i] = _mm256_fmadd_ps(x, w0, c0[i]);
-                c1[i] = _mm256_fmadd_ps(x, w1, c1[i]);
+    int i = 0; /* (a statement before the pragma keeps clang-format 14 from mangling the body) */
+#pragma GCC unroll 6
+    for (; i < mr; i++) {
+        __m256 x = _mm256_broadcast_ss(a + i);
+        c0[i] = _mm256_fmadd_ps(x, w0, c0[i]);
+        c1[i] = _mm256_fmadd_ps(x, w1, c1[i]);
     }
 }
 

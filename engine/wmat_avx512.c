@@ -51,8 +51,9 @@ VB_AVX512_INLINE __m512 ld16(const int32_t dt, const void * p) {
 
 /* acc[i] = a[i] w + acc[i], i < mr: one k step of an mr-row tile */
 VB_AVX512_INLINE void fma_rows(const int mr, __m512 * acc, const float * a, __m512 w) {
-#pragma GCC           unroll 16
-    for (int i = 0; i < mr; i++)
+    int i = 0; /* (a statement before the pragma keeps clang-format 14 from mangling the body) */
+#pragma GCC unroll 16
+    for (; i < mr; i++)
         acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i]), w, acc[i]);
 }
 
@@ -94,32 +95,16 @@ VB_AVX512_INLINE void kern_body(const int mr, const int32_t dt, int64_t kc, cons
 /* an mr x 32 tile over two panels (bp, bp + bstride bytes): each broadcast activation feeds two FMAs, so a k step
 ** loads 2 + mr values for 2 mr FMAs (the one-panel tile loads 1 + mr for mr: more loads than the two load ports
 ** serve next to the two FMA ports).  Prefetches: GEMV-like tiles (mr <= PF_MR) their own weight streams PF_BYTES
-** ahead; larger ones the C tile of the next call (32 columns on: engine/wmat_gemm.c walks a chunk's panels left to
-** right; its rows lie a whole output row apart, which the hardware prefetchers do not follow) over the first 2 mr k
-** steps, and the npf lines at pf (the next work unit's weights) one every kc / npf k steps into L2. */
-/* the prefetches of kern_body2 (see there): the next call's C tile, 32 columns on (never faults), over the first 2 mr
-** k steps; the npf lines at pf one every pfe k steps (pfk: the k step of the next one) */
-struct pf_state {
-    const char * nc;
-    int64_t      ldc;
-    const char * pf;
-    int64_t      npf, pfe, pfk;
-};
-VB_AVX512_INLINE void prefetch_step(const int mr, int64_t k, struct pf_state * s) {
-    if (mr > PF_MR && k < 2 * mr) _mm_prefetch(s->nc + (k >> 1) * s->ldc * 4 + (k & 1) * 64, _MM_HINT_T0);
-    if (k == s->pfk && s->npf > 0) {
-        _mm_prefetch(s->pf, _MM_HINT_T1);
-        s->pf += 64, s->npf--, s->pfk += s->pfe;
-    }
-}
-
+** ahead; larger ones the C tile of the next call; and the npf lines at pf (the next work unit's weights) into L2
+** (struct vb_wk_pf, engine/wmat_kern.h). */
 /* acc0[i] = a[i] w0 + acc0[i], acc1[i] = a[i] w1 + acc1[i], i < mr: one k step of an mr x 32 tile */
 VB_AVX512_INLINE void fma2_rows(const int mr, __m512 * acc0, __m512 * acc1, const float * a, __m512 w0, __m512 w1) {
-#pragma GCC           unroll 16
-    for (int i = 0; i < mr; i++) {
-                  __m512 x = _mm512_set1_ps(a[i]);
-                  acc0[i] = _mm512_fmadd_ps(x, w0, acc0[i]);
-                  acc1[i] = _mm512_fmadd_ps(x, w1, acc1[i]);
+    int i = 0; /* (a statement before the pragma keeps clang-format 14 from mangling the body) */
+#pragma GCC unroll 16
+    for (; i < mr; i++) {
+        __m512 x = _mm512_set1_ps(a[i]);
+        acc0[i] = _mm512_fmadd_ps(x, w0, acc0[i]);
+        acc1[i] = _mm512_fmadd_ps(x, w1, acc1[i]);
     }
 }
 
@@ -134,17 +119,16 @@ VB_AVX512_INLINE void kern_body2(const int mr, const int32_t dt, int64_t kc, con
     }
     const size_t    es = dt == VB_DT_F32 ? 4 : 2;
     const char *    b = bp;
-    struct pf_state ps = {
-        .nc = (const char *)(c + 2 * NR), .ldc = ldc, .pf = pf, .npf = npf, .pfe = npf > 0 ? kc / npf : 0};
-    int64_t k = 0;
+    struct vb_wk_pf ps = vb_wk_pf_start(c, ldc, pf, npf, kc);
+    int64_t         k = 0;
     if (dt == VB_DT_BF16) /* a pair line per panel and two k steps (the same FMAs in the same order) */
         for (; k + 1 < kc; k += 2) {
             if (PF_BYTES && mr <= PF_MR) {
                 _mm_prefetch(b + PF_BYTES, PF_HINT);
                 _mm_prefetch(b + bstride + PF_BYTES, PF_HINT);
             }
-            prefetch_step(mr, k, &ps);
-            prefetch_step(mr, k + 1, &ps);
+            vb_wk_pf_step(&ps, k, mr, mr > PF_MR);
+            vb_wk_pf_step(&ps, k + 1, mr, mr > PF_MR);
             const __m512i v0 = _mm512_loadu_si512(b), v1 = _mm512_loadu_si512(b + bstride);
             fma2_rows(mr, acc0, acc1, a, pair_lo(v0), pair_lo(v1));
             fma2_rows(mr, acc0, acc1, a + mr, pair_hi(v0), pair_hi(v1));
@@ -156,7 +140,7 @@ VB_AVX512_INLINE void kern_body2(const int mr, const int32_t dt, int64_t kc, con
             _mm_prefetch(b + PF_BYTES, PF_HINT);
             _mm_prefetch(b + bstride + PF_BYTES, PF_HINT);
         }
-        prefetch_step(mr, k, &ps);
+        vb_wk_pf_step(&ps, k, mr, mr > PF_MR);
         fma2_rows(mr, acc0, acc1, a, ld16(dt, b), ld16(dt, b + bstride));
         a += mr;
         b += NR * es;

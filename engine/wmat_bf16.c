@@ -49,7 +49,52 @@ VB_BF16_INLINE void kern_body(const int mr, int64_t kc, const uint32_t * a, cons
         _mm512_storeu_ps(c + i * ldc, acc[i]);
 }
 
+/* an mr x 32 tile over two panels (b, b + bstride bytes): each broadcast activation pair feeds two vdpbf16ps, so a k
+** pair step loads 2 + mr values for 2 mr products (the one-panel tile: 1 + mr for mr, more loads than the two load
+** ports serve where vdpbf16ps runs at the FMA rate, as on Zen 4 / Zen 5); each output the same chain as kern_body's.
+** Prefetches: the next call's C tile (mr > 4) and the npf lines at pf (the next work unit's weights) into L2
+** (struct vb_wk_pf, engine/wmat_kern.h). */
+VB_BF16_INLINE void kern_body2(const int mr, int64_t kc, const uint32_t * a, const uint32_t * b, int64_t bstride,
+                               float * c, int64_t ldc, int load, const float * bias, const void * pf, int64_t npf) {
+    __m512 acc0[MR], acc1[MR];
+#pragma GCC unroll 16
+    for (int i = 0; i < mr; i++) {
+        acc0[i] = load ? _mm512_loadu_ps(c + i * ldc) : _mm512_setzero_ps();
+        acc1[i] = load ? _mm512_loadu_ps(c + i * ldc + NR) : _mm512_setzero_ps();
+    }
+    const uint32_t * b1 = (const uint32_t *)((const char *)b + bstride);
+    struct vb_wk_pf  ps = vb_wk_pf_start(c, ldc, pf, npf, kc);
+    for (int64_t t = 0; t < kc; t++) {
+        vb_wk_pf_step(&ps, t, mr, mr > 4);
+        __m512bh w0 = (__m512bh)_mm512_loadu_si512(b), w1 = (__m512bh)_mm512_loadu_si512(b1);
+#pragma GCC unroll 16
+        for (int i = 0; i < mr; i++) {
+            __m512bh x = (__m512bh)_mm512_set1_epi32((int)a[i]);
+            acc0[i] = _mm512_dpbf16_ps(acc0[i], x, w0);
+            acc1[i] = _mm512_dpbf16_ps(acc1[i], x, w1);
+        }
+        a += mr;
+        b += NR;
+        b1 += NR;
+    }
+    if (bias) {
+        __m512 bv0 = _mm512_loadu_ps(bias), bv1 = _mm512_loadu_ps(bias + NR);
+#pragma GCC unroll 16
+        for (int i = 0; i < mr; i++) {
+            acc0[i] = _mm512_add_ps(acc0[i], bv0);
+            acc1[i] = _mm512_add_ps(acc1[i], bv1);
+        }
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < mr; i++) {
+        _mm512_storeu_ps(c + i * ldc, acc0[i]);
+        _mm512_storeu_ps(c + i * ldc + NR, acc1[i]);
+    }
+}
+
 typedef void (*kern_fn)(int64_t, const uint32_t *, const uint32_t *, float *, int64_t, int, const float *);
+typedef void (*kern2_fn)(int64_t, const uint32_t *, const uint32_t *, int64_t, float *, int64_t, int, const float *,
+                         const void *, int64_t);
 #define KERN(MRV)                                                                                                      \
     static VB_BF16 void k##MRV(int64_t kc, const uint32_t * a, const uint32_t * b, float * c, int64_t ldc, int load,   \
                                const float * bias) {                                                                   \
@@ -68,6 +113,31 @@ KERN(10)
 KERN(11)
 KERN(12)
 static const kern_fn KERNS[MR] = {k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12};
+
+#define KERN2(MRV)                                                                                                     \
+    static VB_BF16 void q##MRV(int64_t kc, const uint32_t * a, const uint32_t * b, int64_t bs, float * c, int64_t ldc, \
+                               int load, const float * bias, const void * pf, int64_t npf) {                           \
+        kern_body2(MRV, kc, a, b, bs, c, ldc, load, bias, pf, npf);                                                    \
+    }
+KERN2(1)
+KERN2(2)
+KERN2(3)
+KERN2(4)
+KERN2(5)
+KERN2(6)
+KERN2(7)
+KERN2(8)
+KERN2(9)
+KERN2(10)
+KERN2(11)
+KERN2(12)
+static const kern2_fn KERNS2[MR] = {q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, q12};
+
+static void tile2_bf16(int mr, int32_t bdt, int64_t kc, const void * a, const void * bp, int64_t bstride, float * c,
+                       int64_t ldc, int load, const float * bias, const void * pf, int64_t npf) {
+    (void)bdt;
+    KERNS2[mr - 1](kc, a, bp, bstride, c, ldc, load, bias, pf, npf);
+}
 
 static void tile_bf16(int mr, int32_t bdt, int64_t kc, const void * a, const void * bp, float * c, int64_t ldc,
                       int load, const float * bias) {
@@ -120,7 +190,8 @@ const struct vb_wk vb_wk_avx512bf16 = {.name = "avx512bf16",
                                        .b_block = B_BLOCK,
                                        .tile = tile_bf16,
                                        .panel = panel_bf16,
-                                       .kc_align = 1};
+                                       .kc_align = 1,
+                                       .tile2 = tile2_bf16};
 #else
 const struct vb_wk vb_wk_avx512bf16 = {
     .name = "avx512bf16", .mr = 12, .bf16 = 1, .a_block = (size_t)1 << 20, .kc_align = 1};

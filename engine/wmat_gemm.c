@@ -182,11 +182,11 @@ static inline uint32_t bf16_bits(float f) {
 ** engine/wmat_amx.c).  A C tile is reloaded per k block (f32 stores and loads are exact: the chain of fused
 ** multiply-adds per output is the one of an unblocked loop, so neither the blocking nor the split over threads
 ** changes a bit; a chunk's k blocks run in order, the next waiting for the previous one's unit).  Where the set has a
-** two-panel tile (avx512), two whole neighbouring panels are done at once (an mr x 32 tile).  Measured (one thread,
-** CPU time, this round's Sapphire Rapids VM): panel-outer order with one-panel tiles 121 GFLOP/s on 2056 x 6144 x
-** 1408, two panels 139-144, chunked group-outer 141-146 (OpenBLAS SkylakeX sgemm 150-176 in the same runs).  Half
-** panels are converted in registers for n <= HALF_IN_REGISTERS_MAX_N (decode steps: a GEMV streaming every panel
-** once, reading half the bytes), else once per chunk into an f32 copy that all groups read; in bf16 compute bf16
+** two-panel tile (avx512, avx512bf16, amx), two whole neighbouring panels are done at once (an mr x 32 tile).
+** Measured (one thread, CPU time, this round's Sapphire Rapids VM): panel-outer order with one-panel tiles 121 GFLOP/s
+** on 2056 x 6144 x 1408, two panels 139-144, chunked group-outer 141-146 (OpenBLAS SkylakeX sgemm 150-176 in the same
+** runs).  Half panels are converted in registers for n <= HALF_IN_REGISTERS_MAX_N (decode steps: a GEMV streaming every
+** panel once, reading half the bytes), else once per chunk into an f32 copy that all groups read; in bf16 compute bf16
 ** weights are read as they lie (their resident pair lines are the operand layout; plan_gemm), f32 / f16 panels are
 ** converted to bf16 pairs once per chunk (any n: a row gives the same bits alone or in a batch). */
 
@@ -390,9 +390,8 @@ static void gemm_part(void * ctx, int ith, int nth) {
     const int64_t bstride = J->convert ? J->bcs : pstride; /* bytes from panel p to panel p + 1 as read */
     int64_t       packed = -1;                             /* the (row block, k block) in A */
     /* with a two-panel tile (the sets that prefetch, below) the unit this thread takes next is taken from the counter
-    ** when it starts this one, so that this unit's tiles can prefetch its weights; the other sets (avx2, portable,
-    ** avx512bf16) take it when they finish this one, as a thread the host delays then holds no unit it has not
-    ** started */
+    ** when it starts this one, so that this unit's tiles can prefetch its weights; the other sets (avx2, portable)
+    ** take it when they finish this one, as a thread the host delays then holds no unit it has not started */
     const int ahead = ks && ks->tile2;
     int64_t   u = atomic_fetch_add_explicit(&J->next, 1, memory_order_relaxed);
     while (u < J->units) {

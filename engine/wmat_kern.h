@@ -47,6 +47,29 @@ typedef void (*vb_wk_tile2_fn)(int mr, int32_t bdt, int64_t kc, const void * a, 
 typedef void (*vb_wk_tile4_fn)(int32_t bdt, int64_t kc, const float * a, const void * bp, int64_t bstride, float * c,
                                int load, const float * bias);
 
+/* The prefetches a two-panel tile spreads over its k steps (avx512, avx512bf16): the next call's C tile (32 columns
+** on: engine/wmat_gemm.c walks a chunk's panels left to right; its rows lie a whole output row apart, which the
+** hardware prefetchers do not follow) into L1 over the first 2 mr k steps, two lines per row, and the npf lines at pf
+** (the next work unit's weights) into L2, one every pfe = kc / npf k steps (pfk: the k step of the next one). */
+struct vb_wk_pf {
+    const char * nc;  /* the next call's C tile (a prefetch never faults) */
+    int64_t      ldc; /* floats between C rows */
+    const char * pf;
+    int64_t      npf, pfe, pfk;
+};
+static inline struct vb_wk_pf vb_wk_pf_start(const float * c, int64_t ldc, const void * pf, int64_t npf, int64_t kc) {
+    struct vb_wk_pf s = {(const char *)(c + 32), ldc, (const char *)pf, npf, npf > 0 ? kc / npf : 0, 0};
+    return s;
+}
+/* the prefetches of k step k; c_tile: whether this tile prefetches the next C tile */
+static inline __attribute__((always_inline)) void vb_wk_pf_step(struct vb_wk_pf * s, int64_t k, int mr, int c_tile) {
+    if (c_tile && k < 2 * mr) __builtin_prefetch(s->nc + (k >> 1) * s->ldc * 4 + (k & 1) * 64, 0, 3);
+    if (k == s->pfk && s->npf > 0) {
+        __builtin_prefetch(s->pf, 0, 2);
+        s->pf += 64, s->npf--, s->pfk += s->pfe;
+    }
+}
+
 struct vb_wk {
     const char *   name;      /* "avx2", "avx512", "avx512bf16" */
     int            mr;        /* activation rows per packed group */
