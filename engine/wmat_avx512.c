@@ -8,6 +8,8 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
+#include "engine/wmat_zmm.h"
+
 /* Rows per tile: MR accumulators + the weight vector + broadcasts fit the 32 zmm registers; 12 keeps 12 independent
 ** FMA chains in flight (2 FMA ports x 4-cycle latency needs >= 8). */
 #define MR 12
@@ -112,11 +114,7 @@ VB_AVX512_INLINE void kern_body2(const int mr, const int32_t dt, int64_t kc, con
                                  int64_t bstride, float * c, int64_t ldc, int load, const float * bias, const char * pf,
                                  int64_t npf) {
     __m512 acc0[MR], acc1[MR];
-#pragma GCC unroll 16
-    for (int i = 0; i < mr; i++) {
-        acc0[i] = load ? _mm512_loadu_ps(c + i * ldc) : _mm512_setzero_ps();
-        acc1[i] = load ? _mm512_loadu_ps(c + i * ldc + NR) : _mm512_setzero_ps();
-    }
+    vb_zmm_tile2_load(mr, acc0, acc1, c, ldc, load);
     const size_t    es = dt == VB_DT_F32 ? 4 : 2;
     const char *    b = bp;
     struct vb_wk_pf ps = vb_wk_pf_start(c, ldc, pf, npf, kc);
@@ -145,19 +143,7 @@ VB_AVX512_INLINE void kern_body2(const int mr, const int32_t dt, int64_t kc, con
         a += mr;
         b += NR * es;
     }
-    if (bias) {
-        __m512 bv0 = _mm512_loadu_ps(bias), bv1 = _mm512_loadu_ps(bias + NR);
-#pragma GCC unroll 16
-        for (int i = 0; i < mr; i++) {
-            acc0[i] = _mm512_add_ps(acc0[i], bv0);
-            acc1[i] = _mm512_add_ps(acc1[i], bv1);
-        }
-    }
-#pragma GCC unroll 16
-    for (int i = 0; i < mr; i++) {
-        _mm512_storeu_ps(c + i * ldc, acc0[i]);
-        _mm512_storeu_ps(c + i * ldc + NR, acc1[i]);
-    }
+    vb_zmm_tile2_store(mr, acc0, acc1, c, ldc, bias);
 }
 
 /* a 1 x 64 tile over four panels (bp + j * bstride bytes, j = 0..3) for GEMV steps of one activation row: four

@@ -8,6 +8,8 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
+#include "engine/wmat_zmm.h"
+
 #define MR 12
 #define NR 16
 #ifndef A_BLOCK
@@ -57,11 +59,7 @@ VB_BF16_INLINE void kern_body(const int mr, int64_t kc, const uint32_t * a, cons
 VB_BF16_INLINE void kern_body2(const int mr, int64_t kc, const uint32_t * a, const uint32_t * b, int64_t bstride,
                                float * c, int64_t ldc, int load, const float * bias, const void * pf, int64_t npf) {
     __m512 acc0[MR], acc1[MR];
-#pragma GCC unroll 16
-    for (int i = 0; i < mr; i++) {
-        acc0[i] = load ? _mm512_loadu_ps(c + i * ldc) : _mm512_setzero_ps();
-        acc1[i] = load ? _mm512_loadu_ps(c + i * ldc + NR) : _mm512_setzero_ps();
-    }
+    vb_zmm_tile2_load(mr, acc0, acc1, c, ldc, load);
     const uint32_t * b1 = (const uint32_t *)((const char *)b + bstride);
     struct vb_wk_pf  ps = vb_wk_pf_start(c, ldc, pf, npf, kc);
     for (int64_t t = 0; t < kc; t++) {
@@ -77,19 +75,7 @@ VB_BF16_INLINE void kern_body2(const int mr, int64_t kc, const uint32_t * a, con
         b += NR;
         b1 += NR;
     }
-    if (bias) {
-        __m512 bv0 = _mm512_loadu_ps(bias), bv1 = _mm512_loadu_ps(bias + NR);
-#pragma GCC unroll 16
-        for (int i = 0; i < mr; i++) {
-            acc0[i] = _mm512_add_ps(acc0[i], bv0);
-            acc1[i] = _mm512_add_ps(acc1[i], bv1);
-        }
-    }
-#pragma GCC unroll 16
-    for (int i = 0; i < mr; i++) {
-        _mm512_storeu_ps(c + i * ldc, acc0[i]);
-        _mm512_storeu_ps(c + i * ldc + NR, acc1[i]);
-    }
+    vb_zmm_tile2_store(mr, acc0, acc1, c, ldc, bias);
 }
 
 typedef void (*kern_fn)(int64_t, const uint32_t *, const uint32_t *, float *, int64_t, int, const float *);

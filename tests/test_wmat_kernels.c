@@ -51,6 +51,45 @@ static int force_kernel(const char * name) {
     return 1;
 }
 
+/* The operands of a bits-equal test, filled in this order with urand: weights Wf (rows, cols) (rounded to bf16 when
+** round_bf16), activations x (nmax, ldx), bias b (rows), y0 (nmax, ldy) the initial output; y1, y2 (nmax, ldy) for
+** two results. */
+struct operands {
+    float *Wf, *x, *b, *y0, *y1, *y2;
+};
+static struct operands operands_new(int64_t rows, int64_t cols, int64_t nmax, int64_t ldx, int64_t ldy,
+                                    int round_bf16) {
+    struct operands o = {malloc(sizeof(float) * (size_t)(rows * cols)), malloc(sizeof(float) * (size_t)(nmax * ldx)),
+                         malloc(sizeof(float) * (size_t)rows),          malloc(sizeof(float) * (size_t)(nmax * ldy)),
+                         malloc(sizeof(float) * (size_t)(nmax * ldy)),  malloc(sizeof(float) * (size_t)(nmax * ldy))};
+    for (int64_t i = 0; i < rows * cols; i++)
+        o.Wf[i] = round_bf16 ? round_to(VB_DT_BF16, urand(1.0f)) : urand(1.0f);
+    urand_fill(o.x, nmax * ldx, 1.0f);
+    urand_fill(o.b, rows, 0.5f);
+    urand_fill(o.y0, nmax * ldy, 1.0f);
+    return o;
+}
+static void operands_free(struct operands * o) {
+    free(o->Wf), free(o->x), free(o->b), free(o->y0), free(o->y1), free(o->y2);
+}
+
+/* The kernels the bits-equal tests walk: ALL_KERNELS[ki], ki < 3 in f32 compute, the rest in bf16 compute. */
+static const char * const ALL_KERNELS[] = {"portable", "avx2", "avx512", "avx512bf16", "amx"};
+#define N_KERNELS 5
+/* Run the next cases on ALL_KERNELS[ki] (portable: VB_WMAT_PORTABLE; the others forced), in bf16 compute for the bf16
+** kernels; 0 (and a visible SKIP naming the feature) when this CPU lacks it.  kernel_end undoes it. */
+static int kernel_begin(int ki) {
+    if (ki > 0 && !force_kernel(ALL_KERNELS[ki])) return 0;
+    if (ki == 0) setenv("VB_WMAT_PORTABLE", "1", 1);
+    if (ki >= 3) assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_BF16), VB_OK);
+    return 1;
+}
+static void kernel_end(void) {
+    assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_F32), VB_OK);
+    unsetenv("VB_WMAT_PORTABLE");
+    unsetenv("VB_WMAT_KERNEL");
+}
+
 /* Every forced f32 kernel: the linear cases and batch invariance; avx512 and avx2 give the same bits. */
 static void kernel_f32(const char * name) {
     if (!force_kernel(name)) {
@@ -117,17 +156,12 @@ static void test_kernel_avx512_bits_equal_avx2(void ** state) {
 ** T5 decoder step, one product) gives the bits of three products over its row views. */
 static void test_gemv_bits_equal_blocked(void ** state) {
     (void)state;
-    const char *  kern[] = {"avx512", "avx2"};
-    const int32_t dts[] = {VB_DT_F32, VB_DT_BF16, VB_DT_F16};
-    const int64_t rows = 1109, cols = 1001, ns[] = {1, 2, 5, 12, 13, 24}, ldx = cols + 7, ldy = rows + 5;
-    float *       Wf = malloc(sizeof(float) * (size_t)(rows * cols)), *x = malloc(sizeof(float) * (size_t)(24 * ldx));
-    float *       b = malloc(sizeof(float) * (size_t)rows), *y1 = malloc(sizeof(float) * (size_t)(24 * ldy));
-    float *       y2 = malloc(sizeof(float) * (size_t)(24 * ldy)), *y0 = malloc(sizeof(float) * (size_t)(24 * ldy));
-    urand_fill(Wf, rows * cols, 1.0f);
-    urand_fill(x, 24 * ldx, 1.0f);
-    urand_fill(b, rows, 0.5f);
-    urand_fill(y0, 24 * ldy, 1.0f);
-    int ran = 0;
+    const char *    kern[] = {"avx512", "avx2"};
+    const int32_t   dts[] = {VB_DT_F32, VB_DT_BF16, VB_DT_F16};
+    const int64_t   rows = 1109, cols = 1001, ns[] = {1, 2, 5, 12, 13, 24}, ldx = cols + 7, ldy = rows + 5;
+    struct operands o = operands_new(rows, cols, 24, ldx, ldy, 0);
+    float *         Wf = o.Wf, *x = o.x, *b = o.b, *y0 = o.y0, *y1 = o.y1, *y2 = o.y2;
+    int             ran = 0;
     for (int ki = 0; ki < 2; ki++) {
         const char * f;
         if (vb_wmat_kernel_available(kern[ki], &f) != 1) {
@@ -172,7 +206,7 @@ static void test_gemv_bits_equal_blocked(void ** state) {
     }
     unsetenv("VB_WMAT_KERNEL");
     vb_blas_set_threads(2);
-    free(Wf), free(x), free(b), free(y0), free(y1), free(y2);
+    operands_free(&o);
     if (!ran) skip();
 }
 
@@ -264,17 +298,12 @@ static void test_amx_bits_equal_old(void ** state) {
         return;
     }
     assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_BF16), VB_OK);
-    const int32_t dts[] = {VB_DT_F32, VB_DT_BF16};
-    const int64_t rows = 203, colss[] = {4500, 2229, 1408}, ns[] = {33, 70}, cmax = 4500, ldx = cmax + 3;
-    const int64_t ldy = rows + 5;
-    float *       Wf = malloc(sizeof(float) * (size_t)(rows * cmax)), *x = malloc(sizeof(float) * (size_t)(70 * ldx));
-    float *       b = malloc(sizeof(float) * (size_t)rows), *y0 = malloc(sizeof(float) * (size_t)(70 * ldy));
-    float *       y1 = malloc(sizeof(float) * (size_t)(70 * ldy)), *y2 = malloc(sizeof(float) * (size_t)(70 * ldy));
-    urand_fill(Wf, rows * cmax, 1.0f);
-    urand_fill(x, 70 * ldx, 1.0f);
-    urand_fill(b, rows, 0.5f);
-    urand_fill(y0, 70 * ldy, 1.0f);
-    int cases = 0;
+    const int32_t   dts[] = {VB_DT_F32, VB_DT_BF16};
+    const int64_t   rows = 203, colss[] = {4500, 2229, 1408}, ns[] = {33, 70}, cmax = 4500, ldx = cmax + 3;
+    const int64_t   ldy = rows + 5;
+    struct operands o = operands_new(rows, cmax, 70, ldx, ldy, 0);
+    float *         Wf = o.Wf, *x = o.x, *b = o.b, *y0 = o.y0, *y1 = o.y1, *y2 = o.y2;
+    int             cases = 0;
     for (int th = 1; th <= 2; th++) {
         vb_blas_set_threads(th);
         for (int d = 0; d < 2; d++)
@@ -320,7 +349,7 @@ static void test_amx_bits_equal_old(void ** state) {
     assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_F32), VB_OK);
     vb_blas_set_threads(2);
     unsetenv("VB_WMAT_KERNEL");
-    free(Wf), free(x), free(b), free(y0), free(y1), free(y2);
+    operands_free(&o);
 }
 
 /* The blocked GEMM shares its (row block, k block, panel chunk) units among the threads dynamically
@@ -331,23 +360,14 @@ static void test_amx_bits_equal_old(void ** state) {
 ** and beta 1. */
 static void test_gemm_bits_equal_threads(void ** state) {
     (void)state;
-    const char *  kern[] = {"portable", "avx2", "avx512", "avx512bf16", "amx"};
-    const int32_t dts[] = {VB_DT_F32, VB_DT_BF16};
-    const int64_t rows = 1109, cmax = 4300, ns[] = {37, 130}, ldx = cmax + 3, ldy = rows + 5;
-    float *       Wf = malloc(sizeof(float) * (size_t)(rows * cmax)), *x = malloc(sizeof(float) * (size_t)(130 * ldx));
-    float *       b = malloc(sizeof(float) * (size_t)rows), *y0 = malloc(sizeof(float) * (size_t)(130 * ldy));
-    float *       y1 = malloc(sizeof(float) * (size_t)(130 * ldy)), *y2 = malloc(sizeof(float) * (size_t)(130 * ldy));
-    urand_fill(Wf, rows * cmax, 1.0f);
-    urand_fill(x, 130 * ldx, 1.0f);
-    urand_fill(b, rows, 0.5f);
-    urand_fill(y0, 130 * ldy, 1.0f);
-    int cases = 0;
-    for (int ki = 0; ki < 5; ki++) {
-        const int bf16c = ki >= 3;
-        if (ki > 0 && !force_kernel(kern[ki])) continue;
-        if (ki == 0) setenv("VB_WMAT_PORTABLE", "1", 1);
-        if (bf16c) assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_BF16), VB_OK);
-        const int64_t cols = bf16c ? 4300 : 1001;
+    const int32_t   dts[] = {VB_DT_F32, VB_DT_BF16};
+    const int64_t   rows = 1109, cmax = 4300, ns[] = {37, 130}, ldx = cmax + 3, ldy = rows + 5;
+    struct operands o = operands_new(rows, cmax, 130, ldx, ldy, 0);
+    float *         Wf = o.Wf, *x = o.x, *b = o.b, *y0 = o.y0, *y1 = o.y1, *y2 = o.y2;
+    int             cases = 0;
+    for (int ki = 0; ki < N_KERNELS; ki++) {
+        if (!kernel_begin(ki)) continue;
+        const int64_t cols = ki >= 3 ? 4300 : 1001;
         for (int d = 0; d < 2; d++) {
             struct vb_wmat W;
             assert_int_equal(vb_wmat_alloc(&W, rows, cols, dts[d]), VB_OK);
@@ -369,13 +389,11 @@ static void test_gemm_bits_equal_threads(void ** state) {
                 }
             vb_wmat_free(&W);
         }
-        if (bf16c) assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_F32), VB_OK);
-        unsetenv("VB_WMAT_PORTABLE");
-        unsetenv("VB_WMAT_KERNEL");
+        kernel_end();
     }
     assert_true(cases >= 16); /* the portable loops at least */
     vb_blas_set_threads(2);
-    free(Wf), free(x), free(b), free(y0), free(y1), free(y2);
+    operands_free(&o);
 }
 
 /* bf16 weights lie in pairs of k (engine/wmat.h): the bf16 compute kernels read them as they lie (amx: where every k
@@ -386,23 +404,14 @@ static void test_gemm_bits_equal_threads(void ** state) {
 ** directly), 2229 and 53 (odd: the zero half pair at the end), a view starting inside a panel, 1 and 2 threads. */
 static void test_bf16_pairs_bits_equal_f32(void ** state) {
     (void)state;
-    const char *  kern[] = {"portable", "avx2", "avx512", "avx512bf16", "amx"};
-    const int64_t rows = 203, colss[] = {1408, 4500, 2229, 53}, ns[] = {1, 12, 24, 25, 33, 130}, cmax = 4500;
-    const int64_t ldx = cmax + 3, ldy = rows + 5;
-    float *       Wf = malloc(sizeof(float) * (size_t)(rows * cmax)), *x = malloc(sizeof(float) * (size_t)(130 * ldx));
-    float *       b = malloc(sizeof(float) * (size_t)rows), *y0 = malloc(sizeof(float) * (size_t)(130 * ldy));
-    float *       y1 = malloc(sizeof(float) * (size_t)(130 * ldy)), *y2 = malloc(sizeof(float) * (size_t)(130 * ldy));
-    for (int64_t i = 0; i < rows * cmax; i++)
-        Wf[i] = round_to(VB_DT_BF16, urand(1.0f));
-    urand_fill(x, 130 * ldx, 1.0f);
-    urand_fill(b, rows, 0.5f);
-    urand_fill(y0, 130 * ldy, 1.0f);
-    int cases = 0;
-    for (int ki = 0; ki < 5; ki++) {
+    const int64_t   rows = 203, colss[] = {1408, 4500, 2229, 53}, ns[] = {1, 12, 24, 25, 33, 130}, cmax = 4500;
+    const int64_t   ldx = cmax + 3, ldy = rows + 5;
+    struct operands o = operands_new(rows, cmax, 130, ldx, ldy, 1);
+    float *         Wf = o.Wf, *x = o.x, *b = o.b, *y0 = o.y0, *y1 = o.y1, *y2 = o.y2;
+    int             cases = 0;
+    for (int ki = 0; ki < N_KERNELS; ki++) {
+        if (!kernel_begin(ki)) continue;
         const int bf16c = ki >= 3;
-        if (ki > 0 && !force_kernel(kern[ki])) continue;
-        if (ki == 0) setenv("VB_WMAT_PORTABLE", "1", 1);
-        if (bf16c) assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_BF16), VB_OK);
         for (int c = 0; c < 4; c++) {
             const int64_t  cols = colss[c];
             struct vb_wmat Wh, W32;
@@ -424,20 +433,18 @@ static void test_bf16_pairs_bits_equal_f32(void ** state) {
                     vb_wmat_linear_ex(x, ldx, n, &V32, b + 3, y2, ldy, 0.0f);
                     if (memcmp(y1, y2, sizeof(float) * (size_t)(n * ldy)) != 0)
                         fail_msg("kernel %s, %lld x %lld, n %lld, %d threads: bf16 pairs and f32 weights differ",
-                                 kern[ki], (long long)(rows - 3), (long long)cols, (long long)n, th);
+                                 ALL_KERNELS[ki], (long long)(rows - 3), (long long)cols, (long long)n, th);
                     cases++;
                 }
             }
             vb_wmat_free(&Wh);
             vb_wmat_free(&W32);
         }
-        if (bf16c) assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_F32), VB_OK);
-        unsetenv("VB_WMAT_PORTABLE");
-        unsetenv("VB_WMAT_KERNEL");
+        kernel_end();
     }
     assert_true(cases >= 48); /* the portable loops at least */
     vb_blas_set_threads(2);
-    free(Wf), free(x), free(b), free(y0), free(y1), free(y2);
+    operands_free(&o);
 }
 
 /* Compute-mode names; an unknown kernel in VB_WMAT_KERNEL falls back to the default with a warning. */
