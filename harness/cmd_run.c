@@ -1,5 +1,6 @@
 /* cmd_run.c — `vlapbench run`: flags / RUN.json -> canonical config -> harness/runner.c. */
 #include "base/common.h"
+#include "engine/wmat.h"
 #include "harness/cli.h"
 #include "harness/estimate.h"
 #include "harness/runconfig.h"
@@ -68,6 +69,15 @@ int cmd_run(int argc, char ** argv) {
         vb_runconfig_free(&c);
         return rc == VB_ERR_ARG ? 2 : 1;
     }
+    int32_t wdt = VB_DT_F32;
+    if (vb_wmat_compute() == VB_COMPUTE_BF16 && vb_runconfig_weight_dtype(c.weights, &wdt) == VB_OK &&
+        wdt != VB_DT_BF16) /* a hint, not an error: the results are those asked for */
+        fprintf(stderr,
+                "run: note: --compute bf16 on %s weights rounds the weights of every product of more than 24 rows to "
+                "bf16 per call (1.8x the time of --weights bf16 on the T5-XL encoder at 128 tokens, "
+                "docs/performance.md); --weights bf16 stores them rounded once (the decode steps then read the "
+                "rounded weights too)\n",
+                c.weights);
     struct vb_runner_report rep;
     memset(&rep, 0, sizeof rep);
     rc = vb_runner_run(&c, &rep);

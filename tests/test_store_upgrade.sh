@@ -122,8 +122,12 @@ out=$(run --db "$tmp/w.db" --weights bf16) || die "bf16 re-run"
 [ "$(q "$tmp/w.db" "SELECT COUNT(*) FROM runs")" = 4 ] || die "re-runs added runs"
 # --- the compute mode is part of the identity too: a --compute bf16 run never resumes f32 cells (nor the reverse)
 if "$VB_BIN" version 2>/dev/null | grep -q "^compute_bf16: available"; then
-  out=$(run --db "$tmp/w.db" --compute bf16) || die "bf16-compute run"
+  out=$(run --db "$tmp/w.db" --compute bf16 2>"$tmp/hint.err") || die "bf16-compute run"
   [ "$(echo "$out" | grep -Ec "^uniform .* no$")" = 2 ] || die "bf16-compute cells resumed f32-compute cells"
+  # on f32 weights the run notes that --weights bf16 would store them rounded once; on bf16 weights it does not
+  grep -q "^run: note: --compute bf16 on f32 weights .*--weights bf16" "$tmp/hint.err" || die "no --weights bf16 note"
+  run --db "$tmp/hint.db" --weights bf16 --compute bf16 >/dev/null 2>"$tmp/nohint.err" || die "bf16 x bf16 run"
+  ! grep -q "run: note: --compute bf16" "$tmp/nohint.err" || die "the --weights bf16 note with bf16 weights"
   [ "$(q "$tmp/w.db" "SELECT COUNT(*) FROM runs WHERE json_extract(config,'\$.config.compute')='bf16'")" = 2 ] \
     || die "bf16-compute runs: compute not in the identity config"
   out=$(run --db "$tmp/w.db" --compute bf16) || die "bf16-compute re-run"
