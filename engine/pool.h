@@ -45,7 +45,13 @@ void vb_pool_run(int max_threads, vb_pool_fn fn, void * ctx);
 void vb_pool_run_dynamic(int max_threads, vb_pool_fn fn, void * ctx);
 
 /* Scratch slots of vb_pool_scratch: one per kernel kind, so kernels that never nest never share one. */
-enum { VB_SCRATCH_GEMM_A = 0, VB_SCRATCH_GEMM_B = 1, VB_SCRATCH_ATTN = 2, VB_SCRATCH_SLOTS = 4 };
+enum {
+    VB_SCRATCH_GEMM_A = 0,
+    VB_SCRATCH_GEMM_B = 1,
+    VB_SCRATCH_ATTN = 2,
+    VB_SCRATCH_GEMM_SHARED = 3, /* the caller's: a GEMM's activations, packed once for all of its threads */
+    VB_SCRATCH_SLOTS = 4
+};
 
 /* A 64-byte aligned buffer of at least `bytes` owned by the calling thread for `slot`, kept between calls (grown,
 ** never shrunk; contents undefined) and freed when the thread exits.  Kernels use it instead of a malloc per call:

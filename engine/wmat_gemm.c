@@ -211,7 +211,13 @@ struct gemm_job {
     int64_t        ncb, nch;     /* panels per chunk, chunks per phase (row block x k block) */
     int64_t        units;        /* row blocks x k blocks x chunks */
     atomic_llong * progress;     /* per chunk: phases (row block x k block) done, in order */
-    atomic_llong   next;         /* the next chunk (gemv_part) or unit (gemm_part) to take */
+    /* the activations packed once for all threads (NULL: each thread packs a phase's block itself): phase ph's block
+    ** at Ash + ph * ph_bytes, its groups taken from pk_next[ph] by the threads that enter the phase, pk_done[ph] of
+    ** them packed */
+    uint8_t *    Ash;
+    size_t       ph_bytes;
+    atomic_int * pk_next, *pk_done;
+    atomic_llong next; /* the next chunk (gemv_part) or unit (gemm_part) to take */
 };
 
 /* one tile: rows [0, mr) of y (ldy) x panel columns [col0, col0 + 16), clipped to [0, ncols) (a temp tile at the
@@ -370,6 +376,25 @@ static void plan_gemm(struct gemm_job * J, int nth) {
     J->units = nblk * J->nkb * J->nch;
 }
 
+/* Phase ph's activations (rows [ic, ic + mc), k [k0, k0 + kl)) into A, its block of J->Ash, with the other threads
+** that enter the phase: groups of mr rows from pk_next[ph], each packed as pack_rows packs it in the whole block;
+** returns once every group is packed (by whichever thread took it). */
+static void pack_shared(struct gemm_job * J, int bf16, int64_t ph, int64_t ic, int64_t mc, int64_t k0, int64_t kl,
+                        uint8_t * A) {
+    const int64_t MRg = J->mr, groups = (mc + MRg - 1) / MRg;
+    const int64_t kc = pad_k(J->k, bf16 ? (kl + 1) / 2 : kl); /* 4-byte units per row of a group */
+    for (int64_t g; (g = atomic_fetch_add_explicit(&J->pk_next[ph], 1, memory_order_relaxed)) < groups;) {
+        pack_rows(J, bf16, ic + g * MRg, VB_MIN(MRg, mc - g * MRg), k0, kl, A + 4 * (size_t)(g * MRg * kc));
+        atomic_fetch_add_explicit(&J->pk_done[ph], 1, memory_order_release);
+    }
+    for (int spin = 0; atomic_load_explicit(&J->pk_done[ph], memory_order_acquire) < groups; spin++) {
+        if (spin < WAIT_SPINS)
+            vb_cpu_relax();
+        else
+            sched_yield(); /* the thread packing the last group may wait for this core */
+    }
+}
+
 /* pool task: work units (row block, k block, chunk of panels) from the shared counter in that order.  A thread packs
 ** the (row block, k block) activations when its unit is the first it takes of that pair (the block stays in L2 for the
 ** chunks it takes after), and runs a chunk's k block only once the chunk's previous k block is done (progress: that
@@ -418,11 +443,15 @@ static void gemm_part(void * ctx, int ith, int nth) {
             per = calls > 0 ? VB_MIN((pfn * pfs + calls - 1) / calls + 1, kc) : 0;
         }
         if (!A) {
-            A = vb_pool_scratch(VB_SCRATCH_GEMM_A, 4 * (size_t)(mcb * J->kcb));
+            A = J->Ash ? (void *)J->Ash : vb_pool_scratch(VB_SCRATCH_GEMM_A, 4 * (size_t)(mcb * J->kcb));
             if (J->convert) Bc = vb_pool_scratch(VB_SCRATCH_GEMM_B, (size_t)(J->ncb * J->bcs));
         }
         if (packed != ph) {
-            pack_rows(J, bf16, ic, mc, k0, kl, A);
+            if (J->Ash) {
+                A = J->Ash + (size_t)ph * J->ph_bytes;
+                pack_shared(J, bf16, ph, ic, mc, k0, kl, A);
+            } else
+                pack_rows(J, bf16, ic, mc, k0, kl, A);
             packed = ph;
         }
         const int       load = J->load || k0 > 0; /* later k blocks continue the same accumulation */
@@ -544,6 +573,15 @@ static int64_t gemv_chunk(int64_t np, const struct vb_wmat * W, int nth) {
 #define AMX_OLD_K_BLOCK 512
 #define AMX_OLD_A_BLOCK ((size_t)4 << 20)
 
+/* Shared packing (vb_wmat_linear_ex): at most this many phases and bytes of packed activations.  VB_WMAT_PACK=thread:
+** every thread packs each phase's block itself, as before (measurement, tests; read on every call). */
+#define SHARED_PACK_PHASES 256
+#define SHARED_PACK_MAX    ((size_t)64 << 20)
+static int getenv_pack(const char * v) {
+    const char * e = getenv("VB_WMAT_PACK");
+    return e && strcmp(e, v) == 0;
+}
+
 /* VB_WMAT_GEMV=blocked: products of <= 24 rows take gemm_part's blocked loop as before (measurement, tests; read
 ** on every such call, so a test can compare both in one process) */
 static int getenv_gemv(const char * v) {
@@ -589,6 +627,23 @@ void vb_wmat_linear_ex(const float * x, int64_t ldx, int64_t n, const struct vb_
     for (int64_t c = 0; c < J.nch; c++)
         atomic_init(&progress[c], 0);
     J.progress = progress;
+    /* amx with several threads: the activations are packed once, shared, where the phases' blocks fit
+    ** SHARED_PACK_MAX bytes of the caller's scratch.  Each thread packing every phase's whole block itself cost it
+    ** 3.5 % of a bf16-compute ViT-g profile beside tile2_amx's 21 %; shared, the products ran 1.03-1.12x (2026-12-07,
+    ** 2 threads, in-process alternation: 2056 x {6144, 4224, 1408} x {1408, 6144}, 512 and 128 x 10240 x 2048).
+    ** For the f32 sets (avx512), whose packing is cheap beside their products, it measured 0.978-1.005x (the wait
+    ** for the other thread's groups at each of their many k-block phases), so they keep packing per thread. */
+    const int64_t phases = J.units / J.nch;
+    atomic_int    pk[2 * SHARED_PACK_PHASES];
+    J.ph_bytes = 4 * (size_t)(J.mcb * J.kcb);
+    if (nth > 1 && ks && ks->a_rows && phases <= SHARED_PACK_PHASES && (size_t)phases * J.ph_bytes <= SHARED_PACK_MAX &&
+        !getenv_pack("thread")) {
+        J.Ash = vb_pool_scratch(VB_SCRATCH_GEMM_SHARED, (size_t)phases * J.ph_bytes);
+        for (int64_t i = 0; i < 2 * phases; i++)
+            atomic_init(&pk[i], 0);
+        J.pk_next = pk;
+        J.pk_done = pk + phases;
+    }
     atomic_init(&J.next, 0);
     vb_pool_run_dynamic(nth, gemm_part, &J);
 }
