@@ -60,10 +60,13 @@ PEAK_LOOP static void add_chain(uint64_t iters) {
     }
 
 /* iters x 16 independent 512-bit / 256-bit FMAs */
-PEAK_LOOP __attribute__((target("avx512f"))) static void fma512(uint64_t iters){
-    FMA_BODY(__m512, _mm512_set1_ps, _mm512_fmadd_ps, "v")} PEAK_LOOP
-    __attribute__((target("avx2,fma"))) static void fma256(uint64_t iters){
-        FMA_BODY(__m256, _mm256_set1_ps, _mm256_fmadd_ps, "x")} /* iters x 16 independent vdpbf16ps */
+PEAK_LOOP __attribute__((target("avx512f"))) static void fma512(uint64_t iters) {
+    FMA_BODY(__m512, _mm512_set1_ps, _mm512_fmadd_ps, "v");
+}
+PEAK_LOOP __attribute__((target("avx2,fma"))) static void fma256(uint64_t iters) {
+    FMA_BODY(__m256, _mm256_set1_ps, _mm256_fmadd_ps, "x");
+}
+/* iters x 16 independent vdpbf16ps */
 PEAK_LOOP __attribute__((target("avx512f,avx512bf16"))) static void dp512(uint64_t iters) {
     __m512         acc[16];
     const __m512bh b = (__m512bh)_mm512_set1_epi32(0x3f803f80), c = (__m512bh)_mm512_set1_epi32(0x33d633d6);
