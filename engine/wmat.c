@@ -28,19 +28,19 @@ int vb_wmat_alloc(struct vb_wmat * W, int64_t rows, int64_t cols, int32_t dt) {
     if (!es) return vb_fail(VB_ERR_ARG, "weight matrix: dtype %d is not f32, bf16 or f16", dt);
     if (rows < 1 || cols < 1 || rows > (INT64_C(1) << 40) / cols)
         return vb_fail(VB_ERR_ARG, "weight matrix: bad size %lld x %lld", (long long)rows, (long long)cols);
-    int64_t prows = padded_rows(0, rows), kp = dt == VB_DT_BF16 ? cols + (cols & 1) : cols; /* vb_wmat_panel_k */
+    W->dt = dt;
+    W->owned = 1;
+    W->rows = rows;
+    W->cols = cols;
+    W->row0 = 0;
+    int64_t prows = padded_rows(0, rows), kp = vb_wmat_panel_k(W);
     size_t  n = (size_t)(prows * kp) * es;
     void *  p = NULL;
     if (posix_memalign(&p, 64, (n + 63) / 64 * 64) != 0 || !p) VB_ASSERT(!"out of memory");
     /* the padding rows of the last panel must be zeros (the kernels read them); only that panel is touched here (a
     ** bf16 row's zero past an odd last column is written with the row, put_rows) */
     memset((uint8_t *)p + (size_t)((prows - NR) * kp) * es, 0, (size_t)(NR * kp) * es);
-    W->dt = dt;
-    W->owned = 1;
-    W->rows = rows;
-    W->cols = cols;
     W->data = p;
-    W->row0 = 0;
     return VB_OK;
 }
 

@@ -94,11 +94,6 @@ VB_AVX512_INLINE void kern_body(const int mr, const int32_t dt, int64_t kc, cons
         _mm512_storeu_ps(c + i * ldc, acc[i]);
 }
 
-/* an mr x 32 tile over two panels (bp, bp + bstride bytes): each broadcast activation feeds two FMAs, so a k step
-** loads 2 + mr values for 2 mr FMAs (the one-panel tile loads 1 + mr for mr: more loads than the two load ports
-** serve next to the two FMA ports).  Prefetches: GEMV-like tiles (mr <= PF_MR) their own weight streams PF_BYTES
-** ahead; larger ones the C tile of the next call; and the npf lines at pf (the next work unit's weights) into L2
-** (struct vb_wk_pf, engine/wmat_kern.h). */
 /* acc0[i] = a[i] w0 + acc0[i], acc1[i] = a[i] w1 + acc1[i], i < mr: one k step of an mr x 32 tile */
 VB_AVX512_INLINE void fma2_rows(const int mr, __m512 * acc0, __m512 * acc1, const float * a, __m512 w0, __m512 w1) {
     int i = 0; /* (a statement before the pragma keeps clang-format 14 from mangling the body) */
@@ -110,6 +105,11 @@ VB_AVX512_INLINE void fma2_rows(const int mr, __m512 * acc0, __m512 * acc1, cons
     }
 }
 
+/* an mr x 32 tile over two panels (bp, bp + bstride bytes): each broadcast activation feeds two FMAs, so a k step
+** loads 2 + mr values for 2 mr FMAs (the one-panel tile loads 1 + mr for mr: more loads than the two load ports
+** serve next to the two FMA ports).  Prefetches: GEMV-like tiles (mr <= PF_MR) their own weight streams PF_BYTES
+** ahead; larger ones the C tile of the next call; and the npf lines at pf (the next work unit's weights) into L2
+** (struct vb_wk_pf, engine/wmat_kern.h). */
 VB_AVX512_INLINE void kern_body2(const int mr, const int32_t dt, int64_t kc, const float * a, const void * bp,
                                  int64_t bstride, float * c, int64_t ldc, int load, const float * bias, const char * pf,
                                  int64_t npf) {

@@ -214,10 +214,10 @@ struct gemm_job {
     /* the activations packed once for all threads (NULL: each thread packs a phase's block itself): phase ph's block
     ** at Ash + ph * ph_bytes, its groups taken from pk_next[ph] by the threads that enter the phase, pk_done[ph] of
     ** them packed */
-    uint8_t *    Ash;
-    size_t       ph_bytes;
-    atomic_int * pk_next, *pk_done;
-    atomic_llong next; /* the next chunk (gemv_part) or unit (gemm_part) to take */
+    uint8_t *     Ash;
+    size_t        ph_bytes;
+    atomic_llong *pk_next, *pk_done;
+    atomic_llong  next; /* the next chunk (gemv_part) or unit (gemm_part) to take */
 };
 
 /* one tile: rows [0, mr) of y (ldy) x panel columns [col0, col0 + 16), clipped to [0, ncols) (a temp tile at the
@@ -333,8 +333,20 @@ static void pack_rows(const struct gemm_job * J, int bf16, int64_t r0, int64_t m
 #define FEW_ROWS         1024
 #define B_BLOCK_FEW_ROWS ((size_t)192 << 10)
 #define MAX_CHUNKS       1024
-/* pauses a thread spins for a chunk's previous phase before it gives the core away on every check */
+/* pauses a thread spins for another thread's work (a chunk's previous phase, a phase's packing) before it gives the
+** core away on every check */
 #define WAIT_SPINS 2000
+/* Wait until *a >= v (acquire: what was stored before the release that reached v is visible).  The thread that
+** brings it there may wait for this core (a shared or oversubscribed machine), hence the yield. */
+static void wait_at_least(atomic_llong * a, int64_t v) {
+    for (int spin = 0; atomic_load_explicit(a, memory_order_acquire) < v; spin++) {
+        if (spin < WAIT_SPINS)
+            vb_cpu_relax();
+        else
+            sched_yield();
+    }
+}
+
 static void plan_gemm(struct gemm_job * J, int nth) {
     const struct vb_wk * ks = J->k;
     const int64_t        K = J->W->cols, n = J->n, MRg = J->mr;
@@ -387,12 +399,7 @@ static void pack_shared(struct gemm_job * J, int bf16, int64_t ph, int64_t ic, i
         pack_rows(J, bf16, ic + g * MRg, VB_MIN(MRg, mc - g * MRg), k0, kl, A + 4 * (size_t)(g * MRg * kc));
         atomic_fetch_add_explicit(&J->pk_done[ph], 1, memory_order_release);
     }
-    for (int spin = 0; atomic_load_explicit(&J->pk_done[ph], memory_order_acquire) < groups; spin++) {
-        if (spin < WAIT_SPINS)
-            vb_cpu_relax();
-        else
-            sched_yield(); /* the thread packing the last group may wait for this core */
-    }
+    wait_at_least(&J->pk_done[ph], groups);
 }
 
 /* pool task: work units (row block, k block, chunk of panels) from the shared counter in that order.  A thread packs
@@ -471,13 +478,7 @@ static void gemm_part(void * ctx, int ith, int nth) {
         }
         /* the chunk's previous phase must be done (its previous k block: this one accumulates onto it; phases of a
         ** chunk complete in order, so progress only grows) */
-        if (ph > 0)
-            for (int spin = 0; atomic_load_explicit(&J->progress[ch], memory_order_acquire) < ph; spin++) {
-                if (spin < WAIT_SPINS)
-                    vb_cpu_relax();
-                else
-                    sched_yield(); /* its holder may wait for this core (a shared or oversubscribed machine) */
-            }
+        wait_at_least(&J->progress[ch], ph);
         for (int64_t g0 = 0; g0 < mc; g0 += MRg) {
             const int    mr = (int)VB_MIN(MRg, mc - g0);
             const void * ag = (const uint8_t *)A + 4 * (size_t)(g0 * kc);
@@ -577,15 +578,14 @@ static int64_t gemv_chunk(int64_t np, const struct vb_wmat * W, int nth) {
 ** every thread packs each phase's block itself, as before (measurement, tests; read on every call). */
 #define SHARED_PACK_PHASES 256
 #define SHARED_PACK_MAX    ((size_t)64 << 20)
-static int getenv_pack(const char * v) {
-    const char * e = getenv("VB_WMAT_PACK");
-    return e && strcmp(e, v) == 0;
-}
 
-/* VB_WMAT_GEMV=blocked: products of <= 24 rows take gemm_part's blocked loop as before (measurement, tests; read
-** on every such call, so a test can compare both in one process) */
-static int getenv_gemv(const char * v) {
-    const char * e = getenv("VB_WMAT_GEMV");
+/* VB_WMAT_GEMV=blocked: products of <= 24 rows take gemm_part's blocked loop as before; VB_WMAT_GEMV=tile2: their
+** single rows use the two-panel tile instead of the four-panel one (measurement, tests; read on every such call, so
+** a test can compare them in one process). */
+
+/* 1 if environment variable var is set to v (the switches above, read on every call) */
+static int env_is(const char * var, const char * v) {
+    const char * e = getenv(var);
     return e && strcmp(e, v) == 0;
 }
 
@@ -609,15 +609,13 @@ void vb_wmat_linear_ex(const float * x, int64_t ldx, int64_t n, const struct vb_
                               .mr = ks ? ks->mr : MR_PORTABLE,
                               .k_block = ks ? ks->k_block : 0,
                               .a_block = ks ? ks->a_block : A_BLOCK_PORTABLE};
-    if (ks == &vb_wk_amx) {
-        const char * e = getenv("VB_WMAT_AMX_BLOCKS");
-        if (e && strcmp(e, "old") == 0) J.k_block = AMX_OLD_K_BLOCK, J.a_block = AMX_OLD_A_BLOCK;
-    }
+    if (ks == &vb_wk_amx && env_is("VB_WMAT_AMX_BLOCKS", "old"))
+        J.k_block = AMX_OLD_K_BLOCK, J.a_block = AMX_OLD_A_BLOCK;
     int nth = n * W->rows * W->cols < PAR_MIN ? 1 : (int)VB_MIN((int64_t)vb_pool_threads(), np);
     /* f32 kernel sets that convert half panels in registers at this n: the streaming GEMV loop */
-    if (ks && !ks->bf16 && ks->half_regs && n <= HALF_IN_REGISTERS_MAX_N && !getenv_gemv("blocked")) {
+    if (ks && !ks->bf16 && ks->half_regs && n <= HALF_IN_REGISTERS_MAX_N && !env_is("VB_WMAT_GEMV", "blocked")) {
         J.cp = gemv_chunk(np, W, nth);
-        J.four = !getenv_gemv("tile2");
+        J.four = !env_is("VB_WMAT_GEMV", "tile2");
         atomic_init(&J.next, 0);
         vb_pool_run_dynamic(nth, gemv_part, &J);
         return;
@@ -634,10 +632,10 @@ void vb_wmat_linear_ex(const float * x, int64_t ldx, int64_t n, const struct vb_
     ** For the f32 sets (avx512), whose packing is cheap beside their products, it measured 0.978-1.005x (the wait
     ** for the other thread's groups at each of their many k-block phases), so they keep packing per thread. */
     const int64_t phases = J.units / J.nch;
-    atomic_int    pk[2 * SHARED_PACK_PHASES];
+    atomic_llong  pk[2 * SHARED_PACK_PHASES];
     J.ph_bytes = 4 * (size_t)(J.mcb * J.kcb);
     if (nth > 1 && ks && ks->a_rows && phases <= SHARED_PACK_PHASES && (size_t)phases * J.ph_bytes <= SHARED_PACK_MAX &&
-        !getenv_pack("thread")) {
+        !env_is("VB_WMAT_PACK", "thread")) {
         J.Ash = vb_pool_scratch(VB_SCRATCH_GEMM_SHARED, (size_t)phases * J.ph_bytes);
         for (int64_t i = 0; i < 2 * phases; i++)
             atomic_init(&pk[i], 0);
