@@ -1,6 +1,8 @@
 /* attn_small.c — many small multi-head attentions in one pool dispatch (see attn_small.h). */
 #include "engine/attn_small.h"
 
+#include "engine/attn_pair.h"
+
 #include "base/common.h"
 #include "engine/ops.h"
 #include "engine/pool.h"
@@ -24,38 +26,12 @@
 ** self-attention: 0.39 ms per 8 frames in query rows, 0.51 ms transposed); the ViT's 257 keys in query-row tiles
 ** re-read all value rows, each on its own page, from L2 for every 3 queries (0.55x the time transposed). */
 #define PVT_MIN_NK 65
-
-/* The rows of one (problem, head) pair: the head's first element of query / key / value / output row 0. */
-struct pair {
-    const float *q, *k, *v, *k2, *v2, *mask, *q2, *bias; /* bias: the head's (nq, nk) score bias, or NULL */
-    float *      out, *out2;
-    int64_t      nq1; /* queries from q / to out; the rest from q2 / to out2 */
-};
-
-/* query row i / output row i of a pair (used by the avx512 kernel only: unused where it is left out) */
-__attribute__((unused)) static inline const float * q_row(const struct vb_attn_batch * a, const struct pair * p,
-                                                          int64_t i) {
-    return i < p->nq1 ? p->q + i * a->ldq : p->q2 + (i - p->nq1) * a->ldq;
-}
-__attribute__((unused)) static inline float * o_row(const struct vb_attn_batch * a, const struct pair * p, int64_t i) {
-    return i < p->nq1 ? p->out + i * a->ldo : p->out2 + (i - p->nq1) * a->ldo;
-}
-
-static struct pair pair_at(const struct vb_attn_batch * a, int64_t b, int32_t h) {
-    const int64_t o = (int64_t)h * a->dh;
-    struct pair   p = {a->q + b * a->sq + o,
-                       a->k + b * a->sk + o,
-                       a->v + b * a->sv + o,
-                     a->k2 ? a->k2 + b * a->sk2 + o : NULL,
-                     a->v2 ? a->v2 + b * a->sv2 + o : NULL,
-                     a->mask ? a->mask + b * a->smask : NULL,
-                     a->q2 ? a->q2 + b * a->sq2 + o : NULL,
-                     a->bias ? a->bias + b * a->sbias + (int64_t)h * a->nq * a->nk : NULL,
-                       a->out + b * a->so + o,
-                     a->q2 ? a->out2 + b * a->so2 + o : NULL,
-                     a->q2 ? a->nq1 : a->nq};
-    return p;
-}
+/* Queries and keys per pair from which bf16 compute runs the amx kernel (engine/attn_amx.c): below, its packing costs
+** more than its products save (2 threads, time of the avx512 kernel / the amx kernel, medians of 21 alternated reps,
+** 2026-12-07, Sapphire Rapids: 32 queries over 32, 64, 80, 257 keys (the Q-Former) 0.85, 0.95, 1.10, 1.05; 48 x 48
+** 0.95; 64 x 64 1.06-1.09; 96 x 96 1.38; 100 x 100 1.49; 128 x 128 1.67; 257 x 257 (the ViT-g) 1.57; 512 x 512 2.06;
+** so the Q-Former keeps the f32 kernel) */
+#define AMX_MIN 64
 
 /* ---- kernel blas: the products through OpenBLAS (one thread), softmax rows of engine/ops.c ---- */
 
@@ -97,33 +73,6 @@ static void pair_blas(const struct vb_attn_batch * a, const struct pair * p, flo
 #include <immintrin.h>
 #define HAVE_AVX512_KERNEL 1
 #define VB_A512            __attribute__((target("avx512f")))
-#define VB_A512_INLINE     static inline __attribute__((always_inline, target("avx512f")))
-
-/* exp of 16 floats: engine/ops.c's exp8 (Cephes expf: n = floor(x log2 e + 1/2), r = x - n ln 2 in two parts,
-** degree-6 polynomial, 2^n from the exponent bits) operation for operation, without fused multiply-adds as ops.c is
-** compiled (ISO C: no contraction), so every lane gives the bits of ops.c's softmax; x < -87.33654 gives 0, NaN stays
-** NaN. */
-VB_A512_INLINE __m512 exp16(__m512 x) {
-#define C_(v) _mm512_set1_ps(v)
-    __mmask16 under = _mm512_cmp_ps_mask(x, C_(-87.33654f), _CMP_LT_OQ);
-    x = _mm512_mask_blend_ps(under, x, C_(-87.0f));
-    x = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, C_(88.37626f), _CMP_GT_OQ), x, C_(88.37626f));
-    __m512 fx = _mm512_add_ps(_mm512_mul_ps(x, C_(1.44269504088896341f)), C_(0.5f));
-    __m512 tf = _mm512_roundscale_ps(fx, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); /* = ops.c's truncate-adjust */
-    __m512 r =
-        _mm512_add_ps(_mm512_sub_ps(x, _mm512_mul_ps(tf, C_(0.693359375f))), _mm512_mul_ps(tf, C_(2.12194440e-4f)));
-    __m512 r2 = _mm512_mul_ps(r, r);
-    __m512 y = C_(1.9875691500e-4f);
-    y = _mm512_add_ps(_mm512_mul_ps(y, r), C_(1.3981999507e-3f));
-    y = _mm512_add_ps(_mm512_mul_ps(y, r), C_(8.3333519073e-3f));
-    y = _mm512_add_ps(_mm512_mul_ps(y, r), C_(4.1665795894e-2f));
-    y = _mm512_add_ps(_mm512_mul_ps(y, r), C_(1.6666665459e-1f));
-    y = _mm512_add_ps(_mm512_mul_ps(y, r), C_(5.0000001201e-1f));
-    y = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(y, r2), r), C_(1.0f));
-    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(tf), _mm512_set1_epi32(127)), 23);
-    return _mm512_maskz_mov_ps((__mmask16)~under, _mm512_mul_ps(y, _mm512_castsi512_ps(e)));
-#undef C_
-}
 
 /* Scores of keys j0 .. j0+R-1 (row pointers kr) against the 16 * NC queries from column c0 of Qt (dh, nqp):
 ** ST[j][c] = scale * (k_j . q_c) (+ ST[j][c], the bias transposed there, when bias) + mask[j], written to ST (nk,
@@ -399,50 +348,6 @@ VB_A512_INLINE void pvt_tile(const int R, const int NC, const float * Vd, int64_
         break;                                                                                                         \
     }
 
-/* Transpose of one 16 x 16 block: dst row k, column c = src row c, column k.  Source rows sr[0 .. nr-1] (rows past
-** nr read as zeros), columns under lm (loaded as zeros elsewhere); destination rows dr[0 .. nw-1], stored under sm.
-** In registers: 32-bit interleave of row pairs, 64-bit interleave of pairs of those, then 128-bit lanes twice. */
-VB_A512_INLINE void tr_block(const float * const * sr, int nr, __mmask16 lm, float * const * dr, int nw, __mmask16 sm) {
-    __m512 r[16], t[16];
-#pragma GCC unroll 16
-    for (int i = 0; i < 16; i++)
-        r[i] = i < nr ? _mm512_maskz_loadu_ps(lm, sr[i]) : _mm512_setzero_ps();
-#pragma GCC unroll 8
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; i++) {
-        const __m512d a0 = _mm512_castps_pd(t[4 * i]), a1 = _mm512_castps_pd(t[4 * i + 1]);
-        const __m512d a2 = _mm512_castps_pd(t[4 * i + 2]), a3 = _mm512_castps_pd(t[4 * i + 3]);
-        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
-        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
-        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
-        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
-    }
-#pragma GCC unroll 2
-    for (int i = 0; i < 2; i++)
-#pragma GCC unroll 4
-        for (int k = 0; k < 4; k++) {
-            t[8 * i + k] = _mm512_shuffle_f32x4(r[8 * i + k], r[8 * i + 4 + k], 0x88);
-            t[8 * i + 4 + k] = _mm512_shuffle_f32x4(r[8 * i + k], r[8 * i + 4 + k], 0xdd);
-        }
-#pragma GCC unroll 8
-    for (int k = 0; k < 8; k++) {
-        r[k] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0x88);
-        r[k + 8] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0xdd);
-    }
-#pragma GCC unroll 16
-    for (int k = 0; k < 16; k++)
-        if (k < nw) _mm512_mask_storeu_ps(dr[k], sm, r[k]);
-}
-
-/* mask of the first n (0 .. 16) lanes */
-static inline __mmask16 lanes(int64_t n) {
-    return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-}
-
 /* scratch (floats): QO (dh, nqp), ST (nk, nqp), MX (nqp), Vp (nk, dh); nqp = nq rounded up to 16 */
 static size_t avx512_scratch_floats(const struct vb_attn_batch * a) {
     const size_t nqp = (size_t)((a->nq + 15) / 16 * 16);
@@ -587,10 +492,31 @@ static int use_avx512(int32_t dh) {
     if (!cpu_avx512() || dh > AVX512_MAX_DH) return 0;
     const char * e = getenv("VB_ATTN_KERNEL");
     if (e && !strcmp(e, "blas")) return 0;
-    if (e && !strcmp(e, "avx512")) return 1;
+    if (e && (!strcmp(e, "avx512") || !strcmp(e, "amx"))) return 1;
     /* follow the GEMM kernel: a forced avx2 / portable run keeps the attention off AVX-512 too */
     const char * k = vb_wmat_kernel();
     return !strncmp(k, "avx512", 6) || !strcmp(k, "amx");
+}
+
+/* The kernel of a batch: KERN_AMX in bf16 compute where the GEMM's kernel is amx (the CPU has AMX-BF16 and
+** VB_WMAT_KERNEL does not force another) for pairs of at least AMX_MIN queries and AMX_MIN keys and dh <=
+*AVX512_MAX_DH,
+** or when VB_ATTN_KERNEL=amx forces it where the CPU has AMX; else KERN_AVX512 (use_avx512) or KERN_BLAS. */
+enum { KERN_BLAS, KERN_AVX512, KERN_AMX };
+static int choose_kernel(const struct vb_attn_batch * a) {
+    if (!use_avx512(a->dh)) return KERN_BLAS;
+#if HAVE_AVX512_KERNEL
+    const char * e = getenv("VB_ATTN_KERNEL");
+    if (e && !strcmp(e, "avx512")) return KERN_AVX512;
+    const int amx = vb_wmat_kernel_available("amx", NULL) == 1;
+    if (e && !strcmp(e, "amx")) return amx ? KERN_AMX : KERN_AVX512;
+    if (amx && vb_wmat_compute() == VB_COMPUTE_BF16 && a->nq >= AMX_MIN && a->nk >= AMX_MIN &&
+        !strcmp(vb_wmat_kernel(), "amx"))
+        return KERN_AMX;
+#else
+    (void)a;
+#endif
+    return KERN_AVX512;
 }
 
 struct vb_attn_batch vb_attn_batch_self(int64_t n, int64_t t, int32_t heads, int32_t dh, float scale, const float * qkv,
@@ -618,13 +544,15 @@ struct vb_attn_batch vb_attn_batch_self(int64_t n, int64_t t, int32_t heads, int
 }
 
 const char * vb_attention_batch_kernel(int32_t dh) {
-    return use_avx512(dh) ? "avx512" : "blas";
+    static const char * const  name[] = {"blas", "avx512", "amx"};
+    const struct vb_attn_batch a = {.nq = INT64_MAX, .nk = INT64_MAX, .dh = dh};
+    return name[choose_kernel(&a)];
 }
 
 struct batch_job {
     const struct vb_attn_batch * a;
-    int                          avx512;
-    atomic_llong                 next; /* the next (problem, head) pair, problem-major */
+    int                          kernel; /* KERN_* */
+    atomic_llong                 next;   /* the next (problem, head) pair, problem-major */
 };
 
 /* pool task: pairs taken one at a time from the shared counter (vb_pool_run_dynamic: a thread the machine delays
@@ -636,15 +564,20 @@ static void batch_part(void * ctx, int ith, int nth) {
     const int64_t                np = a->n * a->heads;
     size_t                       floats = blas_scratch_floats(a);
 #if HAVE_AVX512_KERNEL
-    if (J->avx512) floats = avx512_scratch_floats(a);
+    if (J->kernel == KERN_AVX512) floats = avx512_scratch_floats(a);
+    if (J->kernel == KERN_AMX) floats = vb_attn_amx_scratch_floats(a);
 #endif
     float * scratch = NULL;
     for (int64_t pi; (pi = atomic_fetch_add(&J->next, 1)) < np;) {
         if (!scratch) scratch = vb_pool_scratch(VB_SCRATCH_ATTN, sizeof(float) * floats);
         struct pair p = pair_at(a, pi / a->heads, (int32_t)(pi % a->heads));
 #if HAVE_AVX512_KERNEL
-        if (J->avx512) {
+        if (J->kernel == KERN_AVX512) {
             pair_avx512(a, &p, scratch);
+            continue;
+        }
+        if (J->kernel == KERN_AMX) {
+            vb_attn_pair_amx(a, &p, scratch);
             continue;
         }
 #endif
@@ -656,7 +589,7 @@ void vb_attention_batch(const struct vb_attn_batch * a) {
     if (a->n < 1 || a->nq < 1 || a->nk < 1 || a->heads < 1) return;
     VB_ASSERT(a->dh >= 1 && a->nk1 >= 0 && a->nk1 <= a->nk && (a->nk1 == a->nk || (a->k2 && a->v2)));
     VB_ASSERT(!a->q2 || (a->nq1 >= 0 && a->nq1 <= a->nq && a->out2));
-    struct batch_job J = {a, use_avx512(a->dh), 0};
+    struct batch_job J = {a, choose_kernel(a), 0};
     atomic_init(&J.next, 0);
     const int64_t np = a->n * a->heads, fma = np * a->nq * a->nk * a->dh * 2;
     int           nth = fma >= BATCH_PAR_MIN ? (int)VB_MIN(np, (int64_t)1 << 30) : 1;

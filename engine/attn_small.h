@@ -11,7 +11,8 @@
 ** (engine/vit.c; the ViT-g: 257 tokens, 16 heads of 88), and the T5 encoder's self-attention with its relative
 ** position bias, all sequences of one length at once (engine/t5.c; T5-XL: 32 heads of 64).
 **
-** Per pair, as vb_attention does per head: scores s_ij = scale * (q_i . k_j) (+ bias_ij) (+ mask_j), p = softmax_j(s)
+** Per pair, as vb_attention does per head (kernel amx: on bf16-rounded operands, below): scores s_ij = scale * (q_i .
+*k_j) (+ bias_ij) (+ mask_j), p = softmax_j(s)
 ** (engine/ops.c's softmax rows: max subtracted, its vectorised Cephes exp, the sum in double), o_i = sum_j p_ij v_j.
 **   kernel avx512 (AVX-512 F, dh <= 128; used when the engine's GEMM kernel is avx512, avx512bf16 or amx, i.e. the
 **   CPU has AVX-512 and VB_WMAT_KERNEL does not force avx2 / portable): the head's queries transposed (dh x nq, by
@@ -27,8 +28,17 @@
 **   NT kernel for 32 x 32 x 64 (BLIP-2 self-attention) sums in another order (scores within 1 ulp).
 **   kernel blas (every other CPU, dh > 128, or VB_ATTN_KERNEL=blas): per pair OpenBLAS sgemm (one thread) for the
 **   two products and engine/ops.c's softmax rows.
-** VB_ATTN_KERNEL=blas|avx512 forces a kernel (avx512 on a CPU without it: blas); VB_ATTN_KERNEL and VB_WMAT_KERNEL
-** are read on every call.
+**   kernel amx (bf16 compute, engine/wmat.h, where the GEMM's kernel is amx, for pairs of at least 64 queries and 64
+**   keys and dh <= 128: the ViT's and the T5 encoder's from 64 tokens; engine/attn_amx.c): bf16 compute for the
+**   attention's two products where it pays (attn_small.c's AMX_MIN).
+**   Q, K, V and the softmax numerators exp(s - max) are rounded to bf16 and multiplied exactly on AMX tiles with f32
+**   sums; each output row is divided by the sum of its rounded numerators after the product.  Not the bits of the
+**   other kernels: the f32 attention of bf16-rounded operands up to the f32 summation order and an exp within 3e-6
+**   (tests/test_attn_small.c); what bf16 inference of the reference does (bf16 Q, K, V and probabilities).  The
+**   deviations it adds on the golden sets: docs/performance.md.  Smaller pairs (the Q-Former's 32 queries) and f32
+**   compute keep the avx512 kernel.
+** VB_ATTN_KERNEL=blas|avx512|amx forces a kernel (avx512 on a CPU without it: blas; amx without AMX-BF16: avx512;
+** amx forced runs in f32 compute too, for every pair); VB_ATTN_KERNEL and VB_WMAT_KERNEL are read on every call.
 */
 #ifndef VB_ATTN_SMALL_H
 #define VB_ATTN_SMALL_H
@@ -88,7 +98,8 @@ void vb_attention_batch(const struct vb_attn_batch * a);
 struct vb_attn_batch vb_attn_batch_self(int64_t n, int64_t t, int32_t heads, int32_t dh, float scale, const float * qkv,
                                         float * out);
 
-/* "avx512" or "blas": the kernel vb_attention_batch uses now for head width dh. */
+/* "amx", "avx512" or "blas": the kernel vb_attention_batch uses now for head width dh on large pairs (amx needs 64
+** queries and 64 keys). */
 const char * vb_attention_batch_kernel(int32_t dh);
 
 #endif

@@ -15,9 +15,12 @@
 
 #include <cmocka.h>
 
+#include "base/common.h"
 #include "engine/attn_small.h"
 #include "engine/ops.h"
 #include "engine/pool.h"
+#include "engine/weights.h"
+#include "engine/wmat.h"
 #include "tests/helpers.h"
 
 char * openblas_get_corename(void); /* OpenBLAS */
@@ -50,10 +53,29 @@ static int64_t qrow(const struct shape * s, int64_t b, int64_t i) {
     return i < qs ? b * qs + i : s->n * qs + b * (s->nq - qs) + (i - qs);
 }
 
-/* Runs one shape with the kernel `kern` ("avx512" / "blas"), with an additive score bias (heads, nq, nk) when bias is
-** 1 (one table shared by the problems) or 2 (one per problem); returns the output (n, nq, ldo) for the thread check. */
+/* x rounded to bf16 and back (vb_f32_to_bf16: nearest even) */
+static double rb(double x) {
+    return vb_bf16_to_f32(vb_f32_to_bf16((float)x));
+}
+
+/* The amx kernel's reference: q, k, v and the softmax numerators exp(s - max) rounded to bf16 (rb), divided by their
+** sum, the rest in double as for the f32 kernels; its tolerance, relative to max |ref|: the f32 summation inside the
+** tiles, the kernel's exp (relative 3e-6) and a numerator that lands on the other side of a bf16 rounding boundary
+** (its f32 scores against the double ones); a pair swapped or a tile misplaced gives errors of order 1. */
+#define AMX_TOL 4e-3
+
+/* Runs one shape with the kernel `kern` ("avx512" / "blas" / "amx"), with an additive score bias (heads, nq, nk) when
+** bias is 1 (one table shared by the problems) or 2 (one per problem); returns the output (n, nq, ldo) for the thread
+** check. */
 static float * run_shape(const struct shape * s, int bias_mode, const char * kern, int threads) {
-    setenv("VB_ATTN_KERNEL", kern, 1);
+    /* "default" / "default-amx": VB_ATTN_KERNEL unset, the default kernel, checked against the f32 / amx reference */
+    if (!strncmp(kern, "default", 7))
+        unsetenv("VB_ATTN_KERNEL");
+    else
+        setenv("VB_ATTN_KERNEL", kern, 1);
+    /* (a head wider than 128 runs the blas kernel even with amx forced) */
+    const int bf =
+        (!strcmp(kern, "amx") || !strcmp(kern, "default-amx")) && !strcmp(vb_attention_batch_kernel(s->dh), "amx");
     vb_pool_set_threads(threads);
     const int64_t D = (int64_t)s->heads * s->dh, ldq = D + 3, ldk = 2 * D + 5, ldo = D + 2;
     const int64_t n1 = s->nk1, n2 = s->nk - s->nk1;
@@ -123,20 +145,20 @@ static float * run_shape(const struct shape * s, int bias_mode, const char * ker
                         j < n1 ? kv1 + b * (n1 + 1) * ldk + j * ldk : kv2 + b * (n2 + 1) * ldk + (j - n1) * ldk;
                     double dot = 0;
                     for (int d = 0; d < s->dh; d++)
-                        dot += (double)qi[d] * kj[h * s->dh + d];
+                        dot += bf ? rb(qi[d]) * rb(kj[h * s->dh + d]) : (double)qi[d] * kj[h * s->dh + d];
                     sc[j] = scale * dot + (bias ? bias[b * sbias + (h * s->nq + i) * s->nk + j] : 0) +
                             (mask ? mask[b * s->nk + j] : 0);
                     m = fmax(m, sc[j]);
                 }
-                for (int64_t j = 0; j < s->nk; j++)
-                    sum += (sc[j] = exp(sc[j] - m));
+                for (int64_t j = 0; j < s->nk; j++) /* amx: the numerators rounded, their sum */
+                    sum += (sc[j] = bf ? rb(exp(sc[j] - m)) : exp(sc[j] - m));
                 const float * o = out + qrow(s, b, i) * ldo;
                 for (int d = 0; d < s->dh; d++) {
                     double r = 0;
                     for (int64_t j = 0; j < s->nk; j++) {
                         const float * vj = j < n1 ? kv1 + b * (n1 + 1) * ldk + j * ldk + D
                                                   : kv2 + b * (n2 + 1) * ldk + (j - n1) * ldk + D;
-                        r += sc[j] / sum * vj[h * s->dh + d];
+                        r += sc[j] / sum * (bf ? rb(vj[h * s->dh + d]) : vj[h * s->dh + d]);
                     }
                     mx = fmax(mx, fabs(r));
                     double e = fabs(o[h * s->dh + d] - r);
@@ -144,7 +166,10 @@ static float * run_shape(const struct shape * s, int bias_mode, const char * ker
                 }
                 past += !isnan(o[D]) || !isnan(o[D + 1]); /* the two columns past the heads stay untouched */
             }
-    if (!(err <= 1e-5 * fmax(mx, 1e-30)) || past)
+    if (bf)
+        printf("  amx: n %lld nq %lld nk %lld dh %d bias %d: max error %.3g of max |ref| %.3g (%.2e)\n",
+               (long long)s->n, (long long)s->nq, (long long)s->nk, s->dh, bias_mode, err, mx, err / fmax(mx, 1e-30));
+    if (!(err <= (bf ? AMX_TOL : 1e-5) * fmax(mx, 1e-30)) || past)
         fail_msg("kernel %s, n %lld nq %lld nk %lld (first block %lld) heads %d dh %d mask %d bias %d, %d threads: "
                  "max error %.3g of max |ref| %.3g, %d rows written past the heads",
                  kern, (long long)s->n, (long long)s->nq, (long long)s->nk, (long long)s->nk1, s->heads, s->dh, s->mask,
@@ -327,6 +352,49 @@ static void test_avx512(void ** state) {
     }
 }
 
+/* The amx kernel (bf16 compute; SKIP naming AMX-BF16 where the CPU lacks it), forced on every shape above (the
+** amx reference: bf16 operands), 1 and 2 threads the same bits; in bf16 compute it is the default from 64 queries and
+** 64 keys (63 keys: the avx512 kernel's bits) and never in f32 compute; a pair gives the same bits alone as in a batch
+** of several problems. */
+static void test_amx(void ** state) {
+    (void)state;
+    unsetenv("VB_ATTN_KERNEL");
+    if (vb_wmat_kernel_available("amx", NULL) != 1 || strcmp(vb_attention_batch_kernel(64), "avx512") != 0) {
+        printf("SKIP: attention kernel amx: no AMX-BF16 on this CPU\n");
+        skip();
+    }
+    check_kernel("amx");
+    unsetenv("VB_ATTN_KERNEL");
+    /* the default choice: never in f32 compute; in bf16 compute from 25 queries */
+    assert_string_equal(vb_attention_batch_kernel(64), "avx512");
+    assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_BF16), VB_OK);
+    assert_string_equal(vb_attention_batch_kernel(64), "amx");
+    assert_string_equal(vb_attention_batch_kernel(200), "blas");
+    const struct shape few = {2, 64, 63, 63, 2, 64, 1, 0}, many = {2, 64, 64, 64, 2, 64, 1, 0};
+    const size_t       nf = (size_t)(few.n * few.nq * (few.heads * few.dh + 2));
+    const size_t       nm = (size_t)(many.n * many.nq * (many.heads * many.dh + 2));
+    float *            d24 = run_shape(&few, 1, "default", 2), *a24 = run_shape(&few, 1, "avx512", 2);
+    assert_memory_equal(d24, a24, sizeof(float) * nf); /* 63 keys: the avx512 kernel */
+    float *d25 = run_shape(&many, 1, "default-amx", 2), *m25 = run_shape(&many, 1, "amx", 2);
+    assert_memory_equal(d25, m25, sizeof(float) * nm); /* 64 queries x 64 keys: amx */
+    assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_F32), VB_OK);
+    free(d24), free(a24), free(d25), free(m25);
+    /* batch invariance: problem 0 of a batch of 3 = the same problem alone (ViT-g shape, fused q | k | v rows) */
+    setenv("VB_ATTN_KERNEL", "amx", 1);
+    const int64_t        L = 257, H = 2, DH = 88, D = H * DH;
+    float *              qkv = randv(3 * L * 3 * D, 1.5), *o3 = malloc(sizeof(float) * (size_t)(3 * L * D));
+    float *              o1 = malloc(sizeof(float) * (size_t)(L * D));
+    struct vb_attn_batch a3 = vb_attn_batch_self(3, L, H, DH, 0.1f, qkv, o3),
+                         a1 = vb_attn_batch_self(1, L, H, DH, 0.1f, qkv, o1);
+    vb_pool_set_threads(2);
+    vb_attention_batch(&a3);
+    vb_pool_set_threads(1);
+    vb_attention_batch(&a1);
+    assert_memory_equal(o3, o1, sizeof(float) * (size_t)(L * D));
+    free(qkv), free(o3), free(o1);
+    unsetenv("VB_ATTN_KERNEL");
+}
+
 int main(int argc, char ** argv) {
     (void)argc;
     /* the bit check needs OpenBLAS's SkylakeX core, which OpenBLAS 0.3.21 does not pick on every AVX-512 CPU: run
@@ -337,10 +405,8 @@ int main(int argc, char ** argv) {
         execv("/proc/self/exe", argv);
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_blas),
-        cmocka_unit_test(test_avx512),
-        cmocka_unit_test(test_t5_blas),
-        cmocka_unit_test(test_t5_avx512),
+        cmocka_unit_test(test_blas),      cmocka_unit_test(test_avx512), cmocka_unit_test(test_t5_blas),
+        cmocka_unit_test(test_t5_avx512), cmocka_unit_test(test_amx),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     vb_pool_set_threads(1);
