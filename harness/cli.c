@@ -2,6 +2,7 @@
 #include "harness/cli.h"
 
 #include "base/common.h"
+#include "engine/attn_small.h"
 #include "engine/blas.h"
 #include "engine/cuda/cuda.h"
 #include "engine/wmat.h"
@@ -85,14 +86,18 @@ int cmd_version(int argc, char ** argv) {
     const char * fb16;
     int          bf16_ok = vb_wmat_kernel_available("avx512bf16", &fb16) == 1;
     printf("wmat_kernel: %s (engine GEMM; VB_WMAT_KERNEL forces one)\n", vb_wmat_kernel());
-    const char * k16 = "";
-    if (bf16_ok) { /* the kernel --compute bf16 gets: amx where the CPU has AMX-BF16, else avx512bf16 */
+    printf("attention_kernel: %s (the ViT's, Q-Former's and T5 encoder's attention; VB_ATTN_KERNEL forces one)\n",
+           vb_attention_batch_kernel(64));
+    const char *k16 = "", *a16 = "";
+    if (bf16_ok) { /* the kernels --compute bf16 gets: amx where the CPU has AMX-BF16, else avx512bf16 */
         vb_wmat_set_compute(VB_COMPUTE_BF16);
         k16 = vb_wmat_kernel();
+        a16 = vb_attention_batch_kernel(64);
         vb_wmat_set_compute(VB_COMPUTE_F32);
     }
     if (bf16_ok)
-        printf("compute_bf16: available (--compute bf16; kernel %s)\n", k16);
+        printf("compute_bf16: available (--compute bf16; kernel %s; attention %s%s)\n", k16, a16,
+               strcmp(a16, "amx") ? "" : " from 64 x 64 tokens");
     else
         printf("compute_bf16: no (needs %s)\n", fb16);
     printf("cpu: %s\n", cpu);

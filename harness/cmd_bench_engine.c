@@ -13,6 +13,7 @@
 ** every dtype vs f32** measured in the same run, and the process peak RSS.
 */
 #include "base/common.h"
+#include "engine/attn_small.h"
 #include "engine/blas.h"
 #include "engine/config.h"
 #include "engine/cuda/cuda.h"
@@ -843,14 +844,18 @@ int cmd_bench_engine(int argc, char ** argv) {
     printf("cpu: %s; BLAS: %s (kernel %s%s%s; best for this CPU: %s), %d threads; median of %d reps\n", cpu,
            vb_blas_config(), vb_blas_core(), from ? ", corrected from " : "", from ? from : "", best ? best : "none",
            nth, reps);
-    const char *k32 = vb_wmat_kernel(), *k16 = NULL;
-    if (n_c > 1 || cms[0] == VB_COMPUTE_BF16) { /* the bf16 kernel this CPU gets (checked above) */
+    const char *k32 = vb_wmat_kernel(), *k16 = NULL, *a32 = vb_attention_batch_kernel(64), *a16 = NULL;
+    if (n_c > 1 || cms[0] == VB_COMPUTE_BF16) { /* the bf16 kernels this CPU gets (checked above) */
         vb_wmat_set_compute(VB_COMPUTE_BF16);
         k16 = vb_wmat_kernel();
+        a16 = vb_attention_batch_kernel(64);
         vb_wmat_set_compute(VB_COMPUTE_F32);
     }
-    printf("engine GEMM kernel: %s (f32 compute)%s%s%s\n", k32, k16 ? "; " : "", k16 ? k16 : "",
-           k16 ? " for the +bf16c variants" : "");
+    printf("engine GEMM kernel: %s (f32 compute)%s%s%s; attention kernel: %s (f32 compute)%s%s%s\n", k32,
+           k16 ? "; " : "", k16 ? k16 : "", k16 ? " for the +bf16c variants" : "", a32, a16 ? "; " : "", a16 ? a16 : "",
+           a16 ? (strcmp(a16, "amx") ? " for the +bf16c variants"
+                                     : " for the +bf16c variants, pairs of 64 x 64 tokens and more")
+               : "");
     vb_peak_measure(&B.pk, nth);
     print_peak(&B.pk, "theoretical peak: ");
     if (do_dec) {

@@ -61,6 +61,7 @@ check() { # config, frames, expected Q-Former row name, expected Q-Former FLOP, 
     || fail "$cfg: decoder step against the read-only bandwidth not printed per dtype"
   [ "$(echo "$out" | grep -Ec "% of sgemm .* +$num% of f32 peak$")" = 10 ] || fail "$cfg: fraction of the peak missing"
   echo "$out" | grep -Eq '^engine GEMM kernel: (avx512|avx2|portable) ' || fail "$cfg: engine kernel not printed"
+  echo "$out" | grep -Eq 'attention kernel: (avx512|blas) \(f32 compute\)' || fail "$cfg: attention kernel not printed"
   [ "$(echo "$out" | grep -c '^    resident weights: ')" = 6 ] || fail "$cfg: resident weights not printed per component and dtype"
 }
 

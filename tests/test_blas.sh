@@ -19,6 +19,9 @@ echo "$out2" | grep -q '^blas_core: Prescott' || { echo "OPENBLAS_CORETYPE=Presc
 echo "$out2" | grep -q '^blas_fallback: yes' || { echo "Prescott not flagged as fallback"; exit 1; }
 echo "$out" | grep -q '^wmat_kernel: \(avx512\|avx2\|portable\) ' || { echo "no wmat_kernel line"; exit 1; }
 echo "$out" | grep -q '^compute_bf16: ' || { echo "no compute_bf16 line"; exit 1; }
+# the attention kernel in f32 compute: avx512 where the GEMM runs avx512, else blas; VB_ATTN_KERNEL=blas is reported
+echo "$out" | grep -q '^attention_kernel: \(avx512\|blas\) ' || { echo "no attention_kernel line"; exit 1; }
+VB_ATTN_KERNEL=blas "$VB_BIN" version | grep -q '^attention_kernel: blas ' || { echo "VB_ATTN_KERNEL=blas not reported"; exit 1; }
 # The Zen 4 / Zen 5 trap: an AVX2 core (Haswell) on a CPU with AVX-512 is flagged like a fallback (warning; the
 # variable set by the user is honoured, so no re-exec here)
 if [ "$best" = SkylakeX ]; then
