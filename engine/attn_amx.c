@@ -19,6 +19,7 @@
 #include "engine/attn_pair.h"
 
 #include "base/common.h"
+#include "engine/wmat_kern.h"
 
 #include <math.h>
 #include <string.h>
@@ -79,24 +80,6 @@ static VB_AMXA void row_bf16(const float * x, int64_t n, int64_t np, uint16_t * 
         __m512 v = _mm512_maskz_loadu_ps(lanes(n - c), x + c);
         _mm256_storeu_si256((__m256i *)(d + c), _mm512_cvtepi32_epi16(rne16(v)));
     }
-}
-
-/* the tile configuration of engine/wmat_amx.c (palette 1, tiles 0-7 of 16 rows x 64 bytes): either file may set it */
-struct tilecfg {
-    uint8_t  palette, start_row, reserved[14];
-    uint16_t colsb[16];
-    uint8_t  rows[16];
-};
-static __thread int configured;
-static VB_AMXA void configure(void) {
-    struct tilecfg cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.palette = 1;
-    for (int t = 0; t < 8; t++)
-        cfg.colsb[t] = 64, cfg.rows[t] = 16;
-    __asm__ volatile("" ::: "memory");
-    _tile_loadconfig(&cfg);
-    configured = 1;
 }
 
 /* C (16 ni rows x 16 nj columns, f32, ldc bytes apart) = A (16 ni rows of 32 * steps bf16, lda bytes apart) . B
@@ -186,7 +169,7 @@ static VB_AMXA float softmax_row(const float * S, int64_t nk, int64_t nkp, float
 }
 
 VB_AMXA void vb_attn_pair_amx(const struct vb_attn_batch * a, const struct pair * p, float * scratch) {
-    if (!configured) configure();
+    vb_wk_amx_tiles(); /* the GEMM's tile configuration (engine/wmat_amx.c) */
     const struct amx_layout L = layout(a);
     char *                  base = (char *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
     uint16_t *              Qb = (uint16_t *)(base + L.qb);

@@ -41,7 +41,7 @@
 #define VB_AMX   __attribute__((target(VB_AMX_T)))
 
 /* the tile configuration: palette 1, tiles 0-7 of 16 rows x 64 bytes (tile: C0, C1, A0, A1, B; tile2: C00, C01,
-** C10, C11, A0, A1, B0, B1) */
+** C10, C11, A0, A1, B0, B1; the attention's kernel, engine/attn_amx.c, uses the same) */
 struct tilecfg {
     uint8_t  palette, start_row, reserved[14];
     uint16_t colsb[16];
@@ -61,12 +61,16 @@ static VB_AMX void configure(void) {
     configured = 1;
 }
 
+void vb_wk_amx_tiles(void) {
+    if (!configured) configure();
+}
+
 /* c (mr rows, ldc apart, 16 columns) (+)= a (32 rows of kc pairs, row-major, kc a multiple of 16) . b (kc x 16
 ** pairs) (+ bias) */
 static VB_AMX void tile_amx(int mr, int32_t bdt, int64_t kc, const void * a, const void * b, float * c, int64_t ldc,
                             int load, const float * bias) {
     (void)bdt;
-    if (!configured) configure();
+    vb_wk_amx_tiles();
     float       T[MR * NR]; /* rows the caller's c does not have, and any partial half */
     const int   two = mr > 16;
     float *     c0 = mr >= 16 ? c : T;
@@ -119,7 +123,7 @@ static VB_AMX void tile_amx(int mr, int32_t bdt, int64_t kc, const void * a, con
 static VB_AMX void tile2_amx(int mr, int32_t bdt, int64_t kc, const void * a, const void * b, int64_t bstride,
                              float * c, int64_t ldc, int load, const float * bias, const void * pf, int64_t npf) {
     (void)bdt;
-    if (!configured) configure();
+    vb_wk_amx_tiles();
     float       T[MR * 2 * NR]; /* the 32 x 32 tile when the caller's c has fewer rows */
     const int   direct = mr == MR;
     float *     cc = direct ? c : T;
@@ -246,4 +250,5 @@ const struct vb_wk vb_wk_amx = {
 int vb_wk_cpu_amx(void) {
     return 0;
 }
+void vb_wk_amx_tiles(void) {}
 #endif
