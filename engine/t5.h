@@ -160,8 +160,10 @@ void vb_t5_profile_stop(struct vb_t5_profile * out);
 ** sequence: what makes the 32 localizer sequences of SeViLA or a batch of greedy rows cheap); the encoder's
 ** self-attention runs for each run of consecutive sequences of equal length in one vb_attention_batch (engine/
 ** attn_small.h: every (sequence, head) pair in one pool dispatch, one position bias table per run); the decoder's
-** attention runs per sequence on its own context (mask, position bias, caches).  Results are identical to the
-** per-sequence calls up to float rounding (the attention of a sequence gives the same bits in a batch as alone). */
+** attention runs per sequence on its own context (mask, position bias, caches).  In f32 compute every row of a
+** Linear and every (sequence, head) pair of the attention gives the same bits in a batch as alone, so the encoder's
+** results are the per-sequence calls' bits (tests/test_t5.c test_encode_batch_runs, f32 and bf16 weights); in bf16
+** compute that holds for sequences of more than 24 tokens (a product of at most 24 rows runs in f32, engine/wmat.h). */
 struct vb_t5_batch {
     const struct vb_t5_model * m;
     int64_t                    max_rows; /* rows per call: encoder tokens summed over sequences, or decoder sequences */
