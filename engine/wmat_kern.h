@@ -97,8 +97,8 @@ int vb_wk_cpu_avx512bf16(void);
 /* AMX-TILE + AMX-BF16 (+ the avx512bf16 set's features), and Linux granted the tile state to the process */
 int vb_wk_cpu_amx(void);
 /* Load the AMX tile configuration of the amx set (palette 1, tiles 0-7 of 16 rows x 64 bytes) on the calling thread
-** unless it is loaded (once per thread; the attention's amx kernel uses the same tiles).  Only where vb_wk_cpu_amx().
- */
+** unless it is loaded (once per thread; the attention's amx kernel uses the same tiles).  Only where
+** vb_wk_cpu_amx(). */
 void vb_wk_amx_tiles(void);
 
 #endif
