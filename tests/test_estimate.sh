@@ -76,9 +76,12 @@ awk -v r="$ratio" 'BEGIN {exit !(r >= 0.25 && r <= 4)}' || die "actual/estimate 
 # every cell of a fresh grid takes part in every sample: its session estimate is the grid's, its wall the loop's
 n=$(q "$tmp/b.db" "SELECT COUNT(DISTINCT printf('%.6f', estimate_s)) FROM sessions")
 [ "$n" = 1 ] || die "session estimates differ in a fresh grid ($n values)"
-# the stored ratio is the printed one
-r2=$(q "$tmp/b.db" "SELECT printf('%.2f', wall_s / estimate_s) FROM sessions LIMIT 1")
-[ "$r2" = "$ratio" ] || die "stored wall/estimate $r2 != printed $ratio"
+# the stored ratio is the printed one up to the clock reads: the session's wall_s (the loop iterations the cell took
+# part in) and the loop wall the line prints are timed separately (a 0.14 s run once stored 0.87 against 0.88 printed,
+# failing an exact comparison of the two roundings), so within 0.01 + 2 %
+r2=$(q "$tmp/b.db" "SELECT printf('%.4f', wall_s / estimate_s) FROM sessions LIMIT 1")
+awk -v a="$r2" -v b="$ratio" 'BEGIN {d = a - b; if (d < 0) d = -d; exit !(d <= 0.01 + 0.02 * b)}' ||
+  die "stored wall/estimate $r2 != printed $ratio"
 
 # --- 4. complete: the estimate is 0, and a resumed session stores 0 and no note
 out=$(run --db "$tmp/b.db" --estimate 2>/dev/null) || die "--estimate on a complete database"
