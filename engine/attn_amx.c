@@ -27,33 +27,35 @@
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(VB_NO_AVX512_ATTN)
 #include <immintrin.h>
 
+#include "engine/wmat_zmm.h"
+
 #define VB_AMXA __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512dq")))
 
 static inline int64_t up(int64_t x, int64_t m) {
     return (x + m - 1) / m * m;
 }
 
-/* The scratch of one pair, in bytes from a 64-byte aligned base: Qb (nqp, dkp) bf16; Kb (nkq / 16 blocks of dkp / 2
-** pair rows x 16 keys) u32; S (nqp, nkq) f32; Pb (nqp, nkp) bf16; Vb (dvp / 16 blocks of nkp / 2 pair rows x 16
-** columns) u32; O (nqp, dvp) f32; E (nkp) f32, one row's scores (also 16 rows of K pairs, (16, dkp / 2) u32, before);
-** R (nqp) f32, the rows' 1 / sum.  nqp = nq up to 32 (two activation tiles), nkq = nk up to 32 (two weight tiles),
-** nkp = nk up to 32 (k of P V), dkp = dh up to 32 (k of Q K^T), dvp = dh up to 32 (two weight tiles). */
+/* The scratch of one pair, in bytes from a 64-byte aligned base: Qb (nqp, dhp) bf16; Kb (nkp / 16 blocks of dhp / 2
+** pair rows x 16 keys) u32; S (nqp, nkp) f32; Pb (nqp, nkp) bf16; Vb (dhp / 16 blocks of nkp / 2 pair rows x 16
+** columns) u32; O (nqp, dhp) f32; E (nkp) f32, one row's scores (also 16 rows of K pairs, (16, dhp / 2) u32, before);
+** R (nqp) f32, the rows' 1 / sum.  Each size rounded up to 32, the k of a tile step and two tiles of 16: nqp = nq
+** (activation rows), nkp = nk (key columns of S, k of P V), dhp = dh (k of Q K^T, columns of O). */
 struct amx_layout {
-    int64_t nqp, nkq, nkp, dkp, dvp;
+    int64_t nqp, nkp, dhp;
     size_t  qb, kb, s, pb, vb, o, e, r, bytes;
 };
 
 static struct amx_layout layout(const struct vb_attn_batch * a) {
     struct amx_layout L;
-    L.nqp = up(a->nq, 32), L.nkq = up(a->nk, 32), L.nkp = up(a->nk, 32), L.dkp = up(a->dh, 32), L.dvp = up(a->dh, 32);
+    L.nqp = up(a->nq, 32), L.nkp = up(a->nk, 32), L.dhp = up(a->dh, 32);
     size_t o = 0;
-    L.qb = o, o += (size_t)(L.nqp * L.dkp * 2);
-    L.kb = o, o += (size_t)(L.nkq * L.dkp * 2);
-    L.s = o, o += (size_t)(L.nqp * L.nkq * 4);
+    L.qb = o, o += (size_t)(L.nqp * L.dhp * 2);
+    L.kb = o, o += (size_t)(L.nkp * L.dhp * 2);
+    L.s = o, o += (size_t)(L.nqp * L.nkp * 4);
     L.pb = o, o += (size_t)(L.nqp * L.nkp * 2);
-    L.vb = o, o += (size_t)(L.nkp * L.dvp * 2);
-    L.o = o, o += (size_t)(L.nqp * L.dvp * 4);
-    L.e = o, o += (size_t)(VB_MAX(L.nkp, 8 * L.dkp) * 4); /* also 16 K rows of pairs while K is packed */
+    L.vb = o, o += (size_t)(L.nkp * L.dhp * 2);
+    L.o = o, o += (size_t)(L.nqp * L.dhp * 4);
+    L.e = o, o += (size_t)(VB_MAX(L.nkp, 8 * L.dhp) * 4); /* also 16 K rows of pairs while K is packed */
     L.r = o, o += (size_t)(L.nqp * 4);
     L.bytes = o;
     return L;
@@ -63,22 +65,11 @@ size_t vb_attn_amx_scratch_floats(const struct vb_attn_batch * a) {
     return (layout(a).bytes + 63) / 4 + 16; /* + room to align the base to 64 bytes */
 }
 
-/* 16 floats -> bf16 in the low half of each 32-bit lane (vb_f32_to_bf16: nearest even; NaN quieted) */
-static inline __attribute__((always_inline, target("avx512f"))) __m512i rne16(__m512 x) {
-    const __m512i   u = _mm512_castps_si512(x);
-    const __mmask16 nan =
-        _mm512_cmpgt_epi32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
-    __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7fff),
-                                                     _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1))));
-    r = _mm512_srli_epi32(r, 16);
-    return _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
-}
-
 /* one row of n floats -> bf16 at d, zeros from n up to np (np a multiple of 16 >= n) */
 static VB_AMXA void row_bf16(const float * x, int64_t n, int64_t np, uint16_t * d) {
     for (int64_t c = 0; c < np; c += 16) {
         __m512 v = _mm512_maskz_loadu_ps(lanes(n - c), x + c);
-        _mm256_storeu_si256((__m256i *)(d + c), _mm512_cvtepi32_epi16(rne16(v)));
+        _mm256_storeu_si256((__m256i *)(d + c), _mm512_cvtepi32_epi16(vb_zmm_bf16_rne(v)));
     }
 }
 
@@ -156,7 +147,7 @@ static VB_AMXA float softmax_row(const float * S, int64_t nk, int64_t nkp, float
     for (int64_t j = 0; j < nkp; j += 16) {
         const __mmask16 m = lanes(nk - j);
         const __m512    x = _mm512_maskz_mov_ps(m, exp_fast(_mm512_sub_ps(_mm512_loadu_ps(e + j), vm)));
-        const __m512i   h = rne16(x);
+        const __m512i   h = vb_zmm_bf16_rne(x);
         _mm256_storeu_si256((__m256i *)(P + j), _mm512_cvtepi32_epi16(h));
         acc = _mm512_add_ps(acc, _mm512_castsi512_ps(_mm512_slli_epi32(h, 16))); /* the sum of what P holds */
     }
@@ -180,20 +171,20 @@ VB_AMXA void vb_attn_pair_amx(const struct vb_attn_batch * a, const struct pair 
     float *                 O = (float *)(base + L.o);
     float *                 E = (float *)(base + L.e);
     const int64_t           nq = a->nq, nk = a->nk, nk1 = a->nk1, dh = a->dh;
-    const int64_t           kp = L.dkp / 2; /* pair rows of a K block */
+    const int64_t           kp = L.dhp / 2; /* pair rows of a K block */
     /* 1. Q rows; K as (block of 16 keys, pair row t, key, pair) */
     for (int64_t i = 0; i < L.nqp; i++) {
         if (i < nq)
-            row_bf16(q_row(a, p, i), dh, L.dkp, Qb + i * L.dkp);
+            row_bf16(q_row(a, p, i), dh, L.dhp, Qb + i * L.dhp);
         else
-            memset(Qb + i * L.dkp, 0, sizeof(uint16_t) * (size_t)L.dkp);
+            memset(Qb + i * L.dhp, 0, sizeof(uint16_t) * (size_t)L.dhp);
     }
-    for (int64_t j0 = 0; j0 < L.nkq; j0 += 16) {             /* 16 keys: their rows of pairs, then 16 x 16 transposes */
+    for (int64_t j0 = 0; j0 < L.nkp; j0 += 16) {             /* 16 keys: their rows of pairs, then 16 x 16 transposes */
         uint32_t * T = (uint32_t *)(void *)E;                /* (16, kp) pairs; E is free until the softmax */
         const int  nr = (int)VB_MAX(0, VB_MIN(16, nk - j0)); /* keys past nk: zero rows (tr_block) */
         for (int r = 0; r < nr; r++) {
             const int64_t j = j0 + r;
-            row_bf16(j < nk1 ? p->k + j * a->ldk : p->k2 + (j - nk1) * a->ldk, dh, L.dkp, (uint16_t *)(T + r * kp));
+            row_bf16(j < nk1 ? p->k + j * a->ldk : p->k2 + (j - nk1) * a->ldk, dh, L.dhp, (uint16_t *)(T + r * kp));
         }
         uint32_t * blk = Kb + (j0 / 16) * kp * 16;
         for (int64_t t0 = 0; t0 < kp; t0 += 16) {
@@ -207,15 +198,15 @@ VB_AMXA void vb_attn_pair_amx(const struct vb_attn_batch * a, const struct pair 
         }
     }
     /* 2. S = Q K^T, 32 x 32 blocks */
-    const long lq = (long)(L.dkp * 2), ls = (long)(L.nkq * 4), kblk = (long)(kp * 64);
+    const long lq = (long)(L.dhp * 2), ls = (long)(L.nkp * 4), kblk = (long)(kp * 64);
     for (int64_t i0 = 0; i0 < nq; i0 += 32)
         for (int64_t j0 = 0; j0 < nk; j0 += 32)
-            mm(nq - i0 > 16 ? 2 : 1, nk - j0 > 16 ? 2 : 1, (const char *)(Qb + i0 * L.dkp), lq,
-               (const char *)Kb + (j0 / 16) * kblk, kblk, L.dkp / 32, (char *)(S + i0 * L.nkq + j0), ls);
+            mm(nq - i0 > 16 ? 2 : 1, nk - j0 > 16 ? 2 : 1, (const char *)(Qb + i0 * L.dhp), lq,
+               (const char *)Kb + (j0 / 16) * kblk, kblk, L.dhp / 32, (char *)(S + i0 * L.nkp + j0), ls);
     /* 3. softmax rows into P */
     float * R = (float *)(base + L.r);
     for (int64_t i = 0; i < nq; i++)
-        R[i] = softmax_row(S + i * L.nkq, nk, L.nkp, a->scale, p->bias ? p->bias + i * nk : NULL, p->mask, E,
+        R[i] = softmax_row(S + i * L.nkp, nk, L.nkp, a->scale, p->bias ? p->bias + i * nk : NULL, p->mask, E,
                            Pb + i * L.nkp);
     for (int64_t i = nq; i < L.nqp; i++)
         memset(Pb + i * L.nkp, 0, sizeof(uint16_t) * (size_t)L.nkp);
@@ -225,23 +216,23 @@ VB_AMXA void vb_attn_pair_amx(const struct vb_attn_batch * a, const struct pair 
         const int64_t j0 = 2 * t, j1 = 2 * t + 1;
         const float * v0 = j0 < nk ? (j0 < nk1 ? p->v + j0 * a->ldv : p->v2 + (j0 - nk1) * a->ldv) : NULL;
         const float * v1 = j1 < nk ? (j1 < nk1 ? p->v + j1 * a->ldv : p->v2 + (j1 - nk1) * a->ldv) : NULL;
-        for (int64_t c = 0; c < L.dvp; c += 16) {
+        for (int64_t c = 0; c < L.dhp; c += 16) {
             const __mmask16 m = lanes(dh - c);
-            __m512i         lo = v0 ? rne16(_mm512_maskz_loadu_ps(m, v0 + c)) : _mm512_setzero_si512();
-            __m512i         hi = v1 ? rne16(_mm512_maskz_loadu_ps(m, v1 + c)) : _mm512_setzero_si512();
+            __m512i         lo = v0 ? vb_zmm_bf16_rne(_mm512_maskz_loadu_ps(m, v0 + c)) : _mm512_setzero_si512();
+            __m512i         hi = v1 ? vb_zmm_bf16_rne(_mm512_maskz_loadu_ps(m, v1 + c)) : _mm512_setzero_si512();
             _mm512_storeu_si512(Vb + (c / 16) * vp * 16 + t * 16, _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
         }
     }
-    const long lp = (long)(L.nkp * 2), lo = (long)(L.dvp * 4), vblk = (long)(vp * 64);
+    const long lp = (long)(L.nkp * 2), lo = (long)(L.dhp * 4), vblk = (long)(vp * 64);
     for (int64_t i0 = 0; i0 < nq; i0 += 32)
         for (int64_t c0 = 0; c0 < dh; c0 += 32)
             mm(nq - i0 > 16 ? 2 : 1, dh - c0 > 16 ? 2 : 1, (const char *)(Pb + i0 * L.nkp), lp,
-               (const char *)Vb + (c0 / 16) * vblk, vblk, L.nkp / 32, (char *)(O + i0 * L.dvp + c0), lo);
+               (const char *)Vb + (c0 / 16) * vblk, vblk, L.nkp / 32, (char *)(O + i0 * L.dhp + c0), lo);
     for (int64_t i = 0; i < nq; i++) {
         float *      o = o_row(a, p, i);
         const __m512 r = _mm512_set1_ps(R[i]);
         for (int64_t c = 0; c < dh; c += 16)
-            _mm512_mask_storeu_ps(o + c, lanes(dh - c), _mm512_mul_ps(_mm512_loadu_ps(O + i * L.dvp + c), r));
+            _mm512_mask_storeu_ps(o + c, lanes(dh - c), _mm512_mul_ps(_mm512_loadu_ps(O + i * L.dhp + c), r));
     }
 }
 

@@ -12,6 +12,8 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <cpuid.h>
 #include <immintrin.h>
+
+#include "engine/wmat_zmm.h"
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -183,22 +185,13 @@ static VB_AMX void tile2_amx(int mr, int32_t bdt, int64_t kc, const void * a, co
     }
 }
 
-/* kl floats -> bf16 pairs, 16 values per step with the integer rounding of vb_f32_to_bf16 (round to nearest even
-** by adding 0x7fff + the kept lowest bit; a NaN keeps its top bits with the quiet bit set), so the bits are those of
-** the scalar loop (the hardware conversion would flush denormals to zero) */
+/* kl floats -> bf16 pairs, 16 values per step with vb_zmm_bf16_rne (engine/wmat_zmm.h: the integer rounding of
+** vb_f32_to_bf16), so the bits are those of the scalar loop */
 static VB_AMX void pack_pairs_amx(const float * x, int64_t kl, uint32_t * dst) {
-    uint16_t *    d = (uint16_t *)dst;
-    const __m512i absm = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
-    const __m512i r7 = _mm512_set1_epi32(0x7fff), one = _mm512_set1_epi32(1), q = _mm512_set1_epi32(0x40);
-    int64_t       k = 0;
-    for (; k + 16 <= kl; k += 16) {
-        __m512i   u = _mm512_loadu_si512(x + k);
-        __mmask16 nan = _mm512_cmpgt_epi32_mask(_mm512_and_si512(u, absm), inf);
-        __m512i   r = _mm512_add_epi32(u, _mm512_add_epi32(r7, _mm512_and_si512(_mm512_srli_epi32(u, 16), one)));
-        r = _mm512_srli_epi32(r, 16);
-        r = _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(u, 16), q);
-        _mm256_storeu_si256((__m256i *)(d + k), _mm512_cvtepi32_epi16(r));
-    }
+    uint16_t * d = (uint16_t *)dst;
+    int64_t    k = 0;
+    for (; k + 16 <= kl; k += 16)
+        _mm256_storeu_si256((__m256i *)(d + k), _mm512_cvtepi32_epi16(vb_zmm_bf16_rne(_mm512_loadu_ps(x + k))));
     for (; k < kl; k++) {
         uint32_t u;
         memcpy(&u, x + k, 4);
