@@ -499,18 +499,18 @@ static int use_avx512(int32_t dh) {
 }
 
 /* The kernel of a batch: KERN_AMX in bf16 compute where the GEMM's kernel is amx (the CPU has AMX-BF16 and
-** VB_WMAT_KERNEL does not force another) for pairs of at least AMX_MIN queries and AMX_MIN keys and dh <=
-*AVX512_MAX_DH,
-** or when VB_ATTN_KERNEL=amx forces it where the CPU has AMX; else KERN_AVX512 (use_avx512) or KERN_BLAS. */
+** VB_WMAT_KERNEL does not force another), for pairs of at least AMX_MIN queries and AMX_MIN keys and dh up to
+** AVX512_MAX_DH, or when VB_ATTN_KERNEL=amx forces it where the CPU has AMX; else KERN_AVX512 (use_avx512) or
+** KERN_BLAS. */
 enum { KERN_BLAS, KERN_AVX512, KERN_AMX };
 static int choose_kernel(const struct vb_attn_batch * a) {
     if (!use_avx512(a->dh)) return KERN_BLAS;
 #if HAVE_AVX512_KERNEL
     const char * e = getenv("VB_ATTN_KERNEL");
     if (e && !strcmp(e, "avx512")) return KERN_AVX512;
-    const int amx = vb_wmat_kernel_available("amx", NULL) == 1;
-    if (e && !strcmp(e, "amx")) return amx ? KERN_AMX : KERN_AVX512;
-    if (amx && vb_wmat_compute() == VB_COMPUTE_BF16 && a->nq >= AMX_MIN && a->nk >= AMX_MIN &&
+    if (e && !strcmp(e, "amx")) return vb_wmat_kernel_available("amx", NULL) == 1 ? KERN_AMX : KERN_AVX512;
+    /* (vb_wmat_kernel names amx only where the CPU has it) */
+    if (vb_wmat_compute() == VB_COMPUTE_BF16 && a->nq >= AMX_MIN && a->nk >= AMX_MIN &&
         !strcmp(vb_wmat_kernel(), "amx"))
         return KERN_AMX;
 #else
