@@ -26,12 +26,6 @@
 ** self-attention: 0.39 ms per 8 frames in query rows, 0.51 ms transposed); the ViT's 257 keys in query-row tiles
 ** re-read all value rows, each on its own page, from L2 for every 3 queries (0.55x the time transposed). */
 #define PVT_MIN_NK 65
-/* Queries and keys per pair from which bf16 compute runs the amx kernel (engine/attn_amx.c): below, its packing costs
-** more than its products save (2 threads, time of the avx512 kernel / the amx kernel, medians of 21 alternated reps,
-** 2026-12-07, Sapphire Rapids: 32 queries over 32, 64, 80, 257 keys (the Q-Former) 0.85, 0.95, 1.10, 1.05; 48 x 48
-** 0.95; 64 x 64 1.06-1.09; 96 x 96 1.38; 100 x 100 1.49; 128 x 128 1.67; 257 x 257 (the ViT-g) 1.57; 512 x 512 2.06;
-** so the Q-Former keeps the f32 kernel) */
-#define AMX_MIN 64
 
 /* ---- kernel blas: the products through OpenBLAS (one thread), softmax rows of engine/ops.c ---- */
 
@@ -499,9 +493,9 @@ static int use_avx512(int32_t dh) {
 }
 
 /* The kernel of a batch: KERN_AMX in bf16 compute where the GEMM's kernel is amx (the CPU has AMX-BF16 and
-** VB_WMAT_KERNEL does not force another), for pairs of at least AMX_MIN queries and AMX_MIN keys and dh up to
-** AVX512_MAX_DH, or when VB_ATTN_KERNEL=amx forces it where the CPU has AMX; else KERN_AVX512 (use_avx512) or
-** KERN_BLAS. */
+** VB_WMAT_KERNEL does not force another), for pairs of at least VB_ATTN_AMX_MIN queries and keys (attn_small.h)
+** and dh up to AVX512_MAX_DH, or when VB_ATTN_KERNEL=amx forces it where the CPU has AMX; else KERN_AVX512
+** (use_avx512) or KERN_BLAS. */
 enum { KERN_BLAS, KERN_AVX512, KERN_AMX };
 static int choose_kernel(const struct vb_attn_batch * a) {
     if (!use_avx512(a->dh)) return KERN_BLAS;
@@ -510,7 +504,7 @@ static int choose_kernel(const struct vb_attn_batch * a) {
     if (e && !strcmp(e, "avx512")) return KERN_AVX512;
     if (e && !strcmp(e, "amx")) return vb_wmat_kernel_available("amx", NULL) == 1 ? KERN_AMX : KERN_AVX512;
     /* (vb_wmat_kernel names amx only where the CPU has it) */
-    if (vb_wmat_compute() == VB_COMPUTE_BF16 && a->nq >= AMX_MIN && a->nk >= AMX_MIN &&
+    if (vb_wmat_compute() == VB_COMPUTE_BF16 && a->nq >= VB_ATTN_AMX_MIN && a->nk >= VB_ATTN_AMX_MIN &&
         !strcmp(vb_wmat_kernel(), "amx"))
         return KERN_AMX;
 #else

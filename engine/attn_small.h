@@ -30,7 +30,7 @@
 **   two products and engine/ops.c's softmax rows.
 **   kernel amx (bf16 compute, engine/wmat.h, where the GEMM's kernel is amx, for pairs of at least 64 queries and 64
 **   keys and dh <= 128: the ViT's and the T5 encoder's from 64 tokens; engine/attn_amx.c): bf16 compute for the
-**   attention's two products where it pays (attn_small.c's AMX_MIN).
+**   attention's two products where it pays (VB_ATTN_AMX_MIN below).
 **   Q, K, V and the softmax numerators exp(s - max) are rounded to bf16 and multiplied exactly on AMX tiles with f32
 **   sums; each output row is divided by the sum of its rounded numerators after the product.  Not the bits of the
 **   other kernels: the f32 attention of bf16-rounded operands up to the f32 summation order and an exp within 3e-6
@@ -97,6 +97,13 @@ void vb_attention_batch(const struct vb_attn_batch * a);
 ** block, T5's position bias and key masks).  Nothing is run. */
 struct vb_attn_batch vb_attn_batch_self(int64_t n, int64_t t, int32_t heads, int32_t dh, float scale, const float * qkv,
                                         float * out);
+
+/* Queries and keys per pair from which bf16 compute runs the amx kernel (engine/attn_amx.c): below, its packing costs
+** more than its products save (2 threads, time of the avx512 kernel / the amx kernel, medians of 21 alternated reps,
+** 2026-12-07, Sapphire Rapids: 32 queries over 32, 64, 80, 257 keys (the Q-Former) 0.85, 0.95, 1.10, 1.05; 48 x 48
+** 0.95; 64 x 64 1.06-1.09; 96 x 96 1.38; 100 x 100 1.49; 128 x 128 1.67; 257 x 257 (the ViT-g) 1.57; 512 x 512 2.06;
+** so the Q-Former keeps the f32 kernel) */
+#define VB_ATTN_AMX_MIN 64
 
 /* "amx", "avx512" or "blas": the kernel vb_attention_batch uses now for head width dh on large pairs (amx needs 64
 ** queries and 64 keys). */

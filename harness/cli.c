@@ -95,10 +95,11 @@ int cmd_version(int argc, char ** argv) {
         a16 = vb_attention_batch_kernel(64);
         vb_wmat_set_compute(VB_COMPUTE_F32);
     }
-    if (bf16_ok)
-        printf("compute_bf16: available (--compute bf16; kernel %s; attention %s%s)\n", k16, a16,
-               strcmp(a16, "amx") ? "" : " from 64 x 64 tokens");
-    else
+    if (bf16_ok) {
+        printf("compute_bf16: available (--compute bf16; kernel %s; attention %s", k16, a16);
+        if (!strcmp(a16, "amx")) printf(" from %d x %d tokens", VB_ATTN_AMX_MIN, VB_ATTN_AMX_MIN);
+        printf(")\n");
+    } else
         printf("compute_bf16: no (needs %s)\n", fb16);
     printf("cpu: %s\n", cpu);
     printf("sqlite: %s\n", sqlite3_libversion());

@@ -851,11 +851,14 @@ int cmd_bench_engine(int argc, char ** argv) {
         a16 = vb_attention_batch_kernel(64);
         vb_wmat_set_compute(VB_COMPUTE_F32);
     }
-    printf("engine GEMM kernel: %s (f32 compute)%s%s%s; attention kernel: %s (f32 compute)%s%s%s\n", k32,
-           k16 ? "; " : "", k16 ? k16 : "", k16 ? " for the +bf16c variants" : "", a32, a16 ? "; " : "", a16 ? a16 : "",
-           a16 ? (strcmp(a16, "amx") ? " for the +bf16c variants"
-                                     : " for the +bf16c variants, pairs of 64 x 64 tokens and more")
-               : "");
+    printf("engine GEMM kernel: %s (f32 compute)%s%s%s\n", k32, k16 ? "; " : "", k16 ? k16 : "",
+           k16 ? " for the +bf16c variants" : "");
+    printf("attention kernel: %s (f32 compute)", a32);
+    if (a16) {
+        printf("; %s for the +bf16c variants", a16);
+        if (!strcmp(a16, "amx")) printf(" (pairs of %d x %d tokens and more)", VB_ATTN_AMX_MIN, VB_ATTN_AMX_MIN);
+    }
+    printf("\n");
     vb_peak_measure(&B.pk, nth);
     print_peak(&B.pk, "theoretical peak: ");
     if (do_dec) {
