@@ -367,20 +367,21 @@ static void test_amx(void ** state) {
     }
     check_kernel("amx");
     unsetenv("VB_ATTN_KERNEL");
-    /* the default choice: never in f32 compute; in bf16 compute from 25 queries */
+    /* the default choice: never in f32 compute; in bf16 compute from VB_ATTN_AMX_MIN queries and keys */
     assert_string_equal(vb_attention_batch_kernel(64), "avx512");
     assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_BF16), VB_OK);
     assert_string_equal(vb_attention_batch_kernel(64), "amx");
     assert_string_equal(vb_attention_batch_kernel(200), "blas");
-    const struct shape few = {2, 64, 63, 63, 2, 64, 1, 0}, many = {2, 64, 64, 64, 2, 64, 1, 0};
+    const int64_t      M = VB_ATTN_AMX_MIN;
+    const struct shape few = {2, M, M - 1, M - 1, 2, 64, 1, 0}, many = {2, M, M, M, 2, 64, 1, 0};
     const size_t       nf = (size_t)(few.n * few.nq * (few.heads * few.dh + 2));
     const size_t       nm = (size_t)(many.n * many.nq * (many.heads * many.dh + 2));
-    float *            d24 = run_shape(&few, 1, "default", 2), *a24 = run_shape(&few, 1, "avx512", 2);
-    assert_memory_equal(d24, a24, sizeof(float) * nf); /* 63 keys: the avx512 kernel */
-    float *d25 = run_shape(&many, 1, "default-amx", 2), *m25 = run_shape(&many, 1, "amx", 2);
-    assert_memory_equal(d25, m25, sizeof(float) * nm); /* 64 queries x 64 keys: amx */
+    float *            d_few = run_shape(&few, 1, "default", 2), *a_few = run_shape(&few, 1, "avx512", 2);
+    assert_memory_equal(d_few, a_few, sizeof(float) * nf); /* one key fewer: the avx512 kernel */
+    float *d_many = run_shape(&many, 1, "default-amx", 2), *m_many = run_shape(&many, 1, "amx", 2);
+    assert_memory_equal(d_many, m_many, sizeof(float) * nm); /* VB_ATTN_AMX_MIN queries and keys: amx */
     assert_int_equal(vb_wmat_set_compute(VB_COMPUTE_F32), VB_OK);
-    free(d24), free(a24), free(d25), free(m25);
+    free(d_few), free(a_few), free(d_many), free(m_many);
     /* batch invariance: problem 0 of a batch of 3 = the same problem alone (ViT-g shape, fused q | k | v rows) */
     setenv("VB_ATTN_KERNEL", "amx", 1);
     const int64_t        L = 257, H = 2, DH = 88, D = H * DH;
