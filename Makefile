@@ -2,6 +2,7 @@
 #   make            build ./vlapbench (release, -O2)
 #   make test       install missing Debian packages, build, run every test (tests/run.sh)
 #   make test-asan  the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
+#   make test-isa   the same tests as the CPU classes this one can stand in for (VB_CPU_DISABLE: Zen 4/5, Zen 3)
 #   make test-valgrind  the cmocka programs and main CLI paths under valgrind memcheck (build-vg/); a visible SKIP
 #                   where valgrind cannot run on this CPU (SIGILL under valgrind; see the target)
 #   make bench      engine speed per component (bench-engine) on the demo model shape
@@ -19,13 +20,13 @@ GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 GIT_DIRTY  := $(shell test -n "$$(git status --porcelain --untracked-files=no 2>/dev/null)" && echo 1 || echo 0)
 
 # Up-front dependency check (build goals only): without it a machine lacking the -dev packages stops at the first
-# missing header (cjson/cJSON.h: No such file).  Goals that install first (deps, test, test-asan, test-valgrind,
-# demo: they run scripts/install-deps.sh, then build in a sub-make that checks) and goals that build nothing (clean,
-# format, format-check) skip it.  The module -> Debian package map is scripts/install-deps.sh's.
+# missing header (cjson/cJSON.h: No such file).  Goals that install first (deps, test, test-asan, test-isa,
+# test-valgrind, demo: they run scripts/install-deps.sh, then build in a sub-make that checks) and goals that build
+# nothing (clean, format, format-check) skip it.  The module -> Debian package map is scripts/install-deps.sh's.
 PKG_DEBS := openblas:libopenblas-dev libavformat:libavformat-dev libavcodec:libavcodec-dev \
             libswscale:libswscale-dev libavutil:libavutil-dev sqlite3:libsqlite3-dev libcjson:libcjson-dev \
             libutf8proc:libutf8proc-dev
-NOCHECK_GOALS := deps test test-asan test-valgrind demo clean format format-check
+NOCHECK_GOALS := deps test test-asan test-isa test-valgrind demo clean format format-check
 CHECK_GOALS := $(filter-out $(NOCHECK_GOALS),$(or $(MAKECMDGOALS),all))
 ifneq ($(CHECK_GOALS),)
 ifneq ($(filter tests-build %/tests/% test_%,$(CHECK_GOALS)),)
@@ -101,7 +102,7 @@ endif
 # ---- end of the CUDA block -----------------------------------------------------------------------------------------
 
 .DEFAULT_GOAL := all
-.PHONY: all deps test test-asan test-valgrind debug demo clean bench format format-check FORCE
+.PHONY: all deps test test-asan test-isa test-valgrind debug demo clean bench format format-check FORCE
 
 # The files that compile the commit / dirty flag / build flags in are rebuilt whenever those change (the stamp is
 # rewritten only when its content differs, so nothing else rebuilds).
@@ -138,6 +139,13 @@ test: deps
 test-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1" SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" tests-build
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 VB_BIN=$(abspath build-asan/vlapbench) VB_BUILD=$(abspath build-asan) VB_SANITIZED=1 bash tests/run.sh
+
+# the same tests once more for each CPU class this machine can stand in for (VB_CPU_DISABLE, engine/cpu.h): an AMX
+# Xeon also runs them as an AVX-512 + BF16 CPU without AMX (Zen 4 / Zen 5) and as an AVX2-only one (Zen 3); a class
+# it cannot stand in for is one visible SKIP line (tests/run_isa.sh)
+test-isa: deps
+	@$(MAKE) --no-print-directory tests-build
+	@VB_BIN=$(abspath $(BIN)) VB_BUILD=$(abspath $(BUILD)) bash tests/run_isa.sh
 
 debug:
 	@$(MAKE) --no-print-directory BUILD=build-debug OPT="-O0"

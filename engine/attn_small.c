@@ -4,6 +4,7 @@
 #include "engine/attn_pair.h"
 
 #include "base/common.h"
+#include "engine/cpu.h"
 #include "engine/ops.h"
 #include "engine/pool.h"
 #include "engine/wmat.h"
@@ -470,7 +471,7 @@ static int cpu_avx512(void) {
     static int v = -1;
     if (v < 0) {
         __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx512f") != 0;
+        v = __builtin_cpu_supports("avx512f") && vb_cpu_allowed(VB_CPU_AVX512);
     }
     return v;
 }

@@ -2,6 +2,7 @@
 #include "engine/blas.h"
 
 #include "base/common.h"
+#include "engine/cpu.h"
 #include "engine/pool.h"
 
 #include <cblas.h>
@@ -50,8 +51,8 @@ const char * vb_blas_cpu_best_core(void) {
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return NULL;
     int avx2 = (b >> 5) & 1, avx512f = (b >> 16) & 1, avx512dq = (b >> 17) & 1, avx512bw = (b >> 30) & 1,
         avx512vl = (b >> 31) & 1;
-    if (zmm_ok && avx512f && avx512dq && avx512bw && avx512vl) return "SkylakeX";
-    if (ymm_ok && avx2 && fma) return "Haswell";
+    if (zmm_ok && avx512f && avx512dq && avx512bw && avx512vl && vb_cpu_allowed(VB_CPU_AVX512)) return "SkylakeX";
+    if (ymm_ok && avx2 && fma) return vb_cpu_allowed(VB_CPU_AVX2) ? "Haswell" : "Nehalem"; /* Nehalem: SSE4.2 */
     return NULL;
 }
 
@@ -64,10 +65,23 @@ int vb_blas_core_is_avx2_only(const char * core) {
     return 0;
 }
 
+/* 1 if `core` runs AVX-512 kernels (OpenBLAS 0.3.21's names) */
+static int core_is_avx512(const char * core) {
+    static const char * avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids", NULL};
+    for (int i = 0; core && avx512[i]; i++)
+        if (strcasecmp(core, avx512[i]) == 0) return 1;
+    return 0;
+}
+
 /* 1 if the kernel OpenBLAS chose leaves this CPU's best kernel unused: a fallback core, or an AVX2 (or older) core on
-** a CPU with AVX-512 (0.3.21 takes Zen 4 / Zen 5 for Haswell-class "Zen") */
+** a CPU with AVX-512 (0.3.21 takes Zen 4 / Zen 5 for Haswell-class "Zen"); or if it runs instructions that
+** VB_CPU_DISABLE takes away (engine/cpu.h: AVX-512 kernels without avx512, AVX2 ones without avx2) */
 static int core_misjudged(const char * core, const char * best) {
     if (vb_blas_core_is_fallback(core)) return 1;
+    if (!vb_cpu_allowed(VB_CPU_AVX512) && core_is_avx512(core)) return 1;
+    if (!vb_cpu_allowed(VB_CPU_AVX2) && (core_is_avx512(core) || !strcasecmp(core, "Haswell") ||
+                                         !strcasecmp(core, "Zen") || !strcasecmp(core, "Excavator")))
+        return 1;
     return best && !strcmp(best, "SkylakeX") && vb_blas_core_is_avx2_only(core);
 }
 
@@ -76,10 +90,16 @@ void vb_blas_fix_core_and_reexec(char ** argv) {
     const char * best = vb_blas_cpu_best_core();
     if (!best || !core_misjudged(core, best)) return;
     if (getenv("OPENBLAS_CORETYPE")) {
-        vb_log(VB_LOG_WARN,
-               "OpenBLAS runs the %s kernel although the CPU supports %s; "
-               "OPENBLAS_CORETYPE is set, so it is left as it is",
-               core, best);
+        if (!vb_cpu_allowed(VB_CPU_AVX512)) /* the best core is VB_CPU_DISABLE's, not the CPU's */
+            vb_log(VB_LOG_WARN,
+                   "OpenBLAS runs the %s kernel where VB_CPU_DISABLE (%s taken away) asks for %s; "
+                   "OPENBLAS_CORETYPE is set, so it is left as it is",
+                   core, vb_cpu_disabled(), best);
+        else
+            vb_log(VB_LOG_WARN,
+                   "OpenBLAS runs the %s kernel although the CPU supports %s; "
+                   "OPENBLAS_CORETYPE is set, so it is left as it is",
+                   core, best);
         return;
     }
     if (getenv("VB_BLAS_REEXEC")) return; /* guard against a loop if the variable had no effect */

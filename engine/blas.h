@@ -6,7 +6,9 @@
 ** when the kernel OpenBLAS chose is a fallback core, or an AVX2 core on a CPU with AVX-512 F/BW/VL/DQ, and
 ** OPENBLAS_CORETYPE is unset, it sets OPENBLAS_CORETYPE to SkylakeX (or Haswell) and re-executes the program, so the
 ** library picks the right kernel at load time (the only time it reads the variable).  The core it came from is
-** kept in VB_BLAS_REEXEC (`vlapbench version` prints it as blas_reexec_from).
+** kept in VB_BLAS_REEXEC (`vlapbench version` prints it as blas_reexec_from).  Under VB_CPU_DISABLE (engine/cpu.h)
+** the best core is the best of what is left (avx512 taken away: Haswell; avx2: Nehalem), and a core that runs the
+** instructions taken away is re-executed the same way, so OpenBLAS, too, runs what such a CPU would run.
 */
 #ifndef VB_BLAS_H
 #define VB_BLAS_H
@@ -21,11 +23,12 @@ const char * vb_blas_config(void);
 int vb_blas_core_is_fallback(const char * core);
 /* 1 if `core` is an AVX2 (or older, non-fallback) x86 kernel: Haswell, Zen, SandyBridge, ... */
 int vb_blas_core_is_avx2_only(const char * core);
-/* Best OPENBLAS_CORETYPE for this CPU from cpuid: "SkylakeX" (AVX-512F/BW/VL/DQ), "Haswell" (AVX2+FMA), or NULL. */
+/* Best OPENBLAS_CORETYPE for this CPU from cpuid, less what VB_CPU_DISABLE takes away (engine/cpu.h): "SkylakeX"
+** (AVX-512F/BW/VL/DQ), "Haswell" (AVX2+FMA), "Nehalem" (AVX2 taken away), or NULL. */
 const char * vb_blas_cpu_best_core(void);
-/* If the running kernel is a fallback (or AVX2 on an AVX-512 CPU), the CPU can do better, OPENBLAS_CORETYPE is unset:
- *set it and execv
- ** /proc/self/exe with the same argv.  Returns only when no re-exec was needed (or execv failed: then it warns). */
+/* If the running kernel is a fallback (or AVX2 on an AVX-512 CPU, or one using instructions VB_CPU_DISABLE takes
+** away), a better one exists and OPENBLAS_CORETYPE is unset: set it and execv /proc/self/exe with the same argv.
+** Returns only when no re-exec was needed (or execv failed: then it warns). */
 void vb_blas_fix_core_and_reexec(char ** argv);
 /* Set the engine's thread count (n <= 0: number of online CPUs): the pool of engine/pool.h, which runs every
 ** parallel kernel.  OpenBLAS itself is set to one thread (it is called only from inside our kernels, where its

@@ -2,6 +2,7 @@
 #include "engine/ops.h"
 
 #include "base/common.h"
+#include "engine/cpu.h"
 #include "engine/pool.h"
 
 #include <cblas.h>
@@ -328,7 +329,7 @@ static int have_avx2(void) {
     static int v = -1;
     if (v < 0) {
         __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && vb_cpu_allowed(VB_CPU_AVX2);
     }
     return v;
 }
@@ -357,7 +358,7 @@ static int have_avx512(void) {
     static int v = -1;
     if (v < 0) {
         __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx512f");
+        v = __builtin_cpu_supports("avx512f") && vb_cpu_allowed(VB_CPU_AVX512);
     }
     return v;
 }

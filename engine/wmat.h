@@ -114,6 +114,9 @@ void vb_wmat_linear_ex(const float * x, int64_t ldx, int64_t n, const struct vb_
 
 /* Compute modes of the Linear (vb_wmat_set_compute). */
 enum { VB_COMPUTE_F32 = 0, VB_COMPUTE_BF16 = 1 };
+/* bf16 compute applies to products of more than this many rows; fewer (decode steps: memory-bound GEMVs) run the
+** f32 kernel */
+#define VB_WMAT_BF16_MIN_N 24
 /* Set the compute mode of every later vb_wmat_linear* call in the process (call it from one thread, between runs).
 ** VB_COMPUTE_BF16 on a CPU without AVX512_BF16: VB_ERR_UNSUPPORTED (mode unchanged); another value: VB_ERR_ARG. */
 int vb_wmat_set_compute(int mode);

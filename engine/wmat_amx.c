@@ -5,6 +5,7 @@
 ** pairs to a multiple of 16 (kc_align), so every tile load is whole. */
 #include "engine/wmat_kern.h"
 
+#include "engine/cpu.h"
 #include "engine/weights.h"
 
 #include <string.h>
@@ -214,7 +215,7 @@ static void amx_init(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return;
     int tile = (d >> 24) & 1, bf16 = (d >> 22) & 1;
-    if (!tile || !bf16 || !vb_wk_cpu_avx512bf16()) return;
+    if (!tile || !bf16 || !vb_wk_cpu_avx512bf16() || !vb_cpu_allowed(VB_CPU_AMX)) return;
     /* Linux: ask for the tile data state once for the process (ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) */
     amx_ok = syscall(SYS_arch_prctl, 0x1023, 18) == 0;
 }

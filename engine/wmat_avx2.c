@@ -2,6 +2,7 @@
 ** engine/wmat_kern.h for the contract). */
 #include "engine/wmat_kern.h"
 
+#include "engine/cpu.h"
 #include "engine/weights.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -204,7 +205,8 @@ static VB_AVX2 void panel_avx2(int32_t dt, const void * p, int64_t kc, void * ds
 }
 
 int vb_wk_cpu_avx2(void) {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") &&
+           vb_cpu_allowed(VB_CPU_AVX2);
 }
 
 /* Blocks of the whole k range, 4 MiB of packed rows: measured on the 2-core Zen 3, f32, at 128 x 10240 x 2048 and

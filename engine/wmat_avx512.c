@@ -3,6 +3,7 @@
 ** Every output is the same chain of fused multiply-adds in k order as in the AVX2 kernel: the same bits. */
 #include "engine/wmat_kern.h"
 
+#include "engine/cpu.h"
 #include "engine/weights.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -316,7 +317,7 @@ static VB_AVX512 void pack_avx512(const float * x, int64_t ldx, int mr, int64_t 
 
 int vb_wk_cpu_avx512(void) {
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && vb_cpu_allowed(VB_CPU_AVX512);
 }
 
 const struct vb_wk vb_wk_avx512 = {.name = "avx512",

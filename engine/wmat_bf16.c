@@ -3,6 +3,7 @@
 ** f32; accumulation in f32), and the panel conversion to pairs (see engine/wmat_kern.h). */
 #include "engine/wmat_kern.h"
 
+#include "engine/cpu.h"
 #include "engine/weights.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -165,7 +166,7 @@ static VB_BF16 void panel_bf16(int32_t dt, const void * p, int64_t K, void * dst
 int vb_wk_cpu_avx512bf16(void) {
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512bf16");
+           __builtin_cpu_supports("avx512bf16") && vb_cpu_allowed(VB_CPU_AVX512BF16);
 }
 
 const struct vb_wk vb_wk_avx512bf16 = {.name = "avx512bf16",

@@ -1,6 +1,7 @@
 /* wmat_gemm.c — the Linear over packed weight matrices (vb_wmat_linear*): the blocking, the threads, the choice of
 ** micro-kernel (engine/wmat_kern.h) at run time and the compute mode (see wmat.h). */
 #include "base/common.h"
+#include "engine/cpu.h"
 #include "engine/pool.h"
 #include "engine/weights.h"
 #include "engine/wmat.h"
@@ -20,7 +21,8 @@
 ** 1.02 in registers; 0.91, 0.88, 0.96, 1.01, 0.96 converting the panel. */
 #define HALF_IN_REGISTERS_MAX_N 24
 /* bf16 compute applies to products of more than this many rows (the rest: the f32 kernel, see choose_n) */
-#define BF16_MIN_N HALF_IN_REGISTERS_MAX_N
+#define BF16_MIN_N VB_WMAT_BF16_MIN_N
+_Static_assert(BF16_MIN_N == HALF_IN_REGISTERS_MAX_N, "the bf16 threshold is the in-register conversion's");
 /* Products (n * rows * cols) below this run on one thread (a pool hand-off costs ~2-5 us). */
 #define PAR_MIN (1 << 17)
 /* Packed activation bytes per block for the portable loops. */
@@ -63,9 +65,8 @@ static const struct vb_wk * kernel_set(int ki) {
 }
 
 /* The kernel a call of n rows uses now: VB_WMAT_KERNEL when set to a kernel this CPU runs (else a warning, once),
- *portable
- ** under VB_WMAT_PORTABLE, in bf16 compute mode amx (AMX-BF16) or else avx512bf16, else the widest f32 kernel the CPU
- ** runs. */
+** portable under VB_WMAT_PORTABLE, in bf16 compute mode amx (AMX-BF16) or else avx512bf16, else the widest f32
+** kernel the CPU runs (the CPU less what VB_CPU_DISABLE takes away, engine/cpu.h). */
 static int choose_n(int64_t n) {
     const char * e = getenv("VB_WMAT_KERNEL");
     if (e && *e) {
@@ -105,8 +106,10 @@ int vb_wmat_set_compute(int mode) {
     }
     if (mode != VB_COMPUTE_BF16) return vb_fail(VB_ERR_ARG, "compute mode %d is not f32 or bf16", mode);
     if (!cpu_runs(KI_AVX512BF16))
-        return vb_fail(VB_ERR_UNSUPPORTED, "--compute bf16 needs a CPU with AVX512_BF16 (and AVX-512 F/BW/VL/DQ); "
-                                           "this one lacks it: use --compute f32");
+        return vb_fail(VB_ERR_UNSUPPORTED,
+                       "--compute bf16 needs a CPU with AVX512_BF16 (and AVX-512 F/BW/VL/DQ); this one lacks it%s%s: "
+                       "use --compute f32",
+                       vb_cpu_disabled()[0] ? " or VB_CPU_DISABLE takes it away: " : "", vb_cpu_disabled());
     g_compute = mode;
     return VB_OK;
 }

@@ -4,6 +4,7 @@
 #include "base/common.h"
 #include "engine/attn_small.h"
 #include "engine/blas.h"
+#include "engine/cpu.h"
 #include "engine/cuda/cuda.h"
 #include "engine/wmat.h"
 
@@ -85,6 +86,8 @@ int cmd_version(int argc, char ** argv) {
     printf("blas_reexec_from: %s\n", re ? re : "none");
     const char * fb16;
     int          bf16_ok = vb_wmat_kernel_available("avx512bf16", &fb16) == 1;
+    printf("cpu_disabled: %s\n",
+           vb_cpu_disabled()[0] ? vb_cpu_disabled() : "none (VB_CPU_DISABLE takes features away)");
     printf("wmat_kernel: %s (engine GEMM; VB_WMAT_KERNEL forces one)\n", vb_wmat_kernel());
     printf("attention_kernel: %s (the ViT's, Q-Former's and T5 encoder's attention; VB_ATTN_KERNEL forces one)\n",
            vb_attention_batch_kernel(64));
@@ -100,7 +103,8 @@ int cmd_version(int argc, char ** argv) {
         if (!strcmp(a16, "amx")) printf(" from %d x %d tokens", VB_ATTN_AMX_MIN, VB_ATTN_AMX_MIN);
         printf(")\n");
     } else
-        printf("compute_bf16: no (needs %s)\n", fb16);
+        printf("compute_bf16: no (needs %s%s%s)\n", fb16, vb_cpu_disabled()[0] ? "; VB_CPU_DISABLE takes away " : "",
+               vb_cpu_disabled());
     printf("cpu: %s\n", cpu);
     printf("sqlite: %s\n", sqlite3_libversion());
     struct vb_cuda_info ci;

@@ -4,6 +4,7 @@
 #include "harness/registry.h"
 
 #include "base/common.h"
+#include "engine/cpu.h"
 #include "engine/cuda/cuda.h"
 #include "engine/weights.h"
 #include "engine/wmat.h"
@@ -586,7 +587,8 @@ int vb_runconfig_validate(const struct vb_run_config * c) {
     if (vb_wmat_compute_parse(c->compute, &mode) != VB_OK) return vb_fail(VB_ERR_ARG, "run: %s", vb_errmsg());
     const char * feature;
     if (mode == VB_COMPUTE_BF16 && vb_wmat_kernel_available("avx512bf16", &feature) != 1)
-        return vb_fail(VB_ERR_UNSUPPORTED, "run: --compute bf16 needs a CPU with %s; this one lacks it", feature);
+        return vb_fail(VB_ERR_UNSUPPORTED, "run: --compute bf16 needs a CPU with %s; this one lacks it%s%s", feature,
+                       vb_cpu_disabled()[0] ? " or VB_CPU_DISABLE takes it away: " : "", vb_cpu_disabled());
     struct vb_cuda_info ci; /* --device cuda: the backend and a GPU, or the reason (never a silent CPU run) */
     if (!strcmp(c->device, "cuda") && !vb_cuda_query(&ci))
         return vb_fail(VB_ERR_UNSUPPORTED, "run: --device cuda: %s", ci.reason);

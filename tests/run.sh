@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 export VB_BIN VB_BUILD VB_SHARED
 export VB_ROOT=$PWD
 pass=0; fail=0; skip=0; failed=()
-logdir=$VB_BUILD/test-logs; mkdir -p "$logdir"
+logdir=${VB_TEST_LOGS:-$VB_BUILD/test-logs}; mkdir -p "$logdir"
 run_one() {
   local name=$1; shift
   local t0=$(date +%s.%N)

@@ -18,6 +18,7 @@
 
 #include "base/common.h"
 #include "engine/attn_small.h"
+#include "engine/blas.h"
 #include "engine/ops.h"
 #include "engine/pool.h"
 #include "engine/weights.h"
@@ -402,8 +403,8 @@ int main(int argc, char ** argv) {
     (void)argc;
     /* the bit check needs OpenBLAS's SkylakeX core, which OpenBLAS 0.3.21 does not pick on every AVX-512 CPU: run
     ** again with it (vlapbench does the same, engine/blas.c) */
-    __builtin_cpu_init();
-    if (!getenv("OPENBLAS_CORETYPE") && __builtin_cpu_supports("avx512f")) {
+    const char * best = vb_blas_cpu_best_core(); /* SkylakeX: AVX-512 that VB_CPU_DISABLE leaves (engine/cpu.h) */
+    if (!getenv("OPENBLAS_CORETYPE") && best && !strcmp(best, "SkylakeX")) {
         setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
         execv("/proc/self/exe", argv);
     }

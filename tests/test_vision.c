@@ -15,6 +15,7 @@
 
 #include "base/common.h"
 #include "engine/attn_small.h"
+#include "engine/blas.h"
 #include "engine/config.h"
 #include "engine/frame_prompter.h"
 #include "engine/pool.h"
@@ -962,8 +963,8 @@ int main(int argc, char ** argv) {
     (void)argc;
     /* the ViT kernel check compares bits with OpenBLAS's SkylakeX core, which OpenBLAS 0.3.21 does not pick on every
     ** AVX-512 CPU: run again with it (vlapbench does the same, engine/blas.c) */
-    __builtin_cpu_init();
-    if (!getenv("OPENBLAS_CORETYPE") && __builtin_cpu_supports("avx512f")) {
+    const char * best = vb_blas_cpu_best_core(); /* SkylakeX: AVX-512 that VB_CPU_DISABLE leaves (engine/cpu.h) */
+    if (!getenv("OPENBLAS_CORETYPE") && best && !strcmp(best, "SkylakeX")) {
         setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
         execv("/proc/self/exe", argv);
     }
