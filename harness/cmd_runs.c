@@ -70,7 +70,8 @@ static int print_json(const struct vb_store_run * runs, int32_t n) {
             cJSON_AddItemToObject(o, "checkpoint", ck);
         else
             cJSON_AddNullToObject(o, "checkpoint");
-        add_str(o, "device", r->device); /* null: not recorded (older builds: the CPU) */
+        add_str(o, "device", r->device);   /* null: not recorded (older builds: the CPU) */
+        add_str(o, "kernels", r->kernels); /* null: not recorded (older builds, GPU runs) */
         cJSON_AddItemToArray(a, o);
     }
     char * txt = a ? cJSON_PrintUnformatted(a) : NULL;
@@ -90,15 +91,16 @@ int cmd_runs(int argc, char ** argv) {
                "Lists the runs in a results database: id, dataset/split, method, frames (k) and candidates (T),\n"
                "selection, decode mode, seed, threads, samples stored / expected, errors, accuracy (errors count\n"
                "as wrong), status and wall time.  --long adds commit, host, CPU, BLAS core, grid id, config hash\n"
-               "and verification hash, weights dtype (f32 for runs stored before it was recorded) and the largest\n"
-               "session peak RSS.\n"
+               "and verification hash, weights dtype (f32 for runs stored before it was recorded), the largest\n"
+               "session peak RSS and the engine's kernels (GEMM and attention in the run's compute mode, and what\n"
+               "VB_CPU_DISABLE took away; every distinct line of the run's sessions).\n"
                "--json prints one JSON array instead, one object per run with every field above: id, dataset,\n"
                "split, method, frames, candidates, acc (percent, errors counted as wrong; null when nothing is\n"
                "scored), n_samples, n_expected, n_ok, n_error, n_scored, n_correct, status, subset (null for the\n"
                "whole split, else the label of a --limit / --samples selection), wall_s, ..., checkpoint\n"
-               "({\"dir\", \"name_or_path\"} of the bundle, null when not recorded), device (\"cpu\" or \"cuda: \" and "
-               "the\n"
-               "GPU, driver, CUDA runtime and cuBLASLt; null for runs of builds before it was recorded: the CPU).\n"
+               "({\"dir\", \"name_or_path\"} of the bundle, null when not recorded), device (\"cpu\" or \"cuda: \"\n"
+               "and the GPU, driver, CUDA runtime and cuBLASLt; null for runs of builds before it was recorded: the\n"
+               "CPU), kernels (null for runs of older builds and GPU runs).\n"
                "A run stored from a --limit / --samples selection is marked by a \"subset\" line under its row.\n"
                "Status: complete = every expected sample is stored and at least one is ok (a run of only error\n"
                "rows is incomplete); incomplete; running; failed.\n");
@@ -178,6 +180,7 @@ int cmd_runs(int argc, char ** argv) {
                    r->created, r->sampling, r->sws_flags ? r->sws_flags : "-", r->config_hash,
                    r->verify_hash ? r->verify_hash : "-", r->weights_dtype ? r->weights_dtype : "f32", rss,
                    r->checkpoint ? r->checkpoint : "-", r->device ? r->device : "cpu");
+            if (r->kernels) printf("      kernels %s\n", r->kernels);
         }
     }
     if (n == 0) printf("(no runs)\n");

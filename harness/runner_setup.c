@@ -4,6 +4,8 @@
 #include "engine/blas.h"
 #include "engine/cuda/cuda.h"
 #include "engine/vit.h"
+#include "engine/wmat.h"
+#include "harness/kernels.h"
 #include "harness/registry.h"
 #include "harness/runner_internal.h"
 #include "methods/bundle.h"
@@ -463,6 +465,7 @@ static int32_t pending_samples(struct vb_runner * R) {
 /* Provenance common to the cells' runs (strings live in the caller's buffers). */
 struct provenance {
     char         host[256], cpu[256], sws[512], grid[384], ann_sha[65], shard[32], device[640];
+    char         kernels[384]; /* the engine's kernels in the run's compute mode (CPU runs; "" on a GPU) */
     char *       cfg_json;
     char *       invocation; /* canonical invocation, stored per session */
     const char * split;
@@ -476,7 +479,11 @@ static int provenance(struct vb_runner * R, struct provenance * p) {
     p->host[sizeof p->host - 1] = 0;
     vb_cpu_model(p->cpu, sizeof p->cpu);
     snprintf(p->device, sizeof p->device, "cpu");
-    if (!strcmp(c->device, "cuda")) { /* the GPU, driver, runtime and cuBLASLt the cells ran on */
+    int mode = VB_COMPUTE_F32;
+    if (vb_wmat_compute_parse(c->compute, &mode) != VB_OK) mode = VB_COMPUTE_F32; /* checked before (runconfig.c) */
+    vb_kernels_describe(mode, p->kernels, sizeof p->kernels);
+    if (!strcmp(c->device, "cuda")) {
+        p->kernels[0] = 0; /* the GPU, driver, runtime and cuBLASLt the cells ran on */
         struct vb_cuda_info ci;
         char                gd[400], lt[64];
         vb_cuda_query(&ci);
@@ -568,7 +575,8 @@ int vb_runner_begin_runs(struct vb_runner * R, int threads) {
                                         .weights_dtype = c->weights,
                                         .subset = R->subset[0] ? R->subset : NULL,
                                         .checkpoint_json = cl->bs->checkpoint_json,
-                                        .device = p.device};
+                                        .device = p.device,
+                                        .kernels = p.kernels[0] ? p.kernels : NULL};
         if (c->estimate == 1) {
             rc = peek_run(R, &info, cl);
             continue;

@@ -41,7 +41,7 @@ static const char * SCHEMA_SQL =
     "  run_id INTEGER NOT NULL REFERENCES runs(id),\n"
     "  grid_id TEXT, shard TEXT, host TEXT, cpu_model TEXT, blas_core TEXT, build_flags TEXT,\n"
     "  started TEXT NOT NULL, ended TEXT, wall_s REAL, n_added INTEGER NOT NULL DEFAULT 0,\n"
-    "  invocation TEXT, peak_rss_kb INTEGER, estimate_s REAL, note TEXT);\n"
+    "  invocation TEXT, peak_rss_kb INTEGER, estimate_s REAL, note TEXT, kernels TEXT);\n"
     "CREATE TABLE IF NOT EXISTS samples(\n"
     "  run_id INTEGER NOT NULL REFERENCES runs(id),\n"
     "  sample_key TEXT NOT NULL,\n"
@@ -159,6 +159,8 @@ static int add_new_columns(struct vb_store * st) {
     if (rc == VB_OK && !has_column(st, "sessions", "note"))
         rc = exec_sql(st, "ALTER TABLE sessions ADD COLUMN note TEXT;");
     if (rc == VB_OK && !has_column(st, "runs", "device")) rc = exec_sql(st, "ALTER TABLE runs ADD COLUMN device TEXT;");
+    if (rc == VB_OK && !has_column(st, "sessions", "kernels"))
+        rc = exec_sql(st, "ALTER TABLE sessions ADD COLUMN kernels TEXT;");
     return rc;
 }
 
@@ -259,6 +261,7 @@ int vb_store_open(struct vb_store ** out, const char * path, int read_only) {
     if (rc == VB_OK) st->has_n_split = has_column(st, "runs", "n_split");
     if (rc == VB_OK) st->has_ext3 = has_column(st, "sessions", "estimate_s") && has_column(st, "sessions", "note");
     if (rc == VB_OK) st->has_device = has_column(st, "runs", "device");
+    if (rc == VB_OK) st->has_kernels = has_column(st, "sessions", "kernels");
     if (rc != VB_OK) {
         vb_store_close(st);
         return rc;
@@ -497,7 +500,7 @@ static int add_session(struct vb_store * st, int64_t run_id, const struct vb_run
     int            rc = vb_store_i_prepare(
                    st,
                    "INSERT INTO sessions(run_id, grid_id, shard, host, cpu_model, blas_core, build_flags, started, "
-                              "invocation) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                              "invocation, kernels) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
                    &s);
     if (rc != VB_OK) return rc;
     sqlite3_bind_int64(s, 1, run_id);
@@ -509,6 +512,7 @@ static int add_session(struct vb_store * st, int64_t run_id, const struct vb_run
     bind_text(s, 7, in->build_flags);
     bind_text(s, 8, started);
     bind_text(s, 9, in->invocation_json);
+    bind_text(s, 10, in->kernels);
     rc = sqlite3_step(s) == SQLITE_DONE ? VB_OK : vb_store_i_db_fail(st, "insert session");
     sqlite3_finalize(s);
     if (rc != VB_OK) return rc;

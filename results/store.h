@@ -93,6 +93,8 @@ struct vb_run_info {
                                    cuBLASLt); NULL = not recorded (runs of older builds: the CPU) */
     const char * weights_dtype; /* resident weight dtype "f32" / "bf16" / "f16" (provenance, runs.weights_dtype;
                                    the runner also puts non-f32 values into config_json, the identity) */
+    const char * kernels;       /* provenance of this session, sessions.kernels: the engine's GEMM and attention
+                                   kernels in the run's compute mode (harness/kernels.h); NULL = not recorded */
 };
 
 /* Compute the canonical config JSON (malloc'd, caller frees) and its sha256 (65 chars) for info.
@@ -208,7 +210,9 @@ struct vb_store_run {
     char *   checkpoint;    /* JSON (runs.checkpoint) or NULL when not recorded */
     char *   notes;         /* the sessions' notes (estimate vs actual, sessions.note) in session order, joined by
                                " / "; NULL when no session has one (older files, runs not finished) */
-    char *  device;         /* runs.device ("cpu", "cuda: GPU ...") or NULL when not recorded (older builds: the CPU) */
+    char * device;          /* runs.device ("cpu", "cuda: GPU ...") or NULL when not recorded (older builds: the CPU) */
+    char * kernels;         /* the sessions' distinct kernel lines (sessions.kernels) in session order, joined by
+                               " / "; NULL when none recorded (older files, CUDA runs) */
     int32_t n_samples, n_ok, n_error, n_scored, n_correct; /* scored = answer known; errors count as wrong */
 };
 

@@ -46,6 +46,7 @@ struct vb_store {
     int            has_n_split; /* runs.n_split exists (added in issue 18) */
     int            has_ext3;    /* sessions.estimate_s and sessions.note exist (added in issue 19) */
     int            has_device;  /* runs.device exists (added in issue 20) */
+    int            has_kernels; /* sessions.kernels exists (added in issue 19, the ninth round) */
 };
 
 /* VB_ERR_DB with what and SQLite's message. */

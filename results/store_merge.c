@@ -15,20 +15,18 @@
 
 static int copy_sessions(struct vb_store * in, int64_t in_run, struct vb_store * out, int64_t out_run) {
     sqlite3_stmt *s, *w;
-    int           rc = vb_store_i_prepare(
-                  in,
-        in->has_ext3 ? "SELECT grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, wall_s, "
-                                 "n_added, invocation, peak_rss_kb, estimate_s, note FROM sessions WHERE run_id=?1 ORDER BY id"
-                  : in->has_ext ? "SELECT grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, wall_s, "
-                                  "n_added, invocation, peak_rss_kb, NULL, NULL FROM sessions WHERE run_id=?1 ORDER BY id"
-                                : "SELECT grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, wall_s, "
-                                  "n_added, invocation, NULL, NULL, NULL FROM sessions WHERE run_id=?1 ORDER BY id",
-                  &s);
+    char          sql[512]; /* the columns an older input lacks are read as NULL */
+    snprintf(sql, sizeof sql,
+             "SELECT grid_id, shard, host, cpu_model, blas_core, build_flags, started, ended, wall_s, n_added, "
+             "invocation, %s, %s, %s FROM sessions WHERE run_id=?1 ORDER BY id",
+             in->has_ext ? "peak_rss_kb" : "NULL", in->has_ext3 ? "estimate_s, note" : "NULL, NULL",
+             in->has_kernels ? "kernels" : "NULL");
+    int rc = vb_store_i_prepare(in, sql, &s);
     if (rc != VB_OK) return rc;
     rc = vb_store_i_prepare(out,
                             "INSERT INTO sessions(run_id, grid_id, shard, host, cpu_model, blas_core, build_flags, "
-                            "started, ended, wall_s, n_added, invocation, peak_rss_kb, estimate_s, note) "
-                            "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+                            "started, ended, wall_s, n_added, invocation, peak_rss_kb, estimate_s, note, kernels) "
+                            "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
                             &w);
     if (rc != VB_OK) {
         sqlite3_finalize(s);
@@ -39,7 +37,7 @@ static int copy_sessions(struct vb_store * in, int64_t in_run, struct vb_store *
     while (rc == VB_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
         sqlite3_reset(w);
         sqlite3_bind_int64(w, 1, out_run);
-        for (int i = 0; i < 14; i++)
+        for (int i = 0; i < 15; i++)
             sqlite3_bind_value(w, 2 + i, sqlite3_column_value(s, i));
         if (sqlite3_step(w) != SQLITE_DONE) rc = vb_store_i_db_fail(out, "copy session");
     }

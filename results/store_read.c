@@ -60,6 +60,7 @@ static int read_run_row(sqlite3_stmt * s, struct vb_store_run * r) {
     r->checkpoint = col_dup(s, 38);
     r->notes = col_dup(s, 39);
     r->device = col_dup(s, 40);
+    r->kernels = col_dup(s, 41);
     return VB_OK;
 }
 
@@ -81,22 +82,28 @@ static int read_run_row(sqlite3_stmt * s, struct vb_store_run * r) {
     " ORDER BY id))"
 #define RUN_SELECT_NOEXT3 ", NULL"
 /* column 40: added in issue 20 */
-#define RUN_SELECT_DEV   ", device FROM runs"
-#define RUN_SELECT_NODEV ", NULL FROM runs"
-/* the four parts of the SELECT for this file's columns, as arguments for "%s%s%s%s" */
+#define RUN_SELECT_DEV   ", device"
+#define RUN_SELECT_NODEV ", NULL"
+/* column 41: added in issue 19's ninth round (the sessions' distinct kernel lines, in the order first recorded) */
+#define RUN_SELECT_KERNELS                                                                                             \
+    ", (SELECT group_concat(kernels, ' / ') FROM (SELECT kernels FROM sessions WHERE run_id=runs.id AND kernels IS"    \
+    " NOT NULL GROUP BY kernels ORDER BY MIN(id))) FROM runs"
+#define RUN_SELECT_NOKERNELS ", NULL FROM runs"
+/* the five parts of the SELECT for this file's columns, as arguments for "%s%s%s%s%s" */
 #define RUN_SELECT_PARTS(st)                                                                                           \
     RUN_SELECT,                                                                                                        \
         (st)->has_ext2  ? RUN_SELECT_EXT2                                                                              \
         : (st)->has_ext ? RUN_SELECT_EXT                                                                               \
                         : RUN_SELECT_NOEXT,                                                                            \
-        (st)->has_ext3 ? RUN_SELECT_EXT3 : RUN_SELECT_NOEXT3, (st)->has_device ? RUN_SELECT_DEV : RUN_SELECT_NODEV
+        (st)->has_ext3 ? RUN_SELECT_EXT3 : RUN_SELECT_NOEXT3, (st)->has_device ? RUN_SELECT_DEV : RUN_SELECT_NODEV,    \
+        (st)->has_kernels ? RUN_SELECT_KERNELS : RUN_SELECT_NOKERNELS
 
 int vb_store_list_runs(struct vb_store * st, struct vb_store_run ** runs, int32_t * n) {
     *runs = NULL;
     *n = 0;
     sqlite3_stmt * s;
     char           sql[2048];
-    snprintf(sql, sizeof sql, "%s%s%s%s ORDER BY id", RUN_SELECT_PARTS(st));
+    snprintf(sql, sizeof sql, "%s%s%s%s%s ORDER BY id", RUN_SELECT_PARTS(st));
     int rc = vb_store_i_prepare(st, sql, &s);
     if (rc != VB_OK) return rc;
     int32_t cap = 0;
@@ -122,7 +129,7 @@ int vb_store_get_run(struct vb_store * st, int64_t id, struct vb_store_run * out
     memset(out, 0, sizeof *out);
     sqlite3_stmt * s;
     char           sql[2048];
-    snprintf(sql, sizeof sql, "%s%s%s%s WHERE id=?1", RUN_SELECT_PARTS(st));
+    snprintf(sql, sizeof sql, "%s%s%s%s%s WHERE id=?1", RUN_SELECT_PARTS(st));
     int rc = vb_store_i_prepare(st, sql, &s);
     if (rc != VB_OK) return rc;
     sqlite3_bind_int64(s, 1, id);
@@ -170,7 +177,7 @@ void vb_store_run_clear(struct vb_store_run * r) {
                    &r->status,        &r->verify_hash,
                    &r->weights_dtype, &r->subset,
                    &r->checkpoint,    &r->notes,
-                   &r->device};
+                   &r->device,        &r->kernels};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         free(*f[i]);
         *f[i] = NULL;

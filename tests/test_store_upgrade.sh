@@ -12,6 +12,8 @@
 #   - issue 20: runs.device likewise (NULL on old runs, "cpu" on new CPU runs; runs --json shows it);
 #   - issue 19: sessions.estimate_s / sessions.note (the run-time estimate) are added the same way (NULL on old
 #     sessions, set on new ones; a report of the old file has no run notes, of the upgraded one has them);
+#   - issue 19, ninth round: sessions.kernels likewise (NULL on old sessions; the engine's kernels on new ones, as
+#     `version` names them, bf16 compute's and VB_CPU_DISABLE's included; merged and listed by runs --long / --json);
 #   - --weights is part of the identity: bf16 cells are new, re-running f32 / bf16 resumes each its own cells.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -99,6 +101,33 @@ if "$VB_BIN" report --help >/dev/null 2>&1; then
 fi
 out=$("$VB_BIN" runs --db "$tmp/old.db" --long) || die "runs --long after the upgrade"
 [ "$(echo "$out" | grep -c "weights f32  peak RSS [0-9]")" = 2 ] || die "runs --long: new runs' RSS"
+# issue 19's ninth round: sessions.kernels, NULL on the old sessions; the new ones record the engine's kernels as
+# `version` reports them for f32 compute (and what VB_CPU_DISABLE took away, where the suite runs under it)
+ver=$("$VB_BIN" version)
+k32=$(echo "$ver" | sed -n 's/^wmat_kernel: \([a-z0-9]*\) .*/\1/p')
+a32=$(echo "$ver" | sed -n 's/^attention_kernel: \([a-z0-9]*\) .*/\1/p')
+dis=$(echo "$ver" | sed -n 's/^cpu_disabled: \([a-z0-9,]*\)$/\1/p') # empty: none taken away
+want="gemm $k32, attention $a32${dis:+; VB_CPU_DISABLE $dis}"
+[ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM sessions WHERE run_id <= 4 AND kernels IS NULL")" = 4 ] \
+  || die "old sessions: kernels must be NULL"
+[ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM sessions WHERE run_id > 4 AND kernels = '$want'")" = 2 ] \
+  || die "new sessions: kernels not '$want': $(q "$tmp/old.db" "SELECT DISTINCT kernels FROM sessions WHERE run_id > 4")"
+"$VB_BIN" runs --db "$tmp/old.db" --json | grep -qF "\"kernels\":\"$want\"" || die "runs --json: no kernels"
+"$VB_BIN" runs --db "$tmp/ro.db" --json | grep -q '"kernels":null' || die "runs --json on a file without sessions.kernels"
+# merged sessions keep their kernels
+"$VB_BIN" merge --out "$tmp/m2.db" "$tmp/old.db" >/dev/null || die "merge of the upgraded file"
+[ "$(q "$tmp/m2.db" "SELECT COUNT(*) FROM sessions WHERE kernels = '$want'")" = 2 ] || die "merge lost sessions.kernels"
+[ "$(q "$tmp/m2.db" "SELECT COUNT(*) FROM sessions WHERE kernels IS NULL")" = 4 ] || die "merge: old sessions' kernels"
+# a resumed run on other kernels (VB_CPU_DISABLE=avx512 where the CPU has AVX-512): both lines, in session order
+if [ "$(echo "$ver" | sed -n 's/^cpu_best_core: //p')" = SkylakeX ]; then
+  out=$(VB_CPU_DISABLE=avx512 run --db "$tmp/old.db" --frames 1,2,3) || die "run under VB_CPU_DISABLE=avx512"
+  w2="gemm avx2, attention blas; VB_CPU_DISABLE avx512,avx512bf16,amx"
+  [ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM sessions WHERE kernels = '$w2'")" = 3 ] \
+    || die "sessions under VB_CPU_DISABLE=avx512: $(q "$tmp/old.db" "SELECT DISTINCT kernels FROM sessions")"
+  "$VB_BIN" runs --db "$tmp/old.db" --long | grep -qF "      kernels $want / $w2" || die "runs --long: both kernel lines"
+else
+  echo "SKIP (part): kernels of a VB_CPU_DISABLE=avx512 session: no AVX-512 on this CPU"
+fi
 
 # --- weights dtype in the identity (fresh file)
 out=$(run --db "$tmp/w.db") || die "f32 run"
@@ -130,6 +159,12 @@ if "$VB_BIN" version 2>/dev/null | grep -q "^compute_bf16: available"; then
   ! grep -q "run: note: --compute bf16" "$tmp/nohint.err" || die "the --weights bf16 note with bf16 weights"
   [ "$(q "$tmp/w.db" "SELECT COUNT(*) FROM runs WHERE json_extract(config,'\$.config.compute')='bf16'")" = 2 ] \
     || die "bf16-compute runs: compute not in the identity config"
+  # their sessions record the bf16 compute kernels as `version` names them
+  b16=$(echo "$ver" | sed -n 's/^compute_bf16: available (--compute bf16; kernel \([a-z0-9]*\); attention \([a-z0-9]*\).*/\1 \2/p')
+  w16="gemm ${b16% *} ($k32 up to 24 rows), attention ${b16#* }"
+  [ "$(q "$tmp/w.db" "SELECT COUNT(*) FROM sessions s JOIN runs r ON r.id=s.run_id
+       WHERE json_extract(r.config,'\$.config.compute')='bf16' AND substr(s.kernels, 1, length('$w16')) = '$w16'")" = 2 ] \
+    || die "bf16-compute sessions: kernels not '$w16...': $(q "$tmp/w.db" "SELECT DISTINCT kernels FROM sessions")"
   out=$(run --db "$tmp/w.db" --compute bf16) || die "bf16-compute re-run"
   [ "$(echo "$out" | grep -Ec "^uniform .* yes$")" = 2 ] || die "bf16-compute re-run did not resume its own cells"
   out=$(run --db "$tmp/w.db") || die "f32 re-run after bf16 compute"
