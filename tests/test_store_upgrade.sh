@@ -95,6 +95,7 @@ cp "$FX" "$tmp/ro.db"
 if "$VB_BIN" report --help >/dev/null 2>&1; then
   "$VB_BIN" report --db "$tmp/ro.db" --out "$tmp/rep1" --format md >/dev/null 2>&1 || die "report on a file without sessions.note"
   grep -q "Run notes" "$tmp/rep1/report.md" && die "old file: report shows run notes it cannot have"
+  grep -q "Engine kernels" "$tmp/rep1/report.md" && die "old file: report shows kernels it cannot have"
   [ "$(sha256sum < "$tmp/ro.db")" = "$(sha256sum < "$FX")" ] || die "report changed an old file"
   "$VB_BIN" report --db "$tmp/old.db" --out "$tmp/rep2" --format md >/dev/null 2>&1 || die "report on the upgraded file"
   grep -q "Run notes" "$tmp/rep2/report.md" || die "upgraded file: report lacks the new runs' notes"
@@ -125,12 +126,23 @@ if [ "$(echo "$ver" | sed -n 's/^cpu_best_core: //p')" = SkylakeX ]; then
   [ "$(q "$tmp/old.db" "SELECT COUNT(*) FROM sessions WHERE kernels = '$w2'")" = 3 ] \
     || die "sessions under VB_CPU_DISABLE=avx512: $(q "$tmp/old.db" "SELECT DISTINCT kernels FROM sessions")"
   "$VB_BIN" runs --db "$tmp/old.db" --long | grep -qF "      kernels $want / $w2" || die "runs --long: both kernel lines"
+  if "$VB_BIN" report --help >/dev/null 2>&1; then # the report's provenance note names them per run
+    "$VB_BIN" report --db "$tmp/old.db" --out "$tmp/rep3" --format md >/dev/null 2>&1 || die "report after the resume"
+    grep -qF ": ${want//_/\\_} / ${w2//_/\\_}. " "$tmp/rep3/report.md" || # Markdown escapes the underscores
+      die "report: the resumed run's two kernel lines: $(grep -o 'Engine kernels.*' "$tmp/rep3/report.md" | cut -c1-600)"
+    grep -qF "Engine kernels of " "$tmp/rep3/report.md" || die "report: no per-run kernels note"
+    grep -qF "Engine kernels (every run)" "$tmp/rep3/report.md" && die "report: old runs have no kernels, not every run"
+  fi
 else
   echo "SKIP (part): kernels of a VB_CPU_DISABLE=avx512 session: no AVX-512 on this CPU"
 fi
 
 # --- weights dtype in the identity (fresh file)
 out=$(run --db "$tmp/w.db") || die "f32 run"
+if "$VB_BIN" report --help >/dev/null 2>&1; then # every run on the same kernels: one sentence
+  "$VB_BIN" report --db "$tmp/w.db" --out "$tmp/rep4" --format md >/dev/null 2>&1 || die "report of the f32 runs"
+  grep -qF "Engine kernels (every run): ${want//_/\\_}." "$tmp/rep4/report.md" || die "report: no 'every run' kernels note"
+fi
 out=$(run --db "$tmp/w.db" --weights bf16) || die "bf16 run"
 echo "$out" | grep -q "(weights bf16)" || die "summary does not name bf16"
 [ "$(echo "$out" | grep -Ec "^uniform .* no$")" = 2 ] || die "bf16 cells resumed f32 cells"
