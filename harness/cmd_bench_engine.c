@@ -16,6 +16,7 @@
 #include "engine/attn_small.h"
 #include "engine/blas.h"
 #include "engine/config.h"
+#include "engine/cpu.h"
 #include "engine/cuda/cuda.h"
 #include "engine/ops.h"
 #include "engine/qformer.h"
@@ -844,6 +845,8 @@ int cmd_bench_engine(int argc, char ** argv) {
     printf("cpu: %s; BLAS: %s (kernel %s%s%s; best for this CPU: %s), %d threads; median of %d reps\n", cpu,
            vb_blas_config(), vb_blas_core(), from ? ", corrected from " : "", from ? from : "", best ? best : "none",
            nth, reps);
+    if (vb_cpu_disabled()[0]) /* the figures are those of another CPU class's code (engine/cpu.h) */
+        printf("VB_CPU_DISABLE: %s taken away from the engine, its peak loops and OpenBLAS\n", vb_cpu_disabled());
     const char *k32 = vb_wmat_kernel(), *k16 = NULL, *a32 = vb_attention_batch_kernel(64), *a16 = NULL;
     if (n_c > 1 || cms[0] == VB_COMPUTE_BF16) { /* the bf16 kernels this CPU gets (checked above) */
         vb_wmat_set_compute(VB_COMPUTE_BF16);

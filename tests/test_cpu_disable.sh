@@ -35,6 +35,13 @@ if [ "$best" = SkylakeX ]; then # an AVX-512 CPU run as an AVX2-only one (Zen 3)
   core=$(echo "$o" | field blas_core)
   case "$core" in SkylakeX | Cooperlake | SapphireRapids) echo "avx512 taken away: OpenBLAS still runs $core"; exit 1 ;; esac
   echo "$o" | grep -q '^blas_fallback: no$' || { echo "avx512 taken away: OpenBLAS runs a fallback core ($core)"; exit 1; }
+  # bench-engine says so in its header, and its f32 peak is the 8-lane one (the AVX2 FMA loop)
+  root=${VB_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+  o=$(VB_CPU_DISABLE=avx512 "$VB_BIN" bench-engine --config "$root/configs/demo-blip2.json" --threads 1 --reps 1 \
+      --layers 1 --frames 2 --components qformer 2>&1) || { echo "bench-engine under VB_CPU_DISABLE=avx512 failed"; exit 1; }
+  echo "$o" | grep -q '^VB_CPU_DISABLE: avx512,avx512bf16,amx taken away' || { echo "bench-engine: no VB_CPU_DISABLE line"; exit 1; }
+  echo "$o" | grep -q '^engine GEMM kernel: avx2 (f32 compute)$' || { echo "bench-engine: GEMM kernel not avx2"; exit 1; }
+  echo "$o" | grep -Eq '^theoretical peak: .* x 8 lanes x 2 FLOP' || { echo "bench-engine: peak not the 8-lane one"; exit 1; }
   # the user's OPENBLAS_CORETYPE is kept, with a warning naming what VB_CPU_DISABLE asks for
   o=$(OPENBLAS_CORETYPE=SkylakeX VB_CPU_DISABLE=avx512 "$VB_BIN" version 2>&1)
   echo "$o" | grep -q '^blas_core: SkylakeX$' || { echo "OPENBLAS_CORETYPE=SkylakeX not honoured"; exit 1; }
