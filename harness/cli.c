@@ -7,6 +7,7 @@
 #include "engine/cpu.h"
 #include "engine/cuda/cuda.h"
 #include "engine/wmat.h"
+#include "harness/kernels.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -91,14 +92,9 @@ int cmd_version(int argc, char ** argv) {
     printf("wmat_kernel: %s (engine GEMM; VB_WMAT_KERNEL forces one)\n", vb_wmat_kernel());
     printf("attention_kernel: %s (the ViT's, Q-Former's and T5 encoder's attention; VB_ATTN_KERNEL forces one)\n",
            vb_attention_batch_kernel(64));
-    const char *k16 = "", *a16 = "";
-    if (bf16_ok) { /* the kernels --compute bf16 gets: amx where the CPU has AMX-BF16, else avx512bf16 */
-        vb_wmat_set_compute(VB_COMPUTE_BF16);
-        k16 = vb_wmat_kernel();
-        a16 = vb_attention_batch_kernel(64);
-        vb_wmat_set_compute(VB_COMPUTE_F32);
-    }
-    if (bf16_ok) {
+    const char *k16, *a16; /* the kernels --compute bf16 gets: amx where the CPU has AMX-BF16, else avx512bf16 */
+    vb_kernels_of(VB_COMPUTE_BF16, &k16, &a16);
+    if (bf16_ok && k16) {
         printf("compute_bf16: available (--compute bf16; kernel %s; attention %s", k16, a16);
         if (!strcmp(a16, "amx")) printf(" from %d x %d tokens", VB_ATTN_AMX_MIN, VB_ATTN_AMX_MIN);
         printf(")\n");

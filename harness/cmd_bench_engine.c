@@ -26,6 +26,7 @@
 #include "engine/wmat.h"
 #include "harness/bench_peak.h"
 #include "harness/cli.h"
+#include "harness/kernels.h"
 #include "harness/runconfig.h"
 #include "methods/bundle.h"
 
@@ -856,13 +857,10 @@ int cmd_bench_engine(int argc, char ** argv) {
            nth, reps);
     if (vb_cpu_disabled()[0]) /* the figures are those of another CPU class's code (engine/cpu.h) */
         printf("VB_CPU_DISABLE: %s taken away from the engine, its peak loops and OpenBLAS\n", vb_cpu_disabled());
-    const char *k32 = vb_wmat_kernel(), *k16 = NULL, *a32 = vb_attention_batch_kernel(64), *a16 = NULL;
-    if (n_c > 1 || cms[0] == VB_COMPUTE_BF16) { /* the bf16 kernels this CPU gets (checked above) */
-        vb_wmat_set_compute(VB_COMPUTE_BF16);
-        k16 = vb_wmat_kernel();
-        a16 = vb_attention_batch_kernel(64);
-        vb_wmat_set_compute(VB_COMPUTE_F32);
-    }
+    const char *k32, *a32, *k16 = NULL, *a16 = NULL;
+    vb_kernels_of(VB_COMPUTE_F32, &k32, &a32);
+    if (n_c > 1 || cms[0] == VB_COMPUTE_BF16) /* the bf16 kernels this CPU gets (checked above) */
+        vb_kernels_of(VB_COMPUTE_BF16, &k16, &a16);
     printf("engine GEMM kernel: %s (f32 compute)%s%s%s\n", k32, k16 ? "; " : "", k16 ? k16 : "",
            k16 ? " for the +bf16c variants" : "");
     printf("attention kernel: %s (f32 compute)", a32);

@@ -10,9 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-void vb_kernels_describe(int compute, char * buf, size_t n) {
+void vb_kernels_of(int compute, const char ** gemm, const char ** attn) {
     const int was = vb_wmat_compute();
-    size_t    len = 0;
+    *gemm = *attn = NULL;
+    if (vb_wmat_set_compute(compute) == VB_OK) *gemm = vb_wmat_kernel(), *attn = vb_attention_batch_kernel(64);
+    vb_wmat_set_compute(was);
+}
+
+void vb_kernels_describe(int compute, char * buf, size_t n) {
+    size_t len = 0;
     buf[0] = 0;
 #define ADD(...)                                                                                                       \
     do {                                                                                                               \
@@ -21,13 +27,13 @@ void vb_kernels_describe(int compute, char * buf, size_t n) {
             len += w_ > 0 ? (size_t)w_ : 0;                                                                            \
         }                                                                                                              \
     } while (0)
-    vb_wmat_set_compute(VB_COMPUTE_F32);
-    const char *k32 = vb_wmat_kernel(), *a32 = vb_attention_batch_kernel(64);
+    const char *k32, *a32, *k16, *a16;
+    vb_kernels_of(VB_COMPUTE_F32, &k32, &a32);
     if (compute == VB_COMPUTE_BF16) {
-        if (vb_wmat_set_compute(VB_COMPUTE_BF16) != VB_OK)
+        vb_kernels_of(VB_COMPUTE_BF16, &k16, &a16);
+        if (!k16)
             ADD("compute bf16 not available");
         else {
-            const char *k16 = vb_wmat_kernel(), *a16 = vb_attention_batch_kernel(64);
             ADD("gemm %s (%s up to %d rows), attention %s", k16, k32, VB_WMAT_BF16_MIN_N, a16);
             if (!strcmp(a16, "amx")) ADD(" from %d tokens (%s below)", VB_ATTN_AMX_MIN, a32);
         }
@@ -39,5 +45,4 @@ void vb_kernels_describe(int compute, char * buf, size_t n) {
     e = getenv("VB_ATTN_KERNEL");
     if (e && *e) ADD("; VB_ATTN_KERNEL %s", e);
 #undef ADD
-    vb_wmat_set_compute(was);
 }

@@ -15,5 +15,9 @@
 ** same after the call as before it (it is switched to ask the kernel choice of the other mode: call it from one
 ** thread, between runs).  A mode this CPU cannot run gives "compute bf16 not available". */
 void vb_kernels_describe(int compute, char * buf, size_t n);
+/* The kernels compute mode `compute` runs now: *gemm that of products of more than VB_WMAT_BF16_MIN_N rows, *attn
+** that of large pairs (vb_attention_batch_kernel); both NULL where this CPU cannot run the mode.  Switches the
+** engine's compute mode to ask and restores it (one thread, between runs), as vb_kernels_describe. */
+void vb_kernels_of(int compute, const char ** gemm, const char ** attn);
 
 #endif

@@ -225,20 +225,13 @@ void vb_rp_table_provenance(struct tbl * t, struct ana ** a, int32_t n) {
     }
     /* the engine's kernels (sessions.kernels, harness/kernels.h): one sentence where every run names the same, else
     ** one per run that recorded them */
-    const char * same = NULL;
-    int          n_k = 0, all_same = 1;
-    for (int32_t i = 0; i < n; i++) {
+    int all_same = n > 0;
+    for (int32_t i = 0; i < n && all_same; i++) {
         const char * k = a[i]->run.kernels;
-        if (!k || !k[0]) {
-            all_same = 0;
-            continue;
-        }
-        if (same && strcmp(same, k) != 0) all_same = 0;
-        same = same ? same : k;
-        n_k++;
+        all_same = k && k[0] && strcmp(k, a[0]->run.kernels) == 0;
     }
-    for (int32_t i = 0; i < n && n_k > 0; i++) {
-        const char * k = all_same ? (i == 0 ? same : NULL) : a[i]->run.kernels;
+    for (int32_t i = 0; i < (all_same ? 1 : n); i++) {
+        const char * k = a[i]->run.kernels;
         if (!k || !k[0]) continue;
         size_t need = strlen(a[i]->label) + strlen(k) + 128;
         if (len + need > cap) note = vb_realloc(note, cap = 2 * (len + need));
