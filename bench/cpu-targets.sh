@@ -34,7 +34,8 @@
 #                 VB_CPU_DISABLE=avx512 and OpenBLAS's Haswell core (a stand-in; the table says so)
 #   grid          the full-size grid (bf16) at most 1.5x SeViLA alone at one k (bench/grid.sh)
 # A target whose CPU feature is absent is "n/a" with the reason; a part that was skipped or failed is named.
-# Exit status: 0 when every part that ran gave its figures (met or not), 1 when a part failed, 2 on a usage error.
+# Exit status: 0 when every part that ran gave its figures (met or not), 1 when a part failed or the table could not
+# be written, 2 on a usage error; --summarize: 0 when it printed a table (its rows say what failed), 1 without one.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -46,18 +47,22 @@ threads=$(nproc 2>/dev/null || echo 1) reps=3 rounds=2 layers=2 dlayers=8 work=.
 baseline=2b18b3d grid=0 only_summary=''
 while [ $# -gt 0 ]; do
   case $1 in
-    --config) cfg=${2:?}; shift 2 ;;
-    --threads) threads=${2:?}; shift 2 ;;
-    --reps) reps=${2:?}; shift 2 ;;
-    --rounds) rounds=${2:?}; shift 2 ;;
-    --layers) layers=${2:?}; shift 2 ;;
-    --dec-layers) dlayers=${2:?}; shift 2 ;;
-    --workdir) work=${2:?}; shift 2 ;;
-    --out) out=${2:?}; shift 2 ;;
-    --skip) skip=${2:?}; shift 2 ;;
-    --baseline) baseline=${2:?}; shift 2 ;;
+    --config | --threads | --reps | --rounds | --layers | --dec-layers | --workdir | --out | --skip | --baseline | --summarize)
+      [ $# -ge 2 ] && [ -n "$2" ] || { echo "cpu-targets.sh: $1 needs a value" >&2; usage; } ;;
+  esac
+  case $1 in
+    --config) cfg=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --reps) reps=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --layers) layers=$2; shift 2 ;;
+    --dec-layers) dlayers=$2; shift 2 ;;
+    --workdir) work=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --skip) skip=$2; shift 2 ;;
+    --baseline) baseline=$2; shift 2 ;;
     --grid) grid=1; shift ;;
-    --summarize) only_summary=${2:?}; shift 2 ;;
+    --summarize) only_summary=$2; shift 2 ;;
     -h | --help) usage ;;
     *) echo "cpu-targets.sh: unknown option $1" >&2; usage ;;
   esac
@@ -65,8 +70,9 @@ done
 for n in "$threads" "$reps" "$rounds" "$layers" "$dlayers"; do
   case $n in '' | *[!0-9]* | 0) echo "cpu-targets.sh: counts must be positive integers (got '$n')" >&2; exit 2 ;; esac
 done
+[ -f "$cfg" ] && cfg=$(cd "$(dirname "$cfg")" && pwd)/$(basename "$cfg") # the header matches the real shapes by path
 IFS=, read -ra skips <<< "$skip"
-for s in "${skips[@]}"; do
+for s in ${skips[@]+"${skips[@]}"}; do
   case $s in engine | decoder | torch | baseline) ;; *) echo "cpu-targets.sh: --skip: unknown part '$s'" >&2; exit 2 ;;
   esac
 done
@@ -97,37 +103,54 @@ engine_rows() {
       for (i = 1; i < NF; i++) if ($i == "median") { v = $(i + 1); sub(/%$/, "", v); R[n] = v } }
     END { for (i = 1; i <= n; i++) print K[i], L[i], M[i], F[i], C[i], R[i], G[i] }' "$@"
 }
-# field F (3 ms, 4 % of sgemm, 5 % of copy, 6 % of read, 7 GFLOP/s: the time ratios use it, it has more digits) of row KEY LABEL in file FILE; empty when absent
+# field F (3 ms, 4 % of sgemm, 5 % of copy, 6 % of read, 7 GFLOP/s) of row KEY LABEL in file FILE; empty when absent
 field() { engine_rows "$1" | awk -v k="$2" -v l="$3" -v f="$4" '$1 == k && $2 == l { print $f; exit }'; }
 # "met" / "NOT met" for VALUE compared with THRESHOLD by OP (ge or le)
 verdict() {
   awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = op == "ge" ? v + 0 >= t + 0 : v + 0 <= t + 0
     print (ok ? "met" : "**NOT met**") }'
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.3f", a / b }'; }
+# A / B with 3 decimals; empty unless both are numbers > 0
+ratio() {
+  awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9]*\.?[0-9]+$/ && b ~ /^[0-9]*\.?[0-9]+$/ && a + 0 > 0 && b + 0 > 0)
+    printf "%.3f", a / b }'
+}
+# the time ratio T1 / T2 of two rows from their ms (2 decimals) when both are >= 10 ms, else from their GFLOP/s
+# (G2 / G1, one decimal; the same FLOP in both rows), whichever has more digits
+tratio() {
+  if awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= 10 && b + 0 >= 10) }'; then ratio "$1" "$2"; else ratio "$4" "$3"; fi
+}
+isnum() { [[ $1 =~ ^[0-9]*\.?[0-9]+$ ]]; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit
   if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 vline() { sed -n "s/^$2: //p" "$1" | head -1; }
 
 # the baseline comparison from the raw outputs in D (baseline-{old,new}-R.log), one line per component:
-# "KEY MEDIAN_NORM MEDIAN_TIME NORM_PAIRS TIME_PAIRS".  Per pair: the time ratio new / old (= GFLOP/s old / new) and
+# "KEY MEDIAN_NORM MEDIAN_TIME NORM_PAIRS TIME_PAIRS" ('-' for what is missing: the normalised figures where the old
+# binary prints no "% of sgemm 2048^3", e.g. a baseline before 41ec3fc).  Per pair: the time ratio new / old (= GFLOP/s old / new) and
 # the same normalised by the sgemm 2048^3 rate each binary timed before each rep (= % of sgemm old / new: a load
 # change between the two runs of a pair cancels); the decoder step (memory-bound) by its time only.
 baseline_pairs() {
-  local d=$1 k r a b pairs npairs
+  local d=$1 k r t n pairs npairs nf nw mt mn
   for k in vit qformer t5enc128 t5enc512 t5dec; do
-    pairs='' npairs=''
-    for r in $(seq 1 64); do
-      [ -f "$d/baseline-new-$r.log" ] && [ -f "$d/baseline-old-$r.log" ] || break
-      a=$(field "$d/baseline-new-$r.log" "$k" f32 7); b=$(field "$d/baseline-old-$r.log" "$k" f32 7)
-      [ -n "$a" ] && [ -n "$b" ] && pairs="$pairs $(ratio "$b" "$a")"
-      a=$(field "$d/baseline-new-$r.log" "$k" f32 4); b=$(field "$d/baseline-old-$r.log" "$k" f32 4)
-      [ "$k" != t5dec ] && [ -n "$a" ] && [ -n "$b" ] && npairs="$npairs $(ratio "$b" "$a")"
+    pairs='' npairs='' r=1
+    while [ -f "$d/baseline-new-$r.log" ] && [ -f "$d/baseline-old-$r.log" ]; do
+      nw=$d/baseline-new-$r.log nf=$d/baseline-old-$r.log
+      t=$(tratio "$(field "$nw" "$k" f32 3)" "$(field "$nf" "$k" f32 3)" "$(field "$nw" "$k" f32 7)" \
+        "$(field "$nf" "$k" f32 7)")
+      [ -n "$t" ] && pairs="$pairs $t"
+      n=$(ratio "$(field "$nf" "$k" f32 4)" "$(field "$nw" "$k" f32 4)")
+      [ "$k" != t5dec ] && [ -n "$n" ] && npairs="$npairs $n"
+      r=$((r + 1))
     done
-    [ -n "$npairs" ] || npairs=$pairs
+    mt=$(echo "$pairs" | median) mn=$(echo "$npairs" | median)
     # shellcheck disable=SC2086 # word splitting of the pair lists is meant
-    [ -n "$pairs" ] && echo "$k $(echo "$npairs" | median) $(echo "$pairs" | median) $(echo $npairs | tr ' ' ',')" \
-      "$(echo $pairs | tr ' ' ',')"
+    if [ -n "$mt" ]; then
+      [ -n "$mn" ] || mn=- npairs=-
+      echo "$k $mn $mt $(echo $npairs | tr ' ' ',') $(echo $pairs | tr ' ' ',')"
+    else
+      echo "$k - - - -"
+    fi
   done
 }
 
@@ -160,7 +183,7 @@ summarize() {
       case $k in vit) name="ViT-g per frame" ;; qformer) name="Q-Former per frame" ;;
         t5enc128) name="T5-XL encoder, 128 tokens" ;; t5enc512) name="T5-XL encoder, 512 tokens" ;; esac
       fr=$(field "$e" "$k" f32 4)
-      if [ -z "$fr" ]; then echo "| f32 | $name | (no row) | >= 80 % of sgemm 2048^3 | **failed** |"
+      if ! isnum "$fr"; then echo "| f32 | $name | (no row) | >= 80 % of sgemm 2048^3 | **failed** |"
       elif [ "$avx512" = 1 ]; then echo "| f32 | $name | $fr % of sgemm 2048^3 | >= 80 % | $(verdict "$fr" 80 ge) |"
       else echo "| f32 | $name | $fr % of sgemm 2048^3 | >= 80 % on AVX-512 | n/a (no AVX-512: kernel $kern) |"; fi
     done
@@ -170,12 +193,10 @@ summarize() {
         echo "| bf16 | $name | - | >= 1.6x f32 | n/a (no AVX512_BF16 / AMX: --compute bf16 $(vline "$v" compute_bf16)) |"
         continue
       fi
-      ms=$(field "$e" "$k" f32 3); local mb fb ff gb gff
+      ms=$(field "$e" "$k" f32 3); local mb fb ff sp nsp
       mb=$(field "$e" "$k" bf16+bf16c 3); fb=$(field "$e" "$k" bf16+bf16c 4); ff=$(field "$e" "$k" f32 4)
-      gb=$(field "$e" "$k" bf16+bf16c 7); gff=$(field "$e" "$k" f32 7)
-      if [ -z "$gb" ] || [ -z "$gff" ]; then echo "| bf16 | $name | (no row) | >= 1.6x f32 | **failed** |"; continue; fi
-      local sp nsp
-      sp=$(ratio "$gb" "$gff"); nsp=$(ratio "$fb" "$ff")
+      sp=$(tratio "$ms" "$mb" "$(field "$e" "$k" f32 7)" "$(field "$e" "$k" bf16+bf16c 7)"); nsp=$(ratio "$fb" "$ff")
+      if [ -z "$sp" ] || [ -z "$nsp" ]; then echo "| bf16 | $name | (no row) | >= 1.6x f32 | **failed** |"; continue; fi
       echo "| bf16 | $name, bf16 weights + --compute bf16 vs f32, normalised by the sgemm of each rep (time $ms -> $mb ms: ${sp}x) | ${nsp}x | >= 1.6x | $(verdict "$nsp" 1.6 ge) |"
     done
   else
@@ -186,7 +207,7 @@ summarize() {
     local lab c r
     for lab in f32 bf16; do
       c=$(field "$dl" t5dec "$lab" 5); r=$(field "$dl" t5dec "$lab" 6); ms=$(field "$dl" t5dec "$lab" 3)
-      if [ -z "$c" ] || [ "$c" = - ]; then echo "| decoder | step, $lab weights | (no row) | >= 80 % of copy | **failed** |"; continue; fi
+      if ! isnum "$c"; then echo "| decoder | step, $lab weights | (no row) | >= 80 % of copy | **failed** |"; continue; fi
       echo "| decoder | step, $lab weights ($ms ms per token at full depth) | $c % of the copy bandwidth ($r % of the read-only) | >= 80 % of copy | $(verdict "$c" 80 ge) |"
     done
   else
@@ -195,19 +216,28 @@ summarize() {
   local t=$d/torch.log
   if [ -s "$t" ] && grep -q '^SKIP' "$t"; then
     echo "| torch | every component | - | < 1x PyTorch's time | n/a ($(head -1 "$t")) |"
-  elif [ -s "$t" ] && grep -q -- '-> [0-9]' "$t"; then
-    awk '/^(vit|qformer|t5enc128|t5enc512|t5dec) +[0-9.]+ +[0-9.]+ .*-> [0-9.]+/ {
-        for (i = 1; i <= NF; i++) if ($i == "->") m = $(i + 1)
-        printf "| torch | %s, vlapbench / PyTorch time (%s vs %s ms) | %s | < 1 | %s |\n", $1, $2, $3, m, (m + 0 < 1 ? "met" : "**NOT met**") }' "$t"
+  elif [ -s "$t" ] && grep -Eq '^component +vlapbench_ms +torch_ms' "$t"; then
+    # compare.sh's closing table (after its header line; the raw outputs above it hold other "->"), every component
+    local tk
+    for tk in vit qformer t5enc128 t5enc512 t5dec; do
+      awk -v k="$tk" 'f && $1 == k && / -> [0-9.]+/ {
+          for (i = 1; i <= NF; i++) if ($i == "->") m = $(i + 1)
+          printf "| torch | %s, vlapbench / PyTorch time (%s vs %s ms) | %s | < 1 | %s |\n", $1, $2, $3, m,
+            (m + 0 < 1 ? "met" : "**NOT met**"); found = 1; exit }
+        /^component +vlapbench_ms +torch_ms/ { f = 1 }
+        END { if (!found) printf "| torch | %s | (no row in compare.sh'"'"'s table) | < 1 | **failed** |\n", k }' "$t"
+    done
   else
     echo "| torch | every component | - | < 1x PyTorch's time | $(skipped torch && echo skipped || echo '**failed** (see torch.log)') |"
   fi
   local bl; bl=$(baseline_pairs "$d")
-  if [ -n "$bl" ]; then
+  if [ -f "$d/baseline-new-1.log" ] && [ -f "$d/baseline-old-1.log" ]; then
     local how; how=$(cat "$d/baseline-how.txt" 2>/dev/null)
     local mn mt np tp
     while read -r k mn mt np tp; do
-      if [ "$k" = t5dec ]; then
+      if ! isnum "$mt"; then
+        echo "| baseline | $k, new / old time | (no figure in the raw outputs) | <= 1 | **failed** |"
+      elif [ "$k" = t5dec ] || ! isnum "$mn"; then
         echo "| baseline | $k, new / old time (median of the pairs $tp) | $mt | <= 1 | $(verdict "$mt" 1 le) |"
       else
         echo "| baseline | $k, new / old time normalised by the sgemm of each run (pairs $np; raw time $mt: $tp) | $mn | <= 1 | $(verdict "$mn" 1 le) |"
@@ -231,7 +261,7 @@ summarize() {
   fi
   echo
   local note
-  for note in "${notes[@]}"; do echo "- $note"; done
+  for note in ${notes[@]+"${notes[@]}"}; do echo "- $note"; done
   echo "- raw outputs: $d (engine.log, decoder.log, torch.log, baseline-*.log, grid.out)"
 }
 
@@ -295,8 +325,8 @@ if ! skipped baseline; then
       for who in old new; do
         [ $((r % 2)) = 0 ] && who=$([ $who = old ] && echo new || echo old) # ABBA: the order alternates per round
         say "baseline round $r: $who"
-        if [ "$who" = old ]; then b=$old e=("${envold[@]}"); else b=$bin e=("${envnew[@]}"); fi
-        env "${e[@]}" "$b" bench-engine "${common[@]}" --layers "$layers" --components vit,qformer,t5enc,t5dec \
+        if [ "$who" = old ]; then b=$old e=(${envold[@]+"${envold[@]}"}); else b=$bin e=(${envnew[@]+"${envnew[@]}"}); fi
+        env ${e[@]+"${e[@]}"} "$b" bench-engine "${common[@]}" --layers "$layers" --components vit,qformer,t5enc,t5dec \
           >"$work/baseline-$who-$r.log" 2>&1 || { echo "cpu-targets.sh: $who bench-engine failed" >&2; failed=1; }
       done
     done
@@ -312,5 +342,8 @@ if [ "$grid" = 1 ]; then
     || { echo "cpu-targets.sh: grid.sh failed: $work/grid.out" >&2; failed=1; }
 fi
 cut -d' ' -f1-3 /proc/loadavg >>"$work/load.txt" 2>/dev/null
-summarize "$work" | tee "$out"
+summarize "$work" >"$work/.table" || failed=1
+cat "$work/.table"
+cp "$work/.table" "$out" 2>/dev/null || { echo "cpu-targets.sh: cannot write $out" >&2; failed=1; }
+rm -f "$work/.table"
 exit $failed
