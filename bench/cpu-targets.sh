@@ -154,6 +154,14 @@ baseline_pairs() {
   done
 }
 
+# the table's name of component KEY
+cname() {
+  case $1 in
+    vit) echo "ViT-g" ;; qformer) echo "Q-Former" ;;
+    t5enc128) echo "T5-XL encoder, 128 tokens" ;; t5enc512) echo "T5-XL encoder, 512 tokens" ;;
+  esac
+}
+
 summarize() {
   local d=$1 v=$1/version.txt notes=() skip
   skip=$(cat "$d/skip.txt" 2>/dev/null) # the parts the run left out (skipped reads $skip)
@@ -180,15 +188,15 @@ summarize() {
   if [ -s "$e" ]; then
     local k name ms fr
     for k in vit qformer t5enc128 t5enc512; do
-      case $k in vit) name="ViT-g per frame" ;; qformer) name="Q-Former per frame" ;;
-        t5enc128) name="T5-XL encoder, 128 tokens" ;; t5enc512) name="T5-XL encoder, 512 tokens" ;; esac
+      name=$(cname "$k")
+      case $k in vit | qformer) name="$name per frame" ;; esac
       fr=$(field "$e" "$k" f32 4)
       if ! isnum "$fr"; then echo "| f32 | $name | (no row) | >= 80 % of sgemm 2048^3 | **failed** |"
       elif [ "$avx512" = 1 ]; then echo "| f32 | $name | $fr % of sgemm 2048^3 | >= 80 % | $(verdict "$fr" 80 ge) |"
       else echo "| f32 | $name | $fr % of sgemm 2048^3 | >= 80 % on AVX-512 | n/a (no AVX-512: kernel $kern) |"; fi
     done
     for k in vit t5enc128 t5enc512; do
-      case $k in vit) name="ViT-g" ;; t5enc128) name="T5-XL encoder, 128 tokens" ;; t5enc512) name="T5-XL encoder, 512 tokens" ;; esac
+      name=$(cname "$k")
       if [ "$bf16" != available ]; then
         echo "| bf16 | $name | - | >= 1.6x f32 | n/a (no AVX512_BF16 / AMX: --compute bf16 $(vline "$v" compute_bf16)) |"
         continue
